@@ -1,0 +1,160 @@
+/**
+ * The small interfaces between pipeline stages. Data flows one way:
+ * inputs -> validated config -> keys -> bundle (zip+encrypt+sign, to a temp file)
+ * -> registrar.lookup -> store.put -> verify (download like a device) -> registrar.register -> report.
+ */
+import type { KeyObject } from 'node:crypto'
+import type { Readable } from 'node:stream'
+
+/** The company's signing key, loaded and checked (RSA-2048, PKCS#1 public form derived). */
+export interface SigningKey {
+  privateKey: KeyObject
+  /** PKCS#1 `BEGIN RSA PUBLIC KEY` PEM, LF, 64-char lines, trailing newline: what the app holds. */
+  publicKeyPem: string
+  /** First 20 chars of the public PEM's base64 body (what devices send as key_id). */
+  keyId: string
+}
+
+export interface FileStat {
+  /** Entry name inside the zip, `/` separated, no leading slash. */
+  path: string
+  size: number
+}
+
+/** Everything known about a bundle once it is zipped, encrypted and signed. */
+export interface BundleResult {
+  version: string
+  /** SHA-256 of the plaintext zip, lowercase hex. */
+  sha256: string
+  /** V3 signed checksum: RSA private-encrypt of the 32 sha256 bytes, 512 lowercase hex chars. */
+  checksum: string
+  /** ivSessionKey: base64(iv) + ':' + base64(wrapped AES key). Not secret. */
+  sessionKey: string
+  keyId: string
+  fileCount: number
+  /** Sum of the input files' sizes. */
+  rawSize: number
+  zipSize: number
+  encryptedSize: number
+  /** SHA-256 of the encrypted bytes, lowercase hex: the `{hash}` of object keys. */
+  encryptedSha256: string
+  largestFiles: FileStat[]
+}
+
+/** A source of the encrypted bundle bytes that can be opened more than once (for retries). */
+export interface BundleBody {
+  size: number
+  open(): Readable
+}
+
+export interface StoredObject {
+  key: string
+  /** What devices download from (https in production). */
+  url: string
+  size: number
+}
+
+/** One small interface for every store: S3-compatible providers and the local folder store. */
+export interface BundleStore {
+  /** Human description for logs, e.g. `s3://bucket (https://endpoint)`. Never holds secrets. */
+  describe(): string
+  /** True when an object already exists at this key. */
+  exists(key: string): Promise<boolean>
+  /** Upload, refusing to replace an existing object. Aborts partial uploads on failure. */
+  put(key: string, body: BundleBody): Promise<StoredObject>
+  /** Public URL for a key (template or derived). */
+  publicUrl(key: string): string
+  /** Size of the stored object as the store reports it, or undefined if missing. */
+  size(key: string): Promise<number | undefined>
+  delete(key: string): Promise<void>
+}
+
+/** What is sent to the update server. Every field is required: never register half a bundle. */
+export interface RegistrationRequest {
+  appId: string
+  version: string
+  channel: string
+  externalUrl: string
+  checksum: string
+  sessionKey: string
+  keyId: string
+  sha256: string
+  zipSize: number
+  encryptedSize: number
+  /** Link/comment metadata (commit or run URL), optional. */
+  link?: string
+  comment?: string
+  git?: { sha?: string; ref?: string; runUrl?: string; repository?: string }
+}
+
+export type LookupResult =
+  | { found: false }
+  | { found: true; checksum: string; bundleId?: string; externalUrl?: string }
+
+export interface RegistrationResult {
+  status: 'registered' | 'already-registered'
+  bundleId?: string
+}
+
+export interface Registrar {
+  readonly kind: 'capgo' | 'webhook' | 'none'
+  /** Is this app version already registered, and with which checksum? */
+  lookup(appId: string, version: string): Promise<LookupResult>
+  /** Register (and point the channel at it). Throws LiveUpdateError with stage 'register'. */
+  register(request: RegistrationRequest): Promise<RegistrationResult>
+  /** Point the channel at an already registered version (idempotent re-runs). */
+  pointChannel(appId: string, channel: string, version: string): Promise<void>
+}
+
+/** Injected side effects, so tests run fast and the core knows nothing about GitHub. */
+export interface Logger {
+  info(message: string): void
+  warn(message: string): void
+  debug(message: string): void
+}
+
+export type Sleep = (ms: number) => Promise<void>
+export type Fetch = typeof fetch
+
+/** Options for one publish, already validated (the action and the CLI both build this). */
+export interface PublishOptions {
+  appId: string
+  version: string
+  channel: string
+  /** Folder holding the built web app (index.html at its root). */
+  webDir: string
+  /** PEM text of the private key (PKCS#1 or PKCS#8). */
+  privateKeyPem: string
+  /** The app's public key (explicit or from capacitor.config), checked against the private key. */
+  publicKeyPem?: string
+  requireNotifyAppReady: boolean
+  /** Object key template: {appId} {version} {channel} {hash}. */
+  objectKeyTemplate: string
+  verifyUpload: boolean
+  dryRun: boolean
+  /** Folder for the temporary encrypted file. */
+  tempDir?: string
+  link?: string
+  comment?: string
+  git?: RegistrationRequest['git']
+}
+
+export type PublishStatus = 'published' | 'already-published' | 'dry-run'
+
+export interface StageTiming {
+  stage: string
+  ms: number
+}
+
+export interface PublishResult {
+  status: PublishStatus
+  appId: string
+  version: string
+  channel: string
+  bundle: BundleResult
+  objectKey?: string
+  bundleUrl?: string
+  bundleId?: string
+  registrar: Registrar['kind']
+  timings: StageTiming[]
+}
