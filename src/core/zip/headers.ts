@@ -1,0 +1,74 @@
+/**
+ * Binary records of the zip format (APPNOTE 6.3). Every entry carries its CRC and sizes in the
+ * local header (no data descriptors), which is what Android's ZipInputStream needs.
+ */
+export const METHOD_STORED = 0
+export const METHOD_DEFLATED = 8
+
+/** 1980-01-01 00:00:00, the earliest DOS date: fixed so the same folder gives the same bytes. */
+const DOS_TIME = 0
+const DOS_DATE = (0 << 9) | (1 << 5) | 1
+const VERSION_NEEDED = 20
+const VERSION_MADE_BY_UNIX = (3 << 8) | 20
+const FLAG_UTF8 = 0x0800
+const FILE_ATTRIBUTES = (0o100644 << 16) >>> 0
+const DIRECTORY_ATTRIBUTES = ((0o040755 << 16) | 0x10) >>> 0
+
+export interface EntryRecord {
+  name: Buffer
+  method: number
+  crc: number
+  compressedSize: number
+  size: number
+  isDirectory: boolean
+  offset: number
+}
+
+function flagsFor(name: Buffer): number {
+  return name.some((byte) => byte > 0x7f) ? FLAG_UTF8 : 0
+}
+
+export function localHeader(entry: EntryRecord): Buffer {
+  const header = Buffer.alloc(30)
+  header.writeUInt32LE(0x04034b50, 0)
+  header.writeUInt16LE(VERSION_NEEDED, 4)
+  header.writeUInt16LE(flagsFor(entry.name), 6)
+  header.writeUInt16LE(entry.method, 8)
+  header.writeUInt16LE(DOS_TIME, 10)
+  header.writeUInt16LE(DOS_DATE, 12)
+  header.writeUInt32LE(entry.crc >>> 0, 14)
+  header.writeUInt32LE(entry.compressedSize, 18)
+  header.writeUInt32LE(entry.size, 22)
+  header.writeUInt16LE(entry.name.length, 26)
+  header.writeUInt16LE(0, 28)
+  return Buffer.concat([header, entry.name])
+}
+
+export function centralHeader(entry: EntryRecord): Buffer {
+  const header = Buffer.alloc(46)
+  header.writeUInt32LE(0x02014b50, 0)
+  header.writeUInt16LE(VERSION_MADE_BY_UNIX, 4)
+  header.writeUInt16LE(VERSION_NEEDED, 6)
+  header.writeUInt16LE(flagsFor(entry.name), 8)
+  header.writeUInt16LE(entry.method, 10)
+  header.writeUInt16LE(DOS_TIME, 12)
+  header.writeUInt16LE(DOS_DATE, 14)
+  header.writeUInt32LE(entry.crc >>> 0, 16)
+  header.writeUInt32LE(entry.compressedSize, 20)
+  header.writeUInt32LE(entry.size, 24)
+  header.writeUInt16LE(entry.name.length, 28)
+  // extra length, comment length, disk number start, internal attributes: all 0
+  header.writeUInt32LE(entry.isDirectory ? DIRECTORY_ATTRIBUTES : FILE_ATTRIBUTES, 38)
+  header.writeUInt32LE(entry.offset, 42)
+  return Buffer.concat([header, entry.name])
+}
+
+export function endOfCentralDirectory(entryCount: number, centralSize: number, centralOffset: number): Buffer {
+  const record = Buffer.alloc(22)
+  record.writeUInt32LE(0x06054b50, 0)
+  record.writeUInt16LE(entryCount, 8)
+  record.writeUInt16LE(entryCount, 10)
+  record.writeUInt32LE(centralSize, 12)
+  record.writeUInt32LE(centralOffset, 16)
+  return record
+}

@@ -1,0 +1,139 @@
+import { createReadStream } from 'node:fs'
+import os from 'node:os'
+import { Readable } from 'node:stream'
+import { LiveUpdateError } from '../errors.js'
+import { centralHeader, endOfCentralDirectory, type EntryRecord, localHeader } from './headers.js'
+import { type PreparedEntry, prepareEntry, releaseEntry, SMALL_FILE_LIMIT } from './compress.js'
+import type { ScannedFolder, ZipSourceEntry } from './scan.js'
+
+export interface ZipOptions {
+  /** Deflate level, 1-9. 6 is zlib's default and what Capgo's CLI uses. */
+  level?: number
+  /** Where large files' deflated data spills while their header is prepared. */
+  tempDir?: string
+  /** How many entries may be prepared ahead of the one being written. */
+  lookahead?: number
+  /** Upper bound on the bytes of files read ahead (memory stays flat whatever the bundle size). */
+  lookaheadBytes?: number
+}
+
+export interface ZipSummary {
+  zipSize: number
+  entryCount: number
+  /** Whether any script mentions notifyAppReady (the plugin rolls back updates that never call it). */
+  mentionsNotifyAppReady: boolean
+}
+
+const MAX_OFFSET = 0xffffffff
+
+/**
+ * Writes the folder as a zip stream, entries in the scanned (sorted) order. Entries are
+ * prepared (read, CRC'd, deflated) ahead of the writer, several at a time, so both cores work
+ * while the output stays strictly ordered and reproducible.
+ */
+export function createZipStream(folder: ScannedFolder, options: ZipOptions = {}): { stream: Readable; summary: Promise<ZipSummary> } {
+  let resolveSummary!: (summary: ZipSummary) => void
+  let rejectSummary!: (error: unknown) => void
+  const summary = new Promise<ZipSummary>((resolve, reject) => {
+    resolveSummary = resolve
+    rejectSummary = reject
+  })
+  summary.catch(() => undefined)
+  const generator = writeZip(folder, {
+    level: options.level ?? 6,
+    tempDir: options.tempDir ?? os.tmpdir(),
+    lookahead: options.lookahead ?? Math.max(4, os.availableParallelism() * 4),
+    lookaheadBytes: options.lookaheadBytes ?? 32 * 1024 * 1024,
+  })
+  async function* guarded(): AsyncGenerator<Buffer> {
+    try {
+      const result = yield* generator
+      resolveSummary(result)
+    } catch (error) {
+      rejectSummary(error)
+      throw error
+    }
+  }
+  return { stream: Readable.from(guarded(), { objectMode: false }), summary }
+}
+
+async function* writeZip(folder: ScannedFolder, options: Required<ZipOptions>): AsyncGenerator<Buffer, ZipSummary> {
+  const compress = { level: options.level, tempDir: options.tempDir }
+  const pending: { entry: ZipSourceEntry; prepared: Promise<PreparedEntry>; cost: number }[] = []
+  let next = 0
+  let costAhead = 0
+  const fill = () => {
+    while (next < folder.entries.length && pending.length < options.lookahead) {
+      const entry = folder.entries[next]
+      const cost = Math.min(entry.size, SMALL_FILE_LIMIT)
+      if (pending.length > 0 && costAhead + cost > options.lookaheadBytes) break
+      const prepared = prepareEntry(entry, compress)
+      prepared.catch(() => undefined) // surfaced when awaited in order
+      pending.push({ entry, prepared, cost })
+      costAhead += cost
+      next++
+    }
+  }
+
+  const records: EntryRecord[] = []
+  let offset = 0
+  let mentionsNotifyAppReady = false
+  try {
+    fill()
+    while (pending.length > 0) {
+      const head = pending.shift()!
+      costAhead -= head.cost
+      const prepared = await head.prepared.catch((error: unknown) => {
+        throw new LiveUpdateError('zip_read_failed', `Could not read '${head.entry.name}' from the web output: ${(error as Error).message}`, { stage: 'zip', input: 'path', cause: error })
+      })
+      fill()
+      try {
+        const record: EntryRecord = {
+          name: Buffer.from(prepared.source.name),
+          method: prepared.method,
+          crc: prepared.crc,
+          compressedSize: prepared.compressedSize,
+          size: prepared.size,
+          isDirectory: prepared.source.isDirectory,
+          offset,
+        }
+        if (offset + 30 + record.name.length + record.compressedSize > MAX_OFFSET) {
+          throw new LiveUpdateError('zip_too_large', 'The bundle would be larger than 4 GiB, which needs ZIP64; devices are not tested with ZIP64. Make the web output smaller.', { stage: 'zip', input: 'path' })
+        }
+        mentionsNotifyAppReady ||= prepared.mentionsNotifyAppReady
+        const header = localHeader(record)
+        yield header
+        offset += header.length
+        if (Buffer.isBuffer(prepared.data)) {
+          if (prepared.data.length > 0) yield prepared.data
+        } else {
+          let streamed = 0
+          for await (const chunk of createReadStream(prepared.data.file, { highWaterMark: 1 << 20 })) {
+            streamed += (chunk as Buffer).length
+            yield chunk as Buffer
+          }
+          if (streamed !== record.compressedSize) {
+            throw new LiveUpdateError('zip_file_changed', `'${head.entry.name}' changed while the bundle was being written. Make sure the build has finished before publishing.`, { stage: 'zip', input: 'path' })
+          }
+        }
+        offset += record.compressedSize
+        records.push(record)
+      } finally {
+        await releaseEntry(prepared)
+      }
+    }
+  } finally {
+    // On failure or early close, let what was started finish and clean up its spill files.
+    for (const item of pending) void item.prepared.then(releaseEntry, () => undefined)
+  }
+
+  const centralOffset = offset
+  for (const record of records) {
+    const header = centralHeader(record)
+    yield header
+    offset += header.length
+  }
+  yield endOfCentralDirectory(records.length, offset - centralOffset, centralOffset)
+  offset += 22
+  return { zipSize: offset, entryCount: records.length, mentionsNotifyAppReady }
+}

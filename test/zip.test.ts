@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { createHash, randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { cp, mkdir, readFile, readdir, symlink, utimes, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { scanWebDir } from '../src/core/zip/scan.js'
+import { createZipStream } from '../src/core/zip/writer.js'
+import { javaZipInputStream, unzipTest, zipinfoVerbose } from './support/peers.js'
+import { makeSmallApp, removeDir, sourceLikeText, tempDir, writeTree } from './support/folders.js'
+
+async function zipFolder(dir: string, out: string, options = {}) {
+  const scanned = await scanWebDir(dir)
+  const { stream, summary } = createZipStream(scanned, options)
+  await pipeline(stream, createWriteStream(out))
+  return { scanned, summary: await summary }
+}
+
+const sha = (buffer: Buffer) => createHash('sha256').update(buffer).digest('hex')
+
+let work: string
+beforeAll(async () => {
+  work = await tempDir()
+})
+afterAll(async () => {
+  await removeDir(work)
+})
+
+describe('zip writer', () => {
+  it('writes an Android-readable zip: index.html at the root, sorted, no data descriptors, precompressed files stored', async () => {
+    const app = await makeSmallApp(path.join(work, 'app1'), {
+      'fonts/a.woff2': randomBytes(500),
+      '.well-known/assetlinks.json': '[]\n',
+      '.DS_Store': 'junk',
+      'ünïcode/file.js': 'console.log(1)\n',
+      'empty.txt': '',
+    })
+    const out = path.join(work, 'app1.zip')
+    const { scanned, summary } = await zipFolder(app, out)
+    expect(summary.mentionsNotifyAppReady).toBe(true)
+    expect((await readFile(out)).length).toBe(summary.zipSize)
+
+    expect(await unzipTest(out)).toMatch(/No errors detected/)
+    const java = await javaZipInputStream(out)
+    const names = java.entries.map((entry) => entry.name)
+    expect(names).toEqual(scanned.entries.map((entry) => entry.name))
+    expect(names).toContain('index.html')
+    expect(names).toContain('.well-known/assetlinks.json')
+    expect(names).not.toContain('.DS_Store')
+    expect(names).toContain('ünïcode/file.js')
+    expect([...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))).toEqual(names)
+    const methodOf = (name: string) => java.entries.find((entry) => entry.name === name)!.method
+    expect(methodOf('img/logo.png')).toBe(0)
+    expect(methodOf('fonts/a.woff2')).toBe(0)
+    expect(methodOf('css/site.css')).toBe(8)
+    expect(java.entries.find((entry) => entry.name === 'css/site.css')!.size).toBe(50 * 19)
+
+    const info = await zipinfoVerbose(out)
+    expect(info).not.toMatch(/extended local header:\s+yes/)
+    expect(info).toMatch(/extended local header:\s+no/)
+  })
+
+  it('gives identical bytes for the same folder, whatever the mtimes or copy', async () => {
+    const app = await makeSmallApp(path.join(work, 'app2'), { 'js/chunk.js': sourceLikeText(200_000, 3) })
+    const copy = path.join(work, 'app2-copy')
+    await cp(app, copy, { recursive: true })
+    await utimes(path.join(copy, 'index.html'), new Date(2001, 1, 1), new Date(2001, 1, 1))
+    const a = path.join(work, 'a.zip')
+    const b = path.join(work, 'b.zip')
+    const c = path.join(work, 'c.zip')
+    await zipFolder(app, a)
+    await zipFolder(copy, b)
+    await zipFolder(app, c, { lookahead: 1 })
+    expect(sha(await readFile(a))).toBe(sha(await readFile(b)))
+    expect(sha(await readFile(a))).toBe(sha(await readFile(c)))
+  })
+
+  it('streams large files (deflated through a spill file, stored ones read twice) and finds notifyAppReady across chunks', async () => {
+    const big = sourceLikeText(10 * 1024 * 1024, 9)
+    // The call sits right across the 1 MiB read-chunk boundary.
+    const boundary = 1024 * 1024 - 5
+    const script = big.slice(0, boundary) + 'notifyAppReady()' + big.slice(boundary)
+    const app = await writeTree(path.join(work, 'app3'), {
+      'index.html': '<html></html>',
+      'vendor.js': script,
+      'video.mp4': randomBytes(9 * 1024 * 1024),
+    })
+    const out = path.join(work, 'app3.zip')
+    const spillDir = path.join(work, 'spill')
+    await mkdir(spillDir)
+    const { summary } = await zipFolder(app, out, { tempDir: spillDir })
+    expect(summary.mentionsNotifyAppReady).toBe(true)
+    expect(await readdir(spillDir)).toEqual([])
+    expect(await unzipTest(out)).toMatch(/No errors detected/)
+    const java = await javaZipInputStream(out)
+    expect(java.entries.find((entry) => entry.name === 'vendor.js')).toMatchObject({ method: 8, size: script.length })
+    expect(java.entries.find((entry) => entry.name === 'video.mp4')).toMatchObject({ method: 0, size: 9 * 1024 * 1024 })
+    expect(summary.zipSize).toBeLessThan(script.length / 2 + 9.1 * 1024 * 1024)
+  })
+
+  it('reports when no script mentions notifyAppReady', async () => {
+    const app = await writeTree(path.join(work, 'app4'), { 'index.html': '<html></html>', 'main.js': 'console.log(1)' })
+    const { summary } = await zipFolder(app, path.join(work, 'app4.zip'))
+    expect(summary.mentionsNotifyAppReady).toBe(false)
+  })
+
+  it('stores an incompressible file even when its type is usually compressible', async () => {
+    const app = await writeTree(path.join(work, 'app5'), { 'index.html': '<html></html>', 'data.bin': randomBytes(20_000) })
+    const out = path.join(work, 'app5.zip')
+    await zipFolder(app, out)
+    const java = await javaZipInputStream(out)
+    expect(java.entries.find((entry) => entry.name === 'data.bin')!.method).toBe(0)
+  })
+})
+
+describe('scanning the web output', () => {
+  it('follows symlinks that stay inside the folder and stores their content', async () => {
+    const app = await makeSmallApp(path.join(work, 'links'))
+    await symlink('app.js', path.join(app, 'alias.js'))
+    await symlink('css', path.join(app, 'styles'))
+    const scanned = await scanWebDir(app)
+    const names = scanned.entries.map((entry) => entry.name)
+    expect(names).toEqual(expect.arrayContaining(['alias.js', 'styles/', 'styles/site.css']))
+    expect(scanned.entries.find((entry) => entry.name === 'alias.js')!.isDirectory).toBe(false)
+  })
+
+  const failures: [string, (dir: string) => Promise<void>, string, RegExp][] = [
+    ['a missing folder', async () => {}, 'zip_missing_folder', /does not exist/],
+    ['an empty folder', async (dir) => void (await mkdir(dir)), 'zip_empty_folder', /holds no files/],
+    ['a folder with only subfolders', async (dir) => void (await mkdir(path.join(dir, 'sub'), { recursive: true })), 'zip_empty_folder', /holds no files/],
+    ['index.html in a subfolder', async (dir) => void (await writeTree(dir, { 'www/index.html': 'x', 'www/a.js': 'notifyAppReady' })), 'zip_no_index_html', /found at 'www\/index.html'/],
+    ['a symlink leaving the folder', async (dir) => {
+      await makeSmallApp(dir)
+      await symlink('/etc/hostname', path.join(dir, 'host.txt'))
+    }, 'zip_symlink_escape', /host\.txt.*outside/],
+    ['a directory symlink leaving the folder', async (dir) => {
+      await makeSmallApp(dir)
+      await symlink('..', path.join(dir, 'up'))
+    }, 'zip_symlink_escape', /'up' points outside/],
+    ['a broken symlink', async (dir) => {
+      await makeSmallApp(dir)
+      await symlink('nowhere.js', path.join(dir, 'dead.js'))
+    }, 'zip_broken_symlink', /dead\.js/],
+    ['a file name with a backslash', async (dir) => void (await makeSmallApp(dir, { 'a\\b.js': 'x' })), 'zip_backslash_name', /backslash/],
+  ]
+  it.each(failures)('refuses %s with a specific error naming the path input', async (_label, setup, code, message) => {
+    const dir = path.join(work, `bad-${code}-${Math.random().toString(36).slice(2)}`)
+    await setup(dir)
+    await expect(scanWebDir(dir)).rejects.toMatchObject({ code, stage: 'zip', input: 'path', message: expect.stringMatching(message) })
+  })
+
+  it('refuses a file given instead of a folder', async () => {
+    const file = path.join(work, 'plain.txt')
+    await writeFile(file, 'x')
+    await expect(scanWebDir(file)).rejects.toMatchObject({ code: 'zip_not_a_folder' })
+  })
+})
