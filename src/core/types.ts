@@ -92,8 +92,15 @@ export type LookupResult =
   | { found: true; checksum: string; bundleId?: string; externalUrl?: string }
 
 export interface RegistrationResult {
+  /**
+   * 'registered': the server now references THIS request's externalUrl (keep the upload).
+   * 'already-registered': the version was already registered with the same checksum at another
+   * URL (a concurrent or earlier run won): this request's upload is unused.
+   */
   status: 'registered' | 'already-registered'
   bundleId?: string
+  /** The bundle URL the server holds for this version, when known. */
+  externalUrl?: string
 }
 
 export interface Registrar {
@@ -127,6 +134,8 @@ export interface PublishOptions {
   privateKeyPem: string
   /** The app's public key (explicit or from capacitor.config), checked against the private key. */
   publicKeyPem?: string
+  /** Where the public key came from, for messages (`public-key` input or capacitor.config.json). */
+  publicKeySource?: string
   requireNotifyAppReady: boolean
   /** Object key template: {appId} {version} {channel} {hash}. */
   objectKeyTemplate: string

@@ -1,0 +1,136 @@
+import * as core from '@actions/core'
+import * as exec from '@actions/exec'
+import * as github from '@actions/github'
+import { type LiveUpdateConfig, resolveConfig } from '../core/config.js'
+import { describeError, LiveUpdateError } from '../core/errors.js'
+import { PublishFailure, publish } from '../core/publish.js'
+import { createRegistrar } from '../core/register/index.js'
+import { commentMarker, renderReport, type ReportView } from '../core/report.js'
+import { createStore } from '../core/storage/index.js'
+import type { PublishResult, StageTiming } from '../core/types.js'
+import { outputsOf } from './outputs.js'
+import { pullRequestNumbers, upsertComment } from './pr-comment.js'
+
+/** Inputs whose values are secret: masked before anything else runs. */
+const SECRET_INPUTS = ['private-key', 's3-access-key-id', 's3-secret-access-key', 'capgo-api-key', 'webhook-secret', 'github-token']
+
+function maskSecretInputs(): void {
+  for (const name of SECRET_INPUTS) {
+    const value = core.getInput(name)
+    if (!value) continue
+    core.setSecret(value)
+    // Multi-line values (PEMs) are also masked line by line, so no line of them can ever show.
+    for (const line of value.split(/\r?\n/)) if (line.trim().length > 8) core.setSecret(line.trim())
+  }
+}
+
+export async function run(): Promise<void> {
+  let config: LiveUpdateConfig | undefined
+  let result: PublishResult | undefined
+  let failure: ReportView['failure']
+  const buildTimings: StageTiming[] = []
+  try {
+    maskSecretInputs()
+    config = await resolveConfig((name) => core.getInput(name), { cwd: process.cwd(), env: process.env })
+    for (const value of config.secrets) core.setSecret(value)
+    const ready = config
+    if (ready.buildCommand) {
+      const started = Date.now()
+      await core.group(`build: ${ready.buildCommand}`, async () => {
+        const code = await exec.exec('bash', ['-c', ready.buildCommand!], { cwd: ready.workingDirectory, ignoreReturnCode: true })
+        if (code !== 0) throw new LiveUpdateError('build_failed', `'build-command' exited with code ${code}. Fix the build; nothing was published.`, { stage: 'build', input: 'build-command' })
+      })
+      buildTimings.push({ stage: 'build', ms: Date.now() - started })
+    }
+    result = await publish(ready.publish, {
+      store: createStore(ready.storage),
+      registrar: createRegistrar(ready.registrar),
+      logger: { info: core.info, warn: core.warning, debug: core.debug },
+      runStage: async (name, work) => {
+        const started = Date.now()
+        return core.group(name, async () => {
+          try {
+            return await work()
+          } finally {
+            core.info(`${name} took ${Date.now() - started} ms`)
+          }
+        })
+      },
+    })
+    result = { ...result, timings: [...buildTimings, ...result.timings] }
+    for (const [name, value] of Object.entries(outputsOf(result))) core.setOutput(name, value)
+    core.info(`${result.status}: ${result.appId} ${result.version} on channel ${result.channel}`)
+  } catch (error) {
+    failure = describeFailure(error, buildTimings)
+    core.setFailed(`${failure.stage} failed: ${failure.message}`)
+  } finally {
+    await report(config, result, failure)
+  }
+}
+
+function describeFailure(error: unknown, buildTimings: StageTiming[]): NonNullable<ReportView['failure']> {
+  if (error instanceof PublishFailure) {
+    return { stage: error.stage, message: error.message, bundle: error.bundle, timings: [...buildTimings, ...error.timings] }
+  }
+  const stage = error instanceof LiveUpdateError ? error.stage : 'input'
+  return { stage, message: describeError(error), timings: buildTimings }
+}
+
+async function report(config: LiveUpdateConfig | undefined, result: PublishResult | undefined, failure: ReportView['failure']): Promise<void> {
+  const env = process.env
+  const view: ReportView = {
+    appId: config?.publish.appId ?? core.getInput('app-id'),
+    version: config?.publish.version ?? core.getInput('version'),
+    channel: config?.publish.channel ?? (core.getInput('channel') || 'production'),
+    dryRun: config?.publish.dryRun ?? false,
+    server: config ? config.registrar.kind : core.getInput('server') || 'capgo',
+    storage: config ? describeStorage(config) : core.getInput('storage') || 's3',
+    result,
+    failure,
+    runUrl: config?.publish.git?.runUrl,
+  }
+  const markdown = renderReport(view)
+  if (config?.report.summary ?? true) {
+    if (env.GITHUB_STEP_SUMMARY) {
+      try {
+        await core.summary.addRaw(markdown, true).write()
+      } catch (error) {
+        core.warning(`Could not write the job summary: ${describeError(error)}`)
+      }
+    } else {
+      core.debug('GITHUB_STEP_SUMMARY is not set: no job summary written.')
+    }
+  }
+  if (config && config.report.prComment !== 'never' && view.appId && view.channel) {
+    await commentOnPullRequests(config, view, markdown)
+  }
+}
+
+function describeStorage(config: LiveUpdateConfig): string {
+  return config.storage.kind === 's3' ? `s3://${config.storage.bucket}${config.storage.endpoint ? ` (${config.storage.endpoint})` : ''}` : `folder ${config.storage.dir}`
+}
+
+async function commentOnPullRequests(config: LiveUpdateConfig, view: ReportView, markdown: string): Promise<void> {
+  const token = config.report.githubToken
+  const isPullRequestEvent = Boolean(github.context.payload.pull_request)
+  if (!isPullRequestEvent && config.report.prComment === 'auto') return
+  if (!token) {
+    core.warning("No 'github-token': skipping the pull request comment.")
+    return
+  }
+  try {
+    const octokit = github.getOctokit(token)
+    const numbers = await pullRequestNumbers(octokit, github.context, config.report.prComment === 'always')
+    for (const issueNumber of numbers) {
+      const action = await upsertComment(octokit, { ...github.context.repo, issueNumber }, commentMarker(view.appId!, view.channel!), markdown)
+      core.info(`Pull request #${issueNumber}: comment ${action}`)
+    }
+  } catch (error) {
+    const status = (error as { status?: number }).status
+    if (status === 403 || status === 401) {
+      core.warning(`Could not comment on the pull request (HTTP ${status}): the token is read-only (fork pull requests get one). Grant 'permissions: pull-requests: write' to the job, or set 'pr-comment: never'.`)
+    } else {
+      core.warning(`Could not comment on the pull request: ${describeError(error)}`)
+    }
+  }
+}

@@ -1,0 +1,22 @@
+import type { PublishResult } from '../core/types.js'
+
+/** The action's outputs, by name (documented in action.yml). */
+export function outputsOf(result: PublishResult): Record<string, string> {
+  const bundle = result.bundle
+  return {
+    status: result.status,
+    version: result.version,
+    channel: result.channel,
+    'app-id': result.appId,
+    'bundle-url': result.bundleUrl ?? '',
+    'object-key': result.objectKey ?? '',
+    checksum: bundle.checksum,
+    sha256: bundle.sha256,
+    'session-key': bundle.sessionKey,
+    'key-id': bundle.keyId,
+    'zip-size': String(bundle.zipSize),
+    'encrypted-size': String(bundle.encryptedSize),
+    'file-count': String(bundle.fileCount),
+    'bundle-id': result.bundleId ?? '',
+  }
+}

@@ -1,0 +1,50 @@
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { createBundle } from '../core/bundle.js'
+import { assertPublicKeyMatches, loadPrivateKey } from '../core/keys.js'
+import { readFlagFile, required } from './files.js'
+import { type CliIo, UsageError } from './io.js'
+
+export async function bundleCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'private-key': { type: 'string' },
+      'public-key': { type: 'string' },
+      version: { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'no-notify-check': { type: 'boolean', default: false },
+    },
+    strict: true,
+  })
+  if (positionals.length !== 1) throw new UsageError('bundle takes exactly one <webDir>: live-update bundle dist --private-key .capgo_key_v2 --version 1.2.3 --out bundle.zip')
+  const signing = loadPrivateKey(await readFlagFile(io.cwd, required(values['private-key'], 'private-key'), 'private-key'), 'private-key')
+  if (values['public-key']) {
+    assertPublicKeyMatches(signing, await readFlagFile(io.cwd, values['public-key'], 'public-key'), '--public-key')
+  }
+  const out = path.resolve(io.cwd, required(values.out, 'out'))
+  const result = await createBundle({
+    webDir: path.resolve(io.cwd, positionals[0]),
+    version: required(values.version, 'version'),
+    signing,
+    outFile: out,
+    requireNotifyAppReady: !values['no-notify-check'],
+  })
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify({ ...result, out })}\n`)
+  } else {
+    io.stdout.write(
+      [
+        `Bundle ${result.version}: ${result.fileCount} files, zip ${result.zipSize} bytes, encrypted ${result.encryptedSize} bytes -> ${out}`,
+        `sha256:      ${result.sha256}`,
+        `key_id:      ${result.keyId}`,
+        `session key: ${result.sessionKey}`,
+        `checksum:    ${result.checksum}`,
+        '',
+      ].join('\n'),
+    )
+  }
+  return 0
+}

@@ -1,0 +1,73 @@
+import { createWriteStream } from 'node:fs'
+import { rename, rm } from 'node:fs/promises'
+import { pipeline } from 'node:stream/promises'
+import { randomBytes } from 'node:crypto'
+import { createBundleEncryptor } from './crypto.js'
+import { LiveUpdateError } from './errors.js'
+import type { BundleResult, FileStat, SigningKey } from './types.js'
+import { assertSemver } from './version.js'
+import { scanWebDir } from './zip/scan.js'
+import { createZipStream } from './zip/writer.js'
+
+export interface BundleOptions {
+  webDir: string
+  version: string
+  signing: SigningKey
+  /** Where the encrypted bundle is written; written under a temporary name and renamed when complete. */
+  outFile: string
+  requireNotifyAppReady: boolean
+  tempDir?: string
+  compressionLevel?: number
+}
+
+const LARGEST_FILES = 10
+
+/**
+ * Zip, encrypt and sign in one streaming pass: files are read, deflated (in parallel),
+ * written in order, encrypted and hashed without the bundle ever being whole in memory.
+ * On any failure nothing is left at `outFile`.
+ */
+export async function createBundle(options: BundleOptions): Promise<BundleResult> {
+  const version = assertSemver(options.version)
+  const folder = await scanWebDir(options.webDir)
+  const partial = `${options.outFile}.partial-${randomBytes(4).toString('hex')}`
+  try {
+    const zip = createZipStream(folder, { tempDir: options.tempDir, level: options.compressionLevel })
+    const encryptor = createBundleEncryptor(options.signing)
+    await pipeline(zip.stream, encryptor.transform, createWriteStream(partial, { flags: 'wx' }))
+    const summary = await zip.summary
+    if (options.requireNotifyAppReady && !summary.mentionsNotifyAppReady) {
+      throw new LiveUpdateError(
+        'zip_no_notify_app_ready',
+        'No .js file in the web output calls notifyAppReady(). Without CapacitorUpdater.notifyAppReady() the plugin rolls every update back. Call it when your app starts, or opt out with \'require-notify-app-ready: false\' (CLI: --no-notify-check).',
+        { stage: 'zip', input: 'path' },
+      )
+    }
+    const crypto = encryptor.result()
+    await rename(partial, options.outFile)
+    return {
+      version,
+      sha256: crypto.sha256,
+      checksum: crypto.checksum,
+      sessionKey: crypto.sessionKey,
+      keyId: options.signing.keyId,
+      fileCount: folder.fileCount,
+      rawSize: folder.rawSize,
+      zipSize: crypto.zipSize,
+      encryptedSize: crypto.encryptedSize,
+      encryptedSha256: crypto.encryptedSha256,
+      largestFiles: largestFiles(folder.entries),
+    }
+  } catch (error) {
+    await rm(partial, { force: true })
+    throw error
+  }
+}
+
+function largestFiles(entries: { name: string; size: number; isDirectory: boolean }[]): FileStat[] {
+  return entries
+    .filter((entry) => !entry.isDirectory)
+    .sort((a, b) => b.size - a.size || a.name.localeCompare(b.name))
+    .slice(0, LARGEST_FILES)
+    .map((entry) => ({ path: entry.name, size: entry.size }))
+}

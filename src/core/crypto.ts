@@ -1,0 +1,107 @@
+/**
+ * Capgo "encryption v2" with the V3 signed checksum (wire-format §3), as one streaming pass:
+ * plaintext zip bytes in, AES-128-CBC ciphertext out, both sides hashed on the way through so a
+ * bundle of any size is never held in memory.
+ */
+import { constants, createCipheriv, createHash, privateEncrypt, randomBytes } from 'node:crypto'
+import { Transform, type TransformCallback } from 'node:stream'
+import type { SigningKey } from './types.js'
+
+export type RandomBytes = (size: number) => Buffer
+
+export interface EncryptionResult {
+  /** SHA-256 of the plaintext zip, lowercase hex. */
+  sha256: string
+  /** V3 signed checksum, 512 lowercase hex chars. */
+  checksum: string
+  /** base64(iv) + ':' + base64(wrapped AES key), 369 chars. */
+  sessionKey: string
+  zipSize: number
+  encryptedSize: number
+  /** SHA-256 of the ciphertext, lowercase hex. */
+  encryptedSha256: string
+}
+
+export interface BundleEncryptor {
+  /** Plaintext zip in, ciphertext out. */
+  transform: Transform
+  /** Valid once the transform has flushed (its 'end' was emitted); throws before. */
+  result(): EncryptionResult
+}
+
+const CIPHER = 'aes-128-cbc'
+const AES_KEY_BYTES = 16
+const IV_BYTES = 16
+
+/**
+ * RSA "private encrypt" with PKCS#1 v1.5 type-1 padding and no DigestInfo: what the plugin's
+ * publicDecrypt undoes. Deterministic for a given input.
+ */
+function rsaPrivateEncrypt(signing: SigningKey, data: Buffer): Buffer {
+  return privateEncrypt({ key: signing.privateKey, padding: constants.RSA_PKCS1_PADDING }, data)
+}
+
+/** V3 signed checksum of a plaintext sha256 (hex in, 512 lowercase hex chars out). */
+export function signSha256(signing: SigningKey, sha256Hex: string): string {
+  if (!/^[0-9a-f]{64}$/i.test(sha256Hex)) throw new Error('signSha256 expects a 64-character hex SHA-256')
+  return rsaPrivateEncrypt(signing, Buffer.from(sha256Hex, 'hex')).toString('hex')
+}
+
+/** The plugin's `session_key`: base64(iv) + ':' + base64(RSA private-encrypt of the AES key). */
+export function makeSessionKey(signing: SigningKey, aesKey: Buffer, iv: Buffer): string {
+  if (aesKey.length !== AES_KEY_BYTES || iv.length !== IV_BYTES) throw new Error('AES-128-CBC needs a 16-byte key and a 16-byte IV')
+  return `${iv.toString('base64')}:${rsaPrivateEncrypt(signing, aesKey).toString('base64')}`
+}
+
+/**
+ * A fresh random AES key and IV per call: reusing them across bundles would let anyone compare
+ * ciphertexts. The key is wrapped with the signing key; it only lives in memory.
+ */
+export function createBundleEncryptor(signing: SigningKey, random: RandomBytes = randomBytes): BundleEncryptor {
+  const aesKey = random(AES_KEY_BYTES)
+  const iv = random(IV_BYTES)
+  const sessionKey = makeSessionKey(signing, aesKey, iv)
+  const cipher = createCipheriv(CIPHER, aesKey, iv)
+  const plainHash = createHash('sha256')
+  const cipherHash = createHash('sha256')
+  let zipSize = 0
+  let encryptedSize = 0
+  let result: EncryptionResult | undefined
+
+  const emit = (stream: Transform, ciphertext: Buffer): void => {
+    if (ciphertext.length === 0) return
+    cipherHash.update(ciphertext)
+    encryptedSize += ciphertext.length
+    stream.push(ciphertext)
+  }
+
+  const transform = new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      plainHash.update(chunk)
+      zipSize += chunk.length
+      emit(this, cipher.update(chunk))
+      callback()
+    },
+    flush(callback: TransformCallback) {
+      emit(this, cipher.final())
+      const sha256 = plainHash.digest('hex')
+      result = {
+        sha256,
+        checksum: signSha256(signing, sha256),
+        sessionKey,
+        zipSize,
+        encryptedSize,
+        encryptedSha256: cipherHash.digest('hex'),
+      }
+      callback()
+    },
+  })
+
+  return {
+    transform,
+    result() {
+      if (!result) throw new Error('bundle encryptor: result() called before the stream was flushed')
+      return result
+    },
+  }
+}

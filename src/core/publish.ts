@@ -1,0 +1,194 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createBundle } from './bundle.js'
+import { describeError, LiveUpdateError } from './errors.js'
+import { assertPublicKeyMatches, loadPrivateKey } from './keys.js'
+import { mightBeRegistered } from './register/index.js'
+import { assertHttpsUrl, renderObjectKey } from './storage/object-key.js'
+import type { BundleResult, BundleStore, Fetch, Logger, PublishOptions, PublishResult, Registrar, StageTiming } from './types.js'
+import { verifyBundle } from './verify.js'
+
+export interface PublishDependencies {
+  store: BundleStore
+  registrar: Registrar
+  logger: Logger
+  /** Used to download the upload as a device would. */
+  fetch?: Fetch
+  /** Wraps each stage (the action uses core.group); must call and return `work()`. */
+  runStage?: <T>(name: string, work: () => Promise<T>) => Promise<T>
+  now?: () => number
+}
+
+/** Where a failed publish stopped, and the timings up to there: the report shows both. */
+export class PublishFailure extends Error {
+  constructor(
+    readonly stage: string,
+    readonly timings: StageTiming[],
+    readonly bundle: BundleResult | undefined,
+    override readonly cause: unknown,
+  ) {
+    super(describeError(cause), { cause })
+    this.name = 'PublishFailure'
+  }
+}
+
+/**
+ * The whole pipeline, free of GitHub: keys -> bundle -> lookup -> upload -> verify -> register.
+ * Never registers an upload that was not verified (unless verification is switched off),
+ * and never leaves an uploaded object behind when the publish does not end registered.
+ */
+export async function publish(options: PublishOptions, deps: PublishDependencies): Promise<PublishResult> {
+  const now = deps.now ?? Date.now
+  const timings: StageTiming[] = []
+  let bundle: BundleResult | undefined
+  let currentStage = 'keys'
+  const stage = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    currentStage = name
+    const started = now()
+    try {
+      return deps.runStage ? await deps.runStage(name, work) : await work()
+    } finally {
+      timings.push({ stage: name, ms: now() - started })
+    }
+  }
+  const workDir = await mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'live-update-'))
+  try {
+    if (deps.registrar.kind === 'capgo' && !options.dryRun) {
+      // Capgo only stores https URLs: fail before any work rather than after the upload.
+      assertHttpsUrl(deps.store.publicUrl(`${options.appId}/${options.version}/check.zip`), 'public-url')
+    }
+    const signing = await stage('keys', async () => {
+      const key = loadPrivateKey(options.privateKeyPem)
+      if (options.publicKeyPem) assertPublicKeyMatches(key, options.publicKeyPem, options.publicKeySource ?? 'public-key')
+      deps.logger.info(`Signing key ok (key_id ${key.keyId})`)
+      return key
+    })
+    const encryptedFile = path.join(workDir, 'bundle.zip.enc')
+    bundle = await stage('bundle', async () => {
+      const result = await createBundle({
+        webDir: options.webDir,
+        version: options.version,
+        signing,
+        outFile: encryptedFile,
+        requireNotifyAppReady: options.requireNotifyAppReady,
+        tempDir: workDir,
+      })
+      deps.logger.info(`Bundled ${result.fileCount} files: zip ${result.zipSize} bytes, encrypted ${result.encryptedSize} bytes, sha256 ${result.sha256}`)
+      return result
+    })
+    const made = bundle
+    const base = { appId: options.appId, version: options.version, channel: options.channel, bundle: made, registrar: deps.registrar.kind, timings }
+
+    if (options.dryRun) {
+      await stage('verify', () => verifyOrThrow(encryptedFile, made, signing.publicKeyPem, deps, workDir))
+      deps.logger.info('Dry run: the bundle was made and verified locally; nothing uploaded or registered.')
+      return { ...base, status: 'dry-run' }
+    }
+
+    const existing = await stage('lookup', () => deps.registrar.lookup(options.appId, options.version))
+    if (existing.found) {
+      if (existing.checksum !== made.checksum) throw versionTaken(options)
+      await stage('register', () => deps.registrar.pointChannel(options.appId, options.channel, options.version))
+      deps.logger.info(`Version ${options.version} is already published with this exact content; channel '${options.channel}' points at it. Nothing uploaded.`)
+      return { ...base, status: 'already-published', bundleId: existing.bundleId, bundleUrl: existing.externalUrl }
+    }
+
+    const objectKey = renderObjectKey(options.objectKeyTemplate, {
+      appId: options.appId,
+      version: options.version,
+      channel: options.channel,
+      hash: made.encryptedSha256.slice(0, 16),
+    })
+    const stored = await stage('upload', () =>
+      deps.store.put(objectKey, { size: made.encryptedSize, open: () => createReadStream(encryptedFile, { highWaterMark: 1 << 20 }) }),
+    )
+    deps.logger.info(`Uploaded ${stored.size} bytes to ${deps.store.describe()} as ${stored.key}`)
+
+    let registering = false
+    try {
+      if (options.verifyUpload) {
+        await stage('verify', async () => {
+          const storedSize = await deps.store.size(stored.key)
+          if (storedSize !== made.encryptedSize) {
+            throw new LiveUpdateError('verify_size_mismatch', `The stored object ${stored.key} has ${storedSize ?? 'no'} bytes; ${made.encryptedSize} were uploaded.`, { stage: 'verify', step: 'download' })
+          }
+          await verifyOrThrow(stored.url, made, signing.publicKeyPem, deps, workDir)
+          deps.logger.info(`Verified ${stored.url} as a device would: downloaded, decrypted, checksum and zip layout ok`)
+        })
+      }
+      registering = true
+      const registered = await stage('register', () =>
+        deps.registrar.register({
+          appId: options.appId,
+          version: options.version,
+          channel: options.channel,
+          externalUrl: stored.url,
+          checksum: made.checksum,
+          sessionKey: made.sessionKey,
+          keyId: made.keyId,
+          sha256: made.sha256,
+          zipSize: made.zipSize,
+          encryptedSize: made.encryptedSize,
+          link: options.link,
+          comment: options.comment,
+          git: options.git,
+        }),
+      )
+      if (registered.status === 'already-registered') {
+        // Another run registered this exact content first: ours is a duplicate, remove it.
+        await deps.store.delete(stored.key)
+        deps.logger.info(`Another run registered version ${options.version} with the same content first; removed the duplicate upload.`)
+        return { ...base, status: 'already-published', bundleId: registered.bundleId, bundleUrl: registered.externalUrl }
+      }
+      return { ...base, status: 'published', objectKey: stored.key, bundleUrl: stored.url, bundleId: registered.bundleId }
+    } catch (error) {
+      await removeUnregistered(error, registering, stored.key, deps)
+      throw error
+    }
+  } catch (error) {
+    throw new PublishFailure(currentStage, timings, bundle, error)
+  } finally {
+    await rm(workDir, { recursive: true, force: true })
+  }
+}
+
+function versionTaken(options: PublishOptions): LiveUpdateError {
+  return new LiveUpdateError(
+    'version_exists_with_other_content',
+    `Version ${options.version} of ${options.appId} is already registered with different content. Published versions are immutable: bump 'version' (e.g. a new tag) and publish again.`,
+    { stage: 'lookup', input: 'version' },
+  )
+}
+
+/** Delete the upload unless the failure leaves it unclear whether the server registered it. */
+async function removeUnregistered(error: unknown, registering: boolean, key: string, deps: PublishDependencies): Promise<void> {
+  if (registering && mightBeRegistered(error)) {
+    deps.logger.warn(`Registration outcome unknown; the uploaded object ${key} was kept because the server may reference it.`)
+    return
+  }
+  try {
+    await deps.store.delete(key)
+    deps.logger.info(`Removed the uploaded object ${key}: the bundle was not registered.`)
+  } catch (cleanup) {
+    deps.logger.warn(`Could not remove the uploaded object ${key}: ${describeError(cleanup)}. Delete it by hand.`)
+  }
+}
+
+async function verifyOrThrow(source: string, bundle: BundleResult, publicKeyPem: string, deps: PublishDependencies, tempDir: string): Promise<void> {
+  const local = source.startsWith('file:') ? fileURLToPath(source) : source
+  const report = await verifyBundle({
+    source: local,
+    sessionKey: bundle.sessionKey,
+    checksum: bundle.checksum,
+    publicKeyPem,
+    fetch: deps.fetch,
+    tempDir,
+    expectedSize: bundle.encryptedSize,
+  })
+  if (!report.ok) {
+    throw new LiveUpdateError('verify_failed', `A device would reject the bundle at ${source}: ${report.step} step failed: ${report.message}`, { stage: 'verify', step: report.step })
+  }
+}

@@ -1,0 +1,442 @@
+/**
+ * Registers an externally hosted, encrypted bundle with Capgo (Capgo Cloud or a self-hosted Capgo
+ * backend) through its public REST API: `POST /bundle`, `POST /channel`, `POST /bundle/metadata`,
+ * and `GET /bundle` for look-ups. See docs/wire-format.md §5.
+ *
+ * A publish costs a handful of calls: the look-up (usually one page), `POST /bundle`,
+ * `POST /channel`, and `POST /bundle/metadata` when a link or comment is given. Each call retries
+ * 429 (honouring Retry-After), 408, 5xx and network failures a bounded number of times.
+ * `POST /bundle` is not idempotent: after an ambiguous failure (timeout, dropped connection, 5xx)
+ * the version is looked up before anything is sent again, and when the outcome still cannot be
+ * settled the error says so (`RegistrationError.ambiguous`, `mightBeRegistered()`).
+ * The API key never appears in messages or logs.
+ */
+import { LiveUpdateError, type Stage } from '../errors.js'
+import { realSleep, retryWithBackoff } from '../retry.js'
+import type { Fetch, LookupResult, Logger, Registrar, RegistrationRequest, RegistrationResult, Sleep } from '../types.js'
+import {
+  classifyHttpError,
+  HttpFailure,
+  outcomeUnknown,
+  RegistrationError,
+  safeUrl,
+  seconds,
+  sendOnce,
+  TransportFailure,
+  type BundleState,
+  validateRegistrationRequest,
+} from './http.js'
+
+export const CAPGO_API_URL = 'https://api.capgo.app'
+/** Capgo's `GET /bundle` page size. */
+export const CAPGO_PAGE_SIZE = 50
+const USER_AGENT = 'capacitor-live-update-action'
+
+export interface CapgoRegistrarOptions {
+  /** Capgo API base URL; default https://api.capgo.app. A self-hosted backend has its own. */
+  apiUrl?: string
+  /** Capgo API key (raw, sent as `authorization: <key>`, no "Bearer"). Needs the upload right. */
+  apiKey: string
+  fetch?: Fetch
+  sleep?: Sleep
+  logger?: Logger
+  /** Clock in ms (Date.now); used to read Retry-After dates and for deadlines. */
+  now?: () => number
+  /** Jitter source for backoff (Math.random). */
+  random?: () => number
+  /** Per-request timeout (AbortSignal.timeout), default 30 s. */
+  timeoutMs?: number
+  /** Attempts per call including the first, default 4. */
+  attempts?: number
+  /** First backoff, doubling with full jitter; default 1 s. */
+  baseDelayMs?: number
+  /** Longest backoff between attempts; default 15 s. */
+  maxDelayMs?: number
+  /** Longest Retry-After we wait for; a longer one gives up at once. Default 60 s. */
+  maxRetryAfterMs?: number
+  /** Give up retrying one call after this long (ms), default 3 min. */
+  deadlineMs?: number
+  /** At most this many `GET /bundle` pages (50 rows each) per look-up; default 200. */
+  maxPages?: number
+}
+
+interface BundleRow {
+  id: number | string
+  name: string
+  checksum?: string | null
+  external_url?: string | null
+}
+
+type Found = Extract<LookupResult, { found: true }>
+
+interface Context {
+  appId: string
+  version?: string
+  channel?: string
+  keyId?: string
+  externalUrl?: string
+  /** What we were doing, for messages: "register the bundle". */
+  action: string
+  stage: Stage
+  bundleState: BundleState
+}
+
+export function createCapgoRegistrar(options: CapgoRegistrarOptions): Registrar {
+  const apiKey = options.apiKey?.trim() ?? ''
+  // Checked on first use, not here: a dry run builds the registrar without a key and never calls it.
+  const requireKey = (): void => {
+    if (apiKey) return
+    throw new RegistrationError('capgo_api_key_missing', 'A Capgo API key is required to register bundles with Capgo: set capgo-api-key (create one in Capgo > API keys, with the upload right).', {
+      stage: 'input',
+      input: 'capgo-api-key',
+      bundleState: 'not-registered',
+    })
+  }
+  let baseUrl: string
+  try {
+    const parsed = new URL(options.apiUrl ?? CAPGO_API_URL)
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('protocol')
+    baseUrl = parsed.href.replace(/\/+$/, '')
+  } catch {
+    throw new LiveUpdateError('capgo_api_url_invalid', `The Capgo API URL "${options.apiUrl}" is not an http(s) URL.`, { stage: 'input', input: 'capgo-api-url' })
+  }
+  const fetchImpl = options.fetch ?? globalThis.fetch
+  const sleep = options.sleep ?? realSleep
+  const now = options.now ?? Date.now
+  const logger = options.logger
+  const timeoutMs = options.timeoutMs ?? 30_000
+  const attempts = Math.max(1, options.attempts ?? 4)
+  const baseDelayMs = options.baseDelayMs ?? 1_000
+  const maxDelayMs = options.maxDelayMs ?? 15_000
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000
+  const deadlineMs = options.deadlineMs ?? 180_000
+  const maxPages = Math.max(1, options.maxPages ?? 200)
+  const secrets = [apiKey]
+
+  const retryOptions = {
+    attempts,
+    baseDelayMs,
+    maxDelayMs,
+    deadlineMs,
+    sleep,
+    now,
+    random: options.random,
+    classify: (error: unknown) => classifyHttpError(error, maxRetryAfterMs),
+    onRetry: ({ attempt, attempts: total, delayMs, error }: { attempt: number; attempts: number; delayMs: number; error: unknown }) => {
+      logger?.warn(`Capgo: ${shortReason(error)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`)
+    },
+  }
+
+  function send(method: 'GET' | 'POST', path: string, body?: unknown, query?: Record<string, string>) {
+    const headers: Record<string, string> = { authorization: apiKey, accept: 'application/json', 'user-agent': USER_AGENT }
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    return sendOnce(fetchImpl, { method, baseUrl, path, query, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs, secrets, now })
+  }
+
+  /** An idempotent call (GET, POST /channel, POST /bundle/metadata) with retries; errors mapped. */
+  async function call(method: 'GET' | 'POST', path: string, body: unknown, query: Record<string, string> | undefined, ctx: Context): Promise<unknown> {
+    try {
+      return (await retryWithBackoff(() => send(method, path, body, query), retryOptions)).json
+    } catch (error) {
+      throw mapError(error, ctx)
+    }
+  }
+
+  /** Walk `GET /bundle` pages (newest first) until the version shows up or the list ends. */
+  async function findVersion(appId: string, version: string, ctx: Context): Promise<LookupResult> {
+    for (let page = 0; page < maxPages; page++) {
+      let rows: unknown
+      try {
+        rows = (await retryWithBackoff(() => send('GET', '/bundle', undefined, { app_id: appId, page: String(page) }), retryOptions)).json
+      } catch (error) {
+        // Capgo answers 400 cannot_get_bundle "Cannot get bundle" for an empty page (no bundle at all,
+        // or a page past the end); "You can't access this app" under the same code is a permission error.
+        if (error instanceof HttpFailure && error.apiCode === 'cannot_get_bundle' && !/access/i.test(error.apiMessage ?? '')) return { found: false }
+        throw mapError(error, ctx)
+      }
+      if (!Array.isArray(rows)) {
+        throw new RegistrationError('capgo_bad_response', `Capgo answered GET /bundle with something that is not a list of bundles; is ${baseUrl} a Capgo API?`, {
+          stage: ctx.stage,
+          input: 'capgo-api-url',
+          bundleState: ctx.bundleState,
+        })
+      }
+      const row = (rows as BundleRow[]).find((candidate) => candidate && candidate.name === version)
+      if (row) {
+        return {
+          found: true,
+          checksum: typeof row.checksum === 'string' ? row.checksum : '',
+          bundleId: row.id === undefined || row.id === null ? undefined : String(row.id),
+          externalUrl: typeof row.external_url === 'string' ? row.external_url : undefined,
+        }
+      }
+      if (rows.length < CAPGO_PAGE_SIZE) return { found: false }
+    }
+    logger?.warn(`Capgo: ${appId} has more than ${maxPages * CAPGO_PAGE_SIZE} bundles; stopped looking for ${version} after ${maxPages} pages.`)
+    return { found: false }
+  }
+
+  function sameChecksum(a: string, b: string): boolean {
+    return a.toLowerCase() === b.toLowerCase()
+  }
+
+  function conflictError(req: RegistrationRequest, found: Found): RegistrationError {
+    return new RegistrationError(
+      'capgo_version_conflict',
+      `Version ${req.version} of ${req.appId} already exists on Capgo (bundle ${found.bundleId ?? '?'}) with different content or a different signing key ` +
+        `(its checksum starts ${found.checksum.slice(0, 12) || '(none)'}…, this build's starts ${req.checksum.slice(0, 12)}…). ` +
+        'Versions are immutable: the version must be bumped (or delete that bundle in Capgo first).',
+      { stage: 'register', input: 'version', bundleState: 'not-registered' },
+    )
+  }
+
+  type CreateOutcome = { kind: 'created'; bundleId?: string } | { kind: 'exists'; found?: Found; ours: boolean }
+
+  /**
+   * `POST /bundle` with care: it is not idempotent. 429 and refused connections are simply retried;
+   * after an ambiguous failure the version is looked up first, and only sent again if absent.
+   */
+  async function createBundle(req: RegistrationRequest): Promise<CreateOutcome> {
+    const body = {
+      app_id: req.appId,
+      version: req.version,
+      external_url: req.externalUrl,
+      checksum: req.checksum,
+      session_key: req.sessionKey,
+      key_id: req.keyId,
+    }
+    const ctx: Context = { appId: req.appId, version: req.version, keyId: req.keyId, externalUrl: req.externalUrl, action: 'register the bundle', stage: 'register', bundleState: 'not-registered' }
+    /** The last attempt's outcome is unknown. */
+    let unknownOutcome = false
+    /** Some attempt's outcome was unknown (so an existing row may be ours). */
+    let everUnknown = false
+    try {
+      return await retryWithBackoff<CreateOutcome>(async () => {
+        if (unknownOutcome) {
+          const found = await findVersion(req.appId, req.version, { ...ctx, bundleState: 'maybe-registered' })
+          if (found.found) return { kind: 'exists', found, ours: true }
+          logger?.info(`Capgo: ${req.version} is not registered after the failed attempt; sending it again.`)
+        }
+        unknownOutcome = false
+        try {
+          const answer = (await send('POST', '/bundle', body)).json as { bundle?: { id?: unknown } } | undefined
+          const id = answer?.bundle?.id
+          return { kind: 'created', bundleId: id === undefined || id === null ? undefined : String(id) }
+        } catch (error) {
+          if (outcomeUnknown(error)) unknownOutcome = everUnknown = true
+          throw error
+        }
+      }, retryOptions)
+    } catch (error) {
+      if (error instanceof HttpFailure && error.apiCode === 'version_already_exists') {
+        // When an earlier attempt of ours had an unknown outcome, the existing row may be ours.
+        return { kind: 'exists', ours: everUnknown }
+      }
+      if (error instanceof RegistrationError || !unknownOutcome) throw mapError(error, ctx)
+      // The last attempt's outcome is unknown: settle it with a look-up if we can.
+      let found: LookupResult | undefined
+      try {
+        found = await findVersion(req.appId, req.version, { ...ctx, bundleState: 'maybe-registered' })
+      } catch {
+        found = undefined
+      }
+      if (found?.found) return { kind: 'exists', found, ours: true }
+      // The server answered (5xx) and the look-up confirms the version is absent: it was not
+      // registered, so the upload can go. After a timeout the server may still be writing it.
+      const settled = found !== undefined && error instanceof HttpFailure
+      throw mapError(error, { ...ctx, bundleState: settled ? 'not-registered' : 'maybe-registered' })
+    }
+  }
+
+  async function pointChannelInternal(appId: string, channel: string, version: string, bundleState: BundleState, stage: Stage): Promise<void> {
+    await call('POST', '/channel', { app_id: appId, channel, version }, undefined, {
+      appId,
+      version,
+      channel,
+      action: `point channel "${channel}" at ${version}`,
+      stage,
+      bundleState,
+    })
+  }
+
+  return {
+    kind: 'capgo',
+
+    async lookup(appId: string, version: string): Promise<LookupResult> {
+      requireKey()
+      return findVersion(appId, version, { appId, version, action: 'list the app\'s bundles', stage: 'lookup', bundleState: 'not-registered' })
+    },
+
+    async register(req: RegistrationRequest): Promise<RegistrationResult> {
+      validateRegistrationRequest(req)
+      requireKey()
+      const outcome = await createBundle(req)
+      let status: RegistrationResult['status']
+      let bundleId: string | undefined
+      let externalUrl: string | undefined = req.externalUrl
+      if (outcome.kind === 'created') {
+        status = 'registered'
+        bundleId = outcome.bundleId
+      } else {
+        const found =
+          outcome.found ??
+          (await findVersion(req.appId, req.version, {
+            appId: req.appId,
+            version: req.version,
+            action: 'look up the existing version',
+            stage: 'register',
+            bundleState: outcome.ours ? 'maybe-registered' : 'not-registered',
+          }))
+        if (!found.found) {
+          throw new RegistrationError(
+            'capgo_version_hidden',
+            `Capgo says version ${req.version} of ${req.appId} already exists, but it is not among the app's listed bundles (it may be deleted but still reserved, or beyond the ${maxPages * CAPGO_PAGE_SIZE} newest). The version must be bumped.`,
+            { stage: 'register', input: 'version', bundleState: outcome.ours ? 'maybe-registered' : 'not-registered' },
+          )
+        }
+        if (!sameChecksum(found.checksum, req.checksum)) throw conflictError(req, found)
+        bundleId = found.bundleId
+        externalUrl = found.externalUrl ?? externalUrl
+        // The server already references OUR upload (an earlier attempt of ours whose answer was lost
+        // did register it): that is 'registered', and the upload must be kept. 'already-registered'
+        // means the server holds the same content at another URL: our upload is unused.
+        status = found.externalUrl === req.externalUrl || (outcome.ours && found.externalUrl === undefined) ? 'registered' : 'already-registered'
+        if (status === 'already-registered') logger?.info(`Capgo: ${req.version} is already registered with the same checksum (bundle ${bundleId ?? '?'}).`)
+      }
+
+      await pointChannelInternal(req.appId, req.channel, req.version, 'registered', 'register')
+
+      if ((req.link || req.comment) && bundleId !== undefined && Number.isFinite(Number(bundleId))) {
+        const metadata: Record<string, unknown> = { app_id: req.appId, version_id: Number(bundleId) }
+        if (req.link) metadata.link = req.link
+        if (req.comment) metadata.comment = req.comment
+        try {
+          await call('POST', '/bundle/metadata', metadata, undefined, {
+            appId: req.appId,
+            version: req.version,
+            action: 'set the bundle link/comment',
+            stage: 'register',
+            bundleState: 'registered',
+          })
+        } catch (error) {
+          // Cosmetic: the bundle is registered and the channel points at it.
+          logger?.warn(`Capgo: could not set the bundle's link/comment (${error instanceof Error ? error.message : String(error)}); the bundle is registered anyway.`)
+        }
+      }
+      logger?.info(`Capgo: ${req.appId}@${req.version} ${status === 'registered' ? 'registered' : 'was already registered'} (bundle ${bundleId ?? '?'}); channel "${req.channel}" points at it.`)
+      return { status, bundleId, externalUrl }
+    },
+
+    async pointChannel(appId: string, channel: string, version: string): Promise<void> {
+      requireKey()
+      await pointChannelInternal(appId, channel, version, 'registered', 'register')
+    },
+  }
+
+  // ---- error mapping -------------------------------------------------------------------------
+
+  function shortReason(error: unknown): string {
+    if (error instanceof HttpFailure) return `${error.method} ${error.path} answered ${error.status}${error.apiCode ? ` ${error.apiCode}` : ''}`
+    if (error instanceof TransportFailure) return `${error.method} ${error.path} ${error.kind === 'timeout' ? `timed out after ${seconds(timeoutMs)}` : `failed (${error.detail})`}`
+    return error instanceof Error ? error.message : String(error)
+  }
+
+  function mapError(error: unknown, ctx: Context): LiveUpdateError {
+    if (error instanceof LiveUpdateError) return error
+    const make = (code: string, message: string, input?: string) =>
+      new RegistrationError(code, message, {
+        stage: ctx.stage,
+        input,
+        cause: error,
+        bundleState: ctx.bundleState,
+        httpStatus: error instanceof HttpFailure ? error.status : undefined,
+        apiCode: error instanceof HttpFailure ? error.apiCode : undefined,
+      })
+    const unsure =
+      ctx.bundleState === 'maybe-registered'
+        ? ` The bundle MAY be registered: the uploaded object is kept; re-run the publish to settle it (it looks the version up first).`
+        : ctx.bundleState === 'registered'
+          ? ` The bundle itself is registered; re-run the publish to finish (it will find the bundle and point the channel).`
+          : ''
+
+    if (error instanceof TransportFailure) {
+      if (error.kind === 'timeout') return make('capgo_timeout', `Capgo at ${baseUrl} did not answer ${error.method} ${error.path} within ${seconds(timeoutMs)} (tried ${attempts} times) while trying to ${ctx.action}.${unsure}`)
+      return make('capgo_unreachable', `Could not reach Capgo at ${baseUrl} (${error.detail}) while trying to ${ctx.action}; check the Capgo API URL and the network.${unsure}`)
+    }
+    if (!(error instanceof HttpFailure)) {
+      return make('capgo_error', `Capgo call failed while trying to ${ctx.action}: ${error instanceof Error ? error.message : String(error)}.${unsure}`)
+    }
+
+    const { status, apiCode: code = '' } = error
+    const apiMessage = error.apiMessage ?? ''
+    const app = ctx.appId
+    if (status === 401 && code === 'no_key_provided') {
+      return make('capgo_api_key_missing', 'Capgo received no API key (no_key_provided): set capgo-api-key to a Capgo API key (sent raw in the authorization header).', 'capgo-api-key')
+    }
+    if (status === 401 || code === 'invalid_apikey') {
+      return make('capgo_api_key_invalid', `Capgo rejected the API key (${code || `HTTP ${status}`}): check that capgo-api-key holds a current key from Capgo > API keys (the raw key, no "Bearer" prefix).`, 'capgo-api-key')
+    }
+    if (status === 403 || /permission|not_authori[sz]ed|forbidden|access_denied/i.test(code) || /can'?t access this app|cannot access/i.test(apiMessage)) {
+      return make(
+        'capgo_permission_denied',
+        `The Capgo API key is not allowed to ${ctx.action} for app ${app} (${code || `HTTP ${status}`}${apiMessage ? `: ${apiMessage}` : ''}). ` +
+          'Give the key the upload right (mode "upload", "write" or "all"; RBAC permission app.upload_bundle), and if the key is limited to some apps, add this one. Also check that app-id is right.',
+        'capgo-api-key',
+      )
+    }
+    if (status === 429) {
+      const wait = error.retryAfterMs === undefined ? '' : ` (it asked to wait ${seconds(error.retryAfterMs)})`
+      return make('capgo_rate_limited', `Capgo kept refusing with 429 too_many_requests${wait} while trying to ${ctx.action}: the API key's rate limit (about 100 requests a minute) is exhausted, maybe by other jobs using the same key. Try again later.${unsure}`)
+    }
+    switch (code) {
+      case 'cannot_find_app':
+        return make('capgo_app_not_found', `Capgo has no app ${app} visible to this API key (cannot_find_app): check app-id, or create the app in Capgo first (npx @capgo/cli app add ${app}).`, 'app-id')
+      case 'invalid_app_id':
+      case 'missing_app_id':
+        return make('capgo_app_id_invalid', `Capgo refused the app id "${app}" (${code}): it must be a reverse-domain id such as com.example.app.`, 'app-id')
+      case 'invalid_version_format':
+      case 'invalid_version':
+      case 'missing_version':
+        return make('capgo_version_invalid', `Capgo refused version "${ctx.version ?? ''}" (${code}): it must be semver, such as 1.2.3 or 1.2.3-beta.1.`, 'version')
+      case 'invalid_protocol':
+      case 'missing_external_url':
+        return make('capgo_url_invalid', `Capgo refused the bundle URL ${ctx.externalUrl ? safeUrl(ctx.externalUrl) : '(none)'} (${code}): external bundle URLs must be https://. Check public-url.`, 'public-url')
+      case 'encryption_required':
+        return make('capgo_encryption_required', `The Capgo organization owning ${app} enforces encrypted bundles and saw no session_key (encryption_required). Publish with the signing key configured (every bundle must carry a session key).`, 'private-key')
+      case 'encryption_key_required':
+      case 'encryption_key_mismatch': {
+        const prefix = expectedPrefix(error.body)
+        return make(
+          'capgo_encryption_key_mismatch',
+          `The Capgo organization owning ${app} requires bundles encrypted with one specific key (${code}); this bundle was signed with key_id ${ctx.keyId || '(none)'}. ` +
+            `Sign with the private key whose public key${prefix ? ` starts with ${prefix}` : ' matches the required key'} (see the organization's security settings in Capgo), and ship that public key in the app.`,
+          'private-key',
+        )
+      }
+      case 'cannot_find_version':
+        return make('capgo_version_not_found', `Capgo cannot find version ${ctx.version ?? ''} of ${app} (cannot_find_version) while trying to ${ctx.action}.${unsure}`, 'version')
+      case 'cannot_create_bundle':
+        return make('capgo_cannot_create_bundle', `Capgo could not create bundle ${ctx.version ?? ''} for ${app} (cannot_create_bundle${apiMessage ? `: ${apiMessage}` : ''}). Check the API key's rights on this app, then retry.`)
+    }
+    if (status >= 500) {
+      return make('capgo_server_error', `Capgo kept failing with HTTP ${status}${code ? ` ${code}` : ''} on ${error.method} ${error.path} (tried ${attempts} times) while trying to ${ctx.action}: ${error.excerpt}.${unsure}`)
+    }
+    if (status >= 300 && status < 400) {
+      return make('capgo_redirected', `Capgo answered ${error.method} ${error.path} with a redirect (HTTP ${status}); set the Capgo API URL to the final API address (redirects are not followed so the API key is not forwarded).`, 'capgo-api-url')
+    }
+    return make('capgo_http_error', `Capgo answered HTTP ${status}${code ? ` ${code}` : ' (no error code)'} to ${error.method} ${error.path} while trying to ${ctx.action}: ${error.excerpt}${unsure}`)
+  }
+}
+
+/** The required key prefix Capgo reports with encryption_key_mismatch, if any. */
+function expectedPrefix(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object') return undefined
+  const record = body as Record<string, unknown>
+  for (const holder of [record, record.moreInfo, record.more_info, record.data]) {
+    if (holder && typeof holder === 'object') {
+      const value = (holder as Record<string, unknown>).expected_key_prefix
+      if (typeof value === 'string' && value) return value
+    }
+  }
+  return undefined
+}

@@ -1,0 +1,45 @@
+/**
+ * Registrar factory: where a published bundle is announced.
+ * - `capgo`: Capgo Cloud or a self-hosted Capgo backend (REST API, API key).
+ * - `webhook`: your own update server, via a signed JSON POST.
+ * - `none`: upload and verify only; nothing is announced.
+ */
+import type { Fetch, Logger, Registrar, Sleep } from '../types.js'
+import { createCapgoRegistrar, type CapgoRegistrarOptions } from './capgo.js'
+import { createNoneRegistrar } from './none.js'
+import { createWebhookRegistrar, type WebhookRegistrarOptions } from './webhook.js'
+
+export type RegistrarConfig =
+  | { kind: 'capgo'; apiUrl: string; apiKey: string }
+  | { kind: 'webhook'; url: string; secret: string }
+  | { kind: 'none' }
+
+/** Injected side effects and tuning (tests pass a fake sleep and short timeouts). */
+export interface RegistrarDependencies {
+  fetch?: Fetch
+  sleep?: Sleep
+  logger?: Logger
+  now?: () => number
+  random?: () => number
+  /** Per-request timeout in ms (default 30 s). */
+  timeoutMs?: number
+  /** Attempts per call including the first (default 4). */
+  attempts?: number
+}
+
+export function createRegistrar(config: RegistrarConfig, deps: RegistrarDependencies = {}): Registrar {
+  switch (config.kind) {
+    case 'capgo':
+      return createCapgoRegistrar({ apiUrl: config.apiUrl, apiKey: config.apiKey, ...deps })
+    case 'webhook':
+      return createWebhookRegistrar({ url: config.url, secret: config.secret, ...deps })
+    case 'none':
+      return createNoneRegistrar({ logger: deps.logger })
+  }
+}
+
+export { createCapgoRegistrar, createNoneRegistrar, createWebhookRegistrar }
+export type { CapgoRegistrarOptions, WebhookRegistrarOptions }
+export { CAPGO_API_URL } from './capgo.js'
+export { signWebhook, verifyWebhookSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_EVENT, type WebhookPayload, type WebhookVerification } from './webhook.js'
+export { mightBeRegistered, RegistrationError, type BundleState } from './http.js'

@@ -1,0 +1,254 @@
+/**
+ * Announces a published bundle to your own update server with a signed webhook.
+ *
+ * Request: `POST <url>` with a JSON body
+ * ```
+ * { "event": "bundle.published", "appId", "version", "channel", "externalUrl", "sessionKey",
+ *   "checksum", "sha256", "keyId", "zipSize", "encryptedSize",
+ *   "git": { "sha", "ref", "runUrl", "repository" }, "timestamp": <unix seconds> }
+ * ```
+ * and the headers
+ * - `content-type: application/json`
+ * - `user-agent: capacitor-live-update-action`
+ * - `x-live-update-timestamp: <unix seconds>` (decimal integer; same value as the body's `timestamp`)
+ * - `x-signature-256: sha256=<hex>` where `<hex>` is the lowercase hex HMAC-SHA256, keyed with the
+ *   shared secret (its UTF-8 bytes), of the ASCII timestamp header value, one `.`, then the raw
+ *   request body bytes exactly as received: `HMAC_SHA256(secret, timestamp + "." + rawBody)`.
+ *
+ * A receiver must (or simply call `verifyWebhookSignature`):
+ * 1. compute the HMAC over the RAW body (before any JSON parsing) and compare in constant time;
+ * 2. refuse timestamps more than 5 minutes away from its clock (replay protection: the timestamp is
+ *    covered by the signature, so an old request cannot be re-sent with a fresh one);
+ * 3. be idempotent: delivery is at-least-once (a retry after a timeout re-sends the event, freshly
+ *    timestamped and signed). Key it on (appId, version) and compare `checksum`: the same checksum is
+ *    the same bundle; another checksum for an existing version must be refused (versions are immutable).
+ * Answer 2xx when stored. 5xx, 429 (Retry-After honoured) and network failures are retried a few
+ * times; any other status fails the publish with the status and an excerpt of the answer.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { LiveUpdateError } from '../errors.js'
+import { realSleep, retryWithBackoff } from '../retry.js'
+import type { Fetch, Logger, LookupResult, Registrar, RegistrationRequest, RegistrationResult, Sleep } from '../types.js'
+import { classifyHttpError, HttpFailure, RegistrationError, safeUrl, seconds, sendOnce, TransportFailure, validateRegistrationRequest } from './http.js'
+
+export const WEBHOOK_EVENT = 'bundle.published'
+export const SIGNATURE_HEADER = 'x-signature-256'
+export const TIMESTAMP_HEADER = 'x-live-update-timestamp'
+const USER_AGENT = 'capacitor-live-update-action'
+
+export interface WebhookRegistrarOptions {
+  /** Receiver endpoint (https in production). */
+  url: string
+  /** Shared HMAC secret. Never sent, never logged. */
+  secret: string
+  fetch?: Fetch
+  sleep?: Sleep
+  /** Clock in ms (Date.now): the signed timestamp is `floor(now() / 1000)`. */
+  now?: () => number
+  logger?: Logger
+  random?: () => number
+  /** Per-request timeout, default 30 s. */
+  timeoutMs?: number
+  /** Attempts including the first, default 4. */
+  attempts?: number
+  baseDelayMs?: number
+  maxDelayMs?: number
+  /** Longest Retry-After honoured; longer gives up. Default 60 s. */
+  maxRetryAfterMs?: number
+}
+
+/** The JSON document POSTed to the receiver. */
+export interface WebhookPayload {
+  event: typeof WEBHOOK_EVENT
+  appId: string
+  version: string
+  channel: string
+  externalUrl: string
+  sessionKey: string
+  checksum: string
+  sha256: string
+  keyId: string
+  zipSize: number
+  encryptedSize: number
+  git: { sha?: string; ref?: string; runUrl?: string; repository?: string }
+  link?: string
+  comment?: string
+  /** Unix seconds, same as the x-live-update-timestamp header. */
+  timestamp: number
+}
+
+/** `sha256=` + lowercase hex HMAC-SHA256(secret, `${timestamp}.${body}`). */
+export function signWebhook(secret: string, timestamp: number | string, body: string | Uint8Array): string {
+  const hmac = createHmac('sha256', secret)
+  hmac.update(`${timestamp}.`)
+  hmac.update(body)
+  return `sha256=${hmac.digest('hex')}`
+}
+
+export type WebhookVerification = { ok: true } | { ok: false; reason: 'missing' | 'malformed' | 'expired' | 'mismatch' }
+
+/**
+ * Check a received webhook: signature over `timestamp + "." + rawBody` (constant-time compare) and a
+ * timestamp within `toleranceSeconds` (default 300) of `now()` in either direction.
+ * Pass the raw body exactly as received (string or bytes), and the two header values.
+ */
+export function verifyWebhookSignature(args: {
+  secret: string
+  body: string | Uint8Array
+  timestamp: string | number | null | undefined
+  signature: string | null | undefined
+  now?: () => number
+  toleranceSeconds?: number
+}): WebhookVerification {
+  const { secret, body, signature } = args
+  const tolerance = args.toleranceSeconds ?? 300
+  const now = args.now ?? Date.now
+  if (!secret) throw new Error('verifyWebhookSignature: no secret')
+  if (args.timestamp === undefined || args.timestamp === null || args.timestamp === '' || !signature) return { ok: false, reason: 'missing' }
+  const timestampText = String(args.timestamp).trim()
+  if (!/^\d{1,12}$/.test(timestampText)) return { ok: false, reason: 'malformed' }
+  const match = /^sha256=([0-9a-f]{64})$/i.exec(signature.trim())
+  if (!match) return { ok: false, reason: 'malformed' }
+  const expected = Buffer.from(signWebhook(secret, timestampText, body).slice('sha256='.length), 'hex')
+  const given = Buffer.from(match[1]!, 'hex')
+  // Check the signature first (constant time), then freshness: an attacker learns nothing either way.
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'mismatch' }
+  if (Math.abs(Math.floor(now() / 1000) - Number(timestampText)) > tolerance) return { ok: false, reason: 'expired' }
+  return { ok: true }
+}
+
+export function createWebhookRegistrar(options: WebhookRegistrarOptions): Registrar {
+  if (!options.secret) {
+    throw new LiveUpdateError('missing_webhook_secret', 'A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).', { stage: 'input', input: 'webhook-secret' })
+  }
+  let target: URL
+  try {
+    target = new URL(options.url)
+    if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new Error('protocol')
+  } catch {
+    throw new LiveUpdateError('invalid_webhook_url', `'webhook-url' must be an http(s) URL; got '${safeUrl(options.url ?? '')}'.`, { stage: 'input', input: 'webhook-url' })
+  }
+  const secret = options.secret
+  const fetchImpl = options.fetch ?? globalThis.fetch
+  const sleep = options.sleep ?? realSleep
+  const now = options.now ?? Date.now
+  const logger = options.logger
+  const timeoutMs = options.timeoutMs ?? 30_000
+  const attempts = Math.max(1, options.attempts ?? 4)
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000
+  // Query strings may hold tokens: messages show origin + path only.
+  const shown = safeUrl(target.href)
+  const baseUrl = target.href
+  const secrets = [secret, target.search.length > 1 ? target.search.slice(1) : undefined]
+
+  function describe(error: unknown): string {
+    if (error instanceof HttpFailure) return `answered HTTP ${error.status}`
+    if (error instanceof TransportFailure) return error.kind === 'timeout' ? `did not answer within ${seconds(timeoutMs)}` : `was unreachable (${error.detail})`
+    return error instanceof Error ? error.message : String(error)
+  }
+
+  return {
+    kind: 'webhook',
+
+    /** A webhook cannot be asked: always "not found" (the receiver must be idempotent). */
+    async lookup(): Promise<LookupResult> {
+      return { found: false }
+    },
+
+    async register(req: RegistrationRequest): Promise<RegistrationResult> {
+      validateRegistrationRequest(req)
+      let sent = false
+      try {
+        await retryWithBackoff(
+          async () => {
+            // Fresh timestamp and signature per attempt, so a late retry is not refused as stale.
+            const timestamp = Math.floor(now() / 1000)
+            const payload: WebhookPayload = {
+              event: WEBHOOK_EVENT,
+              appId: req.appId,
+              version: req.version,
+              channel: req.channel,
+              externalUrl: req.externalUrl,
+              sessionKey: req.sessionKey,
+              checksum: req.checksum,
+              sha256: req.sha256,
+              keyId: req.keyId,
+              zipSize: req.zipSize,
+              encryptedSize: req.encryptedSize,
+              git: { sha: req.git?.sha, ref: req.git?.ref, runUrl: req.git?.runUrl, repository: req.git?.repository },
+              ...(req.link ? { link: req.link } : {}),
+              ...(req.comment ? { comment: req.comment } : {}),
+              timestamp,
+            }
+            const body = JSON.stringify(payload)
+            try {
+              return await sendOnce(fetchImpl, {
+                method: 'POST',
+                baseUrl,
+                path: '',
+                headers: {
+                  'content-type': 'application/json',
+                  'user-agent': USER_AGENT,
+                  [TIMESTAMP_HEADER]: String(timestamp),
+                  [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body),
+                },
+                body,
+                timeoutMs,
+                secrets,
+                now,
+              })
+            } catch (error) {
+              if (!(error instanceof TransportFailure && error.notSent)) sent = true
+              throw error
+            }
+          },
+          {
+            attempts,
+            baseDelayMs: options.baseDelayMs ?? 1_000,
+            maxDelayMs: options.maxDelayMs ?? 15_000,
+            sleep,
+            now,
+            random: options.random,
+            classify: (error) => classifyHttpError(error, maxRetryAfterMs),
+            onRetry: ({ attempt, attempts: total, delayMs, error }) =>
+              logger?.warn(`Webhook ${shown} ${describe(error)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`),
+          },
+        )
+      } catch (error) {
+        throw webhookError(error, sent)
+      }
+      logger?.info(`Webhook ${shown} accepted ${req.appId}@${req.version} for channel "${req.channel}".`)
+      return { status: 'registered', externalUrl: req.externalUrl }
+    },
+
+    /** No-op: the webhook document carries the channel. */
+    async pointChannel(): Promise<void> {},
+  }
+
+  function webhookError(error: unknown, sent: boolean): LiveUpdateError {
+    // Only a 2xx proves receipt; after a timeout or 5xx the receiver may have stored it anyway.
+    const unknown = error instanceof TransportFailure ? !error.notSent : error instanceof HttpFailure ? error.status >= 500 || error.status === 408 : sent
+    const bundleState = unknown ? 'maybe-registered' : 'not-registered'
+    const maybe = unknown ? ' The receiver may have stored the bundle anyway: the uploaded object is kept.' : ''
+    if (error instanceof HttpFailure) {
+      const retried = error.status >= 500 || error.status === 429 || error.status === 408 ? ` (tried ${attempts} times)` : ''
+      const hint = error.status === 401 || error.status === 403 ? ' Check that webhook-secret matches the receiver\'s secret and that the receiver and runner clocks agree.' : ''
+      return new RegistrationError('webhook_http_error', `The webhook ${shown} answered HTTP ${error.status}${retried}: ${error.excerpt}.${hint}${maybe}`, {
+        stage: 'register',
+        input: error.status === 401 || error.status === 403 ? 'webhook-secret' : error.status === 404 ? 'webhook-url' : undefined,
+        cause: error,
+        bundleState,
+        httpStatus: error.status,
+      })
+    }
+    if (error instanceof TransportFailure) {
+      return new RegistrationError(
+        error.kind === 'timeout' ? 'webhook_timeout' : 'webhook_unreachable',
+        `The webhook ${shown} ${describe(error)} (tried ${attempts} times).${maybe}`,
+        { stage: 'register', input: 'webhook-url', cause: error, bundleState },
+      )
+    }
+    if (error instanceof LiveUpdateError) return error
+    return new RegistrationError('webhook_error', `The webhook call failed: ${error instanceof Error ? error.message : String(error)}.${maybe}`, { stage: 'register', cause: error, bundleState: sent ? 'maybe-registered' : 'not-registered' })
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * A local-folder BundleStore (`storage: dir`, the demo's default): `<dir>/<key>`, never
+ * overwritten, written under a temporary name and published atomically so a failure leaves nothing.
+ */
+import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { pathToFileURL } from 'node:url'
+import { LiveUpdateError, describeError } from '../errors.js'
+import type { BundleBody, BundleStore, StoredObject } from '../types.js'
+import { assertValidObjectKey, renderPublicUrl, validatePublicUrlTemplate } from './object-key.js'
+
+export interface DirStoreConfig {
+  dir: string
+  /** e.g. `http://localhost:8000/{key}`; default: the file:// URL of the stored file. */
+  publicUrlTemplate?: string
+}
+
+function errno(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined
+}
+
+export class DirStore implements BundleStore {
+  readonly dir: string
+  private readonly publicUrlTemplate?: string
+
+  constructor(config: DirStoreConfig) {
+    if (!config.dir) {
+      throw new LiveUpdateError('storage_missing_dir', 'The storage folder is empty: set the storage-dir input.', { stage: 'input', input: 'storage-dir' })
+    }
+    this.dir = path.resolve(config.dir)
+    if (config.publicUrlTemplate) validatePublicUrlTemplate(config.publicUrlTemplate)
+    this.publicUrlTemplate = config.publicUrlTemplate || undefined
+  }
+
+  describe(): string {
+    return `dir ${this.dir}`
+  }
+
+  /** Absolute path of a key, refusing keys that would escape the folder. */
+  pathOf(key: string): string {
+    assertValidObjectKey(key)
+    const file = path.resolve(this.dir, ...key.split('/'))
+    if (!file.startsWith(this.dir + path.sep)) {
+      throw new LiveUpdateError('storage_invalid_object_key', `Object key "${key}" escapes the storage folder.`, { stage: 'input', input: 'object-key' })
+    }
+    return file
+  }
+
+  publicUrl(key: string): string {
+    if (this.publicUrlTemplate) return renderPublicUrl(this.publicUrlTemplate, key)
+    return pathToFileURL(this.pathOf(key)).href
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    try {
+      const info = await stat(this.pathOf(key))
+      return info.isFile() ? info.size : undefined
+    } catch (error) {
+      if (errno(error) === 'ENOENT' || errno(error) === 'ENOTDIR') return undefined
+      throw this.failure('storage_stat_failed', `Cannot read ${this.pathOf(key)}: ${describeError(error)}`, error)
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await stat(this.pathOf(key))
+      return true
+    } catch (error) {
+      if (errno(error) === 'ENOENT' || errno(error) === 'ENOTDIR') return false
+      throw this.failure('storage_stat_failed', `Cannot read ${this.pathOf(key)}: ${describeError(error)}`, error)
+    }
+  }
+
+  async put(key: string, body: BundleBody): Promise<StoredObject> {
+    const file = this.pathOf(key)
+    if (await this.exists(key)) throw this.existsError(key, file)
+    const folder = path.dirname(file)
+    try {
+      await mkdir(folder, { recursive: true })
+    } catch (error) {
+      throw this.failure('storage_write_failed', `Cannot create the folder ${folder}: ${describeError(error)}. Check the storage-dir input.`, error)
+    }
+    // Same folder as the target (same file system, so the final link/rename is atomic); the
+    // leading dot and suffix keep it out of naive listings.
+    const temp = path.join(folder, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.partial`)
+    try {
+      try {
+        await pipeline(body.open(), createWriteStream(temp, { flags: 'wx', mode: 0o644 }))
+      } catch (error) {
+        throw this.failure('storage_write_failed', `Writing ${file} failed: ${describeError(error)}`, error)
+      }
+      const written = (await stat(temp)).size
+      if (written !== body.size) {
+        throw this.failure('storage_size_mismatch', `Wrote ${written} bytes to ${file} but the bundle is ${body.size} bytes; nothing was stored.`)
+      }
+      await this.publish(temp, file, key)
+    } finally {
+      await unlink(temp).catch(() => undefined)
+    }
+    return { key, url: this.publicUrl(key), size: body.size }
+  }
+
+  /** Move the finished temp file into place without ever replacing an existing file. */
+  private async publish(temp: string, file: string, key: string): Promise<void> {
+    try {
+      // link() fails with EEXIST when the target exists: an atomic "rename unless present".
+      await link(temp, file)
+      return
+    } catch (error) {
+      if (errno(error) === 'EEXIST') throw this.existsError(key, file)
+      if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSYS', 'EMLINK'].includes(errno(error) ?? '')) {
+        throw this.failure('storage_write_failed', `Publishing ${file} failed: ${describeError(error)}`, error)
+      }
+    }
+    // File systems without hard links: reserve the name with an exclusive create, then rename over
+    // our own empty placeholder.
+    try {
+      const handle = await open(file, 'wx')
+      await handle.close()
+    } catch (error) {
+      if (errno(error) === 'EEXIST') throw this.existsError(key, file)
+      throw this.failure('storage_write_failed', `Publishing ${file} failed: ${describeError(error)}`, error)
+    }
+    try {
+      await rename(temp, file)
+    } catch (error) {
+      await unlink(file).catch(() => undefined)
+      throw this.failure('storage_write_failed', `Publishing ${file} failed: ${describeError(error)}`, error)
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await unlink(this.pathOf(key))
+    } catch (error) {
+      if (errno(error) === 'ENOENT') return
+      throw this.failure('storage_delete_failed', `Deleting ${this.pathOf(key)} failed: ${describeError(error)}`, error)
+    }
+  }
+
+  private existsError(key: string, file: string): LiveUpdateError {
+    return new LiveUpdateError(
+      'storage_object_exists',
+      `An object already exists at key "${key}" (${file}); it is never replaced. Publish a new version, or change the object-key template.`,
+      { stage: 'upload', input: 'object-key' },
+    )
+  }
+
+  private failure(code: string, message: string, cause?: unknown): LiveUpdateError {
+    return new LiveUpdateError(code, message, { stage: 'upload', input: 'storage-dir', cause })
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Storage stage: where encrypted bundles go. `createStore(config)` returns a BundleStore for an
+ * S3-compatible bucket or a local folder; both refuse to overwrite and clean up after failures.
+ */
+import type { BundleStore } from '../types.js'
+import { DirStore, type DirStoreConfig } from './dir-store.js'
+import { S3Store, type S3StoreConfig, type S3StoreOptions } from './s3-store.js'
+
+export type StorageConfig = ({ kind: 's3' } & S3StoreConfig) | ({ kind: 'dir' } & DirStoreConfig)
+
+/** Injected dependencies and tuning (S3 only; ignored by the folder store). */
+export type StoreOptions = S3StoreOptions
+
+export function createStore(config: StorageConfig, options: StoreOptions = {}): BundleStore {
+  switch (config.kind) {
+    case 's3': {
+      const { kind: _kind, ...s3 } = config
+      return new S3Store(s3, options)
+    }
+    case 'dir':
+      return new DirStore({ dir: config.dir, publicUrlTemplate: config.publicUrlTemplate })
+  }
+}
+
+export { DirStore, type DirStoreConfig } from './dir-store.js'
+export {
+  S3Store,
+  buildS3ClientConfig,
+  isTransientStorageError,
+  providerError,
+  DEFAULT_CACHE_CONTROL,
+  DEFAULT_CONTENT_TYPE,
+  DEFAULT_PART_SIZE_MIB,
+  DEFAULT_QUEUE_SIZE,
+  type ChecksumMode,
+  type ProviderError,
+  type S3StoreConfig,
+  type S3StoreOptions,
+} from './s3-store.js'
+export {
+  DEFAULT_OBJECT_KEY_TEMPLATE,
+  KEY_HASH_LENGTH,
+  MAX_KEY_BYTES,
+  assertHttpsUrl,
+  assertValidObjectKey,
+  deriveS3ObjectUrl,
+  encodeKeyPath,
+  keyHash,
+  objectKeyProblem,
+  renderObjectKey,
+  renderPublicUrl,
+  validatePublicUrlTemplate,
+  type ObjectKeyValues,
+  type S3UrlSettings,
+} from './object-key.js'

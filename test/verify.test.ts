@@ -1,0 +1,343 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { createHash } from 'node:crypto'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { createBundleEncryptor, type RandomBytes } from '../src/core/crypto.js'
+import { LiveUpdateError } from '../src/core/errors.js'
+import { createKeyPair, loadPrivateKey } from '../src/core/keys.js'
+import type { SigningKey } from '../src/core/types.js'
+import { verifyBundle, verifyBundleOrThrow, type VerifyOptions } from '../src/core/verify.js'
+import { capgo, capgoEncrypt, makeCapgoProject } from './support/capgo-cli.js'
+import { craftZip, zipWithInfoZip } from './support/crafted-zip.js'
+import { removeDir, tempDir } from './support/folders.js'
+import { javaZipInputStream } from './support/peers.js'
+
+const INDEX = '<!doctype html><html><body><script src="app.js"></script></body></html>\n'
+
+let work: string
+let signing: SigningKey
+let publicKeyPem: string
+let otherPublicKeyPem: string
+/** An ordinary Info-ZIP zip (deflated, with directory entries) and its encrypted bundle. */
+let good: Bundle
+let server: Server
+let baseUrl: string
+const served = new Map<string, Buffer>()
+
+interface Bundle {
+  zip: Buffer
+  file: string
+  ciphertext: Buffer
+  sessionKey: string
+  checksum: string
+  sha256: string
+}
+
+let bundleCount = 0
+/** Encrypt and sign `zip` with our encryptor, writing the ciphertext to a file. */
+async function encryptZip(zip: Buffer, random?: RandomBytes): Promise<Bundle> {
+  const encryptor = createBundleEncryptor(signing, random)
+  const out: Buffer[] = []
+  await pipeline(Readable.from([zip]), encryptor.transform, async function* (source) {
+    for await (const chunk of source) out.push(chunk as Buffer)
+  })
+  const ciphertext = Buffer.concat(out)
+  const file = path.join(work, `bundle-${++bundleCount}.zip.enc`)
+  await writeFile(file, ciphertext)
+  const { sessionKey, checksum, sha256 } = encryptor.result()
+  return { zip, file, ciphertext, sessionKey, checksum, sha256 }
+}
+
+function optionsFor(bundle: Bundle, overrides: Partial<VerifyOptions> = {}): VerifyOptions {
+  return { source: bundle.file, sessionKey: bundle.sessionKey, checksum: bundle.checksum, publicKeyPem, ...overrides }
+}
+
+async function writeBytes(name: string, bytes: Buffer): Promise<string> {
+  const file = path.join(work, name)
+  await writeFile(file, bytes)
+  return file
+}
+
+function flipBase64Byte(text: string, index: number): string {
+  const bytes = Buffer.from(text, 'base64')
+  bytes[index] ^= 0x01
+  return bytes.toString('base64')
+}
+
+beforeAll(async () => {
+  work = await tempDir('live-update-verify-test-')
+  const pair = createKeyPair()
+  signing = loadPrivateKey(pair.privateKeyPem)
+  publicKeyPem = pair.publicKeyPem
+  otherPublicKeyPem = createKeyPair().publicKeyPem
+  const zipFile = await zipWithInfoZip(path.join(work, 'web'), path.join(work, 'web.zip'), {
+    'index.html': INDEX,
+    'app.js': 'CapacitorUpdater.notifyAppReady()\n'.repeat(200),
+    'assets/css/site.css': 'body { margin: 0 }\n'.repeat(100),
+  })
+  good = await encryptZip(await readFile(zipFile))
+  server = createServer((request, response) => {
+    const body = served.get(request.url ?? '')
+    if (!body) {
+      response.writeHead(404).end('not found')
+      return
+    }
+    response.writeHead(200, { 'content-length': body.length }).end(body)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  served.set('/good.zip', good.ciphertext)
+})
+
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve))
+  await removeDir(work)
+})
+
+describe('verifyBundle accepts a good bundle', () => {
+  it('from a file, and leaves nothing in its temp folder', async () => {
+    const scratch = path.join(work, 'scratch-ok')
+    await mkdir(scratch)
+    const report = await verifyBundle(optionsFor(good, { tempDir: scratch, expectedSize: good.ciphertext.length }))
+    // Info-ZIP adds directory entries: index.html, app.js, assets/, assets/css/, assets/css/site.css.
+    expect(report).toEqual({ ok: true, sha256: createHash('sha256').update(good.zip).digest('hex'), entries: 5, encryptedSize: good.ciphertext.length })
+    expect(await readdir(scratch)).toEqual([])
+  })
+
+  it('from a stream', async () => {
+    const chunks = [good.ciphertext.subarray(0, 1000), good.ciphertext.subarray(1000, 1001), good.ciphertext.subarray(1001)]
+    const report = await verifyBundle(optionsFor(good, { source: Readable.from(chunks) }))
+    expect(report).toMatchObject({ ok: true, sha256: good.sha256 })
+  })
+
+  it('from an http URL, through the injected fetch', async () => {
+    const fetched: string[] = []
+    const countingFetch: typeof fetch = (input, init) => {
+      fetched.push(String(input))
+      return fetch(input, init)
+    }
+    const report = await verifyBundle(optionsFor(good, { source: `${baseUrl}/good.zip`, fetch: countingFetch }))
+    expect(report).toMatchObject({ ok: true, sha256: good.sha256, encryptedSize: good.ciphertext.length })
+    expect(fetched).toEqual([`${baseUrl}/good.zip`])
+  })
+
+  it('a STORED Info-ZIP zip (zip -0)', async () => {
+    const zipFile = await zipWithInfoZip(path.join(work, 'web-stored'), path.join(work, 'stored.zip'), { 'index.html': INDEX, 'a/b.txt': 'b', 'empty.txt': '' }, { stored: true })
+    const report = await verifyBundle(optionsFor(await encryptZip(await readFile(zipFile))))
+    expect(report).toMatchObject({ ok: true, entries: 4 })
+  })
+
+  it('a DEFLATED entry with a data descriptor (ZipInputStream reads those)', async () => {
+    const zip = craftZip([{ name: 'index.html', data: INDEX, descriptor: true }, { name: 'js/app.js', data: 'x'.repeat(5000), descriptor: true }])
+    expect(await verifyBundle(optionsFor(await encryptZip(zip)))).toMatchObject({ ok: true, entries: 2 })
+  })
+})
+
+describe('verifyBundle download failures', () => {
+  it('reports the HTTP status of a non-2xx answer', async () => {
+    const report = await verifyBundle(optionsFor(good, { source: `${baseUrl}/missing.zip?X-Amz-Signature=secret` }))
+    expect(report).toMatchObject({ ok: false, step: 'download' })
+    expect(report.ok || report.message).toContain('404')
+    expect(report.ok || report.message).not.toContain('secret')
+  })
+
+  it('reports a missing file', async () => {
+    const report = await verifyBundle(optionsFor(good, { source: path.join(work, 'nope.zip.enc') }))
+    expect(report).toMatchObject({ ok: false, step: 'download' })
+    expect(report.ok || report.message).toContain('ENOENT')
+  })
+
+  it('reports a size other than expected, also when the short file would fail to decrypt', async () => {
+    const report = await verifyBundle(optionsFor(good, { expectedSize: good.ciphertext.length + 16 }))
+    expect(report).toMatchObject({ ok: false, step: 'download' })
+    const truncated = await writeBytes('truncated.enc', good.ciphertext.subarray(0, good.ciphertext.length - 3))
+    const short = await verifyBundle(optionsFor(good, { source: truncated, expectedSize: good.ciphertext.length }))
+    expect(short).toMatchObject({ ok: false, step: 'download' })
+    expect(short.ok || short.message).toContain(`expected ${good.ciphertext.length}`)
+  })
+
+  it('reports a stream that fails midway', async () => {
+    const failing = new Readable({
+      read() {
+        this.push(good.ciphertext.subarray(0, 64))
+        this.destroy(new Error('connection reset'))
+      },
+    })
+    const report = await verifyBundle(optionsFor(good, { source: failing }))
+    expect(report).toMatchObject({ ok: false, step: 'download' })
+    expect(report.ok || report.message).toContain('connection reset')
+  })
+})
+
+describe('verifyBundle tampering', () => {
+  it('one flipped byte in the ciphertext fails at decrypt or checksum', async () => {
+    for (const index of [0, Math.floor(good.ciphertext.length / 2), good.ciphertext.length - 1]) {
+      const tampered = Buffer.from(good.ciphertext)
+      tampered[index] ^= 0x01
+      const report = await verifyBundle(optionsFor(good, { source: await writeBytes(`tampered-${index}.enc`, tampered) }))
+      expect(report.ok).toBe(false)
+      if (!report.ok) expect(['decrypt', 'checksum']).toContain(report.step)
+    }
+  })
+
+  it('a flipped byte in the middle fails at checksum; a truncated file at decrypt', async () => {
+    const tampered = Buffer.from(good.ciphertext)
+    tampered[100] ^= 0x80
+    expect(await verifyBundle(optionsFor(good, { source: await writeBytes('mid.enc', tampered) }))).toMatchObject({ ok: false, step: 'checksum' })
+    const truncated = good.ciphertext.subarray(0, good.ciphertext.length - 5)
+    expect(await verifyBundle(optionsFor(good, { source: await writeBytes('short.enc', truncated) }))).toMatchObject({ ok: false, step: 'decrypt' })
+  })
+
+  it('a flipped byte in the IV part of the session key fails at checksum', async () => {
+    const [iv, wrapped] = good.sessionKey.split(':')
+    const report = await verifyBundle(optionsFor(good, { sessionKey: `${flipBase64Byte(iv, 3)}:${wrapped}` }))
+    expect(report).toMatchObject({ ok: false, step: 'checksum' })
+  })
+
+  it('a flipped byte in the wrapped key fails at session-key', async () => {
+    const [iv, wrapped] = good.sessionKey.split(':')
+    for (const index of [0, 100, 255]) {
+      const report = await verifyBundle(optionsFor(good, { sessionKey: `${iv}:${flipBase64Byte(wrapped, index)}` }))
+      expect(report).toMatchObject({ ok: false, step: 'session-key' })
+    }
+  })
+
+  it('a flipped byte in the checksum fails at checksum', async () => {
+    for (const index of [0, 200, 511]) {
+      const chars = good.checksum.split('')
+      chars[index] = chars[index] === '0' ? '1' : '0'
+      const report = await verifyBundle(optionsFor(good, { checksum: chars.join('') }))
+      expect(report).toMatchObject({ ok: false, step: 'checksum' })
+    }
+  })
+
+  it('a plain sha256 or legacy checksum fails at checksum', async () => {
+    expect(await verifyBundle(optionsFor(good, { checksum: good.sha256 }))).toMatchObject({ ok: false, step: 'checksum' })
+  })
+
+  it('the wrong public key fails at session-key', async () => {
+    const report = await verifyBundle(optionsFor(good, { publicKeyPem: otherPublicKeyPem }))
+    expect(report).toMatchObject({ ok: false, step: 'session-key' })
+  })
+
+  it('a malformed session key fails at session-key', async () => {
+    for (const sessionKey of ['', good.sessionKey.replace(':', ''), `${good.sessionKey}:extra`, `AAAA:${good.sessionKey.split(':')[1]}`]) {
+      expect(await verifyBundle(optionsFor(good, { sessionKey }))).toMatchObject({ ok: false, step: 'session-key' })
+    }
+  })
+})
+
+describe('verifyBundle zip layout', () => {
+  async function verifyCrafted(zip: Buffer) {
+    return verifyBundle(optionsFor(await encryptZip(zip)))
+  }
+
+  it('requires index.html at the root, not only in a subfolder', async () => {
+    const report = await verifyCrafted(craftZip([{ name: 'dist/index.html', data: INDEX }, { name: 'dist/app.js', data: 'x' }]))
+    expect(report).toMatchObject({ ok: false, step: 'zip' })
+    expect(report.ok || report.message).toMatch(/no index\.html at the zip root.*dist\/index\.html/)
+  })
+
+  it('rejects an entry with a .. segment', async () => {
+    const report = await verifyCrafted(craftZip([{ name: 'index.html', data: INDEX }, { name: 'assets/../../evil.js', data: 'x' }]))
+    expect(report).toMatchObject({ ok: false, step: 'zip' })
+    expect(report.ok || report.message).toContain("'..'")
+  })
+
+  it('rejects an entry with a backslash', async () => {
+    const report = await verifyCrafted(craftZip([{ name: 'index.html', data: INDEX }, { name: 'assets\\app.js', data: 'x' }]))
+    expect(report).toMatchObject({ ok: false, step: 'zip' })
+    expect(report.ok || report.message).toContain('backslash')
+  })
+
+  it('rejects an absolute entry name', async () => {
+    const report = await verifyCrafted(craftZip([{ name: 'index.html', data: INDEX }, { name: '/etc/app.js', data: 'x' }]))
+    expect(report).toMatchObject({ ok: false, step: 'zip' })
+    expect(report.ok || report.message).toContain('absolute')
+  })
+
+  it('rejects a STORED entry with a data descriptor, as Java ZipInputStream does', async () => {
+    const storedWithDescriptor = craftZip([{ name: 'index.html', data: INDEX, method: 0, descriptor: true }])
+    const deflatedWithDescriptor = craftZip([{ name: 'index.html', data: INDEX, method: 8, descriptor: true }])
+    const report = await verifyCrafted(storedWithDescriptor)
+    expect(report).toMatchObject({ ok: false, step: 'zip' })
+    expect(report.ok || report.message).toMatch(/STORED with a data descriptor/)
+    expect(await verifyCrafted(deflatedWithDescriptor)).toMatchObject({ ok: true })
+    // The independent peer agrees on both crafted files.
+    const [javaStored, javaDeflated] = await Promise.allSettled([
+      javaZipInputStream(await writeBytes('stored-dd.zip', storedWithDescriptor)),
+      javaZipInputStream(await writeBytes('deflated-dd.zip', deflatedWithDescriptor)),
+    ])
+    expect(javaStored.status).toBe('rejected')
+    expect(javaDeflated.status).toBe('fulfilled')
+  })
+
+  it('rejects an entry whose data does not match its CRC-32', async () => {
+    const zip = craftZip([{ name: 'index.html', data: INDEX, method: 0 }])
+    zip[30 + 'index.html'.length + 5] ^= 0x01 // a byte of the stored data
+    const report = await verifyCrafted(zip)
+    expect(report).toMatchObject({ ok: false, step: 'zip' })
+    expect(report.ok || report.message).toContain('CRC-32')
+  })
+
+  it('checks big entries (streamed, not read whole) too: good passes, a wrong CRC fails', async () => {
+    const big = Buffer.from('const value = 42;\n'.repeat(300_000)) // 5.4 MB, above the in-memory limit
+    const entries = [{ name: 'index.html', data: INDEX }, { name: 'big.js', data: big }]
+    expect(await verifyCrafted(craftZip(entries))).toMatchObject({ ok: true, entries: 2 })
+    const report = await verifyCrafted(craftZip([entries[0], { ...entries[1], crcOverride: 0x12345678 }]))
+    expect(report).toMatchObject({ ok: false, step: 'zip' })
+    expect(report.ok || report.message).toMatch(/big\.js' fails its CRC-32 check/)
+  })
+
+  it('rejects bytes that are not a zip, and a ZIP64 end record', async () => {
+    expect(await verifyCrafted(Buffer.from('<html>not a zip</html>'))).toMatchObject({ ok: false, step: 'zip' })
+    const zip = craftZip([{ name: 'index.html', data: INDEX }])
+    zip.writeUInt32LE(0xffffffff, zip.length - 6) // central directory offset -> ZIP64 marker
+    const report = await verifyCrafted(zip)
+    expect(report).toMatchObject({ ok: false, step: 'zip' })
+    expect(report.ok || report.message).toContain('ZIP64')
+  })
+
+  it('cleans its temp folder after a failure too', async () => {
+    const scratch = path.join(work, 'scratch-fail')
+    await mkdir(scratch)
+    const bundle = await encryptZip(craftZip([{ name: 'sub/index.html', data: INDEX }]))
+    expect(await verifyBundle(optionsFor(bundle, { tempDir: scratch }))).toMatchObject({ ok: false, step: 'zip' })
+    expect(await readdir(scratch)).toEqual([])
+  })
+})
+
+describe('verifyBundleOrThrow', () => {
+  it('throws LiveUpdateError(stage verify) naming the step', async () => {
+    const error = await verifyBundleOrThrow(optionsFor(good, { publicKeyPem: otherPublicKeyPem })).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(LiveUpdateError)
+    expect(error).toMatchObject({ stage: 'verify', step: 'session-key', code: 'verify_session_key' })
+    expect((error as Error).message).toContain('session-key step')
+    await expect(verifyBundleOrThrow(optionsFor(good))).resolves.toMatchObject({ sha256: good.sha256 })
+  })
+})
+
+describe('Capgo CLI interop', () => {
+  it('accepts a bundle encrypted by `capgo bundle encrypt` with a key from `capgo key create`', async () => {
+    const project = await makeCapgoProject(path.join(work, 'capgo-project'))
+    await capgo(project, ['key', 'create'])
+    const capgoPrivate = await readFile(path.join(project, '.capgo_key_v2'), 'utf8')
+    const capgoPublic = await readFile(path.join(project, '.capgo_key_v2.pub'), 'utf8')
+    // Our key loader derives exactly Capgo's public key file from its private key.
+    expect(loadPrivateKey(capgoPrivate).publicKeyPem).toBe(capgoPublic)
+
+    const zipFile = path.join(project, 'app.zip')
+    await writeFile(zipFile, good.zip)
+    const encrypted = await capgoEncrypt(project, zipFile, good.sha256, path.join(project, '.capgo_key_v2'))
+    expect(encrypted.checksum).toMatch(/^[0-9a-f]{512}$/)
+
+    const report = await verifyBundle({ source: encrypted.encryptedFile, sessionKey: encrypted.ivSessionKey, checksum: encrypted.checksum, publicKeyPem: capgoPublic })
+    expect(report).toMatchObject({ ok: true, sha256: good.sha256, entries: 5 })
+    // And the same Capgo bundle checked against our (wrong) key is refused.
+    expect(await verifyBundle({ source: encrypted.encryptedFile, sessionKey: encrypted.ivSessionKey, checksum: encrypted.checksum, publicKeyPem })).toMatchObject({ ok: false, step: 'session-key' })
+  })
+})
