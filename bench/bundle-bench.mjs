@@ -69,7 +69,7 @@ async function benchOne(label, megabytes, files) {
     const zipName = 'capgo.zip'
     await rm(path.join(project, zipName), { force: true })
     await rm(path.join(project, `${zipName}_encrypted.zip`), { force: true })
-    const z = timed([process.execPath, capgoCli, 'bundle', 'zip', 'com.example.bench', '--path', 'www', '--name', 'capgo', '--json', '--key-v2'], project)
+    const z = timed([process.execPath, capgoCli, 'bundle', 'zip', 'com.example.bench', '--path', 'www', '--name', zipName, '--json', '--key-v2'], project)
     const zipped = lastJson(z.stdout)
     const e = timed([process.execPath, capgoCli, 'bundle', 'encrypt', path.join(project, zipName), zipped.checksum, '--key', key, '--json'], project)
     const zipSize = (await stat(path.join(project, zipName))).size

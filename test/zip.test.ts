@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { cp, mkdir, readFile, readdir, symlink, utimes, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readFile, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { scanWebDir } from '../src/core/zip/scan.js'
@@ -70,9 +70,15 @@ describe('zip writer', () => {
     const c = path.join(work, 'c.zip')
     await zipFolder(app, a)
     await zipFolder(copy, b)
-    await zipFolder(app, c, { lookahead: 1 })
+    await zipFolder(app, c, { lookahead: 1, workers: 0 })
+    const d = path.join(work, 'd.zip')
+    const { summary } = await zipFolder(app, d, { workers: 2 })
+    expect(summary.mentionsNotifyAppReady).toBe(true)
     expect(sha(await readFile(a))).toBe(sha(await readFile(b)))
     expect(sha(await readFile(a))).toBe(sha(await readFile(c)))
+    // Worker threads and libuv's pool give the same bytes.
+    expect(sha(await readFile(a))).toBe(sha(await readFile(d)))
+    expect(await unzipTest(d)).toMatch(/No errors detected/)
   })
 
   it('streams large files (deflated through a spill file, stored ones read twice) and finds notifyAppReady across chunks', async () => {
@@ -96,6 +102,15 @@ describe('zip writer', () => {
     expect(java.entries.find((entry) => entry.name === 'vendor.js')).toMatchObject({ method: 8, size: script.length })
     expect(java.entries.find((entry) => entry.name === 'video.mp4')).toMatchObject({ method: 0, size: 9 * 1024 * 1024 })
     expect(summary.zipSize).toBeLessThan(script.length / 2 + 9.1 * 1024 * 1024)
+  })
+
+  it('reports a file that cannot be read, from a worker too, naming it', async () => {
+    const app = await makeSmallApp(path.join(work, 'unreadable'), { 'secret.js': 'x' })
+    const scanned = await scanWebDir(app)
+    await rm(path.join(app, 'secret.js'))
+    const { stream, summary } = createZipStream(scanned, { workers: 2 })
+    await expect(pipeline(stream, createWriteStream(path.join(work, 'unreadable.zip')))).rejects.toMatchObject({ code: 'zip_read_failed', message: expect.stringContaining("'secret.js'") })
+    await expect(summary).rejects.toMatchObject({ code: 'zip_read_failed' })
   })
 
   it('reports when no script mentions notifyAppReady', async () => {

@@ -2,7 +2,6 @@ import { describeError, ExitCode, LiveUpdateError } from '../core/errors.js'
 import { bundleCommand } from './bundle-command.js'
 import { type CliIo, UsageError } from './io.js'
 import { keyCommand } from './key-command.js'
-import { publishCommand } from './publish-command.js'
 import { verifyCommand } from './verify-command.js'
 
 export const USAGE = `Usage: live-update <command> [options]
@@ -32,8 +31,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await bundleCommand(rest, io)
       case 'verify':
         return await verifyCommand(rest, io)
-      case 'publish':
+      case 'publish': {
+        // Loaded on demand: the storage SDK is heavy and the other commands never need it.
+        const { publishCommand } = await import('./publish-command.js')
         return await publishCommand(rest, io)
+      }
       case undefined:
       case '-h':
       case '--help':

@@ -7,6 +7,7 @@ import zlib from 'node:zlib'
 import { promisify } from 'node:util'
 import { randomBytes } from 'node:crypto'
 import { METHOD_DEFLATED, METHOD_STORED } from './headers.js'
+import type { DeflatePool } from './deflate-pool.js'
 import type { ZipSourceEntry } from './scan.js'
 
 const deflateRaw = promisify(zlib.deflateRaw)
@@ -26,6 +27,8 @@ export const SMALL_FILE_LIMIT = 8 * 1024 * 1024
 export interface CompressOptions {
   level: number
   tempDir: string
+  /** Worker threads for small files; without it they are compressed on libuv's thread pool. */
+  pool?: DeflatePool
 }
 
 /** An entry ready to be written: its header fields are known, its data is in memory or on disk. */
@@ -72,7 +75,21 @@ export async function prepareEntry(entry: ZipSourceEntry, options: CompressOptio
   if (entry.isDirectory || !entry.file) {
     return { source: entry, method: METHOD_STORED, crc: 0, size: 0, compressedSize: 0, data: Buffer.alloc(0), mentionsNotifyAppReady: false }
   }
-  return entry.size <= SMALL_FILE_LIMIT ? prepareSmallFile(entry, entry.file, options) : prepareLargeFile(entry, entry.file, options)
+  if (entry.size > SMALL_FILE_LIMIT) return prepareLargeFile(entry, entry.file, options)
+  return options.pool ? preparePooled(entry, entry.file, options.pool, options.level) : prepareSmallFile(entry, entry.file, options)
+}
+
+async function preparePooled(entry: ZipSourceEntry, file: string, pool: DeflatePool, level: number): Promise<PreparedEntry> {
+  const result = await pool.run(file, { deflate: shouldDeflate(entry.name), scanScript: isScript(entry.name), level })
+  return {
+    source: entry,
+    method: result.deflated ? METHOD_DEFLATED : METHOD_STORED,
+    crc: result.crc,
+    size: result.size,
+    compressedSize: result.data.length,
+    data: result.data,
+    mentionsNotifyAppReady: result.mentionsNotifyAppReady,
+  }
 }
 
 async function prepareSmallFile(entry: ZipSourceEntry, file: string, options: CompressOptions): Promise<PreparedEntry> {

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream'
 import { LiveUpdateError } from '../errors.js'
 import { centralHeader, endOfCentralDirectory, type EntryRecord, localHeader } from './headers.js'
 import { type PreparedEntry, prepareEntry, releaseEntry, SMALL_FILE_LIMIT } from './compress.js'
+import { DeflatePool } from './deflate-pool.js'
 import type { ScannedFolder, ZipSourceEntry } from './scan.js'
 
 export interface ZipOptions {
@@ -15,6 +16,8 @@ export interface ZipOptions {
   lookahead?: number
   /** Upper bound on the bytes of files read ahead (memory stays flat whatever the bundle size). */
   lookaheadBytes?: number
+  /** Worker threads compressing small files; default one per core for bundles over 2 MiB, 0 = none. */
+  workers?: number
 }
 
 export interface ZipSummary {
@@ -42,8 +45,9 @@ export function createZipStream(folder: ScannedFolder, options: ZipOptions = {})
   const generator = writeZip(folder, {
     level: options.level ?? 6,
     tempDir: options.tempDir ?? os.tmpdir(),
-    lookahead: options.lookahead ?? Math.max(4, os.availableParallelism() * 4),
-    lookaheadBytes: options.lookaheadBytes ?? 32 * 1024 * 1024,
+    lookahead: options.lookahead ?? 64,
+    lookaheadBytes: options.lookaheadBytes ?? 8 * 1024 * 1024,
+    workers: options.workers ?? defaultWorkers(folder),
   })
   async function* guarded(): AsyncGenerator<Buffer> {
     try {
@@ -57,8 +61,15 @@ export function createZipStream(folder: ScannedFolder, options: ZipOptions = {})
   return { stream: Readable.from(guarded(), { objectMode: false }), summary }
 }
 
+/** Workers pay off once there is real work: a tiny app is faster without their start-up. */
+function defaultWorkers(folder: ScannedFolder): number {
+  const cores = os.availableParallelism()
+  return cores > 1 && folder.rawSize > 2 * 1024 * 1024 ? cores : 0
+}
+
 async function* writeZip(folder: ScannedFolder, options: Required<ZipOptions>): AsyncGenerator<Buffer, ZipSummary> {
-  const compress = { level: options.level, tempDir: options.tempDir }
+  const pool = options.workers > 0 ? new DeflatePool(options.workers) : undefined
+  const compress = { level: options.level, tempDir: options.tempDir, pool }
   const pending: { entry: ZipSourceEntry; prepared: Promise<PreparedEntry>; cost: number }[] = []
   let next = 0
   let costAhead = 0
@@ -125,6 +136,7 @@ async function* writeZip(folder: ScannedFolder, options: Required<ZipOptions>): 
   } finally {
     // On failure or early close, let what was started finish and clean up its spill files.
     for (const item of pending) void item.prepared.then(releaseEntry, () => undefined)
+    await pool?.close()
   }
 
   const centralOffset = offset
