@@ -7,6 +7,7 @@ var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
 var __getOwnPropNames = Object.getOwnPropertyNames;
 var __getProtoOf = Object.getPrototypeOf;
 var __hasOwnProp = Object.prototype.hasOwnProperty;
+var __name = (target, value) => __defProp(target, "name", { value, configurable: true });
 var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x, {
   get: (a5, b5) => (typeof require !== "undefined" ? require : a5)[b5]
 }) : x)(function(x) {
@@ -50,6 +51,2958 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
 ));
 var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
 
+// src/core/errors.ts
+function inputError(input, code, message) {
+  return new LiveUpdateError(code, message, { stage: "input", input });
+}
+function describeError(error2) {
+  if (error2 instanceof Error) return error2.message;
+  return String(error2);
+}
+var ExitCode, LiveUpdateError;
+var init_errors = __esm({
+  "src/core/errors.ts"() {
+    "use strict";
+    ExitCode = {
+      ok: 0,
+      failure: 1,
+      usage: 2,
+      badInput: 3,
+      verifyFailed: 4,
+      storage: 5,
+      register: 6
+    };
+    LiveUpdateError = class extends Error {
+      static {
+        __name(this, "LiveUpdateError");
+      }
+      code;
+      stage;
+      input;
+      step;
+      constructor(code, message, options) {
+        super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
+        this.name = "LiveUpdateError";
+        this.code = code;
+        this.stage = options.stage;
+        this.input = options.input;
+        this.step = options.step;
+      }
+      get exitCode() {
+        switch (this.stage) {
+          case "input":
+          case "keys":
+          case "zip":
+            return ExitCode.badInput;
+          case "verify":
+            return ExitCode.verifyFailed;
+          case "upload":
+          case "lookup":
+            return this.code.startsWith("storage") ? ExitCode.storage : ExitCode.register;
+          case "register":
+            return ExitCode.register;
+          default:
+            return ExitCode.failure;
+        }
+      }
+    };
+    __name(inputError, "inputError");
+    __name(describeError, "describeError");
+  }
+});
+
+// src/core/crypto.ts
+import { constants, createCipheriv, createHash, privateEncrypt, randomBytes } from "node:crypto";
+import { Transform } from "node:stream";
+function rsaPrivateEncrypt(signing, data) {
+  return privateEncrypt({ key: signing.privateKey, padding: constants.RSA_PKCS1_PADDING }, data);
+}
+function signSha256(signing, sha256Hex) {
+  if (!/^[0-9a-f]{64}$/i.test(sha256Hex)) throw new Error("signSha256 expects a 64-character hex SHA-256");
+  return rsaPrivateEncrypt(signing, Buffer.from(sha256Hex, "hex")).toString("hex");
+}
+function makeSessionKey(signing, aesKey, iv) {
+  if (aesKey.length !== AES_KEY_BYTES || iv.length !== IV_BYTES) throw new Error("AES-128-CBC needs a 16-byte key and a 16-byte IV");
+  return `${iv.toString("base64")}:${rsaPrivateEncrypt(signing, aesKey).toString("base64")}`;
+}
+function createBundleEncryptor(signing, random = randomBytes) {
+  const aesKey = random(AES_KEY_BYTES);
+  const iv = random(IV_BYTES);
+  const sessionKey = makeSessionKey(signing, aesKey, iv);
+  const cipher = createCipheriv(CIPHER, aesKey, iv);
+  const plainHash = createHash("sha256");
+  const cipherHash = createHash("sha256");
+  let zipSize = 0;
+  let encryptedSize = 0;
+  let result;
+  const emit = /* @__PURE__ */ __name((stream, ciphertext) => {
+    if (ciphertext.length === 0) return;
+    cipherHash.update(ciphertext);
+    encryptedSize += ciphertext.length;
+    stream.push(ciphertext);
+  }, "emit");
+  const transform = new Transform({
+    transform(chunk, _encoding, callback) {
+      plainHash.update(chunk);
+      zipSize += chunk.length;
+      emit(this, cipher.update(chunk));
+      callback();
+    },
+    flush(callback) {
+      emit(this, cipher.final());
+      const sha256 = plainHash.digest("hex");
+      result = {
+        sha256,
+        checksum: signSha256(signing, sha256),
+        sessionKey,
+        zipSize,
+        encryptedSize,
+        encryptedSha256: cipherHash.digest("hex")
+      };
+      callback();
+    }
+  });
+  return {
+    transform,
+    result() {
+      if (!result) throw new Error("bundle encryptor: result() called before the stream was flushed");
+      return result;
+    }
+  };
+}
+var CIPHER, AES_KEY_BYTES, IV_BYTES;
+var init_crypto = __esm({
+  "src/core/crypto.ts"() {
+    "use strict";
+    CIPHER = "aes-128-cbc";
+    AES_KEY_BYTES = 16;
+    IV_BYTES = 16;
+    __name(rsaPrivateEncrypt, "rsaPrivateEncrypt");
+    __name(signSha256, "signSha256");
+    __name(makeSessionKey, "makeSessionKey");
+    __name(createBundleEncryptor, "createBundleEncryptor");
+  }
+});
+
+// src/core/version.ts
+function isSemver(version) {
+  return SEMVER.test(version);
+}
+function assertSemver(version, input = "version") {
+  if (!isSemver(version)) {
+    throw inputError(input, "invalid_version", `'${input}' must be a semantic version such as 1.2.3 or 1.2.3-beta.1, got '${version}'.`);
+  }
+  if (version === "0.0.0") {
+    throw inputError(input, "invalid_version", `'${input}' must be greater than 0.0.0 (Capgo refuses 0.0.0).`);
+  }
+  return version;
+}
+function versionFromTagRef(ref) {
+  const match = /^refs\/tags\/v?(.+)$/.exec(ref ?? "");
+  return match && isSemver(match[1]) ? match[1] : void 0;
+}
+var SEMVER;
+var init_version = __esm({
+  "src/core/version.ts"() {
+    "use strict";
+    init_errors();
+    SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+    __name(isSemver, "isSemver");
+    __name(assertSemver, "assertSemver");
+    __name(versionFromTagRef, "versionFromTagRef");
+  }
+});
+
+// src/core/zip/scan.ts
+import { lstat, readdir, realpath, stat } from "node:fs/promises";
+import path from "node:path";
+function zipError(code, message) {
+  return new LiveUpdateError(code, message, { stage: "zip", input: "path" });
+}
+function compareNames(a5, b5) {
+  return Buffer.compare(Buffer.from(a5.name), Buffer.from(b5.name));
+}
+function isInside(root5, target) {
+  const relative = path.relative(root5, target);
+  return relative === "" || !relative.startsWith("..") && !path.isAbsolute(relative);
+}
+async function scanWebDir(webDir) {
+  const absolute = path.resolve(webDir);
+  const rootStat = await stat(absolute).catch(() => void 0);
+  if (!rootStat) {
+    throw zipError("zip_missing_folder", `The web output folder ${absolute} does not exist. Build the app first, or point 'path' at the folder that holds index.html.`);
+  }
+  if (!rootStat.isDirectory()) {
+    throw zipError("zip_not_a_folder", `'path' must be a folder (the web output, e.g. dist or www), but ${absolute} is a file.`);
+  }
+  const root5 = await realpath(absolute);
+  const entries = [];
+  async function walk(dirReal, prefix, ancestors) {
+    const children = await readdir(dirReal, { withFileTypes: true });
+    for (const child of children) {
+      if (JUNK_NAMES.has(child.name)) continue;
+      const name = prefix + child.name;
+      if (child.name.includes("\\")) {
+        throw zipError("zip_backslash_name", `The file name '${name}' contains a backslash, which Android refuses in a bundle. Rename it.`);
+      }
+      const full = path.join(dirReal, child.name);
+      let target = full;
+      let info = await lstat(full);
+      if (info.isSymbolicLink()) {
+        target = await realpath(full).catch(() => {
+          throw zipError("zip_broken_symlink", `The symlink '${name}' in the web output points to nothing. Remove it or fix its target.`);
+        });
+        if (!isInside(root5, target)) {
+          throw zipError("zip_symlink_escape", `The symlink '${name}' points outside the web output folder (${target}); a bundle may only contain the folder's own files. Copy the file into the folder instead.`);
+        }
+        info = await stat(target);
+      }
+      if (info.isDirectory()) {
+        if (ancestors.has(target)) {
+          throw zipError("zip_symlink_loop", `The symlink '${name}' makes a loop inside the web output folder. Remove it.`);
+        }
+        entries.push({ name: `${name}/`, size: 0, isDirectory: true });
+        await walk(target, `${name}/`, /* @__PURE__ */ new Set([...ancestors, target]));
+      } else if (info.isFile()) {
+        entries.push({ name, file: target, size: info.size, isDirectory: false });
+      }
+    }
+  }
+  __name(walk, "walk");
+  await walk(root5, "", /* @__PURE__ */ new Set([root5]));
+  const files = entries.filter((entry) => !entry.isDirectory);
+  if (files.length === 0) {
+    throw zipError("zip_empty_folder", `The web output folder ${absolute} holds no files. Run the web build first (see 'build-command').`);
+  }
+  if (!files.some((entry) => entry.name === "index.html")) {
+    const nested = files.find((entry) => entry.name.endsWith("/index.html"));
+    const hint = nested ? ` It was found at '${nested.name}': point 'path' at '${path.join(absolute, path.posix.dirname(nested.name))}'.` : " Point 'path' at the folder your web build writes (the one with index.html).";
+    throw zipError("zip_no_index_html", `index.html must be at the root of the web output folder ${absolute}.${hint}`);
+  }
+  if (entries.length > MAX_ENTRIES) {
+    throw zipError("zip_too_many_entries", `The web output holds ${entries.length} files and folders; a bundle holds at most ${MAX_ENTRIES} (ZIP64 is not used, for device compatibility).`);
+  }
+  entries.sort(compareNames);
+  return { root: root5, entries, fileCount: files.length, rawSize: files.reduce((sum, entry) => sum + entry.size, 0) };
+}
+var JUNK_NAMES, MAX_ENTRIES;
+var init_scan = __esm({
+  "src/core/zip/scan.ts"() {
+    "use strict";
+    init_errors();
+    JUNK_NAMES = /* @__PURE__ */ new Set([".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX", ".git", ".svn", ".hg"]);
+    MAX_ENTRIES = 65535;
+    __name(zipError, "zipError");
+    __name(compareNames, "compareNames");
+    __name(isInside, "isInside");
+    __name(scanWebDir, "scanWebDir");
+  }
+});
+
+// src/core/zip/headers.ts
+function flagsFor(name) {
+  return name.some((byte) => byte > 127) ? FLAG_UTF8 : 0;
+}
+function localHeader(entry) {
+  const header = Buffer.alloc(30);
+  header.writeUInt32LE(67324752, 0);
+  header.writeUInt16LE(VERSION_NEEDED, 4);
+  header.writeUInt16LE(flagsFor(entry.name), 6);
+  header.writeUInt16LE(entry.method, 8);
+  header.writeUInt16LE(DOS_TIME, 10);
+  header.writeUInt16LE(DOS_DATE, 12);
+  header.writeUInt32LE(entry.crc >>> 0, 14);
+  header.writeUInt32LE(entry.compressedSize, 18);
+  header.writeUInt32LE(entry.size, 22);
+  header.writeUInt16LE(entry.name.length, 26);
+  header.writeUInt16LE(0, 28);
+  return Buffer.concat([header, entry.name]);
+}
+function centralHeader(entry) {
+  const header = Buffer.alloc(46);
+  header.writeUInt32LE(33639248, 0);
+  header.writeUInt16LE(VERSION_MADE_BY_UNIX, 4);
+  header.writeUInt16LE(VERSION_NEEDED, 6);
+  header.writeUInt16LE(flagsFor(entry.name), 8);
+  header.writeUInt16LE(entry.method, 10);
+  header.writeUInt16LE(DOS_TIME, 12);
+  header.writeUInt16LE(DOS_DATE, 14);
+  header.writeUInt32LE(entry.crc >>> 0, 16);
+  header.writeUInt32LE(entry.compressedSize, 20);
+  header.writeUInt32LE(entry.size, 24);
+  header.writeUInt16LE(entry.name.length, 28);
+  header.writeUInt32LE(entry.isDirectory ? DIRECTORY_ATTRIBUTES : FILE_ATTRIBUTES, 38);
+  header.writeUInt32LE(entry.offset, 42);
+  return Buffer.concat([header, entry.name]);
+}
+function endOfCentralDirectory(entryCount, centralSize, centralOffset) {
+  const record = Buffer.alloc(22);
+  record.writeUInt32LE(101010256, 0);
+  record.writeUInt16LE(entryCount, 8);
+  record.writeUInt16LE(entryCount, 10);
+  record.writeUInt32LE(centralSize, 12);
+  record.writeUInt32LE(centralOffset, 16);
+  return record;
+}
+var METHOD_STORED, METHOD_DEFLATED, DOS_TIME, DOS_DATE, VERSION_NEEDED, VERSION_MADE_BY_UNIX, FLAG_UTF8, FILE_ATTRIBUTES, DIRECTORY_ATTRIBUTES;
+var init_headers = __esm({
+  "src/core/zip/headers.ts"() {
+    "use strict";
+    METHOD_STORED = 0;
+    METHOD_DEFLATED = 8;
+    DOS_TIME = 0;
+    DOS_DATE = 0 << 9 | 1 << 5 | 1;
+    VERSION_NEEDED = 20;
+    VERSION_MADE_BY_UNIX = 3 << 8 | 20;
+    FLAG_UTF8 = 2048;
+    FILE_ATTRIBUTES = 33188 << 16 >>> 0;
+    DIRECTORY_ATTRIBUTES = (16877 << 16 | 16) >>> 0;
+    __name(flagsFor, "flagsFor");
+    __name(localHeader, "localHeader");
+    __name(centralHeader, "centralHeader");
+    __name(endOfCentralDirectory, "endOfCentralDirectory");
+  }
+});
+
+// src/core/zip/compress.ts
+import { createReadStream, createWriteStream } from "node:fs";
+import { readFile, rm, stat as stat2 } from "node:fs/promises";
+import path2 from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Transform as Transform2 } from "node:stream";
+import zlib from "node:zlib";
+import { promisify } from "node:util";
+import { randomBytes as randomBytes2 } from "node:crypto";
+function extensionOf(name) {
+  return path2.posix.extname(name).slice(1).toLowerCase();
+}
+function shouldDeflate(name) {
+  return !PRECOMPRESSED.has(extensionOf(name));
+}
+function isScript(name) {
+  return SCRIPT_EXTENSIONS.has(extensionOf(name));
+}
+async function prepareEntry(entry, options) {
+  if (entry.isDirectory || !entry.file) {
+    return { source: entry, method: METHOD_STORED, crc: 0, size: 0, compressedSize: 0, data: Buffer.alloc(0), mentionsNotifyAppReady: false };
+  }
+  if (entry.size > SMALL_FILE_LIMIT) return prepareLargeFile(entry, entry.file, options);
+  return options.pool ? preparePooled(entry, entry.file, options.pool, options.level) : prepareSmallFile(entry, entry.file, options);
+}
+async function preparePooled(entry, file, pool, level) {
+  const result = await pool.run(file, { deflate: shouldDeflate(entry.name), scanScript: isScript(entry.name), level });
+  return {
+    source: entry,
+    method: result.deflated ? METHOD_DEFLATED : METHOD_STORED,
+    crc: result.crc,
+    size: result.size,
+    compressedSize: result.data.length,
+    data: result.data,
+    mentionsNotifyAppReady: result.mentionsNotifyAppReady
+  };
+}
+async function prepareSmallFile(entry, file, options) {
+  const content = await readFile(file);
+  const crc = zlib.crc32(content);
+  const mentionsNotifyAppReady = isScript(entry.name) && content.includes(NOTIFY_APP_READY);
+  const base = { source: entry, crc, size: content.length, mentionsNotifyAppReady };
+  if (content.length > 0 && shouldDeflate(entry.name)) {
+    const deflated = await deflateRaw(content, { level: options.level });
+    if (deflated.length < content.length) {
+      return { ...base, method: METHOD_DEFLATED, compressedSize: deflated.length, data: deflated };
+    }
+  }
+  return { ...base, method: METHOD_STORED, compressedSize: content.length, data: content };
+}
+async function prepareLargeFile(entry, file, options) {
+  let crc = 0;
+  let size = 0;
+  const needle = new NeedleSearch();
+  const scanScript = isScript(entry.name);
+  const observe = new Transform2({
+    transform(chunk, _encoding, callback) {
+      crc = zlib.crc32(chunk, crc);
+      size += chunk.length;
+      if (scanScript) needle.push(chunk);
+      callback(null, chunk);
+    }
+  });
+  const base = { source: entry, mentionsNotifyAppReady: false };
+  if (!shouldDeflate(entry.name)) {
+    await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), observe, async function(source) {
+      for await (const _chunk of source) void _chunk;
+    });
+    return { ...base, method: METHOD_STORED, crc, size, compressedSize: size, data: { file, spill: false }, mentionsNotifyAppReady: needle.found };
+  }
+  const spill = path2.join(options.tempDir, `live-update-spill-${randomBytes2(8).toString("hex")}`);
+  try {
+    await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), observe, zlib.createDeflateRaw({ level: options.level }), createWriteStream(spill));
+    const compressedSize = (await stat2(spill)).size;
+    if (compressedSize < size) {
+      return { ...base, method: METHOD_DEFLATED, crc, size, compressedSize, data: { file: spill, spill: true }, mentionsNotifyAppReady: needle.found };
+    }
+    await rm(spill, { force: true });
+    return { ...base, method: METHOD_STORED, crc, size, compressedSize: size, data: { file, spill: false }, mentionsNotifyAppReady: needle.found };
+  } catch (error2) {
+    await rm(spill, { force: true });
+    throw error2;
+  }
+}
+async function releaseEntry(entry) {
+  if (!Buffer.isBuffer(entry.data) && entry.data.spill) await rm(entry.data.file, { force: true });
+}
+var deflateRaw, PRECOMPRESSED, SCRIPT_EXTENSIONS, NOTIFY_APP_READY, SMALL_FILE_LIMIT, NeedleSearch;
+var init_compress = __esm({
+  "src/core/zip/compress.ts"() {
+    "use strict";
+    init_headers();
+    deflateRaw = promisify(zlib.deflateRaw);
+    PRECOMPRESSED = /* @__PURE__ */ new Set([
+      "png",
+      "jpg",
+      "jpeg",
+      "gif",
+      "webp",
+      "avif",
+      "heic",
+      "heif",
+      "jxl",
+      "ico",
+      "woff",
+      "woff2",
+      "mp3",
+      "mp4",
+      "m4a",
+      "m4v",
+      "aac",
+      "ogg",
+      "oga",
+      "opus",
+      "webm",
+      "mov",
+      "zip",
+      "gz",
+      "tgz",
+      "br",
+      "zst",
+      "xz",
+      "bz2",
+      "7z",
+      "rar",
+      "pdf",
+      "wasm.gz"
+    ]);
+    SCRIPT_EXTENSIONS = /* @__PURE__ */ new Set(["js", "mjs", "cjs"]);
+    NOTIFY_APP_READY = Buffer.from("notifyAppReady");
+    SMALL_FILE_LIMIT = 8 * 1024 * 1024;
+    __name(extensionOf, "extensionOf");
+    __name(shouldDeflate, "shouldDeflate");
+    __name(isScript, "isScript");
+    NeedleSearch = class {
+      static {
+        __name(this, "NeedleSearch");
+      }
+      tail = Buffer.alloc(0);
+      found = false;
+      push(chunk) {
+        if (this.found) return;
+        const edge = Buffer.concat([this.tail, chunk.subarray(0, NOTIFY_APP_READY.length - 1)]);
+        if (edge.includes(NOTIFY_APP_READY) || chunk.includes(NOTIFY_APP_READY)) {
+          this.found = true;
+          return;
+        }
+        this.tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - (NOTIFY_APP_READY.length - 1))));
+      }
+    };
+    __name(prepareEntry, "prepareEntry");
+    __name(preparePooled, "preparePooled");
+    __name(prepareSmallFile, "prepareSmallFile");
+    __name(prepareLargeFile, "prepareLargeFile");
+    __name(releaseEntry, "releaseEntry");
+  }
+});
+
+// src/core/zip/deflate-pool.ts
+import { Worker } from "node:worker_threads";
+var WORKER_SOURCE, DeflatePool;
+var init_deflate_pool = __esm({
+  "src/core/zip/deflate-pool.ts"() {
+    "use strict";
+    WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads')
+const { openSync, readSync, closeSync, fstatSync } = require('node:fs')
+const zlib = require('node:zlib')
+const NEEDLE = Buffer.from('notifyAppReady')
+// Files are read into one reused buffer: a fresh Buffer per file would pile up as garbage
+// that this thread's GC only reclaims late (external memory), inflating the process RSS.
+let scratch = Buffer.allocUnsafeSlow(1 << 20)
+function readWhole(file) {
+  const fd = openSync(file, 'r')
+  try {
+    const size = fstatSync(fd).size
+    if (size > scratch.length) scratch = Buffer.allocUnsafeSlow(size)
+    let read = 0
+    while (read < size) {
+      const n = readSync(fd, scratch, read, size - read, read)
+      if (n === 0) break
+      read += n
+    }
+    return scratch.subarray(0, read)
+  } finally {
+    closeSync(fd)
+  }
+}
+parentPort.on('message', (task) => {
+  try {
+    const content = readWhole(task.file)
+    const crc = zlib.crc32(content)
+    const mentionsNotifyAppReady = task.scanScript && content.includes(NEEDLE)
+    let data = content
+    let deflated = false
+    if (task.deflate && content.length > 0) {
+      const packed = zlib.deflateRawSync(content, { level: task.level, chunkSize: 64 * 1024 })
+      if (packed.length < content.length) { data = packed; deflated = true }
+    }
+    const exact = data.byteOffset === 0 && data.buffer.byteLength === data.length && data !== content
+    const out = exact ? new Uint8Array(data.buffer) : new Uint8Array(data)
+    parentPort.postMessage({ id: task.id, crc, size: content.length, deflated, mentionsNotifyAppReady, data: out }, [out.buffer])
+  } catch (error) {
+    parentPort.postMessage({ id: task.id, error: String(error && error.message || error) })
+  }
+})
+`;
+    DeflatePool = class {
+      static {
+        __name(this, "DeflatePool");
+      }
+      idle = [];
+      queue = [];
+      running = /* @__PURE__ */ new Map();
+      nextId = 0;
+      closed = false;
+      constructor(size) {
+        for (let i5 = 0; i5 < size; i5++) this.idle.push(this.spawn());
+      }
+      spawn() {
+        const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+        worker.unref();
+        worker.on("message", (message) => {
+          const job = this.running.get(message.id);
+          if (!job) return;
+          this.running.delete(message.id);
+          this.idle.push(worker);
+          if (message.error !== void 0) job.task.reject(new Error(message.error));
+          else {
+            const data = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
+            job.task.resolve({ crc: message.crc, size: message.size, deflated: message.deflated, mentionsNotifyAppReady: message.mentionsNotifyAppReady, data });
+          }
+          this.dispatch();
+        });
+        worker.on("error", (error2) => this.failWorker(worker, error2));
+        return worker;
+      }
+      failWorker(worker, error2) {
+        for (const [id, job] of this.running) {
+          if (job.worker !== worker) continue;
+          this.running.delete(id);
+          job.task.reject(error2);
+        }
+        if (!this.closed) this.idle.push(this.spawn());
+        this.dispatch();
+      }
+      dispatch() {
+        while (!this.closed && this.idle.length > 0 && this.queue.length > 0) {
+          const worker = this.idle.pop();
+          const task = this.queue.shift();
+          const id = this.nextId++;
+          this.running.set(id, { worker, task });
+          worker.postMessage({ id, file: task.file, deflate: task.deflate, scanScript: task.scanScript, level: task.level });
+        }
+      }
+      run(file, options) {
+        if (this.closed) return Promise.reject(new Error("deflate pool is closed"));
+        return new Promise((resolve, reject) => {
+          this.queue.push({ file, ...options, resolve, reject });
+          this.dispatch();
+        });
+      }
+      async close() {
+        this.closed = true;
+        for (const task of this.queue.splice(0)) task.reject(new Error("deflate pool closed"));
+        const workers = [...this.idle, ...[...this.running.values()].map((job) => job.worker)];
+        this.idle.length = 0;
+        await Promise.all(workers.map((worker) => worker.terminate()));
+      }
+    };
+  }
+});
+
+// src/core/zip/writer.ts
+import { createReadStream as createReadStream2 } from "node:fs";
+import os from "node:os";
+import { Readable } from "node:stream";
+function createZipStream(folder, options = {}) {
+  let resolveSummary;
+  let rejectSummary;
+  const summary = new Promise((resolve, reject) => {
+    resolveSummary = resolve;
+    rejectSummary = reject;
+  });
+  summary.catch(() => void 0);
+  const generator = writeZip(folder, {
+    level: options.level ?? 6,
+    tempDir: options.tempDir ?? os.tmpdir(),
+    lookahead: options.lookahead ?? 64,
+    lookaheadBytes: options.lookaheadBytes ?? 8 * 1024 * 1024,
+    workers: options.workers ?? defaultWorkers(folder)
+  });
+  async function* guarded() {
+    try {
+      const result = yield* generator;
+      resolveSummary(result);
+    } catch (error2) {
+      rejectSummary(error2);
+      throw error2;
+    }
+  }
+  __name(guarded, "guarded");
+  return { stream: Readable.from(guarded(), { objectMode: false }), summary };
+}
+function defaultWorkers(folder) {
+  const cores = os.availableParallelism();
+  return cores > 1 && folder.rawSize > 2 * 1024 * 1024 ? cores : 0;
+}
+async function* writeZip(folder, options) {
+  const pool = options.workers > 0 ? new DeflatePool(options.workers) : void 0;
+  const compress2 = { level: options.level, tempDir: options.tempDir, pool };
+  const pending = [];
+  let next = 0;
+  let costAhead = 0;
+  const fill = /* @__PURE__ */ __name(() => {
+    while (next < folder.entries.length && pending.length < options.lookahead) {
+      const entry = folder.entries[next];
+      const cost = Math.min(entry.size, SMALL_FILE_LIMIT);
+      if (pending.length > 0 && costAhead + cost > options.lookaheadBytes) break;
+      const prepared = prepareEntry(entry, compress2);
+      prepared.catch(() => void 0);
+      pending.push({ entry, prepared, cost });
+      costAhead += cost;
+      next++;
+    }
+  }, "fill");
+  const records = [];
+  let offset = 0;
+  let mentionsNotifyAppReady = false;
+  try {
+    fill();
+    while (pending.length > 0) {
+      const head = pending.shift();
+      costAhead -= head.cost;
+      const prepared = await head.prepared.catch((error2) => {
+        throw new LiveUpdateError("zip_read_failed", `Could not read '${head.entry.name}' from the web output: ${error2.message}`, { stage: "zip", input: "path", cause: error2 });
+      });
+      fill();
+      try {
+        const record = {
+          name: Buffer.from(prepared.source.name),
+          method: prepared.method,
+          crc: prepared.crc,
+          compressedSize: prepared.compressedSize,
+          size: prepared.size,
+          isDirectory: prepared.source.isDirectory,
+          offset
+        };
+        if (offset + 30 + record.name.length + record.compressedSize > MAX_OFFSET) {
+          throw new LiveUpdateError("zip_too_large", "The bundle would be larger than 4 GiB, which needs ZIP64; devices are not tested with ZIP64. Make the web output smaller.", { stage: "zip", input: "path" });
+        }
+        mentionsNotifyAppReady ||= prepared.mentionsNotifyAppReady;
+        const header = localHeader(record);
+        yield header;
+        offset += header.length;
+        if (Buffer.isBuffer(prepared.data)) {
+          if (prepared.data.length > 0) yield prepared.data;
+        } else {
+          let streamed = 0;
+          for await (const chunk of createReadStream2(prepared.data.file, { highWaterMark: 1 << 20 })) {
+            streamed += chunk.length;
+            yield chunk;
+          }
+          if (streamed !== record.compressedSize) {
+            throw new LiveUpdateError("zip_file_changed", `'${head.entry.name}' changed while the bundle was being written. Make sure the build has finished before publishing.`, { stage: "zip", input: "path" });
+          }
+        }
+        offset += record.compressedSize;
+        records.push(record);
+      } finally {
+        await releaseEntry(prepared);
+      }
+    }
+  } finally {
+    for (const item of pending) void item.prepared.then(releaseEntry, () => void 0);
+    await pool?.close();
+  }
+  const centralOffset = offset;
+  for (const record of records) {
+    const header = centralHeader(record);
+    yield header;
+    offset += header.length;
+  }
+  yield endOfCentralDirectory(records.length, offset - centralOffset, centralOffset);
+  offset += 22;
+  return { zipSize: offset, entryCount: records.length, mentionsNotifyAppReady };
+}
+var MAX_OFFSET;
+var init_writer = __esm({
+  "src/core/zip/writer.ts"() {
+    "use strict";
+    init_errors();
+    init_headers();
+    init_compress();
+    init_deflate_pool();
+    MAX_OFFSET = 4294967295;
+    __name(createZipStream, "createZipStream");
+    __name(defaultWorkers, "defaultWorkers");
+    __name(writeZip, "writeZip");
+  }
+});
+
+// src/core/bundle.ts
+import { createWriteStream as createWriteStream2 } from "node:fs";
+import { rename, rm as rm2 } from "node:fs/promises";
+import { pipeline as pipeline2 } from "node:stream/promises";
+import { randomBytes as randomBytes3 } from "node:crypto";
+async function createBundle(options) {
+  const version = assertSemver(options.version);
+  const folder = await scanWebDir(options.webDir);
+  const partial = `${options.outFile}.partial-${randomBytes3(4).toString("hex")}`;
+  try {
+    const zip = createZipStream(folder, { tempDir: options.tempDir, level: options.compressionLevel });
+    const encryptor = createBundleEncryptor(options.signing);
+    await pipeline2(zip.stream, encryptor.transform, createWriteStream2(partial, { flags: "wx" }));
+    const summary = await zip.summary;
+    if (options.requireNotifyAppReady && !summary.mentionsNotifyAppReady) {
+      throw new LiveUpdateError(
+        "zip_no_notify_app_ready",
+        "No .js file in the web output calls notifyAppReady(). Without CapacitorUpdater.notifyAppReady() the plugin rolls every update back. Call it when your app starts, or opt out with 'require-notify-app-ready: false' (CLI: --no-notify-check).",
+        { stage: "zip", input: "path" }
+      );
+    }
+    const crypto2 = encryptor.result();
+    await rename(partial, options.outFile);
+    return {
+      version,
+      sha256: crypto2.sha256,
+      checksum: crypto2.checksum,
+      sessionKey: crypto2.sessionKey,
+      keyId: options.signing.keyId,
+      fileCount: folder.fileCount,
+      rawSize: folder.rawSize,
+      zipSize: crypto2.zipSize,
+      encryptedSize: crypto2.encryptedSize,
+      encryptedSha256: crypto2.encryptedSha256,
+      largestFiles: largestFiles(folder.entries)
+    };
+  } catch (error2) {
+    await rm2(partial, { force: true });
+    throw error2;
+  }
+}
+function largestFiles(entries) {
+  return entries.filter((entry) => !entry.isDirectory).sort((a5, b5) => b5.size - a5.size || a5.name.localeCompare(b5.name)).slice(0, LARGEST_FILES).map((entry) => ({ path: entry.name, size: entry.size }));
+}
+var LARGEST_FILES;
+var init_bundle = __esm({
+  "src/core/bundle.ts"() {
+    "use strict";
+    init_crypto();
+    init_errors();
+    init_version();
+    init_scan();
+    init_writer();
+    LARGEST_FILES = 10;
+    __name(createBundle, "createBundle");
+    __name(largestFiles, "largestFiles");
+  }
+});
+
+// src/core/keys.ts
+import { constants as constants2, createPrivateKey, createPublicKey, generateKeyPairSync, privateEncrypt as privateEncrypt2, publicDecrypt } from "node:crypto";
+function named(input) {
+  return /\s/.test(input) ? input : `'${input}'`;
+}
+function keyError(code, input, message, cause) {
+  return new LiveUpdateError(code, message, { stage: "keys", input, cause });
+}
+function normalizePem(text) {
+  return text.replace(/\\r/g, "").replace(/\\n/g, "\n").replace(/\r\n?/g, "\n").trim();
+}
+function firstPemLabel(pem) {
+  return /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1];
+}
+function keyIdOf(publicPem) {
+  return normalizePem(publicPem).replace(/-----(BEGIN|END) [A-Z0-9 ]+-----/g, "").replace(/\s+/g, "").slice(0, 20);
+}
+function pkcs1PublicPem(key) {
+  const publicKey = key.type === "public" ? key : createPublicKey(key);
+  return publicKey.export({ type: "pkcs1", format: "pem" }).toString();
+}
+function loadPrivateKey(pemText, input = "private-key") {
+  const pem = normalizePem(pemText ?? "");
+  if (pem === "") {
+    throw keyError("private_key_empty", input, `${named(input)} is empty. Set it to the full PEM text of your private key file (.capgo_key_v2), usually from a CI secret.`);
+  }
+  const label = firstPemLabel(pem);
+  if (label !== void 0 && PUBLIC_LABELS.has(label)) {
+    throw keyError("private_key_is_public", input, `${named(input)} holds a public key (${label}). It needs the PRIVATE key (.capgo_key_v2, BEGIN RSA PRIVATE KEY); the public key (.capgo_key_v2.pub) goes in the app's capacitor.config.`);
+  }
+  if (label === "ENCRYPTED PRIVATE KEY" || /Proc-Type:\s*4,ENCRYPTED/i.test(pem)) {
+    throw keyError("private_key_encrypted", input, `${named(input)} is passphrase-protected, which CI cannot unlock. Store an unencrypted copy as the secret, e.g. 'openssl rsa -in key.pem -traditional -out .capgo_key_v2' (it asks for the passphrase once).`);
+  }
+  if (label === "OPENSSH PRIVATE KEY") {
+    throw keyError("private_key_openssh", input, `${named(input)} is an OpenSSH-format key, not a PEM RSA key. Create a signing key with 'live-update key create' (or 'npx @capgo/cli key create').`);
+  }
+  if (label === void 0) {
+    throw keyError("private_key_invalid", input, `${named(input)} is not PEM text: expected a block starting with '-----BEGIN RSA PRIVATE KEY-----' (the whole .capgo_key_v2 file, header lines included).`);
+  }
+  let privateKey;
+  try {
+    privateKey = createPrivateKey({ key: pem, format: "pem" });
+  } catch (error2) {
+    throw keyError("private_key_invalid", input, `${named(input)} could not be parsed as a PEM private key (${label} block). Check that the secret holds the complete .capgo_key_v2 file, unmodified.`, error2);
+  }
+  assertRsa2048(privateKey, input, "private_key");
+  assertSignsConsistently(privateKey, input);
+  const publicKeyPem = pkcs1PublicPem(privateKey);
+  return { privateKey, publicKeyPem, keyId: keyIdOf(publicKeyPem) };
+}
+function assertSignsConsistently(privateKey, input) {
+  const probe = Buffer.alloc(32, 90);
+  let recovered;
+  try {
+    const signed = privateEncrypt2({ key: privateKey, padding: constants2.RSA_PKCS1_PADDING }, probe);
+    recovered = publicDecrypt({ key: createPublicKey(privateKey), padding: constants2.RSA_PKCS1_PADDING }, signed);
+  } catch {
+    recovered = void 0;
+  }
+  if (!recovered?.equals(probe)) {
+    throw keyError("private_key_invalid", input, `${named(input)} is damaged: it parses, but a test signature does not verify with its own public key. Copy the complete .capgo_key_v2 file into the secret again, unmodified.`);
+  }
+}
+function assertRsa2048(key, input, codePrefix) {
+  if (key.asymmetricKeyType !== "rsa") {
+    throw keyError(`${codePrefix}_not_rsa`, input, `${named(input)} is a ${key.asymmetricKeyType ?? "non-RSA"} key. Capacitor live updates need an RSA-2048 key: create one with 'live-update key create'.`);
+  }
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  if (bits !== REQUIRED_BITS) {
+    throw keyError(`${codePrefix}_size`, input, `${named(input)} is an RSA-${bits} key; devices only accept RSA-${REQUIRED_BITS} (256-byte signatures). Create a new key with 'live-update key create'.`);
+  }
+}
+function loadPublicKey(pemText, input = "public-key") {
+  const pem = normalizePem(pemText ?? "");
+  if (pem === "") {
+    throw keyError("public_key_empty", input, `${named(input)} is empty. Set it to the full PEM text of .capgo_key_v2.pub (BEGIN RSA PUBLIC KEY).`);
+  }
+  const label = firstPemLabel(pem);
+  if (label !== void 0 && PRIVATE_LABELS.has(label)) {
+    throw keyError("public_key_is_private", input, `${named(input)} holds a PRIVATE key (${label}). Never put the private key in the app or a public input; use the public key (.capgo_key_v2.pub, BEGIN RSA PUBLIC KEY) here, and rotate the private key if it was committed.`);
+  }
+  if (label === "PUBLIC KEY") {
+    throw keyError("public_key_spki", input, `${named(input)} is an SPKI public key (BEGIN PUBLIC KEY), which the Capacitor updater plugin does not accept. Use the PKCS#1 form (BEGIN RSA PUBLIC KEY), as written by 'live-update key create'; convert with 'openssl rsa -pubin -in key.pub -RSAPublicKey_out'.`);
+  }
+  if (label !== "RSA PUBLIC KEY") {
+    throw keyError("public_key_invalid", input, `${named(input)} is not a PKCS#1 public key PEM: expected a block starting with '-----BEGIN RSA PUBLIC KEY-----' (the whole .capgo_key_v2.pub file).`);
+  }
+  let key;
+  try {
+    key = createPublicKey({ key: pem, format: "pem" });
+  } catch (error2) {
+    throw keyError("public_key_invalid", input, `${named(input)} could not be parsed as an RSA public key. Check that it holds the complete, unmodified .capgo_key_v2.pub file.`, error2);
+  }
+  assertRsa2048(key, input, "public_key");
+  const canonical = pkcs1PublicPem(key);
+  return { key, pem: canonical, keyId: keyIdOf(canonical) };
+}
+function assertPublicKeyMatches(signing, publicPem, source) {
+  const app = loadPublicKey(publicPem, source);
+  const ours = createPublicKey(signing.privateKey).export({ format: "jwk" });
+  const theirs = app.key.export({ format: "jwk" });
+  if (ours.n !== theirs.n || ours.e !== theirs.e) {
+    throw new LiveUpdateError(
+      "public_key_mismatch",
+      `The app's public key from ${source} (key_id ${app.keyId}) is not the pair of the private key (key_id ${signing.keyId}). Devices would reject every bundle signed with it. Use the private key that belongs to the app's public key, or update the app's public key and ship a new native build.`,
+      { stage: "keys", input: "public-key" }
+    );
+  }
+}
+function createKeyPair() {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", {
+    modulusLength: REQUIRED_BITS,
+    publicExponent: 65537,
+    privateKeyEncoding: { type: "pkcs1", format: "pem" },
+    publicKeyEncoding: { type: "pkcs1", format: "pem" }
+  });
+  return { privateKeyPem: privateKey, publicKeyPem: publicKey };
+}
+var REQUIRED_BITS, PRIVATE_LABELS, PUBLIC_LABELS;
+var init_keys = __esm({
+  "src/core/keys.ts"() {
+    "use strict";
+    init_errors();
+    REQUIRED_BITS = 2048;
+    __name(named, "named");
+    __name(keyError, "keyError");
+    __name(normalizePem, "normalizePem");
+    __name(firstPemLabel, "firstPemLabel");
+    PRIVATE_LABELS = /* @__PURE__ */ new Set(["RSA PRIVATE KEY", "PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "DSA PRIVATE KEY"]);
+    PUBLIC_LABELS = /* @__PURE__ */ new Set(["RSA PUBLIC KEY", "PUBLIC KEY"]);
+    __name(keyIdOf, "keyIdOf");
+    __name(pkcs1PublicPem, "pkcs1PublicPem");
+    __name(loadPrivateKey, "loadPrivateKey");
+    __name(assertSignsConsistently, "assertSignsConsistently");
+    __name(assertRsa2048, "assertRsa2048");
+    __name(loadPublicKey, "loadPublicKey");
+    __name(assertPublicKeyMatches, "assertPublicKeyMatches");
+    __name(createKeyPair, "createKeyPair");
+  }
+});
+
+// src/cli/io.ts
+var UsageError;
+var init_io = __esm({
+  "src/cli/io.ts"() {
+    "use strict";
+    UsageError = class extends Error {
+      static {
+        __name(this, "UsageError");
+      }
+      constructor(message) {
+        super(message);
+        this.name = "UsageError";
+      }
+    };
+  }
+});
+
+// src/core/capacitor-config.ts
+import { access, readFile as readFile3, writeFile } from "node:fs/promises";
+import path5 from "node:path";
+function configError(code, message) {
+  return new LiveUpdateError(code, message, { stage: "input", input: "working-directory" });
+}
+async function exists(file) {
+  return access(file).then(
+    () => true,
+    () => false
+  );
+}
+async function readJsonConfig(file) {
+  const text = await readFile3(file, "utf8");
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error2) {
+    throw configError("capacitor_config_invalid", `${file} is not valid JSON (${error2.message}). Fix the file, or set the inputs it would provide explicitly.`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw configError("capacitor_config_invalid", `${file} must hold a JSON object.`);
+  }
+  return parsed;
+}
+function stringAt(value, ...keys) {
+  let current = value;
+  for (const key of keys) {
+    if (current === null || typeof current !== "object") return void 0;
+    current = current[key];
+  }
+  return typeof current === "string" ? current : void 0;
+}
+function unescapeJs(body) {
+  return body.replace(/\\(\r?\n|u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)/gs, (_match, escape) => {
+    if (escape === "\n" || escape === "\r\n") return "";
+    if (escape.startsWith("u{")) return String.fromCodePoint(parseInt(escape.slice(2, -1), 16));
+    if (escape.length > 1 && (escape[0] === "u" || escape[0] === "x")) return String.fromCharCode(parseInt(escape.slice(1), 16));
+    const simple = { n: "\n", r: "\r", t: "	", "0": "\0", b: "\b", f: "\f", v: "\v" };
+    return simple[escape] ?? escape;
+  });
+}
+function extractStringProperty(source, key) {
+  const pattern = new RegExp(`(?:^|[\\s{,])['"]?${key}['"]?\\s*:\\s*(['"\`])((?:\\\\[\\s\\S]|(?!\\1)[^\\\\])*)\\1`, "m");
+  const match = pattern.exec(source);
+  if (!match) return void 0;
+  const [, quote, body] = match;
+  if (quote === "`" && body.includes("${")) return void 0;
+  return unescapeJs(quote === "`" ? body.replace(/\r\n/g, "\n") : body);
+}
+async function readCapacitorConfig(projectDir) {
+  for (const name of CONFIG_FILES) {
+    const file = path5.resolve(projectDir, name);
+    if (!await exists(file)) continue;
+    if (name.endsWith(".json")) {
+      const config = await readJsonConfig(file);
+      return {
+        file,
+        appId: stringAt(config, "appId"),
+        webDir: stringAt(config, "webDir"),
+        publicKey: stringAt(config, "plugins", "CapacitorUpdater", "publicKey")
+      };
+    }
+    const source = await readFile3(file, "utf8");
+    return {
+      file,
+      appId: extractStringProperty(source, "appId"),
+      webDir: extractStringProperty(source, "webDir"),
+      publicKey: extractStringProperty(source, "publicKey")
+    };
+  }
+  return {};
+}
+async function writePublicKeyToConfig(file, publicPem) {
+  loadPublicKey(publicPem, "public key");
+  if (!file.endsWith(".json")) {
+    throw new LiveUpdateError(
+      "capacitor_config_not_json",
+      `${file} is code, which is not rewritten automatically. Add this to its config object yourself (the public key is not secret), then run 'npx cap sync':
+  plugins: { CapacitorUpdater: { publicKey: ${JSON.stringify(publicPem)} } }`,
+      { stage: "input", input: "config" }
+    );
+  }
+  const config = await readWritableJsonConfig(file);
+  const plugins = isObject(config.plugins) ? config.plugins : {};
+  const updater = isObject(plugins.CapacitorUpdater) ? plugins.CapacitorUpdater : {};
+  const updated = { ...config, plugins: { ...plugins, CapacitorUpdater: { ...updater, publicKey: publicPem } } };
+  await writeFile(file, `${JSON.stringify(updated, null, 2)}
+`);
+}
+async function checkConfigWritable(file) {
+  if (file.endsWith(".json")) await readWritableJsonConfig(file);
+}
+async function readWritableJsonConfig(file) {
+  if (!await exists(file)) throw new LiveUpdateError("capacitor_config_missing", `${file} does not exist.`, { stage: "input", input: "config" });
+  return readJsonConfig(file);
+}
+function isObject(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+var CONFIG_FILES;
+var init_capacitor_config = __esm({
+  "src/core/capacitor-config.ts"() {
+    "use strict";
+    init_errors();
+    init_keys();
+    CONFIG_FILES = ["capacitor.config.json", "capacitor.config.ts", "capacitor.config.js", "capacitor.config.mjs", "capacitor.config.cjs"];
+    __name(configError, "configError");
+    __name(exists, "exists");
+    __name(readJsonConfig, "readJsonConfig");
+    __name(stringAt, "stringAt");
+    __name(unescapeJs, "unescapeJs");
+    __name(extractStringProperty, "extractStringProperty");
+    __name(readCapacitorConfig, "readCapacitorConfig");
+    __name(writePublicKeyToConfig, "writePublicKeyToConfig");
+    __name(checkConfigWritable, "checkConfigWritable");
+    __name(readWritableJsonConfig, "readWritableJsonConfig");
+    __name(isObject, "isObject");
+  }
+});
+
+// src/core/zip-reader.ts
+import { createReadStream as createReadStream3 } from "node:fs";
+import { open } from "node:fs/promises";
+import { pipeline as pipeline3 } from "node:stream/promises";
+import { Writable } from "node:stream";
+import { createInflateRaw, crc32, inflateRawSync } from "node:zlib";
+async function readAt(handle, position, length) {
+  const buffer = Buffer.alloc(length);
+  const { bytesRead } = await handle.read(buffer, 0, length, position);
+  if (bytesRead !== length) throw new ZipFormatError(`unexpected end of file at offset ${position} (wanted ${length} bytes, got ${bytesRead})`);
+  return buffer;
+}
+function decodeName(raw, flags) {
+  return raw.toString(flags & FLAG_UTF82 ? "utf8" : "latin1");
+}
+async function listZipEntries(file) {
+  const handle = await open(file, "r");
+  try {
+    const { size: fileSize } = await handle.stat();
+    if (fileSize < EOCD_SIZE) throw new ZipFormatError(`not a zip file: ${fileSize} bytes is too small for an end-of-central-directory record`);
+    const tailLength = Math.min(fileSize, EOCD_SIZE + MAX_COMMENT);
+    const tailStart = fileSize - tailLength;
+    const tail = await readAt(handle, tailStart, tailLength);
+    let eocd = -1;
+    for (let i5 = tailLength - EOCD_SIZE; i5 >= 0; i5--) {
+      if (tail.readUInt32LE(i5) === EOCD_SIGNATURE) {
+        eocd = i5;
+        break;
+      }
+    }
+    if (eocd < 0) throw new ZipFormatError("not a zip file: no end-of-central-directory record");
+    if (eocd >= 20 && tail.readUInt32LE(eocd - 20) === ZIP64_LOCATOR_SIGNATURE) {
+      throw new ZipFormatError("ZIP64 archives are not supported: a bundle must stay under 4 GiB and 65535 entries");
+    }
+    const diskNumber = tail.readUInt16LE(eocd + 4);
+    const centralDisk = tail.readUInt16LE(eocd + 6);
+    const entriesOnDisk = tail.readUInt16LE(eocd + 8);
+    const totalEntries = tail.readUInt16LE(eocd + 10);
+    const centralSize = tail.readUInt32LE(eocd + 12);
+    const centralOffset = tail.readUInt32LE(eocd + 16);
+    if (diskNumber !== 0 || centralDisk !== 0 || entriesOnDisk !== totalEntries) {
+      throw new ZipFormatError("multi-disk (split) zip archives are not supported");
+    }
+    if (totalEntries === 65535 || centralSize === 4294967295 || centralOffset === 4294967295) {
+      throw new ZipFormatError("ZIP64 archives are not supported: a bundle must stay under 4 GiB and 65535 entries");
+    }
+    if (centralOffset + centralSize > tailStart + eocd) {
+      throw new ZipFormatError("the central directory lies outside the file (truncated or corrupt zip)");
+    }
+    const central = await readAt(handle, centralOffset, centralSize);
+    const entries = [];
+    let p3 = 0;
+    for (let i5 = 0; i5 < totalEntries; i5++) {
+      if (p3 + CENTRAL_HEADER_SIZE > central.length || central.readUInt32LE(p3) !== CENTRAL_SIGNATURE) {
+        throw new ZipFormatError(`central directory entry ${i5 + 1} of ${totalEntries} is missing or corrupt`);
+      }
+      const flags = central.readUInt16LE(p3 + 8);
+      const nameLength = central.readUInt16LE(p3 + 28);
+      const extraLength = central.readUInt16LE(p3 + 30);
+      const commentLength = central.readUInt16LE(p3 + 32);
+      const entry = {
+        name: decodeName(central.subarray(p3 + CENTRAL_HEADER_SIZE, p3 + CENTRAL_HEADER_SIZE + nameLength), flags),
+        method: central.readUInt16LE(p3 + 10),
+        flags,
+        crc32: central.readUInt32LE(p3 + 16),
+        compressedSize: central.readUInt32LE(p3 + 20),
+        size: central.readUInt32LE(p3 + 24),
+        localHeaderOffset: central.readUInt32LE(p3 + 42)
+      };
+      if (entry.compressedSize === 4294967295 || entry.size === 4294967295 || entry.localHeaderOffset === 4294967295) {
+        throw new ZipFormatError(`entry '${entry.name}' uses ZIP64 sizes, which are not supported`);
+      }
+      if (central.readUInt16LE(p3 + 34) !== 0) throw new ZipFormatError(`entry '${entry.name}' starts on another disk (multi-disk zips are not supported)`);
+      entries.push(entry);
+      p3 += CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength;
+    }
+    return { entries, centralDirectoryOffset: centralOffset };
+  } finally {
+    await handle.close();
+  }
+}
+async function checkLocalEntries(file, listing) {
+  const byOffset = new Map(listing.entries.map((entry) => [entry.localHeaderOffset, entry]));
+  const handle = await open(file, "r");
+  try {
+    let offset = 0;
+    for (let i5 = 0; i5 < listing.entries.length; i5++) {
+      const header = await readAt(handle, offset, LOCAL_HEADER_SIZE);
+      if (header.readUInt32LE(0) !== LOCAL_SIGNATURE) {
+        throw new ZipFormatError(`expected local header ${i5 + 1} of ${listing.entries.length} at offset ${offset}; Android's ZipInputStream reads entries back to back from the start of the file`);
+      }
+      const entry = byOffset.get(offset);
+      if (!entry) throw new ZipFormatError(`the local header at offset ${offset} is not listed in the central directory (Android and iOS would see different files)`);
+      const flags = header.readUInt16LE(6);
+      const method = header.readUInt16LE(8);
+      const nameLength = header.readUInt16LE(26);
+      const extraLength = header.readUInt16LE(28);
+      const name = decodeName(await readAt(handle, offset + LOCAL_HEADER_SIZE, nameLength), flags);
+      const where = `entry '${entry.name}'`;
+      if (name !== entry.name) throw new ZipFormatError(`${where}: the local header names it '${name}' (Android and iOS would see different files)`);
+      if (method !== entry.method) throw new ZipFormatError(`${where}: local and central headers disagree on the compression method`);
+      if (flags & FLAG_ENCRYPTED) throw new ZipFormatError(`${where} is zip-encrypted, which devices cannot read`);
+      if (method !== STORED && method !== DEFLATED) throw new ZipFormatError(`${where} uses compression method ${method}; only stored (0) and deflated (8) are readable on devices`);
+      if (method === STORED && flags & FLAG_DESCRIPTOR) {
+        throw new ZipFormatError(`${where} is STORED with a data descriptor (flag bit 3), which Android's ZipInputStream cannot read ("only DEFLATED entries can have EXT descriptor")`);
+      }
+      if (!(flags & FLAG_DESCRIPTOR)) {
+        const localCrc = header.readUInt32LE(14);
+        const localCompressed = header.readUInt32LE(18);
+        const localSize = header.readUInt32LE(22);
+        if (localCrc !== entry.crc32 || localCompressed !== entry.compressedSize || localSize !== entry.size) {
+          throw new ZipFormatError(`${where}: local header CRC/sizes disagree with the central directory`);
+        }
+      }
+      if (method === STORED && entry.compressedSize !== entry.size) throw new ZipFormatError(`${where} is STORED but its compressed and uncompressed sizes differ`);
+      const dataStart = offset + LOCAL_HEADER_SIZE + nameLength + extraLength;
+      await checkEntryData(handle, file, entry, dataStart);
+      offset = dataStart + entry.compressedSize;
+      if (flags & FLAG_DESCRIPTOR) offset += await descriptorLength(handle, offset, entry);
+    }
+    if (offset !== listing.centralDirectoryOffset) {
+      throw new ZipFormatError(`${listing.centralDirectoryOffset - offset} unexpected bytes between the last entry and the central directory`);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+async function descriptorLength(handle, offset, entry) {
+  const descriptor = await readAt(handle, offset, 12);
+  const signed = descriptor.readUInt32LE(0) === DESCRIPTOR_SIGNATURE;
+  const fields = signed ? Buffer.concat([descriptor.subarray(4), await readAt(handle, offset + 12, 4)]) : descriptor;
+  if (fields.readUInt32LE(0) !== entry.crc32 || fields.readUInt32LE(4) !== entry.compressedSize || fields.readUInt32LE(8) !== entry.size) {
+    throw new ZipFormatError(`entry '${entry.name}': data descriptor disagrees with the central directory`);
+  }
+  return signed ? 16 : 12;
+}
+async function checkEntryData(handle, file, entry, dataStart) {
+  if (entry.method === DEFLATED && entry.compressedSize === 0) throw new ZipFormatError(`entry '${entry.name}' is deflated but has no compressed data`);
+  const measured = entry.compressedSize <= IN_MEMORY_LIMIT && entry.size <= IN_MEMORY_LIMIT ? await measureInMemory(handle, entry, dataStart) : await measureStreaming(file, entry, dataStart);
+  if (measured.size !== entry.size) throw new ZipFormatError(`entry '${entry.name}' holds ${measured.size} bytes, but its headers say ${entry.size}`);
+  if (measured.crc !== entry.crc32) {
+    throw new ZipFormatError(`entry '${entry.name}' fails its CRC-32 check (computed ${hex32(measured.crc)}, headers say ${hex32(entry.crc32)})`);
+  }
+}
+function hex32(value) {
+  return value.toString(16).padStart(8, "0");
+}
+function tooBig(entry) {
+  return new ZipFormatError(`entry '${entry.name}' inflates to more than its declared ${entry.size} bytes`);
+}
+async function measureInMemory(handle, entry, dataStart) {
+  const raw = await readAt(handle, dataStart, entry.compressedSize);
+  let data = raw;
+  if (entry.method === DEFLATED) {
+    try {
+      data = inflateRawSync(raw, { maxOutputLength: entry.size + 1 });
+    } catch (error2) {
+      if (error2.code === "ERR_BUFFER_TOO_LARGE") throw tooBig(entry);
+      throw new ZipFormatError(`entry '${entry.name}' cannot be inflated: ${error2.message}`);
+    }
+  }
+  return { crc: crc32(data), size: data.length };
+}
+async function measureStreaming(file, entry, dataStart) {
+  let crc = 0;
+  let size = 0;
+  const measure = new Writable({
+    write(chunk, _encoding, callback) {
+      crc = crc32(chunk, crc);
+      size += chunk.length;
+      callback(size > entry.size ? tooBig(entry) : null);
+    }
+  });
+  const raw = createReadStream3(file, { start: dataStart, end: dataStart + entry.compressedSize - 1 });
+  try {
+    if (entry.method === DEFLATED) await pipeline3(raw, createInflateRaw(), measure);
+    else await pipeline3(raw, measure);
+  } catch (error2) {
+    if (error2 instanceof ZipFormatError) throw error2;
+    throw new ZipFormatError(`entry '${entry.name}' cannot be read: ${error2.message}`);
+  }
+  return { crc, size };
+}
+var ZipFormatError, EOCD_SIGNATURE, ZIP64_LOCATOR_SIGNATURE, CENTRAL_SIGNATURE, LOCAL_SIGNATURE, DESCRIPTOR_SIGNATURE, EOCD_SIZE, MAX_COMMENT, CENTRAL_HEADER_SIZE, LOCAL_HEADER_SIZE, FLAG_ENCRYPTED, FLAG_DESCRIPTOR, FLAG_UTF82, STORED, DEFLATED, IN_MEMORY_LIMIT;
+var init_zip_reader = __esm({
+  "src/core/zip-reader.ts"() {
+    "use strict";
+    ZipFormatError = class extends Error {
+      static {
+        __name(this, "ZipFormatError");
+      }
+      constructor(message) {
+        super(message);
+        this.name = "ZipFormatError";
+      }
+    };
+    EOCD_SIGNATURE = 101010256;
+    ZIP64_LOCATOR_SIGNATURE = 117853008;
+    CENTRAL_SIGNATURE = 33639248;
+    LOCAL_SIGNATURE = 67324752;
+    DESCRIPTOR_SIGNATURE = 134695760;
+    EOCD_SIZE = 22;
+    MAX_COMMENT = 65535;
+    CENTRAL_HEADER_SIZE = 46;
+    LOCAL_HEADER_SIZE = 30;
+    FLAG_ENCRYPTED = 1;
+    FLAG_DESCRIPTOR = 8;
+    FLAG_UTF82 = 2048;
+    STORED = 0;
+    DEFLATED = 8;
+    __name(readAt, "readAt");
+    __name(decodeName, "decodeName");
+    __name(listZipEntries, "listZipEntries");
+    __name(checkLocalEntries, "checkLocalEntries");
+    __name(descriptorLength, "descriptorLength");
+    IN_MEMORY_LIMIT = 4 * 1024 * 1024;
+    __name(checkEntryData, "checkEntryData");
+    __name(hex32, "hex32");
+    __name(tooBig, "tooBig");
+    __name(measureInMemory, "measureInMemory");
+    __name(measureStreaming, "measureStreaming");
+  }
+});
+
+// src/core/verify.ts
+import { constants as constants3, createDecipheriv, createHash as createHash2, publicDecrypt as publicDecrypt2 } from "node:crypto";
+import { createReadStream as createReadStream4, createWriteStream as createWriteStream3 } from "node:fs";
+import { mkdtemp, rm as rm3 } from "node:fs/promises";
+import os2 from "node:os";
+import path7 from "node:path";
+import { Readable as Readable2, Transform as Transform3 } from "node:stream";
+import { pipeline as pipeline4 } from "node:stream/promises";
+function decodeBase64(text, what) {
+  const bytes = Buffer.from(text, "base64");
+  if (text === "" || bytes.toString("base64") !== text) throw new StepFailure("session-key", `${what} is not valid base64`);
+  return bytes;
+}
+function rsaPublicDecrypt(key, data) {
+  try {
+    return publicDecrypt2({ key, padding: constants3.RSA_PKCS1_PADDING }, data);
+  } catch {
+    return void 0;
+  }
+}
+function unwrapSessionKey(sessionKey, publicKeyPem) {
+  let publicKey;
+  try {
+    publicKey = loadPublicKey(publicKeyPem).key;
+  } catch (error2) {
+    throw new StepFailure("session-key", `the public key cannot be used: ${describeError(error2)}`);
+  }
+  const parts = sessionKey.trim().split(":");
+  if (parts.length !== 2) throw new StepFailure("session-key", `session key must be 'base64(iv):base64(wrappedKey)' (found ${parts.length - 1} ':' separators)`);
+  const iv = decodeBase64(parts[0], "the IV part of the session key");
+  if (iv.length !== IV_BYTES2) throw new StepFailure("session-key", `the IV is ${iv.length} bytes, expected ${IV_BYTES2}`);
+  const wrapped = decodeBase64(parts[1], "the wrapped-key part of the session key");
+  if (wrapped.length !== RSA_BYTES) throw new StepFailure("session-key", `the wrapped key is ${wrapped.length} bytes, expected ${RSA_BYTES} (RSA-2048)`);
+  const aesKey = rsaPublicDecrypt(publicKey, wrapped);
+  if (!aesKey) throw new StepFailure("session-key", "the wrapped AES key does not decrypt with this public key (wrong key pair, or a corrupted session key)");
+  if (aesKey.length !== AES_KEY_BYTES2) throw new StepFailure("session-key", `the unwrapped AES key is ${aesKey.length} bytes, expected ${AES_KEY_BYTES2}`);
+  return { aesKey, iv, publicKey };
+}
+function recoverSignedSha256(checksum, publicKey) {
+  const hex = checksum.trim();
+  if (!/^[0-9a-fA-F]{512}$/.test(hex)) {
+    throw new StepFailure("checksum", `the checksum must be ${RSA_BYTES * 2} hex characters (a V3 signed checksum), got ${hex.length} characters`);
+  }
+  const recovered = rsaPublicDecrypt(publicKey, Buffer.from(hex, "hex"));
+  if (!recovered) throw new StepFailure("checksum", "the signed checksum does not decrypt with this public key (wrong key pair, or a corrupted checksum)");
+  if (recovered.length !== SHA256_BYTES) throw new StepFailure("checksum", `the signed checksum holds ${recovered.length} bytes, expected a ${SHA256_BYTES}-byte SHA-256`);
+  return recovered.toString("hex");
+}
+async function openSource(options) {
+  const { source } = options;
+  if (typeof source !== "string") return source;
+  if (/^https?:\/\//i.test(source)) {
+    const fetchImpl = options.fetch ?? globalThis.fetch;
+    let response;
+    try {
+      response = await fetchImpl(source);
+    } catch (error2) {
+      throw new StepFailure("download", `GET ${describeSource(source)} failed: ${describeError(error2)}`);
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => void 0);
+      throw new StepFailure("download", `GET ${describeSource(source)} answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`);
+    }
+    if (!response.body) throw new StepFailure("download", `GET ${describeSource(source)} returned no body`);
+    return Readable2.fromWeb(response.body);
+  }
+  return createReadStream4(source);
+}
+function countingStream(onBytes) {
+  return new Transform3({
+    transform(chunk, _encoding, callback) {
+      onBytes(chunk.length);
+      callback(null, chunk);
+    }
+  });
+}
+function decryptStream(aesKey, iv) {
+  const decipher = createDecipheriv("aes-128-cbc", aesKey, iv);
+  const tagged = /* @__PURE__ */ __name((work, callback) => {
+    let out;
+    try {
+      out = work();
+    } catch (error2) {
+      callback(new StepFailure("decrypt", `AES-128-CBC decryption failed (${describeError(error2)}): the file is not this session key's ciphertext, or it is truncated or corrupted`));
+      return;
+    }
+    callback(null, out);
+  }, "tagged");
+  return new Transform3({
+    transform(chunk, _encoding, callback) {
+      tagged(() => decipher.update(chunk), callback);
+    },
+    flush(callback) {
+      tagged(() => decipher.final(), callback);
+    }
+  });
+}
+function hashingStream(hash) {
+  return new Transform3({
+    transform(chunk, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    }
+  });
+}
+function checkSize(encryptedSize, expectedSize) {
+  if (expectedSize !== void 0 && encryptedSize !== expectedSize) {
+    throw new StepFailure("download", `got ${encryptedSize} bytes, expected ${expectedSize} (truncated or different upload)`);
+  }
+}
+function checkBundleEntryNames(entries) {
+  const seen = /* @__PURE__ */ new Set();
+  for (const { name } of entries) {
+    if (name === "") throw new StepFailure("zip", "an entry has an empty name");
+    if (name.includes("\\")) throw new StepFailure("zip", `entry '${name}' contains a backslash; Android rejects it (names must use '/')`);
+    if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) throw new StepFailure("zip", `entry '${name}' is an absolute path`);
+    if (name.split("/").includes("..")) throw new StepFailure("zip", `entry '${name}' has a '..' segment; devices reject paths escaping the bundle folder`);
+    if (name.includes("\0")) throw new StepFailure("zip", `entry '${name}' contains a NUL character`);
+    if (seen.has(name)) throw new StepFailure("zip", `entry '${name}' appears twice`);
+    seen.add(name);
+  }
+  if (!seen.has("index.html")) {
+    const nested = [...seen].find((name) => name.endsWith("/index.html"));
+    throw new StepFailure("zip", `no index.html at the zip root${nested ? ` (found '${nested}': zip the CONTENTS of the web output folder, not the folder)` : ""}`);
+  }
+}
+async function checkZip(file) {
+  try {
+    const listing = await listZipEntries(file);
+    checkBundleEntryNames(listing.entries);
+    await checkLocalEntries(file, listing);
+    return listing.entries.length;
+  } catch (error2) {
+    if (error2 instanceof ZipFormatError) throw new StepFailure("zip", error2.message);
+    throw error2;
+  }
+}
+async function verifyBundle(options) {
+  let workDir;
+  let source;
+  try {
+    const { aesKey, iv, publicKey } = unwrapSessionKey(options.sessionKey, options.publicKeyPem);
+    source = await openSource(options);
+    let sourceError;
+    source.once("error", (error2) => {
+      sourceError = error2;
+    });
+    workDir = await mkdtemp(path7.join(options.tempDir ?? os2.tmpdir(), "live-update-verify-"));
+    const plainFile = path7.join(workDir, "bundle.zip");
+    const plainHash = createHash2("sha256");
+    let encryptedSize = 0;
+    try {
+      await pipeline4(
+        source,
+        countingStream((n3) => encryptedSize += n3),
+        decryptStream(aesKey, iv),
+        hashingStream(plainHash),
+        createWriteStream3(plainFile)
+      );
+    } catch (error2) {
+      if (sourceError !== void 0) throw new StepFailure("download", `reading ${describeSource(options.source)} failed: ${describeError(sourceError)}`);
+      checkSize(encryptedSize, options.expectedSize);
+      throw error2;
+    }
+    checkSize(encryptedSize, options.expectedSize);
+    const sha256 = plainHash.digest("hex");
+    const signed = recoverSignedSha256(options.checksum, publicKey);
+    if (signed !== sha256) {
+      throw new StepFailure("checksum", `the signed checksum is for sha256 ${signed}, but the decrypted zip has sha256 ${sha256} (devices answer checksum_fail)`);
+    }
+    const entries = await checkZip(plainFile);
+    return { ok: true, sha256, entries, encryptedSize };
+  } catch (error2) {
+    if (error2 instanceof StepFailure) return { ok: false, step: error2.step, message: error2.message };
+    throw error2;
+  } finally {
+    source?.destroy();
+    if (workDir) await rm3(workDir, { recursive: true, force: true });
+  }
+}
+function describeSource(source) {
+  if (typeof source !== "string") return "the bundle stream";
+  return /^https?:\/\//i.test(source) ? source.replace(/[?#].*$/s, "") : source;
+}
+var StepFailure, RSA_BYTES, SHA256_BYTES, AES_KEY_BYTES2, IV_BYTES2;
+var init_verify = __esm({
+  "src/core/verify.ts"() {
+    "use strict";
+    init_errors();
+    init_keys();
+    init_zip_reader();
+    StepFailure = class extends Error {
+      constructor(step, message) {
+        super(message);
+        this.step = step;
+      }
+      step;
+      static {
+        __name(this, "StepFailure");
+      }
+    };
+    RSA_BYTES = 256;
+    SHA256_BYTES = 32;
+    AES_KEY_BYTES2 = 16;
+    IV_BYTES2 = 16;
+    __name(decodeBase64, "decodeBase64");
+    __name(rsaPublicDecrypt, "rsaPublicDecrypt");
+    __name(unwrapSessionKey, "unwrapSessionKey");
+    __name(recoverSignedSha256, "recoverSignedSha256");
+    __name(openSource, "openSource");
+    __name(countingStream, "countingStream");
+    __name(decryptStream, "decryptStream");
+    __name(hashingStream, "hashingStream");
+    __name(checkSize, "checkSize");
+    __name(checkBundleEntryNames, "checkBundleEntryNames");
+    __name(checkZip, "checkZip");
+    __name(verifyBundle, "verifyBundle");
+    __name(describeSource, "describeSource");
+  }
+});
+
+// src/core/config.ts
+import { readFile as readFile4 } from "node:fs/promises";
+import path9 from "node:path";
+async function resolveConfig(readRaw, context) {
+  const read = /* @__PURE__ */ __name((name) => {
+    const value = readRaw(name)?.trim();
+    return value ? value : INPUT_DEFAULTS[name];
+  }, "read");
+  const secrets = [];
+  const secret = /* @__PURE__ */ __name((name) => {
+    const value = readRaw(name)?.trim();
+    if (value) secrets.push(value, ...value.split(/\r?\n/).filter((line) => line.trim().length > 8));
+    return value || void 0;
+  }, "secret");
+  const bool = /* @__PURE__ */ __name((name) => parseBoolean(read(name) ?? "false", name), "bool");
+  const oneOf = /* @__PURE__ */ __name((name, allowed) => {
+    const value = read(name);
+    if (!allowed.includes(value)) throw inputError(name, "invalid_choice", `'${name}' must be one of ${allowed.join(", ")}; got '${value}'.`);
+    return value;
+  }, "oneOf");
+  const workingDirectory = path9.resolve(context.cwd, read("working-directory"));
+  const capacitor = await readCapacitorConfig(workingDirectory);
+  const appId = read("app-id") ?? capacitor.appId;
+  if (!appId) throw inputError("app-id", "missing_app_id", `Set 'app-id' (e.g. com.example.app): no appId was found in a capacitor.config in ${workingDirectory}.`);
+  if (!APP_ID.test(appId)) throw inputError("app-id", "invalid_app_id", `'app-id' must be a reverse-domain id such as com.example.app; got '${appId}'.`);
+  const webDirInput = read("path") ?? capacitor.webDir;
+  if (!webDirInput) throw inputError("path", "missing_path", `Set 'path' to the web output folder (e.g. dist): no webDir was found in a capacitor.config in ${workingDirectory}.`);
+  const version = assertSemver(read("version") ?? versionFromTagRef(context.env.GITHUB_REF) ?? await packageVersion(workingDirectory), "version");
+  const channel = read("channel");
+  if (!CHANNEL.test(channel)) throw inputError("channel", "invalid_channel", `'channel' may hold letters, digits, '.', '_' and '-' (at most 64); got '${channel}'.`);
+  const privateKeyPem = secret("private-key") ?? await readKeyFile(read("private-key-file"), workingDirectory, secrets);
+  if (!privateKeyPem) throw inputError("private-key", "missing_private_key", "Set 'private-key' to the PEM text of .capgo_key_v2 from a secret, e.g. private-key: ${{ secrets.CAPGO_PRIVATE_KEY }}.");
+  const explicitPublicKey = read("public-key");
+  const publicKeyPem = explicitPublicKey ?? capacitor.publicKey;
+  const publicKeySource = explicitPublicKey ? "the 'public-key' input" : `${capacitor.file ? path9.basename(capacitor.file) : "capacitor.config"} plugins.CapacitorUpdater.publicKey`;
+  const dryRun = bool("dry-run");
+  const storage = resolveStorage(read, secret, bool, oneOf, workingDirectory, dryRun);
+  const registrar = resolveRegistrar(read, secret, oneOf, dryRun);
+  const runUrl = context.env.GITHUB_SERVER_URL && context.env.GITHUB_REPOSITORY && context.env.GITHUB_RUN_ID ? `${context.env.GITHUB_SERVER_URL}/${context.env.GITHUB_REPOSITORY}/actions/runs/${context.env.GITHUB_RUN_ID}` : void 0;
+  return {
+    workingDirectory,
+    buildCommand: read("build-command"),
+    publish: {
+      appId,
+      version,
+      channel,
+      webDir: path9.resolve(workingDirectory, webDirInput),
+      privateKeyPem,
+      publicKeyPem,
+      publicKeySource,
+      requireNotifyAppReady: bool("require-notify-app-ready"),
+      objectKeyTemplate: read("object-key"),
+      verifyUpload: bool("verify"),
+      dryRun,
+      tempDir: context.env.RUNNER_TEMP || void 0,
+      link: runUrl,
+      comment: context.env.GITHUB_SHA ? `commit ${context.env.GITHUB_SHA.slice(0, 12)}` : void 0,
+      git: { sha: context.env.GITHUB_SHA, ref: context.env.GITHUB_REF, runUrl, repository: context.env.GITHUB_REPOSITORY }
+    },
+    storage,
+    registrar,
+    report: { summary: bool("summary"), prComment: oneOf("pr-comment", ["auto", "always", "never"]), githubToken: secret("github-token") },
+    secrets: [...new Set(secrets)]
+  };
+}
+function resolveStorage(read, secret, bool, oneOf, workingDirectory, dryRun) {
+  const kind = oneOf("storage", ["s3", "dir"]);
+  const publicUrlTemplate = read("public-url");
+  if (publicUrlTemplate && !publicUrlTemplate.includes("{key}")) {
+    throw inputError("public-url", "invalid_public_url", `'public-url' must contain {key}, e.g. https://updates.example.com/{key}; got '${publicUrlTemplate}'.`);
+  }
+  if (kind === "dir") {
+    const dir = read("storage-dir");
+    if (!dir) throw inputError("storage-dir", "missing_storage_dir", "With 'storage: dir', set 'storage-dir' to the folder that receives bundles.");
+    return { kind: "dir", dir: path9.resolve(workingDirectory, dir), publicUrlTemplate };
+  }
+  const bucket = read("s3-bucket");
+  if (!bucket && dryRun) return { kind: "none" };
+  if (!bucket) throw inputError("s3-bucket", "missing_s3_bucket", "With 'storage: s3', set 's3-bucket' to your bucket's name.");
+  const endpoint = read("s3-endpoint");
+  if (endpoint && !/^https?:\/\/[^/\s]+/i.test(endpoint)) {
+    throw inputError("s3-endpoint", "invalid_s3_endpoint", `'s3-endpoint' must be a URL such as https://<account>.r2.cloudflarestorage.com; got '${endpoint}'.`);
+  }
+  const accessKeyId = secret("s3-access-key-id");
+  const secretAccessKey = secret("s3-secret-access-key");
+  if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+    throw inputError(accessKeyId ? "s3-secret-access-key" : "s3-access-key-id", "incomplete_s3_credentials", "Set both 's3-access-key-id' and 's3-secret-access-key', or neither (to use the standard AWS credentials of the job, e.g. from aws-actions/configure-aws-credentials).");
+  }
+  const partSize = Number(read("s3-part-size-mib"));
+  if (!Number.isInteger(partSize) || partSize < 5 || partSize > 5120) {
+    throw inputError("s3-part-size-mib", "invalid_part_size", "'s3-part-size-mib' must be a whole number from 5 to 5120 (S3's multipart limits).");
+  }
+  return {
+    kind: "s3",
+    bucket,
+    // us-east-1 works everywhere: R2 treats it as 'auto', and MinIO, Swift and Ceph expect it.
+    region: read("s3-region") ?? "us-east-1",
+    endpoint,
+    forcePathStyle: bool("s3-force-path-style"),
+    accessKeyId,
+    secretAccessKey,
+    acl: read("s3-acl"),
+    cacheControl: read("cache-control"),
+    publicUrlTemplate,
+    partSizeMiB: partSize,
+    checksumMode: oneOf("s3-checksum", ["auto", "when_required", "when_supported"])
+  };
+}
+function resolveRegistrar(read, secret, oneOf, dryRun) {
+  const kind = oneOf("server", ["capgo", "webhook", "none"]);
+  if (kind === "capgo") {
+    const apiKey = secret("capgo-api-key");
+    if (!apiKey && !dryRun) throw inputError("capgo-api-key", "missing_capgo_api_key", "With 'server: capgo', set 'capgo-api-key' from a secret (a Capgo API key with upload rights), or use 'server: none' to upload only.");
+    const apiUrl = read("capgo-api-url");
+    if (!/^https?:\/\/[^/\s]+/i.test(apiUrl)) throw inputError("capgo-api-url", "invalid_capgo_api_url", `'capgo-api-url' must be a URL such as https://api.capgo.app; got '${apiUrl}'.`);
+    return { kind: "capgo", apiUrl: apiUrl.replace(/\/+$/, ""), apiKey: apiKey ?? "" };
+  }
+  if (kind === "webhook") {
+    const url = read("webhook-url");
+    if (!url || !/^https?:\/\/[^/\s]+/i.test(url)) throw inputError("webhook-url", "invalid_webhook_url", "With 'server: webhook', set 'webhook-url' to your update server's endpoint (https://...).");
+    const webhookSecret = secret("webhook-secret");
+    if (!webhookSecret && !dryRun) throw inputError("webhook-secret", "missing_webhook_secret", "With 'server: webhook', set 'webhook-secret' from a secret: the receiver uses it to check the X-Signature-256 header.");
+    return { kind: "webhook", url, secret: webhookSecret ?? "" };
+  }
+  return { kind: "none" };
+}
+function parseBoolean(value, name) {
+  const normalized = value.trim().toLowerCase();
+  if (["true", "yes", "1", "on"].includes(normalized)) return true;
+  if (["false", "no", "0", "off"].includes(normalized)) return false;
+  throw inputError(name, "invalid_boolean", `'${name}' must be true or false; got '${value}'.`);
+}
+async function packageVersion(dir) {
+  try {
+    const pkg = JSON.parse(await readFile4(path9.join(dir, "package.json"), "utf8"));
+    if (pkg.version) return pkg.version;
+  } catch {
+  }
+  throw inputError("version", "missing_version", "Set 'version', push a tag like v1.2.3, or give package.json a version.");
+}
+async function readKeyFile(file, cwd, secrets) {
+  if (!file) return void 0;
+  try {
+    const text = await readFile4(path9.resolve(cwd, file), "utf8");
+    secrets.push(text, ...text.split(/\r?\n/).filter((line) => line.trim().length > 8));
+    return text;
+  } catch {
+    throw inputError("private-key-file", "file_not_readable", `Cannot read 'private-key-file' ${file}. Check the path.`);
+  }
+}
+var INPUT_DEFAULTS, APP_ID, CHANNEL;
+var init_config = __esm({
+  "src/core/config.ts"() {
+    "use strict";
+    init_capacitor_config();
+    init_errors();
+    init_version();
+    INPUT_DEFAULTS = {
+      "working-directory": ".",
+      channel: "production",
+      storage: "s3",
+      "object-key": "{appId}/{version}/{hash}.zip",
+      "cache-control": "public, max-age=31536000, immutable",
+      server: "capgo",
+      "capgo-api-url": "https://api.capgo.app",
+      verify: "true",
+      "dry-run": "false",
+      summary: "true",
+      "pr-comment": "auto",
+      "require-notify-app-ready": "true",
+      "s3-force-path-style": "false",
+      "s3-region": "us-east-1",
+      "s3-checksum": "auto",
+      "s3-part-size-mib": "8"
+    };
+    APP_ID = /^[a-z0-9]+(\.[\w-]+)+$/i;
+    CHANNEL = /^[\w.-]{1,64}$/;
+    __name(resolveConfig, "resolveConfig");
+    __name(resolveStorage, "resolveStorage");
+    __name(resolveRegistrar, "resolveRegistrar");
+    __name(parseBoolean, "parseBoolean");
+    __name(packageVersion, "packageVersion");
+    __name(readKeyFile, "readKeyFile");
+  }
+});
+
+// src/core/inputs.ts
+var INPUT_NAMES;
+var init_inputs = __esm({
+  "src/core/inputs.ts"() {
+    "use strict";
+    INPUT_NAMES = [
+      "app-id",
+      "path",
+      "working-directory",
+      "build-command",
+      "version",
+      "channel",
+      "private-key",
+      "private-key-file",
+      "public-key",
+      "require-notify-app-ready",
+      "storage",
+      "s3-bucket",
+      "s3-region",
+      "s3-endpoint",
+      "s3-force-path-style",
+      "s3-access-key-id",
+      "s3-secret-access-key",
+      "s3-acl",
+      "s3-checksum",
+      "s3-part-size-mib",
+      "object-key",
+      "public-url",
+      "cache-control",
+      "storage-dir",
+      "server",
+      "capgo-api-key",
+      "capgo-api-url",
+      "webhook-url",
+      "webhook-secret",
+      "verify",
+      "dry-run",
+      "summary",
+      "pr-comment",
+      "github-token"
+    ];
+  }
+});
+
+// src/core/retry.ts
+async function retryWithBackoff(operation2, options) {
+  const sleep2 = options.sleep ?? realSleep;
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const started = now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation2(attempt);
+    } catch (error2) {
+      const verdict = options.classify(error2);
+      if (!verdict.retry || attempt >= options.attempts) throw error2;
+      const backoff = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+      const delayMs = verdict.delayMs ?? Math.round(random() * backoff);
+      if (options.deadlineMs !== void 0 && now() - started + delayMs > options.deadlineMs) throw error2;
+      options.onRetry?.({ attempt, attempts: options.attempts, delayMs, error: error2 });
+      await sleep2(delayMs);
+    }
+  }
+}
+function parseRetryAfter(value, now = Date.now(), capMs = 12e4) {
+  if (!value) return void 0;
+  const seconds2 = Number(value);
+  if (Number.isFinite(seconds2) && seconds2 >= 0) return Math.min(capMs, Math.round(seconds2 * 1e3));
+  const date2 = Date.parse(value);
+  if (Number.isNaN(date2)) return void 0;
+  return Math.min(capMs, Math.max(0, date2 - now));
+}
+var realSleep;
+var init_retry = __esm({
+  "src/core/retry.ts"() {
+    "use strict";
+    realSleep = /* @__PURE__ */ __name((ms) => new Promise((resolve) => setTimeout(resolve, ms)), "realSleep");
+    __name(retryWithBackoff, "retryWithBackoff");
+    __name(parseRetryAfter, "parseRetryAfter");
+  }
+});
+
+// src/core/register/http.ts
+function mightBeRegistered(error2) {
+  if (error2 instanceof RegistrationError) return error2.bundleState !== "not-registered";
+  return true;
+}
+function errorCode(error2) {
+  let current = error2;
+  for (let depth = 0; depth < 4 && current && typeof current === "object"; depth++) {
+    const code = current.code;
+    if (typeof code === "string") return code;
+    current = current.cause;
+  }
+  return void 0;
+}
+function isTimeout(error2) {
+  const name = error2?.name;
+  return name === "TimeoutError" || name === "AbortError" || errorCode(error2) === "UND_ERR_HEADERS_TIMEOUT" || errorCode(error2) === "UND_ERR_BODY_TIMEOUT";
+}
+function toTransportFailure(method, path12, error2, answered) {
+  if (isTimeout(error2)) return new TransportFailure(method, path12, "timeout", false, "timeout", error2);
+  const code = errorCode(error2);
+  const notSent = !answered && code !== void 0 && NOT_SENT_CODES.has(code);
+  return new TransportFailure(method, path12, "network", notSent, code ?? (error2 instanceof Error ? error2.message : String(error2)), error2);
+}
+function redact(text, secrets) {
+  let out = text;
+  for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join("***");
+  return out;
+}
+function excerpt(text, max = 200) {
+  const oneLine = text.replace(/\s+/g, " ").trim();
+  return oneLine.length > max ? `${oneLine.slice(0, max)}\u2026` : oneLine;
+}
+async function sendOnce(fetchImpl, request) {
+  const url = new URL(request.baseUrl + request.path);
+  for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
+  const signal = AbortSignal.timeout(request.timeoutMs);
+  let response;
+  try {
+    response = await fetchImpl(url, { method: request.method, headers: request.headers, body: request.body, signal, redirect: "manual" });
+  } catch (error2) {
+    throw toTransportFailure(request.method, request.path, error2, false);
+  }
+  let text;
+  try {
+    text = await response.text();
+  } catch (error2) {
+    throw toTransportFailure(request.method, request.path, error2, true);
+  }
+  let json;
+  try {
+    json = text.length > 0 ? JSON.parse(text) : void 0;
+  } catch {
+    json = void 0;
+  }
+  if (response.status >= 200 && response.status < 300) return { status: response.status, json, text };
+  const record = json && typeof json === "object" && !Array.isArray(json) ? json : {};
+  const apiCode = typeof record.error === "string" ? record.error : void 0;
+  const apiMessage = typeof record.message === "string" ? record.message : typeof record.status === "string" ? record.status : void 0;
+  const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), request.now(), Number.MAX_SAFE_INTEGER);
+  throw new HttpFailure(
+    request.method,
+    request.path,
+    response.status,
+    apiCode,
+    apiMessage === void 0 ? void 0 : redact(apiMessage, request.secrets),
+    json,
+    excerpt(redact(text, request.secrets)) || "(empty body)",
+    retryAfterMs
+  );
+}
+function classifyHttpError(error2, maxRetryAfterMs) {
+  if (error2 instanceof TransportFailure) return { retry: true };
+  if (error2 instanceof HttpFailure) {
+    if (error2.status === 429) {
+      if (error2.retryAfterMs === void 0) return { retry: true };
+      if (error2.retryAfterMs > maxRetryAfterMs) return { retry: false };
+      return { retry: true, delayMs: error2.retryAfterMs };
+    }
+    if (error2.status === 408 || error2.status >= 500) return { retry: true };
+  }
+  return { retry: false };
+}
+function outcomeUnknown(error2) {
+  if (error2 instanceof TransportFailure) return !error2.notSent;
+  if (error2 instanceof HttpFailure) return error2.status >= 500 || error2.status === 408;
+  return false;
+}
+function safeUrl(value) {
+  try {
+    const url = new URL(value);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return excerpt(value, 80);
+  }
+}
+function seconds(ms) {
+  return ms >= 1e3 ? `${(ms / 1e3).toFixed(ms % 1e3 === 0 ? 0 : 1)} s` : `${ms} ms`;
+}
+function validateRegistrationRequest(req) {
+  const fail = /* @__PURE__ */ __name((code, message, input) => {
+    throw new RegistrationError(code, message, { stage: "register", input, bundleState: "not-registered" });
+  }, "fail");
+  if (!req.appId) fail("register_app_id_missing", "Refusing to register: no app id.", "app-id");
+  if (!req.version) fail("register_version_missing", "Refusing to register: no version.", "version");
+  if (!req.channel) fail("register_channel_missing", "Refusing to register: no channel.", "channel");
+  if (!req.externalUrl) fail("register_url_missing", "Refusing to register: no bundle URL.", "public-url");
+  if (!req.sessionKey || !req.sessionKey.includes(":")) {
+    fail("register_session_key_missing", "Refusing to register a bundle without its session key (ivSessionKey): devices with a public key would skip decryption. This is a bug in the publishing pipeline.");
+  }
+  if (!SIGNED_CHECKSUM.test(req.checksum ?? "")) {
+    fail("register_checksum_invalid", "Refusing to register: the checksum is not a 512-character lowercase hex signed checksum (V3). Devices with a public key would refuse the bundle. This is a bug in the publishing pipeline.");
+  }
+  if (!req.keyId) fail("register_key_id_missing", "Refusing to register a bundle without its key_id.", "private-key");
+}
+var RegistrationError, HttpFailure, TransportFailure, NOT_SENT_CODES, SIGNED_CHECKSUM;
+var init_http = __esm({
+  "src/core/register/http.ts"() {
+    "use strict";
+    init_errors();
+    init_retry();
+    RegistrationError = class extends LiveUpdateError {
+      static {
+        __name(this, "RegistrationError");
+      }
+      bundleState;
+      /**
+       * True when the update server MIGHT reference the uploaded object (`bundleState` is
+       * 'maybe-registered' or 'registered'): the orchestrator must then keep the upload.
+       * Same answer as `mightBeRegistered(error)`.
+       */
+      ambiguous;
+      /** HTTP status of the last answer, when there was one. */
+      httpStatus;
+      /** The server's error code (e.g. Capgo's `invalid_apikey`), when there was one. */
+      apiCode;
+      constructor(code, message, options) {
+        super(code, message, { stage: options.stage, input: options.input, cause: options.cause });
+        this.name = "RegistrationError";
+        this.bundleState = options.bundleState;
+        this.ambiguous = options.bundleState !== "not-registered";
+        this.httpStatus = options.httpStatus;
+        this.apiCode = options.apiCode;
+      }
+    };
+    __name(mightBeRegistered, "mightBeRegistered");
+    HttpFailure = class extends Error {
+      constructor(method, path12, status, apiCode, apiMessage, body, excerpt2, retryAfterMs) {
+        super(`HTTP ${status}${apiCode ? ` ${apiCode}` : ""} from ${method} ${path12}`);
+        this.method = method;
+        this.path = path12;
+        this.status = status;
+        this.apiCode = apiCode;
+        this.apiMessage = apiMessage;
+        this.body = body;
+        this.excerpt = excerpt2;
+        this.retryAfterMs = retryAfterMs;
+        this.name = "HttpFailure";
+      }
+      method;
+      path;
+      status;
+      apiCode;
+      apiMessage;
+      body;
+      excerpt;
+      retryAfterMs;
+      static {
+        __name(this, "HttpFailure");
+      }
+    };
+    TransportFailure = class extends Error {
+      constructor(method, path12, kind, notSent, detail, cause) {
+        super(`${kind === "timeout" ? "timed out" : `network error (${detail})`} on ${method} ${path12}`, { cause });
+        this.method = method;
+        this.path = path12;
+        this.kind = kind;
+        this.notSent = notSent;
+        this.detail = detail;
+        this.name = "TransportFailure";
+      }
+      method;
+      path;
+      kind;
+      notSent;
+      detail;
+      static {
+        __name(this, "TransportFailure");
+      }
+    };
+    NOT_SENT_CODES = /* @__PURE__ */ new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "ENETUNREACH", "EHOSTUNREACH"]);
+    __name(errorCode, "errorCode");
+    __name(isTimeout, "isTimeout");
+    __name(toTransportFailure, "toTransportFailure");
+    __name(redact, "redact");
+    __name(excerpt, "excerpt");
+    __name(sendOnce, "sendOnce");
+    __name(classifyHttpError, "classifyHttpError");
+    __name(outcomeUnknown, "outcomeUnknown");
+    __name(safeUrl, "safeUrl");
+    __name(seconds, "seconds");
+    SIGNED_CHECKSUM = /^[0-9a-f]{512}$/;
+    __name(validateRegistrationRequest, "validateRegistrationRequest");
+  }
+});
+
+// src/core/register/capgo.ts
+function createCapgoRegistrar(options) {
+  const apiKey = options.apiKey?.trim() ?? "";
+  const requireKey = /* @__PURE__ */ __name(() => {
+    if (apiKey) return;
+    throw new RegistrationError("capgo_api_key_missing", "A Capgo API key is required to register bundles with Capgo: set capgo-api-key (create one in Capgo > API keys, with the upload right).", {
+      stage: "input",
+      input: "capgo-api-key",
+      bundleState: "not-registered"
+    });
+  }, "requireKey");
+  let baseUrl;
+  try {
+    const parsed = new URL(options.apiUrl ?? CAPGO_API_URL);
+    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error("protocol");
+    baseUrl = parsed.href.replace(/\/+$/, "");
+  } catch {
+    throw new LiveUpdateError("capgo_api_url_invalid", `The Capgo API URL "${options.apiUrl}" is not an http(s) URL.`, { stage: "input", input: "capgo-api-url" });
+  }
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const sleep2 = options.sleep ?? realSleep;
+  const now = options.now ?? Date.now;
+  const logger2 = options.logger;
+  const timeoutMs = options.timeoutMs ?? 3e4;
+  const attempts = Math.max(1, options.attempts ?? 4);
+  const baseDelayMs = options.baseDelayMs ?? 1e3;
+  const maxDelayMs = options.maxDelayMs ?? 15e3;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 6e4;
+  const deadlineMs = options.deadlineMs ?? 18e4;
+  const maxPages = Math.max(1, options.maxPages ?? 200);
+  const secrets = [apiKey];
+  const retryOptions = {
+    attempts,
+    baseDelayMs,
+    maxDelayMs,
+    deadlineMs,
+    sleep: sleep2,
+    now,
+    random: options.random,
+    classify: /* @__PURE__ */ __name((error2) => classifyHttpError(error2, maxRetryAfterMs), "classify"),
+    onRetry: /* @__PURE__ */ __name(({ attempt, attempts: total, delayMs, error: error2 }) => {
+      logger2?.warn(`Capgo: ${shortReason(error2)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`);
+    }, "onRetry")
+  };
+  function send(method, path12, body, query) {
+    const headers = { authorization: apiKey, accept: "application/json", "user-agent": USER_AGENT };
+    if (body !== void 0) headers["content-type"] = "application/json";
+    return sendOnce(fetchImpl, { method, baseUrl, path: path12, query, headers, body: body === void 0 ? void 0 : JSON.stringify(body), timeoutMs, secrets, now });
+  }
+  __name(send, "send");
+  async function call(method, path12, body, query, ctx) {
+    try {
+      return (await retryWithBackoff(() => send(method, path12, body, query), retryOptions)).json;
+    } catch (error2) {
+      throw mapError(error2, ctx);
+    }
+  }
+  __name(call, "call");
+  async function findVersion(appId, version, ctx) {
+    for (let page = 0; page < maxPages; page++) {
+      let rows;
+      try {
+        rows = (await retryWithBackoff(() => send("GET", "/bundle", void 0, { app_id: appId, page: String(page) }), retryOptions)).json;
+      } catch (error2) {
+        if (error2 instanceof HttpFailure && error2.apiCode === "cannot_get_bundle" && !/access/i.test(error2.apiMessage ?? "")) return { found: false };
+        throw mapError(error2, ctx);
+      }
+      if (!Array.isArray(rows)) {
+        throw new RegistrationError("capgo_bad_response", `Capgo answered GET /bundle with something that is not a list of bundles; is ${baseUrl} a Capgo API?`, {
+          stage: ctx.stage,
+          input: "capgo-api-url",
+          bundleState: ctx.bundleState
+        });
+      }
+      const row = rows.find((candidate) => candidate && candidate.name === version);
+      if (row) {
+        return {
+          found: true,
+          checksum: typeof row.checksum === "string" ? row.checksum : "",
+          bundleId: row.id === void 0 || row.id === null ? void 0 : String(row.id),
+          externalUrl: typeof row.external_url === "string" ? row.external_url : void 0
+        };
+      }
+      if (rows.length < CAPGO_PAGE_SIZE) return { found: false };
+    }
+    logger2?.warn(`Capgo: ${appId} has more than ${maxPages * CAPGO_PAGE_SIZE} bundles; stopped looking for ${version} after ${maxPages} pages.`);
+    return { found: false };
+  }
+  __name(findVersion, "findVersion");
+  function sameChecksum(a5, b5) {
+    return a5.toLowerCase() === b5.toLowerCase();
+  }
+  __name(sameChecksum, "sameChecksum");
+  function conflictError(req, found) {
+    return new RegistrationError(
+      "capgo_version_conflict",
+      `Version ${req.version} of ${req.appId} already exists on Capgo (bundle ${found.bundleId ?? "?"}) with different content or a different signing key (its checksum starts ${found.checksum.slice(0, 12) || "(none)"}\u2026, this build's starts ${req.checksum.slice(0, 12)}\u2026). Versions are immutable: the version must be bumped (or delete that bundle in Capgo first).`,
+      { stage: "register", input: "version", bundleState: "not-registered" }
+    );
+  }
+  __name(conflictError, "conflictError");
+  async function createBundle2(req) {
+    const body = {
+      app_id: req.appId,
+      version: req.version,
+      external_url: req.externalUrl,
+      checksum: req.checksum,
+      session_key: req.sessionKey,
+      key_id: req.keyId
+    };
+    const ctx = { appId: req.appId, version: req.version, keyId: req.keyId, externalUrl: req.externalUrl, action: "register the bundle", stage: "register", bundleState: "not-registered" };
+    let unknownOutcome = false;
+    let everUnknown = false;
+    try {
+      return await retryWithBackoff(async () => {
+        if (unknownOutcome) {
+          const found = await findVersion(req.appId, req.version, { ...ctx, bundleState: "maybe-registered" });
+          if (found.found) return { kind: "exists", found, ours: true };
+          logger2?.info(`Capgo: ${req.version} is not registered after the failed attempt; sending it again.`);
+        }
+        unknownOutcome = false;
+        try {
+          const answer = (await send("POST", "/bundle", body)).json;
+          const id = answer?.bundle?.id;
+          return { kind: "created", bundleId: id === void 0 || id === null ? void 0 : String(id) };
+        } catch (error2) {
+          if (outcomeUnknown(error2)) unknownOutcome = everUnknown = true;
+          throw error2;
+        }
+      }, retryOptions);
+    } catch (error2) {
+      if (error2 instanceof HttpFailure && error2.apiCode === "version_already_exists") {
+        return { kind: "exists", ours: everUnknown };
+      }
+      if (error2 instanceof RegistrationError || !unknownOutcome) throw mapError(error2, ctx);
+      let found;
+      try {
+        found = await findVersion(req.appId, req.version, { ...ctx, bundleState: "maybe-registered" });
+      } catch {
+        found = void 0;
+      }
+      if (found?.found) return { kind: "exists", found, ours: true };
+      const settled = found !== void 0 && error2 instanceof HttpFailure;
+      throw mapError(error2, { ...ctx, bundleState: settled ? "not-registered" : "maybe-registered" });
+    }
+  }
+  __name(createBundle2, "createBundle");
+  async function pointChannelInternal(appId, channel, version, bundleState, stage) {
+    await call("POST", "/channel", { app_id: appId, channel, version }, void 0, {
+      appId,
+      version,
+      channel,
+      action: `point channel "${channel}" at ${version}`,
+      stage,
+      bundleState
+    });
+  }
+  __name(pointChannelInternal, "pointChannelInternal");
+  return {
+    kind: "capgo",
+    async lookup(appId, version) {
+      requireKey();
+      return findVersion(appId, version, { appId, version, action: "list the app's bundles", stage: "lookup", bundleState: "not-registered" });
+    },
+    async register(req) {
+      validateRegistrationRequest(req);
+      requireKey();
+      const outcome = await createBundle2(req);
+      let status;
+      let bundleId;
+      let externalUrl = req.externalUrl;
+      if (outcome.kind === "created") {
+        status = "registered";
+        bundleId = outcome.bundleId;
+      } else {
+        const found = outcome.found ?? await findVersion(req.appId, req.version, {
+          appId: req.appId,
+          version: req.version,
+          action: "look up the existing version",
+          stage: "register",
+          bundleState: outcome.ours ? "maybe-registered" : "not-registered"
+        });
+        if (!found.found) {
+          throw new RegistrationError(
+            "capgo_version_hidden",
+            `Capgo says version ${req.version} of ${req.appId} already exists, but it is not among the app's listed bundles (it may be deleted but still reserved, or beyond the ${maxPages * CAPGO_PAGE_SIZE} newest). The version must be bumped.`,
+            { stage: "register", input: "version", bundleState: outcome.ours ? "maybe-registered" : "not-registered" }
+          );
+        }
+        if (!sameChecksum(found.checksum, req.checksum)) throw conflictError(req, found);
+        bundleId = found.bundleId;
+        externalUrl = found.externalUrl ?? externalUrl;
+        status = found.externalUrl === req.externalUrl || outcome.ours && found.externalUrl === void 0 ? "registered" : "already-registered";
+        if (status === "already-registered") logger2?.info(`Capgo: ${req.version} is already registered with the same checksum (bundle ${bundleId ?? "?"}).`);
+      }
+      await pointChannelInternal(req.appId, req.channel, req.version, "registered", "register");
+      if ((req.link || req.comment) && bundleId !== void 0 && Number.isFinite(Number(bundleId))) {
+        const metadata = { app_id: req.appId, version_id: Number(bundleId) };
+        if (req.link) metadata.link = req.link;
+        if (req.comment) metadata.comment = req.comment;
+        try {
+          await call("POST", "/bundle/metadata", metadata, void 0, {
+            appId: req.appId,
+            version: req.version,
+            action: "set the bundle link/comment",
+            stage: "register",
+            bundleState: "registered"
+          });
+        } catch (error2) {
+          logger2?.warn(`Capgo: could not set the bundle's link/comment (${error2 instanceof Error ? error2.message : String(error2)}); the bundle is registered anyway.`);
+        }
+      }
+      logger2?.info(`Capgo: ${req.appId}@${req.version} ${status === "registered" ? "registered" : "was already registered"} (bundle ${bundleId ?? "?"}); channel "${req.channel}" points at it.`);
+      return { status, bundleId, externalUrl };
+    },
+    async pointChannel(appId, channel, version) {
+      requireKey();
+      await pointChannelInternal(appId, channel, version, "registered", "register");
+    }
+  };
+  function shortReason(error2) {
+    if (error2 instanceof HttpFailure) return `${error2.method} ${error2.path} answered ${error2.status}${error2.apiCode ? ` ${error2.apiCode}` : ""}`;
+    if (error2 instanceof TransportFailure) return `${error2.method} ${error2.path} ${error2.kind === "timeout" ? `timed out after ${seconds(timeoutMs)}` : `failed (${error2.detail})`}`;
+    return error2 instanceof Error ? error2.message : String(error2);
+  }
+  __name(shortReason, "shortReason");
+  function mapError(error2, ctx) {
+    if (error2 instanceof LiveUpdateError) return error2;
+    const make = /* @__PURE__ */ __name((code2, message, input) => new RegistrationError(code2, message, {
+      stage: ctx.stage,
+      input,
+      cause: error2,
+      bundleState: ctx.bundleState,
+      httpStatus: error2 instanceof HttpFailure ? error2.status : void 0,
+      apiCode: error2 instanceof HttpFailure ? error2.apiCode : void 0
+    }), "make");
+    const unsure = ctx.bundleState === "maybe-registered" ? ` The bundle MAY be registered: the uploaded object is kept; re-run the publish to settle it (it looks the version up first).` : ctx.bundleState === "registered" ? ` The bundle itself is registered; re-run the publish to finish (it will find the bundle and point the channel).` : "";
+    if (error2 instanceof TransportFailure) {
+      if (error2.kind === "timeout") return make("capgo_timeout", `Capgo at ${baseUrl} did not answer ${error2.method} ${error2.path} within ${seconds(timeoutMs)} (tried ${attempts} times) while trying to ${ctx.action}.${unsure}`);
+      return make("capgo_unreachable", `Could not reach Capgo at ${baseUrl} (${error2.detail}) while trying to ${ctx.action}; check the Capgo API URL and the network.${unsure}`);
+    }
+    if (!(error2 instanceof HttpFailure)) {
+      return make("capgo_error", `Capgo call failed while trying to ${ctx.action}: ${error2 instanceof Error ? error2.message : String(error2)}.${unsure}`);
+    }
+    const { status, apiCode: code = "" } = error2;
+    const apiMessage = error2.apiMessage ?? "";
+    const app = ctx.appId;
+    if (status === 401 && code === "no_key_provided") {
+      return make("capgo_api_key_missing", "Capgo received no API key (no_key_provided): set capgo-api-key to a Capgo API key (sent raw in the authorization header).", "capgo-api-key");
+    }
+    if (status === 401 || code === "invalid_apikey") {
+      return make("capgo_api_key_invalid", `Capgo rejected the API key (${code || `HTTP ${status}`}): check that capgo-api-key holds a current key from Capgo > API keys (the raw key, no "Bearer" prefix).`, "capgo-api-key");
+    }
+    if (status === 403 || /permission|not_authori[sz]ed|forbidden|access_denied/i.test(code) || /can'?t access this app|cannot access/i.test(apiMessage)) {
+      return make(
+        "capgo_permission_denied",
+        `The Capgo API key is not allowed to ${ctx.action} for app ${app} (${code || `HTTP ${status}`}${apiMessage ? `: ${apiMessage}` : ""}). Give the key the upload right (mode "upload", "write" or "all"; RBAC permission app.upload_bundle), and if the key is limited to some apps, add this one. Also check that app-id is right.`,
+        "capgo-api-key"
+      );
+    }
+    if (status === 429) {
+      const wait = error2.retryAfterMs === void 0 ? "" : ` (it asked to wait ${seconds(error2.retryAfterMs)})`;
+      return make("capgo_rate_limited", `Capgo kept refusing with 429 too_many_requests${wait} while trying to ${ctx.action}: the API key's rate limit (about 100 requests a minute) is exhausted, maybe by other jobs using the same key. Try again later.${unsure}`);
+    }
+    switch (code) {
+      case "cannot_find_app":
+        return make("capgo_app_not_found", `Capgo has no app ${app} visible to this API key (cannot_find_app): check app-id, or create the app in Capgo first (npx @capgo/cli app add ${app}).`, "app-id");
+      case "invalid_app_id":
+      case "missing_app_id":
+        return make("capgo_app_id_invalid", `Capgo refused the app id "${app}" (${code}): it must be a reverse-domain id such as com.example.app.`, "app-id");
+      case "invalid_version_format":
+      case "invalid_version":
+      case "missing_version":
+        return make("capgo_version_invalid", `Capgo refused version "${ctx.version ?? ""}" (${code}): it must be semver, such as 1.2.3 or 1.2.3-beta.1.`, "version");
+      case "invalid_protocol":
+      case "missing_external_url":
+        return make("capgo_url_invalid", `Capgo refused the bundle URL ${ctx.externalUrl ? safeUrl(ctx.externalUrl) : "(none)"} (${code}): external bundle URLs must be https://. Check public-url.`, "public-url");
+      case "encryption_required":
+        return make("capgo_encryption_required", `The Capgo organization owning ${app} enforces encrypted bundles and saw no session_key (encryption_required). Publish with the signing key configured (every bundle must carry a session key).`, "private-key");
+      case "encryption_key_required":
+      case "encryption_key_mismatch": {
+        const prefix = expectedPrefix(error2.body);
+        return make(
+          "capgo_encryption_key_mismatch",
+          `The Capgo organization owning ${app} requires bundles encrypted with one specific key (${code}); this bundle was signed with key_id ${ctx.keyId || "(none)"}. Sign with the private key whose public key${prefix ? ` starts with ${prefix}` : " matches the required key"} (see the organization's security settings in Capgo), and ship that public key in the app.`,
+          "private-key"
+        );
+      }
+      case "cannot_find_version":
+        return make("capgo_version_not_found", `Capgo cannot find version ${ctx.version ?? ""} of ${app} (cannot_find_version) while trying to ${ctx.action}.${unsure}`, "version");
+      case "cannot_create_bundle":
+        return make("capgo_cannot_create_bundle", `Capgo could not create bundle ${ctx.version ?? ""} for ${app} (cannot_create_bundle${apiMessage ? `: ${apiMessage}` : ""}). Check the API key's rights on this app, then retry.`);
+    }
+    if (status >= 500) {
+      return make("capgo_server_error", `Capgo kept failing with HTTP ${status}${code ? ` ${code}` : ""} on ${error2.method} ${error2.path} (tried ${attempts} times) while trying to ${ctx.action}: ${error2.excerpt}.${unsure}`);
+    }
+    if (status >= 300 && status < 400) {
+      return make("capgo_redirected", `Capgo answered ${error2.method} ${error2.path} with a redirect (HTTP ${status}); set the Capgo API URL to the final API address (redirects are not followed so the API key is not forwarded).`, "capgo-api-url");
+    }
+    return make("capgo_http_error", `Capgo answered HTTP ${status}${code ? ` ${code}` : " (no error code)"} to ${error2.method} ${error2.path} while trying to ${ctx.action}: ${error2.excerpt}${unsure}`);
+  }
+  __name(mapError, "mapError");
+}
+function expectedPrefix(body) {
+  if (!body || typeof body !== "object") return void 0;
+  const record = body;
+  for (const holder of [record, record.moreInfo, record.more_info, record.data]) {
+    if (holder && typeof holder === "object") {
+      const value = holder.expected_key_prefix;
+      if (typeof value === "string" && value) return value;
+    }
+  }
+  return void 0;
+}
+var CAPGO_API_URL, CAPGO_PAGE_SIZE, USER_AGENT;
+var init_capgo = __esm({
+  "src/core/register/capgo.ts"() {
+    "use strict";
+    init_errors();
+    init_retry();
+    init_http();
+    CAPGO_API_URL = "https://api.capgo.app";
+    CAPGO_PAGE_SIZE = 50;
+    USER_AGENT = "capacitor-live-update-action";
+    __name(createCapgoRegistrar, "createCapgoRegistrar");
+    __name(expectedPrefix, "expectedPrefix");
+  }
+});
+
+// src/core/register/none.ts
+function createNoneRegistrar(options = {}) {
+  return {
+    kind: "none",
+    async lookup() {
+      return { found: false };
+    },
+    async register(req) {
+      options.logger?.info(`No update server configured (server: none): ${req.appId}@${req.version} was uploaded but not announced.`);
+      return { status: "registered", externalUrl: req.externalUrl };
+    },
+    async pointChannel() {
+    }
+  };
+}
+var init_none = __esm({
+  "src/core/register/none.ts"() {
+    "use strict";
+    __name(createNoneRegistrar, "createNoneRegistrar");
+  }
+});
+
+// src/core/register/webhook.ts
+import { createHmac, timingSafeEqual } from "node:crypto";
+function signWebhook(secret, timestamp, body) {
+  const hmac = createHmac("sha256", secret);
+  hmac.update(`${timestamp}.`);
+  hmac.update(body);
+  return `sha256=${hmac.digest("hex")}`;
+}
+function createWebhookRegistrar(options) {
+  const requireSecret = /* @__PURE__ */ __name(() => {
+    if (!options.secret) {
+      throw new LiveUpdateError("missing_webhook_secret", "A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).", { stage: "input", input: "webhook-secret" });
+    }
+  }, "requireSecret");
+  let target;
+  try {
+    target = new URL(options.url);
+    if (target.protocol !== "https:" && target.protocol !== "http:") throw new Error("protocol");
+  } catch {
+    throw new LiveUpdateError("invalid_webhook_url", `'webhook-url' must be an http(s) URL; got '${safeUrl(options.url ?? "")}'.`, { stage: "input", input: "webhook-url" });
+  }
+  const secret = options.secret;
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const sleep2 = options.sleep ?? realSleep;
+  const now = options.now ?? Date.now;
+  const logger2 = options.logger;
+  const timeoutMs = options.timeoutMs ?? 3e4;
+  const attempts = Math.max(1, options.attempts ?? 4);
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 6e4;
+  const shown = safeUrl(target.href);
+  const baseUrl = target.href;
+  const secrets = [secret, target.search.length > 1 ? target.search.slice(1) : void 0];
+  function describe149(error2) {
+    if (error2 instanceof HttpFailure) return `answered HTTP ${error2.status}`;
+    if (error2 instanceof TransportFailure) return error2.kind === "timeout" ? `did not answer within ${seconds(timeoutMs)}` : `was unreachable (${error2.detail})`;
+    return error2 instanceof Error ? error2.message : String(error2);
+  }
+  __name(describe149, "describe");
+  return {
+    kind: "webhook",
+    /** A webhook cannot be asked: always "not found" (the receiver must be idempotent). */
+    async lookup() {
+      return { found: false };
+    },
+    async register(req) {
+      requireSecret();
+      validateRegistrationRequest(req);
+      let sent = false;
+      try {
+        await retryWithBackoff(
+          async () => {
+            const timestamp = Math.floor(now() / 1e3);
+            const payload = {
+              event: WEBHOOK_EVENT,
+              appId: req.appId,
+              version: req.version,
+              channel: req.channel,
+              externalUrl: req.externalUrl,
+              sessionKey: req.sessionKey,
+              checksum: req.checksum,
+              sha256: req.sha256,
+              keyId: req.keyId,
+              zipSize: req.zipSize,
+              encryptedSize: req.encryptedSize,
+              git: { sha: req.git?.sha, ref: req.git?.ref, runUrl: req.git?.runUrl, repository: req.git?.repository },
+              ...req.link ? { link: req.link } : {},
+              ...req.comment ? { comment: req.comment } : {},
+              timestamp
+            };
+            const body = JSON.stringify(payload);
+            try {
+              return await sendOnce(fetchImpl, {
+                method: "POST",
+                baseUrl,
+                path: "",
+                headers: {
+                  "content-type": "application/json",
+                  "user-agent": USER_AGENT2,
+                  [TIMESTAMP_HEADER]: String(timestamp),
+                  [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body)
+                },
+                body,
+                timeoutMs,
+                secrets,
+                now
+              });
+            } catch (error2) {
+              if (!(error2 instanceof TransportFailure && error2.notSent)) sent = true;
+              throw error2;
+            }
+          },
+          {
+            attempts,
+            baseDelayMs: options.baseDelayMs ?? 1e3,
+            maxDelayMs: options.maxDelayMs ?? 15e3,
+            sleep: sleep2,
+            now,
+            random: options.random,
+            classify: /* @__PURE__ */ __name((error2) => classifyHttpError(error2, maxRetryAfterMs), "classify"),
+            onRetry: /* @__PURE__ */ __name(({ attempt, attempts: total, delayMs, error: error2 }) => logger2?.warn(`Webhook ${shown} ${describe149(error2)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`), "onRetry")
+          }
+        );
+      } catch (error2) {
+        throw webhookError(error2, sent);
+      }
+      logger2?.info(`Webhook ${shown} accepted ${req.appId}@${req.version} for channel "${req.channel}".`);
+      return { status: "registered", externalUrl: req.externalUrl };
+    },
+    /** No-op: the webhook document carries the channel. */
+    async pointChannel() {
+    }
+  };
+  function webhookError(error2, sent) {
+    const unknown = error2 instanceof TransportFailure ? !error2.notSent : error2 instanceof HttpFailure ? error2.status >= 500 || error2.status === 408 : sent;
+    const bundleState = unknown ? "maybe-registered" : "not-registered";
+    const maybe = unknown ? " The receiver may have stored the bundle anyway: the uploaded object is kept." : "";
+    if (error2 instanceof HttpFailure) {
+      const retried = error2.status >= 500 || error2.status === 429 || error2.status === 408 ? ` (tried ${attempts} times)` : "";
+      const hint = error2.status === 401 || error2.status === 403 ? " Check that webhook-secret matches the receiver's secret and that the receiver and runner clocks agree." : "";
+      return new RegistrationError("webhook_http_error", `The webhook ${shown} answered HTTP ${error2.status}${retried}: ${error2.excerpt}.${hint}${maybe}`, {
+        stage: "register",
+        input: error2.status === 401 || error2.status === 403 ? "webhook-secret" : error2.status === 404 ? "webhook-url" : void 0,
+        cause: error2,
+        bundleState,
+        httpStatus: error2.status
+      });
+    }
+    if (error2 instanceof TransportFailure) {
+      return new RegistrationError(
+        error2.kind === "timeout" ? "webhook_timeout" : "webhook_unreachable",
+        `The webhook ${shown} ${describe149(error2)} (tried ${attempts} times).${maybe}`,
+        { stage: "register", input: "webhook-url", cause: error2, bundleState }
+      );
+    }
+    if (error2 instanceof LiveUpdateError) return error2;
+    return new RegistrationError("webhook_error", `The webhook call failed: ${error2 instanceof Error ? error2.message : String(error2)}.${maybe}`, { stage: "register", cause: error2, bundleState: sent ? "maybe-registered" : "not-registered" });
+  }
+  __name(webhookError, "webhookError");
+}
+var WEBHOOK_EVENT, SIGNATURE_HEADER, TIMESTAMP_HEADER, USER_AGENT2;
+var init_webhook = __esm({
+  "src/core/register/webhook.ts"() {
+    "use strict";
+    init_errors();
+    init_retry();
+    init_http();
+    WEBHOOK_EVENT = "bundle.published";
+    SIGNATURE_HEADER = "x-signature-256";
+    TIMESTAMP_HEADER = "x-live-update-timestamp";
+    USER_AGENT2 = "capacitor-live-update-action";
+    __name(signWebhook, "signWebhook");
+    __name(createWebhookRegistrar, "createWebhookRegistrar");
+  }
+});
+
+// src/core/register/index.ts
+function createRegistrar(config, deps = {}) {
+  switch (config.kind) {
+    case "capgo":
+      return createCapgoRegistrar({ apiUrl: config.apiUrl, apiKey: config.apiKey, ...deps });
+    case "webhook":
+      return createWebhookRegistrar({ url: config.url, secret: config.secret, ...deps });
+    case "none":
+      return createNoneRegistrar({ logger: deps.logger });
+  }
+}
+var init_register = __esm({
+  "src/core/register/index.ts"() {
+    "use strict";
+    init_capgo();
+    init_none();
+    init_webhook();
+    init_capgo();
+    init_webhook();
+    init_http();
+    __name(createRegistrar, "createRegistrar");
+  }
+});
+
+// src/core/storage/object-key.ts
+function keyError2(message) {
+  return new LiveUpdateError("storage_invalid_object_key", message, { stage: "input", input: "object-key" });
+}
+function urlError(message) {
+  return new LiveUpdateError("storage_invalid_public_url", message, { stage: "input", input: "public-url" });
+}
+function substitute(template, allowed, values, fail) {
+  let out = "";
+  let i5 = 0;
+  while (i5 < template.length) {
+    const open3 = template.indexOf("{", i5);
+    const close = template.indexOf("}", i5);
+    if (close !== -1 && (open3 === -1 || close < open3)) {
+      throw fail(`Unbalanced '}' at position ${close} in template "${template}". Placeholders look like {${allowed[0]}}.`);
+    }
+    if (open3 === -1) {
+      out += template.slice(i5);
+      break;
+    }
+    out += template.slice(i5, open3);
+    const end = template.indexOf("}", open3);
+    if (end === -1) throw fail(`Unclosed '{' at position ${open3} in template "${template}".`);
+    const name = template.slice(open3 + 1, end);
+    if (!allowed.includes(name)) {
+      throw fail(`Unknown placeholder {${name}} in template "${template}". Known placeholders: ${allowed.map((p3) => `{${p3}}`).join(" ")}.`);
+    }
+    const value = values[name];
+    if (value === void 0) throw fail(`No value for placeholder {${name}} in template "${template}".`);
+    out += value;
+    i5 = end + 1;
+  }
+  return out;
+}
+function objectKeyProblem(key) {
+  if (key.length === 0) return "the key is empty";
+  if (key.startsWith("/")) return 'the key starts with "/"';
+  if (key.endsWith("/")) return 'the key ends with "/" (that names a folder, not a file)';
+  if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) return `the key is longer than ${MAX_KEY_BYTES} bytes`;
+  if (/[\u0000-\u001f\u007f\\]/.test(key)) return "the key contains a control character or a backslash";
+  for (const segment of key.split("/")) {
+    if (segment === "") return 'the key contains an empty segment ("//")';
+    if (segment === ".." || segment === ".") return `the key contains a "${segment}" segment`;
+  }
+  return void 0;
+}
+function assertValidObjectKey(key) {
+  const problem = objectKeyProblem(key);
+  if (problem) throw keyError2(`Invalid object key "${key}": ${problem}. Check the object-key template and the app id / version / channel it uses.`);
+}
+function renderObjectKey(template, values) {
+  if (!template.trim()) throw keyError2("The object-key template is empty.");
+  const key = substitute(template, KEY_PLACEHOLDERS, { ...values }, keyError2);
+  if (!template.includes("{version}") && !template.includes("{hash}")) {
+    throw keyError2(`The object-key template "${template}" has neither {version} nor {hash}: every bundle would get the same key.`);
+  }
+  assertValidObjectKey(key);
+  return key;
+}
+function encodeKeyPath(key) {
+  return key.split("/").map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c5) => `%${c5.charCodeAt(0).toString(16).toUpperCase()}`)).join("/");
+}
+function validatePublicUrlTemplate(template) {
+  if (!template.includes("{key}")) throw urlError(`The public-url template "${template}" must contain {key} (the object key).`);
+  const sample = substitute(template, URL_PLACEHOLDERS, { key: "app/1.0.0/0123456789abcdef.zip", bucket: "bucket" }, urlError);
+  let url;
+  try {
+    url = new URL(sample);
+  } catch {
+    throw urlError(`The public-url template "${template}" does not give a valid absolute URL (e.g. https://updates.example.com/{key}).`);
+  }
+  if (!["https:", "http:", "file:"].includes(url.protocol)) {
+    throw urlError(`The public-url template "${template}" must be an https:// URL (got ${url.protocol}).`);
+  }
+  if (url.username || url.password) throw urlError("The public-url template must not contain credentials.");
+}
+function renderPublicUrl(template, key, bucket = "") {
+  return substitute(template, URL_PLACEHOLDERS, { key: encodeKeyPath(key), bucket: encodeURIComponent(bucket) }, urlError);
+}
+function deriveS3ObjectUrl(settings, key) {
+  const path12 = encodeKeyPath(key);
+  const bucket = encodeURIComponent(settings.bucket);
+  if (!settings.endpoint) {
+    if (settings.forcePathStyle || settings.bucket.includes(".")) return `https://s3.${settings.region}.amazonaws.com/${bucket}/${path12}`;
+    return `https://${bucket}.s3.${settings.region}.amazonaws.com/${path12}`;
+  }
+  const endpoint = new URL(settings.endpoint);
+  const base = endpoint.pathname.replace(/\/+$/, "");
+  if (settings.forcePathStyle) return `${endpoint.protocol}//${endpoint.host}${base}/${bucket}/${path12}`;
+  return `${endpoint.protocol}//${bucket}.${endpoint.host}${base}/${path12}`;
+}
+function assertHttpsUrl(url, input = "public-url") {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new LiveUpdateError("storage_invalid_public_url", `The bundle URL "${url}" is not a valid URL. Check the ${input} input.`, { stage: "input", input });
+  }
+  if (parsed.protocol !== "https:") {
+    throw new LiveUpdateError(
+      "storage_public_url_not_https",
+      `The bundle URL "${url}" is not https, but the update server requires https bundle URLs. Set the ${input} input to an https URL template such as https://updates.example.com/{key} (a CDN or custom domain in front of the bucket).`,
+      { stage: "input", input }
+    );
+  }
+}
+var MAX_KEY_BYTES, KEY_PLACEHOLDERS, URL_PLACEHOLDERS;
+var init_object_key = __esm({
+  "src/core/storage/object-key.ts"() {
+    "use strict";
+    init_errors();
+    MAX_KEY_BYTES = 1024;
+    KEY_PLACEHOLDERS = ["appId", "version", "channel", "hash"];
+    URL_PLACEHOLDERS = ["key", "bucket"];
+    __name(keyError2, "keyError");
+    __name(urlError, "urlError");
+    __name(substitute, "substitute");
+    __name(objectKeyProblem, "objectKeyProblem");
+    __name(assertValidObjectKey, "assertValidObjectKey");
+    __name(renderObjectKey, "renderObjectKey");
+    __name(encodeKeyPath, "encodeKeyPath");
+    __name(validatePublicUrlTemplate, "validatePublicUrlTemplate");
+    __name(renderPublicUrl, "renderPublicUrl");
+    __name(deriveS3ObjectUrl, "deriveS3ObjectUrl");
+    __name(assertHttpsUrl, "assertHttpsUrl");
+  }
+});
+
+// src/core/publish.ts
+import { mkdtemp as mkdtemp2, rm as rm4 } from "node:fs/promises";
+import { createReadStream as createReadStream5 } from "node:fs";
+import os3 from "node:os";
+import path10 from "node:path";
+import { fileURLToPath } from "node:url";
+async function publish(options, deps) {
+  const now = deps.now ?? Date.now;
+  const timings = [];
+  let bundle;
+  let currentStage = "keys";
+  const stage = /* @__PURE__ */ __name(async (name, work) => {
+    currentStage = name;
+    const started = now();
+    try {
+      return deps.runStage ? await deps.runStage(name, work) : await work();
+    } finally {
+      timings.push({ stage: name, ms: now() - started });
+    }
+  }, "stage");
+  const workDir = await mkdtemp2(path10.join(options.tempDir ?? os3.tmpdir(), "live-update-"));
+  try {
+    if (deps.registrar.kind === "capgo" && !options.dryRun) {
+      assertHttpsUrl(deps.store.publicUrl(`${options.appId}/${options.version}/check.zip`), "public-url");
+    }
+    const signing = await stage("keys", async () => {
+      const key = loadPrivateKey(options.privateKeyPem);
+      if (options.publicKeyPem) assertPublicKeyMatches(key, options.publicKeyPem, options.publicKeySource ?? "public-key");
+      deps.logger.info(`Signing key ok (key_id ${key.keyId})`);
+      return key;
+    });
+    const encryptedFile = path10.join(workDir, "bundle.zip.enc");
+    bundle = await stage("bundle", async () => {
+      const result = await createBundle({
+        webDir: options.webDir,
+        version: options.version,
+        signing,
+        outFile: encryptedFile,
+        requireNotifyAppReady: options.requireNotifyAppReady,
+        tempDir: workDir
+      });
+      deps.logger.info(`Bundled ${result.fileCount} files: zip ${result.zipSize} bytes, encrypted ${result.encryptedSize} bytes, sha256 ${result.sha256}`);
+      return result;
+    });
+    const made = bundle;
+    const base = { appId: options.appId, version: options.version, channel: options.channel, bundle: made, registrar: deps.registrar.kind, timings };
+    if (options.dryRun) {
+      await stage("verify", () => verifyOrThrow(encryptedFile, made, signing.publicKeyPem, deps, workDir));
+      deps.logger.info("Dry run: the bundle was made and verified locally; nothing uploaded or registered.");
+      return { ...base, status: "dry-run" };
+    }
+    const existing = await stage("lookup", () => deps.registrar.lookup(options.appId, options.version));
+    if (existing.found) {
+      if (existing.checksum !== made.checksum) throw versionTaken(options);
+      await stage("register", () => deps.registrar.pointChannel(options.appId, options.channel, options.version));
+      deps.logger.info(`Version ${options.version} is already published with this exact content; channel '${options.channel}' points at it. Nothing uploaded.`);
+      return { ...base, status: "already-published", bundleId: existing.bundleId, bundleUrl: existing.externalUrl };
+    }
+    const objectKey = renderObjectKey(options.objectKeyTemplate, {
+      appId: options.appId,
+      version: options.version,
+      channel: options.channel,
+      hash: made.encryptedSha256.slice(0, 16)
+    });
+    const stored = await stage(
+      "upload",
+      () => deps.store.put(objectKey, { size: made.encryptedSize, open: /* @__PURE__ */ __name(() => createReadStream5(encryptedFile, { highWaterMark: 1 << 20 }), "open") })
+    );
+    deps.logger.info(`Uploaded ${stored.size} bytes to ${deps.store.describe()} as ${stored.key}`);
+    let registering = false;
+    try {
+      if (options.verifyUpload) {
+        await stage("verify", async () => {
+          const storedSize = await deps.store.size(stored.key);
+          if (storedSize !== made.encryptedSize) {
+            throw new LiveUpdateError("verify_size_mismatch", `The stored object ${stored.key} has ${storedSize ?? "no"} bytes; ${made.encryptedSize} were uploaded.`, { stage: "verify", step: "download" });
+          }
+          await verifyOrThrow(stored.url, made, signing.publicKeyPem, deps, workDir);
+          deps.logger.info(`Verified ${stored.url} as a device would: downloaded, decrypted, checksum and zip layout ok`);
+        });
+      }
+      registering = true;
+      const registered = await stage(
+        "register",
+        () => deps.registrar.register({
+          appId: options.appId,
+          version: options.version,
+          channel: options.channel,
+          externalUrl: stored.url,
+          checksum: made.checksum,
+          sessionKey: made.sessionKey,
+          keyId: made.keyId,
+          sha256: made.sha256,
+          zipSize: made.zipSize,
+          encryptedSize: made.encryptedSize,
+          link: options.link,
+          comment: options.comment,
+          git: options.git
+        })
+      );
+      if (registered.status === "already-registered") {
+        await deps.store.delete(stored.key);
+        deps.logger.info(`Another run registered version ${options.version} with the same content first; removed the duplicate upload.`);
+        return { ...base, status: "already-published", bundleId: registered.bundleId, bundleUrl: registered.externalUrl };
+      }
+      return { ...base, status: "published", objectKey: stored.key, bundleUrl: stored.url, bundleId: registered.bundleId };
+    } catch (error2) {
+      await removeUnregistered(error2, registering, stored.key, deps);
+      throw error2;
+    }
+  } catch (error2) {
+    throw new PublishFailure(currentStage, timings, bundle, error2);
+  } finally {
+    await rm4(workDir, { recursive: true, force: true });
+  }
+}
+function versionTaken(options) {
+  return new LiveUpdateError(
+    "version_exists_with_other_content",
+    `Version ${options.version} of ${options.appId} is already registered with different content. Published versions are immutable: bump 'version' (e.g. a new tag) and publish again.`,
+    { stage: "lookup", input: "version" }
+  );
+}
+async function removeUnregistered(error2, registering, key, deps) {
+  if (registering && mightBeRegistered(error2)) {
+    deps.logger.warn(`Registration outcome unknown; the uploaded object ${key} was kept because the server may reference it.`);
+    return;
+  }
+  try {
+    await deps.store.delete(key);
+    deps.logger.info(`Removed the uploaded object ${key}: the bundle was not registered.`);
+  } catch (cleanup) {
+    deps.logger.warn(`Could not remove the uploaded object ${key}: ${describeError(cleanup)}. Delete it by hand.`);
+  }
+}
+async function verifyOrThrow(source, bundle, publicKeyPem, deps, tempDir) {
+  const local = source.startsWith("file:") ? fileURLToPath(source) : source;
+  const report = await verifyBundle({
+    source: local,
+    sessionKey: bundle.sessionKey,
+    checksum: bundle.checksum,
+    publicKeyPem,
+    fetch: deps.fetch,
+    tempDir,
+    expectedSize: bundle.encryptedSize
+  });
+  if (!report.ok) {
+    throw new LiveUpdateError("verify_failed", `A device would reject the bundle at ${source}: ${report.step} step failed: ${report.message}`, { stage: "verify", step: report.step });
+  }
+}
+var PublishFailure;
+var init_publish = __esm({
+  "src/core/publish.ts"() {
+    "use strict";
+    init_bundle();
+    init_errors();
+    init_keys();
+    init_register();
+    init_object_key();
+    init_verify();
+    PublishFailure = class extends Error {
+      constructor(stage, timings, bundle, cause) {
+        super(describeError(cause), { cause });
+        this.stage = stage;
+        this.timings = timings;
+        this.bundle = bundle;
+        this.cause = cause;
+        this.name = "PublishFailure";
+      }
+      stage;
+      timings;
+      bundle;
+      cause;
+      static {
+        __name(this, "PublishFailure");
+      }
+    };
+    __name(publish, "publish");
+    __name(versionTaken, "versionTaken");
+    __name(removeUnregistered, "removeUnregistered");
+    __name(verifyOrThrow, "verifyOrThrow");
+  }
+});
+
+// src/core/storage/dir-store.ts
+import { randomBytes as randomBytes4 } from "node:crypto";
+import { createWriteStream as createWriteStream4 } from "node:fs";
+import { link, mkdir as mkdir2, open as open2, rename as rename2, stat as stat4, unlink } from "node:fs/promises";
+import path11 from "node:path";
+import { pipeline as pipeline5 } from "node:stream/promises";
+import { pathToFileURL } from "node:url";
+function errno(error2) {
+  return typeof error2 === "object" && error2 !== null && "code" in error2 && typeof error2.code === "string" ? error2.code : void 0;
+}
+var DirStore;
+var init_dir_store = __esm({
+  "src/core/storage/dir-store.ts"() {
+    "use strict";
+    init_errors();
+    init_object_key();
+    __name(errno, "errno");
+    DirStore = class {
+      static {
+        __name(this, "DirStore");
+      }
+      dir;
+      publicUrlTemplate;
+      constructor(config) {
+        if (!config.dir) {
+          throw new LiveUpdateError("storage_missing_dir", "The storage folder is empty: set the storage-dir input.", { stage: "input", input: "storage-dir" });
+        }
+        this.dir = path11.resolve(config.dir);
+        if (config.publicUrlTemplate) validatePublicUrlTemplate(config.publicUrlTemplate);
+        this.publicUrlTemplate = config.publicUrlTemplate || void 0;
+      }
+      describe() {
+        return `dir ${this.dir}`;
+      }
+      /** Absolute path of a key, refusing keys that would escape the folder. */
+      pathOf(key) {
+        assertValidObjectKey(key);
+        const file = path11.resolve(this.dir, ...key.split("/"));
+        if (!file.startsWith(this.dir + path11.sep)) {
+          throw new LiveUpdateError("storage_invalid_object_key", `Object key "${key}" escapes the storage folder.`, { stage: "input", input: "object-key" });
+        }
+        return file;
+      }
+      publicUrl(key) {
+        if (this.publicUrlTemplate) return renderPublicUrl(this.publicUrlTemplate, key);
+        return pathToFileURL(this.pathOf(key)).href;
+      }
+      async size(key) {
+        try {
+          const info = await stat4(this.pathOf(key));
+          return info.isFile() ? info.size : void 0;
+        } catch (error2) {
+          if (errno(error2) === "ENOENT" || errno(error2) === "ENOTDIR") return void 0;
+          throw this.failure("storage_stat_failed", `Cannot read ${this.pathOf(key)}: ${describeError(error2)}`, error2);
+        }
+      }
+      async exists(key) {
+        try {
+          await stat4(this.pathOf(key));
+          return true;
+        } catch (error2) {
+          if (errno(error2) === "ENOENT" || errno(error2) === "ENOTDIR") return false;
+          throw this.failure("storage_stat_failed", `Cannot read ${this.pathOf(key)}: ${describeError(error2)}`, error2);
+        }
+      }
+      async put(key, body) {
+        const file = this.pathOf(key);
+        if (await this.exists(key)) throw this.existsError(key, file);
+        const folder = path11.dirname(file);
+        try {
+          await mkdir2(folder, { recursive: true });
+        } catch (error2) {
+          throw this.failure("storage_write_failed", `Cannot create the folder ${folder}: ${describeError(error2)}. Check the storage-dir input.`, error2);
+        }
+        const temp = path11.join(folder, `.${path11.basename(file)}.${randomBytes4(6).toString("hex")}.partial`);
+        try {
+          try {
+            await pipeline5(body.open(), createWriteStream4(temp, { flags: "wx", mode: 420 }));
+          } catch (error2) {
+            throw this.failure("storage_write_failed", `Writing ${file} failed: ${describeError(error2)}`, error2);
+          }
+          const written = (await stat4(temp)).size;
+          if (written !== body.size) {
+            throw this.failure("storage_size_mismatch", `Wrote ${written} bytes to ${file} but the bundle is ${body.size} bytes; nothing was stored.`);
+          }
+          await this.publish(temp, file, key);
+        } finally {
+          await unlink(temp).catch(() => void 0);
+        }
+        return { key, url: this.publicUrl(key), size: body.size };
+      }
+      /** Move the finished temp file into place without ever replacing an existing file. */
+      async publish(temp, file, key) {
+        try {
+          await link(temp, file);
+          return;
+        } catch (error2) {
+          if (errno(error2) === "EEXIST") throw this.existsError(key, file);
+          if (!["EPERM", "ENOTSUP", "EOPNOTSUPP", "EXDEV", "ENOSYS", "EMLINK"].includes(errno(error2) ?? "")) {
+            throw this.failure("storage_write_failed", `Publishing ${file} failed: ${describeError(error2)}`, error2);
+          }
+        }
+        try {
+          const handle = await open2(file, "wx");
+          await handle.close();
+        } catch (error2) {
+          if (errno(error2) === "EEXIST") throw this.existsError(key, file);
+          throw this.failure("storage_write_failed", `Publishing ${file} failed: ${describeError(error2)}`, error2);
+        }
+        try {
+          await rename2(temp, file);
+        } catch (error2) {
+          await unlink(file).catch(() => void 0);
+          throw this.failure("storage_write_failed", `Publishing ${file} failed: ${describeError(error2)}`, error2);
+        }
+      }
+      async delete(key) {
+        try {
+          await unlink(this.pathOf(key));
+        } catch (error2) {
+          if (errno(error2) === "ENOENT") return;
+          throw this.failure("storage_delete_failed", `Deleting ${this.pathOf(key)} failed: ${describeError(error2)}`, error2);
+        }
+      }
+      existsError(key, file) {
+        return new LiveUpdateError(
+          "storage_object_exists",
+          `An object already exists at key "${key}" (${file}); it is never replaced. Publish a new version, or change the object-key template.`,
+          { stage: "upload", input: "object-key" }
+        );
+      }
+      failure(code, message, cause) {
+        return new LiveUpdateError(code, message, { stage: "upload", input: "storage-dir", cause });
+      }
+    };
+  }
+});
+
 // node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/constants.js
 var RequestChecksumCalculation, DEFAULT_REQUEST_CHECKSUM_CALCULATION, ResponseChecksumValidation, DEFAULT_RESPONSE_CHECKSUM_VALIDATION, ChecksumAlgorithm, ChecksumLocation, DEFAULT_CHECKSUM_ALGORITHM;
 var init_constants = __esm({
@@ -88,7 +3041,7 @@ var init_stringUnionSelector = __esm({
       SelectorType3["ENV"] = "env";
       SelectorType3["CONFIG"] = "shared config entry";
     })(SelectorType || (SelectorType = {}));
-    stringUnionSelector = (obj, key, union, type) => {
+    stringUnionSelector = /* @__PURE__ */ __name((obj, key, union, type) => {
       if (!(key in obj)) {
         return void 0;
       }
@@ -97,7 +3050,7 @@ var init_stringUnionSelector = __esm({
         throw new TypeError(`Cannot load ${type} '${key}'. Expected one of ${Object.values(union)}, got '${obj[key]}'.`);
       }
       return value;
-    };
+    }, "stringUnionSelector");
   }
 });
 
@@ -110,8 +3063,8 @@ var init_NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS = __esm({
     ENV_REQUEST_CHECKSUM_CALCULATION = "AWS_REQUEST_CHECKSUM_CALCULATION";
     CONFIG_REQUEST_CHECKSUM_CALCULATION = "request_checksum_calculation";
     NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => stringUnionSelector(env2, ENV_REQUEST_CHECKSUM_CALCULATION, RequestChecksumCalculation, SelectorType.ENV),
-      configFileSelector: (profile) => stringUnionSelector(profile, CONFIG_REQUEST_CHECKSUM_CALCULATION, RequestChecksumCalculation, SelectorType.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => stringUnionSelector(env2, ENV_REQUEST_CHECKSUM_CALCULATION, RequestChecksumCalculation, SelectorType.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => stringUnionSelector(profile, CONFIG_REQUEST_CHECKSUM_CALCULATION, RequestChecksumCalculation, SelectorType.CONFIG), "configFileSelector"),
       default: DEFAULT_REQUEST_CHECKSUM_CALCULATION
     };
   }
@@ -126,8 +3079,8 @@ var init_NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS = __esm({
     ENV_RESPONSE_CHECKSUM_VALIDATION = "AWS_RESPONSE_CHECKSUM_VALIDATION";
     CONFIG_RESPONSE_CHECKSUM_VALIDATION = "response_checksum_validation";
     NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => stringUnionSelector(env2, ENV_RESPONSE_CHECKSUM_VALIDATION, ResponseChecksumValidation, SelectorType.ENV),
-      configFileSelector: (profile) => stringUnionSelector(profile, CONFIG_RESPONSE_CHECKSUM_VALIDATION, ResponseChecksumValidation, SelectorType.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => stringUnionSelector(env2, ENV_RESPONSE_CHECKSUM_VALIDATION, ResponseChecksumValidation, SelectorType.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => stringUnionSelector(profile, CONFIG_RESPONSE_CHECKSUM_VALIDATION, ResponseChecksumValidation, SelectorType.CONFIG), "configFileSelector"),
       default: DEFAULT_RESPONSE_CHECKSUM_VALIDATION
     };
   }
@@ -140,7 +3093,7 @@ var init_emitWarningIfUnsupportedVersion = __esm({
     state = {
       warningEmitted: false
     };
-    emitWarningIfUnsupportedVersion = (version) => {
+    emitWarningIfUnsupportedVersion = /* @__PURE__ */ __name((version) => {
       if (version && !state.warningEmitted) {
         if (process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED === "true") {
           state.warningEmitted = true;
@@ -160,7 +3113,7 @@ and security updates please upgrade to node >=${vv}.
 More information can be found at: https://a.co/c895JFp`);
         }
       }
-    };
+    }, "emitWarningIfUnsupportedVersion");
   }
 });
 
@@ -168,21 +3121,21 @@ More information can be found at: https://a.co/c895JFp`);
 var longPollMiddleware, longPollMiddlewareOptions, getLongPollPlugin;
 var init_longPollMiddleware = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/longPollMiddleware.js"() {
-    longPollMiddleware = () => (next, context) => async (args) => {
+    longPollMiddleware = /* @__PURE__ */ __name(() => (next, context) => async (args) => {
       context.__retryLongPoll = true;
       return next(args);
-    };
+    }, "longPollMiddleware");
     longPollMiddlewareOptions = {
       name: "longPollMiddleware",
       tags: ["RETRY"],
       step: "initialize",
       override: true
     };
-    getLongPollPlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getLongPollPlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(longPollMiddleware(), longPollMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getLongPollPlugin");
   }
 });
 
@@ -196,6 +3149,7 @@ function setCredentialFeature(credentials, feature, value) {
 }
 var init_setCredentialFeature = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/setCredentialFeature.js"() {
+    __name(setCredentialFeature, "setCredentialFeature");
   }
 });
 
@@ -212,6 +3166,7 @@ function setFeature(context, feature, value) {
 }
 var init_setFeature = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/setFeature.js"() {
+    __name(setFeature, "setFeature");
   }
 });
 
@@ -225,6 +3180,7 @@ function setTokenFeature(token, feature, value) {
 }
 var init_setTokenFeature = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/setTokenFeature.js"() {
+    __name(setTokenFeature, "setTokenFeature");
   }
 });
 
@@ -232,8 +3188,8 @@ var init_setTokenFeature = __esm({
 var isDefaultSocketTimeoutEnabled, getDefaultSocketTimeout;
 var init_getDefaultSocketTimeout = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/getDefaultSocketTimeout.js"() {
-    isDefaultSocketTimeoutEnabled = () => typeof process === "object" && process?.env?.AWS_ENABLE_DEFAULT_SOCKET_TIMEOUT_2026 === "true";
-    getDefaultSocketTimeout = (requestHandler, timeoutMs) => {
+    isDefaultSocketTimeoutEnabled = /* @__PURE__ */ __name(() => typeof process === "object" && process?.env?.AWS_ENABLE_DEFAULT_SOCKET_TIMEOUT_2026 === "true", "isDefaultSocketTimeoutEnabled");
+    getDefaultSocketTimeout = /* @__PURE__ */ __name((requestHandler, timeoutMs) => {
       if (!isDefaultSocketTimeoutEnabled()) {
         return void 0;
       }
@@ -241,7 +3197,7 @@ var init_getDefaultSocketTimeout = __esm({
         return void 0;
       }
       return timeoutMs;
-    };
+    }, "getDefaultSocketTimeout");
   }
 });
 
@@ -249,7 +3205,7 @@ var init_getDefaultSocketTimeout = __esm({
 var isArrayBuffer;
 var init_is_array_buffer = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/is-array-buffer/is-array-buffer.js"() {
-    isArrayBuffer = (arg) => typeof ArrayBuffer === "function" && arg instanceof ArrayBuffer || Object.prototype.toString.call(arg) === "[object ArrayBuffer]";
+    isArrayBuffer = /* @__PURE__ */ __name((arg) => typeof ArrayBuffer === "function" && arg instanceof ArrayBuffer || Object.prototype.toString.call(arg) === "[object ArrayBuffer]", "isArrayBuffer");
   }
 });
 
@@ -258,18 +3214,18 @@ var fromArrayBuffer, fromString;
 var init_buffer_from = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-buffer-from/buffer-from.js"() {
     init_is_array_buffer();
-    fromArrayBuffer = (input, offset = 0, length = input.byteLength - offset) => {
+    fromArrayBuffer = /* @__PURE__ */ __name((input, offset = 0, length = input.byteLength - offset) => {
       if (!isArrayBuffer(input)) {
         throw new TypeError(`The "input" argument must be ArrayBuffer. Received type ${typeof input} (${input})`);
       }
       return Buffer.from(input, offset, length);
-    };
-    fromString = (input, encoding) => {
+    }, "fromArrayBuffer");
+    fromString = /* @__PURE__ */ __name((input, encoding) => {
       if (typeof input !== "string") {
         throw new TypeError(`The "input" argument must be of type string. Received type ${typeof input} (${input})`);
       }
       return encoding ? Buffer.from(input, encoding) : Buffer.from(input);
-    };
+    }, "fromString");
   }
 });
 
@@ -279,7 +3235,7 @@ var init_fromBase64 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-base64/fromBase64.js"() {
     init_buffer_from();
     BASE64_REGEX = /^[A-Za-z0-9+/]*={0,2}$/;
-    fromBase64 = (input) => {
+    fromBase64 = /* @__PURE__ */ __name((input) => {
       if (input.length * 3 % 4 !== 0) {
         throw new TypeError(`Incorrect padding on base64 string.`);
       }
@@ -288,7 +3244,7 @@ var init_fromBase64 = __esm({
       }
       const buffer = fromString(input, "base64");
       return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    };
+    }, "fromBase64");
   }
 });
 
@@ -297,10 +3253,10 @@ var fromUtf8;
 var init_fromUtf8 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.js"() {
     init_buffer_from();
-    fromUtf8 = (input) => {
+    fromUtf8 = /* @__PURE__ */ __name((input) => {
       const buf = fromString(input, "utf8");
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength / Uint8Array.BYTES_PER_ELEMENT);
-    };
+    }, "fromUtf8");
   }
 });
 
@@ -310,7 +3266,7 @@ var init_toBase64 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.js"() {
     init_buffer_from();
     init_fromUtf8();
-    toBase64 = (_input) => {
+    toBase64 = /* @__PURE__ */ __name((_input) => {
       let input;
       if (typeof _input === "string") {
         input = fromUtf8(_input);
@@ -321,13 +3277,16 @@ var init_toBase64 = __esm({
         throw new Error("@smithy/util-base64: toBase64 encoder function only accepts string | Uint8Array.");
       }
       return fromArrayBuffer(input.buffer, input.byteOffset, input.byteLength).toString("base64");
-    };
+    }, "toBase64");
   }
 });
 
 // node_modules/@smithy/core/dist-es/submodules/serde/util-stream/blob/Uint8ArrayBlobAdapter.js
 function bindUint8ArrayBlobAdapter(toUtf83, fromUtf83, toBase643, fromBase642) {
   return class Uint8ArrayBlobAdapter2 extends Uint8Array {
+    static {
+      __name(this, "Uint8ArrayBlobAdapter");
+    }
     static fromString(source, encoding = "utf-8") {
       if (typeof source === "string") {
         if (encoding === "base64") {
@@ -351,6 +3310,7 @@ function bindUint8ArrayBlobAdapter(toUtf83, fromUtf83, toBase643, fromBase642) {
 }
 var init_Uint8ArrayBlobAdapter = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/blob/Uint8ArrayBlobAdapter.js"() {
+    __name(bindUint8ArrayBlobAdapter, "bindUint8ArrayBlobAdapter");
   }
 });
 
@@ -359,7 +3319,7 @@ var toUtf8;
 var init_toUtf8 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.js"() {
     init_buffer_from();
-    toUtf8 = (input) => {
+    toUtf8 = /* @__PURE__ */ __name((input) => {
       if (typeof input === "string") {
         return input;
       }
@@ -367,7 +3327,7 @@ var init_toUtf8 = __esm({
         throw new Error("@smithy/util-utf8: toUtf8 encoder function only accepts string | Uint8Array.");
       }
       return fromArrayBuffer(input.buffer, input.byteOffset, input.byteLength).toString("utf8");
-    };
+    }, "toUtf8");
   }
 });
 
@@ -388,6 +3348,7 @@ var decimalToHex;
 var init_v4 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/uuid/v4.js"() {
     decimalToHex = Array.from({ length: 256 }, (_, i5) => i5.toString(16).padStart(2, "0"));
+    __name(bindV4, "bindV4");
   }
 });
 
@@ -395,7 +3356,7 @@ var init_v4 = __esm({
 var copyDocumentWithTransform;
 var init_copyDocumentWithTransform = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/copyDocumentWithTransform.js"() {
-    copyDocumentWithTransform = (source, _schemaRef, _transform = (_) => _) => source;
+    copyDocumentWithTransform = /* @__PURE__ */ __name((source, _schemaRef, _transform = (_) => _) => source, "copyDocumentWithTransform");
   }
 });
 
@@ -425,18 +3386,18 @@ var require_dist_cjs = __commonJS({
       AlgorithmId3["SHA1"] = "sha1";
       AlgorithmId3["SHA256"] = "sha256";
     })(AlgorithmId2 || (AlgorithmId2 = {}));
-    var getChecksumConfiguration2 = (runtimeConfig) => {
+    var getChecksumConfiguration2 = /* @__PURE__ */ __name((runtimeConfig) => {
       const checksumAlgorithms = [];
       if (runtimeConfig.sha256 !== void 0) {
         checksumAlgorithms.push({
-          algorithmId: () => AlgorithmId2.SHA256,
-          checksumConstructor: () => runtimeConfig.sha256
+          algorithmId: /* @__PURE__ */ __name(() => AlgorithmId2.SHA256, "algorithmId"),
+          checksumConstructor: /* @__PURE__ */ __name(() => runtimeConfig.sha256, "checksumConstructor")
         });
       }
       if (runtimeConfig.md5 != void 0) {
         checksumAlgorithms.push({
-          algorithmId: () => AlgorithmId2.MD5,
-          checksumConstructor: () => runtimeConfig.md5
+          algorithmId: /* @__PURE__ */ __name(() => AlgorithmId2.MD5, "algorithmId"),
+          checksumConstructor: /* @__PURE__ */ __name(() => runtimeConfig.md5, "checksumConstructor")
         });
       }
       return {
@@ -447,20 +3408,20 @@ var require_dist_cjs = __commonJS({
           return checksumAlgorithms;
         }
       };
-    };
-    var resolveChecksumRuntimeConfig2 = (clientConfig) => {
+    }, "getChecksumConfiguration");
+    var resolveChecksumRuntimeConfig2 = /* @__PURE__ */ __name((clientConfig) => {
       const runtimeConfig = {};
       clientConfig.checksumAlgorithms().forEach((checksumAlgorithm) => {
         runtimeConfig[checksumAlgorithm.algorithmId()] = checksumAlgorithm.checksumConstructor();
       });
       return runtimeConfig;
-    };
-    var getDefaultClientConfiguration2 = (runtimeConfig) => {
+    }, "resolveChecksumRuntimeConfig");
+    var getDefaultClientConfiguration2 = /* @__PURE__ */ __name((runtimeConfig) => {
       return getChecksumConfiguration2(runtimeConfig);
-    };
-    var resolveDefaultRuntimeConfig2 = (config) => {
+    }, "getDefaultClientConfiguration");
+    var resolveDefaultRuntimeConfig2 = /* @__PURE__ */ __name((config) => {
       return resolveChecksumRuntimeConfig2(config);
-    };
+    }, "resolveDefaultRuntimeConfig");
     var FieldPosition2;
     (function(FieldPosition3) {
       FieldPosition3[FieldPosition3["HEADER"] = 0] = "HEADER";
@@ -497,7 +3458,7 @@ var import_types, getSmithyContext;
 var init_getSmithyContext = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/getSmithyContext.js"() {
     import_types = __toESM(require_dist_cjs());
-    getSmithyContext = (context) => context[import_types.SMITHY_CONTEXT_KEY] || (context[import_types.SMITHY_CONTEXT_KEY] = {});
+    getSmithyContext = /* @__PURE__ */ __name((context) => context[import_types.SMITHY_CONTEXT_KEY] || (context[import_types.SMITHY_CONTEXT_KEY] = {}), "getSmithyContext");
   }
 });
 
@@ -507,6 +3468,7 @@ function hasOwn(o3, k5) {
 }
 var init_hasOwn = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/hasOwn.js"() {
+    __name(hasOwn, "hasOwn");
   }
 });
 
@@ -524,6 +3486,9 @@ var HttpRequest;
 var init_httpRequest = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/httpRequest.js"() {
     HttpRequest = class _HttpRequest {
+      static {
+        __name(this, "HttpRequest");
+      }
       method;
       protocol;
       hostname;
@@ -569,6 +3534,7 @@ var init_httpRequest = __esm({
         return _HttpRequest.clone(this);
       }
     };
+    __name(cloneQuery, "cloneQuery");
   }
 });
 
@@ -577,6 +3543,9 @@ var HttpResponse;
 var init_httpResponse = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/httpResponse.js"() {
     HttpResponse = class {
+      static {
+        __name(this, "HttpResponse");
+      }
       statusCode;
       reason;
       headers;
@@ -603,7 +3572,7 @@ var VALID_HOST_LABEL_REGEX, isValidHostLabel;
 var init_isValidHostLabel = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/isValidHostLabel.js"() {
     VALID_HOST_LABEL_REGEX = new RegExp(`^(?!.*-$)(?!-)[a-zA-Z0-9-]{1,63}$`);
-    isValidHostLabel = (value, allowSubDomains = false) => {
+    isValidHostLabel = /* @__PURE__ */ __name((value, allowSubDomains = false) => {
       if (!allowSubDomains) {
         return VALID_HOST_LABEL_REGEX.test(value);
       }
@@ -614,7 +3583,7 @@ var init_isValidHostLabel = __esm({
         }
       }
       return true;
-    };
+    }, "isValidHostLabel");
   }
 });
 
@@ -625,6 +3594,7 @@ function isValidHostname(hostname) {
 }
 var init_isValidHostname = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js"() {
+    __name(isValidHostname, "isValidHostname");
   }
 });
 
@@ -632,13 +3602,13 @@ var init_isValidHostname = __esm({
 var normalizeProvider;
 var init_normalizeProvider = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/normalizeProvider.js"() {
-    normalizeProvider = (input) => {
+    normalizeProvider = /* @__PURE__ */ __name((input) => {
       if (typeof input === "function") {
         return input;
       }
       const promisified = Promise.resolve(input);
       return () => promisified;
-    };
+    }, "normalizeProvider");
   }
 });
 
@@ -666,6 +3636,7 @@ function parseQueryString(querystring) {
 }
 var init_parseQueryString = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/parseQueryString.js"() {
+    __name(parseQueryString, "parseQueryString");
   }
 });
 
@@ -674,7 +3645,7 @@ var parseUrl;
 var init_parseUrl = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/parseUrl.js"() {
     init_parseQueryString();
-    parseUrl = (url) => {
+    parseUrl = /* @__PURE__ */ __name((url) => {
       if (typeof url === "string") {
         return parseUrl(new URL(url));
       }
@@ -690,7 +3661,7 @@ var init_parseUrl = __esm({
         path: pathname,
         query
       };
-    };
+    }, "parseUrl");
   }
 });
 
@@ -700,7 +3671,7 @@ var init_toEndpointV1 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/toEndpointV1.js"() {
     init_hasOwn();
     init_parseUrl();
-    toEndpointV1 = (endpoint) => {
+    toEndpointV1 = /* @__PURE__ */ __name((endpoint) => {
       if (typeof endpoint === "object") {
         if ("url" in endpoint) {
           const v1Endpoint = parseUrl(endpoint.url);
@@ -718,7 +3689,7 @@ var init_toEndpointV1 = __esm({
         return endpoint;
       }
       return parseUrl(endpoint);
-    };
+    }, "toEndpointV1");
   }
 });
 
@@ -743,7 +3714,7 @@ var parseBoolean2, expectBoolean, expectNumber, MAX_FLOAT, expectFloat32, expect
 var init_parse_utils = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/parse-utils.js"() {
     init_transport();
-    parseBoolean2 = (value) => {
+    parseBoolean2 = /* @__PURE__ */ __name((value) => {
       switch (value) {
         case "true":
           return true;
@@ -752,8 +3723,8 @@ var init_parse_utils = __esm({
         default:
           throw new Error(`Unable to parse boolean value "${value}"`);
       }
-    };
-    expectBoolean = (value) => {
+    }, "parseBoolean");
+    expectBoolean = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -784,8 +3755,8 @@ var init_parse_utils = __esm({
         return value;
       }
       throw new TypeError(`Expected boolean, got ${typeof value}: ${value}`);
-    };
-    expectNumber = (value) => {
+    }, "expectBoolean");
+    expectNumber = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -802,9 +3773,9 @@ var init_parse_utils = __esm({
         return value;
       }
       throw new TypeError(`Expected number, got ${typeof value}: ${value}`);
-    };
+    }, "expectNumber");
     MAX_FLOAT = Math.ceil(2 ** 127 * (2 - 2 ** -23));
-    expectFloat32 = (value) => {
+    expectFloat32 = /* @__PURE__ */ __name((value) => {
       const expected = expectNumber(value);
       if (expected !== void 0 && !Number.isNaN(expected) && expected !== Infinity && expected !== -Infinity) {
         if (Math.abs(expected) > MAX_FLOAT) {
@@ -812,8 +3783,8 @@ var init_parse_utils = __esm({
         }
       }
       return expected;
-    };
-    expectLong = (value) => {
+    }, "expectFloat32");
+    expectLong = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -821,19 +3792,19 @@ var init_parse_utils = __esm({
         return value;
       }
       throw new TypeError(`Expected integer, got ${typeof value}: ${value}`);
-    };
+    }, "expectLong");
     expectInt = expectLong;
-    expectInt32 = (value) => expectSizedInt(value, 32);
-    expectShort = (value) => expectSizedInt(value, 16);
-    expectByte = (value) => expectSizedInt(value, 8);
-    expectSizedInt = (value, size) => {
+    expectInt32 = /* @__PURE__ */ __name((value) => expectSizedInt(value, 32), "expectInt32");
+    expectShort = /* @__PURE__ */ __name((value) => expectSizedInt(value, 16), "expectShort");
+    expectByte = /* @__PURE__ */ __name((value) => expectSizedInt(value, 8), "expectByte");
+    expectSizedInt = /* @__PURE__ */ __name((value, size) => {
       const expected = expectLong(value);
       if (expected !== void 0 && castInt(expected, size) !== expected) {
         throw new TypeError(`Expected ${size}-bit integer, got ${value}`);
       }
       return expected;
-    };
-    castInt = (value, size) => {
+    }, "expectSizedInt");
+    castInt = /* @__PURE__ */ __name((value, size) => {
       switch (size) {
         case 32:
           return Int32Array.of(value)[0];
@@ -842,8 +3813,8 @@ var init_parse_utils = __esm({
         case 8:
           return Int8Array.of(value)[0];
       }
-    };
-    expectNonNull = (value, location) => {
+    }, "castInt");
+    expectNonNull = /* @__PURE__ */ __name((value, location) => {
       if (value === null || value === void 0) {
         if (location) {
           throw new TypeError(`Expected a non-null value for ${location}`);
@@ -851,8 +3822,8 @@ var init_parse_utils = __esm({
         throw new TypeError("Expected a non-null value");
       }
       return value;
-    };
-    expectObject = (value) => {
+    }, "expectNonNull");
+    expectObject = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -861,8 +3832,8 @@ var init_parse_utils = __esm({
       }
       const receivedType = Array.isArray(value) ? "array" : typeof value;
       throw new TypeError(`Expected object, got ${receivedType}: ${value}`);
-    };
-    expectString = (value) => {
+    }, "expectObject");
+    expectString = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -874,8 +3845,8 @@ var init_parse_utils = __esm({
         return String(value);
       }
       throw new TypeError(`Expected string, got ${typeof value}: ${value}`);
-    };
-    expectUnion = (value) => {
+    }, "expectString");
+    expectUnion = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -896,43 +3867,43 @@ var init_parse_utils = __esm({
         throw new TypeError(`Unions must have exactly one non-null member. Keys ${setKeys} were not null.`);
       }
       return asObject;
-    };
-    strictParseDouble = (value) => {
+    }, "expectUnion");
+    strictParseDouble = /* @__PURE__ */ __name((value) => {
       if (typeof value == "string") {
         return expectNumber(parseNumber(value));
       }
       return expectNumber(value);
-    };
+    }, "strictParseDouble");
     strictParseFloat = strictParseDouble;
-    strictParseFloat32 = (value) => {
+    strictParseFloat32 = /* @__PURE__ */ __name((value) => {
       if (typeof value == "string") {
         return expectFloat32(parseNumber(value));
       }
       return expectFloat32(value);
-    };
+    }, "strictParseFloat32");
     NUMBER_REGEX = /(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)|(-?Infinity)|(NaN)/g;
-    parseNumber = (value) => {
+    parseNumber = /* @__PURE__ */ __name((value) => {
       const matches = value.match(NUMBER_REGEX);
       if (matches === null || matches[0].length !== value.length) {
         throw new TypeError(`Expected real number, got implicit NaN`);
       }
       return parseFloat(value);
-    };
-    limitedParseDouble = (value) => {
+    }, "parseNumber");
+    limitedParseDouble = /* @__PURE__ */ __name((value) => {
       if (typeof value == "string") {
         return parseFloatString(value);
       }
       return expectNumber(value);
-    };
+    }, "limitedParseDouble");
     handleFloat = limitedParseDouble;
     limitedParseFloat = limitedParseDouble;
-    limitedParseFloat32 = (value) => {
+    limitedParseFloat32 = /* @__PURE__ */ __name((value) => {
       if (typeof value == "string") {
         return parseFloatString(value);
       }
       return expectFloat32(value);
-    };
-    parseFloatString = (value) => {
+    }, "limitedParseFloat32");
+    parseFloatString = /* @__PURE__ */ __name((value) => {
       switch (value) {
         case "NaN":
           return NaN;
@@ -943,35 +3914,35 @@ var init_parse_utils = __esm({
         default:
           throw new Error(`Unable to parse float value: ${value}`);
       }
-    };
-    strictParseLong = (value) => {
+    }, "parseFloatString");
+    strictParseLong = /* @__PURE__ */ __name((value) => {
       if (typeof value === "string") {
         return expectLong(parseNumber(value));
       }
       return expectLong(value);
-    };
+    }, "strictParseLong");
     strictParseInt = strictParseLong;
-    strictParseInt32 = (value) => {
+    strictParseInt32 = /* @__PURE__ */ __name((value) => {
       if (typeof value === "string") {
         return expectInt32(parseNumber(value));
       }
       return expectInt32(value);
-    };
-    strictParseShort = (value) => {
+    }, "strictParseInt32");
+    strictParseShort = /* @__PURE__ */ __name((value) => {
       if (typeof value === "string") {
         return expectShort(parseNumber(value));
       }
       return expectShort(value);
-    };
-    strictParseByte = (value) => {
+    }, "strictParseShort");
+    strictParseByte = /* @__PURE__ */ __name((value) => {
       if (typeof value === "string") {
         return expectByte(parseNumber(value));
       }
       return expectByte(value);
-    };
-    stackTraceWarning = (message) => {
+    }, "strictParseByte");
+    stackTraceWarning = /* @__PURE__ */ __name((message) => {
       return String(new TypeError(message).stack || message).split("\n").slice(0, 5).filter((s2) => !s2.includes("stackTraceWarning")).join("\n");
-    };
+    }, "stackTraceWarning");
     logger = {
       warn: console.warn
     };
@@ -999,8 +3970,9 @@ var init_date_utils = __esm({
     init_parse_utils();
     DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
     MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    __name(dateToUtcString, "dateToUtcString");
     RFC3339 = new RegExp(/^(\d{4})-(\d{2})-(\d{2})[tT](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?[zZ]$/);
-    parseRfc3339DateTime = (value) => {
+    parseRfc3339DateTime = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -1016,9 +3988,9 @@ var init_date_utils = __esm({
       const month = parseDateValue(monthStr, "month", 1, 12);
       const day = parseDateValue(dayStr, "day", 1, 31);
       return buildDate(year2, month, day, { hours, minutes, seconds: seconds2, fractionalMilliseconds });
-    };
+    }, "parseRfc3339DateTime");
     RFC3339_WITH_OFFSET = new RegExp(/^(\d{4})-(\d{2})-(\d{2})[tT](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(([-+]\d{2}:\d{2})|[zZ])$/);
-    parseRfc3339DateTimeWithOffset = (value) => {
+    parseRfc3339DateTimeWithOffset = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -1038,11 +4010,11 @@ var init_date_utils = __esm({
         date2.setTime(date2.getTime() - parseOffsetToMilliseconds(offsetStr));
       }
       return date2;
-    };
+    }, "parseRfc3339DateTimeWithOffset");
     IMF_FIXDATE = new RegExp(/^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))? GMT$/);
     RFC_850_DATE = new RegExp(/^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{2})-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-(\d{2}) (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))? GMT$/);
     ASC_TIME = new RegExp(/^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ( [1-9]|\d{2}) (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))? (\d{4})$/);
-    parseRfc7231DateTime = (value) => {
+    parseRfc7231DateTime = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -1070,8 +4042,8 @@ var init_date_utils = __esm({
         return buildDate(strictParseShort(stripLeadingZeroes(yearStr)), parseMonthByShortName(monthStr), parseDateValue(dayStr.trimLeft(), "day", 1, 31), { hours, minutes, seconds: seconds2, fractionalMilliseconds });
       }
       throw new TypeError("Invalid RFC-7231 date-time value");
-    };
-    parseEpochTimestamp = (value) => {
+    }, "parseRfc7231DateTime");
+    parseEpochTimestamp = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -1089,36 +4061,36 @@ var init_date_utils = __esm({
         throw new TypeError("Epoch timestamps must be valid, non-Infinite, non-NaN numerics");
       }
       return new Date(Math.round(valueAsDouble * 1e3));
-    };
-    buildDate = (year2, month, day, time2) => {
+    }, "parseEpochTimestamp");
+    buildDate = /* @__PURE__ */ __name((year2, month, day, time2) => {
       const adjustedMonth = month - 1;
       validateDayOfMonth(year2, adjustedMonth, day);
       return new Date(Date.UTC(year2, adjustedMonth, day, parseDateValue(time2.hours, "hour", 0, 23), parseDateValue(time2.minutes, "minute", 0, 59), parseDateValue(time2.seconds, "seconds", 0, 60), parseMilliseconds(time2.fractionalMilliseconds)));
-    };
-    parseTwoDigitYear = (value) => {
+    }, "buildDate");
+    parseTwoDigitYear = /* @__PURE__ */ __name((value) => {
       const thisYear = (/* @__PURE__ */ new Date()).getUTCFullYear();
       const valueInThisCentury = Math.floor(thisYear / 100) * 100 + strictParseShort(stripLeadingZeroes(value));
       if (valueInThisCentury < thisYear) {
         return valueInThisCentury + 100;
       }
       return valueInThisCentury;
-    };
+    }, "parseTwoDigitYear");
     FIFTY_YEARS_IN_MILLIS = 50 * 365 * 24 * 60 * 60 * 1e3;
-    adjustRfc850Year = (input) => {
+    adjustRfc850Year = /* @__PURE__ */ __name((input) => {
       if (input.getTime() - (/* @__PURE__ */ new Date()).getTime() > FIFTY_YEARS_IN_MILLIS) {
         return new Date(Date.UTC(input.getUTCFullYear() - 100, input.getUTCMonth(), input.getUTCDate(), input.getUTCHours(), input.getUTCMinutes(), input.getUTCSeconds(), input.getUTCMilliseconds()));
       }
       return input;
-    };
-    parseMonthByShortName = (value) => {
+    }, "adjustRfc850Year");
+    parseMonthByShortName = /* @__PURE__ */ __name((value) => {
       const monthIdx = MONTHS.indexOf(value);
       if (monthIdx < 0) {
         throw new TypeError(`Invalid month: ${value}`);
       }
       return monthIdx + 1;
-    };
+    }, "parseMonthByShortName");
     DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    validateDayOfMonth = (year2, month, day) => {
+    validateDayOfMonth = /* @__PURE__ */ __name((year2, month, day) => {
       let maxDays = DAYS_IN_MONTH[month];
       if (month === 1 && isLeapYear(year2)) {
         maxDays = 29;
@@ -1126,24 +4098,24 @@ var init_date_utils = __esm({
       if (day > maxDays) {
         throw new TypeError(`Invalid day for ${MONTHS[month]} in ${year2}: ${day}`);
       }
-    };
-    isLeapYear = (year2) => {
+    }, "validateDayOfMonth");
+    isLeapYear = /* @__PURE__ */ __name((year2) => {
       return year2 % 4 === 0 && (year2 % 100 !== 0 || year2 % 400 === 0);
-    };
-    parseDateValue = (value, type, lower, upper) => {
+    }, "isLeapYear");
+    parseDateValue = /* @__PURE__ */ __name((value, type, lower, upper) => {
       const dateVal = strictParseByte(stripLeadingZeroes(value));
       if (dateVal < lower || dateVal > upper) {
         throw new TypeError(`${type} must be between ${lower} and ${upper}, inclusive`);
       }
       return dateVal;
-    };
-    parseMilliseconds = (value) => {
+    }, "parseDateValue");
+    parseMilliseconds = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return 0;
       }
       return strictParseFloat32("0." + value) * 1e3;
-    };
-    parseOffsetToMilliseconds = (value) => {
+    }, "parseMilliseconds");
+    parseOffsetToMilliseconds = /* @__PURE__ */ __name((value) => {
       const directionStr = value[0];
       let direction = 1;
       if (directionStr == "+") {
@@ -1156,8 +4128,8 @@ var init_date_utils = __esm({
       const hour = Number(value.substring(1, 3));
       const minute = Number(value.substring(4, 6));
       return direction * (hour * 60 + minute) * 60 * 1e3;
-    };
-    stripLeadingZeroes = (value) => {
+    }, "parseOffsetToMilliseconds");
+    stripLeadingZeroes = /* @__PURE__ */ __name((value) => {
       let idx = 0;
       while (idx < value.length - 1 && value.charAt(idx) === "0") {
         idx++;
@@ -1166,7 +4138,7 @@ var init_date_utils = __esm({
         return value;
       }
       return value.slice(idx);
-    };
+    }, "stripLeadingZeroes");
   }
 });
 
@@ -1174,7 +4146,7 @@ var init_date_utils = __esm({
 var LazyJsonString;
 var init_lazy_json = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/lazy-json.js"() {
-    LazyJsonString = function LazyJsonString2(val) {
+    LazyJsonString = /* @__PURE__ */ __name(function LazyJsonString2(val) {
       const str = Object.assign(new String(val), {
         deserializeJSON() {
           return JSON.parse(String(val));
@@ -1187,7 +4159,7 @@ var init_lazy_json = __esm({
         }
       });
       return str;
-    };
+    }, "LazyJsonString");
     LazyJsonString.from = (object) => {
       if (object && typeof object === "object" && (object instanceof LazyJsonString || "deserializeJSON" in object)) {
         return object;
@@ -1209,6 +4181,7 @@ function quoteHeader(part) {
 }
 var init_quote_header = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/quote-header.js"() {
+    __name(quoteHeader, "quoteHeader");
   }
 });
 
@@ -1233,7 +4206,7 @@ var init_schema_date_utils = __esm({
     RFC_850_DATE2 = new RegExp(`^${ddd}, ${date}-${mmm}-(\\d\\d) ${time} GMT$`);
     ASC_TIME2 = new RegExp(`^${ddd} ${mmm} ( [1-9]|\\d\\d) ${time} ${year}$`);
     months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    _parseEpochTimestamp = (value) => {
+    _parseEpochTimestamp = /* @__PURE__ */ __name((value) => {
       if (value == null) {
         return void 0;
       }
@@ -1252,8 +4225,8 @@ var init_schema_date_utils = __esm({
         throw new TypeError("Epoch timestamps must be valid finite numbers.");
       }
       return new Date(Math.round(num * 1e3));
-    };
-    _parseRfc3339DateTimeWithOffset = (value) => {
+    }, "_parseEpochTimestamp");
+    _parseRfc3339DateTimeWithOffset = /* @__PURE__ */ __name((value) => {
       if (value == null) {
         return void 0;
       }
@@ -1278,8 +4251,8 @@ var init_schema_date_utils = __esm({
         date2.setTime(date2.getTime() + scalar * (Number(offsetH) * 60 * 60 * 1e3 + Number(offsetM) * 60 * 1e3));
       }
       return date2;
-    };
-    _parseRfc7231DateTime = (value) => {
+    }, "_parseRfc3339DateTimeWithOffset");
+    _parseRfc7231DateTime = /* @__PURE__ */ __name((value) => {
       if (value == null) {
         return void 0;
       }
@@ -1316,7 +4289,8 @@ var init_schema_date_utils = __esm({
         return date2;
       }
       throw new TypeError(`Invalid RFC7231 date-time value ${value}.`);
-    };
+    }, "_parseRfc7231DateTime");
+    __name(range, "range");
   }
 });
 
@@ -1349,6 +4323,7 @@ function splitEvery(value, delimiter, numDelimiters) {
 }
 var init_split_every = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/split-every.js"() {
+    __name(splitEvery, "splitEvery");
   }
 });
 
@@ -1356,7 +4331,7 @@ var init_split_every = __esm({
 var splitHeader;
 var init_split_header = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/split-header.js"() {
-    splitHeader = (value) => {
+    splitHeader = /* @__PURE__ */ __name((value) => {
       const z = value.length;
       const values = [];
       let withinQuotes = false;
@@ -1393,7 +4368,7 @@ var init_split_header = __esm({
         }
         return v.replace(/\\"/g, '"');
       });
-    };
+    }, "splitHeader");
   }
 });
 
@@ -1406,6 +4381,9 @@ var init_NumericValue = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/value/NumericValue.js"() {
     format = /^-?((0|[1-9]\d*)(\.\d+)?|\.\d+)([eE][+-]?\d+)?$/;
     NumericValue = class _NumericValue {
+      static {
+        __name(this, "NumericValue");
+      }
       string;
       type;
       constructor(string, type) {
@@ -1426,6 +4404,7 @@ var init_NumericValue = __esm({
         return _NumericValue.prototype.isPrototypeOf(object) || _nv.type === "bigDecimal" && format.test(_nv.string);
       }
     };
+    __name(nv, "nv");
   }
 });
 
@@ -1465,6 +4444,8 @@ var init_hex_encoding = __esm({
       SHORT_TO_HEX[i5] = encodedByte;
       HEX_TO_SHORT[encodedByte] = i5;
     }
+    __name(fromHex, "fromHex");
+    __name(toHex, "toHex");
   }
 });
 
@@ -1473,7 +4454,7 @@ import { ReadStream, fstatSync, lstatSync } from "node:fs";
 var calculateBodyLength;
 var init_calculateBodyLength = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-body-length/calculateBodyLength.js"() {
-    calculateBodyLength = (body) => {
+    calculateBodyLength = /* @__PURE__ */ __name((body) => {
       if (!body) {
         return 0;
       }
@@ -1493,7 +4474,7 @@ var init_calculateBodyLength = __esm({
         }
       }
       throw new Error(`Body Length computation failed for ${body}`);
-    };
+    }, "calculateBodyLength");
   }
 });
 
@@ -1502,7 +4483,7 @@ var toUint8Array;
 var init_toUint8Array = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUint8Array.js"() {
     init_fromUtf8();
-    toUint8Array = (data) => {
+    toUint8Array = /* @__PURE__ */ __name((data) => {
       if (data instanceof Uint8Array) {
         return data;
       }
@@ -1513,7 +4494,7 @@ var init_toUint8Array = __esm({
         return new Uint8Array(data.buffer, data.byteOffset, data.byteLength / Uint8Array.BYTES_PER_ELEMENT);
       }
       return new Uint8Array(data);
-    };
+    }, "toUint8Array");
   }
 });
 
@@ -1535,6 +4516,7 @@ function concatBytes(arrays, length) {
 }
 var init_concatBytes = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/concatBytes.js"() {
+    __name(concatBytes, "concatBytes");
   }
 });
 
@@ -1543,7 +4525,7 @@ var deserializerMiddleware, findHeader;
 var init_deserializerMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/middleware-serde/deserializerMiddleware.js"() {
     init_transport();
-    deserializerMiddleware = (options, deserializer) => (next, context) => async (args) => {
+    deserializerMiddleware = /* @__PURE__ */ __name((options, deserializer) => (next, context) => async (args) => {
       const { response } = await next(args);
       try {
         const parsed = await deserializer(response, options);
@@ -1590,12 +4572,12 @@ var init_deserializerMiddleware = __esm({
         }
         throw error2;
       }
-    };
-    findHeader = (pattern, headers) => {
+    }, "deserializerMiddleware");
+    findHeader = /* @__PURE__ */ __name((pattern, headers) => {
       return (headers.find(([k5]) => {
         return k5.match(pattern);
       }) || [void 0, void 0])[1];
-    };
+    }, "findHeader");
   }
 });
 
@@ -1604,6 +4586,9 @@ var ProviderError;
 var init_ProviderError = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/ProviderError.js"() {
     ProviderError = class _ProviderError extends Error {
+      static {
+        __name(this, "ProviderError");
+      }
       name = "ProviderError";
       tryNextLink;
       constructor(message, options = true) {
@@ -1634,6 +4619,9 @@ var init_CredentialsProviderError = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/CredentialsProviderError.js"() {
     init_ProviderError();
     CredentialsProviderError = class _CredentialsProviderError extends ProviderError {
+      static {
+        __name(this, "CredentialsProviderError");
+      }
       name = "CredentialsProviderError";
       constructor(message, options = true) {
         super(message, options);
@@ -1649,6 +4637,9 @@ var init_TokenProviderError = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/TokenProviderError.js"() {
     init_ProviderError();
     TokenProviderError = class _TokenProviderError extends ProviderError {
+      static {
+        __name(this, "TokenProviderError");
+      }
       name = "TokenProviderError";
       constructor(message, options = true) {
         super(message, options);
@@ -1663,7 +4654,7 @@ var chain;
 var init_chain = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/chain.js"() {
     init_ProviderError();
-    chain = (...providers) => async () => {
+    chain = /* @__PURE__ */ __name((...providers) => async () => {
       if (providers.length === 0) {
         throw new ProviderError("No providers in chain");
       }
@@ -1681,7 +4672,7 @@ var init_chain = __esm({
         }
       }
       throw lastProviderError;
-    };
+    }, "chain");
   }
 });
 
@@ -1689,7 +4680,7 @@ var init_chain = __esm({
 var fromValue;
 var init_fromValue = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/fromValue.js"() {
-    fromValue = (staticValue) => () => Promise.resolve(staticValue);
+    fromValue = /* @__PURE__ */ __name((staticValue) => () => Promise.resolve(staticValue), "fromValue");
   }
 });
 
@@ -1697,12 +4688,12 @@ var init_fromValue = __esm({
 var memoize;
 var init_memoize = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/memoize.js"() {
-    memoize = (provider, isExpired, requiresRefresh) => {
+    memoize = /* @__PURE__ */ __name((provider, isExpired, requiresRefresh) => {
       let resolved;
       let pending;
       let hasResult;
       let isConstant = false;
-      const coalesceProvider = async () => {
+      const coalesceProvider = /* @__PURE__ */ __name(async () => {
         if (!pending) {
           pending = provider();
         }
@@ -1714,7 +4705,7 @@ var init_memoize = __esm({
           pending = void 0;
         }
         return resolved;
-      };
+      }, "coalesceProvider");
       if (isExpired === void 0) {
         return async (options) => {
           if (!hasResult || options?.forceRefresh) {
@@ -1740,7 +4731,7 @@ var init_memoize = __esm({
         }
         return resolved;
       };
-    };
+    }, "memoize");
   }
 });
 
@@ -1748,7 +4739,7 @@ var init_memoize = __esm({
 var booleanSelector;
 var init_booleanSelector = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/booleanSelector.js"() {
-    booleanSelector = (obj, key, type) => {
+    booleanSelector = /* @__PURE__ */ __name((obj, key, type) => {
       if (!(key in obj)) {
         return void 0;
       }
@@ -1759,7 +4750,7 @@ var init_booleanSelector = __esm({
         return false;
       }
       throw new Error(`Cannot load ${type} "${key}". Expected "true" or "false", got ${obj[key]}.`);
-    };
+    }, "booleanSelector");
   }
 });
 
@@ -1767,7 +4758,7 @@ var init_booleanSelector = __esm({
 var numberSelector;
 var init_numberSelector = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/numberSelector.js"() {
-    numberSelector = (obj, key, type) => {
+    numberSelector = /* @__PURE__ */ __name((obj, key, type) => {
       if (!(key in obj)) {
         return void 0;
       }
@@ -1776,7 +4767,7 @@ var init_numberSelector = __esm({
         throw new TypeError(`Cannot load ${type} '${key}'. Expected number, got '${obj[key]}'.`);
       }
       return numberValue;
-    };
+    }, "numberSelector");
   }
 });
 
@@ -1798,13 +4789,13 @@ var homeDirCache, getHomeDirCacheKey, getHomeDir;
 var init_getHomeDir = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getHomeDir.js"() {
     homeDirCache = {};
-    getHomeDirCacheKey = () => {
+    getHomeDirCacheKey = /* @__PURE__ */ __name(() => {
       if (process && process.geteuid) {
         return `${process.geteuid()}`;
       }
       return "DEFAULT";
-    };
-    getHomeDir = () => {
+    }, "getHomeDirCacheKey");
+    getHomeDir = /* @__PURE__ */ __name(() => {
       const { HOME, USERPROFILE, HOMEPATH, HOMEDRIVE = `C:${sep}` } = process.env;
       if (HOME) {
         return HOME;
@@ -1820,7 +4811,7 @@ var init_getHomeDir = __esm({
         homeDirCache[homeDirCacheKey] = homedir();
       }
       return homeDirCache[homeDirCacheKey];
-    };
+    }, "getHomeDir");
   }
 });
 
@@ -1830,7 +4821,7 @@ var init_getProfileName = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getProfileName.js"() {
     ENV_PROFILE = "AWS_PROFILE";
     DEFAULT_PROFILE = "default";
-    getProfileName = (init) => init.profile || process.env[ENV_PROFILE] || DEFAULT_PROFILE;
+    getProfileName = /* @__PURE__ */ __name((init) => init.profile || process.env[ENV_PROFILE] || DEFAULT_PROFILE, "getProfileName");
   }
 });
 
@@ -1841,11 +4832,11 @@ var getSSOTokenFilepath;
 var init_getSSOTokenFilepath = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFilepath.js"() {
     init_getHomeDir();
-    getSSOTokenFilepath = (id) => {
+    getSSOTokenFilepath = /* @__PURE__ */ __name((id) => {
       const hasher = createHash3("sha1");
       const cacheName = hasher.update(id).digest("hex");
       return join(getHomeDir(), ".aws", "sso", "cache", `${cacheName}.json`);
-    };
+    }, "getSSOTokenFilepath");
   }
 });
 
@@ -1856,14 +4847,14 @@ var init_getSSOTokenFromFile = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFromFile.js"() {
     init_getSSOTokenFilepath();
     tokenIntercept = {};
-    getSSOTokenFromFile = async (id) => {
+    getSSOTokenFromFile = /* @__PURE__ */ __name(async (id) => {
       if (tokenIntercept[id]) {
         return tokenIntercept[id];
       }
       const ssoTokenFilepath = getSSOTokenFilepath(id);
       const ssoTokenText = await readFile5(ssoTokenFilepath, "utf8");
       return JSON.parse(ssoTokenText);
-    };
+    }, "getSSOTokenFromFile");
   }
 });
 
@@ -1881,7 +4872,7 @@ var init_getConfigData = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigData.js"() {
     import_types2 = __toESM(require_dist_cjs());
     init_constants2();
-    getConfigData = (data) => Object.entries(data).filter(([key]) => {
+    getConfigData = /* @__PURE__ */ __name((data) => Object.entries(data).filter(([key]) => {
       const indexOfSeparator = key.indexOf(CONFIG_PREFIX_SEPARATOR);
       if (indexOfSeparator === -1) {
         return false;
@@ -1894,7 +4885,7 @@ var init_getConfigData = __esm({
       return acc;
     }, {
       ...data.default && { default: data.default }
-    });
+    }), "getConfigData");
   }
 });
 
@@ -1905,7 +4896,7 @@ var init_getConfigFilepath = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigFilepath.js"() {
     init_getHomeDir();
     ENV_CONFIG_PATH = "AWS_CONFIG_FILE";
-    getConfigFilepath = () => process.env[ENV_CONFIG_PATH] || join2(getHomeDir(), ".aws", "config");
+    getConfigFilepath = /* @__PURE__ */ __name(() => process.env[ENV_CONFIG_PATH] || join2(getHomeDir(), ".aws", "config"), "getConfigFilepath");
   }
 });
 
@@ -1916,7 +4907,7 @@ var init_getCredentialsFilepath = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getCredentialsFilepath.js"() {
     init_getHomeDir();
     ENV_CREDENTIALS_PATH = "AWS_SHARED_CREDENTIALS_FILE";
-    getCredentialsFilepath = () => process.env[ENV_CREDENTIALS_PATH] || join3(getHomeDir(), ".aws", "credentials");
+    getCredentialsFilepath = /* @__PURE__ */ __name(() => process.env[ENV_CREDENTIALS_PATH] || join3(getHomeDir(), ".aws", "credentials"), "getCredentialsFilepath");
   }
 });
 
@@ -1928,7 +4919,7 @@ var init_parseIni = __esm({
     init_constants2();
     prefixKeyRegex = /^([\w-]+)\s(["'])?([\w-@+.%:/]+)\2$/;
     profileNameBlockList = ["__proto__", "profile __proto__"];
-    parseIni = (iniData) => {
+    parseIni = /* @__PURE__ */ __name((iniData) => {
       const map3 = {};
       let currentSection;
       let currentSubSection;
@@ -1972,7 +4963,7 @@ var init_parseIni = __esm({
         }
       }
       return map3;
-    };
+    }, "parseIni");
   }
 });
 
@@ -1983,7 +4974,7 @@ var init_readFile = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/readFile.js"() {
     filePromises = {};
     fileIntercept = {};
-    readFile6 = (path12, options) => {
+    readFile6 = /* @__PURE__ */ __name((path12, options) => {
       if (fileIntercept[path12] !== void 0) {
         return fileIntercept[path12];
       }
@@ -1991,7 +4982,7 @@ var init_readFile = __esm({
         filePromises[path12] = fsReadFile(path12, "utf8");
       }
       return filePromises[path12];
-    };
+    }, "readFile");
   }
 });
 
@@ -2007,8 +4998,8 @@ var init_loadSharedConfigFiles = __esm({
     init_parseIni();
     init_readFile();
     init_constants2();
-    swallowError = () => ({});
-    loadSharedConfigFiles = async (init = {}) => {
+    swallowError = /* @__PURE__ */ __name(() => ({}), "swallowError");
+    loadSharedConfigFiles = /* @__PURE__ */ __name(async (init = {}) => {
       const { filepath = getCredentialsFilepath(), configFilepath = getConfigFilepath() } = init;
       const homeDir = getHomeDir();
       const relativeHomeDirPrefix = "~/";
@@ -2032,7 +5023,7 @@ var init_loadSharedConfigFiles = __esm({
         configFile: parsedFiles[0],
         credentialsFile: parsedFiles[1]
       };
-    };
+    }, "loadSharedConfigFiles");
   }
 });
 
@@ -2042,7 +5033,7 @@ var init_getSsoSessionData = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSsoSessionData.js"() {
     import_types4 = __toESM(require_dist_cjs());
     init_loadSharedConfigFiles();
-    getSsoSessionData = (data) => Object.entries(data).filter(([key]) => key.startsWith(import_types4.IniSectionType.SSO_SESSION + CONFIG_PREFIX_SEPARATOR)).reduce((acc, [key, value]) => ({ ...acc, [key.substring(key.indexOf(CONFIG_PREFIX_SEPARATOR) + 1)]: value }), {});
+    getSsoSessionData = /* @__PURE__ */ __name((data) => Object.entries(data).filter(([key]) => key.startsWith(import_types4.IniSectionType.SSO_SESSION + CONFIG_PREFIX_SEPARATOR)).reduce((acc, [key, value]) => ({ ...acc, [key.substring(key.indexOf(CONFIG_PREFIX_SEPARATOR) + 1)]: value }), {}), "getSsoSessionData");
   }
 });
 
@@ -2054,8 +5045,8 @@ var init_loadSsoSessionData = __esm({
     init_getSsoSessionData();
     init_parseIni();
     init_readFile();
-    swallowError2 = () => ({});
-    loadSsoSessionData = async (init = {}) => readFile6(init.configFilepath ?? getConfigFilepath()).then(parseIni).then(getSsoSessionData).catch(swallowError2);
+    swallowError2 = /* @__PURE__ */ __name(() => ({}), "swallowError");
+    loadSsoSessionData = /* @__PURE__ */ __name(async (init = {}) => readFile6(init.configFilepath ?? getConfigFilepath()).then(parseIni).then(getSsoSessionData).catch(swallowError2), "loadSsoSessionData");
   }
 });
 
@@ -2063,7 +5054,7 @@ var init_loadSsoSessionData = __esm({
 var mergeConfigFiles;
 var init_mergeConfigFiles = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/mergeConfigFiles.js"() {
-    mergeConfigFiles = (...files) => {
+    mergeConfigFiles = /* @__PURE__ */ __name((...files) => {
       const merged = {};
       for (const file of files) {
         for (const [key, values] of Object.entries(file)) {
@@ -2075,7 +5066,7 @@ var init_mergeConfigFiles = __esm({
         }
       }
       return merged;
-    };
+    }, "mergeConfigFiles");
   }
 });
 
@@ -2085,10 +5076,10 @@ var init_parseKnownFiles = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseKnownFiles.js"() {
     init_loadSharedConfigFiles();
     init_mergeConfigFiles();
-    parseKnownFiles = async (init) => {
+    parseKnownFiles = /* @__PURE__ */ __name(async (init) => {
       const parsedFiles = await loadSharedConfigFiles(init);
       return mergeConfigFiles(parsedFiles.configFile, parsedFiles.credentialsFile);
-    };
+    }, "parseKnownFiles");
   }
 });
 
@@ -2129,6 +5120,7 @@ function getSelectorName(functionString) {
 }
 var init_getSelectorName = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/getSelectorName.js"() {
+    __name(getSelectorName, "getSelectorName");
   }
 });
 
@@ -2138,7 +5130,7 @@ var init_fromEnv = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromEnv.js"() {
     init_CredentialsProviderError();
     init_getSelectorName();
-    fromEnv = (envVarSelector, options) => async () => {
+    fromEnv = /* @__PURE__ */ __name((envVarSelector, options) => async () => {
       try {
         const config = envVarSelector(process.env, options);
         if (config === void 0) {
@@ -2148,7 +5140,7 @@ var init_fromEnv = __esm({
       } catch (e5) {
         throw new CredentialsProviderError(e5.message || `Not found in ENV: ${getSelectorName(envVarSelector.toString())}`, { logger: options?.logger });
       }
-    };
+    }, "fromEnv");
   }
 });
 
@@ -2160,7 +5152,7 @@ var init_fromSharedConfigFiles = __esm({
     init_getProfileName();
     init_loadSharedConfigFiles();
     init_getSelectorName();
-    fromSharedConfigFiles = (configSelector, { preferredFile = "config", ...init } = {}) => async () => {
+    fromSharedConfigFiles = /* @__PURE__ */ __name((configSelector, { preferredFile = "config", ...init } = {}) => async () => {
       const profile = getProfileName(init);
       const { configFile, credentialsFile } = await loadSharedConfigFiles(init);
       const profileFromCredentials = credentialsFile[profile] || {};
@@ -2176,7 +5168,7 @@ var init_fromSharedConfigFiles = __esm({
       } catch (e5) {
         throw new CredentialsProviderError(e5.message || `Not found in config files w/ profile [${profile}]: ${getSelectorName(configSelector.toString())}`, { logger: init.logger });
       }
-    };
+    }, "fromSharedConfigFiles");
   }
 });
 
@@ -2185,8 +5177,8 @@ var isFunction, fromStatic;
 var init_fromStatic = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromStatic.js"() {
     init_fromValue();
-    isFunction = (func) => typeof func === "function";
-    fromStatic = (defaultValue) => isFunction(defaultValue) ? async () => await defaultValue() : fromValue(defaultValue);
+    isFunction = /* @__PURE__ */ __name((func) => typeof func === "function", "isFunction");
+    fromStatic = /* @__PURE__ */ __name((defaultValue) => isFunction(defaultValue) ? async () => await defaultValue() : fromValue(defaultValue), "fromStatic");
   }
 });
 
@@ -2199,11 +5191,11 @@ var init_configLoader = __esm({
     init_fromEnv();
     init_fromSharedConfigFiles();
     init_fromStatic();
-    loadConfig = ({ environmentVariableSelector, configFileSelector, default: defaultValue }, configuration = {}) => {
+    loadConfig = /* @__PURE__ */ __name(({ environmentVariableSelector, configFileSelector, default: defaultValue }, configuration = {}) => {
       const { signingName, logger: logger2 } = configuration;
       const envOptions = { signingName, logger: logger2 };
       return memoize(chain(fromEnv(environmentVariableSelector, envOptions), fromSharedConfigFiles(configFileSelector, configuration), fromStatic(defaultValue)));
-    };
+    }, "loadConfig");
   }
 });
 
@@ -2217,13 +5209,13 @@ var init_NodeUseDualstackEndpointConfigOptions = __esm({
     CONFIG_USE_DUALSTACK_ENDPOINT = "use_dualstack_endpoint";
     DEFAULT_USE_DUALSTACK_ENDPOINT = false;
     NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, ENV_USE_DUALSTACK_ENDPOINT, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, CONFIG_USE_DUALSTACK_ENDPOINT, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, ENV_USE_DUALSTACK_ENDPOINT, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_USE_DUALSTACK_ENDPOINT, SelectorType2.CONFIG), "configFileSelector"),
       default: false
     };
     nodeDualstackConfigSelectors = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, ENV_USE_DUALSTACK_ENDPOINT, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, CONFIG_USE_DUALSTACK_ENDPOINT, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, ENV_USE_DUALSTACK_ENDPOINT, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_USE_DUALSTACK_ENDPOINT, SelectorType2.CONFIG), "configFileSelector"),
       default: void 0
     };
   }
@@ -2239,13 +5231,13 @@ var init_NodeUseFipsEndpointConfigOptions = __esm({
     CONFIG_USE_FIPS_ENDPOINT = "use_fips_endpoint";
     DEFAULT_USE_FIPS_ENDPOINT = false;
     NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, ENV_USE_FIPS_ENDPOINT, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, CONFIG_USE_FIPS_ENDPOINT, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, ENV_USE_FIPS_ENDPOINT, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_USE_FIPS_ENDPOINT, SelectorType2.CONFIG), "configFileSelector"),
       default: false
     };
     nodeFipsConfigSelectors = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, ENV_USE_FIPS_ENDPOINT, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, CONFIG_USE_FIPS_ENDPOINT, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, ENV_USE_FIPS_ENDPOINT, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_USE_FIPS_ENDPOINT, SelectorType2.CONFIG), "configFileSelector"),
       default: void 0
     };
   }
@@ -2255,7 +5247,7 @@ var init_NodeUseFipsEndpointConfigOptions = __esm({
 var getAllAliases, getMiddlewareNameWithAliases, constructStack, stepWeights, priorityWeights;
 var init_MiddlewareStack = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/middleware-stack/MiddlewareStack.js"() {
-    getAllAliases = (name, aliases) => {
+    getAllAliases = /* @__PURE__ */ __name((name, aliases) => {
       const _aliases = [];
       if (name) {
         _aliases.push(name);
@@ -2266,19 +5258,19 @@ var init_MiddlewareStack = __esm({
         }
       }
       return _aliases;
-    };
-    getMiddlewareNameWithAliases = (name, aliases) => {
+    }, "getAllAliases");
+    getMiddlewareNameWithAliases = /* @__PURE__ */ __name((name, aliases) => {
       return `${name || "anonymous"}${aliases && aliases.length > 0 ? ` (a.k.a. ${aliases.join(",")})` : ""}`;
-    };
-    constructStack = () => {
+    }, "getMiddlewareNameWithAliases");
+    constructStack = /* @__PURE__ */ __name(() => {
       let absoluteEntries = [];
       let relativeEntries = [];
       let identifyOnResolve = false;
       const entriesNameSet = /* @__PURE__ */ new Set();
-      const sort = (entries) => entries.sort((a5, b5) => stepWeights[b5.step] - stepWeights[a5.step] || priorityWeights[b5.priority || "normal"] - priorityWeights[a5.priority || "normal"]);
-      const removeByName = (toRemove) => {
+      const sort = /* @__PURE__ */ __name((entries) => entries.sort((a5, b5) => stepWeights[b5.step] - stepWeights[a5.step] || priorityWeights[b5.priority || "normal"] - priorityWeights[a5.priority || "normal"]), "sort");
+      const removeByName = /* @__PURE__ */ __name((toRemove) => {
         let isRemoved = false;
-        const filterCb = (entry) => {
+        const filterCb = /* @__PURE__ */ __name((entry) => {
           const aliases = getAllAliases(entry.name, entry.aliases);
           if (aliases.includes(toRemove)) {
             isRemoved = true;
@@ -2288,14 +5280,14 @@ var init_MiddlewareStack = __esm({
             return false;
           }
           return true;
-        };
+        }, "filterCb");
         absoluteEntries = absoluteEntries.filter(filterCb);
         relativeEntries = relativeEntries.filter(filterCb);
         return isRemoved;
-      };
-      const removeByReference = (toRemove) => {
+      }, "removeByName");
+      const removeByReference = /* @__PURE__ */ __name((toRemove) => {
         let isRemoved = false;
-        const filterCb = (entry) => {
+        const filterCb = /* @__PURE__ */ __name((entry) => {
           if (entry.middleware === toRemove) {
             isRemoved = true;
             for (const alias of getAllAliases(entry.name, entry.aliases)) {
@@ -2304,12 +5296,12 @@ var init_MiddlewareStack = __esm({
             return false;
           }
           return true;
-        };
+        }, "filterCb");
         absoluteEntries = absoluteEntries.filter(filterCb);
         relativeEntries = relativeEntries.filter(filterCb);
         return isRemoved;
-      };
-      const cloneTo = (toStack) => {
+      }, "removeByReference");
+      const cloneTo = /* @__PURE__ */ __name((toStack) => {
         absoluteEntries.forEach((entry) => {
           toStack.add(entry.middleware, { ...entry });
         });
@@ -2318,8 +5310,8 @@ var init_MiddlewareStack = __esm({
         });
         toStack.identifyOnResolve?.(stack.identifyOnResolve());
         return toStack;
-      };
-      const expandRelativeMiddlewareList = (from) => {
+      }, "cloneTo");
+      const expandRelativeMiddlewareList = /* @__PURE__ */ __name((from) => {
         const expandedMiddlewareList = [];
         from.before.forEach((entry) => {
           if (entry.before.length === 0 && entry.after.length === 0) {
@@ -2337,8 +5329,8 @@ var init_MiddlewareStack = __esm({
           }
         });
         return expandedMiddlewareList;
-      };
-      const getMiddlewareList = (debug = false) => {
+      }, "expandRelativeMiddlewareList");
+      const getMiddlewareList = /* @__PURE__ */ __name((debug = false) => {
         const normalizedAbsoluteEntries = [];
         const normalizedRelativeEntries = [];
         const normalizedEntriesNameMap = {};
@@ -2386,9 +5378,9 @@ var init_MiddlewareStack = __esm({
           return wholeList;
         }, []);
         return mainChain;
-      };
+      }, "getMiddlewareList");
       const stack = {
-        add: (middleware, options = {}) => {
+        add: /* @__PURE__ */ __name((middleware, options = {}) => {
           const { name, override, aliases: _aliases } = options;
           const entry = {
             step: "initialize",
@@ -2419,8 +5411,8 @@ var init_MiddlewareStack = __esm({
             }
           }
           absoluteEntries.push(entry);
-        },
-        addRelativeTo: (middleware, options) => {
+        }, "add"),
+        addRelativeTo: /* @__PURE__ */ __name((middleware, options) => {
           const { name, override, aliases: _aliases } = options;
           const entry = {
             middleware,
@@ -2449,21 +5441,21 @@ var init_MiddlewareStack = __esm({
             }
           }
           relativeEntries.push(entry);
-        },
-        clone: () => cloneTo(constructStack()),
-        use: (plugin) => {
+        }, "addRelativeTo"),
+        clone: /* @__PURE__ */ __name(() => cloneTo(constructStack()), "clone"),
+        use: /* @__PURE__ */ __name((plugin) => {
           plugin.applyToStack(stack);
-        },
-        remove: (toRemove) => {
+        }, "use"),
+        remove: /* @__PURE__ */ __name((toRemove) => {
           if (typeof toRemove === "string") {
             return removeByName(toRemove);
           } else {
             return removeByReference(toRemove);
           }
-        },
-        removeByTag: (toRemove) => {
+        }, "remove"),
+        removeByTag: /* @__PURE__ */ __name((toRemove) => {
           let isRemoved = false;
-          const filterCb = (entry) => {
+          const filterCb = /* @__PURE__ */ __name((entry) => {
             const { tags, name, aliases: _aliases } = entry;
             if (tags && tags.includes(toRemove)) {
               const aliases = getAllAliases(name, _aliases);
@@ -2474,31 +5466,31 @@ var init_MiddlewareStack = __esm({
               return false;
             }
             return true;
-          };
+          }, "filterCb");
           absoluteEntries = absoluteEntries.filter(filterCb);
           relativeEntries = relativeEntries.filter(filterCb);
           return isRemoved;
-        },
-        concat: (from) => {
+        }, "removeByTag"),
+        concat: /* @__PURE__ */ __name((from) => {
           const cloned = cloneTo(constructStack());
           cloned.use(from);
           cloned.identifyOnResolve(identifyOnResolve || cloned.identifyOnResolve() || (from.identifyOnResolve?.() ?? false));
           return cloned;
-        },
+        }, "concat"),
         applyToStack: cloneTo,
-        identify: () => {
+        identify: /* @__PURE__ */ __name(() => {
           return getMiddlewareList(true).map((mw) => {
             const step = mw.step ?? mw.relation + " " + mw.toMiddleware;
             return getMiddlewareNameWithAliases(mw.name, mw.aliases) + " - " + step;
           });
-        },
+        }, "identify"),
         identifyOnResolve(toggle) {
           if (typeof toggle === "boolean") {
             identifyOnResolve = toggle;
           }
           return identifyOnResolve;
         },
-        resolve: (handler, context) => {
+        resolve: /* @__PURE__ */ __name((handler, context) => {
           for (const middleware of getMiddlewareList().map((entry) => entry.middleware).reverse()) {
             handler = middleware(handler, context);
           }
@@ -2506,10 +5498,10 @@ var init_MiddlewareStack = __esm({
             console.log(stack.identify());
           }
           return handler;
-        }
+        }, "resolve")
       };
       return stack;
-    };
+    }, "constructStack");
     stepWeights = {
       initialize: 5,
       serialize: 4,
@@ -2529,9 +5521,9 @@ var init_MiddlewareStack = __esm({
 var invalidFunction;
 var init_invalidFunction = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/invalid-dependency/invalidFunction.js"() {
-    invalidFunction = (message) => () => {
+    invalidFunction = /* @__PURE__ */ __name((message) => () => {
       throw new Error(message);
-    };
+    }, "invalidFunction");
   }
 });
 
@@ -2539,7 +5531,7 @@ var init_invalidFunction = __esm({
 var invalidProvider;
 var init_invalidProvider = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/invalid-dependency/invalidProvider.js"() {
-    invalidProvider = (message) => () => Promise.reject(message);
+    invalidProvider = /* @__PURE__ */ __name((message) => () => Promise.reject(message), "invalidProvider");
   }
 });
 
@@ -2547,7 +5539,7 @@ var init_invalidProvider = __esm({
 var getCircularReplacer;
 var init_circularReplacer = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/util-waiter/circularReplacer.js"() {
-    getCircularReplacer = () => {
+    getCircularReplacer = /* @__PURE__ */ __name(() => {
       const seen = /* @__PURE__ */ new WeakSet();
       return (key, value) => {
         if (typeof value === "object" && value !== null) {
@@ -2558,7 +5550,7 @@ var init_circularReplacer = __esm({
         }
         return value;
       };
-    };
+    }, "getCircularReplacer");
   }
 });
 
@@ -2566,9 +5558,9 @@ var init_circularReplacer = __esm({
 var sleep;
 var init_sleep = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/util-waiter/utils/sleep.js"() {
-    sleep = (seconds2) => {
+    sleep = /* @__PURE__ */ __name((seconds2) => {
       return new Promise((resolve) => setTimeout(resolve, seconds2 * 1e3));
-    };
+    }, "sleep");
   }
 });
 
@@ -2588,7 +5580,7 @@ var init_waiter = __esm({
       WaiterState2["RETRY"] = "RETRY";
       WaiterState2["TIMEOUT"] = "TIMEOUT";
     })(WaiterState || (WaiterState = {}));
-    checkExceptions = (result) => {
+    checkExceptions = /* @__PURE__ */ __name((result) => {
       if (result.state === WaiterState.ABORTED) {
         const abortError = new Error(`${JSON.stringify({
           ...result,
@@ -2607,7 +5599,7 @@ var init_waiter = __esm({
         throw new Error(`${JSON.stringify(result, getCircularReplacer())}`);
       }
       return result;
-    };
+    }, "checkExceptions");
   }
 });
 
@@ -2618,7 +5610,7 @@ var init_poller = __esm({
     init_circularReplacer();
     init_sleep();
     init_waiter();
-    runPolling = async ({ minDelay, maxDelay, maxWaitTime, abortController, client, abortSignal }, input, acceptorChecks) => {
+    runPolling = /* @__PURE__ */ __name(async ({ minDelay, maxDelay, maxWaitTime, abortController, client, abortSignal }, input, acceptorChecks) => {
       const observedResponses = {};
       const [minDelayMs, maxDelayMs] = [minDelay * 1e3, maxDelay * 1e3];
       let currentAttempt = 0;
@@ -2654,8 +5646,8 @@ var init_poller = __esm({
           didWarn403 = true;
         }
       }
-    };
-    checkWarn403 = (observedResponses = {}, client) => {
+    }, "runPolling");
+    checkWarn403 = /* @__PURE__ */ __name((observedResponses = {}, client) => {
       const orderedErrors = Object.keys(observedResponses);
       let maxCount = 0;
       let count403 = 0;
@@ -2671,8 +5663,8 @@ var init_poller = __esm({
       if (count403 >= 3 || orderedErrors[orderedErrors.length - 1]?.startsWith("403:")) {
         warningLogger.warn(`@smithy/util-waiter WARN - 403 status code encountered during waiter polling.`);
       }
-    };
-    createMessageFromResponse = (reason) => {
+    }, "checkWarn403");
+    createMessageFromResponse = /* @__PURE__ */ __name((reason) => {
       const status = reason?.$response?.statusCode ?? reason?.$metadata?.httpStatusCode;
       if (reason?.$responseBodyText) {
         return `${status ? status + ": " : ""}Deserialization error for body: ${reason.$responseBodyText}`;
@@ -2684,8 +5676,8 @@ var init_poller = __esm({
         return `${status}: OK`;
       }
       return String(reason?.message ?? JSON.stringify(reason, getCircularReplacer()) ?? "Unknown");
-    };
-    exponentialBackoffWithJitter = (minDelayMs, maxDelayMs, attempt, waitUntil) => {
+    }, "createMessageFromResponse");
+    exponentialBackoffWithJitter = /* @__PURE__ */ __name((minDelayMs, maxDelayMs, attempt, waitUntil) => {
       const attemptCountCeiling = Math.log(maxDelayMs / minDelayMs) / Math.log(2) + 1;
       if (attempt > attemptCountCeiling) {
         return maxDelayMs;
@@ -2698,8 +5690,8 @@ var init_poller = __esm({
         return Math.max(0, timeRemaining - 500);
       }
       return waitFor;
-    };
-    randomInRange = (min, max) => min + Math.random() * (max - min);
+    }, "exponentialBackoffWithJitter");
+    randomInRange = /* @__PURE__ */ __name((min, max) => min + Math.random() * (max - min), "randomInRange");
   }
 });
 
@@ -2707,7 +5699,7 @@ var init_poller = __esm({
 var validateWaiterOptions;
 var init_validate = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/util-waiter/utils/validate.js"() {
-    validateWaiterOptions = (options) => {
+    validateWaiterOptions = /* @__PURE__ */ __name((options) => {
       if (options.maxWaitTime <= 0) {
         throw new Error(`WaiterConfiguration.maxWaitTime must be greater than 0`);
       } else if (options.minDelay <= 0) {
@@ -2719,7 +5711,7 @@ var init_validate = __esm({
       } else if (options.maxDelay < options.minDelay) {
         throw new Error(`WaiterConfiguration.maxDelay [${options.maxDelay}] must be greater than WaiterConfiguration.minDelay [${options.minDelay}] for this waiter`);
       }
-    };
+    }, "validateWaiterOptions");
   }
 });
 
@@ -2730,10 +5722,10 @@ var init_createWaiter = __esm({
     init_poller();
     init_validate();
     init_waiter();
-    abortTimeout = (abortSignal) => {
+    abortTimeout = /* @__PURE__ */ __name((abortSignal) => {
       let onAbort;
       const promise = new Promise((resolve) => {
-        onAbort = () => resolve({ state: WaiterState.ABORTED });
+        onAbort = /* @__PURE__ */ __name(() => resolve({ state: WaiterState.ABORTED }), "onAbort");
         if (typeof abortSignal.addEventListener === "function") {
           abortSignal.addEventListener("abort", onAbort);
         } else {
@@ -2748,8 +5740,8 @@ var init_createWaiter = __esm({
         },
         aborted: promise
       };
-    };
-    createWaiter = async (options, input, acceptorChecks) => {
+    }, "abortTimeout");
+    createWaiter = /* @__PURE__ */ __name(async (options, input, acceptorChecks) => {
       const params = {
         ...waiterServiceDefaults,
         ...options
@@ -2773,7 +5765,7 @@ var init_createWaiter = __esm({
         }
         return result;
       });
-    };
+    }, "createWaiter");
   }
 });
 
@@ -2783,6 +5775,9 @@ var init_client = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client.js"() {
     init_MiddlewareStack();
     Client = class {
+      static {
+        __name(this, "Client");
+      }
       config;
       middlewareStack = constructStack();
       initConfig;
@@ -2835,12 +5830,12 @@ var init_client = __esm({
 var deref;
 var init_deref = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/deref.js"() {
-    deref = (schemaRef) => {
+    deref = /* @__PURE__ */ __name((schemaRef) => {
       if (typeof schemaRef === "function") {
         return schemaRef();
       }
       return schemaRef;
-    };
+    }, "deref");
   }
 });
 
@@ -2848,13 +5843,13 @@ var init_deref = __esm({
 var operation;
 var init_operation = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/operation.js"() {
-    operation = (namespace, name, traits, input, output) => ({
+    operation = /* @__PURE__ */ __name((namespace, name, traits, input, output) => ({
       name,
       namespace,
       traits,
       input,
       output
-    });
+    }), "operation");
   }
 });
 
@@ -2864,7 +5859,7 @@ var init_schemaDeserializationMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaDeserializationMiddleware.js"() {
     init_transport();
     init_operation();
-    schemaDeserializationMiddleware = (config) => (next, context) => async (args) => {
+    schemaDeserializationMiddleware = /* @__PURE__ */ __name((config) => (next, context) => async (args) => {
       const { response } = await next(args);
       const { operationSchema } = getSmithyContext(context);
       const [, ns, n3, t, i5, o3] = operationSchema ?? [];
@@ -2916,12 +5911,12 @@ var init_schemaDeserializationMiddleware = __esm({
         }
         throw error2;
       }
-    };
-    findHeader2 = (pattern, headers) => {
+    }, "schemaDeserializationMiddleware");
+    findHeader2 = /* @__PURE__ */ __name((pattern, headers) => {
       return (headers.find(([k5]) => {
         return k5.match(pattern);
       }) || [void 0, void 0])[1];
-    };
+    }, "findHeader");
   }
 });
 
@@ -2931,7 +5926,7 @@ var init_schemaSerializationMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaSerializationMiddleware.js"() {
     init_transport();
     init_operation();
-    schemaSerializationMiddleware = (config) => (next, context) => async (args) => {
+    schemaSerializationMiddleware = /* @__PURE__ */ __name((config) => (next, context) => async (args) => {
       const { operationSchema } = getSmithyContext(context);
       const [, ns, n3, t, i5, o3] = operationSchema ?? [];
       const endpoint = context.endpointV2 ? async () => toEndpointV1(context.endpointV2) : config.endpoint;
@@ -2944,18 +5939,18 @@ var init_schemaSerializationMiddleware = __esm({
         ...args,
         request
       });
-    };
+    }, "schemaSerializationMiddleware");
   }
 });
 
 // node_modules/@smithy/core/dist-es/submodules/schema/middleware/getSchemaSerdePlugin.js
 function getSchemaSerdePlugin(config) {
   return {
-    applyToStack: (commandStack) => {
+    applyToStack: /* @__PURE__ */ __name((commandStack) => {
       commandStack.add(schemaSerializationMiddleware(config), serializerMiddlewareOption);
       commandStack.add(schemaDeserializationMiddleware(config), deserializerMiddlewareOption);
       config.protocol.setSerdeContext(config);
-    }
+    }, "applyToStack")
   };
 }
 var deserializerMiddlewareOption, serializerMiddlewareOption;
@@ -2975,6 +5970,7 @@ var init_getSchemaSerdePlugin = __esm({
       tags: ["SERIALIZER"],
       override: true
     };
+    __name(getSchemaSerdePlugin, "getSchemaSerdePlugin");
   }
 });
 
@@ -2983,6 +5979,9 @@ var Schema;
 var init_Schema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/Schema.js"() {
     Schema = class {
+      static {
+        __name(this, "Schema");
+      }
       name;
       namespace;
       traits;
@@ -3011,16 +6010,19 @@ var init_ListSchema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/ListSchema.js"() {
     init_Schema();
     ListSchema = class _ListSchema extends Schema {
+      static {
+        __name(this, "ListSchema");
+      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/lis");
       valueSchema;
       symbol = _ListSchema.symbol;
     };
-    list = (namespace, name, traits, valueSchema) => Schema.assign(new ListSchema(), {
+    list = /* @__PURE__ */ __name((namespace, name, traits, valueSchema) => Schema.assign(new ListSchema(), {
       name,
       namespace,
       traits,
       valueSchema
-    });
+    }), "list");
   }
 });
 
@@ -3030,18 +6032,21 @@ var init_MapSchema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/MapSchema.js"() {
     init_Schema();
     MapSchema = class _MapSchema extends Schema {
+      static {
+        __name(this, "MapSchema");
+      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/map");
       keySchema;
       valueSchema;
       symbol = _MapSchema.symbol;
     };
-    map = (namespace, name, traits, keySchema, valueSchema) => Schema.assign(new MapSchema(), {
+    map = /* @__PURE__ */ __name((namespace, name, traits, keySchema, valueSchema) => Schema.assign(new MapSchema(), {
       name,
       namespace,
       traits,
       keySchema,
       valueSchema
-    });
+    }), "map");
   }
 });
 
@@ -3051,18 +6056,21 @@ var init_OperationSchema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/OperationSchema.js"() {
     init_Schema();
     OperationSchema = class _OperationSchema extends Schema {
+      static {
+        __name(this, "OperationSchema");
+      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/ope");
       input;
       output;
       symbol = _OperationSchema.symbol;
     };
-    op = (namespace, name, traits, input, output) => Schema.assign(new OperationSchema(), {
+    op = /* @__PURE__ */ __name((namespace, name, traits, input, output) => Schema.assign(new OperationSchema(), {
       name,
       namespace,
       traits,
       input,
       output
-    });
+    }), "op");
   }
 });
 
@@ -3072,18 +6080,21 @@ var init_StructureSchema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/StructureSchema.js"() {
     init_Schema();
     StructureSchema = class _StructureSchema extends Schema {
+      static {
+        __name(this, "StructureSchema");
+      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/str");
       memberNames;
       memberList;
       symbol = _StructureSchema.symbol;
     };
-    struct = (namespace, name, traits, memberNames, memberList) => Schema.assign(new StructureSchema(), {
+    struct = /* @__PURE__ */ __name((namespace, name, traits, memberNames, memberList) => Schema.assign(new StructureSchema(), {
       name,
       namespace,
       traits,
       memberNames,
       memberList
-    });
+    }), "struct");
   }
 });
 
@@ -3094,18 +6105,21 @@ var init_ErrorSchema = __esm({
     init_Schema();
     init_StructureSchema();
     ErrorSchema = class _ErrorSchema extends StructureSchema {
+      static {
+        __name(this, "ErrorSchema");
+      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/err");
       ctor;
       symbol = _ErrorSchema.symbol;
     };
-    error = (namespace, name, traits, memberNames, memberList, _ctor) => Schema.assign(new ErrorSchema(), {
+    error = /* @__PURE__ */ __name((namespace, name, traits, memberNames, memberList, _ctor) => Schema.assign(new ErrorSchema(), {
       name,
       namespace,
       traits,
       memberNames,
       memberList,
       ctor: null
-    });
+    }), "error");
   }
 });
 
@@ -3139,6 +6153,7 @@ var traitsCache;
 var init_translateTraits = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/translateTraits.js"() {
     traitsCache = [];
+    __name(translateTraits, "translateTraits");
   }
 });
 
@@ -3165,6 +6180,9 @@ var init_NormalizedSchema = __esm({
     simpleSchemaCacheN = [];
     simpleSchemaCacheS = {};
     NormalizedSchema = class _NormalizedSchema {
+      static {
+        __name(this, "NormalizedSchema");
+      }
       ref;
       memberName;
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/nor");
@@ -3426,8 +6444,9 @@ var init_NormalizedSchema = __esm({
         struct2[anno.it] = it;
       }
     };
-    isMemberSchema = (sc) => Array.isArray(sc) && sc.length === 2;
-    isStaticSchema = (sc) => Array.isArray(sc) && sc.length >= 5;
+    __name(member, "member");
+    isMemberSchema = /* @__PURE__ */ __name((sc) => Array.isArray(sc) && sc.length === 2, "isMemberSchema");
+    isStaticSchema = /* @__PURE__ */ __name((sc) => Array.isArray(sc) && sc.length >= 5, "isStaticSchema");
   }
 });
 
@@ -3437,22 +6456,25 @@ var init_SimpleSchema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/SimpleSchema.js"() {
     init_Schema();
     SimpleSchema = class _SimpleSchema extends Schema {
+      static {
+        __name(this, "SimpleSchema");
+      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/sim");
       schemaRef;
       symbol = _SimpleSchema.symbol;
     };
-    sim = (namespace, name, schemaRef, traits) => Schema.assign(new SimpleSchema(), {
+    sim = /* @__PURE__ */ __name((namespace, name, schemaRef, traits) => Schema.assign(new SimpleSchema(), {
       name,
       namespace,
       traits,
       schemaRef
-    });
-    simAdapter = (namespace, name, traits, schemaRef) => Schema.assign(new SimpleSchema(), {
+    }), "sim");
+    simAdapter = /* @__PURE__ */ __name((namespace, name, traits, schemaRef) => Schema.assign(new SimpleSchema(), {
       name,
       namespace,
       traits,
       schemaRef
-    });
+    }), "simAdapter");
   }
 });
 
@@ -3484,6 +6506,9 @@ var TypeRegistry;
 var init_TypeRegistry = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/TypeRegistry.js"() {
     TypeRegistry = class _TypeRegistry {
+      static {
+        __name(this, "TypeRegistry");
+      }
       namespace;
       schemas;
       exceptions;
@@ -3687,6 +6712,7 @@ var init_schemaLogFilter = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/schemaLogFilter.js"() {
     init_schema();
     SENSITIVE_STRING = "***SensitiveInformation***";
+    __name(schemaLogFilter, "schemaLogFilter");
   }
 });
 
@@ -3700,6 +6726,9 @@ var init_command = __esm({
     init_schema();
     operationEventStreamMarker = /* @__PURE__ */ Symbol.for("@smithy/op-event-stream");
     Command = class {
+      static {
+        __name(this, "Command");
+      }
       middlewareStack = constructStack();
       schema;
       static classBuilder() {
@@ -3754,10 +6783,13 @@ var init_command = __esm({
       }
     };
     ClassBuilder = class {
-      _init = () => {
-      };
+      static {
+        __name(this, "ClassBuilder");
+      }
+      _init = /* @__PURE__ */ __name(() => {
+      }, "_init");
       _ep = {};
-      _middlewareFn = () => [];
+      _middlewareFn = /* @__PURE__ */ __name(() => [], "_middlewareFn");
       _commandName = "";
       _clientName = "";
       _additionalContext = {};
@@ -3817,6 +6849,9 @@ var init_command = __esm({
         const closure = this;
         let CommandRef;
         return CommandRef = class extends Command {
+          static {
+            __name(this, "CommandRef");
+          }
           input;
           static getEndpointParameterInstructions() {
             return closure._ep;
@@ -3862,9 +6897,9 @@ var init_constants3 = __esm({
 var createAggregatedClient;
 var init_create_aggregated_client = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/create-aggregated-client.js"() {
-    createAggregatedClient = (commands5, Client2, options) => {
+    createAggregatedClient = /* @__PURE__ */ __name((commands5, Client2, options) => {
       for (const [command5, CommandCtor] of Object.entries(commands5)) {
-        const methodImpl = async function(args, optionsOrCb, cb) {
+        const methodImpl = /* @__PURE__ */ __name(async function(args, optionsOrCb, cb) {
           const command6 = new CommandCtor(args);
           if (typeof optionsOrCb === "function") {
             this.send(command6, optionsOrCb);
@@ -3876,7 +6911,7 @@ var init_create_aggregated_client = __esm({
           } else {
             return this.send(command6, optionsOrCb);
           }
-        };
+        }, "methodImpl");
         const methodName = (command5[0].toLowerCase() + command5.slice(1)).replace(/Command$/, "");
         Client2.prototype[methodName] = methodImpl;
       }
@@ -3907,7 +6942,7 @@ var init_create_aggregated_client = __esm({
           };
         }
       }
-    };
+    }, "createAggregatedClient");
   }
 });
 
@@ -3916,6 +6951,9 @@ var ServiceException, decorateServiceException;
 var init_exceptions = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/exceptions.js"() {
     ServiceException = class _ServiceException extends Error {
+      static {
+        __name(this, "ServiceException");
+      }
       static shapeId = "smithy.ts.sdk.synthetic.nonamespace.client#ServiceException";
       $fault;
       $response;
@@ -3984,7 +7022,7 @@ var init_exceptions = __esm({
         return false;
       }
     };
-    decorateServiceException = (exception, additions = {}) => {
+    decorateServiceException = /* @__PURE__ */ __name((exception, additions = {}) => {
       Object.entries(additions).filter(([, v]) => v !== void 0).forEach(([k5, v]) => {
         if (exception[k5] == void 0 || exception[k5] === "") {
           exception[k5] = v;
@@ -3994,7 +7032,7 @@ var init_exceptions = __esm({
       exception.message = message;
       delete exception.Message;
       return exception;
-    };
+    }, "decorateServiceException");
   }
 });
 
@@ -4003,7 +7041,7 @@ var throwDefaultError, withBaseException, deserializeMetadata;
 var init_default_error_handler = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/default-error-handler.js"() {
     init_exceptions();
-    throwDefaultError = ({ output, parsedBody, exceptionCtor, errorCode: errorCode2 }) => {
+    throwDefaultError = /* @__PURE__ */ __name(({ output, parsedBody, exceptionCtor, errorCode: errorCode2 }) => {
       const $metadata = deserializeMetadata(output);
       const statusCode = $metadata.httpStatusCode ? $metadata.httpStatusCode + "" : void 0;
       const response = new exceptionCtor({
@@ -4012,18 +7050,18 @@ var init_default_error_handler = __esm({
         $metadata
       });
       throw decorateServiceException(response, parsedBody);
-    };
-    withBaseException = (ExceptionCtor) => {
+    }, "throwDefaultError");
+    withBaseException = /* @__PURE__ */ __name((ExceptionCtor) => {
       return ({ output, parsedBody, errorCode: errorCode2 }) => {
         throwDefaultError({ output, parsedBody, exceptionCtor: ExceptionCtor, errorCode: errorCode2 });
       };
-    };
-    deserializeMetadata = (output) => ({
+    }, "withBaseException");
+    deserializeMetadata = /* @__PURE__ */ __name((output) => ({
       httpStatusCode: output.statusCode,
       requestId: output.headers["x-amzn-requestid"] ?? output.headers["x-amzn-request-id"] ?? output.headers["x-amz-request-id"],
       extendedRequestId: output.headers["x-amz-id-2"],
       cfId: output.headers["x-amz-cf-id"]
-    });
+    }), "deserializeMetadata");
   }
 });
 
@@ -4031,7 +7069,7 @@ var init_default_error_handler = __esm({
 var loadConfigsForDefaultMode;
 var init_defaults_mode = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/defaults-mode.js"() {
-    loadConfigsForDefaultMode = (mode) => {
+    loadConfigsForDefaultMode = /* @__PURE__ */ __name((mode) => {
       switch (mode) {
         case "standard":
           return {
@@ -4056,7 +7094,7 @@ var init_defaults_mode = __esm({
         default:
           return {};
       }
-    };
+    }, "loadConfigsForDefaultMode");
   }
 });
 
@@ -4065,11 +7103,11 @@ var warningEmitted, emitWarningIfUnsupportedVersion2;
 var init_emitWarningIfUnsupportedVersion2 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/emitWarningIfUnsupportedVersion.js"() {
     warningEmitted = false;
-    emitWarningIfUnsupportedVersion2 = (version) => {
+    emitWarningIfUnsupportedVersion2 = /* @__PURE__ */ __name((version) => {
       if (version && !warningEmitted && parseInt(version.substring(1, version.indexOf("."))) < 16) {
         warningEmitted = true;
       }
-    };
+    }, "emitWarningIfUnsupportedVersion");
   }
 });
 
@@ -4080,7 +7118,7 @@ var init_checksum = __esm({
     init_transport();
     import_types8 = __toESM(require_dist_cjs());
     knownAlgorithms = Object.values(import_types8.AlgorithmId);
-    getChecksumConfiguration = (runtimeConfig) => {
+    getChecksumConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
       const checksumAlgorithms = [];
       for (const id in import_types8.AlgorithmId) {
         if (!hasOwn(import_types8.AlgorithmId, id)) {
@@ -4091,14 +7129,14 @@ var init_checksum = __esm({
           continue;
         }
         checksumAlgorithms.push({
-          algorithmId: () => algorithmId,
-          checksumConstructor: () => runtimeConfig[algorithmId]
+          algorithmId: /* @__PURE__ */ __name(() => algorithmId, "algorithmId"),
+          checksumConstructor: /* @__PURE__ */ __name(() => runtimeConfig[algorithmId], "checksumConstructor")
         });
       }
       for (const [id, ChecksumCtor] of Object.entries(runtimeConfig.checksumAlgorithms ?? {})) {
         checksumAlgorithms.push({
-          algorithmId: () => id,
-          checksumConstructor: () => ChecksumCtor
+          algorithmId: /* @__PURE__ */ __name(() => id, "algorithmId"),
+          checksumConstructor: /* @__PURE__ */ __name(() => ChecksumCtor, "checksumConstructor")
         });
       }
       return {
@@ -4117,8 +7155,8 @@ var init_checksum = __esm({
           return checksumAlgorithms;
         }
       };
-    };
-    resolveChecksumRuntimeConfig = (clientConfig) => {
+    }, "getChecksumConfiguration");
+    resolveChecksumRuntimeConfig = /* @__PURE__ */ __name((clientConfig) => {
       const runtimeConfig = {};
       clientConfig.checksumAlgorithms().forEach((checksumAlgorithm) => {
         const id = checksumAlgorithm.algorithmId();
@@ -4127,15 +7165,15 @@ var init_checksum = __esm({
         }
       });
       return runtimeConfig;
-    };
+    }, "resolveChecksumRuntimeConfig");
   }
 });
 
 // node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/retry.js
 var getRetryConfiguration, resolveRetryRuntimeConfig;
-var init_retry = __esm({
+var init_retry2 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/retry.js"() {
-    getRetryConfiguration = (runtimeConfig) => {
+    getRetryConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
       return {
         setRetryStrategy(retryStrategy) {
           runtimeConfig.retryStrategy = retryStrategy;
@@ -4144,12 +7182,12 @@ var init_retry = __esm({
           return runtimeConfig.retryStrategy;
         }
       };
-    };
-    resolveRetryRuntimeConfig = (retryStrategyConfiguration) => {
+    }, "getRetryConfiguration");
+    resolveRetryRuntimeConfig = /* @__PURE__ */ __name((retryStrategyConfiguration) => {
       const runtimeConfig = {};
       runtimeConfig.retryStrategy = retryStrategyConfiguration.retryStrategy();
       return runtimeConfig;
-    };
+    }, "resolveRetryRuntimeConfig");
   }
 });
 
@@ -4158,14 +7196,14 @@ var getDefaultExtensionConfiguration, getDefaultClientConfiguration, resolveDefa
 var init_defaultExtensionConfiguration = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/defaultExtensionConfiguration.js"() {
     init_checksum();
-    init_retry();
-    getDefaultExtensionConfiguration = (runtimeConfig) => {
+    init_retry2();
+    getDefaultExtensionConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
       return Object.assign(getChecksumConfiguration(runtimeConfig), getRetryConfiguration(runtimeConfig));
-    };
+    }, "getDefaultExtensionConfiguration");
     getDefaultClientConfiguration = getDefaultExtensionConfiguration;
-    resolveDefaultRuntimeConfig = (config) => {
+    resolveDefaultRuntimeConfig = /* @__PURE__ */ __name((config) => {
       return Object.assign(resolveChecksumRuntimeConfig(config), resolveRetryRuntimeConfig(config));
-    };
+    }, "resolveDefaultRuntimeConfig");
   }
 });
 
@@ -4173,7 +7211,7 @@ var init_defaultExtensionConfiguration = __esm({
 var getArrayIfSingleItem;
 var init_get_array_if_single_item = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/get-array-if-single-item.js"() {
-    getArrayIfSingleItem = (mayBeArray) => Array.isArray(mayBeArray) ? mayBeArray : [mayBeArray];
+    getArrayIfSingleItem = /* @__PURE__ */ __name((mayBeArray) => Array.isArray(mayBeArray) ? mayBeArray : [mayBeArray], "getArrayIfSingleItem");
   }
 });
 
@@ -4182,7 +7220,7 @@ var getValueFromTextNode;
 var init_get_value_from_text_node = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/get-value-from-text-node.js"() {
     init_transport();
-    getValueFromTextNode = (obj) => {
+    getValueFromTextNode = /* @__PURE__ */ __name((obj) => {
       const textNodeName = "#text";
       for (const key in obj) {
         if (!hasOwn(obj, key)) {
@@ -4195,7 +7233,7 @@ var init_get_value_from_text_node = __esm({
         }
       }
       return obj;
-    };
+    }, "getValueFromTextNode");
   }
 });
 
@@ -4203,9 +7241,9 @@ var init_get_value_from_text_node = __esm({
 var isSerializableHeaderValue;
 var init_is_serializable_header_value = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/is-serializable-header-value.js"() {
-    isSerializableHeaderValue = (value) => {
+    isSerializableHeaderValue = /* @__PURE__ */ __name((value) => {
       return value != null;
-    };
+    }, "isSerializableHeaderValue");
   }
 });
 
@@ -4214,6 +7252,9 @@ var NoOpLogger;
 var init_NoOpLogger = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/NoOpLogger.js"() {
     NoOpLogger = class {
+      static {
+        __name(this, "NoOpLogger");
+      }
       trace() {
       }
       debug() {
@@ -4262,14 +7303,15 @@ var convertMap, take, mapWithFilter, applyInstruction, nonNullish, pass;
 var init_object_mapping = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/object-mapping.js"() {
     init_transport();
-    convertMap = (target) => {
+    __name(map2, "map");
+    convertMap = /* @__PURE__ */ __name((target) => {
       const output = {};
       for (const [k5, v] of Object.entries(target || {})) {
         output[k5] = [, v];
       }
       return output;
-    };
-    take = (source, instructions) => {
+    }, "convertMap");
+    take = /* @__PURE__ */ __name((source, instructions) => {
       const out = {};
       for (const key in instructions) {
         if (!hasOwn(instructions, key)) {
@@ -4278,8 +7320,8 @@ var init_object_mapping = __esm({
         applyInstruction(out, source, instructions, key);
       }
       return out;
-    };
-    mapWithFilter = (target, filter, instructions) => {
+    }, "take");
+    mapWithFilter = /* @__PURE__ */ __name((target, filter, instructions) => {
       return map2(target, Object.entries(instructions).reduce((_instructions, [key, value]) => {
         if (Array.isArray(value)) {
           _instructions[key] = value;
@@ -4292,8 +7334,8 @@ var init_object_mapping = __esm({
         }
         return _instructions;
       }, {}));
-    };
-    applyInstruction = (target, source, instructions, targetKey) => {
+    }, "mapWithFilter");
+    applyInstruction = /* @__PURE__ */ __name((target, source, instructions, targetKey) => {
       if (source !== null) {
         let instruction = instructions[targetKey];
         if (typeof instruction === "function") {
@@ -4322,9 +7364,9 @@ var init_object_mapping = __esm({
           target[targetKey] = value;
         }
       }
-    };
-    nonNullish = (_) => _ != null;
-    pass = (_) => _;
+    }, "applyInstruction");
+    nonNullish = /* @__PURE__ */ __name((_) => _ != null, "nonNullish");
+    pass = /* @__PURE__ */ __name((_) => _, "pass");
   }
 });
 
@@ -4332,7 +7374,7 @@ var init_object_mapping = __esm({
 var serializeFloat, serializeDateTime;
 var init_ser_utils = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/ser-utils.js"() {
-    serializeFloat = (value) => {
+    serializeFloat = /* @__PURE__ */ __name((value) => {
       if (value !== value) {
         return "NaN";
       }
@@ -4344,8 +7386,8 @@ var init_ser_utils = __esm({
         default:
           return value;
       }
-    };
-    serializeDateTime = (date2) => date2.toISOString().replace(".000Z", "Z");
+    }, "serializeFloat");
+    serializeDateTime = /* @__PURE__ */ __name((date2) => date2.toISOString().replace(".000Z", "Z"), "serializeDateTime");
   }
 });
 
@@ -4354,7 +7396,7 @@ var _json;
 var init_serde_json = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/serde-json.js"() {
     init_transport();
-    _json = (obj) => {
+    _json = /* @__PURE__ */ __name((obj) => {
       if (obj == null) {
         return {};
       }
@@ -4375,24 +7417,25 @@ var init_serde_json = __esm({
         return target;
       }
       return obj;
-    };
+    }, "_json");
   }
 });
 
 // node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client-command-builder.js
 function makeBuilder(common, service, name, ep) {
-  return function makeCommand(added, plugins, op2, $, smithyContext = {}) {
+  return /* @__PURE__ */ __name(function makeCommand(added, plugins, op2, $, smithyContext = {}) {
     const epMerged = Object.assign({}, common, added);
     return Command.classBuilder().ep(epMerged).m(function(CommandCtor, clientStack, config, options) {
       const list2 = plugins.call(this, CommandCtor, clientStack, config, options);
       list2.unshift(ep(config, CommandCtor.getEndpointParameterInstructions()));
       return list2;
     }).s(service, op2, smithyContext).n(name, op2.charAt(0).toUpperCase() + op2.slice(1) + "Command").sc($).build();
-  };
+  }, "makeCommand");
 }
 var init_client_command_builder = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client-command-builder.js"() {
     init_command();
+    __name(makeBuilder, "makeBuilder");
   }
 });
 
@@ -4458,7 +7501,7 @@ var init_client2 = __esm({
     init_exceptions();
     init_defaultExtensionConfiguration();
     init_checksum();
-    init_retry();
+    init_retry2();
     init_get_array_if_single_item();
     init_get_value_from_text_node();
     init_is_serializable_header_value();
@@ -4476,7 +7519,7 @@ var resolveCustomEndpointsConfig;
 var init_resolveCustomEndpointsConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/resolveCustomEndpointsConfig.js"() {
     init_client2();
-    resolveCustomEndpointsConfig = (input) => {
+    resolveCustomEndpointsConfig = /* @__PURE__ */ __name((input) => {
       const { tls, endpoint, urlParser, useDualstackEndpoint } = input;
       return Object.assign(input, {
         tls: tls ?? true,
@@ -4484,7 +7527,7 @@ var init_resolveCustomEndpointsConfig = __esm({
         isCustomEndpoint: true,
         useDualstackEndpoint: normalizeProvider(useDualstackEndpoint ?? false)
       });
-    };
+    }, "resolveCustomEndpointsConfig");
   }
 });
 
@@ -4492,7 +7535,7 @@ var init_resolveCustomEndpointsConfig = __esm({
 var getEndpointFromRegion;
 var init_getEndpointFromRegion = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/utils/getEndpointFromRegion.js"() {
-    getEndpointFromRegion = async (input) => {
+    getEndpointFromRegion = /* @__PURE__ */ __name(async (input) => {
       const { tls = true } = input;
       const region = await input.region();
       const dnsHostRegex = new RegExp(/^([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]{0,61}[a-zA-Z0-9])$/);
@@ -4506,7 +7549,7 @@ var init_getEndpointFromRegion = __esm({
         throw new Error("Cannot resolve hostname from client config");
       }
       return input.urlParser(`${tls ? "https:" : "http:"}//${hostname}`);
-    };
+    }, "getEndpointFromRegion");
   }
 });
 
@@ -4516,7 +7559,7 @@ var init_resolveEndpointsConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/resolveEndpointsConfig.js"() {
     init_client2();
     init_getEndpointFromRegion();
-    resolveEndpointsConfig = (input) => {
+    resolveEndpointsConfig = /* @__PURE__ */ __name((input) => {
       const useDualstackEndpoint = normalizeProvider(input.useDualstackEndpoint ?? false);
       const { endpoint, useFipsEndpoint, urlParser, tls } = input;
       return Object.assign(input, {
@@ -4525,7 +7568,7 @@ var init_resolveEndpointsConfig = __esm({
         isCustomEndpoint: !!endpoint,
         useDualstackEndpoint
       });
-    };
+    }, "resolveEndpointsConfig");
   }
 });
 
@@ -4553,7 +7596,7 @@ var init_getInstanceMetadataRegion = __esm({
     TIMEOUT_MS = 1e3;
     NEG_CACHE_TTL_MS = 6e4;
     negativeCacheUntil = 0;
-    getInstanceMetadataRegion = async () => {
+    getInstanceMetadataRegion = /* @__PURE__ */ __name(async () => {
       if (process.env[ENV_IMDS_DISABLED]) {
         return void 0;
       }
@@ -4582,12 +7625,12 @@ var init_getInstanceMetadataRegion = __esm({
       } catch {
         return cacheNegativeAndReturnUndefined();
       }
-    };
-    cacheNegativeAndReturnUndefined = () => {
+    }, "getInstanceMetadataRegion");
+    cacheNegativeAndReturnUndefined = /* @__PURE__ */ __name(() => {
       negativeCacheUntil = Date.now() + NEG_CACHE_TTL_MS;
       return void 0;
-    };
-    resolveImdsEndpoint = () => {
+    }, "cacheNegativeAndReturnUndefined");
+    resolveImdsEndpoint = /* @__PURE__ */ __name(() => {
       const envEndpoint = process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT;
       if (envEndpoint) {
         const url = new URL(envEndpoint);
@@ -4600,8 +7643,8 @@ var init_getInstanceMetadataRegion = __esm({
         return { hostname: "fd00:ec2::254" };
       }
       return { hostname: "169.254.169.254" };
-    };
-    imdsRequest = async (options) => {
+    }, "resolveImdsEndpoint");
+    imdsRequest = /* @__PURE__ */ __name(async (options) => {
       const { request } = await import("node:http");
       return new Promise((resolve, reject) => {
         const req = request({
@@ -4637,27 +7680,27 @@ var init_getInstanceMetadataRegion = __esm({
         });
         req.end();
       });
-    };
+    }, "imdsRequest");
   }
 });
 
 // node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/config.js
 var REGION_ENV_NAME, REGION_INI_NAME, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS;
-var init_config = __esm({
+var init_config2 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/config.js"() {
     init_getInstanceMetadataRegion();
     REGION_ENV_NAME = "AWS_REGION";
     REGION_INI_NAME = "region";
     NODE_REGION_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => env2[REGION_ENV_NAME],
-      configFileSelector: (profile) => profile[REGION_INI_NAME],
-      default: async () => {
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => env2[REGION_ENV_NAME], "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => profile[REGION_INI_NAME], "configFileSelector"),
+      default: /* @__PURE__ */ __name(async () => {
         const region = await getInstanceMetadataRegion();
         if (region) {
           return region;
         }
         throw new Error("Region is missing");
-      }
+      }, "default")
     };
     NODE_REGION_CONFIG_FILE_OPTIONS = {
       preferredFile: "credentials"
@@ -4671,7 +7714,7 @@ var init_checkRegion = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/checkRegion.js"() {
     init_transport();
     validRegions = /* @__PURE__ */ new Set();
-    checkRegion = (region, check = isValidHostLabel) => {
+    checkRegion = /* @__PURE__ */ __name((region, check = isValidHostLabel) => {
       if (!validRegions.has(region) && !check(region)) {
         if (region === "*") {
           console.warn(`@smithy/config-resolver WARN - Please use the caller region instead of "*". See "sigv4a" in https://github.com/aws/aws-sdk-js-v3/blob/main/supplemental-docs/CLIENTS.md.`);
@@ -4681,7 +7724,7 @@ var init_checkRegion = __esm({
       } else {
         validRegions.add(region);
       }
-    };
+    }, "checkRegion");
   }
 });
 
@@ -4689,7 +7732,7 @@ var init_checkRegion = __esm({
 var isFipsRegion;
 var init_isFipsRegion = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/isFipsRegion.js"() {
-    isFipsRegion = (region) => typeof region === "string" && (region.startsWith("fips-") || region.endsWith("-fips"));
+    isFipsRegion = /* @__PURE__ */ __name((region) => typeof region === "string" && (region.startsWith("fips-") || region.endsWith("-fips")), "isFipsRegion");
   }
 });
 
@@ -4698,7 +7741,7 @@ var getRealRegion;
 var init_getRealRegion = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getRealRegion.js"() {
     init_isFipsRegion();
-    getRealRegion = (region) => isFipsRegion(region) ? ["fips-aws-global", "aws-fips"].includes(region) ? "us-east-1" : region.replace(/fips-(dkr-|prod-)?|-fips/, "") : region;
+    getRealRegion = /* @__PURE__ */ __name((region) => isFipsRegion(region) ? ["fips-aws-global", "aws-fips"].includes(region) ? "us-east-1" : region.replace(/fips-(dkr-|prod-)?|-fips/, "") : region, "getRealRegion");
   }
 });
 
@@ -4709,27 +7752,27 @@ var init_resolveRegionConfig = __esm({
     init_checkRegion();
     init_getRealRegion();
     init_isFipsRegion();
-    resolveRegionConfig = (input) => {
+    resolveRegionConfig = /* @__PURE__ */ __name((input) => {
       const { region, useFipsEndpoint } = input;
       if (!region) {
         throw new Error("Region is missing");
       }
       return Object.assign(input, {
-        region: async () => {
+        region: /* @__PURE__ */ __name(async () => {
           const providedRegion = typeof region === "function" ? await region() : region;
           const realRegion = getRealRegion(providedRegion);
           checkRegion(realRegion);
           return realRegion;
-        },
-        useFipsEndpoint: async () => {
+        }, "region"),
+        useFipsEndpoint: /* @__PURE__ */ __name(async () => {
           const providedRegion = typeof region === "string" ? region : await region();
           if (isFipsRegion(providedRegion)) {
             return true;
           }
           return typeof useFipsEndpoint !== "function" ? Promise.resolve(!!useFipsEndpoint) : useFipsEndpoint();
-        }
+        }, "useFipsEndpoint")
       });
-    };
+    }, "resolveRegionConfig");
   }
 });
 
@@ -4737,7 +7780,7 @@ var init_resolveRegionConfig = __esm({
 var getHostnameFromVariants;
 var init_getHostnameFromVariants = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionInfo/getHostnameFromVariants.js"() {
-    getHostnameFromVariants = (variants = [], { useFipsEndpoint, useDualstackEndpoint }) => variants.find(({ tags }) => useFipsEndpoint === tags.includes("fips") && useDualstackEndpoint === tags.includes("dualstack"))?.hostname;
+    getHostnameFromVariants = /* @__PURE__ */ __name((variants = [], { useFipsEndpoint, useDualstackEndpoint }) => variants.find(({ tags }) => useFipsEndpoint === tags.includes("fips") && useDualstackEndpoint === tags.includes("dualstack"))?.hostname, "getHostnameFromVariants");
   }
 });
 
@@ -4745,7 +7788,7 @@ var init_getHostnameFromVariants = __esm({
 var getResolvedHostname;
 var init_getResolvedHostname = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionInfo/getResolvedHostname.js"() {
-    getResolvedHostname = (resolvedRegion, { regionHostname, partitionHostname }) => regionHostname ? regionHostname : partitionHostname ? partitionHostname.replace("{region}", resolvedRegion) : void 0;
+    getResolvedHostname = /* @__PURE__ */ __name((resolvedRegion, { regionHostname, partitionHostname }) => regionHostname ? regionHostname : partitionHostname ? partitionHostname.replace("{region}", resolvedRegion) : void 0, "getResolvedHostname");
   }
 });
 
@@ -4753,7 +7796,7 @@ var init_getResolvedHostname = __esm({
 var getResolvedPartition;
 var init_getResolvedPartition = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionInfo/getResolvedPartition.js"() {
-    getResolvedPartition = (region, { partitionHash }) => Object.keys(partitionHash || {}).find((key) => partitionHash[key].regions.includes(region)) ?? "aws";
+    getResolvedPartition = /* @__PURE__ */ __name((region, { partitionHash }) => Object.keys(partitionHash || {}).find((key) => partitionHash[key].regions.includes(region)) ?? "aws", "getResolvedPartition");
   }
 });
 
@@ -4761,7 +7804,7 @@ var init_getResolvedPartition = __esm({
 var getResolvedSigningRegion;
 var init_getResolvedSigningRegion = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionInfo/getResolvedSigningRegion.js"() {
-    getResolvedSigningRegion = (hostname, { signingRegion, regionRegex, useFipsEndpoint }) => {
+    getResolvedSigningRegion = /* @__PURE__ */ __name((hostname, { signingRegion, regionRegex, useFipsEndpoint }) => {
       if (signingRegion) {
         return signingRegion;
       } else if (useFipsEndpoint) {
@@ -4771,7 +7814,7 @@ var init_getResolvedSigningRegion = __esm({
           return regionRegexmatchArray[0].slice(1, -1);
         }
       }
-    };
+    }, "getResolvedSigningRegion");
   }
 });
 
@@ -4783,7 +7826,7 @@ var init_getRegionInfo = __esm({
     init_getResolvedHostname();
     init_getResolvedPartition();
     init_getResolvedSigningRegion();
-    getRegionInfo = (region, { useFipsEndpoint = false, useDualstackEndpoint = false, signingService, regionHash, partitionHash }) => {
+    getRegionInfo = /* @__PURE__ */ __name((region, { useFipsEndpoint = false, useDualstackEndpoint = false, signingService, regionHash, partitionHash }) => {
       const partition2 = getResolvedPartition(region, { partitionHash });
       const resolvedRegion = region in regionHash ? region : partitionHash[partition2]?.endpoint ?? region;
       const hostnameOptions = { useFipsEndpoint, useDualstackEndpoint };
@@ -4807,7 +7850,7 @@ var init_getRegionInfo = __esm({
           signingService: regionHash[resolvedRegion].signingService
         }
       };
-    };
+    }, "getRegionInfo");
   }
 });
 
@@ -4818,12 +7861,12 @@ var init_defaultsModeConfig = __esm({
     AWS_DEFAULTS_MODE_ENV = "AWS_DEFAULTS_MODE";
     AWS_DEFAULTS_MODE_CONFIG = "defaults_mode";
     NODE_DEFAULTS_MODE_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => {
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => {
         return env2[AWS_DEFAULTS_MODE_ENV];
-      },
-      configFileSelector: (profile) => {
+      }, "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => {
         return profile[AWS_DEFAULTS_MODE_CONFIG];
-      },
+      }, "configFileSelector"),
       default: "legacy"
     };
   }
@@ -4833,13 +7876,13 @@ var init_defaultsModeConfig = __esm({
 var resolveDefaultsModeConfig, resolveNodeDefaultsModeAuto, inferPhysicalRegion;
 var init_resolveDefaultsModeConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/defaults-mode/resolveDefaultsModeConfig.js"() {
-    init_config();
+    init_config2();
     init_getInstanceMetadataRegion();
     init_configLoader();
     init_memoize();
     init_constants4();
     init_defaultsModeConfig();
-    resolveDefaultsModeConfig = ({ region = loadConfig(NODE_REGION_CONFIG_OPTIONS), defaultsMode = loadConfig(NODE_DEFAULTS_MODE_CONFIG_OPTIONS) } = {}) => memoize(async () => {
+    resolveDefaultsModeConfig = /* @__PURE__ */ __name(({ region = loadConfig(NODE_REGION_CONFIG_OPTIONS), defaultsMode = loadConfig(NODE_DEFAULTS_MODE_CONFIG_OPTIONS) } = {}) => memoize(async () => {
       const mode = typeof defaultsMode === "function" ? await defaultsMode() : defaultsMode;
       switch (mode?.toLowerCase()) {
         case "auto":
@@ -4855,8 +7898,8 @@ var init_resolveDefaultsModeConfig = __esm({
         default:
           throw new Error(`Invalid parameter for "defaultsMode", expect ${DEFAULTS_MODE_OPTIONS.join(", ")}, got ${mode}`);
       }
-    });
-    resolveNodeDefaultsModeAuto = async (clientRegion) => {
+    }), "resolveDefaultsModeConfig");
+    resolveNodeDefaultsModeAuto = /* @__PURE__ */ __name(async (clientRegion) => {
       if (clientRegion) {
         const resolvedRegion = typeof clientRegion === "function" ? await clientRegion() : clientRegion;
         const inferredRegion = await inferPhysicalRegion();
@@ -4870,13 +7913,13 @@ var init_resolveDefaultsModeConfig = __esm({
         }
       }
       return "standard";
-    };
-    inferPhysicalRegion = async () => {
+    }, "resolveNodeDefaultsModeAuto");
+    inferPhysicalRegion = /* @__PURE__ */ __name(async () => {
       if (process.env[AWS_EXECUTION_ENV] && (process.env[AWS_REGION_ENV] || process.env[AWS_DEFAULT_REGION_ENV])) {
         return process.env[AWS_REGION_ENV] ?? process.env[AWS_DEFAULT_REGION_ENV];
       }
       return getInstanceMetadataRegion();
-    };
+    }, "inferPhysicalRegion");
   }
 });
 
@@ -4926,7 +7969,7 @@ __export(config_exports, {
   resolveEndpointsConfig: () => resolveEndpointsConfig,
   resolveRegionConfig: () => resolveRegionConfig
 });
-var init_config2 = __esm({
+var init_config3 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/index.js"() {
     init_ProviderError();
     init_CredentialsProviderError();
@@ -4953,7 +7996,7 @@ var init_config2 = __esm({
     init_NodeUseFipsEndpointConfigOptions();
     init_resolveCustomEndpointsConfig();
     init_resolveEndpointsConfig();
-    init_config();
+    init_config2();
     init_resolveRegionConfig();
     init_getRegionInfo();
     init_resolveDefaultsModeConfig();
@@ -4964,11 +8007,11 @@ var init_config2 = __esm({
 var ENV_ENDPOINT_URL, CONFIG_ENDPOINT_URL, getEndpointUrlConfig;
 var init_getEndpointUrlConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointUrlConfig.js"() {
-    init_config2();
+    init_config3();
     ENV_ENDPOINT_URL = "AWS_ENDPOINT_URL";
     CONFIG_ENDPOINT_URL = "endpoint_url";
-    getEndpointUrlConfig = (serviceId) => ({
-      environmentVariableSelector: (env2) => {
+    getEndpointUrlConfig = /* @__PURE__ */ __name((serviceId) => ({
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => {
         const serviceSuffixParts = serviceId.split(" ").map((w) => w.toUpperCase());
         const serviceEndpointUrl = env2[[ENV_ENDPOINT_URL, ...serviceSuffixParts].join("_")];
         if (serviceEndpointUrl) {
@@ -4979,8 +8022,8 @@ var init_getEndpointUrlConfig = __esm({
           return endpointUrl;
         }
         return void 0;
-      },
-      configFileSelector: (profile, config) => {
+      }, "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile, config) => {
         if (profile.services) {
           const servicesSectionKey = ["services", profile.services].join(CONFIG_PREFIX_SEPARATOR);
           if (!config || !config[servicesSectionKey]) {
@@ -4998,9 +8041,9 @@ var init_getEndpointUrlConfig = __esm({
           return endpointUrl;
         }
         return void 0;
-      },
+      }, "configFileSelector"),
       default: void 0
-    });
+    }), "getEndpointUrlConfig");
   }
 });
 
@@ -5008,12 +8051,12 @@ var init_getEndpointUrlConfig = __esm({
 var ENV_IGNORE_CONFIGURED_ENDPOINT_URLS, CONFIG_IGNORE_CONFIGURED_ENDPOINT_URLS, ignoreConfiguredEndpointUrlsConfigSelectors;
 var init_getIgnoreConfiguredEndpointUrls = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getIgnoreConfiguredEndpointUrls.js"() {
-    init_config2();
+    init_config3();
     ENV_IGNORE_CONFIGURED_ENDPOINT_URLS = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
     CONFIG_IGNORE_CONFIGURED_ENDPOINT_URLS = "ignore_configured_endpoint_urls";
     ignoreConfiguredEndpointUrlsConfigSelectors = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, CONFIG_IGNORE_CONFIGURED_ENDPOINT_URLS, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_IGNORE_CONFIGURED_ENDPOINT_URLS, SelectorType2.CONFIG), "configFileSelector"),
       default: false
     };
   }
@@ -5023,16 +8066,16 @@ var init_getIgnoreConfiguredEndpointUrls = __esm({
 var getEndpointFromConfig;
 var init_getEndpointFromConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/getEndpointFromConfig.js"() {
-    init_config2();
+    init_config3();
     init_getEndpointUrlConfig();
     init_getIgnoreConfiguredEndpointUrls();
-    getEndpointFromConfig = async (serviceId) => {
+    getEndpointFromConfig = /* @__PURE__ */ __name(async (serviceId) => {
       const ignore = await loadConfig(ignoreConfiguredEndpointUrlsConfigSelectors)();
       if (ignore) {
         return void 0;
       }
       return loadConfig(getEndpointUrlConfig(serviceId ?? ""))();
-    };
+    }, "getEndpointFromConfig");
   }
 });
 
@@ -5040,7 +8083,7 @@ var init_getEndpointFromConfig = __esm({
 var resolveParamsForS3, DOMAIN_PATTERN, IP_ADDRESS_PATTERN, DOTS_PATTERN, isDnsCompatibleBucketName, isArnBucketName;
 var init_s3 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/s3.js"() {
-    resolveParamsForS3 = async (endpointParams) => {
+    resolveParamsForS3 = /* @__PURE__ */ __name(async (endpointParams) => {
       const bucket = endpointParams?.Bucket || "";
       if (typeof endpointParams.Bucket === "string") {
         endpointParams.Bucket = bucket.replace(/#/g, encodeURIComponent("#")).replace(/\?/g, encodeURIComponent("?"));
@@ -5057,12 +8100,12 @@ var init_s3 = __esm({
         endpointParams.DisableMRAP = true;
       }
       return endpointParams;
-    };
+    }, "resolveParamsForS3");
     DOMAIN_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
     IP_ADDRESS_PATTERN = /(\d+\.){3}\d+/;
     DOTS_PATTERN = /\.\./;
-    isDnsCompatibleBucketName = (bucketName) => DOMAIN_PATTERN.test(bucketName) && !IP_ADDRESS_PATTERN.test(bucketName) && !DOTS_PATTERN.test(bucketName);
-    isArnBucketName = (bucketName) => {
+    isDnsCompatibleBucketName = /* @__PURE__ */ __name((bucketName) => DOMAIN_PATTERN.test(bucketName) && !IP_ADDRESS_PATTERN.test(bucketName) && !DOTS_PATTERN.test(bucketName), "isDnsCompatibleBucketName");
+    isArnBucketName = /* @__PURE__ */ __name((bucketName) => {
       const [arn, partition2, service, , , bucket] = bucketName.split(":");
       const isArn = arn === "arn" && bucketName.split(":").length >= 6;
       const isValidArn = Boolean(isArn && partition2 && service && bucket);
@@ -5070,7 +8113,7 @@ var init_s3 = __esm({
         throw new Error(`Invalid ARN: ${bucketName} was an invalid ARN.`);
       }
       return isValidArn;
-    };
+    }, "isArnBucketName");
   }
 });
 
@@ -5085,8 +8128,8 @@ var init_service_customizations = __esm({
 var createConfigValueProvider;
 var init_createConfigValueProvider = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/createConfigValueProvider.js"() {
-    createConfigValueProvider = (configKey, canonicalEndpointParamKey, config, isClientContextParam = false) => {
-      const configProvider = async () => {
+    createConfigValueProvider = /* @__PURE__ */ __name((configKey, canonicalEndpointParamKey, config, isClientContextParam = false) => {
+      const configProvider = /* @__PURE__ */ __name(async () => {
         let configValue;
         if (isClientContextParam) {
           const clientContextParams = config.clientContextParams;
@@ -5099,7 +8142,7 @@ var init_createConfigValueProvider = __esm({
           return configValue();
         }
         return configValue;
-      };
+      }, "configProvider");
       if (configKey === "credentialScope" || canonicalEndpointParamKey === "CredentialScope") {
         return async () => {
           const credentials = typeof config.credentials === "function" ? await config.credentials() : config.credentials;
@@ -5133,7 +8176,7 @@ var init_createConfigValueProvider = __esm({
         };
       }
       return configProvider;
-    };
+    }, "createConfigValueProvider");
   }
 });
 
@@ -5183,7 +8226,8 @@ var init_getEndpointFromInstructions = __esm({
     init_service_customizations();
     init_createConfigValueProvider();
     init_toEndpointV12();
-    resolveParams = async (commandInput, instructionsSupplier, clientConfig) => {
+    __name(bindGetEndpointFromInstructions, "bindGetEndpointFromInstructions");
+    resolveParams = /* @__PURE__ */ __name(async (commandInput, instructionsSupplier, clientConfig) => {
       const endpointParams = {};
       const instructions = instructionsSupplier?.getEndpointParameterInstructions?.() || {};
       for (const [name, instruction] of Object.entries(instructions)) {
@@ -5212,7 +8256,7 @@ var init_getEndpointFromInstructions = __esm({
         await resolveParamsForS3(endpointParams);
       }
       return endpointParams;
-    };
+    }, "resolveParams");
   }
 });
 
@@ -5265,6 +8309,8 @@ var init_endpointMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/endpointMiddleware.js"() {
     init_transport();
     init_getEndpointFromInstructions();
+    __name(setFeature2, "setFeature");
+    __name(bindEndpointMiddleware, "bindEndpointMiddleware");
   }
 });
 
@@ -5272,12 +8318,12 @@ var init_endpointMiddleware = __esm({
 function bindGetEndpointPlugin(getEndpointFromConfig2) {
   const endpointMiddleware2 = bindEndpointMiddleware(getEndpointFromConfig2);
   return (config, instructions) => ({
-    applyToStack: (clientStack) => {
+    applyToStack: /* @__PURE__ */ __name((clientStack) => {
       clientStack.addRelativeTo(endpointMiddleware2({
         config,
         instructions
       }), endpointMiddlewareOptions);
-    }
+    }, "applyToStack")
   });
 }
 var serializerMiddlewareOption2, endpointMiddlewareOptions;
@@ -5298,6 +8344,7 @@ var init_getEndpointPlugin = __esm({
       relation: "before",
       toMiddleware: serializerMiddlewareOption2.name
     };
+    __name(bindGetEndpointPlugin, "bindGetEndpointPlugin");
   }
 });
 
@@ -5330,6 +8377,7 @@ var init_resolveEndpointConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/resolveEndpointConfig.js"() {
     init_transport();
     init_toEndpointV12();
+    __name(bindResolveEndpointConfig, "bindResolveEndpointConfig");
   }
 });
 
@@ -5338,6 +8386,9 @@ var BinaryDecisionDiagram;
 var init_BinaryDecisionDiagram = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/bdd/BinaryDecisionDiagram.js"() {
     BinaryDecisionDiagram = class _BinaryDecisionDiagram {
+      static {
+        __name(this, "BinaryDecisionDiagram");
+      }
       nodes;
       root;
       conditions;
@@ -5360,6 +8411,9 @@ var EndpointCache;
 var init_EndpointCache = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/cache/EndpointCache.js"() {
     EndpointCache = class {
+      static {
+        __name(this, "EndpointCache");
+      }
       capacity;
       data = /* @__PURE__ */ new Map();
       parameters = [];
@@ -5418,6 +8472,9 @@ var EndpointError;
 var init_EndpointError = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/EndpointError.js"() {
     EndpointError = class extends Error {
+      static {
+        __name(this, "EndpointError");
+      }
       constructor(message) {
         super(message);
         this.name = "EndpointError";
@@ -5456,6 +8513,7 @@ function toDebugString(input) {
 }
 var init_toDebugString = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/toDebugString.js"() {
+    __name(toDebugString, "toDebugString");
   }
 });
 
@@ -5479,7 +8537,7 @@ var init_customEndpointFunctions = __esm({
 var booleanEquals;
 var init_booleanEquals = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/booleanEquals.js"() {
-    booleanEquals = (value1, value2) => value1 === value2;
+    booleanEquals = /* @__PURE__ */ __name((value1, value2) => value1 === value2, "booleanEquals");
   }
 });
 
@@ -5494,6 +8552,7 @@ function coalesce(...args) {
 }
 var init_coalesce = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/coalesce.js"() {
+    __name(coalesce, "coalesce");
   }
 });
 
@@ -5502,7 +8561,7 @@ var getAttrPathList;
 var init_getAttrPathList = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttrPathList.js"() {
     init_types2();
-    getAttrPathList = (path12) => {
+    getAttrPathList = /* @__PURE__ */ __name((path12) => {
       const parts = path12.split(".");
       const pathList = [];
       for (const part of parts) {
@@ -5524,7 +8583,7 @@ var init_getAttrPathList = __esm({
         }
       }
       return pathList;
-    };
+    }, "getAttrPathList");
   }
 });
 
@@ -5534,7 +8593,7 @@ var init_getAttr = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttr.js"() {
     init_types2();
     init_getAttrPathList();
-    getAttr = (value, path12) => getAttrPathList(path12).reduce((acc, index) => {
+    getAttr = /* @__PURE__ */ __name((value, path12) => getAttrPathList(path12).reduce((acc, index) => {
       if (typeof acc !== "object") {
         throw new EndpointError(`Index '${index}' in '${path12}' not found in '${JSON.stringify(value)}'`);
       } else if (Array.isArray(acc)) {
@@ -5542,7 +8601,7 @@ var init_getAttr = __esm({
         return acc[i5 < 0 ? acc.length + i5 : i5];
       }
       return acc[index];
-    }, value);
+    }, value), "getAttr");
   }
 });
 
@@ -5550,7 +8609,7 @@ var init_getAttr = __esm({
 var isSet;
 var init_isSet = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isSet.js"() {
-    isSet = (value) => value != null;
+    isSet = /* @__PURE__ */ __name((value) => value != null, "isSet");
   }
 });
 
@@ -5560,6 +8619,7 @@ function ite(condition, trueValue, falseValue) {
 }
 var init_ite = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/ite.js"() {
+    __name(ite, "ite");
   }
 });
 
@@ -5567,7 +8627,7 @@ var init_ite = __esm({
 var not;
 var init_not = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/not.js"() {
-    not = (value) => !value;
+    not = /* @__PURE__ */ __name((value) => !value, "not");
   }
 });
 
@@ -5576,7 +8636,7 @@ var IP_V4_REGEX, isIpAddress;
 var init_isIpAddress = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isIpAddress.js"() {
     IP_V4_REGEX = new RegExp(`^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)){3}$`);
-    isIpAddress = (value) => IP_V4_REGEX.test(value) || value.startsWith("[") && value.endsWith("]");
+    isIpAddress = /* @__PURE__ */ __name((value) => IP_V4_REGEX.test(value) || value.startsWith("[") && value.endsWith("]"), "isIpAddress");
   }
 });
 
@@ -5590,7 +8650,7 @@ var init_parseURL = __esm({
       [import_types12.EndpointURLScheme.HTTP]: 80,
       [import_types12.EndpointURLScheme.HTTPS]: 443
     };
-    parseURL = (value) => {
+    parseURL = /* @__PURE__ */ __name((value) => {
       const whatwgURL = (() => {
         try {
           if (value instanceof URL) {
@@ -5630,7 +8690,7 @@ var init_parseURL = __esm({
         normalizedPath: pathname.endsWith("/") ? pathname : `${pathname}/`,
         isIp
       };
-    };
+    }, "parseURL");
   }
 });
 
@@ -5650,6 +8710,7 @@ function split(value, delimiter, limit) {
 }
 var init_split = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/split.js"() {
+    __name(split, "split");
   }
 });
 
@@ -5657,7 +8718,7 @@ var init_split = __esm({
 var stringEquals;
 var init_stringEquals = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/stringEquals.js"() {
-    stringEquals = (value1, value2) => value1 === value2;
+    stringEquals = /* @__PURE__ */ __name((value1, value2) => value1 === value2, "stringEquals");
   }
 });
 
@@ -5665,7 +8726,7 @@ var init_stringEquals = __esm({
 var substring;
 var init_substring = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/substring.js"() {
-    substring = (input, start, stop, reverse) => {
+    substring = /* @__PURE__ */ __name((input, start, stop, reverse) => {
       if (input == null || start >= stop || input.length < stop || /[^\u0000-\u007f]/.test(input)) {
         return null;
       }
@@ -5673,7 +8734,7 @@ var init_substring = __esm({
         return input.substring(start, stop);
       }
       return input.substring(input.length - stop, input.length - start);
-    };
+    }, "substring");
   }
 });
 
@@ -5681,7 +8742,7 @@ var init_substring = __esm({
 var uriEncode;
 var init_uriEncode = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/uriEncode.js"() {
-    uriEncode = (value) => encodeURIComponent(value).replace(/[!*'()]/g, (c5) => `%${c5.charCodeAt(0).toString(16).toUpperCase()}`);
+    uriEncode = /* @__PURE__ */ __name((value) => encodeURIComponent(value).replace(/[!*'()]/g, (c5) => `%${c5.charCodeAt(0).toString(16).toUpperCase()}`), "uriEncode");
   }
 });
 
@@ -5730,7 +8791,7 @@ var evaluateTemplate;
 var init_evaluateTemplate = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateTemplate.js"() {
     init_lib();
-    evaluateTemplate = (template, options) => {
+    evaluateTemplate = /* @__PURE__ */ __name((template, options) => {
       const evaluatedTemplateArr = [];
       const { referenceRecord, endpointParams } = options;
       let currentIndex = 0;
@@ -5760,7 +8821,7 @@ var init_evaluateTemplate = __esm({
         currentIndex = closingBraceIndex + 1;
       }
       return evaluatedTemplateArr.join("");
-    };
+    }, "evaluateTemplate");
   }
 });
 
@@ -5768,9 +8829,9 @@ var init_evaluateTemplate = __esm({
 var getReferenceValue;
 var init_getReferenceValue = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getReferenceValue.js"() {
-    getReferenceValue = ({ ref }, options) => {
+    getReferenceValue = /* @__PURE__ */ __name(({ ref }, options) => {
       return options.referenceRecord[ref] ?? options.endpointParams[ref];
-    };
+    }, "getReferenceValue");
   }
 });
 
@@ -5783,7 +8844,7 @@ var init_evaluateExpression = __esm({
     init_endpointFunctions();
     init_evaluateTemplate();
     init_getReferenceValue();
-    evaluateExpression = (obj, keyName, options) => {
+    evaluateExpression = /* @__PURE__ */ __name((obj, keyName, options) => {
       if (typeof obj === "string") {
         return evaluateTemplate(obj, options);
       } else if (obj["fn"]) {
@@ -5792,8 +8853,8 @@ var init_evaluateExpression = __esm({
         return getReferenceValue(obj, options);
       }
       throw new EndpointError(`'${keyName}': ${String(obj)} is not a string, function or reference.`);
-    };
-    callFunction = ({ fn, argv }, options) => {
+    }, "evaluateExpression");
+    callFunction = /* @__PURE__ */ __name(({ fn, argv }, options) => {
       const evaluatedArgs = Array(argv.length);
       for (let i5 = 0; i5 < evaluatedArgs.length; ++i5) {
         const arg = argv[i5];
@@ -5816,7 +8877,7 @@ var init_evaluateExpression = __esm({
         return callable(...evaluatedArgs);
       }
       throw new Error(`function ${fn} not loaded in endpointFunctions.`);
-    };
+    }, "callFunction");
     group = {
       evaluateExpression,
       callFunction
@@ -5838,7 +8899,7 @@ var init_evaluateCondition = __esm({
     init_debug();
     init_types2();
     init_callFunction();
-    evaluateCondition = (condition, options) => {
+    evaluateCondition = /* @__PURE__ */ __name((condition, options) => {
       const { assign } = condition;
       if (assign && assign in options.referenceRecord) {
         throw new EndpointError(`'${assign}' is already defined in Reference Record.`);
@@ -5850,7 +8911,7 @@ var init_evaluateCondition = __esm({
         return { result, toAssign: { name: assign, value } };
       }
       return { result };
-    };
+    }, "evaluateCondition");
   }
 });
 
@@ -5860,7 +8921,7 @@ var init_getEndpointHeaders = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointHeaders.js"() {
     init_types2();
     init_evaluateExpression();
-    getEndpointHeaders = (headers, options) => Object.entries(headers ?? {}).reduce((acc, [headerKey, headerVal]) => {
+    getEndpointHeaders = /* @__PURE__ */ __name((headers, options) => Object.entries(headers ?? {}).reduce((acc, [headerKey, headerVal]) => {
       acc[headerKey] = headerVal.map((headerValEntry) => {
         const processedExpr = evaluateExpression(headerValEntry, "Header value entry", options);
         if (typeof processedExpr !== "string") {
@@ -5869,7 +8930,7 @@ var init_getEndpointHeaders = __esm({
         return processedExpr;
       });
       return acc;
-    }, {});
+    }, {}), "getEndpointHeaders");
   }
 });
 
@@ -5879,11 +8940,11 @@ var init_getEndpointProperties = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointProperties.js"() {
     init_types2();
     init_evaluateTemplate();
-    getEndpointProperties = (properties, options) => Object.entries(properties).reduce((acc, [propertyKey, propertyVal]) => {
+    getEndpointProperties = /* @__PURE__ */ __name((properties, options) => Object.entries(properties).reduce((acc, [propertyKey, propertyVal]) => {
       acc[propertyKey] = group2.getEndpointProperty(propertyVal, options);
       return acc;
-    }, {});
-    getEndpointProperty = (property, options) => {
+    }, {}), "getEndpointProperties");
+    getEndpointProperty = /* @__PURE__ */ __name((property, options) => {
       if (Array.isArray(property)) {
         return property.map((propertyEntry) => getEndpointProperty(propertyEntry, options));
       }
@@ -5900,7 +8961,7 @@ var init_getEndpointProperties = __esm({
         default:
           throw new EndpointError(`Unexpected endpoint property type: ${typeof property}`);
       }
-    };
+    }, "getEndpointProperty");
     group2 = {
       getEndpointProperty,
       getEndpointProperties
@@ -5914,7 +8975,7 @@ var init_getEndpointUrl = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointUrl.js"() {
     init_types2();
     init_evaluateExpression();
-    getEndpointUrl = (endpointUrl, options) => {
+    getEndpointUrl = /* @__PURE__ */ __name((endpointUrl, options) => {
       const expression = evaluateExpression(endpointUrl, "Endpoint URL", options);
       if (typeof expression === "string") {
         try {
@@ -5925,7 +8986,7 @@ var init_getEndpointUrl = __esm({
         }
       }
       throw new EndpointError(`Endpoint URL must be a string, got ${typeof expression}`);
-    };
+    }, "getEndpointUrl");
   }
 });
 
@@ -5940,7 +9001,7 @@ var init_decideEndpoint = __esm({
     init_getEndpointProperties();
     init_getEndpointUrl();
     RESULT = 1e8;
-    decideEndpoint = (bdd5, options) => {
+    decideEndpoint = /* @__PURE__ */ __name((bdd5, options) => {
       const { nodes: nodes5, root: root5, results, conditions } = bdd5;
       let ref = root5;
       const referenceRecord = {};
@@ -5974,7 +9035,7 @@ var init_decideEndpoint = __esm({
         };
       }
       throw new EndpointError(`No matching endpoint.`);
-    };
+    }, "decideEndpoint");
   }
 });
 
@@ -5984,7 +9045,7 @@ var init_evaluateConditions = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateConditions.js"() {
     init_debug();
     init_evaluateCondition();
-    evaluateConditions = (conditions = [], options) => {
+    evaluateConditions = /* @__PURE__ */ __name((conditions = [], options) => {
       const conditionsReferenceRecord = {};
       const conditionOptions = {
         ...options,
@@ -6007,7 +9068,7 @@ var init_evaluateConditions = __esm({
         return { result: true, referenceRecord: conditionsReferenceRecord };
       }
       return { result: true };
-    };
+    }, "evaluateConditions");
   }
 });
 
@@ -6020,7 +9081,7 @@ var init_evaluateEndpointRule = __esm({
     init_getEndpointHeaders();
     init_getEndpointProperties();
     init_getEndpointUrl();
-    evaluateEndpointRule = (endpointRule, options) => {
+    evaluateEndpointRule = /* @__PURE__ */ __name((endpointRule, options) => {
       const { conditions, endpoint } = endpointRule;
       const { result, referenceRecord } = evaluateConditions(conditions, options);
       if (!result) {
@@ -6040,7 +9101,7 @@ var init_evaluateEndpointRule = __esm({
         endpointToReturn.properties = getEndpointProperties(properties, endpointRuleOptions);
       }
       return endpointToReturn;
-    };
+    }, "evaluateEndpointRule");
   }
 });
 
@@ -6051,7 +9112,7 @@ var init_evaluateErrorRule = __esm({
     init_types2();
     init_evaluateConditions();
     init_evaluateExpression();
-    evaluateErrorRule = (errorRule, options) => {
+    evaluateErrorRule = /* @__PURE__ */ __name((errorRule, options) => {
       const { conditions, error: error2 } = errorRule;
       const { result, referenceRecord } = evaluateConditions(conditions, options);
       if (!result) {
@@ -6062,7 +9123,7 @@ var init_evaluateErrorRule = __esm({
         referenceRecord: { ...options.referenceRecord, ...referenceRecord }
       } : options;
       throw new EndpointError(evaluateExpression(error2, "Error", errorRuleOptions));
-    };
+    }, "evaluateErrorRule");
   }
 });
 
@@ -6074,7 +9135,7 @@ var init_evaluateRules = __esm({
     init_evaluateConditions();
     init_evaluateEndpointRule();
     init_evaluateErrorRule();
-    evaluateRules = (rules, options) => {
+    evaluateRules = /* @__PURE__ */ __name((rules, options) => {
       for (const rule of rules) {
         if (rule.type === "endpoint") {
           const endpointOrUndefined = evaluateEndpointRule(rule, options);
@@ -6093,8 +9154,8 @@ var init_evaluateRules = __esm({
         }
       }
       throw new EndpointError(`Rules evaluation failed`);
-    };
-    evaluateTreeRule = (treeRule, options) => {
+    }, "evaluateRules");
+    evaluateTreeRule = /* @__PURE__ */ __name((treeRule, options) => {
       const { conditions, rules } = treeRule;
       const { result, referenceRecord } = evaluateConditions(conditions, options);
       if (!result) {
@@ -6102,7 +9163,7 @@ var init_evaluateRules = __esm({
       }
       const treeRuleOptions = referenceRecord ? { ...options, referenceRecord: { ...options.referenceRecord, ...referenceRecord } } : options;
       return group3.evaluateRules(rules, treeRuleOptions);
-    };
+    }, "evaluateTreeRule");
     group3 = {
       evaluateRules,
       evaluateTreeRule
@@ -6125,7 +9186,7 @@ var init_resolveEndpoint = __esm({
     init_debug();
     init_types2();
     init_utils();
-    resolveEndpoint = (ruleSetObject, options) => {
+    resolveEndpoint = /* @__PURE__ */ __name((ruleSetObject, options) => {
       const { endpointParams, logger: logger2 } = options;
       const { parameters, rules } = ruleSetObject;
       options.logger?.debug?.(`${debugId} Initial EndpointParams: ${toDebugString(endpointParams)}`);
@@ -6146,7 +9207,7 @@ var init_resolveEndpoint = __esm({
       const endpoint = evaluateRules(rules, { endpointParams, logger: logger2, referenceRecord: {} });
       options.logger?.debug?.(`${debugId} Resolved endpoint: ${toDebugString(endpoint)}`);
       return endpoint;
-    };
+    }, "resolveEndpoint");
   }
 });
 
@@ -6154,7 +9215,7 @@ var init_resolveEndpoint = __esm({
 var resolveEndpointRequiredConfig;
 var init_resolveEndpointRequiredConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/resolveEndpointRequiredConfig.js"() {
-    resolveEndpointRequiredConfig = (input) => {
+    resolveEndpointRequiredConfig = /* @__PURE__ */ __name((input) => {
       const { endpoint } = input;
       if (endpoint === void 0) {
         input.endpoint = async () => {
@@ -6162,7 +9223,7 @@ var init_resolveEndpointRequiredConfig = __esm({
         };
       }
       return input;
-    };
+    }, "resolveEndpointRequiredConfig");
   }
 });
 
@@ -6220,7 +9281,7 @@ var serializerMiddleware;
 var init_serializerMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/middleware-serde/serializerMiddleware.js"() {
     init_endpoints();
-    serializerMiddleware = (options, serializer) => (next, context) => async (args) => {
+    serializerMiddleware = /* @__PURE__ */ __name((options, serializer) => (next, context) => async (args) => {
       const endpointConfig = options;
       const endpoint = context.endpointV2 ? async () => toEndpointV1(context.endpointV2) : endpointConfig.endpoint;
       if (!endpoint) {
@@ -6231,17 +9292,17 @@ var init_serializerMiddleware = __esm({
         ...args,
         request
       });
-    };
+    }, "serializerMiddleware");
   }
 });
 
 // node_modules/@smithy/core/dist-es/submodules/serde/middleware-serde/serdePlugin.js
 function getSerdePlugin(config, serializer, deserializer) {
   return {
-    applyToStack: (commandStack) => {
+    applyToStack: /* @__PURE__ */ __name((commandStack) => {
       commandStack.add(deserializerMiddleware(config, deserializer), deserializerMiddlewareOption2);
       commandStack.add(serializerMiddleware(config, serializer), serializerMiddlewareOption3);
-    }
+    }, "applyToStack")
   };
 }
 var deserializerMiddlewareOption2, serializerMiddlewareOption3;
@@ -6261,6 +9322,7 @@ var init_serdePlugin = __esm({
       tags: ["SERIALIZER"],
       override: true
     };
+    __name(getSerdePlugin, "getSerdePlugin");
   }
 });
 
@@ -6284,6 +9346,9 @@ var init_hash_node = __esm({
     init_buffer_from();
     init_toUint8Array();
     Hash = class {
+      static {
+        __name(this, "Hash");
+      }
       algorithmIdentifier;
       secret;
       hash;
@@ -6302,6 +9367,7 @@ var init_hash_node = __esm({
         this.hash = this.secret ? createHmac2(this.algorithmIdentifier, castSourceData(this.secret)) : createHash4(this.algorithmIdentifier);
       }
     };
+    __name(castSourceData, "castSourceData");
   }
 });
 
@@ -6312,6 +9378,9 @@ var init_ChecksumStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.js"() {
     init_toBase64();
     ChecksumStream = class extends Readable3 {
+      static {
+        __name(this, "ChecksumStream");
+      }
       expectedChecksum;
       checksumSourceLocation;
       checksum;
@@ -6333,7 +9402,7 @@ var init_ChecksumStream = __esm({
         this.source.on("close", this.onSourceClose);
         this.source.pause();
       }
-      onSourceData = (chunk) => {
+      onSourceData = /* @__PURE__ */ __name((chunk) => {
         if (this.destroyed) {
           return;
         }
@@ -6346,8 +9415,8 @@ var init_ChecksumStream = __esm({
         if (!this.push(chunk)) {
           this.source.pause();
         }
-      };
-      onSourceEnd = async () => {
+      }, "onSourceData");
+      onSourceEnd = /* @__PURE__ */ __name(async () => {
         if (this.destroyed) {
           return;
         }
@@ -6363,15 +9432,15 @@ var init_ChecksumStream = __esm({
           return;
         }
         this.push(null);
-      };
-      onSourceError = (error2) => {
+      }, "onSourceEnd");
+      onSourceError = /* @__PURE__ */ __name((error2) => {
         this.destroy(error2);
-      };
-      onSourceClose = () => {
+      }, "onSourceError");
+      onSourceClose = /* @__PURE__ */ __name(() => {
         if (!this.destroyed && !this.source.readableEnded) {
           this.destroy(new Error("Connection lost or stream closed before all data was received."));
         }
-      };
+      }, "onSourceClose");
       _read(_size) {
         this.source.resume();
       }
@@ -6391,10 +9460,10 @@ var init_ChecksumStream = __esm({
 var isReadableStream, isBlob;
 var init_stream_type_check = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-type-check.js"() {
-    isReadableStream = (stream) => typeof ReadableStream === "function" && (stream?.constructor?.name === ReadableStream.name || stream instanceof ReadableStream);
-    isBlob = (blob) => {
+    isReadableStream = /* @__PURE__ */ __name((stream) => typeof ReadableStream === "function" && (stream?.constructor?.name === ReadableStream.name || stream instanceof ReadableStream), "isReadableStream");
+    isBlob = /* @__PURE__ */ __name((blob) => {
       return typeof Blob === "function" && (blob?.constructor?.name === Blob.name || blob instanceof Blob);
-    };
+    }, "isBlob");
   }
 });
 
@@ -6402,7 +9471,7 @@ var init_stream_type_check = __esm({
 var fromUtf82;
 var init_fromUtf8_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.browser.js"() {
-    fromUtf82 = (input) => new TextEncoder().encode(input);
+    fromUtf82 = /* @__PURE__ */ __name((input) => new TextEncoder().encode(input), "fromUtf8");
   }
 });
 
@@ -6457,6 +9526,7 @@ var init_toBase64_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.browser.js"() {
     init_fromUtf8_browser();
     init_constants_for_browser();
+    __name(toBase642, "toBase64");
   }
 });
 
@@ -6467,6 +9537,9 @@ var init_ChecksumStream_browser = __esm({
     ReadableStreamRef = typeof ReadableStream === "function" ? ReadableStream : function() {
     };
     ChecksumStream2 = class extends ReadableStreamRef {
+      static {
+        __name(this, "ChecksumStream");
+      }
     };
   }
 });
@@ -6478,7 +9551,7 @@ var init_createChecksumStream_browser = __esm({
     init_toBase64_browser();
     init_stream_type_check();
     init_ChecksumStream_browser();
-    createChecksumStream = ({ expectedChecksum, checksum, source, checksumSourceLocation, base64Encoder }) => {
+    createChecksumStream = /* @__PURE__ */ __name(({ expectedChecksum, checksum, source, checksumSourceLocation, base64Encoder }) => {
       if (!isReadableStream(source)) {
         throw new Error(`@smithy/util-stream: unsupported source type ${source?.constructor?.name ?? source} in ChecksumStream.`);
       }
@@ -6508,7 +9581,7 @@ var init_createChecksumStream_browser = __esm({
       const readable = transform.readable;
       Object.setPrototypeOf(readable, ChecksumStream2.prototype);
       return readable;
-    };
+    }, "createChecksumStream");
   }
 });
 
@@ -6524,6 +9597,7 @@ var init_createChecksumStream = __esm({
     init_stream_type_check();
     init_ChecksumStream();
     init_createChecksumStream_browser();
+    __name(createChecksumStream2, "createChecksumStream");
   }
 });
 
@@ -6532,6 +9606,9 @@ var ByteArrayCollector;
 var init_ByteArrayCollector = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/ByteArrayCollector.js"() {
     ByteArrayCollector = class {
+      static {
+        __name(this, "ByteArrayCollector");
+      }
       allocByteArray;
       byteLength = 0;
       byteArrays = [];
@@ -6573,7 +9650,7 @@ function createBufferedReadableStream(upstream, size, logger2) {
   let bytesSeen = 0;
   const buffers = ["", new ByteArrayCollector((size2) => new Uint8Array(size2))];
   let mode = -1;
-  const pull = async (controller) => {
+  const pull = /* @__PURE__ */ __name(async (controller) => {
     const { value, done } = await reader.read();
     const chunk = value;
     if (done) {
@@ -6614,7 +9691,7 @@ function createBufferedReadableStream(upstream, size, logger2) {
         }
       }
     }
-  };
+  }, "pull");
   return new ReadableStream({
     pull
   });
@@ -6660,6 +9737,11 @@ function modeOf(chunk, allowBuffer = true) {
 var init_createBufferedReadable_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.browser.js"() {
     init_ByteArrayCollector();
+    __name(createBufferedReadableStream, "createBufferedReadableStream");
+    __name(merge, "merge");
+    __name(flush, "flush");
+    __name(sizeOf, "sizeOf");
+    __name(modeOf, "modeOf");
   }
 });
 
@@ -6723,6 +9805,7 @@ var init_createBufferedReadable = __esm({
     init_ByteArrayCollector();
     init_createBufferedReadable_browser();
     init_stream_type_check();
+    __name(createBufferedReadable, "createBufferedReadable");
   }
 });
 
@@ -6730,7 +9813,7 @@ var init_createBufferedReadable = __esm({
 var getAwsChunkedEncodingStream;
 var init_getAwsChunkedEncodingStream_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.browser.js"() {
-    getAwsChunkedEncodingStream = (readableStream, options) => {
+    getAwsChunkedEncodingStream = /* @__PURE__ */ __name((readableStream, options) => {
       const { base64Encoder, bodyLengthChecker, checksumAlgorithmFn, checksumLocationName, streamHasher } = options;
       const checksumRequired = base64Encoder !== void 0 && bodyLengthChecker !== void 0 && checksumAlgorithmFn !== void 0 && checksumLocationName !== void 0 && streamHasher !== void 0;
       const digest4 = checksumRequired ? streamHasher(checksumAlgorithmFn, readableStream) : void 0;
@@ -6758,7 +9841,7 @@ ${value}\r
           }
         }
       });
-    };
+    }, "getAwsChunkedEncodingStream");
   }
 });
 
@@ -6818,6 +9901,7 @@ var init_getAwsChunkedEncodingStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.js"() {
     init_getAwsChunkedEncodingStream_browser();
     init_stream_type_check();
+    __name(getAwsChunkedEncodingStream2, "getAwsChunkedEncodingStream");
   }
 });
 
@@ -6854,6 +9938,7 @@ async function headStream(stream, bytes) {
 }
 var init_headStream_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/headStream.browser.js"() {
+    __name(headStream, "headStream");
   }
 });
 
@@ -6865,7 +9950,7 @@ var init_headStream = __esm({
     init_concatBytes();
     init_headStream_browser();
     init_stream_type_check();
-    headStream2 = (stream, bytes) => {
+    headStream2 = /* @__PURE__ */ __name((stream, bytes) => {
       if (isReadableStream(stream)) {
         return headStream(stream, bytes);
       }
@@ -6883,8 +9968,11 @@ var init_headStream = __esm({
           resolve(bytes2);
         });
       });
-    };
+    }, "headStream");
     Collector = class extends Writable2 {
+      static {
+        __name(this, "Collector");
+      }
       buffers = [];
       limit = Infinity;
       bytesBuffered = 0;
@@ -6907,7 +9995,7 @@ var init_headStream = __esm({
 var toUtf82;
 var init_toUtf8_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.browser.js"() {
-    toUtf82 = (input) => {
+    toUtf82 = /* @__PURE__ */ __name((input) => {
       if (typeof input === "string") {
         return input;
       }
@@ -6915,7 +10003,7 @@ var init_toUtf8_browser = __esm({
         throw new Error("@smithy/util-utf8: toUtf8 encoder function only accepts string | Uint8Array.");
       }
       return new TextDecoder("utf-8").decode(input);
-    };
+    }, "toUtf8");
   }
 });
 
@@ -6944,12 +10032,14 @@ var init_stream_collector_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.browser.js"() {
     init_concatBytes();
     init_stream_type_check();
-    streamCollector = async (stream) => {
+    streamCollector = /* @__PURE__ */ __name(async (stream) => {
       if (isBlob(stream)) {
         return collectBlob(stream);
       }
       return collectReadableStream(stream);
-    };
+    }, "streamCollector");
+    __name(collectBlob, "collectBlob");
+    __name(collectReadableStream, "collectReadableStream");
   }
 });
 
@@ -6963,28 +10053,28 @@ var init_sdk_stream_mixin_browser = __esm({
     init_stream_collector_browser();
     init_stream_type_check();
     ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED = "The stream has already been transformed.";
-    sdkStreamMixin = (stream) => {
+    sdkStreamMixin = /* @__PURE__ */ __name((stream) => {
       if (!isBlobInstance(stream) && !isReadableStream(stream)) {
         const name = stream?.__proto__?.constructor?.name || stream;
         throw new Error(`Unexpected stream implementation, expect Blob or ReadableStream, got ${name}`);
       }
       let transformed = false;
-      const transformToByteArray = async () => {
+      const transformToByteArray = /* @__PURE__ */ __name(async () => {
         if (transformed) {
           throw new Error(ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED);
         }
         transformed = true;
         return await streamCollector(stream);
-      };
-      const blobToWebStream = (blob) => {
+      }, "transformToByteArray");
+      const blobToWebStream = /* @__PURE__ */ __name((blob) => {
         if (typeof blob.stream !== "function") {
           throw new Error("Cannot transform payload Blob to web stream. Please make sure the Blob.stream() is polyfilled.\nIf you are using React Native, this API is not yet supported, see: https://react-native.canny.io/feature-requests/p/fetch-streaming-body");
         }
         return blob.stream();
-      };
+      }, "blobToWebStream");
       return Object.assign(stream, {
         transformToByteArray,
-        transformToString: async (encoding) => {
+        transformToString: /* @__PURE__ */ __name(async (encoding) => {
           const buf = await transformToByteArray();
           if (encoding === "base64") {
             return toBase642(buf);
@@ -6997,8 +10087,8 @@ var init_sdk_stream_mixin_browser = __esm({
           } else {
             throw new Error("TextDecoder is not available, please make sure polyfill is provided.");
           }
-        },
-        transformToWebStream: () => {
+        }, "transformToString"),
+        transformToWebStream: /* @__PURE__ */ __name(() => {
           if (transformed) {
             throw new Error(ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED);
           }
@@ -7010,10 +10100,10 @@ var init_sdk_stream_mixin_browser = __esm({
           } else {
             throw new Error(`Cannot transform payload to web stream, got ${stream}`);
           }
-        }
+        }, "transformToWebStream")
       });
-    };
-    isBlobInstance = (stream) => typeof Blob === "function" && stream instanceof Blob;
+    }, "sdkStreamMixin");
+    isBlobInstance = /* @__PURE__ */ __name((stream) => typeof Blob === "function" && stream instanceof Blob, "isBlobInstance");
   }
 });
 
@@ -7025,7 +10115,7 @@ var init_stream_collector = __esm({
     init_concatBytes();
     init_stream_collector_browser();
     init_stream_type_check();
-    streamCollector2 = (stream) => {
+    streamCollector2 = /* @__PURE__ */ __name((stream) => {
       if (isBlob(stream)) {
         return collectBlob(stream);
       }
@@ -7046,8 +10136,11 @@ var init_stream_collector = __esm({
           resolve(bytes);
         });
       });
-    };
+    }, "streamCollector");
     Collector2 = class extends Writable3 {
+      static {
+        __name(this, "Collector");
+      }
       bufferedBytes = [];
       _write(chunk, encoding, callback) {
         this.bufferedBytes.push(chunk);
@@ -7066,7 +10159,7 @@ var init_sdk_stream_mixin = __esm({
     init_sdk_stream_mixin_browser();
     init_stream_collector();
     ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED2 = "The stream has already been transformed.";
-    sdkStreamMixin2 = (stream) => {
+    sdkStreamMixin2 = /* @__PURE__ */ __name((stream) => {
       if (!(stream instanceof Readable6)) {
         try {
           return sdkStreamMixin(stream);
@@ -7076,16 +10169,16 @@ var init_sdk_stream_mixin = __esm({
         }
       }
       let transformed = false;
-      const transformToByteArray = async () => {
+      const transformToByteArray = /* @__PURE__ */ __name(async () => {
         if (transformed) {
           throw new Error(ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED2);
         }
         transformed = true;
         return await streamCollector2(stream);
-      };
+      }, "transformToByteArray");
       return Object.assign(stream, {
         transformToByteArray,
-        transformToString: async (encoding) => {
+        transformToString: /* @__PURE__ */ __name(async (encoding) => {
           const buf = await transformToByteArray();
           if (encoding === void 0 || Buffer.isEncoding(encoding)) {
             return fromArrayBuffer(buf.buffer, buf.byteOffset, buf.byteLength).toString(encoding);
@@ -7093,8 +10186,8 @@ var init_sdk_stream_mixin = __esm({
             const decoder = new TextDecoder(encoding);
             return decoder.decode(buf);
           }
-        },
-        transformToWebStream: () => {
+        }, "transformToString"),
+        transformToWebStream: /* @__PURE__ */ __name(() => {
           if (transformed) {
             throw new Error(ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED2);
           }
@@ -7106,9 +10199,9 @@ var init_sdk_stream_mixin = __esm({
           }
           transformed = true;
           return Readable6.toWeb(stream);
-        }
+        }, "transformToWebStream")
       });
-    };
+    }, "sdkStreamMixin");
   }
 });
 
@@ -7122,6 +10215,7 @@ async function splitStream(stream) {
 }
 var init_splitStream_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/splitStream.browser.js"() {
+    __name(splitStream, "splitStream");
   }
 });
 
@@ -7141,6 +10235,7 @@ var init_splitStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/splitStream.js"() {
     init_splitStream_browser();
     init_stream_type_check();
+    __name(splitStream2, "splitStream");
   }
 });
 
@@ -7150,6 +10245,7 @@ function writeKey(obj) {
 }
 var init_writeKey = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/writeKey.js"() {
+    __name(writeKey, "writeKey");
   }
 });
 
@@ -7272,6 +10368,9 @@ var init_serde = __esm({
     init_transport();
     init_writeKey();
     Uint8ArrayBlobAdapter = class extends bindUint8ArrayBlobAdapter(toUtf8, fromUtf8, toBase64, fromBase64) {
+      static {
+        __name(this, "Uint8ArrayBlobAdapter");
+      }
     };
     _getRandomValues = getRandomValues;
     v4 = bindV4(_getRandomValues);
@@ -7284,7 +10383,7 @@ var collectBody;
 var init_collect_stream_body = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/collect-stream-body.js"() {
     init_serde();
-    collectBody = async (streamBody = new Uint8Array(), context) => {
+    collectBody = /* @__PURE__ */ __name(async (streamBody = new Uint8Array(), context) => {
       if (streamBody instanceof Uint8Array) {
         return Uint8ArrayBlobAdapter.mutate(streamBody);
       }
@@ -7293,7 +10392,7 @@ var init_collect_stream_body = __esm({
       }
       const fromContext = context.streamCollector(streamBody);
       return Uint8ArrayBlobAdapter.mutate(await fromContext);
-    };
+    }, "collectBody");
   }
 });
 
@@ -7308,6 +10407,7 @@ function extendedEncodeURIComponent(str) {
 }
 var init_extended_encode_uri_component = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/extended-encode-uri-component.js"() {
+    __name(extendedEncodeURIComponent, "extendedEncodeURIComponent");
   }
 });
 
@@ -7319,6 +10419,9 @@ var init_HttpBindingNormalizedSchema = __esm({
     init_serde();
     HTTP_BINDINGS = /* @__PURE__ */ Symbol.for("@smithy/schema-x");
     HttpBindingNormalizedSchema = class _HttpBindingNormalizedSchema extends NormalizedSchema {
+      static {
+        __name(this, "HttpBindingNormalizedSchema");
+      }
       static identity = /* @__PURE__ */ Symbol.for("@smithy/HttpBindingNormalizedSchema");
       identity = _HttpBindingNormalizedSchema.identity;
       bindings;
@@ -7381,7 +10484,7 @@ var init_HttpBindingNormalizedSchema = __esm({
         return typeof source !== "object" || source === null ? EMPTY_BINDINGS : this.bindings ??= buildHttpBindings(this);
       }
     };
-    buildHttpBindings = (schema) => {
+    buildHttpBindings = /* @__PURE__ */ __name((schema) => {
       const bodyMemberNames = [];
       const bodyMemberSchemas = [];
       const requestBodyMemberNames = [];
@@ -7446,8 +10549,8 @@ var init_HttpBindingNormalizedSchema = __esm({
       request.syntheticBodySchema = createBodySchema(schema, requestBodyMemberNames, requestBodyMemberSchemas);
       response.syntheticBodySchema = createBodySchema(schema, bodyMemberNames, bodyMemberSchemas);
       return bindings;
-    };
-    buildPathSegments = (path12) => {
+    }, "buildHttpBindings");
+    buildPathSegments = /* @__PURE__ */ __name((path12) => {
       const segments = [];
       let offset = 0;
       for (const match of path12.matchAll(/\{([^{}+]+)(\+)?\}/g)) {
@@ -7461,8 +10564,8 @@ var init_HttpBindingNormalizedSchema = __esm({
         segments.push([path12.slice(offset), 0]);
       }
       return segments.length ? segments : void 0;
-    };
-    buildHttpOperationBindings = (schema) => {
+    }, "buildPathSegments");
+    buildHttpOperationBindings = /* @__PURE__ */ __name((schema) => {
       const { http, endpoint } = translateTraits(schema.traits ?? {});
       const [path12, search] = http?.[1].split("?") ?? [];
       return [
@@ -7472,7 +10575,7 @@ var init_HttpBindingNormalizedSchema = __esm({
         path12 ? buildPathSegments(path12) : void 0,
         endpoint?.[0]
       ];
-    };
+    }, "buildHttpOperationBindings");
     EMPTY_BINDINGS = {
       request: { memberBindings: [], byName: {} },
       response: {
@@ -7480,8 +10583,8 @@ var init_HttpBindingNormalizedSchema = __esm({
         bindings: { headers: {}, prefixHeaders: [] }
       }
     };
-    getHttpOperationBindings = (schema) => schema[HTTP_BINDINGS] ??= buildHttpOperationBindings(schema);
-    createBodySchema = (schema, memberNames, memberSchemas) => {
+    getHttpOperationBindings = /* @__PURE__ */ __name((schema) => schema[HTTP_BINDINGS] ??= buildHttpOperationBindings(schema), "getHttpOperationBindings");
+    createBodySchema = /* @__PURE__ */ __name((schema, memberNames, memberSchemas) => {
       if (!memberNames.length) {
         return void 0;
       }
@@ -7500,7 +10603,7 @@ var init_HttpBindingNormalizedSchema = __esm({
         body[6] = bodyRequired;
       }
       return body;
-    };
+    }, "createBodySchema");
   }
 });
 
@@ -7509,6 +10612,9 @@ var SerdeContext;
 var init_SerdeContext = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/SerdeContext.js"() {
     SerdeContext = class {
+      static {
+        __name(this, "SerdeContext");
+      }
       serdeContext;
       setSerdeContext(serdeContext) {
         this.serdeContext = serdeContext;
@@ -7529,6 +10635,7 @@ async function blobReader(blob, onChunk, chunkSize = 1024 * 1024) {
 }
 var init_chunked_blob_reader = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/chunked-blob-reader/chunked-blob-reader.js"() {
+    __name(blobReader, "blobReader");
   }
 });
 
@@ -7537,13 +10644,13 @@ var blobHasher;
 var init_blobHasher = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/hash-blob-browser/blobHasher.js"() {
     init_chunked_blob_reader();
-    blobHasher = async function blobHasher2(hashCtor, blob) {
+    blobHasher = /* @__PURE__ */ __name(async function blobHasher2(hashCtor, blob) {
       const hash = new hashCtor();
       await blobReader(blob, (chunk) => {
         hash.update(chunk);
       });
       return hash.digest();
-    };
+    }, "blobHasher");
   }
 });
 
@@ -7554,6 +10661,9 @@ var init_HashCalculator = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/HashCalculator.js"() {
     init_serde();
     HashCalculator = class extends Writable4 {
+      static {
+        __name(this, "HashCalculator");
+      }
       hash;
       constructor(hash, options) {
         super(options);
@@ -7577,7 +10687,7 @@ var fileStreamHasher, isReadStream;
 var init_fileStreamHasher = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/fileStreamHasher.js"() {
     init_HashCalculator();
-    fileStreamHasher = (hashCtor, fileStream) => new Promise((resolve, reject) => {
+    fileStreamHasher = /* @__PURE__ */ __name((hashCtor, fileStream) => new Promise((resolve, reject) => {
       if (!isReadStream(fileStream)) {
         reject(new Error("Unable to calculate hash for non-file streams."));
         return;
@@ -7597,8 +10707,8 @@ var init_fileStreamHasher = __esm({
       hashCalculator.on("finish", function() {
         hash.digest().then(resolve).catch(reject);
       });
-    });
-    isReadStream = (stream) => typeof stream.path === "string";
+    }), "fileStreamHasher");
+    isReadStream = /* @__PURE__ */ __name((stream) => typeof stream.path === "string", "isReadStream");
   }
 });
 
@@ -7607,7 +10717,7 @@ var readableStreamHasher;
 var init_readableStreamHasher = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/readableStreamHasher.js"() {
     init_HashCalculator();
-    readableStreamHasher = (hashCtor, readableStream) => {
+    readableStreamHasher = /* @__PURE__ */ __name((hashCtor, readableStream) => {
       if (readableStream.readableFlowing !== null) {
         throw new Error("Unable to calculate hash for flowing readable stream");
       }
@@ -7624,7 +10734,7 @@ var init_readableStreamHasher = __esm({
           hash.digest().then(resolve).catch(reject);
         });
       });
-    };
+    }, "readableStreamHasher");
   }
 });
 
@@ -7665,6 +10775,9 @@ var init_Md5Js = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Js.js"() {
     init_serde();
     Md5Js = class {
+      static {
+        __name(this, "Md5Js");
+      }
       digestLength = 16;
       state = Uint32Array.from(INIT);
       writeBuffer = new DataView(new ArrayBuffer(64));
@@ -7721,6 +10834,7 @@ var init_Md5Js = __esm({
     M = 4294967295;
     S = Uint8Array.of(7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21);
     T = Array.from({ length: 64 }, (_, i5) => Math.abs(Math.sin(i5 + 1)) * 2 ** 32 >>> 0);
+    __name(compress, "compress");
   }
 });
 
@@ -7728,6 +10842,9 @@ var init_Md5Js = __esm({
 import { createHash as createHash5 } from "node:crypto";
 function buildNativeClass() {
   return class Md5Node {
+    static {
+      __name(this, "Md5Node");
+    }
     digestLength = 16;
     hash = createHash5("md5");
     update(data) {
@@ -7756,6 +10873,7 @@ var init_Md5Node = __esm({
       }
     })();
     Md5Node = hasNativeCrypto ? buildNativeClass() : Md5Js;
+    __name(buildNativeClass, "buildNativeClass");
   }
 });
 
@@ -7773,6 +10891,9 @@ var init_Crc32Js = __esm({
     }
     ONES = 4294967295;
     Crc32Js = class {
+      static {
+        __name(this, "Crc32Js");
+      }
       digestLength = 4;
       checksum = ONES;
       update(data) {
@@ -7800,6 +10921,9 @@ var init_Crc32Js = __esm({
 import * as zlib2 from "node:zlib";
 function buildNativeClass2(nativeCrc32) {
   return class Crc32Node {
+    static {
+      __name(this, "Crc32Node");
+    }
     digestLength = 4;
     value = 0;
     update(data) {
@@ -7824,6 +10948,7 @@ var init_Crc32Node = __esm({
     init_Crc32Js();
     zlibCrc32 = typeof zlib2.crc32 === "function" ? zlib2.crc32 : void 0;
     Crc32Node = zlibCrc32 ? buildNativeClass2(zlibCrc32) : Crc32Js;
+    __name(buildNativeClass2, "buildNativeClass");
   }
 });
 
@@ -7836,6 +10961,9 @@ var init_Sha256Js = __esm({
     DIGEST_LENGTH = 32;
     MAX_HASHABLE_LENGTH = 2 ** 53 - 1;
     Sha256Js = class _Sha256Js {
+      static {
+        __name(this, "Sha256Js");
+      }
       digestLength = DIGEST_LENGTH;
       state = Int32Array.from(INIT2);
       w;
@@ -8069,6 +11197,9 @@ var init_Sha256Js = __esm({
 import { createHash as createHash6, createHmac as createHmac3 } from "node:crypto";
 function buildNativeClass3() {
   return class Sha256Node {
+    static {
+      __name(this, "Sha256Node");
+    }
     digestLength = 32;
     secret;
     hash;
@@ -8126,6 +11257,8 @@ var init_Sha256Node = __esm({
       }
     })();
     Sha256Node = hasNativeCrypto2 ? buildNativeClass3() : Sha256Js;
+    __name(buildNativeClass3, "buildNativeClass");
+    __name(toBuffer, "toBuffer");
   }
 });
 
@@ -8139,6 +11272,9 @@ var init_Sha256WebCrypto = __esm({
     subtle = typeof digest === "function" && typeof sign === "function" && typeof importKey === "function" ? globalThis.crypto.subtle : void 0;
     MAX_PENDING_BYTES = 8 * 1024 * 1024;
     Sha256WebCrypto = class {
+      static {
+        __name(this, "Sha256WebCrypto");
+      }
       digestLength = 32;
       secret;
       pending = [];
@@ -8256,6 +11392,9 @@ var init_Int64 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/Int64.js"() {
     init_serde();
     Int64 = class _Int64 {
+      static {
+        __name(this, "Int64");
+      }
       bytes;
       constructor(bytes) {
         this.bytes = bytes;
@@ -8288,6 +11427,7 @@ var init_Int64 = __esm({
         return String(this.valueOf());
       }
     };
+    __name(negate, "negate");
   }
 });
 
@@ -8299,6 +11439,9 @@ var init_HeaderMarshaller = __esm({
     init_serde();
     init_Int64();
     HeaderMarshaller = class {
+      static {
+        __name(this, "HeaderMarshaller");
+      }
       toUtf8;
       fromUtf8;
       constructor(toUtf83, fromUtf83) {
@@ -8530,6 +11673,7 @@ var init_splitMessage = __esm({
     PRELUDE_LENGTH = PRELUDE_MEMBER_LENGTH * 2;
     CHECKSUM_LENGTH = 4;
     MINIMUM_MESSAGE_LENGTH = PRELUDE_LENGTH + CHECKSUM_LENGTH * 2;
+    __name(splitMessage, "splitMessage");
   }
 });
 
@@ -8541,6 +11685,9 @@ var init_EventStreamCodec = __esm({
     init_HeaderMarshaller();
     init_splitMessage();
     EventStreamCodec = class {
+      static {
+        __name(this, "EventStreamCodec");
+      }
       headerMarshaller;
       messageBuffer;
       isEndOfStream;
@@ -8612,6 +11759,9 @@ var MessageDecoderStream;
 var init_MessageDecoderStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageDecoderStream.js"() {
     MessageDecoderStream = class {
+      static {
+        __name(this, "MessageDecoderStream");
+      }
       options;
       constructor(options) {
         this.options = options;
@@ -8634,6 +11784,9 @@ var MessageEncoderStream;
 var init_MessageEncoderStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageEncoderStream.js"() {
     MessageEncoderStream = class {
+      static {
+        __name(this, "MessageEncoderStream");
+      }
       options;
       constructor(options) {
         this.options = options;
@@ -8659,6 +11812,9 @@ var SmithyMessageDecoderStream;
 var init_SmithyMessageDecoderStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageDecoderStream.js"() {
     SmithyMessageDecoderStream = class {
+      static {
+        __name(this, "SmithyMessageDecoderStream");
+      }
       options;
       constructor(options) {
         this.options = options;
@@ -8684,6 +11840,9 @@ var SmithyMessageEncoderStream;
 var init_SmithyMessageEncoderStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageEncoderStream.js"() {
     SmithyMessageEncoderStream = class {
+      static {
+        __name(this, "SmithyMessageEncoderStream");
+      }
       options;
       constructor(options) {
         this.options = options;
@@ -8707,7 +11866,7 @@ function getChunkedStream(source) {
   let currentMessagePendingLength = 0;
   let currentMessage = null;
   let messageLengthBuffer = null;
-  const allocateMessage = (size) => {
+  const allocateMessage = /* @__PURE__ */ __name((size) => {
     if (typeof size !== "number") {
       throw new Error("Attempted to allocate an event message where size was not a number: " + size);
     }
@@ -8716,8 +11875,8 @@ function getChunkedStream(source) {
     currentMessage = new Uint8Array(size);
     const currentMessageView = new DataView(currentMessage.buffer);
     currentMessageView.setUint32(0, size, false);
-  };
-  const iterator = async function* () {
+  }, "allocateMessage");
+  const iterator = /* @__PURE__ */ __name(async function* () {
     const sourceIterator = source[Symbol.asyncIterator]();
     while (true) {
       const { value, done } = await sourceIterator.next();
@@ -8761,13 +11920,14 @@ function getChunkedStream(source) {
         }
       }
     }
-  };
+  }, "iterator");
   return {
     [Symbol.asyncIterator]: iterator
   };
 }
 var init_getChunkedStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getChunkedStream.js"() {
+    __name(getChunkedStream, "getChunkedStream");
   }
 });
 
@@ -8820,6 +11980,8 @@ function getMessageUnmarshaller(deserializer, toUtf83) {
 }
 var init_getUnmarshalledStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getUnmarshalledStream.js"() {
+    __name(getUnmarshalledStream, "getUnmarshalledStream");
+    __name(getMessageUnmarshaller, "getMessageUnmarshaller");
   }
 });
 
@@ -8835,6 +11997,9 @@ var init_EventStreamMarshaller = __esm({
     init_getChunkedStream();
     init_getUnmarshalledStream();
     EventStreamMarshaller = class {
+      static {
+        __name(this, "EventStreamMarshaller");
+      }
       eventStreamCodec;
       utfEncoder;
       constructor({ utf8Encoder, utf8Decoder }) {
@@ -8856,7 +12021,7 @@ var init_EventStreamMarshaller = __esm({
         });
       }
     };
-    eventStreamSerdeProvider = (options) => new EventStreamMarshaller(options);
+    eventStreamSerdeProvider = /* @__PURE__ */ __name((options) => new EventStreamMarshaller(options), "eventStreamSerdeProvider");
   }
 });
 
@@ -8893,6 +12058,9 @@ var init_EventStreamMarshaller2 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/EventStreamMarshaller.js"() {
     init_EventStreamMarshaller();
     EventStreamMarshaller2 = class {
+      static {
+        __name(this, "EventStreamMarshaller");
+      }
       universalMarshaller;
       constructor({ utf8Encoder, utf8Decoder }) {
         this.universalMarshaller = new EventStreamMarshaller({
@@ -8908,7 +12076,8 @@ var init_EventStreamMarshaller2 = __esm({
         return Readable7.from(this.universalMarshaller.serialize(input, serializer));
       }
     };
-    eventStreamSerdeProvider2 = (options) => new EventStreamMarshaller2(options);
+    eventStreamSerdeProvider2 = /* @__PURE__ */ __name((options) => new EventStreamMarshaller2(options), "eventStreamSerdeProvider");
+    __name(readableToIterable, "readableToIterable");
   }
 });
 
@@ -8916,7 +12085,7 @@ var init_EventStreamMarshaller2 = __esm({
 var readableStreamToIterable, iterableToReadableStream;
 var init_utils2 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/utils.js"() {
-    readableStreamToIterable = (readableStream) => ({
+    readableStreamToIterable = /* @__PURE__ */ __name((readableStream) => ({
       [Symbol.asyncIterator]: async function* () {
         const reader = readableStream.getReader();
         try {
@@ -8931,8 +12100,8 @@ var init_utils2 = __esm({
           reader.releaseLock();
         }
       }
-    });
-    iterableToReadableStream = (asyncIterable) => {
+    }), "readableStreamToIterable");
+    iterableToReadableStream = /* @__PURE__ */ __name((asyncIterable) => {
       const iterator = asyncIterable[Symbol.asyncIterator]();
       return new ReadableStream({
         async pull(controller) {
@@ -8943,7 +12112,7 @@ var init_utils2 = __esm({
           controller.enqueue(value);
         }
       });
-    };
+    }, "iterableToReadableStream");
   }
 });
 
@@ -8951,9 +12120,9 @@ var init_utils2 = __esm({
 var resolveEventStreamSerdeConfig;
 var init_EventStreamSerdeConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-config-resolver/EventStreamSerdeConfig.js"() {
-    resolveEventStreamSerdeConfig = (input) => Object.assign(input, {
+    resolveEventStreamSerdeConfig = /* @__PURE__ */ __name((input) => Object.assign(input, {
       eventStreamMarshaller: input.eventStreamSerdeProvider(input)
-    });
+    }), "resolveEventStreamSerdeConfig");
   }
 });
 
@@ -8965,6 +12134,9 @@ var init_EventStreamSerde = __esm({
     init_schema();
     init_serde();
     EventStreamSerde = class {
+      static {
+        __name(this, "EventStreamSerde");
+      }
       marshaller;
       serializer;
       deserializer;
@@ -9286,6 +12458,9 @@ var init_HttpProtocol = __esm({
     init_SerdeContext();
     init_HttpBindingNormalizedSchema();
     HttpProtocol = class extends SerdeContext {
+      static {
+        __name(this, "HttpProtocol");
+      }
       options;
       compositeErrorRegistry;
       constructor(options) {
@@ -9491,6 +12666,9 @@ var init_HttpBindingProtocol = __esm({
     init_collect_stream_body();
     init_extended_encode_uri_component();
     HttpBindingProtocol = class extends HttpProtocol {
+      static {
+        __name(this, "HttpBindingProtocol");
+      }
       async serializeRequest(operationSchema, _input, context) {
         const input = _input && typeof _input === "object" ? _input : {};
         const query = {};
@@ -9782,6 +12960,9 @@ var init_RpcProtocol = __esm({
     init_HttpProtocol();
     init_collect_stream_body();
     RpcProtocol = class extends HttpProtocol {
+      static {
+        __name(this, "RpcProtocol");
+      }
       async serializeRequest(operationSchema, _input, context) {
         const serializer = this.serializer;
         const query = {};
@@ -9883,6 +13064,9 @@ var init_AbstractRpcV2Protocol = __esm({
     init_transport();
     init_RpcProtocol();
     AbstractRpcV2Protocol = class extends RpcProtocol {
+      static {
+        __name(this, "AbstractRpcV2Protocol");
+      }
       constructor({ defaultNamespace, errorTypeRegistries: errorTypeRegistries5 }) {
         super({ defaultNamespace, errorTypeRegistries: errorTypeRegistries5 });
       }
@@ -9920,7 +13104,7 @@ var resolvedPath;
 var init_resolve_path = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/resolve-path.js"() {
     init_extended_encode_uri_component();
-    resolvedPath = (resolvedPath2, input, memberName, labelValueProvider, uriLabel, isGreedyLabel) => {
+    resolvedPath = /* @__PURE__ */ __name((resolvedPath2, input, memberName, labelValueProvider, uriLabel, isGreedyLabel) => {
       if (input != null && input[memberName] !== void 0) {
         const labelValue = labelValueProvider();
         if (labelValue == null || labelValue.length <= 0) {
@@ -9931,7 +13115,7 @@ var init_resolve_path = __esm({
         throw new Error("No value provided for input HTTP label: " + memberName + ".");
       }
       return resolvedPath2;
-    };
+    }, "resolvedPath");
   }
 });
 
@@ -9944,7 +13128,11 @@ var init_requestBuilder = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/requestBuilder.js"() {
     init_transport();
     init_resolve_path();
+    __name(requestBuilder, "requestBuilder");
     RequestBuilder = class {
+      static {
+        __name(this, "RequestBuilder");
+      }
       input;
       context;
       query = {};
@@ -10019,6 +13207,9 @@ var init_FromStringShapeDeserializer = __esm({
     init_HttpBindingNormalizedSchema();
     init_SerdeContext();
     FromStringShapeDeserializer = class extends SerdeContext {
+      static {
+        __name(this, "FromStringShapeDeserializer");
+      }
       settings;
       constructor(settings) {
         super();
@@ -10094,6 +13285,9 @@ var init_HttpInterceptingShapeDeserializer = __esm({
     init_SerdeContext();
     init_FromStringShapeDeserializer();
     HttpInterceptingShapeDeserializer = class extends SerdeContext {
+      static {
+        __name(this, "HttpInterceptingShapeDeserializer");
+      }
       codecDeserializer;
       stringDeserializer;
       constructor(codecDeserializer, codecSettings) {
@@ -10147,6 +13341,9 @@ var init_ToStringShapeSerializer = __esm({
     init_HttpBindingNormalizedSchema();
     init_SerdeContext();
     ToStringShapeSerializer = class extends SerdeContext {
+      static {
+        __name(this, "ToStringShapeSerializer");
+      }
       settings;
       stringBuffer = "";
       constructor(settings) {
@@ -10243,6 +13440,9 @@ var init_HttpInterceptingShapeSerializer = __esm({
     init_HttpBindingNormalizedSchema();
     init_ToStringShapeSerializer();
     HttpInterceptingShapeSerializer = class {
+      static {
+        __name(this, "HttpInterceptingShapeSerializer");
+      }
       codecSerializer;
       stringSerializer;
       buffer;
@@ -10297,6 +13497,7 @@ function determineTimestampFormat(ns, settings) {
 }
 var init_determineTimestampFormat = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/serde/determineTimestampFormat.js"() {
+    __name(determineTimestampFormat, "determineTimestampFormat");
   }
 });
 
@@ -10306,6 +13507,9 @@ var init_Field = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/protocol-http/Field.js"() {
     import_types23 = __toESM(require_dist_cjs());
     Field = class {
+      static {
+        __name(this, "Field");
+      }
       name;
       kind;
       values;
@@ -10338,6 +13542,9 @@ var Fields;
 var init_Fields = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/protocol-http/Fields.js"() {
     Fields = class {
+      static {
+        __name(this, "Fields");
+      }
       entries = {};
       encoding;
       constructor({ fields = [], encoding = "utf-8" }) {
@@ -10364,7 +13571,7 @@ var init_Fields = __esm({
 var getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig;
 var init_httpExtensionConfiguration = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/protocol-http/extensions/httpExtensionConfiguration.js"() {
-    getHttpHandlerExtensionConfiguration = (runtimeConfig) => {
+    getHttpHandlerExtensionConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
       if (runtimeConfig.logger && runtimeConfig.logger.constructor?.name !== "NoOpLogger") {
         runtimeConfig.requestHandler?.updateHttpClientConfig?.(/* @__PURE__ */ Symbol.for("logger"), runtimeConfig.logger);
       }
@@ -10385,12 +13592,12 @@ var init_httpExtensionConfiguration = __esm({
           return runtimeConfig.requestHandler.httpHandlerConfigs();
         }
       };
-    };
-    resolveHttpHandlerRuntimeConfig = (httpHandlerExtensionConfiguration) => {
+    }, "getHttpHandlerExtensionConfiguration");
+    resolveHttpHandlerRuntimeConfig = /* @__PURE__ */ __name((httpHandlerExtensionConfiguration) => {
       return {
         requestHandler: httpHandlerExtensionConfiguration.httpHandler()
       };
-    };
+    }, "resolveHttpHandlerRuntimeConfig");
   }
 });
 
@@ -10424,17 +13631,18 @@ var init_contentLengthMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/middleware-content-length/contentLengthMiddleware.js"() {
     init_transport();
     CONTENT_LENGTH_HEADER = "content-length";
+    __name(contentLengthMiddleware, "contentLengthMiddleware");
     contentLengthMiddlewareOptions = {
       step: "build",
       tags: ["SET_CONTENT_LENGTH", "CONTENT_LENGTH"],
       name: "contentLengthMiddleware",
       override: true
     };
-    getContentLengthPlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getContentLengthPlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(contentLengthMiddleware(options.bodyLengthChecker), contentLengthMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getContentLengthPlugin");
   }
 });
 
@@ -10442,8 +13650,8 @@ var init_contentLengthMiddleware = __esm({
 var escapeUri, hexEncode;
 var init_escape_uri = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/util-uri-escape/escape-uri.js"() {
-    escapeUri = (uri) => encodeURIComponent(uri).replace(/[!'()*]/g, hexEncode);
-    hexEncode = (c5) => `%${c5.charCodeAt(0).toString(16).toUpperCase()}`;
+    escapeUri = /* @__PURE__ */ __name((uri) => encodeURIComponent(uri).replace(/[!'()*]/g, hexEncode), "escapeUri");
+    hexEncode = /* @__PURE__ */ __name((c5) => `%${c5.charCodeAt(0).toString(16).toUpperCase()}`, "hexEncode");
   }
 });
 
@@ -10452,7 +13660,7 @@ var escapeUriPath;
 var init_escape_uri_path = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/util-uri-escape/escape-uri-path.js"() {
     init_escape_uri();
-    escapeUriPath = (uri) => uri.split("/").map(escapeUri).join("/");
+    escapeUriPath = /* @__PURE__ */ __name((uri) => uri.split("/").map(escapeUri).join("/"), "escapeUriPath");
   }
 });
 
@@ -10479,6 +13687,7 @@ function buildQueryString(query) {
 var init_buildQueryString = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/querystring-builder/buildQueryString.js"() {
     init_escape_uri();
+    __name(buildQueryString, "buildQueryString");
   }
 });
 
@@ -10487,6 +13696,9 @@ var SerdeContextConfig;
 var init_ConfigurableSerdeContext = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js"() {
     SerdeContextConfig = class {
+      static {
+        __name(this, "SerdeContextConfig");
+      }
       serdeContext;
       setSerdeContext(serdeContext) {
         this.serdeContext = serdeContext;
@@ -10500,6 +13712,9 @@ var UnionSerde;
 var init_UnionSerde = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/UnionSerde.js"() {
     UnionSerde = class {
+      static {
+        __name(this, "UnionSerde");
+      }
       from;
       to;
       keys;
@@ -10547,6 +13762,7 @@ function detectBufferParsing() {
 var canParseBuffer;
 var init_detectBufferParsing = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/json/detectBufferParsing.js"() {
+    __name(detectBufferParsing, "detectBufferParsing");
   }
 });
 
@@ -10667,6 +13883,11 @@ function expandExponentToBigInt(s2) {
 var init_jsonReviver = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/json/jsonReviver.js"() {
     init_serde();
+    __name(jsonReviver, "jsonReviver");
+    __name(isFractionalBigNumeric, "isFractionalBigNumeric");
+    __name(isRepresentable, "isRepresentable");
+    __name(expandToDecimal, "expandToDecimal");
+    __name(expandExponentToBigInt, "expandExponentToBigInt");
   }
 });
 
@@ -10713,6 +13934,8 @@ var init_needsReviver = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/json/needsReviver.js"() {
     init_schema();
     REVIVER_SYMBOL = /* @__PURE__ */ Symbol.for("@aws-sdk/reviver");
+    __name(needsReviver, "needsReviver");
+    __name(_check, "_check");
   }
 });
 
@@ -10722,7 +13945,7 @@ var init_common = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/common.js"() {
     init_collect_stream_body();
     init_serde();
-    collectBodyString = (streamBody, context) => collectBody(streamBody, context).then((body) => (context?.utf8Encoder ?? toUtf8)(body));
+    collectBodyString = /* @__PURE__ */ __name((streamBody, context) => collectBody(streamBody, context).then((body) => (context?.utf8Encoder ?? toUtf8)(body)), "collectBodyString");
   }
 });
 
@@ -10765,13 +13988,14 @@ var init_parseJsonBody = __esm({
     init_detectBufferParsing();
     init_jsonReviver();
     init_needsReviver();
-    parseJsonErrorBody = async (errorBody, context) => {
+    __name(parseJsonBody, "parseJsonBody");
+    parseJsonErrorBody = /* @__PURE__ */ __name(async (errorBody, context) => {
       const value = await parseJsonBody(errorBody, context);
       value.message = value.message ?? value.Message;
       return value;
-    };
-    findKey = (object, key) => Object.keys(object).find((k5) => k5.toLowerCase() === key.toLowerCase());
-    sanitizeErrorCode = (rawValue) => {
+    }, "parseJsonErrorBody");
+    findKey = /* @__PURE__ */ __name((object, key) => Object.keys(object).find((k5) => k5.toLowerCase() === key.toLowerCase()), "findKey");
+    sanitizeErrorCode = /* @__PURE__ */ __name((rawValue) => {
       let cleanValue = rawValue;
       if (typeof cleanValue === "number") {
         cleanValue = cleanValue.toString();
@@ -10786,14 +14010,14 @@ var init_parseJsonBody = __esm({
         cleanValue = cleanValue.split("#")[1];
       }
       return cleanValue;
-    };
-    loadRestJsonErrorCode = (output, data) => {
+    }, "sanitizeErrorCode");
+    loadRestJsonErrorCode = /* @__PURE__ */ __name((output, data) => {
       return loadErrorCode(output, data, ["header", "code", "type"]);
-    };
-    loadJsonRpcErrorCode = (output, data, queryCompat = false) => {
+    }, "loadRestJsonErrorCode");
+    loadJsonRpcErrorCode = /* @__PURE__ */ __name((output, data, queryCompat = false) => {
       return loadErrorCode(output, data, queryCompat ? ["code", "header", "type"] : ["type", "code", "header"]);
-    };
-    loadSmithyRpcV2JsonErrorCode = (output, data) => {
+    }, "loadJsonRpcErrorCode");
+    loadSmithyRpcV2JsonErrorCode = /* @__PURE__ */ __name((output, data) => {
       if (data?.__type !== void 0) {
         let cleanValue = data.__type;
         if (typeof cleanValue === "number") {
@@ -10807,8 +14031,8 @@ var init_parseJsonBody = __esm({
         }
         return cleanValue;
       }
-    };
-    loadErrorCode = ({ headers }, data, order) => {
+    }, "loadSmithyRpcV2JsonErrorCode");
+    loadErrorCode = /* @__PURE__ */ __name(({ headers }, data, order) => {
       while (order.length > 0) {
         const location = order.shift();
         switch (location) {
@@ -10831,7 +14055,7 @@ var init_parseJsonBody = __esm({
             break;
         }
       }
-    };
+    }, "loadErrorCode");
   }
 });
 
@@ -10850,6 +14074,9 @@ var init_JsonShapeDeserializer2 = __esm({
     init_parseJsonBody();
     init_transport();
     JsonShapeDeserializer2 = class extends SerdeContextConfig {
+      static {
+        __name(this, "JsonShapeDeserializer2");
+      }
       settings;
       constructor(settings) {
         super();
@@ -11053,6 +14280,9 @@ var init_JsonBytesStringAdapter = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonBytesStringAdapter.js"() {
     init_serde();
     JsonBytesStringAdapter = class _JsonBytesStringAdapter extends Uint8Array {
+      static {
+        __name(this, "JsonBytesStringAdapter");
+      }
       string = null;
       static allocUnsafe(bytes) {
         if (typeof Buffer === "function") {
@@ -11195,7 +14425,11 @@ var init_JsonShapeSerializer2 = __esm({
       }
     }
     INITIAL_BUFFER_SIZE = 2048;
+    __name(alloc, "alloc");
     JsonShapeSerializer2 = class _JsonShapeSerializer2 extends SerdeContextConfig {
+      static {
+        __name(this, "JsonShapeSerializer2");
+      }
       settings;
       json;
       i = 0;
@@ -11688,6 +14922,9 @@ var init_JsonCodec2 = __esm({
     init_JsonShapeDeserializer2();
     init_JsonShapeSerializer2();
     JsonCodec2 = class extends SerdeContextConfig {
+      static {
+        __name(this, "JsonCodec2");
+      }
       settings;
       constructor(settings) {
         super();
@@ -11716,6 +14953,9 @@ var init_SmithyRpcV2JsonProtocol = __esm({
     init_JsonCodec2();
     init_parseJsonBody();
     SmithyRpcV2JsonProtocol = class extends AbstractRpcV2Protocol {
+      static {
+        __name(this, "SmithyRpcV2JsonProtocol");
+      }
       codec = new JsonCodec2({
         timestampFormat: {
           useTrait: false,
@@ -11807,6 +15047,9 @@ var init_JsonShapeDeserializer = __esm({
     init_needsReviver();
     init_parseJsonBody();
     JsonShapeDeserializer = class extends SerdeContextConfig {
+      static {
+        __name(this, "JsonShapeDeserializer");
+      }
       settings;
       constructor(settings) {
         super();
@@ -11972,6 +15215,9 @@ var init_jsonReplacer = __esm({
     init_serde();
     NUMERIC_CONTROL_CHAR = String.fromCharCode(925);
     JsonReplacer = class {
+      static {
+        __name(this, "JsonReplacer");
+      }
       values = /* @__PURE__ */ new Map();
       counter = 0;
       stage = 0;
@@ -12029,6 +15275,9 @@ var init_JsonShapeSerializer = __esm({
     init_jsonReplacer();
     init_transport();
     JsonShapeSerializer = class extends SerdeContextConfig {
+      static {
+        __name(this, "JsonShapeSerializer");
+      }
       settings;
       buffer;
       useReplacer = false;
@@ -12232,6 +15481,9 @@ var init_JsonCodec = __esm({
     init_JsonShapeDeserializer();
     init_JsonShapeSerializer();
     JsonCodec = class extends SerdeContextConfig {
+      static {
+        __name(this, "JsonCodec");
+      }
       settings;
       constructor(settings) {
         super();
@@ -12344,7 +15596,8 @@ var hostHeaderMiddleware, hostHeaderMiddlewareOptions, getHostHeaderPlugin;
 var init_hostHeaderMiddleware = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-host-header/hostHeaderMiddleware.js"() {
     init_protocols();
-    hostHeaderMiddleware = (options) => (next) => async (args) => {
+    __name(resolveHostHeaderConfig, "resolveHostHeaderConfig");
+    hostHeaderMiddleware = /* @__PURE__ */ __name((options) => (next) => async (args) => {
       if (!HttpRequest.isInstance(args.request)) {
         return next(args);
       }
@@ -12361,7 +15614,7 @@ var init_hostHeaderMiddleware = __esm({
         request.headers["host"] = host;
       }
       return next(args);
-    };
+    }, "hostHeaderMiddleware");
     hostHeaderMiddlewareOptions = {
       name: "hostHeaderMiddleware",
       step: "build",
@@ -12369,11 +15622,11 @@ var init_hostHeaderMiddleware = __esm({
       tags: ["HOST"],
       override: true
     };
-    getHostHeaderPlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getHostHeaderPlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(hostHeaderMiddleware(options), hostHeaderMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getHostHeaderPlugin");
   }
 });
 
@@ -12382,7 +15635,7 @@ var loggerMiddleware, loggerMiddlewareOptions, getLoggerPlugin;
 var init_loggerMiddleware = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-logger/loggerMiddleware.js"() {
     init_client2();
-    loggerMiddleware = () => (next, context) => async (args) => {
+    loggerMiddleware = /* @__PURE__ */ __name(() => (next, context) => async (args) => {
       try {
         const response = await next(args);
         const { logger: logger2 } = context;
@@ -12415,18 +15668,18 @@ var init_loggerMiddleware = __esm({
         });
         throw error2;
       }
-    };
+    }, "loggerMiddleware");
     loggerMiddlewareOptions = {
       name: "loggerMiddleware",
       tags: ["LOGGER"],
       step: "initialize",
       override: true
     };
-    getLoggerPlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getLoggerPlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(loggerMiddleware(), loggerMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getLoggerPlugin");
   }
 });
 
@@ -12461,6 +15714,9 @@ var init_invoke_store = __esm({
       globalThis.awslambda = globalThis.awslambda || {};
     }
     InvokeStoreBase = class {
+      static {
+        __name(this, "InvokeStoreBase");
+      }
       static PROTECTED_KEYS = PROTECTED_KEYS;
       isProtectedKey(key) {
         return Object.values(PROTECTED_KEYS).includes(key);
@@ -12485,6 +15741,9 @@ var init_invoke_store = __esm({
       }
     };
     InvokeStoreSingle = class extends InvokeStoreBase {
+      static {
+        __name(this, "InvokeStoreSingle");
+      }
       currentContext;
       getContext() {
         return this.currentContext;
@@ -12508,6 +15767,9 @@ var init_invoke_store = __esm({
       }
     };
     InvokeStoreMulti = class _InvokeStoreMulti extends InvokeStoreBase {
+      static {
+        __name(this, "InvokeStoreMulti");
+      }
       als;
       static async create() {
         const instance = new _InvokeStoreMulti();
@@ -12557,15 +15819,16 @@ var init_invoke_store = __esm({
         }
         return instance;
       }
+      __name(getInstanceAsync, "getInstanceAsync");
       InvokeStore2.getInstanceAsync = getInstanceAsync;
       InvokeStore2._testing = process.env.AWS_LAMBDA_BENCHMARK_MODE === "1" ? {
-        reset: () => {
+        reset: /* @__PURE__ */ __name(() => {
           instance = null;
           if (globalThis.awslambda?.InvokeStore) {
             delete globalThis.awslambda.InvokeStore;
           }
           globalThis.awslambda = { InvokeStore: void 0 };
-        }
+        }, "reset")
       } : void 0;
     })(InvokeStore || (InvokeStore = {}));
   }
@@ -12592,7 +15855,7 @@ var init_recursionDetectionMiddleware = __esm({
     TRACEPARENT = "traceparent";
     TRACESTATE = "tracestate";
     BAGGAGE = "baggage";
-    recursionDetectionMiddleware = () => (next) => async (args) => {
+    recursionDetectionMiddleware = /* @__PURE__ */ __name(() => (next) => async (args) => {
       const { request } = args;
       if (!HttpRequest.isInstance(request)) {
         return next(args);
@@ -12606,7 +15869,7 @@ var init_recursionDetectionMiddleware = __esm({
           invokeStore ??= await InvokeStore.getInstanceAsync();
           const traceIdFromInvokeStore = invokeStore?.getXRayTraceId();
           const traceId = traceIdFromInvokeStore ?? traceIdFromEnv;
-          const nonEmptyString = (str) => typeof str === "string" && str.length > 0;
+          const nonEmptyString = /* @__PURE__ */ __name((str) => typeof str === "string" && str.length > 0, "nonEmptyString");
           if (nonEmptyString(functionName) && nonEmptyString(traceId)) {
             request.headers[X_AMZN_TRACE_ID] = traceId;
           }
@@ -12631,7 +15894,8 @@ var init_recursionDetectionMiddleware = __esm({
         }
       }
       return next(args);
-    };
+    }, "recursionDetectionMiddleware");
+    __name(sanitizeTraceHeaders, "sanitizeTraceHeaders");
   }
 });
 
@@ -12641,11 +15905,11 @@ var init_getRecursionDetectionPlugin = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/getRecursionDetectionPlugin.js"() {
     init_configuration();
     init_recursionDetectionMiddleware();
-    getRecursionDetectionPlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getRecursionDetectionPlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(recursionDetectionMiddleware(), recursionDetectionMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getRecursionDetectionPlugin");
   }
 });
 
@@ -12653,7 +15917,7 @@ var init_getRecursionDetectionPlugin = __esm({
 var resolveAuthOptions;
 var init_resolveAuthOptions = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/resolveAuthOptions.js"() {
-    resolveAuthOptions = (candidateAuthOptions, authSchemePreference) => {
+    resolveAuthOptions = /* @__PURE__ */ __name((candidateAuthOptions, authSchemePreference) => {
       if (!authSchemePreference || authSchemePreference.length === 0) {
         return candidateAuthOptions;
       }
@@ -12672,7 +15936,7 @@ var init_resolveAuthOptions = __esm({
         }
       }
       return preferredAuthOptions;
-    };
+    }, "resolveAuthOptions");
   }
 });
 
@@ -12689,7 +15953,8 @@ var init_httpAuthSchemeMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/httpAuthSchemeMiddleware.js"() {
     init_transport();
     init_resolveAuthOptions();
-    httpAuthSchemeMiddleware = (config, mwOptions) => (next, context) => async (args) => {
+    __name(convertHttpAuthSchemesToMap, "convertHttpAuthSchemesToMap");
+    httpAuthSchemeMiddleware = /* @__PURE__ */ __name((config, mwOptions) => (next, context) => async (args) => {
       const options = config.httpAuthSchemeProvider(await mwOptions.httpAuthSchemeParametersProvider(config, context, args.input));
       const authSchemePreference = config.authSchemePreference ? await config.authSchemePreference() : [];
       const resolvedOptions = resolveAuthOptions(options, authSchemePreference);
@@ -12721,7 +15986,7 @@ var init_httpAuthSchemeMiddleware = __esm({
         throw new Error(failureReasons.join("\n"));
       }
       return next(args);
-    };
+    }, "httpAuthSchemeMiddleware");
   }
 });
 
@@ -12738,14 +16003,14 @@ var init_getHttpAuthSchemeEndpointRuleSetPlugin = __esm({
       relation: "before",
       toMiddleware: "endpointV2Middleware"
     };
-    getHttpAuthSchemeEndpointRuleSetPlugin = (config, { httpAuthSchemeParametersProvider, identityProviderConfigProvider }) => ({
-      applyToStack: (clientStack) => {
+    getHttpAuthSchemeEndpointRuleSetPlugin = /* @__PURE__ */ __name((config, { httpAuthSchemeParametersProvider, identityProviderConfigProvider }) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.addRelativeTo(httpAuthSchemeMiddleware(config, {
           httpAuthSchemeParametersProvider,
           identityProviderConfigProvider
         }), httpAuthSchemeEndpointRuleSetMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getHttpAuthSchemeEndpointRuleSetPlugin");
   }
 });
 
@@ -12762,14 +16027,14 @@ var init_getHttpAuthSchemePlugin = __esm({
       relation: "before",
       toMiddleware: "serializerMiddleware"
     };
-    getHttpAuthSchemePlugin = (config, { httpAuthSchemeParametersProvider, identityProviderConfigProvider }) => ({
-      applyToStack: (clientStack) => {
+    getHttpAuthSchemePlugin = /* @__PURE__ */ __name((config, { httpAuthSchemeParametersProvider, identityProviderConfigProvider }) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.addRelativeTo(httpAuthSchemeMiddleware(config, {
           httpAuthSchemeParametersProvider,
           identityProviderConfigProvider
         }), httpAuthSchemeMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getHttpAuthSchemePlugin");
   }
 });
 
@@ -12788,12 +16053,12 @@ var init_httpSigningMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/httpSigningMiddleware.js"() {
     init_protocols();
     init_transport();
-    defaultErrorHandler = (signingProperties) => (error2) => {
+    defaultErrorHandler = /* @__PURE__ */ __name((signingProperties) => (error2) => {
       throw error2;
-    };
-    defaultSuccessHandler = (httpResponse, signingProperties) => {
-    };
-    httpSigningMiddleware = (config) => (next, context) => async (args) => {
+    }, "defaultErrorHandler");
+    defaultSuccessHandler = /* @__PURE__ */ __name((httpResponse, signingProperties) => {
+    }, "defaultSuccessHandler");
+    httpSigningMiddleware = /* @__PURE__ */ __name((config) => (next, context) => async (args) => {
       if (!HttpRequest.isInstance(args.request)) {
         return next(args);
       }
@@ -12809,7 +16074,7 @@ var init_httpSigningMiddleware = __esm({
       }).catch((signer.errorHandler || defaultErrorHandler)(signingProperties));
       (signer.successHandler || defaultSuccessHandler)(output.response, signingProperties);
       return output;
-    };
+    }, "httpSigningMiddleware");
   }
 });
 
@@ -12827,11 +16092,11 @@ var init_getHttpSigningMiddleware = __esm({
       relation: "after",
       toMiddleware: "retryMiddleware"
     };
-    getHttpSigningPlugin = (config) => ({
-      applyToStack: (clientStack) => {
+    getHttpSigningPlugin = /* @__PURE__ */ __name((config) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.addRelativeTo(httpSigningMiddleware(config), httpSigningMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getHttpSigningPlugin");
   }
 });
 
@@ -12847,19 +16112,19 @@ var init_middleware_http_signing = __esm({
 var normalizeProvider2;
 var init_normalizeProvider2 = __esm({
   "node_modules/@smithy/core/dist-es/normalizeProvider.js"() {
-    normalizeProvider2 = (input) => {
+    normalizeProvider2 = /* @__PURE__ */ __name((input) => {
       if (typeof input === "function") {
         return input;
       }
       const promisified = Promise.resolve(input);
       return () => promisified;
-    };
+    }, "normalizeProvider");
   }
 });
 
 // node_modules/@smithy/core/dist-es/legacy-root-exports/pagination/createPaginator.js
 function createPaginator(ClientCtor, CommandCtor, inputTokenName, outputTokenName, pageSizeTokenName) {
-  return async function* paginateOperation(config, input, ...additionalArguments) {
+  return /* @__PURE__ */ __name(async function* paginateOperation(config, input, ...additionalArguments) {
     const _input = input;
     let token = config.startingToken ?? _input[inputTokenName];
     let hasNext = true;
@@ -12880,17 +16145,18 @@ function createPaginator(ClientCtor, CommandCtor, inputTokenName, outputTokenNam
       hasNext = !!(token && (!config.stopOnSameToken || token !== prevToken));
     }
     return void 0;
-  };
+  }, "paginateOperation");
 }
 var makePagedClientRequest, get;
 var init_createPaginator = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/pagination/createPaginator.js"() {
-    makePagedClientRequest = async (CommandCtor, client, input, withCommand = (_) => _, ...args) => {
+    makePagedClientRequest = /* @__PURE__ */ __name(async (CommandCtor, client, input, withCommand = (_) => _, ...args) => {
       let command5 = new CommandCtor(input);
       command5 = withCommand(command5) ?? command5;
       return await client.send(command5, ...args);
-    };
-    get = (fromObject, path12) => {
+    }, "makePagedClientRequest");
+    __name(createPaginator, "createPaginator");
+    get = /* @__PURE__ */ __name((fromObject, path12) => {
       let cursor = fromObject;
       const pathComponents = path12.split(".");
       for (const step of pathComponents) {
@@ -12900,7 +16166,7 @@ var init_createPaginator = __esm({
         cursor = cursor[step];
       }
       return cursor;
-    };
+    }, "get");
   }
 });
 
@@ -12917,6 +16183,7 @@ function setFeature3(context, feature, value) {
 }
 var init_setFeature2 = __esm({
   "node_modules/@smithy/core/dist-es/setFeature.js"() {
+    __name(setFeature3, "setFeature");
   }
 });
 
@@ -12926,6 +16193,9 @@ var init_DefaultIdentityProviderConfig = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/DefaultIdentityProviderConfig.js"() {
     init_transport();
     DefaultIdentityProviderConfig = class {
+      static {
+        __name(this, "DefaultIdentityProviderConfig");
+      }
       authSchemes = /* @__PURE__ */ new Map();
       constructor(config) {
         for (const key in config) {
@@ -12952,6 +16222,9 @@ var init_httpApiKeyAuth = __esm({
     init_protocols();
     import_types24 = __toESM(require_dist_cjs());
     HttpApiKeyAuthSigner = class {
+      static {
+        __name(this, "HttpApiKeyAuthSigner");
+      }
       async sign(httpRequest, identity, signingProperties) {
         if (!signingProperties) {
           throw new Error("request could not be signed with `apiKey` since the `name` and `in` signer properties are missing");
@@ -12985,6 +16258,9 @@ var init_httpBearerAuth = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/httpBearerAuth.js"() {
     init_protocols();
     HttpBearerAuthSigner = class {
+      static {
+        __name(this, "HttpBearerAuthSigner");
+      }
       async sign(httpRequest, identity, signingProperties) {
         const clonedRequest = HttpRequest.clone(httpRequest);
         if (!identity.token) {
@@ -13002,6 +16278,9 @@ var NoAuthSigner;
 var init_noAuth = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/noAuth.js"() {
     NoAuthSigner = class {
+      static {
+        __name(this, "NoAuthSigner");
+      }
       async sign(httpRequest, identity, signingProperties) {
         return httpRequest;
       }
@@ -13022,13 +16301,13 @@ var init_httpAuthSchemes = __esm({
 var createIsIdentityExpiredFunction, EXPIRATION_MS, isIdentityExpired, doesIdentityRequireRefresh, memoizeIdentityProvider;
 var init_memoizeIdentityProvider = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/memoizeIdentityProvider.js"() {
-    createIsIdentityExpiredFunction = (expirationMs) => function isIdentityExpired2(identity) {
+    createIsIdentityExpiredFunction = /* @__PURE__ */ __name((expirationMs) => /* @__PURE__ */ __name(function isIdentityExpired2(identity) {
       return doesIdentityRequireRefresh(identity) && identity.expiration.getTime() - Date.now() < expirationMs;
-    };
+    }, "isIdentityExpired"), "createIsIdentityExpiredFunction");
     EXPIRATION_MS = 3e5;
     isIdentityExpired = createIsIdentityExpiredFunction(EXPIRATION_MS);
-    doesIdentityRequireRefresh = (identity) => identity.expiration !== void 0;
-    memoizeIdentityProvider = (provider, isExpired, requiresRefresh) => {
+    doesIdentityRequireRefresh = /* @__PURE__ */ __name((identity) => identity.expiration !== void 0, "doesIdentityRequireRefresh");
+    memoizeIdentityProvider = /* @__PURE__ */ __name((provider, isExpired, requiresRefresh) => {
       if (provider === void 0) {
         return void 0;
       }
@@ -13037,7 +16316,7 @@ var init_memoizeIdentityProvider = __esm({
       let pending;
       let hasResult;
       let isConstant = false;
-      const coalesceProvider = async (options) => {
+      const coalesceProvider = /* @__PURE__ */ __name(async (options) => {
         if (!pending) {
           pending = normalizedProvider(options);
         }
@@ -13049,7 +16328,7 @@ var init_memoizeIdentityProvider = __esm({
           pending = void 0;
         }
         return resolved;
-      };
+      }, "coalesceProvider");
       if (isExpired === void 0) {
         return async (options) => {
           if (!hasResult || options?.forceRefresh) {
@@ -13075,7 +16354,7 @@ var init_memoizeIdentityProvider = __esm({
         }
         return resolved;
       };
-    };
+    }, "memoizeIdentityProvider");
   }
 });
 
@@ -13139,7 +16418,7 @@ function resolveUserAgentConfig(input) {
   const { customUserAgent } = input;
   return Object.assign(input, {
     customUserAgent: typeof customUserAgent === "string" ? [[customUserAgent]] : customUserAgent,
-    userAgentAppId: async () => {
+    userAgentAppId: /* @__PURE__ */ __name(async () => {
       const appId = await normalizedAppIdProvider();
       if (!isValidUserAgentAppId(appId)) {
         const logger2 = input.logger?.constructor?.name === "NoOpLogger" || !input.logger ? console : input.logger;
@@ -13150,7 +16429,7 @@ function resolveUserAgentConfig(input) {
         }
       }
       return appId;
-    }
+    }, "userAgentAppId")
   });
 }
 var DEFAULT_UA_APP_ID;
@@ -13158,6 +16437,8 @@ var init_configurations = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/configurations.js"() {
     init_dist_es();
     DEFAULT_UA_APP_ID = void 0;
+    __name(isValidUserAgentAppId, "isValidUserAgentAppId");
+    __name(resolveUserAgentConfig, "resolveUserAgentConfig");
   }
 });
 
@@ -13457,7 +16738,7 @@ var init_partition = __esm({
     init_partitions();
     selectedPartitionsInfo = partitionsInfo;
     selectedUserAgentPrefix = "";
-    partition = (value) => {
+    partition = /* @__PURE__ */ __name((value) => {
       const { partitions } = selectedPartitionsInfo;
       for (const partition2 of partitions) {
         const { regions, outputs } = partition2;
@@ -13485,15 +16766,15 @@ var init_partition = __esm({
       return {
         ...DEFAULT_PARTITION.outputs
       };
-    };
-    setPartitionInfo = (partitionsInfo2, userAgentPrefix = "") => {
+    }, "partition");
+    setPartitionInfo = /* @__PURE__ */ __name((partitionsInfo2, userAgentPrefix = "") => {
       selectedPartitionsInfo = partitionsInfo2;
       selectedUserAgentPrefix = userAgentPrefix;
-    };
-    useDefaultPartitionInfo = () => {
+    }, "setPartitionInfo");
+    useDefaultPartitionInfo = /* @__PURE__ */ __name(() => {
       setPartitionInfo(partitionsInfo, "");
-    };
-    getUserAgentPrefix = () => selectedUserAgentPrefix;
+    }, "useDefaultPartitionInfo");
+    getUserAgentPrefix = /* @__PURE__ */ __name(() => selectedUserAgentPrefix, "getUserAgentPrefix");
   }
 });
 
@@ -13502,7 +16783,7 @@ import { Readable as Readable8 } from "node:stream";
 var isStreamingPayload;
 var init_isStreamingPayload = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/isStreamingPayload/isStreamingPayload.js"() {
-    isStreamingPayload = (request) => request?.body instanceof Readable8 || typeof ReadableStream !== "undefined" && request?.body instanceof ReadableStream;
+    isStreamingPayload = /* @__PURE__ */ __name((request) => request?.body instanceof Readable8 || typeof ReadableStream !== "undefined" && request?.body instanceof ReadableStream, "isStreamingPayload");
   }
 });
 
@@ -13550,10 +16831,10 @@ var isRetryableByTrait, isClockSkewError, isClockSkewCorrectedError, isBrowserNe
 var init_service_error_classification = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/service-error-classification.js"() {
     init_constants5();
-    isRetryableByTrait = (error2) => error2?.$retryable !== void 0;
-    isClockSkewError = (error2) => CLOCK_SKEW_ERROR_CODES.includes(error2.name);
-    isClockSkewCorrectedError = (error2) => error2.$metadata?.clockSkewCorrected;
-    isBrowserNetworkError = (error2) => {
+    isRetryableByTrait = /* @__PURE__ */ __name((error2) => error2?.$retryable !== void 0, "isRetryableByTrait");
+    isClockSkewError = /* @__PURE__ */ __name((error2) => CLOCK_SKEW_ERROR_CODES.includes(error2.name), "isClockSkewError");
+    isClockSkewCorrectedError = /* @__PURE__ */ __name((error2) => error2.$metadata?.clockSkewCorrected, "isClockSkewCorrectedError");
+    isBrowserNetworkError = /* @__PURE__ */ __name((error2) => {
       const errorMessages = /* @__PURE__ */ new Set([
         "Failed to fetch",
         "NetworkError when attempting to fetch resource",
@@ -13566,10 +16847,10 @@ var init_service_error_classification = __esm({
         return false;
       }
       return errorMessages.has(error2.message);
-    };
-    isThrottlingError = (error2) => error2.$metadata?.httpStatusCode === 429 || THROTTLING_ERROR_CODES.includes(error2.name) || error2.$retryable?.throttling == true;
-    isTransientError = (error2, depth = 0) => error2?.name !== "AbortError" && (isRetryableByTrait(error2) || isClockSkewCorrectedError(error2) || error2.name === "InvalidSignatureException" && error2.message?.includes("Signature expired") || TRANSIENT_ERROR_CODES.includes(error2.name) || NODEJS_TIMEOUT_ERROR_CODES.includes(error2?.code || "") || NODEJS_NETWORK_ERROR_CODES.includes(error2?.code || "") || TRANSIENT_ERROR_STATUS_CODES.includes(error2.$metadata?.httpStatusCode || 0) || isBrowserNetworkError(error2) || isNodeJsHttp2TransientError(error2) || error2.cause !== void 0 && depth <= 10 && isTransientError(error2.cause, depth + 1));
-    isServerError = (error2) => {
+    }, "isBrowserNetworkError");
+    isThrottlingError = /* @__PURE__ */ __name((error2) => error2.$metadata?.httpStatusCode === 429 || THROTTLING_ERROR_CODES.includes(error2.name) || error2.$retryable?.throttling == true, "isThrottlingError");
+    isTransientError = /* @__PURE__ */ __name((error2, depth = 0) => error2?.name !== "AbortError" && (isRetryableByTrait(error2) || isClockSkewCorrectedError(error2) || error2.name === "InvalidSignatureException" && error2.message?.includes("Signature expired") || TRANSIENT_ERROR_CODES.includes(error2.name) || NODEJS_TIMEOUT_ERROR_CODES.includes(error2?.code || "") || NODEJS_NETWORK_ERROR_CODES.includes(error2?.code || "") || TRANSIENT_ERROR_STATUS_CODES.includes(error2.$metadata?.httpStatusCode || 0) || isBrowserNetworkError(error2) || isNodeJsHttp2TransientError(error2) || error2.cause !== void 0 && depth <= 10 && isTransientError(error2.cause, depth + 1)), "isTransientError");
+    isServerError = /* @__PURE__ */ __name((error2) => {
       if (error2.$metadata?.httpStatusCode !== void 0) {
         const statusCode = error2.$metadata.httpStatusCode;
         if (500 <= statusCode && statusCode <= 599 && !isTransientError(error2)) {
@@ -13578,7 +16859,8 @@ var init_service_error_classification = __esm({
         return false;
       }
       return false;
-    };
+    }, "isServerError");
+    __name(isNodeJsHttp2TransientError, "isNodeJsHttp2TransientError");
   }
 });
 
@@ -13586,33 +16868,33 @@ var init_service_error_classification = __esm({
 var race, createAbortError, isAbortError;
 var init_race = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/race.js"() {
-    race = (promise, signal) => {
+    race = /* @__PURE__ */ __name((promise, signal) => {
       if (!signal) {
         return promise;
       }
-      let cleanup = () => {
-      };
+      let cleanup = /* @__PURE__ */ __name(() => {
+      }, "cleanup");
       const aborted = new Promise((_, reject) => {
-        const handler = () => reject(createAbortError(signal));
+        const handler = /* @__PURE__ */ __name(() => reject(createAbortError(signal)), "handler");
         if (signal.aborted) {
           handler();
         } else if (typeof signal.addEventListener === "function") {
           signal.addEventListener("abort", handler, { once: true });
-          cleanup = () => signal.removeEventListener("abort", handler);
+          cleanup = /* @__PURE__ */ __name(() => signal.removeEventListener("abort", handler), "cleanup");
         } else {
           signal.onabort = handler;
         }
       });
       return Promise.race([promise, aborted]).finally(cleanup);
-    };
-    createAbortError = (signal) => {
+    }, "race");
+    createAbortError = /* @__PURE__ */ __name((signal) => {
       const reason = signal.reason;
       if (reason instanceof Error) {
         return Object.assign(new Error("Request aborted"), { name: "AbortError", cause: reason });
       }
       return Object.assign(new Error(reason ? String(reason) : "Request aborted"), { name: "AbortError" });
-    };
-    isAbortError = (error2) => typeof error2 === "object" && error2 !== null && "name" in error2 && error2.name === "AbortError";
+    }, "createAbortError");
+    isAbortError = /* @__PURE__ */ __name((error2) => typeof error2 === "object" && error2 !== null && "name" in error2 && error2.name === "AbortError", "isAbortError");
   }
 });
 
@@ -13683,6 +16965,8 @@ var init_parseRetryAfterHeader = __esm({
     init_transport();
     init_protocols();
     init_serde();
+    __name(parseRetryAfterHeader, "parseRetryAfterHeader");
+    __name(getRetryAfterHint, "getRetryAfterHint");
   }
 });
 
@@ -13690,7 +16974,7 @@ var init_parseRetryAfterHeader = __esm({
 var asSdkError;
 var init_util = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/util.js"() {
-    asSdkError = (error2) => {
+    asSdkError = /* @__PURE__ */ __name((error2) => {
       if (error2 instanceof Error) {
         return error2;
       }
@@ -13701,7 +16985,7 @@ var init_util = __esm({
         return new Error(error2);
       }
       return new Error(`AWS SDK error wrapper for ${error2}`);
-    };
+    }, "asSdkError");
   }
 });
 
@@ -13776,9 +17060,9 @@ function bindRetryMiddleware(isStreamingPayload2) {
 function bindGetRetryPlugin(isStreamingPayload2) {
   const retryMiddleware2 = bindRetryMiddleware(isStreamingPayload2);
   return (options) => ({
-    applyToStack: (clientStack) => {
+    applyToStack: /* @__PURE__ */ __name((clientStack) => {
       clientStack.add(retryMiddleware2(options), retryMiddlewareOptions);
-    }
+    }, "applyToStack")
   });
 }
 var import_types25, isRetryStrategyV2, getRetryErrorInfo, getRetryErrorType, retryMiddlewareOptions;
@@ -13793,8 +17077,9 @@ var init_retryMiddleware = __esm({
     init_constants6();
     init_parseRetryAfterHeader();
     init_util();
-    isRetryStrategyV2 = (retryStrategy) => typeof retryStrategy.acquireInitialRetryToken !== "undefined" && typeof retryStrategy.refreshRetryTokenForRetry !== "undefined" && typeof retryStrategy.recordSuccess !== "undefined";
-    getRetryErrorInfo = (error2, logger2) => {
+    __name(bindRetryMiddleware, "bindRetryMiddleware");
+    isRetryStrategyV2 = /* @__PURE__ */ __name((retryStrategy) => typeof retryStrategy.acquireInitialRetryToken !== "undefined" && typeof retryStrategy.refreshRetryTokenForRetry !== "undefined" && typeof retryStrategy.recordSuccess !== "undefined", "isRetryStrategyV2");
+    getRetryErrorInfo = /* @__PURE__ */ __name((error2, logger2) => {
       const errorInfo = {
         error: error2,
         errorType: getRetryErrorType(error2)
@@ -13804,8 +17089,8 @@ var init_retryMiddleware = __esm({
         errorInfo.retryAfterHint = retryAfterHint;
       }
       return errorInfo;
-    };
-    getRetryErrorType = (error2) => {
+    }, "getRetryErrorInfo");
+    getRetryErrorType = /* @__PURE__ */ __name((error2) => {
       if (isThrottlingError(error2)) {
         return "THROTTLING";
       }
@@ -13816,7 +17101,7 @@ var init_retryMiddleware = __esm({
         return "SERVER_ERROR";
       }
       return "CLIENT_ERROR";
-    };
+    }, "getRetryErrorType");
     retryMiddlewareOptions = {
       name: "retryMiddleware",
       tags: ["RETRY"],
@@ -13824,6 +17109,7 @@ var init_retryMiddleware = __esm({
       priority: "high",
       override: true
     };
+    __name(bindGetRetryPlugin, "bindGetRetryPlugin");
   }
 });
 
@@ -13833,7 +17119,10 @@ var init_DefaultRateLimiter = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRateLimiter.js"() {
     init_service_error_classification();
     DefaultRateLimiter = class _DefaultRateLimiter {
-      static setTimeoutFn = (fn, delay) => setTimeout(fn, delay);
+      static {
+        __name(this, "DefaultRateLimiter");
+      }
+      static setTimeoutFn = /* @__PURE__ */ __name((fn, delay) => setTimeout(fn, delay), "setTimeoutFn");
       beta;
       minCapacity;
       minFillRate;
@@ -13949,6 +17238,9 @@ var Retry;
 var init_retries_2026_config = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/retries-2026-config.js"() {
     Retry = class {
+      static {
+        __name(this, "Retry");
+      }
       static v2026 = true;
       static delay() {
         return 50;
@@ -13976,6 +17268,9 @@ var init_DefaultRetryBackoffStrategy = __esm({
     init_constants6();
     init_retries_2026_config();
     DefaultRetryBackoffStrategy = class {
+      static {
+        __name(this, "DefaultRetryBackoffStrategy");
+      }
       x = Retry.delay();
       computeNextBackoffDelay(i5) {
         const b5 = Math.random();
@@ -13996,6 +17291,9 @@ var init_DefaultRetryToken = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryToken.js"() {
     init_constants6();
     DefaultRetryToken = class {
+      static {
+        __name(this, "DefaultRetryToken");
+      }
       delay;
       count;
       cost;
@@ -14027,7 +17325,7 @@ var init_DefaultRetryToken = __esm({
 
 // node_modules/@smithy/core/dist-es/submodules/retry/util-retry/config.js
 var RETRY_MODES, DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_MODE;
-var init_config3 = __esm({
+var init_config4 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/config.js"() {
     (function(RETRY_MODES2) {
       RETRY_MODES2["STANDARD"] = "standard";
@@ -14044,7 +17342,7 @@ var init_StandardRetryStrategy = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/StandardRetryStrategy.js"() {
     init_DefaultRetryBackoffStrategy();
     init_DefaultRetryToken();
-    init_config3();
+    init_config4();
     init_constants6();
     init_retries_2026_config();
     refusal = {
@@ -14053,6 +17351,9 @@ var init_StandardRetryStrategy = __esm({
       capacity: 3
     };
     StandardRetryStrategy = class {
+      static {
+        __name(this, "StandardRetryStrategy");
+      }
       mode = RETRY_MODES.STANDARD;
       retryBackoffStrategy;
       capacity = INITIAL_RETRY_TOKENS;
@@ -14144,8 +17445,11 @@ var init_AdaptiveRetryStrategy = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/AdaptiveRetryStrategy.js"() {
     init_DefaultRateLimiter();
     init_StandardRetryStrategy();
-    init_config3();
+    init_config4();
     AdaptiveRetryStrategy = class {
+      static {
+        __name(this, "AdaptiveRetryStrategy");
+      }
       mode = RETRY_MODES.ADAPTIVE;
       rateLimiter;
       standardRetryStrategy;
@@ -14186,6 +17490,9 @@ var init_ConfiguredRetryStrategy = __esm({
     init_StandardRetryStrategy();
     init_retries_2026_config();
     ConfiguredRetryStrategy = class extends StandardRetryStrategy {
+      static {
+        __name(this, "ConfiguredRetryStrategy");
+      }
       computeNextBackoffDelay;
       constructor(maxAttempts, computeNextBackoffDelay = Retry.delay()) {
         super(typeof maxAttempts === "function" ? maxAttempts : async () => maxAttempts);
@@ -14208,32 +17515,32 @@ var getDefaultRetryQuota;
 var init_defaultRetryQuota = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retry-pre-sra-deprecated/defaultRetryQuota.js"() {
     init_constants6();
-    getDefaultRetryQuota = (initialRetryTokens, options) => {
+    getDefaultRetryQuota = /* @__PURE__ */ __name((initialRetryTokens, options) => {
       const MAX_CAPACITY = initialRetryTokens;
       const noRetryIncrement = options?.noRetryIncrement ?? NO_RETRY_INCREMENT;
       const retryCost = options?.retryCost ?? RETRY_COST;
       const timeoutRetryCost = options?.timeoutRetryCost ?? TIMEOUT_RETRY_COST;
       let availableCapacity = initialRetryTokens;
-      const getCapacityAmount = (error2) => error2.name === "TimeoutError" ? timeoutRetryCost : retryCost;
-      const hasRetryTokens = (error2) => getCapacityAmount(error2) <= availableCapacity;
-      const retrieveRetryTokens = (error2) => {
+      const getCapacityAmount = /* @__PURE__ */ __name((error2) => error2.name === "TimeoutError" ? timeoutRetryCost : retryCost, "getCapacityAmount");
+      const hasRetryTokens = /* @__PURE__ */ __name((error2) => getCapacityAmount(error2) <= availableCapacity, "hasRetryTokens");
+      const retrieveRetryTokens = /* @__PURE__ */ __name((error2) => {
         if (!hasRetryTokens(error2)) {
           throw new Error("No retry token available");
         }
         const capacityAmount = getCapacityAmount(error2);
         availableCapacity -= capacityAmount;
         return capacityAmount;
-      };
-      const releaseRetryTokens = (capacityReleaseAmount) => {
+      }, "retrieveRetryTokens");
+      const releaseRetryTokens = /* @__PURE__ */ __name((capacityReleaseAmount) => {
         availableCapacity += capacityReleaseAmount ?? noRetryIncrement;
         availableCapacity = Math.min(availableCapacity, MAX_CAPACITY);
-      };
+      }, "releaseRetryTokens");
       return Object.freeze({
         hasRetryTokens,
         retrieveRetryTokens,
         releaseRetryTokens
       });
-    };
+    }, "getDefaultRetryQuota");
   }
 });
 
@@ -14242,7 +17549,7 @@ var defaultDelayDecider;
 var init_delayDecider = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retry-pre-sra-deprecated/delayDecider.js"() {
     init_constants6();
-    defaultDelayDecider = (delayBase, attempts) => Math.floor(Math.min(MAXIMUM_RETRY_DELAY, Math.random() * 2 ** attempts * delayBase));
+    defaultDelayDecider = /* @__PURE__ */ __name((delayBase, attempts) => Math.floor(Math.min(MAXIMUM_RETRY_DELAY, Math.random() * 2 ** attempts * delayBase)), "defaultDelayDecider");
   }
 });
 
@@ -14251,12 +17558,12 @@ var defaultRetryDecider;
 var init_retryDecider = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retry-pre-sra-deprecated/retryDecider.js"() {
     init_service_error_classification();
-    defaultRetryDecider = (error2) => {
+    defaultRetryDecider = /* @__PURE__ */ __name((error2) => {
       if (!error2) {
         return false;
       }
       return isRetryableByTrait(error2) || isClockSkewError(error2) || isThrottlingError(error2) || isTransientError(error2);
-    };
+    }, "defaultRetryDecider");
   }
 });
 
@@ -14267,13 +17574,16 @@ var init_StandardRetryStrategy2 = __esm({
     init_protocols();
     init_serde();
     init_service_error_classification();
-    init_config3();
+    init_config4();
     init_constants6();
     init_util();
     init_defaultRetryQuota();
     init_delayDecider();
     init_retryDecider();
     StandardRetryStrategy2 = class {
+      static {
+        __name(this, "StandardRetryStrategy");
+      }
       maxAttemptsProvider;
       retryDecider;
       delayDecider;
@@ -14344,7 +17654,7 @@ var init_StandardRetryStrategy2 = __esm({
         }
       }
     };
-    getDelayFromRetryAfterHeader = (response) => {
+    getDelayFromRetryAfterHeader = /* @__PURE__ */ __name((response) => {
       if (!HttpResponse.isInstance(response)) {
         return;
       }
@@ -14359,7 +17669,7 @@ var init_StandardRetryStrategy2 = __esm({
       }
       const retryAfterDate = new Date(retryAfter);
       return Math.min(retryAfterDate.getTime() - Date.now(), 2e4);
-    };
+    }, "getDelayFromRetryAfterHeader");
   }
 });
 
@@ -14368,9 +17678,12 @@ var AdaptiveRetryStrategy2;
 var init_AdaptiveRetryStrategy2 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retry-pre-sra-deprecated/AdaptiveRetryStrategy.js"() {
     init_DefaultRateLimiter();
-    init_config3();
+    init_config4();
     init_StandardRetryStrategy2();
     AdaptiveRetryStrategy2 = class extends StandardRetryStrategy2 {
+      static {
+        __name(this, "AdaptiveRetryStrategy");
+      }
       rateLimiter;
       constructor(maxAttemptsProvider, options) {
         const { rateLimiter, ...superOptions } = options ?? {};
@@ -14380,12 +17693,12 @@ var init_AdaptiveRetryStrategy2 = __esm({
       }
       async retry(next, args) {
         return super.retry(next, args, {
-          beforeRequest: async () => {
+          beforeRequest: /* @__PURE__ */ __name(async () => {
             return this.rateLimiter.getSendToken();
-          },
-          afterRequest: (response) => {
+          }, "beforeRequest"),
+          afterRequest: /* @__PURE__ */ __name((response) => {
             this.rateLimiter.updateClientSendingRate(response);
-          }
+          }, "afterRequest")
         });
       }
     };
@@ -14399,12 +17712,12 @@ var init_configurations2 = __esm({
     init_client2();
     init_AdaptiveRetryStrategy();
     init_StandardRetryStrategy();
-    init_config3();
+    init_config4();
     init_retries_2026_config();
     ENV_MAX_ATTEMPTS = "AWS_MAX_ATTEMPTS";
     CONFIG_MAX_ATTEMPTS = "max_attempts";
     NODE_MAX_ATTEMPT_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => {
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => {
         const value = env2[ENV_MAX_ATTEMPTS];
         if (!value) {
           return void 0;
@@ -14414,8 +17727,8 @@ var init_configurations2 = __esm({
           throw new Error(`Environment variable ${ENV_MAX_ATTEMPTS} mast be a number, got "${value}"`);
         }
         return maxAttempt;
-      },
-      configFileSelector: (profile) => {
+      }, "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => {
         const value = profile[CONFIG_MAX_ATTEMPTS];
         if (!value) {
           return void 0;
@@ -14425,15 +17738,15 @@ var init_configurations2 = __esm({
           throw new Error(`Shared config file entry ${CONFIG_MAX_ATTEMPTS} mast be a number, got "${value}"`);
         }
         return maxAttempt;
-      },
+      }, "configFileSelector"),
       default: DEFAULT_MAX_ATTEMPTS
     };
-    resolveRetryConfig = (input, defaults) => {
+    resolveRetryConfig = /* @__PURE__ */ __name((input, defaults) => {
       const { retryStrategy, retryMode } = input;
       const { defaultMaxAttempts = DEFAULT_MAX_ATTEMPTS, defaultBaseDelay = Retry.delay() } = defaults ?? {};
       const maxAttemptsProvider = normalizeProvider(input.maxAttempts ?? defaultMaxAttempts);
       let controller = retryStrategy ? Promise.resolve(retryStrategy) : void 0;
-      const getDefault = async () => {
+      const getDefault = /* @__PURE__ */ __name(async () => {
         const maxAttempts = await maxAttemptsProvider();
         const adaptive = await normalizeProvider(retryMode)() === RETRY_MODES.ADAPTIVE;
         if (adaptive) {
@@ -14446,17 +17759,17 @@ var init_configurations2 = __esm({
           maxAttempts,
           baseDelay: defaultBaseDelay
         });
-      };
+      }, "getDefault");
       return Object.assign(input, {
         maxAttempts: maxAttemptsProvider,
-        retryStrategy: () => controller ??= getDefault()
+        retryStrategy: /* @__PURE__ */ __name(() => controller ??= getDefault(), "retryStrategy")
       });
-    };
+    }, "resolveRetryConfig");
     ENV_RETRY_MODE = "AWS_RETRY_MODE";
     CONFIG_RETRY_MODE = "retry_mode";
     NODE_RETRY_MODE_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => env2[ENV_RETRY_MODE],
-      configFileSelector: (profile) => profile[CONFIG_RETRY_MODE],
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => env2[ENV_RETRY_MODE], "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => profile[CONFIG_RETRY_MODE], "configFileSelector"),
       default: DEFAULT_RETRY_MODE
     };
   }
@@ -14468,14 +17781,14 @@ var init_omitRetryHeadersMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/omitRetryHeadersMiddleware.js"() {
     init_protocols();
     init_constants6();
-    omitRetryHeadersMiddleware = () => (next) => async (args) => {
+    omitRetryHeadersMiddleware = /* @__PURE__ */ __name(() => (next) => async (args) => {
       const { request } = args;
       if (HttpRequest.isInstance(request)) {
         delete request.headers[INVOCATION_ID_HEADER];
         delete request.headers[REQUEST_HEADER];
       }
       return next(args);
-    };
+    }, "omitRetryHeadersMiddleware");
     omitRetryHeadersMiddlewareOptions = {
       name: "omitRetryHeadersMiddleware",
       tags: ["RETRY", "HEADERS", "OMIT_RETRY_HEADERS"],
@@ -14483,11 +17796,11 @@ var init_omitRetryHeadersMiddleware = __esm({
       toMiddleware: "awsAuthMiddleware",
       override: true
     };
-    getOmitRetryHeadersPlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getOmitRetryHeadersPlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.addRelativeTo(omitRetryHeadersMiddleware(), omitRetryHeadersMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getOmitRetryHeadersPlugin");
   }
 });
 
@@ -14539,7 +17852,7 @@ __export(retry_exports, {
   retryMiddlewareOptions: () => retryMiddlewareOptions
 });
 var retryMiddleware, getRetryPlugin;
-var init_retry2 = __esm({
+var init_retry3 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/index.js"() {
     init_isStreamingPayload();
     init_retryMiddleware();
@@ -14548,7 +17861,7 @@ var init_retry2 = __esm({
     init_ConfiguredRetryStrategy();
     init_DefaultRateLimiter();
     init_StandardRetryStrategy();
-    init_config3();
+    init_config4();
     init_constants6();
     init_retries_2026_config();
     init_AdaptiveRetryStrategy2();
@@ -14614,9 +17927,10 @@ async function checkFeatures(context, config, args) {
 var ACCOUNT_ID_ENDPOINT_REGEX;
 var init_check_features = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/check-features.js"() {
-    init_retry2();
+    init_retry3();
     init_setFeature();
     ACCOUNT_ID_ENDPOINT_REGEX = /\d{12}\.ddb/;
+    __name(checkFeatures, "checkFeatures");
   }
 });
 
@@ -14655,6 +17969,7 @@ var BYTE_LIMIT;
 var init_encode_features = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/encode-features.js"() {
     BYTE_LIMIT = 1024;
+    __name(encodeFeatures, "encodeFeatures");
   }
 });
 
@@ -14667,7 +17982,7 @@ var init_user_agent_middleware = __esm({
     init_check_features();
     init_constants7();
     init_encode_features();
-    userAgentMiddleware = (options) => (next, context) => async (args) => {
+    userAgentMiddleware = /* @__PURE__ */ __name((options) => (next, context) => async (args) => {
       const { request } = args;
       if (!HttpRequest.isInstance(request)) {
         return next(args);
@@ -14701,8 +18016,8 @@ var init_user_agent_middleware = __esm({
         ...args,
         request
       });
-    };
-    escapeUserAgent = (userAgentPair) => {
+    }, "userAgentMiddleware");
+    escapeUserAgent = /* @__PURE__ */ __name((userAgentPair) => {
       const name = userAgentPair[0].split(UA_NAME_SEPARATOR).map((part) => part.replace(UA_NAME_ESCAPE_REGEX, UA_ESCAPE_CHAR)).join(UA_NAME_SEPARATOR);
       const version = userAgentPair[1]?.replace(UA_VALUE_ESCAPE_REGEX, UA_ESCAPE_CHAR);
       const prefixSeparatorIndex = name.indexOf(UA_NAME_SEPARATOR);
@@ -14721,7 +18036,7 @@ var init_user_agent_middleware = __esm({
             return `${acc}#${item}`;
         }
       }, "");
-    };
+    }, "escapeUserAgent");
     getUserAgentMiddlewareOptions = {
       name: "getUserAgentMiddleware",
       step: "build",
@@ -14729,11 +18044,11 @@ var init_user_agent_middleware = __esm({
       tags: ["SET_USER_AGENT", "USER_AGENT"],
       override: true
     };
-    getUserAgentPlugin = (config) => ({
-      applyToStack: (clientStack) => {
+    getUserAgentPlugin = /* @__PURE__ */ __name((config) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(userAgentMiddleware(config), getUserAgentMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getUserAgentPlugin");
   }
 });
 
@@ -14742,7 +18057,7 @@ import { versions } from "node:process";
 var getRuntimeUserAgentPair;
 var init_getRuntimeUserAgentPair = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/getRuntimeUserAgentPair.js"() {
-    getRuntimeUserAgentPair = () => {
+    getRuntimeUserAgentPair = /* @__PURE__ */ __name(() => {
       const runtimesToCheck = ["deno", "bun", "llrt"];
       for (const runtime of runtimesToCheck) {
         if (versions[runtime]) {
@@ -14750,7 +18065,7 @@ var init_getRuntimeUserAgentPair = __esm({
         }
       }
       return ["md/nodejs", versions.node];
-    };
+    }, "getRuntimeUserAgentPair");
   }
 });
 
@@ -14769,12 +18084,12 @@ var isCrtAvailable;
 var init_is_crt_available = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/is-crt-available.js"() {
     init_crt_availability();
-    isCrtAvailable = () => {
+    isCrtAvailable = /* @__PURE__ */ __name(() => {
       if (crtAvailability.isCrtAvailable) {
         return ["md/crt-avail"];
       }
       return null;
-    };
+    }, "isCrtAvailable");
   }
 });
 
@@ -14787,7 +18102,7 @@ var init_defaultUserAgent = __esm({
     init_getRuntimeUserAgentPair();
     init_is_crt_available();
     init_crt_availability();
-    createDefaultUserAgentProvider = ({ serviceId, clientVersion }) => {
+    createDefaultUserAgentProvider = /* @__PURE__ */ __name(({ serviceId, clientVersion }) => {
       const runtimeUserAgentPair = getRuntimeUserAgentPair();
       return async (config) => {
         const sections = [
@@ -14811,7 +18126,7 @@ var init_defaultUserAgent = __esm({
         const resolvedUserAgent = appId ? [...sections, [`app/${appId}`]] : [...sections];
         return resolvedUserAgent;
       };
-    };
+    }, "createDefaultUserAgentProvider");
     defaultUserAgent = createDefaultUserAgentProvider;
   }
 });
@@ -14825,8 +18140,8 @@ var init_nodeAppIdConfigOptions = __esm({
     UA_APP_ID_INI_NAME = "sdk_ua_app_id";
     UA_APP_ID_INI_NAME_DEPRECATED = "sdk-ua-app-id";
     NODE_APP_ID_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => env2[UA_APP_ID_ENV_NAME],
-      configFileSelector: (profile) => profile[UA_APP_ID_INI_NAME] ?? profile[UA_APP_ID_INI_NAME_DEPRECATED],
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => env2[UA_APP_ID_ENV_NAME], "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => profile[UA_APP_ID_INI_NAME] ?? profile[UA_APP_ID_INI_NAME_DEPRECATED], "configFileSelector"),
       default: DEFAULT_UA_APP_ID
     };
   }
@@ -15056,24 +18371,25 @@ var init_bowser = __esm({
     Utils = /* @__PURE__ */ (function() {
       function Utils2() {
       }
-      Utils2.getFirstMatch = function getFirstMatch(regexp, ua) {
+      __name(Utils2, "Utils");
+      Utils2.getFirstMatch = /* @__PURE__ */ __name(function getFirstMatch(regexp, ua) {
         var match = ua.match(regexp);
         return match && match.length > 0 && match[1] || "";
-      };
-      Utils2.getSecondMatch = function getSecondMatch(regexp, ua) {
+      }, "getFirstMatch");
+      Utils2.getSecondMatch = /* @__PURE__ */ __name(function getSecondMatch(regexp, ua) {
         var match = ua.match(regexp);
         return match && match.length > 1 && match[2] || "";
-      };
-      Utils2.matchAndReturnConst = function matchAndReturnConst(regexp, ua, _const) {
+      }, "getSecondMatch");
+      Utils2.matchAndReturnConst = /* @__PURE__ */ __name(function matchAndReturnConst(regexp, ua, _const) {
         if (regexp.test(ua)) return _const;
-      };
-      Utils2.isFirefoxOnIpad = function isFirefoxOnIpad(ua) {
+      }, "matchAndReturnConst");
+      Utils2.isFirefoxOnIpad = /* @__PURE__ */ __name(function isFirefoxOnIpad(ua) {
         var macIndex = ua.indexOf("Macintosh");
         if (macIndex === -1) return false;
         var fxiosIndex = ua.indexOf(" FxiOS", macIndex + 9);
         return fxiosIndex !== -1 && ua.indexOf("/", fxiosIndex + 6) !== -1;
-      };
-      Utils2.getWindowsVersionName = function getWindowsVersionName(version) {
+      }, "isFirefoxOnIpad");
+      Utils2.getWindowsVersionName = /* @__PURE__ */ __name(function getWindowsVersionName(version) {
         switch (version) {
           case "NT":
             return "NT";
@@ -15098,8 +18414,8 @@ var init_bowser = __esm({
           default:
             return;
         }
-      };
-      Utils2.getMacOSVersionName = function getMacOSVersionName(version) {
+      }, "getWindowsVersionName");
+      Utils2.getMacOSVersionName = /* @__PURE__ */ __name(function getMacOSVersionName(version) {
         var v = version.split(".").splice(0, 2).map(function(s2) {
           return parseInt(s2, 10) || 0;
         });
@@ -15146,8 +18462,8 @@ var init_bowser = __esm({
           default:
             return;
         }
-      };
-      Utils2.getAndroidVersionName = function getAndroidVersionName(version) {
+      }, "getMacOSVersionName");
+      Utils2.getAndroidVersionName = /* @__PURE__ */ __name(function getAndroidVersionName(version) {
         var v = version.split(".").splice(0, 2).map(function(s2) {
           return parseInt(s2, 10) || 0;
         });
@@ -15167,11 +18483,11 @@ var init_bowser = __esm({
         if (v[0] === 7) return "Nougat";
         if (v[0] === 8) return "Oreo";
         if (v[0] === 9) return "Pie";
-      };
-      Utils2.getVersionPrecision = function getVersionPrecision(version) {
+      }, "getAndroidVersionName");
+      Utils2.getVersionPrecision = /* @__PURE__ */ __name(function getVersionPrecision(version) {
         return version.split(".").length;
-      };
-      Utils2.compareVersions = function compareVersions(versionA, versionB, isLoose) {
+      }, "getVersionPrecision");
+      Utils2.compareVersions = /* @__PURE__ */ __name(function compareVersions(versionA, versionB, isLoose) {
         if (isLoose === void 0) isLoose = false;
         var versionAPrecision = Utils2.getVersionPrecision(versionA);
         var versionBPrecision = Utils2.getVersionPrecision(versionB);
@@ -15193,15 +18509,15 @@ var init_bowser = __esm({
             precision -= 1;
           } else if (chunks[0][precision] < chunks[1][precision]) return -1;
         }
-      };
-      Utils2.map = function map3(arr, iterator) {
+      }, "compareVersions");
+      Utils2.map = /* @__PURE__ */ __name(function map3(arr, iterator) {
         var result = [];
         var i5;
         if (Array.prototype.map) return Array.prototype.map.call(arr, iterator);
         for (i5 = 0; i5 < arr.length; i5 += 1) result.push(iterator(arr[i5]));
         return result;
-      };
-      Utils2.find = function find(arr, predicate) {
+      }, "map");
+      Utils2.find = /* @__PURE__ */ __name(function find(arr, predicate) {
         var i5;
         var l3;
         if (Array.prototype.find) return Array.prototype.find.call(arr, predicate);
@@ -15209,525 +18525,525 @@ var init_bowser = __esm({
           var value = arr[i5];
           if (predicate(value, i5)) return value;
         }
-      };
-      Utils2.assign = function assign(obj) {
+      }, "find");
+      Utils2.assign = /* @__PURE__ */ __name(function assign(obj) {
         var result = obj;
         var i5;
         var l3;
         for (var _len = arguments.length, assigners = new Array(_len > 1 ? _len - 1 : 0), _key = 1; _key < _len; _key++) assigners[_key - 1] = arguments[_key];
         if (Object.assign) return Object.assign.apply(Object, [obj].concat(assigners));
-        var _loop = function _loop2() {
+        var _loop = /* @__PURE__ */ __name(function _loop2() {
           var assigner = assigners[i5];
           if (typeof assigner === "object" && assigner !== null) Object.keys(assigner).forEach(function(key) {
             result[key] = assigner[key];
           });
-        };
+        }, "_loop");
         for (i5 = 0, l3 = assigners.length; i5 < l3; i5 += 1) _loop();
         return obj;
-      };
-      Utils2.getBrowserAlias = function getBrowserAlias(browserName) {
+      }, "assign");
+      Utils2.getBrowserAlias = /* @__PURE__ */ __name(function getBrowserAlias(browserName) {
         return BROWSER_ALIASES_MAP[browserName];
-      };
-      Utils2.getBrowserTypeByAlias = function getBrowserTypeByAlias(browserAlias) {
+      }, "getBrowserAlias");
+      Utils2.getBrowserTypeByAlias = /* @__PURE__ */ __name(function getBrowserTypeByAlias(browserAlias) {
         return BROWSER_MAP[browserAlias] || "";
-      };
+      }, "getBrowserTypeByAlias");
       return Utils2;
     })();
     commonVersionIdentifier = /version\/(\d+(\.?_?\d+)+)/i;
     browsersList = [{
       test: [/gptbot/i],
-      describe: function describe(ua) {
+      describe: /* @__PURE__ */ __name(function describe(ua) {
         var browser = {
           name: "GPTBot"
         };
         var version = Utils.getFirstMatch(/gptbot\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/chatgpt-user/i],
-      describe: function describe2(ua) {
+      describe: /* @__PURE__ */ __name(function describe2(ua) {
         var browser = {
           name: "ChatGPT-User"
         };
         var version = Utils.getFirstMatch(/chatgpt-user\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/oai-searchbot/i],
-      describe: function describe3(ua) {
+      describe: /* @__PURE__ */ __name(function describe3(ua) {
         var browser = {
           name: "OAI-SearchBot"
         };
         var version = Utils.getFirstMatch(/oai-searchbot\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/claudebot/i, /claude-web/i, /claude-user/i, /claude-searchbot/i],
-      describe: function describe4(ua) {
+      describe: /* @__PURE__ */ __name(function describe4(ua) {
         var browser = {
           name: "ClaudeBot"
         };
         var version = Utils.getFirstMatch(/(?:claudebot|claude-web|claude-user|claude-searchbot)\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/omgilibot/i, /webzio-extended/i],
-      describe: function describe5(ua) {
+      describe: /* @__PURE__ */ __name(function describe5(ua) {
         var browser = {
           name: "Omgilibot"
         };
         var version = Utils.getFirstMatch(/(?:omgilibot|webzio-extended)\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/diffbot/i],
-      describe: function describe6(ua) {
+      describe: /* @__PURE__ */ __name(function describe6(ua) {
         var browser = {
           name: "Diffbot"
         };
         var version = Utils.getFirstMatch(/diffbot\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/perplexitybot/i],
-      describe: function describe7(ua) {
+      describe: /* @__PURE__ */ __name(function describe7(ua) {
         var browser = {
           name: "PerplexityBot"
         };
         var version = Utils.getFirstMatch(/perplexitybot\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/perplexity-user/i],
-      describe: function describe8(ua) {
+      describe: /* @__PURE__ */ __name(function describe8(ua) {
         var browser = {
           name: "Perplexity-User"
         };
         var version = Utils.getFirstMatch(/perplexity-user\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/youbot/i],
-      describe: function describe9(ua) {
+      describe: /* @__PURE__ */ __name(function describe9(ua) {
         var browser = {
           name: "YouBot"
         };
         var version = Utils.getFirstMatch(/youbot\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/meta-webindexer/i],
-      describe: function describe10(ua) {
+      describe: /* @__PURE__ */ __name(function describe10(ua) {
         var browser = {
           name: "Meta-WebIndexer"
         };
         var version = Utils.getFirstMatch(/meta-webindexer\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/meta-externalads/i],
-      describe: function describe11(ua) {
+      describe: /* @__PURE__ */ __name(function describe11(ua) {
         var browser = {
           name: "Meta-ExternalAds"
         };
         var version = Utils.getFirstMatch(/meta-externalads\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/meta-externalagent/i],
-      describe: function describe12(ua) {
+      describe: /* @__PURE__ */ __name(function describe12(ua) {
         var browser = {
           name: "Meta-ExternalAgent"
         };
         var version = Utils.getFirstMatch(/meta-externalagent\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/meta-externalfetcher/i],
-      describe: function describe13(ua) {
+      describe: /* @__PURE__ */ __name(function describe13(ua) {
         var browser = {
           name: "Meta-ExternalFetcher"
         };
         var version = Utils.getFirstMatch(/meta-externalfetcher\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/googlebot/i],
-      describe: function describe14(ua) {
+      describe: /* @__PURE__ */ __name(function describe14(ua) {
         var browser = {
           name: "Googlebot"
         };
         var version = Utils.getFirstMatch(/googlebot\/(\d+(\.\d+))/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/linespider/i],
-      describe: function describe15(ua) {
+      describe: /* @__PURE__ */ __name(function describe15(ua) {
         var browser = {
           name: "Linespider"
         };
         var version = Utils.getFirstMatch(/(?:linespider)(?:-[-\w]{1,64})?[\s/](\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/amazonbot/i],
-      describe: function describe16(ua) {
+      describe: /* @__PURE__ */ __name(function describe16(ua) {
         var browser = {
           name: "AmazonBot"
         };
         var version = Utils.getFirstMatch(/amazonbot\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/bingbot/i],
-      describe: function describe17(ua) {
+      describe: /* @__PURE__ */ __name(function describe17(ua) {
         var browser = {
           name: "BingCrawler"
         };
         var version = Utils.getFirstMatch(/bingbot\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/baiduspider/i],
-      describe: function describe18(ua) {
+      describe: /* @__PURE__ */ __name(function describe18(ua) {
         var browser = {
           name: "BaiduSpider"
         };
         var version = Utils.getFirstMatch(/baiduspider\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/duckduckbot/i],
-      describe: function describe19(ua) {
+      describe: /* @__PURE__ */ __name(function describe19(ua) {
         var browser = {
           name: "DuckDuckBot"
         };
         var version = Utils.getFirstMatch(/duckduckbot\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/ia_archiver/i],
-      describe: function describe20(ua) {
+      describe: /* @__PURE__ */ __name(function describe20(ua) {
         var browser = {
           name: "InternetArchiveCrawler"
         };
         var version = Utils.getFirstMatch(/ia_archiver\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/facebookexternalhit/i, /facebookcatalog/i],
-      describe: function describe21() {
+      describe: /* @__PURE__ */ __name(function describe21() {
         return {
           name: "FacebookExternalHit"
         };
-      }
+      }, "describe")
     }, {
       test: [/slackbot/i, /slack-imgProxy/i],
-      describe: function describe22(ua) {
+      describe: /* @__PURE__ */ __name(function describe22(ua) {
         var browser = {
           name: "SlackBot"
         };
         var version = Utils.getFirstMatch(/(?:slackbot|slack-imgproxy)(?:-[-\w]{1,64})?[\s/](\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/yahoo!?[\s/]*slurp/i],
-      describe: function describe23() {
+      describe: /* @__PURE__ */ __name(function describe23() {
         return {
           name: "YahooSlurp"
         };
-      }
+      }, "describe")
     }, {
       test: [/yandexbot/i, /yandexmobilebot/i],
-      describe: function describe24() {
+      describe: /* @__PURE__ */ __name(function describe24() {
         return {
           name: "YandexBot"
         };
-      }
+      }, "describe")
     }, {
       test: [/pingdom/i],
-      describe: function describe25() {
+      describe: /* @__PURE__ */ __name(function describe25() {
         return {
           name: "PingdomBot"
         };
-      }
+      }, "describe")
     }, {
       test: [/opera/i],
-      describe: function describe26(ua) {
+      describe: /* @__PURE__ */ __name(function describe26(ua) {
         var browser = {
           name: "Opera"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:opera)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/opr\/|opios/i],
-      describe: function describe27(ua) {
+      describe: /* @__PURE__ */ __name(function describe27(ua) {
         var browser = {
           name: "Opera"
         };
         var version = Utils.getFirstMatch(/(?:opr|opios)[\s/](\d+(?:\.\d+)*)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/SamsungBrowser/i],
-      describe: function describe28(ua) {
+      describe: /* @__PURE__ */ __name(function describe28(ua) {
         var browser = {
           name: "Samsung Internet for Android"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:SamsungBrowser)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/Whale/i],
-      describe: function describe29(ua) {
+      describe: /* @__PURE__ */ __name(function describe29(ua) {
         var browser = {
           name: "NAVER Whale Browser"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:whale)[\s/](\d+(?:\.\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/PaleMoon/i],
-      describe: function describe30(ua) {
+      describe: /* @__PURE__ */ __name(function describe30(ua) {
         var browser = {
           name: "Pale Moon"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:PaleMoon)[\s/](\d+(?:\.\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/HeyTapBrowser/i],
-      describe: function describe31(ua) {
+      describe: /* @__PURE__ */ __name(function describe31(ua) {
         var browser = {
           name: "HeyTap Browser"
         };
         var version = Utils.getFirstMatch(/(?:HeyTapBrowser)[\s/](\d+(?:\.\d+)*)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/VivoBrowser/i],
-      describe: function describe32(ua) {
+      describe: /* @__PURE__ */ __name(function describe32(ua) {
         var browser = {
           name: "Vivo Browser"
         };
         var version = Utils.getFirstMatch(/(?:VivoBrowser)[\s/](\d+(?:\.\d+)*)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/MZBrowser/i],
-      describe: function describe33(ua) {
+      describe: /* @__PURE__ */ __name(function describe33(ua) {
         var browser = {
           name: "MZ Browser"
         };
         var version = Utils.getFirstMatch(/(?:MZBrowser)[\s/](\d+(?:\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/focus/i],
-      describe: function describe34(ua) {
+      describe: /* @__PURE__ */ __name(function describe34(ua) {
         var browser = {
           name: "Focus"
         };
         var version = Utils.getFirstMatch(/(?:focus)[\s/](\d+(?:\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/swing/i],
-      describe: function describe35(ua) {
+      describe: /* @__PURE__ */ __name(function describe35(ua) {
         var browser = {
           name: "Swing"
         };
         var version = Utils.getFirstMatch(/(?:swing)[\s/](\d+(?:\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/coast/i],
-      describe: function describe36(ua) {
+      describe: /* @__PURE__ */ __name(function describe36(ua) {
         var browser = {
           name: "Opera Coast"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:coast)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/opt\/\d+(?:.?_?\d+)+/i],
-      describe: function describe37(ua) {
+      describe: /* @__PURE__ */ __name(function describe37(ua) {
         var browser = {
           name: "Opera Touch"
         };
         var version = Utils.getFirstMatch(/(?:opt)[\s/](\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/\sbertina\//i],
-      describe: function describe38(ua) {
+      describe: /* @__PURE__ */ __name(function describe38(ua) {
         var browser = {
           name: "Bertina Browser"
         };
         var version = Utils.getFirstMatch(/(?:bertina)\/(\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/yabrowser/i],
-      describe: function describe39(ua) {
+      describe: /* @__PURE__ */ __name(function describe39(ua) {
         var browser = {
           name: "Yandex Browser"
         };
         var version = Utils.getFirstMatch(/(?:yabrowser)[\s/](\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/ucbrowser|ucmobile\//i, /\bucpc\//i, /\bubrowser\//i],
-      describe: function describe40(ua) {
+      describe: /* @__PURE__ */ __name(function describe40(ua) {
         var browser = {
           name: "UC Browser"
         };
         var version = Utils.getFirstMatch(/(?:ucbrowser[\s/]?|ucmobile\/|\bucpc\/|\bubrowser\/)(\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/Maxthon|mxios/i],
-      describe: function describe41(ua) {
+      describe: /* @__PURE__ */ __name(function describe41(ua) {
         var browser = {
           name: "Maxthon"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:Maxthon|mxios)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/epiphany/i],
-      describe: function describe42(ua) {
+      describe: /* @__PURE__ */ __name(function describe42(ua) {
         var browser = {
           name: "Epiphany"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:epiphany)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/puffin/i],
-      describe: function describe43(ua) {
+      describe: /* @__PURE__ */ __name(function describe43(ua) {
         var browser = {
           name: "Puffin"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:puffin)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/sleipnir/i],
-      describe: function describe44(ua) {
+      describe: /* @__PURE__ */ __name(function describe44(ua) {
         var browser = {
           name: "Sleipnir"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:sleipnir)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/k-meleon/i],
-      describe: function describe45(ua) {
+      describe: /* @__PURE__ */ __name(function describe45(ua) {
         var browser = {
           name: "K-Meleon"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:k-meleon)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/micromessenger/i],
-      describe: function describe46(ua) {
+      describe: /* @__PURE__ */ __name(function describe46(ua) {
         var browser = {
           name: "WeChat"
         };
         var version = Utils.getFirstMatch(/(?:micromessenger)[\s/](\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/qqbrowser/i],
-      describe: function describe47(ua) {
+      describe: /* @__PURE__ */ __name(function describe47(ua) {
         var browser = {
           name: /qqbrowserlite/i.test(ua) ? "QQ Browser Lite" : "QQ Browser"
         };
         var version = Utils.getFirstMatch(/(?:qqbrowserlite|qqbrowser)[/](\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/msie|trident/i],
-      describe: function describe48(ua) {
+      describe: /* @__PURE__ */ __name(function describe48(ua) {
         var browser = {
           name: "Internet Explorer"
         };
         var version = Utils.getFirstMatch(/(?:msie |rv:)(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/\sedg\//i],
-      describe: function describe49(ua) {
+      describe: /* @__PURE__ */ __name(function describe49(ua) {
         var browser = {
           name: "Microsoft Edge"
         };
         var version = Utils.getFirstMatch(/\sedg\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/edg([ea]|ios)\//i],
-      describe: function describe50(ua) {
+      describe: /* @__PURE__ */ __name(function describe50(ua) {
         var browser = {
           name: "Microsoft Edge"
         };
         var version = Utils.getSecondMatch(/edg([ea]|ios)\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
-      test: function test(parser) {
+      test: /* @__PURE__ */ __name(function test(parser) {
         if (parser.hasBrand("Vivaldi")) return true;
         return parser.test(/vivaldi/i);
-      },
-      describe: function describe51(ua, parser) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe51(ua, parser) {
         var browser = {
           name: "Vivaldi"
         };
@@ -15741,140 +19057,140 @@ var init_bowser = __esm({
         var version = Utils.getFirstMatch(/vivaldi\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/seamonkey/i],
-      describe: function describe52(ua) {
+      describe: /* @__PURE__ */ __name(function describe52(ua) {
         var browser = {
           name: "SeaMonkey"
         };
         var version = Utils.getFirstMatch(/seamonkey\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/sailfish/i],
-      describe: function describe53(ua) {
+      describe: /* @__PURE__ */ __name(function describe53(ua) {
         var browser = {
           name: "Sailfish"
         };
         var version = Utils.getFirstMatch(/sailfish\s?browser\/(\d+(\.\d+)?)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/silk/i],
-      describe: function describe54(ua) {
+      describe: /* @__PURE__ */ __name(function describe54(ua) {
         var browser = {
           name: "Amazon Silk"
         };
         var version = Utils.getFirstMatch(/silk\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/phantom/i],
-      describe: function describe55(ua) {
+      describe: /* @__PURE__ */ __name(function describe55(ua) {
         var browser = {
           name: "PhantomJS"
         };
         var version = Utils.getFirstMatch(/phantomjs\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/slimerjs/i],
-      describe: function describe56(ua) {
+      describe: /* @__PURE__ */ __name(function describe56(ua) {
         var browser = {
           name: "SlimerJS"
         };
         var version = Utils.getFirstMatch(/slimerjs\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/blackberry|\bbb\d+/i, /rim\stablet/i],
-      describe: function describe57(ua) {
+      describe: /* @__PURE__ */ __name(function describe57(ua) {
         var browser = {
           name: "BlackBerry"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/blackberry[\d]+\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/(web|hpw)[o0]s/i],
-      describe: function describe58(ua) {
+      describe: /* @__PURE__ */ __name(function describe58(ua) {
         var browser = {
           name: "WebOS Browser"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/w(?:eb)?[o0]sbrowser\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/bada/i],
-      describe: function describe59(ua) {
+      describe: /* @__PURE__ */ __name(function describe59(ua) {
         var browser = {
           name: "Bada"
         };
         var version = Utils.getFirstMatch(/dolfin\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/tizen/i],
-      describe: function describe60(ua) {
+      describe: /* @__PURE__ */ __name(function describe60(ua) {
         var browser = {
           name: "Tizen"
         };
         var version = Utils.getFirstMatch(/(?:tizen\s?)?browser\/(\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/qupzilla/i],
-      describe: function describe61(ua) {
+      describe: /* @__PURE__ */ __name(function describe61(ua) {
         var browser = {
           name: "QupZilla"
         };
         var version = Utils.getFirstMatch(/(?:qupzilla)[\s/](\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/librewolf/i],
-      describe: function describe62(ua) {
+      describe: /* @__PURE__ */ __name(function describe62(ua) {
         var browser = {
           name: "LibreWolf"
         };
         var version = Utils.getFirstMatch(/(?:librewolf)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/firefox|iceweasel|fxios/i],
-      describe: function describe63(ua) {
+      describe: /* @__PURE__ */ __name(function describe63(ua) {
         var browser = {
           name: "Firefox"
         };
         var version = Utils.getFirstMatch(/(?:firefox|iceweasel|fxios)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/electron/i],
-      describe: function describe64(ua) {
+      describe: /* @__PURE__ */ __name(function describe64(ua) {
         var browser = {
           name: "Electron"
         };
         var version = Utils.getFirstMatch(/(?:electron)\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/sogoumobilebrowser/i, /metasr/i, /se 2\.[x]/i],
-      describe: function describe65(ua) {
+      describe: /* @__PURE__ */ __name(function describe65(ua) {
         var browser = {
           name: "Sogou Browser"
         };
@@ -15884,23 +19200,23 @@ var init_bowser = __esm({
         var version = sogouMobileVersion || chromiumVersion || seVersion;
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/MiuiBrowser/i],
-      describe: function describe66(ua) {
+      describe: /* @__PURE__ */ __name(function describe66(ua) {
         var browser = {
           name: "Miui"
         };
         var version = Utils.getFirstMatch(/(?:MiuiBrowser)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
-      test: function test2(parser) {
+      test: /* @__PURE__ */ __name(function test2(parser) {
         if (parser.hasBrand("DuckDuckGo")) return true;
         return parser.test(/\sDdg\/[\d.]+$/i);
-      },
-      describe: function describe67(ua, parser) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe67(ua, parser) {
         var browser = {
           name: "DuckDuckGo"
         };
@@ -15914,12 +19230,12 @@ var init_bowser = __esm({
         var uaVersion = Utils.getFirstMatch(/\sDdg\/([\d.]+)$/i, ua);
         if (uaVersion) browser.version = uaVersion;
         return browser;
-      }
+      }, "describe")
     }, {
-      test: function test3(parser) {
+      test: /* @__PURE__ */ __name(function test3(parser) {
         return parser.hasBrand("Brave");
-      },
-      describe: function describe68(ua, parser) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe68(ua, parser) {
         var browser = {
           name: "Brave"
         };
@@ -15931,122 +19247,122 @@ var init_bowser = __esm({
           }
         }
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/chromium/i],
-      describe: function describe69(ua) {
+      describe: /* @__PURE__ */ __name(function describe69(ua) {
         var browser = {
           name: "Chromium"
         };
         var version = Utils.getFirstMatch(/(?:chromium)[\s/](\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:chrome)\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/ladybird/i],
-      describe: function describe70(ua) {
+      describe: /* @__PURE__ */ __name(function describe70(ua) {
         var browser = {
           name: "Ladybird"
         };
         var version = Utils.getFirstMatch(/ladybird\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/chrome|crios|crmo/i],
-      describe: function describe71(ua) {
+      describe: /* @__PURE__ */ __name(function describe71(ua) {
         var browser = {
           name: "Chrome"
         };
         var version = Utils.getFirstMatch(/(?:chrome|crios|crmo)\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/\bGSA\//i],
-      describe: function describe72(ua) {
+      describe: /* @__PURE__ */ __name(function describe72(ua) {
         var browser = {
           name: "Google Search"
         };
         var version = Utils.getFirstMatch(/(?:GSA)\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
-      test: function test4(parser) {
+      test: /* @__PURE__ */ __name(function test4(parser) {
         var notLikeAndroid = !parser.test(/like android/i);
         var butAndroid = parser.test(/android/i);
         return notLikeAndroid && butAndroid;
-      },
-      describe: function describe73(ua) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe73(ua) {
         var browser = {
           name: "Android Browser"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/playstation 4/i],
-      describe: function describe74(ua) {
+      describe: /* @__PURE__ */ __name(function describe74(ua) {
         var browser = {
           name: "PlayStation 4"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/freebox/i],
-      describe: function describe75(ua) {
+      describe: /* @__PURE__ */ __name(function describe75(ua) {
         var browser = {
           name: "Freebox"
         };
         var version = Utils.getFirstMatch(/navigateur web\/(\d+(\.\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/safari|applewebkit/i],
-      describe: function describe76(ua) {
+      describe: /* @__PURE__ */ __name(function describe76(ua) {
         var browser = {
           name: "Safari"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/.*/i],
-      describe: function describe77(ua) {
+      describe: /* @__PURE__ */ __name(function describe77(ua) {
         var regexp = ua.search("\\(") !== -1 ? /^(.*)\/([^/]*)[ \t]\((.*)/ : /^(.*)\/([^/]*) /;
         return {
           name: Utils.getFirstMatch(regexp, ua),
           version: Utils.getSecondMatch(regexp, ua)
         };
-      }
+      }, "describe")
     }];
     parser_os_default = [{
       test: [/Roku\/DVP/],
-      describe: function describe78(ua) {
+      describe: /* @__PURE__ */ __name(function describe78(ua) {
         var version = Utils.getFirstMatch(/Roku\/DVP-(\d+\.\d+)/i, ua);
         return {
           name: OS_MAP.Roku,
           version
         };
-      }
+      }, "describe")
     }, {
       test: [/windows phone/i],
-      describe: function describe79(ua) {
+      describe: /* @__PURE__ */ __name(function describe79(ua) {
         var version = Utils.getFirstMatch(/windows phone (?:os)?\s?(\d+(\.\d+)*)/i, ua);
         return {
           name: OS_MAP.WindowsPhone,
           version
         };
-      }
+      }, "describe")
     }, {
       test: [/windows /i],
-      describe: function describe80(ua) {
+      describe: /* @__PURE__ */ __name(function describe80(ua) {
         var version = Utils.getFirstMatch(/Windows ((NT|XP)( \d\d?.\d)?)/i, ua);
         var versionName = Utils.getWindowsVersionName(version);
         return {
@@ -16054,22 +19370,22 @@ var init_bowser = __esm({
           version,
           versionName
         };
-      }
+      }, "describe")
     }, {
-      test: function test5(parser) {
+      test: /* @__PURE__ */ __name(function test5(parser) {
         return Utils.isFirefoxOnIpad(parser.getUA());
-      },
-      describe: function describe81(ua) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe81(ua) {
         var result = {
           name: OS_MAP.iOS
         };
         var version = Utils.getSecondMatch(/(Version\/)(\d[\d.]+)/, ua);
         if (version) result.version = version;
         return result;
-      }
+      }, "describe")
     }, {
       test: [/macintosh/i],
-      describe: function describe82(ua) {
+      describe: /* @__PURE__ */ __name(function describe82(ua) {
         var version = Utils.getFirstMatch(/mac os x (\d+(\.?_?\d+)+)/i, ua).replace(/[_\s]/g, ".");
         var versionName = Utils.getMacOSVersionName(version);
         var os4 = {
@@ -16078,10 +19394,10 @@ var init_bowser = __esm({
         };
         if (versionName) os4.versionName = versionName;
         return os4;
-      }
+      }, "describe")
     }, {
       test: [/(ipod|iphone|ipad)/i],
-      describe: function describe83(ua) {
+      describe: /* @__PURE__ */ __name(function describe83(ua) {
         var version = Utils.getFirstMatch(/os (\d+([_\s]\d+)*) like mac os x/i, ua).replace(/[_\s]/g, ".");
         var safariVersion = Utils.getFirstMatch(/version\/(\d+(\.\d+)*) mobile\/\w+ safari\//i, ua);
         if (/^18(\.|$)/.test(version) && parseInt(safariVersion, 10) >= 26) version = safariVersion;
@@ -16089,23 +19405,23 @@ var init_bowser = __esm({
           name: OS_MAP.iOS,
           version
         };
-      }
+      }, "describe")
     }, {
       test: [/OpenHarmony/i],
-      describe: function describe84(ua) {
+      describe: /* @__PURE__ */ __name(function describe84(ua) {
         var version = Utils.getFirstMatch(/OpenHarmony\s+(\d+(\.\d+)*)/i, ua);
         return {
           name: OS_MAP.HarmonyOS,
           version
         };
-      }
+      }, "describe")
     }, {
-      test: function test6(parser) {
+      test: /* @__PURE__ */ __name(function test6(parser) {
         var notLikeAndroid = !parser.test(/like android/i);
         var butAndroid = parser.test(/android/i);
         return notLikeAndroid && butAndroid;
-      },
-      describe: function describe85(ua) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe85(ua) {
         var version = Utils.getFirstMatch(/android[\s/-](\d+(\.\d+)*)/i, ua);
         var versionName = Utils.getAndroidVersionName(version);
         var os4 = {
@@ -16114,271 +19430,271 @@ var init_bowser = __esm({
         };
         if (versionName) os4.versionName = versionName;
         return os4;
-      }
+      }, "describe")
     }, {
       test: [/(web|hpw)[o0]s/i],
-      describe: function describe86(ua) {
+      describe: /* @__PURE__ */ __name(function describe86(ua) {
         var version = Utils.getFirstMatch(/(?:web|hpw)[o0]s\/(\d+(\.\d+)*)/i, ua);
         var os4 = {
           name: OS_MAP.WebOS
         };
         if (version && version.length) os4.version = version;
         return os4;
-      }
+      }, "describe")
     }, {
       test: [/blackberry|\bbb\d+/i, /rim\stablet/i],
-      describe: function describe87(ua) {
+      describe: /* @__PURE__ */ __name(function describe87(ua) {
         var version = Utils.getFirstMatch(/rim\stablet\sos\s(\d+(\.\d+)*)/i, ua) || Utils.getFirstMatch(/blackberry\d+\/(\d+([_\s]\d+)*)/i, ua) || Utils.getFirstMatch(/\bbb(\d+)/i, ua);
         return {
           name: OS_MAP.BlackBerry,
           version
         };
-      }
+      }, "describe")
     }, {
       test: [/bada/i],
-      describe: function describe88(ua) {
+      describe: /* @__PURE__ */ __name(function describe88(ua) {
         var version = Utils.getFirstMatch(/bada\/(\d+(\.\d+)*)/i, ua);
         return {
           name: OS_MAP.Bada,
           version
         };
-      }
+      }, "describe")
     }, {
       test: [/tizen/i],
-      describe: function describe89(ua) {
+      describe: /* @__PURE__ */ __name(function describe89(ua) {
         var version = Utils.getFirstMatch(/tizen[/\s](\d+(\.\d+)*)/i, ua);
         return {
           name: OS_MAP.Tizen,
           version
         };
-      }
+      }, "describe")
     }, {
       test: [/linux/i],
-      describe: function describe90() {
+      describe: /* @__PURE__ */ __name(function describe90() {
         return {
           name: OS_MAP.Linux
         };
-      }
+      }, "describe")
     }, {
       test: [/CrOS/],
-      describe: function describe91() {
+      describe: /* @__PURE__ */ __name(function describe91() {
         return {
           name: OS_MAP.ChromeOS
         };
-      }
+      }, "describe")
     }, {
       test: [/PlayStation 4/],
-      describe: function describe92(ua) {
+      describe: /* @__PURE__ */ __name(function describe92(ua) {
         var version = Utils.getFirstMatch(/PlayStation 4[/\s](\d+(\.\d+)*)/i, ua);
         return {
           name: OS_MAP.PlayStation4,
           version
         };
-      }
+      }, "describe")
     }];
     parser_platforms_default = [{
       test: [/googlebot/i],
-      describe: function describe93() {
+      describe: /* @__PURE__ */ __name(function describe93() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Google"
         };
-      }
+      }, "describe")
     }, {
       test: [/linespider/i],
-      describe: function describe94() {
+      describe: /* @__PURE__ */ __name(function describe94() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Line"
         };
-      }
+      }, "describe")
     }, {
       test: [/amazonbot/i],
-      describe: function describe95() {
+      describe: /* @__PURE__ */ __name(function describe95() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Amazon"
         };
-      }
+      }, "describe")
     }, {
       test: [/gptbot/i],
-      describe: function describe96() {
+      describe: /* @__PURE__ */ __name(function describe96() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "OpenAI"
         };
-      }
+      }, "describe")
     }, {
       test: [/chatgpt-user/i],
-      describe: function describe97() {
+      describe: /* @__PURE__ */ __name(function describe97() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "OpenAI"
         };
-      }
+      }, "describe")
     }, {
       test: [/oai-searchbot/i],
-      describe: function describe98() {
+      describe: /* @__PURE__ */ __name(function describe98() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "OpenAI"
         };
-      }
+      }, "describe")
     }, {
       test: [/baiduspider/i],
-      describe: function describe99() {
+      describe: /* @__PURE__ */ __name(function describe99() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Baidu"
         };
-      }
+      }, "describe")
     }, {
       test: [/bingbot/i],
-      describe: function describe100() {
+      describe: /* @__PURE__ */ __name(function describe100() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Bing"
         };
-      }
+      }, "describe")
     }, {
       test: [/duckduckbot/i],
-      describe: function describe101() {
+      describe: /* @__PURE__ */ __name(function describe101() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "DuckDuckGo"
         };
-      }
+      }, "describe")
     }, {
       test: [/claudebot/i, /claude-web/i, /claude-user/i, /claude-searchbot/i],
-      describe: function describe102() {
+      describe: /* @__PURE__ */ __name(function describe102() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Anthropic"
         };
-      }
+      }, "describe")
     }, {
       test: [/omgilibot/i, /webzio-extended/i],
-      describe: function describe103() {
+      describe: /* @__PURE__ */ __name(function describe103() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Webz.io"
         };
-      }
+      }, "describe")
     }, {
       test: [/diffbot/i],
-      describe: function describe104() {
+      describe: /* @__PURE__ */ __name(function describe104() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Diffbot"
         };
-      }
+      }, "describe")
     }, {
       test: [/perplexitybot/i],
-      describe: function describe105() {
+      describe: /* @__PURE__ */ __name(function describe105() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Perplexity AI"
         };
-      }
+      }, "describe")
     }, {
       test: [/perplexity-user/i],
-      describe: function describe106() {
+      describe: /* @__PURE__ */ __name(function describe106() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Perplexity AI"
         };
-      }
+      }, "describe")
     }, {
       test: [/youbot/i],
-      describe: function describe107() {
+      describe: /* @__PURE__ */ __name(function describe107() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "You.com"
         };
-      }
+      }, "describe")
     }, {
       test: [/ia_archiver/i],
-      describe: function describe108() {
+      describe: /* @__PURE__ */ __name(function describe108() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Internet Archive"
         };
-      }
+      }, "describe")
     }, {
       test: [/meta-webindexer/i],
-      describe: function describe109() {
+      describe: /* @__PURE__ */ __name(function describe109() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Meta"
         };
-      }
+      }, "describe")
     }, {
       test: [/meta-externalads/i],
-      describe: function describe110() {
+      describe: /* @__PURE__ */ __name(function describe110() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Meta"
         };
-      }
+      }, "describe")
     }, {
       test: [/meta-externalagent/i],
-      describe: function describe111() {
+      describe: /* @__PURE__ */ __name(function describe111() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Meta"
         };
-      }
+      }, "describe")
     }, {
       test: [/meta-externalfetcher/i],
-      describe: function describe112() {
+      describe: /* @__PURE__ */ __name(function describe112() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Meta"
         };
-      }
+      }, "describe")
     }, {
       test: [/facebookexternalhit/i, /facebookcatalog/i],
-      describe: function describe113() {
+      describe: /* @__PURE__ */ __name(function describe113() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Meta"
         };
-      }
+      }, "describe")
     }, {
       test: [/slackbot/i, /slack-imgProxy/i],
-      describe: function describe114() {
+      describe: /* @__PURE__ */ __name(function describe114() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Slack"
         };
-      }
+      }, "describe")
     }, {
       test: [/yahoo/i],
-      describe: function describe115() {
+      describe: /* @__PURE__ */ __name(function describe115() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Yahoo"
         };
-      }
+      }, "describe")
     }, {
       test: [/yandexbot/i, /yandexmobilebot/i],
-      describe: function describe116() {
+      describe: /* @__PURE__ */ __name(function describe116() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Yandex"
         };
-      }
+      }, "describe")
     }, {
       test: [/pingdom/i],
-      describe: function describe117() {
+      describe: /* @__PURE__ */ __name(function describe117() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Pingdom"
         };
-      }
+      }, "describe")
     }, {
       test: [/huawei/i],
-      describe: function describe118(ua) {
+      describe: /* @__PURE__ */ __name(function describe118(ua) {
         var model = Utils.getFirstMatch(/(can-l01)/i, ua) && "Nova";
         var platform2 = {
           type: PLATFORMS_MAP.mobile,
@@ -16386,84 +19702,84 @@ var init_bowser = __esm({
         };
         if (model) platform2.model = model;
         return platform2;
-      }
+      }, "describe")
     }, {
       test: [/nexus\s*(?:7|8|9|10).*/i],
-      describe: function describe119() {
+      describe: /* @__PURE__ */ __name(function describe119() {
         return {
           type: PLATFORMS_MAP.tablet,
           vendor: "Nexus"
         };
-      }
+      }, "describe")
     }, {
       test: [/ipad/i],
-      describe: function describe120() {
+      describe: /* @__PURE__ */ __name(function describe120() {
         return {
           type: PLATFORMS_MAP.tablet,
           vendor: "Apple",
           model: "iPad"
         };
-      }
+      }, "describe")
     }, {
-      test: function test7(parser) {
+      test: /* @__PURE__ */ __name(function test7(parser) {
         return Utils.isFirefoxOnIpad(parser.getUA());
-      },
-      describe: function describe121() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe121() {
         return {
           type: PLATFORMS_MAP.tablet,
           vendor: "Apple",
           model: "iPad"
         };
-      }
+      }, "describe")
     }, {
       test: [/kftt build/i],
-      describe: function describe122() {
+      describe: /* @__PURE__ */ __name(function describe122() {
         return {
           type: PLATFORMS_MAP.tablet,
           vendor: "Amazon",
           model: "Kindle Fire HD 7"
         };
-      }
+      }, "describe")
     }, {
       test: [/silk/i],
-      describe: function describe123() {
+      describe: /* @__PURE__ */ __name(function describe123() {
         return {
           type: PLATFORMS_MAP.tablet,
           vendor: "Amazon"
         };
-      }
+      }, "describe")
     }, {
       test: [/tablet(?! pc)/i],
-      describe: function describe124() {
+      describe: /* @__PURE__ */ __name(function describe124() {
         return {
           type: PLATFORMS_MAP.tablet
         };
-      }
+      }, "describe")
     }, {
-      test: function test8(parser) {
+      test: /* @__PURE__ */ __name(function test8(parser) {
         var iDevice = parser.test(/ipod|iphone/i);
         var likeIDevice = parser.test(/like (ipod|iphone)/i);
         return iDevice && !likeIDevice;
-      },
-      describe: function describe125(ua) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe125(ua) {
         var model = Utils.getFirstMatch(/(ipod|iphone)/i, ua);
         return {
           type: PLATFORMS_MAP.mobile,
           vendor: "Apple",
           model
         };
-      }
+      }, "describe")
     }, {
       test: [/nexus\s*[0-6].*/i, /galaxy nexus/i],
-      describe: function describe126() {
+      describe: /* @__PURE__ */ __name(function describe126() {
         return {
           type: PLATFORMS_MAP.mobile,
           vendor: "Nexus"
         };
-      }
+      }, "describe")
     }, {
       test: [/Nokia/i],
-      describe: function describe127(ua) {
+      describe: /* @__PURE__ */ __name(function describe127(ua) {
         var model = Utils.getFirstMatch(/Nokia\s+([0-9]+(\.[0-9]+)?)/i, ua);
         var platform2 = {
           type: PLATFORMS_MAP.mobile,
@@ -16471,137 +19787,137 @@ var init_bowser = __esm({
         };
         if (model) platform2.model = model;
         return platform2;
-      }
+      }, "describe")
     }, {
       test: [/[^-]mobi/i],
-      describe: function describe128() {
+      describe: /* @__PURE__ */ __name(function describe128() {
         return {
           type: PLATFORMS_MAP.mobile
         };
-      }
+      }, "describe")
     }, {
-      test: function test9(parser) {
+      test: /* @__PURE__ */ __name(function test9(parser) {
         return parser.getBrowserName(true) === "blackberry";
-      },
-      describe: function describe129() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe129() {
         return {
           type: PLATFORMS_MAP.mobile,
           vendor: "BlackBerry"
         };
-      }
+      }, "describe")
     }, {
-      test: function test10(parser) {
+      test: /* @__PURE__ */ __name(function test10(parser) {
         return parser.getBrowserName(true) === "bada";
-      },
-      describe: function describe130() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe130() {
         return {
           type: PLATFORMS_MAP.mobile
         };
-      }
+      }, "describe")
     }, {
-      test: function test11(parser) {
+      test: /* @__PURE__ */ __name(function test11(parser) {
         return parser.getBrowserName() === "windows phone";
-      },
-      describe: function describe131() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe131() {
         return {
           type: PLATFORMS_MAP.mobile,
           vendor: "Microsoft"
         };
-      }
+      }, "describe")
     }, {
-      test: function test12(parser) {
+      test: /* @__PURE__ */ __name(function test12(parser) {
         var osMajorVersion = Number(String(parser.getOSVersion()).split(".")[0]);
         return parser.getOSName(true) === "android" && osMajorVersion >= 3;
-      },
-      describe: function describe132() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe132() {
         return {
           type: PLATFORMS_MAP.tablet
         };
-      }
+      }, "describe")
     }, {
-      test: function test13(parser) {
+      test: /* @__PURE__ */ __name(function test13(parser) {
         return parser.getOSName(true) === "android";
-      },
-      describe: function describe133() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe133() {
         return {
           type: PLATFORMS_MAP.mobile
         };
-      }
+      }, "describe")
     }, {
       test: [/smart-?tv|smarttv/i],
-      describe: function describe134() {
+      describe: /* @__PURE__ */ __name(function describe134() {
         return {
           type: PLATFORMS_MAP.tv
         };
-      }
+      }, "describe")
     }, {
       test: [/netcast/i],
-      describe: function describe135() {
+      describe: /* @__PURE__ */ __name(function describe135() {
         return {
           type: PLATFORMS_MAP.tv
         };
-      }
+      }, "describe")
     }, {
-      test: function test14(parser) {
+      test: /* @__PURE__ */ __name(function test14(parser) {
         return parser.getOSName(true) === "macos";
-      },
-      describe: function describe136() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe136() {
         return {
           type: PLATFORMS_MAP.desktop,
           vendor: "Apple"
         };
-      }
+      }, "describe")
     }, {
-      test: function test15(parser) {
+      test: /* @__PURE__ */ __name(function test15(parser) {
         return parser.getOSName(true) === "windows";
-      },
-      describe: function describe137() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe137() {
         return {
           type: PLATFORMS_MAP.desktop
         };
-      }
+      }, "describe")
     }, {
-      test: function test16(parser) {
+      test: /* @__PURE__ */ __name(function test16(parser) {
         return parser.getOSName(true) === "linux";
-      },
-      describe: function describe138() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe138() {
         return {
           type: PLATFORMS_MAP.desktop
         };
-      }
+      }, "describe")
     }, {
-      test: function test17(parser) {
+      test: /* @__PURE__ */ __name(function test17(parser) {
         return parser.getOSName(true) === "chrome os";
-      },
-      describe: function describe139() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe139() {
         return {
           type: PLATFORMS_MAP.desktop
         };
-      }
+      }, "describe")
     }, {
-      test: function test18(parser) {
+      test: /* @__PURE__ */ __name(function test18(parser) {
         return parser.getOSName(true) === "playstation 4";
-      },
-      describe: function describe140() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe140() {
         return {
           type: PLATFORMS_MAP.tv
         };
-      }
+      }, "describe")
     }, {
-      test: function test19(parser) {
+      test: /* @__PURE__ */ __name(function test19(parser) {
         return parser.getOSName(true) === "roku";
-      },
-      describe: function describe141() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe141() {
         return {
           type: PLATFORMS_MAP.tv
         };
-      }
+      }, "describe")
     }];
     parser_engines_default = [{
-      test: function test20(parser) {
+      test: /* @__PURE__ */ __name(function test20(parser) {
         return parser.getBrowserName(true) === "microsoft edge";
-      },
-      describe: function describe142(ua) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe142(ua) {
         if (/\sedgios\//i.test(ua)) {
           var engine = {
             name: ENGINE_MAP.WebKit
@@ -16618,69 +19934,69 @@ var init_bowser = __esm({
           name: ENGINE_MAP.EdgeHTML,
           version
         };
-      }
+      }, "describe")
     }, {
-      test: function test21(parser) {
+      test: /* @__PURE__ */ __name(function test21(parser) {
         return parser.getBrowserName(true) === "ladybird";
-      },
-      describe: function describe143() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe143() {
         return {
           name: ENGINE_MAP.LibWeb
         };
-      }
+      }, "describe")
     }, {
       test: [/trident/i],
-      describe: function describe144(ua) {
+      describe: /* @__PURE__ */ __name(function describe144(ua) {
         var engine = {
           name: ENGINE_MAP.Trident
         };
         var version = Utils.getFirstMatch(/trident\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) engine.version = version;
         return engine;
-      }
+      }, "describe")
     }, {
-      test: function test22(parser) {
+      test: /* @__PURE__ */ __name(function test22(parser) {
         return parser.test(/presto/i);
-      },
-      describe: function describe145(ua) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe145(ua) {
         var engine = {
           name: ENGINE_MAP.Presto
         };
         var version = Utils.getFirstMatch(/presto\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) engine.version = version;
         return engine;
-      }
+      }, "describe")
     }, {
-      test: function test23(parser) {
+      test: /* @__PURE__ */ __name(function test23(parser) {
         var isGecko = parser.test(/gecko/i);
         var likeGecko = parser.test(/like gecko/i);
         return isGecko && !likeGecko;
-      },
-      describe: function describe146(ua) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe146(ua) {
         var engine = {
           name: ENGINE_MAP.Gecko
         };
         var version = Utils.getFirstMatch(/gecko\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) engine.version = version;
         return engine;
-      }
+      }, "describe")
     }, {
       test: [/(apple)?webkit\/537\.36/i],
-      describe: function describe147() {
+      describe: /* @__PURE__ */ __name(function describe147() {
         return {
           name: ENGINE_MAP.Blink
         };
-      }
+      }, "describe")
     }, {
       test: [/(apple)?webkit/i],
-      describe: function describe148(ua) {
+      describe: /* @__PURE__ */ __name(function describe148(ua) {
         var engine = {
           name: ENGINE_MAP.WebKit
         };
         var version = Utils.getFirstMatch(/webkit\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) engine.version = version;
         return engine;
-      }
+      }, "describe")
     }];
     Parser = /* @__PURE__ */ (function() {
       function Parser2(UA, skipParsingOrHints, clientHints) {
@@ -16697,32 +20013,33 @@ var init_bowser = __esm({
         this.parsedResult = {};
         if (skipParsing !== true) this.parse();
       }
+      __name(Parser2, "Parser");
       var _proto = Parser2.prototype;
-      _proto.getHints = function getHints() {
+      _proto.getHints = /* @__PURE__ */ __name(function getHints() {
         return this._hints;
-      };
-      _proto.hasBrand = function hasBrand(brandName) {
+      }, "getHints");
+      _proto.hasBrand = /* @__PURE__ */ __name(function hasBrand(brandName) {
         if (!this._hints || !Array.isArray(this._hints.brands)) return false;
         var brandLower = brandName.toLowerCase();
         return this._hints.brands.some(function(b5) {
           return b5.brand && b5.brand.toLowerCase() === brandLower;
         });
-      };
-      _proto.getBrandVersion = function getBrandVersion(brandName) {
+      }, "hasBrand");
+      _proto.getBrandVersion = /* @__PURE__ */ __name(function getBrandVersion(brandName) {
         if (!this._hints || !Array.isArray(this._hints.brands)) return;
         var brandLower = brandName.toLowerCase();
         var brand = Utils.find(this._hints.brands, function(b5) {
           return b5.brand && b5.brand.toLowerCase() === brandLower;
         });
         return brand ? brand.version : void 0;
-      };
-      _proto.getUA = function getUA() {
+      }, "getBrandVersion");
+      _proto.getUA = /* @__PURE__ */ __name(function getUA() {
         return this._ua;
-      };
-      _proto.test = function test24(regex) {
+      }, "getUA");
+      _proto.test = /* @__PURE__ */ __name(function test24(regex) {
         return regex.test(this._ua);
-      };
-      _proto.parseBrowser = function parseBrowser() {
+      }, "test");
+      _proto.parseBrowser = /* @__PURE__ */ __name(function parseBrowser() {
         var _this = this;
         this.parsedResult.browser = {};
         var browserDescriptor = Utils.find(browsersList, function(_browser) {
@@ -16734,23 +20051,23 @@ var init_bowser = __esm({
         });
         if (browserDescriptor) this.parsedResult.browser = browserDescriptor.describe(this.getUA(), this);
         return this.parsedResult.browser;
-      };
-      _proto.getBrowser = function getBrowser() {
+      }, "parseBrowser");
+      _proto.getBrowser = /* @__PURE__ */ __name(function getBrowser() {
         if (this.parsedResult.browser) return this.parsedResult.browser;
         return this.parseBrowser();
-      };
-      _proto.getBrowserName = function getBrowserName(toLowerCase) {
+      }, "getBrowser");
+      _proto.getBrowserName = /* @__PURE__ */ __name(function getBrowserName(toLowerCase) {
         if (toLowerCase) return String(this.getBrowser().name).toLowerCase() || "";
         return this.getBrowser().name || "";
-      };
-      _proto.getBrowserVersion = function getBrowserVersion() {
+      }, "getBrowserName");
+      _proto.getBrowserVersion = /* @__PURE__ */ __name(function getBrowserVersion() {
         return this.getBrowser().version;
-      };
-      _proto.getOS = function getOS() {
+      }, "getBrowserVersion");
+      _proto.getOS = /* @__PURE__ */ __name(function getOS() {
         if (this.parsedResult.os) return this.parsedResult.os;
         return this.parseOS();
-      };
-      _proto.parseOS = function parseOS() {
+      }, "getOS");
+      _proto.parseOS = /* @__PURE__ */ __name(function parseOS() {
         var _this2 = this;
         this.parsedResult.os = {};
         var os4 = Utils.find(parser_os_default, function(_os) {
@@ -16762,26 +20079,26 @@ var init_bowser = __esm({
         });
         if (os4) this.parsedResult.os = os4.describe(this.getUA());
         return this.parsedResult.os;
-      };
-      _proto.getOSName = function getOSName(toLowerCase) {
+      }, "parseOS");
+      _proto.getOSName = /* @__PURE__ */ __name(function getOSName(toLowerCase) {
         var name = this.getOS().name;
         if (toLowerCase) return String(name).toLowerCase() || "";
         return name || "";
-      };
-      _proto.getOSVersion = function getOSVersion() {
+      }, "getOSName");
+      _proto.getOSVersion = /* @__PURE__ */ __name(function getOSVersion() {
         return this.getOS().version;
-      };
-      _proto.getPlatform = function getPlatform() {
+      }, "getOSVersion");
+      _proto.getPlatform = /* @__PURE__ */ __name(function getPlatform() {
         if (this.parsedResult.platform) return this.parsedResult.platform;
         return this.parsePlatform();
-      };
-      _proto.getPlatformType = function getPlatformType(toLowerCase) {
+      }, "getPlatform");
+      _proto.getPlatformType = /* @__PURE__ */ __name(function getPlatformType(toLowerCase) {
         if (toLowerCase === void 0) toLowerCase = false;
         var type = this.getPlatform().type;
         if (toLowerCase) return String(type).toLowerCase() || "";
         return type || "";
-      };
-      _proto.parsePlatform = function parsePlatform() {
+      }, "getPlatformType");
+      _proto.parsePlatform = /* @__PURE__ */ __name(function parsePlatform() {
         var _this3 = this;
         this.parsedResult.platform = {};
         var platform2 = Utils.find(parser_platforms_default, function(_platform) {
@@ -16793,16 +20110,16 @@ var init_bowser = __esm({
         });
         if (platform2) this.parsedResult.platform = platform2.describe(this.getUA());
         return this.parsedResult.platform;
-      };
-      _proto.getEngine = function getEngine() {
+      }, "parsePlatform");
+      _proto.getEngine = /* @__PURE__ */ __name(function getEngine() {
         if (this.parsedResult.engine) return this.parsedResult.engine;
         return this.parseEngine();
-      };
-      _proto.getEngineName = function getEngineName(toLowerCase) {
+      }, "getEngine");
+      _proto.getEngineName = /* @__PURE__ */ __name(function getEngineName(toLowerCase) {
         if (toLowerCase) return String(this.getEngine().name).toLowerCase() || "";
         return this.getEngine().name || "";
-      };
-      _proto.parseEngine = function parseEngine() {
+      }, "getEngineName");
+      _proto.parseEngine = /* @__PURE__ */ __name(function parseEngine() {
         var _this4 = this;
         this.parsedResult.engine = {};
         var engine = Utils.find(parser_engines_default, function(_engine) {
@@ -16814,18 +20131,18 @@ var init_bowser = __esm({
         });
         if (engine) this.parsedResult.engine = engine.describe(this.getUA());
         return this.parsedResult.engine;
-      };
-      _proto.parse = function parse3() {
+      }, "parseEngine");
+      _proto.parse = /* @__PURE__ */ __name(function parse3() {
         this.parseBrowser();
         this.parseOS();
         this.parsePlatform();
         this.parseEngine();
         return this;
-      };
-      _proto.getResult = function getResult() {
+      }, "parse");
+      _proto.getResult = /* @__PURE__ */ __name(function getResult() {
         return Utils.assign({}, this.parsedResult);
-      };
-      _proto.satisfies = function satisfies(checkTree) {
+      }, "getResult");
+      _proto.satisfies = /* @__PURE__ */ __name(function satisfies(checkTree) {
         var _this5 = this;
         var platformsAndOSes = {};
         var platformsAndOSCounter = 0;
@@ -16865,23 +20182,23 @@ var init_bowser = __esm({
           });
           if (matchingDefinition !== void 0) return this.compareVersions(browsers[matchingDefinition]);
         }
-      };
-      _proto.isBrowser = function isBrowser(browserName, includingAlias) {
+      }, "satisfies");
+      _proto.isBrowser = /* @__PURE__ */ __name(function isBrowser(browserName, includingAlias) {
         if (includingAlias === void 0) includingAlias = false;
         var defaultBrowserName = this.getBrowserName().toLowerCase();
         var browserNameLower = browserName.toLowerCase();
         var alias = Utils.getBrowserTypeByAlias(browserNameLower);
         if (includingAlias && alias) browserNameLower = alias.toLowerCase();
         return browserNameLower === defaultBrowserName;
-      };
-      _proto.compareVersions = function compareVersions(versionsOrVersion) {
+      }, "isBrowser");
+      _proto.compareVersions = /* @__PURE__ */ __name(function compareVersions(versionsOrVersion) {
         var _this6 = this;
         if (typeof versionsOrVersion === "string") return this.compareVersion(versionsOrVersion);
         return versionsOrVersion.some(function(version) {
           return _this6.compareVersion(version);
         });
-      };
-      _proto.compareVersion = function compareVersion(version) {
+      }, "compareVersions");
+      _proto.compareVersion = /* @__PURE__ */ __name(function compareVersion(version) {
         var expectedResults = [0];
         var comparableVersion = version;
         var isLoose = false;
@@ -16901,62 +20218,67 @@ var init_bowser = __esm({
           comparableVersion = version.substr(1);
         }
         return expectedResults.indexOf(Utils.compareVersions(currentBrowserVersion, comparableVersion, isLoose)) > -1;
-      };
-      _proto.isOS = function isOS(osName) {
+      }, "compareVersion");
+      _proto.isOS = /* @__PURE__ */ __name(function isOS(osName) {
         return this.getOSName(true) === String(osName).toLowerCase();
-      };
-      _proto.isPlatform = function isPlatform(platformType) {
+      }, "isOS");
+      _proto.isPlatform = /* @__PURE__ */ __name(function isPlatform(platformType) {
         return this.getPlatformType(true) === String(platformType).toLowerCase();
-      };
-      _proto.isEngine = function isEngine(engineName) {
+      }, "isPlatform");
+      _proto.isEngine = /* @__PURE__ */ __name(function isEngine(engineName) {
         return this.getEngineName(true) === String(engineName).toLowerCase();
-      };
-      _proto.is = function is(anything, includingAlias) {
+      }, "isEngine");
+      _proto.is = /* @__PURE__ */ __name(function is(anything, includingAlias) {
         if (includingAlias === void 0) includingAlias = false;
         return this.isBrowser(anything, includingAlias) || this.isOS(anything) || this.isPlatform(anything);
-      };
-      _proto.some = function some(anythings) {
+      }, "is");
+      _proto.some = /* @__PURE__ */ __name(function some(anythings) {
         var _this7 = this;
         if (anythings === void 0) anythings = [];
         return anythings.some(function(anything) {
           return _this7.is(anything);
         });
-      };
+      }, "some");
       return Parser2;
     })();
+    __name(_defineProperties, "_defineProperties");
+    __name(_createClass, "_createClass");
+    __name(_toPropertyKey, "_toPropertyKey");
+    __name(_toPrimitive, "_toPrimitive");
     Bowser = /* @__PURE__ */ (function() {
       function Bowser2() {
       }
-      Bowser2.getParser = function getParser2(UA, skipParsingOrHints, clientHints) {
+      __name(Bowser2, "Bowser");
+      Bowser2.getParser = /* @__PURE__ */ __name(function getParser2(UA, skipParsingOrHints, clientHints) {
         if (skipParsingOrHints === void 0) skipParsingOrHints = false;
         if (clientHints === void 0) clientHints = null;
         if (typeof UA !== "string") throw new Error("UserAgent should be a string");
         return new Parser(UA, skipParsingOrHints, clientHints);
-      };
-      Bowser2.parse = function parse3(UA, clientHints) {
+      }, "getParser");
+      Bowser2.parse = /* @__PURE__ */ __name(function parse3(UA, clientHints) {
         if (clientHints === void 0) clientHints = null;
         return new Parser(UA, clientHints).getResult();
-      };
+      }, "parse");
       return _createClass(Bowser2, null, [{
         key: "BROWSER_MAP",
-        get: function get2() {
+        get: /* @__PURE__ */ __name(function get2() {
           return BROWSER_MAP;
-        }
+        }, "get")
       }, {
         key: "ENGINE_MAP",
-        get: function get2() {
+        get: /* @__PURE__ */ __name(function get2() {
           return ENGINE_MAP;
-        }
+        }, "get")
       }, {
         key: "OS_MAP",
-        get: function get2() {
+        get: /* @__PURE__ */ __name(function get2() {
           return OS_MAP;
-        }
+        }, "get")
       }, {
         key: "PLATFORMS_MAP",
-        get: function get2() {
+        get: /* @__PURE__ */ __name(function get2() {
           return PLATFORMS_MAP;
-        }
+        }, "get")
       }]);
     })();
     parse = Bowser.parse;
@@ -16968,7 +20290,7 @@ var init_bowser = __esm({
 var createUserAgentStringParsingProvider;
 var init_createUserAgentStringParsingProvider = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-browser/createUserAgentStringParsingProvider.js"() {
-    createUserAgentStringParsingProvider = ({ serviceId, clientVersion }) => async (config) => {
+    createUserAgentStringParsingProvider = /* @__PURE__ */ __name(({ serviceId, clientVersion }) => async (config) => {
       const module = await Promise.resolve().then(() => (init_bowser(), bowser_exports));
       const parse3 = module.parse ?? module.default.parse ?? (() => "");
       const parsedUA = typeof window !== "undefined" && window?.navigator?.userAgent ? parse3(window.navigator.userAgent) : void 0;
@@ -16987,7 +20309,7 @@ var init_createUserAgentStringParsingProvider = __esm({
         sections.push([`app/${appId}`]);
       }
       return sections;
-    };
+    }, "createUserAgentStringParsingProvider");
   }
 });
 
@@ -17046,7 +20368,7 @@ var init_isVirtualHostableS3Bucket = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/isVirtualHostableS3Bucket.js"() {
     init_endpoints();
     init_isIpAddress2();
-    isVirtualHostableS3Bucket = (value, allowSubDomains = false) => {
+    isVirtualHostableS3Bucket = /* @__PURE__ */ __name((value, allowSubDomains = false) => {
       if (allowSubDomains) {
         for (const label of value.split(".")) {
           if (!isVirtualHostableS3Bucket(label)) {
@@ -17068,7 +20390,7 @@ var init_isVirtualHostableS3Bucket = __esm({
         return false;
       }
       return true;
-    };
+    }, "isVirtualHostableS3Bucket");
   }
 });
 
@@ -17078,7 +20400,7 @@ var init_parseArn = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/parseArn.js"() {
     ARN_DELIMITER = ":";
     RESOURCE_DELIMITER = "/";
-    parseArn = (value) => {
+    parseArn = /* @__PURE__ */ __name((value) => {
       const segments = value.split(ARN_DELIMITER);
       if (segments.length < 6) {
         return null;
@@ -17095,7 +20417,7 @@ var init_parseArn = __esm({
         accountId,
         resourceId
       };
-    };
+    }, "parseArn");
   }
 });
 
@@ -17128,7 +20450,7 @@ var resolveDefaultAwsRegionalEndpointsConfig, toEndpointV12;
 var init_resolveDefaultAwsRegionalEndpointsConfig = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/resolveDefaultAwsRegionalEndpointsConfig.js"() {
     init_protocols();
-    resolveDefaultAwsRegionalEndpointsConfig = (input) => {
+    resolveDefaultAwsRegionalEndpointsConfig = /* @__PURE__ */ __name((input) => {
       if (typeof input.endpointProvider !== "function") {
         throw new Error("@aws-sdk/util-endpoint - endpointProvider and endpoint missing in config for this client.");
       }
@@ -17144,8 +20466,8 @@ var init_resolveDefaultAwsRegionalEndpointsConfig = __esm({
         };
       }
       return input;
-    };
-    toEndpointV12 = (endpoint) => parseUrl(endpoint.url);
+    }, "resolveDefaultAwsRegionalEndpointsConfig");
+    toEndpointV12 = /* @__PURE__ */ __name((endpoint) => parseUrl(endpoint.url), "toEndpointV1");
   }
 });
 
@@ -17159,8 +20481,8 @@ var init_EndpointError2 = __esm({
 // node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/awsRegionConfig.js
 var init_awsRegionConfig = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/awsRegionConfig.js"() {
-    init_config2();
-    init_config2();
+    init_config3();
+    init_config3();
   }
 });
 
@@ -17179,7 +20501,8 @@ function stsRegionDefaultResolver(loaderConfig = {}) {
 var warning;
 var init_stsRegionDefaultResolver = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/stsRegionDefaultResolver.js"() {
-    init_config2();
+    init_config3();
+    __name(stsRegionDefaultResolver, "stsRegionDefaultResolver");
     warning = {
       silence: false
     };
@@ -17190,7 +20513,7 @@ var init_stsRegionDefaultResolver = __esm({
 var getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration;
 var init_extensions = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/extensions.js"() {
-    getAwsRegionExtensionConfiguration = (runtimeConfig) => {
+    getAwsRegionExtensionConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
       return {
         setRegion(region) {
           runtimeConfig.region = region;
@@ -17199,12 +20522,12 @@ var init_extensions = __esm({
           return runtimeConfig.region;
         }
       };
-    };
-    resolveAwsRegionExtensionConfiguration = (awsRegionExtensionConfiguration) => {
+    }, "getAwsRegionExtensionConfiguration");
+    resolveAwsRegionExtensionConfiguration = /* @__PURE__ */ __name((awsRegionExtensionConfiguration) => {
       return {
         region: awsRegionExtensionConfiguration.region()
       };
-    };
+    }, "resolveAwsRegionExtensionConfiguration");
   }
 });
 
@@ -17301,7 +20624,7 @@ var getChecksumAlgorithmForRequest;
 var init_getChecksumAlgorithmForRequest = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmForRequest.js"() {
     init_constants();
-    getChecksumAlgorithmForRequest = (input, { requestChecksumRequired, requestAlgorithmMember, requestChecksumCalculation }) => {
+    getChecksumAlgorithmForRequest = /* @__PURE__ */ __name((input, { requestChecksumRequired, requestAlgorithmMember, requestChecksumCalculation }) => {
       if (!requestAlgorithmMember) {
         return requestChecksumCalculation === RequestChecksumCalculation.WHEN_SUPPORTED || requestChecksumRequired ? DEFAULT_CHECKSUM_ALGORITHM : void 0;
       }
@@ -17310,7 +20633,7 @@ var init_getChecksumAlgorithmForRequest = __esm({
       }
       const checksumAlgorithm = input[requestAlgorithmMember];
       return checksumAlgorithm;
-    };
+    }, "getChecksumAlgorithmForRequest");
   }
 });
 
@@ -17319,7 +20642,7 @@ var getChecksumLocationName;
 var init_getChecksumLocationName = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumLocationName.js"() {
     init_constants();
-    getChecksumLocationName = (algorithm) => algorithm === ChecksumAlgorithm.MD5 ? "content-md5" : `x-amz-checksum-${algorithm.toLowerCase()}`;
+    getChecksumLocationName = /* @__PURE__ */ __name((algorithm) => algorithm === ChecksumAlgorithm.MD5 ? "content-md5" : `x-amz-checksum-${algorithm.toLowerCase()}`, "getChecksumLocationName");
   }
 });
 
@@ -17327,7 +20650,7 @@ var init_getChecksumLocationName = __esm({
 var hasHeader;
 var init_hasHeader = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/hasHeader.js"() {
-    hasHeader = (header, headers) => {
+    hasHeader = /* @__PURE__ */ __name((header, headers) => {
       const soughtHeader = header.toLowerCase();
       for (const headerName of Object.keys(headers)) {
         if (soughtHeader === headerName.toLowerCase()) {
@@ -17335,7 +20658,7 @@ var init_hasHeader = __esm({
         }
       }
       return false;
-    };
+    }, "hasHeader");
   }
 });
 
@@ -17343,7 +20666,7 @@ var init_hasHeader = __esm({
 var hasHeaderWithPrefix;
 var init_hasHeaderWithPrefix = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/hasHeaderWithPrefix.js"() {
-    hasHeaderWithPrefix = (headerPrefix, headers) => {
+    hasHeaderWithPrefix = /* @__PURE__ */ __name((headerPrefix, headers) => {
       const soughtHeaderPrefix = headerPrefix.toLowerCase();
       for (const headerName of Object.keys(headers)) {
         if (headerName.toLowerCase().startsWith(soughtHeaderPrefix)) {
@@ -17351,7 +20674,7 @@ var init_hasHeaderWithPrefix = __esm({
         }
       }
       return false;
-    };
+    }, "hasHeaderWithPrefix");
   }
 });
 
@@ -17360,7 +20683,7 @@ var isStreaming;
 var init_isStreaming = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/isStreaming.js"() {
     init_serde();
-    isStreaming = (body) => body !== void 0 && typeof body !== "string" && !ArrayBuffer.isView(body) && !isArrayBuffer(body);
+    isStreaming = /* @__PURE__ */ __name((body) => body !== void 0 && typeof body !== "string" && !ArrayBuffer.isView(body) && !isArrayBuffer(body), "isStreaming");
   }
 });
 
@@ -17377,6 +20700,9 @@ var init_Crc32cJs = __esm({
       T2[i5] = c5 >>> 0;
     }
     Crc32cJs = class {
+      static {
+        __name(this, "Crc32cJs");
+      }
       digestLength = 4;
       crc = 4294967295;
       update(data) {
@@ -17425,7 +20751,7 @@ var init_crc64_nvme_crt_container = __esm({
 var generateCRC64NVMETable, CRC64_NVME_REVERSED_TABLE, t0, t1, t2, t3, t4, t5, t6, t7, ensureTablesInitialized, Crc64NvmeJs;
 var init_Crc64NvmeJs = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/Crc64NvmeJs.js"() {
-    generateCRC64NVMETable = () => {
+    generateCRC64NVMETable = /* @__PURE__ */ __name(() => {
       const sliceLength = 8;
       const tables = new Array(sliceLength);
       for (let slice = 0; slice < sliceLength; slice++) {
@@ -17445,14 +20771,17 @@ var init_Crc64NvmeJs = __esm({
         tables[slice] = new Uint32Array(table);
       }
       return tables;
-    };
-    ensureTablesInitialized = () => {
+    }, "generateCRC64NVMETable");
+    ensureTablesInitialized = /* @__PURE__ */ __name(() => {
       if (!CRC64_NVME_REVERSED_TABLE) {
         CRC64_NVME_REVERSED_TABLE = generateCRC64NVMETable();
         [t0, t1, t2, t3, t4, t5, t6, t7] = CRC64_NVME_REVERSED_TABLE;
       }
-    };
+    }, "ensureTablesInitialized");
     Crc64NvmeJs = class {
+      static {
+        __name(this, "Crc64NvmeJs");
+      }
       c1 = 0;
       c2 = 0;
       constructor() {
@@ -17515,6 +20844,9 @@ var init_Crc64Nvme = __esm({
     init_crc64_nvme_crt_container();
     init_Crc64NvmeJs();
     Crc64Nvme = class {
+      static {
+        __name(this, "Crc64Nvme");
+      }
       impl;
       constructor() {
         const Crt = crc64NvmeCrtContainer.CrtCrc64Nvme;
@@ -17571,7 +20903,7 @@ var init_selectChecksumAlgorithmFunction = __esm({
     init_crc();
     init_constants();
     init_types3();
-    selectChecksumAlgorithmFunction = (checksumAlgorithm, config) => {
+    selectChecksumAlgorithmFunction = /* @__PURE__ */ __name((checksumAlgorithm, config) => {
       const { checksumAlgorithms = {} } = config;
       switch (checksumAlgorithm) {
         case ChecksumAlgorithm.MD5:
@@ -17592,7 +20924,7 @@ var init_selectChecksumAlgorithmFunction = __esm({
           }
           throw new Error(`The checksum algorithm "${checksumAlgorithm}" is not supported by the client. Select one of ${CLIENT_SUPPORTED_ALGORITHMS}, or provide an implementation to  the client constructor checksums field.`);
       }
-    };
+    }, "selectChecksumAlgorithmFunction");
   }
 });
 
@@ -17601,11 +20933,11 @@ var stringHasher;
 var init_stringHasher = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/stringHasher.js"() {
     init_serde();
-    stringHasher = (checksumAlgorithmFn, body) => {
+    stringHasher = /* @__PURE__ */ __name((checksumAlgorithmFn, body) => {
       const hash = new checksumAlgorithmFn();
       hash.update(toUint8Array(body || ""));
       return hash.digest();
-    };
+    }, "stringHasher");
   }
 });
 
@@ -17630,7 +20962,7 @@ var init_flexibleChecksumsMiddleware = __esm({
       tags: ["BODY_CHECKSUM"],
       override: true
     };
-    flexibleChecksumsMiddleware = (config, middlewareConfig) => (next, context) => async (args) => {
+    flexibleChecksumsMiddleware = /* @__PURE__ */ __name((config, middlewareConfig) => (next, context) => async (args) => {
       if (!HttpRequest.isInstance(args.request)) {
         return next(args);
       }
@@ -17727,7 +21059,7 @@ var init_flexibleChecksumsMiddleware = __esm({
         }
         throw e5;
       }
-    };
+    }, "flexibleChecksumsMiddleware");
   }
 });
 
@@ -17744,7 +21076,7 @@ var init_flexibleChecksumsInputMiddleware = __esm({
       tags: ["BODY_CHECKSUM"],
       override: true
     };
-    flexibleChecksumsInputMiddleware = (config, middlewareConfig) => (next, context) => async (args) => {
+    flexibleChecksumsInputMiddleware = /* @__PURE__ */ __name((config, middlewareConfig) => (next, context) => async (args) => {
       const input = args.input;
       const { requestValidationModeMember } = middlewareConfig;
       const requestChecksumCalculation = await config.requestChecksumCalculation();
@@ -17771,7 +21103,7 @@ var init_flexibleChecksumsInputMiddleware = __esm({
         }
       }
       return next(args);
-    };
+    }, "flexibleChecksumsInputMiddleware");
   }
 });
 
@@ -17780,7 +21112,7 @@ var getChecksumAlgorithmListForResponse;
 var init_getChecksumAlgorithmListForResponse = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmListForResponse.js"() {
     init_types3();
-    getChecksumAlgorithmListForResponse = (responseAlgorithms = []) => {
+    getChecksumAlgorithmListForResponse = /* @__PURE__ */ __name((responseAlgorithms = []) => {
       const validChecksumAlgorithms = [];
       let i5 = PRIORITY_ORDER_ALGORITHMS.length;
       for (const algorithm of responseAlgorithms) {
@@ -17792,7 +21124,7 @@ var init_getChecksumAlgorithmListForResponse = __esm({
         }
       }
       return validChecksumAlgorithms.filter(Boolean);
-    };
+    }, "getChecksumAlgorithmListForResponse");
   }
 });
 
@@ -17800,7 +21132,7 @@ var init_getChecksumAlgorithmListForResponse = __esm({
 var isChecksumWithPartNumber;
 var init_isChecksumWithPartNumber = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/isChecksumWithPartNumber.js"() {
-    isChecksumWithPartNumber = (checksum) => {
+    isChecksumWithPartNumber = /* @__PURE__ */ __name((checksum) => {
       const lastHyphenIndex = checksum.lastIndexOf("-");
       if (lastHyphenIndex !== -1) {
         const numberPart = checksum.slice(lastHyphenIndex + 1);
@@ -17812,7 +21144,7 @@ var init_isChecksumWithPartNumber = __esm({
         }
       }
       return false;
-    };
+    }, "isChecksumWithPartNumber");
   }
 });
 
@@ -17821,7 +21153,7 @@ var getChecksum;
 var init_getChecksum = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksum.js"() {
     init_stringHasher();
-    getChecksum = async (body, { checksumAlgorithmFn, base64Encoder }) => base64Encoder(await stringHasher(checksumAlgorithmFn, body));
+    getChecksum = /* @__PURE__ */ __name(async (body, { checksumAlgorithmFn, base64Encoder }) => base64Encoder(await stringHasher(checksumAlgorithmFn, body)), "getChecksum");
   }
 });
 
@@ -17836,7 +21168,7 @@ var init_validateChecksumFromResponse = __esm({
     init_getChecksumLocationName();
     init_isStreaming();
     init_selectChecksumAlgorithmFunction();
-    validateChecksumFromResponse = async (response, { config, responseAlgorithms, logger: logger2 }) => {
+    validateChecksumFromResponse = /* @__PURE__ */ __name(async (response, { config, responseAlgorithms, logger: logger2 }) => {
       const checksumAlgorithms = getChecksumAlgorithmListForResponse(responseAlgorithms);
       const { body: responseBody, headers: responseHeaders } = response;
       for (const algorithm of checksumAlgorithms) {
@@ -17871,7 +21203,7 @@ var init_validateChecksumFromResponse = __esm({
           throw new Error(`Checksum mismatch: expected "${checksum}" but received "${checksumFromResponse}" in response header "${responseHeader}".`);
         }
       }
-    };
+    }, "validateChecksumFromResponse");
   }
 });
 
@@ -17891,7 +21223,7 @@ var init_flexibleChecksumsResponseMiddleware = __esm({
       tags: ["BODY_CHECKSUM"],
       override: true
     };
-    flexibleChecksumsResponseMiddleware = (config, middlewareConfig) => (next, context) => async (args) => {
+    flexibleChecksumsResponseMiddleware = /* @__PURE__ */ __name((config, middlewareConfig) => (next, context) => async (args) => {
       if (!HttpRequest.isInstance(args.request)) {
         return next(args);
       }
@@ -17924,7 +21256,7 @@ var init_flexibleChecksumsResponseMiddleware = __esm({
         });
       }
       return result;
-    };
+    }, "flexibleChecksumsResponseMiddleware");
   }
 });
 
@@ -17935,13 +21267,13 @@ var init_getFlexibleChecksumsPlugin = __esm({
     init_flexibleChecksumsInputMiddleware();
     init_flexibleChecksumsMiddleware();
     init_flexibleChecksumsResponseMiddleware();
-    getFlexibleChecksumsPlugin = (config, middlewareConfig) => ({
-      applyToStack: (clientStack) => {
+    getFlexibleChecksumsPlugin = /* @__PURE__ */ __name((config, middlewareConfig) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(flexibleChecksumsMiddleware(config, middlewareConfig), flexibleChecksumsMiddlewareOptions);
         clientStack.addRelativeTo(flexibleChecksumsInputMiddleware(config, middlewareConfig), flexibleChecksumsInputMiddlewareOptions);
         clientStack.addRelativeTo(flexibleChecksumsResponseMiddleware(config, middlewareConfig), flexibleChecksumsResponseMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getFlexibleChecksumsPlugin");
   }
 });
 
@@ -17951,7 +21283,7 @@ var init_resolveFlexibleChecksumsConfig = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/resolveFlexibleChecksumsConfig.js"() {
     init_client2();
     init_constants();
-    resolveFlexibleChecksumsConfig = (input) => {
+    resolveFlexibleChecksumsConfig = /* @__PURE__ */ __name((input) => {
       const { requestChecksumCalculation, responseChecksumValidation, requestStreamBufferSize } = input;
       return Object.assign(input, {
         requestChecksumCalculation: normalizeProvider(requestChecksumCalculation ?? DEFAULT_REQUEST_CHECKSUM_CALCULATION),
@@ -17959,7 +21291,7 @@ var init_resolveFlexibleChecksumsConfig = __esm({
         requestStreamBufferSize: Number(requestStreamBufferSize ?? 0),
         checksumAlgorithms: input.checksumAlgorithms ?? {}
       });
-    };
+    }, "resolveFlexibleChecksumsConfig");
   }
 });
 
@@ -18019,17 +21351,18 @@ var init_check_content_length_header = __esm({
     init_protocols();
     CONTENT_LENGTH_HEADER2 = "content-length";
     DECODED_CONTENT_LENGTH_HEADER = "x-amz-decoded-content-length";
+    __name(checkContentLengthHeader, "checkContentLengthHeader");
     checkContentLengthHeaderMiddlewareOptions = {
       step: "finalizeRequest",
       tags: ["CHECK_CONTENT_LENGTH_HEADER"],
       name: "getCheckContentLengthHeaderPlugin",
       override: true
     };
-    getCheckContentLengthHeaderPlugin = (unused) => ({
-      applyToStack: (clientStack) => {
+    getCheckContentLengthHeaderPlugin = /* @__PURE__ */ __name((unused) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(checkContentLengthHeader(), checkContentLengthHeaderMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getCheckContentLengthHeaderPlugin");
   }
 });
 
@@ -18037,23 +21370,23 @@ var init_check_content_length_header = __esm({
 var regionRedirectEndpointMiddleware, regionRedirectEndpointMiddlewareOptions;
 var init_region_redirect_endpoint_middleware = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/region-redirect-endpoint-middleware.js"() {
-    regionRedirectEndpointMiddleware = (config) => {
+    regionRedirectEndpointMiddleware = /* @__PURE__ */ __name((config) => {
       return (next, context) => async (args) => {
         const originalRegion = await config.region();
         const regionProviderRef = config.region;
-        let unlock = () => {
-        };
+        let unlock = /* @__PURE__ */ __name(() => {
+        }, "unlock");
         if (context.__s3RegionRedirect) {
           Object.defineProperty(config, "region", {
             writable: false,
-            value: async () => {
+            value: /* @__PURE__ */ __name(async () => {
               return context.__s3RegionRedirect;
-            }
+            }, "value")
           });
-          unlock = () => Object.defineProperty(config, "region", {
+          unlock = /* @__PURE__ */ __name(() => Object.defineProperty(config, "region", {
             writable: true,
             value: regionProviderRef
-          });
+          }), "unlock");
         }
         try {
           const result = await next(args);
@@ -18070,7 +21403,7 @@ var init_region_redirect_endpoint_middleware = __esm({
           throw e5;
         }
       };
-    };
+    }, "regionRedirectEndpointMiddleware");
     regionRedirectEndpointMiddlewareOptions = {
       tags: ["REGION_REDIRECT", "S3"],
       name: "regionRedirectEndpointMiddleware",
@@ -18114,18 +21447,19 @@ var init_region_redirect_middleware = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/region-redirect-middleware.js"() {
     init_client3();
     init_region_redirect_endpoint_middleware();
+    __name(regionRedirectMiddleware, "regionRedirectMiddleware");
     regionRedirectMiddlewareOptions = {
       step: "initialize",
       tags: ["REGION_REDIRECT", "S3"],
       name: "regionRedirectMiddleware",
       override: true
     };
-    getRegionRedirectMiddlewarePlugin = (clientConfig) => ({
-      applyToStack: (clientStack) => {
+    getRegionRedirectMiddlewarePlugin = /* @__PURE__ */ __name((clientConfig) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(regionRedirectMiddleware(clientConfig), regionRedirectMiddlewareOptions);
         clientStack.addRelativeTo(regionRedirectEndpointMiddleware(clientConfig), regionRedirectEndpointMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getRegionRedirectMiddlewarePlugin");
   }
 });
 
@@ -18134,6 +21468,9 @@ var S3ExpressIdentityCache;
 var init_S3ExpressIdentityCache = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityCache.js"() {
     S3ExpressIdentityCache = class _S3ExpressIdentityCache {
+      static {
+        __name(this, "S3ExpressIdentityCache");
+      }
       data;
       lastPurgeTime = Date.now();
       static EXPIRED_CREDENTIAL_PURGE_INTERVAL_MS = 3e4;
@@ -18184,6 +21521,9 @@ var S3ExpressIdentityCacheEntry;
 var init_S3ExpressIdentityCacheEntry = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityCacheEntry.js"() {
     S3ExpressIdentityCacheEntry = class {
+      static {
+        __name(this, "S3ExpressIdentityCacheEntry");
+      }
       _identity;
       isRefreshing;
       accessed;
@@ -18207,6 +21547,9 @@ var init_S3ExpressIdentityProviderImpl = __esm({
     init_S3ExpressIdentityCache();
     init_S3ExpressIdentityCacheEntry();
     S3ExpressIdentityProviderImpl = class _S3ExpressIdentityProviderImpl {
+      static {
+        __name(this, "S3ExpressIdentityProviderImpl");
+      }
       createSessionFn;
       cache;
       static REFRESH_WINDOW_MS = 6e4;
@@ -18271,7 +21614,7 @@ var resolveS3Config;
 var init_s3Configuration = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-configuration/s3Configuration.js"() {
     init_S3ExpressIdentityProviderImpl();
-    resolveS3Config = (input, { session }) => {
+    resolveS3Config = /* @__PURE__ */ __name((input, { session }) => {
       const [s3ClientProvider, CreateSessionCommandCtor] = session;
       const { forcePathStyle, useAccelerateEndpoint, disableMultiregionAccessPoints, followRegionRedirects, s3ExpressIdentityProvider, bucketEndpoint, expectContinueHeader } = input;
       return Object.assign(input, {
@@ -18285,7 +21628,7 @@ var init_s3Configuration = __esm({
         bucketEndpoint: bucketEndpoint ?? false,
         expectContinueHeader: expectContinueHeader ?? 2097152
       });
-    };
+    }, "resolveS3Config");
   }
 });
 
@@ -18295,7 +21638,7 @@ var init_s3_expires_middleware = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-expires/s3-expires-middleware.js"() {
     init_protocols();
     init_serde();
-    s3ExpiresMiddleware = (config) => {
+    s3ExpiresMiddleware = /* @__PURE__ */ __name((config) => {
       return (next, context) => async (args) => {
         const result = await next(args);
         const { response } = result;
@@ -18312,7 +21655,7 @@ var init_s3_expires_middleware = __esm({
         }
         return result;
       };
-    };
+    }, "s3ExpiresMiddleware");
     s3ExpiresMiddlewareOptions = {
       tags: ["S3"],
       name: "s3ExpiresMiddleware",
@@ -18320,11 +21663,11 @@ var init_s3_expires_middleware = __esm({
       relation: "after",
       toMiddleware: "deserializerMiddleware"
     };
-    getS3ExpiresMiddlewarePlugin = (clientConfig) => ({
-      applyToStack: (clientStack) => {
+    getS3ExpiresMiddlewarePlugin = /* @__PURE__ */ __name((clientConfig) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.addRelativeTo(s3ExpiresMiddleware(clientConfig), s3ExpiresMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getS3ExpiresMiddlewarePlugin");
   }
 });
 
@@ -18335,6 +21678,9 @@ var require_dist_cjs2 = __commonJS({
     var { normalizeProvider: normalizeProvider3 } = (init_client2(), __toCommonJS(client_exports));
     var { escapeUri: escapeUri2, HttpRequest: HttpRequest2 } = (init_protocols(), __toCommonJS(protocols_exports));
     var HeaderFormatter = class {
+      static {
+        __name(this, "HeaderFormatter");
+      }
       format(headers) {
         const chunks = [];
         for (const headerName in headers) {
@@ -18419,6 +21765,9 @@ var require_dist_cjs2 = __commonJS({
     })(HEADER_VALUE_TYPE2 || (HEADER_VALUE_TYPE2 = {}));
     var UUID_PATTERN2 = /^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$/;
     var Int642 = class _Int64 {
+      static {
+        __name(this, "Int64");
+      }
       bytes;
       constructor(bytes) {
         this.bytes = bytes;
@@ -18462,6 +21811,7 @@ var require_dist_cjs2 = __commonJS({
         }
       }
     }
+    __name(negate2, "negate");
     var ALGORITHM_QUERY_PARAM = "X-Amz-Algorithm";
     var CREDENTIAL_QUERY_PARAM = "X-Amz-Credential";
     var AMZ_DATE_QUERY_PARAM = "X-Amz-Date";
@@ -18505,7 +21855,7 @@ var require_dist_cjs2 = __commonJS({
     var MAX_CACHE_SIZE = 50;
     var KEY_TYPE_IDENTIFIER = "aws4_request";
     var MAX_PRESIGNED_TTL = 60 * 60 * 24 * 7;
-    var getCanonicalQuery = ({ query = {} }) => {
+    var getCanonicalQuery = /* @__PURE__ */ __name(({ query = {} }) => {
       const keys = [];
       const serialized = {};
       for (const key in query) {
@@ -18525,9 +21875,9 @@ var require_dist_cjs2 = __commonJS({
         }
       }
       return keys.sort().map((key) => serialized[key]).filter((serialized2) => serialized2).join("&");
-    };
-    var iso8601 = (time2) => toDate(time2).toISOString().replace(/\.\d{3}Z$/, "Z");
-    var toDate = (time2) => {
+    }, "getCanonicalQuery");
+    var iso8601 = /* @__PURE__ */ __name((time2) => toDate(time2).toISOString().replace(/\.\d{3}Z$/, "Z"), "iso8601");
+    var toDate = /* @__PURE__ */ __name((time2) => {
       if (typeof time2 === "number") {
         return new Date(time2 * 1e3);
       }
@@ -18538,8 +21888,11 @@ var require_dist_cjs2 = __commonJS({
         return new Date(time2);
       }
       return time2;
-    };
+    }, "toDate");
     var SignatureV4Base = class {
+      static {
+        __name(this, "SignatureV4Base");
+      }
       service;
       regionProvider;
       credentialProvider;
@@ -18613,8 +21966,8 @@ ${toHex2(hashedRequest)}`;
     };
     var signingKeyCache = {};
     var cacheQueue = [];
-    var createScope = (shortDate, region, service) => `${shortDate}/${region}/${service}/${KEY_TYPE_IDENTIFIER}`;
-    var getSigningKey = async (sha256Constructor, credentials, shortDate, region, service) => {
+    var createScope = /* @__PURE__ */ __name((shortDate, region, service) => `${shortDate}/${region}/${service}/${KEY_TYPE_IDENTIFIER}`, "createScope");
+    var getSigningKey = /* @__PURE__ */ __name(async (sha256Constructor, credentials, shortDate, region, service) => {
       const credsHash = await hmac(sha256Constructor, credentials.secretAccessKey, credentials.accessKeyId);
       const cacheKey = `${shortDate}:${region}:${service}:${toHex2(credsHash)}:${credentials.sessionToken}`;
       if (cacheKey in signingKeyCache) {
@@ -18629,19 +21982,19 @@ ${toHex2(hashedRequest)}`;
         key = await hmac(sha256Constructor, key, signable);
       }
       return signingKeyCache[cacheKey] = key;
-    };
-    var clearCredentialCache = () => {
+    }, "getSigningKey");
+    var clearCredentialCache = /* @__PURE__ */ __name(() => {
       cacheQueue.length = 0;
       Object.keys(signingKeyCache).forEach((cacheKey) => {
         delete signingKeyCache[cacheKey];
       });
-    };
-    var hmac = (ctor, secret, data) => {
+    }, "clearCredentialCache");
+    var hmac = /* @__PURE__ */ __name((ctor, secret, data) => {
       const hash = new ctor(secret);
       hash.update(toUint8Array2(data));
       return hash.digest();
-    };
-    var getCanonicalHeaders = ({ headers }, unsignableHeaders, signableHeaders) => {
+    }, "hmac");
+    var getCanonicalHeaders = /* @__PURE__ */ __name(({ headers }, unsignableHeaders, signableHeaders) => {
       const canonical = {};
       for (const headerName of Object.keys(headers).sort()) {
         if (headers[headerName] == void 0) {
@@ -18659,8 +22012,8 @@ ${toHex2(hashedRequest)}`;
         canonical[canonicalHeaderName] = headers[headerName].replace(/[\r\n]/g, " ").replace(/[ \t]+/g, " ").replace(/^ | $/g, "");
       }
       return canonical;
-    };
-    var getPayloadHash = async ({ headers, body }, hashConstructor) => {
+    }, "getCanonicalHeaders");
+    var getPayloadHash = /* @__PURE__ */ __name(async ({ headers, body }, hashConstructor) => {
       for (const headerName in headers) {
         if (!hasOwn2(headers, headerName)) {
           continue;
@@ -18677,8 +22030,8 @@ ${toHex2(hashedRequest)}`;
         return toHex2(await hashCtor.digest());
       }
       return UNSIGNED_PAYLOAD;
-    };
-    var hasHeader2 = (soughtHeader, headers) => {
+    }, "getPayloadHash");
+    var hasHeader2 = /* @__PURE__ */ __name((soughtHeader, headers) => {
       soughtHeader = soughtHeader.toLowerCase();
       for (const headerName in headers) {
         if (!hasOwn2(headers, headerName)) {
@@ -18689,8 +22042,8 @@ ${toHex2(hashedRequest)}`;
         }
       }
       return false;
-    };
-    var moveHeadersToQuery = (request, options = {}) => {
+    }, "hasHeader");
+    var moveHeadersToQuery = /* @__PURE__ */ __name((request, options = {}) => {
       const { headers, query = {} } = HttpRequest2.clone(request);
       for (const name in headers) {
         if (!hasOwn2(headers, name)) {
@@ -18707,8 +22060,8 @@ ${toHex2(hashedRequest)}`;
         headers,
         query
       };
-    };
-    var prepareRequest = (request) => {
+    }, "moveHeadersToQuery");
+    var prepareRequest = /* @__PURE__ */ __name((request) => {
       request = HttpRequest2.clone(request);
       for (const headerName in request.headers) {
         if (!hasOwn2(request.headers, headerName)) {
@@ -18719,8 +22072,11 @@ ${toHex2(hashedRequest)}`;
         }
       }
       return request;
-    };
+    }, "prepareRequest");
     var SignatureV42 = class extends SignatureV4Base {
+      static {
+        __name(this, "SignatureV4");
+      }
       headerFormatter = new HeaderFormatter();
       constructor({ applyChecksum, credentials, region, service, sha256, uriEscapePath = true }) {
         super({
@@ -18898,6 +22254,9 @@ var require_dist_cjs3 = __commonJS({
     var SESSION_TOKEN_QUERY_PARAM2 = "X-Amz-S3session-Token";
     var SESSION_TOKEN_HEADER2 = SESSION_TOKEN_QUERY_PARAM2.toLowerCase();
     var SignatureV4SignWithCredentials2 = class extends SignatureV42 {
+      static {
+        __name(this, "SignatureV4SignWithCredentials");
+      }
       async signWithCredentials(requestToSign, credentials, options) {
         const credentialsWithoutSessionToken = getCredentialsWithoutSessionToken(credentials);
         requestToSign.headers[SESSION_TOKEN_HEADER2] = credentials.sessionToken;
@@ -18923,6 +22282,7 @@ var require_dist_cjs3 = __commonJS({
         expiration: credentials.expiration
       };
     }
+    __name(getCredentialsWithoutSessionToken, "getCredentialsWithoutSessionToken");
     function setSingleOverride(privateAccess, credentialsWithoutSessionToken) {
       const currentCredentialProvider = privateAccess.credentialProvider;
       privateAccess.credentialProvider = () => {
@@ -18930,7 +22290,11 @@ var require_dist_cjs3 = __commonJS({
         return Promise.resolve(credentialsWithoutSessionToken);
       };
     }
+    __name(setSingleOverride, "setSingleOverride");
     var SignatureV4MultiRegion3 = class {
+      static {
+        __name(this, "SignatureV4MultiRegion");
+      }
       sigv4aSigner;
       sigv4Signer;
       signerOptions;
@@ -19026,6 +22390,9 @@ var init_SignatureV4S3Express = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/SignatureV4S3Express.js"() {
     import_signature_v4_multi_region = __toESM(require_dist_cjs3());
     SignatureV4S3Express = class extends import_signature_v4_multi_region.SignatureV4SignWithCredentials {
+      static {
+        __name(this, "SignatureV4S3Express");
+      }
     };
   }
 });
@@ -19034,7 +22401,7 @@ var init_SignatureV4S3Express = __esm({
 var S3_EXPRESS_BUCKET_TYPE, S3_EXPRESS_BACKEND, S3_EXPRESS_AUTH_SCHEME, SESSION_TOKEN_QUERY_PARAM, SESSION_TOKEN_HEADER, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_ENV_NAME, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_INI_NAME, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_OPTIONS;
 var init_constants8 = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/constants.js"() {
-    init_config2();
+    init_config3();
     S3_EXPRESS_BUCKET_TYPE = "Directory";
     S3_EXPRESS_BACKEND = "S3Express";
     S3_EXPRESS_AUTH_SCHEME = "sigv4-s3express";
@@ -19043,8 +22410,8 @@ var init_constants8 = __esm({
     NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_ENV_NAME = "AWS_S3_DISABLE_EXPRESS_SESSION_AUTH";
     NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_INI_NAME = "s3_disable_express_session_auth";
     NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_OPTIONS = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_ENV_NAME, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_INI_NAME, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_ENV_NAME, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_INI_NAME, SelectorType2.CONFIG), "configFileSelector"),
       default: false
     };
   }
@@ -19057,7 +22424,7 @@ var init_s3ExpressMiddleware = __esm({
     init_client3();
     init_protocols();
     init_constants8();
-    s3ExpressMiddleware = (options) => {
+    s3ExpressMiddleware = /* @__PURE__ */ __name((options) => {
       return (next, context) => async (args) => {
         if (context.endpointV2) {
           const endpoint = context.endpointV2;
@@ -19082,18 +22449,18 @@ var init_s3ExpressMiddleware = __esm({
         }
         return next(args);
       };
-    };
+    }, "s3ExpressMiddleware");
     s3ExpressMiddlewareOptions = {
       name: "s3ExpressMiddleware",
       step: "build",
       tags: ["S3", "S3_EXPRESS"],
       override: true
     };
-    getS3ExpressPlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getS3ExpressPlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(s3ExpressMiddleware(options), s3ExpressMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getS3ExpressPlugin");
   }
 });
 
@@ -19101,13 +22468,13 @@ var init_s3ExpressMiddleware = __esm({
 var signS3Express;
 var init_signS3Express = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/signS3Express.js"() {
-    signS3Express = async (s3ExpressIdentity, signingOptions, request, sigV4MultiRegionSigner) => {
+    signS3Express = /* @__PURE__ */ __name(async (s3ExpressIdentity, signingOptions, request, sigV4MultiRegionSigner) => {
       const signedRequest = await sigV4MultiRegionSigner.signWithCredentials(request, s3ExpressIdentity, {});
       if (signedRequest.headers["X-Amz-Security-Token"] || signedRequest.headers["x-amz-security-token"]) {
         throw new Error("X-Amz-Security-Token must not be set for s3-express requests.");
       }
       return signedRequest;
-    };
+    }, "signS3Express");
   }
 });
 
@@ -19119,13 +22486,13 @@ var init_s3ExpressHttpSigningMiddleware = __esm({
     init_client2();
     init_protocols();
     init_signS3Express();
-    defaultErrorHandler2 = (signingProperties) => (error2) => {
+    defaultErrorHandler2 = /* @__PURE__ */ __name((signingProperties) => (error2) => {
       throw error2;
-    };
-    defaultSuccessHandler2 = (httpResponse, signingProperties) => {
-    };
+    }, "defaultErrorHandler");
+    defaultSuccessHandler2 = /* @__PURE__ */ __name((httpResponse, signingProperties) => {
+    }, "defaultSuccessHandler");
     s3ExpressHttpSigningMiddlewareOptions = httpSigningMiddlewareOptions;
-    s3ExpressHttpSigningMiddleware = (config) => (next, context) => async (args) => {
+    s3ExpressHttpSigningMiddleware = /* @__PURE__ */ __name((config) => (next, context) => async (args) => {
       if (!HttpRequest.isInstance(args.request)) {
         return next(args);
       }
@@ -19147,12 +22514,12 @@ var init_s3ExpressHttpSigningMiddleware = __esm({
       }).catch((signer.errorHandler || defaultErrorHandler2)(signingProperties));
       (signer.successHandler || defaultSuccessHandler2)(output.response, signingProperties);
       return output;
-    };
-    getS3ExpressHttpSigningPlugin = (config) => ({
-      applyToStack: (clientStack) => {
+    }, "s3ExpressHttpSigningMiddleware");
+    getS3ExpressHttpSigningPlugin = /* @__PURE__ */ __name((config) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.addRelativeTo(s3ExpressHttpSigningMiddleware(config), httpSigningMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getS3ExpressHttpSigningPlugin");
   }
 });
 
@@ -19163,6 +22530,7 @@ function toStream(bytes) {
 }
 var init_toStream = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/to-stream/toStream.js"() {
+    __name(toStream, "toStream");
   }
 });
 
@@ -19177,7 +22545,7 @@ var init_throw_200_exceptions = __esm({
       UploadPartCopyCommand: true,
       CompleteMultipartUploadCommand: true
     };
-    throw200ExceptionsMiddleware = (config) => (next, context) => async (args) => {
+    throw200ExceptionsMiddleware = /* @__PURE__ */ __name((config) => (next, context) => async (args) => {
       const result = await next(args);
       const { response } = result;
       if (!HttpResponse.isInstance(response)) {
@@ -19202,13 +22570,13 @@ var init_throw_200_exceptions = __esm({
         response.statusCode = 503;
       }
       return result;
-    };
-    collectBody2 = (streamBody = new Uint8Array(), context) => {
+    }, "throw200ExceptionsMiddleware");
+    collectBody2 = /* @__PURE__ */ __name((streamBody = new Uint8Array(), context) => {
       if (streamBody instanceof Uint8Array) {
         return Promise.resolve(streamBody);
       }
       return context.streamCollector(streamBody) || Promise.resolve(new Uint8Array());
-    };
+    }, "collectBody");
     throw200ExceptionsMiddlewareOptions = {
       relation: "after",
       toMiddleware: "deserializerMiddleware",
@@ -19216,11 +22584,11 @@ var init_throw_200_exceptions = __esm({
       name: "throw200ExceptionsMiddleware",
       override: true
     };
-    getThrow200ExceptionsPlugin = (config) => ({
-      applyToStack: (clientStack) => {
+    getThrow200ExceptionsPlugin = /* @__PURE__ */ __name((config) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.addRelativeTo(throw200ExceptionsMiddleware(config), throw200ExceptionsMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getThrow200ExceptionsPlugin");
   }
 });
 
@@ -19228,8 +22596,8 @@ var init_throw_200_exceptions = __esm({
 var validate, parse2;
 var init_arn = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/util/util-arn-parser/arn.js"() {
-    validate = (str) => typeof str === "string" && str.indexOf("arn:") === 0 && str.split(":").length >= 6;
-    parse2 = (arn) => {
+    validate = /* @__PURE__ */ __name((str) => typeof str === "string" && str.indexOf("arn:") === 0 && str.split(":").length >= 6, "validate");
+    parse2 = /* @__PURE__ */ __name((arn) => {
       const segments = arn.split(":");
       if (segments.length < 6 || segments[0] !== "arn") {
         throw new Error("Malformed ARN");
@@ -19242,7 +22610,7 @@ var init_arn = __esm({
         accountId,
         resource: resource.join(":")
       };
-    };
+    }, "parse");
   }
 });
 
@@ -19285,6 +22653,7 @@ function bucketEndpointMiddleware(options) {
 var bucketEndpointMiddlewareOptions;
 var init_bucket_endpoint_middleware = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/bucket-endpoint-middleware.js"() {
+    __name(bucketEndpointMiddleware, "bucketEndpointMiddleware");
     bucketEndpointMiddlewareOptions = {
       name: "bucketEndpointMiddleware",
       override: true,
@@ -19311,18 +22680,19 @@ var init_validate_bucket_name = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-validate-bucket-name/validate-bucket-name.js"() {
     init_util2();
     init_bucket_endpoint_middleware();
+    __name(validateBucketNameMiddleware, "validateBucketNameMiddleware");
     validateBucketNameMiddlewareOptions = {
       step: "initialize",
       tags: ["VALIDATE_BUCKET_NAME"],
       name: "validateBucketNameMiddleware",
       override: true
     };
-    getValidateBucketNamePlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getValidateBucketNamePlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(validateBucketNameMiddleware(options), validateBucketNameMiddlewareOptions);
         clientStack.addRelativeTo(bucketEndpointMiddleware(options), bucketEndpointMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getValidateBucketNamePlugin");
   }
 });
 
@@ -19333,6 +22703,9 @@ var init_ProtocolLib = __esm({
     init_client2();
     init_schema();
     ProtocolLib = class {
+      static {
+        __name(this, "ProtocolLib");
+      }
       queryCompat;
       errorRegistry;
       constructor(queryCompat = false) {
@@ -19475,6 +22848,9 @@ var init_AwsRestJsonProtocol = __esm({
     init_schema();
     init_ProtocolLib();
     AwsRestJsonProtocol = class extends HttpBindingProtocol {
+      static {
+        __name(this, "AwsRestJsonProtocol");
+      }
       serializer;
       deserializer;
       codec;
@@ -19570,6 +22946,7 @@ var require_dist_cjs4 = __commonJS({
     function escapeAttribute(value) {
       return value.replace(ATTR_ESCAPE_RE, (ch) => ATTR_ESCAPE_MAP[ch]);
     }
+    __name(escapeAttribute, "escapeAttribute");
     var ELEMENT_ESCAPE_RE = /[&"'<>\r\n\u0085\u2028]/g;
     var ELEMENT_ESCAPE_MAP = {
       "&": "&amp;",
@@ -19585,7 +22962,11 @@ var require_dist_cjs4 = __commonJS({
     function escapeElement(value) {
       return value.replace(ELEMENT_ESCAPE_RE, (ch) => ELEMENT_ESCAPE_MAP[ch]);
     }
+    __name(escapeElement, "escapeElement");
     var XmlText2 = class {
+      static {
+        __name(this, "XmlText");
+      }
       value;
       constructor(value) {
         this.value = value;
@@ -19595,6 +22976,9 @@ var require_dist_cjs4 = __commonJS({
       }
     };
     var XmlNode2 = class _XmlNode {
+      static {
+        __name(this, "XmlNode");
+      }
       name;
       children;
       attributes = {};
@@ -19683,11 +23067,16 @@ var require_dist_cjs4 = __commonJS({
     function writeKey3(obj) {
       Object.defineProperty(obj, "__proto__", { value: void 0, writable: true, enumerable: true, configurable: true });
     }
+    __name(writeKey3, "writeKey");
     function parseXML2(xml) {
       const state2 = new AwsXmlParser(xml);
       return state2.parse();
     }
+    __name(parseXML2, "parseXML");
     var AwsXmlParser = class _AwsXmlParser {
+      static {
+        __name(this, "AwsXmlParser");
+      }
       x;
       i = 0;
       z;
@@ -19923,6 +23312,9 @@ var SerdeContextConfig2;
 var init_ConfigurableSerdeContext2 = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js"() {
     SerdeContextConfig2 = class {
+      static {
+        __name(this, "SerdeContextConfig");
+      }
       serdeContext;
       setSerdeContext(serdeContext) {
         this.serdeContext = serdeContext;
@@ -19936,6 +23328,9 @@ var UnionSerde2;
 var init_UnionSerde2 = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/protocols/UnionSerde.js"() {
     UnionSerde2 = class {
+      static {
+        __name(this, "UnionSerde");
+      }
       from;
       to;
       keys;
@@ -19970,6 +23365,7 @@ function writeKey2(obj) {
 }
 var init_writeKey2 = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/protocols/writeKey.js"() {
+    __name(writeKey2, "writeKey");
   }
 });
 
@@ -19986,6 +23382,9 @@ var init_XmlShapeDeserializer = __esm({
     init_UnionSerde2();
     init_writeKey2();
     XmlShapeDeserializer = class extends SerdeContextConfig2 {
+      static {
+        __name(this, "XmlShapeDeserializer");
+      }
       settings;
       stringDeserializer;
       constructor(settings) {
@@ -20140,6 +23539,9 @@ var init_QueryShapeSerializer = __esm({
     init_serde();
     init_ConfigurableSerdeContext2();
     QueryShapeSerializer = class extends SerdeContextConfig2 {
+      static {
+        __name(this, "QueryShapeSerializer");
+      }
       settings;
       buffer;
       constructor(settings) {
@@ -20320,6 +23722,9 @@ var init_AwsQueryProtocol = __esm({
     init_XmlShapeDeserializer();
     init_QueryShapeSerializer();
     AwsQueryProtocol = class extends RpcProtocol {
+      static {
+        __name(this, "AwsQueryProtocol");
+      }
       options;
       serializer;
       deserializer;
@@ -20454,7 +23859,7 @@ var init_AwsQueryProtocol = __esm({
 var loadRestXmlErrorCode;
 var init_parseXmlBody = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/parseXmlBody.js"() {
-    loadRestXmlErrorCode = (output, data) => {
+    loadRestXmlErrorCode = /* @__PURE__ */ __name((output, data) => {
       if (data?.Error?.Code !== void 0) {
         return data.Error.Code;
       }
@@ -20464,7 +23869,7 @@ var init_parseXmlBody = __esm({
       if (output.statusCode == 404) {
         return "NotFound";
       }
-    };
+    }, "loadRestXmlErrorCode");
   }
 });
 
@@ -20479,6 +23884,9 @@ var init_XmlShapeSerializer = __esm({
     init_serde();
     init_ConfigurableSerdeContext2();
     XmlShapeSerializer = class extends SerdeContextConfig2 {
+      static {
+        __name(this, "XmlShapeSerializer");
+      }
       settings;
       stringBuffer;
       byteBuffer;
@@ -20578,7 +23986,7 @@ var init_XmlShapeSerializer = __esm({
         const sparse = !!listValueTraits.sparse;
         const flat = !!listTraits.xmlFlattened;
         const [xmlnsAttr, xmlns] = this.getXmlnsAttribute(listMember, parentXmlns);
-        const writeItem = (container2, value) => {
+        const writeItem = /* @__PURE__ */ __name((container2, value) => {
           if (listValueSchema.isListSchema()) {
             this.writeList(listValueSchema, Array.isArray(value) ? value : [value], container2, xmlns);
           } else if (listValueSchema.isMapSchema()) {
@@ -20591,7 +23999,7 @@ var init_XmlShapeSerializer = __esm({
             this.writeSimpleInto(listValueSchema, value, listItemNode, xmlns);
             container2.addChildNode(listItemNode);
           }
-        };
+        }, "writeItem");
         if (flat) {
           for (const value of array) {
             if (sparse || value != null) {
@@ -20625,7 +24033,7 @@ var init_XmlShapeSerializer = __esm({
         const sparse = !!mapValueTraits.sparse;
         const flat = !!mapTraits.xmlFlattened;
         const [xmlnsAttr, xmlns] = this.getXmlnsAttribute(mapMember, parentXmlns);
-        const addKeyValue = (entry, key, val) => {
+        const addKeyValue = /* @__PURE__ */ __name((entry, key, val) => {
           const keyNode = import_xml_builder2.XmlNode.of(keyTag, key);
           const [keyXmlnsAttr, keyXmlns] = this.getXmlnsAttribute(mapKeySchema, xmlns);
           if (keyXmlns) {
@@ -20643,7 +24051,7 @@ var init_XmlShapeSerializer = __esm({
             this.writeSimpleInto(mapValueSchema, val, valueNode, xmlns);
           }
           entry.addChildNode(valueNode);
-        };
+        }, "addKeyValue");
         if (flat) {
           for (const key in map3) {
             const val = map3[key];
@@ -20754,6 +24162,9 @@ var init_XmlCodec = __esm({
     init_XmlShapeDeserializer();
     init_XmlShapeSerializer();
     XmlCodec = class extends SerdeContextConfig2 {
+      static {
+        __name(this, "XmlCodec");
+      }
       settings;
       constructor(settings) {
         super();
@@ -20783,6 +24194,9 @@ var init_AwsRestXmlProtocol = __esm({
     init_parseXmlBody();
     init_XmlCodec();
     AwsRestXmlProtocol = class extends HttpBindingProtocol {
+      static {
+        __name(this, "AwsRestXmlProtocol");
+      }
       codec;
       serializer;
       deserializer;
@@ -20888,6 +24302,9 @@ var init_S3RestXmlProtocol = __esm({
     init_protocols2();
     init_schema();
     S3RestXmlProtocol = class extends AwsRestXmlProtocol {
+      static {
+        __name(this, "S3RestXmlProtocol");
+      }
       async serializeRequest(operationSchema, input, context) {
         const request = await super.serializeRequest(operationSchema, input, context);
         const ns = NormalizedSchema.of(operationSchema.input);
@@ -20917,12 +24334,12 @@ var init_S3RestXmlProtocol = __esm({
 var NODE_DISABLE_MULTIREGION_ACCESS_POINT_ENV_NAME, NODE_DISABLE_MULTIREGION_ACCESS_POINT_INI_NAME, NODE_DISABLE_MULTIREGION_ACCESS_POINT_CONFIG_OPTIONS;
 var init_NodeDisableMultiregionAccessPointConfigOptions = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/NodeDisableMultiregionAccessPointConfigOptions.js"() {
-    init_config2();
+    init_config3();
     NODE_DISABLE_MULTIREGION_ACCESS_POINT_ENV_NAME = "AWS_S3_DISABLE_MULTIREGION_ACCESS_POINTS";
     NODE_DISABLE_MULTIREGION_ACCESS_POINT_INI_NAME = "s3_disable_multiregion_access_points";
     NODE_DISABLE_MULTIREGION_ACCESS_POINT_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, NODE_DISABLE_MULTIREGION_ACCESS_POINT_ENV_NAME, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, NODE_DISABLE_MULTIREGION_ACCESS_POINT_INI_NAME, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, NODE_DISABLE_MULTIREGION_ACCESS_POINT_ENV_NAME, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, NODE_DISABLE_MULTIREGION_ACCESS_POINT_INI_NAME, SelectorType2.CONFIG), "configFileSelector"),
       default: false
     };
   }
@@ -20932,12 +24349,12 @@ var init_NodeDisableMultiregionAccessPointConfigOptions = __esm({
 var NODE_USE_ARN_REGION_ENV_NAME, NODE_USE_ARN_REGION_INI_NAME, NODE_USE_ARN_REGION_CONFIG_OPTIONS;
 var init_NodeUseArnRegionConfigOptions = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/NodeUseArnRegionConfigOptions.js"() {
-    init_config2();
+    init_config3();
     NODE_USE_ARN_REGION_ENV_NAME = "AWS_S3_USE_ARN_REGION";
     NODE_USE_ARN_REGION_INI_NAME = "s3_use_arn_region";
     NODE_USE_ARN_REGION_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, NODE_USE_ARN_REGION_ENV_NAME, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, NODE_USE_ARN_REGION_INI_NAME, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, NODE_USE_ARN_REGION_ENV_NAME, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, NODE_USE_ARN_REGION_INI_NAME, SelectorType2.CONFIG), "configFileSelector"),
       default: void 0
     };
   }
@@ -20954,15 +24371,15 @@ var init_bucketHostnameUtils = __esm({
     S3_HOSTNAME_PATTERN2 = /^(.+\.)?s3(-fips)?(\.dualstack)?[.-]([a-z0-9-]+)\./;
     S3_US_EAST_1_ALTNAME_PATTERN = /^s3(-external-1)?\.amazonaws\.com$/;
     AWS_PARTITION_SUFFIX = "amazonaws.com";
-    isBucketNameOptions = (options) => typeof options.bucketName === "string";
-    isDnsCompatibleBucketName2 = (bucketName) => DOMAIN_PATTERN2.test(bucketName) && !IP_ADDRESS_PATTERN2.test(bucketName) && !DOTS_PATTERN2.test(bucketName);
-    getRegionalSuffix = (hostname) => {
+    isBucketNameOptions = /* @__PURE__ */ __name((options) => typeof options.bucketName === "string", "isBucketNameOptions");
+    isDnsCompatibleBucketName2 = /* @__PURE__ */ __name((bucketName) => DOMAIN_PATTERN2.test(bucketName) && !IP_ADDRESS_PATTERN2.test(bucketName) && !DOTS_PATTERN2.test(bucketName), "isDnsCompatibleBucketName");
+    getRegionalSuffix = /* @__PURE__ */ __name((hostname) => {
       const parts = hostname.match(S3_HOSTNAME_PATTERN2);
       return [parts[4], hostname.replace(new RegExp(`^${parts[0]}`), "")];
-    };
-    getSuffix = (hostname) => S3_US_EAST_1_ALTNAME_PATTERN.test(hostname) ? ["us-east-1", AWS_PARTITION_SUFFIX] : getRegionalSuffix(hostname);
-    getSuffixForArnEndpoint = (hostname) => S3_US_EAST_1_ALTNAME_PATTERN.test(hostname) ? [hostname.replace(`.${AWS_PARTITION_SUFFIX}`, ""), AWS_PARTITION_SUFFIX] : getRegionalSuffix(hostname);
-    validateArnEndpointOptions = (options) => {
+    }, "getRegionalSuffix");
+    getSuffix = /* @__PURE__ */ __name((hostname) => S3_US_EAST_1_ALTNAME_PATTERN.test(hostname) ? ["us-east-1", AWS_PARTITION_SUFFIX] : getRegionalSuffix(hostname), "getSuffix");
+    getSuffixForArnEndpoint = /* @__PURE__ */ __name((hostname) => S3_US_EAST_1_ALTNAME_PATTERN.test(hostname) ? [hostname.replace(`.${AWS_PARTITION_SUFFIX}`, ""), AWS_PARTITION_SUFFIX] : getRegionalSuffix(hostname), "getSuffixForArnEndpoint");
+    validateArnEndpointOptions = /* @__PURE__ */ __name((options) => {
       if (options.pathStyleEndpoint) {
         throw new Error("Path-style S3 endpoint is not supported when bucket is an ARN");
       }
@@ -20972,45 +24389,45 @@ var init_bucketHostnameUtils = __esm({
       if (!options.tlsCompatible) {
         throw new Error("HTTPS is required when bucket is an ARN");
       }
-    };
-    validateService = (service) => {
+    }, "validateArnEndpointOptions");
+    validateService = /* @__PURE__ */ __name((service) => {
       if (service !== "s3" && service !== "s3-outposts" && service !== "s3-object-lambda") {
         throw new Error("Expect 's3' or 's3-outposts' or 's3-object-lambda' in ARN service component");
       }
-    };
-    validateS3Service = (service) => {
+    }, "validateService");
+    validateS3Service = /* @__PURE__ */ __name((service) => {
       if (service !== "s3") {
         throw new Error("Expect 's3' in Accesspoint ARN service component");
       }
-    };
-    validateOutpostService = (service) => {
+    }, "validateS3Service");
+    validateOutpostService = /* @__PURE__ */ __name((service) => {
       if (service !== "s3-outposts") {
         throw new Error("Expect 's3-posts' in Outpost ARN service component");
       }
-    };
-    validatePartition = (partition2, options) => {
+    }, "validateOutpostService");
+    validatePartition = /* @__PURE__ */ __name((partition2, options) => {
       if (partition2 !== options.clientPartition) {
         throw new Error(`Partition in ARN is incompatible, got "${partition2}" but expected "${options.clientPartition}"`);
       }
-    };
-    validateRegion = (region, options) => {
-    };
-    validateRegionalClient = (region) => {
+    }, "validatePartition");
+    validateRegion = /* @__PURE__ */ __name((region, options) => {
+    }, "validateRegion");
+    validateRegionalClient = /* @__PURE__ */ __name((region) => {
       if (["s3-external-1", "aws-global"].includes(region)) {
         throw new Error(`Client region ${region} is not regional`);
       }
-    };
-    validateAccountId = (accountId) => {
+    }, "validateRegionalClient");
+    validateAccountId = /* @__PURE__ */ __name((accountId) => {
       if (!/[0-9]{12}/.exec(accountId)) {
         throw new Error("Access point ARN accountID does not match regex '[0-9]{12}'");
       }
-    };
-    validateDNSHostLabel = (label, options = { tlsCompatible: true }) => {
+    }, "validateAccountId");
+    validateDNSHostLabel = /* @__PURE__ */ __name((label, options = { tlsCompatible: true }) => {
       if (label.length >= 64 || !/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(label) || /(\d+\.){3}\d+/.test(label) || /[.-]{2}/.test(label) || options?.tlsCompatible && DOT_PATTERN2.test(label)) {
         throw new Error(`Invalid DNS label ${label}`);
       }
-    };
-    validateCustomEndpoint = (options) => {
+    }, "validateDNSHostLabel");
+    validateCustomEndpoint = /* @__PURE__ */ __name((options) => {
       if (options.isCustomEndpoint) {
         if (options.dualstackEndpoint) {
           throw new Error("Dualstack endpoint is not supported with custom endpoint");
@@ -21019,8 +24436,8 @@ var init_bucketHostnameUtils = __esm({
           throw new Error("Accelerate endpoint is not supported with custom endpoint");
         }
       }
-    };
-    getArnResources = (resource) => {
+    }, "validateCustomEndpoint");
+    getArnResources = /* @__PURE__ */ __name((resource) => {
       const delimiter = resource.includes(":") ? ":" : "/";
       const [resourceType, ...rest] = resource.split(delimiter);
       if (resourceType === "accesspoint") {
@@ -21037,15 +24454,15 @@ var init_bucketHostnameUtils = __esm({
       } else {
         throw new Error(`ARN resource should begin with 'accesspoint${delimiter}' or 'outpost${delimiter}'`);
       }
-    };
-    validateNoDualstack = (dualstackEndpoint) => {
-    };
-    validateNoFIPS = (useFipsEndpoint) => {
+    }, "getArnResources");
+    validateNoDualstack = /* @__PURE__ */ __name((dualstackEndpoint) => {
+    }, "validateNoDualstack");
+    validateNoFIPS = /* @__PURE__ */ __name((useFipsEndpoint) => {
       if (useFipsEndpoint) {
         throw new Error(`FIPS region is not supported with Outpost.`);
       }
-    };
-    validateMrapAlias = (name) => {
+    }, "validateNoFIPS");
+    validateMrapAlias = /* @__PURE__ */ __name((name) => {
       try {
         name.split(".").forEach((label) => {
           validateDNSHostLabel(label);
@@ -21053,7 +24470,7 @@ var init_bucketHostnameUtils = __esm({
       } catch (e5) {
         throw new Error(`"${name}" is not a DNS compatible name.`);
       }
-    };
+    }, "validateMrapAlias");
   }
 });
 
@@ -21062,11 +24479,11 @@ var bucketHostname, getEndpointFromBucketName, getEndpointFromArn, getEndpointFr
 var init_bucketHostname = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-bucket-endpoint/bucketHostname.js"() {
     init_bucketHostnameUtils();
-    bucketHostname = (options) => {
+    bucketHostname = /* @__PURE__ */ __name((options) => {
       validateCustomEndpoint(options);
       return isBucketNameOptions(options) ? getEndpointFromBucketName(options) : getEndpointFromArn(options);
-    };
-    getEndpointFromBucketName = ({ accelerateEndpoint = false, clientRegion: region, baseHostname, bucketName, dualstackEndpoint = false, fipsEndpoint = false, pathStyleEndpoint = false, tlsCompatible = true, isCustomEndpoint = false }) => {
+    }, "bucketHostname");
+    getEndpointFromBucketName = /* @__PURE__ */ __name(({ accelerateEndpoint = false, clientRegion: region, baseHostname, bucketName, dualstackEndpoint = false, fipsEndpoint = false, pathStyleEndpoint = false, tlsCompatible = true, isCustomEndpoint = false }) => {
       const [clientRegion, hostnameSuffix] = isCustomEndpoint ? [region, baseHostname] : getSuffix(baseHostname);
       if (pathStyleEndpoint || !isDnsCompatibleBucketName2(bucketName) || tlsCompatible && DOT_PATTERN2.test(bucketName)) {
         return {
@@ -21083,8 +24500,8 @@ var init_bucketHostname = __esm({
         bucketEndpoint: true,
         hostname: `${bucketName}.${baseHostname}`
       };
-    };
-    getEndpointFromArn = (options) => {
+    }, "getEndpointFromBucketName");
+    getEndpointFromArn = /* @__PURE__ */ __name((options) => {
       const { isCustomEndpoint, baseHostname, clientRegion } = options;
       const hostnameSuffix = isCustomEndpoint ? baseHostname : getSuffixForArnEndpoint(baseHostname)[1];
       const { pathStyleEndpoint, accelerateEndpoint = false, fipsEndpoint = false, tlsCompatible = true, bucketName, clientPartition = "aws" } = options;
@@ -21104,8 +24521,8 @@ var init_bucketHostname = __esm({
         return getEndpointFromOutpostArn({ ...options, clientRegion, outpostId, accesspointName, hostnameSuffix });
       }
       return getEndpointFromAccessPointArn({ ...options, clientRegion, accesspointName, hostnameSuffix });
-    };
-    getEndpointFromObjectLambdaArn = ({ dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, useArnRegion, clientRegion, clientSigningRegion = clientRegion, accesspointName, bucketName, hostnameSuffix }) => {
+    }, "getEndpointFromArn");
+    getEndpointFromObjectLambdaArn = /* @__PURE__ */ __name(({ dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, useArnRegion, clientRegion, clientSigningRegion = clientRegion, accesspointName, bucketName, hostnameSuffix }) => {
       const { accountId, region, service } = bucketName;
       validateRegionalClient(clientRegion);
       const DNSHostLabel = `${accesspointName}-${accountId}`;
@@ -21118,8 +24535,8 @@ var init_bucketHostname = __esm({
         signingRegion,
         signingService: service
       };
-    };
-    getEndpointFromMRAPArn = ({ disableMultiregionAccessPoints, dualstackEndpoint = false, isCustomEndpoint, mrapAlias, hostnameSuffix }) => {
+    }, "getEndpointFromObjectLambdaArn");
+    getEndpointFromMRAPArn = /* @__PURE__ */ __name(({ disableMultiregionAccessPoints, dualstackEndpoint = false, isCustomEndpoint, mrapAlias, hostnameSuffix }) => {
       if (disableMultiregionAccessPoints === true) {
         throw new Error("SDK is attempting to use a MRAP ARN. Please enable to feature.");
       }
@@ -21129,8 +24546,8 @@ var init_bucketHostname = __esm({
         hostname: `${mrapAlias}${isCustomEndpoint ? "" : `.accesspoint.s3-global`}.${hostnameSuffix}`,
         signingRegion: "*"
       };
-    };
-    getEndpointFromOutpostArn = ({ useArnRegion, clientRegion, clientSigningRegion = clientRegion, bucketName, outpostId, dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, accesspointName, isCustomEndpoint, hostnameSuffix }) => {
+    }, "getEndpointFromMRAPArn");
+    getEndpointFromOutpostArn = /* @__PURE__ */ __name(({ useArnRegion, clientRegion, clientSigningRegion = clientRegion, bucketName, outpostId, dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, accesspointName, isCustomEndpoint, hostnameSuffix }) => {
       validateRegionalClient(clientRegion);
       const DNSHostLabel = `${accesspointName}-${bucketName.accountId}`;
       validateDNSHostLabel(DNSHostLabel, { tlsCompatible });
@@ -21146,8 +24563,8 @@ var init_bucketHostname = __esm({
         signingRegion,
         signingService: "s3-outposts"
       };
-    };
-    getEndpointFromAccessPointArn = ({ useArnRegion, clientRegion, clientSigningRegion = clientRegion, bucketName, dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, accesspointName, isCustomEndpoint, hostnameSuffix }) => {
+    }, "getEndpointFromOutpostArn");
+    getEndpointFromAccessPointArn = /* @__PURE__ */ __name(({ useArnRegion, clientRegion, clientSigningRegion = clientRegion, bucketName, dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, accesspointName, isCustomEndpoint, hostnameSuffix }) => {
       validateRegionalClient(clientRegion);
       const hostnamePrefix = `${accesspointName}-${bucketName.accountId}`;
       validateDNSHostLabel(hostnamePrefix, { tlsCompatible });
@@ -21159,7 +24576,7 @@ var init_bucketHostname = __esm({
         hostname: `${hostnamePrefix}${isCustomEndpoint ? "" : `.s3-accesspoint${fipsEndpoint ? "-fips" : ""}${dualstackEndpoint ? ".dualstack" : ""}.${endpointRegion}`}.${hostnameSuffix}`,
         signingRegion
       };
-    };
+    }, "getEndpointFromAccessPointArn");
   }
 });
 
@@ -21170,7 +24587,7 @@ var init_bucketEndpointMiddleware = __esm({
     init_util2();
     init_protocols();
     init_bucketHostname();
-    bucketEndpointMiddleware2 = (options) => (next, context) => async (args) => {
+    bucketEndpointMiddleware2 = /* @__PURE__ */ __name((options) => (next, context) => async (args) => {
       const { Bucket: bucketName } = args.input;
       let replaceBucketInPath = options.bucketEndpoint;
       const request = args.request;
@@ -21233,7 +24650,7 @@ var init_bucketEndpointMiddleware = __esm({
         }
       }
       return next({ ...args, request });
-    };
+    }, "bucketEndpointMiddleware");
     bucketEndpointMiddlewareOptions2 = {
       tags: ["BUCKET_ENDPOINT"],
       name: "bucketEndpointMiddleware",
@@ -21241,11 +24658,11 @@ var init_bucketEndpointMiddleware = __esm({
       toMiddleware: "hostHeaderMiddleware",
       override: true
     };
-    getBucketEndpointPlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getBucketEndpointPlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.addRelativeTo(bucketEndpointMiddleware2(options), bucketEndpointMiddlewareOptions2);
-      }
-    });
+      }, "applyToStack")
+    }), "getBucketEndpointPlugin");
   }
 });
 
@@ -21262,6 +24679,7 @@ function resolveBucketEndpointConfig(input) {
 }
 var init_configurations3 = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-bucket-endpoint/configurations.js"() {
+    __name(resolveBucketEndpointConfig, "resolveBucketEndpointConfig");
   }
 });
 
@@ -21294,17 +24712,18 @@ var addExpectContinueMiddlewareOptions, getAddExpectContinuePlugin;
 var init_middleware_expect_continue = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-expect-continue/middleware-expect-continue.js"() {
     init_protocols();
+    __name(addExpectContinueMiddleware, "addExpectContinueMiddleware");
     addExpectContinueMiddlewareOptions = {
       step: "build",
       tags: ["SET_EXPECT_HEADER", "EXPECT_HEADER"],
       name: "addExpectContinueMiddleware",
       override: true
     };
-    getAddExpectContinuePlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getAddExpectContinuePlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(addExpectContinueMiddleware(options), addExpectContinueMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getAddExpectContinuePlugin");
   }
 });
 
@@ -21325,17 +24744,18 @@ function locationConstraintMiddleware(options) {
 var locationConstraintMiddlewareOptions, getLocationConstraintPlugin;
 var init_middleware_location_constraint = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-location-constraint/middleware-location-constraint.js"() {
+    __name(locationConstraintMiddleware, "locationConstraintMiddleware");
     locationConstraintMiddlewareOptions = {
       step: "initialize",
       tags: ["LOCATION_CONSTRAINT", "CREATE_BUCKET_CONFIGURATION"],
       name: "locationConstraintMiddleware",
       override: true
     };
-    getLocationConstraintPlugin = (config) => ({
-      applyToStack: (clientStack) => {
+    getLocationConstraintPlugin = /* @__PURE__ */ __name((config) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(locationConstraintMiddleware(config), locationConstraintMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getLocationConstraintPlugin");
   }
 });
 
@@ -21345,6 +24765,7 @@ function resolveLocationConstraintConfig(input) {
 }
 var init_configuration2 = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-location-constraint/configuration.js"() {
+    __name(resolveLocationConstraintConfig, "resolveLocationConstraintConfig");
   }
 });
 
@@ -21403,17 +24824,19 @@ function isValidBase64EncodedSSECustomerKey(str, options) {
 var ssecMiddlewareOptions, getSsecPlugin;
 var init_middleware_ssec = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-ssec/middleware-ssec.js"() {
+    __name(ssecMiddleware, "ssecMiddleware");
     ssecMiddlewareOptions = {
       name: "ssecMiddleware",
       step: "initialize",
       tags: ["SSE"],
       override: true
     };
-    getSsecPlugin = (config) => ({
-      applyToStack: (clientStack) => {
+    getSsecPlugin = /* @__PURE__ */ __name((config) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(ssecMiddleware(config), ssecMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getSsecPlugin");
+    __name(isValidBase64EncodedSSECustomerKey, "isValidBase64EncodedSSECustomerKey");
   }
 });
 
@@ -21517,8 +24940,8 @@ var getDateHeader, getAgeHeader;
 var init_getDateHeader = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getDateHeader.js"() {
     init_protocols();
-    getDateHeader = (response) => HttpResponse.isInstance(response) ? response.headers?.date ?? response.headers?.Date : void 0;
-    getAgeHeader = (response) => HttpResponse.isInstance(response) ? response.headers?.age ?? response.headers?.Age : void 0;
+    getDateHeader = /* @__PURE__ */ __name((response) => HttpResponse.isInstance(response) ? response.headers?.date ?? response.headers?.Date : void 0, "getDateHeader");
+    getAgeHeader = /* @__PURE__ */ __name((response) => HttpResponse.isInstance(response) ? response.headers?.age ?? response.headers?.Age : void 0, "getAgeHeader");
   }
 });
 
@@ -21526,7 +24949,7 @@ var init_getDateHeader = __esm({
 var getSkewCorrectedDate;
 var init_getSkewCorrectedDate = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getSkewCorrectedDate.js"() {
-    getSkewCorrectedDate = (systemClockOffset) => new Date(Date.now() + systemClockOffset);
+    getSkewCorrectedDate = /* @__PURE__ */ __name((systemClockOffset) => new Date(Date.now() + systemClockOffset), "getSkewCorrectedDate");
   }
 });
 
@@ -21534,7 +24957,7 @@ var init_getSkewCorrectedDate = __esm({
 var getUpdatedSystemClockOffset;
 var init_getUpdatedSystemClockOffset = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getUpdatedSystemClockOffset.js"() {
-    getUpdatedSystemClockOffset = (clockTime, currentSystemClockOffset, timeRequestSent, ageHeader) => {
+    getUpdatedSystemClockOffset = /* @__PURE__ */ __name((clockTime, currentSystemClockOffset, timeRequestSent, ageHeader) => {
       if (ageHeader !== void 0) {
         return currentSystemClockOffset;
       }
@@ -21547,7 +24970,7 @@ var init_getUpdatedSystemClockOffset = __esm({
         return currentSystemClockOffset;
       }
       return serverTime - timeResponseReceived;
-    };
+    }, "getUpdatedSystemClockOffset");
   }
 });
 
@@ -21567,18 +24990,18 @@ var init_AwsSdkSigV4Signer = __esm({
     init_protocols();
     import_types28 = __toESM(require_dist_cjs());
     init_utils3();
-    throwSigningPropertyError = (name, property) => {
+    throwSigningPropertyError = /* @__PURE__ */ __name((name, property) => {
       if (!property) {
         throw new Error(`Property \`${name}\` is not resolved for AWS SDK SigV4Auth`);
       }
       return property;
-    };
-    hasEventStreamOutput = (signingProperties) => {
+    }, "throwSigningPropertyError");
+    hasEventStreamOutput = /* @__PURE__ */ __name((signingProperties) => {
       const context = signingProperties.context;
       const eventStream = context?.[import_types28.SMITHY_CONTEXT_KEY]?.eventStream;
       return eventStream?.output === true;
-    };
-    validateSigningProperties = async (signingProperties) => {
+    }, "hasEventStreamOutput");
+    validateSigningProperties = /* @__PURE__ */ __name(async (signingProperties) => {
       const context = throwSigningPropertyError("context", signingProperties.context);
       const config = throwSigningPropertyError("config", signingProperties.config);
       const authScheme = context.endpointV2?.properties?.authSchemes?.[0];
@@ -21594,8 +25017,11 @@ var init_AwsSdkSigV4Signer = __esm({
         signingRegionSet,
         signingName
       };
-    };
+    }, "validateSigningProperties");
     AwsSdkSigV4Signer = class {
+      static {
+        __name(this, "AwsSdkSigV4Signer");
+      }
       async sign(httpRequest, identity, signingProperties) {
         if (!HttpRequest.isInstance(httpRequest)) {
           throw new Error("The request is not an instance of `HttpRequest` and cannot be signed");
@@ -21674,6 +25100,9 @@ var init_AwsSdkSigV4ASigner = __esm({
     init_utils3();
     init_AwsSdkSigV4Signer();
     AwsSdkSigV4ASigner = class extends AwsSdkSigV4Signer {
+      static {
+        __name(this, "AwsSdkSigV4ASigner");
+      }
       async sign(httpRequest, identity, signingProperties) {
         if (!HttpRequest.isInstance(httpRequest)) {
           throw new Error("The request is not an instance of `HttpRequest` and cannot be signed");
@@ -21702,7 +25131,7 @@ var init_AwsSdkSigV4ASigner = __esm({
 var getArrayForCommaSeparatedString;
 var init_getArrayForCommaSeparatedString = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getArrayForCommaSeparatedString.js"() {
-    getArrayForCommaSeparatedString = (str) => typeof str === "string" && str.length > 0 ? str.split(",").map((item) => item.trim()) : [];
+    getArrayForCommaSeparatedString = /* @__PURE__ */ __name((str) => typeof str === "string" && str.length > 0 ? str.split(",").map((item) => item.trim()) : [], "getArrayForCommaSeparatedString");
   }
 });
 
@@ -21710,7 +25139,7 @@ var init_getArrayForCommaSeparatedString = __esm({
 var getBearerTokenEnvKey;
 var init_getBearerTokenEnvKey = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getBearerTokenEnvKey.js"() {
-    getBearerTokenEnvKey = (signingName) => `AWS_BEARER_TOKEN_${signingName.replace(/[\s-]/g, "_").toUpperCase()}`;
+    getBearerTokenEnvKey = /* @__PURE__ */ __name((signingName) => `AWS_BEARER_TOKEN_${signingName.replace(/[\s-]/g, "_").toUpperCase()}`, "getBearerTokenEnvKey");
   }
 });
 
@@ -21723,7 +25152,7 @@ var init_NODE_AUTH_SCHEME_PREFERENCE_OPTIONS = __esm({
     NODE_AUTH_SCHEME_PREFERENCE_ENV_KEY = "AWS_AUTH_SCHEME_PREFERENCE";
     NODE_AUTH_SCHEME_PREFERENCE_CONFIG_KEY = "auth_scheme_preference";
     NODE_AUTH_SCHEME_PREFERENCE_OPTIONS = {
-      environmentVariableSelector: (env2, options) => {
+      environmentVariableSelector: /* @__PURE__ */ __name((env2, options) => {
         if (options?.signingName) {
           const bearerTokenKey = getBearerTokenEnvKey(options.signingName);
           if (bearerTokenKey in env2) {
@@ -21734,13 +25163,13 @@ var init_NODE_AUTH_SCHEME_PREFERENCE_OPTIONS = __esm({
           return void 0;
         }
         return getArrayForCommaSeparatedString(env2[NODE_AUTH_SCHEME_PREFERENCE_ENV_KEY]);
-      },
-      configFileSelector: (profile) => {
+      }, "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => {
         if (!(NODE_AUTH_SCHEME_PREFERENCE_CONFIG_KEY in profile)) {
           return void 0;
         }
         return getArrayForCommaSeparatedString(profile[NODE_AUTH_SCHEME_PREFERENCE_CONFIG_KEY]);
-      },
+      }, "configFileSelector"),
       default: []
     };
   }
@@ -21751,11 +25180,11 @@ var resolveAwsSdkSigV4AConfig, NODE_SIGV4A_CONFIG_OPTIONS;
 var init_resolveAwsSdkSigV4AConfig = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4AConfig.js"() {
     init_dist_es();
-    init_config2();
-    resolveAwsSdkSigV4AConfig = (config) => {
+    init_config3();
+    resolveAwsSdkSigV4AConfig = /* @__PURE__ */ __name((config) => {
       config.sigv4aSigningRegionSet = normalizeProvider2(config.sigv4aSigningRegionSet);
       return config;
-    };
+    }, "resolveAwsSdkSigV4AConfig");
     NODE_SIGV4A_CONFIG_OPTIONS = {
       environmentVariableSelector(env2) {
         if (env2.AWS_SIGV4A_SIGNING_REGION_SET) {
@@ -21793,9 +25222,9 @@ function normalizeCredentialProvider(config, { credentials, credentialDefaultPro
         parentClientConfig: config
       })));
     } else {
-      credentialsProvider = async () => {
+      credentialsProvider = /* @__PURE__ */ __name(async () => {
         throw new Error("@aws-sdk/core::resolveAwsSdkSigV4Config - `credentials` not provided and no credentialDefaultProvider was configured.");
-      };
+      }, "credentialsProvider");
     }
   }
   credentialsProvider.memoized = true;
@@ -21805,7 +25234,7 @@ function bindCallerConfig(config, credentialsProvider) {
   if (credentialsProvider.configBound) {
     return credentialsProvider;
   }
-  const fn = async (options) => credentialsProvider({ ...options, callerClientConfig: config });
+  const fn = /* @__PURE__ */ __name(async (options) => credentialsProvider({ ...options, callerClientConfig: config }), "fn");
   fn.memoized = credentialsProvider.memoized;
   fn.configBound = true;
   return fn;
@@ -21816,7 +25245,7 @@ var init_resolveAwsSdkSigV4Config = __esm({
     init_client3();
     init_dist_es();
     import_signature_v4 = __toESM(require_dist_cjs2());
-    bindResolveAwsSdkSigV4Config = (defaultDisableClockSkewCorrection) => (config) => {
+    bindResolveAwsSdkSigV4Config = /* @__PURE__ */ __name((defaultDisableClockSkewCorrection) => (config) => {
       let inputCredentials = config.credentials;
       let isUserSupplied = !!config.credentials;
       let resolvedCredentials = void 0;
@@ -21833,14 +25262,14 @@ var init_resolveAwsSdkSigV4Config = __esm({
           const boundProvider = bindCallerConfig(config, memoizedProvider);
           if (isUserSupplied && !boundProvider.attributed) {
             const isCredentialObject = typeof inputCredentials === "object" && inputCredentials !== null;
-            resolvedCredentials = async (options) => {
+            resolvedCredentials = /* @__PURE__ */ __name(async (options) => {
               const creds = await boundProvider(options);
               const attributedCreds = creds;
               if (isCredentialObject && (!attributedCreds.$source || Object.keys(attributedCreds.$source).length === 0)) {
                 return setCredentialFeature(attributedCreds, "CREDENTIALS_CODE", "e");
               }
               return attributedCreds;
-            };
+            }, "resolvedCredentials");
             resolvedCredentials.memoized = boundProvider.memoized;
             resolvedCredentials.configBound = boundProvider.configBound;
             resolvedCredentials.attributed = true;
@@ -21860,7 +25289,7 @@ var init_resolveAwsSdkSigV4Config = __esm({
       if (config.signer) {
         signer = normalizeProvider2(config.signer);
       } else if (config.regionInfoProvider) {
-        signer = () => normalizeProvider2(config.region)().then(async (region) => [
+        signer = /* @__PURE__ */ __name(() => normalizeProvider2(config.region)().then(async (region) => [
           await config.regionInfoProvider(region, {
             useFipsEndpoint: await config.useFipsEndpoint(),
             useDualstackEndpoint: await config.useDualstackEndpoint()
@@ -21880,9 +25309,9 @@ var init_resolveAwsSdkSigV4Config = __esm({
           };
           const SignerCtor = config.signerConstructor || import_signature_v4.SignatureV4;
           return new SignerCtor(params);
-        });
+        }), "signer");
       } else {
-        signer = async (authScheme) => {
+        signer = /* @__PURE__ */ __name(async (authScheme) => {
           authScheme = Object.assign({}, {
             name: "sigv4",
             signingName: config.signingName || config.defaultSigningName,
@@ -21903,7 +25332,7 @@ var init_resolveAwsSdkSigV4Config = __esm({
           };
           const SignerCtor = config.signerConstructor || import_signature_v4.SignatureV4;
           return new SignerCtor(params);
-        };
+        }, "signer");
       }
       const resolvedConfig = Object.assign(config, {
         systemClockOffset,
@@ -21912,7 +25341,9 @@ var init_resolveAwsSdkSigV4Config = __esm({
         disableClockSkewCorrection: normalizeProvider2(config.disableClockSkewCorrection ?? defaultDisableClockSkewCorrection)
       });
       return resolvedConfig;
-    };
+    }, "bindResolveAwsSdkSigV4Config");
+    __name(normalizeCredentialProvider, "normalizeCredentialProvider");
+    __name(bindCallerConfig, "bindCallerConfig");
   }
 });
 
@@ -21931,12 +25362,12 @@ var init_aws_sdk = __esm({
 var ENV_DISABLE_CLOCK_SKEW_CORRECTION, CONFIG_DISABLE_CLOCK_SKEW_CORRECTION, NODE_DISABLE_CLOCK_SKEW_CORRECTION_CONFIG_OPTIONS;
 var init_clock_skew_node_config = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-node-config.js"() {
-    init_config2();
+    init_config3();
     ENV_DISABLE_CLOCK_SKEW_CORRECTION = "AWS_DISABLE_CLOCK_SKEW_CORRECTION";
     CONFIG_DISABLE_CLOCK_SKEW_CORRECTION = "disable_clock_skew_correction";
     NODE_DISABLE_CLOCK_SKEW_CORRECTION_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, ENV_DISABLE_CLOCK_SKEW_CORRECTION, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, CONFIG_DISABLE_CLOCK_SKEW_CORRECTION, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, ENV_DISABLE_CLOCK_SKEW_CORRECTION, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_DISABLE_CLOCK_SKEW_CORRECTION, SelectorType2.CONFIG), "configFileSelector"),
       default: false
     };
   }
@@ -21946,7 +25377,7 @@ var init_clock_skew_node_config = __esm({
 var DEFAULT_DISABLE_CLOCK_SKEW_CORRECTION;
 var init_clock_skew_defaults = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/clock-skew-defaults.js"() {
-    init_config2();
+    init_config3();
     init_clock_skew_node_config();
     DEFAULT_DISABLE_CLOCK_SKEW_CORRECTION = loadConfig(NODE_DISABLE_CLOCK_SKEW_CORRECTION_CONFIG_OPTIONS);
   }
@@ -21982,14 +25413,14 @@ var init_httpAuthSchemes2 = __esm({
 var require_dist_cjs5 = __commonJS({
   "node_modules/@aws-sdk/credential-provider-env/dist-cjs/index.js"(exports) {
     var { setCredentialFeature: setCredentialFeature2 } = (init_client3(), __toCommonJS(client_exports2));
-    var { CredentialsProviderError: CredentialsProviderError2 } = (init_config2(), __toCommonJS(config_exports));
+    var { CredentialsProviderError: CredentialsProviderError2 } = (init_config3(), __toCommonJS(config_exports));
     var ENV_KEY = "AWS_ACCESS_KEY_ID";
     var ENV_SECRET = "AWS_SECRET_ACCESS_KEY";
     var ENV_SESSION = "AWS_SESSION_TOKEN";
     var ENV_EXPIRATION = "AWS_CREDENTIAL_EXPIRATION";
     var ENV_CREDENTIAL_SCOPE = "AWS_CREDENTIAL_SCOPE";
     var ENV_ACCOUNT_ID = "AWS_ACCOUNT_ID";
-    var fromEnv2 = (init) => async () => {
+    var fromEnv2 = /* @__PURE__ */ __name((init) => async () => {
       init?.logger?.debug("@aws-sdk/credential-provider-env - fromEnv");
       const accessKeyId = process.env[ENV_KEY];
       const secretAccessKey = process.env[ENV_SECRET];
@@ -22010,7 +25441,7 @@ var require_dist_cjs5 = __commonJS({
         return credentials;
       }
       throw new CredentialsProviderError2("Unable to find environment variable credentials.", { logger: init?.logger });
-    };
+    }, "fromEnv");
     exports.ENV_ACCOUNT_ID = ENV_ACCOUNT_ID;
     exports.ENV_CREDENTIAL_SCOPE = ENV_CREDENTIAL_SCOPE;
     exports.ENV_EXPIRATION = ENV_EXPIRATION;
@@ -22024,20 +25455,20 @@ var require_dist_cjs5 = __commonJS({
 // node_modules/@smithy/credential-provider-imds/dist-cjs/index.js
 var require_dist_cjs6 = __commonJS({
   "node_modules/@smithy/credential-provider-imds/dist-cjs/index.js"(exports) {
-    var { ProviderError: ProviderError2, CredentialsProviderError: CredentialsProviderError2, loadConfig: loadConfig2 } = (init_config2(), __toCommonJS(config_exports));
+    var { ProviderError: ProviderError2, CredentialsProviderError: CredentialsProviderError2, loadConfig: loadConfig2 } = (init_config3(), __toCommonJS(config_exports));
     var node_http = __require("node:http");
     var { parseUrl: parseUrl2 } = (init_protocols(), __toCommonJS(protocols_exports));
-    var isImdsCredentials = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.AccessKeyId === "string" && typeof arg.SecretAccessKey === "string" && typeof arg.Token === "string" && typeof arg.Expiration === "string";
-    var fromImdsCredentials = (creds) => ({
+    var isImdsCredentials = /* @__PURE__ */ __name((arg) => Boolean(arg) && typeof arg === "object" && typeof arg.AccessKeyId === "string" && typeof arg.SecretAccessKey === "string" && typeof arg.Token === "string" && typeof arg.Expiration === "string", "isImdsCredentials");
+    var fromImdsCredentials = /* @__PURE__ */ __name((creds) => ({
       accessKeyId: creds.AccessKeyId,
       secretAccessKey: creds.SecretAccessKey,
       sessionToken: creds.Token,
       expiration: new Date(creds.Expiration),
       ...creds.AccountId && { accountId: creds.AccountId }
-    });
+    }), "fromImdsCredentials");
     var DEFAULT_TIMEOUT = 1e3;
     var DEFAULT_MAX_RETRIES = 0;
-    var providerConfigFromInit = ({ maxRetries = DEFAULT_MAX_RETRIES, timeout = DEFAULT_TIMEOUT }) => ({ maxRetries, timeout });
+    var providerConfigFromInit = /* @__PURE__ */ __name(({ maxRetries = DEFAULT_MAX_RETRIES, timeout = DEFAULT_TIMEOUT }) => ({ maxRetries, timeout }), "providerConfigFromInit");
     function httpRequest(options) {
       return new Promise((resolve, reject) => {
         const req = node_http.request({
@@ -22071,17 +25502,18 @@ var require_dist_cjs6 = __commonJS({
         req.end();
       });
     }
-    var retry = (toRetry, maxRetries) => {
+    __name(httpRequest, "httpRequest");
+    var retry = /* @__PURE__ */ __name((toRetry, maxRetries) => {
       let promise = toRetry();
       for (let i5 = 0; i5 < maxRetries; i5++) {
         promise = promise.catch(toRetry);
       }
       return promise;
-    };
+    }, "retry");
     var ENV_CMDS_FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
     var ENV_CMDS_RELATIVE_URI = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
     var ENV_CMDS_AUTH_TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
-    var fromContainerMetadata = (init = {}) => {
+    var fromContainerMetadata = /* @__PURE__ */ __name((init = {}) => {
       const { timeout, maxRetries } = providerConfigFromInit(init);
       return () => retry(async () => {
         const requestOptions = await getCmdsUri({ logger: init.logger });
@@ -22093,8 +25525,8 @@ var require_dist_cjs6 = __commonJS({
         }
         return fromImdsCredentials(credsResponse);
       }, maxRetries);
-    };
-    var requestFromEcsImds = async (timeout, options) => {
+    }, "fromContainerMetadata");
+    var requestFromEcsImds = /* @__PURE__ */ __name(async (timeout, options) => {
       if (process.env[ENV_CMDS_AUTH_TOKEN]) {
         options.headers = {
           ...options.headers,
@@ -22106,11 +25538,11 @@ var require_dist_cjs6 = __commonJS({
         timeout
       });
       return buffer.toString();
-    };
+    }, "requestFromEcsImds");
     var CMDS_IP = "169.254.170.2";
     var GREENGRASS_HOSTS = /* @__PURE__ */ new Set(["localhost", "127.0.0.1"]);
     var GREENGRASS_PROTOCOLS = /* @__PURE__ */ new Set(["http:", "https:"]);
-    var getCmdsUri = async ({ logger: logger2 }) => {
+    var getCmdsUri = /* @__PURE__ */ __name(async ({ logger: logger2 }) => {
       if (process.env[ENV_CMDS_RELATIVE_URI]) {
         return {
           hostname: CMDS_IP,
@@ -22147,8 +25579,11 @@ var require_dist_cjs6 = __commonJS({
         tryNextLink: false,
         logger: logger2
       });
-    };
+    }, "getCmdsUri");
     var InstanceMetadataV1FallbackError = class _InstanceMetadataV1FallbackError extends CredentialsProviderError2 {
+      static {
+        __name(this, "InstanceMetadataV1FallbackError");
+      }
       tryNextLink;
       name = "InstanceMetadataV1FallbackError";
       constructor(message, tryNextLink = true) {
@@ -22165,8 +25600,8 @@ var require_dist_cjs6 = __commonJS({
     var ENV_ENDPOINT_NAME = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
     var CONFIG_ENDPOINT_NAME = "ec2_metadata_service_endpoint";
     var ENDPOINT_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => env2[ENV_ENDPOINT_NAME],
-      configFileSelector: (profile) => profile[CONFIG_ENDPOINT_NAME],
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => env2[ENV_ENDPOINT_NAME], "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => profile[CONFIG_ENDPOINT_NAME], "configFileSelector"),
       default: void 0
     };
     var EndpointMode;
@@ -22177,13 +25612,13 @@ var require_dist_cjs6 = __commonJS({
     var ENV_ENDPOINT_MODE_NAME = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE";
     var CONFIG_ENDPOINT_MODE_NAME = "ec2_metadata_service_endpoint_mode";
     var ENDPOINT_MODE_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => env2[ENV_ENDPOINT_MODE_NAME],
-      configFileSelector: (profile) => profile[CONFIG_ENDPOINT_MODE_NAME],
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => env2[ENV_ENDPOINT_MODE_NAME], "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => profile[CONFIG_ENDPOINT_MODE_NAME], "configFileSelector"),
       default: EndpointMode.IPv4
     };
-    var getInstanceMetadataEndpoint = async () => parseUrl2(await getFromEndpointConfig() || await getFromEndpointModeConfig());
-    var getFromEndpointConfig = async () => loadConfig2(ENDPOINT_CONFIG_OPTIONS)();
-    var getFromEndpointModeConfig = async () => {
+    var getInstanceMetadataEndpoint = /* @__PURE__ */ __name(async () => parseUrl2(await getFromEndpointConfig() || await getFromEndpointModeConfig()), "getInstanceMetadataEndpoint");
+    var getFromEndpointConfig = /* @__PURE__ */ __name(async () => loadConfig2(ENDPOINT_CONFIG_OPTIONS)(), "getFromEndpointConfig");
+    var getFromEndpointModeConfig = /* @__PURE__ */ __name(async () => {
       const endpointMode = await loadConfig2(ENDPOINT_MODE_CONFIG_OPTIONS)();
       switch (endpointMode) {
         case EndpointMode.IPv4:
@@ -22193,11 +25628,11 @@ var require_dist_cjs6 = __commonJS({
         default:
           throw new Error(`Unsupported endpoint mode: ${endpointMode}. Select from ${Object.values(EndpointMode)}`);
       }
-    };
+    }, "getFromEndpointModeConfig");
     var STATIC_STABILITY_REFRESH_INTERVAL_SECONDS = 5 * 60;
     var STATIC_STABILITY_REFRESH_INTERVAL_JITTER_WINDOW_SECONDS = 5 * 60;
     var STATIC_STABILITY_DOC_URL = "https://docs.aws.amazon.com/sdkref/latest/guide/feature-static-credentials.html";
-    var getExtendedInstanceMetadataCredentials = (credentials, logger2) => {
+    var getExtendedInstanceMetadataCredentials = /* @__PURE__ */ __name((credentials, logger2) => {
       const refreshInterval = STATIC_STABILITY_REFRESH_INTERVAL_SECONDS + Math.floor(Math.random() * STATIC_STABILITY_REFRESH_INTERVAL_JITTER_WINDOW_SECONDS);
       const newExpiration = new Date(Date.now() + refreshInterval * 1e3);
       logger2.warn(`Attempting credential expiration extension due to a credential service availability issue. A refresh of these credentials will be attempted after ${new Date(newExpiration)}.
@@ -22208,8 +25643,8 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
         ...originalExpiration ? { originalExpiration } : {},
         expiration: newExpiration
       };
-    };
-    var staticStabilityProvider = (provider, options = {}) => {
+    }, "getExtendedInstanceMetadataCredentials");
+    var staticStabilityProvider = /* @__PURE__ */ __name((provider, options = {}) => {
       const logger2 = options?.logger || console;
       let pastCredentials;
       return async () => {
@@ -22230,36 +25665,36 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
         pastCredentials = credentials;
         return credentials;
       };
-    };
+    }, "staticStabilityProvider");
     var IMDS_PATH = "/latest/meta-data/iam/security-credentials/";
     var IMDS_TOKEN_PATH2 = "/latest/api/token";
     var AWS_EC2_METADATA_V1_DISABLED = "AWS_EC2_METADATA_V1_DISABLED";
     var PROFILE_AWS_EC2_METADATA_V1_DISABLED = "ec2_metadata_v1_disabled";
     var X_AWS_EC2_METADATA_TOKEN2 = "x-aws-ec2-metadata-token";
-    var fromInstanceMetadata = (init = {}) => staticStabilityProvider(getInstanceMetadataProvider(init), { logger: init.logger });
-    var getInstanceMetadataProvider = (init = {}) => {
+    var fromInstanceMetadata = /* @__PURE__ */ __name((init = {}) => staticStabilityProvider(getInstanceMetadataProvider(init), { logger: init.logger }), "fromInstanceMetadata");
+    var getInstanceMetadataProvider = /* @__PURE__ */ __name((init = {}) => {
       let disableFetchToken = false;
       const { logger: logger2, profile } = init;
       const { timeout, maxRetries } = providerConfigFromInit(init);
-      const getCredentials = async (maxRetries2, options) => {
+      const getCredentials = /* @__PURE__ */ __name(async (maxRetries2, options) => {
         const isImdsV1Fallback = disableFetchToken || options.headers?.[X_AWS_EC2_METADATA_TOKEN2] == null;
         if (isImdsV1Fallback) {
           let fallbackBlockedFromProfile = false;
           let fallbackBlockedFromProcessEnv = false;
           const configValue = await loadConfig2({
-            environmentVariableSelector: (env2) => {
+            environmentVariableSelector: /* @__PURE__ */ __name((env2) => {
               const envValue = env2[AWS_EC2_METADATA_V1_DISABLED];
               fallbackBlockedFromProcessEnv = !!envValue && envValue !== "false";
               if (envValue === void 0) {
                 throw new CredentialsProviderError2(`${AWS_EC2_METADATA_V1_DISABLED} not set in env, checking config file next.`, { logger: init.logger });
               }
               return fallbackBlockedFromProcessEnv;
-            },
-            configFileSelector: (profile2) => {
+            }, "environmentVariableSelector"),
+            configFileSelector: /* @__PURE__ */ __name((profile2) => {
               const profileValue = profile2[PROFILE_AWS_EC2_METADATA_V1_DISABLED];
               fallbackBlockedFromProfile = !!profileValue && profileValue !== "false";
               return fallbackBlockedFromProfile;
-            },
+            }, "configFileSelector"),
             default: false
           }, {
             profile
@@ -22299,7 +25734,7 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
           }
           return creds;
         }, maxRetries2);
-      };
+      }, "getCredentials");
       return async () => {
         const endpoint = await getInstanceMetadataEndpoint();
         if (disableFetchToken) {
@@ -22329,17 +25764,17 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
           });
         }
       };
-    };
-    var getMetadataToken = async (options) => httpRequest({
+    }, "getInstanceMetadataProvider");
+    var getMetadataToken = /* @__PURE__ */ __name(async (options) => httpRequest({
       ...options,
       path: IMDS_TOKEN_PATH2,
       method: "PUT",
       headers: {
         "x-aws-ec2-metadata-token-ttl-seconds": "21600"
       }
-    });
-    var getProfile = async (options) => (await httpRequest({ ...options, path: IMDS_PATH })).toString();
-    var getCredentialsFromProfile = async (profile, options, init) => {
+    }), "getMetadataToken");
+    var getProfile = /* @__PURE__ */ __name(async (options) => (await httpRequest({ ...options, path: IMDS_PATH })).toString(), "getProfile");
+    var getCredentialsFromProfile = /* @__PURE__ */ __name(async (profile, options, init) => {
       const credentialsResponse = JSON.parse((await httpRequest({
         ...options,
         path: IMDS_PATH + profile
@@ -22350,7 +25785,7 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
         });
       }
       return fromImdsCredentials(credentialsResponse);
-    };
+    }, "getCredentialsFromProfile");
     exports.DEFAULT_MAX_RETRIES = DEFAULT_MAX_RETRIES;
     exports.DEFAULT_TIMEOUT = DEFAULT_TIMEOUT;
     exports.ENV_CMDS_AUTH_TOKEN = ENV_CMDS_AUTH_TOKEN;
@@ -22392,8 +25827,9 @@ var require_dist_cjs7 = __commonJS({
       abortError.name = "AbortError";
       return abortError;
     }
+    __name(buildAbortError, "buildAbortError");
     var NODEJS_TIMEOUT_ERROR_CODES2 = ["ECONNRESET", "EPIPE", "ETIMEDOUT"];
-    var getTransformedHeaders = (headers) => {
+    var getTransformedHeaders = /* @__PURE__ */ __name((headers) => {
       const transformedHeaders = {};
       for (const name in headers) {
         if (!hasOwn2(headers, name)) {
@@ -22403,24 +25839,24 @@ var require_dist_cjs7 = __commonJS({
         transformedHeaders[name] = Array.isArray(headerValues) ? headerValues.join(",") : headerValues;
       }
       return transformedHeaders;
-    };
+    }, "getTransformedHeaders");
     var timing = {
-      setTimeout: (cb, ms) => setTimeout(cb, ms),
-      clearTimeout: (timeoutId) => clearTimeout(timeoutId)
+      setTimeout: /* @__PURE__ */ __name((cb, ms) => setTimeout(cb, ms), "setTimeout"),
+      clearTimeout: /* @__PURE__ */ __name((timeoutId) => clearTimeout(timeoutId), "clearTimeout")
     };
     var DEFER_EVENT_LISTENER_TIME$2 = 1e3;
-    var setConnectionTimeout = (request, reject, timeoutInMs = 0) => {
+    var setConnectionTimeout = /* @__PURE__ */ __name((request, reject, timeoutInMs = 0) => {
       if (!timeoutInMs) {
         return -1;
       }
-      const registerTimeout = (offset) => {
+      const registerTimeout = /* @__PURE__ */ __name((offset) => {
         const timeoutId = timing.setTimeout(() => {
           request.destroy();
           reject(Object.assign(new Error(`@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of ${timeoutInMs} ms.`), {
             name: "TimeoutError"
           }));
         }, timeoutInMs - offset);
-        const doWithSocket = (socket) => {
+        const doWithSocket = /* @__PURE__ */ __name((socket) => {
           if (socket?.connecting) {
             socket.on("connect", () => {
               timing.clearTimeout(timeoutId);
@@ -22428,20 +25864,20 @@ var require_dist_cjs7 = __commonJS({
           } else {
             timing.clearTimeout(timeoutId);
           }
-        };
+        }, "doWithSocket");
         if (request.socket) {
           doWithSocket(request.socket);
         } else {
           request.on("socket", doWithSocket);
         }
-      };
+      }, "registerTimeout");
       if (timeoutInMs < 2e3) {
         registerTimeout(0);
         return 0;
       }
       return timing.setTimeout(registerTimeout.bind(null, DEFER_EVENT_LISTENER_TIME$2), DEFER_EVENT_LISTENER_TIME$2);
-    };
-    var setRequestTimeout = (req, reject, timeoutInMs = 0, throwOnRequestTimeout, logger2) => {
+    }, "setConnectionTimeout");
+    var setRequestTimeout = /* @__PURE__ */ __name((req, reject, timeoutInMs = 0, throwOnRequestTimeout, logger2) => {
       if (timeoutInMs) {
         return timing.setTimeout(() => {
           let msg = `@smithy/node-http-handler - [${throwOnRequestTimeout ? "ERROR" : "WARN"}] a request has exceeded the configured ${timeoutInMs} ms requestTimeout.`;
@@ -22459,13 +25895,13 @@ var require_dist_cjs7 = __commonJS({
         }, timeoutInMs);
       }
       return -1;
-    };
+    }, "setRequestTimeout");
     var DEFER_EVENT_LISTENER_TIME$1 = 3e3;
-    var setSocketKeepAlive = (request, { keepAlive, keepAliveMsecs }, deferTimeMs = DEFER_EVENT_LISTENER_TIME$1) => {
+    var setSocketKeepAlive = /* @__PURE__ */ __name((request, { keepAlive, keepAliveMsecs }, deferTimeMs = DEFER_EVENT_LISTENER_TIME$1) => {
       if (keepAlive !== true) {
         return -1;
       }
-      const registerListener = () => {
+      const registerListener = /* @__PURE__ */ __name(() => {
         if (request.socket) {
           request.socket.setKeepAlive(keepAlive, keepAliveMsecs || 0);
         } else {
@@ -22473,25 +25909,25 @@ var require_dist_cjs7 = __commonJS({
             socket.setKeepAlive(keepAlive, keepAliveMsecs || 0);
           });
         }
-      };
+      }, "registerListener");
       if (deferTimeMs === 0) {
         registerListener();
         return 0;
       }
       return timing.setTimeout(registerListener, deferTimeMs);
-    };
-    var resolveDefaultSocketTimeout = (config) => {
+    }, "setSocketKeepAlive");
+    var resolveDefaultSocketTimeout = /* @__PURE__ */ __name((config) => {
       const value = config?.defaultSocketTimeout;
       return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : void 0;
-    };
+    }, "resolveDefaultSocketTimeout");
     var DEFER_EVENT_LISTENER_TIME = 3e3;
-    var setSocketTimeout = (request, reject, timeoutInMs = 0, isServiceDefault = false) => {
+    var setSocketTimeout = /* @__PURE__ */ __name((request, reject, timeoutInMs = 0, isServiceDefault = false) => {
       if (!Number.isFinite(timeoutInMs) || timeoutInMs <= 0) {
         return;
       }
       let response;
       request.once("response", (res) => response = res);
-      const onTimeout = () => {
+      const onTimeout = /* @__PURE__ */ __name(() => {
         if (response?.complete) {
           request.socket?.destroy();
           return;
@@ -22500,8 +25936,8 @@ var require_dist_cjs7 = __commonJS({
         response?.destroy(error2);
         request.destroy();
         reject(error2);
-      };
-      const registerTimeout = () => {
+      }, "onTimeout");
+      const registerTimeout = /* @__PURE__ */ __name(() => {
         const { socket } = request;
         if (!socket) {
           request.once("socket", registerTimeout);
@@ -22511,14 +25947,14 @@ var require_dist_cjs7 = __commonJS({
           socket.setTimeout(timeoutInMs, onTimeout);
           request.on("close", () => socket.removeListener("timeout", onTimeout));
         }
-      };
+      }, "registerTimeout");
       if (timeoutInMs < 6e3) {
         registerTimeout();
         return;
       }
       const deferralId = timing.setTimeout(registerTimeout, DEFER_EVENT_LISTENER_TIME);
       request.once("close", () => timing.clearTimeout(deferralId));
-    };
+    }, "setSocketTimeout");
     var MIN_WAIT_TIME = 6e3;
     async function writeRequestBody(httpRequest, request, maxContinueTimeoutMs = MIN_WAIT_TIME, externalAgent = false) {
       const headers = request.headers;
@@ -22550,6 +25986,7 @@ var require_dist_cjs7 = __commonJS({
         writeBody(httpRequest, request.body);
       }
     }
+    __name(writeRequestBody, "writeRequestBody");
     function writeBody(httpRequest, body) {
       if (body instanceof Readable10) {
         body.pipe(httpRequest);
@@ -22576,10 +26013,14 @@ var require_dist_cjs7 = __commonJS({
       }
       httpRequest.end();
     }
+    __name(writeBody, "writeBody");
     var DEFAULT_REQUEST_TIMEOUT = 0;
     var hAgent = void 0;
     var hRequest = void 0;
     var NodeHttpHandler = class _NodeHttpHandler {
+      static {
+        __name(this, "NodeHttpHandler");
+      }
       config;
       configProvider;
       socketWarningTimestamp = 0;
@@ -22648,22 +26089,22 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
           let connectionTimeoutId = -1;
           let requestTimeoutId = -1;
           let keepAliveTimeoutId = -1;
-          const clearTimeouts = () => {
+          const clearTimeouts = /* @__PURE__ */ __name(() => {
             timing.clearTimeout(socketWarningTimeoutId);
             timing.clearTimeout(connectionTimeoutId);
             timing.clearTimeout(requestTimeoutId);
             timing.clearTimeout(keepAliveTimeoutId);
-          };
-          const resolve = async (arg) => {
+          }, "clearTimeouts");
+          const resolve = /* @__PURE__ */ __name(async (arg) => {
             await writeRequestBodyPromise;
             clearTimeouts();
             _resolve(arg);
-          };
-          const reject = async (arg) => {
+          }, "resolve");
+          const reject = /* @__PURE__ */ __name(async (arg) => {
             await writeRequestBodyPromise;
             clearTimeouts();
             _reject(arg);
-          };
+          }, "reject");
           if (abortSignal?.aborted) {
             const abortError = buildAbortError(abortSignal);
             reject(abortError);
@@ -22728,11 +26169,11 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
             }
           });
           if (abortSignal) {
-            const onAbort = () => {
+            const onAbort = /* @__PURE__ */ __name(() => {
               req.destroy();
               const abortError = buildAbortError(abortSignal);
               reject(abortError);
-            };
+            }, "onAbort");
             if (typeof abortSignal.addEventListener === "function") {
               const signal = abortSignal;
               signal.addEventListener("abort", onAbort, { once: true });
@@ -22797,7 +26238,7 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
           defaultSocketTimeout: resolveDefaultSocketTimeout(options),
           socketAcquisitionWarningTimeout,
           throwOnRequestTimeout,
-          httpAgentProvider: () => httpAgentPromise ??= (async () => {
+          httpAgentProvider: /* @__PURE__ */ __name(() => httpAgentPromise ??= (async () => {
             const node_http = __require("node:http");
             const { Agent, request } = node_http.default ?? node_http;
             hRequest = request;
@@ -22807,7 +26248,7 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
               return httpAgent;
             }
             return new hAgent({ keepAlive, maxSockets, ...httpAgent });
-          })(),
+          })(), "httpAgentProvider"),
           httpsAgent: (() => {
             if (httpsAgent instanceof node_https.Agent || typeof httpsAgent?.destroy === "function") {
               this.externalAgent = true;
@@ -22821,6 +26262,9 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
     };
     var ids = new Uint16Array(1);
     var ClientHttp2SessionRef = class {
+      static {
+        __name(this, "ClientHttp2SessionRef");
+      }
       id = ids[0]++;
       total = 0;
       max = 0;
@@ -22871,6 +26315,9 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
       }
     };
     var NodeHttp2ConnectionPool = class {
+      static {
+        __name(this, "NodeHttp2ConnectionPool");
+      }
       sessions = [];
       maxConcurrency = 0;
       constructor(sessions) {
@@ -22916,6 +26363,9 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
       }
     };
     var NodeHttp2ConnectionManager = class {
+      static {
+        __name(this, "NodeHttp2ConnectionManager");
+      }
       config;
       connectOptions;
       connectionPools = /* @__PURE__ */ new Map();
@@ -22944,12 +26394,12 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
             }
           });
         }
-        const graceful = () => {
+        const graceful = /* @__PURE__ */ __name(() => {
           this.removeFromPoolAndClose(url, ref);
-        };
-        const ensureDestroyed = () => {
+        }, "graceful");
+        const ensureDestroyed = /* @__PURE__ */ __name(() => {
           this.removeFromPoolAndCheckedDestroy(url, ref);
-        };
+        }, "ensureDestroyed");
         session.on("goaway", graceful);
         session.on("error", ensureDestroyed);
         session.on("frameError", ensureDestroyed);
@@ -22969,9 +26419,9 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
         const ref = new ClientHttp2SessionRef(this.connect(url));
         const session = ref.deref();
         session.settings({ maxConcurrentStreams: 1 });
-        const ensureDestroyed = () => {
+        const ensureDestroyed = /* @__PURE__ */ __name(() => {
           ref.destroy();
-        };
+        }, "ensureDestroyed");
         session.on("error", ensureDestroyed);
         session.on("frameError", ensureDestroyed);
         session.on("close", ensureDestroyed);
@@ -23046,6 +26496,9 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
     };
     var { constants: constants4 } = http2;
     var NodeHttp2Handler = class _NodeHttp2Handler {
+      static {
+        __name(this, "NodeHttp2Handler");
+      }
       config;
       configProvider;
       metadata = { handlerProtocol: "h2" };
@@ -23090,14 +26543,14 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
         return new Promise((_resolve, _reject) => {
           let fulfilled = false;
           let writeRequestBodyPromise = void 0;
-          const resolve = async (arg) => {
+          const resolve = /* @__PURE__ */ __name(async (arg) => {
             await writeRequestBodyPromise;
             _resolve(arg);
-          };
-          const reject = async (arg) => {
+          }, "resolve");
+          const reject = /* @__PURE__ */ __name(async (arg) => {
             await writeRequestBodyPromise;
             _reject(arg);
-          };
+          }, "reject");
           if (abortSignal?.aborted) {
             fulfilled = true;
             const abortError = buildAbortError(abortSignal);
@@ -23119,13 +26572,13 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
           };
           const ref = useIsolatedSession ? this.connectionManager.createIsolatedSession(requestContext, connectConfig) : this.connectionManager.lease(requestContext, connectConfig);
           const session = ref.deref();
-          const rejectWithDestroy = (err) => {
+          const rejectWithDestroy = /* @__PURE__ */ __name((err) => {
             if (useIsolatedSession) {
               ref.destroy();
             }
             fulfilled = true;
             reject(err);
-          };
+          }, "rejectWithDestroy");
           const queryString = query ? buildQueryString2(query) : "";
           let path12 = request.path;
           if (queryString) {
@@ -23160,11 +26613,11 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
             clientHttp2Stream.once("response", () => clientHttp2Stream.setTimeout(defaultSocketTimeout));
           }
           if (abortSignal) {
-            const onAbort = () => {
+            const onAbort = /* @__PURE__ */ __name(() => {
               clientHttp2Stream.close();
               const abortError = buildAbortError(abortSignal);
               rejectWithDestroy(abortError);
-            };
+            }, "onAbort");
             if (typeof abortSignal.addEventListener === "function") {
               const signal = abortSignal;
               signal.addEventListener("abort", onAbort, { once: true });
@@ -23241,7 +26694,7 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
 var require_dist_cjs8 = __commonJS({
   "node_modules/@aws-sdk/credential-provider-http/dist-cjs/index.js"(exports) {
     var { setCredentialFeature: setCredentialFeature2 } = (init_client3(), __toCommonJS(client_exports2));
-    var { CredentialsProviderError: CredentialsProviderError2 } = (init_config2(), __toCommonJS(config_exports));
+    var { CredentialsProviderError: CredentialsProviderError2 } = (init_config3(), __toCommonJS(config_exports));
     var { NodeHttpHandler } = require_dist_cjs7();
     var fs = __require("node:fs/promises");
     var { HttpRequest: HttpRequest2 } = (init_protocols(), __toCommonJS(protocols_exports));
@@ -23249,7 +26702,7 @@ var require_dist_cjs8 = __commonJS({
     var ECS_CONTAINER_HOST = "169.254.170.2";
     var EKS_CONTAINER_HOST_IPv4 = "169.254.170.23";
     var EKS_CONTAINER_HOST_IPv6 = "[fd00:ec2::23]";
-    var checkUrl = (url, logger2) => {
+    var checkUrl = /* @__PURE__ */ __name((url, logger2) => {
       if (url.protocol === "https:") {
         return;
       }
@@ -23265,10 +26718,10 @@ var require_dist_cjs8 = __commonJS({
           return;
         }
         const ipComponents = url.hostname.split(".");
-        const inRange = (component) => {
+        const inRange = /* @__PURE__ */ __name((component) => {
           const num = parseInt(component, 10);
           return 0 <= num && num <= 255;
-        };
+        }, "inRange");
         if (ipComponents[0] === "127" && inRange(ipComponents[1]) && inRange(ipComponents[2]) && inRange(ipComponents[3]) && ipComponents.length === 4) {
           return;
         }
@@ -23277,7 +26730,7 @@ var require_dist_cjs8 = __commonJS({
   - loopback CIDR 127.0.0.0/8 or [::1/128]
   - ECS container host 169.254.170.2
   - EKS container host 169.254.170.23 or [fd00:ec2::23]`, { logger: logger2 });
-    };
+    }, "checkUrl");
     function createGetRequest(url) {
       return new HttpRequest2({
         protocol: url.protocol,
@@ -23291,6 +26744,7 @@ var require_dist_cjs8 = __commonJS({
         fragment: url.hash
       });
     }
+    __name(createGetRequest, "createGetRequest");
     async function getCredentials(response, logger2) {
       const stream = sdkStreamMixin3(response.body);
       const str = await stream.transformToString();
@@ -23319,7 +26773,8 @@ var require_dist_cjs8 = __commonJS({
       }
       throw new CredentialsProviderError2(`Server responded with status: ${response.statusCode}`, { logger: logger2 });
     }
-    var retryWrapper = (toRetry, maxRetries, delayMs) => {
+    __name(getCredentials, "getCredentials");
+    var retryWrapper = /* @__PURE__ */ __name((toRetry, maxRetries, delayMs) => {
       return async () => {
         for (let i5 = 0; i5 < maxRetries; ++i5) {
           try {
@@ -23330,13 +26785,13 @@ var require_dist_cjs8 = __commonJS({
         }
         return await toRetry();
       };
-    };
+    }, "retryWrapper");
     var AWS_CONTAINER_CREDENTIALS_RELATIVE_URI = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
     var DEFAULT_LINK_LOCAL_HOST = "http://169.254.170.2";
     var AWS_CONTAINER_CREDENTIALS_FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
     var AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
     var AWS_CONTAINER_AUTHORIZATION_TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
-    var fromHttp = (options = {}) => {
+    var fromHttp = /* @__PURE__ */ __name((options = {}) => {
       options.logger?.debug("@aws-sdk/credential-provider-http - fromHttp");
       let host;
       const relative = options.awsContainerCredentialsRelativeUri ?? process.env[AWS_CONTAINER_CREDENTIALS_RELATIVE_URI];
@@ -23385,13 +26840,13 @@ Set AWS_CONTAINER_CREDENTIALS_FULL_URI or AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
           requestHandler.destroy?.();
         }
       };
-    };
-    var validateToken = (token) => {
+    }, "fromHttp");
+    var validateToken = /* @__PURE__ */ __name((token) => {
       if (token.includes("\r\n")) {
         throw new CredentialsProviderError2("Authorization token contains invalid \\r\\n sequence.");
       }
       return token;
-    };
+    }, "validateToken");
     exports.fromHttp = fromHttp;
   }
 });
@@ -23404,12 +26859,12 @@ function createAwsAuthSigv4HttpAuthOption(authParameters) {
       name: "sso-oauth",
       region: authParameters.region
     },
-    propertiesExtractor: (config, context) => ({
+    propertiesExtractor: /* @__PURE__ */ __name((config, context) => ({
       signingProperties: {
         config,
         context
       }
-    })
+    }), "propertiesExtractor")
   };
 }
 function createSmithyApiNoAuthHttpAuthOption(authParameters) {
@@ -23422,15 +26877,17 @@ var init_httpAuthSchemeProvider = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthSchemeProvider.js"() {
     init_httpAuthSchemes2();
     init_client2();
-    defaultSSOOIDCHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    defaultSSOOIDCHttpAuthSchemeParametersProvider = /* @__PURE__ */ __name(async (config, context, input) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
           throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
         })()
       };
-    };
-    defaultSSOOIDCHttpAuthSchemeProvider = (authParameters) => {
+    }, "defaultSSOOIDCHttpAuthSchemeParametersProvider");
+    __name(createAwsAuthSigv4HttpAuthOption, "createAwsAuthSigv4HttpAuthOption");
+    __name(createSmithyApiNoAuthHttpAuthOption, "createSmithyApiNoAuthHttpAuthOption");
+    defaultSSOOIDCHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
       const options = [];
       switch (authParameters.operation) {
         case "CreateToken":
@@ -23444,13 +26901,13 @@ var init_httpAuthSchemeProvider = __esm({
         }
       }
       return options;
-    };
-    resolveHttpAuthSchemeConfig = (config) => {
+    }, "defaultSSOOIDCHttpAuthSchemeProvider");
+    resolveHttpAuthSchemeConfig = /* @__PURE__ */ __name((config) => {
       const config_0 = resolveAwsSdkSigV4Config(config);
       return Object.assign(config_0, {
         authSchemePreference: normalizeProvider(config.authSchemePreference ?? [])
       });
-    };
+    }, "resolveHttpAuthSchemeConfig");
   }
 });
 
@@ -23458,13 +26915,13 @@ var init_httpAuthSchemeProvider = __esm({
 var resolveClientEndpointParameters, commonParams;
 var init_EndpointParameters = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/EndpointParameters.js"() {
-    resolveClientEndpointParameters = (options) => {
+    resolveClientEndpointParameters = /* @__PURE__ */ __name((options) => {
       return Object.assign(options, {
         useDualstackEndpoint: options.useDualstackEndpoint ?? false,
         useFipsEndpoint: options.useFipsEndpoint ?? false,
         defaultSigningName: "sso-oauth"
       });
-    };
+    }, "resolveClientEndpointParameters");
     commonParams = {
       UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
       Endpoint: { type: "builtInParams", name: "endpoint" },
@@ -23706,12 +27163,12 @@ var init_endpointResolver = __esm({
       size: 50,
       params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"]
     });
-    defaultEndpointResolver = (endpointParams, context = {}) => {
+    defaultEndpointResolver = /* @__PURE__ */ __name((endpointParams, context = {}) => {
       return cache.get(endpointParams, () => decideEndpoint(bdd, {
         endpointParams,
         logger: context.logger
       }));
-    };
+    }, "defaultEndpointResolver");
     customEndpointFunctions.aws = awsEndpointFunctions;
   }
 });
@@ -23722,6 +27179,9 @@ var init_SSOOIDCServiceException = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/SSOOIDCServiceException.js"() {
     init_client2();
     SSOOIDCServiceException = class _SSOOIDCServiceException extends ServiceException {
+      static {
+        __name(this, "SSOOIDCServiceException");
+      }
       static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.ssooidc#SSOOIDCServiceException";
       constructor(options) {
         super(options);
@@ -23733,10 +27193,13 @@ var init_SSOOIDCServiceException = __esm({
 
 // node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/errors.js
 var AccessDeniedException, AuthorizationPendingException, ExpiredTokenException, InternalServerException, InvalidClientException, InvalidGrantException, InvalidRequestException, InvalidScopeException, SlowDownException, UnauthorizedClientException, UnsupportedGrantTypeException;
-var init_errors = __esm({
+var init_errors2 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/errors.js"() {
     init_SSOOIDCServiceException();
     AccessDeniedException = class _AccessDeniedException extends SSOOIDCServiceException {
+      static {
+        __name(this, "AccessDeniedException");
+      }
       static shapeId = "com.amazonaws.ssooidc#AccessDeniedException";
       name = "AccessDeniedException";
       $fault = "client";
@@ -23756,6 +27219,9 @@ var init_errors = __esm({
       }
     };
     AuthorizationPendingException = class _AuthorizationPendingException extends SSOOIDCServiceException {
+      static {
+        __name(this, "AuthorizationPendingException");
+      }
       static shapeId = "com.amazonaws.ssooidc#AuthorizationPendingException";
       name = "AuthorizationPendingException";
       $fault = "client";
@@ -23773,6 +27239,9 @@ var init_errors = __esm({
       }
     };
     ExpiredTokenException = class _ExpiredTokenException extends SSOOIDCServiceException {
+      static {
+        __name(this, "ExpiredTokenException");
+      }
       static shapeId = "com.amazonaws.ssooidc#ExpiredTokenException";
       name = "ExpiredTokenException";
       $fault = "client";
@@ -23790,6 +27259,9 @@ var init_errors = __esm({
       }
     };
     InternalServerException = class _InternalServerException extends SSOOIDCServiceException {
+      static {
+        __name(this, "InternalServerException");
+      }
       static shapeId = "com.amazonaws.ssooidc#InternalServerException";
       name = "InternalServerException";
       $fault = "server";
@@ -23807,6 +27279,9 @@ var init_errors = __esm({
       }
     };
     InvalidClientException = class _InvalidClientException extends SSOOIDCServiceException {
+      static {
+        __name(this, "InvalidClientException");
+      }
       static shapeId = "com.amazonaws.ssooidc#InvalidClientException";
       name = "InvalidClientException";
       $fault = "client";
@@ -23824,6 +27299,9 @@ var init_errors = __esm({
       }
     };
     InvalidGrantException = class _InvalidGrantException extends SSOOIDCServiceException {
+      static {
+        __name(this, "InvalidGrantException");
+      }
       static shapeId = "com.amazonaws.ssooidc#InvalidGrantException";
       name = "InvalidGrantException";
       $fault = "client";
@@ -23841,6 +27319,9 @@ var init_errors = __esm({
       }
     };
     InvalidRequestException = class _InvalidRequestException extends SSOOIDCServiceException {
+      static {
+        __name(this, "InvalidRequestException");
+      }
       static shapeId = "com.amazonaws.ssooidc#InvalidRequestException";
       name = "InvalidRequestException";
       $fault = "client";
@@ -23860,6 +27341,9 @@ var init_errors = __esm({
       }
     };
     InvalidScopeException = class _InvalidScopeException extends SSOOIDCServiceException {
+      static {
+        __name(this, "InvalidScopeException");
+      }
       static shapeId = "com.amazonaws.ssooidc#InvalidScopeException";
       name = "InvalidScopeException";
       $fault = "client";
@@ -23877,6 +27361,9 @@ var init_errors = __esm({
       }
     };
     SlowDownException = class _SlowDownException extends SSOOIDCServiceException {
+      static {
+        __name(this, "SlowDownException");
+      }
       static shapeId = "com.amazonaws.ssooidc#SlowDownException";
       name = "SlowDownException";
       $fault = "client";
@@ -23894,6 +27381,9 @@ var init_errors = __esm({
       }
     };
     UnauthorizedClientException = class _UnauthorizedClientException extends SSOOIDCServiceException {
+      static {
+        __name(this, "UnauthorizedClientException");
+      }
       static shapeId = "com.amazonaws.ssooidc#UnauthorizedClientException";
       name = "UnauthorizedClientException";
       $fault = "client";
@@ -23911,6 +27401,9 @@ var init_errors = __esm({
       }
     };
     UnsupportedGrantTypeException = class _UnsupportedGrantTypeException extends SSOOIDCServiceException {
+      static {
+        __name(this, "UnsupportedGrantTypeException");
+      }
       static shapeId = "com.amazonaws.ssooidc#UnsupportedGrantTypeException";
       name = "UnsupportedGrantTypeException";
       $fault = "client";
@@ -23935,7 +27428,7 @@ var _ADE, _APE, _AT, _CS, _CT, _CTR, _CTRr, _CV, _ETE, _ICE, _IGE, _IRE, _ISE, _
 var init_schemas_0 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/schemas/schemas_0.js"() {
     init_schema();
-    init_errors();
+    init_errors2();
     init_SSOOIDCServiceException();
     _ADE = "AccessDeniedException";
     _APE = "AuthorizationPendingException";
@@ -24133,7 +27626,7 @@ var init_runtimeConfig_shared = __esm({
     init_httpAuthSchemeProvider();
     init_endpointResolver();
     init_schemas_0();
-    getRuntimeConfig = (config) => {
+    getRuntimeConfig = /* @__PURE__ */ __name((config) => {
       return {
         apiVersion: "2019-06-10",
         base64Decoder: config?.base64Decoder ?? fromBase64,
@@ -24145,12 +27638,12 @@ var init_runtimeConfig_shared = __esm({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4"), "identityProvider"),
             signer: new AwsSdkSigV4Signer()
           },
           {
             schemeId: "smithy.api#noAuth",
-            identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})), "identityProvider"),
             signer: new NoAuthSigner()
           }
         ],
@@ -24168,7 +27661,7 @@ var init_runtimeConfig_shared = __esm({
         utf8Decoder: config?.utf8Decoder ?? fromUtf8,
         utf8Encoder: config?.utf8Encoder ?? toUtf8
       };
-    };
+    }, "getRuntimeConfig");
   }
 });
 
@@ -24180,15 +27673,15 @@ var init_runtimeConfig = __esm({
     init_client3();
     init_httpAuthSchemes2();
     init_client2();
-    init_config2();
-    init_retry2();
+    init_config3();
+    init_retry3();
     init_serde();
     import_node_http_handler = __toESM(require_dist_cjs7());
     init_runtimeConfig_shared();
-    getRuntimeConfig2 = (config) => {
+    getRuntimeConfig2 = /* @__PURE__ */ __name((config) => {
       emitWarningIfUnsupportedVersion2(process.version);
       const defaultsMode = resolveDefaultsModeConfig(config);
-      const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+      const defaultConfigProvider = /* @__PURE__ */ __name(() => defaultsMode().then(loadConfigsForDefaultMode), "defaultConfigProvider");
       const clientSharedValues = getRuntimeConfig(config);
       emitWarningIfUnsupportedVersion(process.version);
       const loaderConfig = {
@@ -24209,14 +27702,14 @@ var init_runtimeConfig = __esm({
         requestHandler: import_node_http_handler.NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
         retryMode: config?.retryMode ?? loadConfig({
           ...NODE_RETRY_MODE_CONFIG_OPTIONS,
-          default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE
+          default: /* @__PURE__ */ __name(async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE, "default")
         }, config),
         streamCollector: config?.streamCollector ?? import_node_http_handler.streamCollector,
         useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig)
       };
-    };
+    }, "getRuntimeConfig");
   }
 });
 
@@ -24224,7 +27717,7 @@ var init_runtimeConfig = __esm({
 var getHttpAuthExtensionConfiguration, resolveHttpAuthRuntimeConfig;
 var init_httpAuthExtensionConfiguration = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthExtensionConfiguration.js"() {
-    getHttpAuthExtensionConfiguration = (runtimeConfig) => {
+    getHttpAuthExtensionConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
       let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
       let _credentials = runtimeConfig.credentials;
@@ -24253,14 +27746,14 @@ var init_httpAuthExtensionConfiguration = __esm({
           return _credentials;
         }
       };
-    };
-    resolveHttpAuthRuntimeConfig = (config) => {
+    }, "getHttpAuthExtensionConfiguration");
+    resolveHttpAuthRuntimeConfig = /* @__PURE__ */ __name((config) => {
       return {
         httpAuthSchemes: config.httpAuthSchemes(),
         httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
         credentials: config.credentials()
       };
-    };
+    }, "resolveHttpAuthRuntimeConfig");
   }
 });
 
@@ -24272,11 +27765,11 @@ var init_runtimeExtensions = __esm({
     init_client2();
     init_protocols();
     init_httpAuthExtensionConfiguration();
-    resolveRuntimeExtensions = (runtimeConfig, extensions) => {
+    resolveRuntimeExtensions = /* @__PURE__ */ __name((runtimeConfig, extensions) => {
       const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration(runtimeConfig));
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig(extensionConfiguration));
-    };
+    }, "resolveRuntimeExtensions");
   }
 });
 
@@ -24287,16 +27780,19 @@ var init_SSOOIDCClient = __esm({
     init_client3();
     init_dist_es();
     init_client2();
-    init_config2();
+    init_config3();
     init_endpoints();
     init_protocols();
-    init_retry2();
+    init_retry3();
     init_schema();
     init_httpAuthSchemeProvider();
     init_EndpointParameters();
     init_runtimeConfig();
     init_runtimeExtensions();
     SSOOIDCClient = class extends Client {
+      static {
+        __name(this, "SSOOIDCClient");
+      }
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig2(configuration || {});
@@ -24320,9 +27816,9 @@ var init_SSOOIDCClient = __esm({
         this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
         this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
           httpAuthSchemeParametersProvider: defaultSSOOIDCHttpAuthSchemeParametersProvider,
-          identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+          identityProviderConfigProvider: /* @__PURE__ */ __name(async (config) => new DefaultIdentityProviderConfig({
             "aws.auth#sigv4": config.credentials
-          })
+          }), "identityProviderConfigProvider")
         }));
         this.middlewareStack.use(getHttpSigningPlugin(this.config));
       }
@@ -24342,7 +27838,7 @@ var init_commandBuilder = __esm({
     init_EndpointParameters();
     command = makeBuilder(commonParams, "AWSSSOOIDCService", "SSOOIDCClient", getEndpointPlugin);
     _ep0 = {};
-    _mw0 = (Command2, cs, config, o3) => [];
+    _mw0 = /* @__PURE__ */ __name((Command2, cs, config, o3) => [], "_mw0");
   }
 });
 
@@ -24353,6 +27849,9 @@ var init_CreateTokenCommand = __esm({
     init_commandBuilder();
     init_schemas_0();
     CreateTokenCommand = class extends command(_ep0, _mw0, "CreateToken", CreateToken$) {
+      static {
+        __name(this, "CreateTokenCommand");
+      }
     };
   }
 });
@@ -24368,6 +27867,9 @@ var init_SSOOIDC = __esm({
       CreateTokenCommand
     };
     SSOOIDC = class extends SSOOIDCClient {
+      static {
+        __name(this, "SSOOIDC");
+      }
     };
     createAggregatedClient(commands, SSOOIDC);
   }
@@ -24449,7 +27951,7 @@ var init_sso_oidc = __esm({
     init_client2();
     init_schemas_0();
     init_enums();
-    init_errors();
+    init_errors2();
     init_models_0();
     init_SSOOIDCServiceException();
   }
@@ -24460,9 +27962,9 @@ var require_dist_cjs9 = __commonJS({
   "node_modules/@aws-sdk/token-providers/dist-cjs/index.js"(exports) {
     var { setTokenFeature: setTokenFeature2 } = (init_client3(), __toCommonJS(client_exports2));
     var { getBearerTokenEnvKey: getBearerTokenEnvKey2 } = (init_httpAuthSchemes2(), __toCommonJS(httpAuthSchemes_exports));
-    var { TokenProviderError: TokenProviderError2, getSSOTokenFilepath: getSSOTokenFilepath2, parseKnownFiles: parseKnownFiles2, getProfileName: getProfileName2, loadSsoSessionData: loadSsoSessionData2, getSSOTokenFromFile: getSSOTokenFromFile2, memoize: memoize2, chain: chain2 } = (init_config2(), __toCommonJS(config_exports));
+    var { TokenProviderError: TokenProviderError2, getSSOTokenFilepath: getSSOTokenFilepath2, parseKnownFiles: parseKnownFiles2, getProfileName: getProfileName2, loadSsoSessionData: loadSsoSessionData2, getSSOTokenFromFile: getSSOTokenFromFile2, memoize: memoize2, chain: chain2 } = (init_config3(), __toCommonJS(config_exports));
     var { promises } = __require("node:fs");
-    var fromEnvSigningName = ({ logger: logger2, signingName } = {}) => async () => {
+    var fromEnvSigningName = /* @__PURE__ */ __name(({ logger: logger2, signingName } = {}) => async () => {
       logger2?.debug?.("@aws-sdk/token-providers - fromEnvSigningName");
       if (!signingName) {
         throw new TokenProviderError2("Please pass 'signingName' to compute environment variable key", { logger: logger2 });
@@ -24474,20 +27976,20 @@ var require_dist_cjs9 = __commonJS({
       const token = { token: process.env[bearerTokenKey] };
       setTokenFeature2(token, "BEARER_SERVICE_ENV_VARS", "3");
       return token;
-    };
+    }, "fromEnvSigningName");
     var EXPIRE_WINDOW_MS = 5 * 60 * 1e3;
     var REFRESH_MESSAGE = `To refresh this SSO session run 'aws sso login' with the corresponding profile.`;
-    var getSsoOidcClient = async (ssoRegion, init = {}, callerClientConfig) => {
+    var getSsoOidcClient = /* @__PURE__ */ __name(async (ssoRegion, init = {}, callerClientConfig) => {
       const { SSOOIDCClient: SSOOIDCClient2 } = (init_sso_oidc(), __toCommonJS(sso_oidc_exports));
-      const coalesce2 = (prop) => init.clientConfig?.[prop] ?? init.parentClientConfig?.[prop] ?? callerClientConfig?.[prop];
+      const coalesce2 = /* @__PURE__ */ __name((prop) => init.clientConfig?.[prop] ?? init.parentClientConfig?.[prop] ?? callerClientConfig?.[prop], "coalesce");
       const ssoOidcClient = new SSOOIDCClient2(Object.assign({}, init.clientConfig ?? {}, {
         region: ssoRegion ?? init.clientConfig?.region,
         logger: coalesce2("logger"),
         userAgentAppId: coalesce2("userAgentAppId")
       }));
       return ssoOidcClient;
-    };
-    var getNewSsoOidcToken = async (ssoToken, ssoRegion, init = {}, callerClientConfig) => {
+    }, "getSsoOidcClient");
+    var getNewSsoOidcToken = /* @__PURE__ */ __name(async (ssoToken, ssoRegion, init = {}, callerClientConfig) => {
       const { CreateTokenCommand: CreateTokenCommand2 } = (init_sso_oidc(), __toCommonJS(sso_oidc_exports));
       const ssoOidcClient = await getSsoOidcClient(ssoRegion, init, callerClientConfig);
       return ssoOidcClient.send(new CreateTokenCommand2({
@@ -24496,26 +27998,26 @@ var require_dist_cjs9 = __commonJS({
         refreshToken: ssoToken.refreshToken,
         grantType: "refresh_token"
       }));
-    };
-    var validateTokenExpiry = (token) => {
+    }, "getNewSsoOidcToken");
+    var validateTokenExpiry = /* @__PURE__ */ __name((token) => {
       if (token.expiration && token.expiration.getTime() < Date.now()) {
         throw new TokenProviderError2(`Token is expired. ${REFRESH_MESSAGE}`, false);
       }
-    };
-    var validateTokenKey = (key, value, forRefresh = false) => {
+    }, "validateTokenExpiry");
+    var validateTokenKey = /* @__PURE__ */ __name((key, value, forRefresh = false) => {
       if (typeof value === "undefined") {
         throw new TokenProviderError2(`Value not present for '${key}' in SSO Token${forRefresh ? ". Cannot refresh" : ""}. ${REFRESH_MESSAGE}`, false);
       }
-    };
+    }, "validateTokenKey");
     var { writeFile: writeFile3 } = promises;
-    var writeSSOTokenToFile = (id, ssoToken) => {
+    var writeSSOTokenToFile = /* @__PURE__ */ __name((id, ssoToken) => {
       const tokenFilepath = getSSOTokenFilepath2(id);
       const tokenString = JSON.stringify(ssoToken, null, 2);
       return writeFile3(tokenFilepath, tokenString);
-    };
+    }, "writeSSOTokenToFile");
     var lastRefreshAttemptTimes = /* @__PURE__ */ new Map();
     var inFlightRefreshes = /* @__PURE__ */ new Map();
-    var fromSso = (init = {}) => async ({ callerClientConfig } = {}) => {
+    var fromSso = /* @__PURE__ */ __name((init = {}) => async ({ callerClientConfig } = {}) => {
       init.logger?.debug("@aws-sdk/token-providers - fromSso");
       const profiles = await parseKnownFiles2(init);
       const profileName = getProfileName2({
@@ -24603,17 +28105,17 @@ var require_dist_cjs9 = __commonJS({
       } finally {
         inFlightRefreshes.delete(ssoSessionName);
       }
-    };
-    var fromStatic2 = ({ token, logger: logger2 }) => async () => {
+    }, "fromSso");
+    var fromStatic2 = /* @__PURE__ */ __name(({ token, logger: logger2 }) => async () => {
       logger2?.debug("@aws-sdk/token-providers - fromStatic");
       if (!token || !token.token) {
         throw new TokenProviderError2(`Please pass a valid token to fromStatic`, false);
       }
       return token;
-    };
-    var nodeProvider = (init = {}) => memoize2(chain2(fromSso(init), async () => {
+    }, "fromStatic");
+    var nodeProvider = /* @__PURE__ */ __name((init = {}) => memoize2(chain2(fromSso(init), async () => {
       throw new TokenProviderError2("Could not load token from any providers", false);
-    }), (token) => token.expiration !== void 0 && token.expiration.getTime() - Date.now() < 3e5, (token) => token.expiration !== void 0);
+    }), (token) => token.expiration !== void 0 && token.expiration.getTime() - Date.now() < 3e5, (token) => token.expiration !== void 0), "nodeProvider");
     exports.fromEnvSigningName = fromEnvSigningName;
     exports.fromSso = fromSso;
     exports.fromStatic = fromStatic2;
@@ -24629,12 +28131,12 @@ function createAwsAuthSigv4HttpAuthOption2(authParameters) {
       name: "awsssoportal",
       region: authParameters.region
     },
-    propertiesExtractor: (config, context) => ({
+    propertiesExtractor: /* @__PURE__ */ __name((config, context) => ({
       signingProperties: {
         config,
         context
       }
-    })
+    }), "propertiesExtractor")
   };
 }
 function createSmithyApiNoAuthHttpAuthOption2(authParameters) {
@@ -24647,15 +28149,17 @@ var init_httpAuthSchemeProvider2 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthSchemeProvider.js"() {
     init_httpAuthSchemes2();
     init_client2();
-    defaultSSOHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    defaultSSOHttpAuthSchemeParametersProvider = /* @__PURE__ */ __name(async (config, context, input) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
           throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
         })()
       };
-    };
-    defaultSSOHttpAuthSchemeProvider = (authParameters) => {
+    }, "defaultSSOHttpAuthSchemeParametersProvider");
+    __name(createAwsAuthSigv4HttpAuthOption2, "createAwsAuthSigv4HttpAuthOption");
+    __name(createSmithyApiNoAuthHttpAuthOption2, "createSmithyApiNoAuthHttpAuthOption");
+    defaultSSOHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
       const options = [];
       switch (authParameters.operation) {
         case "GetRoleCredentials":
@@ -24669,13 +28173,13 @@ var init_httpAuthSchemeProvider2 = __esm({
         }
       }
       return options;
-    };
-    resolveHttpAuthSchemeConfig2 = (config) => {
+    }, "defaultSSOHttpAuthSchemeProvider");
+    resolveHttpAuthSchemeConfig2 = /* @__PURE__ */ __name((config) => {
       const config_0 = resolveAwsSdkSigV4Config(config);
       return Object.assign(config_0, {
         authSchemePreference: normalizeProvider(config.authSchemePreference ?? [])
       });
-    };
+    }, "resolveHttpAuthSchemeConfig");
   }
 });
 
@@ -24683,13 +28187,13 @@ var init_httpAuthSchemeProvider2 = __esm({
 var resolveClientEndpointParameters2, commonParams2;
 var init_EndpointParameters2 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/EndpointParameters.js"() {
-    resolveClientEndpointParameters2 = (options) => {
+    resolveClientEndpointParameters2 = /* @__PURE__ */ __name((options) => {
       return Object.assign(options, {
         useDualstackEndpoint: options.useDualstackEndpoint ?? false,
         useFipsEndpoint: options.useFipsEndpoint ?? false,
         defaultSigningName: "awsssoportal"
       });
-    };
+    }, "resolveClientEndpointParameters");
     commonParams2 = {
       UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
       Endpoint: { type: "builtInParams", name: "endpoint" },
@@ -24803,12 +28307,12 @@ var init_endpointResolver2 = __esm({
       size: 50,
       params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"]
     });
-    defaultEndpointResolver2 = (endpointParams, context = {}) => {
+    defaultEndpointResolver2 = /* @__PURE__ */ __name((endpointParams, context = {}) => {
       return cache2.get(endpointParams, () => decideEndpoint(bdd2, {
         endpointParams,
         logger: context.logger
       }));
-    };
+    }, "defaultEndpointResolver");
     customEndpointFunctions.aws = awsEndpointFunctions;
   }
 });
@@ -24819,6 +28323,9 @@ var init_SSOServiceException = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/SSOServiceException.js"() {
     init_client2();
     SSOServiceException = class _SSOServiceException extends ServiceException {
+      static {
+        __name(this, "SSOServiceException");
+      }
       static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.sso#SSOServiceException";
       constructor(options) {
         super(options);
@@ -24830,10 +28337,13 @@ var init_SSOServiceException = __esm({
 
 // node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/errors.js
 var InvalidRequestException2, ResourceNotFoundException, TooManyRequestsException, UnauthorizedException;
-var init_errors2 = __esm({
+var init_errors3 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/errors.js"() {
     init_SSOServiceException();
     InvalidRequestException2 = class _InvalidRequestException extends SSOServiceException {
+      static {
+        __name(this, "InvalidRequestException");
+      }
       static shapeId = "com.amazonaws.sso#InvalidRequestException";
       name = "InvalidRequestException";
       $fault = "client";
@@ -24847,6 +28357,9 @@ var init_errors2 = __esm({
       }
     };
     ResourceNotFoundException = class _ResourceNotFoundException extends SSOServiceException {
+      static {
+        __name(this, "ResourceNotFoundException");
+      }
       static shapeId = "com.amazonaws.sso#ResourceNotFoundException";
       name = "ResourceNotFoundException";
       $fault = "client";
@@ -24860,6 +28373,9 @@ var init_errors2 = __esm({
       }
     };
     TooManyRequestsException = class _TooManyRequestsException extends SSOServiceException {
+      static {
+        __name(this, "TooManyRequestsException");
+      }
       static shapeId = "com.amazonaws.sso#TooManyRequestsException";
       name = "TooManyRequestsException";
       $fault = "client";
@@ -24873,6 +28389,9 @@ var init_errors2 = __esm({
       }
     };
     UnauthorizedException = class _UnauthorizedException extends SSOServiceException {
+      static {
+        __name(this, "UnauthorizedException");
+      }
       static shapeId = "com.amazonaws.sso#UnauthorizedException";
       name = "UnauthorizedException";
       $fault = "client";
@@ -24893,7 +28412,7 @@ var _ATT, _GRC, _GRCR, _GRCRe, _IRE2, _RC, _RNFE, _SAKT, _STT, _TMRE, _UE, _aI, 
 var init_schemas_02 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/schemas/schemas_0.js"() {
     init_schema();
-    init_errors2();
+    init_errors3();
     init_SSOServiceException();
     _ATT = "AccessTokenType";
     _GRC = "GetRoleCredentials";
@@ -25023,7 +28542,7 @@ var init_runtimeConfig_shared2 = __esm({
     init_httpAuthSchemeProvider2();
     init_endpointResolver2();
     init_schemas_02();
-    getRuntimeConfig3 = (config) => {
+    getRuntimeConfig3 = /* @__PURE__ */ __name((config) => {
       return {
         apiVersion: "2019-06-10",
         base64Decoder: config?.base64Decoder ?? fromBase64,
@@ -25035,12 +28554,12 @@ var init_runtimeConfig_shared2 = __esm({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4"), "identityProvider"),
             signer: new AwsSdkSigV4Signer()
           },
           {
             schemeId: "smithy.api#noAuth",
-            identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})), "identityProvider"),
             signer: new NoAuthSigner()
           }
         ],
@@ -25058,7 +28577,7 @@ var init_runtimeConfig_shared2 = __esm({
         utf8Decoder: config?.utf8Decoder ?? fromUtf8,
         utf8Encoder: config?.utf8Encoder ?? toUtf8
       };
-    };
+    }, "getRuntimeConfig");
   }
 });
 
@@ -25070,15 +28589,15 @@ var init_runtimeConfig2 = __esm({
     init_client3();
     init_httpAuthSchemes2();
     init_client2();
-    init_config2();
-    init_retry2();
+    init_config3();
+    init_retry3();
     init_serde();
     import_node_http_handler2 = __toESM(require_dist_cjs7());
     init_runtimeConfig_shared2();
-    getRuntimeConfig4 = (config) => {
+    getRuntimeConfig4 = /* @__PURE__ */ __name((config) => {
       emitWarningIfUnsupportedVersion2(process.version);
       const defaultsMode = resolveDefaultsModeConfig(config);
-      const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+      const defaultConfigProvider = /* @__PURE__ */ __name(() => defaultsMode().then(loadConfigsForDefaultMode), "defaultConfigProvider");
       const clientSharedValues = getRuntimeConfig3(config);
       emitWarningIfUnsupportedVersion(process.version);
       const loaderConfig = {
@@ -25099,14 +28618,14 @@ var init_runtimeConfig2 = __esm({
         requestHandler: import_node_http_handler2.NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
         retryMode: config?.retryMode ?? loadConfig({
           ...NODE_RETRY_MODE_CONFIG_OPTIONS,
-          default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE
+          default: /* @__PURE__ */ __name(async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE, "default")
         }, config),
         streamCollector: config?.streamCollector ?? import_node_http_handler2.streamCollector,
         useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig)
       };
-    };
+    }, "getRuntimeConfig");
   }
 });
 
@@ -25114,7 +28633,7 @@ var init_runtimeConfig2 = __esm({
 var getHttpAuthExtensionConfiguration2, resolveHttpAuthRuntimeConfig2;
 var init_httpAuthExtensionConfiguration2 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthExtensionConfiguration.js"() {
-    getHttpAuthExtensionConfiguration2 = (runtimeConfig) => {
+    getHttpAuthExtensionConfiguration2 = /* @__PURE__ */ __name((runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
       let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
       let _credentials = runtimeConfig.credentials;
@@ -25143,14 +28662,14 @@ var init_httpAuthExtensionConfiguration2 = __esm({
           return _credentials;
         }
       };
-    };
-    resolveHttpAuthRuntimeConfig2 = (config) => {
+    }, "getHttpAuthExtensionConfiguration");
+    resolveHttpAuthRuntimeConfig2 = /* @__PURE__ */ __name((config) => {
       return {
         httpAuthSchemes: config.httpAuthSchemes(),
         httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
         credentials: config.credentials()
       };
-    };
+    }, "resolveHttpAuthRuntimeConfig");
   }
 });
 
@@ -25162,11 +28681,11 @@ var init_runtimeExtensions2 = __esm({
     init_client2();
     init_protocols();
     init_httpAuthExtensionConfiguration2();
-    resolveRuntimeExtensions2 = (runtimeConfig, extensions) => {
+    resolveRuntimeExtensions2 = /* @__PURE__ */ __name((runtimeConfig, extensions) => {
       const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration2(runtimeConfig));
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig2(extensionConfiguration));
-    };
+    }, "resolveRuntimeExtensions");
   }
 });
 
@@ -25177,16 +28696,19 @@ var init_SSOClient = __esm({
     init_client3();
     init_dist_es();
     init_client2();
-    init_config2();
+    init_config3();
     init_endpoints();
     init_protocols();
-    init_retry2();
+    init_retry3();
     init_schema();
     init_httpAuthSchemeProvider2();
     init_EndpointParameters2();
     init_runtimeConfig2();
     init_runtimeExtensions2();
     SSOClient = class extends Client {
+      static {
+        __name(this, "SSOClient");
+      }
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig4(configuration || {});
@@ -25210,9 +28732,9 @@ var init_SSOClient = __esm({
         this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
         this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
           httpAuthSchemeParametersProvider: defaultSSOHttpAuthSchemeParametersProvider,
-          identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+          identityProviderConfigProvider: /* @__PURE__ */ __name(async (config) => new DefaultIdentityProviderConfig({
             "aws.auth#sigv4": config.credentials
-          })
+          }), "identityProviderConfigProvider")
         }));
         this.middlewareStack.use(getHttpSigningPlugin(this.config));
       }
@@ -25232,7 +28754,7 @@ var init_commandBuilder2 = __esm({
     init_EndpointParameters2();
     command2 = makeBuilder(commonParams2, "SWBPortalService", "SSOClient", getEndpointPlugin);
     _ep02 = {};
-    _mw02 = (Command2, cs, config, o3) => [];
+    _mw02 = /* @__PURE__ */ __name((Command2, cs, config, o3) => [], "_mw0");
   }
 });
 
@@ -25243,6 +28765,9 @@ var init_GetRoleCredentialsCommand = __esm({
     init_commandBuilder2();
     init_schemas_02();
     GetRoleCredentialsCommand = class extends command2(_ep02, _mw02, "GetRoleCredentials", GetRoleCredentials$) {
+      static {
+        __name(this, "GetRoleCredentialsCommand");
+      }
     };
   }
 });
@@ -25258,6 +28783,9 @@ var init_SSO = __esm({
       GetRoleCredentialsCommand
     };
     SSO = class extends SSOClient {
+      static {
+        __name(this, "SSO");
+      }
     };
     createAggregatedClient(commands2, SSO);
   }
@@ -25307,7 +28835,7 @@ var init_sso = __esm({
     init_commands2();
     init_client2();
     init_schemas_02();
-    init_errors2();
+    init_errors3();
     init_models_02();
     init_SSOServiceException();
   }
@@ -25325,12 +28853,12 @@ var require_loadSso_BGYXHf8s = __commonJS({
 // node_modules/@aws-sdk/credential-provider-sso/dist-cjs/index.js
 var require_dist_cjs10 = __commonJS({
   "node_modules/@aws-sdk/credential-provider-sso/dist-cjs/index.js"(exports) {
-    var { CredentialsProviderError: CredentialsProviderError2, getSSOTokenFromFile: getSSOTokenFromFile2, getProfileName: getProfileName2, parseKnownFiles: parseKnownFiles2, loadSsoSessionData: loadSsoSessionData2 } = (init_config2(), __toCommonJS(config_exports));
+    var { CredentialsProviderError: CredentialsProviderError2, getSSOTokenFromFile: getSSOTokenFromFile2, getProfileName: getProfileName2, parseKnownFiles: parseKnownFiles2, loadSsoSessionData: loadSsoSessionData2 } = (init_config3(), __toCommonJS(config_exports));
     var { setCredentialFeature: setCredentialFeature2 } = (init_client3(), __toCommonJS(client_exports2));
     var { fromSso } = require_dist_cjs9();
-    var isSsoProfile = (arg) => arg && (typeof arg.sso_start_url === "string" || typeof arg.sso_account_id === "string" || typeof arg.sso_session === "string" || typeof arg.sso_region === "string" || typeof arg.sso_role_name === "string");
+    var isSsoProfile = /* @__PURE__ */ __name((arg) => arg && (typeof arg.sso_start_url === "string" || typeof arg.sso_account_id === "string" || typeof arg.sso_session === "string" || typeof arg.sso_region === "string" || typeof arg.sso_role_name === "string"), "isSsoProfile");
     var SHOULD_FAIL_CREDENTIAL_CHAIN = false;
-    var resolveSSOCredentials = async ({ ssoStartUrl, ssoSession, ssoAccountId, ssoRegion, ssoRoleName, ssoClient, clientConfig, parentClientConfig, callerClientConfig, profile, filepath, configFilepath, ignoreCache, logger: logger2 }) => {
+    var resolveSSOCredentials = /* @__PURE__ */ __name(async ({ ssoStartUrl, ssoSession, ssoAccountId, ssoRegion, ssoRoleName, ssoClient, clientConfig, parentClientConfig, callerClientConfig, profile, filepath, configFilepath, ignoreCache, logger: logger2 }) => {
       let token;
       const refreshMessage = `To refresh this SSO session run aws sso login with the corresponding profile.`;
       if (ssoSession) {
@@ -25411,16 +28939,16 @@ var require_dist_cjs10 = __commonJS({
         setCredentialFeature2(credentials, "CREDENTIALS_SSO_LEGACY", "u");
       }
       return credentials;
-    };
-    var validateSsoProfile = (profile, logger2) => {
+    }, "resolveSSOCredentials");
+    var validateSsoProfile = /* @__PURE__ */ __name((profile, logger2) => {
       const { sso_start_url, sso_account_id, sso_region, sso_role_name } = profile;
       if (!sso_start_url || !sso_account_id || !sso_region || !sso_role_name) {
         throw new CredentialsProviderError2(`Profile is configured with invalid SSO credentials. Required parameters "sso_account_id", "sso_region", "sso_role_name", "sso_start_url". Got ${Object.keys(profile).join(", ")}
 Reference: https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-sso.html`, { tryNextLink: false, logger: logger2 });
       }
       return profile;
-    };
-    var fromSSO = (init = {}) => async ({ callerClientConfig } = {}) => {
+    }, "validateSsoProfile");
+    var fromSSO = /* @__PURE__ */ __name((init = {}) => async ({ callerClientConfig } = {}) => {
       init.logger?.debug("@aws-sdk/credential-provider-sso - fromSSO");
       const { ssoStartUrl, ssoAccountId, ssoRegion, ssoRoleName, ssoSession } = init;
       const { ssoClient } = init;
@@ -25494,7 +29022,7 @@ Reference: https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-sso.ht
           logger: init.logger
         });
       }
-    };
+    }, "fromSSO");
     exports.fromSSO = fromSSO;
     exports.isSsoProfile = isSsoProfile;
     exports.validateSsoProfile = validateSsoProfile;
@@ -25681,12 +29209,12 @@ var init_endpointResolver3 = __esm({
       size: 50,
       params: ["Endpoint", "Region", "UseDualStack", "UseFIPS", "UseGlobalEndpoint"]
     });
-    defaultEndpointResolver3 = (endpointParams, context = {}) => {
+    defaultEndpointResolver3 = /* @__PURE__ */ __name((endpointParams, context = {}) => {
       return cache3.get(endpointParams, () => decideEndpoint(bdd3, {
         endpointParams,
         logger: context.logger
       }));
-    };
+    }, "defaultEndpointResolver");
     customEndpointFunctions.aws = awsEndpointFunctions;
   }
 });
@@ -25699,12 +29227,12 @@ function createAwsAuthSigv4HttpAuthOption3(authParameters) {
       name: "sts",
       region: authParameters.region
     },
-    propertiesExtractor: (config, context) => ({
+    propertiesExtractor: /* @__PURE__ */ __name((config, context) => ({
       signingProperties: {
         config,
         context
       }
-    })
+    }), "propertiesExtractor")
   };
 }
 function createAwsAuthSigv4aHttpAuthOption(authParameters) {
@@ -25714,12 +29242,12 @@ function createAwsAuthSigv4aHttpAuthOption(authParameters) {
       name: "sts",
       region: authParameters.region
     },
-    propertiesExtractor: (config, context) => ({
+    propertiesExtractor: /* @__PURE__ */ __name((config, context) => ({
       signingProperties: {
         config,
         context
       }
-    })
+    }), "propertiesExtractor")
   };
 }
 function createSmithyApiNoAuthHttpAuthOption3(authParameters) {
@@ -25735,7 +29263,7 @@ var init_httpAuthSchemeProvider3 = __esm({
     init_client2();
     init_endpoints();
     init_endpointResolver3();
-    createEndpointRuleSetHttpAuthSchemeParametersProvider = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
+    createEndpointRuleSetHttpAuthSchemeParametersProvider = /* @__PURE__ */ __name((defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
       if (!input) {
         throw new Error("Could not find `input` for `defaultEndpointRuleSetHttpAuthSchemeParametersProvider`");
       }
@@ -25746,18 +29274,21 @@ var init_httpAuthSchemeProvider3 = __esm({
       }
       const endpointParameters = await resolveParams(input, { getEndpointParameterInstructions: instructionsFn }, config);
       return Object.assign(defaultParameters, endpointParameters);
-    };
-    _defaultSTSHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    }, "createEndpointRuleSetHttpAuthSchemeParametersProvider");
+    _defaultSTSHttpAuthSchemeParametersProvider = /* @__PURE__ */ __name(async (config, context, input) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
           throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
         })()
       };
-    };
+    }, "_defaultSTSHttpAuthSchemeParametersProvider");
     defaultSTSHttpAuthSchemeParametersProvider = createEndpointRuleSetHttpAuthSchemeParametersProvider(_defaultSTSHttpAuthSchemeParametersProvider);
-    createEndpointRuleSetHttpAuthSchemeProvider = (defaultEndpointResolver5, defaultHttpAuthSchemeResolver, createHttpAuthOptionFunctions) => {
-      const endpointRuleSetHttpAuthSchemeProvider = (authParameters) => {
+    __name(createAwsAuthSigv4HttpAuthOption3, "createAwsAuthSigv4HttpAuthOption");
+    __name(createAwsAuthSigv4aHttpAuthOption, "createAwsAuthSigv4aHttpAuthOption");
+    __name(createSmithyApiNoAuthHttpAuthOption3, "createSmithyApiNoAuthHttpAuthOption");
+    createEndpointRuleSetHttpAuthSchemeProvider = /* @__PURE__ */ __name((defaultEndpointResolver5, defaultHttpAuthSchemeResolver, createHttpAuthOptionFunctions) => {
+      const endpointRuleSetHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
         const endpoint = defaultEndpointResolver5(authParameters);
         const authSchemes = endpoint.properties?.authSchemes;
         if (!authSchemes) {
@@ -25795,10 +29326,10 @@ var init_httpAuthSchemeProvider3 = __esm({
           options.push(option);
         }
         return options;
-      };
+      }, "endpointRuleSetHttpAuthSchemeProvider");
       return endpointRuleSetHttpAuthSchemeProvider;
-    };
-    _defaultSTSHttpAuthSchemeProvider = (authParameters) => {
+    }, "createEndpointRuleSetHttpAuthSchemeProvider");
+    _defaultSTSHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
       const options = [];
       switch (authParameters.operation) {
         case "AssumeRoleWithWebIdentity": {
@@ -25812,19 +29343,19 @@ var init_httpAuthSchemeProvider3 = __esm({
         }
       }
       return options;
-    };
+    }, "_defaultSTSHttpAuthSchemeProvider");
     defaultSTSHttpAuthSchemeProvider = createEndpointRuleSetHttpAuthSchemeProvider(defaultEndpointResolver3, _defaultSTSHttpAuthSchemeProvider, {
       "aws.auth#sigv4": createAwsAuthSigv4HttpAuthOption3,
       "aws.auth#sigv4a": createAwsAuthSigv4aHttpAuthOption,
       "smithy.api#noAuth": createSmithyApiNoAuthHttpAuthOption3
     });
-    resolveHttpAuthSchemeConfig3 = (config) => {
+    resolveHttpAuthSchemeConfig3 = /* @__PURE__ */ __name((config) => {
       const config_0 = resolveAwsSdkSigV4Config(config);
       const config_1 = resolveAwsSdkSigV4AConfig(config_0);
       return Object.assign(config_1, {
         authSchemePreference: normalizeProvider(config.authSchemePreference ?? [])
       });
-    };
+    }, "resolveHttpAuthSchemeConfig");
   }
 });
 
@@ -25832,14 +29363,14 @@ var init_httpAuthSchemeProvider3 = __esm({
 var resolveClientEndpointParameters3, commonParams3;
 var init_EndpointParameters3 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/EndpointParameters.js"() {
-    resolveClientEndpointParameters3 = (options) => {
+    resolveClientEndpointParameters3 = /* @__PURE__ */ __name((options) => {
       return Object.assign(options, {
         useDualstackEndpoint: options.useDualstackEndpoint ?? false,
         useFipsEndpoint: options.useFipsEndpoint ?? false,
         useGlobalEndpoint: options.useGlobalEndpoint ?? false,
         defaultSigningName: "sts"
       });
-    };
+    }, "resolveClientEndpointParameters");
     commonParams3 = {
       UseGlobalEndpoint: { type: "builtInParams", name: "useGlobalEndpoint" },
       UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
@@ -25856,6 +29387,9 @@ var init_STSServiceException = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/STSServiceException.js"() {
     init_client2();
     STSServiceException = class _STSServiceException extends ServiceException {
+      static {
+        __name(this, "STSServiceException");
+      }
       static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.sts#STSServiceException";
       constructor(options) {
         super(options);
@@ -25867,10 +29401,13 @@ var init_STSServiceException = __esm({
 
 // node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/errors.js
 var ExpiredTokenException2, InvalidContextAssertionException, MalformedPolicyDocumentException, PackedPolicyTooLargeException, RegionDisabledException, IDPRejectedClaimException, InvalidIdentityTokenException, IDPCommunicationErrorException;
-var init_errors3 = __esm({
+var init_errors4 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/errors.js"() {
     init_STSServiceException();
     ExpiredTokenException2 = class _ExpiredTokenException extends STSServiceException {
+      static {
+        __name(this, "ExpiredTokenException");
+      }
       static shapeId = "com.amazonaws.sts#ExpiredTokenException";
       name = "ExpiredTokenException";
       $fault = "client";
@@ -25884,6 +29421,9 @@ var init_errors3 = __esm({
       }
     };
     InvalidContextAssertionException = class _InvalidContextAssertionException extends STSServiceException {
+      static {
+        __name(this, "InvalidContextAssertionException");
+      }
       static shapeId = "com.amazonaws.sts#InvalidContextAssertionException";
       name = "InvalidContextAssertionException";
       $fault = "client";
@@ -25897,6 +29437,9 @@ var init_errors3 = __esm({
       }
     };
     MalformedPolicyDocumentException = class _MalformedPolicyDocumentException extends STSServiceException {
+      static {
+        __name(this, "MalformedPolicyDocumentException");
+      }
       static shapeId = "com.amazonaws.sts#MalformedPolicyDocumentException";
       name = "MalformedPolicyDocumentException";
       $fault = "client";
@@ -25910,6 +29453,9 @@ var init_errors3 = __esm({
       }
     };
     PackedPolicyTooLargeException = class _PackedPolicyTooLargeException extends STSServiceException {
+      static {
+        __name(this, "PackedPolicyTooLargeException");
+      }
       static shapeId = "com.amazonaws.sts#PackedPolicyTooLargeException";
       name = "PackedPolicyTooLargeException";
       $fault = "client";
@@ -25923,6 +29469,9 @@ var init_errors3 = __esm({
       }
     };
     RegionDisabledException = class _RegionDisabledException extends STSServiceException {
+      static {
+        __name(this, "RegionDisabledException");
+      }
       static shapeId = "com.amazonaws.sts#RegionDisabledException";
       name = "RegionDisabledException";
       $fault = "client";
@@ -25936,6 +29485,9 @@ var init_errors3 = __esm({
       }
     };
     IDPRejectedClaimException = class _IDPRejectedClaimException extends STSServiceException {
+      static {
+        __name(this, "IDPRejectedClaimException");
+      }
       static shapeId = "com.amazonaws.sts#IDPRejectedClaimException";
       name = "IDPRejectedClaimException";
       $fault = "client";
@@ -25949,6 +29501,9 @@ var init_errors3 = __esm({
       }
     };
     InvalidIdentityTokenException = class _InvalidIdentityTokenException extends STSServiceException {
+      static {
+        __name(this, "InvalidIdentityTokenException");
+      }
       static shapeId = "com.amazonaws.sts#InvalidIdentityTokenException";
       name = "InvalidIdentityTokenException";
       $fault = "client";
@@ -25962,6 +29517,9 @@ var init_errors3 = __esm({
       }
     };
     IDPCommunicationErrorException = class _IDPCommunicationErrorException extends STSServiceException {
+      static {
+        __name(this, "IDPCommunicationErrorException");
+      }
       static shapeId = "com.amazonaws.sts#IDPCommunicationErrorException";
       name = "IDPCommunicationErrorException";
       $fault = "client";
@@ -25983,7 +29541,7 @@ var _A, _AKI, _AR, _ARI, _ARR, _ARRs, _ARU, _ARWWI, _ARWWIR, _ARWWIRs, _Au, _C, 
 var init_schemas_03 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/schemas/schemas_0.js"() {
     init_schema();
-    init_errors3();
+    init_errors4();
     init_STSServiceException();
     _A = "Arn";
     _AKI = "AccessKeyId";
@@ -26318,7 +29876,7 @@ var init_runtimeConfig_shared3 = __esm({
     init_httpAuthSchemeProvider3();
     init_endpointResolver3();
     init_schemas_03();
-    getRuntimeConfig5 = (config) => {
+    getRuntimeConfig5 = /* @__PURE__ */ __name((config) => {
       return {
         apiVersion: "2011-06-15",
         base64Decoder: config?.base64Decoder ?? fromBase64,
@@ -26330,17 +29888,17 @@ var init_runtimeConfig_shared3 = __esm({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4"), "identityProvider"),
             signer: new AwsSdkSigV4Signer()
           },
           {
             schemeId: "aws.auth#sigv4a",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"), "identityProvider"),
             signer: new AwsSdkSigV4ASigner()
           },
           {
             schemeId: "smithy.api#noAuth",
-            identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})), "identityProvider"),
             signer: new NoAuthSigner()
           }
         ],
@@ -26360,7 +29918,7 @@ var init_runtimeConfig_shared3 = __esm({
         utf8Decoder: config?.utf8Decoder ?? fromUtf8,
         utf8Encoder: config?.utf8Encoder ?? toUtf8
       };
-    };
+    }, "getRuntimeConfig");
   }
 });
 
@@ -26373,15 +29931,15 @@ var init_runtimeConfig3 = __esm({
     init_httpAuthSchemes2();
     init_dist_es();
     init_client2();
-    init_config2();
-    init_retry2();
+    init_config3();
+    init_retry3();
     init_serde();
     import_node_http_handler3 = __toESM(require_dist_cjs7());
     init_runtimeConfig_shared3();
-    getRuntimeConfig6 = (config) => {
+    getRuntimeConfig6 = /* @__PURE__ */ __name((config) => {
       emitWarningIfUnsupportedVersion2(process.version);
       const defaultsMode = resolveDefaultsModeConfig(config);
-      const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+      const defaultConfigProvider = /* @__PURE__ */ __name(() => defaultsMode().then(loadConfigsForDefaultMode), "defaultConfigProvider");
       const clientSharedValues = getRuntimeConfig5(config);
       emitWarningIfUnsupportedVersion(process.version);
       const loaderConfig = {
@@ -26400,17 +29958,17 @@ var init_runtimeConfig3 = __esm({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4") || (async (idProps) => await config.credentialDefaultProvider(idProps?.__config || {})()),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4") || (async (idProps) => await config.credentialDefaultProvider(idProps?.__config || {})()), "identityProvider"),
             signer: new AwsSdkSigV4Signer()
           },
           {
             schemeId: "aws.auth#sigv4a",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"), "identityProvider"),
             signer: new AwsSdkSigV4ASigner()
           },
           {
             schemeId: "smithy.api#noAuth",
-            identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})), "identityProvider"),
             signer: new NoAuthSigner()
           }
         ],
@@ -26419,7 +29977,7 @@ var init_runtimeConfig3 = __esm({
         requestHandler: import_node_http_handler3.NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
         retryMode: config?.retryMode ?? loadConfig({
           ...NODE_RETRY_MODE_CONFIG_OPTIONS,
-          default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE
+          default: /* @__PURE__ */ __name(async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE, "default")
         }, config),
         sigv4aSigningRegionSet: config?.sigv4aSigningRegionSet ?? loadConfig(NODE_SIGV4A_CONFIG_OPTIONS, loaderConfig),
         streamCollector: config?.streamCollector ?? import_node_http_handler3.streamCollector,
@@ -26427,7 +29985,7 @@ var init_runtimeConfig3 = __esm({
         useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig)
       };
-    };
+    }, "getRuntimeConfig");
   }
 });
 
@@ -26435,7 +29993,7 @@ var init_runtimeConfig3 = __esm({
 var getHttpAuthExtensionConfiguration3, resolveHttpAuthRuntimeConfig3;
 var init_httpAuthExtensionConfiguration3 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthExtensionConfiguration.js"() {
-    getHttpAuthExtensionConfiguration3 = (runtimeConfig) => {
+    getHttpAuthExtensionConfiguration3 = /* @__PURE__ */ __name((runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
       let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
       let _credentials = runtimeConfig.credentials;
@@ -26464,14 +30022,14 @@ var init_httpAuthExtensionConfiguration3 = __esm({
           return _credentials;
         }
       };
-    };
-    resolveHttpAuthRuntimeConfig3 = (config) => {
+    }, "getHttpAuthExtensionConfiguration");
+    resolveHttpAuthRuntimeConfig3 = /* @__PURE__ */ __name((config) => {
       return {
         httpAuthSchemes: config.httpAuthSchemes(),
         httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
         credentials: config.credentials()
       };
-    };
+    }, "resolveHttpAuthRuntimeConfig");
   }
 });
 
@@ -26483,11 +30041,11 @@ var init_runtimeExtensions3 = __esm({
     init_client2();
     init_protocols();
     init_httpAuthExtensionConfiguration3();
-    resolveRuntimeExtensions3 = (runtimeConfig, extensions) => {
+    resolveRuntimeExtensions3 = /* @__PURE__ */ __name((runtimeConfig, extensions) => {
       const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration3(runtimeConfig));
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig3(extensionConfiguration));
-    };
+    }, "resolveRuntimeExtensions");
   }
 });
 
@@ -26498,16 +30056,19 @@ var init_STSClient = __esm({
     init_client3();
     init_dist_es();
     init_client2();
-    init_config2();
+    init_config3();
     init_endpoints();
     init_protocols();
-    init_retry2();
+    init_retry3();
     init_schema();
     init_httpAuthSchemeProvider3();
     init_EndpointParameters3();
     init_runtimeConfig3();
     init_runtimeExtensions3();
     STSClient = class extends Client {
+      static {
+        __name(this, "STSClient");
+      }
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig6(configuration || {});
@@ -26531,10 +30092,10 @@ var init_STSClient = __esm({
         this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
         this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
           httpAuthSchemeParametersProvider: defaultSTSHttpAuthSchemeParametersProvider,
-          identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+          identityProviderConfigProvider: /* @__PURE__ */ __name(async (config) => new DefaultIdentityProviderConfig({
             "aws.auth#sigv4": config.credentials,
             "aws.auth#sigv4a": config.credentials
-          })
+          }), "identityProviderConfigProvider")
         }));
         this.middlewareStack.use(getHttpSigningPlugin(this.config));
       }
@@ -26554,7 +30115,7 @@ var init_commandBuilder3 = __esm({
     init_EndpointParameters3();
     command3 = makeBuilder(commonParams3, "AWSSecurityTokenServiceV20110615", "STSClient", getEndpointPlugin);
     _ep03 = {};
-    _mw03 = (Command2, cs, config, o3) => [];
+    _mw03 = /* @__PURE__ */ __name((Command2, cs, config, o3) => [], "_mw0");
   }
 });
 
@@ -26565,6 +30126,9 @@ var init_AssumeRoleCommand = __esm({
     init_commandBuilder3();
     init_schemas_03();
     AssumeRoleCommand = class extends command3(_ep03, _mw03, "AssumeRole", AssumeRole$) {
+      static {
+        __name(this, "AssumeRoleCommand");
+      }
     };
   }
 });
@@ -26576,6 +30140,9 @@ var init_AssumeRoleWithWebIdentityCommand = __esm({
     init_commandBuilder3();
     init_schemas_03();
     AssumeRoleWithWebIdentityCommand = class extends command3(_ep03, _mw03, "AssumeRoleWithWebIdentity", AssumeRoleWithWebIdentity$) {
+      static {
+        __name(this, "AssumeRoleWithWebIdentityCommand");
+      }
     };
   }
 });
@@ -26593,6 +30160,9 @@ var init_STS = __esm({
       AssumeRoleWithWebIdentityCommand
     };
     STS = class extends STSClient {
+      static {
+        __name(this, "STS");
+      }
     };
     createAggregatedClient(commands3, STS);
   }
@@ -26619,7 +30189,7 @@ var init_defaultStsRoleAssumers = __esm({
     init_client3();
     init_AssumeRoleCommand();
     init_AssumeRoleWithWebIdentityCommand();
-    getAccountIdFromAssumedRoleUser = (assumedRoleUser) => {
+    getAccountIdFromAssumedRoleUser = /* @__PURE__ */ __name((assumedRoleUser) => {
       if (typeof assumedRoleUser?.Arn === "string") {
         const arnComponents = assumedRoleUser.Arn.split(":");
         if (arnComponents.length > 4 && arnComponents[4] !== "") {
@@ -26627,16 +30197,16 @@ var init_defaultStsRoleAssumers = __esm({
         }
       }
       return void 0;
-    };
-    resolveRegion = async (_region, _parentRegion, credentialProviderLogger, loaderConfig = {}) => {
+    }, "getAccountIdFromAssumedRoleUser");
+    resolveRegion = /* @__PURE__ */ __name(async (_region, _parentRegion, credentialProviderLogger, loaderConfig = {}) => {
       const region = typeof _region === "function" ? await _region() : _region;
       const parentRegion = typeof _parentRegion === "function" ? await _parentRegion() : _parentRegion;
       let stsDefaultRegion = "";
       const resolvedRegion = region ?? parentRegion ?? (stsDefaultRegion = await stsRegionDefaultResolver(loaderConfig)());
       credentialProviderLogger?.debug?.("@aws-sdk/client-sts::resolveRegion", "accepting first of:", `${region} (credential provider clientConfig)`, `${parentRegion} (contextual client)`, `${stsDefaultRegion} (STS default: AWS_REGION, profile region, or us-east-1)`);
       return resolvedRegion;
-    };
-    getDefaultRoleAssumer = (stsOptions, STSClient2) => {
+    }, "resolveRegion");
+    getDefaultRoleAssumer = /* @__PURE__ */ __name((stsOptions, STSClient2) => {
       let stsClient;
       let closureSourceCreds;
       return async (sourceCreds, params) => {
@@ -26652,7 +30222,7 @@ var init_defaultStsRoleAssumers = __esm({
             ...stsOptions,
             userAgentAppId,
             profile,
-            credentialDefaultProvider: () => async () => closureSourceCreds,
+            credentialDefaultProvider: /* @__PURE__ */ __name(() => async () => closureSourceCreds, "credentialDefaultProvider"),
             region: resolvedRegion,
             requestHandler: isCompatibleRequestHandler ? requestHandler : void 0,
             logger: logger2
@@ -26674,8 +30244,8 @@ var init_defaultStsRoleAssumers = __esm({
         setCredentialFeature(credentials, "CREDENTIALS_STS_ASSUME_ROLE", "i");
         return credentials;
       };
-    };
-    getDefaultRoleAssumerWithWebIdentity = (stsOptions, STSClient2) => {
+    }, "getDefaultRoleAssumer");
+    getDefaultRoleAssumerWithWebIdentity = /* @__PURE__ */ __name((stsOptions, STSClient2) => {
       let stsClient;
       return async (params) => {
         if (!stsClient) {
@@ -26713,10 +30283,10 @@ var init_defaultStsRoleAssumers = __esm({
         setCredentialFeature(credentials, "CREDENTIALS_STS_ASSUME_ROLE_WEB_ID", "k");
         return credentials;
       };
-    };
-    isH2 = (requestHandler) => {
+    }, "getDefaultRoleAssumerWithWebIdentity");
+    isH2 = /* @__PURE__ */ __name((requestHandler) => {
       return requestHandler?.metadata?.handlerProtocol === "h2";
-    };
+    }, "isH2");
   }
 });
 
@@ -26726,11 +30296,14 @@ var init_defaultRoleAssumers = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultRoleAssumers.js"() {
     init_defaultStsRoleAssumers();
     init_STSClient();
-    getCustomizableStsClientCtor = (baseCtor, customizations) => {
+    getCustomizableStsClientCtor = /* @__PURE__ */ __name((baseCtor, customizations) => {
       if (!customizations)
         return baseCtor;
       else
         return class CustomizableSTSClient extends baseCtor {
+          static {
+            __name(this, "CustomizableSTSClient");
+          }
           constructor(config) {
             super(config);
             for (const customization of customizations) {
@@ -26738,14 +30311,14 @@ var init_defaultRoleAssumers = __esm({
             }
           }
         };
-    };
-    getDefaultRoleAssumer2 = (stsOptions = {}, stsPlugins) => getDefaultRoleAssumer(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins));
-    getDefaultRoleAssumerWithWebIdentity2 = (stsOptions = {}, stsPlugins) => getDefaultRoleAssumerWithWebIdentity(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins));
-    decorateDefaultCredentialProvider = (provider) => (input) => provider({
+    }, "getCustomizableStsClientCtor");
+    getDefaultRoleAssumer2 = /* @__PURE__ */ __name((stsOptions = {}, stsPlugins) => getDefaultRoleAssumer(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins)), "getDefaultRoleAssumer");
+    getDefaultRoleAssumerWithWebIdentity2 = /* @__PURE__ */ __name((stsOptions = {}, stsPlugins) => getDefaultRoleAssumerWithWebIdentity(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins)), "getDefaultRoleAssumerWithWebIdentity");
+    decorateDefaultCredentialProvider = /* @__PURE__ */ __name((provider) => (input) => provider({
       roleAssumer: getDefaultRoleAssumer2(input),
       roleAssumerWithWebIdentity: getDefaultRoleAssumerWithWebIdentity2(input),
       ...input
-    });
+    }), "decorateDefaultCredentialProvider");
   }
 });
 
@@ -26802,7 +30375,7 @@ var init_sts = __esm({
     init_commands3();
     init_client2();
     init_schemas_03();
-    init_errors3();
+    init_errors4();
     init_models_03();
     init_defaultRoleAssumers();
     init_STSServiceException();
@@ -26817,12 +30390,12 @@ function createAwsAuthSigv4HttpAuthOption4(authParameters) {
       name: "signin",
       region: authParameters.region
     },
-    propertiesExtractor: (config, context) => ({
+    propertiesExtractor: /* @__PURE__ */ __name((config, context) => ({
       signingProperties: {
         config,
         context
       }
-    })
+    }), "propertiesExtractor")
   };
 }
 function createSmithyApiNoAuthHttpAuthOption4(authParameters) {
@@ -26835,15 +30408,17 @@ var init_httpAuthSchemeProvider4 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthSchemeProvider.js"() {
     init_httpAuthSchemes2();
     init_client2();
-    defaultSigninHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    defaultSigninHttpAuthSchemeParametersProvider = /* @__PURE__ */ __name(async (config, context, input) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
           throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
         })()
       };
-    };
-    defaultSigninHttpAuthSchemeProvider = (authParameters) => {
+    }, "defaultSigninHttpAuthSchemeParametersProvider");
+    __name(createAwsAuthSigv4HttpAuthOption4, "createAwsAuthSigv4HttpAuthOption");
+    __name(createSmithyApiNoAuthHttpAuthOption4, "createSmithyApiNoAuthHttpAuthOption");
+    defaultSigninHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
       const options = [];
       switch (authParameters.operation) {
         case "CreateOAuth2Token":
@@ -26857,13 +30432,13 @@ var init_httpAuthSchemeProvider4 = __esm({
         }
       }
       return options;
-    };
-    resolveHttpAuthSchemeConfig4 = (config) => {
+    }, "defaultSigninHttpAuthSchemeProvider");
+    resolveHttpAuthSchemeConfig4 = /* @__PURE__ */ __name((config) => {
       const config_0 = resolveAwsSdkSigV4Config(config);
       return Object.assign(config_0, {
         authSchemePreference: normalizeProvider(config.authSchemePreference ?? [])
       });
-    };
+    }, "resolveHttpAuthSchemeConfig");
   }
 });
 
@@ -26871,13 +30446,13 @@ var init_httpAuthSchemeProvider4 = __esm({
 var resolveClientEndpointParameters4, commonParams4;
 var init_EndpointParameters4 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/EndpointParameters.js"() {
-    resolveClientEndpointParameters4 = (options) => {
+    resolveClientEndpointParameters4 = /* @__PURE__ */ __name((options) => {
       return Object.assign(options, {
         useDualstackEndpoint: options.useDualstackEndpoint ?? false,
         useFipsEndpoint: options.useFipsEndpoint ?? false,
         defaultSigningName: "signin"
       });
-    };
+    }, "resolveClientEndpointParameters");
     commonParams4 = {
       UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
       Endpoint: { type: "builtInParams", name: "endpoint" },
@@ -27101,12 +30676,12 @@ var init_endpointResolver4 = __esm({
       size: 50,
       params: ["Endpoint", "IsControlPlane", "IsOAuthEndpoint", "Region", "UseDualStack", "UseFIPS"]
     });
-    defaultEndpointResolver4 = (endpointParams, context = {}) => {
+    defaultEndpointResolver4 = /* @__PURE__ */ __name((endpointParams, context = {}) => {
       return cache4.get(endpointParams, () => decideEndpoint(bdd4, {
         endpointParams,
         logger: context.logger
       }));
-    };
+    }, "defaultEndpointResolver");
     customEndpointFunctions.aws = awsEndpointFunctions;
   }
 });
@@ -27117,6 +30692,9 @@ var init_SigninServiceException = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/SigninServiceException.js"() {
     init_client2();
     SigninServiceException = class _SigninServiceException extends ServiceException {
+      static {
+        __name(this, "SigninServiceException");
+      }
       static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.signin#SigninServiceException";
       constructor(options) {
         super(options);
@@ -27128,10 +30706,13 @@ var init_SigninServiceException = __esm({
 
 // node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/errors.js
 var AccessDeniedException2, InternalServerException2, TooManyRequestsError, ValidationException;
-var init_errors4 = __esm({
+var init_errors5 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/errors.js"() {
     init_SigninServiceException();
     AccessDeniedException2 = class _AccessDeniedException extends SigninServiceException {
+      static {
+        __name(this, "AccessDeniedException");
+      }
       static shapeId = "com.amazonaws.signin#AccessDeniedException";
       name = "AccessDeniedException";
       $fault = "client";
@@ -27147,6 +30728,9 @@ var init_errors4 = __esm({
       }
     };
     InternalServerException2 = class _InternalServerException extends SigninServiceException {
+      static {
+        __name(this, "InternalServerException");
+      }
       static shapeId = "com.amazonaws.signin#InternalServerException";
       name = "InternalServerException";
       $fault = "server";
@@ -27162,6 +30746,9 @@ var init_errors4 = __esm({
       }
     };
     TooManyRequestsError = class _TooManyRequestsError extends SigninServiceException {
+      static {
+        __name(this, "TooManyRequestsError");
+      }
       static shapeId = "com.amazonaws.signin#TooManyRequestsError";
       name = "TooManyRequestsError";
       $fault = "client";
@@ -27177,6 +30764,9 @@ var init_errors4 = __esm({
       }
     };
     ValidationException = class _ValidationException extends SigninServiceException {
+      static {
+        __name(this, "ValidationException");
+      }
       static shapeId = "com.amazonaws.signin#ValidationException";
       name = "ValidationException";
       $fault = "client";
@@ -27199,7 +30789,7 @@ var _ADE2, _AT2, _COAT, _COATR, _COATRB, _COATRBr, _COATRr, _COATWIAM, _COATWIAM
 var init_schemas_04 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/schemas/schemas_0.js"() {
     init_schema();
-    init_errors4();
+    init_errors5();
     init_SigninServiceException();
     _ADE2 = "AccessDeniedException";
     _AT2 = "AccessToken";
@@ -27391,7 +30981,7 @@ var init_runtimeConfig_shared4 = __esm({
     init_httpAuthSchemeProvider4();
     init_endpointResolver4();
     init_schemas_04();
-    getRuntimeConfig7 = (config) => {
+    getRuntimeConfig7 = /* @__PURE__ */ __name((config) => {
       return {
         apiVersion: "2023-01-01",
         base64Decoder: config?.base64Decoder ?? fromBase64,
@@ -27403,12 +30993,12 @@ var init_runtimeConfig_shared4 = __esm({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4"), "identityProvider"),
             signer: new AwsSdkSigV4Signer()
           },
           {
             schemeId: "smithy.api#noAuth",
-            identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})), "identityProvider"),
             signer: new NoAuthSigner()
           }
         ],
@@ -27426,7 +31016,7 @@ var init_runtimeConfig_shared4 = __esm({
         utf8Decoder: config?.utf8Decoder ?? fromUtf8,
         utf8Encoder: config?.utf8Encoder ?? toUtf8
       };
-    };
+    }, "getRuntimeConfig");
   }
 });
 
@@ -27438,15 +31028,15 @@ var init_runtimeConfig4 = __esm({
     init_client3();
     init_httpAuthSchemes2();
     init_client2();
-    init_config2();
-    init_retry2();
+    init_config3();
+    init_retry3();
     init_serde();
     import_node_http_handler4 = __toESM(require_dist_cjs7());
     init_runtimeConfig_shared4();
-    getRuntimeConfig8 = (config) => {
+    getRuntimeConfig8 = /* @__PURE__ */ __name((config) => {
       emitWarningIfUnsupportedVersion2(process.version);
       const defaultsMode = resolveDefaultsModeConfig(config);
-      const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+      const defaultConfigProvider = /* @__PURE__ */ __name(() => defaultsMode().then(loadConfigsForDefaultMode), "defaultConfigProvider");
       const clientSharedValues = getRuntimeConfig7(config);
       emitWarningIfUnsupportedVersion(process.version);
       const loaderConfig = {
@@ -27467,14 +31057,14 @@ var init_runtimeConfig4 = __esm({
         requestHandler: import_node_http_handler4.NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
         retryMode: config?.retryMode ?? loadConfig({
           ...NODE_RETRY_MODE_CONFIG_OPTIONS,
-          default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE
+          default: /* @__PURE__ */ __name(async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE, "default")
         }, config),
         streamCollector: config?.streamCollector ?? import_node_http_handler4.streamCollector,
         useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig)
       };
-    };
+    }, "getRuntimeConfig");
   }
 });
 
@@ -27482,7 +31072,7 @@ var init_runtimeConfig4 = __esm({
 var getHttpAuthExtensionConfiguration4, resolveHttpAuthRuntimeConfig4;
 var init_httpAuthExtensionConfiguration4 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthExtensionConfiguration.js"() {
-    getHttpAuthExtensionConfiguration4 = (runtimeConfig) => {
+    getHttpAuthExtensionConfiguration4 = /* @__PURE__ */ __name((runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
       let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
       let _credentials = runtimeConfig.credentials;
@@ -27511,14 +31101,14 @@ var init_httpAuthExtensionConfiguration4 = __esm({
           return _credentials;
         }
       };
-    };
-    resolveHttpAuthRuntimeConfig4 = (config) => {
+    }, "getHttpAuthExtensionConfiguration");
+    resolveHttpAuthRuntimeConfig4 = /* @__PURE__ */ __name((config) => {
       return {
         httpAuthSchemes: config.httpAuthSchemes(),
         httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
         credentials: config.credentials()
       };
-    };
+    }, "resolveHttpAuthRuntimeConfig");
   }
 });
 
@@ -27530,11 +31120,11 @@ var init_runtimeExtensions4 = __esm({
     init_client2();
     init_protocols();
     init_httpAuthExtensionConfiguration4();
-    resolveRuntimeExtensions4 = (runtimeConfig, extensions) => {
+    resolveRuntimeExtensions4 = /* @__PURE__ */ __name((runtimeConfig, extensions) => {
       const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration4(runtimeConfig));
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig4(extensionConfiguration));
-    };
+    }, "resolveRuntimeExtensions");
   }
 });
 
@@ -27545,16 +31135,19 @@ var init_SigninClient = __esm({
     init_client3();
     init_dist_es();
     init_client2();
-    init_config2();
+    init_config3();
     init_endpoints();
     init_protocols();
-    init_retry2();
+    init_retry3();
     init_schema();
     init_httpAuthSchemeProvider4();
     init_EndpointParameters4();
     init_runtimeConfig4();
     init_runtimeExtensions4();
     SigninClient = class extends Client {
+      static {
+        __name(this, "SigninClient");
+      }
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig8(configuration || {});
@@ -27578,9 +31171,9 @@ var init_SigninClient = __esm({
         this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
         this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
           httpAuthSchemeParametersProvider: defaultSigninHttpAuthSchemeParametersProvider,
-          identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+          identityProviderConfigProvider: /* @__PURE__ */ __name(async (config) => new DefaultIdentityProviderConfig({
             "aws.auth#sigv4": config.credentials
-          })
+          }), "identityProviderConfigProvider")
         }));
         this.middlewareStack.use(getHttpSigningPlugin(this.config));
       }
@@ -27605,7 +31198,7 @@ var init_commandBuilder4 = __esm({
     _ep1 = {
       IsOAuthEndpoint: { type: "staticContextParams", value: true }
     };
-    _mw04 = (Command2, cs, config, o3) => [];
+    _mw04 = /* @__PURE__ */ __name((Command2, cs, config, o3) => [], "_mw0");
   }
 });
 
@@ -27616,6 +31209,9 @@ var init_CreateOAuth2TokenCommand = __esm({
     init_commandBuilder4();
     init_schemas_04();
     CreateOAuth2TokenCommand = class extends command4(_ep04, _mw04, "CreateOAuth2Token", CreateOAuth2Token$) {
+      static {
+        __name(this, "CreateOAuth2TokenCommand");
+      }
     };
   }
 });
@@ -27627,6 +31223,9 @@ var init_CreateOAuth2TokenWithIAMCommand = __esm({
     init_commandBuilder4();
     init_schemas_04();
     CreateOAuth2TokenWithIAMCommand = class extends command4(_ep1, _mw04, "CreateOAuth2TokenWithIAM", CreateOAuth2TokenWithIAM$) {
+      static {
+        __name(this, "CreateOAuth2TokenWithIAMCommand");
+      }
     };
   }
 });
@@ -27644,6 +31243,9 @@ var init_Signin = __esm({
       CreateOAuth2TokenWithIAMCommand
     };
     Signin = class extends SigninClient {
+      static {
+        __name(this, "Signin");
+      }
     };
     createAggregatedClient(commands4, Signin);
   }
@@ -27728,7 +31330,7 @@ var init_signin = __esm({
     init_client2();
     init_schemas_04();
     init_enums2();
-    init_errors4();
+    init_errors5();
     init_models_04();
     init_SigninServiceException();
   }
@@ -27738,13 +31340,16 @@ var init_signin = __esm({
 var require_dist_cjs11 = __commonJS({
   "node_modules/@aws-sdk/credential-provider-login/dist-cjs/index.js"(exports) {
     var { setCredentialFeature: setCredentialFeature2 } = (init_client3(), __toCommonJS(client_exports2));
-    var { CredentialsProviderError: CredentialsProviderError2, parseKnownFiles: parseKnownFiles2, getProfileName: getProfileName2 } = (init_config2(), __toCommonJS(config_exports));
+    var { CredentialsProviderError: CredentialsProviderError2, parseKnownFiles: parseKnownFiles2, getProfileName: getProfileName2 } = (init_config3(), __toCommonJS(config_exports));
     var { HttpRequest: HttpRequest2 } = (init_protocols(), __toCommonJS(protocols_exports));
     var { createHash: createHash10, createPrivateKey: createPrivateKey2, createPublicKey: createPublicKey2, sign: sign4 } = __require("node:crypto");
     var { promises } = __require("node:fs");
     var { homedir: homedir2 } = __require("node:os");
     var { dirname, join: join5 } = __require("node:path");
     var LoginCredentialsFetcher = class _LoginCredentialsFetcher {
+      static {
+        __name(this, "LoginCredentialsFetcher");
+      }
       profileData;
       init;
       callerClientConfig;
@@ -27795,9 +31400,9 @@ var require_dist_cjs11 = __commonJS({
         }
         const { SigninClient: SigninClient2, CreateOAuth2TokenCommand: CreateOAuth2TokenCommand2 } = (init_signin(), __toCommonJS(signin_exports));
         const { logger: logger2, userAgentAppId } = this.callerClientConfig ?? {};
-        const isH22 = (requestHandler2) => {
+        const isH22 = /* @__PURE__ */ __name((requestHandler2) => {
           return requestHandler2?.metadata?.handlerProtocol === "h2";
-        };
+        }, "isH2");
         const requestHandler = isH22(this.callerClientConfig?.requestHandler) ? void 0 : this.callerClientConfig?.requestHandler;
         const signInRegion = typeof freshToken.signInRegion === "string" && freshToken.signInRegion.length > 0 ? freshToken.signInRegion : void 0;
         const region = signInRegion ?? this.profileData.region ?? await this.callerClientConfig?.region?.() ?? process.env.AWS_REGION;
@@ -28000,7 +31605,7 @@ var require_dist_cjs11 = __commonJS({
         }
       }
     };
-    var fromLoginCredentials = (init) => async ({ callerClientConfig } = {}) => {
+    var fromLoginCredentials = /* @__PURE__ */ __name((init) => async ({ callerClientConfig } = {}) => {
       init?.logger?.debug?.("@aws-sdk/credential-providers - fromLoginCredentials");
       const profiles = await parseKnownFiles2(init || {});
       const profileName = getProfileName2({
@@ -28016,7 +31621,7 @@ var require_dist_cjs11 = __commonJS({
       const fetcher = new LoginCredentialsFetcher(profile, init, callerClientConfig);
       const credentials = await fetcher.loadCredentials();
       return setCredentialFeature2(credentials, "CREDENTIALS_LOGIN", "AD");
-    };
+    }, "fromLoginCredentials");
     exports.fromLoginCredentials = fromLoginCredentials;
   }
 });
@@ -28024,11 +31629,11 @@ var require_dist_cjs11 = __commonJS({
 // node_modules/@aws-sdk/credential-provider-process/dist-cjs/index.js
 var require_dist_cjs12 = __commonJS({
   "node_modules/@aws-sdk/credential-provider-process/dist-cjs/index.js"(exports) {
-    var { externalDataInterceptor: externalDataInterceptor2, CredentialsProviderError: CredentialsProviderError2, parseKnownFiles: parseKnownFiles2, getProfileName: getProfileName2 } = (init_config2(), __toCommonJS(config_exports));
+    var { externalDataInterceptor: externalDataInterceptor2, CredentialsProviderError: CredentialsProviderError2, parseKnownFiles: parseKnownFiles2, getProfileName: getProfileName2 } = (init_config3(), __toCommonJS(config_exports));
     var { exec } = __require("node:child_process");
     var { promisify: promisify2 } = __require("node:util");
     var { setCredentialFeature: setCredentialFeature2 } = (init_client3(), __toCommonJS(client_exports2));
-    var getValidatedProcessCredentials = (profileName, data, profiles) => {
+    var getValidatedProcessCredentials = /* @__PURE__ */ __name((profileName, data, profiles) => {
       if (data.Version !== 1) {
         throw Error(`Profile ${profileName} credential_process did not return Version 1.`);
       }
@@ -28056,8 +31661,8 @@ var require_dist_cjs12 = __commonJS({
       };
       setCredentialFeature2(credentials, "CREDENTIALS_PROCESS", "w");
       return credentials;
-    };
-    var resolveProcessCredentials = async (profileName, profiles, logger2) => {
+    }, "getValidatedProcessCredentials");
+    var resolveProcessCredentials = /* @__PURE__ */ __name(async (profileName, profiles, logger2) => {
       const profile = profiles[profileName];
       if (profiles[profileName]) {
         const credentialProcess = profile["credential_process"];
@@ -28083,14 +31688,14 @@ var require_dist_cjs12 = __commonJS({
           logger: logger2
         });
       }
-    };
-    var fromProcess = (init = {}) => async ({ callerClientConfig } = {}) => {
+    }, "resolveProcessCredentials");
+    var fromProcess = /* @__PURE__ */ __name((init = {}) => async ({ callerClientConfig } = {}) => {
       init.logger?.debug("@aws-sdk/credential-provider-process - fromProcess");
       const profiles = await parseKnownFiles2(init);
       return resolveProcessCredentials(getProfileName2({
         profile: init.profile ?? callerClientConfig?.profile
       }), profiles, init.logger);
-    };
+    }, "fromProcess");
     exports.fromProcess = fromProcess;
   }
 });
@@ -28099,9 +31704,9 @@ var require_dist_cjs12 = __commonJS({
 var require_dist_cjs13 = __commonJS({
   "node_modules/@aws-sdk/credential-provider-web-identity/dist-cjs/index.js"(exports) {
     var { setCredentialFeature: setCredentialFeature2 } = (init_client3(), __toCommonJS(client_exports2));
-    var { CredentialsProviderError: CredentialsProviderError2, externalDataInterceptor: externalDataInterceptor2 } = (init_config2(), __toCommonJS(config_exports));
+    var { CredentialsProviderError: CredentialsProviderError2, externalDataInterceptor: externalDataInterceptor2 } = (init_config3(), __toCommonJS(config_exports));
     var { readFileSync } = __require("node:fs");
-    var fromWebToken = (init) => async (awsIdentityProperties) => {
+    var fromWebToken = /* @__PURE__ */ __name((init) => async (awsIdentityProperties) => {
       init.logger?.debug("@aws-sdk/credential-provider-web-identity - fromWebToken");
       const { roleArn, roleSessionName, webIdentityToken, providerId, policyArns, policy, durationSeconds } = init;
       let { roleAssumerWithWebIdentity } = init;
@@ -28125,11 +31730,11 @@ var require_dist_cjs13 = __commonJS({
         Policy: policy,
         DurationSeconds: durationSeconds
       });
-    };
+    }, "fromWebToken");
     var ENV_TOKEN_FILE = "AWS_WEB_IDENTITY_TOKEN_FILE";
     var ENV_ROLE_ARN = "AWS_ROLE_ARN";
     var ENV_ROLE_SESSION_NAME = "AWS_ROLE_SESSION_NAME";
-    var fromTokenFile = (init = {}) => async (awsIdentityProperties) => {
+    var fromTokenFile = /* @__PURE__ */ __name((init = {}) => async (awsIdentityProperties) => {
       init.logger?.debug("@aws-sdk/credential-provider-web-identity - fromTokenFile");
       const webIdentityTokenFile = init?.webIdentityTokenFile ?? process.env[ENV_TOKEN_FILE];
       const roleArn = init?.roleArn ?? process.env[ENV_ROLE_ARN];
@@ -28149,7 +31754,7 @@ var require_dist_cjs13 = __commonJS({
         setCredentialFeature2(credentials, "CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN", "h");
       }
       return credentials;
-    };
+    }, "fromTokenFile");
     exports.fromTokenFile = fromTokenFile;
     exports.fromWebToken = fromWebToken;
   }
@@ -28158,52 +31763,52 @@ var require_dist_cjs13 = __commonJS({
 // node_modules/@aws-sdk/credential-provider-ini/dist-cjs/index.js
 var require_dist_cjs14 = __commonJS({
   "node_modules/@aws-sdk/credential-provider-ini/dist-cjs/index.js"(exports) {
-    var { CredentialsProviderError: CredentialsProviderError2, chain: chain2, getProfileName: getProfileName2, parseKnownFiles: parseKnownFiles2 } = (init_config2(), __toCommonJS(config_exports));
+    var { CredentialsProviderError: CredentialsProviderError2, chain: chain2, getProfileName: getProfileName2, parseKnownFiles: parseKnownFiles2 } = (init_config3(), __toCommonJS(config_exports));
     var { setCredentialFeature: setCredentialFeature2 } = (init_client3(), __toCommonJS(client_exports2));
-    var resolveCredentialSource = (credentialSource, profileName, logger2) => {
+    var resolveCredentialSource = /* @__PURE__ */ __name((credentialSource, profileName, logger2) => {
       const sourceProvidersMap = {
-        EcsContainer: async (options) => {
+        EcsContainer: /* @__PURE__ */ __name(async (options) => {
           const { fromHttp } = require_dist_cjs8();
           const { fromContainerMetadata } = require_dist_cjs6();
           logger2?.debug("@aws-sdk/credential-provider-ini - credential_source is EcsContainer");
           return async () => chain2(fromHttp(options ?? {}), fromContainerMetadata(options))().then(setNamedProvider);
-        },
-        Ec2InstanceMetadata: async (options) => {
+        }, "EcsContainer"),
+        Ec2InstanceMetadata: /* @__PURE__ */ __name(async (options) => {
           logger2?.debug("@aws-sdk/credential-provider-ini - credential_source is Ec2InstanceMetadata");
           const { fromInstanceMetadata } = require_dist_cjs6();
           return async () => fromInstanceMetadata(options)().then(setNamedProvider);
-        },
-        Environment: async (options) => {
+        }, "Ec2InstanceMetadata"),
+        Environment: /* @__PURE__ */ __name(async (options) => {
           logger2?.debug("@aws-sdk/credential-provider-ini - credential_source is Environment");
           const { fromEnv: fromEnv2 } = require_dist_cjs5();
           return async () => fromEnv2(options)().then(setNamedProvider);
-        }
+        }, "Environment")
       };
       if (credentialSource in sourceProvidersMap) {
         return sourceProvidersMap[credentialSource];
       } else {
         throw new CredentialsProviderError2(`Unsupported credential source in profile ${profileName}. Got ${credentialSource}, expected EcsContainer or Ec2InstanceMetadata or Environment.`, { logger: logger2 });
       }
-    };
-    var setNamedProvider = (creds) => setCredentialFeature2(creds, "CREDENTIALS_PROFILE_NAMED_PROVIDER", "p");
-    var isAssumeRoleProfile = (arg, { profile = "default", logger: logger2 } = {}) => {
+    }, "resolveCredentialSource");
+    var setNamedProvider = /* @__PURE__ */ __name((creds) => setCredentialFeature2(creds, "CREDENTIALS_PROFILE_NAMED_PROVIDER", "p"), "setNamedProvider");
+    var isAssumeRoleProfile = /* @__PURE__ */ __name((arg, { profile = "default", logger: logger2 } = {}) => {
       return Boolean(arg) && typeof arg === "object" && typeof arg.role_arn === "string" && ["undefined", "string"].indexOf(typeof arg.role_session_name) > -1 && ["undefined", "string"].indexOf(typeof arg.external_id) > -1 && ["undefined", "string"].indexOf(typeof arg.mfa_serial) > -1 && (isAssumeRoleWithSourceProfile(arg, { profile, logger: logger2 }) || isCredentialSourceProfile(arg, { profile, logger: logger2 }));
-    };
-    var isAssumeRoleWithSourceProfile = (arg, { profile, logger: logger2 }) => {
+    }, "isAssumeRoleProfile");
+    var isAssumeRoleWithSourceProfile = /* @__PURE__ */ __name((arg, { profile, logger: logger2 }) => {
       const withSourceProfile = typeof arg.source_profile === "string" && typeof arg.credential_source === "undefined";
       if (withSourceProfile) {
         logger2?.debug?.(`    ${profile} isAssumeRoleWithSourceProfile source_profile=${arg.source_profile}`);
       }
       return withSourceProfile;
-    };
-    var isCredentialSourceProfile = (arg, { profile, logger: logger2 }) => {
+    }, "isAssumeRoleWithSourceProfile");
+    var isCredentialSourceProfile = /* @__PURE__ */ __name((arg, { profile, logger: logger2 }) => {
       const withProviderProfile = typeof arg.credential_source === "string" && typeof arg.source_profile === "undefined";
       if (withProviderProfile) {
         logger2?.debug?.(`    ${profile} isCredentialSourceProfile credential_source=${arg.credential_source}`);
       }
       return withProviderProfile;
-    };
-    var resolveAssumeRoleCredentials = async (profileName, profiles, options, callerClientConfig, visitedProfiles = {}, resolveProfileData2) => {
+    }, "isCredentialSourceProfile");
+    var resolveAssumeRoleCredentials = /* @__PURE__ */ __name(async (profileName, profiles, options, callerClientConfig, visitedProfiles = {}, resolveProfileData2) => {
       options.logger?.debug("@aws-sdk/credential-provider-ini - resolveAssumeRoleCredentials (STS)");
       const profileData = profiles[profileName];
       const { source_profile, region } = profileData;
@@ -28247,31 +31852,31 @@ var require_dist_cjs14 = __commonJS({
         const sourceCreds = await sourceCredsProvider;
         return options.roleAssumer(sourceCreds, params).then((creds) => setCredentialFeature2(creds, "CREDENTIALS_PROFILE_SOURCE_PROFILE", "o"));
       }
-    };
-    var isCredentialSourceWithoutRoleArn = (section) => {
+    }, "resolveAssumeRoleCredentials");
+    var isCredentialSourceWithoutRoleArn = /* @__PURE__ */ __name((section) => {
       return !section.role_arn && !!section.credential_source;
-    };
-    var isLoginProfile = (data) => {
+    }, "isCredentialSourceWithoutRoleArn");
+    var isLoginProfile = /* @__PURE__ */ __name((data) => {
       return Boolean(data && data.login_session);
-    };
-    var resolveLoginCredentials = async (profileName, options, callerClientConfig) => {
+    }, "isLoginProfile");
+    var resolveLoginCredentials = /* @__PURE__ */ __name(async (profileName, options, callerClientConfig) => {
       const { fromLoginCredentials } = require_dist_cjs11();
       const credentials = await fromLoginCredentials({
         ...options,
         profile: profileName
       })({ callerClientConfig });
       return setCredentialFeature2(credentials, "CREDENTIALS_PROFILE_LOGIN", "AC");
-    };
-    var isProcessProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.credential_process === "string";
-    var resolveProcessCredentials = async (options, profile) => {
+    }, "resolveLoginCredentials");
+    var isProcessProfile = /* @__PURE__ */ __name((arg) => Boolean(arg) && typeof arg === "object" && typeof arg.credential_process === "string", "isProcessProfile");
+    var resolveProcessCredentials = /* @__PURE__ */ __name(async (options, profile) => {
       const { fromProcess } = require_dist_cjs12();
       const credentials = await fromProcess({
         ...options,
         profile
       })();
       return setCredentialFeature2(credentials, "CREDENTIALS_PROFILE_PROCESS", "v");
-    };
-    var resolveSsoCredentials = async (profile, profileData, options = {}, callerClientConfig) => {
+    }, "resolveProcessCredentials");
+    var resolveSsoCredentials = /* @__PURE__ */ __name(async (profile, profileData, options = {}, callerClientConfig) => {
       const { fromSSO } = require_dist_cjs10();
       return fromSSO({
         profile,
@@ -28287,10 +31892,10 @@ var require_dist_cjs14 = __commonJS({
           return setCredentialFeature2(creds, "CREDENTIALS_PROFILE_SSO_LEGACY", "t");
         }
       });
-    };
-    var isSsoProfile = (arg) => arg && (typeof arg.sso_start_url === "string" || typeof arg.sso_account_id === "string" || typeof arg.sso_session === "string" || typeof arg.sso_region === "string" || typeof arg.sso_role_name === "string");
-    var isStaticCredsProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.aws_access_key_id === "string" && typeof arg.aws_secret_access_key === "string" && ["undefined", "string"].indexOf(typeof arg.aws_session_token) > -1 && ["undefined", "string"].indexOf(typeof arg.aws_account_id) > -1;
-    var resolveStaticCredentials = async (profile, options) => {
+    }, "resolveSsoCredentials");
+    var isSsoProfile = /* @__PURE__ */ __name((arg) => arg && (typeof arg.sso_start_url === "string" || typeof arg.sso_account_id === "string" || typeof arg.sso_session === "string" || typeof arg.sso_region === "string" || typeof arg.sso_role_name === "string"), "isSsoProfile");
+    var isStaticCredsProfile = /* @__PURE__ */ __name((arg) => Boolean(arg) && typeof arg === "object" && typeof arg.aws_access_key_id === "string" && typeof arg.aws_secret_access_key === "string" && ["undefined", "string"].indexOf(typeof arg.aws_session_token) > -1 && ["undefined", "string"].indexOf(typeof arg.aws_account_id) > -1, "isStaticCredsProfile");
+    var resolveStaticCredentials = /* @__PURE__ */ __name(async (profile, options) => {
       options?.logger?.debug("@aws-sdk/credential-provider-ini - resolveStaticCredentials");
       const credentials = {
         accessKeyId: profile.aws_access_key_id,
@@ -28300,9 +31905,9 @@ var require_dist_cjs14 = __commonJS({
         ...profile.aws_account_id && { accountId: profile.aws_account_id }
       };
       return setCredentialFeature2(credentials, "CREDENTIALS_PROFILE", "n");
-    };
-    var isWebIdentityProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.web_identity_token_file === "string" && typeof arg.role_arn === "string" && ["undefined", "string"].indexOf(typeof arg.role_session_name) > -1;
-    var resolveWebIdentityCredentials = async (profile, options, callerClientConfig) => {
+    }, "resolveStaticCredentials");
+    var isWebIdentityProfile = /* @__PURE__ */ __name((arg) => Boolean(arg) && typeof arg === "object" && typeof arg.web_identity_token_file === "string" && typeof arg.role_arn === "string" && ["undefined", "string"].indexOf(typeof arg.role_session_name) > -1, "isWebIdentityProfile");
+    var resolveWebIdentityCredentials = /* @__PURE__ */ __name(async (profile, options, callerClientConfig) => {
       const { fromTokenFile } = require_dist_cjs13();
       const credentials = await fromTokenFile({
         webIdentityTokenFile: profile.web_identity_token_file,
@@ -28315,8 +31920,8 @@ var require_dist_cjs14 = __commonJS({
         callerClientConfig
       });
       return setCredentialFeature2(credentials, "CREDENTIALS_PROFILE_STS_WEB_ID_TOKEN", "q");
-    };
-    var resolveProfileData = async (profileName, profiles, options, callerClientConfig, visitedProfiles = {}, isAssumeRoleRecursiveCall = false) => {
+    }, "resolveWebIdentityCredentials");
+    var resolveProfileData = /* @__PURE__ */ __name(async (profileName, profiles, options, callerClientConfig, visitedProfiles = {}, isAssumeRoleRecursiveCall = false) => {
       const data = profiles[profileName];
       if (Object.keys(visitedProfiles).length > 0 && isStaticCredsProfile(data)) {
         return resolveStaticCredentials(data, options);
@@ -28340,14 +31945,14 @@ var require_dist_cjs14 = __commonJS({
         return resolveLoginCredentials(profileName, options, callerClientConfig);
       }
       throw new CredentialsProviderError2(`Could not resolve credentials using profile: [${profileName}] in configuration/credentials file(s).`, { logger: options.logger });
-    };
-    var fromIni = (init = {}) => async ({ callerClientConfig } = {}) => {
+    }, "resolveProfileData");
+    var fromIni = /* @__PURE__ */ __name((init = {}) => async ({ callerClientConfig } = {}) => {
       init.logger?.debug("@aws-sdk/credential-provider-ini - fromIni");
       const profiles = await parseKnownFiles2(init);
       return resolveProfileData(getProfileName2({
         profile: init.profile ?? callerClientConfig?.profile
       }), profiles, init, callerClientConfig);
-    };
+    }, "fromIni");
     exports.fromIni = fromIni;
   }
 });
@@ -28356,9 +31961,9 @@ var require_dist_cjs14 = __commonJS({
 var require_dist_cjs15 = __commonJS({
   "node_modules/@aws-sdk/credential-provider-node/dist-cjs/index.js"(exports) {
     var { ENV_KEY, ENV_SECRET, fromEnv: fromEnv2 } = require_dist_cjs5();
-    var { chain: chain2, CredentialsProviderError: CredentialsProviderError2, ENV_PROFILE: ENV_PROFILE2 } = (init_config2(), __toCommonJS(config_exports));
+    var { chain: chain2, CredentialsProviderError: CredentialsProviderError2, ENV_PROFILE: ENV_PROFILE2 } = (init_config3(), __toCommonJS(config_exports));
     var ENV_IMDS_DISABLED2 = "AWS_EC2_METADATA_DISABLED";
-    var remoteProvider = async (init) => {
+    var remoteProvider = /* @__PURE__ */ __name(async (init) => {
       const { ENV_CMDS_FULL_URI, ENV_CMDS_RELATIVE_URI, fromContainerMetadata, fromInstanceMetadata } = require_dist_cjs6();
       if (process.env[ENV_CMDS_RELATIVE_URI] || process.env[ENV_CMDS_FULL_URI]) {
         init.logger?.debug("@aws-sdk/credential-provider-node - remoteProvider::fromHttp/fromContainerMetadata");
@@ -28372,14 +31977,14 @@ var require_dist_cjs15 = __commonJS({
       }
       init.logger?.debug("@aws-sdk/credential-provider-node - remoteProvider::fromInstanceMetadata");
       return fromInstanceMetadata(init);
-    };
+    }, "remoteProvider");
     function memoizeChain(providers, treatAsExpired) {
       const chain3 = internalCreateChain(providers);
       let activeLock;
       let passiveLock;
       let credentials;
       let forceRefreshLock;
-      const provider = async (options) => {
+      const provider = /* @__PURE__ */ __name(async (options) => {
         if (options?.forceRefresh) {
           if (!forceRefreshLock) {
             forceRefreshLock = chain3(options).then((c5) => {
@@ -28418,10 +32023,11 @@ var require_dist_cjs15 = __commonJS({
           }
         }
         return credentials;
-      };
+      }, "provider");
       return provider;
     }
-    var internalCreateChain = (providers) => async (awsIdentityProperties) => {
+    __name(memoizeChain, "memoizeChain");
+    var internalCreateChain = /* @__PURE__ */ __name((providers) => async (awsIdentityProperties) => {
       let lastProviderError;
       for (const provider of providers) {
         try {
@@ -28435,9 +32041,9 @@ var require_dist_cjs15 = __commonJS({
         }
       }
       throw lastProviderError;
-    };
+    }, "internalCreateChain");
     var multipleCredentialSourceWarningEmitted = false;
-    var defaultProvider = (init = {}) => memoizeChain([
+    var defaultProvider = /* @__PURE__ */ __name((init = {}) => memoizeChain([
       async () => {
         const profile = init.profile ?? process.env[ENV_PROFILE2];
         if (profile) {
@@ -28499,9 +32105,9 @@ var require_dist_cjs15 = __commonJS({
           logger: init.logger
         });
       }
-    ], credentialsTreatedAsExpired);
-    var credentialsWillNeedRefresh = (credentials) => credentials?.expiration !== void 0;
-    var credentialsTreatedAsExpired = (credentials) => credentials?.expiration !== void 0 && credentials.expiration.getTime() - Date.now() < 3e5;
+    ], credentialsTreatedAsExpired), "defaultProvider");
+    var credentialsWillNeedRefresh = /* @__PURE__ */ __name((credentials) => credentials?.expiration !== void 0, "credentialsWillNeedRefresh");
+    var credentialsTreatedAsExpired = /* @__PURE__ */ __name((credentials) => credentials?.expiration !== void 0 && credentials.expiration.getTime() - Date.now() < 3e5, "credentialsTreatedAsExpired");
     exports.credentialsTreatedAsExpired = credentialsTreatedAsExpired;
     exports.credentialsWillNeedRefresh = credentialsWillNeedRefresh;
     exports.defaultProvider = defaultProvider;
@@ -28518,6 +32124,9 @@ var init_Sha1Js = __esm({
     INIT3 = new Int32Array([1732584193, 4023233417, 2562383102, 271733878, 3285377520]);
     K2 = new Int32Array([1518500249, 1859775393, 2400959708, 3395469782]);
     Sha1Js = class _Sha1Js {
+      static {
+        __name(this, "Sha1Js");
+      }
       digestLength = DIGEST_LENGTH2;
       state = Int32Array.from(INIT3);
       w;
@@ -28684,6 +32293,9 @@ var init_Sha1Js = __esm({
 import { createHash as createHash7, createHmac as createHmac4 } from "node:crypto";
 function buildNativeClass4() {
   return class Sha1Node {
+    static {
+      __name(this, "Sha1Node");
+    }
     digestLength = 20;
     secret;
     hash;
@@ -28741,6 +32353,8 @@ var init_Sha1Node = __esm({
       }
     })();
     Sha1Node = hasNativeCrypto3 ? buildNativeClass4() : Sha1Js;
+    __name(buildNativeClass4, "buildNativeClass");
+    __name(toBuffer2, "toBuffer");
   }
 });
 
@@ -28754,6 +32368,9 @@ var init_Sha1WebCrypto = __esm({
     subtle2 = typeof digest2 === "function" && typeof sign2 === "function" && typeof importKey2 === "function" ? globalThis.crypto.subtle : void 0;
     MAX_PENDING_BYTES2 = 8 * 1024 * 1024;
     Sha1WebCrypto = class {
+      static {
+        __name(this, "Sha1WebCrypto");
+      }
       digestLength = 20;
       secret;
       pending = [];
@@ -29049,6 +32666,9 @@ var init_Sha512Js = __esm({
       1246189591
     ]);
     Sha512Js = class _Sha512Js {
+      static {
+        __name(this, "Sha512Js");
+      }
       digestLength = DIGEST_LENGTH3;
       state = Uint32Array.from(INIT4);
       w;
@@ -29254,6 +32874,11 @@ var init_Sha512Js = __esm({
         addInto(state2, 7, hh, hl);
       }
     };
+    __name(addInto, "addInto");
+    __name(rotrH, "rotrH");
+    __name(rotrL, "rotrL");
+    __name(shrH, "shrH");
+    __name(shrL, "shrL");
   }
 });
 
@@ -29283,7 +32908,11 @@ var nativeSupported, Sha512;
 var init_Sha512 = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/sha/sha512/Sha512.js"() {
     init_Sha512Js();
+    __name(detectNative, "detectNative");
     Sha512 = class extends Sha512Js {
+      static {
+        __name(this, "Sha512");
+      }
       native;
       nativeSecret;
       nativeFinished = false;
@@ -29329,6 +32958,7 @@ var init_Sha512 = __esm({
         return this.nativeSecret !== void 0 ? createHmac5("sha512", toBuffer3(this.nativeSecret)) : createHash8("sha512");
       }
     };
+    __name(toBuffer3, "toBuffer");
   }
 });
 
@@ -29343,6 +32973,9 @@ var init_Sha512WebCrypto = __esm({
     MAX_PENDING_BYTES3 = 8 * 1024 * 1024;
     BLOCK_SIZE = 128;
     Sha512WebCrypto = class {
+      static {
+        __name(this, "Sha512WebCrypto");
+      }
       digestLength = 64;
       secret;
       pending = [];
@@ -29449,11 +33082,11 @@ var require_dist_cjs16 = __commonJS({
     var { Command: $Command } = (init_client2(), __toCommonJS(client_exports));
     exports.$Command = $Command;
     exports.__Client = Client2;
-    var { resolveDefaultsModeConfig: resolveDefaultsModeConfig2, loadConfig: loadConfig2, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS: NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS2, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS: NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS2, NODE_REGION_CONFIG_OPTIONS: NODE_REGION_CONFIG_OPTIONS2, NODE_REGION_CONFIG_FILE_OPTIONS: NODE_REGION_CONFIG_FILE_OPTIONS2, resolveRegionConfig: resolveRegionConfig2 } = (init_config2(), __toCommonJS(config_exports));
+    var { resolveDefaultsModeConfig: resolveDefaultsModeConfig2, loadConfig: loadConfig2, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS: NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS2, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS: NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS2, NODE_REGION_CONFIG_OPTIONS: NODE_REGION_CONFIG_OPTIONS2, NODE_REGION_CONFIG_FILE_OPTIONS: NODE_REGION_CONFIG_FILE_OPTIONS2, resolveRegionConfig: resolveRegionConfig2 } = (init_config3(), __toCommonJS(config_exports));
     var { BinaryDecisionDiagram: BinaryDecisionDiagram2, EndpointCache: EndpointCache2, decideEndpoint: decideEndpoint2, customEndpointFunctions: customEndpointFunctions2, resolveParams: resolveParams2, getEndpointPlugin: getEndpointPlugin2, resolveEndpointConfig: resolveEndpointConfig2 } = (init_endpoints(), __toCommonJS(endpoints_exports));
     var { eventStreamSerdeProvider: eventStreamSerdeProvider3, resolveEventStreamSerdeConfig: resolveEventStreamSerdeConfig2 } = (init_event_streams(), __toCommonJS(event_streams_exports));
     var { parseUrl: parseUrl2, getHttpHandlerExtensionConfiguration: getHttpHandlerExtensionConfiguration2, resolveHttpHandlerRuntimeConfig: resolveHttpHandlerRuntimeConfig2, getContentLengthPlugin: getContentLengthPlugin2 } = (init_protocols(), __toCommonJS(protocols_exports));
-    var { DEFAULT_RETRY_MODE: DEFAULT_RETRY_MODE2, NODE_RETRY_MODE_CONFIG_OPTIONS: NODE_RETRY_MODE_CONFIG_OPTIONS2, NODE_MAX_ATTEMPT_CONFIG_OPTIONS: NODE_MAX_ATTEMPT_CONFIG_OPTIONS2, resolveRetryConfig: resolveRetryConfig2, getRetryPlugin: getRetryPlugin2 } = (init_retry2(), __toCommonJS(retry_exports));
+    var { DEFAULT_RETRY_MODE: DEFAULT_RETRY_MODE2, NODE_RETRY_MODE_CONFIG_OPTIONS: NODE_RETRY_MODE_CONFIG_OPTIONS2, NODE_MAX_ATTEMPT_CONFIG_OPTIONS: NODE_MAX_ATTEMPT_CONFIG_OPTIONS2, resolveRetryConfig: resolveRetryConfig2, getRetryPlugin: getRetryPlugin2 } = (init_retry3(), __toCommonJS(retry_exports));
     var { TypeRegistry: TypeRegistry2, getSchemaSerdePlugin: getSchemaSerdePlugin2 } = (init_schema(), __toCommonJS(schema_exports));
     var { resolveAwsSdkSigV4Config: resolveAwsSdkSigV4Config2, resolveAwsSdkSigV4AConfig: resolveAwsSdkSigV4AConfig2, AwsSdkSigV4Signer: AwsSdkSigV4Signer2, AwsSdkSigV4ASigner: AwsSdkSigV4ASigner2, NODE_SIGV4A_CONFIG_OPTIONS: NODE_SIGV4A_CONFIG_OPTIONS2, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS: NODE_AUTH_SCHEME_PREFERENCE_OPTIONS2 } = (init_httpAuthSchemes2(), __toCommonJS(httpAuthSchemes_exports));
     var { SignatureV4MultiRegion: SignatureV4MultiRegion3 } = require_dist_cjs3();
@@ -29483,7 +33116,7 @@ var require_dist_cjs16 = __commonJS({
     var k5 = "partitionResult";
     var l3 = "accessPointSuffix";
     var m3 = "regionPrefix";
-    var n3 = (n4) => "outpostId_ssa_" + n4 + i5;
+    var n3 = /* @__PURE__ */ __name((n4) => "outpostId_ssa_" + n4 + i5, "n");
     var o3 = "hardwareType";
     var p3 = "ite";
     var q3 = "isValidHostLabel";
@@ -29495,7 +33128,7 @@ var require_dist_cjs16 = __commonJS({
     var x = "--";
     var y = "arnType";
     var z = "accesspoint";
-    var A = (n4) => "accessPointName_ssa_" + n4 + i5;
+    var A = /* @__PURE__ */ __name((n4) => "accessPointName_ssa_" + n4 + i5, "A");
     var B = "s3-object-lambda";
     var C = "s3-outposts";
     var D = "bucketPartition";
@@ -29508,8 +33141,8 @@ var require_dist_cjs16 = __commonJS({
     var K4 = "{url#scheme}://{url#authority}{url#normalizedPath}{Bucket}";
     var L = "https://{Bucket}.s3-accelerate.{partitionResult#dnsSuffix}";
     var M2 = "https://{Bucket}.s3.{partitionResult#dnsSuffix}";
-    var N = (n4) => "{url#scheme}://{accessPointName_ssa_" + n4 + "}-{bucketArn#accountId}.{url#authority}{url#path}";
-    var O = (n4) => "Invalid ARN: The access point name may only contain a-z, A-Z, 0-9 and `-`. Found: `{accessPointName_ssa_" + n4 + "}`";
+    var N = /* @__PURE__ */ __name((n4) => "{url#scheme}://{accessPointName_ssa_" + n4 + "}-{bucketArn#accountId}.{url#authority}{url#path}", "N");
+    var O = /* @__PURE__ */ __name((n4) => "Invalid ARN: The access point name may only contain a-z, A-Z, 0-9 and `-`. Found: `{accessPointName_ssa_" + n4 + "}`", "O");
     var P = "sigv4a";
     var Q = "{url#scheme}://{url#authority}{url#normalizedPath}{uri_encoded_bucket}";
     var R = "https://s3.{partitionResult#dnsSuffix}/{uri_encoded_bucket}";
@@ -31422,14 +35055,14 @@ var require_dist_cjs16 = __commonJS({
         "UseS3ExpressControlEndpoint"
       ]
     });
-    var defaultEndpointResolver5 = (endpointParams, context = {}) => {
+    var defaultEndpointResolver5 = /* @__PURE__ */ __name((endpointParams, context = {}) => {
       return cache5.get(endpointParams, () => decideEndpoint2(bdd5, {
         endpointParams,
         logger: context.logger
       }));
-    };
+    }, "defaultEndpointResolver");
     customEndpointFunctions2.aws = awsEndpointFunctions2;
-    var createEndpointRuleSetHttpAuthSchemeParametersProvider2 = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
+    var createEndpointRuleSetHttpAuthSchemeParametersProvider2 = /* @__PURE__ */ __name((defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
       if (!input) {
         throw new Error("Could not find `input` for `defaultEndpointRuleSetHttpAuthSchemeParametersProvider`");
       }
@@ -31440,15 +35073,15 @@ var require_dist_cjs16 = __commonJS({
       }
       const endpointParameters = await resolveParams2(input, { getEndpointParameterInstructions: instructionsFn }, config);
       return Object.assign(defaultParameters, endpointParameters);
-    };
-    var _defaultS3HttpAuthSchemeParametersProvider = async (config, context, input) => {
+    }, "createEndpointRuleSetHttpAuthSchemeParametersProvider");
+    var _defaultS3HttpAuthSchemeParametersProvider = /* @__PURE__ */ __name(async (config, context, input) => {
       return {
         operation: getSmithyContext2(context).operation,
         region: await normalizeProvider3(config.region)() || (() => {
           throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
         })()
       };
-    };
+    }, "_defaultS3HttpAuthSchemeParametersProvider");
     var defaultS3HttpAuthSchemeParametersProvider = createEndpointRuleSetHttpAuthSchemeParametersProvider2(_defaultS3HttpAuthSchemeParametersProvider);
     function createAwsAuthSigv4HttpAuthOption5(authParameters) {
       return {
@@ -31457,14 +35090,15 @@ var require_dist_cjs16 = __commonJS({
           name: "s3",
           region: authParameters.region
         },
-        propertiesExtractor: (config, context) => ({
+        propertiesExtractor: /* @__PURE__ */ __name((config, context) => ({
           signingProperties: {
             config,
             context
           }
-        })
+        }), "propertiesExtractor")
       };
     }
+    __name(createAwsAuthSigv4HttpAuthOption5, "createAwsAuthSigv4HttpAuthOption");
     function createAwsAuthSigv4aHttpAuthOption2(authParameters) {
       return {
         schemeId: "aws.auth#sigv4a",
@@ -31472,16 +35106,17 @@ var require_dist_cjs16 = __commonJS({
           name: "s3",
           region: authParameters.region
         },
-        propertiesExtractor: (config, context) => ({
+        propertiesExtractor: /* @__PURE__ */ __name((config, context) => ({
           signingProperties: {
             config,
             context
           }
-        })
+        }), "propertiesExtractor")
       };
     }
-    var createEndpointRuleSetHttpAuthSchemeProvider2 = (defaultEndpointResolver6, defaultHttpAuthSchemeResolver, createHttpAuthOptionFunctions) => {
-      const endpointRuleSetHttpAuthSchemeProvider = (authParameters) => {
+    __name(createAwsAuthSigv4aHttpAuthOption2, "createAwsAuthSigv4aHttpAuthOption");
+    var createEndpointRuleSetHttpAuthSchemeProvider2 = /* @__PURE__ */ __name((defaultEndpointResolver6, defaultHttpAuthSchemeResolver, createHttpAuthOptionFunctions) => {
+      const endpointRuleSetHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
         const endpoint = defaultEndpointResolver6(authParameters);
         const authSchemes = endpoint.properties?.authSchemes;
         if (!authSchemes) {
@@ -31519,10 +35154,10 @@ var require_dist_cjs16 = __commonJS({
           options.push(option);
         }
         return options;
-      };
+      }, "endpointRuleSetHttpAuthSchemeProvider");
       return endpointRuleSetHttpAuthSchemeProvider;
-    };
-    var _defaultS3HttpAuthSchemeProvider = (authParameters) => {
+    }, "createEndpointRuleSetHttpAuthSchemeProvider");
+    var _defaultS3HttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
       const options = [];
       switch (authParameters.operation) {
         default: {
@@ -31531,19 +35166,19 @@ var require_dist_cjs16 = __commonJS({
         }
       }
       return options;
-    };
+    }, "_defaultS3HttpAuthSchemeProvider");
     var defaultS3HttpAuthSchemeProvider = createEndpointRuleSetHttpAuthSchemeProvider2(defaultEndpointResolver5, _defaultS3HttpAuthSchemeProvider, {
       "aws.auth#sigv4": createAwsAuthSigv4HttpAuthOption5,
       "aws.auth#sigv4a": createAwsAuthSigv4aHttpAuthOption2
     });
-    var resolveHttpAuthSchemeConfig5 = (config) => {
+    var resolveHttpAuthSchemeConfig5 = /* @__PURE__ */ __name((config) => {
       const config_0 = resolveAwsSdkSigV4Config2(config);
       const config_1 = resolveAwsSdkSigV4AConfig2(config_0);
       return Object.assign(config_1, {
         authSchemePreference: normalizeProvider3(config.authSchemePreference ?? [])
       });
-    };
-    var resolveClientEndpointParameters5 = (options) => {
+    }, "resolveHttpAuthSchemeConfig");
+    var resolveClientEndpointParameters5 = /* @__PURE__ */ __name((options) => {
       return Object.assign(options, {
         useFipsEndpoint: options.useFipsEndpoint ?? false,
         useDualstackEndpoint: options.useDualstackEndpoint ?? false,
@@ -31554,7 +35189,7 @@ var require_dist_cjs16 = __commonJS({
         defaultSigningName: "s3",
         clientContextParams: options.clientContextParams ?? {}
       });
-    };
+    }, "resolveClientEndpointParameters");
     var commonParams5 = {
       ForcePathStyle: { type: "clientContextParams", name: "forcePathStyle" },
       UseArnRegion: { type: "clientContextParams", name: "useArnRegion" },
@@ -31605,39 +35240,39 @@ var require_dist_cjs16 = __commonJS({
     var _ep9 = {
       UseObjectLambdaEndpoint: { type: "staticContextParams", value: true }
     };
-    var _mw05 = (Command2, cs, config, o4) => [
+    var _mw05 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
       getThrow200ExceptionsPlugin2(config)
-    ];
-    var _mw1 = (Command2, cs, config, o4) => [
+    ], "_mw0");
+    var _mw1 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
       getThrow200ExceptionsPlugin2(config),
       getSsecPlugin2(config)
-    ];
-    var _mw2 = (Command2, cs, config, o4) => [
+    ], "_mw1");
+    var _mw2 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
       getThrow200ExceptionsPlugin2(config),
       getLocationConstraintPlugin2(config)
-    ];
-    var _mw3 = (Command2, cs, config, o4) => [
+    ], "_mw2");
+    var _mw3 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: true
       })
-    ];
-    var _mw4 = (Command2, cs, config, o4) => [];
-    var _mw5 = (Command2, cs, config, o4) => [
+    ], "_mw3");
+    var _mw4 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [], "_mw4");
+    var _mw5 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: true
       }),
       getThrow200ExceptionsPlugin2(config)
-    ];
-    var _mw6 = (Command2, cs, config, o4) => [
+    ], "_mw5");
+    var _mw6 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestChecksumRequired: false,
         requestValidationModeMember: "ChecksumMode",
         responseAlgorithms: ["CRC64NVME", "CRC32", "CRC32C", "SHA256", "SHA1", "SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128"]
       })
-    ];
-    var _mw7 = (Command2, cs, config, o4) => [
+    ], "_mw6");
+    var _mw7 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestChecksumRequired: false,
         requestValidationModeMember: "ChecksumMode",
@@ -31645,26 +35280,26 @@ var require_dist_cjs16 = __commonJS({
       }),
       getSsecPlugin2(config),
       getS3ExpiresMiddlewarePlugin2(config)
-    ];
-    var _mw8 = (Command2, cs, config, o4) => [
+    ], "_mw7");
+    var _mw8 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
       getThrow200ExceptionsPlugin2(config),
       getSsecPlugin2(config),
       getS3ExpiresMiddlewarePlugin2(config)
-    ];
-    var _mw9 = (Command2, cs, config, o4) => [
+    ], "_mw8");
+    var _mw9 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: false
       })
-    ];
-    var _mw10 = (Command2, cs, config, o4) => [
+    ], "_mw9");
+    var _mw10 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: false
       }),
       getThrow200ExceptionsPlugin2(config)
-    ];
-    var _mw11 = (Command2, cs, config, o4) => [
+    ], "_mw10");
+    var _mw11 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: false
@@ -31672,19 +35307,22 @@ var require_dist_cjs16 = __commonJS({
       getCheckContentLengthHeaderPlugin2(config),
       getThrow200ExceptionsPlugin2(config),
       getSsecPlugin2(config)
-    ];
-    var _mw12 = (Command2, cs, config, o4) => [
+    ], "_mw11");
+    var _mw12 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
       getSsecPlugin2(config)
-    ];
-    var _mw13 = (Command2, cs, config, o4) => [
+    ], "_mw12");
+    var _mw13 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: false
       }),
       getThrow200ExceptionsPlugin2(config),
       getSsecPlugin2(config)
-    ];
+    ], "_mw13");
     var S3ServiceException = class _S3ServiceException extends ServiceException2 {
+      static {
+        __name(this, "S3ServiceException");
+      }
       static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.s3#S3ServiceException";
       constructor(options) {
         super(options);
@@ -31692,6 +35330,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var NoSuchUpload = class _NoSuchUpload extends S3ServiceException {
+      static {
+        __name(this, "NoSuchUpload");
+      }
       static shapeId = "com.amazonaws.s3#NoSuchUpload";
       name = "NoSuchUpload";
       $fault = "client";
@@ -31705,6 +35346,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var AccessDenied = class _AccessDenied extends S3ServiceException {
+      static {
+        __name(this, "AccessDenied");
+      }
       static shapeId = "com.amazonaws.s3#AccessDenied";
       name = "AccessDenied";
       $fault = "client";
@@ -31718,6 +35362,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var ObjectNotInActiveTierError = class _ObjectNotInActiveTierError extends S3ServiceException {
+      static {
+        __name(this, "ObjectNotInActiveTierError");
+      }
       static shapeId = "com.amazonaws.s3#ObjectNotInActiveTierError";
       name = "ObjectNotInActiveTierError";
       $fault = "client";
@@ -31731,6 +35378,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var BucketAlreadyExists = class _BucketAlreadyExists extends S3ServiceException {
+      static {
+        __name(this, "BucketAlreadyExists");
+      }
       static shapeId = "com.amazonaws.s3#BucketAlreadyExists";
       name = "BucketAlreadyExists";
       $fault = "client";
@@ -31744,6 +35394,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var BucketAlreadyOwnedByYou = class _BucketAlreadyOwnedByYou extends S3ServiceException {
+      static {
+        __name(this, "BucketAlreadyOwnedByYou");
+      }
       static shapeId = "com.amazonaws.s3#BucketAlreadyOwnedByYou";
       name = "BucketAlreadyOwnedByYou";
       $fault = "client";
@@ -31757,6 +35410,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var NoSuchBucket = class _NoSuchBucket extends S3ServiceException {
+      static {
+        __name(this, "NoSuchBucket");
+      }
       static shapeId = "com.amazonaws.s3#NoSuchBucket";
       name = "NoSuchBucket";
       $fault = "client";
@@ -31770,6 +35426,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var NoSuchKey = class _NoSuchKey extends S3ServiceException {
+      static {
+        __name(this, "NoSuchKey");
+      }
       static shapeId = "com.amazonaws.s3#NoSuchKey";
       name = "NoSuchKey";
       $fault = "client";
@@ -31783,6 +35442,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var InvalidObjectState = class _InvalidObjectState extends S3ServiceException {
+      static {
+        __name(this, "InvalidObjectState");
+      }
       static shapeId = "com.amazonaws.s3#InvalidObjectState";
       name = "InvalidObjectState";
       $fault = "client";
@@ -31800,6 +35462,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var NoSuchAnnotation = class _NoSuchAnnotation extends S3ServiceException {
+      static {
+        __name(this, "NoSuchAnnotation");
+      }
       static shapeId = "com.amazonaws.s3#NoSuchAnnotation";
       name = "NoSuchAnnotation";
       $fault = "client";
@@ -31813,6 +35478,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var NotFound = class _NotFound extends S3ServiceException {
+      static {
+        __name(this, "NotFound");
+      }
       static shapeId = "com.amazonaws.s3#NotFound";
       name = "NotFound";
       $fault = "client";
@@ -31826,6 +35494,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var InvalidPrefix = class _InvalidPrefix extends S3ServiceException {
+      static {
+        __name(this, "InvalidPrefix");
+      }
       static shapeId = "com.amazonaws.s3#InvalidPrefix";
       name = "InvalidPrefix";
       $fault = "client";
@@ -31839,6 +35510,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var EncryptionTypeMismatch = class _EncryptionTypeMismatch extends S3ServiceException {
+      static {
+        __name(this, "EncryptionTypeMismatch");
+      }
       static shapeId = "com.amazonaws.s3#EncryptionTypeMismatch";
       name = "EncryptionTypeMismatch";
       $fault = "client";
@@ -31852,6 +35526,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var InvalidRequest = class _InvalidRequest extends S3ServiceException {
+      static {
+        __name(this, "InvalidRequest");
+      }
       static shapeId = "com.amazonaws.s3#InvalidRequest";
       name = "InvalidRequest";
       $fault = "client";
@@ -31865,6 +35542,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var InvalidWriteOffset = class _InvalidWriteOffset extends S3ServiceException {
+      static {
+        __name(this, "InvalidWriteOffset");
+      }
       static shapeId = "com.amazonaws.s3#InvalidWriteOffset";
       name = "InvalidWriteOffset";
       $fault = "client";
@@ -31878,6 +35558,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var TooManyParts = class _TooManyParts extends S3ServiceException {
+      static {
+        __name(this, "TooManyParts");
+      }
       static shapeId = "com.amazonaws.s3#TooManyParts";
       name = "TooManyParts";
       $fault = "client";
@@ -31891,6 +35574,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var AnnotationLimitExceeded = class _AnnotationLimitExceeded extends S3ServiceException {
+      static {
+        __name(this, "AnnotationLimitExceeded");
+      }
       static shapeId = "com.amazonaws.s3#AnnotationLimitExceeded";
       name = "AnnotationLimitExceeded";
       $fault = "client";
@@ -31904,6 +35590,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var AnnotationNameTooLong = class _AnnotationNameTooLong extends S3ServiceException {
+      static {
+        __name(this, "AnnotationNameTooLong");
+      }
       static shapeId = "com.amazonaws.s3#AnnotationNameTooLong";
       name = "AnnotationNameTooLong";
       $fault = "client";
@@ -31917,6 +35606,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var InvalidAnnotationName = class _InvalidAnnotationName extends S3ServiceException {
+      static {
+        __name(this, "InvalidAnnotationName");
+      }
       static shapeId = "com.amazonaws.s3#InvalidAnnotationName";
       name = "InvalidAnnotationName";
       $fault = "client";
@@ -31930,6 +35622,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var UnsupportedMediaType = class _UnsupportedMediaType extends S3ServiceException {
+      static {
+        __name(this, "UnsupportedMediaType");
+      }
       static shapeId = "com.amazonaws.s3#UnsupportedMediaType";
       name = "UnsupportedMediaType";
       $fault = "client";
@@ -31943,6 +35638,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var IdempotencyParameterMismatch = class _IdempotencyParameterMismatch extends S3ServiceException {
+      static {
+        __name(this, "IdempotencyParameterMismatch");
+      }
       static shapeId = "com.amazonaws.s3#IdempotencyParameterMismatch";
       name = "IdempotencyParameterMismatch";
       $fault = "client";
@@ -31956,6 +35654,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var ObjectAlreadyInActiveTierError = class _ObjectAlreadyInActiveTierError extends S3ServiceException {
+      static {
+        __name(this, "ObjectAlreadyInActiveTierError");
+      }
       static shapeId = "com.amazonaws.s3#ObjectAlreadyInActiveTierError";
       name = "ObjectAlreadyInActiveTierError";
       $fault = "client";
@@ -37469,12 +41170,15 @@ var require_dist_cjs16 = __commonJS({
       () => __Unit
     ];
     var CreateSessionCommand = class extends command5(_ep4, _mw05, "CreateSession", CreateSession$) {
+      static {
+        __name(this, "CreateSessionCommand");
+      }
     };
     var version = "3.1174.0";
     var packageInfo = {
       version
     };
-    var getRuntimeConfig$1 = (config) => {
+    var getRuntimeConfig$1 = /* @__PURE__ */ __name((config) => {
       return {
         apiVersion: "2006-03-01",
         base64Decoder: config?.base64Decoder ?? fromBase642,
@@ -37487,12 +41191,12 @@ var require_dist_cjs16 = __commonJS({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4"), "identityProvider"),
             signer: new AwsSdkSigV4Signer2()
           },
           {
             schemeId: "aws.auth#sigv4a",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"), "identityProvider"),
             signer: new AwsSdkSigV4ASigner2()
           }
         ],
@@ -37517,11 +41221,11 @@ var require_dist_cjs16 = __commonJS({
         utf8Decoder: config?.utf8Decoder ?? fromUtf83,
         utf8Encoder: config?.utf8Encoder ?? toUtf83
       };
-    };
-    var getRuntimeConfig9 = (config) => {
+    }, "getRuntimeConfig$1");
+    var getRuntimeConfig9 = /* @__PURE__ */ __name((config) => {
       emitWarningIfUnsupportedVersion3(process.version);
       const defaultsMode = resolveDefaultsModeConfig2(config);
-      const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode2);
+      const defaultConfigProvider = /* @__PURE__ */ __name(() => defaultsMode().then(loadConfigsForDefaultMode2), "defaultConfigProvider");
       const clientSharedValues = getRuntimeConfig$1(config);
       emitWarningIfUnsupportedVersion$1(process.version);
       const loaderConfig = {
@@ -37546,7 +41250,7 @@ var require_dist_cjs16 = __commonJS({
         responseChecksumValidation: config?.responseChecksumValidation ?? loadConfig2(NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS2, loaderConfig),
         retryMode: config?.retryMode ?? loadConfig2({
           ...NODE_RETRY_MODE_CONFIG_OPTIONS2,
-          default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE2
+          default: /* @__PURE__ */ __name(async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE2, "default")
         }, config),
         sigv4aSigningRegionSet: config?.sigv4aSigningRegionSet ?? loadConfig2(NODE_SIGV4A_CONFIG_OPTIONS2, loaderConfig),
         streamCollector: config?.streamCollector ?? streamCollector7,
@@ -37556,8 +41260,8 @@ var require_dist_cjs16 = __commonJS({
         useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig2(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS2, loaderConfig),
         userAgentAppId: config?.userAgentAppId ?? loadConfig2(NODE_APP_ID_CONFIG_OPTIONS2, loaderConfig)
       };
-    };
-    var getHttpAuthExtensionConfiguration5 = (runtimeConfig) => {
+    }, "getRuntimeConfig");
+    var getHttpAuthExtensionConfiguration5 = /* @__PURE__ */ __name((runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
       let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
       let _credentials = runtimeConfig.credentials;
@@ -37586,20 +41290,23 @@ var require_dist_cjs16 = __commonJS({
           return _credentials;
         }
       };
-    };
-    var resolveHttpAuthRuntimeConfig5 = (config) => {
+    }, "getHttpAuthExtensionConfiguration");
+    var resolveHttpAuthRuntimeConfig5 = /* @__PURE__ */ __name((config) => {
       return {
         httpAuthSchemes: config.httpAuthSchemes(),
         httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
         credentials: config.credentials()
       };
-    };
-    var resolveRuntimeExtensions5 = (runtimeConfig, extensions) => {
+    }, "resolveHttpAuthRuntimeConfig");
+    var resolveRuntimeExtensions5 = /* @__PURE__ */ __name((runtimeConfig, extensions) => {
       const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration2(runtimeConfig), getDefaultExtensionConfiguration2(runtimeConfig), getHttpHandlerExtensionConfiguration2(runtimeConfig), getHttpAuthExtensionConfiguration5(runtimeConfig));
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration2(extensionConfiguration), resolveDefaultRuntimeConfig2(extensionConfiguration), resolveHttpHandlerRuntimeConfig2(extensionConfiguration), resolveHttpAuthRuntimeConfig5(extensionConfiguration));
-    };
+    }, "resolveRuntimeExtensions");
     var S3Client2 = class extends Client2 {
+      static {
+        __name(this, "S3Client");
+      }
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig9(configuration || {});
@@ -37626,10 +41333,10 @@ var require_dist_cjs16 = __commonJS({
         this.middlewareStack.use(getRecursionDetectionPlugin2(this.config));
         this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin2(this.config, {
           httpAuthSchemeParametersProvider: defaultS3HttpAuthSchemeParametersProvider,
-          identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig2({
+          identityProviderConfigProvider: /* @__PURE__ */ __name(async (config) => new DefaultIdentityProviderConfig2({
             "aws.auth#sigv4": config.credentials,
             "aws.auth#sigv4a": config.credentials
-          })
+          }), "identityProviderConfigProvider")
         }));
         this.middlewareStack.use(getHttpSigningPlugin2(this.config));
         this.middlewareStack.use(getValidateBucketNamePlugin2(this.config));
@@ -37643,233 +41350,566 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var AbortMultipartUploadCommand2 = class extends command5(_ep05, _mw05, "AbortMultipartUpload", AbortMultipartUpload$) {
+      static {
+        __name(this, "AbortMultipartUploadCommand");
+      }
     };
     var CompleteMultipartUploadCommand2 = class extends command5(_ep05, _mw1, "CompleteMultipartUpload", CompleteMultipartUpload$) {
+      static {
+        __name(this, "CompleteMultipartUploadCommand");
+      }
     };
     var CopyObjectCommand = class extends command5(_ep12, _mw1, "CopyObject", CopyObject$) {
+      static {
+        __name(this, "CopyObjectCommand");
+      }
     };
     var CreateBucketCommand = class extends command5(_ep2, _mw2, "CreateBucket", CreateBucket$) {
+      static {
+        __name(this, "CreateBucketCommand");
+      }
     };
     var CreateBucketMetadataConfigurationCommand = class extends command5(_ep3, _mw3, "CreateBucketMetadataConfiguration", CreateBucketMetadataConfiguration$) {
+      static {
+        __name(this, "CreateBucketMetadataConfigurationCommand");
+      }
     };
     var CreateBucketMetadataTableConfigurationCommand = class extends command5(_ep3, _mw3, "CreateBucketMetadataTableConfiguration", CreateBucketMetadataTableConfiguration$) {
+      static {
+        __name(this, "CreateBucketMetadataTableConfigurationCommand");
+      }
     };
     var CreateMultipartUploadCommand2 = class extends command5(_ep05, _mw1, "CreateMultipartUpload", CreateMultipartUpload$) {
+      static {
+        __name(this, "CreateMultipartUploadCommand");
+      }
     };
     var DeleteBucketAnalyticsConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketAnalyticsConfiguration", DeleteBucketAnalyticsConfiguration$) {
+      static {
+        __name(this, "DeleteBucketAnalyticsConfigurationCommand");
+      }
     };
     var DeleteBucketCommand = class extends command5(_ep3, _mw4, "DeleteBucket", DeleteBucket$) {
+      static {
+        __name(this, "DeleteBucketCommand");
+      }
     };
     var DeleteBucketCorsCommand = class extends command5(_ep3, _mw4, "DeleteBucketCors", DeleteBucketCors$) {
+      static {
+        __name(this, "DeleteBucketCorsCommand");
+      }
     };
     var DeleteBucketEncryptionCommand = class extends command5(_ep3, _mw4, "DeleteBucketEncryption", DeleteBucketEncryption$) {
+      static {
+        __name(this, "DeleteBucketEncryptionCommand");
+      }
     };
     var DeleteBucketIntelligentTieringConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketIntelligentTieringConfiguration", DeleteBucketIntelligentTieringConfiguration$) {
+      static {
+        __name(this, "DeleteBucketIntelligentTieringConfigurationCommand");
+      }
     };
     var DeleteBucketInventoryConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketInventoryConfiguration", DeleteBucketInventoryConfiguration$) {
+      static {
+        __name(this, "DeleteBucketInventoryConfigurationCommand");
+      }
     };
     var DeleteBucketLifecycleCommand = class extends command5(_ep3, _mw4, "DeleteBucketLifecycle", DeleteBucketLifecycle$) {
+      static {
+        __name(this, "DeleteBucketLifecycleCommand");
+      }
     };
     var DeleteBucketMetadataConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketMetadataConfiguration", DeleteBucketMetadataConfiguration$) {
+      static {
+        __name(this, "DeleteBucketMetadataConfigurationCommand");
+      }
     };
     var DeleteBucketMetadataTableConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketMetadataTableConfiguration", DeleteBucketMetadataTableConfiguration$) {
+      static {
+        __name(this, "DeleteBucketMetadataTableConfigurationCommand");
+      }
     };
     var DeleteBucketMetricsConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketMetricsConfiguration", DeleteBucketMetricsConfiguration$) {
+      static {
+        __name(this, "DeleteBucketMetricsConfigurationCommand");
+      }
     };
     var DeleteBucketOwnershipControlsCommand = class extends command5(_ep3, _mw4, "DeleteBucketOwnershipControls", DeleteBucketOwnershipControls$) {
+      static {
+        __name(this, "DeleteBucketOwnershipControlsCommand");
+      }
     };
     var DeleteBucketPolicyCommand = class extends command5(_ep3, _mw4, "DeleteBucketPolicy", DeleteBucketPolicy$) {
+      static {
+        __name(this, "DeleteBucketPolicyCommand");
+      }
     };
     var DeleteBucketReplicationCommand = class extends command5(_ep3, _mw4, "DeleteBucketReplication", DeleteBucketReplication$) {
+      static {
+        __name(this, "DeleteBucketReplicationCommand");
+      }
     };
     var DeleteBucketTaggingCommand = class extends command5(_ep3, _mw4, "DeleteBucketTagging", DeleteBucketTagging$) {
+      static {
+        __name(this, "DeleteBucketTaggingCommand");
+      }
     };
     var DeleteBucketWebsiteCommand = class extends command5(_ep3, _mw4, "DeleteBucketWebsite", DeleteBucketWebsite$) {
+      static {
+        __name(this, "DeleteBucketWebsiteCommand");
+      }
     };
     var DeleteObjectAnnotationCommand = class extends command5(_ep5, _mw05, "DeleteObjectAnnotation", DeleteObjectAnnotation$) {
+      static {
+        __name(this, "DeleteObjectAnnotationCommand");
+      }
     };
     var DeleteObjectCommand2 = class extends command5(_ep05, _mw05, "DeleteObject", DeleteObject$) {
+      static {
+        __name(this, "DeleteObjectCommand");
+      }
     };
     var DeleteObjectsCommand = class extends command5(_ep5, _mw5, "DeleteObjects", DeleteObjects$) {
+      static {
+        __name(this, "DeleteObjectsCommand");
+      }
     };
     var DeleteObjectTaggingCommand = class extends command5(_ep5, _mw05, "DeleteObjectTagging", DeleteObjectTagging$) {
+      static {
+        __name(this, "DeleteObjectTaggingCommand");
+      }
     };
     var DeletePublicAccessBlockCommand = class extends command5(_ep3, _mw4, "DeletePublicAccessBlock", DeletePublicAccessBlock$) {
+      static {
+        __name(this, "DeletePublicAccessBlockCommand");
+      }
     };
     var GetBucketAbacCommand = class extends command5(_ep5, _mw05, "GetBucketAbac", GetBucketAbac$) {
+      static {
+        __name(this, "GetBucketAbacCommand");
+      }
     };
     var GetBucketAccelerateConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketAccelerateConfiguration", GetBucketAccelerateConfiguration$) {
+      static {
+        __name(this, "GetBucketAccelerateConfigurationCommand");
+      }
     };
     var GetBucketAclCommand = class extends command5(_ep3, _mw05, "GetBucketAcl", GetBucketAcl$) {
+      static {
+        __name(this, "GetBucketAclCommand");
+      }
     };
     var GetBucketAnalyticsConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketAnalyticsConfiguration", GetBucketAnalyticsConfiguration$) {
+      static {
+        __name(this, "GetBucketAnalyticsConfigurationCommand");
+      }
     };
     var GetBucketCorsCommand = class extends command5(_ep3, _mw05, "GetBucketCors", GetBucketCors$) {
+      static {
+        __name(this, "GetBucketCorsCommand");
+      }
     };
     var GetBucketEncryptionCommand = class extends command5(_ep3, _mw05, "GetBucketEncryption", GetBucketEncryption$) {
+      static {
+        __name(this, "GetBucketEncryptionCommand");
+      }
     };
     var GetBucketIntelligentTieringConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketIntelligentTieringConfiguration", GetBucketIntelligentTieringConfiguration$) {
+      static {
+        __name(this, "GetBucketIntelligentTieringConfigurationCommand");
+      }
     };
     var GetBucketInventoryConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketInventoryConfiguration", GetBucketInventoryConfiguration$) {
+      static {
+        __name(this, "GetBucketInventoryConfigurationCommand");
+      }
     };
     var GetBucketLifecycleConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketLifecycleConfiguration", GetBucketLifecycleConfiguration$) {
+      static {
+        __name(this, "GetBucketLifecycleConfigurationCommand");
+      }
     };
     var GetBucketLocationCommand = class extends command5(_ep3, _mw05, "GetBucketLocation", GetBucketLocation$) {
+      static {
+        __name(this, "GetBucketLocationCommand");
+      }
     };
     var GetBucketLoggingCommand = class extends command5(_ep3, _mw05, "GetBucketLogging", GetBucketLogging$) {
+      static {
+        __name(this, "GetBucketLoggingCommand");
+      }
     };
     var GetBucketMetadataConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketMetadataConfiguration", GetBucketMetadataConfiguration$) {
+      static {
+        __name(this, "GetBucketMetadataConfigurationCommand");
+      }
     };
     var GetBucketMetadataTableConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketMetadataTableConfiguration", GetBucketMetadataTableConfiguration$) {
+      static {
+        __name(this, "GetBucketMetadataTableConfigurationCommand");
+      }
     };
     var GetBucketMetricsConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketMetricsConfiguration", GetBucketMetricsConfiguration$) {
+      static {
+        __name(this, "GetBucketMetricsConfigurationCommand");
+      }
     };
     var GetBucketNotificationConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketNotificationConfiguration", GetBucketNotificationConfiguration$) {
+      static {
+        __name(this, "GetBucketNotificationConfigurationCommand");
+      }
     };
     var GetBucketOwnershipControlsCommand = class extends command5(_ep3, _mw05, "GetBucketOwnershipControls", GetBucketOwnershipControls$) {
+      static {
+        __name(this, "GetBucketOwnershipControlsCommand");
+      }
     };
     var GetBucketPolicyCommand = class extends command5(_ep3, _mw4, "GetBucketPolicy", GetBucketPolicy$) {
+      static {
+        __name(this, "GetBucketPolicyCommand");
+      }
     };
     var GetBucketPolicyStatusCommand = class extends command5(_ep3, _mw05, "GetBucketPolicyStatus", GetBucketPolicyStatus$) {
+      static {
+        __name(this, "GetBucketPolicyStatusCommand");
+      }
     };
     var GetBucketReplicationCommand = class extends command5(_ep3, _mw05, "GetBucketReplication", GetBucketReplication$) {
+      static {
+        __name(this, "GetBucketReplicationCommand");
+      }
     };
     var GetBucketRequestPaymentCommand = class extends command5(_ep3, _mw05, "GetBucketRequestPayment", GetBucketRequestPayment$) {
+      static {
+        __name(this, "GetBucketRequestPaymentCommand");
+      }
     };
     var GetBucketTaggingCommand = class extends command5(_ep3, _mw05, "GetBucketTagging", GetBucketTagging$) {
+      static {
+        __name(this, "GetBucketTaggingCommand");
+      }
     };
     var GetBucketVersioningCommand = class extends command5(_ep3, _mw05, "GetBucketVersioning", GetBucketVersioning$) {
+      static {
+        __name(this, "GetBucketVersioningCommand");
+      }
     };
     var GetBucketWebsiteCommand = class extends command5(_ep3, _mw05, "GetBucketWebsite", GetBucketWebsite$) {
+      static {
+        __name(this, "GetBucketWebsiteCommand");
+      }
     };
     var GetObjectAclCommand = class extends command5(_ep05, _mw05, "GetObjectAcl", GetObjectAcl$) {
+      static {
+        __name(this, "GetObjectAclCommand");
+      }
     };
     var GetObjectAnnotationCommand = class extends command5(_ep05, _mw6, "GetObjectAnnotation", GetObjectAnnotation$) {
+      static {
+        __name(this, "GetObjectAnnotationCommand");
+      }
     };
     var GetObjectAttributesCommand = class extends command5(_ep5, _mw1, "GetObjectAttributes", GetObjectAttributes$) {
+      static {
+        __name(this, "GetObjectAttributesCommand");
+      }
     };
     var GetObjectCommand2 = class extends command5(_ep05, _mw7, "GetObject", GetObject$) {
+      static {
+        __name(this, "GetObjectCommand");
+      }
     };
     var GetObjectLegalHoldCommand = class extends command5(_ep5, _mw05, "GetObjectLegalHold", GetObjectLegalHold$) {
+      static {
+        __name(this, "GetObjectLegalHoldCommand");
+      }
     };
     var GetObjectLockConfigurationCommand = class extends command5(_ep5, _mw05, "GetObjectLockConfiguration", GetObjectLockConfiguration$) {
+      static {
+        __name(this, "GetObjectLockConfigurationCommand");
+      }
     };
     var GetObjectRetentionCommand = class extends command5(_ep5, _mw05, "GetObjectRetention", GetObjectRetention$) {
+      static {
+        __name(this, "GetObjectRetentionCommand");
+      }
     };
     var GetObjectTaggingCommand = class extends command5(_ep5, _mw05, "GetObjectTagging", GetObjectTagging$) {
+      static {
+        __name(this, "GetObjectTaggingCommand");
+      }
     };
     var GetObjectTorrentCommand = class extends command5(_ep5, _mw4, "GetObjectTorrent", GetObjectTorrent$) {
+      static {
+        __name(this, "GetObjectTorrentCommand");
+      }
     };
     var GetPublicAccessBlockCommand = class extends command5(_ep3, _mw05, "GetPublicAccessBlock", GetPublicAccessBlock$) {
+      static {
+        __name(this, "GetPublicAccessBlockCommand");
+      }
     };
     var HeadBucketCommand = class extends command5(_ep5, _mw05, "HeadBucket", HeadBucket$) {
+      static {
+        __name(this, "HeadBucketCommand");
+      }
     };
     var HeadObjectCommand2 = class extends command5(_ep05, _mw8, "HeadObject", HeadObject$) {
+      static {
+        __name(this, "HeadObjectCommand");
+      }
     };
     var ListBucketAnalyticsConfigurationsCommand = class extends command5(_ep3, _mw05, "ListBucketAnalyticsConfigurations", ListBucketAnalyticsConfigurations$) {
+      static {
+        __name(this, "ListBucketAnalyticsConfigurationsCommand");
+      }
     };
     var ListBucketIntelligentTieringConfigurationsCommand = class extends command5(_ep3, _mw05, "ListBucketIntelligentTieringConfigurations", ListBucketIntelligentTieringConfigurations$) {
+      static {
+        __name(this, "ListBucketIntelligentTieringConfigurationsCommand");
+      }
     };
     var ListBucketInventoryConfigurationsCommand = class extends command5(_ep3, _mw05, "ListBucketInventoryConfigurations", ListBucketInventoryConfigurations$) {
+      static {
+        __name(this, "ListBucketInventoryConfigurationsCommand");
+      }
     };
     var ListBucketMetricsConfigurationsCommand = class extends command5(_ep3, _mw05, "ListBucketMetricsConfigurations", ListBucketMetricsConfigurations$) {
+      static {
+        __name(this, "ListBucketMetricsConfigurationsCommand");
+      }
     };
     var ListBucketsCommand = class extends command5(_ep6, _mw05, "ListBuckets", ListBuckets$) {
+      static {
+        __name(this, "ListBucketsCommand");
+      }
     };
     var ListDirectoryBucketsCommand = class extends command5(_ep7, _mw05, "ListDirectoryBuckets", ListDirectoryBuckets$) {
+      static {
+        __name(this, "ListDirectoryBucketsCommand");
+      }
     };
     var ListMultipartUploadsCommand = class extends command5(_ep8, _mw05, "ListMultipartUploads", ListMultipartUploads$) {
+      static {
+        __name(this, "ListMultipartUploadsCommand");
+      }
     };
     var ListObjectAnnotationsCommand = class extends command5(_ep5, _mw05, "ListObjectAnnotations", ListObjectAnnotations$) {
+      static {
+        __name(this, "ListObjectAnnotationsCommand");
+      }
     };
     var ListObjectsCommand = class extends command5(_ep8, _mw05, "ListObjects", ListObjects$) {
+      static {
+        __name(this, "ListObjectsCommand");
+      }
     };
     var ListObjectsV2Command = class extends command5(_ep8, _mw05, "ListObjectsV2", ListObjectsV2$) {
+      static {
+        __name(this, "ListObjectsV2Command");
+      }
     };
     var ListObjectVersionsCommand = class extends command5(_ep8, _mw05, "ListObjectVersions", ListObjectVersions$) {
+      static {
+        __name(this, "ListObjectVersionsCommand");
+      }
     };
     var ListPartsCommand = class extends command5(_ep05, _mw1, "ListParts", ListParts$) {
+      static {
+        __name(this, "ListPartsCommand");
+      }
     };
     var PutBucketAbacCommand = class extends command5(_ep5, _mw9, "PutBucketAbac", PutBucketAbac$) {
+      static {
+        __name(this, "PutBucketAbacCommand");
+      }
     };
     var PutBucketAccelerateConfigurationCommand = class extends command5(_ep3, _mw9, "PutBucketAccelerateConfiguration", PutBucketAccelerateConfiguration$) {
+      static {
+        __name(this, "PutBucketAccelerateConfigurationCommand");
+      }
     };
     var PutBucketAclCommand = class extends command5(_ep3, _mw3, "PutBucketAcl", PutBucketAcl$) {
+      static {
+        __name(this, "PutBucketAclCommand");
+      }
     };
     var PutBucketAnalyticsConfigurationCommand = class extends command5(_ep3, _mw4, "PutBucketAnalyticsConfiguration", PutBucketAnalyticsConfiguration$) {
+      static {
+        __name(this, "PutBucketAnalyticsConfigurationCommand");
+      }
     };
     var PutBucketCorsCommand = class extends command5(_ep3, _mw3, "PutBucketCors", PutBucketCors$) {
+      static {
+        __name(this, "PutBucketCorsCommand");
+      }
     };
     var PutBucketEncryptionCommand = class extends command5(_ep3, _mw3, "PutBucketEncryption", PutBucketEncryption$) {
+      static {
+        __name(this, "PutBucketEncryptionCommand");
+      }
     };
     var PutBucketIntelligentTieringConfigurationCommand = class extends command5(_ep3, _mw4, "PutBucketIntelligentTieringConfiguration", PutBucketIntelligentTieringConfiguration$) {
+      static {
+        __name(this, "PutBucketIntelligentTieringConfigurationCommand");
+      }
     };
     var PutBucketInventoryConfigurationCommand = class extends command5(_ep3, _mw4, "PutBucketInventoryConfiguration", PutBucketInventoryConfiguration$) {
+      static {
+        __name(this, "PutBucketInventoryConfigurationCommand");
+      }
     };
     var PutBucketLifecycleConfigurationCommand = class extends command5(_ep3, _mw5, "PutBucketLifecycleConfiguration", PutBucketLifecycleConfiguration$) {
+      static {
+        __name(this, "PutBucketLifecycleConfigurationCommand");
+      }
     };
     var PutBucketLoggingCommand = class extends command5(_ep3, _mw3, "PutBucketLogging", PutBucketLogging$) {
+      static {
+        __name(this, "PutBucketLoggingCommand");
+      }
     };
     var PutBucketMetricsConfigurationCommand = class extends command5(_ep3, _mw4, "PutBucketMetricsConfiguration", PutBucketMetricsConfiguration$) {
+      static {
+        __name(this, "PutBucketMetricsConfigurationCommand");
+      }
     };
     var PutBucketNotificationConfigurationCommand = class extends command5(_ep3, _mw4, "PutBucketNotificationConfiguration", PutBucketNotificationConfiguration$) {
+      static {
+        __name(this, "PutBucketNotificationConfigurationCommand");
+      }
     };
     var PutBucketOwnershipControlsCommand = class extends command5(_ep3, _mw3, "PutBucketOwnershipControls", PutBucketOwnershipControls$) {
+      static {
+        __name(this, "PutBucketOwnershipControlsCommand");
+      }
     };
     var PutBucketPolicyCommand = class extends command5(_ep3, _mw3, "PutBucketPolicy", PutBucketPolicy$) {
+      static {
+        __name(this, "PutBucketPolicyCommand");
+      }
     };
     var PutBucketReplicationCommand = class extends command5(_ep3, _mw3, "PutBucketReplication", PutBucketReplication$) {
+      static {
+        __name(this, "PutBucketReplicationCommand");
+      }
     };
     var PutBucketRequestPaymentCommand = class extends command5(_ep3, _mw3, "PutBucketRequestPayment", PutBucketRequestPayment$) {
+      static {
+        __name(this, "PutBucketRequestPaymentCommand");
+      }
     };
     var PutBucketTaggingCommand = class extends command5(_ep3, _mw3, "PutBucketTagging", PutBucketTagging$) {
+      static {
+        __name(this, "PutBucketTaggingCommand");
+      }
     };
     var PutBucketVersioningCommand = class extends command5(_ep3, _mw3, "PutBucketVersioning", PutBucketVersioning$) {
+      static {
+        __name(this, "PutBucketVersioningCommand");
+      }
     };
     var PutBucketWebsiteCommand = class extends command5(_ep3, _mw3, "PutBucketWebsite", PutBucketWebsite$) {
+      static {
+        __name(this, "PutBucketWebsiteCommand");
+      }
     };
     var PutObjectAclCommand = class extends command5(_ep05, _mw5, "PutObjectAcl", PutObjectAcl$) {
+      static {
+        __name(this, "PutObjectAclCommand");
+      }
     };
     var PutObjectAnnotationCommand = class extends command5(_ep05, _mw10, "PutObjectAnnotation", PutObjectAnnotation$) {
+      static {
+        __name(this, "PutObjectAnnotationCommand");
+      }
     };
     var PutObjectCommand2 = class extends command5(_ep05, _mw11, "PutObject", PutObject$) {
+      static {
+        __name(this, "PutObjectCommand");
+      }
     };
     var PutObjectLegalHoldCommand = class extends command5(_ep5, _mw5, "PutObjectLegalHold", PutObjectLegalHold$) {
+      static {
+        __name(this, "PutObjectLegalHoldCommand");
+      }
     };
     var PutObjectLockConfigurationCommand = class extends command5(_ep5, _mw5, "PutObjectLockConfiguration", PutObjectLockConfiguration$) {
+      static {
+        __name(this, "PutObjectLockConfigurationCommand");
+      }
     };
     var PutObjectRetentionCommand = class extends command5(_ep5, _mw5, "PutObjectRetention", PutObjectRetention$) {
+      static {
+        __name(this, "PutObjectRetentionCommand");
+      }
     };
     var PutObjectTaggingCommand = class extends command5(_ep5, _mw5, "PutObjectTagging", PutObjectTagging$) {
+      static {
+        __name(this, "PutObjectTaggingCommand");
+      }
     };
     var PutPublicAccessBlockCommand = class extends command5(_ep3, _mw3, "PutPublicAccessBlock", PutPublicAccessBlock$) {
+      static {
+        __name(this, "PutPublicAccessBlockCommand");
+      }
     };
     var RenameObjectCommand = class extends command5(_ep05, _mw05, "RenameObject", RenameObject$) {
+      static {
+        __name(this, "RenameObjectCommand");
+      }
     };
     var RestoreObjectCommand = class extends command5(_ep5, _mw10, "RestoreObject", RestoreObject$) {
+      static {
+        __name(this, "RestoreObjectCommand");
+      }
     };
     var SelectObjectContentCommand = class extends command5(_ep5, _mw12, "SelectObjectContent", SelectObjectContent$) {
+      static {
+        __name(this, "SelectObjectContentCommand");
+      }
     };
     var UpdateBucketMetadataAnnotationTableConfigurationCommand = class extends command5(_ep3, _mw3, "UpdateBucketMetadataAnnotationTableConfiguration", UpdateBucketMetadataAnnotationTableConfiguration$) {
+      static {
+        __name(this, "UpdateBucketMetadataAnnotationTableConfigurationCommand");
+      }
     };
     var UpdateBucketMetadataInventoryTableConfigurationCommand = class extends command5(_ep3, _mw3, "UpdateBucketMetadataInventoryTableConfiguration", UpdateBucketMetadataInventoryTableConfiguration$) {
+      static {
+        __name(this, "UpdateBucketMetadataInventoryTableConfigurationCommand");
+      }
     };
     var UpdateBucketMetadataJournalTableConfigurationCommand = class extends command5(_ep3, _mw3, "UpdateBucketMetadataJournalTableConfiguration", UpdateBucketMetadataJournalTableConfiguration$) {
+      static {
+        __name(this, "UpdateBucketMetadataJournalTableConfigurationCommand");
+      }
     };
     var UpdateObjectEncryptionCommand = class extends command5(_ep5, _mw5, "UpdateObjectEncryption", UpdateObjectEncryption$) {
+      static {
+        __name(this, "UpdateObjectEncryptionCommand");
+      }
     };
     var UploadPartCommand2 = class extends command5(_ep05, _mw13, "UploadPart", UploadPart$) {
+      static {
+        __name(this, "UploadPartCommand");
+      }
     };
     var UploadPartCopyCommand = class extends command5(_ep4, _mw1, "UploadPartCopy", UploadPartCopy$) {
+      static {
+        __name(this, "UploadPartCopyCommand");
+      }
     };
     var WriteGetObjectResponseCommand = class extends command5(_ep9, _mw4, "WriteGetObjectResponse", WriteGetObjectResponse$) {
+      static {
+        __name(this, "WriteGetObjectResponseCommand");
+      }
     };
     var paginateListBuckets = createPaginator2(S3Client2, ListBucketsCommand, "ContinuationToken", "ContinuationToken", "MaxBuckets");
     var paginateListDirectoryBuckets = createPaginator2(S3Client2, ListDirectoryBucketsCommand, "ContinuationToken", "ContinuationToken", "MaxDirectoryBuckets");
     var paginateListObjectAnnotations = createPaginator2(S3Client2, ListObjectAnnotationsCommand, "ContinuationToken", "NextContinuationToken", "MaxAnnotationResults");
     var paginateListObjectsV2 = createPaginator2(S3Client2, ListObjectsV2Command, "ContinuationToken", "NextContinuationToken", "MaxKeys");
     var paginateListParts = createPaginator2(S3Client2, ListPartsCommand, "PartNumberMarker", "NextPartNumberMarker", "MaxParts");
-    var checkState$3 = async (client, input) => {
+    var checkState$3 = /* @__PURE__ */ __name(async (client, input) => {
       let reason;
       try {
         let result = await client.send(new HeadBucketCommand(input));
@@ -37882,17 +41922,17 @@ var require_dist_cjs16 = __commonJS({
         }
       }
       return { state: WaiterState2.RETRY, reason };
-    };
-    var waitForBucketExists = async (params, input) => {
+    }, "checkState$3");
+    var waitForBucketExists = /* @__PURE__ */ __name(async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       return createWaiter2({ ...serviceDefaults, ...params }, input, checkState$3);
-    };
-    var waitUntilBucketExists = async (params, input) => {
+    }, "waitForBucketExists");
+    var waitUntilBucketExists = /* @__PURE__ */ __name(async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       const result = await createWaiter2({ ...serviceDefaults, ...params }, input, checkState$3);
       return checkExceptions2(result);
-    };
-    var checkState$2 = async (client, input) => {
+    }, "waitUntilBucketExists");
+    var checkState$2 = /* @__PURE__ */ __name(async (client, input) => {
       let reason;
       try {
         let result = await client.send(new HeadBucketCommand(input));
@@ -37904,17 +41944,17 @@ var require_dist_cjs16 = __commonJS({
         }
       }
       return { state: WaiterState2.RETRY, reason };
-    };
-    var waitForBucketNotExists = async (params, input) => {
+    }, "checkState$2");
+    var waitForBucketNotExists = /* @__PURE__ */ __name(async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       return createWaiter2({ ...serviceDefaults, ...params }, input, checkState$2);
-    };
-    var waitUntilBucketNotExists = async (params, input) => {
+    }, "waitForBucketNotExists");
+    var waitUntilBucketNotExists = /* @__PURE__ */ __name(async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       const result = await createWaiter2({ ...serviceDefaults, ...params }, input, checkState$2);
       return checkExceptions2(result);
-    };
-    var checkState$1 = async (client, input) => {
+    }, "waitUntilBucketNotExists");
+    var checkState$1 = /* @__PURE__ */ __name(async (client, input) => {
       let reason;
       try {
         let result = await client.send(new HeadObjectCommand2(input));
@@ -37927,17 +41967,17 @@ var require_dist_cjs16 = __commonJS({
         }
       }
       return { state: WaiterState2.RETRY, reason };
-    };
-    var waitForObjectExists = async (params, input) => {
+    }, "checkState$1");
+    var waitForObjectExists = /* @__PURE__ */ __name(async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       return createWaiter2({ ...serviceDefaults, ...params }, input, checkState$1);
-    };
-    var waitUntilObjectExists = async (params, input) => {
+    }, "waitForObjectExists");
+    var waitUntilObjectExists = /* @__PURE__ */ __name(async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       const result = await createWaiter2({ ...serviceDefaults, ...params }, input, checkState$1);
       return checkExceptions2(result);
-    };
-    var checkState = async (client, input) => {
+    }, "waitUntilObjectExists");
+    var checkState = /* @__PURE__ */ __name(async (client, input) => {
       let reason;
       try {
         let result = await client.send(new HeadObjectCommand2(input));
@@ -37949,16 +41989,16 @@ var require_dist_cjs16 = __commonJS({
         }
       }
       return { state: WaiterState2.RETRY, reason };
-    };
-    var waitForObjectNotExists = async (params, input) => {
+    }, "checkState");
+    var waitForObjectNotExists = /* @__PURE__ */ __name(async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       return createWaiter2({ ...serviceDefaults, ...params }, input, checkState);
-    };
-    var waitUntilObjectNotExists = async (params, input) => {
+    }, "waitForObjectNotExists");
+    var waitUntilObjectNotExists = /* @__PURE__ */ __name(async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       const result = await createWaiter2({ ...serviceDefaults, ...params }, input, checkState);
       return checkExceptions2(result);
-    };
+    }, "waitUntilObjectNotExists");
     var commands5 = {
       AbortMultipartUploadCommand: AbortMultipartUploadCommand2,
       CompleteMultipartUploadCommand: CompleteMultipartUploadCommand2,
@@ -38087,6 +42127,9 @@ var require_dist_cjs16 = __commonJS({
       waitUntilObjectNotExists
     };
     var S3 = class extends S3Client2 {
+      static {
+        __name(this, "S3");
+      }
     };
     createAggregatedClient2(commands5, S3, { paginators, waiters });
     var BucketAbacStatus = {
@@ -39255,8 +43298,8 @@ var require_dist_cjs17 = __commonJS({
     var { statSync, ReadStream: ReadStream2 } = __require("node:fs");
     var { Readable: Readable10 } = __require("stream");
     var runtimeConfigShared = {
-      statSync: () => {
-      },
+      statSync: /* @__PURE__ */ __name(() => {
+      }, "statSync"),
       isFileReadStream(f5) {
         return false;
       }
@@ -39269,7 +43312,7 @@ var require_dist_cjs17 = __commonJS({
         return f5 instanceof ReadStream2;
       }
     };
-    var byteLength = (input) => {
+    var byteLength = /* @__PURE__ */ __name((input) => {
       if (input == null) {
         return 0;
       }
@@ -39292,7 +43335,7 @@ var require_dist_cjs17 = __commonJS({
         }
       }
       return void 0;
-    };
+    }, "byteLength");
     var BYTE_LENGTH_SOURCE;
     (function(BYTE_LENGTH_SOURCE2) {
       BYTE_LENGTH_SOURCE2["EMPTY_INPUT"] = "a null or undefined Body";
@@ -39304,7 +43347,7 @@ var require_dist_cjs17 = __commonJS({
       BYTE_LENGTH_SOURCE2["START_END_DIFF"] = "the numeric difference between Body.start and Body.end";
       BYTE_LENGTH_SOURCE2["STAT"] = "the size of the file given by Body.path on disk as reported by statSync";
     })(BYTE_LENGTH_SOURCE || (BYTE_LENGTH_SOURCE = {}));
-    var byteLengthSource = (input, override) => {
+    var byteLengthSource = /* @__PURE__ */ __name((input, override) => {
       if (override != null) {
         return BYTE_LENGTH_SOURCE.CONTENT_LENGTH;
       }
@@ -39331,7 +43374,7 @@ var require_dist_cjs17 = __commonJS({
         }
       }
       return void 0;
-    };
+    }, "byteLengthSource");
     async function* getChunkStream(data, partSize, getNextData) {
       let partNumber = 1;
       const currentBuffer = { chunks: [], length: 0 };
@@ -39355,6 +43398,7 @@ var require_dist_cjs17 = __commonJS({
         lastPart: true
       };
     }
+    __name(getChunkStream, "getChunkStream");
     async function* getChunkUint8Array(data, partSize) {
       let partNumber = 1;
       let startByte = 0;
@@ -39374,6 +43418,7 @@ var require_dist_cjs17 = __commonJS({
         lastPart: true
       };
     }
+    __name(getChunkUint8Array, "getChunkUint8Array");
     async function* getDataReadable(data) {
       for await (const chunk of data) {
         if (Buffer2.isBuffer(chunk) || chunk instanceof Uint8Array) {
@@ -39383,6 +43428,7 @@ var require_dist_cjs17 = __commonJS({
         }
       }
     }
+    __name(getDataReadable, "getDataReadable");
     async function* getDataReadableStream(data) {
       const reader = data.getReader();
       try {
@@ -39403,7 +43449,8 @@ var require_dist_cjs17 = __commonJS({
         reader.releaseLock();
       }
     }
-    var getChunk = (data, partSize) => {
+    __name(getDataReadableStream, "getDataReadableStream");
+    var getChunk = /* @__PURE__ */ __name((data, partSize) => {
       if (data instanceof Uint8Array) {
         return getChunkUint8Array(data, partSize);
       }
@@ -39420,8 +43467,11 @@ var require_dist_cjs17 = __commonJS({
         return getChunkStream(data, partSize, getDataReadableStream);
       }
       throw new Error("Body Data is unsupported format, expected data to be one of: string | Uint8Array | Buffer | Readable | ReadableStream | Blob;.");
-    };
+    }, "getChunk");
     var Upload2 = class _Upload extends EventEmitter {
+      static {
+        __name(this, "Upload");
+      }
       static MIN_PART_SIZE = 1024 * 1024 * 5;
       MAX_PARTS = 1e4;
       queueSize = 4;
@@ -39485,7 +43535,7 @@ var require_dist_cjs17 = __commonJS({
         const clientConfig = this.client.config;
         const requestHandler = clientConfig.requestHandler;
         const eventEmitter = requestHandler instanceof EventEmitter ? requestHandler : null;
-        const uploadEventListener = (event) => {
+        const uploadEventListener = /* @__PURE__ */ __name((event) => {
           this.bytesUploadedSoFar = event.loaded;
           this.totalBytes = event.total;
           this.__notifyProgress({
@@ -39495,7 +43545,7 @@ var require_dist_cjs17 = __commonJS({
             Key: this.params.Key,
             Bucket: this.params.Bucket
           });
-        };
+        }, "uploadEventListener");
         if (eventEmitter !== null) {
           eventEmitter.on("xhr.upload.progress", uploadEventListener);
         }
@@ -39582,7 +43632,7 @@ var require_dist_cjs17 = __commonJS({
           const requestHandler = this.client.config.requestHandler;
           const eventEmitter = requestHandler instanceof EventEmitter ? requestHandler : null;
           let lastSeenBytes = 0;
-          const uploadEventListener = (event, request) => {
+          const uploadEventListener = /* @__PURE__ */ __name((event, request) => {
             const requestPartSize = Number(request.query["partNumber"]) || -1;
             if (requestPartSize !== dataPart.partNumber) {
               return;
@@ -39598,7 +43648,7 @@ var require_dist_cjs17 = __commonJS({
               Key: this.params.Key,
               Bucket: this.params.Bucket
             });
-          };
+          }, "uploadEventListener");
           if (eventEmitter !== null) {
             eventEmitter.on("xhr.upload.progress", uploadEventListener);
           }
@@ -39755,2600 +43805,8 @@ to input.params.ContentLength in bytes.
   }
 });
 
-// src/core/errors.ts
-var ExitCode = {
-  ok: 0,
-  failure: 1,
-  usage: 2,
-  badInput: 3,
-  verifyFailed: 4,
-  storage: 5,
-  register: 6
-};
-var LiveUpdateError = class extends Error {
-  code;
-  stage;
-  input;
-  step;
-  constructor(code, message, options) {
-    super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
-    this.name = "LiveUpdateError";
-    this.code = code;
-    this.stage = options.stage;
-    this.input = options.input;
-    this.step = options.step;
-  }
-  get exitCode() {
-    switch (this.stage) {
-      case "input":
-      case "keys":
-      case "zip":
-        return ExitCode.badInput;
-      case "verify":
-        return ExitCode.verifyFailed;
-      case "upload":
-      case "lookup":
-        return this.code.startsWith("storage") ? ExitCode.storage : ExitCode.register;
-      case "register":
-        return ExitCode.register;
-      default:
-        return ExitCode.failure;
-    }
-  }
-};
-function inputError(input, code, message) {
-  return new LiveUpdateError(code, message, { stage: "input", input });
-}
-function describeError(error2) {
-  if (error2 instanceof Error) return error2.message;
-  return String(error2);
-}
-
-// src/cli/bundle-command.ts
-import path4 from "node:path";
-import { parseArgs } from "node:util";
-
-// src/core/bundle.ts
-import { createWriteStream as createWriteStream2 } from "node:fs";
-import { rename, rm as rm2 } from "node:fs/promises";
-import { pipeline as pipeline2 } from "node:stream/promises";
-import { randomBytes as randomBytes3 } from "node:crypto";
-
-// src/core/crypto.ts
-import { constants, createCipheriv, createHash, privateEncrypt, randomBytes } from "node:crypto";
-import { Transform } from "node:stream";
-var CIPHER = "aes-128-cbc";
-var AES_KEY_BYTES = 16;
-var IV_BYTES = 16;
-function rsaPrivateEncrypt(signing, data) {
-  return privateEncrypt({ key: signing.privateKey, padding: constants.RSA_PKCS1_PADDING }, data);
-}
-function signSha256(signing, sha256Hex) {
-  if (!/^[0-9a-f]{64}$/i.test(sha256Hex)) throw new Error("signSha256 expects a 64-character hex SHA-256");
-  return rsaPrivateEncrypt(signing, Buffer.from(sha256Hex, "hex")).toString("hex");
-}
-function makeSessionKey(signing, aesKey, iv) {
-  if (aesKey.length !== AES_KEY_BYTES || iv.length !== IV_BYTES) throw new Error("AES-128-CBC needs a 16-byte key and a 16-byte IV");
-  return `${iv.toString("base64")}:${rsaPrivateEncrypt(signing, aesKey).toString("base64")}`;
-}
-function createBundleEncryptor(signing, random = randomBytes) {
-  const aesKey = random(AES_KEY_BYTES);
-  const iv = random(IV_BYTES);
-  const sessionKey = makeSessionKey(signing, aesKey, iv);
-  const cipher = createCipheriv(CIPHER, aesKey, iv);
-  const plainHash = createHash("sha256");
-  const cipherHash = createHash("sha256");
-  let zipSize = 0;
-  let encryptedSize = 0;
-  let result;
-  const emit = (stream, ciphertext) => {
-    if (ciphertext.length === 0) return;
-    cipherHash.update(ciphertext);
-    encryptedSize += ciphertext.length;
-    stream.push(ciphertext);
-  };
-  const transform = new Transform({
-    transform(chunk, _encoding, callback) {
-      plainHash.update(chunk);
-      zipSize += chunk.length;
-      emit(this, cipher.update(chunk));
-      callback();
-    },
-    flush(callback) {
-      emit(this, cipher.final());
-      const sha256 = plainHash.digest("hex");
-      result = {
-        sha256,
-        checksum: signSha256(signing, sha256),
-        sessionKey,
-        zipSize,
-        encryptedSize,
-        encryptedSha256: cipherHash.digest("hex")
-      };
-      callback();
-    }
-  });
-  return {
-    transform,
-    result() {
-      if (!result) throw new Error("bundle encryptor: result() called before the stream was flushed");
-      return result;
-    }
-  };
-}
-
-// src/core/version.ts
-var SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
-function isSemver(version) {
-  return SEMVER.test(version);
-}
-function assertSemver(version, input = "version") {
-  if (!isSemver(version)) {
-    throw inputError(input, "invalid_version", `'${input}' must be a semantic version such as 1.2.3 or 1.2.3-beta.1, got '${version}'.`);
-  }
-  if (version === "0.0.0") {
-    throw inputError(input, "invalid_version", `'${input}' must be greater than 0.0.0 (Capgo refuses 0.0.0).`);
-  }
-  return version;
-}
-function versionFromTagRef(ref) {
-  const match = /^refs\/tags\/v?(.+)$/.exec(ref ?? "");
-  return match && isSemver(match[1]) ? match[1] : void 0;
-}
-
-// src/core/zip/scan.ts
-import { lstat, readdir, realpath, stat } from "node:fs/promises";
-import path from "node:path";
-var JUNK_NAMES = /* @__PURE__ */ new Set([".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX", ".git", ".svn", ".hg"]);
-var MAX_ENTRIES = 65535;
-function zipError(code, message) {
-  return new LiveUpdateError(code, message, { stage: "zip", input: "path" });
-}
-function compareNames(a5, b5) {
-  return Buffer.compare(Buffer.from(a5.name), Buffer.from(b5.name));
-}
-function isInside(root5, target) {
-  const relative = path.relative(root5, target);
-  return relative === "" || !relative.startsWith("..") && !path.isAbsolute(relative);
-}
-async function scanWebDir(webDir) {
-  const absolute = path.resolve(webDir);
-  const rootStat = await stat(absolute).catch(() => void 0);
-  if (!rootStat) {
-    throw zipError("zip_missing_folder", `The web output folder ${absolute} does not exist. Build the app first, or point 'path' at the folder that holds index.html.`);
-  }
-  if (!rootStat.isDirectory()) {
-    throw zipError("zip_not_a_folder", `'path' must be a folder (the web output, e.g. dist or www), but ${absolute} is a file.`);
-  }
-  const root5 = await realpath(absolute);
-  const entries = [];
-  async function walk(dirReal, prefix, ancestors) {
-    const children = await readdir(dirReal, { withFileTypes: true });
-    for (const child of children) {
-      if (JUNK_NAMES.has(child.name)) continue;
-      const name = prefix + child.name;
-      if (child.name.includes("\\")) {
-        throw zipError("zip_backslash_name", `The file name '${name}' contains a backslash, which Android refuses in a bundle. Rename it.`);
-      }
-      const full = path.join(dirReal, child.name);
-      let target = full;
-      let info = await lstat(full);
-      if (info.isSymbolicLink()) {
-        target = await realpath(full).catch(() => {
-          throw zipError("zip_broken_symlink", `The symlink '${name}' in the web output points to nothing. Remove it or fix its target.`);
-        });
-        if (!isInside(root5, target)) {
-          throw zipError("zip_symlink_escape", `The symlink '${name}' points outside the web output folder (${target}); a bundle may only contain the folder's own files. Copy the file into the folder instead.`);
-        }
-        info = await stat(target);
-      }
-      if (info.isDirectory()) {
-        if (ancestors.has(target)) {
-          throw zipError("zip_symlink_loop", `The symlink '${name}' makes a loop inside the web output folder. Remove it.`);
-        }
-        entries.push({ name: `${name}/`, size: 0, isDirectory: true });
-        await walk(target, `${name}/`, /* @__PURE__ */ new Set([...ancestors, target]));
-      } else if (info.isFile()) {
-        entries.push({ name, file: target, size: info.size, isDirectory: false });
-      }
-    }
-  }
-  await walk(root5, "", /* @__PURE__ */ new Set([root5]));
-  const files = entries.filter((entry) => !entry.isDirectory);
-  if (files.length === 0) {
-    throw zipError("zip_empty_folder", `The web output folder ${absolute} holds no files. Run the web build first (see 'build-command').`);
-  }
-  if (!files.some((entry) => entry.name === "index.html")) {
-    const nested = files.find((entry) => entry.name.endsWith("/index.html"));
-    const hint = nested ? ` It was found at '${nested.name}': point 'path' at '${path.join(absolute, path.posix.dirname(nested.name))}'.` : " Point 'path' at the folder your web build writes (the one with index.html).";
-    throw zipError("zip_no_index_html", `index.html must be at the root of the web output folder ${absolute}.${hint}`);
-  }
-  if (entries.length > MAX_ENTRIES) {
-    throw zipError("zip_too_many_entries", `The web output holds ${entries.length} files and folders; a bundle holds at most ${MAX_ENTRIES} (ZIP64 is not used, for device compatibility).`);
-  }
-  entries.sort(compareNames);
-  return { root: root5, entries, fileCount: files.length, rawSize: files.reduce((sum, entry) => sum + entry.size, 0) };
-}
-
-// src/core/zip/writer.ts
-import { createReadStream as createReadStream2 } from "node:fs";
-import os from "node:os";
-import { Readable } from "node:stream";
-
-// src/core/zip/headers.ts
-var METHOD_STORED = 0;
-var METHOD_DEFLATED = 8;
-var DOS_TIME = 0;
-var DOS_DATE = 0 << 9 | 1 << 5 | 1;
-var VERSION_NEEDED = 20;
-var VERSION_MADE_BY_UNIX = 3 << 8 | 20;
-var FLAG_UTF8 = 2048;
-var FILE_ATTRIBUTES = 33188 << 16 >>> 0;
-var DIRECTORY_ATTRIBUTES = (16877 << 16 | 16) >>> 0;
-function flagsFor(name) {
-  return name.some((byte) => byte > 127) ? FLAG_UTF8 : 0;
-}
-function localHeader(entry) {
-  const header = Buffer.alloc(30);
-  header.writeUInt32LE(67324752, 0);
-  header.writeUInt16LE(VERSION_NEEDED, 4);
-  header.writeUInt16LE(flagsFor(entry.name), 6);
-  header.writeUInt16LE(entry.method, 8);
-  header.writeUInt16LE(DOS_TIME, 10);
-  header.writeUInt16LE(DOS_DATE, 12);
-  header.writeUInt32LE(entry.crc >>> 0, 14);
-  header.writeUInt32LE(entry.compressedSize, 18);
-  header.writeUInt32LE(entry.size, 22);
-  header.writeUInt16LE(entry.name.length, 26);
-  header.writeUInt16LE(0, 28);
-  return Buffer.concat([header, entry.name]);
-}
-function centralHeader(entry) {
-  const header = Buffer.alloc(46);
-  header.writeUInt32LE(33639248, 0);
-  header.writeUInt16LE(VERSION_MADE_BY_UNIX, 4);
-  header.writeUInt16LE(VERSION_NEEDED, 6);
-  header.writeUInt16LE(flagsFor(entry.name), 8);
-  header.writeUInt16LE(entry.method, 10);
-  header.writeUInt16LE(DOS_TIME, 12);
-  header.writeUInt16LE(DOS_DATE, 14);
-  header.writeUInt32LE(entry.crc >>> 0, 16);
-  header.writeUInt32LE(entry.compressedSize, 20);
-  header.writeUInt32LE(entry.size, 24);
-  header.writeUInt16LE(entry.name.length, 28);
-  header.writeUInt32LE(entry.isDirectory ? DIRECTORY_ATTRIBUTES : FILE_ATTRIBUTES, 38);
-  header.writeUInt32LE(entry.offset, 42);
-  return Buffer.concat([header, entry.name]);
-}
-function endOfCentralDirectory(entryCount, centralSize, centralOffset) {
-  const record = Buffer.alloc(22);
-  record.writeUInt32LE(101010256, 0);
-  record.writeUInt16LE(entryCount, 8);
-  record.writeUInt16LE(entryCount, 10);
-  record.writeUInt32LE(centralSize, 12);
-  record.writeUInt32LE(centralOffset, 16);
-  return record;
-}
-
-// src/core/zip/compress.ts
-import { createReadStream, createWriteStream } from "node:fs";
-import { readFile, rm, stat as stat2 } from "node:fs/promises";
-import path2 from "node:path";
-import { pipeline } from "node:stream/promises";
-import { Transform as Transform2 } from "node:stream";
-import zlib from "node:zlib";
-import { promisify } from "node:util";
-import { randomBytes as randomBytes2 } from "node:crypto";
-var deflateRaw = promisify(zlib.deflateRaw);
-var PRECOMPRESSED = /* @__PURE__ */ new Set([
-  "png",
-  "jpg",
-  "jpeg",
-  "gif",
-  "webp",
-  "avif",
-  "heic",
-  "heif",
-  "jxl",
-  "ico",
-  "woff",
-  "woff2",
-  "mp3",
-  "mp4",
-  "m4a",
-  "m4v",
-  "aac",
-  "ogg",
-  "oga",
-  "opus",
-  "webm",
-  "mov",
-  "zip",
-  "gz",
-  "tgz",
-  "br",
-  "zst",
-  "xz",
-  "bz2",
-  "7z",
-  "rar",
-  "pdf",
-  "wasm.gz"
-]);
-var SCRIPT_EXTENSIONS = /* @__PURE__ */ new Set(["js", "mjs", "cjs"]);
-var NOTIFY_APP_READY = Buffer.from("notifyAppReady");
-var SMALL_FILE_LIMIT = 8 * 1024 * 1024;
-function extensionOf(name) {
-  return path2.posix.extname(name).slice(1).toLowerCase();
-}
-function shouldDeflate(name) {
-  return !PRECOMPRESSED.has(extensionOf(name));
-}
-function isScript(name) {
-  return SCRIPT_EXTENSIONS.has(extensionOf(name));
-}
-var NeedleSearch = class {
-  tail = Buffer.alloc(0);
-  found = false;
-  push(chunk) {
-    if (this.found) return;
-    const edge = Buffer.concat([this.tail, chunk.subarray(0, NOTIFY_APP_READY.length - 1)]);
-    if (edge.includes(NOTIFY_APP_READY) || chunk.includes(NOTIFY_APP_READY)) {
-      this.found = true;
-      return;
-    }
-    this.tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - (NOTIFY_APP_READY.length - 1))));
-  }
-};
-async function prepareEntry(entry, options) {
-  if (entry.isDirectory || !entry.file) {
-    return { source: entry, method: METHOD_STORED, crc: 0, size: 0, compressedSize: 0, data: Buffer.alloc(0), mentionsNotifyAppReady: false };
-  }
-  return entry.size <= SMALL_FILE_LIMIT ? prepareSmallFile(entry, entry.file, options) : prepareLargeFile(entry, entry.file, options);
-}
-async function prepareSmallFile(entry, file, options) {
-  const content = await readFile(file);
-  const crc = zlib.crc32(content);
-  const mentionsNotifyAppReady = isScript(entry.name) && content.includes(NOTIFY_APP_READY);
-  const base = { source: entry, crc, size: content.length, mentionsNotifyAppReady };
-  if (content.length > 0 && shouldDeflate(entry.name)) {
-    const deflated = await deflateRaw(content, { level: options.level });
-    if (deflated.length < content.length) {
-      return { ...base, method: METHOD_DEFLATED, compressedSize: deflated.length, data: deflated };
-    }
-  }
-  return { ...base, method: METHOD_STORED, compressedSize: content.length, data: content };
-}
-async function prepareLargeFile(entry, file, options) {
-  let crc = 0;
-  let size = 0;
-  const needle = new NeedleSearch();
-  const scanScript = isScript(entry.name);
-  const observe = new Transform2({
-    transform(chunk, _encoding, callback) {
-      crc = zlib.crc32(chunk, crc);
-      size += chunk.length;
-      if (scanScript) needle.push(chunk);
-      callback(null, chunk);
-    }
-  });
-  const base = { source: entry, mentionsNotifyAppReady: false };
-  if (!shouldDeflate(entry.name)) {
-    await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), observe, async function(source) {
-      for await (const _chunk of source) void _chunk;
-    });
-    return { ...base, method: METHOD_STORED, crc, size, compressedSize: size, data: { file, spill: false }, mentionsNotifyAppReady: needle.found };
-  }
-  const spill = path2.join(options.tempDir, `live-update-spill-${randomBytes2(8).toString("hex")}`);
-  try {
-    await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), observe, zlib.createDeflateRaw({ level: options.level }), createWriteStream(spill));
-    const compressedSize = (await stat2(spill)).size;
-    if (compressedSize < size) {
-      return { ...base, method: METHOD_DEFLATED, crc, size, compressedSize, data: { file: spill, spill: true }, mentionsNotifyAppReady: needle.found };
-    }
-    await rm(spill, { force: true });
-    return { ...base, method: METHOD_STORED, crc, size, compressedSize: size, data: { file, spill: false }, mentionsNotifyAppReady: needle.found };
-  } catch (error2) {
-    await rm(spill, { force: true });
-    throw error2;
-  }
-}
-async function releaseEntry(entry) {
-  if (!Buffer.isBuffer(entry.data) && entry.data.spill) await rm(entry.data.file, { force: true });
-}
-
-// src/core/zip/writer.ts
-var MAX_OFFSET = 4294967295;
-function createZipStream(folder, options = {}) {
-  let resolveSummary;
-  let rejectSummary;
-  const summary = new Promise((resolve, reject) => {
-    resolveSummary = resolve;
-    rejectSummary = reject;
-  });
-  summary.catch(() => void 0);
-  const generator = writeZip(folder, {
-    level: options.level ?? 6,
-    tempDir: options.tempDir ?? os.tmpdir(),
-    lookahead: options.lookahead ?? Math.max(4, os.availableParallelism() * 4),
-    lookaheadBytes: options.lookaheadBytes ?? 32 * 1024 * 1024
-  });
-  async function* guarded() {
-    try {
-      const result = yield* generator;
-      resolveSummary(result);
-    } catch (error2) {
-      rejectSummary(error2);
-      throw error2;
-    }
-  }
-  return { stream: Readable.from(guarded(), { objectMode: false }), summary };
-}
-async function* writeZip(folder, options) {
-  const compress2 = { level: options.level, tempDir: options.tempDir };
-  const pending = [];
-  let next = 0;
-  let costAhead = 0;
-  const fill = () => {
-    while (next < folder.entries.length && pending.length < options.lookahead) {
-      const entry = folder.entries[next];
-      const cost = Math.min(entry.size, SMALL_FILE_LIMIT);
-      if (pending.length > 0 && costAhead + cost > options.lookaheadBytes) break;
-      const prepared = prepareEntry(entry, compress2);
-      prepared.catch(() => void 0);
-      pending.push({ entry, prepared, cost });
-      costAhead += cost;
-      next++;
-    }
-  };
-  const records = [];
-  let offset = 0;
-  let mentionsNotifyAppReady = false;
-  try {
-    fill();
-    while (pending.length > 0) {
-      const head = pending.shift();
-      costAhead -= head.cost;
-      const prepared = await head.prepared.catch((error2) => {
-        throw new LiveUpdateError("zip_read_failed", `Could not read '${head.entry.name}' from the web output: ${error2.message}`, { stage: "zip", input: "path", cause: error2 });
-      });
-      fill();
-      try {
-        const record = {
-          name: Buffer.from(prepared.source.name),
-          method: prepared.method,
-          crc: prepared.crc,
-          compressedSize: prepared.compressedSize,
-          size: prepared.size,
-          isDirectory: prepared.source.isDirectory,
-          offset
-        };
-        if (offset + 30 + record.name.length + record.compressedSize > MAX_OFFSET) {
-          throw new LiveUpdateError("zip_too_large", "The bundle would be larger than 4 GiB, which needs ZIP64; devices are not tested with ZIP64. Make the web output smaller.", { stage: "zip", input: "path" });
-        }
-        mentionsNotifyAppReady ||= prepared.mentionsNotifyAppReady;
-        const header = localHeader(record);
-        yield header;
-        offset += header.length;
-        if (Buffer.isBuffer(prepared.data)) {
-          if (prepared.data.length > 0) yield prepared.data;
-        } else {
-          let streamed = 0;
-          for await (const chunk of createReadStream2(prepared.data.file, { highWaterMark: 1 << 20 })) {
-            streamed += chunk.length;
-            yield chunk;
-          }
-          if (streamed !== record.compressedSize) {
-            throw new LiveUpdateError("zip_file_changed", `'${head.entry.name}' changed while the bundle was being written. Make sure the build has finished before publishing.`, { stage: "zip", input: "path" });
-          }
-        }
-        offset += record.compressedSize;
-        records.push(record);
-      } finally {
-        await releaseEntry(prepared);
-      }
-    }
-  } finally {
-    for (const item of pending) void item.prepared.then(releaseEntry, () => void 0);
-  }
-  const centralOffset = offset;
-  for (const record of records) {
-    const header = centralHeader(record);
-    yield header;
-    offset += header.length;
-  }
-  yield endOfCentralDirectory(records.length, offset - centralOffset, centralOffset);
-  offset += 22;
-  return { zipSize: offset, entryCount: records.length, mentionsNotifyAppReady };
-}
-
-// src/core/bundle.ts
-var LARGEST_FILES = 10;
-async function createBundle(options) {
-  const version = assertSemver(options.version);
-  const folder = await scanWebDir(options.webDir);
-  const partial = `${options.outFile}.partial-${randomBytes3(4).toString("hex")}`;
-  try {
-    const zip = createZipStream(folder, { tempDir: options.tempDir, level: options.compressionLevel });
-    const encryptor = createBundleEncryptor(options.signing);
-    await pipeline2(zip.stream, encryptor.transform, createWriteStream2(partial, { flags: "wx" }));
-    const summary = await zip.summary;
-    if (options.requireNotifyAppReady && !summary.mentionsNotifyAppReady) {
-      throw new LiveUpdateError(
-        "zip_no_notify_app_ready",
-        "No .js file in the web output calls notifyAppReady(). Without CapacitorUpdater.notifyAppReady() the plugin rolls every update back. Call it when your app starts, or opt out with 'require-notify-app-ready: false' (CLI: --no-notify-check).",
-        { stage: "zip", input: "path" }
-      );
-    }
-    const crypto2 = encryptor.result();
-    await rename(partial, options.outFile);
-    return {
-      version,
-      sha256: crypto2.sha256,
-      checksum: crypto2.checksum,
-      sessionKey: crypto2.sessionKey,
-      keyId: options.signing.keyId,
-      fileCount: folder.fileCount,
-      rawSize: folder.rawSize,
-      zipSize: crypto2.zipSize,
-      encryptedSize: crypto2.encryptedSize,
-      encryptedSha256: crypto2.encryptedSha256,
-      largestFiles: largestFiles(folder.entries)
-    };
-  } catch (error2) {
-    await rm2(partial, { force: true });
-    throw error2;
-  }
-}
-function largestFiles(entries) {
-  return entries.filter((entry) => !entry.isDirectory).sort((a5, b5) => b5.size - a5.size || a5.name.localeCompare(b5.name)).slice(0, LARGEST_FILES).map((entry) => ({ path: entry.name, size: entry.size }));
-}
-
-// src/core/keys.ts
-import { constants as constants2, createPrivateKey, createPublicKey, generateKeyPairSync, privateEncrypt as privateEncrypt2, publicDecrypt } from "node:crypto";
-var REQUIRED_BITS = 2048;
-function named(input) {
-  return /\s/.test(input) ? input : `'${input}'`;
-}
-function keyError(code, input, message, cause) {
-  return new LiveUpdateError(code, message, { stage: "keys", input, cause });
-}
-function normalizePem(text) {
-  return text.replace(/\\r/g, "").replace(/\\n/g, "\n").replace(/\r\n?/g, "\n").trim();
-}
-function firstPemLabel(pem) {
-  return /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1];
-}
-var PRIVATE_LABELS = /* @__PURE__ */ new Set(["RSA PRIVATE KEY", "PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "DSA PRIVATE KEY"]);
-var PUBLIC_LABELS = /* @__PURE__ */ new Set(["RSA PUBLIC KEY", "PUBLIC KEY"]);
-function keyIdOf(publicPem) {
-  return normalizePem(publicPem).replace(/-----(BEGIN|END) [A-Z0-9 ]+-----/g, "").replace(/\s+/g, "").slice(0, 20);
-}
-function pkcs1PublicPem(key) {
-  const publicKey = key.type === "public" ? key : createPublicKey(key);
-  return publicKey.export({ type: "pkcs1", format: "pem" }).toString();
-}
-function loadPrivateKey(pemText, input = "private-key") {
-  const pem = normalizePem(pemText ?? "");
-  if (pem === "") {
-    throw keyError("private_key_empty", input, `${named(input)} is empty. Set it to the full PEM text of your private key file (.capgo_key_v2), usually from a CI secret.`);
-  }
-  const label = firstPemLabel(pem);
-  if (label !== void 0 && PUBLIC_LABELS.has(label)) {
-    throw keyError("private_key_is_public", input, `${named(input)} holds a public key (${label}). It needs the PRIVATE key (.capgo_key_v2, BEGIN RSA PRIVATE KEY); the public key (.capgo_key_v2.pub) goes in the app's capacitor.config.`);
-  }
-  if (label === "ENCRYPTED PRIVATE KEY" || /Proc-Type:\s*4,ENCRYPTED/i.test(pem)) {
-    throw keyError("private_key_encrypted", input, `${named(input)} is passphrase-protected, which CI cannot unlock. Store an unencrypted copy as the secret, e.g. 'openssl rsa -in key.pem -traditional -out .capgo_key_v2' (it asks for the passphrase once).`);
-  }
-  if (label === "OPENSSH PRIVATE KEY") {
-    throw keyError("private_key_openssh", input, `${named(input)} is an OpenSSH-format key, not a PEM RSA key. Create a signing key with 'live-update key create' (or 'npx @capgo/cli key create').`);
-  }
-  if (label === void 0) {
-    throw keyError("private_key_invalid", input, `${named(input)} is not PEM text: expected a block starting with '-----BEGIN RSA PRIVATE KEY-----' (the whole .capgo_key_v2 file, header lines included).`);
-  }
-  let privateKey;
-  try {
-    privateKey = createPrivateKey({ key: pem, format: "pem" });
-  } catch (error2) {
-    throw keyError("private_key_invalid", input, `${named(input)} could not be parsed as a PEM private key (${label} block). Check that the secret holds the complete .capgo_key_v2 file, unmodified.`, error2);
-  }
-  assertRsa2048(privateKey, input, "private_key");
-  assertSignsConsistently(privateKey, input);
-  const publicKeyPem = pkcs1PublicPem(privateKey);
-  return { privateKey, publicKeyPem, keyId: keyIdOf(publicKeyPem) };
-}
-function assertSignsConsistently(privateKey, input) {
-  const probe = Buffer.alloc(32, 90);
-  let recovered;
-  try {
-    const signed = privateEncrypt2({ key: privateKey, padding: constants2.RSA_PKCS1_PADDING }, probe);
-    recovered = publicDecrypt({ key: createPublicKey(privateKey), padding: constants2.RSA_PKCS1_PADDING }, signed);
-  } catch {
-    recovered = void 0;
-  }
-  if (!recovered?.equals(probe)) {
-    throw keyError("private_key_invalid", input, `${named(input)} is damaged: it parses, but a test signature does not verify with its own public key. Copy the complete .capgo_key_v2 file into the secret again, unmodified.`);
-  }
-}
-function assertRsa2048(key, input, codePrefix) {
-  if (key.asymmetricKeyType !== "rsa") {
-    throw keyError(`${codePrefix}_not_rsa`, input, `${named(input)} is a ${key.asymmetricKeyType ?? "non-RSA"} key. Capacitor live updates need an RSA-2048 key: create one with 'live-update key create'.`);
-  }
-  const bits = key.asymmetricKeyDetails?.modulusLength;
-  if (bits !== REQUIRED_BITS) {
-    throw keyError(`${codePrefix}_size`, input, `${named(input)} is an RSA-${bits} key; devices only accept RSA-${REQUIRED_BITS} (256-byte signatures). Create a new key with 'live-update key create'.`);
-  }
-}
-function loadPublicKey(pemText, input = "public-key") {
-  const pem = normalizePem(pemText ?? "");
-  if (pem === "") {
-    throw keyError("public_key_empty", input, `${named(input)} is empty. Set it to the full PEM text of .capgo_key_v2.pub (BEGIN RSA PUBLIC KEY).`);
-  }
-  const label = firstPemLabel(pem);
-  if (label !== void 0 && PRIVATE_LABELS.has(label)) {
-    throw keyError("public_key_is_private", input, `${named(input)} holds a PRIVATE key (${label}). Never put the private key in the app or a public input; use the public key (.capgo_key_v2.pub, BEGIN RSA PUBLIC KEY) here, and rotate the private key if it was committed.`);
-  }
-  if (label === "PUBLIC KEY") {
-    throw keyError("public_key_spki", input, `${named(input)} is an SPKI public key (BEGIN PUBLIC KEY), which the Capacitor updater plugin does not accept. Use the PKCS#1 form (BEGIN RSA PUBLIC KEY), as written by 'live-update key create'; convert with 'openssl rsa -pubin -in key.pub -RSAPublicKey_out'.`);
-  }
-  if (label !== "RSA PUBLIC KEY") {
-    throw keyError("public_key_invalid", input, `${named(input)} is not a PKCS#1 public key PEM: expected a block starting with '-----BEGIN RSA PUBLIC KEY-----' (the whole .capgo_key_v2.pub file).`);
-  }
-  let key;
-  try {
-    key = createPublicKey({ key: pem, format: "pem" });
-  } catch (error2) {
-    throw keyError("public_key_invalid", input, `${named(input)} could not be parsed as an RSA public key. Check that it holds the complete, unmodified .capgo_key_v2.pub file.`, error2);
-  }
-  assertRsa2048(key, input, "public_key");
-  const canonical = pkcs1PublicPem(key);
-  return { key, pem: canonical, keyId: keyIdOf(canonical) };
-}
-function assertPublicKeyMatches(signing, publicPem, source) {
-  const app = loadPublicKey(publicPem, source);
-  const ours = createPublicKey(signing.privateKey).export({ format: "jwk" });
-  const theirs = app.key.export({ format: "jwk" });
-  if (ours.n !== theirs.n || ours.e !== theirs.e) {
-    throw new LiveUpdateError(
-      "public_key_mismatch",
-      `The app's public key from ${source} (key_id ${app.keyId}) is not the pair of the private key (key_id ${signing.keyId}). Devices would reject every bundle signed with it. Use the private key that belongs to the app's public key, or update the app's public key and ship a new native build.`,
-      { stage: "keys", input: "public-key" }
-    );
-  }
-}
-function createKeyPair() {
-  const { privateKey, publicKey } = generateKeyPairSync("rsa", {
-    modulusLength: REQUIRED_BITS,
-    publicExponent: 65537,
-    privateKeyEncoding: { type: "pkcs1", format: "pem" },
-    publicKeyEncoding: { type: "pkcs1", format: "pem" }
-  });
-  return { privateKeyPem: privateKey, publicKeyPem: publicKey };
-}
-
-// src/cli/files.ts
-import { readFile as readFile2 } from "node:fs/promises";
-import path3 from "node:path";
-
-// src/cli/io.ts
-var UsageError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "UsageError";
-  }
-};
-
-// src/cli/files.ts
-function required(value, flag) {
-  if (value === void 0 || value === "") throw new UsageError(`missing --${flag}. Run 'live-update --help' for usage.`);
-  return value;
-}
-async function readFlagFile(cwd, file, flag) {
-  try {
-    return await readFile2(path3.resolve(cwd, file), "utf8");
-  } catch {
-    throw inputError(flag, "file_not_readable", `Cannot read --${flag} file '${file}'. Check the path.`);
-  }
-}
-
-// src/cli/bundle-command.ts
-async function bundleCommand(argv, io) {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      "private-key": { type: "string" },
-      "public-key": { type: "string" },
-      version: { type: "string" },
-      out: { type: "string" },
-      json: { type: "boolean", default: false },
-      "no-notify-check": { type: "boolean", default: false }
-    },
-    strict: true
-  });
-  if (positionals.length !== 1) throw new UsageError("bundle takes exactly one <webDir>: live-update bundle dist --private-key .capgo_key_v2 --version 1.2.3 --out bundle.zip");
-  const signing = loadPrivateKey(await readFlagFile(io.cwd, required(values["private-key"], "private-key"), "private-key"), "private-key");
-  if (values["public-key"]) {
-    assertPublicKeyMatches(signing, await readFlagFile(io.cwd, values["public-key"], "public-key"), "--public-key");
-  }
-  const out = path4.resolve(io.cwd, required(values.out, "out"));
-  const result = await createBundle({
-    webDir: path4.resolve(io.cwd, positionals[0]),
-    version: required(values.version, "version"),
-    signing,
-    outFile: out,
-    requireNotifyAppReady: !values["no-notify-check"]
-  });
-  if (values.json) {
-    io.stdout.write(`${JSON.stringify({ ...result, out })}
-`);
-  } else {
-    io.stdout.write(
-      [
-        `Bundle ${result.version}: ${result.fileCount} files, zip ${result.zipSize} bytes, encrypted ${result.encryptedSize} bytes -> ${out}`,
-        `sha256:      ${result.sha256}`,
-        `key_id:      ${result.keyId}`,
-        `session key: ${result.sessionKey}`,
-        `checksum:    ${result.checksum}`,
-        ""
-      ].join("\n")
-    );
-  }
-  return 0;
-}
-
-// src/cli/key-command.ts
-import { access as access2, mkdir, writeFile as writeFile2 } from "node:fs/promises";
-import path6 from "node:path";
-import { parseArgs as parseArgs2 } from "node:util";
-
-// src/core/capacitor-config.ts
-import { access, readFile as readFile3, writeFile } from "node:fs/promises";
-import path5 from "node:path";
-var CONFIG_FILES = ["capacitor.config.json", "capacitor.config.ts", "capacitor.config.js", "capacitor.config.mjs", "capacitor.config.cjs"];
-function configError(code, message) {
-  return new LiveUpdateError(code, message, { stage: "input", input: "working-directory" });
-}
-async function exists(file) {
-  return access(file).then(
-    () => true,
-    () => false
-  );
-}
-async function readJsonConfig(file) {
-  const text = await readFile3(file, "utf8");
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error2) {
-    throw configError("capacitor_config_invalid", `${file} is not valid JSON (${error2.message}). Fix the file, or set the inputs it would provide explicitly.`);
-  }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw configError("capacitor_config_invalid", `${file} must hold a JSON object.`);
-  }
-  return parsed;
-}
-function stringAt(value, ...keys) {
-  let current = value;
-  for (const key of keys) {
-    if (current === null || typeof current !== "object") return void 0;
-    current = current[key];
-  }
-  return typeof current === "string" ? current : void 0;
-}
-function unescapeJs(body) {
-  return body.replace(/\\(\r?\n|u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)/gs, (_match, escape) => {
-    if (escape === "\n" || escape === "\r\n") return "";
-    if (escape.startsWith("u{")) return String.fromCodePoint(parseInt(escape.slice(2, -1), 16));
-    if (escape.length > 1 && (escape[0] === "u" || escape[0] === "x")) return String.fromCharCode(parseInt(escape.slice(1), 16));
-    const simple = { n: "\n", r: "\r", t: "	", "0": "\0", b: "\b", f: "\f", v: "\v" };
-    return simple[escape] ?? escape;
-  });
-}
-function extractStringProperty(source, key) {
-  const pattern = new RegExp(`(?:^|[\\s{,])['"]?${key}['"]?\\s*:\\s*(['"\`])((?:\\\\[\\s\\S]|(?!\\1)[^\\\\])*)\\1`, "m");
-  const match = pattern.exec(source);
-  if (!match) return void 0;
-  const [, quote, body] = match;
-  if (quote === "`" && body.includes("${")) return void 0;
-  return unescapeJs(quote === "`" ? body.replace(/\r\n/g, "\n") : body);
-}
-async function readCapacitorConfig(projectDir) {
-  for (const name of CONFIG_FILES) {
-    const file = path5.resolve(projectDir, name);
-    if (!await exists(file)) continue;
-    if (name.endsWith(".json")) {
-      const config = await readJsonConfig(file);
-      return {
-        file,
-        appId: stringAt(config, "appId"),
-        webDir: stringAt(config, "webDir"),
-        publicKey: stringAt(config, "plugins", "CapacitorUpdater", "publicKey")
-      };
-    }
-    const source = await readFile3(file, "utf8");
-    return {
-      file,
-      appId: extractStringProperty(source, "appId"),
-      webDir: extractStringProperty(source, "webDir"),
-      publicKey: extractStringProperty(source, "publicKey")
-    };
-  }
-  return {};
-}
-async function writePublicKeyToConfig(file, publicPem) {
-  loadPublicKey(publicPem, "public key");
-  if (!file.endsWith(".json")) {
-    throw new LiveUpdateError(
-      "capacitor_config_not_json",
-      `${file} is code, which is not rewritten automatically. Add this to its config object yourself (the public key is not secret), then run 'npx cap sync':
-  plugins: { CapacitorUpdater: { publicKey: ${JSON.stringify(publicPem)} } }`,
-      { stage: "input", input: "config" }
-    );
-  }
-  if (!await exists(file)) throw new LiveUpdateError("capacitor_config_missing", `${file} does not exist.`, { stage: "input", input: "config" });
-  const config = await readJsonConfig(file);
-  const plugins = isObject(config.plugins) ? config.plugins : {};
-  const updater = isObject(plugins.CapacitorUpdater) ? plugins.CapacitorUpdater : {};
-  const updated = { ...config, plugins: { ...plugins, CapacitorUpdater: { ...updater, publicKey: publicPem } } };
-  await writeFile(file, `${JSON.stringify(updated, null, 2)}
-`);
-}
-function isObject(value) {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-// src/cli/key-command.ts
-var PRIVATE_KEY_FILE = ".capgo_key_v2";
-var PUBLIC_KEY_FILE = ".capgo_key_v2.pub";
-async function keyCommand(argv, io) {
-  const [sub, ...rest] = argv;
-  if (sub !== "create") throw new UsageError(`unknown key command '${sub ?? ""}'. Use 'live-update key create'.`);
-  const { values } = parseArgs2({
-    args: rest,
-    options: { dir: { type: "string", default: "." }, force: { type: "boolean", default: false }, config: { type: "string" } },
-    strict: true
-  });
-  const dir = path6.resolve(io.cwd, values.dir);
-  const privateFile = path6.join(dir, PRIVATE_KEY_FILE);
-  const publicFile = path6.join(dir, PUBLIC_KEY_FILE);
-  if (!values.force) {
-    for (const file of [privateFile, publicFile]) {
-      if (await access2(file).then(() => true, () => false)) {
-        throw inputError("force", "key_exists", `${file} already exists. Replacing a key locks out every installed app that holds the old public key; pass --force only if that is what you want.`);
-      }
-    }
-  }
-  const pair = createKeyPair();
-  await mkdir(dir, { recursive: true });
-  await writeFile2(privateFile, pair.privateKeyPem, { mode: 384 });
-  await writeFile2(publicFile, pair.publicKeyPem, { mode: 420 });
-  io.stdout.write(`Wrote ${privateFile} (private: store it as a CI secret, never commit it)
-Wrote ${publicFile} (public: goes in the app)
-`);
-  if (values.config) {
-    const config = path6.resolve(io.cwd, values.config);
-    await writePublicKeyToConfig(config, pair.publicKeyPem);
-    io.stdout.write(`Set plugins.CapacitorUpdater.publicKey in ${config}; run 'npx cap sync' so the native apps get it.
-`);
-  }
-  return 0;
-}
-
-// src/cli/publish-command.ts
-import { spawn } from "node:child_process";
-import { parseArgs as parseArgs3 } from "node:util";
-
-// src/core/config.ts
-import { readFile as readFile4 } from "node:fs/promises";
-import path7 from "node:path";
-var INPUT_DEFAULTS = {
-  "working-directory": ".",
-  channel: "production",
-  storage: "s3",
-  "object-key": "{appId}/{version}/{hash}.zip",
-  "cache-control": "public, max-age=31536000, immutable",
-  server: "capgo",
-  "capgo-api-url": "https://api.capgo.app",
-  verify: "true",
-  "dry-run": "false",
-  summary: "true",
-  "pr-comment": "auto",
-  "require-notify-app-ready": "true",
-  "s3-force-path-style": "false",
-  "s3-region": "us-east-1",
-  "s3-checksum": "auto",
-  "s3-part-size-mib": "8"
-};
-var APP_ID = /^[a-z0-9]+(\.[\w-]+)+$/i;
-var CHANNEL = /^[\w.-]{1,64}$/;
-async function resolveConfig(readRaw, context) {
-  const read = (name) => {
-    const value = readRaw(name)?.trim();
-    return value ? value : INPUT_DEFAULTS[name];
-  };
-  const secrets = [];
-  const secret = (name) => {
-    const value = readRaw(name)?.trim();
-    if (value) secrets.push(value, ...value.split(/\r?\n/).filter((line) => line.trim().length > 8));
-    return value || void 0;
-  };
-  const bool = (name) => parseBoolean(read(name) ?? "false", name);
-  const oneOf = (name, allowed) => {
-    const value = read(name);
-    if (!allowed.includes(value)) throw inputError(name, "invalid_choice", `'${name}' must be one of ${allowed.join(", ")}; got '${value}'.`);
-    return value;
-  };
-  const workingDirectory = path7.resolve(context.cwd, read("working-directory"));
-  const capacitor = await readCapacitorConfig(workingDirectory);
-  const appId = read("app-id") ?? capacitor.appId;
-  if (!appId) throw inputError("app-id", "missing_app_id", `Set 'app-id' (e.g. com.example.app): no appId was found in a capacitor.config in ${workingDirectory}.`);
-  if (!APP_ID.test(appId)) throw inputError("app-id", "invalid_app_id", `'app-id' must be a reverse-domain id such as com.example.app; got '${appId}'.`);
-  const webDirInput = read("path") ?? capacitor.webDir;
-  if (!webDirInput) throw inputError("path", "missing_path", `Set 'path' to the web output folder (e.g. dist): no webDir was found in a capacitor.config in ${workingDirectory}.`);
-  const version = assertSemver(read("version") ?? versionFromTagRef(context.env.GITHUB_REF) ?? await packageVersion(workingDirectory), "version");
-  const channel = read("channel");
-  if (!CHANNEL.test(channel)) throw inputError("channel", "invalid_channel", `'channel' may hold letters, digits, '.', '_' and '-' (at most 64); got '${channel}'.`);
-  const privateKeyPem = secret("private-key") ?? await readKeyFile(read("private-key-file"), workingDirectory, secrets);
-  if (!privateKeyPem) throw inputError("private-key", "missing_private_key", "Set 'private-key' to the PEM text of .capgo_key_v2 from a secret, e.g. private-key: ${{ secrets.CAPGO_PRIVATE_KEY }}.");
-  const explicitPublicKey = read("public-key");
-  const publicKeyPem = explicitPublicKey ?? capacitor.publicKey;
-  const publicKeySource = explicitPublicKey ? "the 'public-key' input" : `${capacitor.file ? path7.basename(capacitor.file) : "capacitor.config"} plugins.CapacitorUpdater.publicKey`;
-  const dryRun = bool("dry-run");
-  const storage = resolveStorage(read, secret, bool, oneOf, workingDirectory);
-  const registrar = resolveRegistrar(read, secret, oneOf, dryRun);
-  const runUrl = context.env.GITHUB_SERVER_URL && context.env.GITHUB_REPOSITORY && context.env.GITHUB_RUN_ID ? `${context.env.GITHUB_SERVER_URL}/${context.env.GITHUB_REPOSITORY}/actions/runs/${context.env.GITHUB_RUN_ID}` : void 0;
-  return {
-    workingDirectory,
-    buildCommand: read("build-command"),
-    publish: {
-      appId,
-      version,
-      channel,
-      webDir: path7.resolve(workingDirectory, webDirInput),
-      privateKeyPem,
-      publicKeyPem,
-      publicKeySource,
-      requireNotifyAppReady: bool("require-notify-app-ready"),
-      objectKeyTemplate: read("object-key"),
-      verifyUpload: bool("verify"),
-      dryRun,
-      tempDir: context.env.RUNNER_TEMP || void 0,
-      link: runUrl,
-      comment: context.env.GITHUB_SHA ? `commit ${context.env.GITHUB_SHA.slice(0, 12)}` : void 0,
-      git: { sha: context.env.GITHUB_SHA, ref: context.env.GITHUB_REF, runUrl, repository: context.env.GITHUB_REPOSITORY }
-    },
-    storage,
-    registrar,
-    report: { summary: bool("summary"), prComment: oneOf("pr-comment", ["auto", "always", "never"]), githubToken: secret("github-token") },
-    secrets: [...new Set(secrets)]
-  };
-}
-function resolveStorage(read, secret, bool, oneOf, workingDirectory) {
-  const kind = oneOf("storage", ["s3", "dir"]);
-  const publicUrlTemplate = read("public-url");
-  if (publicUrlTemplate && !publicUrlTemplate.includes("{key}")) {
-    throw inputError("public-url", "invalid_public_url", `'public-url' must contain {key}, e.g. https://updates.example.com/{key}; got '${publicUrlTemplate}'.`);
-  }
-  if (kind === "dir") {
-    const dir = read("storage-dir");
-    if (!dir) throw inputError("storage-dir", "missing_storage_dir", "With 'storage: dir', set 'storage-dir' to the folder that receives bundles.");
-    return { kind: "dir", dir: path7.resolve(workingDirectory, dir), publicUrlTemplate };
-  }
-  const bucket = read("s3-bucket");
-  if (!bucket) throw inputError("s3-bucket", "missing_s3_bucket", "With 'storage: s3', set 's3-bucket' to your bucket's name.");
-  const endpoint = read("s3-endpoint");
-  if (endpoint && !/^https?:\/\/[^/\s]+/i.test(endpoint)) {
-    throw inputError("s3-endpoint", "invalid_s3_endpoint", `'s3-endpoint' must be a URL such as https://<account>.r2.cloudflarestorage.com; got '${endpoint}'.`);
-  }
-  const accessKeyId = secret("s3-access-key-id");
-  const secretAccessKey = secret("s3-secret-access-key");
-  if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
-    throw inputError(accessKeyId ? "s3-secret-access-key" : "s3-access-key-id", "incomplete_s3_credentials", "Set both 's3-access-key-id' and 's3-secret-access-key', or neither (to use the standard AWS credentials of the job, e.g. from aws-actions/configure-aws-credentials).");
-  }
-  const partSize = Number(read("s3-part-size-mib"));
-  if (!Number.isInteger(partSize) || partSize < 5 || partSize > 5120) {
-    throw inputError("s3-part-size-mib", "invalid_part_size", "'s3-part-size-mib' must be a whole number from 5 to 5120 (S3's multipart limits).");
-  }
-  return {
-    kind: "s3",
-    bucket,
-    // us-east-1 works everywhere: R2 treats it as 'auto', and MinIO, Swift and Ceph expect it.
-    region: read("s3-region") ?? "us-east-1",
-    endpoint,
-    forcePathStyle: bool("s3-force-path-style"),
-    accessKeyId,
-    secretAccessKey,
-    acl: read("s3-acl"),
-    cacheControl: read("cache-control"),
-    publicUrlTemplate,
-    partSizeMiB: partSize,
-    checksumMode: oneOf("s3-checksum", ["auto", "when_required", "when_supported"])
-  };
-}
-function resolveRegistrar(read, secret, oneOf, dryRun) {
-  const kind = oneOf("server", ["capgo", "webhook", "none"]);
-  if (kind === "capgo") {
-    const apiKey = secret("capgo-api-key");
-    if (!apiKey && !dryRun) throw inputError("capgo-api-key", "missing_capgo_api_key", "With 'server: capgo', set 'capgo-api-key' from a secret (a Capgo API key with upload rights), or use 'server: none' to upload only.");
-    const apiUrl = read("capgo-api-url");
-    if (!/^https?:\/\/[^/\s]+/i.test(apiUrl)) throw inputError("capgo-api-url", "invalid_capgo_api_url", `'capgo-api-url' must be a URL such as https://api.capgo.app; got '${apiUrl}'.`);
-    return { kind: "capgo", apiUrl: apiUrl.replace(/\/+$/, ""), apiKey: apiKey ?? "" };
-  }
-  if (kind === "webhook") {
-    const url = read("webhook-url");
-    if (!url || !/^https?:\/\/[^/\s]+/i.test(url)) throw inputError("webhook-url", "invalid_webhook_url", "With 'server: webhook', set 'webhook-url' to your update server's endpoint (https://...).");
-    const webhookSecret = secret("webhook-secret");
-    if (!webhookSecret) throw inputError("webhook-secret", "missing_webhook_secret", "With 'server: webhook', set 'webhook-secret' from a secret: the receiver uses it to check the X-Signature-256 header.");
-    return { kind: "webhook", url, secret: webhookSecret };
-  }
-  return { kind: "none" };
-}
-function parseBoolean(value, name) {
-  const normalized = value.trim().toLowerCase();
-  if (["true", "yes", "1", "on"].includes(normalized)) return true;
-  if (["false", "no", "0", "off"].includes(normalized)) return false;
-  throw inputError(name, "invalid_boolean", `'${name}' must be true or false; got '${value}'.`);
-}
-async function packageVersion(dir) {
-  try {
-    const pkg = JSON.parse(await readFile4(path7.join(dir, "package.json"), "utf8"));
-    if (pkg.version) return pkg.version;
-  } catch {
-  }
-  throw inputError("version", "missing_version", "Set 'version', push a tag like v1.2.3, or give package.json a version.");
-}
-async function readKeyFile(file, cwd, secrets) {
-  if (!file) return void 0;
-  try {
-    const text = await readFile4(path7.resolve(cwd, file), "utf8");
-    secrets.push(text, ...text.split(/\r?\n/).filter((line) => line.trim().length > 8));
-    return text;
-  } catch {
-    throw inputError("private-key-file", "file_not_readable", `Cannot read 'private-key-file' ${file}. Check the path.`);
-  }
-}
-
-// src/core/inputs.ts
-var INPUT_NAMES = [
-  "app-id",
-  "path",
-  "working-directory",
-  "build-command",
-  "version",
-  "channel",
-  "private-key",
-  "private-key-file",
-  "public-key",
-  "require-notify-app-ready",
-  "storage",
-  "s3-bucket",
-  "s3-region",
-  "s3-endpoint",
-  "s3-force-path-style",
-  "s3-access-key-id",
-  "s3-secret-access-key",
-  "s3-acl",
-  "s3-checksum",
-  "s3-part-size-mib",
-  "object-key",
-  "public-url",
-  "cache-control",
-  "storage-dir",
-  "server",
-  "capgo-api-key",
-  "capgo-api-url",
-  "webhook-url",
-  "webhook-secret",
-  "verify",
-  "dry-run",
-  "summary",
-  "pr-comment",
-  "github-token"
-];
-
-// src/core/publish.ts
-import { mkdtemp as mkdtemp2, rm as rm4 } from "node:fs/promises";
-import { createReadStream as createReadStream5 } from "node:fs";
-import os3 from "node:os";
-import path9 from "node:path";
-import { fileURLToPath } from "node:url";
-
-// src/core/retry.ts
-var realSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-async function retryWithBackoff(operation2, options) {
-  const sleep2 = options.sleep ?? realSleep;
-  const now = options.now ?? Date.now;
-  const random = options.random ?? Math.random;
-  const started = now();
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation2(attempt);
-    } catch (error2) {
-      const verdict = options.classify(error2);
-      if (!verdict.retry || attempt >= options.attempts) throw error2;
-      const backoff = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-      const delayMs = verdict.delayMs ?? Math.round(random() * backoff);
-      if (options.deadlineMs !== void 0 && now() - started + delayMs > options.deadlineMs) throw error2;
-      options.onRetry?.({ attempt, attempts: options.attempts, delayMs, error: error2 });
-      await sleep2(delayMs);
-    }
-  }
-}
-function parseRetryAfter(value, now = Date.now(), capMs = 12e4) {
-  if (!value) return void 0;
-  const seconds2 = Number(value);
-  if (Number.isFinite(seconds2) && seconds2 >= 0) return Math.min(capMs, Math.round(seconds2 * 1e3));
-  const date2 = Date.parse(value);
-  if (Number.isNaN(date2)) return void 0;
-  return Math.min(capMs, Math.max(0, date2 - now));
-}
-
-// src/core/register/http.ts
-var RegistrationError = class extends LiveUpdateError {
-  bundleState;
-  /**
-   * True when the update server MIGHT reference the uploaded object (`bundleState` is
-   * 'maybe-registered' or 'registered'): the orchestrator must then keep the upload.
-   * Same answer as `mightBeRegistered(error)`.
-   */
-  ambiguous;
-  /** HTTP status of the last answer, when there was one. */
-  httpStatus;
-  /** The server's error code (e.g. Capgo's `invalid_apikey`), when there was one. */
-  apiCode;
-  constructor(code, message, options) {
-    super(code, message, { stage: options.stage, input: options.input, cause: options.cause });
-    this.name = "RegistrationError";
-    this.bundleState = options.bundleState;
-    this.ambiguous = options.bundleState !== "not-registered";
-    this.httpStatus = options.httpStatus;
-    this.apiCode = options.apiCode;
-  }
-};
-function mightBeRegistered(error2) {
-  if (error2 instanceof RegistrationError) return error2.bundleState !== "not-registered";
-  return true;
-}
-var HttpFailure = class extends Error {
-  constructor(method, path12, status, apiCode, apiMessage, body, excerpt2, retryAfterMs) {
-    super(`HTTP ${status}${apiCode ? ` ${apiCode}` : ""} from ${method} ${path12}`);
-    this.method = method;
-    this.path = path12;
-    this.status = status;
-    this.apiCode = apiCode;
-    this.apiMessage = apiMessage;
-    this.body = body;
-    this.excerpt = excerpt2;
-    this.retryAfterMs = retryAfterMs;
-    this.name = "HttpFailure";
-  }
-  method;
-  path;
-  status;
-  apiCode;
-  apiMessage;
-  body;
-  excerpt;
-  retryAfterMs;
-};
-var TransportFailure = class extends Error {
-  constructor(method, path12, kind, notSent, detail, cause) {
-    super(`${kind === "timeout" ? "timed out" : `network error (${detail})`} on ${method} ${path12}`, { cause });
-    this.method = method;
-    this.path = path12;
-    this.kind = kind;
-    this.notSent = notSent;
-    this.detail = detail;
-    this.name = "TransportFailure";
-  }
-  method;
-  path;
-  kind;
-  notSent;
-  detail;
-};
-var NOT_SENT_CODES = /* @__PURE__ */ new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "ENETUNREACH", "EHOSTUNREACH"]);
-function errorCode(error2) {
-  let current = error2;
-  for (let depth = 0; depth < 4 && current && typeof current === "object"; depth++) {
-    const code = current.code;
-    if (typeof code === "string") return code;
-    current = current.cause;
-  }
-  return void 0;
-}
-function isTimeout(error2) {
-  const name = error2?.name;
-  return name === "TimeoutError" || name === "AbortError" || errorCode(error2) === "UND_ERR_HEADERS_TIMEOUT" || errorCode(error2) === "UND_ERR_BODY_TIMEOUT";
-}
-function toTransportFailure(method, path12, error2, answered) {
-  if (isTimeout(error2)) return new TransportFailure(method, path12, "timeout", false, "timeout", error2);
-  const code = errorCode(error2);
-  const notSent = !answered && code !== void 0 && NOT_SENT_CODES.has(code);
-  return new TransportFailure(method, path12, "network", notSent, code ?? (error2 instanceof Error ? error2.message : String(error2)), error2);
-}
-function redact(text, secrets) {
-  let out = text;
-  for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join("***");
-  return out;
-}
-function excerpt(text, max = 200) {
-  const oneLine = text.replace(/\s+/g, " ").trim();
-  return oneLine.length > max ? `${oneLine.slice(0, max)}\u2026` : oneLine;
-}
-async function sendOnce(fetchImpl, request) {
-  const url = new URL(request.baseUrl + request.path);
-  for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
-  const signal = AbortSignal.timeout(request.timeoutMs);
-  let response;
-  try {
-    response = await fetchImpl(url, { method: request.method, headers: request.headers, body: request.body, signal, redirect: "manual" });
-  } catch (error2) {
-    throw toTransportFailure(request.method, request.path, error2, false);
-  }
-  let text;
-  try {
-    text = await response.text();
-  } catch (error2) {
-    throw toTransportFailure(request.method, request.path, error2, true);
-  }
-  let json;
-  try {
-    json = text.length > 0 ? JSON.parse(text) : void 0;
-  } catch {
-    json = void 0;
-  }
-  if (response.status >= 200 && response.status < 300) return { status: response.status, json, text };
-  const record = json && typeof json === "object" && !Array.isArray(json) ? json : {};
-  const apiCode = typeof record.error === "string" ? record.error : void 0;
-  const apiMessage = typeof record.message === "string" ? record.message : typeof record.status === "string" ? record.status : void 0;
-  const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), request.now(), Number.MAX_SAFE_INTEGER);
-  throw new HttpFailure(
-    request.method,
-    request.path,
-    response.status,
-    apiCode,
-    apiMessage === void 0 ? void 0 : redact(apiMessage, request.secrets),
-    json,
-    excerpt(redact(text, request.secrets)) || "(empty body)",
-    retryAfterMs
-  );
-}
-function classifyHttpError(error2, maxRetryAfterMs) {
-  if (error2 instanceof TransportFailure) return { retry: true };
-  if (error2 instanceof HttpFailure) {
-    if (error2.status === 429) {
-      if (error2.retryAfterMs === void 0) return { retry: true };
-      if (error2.retryAfterMs > maxRetryAfterMs) return { retry: false };
-      return { retry: true, delayMs: error2.retryAfterMs };
-    }
-    if (error2.status === 408 || error2.status >= 500) return { retry: true };
-  }
-  return { retry: false };
-}
-function outcomeUnknown(error2) {
-  if (error2 instanceof TransportFailure) return !error2.notSent;
-  if (error2 instanceof HttpFailure) return error2.status >= 500 || error2.status === 408;
-  return false;
-}
-function safeUrl(value) {
-  try {
-    const url = new URL(value);
-    return `${url.origin}${url.pathname}`;
-  } catch {
-    return excerpt(value, 80);
-  }
-}
-function seconds(ms) {
-  return ms >= 1e3 ? `${(ms / 1e3).toFixed(ms % 1e3 === 0 ? 0 : 1)} s` : `${ms} ms`;
-}
-var SIGNED_CHECKSUM = /^[0-9a-f]{512}$/;
-function validateRegistrationRequest(req) {
-  const fail = (code, message, input) => {
-    throw new RegistrationError(code, message, { stage: "register", input, bundleState: "not-registered" });
-  };
-  if (!req.appId) fail("register_app_id_missing", "Refusing to register: no app id.", "app-id");
-  if (!req.version) fail("register_version_missing", "Refusing to register: no version.", "version");
-  if (!req.channel) fail("register_channel_missing", "Refusing to register: no channel.", "channel");
-  if (!req.externalUrl) fail("register_url_missing", "Refusing to register: no bundle URL.", "public-url");
-  if (!req.sessionKey || !req.sessionKey.includes(":")) {
-    fail("register_session_key_missing", "Refusing to register a bundle without its session key (ivSessionKey): devices with a public key would skip decryption. This is a bug in the publishing pipeline.");
-  }
-  if (!SIGNED_CHECKSUM.test(req.checksum ?? "")) {
-    fail("register_checksum_invalid", "Refusing to register: the checksum is not a 512-character lowercase hex signed checksum (V3). Devices with a public key would refuse the bundle. This is a bug in the publishing pipeline.");
-  }
-  if (!req.keyId) fail("register_key_id_missing", "Refusing to register a bundle without its key_id.", "private-key");
-}
-
-// src/core/register/capgo.ts
-var CAPGO_API_URL = "https://api.capgo.app";
-var CAPGO_PAGE_SIZE = 50;
-var USER_AGENT = "capacitor-live-update-action";
-function createCapgoRegistrar(options) {
-  const apiKey = options.apiKey?.trim() ?? "";
-  const requireKey = () => {
-    if (apiKey) return;
-    throw new RegistrationError("capgo_api_key_missing", "A Capgo API key is required to register bundles with Capgo: set capgo-api-key (create one in Capgo > API keys, with the upload right).", {
-      stage: "input",
-      input: "capgo-api-key",
-      bundleState: "not-registered"
-    });
-  };
-  let baseUrl;
-  try {
-    const parsed = new URL(options.apiUrl ?? CAPGO_API_URL);
-    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error("protocol");
-    baseUrl = parsed.href.replace(/\/+$/, "");
-  } catch {
-    throw new LiveUpdateError("capgo_api_url_invalid", `The Capgo API URL "${options.apiUrl}" is not an http(s) URL.`, { stage: "input", input: "capgo-api-url" });
-  }
-  const fetchImpl = options.fetch ?? globalThis.fetch;
-  const sleep2 = options.sleep ?? realSleep;
-  const now = options.now ?? Date.now;
-  const logger2 = options.logger;
-  const timeoutMs = options.timeoutMs ?? 3e4;
-  const attempts = Math.max(1, options.attempts ?? 4);
-  const baseDelayMs = options.baseDelayMs ?? 1e3;
-  const maxDelayMs = options.maxDelayMs ?? 15e3;
-  const maxRetryAfterMs = options.maxRetryAfterMs ?? 6e4;
-  const deadlineMs = options.deadlineMs ?? 18e4;
-  const maxPages = Math.max(1, options.maxPages ?? 200);
-  const secrets = [apiKey];
-  const retryOptions = {
-    attempts,
-    baseDelayMs,
-    maxDelayMs,
-    deadlineMs,
-    sleep: sleep2,
-    now,
-    random: options.random,
-    classify: (error2) => classifyHttpError(error2, maxRetryAfterMs),
-    onRetry: ({ attempt, attempts: total, delayMs, error: error2 }) => {
-      logger2?.warn(`Capgo: ${shortReason(error2)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`);
-    }
-  };
-  function send(method, path12, body, query) {
-    const headers = { authorization: apiKey, accept: "application/json", "user-agent": USER_AGENT };
-    if (body !== void 0) headers["content-type"] = "application/json";
-    return sendOnce(fetchImpl, { method, baseUrl, path: path12, query, headers, body: body === void 0 ? void 0 : JSON.stringify(body), timeoutMs, secrets, now });
-  }
-  async function call(method, path12, body, query, ctx) {
-    try {
-      return (await retryWithBackoff(() => send(method, path12, body, query), retryOptions)).json;
-    } catch (error2) {
-      throw mapError(error2, ctx);
-    }
-  }
-  async function findVersion(appId, version, ctx) {
-    for (let page = 0; page < maxPages; page++) {
-      let rows;
-      try {
-        rows = (await retryWithBackoff(() => send("GET", "/bundle", void 0, { app_id: appId, page: String(page) }), retryOptions)).json;
-      } catch (error2) {
-        if (error2 instanceof HttpFailure && error2.apiCode === "cannot_get_bundle" && !/access/i.test(error2.apiMessage ?? "")) return { found: false };
-        throw mapError(error2, ctx);
-      }
-      if (!Array.isArray(rows)) {
-        throw new RegistrationError("capgo_bad_response", `Capgo answered GET /bundle with something that is not a list of bundles; is ${baseUrl} a Capgo API?`, {
-          stage: ctx.stage,
-          input: "capgo-api-url",
-          bundleState: ctx.bundleState
-        });
-      }
-      const row = rows.find((candidate) => candidate && candidate.name === version);
-      if (row) {
-        return {
-          found: true,
-          checksum: typeof row.checksum === "string" ? row.checksum : "",
-          bundleId: row.id === void 0 || row.id === null ? void 0 : String(row.id),
-          externalUrl: typeof row.external_url === "string" ? row.external_url : void 0
-        };
-      }
-      if (rows.length < CAPGO_PAGE_SIZE) return { found: false };
-    }
-    logger2?.warn(`Capgo: ${appId} has more than ${maxPages * CAPGO_PAGE_SIZE} bundles; stopped looking for ${version} after ${maxPages} pages.`);
-    return { found: false };
-  }
-  function sameChecksum(a5, b5) {
-    return a5.toLowerCase() === b5.toLowerCase();
-  }
-  function conflictError(req, found) {
-    return new RegistrationError(
-      "capgo_version_conflict",
-      `Version ${req.version} of ${req.appId} already exists on Capgo (bundle ${found.bundleId ?? "?"}) with different content or a different signing key (its checksum starts ${found.checksum.slice(0, 12) || "(none)"}\u2026, this build's starts ${req.checksum.slice(0, 12)}\u2026). Versions are immutable: the version must be bumped (or delete that bundle in Capgo first).`,
-      { stage: "register", input: "version", bundleState: "not-registered" }
-    );
-  }
-  async function createBundle2(req) {
-    const body = {
-      app_id: req.appId,
-      version: req.version,
-      external_url: req.externalUrl,
-      checksum: req.checksum,
-      session_key: req.sessionKey,
-      key_id: req.keyId
-    };
-    const ctx = { appId: req.appId, version: req.version, keyId: req.keyId, externalUrl: req.externalUrl, action: "register the bundle", stage: "register", bundleState: "not-registered" };
-    let unknownOutcome = false;
-    let everUnknown = false;
-    try {
-      return await retryWithBackoff(async () => {
-        if (unknownOutcome) {
-          const found = await findVersion(req.appId, req.version, { ...ctx, bundleState: "maybe-registered" });
-          if (found.found) return { kind: "exists", found, ours: true };
-          logger2?.info(`Capgo: ${req.version} is not registered after the failed attempt; sending it again.`);
-        }
-        unknownOutcome = false;
-        try {
-          const answer = (await send("POST", "/bundle", body)).json;
-          const id = answer?.bundle?.id;
-          return { kind: "created", bundleId: id === void 0 || id === null ? void 0 : String(id) };
-        } catch (error2) {
-          if (outcomeUnknown(error2)) unknownOutcome = everUnknown = true;
-          throw error2;
-        }
-      }, retryOptions);
-    } catch (error2) {
-      if (error2 instanceof HttpFailure && error2.apiCode === "version_already_exists") {
-        return { kind: "exists", ours: everUnknown };
-      }
-      if (error2 instanceof RegistrationError || !unknownOutcome) throw mapError(error2, ctx);
-      let found;
-      try {
-        found = await findVersion(req.appId, req.version, { ...ctx, bundleState: "maybe-registered" });
-      } catch {
-        found = void 0;
-      }
-      if (found?.found) return { kind: "exists", found, ours: true };
-      const settled = found !== void 0 && error2 instanceof HttpFailure;
-      throw mapError(error2, { ...ctx, bundleState: settled ? "not-registered" : "maybe-registered" });
-    }
-  }
-  async function pointChannelInternal(appId, channel, version, bundleState, stage) {
-    await call("POST", "/channel", { app_id: appId, channel, version }, void 0, {
-      appId,
-      version,
-      channel,
-      action: `point channel "${channel}" at ${version}`,
-      stage,
-      bundleState
-    });
-  }
-  return {
-    kind: "capgo",
-    async lookup(appId, version) {
-      requireKey();
-      return findVersion(appId, version, { appId, version, action: "list the app's bundles", stage: "lookup", bundleState: "not-registered" });
-    },
-    async register(req) {
-      validateRegistrationRequest(req);
-      requireKey();
-      const outcome = await createBundle2(req);
-      let status;
-      let bundleId;
-      let externalUrl = req.externalUrl;
-      if (outcome.kind === "created") {
-        status = "registered";
-        bundleId = outcome.bundleId;
-      } else {
-        const found = outcome.found ?? await findVersion(req.appId, req.version, {
-          appId: req.appId,
-          version: req.version,
-          action: "look up the existing version",
-          stage: "register",
-          bundleState: outcome.ours ? "maybe-registered" : "not-registered"
-        });
-        if (!found.found) {
-          throw new RegistrationError(
-            "capgo_version_hidden",
-            `Capgo says version ${req.version} of ${req.appId} already exists, but it is not among the app's listed bundles (it may be deleted but still reserved, or beyond the ${maxPages * CAPGO_PAGE_SIZE} newest). The version must be bumped.`,
-            { stage: "register", input: "version", bundleState: outcome.ours ? "maybe-registered" : "not-registered" }
-          );
-        }
-        if (!sameChecksum(found.checksum, req.checksum)) throw conflictError(req, found);
-        bundleId = found.bundleId;
-        externalUrl = found.externalUrl ?? externalUrl;
-        status = found.externalUrl === req.externalUrl || outcome.ours && found.externalUrl === void 0 ? "registered" : "already-registered";
-        if (status === "already-registered") logger2?.info(`Capgo: ${req.version} is already registered with the same checksum (bundle ${bundleId ?? "?"}).`);
-      }
-      await pointChannelInternal(req.appId, req.channel, req.version, "registered", "register");
-      if ((req.link || req.comment) && bundleId !== void 0 && Number.isFinite(Number(bundleId))) {
-        const metadata = { app_id: req.appId, version_id: Number(bundleId) };
-        if (req.link) metadata.link = req.link;
-        if (req.comment) metadata.comment = req.comment;
-        try {
-          await call("POST", "/bundle/metadata", metadata, void 0, {
-            appId: req.appId,
-            version: req.version,
-            action: "set the bundle link/comment",
-            stage: "register",
-            bundleState: "registered"
-          });
-        } catch (error2) {
-          logger2?.warn(`Capgo: could not set the bundle's link/comment (${error2 instanceof Error ? error2.message : String(error2)}); the bundle is registered anyway.`);
-        }
-      }
-      logger2?.info(`Capgo: ${req.appId}@${req.version} ${status === "registered" ? "registered" : "was already registered"} (bundle ${bundleId ?? "?"}); channel "${req.channel}" points at it.`);
-      return { status, bundleId, externalUrl };
-    },
-    async pointChannel(appId, channel, version) {
-      requireKey();
-      await pointChannelInternal(appId, channel, version, "registered", "register");
-    }
-  };
-  function shortReason(error2) {
-    if (error2 instanceof HttpFailure) return `${error2.method} ${error2.path} answered ${error2.status}${error2.apiCode ? ` ${error2.apiCode}` : ""}`;
-    if (error2 instanceof TransportFailure) return `${error2.method} ${error2.path} ${error2.kind === "timeout" ? `timed out after ${seconds(timeoutMs)}` : `failed (${error2.detail})`}`;
-    return error2 instanceof Error ? error2.message : String(error2);
-  }
-  function mapError(error2, ctx) {
-    if (error2 instanceof LiveUpdateError) return error2;
-    const make = (code2, message, input) => new RegistrationError(code2, message, {
-      stage: ctx.stage,
-      input,
-      cause: error2,
-      bundleState: ctx.bundleState,
-      httpStatus: error2 instanceof HttpFailure ? error2.status : void 0,
-      apiCode: error2 instanceof HttpFailure ? error2.apiCode : void 0
-    });
-    const unsure = ctx.bundleState === "maybe-registered" ? ` The bundle MAY be registered: the uploaded object is kept; re-run the publish to settle it (it looks the version up first).` : ctx.bundleState === "registered" ? ` The bundle itself is registered; re-run the publish to finish (it will find the bundle and point the channel).` : "";
-    if (error2 instanceof TransportFailure) {
-      if (error2.kind === "timeout") return make("capgo_timeout", `Capgo at ${baseUrl} did not answer ${error2.method} ${error2.path} within ${seconds(timeoutMs)} (tried ${attempts} times) while trying to ${ctx.action}.${unsure}`);
-      return make("capgo_unreachable", `Could not reach Capgo at ${baseUrl} (${error2.detail}) while trying to ${ctx.action}; check the Capgo API URL and the network.${unsure}`);
-    }
-    if (!(error2 instanceof HttpFailure)) {
-      return make("capgo_error", `Capgo call failed while trying to ${ctx.action}: ${error2 instanceof Error ? error2.message : String(error2)}.${unsure}`);
-    }
-    const { status, apiCode: code = "" } = error2;
-    const apiMessage = error2.apiMessage ?? "";
-    const app = ctx.appId;
-    if (status === 401 && code === "no_key_provided") {
-      return make("capgo_api_key_missing", "Capgo received no API key (no_key_provided): set capgo-api-key to a Capgo API key (sent raw in the authorization header).", "capgo-api-key");
-    }
-    if (status === 401 || code === "invalid_apikey") {
-      return make("capgo_api_key_invalid", `Capgo rejected the API key (${code || `HTTP ${status}`}): check that capgo-api-key holds a current key from Capgo > API keys (the raw key, no "Bearer" prefix).`, "capgo-api-key");
-    }
-    if (status === 403 || /permission|not_authori[sz]ed|forbidden|access_denied/i.test(code) || /can'?t access this app|cannot access/i.test(apiMessage)) {
-      return make(
-        "capgo_permission_denied",
-        `The Capgo API key is not allowed to ${ctx.action} for app ${app} (${code || `HTTP ${status}`}${apiMessage ? `: ${apiMessage}` : ""}). Give the key the upload right (mode "upload", "write" or "all"; RBAC permission app.upload_bundle), and if the key is limited to some apps, add this one. Also check that app-id is right.`,
-        "capgo-api-key"
-      );
-    }
-    if (status === 429) {
-      const wait = error2.retryAfterMs === void 0 ? "" : ` (it asked to wait ${seconds(error2.retryAfterMs)})`;
-      return make("capgo_rate_limited", `Capgo kept refusing with 429 too_many_requests${wait} while trying to ${ctx.action}: the API key's rate limit (about 100 requests a minute) is exhausted, maybe by other jobs using the same key. Try again later.${unsure}`);
-    }
-    switch (code) {
-      case "cannot_find_app":
-        return make("capgo_app_not_found", `Capgo has no app ${app} visible to this API key (cannot_find_app): check app-id, or create the app in Capgo first (npx @capgo/cli app add ${app}).`, "app-id");
-      case "invalid_app_id":
-      case "missing_app_id":
-        return make("capgo_app_id_invalid", `Capgo refused the app id "${app}" (${code}): it must be a reverse-domain id such as com.example.app.`, "app-id");
-      case "invalid_version_format":
-      case "invalid_version":
-      case "missing_version":
-        return make("capgo_version_invalid", `Capgo refused version "${ctx.version ?? ""}" (${code}): it must be semver, such as 1.2.3 or 1.2.3-beta.1.`, "version");
-      case "invalid_protocol":
-      case "missing_external_url":
-        return make("capgo_url_invalid", `Capgo refused the bundle URL ${ctx.externalUrl ? safeUrl(ctx.externalUrl) : "(none)"} (${code}): external bundle URLs must be https://. Check public-url.`, "public-url");
-      case "encryption_required":
-        return make("capgo_encryption_required", `The Capgo organization owning ${app} enforces encrypted bundles and saw no session_key (encryption_required). Publish with the signing key configured (every bundle must carry a session key).`, "private-key");
-      case "encryption_key_required":
-      case "encryption_key_mismatch": {
-        const prefix = expectedPrefix(error2.body);
-        return make(
-          "capgo_encryption_key_mismatch",
-          `The Capgo organization owning ${app} requires bundles encrypted with one specific key (${code}); this bundle was signed with key_id ${ctx.keyId || "(none)"}. Sign with the private key whose public key${prefix ? ` starts with ${prefix}` : " matches the required key"} (see the organization's security settings in Capgo), and ship that public key in the app.`,
-          "private-key"
-        );
-      }
-      case "cannot_find_version":
-        return make("capgo_version_not_found", `Capgo cannot find version ${ctx.version ?? ""} of ${app} (cannot_find_version) while trying to ${ctx.action}.${unsure}`, "version");
-      case "cannot_create_bundle":
-        return make("capgo_cannot_create_bundle", `Capgo could not create bundle ${ctx.version ?? ""} for ${app} (cannot_create_bundle${apiMessage ? `: ${apiMessage}` : ""}). Check the API key's rights on this app, then retry.`);
-    }
-    if (status >= 500) {
-      return make("capgo_server_error", `Capgo kept failing with HTTP ${status}${code ? ` ${code}` : ""} on ${error2.method} ${error2.path} (tried ${attempts} times) while trying to ${ctx.action}: ${error2.excerpt}.${unsure}`);
-    }
-    if (status >= 300 && status < 400) {
-      return make("capgo_redirected", `Capgo answered ${error2.method} ${error2.path} with a redirect (HTTP ${status}); set the Capgo API URL to the final API address (redirects are not followed so the API key is not forwarded).`, "capgo-api-url");
-    }
-    return make("capgo_http_error", `Capgo answered HTTP ${status}${code ? ` ${code}` : " (no error code)"} to ${error2.method} ${error2.path} while trying to ${ctx.action}: ${error2.excerpt}${unsure}`);
-  }
-}
-function expectedPrefix(body) {
-  if (!body || typeof body !== "object") return void 0;
-  const record = body;
-  for (const holder of [record, record.moreInfo, record.more_info, record.data]) {
-    if (holder && typeof holder === "object") {
-      const value = holder.expected_key_prefix;
-      if (typeof value === "string" && value) return value;
-    }
-  }
-  return void 0;
-}
-
-// src/core/register/none.ts
-function createNoneRegistrar(options = {}) {
-  return {
-    kind: "none",
-    async lookup() {
-      return { found: false };
-    },
-    async register(req) {
-      options.logger?.info(`No update server configured (server: none): ${req.appId}@${req.version} was uploaded but not announced.`);
-      return { status: "registered", externalUrl: req.externalUrl };
-    },
-    async pointChannel() {
-    }
-  };
-}
-
-// src/core/register/webhook.ts
-import { createHmac, timingSafeEqual } from "node:crypto";
-var WEBHOOK_EVENT = "bundle.published";
-var SIGNATURE_HEADER = "x-signature-256";
-var TIMESTAMP_HEADER = "x-live-update-timestamp";
-var USER_AGENT2 = "capacitor-live-update-action";
-function signWebhook(secret, timestamp, body) {
-  const hmac = createHmac("sha256", secret);
-  hmac.update(`${timestamp}.`);
-  hmac.update(body);
-  return `sha256=${hmac.digest("hex")}`;
-}
-function createWebhookRegistrar(options) {
-  if (!options.secret) {
-    throw new LiveUpdateError("missing_webhook_secret", "A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).", { stage: "input", input: "webhook-secret" });
-  }
-  let target;
-  try {
-    target = new URL(options.url);
-    if (target.protocol !== "https:" && target.protocol !== "http:") throw new Error("protocol");
-  } catch {
-    throw new LiveUpdateError("invalid_webhook_url", `'webhook-url' must be an http(s) URL; got '${safeUrl(options.url ?? "")}'.`, { stage: "input", input: "webhook-url" });
-  }
-  const secret = options.secret;
-  const fetchImpl = options.fetch ?? globalThis.fetch;
-  const sleep2 = options.sleep ?? realSleep;
-  const now = options.now ?? Date.now;
-  const logger2 = options.logger;
-  const timeoutMs = options.timeoutMs ?? 3e4;
-  const attempts = Math.max(1, options.attempts ?? 4);
-  const maxRetryAfterMs = options.maxRetryAfterMs ?? 6e4;
-  const shown = safeUrl(target.href);
-  const baseUrl = target.href;
-  const secrets = [secret, target.search.length > 1 ? target.search.slice(1) : void 0];
-  function describe149(error2) {
-    if (error2 instanceof HttpFailure) return `answered HTTP ${error2.status}`;
-    if (error2 instanceof TransportFailure) return error2.kind === "timeout" ? `did not answer within ${seconds(timeoutMs)}` : `was unreachable (${error2.detail})`;
-    return error2 instanceof Error ? error2.message : String(error2);
-  }
-  return {
-    kind: "webhook",
-    /** A webhook cannot be asked: always "not found" (the receiver must be idempotent). */
-    async lookup() {
-      return { found: false };
-    },
-    async register(req) {
-      validateRegistrationRequest(req);
-      let sent = false;
-      try {
-        await retryWithBackoff(
-          async () => {
-            const timestamp = Math.floor(now() / 1e3);
-            const payload = {
-              event: WEBHOOK_EVENT,
-              appId: req.appId,
-              version: req.version,
-              channel: req.channel,
-              externalUrl: req.externalUrl,
-              sessionKey: req.sessionKey,
-              checksum: req.checksum,
-              sha256: req.sha256,
-              keyId: req.keyId,
-              zipSize: req.zipSize,
-              encryptedSize: req.encryptedSize,
-              git: { sha: req.git?.sha, ref: req.git?.ref, runUrl: req.git?.runUrl, repository: req.git?.repository },
-              ...req.link ? { link: req.link } : {},
-              ...req.comment ? { comment: req.comment } : {},
-              timestamp
-            };
-            const body = JSON.stringify(payload);
-            try {
-              return await sendOnce(fetchImpl, {
-                method: "POST",
-                baseUrl,
-                path: "",
-                headers: {
-                  "content-type": "application/json",
-                  "user-agent": USER_AGENT2,
-                  [TIMESTAMP_HEADER]: String(timestamp),
-                  [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body)
-                },
-                body,
-                timeoutMs,
-                secrets,
-                now
-              });
-            } catch (error2) {
-              if (!(error2 instanceof TransportFailure && error2.notSent)) sent = true;
-              throw error2;
-            }
-          },
-          {
-            attempts,
-            baseDelayMs: options.baseDelayMs ?? 1e3,
-            maxDelayMs: options.maxDelayMs ?? 15e3,
-            sleep: sleep2,
-            now,
-            random: options.random,
-            classify: (error2) => classifyHttpError(error2, maxRetryAfterMs),
-            onRetry: ({ attempt, attempts: total, delayMs, error: error2 }) => logger2?.warn(`Webhook ${shown} ${describe149(error2)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`)
-          }
-        );
-      } catch (error2) {
-        throw webhookError(error2, sent);
-      }
-      logger2?.info(`Webhook ${shown} accepted ${req.appId}@${req.version} for channel "${req.channel}".`);
-      return { status: "registered", externalUrl: req.externalUrl };
-    },
-    /** No-op: the webhook document carries the channel. */
-    async pointChannel() {
-    }
-  };
-  function webhookError(error2, sent) {
-    const unknown = error2 instanceof TransportFailure ? !error2.notSent : error2 instanceof HttpFailure ? error2.status >= 500 || error2.status === 408 : sent;
-    const bundleState = unknown ? "maybe-registered" : "not-registered";
-    const maybe = unknown ? " The receiver may have stored the bundle anyway: the uploaded object is kept." : "";
-    if (error2 instanceof HttpFailure) {
-      const retried = error2.status >= 500 || error2.status === 429 || error2.status === 408 ? ` (tried ${attempts} times)` : "";
-      const hint = error2.status === 401 || error2.status === 403 ? " Check that webhook-secret matches the receiver's secret and that the receiver and runner clocks agree." : "";
-      return new RegistrationError("webhook_http_error", `The webhook ${shown} answered HTTP ${error2.status}${retried}: ${error2.excerpt}.${hint}${maybe}`, {
-        stage: "register",
-        input: error2.status === 401 || error2.status === 403 ? "webhook-secret" : error2.status === 404 ? "webhook-url" : void 0,
-        cause: error2,
-        bundleState,
-        httpStatus: error2.status
-      });
-    }
-    if (error2 instanceof TransportFailure) {
-      return new RegistrationError(
-        error2.kind === "timeout" ? "webhook_timeout" : "webhook_unreachable",
-        `The webhook ${shown} ${describe149(error2)} (tried ${attempts} times).${maybe}`,
-        { stage: "register", input: "webhook-url", cause: error2, bundleState }
-      );
-    }
-    if (error2 instanceof LiveUpdateError) return error2;
-    return new RegistrationError("webhook_error", `The webhook call failed: ${error2 instanceof Error ? error2.message : String(error2)}.${maybe}`, { stage: "register", cause: error2, bundleState: sent ? "maybe-registered" : "not-registered" });
-  }
-}
-
-// src/core/register/index.ts
-function createRegistrar(config, deps = {}) {
-  switch (config.kind) {
-    case "capgo":
-      return createCapgoRegistrar({ apiUrl: config.apiUrl, apiKey: config.apiKey, ...deps });
-    case "webhook":
-      return createWebhookRegistrar({ url: config.url, secret: config.secret, ...deps });
-    case "none":
-      return createNoneRegistrar({ logger: deps.logger });
-  }
-}
-
-// src/core/storage/object-key.ts
-var MAX_KEY_BYTES = 1024;
-var KEY_PLACEHOLDERS = ["appId", "version", "channel", "hash"];
-var URL_PLACEHOLDERS = ["key", "bucket"];
-function keyError2(message) {
-  return new LiveUpdateError("storage_invalid_object_key", message, { stage: "input", input: "object-key" });
-}
-function urlError(message) {
-  return new LiveUpdateError("storage_invalid_public_url", message, { stage: "input", input: "public-url" });
-}
-function substitute(template, allowed, values, fail) {
-  let out = "";
-  let i5 = 0;
-  while (i5 < template.length) {
-    const open3 = template.indexOf("{", i5);
-    const close = template.indexOf("}", i5);
-    if (close !== -1 && (open3 === -1 || close < open3)) {
-      throw fail(`Unbalanced '}' at position ${close} in template "${template}". Placeholders look like {${allowed[0]}}.`);
-    }
-    if (open3 === -1) {
-      out += template.slice(i5);
-      break;
-    }
-    out += template.slice(i5, open3);
-    const end = template.indexOf("}", open3);
-    if (end === -1) throw fail(`Unclosed '{' at position ${open3} in template "${template}".`);
-    const name = template.slice(open3 + 1, end);
-    if (!allowed.includes(name)) {
-      throw fail(`Unknown placeholder {${name}} in template "${template}". Known placeholders: ${allowed.map((p3) => `{${p3}}`).join(" ")}.`);
-    }
-    const value = values[name];
-    if (value === void 0) throw fail(`No value for placeholder {${name}} in template "${template}".`);
-    out += value;
-    i5 = end + 1;
-  }
-  return out;
-}
-function objectKeyProblem(key) {
-  if (key.length === 0) return "the key is empty";
-  if (key.startsWith("/")) return 'the key starts with "/"';
-  if (key.endsWith("/")) return 'the key ends with "/" (that names a folder, not a file)';
-  if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) return `the key is longer than ${MAX_KEY_BYTES} bytes`;
-  if (/[\u0000-\u001f\u007f\\]/.test(key)) return "the key contains a control character or a backslash";
-  for (const segment of key.split("/")) {
-    if (segment === "") return 'the key contains an empty segment ("//")';
-    if (segment === ".." || segment === ".") return `the key contains a "${segment}" segment`;
-  }
-  return void 0;
-}
-function assertValidObjectKey(key) {
-  const problem = objectKeyProblem(key);
-  if (problem) throw keyError2(`Invalid object key "${key}": ${problem}. Check the object-key template and the app id / version / channel it uses.`);
-}
-function renderObjectKey(template, values) {
-  if (!template.trim()) throw keyError2("The object-key template is empty.");
-  const key = substitute(template, KEY_PLACEHOLDERS, { ...values }, keyError2);
-  if (!template.includes("{version}") && !template.includes("{hash}")) {
-    throw keyError2(`The object-key template "${template}" has neither {version} nor {hash}: every bundle would get the same key.`);
-  }
-  assertValidObjectKey(key);
-  return key;
-}
-function encodeKeyPath(key) {
-  return key.split("/").map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c5) => `%${c5.charCodeAt(0).toString(16).toUpperCase()}`)).join("/");
-}
-function validatePublicUrlTemplate(template) {
-  if (!template.includes("{key}")) throw urlError(`The public-url template "${template}" must contain {key} (the object key).`);
-  const sample = substitute(template, URL_PLACEHOLDERS, { key: "app/1.0.0/0123456789abcdef.zip", bucket: "bucket" }, urlError);
-  let url;
-  try {
-    url = new URL(sample);
-  } catch {
-    throw urlError(`The public-url template "${template}" does not give a valid absolute URL (e.g. https://updates.example.com/{key}).`);
-  }
-  if (!["https:", "http:", "file:"].includes(url.protocol)) {
-    throw urlError(`The public-url template "${template}" must be an https:// URL (got ${url.protocol}).`);
-  }
-  if (url.username || url.password) throw urlError("The public-url template must not contain credentials.");
-}
-function renderPublicUrl(template, key, bucket = "") {
-  return substitute(template, URL_PLACEHOLDERS, { key: encodeKeyPath(key), bucket: encodeURIComponent(bucket) }, urlError);
-}
-function deriveS3ObjectUrl(settings, key) {
-  const path12 = encodeKeyPath(key);
-  const bucket = encodeURIComponent(settings.bucket);
-  if (!settings.endpoint) {
-    if (settings.forcePathStyle || settings.bucket.includes(".")) return `https://s3.${settings.region}.amazonaws.com/${bucket}/${path12}`;
-    return `https://${bucket}.s3.${settings.region}.amazonaws.com/${path12}`;
-  }
-  const endpoint = new URL(settings.endpoint);
-  const base = endpoint.pathname.replace(/\/+$/, "");
-  if (settings.forcePathStyle) return `${endpoint.protocol}//${endpoint.host}${base}/${bucket}/${path12}`;
-  return `${endpoint.protocol}//${bucket}.${endpoint.host}${base}/${path12}`;
-}
-function assertHttpsUrl(url, input = "public-url") {
-  let parsed;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new LiveUpdateError("storage_invalid_public_url", `The bundle URL "${url}" is not a valid URL. Check the ${input} input.`, { stage: "input", input });
-  }
-  if (parsed.protocol !== "https:") {
-    throw new LiveUpdateError(
-      "storage_public_url_not_https",
-      `The bundle URL "${url}" is not https, but the update server requires https bundle URLs. Set the ${input} input to an https URL template such as https://updates.example.com/{key} (a CDN or custom domain in front of the bucket).`,
-      { stage: "input", input }
-    );
-  }
-}
-
-// src/core/verify.ts
-import { constants as constants3, createDecipheriv, createHash as createHash2, publicDecrypt as publicDecrypt2 } from "node:crypto";
-import { createReadStream as createReadStream4, createWriteStream as createWriteStream3 } from "node:fs";
-import { mkdtemp, rm as rm3 } from "node:fs/promises";
-import os2 from "node:os";
-import path8 from "node:path";
-import { Readable as Readable2, Transform as Transform3 } from "node:stream";
-import { pipeline as pipeline4 } from "node:stream/promises";
-
-// src/core/zip-reader.ts
-import { createReadStream as createReadStream3 } from "node:fs";
-import { open } from "node:fs/promises";
-import { pipeline as pipeline3 } from "node:stream/promises";
-import { Writable } from "node:stream";
-import { createInflateRaw, crc32, inflateRawSync } from "node:zlib";
-var ZipFormatError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "ZipFormatError";
-  }
-};
-var EOCD_SIGNATURE = 101010256;
-var ZIP64_LOCATOR_SIGNATURE = 117853008;
-var CENTRAL_SIGNATURE = 33639248;
-var LOCAL_SIGNATURE = 67324752;
-var DESCRIPTOR_SIGNATURE = 134695760;
-var EOCD_SIZE = 22;
-var MAX_COMMENT = 65535;
-var CENTRAL_HEADER_SIZE = 46;
-var LOCAL_HEADER_SIZE = 30;
-var FLAG_ENCRYPTED = 1;
-var FLAG_DESCRIPTOR = 8;
-var FLAG_UTF82 = 2048;
-var STORED = 0;
-var DEFLATED = 8;
-async function readAt(handle, position, length) {
-  const buffer = Buffer.alloc(length);
-  const { bytesRead } = await handle.read(buffer, 0, length, position);
-  if (bytesRead !== length) throw new ZipFormatError(`unexpected end of file at offset ${position} (wanted ${length} bytes, got ${bytesRead})`);
-  return buffer;
-}
-function decodeName(raw, flags) {
-  return raw.toString(flags & FLAG_UTF82 ? "utf8" : "latin1");
-}
-async function listZipEntries(file) {
-  const handle = await open(file, "r");
-  try {
-    const { size: fileSize } = await handle.stat();
-    if (fileSize < EOCD_SIZE) throw new ZipFormatError(`not a zip file: ${fileSize} bytes is too small for an end-of-central-directory record`);
-    const tailLength = Math.min(fileSize, EOCD_SIZE + MAX_COMMENT);
-    const tailStart = fileSize - tailLength;
-    const tail = await readAt(handle, tailStart, tailLength);
-    let eocd = -1;
-    for (let i5 = tailLength - EOCD_SIZE; i5 >= 0; i5--) {
-      if (tail.readUInt32LE(i5) === EOCD_SIGNATURE) {
-        eocd = i5;
-        break;
-      }
-    }
-    if (eocd < 0) throw new ZipFormatError("not a zip file: no end-of-central-directory record");
-    if (eocd >= 20 && tail.readUInt32LE(eocd - 20) === ZIP64_LOCATOR_SIGNATURE) {
-      throw new ZipFormatError("ZIP64 archives are not supported: a bundle must stay under 4 GiB and 65535 entries");
-    }
-    const diskNumber = tail.readUInt16LE(eocd + 4);
-    const centralDisk = tail.readUInt16LE(eocd + 6);
-    const entriesOnDisk = tail.readUInt16LE(eocd + 8);
-    const totalEntries = tail.readUInt16LE(eocd + 10);
-    const centralSize = tail.readUInt32LE(eocd + 12);
-    const centralOffset = tail.readUInt32LE(eocd + 16);
-    if (diskNumber !== 0 || centralDisk !== 0 || entriesOnDisk !== totalEntries) {
-      throw new ZipFormatError("multi-disk (split) zip archives are not supported");
-    }
-    if (totalEntries === 65535 || centralSize === 4294967295 || centralOffset === 4294967295) {
-      throw new ZipFormatError("ZIP64 archives are not supported: a bundle must stay under 4 GiB and 65535 entries");
-    }
-    if (centralOffset + centralSize > tailStart + eocd) {
-      throw new ZipFormatError("the central directory lies outside the file (truncated or corrupt zip)");
-    }
-    const central = await readAt(handle, centralOffset, centralSize);
-    const entries = [];
-    let p3 = 0;
-    for (let i5 = 0; i5 < totalEntries; i5++) {
-      if (p3 + CENTRAL_HEADER_SIZE > central.length || central.readUInt32LE(p3) !== CENTRAL_SIGNATURE) {
-        throw new ZipFormatError(`central directory entry ${i5 + 1} of ${totalEntries} is missing or corrupt`);
-      }
-      const flags = central.readUInt16LE(p3 + 8);
-      const nameLength = central.readUInt16LE(p3 + 28);
-      const extraLength = central.readUInt16LE(p3 + 30);
-      const commentLength = central.readUInt16LE(p3 + 32);
-      const entry = {
-        name: decodeName(central.subarray(p3 + CENTRAL_HEADER_SIZE, p3 + CENTRAL_HEADER_SIZE + nameLength), flags),
-        method: central.readUInt16LE(p3 + 10),
-        flags,
-        crc32: central.readUInt32LE(p3 + 16),
-        compressedSize: central.readUInt32LE(p3 + 20),
-        size: central.readUInt32LE(p3 + 24),
-        localHeaderOffset: central.readUInt32LE(p3 + 42)
-      };
-      if (entry.compressedSize === 4294967295 || entry.size === 4294967295 || entry.localHeaderOffset === 4294967295) {
-        throw new ZipFormatError(`entry '${entry.name}' uses ZIP64 sizes, which are not supported`);
-      }
-      if (central.readUInt16LE(p3 + 34) !== 0) throw new ZipFormatError(`entry '${entry.name}' starts on another disk (multi-disk zips are not supported)`);
-      entries.push(entry);
-      p3 += CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength;
-    }
-    return { entries, centralDirectoryOffset: centralOffset };
-  } finally {
-    await handle.close();
-  }
-}
-async function checkLocalEntries(file, listing) {
-  const byOffset = new Map(listing.entries.map((entry) => [entry.localHeaderOffset, entry]));
-  const handle = await open(file, "r");
-  try {
-    let offset = 0;
-    for (let i5 = 0; i5 < listing.entries.length; i5++) {
-      const header = await readAt(handle, offset, LOCAL_HEADER_SIZE);
-      if (header.readUInt32LE(0) !== LOCAL_SIGNATURE) {
-        throw new ZipFormatError(`expected local header ${i5 + 1} of ${listing.entries.length} at offset ${offset}; Android's ZipInputStream reads entries back to back from the start of the file`);
-      }
-      const entry = byOffset.get(offset);
-      if (!entry) throw new ZipFormatError(`the local header at offset ${offset} is not listed in the central directory (Android and iOS would see different files)`);
-      const flags = header.readUInt16LE(6);
-      const method = header.readUInt16LE(8);
-      const nameLength = header.readUInt16LE(26);
-      const extraLength = header.readUInt16LE(28);
-      const name = decodeName(await readAt(handle, offset + LOCAL_HEADER_SIZE, nameLength), flags);
-      const where = `entry '${entry.name}'`;
-      if (name !== entry.name) throw new ZipFormatError(`${where}: the local header names it '${name}' (Android and iOS would see different files)`);
-      if (method !== entry.method) throw new ZipFormatError(`${where}: local and central headers disagree on the compression method`);
-      if (flags & FLAG_ENCRYPTED) throw new ZipFormatError(`${where} is zip-encrypted, which devices cannot read`);
-      if (method !== STORED && method !== DEFLATED) throw new ZipFormatError(`${where} uses compression method ${method}; only stored (0) and deflated (8) are readable on devices`);
-      if (method === STORED && flags & FLAG_DESCRIPTOR) {
-        throw new ZipFormatError(`${where} is STORED with a data descriptor (flag bit 3), which Android's ZipInputStream cannot read ("only DEFLATED entries can have EXT descriptor")`);
-      }
-      if (!(flags & FLAG_DESCRIPTOR)) {
-        const localCrc = header.readUInt32LE(14);
-        const localCompressed = header.readUInt32LE(18);
-        const localSize = header.readUInt32LE(22);
-        if (localCrc !== entry.crc32 || localCompressed !== entry.compressedSize || localSize !== entry.size) {
-          throw new ZipFormatError(`${where}: local header CRC/sizes disagree with the central directory`);
-        }
-      }
-      if (method === STORED && entry.compressedSize !== entry.size) throw new ZipFormatError(`${where} is STORED but its compressed and uncompressed sizes differ`);
-      const dataStart = offset + LOCAL_HEADER_SIZE + nameLength + extraLength;
-      await checkEntryData(handle, file, entry, dataStart);
-      offset = dataStart + entry.compressedSize;
-      if (flags & FLAG_DESCRIPTOR) offset += await descriptorLength(handle, offset, entry);
-    }
-    if (offset !== listing.centralDirectoryOffset) {
-      throw new ZipFormatError(`${listing.centralDirectoryOffset - offset} unexpected bytes between the last entry and the central directory`);
-    }
-  } finally {
-    await handle.close();
-  }
-}
-async function descriptorLength(handle, offset, entry) {
-  const descriptor = await readAt(handle, offset, 12);
-  const signed = descriptor.readUInt32LE(0) === DESCRIPTOR_SIGNATURE;
-  const fields = signed ? Buffer.concat([descriptor.subarray(4), await readAt(handle, offset + 12, 4)]) : descriptor;
-  if (fields.readUInt32LE(0) !== entry.crc32 || fields.readUInt32LE(4) !== entry.compressedSize || fields.readUInt32LE(8) !== entry.size) {
-    throw new ZipFormatError(`entry '${entry.name}': data descriptor disagrees with the central directory`);
-  }
-  return signed ? 16 : 12;
-}
-var IN_MEMORY_LIMIT = 4 * 1024 * 1024;
-async function checkEntryData(handle, file, entry, dataStart) {
-  if (entry.method === DEFLATED && entry.compressedSize === 0) throw new ZipFormatError(`entry '${entry.name}' is deflated but has no compressed data`);
-  const measured = entry.compressedSize <= IN_MEMORY_LIMIT && entry.size <= IN_MEMORY_LIMIT ? await measureInMemory(handle, entry, dataStart) : await measureStreaming(file, entry, dataStart);
-  if (measured.size !== entry.size) throw new ZipFormatError(`entry '${entry.name}' holds ${measured.size} bytes, but its headers say ${entry.size}`);
-  if (measured.crc !== entry.crc32) {
-    throw new ZipFormatError(`entry '${entry.name}' fails its CRC-32 check (computed ${hex32(measured.crc)}, headers say ${hex32(entry.crc32)})`);
-  }
-}
-function hex32(value) {
-  return value.toString(16).padStart(8, "0");
-}
-function tooBig(entry) {
-  return new ZipFormatError(`entry '${entry.name}' inflates to more than its declared ${entry.size} bytes`);
-}
-async function measureInMemory(handle, entry, dataStart) {
-  const raw = await readAt(handle, dataStart, entry.compressedSize);
-  let data = raw;
-  if (entry.method === DEFLATED) {
-    try {
-      data = inflateRawSync(raw, { maxOutputLength: entry.size + 1 });
-    } catch (error2) {
-      if (error2.code === "ERR_BUFFER_TOO_LARGE") throw tooBig(entry);
-      throw new ZipFormatError(`entry '${entry.name}' cannot be inflated: ${error2.message}`);
-    }
-  }
-  return { crc: crc32(data), size: data.length };
-}
-async function measureStreaming(file, entry, dataStart) {
-  let crc = 0;
-  let size = 0;
-  const measure = new Writable({
-    write(chunk, _encoding, callback) {
-      crc = crc32(chunk, crc);
-      size += chunk.length;
-      callback(size > entry.size ? tooBig(entry) : null);
-    }
-  });
-  const raw = createReadStream3(file, { start: dataStart, end: dataStart + entry.compressedSize - 1 });
-  try {
-    if (entry.method === DEFLATED) await pipeline3(raw, createInflateRaw(), measure);
-    else await pipeline3(raw, measure);
-  } catch (error2) {
-    if (error2 instanceof ZipFormatError) throw error2;
-    throw new ZipFormatError(`entry '${entry.name}' cannot be read: ${error2.message}`);
-  }
-  return { crc, size };
-}
-
-// src/core/verify.ts
-var StepFailure = class extends Error {
-  constructor(step, message) {
-    super(message);
-    this.step = step;
-  }
-  step;
-};
-var RSA_BYTES = 256;
-var SHA256_BYTES = 32;
-var AES_KEY_BYTES2 = 16;
-var IV_BYTES2 = 16;
-function decodeBase64(text, what) {
-  const bytes = Buffer.from(text, "base64");
-  if (text === "" || bytes.toString("base64") !== text) throw new StepFailure("session-key", `${what} is not valid base64`);
-  return bytes;
-}
-function rsaPublicDecrypt(key, data) {
-  try {
-    return publicDecrypt2({ key, padding: constants3.RSA_PKCS1_PADDING }, data);
-  } catch {
-    return void 0;
-  }
-}
-function unwrapSessionKey(sessionKey, publicKeyPem) {
-  let publicKey;
-  try {
-    publicKey = loadPublicKey(publicKeyPem).key;
-  } catch (error2) {
-    throw new StepFailure("session-key", `the public key cannot be used: ${describeError(error2)}`);
-  }
-  const parts = sessionKey.trim().split(":");
-  if (parts.length !== 2) throw new StepFailure("session-key", `session key must be 'base64(iv):base64(wrappedKey)' (found ${parts.length - 1} ':' separators)`);
-  const iv = decodeBase64(parts[0], "the IV part of the session key");
-  if (iv.length !== IV_BYTES2) throw new StepFailure("session-key", `the IV is ${iv.length} bytes, expected ${IV_BYTES2}`);
-  const wrapped = decodeBase64(parts[1], "the wrapped-key part of the session key");
-  if (wrapped.length !== RSA_BYTES) throw new StepFailure("session-key", `the wrapped key is ${wrapped.length} bytes, expected ${RSA_BYTES} (RSA-2048)`);
-  const aesKey = rsaPublicDecrypt(publicKey, wrapped);
-  if (!aesKey) throw new StepFailure("session-key", "the wrapped AES key does not decrypt with this public key (wrong key pair, or a corrupted session key)");
-  if (aesKey.length !== AES_KEY_BYTES2) throw new StepFailure("session-key", `the unwrapped AES key is ${aesKey.length} bytes, expected ${AES_KEY_BYTES2}`);
-  return { aesKey, iv, publicKey };
-}
-function recoverSignedSha256(checksum, publicKey) {
-  const hex = checksum.trim();
-  if (!/^[0-9a-fA-F]{512}$/.test(hex)) {
-    throw new StepFailure("checksum", `the checksum must be ${RSA_BYTES * 2} hex characters (a V3 signed checksum), got ${hex.length} characters`);
-  }
-  const recovered = rsaPublicDecrypt(publicKey, Buffer.from(hex, "hex"));
-  if (!recovered) throw new StepFailure("checksum", "the signed checksum does not decrypt with this public key (wrong key pair, or a corrupted checksum)");
-  if (recovered.length !== SHA256_BYTES) throw new StepFailure("checksum", `the signed checksum holds ${recovered.length} bytes, expected a ${SHA256_BYTES}-byte SHA-256`);
-  return recovered.toString("hex");
-}
-async function openSource(options) {
-  const { source } = options;
-  if (typeof source !== "string") return source;
-  if (/^https?:\/\//i.test(source)) {
-    const fetchImpl = options.fetch ?? globalThis.fetch;
-    let response;
-    try {
-      response = await fetchImpl(source);
-    } catch (error2) {
-      throw new StepFailure("download", `GET ${describeSource(source)} failed: ${describeError(error2)}`);
-    }
-    if (!response.ok) {
-      await response.body?.cancel().catch(() => void 0);
-      throw new StepFailure("download", `GET ${describeSource(source)} answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`);
-    }
-    if (!response.body) throw new StepFailure("download", `GET ${describeSource(source)} returned no body`);
-    return Readable2.fromWeb(response.body);
-  }
-  return createReadStream4(source);
-}
-function countingStream(onBytes) {
-  return new Transform3({
-    transform(chunk, _encoding, callback) {
-      onBytes(chunk.length);
-      callback(null, chunk);
-    }
-  });
-}
-function decryptStream(aesKey, iv) {
-  const decipher = createDecipheriv("aes-128-cbc", aesKey, iv);
-  const tagged = (work, callback) => {
-    let out;
-    try {
-      out = work();
-    } catch (error2) {
-      callback(new StepFailure("decrypt", `AES-128-CBC decryption failed (${describeError(error2)}): the file is not this session key's ciphertext, or it is truncated or corrupted`));
-      return;
-    }
-    callback(null, out);
-  };
-  return new Transform3({
-    transform(chunk, _encoding, callback) {
-      tagged(() => decipher.update(chunk), callback);
-    },
-    flush(callback) {
-      tagged(() => decipher.final(), callback);
-    }
-  });
-}
-function hashingStream(hash) {
-  return new Transform3({
-    transform(chunk, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    }
-  });
-}
-function checkSize(encryptedSize, expectedSize) {
-  if (expectedSize !== void 0 && encryptedSize !== expectedSize) {
-    throw new StepFailure("download", `got ${encryptedSize} bytes, expected ${expectedSize} (truncated or different upload)`);
-  }
-}
-function checkBundleEntryNames(entries) {
-  const seen = /* @__PURE__ */ new Set();
-  for (const { name } of entries) {
-    if (name === "") throw new StepFailure("zip", "an entry has an empty name");
-    if (name.includes("\\")) throw new StepFailure("zip", `entry '${name}' contains a backslash; Android rejects it (names must use '/')`);
-    if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) throw new StepFailure("zip", `entry '${name}' is an absolute path`);
-    if (name.split("/").includes("..")) throw new StepFailure("zip", `entry '${name}' has a '..' segment; devices reject paths escaping the bundle folder`);
-    if (name.includes("\0")) throw new StepFailure("zip", `entry '${name}' contains a NUL character`);
-    if (seen.has(name)) throw new StepFailure("zip", `entry '${name}' appears twice`);
-    seen.add(name);
-  }
-  if (!seen.has("index.html")) {
-    const nested = [...seen].find((name) => name.endsWith("/index.html"));
-    throw new StepFailure("zip", `no index.html at the zip root${nested ? ` (found '${nested}': zip the CONTENTS of the web output folder, not the folder)` : ""}`);
-  }
-}
-async function checkZip(file) {
-  try {
-    const listing = await listZipEntries(file);
-    checkBundleEntryNames(listing.entries);
-    await checkLocalEntries(file, listing);
-    return listing.entries.length;
-  } catch (error2) {
-    if (error2 instanceof ZipFormatError) throw new StepFailure("zip", error2.message);
-    throw error2;
-  }
-}
-async function verifyBundle(options) {
-  let workDir;
-  let source;
-  try {
-    const { aesKey, iv, publicKey } = unwrapSessionKey(options.sessionKey, options.publicKeyPem);
-    source = await openSource(options);
-    let sourceError;
-    source.once("error", (error2) => {
-      sourceError = error2;
-    });
-    workDir = await mkdtemp(path8.join(options.tempDir ?? os2.tmpdir(), "live-update-verify-"));
-    const plainFile = path8.join(workDir, "bundle.zip");
-    const plainHash = createHash2("sha256");
-    let encryptedSize = 0;
-    try {
-      await pipeline4(
-        source,
-        countingStream((n3) => encryptedSize += n3),
-        decryptStream(aesKey, iv),
-        hashingStream(plainHash),
-        createWriteStream3(plainFile)
-      );
-    } catch (error2) {
-      if (sourceError !== void 0) throw new StepFailure("download", `reading ${describeSource(options.source)} failed: ${describeError(sourceError)}`);
-      checkSize(encryptedSize, options.expectedSize);
-      throw error2;
-    }
-    checkSize(encryptedSize, options.expectedSize);
-    const sha256 = plainHash.digest("hex");
-    const signed = recoverSignedSha256(options.checksum, publicKey);
-    if (signed !== sha256) {
-      throw new StepFailure("checksum", `the signed checksum is for sha256 ${signed}, but the decrypted zip has sha256 ${sha256} (devices answer checksum_fail)`);
-    }
-    const entries = await checkZip(plainFile);
-    return { ok: true, sha256, entries, encryptedSize };
-  } catch (error2) {
-    if (error2 instanceof StepFailure) return { ok: false, step: error2.step, message: error2.message };
-    throw error2;
-  } finally {
-    source?.destroy();
-    if (workDir) await rm3(workDir, { recursive: true, force: true });
-  }
-}
-function describeSource(source) {
-  if (typeof source !== "string") return "the bundle stream";
-  return /^https?:\/\//i.test(source) ? source.replace(/[?#].*$/s, "") : source;
-}
-
-// src/core/publish.ts
-var PublishFailure = class extends Error {
-  constructor(stage, timings, bundle, cause) {
-    super(describeError(cause), { cause });
-    this.stage = stage;
-    this.timings = timings;
-    this.bundle = bundle;
-    this.cause = cause;
-    this.name = "PublishFailure";
-  }
-  stage;
-  timings;
-  bundle;
-  cause;
-};
-async function publish(options, deps) {
-  const now = deps.now ?? Date.now;
-  const timings = [];
-  let bundle;
-  let currentStage = "keys";
-  const stage = async (name, work) => {
-    currentStage = name;
-    const started = now();
-    try {
-      return deps.runStage ? await deps.runStage(name, work) : await work();
-    } finally {
-      timings.push({ stage: name, ms: now() - started });
-    }
-  };
-  const workDir = await mkdtemp2(path9.join(options.tempDir ?? os3.tmpdir(), "live-update-"));
-  try {
-    if (deps.registrar.kind === "capgo" && !options.dryRun) {
-      assertHttpsUrl(deps.store.publicUrl(`${options.appId}/${options.version}/check.zip`), "public-url");
-    }
-    const signing = await stage("keys", async () => {
-      const key = loadPrivateKey(options.privateKeyPem);
-      if (options.publicKeyPem) assertPublicKeyMatches(key, options.publicKeyPem, options.publicKeySource ?? "public-key");
-      deps.logger.info(`Signing key ok (key_id ${key.keyId})`);
-      return key;
-    });
-    const encryptedFile = path9.join(workDir, "bundle.zip.enc");
-    bundle = await stage("bundle", async () => {
-      const result = await createBundle({
-        webDir: options.webDir,
-        version: options.version,
-        signing,
-        outFile: encryptedFile,
-        requireNotifyAppReady: options.requireNotifyAppReady,
-        tempDir: workDir
-      });
-      deps.logger.info(`Bundled ${result.fileCount} files: zip ${result.zipSize} bytes, encrypted ${result.encryptedSize} bytes, sha256 ${result.sha256}`);
-      return result;
-    });
-    const made = bundle;
-    const base = { appId: options.appId, version: options.version, channel: options.channel, bundle: made, registrar: deps.registrar.kind, timings };
-    if (options.dryRun) {
-      await stage("verify", () => verifyOrThrow(encryptedFile, made, signing.publicKeyPem, deps, workDir));
-      deps.logger.info("Dry run: the bundle was made and verified locally; nothing uploaded or registered.");
-      return { ...base, status: "dry-run" };
-    }
-    const existing = await stage("lookup", () => deps.registrar.lookup(options.appId, options.version));
-    if (existing.found) {
-      if (existing.checksum !== made.checksum) throw versionTaken(options);
-      await stage("register", () => deps.registrar.pointChannel(options.appId, options.channel, options.version));
-      deps.logger.info(`Version ${options.version} is already published with this exact content; channel '${options.channel}' points at it. Nothing uploaded.`);
-      return { ...base, status: "already-published", bundleId: existing.bundleId, bundleUrl: existing.externalUrl };
-    }
-    const objectKey = renderObjectKey(options.objectKeyTemplate, {
-      appId: options.appId,
-      version: options.version,
-      channel: options.channel,
-      hash: made.encryptedSha256.slice(0, 16)
-    });
-    const stored = await stage(
-      "upload",
-      () => deps.store.put(objectKey, { size: made.encryptedSize, open: () => createReadStream5(encryptedFile, { highWaterMark: 1 << 20 }) })
-    );
-    deps.logger.info(`Uploaded ${stored.size} bytes to ${deps.store.describe()} as ${stored.key}`);
-    let registering = false;
-    try {
-      if (options.verifyUpload) {
-        await stage("verify", async () => {
-          const storedSize = await deps.store.size(stored.key);
-          if (storedSize !== made.encryptedSize) {
-            throw new LiveUpdateError("verify_size_mismatch", `The stored object ${stored.key} has ${storedSize ?? "no"} bytes; ${made.encryptedSize} were uploaded.`, { stage: "verify", step: "download" });
-          }
-          await verifyOrThrow(stored.url, made, signing.publicKeyPem, deps, workDir);
-          deps.logger.info(`Verified ${stored.url} as a device would: downloaded, decrypted, checksum and zip layout ok`);
-        });
-      }
-      registering = true;
-      const registered = await stage(
-        "register",
-        () => deps.registrar.register({
-          appId: options.appId,
-          version: options.version,
-          channel: options.channel,
-          externalUrl: stored.url,
-          checksum: made.checksum,
-          sessionKey: made.sessionKey,
-          keyId: made.keyId,
-          sha256: made.sha256,
-          zipSize: made.zipSize,
-          encryptedSize: made.encryptedSize,
-          link: options.link,
-          comment: options.comment,
-          git: options.git
-        })
-      );
-      if (registered.status === "already-registered") {
-        await deps.store.delete(stored.key);
-        deps.logger.info(`Another run registered version ${options.version} with the same content first; removed the duplicate upload.`);
-        return { ...base, status: "already-published", bundleId: registered.bundleId, bundleUrl: registered.externalUrl };
-      }
-      return { ...base, status: "published", objectKey: stored.key, bundleUrl: stored.url, bundleId: registered.bundleId };
-    } catch (error2) {
-      await removeUnregistered(error2, registering, stored.key, deps);
-      throw error2;
-    }
-  } catch (error2) {
-    throw new PublishFailure(currentStage, timings, bundle, error2);
-  } finally {
-    await rm4(workDir, { recursive: true, force: true });
-  }
-}
-function versionTaken(options) {
-  return new LiveUpdateError(
-    "version_exists_with_other_content",
-    `Version ${options.version} of ${options.appId} is already registered with different content. Published versions are immutable: bump 'version' (e.g. a new tag) and publish again.`,
-    { stage: "lookup", input: "version" }
-  );
-}
-async function removeUnregistered(error2, registering, key, deps) {
-  if (registering && mightBeRegistered(error2)) {
-    deps.logger.warn(`Registration outcome unknown; the uploaded object ${key} was kept because the server may reference it.`);
-    return;
-  }
-  try {
-    await deps.store.delete(key);
-    deps.logger.info(`Removed the uploaded object ${key}: the bundle was not registered.`);
-  } catch (cleanup) {
-    deps.logger.warn(`Could not remove the uploaded object ${key}: ${describeError(cleanup)}. Delete it by hand.`);
-  }
-}
-async function verifyOrThrow(source, bundle, publicKeyPem, deps, tempDir) {
-  const local = source.startsWith("file:") ? fileURLToPath(source) : source;
-  const report = await verifyBundle({
-    source: local,
-    sessionKey: bundle.sessionKey,
-    checksum: bundle.checksum,
-    publicKeyPem,
-    fetch: deps.fetch,
-    tempDir,
-    expectedSize: bundle.encryptedSize
-  });
-  if (!report.ok) {
-    throw new LiveUpdateError("verify_failed", `A device would reject the bundle at ${source}: ${report.step} step failed: ${report.message}`, { stage: "verify", step: report.step });
-  }
-}
-
-// src/core/storage/dir-store.ts
-import { randomBytes as randomBytes4 } from "node:crypto";
-import { createWriteStream as createWriteStream4 } from "node:fs";
-import { link, mkdir as mkdir2, open as open2, rename as rename2, stat as stat3, unlink } from "node:fs/promises";
-import path10 from "node:path";
-import { pipeline as pipeline5 } from "node:stream/promises";
-import { pathToFileURL } from "node:url";
-function errno(error2) {
-  return typeof error2 === "object" && error2 !== null && "code" in error2 && typeof error2.code === "string" ? error2.code : void 0;
-}
-var DirStore = class {
-  dir;
-  publicUrlTemplate;
-  constructor(config) {
-    if (!config.dir) {
-      throw new LiveUpdateError("storage_missing_dir", "The storage folder is empty: set the storage-dir input.", { stage: "input", input: "storage-dir" });
-    }
-    this.dir = path10.resolve(config.dir);
-    if (config.publicUrlTemplate) validatePublicUrlTemplate(config.publicUrlTemplate);
-    this.publicUrlTemplate = config.publicUrlTemplate || void 0;
-  }
-  describe() {
-    return `dir ${this.dir}`;
-  }
-  /** Absolute path of a key, refusing keys that would escape the folder. */
-  pathOf(key) {
-    assertValidObjectKey(key);
-    const file = path10.resolve(this.dir, ...key.split("/"));
-    if (!file.startsWith(this.dir + path10.sep)) {
-      throw new LiveUpdateError("storage_invalid_object_key", `Object key "${key}" escapes the storage folder.`, { stage: "input", input: "object-key" });
-    }
-    return file;
-  }
-  publicUrl(key) {
-    if (this.publicUrlTemplate) return renderPublicUrl(this.publicUrlTemplate, key);
-    return pathToFileURL(this.pathOf(key)).href;
-  }
-  async size(key) {
-    try {
-      const info = await stat3(this.pathOf(key));
-      return info.isFile() ? info.size : void 0;
-    } catch (error2) {
-      if (errno(error2) === "ENOENT" || errno(error2) === "ENOTDIR") return void 0;
-      throw this.failure("storage_stat_failed", `Cannot read ${this.pathOf(key)}: ${describeError(error2)}`, error2);
-    }
-  }
-  async exists(key) {
-    try {
-      await stat3(this.pathOf(key));
-      return true;
-    } catch (error2) {
-      if (errno(error2) === "ENOENT" || errno(error2) === "ENOTDIR") return false;
-      throw this.failure("storage_stat_failed", `Cannot read ${this.pathOf(key)}: ${describeError(error2)}`, error2);
-    }
-  }
-  async put(key, body) {
-    const file = this.pathOf(key);
-    if (await this.exists(key)) throw this.existsError(key, file);
-    const folder = path10.dirname(file);
-    try {
-      await mkdir2(folder, { recursive: true });
-    } catch (error2) {
-      throw this.failure("storage_write_failed", `Cannot create the folder ${folder}: ${describeError(error2)}. Check the storage-dir input.`, error2);
-    }
-    const temp = path10.join(folder, `.${path10.basename(file)}.${randomBytes4(6).toString("hex")}.partial`);
-    try {
-      try {
-        await pipeline5(body.open(), createWriteStream4(temp, { flags: "wx", mode: 420 }));
-      } catch (error2) {
-        throw this.failure("storage_write_failed", `Writing ${file} failed: ${describeError(error2)}`, error2);
-      }
-      const written = (await stat3(temp)).size;
-      if (written !== body.size) {
-        throw this.failure("storage_size_mismatch", `Wrote ${written} bytes to ${file} but the bundle is ${body.size} bytes; nothing was stored.`);
-      }
-      await this.publish(temp, file, key);
-    } finally {
-      await unlink(temp).catch(() => void 0);
-    }
-    return { key, url: this.publicUrl(key), size: body.size };
-  }
-  /** Move the finished temp file into place without ever replacing an existing file. */
-  async publish(temp, file, key) {
-    try {
-      await link(temp, file);
-      return;
-    } catch (error2) {
-      if (errno(error2) === "EEXIST") throw this.existsError(key, file);
-      if (!["EPERM", "ENOTSUP", "EOPNOTSUPP", "EXDEV", "ENOSYS", "EMLINK"].includes(errno(error2) ?? "")) {
-        throw this.failure("storage_write_failed", `Publishing ${file} failed: ${describeError(error2)}`, error2);
-      }
-    }
-    try {
-      const handle = await open2(file, "wx");
-      await handle.close();
-    } catch (error2) {
-      if (errno(error2) === "EEXIST") throw this.existsError(key, file);
-      throw this.failure("storage_write_failed", `Publishing ${file} failed: ${describeError(error2)}`, error2);
-    }
-    try {
-      await rename2(temp, file);
-    } catch (error2) {
-      await unlink(file).catch(() => void 0);
-      throw this.failure("storage_write_failed", `Publishing ${file} failed: ${describeError(error2)}`, error2);
-    }
-  }
-  async delete(key) {
-    try {
-      await unlink(this.pathOf(key));
-    } catch (error2) {
-      if (errno(error2) === "ENOENT") return;
-      throw this.failure("storage_delete_failed", `Deleting ${this.pathOf(key)} failed: ${describeError(error2)}`, error2);
-    }
-  }
-  existsError(key, file) {
-    return new LiveUpdateError(
-      "storage_object_exists",
-      `An object already exists at key "${key}" (${file}); it is never replaced. Publish a new version, or change the object-key template.`,
-      { stage: "upload", input: "object-key" }
-    );
-  }
-  failure(code, message, cause) {
-    return new LiveUpdateError(code, message, { stage: "upload", input: "storage-dir", cause });
-  }
-};
-
 // src/core/storage/s3-store.ts
-var import_client_s3 = __toESM(require_dist_cjs16(), 1);
-var import_lib_storage = __toESM(require_dist_cjs17(), 1);
 import { createHash as createHash9 } from "node:crypto";
-var DEFAULT_CACHE_CONTROL = "public, max-age=31536000, immutable";
-var DEFAULT_CONTENT_TYPE = "application/octet-stream";
-var DEFAULT_PART_SIZE_MIB = 8;
-var DEFAULT_QUEUE_SIZE = 4;
-var MIB = 1024 * 1024;
-var noopLogger = { info() {
-}, warn() {
-}, debug() {
-} };
 function configError2(input, message) {
   return new LiveUpdateError("storage_invalid_config", message, { stage: "input", input });
 }
@@ -42410,25 +43868,6 @@ function validateConfig(config) {
 function field(error2, name) {
   return typeof error2 === "object" && error2 !== null ? error2[name] : void 0;
 }
-var NETWORK_CODES = /* @__PURE__ */ new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ECONNABORTED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ERR_SOCKET_CONNECTION_TIMEOUT",
-  "UND_ERR_SOCKET",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "CERT_HAS_EXPIRED",
-  "ERR_TLS_CERT_ALTNAME_INVALID"
-]);
 function providerError(error2) {
   const status = field(field(error2, "$metadata"), "httpStatusCode");
   let code = field(error2, "Code") ?? field(error2, "code") ?? field(error2, "name") ?? "Error";
@@ -42442,22 +43881,6 @@ function providerError(error2) {
   if (message === "UnknownError" || message === "") message = "no error details (the response had no body)";
   return { code: String(code), status: typeof status === "number" ? status : void 0, message };
 }
-var TRANSIENT_CODES = /* @__PURE__ */ new Set([
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ECONNABORTED",
-  "TimeoutError",
-  "RequestTimeout",
-  "RequestTimeoutException",
-  "InternalError",
-  "ServiceUnavailable",
-  "SlowDown",
-  "Throttling",
-  "ThrottlingException",
-  "RequestThrottled",
-  "TooManyRequests"
-]);
 function isTransientStorageError(error2) {
   const info = providerError(error2);
   if (info.status === 501) return false;
@@ -42475,335 +43898,408 @@ function isNotImplemented(error2) {
 function unquote(etag) {
   return etag?.replace(/^W\//, "").replace(/^"|"$/g, "").toLowerCase();
 }
-var UploadTracker = class {
-  constructor(real) {
-    this.real = real;
-    const send = this.send.bind(this);
-    this.client = new Proxy(real, {
-      get(target, property) {
-        return property === "send" ? send : Reflect.get(target, property);
+var import_client_s3, import_lib_storage, DEFAULT_CACHE_CONTROL, DEFAULT_CONTENT_TYPE, DEFAULT_PART_SIZE_MIB, DEFAULT_QUEUE_SIZE, MIB, noopLogger, NETWORK_CODES, TRANSIENT_CODES, UploadTracker, S3Store, RetryableUpload;
+var init_s3_store = __esm({
+  "src/core/storage/s3-store.ts"() {
+    "use strict";
+    import_client_s3 = __toESM(require_dist_cjs16(), 1);
+    import_lib_storage = __toESM(require_dist_cjs17(), 1);
+    init_errors();
+    init_retry();
+    init_object_key();
+    DEFAULT_CACHE_CONTROL = "public, max-age=31536000, immutable";
+    DEFAULT_CONTENT_TYPE = "application/octet-stream";
+    DEFAULT_PART_SIZE_MIB = 8;
+    DEFAULT_QUEUE_SIZE = 4;
+    MIB = 1024 * 1024;
+    noopLogger = { info() {
+    }, warn() {
+    }, debug() {
+    } };
+    __name(configError2, "configError");
+    __name(buildS3ClientConfig, "buildS3ClientConfig");
+    __name(validateConfig, "validateConfig");
+    __name(field, "field");
+    NETWORK_CODES = /* @__PURE__ */ new Set([
+      "ECONNREFUSED",
+      "ECONNRESET",
+      "EPIPE",
+      "ETIMEDOUT",
+      "ECONNABORTED",
+      "ENOTFOUND",
+      "EAI_AGAIN",
+      "EHOSTUNREACH",
+      "ENETUNREACH",
+      "ERR_SOCKET_CONNECTION_TIMEOUT",
+      "UND_ERR_SOCKET",
+      "DEPTH_ZERO_SELF_SIGNED_CERT",
+      "SELF_SIGNED_CERT_IN_CHAIN",
+      "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+      "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+      "CERT_HAS_EXPIRED",
+      "ERR_TLS_CERT_ALTNAME_INVALID"
+    ]);
+    __name(providerError, "providerError");
+    TRANSIENT_CODES = /* @__PURE__ */ new Set([
+      "ECONNRESET",
+      "EPIPE",
+      "ETIMEDOUT",
+      "ECONNABORTED",
+      "TimeoutError",
+      "RequestTimeout",
+      "RequestTimeoutException",
+      "InternalError",
+      "ServiceUnavailable",
+      "SlowDown",
+      "Throttling",
+      "ThrottlingException",
+      "RequestThrottled",
+      "TooManyRequests"
+    ]);
+    __name(isTransientStorageError, "isTransientStorageError");
+    __name(isConditionalConflict, "isConditionalConflict");
+    __name(isNotImplemented, "isNotImplemented");
+    __name(unquote, "unquote");
+    UploadTracker = class {
+      constructor(real) {
+        this.real = real;
+        const send = this.send.bind(this);
+        this.client = new Proxy(real, {
+          get(target, property) {
+            return property === "send" ? send : Reflect.get(target, property);
+          }
+        });
       }
-    });
-  }
-  real;
-  uploadId;
-  committed = false;
-  firstError;
-  failedCommand;
-  singleMd5;
-  partEtags = /* @__PURE__ */ new Map();
-  partsController = new AbortController();
-  client;
-  async send(command5) {
-    const client = this.real;
-    const name = command5.constructor.name.replace(/Command$/, "");
-    const input = command5.input;
-    const isPart = command5 instanceof import_client_s3.UploadPartCommand;
-    if (isPart && this.firstError !== void 0) throw this.firstError;
-    if (command5 instanceof import_client_s3.PutObjectCommand && input.Body instanceof Uint8Array) {
-      this.singleMd5 = createHash9("md5").update(input.Body).digest("hex");
-    }
-    try {
-      const output = await client.send(command5, isPart ? { abortSignal: this.partsController.signal } : void 0);
-      if (command5 instanceof import_client_s3.CreateMultipartUploadCommand) this.uploadId = output.UploadId;
-      if (isPart) this.partEtags.set(input.PartNumber, String(output.ETag ?? ""));
-      if (command5 instanceof import_client_s3.CompleteMultipartUploadCommand || command5 instanceof import_client_s3.PutObjectCommand) this.committed = true;
-      return output;
-    } catch (error2) {
-      if (this.firstError === void 0 && !(command5 instanceof import_client_s3.AbortMultipartUploadCommand)) {
-        this.firstError = error2;
-        this.failedCommand = name;
-        this.partsController.abort();
+      real;
+      static {
+        __name(this, "UploadTracker");
       }
-      throw error2;
-    }
-  }
-  /** The ETag S3 gives the object this upload would have committed (md5 / md5-of-md5s-N). */
-  expectedEtag() {
-    if (this.partEtags.size === 0) return this.singleMd5;
-    const digests = [];
-    for (let part = 1; part <= this.partEtags.size; part++) {
-      const etag = unquote(this.partEtags.get(part));
-      if (!etag || !/^[0-9a-f]{32}$/.test(etag)) return void 0;
-      digests.push(Buffer.from(etag, "hex"));
-    }
-    return `${createHash9("md5").update(Buffer.concat(digests)).digest("hex")}-${this.partEtags.size}`;
-  }
-};
-var S3Store = class {
-  client;
-  config;
-  logger;
-  sleep;
-  now;
-  partSize;
-  queueSize;
-  uploadAttempts;
-  deadlineMs;
-  secrets;
-  /** undefined until the provider told us; false after a 501 to If-None-Match (Swift). */
-  conditionalPut;
-  conditionalComplete;
-  constructor(config, options = {}) {
-    validateConfig(config);
-    this.config = config;
-    this.client = options.client ?? new import_client_s3.S3Client(buildS3ClientConfig(config, options));
-    this.logger = options.logger ?? noopLogger;
-    this.sleep = options.sleep ?? realSleep;
-    this.now = options.now ?? Date.now;
-    this.partSize = (config.partSizeMiB ?? DEFAULT_PART_SIZE_MIB) * MIB;
-    this.queueSize = config.queueSize ?? DEFAULT_QUEUE_SIZE;
-    this.uploadAttempts = Math.max(1, options.uploadAttempts ?? 2);
-    this.deadlineMs = options.deadlineMs ?? 30 * 6e4;
-    this.secrets = [config.secretAccessKey, config.sessionToken].filter((s2) => Boolean(s2 && s2.length >= 4));
-  }
-  describe() {
-    const where = this.config.endpoint ? new URL(this.config.endpoint).origin : `AWS ${this.config.region}`;
-    return `s3://${this.config.bucket} (${where})`;
-  }
-  publicUrl(key) {
-    if (this.config.publicUrlTemplate) return renderPublicUrl(this.config.publicUrlTemplate, key, this.config.bucket);
-    return deriveS3ObjectUrl(this.config, key);
-  }
-  async exists(key) {
-    return await this.head(key) !== void 0;
-  }
-  async size(key) {
-    return (await this.head(key))?.size;
-  }
-  async delete(key) {
-    assertValidObjectKey(key);
-    try {
-      await this.client.send(new import_client_s3.DeleteObjectCommand({ Bucket: this.config.bucket, Key: key }));
-    } catch (error2) {
-      throw this.storageError("DeleteObject", key, error2);
-    }
-  }
-  async put(key, body) {
-    assertValidObjectKey(key);
-    if (await this.head(key)) throw this.existsError(key);
-    const started = this.now();
-    const retryable = /* @__PURE__ */ new WeakSet();
-    await retryWithBackoff(
-      async (attempt) => {
+      uploadId;
+      committed = false;
+      firstError;
+      failedCommand;
+      singleMd5;
+      partEtags = /* @__PURE__ */ new Map();
+      partsController = new AbortController();
+      client;
+      async send(command5) {
+        const client = this.real;
+        const name = command5.constructor.name.replace(/Command$/, "");
+        const input = command5.input;
+        const isPart = command5 instanceof import_client_s3.UploadPartCommand;
+        if (isPart && this.firstError !== void 0) throw this.firstError;
+        if (command5 instanceof import_client_s3.PutObjectCommand && input.Body instanceof Uint8Array) {
+          this.singleMd5 = createHash9("md5").update(input.Body).digest("hex");
+        }
         try {
-          await this.uploadOnce(key, body, attempt);
+          const output = await client.send(command5, isPart ? { abortSignal: this.partsController.signal } : void 0);
+          if (command5 instanceof import_client_s3.CreateMultipartUploadCommand) this.uploadId = output.UploadId;
+          if (isPart) this.partEtags.set(input.PartNumber, String(output.ETag ?? ""));
+          if (command5 instanceof import_client_s3.CompleteMultipartUploadCommand || command5 instanceof import_client_s3.PutObjectCommand) this.committed = true;
+          return output;
         } catch (error2) {
-          if (error2 instanceof RetryableUpload) {
-            retryable.add(error2.final);
-            throw error2.final;
+          if (this.firstError === void 0 && !(command5 instanceof import_client_s3.AbortMultipartUploadCommand)) {
+            this.firstError = error2;
+            this.failedCommand = name;
+            this.partsController.abort();
           }
           throw error2;
         }
-      },
-      {
-        attempts: this.uploadAttempts,
-        baseDelayMs: 2e3,
-        maxDelayMs: 3e4,
-        deadlineMs: this.deadlineMs,
-        sleep: this.sleep,
-        now: this.now,
-        classify: (error2) => ({ retry: typeof error2 === "object" && error2 !== null && retryable.has(error2) }),
-        onRetry: ({ attempt, attempts, delayMs, error: error2 }) => this.logger.warn(`Upload attempt ${attempt} of ${attempts} failed (${describeError(error2)}); starting a fresh upload in ${Math.round(delayMs / 1e3)} s.`)
       }
-    );
-    const stored = await this.head(key);
-    if (stored?.size !== body.size) {
-      throw new LiveUpdateError(
-        "storage_size_mismatch",
-        `After the upload, s3://${this.config.bucket}/${key} reports ${stored?.size ?? "no object"} instead of ${body.size} bytes.`,
-        { stage: "upload", input: "s3-endpoint" }
-      );
-    }
-    this.logger.debug(`Uploaded ${body.size} bytes to s3://${this.config.bucket}/${key} in ${this.now() - started} ms.`);
-    return { key, url: this.publicUrl(key), size: body.size };
-  }
-  /** One upload (single PUT or multipart), cleaned up on failure. */
-  async uploadOnce(key, body, attempt) {
-    const multipart = body.size > this.partSize;
-    const conditional = multipart ? this.conditionalComplete !== false : this.conditionalPut !== false;
-    const tracker = new UploadTracker(this.client);
-    const stream = body.open();
-    const params = {
-      Bucket: this.config.bucket,
-      Key: key,
-      Body: stream,
-      ContentLength: body.size,
-      ContentType: DEFAULT_CONTENT_TYPE,
-      CacheControl: this.config.cacheControl || DEFAULT_CACHE_CONTROL,
-      ...this.config.acl ? { ACL: this.config.acl } : {},
-      // lib-storage copies params to every command; only PutObject and CompleteMultipartUpload send it.
-      ...conditional ? { IfNoneMatch: "*" } : {}
-    };
-    const upload = new import_lib_storage.Upload({ client: tracker.client, params, partSize: this.partSize, queueSize: this.queueSize, leavePartsOnError: false });
-    try {
-      await upload.done();
-      if (conditional) {
-        if (multipart) this.conditionalComplete = true;
-        else this.conditionalPut = true;
-      }
-      return;
-    } catch (raw) {
-      stream.destroy();
-      const error2 = tracker.firstError ?? raw;
-      const leftover = await this.confirmAborted(key, tracker);
-      if (conditional && isNotImplemented(error2) && (tracker.failedCommand === "PutObject" || tracker.failedCommand === "CompleteMultipartUpload")) {
-        if (multipart) this.conditionalComplete = false;
-        else this.conditionalPut = false;
-        this.logger.info(`${this.describe()} does not support conditional writes (If-None-Match); relying on the existence check made before the upload.`);
-        if (leftover) throw this.storageError(tracker.failedCommand, key, error2, leftover);
-        if (await this.head(key)) throw this.existsError(key);
-        return this.uploadOnce(key, body, attempt);
-      }
-      if (isConditionalConflict(error2) || tracker.failedCommand === "CompleteMultipartUpload" && isTransientStorageError(error2)) {
-        if (await this.isOurs(key, tracker, body.size)) return;
-        if (isConditionalConflict(error2)) throw this.existsError(key);
-      }
-      const final = this.storageError(tracker.failedCommand ?? "upload", key, error2, leftover);
-      if (!leftover && !tracker.committed && isTransientStorageError(error2)) {
-        const now = await this.head(key).catch(() => void 0);
-        if (now) {
-          if (await this.isOurs(key, tracker, body.size)) return;
-          throw this.existsError(key);
+      /** The ETag S3 gives the object this upload would have committed (md5 / md5-of-md5s-N). */
+      expectedEtag() {
+        if (this.partEtags.size === 0) return this.singleMd5;
+        const digests = [];
+        for (let part = 1; part <= this.partEtags.size; part++) {
+          const etag = unquote(this.partEtags.get(part));
+          if (!etag || !/^[0-9a-f]{32}$/.test(etag)) return void 0;
+          digests.push(Buffer.from(etag, "hex"));
         }
-        throw new RetryableUpload(final);
+        return `${createHash9("md5").update(Buffer.concat(digests)).digest("hex")}-${this.partEtags.size}`;
       }
-      throw final;
-    } finally {
-      stream.destroy();
-    }
-  }
-  async isOurs(key, tracker, size) {
-    const head = await this.head(key).catch(() => void 0);
-    const expected = tracker.expectedEtag();
-    const ours = head !== void 0 && head.size === size && expected !== void 0 && unquote(head.etag) === expected;
-    if (ours) this.logger.warn(`The upload of ${key} was committed although its confirmation was lost (ETag matches); keeping it.`);
-    return ours;
-  }
-  /**
-   * After a failed upload (every part request settled), abort the multipart upload once more:
-   * lib-storage already did, but parts still in flight during that abort can survive it.
-   * Returns a description of what may be left behind, or undefined when nothing is.
-   */
-  async confirmAborted(key, tracker) {
-    if (!tracker.uploadId || tracker.committed) return void 0;
-    const command5 = new import_client_s3.AbortMultipartUploadCommand({ Bucket: this.config.bucket, Key: key, UploadId: tracker.uploadId });
-    try {
-      await retryWithBackoff(() => this.client.send(command5), {
-        attempts: 3,
-        baseDelayMs: 500,
-        maxDelayMs: 4e3,
-        sleep: this.sleep,
-        classify: (error2) => ({ retry: isTransientStorageError(error2) })
-      });
-      return void 0;
-    } catch (error2) {
-      const info = providerError(error2);
-      if (info.status === 404 || info.code === "NoSuchUpload" || info.code === "NoSuchKey") return void 0;
-      return `The incomplete multipart upload ${tracker.uploadId} could not be aborted (${info.code}); abort it (aws s3api abort-multipart-upload) or add an AbortIncompleteMultipartUpload lifecycle rule.`;
-    }
-  }
-  /** HeadObject; undefined when there is no object (or no bucket: HEAD cannot tell). */
-  async head(key) {
-    assertValidObjectKey(key);
-    try {
-      const output = await this.client.send(new import_client_s3.HeadObjectCommand({ Bucket: this.config.bucket, Key: key }));
-      return { size: output.ContentLength ?? 0, etag: output.ETag };
-    } catch (error2) {
-      const info = providerError(error2);
-      if (info.status === 404) return void 0;
-      if (info.status !== void 0 && info.status < 500 && field(error2, "Code") === void 0) {
-        throw await this.diagnose(key, error2);
+    };
+    S3Store = class {
+      static {
+        __name(this, "S3Store");
       }
-      throw this.storageError("HeadObject", key, error2);
-    }
+      client;
+      config;
+      logger;
+      sleep;
+      now;
+      partSize;
+      queueSize;
+      uploadAttempts;
+      deadlineMs;
+      secrets;
+      /** undefined until the provider told us; false after a 501 to If-None-Match (Swift). */
+      conditionalPut;
+      conditionalComplete;
+      constructor(config, options = {}) {
+        validateConfig(config);
+        this.config = config;
+        this.client = options.client ?? new import_client_s3.S3Client(buildS3ClientConfig(config, options));
+        this.logger = options.logger ?? noopLogger;
+        this.sleep = options.sleep ?? realSleep;
+        this.now = options.now ?? Date.now;
+        this.partSize = (config.partSizeMiB ?? DEFAULT_PART_SIZE_MIB) * MIB;
+        this.queueSize = config.queueSize ?? DEFAULT_QUEUE_SIZE;
+        this.uploadAttempts = Math.max(1, options.uploadAttempts ?? 2);
+        this.deadlineMs = options.deadlineMs ?? 30 * 6e4;
+        this.secrets = [config.secretAccessKey, config.sessionToken].filter((s2) => Boolean(s2 && s2.length >= 4));
+      }
+      describe() {
+        const where = this.config.endpoint ? new URL(this.config.endpoint).origin : `AWS ${this.config.region}`;
+        return `s3://${this.config.bucket} (${where})`;
+      }
+      publicUrl(key) {
+        if (this.config.publicUrlTemplate) return renderPublicUrl(this.config.publicUrlTemplate, key, this.config.bucket);
+        return deriveS3ObjectUrl(this.config, key);
+      }
+      async exists(key) {
+        return await this.head(key) !== void 0;
+      }
+      async size(key) {
+        return (await this.head(key))?.size;
+      }
+      async delete(key) {
+        assertValidObjectKey(key);
+        try {
+          await this.client.send(new import_client_s3.DeleteObjectCommand({ Bucket: this.config.bucket, Key: key }));
+        } catch (error2) {
+          throw this.storageError("DeleteObject", key, error2);
+        }
+      }
+      async put(key, body) {
+        assertValidObjectKey(key);
+        if (await this.head(key)) throw this.existsError(key);
+        const started = this.now();
+        const retryable = /* @__PURE__ */ new WeakSet();
+        await retryWithBackoff(
+          async (attempt) => {
+            try {
+              await this.uploadOnce(key, body, attempt);
+            } catch (error2) {
+              if (error2 instanceof RetryableUpload) {
+                retryable.add(error2.final);
+                throw error2.final;
+              }
+              throw error2;
+            }
+          },
+          {
+            attempts: this.uploadAttempts,
+            baseDelayMs: 2e3,
+            maxDelayMs: 3e4,
+            deadlineMs: this.deadlineMs,
+            sleep: this.sleep,
+            now: this.now,
+            classify: /* @__PURE__ */ __name((error2) => ({ retry: typeof error2 === "object" && error2 !== null && retryable.has(error2) }), "classify"),
+            onRetry: /* @__PURE__ */ __name(({ attempt, attempts, delayMs, error: error2 }) => this.logger.warn(`Upload attempt ${attempt} of ${attempts} failed (${describeError(error2)}); starting a fresh upload in ${Math.round(delayMs / 1e3)} s.`), "onRetry")
+          }
+        );
+        const stored = await this.head(key);
+        if (stored?.size !== body.size) {
+          throw new LiveUpdateError(
+            "storage_size_mismatch",
+            `After the upload, s3://${this.config.bucket}/${key} reports ${stored?.size ?? "no object"} instead of ${body.size} bytes.`,
+            { stage: "upload", input: "s3-endpoint" }
+          );
+        }
+        this.logger.debug(`Uploaded ${body.size} bytes to s3://${this.config.bucket}/${key} in ${this.now() - started} ms.`);
+        return { key, url: this.publicUrl(key), size: body.size };
+      }
+      /** One upload (single PUT or multipart), cleaned up on failure. */
+      async uploadOnce(key, body, attempt) {
+        const multipart = body.size > this.partSize;
+        const conditional = multipart ? this.conditionalComplete !== false : this.conditionalPut !== false;
+        const tracker = new UploadTracker(this.client);
+        const stream = body.open();
+        const params = {
+          Bucket: this.config.bucket,
+          Key: key,
+          Body: stream,
+          ContentLength: body.size,
+          ContentType: DEFAULT_CONTENT_TYPE,
+          CacheControl: this.config.cacheControl || DEFAULT_CACHE_CONTROL,
+          ...this.config.acl ? { ACL: this.config.acl } : {},
+          // lib-storage copies params to every command; only PutObject and CompleteMultipartUpload send it.
+          ...conditional ? { IfNoneMatch: "*" } : {}
+        };
+        const upload = new import_lib_storage.Upload({ client: tracker.client, params, partSize: this.partSize, queueSize: this.queueSize, leavePartsOnError: false });
+        try {
+          await upload.done();
+          if (conditional) {
+            if (multipart) this.conditionalComplete = true;
+            else this.conditionalPut = true;
+          }
+          return;
+        } catch (raw) {
+          stream.destroy();
+          const error2 = tracker.firstError ?? raw;
+          const leftover = await this.confirmAborted(key, tracker);
+          if (conditional && isNotImplemented(error2) && (tracker.failedCommand === "PutObject" || tracker.failedCommand === "CompleteMultipartUpload")) {
+            if (multipart) this.conditionalComplete = false;
+            else this.conditionalPut = false;
+            this.logger.info(`${this.describe()} does not support conditional writes (If-None-Match); relying on the existence check made before the upload.`);
+            if (leftover) throw this.storageError(tracker.failedCommand, key, error2, leftover);
+            if (await this.head(key)) throw this.existsError(key);
+            return this.uploadOnce(key, body, attempt);
+          }
+          if (isConditionalConflict(error2) || tracker.failedCommand === "CompleteMultipartUpload" && isTransientStorageError(error2)) {
+            if (await this.isOurs(key, tracker, body.size)) return;
+            if (isConditionalConflict(error2)) throw this.existsError(key);
+          }
+          const final = this.storageError(tracker.failedCommand ?? "upload", key, error2, leftover);
+          if (!leftover && !tracker.committed && isTransientStorageError(error2)) {
+            const now = await this.head(key).catch(() => void 0);
+            if (now) {
+              if (await this.isOurs(key, tracker, body.size)) return;
+              throw this.existsError(key);
+            }
+            throw new RetryableUpload(final);
+          }
+          throw final;
+        } finally {
+          stream.destroy();
+        }
+      }
+      async isOurs(key, tracker, size) {
+        const head = await this.head(key).catch(() => void 0);
+        const expected = tracker.expectedEtag();
+        const ours = head !== void 0 && head.size === size && expected !== void 0 && unquote(head.etag) === expected;
+        if (ours) this.logger.warn(`The upload of ${key} was committed although its confirmation was lost (ETag matches); keeping it.`);
+        return ours;
+      }
+      /**
+       * After a failed upload (every part request settled), abort the multipart upload once more:
+       * lib-storage already did, but parts still in flight during that abort can survive it.
+       * Returns a description of what may be left behind, or undefined when nothing is.
+       */
+      async confirmAborted(key, tracker) {
+        if (!tracker.uploadId || tracker.committed) return void 0;
+        const command5 = new import_client_s3.AbortMultipartUploadCommand({ Bucket: this.config.bucket, Key: key, UploadId: tracker.uploadId });
+        try {
+          await retryWithBackoff(() => this.client.send(command5), {
+            attempts: 3,
+            baseDelayMs: 500,
+            maxDelayMs: 4e3,
+            sleep: this.sleep,
+            classify: /* @__PURE__ */ __name((error2) => ({ retry: isTransientStorageError(error2) }), "classify")
+          });
+          return void 0;
+        } catch (error2) {
+          const info = providerError(error2);
+          if (info.status === 404 || info.code === "NoSuchUpload" || info.code === "NoSuchKey") return void 0;
+          return `The incomplete multipart upload ${tracker.uploadId} could not be aborted (${info.code}); abort it (aws s3api abort-multipart-upload) or add an AbortIncompleteMultipartUpload lifecycle rule.`;
+        }
+      }
+      /** HeadObject; undefined when there is no object (or no bucket: HEAD cannot tell). */
+      async head(key) {
+        assertValidObjectKey(key);
+        try {
+          const output = await this.client.send(new import_client_s3.HeadObjectCommand({ Bucket: this.config.bucket, Key: key }));
+          return { size: output.ContentLength ?? 0, etag: output.ETag };
+        } catch (error2) {
+          const info = providerError(error2);
+          if (info.status === 404) return void 0;
+          if (info.status !== void 0 && info.status < 500 && field(error2, "Code") === void 0) {
+            throw await this.diagnose(key, error2);
+          }
+          throw this.storageError("HeadObject", key, error2);
+        }
+      }
+      async diagnose(key, headError) {
+        try {
+          const output = await this.client.send(new import_client_s3.GetObjectCommand({ Bucket: this.config.bucket, Key: key, Range: "bytes=0-0" }));
+          output.Body?.destroy?.();
+          return this.storageError("HeadObject", key, headError);
+        } catch (error2) {
+          return this.storageError("HeadObject", key, providerError(error2).code === "NoSuchKey" ? headError : error2);
+        }
+      }
+      existsError(key) {
+        return new LiveUpdateError(
+          "storage_object_exists",
+          `An object already exists at s3://${this.config.bucket}/${key}; bundles are never overwritten. Publish a new version, or change the object-key template.`,
+          { stage: "upload", input: "object-key" }
+        );
+      }
+      scrub(text) {
+        let out = text;
+        for (const secret of this.secrets) out = out.split(secret).join("***");
+        return out;
+      }
+      /** A LiveUpdateError naming the provider's code and the input to check. Never holds secrets. */
+      storageError(operation2, key, error2, extra) {
+        const info = providerError(error2);
+        const { code, input, hint } = this.explain(info);
+        const status = info.status ? ` (HTTP ${info.status})` : "";
+        const message = `S3 ${operation2} of s3://${this.config.bucket}/${key} at ${this.describe()} failed: ${info.code}${status}: ${info.message.replace(/\.$/, "")}. ${hint}${extra ? ` ${extra}` : ""}`;
+        return new LiveUpdateError(code, this.scrub(message), { stage: "upload", input, cause: error2 });
+      }
+      explain(info) {
+        const { bucket, region } = this.config;
+        const endpoint = this.config.endpoint ? `the endpoint ${new URL(this.config.endpoint).origin}` : `AWS region ${region}`;
+        switch (info.code) {
+          case "NoSuchBucket":
+            return { code: "storage_no_such_bucket", input: "s3-bucket", hint: `The bucket "${bucket}" does not exist at ${endpoint}: check the s3-bucket input (and s3-endpoint / s3-region).` };
+          case "InvalidBucketName":
+            return { code: "storage_invalid_bucket", input: "s3-bucket", hint: "Check the s3-bucket input." };
+          case "SignatureDoesNotMatch":
+            return { code: "storage_bad_credentials", input: "s3-secret-access-key", hint: "The secret access key does not match the access key id: check the s3-secret-access-key input (or AWS_SECRET_ACCESS_KEY)." };
+          case "InvalidAccessKeyId":
+            return { code: "storage_bad_credentials", input: "s3-access-key-id", hint: "The storage does not know this access key id: check the s3-access-key-id input (or AWS_ACCESS_KEY_ID)." };
+          case "InvalidToken":
+          case "ExpiredToken":
+          case "TokenRefreshRequired":
+            return { code: "storage_bad_credentials", input: "s3-access-key-id", hint: "The session token is invalid or expired: check the credentials step (OIDC role, AWS_SESSION_TOKEN) or the s3-access-key-id / s3-secret-access-key inputs." };
+          case "CredentialsProviderError":
+            return { code: "storage_no_credentials", input: "s3-access-key-id", hint: "No credentials found: set s3-access-key-id and s3-secret-access-key, or configure AWS credentials (env or OIDC role) before this step." };
+          case "AccessDenied":
+          case "AllAccessDisabled":
+          case "AccountProblem":
+            return { code: "storage_access_denied", input: "s3-access-key-id", hint: `These credentials may not write to "${bucket}": grant s3:PutObject, s3:GetObject and s3:AbortMultipartUpload on its objects (or check the s3-bucket input).` };
+          case "AuthorizationHeaderMalformed":
+          case "PermanentRedirect":
+          case "IllegalLocationConstraintException":
+          case "InvalidRegion":
+            return { code: "storage_wrong_region", input: "s3-region", hint: `The bucket is not in region ${region}: check the s3-region input.` };
+          case "RequestTimeTooSkewed":
+            return { code: "storage_clock_skew", hint: "The machine clock is too far from the storage clock." };
+          case "NotImplemented":
+            return { code: "storage_not_supported", input: "s3-endpoint", hint: `${endpoint} does not implement this S3 request: check the s3-endpoint input (and the s3-checksum input: when_required suits most S3-compatible servers).` };
+          case "EntityTooSmall":
+          case "EntityTooLarge":
+            return { code: "storage_upload_failed", input: "s3-part-size-mib", hint: "The provider refused the part size: check the s3-part-size-mib input." };
+        }
+        if (NETWORK_CODES.has(info.code) || info.code === "TimeoutError") {
+          return { code: "storage_unreachable", input: "s3-endpoint", hint: `Could not talk to ${endpoint} (after retries): check the s3-endpoint input and that the storage is reachable from this runner.` };
+        }
+        if (info.status === 403) {
+          return { code: "storage_access_denied", input: "s3-access-key-id", hint: "Access was refused: check the s3-access-key-id / s3-secret-access-key inputs and the key's permissions on the bucket." };
+        }
+        if (info.status === 301 || info.status === 307) {
+          return { code: "storage_wrong_region", input: "s3-region", hint: "The storage redirected the request: check the s3-region (and s3-endpoint / s3-force-path-style) inputs." };
+        }
+        if (info.status !== void 0 && (info.status >= 500 || info.status === 429)) {
+          return { code: "storage_unavailable", input: "s3-endpoint", hint: `${endpoint} kept failing after retries; try again later, and check the provider's status.` };
+        }
+        return { code: "storage_upload_failed", hint: "Check the storage settings (s3-bucket, s3-endpoint, s3-region, credentials)." };
+      }
+    };
+    RetryableUpload = class extends Error {
+      constructor(final) {
+        super(final.message);
+        this.final = final;
+      }
+      final;
+      static {
+        __name(this, "RetryableUpload");
+      }
+    };
   }
-  async diagnose(key, headError) {
-    try {
-      const output = await this.client.send(new import_client_s3.GetObjectCommand({ Bucket: this.config.bucket, Key: key, Range: "bytes=0-0" }));
-      output.Body?.destroy?.();
-      return this.storageError("HeadObject", key, headError);
-    } catch (error2) {
-      return this.storageError("HeadObject", key, providerError(error2).code === "NoSuchKey" ? headError : error2);
-    }
-  }
-  existsError(key) {
-    return new LiveUpdateError(
-      "storage_object_exists",
-      `An object already exists at s3://${this.config.bucket}/${key}; bundles are never overwritten. Publish a new version, or change the object-key template.`,
-      { stage: "upload", input: "object-key" }
-    );
-  }
-  scrub(text) {
-    let out = text;
-    for (const secret of this.secrets) out = out.split(secret).join("***");
-    return out;
-  }
-  /** A LiveUpdateError naming the provider's code and the input to check. Never holds secrets. */
-  storageError(operation2, key, error2, extra) {
-    const info = providerError(error2);
-    const { code, input, hint } = this.explain(info);
-    const status = info.status ? ` (HTTP ${info.status})` : "";
-    const message = `S3 ${operation2} of s3://${this.config.bucket}/${key} at ${this.describe()} failed: ${info.code}${status}: ${info.message.replace(/\.$/, "")}. ${hint}${extra ? ` ${extra}` : ""}`;
-    return new LiveUpdateError(code, this.scrub(message), { stage: "upload", input, cause: error2 });
-  }
-  explain(info) {
-    const { bucket, region } = this.config;
-    const endpoint = this.config.endpoint ? `the endpoint ${new URL(this.config.endpoint).origin}` : `AWS region ${region}`;
-    switch (info.code) {
-      case "NoSuchBucket":
-        return { code: "storage_no_such_bucket", input: "s3-bucket", hint: `The bucket "${bucket}" does not exist at ${endpoint}: check the s3-bucket input (and s3-endpoint / s3-region).` };
-      case "InvalidBucketName":
-        return { code: "storage_invalid_bucket", input: "s3-bucket", hint: "Check the s3-bucket input." };
-      case "SignatureDoesNotMatch":
-        return { code: "storage_bad_credentials", input: "s3-secret-access-key", hint: "The secret access key does not match the access key id: check the s3-secret-access-key input (or AWS_SECRET_ACCESS_KEY)." };
-      case "InvalidAccessKeyId":
-        return { code: "storage_bad_credentials", input: "s3-access-key-id", hint: "The storage does not know this access key id: check the s3-access-key-id input (or AWS_ACCESS_KEY_ID)." };
-      case "InvalidToken":
-      case "ExpiredToken":
-      case "TokenRefreshRequired":
-        return { code: "storage_bad_credentials", input: "s3-access-key-id", hint: "The session token is invalid or expired: check the credentials step (OIDC role, AWS_SESSION_TOKEN) or the s3-access-key-id / s3-secret-access-key inputs." };
-      case "CredentialsProviderError":
-        return { code: "storage_no_credentials", input: "s3-access-key-id", hint: "No credentials found: set s3-access-key-id and s3-secret-access-key, or configure AWS credentials (env or OIDC role) before this step." };
-      case "AccessDenied":
-      case "AllAccessDisabled":
-      case "AccountProblem":
-        return { code: "storage_access_denied", input: "s3-access-key-id", hint: `These credentials may not write to "${bucket}": grant s3:PutObject, s3:GetObject and s3:AbortMultipartUpload on its objects (or check the s3-bucket input).` };
-      case "AuthorizationHeaderMalformed":
-      case "PermanentRedirect":
-      case "IllegalLocationConstraintException":
-      case "InvalidRegion":
-        return { code: "storage_wrong_region", input: "s3-region", hint: `The bucket is not in region ${region}: check the s3-region input.` };
-      case "RequestTimeTooSkewed":
-        return { code: "storage_clock_skew", hint: "The machine clock is too far from the storage clock." };
-      case "NotImplemented":
-        return { code: "storage_not_supported", input: "s3-endpoint", hint: `${endpoint} does not implement this S3 request: check the s3-endpoint input (and the s3-checksum input: when_required suits most S3-compatible servers).` };
-      case "EntityTooSmall":
-      case "EntityTooLarge":
-        return { code: "storage_upload_failed", input: "s3-part-size-mib", hint: "The provider refused the part size: check the s3-part-size-mib input." };
-    }
-    if (NETWORK_CODES.has(info.code) || info.code === "TimeoutError") {
-      return { code: "storage_unreachable", input: "s3-endpoint", hint: `Could not talk to ${endpoint} (after retries): check the s3-endpoint input and that the storage is reachable from this runner.` };
-    }
-    if (info.status === 403) {
-      return { code: "storage_access_denied", input: "s3-access-key-id", hint: "Access was refused: check the s3-access-key-id / s3-secret-access-key inputs and the key's permissions on the bucket." };
-    }
-    if (info.status === 301 || info.status === 307) {
-      return { code: "storage_wrong_region", input: "s3-region", hint: "The storage redirected the request: check the s3-region (and s3-endpoint / s3-force-path-style) inputs." };
-    }
-    if (info.status !== void 0 && (info.status >= 500 || info.status === 429)) {
-      return { code: "storage_unavailable", input: "s3-endpoint", hint: `${endpoint} kept failing after retries; try again later, and check the provider's status.` };
-    }
-    return { code: "storage_upload_failed", hint: "Check the storage settings (s3-bucket, s3-endpoint, s3-region, credentials)." };
-  }
-};
-var RetryableUpload = class extends Error {
-  constructor(final) {
-    super(final.message);
-    this.final = final;
-  }
-  final;
-};
+});
 
 // src/core/storage/index.ts
 function createStore(config, options = {}) {
@@ -42814,13 +44310,48 @@ function createStore(config, options = {}) {
     }
     case "dir":
       return new DirStore({ dir: config.dir, publicUrlTemplate: config.publicUrlTemplate });
+    case "none":
+      return noStore;
   }
 }
+function noStorage() {
+  return new LiveUpdateError("storage_not_configured", "No storage is configured: set 's3-bucket' (or 'storage: dir' with 'storage-dir'); only a dry run may go without.", { stage: "input", input: "s3-bucket" });
+}
+var noStore;
+var init_storage = __esm({
+  "src/core/storage/index.ts"() {
+    "use strict";
+    init_errors();
+    init_dir_store();
+    init_s3_store();
+    init_dir_store();
+    init_s3_store();
+    init_object_key();
+    __name(createStore, "createStore");
+    noStore = {
+      describe: /* @__PURE__ */ __name(() => "no storage (dry run)", "describe"),
+      exists: /* @__PURE__ */ __name(() => Promise.reject(noStorage()), "exists"),
+      put: /* @__PURE__ */ __name(() => Promise.reject(noStorage()), "put"),
+      publicUrl: /* @__PURE__ */ __name(() => {
+        throw noStorage();
+      }, "publicUrl"),
+      size: /* @__PURE__ */ __name(() => Promise.reject(noStorage()), "size"),
+      delete: /* @__PURE__ */ __name(() => Promise.reject(noStorage()), "delete")
+    };
+    __name(noStorage, "noStorage");
+  }
+});
 
 // src/cli/publish-command.ts
+var publish_command_exports = {};
+__export(publish_command_exports, {
+  publishCommand: () => publishCommand
+});
+import { spawn } from "node:child_process";
+import { parseArgs as parseArgs4 } from "node:util";
 async function publishCommand(argv, io) {
   const options = Object.fromEntries(INPUT_NAMES.map((name) => [name, { type: "string" }]));
-  const { values, positionals } = parseArgs3({
+  const { values, positionals } = parseArgs4({
     args: argv,
     allowPositionals: true,
     options: { ...options, json: { type: "boolean", default: false } },
@@ -42833,11 +44364,11 @@ async function publishCommand(argv, io) {
     return typeof value === "string" ? value : void 0;
   }, { cwd: io.cwd, env: io.env });
   const logger2 = {
-    info: (message) => void io.stderr.write(`${message}
-`),
-    warn: (message) => void io.stderr.write(`warning: ${message}
-`),
-    debug: () => void 0
+    info: /* @__PURE__ */ __name((message) => void io.stderr.write(`${message}
+`), "info"),
+    warn: /* @__PURE__ */ __name((message) => void io.stderr.write(`warning: ${message}
+`), "warn"),
+    debug: /* @__PURE__ */ __name(() => void 0, "debug")
   };
   if (config.buildCommand) await runBuild(config.buildCommand, config.workingDirectory, io);
   const result = await publish(config.publish, {
@@ -42868,12 +44399,172 @@ function runBuild(command5, cwd, io) {
     });
   });
 }
+var init_publish_command = __esm({
+  "src/cli/publish-command.ts"() {
+    "use strict";
+    init_config();
+    init_errors();
+    init_inputs();
+    init_publish();
+    init_register();
+    init_storage();
+    init_io();
+    __name(publishCommand, "publishCommand");
+    __name(runBuild, "runBuild");
+  }
+});
+
+// src/cli/main.ts
+init_errors();
+
+// src/cli/bundle-command.ts
+init_bundle();
+init_errors();
+init_keys();
+import { stat as stat3 } from "node:fs/promises";
+import path4 from "node:path";
+import { parseArgs } from "node:util";
+
+// src/cli/files.ts
+init_errors();
+init_io();
+import { readFile as readFile2 } from "node:fs/promises";
+import path3 from "node:path";
+function required(value, flag) {
+  if (value === void 0 || value === "") throw new UsageError(`missing --${flag}. Run 'live-update --help' for usage.`);
+  return value;
+}
+__name(required, "required");
+async function readFlagFile(cwd, file, flag) {
+  try {
+    return await readFile2(path3.resolve(cwd, file), "utf8");
+  } catch {
+    throw inputError(flag, "file_not_readable", `Cannot read --${flag} file '${file}'. Check the path.`);
+  }
+}
+__name(readFlagFile, "readFlagFile");
+
+// src/cli/bundle-command.ts
+init_io();
+async function bundleCommand(argv, io) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      "private-key": { type: "string" },
+      "public-key": { type: "string" },
+      version: { type: "string" },
+      out: { type: "string" },
+      json: { type: "boolean", default: false },
+      "no-notify-check": { type: "boolean", default: false }
+    },
+    strict: true
+  });
+  if (positionals.length !== 1) throw new UsageError("bundle takes exactly one <webDir>: live-update bundle dist --private-key .capgo_key_v2 --version 1.2.3 --out bundle.zip");
+  const signing = loadPrivateKey(await readFlagFile(io.cwd, required(values["private-key"], "private-key"), "private-key"), "private-key");
+  if (values["public-key"]) {
+    assertPublicKeyMatches(signing, await readFlagFile(io.cwd, values["public-key"], "public-key"), "--public-key");
+  }
+  const out = path4.resolve(io.cwd, required(values.out, "out"));
+  const webDir = path4.resolve(io.cwd, positionals[0]);
+  if (!path4.relative(webDir, out).startsWith("..")) {
+    throw inputError("out", "out_inside_web_dir", `--out ${out} is inside the web folder ${webDir}. Write the bundle somewhere else.`);
+  }
+  await assertOutWritable(out);
+  const result = await createBundle({
+    webDir,
+    version: required(values.version, "version"),
+    signing,
+    outFile: out,
+    requireNotifyAppReady: !values["no-notify-check"]
+  });
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify({ ...result, out })}
+`);
+  } else {
+    io.stdout.write(
+      [
+        `Bundle ${result.version}: ${result.fileCount} files, zip ${result.zipSize} bytes, encrypted ${result.encryptedSize} bytes -> ${out}`,
+        `sha256:      ${result.sha256}`,
+        `key_id:      ${result.keyId}`,
+        `session key: ${result.sessionKey}`,
+        `checksum:    ${result.checksum}`,
+        ""
+      ].join("\n")
+    );
+  }
+  return 0;
+}
+__name(bundleCommand, "bundleCommand");
+async function assertOutWritable(out) {
+  const folder = path4.dirname(out);
+  if (!(await stat3(folder).catch(() => void 0))?.isDirectory()) {
+    throw inputError("out", "out_folder_missing", `The folder of --out, ${folder}, does not exist. Create it first or choose another --out path.`);
+  }
+  if ((await stat3(out).catch(() => void 0))?.isDirectory()) {
+    throw inputError("out", "out_is_folder", `--out ${out} is a folder. Give the path of the file to write, e.g. ${path4.join(out, "bundle.zip")}.`);
+  }
+}
+__name(assertOutWritable, "assertOutWritable");
+
+// src/cli/main.ts
+init_io();
+
+// src/cli/key-command.ts
+init_errors();
+init_capacitor_config();
+init_keys();
+init_io();
+import { access as access2, chmod, mkdir, writeFile as writeFile2 } from "node:fs/promises";
+import path6 from "node:path";
+import { parseArgs as parseArgs2 } from "node:util";
+var PRIVATE_KEY_FILE = ".capgo_key_v2";
+var PUBLIC_KEY_FILE = ".capgo_key_v2.pub";
+async function keyCommand(argv, io) {
+  const [sub, ...rest] = argv;
+  if (sub !== "create") throw new UsageError(`unknown key command '${sub ?? ""}'. Use 'live-update key create'.`);
+  const { values } = parseArgs2({
+    args: rest,
+    options: { dir: { type: "string", default: "." }, force: { type: "boolean", default: false }, config: { type: "string" } },
+    strict: true
+  });
+  const dir = path6.resolve(io.cwd, values.dir);
+  const privateFile = path6.join(dir, PRIVATE_KEY_FILE);
+  const publicFile = path6.join(dir, PUBLIC_KEY_FILE);
+  if (!values.force) {
+    for (const file of [privateFile, publicFile]) {
+      if (await access2(file).then(() => true, () => false)) {
+        throw inputError("force", "key_exists", `${file} already exists. Replacing a key locks out every installed app that holds the old public key; pass --force only if that is what you want.`);
+      }
+    }
+  }
+  const config = values.config === void 0 ? void 0 : path6.resolve(io.cwd, values.config);
+  if (config) await checkConfigWritable(config);
+  const pair = createKeyPair();
+  await mkdir(dir, { recursive: true });
+  await writeFile2(privateFile, pair.privateKeyPem, { mode: 384 });
+  await chmod(privateFile, 384);
+  await writeFile2(publicFile, pair.publicKeyPem, { mode: 420 });
+  io.stdout.write(`Wrote ${privateFile} (private: store it as a CI secret, never commit it)
+Wrote ${publicFile} (public: goes in the app)
+`);
+  if (config) {
+    await writePublicKeyToConfig(config, pair.publicKeyPem);
+    io.stdout.write(`Set plugins.CapacitorUpdater.publicKey in ${config}; run 'npx cap sync' so the native apps get it.
+`);
+  }
+  return 0;
+}
+__name(keyCommand, "keyCommand");
 
 // src/cli/verify-command.ts
-import path11 from "node:path";
-import { parseArgs as parseArgs4 } from "node:util";
+init_errors();
+init_verify();
+import path8 from "node:path";
+import { parseArgs as parseArgs3 } from "node:util";
+init_io();
 async function verifyCommand(argv, io) {
-  const { values, positionals } = parseArgs4({
+  const { values, positionals } = parseArgs3({
     args: argv,
     allowPositionals: true,
     options: {
@@ -42886,7 +44577,7 @@ async function verifyCommand(argv, io) {
   });
   if (positionals.length !== 1) throw new UsageError("verify takes exactly one <file-or-url>.");
   const target = positionals[0];
-  const source = /^https?:\/\//i.test(target) ? target : path11.resolve(io.cwd, target);
+  const source = /^https?:\/\//i.test(target) ? target : path8.resolve(io.cwd, target);
   const report = await verifyBundle({
     source,
     sessionKey: required(values["session-key"], "session-key"),
@@ -42904,6 +44595,7 @@ async function verifyCommand(argv, io) {
 `);
   return ExitCode.verifyFailed;
 }
+__name(verifyCommand, "verifyCommand");
 
 // src/cli/main.ts
 var USAGE = `Usage: live-update <command> [options]
@@ -42932,8 +44624,10 @@ async function main(argv, io) {
         return await bundleCommand(rest, io);
       case "verify":
         return await verifyCommand(rest, io);
-      case "publish":
-        return await publishCommand(rest, io);
+      case "publish": {
+        const { publishCommand: publishCommand2 } = await Promise.resolve().then(() => (init_publish_command(), publish_command_exports));
+        return await publishCommand2(rest, io);
+      }
       case void 0:
       case "-h":
       case "--help":
@@ -42948,6 +44642,7 @@ async function main(argv, io) {
     return reportError(error2, io);
   }
 }
+__name(main, "main");
 function reportError(error2, io) {
   if (error2 instanceof UsageError || error2.code?.startsWith("ERR_PARSE_ARGS")) {
     io.stderr.write(`live-update: ${describeError(error2)}
@@ -42965,6 +44660,7 @@ function reportError(error2, io) {
 `);
   return ExitCode.failure;
 }
+__name(reportError, "reportError");
 
 // src/cli.ts
 process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });

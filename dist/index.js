@@ -6,6 +6,7 @@ var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
 var __getOwnPropNames = Object.getOwnPropertyNames;
 var __getProtoOf = Object.getPrototypeOf;
 var __hasOwnProp = Object.prototype.hasOwnProperty;
+var __name = (target, value) => __defProp(target, "name", { value, configurable: true });
 var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x, {
   get: (a5, b5) => (typeof require !== "undefined" ? require : a5)[b5]
 }) : x)(function(x) {
@@ -69,6 +70,7 @@ var require_tunnel = __commonJS({
       agent.request = http.request;
       return agent;
     }
+    __name(httpOverHttp2, "httpOverHttp");
     function httpsOverHttp2(options) {
       var agent = new TunnelingAgent(options);
       agent.request = http.request;
@@ -76,11 +78,13 @@ var require_tunnel = __commonJS({
       agent.defaultPort = 443;
       return agent;
     }
+    __name(httpsOverHttp2, "httpsOverHttp");
     function httpOverHttps2(options) {
       var agent = new TunnelingAgent(options);
       agent.request = https.request;
       return agent;
     }
+    __name(httpOverHttps2, "httpOverHttps");
     function httpsOverHttps2(options) {
       var agent = new TunnelingAgent(options);
       agent.request = https.request;
@@ -88,6 +92,7 @@ var require_tunnel = __commonJS({
       agent.defaultPort = 443;
       return agent;
     }
+    __name(httpsOverHttps2, "httpsOverHttps");
     function TunnelingAgent(options) {
       var self = this;
       self.options = options || {};
@@ -95,7 +100,7 @@ var require_tunnel = __commonJS({
       self.maxSockets = self.options.maxSockets || http.Agent.defaultMaxSockets;
       self.requests = [];
       self.sockets = [];
-      self.on("free", function onFree(socket, host, port, localAddress) {
+      self.on("free", /* @__PURE__ */ __name(function onFree(socket, host, port, localAddress) {
         var options2 = toOptions(host, port, localAddress);
         for (var i5 = 0, len = self.requests.length; i5 < len; ++i5) {
           var pending = self.requests[i5];
@@ -107,10 +112,11 @@ var require_tunnel = __commonJS({
         }
         socket.destroy();
         self.removeSocket(socket);
-      });
+      }, "onFree"));
     }
+    __name(TunnelingAgent, "TunnelingAgent");
     util.inherits(TunnelingAgent, events2.EventEmitter);
-    TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
+    TunnelingAgent.prototype.addRequest = /* @__PURE__ */ __name(function addRequest(req, host, port, localAddress) {
       var self = this;
       var options = mergeOptions({ request: req }, self.options, toOptions(host, port, localAddress));
       if (self.sockets.length >= this.maxSockets) {
@@ -125,15 +131,17 @@ var require_tunnel = __commonJS({
         function onFree() {
           self.emit("free", socket, options);
         }
+        __name(onFree, "onFree");
         function onCloseOrRemove(err) {
           self.removeSocket(socket);
           socket.removeListener("free", onFree);
           socket.removeListener("close", onCloseOrRemove);
           socket.removeListener("agentRemove", onCloseOrRemove);
         }
+        __name(onCloseOrRemove, "onCloseOrRemove");
       });
-    };
-    TunnelingAgent.prototype.createSocket = function createSocket(options, cb) {
+    }, "addRequest");
+    TunnelingAgent.prototype.createSocket = /* @__PURE__ */ __name(function createSocket(options, cb) {
       var self = this;
       var placeholder = {};
       self.sockets.push(placeholder);
@@ -163,11 +171,13 @@ var require_tunnel = __commonJS({
       function onResponse(res) {
         res.upgrade = true;
       }
+      __name(onResponse, "onResponse");
       function onUpgrade(res, socket, head) {
         process.nextTick(function() {
           onConnect(res, socket, head);
         });
       }
+      __name(onUpgrade, "onUpgrade");
       function onConnect(res, socket, head) {
         connectReq.removeAllListeners();
         socket.removeAllListeners();
@@ -196,6 +206,7 @@ var require_tunnel = __commonJS({
         self.sockets[self.sockets.indexOf(placeholder)] = socket;
         return cb(socket);
       }
+      __name(onConnect, "onConnect");
       function onError(cause) {
         connectReq.removeAllListeners();
         debug2(
@@ -208,8 +219,9 @@ var require_tunnel = __commonJS({
         options.request.emit("error", error3);
         self.removeSocket(placeholder);
       }
-    };
-    TunnelingAgent.prototype.removeSocket = function removeSocket(socket) {
+      __name(onError, "onError");
+    }, "createSocket");
+    TunnelingAgent.prototype.removeSocket = /* @__PURE__ */ __name(function removeSocket(socket) {
       var pos = this.sockets.indexOf(socket);
       if (pos === -1) {
         return;
@@ -221,7 +233,7 @@ var require_tunnel = __commonJS({
           pending.request.onSocket(socket2);
         });
       }
-    };
+    }, "removeSocket");
     function createSecureSocket(options, cb) {
       var self = this;
       TunnelingAgent.prototype.createSocket.call(self, options, function(socket) {
@@ -235,6 +247,7 @@ var require_tunnel = __commonJS({
         cb(secureSocket);
       });
     }
+    __name(createSecureSocket, "createSecureSocket");
     function toOptions(host, port, localAddress) {
       if (typeof host === "string") {
         return {
@@ -245,6 +258,7 @@ var require_tunnel = __commonJS({
       }
       return host;
     }
+    __name(toOptions, "toOptions");
     function mergeOptions(target) {
       for (var i5 = 1, len = arguments.length; i5 < len; ++i5) {
         var overrides = arguments[i5];
@@ -260,9 +274,10 @@ var require_tunnel = __commonJS({
       }
       return target;
     }
+    __name(mergeOptions, "mergeOptions");
     var debug2;
     if (process.env.NODE_DEBUG && /\btunnel\b/.test(process.env.NODE_DEBUG)) {
-      debug2 = function() {
+      debug2 = /* @__PURE__ */ __name(function() {
         var args = Array.prototype.slice.call(arguments);
         if (typeof args[0] === "string") {
           args[0] = "TUNNEL: " + args[0];
@@ -270,10 +285,10 @@ var require_tunnel = __commonJS({
           args.unshift("TUNNEL:");
         }
         console.error.apply(console, args);
-      };
+      }, "debug");
     } else {
-      debug2 = function() {
-      };
+      debug2 = /* @__PURE__ */ __name(function() {
+      }, "debug");
     }
     exports.debug = debug2;
   }
@@ -365,6 +380,9 @@ var require_errors = __commonJS({
     "use strict";
     var kUndiciError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR");
     var UndiciError = class extends Error {
+      static {
+        __name(this, "UndiciError");
+      }
       constructor(message) {
         super(message);
         this.name = "UndiciError";
@@ -377,6 +395,9 @@ var require_errors = __commonJS({
     };
     var kConnectTimeoutError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_CONNECT_TIMEOUT");
     var ConnectTimeoutError = class extends UndiciError {
+      static {
+        __name(this, "ConnectTimeoutError");
+      }
       constructor(message) {
         super(message);
         this.name = "ConnectTimeoutError";
@@ -390,6 +411,9 @@ var require_errors = __commonJS({
     };
     var kHeadersTimeoutError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_HEADERS_TIMEOUT");
     var HeadersTimeoutError = class extends UndiciError {
+      static {
+        __name(this, "HeadersTimeoutError");
+      }
       constructor(message) {
         super(message);
         this.name = "HeadersTimeoutError";
@@ -403,6 +427,9 @@ var require_errors = __commonJS({
     };
     var kHeadersOverflowError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_HEADERS_OVERFLOW");
     var HeadersOverflowError = class extends UndiciError {
+      static {
+        __name(this, "HeadersOverflowError");
+      }
       constructor(message) {
         super(message);
         this.name = "HeadersOverflowError";
@@ -416,6 +443,9 @@ var require_errors = __commonJS({
     };
     var kBodyTimeoutError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_BODY_TIMEOUT");
     var BodyTimeoutError = class extends UndiciError {
+      static {
+        __name(this, "BodyTimeoutError");
+      }
       constructor(message) {
         super(message);
         this.name = "BodyTimeoutError";
@@ -429,6 +459,9 @@ var require_errors = __commonJS({
     };
     var kResponseStatusCodeError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE_STATUS_CODE");
     var ResponseStatusCodeError = class extends UndiciError {
+      static {
+        __name(this, "ResponseStatusCodeError");
+      }
       constructor(message, statusCode, headers, body) {
         super(message);
         this.name = "ResponseStatusCodeError";
@@ -446,6 +479,9 @@ var require_errors = __commonJS({
     };
     var kInvalidArgumentError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_INVALID_ARG");
     var InvalidArgumentError = class extends UndiciError {
+      static {
+        __name(this, "InvalidArgumentError");
+      }
       constructor(message) {
         super(message);
         this.name = "InvalidArgumentError";
@@ -459,6 +495,9 @@ var require_errors = __commonJS({
     };
     var kInvalidReturnValueError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_INVALID_RETURN_VALUE");
     var InvalidReturnValueError = class extends UndiciError {
+      static {
+        __name(this, "InvalidReturnValueError");
+      }
       constructor(message) {
         super(message);
         this.name = "InvalidReturnValueError";
@@ -472,6 +511,9 @@ var require_errors = __commonJS({
     };
     var kAbortError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_ABORT");
     var AbortError = class extends UndiciError {
+      static {
+        __name(this, "AbortError");
+      }
       constructor(message) {
         super(message);
         this.name = "AbortError";
@@ -485,6 +527,9 @@ var require_errors = __commonJS({
     };
     var kRequestAbortedError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_ABORTED");
     var RequestAbortedError = class extends AbortError {
+      static {
+        __name(this, "RequestAbortedError");
+      }
       constructor(message) {
         super(message);
         this.name = "AbortError";
@@ -498,6 +543,9 @@ var require_errors = __commonJS({
     };
     var kInformationalError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_INFO");
     var InformationalError = class extends UndiciError {
+      static {
+        __name(this, "InformationalError");
+      }
       constructor(message) {
         super(message);
         this.name = "InformationalError";
@@ -511,6 +559,9 @@ var require_errors = __commonJS({
     };
     var kRequestContentLengthMismatchError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_CONTENT_LENGTH_MISMATCH");
     var RequestContentLengthMismatchError = class extends UndiciError {
+      static {
+        __name(this, "RequestContentLengthMismatchError");
+      }
       constructor(message) {
         super(message);
         this.name = "RequestContentLengthMismatchError";
@@ -524,6 +575,9 @@ var require_errors = __commonJS({
     };
     var kResponseContentLengthMismatchError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RES_CONTENT_LENGTH_MISMATCH");
     var ResponseContentLengthMismatchError = class extends UndiciError {
+      static {
+        __name(this, "ResponseContentLengthMismatchError");
+      }
       constructor(message) {
         super(message);
         this.name = "ResponseContentLengthMismatchError";
@@ -537,6 +591,9 @@ var require_errors = __commonJS({
     };
     var kClientDestroyedError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_DESTROYED");
     var ClientDestroyedError = class extends UndiciError {
+      static {
+        __name(this, "ClientDestroyedError");
+      }
       constructor(message) {
         super(message);
         this.name = "ClientDestroyedError";
@@ -550,6 +607,9 @@ var require_errors = __commonJS({
     };
     var kClientClosedError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_CLOSED");
     var ClientClosedError = class extends UndiciError {
+      static {
+        __name(this, "ClientClosedError");
+      }
       constructor(message) {
         super(message);
         this.name = "ClientClosedError";
@@ -563,6 +623,9 @@ var require_errors = __commonJS({
     };
     var kSocketError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_SOCKET");
     var SocketError = class extends UndiciError {
+      static {
+        __name(this, "SocketError");
+      }
       constructor(message, socket) {
         super(message);
         this.name = "SocketError";
@@ -577,6 +640,9 @@ var require_errors = __commonJS({
     };
     var kNotSupportedError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_NOT_SUPPORTED");
     var NotSupportedError = class extends UndiciError {
+      static {
+        __name(this, "NotSupportedError");
+      }
       constructor(message) {
         super(message);
         this.name = "NotSupportedError";
@@ -590,6 +656,9 @@ var require_errors = __commonJS({
     };
     var kBalancedPoolMissingUpstreamError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_BPL_MISSING_UPSTREAM");
     var BalancedPoolMissingUpstreamError = class extends UndiciError {
+      static {
+        __name(this, "BalancedPoolMissingUpstreamError");
+      }
       constructor(message) {
         super(message);
         this.name = "MissingUpstreamError";
@@ -603,6 +672,9 @@ var require_errors = __commonJS({
     };
     var kHTTPParserError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_HTTP_PARSER");
     var HTTPParserError = class extends Error {
+      static {
+        __name(this, "HTTPParserError");
+      }
       constructor(message, code, data) {
         super(message);
         this.name = "HTTPParserError";
@@ -616,6 +688,9 @@ var require_errors = __commonJS({
     };
     var kResponseExceededMaxSizeError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RES_EXCEEDED_MAX_SIZE");
     var ResponseExceededMaxSizeError = class extends UndiciError {
+      static {
+        __name(this, "ResponseExceededMaxSizeError");
+      }
       constructor(message) {
         super(message);
         this.name = "ResponseExceededMaxSizeError";
@@ -629,6 +704,9 @@ var require_errors = __commonJS({
     };
     var kRequestRetryError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_RETRY");
     var RequestRetryError = class extends UndiciError {
+      static {
+        __name(this, "RequestRetryError");
+      }
       constructor(message, code, { headers, data }) {
         super(message);
         this.name = "RequestRetryError";
@@ -645,6 +723,9 @@ var require_errors = __commonJS({
     };
     var kResponseError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE");
     var ResponseError = class extends UndiciError {
+      static {
+        __name(this, "ResponseError");
+      }
       constructor(message, code, { headers, data }) {
         super(message);
         this.name = "ResponseError";
@@ -661,6 +742,9 @@ var require_errors = __commonJS({
     };
     var kSecureProxyConnectionError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_PRX_TLS");
     var SecureProxyConnectionError = class extends UndiciError {
+      static {
+        __name(this, "SecureProxyConnectionError");
+      }
       constructor(cause, message, options) {
         super(message, { cause, ...options ?? {} });
         this.name = "SecureProxyConnectionError";
@@ -675,6 +759,9 @@ var require_errors = __commonJS({
     };
     var kMessageSizeExceededError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_WS_MESSAGE_SIZE_EXCEEDED");
     var MessageSizeExceededError = class extends UndiciError {
+      static {
+        __name(this, "MessageSizeExceededError");
+      }
       constructor(message) {
         super(message);
         this.name = "MessageSizeExceededError";
@@ -841,6 +928,9 @@ var require_tree = __commonJS({
       headerNameLowerCasedRecord
     } = require_constants();
     var TstNode = class _TstNode {
+      static {
+        __name(this, "TstNode");
+      }
       /** @type {any} */
       value = null;
       /** @type {null | TstNode} */
@@ -939,6 +1029,9 @@ var require_tree = __commonJS({
       }
     };
     var TernarySearchTree = class {
+      static {
+        __name(this, "TernarySearchTree");
+      }
       /** @type {TstNode | null} */
       node = null;
       /**
@@ -990,6 +1083,9 @@ var require_util = __commonJS({
     var { tree } = require_tree();
     var [nodeMajor, nodeMinor] = process.versions.node.split(".").map((v) => Number(v));
     var BodyAsyncIterable = class {
+      static {
+        __name(this, "BodyAsyncIterable");
+      }
       constructor(body) {
         this[kBody] = body;
         this[kBodyUsed] = false;
@@ -1022,11 +1118,14 @@ var require_util = __commonJS({
         return body;
       }
     }
+    __name(wrapRequestBody, "wrapRequestBody");
     function nop() {
     }
+    __name(nop, "nop");
     function isStream(obj) {
       return obj && typeof obj === "object" && typeof obj.pipe === "function" && typeof obj.on === "function";
     }
+    __name(isStream, "isStream");
     function isBlobLike(object) {
       if (object === null) {
         return false;
@@ -1039,6 +1138,7 @@ var require_util = __commonJS({
         return (sTag === "Blob" || sTag === "File") && ("stream" in object && typeof object.stream === "function" || "arrayBuffer" in object && typeof object.arrayBuffer === "function");
       }
     }
+    __name(isBlobLike, "isBlobLike");
     function buildURL(url, queryParams) {
       if (url.includes("?") || url.includes("#")) {
         throw new Error('Query params cannot be passed when url already contains "?" or "#".');
@@ -1049,13 +1149,16 @@ var require_util = __commonJS({
       }
       return url;
     }
+    __name(buildURL, "buildURL");
     function isValidPort(port) {
       const value = parseInt(port, 10);
       return value === Number(port) && value >= 0 && value <= 65535;
     }
+    __name(isValidPort, "isValidPort");
     function isHttpOrHttpsPrefixed(value) {
       return value != null && value[0] === "h" && value[1] === "t" && value[2] === "t" && value[3] === "p" && (value[4] === ":" || value[4] === "s" && value[5] === ":");
     }
+    __name(isHttpOrHttpsPrefixed, "isHttpOrHttpsPrefixed");
     function parseURL2(url) {
       if (typeof url === "string") {
         url = new URL(url);
@@ -1102,6 +1205,7 @@ var require_util = __commonJS({
       }
       return url;
     }
+    __name(parseURL2, "parseURL");
     function parseOrigin(url) {
       url = parseURL2(url);
       if (url.pathname !== "/" || url.search || url.hash) {
@@ -1109,6 +1213,7 @@ var require_util = __commonJS({
       }
       return url;
     }
+    __name(parseOrigin, "parseOrigin");
     function getHostname(host) {
       if (host[0] === "[") {
         const idx2 = host.indexOf("]");
@@ -1119,6 +1224,7 @@ var require_util = __commonJS({
       if (idx === -1) return host;
       return host.substring(0, idx);
     }
+    __name(getHostname, "getHostname");
     function getServerName(host) {
       if (!host) {
         return null;
@@ -1130,15 +1236,19 @@ var require_util = __commonJS({
       }
       return servername;
     }
+    __name(getServerName, "getServerName");
     function deepClone(obj) {
       return JSON.parse(JSON.stringify(obj));
     }
+    __name(deepClone, "deepClone");
     function isAsyncIterable(obj) {
       return !!(obj != null && typeof obj[Symbol.asyncIterator] === "function");
     }
+    __name(isAsyncIterable, "isAsyncIterable");
     function isIterable(obj) {
       return !!(obj != null && (typeof obj[Symbol.iterator] === "function" || typeof obj[Symbol.asyncIterator] === "function"));
     }
+    __name(isIterable, "isIterable");
     function bodyLength(body) {
       if (body == null) {
         return 0;
@@ -1152,9 +1262,11 @@ var require_util = __commonJS({
       }
       return null;
     }
+    __name(bodyLength, "bodyLength");
     function isDestroyed(body) {
       return body && !!(body.destroyed || body[kDestroyed] || stream.isDestroyed?.(body));
     }
+    __name(isDestroyed, "isDestroyed");
     function destroy(stream2, err) {
       if (stream2 == null || !isStream(stream2) || isDestroyed(stream2)) {
         return;
@@ -1173,17 +1285,21 @@ var require_util = __commonJS({
         stream2[kDestroyed] = true;
       }
     }
+    __name(destroy, "destroy");
     var KEEPALIVE_TIMEOUT_EXPR = /timeout=(\d+)/;
     function parseKeepAliveTimeout(val) {
       const m3 = val.toString().match(KEEPALIVE_TIMEOUT_EXPR);
       return m3 ? parseInt(m3[1], 10) * 1e3 : null;
     }
+    __name(parseKeepAliveTimeout, "parseKeepAliveTimeout");
     function headerNameToString(value) {
       return typeof value === "string" ? headerNameLowerCasedRecord[value] ?? value.toLowerCase() : tree.lookup(value) ?? value.toString("latin1").toLowerCase();
     }
+    __name(headerNameToString, "headerNameToString");
     function bufferToLowerCasedHeaderName(value) {
       return tree.lookup(value) ?? value.toString("latin1").toLowerCase();
     }
+    __name(bufferToLowerCasedHeaderName, "bufferToLowerCasedHeaderName");
     function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
       for (let i5 = 0; i5 < headers.length; i5 += 2) {
@@ -1209,6 +1325,7 @@ var require_util = __commonJS({
       }
       return obj;
     }
+    __name(parseHeaders, "parseHeaders");
     function parseRawHeaders(headers) {
       const len = headers.length;
       const ret = new Array(len);
@@ -1236,9 +1353,11 @@ var require_util = __commonJS({
       }
       return ret;
     }
+    __name(parseRawHeaders, "parseRawHeaders");
     function isBuffer(buffer) {
       return buffer instanceof Uint8Array || Buffer.isBuffer(buffer);
     }
+    __name(isBuffer, "isBuffer");
     function validateHandler(handler2, method, upgrade) {
       if (!handler2 || typeof handler2 !== "object") {
         throw new InvalidArgumentError("handler must be an object");
@@ -1268,15 +1387,19 @@ var require_util = __commonJS({
         }
       }
     }
+    __name(validateHandler, "validateHandler");
     function isDisturbed(body) {
       return !!(body && (stream.isDisturbed(body) || body[kBodyUsed]));
     }
+    __name(isDisturbed, "isDisturbed");
     function isErrored(body) {
       return !!(body && stream.isErrored(body));
     }
+    __name(isErrored, "isErrored");
     function isReadable(body) {
       return !!(body && stream.isReadable(body));
     }
+    __name(isReadable, "isReadable");
     function getSocketInfo(socket) {
       return {
         localAddress: socket.localAddress,
@@ -1289,6 +1412,7 @@ var require_util = __commonJS({
         bytesRead: socket.bytesRead
       };
     }
+    __name(getSocketInfo, "getSocketInfo");
     function ReadableStreamFrom(iterable) {
       let iterator2;
       return new ReadableStream(
@@ -1318,9 +1442,11 @@ var require_util = __commonJS({
         }
       );
     }
+    __name(ReadableStreamFrom, "ReadableStreamFrom");
     function isFormDataLike(object) {
       return object && typeof object === "object" && typeof object.append === "function" && typeof object.delete === "function" && typeof object.get === "function" && typeof object.getAll === "function" && typeof object.has === "function" && typeof object.set === "function" && object[Symbol.toStringTag] === "FormData";
     }
+    __name(isFormDataLike, "isFormDataLike");
     function addAbortListener(signal, listener) {
       if ("addEventListener" in signal) {
         signal.addEventListener("abort", listener, { once: true });
@@ -1329,14 +1455,17 @@ var require_util = __commonJS({
       signal.addListener("abort", listener);
       return () => signal.removeListener("abort", listener);
     }
+    __name(addAbortListener, "addAbortListener");
     var hasToWellFormed = typeof String.prototype.toWellFormed === "function";
     var hasIsWellFormed = typeof String.prototype.isWellFormed === "function";
     function toUSVString(val) {
       return hasToWellFormed ? `${val}`.toWellFormed() : nodeUtil.toUSVString(val);
     }
+    __name(toUSVString, "toUSVString");
     function isUSVString(val) {
       return hasIsWellFormed ? `${val}`.isWellFormed() : toUSVString(val) === `${val}`;
     }
+    __name(isUSVString, "isUSVString");
     function isTokenCharCode(c5) {
       switch (c5) {
         case 34:
@@ -1361,6 +1490,7 @@ var require_util = __commonJS({
           return c5 >= 33 && c5 <= 126;
       }
     }
+    __name(isTokenCharCode, "isTokenCharCode");
     function isValidHTTPToken(characters) {
       if (characters.length === 0) {
         return false;
@@ -1372,10 +1502,12 @@ var require_util = __commonJS({
       }
       return true;
     }
+    __name(isValidHTTPToken, "isValidHTTPToken");
     var headerCharRegex = /[^\t\x20-\x7e\x80-\xff]/;
     function isValidHeaderValue(characters) {
       return !headerCharRegex.test(characters);
     }
+    __name(isValidHeaderValue, "isValidHeaderValue");
     function parseRangeHeader(range2) {
       if (range2 == null || range2 === "") return { start: 0, end: null, size: null };
       const m3 = range2 ? range2.match(/^bytes (\d+)-(\d+)\/(\d+)?$/) : null;
@@ -1385,18 +1517,21 @@ var require_util = __commonJS({
         size: m3[3] ? parseInt(m3[3]) : null
       } : null;
     }
+    __name(parseRangeHeader, "parseRangeHeader");
     function addListener(obj, name, listener) {
       const listeners = obj[kListeners] ??= [];
       listeners.push([name, listener]);
       obj.on(name, listener);
       return obj;
     }
+    __name(addListener, "addListener");
     function removeAllListeners(obj) {
       for (const [name, listener] of obj[kListeners] ?? []) {
         obj.removeListener(name, listener);
       }
       obj[kListeners] = null;
     }
+    __name(removeAllListeners, "removeAllListeners");
     function errorRequest(client, request2, err) {
       try {
         request2.onError(err);
@@ -1405,6 +1540,7 @@ var require_util = __commonJS({
         client.emit("error", err2);
       }
     }
+    __name(errorRequest, "errorRequest");
     var kEnumerableProperty = /* @__PURE__ */ Object.create(null);
     kEnumerableProperty.enumerable = true;
     var normalizedMethodRecordsBase = {
@@ -1691,6 +1827,9 @@ var require_request = __commonJS({
     var invalidPathRegex = /[^\u0021-\u00ff]/;
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
+      static {
+        __name(this, "Request");
+      }
       constructor(origin, {
         path: path11,
         method,
@@ -1748,9 +1887,9 @@ var require_request = __commonJS({
           this.body = body;
           const rState = this.body._readableState;
           if (!rState || !rState.autoDestroy) {
-            this.endHandler = function autoDestroy() {
+            this.endHandler = /* @__PURE__ */ __name(function autoDestroy() {
               destroy(this);
-            };
+            }, "autoDestroy");
             this.body.on("end", this.endHandler);
           }
           this.errorHandler = (err) => {
@@ -2055,6 +2194,7 @@ var require_request = __commonJS({
         request2.headers.push(key, val);
       }
     }
+    __name(processHeader, "processHeader");
     module.exports = Request;
   }
 });
@@ -2065,6 +2205,9 @@ var require_dispatcher = __commonJS({
     "use strict";
     var EventEmitter2 = __require("node:events");
     var Dispatcher = class extends EventEmitter2 {
+      static {
+        __name(this, "Dispatcher");
+      }
       dispatch() {
         throw new Error("not implemented");
       }
@@ -2093,6 +2236,9 @@ var require_dispatcher = __commonJS({
       }
     };
     var ComposedDispatcher = class extends Dispatcher {
+      static {
+        __name(this, "ComposedDispatcher");
+      }
       #dispatcher = null;
       #dispatch = null;
       constructor(dispatcher, dispatch) {
@@ -2132,6 +2278,9 @@ var require_dispatcher_base = __commonJS({
     var kWebSocketOptions = /* @__PURE__ */ Symbol("webSocketOptions");
     var kEventSourceOptions = /* @__PURE__ */ Symbol("eventSourceOptions");
     var DispatcherBase = class extends Dispatcher {
+      static {
+        __name(this, "DispatcherBase");
+      }
       constructor(opts) {
         super();
         this[kDestroyed] = false;
@@ -2197,13 +2346,13 @@ var require_dispatcher_base = __commonJS({
         }
         this[kClosed] = true;
         this[kOnClosed].push(callback);
-        const onClosed = () => {
+        const onClosed = /* @__PURE__ */ __name(() => {
           const callbacks = this[kOnClosed];
           this[kOnClosed] = null;
           for (let i5 = 0; i5 < callbacks.length; i5++) {
             callbacks[i5](null, null);
           }
-        };
+        }, "onClosed");
         this[kClose]().then(() => this.destroy()).then(() => {
           queueMicrotask(onClosed);
         });
@@ -2240,13 +2389,13 @@ var require_dispatcher_base = __commonJS({
         this[kDestroyed] = true;
         this[kOnDestroyed] = this[kOnDestroyed] || [];
         this[kOnDestroyed].push(callback);
-        const onDestroyed = () => {
+        const onDestroyed = /* @__PURE__ */ __name(() => {
           const callbacks = this[kOnDestroyed];
           this[kOnDestroyed] = null;
           for (let i5 = 0; i5 < callbacks.length; i5++) {
             callbacks[i5](null, null);
           }
-        };
+        }, "onDestroyed");
         this[kDestroy](err).then(() => {
           queueMicrotask(onDestroyed);
         });
@@ -2333,6 +2482,7 @@ var require_timers = __commonJS({
         refreshTimeout();
       }
     }
+    __name(onTick, "onTick");
     function refreshTimeout() {
       if (fastNowTimeout) {
         fastNowTimeout.refresh();
@@ -2344,7 +2494,11 @@ var require_timers = __commonJS({
         }
       }
     }
+    __name(refreshTimeout, "refreshTimeout");
     var FastTimer = class {
+      static {
+        __name(this, "FastTimer");
+      }
       [kFastTimer] = true;
       /**
        * The state of the timer, which can be one of the following:
@@ -2533,10 +2687,14 @@ var require_connect = __commonJS({
     var timers = require_timers();
     function noop3() {
     }
+    __name(noop3, "noop");
     var tls;
     var SessionCache;
     if (global.FinalizationRegistry && !(process.env.NODE_V8_COVERAGE || process.env.UNDICI_NO_FG)) {
       SessionCache = class WeakSessionCache {
+        static {
+          __name(this, "WeakSessionCache");
+        }
         constructor(maxCachedSessions) {
           this._maxCachedSessions = maxCachedSessions;
           this._sessionCache = /* @__PURE__ */ new Map();
@@ -2564,6 +2722,9 @@ var require_connect = __commonJS({
       };
     } else {
       SessionCache = class SimpleSessionCache {
+        static {
+          __name(this, "SimpleSessionCache");
+        }
         constructor(maxCachedSessions) {
           this._maxCachedSessions = maxCachedSessions;
           this._sessionCache = /* @__PURE__ */ new Map();
@@ -2591,7 +2752,7 @@ var require_connect = __commonJS({
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : false;
-      return function connect({ hostname, host, protocol, port, servername, localAddress, httpSocket }, callback) {
+      return /* @__PURE__ */ __name(function connect({ hostname, host, protocol, port, servername, localAddress, httpSocket }, callback) {
         let socket;
         if (protocol === "https:") {
           if (!tls) {
@@ -2652,8 +2813,9 @@ var require_connect = __commonJS({
           }
         });
         return socket;
-      };
+      }, "connect");
     }
+    __name(buildConnector, "buildConnector");
     var setupConnectTimeout = process.platform === "win32" ? (socketWeakRef, opts) => {
       if (!opts.timeout) {
         return noop3;
@@ -2698,6 +2860,7 @@ var require_connect = __commonJS({
       message += ` timeout: ${opts.timeout}ms)`;
       util.destroy(socket, new ConnectTimeoutError(message));
     }
+    __name(onConnectTimeout, "onConnectTimeout");
     module.exports = buildConnector;
   }
 });
@@ -2718,6 +2881,7 @@ var require_utils = __commonJS({
       });
       return res;
     }
+    __name(enumToMap, "enumToMap");
     exports.enumToMap = enumToMap;
   }
 });
@@ -3287,6 +3451,7 @@ var require_global = __commonJS({
     function getGlobalOrigin() {
       return globalThis[globalOrigin];
     }
+    __name(getGlobalOrigin, "getGlobalOrigin");
     function setGlobalOrigin(newOrigin) {
       if (newOrigin === void 0) {
         Object.defineProperty(globalThis, globalOrigin, {
@@ -3308,6 +3473,7 @@ var require_global = __commonJS({
         configurable: false
       });
     }
+    __name(setGlobalOrigin, "setGlobalOrigin");
     module.exports = {
       getGlobalOrigin,
       setGlobalOrigin
@@ -3362,6 +3528,7 @@ var require_data_url = __commonJS({
       }
       return { mimeType: mimeTypeRecord, body };
     }
+    __name(dataURLProcessor, "dataURLProcessor");
     function URLSerializer(url, excludeFragment = false) {
       if (!excludeFragment) {
         return url.href;
@@ -3374,6 +3541,7 @@ var require_data_url = __commonJS({
       }
       return serialized;
     }
+    __name(URLSerializer, "URLSerializer");
     function collectASequenceOfCodePoints(condition, input, position) {
       let result = "";
       while (position.position < input.length && condition(input[position.position])) {
@@ -3382,6 +3550,7 @@ var require_data_url = __commonJS({
       }
       return result;
     }
+    __name(collectASequenceOfCodePoints, "collectASequenceOfCodePoints");
     function collectASequenceOfCodePointsFast(char, input, position) {
       const idx = input.indexOf(char, position.position);
       const start = position.position;
@@ -3392,19 +3561,23 @@ var require_data_url = __commonJS({
       position.position = idx;
       return input.slice(start, position.position);
     }
+    __name(collectASequenceOfCodePointsFast, "collectASequenceOfCodePointsFast");
     function stringPercentDecode(input) {
       const bytes = encoder2.encode(input);
       return percentDecode(bytes);
     }
+    __name(stringPercentDecode, "stringPercentDecode");
     function isHexCharByte(byte) {
       return byte >= 48 && byte <= 57 || byte >= 65 && byte <= 70 || byte >= 97 && byte <= 102;
     }
+    __name(isHexCharByte, "isHexCharByte");
     function hexByteToNumber(byte) {
       return (
         // 0-9
         byte >= 48 && byte <= 57 ? byte - 48 : (byte & 223) - 55
       );
     }
+    __name(hexByteToNumber, "hexByteToNumber");
     function percentDecode(input) {
       const length = input.length;
       const output = new Uint8Array(length);
@@ -3422,6 +3595,7 @@ var require_data_url = __commonJS({
       }
       return length === j5 ? output : output.subarray(0, j5);
     }
+    __name(percentDecode, "percentDecode");
     function parseMIMEType(input) {
       input = removeHTTPWhitespace(input, true, true);
       const position = { position: 0 };
@@ -3504,6 +3678,7 @@ var require_data_url = __commonJS({
       }
       return mimeType;
     }
+    __name(parseMIMEType, "parseMIMEType");
     function forgivingBase64(data) {
       data = data.replace(ASCII_WHITESPACE_REPLACE_REGEX, "");
       let dataLength = data.length;
@@ -3524,6 +3699,7 @@ var require_data_url = __commonJS({
       const buffer = Buffer.from(data, "base64");
       return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     }
+    __name(forgivingBase64, "forgivingBase64");
     function collectAnHTTPQuotedString(input, position, extractValue) {
       const positionStart = position.position;
       let value = "";
@@ -3557,6 +3733,7 @@ var require_data_url = __commonJS({
       }
       return input.slice(positionStart, position.position);
     }
+    __name(collectAnHTTPQuotedString, "collectAnHTTPQuotedString");
     function serializeAMimeType(mimeType) {
       assert(mimeType !== "failure");
       const { parameters, essence } = mimeType;
@@ -3574,18 +3751,23 @@ var require_data_url = __commonJS({
       }
       return serialization;
     }
+    __name(serializeAMimeType, "serializeAMimeType");
     function isHTTPWhiteSpace(char) {
       return char === 13 || char === 10 || char === 9 || char === 32;
     }
+    __name(isHTTPWhiteSpace, "isHTTPWhiteSpace");
     function removeHTTPWhitespace(str, leading = true, trailing = true) {
       return removeChars(str, leading, trailing, isHTTPWhiteSpace);
     }
+    __name(removeHTTPWhitespace, "removeHTTPWhitespace");
     function isASCIIWhitespace(char) {
       return char === 13 || char === 10 || char === 9 || char === 12 || char === 32;
     }
+    __name(isASCIIWhitespace, "isASCIIWhitespace");
     function removeASCIIWhitespace(str, leading = true, trailing = true) {
       return removeChars(str, leading, trailing, isASCIIWhitespace);
     }
+    __name(removeASCIIWhitespace, "removeASCIIWhitespace");
     function removeChars(str, leading, trailing, predicate) {
       let lead = 0;
       let trail = str.length - 1;
@@ -3597,6 +3779,7 @@ var require_data_url = __commonJS({
       }
       return lead === 0 && trail === str.length - 1 ? str : str.slice(lead, trail + 1);
     }
+    __name(removeChars, "removeChars");
     function isomorphicDecode(input) {
       const length = input.length;
       if ((2 << 15) - 1 > length) {
@@ -3613,6 +3796,7 @@ var require_data_url = __commonJS({
       }
       return result;
     }
+    __name(isomorphicDecode, "isomorphicDecode");
     function minimizeSupportedMimeType(mimeType) {
       switch (mimeType.essence) {
         case "application/ecmascript":
@@ -3649,6 +3833,7 @@ var require_data_url = __commonJS({
       }
       return "";
     }
+    __name(minimizeSupportedMimeType, "minimizeSupportedMimeType");
     module.exports = {
       dataURLProcessor,
       URLSerializer,
@@ -4113,6 +4298,7 @@ var require_util2 = __commonJS({
       const length = urlList.length;
       return length === 0 ? null : urlList[length - 1].toString();
     }
+    __name(responseURL, "responseURL");
     function responseLocationURL(response, requestFragment) {
       if (!redirectStatusSet.has(response.status)) {
         return null;
@@ -4129,6 +4315,7 @@ var require_util2 = __commonJS({
       }
       return location;
     }
+    __name(responseLocationURL, "responseLocationURL");
     function isValidEncodedURL(url) {
       for (let i5 = 0; i5 < url.length; ++i5) {
         const code = url.charCodeAt(i5);
@@ -4139,12 +4326,15 @@ var require_util2 = __commonJS({
       }
       return true;
     }
+    __name(isValidEncodedURL, "isValidEncodedURL");
     function normalizeBinaryStringToUtf8(value) {
       return Buffer.from(value, "binary").toString("utf8");
     }
+    __name(normalizeBinaryStringToUtf8, "normalizeBinaryStringToUtf8");
     function requestCurrentURL(request2) {
       return request2.urlList[request2.urlList.length - 1];
     }
+    __name(requestCurrentURL, "requestCurrentURL");
     function requestBadPort(request2) {
       const url = requestCurrentURL(request2);
       if (urlIsHttpHttpsScheme(url) && badPortsSet.has(url.port)) {
@@ -4152,9 +4342,11 @@ var require_util2 = __commonJS({
       }
       return "allowed";
     }
+    __name(requestBadPort, "requestBadPort");
     function isErrorLike(object) {
       return object instanceof Error || (object?.constructor?.name === "Error" || object?.constructor?.name === "DOMException");
     }
+    __name(isErrorLike, "isErrorLike");
     function isValidReasonPhrase(statusText) {
       for (let i5 = 0; i5 < statusText.length; ++i5) {
         const c5 = statusText.charCodeAt(i5);
@@ -4166,10 +4358,12 @@ var require_util2 = __commonJS({
       }
       return true;
     }
+    __name(isValidReasonPhrase, "isValidReasonPhrase");
     var isValidHeaderName = isValidHTTPToken;
     function isValidHeaderValue(potentialValue) {
       return (potentialValue[0] === "	" || potentialValue[0] === " " || potentialValue[potentialValue.length - 1] === "	" || potentialValue[potentialValue.length - 1] === " " || potentialValue.includes("\n") || potentialValue.includes("\r") || potentialValue.includes("\0")) === false;
     }
+    __name(isValidHeaderValue, "isValidHeaderValue");
     function setRequestReferrerPolicyOnRedirect(request2, actualResponse) {
       const { headersList } = actualResponse;
       const policyHeader = (headersList.get("referrer-policy", true) ?? "").split(",");
@@ -4187,20 +4381,25 @@ var require_util2 = __commonJS({
         request2.referrerPolicy = policy;
       }
     }
+    __name(setRequestReferrerPolicyOnRedirect, "setRequestReferrerPolicyOnRedirect");
     function crossOriginResourcePolicyCheck() {
       return "allowed";
     }
+    __name(crossOriginResourcePolicyCheck, "crossOriginResourcePolicyCheck");
     function corsCheck() {
       return "success";
     }
+    __name(corsCheck, "corsCheck");
     function TAOCheck() {
       return "success";
     }
+    __name(TAOCheck, "TAOCheck");
     function appendFetchMetadata(httpRequest) {
       let header = null;
       header = httpRequest.mode;
       httpRequest.headersList.set("sec-fetch-mode", header, true);
     }
+    __name(appendFetchMetadata, "appendFetchMetadata");
     function appendRequestOriginHeader(request2) {
       let serializedOrigin = request2.origin;
       if (serializedOrigin === "client" || serializedOrigin === void 0) {
@@ -4230,9 +4429,11 @@ var require_util2 = __commonJS({
         request2.headersList.append("origin", serializedOrigin, true);
       }
     }
+    __name(appendRequestOriginHeader, "appendRequestOriginHeader");
     function coarsenTime(timestamp, crossOriginIsolatedCapability) {
       return timestamp;
     }
+    __name(coarsenTime, "coarsenTime");
     function clampAndCoarsenConnectionTimingInfo(connectionTimingInfo, defaultStartTime, crossOriginIsolatedCapability) {
       if (!connectionTimingInfo?.startTime || connectionTimingInfo.startTime < defaultStartTime) {
         return {
@@ -4253,9 +4454,11 @@ var require_util2 = __commonJS({
         ALPNNegotiatedProtocol: connectionTimingInfo.ALPNNegotiatedProtocol
       };
     }
+    __name(clampAndCoarsenConnectionTimingInfo, "clampAndCoarsenConnectionTimingInfo");
     function coarsenedSharedCurrentTime(crossOriginIsolatedCapability) {
       return coarsenTime(performance2.now(), crossOriginIsolatedCapability);
     }
+    __name(coarsenedSharedCurrentTime, "coarsenedSharedCurrentTime");
     function createOpaqueTimingInfo(timingInfo) {
       return {
         startTime: timingInfo.startTime ?? 0,
@@ -4271,16 +4474,19 @@ var require_util2 = __commonJS({
         finalConnectionTimingInfo: null
       };
     }
+    __name(createOpaqueTimingInfo, "createOpaqueTimingInfo");
     function makePolicyContainer() {
       return {
         referrerPolicy: "strict-origin-when-cross-origin"
       };
     }
+    __name(makePolicyContainer, "makePolicyContainer");
     function clonePolicyContainer(policyContainer) {
       return {
         referrerPolicy: policyContainer.referrerPolicy
       };
     }
+    __name(clonePolicyContainer, "clonePolicyContainer");
     function determineRequestsReferrer(request2) {
       const policy = request2.referrerPolicy;
       assert(policy);
@@ -4340,6 +4546,7 @@ var require_util2 = __commonJS({
           return isNonPotentiallyTrustWorthy ? "no-referrer" : referrerOrigin;
       }
     }
+    __name(determineRequestsReferrer, "determineRequestsReferrer");
     function stripURLForReferrer(url, originOnly) {
       assert(url instanceof URL);
       url = new URL(url);
@@ -4355,6 +4562,7 @@ var require_util2 = __commonJS({
       }
       return url;
     }
+    __name(stripURLForReferrer, "stripURLForReferrer");
     function isURLPotentiallyTrustworthy(url) {
       if (!(url instanceof URL)) {
         return false;
@@ -4376,7 +4584,9 @@ var require_util2 = __commonJS({
         }
         return false;
       }
+      __name(isOriginPotentiallyTrustworthy, "isOriginPotentiallyTrustworthy");
     }
+    __name(isURLPotentiallyTrustworthy, "isURLPotentiallyTrustworthy");
     function bytesMatch(bytes, metadataList) {
       if (crypto3 === void 0) {
         return true;
@@ -4407,6 +4617,7 @@ var require_util2 = __commonJS({
       }
       return false;
     }
+    __name(bytesMatch, "bytesMatch");
     var parseHashWithOptions = /(?<algo>sha256|sha384|sha512)-((?<hash>[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}(?:\s|$)( +[!-~]*)?)?/i;
     function parseMetadata(metadata) {
       const result = [];
@@ -4427,6 +4638,7 @@ var require_util2 = __commonJS({
       }
       return result;
     }
+    __name(parseMetadata, "parseMetadata");
     function getStrongestMetadata(metadataList) {
       let algorithm = metadataList[0].algo;
       if (algorithm[3] === "5") {
@@ -4445,6 +4657,7 @@ var require_util2 = __commonJS({
       }
       return algorithm;
     }
+    __name(getStrongestMetadata, "getStrongestMetadata");
     function filterMetadataListByAlgorithm(metadataList, algorithm) {
       if (metadataList.length === 1) {
         return metadataList;
@@ -4458,6 +4671,7 @@ var require_util2 = __commonJS({
       metadataList.length = pos;
       return metadataList;
     }
+    __name(filterMetadataListByAlgorithm, "filterMetadataListByAlgorithm");
     function compareBase64Mixed(actualValue, expectedValue) {
       if (actualValue.length !== expectedValue.length) {
         return false;
@@ -4472,8 +4686,10 @@ var require_util2 = __commonJS({
       }
       return true;
     }
+    __name(compareBase64Mixed, "compareBase64Mixed");
     function tryUpgradeRequestToAPotentiallyTrustworthyURL(request2) {
     }
+    __name(tryUpgradeRequestToAPotentiallyTrustworthyURL, "tryUpgradeRequestToAPotentiallyTrustworthyURL");
     function sameOrigin(A, B) {
       if (A.origin === B.origin && A.origin === "null") {
         return true;
@@ -4483,6 +4699,7 @@ var require_util2 = __commonJS({
       }
       return false;
     }
+    __name(sameOrigin, "sameOrigin");
     function createDeferredPromise() {
       let res;
       let rej;
@@ -4492,15 +4709,19 @@ var require_util2 = __commonJS({
       });
       return { promise, resolve: res, reject: rej };
     }
+    __name(createDeferredPromise, "createDeferredPromise");
     function isAborted(fetchParams) {
       return fetchParams.controller.state === "aborted";
     }
+    __name(isAborted, "isAborted");
     function isCancelled(fetchParams) {
       return fetchParams.controller.state === "aborted" || fetchParams.controller.state === "terminated";
     }
+    __name(isCancelled, "isCancelled");
     function normalizeMethod(method) {
       return normalizedMethodRecordsBase[method.toLowerCase()] ?? method;
     }
+    __name(normalizeMethod, "normalizeMethod");
     function serializeJavascriptValueToJSONString(value) {
       const result = JSON.stringify(value);
       if (result === void 0) {
@@ -4509,9 +4730,13 @@ var require_util2 = __commonJS({
       assert(typeof result === "string");
       return result;
     }
+    __name(serializeJavascriptValueToJSONString, "serializeJavascriptValueToJSONString");
     var esIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
     function createIterator(name, kInternalIterator, keyIndex = 0, valueIndex = 1) {
       class FastIterableIterator {
+        static {
+          __name(this, "FastIterableIterator");
+        }
         /** @type {any} */
         #target;
         /** @type {'key' | 'value' | 'key+value'} */
@@ -4578,6 +4803,7 @@ var require_util2 = __commonJS({
         return new FastIterableIterator(target, kind);
       };
     }
+    __name(createIterator, "createIterator");
     function iteratorMixin(name, object, kInternalIterator, keyIndex = 0, valueIndex = 1) {
       const makeIterator = createIterator(name, kInternalIterator, keyIndex, valueIndex);
       const properties = {
@@ -4585,34 +4811,34 @@ var require_util2 = __commonJS({
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function keys() {
+          value: /* @__PURE__ */ __name(function keys() {
             webidl.brandCheck(this, object);
             return makeIterator(this, "key");
-          }
+          }, "keys")
         },
         values: {
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function values() {
+          value: /* @__PURE__ */ __name(function values() {
             webidl.brandCheck(this, object);
             return makeIterator(this, "value");
-          }
+          }, "values")
         },
         entries: {
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function entries() {
+          value: /* @__PURE__ */ __name(function entries() {
             webidl.brandCheck(this, object);
             return makeIterator(this, "key+value");
-          }
+          }, "entries")
         },
         forEach: {
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function forEach(callbackfn, thisArg = globalThis) {
+          value: /* @__PURE__ */ __name(function forEach(callbackfn, thisArg = globalThis) {
             webidl.brandCheck(this, object);
             webidl.argumentLengthCheck(arguments, 1, `${name}.forEach`);
             if (typeof callbackfn !== "function") {
@@ -4623,7 +4849,7 @@ var require_util2 = __commonJS({
             for (const { 0: key, 1: value } of makeIterator(this, "key+value")) {
               callbackfn.call(thisArg, value, key, this);
             }
-          }
+          }, "forEach")
         }
       };
       return Object.defineProperties(object.prototype, {
@@ -4636,6 +4862,7 @@ var require_util2 = __commonJS({
         }
       });
     }
+    __name(iteratorMixin, "iteratorMixin");
     async function fullyReadBody(body, processBody, processBodyError) {
       const successSteps = processBody;
       const errorSteps = processBodyError;
@@ -4652,9 +4879,11 @@ var require_util2 = __commonJS({
         errorSteps(e5);
       }
     }
+    __name(fullyReadBody, "fullyReadBody");
     function isReadableStreamLike(stream) {
       return stream instanceof ReadableStream || stream[Symbol.toStringTag] === "ReadableStream" && typeof stream.tee === "function";
     }
+    __name(isReadableStreamLike, "isReadableStreamLike");
     function readableStreamClose(controller) {
       try {
         controller.close();
@@ -4665,11 +4894,13 @@ var require_util2 = __commonJS({
         }
       }
     }
+    __name(readableStreamClose, "readableStreamClose");
     var invalidIsomorphicEncodeValueRegex = /[^\x00-\xFF]/;
     function isomorphicEncode(input) {
       assert(!invalidIsomorphicEncodeValueRegex.test(input));
       return input;
     }
+    __name(isomorphicEncode, "isomorphicEncode");
     async function readAllBytes(reader) {
       const bytes = [];
       let byteLength = 0;
@@ -4685,19 +4916,23 @@ var require_util2 = __commonJS({
         byteLength += chunk.length;
       }
     }
+    __name(readAllBytes, "readAllBytes");
     function urlIsLocal(url) {
       assert("protocol" in url);
       const protocol = url.protocol;
       return protocol === "about:" || protocol === "blob:" || protocol === "data:";
     }
+    __name(urlIsLocal, "urlIsLocal");
     function urlHasHttpsScheme(url) {
       return typeof url === "string" && url[5] === ":" && url[0] === "h" && url[1] === "t" && url[2] === "t" && url[3] === "p" && url[4] === "s" || url.protocol === "https:";
     }
+    __name(urlHasHttpsScheme, "urlHasHttpsScheme");
     function urlIsHttpHttpsScheme(url) {
       assert("protocol" in url);
       const protocol = url.protocol;
       return protocol === "http:" || protocol === "https:";
     }
+    __name(urlIsHttpHttpsScheme, "urlIsHttpHttpsScheme");
     function simpleRangeHeaderValue(value, allowWhitespace) {
       const data = value;
       if (!data.startsWith("bytes")) {
@@ -4769,6 +5004,7 @@ var require_util2 = __commonJS({
       }
       return { rangeStartValue, rangeEndValue };
     }
+    __name(simpleRangeHeaderValue, "simpleRangeHeaderValue");
     function buildContentRange(rangeStart, rangeEnd, fullLength) {
       let contentRange = "bytes ";
       contentRange += isomorphicEncode(`${rangeStart}`);
@@ -4778,7 +5014,11 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
+    __name(buildContentRange, "buildContentRange");
     var InflateStream = class extends Transform4 {
+      static {
+        __name(this, "InflateStream");
+      }
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -4809,6 +5049,7 @@ var require_util2 = __commonJS({
     function createInflate(zlibOptions) {
       return new InflateStream(zlibOptions);
     }
+    __name(createInflate, "createInflate");
     function extractMimeType(headers) {
       let charset = null;
       let essence = null;
@@ -4838,6 +5079,7 @@ var require_util2 = __commonJS({
       }
       return mimeType;
     }
+    __name(extractMimeType, "extractMimeType");
     function gettingDecodingSplitting(value) {
       const input = value;
       const position = { position: 0 };
@@ -4869,6 +5111,7 @@ var require_util2 = __commonJS({
       }
       return values;
     }
+    __name(gettingDecodingSplitting, "gettingDecodingSplitting");
     function getDecodeSplit(name, list2) {
       const value = list2.get(name, true);
       if (value === null) {
@@ -4876,6 +5119,7 @@ var require_util2 = __commonJS({
       }
       return gettingDecodingSplitting(value);
     }
+    __name(getDecodeSplit, "getDecodeSplit");
     var textDecoder = new TextDecoder();
     function utf8DecodeBytes(buffer) {
       if (buffer.length === 0) {
@@ -4887,7 +5131,11 @@ var require_util2 = __commonJS({
       const output = textDecoder.decode(buffer);
       return output;
     }
+    __name(utf8DecodeBytes, "utf8DecodeBytes");
     var EnvironmentSettingsObjectBase = class {
+      static {
+        __name(this, "EnvironmentSettingsObjectBase");
+      }
       get baseUrl() {
         return getGlobalOrigin();
       }
@@ -4897,6 +5145,9 @@ var require_util2 = __commonJS({
       policyContainer = makePolicyContainer();
     };
     var EnvironmentSettingsObject = class {
+      static {
+        __name(this, "EnvironmentSettingsObject");
+      }
       settingsObject = new EnvironmentSettingsObjectBase();
     };
     var environmentSettingsObject = new EnvironmentSettingsObject();
@@ -4978,6 +5229,9 @@ var require_file = __commonJS({
     var { kState } = require_symbols2();
     var { webidl } = require_webidl();
     var FileLike = class _FileLike {
+      static {
+        __name(this, "FileLike");
+      }
       constructor(blobLike, fileName, options = {}) {
         const n3 = fileName;
         const t = options.type;
@@ -5029,6 +5283,7 @@ var require_file = __commonJS({
     function isFileLike(object) {
       return object instanceof File || object && (typeof object.stream === "function" || typeof object.arrayBuffer === "function") && object[Symbol.toStringTag] === "File";
     }
+    __name(isFileLike, "isFileLike");
     module.exports = { FileLike, isFileLike };
   }
 });
@@ -5046,6 +5301,9 @@ var require_formdata = __commonJS({
     var nodeUtil = __require("node:util");
     var File = globalThis.File ?? NativeFile;
     var FormData = class _FormData {
+      static {
+        __name(this, "FormData");
+      }
       constructor(form) {
         webidl.util.markAsUncloneable(this);
         if (form !== void 0) {
@@ -5176,6 +5434,7 @@ var require_formdata = __commonJS({
       }
       return { name, value };
     }
+    __name(makeEntry, "makeEntry");
     module.exports = { FormData, makeEntry };
   }
 });
@@ -5204,6 +5463,7 @@ var require_formdata_parser = __commonJS({
       }
       return true;
     }
+    __name(isAsciiString, "isAsciiString");
     function validateBoundary(boundary) {
       const length = boundary.length;
       if (length < 27 || length > 70) {
@@ -5217,6 +5477,7 @@ var require_formdata_parser = __commonJS({
       }
       return true;
     }
+    __name(validateBoundary, "validateBoundary");
     function multipartFormDataParser(input, mimeType) {
       assert(mimeType !== "failure" && mimeType.essence === "multipart/form-data");
       const boundaryString = mimeType.parameters.get("boundary");
@@ -5287,6 +5548,7 @@ var require_formdata_parser = __commonJS({
         entryList.push(makeEntry(name, value, filename));
       }
     }
+    __name(multipartFormDataParser, "multipartFormDataParser");
     function parseMultipartFormDataHeaders(input, position) {
       let name = null;
       let filename = null;
@@ -5380,6 +5642,7 @@ var require_formdata_parser = __commonJS({
         }
       }
     }
+    __name(parseMultipartFormDataHeaders, "parseMultipartFormDataHeaders");
     function parseMultipartFormDataName(input, position) {
       assert(input[position.position - 1] === 34);
       let name = collectASequenceOfBytes(
@@ -5395,6 +5658,7 @@ var require_formdata_parser = __commonJS({
       name = new TextDecoder().decode(name).replace(/%0A/ig, "\n").replace(/%0D/ig, "\r").replace(/%22/g, '"');
       return name;
     }
+    __name(parseMultipartFormDataName, "parseMultipartFormDataName");
     function collectASequenceOfBytes(condition, input, position) {
       let start = position.position;
       while (start < input.length && condition(input[start])) {
@@ -5402,6 +5666,7 @@ var require_formdata_parser = __commonJS({
       }
       return input.subarray(position.position, position.position = start);
     }
+    __name(collectASequenceOfBytes, "collectASequenceOfBytes");
     function removeChars(buf, leading, trailing, predicate) {
       let lead = 0;
       let trail = buf.length - 1;
@@ -5413,6 +5678,7 @@ var require_formdata_parser = __commonJS({
       }
       return lead === 0 && trail === buf.length - 1 ? buf : buf.subarray(lead, trail + 1);
     }
+    __name(removeChars, "removeChars");
     function bufferStartsWith(buffer, start, position) {
       if (buffer.length < start.length) {
         return false;
@@ -5424,6 +5690,7 @@ var require_formdata_parser = __commonJS({
       }
       return true;
     }
+    __name(bufferStartsWith, "bufferStartsWith");
     module.exports = {
       multipartFormDataParser,
       validateBoundary
@@ -5458,13 +5725,14 @@ var require_body = __commonJS({
     var random;
     try {
       const crypto3 = __require("node:crypto");
-      random = (max) => crypto3.randomInt(0, max);
+      random = /* @__PURE__ */ __name((max) => crypto3.randomInt(0, max), "random");
     } catch {
-      random = (max) => Math.floor(Math.random(max));
+      random = /* @__PURE__ */ __name((max) => Math.floor(Math.random(max)), "random");
     }
     var textEncoder = new TextEncoder();
     function noop3() {
     }
+    __name(noop3, "noop");
     var hasFinalizationRegistry = globalThis.FinalizationRegistry && process.version.indexOf("v18") !== 0;
     var streamRegistry;
     if (hasFinalizationRegistry) {
@@ -5514,8 +5782,8 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
-        const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
+        const escape = /* @__PURE__ */ __name((str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22"), "escape");
+        const normalizeLinefeeds = /* @__PURE__ */ __name((value) => value.replace(/\r?\n|\r/g, "\r\n"), "normalizeLinefeeds");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
         length = 0;
@@ -5549,7 +5817,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           length = null;
         }
         source = object;
-        action = async function* () {
+        action = /* @__PURE__ */ __name(async function* () {
           for (const part of blobParts) {
             if (part.stream) {
               yield* part.stream();
@@ -5557,7 +5825,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
               yield part;
             }
           }
-        };
+        }, "action");
         type = `multipart/form-data; boundary=${boundary}`;
       } else if (isBlobLike(object)) {
         source = object;
@@ -5611,6 +5879,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       const body = { stream, source, length };
       return [body, type];
     }
+    __name(extractBody, "extractBody");
     function safelyExtractBody(object, keepalive = false) {
       if (object instanceof ReadableStream) {
         assert(!util.isDisturbed(object), "The body has already been consumed.");
@@ -5618,6 +5887,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       }
       return extractBody(object, keepalive);
     }
+    __name(safelyExtractBody, "safelyExtractBody");
     function cloneBody(instance, body) {
       const [out1, out2] = body.stream.tee();
       body.stream = out1;
@@ -5627,11 +5897,13 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         source: body.source
       };
     }
+    __name(cloneBody, "cloneBody");
     function throwIfAborted(state2) {
       if (state2.aborted) {
         throw new DOMException("The operation was aborted.", "AbortError");
       }
     }
+    __name(throwIfAborted, "throwIfAborted");
     function bodyMixinMethods(instance) {
       const methods = {
         blob() {
@@ -5693,9 +5965,11 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       };
       return methods;
     }
+    __name(bodyMixinMethods, "bodyMixinMethods");
     function mixinBody(prototype) {
       Object.assign(prototype.prototype, bodyMixinMethods(prototype));
     }
+    __name(mixinBody, "mixinBody");
     async function consumeBody(object, convertBytesToJSValue, instance) {
       webidl.brandCheck(object, instance);
       if (bodyUnusable(object)) {
@@ -5703,14 +5977,14 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       }
       throwIfAborted(object[kState]);
       const promise = createDeferredPromise();
-      const errorSteps = (error3) => promise.reject(error3);
-      const successSteps = (data) => {
+      const errorSteps = /* @__PURE__ */ __name((error3) => promise.reject(error3), "errorSteps");
+      const successSteps = /* @__PURE__ */ __name((data) => {
         try {
           promise.resolve(convertBytesToJSValue(data));
         } catch (e5) {
           errorSteps(e5);
         }
-      };
+      }, "successSteps");
       if (object[kState].body == null) {
         successSteps(Buffer.allocUnsafe(0));
         return promise.promise;
@@ -5718,13 +5992,16 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       await fullyReadBody(object[kState].body, successSteps, errorSteps);
       return promise.promise;
     }
+    __name(consumeBody, "consumeBody");
     function bodyUnusable(object) {
       const body = object[kState].body;
       return body != null && (body.stream.locked || util.isDisturbed(body.stream));
     }
+    __name(bodyUnusable, "bodyUnusable");
     function parseJSONFromBytes(bytes) {
       return JSON.parse(utf8DecodeBytes(bytes));
     }
+    __name(parseJSONFromBytes, "parseJSONFromBytes");
     function bodyMimeType(requestOrResponse) {
       const headers = requestOrResponse[kState].headersList;
       const mimeType = extractMimeType(headers);
@@ -5733,6 +6010,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       }
       return mimeType;
     }
+    __name(bodyMimeType, "bodyMimeType");
     module.exports = {
       extractBody,
       safelyExtractBody,
@@ -5819,45 +6097,46 @@ var require_client_h1 = __commonJS({
       return await WebAssembly.instantiate(mod, {
         env: {
           /* eslint-disable camelcase */
-          wasm_on_url: (p3, at, len) => {
+          wasm_on_url: /* @__PURE__ */ __name((p3, at, len) => {
             return 0;
-          },
-          wasm_on_status: (p3, at, len) => {
+          }, "wasm_on_url"),
+          wasm_on_status: /* @__PURE__ */ __name((p3, at, len) => {
             assert(currentParser.ptr === p3);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onStatus(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
-          },
-          wasm_on_message_begin: (p3) => {
+          }, "wasm_on_status"),
+          wasm_on_message_begin: /* @__PURE__ */ __name((p3) => {
             assert(currentParser.ptr === p3);
             return currentParser.onMessageBegin() || 0;
-          },
-          wasm_on_header_field: (p3, at, len) => {
+          }, "wasm_on_message_begin"),
+          wasm_on_header_field: /* @__PURE__ */ __name((p3, at, len) => {
             assert(currentParser.ptr === p3);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderField(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
-          },
-          wasm_on_header_value: (p3, at, len) => {
+          }, "wasm_on_header_field"),
+          wasm_on_header_value: /* @__PURE__ */ __name((p3, at, len) => {
             assert(currentParser.ptr === p3);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderValue(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
-          },
-          wasm_on_headers_complete: (p3, statusCode, upgrade, shouldKeepAlive) => {
+          }, "wasm_on_header_value"),
+          wasm_on_headers_complete: /* @__PURE__ */ __name((p3, statusCode, upgrade, shouldKeepAlive) => {
             assert(currentParser.ptr === p3);
             return currentParser.onHeadersComplete(statusCode, Boolean(upgrade), Boolean(shouldKeepAlive)) || 0;
-          },
-          wasm_on_body: (p3, at, len) => {
+          }, "wasm_on_headers_complete"),
+          wasm_on_body: /* @__PURE__ */ __name((p3, at, len) => {
             assert(currentParser.ptr === p3);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onBody(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
-          },
-          wasm_on_message_complete: (p3) => {
+          }, "wasm_on_body"),
+          wasm_on_message_complete: /* @__PURE__ */ __name((p3) => {
             assert(currentParser.ptr === p3);
             return currentParser.onMessageComplete() || 0;
-          }
+          }, "wasm_on_message_complete")
           /* eslint-enable camelcase */
         }
       });
     }
+    __name(lazyllhttp, "lazyllhttp");
     var llhttpInstance = null;
     var llhttpPromise = lazyllhttp();
     llhttpPromise.catch();
@@ -5871,6 +6150,9 @@ var require_client_h1 = __commonJS({
     var TIMEOUT_BODY = 4 | USE_FAST_TIMER;
     var TIMEOUT_KEEP_ALIVE = 8 | USE_NATIVE_TIMER;
     var Parser2 = class {
+      static {
+        __name(this, "Parser");
+      }
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
@@ -6284,6 +6566,7 @@ var require_client_h1 = __commonJS({
         util.destroy(socket, new InformationalError("socket idle timeout"));
       }
     }
+    __name(onParserTimeout, "onParserTimeout");
     async function connectH1(client, socket) {
       client[kSocket] = socket;
       if (!llhttpInstance) {
@@ -6401,6 +6684,7 @@ var require_client_h1 = __commonJS({
         }
       };
     }
+    __name(connectH1, "connectH1");
     function clearIdleSocketValidation(socket) {
       if (socket[kIdleSocketValidationTimeout]) {
         clearImmediate(socket[kIdleSocketValidationTimeout]);
@@ -6408,6 +6692,7 @@ var require_client_h1 = __commonJS({
       }
       socket[kIdleSocketValidation] = 0;
     }
+    __name(clearIdleSocketValidation, "clearIdleSocketValidation");
     function scheduleIdleSocketValidation(client, socket) {
       socket[kIdleSocketValidation] = 1;
       socket[kIdleSocketValidationTimeout] = setImmediate(() => {
@@ -6418,6 +6703,7 @@ var require_client_h1 = __commonJS({
         }
       });
     }
+    __name(scheduleIdleSocketValidation, "scheduleIdleSocketValidation");
     function resumeH1(client) {
       const socket = client[kSocket];
       if (socket && !socket.destroyed) {
@@ -6466,9 +6752,11 @@ var require_client_h1 = __commonJS({
         }
       }
     }
+    __name(resumeH1, "resumeH1");
     function shouldSendContentLength(method) {
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
+    __name(shouldSendContentLength, "shouldSendContentLength");
     function writeH1(client, request2) {
       const { method, path: path11, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
@@ -6514,7 +6802,7 @@ var require_client_h1 = __commonJS({
       }
       const socket = client[kSocket];
       clearIdleSocketValidation(socket);
-      const abort = (error3) => {
+      const abort = /* @__PURE__ */ __name((error3) => {
         if (request2.aborted) {
           return;
         }
@@ -6527,7 +6815,7 @@ var require_client_h1 = __commonJS({
         util.errorRequest(client, request2, error3 || new RequestAbortedError());
         util.destroy(body);
         util.destroy(socket, new InformationalError("aborted"));
-      };
+      }, "abort");
       try {
         request2.onConnect(abort);
       } catch (err) {
@@ -6605,11 +6893,12 @@ upgrade: ${upgrade}\r
       }
       return true;
     }
+    __name(writeH1, "writeH1");
     function writeStream(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       let finished = false;
       const writer = new AsyncWriter({ abort, socket, request: request2, contentLength, client, expectsPayload, header });
-      const onData = function(chunk) {
+      const onData = /* @__PURE__ */ __name(function(chunk) {
         if (finished) {
           return;
         }
@@ -6620,16 +6909,16 @@ upgrade: ${upgrade}\r
         } catch (err) {
           util.destroy(this, err);
         }
-      };
-      const onDrain = function() {
+      }, "onData");
+      const onDrain = /* @__PURE__ */ __name(function() {
         if (finished) {
           return;
         }
         if (body.resume) {
           body.resume();
         }
-      };
-      const onClose = function() {
+      }, "onDrain");
+      const onClose = /* @__PURE__ */ __name(function() {
         queueMicrotask(() => {
           body.removeListener("error", onFinished);
         });
@@ -6637,8 +6926,8 @@ upgrade: ${upgrade}\r
           const err = new RequestAbortedError();
           queueMicrotask(() => onFinished(err));
         }
-      };
-      const onFinished = function(err) {
+      }, "onClose");
+      const onFinished = /* @__PURE__ */ __name(function(err) {
         if (finished) {
           return;
         }
@@ -6659,7 +6948,7 @@ upgrade: ${upgrade}\r
         } else {
           util.destroy(body);
         }
-      };
+      }, "onFinished");
       body.on("data", onData).on("end", onFinished).on("error", onFinished).on("close", onClose);
       if (body.resume) {
         body.resume();
@@ -6674,6 +6963,7 @@ upgrade: ${upgrade}\r
         setImmediate(onClose);
       }
     }
+    __name(writeStream, "writeStream");
     function writeBuffer(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
       try {
         if (!body) {
@@ -6705,6 +6995,7 @@ upgrade: ${upgrade}\r
         abort(err);
       }
     }
+    __name(writeBuffer, "writeBuffer");
     async function writeBlob(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
       assert(contentLength === body.size, "blob body must have content length");
       try {
@@ -6728,6 +7019,7 @@ upgrade: ${upgrade}\r
         abort(err);
       }
     }
+    __name(writeBlob, "writeBlob");
     async function writeIterable(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
       let callback = null;
@@ -6738,14 +7030,15 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve2, reject) => {
+      __name(onDrain, "onDrain");
+      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve2, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
           callback = resolve2;
         }
-      });
+      }), "waitForDrain");
       socket.on("close", onDrain).on("drain", onDrain);
       const writer = new AsyncWriter({ abort, socket, request: request2, contentLength, client, expectsPayload, header });
       try {
@@ -6764,7 +7057,11 @@ upgrade: ${upgrade}\r
         socket.off("close", onDrain).off("drain", onDrain);
       }
     }
+    __name(writeIterable, "writeIterable");
     var AsyncWriter = class {
+      static {
+        __name(this, "AsyncWriter");
+      }
       constructor({ abort, socket, request: request2, contentLength, client, expectsPayload, header }) {
         this.socket = socket;
         this.request = request2;
@@ -6941,10 +7238,12 @@ var require_client_h2 = __commonJS({
       }
       return result;
     }
+    __name(parseH2Headers, "parseH2Headers");
     function parseH2ResponseHeaders(headers) {
       const { [HTTP2_HEADER_STATUS]: _statusCode, ...realHeaders } = headers;
       return parseH2Headers(realHeaders);
     }
+    __name(parseH2ResponseHeaders, "parseH2ResponseHeaders");
     async function connectH2(client, socket) {
       client[kSocket] = socket;
       if (!h2ExperimentalWarned) {
@@ -6954,7 +7253,7 @@ var require_client_h2 = __commonJS({
         });
       }
       const session = http2.connect(client[kUrl], {
-        createConnection: () => socket,
+        createConnection: /* @__PURE__ */ __name(() => socket, "createConnection"),
         peerMaxConcurrentStreams: client[kMaxConcurrentStreams]
       });
       session[kOpenStreams] = 0;
@@ -7027,6 +7326,7 @@ var require_client_h2 = __commonJS({
         }
       };
     }
+    __name(connectH2, "connectH2");
     function resumeH2(client) {
       const socket = client[kSocket];
       if (socket?.destroyed === false) {
@@ -7039,10 +7339,12 @@ var require_client_h2 = __commonJS({
         }
       }
     }
+    __name(resumeH2, "resumeH2");
     function onHttp2SessionError(err) {
       this[kSocket][kError] = err;
       this[kClient][kOnError](err);
     }
+    __name(onHttp2SessionError, "onHttp2SessionError");
     function onHttp2FrameError(type, code, id) {
       if (id === 0) {
         const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`);
@@ -7050,11 +7352,13 @@ var require_client_h2 = __commonJS({
         this[kClient][kOnError](err);
       }
     }
+    __name(onHttp2FrameError, "onHttp2FrameError");
     function onHttp2SessionEnd() {
       const err = new SocketError("other side closed", util.getSocketInfo(this[kSocket]));
       this.destroy(err);
       util.destroy(this[kSocket], err);
     }
+    __name(onHttp2SessionEnd, "onHttp2SessionEnd");
     function onHTTP2GoAway(code) {
       const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code}`, util.getSocketInfo(this));
       const client = this[kClient];
@@ -7075,9 +7379,11 @@ var require_client_h2 = __commonJS({
       client.emit("disconnect", client[kUrl], [client], err);
       client[kResume]();
     }
+    __name(onHTTP2GoAway, "onHTTP2GoAway");
     function shouldSendContentLength(method) {
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
+    __name(shouldSendContentLength, "shouldSendContentLength");
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
       const { method, path: path11, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
@@ -7106,7 +7412,7 @@ var require_client_h2 = __commonJS({
       const { hostname, port } = client[kUrl];
       headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname}${port ? `:${port}` : ""}`;
       headers[HTTP2_HEADER_METHOD] = method;
-      const abort = (error3) => {
+      const abort = /* @__PURE__ */ __name((error3) => {
         if (request2.aborted) {
           return;
         }
@@ -7124,7 +7430,7 @@ var require_client_h2 = __commonJS({
         util.destroy(body, error3);
         client[kQueue][client[kRunningIdx]++] = null;
         client[kResume]();
-      };
+      }, "abort");
       try {
         request2.onConnect(abort);
       } catch (err) {
@@ -7137,17 +7443,17 @@ var require_client_h2 = __commonJS({
         session.ref();
         stream = session.request(headers, { endStream: false, signal });
         let upgradeResponseFinished = false;
-        const onResponse = (headers2) => {
+        const onResponse = /* @__PURE__ */ __name((headers2) => {
           upgradeResponseFinished = true;
           stream.off(errorMonitor, onUpgradeError);
           request2.onUpgradeResponse(Number(headers2[HTTP2_HEADER_STATUS]), headers2, parseH2ResponseHeaders);
-        };
-        const onUpgradeError = (error3) => {
+        }, "onResponse");
+        const onUpgradeError = /* @__PURE__ */ __name((error3) => {
           upgradeResponseFinished = true;
           stream.off("response", onResponse);
           request2.onUpgradeError(error3);
-        };
-        const onReady = () => {
+        }, "onUpgradeError");
+        const onReady = /* @__PURE__ */ __name(() => {
           try {
             request2.onUpgrade(null, null, stream);
           } catch (error3) {
@@ -7161,7 +7467,7 @@ var require_client_h2 = __commonJS({
           stream.off("error", abort);
           stream.once(errorMonitor, onUpgradeError);
           client[kQueue][client[kRunningIdx]++] = null;
-        };
+        }, "onReady");
         stream.once("response", onResponse);
         stream.once("error", abort);
         ++session[kOpenStreams];
@@ -7338,7 +7644,9 @@ var require_client_h2 = __commonJS({
           assert(false);
         }
       }
+      __name(writeBodyH2, "writeBodyH2");
     }
+    __name(writeH2, "writeH2");
     function writeBuffer(abort, h2stream, body, client, request2, socket, contentLength, expectsPayload) {
       try {
         if (body != null && util.isBuffer(body)) {
@@ -7358,6 +7666,7 @@ var require_client_h2 = __commonJS({
         abort(error3);
       }
     }
+    __name(writeBuffer, "writeBuffer");
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       const pipe = pipeline6(
@@ -7381,7 +7690,9 @@ var require_client_h2 = __commonJS({
       function onPipeData(chunk) {
         request2.onBodySent(chunk);
       }
+      __name(onPipeData, "onPipeData");
     }
+    __name(writeStream, "writeStream");
     async function writeBlob(abort, h2stream, body, client, request2, socket, contentLength, expectsPayload) {
       assert(contentLength === body.size, "blob body must have content length");
       try {
@@ -7403,6 +7714,7 @@ var require_client_h2 = __commonJS({
         abort(err);
       }
     }
+    __name(writeBlob, "writeBlob");
     async function writeIterable(abort, h2stream, body, client, request2, socket, contentLength, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
       let callback = null;
@@ -7413,14 +7725,15 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve2, reject) => {
+      __name(onDrain, "onDrain");
+      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve2, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
           callback = resolve2;
         }
-      });
+      }), "waitForDrain");
       h2stream.on("close", onDrain).on("drain", onDrain);
       try {
         for await (const chunk of body) {
@@ -7445,6 +7758,7 @@ var require_client_h2 = __commonJS({
         h2stream.off("close", onDrain).off("drain", onDrain);
       }
     }
+    __name(writeIterable, "writeIterable");
     module.exports = connectH2;
   }
 });
@@ -7461,6 +7775,9 @@ var require_redirect_handler = __commonJS({
     var redirectableStatusCodes = [300, 301, 302, 303, 307, 308];
     var kBody = /* @__PURE__ */ Symbol("body");
     var BodyAsyncIterable = class {
+      static {
+        __name(this, "BodyAsyncIterable");
+      }
       constructor(body) {
         this[kBody] = body;
         this[kBodyUsed] = false;
@@ -7472,6 +7789,9 @@ var require_redirect_handler = __commonJS({
       }
     };
     var RedirectHandler = class {
+      static {
+        __name(this, "RedirectHandler");
+      }
       constructor(dispatch, maxRedirections, opts, handler2) {
         if (maxRedirections != null && (!Number.isInteger(maxRedirections) || maxRedirections < 0)) {
           throw new InvalidArgumentError("maxRedirections must be a positive number");
@@ -7572,6 +7892,7 @@ var require_redirect_handler = __commonJS({
         }
       }
     }
+    __name(parseLocation, "parseLocation");
     function shouldRemoveHeader(header, removeContent, unknownOrigin) {
       if (header.length === 4) {
         return util.headerNameToString(header) === "host";
@@ -7585,6 +7906,7 @@ var require_redirect_handler = __commonJS({
       }
       return false;
     }
+    __name(shouldRemoveHeader, "shouldRemoveHeader");
     function cleanRequestHeaders(headers, removeContent, unknownOrigin) {
       const ret = [];
       if (Array.isArray(headers)) {
@@ -7604,6 +7926,7 @@ var require_redirect_handler = __commonJS({
       }
       return ret;
     }
+    __name(cleanRequestHeaders, "cleanRequestHeaders");
     module.exports = RedirectHandler;
   }
 });
@@ -7615,7 +7938,7 @@ var require_redirect_interceptor = __commonJS({
     var RedirectHandler = require_redirect_handler();
     function createRedirectInterceptor({ maxRedirections: defaultMaxRedirections }) {
       return (dispatch) => {
-        return function Intercept(opts, handler2) {
+        return /* @__PURE__ */ __name(function Intercept(opts, handler2) {
           const { maxRedirections = defaultMaxRedirections } = opts;
           if (!maxRedirections) {
             return dispatch(opts, handler2);
@@ -7623,9 +7946,10 @@ var require_redirect_interceptor = __commonJS({
           const redirectHandler = new RedirectHandler(dispatch, maxRedirections, opts, handler2);
           opts = { ...opts, maxRedirections: 0 };
           return dispatch(opts, redirectHandler);
-        };
+        }, "Intercept");
       };
     }
+    __name(createRedirectInterceptor, "createRedirectInterceptor");
     module.exports = createRedirectInterceptor;
   }
 });
@@ -7693,12 +8017,16 @@ var require_client = __commonJS({
     var connectH2 = require_client_h2();
     var deprecatedInterceptorWarned = false;
     var kClosedResolve = /* @__PURE__ */ Symbol("kClosedResolve");
-    var noop3 = () => {
-    };
+    var noop3 = /* @__PURE__ */ __name(() => {
+    }, "noop");
     function getPipelining(client) {
       return client[kPipelining] ?? client[kHTTPContext]?.defaultPipelining ?? 1;
     }
+    __name(getPipelining, "getPipelining");
     var Client2 = class extends DispatcherBase {
+      static {
+        __name(this, "Client");
+      }
       /**
        *
        * @param {string|URL} url
@@ -7912,13 +8240,13 @@ var require_client = __commonJS({
             const request2 = requests[i5];
             util.errorRequest(this, request2, err);
           }
-          const callback = () => {
+          const callback = /* @__PURE__ */ __name(() => {
             if (this[kClosedResolve]) {
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
             resolve2(null);
-          };
+          }, "callback");
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
             this[kHTTPContext] = null;
@@ -7941,6 +8269,7 @@ var require_client = __commonJS({
         assert(client[kSize] === 0);
       }
     }
+    __name(onError, "onError");
     async function connect(client) {
       assert(!client[kConnecting]);
       assert(!client[kHTTPContext]);
@@ -8049,10 +8378,12 @@ var require_client = __commonJS({
       }
       client[kResume]();
     }
+    __name(connect, "connect");
     function emitDrain(client) {
       client[kNeedDrain] = 0;
       client.emit("drain", client[kUrl], [client]);
     }
+    __name(emitDrain, "emitDrain");
     function resume(client, sync) {
       if (client[kResuming] === 2) {
         return;
@@ -8066,6 +8397,7 @@ var require_client = __commonJS({
         client[kRunningIdx] = 0;
       }
     }
+    __name(resume, "resume");
     function _resume(client, sync) {
       while (true) {
         if (client.destroyed) {
@@ -8128,6 +8460,7 @@ var require_client = __commonJS({
         }
       }
     }
+    __name(_resume, "_resume");
     module.exports = Client2;
   }
 });
@@ -8139,6 +8472,9 @@ var require_fixed_queue = __commonJS({
     var kSize = 2048;
     var kMask = kSize - 1;
     var FixedCircularBuffer = class {
+      static {
+        __name(this, "FixedCircularBuffer");
+      }
       constructor() {
         this.bottom = 0;
         this.top = 0;
@@ -8165,6 +8501,9 @@ var require_fixed_queue = __commonJS({
       }
     };
     module.exports = class FixedQueue {
+      static {
+        __name(this, "FixedQueue");
+      }
       constructor() {
         this.head = this.tail = new FixedCircularBuffer();
       }
@@ -8195,6 +8534,9 @@ var require_pool_stats = __commonJS({
     var { kFree, kConnected, kPending, kQueued, kRunning, kSize } = require_symbols();
     var kPool = /* @__PURE__ */ Symbol("pool");
     var PoolStats = class {
+      static {
+        __name(this, "PoolStats");
+      }
       constructor(pool) {
         this[kPool] = pool;
       }
@@ -8242,13 +8584,16 @@ var require_pool_base = __commonJS({
     var kRemoveClient = /* @__PURE__ */ Symbol("remove client");
     var kStats = /* @__PURE__ */ Symbol("stats");
     var PoolBase = class extends DispatcherBase {
+      static {
+        __name(this, "PoolBase");
+      }
       constructor(opts) {
         super(opts);
         this[kQueue] = new FixedQueue();
         this[kClients] = [];
         this[kQueued] = 0;
         const pool = this;
-        this[kOnDrain] = function onDrain(origin, targets) {
+        this[kOnDrain] = /* @__PURE__ */ __name(function onDrain(origin, targets) {
           const queue = pool[kQueue];
           let needDrain = false;
           while (!needDrain) {
@@ -8267,7 +8612,7 @@ var require_pool_base = __commonJS({
           if (pool[kClosedResolve] && queue.isEmpty()) {
             Promise.all(pool[kClients].map((c5) => c5.close())).then(pool[kClosedResolve]);
           }
-        };
+        }, "onDrain");
         this[kOnConnect] = (origin, targets) => {
           pool.emit("connect", origin, [pool, ...targets]);
         };
@@ -8400,7 +8745,11 @@ var require_pool = __commonJS({
     function defaultFactory(origin, opts) {
       return new Client2(origin, opts);
     }
+    __name(defaultFactory, "defaultFactory");
     var Pool = class extends PoolBase {
+      static {
+        __name(this, "Pool");
+      }
       constructor(origin, {
         connections,
         factory = defaultFactory,
@@ -8503,10 +8852,15 @@ var require_balanced_pool = __commonJS({
       }
       return a5;
     }
+    __name(getGreatestCommonDivisor, "getGreatestCommonDivisor");
     function defaultFactory(origin, opts) {
       return new Pool(origin, opts);
     }
+    __name(defaultFactory, "defaultFactory");
     var BalancedPool = class extends PoolBase {
+      static {
+        __name(this, "BalancedPool");
+      }
       constructor(upstreams = [], { factory = defaultFactory, ...opts } = {}) {
         super();
         this[kOptions] = opts;
@@ -8632,7 +8986,11 @@ var require_agent = __commonJS({
     function defaultFactory(origin, opts) {
       return opts && opts.connections === 1 ? new Client2(origin, opts) : new Pool(origin, opts);
     }
+    __name(defaultFactory, "defaultFactory");
     var Agent = class extends DispatcherBase {
+      static {
+        __name(this, "Agent");
+      }
       constructor({ factory = defaultFactory, maxRedirections = 0, connect, tls, ...options } = {}) {
         if (typeof factory !== "function") {
           throw new InvalidArgumentError("factory must be a function.");
@@ -8733,18 +9091,24 @@ var require_proxy_agent = __commonJS({
     function defaultProtocolPort(protocol) {
       return protocol === "https:" ? 443 : 80;
     }
+    __name(defaultProtocolPort, "defaultProtocolPort");
     function defaultFactory(origin, opts) {
       return new Pool(origin, opts);
     }
-    var noop3 = () => {
-    };
+    __name(defaultFactory, "defaultFactory");
+    var noop3 = /* @__PURE__ */ __name(() => {
+    }, "noop");
     function defaultAgentFactory(origin, opts) {
       if (opts.connections === 1) {
         return new Client2(origin, opts);
       }
       return new Pool(origin, opts);
     }
+    __name(defaultAgentFactory, "defaultAgentFactory");
     var Http1ProxyWrapper = class extends DispatcherBase {
+      static {
+        __name(this, "Http1ProxyWrapper");
+      }
       #client;
       constructor(proxyUrl, { headers = {}, connect, factory }) {
         super();
@@ -8790,6 +9154,9 @@ var require_proxy_agent = __commonJS({
       }
     };
     var ProxyAgent2 = class extends DispatcherBase {
+      static {
+        __name(this, "ProxyAgent");
+      }
       constructor(opts) {
         super();
         if (!opts || typeof opts === "object" && !(opts instanceof URL2) && !opts.uri) {
@@ -8820,7 +9187,7 @@ var require_proxy_agent = __commonJS({
         const connect = buildConnector({ ...opts.proxyTls });
         this[kConnectEndpoint] = buildConnector({ ...opts.requestTls });
         const agentFactory = opts.factory || defaultAgentFactory;
-        const factory = (origin2, options) => {
+        const factory = /* @__PURE__ */ __name((origin2, options) => {
           const { protocol: protocol2 } = new URL2(origin2);
           if (!this[kTunnelProxy] && protocol2 === "http:" && this[kProxy].protocol === "http:") {
             return new Http1ProxyWrapper(this[kProxy].uri, {
@@ -8830,12 +9197,12 @@ var require_proxy_agent = __commonJS({
             });
           }
           return agentFactory(origin2, options);
-        };
+        }, "factory");
         this[kClient] = clientFactory(url, { connect });
         this[kAgent] = new Agent({
           ...opts,
           factory,
-          connect: async (opts2, callback) => {
+          connect: /* @__PURE__ */ __name(async (opts2, callback) => {
             let requestedPath = opts2.host;
             if (!opts2.port) {
               requestedPath += `:${defaultProtocolPort(opts2.protocol)}`;
@@ -8874,7 +9241,7 @@ var require_proxy_agent = __commonJS({
                 callback(err);
               }
             }
-          }
+          }, "connect")
         });
       }
       dispatch(opts, handler2) {
@@ -8924,12 +9291,14 @@ var require_proxy_agent = __commonJS({
       }
       return headers;
     }
+    __name(buildHeaders, "buildHeaders");
     function throwIfProxyAuthIsSent(headers) {
       const existProxyAuth = headers && Object.keys(headers).find((key) => key.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
     }
+    __name(throwIfProxyAuthIsSent, "throwIfProxyAuthIsSent");
     module.exports = ProxyAgent2;
   }
 });
@@ -8948,6 +9317,9 @@ var require_env_http_proxy_agent = __commonJS({
     };
     var experimentalWarned = false;
     var EnvHttpProxyAgent = class extends DispatcherBase {
+      static {
+        __name(this, "EnvHttpProxyAgent");
+      }
       #noProxyValue = null;
       #noProxyEntries = null;
       #opts = null;
@@ -9087,6 +9459,7 @@ var require_retry_handler = __commonJS({
       const current = Date.now();
       return new Date(retryAfter).getTime() - current;
     }
+    __name(calculateRetryAfterHeader, "calculateRetryAfterHeader");
     function validatePartialResponseContentLength(headers, range2, statusCode, retryCount) {
       const contentLength = headers["content-length"];
       if (contentLength == null) {
@@ -9105,7 +9478,11 @@ var require_retry_handler = __commonJS({
       }
       return null;
     }
+    __name(validatePartialResponseContentLength, "validatePartialResponseContentLength");
     var RetryHandler = class _RetryHandler {
+      static {
+        __name(this, "RetryHandler");
+      }
       constructor(opts, handlers) {
         const { retryOptions, ...dispatchOpts } = opts;
         const {
@@ -9413,6 +9790,7 @@ var require_retry_handler = __commonJS({
             this.handler.onError(err3);
           }
         }
+        __name(onRetry, "onRetry");
       }
     };
     module.exports = RetryHandler;
@@ -9426,6 +9804,9 @@ var require_retry_agent = __commonJS({
     var Dispatcher = require_dispatcher();
     var RetryHandler = require_retry_handler();
     var RetryAgent = class extends Dispatcher {
+      static {
+        __name(this, "RetryAgent");
+      }
       #agent = null;
       #options = null;
       constructor(agent, options = {}) {
@@ -9469,9 +9850,12 @@ var require_readable = __commonJS({
     var kAbort = /* @__PURE__ */ Symbol("kAbort");
     var kContentType = /* @__PURE__ */ Symbol("kContentType");
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
-    var noop3 = () => {
-    };
+    var noop3 = /* @__PURE__ */ __name(() => {
+    }, "noop");
     var BodyReadable = class extends Readable10 {
+      static {
+        __name(this, "BodyReadable");
+      }
       constructor({
         resume,
         abort,
@@ -9590,9 +9974,9 @@ var require_readable = __commonJS({
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
-          const onAbort = () => {
+          const onAbort = /* @__PURE__ */ __name(() => {
             this.destroy(signal.reason ?? new AbortError());
-          };
+          }, "onAbort");
           signal?.addEventListener("abort", onAbort);
           this.on("close", function() {
             signal?.removeEventListener("abort", onAbort);
@@ -9613,9 +9997,11 @@ var require_readable = __commonJS({
     function isLocked(self) {
       return self[kBody] && self[kBody].locked === true || self[kConsume];
     }
+    __name(isLocked, "isLocked");
     function isUnusable(self) {
       return util.isDisturbed(self) || isLocked(self);
     }
+    __name(isUnusable, "isUnusable");
     async function consume(stream, type) {
       assert(!stream[kConsume]);
       return new Promise((resolve2, reject) => {
@@ -9652,6 +10038,7 @@ var require_readable = __commonJS({
         }
       });
     }
+    __name(consume, "consume");
     function consumeStart(consume2) {
       if (consume2.body === null) {
         return;
@@ -9679,6 +10066,7 @@ var require_readable = __commonJS({
       while (consume2.stream.read() != null) {
       }
     }
+    __name(consumeStart, "consumeStart");
     function chunksDecode(chunks, length) {
       if (chunks.length === 0 || length === 0) {
         return "";
@@ -9688,6 +10076,7 @@ var require_readable = __commonJS({
       const start = bufferLength > 2 && buffer[0] === 239 && buffer[1] === 187 && buffer[2] === 191 ? 3 : 0;
       return buffer.utf8Slice(start, bufferLength);
     }
+    __name(chunksDecode, "chunksDecode");
     function chunksConcat(chunks, length) {
       if (chunks.length === 0 || length === 0) {
         return new Uint8Array(0);
@@ -9704,6 +10093,7 @@ var require_readable = __commonJS({
       }
       return buffer;
     }
+    __name(chunksConcat, "chunksConcat");
     function consumeEnd(consume2) {
       const { type, body, resolve: resolve2, stream, length } = consume2;
       try {
@@ -9723,10 +10113,12 @@ var require_readable = __commonJS({
         stream.destroy(err);
       }
     }
+    __name(consumeEnd, "consumeEnd");
     function consumePush(consume2, chunk) {
       consume2.length += chunk.length;
       consume2.body.push(chunk);
     }
+    __name(consumePush, "consumePush");
     function consumeFinish(consume2, err) {
       if (consume2.body === null) {
         return;
@@ -9743,6 +10135,7 @@ var require_readable = __commonJS({
       consume2.length = 0;
       consume2.body = null;
     }
+    __name(consumeFinish, "consumeFinish");
     module.exports = { Readable: BodyReadable, chunksDecode };
   }
 });
@@ -9794,12 +10187,13 @@ var require_util3 = __commonJS({
       }
       queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers, payload)));
     }
-    var isContentTypeApplicationJson = (contentType) => {
+    __name(getResolveErrorBodyCallback, "getResolveErrorBodyCallback");
+    var isContentTypeApplicationJson = /* @__PURE__ */ __name((contentType) => {
       return contentType.length > 15 && contentType[11] === "/" && contentType[0] === "a" && contentType[1] === "p" && contentType[2] === "p" && contentType[3] === "l" && contentType[4] === "i" && contentType[5] === "c" && contentType[6] === "a" && contentType[7] === "t" && contentType[8] === "i" && contentType[9] === "o" && contentType[10] === "n" && contentType[12] === "j" && contentType[13] === "s" && contentType[14] === "o" && contentType[15] === "n";
-    };
-    var isContentTypeText = (contentType) => {
+    }, "isContentTypeApplicationJson");
+    var isContentTypeText = /* @__PURE__ */ __name((contentType) => {
       return contentType.length > 4 && contentType[4] === "/" && contentType[0] === "t" && contentType[1] === "e" && contentType[2] === "x" && contentType[3] === "t";
-    };
+    }, "isContentTypeText");
     module.exports = {
       getResolveErrorBodyCallback,
       isContentTypeApplicationJson,
@@ -9819,6 +10213,9 @@ var require_api_request = __commonJS({
     var { getResolveErrorBodyCallback } = require_util3();
     var { AsyncResource } = __require("node:async_hooks");
     var RequestHandler5 = class extends AsyncResource {
+      static {
+        __name(this, "RequestHandler");
+      }
       constructor(opts, callback) {
         if (!opts || typeof opts !== "object") {
           throw new InvalidArgumentError("invalid opts");
@@ -9989,6 +10386,7 @@ var require_api_request = __commonJS({
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
+    __name(request2, "request");
     module.exports = request2;
     module.exports.RequestHandler = RequestHandler5;
   }
@@ -10009,6 +10407,7 @@ var require_abort_signal = __commonJS({
       }
       removeSignal(self);
     }
+    __name(abort, "abort");
     function addSignal(self, signal) {
       self.reason = null;
       self[kSignal] = null;
@@ -10026,6 +10425,7 @@ var require_abort_signal = __commonJS({
       };
       addAbortListener(self[kSignal], self[kListener]);
     }
+    __name(addSignal, "addSignal");
     function removeSignal(self) {
       if (!self[kSignal]) {
         return;
@@ -10038,6 +10438,7 @@ var require_abort_signal = __commonJS({
       self[kSignal] = null;
       self[kListener] = null;
     }
+    __name(removeSignal, "removeSignal");
     module.exports = {
       addSignal,
       removeSignal
@@ -10057,6 +10458,9 @@ var require_api_stream = __commonJS({
     var { AsyncResource } = __require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
     var StreamHandler = class extends AsyncResource {
+      static {
+        __name(this, "StreamHandler");
+      }
       constructor(opts, factory, callback) {
         if (!opts || typeof opts !== "object") {
           throw new InvalidArgumentError("invalid opts");
@@ -10214,6 +10618,7 @@ var require_api_stream = __commonJS({
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
+    __name(stream, "stream");
     module.exports = stream;
   }
 });
@@ -10238,6 +10643,9 @@ var require_api_pipeline = __commonJS({
     var assert = __require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
     var PipelineRequest = class extends Readable10 {
+      static {
+        __name(this, "PipelineRequest");
+      }
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -10255,6 +10663,9 @@ var require_api_pipeline = __commonJS({
       }
     };
     var PipelineResponse = class extends Readable10 {
+      static {
+        __name(this, "PipelineResponse");
+      }
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -10270,6 +10681,9 @@ var require_api_pipeline = __commonJS({
       }
     };
     var PipelineHandler = class extends AsyncResource {
+      static {
+        __name(this, "PipelineHandler");
+      }
       constructor(opts, handler2) {
         if (!opts || typeof opts !== "object") {
           throw new InvalidArgumentError("invalid opts");
@@ -10298,21 +10712,21 @@ var require_api_pipeline = __commonJS({
         this.ret = new Duplex({
           readableObjectMode: opts.objectMode,
           autoDestroy: true,
-          read: () => {
+          read: /* @__PURE__ */ __name(() => {
             const { body } = this;
             if (body?.resume) {
               body.resume();
             }
-          },
-          write: (chunk, encoding, callback) => {
+          }, "read"),
+          write: /* @__PURE__ */ __name((chunk, encoding, callback) => {
             const { req } = this;
             if (req.push(chunk, encoding) || req._readableState.destroyed) {
               callback();
             } else {
               req[kResume] = callback;
             }
-          },
-          destroy: (err, callback) => {
+          }, "write"),
+          destroy: /* @__PURE__ */ __name((err, callback) => {
             const { body, req, res, ret, abort } = this;
             if (!err && !ret._readableState.endEmitted) {
               err = new RequestAbortedError();
@@ -10325,7 +10739,7 @@ var require_api_pipeline = __commonJS({
             util.destroy(res, err);
             removeSignal(this);
             callback(err);
-          }
+          }, "destroy")
         }).on("prefinish", () => {
           const { req } = this;
           req.push(null);
@@ -10414,6 +10828,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough2().destroy(err);
       }
     }
+    __name(pipeline6, "pipeline");
     module.exports = pipeline6;
   }
 });
@@ -10428,6 +10843,9 @@ var require_api_upgrade = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var UpgradeHandler = class extends AsyncResource {
+      static {
+        __name(this, "UpgradeHandler");
+      }
       constructor(opts, callback) {
         if (!opts || typeof opts !== "object") {
           throw new InvalidArgumentError("invalid opts");
@@ -10506,6 +10924,7 @@ var require_api_upgrade = __commonJS({
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
+    __name(upgrade, "upgrade");
     module.exports = upgrade;
   }
 });
@@ -10520,6 +10939,9 @@ var require_api_connect = __commonJS({
     var util = require_util();
     var { addSignal, removeSignal } = require_abort_signal();
     var ConnectHandler = class extends AsyncResource {
+      static {
+        __name(this, "ConnectHandler");
+      }
       constructor(opts, callback) {
         if (!opts || typeof opts !== "object") {
           throw new InvalidArgumentError("invalid opts");
@@ -10596,6 +11018,7 @@ var require_api_connect = __commonJS({
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
+    __name(connect, "connect");
     module.exports = connect;
   }
 });
@@ -10619,6 +11042,9 @@ var require_mock_errors = __commonJS({
     var { UndiciError } = require_errors();
     var kMockNotMatchedError = /* @__PURE__ */ Symbol.for("undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED");
     var MockNotMatchedError = class _MockNotMatchedError extends UndiciError {
+      static {
+        __name(this, "MockNotMatchedError");
+      }
       constructor(message) {
         super(message);
         Error.captureStackTrace(this, _MockNotMatchedError);
@@ -10696,6 +11122,7 @@ var require_mock_utils = __commonJS({
       }
       return false;
     }
+    __name(matchValue, "matchValue");
     function lowerCaseEntries(headers) {
       return Object.fromEntries(
         Object.entries(headers).map(([headerName, headerValue]) => {
@@ -10703,6 +11130,7 @@ var require_mock_utils = __commonJS({
         })
       );
     }
+    __name(lowerCaseEntries, "lowerCaseEntries");
     function getHeaderByName(headers, key) {
       if (Array.isArray(headers)) {
         for (let i5 = 0; i5 < headers.length; i5 += 2) {
@@ -10717,6 +11145,7 @@ var require_mock_utils = __commonJS({
         return lowerCaseEntries(headers)[key.toLocaleLowerCase()];
       }
     }
+    __name(getHeaderByName, "getHeaderByName");
     function buildHeadersFromArray(headers) {
       const clone = headers.slice();
       const entries = [];
@@ -10725,6 +11154,7 @@ var require_mock_utils = __commonJS({
       }
       return Object.fromEntries(entries);
     }
+    __name(buildHeadersFromArray, "buildHeadersFromArray");
     function matchHeaders(mockDispatch2, headers) {
       if (typeof mockDispatch2.headers === "function") {
         if (Array.isArray(headers)) {
@@ -10746,6 +11176,7 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
+    __name(matchHeaders, "matchHeaders");
     function safeUrl2(path11) {
       if (typeof path11 !== "string") {
         return path11;
@@ -10758,6 +11189,7 @@ var require_mock_utils = __commonJS({
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
+    __name(safeUrl2, "safeUrl");
     function matchKey(mockDispatch2, { path: path11, method, body, headers }) {
       const pathMatch = matchValue(mockDispatch2.path, path11);
       const methodMatch = matchValue(mockDispatch2.method, method);
@@ -10765,6 +11197,7 @@ var require_mock_utils = __commonJS({
       const headersMatch = matchHeaders(mockDispatch2, headers);
       return pathMatch && methodMatch && bodyMatch && headersMatch;
     }
+    __name(matchKey, "matchKey");
     function getResponseData2(data) {
       if (Buffer.isBuffer(data)) {
         return data;
@@ -10778,6 +11211,7 @@ var require_mock_utils = __commonJS({
         return data.toString();
       }
     }
+    __name(getResponseData2, "getResponseData");
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath2 = typeof basePath === "string" ? safeUrl2(basePath) : basePath;
@@ -10800,6 +11234,7 @@ var require_mock_utils = __commonJS({
       }
       return matchedMockDispatches[0];
     }
+    __name(getMockDispatch, "getMockDispatch");
     function addMockDispatch(mockDispatches, key, data) {
       const baseData = { timesInvoked: 0, times: 1, persist: false, consumed: false };
       const replyData = typeof data === "function" ? { callback: data } : { ...data };
@@ -10807,6 +11242,7 @@ var require_mock_utils = __commonJS({
       mockDispatches.push(newMockDispatch);
       return newMockDispatch;
     }
+    __name(addMockDispatch, "addMockDispatch");
     function deleteMockDispatch(mockDispatches, key) {
       const index = mockDispatches.findIndex((dispatch) => {
         if (!dispatch.consumed) {
@@ -10818,6 +11254,7 @@ var require_mock_utils = __commonJS({
         mockDispatches.splice(index, 1);
       }
     }
+    __name(deleteMockDispatch, "deleteMockDispatch");
     function buildKey(opts) {
       const { path: path11, method, body, headers, query } = opts;
       return {
@@ -10828,6 +11265,7 @@ var require_mock_utils = __commonJS({
         query
       };
     }
+    __name(buildKey, "buildKey");
     function generateKeyValues(data) {
       const keys = Object.keys(data);
       const result = [];
@@ -10845,9 +11283,11 @@ var require_mock_utils = __commonJS({
       }
       return result;
     }
+    __name(generateKeyValues, "generateKeyValues");
     function getStatusText(statusCode) {
       return STATUS_CODES[statusCode] || "unknown";
     }
+    __name(getStatusText, "getStatusText");
     async function getResponse(body) {
       const buffers = [];
       for await (const data of body) {
@@ -10855,6 +11295,7 @@ var require_mock_utils = __commonJS({
       }
       return Buffer.concat(buffers).toString("utf8");
     }
+    __name(getResponse, "getResponse");
     function mockDispatch(opts, handler2) {
       const key = buildKey(opts);
       const mockDispatch2 = getMockDispatch(this[kDispatches], key);
@@ -10894,15 +11335,18 @@ var require_mock_utils = __commonJS({
         handler2.onComplete?.(responseTrailers);
         deleteMockDispatch(mockDispatches, key);
       }
+      __name(handleReply, "handleReply");
       function resume() {
       }
+      __name(resume, "resume");
       return true;
     }
+    __name(mockDispatch, "mockDispatch");
     function buildMockDispatch() {
       const agent = this[kMockAgent];
       const origin = this[kOrigin];
       const originalDispatch = this[kOriginalDispatch];
-      return function dispatch(opts, handler2) {
+      return /* @__PURE__ */ __name(function dispatch(opts, handler2) {
         if (agent.isMockActive) {
           try {
             mockDispatch.call(this, opts, handler2);
@@ -10924,8 +11368,9 @@ var require_mock_utils = __commonJS({
         } else {
           originalDispatch.call(this, opts, handler2);
         }
-      };
+      }, "dispatch");
     }
+    __name(buildMockDispatch, "buildMockDispatch");
     function checkNetConnect(netConnect, origin) {
       const url = new URL(origin);
       if (netConnect === true) {
@@ -10935,12 +11380,14 @@ var require_mock_utils = __commonJS({
       }
       return false;
     }
+    __name(checkNetConnect, "checkNetConnect");
     function buildMockOptions(opts) {
       if (opts) {
         const { agent, ...mockOptions } = opts;
         return mockOptions;
       }
     }
+    __name(buildMockOptions, "buildMockOptions");
     module.exports = {
       getResponseData: getResponseData2,
       getMockDispatch,
@@ -10977,6 +11424,9 @@ var require_mock_interceptor = __commonJS({
     var { InvalidArgumentError } = require_errors();
     var { buildURL } = require_util();
     var MockScope = class {
+      static {
+        __name(this, "MockScope");
+      }
       constructor(mockDispatch) {
         this[kMockDispatch] = mockDispatch;
       }
@@ -11009,6 +11459,9 @@ var require_mock_interceptor = __commonJS({
       }
     };
     var MockInterceptor = class {
+      static {
+        __name(this, "MockInterceptor");
+      }
       constructor(opts, mockDispatches) {
         if (typeof opts !== "object") {
           throw new InvalidArgumentError("opts must be an object");
@@ -11056,7 +11509,7 @@ var require_mock_interceptor = __commonJS({
        */
       reply(replyOptionsCallbackOrStatusCode) {
         if (typeof replyOptionsCallbackOrStatusCode === "function") {
-          const wrappedDefaultsCallback = (opts) => {
+          const wrappedDefaultsCallback = /* @__PURE__ */ __name((opts) => {
             const resolvedData = replyOptionsCallbackOrStatusCode(opts);
             if (typeof resolvedData !== "object" || resolvedData === null) {
               throw new InvalidArgumentError("reply options callback must return an object");
@@ -11066,7 +11519,7 @@ var require_mock_interceptor = __commonJS({
             return {
               ...this.createMockScopeDispatchData(replyParameters2)
             };
-          };
+          }, "wrappedDefaultsCallback");
           const newMockDispatch2 = addMockDispatch(this[kDispatches], this[kDispatchKey], wrappedDefaultsCallback);
           return new MockScope(newMockDispatch2);
         }
@@ -11143,6 +11596,9 @@ var require_mock_client = __commonJS({
     var Symbols = require_symbols();
     var { InvalidArgumentError } = require_errors();
     var MockClient = class extends Client2 {
+      static {
+        __name(this, "MockClient");
+      }
       constructor(origin, opts) {
         super(origin, opts);
         if (!opts || !opts.agent || typeof opts.agent.dispatch !== "function") {
@@ -11196,6 +11652,9 @@ var require_mock_pool = __commonJS({
     var Symbols = require_symbols();
     var { InvalidArgumentError } = require_errors();
     var MockPool = class extends Pool {
+      static {
+        __name(this, "MockPool");
+      }
       constructor(origin, opts) {
         super(origin, opts);
         if (!opts || !opts.agent || typeof opts.agent.dispatch !== "function") {
@@ -11246,6 +11705,9 @@ var require_pluralizer = __commonJS({
       this: "these"
     };
     module.exports = class Pluralizer {
+      static {
+        __name(this, "Pluralizer");
+      }
       constructor(singular, plural) {
         this.singular = singular;
         this.plural = plural;
@@ -11269,6 +11731,9 @@ var require_pending_interceptors_formatter = __commonJS({
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module.exports = class PendingInterceptorsFormatter {
+      static {
+        __name(this, "PendingInterceptorsFormatter");
+      }
       constructor({ disableColors } = {}) {
         this.transform = new Transform4({
           transform(chunk, _enc, cb) {
@@ -11326,6 +11791,9 @@ var require_mock_agent = __commonJS({
     var Pluralizer = require_pluralizer();
     var PendingInterceptorsFormatter = require_pending_interceptors_formatter();
     var MockAgent = class extends Dispatcher {
+      static {
+        __name(this, "MockAgent");
+      }
       constructor(opts) {
         super(opts);
         this[kNetConnect] = true;
@@ -11452,9 +11920,11 @@ var require_global2 = __commonJS({
         configurable: false
       });
     }
+    __name(setGlobalDispatcher, "setGlobalDispatcher");
     function getGlobalDispatcher() {
       return globalThis[globalDispatcher];
     }
+    __name(getGlobalDispatcher, "getGlobalDispatcher");
     module.exports = {
       setGlobalDispatcher,
       getGlobalDispatcher
@@ -11467,6 +11937,9 @@ var require_decorator_handler = __commonJS({
   "node_modules/undici/lib/handler/decorator-handler.js"(exports, module) {
     "use strict";
     module.exports = class DecoratorHandler {
+      static {
+        __name(this, "DecoratorHandler");
+      }
       #handler;
       constructor(handler2) {
         if (typeof handler2 !== "object" || handler2 === null) {
@@ -11510,7 +11983,7 @@ var require_redirect = __commonJS({
     module.exports = (opts) => {
       const globalMaxRedirections = opts?.maxRedirections;
       return (dispatch) => {
-        return function redirectInterceptor(opts2, handler2) {
+        return /* @__PURE__ */ __name(function redirectInterceptor(opts2, handler2) {
           const { maxRedirections = globalMaxRedirections, ...baseOpts } = opts2;
           if (!maxRedirections) {
             return dispatch(opts2, handler2);
@@ -11522,7 +11995,7 @@ var require_redirect = __commonJS({
             handler2
           );
           return dispatch(baseOpts, redirectHandler);
-        };
+        }, "redirectInterceptor");
       };
     };
   }
@@ -11535,7 +12008,7 @@ var require_retry = __commonJS({
     var RetryHandler = require_retry_handler();
     module.exports = (globalOpts) => {
       return (dispatch) => {
-        return function retryInterceptor(opts, handler2) {
+        return /* @__PURE__ */ __name(function retryInterceptor(opts, handler2) {
           return dispatch(
             opts,
             new RetryHandler(
@@ -11546,7 +12019,7 @@ var require_retry = __commonJS({
               }
             )
           );
-        };
+        }, "retryInterceptor");
       };
     };
   }
@@ -11560,6 +12033,9 @@ var require_dump = __commonJS({
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var DecoratorHandler = require_decorator_handler();
     var DumpHandler = class extends DecoratorHandler {
+      static {
+        __name(this, "DumpHandler");
+      }
       #maxSize = 1024 * 1024;
       #abort = null;
       #dumped = false;
@@ -11636,16 +12112,17 @@ var require_dump = __commonJS({
       maxSize: 1024 * 1024
     }) {
       return (dispatch) => {
-        return function Intercept(opts, handler2) {
+        return /* @__PURE__ */ __name(function Intercept(opts, handler2) {
           const { dumpMaxSize = defaultMaxSize } = opts;
           const dumpHandler = new DumpHandler(
             { maxSize: dumpMaxSize },
             handler2
           );
           return dispatch(opts, dumpHandler);
-        };
+        }, "Intercept");
       };
     }
+    __name(createDumpInterceptor, "createDumpInterceptor");
     module.exports = createDumpInterceptor;
   }
 });
@@ -11660,6 +12137,9 @@ var require_dns = __commonJS({
     var { InvalidArgumentError, InformationalError } = require_errors();
     var maxInt = Math.pow(2, 31) - 1;
     var DNSInstance = class {
+      static {
+        __name(this, "DNSInstance");
+      }
       #maxTTL = 0;
       #maxItems = 0;
       #records = /* @__PURE__ */ new Map();
@@ -11826,6 +12306,9 @@ var require_dns = __commonJS({
       }
     };
     var DNSDispatchHandler = class extends DecoratorHandler {
+      static {
+        __name(this, "DNSDispatchHandler");
+      }
       #state = null;
       #opts = null;
       #dispatch = null;
@@ -11907,7 +12390,7 @@ var require_dns = __commonJS({
       };
       const instance = new DNSInstance(opts);
       return (dispatch) => {
-        return function dnsInterceptor(origDispatchOpts, handler2) {
+        return /* @__PURE__ */ __name(function dnsInterceptor(origDispatchOpts, handler2) {
           const origin = origDispatchOpts.origin.constructor === URL ? origDispatchOpts.origin : new URL(origDispatchOpts.origin);
           if (isIP(origin.hostname) !== 0) {
             return dispatch(origDispatchOpts, handler2);
@@ -11933,7 +12416,7 @@ var require_dns = __commonJS({
             );
           });
           return true;
-        };
+        }, "dnsInterceptor");
       };
     };
   }
@@ -11958,6 +12441,7 @@ var require_headers = __commonJS({
     function isHTTPWhiteSpaceCharCode(code) {
       return code === 10 || code === 13 || code === 9 || code === 32;
     }
+    __name(isHTTPWhiteSpaceCharCode, "isHTTPWhiteSpaceCharCode");
     function headerValueNormalize(potentialValue) {
       let i5 = 0;
       let j5 = potentialValue.length;
@@ -11965,6 +12449,7 @@ var require_headers = __commonJS({
       while (j5 > i5 && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i5))) ++i5;
       return i5 === 0 && j5 === potentialValue.length ? potentialValue : potentialValue.substring(i5, j5);
     }
+    __name(headerValueNormalize, "headerValueNormalize");
     function fill(headers, object) {
       if (Array.isArray(object)) {
         for (let i5 = 0; i5 < object.length; ++i5) {
@@ -11990,6 +12475,7 @@ var require_headers = __commonJS({
         });
       }
     }
+    __name(fill, "fill");
     function appendHeader(headers, name, value) {
       value = headerValueNormalize(value);
       if (!isValidHeaderName(name)) {
@@ -12010,10 +12496,15 @@ var require_headers = __commonJS({
       }
       return getHeadersList(headers).append(name, value, false);
     }
+    __name(appendHeader, "appendHeader");
     function compareHeaderName(a5, b5) {
       return a5[0] < b5[0] ? -1 : 1;
     }
+    __name(compareHeaderName, "compareHeaderName");
     var HeadersList = class _HeadersList {
+      static {
+        __name(this, "HeadersList");
+      }
       /** @type {[string, string][]|null} */
       cookies = null;
       constructor(init) {
@@ -12179,6 +12670,9 @@ var require_headers = __commonJS({
       }
     };
     var Headers2 = class _Headers {
+      static {
+        __name(this, "Headers");
+      }
       #guard;
       #headersList;
       constructor(init = void 0) {
@@ -12415,6 +12909,9 @@ var require_response = __commonJS({
     var { types } = __require("node:util");
     var textEncoder = new TextEncoder("utf-8");
     var Response = class _Response {
+      static {
+        __name(this, "Response");
+      }
       // Creates network error Response.
       static error() {
         const responseObject = fromInnerResponse(makeNetworkError(), "immutable");
@@ -12592,6 +13089,7 @@ var require_response = __commonJS({
       }
       return newResponse;
     }
+    __name(cloneResponse, "cloneResponse");
     function makeResponse(init) {
       return {
         aborted: false,
@@ -12608,6 +13106,7 @@ var require_response = __commonJS({
         urlList: init?.urlList ? [...init.urlList] : []
       };
     }
+    __name(makeResponse, "makeResponse");
     function makeNetworkError(reason) {
       const isError = isErrorLike(reason);
       return makeResponse({
@@ -12617,6 +13116,7 @@ var require_response = __commonJS({
         aborted: reason && reason.name === "AbortError"
       });
     }
+    __name(makeNetworkError, "makeNetworkError");
     function isNetworkError(response) {
       return (
         // A network error is a response whose type is "error",
@@ -12624,6 +13124,7 @@ var require_response = __commonJS({
         response.status === 0
       );
     }
+    __name(isNetworkError, "isNetworkError");
     function makeFilteredResponse(response, state2) {
       state2 = {
         internalResponse: response,
@@ -12640,6 +13141,7 @@ var require_response = __commonJS({
         }
       });
     }
+    __name(makeFilteredResponse, "makeFilteredResponse");
     function filterResponse(response, type) {
       if (type === "basic") {
         return makeFilteredResponse(response, {
@@ -12671,10 +13173,12 @@ var require_response = __commonJS({
         assert(false);
       }
     }
+    __name(filterResponse, "filterResponse");
     function makeAppropriateNetworkError(fetchParams, err = null) {
       assert(isCancelled(fetchParams));
       return isAborted(fetchParams) ? makeNetworkError(Object.assign(new DOMException("The operation was aborted.", "AbortError"), { cause: err })) : makeNetworkError(Object.assign(new DOMException("Request was cancelled."), { cause: err }));
     }
+    __name(makeAppropriateNetworkError, "makeAppropriateNetworkError");
     function initializeResponse(response, init, body) {
       if (init.status !== null && (init.status < 200 || init.status > 599)) {
         throw new RangeError('init["status"] must be in the range of 200 to 599, inclusive.');
@@ -12706,6 +13210,7 @@ var require_response = __commonJS({
         }
       }
     }
+    __name(initializeResponse, "initializeResponse");
     function fromInnerResponse(innerResponse, guard) {
       const response = new Response(kConstruct);
       response[kState] = innerResponse;
@@ -12717,6 +13222,7 @@ var require_response = __commonJS({
       }
       return response;
     }
+    __name(fromInnerResponse, "fromInnerResponse");
     webidl.converters.ReadableStream = webidl.interfaceConverter(
       ReadableStream
     );
@@ -12757,12 +13263,12 @@ var require_response = __commonJS({
       {
         key: "status",
         converter: webidl.converters["unsigned short"],
-        defaultValue: () => 200
+        defaultValue: /* @__PURE__ */ __name(() => 200, "defaultValue")
       },
       {
         key: "statusText",
         converter: webidl.converters.ByteString,
-        defaultValue: () => ""
+        defaultValue: /* @__PURE__ */ __name(() => "", "defaultValue")
       },
       {
         key: "headers",
@@ -12788,6 +13294,9 @@ var require_dispatcher_weakref = __commonJS({
     "use strict";
     var { kConnected, kSize } = require_symbols();
     var CompatWeakRef = class {
+      static {
+        __name(this, "CompatWeakRef");
+      }
       constructor(value) {
         this.value = value;
       }
@@ -12796,6 +13305,9 @@ var require_dispatcher_weakref = __commonJS({
       }
     };
     var CompatFinalizer = class {
+      static {
+        __name(this, "CompatFinalizer");
+      }
       constructor(finalizer) {
         this.finalizer = finalizer;
       }
@@ -12883,9 +13395,14 @@ var require_request2 = __commonJS({
           }
         }
       }
+      __name(abort, "abort");
     }
+    __name(buildAbort, "buildAbort");
     var patchMethodWarning = false;
     var Request = class _Request {
+      static {
+        __name(this, "Request");
+      }
       // https://fetch.spec.whatwg.org/#dom-request
       constructor(input, init = {}) {
         webidl.util.markAsUncloneable(this);
@@ -13375,6 +13892,7 @@ var require_request2 = __commonJS({
         headersList: init.headersList ? new HeadersList(init.headersList) : new HeadersList()
       };
     }
+    __name(makeRequest, "makeRequest");
     function cloneRequest(request2) {
       const newRequest = makeRequest({ ...request2, body: null });
       if (request2.body != null) {
@@ -13382,6 +13900,7 @@ var require_request2 = __commonJS({
       }
       return newRequest;
     }
+    __name(cloneRequest, "cloneRequest");
     function fromInnerRequest(innerRequest, signal, guard) {
       const request2 = new Request(kConstruct);
       request2[kState] = innerRequest;
@@ -13391,6 +13910,7 @@ var require_request2 = __commonJS({
       setHeadersGuard(request2[kHeaders], guard);
       return request2;
     }
+    __name(fromInnerRequest, "fromInnerRequest");
     Object.defineProperties(Request.prototype, {
       method: kEnumerableProperty,
       url: kEnumerableProperty,
@@ -13589,6 +14109,9 @@ var require_fetch = __commonJS({
     var defaultUserAgent2 = typeof __UNDICI_IS_NODE__ !== "undefined" || typeof esbuildDetection !== "undefined" ? "node" : "undici";
     var resolveObjectURL;
     var Fetch = class extends EE {
+      static {
+        __name(this, "Fetch");
+      }
       constructor(dispatcher) {
         super();
         this.dispatcher = dispatcher;
@@ -13621,6 +14144,7 @@ var require_fetch = __commonJS({
     function handleFetchDone(response) {
       finalizeAndReportTiming(response, "fetch");
     }
+    __name(handleFetchDone, "handleFetchDone");
     function fetch2(input, init = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
       let p3 = createDeferredPromise();
@@ -13653,7 +14177,7 @@ var require_fetch = __commonJS({
           abortFetch(p3, request2, realResponse, requestObject.signal.reason);
         }
       );
-      const processResponse = (response) => {
+      const processResponse = /* @__PURE__ */ __name((response) => {
         if (locallyAborted) {
           return;
         }
@@ -13668,7 +14192,7 @@ var require_fetch = __commonJS({
         responseObject = new WeakRef(fromInnerResponse(response, "immutable"));
         p3.resolve(responseObject.deref());
         p3 = null;
-      };
+      }, "processResponse");
       controller = fetching({
         request: request2,
         processResponseEndOfBody: handleFetchDone,
@@ -13678,6 +14202,7 @@ var require_fetch = __commonJS({
       });
       return p3.promise;
     }
+    __name(fetch2, "fetch");
     function finalizeAndReportTiming(response, initiatorType = "other") {
       if (response.type === "error" && response.aborted) {
         return;
@@ -13710,6 +14235,7 @@ var require_fetch = __commonJS({
         cacheState
       );
     }
+    __name(finalizeAndReportTiming, "finalizeAndReportTiming");
     var markResourceTiming = performance.markResourceTiming;
     function abortFetch(p3, request2, responseObject, error3) {
       if (p3) {
@@ -13736,6 +14262,7 @@ var require_fetch = __commonJS({
         });
       }
     }
+    __name(abortFetch, "abortFetch");
     function fetching({
       request: request2,
       processRequestBodyChunkLength,
@@ -13802,6 +14329,7 @@ var require_fetch = __commonJS({
       });
       return fetchParams.controller;
     }
+    __name(fetching, "fetching");
     async function mainFetch(fetchParams, recursive = false) {
       const request2 = fetchParams.request;
       let response = null;
@@ -13881,24 +14409,25 @@ var require_fetch = __commonJS({
         fetchParams.controller.dump = true;
       }
       if (request2.integrity) {
-        const processBodyError = (reason) => fetchFinale(fetchParams, makeNetworkError(reason));
+        const processBodyError = /* @__PURE__ */ __name((reason) => fetchFinale(fetchParams, makeNetworkError(reason)), "processBodyError");
         if (request2.responseTainting === "opaque" || response.body == null) {
           processBodyError(response.error);
           return;
         }
-        const processBody = (bytes) => {
+        const processBody = /* @__PURE__ */ __name((bytes) => {
           if (!bytesMatch(bytes, request2.integrity)) {
             processBodyError("integrity mismatch");
             return;
           }
           response.body = safelyExtractBody(bytes)[0];
           fetchFinale(fetchParams, response);
-        };
+        }, "processBody");
         await fullyReadBody(response.body, processBody, processBodyError);
       } else {
         fetchFinale(fetchParams, response);
       }
     }
+    __name(mainFetch, "mainFetch");
     function schemeFetch(fetchParams) {
       if (isCancelled(fetchParams) && fetchParams.request.redirectCount === 0) {
         return Promise.resolve(makeAppropriateNetworkError(fetchParams));
@@ -13990,15 +14519,17 @@ var require_fetch = __commonJS({
         }
       }
     }
+    __name(schemeFetch, "schemeFetch");
     function finalizeResponse(fetchParams, response) {
       fetchParams.request.done = true;
       if (fetchParams.processResponseDone != null) {
         queueMicrotask(() => fetchParams.processResponseDone(response));
       }
     }
+    __name(finalizeResponse, "finalizeResponse");
     function fetchFinale(fetchParams, response) {
       let timingInfo = fetchParams.timingInfo;
-      const processResponseEndOfBody = () => {
+      const processResponseEndOfBody = /* @__PURE__ */ __name(() => {
         const unsafeEndTime = Date.now();
         if (fetchParams.request.destination === "document") {
           fetchParams.controller.fullTimingInfo = timingInfo;
@@ -14026,7 +14557,7 @@ var require_fetch = __commonJS({
             markResourceTiming(timingInfo, fetchParams.request.url.href, fetchParams.request.initiatorType, globalThis, cacheState, bodyInfo, responseStatus);
           }
         };
-        const processResponseEndOfBodyTask = () => {
+        const processResponseEndOfBodyTask = /* @__PURE__ */ __name(() => {
           fetchParams.request.done = true;
           if (fetchParams.processResponseEndOfBody != null) {
             queueMicrotask(() => fetchParams.processResponseEndOfBody(response));
@@ -14034,9 +14565,9 @@ var require_fetch = __commonJS({
           if (fetchParams.request.initiatorType != null) {
             fetchParams.controller.reportTimingSteps();
           }
-        };
+        }, "processResponseEndOfBodyTask");
         queueMicrotask(() => processResponseEndOfBodyTask());
-      };
+      }, "processResponseEndOfBody");
       if (fetchParams.processResponse != null) {
         queueMicrotask(() => {
           fetchParams.processResponse(response);
@@ -14052,6 +14583,7 @@ var require_fetch = __commonJS({
         });
       }
     }
+    __name(fetchFinale, "fetchFinale");
     async function httpFetch(fetchParams) {
       const request2 = fetchParams.request;
       let response = null;
@@ -14096,6 +14628,7 @@ var require_fetch = __commonJS({
       response.timingInfo = timingInfo;
       return response;
     }
+    __name(httpFetch, "httpFetch");
     function httpRedirectFetch(fetchParams, response) {
       const request2 = fetchParams.request;
       const actualResponse = response.internalResponse ? response.internalResponse : response;
@@ -14155,6 +14688,7 @@ var require_fetch = __commonJS({
       setRequestReferrerPolicyOnRedirect(request2, actualResponse);
       return mainFetch(fetchParams, true);
     }
+    __name(httpRedirectFetch, "httpRedirectFetch");
     async function httpNetworkOrCacheFetch(fetchParams, isAuthenticationFetch = false, isNewConnectionFetch = false) {
       const request2 = fetchParams.request;
       let httpFetchParams = null;
@@ -14275,6 +14809,7 @@ var require_fetch = __commonJS({
       }
       return response;
     }
+    __name(httpNetworkOrCacheFetch, "httpNetworkOrCacheFetch");
     async function httpNetworkFetch(fetchParams, includeCredentials = false, forceNewConnection = false) {
       assert(!fetchParams.controller.connection || fetchParams.controller.connection.destroyed);
       fetchParams.controller.connection = {
@@ -14304,22 +14839,22 @@ var require_fetch = __commonJS({
       if (request2.body == null && fetchParams.processRequestEndOfBody) {
         queueMicrotask(() => fetchParams.processRequestEndOfBody());
       } else if (request2.body != null) {
-        const processBodyChunk = async function* (bytes) {
+        const processBodyChunk = /* @__PURE__ */ __name(async function* (bytes) {
           if (isCancelled(fetchParams)) {
             return;
           }
           yield bytes;
           fetchParams.processRequestBodyChunkLength?.(bytes.byteLength);
-        };
-        const processEndOfBody = () => {
+        }, "processBodyChunk");
+        const processEndOfBody = /* @__PURE__ */ __name(() => {
           if (isCancelled(fetchParams)) {
             return;
           }
           if (fetchParams.processRequestEndOfBody) {
             fetchParams.processRequestEndOfBody();
           }
-        };
-        const processBodyError = (e5) => {
+        }, "processEndOfBody");
+        const processBodyError = /* @__PURE__ */ __name((e5) => {
           if (isCancelled(fetchParams)) {
             return;
           }
@@ -14328,7 +14863,7 @@ var require_fetch = __commonJS({
           } else {
             fetchParams.controller.terminate(e5);
           }
-        };
+        }, "processBodyError");
         requestBody = (async function* () {
           try {
             for await (const bytes of request2.body.stream) {
@@ -14356,14 +14891,14 @@ var require_fetch = __commonJS({
         }
         return makeNetworkError(err);
       }
-      const pullAlgorithm = async () => {
+      const pullAlgorithm = /* @__PURE__ */ __name(async () => {
         await fetchParams.controller.resume();
-      };
-      const cancelAlgorithm = (reason) => {
+      }, "pullAlgorithm");
+      const cancelAlgorithm = /* @__PURE__ */ __name((reason) => {
         if (!isCancelled(fetchParams)) {
           fetchParams.controller.abort(reason);
         }
-      };
+      }, "cancelAlgorithm");
       const stream = new ReadableStream(
         {
           async start(controller) {
@@ -14440,6 +14975,7 @@ var require_fetch = __commonJS({
         }
         fetchParams.controller.connection.destroy();
       }
+      __name(onAborted, "onAborted");
       return response;
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
@@ -14574,7 +15110,9 @@ var require_fetch = __commonJS({
           }
         ));
       }
+      __name(dispatch, "dispatch");
     }
+    __name(httpNetworkFetch, "httpNetworkFetch");
     module.exports = {
       fetch: fetch2,
       Fetch,
@@ -14606,6 +15144,9 @@ var require_progressevent = __commonJS({
     var { webidl } = require_webidl();
     var kState = /* @__PURE__ */ Symbol("ProgressEvent state");
     var ProgressEvent = class _ProgressEvent extends Event {
+      static {
+        __name(this, "ProgressEvent");
+      }
       constructor(type, eventInitDict = {}) {
         type = webidl.converters.DOMString(type, "ProgressEvent constructor", "type");
         eventInitDict = webidl.converters.ProgressEventInit(eventInitDict ?? {});
@@ -14633,32 +15174,32 @@ var require_progressevent = __commonJS({
       {
         key: "lengthComputable",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       },
       {
         key: "loaded",
         converter: webidl.converters["unsigned long long"],
-        defaultValue: () => 0
+        defaultValue: /* @__PURE__ */ __name(() => 0, "defaultValue")
       },
       {
         key: "total",
         converter: webidl.converters["unsigned long long"],
-        defaultValue: () => 0
+        defaultValue: /* @__PURE__ */ __name(() => 0, "defaultValue")
       },
       {
         key: "bubbles",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       },
       {
         key: "cancelable",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       },
       {
         key: "composed",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       }
     ]);
     module.exports = {
@@ -14947,6 +15488,7 @@ var require_encoding = __commonJS({
           return "failure";
       }
     }
+    __name(getEncoding, "getEncoding");
     module.exports = {
       getEncoding
     };
@@ -15043,6 +15585,7 @@ var require_util4 = __commonJS({
         }
       })();
     }
+    __name(readOperation, "readOperation");
     function fireAProgressEvent(e5, reader) {
       const event = new ProgressEvent(e5, {
         bubbles: false,
@@ -15050,6 +15593,7 @@ var require_util4 = __commonJS({
       });
       reader.dispatchEvent(event);
     }
+    __name(fireAProgressEvent, "fireAProgressEvent");
     function packageData(bytes, type, mimeType, encodingName) {
       switch (type) {
         case "DataURL": {
@@ -15097,6 +15641,7 @@ var require_util4 = __commonJS({
         }
       }
     }
+    __name(packageData, "packageData");
     function decode(ioQueue, encoding) {
       const bytes = combineByteSequences(ioQueue);
       const BOMEncoding = BOMSniffing(bytes);
@@ -15108,6 +15653,7 @@ var require_util4 = __commonJS({
       const sliced = bytes.slice(slice);
       return new TextDecoder(encoding).decode(sliced);
     }
+    __name(decode, "decode");
     function BOMSniffing(ioQueue) {
       const [a5, b5, c5] = ioQueue;
       if (a5 === 239 && b5 === 187 && c5 === 191) {
@@ -15119,6 +15665,7 @@ var require_util4 = __commonJS({
       }
       return null;
     }
+    __name(BOMSniffing, "BOMSniffing");
     function combineByteSequences(sequences) {
       const size = sequences.reduce((a5, b5) => {
         return a5 + b5.byteLength;
@@ -15130,6 +15677,7 @@ var require_util4 = __commonJS({
         return a5;
       }, new Uint8Array(size));
     }
+    __name(combineByteSequences, "combineByteSequences");
     module.exports = {
       staticPropertyDescriptors,
       readOperation,
@@ -15157,6 +15705,9 @@ var require_filereader = __commonJS({
     var { webidl } = require_webidl();
     var { kEnumerableProperty } = require_util();
     var FileReader = class _FileReader extends EventTarget {
+      static {
+        __name(this, "FileReader");
+      }
       constructor() {
         super();
         this[kState] = "empty";
@@ -15419,6 +15970,7 @@ var require_util5 = __commonJS({
       const serializedB = URLSerializer(B, excludeFragment);
       return serializedA === serializedB;
     }
+    __name(urlEquals, "urlEquals");
     function getFieldValues(header) {
       assert(header !== null);
       const values = [];
@@ -15430,6 +15982,7 @@ var require_util5 = __commonJS({
       }
       return values;
     }
+    __name(getFieldValues, "getFieldValues");
     module.exports = {
       urlEquals,
       getFieldValues
@@ -15452,6 +16005,9 @@ var require_cache = __commonJS({
     var { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = require_util2();
     var assert = __require("node:assert");
     var Cache = class _Cache {
+      static {
+        __name(this, "Cache");
+      }
       /**
        * @see https://w3c.github.io/ServiceWorker/#dfn-relevant-request-response-list
        * @type {requestResponseList}
@@ -15951,17 +16507,17 @@ var require_cache = __commonJS({
       {
         key: "ignoreSearch",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       },
       {
         key: "ignoreMethod",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       },
       {
         key: "ignoreVary",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       }
     ];
     webidl.converters.CacheQueryOptions = webidl.dictionaryConverter(cacheQueryOptionConverters);
@@ -15991,6 +16547,9 @@ var require_cachestorage = __commonJS({
     var { webidl } = require_webidl();
     var { kEnumerableProperty } = require_util();
     var CacheStorage = class _CacheStorage {
+      static {
+        __name(this, "CacheStorage");
+      }
       /**
        * @see https://w3c.github.io/ServiceWorker/#dfn-relevant-name-to-cache-map
        * @type {Map<string, import('./cache').requestResponseList}
@@ -16118,6 +16677,7 @@ var require_util6 = __commonJS({
       }
       return false;
     }
+    __name(isCTLExcludingHtab, "isCTLExcludingHtab");
     function validateCookieName(name) {
       for (let i5 = 0; i5 < name.length; ++i5) {
         const code = name.charCodeAt(i5);
@@ -16144,6 +16704,7 @@ var require_util6 = __commonJS({
         }
       }
     }
+    __name(validateCookieName, "validateCookieName");
     function validateCookieValue(value) {
       let len = value.length;
       let i5 = 0;
@@ -16166,6 +16727,7 @@ var require_util6 = __commonJS({
         }
       }
     }
+    __name(validateCookieValue, "validateCookieValue");
     function validateCookiePath(path11) {
       for (let i5 = 0; i5 < path11.length; ++i5) {
         const code = path11.charCodeAt(i5);
@@ -16176,11 +16738,13 @@ var require_util6 = __commonJS({
         }
       }
     }
+    __name(validateCookiePath, "validateCookiePath");
     function isLetterOrDigit(code) {
       return code >= 48 && code <= 57 || // 0-9
       code >= 65 && code <= 90 || // A-Z
       code >= 97 && code <= 122;
     }
+    __name(isLetterOrDigit, "isLetterOrDigit");
     function validateCookieDomain(domain) {
       if (domain === " ") {
         return;
@@ -16215,6 +16779,7 @@ var require_util6 = __commonJS({
         throw new Error("Invalid cookie domain");
       }
     }
+    __name(validateCookieDomain, "validateCookieDomain");
     var IMFDays = [
       "Sun",
       "Mon",
@@ -16245,11 +16810,13 @@ var require_util6 = __commonJS({
       }
       return `${IMFDays[date2.getUTCDay()]}, ${IMFPaddedNumbers[date2.getUTCDate()]} ${IMFMonths[date2.getUTCMonth()]} ${date2.getUTCFullYear()} ${IMFPaddedNumbers[date2.getUTCHours()]}:${IMFPaddedNumbers[date2.getUTCMinutes()]}:${IMFPaddedNumbers[date2.getUTCSeconds()]} GMT`;
     }
+    __name(toIMFDate, "toIMFDate");
     function validateCookieMaxAge(maxAge) {
       if (maxAge < 0) {
         throw new Error("Invalid cookie max-age");
       }
     }
+    __name(validateCookieMaxAge, "validateCookieMaxAge");
     function stringify(cookie) {
       if (cookie.name.length === 0) {
         return null;
@@ -16302,6 +16869,7 @@ var require_util6 = __commonJS({
       }
       return out.join("; ");
     }
+    __name(stringify, "stringify");
     module.exports = {
       isCTLExcludingHtab,
       validateCookieName,
@@ -16358,6 +16926,7 @@ var require_parse = __commonJS({
         ...parseUnparsedAttributes(unparsedAttributes)
       };
     }
+    __name(parseSetCookie, "parseSetCookie");
     function parseUnparsedAttributes(unparsedAttributes, cookieAttributeList = {}) {
       if (unparsedAttributes.length === 0) {
         return cookieAttributeList;
@@ -16442,6 +17011,7 @@ var require_parse = __commonJS({
       }
       return parseUnparsedAttributes(unparsedAttributes, cookieAttributeList);
     }
+    __name(parseUnparsedAttributes, "parseUnparsedAttributes");
     module.exports = {
       parseSetCookie,
       parseUnparsedAttributes
@@ -16471,6 +17041,7 @@ var require_cookies = __commonJS({
       }
       return out;
     }
+    __name(getCookies, "getCookies");
     function deleteCookie(headers, name, attributes) {
       webidl.brandCheck(headers, Headers2, { strict: false });
       const prefix = "deleteCookie";
@@ -16484,6 +17055,7 @@ var require_cookies = __commonJS({
         ...attributes
       });
     }
+    __name(deleteCookie, "deleteCookie");
     function getSetCookies(headers) {
       webidl.argumentLengthCheck(arguments, 1, "getSetCookies");
       webidl.brandCheck(headers, Headers2, { strict: false });
@@ -16493,6 +17065,7 @@ var require_cookies = __commonJS({
       }
       return cookies.map((pair) => parseSetCookie(pair));
     }
+    __name(getSetCookies, "getSetCookies");
     function setCookie(headers, cookie) {
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
@@ -16502,16 +17075,17 @@ var require_cookies = __commonJS({
         headers.append("Set-Cookie", str);
       }
     }
+    __name(setCookie, "setCookie");
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
       {
         converter: webidl.nullableConverter(webidl.converters.DOMString),
         key: "path",
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         converter: webidl.nullableConverter(webidl.converters.DOMString),
         key: "domain",
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       }
     ]);
     webidl.converters.Cookie = webidl.dictionaryConverter([
@@ -16531,32 +17105,32 @@ var require_cookies = __commonJS({
           return new Date(value);
         }),
         key: "expires",
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         converter: webidl.nullableConverter(webidl.converters["long long"]),
         key: "maxAge",
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         converter: webidl.nullableConverter(webidl.converters.DOMString),
         key: "domain",
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         converter: webidl.nullableConverter(webidl.converters.DOMString),
         key: "path",
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         converter: webidl.nullableConverter(webidl.converters.boolean),
         key: "secure",
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         converter: webidl.nullableConverter(webidl.converters.boolean),
         key: "httpOnly",
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         converter: webidl.converters.USVString,
@@ -16566,7 +17140,7 @@ var require_cookies = __commonJS({
       {
         converter: webidl.sequenceConverter(webidl.converters.DOMString),
         key: "unparsed",
-        defaultValue: () => new Array(0)
+        defaultValue: /* @__PURE__ */ __name(() => new Array(0), "defaultValue")
       }
     ]);
     module.exports = {
@@ -16587,6 +17161,9 @@ var require_events = __commonJS({
     var { kConstruct } = require_symbols();
     var { MessagePort } = __require("node:worker_threads");
     var MessageEvent = class _MessageEvent extends Event {
+      static {
+        __name(this, "MessageEvent");
+      }
       #eventInit;
       constructor(type, eventInitDict = {}) {
         if (type === kConstruct) {
@@ -16652,6 +17229,9 @@ var require_events = __commonJS({
     var { createFastMessageEvent } = MessageEvent;
     delete MessageEvent.createFastMessageEvent;
     var CloseEvent = class _CloseEvent extends Event {
+      static {
+        __name(this, "CloseEvent");
+      }
       #eventInit;
       constructor(type, eventInitDict = {}) {
         const prefix = "CloseEvent constructor";
@@ -16676,6 +17256,9 @@ var require_events = __commonJS({
       }
     };
     var ErrorEvent = class _ErrorEvent extends Event {
+      static {
+        __name(this, "ErrorEvent");
+      }
       #eventInit;
       constructor(type, eventInitDict) {
         const prefix = "ErrorEvent constructor";
@@ -16747,17 +17330,17 @@ var require_events = __commonJS({
       {
         key: "bubbles",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       },
       {
         key: "cancelable",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       },
       {
         key: "composed",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       }
     ];
     webidl.converters.MessageEventInit = webidl.dictionaryConverter([
@@ -16765,29 +17348,29 @@ var require_events = __commonJS({
       {
         key: "data",
         converter: webidl.converters.any,
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         key: "origin",
         converter: webidl.converters.USVString,
-        defaultValue: () => ""
+        defaultValue: /* @__PURE__ */ __name(() => "", "defaultValue")
       },
       {
         key: "lastEventId",
         converter: webidl.converters.DOMString,
-        defaultValue: () => ""
+        defaultValue: /* @__PURE__ */ __name(() => "", "defaultValue")
       },
       {
         key: "source",
         // Node doesn't implement WindowProxy or ServiceWorker, so the only
         // valid value for source is a MessagePort.
         converter: webidl.nullableConverter(webidl.converters.MessagePort),
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         key: "ports",
         converter: webidl.converters["sequence<MessagePort>"],
-        defaultValue: () => new Array(0)
+        defaultValue: /* @__PURE__ */ __name(() => new Array(0), "defaultValue")
       }
     ]);
     webidl.converters.CloseEventInit = webidl.dictionaryConverter([
@@ -16795,17 +17378,17 @@ var require_events = __commonJS({
       {
         key: "wasClean",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       },
       {
         key: "code",
         converter: webidl.converters["unsigned short"],
-        defaultValue: () => 0
+        defaultValue: /* @__PURE__ */ __name(() => 0, "defaultValue")
       },
       {
         key: "reason",
         converter: webidl.converters.USVString,
-        defaultValue: () => ""
+        defaultValue: /* @__PURE__ */ __name(() => "", "defaultValue")
       }
     ]);
     webidl.converters.ErrorEventInit = webidl.dictionaryConverter([
@@ -16813,22 +17396,22 @@ var require_events = __commonJS({
       {
         key: "message",
         converter: webidl.converters.DOMString,
-        defaultValue: () => ""
+        defaultValue: /* @__PURE__ */ __name(() => "", "defaultValue")
       },
       {
         key: "filename",
         converter: webidl.converters.USVString,
-        defaultValue: () => ""
+        defaultValue: /* @__PURE__ */ __name(() => "", "defaultValue")
       },
       {
         key: "lineno",
         converter: webidl.converters["unsigned long"],
-        defaultValue: () => 0
+        defaultValue: /* @__PURE__ */ __name(() => 0, "defaultValue")
       },
       {
         key: "colno",
         converter: webidl.converters["unsigned long"],
-        defaultValue: () => 0
+        defaultValue: /* @__PURE__ */ __name(() => 0, "defaultValue")
       },
       {
         key: "error",
@@ -16930,19 +17513,24 @@ var require_util7 = __commonJS({
     function isConnecting(ws) {
       return ws[kReadyState] === states.CONNECTING;
     }
+    __name(isConnecting, "isConnecting");
     function isEstablished(ws) {
       return ws[kReadyState] === states.OPEN;
     }
+    __name(isEstablished, "isEstablished");
     function isClosing(ws) {
       return ws[kReadyState] === states.CLOSING;
     }
+    __name(isClosing, "isClosing");
     function isClosed(ws) {
       return ws[kReadyState] === states.CLOSED;
     }
+    __name(isClosed, "isClosed");
     function fireEvent(e5, target, eventFactory = (type, init) => new Event(type, init), eventInitDict = {}) {
       const event = eventFactory(e5, eventInitDict);
       target.dispatchEvent(event);
     }
+    __name(fireEvent, "fireEvent");
     function websocketMessageReceived(ws, type, data) {
       if (ws[kReadyState] !== states.OPEN) {
         return;
@@ -16967,12 +17555,14 @@ var require_util7 = __commonJS({
         data: dataForEvent
       });
     }
+    __name(websocketMessageReceived, "websocketMessageReceived");
     function toArrayBuffer(buffer) {
       if (buffer.byteLength === buffer.buffer.byteLength) {
         return buffer.buffer;
       }
       return buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength);
     }
+    __name(toArrayBuffer, "toArrayBuffer");
     function isValidSubprotocol(protocol) {
       if (protocol.length === 0) {
         return false;
@@ -17002,6 +17592,7 @@ var require_util7 = __commonJS({
       }
       return true;
     }
+    __name(isValidSubprotocol, "isValidSubprotocol");
     function isValidStatusCode(code) {
       if (code >= 1e3 && code < 1015) {
         return code !== 1004 && // reserved
@@ -17010,6 +17601,7 @@ var require_util7 = __commonJS({
       }
       return code >= 3e3 && code <= 4999;
     }
+    __name(isValidStatusCode, "isValidStatusCode");
     function failWebsocketConnection(ws, reason) {
       const { [kController]: controller, [kResponse]: response } = ws;
       controller.abort();
@@ -17023,18 +17615,23 @@ var require_util7 = __commonJS({
         });
       }
     }
+    __name(failWebsocketConnection, "failWebsocketConnection");
     function isControlFrame(opcode) {
       return opcode === opcodes.CLOSE || opcode === opcodes.PING || opcode === opcodes.PONG;
     }
+    __name(isControlFrame, "isControlFrame");
     function isContinuationFrame(opcode) {
       return opcode === opcodes.CONTINUATION;
     }
+    __name(isContinuationFrame, "isContinuationFrame");
     function isTextBinaryFrame(opcode) {
       return opcode === opcodes.TEXT || opcode === opcodes.BINARY;
     }
+    __name(isTextBinaryFrame, "isTextBinaryFrame");
     function isValidOpcode(opcode) {
       return isTextBinaryFrame(opcode) || isContinuationFrame(opcode) || isControlFrame(opcode);
     }
+    __name(isValidOpcode, "isValidOpcode");
     function parseExtensions(extensions) {
       const position = { position: 0 };
       const extensionList = /* @__PURE__ */ new Map();
@@ -17049,6 +17646,7 @@ var require_util7 = __commonJS({
       }
       return extensionList;
     }
+    __name(parseExtensions, "parseExtensions");
     function isValidClientWindowBits(value) {
       if (value.length === 0) {
         return false;
@@ -17062,6 +17660,7 @@ var require_util7 = __commonJS({
       const num = Number.parseInt(value, 10);
       return num >= 8 && num <= 15;
     }
+    __name(isValidClientWindowBits, "isValidClientWindowBits");
     var hasIntl = typeof process.versions.icu === "string";
     var fatalDecoder = hasIntl ? new TextDecoder("utf-8", { fatal: true }) : void 0;
     var utf8Decode = hasIntl ? fatalDecoder.decode.bind(fatalDecoder) : function(buffer) {
@@ -17105,12 +17704,12 @@ var require_frame = __commonJS({
     } catch {
       crypto3 = {
         // not full compatibility, but minimum.
-        randomFillSync: function randomFillSync(buffer2, _offset, _size) {
+        randomFillSync: /* @__PURE__ */ __name(function randomFillSync(buffer2, _offset, _size) {
           for (let i5 = 0; i5 < buffer2.length; ++i5) {
             buffer2[i5] = Math.random() * 255 | 0;
           }
           return buffer2;
-        }
+        }, "randomFillSync")
       };
     }
     function generateMask() {
@@ -17120,7 +17719,11 @@ var require_frame = __commonJS({
       }
       return [buffer[bufIdx++], buffer[bufIdx++], buffer[bufIdx++], buffer[bufIdx++]];
     }
+    __name(generateMask, "generateMask");
     var WebsocketFrameSend = class {
+      static {
+        __name(this, "WebsocketFrameSend");
+      }
       /**
        * @param {Buffer|undefined} data
        */
@@ -17277,6 +17880,7 @@ var require_connection = __commonJS({
       });
       return controller;
     }
+    __name(establishWebSocketConnection, "establishWebSocketConnection");
     function closeWebSocketConnection(ws, code, reason, reasonByteLength) {
       if (isClosing(ws) || isClosed(ws)) {
       } else if (!isEstablished(ws)) {
@@ -17303,11 +17907,13 @@ var require_connection = __commonJS({
         ws[kReadyState] = states.CLOSING;
       }
     }
+    __name(closeWebSocketConnection, "closeWebSocketConnection");
     function onSocketData(chunk) {
       if (!this.ws[kByteParser].write(chunk)) {
         this.pause();
       }
     }
+    __name(onSocketData, "onSocketData");
     function onSocketClose() {
       const { ws } = this;
       const { [kResponse]: response } = ws;
@@ -17338,6 +17944,7 @@ var require_connection = __commonJS({
         });
       }
     }
+    __name(onSocketClose, "onSocketClose");
     function onSocketError(error3) {
       const { ws } = this;
       ws[kReadyState] = states.CLOSING;
@@ -17346,6 +17953,7 @@ var require_connection = __commonJS({
       }
       this.destroy();
     }
+    __name(onSocketError, "onSocketError");
     module.exports = {
       establishWebSocketConnection,
       closeWebSocketConnection
@@ -17364,6 +17972,9 @@ var require_permessage_deflate = __commonJS({
     var kBuffer = /* @__PURE__ */ Symbol("kBuffer");
     var kLength = /* @__PURE__ */ Symbol("kLength");
     var PerMessageDeflate = class {
+      static {
+        __name(this, "PerMessageDeflate");
+      }
       /** @type {import('node:zlib').InflateRaw} */
       #inflate;
       #options = {};
@@ -17462,7 +18073,11 @@ var require_receiver = __commonJS({
       closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws, reason);
     }
+    __name(failWebsocketConnectionWithCode, "failWebsocketConnectionWithCode");
     var ByteParser = class extends Writable5 {
+      static {
+        __name(this, "ByteParser");
+      }
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -17826,6 +18441,9 @@ var require_sender = __commonJS({
     var FixedQueue = require_fixed_queue();
     var FastBuffer = Buffer[Symbol.species];
     var SendQueue = class {
+      static {
+        __name(this, "SendQueue");
+      }
       /**
        * @type {FixedQueue}
        */
@@ -17884,6 +18502,7 @@ var require_sender = __commonJS({
     function createFrame(data, hint) {
       return new WebsocketFrameSend(toBuffer4(data, hint)).createFrame(hint === sendHints.string ? opcodes.TEXT : opcodes.BINARY);
     }
+    __name(createFrame, "createFrame");
     function toBuffer4(data, hint) {
       switch (hint) {
         case sendHints.string:
@@ -17895,6 +18514,7 @@ var require_sender = __commonJS({
           return new FastBuffer(data.buffer, data.byteOffset, data.byteLength);
       }
     }
+    __name(toBuffer4, "toBuffer");
     module.exports = { SendQueue };
   }
 });
@@ -17931,6 +18551,9 @@ var require_websocket = __commonJS({
     var { ErrorEvent, CloseEvent } = require_events();
     var { SendQueue } = require_sender();
     var WebSocket = class _WebSocket extends EventTarget {
+      static {
+        __name(this, "WebSocket");
+      }
       #events = {
         open: null,
         error: null,
@@ -18239,12 +18862,12 @@ var require_websocket = __commonJS({
       {
         key: "protocols",
         converter: webidl.converters["DOMString or sequence<DOMString>"],
-        defaultValue: () => new Array(0)
+        defaultValue: /* @__PURE__ */ __name(() => new Array(0), "defaultValue")
       },
       {
         key: "dispatcher",
         converter: webidl.converters.any,
-        defaultValue: () => getGlobalDispatcher()
+        defaultValue: /* @__PURE__ */ __name(() => getGlobalDispatcher(), "defaultValue")
       },
       {
         key: "headers",
@@ -18271,6 +18894,7 @@ var require_websocket = __commonJS({
     function onParserDrain() {
       this.ws[kResponse].socket.resume();
     }
+    __name(onParserDrain, "onParserDrain");
     function onParserError(err) {
       let message;
       let code;
@@ -18283,6 +18907,7 @@ var require_websocket = __commonJS({
       fireEvent("error", this, () => new ErrorEvent("error", { error: err, message }));
       closeWebSocketConnection(this, code);
     }
+    __name(onParserError, "onParserError");
     module.exports = {
       WebSocket
     };
@@ -18296,6 +18921,7 @@ var require_util8 = __commonJS({
     function isValidLastEventId(value) {
       return value.indexOf("\0") === -1;
     }
+    __name(isValidLastEventId, "isValidLastEventId");
     function isASCIINumber(value) {
       if (value.length === 0) return false;
       for (let i5 = 0; i5 < value.length; i5++) {
@@ -18303,11 +18929,13 @@ var require_util8 = __commonJS({
       }
       return true;
     }
+    __name(isASCIINumber, "isASCIINumber");
     function delay(ms) {
       return new Promise((resolve2) => {
         setTimeout(resolve2, ms).unref();
       });
     }
+    __name(delay, "delay");
     module.exports = {
       isValidLastEventId,
       isASCIINumber,
@@ -18347,6 +18975,7 @@ var require_eventsource_stream = __commonJS({
       }
       return true;
     }
+    __name(isASCIINumberBytes, "isASCIINumberBytes");
     function isValidLastEventIdBytes(buffer2, start) {
       for (let i5 = start; i5 < buffer2.length; i5++) {
         if (buffer2[i5] === 0) {
@@ -18355,6 +18984,7 @@ var require_eventsource_stream = __commonJS({
       }
       return true;
     }
+    __name(isValidLastEventIdBytes, "isValidLastEventIdBytes");
     function isFieldName(line, length, field2) {
       if (length !== field2.length) {
         return false;
@@ -18366,12 +18996,17 @@ var require_eventsource_stream = __commonJS({
       }
       return true;
     }
+    __name(isFieldName, "isFieldName");
     function createMaxEventSizeExceededError() {
       const error3 = new Error("EventSource message size exceeded");
       error3.aborted = false;
       return error3;
     }
+    __name(createMaxEventSizeExceededError, "createMaxEventSizeExceededError");
     var EventSourceStream = class extends Transform4 {
+      static {
+        __name(this, "EventSourceStream");
+      }
       /**
        * @type {eventSourceSettings}
        */
@@ -18745,6 +19380,9 @@ var require_eventsource = __commonJS({
     var ANONYMOUS = "anonymous";
     var USE_CREDENTIALS = "use-credentials";
     var EventSource = class _EventSource extends EventTarget {
+      static {
+        __name(this, "EventSource");
+      }
       #events = {
         open: null,
         error: null,
@@ -18845,13 +19483,13 @@ var require_eventsource = __commonJS({
           request: this.#request,
           dispatcher: this.#dispatcher
         };
-        const processEventSourceEndOfBody = (response) => {
+        const processEventSourceEndOfBody = /* @__PURE__ */ __name((response) => {
           if (isNetworkError(response)) {
             this.dispatchEvent(new Event("error"));
             this.close();
           }
           this.#reconnect();
-        };
+        }, "processEventSourceEndOfBody");
         fetchParams.processResponseEndOfBody = processEventSourceEndOfBody;
         fetchParams.processResponse = (response) => {
           if (isNetworkError(response)) {
@@ -18878,12 +19516,12 @@ var require_eventsource = __commonJS({
           const eventSourceStream = new EventSourceStream({
             eventSourceSettings: this.#state,
             maxEventSize: this.#dispatcher.eventSourceOptions?.maxEventSize,
-            push: (event) => {
+            push: /* @__PURE__ */ __name((event) => {
               this.dispatchEvent(createFastMessageEvent(
                 event.type,
                 event.options
               ));
-            }
+            }, "push")
           });
           pipeline6(
             response.body.stream,
@@ -19005,13 +19643,13 @@ var require_eventsource = __commonJS({
       {
         key: "withCredentials",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       },
       {
         key: "dispatcher",
         // undici only
         converter: webidl.converters.any,
-        defaultValue: () => getGlobalDispatcher()
+        defaultValue: /* @__PURE__ */ __name(() => getGlobalDispatcher(), "defaultValue")
       }
     ]);
     module.exports = {
@@ -19111,10 +19749,11 @@ var require_undici = __commonJS({
         }, handler2);
       };
     }
+    __name(makeDispatcher, "makeDispatcher");
     module.exports.setGlobalDispatcher = setGlobalDispatcher;
     module.exports.getGlobalDispatcher = getGlobalDispatcher;
     var fetchImpl = require_fetch().fetch;
-    module.exports.fetch = async function fetch2(init, options = void 0) {
+    module.exports.fetch = /* @__PURE__ */ __name(async function fetch2(init, options = void 0) {
       try {
         return await fetchImpl(init, options);
       } catch (err) {
@@ -19123,7 +19762,7 @@ var require_undici = __commonJS({
         }
         throw err;
       }
-    };
+    }, "fetch");
     module.exports.Headers = require_headers().Headers;
     module.exports.Response = require_response().Response;
     module.exports.Request = require_request2().Request;
@@ -19193,6 +19832,7 @@ var require_proxy = __commonJS({
         return void 0;
       }
     }
+    __name(getProxyUrl2, "getProxyUrl");
     function checkBypass(reqUrl) {
       if (!reqUrl.hostname) {
         return false;
@@ -19224,11 +19864,16 @@ var require_proxy = __commonJS({
       }
       return false;
     }
+    __name(checkBypass, "checkBypass");
     function isLoopbackAddress(host) {
       const hostLower = host.toLowerCase();
       return hostLower === "localhost" || hostLower.startsWith("127.") || hostLower.startsWith("[::1]") || hostLower.startsWith("[0:0:0:0:0:0:0:1]");
     }
+    __name(isLoopbackAddress, "isLoopbackAddress");
     var DecodedURL = class extends URL {
+      static {
+        __name(this, "DecodedURL");
+      }
       constructor(url, base) {
         super(url, base);
         this._decodedUsername = decodeURIComponent(super.username);
@@ -19252,9 +19897,9 @@ var require_lib = __commonJS({
       if (k22 === void 0) k22 = k5;
       var desc = Object.getOwnPropertyDescriptor(m3, k5);
       if (!desc || ("get" in desc ? !m3.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: function() {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
           return m3[k5];
-        } };
+        }, "get") };
       }
       Object.defineProperty(o3, k22, desc);
     }) : (function(o3, m3, k5, k22) {
@@ -19267,14 +19912,14 @@ var require_lib = __commonJS({
       o3["default"] = v;
     });
     var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = function(o3) {
+      var ownKeys = /* @__PURE__ */ __name(function(o3) {
         ownKeys = Object.getOwnPropertyNames || function(o4) {
           var ar = [];
           for (var k5 in o4) if (Object.prototype.hasOwnProperty.call(o4, k5)) ar[ar.length] = k5;
           return ar;
         };
         return ownKeys(o3);
-      };
+      }, "ownKeys");
       return function(mod) {
         if (mod && mod.__esModule) return mod;
         var result = {};
@@ -19291,6 +19936,7 @@ var require_lib = __commonJS({
           resolve2(value);
         });
       }
+      __name(adopt, "adopt");
       return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
@@ -19299,6 +19945,7 @@ var require_lib = __commonJS({
             reject(e5);
           }
         }
+        __name(fulfilled, "fulfilled");
         function rejected(value) {
           try {
             step(generator["throw"](value));
@@ -19306,9 +19953,11 @@ var require_lib = __commonJS({
             reject(e5);
           }
         }
+        __name(rejected, "rejected");
         function step(result) {
           result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
+        __name(step, "step");
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
     };
@@ -19364,6 +20013,7 @@ var require_lib = __commonJS({
       const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
       return proxyUrl ? proxyUrl.href : "";
     }
+    __name(getProxyUrl2, "getProxyUrl");
     var HttpRedirectCodes2 = [
       HttpCodes2.MovedPermanently,
       HttpCodes2.ResourceMoved,
@@ -19380,6 +20030,9 @@ var require_lib = __commonJS({
     var ExponentialBackoffCeiling = 10;
     var ExponentialBackoffTimeSlice = 5;
     var HttpClientError = class _HttpClientError extends Error {
+      static {
+        __name(this, "HttpClientError");
+      }
       constructor(message, statusCode) {
         super(message);
         this.name = "HttpClientError";
@@ -19389,6 +20042,9 @@ var require_lib = __commonJS({
     };
     exports.HttpClientError = HttpClientError;
     var HttpClientResponse = class {
+      static {
+        __name(this, "HttpClientResponse");
+      }
       constructor(message) {
         this.message = message;
       }
@@ -19424,7 +20080,11 @@ var require_lib = __commonJS({
       const parsedUrl = new URL(requestUrl);
       return parsedUrl.protocol === "https:";
     }
+    __name(isHttps, "isHttps");
     var HttpClient3 = class {
+      static {
+        __name(this, "HttpClient");
+      }
       constructor(userAgent2, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -19631,6 +20291,7 @@ var require_lib = __commonJS({
                 resolve2(res);
               }
             }
+            __name(callbackForResult, "callbackForResult");
             this.requestRawWithCallback(info2, data, callbackForResult);
           });
         });
@@ -19655,6 +20316,7 @@ var require_lib = __commonJS({
             onResult(err, res);
           }
         }
+        __name(handleResult, "handleResult");
         const req = info2.httpModule.request(info2.options, (msg) => {
           const res = new HttpClientResponse(msg);
           handleResult(void 0, res);
@@ -19896,6 +20558,7 @@ var require_lib = __commonJS({
               }
               return value;
             }
+            __name(dateTimeDeserializer, "dateTimeDeserializer");
             let obj;
             let contents;
             try {
@@ -19931,7 +20594,7 @@ var require_lib = __commonJS({
       }
     };
     exports.HttpClient = HttpClient3;
-    var lowercaseKeys2 = (obj) => Object.keys(obj).reduce((c5, k5) => (c5[k5.toLowerCase()] = obj[k5], c5), {});
+    var lowercaseKeys2 = /* @__PURE__ */ __name((obj) => Object.keys(obj).reduce((c5, k5) => (c5[k5.toLowerCase()] = obj[k5], c5), {}), "lowercaseKeys");
   }
 });
 
@@ -19973,7 +20636,7 @@ var init_stringUnionSelector = __esm({
       SelectorType3["ENV"] = "env";
       SelectorType3["CONFIG"] = "shared config entry";
     })(SelectorType || (SelectorType = {}));
-    stringUnionSelector = (obj, key, union, type) => {
+    stringUnionSelector = /* @__PURE__ */ __name((obj, key, union, type) => {
       if (!(key in obj)) {
         return void 0;
       }
@@ -19982,7 +20645,7 @@ var init_stringUnionSelector = __esm({
         throw new TypeError(`Cannot load ${type} '${key}'. Expected one of ${Object.values(union)}, got '${obj[key]}'.`);
       }
       return value;
-    };
+    }, "stringUnionSelector");
   }
 });
 
@@ -19995,8 +20658,8 @@ var init_NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS = __esm({
     ENV_REQUEST_CHECKSUM_CALCULATION = "AWS_REQUEST_CHECKSUM_CALCULATION";
     CONFIG_REQUEST_CHECKSUM_CALCULATION = "request_checksum_calculation";
     NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => stringUnionSelector(env2, ENV_REQUEST_CHECKSUM_CALCULATION, RequestChecksumCalculation, SelectorType.ENV),
-      configFileSelector: (profile) => stringUnionSelector(profile, CONFIG_REQUEST_CHECKSUM_CALCULATION, RequestChecksumCalculation, SelectorType.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => stringUnionSelector(env2, ENV_REQUEST_CHECKSUM_CALCULATION, RequestChecksumCalculation, SelectorType.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => stringUnionSelector(profile, CONFIG_REQUEST_CHECKSUM_CALCULATION, RequestChecksumCalculation, SelectorType.CONFIG), "configFileSelector"),
       default: DEFAULT_REQUEST_CHECKSUM_CALCULATION
     };
   }
@@ -20011,8 +20674,8 @@ var init_NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS = __esm({
     ENV_RESPONSE_CHECKSUM_VALIDATION = "AWS_RESPONSE_CHECKSUM_VALIDATION";
     CONFIG_RESPONSE_CHECKSUM_VALIDATION = "response_checksum_validation";
     NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => stringUnionSelector(env2, ENV_RESPONSE_CHECKSUM_VALIDATION, ResponseChecksumValidation, SelectorType.ENV),
-      configFileSelector: (profile) => stringUnionSelector(profile, CONFIG_RESPONSE_CHECKSUM_VALIDATION, ResponseChecksumValidation, SelectorType.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => stringUnionSelector(env2, ENV_RESPONSE_CHECKSUM_VALIDATION, ResponseChecksumValidation, SelectorType.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => stringUnionSelector(profile, CONFIG_RESPONSE_CHECKSUM_VALIDATION, ResponseChecksumValidation, SelectorType.CONFIG), "configFileSelector"),
       default: DEFAULT_RESPONSE_CHECKSUM_VALIDATION
     };
   }
@@ -20025,7 +20688,7 @@ var init_emitWarningIfUnsupportedVersion = __esm({
     state = {
       warningEmitted: false
     };
-    emitWarningIfUnsupportedVersion = (version) => {
+    emitWarningIfUnsupportedVersion = /* @__PURE__ */ __name((version) => {
       if (version && !state.warningEmitted) {
         if (process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED === "true") {
           state.warningEmitted = true;
@@ -20045,7 +20708,7 @@ and security updates please upgrade to node >=${vv}.
 More information can be found at: https://a.co/c895JFp`);
         }
       }
-    };
+    }, "emitWarningIfUnsupportedVersion");
   }
 });
 
@@ -20053,21 +20716,21 @@ More information can be found at: https://a.co/c895JFp`);
 var longPollMiddleware, longPollMiddlewareOptions, getLongPollPlugin;
 var init_longPollMiddleware = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/longPollMiddleware.js"() {
-    longPollMiddleware = () => (next, context3) => async (args) => {
+    longPollMiddleware = /* @__PURE__ */ __name(() => (next, context3) => async (args) => {
       context3.__retryLongPoll = true;
       return next(args);
-    };
+    }, "longPollMiddleware");
     longPollMiddlewareOptions = {
       name: "longPollMiddleware",
       tags: ["RETRY"],
       step: "initialize",
       override: true
     };
-    getLongPollPlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getLongPollPlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(longPollMiddleware(), longPollMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getLongPollPlugin");
   }
 });
 
@@ -20081,6 +20744,7 @@ function setCredentialFeature(credentials, feature, value) {
 }
 var init_setCredentialFeature = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/setCredentialFeature.js"() {
+    __name(setCredentialFeature, "setCredentialFeature");
   }
 });
 
@@ -20097,6 +20761,7 @@ function setFeature(context3, feature, value) {
 }
 var init_setFeature = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/setFeature.js"() {
+    __name(setFeature, "setFeature");
   }
 });
 
@@ -20110,6 +20775,7 @@ function setTokenFeature(token, feature, value) {
 }
 var init_setTokenFeature = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/setTokenFeature.js"() {
+    __name(setTokenFeature, "setTokenFeature");
   }
 });
 
@@ -20117,8 +20783,8 @@ var init_setTokenFeature = __esm({
 var isDefaultSocketTimeoutEnabled, getDefaultSocketTimeout;
 var init_getDefaultSocketTimeout = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/getDefaultSocketTimeout.js"() {
-    isDefaultSocketTimeoutEnabled = () => typeof process === "object" && process?.env?.AWS_ENABLE_DEFAULT_SOCKET_TIMEOUT_2026 === "true";
-    getDefaultSocketTimeout = (requestHandler, timeoutMs) => {
+    isDefaultSocketTimeoutEnabled = /* @__PURE__ */ __name(() => typeof process === "object" && process?.env?.AWS_ENABLE_DEFAULT_SOCKET_TIMEOUT_2026 === "true", "isDefaultSocketTimeoutEnabled");
+    getDefaultSocketTimeout = /* @__PURE__ */ __name((requestHandler, timeoutMs) => {
       if (!isDefaultSocketTimeoutEnabled()) {
         return void 0;
       }
@@ -20126,7 +20792,7 @@ var init_getDefaultSocketTimeout = __esm({
         return void 0;
       }
       return timeoutMs;
-    };
+    }, "getDefaultSocketTimeout");
   }
 });
 
@@ -20134,7 +20800,7 @@ var init_getDefaultSocketTimeout = __esm({
 var isArrayBuffer;
 var init_is_array_buffer = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/is-array-buffer/is-array-buffer.js"() {
-    isArrayBuffer = (arg) => typeof ArrayBuffer === "function" && arg instanceof ArrayBuffer || Object.prototype.toString.call(arg) === "[object ArrayBuffer]";
+    isArrayBuffer = /* @__PURE__ */ __name((arg) => typeof ArrayBuffer === "function" && arg instanceof ArrayBuffer || Object.prototype.toString.call(arg) === "[object ArrayBuffer]", "isArrayBuffer");
   }
 });
 
@@ -20143,18 +20809,18 @@ var fromArrayBuffer, fromString;
 var init_buffer_from = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-buffer-from/buffer-from.js"() {
     init_is_array_buffer();
-    fromArrayBuffer = (input, offset = 0, length = input.byteLength - offset) => {
+    fromArrayBuffer = /* @__PURE__ */ __name((input, offset = 0, length = input.byteLength - offset) => {
       if (!isArrayBuffer(input)) {
         throw new TypeError(`The "input" argument must be ArrayBuffer. Received type ${typeof input} (${input})`);
       }
       return Buffer.from(input, offset, length);
-    };
-    fromString = (input, encoding) => {
+    }, "fromArrayBuffer");
+    fromString = /* @__PURE__ */ __name((input, encoding) => {
       if (typeof input !== "string") {
         throw new TypeError(`The "input" argument must be of type string. Received type ${typeof input} (${input})`);
       }
       return encoding ? Buffer.from(input, encoding) : Buffer.from(input);
-    };
+    }, "fromString");
   }
 });
 
@@ -20164,7 +20830,7 @@ var init_fromBase64 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-base64/fromBase64.js"() {
     init_buffer_from();
     BASE64_REGEX = /^[A-Za-z0-9+/]*={0,2}$/;
-    fromBase64 = (input) => {
+    fromBase64 = /* @__PURE__ */ __name((input) => {
       if (input.length * 3 % 4 !== 0) {
         throw new TypeError(`Incorrect padding on base64 string.`);
       }
@@ -20173,7 +20839,7 @@ var init_fromBase64 = __esm({
       }
       const buffer = fromString(input, "base64");
       return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    };
+    }, "fromBase64");
   }
 });
 
@@ -20182,10 +20848,10 @@ var fromUtf8;
 var init_fromUtf8 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.js"() {
     init_buffer_from();
-    fromUtf8 = (input) => {
+    fromUtf8 = /* @__PURE__ */ __name((input) => {
       const buf = fromString(input, "utf8");
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength / Uint8Array.BYTES_PER_ELEMENT);
-    };
+    }, "fromUtf8");
   }
 });
 
@@ -20195,7 +20861,7 @@ var init_toBase64 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.js"() {
     init_buffer_from();
     init_fromUtf8();
-    toBase64 = (_input) => {
+    toBase64 = /* @__PURE__ */ __name((_input) => {
       let input;
       if (typeof _input === "string") {
         input = fromUtf8(_input);
@@ -20206,13 +20872,16 @@ var init_toBase64 = __esm({
         throw new Error("@smithy/util-base64: toBase64 encoder function only accepts string | Uint8Array.");
       }
       return fromArrayBuffer(input.buffer, input.byteOffset, input.byteLength).toString("base64");
-    };
+    }, "toBase64");
   }
 });
 
 // node_modules/@smithy/core/dist-es/submodules/serde/util-stream/blob/Uint8ArrayBlobAdapter.js
 function bindUint8ArrayBlobAdapter(toUtf83, fromUtf83, toBase643, fromBase642) {
   return class Uint8ArrayBlobAdapter2 extends Uint8Array {
+    static {
+      __name(this, "Uint8ArrayBlobAdapter");
+    }
     static fromString(source, encoding = "utf-8") {
       if (typeof source === "string") {
         if (encoding === "base64") {
@@ -20236,6 +20905,7 @@ function bindUint8ArrayBlobAdapter(toUtf83, fromUtf83, toBase643, fromBase642) {
 }
 var init_Uint8ArrayBlobAdapter = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/blob/Uint8ArrayBlobAdapter.js"() {
+    __name(bindUint8ArrayBlobAdapter, "bindUint8ArrayBlobAdapter");
   }
 });
 
@@ -20244,7 +20914,7 @@ var toUtf8;
 var init_toUtf8 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.js"() {
     init_buffer_from();
-    toUtf8 = (input) => {
+    toUtf8 = /* @__PURE__ */ __name((input) => {
       if (typeof input === "string") {
         return input;
       }
@@ -20252,7 +20922,7 @@ var init_toUtf8 = __esm({
         throw new Error("@smithy/util-utf8: toUtf8 encoder function only accepts string | Uint8Array.");
       }
       return fromArrayBuffer(input.buffer, input.byteOffset, input.byteLength).toString("utf8");
-    };
+    }, "toUtf8");
   }
 });
 
@@ -20273,6 +20943,7 @@ var decimalToHex;
 var init_v4 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/uuid/v4.js"() {
     decimalToHex = Array.from({ length: 256 }, (_, i5) => i5.toString(16).padStart(2, "0"));
+    __name(bindV4, "bindV4");
   }
 });
 
@@ -20280,7 +20951,7 @@ var init_v4 = __esm({
 var copyDocumentWithTransform;
 var init_copyDocumentWithTransform = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/copyDocumentWithTransform.js"() {
-    copyDocumentWithTransform = (source, _schemaRef, _transform = (_) => _) => source;
+    copyDocumentWithTransform = /* @__PURE__ */ __name((source, _schemaRef, _transform = (_) => _) => source, "copyDocumentWithTransform");
   }
 });
 
@@ -20310,18 +20981,18 @@ var require_dist_cjs = __commonJS({
       AlgorithmId3["SHA1"] = "sha1";
       AlgorithmId3["SHA256"] = "sha256";
     })(AlgorithmId2 || (AlgorithmId2 = {}));
-    var getChecksumConfiguration2 = (runtimeConfig) => {
+    var getChecksumConfiguration2 = /* @__PURE__ */ __name((runtimeConfig) => {
       const checksumAlgorithms = [];
       if (runtimeConfig.sha256 !== void 0) {
         checksumAlgorithms.push({
-          algorithmId: () => AlgorithmId2.SHA256,
-          checksumConstructor: () => runtimeConfig.sha256
+          algorithmId: /* @__PURE__ */ __name(() => AlgorithmId2.SHA256, "algorithmId"),
+          checksumConstructor: /* @__PURE__ */ __name(() => runtimeConfig.sha256, "checksumConstructor")
         });
       }
       if (runtimeConfig.md5 != void 0) {
         checksumAlgorithms.push({
-          algorithmId: () => AlgorithmId2.MD5,
-          checksumConstructor: () => runtimeConfig.md5
+          algorithmId: /* @__PURE__ */ __name(() => AlgorithmId2.MD5, "algorithmId"),
+          checksumConstructor: /* @__PURE__ */ __name(() => runtimeConfig.md5, "checksumConstructor")
         });
       }
       return {
@@ -20332,20 +21003,20 @@ var require_dist_cjs = __commonJS({
           return checksumAlgorithms;
         }
       };
-    };
-    var resolveChecksumRuntimeConfig2 = (clientConfig) => {
+    }, "getChecksumConfiguration");
+    var resolveChecksumRuntimeConfig2 = /* @__PURE__ */ __name((clientConfig) => {
       const runtimeConfig = {};
       clientConfig.checksumAlgorithms().forEach((checksumAlgorithm) => {
         runtimeConfig[checksumAlgorithm.algorithmId()] = checksumAlgorithm.checksumConstructor();
       });
       return runtimeConfig;
-    };
-    var getDefaultClientConfiguration2 = (runtimeConfig) => {
+    }, "resolveChecksumRuntimeConfig");
+    var getDefaultClientConfiguration2 = /* @__PURE__ */ __name((runtimeConfig) => {
       return getChecksumConfiguration2(runtimeConfig);
-    };
-    var resolveDefaultRuntimeConfig2 = (config) => {
+    }, "getDefaultClientConfiguration");
+    var resolveDefaultRuntimeConfig2 = /* @__PURE__ */ __name((config) => {
       return resolveChecksumRuntimeConfig2(config);
-    };
+    }, "resolveDefaultRuntimeConfig");
     var FieldPosition2;
     (function(FieldPosition3) {
       FieldPosition3[FieldPosition3["HEADER"] = 0] = "HEADER";
@@ -20382,7 +21053,7 @@ var import_types, getSmithyContext;
 var init_getSmithyContext = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/getSmithyContext.js"() {
     import_types = __toESM(require_dist_cjs());
-    getSmithyContext = (context3) => context3[import_types.SMITHY_CONTEXT_KEY] || (context3[import_types.SMITHY_CONTEXT_KEY] = {});
+    getSmithyContext = /* @__PURE__ */ __name((context3) => context3[import_types.SMITHY_CONTEXT_KEY] || (context3[import_types.SMITHY_CONTEXT_KEY] = {}), "getSmithyContext");
   }
 });
 
@@ -20392,6 +21063,7 @@ function hasOwn(o3, k5) {
 }
 var init_hasOwn = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/hasOwn.js"() {
+    __name(hasOwn, "hasOwn");
   }
 });
 
@@ -20409,6 +21081,9 @@ var HttpRequest;
 var init_httpRequest = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/httpRequest.js"() {
     HttpRequest = class _HttpRequest {
+      static {
+        __name(this, "HttpRequest");
+      }
       method;
       protocol;
       hostname;
@@ -20454,6 +21129,7 @@ var init_httpRequest = __esm({
         return _HttpRequest.clone(this);
       }
     };
+    __name(cloneQuery, "cloneQuery");
   }
 });
 
@@ -20462,6 +21138,9 @@ var HttpResponse;
 var init_httpResponse = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/httpResponse.js"() {
     HttpResponse = class {
+      static {
+        __name(this, "HttpResponse");
+      }
       statusCode;
       reason;
       headers;
@@ -20488,7 +21167,7 @@ var VALID_HOST_LABEL_REGEX, isValidHostLabel;
 var init_isValidHostLabel = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/isValidHostLabel.js"() {
     VALID_HOST_LABEL_REGEX = new RegExp(`^(?!.*-$)(?!-)[a-zA-Z0-9-]{1,63}$`);
-    isValidHostLabel = (value, allowSubDomains = false) => {
+    isValidHostLabel = /* @__PURE__ */ __name((value, allowSubDomains = false) => {
       if (!allowSubDomains) {
         return VALID_HOST_LABEL_REGEX.test(value);
       }
@@ -20499,7 +21178,7 @@ var init_isValidHostLabel = __esm({
         }
       }
       return true;
-    };
+    }, "isValidHostLabel");
   }
 });
 
@@ -20510,6 +21189,7 @@ function isValidHostname(hostname) {
 }
 var init_isValidHostname = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js"() {
+    __name(isValidHostname, "isValidHostname");
   }
 });
 
@@ -20517,13 +21197,13 @@ var init_isValidHostname = __esm({
 var normalizeProvider;
 var init_normalizeProvider = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/normalizeProvider.js"() {
-    normalizeProvider = (input) => {
+    normalizeProvider = /* @__PURE__ */ __name((input) => {
       if (typeof input === "function") {
         return input;
       }
       const promisified = Promise.resolve(input);
       return () => promisified;
-    };
+    }, "normalizeProvider");
   }
 });
 
@@ -20551,6 +21231,7 @@ function parseQueryString(querystring) {
 }
 var init_parseQueryString = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/parseQueryString.js"() {
+    __name(parseQueryString, "parseQueryString");
   }
 });
 
@@ -20559,7 +21240,7 @@ var parseUrl2;
 var init_parseUrl = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/parseUrl.js"() {
     init_parseQueryString();
-    parseUrl2 = (url) => {
+    parseUrl2 = /* @__PURE__ */ __name((url) => {
       if (typeof url === "string") {
         return parseUrl2(new URL(url));
       }
@@ -20575,7 +21256,7 @@ var init_parseUrl = __esm({
         path: pathname,
         query
       };
-    };
+    }, "parseUrl");
   }
 });
 
@@ -20585,7 +21266,7 @@ var init_toEndpointV1 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/toEndpointV1.js"() {
     init_hasOwn();
     init_parseUrl();
-    toEndpointV1 = (endpoint2) => {
+    toEndpointV1 = /* @__PURE__ */ __name((endpoint2) => {
       if (typeof endpoint2 === "object") {
         if ("url" in endpoint2) {
           const v1Endpoint = parseUrl2(endpoint2.url);
@@ -20603,7 +21284,7 @@ var init_toEndpointV1 = __esm({
         return endpoint2;
       }
       return parseUrl2(endpoint2);
-    };
+    }, "toEndpointV1");
   }
 });
 
@@ -20628,7 +21309,7 @@ var parseBoolean2, expectBoolean, expectNumber, MAX_FLOAT, expectFloat32, expect
 var init_parse_utils = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/parse-utils.js"() {
     init_transport();
-    parseBoolean2 = (value) => {
+    parseBoolean2 = /* @__PURE__ */ __name((value) => {
       switch (value) {
         case "true":
           return true;
@@ -20637,8 +21318,8 @@ var init_parse_utils = __esm({
         default:
           throw new Error(`Unable to parse boolean value "${value}"`);
       }
-    };
-    expectBoolean = (value) => {
+    }, "parseBoolean");
+    expectBoolean = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -20669,8 +21350,8 @@ var init_parse_utils = __esm({
         return value;
       }
       throw new TypeError(`Expected boolean, got ${typeof value}: ${value}`);
-    };
-    expectNumber = (value) => {
+    }, "expectBoolean");
+    expectNumber = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -20687,9 +21368,9 @@ var init_parse_utils = __esm({
         return value;
       }
       throw new TypeError(`Expected number, got ${typeof value}: ${value}`);
-    };
+    }, "expectNumber");
     MAX_FLOAT = Math.ceil(2 ** 127 * (2 - 2 ** -23));
-    expectFloat32 = (value) => {
+    expectFloat32 = /* @__PURE__ */ __name((value) => {
       const expected = expectNumber(value);
       if (expected !== void 0 && !Number.isNaN(expected) && expected !== Infinity && expected !== -Infinity) {
         if (Math.abs(expected) > MAX_FLOAT) {
@@ -20697,8 +21378,8 @@ var init_parse_utils = __esm({
         }
       }
       return expected;
-    };
-    expectLong = (value) => {
+    }, "expectFloat32");
+    expectLong = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -20706,19 +21387,19 @@ var init_parse_utils = __esm({
         return value;
       }
       throw new TypeError(`Expected integer, got ${typeof value}: ${value}`);
-    };
+    }, "expectLong");
     expectInt = expectLong;
-    expectInt32 = (value) => expectSizedInt(value, 32);
-    expectShort = (value) => expectSizedInt(value, 16);
-    expectByte = (value) => expectSizedInt(value, 8);
-    expectSizedInt = (value, size) => {
+    expectInt32 = /* @__PURE__ */ __name((value) => expectSizedInt(value, 32), "expectInt32");
+    expectShort = /* @__PURE__ */ __name((value) => expectSizedInt(value, 16), "expectShort");
+    expectByte = /* @__PURE__ */ __name((value) => expectSizedInt(value, 8), "expectByte");
+    expectSizedInt = /* @__PURE__ */ __name((value, size) => {
       const expected = expectLong(value);
       if (expected !== void 0 && castInt(expected, size) !== expected) {
         throw new TypeError(`Expected ${size}-bit integer, got ${value}`);
       }
       return expected;
-    };
-    castInt = (value, size) => {
+    }, "expectSizedInt");
+    castInt = /* @__PURE__ */ __name((value, size) => {
       switch (size) {
         case 32:
           return Int32Array.of(value)[0];
@@ -20727,8 +21408,8 @@ var init_parse_utils = __esm({
         case 8:
           return Int8Array.of(value)[0];
       }
-    };
-    expectNonNull = (value, location) => {
+    }, "castInt");
+    expectNonNull = /* @__PURE__ */ __name((value, location) => {
       if (value === null || value === void 0) {
         if (location) {
           throw new TypeError(`Expected a non-null value for ${location}`);
@@ -20736,8 +21417,8 @@ var init_parse_utils = __esm({
         throw new TypeError("Expected a non-null value");
       }
       return value;
-    };
-    expectObject = (value) => {
+    }, "expectNonNull");
+    expectObject = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -20746,8 +21427,8 @@ var init_parse_utils = __esm({
       }
       const receivedType = Array.isArray(value) ? "array" : typeof value;
       throw new TypeError(`Expected object, got ${receivedType}: ${value}`);
-    };
-    expectString = (value) => {
+    }, "expectObject");
+    expectString = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -20759,8 +21440,8 @@ var init_parse_utils = __esm({
         return String(value);
       }
       throw new TypeError(`Expected string, got ${typeof value}: ${value}`);
-    };
-    expectUnion = (value) => {
+    }, "expectString");
+    expectUnion = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -20781,43 +21462,43 @@ var init_parse_utils = __esm({
         throw new TypeError(`Unions must have exactly one non-null member. Keys ${setKeys} were not null.`);
       }
       return asObject;
-    };
-    strictParseDouble = (value) => {
+    }, "expectUnion");
+    strictParseDouble = /* @__PURE__ */ __name((value) => {
       if (typeof value == "string") {
         return expectNumber(parseNumber(value));
       }
       return expectNumber(value);
-    };
+    }, "strictParseDouble");
     strictParseFloat = strictParseDouble;
-    strictParseFloat32 = (value) => {
+    strictParseFloat32 = /* @__PURE__ */ __name((value) => {
       if (typeof value == "string") {
         return expectFloat32(parseNumber(value));
       }
       return expectFloat32(value);
-    };
+    }, "strictParseFloat32");
     NUMBER_REGEX = /(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)|(-?Infinity)|(NaN)/g;
-    parseNumber = (value) => {
+    parseNumber = /* @__PURE__ */ __name((value) => {
       const matches = value.match(NUMBER_REGEX);
       if (matches === null || matches[0].length !== value.length) {
         throw new TypeError(`Expected real number, got implicit NaN`);
       }
       return parseFloat(value);
-    };
-    limitedParseDouble = (value) => {
+    }, "parseNumber");
+    limitedParseDouble = /* @__PURE__ */ __name((value) => {
       if (typeof value == "string") {
         return parseFloatString(value);
       }
       return expectNumber(value);
-    };
+    }, "limitedParseDouble");
     handleFloat = limitedParseDouble;
     limitedParseFloat = limitedParseDouble;
-    limitedParseFloat32 = (value) => {
+    limitedParseFloat32 = /* @__PURE__ */ __name((value) => {
       if (typeof value == "string") {
         return parseFloatString(value);
       }
       return expectFloat32(value);
-    };
-    parseFloatString = (value) => {
+    }, "limitedParseFloat32");
+    parseFloatString = /* @__PURE__ */ __name((value) => {
       switch (value) {
         case "NaN":
           return NaN;
@@ -20828,35 +21509,35 @@ var init_parse_utils = __esm({
         default:
           throw new Error(`Unable to parse float value: ${value}`);
       }
-    };
-    strictParseLong = (value) => {
+    }, "parseFloatString");
+    strictParseLong = /* @__PURE__ */ __name((value) => {
       if (typeof value === "string") {
         return expectLong(parseNumber(value));
       }
       return expectLong(value);
-    };
+    }, "strictParseLong");
     strictParseInt = strictParseLong;
-    strictParseInt32 = (value) => {
+    strictParseInt32 = /* @__PURE__ */ __name((value) => {
       if (typeof value === "string") {
         return expectInt32(parseNumber(value));
       }
       return expectInt32(value);
-    };
-    strictParseShort = (value) => {
+    }, "strictParseInt32");
+    strictParseShort = /* @__PURE__ */ __name((value) => {
       if (typeof value === "string") {
         return expectShort(parseNumber(value));
       }
       return expectShort(value);
-    };
-    strictParseByte = (value) => {
+    }, "strictParseShort");
+    strictParseByte = /* @__PURE__ */ __name((value) => {
       if (typeof value === "string") {
         return expectByte(parseNumber(value));
       }
       return expectByte(value);
-    };
-    stackTraceWarning = (message) => {
+    }, "strictParseByte");
+    stackTraceWarning = /* @__PURE__ */ __name((message) => {
       return String(new TypeError(message).stack || message).split("\n").slice(0, 5).filter((s2) => !s2.includes("stackTraceWarning")).join("\n");
-    };
+    }, "stackTraceWarning");
     logger = {
       warn: console.warn
     };
@@ -20884,8 +21565,9 @@ var init_date_utils = __esm({
     init_parse_utils();
     DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
     MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    __name(dateToUtcString, "dateToUtcString");
     RFC3339 = new RegExp(/^(\d{4})-(\d{2})-(\d{2})[tT](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?[zZ]$/);
-    parseRfc3339DateTime = (value) => {
+    parseRfc3339DateTime = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -20901,9 +21583,9 @@ var init_date_utils = __esm({
       const month = parseDateValue(monthStr, "month", 1, 12);
       const day = parseDateValue(dayStr, "day", 1, 31);
       return buildDate(year2, month, day, { hours, minutes, seconds: seconds2, fractionalMilliseconds });
-    };
+    }, "parseRfc3339DateTime");
     RFC3339_WITH_OFFSET = new RegExp(/^(\d{4})-(\d{2})-(\d{2})[tT](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(([-+]\d{2}:\d{2})|[zZ])$/);
-    parseRfc3339DateTimeWithOffset = (value) => {
+    parseRfc3339DateTimeWithOffset = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -20923,11 +21605,11 @@ var init_date_utils = __esm({
         date2.setTime(date2.getTime() - parseOffsetToMilliseconds(offsetStr));
       }
       return date2;
-    };
+    }, "parseRfc3339DateTimeWithOffset");
     IMF_FIXDATE = new RegExp(/^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))? GMT$/);
     RFC_850_DATE = new RegExp(/^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{2})-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-(\d{2}) (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))? GMT$/);
     ASC_TIME = new RegExp(/^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ( [1-9]|\d{2}) (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))? (\d{4})$/);
-    parseRfc7231DateTime = (value) => {
+    parseRfc7231DateTime = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -20955,8 +21637,8 @@ var init_date_utils = __esm({
         return buildDate(strictParseShort(stripLeadingZeroes(yearStr)), parseMonthByShortName(monthStr), parseDateValue(dayStr.trimLeft(), "day", 1, 31), { hours, minutes, seconds: seconds2, fractionalMilliseconds });
       }
       throw new TypeError("Invalid RFC-7231 date-time value");
-    };
-    parseEpochTimestamp = (value) => {
+    }, "parseRfc7231DateTime");
+    parseEpochTimestamp = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -20974,36 +21656,36 @@ var init_date_utils = __esm({
         throw new TypeError("Epoch timestamps must be valid, non-Infinite, non-NaN numerics");
       }
       return new Date(Math.round(valueAsDouble * 1e3));
-    };
-    buildDate = (year2, month, day, time2) => {
+    }, "parseEpochTimestamp");
+    buildDate = /* @__PURE__ */ __name((year2, month, day, time2) => {
       const adjustedMonth = month - 1;
       validateDayOfMonth(year2, adjustedMonth, day);
       return new Date(Date.UTC(year2, adjustedMonth, day, parseDateValue(time2.hours, "hour", 0, 23), parseDateValue(time2.minutes, "minute", 0, 59), parseDateValue(time2.seconds, "seconds", 0, 60), parseMilliseconds(time2.fractionalMilliseconds)));
-    };
-    parseTwoDigitYear = (value) => {
+    }, "buildDate");
+    parseTwoDigitYear = /* @__PURE__ */ __name((value) => {
       const thisYear = (/* @__PURE__ */ new Date()).getUTCFullYear();
       const valueInThisCentury = Math.floor(thisYear / 100) * 100 + strictParseShort(stripLeadingZeroes(value));
       if (valueInThisCentury < thisYear) {
         return valueInThisCentury + 100;
       }
       return valueInThisCentury;
-    };
+    }, "parseTwoDigitYear");
     FIFTY_YEARS_IN_MILLIS = 50 * 365 * 24 * 60 * 60 * 1e3;
-    adjustRfc850Year = (input) => {
+    adjustRfc850Year = /* @__PURE__ */ __name((input) => {
       if (input.getTime() - (/* @__PURE__ */ new Date()).getTime() > FIFTY_YEARS_IN_MILLIS) {
         return new Date(Date.UTC(input.getUTCFullYear() - 100, input.getUTCMonth(), input.getUTCDate(), input.getUTCHours(), input.getUTCMinutes(), input.getUTCSeconds(), input.getUTCMilliseconds()));
       }
       return input;
-    };
-    parseMonthByShortName = (value) => {
+    }, "adjustRfc850Year");
+    parseMonthByShortName = /* @__PURE__ */ __name((value) => {
       const monthIdx = MONTHS.indexOf(value);
       if (monthIdx < 0) {
         throw new TypeError(`Invalid month: ${value}`);
       }
       return monthIdx + 1;
-    };
+    }, "parseMonthByShortName");
     DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    validateDayOfMonth = (year2, month, day) => {
+    validateDayOfMonth = /* @__PURE__ */ __name((year2, month, day) => {
       let maxDays = DAYS_IN_MONTH[month];
       if (month === 1 && isLeapYear(year2)) {
         maxDays = 29;
@@ -21011,24 +21693,24 @@ var init_date_utils = __esm({
       if (day > maxDays) {
         throw new TypeError(`Invalid day for ${MONTHS[month]} in ${year2}: ${day}`);
       }
-    };
-    isLeapYear = (year2) => {
+    }, "validateDayOfMonth");
+    isLeapYear = /* @__PURE__ */ __name((year2) => {
       return year2 % 4 === 0 && (year2 % 100 !== 0 || year2 % 400 === 0);
-    };
-    parseDateValue = (value, type, lower, upper) => {
+    }, "isLeapYear");
+    parseDateValue = /* @__PURE__ */ __name((value, type, lower, upper) => {
       const dateVal = strictParseByte(stripLeadingZeroes(value));
       if (dateVal < lower || dateVal > upper) {
         throw new TypeError(`${type} must be between ${lower} and ${upper}, inclusive`);
       }
       return dateVal;
-    };
-    parseMilliseconds = (value) => {
+    }, "parseDateValue");
+    parseMilliseconds = /* @__PURE__ */ __name((value) => {
       if (value === null || value === void 0) {
         return 0;
       }
       return strictParseFloat32("0." + value) * 1e3;
-    };
-    parseOffsetToMilliseconds = (value) => {
+    }, "parseMilliseconds");
+    parseOffsetToMilliseconds = /* @__PURE__ */ __name((value) => {
       const directionStr = value[0];
       let direction = 1;
       if (directionStr == "+") {
@@ -21041,8 +21723,8 @@ var init_date_utils = __esm({
       const hour = Number(value.substring(1, 3));
       const minute = Number(value.substring(4, 6));
       return direction * (hour * 60 + minute) * 60 * 1e3;
-    };
-    stripLeadingZeroes = (value) => {
+    }, "parseOffsetToMilliseconds");
+    stripLeadingZeroes = /* @__PURE__ */ __name((value) => {
       let idx = 0;
       while (idx < value.length - 1 && value.charAt(idx) === "0") {
         idx++;
@@ -21051,7 +21733,7 @@ var init_date_utils = __esm({
         return value;
       }
       return value.slice(idx);
-    };
+    }, "stripLeadingZeroes");
   }
 });
 
@@ -21059,7 +21741,7 @@ var init_date_utils = __esm({
 var LazyJsonString;
 var init_lazy_json = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/lazy-json.js"() {
-    LazyJsonString = function LazyJsonString2(val) {
+    LazyJsonString = /* @__PURE__ */ __name(function LazyJsonString2(val) {
       const str = Object.assign(new String(val), {
         deserializeJSON() {
           return JSON.parse(String(val));
@@ -21072,7 +21754,7 @@ var init_lazy_json = __esm({
         }
       });
       return str;
-    };
+    }, "LazyJsonString");
     LazyJsonString.from = (object) => {
       if (object && typeof object === "object" && (object instanceof LazyJsonString || "deserializeJSON" in object)) {
         return object;
@@ -21094,6 +21776,7 @@ function quoteHeader(part) {
 }
 var init_quote_header = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/quote-header.js"() {
+    __name(quoteHeader, "quoteHeader");
   }
 });
 
@@ -21118,7 +21801,7 @@ var init_schema_date_utils = __esm({
     RFC_850_DATE2 = new RegExp(`^${ddd}, ${date}-${mmm}-(\\d\\d) ${time} GMT$`);
     ASC_TIME2 = new RegExp(`^${ddd} ${mmm} ( [1-9]|\\d\\d) ${time} ${year}$`);
     months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    _parseEpochTimestamp = (value) => {
+    _parseEpochTimestamp = /* @__PURE__ */ __name((value) => {
       if (value == null) {
         return void 0;
       }
@@ -21137,8 +21820,8 @@ var init_schema_date_utils = __esm({
         throw new TypeError("Epoch timestamps must be valid finite numbers.");
       }
       return new Date(Math.round(num * 1e3));
-    };
-    _parseRfc3339DateTimeWithOffset = (value) => {
+    }, "_parseEpochTimestamp");
+    _parseRfc3339DateTimeWithOffset = /* @__PURE__ */ __name((value) => {
       if (value == null) {
         return void 0;
       }
@@ -21163,8 +21846,8 @@ var init_schema_date_utils = __esm({
         date2.setTime(date2.getTime() + scalar * (Number(offsetH) * 60 * 60 * 1e3 + Number(offsetM) * 60 * 1e3));
       }
       return date2;
-    };
-    _parseRfc7231DateTime = (value) => {
+    }, "_parseRfc3339DateTimeWithOffset");
+    _parseRfc7231DateTime = /* @__PURE__ */ __name((value) => {
       if (value == null) {
         return void 0;
       }
@@ -21201,7 +21884,8 @@ var init_schema_date_utils = __esm({
         return date2;
       }
       throw new TypeError(`Invalid RFC7231 date-time value ${value}.`);
-    };
+    }, "_parseRfc7231DateTime");
+    __name(range, "range");
   }
 });
 
@@ -21234,6 +21918,7 @@ function splitEvery(value, delimiter2, numDelimiters) {
 }
 var init_split_every = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/split-every.js"() {
+    __name(splitEvery, "splitEvery");
   }
 });
 
@@ -21241,7 +21926,7 @@ var init_split_every = __esm({
 var splitHeader;
 var init_split_header = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/split-header.js"() {
-    splitHeader = (value) => {
+    splitHeader = /* @__PURE__ */ __name((value) => {
       const z = value.length;
       const values = [];
       let withinQuotes = false;
@@ -21278,7 +21963,7 @@ var init_split_header = __esm({
         }
         return v.replace(/\\"/g, '"');
       });
-    };
+    }, "splitHeader");
   }
 });
 
@@ -21291,6 +21976,9 @@ var init_NumericValue = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/value/NumericValue.js"() {
     format = /^-?((0|[1-9]\d*)(\.\d+)?|\.\d+)([eE][+-]?\d+)?$/;
     NumericValue = class _NumericValue {
+      static {
+        __name(this, "NumericValue");
+      }
       string;
       type;
       constructor(string, type) {
@@ -21311,6 +21999,7 @@ var init_NumericValue = __esm({
         return _NumericValue.prototype.isPrototypeOf(object) || _nv.type === "bigDecimal" && format.test(_nv.string);
       }
     };
+    __name(nv, "nv");
   }
 });
 
@@ -21350,6 +22039,8 @@ var init_hex_encoding = __esm({
       SHORT_TO_HEX[i5] = encodedByte;
       HEX_TO_SHORT[encodedByte] = i5;
     }
+    __name(fromHex, "fromHex");
+    __name(toHex, "toHex");
   }
 });
 
@@ -21358,7 +22049,7 @@ import { ReadStream, fstatSync, lstatSync } from "node:fs";
 var calculateBodyLength;
 var init_calculateBodyLength = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-body-length/calculateBodyLength.js"() {
-    calculateBodyLength = (body) => {
+    calculateBodyLength = /* @__PURE__ */ __name((body) => {
       if (!body) {
         return 0;
       }
@@ -21378,7 +22069,7 @@ var init_calculateBodyLength = __esm({
         }
       }
       throw new Error(`Body Length computation failed for ${body}`);
-    };
+    }, "calculateBodyLength");
   }
 });
 
@@ -21387,7 +22078,7 @@ var toUint8Array;
 var init_toUint8Array = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUint8Array.js"() {
     init_fromUtf8();
-    toUint8Array = (data) => {
+    toUint8Array = /* @__PURE__ */ __name((data) => {
       if (data instanceof Uint8Array) {
         return data;
       }
@@ -21398,7 +22089,7 @@ var init_toUint8Array = __esm({
         return new Uint8Array(data.buffer, data.byteOffset, data.byteLength / Uint8Array.BYTES_PER_ELEMENT);
       }
       return new Uint8Array(data);
-    };
+    }, "toUint8Array");
   }
 });
 
@@ -21420,6 +22111,7 @@ function concatBytes(arrays, length) {
 }
 var init_concatBytes = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/concatBytes.js"() {
+    __name(concatBytes, "concatBytes");
   }
 });
 
@@ -21428,7 +22120,7 @@ var deserializerMiddleware, findHeader;
 var init_deserializerMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/middleware-serde/deserializerMiddleware.js"() {
     init_transport();
-    deserializerMiddleware = (options, deserializer) => (next, context3) => async (args) => {
+    deserializerMiddleware = /* @__PURE__ */ __name((options, deserializer) => (next, context3) => async (args) => {
       const { response } = await next(args);
       try {
         const parsed = await deserializer(response, options);
@@ -21475,12 +22167,12 @@ var init_deserializerMiddleware = __esm({
         }
         throw error3;
       }
-    };
-    findHeader = (pattern, headers) => {
+    }, "deserializerMiddleware");
+    findHeader = /* @__PURE__ */ __name((pattern, headers) => {
       return (headers.find(([k5]) => {
         return k5.match(pattern);
       }) || [void 0, void 0])[1];
-    };
+    }, "findHeader");
   }
 });
 
@@ -21489,6 +22181,9 @@ var ProviderError;
 var init_ProviderError = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/ProviderError.js"() {
     ProviderError = class _ProviderError extends Error {
+      static {
+        __name(this, "ProviderError");
+      }
       name = "ProviderError";
       tryNextLink;
       constructor(message, options = true) {
@@ -21519,6 +22214,9 @@ var init_CredentialsProviderError = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/CredentialsProviderError.js"() {
     init_ProviderError();
     CredentialsProviderError = class _CredentialsProviderError extends ProviderError {
+      static {
+        __name(this, "CredentialsProviderError");
+      }
       name = "CredentialsProviderError";
       constructor(message, options = true) {
         super(message, options);
@@ -21534,6 +22232,9 @@ var init_TokenProviderError = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/TokenProviderError.js"() {
     init_ProviderError();
     TokenProviderError = class _TokenProviderError extends ProviderError {
+      static {
+        __name(this, "TokenProviderError");
+      }
       name = "TokenProviderError";
       constructor(message, options = true) {
         super(message, options);
@@ -21548,7 +22249,7 @@ var chain;
 var init_chain = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/chain.js"() {
     init_ProviderError();
-    chain = (...providers) => async () => {
+    chain = /* @__PURE__ */ __name((...providers) => async () => {
       if (providers.length === 0) {
         throw new ProviderError("No providers in chain");
       }
@@ -21566,7 +22267,7 @@ var init_chain = __esm({
         }
       }
       throw lastProviderError;
-    };
+    }, "chain");
   }
 });
 
@@ -21574,7 +22275,7 @@ var init_chain = __esm({
 var fromValue;
 var init_fromValue = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/fromValue.js"() {
-    fromValue = (staticValue) => () => Promise.resolve(staticValue);
+    fromValue = /* @__PURE__ */ __name((staticValue) => () => Promise.resolve(staticValue), "fromValue");
   }
 });
 
@@ -21582,12 +22283,12 @@ var init_fromValue = __esm({
 var memoize;
 var init_memoize = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/memoize.js"() {
-    memoize = (provider, isExpired, requiresRefresh) => {
+    memoize = /* @__PURE__ */ __name((provider, isExpired, requiresRefresh) => {
       let resolved;
       let pending;
       let hasResult;
       let isConstant = false;
-      const coalesceProvider = async () => {
+      const coalesceProvider = /* @__PURE__ */ __name(async () => {
         if (!pending) {
           pending = provider();
         }
@@ -21599,7 +22300,7 @@ var init_memoize = __esm({
           pending = void 0;
         }
         return resolved;
-      };
+      }, "coalesceProvider");
       if (isExpired === void 0) {
         return async (options) => {
           if (!hasResult || options?.forceRefresh) {
@@ -21625,7 +22326,7 @@ var init_memoize = __esm({
         }
         return resolved;
       };
-    };
+    }, "memoize");
   }
 });
 
@@ -21633,7 +22334,7 @@ var init_memoize = __esm({
 var booleanSelector;
 var init_booleanSelector = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/booleanSelector.js"() {
-    booleanSelector = (obj, key, type) => {
+    booleanSelector = /* @__PURE__ */ __name((obj, key, type) => {
       if (!(key in obj)) {
         return void 0;
       }
@@ -21644,7 +22345,7 @@ var init_booleanSelector = __esm({
         return false;
       }
       throw new Error(`Cannot load ${type} "${key}". Expected "true" or "false", got ${obj[key]}.`);
-    };
+    }, "booleanSelector");
   }
 });
 
@@ -21652,7 +22353,7 @@ var init_booleanSelector = __esm({
 var numberSelector;
 var init_numberSelector = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/numberSelector.js"() {
-    numberSelector = (obj, key, type) => {
+    numberSelector = /* @__PURE__ */ __name((obj, key, type) => {
       if (!(key in obj)) {
         return void 0;
       }
@@ -21661,7 +22362,7 @@ var init_numberSelector = __esm({
         throw new TypeError(`Cannot load ${type} '${key}'. Expected number, got '${obj[key]}'.`);
       }
       return numberValue;
-    };
+    }, "numberSelector");
   }
 });
 
@@ -21683,13 +22384,13 @@ var homeDirCache, getHomeDirCacheKey, getHomeDir;
 var init_getHomeDir = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getHomeDir.js"() {
     homeDirCache = {};
-    getHomeDirCacheKey = () => {
+    getHomeDirCacheKey = /* @__PURE__ */ __name(() => {
       if (process && process.geteuid) {
         return `${process.geteuid()}`;
       }
       return "DEFAULT";
-    };
-    getHomeDir = () => {
+    }, "getHomeDirCacheKey");
+    getHomeDir = /* @__PURE__ */ __name(() => {
       const { HOME, USERPROFILE, HOMEPATH, HOMEDRIVE = `C:${sep3}` } = process.env;
       if (HOME) {
         return HOME;
@@ -21705,7 +22406,7 @@ var init_getHomeDir = __esm({
         homeDirCache[homeDirCacheKey] = homedir();
       }
       return homeDirCache[homeDirCacheKey];
-    };
+    }, "getHomeDir");
   }
 });
 
@@ -21715,7 +22416,7 @@ var init_getProfileName = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getProfileName.js"() {
     ENV_PROFILE = "AWS_PROFILE";
     DEFAULT_PROFILE = "default";
-    getProfileName = (init) => init.profile || process.env[ENV_PROFILE] || DEFAULT_PROFILE;
+    getProfileName = /* @__PURE__ */ __name((init) => init.profile || process.env[ENV_PROFILE] || DEFAULT_PROFILE, "getProfileName");
   }
 });
 
@@ -21726,11 +22427,11 @@ var getSSOTokenFilepath;
 var init_getSSOTokenFilepath = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFilepath.js"() {
     init_getHomeDir();
-    getSSOTokenFilepath = (id) => {
+    getSSOTokenFilepath = /* @__PURE__ */ __name((id) => {
       const hasher = createHash3("sha1");
       const cacheName = hasher.update(id).digest("hex");
       return join3(getHomeDir(), ".aws", "sso", "cache", `${cacheName}.json`);
-    };
+    }, "getSSOTokenFilepath");
   }
 });
 
@@ -21741,14 +22442,14 @@ var init_getSSOTokenFromFile = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFromFile.js"() {
     init_getSSOTokenFilepath();
     tokenIntercept = {};
-    getSSOTokenFromFile = async (id) => {
+    getSSOTokenFromFile = /* @__PURE__ */ __name(async (id) => {
       if (tokenIntercept[id]) {
         return tokenIntercept[id];
       }
       const ssoTokenFilepath = getSSOTokenFilepath(id);
       const ssoTokenText = await readFile4(ssoTokenFilepath, "utf8");
       return JSON.parse(ssoTokenText);
-    };
+    }, "getSSOTokenFromFile");
   }
 });
 
@@ -21766,7 +22467,7 @@ var init_getConfigData = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigData.js"() {
     import_types2 = __toESM(require_dist_cjs());
     init_constants2();
-    getConfigData = (data) => Object.entries(data).filter(([key]) => {
+    getConfigData = /* @__PURE__ */ __name((data) => Object.entries(data).filter(([key]) => {
       const indexOfSeparator = key.indexOf(CONFIG_PREFIX_SEPARATOR);
       if (indexOfSeparator === -1) {
         return false;
@@ -21779,7 +22480,7 @@ var init_getConfigData = __esm({
       return acc;
     }, {
       ...data.default && { default: data.default }
-    });
+    }), "getConfigData");
   }
 });
 
@@ -21790,7 +22491,7 @@ var init_getConfigFilepath = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigFilepath.js"() {
     init_getHomeDir();
     ENV_CONFIG_PATH = "AWS_CONFIG_FILE";
-    getConfigFilepath = () => process.env[ENV_CONFIG_PATH] || join4(getHomeDir(), ".aws", "config");
+    getConfigFilepath = /* @__PURE__ */ __name(() => process.env[ENV_CONFIG_PATH] || join4(getHomeDir(), ".aws", "config"), "getConfigFilepath");
   }
 });
 
@@ -21801,7 +22502,7 @@ var init_getCredentialsFilepath = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getCredentialsFilepath.js"() {
     init_getHomeDir();
     ENV_CREDENTIALS_PATH = "AWS_SHARED_CREDENTIALS_FILE";
-    getCredentialsFilepath = () => process.env[ENV_CREDENTIALS_PATH] || join5(getHomeDir(), ".aws", "credentials");
+    getCredentialsFilepath = /* @__PURE__ */ __name(() => process.env[ENV_CREDENTIALS_PATH] || join5(getHomeDir(), ".aws", "credentials"), "getCredentialsFilepath");
   }
 });
 
@@ -21813,7 +22514,7 @@ var init_parseIni = __esm({
     init_constants2();
     prefixKeyRegex = /^([\w-]+)\s(["'])?([\w-@+.%:/]+)\2$/;
     profileNameBlockList = ["__proto__", "profile __proto__"];
-    parseIni = (iniData) => {
+    parseIni = /* @__PURE__ */ __name((iniData) => {
       const map3 = {};
       let currentSection;
       let currentSubSection;
@@ -21857,7 +22558,7 @@ var init_parseIni = __esm({
         }
       }
       return map3;
-    };
+    }, "parseIni");
   }
 });
 
@@ -21868,7 +22569,7 @@ var init_readFile = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/readFile.js"() {
     filePromises = {};
     fileIntercept = {};
-    readFile5 = (path11, options) => {
+    readFile5 = /* @__PURE__ */ __name((path11, options) => {
       if (fileIntercept[path11] !== void 0) {
         return fileIntercept[path11];
       }
@@ -21876,7 +22577,7 @@ var init_readFile = __esm({
         filePromises[path11] = fsReadFile(path11, "utf8");
       }
       return filePromises[path11];
-    };
+    }, "readFile");
   }
 });
 
@@ -21892,8 +22593,8 @@ var init_loadSharedConfigFiles = __esm({
     init_parseIni();
     init_readFile();
     init_constants2();
-    swallowError = () => ({});
-    loadSharedConfigFiles = async (init = {}) => {
+    swallowError = /* @__PURE__ */ __name(() => ({}), "swallowError");
+    loadSharedConfigFiles = /* @__PURE__ */ __name(async (init = {}) => {
       const { filepath = getCredentialsFilepath(), configFilepath = getConfigFilepath() } = init;
       const homeDir = getHomeDir();
       const relativeHomeDirPrefix = "~/";
@@ -21917,7 +22618,7 @@ var init_loadSharedConfigFiles = __esm({
         configFile: parsedFiles[0],
         credentialsFile: parsedFiles[1]
       };
-    };
+    }, "loadSharedConfigFiles");
   }
 });
 
@@ -21927,7 +22628,7 @@ var init_getSsoSessionData = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSsoSessionData.js"() {
     import_types4 = __toESM(require_dist_cjs());
     init_loadSharedConfigFiles();
-    getSsoSessionData = (data) => Object.entries(data).filter(([key]) => key.startsWith(import_types4.IniSectionType.SSO_SESSION + CONFIG_PREFIX_SEPARATOR)).reduce((acc, [key, value]) => ({ ...acc, [key.substring(key.indexOf(CONFIG_PREFIX_SEPARATOR) + 1)]: value }), {});
+    getSsoSessionData = /* @__PURE__ */ __name((data) => Object.entries(data).filter(([key]) => key.startsWith(import_types4.IniSectionType.SSO_SESSION + CONFIG_PREFIX_SEPARATOR)).reduce((acc, [key, value]) => ({ ...acc, [key.substring(key.indexOf(CONFIG_PREFIX_SEPARATOR) + 1)]: value }), {}), "getSsoSessionData");
   }
 });
 
@@ -21939,8 +22640,8 @@ var init_loadSsoSessionData = __esm({
     init_getSsoSessionData();
     init_parseIni();
     init_readFile();
-    swallowError2 = () => ({});
-    loadSsoSessionData = async (init = {}) => readFile5(init.configFilepath ?? getConfigFilepath()).then(parseIni).then(getSsoSessionData).catch(swallowError2);
+    swallowError2 = /* @__PURE__ */ __name(() => ({}), "swallowError");
+    loadSsoSessionData = /* @__PURE__ */ __name(async (init = {}) => readFile5(init.configFilepath ?? getConfigFilepath()).then(parseIni).then(getSsoSessionData).catch(swallowError2), "loadSsoSessionData");
   }
 });
 
@@ -21948,7 +22649,7 @@ var init_loadSsoSessionData = __esm({
 var mergeConfigFiles;
 var init_mergeConfigFiles = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/mergeConfigFiles.js"() {
-    mergeConfigFiles = (...files) => {
+    mergeConfigFiles = /* @__PURE__ */ __name((...files) => {
       const merged = {};
       for (const file of files) {
         for (const [key, values] of Object.entries(file)) {
@@ -21960,7 +22661,7 @@ var init_mergeConfigFiles = __esm({
         }
       }
       return merged;
-    };
+    }, "mergeConfigFiles");
   }
 });
 
@@ -21970,10 +22671,10 @@ var init_parseKnownFiles = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseKnownFiles.js"() {
     init_loadSharedConfigFiles();
     init_mergeConfigFiles();
-    parseKnownFiles = async (init) => {
+    parseKnownFiles = /* @__PURE__ */ __name(async (init) => {
       const parsedFiles = await loadSharedConfigFiles(init);
       return mergeConfigFiles(parsedFiles.configFile, parsedFiles.credentialsFile);
-    };
+    }, "parseKnownFiles");
   }
 });
 
@@ -22014,6 +22715,7 @@ function getSelectorName(functionString) {
 }
 var init_getSelectorName = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/getSelectorName.js"() {
+    __name(getSelectorName, "getSelectorName");
   }
 });
 
@@ -22023,7 +22725,7 @@ var init_fromEnv = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromEnv.js"() {
     init_CredentialsProviderError();
     init_getSelectorName();
-    fromEnv = (envVarSelector, options) => async () => {
+    fromEnv = /* @__PURE__ */ __name((envVarSelector, options) => async () => {
       try {
         const config = envVarSelector(process.env, options);
         if (config === void 0) {
@@ -22033,7 +22735,7 @@ var init_fromEnv = __esm({
       } catch (e5) {
         throw new CredentialsProviderError(e5.message || `Not found in ENV: ${getSelectorName(envVarSelector.toString())}`, { logger: options?.logger });
       }
-    };
+    }, "fromEnv");
   }
 });
 
@@ -22045,7 +22747,7 @@ var init_fromSharedConfigFiles = __esm({
     init_getProfileName();
     init_loadSharedConfigFiles();
     init_getSelectorName();
-    fromSharedConfigFiles = (configSelector, { preferredFile = "config", ...init } = {}) => async () => {
+    fromSharedConfigFiles = /* @__PURE__ */ __name((configSelector, { preferredFile = "config", ...init } = {}) => async () => {
       const profile = getProfileName(init);
       const { configFile, credentialsFile } = await loadSharedConfigFiles(init);
       const profileFromCredentials = credentialsFile[profile] || {};
@@ -22061,7 +22763,7 @@ var init_fromSharedConfigFiles = __esm({
       } catch (e5) {
         throw new CredentialsProviderError(e5.message || `Not found in config files w/ profile [${profile}]: ${getSelectorName(configSelector.toString())}`, { logger: init.logger });
       }
-    };
+    }, "fromSharedConfigFiles");
   }
 });
 
@@ -22070,8 +22772,8 @@ var isFunction, fromStatic;
 var init_fromStatic = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromStatic.js"() {
     init_fromValue();
-    isFunction = (func) => typeof func === "function";
-    fromStatic = (defaultValue) => isFunction(defaultValue) ? async () => await defaultValue() : fromValue(defaultValue);
+    isFunction = /* @__PURE__ */ __name((func) => typeof func === "function", "isFunction");
+    fromStatic = /* @__PURE__ */ __name((defaultValue) => isFunction(defaultValue) ? async () => await defaultValue() : fromValue(defaultValue), "fromStatic");
   }
 });
 
@@ -22084,11 +22786,11 @@ var init_configLoader = __esm({
     init_fromEnv();
     init_fromSharedConfigFiles();
     init_fromStatic();
-    loadConfig = ({ environmentVariableSelector, configFileSelector, default: defaultValue }, configuration = {}) => {
+    loadConfig = /* @__PURE__ */ __name(({ environmentVariableSelector, configFileSelector, default: defaultValue }, configuration = {}) => {
       const { signingName, logger: logger2 } = configuration;
       const envOptions = { signingName, logger: logger2 };
       return memoize(chain(fromEnv(environmentVariableSelector, envOptions), fromSharedConfigFiles(configFileSelector, configuration), fromStatic(defaultValue)));
-    };
+    }, "loadConfig");
   }
 });
 
@@ -22102,13 +22804,13 @@ var init_NodeUseDualstackEndpointConfigOptions = __esm({
     CONFIG_USE_DUALSTACK_ENDPOINT = "use_dualstack_endpoint";
     DEFAULT_USE_DUALSTACK_ENDPOINT = false;
     NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, ENV_USE_DUALSTACK_ENDPOINT, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, CONFIG_USE_DUALSTACK_ENDPOINT, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, ENV_USE_DUALSTACK_ENDPOINT, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_USE_DUALSTACK_ENDPOINT, SelectorType2.CONFIG), "configFileSelector"),
       default: false
     };
     nodeDualstackConfigSelectors = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, ENV_USE_DUALSTACK_ENDPOINT, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, CONFIG_USE_DUALSTACK_ENDPOINT, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, ENV_USE_DUALSTACK_ENDPOINT, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_USE_DUALSTACK_ENDPOINT, SelectorType2.CONFIG), "configFileSelector"),
       default: void 0
     };
   }
@@ -22124,13 +22826,13 @@ var init_NodeUseFipsEndpointConfigOptions = __esm({
     CONFIG_USE_FIPS_ENDPOINT = "use_fips_endpoint";
     DEFAULT_USE_FIPS_ENDPOINT = false;
     NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, ENV_USE_FIPS_ENDPOINT, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, CONFIG_USE_FIPS_ENDPOINT, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, ENV_USE_FIPS_ENDPOINT, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_USE_FIPS_ENDPOINT, SelectorType2.CONFIG), "configFileSelector"),
       default: false
     };
     nodeFipsConfigSelectors = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, ENV_USE_FIPS_ENDPOINT, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, CONFIG_USE_FIPS_ENDPOINT, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, ENV_USE_FIPS_ENDPOINT, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_USE_FIPS_ENDPOINT, SelectorType2.CONFIG), "configFileSelector"),
       default: void 0
     };
   }
@@ -22140,7 +22842,7 @@ var init_NodeUseFipsEndpointConfigOptions = __esm({
 var getAllAliases, getMiddlewareNameWithAliases, constructStack, stepWeights, priorityWeights;
 var init_MiddlewareStack = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/middleware-stack/MiddlewareStack.js"() {
-    getAllAliases = (name, aliases) => {
+    getAllAliases = /* @__PURE__ */ __name((name, aliases) => {
       const _aliases = [];
       if (name) {
         _aliases.push(name);
@@ -22151,19 +22853,19 @@ var init_MiddlewareStack = __esm({
         }
       }
       return _aliases;
-    };
-    getMiddlewareNameWithAliases = (name, aliases) => {
+    }, "getAllAliases");
+    getMiddlewareNameWithAliases = /* @__PURE__ */ __name((name, aliases) => {
       return `${name || "anonymous"}${aliases && aliases.length > 0 ? ` (a.k.a. ${aliases.join(",")})` : ""}`;
-    };
-    constructStack = () => {
+    }, "getMiddlewareNameWithAliases");
+    constructStack = /* @__PURE__ */ __name(() => {
       let absoluteEntries = [];
       let relativeEntries = [];
       let identifyOnResolve = false;
       const entriesNameSet = /* @__PURE__ */ new Set();
-      const sort = (entries) => entries.sort((a5, b5) => stepWeights[b5.step] - stepWeights[a5.step] || priorityWeights[b5.priority || "normal"] - priorityWeights[a5.priority || "normal"]);
-      const removeByName = (toRemove) => {
+      const sort = /* @__PURE__ */ __name((entries) => entries.sort((a5, b5) => stepWeights[b5.step] - stepWeights[a5.step] || priorityWeights[b5.priority || "normal"] - priorityWeights[a5.priority || "normal"]), "sort");
+      const removeByName = /* @__PURE__ */ __name((toRemove) => {
         let isRemoved = false;
-        const filterCb = (entry) => {
+        const filterCb = /* @__PURE__ */ __name((entry) => {
           const aliases = getAllAliases(entry.name, entry.aliases);
           if (aliases.includes(toRemove)) {
             isRemoved = true;
@@ -22173,14 +22875,14 @@ var init_MiddlewareStack = __esm({
             return false;
           }
           return true;
-        };
+        }, "filterCb");
         absoluteEntries = absoluteEntries.filter(filterCb);
         relativeEntries = relativeEntries.filter(filterCb);
         return isRemoved;
-      };
-      const removeByReference = (toRemove) => {
+      }, "removeByName");
+      const removeByReference = /* @__PURE__ */ __name((toRemove) => {
         let isRemoved = false;
-        const filterCb = (entry) => {
+        const filterCb = /* @__PURE__ */ __name((entry) => {
           if (entry.middleware === toRemove) {
             isRemoved = true;
             for (const alias of getAllAliases(entry.name, entry.aliases)) {
@@ -22189,12 +22891,12 @@ var init_MiddlewareStack = __esm({
             return false;
           }
           return true;
-        };
+        }, "filterCb");
         absoluteEntries = absoluteEntries.filter(filterCb);
         relativeEntries = relativeEntries.filter(filterCb);
         return isRemoved;
-      };
-      const cloneTo = (toStack) => {
+      }, "removeByReference");
+      const cloneTo = /* @__PURE__ */ __name((toStack) => {
         absoluteEntries.forEach((entry) => {
           toStack.add(entry.middleware, { ...entry });
         });
@@ -22203,8 +22905,8 @@ var init_MiddlewareStack = __esm({
         });
         toStack.identifyOnResolve?.(stack.identifyOnResolve());
         return toStack;
-      };
-      const expandRelativeMiddlewareList = (from) => {
+      }, "cloneTo");
+      const expandRelativeMiddlewareList = /* @__PURE__ */ __name((from) => {
         const expandedMiddlewareList = [];
         from.before.forEach((entry) => {
           if (entry.before.length === 0 && entry.after.length === 0) {
@@ -22222,8 +22924,8 @@ var init_MiddlewareStack = __esm({
           }
         });
         return expandedMiddlewareList;
-      };
-      const getMiddlewareList = (debug2 = false) => {
+      }, "expandRelativeMiddlewareList");
+      const getMiddlewareList = /* @__PURE__ */ __name((debug2 = false) => {
         const normalizedAbsoluteEntries = [];
         const normalizedRelativeEntries = [];
         const normalizedEntriesNameMap = {};
@@ -22271,9 +22973,9 @@ var init_MiddlewareStack = __esm({
           return wholeList;
         }, []);
         return mainChain;
-      };
+      }, "getMiddlewareList");
       const stack = {
-        add: (middleware, options = {}) => {
+        add: /* @__PURE__ */ __name((middleware, options = {}) => {
           const { name, override, aliases: _aliases } = options;
           const entry = {
             step: "initialize",
@@ -22304,8 +23006,8 @@ var init_MiddlewareStack = __esm({
             }
           }
           absoluteEntries.push(entry);
-        },
-        addRelativeTo: (middleware, options) => {
+        }, "add"),
+        addRelativeTo: /* @__PURE__ */ __name((middleware, options) => {
           const { name, override, aliases: _aliases } = options;
           const entry = {
             middleware,
@@ -22334,21 +23036,21 @@ var init_MiddlewareStack = __esm({
             }
           }
           relativeEntries.push(entry);
-        },
-        clone: () => cloneTo(constructStack()),
-        use: (plugin) => {
+        }, "addRelativeTo"),
+        clone: /* @__PURE__ */ __name(() => cloneTo(constructStack()), "clone"),
+        use: /* @__PURE__ */ __name((plugin) => {
           plugin.applyToStack(stack);
-        },
-        remove: (toRemove) => {
+        }, "use"),
+        remove: /* @__PURE__ */ __name((toRemove) => {
           if (typeof toRemove === "string") {
             return removeByName(toRemove);
           } else {
             return removeByReference(toRemove);
           }
-        },
-        removeByTag: (toRemove) => {
+        }, "remove"),
+        removeByTag: /* @__PURE__ */ __name((toRemove) => {
           let isRemoved = false;
-          const filterCb = (entry) => {
+          const filterCb = /* @__PURE__ */ __name((entry) => {
             const { tags, name, aliases: _aliases } = entry;
             if (tags && tags.includes(toRemove)) {
               const aliases = getAllAliases(name, _aliases);
@@ -22359,31 +23061,31 @@ var init_MiddlewareStack = __esm({
               return false;
             }
             return true;
-          };
+          }, "filterCb");
           absoluteEntries = absoluteEntries.filter(filterCb);
           relativeEntries = relativeEntries.filter(filterCb);
           return isRemoved;
-        },
-        concat: (from) => {
+        }, "removeByTag"),
+        concat: /* @__PURE__ */ __name((from) => {
           const cloned = cloneTo(constructStack());
           cloned.use(from);
           cloned.identifyOnResolve(identifyOnResolve || cloned.identifyOnResolve() || (from.identifyOnResolve?.() ?? false));
           return cloned;
-        },
+        }, "concat"),
         applyToStack: cloneTo,
-        identify: () => {
+        identify: /* @__PURE__ */ __name(() => {
           return getMiddlewareList(true).map((mw) => {
             const step = mw.step ?? mw.relation + " " + mw.toMiddleware;
             return getMiddlewareNameWithAliases(mw.name, mw.aliases) + " - " + step;
           });
-        },
+        }, "identify"),
         identifyOnResolve(toggle) {
           if (typeof toggle === "boolean") {
             identifyOnResolve = toggle;
           }
           return identifyOnResolve;
         },
-        resolve: (handler2, context3) => {
+        resolve: /* @__PURE__ */ __name((handler2, context3) => {
           for (const middleware of getMiddlewareList().map((entry) => entry.middleware).reverse()) {
             handler2 = middleware(handler2, context3);
           }
@@ -22391,10 +23093,10 @@ var init_MiddlewareStack = __esm({
             console.log(stack.identify());
           }
           return handler2;
-        }
+        }, "resolve")
       };
       return stack;
-    };
+    }, "constructStack");
     stepWeights = {
       initialize: 5,
       serialize: 4,
@@ -22414,9 +23116,9 @@ var init_MiddlewareStack = __esm({
 var invalidFunction;
 var init_invalidFunction = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/invalid-dependency/invalidFunction.js"() {
-    invalidFunction = (message) => () => {
+    invalidFunction = /* @__PURE__ */ __name((message) => () => {
       throw new Error(message);
-    };
+    }, "invalidFunction");
   }
 });
 
@@ -22424,7 +23126,7 @@ var init_invalidFunction = __esm({
 var invalidProvider;
 var init_invalidProvider = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/invalid-dependency/invalidProvider.js"() {
-    invalidProvider = (message) => () => Promise.reject(message);
+    invalidProvider = /* @__PURE__ */ __name((message) => () => Promise.reject(message), "invalidProvider");
   }
 });
 
@@ -22432,7 +23134,7 @@ var init_invalidProvider = __esm({
 var getCircularReplacer;
 var init_circularReplacer = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/util-waiter/circularReplacer.js"() {
-    getCircularReplacer = () => {
+    getCircularReplacer = /* @__PURE__ */ __name(() => {
       const seen = /* @__PURE__ */ new WeakSet();
       return (key, value) => {
         if (typeof value === "object" && value !== null) {
@@ -22443,7 +23145,7 @@ var init_circularReplacer = __esm({
         }
         return value;
       };
-    };
+    }, "getCircularReplacer");
   }
 });
 
@@ -22451,9 +23153,9 @@ var init_circularReplacer = __esm({
 var sleep;
 var init_sleep = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/util-waiter/utils/sleep.js"() {
-    sleep = (seconds2) => {
+    sleep = /* @__PURE__ */ __name((seconds2) => {
       return new Promise((resolve2) => setTimeout(resolve2, seconds2 * 1e3));
-    };
+    }, "sleep");
   }
 });
 
@@ -22473,7 +23175,7 @@ var init_waiter = __esm({
       WaiterState2["RETRY"] = "RETRY";
       WaiterState2["TIMEOUT"] = "TIMEOUT";
     })(WaiterState || (WaiterState = {}));
-    checkExceptions = (result) => {
+    checkExceptions = /* @__PURE__ */ __name((result) => {
       if (result.state === WaiterState.ABORTED) {
         const abortError = new Error(`${JSON.stringify({
           ...result,
@@ -22492,7 +23194,7 @@ var init_waiter = __esm({
         throw new Error(`${JSON.stringify(result, getCircularReplacer())}`);
       }
       return result;
-    };
+    }, "checkExceptions");
   }
 });
 
@@ -22503,7 +23205,7 @@ var init_poller = __esm({
     init_circularReplacer();
     init_sleep();
     init_waiter();
-    runPolling = async ({ minDelay, maxDelay, maxWaitTime, abortController, client, abortSignal }, input, acceptorChecks) => {
+    runPolling = /* @__PURE__ */ __name(async ({ minDelay, maxDelay, maxWaitTime, abortController, client, abortSignal }, input, acceptorChecks) => {
       const observedResponses = {};
       const [minDelayMs, maxDelayMs] = [minDelay * 1e3, maxDelay * 1e3];
       let currentAttempt = 0;
@@ -22539,8 +23241,8 @@ var init_poller = __esm({
           didWarn403 = true;
         }
       }
-    };
-    checkWarn403 = (observedResponses = {}, client) => {
+    }, "runPolling");
+    checkWarn403 = /* @__PURE__ */ __name((observedResponses = {}, client) => {
       const orderedErrors = Object.keys(observedResponses);
       let maxCount = 0;
       let count403 = 0;
@@ -22556,8 +23258,8 @@ var init_poller = __esm({
       if (count403 >= 3 || orderedErrors[orderedErrors.length - 1]?.startsWith("403:")) {
         warningLogger.warn(`@smithy/util-waiter WARN - 403 status code encountered during waiter polling.`);
       }
-    };
-    createMessageFromResponse = (reason) => {
+    }, "checkWarn403");
+    createMessageFromResponse = /* @__PURE__ */ __name((reason) => {
       const status = reason?.$response?.statusCode ?? reason?.$metadata?.httpStatusCode;
       if (reason?.$responseBodyText) {
         return `${status ? status + ": " : ""}Deserialization error for body: ${reason.$responseBodyText}`;
@@ -22569,8 +23271,8 @@ var init_poller = __esm({
         return `${status}: OK`;
       }
       return String(reason?.message ?? JSON.stringify(reason, getCircularReplacer()) ?? "Unknown");
-    };
-    exponentialBackoffWithJitter = (minDelayMs, maxDelayMs, attempt, waitUntil) => {
+    }, "createMessageFromResponse");
+    exponentialBackoffWithJitter = /* @__PURE__ */ __name((minDelayMs, maxDelayMs, attempt, waitUntil) => {
       const attemptCountCeiling = Math.log(maxDelayMs / minDelayMs) / Math.log(2) + 1;
       if (attempt > attemptCountCeiling) {
         return maxDelayMs;
@@ -22583,8 +23285,8 @@ var init_poller = __esm({
         return Math.max(0, timeRemaining - 500);
       }
       return waitFor;
-    };
-    randomInRange = (min, max) => min + Math.random() * (max - min);
+    }, "exponentialBackoffWithJitter");
+    randomInRange = /* @__PURE__ */ __name((min, max) => min + Math.random() * (max - min), "randomInRange");
   }
 });
 
@@ -22592,7 +23294,7 @@ var init_poller = __esm({
 var validateWaiterOptions;
 var init_validate = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/util-waiter/utils/validate.js"() {
-    validateWaiterOptions = (options) => {
+    validateWaiterOptions = /* @__PURE__ */ __name((options) => {
       if (options.maxWaitTime <= 0) {
         throw new Error(`WaiterConfiguration.maxWaitTime must be greater than 0`);
       } else if (options.minDelay <= 0) {
@@ -22604,7 +23306,7 @@ var init_validate = __esm({
       } else if (options.maxDelay < options.minDelay) {
         throw new Error(`WaiterConfiguration.maxDelay [${options.maxDelay}] must be greater than WaiterConfiguration.minDelay [${options.minDelay}] for this waiter`);
       }
-    };
+    }, "validateWaiterOptions");
   }
 });
 
@@ -22615,10 +23317,10 @@ var init_createWaiter = __esm({
     init_poller();
     init_validate();
     init_waiter();
-    abortTimeout = (abortSignal) => {
+    abortTimeout = /* @__PURE__ */ __name((abortSignal) => {
       let onAbort;
       const promise = new Promise((resolve2) => {
-        onAbort = () => resolve2({ state: WaiterState.ABORTED });
+        onAbort = /* @__PURE__ */ __name(() => resolve2({ state: WaiterState.ABORTED }), "onAbort");
         if (typeof abortSignal.addEventListener === "function") {
           abortSignal.addEventListener("abort", onAbort);
         } else {
@@ -22633,8 +23335,8 @@ var init_createWaiter = __esm({
         },
         aborted: promise
       };
-    };
-    createWaiter = async (options, input, acceptorChecks) => {
+    }, "abortTimeout");
+    createWaiter = /* @__PURE__ */ __name(async (options, input, acceptorChecks) => {
       const params = {
         ...waiterServiceDefaults,
         ...options
@@ -22658,7 +23360,7 @@ var init_createWaiter = __esm({
         }
         return result;
       });
-    };
+    }, "createWaiter");
   }
 });
 
@@ -22668,6 +23370,9 @@ var init_client = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client.js"() {
     init_MiddlewareStack();
     Client = class {
+      static {
+        __name(this, "Client");
+      }
       config;
       middlewareStack = constructStack();
       initConfig;
@@ -22720,12 +23425,12 @@ var init_client = __esm({
 var deref;
 var init_deref = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/deref.js"() {
-    deref = (schemaRef) => {
+    deref = /* @__PURE__ */ __name((schemaRef) => {
       if (typeof schemaRef === "function") {
         return schemaRef();
       }
       return schemaRef;
-    };
+    }, "deref");
   }
 });
 
@@ -22733,13 +23438,13 @@ var init_deref = __esm({
 var operation;
 var init_operation = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/operation.js"() {
-    operation = (namespace, name, traits, input, output) => ({
+    operation = /* @__PURE__ */ __name((namespace, name, traits, input, output) => ({
       name,
       namespace,
       traits,
       input,
       output
-    });
+    }), "operation");
   }
 });
 
@@ -22749,7 +23454,7 @@ var init_schemaDeserializationMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaDeserializationMiddleware.js"() {
     init_transport();
     init_operation();
-    schemaDeserializationMiddleware = (config) => (next, context3) => async (args) => {
+    schemaDeserializationMiddleware = /* @__PURE__ */ __name((config) => (next, context3) => async (args) => {
       const { response } = await next(args);
       const { operationSchema } = getSmithyContext(context3);
       const [, ns, n3, t, i5, o3] = operationSchema ?? [];
@@ -22801,12 +23506,12 @@ var init_schemaDeserializationMiddleware = __esm({
         }
         throw error3;
       }
-    };
-    findHeader2 = (pattern, headers) => {
+    }, "schemaDeserializationMiddleware");
+    findHeader2 = /* @__PURE__ */ __name((pattern, headers) => {
       return (headers.find(([k5]) => {
         return k5.match(pattern);
       }) || [void 0, void 0])[1];
-    };
+    }, "findHeader");
   }
 });
 
@@ -22816,7 +23521,7 @@ var init_schemaSerializationMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaSerializationMiddleware.js"() {
     init_transport();
     init_operation();
-    schemaSerializationMiddleware = (config) => (next, context3) => async (args) => {
+    schemaSerializationMiddleware = /* @__PURE__ */ __name((config) => (next, context3) => async (args) => {
       const { operationSchema } = getSmithyContext(context3);
       const [, ns, n3, t, i5, o3] = operationSchema ?? [];
       const endpoint2 = context3.endpointV2 ? async () => toEndpointV1(context3.endpointV2) : config.endpoint;
@@ -22829,18 +23534,18 @@ var init_schemaSerializationMiddleware = __esm({
         ...args,
         request: request2
       });
-    };
+    }, "schemaSerializationMiddleware");
   }
 });
 
 // node_modules/@smithy/core/dist-es/submodules/schema/middleware/getSchemaSerdePlugin.js
 function getSchemaSerdePlugin(config) {
   return {
-    applyToStack: (commandStack) => {
+    applyToStack: /* @__PURE__ */ __name((commandStack) => {
       commandStack.add(schemaSerializationMiddleware(config), serializerMiddlewareOption);
       commandStack.add(schemaDeserializationMiddleware(config), deserializerMiddlewareOption);
       config.protocol.setSerdeContext(config);
-    }
+    }, "applyToStack")
   };
 }
 var deserializerMiddlewareOption, serializerMiddlewareOption;
@@ -22860,6 +23565,7 @@ var init_getSchemaSerdePlugin = __esm({
       tags: ["SERIALIZER"],
       override: true
     };
+    __name(getSchemaSerdePlugin, "getSchemaSerdePlugin");
   }
 });
 
@@ -22868,6 +23574,9 @@ var Schema;
 var init_Schema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/Schema.js"() {
     Schema = class {
+      static {
+        __name(this, "Schema");
+      }
       name;
       namespace;
       traits;
@@ -22896,16 +23605,19 @@ var init_ListSchema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/ListSchema.js"() {
     init_Schema();
     ListSchema = class _ListSchema extends Schema {
+      static {
+        __name(this, "ListSchema");
+      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/lis");
       valueSchema;
       symbol = _ListSchema.symbol;
     };
-    list = (namespace, name, traits, valueSchema) => Schema.assign(new ListSchema(), {
+    list = /* @__PURE__ */ __name((namespace, name, traits, valueSchema) => Schema.assign(new ListSchema(), {
       name,
       namespace,
       traits,
       valueSchema
-    });
+    }), "list");
   }
 });
 
@@ -22915,18 +23627,21 @@ var init_MapSchema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/MapSchema.js"() {
     init_Schema();
     MapSchema = class _MapSchema extends Schema {
+      static {
+        __name(this, "MapSchema");
+      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/map");
       keySchema;
       valueSchema;
       symbol = _MapSchema.symbol;
     };
-    map = (namespace, name, traits, keySchema, valueSchema) => Schema.assign(new MapSchema(), {
+    map = /* @__PURE__ */ __name((namespace, name, traits, keySchema, valueSchema) => Schema.assign(new MapSchema(), {
       name,
       namespace,
       traits,
       keySchema,
       valueSchema
-    });
+    }), "map");
   }
 });
 
@@ -22936,18 +23651,21 @@ var init_OperationSchema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/OperationSchema.js"() {
     init_Schema();
     OperationSchema = class _OperationSchema extends Schema {
+      static {
+        __name(this, "OperationSchema");
+      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/ope");
       input;
       output;
       symbol = _OperationSchema.symbol;
     };
-    op = (namespace, name, traits, input, output) => Schema.assign(new OperationSchema(), {
+    op = /* @__PURE__ */ __name((namespace, name, traits, input, output) => Schema.assign(new OperationSchema(), {
       name,
       namespace,
       traits,
       input,
       output
-    });
+    }), "op");
   }
 });
 
@@ -22957,18 +23675,21 @@ var init_StructureSchema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/StructureSchema.js"() {
     init_Schema();
     StructureSchema = class _StructureSchema extends Schema {
+      static {
+        __name(this, "StructureSchema");
+      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/str");
       memberNames;
       memberList;
       symbol = _StructureSchema.symbol;
     };
-    struct = (namespace, name, traits, memberNames, memberList) => Schema.assign(new StructureSchema(), {
+    struct = /* @__PURE__ */ __name((namespace, name, traits, memberNames, memberList) => Schema.assign(new StructureSchema(), {
       name,
       namespace,
       traits,
       memberNames,
       memberList
-    });
+    }), "struct");
   }
 });
 
@@ -22979,18 +23700,21 @@ var init_ErrorSchema = __esm({
     init_Schema();
     init_StructureSchema();
     ErrorSchema = class _ErrorSchema extends StructureSchema {
+      static {
+        __name(this, "ErrorSchema");
+      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/err");
       ctor;
       symbol = _ErrorSchema.symbol;
     };
-    error2 = (namespace, name, traits, memberNames, memberList, _ctor) => Schema.assign(new ErrorSchema(), {
+    error2 = /* @__PURE__ */ __name((namespace, name, traits, memberNames, memberList, _ctor) => Schema.assign(new ErrorSchema(), {
       name,
       namespace,
       traits,
       memberNames,
       memberList,
       ctor: null
-    });
+    }), "error");
   }
 });
 
@@ -23024,6 +23748,7 @@ var traitsCache;
 var init_translateTraits = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/translateTraits.js"() {
     traitsCache = [];
+    __name(translateTraits, "translateTraits");
   }
 });
 
@@ -23050,6 +23775,9 @@ var init_NormalizedSchema = __esm({
     simpleSchemaCacheN = [];
     simpleSchemaCacheS = {};
     NormalizedSchema = class _NormalizedSchema {
+      static {
+        __name(this, "NormalizedSchema");
+      }
       ref;
       memberName;
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/nor");
@@ -23311,8 +24039,9 @@ var init_NormalizedSchema = __esm({
         struct2[anno.it] = it;
       }
     };
-    isMemberSchema = (sc) => Array.isArray(sc) && sc.length === 2;
-    isStaticSchema = (sc) => Array.isArray(sc) && sc.length >= 5;
+    __name(member, "member");
+    isMemberSchema = /* @__PURE__ */ __name((sc) => Array.isArray(sc) && sc.length === 2, "isMemberSchema");
+    isStaticSchema = /* @__PURE__ */ __name((sc) => Array.isArray(sc) && sc.length >= 5, "isStaticSchema");
   }
 });
 
@@ -23322,22 +24051,25 @@ var init_SimpleSchema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/SimpleSchema.js"() {
     init_Schema();
     SimpleSchema = class _SimpleSchema extends Schema {
+      static {
+        __name(this, "SimpleSchema");
+      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/sim");
       schemaRef;
       symbol = _SimpleSchema.symbol;
     };
-    sim = (namespace, name, schemaRef, traits) => Schema.assign(new SimpleSchema(), {
+    sim = /* @__PURE__ */ __name((namespace, name, schemaRef, traits) => Schema.assign(new SimpleSchema(), {
       name,
       namespace,
       traits,
       schemaRef
-    });
-    simAdapter = (namespace, name, traits, schemaRef) => Schema.assign(new SimpleSchema(), {
+    }), "sim");
+    simAdapter = /* @__PURE__ */ __name((namespace, name, traits, schemaRef) => Schema.assign(new SimpleSchema(), {
       name,
       namespace,
       traits,
       schemaRef
-    });
+    }), "simAdapter");
   }
 });
 
@@ -23369,6 +24101,9 @@ var TypeRegistry;
 var init_TypeRegistry = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/TypeRegistry.js"() {
     TypeRegistry = class _TypeRegistry {
+      static {
+        __name(this, "TypeRegistry");
+      }
       namespace;
       schemas;
       exceptions;
@@ -23572,6 +24307,7 @@ var init_schemaLogFilter = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/schemaLogFilter.js"() {
     init_schema();
     SENSITIVE_STRING = "***SensitiveInformation***";
+    __name(schemaLogFilter, "schemaLogFilter");
   }
 });
 
@@ -23585,6 +24321,9 @@ var init_command = __esm({
     init_schema();
     operationEventStreamMarker = /* @__PURE__ */ Symbol.for("@smithy/op-event-stream");
     Command2 = class {
+      static {
+        __name(this, "Command");
+      }
       middlewareStack = constructStack();
       schema;
       static classBuilder() {
@@ -23639,10 +24378,13 @@ var init_command = __esm({
       }
     };
     ClassBuilder = class {
-      _init = () => {
-      };
+      static {
+        __name(this, "ClassBuilder");
+      }
+      _init = /* @__PURE__ */ __name(() => {
+      }, "_init");
       _ep = {};
-      _middlewareFn = () => [];
+      _middlewareFn = /* @__PURE__ */ __name(() => [], "_middlewareFn");
       _commandName = "";
       _clientName = "";
       _additionalContext = {};
@@ -23702,6 +24444,9 @@ var init_command = __esm({
         const closure = this;
         let CommandRef;
         return CommandRef = class extends Command2 {
+          static {
+            __name(this, "CommandRef");
+          }
           input;
           static getEndpointParameterInstructions() {
             return closure._ep;
@@ -23747,9 +24492,9 @@ var init_constants3 = __esm({
 var createAggregatedClient;
 var init_create_aggregated_client = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/create-aggregated-client.js"() {
-    createAggregatedClient = (commands5, Client2, options) => {
+    createAggregatedClient = /* @__PURE__ */ __name((commands5, Client2, options) => {
       for (const [command5, CommandCtor] of Object.entries(commands5)) {
-        const methodImpl = async function(args, optionsOrCb, cb) {
+        const methodImpl = /* @__PURE__ */ __name(async function(args, optionsOrCb, cb) {
           const command6 = new CommandCtor(args);
           if (typeof optionsOrCb === "function") {
             this.send(command6, optionsOrCb);
@@ -23761,7 +24506,7 @@ var init_create_aggregated_client = __esm({
           } else {
             return this.send(command6, optionsOrCb);
           }
-        };
+        }, "methodImpl");
         const methodName = (command5[0].toLowerCase() + command5.slice(1)).replace(/Command$/, "");
         Client2.prototype[methodName] = methodImpl;
       }
@@ -23792,7 +24537,7 @@ var init_create_aggregated_client = __esm({
           };
         }
       }
-    };
+    }, "createAggregatedClient");
   }
 });
 
@@ -23801,6 +24546,9 @@ var ServiceException, decorateServiceException;
 var init_exceptions = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/exceptions.js"() {
     ServiceException = class _ServiceException extends Error {
+      static {
+        __name(this, "ServiceException");
+      }
       static shapeId = "smithy.ts.sdk.synthetic.nonamespace.client#ServiceException";
       $fault;
       $response;
@@ -23869,7 +24617,7 @@ var init_exceptions = __esm({
         return false;
       }
     };
-    decorateServiceException = (exception, additions = {}) => {
+    decorateServiceException = /* @__PURE__ */ __name((exception, additions = {}) => {
       Object.entries(additions).filter(([, v]) => v !== void 0).forEach(([k5, v]) => {
         if (exception[k5] == void 0 || exception[k5] === "") {
           exception[k5] = v;
@@ -23879,7 +24627,7 @@ var init_exceptions = __esm({
       exception.message = message;
       delete exception.Message;
       return exception;
-    };
+    }, "decorateServiceException");
   }
 });
 
@@ -23888,7 +24636,7 @@ var throwDefaultError, withBaseException, deserializeMetadata;
 var init_default_error_handler = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/default-error-handler.js"() {
     init_exceptions();
-    throwDefaultError = ({ output, parsedBody, exceptionCtor, errorCode: errorCode2 }) => {
+    throwDefaultError = /* @__PURE__ */ __name(({ output, parsedBody, exceptionCtor, errorCode: errorCode2 }) => {
       const $metadata = deserializeMetadata(output);
       const statusCode = $metadata.httpStatusCode ? $metadata.httpStatusCode + "" : void 0;
       const response = new exceptionCtor({
@@ -23897,18 +24645,18 @@ var init_default_error_handler = __esm({
         $metadata
       });
       throw decorateServiceException(response, parsedBody);
-    };
-    withBaseException = (ExceptionCtor) => {
+    }, "throwDefaultError");
+    withBaseException = /* @__PURE__ */ __name((ExceptionCtor) => {
       return ({ output, parsedBody, errorCode: errorCode2 }) => {
         throwDefaultError({ output, parsedBody, exceptionCtor: ExceptionCtor, errorCode: errorCode2 });
       };
-    };
-    deserializeMetadata = (output) => ({
+    }, "withBaseException");
+    deserializeMetadata = /* @__PURE__ */ __name((output) => ({
       httpStatusCode: output.statusCode,
       requestId: output.headers["x-amzn-requestid"] ?? output.headers["x-amzn-request-id"] ?? output.headers["x-amz-request-id"],
       extendedRequestId: output.headers["x-amz-id-2"],
       cfId: output.headers["x-amz-cf-id"]
-    });
+    }), "deserializeMetadata");
   }
 });
 
@@ -23916,7 +24664,7 @@ var init_default_error_handler = __esm({
 var loadConfigsForDefaultMode;
 var init_defaults_mode = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/defaults-mode.js"() {
-    loadConfigsForDefaultMode = (mode) => {
+    loadConfigsForDefaultMode = /* @__PURE__ */ __name((mode) => {
       switch (mode) {
         case "standard":
           return {
@@ -23941,7 +24689,7 @@ var init_defaults_mode = __esm({
         default:
           return {};
       }
-    };
+    }, "loadConfigsForDefaultMode");
   }
 });
 
@@ -23950,11 +24698,11 @@ var warningEmitted, emitWarningIfUnsupportedVersion2;
 var init_emitWarningIfUnsupportedVersion2 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/emitWarningIfUnsupportedVersion.js"() {
     warningEmitted = false;
-    emitWarningIfUnsupportedVersion2 = (version) => {
+    emitWarningIfUnsupportedVersion2 = /* @__PURE__ */ __name((version) => {
       if (version && !warningEmitted && parseInt(version.substring(1, version.indexOf("."))) < 16) {
         warningEmitted = true;
       }
-    };
+    }, "emitWarningIfUnsupportedVersion");
   }
 });
 
@@ -23965,7 +24713,7 @@ var init_checksum = __esm({
     init_transport();
     import_types8 = __toESM(require_dist_cjs());
     knownAlgorithms = Object.values(import_types8.AlgorithmId);
-    getChecksumConfiguration = (runtimeConfig) => {
+    getChecksumConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
       const checksumAlgorithms = [];
       for (const id in import_types8.AlgorithmId) {
         if (!hasOwn(import_types8.AlgorithmId, id)) {
@@ -23976,14 +24724,14 @@ var init_checksum = __esm({
           continue;
         }
         checksumAlgorithms.push({
-          algorithmId: () => algorithmId,
-          checksumConstructor: () => runtimeConfig[algorithmId]
+          algorithmId: /* @__PURE__ */ __name(() => algorithmId, "algorithmId"),
+          checksumConstructor: /* @__PURE__ */ __name(() => runtimeConfig[algorithmId], "checksumConstructor")
         });
       }
       for (const [id, ChecksumCtor] of Object.entries(runtimeConfig.checksumAlgorithms ?? {})) {
         checksumAlgorithms.push({
-          algorithmId: () => id,
-          checksumConstructor: () => ChecksumCtor
+          algorithmId: /* @__PURE__ */ __name(() => id, "algorithmId"),
+          checksumConstructor: /* @__PURE__ */ __name(() => ChecksumCtor, "checksumConstructor")
         });
       }
       return {
@@ -24002,8 +24750,8 @@ var init_checksum = __esm({
           return checksumAlgorithms;
         }
       };
-    };
-    resolveChecksumRuntimeConfig = (clientConfig) => {
+    }, "getChecksumConfiguration");
+    resolveChecksumRuntimeConfig = /* @__PURE__ */ __name((clientConfig) => {
       const runtimeConfig = {};
       clientConfig.checksumAlgorithms().forEach((checksumAlgorithm) => {
         const id = checksumAlgorithm.algorithmId();
@@ -24012,7 +24760,7 @@ var init_checksum = __esm({
         }
       });
       return runtimeConfig;
-    };
+    }, "resolveChecksumRuntimeConfig");
   }
 });
 
@@ -24020,7 +24768,7 @@ var init_checksum = __esm({
 var getRetryConfiguration, resolveRetryRuntimeConfig;
 var init_retry = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/retry.js"() {
-    getRetryConfiguration = (runtimeConfig) => {
+    getRetryConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
       return {
         setRetryStrategy(retryStrategy) {
           runtimeConfig.retryStrategy = retryStrategy;
@@ -24029,12 +24777,12 @@ var init_retry = __esm({
           return runtimeConfig.retryStrategy;
         }
       };
-    };
-    resolveRetryRuntimeConfig = (retryStrategyConfiguration) => {
+    }, "getRetryConfiguration");
+    resolveRetryRuntimeConfig = /* @__PURE__ */ __name((retryStrategyConfiguration) => {
       const runtimeConfig = {};
       runtimeConfig.retryStrategy = retryStrategyConfiguration.retryStrategy();
       return runtimeConfig;
-    };
+    }, "resolveRetryRuntimeConfig");
   }
 });
 
@@ -24044,13 +24792,13 @@ var init_defaultExtensionConfiguration = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/defaultExtensionConfiguration.js"() {
     init_checksum();
     init_retry();
-    getDefaultExtensionConfiguration = (runtimeConfig) => {
+    getDefaultExtensionConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
       return Object.assign(getChecksumConfiguration(runtimeConfig), getRetryConfiguration(runtimeConfig));
-    };
+    }, "getDefaultExtensionConfiguration");
     getDefaultClientConfiguration = getDefaultExtensionConfiguration;
-    resolveDefaultRuntimeConfig = (config) => {
+    resolveDefaultRuntimeConfig = /* @__PURE__ */ __name((config) => {
       return Object.assign(resolveChecksumRuntimeConfig(config), resolveRetryRuntimeConfig(config));
-    };
+    }, "resolveDefaultRuntimeConfig");
   }
 });
 
@@ -24058,7 +24806,7 @@ var init_defaultExtensionConfiguration = __esm({
 var getArrayIfSingleItem;
 var init_get_array_if_single_item = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/get-array-if-single-item.js"() {
-    getArrayIfSingleItem = (mayBeArray) => Array.isArray(mayBeArray) ? mayBeArray : [mayBeArray];
+    getArrayIfSingleItem = /* @__PURE__ */ __name((mayBeArray) => Array.isArray(mayBeArray) ? mayBeArray : [mayBeArray], "getArrayIfSingleItem");
   }
 });
 
@@ -24067,7 +24815,7 @@ var getValueFromTextNode;
 var init_get_value_from_text_node = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/get-value-from-text-node.js"() {
     init_transport();
-    getValueFromTextNode = (obj) => {
+    getValueFromTextNode = /* @__PURE__ */ __name((obj) => {
       const textNodeName = "#text";
       for (const key in obj) {
         if (!hasOwn(obj, key)) {
@@ -24080,7 +24828,7 @@ var init_get_value_from_text_node = __esm({
         }
       }
       return obj;
-    };
+    }, "getValueFromTextNode");
   }
 });
 
@@ -24088,9 +24836,9 @@ var init_get_value_from_text_node = __esm({
 var isSerializableHeaderValue;
 var init_is_serializable_header_value = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/is-serializable-header-value.js"() {
-    isSerializableHeaderValue = (value) => {
+    isSerializableHeaderValue = /* @__PURE__ */ __name((value) => {
       return value != null;
-    };
+    }, "isSerializableHeaderValue");
   }
 });
 
@@ -24099,6 +24847,9 @@ var NoOpLogger;
 var init_NoOpLogger = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/NoOpLogger.js"() {
     NoOpLogger = class {
+      static {
+        __name(this, "NoOpLogger");
+      }
       trace() {
       }
       debug() {
@@ -24147,14 +24898,15 @@ var convertMap, take, mapWithFilter, applyInstruction, nonNullish, pass;
 var init_object_mapping = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/object-mapping.js"() {
     init_transport();
-    convertMap = (target) => {
+    __name(map2, "map");
+    convertMap = /* @__PURE__ */ __name((target) => {
       const output = {};
       for (const [k5, v] of Object.entries(target || {})) {
         output[k5] = [, v];
       }
       return output;
-    };
-    take = (source, instructions) => {
+    }, "convertMap");
+    take = /* @__PURE__ */ __name((source, instructions) => {
       const out = {};
       for (const key in instructions) {
         if (!hasOwn(instructions, key)) {
@@ -24163,8 +24915,8 @@ var init_object_mapping = __esm({
         applyInstruction(out, source, instructions, key);
       }
       return out;
-    };
-    mapWithFilter = (target, filter, instructions) => {
+    }, "take");
+    mapWithFilter = /* @__PURE__ */ __name((target, filter, instructions) => {
       return map2(target, Object.entries(instructions).reduce((_instructions, [key, value]) => {
         if (Array.isArray(value)) {
           _instructions[key] = value;
@@ -24177,8 +24929,8 @@ var init_object_mapping = __esm({
         }
         return _instructions;
       }, {}));
-    };
-    applyInstruction = (target, source, instructions, targetKey) => {
+    }, "mapWithFilter");
+    applyInstruction = /* @__PURE__ */ __name((target, source, instructions, targetKey) => {
       if (source !== null) {
         let instruction = instructions[targetKey];
         if (typeof instruction === "function") {
@@ -24207,9 +24959,9 @@ var init_object_mapping = __esm({
           target[targetKey] = value;
         }
       }
-    };
-    nonNullish = (_) => _ != null;
-    pass = (_) => _;
+    }, "applyInstruction");
+    nonNullish = /* @__PURE__ */ __name((_) => _ != null, "nonNullish");
+    pass = /* @__PURE__ */ __name((_) => _, "pass");
   }
 });
 
@@ -24217,7 +24969,7 @@ var init_object_mapping = __esm({
 var serializeFloat, serializeDateTime;
 var init_ser_utils = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/ser-utils.js"() {
-    serializeFloat = (value) => {
+    serializeFloat = /* @__PURE__ */ __name((value) => {
       if (value !== value) {
         return "NaN";
       }
@@ -24229,8 +24981,8 @@ var init_ser_utils = __esm({
         default:
           return value;
       }
-    };
-    serializeDateTime = (date2) => date2.toISOString().replace(".000Z", "Z");
+    }, "serializeFloat");
+    serializeDateTime = /* @__PURE__ */ __name((date2) => date2.toISOString().replace(".000Z", "Z"), "serializeDateTime");
   }
 });
 
@@ -24239,7 +24991,7 @@ var _json;
 var init_serde_json = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/serde-json.js"() {
     init_transport();
-    _json = (obj) => {
+    _json = /* @__PURE__ */ __name((obj) => {
       if (obj == null) {
         return {};
       }
@@ -24260,24 +25012,25 @@ var init_serde_json = __esm({
         return target;
       }
       return obj;
-    };
+    }, "_json");
   }
 });
 
 // node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client-command-builder.js
 function makeBuilder(common, service, name, ep) {
-  return function makeCommand(added, plugins, op2, $, smithyContext = {}) {
+  return /* @__PURE__ */ __name(function makeCommand(added, plugins, op2, $, smithyContext = {}) {
     const epMerged = Object.assign({}, common, added);
     return Command2.classBuilder().ep(epMerged).m(function(CommandCtor, clientStack, config, options) {
       const list2 = plugins.call(this, CommandCtor, clientStack, config, options);
       list2.unshift(ep(config, CommandCtor.getEndpointParameterInstructions()));
       return list2;
     }).s(service, op2, smithyContext).n(name, op2.charAt(0).toUpperCase() + op2.slice(1) + "Command").sc($).build();
-  };
+  }, "makeCommand");
 }
 var init_client_command_builder = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client-command-builder.js"() {
     init_command();
+    __name(makeBuilder, "makeBuilder");
   }
 });
 
@@ -24361,7 +25114,7 @@ var resolveCustomEndpointsConfig;
 var init_resolveCustomEndpointsConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/resolveCustomEndpointsConfig.js"() {
     init_client2();
-    resolveCustomEndpointsConfig = (input) => {
+    resolveCustomEndpointsConfig = /* @__PURE__ */ __name((input) => {
       const { tls, endpoint: endpoint2, urlParser, useDualstackEndpoint } = input;
       return Object.assign(input, {
         tls: tls ?? true,
@@ -24369,7 +25122,7 @@ var init_resolveCustomEndpointsConfig = __esm({
         isCustomEndpoint: true,
         useDualstackEndpoint: normalizeProvider(useDualstackEndpoint ?? false)
       });
-    };
+    }, "resolveCustomEndpointsConfig");
   }
 });
 
@@ -24377,7 +25130,7 @@ var init_resolveCustomEndpointsConfig = __esm({
 var getEndpointFromRegion;
 var init_getEndpointFromRegion = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/utils/getEndpointFromRegion.js"() {
-    getEndpointFromRegion = async (input) => {
+    getEndpointFromRegion = /* @__PURE__ */ __name(async (input) => {
       const { tls = true } = input;
       const region = await input.region();
       const dnsHostRegex = new RegExp(/^([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]{0,61}[a-zA-Z0-9])$/);
@@ -24391,7 +25144,7 @@ var init_getEndpointFromRegion = __esm({
         throw new Error("Cannot resolve hostname from client config");
       }
       return input.urlParser(`${tls ? "https:" : "http:"}//${hostname}`);
-    };
+    }, "getEndpointFromRegion");
   }
 });
 
@@ -24401,7 +25154,7 @@ var init_resolveEndpointsConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/resolveEndpointsConfig.js"() {
     init_client2();
     init_getEndpointFromRegion();
-    resolveEndpointsConfig = (input) => {
+    resolveEndpointsConfig = /* @__PURE__ */ __name((input) => {
       const useDualstackEndpoint = normalizeProvider(input.useDualstackEndpoint ?? false);
       const { endpoint: endpoint2, useFipsEndpoint, urlParser, tls } = input;
       return Object.assign(input, {
@@ -24410,7 +25163,7 @@ var init_resolveEndpointsConfig = __esm({
         isCustomEndpoint: !!endpoint2,
         useDualstackEndpoint
       });
-    };
+    }, "resolveEndpointsConfig");
   }
 });
 
@@ -24438,7 +25191,7 @@ var init_getInstanceMetadataRegion = __esm({
     TIMEOUT_MS = 1e3;
     NEG_CACHE_TTL_MS = 6e4;
     negativeCacheUntil = 0;
-    getInstanceMetadataRegion = async () => {
+    getInstanceMetadataRegion = /* @__PURE__ */ __name(async () => {
       if (process.env[ENV_IMDS_DISABLED]) {
         return void 0;
       }
@@ -24467,12 +25220,12 @@ var init_getInstanceMetadataRegion = __esm({
       } catch {
         return cacheNegativeAndReturnUndefined();
       }
-    };
-    cacheNegativeAndReturnUndefined = () => {
+    }, "getInstanceMetadataRegion");
+    cacheNegativeAndReturnUndefined = /* @__PURE__ */ __name(() => {
       negativeCacheUntil = Date.now() + NEG_CACHE_TTL_MS;
       return void 0;
-    };
-    resolveImdsEndpoint = () => {
+    }, "cacheNegativeAndReturnUndefined");
+    resolveImdsEndpoint = /* @__PURE__ */ __name(() => {
       const envEndpoint = process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT;
       if (envEndpoint) {
         const url = new URL(envEndpoint);
@@ -24485,8 +25238,8 @@ var init_getInstanceMetadataRegion = __esm({
         return { hostname: "fd00:ec2::254" };
       }
       return { hostname: "169.254.169.254" };
-    };
-    imdsRequest = async (options) => {
+    }, "resolveImdsEndpoint");
+    imdsRequest = /* @__PURE__ */ __name(async (options) => {
       const { request: request2 } = await import("node:http");
       return new Promise((resolve2, reject) => {
         const req = request2({
@@ -24522,7 +25275,7 @@ var init_getInstanceMetadataRegion = __esm({
         });
         req.end();
       });
-    };
+    }, "imdsRequest");
   }
 });
 
@@ -24534,15 +25287,15 @@ var init_config = __esm({
     REGION_ENV_NAME = "AWS_REGION";
     REGION_INI_NAME = "region";
     NODE_REGION_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => env2[REGION_ENV_NAME],
-      configFileSelector: (profile) => profile[REGION_INI_NAME],
-      default: async () => {
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => env2[REGION_ENV_NAME], "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => profile[REGION_INI_NAME], "configFileSelector"),
+      default: /* @__PURE__ */ __name(async () => {
         const region = await getInstanceMetadataRegion();
         if (region) {
           return region;
         }
         throw new Error("Region is missing");
-      }
+      }, "default")
     };
     NODE_REGION_CONFIG_FILE_OPTIONS = {
       preferredFile: "credentials"
@@ -24556,7 +25309,7 @@ var init_checkRegion = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/checkRegion.js"() {
     init_transport();
     validRegions = /* @__PURE__ */ new Set();
-    checkRegion = (region, check = isValidHostLabel) => {
+    checkRegion = /* @__PURE__ */ __name((region, check = isValidHostLabel) => {
       if (!validRegions.has(region) && !check(region)) {
         if (region === "*") {
           console.warn(`@smithy/config-resolver WARN - Please use the caller region instead of "*". See "sigv4a" in https://github.com/aws/aws-sdk-js-v3/blob/main/supplemental-docs/CLIENTS.md.`);
@@ -24566,7 +25319,7 @@ var init_checkRegion = __esm({
       } else {
         validRegions.add(region);
       }
-    };
+    }, "checkRegion");
   }
 });
 
@@ -24574,7 +25327,7 @@ var init_checkRegion = __esm({
 var isFipsRegion;
 var init_isFipsRegion = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/isFipsRegion.js"() {
-    isFipsRegion = (region) => typeof region === "string" && (region.startsWith("fips-") || region.endsWith("-fips"));
+    isFipsRegion = /* @__PURE__ */ __name((region) => typeof region === "string" && (region.startsWith("fips-") || region.endsWith("-fips")), "isFipsRegion");
   }
 });
 
@@ -24583,7 +25336,7 @@ var getRealRegion;
 var init_getRealRegion = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getRealRegion.js"() {
     init_isFipsRegion();
-    getRealRegion = (region) => isFipsRegion(region) ? ["fips-aws-global", "aws-fips"].includes(region) ? "us-east-1" : region.replace(/fips-(dkr-|prod-)?|-fips/, "") : region;
+    getRealRegion = /* @__PURE__ */ __name((region) => isFipsRegion(region) ? ["fips-aws-global", "aws-fips"].includes(region) ? "us-east-1" : region.replace(/fips-(dkr-|prod-)?|-fips/, "") : region, "getRealRegion");
   }
 });
 
@@ -24594,27 +25347,27 @@ var init_resolveRegionConfig = __esm({
     init_checkRegion();
     init_getRealRegion();
     init_isFipsRegion();
-    resolveRegionConfig = (input) => {
+    resolveRegionConfig = /* @__PURE__ */ __name((input) => {
       const { region, useFipsEndpoint } = input;
       if (!region) {
         throw new Error("Region is missing");
       }
       return Object.assign(input, {
-        region: async () => {
+        region: /* @__PURE__ */ __name(async () => {
           const providedRegion = typeof region === "function" ? await region() : region;
           const realRegion = getRealRegion(providedRegion);
           checkRegion(realRegion);
           return realRegion;
-        },
-        useFipsEndpoint: async () => {
+        }, "region"),
+        useFipsEndpoint: /* @__PURE__ */ __name(async () => {
           const providedRegion = typeof region === "string" ? region : await region();
           if (isFipsRegion(providedRegion)) {
             return true;
           }
           return typeof useFipsEndpoint !== "function" ? Promise.resolve(!!useFipsEndpoint) : useFipsEndpoint();
-        }
+        }, "useFipsEndpoint")
       });
-    };
+    }, "resolveRegionConfig");
   }
 });
 
@@ -24622,7 +25375,7 @@ var init_resolveRegionConfig = __esm({
 var getHostnameFromVariants;
 var init_getHostnameFromVariants = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionInfo/getHostnameFromVariants.js"() {
-    getHostnameFromVariants = (variants = [], { useFipsEndpoint, useDualstackEndpoint }) => variants.find(({ tags }) => useFipsEndpoint === tags.includes("fips") && useDualstackEndpoint === tags.includes("dualstack"))?.hostname;
+    getHostnameFromVariants = /* @__PURE__ */ __name((variants = [], { useFipsEndpoint, useDualstackEndpoint }) => variants.find(({ tags }) => useFipsEndpoint === tags.includes("fips") && useDualstackEndpoint === tags.includes("dualstack"))?.hostname, "getHostnameFromVariants");
   }
 });
 
@@ -24630,7 +25383,7 @@ var init_getHostnameFromVariants = __esm({
 var getResolvedHostname;
 var init_getResolvedHostname = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionInfo/getResolvedHostname.js"() {
-    getResolvedHostname = (resolvedRegion, { regionHostname, partitionHostname }) => regionHostname ? regionHostname : partitionHostname ? partitionHostname.replace("{region}", resolvedRegion) : void 0;
+    getResolvedHostname = /* @__PURE__ */ __name((resolvedRegion, { regionHostname, partitionHostname }) => regionHostname ? regionHostname : partitionHostname ? partitionHostname.replace("{region}", resolvedRegion) : void 0, "getResolvedHostname");
   }
 });
 
@@ -24638,7 +25391,7 @@ var init_getResolvedHostname = __esm({
 var getResolvedPartition;
 var init_getResolvedPartition = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionInfo/getResolvedPartition.js"() {
-    getResolvedPartition = (region, { partitionHash }) => Object.keys(partitionHash || {}).find((key) => partitionHash[key].regions.includes(region)) ?? "aws";
+    getResolvedPartition = /* @__PURE__ */ __name((region, { partitionHash }) => Object.keys(partitionHash || {}).find((key) => partitionHash[key].regions.includes(region)) ?? "aws", "getResolvedPartition");
   }
 });
 
@@ -24646,7 +25399,7 @@ var init_getResolvedPartition = __esm({
 var getResolvedSigningRegion;
 var init_getResolvedSigningRegion = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionInfo/getResolvedSigningRegion.js"() {
-    getResolvedSigningRegion = (hostname, { signingRegion, regionRegex, useFipsEndpoint }) => {
+    getResolvedSigningRegion = /* @__PURE__ */ __name((hostname, { signingRegion, regionRegex, useFipsEndpoint }) => {
       if (signingRegion) {
         return signingRegion;
       } else if (useFipsEndpoint) {
@@ -24656,7 +25409,7 @@ var init_getResolvedSigningRegion = __esm({
           return regionRegexmatchArray[0].slice(1, -1);
         }
       }
-    };
+    }, "getResolvedSigningRegion");
   }
 });
 
@@ -24668,7 +25421,7 @@ var init_getRegionInfo = __esm({
     init_getResolvedHostname();
     init_getResolvedPartition();
     init_getResolvedSigningRegion();
-    getRegionInfo = (region, { useFipsEndpoint = false, useDualstackEndpoint = false, signingService, regionHash, partitionHash }) => {
+    getRegionInfo = /* @__PURE__ */ __name((region, { useFipsEndpoint = false, useDualstackEndpoint = false, signingService, regionHash, partitionHash }) => {
       const partition2 = getResolvedPartition(region, { partitionHash });
       const resolvedRegion = region in regionHash ? region : partitionHash[partition2]?.endpoint ?? region;
       const hostnameOptions = { useFipsEndpoint, useDualstackEndpoint };
@@ -24692,7 +25445,7 @@ var init_getRegionInfo = __esm({
           signingService: regionHash[resolvedRegion].signingService
         }
       };
-    };
+    }, "getRegionInfo");
   }
 });
 
@@ -24703,12 +25456,12 @@ var init_defaultsModeConfig = __esm({
     AWS_DEFAULTS_MODE_ENV = "AWS_DEFAULTS_MODE";
     AWS_DEFAULTS_MODE_CONFIG = "defaults_mode";
     NODE_DEFAULTS_MODE_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => {
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => {
         return env2[AWS_DEFAULTS_MODE_ENV];
-      },
-      configFileSelector: (profile) => {
+      }, "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => {
         return profile[AWS_DEFAULTS_MODE_CONFIG];
-      },
+      }, "configFileSelector"),
       default: "legacy"
     };
   }
@@ -24724,7 +25477,7 @@ var init_resolveDefaultsModeConfig = __esm({
     init_memoize();
     init_constants4();
     init_defaultsModeConfig();
-    resolveDefaultsModeConfig = ({ region = loadConfig(NODE_REGION_CONFIG_OPTIONS), defaultsMode = loadConfig(NODE_DEFAULTS_MODE_CONFIG_OPTIONS) } = {}) => memoize(async () => {
+    resolveDefaultsModeConfig = /* @__PURE__ */ __name(({ region = loadConfig(NODE_REGION_CONFIG_OPTIONS), defaultsMode = loadConfig(NODE_DEFAULTS_MODE_CONFIG_OPTIONS) } = {}) => memoize(async () => {
       const mode = typeof defaultsMode === "function" ? await defaultsMode() : defaultsMode;
       switch (mode?.toLowerCase()) {
         case "auto":
@@ -24740,8 +25493,8 @@ var init_resolveDefaultsModeConfig = __esm({
         default:
           throw new Error(`Invalid parameter for "defaultsMode", expect ${DEFAULTS_MODE_OPTIONS.join(", ")}, got ${mode}`);
       }
-    });
-    resolveNodeDefaultsModeAuto = async (clientRegion) => {
+    }), "resolveDefaultsModeConfig");
+    resolveNodeDefaultsModeAuto = /* @__PURE__ */ __name(async (clientRegion) => {
       if (clientRegion) {
         const resolvedRegion = typeof clientRegion === "function" ? await clientRegion() : clientRegion;
         const inferredRegion = await inferPhysicalRegion();
@@ -24755,13 +25508,13 @@ var init_resolveDefaultsModeConfig = __esm({
         }
       }
       return "standard";
-    };
-    inferPhysicalRegion = async () => {
+    }, "resolveNodeDefaultsModeAuto");
+    inferPhysicalRegion = /* @__PURE__ */ __name(async () => {
       if (process.env[AWS_EXECUTION_ENV] && (process.env[AWS_REGION_ENV] || process.env[AWS_DEFAULT_REGION_ENV])) {
         return process.env[AWS_REGION_ENV] ?? process.env[AWS_DEFAULT_REGION_ENV];
       }
       return getInstanceMetadataRegion();
-    };
+    }, "inferPhysicalRegion");
   }
 });
 
@@ -24852,8 +25605,8 @@ var init_getEndpointUrlConfig = __esm({
     init_config2();
     ENV_ENDPOINT_URL = "AWS_ENDPOINT_URL";
     CONFIG_ENDPOINT_URL = "endpoint_url";
-    getEndpointUrlConfig = (serviceId) => ({
-      environmentVariableSelector: (env2) => {
+    getEndpointUrlConfig = /* @__PURE__ */ __name((serviceId) => ({
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => {
         const serviceSuffixParts = serviceId.split(" ").map((w) => w.toUpperCase());
         const serviceEndpointUrl = env2[[ENV_ENDPOINT_URL, ...serviceSuffixParts].join("_")];
         if (serviceEndpointUrl) {
@@ -24864,8 +25617,8 @@ var init_getEndpointUrlConfig = __esm({
           return endpointUrl;
         }
         return void 0;
-      },
-      configFileSelector: (profile, config) => {
+      }, "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile, config) => {
         if (profile.services) {
           const servicesSectionKey = ["services", profile.services].join(CONFIG_PREFIX_SEPARATOR);
           if (!config || !config[servicesSectionKey]) {
@@ -24883,9 +25636,9 @@ var init_getEndpointUrlConfig = __esm({
           return endpointUrl;
         }
         return void 0;
-      },
+      }, "configFileSelector"),
       default: void 0
-    });
+    }), "getEndpointUrlConfig");
   }
 });
 
@@ -24897,8 +25650,8 @@ var init_getIgnoreConfiguredEndpointUrls = __esm({
     ENV_IGNORE_CONFIGURED_ENDPOINT_URLS = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
     CONFIG_IGNORE_CONFIGURED_ENDPOINT_URLS = "ignore_configured_endpoint_urls";
     ignoreConfiguredEndpointUrlsConfigSelectors = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, CONFIG_IGNORE_CONFIGURED_ENDPOINT_URLS, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_IGNORE_CONFIGURED_ENDPOINT_URLS, SelectorType2.CONFIG), "configFileSelector"),
       default: false
     };
   }
@@ -24911,13 +25664,13 @@ var init_getEndpointFromConfig = __esm({
     init_config2();
     init_getEndpointUrlConfig();
     init_getIgnoreConfiguredEndpointUrls();
-    getEndpointFromConfig = async (serviceId) => {
+    getEndpointFromConfig = /* @__PURE__ */ __name(async (serviceId) => {
       const ignore = await loadConfig(ignoreConfiguredEndpointUrlsConfigSelectors)();
       if (ignore) {
         return void 0;
       }
       return loadConfig(getEndpointUrlConfig(serviceId ?? ""))();
-    };
+    }, "getEndpointFromConfig");
   }
 });
 
@@ -24925,7 +25678,7 @@ var init_getEndpointFromConfig = __esm({
 var resolveParamsForS3, DOMAIN_PATTERN, IP_ADDRESS_PATTERN, DOTS_PATTERN, isDnsCompatibleBucketName, isArnBucketName;
 var init_s3 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/s3.js"() {
-    resolveParamsForS3 = async (endpointParams) => {
+    resolveParamsForS3 = /* @__PURE__ */ __name(async (endpointParams) => {
       const bucket = endpointParams?.Bucket || "";
       if (typeof endpointParams.Bucket === "string") {
         endpointParams.Bucket = bucket.replace(/#/g, encodeURIComponent("#")).replace(/\?/g, encodeURIComponent("?"));
@@ -24942,12 +25695,12 @@ var init_s3 = __esm({
         endpointParams.DisableMRAP = true;
       }
       return endpointParams;
-    };
+    }, "resolveParamsForS3");
     DOMAIN_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
     IP_ADDRESS_PATTERN = /(\d+\.){3}\d+/;
     DOTS_PATTERN = /\.\./;
-    isDnsCompatibleBucketName = (bucketName) => DOMAIN_PATTERN.test(bucketName) && !IP_ADDRESS_PATTERN.test(bucketName) && !DOTS_PATTERN.test(bucketName);
-    isArnBucketName = (bucketName) => {
+    isDnsCompatibleBucketName = /* @__PURE__ */ __name((bucketName) => DOMAIN_PATTERN.test(bucketName) && !IP_ADDRESS_PATTERN.test(bucketName) && !DOTS_PATTERN.test(bucketName), "isDnsCompatibleBucketName");
+    isArnBucketName = /* @__PURE__ */ __name((bucketName) => {
       const [arn, partition2, service, , , bucket] = bucketName.split(":");
       const isArn = arn === "arn" && bucketName.split(":").length >= 6;
       const isValidArn = Boolean(isArn && partition2 && service && bucket);
@@ -24955,7 +25708,7 @@ var init_s3 = __esm({
         throw new Error(`Invalid ARN: ${bucketName} was an invalid ARN.`);
       }
       return isValidArn;
-    };
+    }, "isArnBucketName");
   }
 });
 
@@ -24970,8 +25723,8 @@ var init_service_customizations = __esm({
 var createConfigValueProvider;
 var init_createConfigValueProvider = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/createConfigValueProvider.js"() {
-    createConfigValueProvider = (configKey, canonicalEndpointParamKey, config, isClientContextParam = false) => {
-      const configProvider = async () => {
+    createConfigValueProvider = /* @__PURE__ */ __name((configKey, canonicalEndpointParamKey, config, isClientContextParam = false) => {
+      const configProvider = /* @__PURE__ */ __name(async () => {
         let configValue;
         if (isClientContextParam) {
           const clientContextParams = config.clientContextParams;
@@ -24984,7 +25737,7 @@ var init_createConfigValueProvider = __esm({
           return configValue();
         }
         return configValue;
-      };
+      }, "configProvider");
       if (configKey === "credentialScope" || canonicalEndpointParamKey === "CredentialScope") {
         return async () => {
           const credentials = typeof config.credentials === "function" ? await config.credentials() : config.credentials;
@@ -25018,7 +25771,7 @@ var init_createConfigValueProvider = __esm({
         };
       }
       return configProvider;
-    };
+    }, "createConfigValueProvider");
   }
 });
 
@@ -25068,7 +25821,8 @@ var init_getEndpointFromInstructions = __esm({
     init_service_customizations();
     init_createConfigValueProvider();
     init_toEndpointV12();
-    resolveParams = async (commandInput, instructionsSupplier, clientConfig) => {
+    __name(bindGetEndpointFromInstructions, "bindGetEndpointFromInstructions");
+    resolveParams = /* @__PURE__ */ __name(async (commandInput, instructionsSupplier, clientConfig) => {
       const endpointParams = {};
       const instructions = instructionsSupplier?.getEndpointParameterInstructions?.() || {};
       for (const [name, instruction] of Object.entries(instructions)) {
@@ -25097,7 +25851,7 @@ var init_getEndpointFromInstructions = __esm({
         await resolveParamsForS3(endpointParams);
       }
       return endpointParams;
-    };
+    }, "resolveParams");
   }
 });
 
@@ -25150,6 +25904,8 @@ var init_endpointMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/endpointMiddleware.js"() {
     init_transport();
     init_getEndpointFromInstructions();
+    __name(setFeature2, "setFeature");
+    __name(bindEndpointMiddleware, "bindEndpointMiddleware");
   }
 });
 
@@ -25157,12 +25913,12 @@ var init_endpointMiddleware = __esm({
 function bindGetEndpointPlugin(getEndpointFromConfig2) {
   const endpointMiddleware2 = bindEndpointMiddleware(getEndpointFromConfig2);
   return (config, instructions) => ({
-    applyToStack: (clientStack) => {
+    applyToStack: /* @__PURE__ */ __name((clientStack) => {
       clientStack.addRelativeTo(endpointMiddleware2({
         config,
         instructions
       }), endpointMiddlewareOptions);
-    }
+    }, "applyToStack")
   });
 }
 var serializerMiddlewareOption2, endpointMiddlewareOptions;
@@ -25183,6 +25939,7 @@ var init_getEndpointPlugin = __esm({
       relation: "before",
       toMiddleware: serializerMiddlewareOption2.name
     };
+    __name(bindGetEndpointPlugin, "bindGetEndpointPlugin");
   }
 });
 
@@ -25215,6 +25972,7 @@ var init_resolveEndpointConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/resolveEndpointConfig.js"() {
     init_transport();
     init_toEndpointV12();
+    __name(bindResolveEndpointConfig, "bindResolveEndpointConfig");
   }
 });
 
@@ -25223,6 +25981,9 @@ var BinaryDecisionDiagram;
 var init_BinaryDecisionDiagram = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/bdd/BinaryDecisionDiagram.js"() {
     BinaryDecisionDiagram = class _BinaryDecisionDiagram {
+      static {
+        __name(this, "BinaryDecisionDiagram");
+      }
       nodes;
       root;
       conditions;
@@ -25245,6 +26006,9 @@ var EndpointCache;
 var init_EndpointCache = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/cache/EndpointCache.js"() {
     EndpointCache = class {
+      static {
+        __name(this, "EndpointCache");
+      }
       capacity;
       data = /* @__PURE__ */ new Map();
       parameters = [];
@@ -25303,6 +26067,9 @@ var EndpointError;
 var init_EndpointError = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/EndpointError.js"() {
     EndpointError = class extends Error {
+      static {
+        __name(this, "EndpointError");
+      }
       constructor(message) {
         super(message);
         this.name = "EndpointError";
@@ -25341,6 +26108,7 @@ function toDebugString(input) {
 }
 var init_toDebugString = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/toDebugString.js"() {
+    __name(toDebugString, "toDebugString");
   }
 });
 
@@ -25364,7 +26132,7 @@ var init_customEndpointFunctions = __esm({
 var booleanEquals;
 var init_booleanEquals = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/booleanEquals.js"() {
-    booleanEquals = (value1, value2) => value1 === value2;
+    booleanEquals = /* @__PURE__ */ __name((value1, value2) => value1 === value2, "booleanEquals");
   }
 });
 
@@ -25379,6 +26147,7 @@ function coalesce(...args) {
 }
 var init_coalesce = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/coalesce.js"() {
+    __name(coalesce, "coalesce");
   }
 });
 
@@ -25387,7 +26156,7 @@ var getAttrPathList;
 var init_getAttrPathList = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttrPathList.js"() {
     init_types2();
-    getAttrPathList = (path11) => {
+    getAttrPathList = /* @__PURE__ */ __name((path11) => {
       const parts = path11.split(".");
       const pathList = [];
       for (const part of parts) {
@@ -25409,7 +26178,7 @@ var init_getAttrPathList = __esm({
         }
       }
       return pathList;
-    };
+    }, "getAttrPathList");
   }
 });
 
@@ -25419,7 +26188,7 @@ var init_getAttr = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttr.js"() {
     init_types2();
     init_getAttrPathList();
-    getAttr = (value, path11) => getAttrPathList(path11).reduce((acc, index) => {
+    getAttr = /* @__PURE__ */ __name((value, path11) => getAttrPathList(path11).reduce((acc, index) => {
       if (typeof acc !== "object") {
         throw new EndpointError(`Index '${index}' in '${path11}' not found in '${JSON.stringify(value)}'`);
       } else if (Array.isArray(acc)) {
@@ -25427,7 +26196,7 @@ var init_getAttr = __esm({
         return acc[i5 < 0 ? acc.length + i5 : i5];
       }
       return acc[index];
-    }, value);
+    }, value), "getAttr");
   }
 });
 
@@ -25435,7 +26204,7 @@ var init_getAttr = __esm({
 var isSet;
 var init_isSet = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isSet.js"() {
-    isSet = (value) => value != null;
+    isSet = /* @__PURE__ */ __name((value) => value != null, "isSet");
   }
 });
 
@@ -25445,6 +26214,7 @@ function ite(condition, trueValue, falseValue) {
 }
 var init_ite = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/ite.js"() {
+    __name(ite, "ite");
   }
 });
 
@@ -25452,7 +26222,7 @@ var init_ite = __esm({
 var not;
 var init_not = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/not.js"() {
-    not = (value) => !value;
+    not = /* @__PURE__ */ __name((value) => !value, "not");
   }
 });
 
@@ -25461,7 +26231,7 @@ var IP_V4_REGEX, isIpAddress;
 var init_isIpAddress = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isIpAddress.js"() {
     IP_V4_REGEX = new RegExp(`^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)){3}$`);
-    isIpAddress = (value) => IP_V4_REGEX.test(value) || value.startsWith("[") && value.endsWith("]");
+    isIpAddress = /* @__PURE__ */ __name((value) => IP_V4_REGEX.test(value) || value.startsWith("[") && value.endsWith("]"), "isIpAddress");
   }
 });
 
@@ -25475,7 +26245,7 @@ var init_parseURL = __esm({
       [import_types12.EndpointURLScheme.HTTP]: 80,
       [import_types12.EndpointURLScheme.HTTPS]: 443
     };
-    parseURL = (value) => {
+    parseURL = /* @__PURE__ */ __name((value) => {
       const whatwgURL = (() => {
         try {
           if (value instanceof URL) {
@@ -25515,7 +26285,7 @@ var init_parseURL = __esm({
         normalizedPath: pathname.endsWith("/") ? pathname : `${pathname}/`,
         isIp
       };
-    };
+    }, "parseURL");
   }
 });
 
@@ -25535,6 +26305,7 @@ function split(value, delimiter2, limit) {
 }
 var init_split = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/split.js"() {
+    __name(split, "split");
   }
 });
 
@@ -25542,7 +26313,7 @@ var init_split = __esm({
 var stringEquals;
 var init_stringEquals = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/stringEquals.js"() {
-    stringEquals = (value1, value2) => value1 === value2;
+    stringEquals = /* @__PURE__ */ __name((value1, value2) => value1 === value2, "stringEquals");
   }
 });
 
@@ -25550,7 +26321,7 @@ var init_stringEquals = __esm({
 var substring;
 var init_substring = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/substring.js"() {
-    substring = (input, start, stop, reverse) => {
+    substring = /* @__PURE__ */ __name((input, start, stop, reverse) => {
       if (input == null || start >= stop || input.length < stop || /[^\u0000-\u007f]/.test(input)) {
         return null;
       }
@@ -25558,7 +26329,7 @@ var init_substring = __esm({
         return input.substring(start, stop);
       }
       return input.substring(input.length - stop, input.length - start);
-    };
+    }, "substring");
   }
 });
 
@@ -25566,7 +26337,7 @@ var init_substring = __esm({
 var uriEncode;
 var init_uriEncode = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/uriEncode.js"() {
-    uriEncode = (value) => encodeURIComponent(value).replace(/[!*'()]/g, (c5) => `%${c5.charCodeAt(0).toString(16).toUpperCase()}`);
+    uriEncode = /* @__PURE__ */ __name((value) => encodeURIComponent(value).replace(/[!*'()]/g, (c5) => `%${c5.charCodeAt(0).toString(16).toUpperCase()}`), "uriEncode");
   }
 });
 
@@ -25615,7 +26386,7 @@ var evaluateTemplate;
 var init_evaluateTemplate = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateTemplate.js"() {
     init_lib();
-    evaluateTemplate = (template, options) => {
+    evaluateTemplate = /* @__PURE__ */ __name((template, options) => {
       const evaluatedTemplateArr = [];
       const { referenceRecord, endpointParams } = options;
       let currentIndex = 0;
@@ -25645,7 +26416,7 @@ var init_evaluateTemplate = __esm({
         currentIndex = closingBraceIndex + 1;
       }
       return evaluatedTemplateArr.join("");
-    };
+    }, "evaluateTemplate");
   }
 });
 
@@ -25653,9 +26424,9 @@ var init_evaluateTemplate = __esm({
 var getReferenceValue;
 var init_getReferenceValue = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getReferenceValue.js"() {
-    getReferenceValue = ({ ref }, options) => {
+    getReferenceValue = /* @__PURE__ */ __name(({ ref }, options) => {
       return options.referenceRecord[ref] ?? options.endpointParams[ref];
-    };
+    }, "getReferenceValue");
   }
 });
 
@@ -25668,7 +26439,7 @@ var init_evaluateExpression = __esm({
     init_endpointFunctions();
     init_evaluateTemplate();
     init_getReferenceValue();
-    evaluateExpression = (obj, keyName, options) => {
+    evaluateExpression = /* @__PURE__ */ __name((obj, keyName, options) => {
       if (typeof obj === "string") {
         return evaluateTemplate(obj, options);
       } else if (obj["fn"]) {
@@ -25677,8 +26448,8 @@ var init_evaluateExpression = __esm({
         return getReferenceValue(obj, options);
       }
       throw new EndpointError(`'${keyName}': ${String(obj)} is not a string, function or reference.`);
-    };
-    callFunction = ({ fn, argv }, options) => {
+    }, "evaluateExpression");
+    callFunction = /* @__PURE__ */ __name(({ fn, argv }, options) => {
       const evaluatedArgs = Array(argv.length);
       for (let i5 = 0; i5 < evaluatedArgs.length; ++i5) {
         const arg = argv[i5];
@@ -25701,7 +26472,7 @@ var init_evaluateExpression = __esm({
         return callable(...evaluatedArgs);
       }
       throw new Error(`function ${fn} not loaded in endpointFunctions.`);
-    };
+    }, "callFunction");
     group2 = {
       evaluateExpression,
       callFunction
@@ -25723,7 +26494,7 @@ var init_evaluateCondition = __esm({
     init_debug();
     init_types2();
     init_callFunction();
-    evaluateCondition = (condition, options) => {
+    evaluateCondition = /* @__PURE__ */ __name((condition, options) => {
       const { assign } = condition;
       if (assign && assign in options.referenceRecord) {
         throw new EndpointError(`'${assign}' is already defined in Reference Record.`);
@@ -25735,7 +26506,7 @@ var init_evaluateCondition = __esm({
         return { result, toAssign: { name: assign, value } };
       }
       return { result };
-    };
+    }, "evaluateCondition");
   }
 });
 
@@ -25745,7 +26516,7 @@ var init_getEndpointHeaders = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointHeaders.js"() {
     init_types2();
     init_evaluateExpression();
-    getEndpointHeaders = (headers, options) => Object.entries(headers ?? {}).reduce((acc, [headerKey, headerVal]) => {
+    getEndpointHeaders = /* @__PURE__ */ __name((headers, options) => Object.entries(headers ?? {}).reduce((acc, [headerKey, headerVal]) => {
       acc[headerKey] = headerVal.map((headerValEntry) => {
         const processedExpr = evaluateExpression(headerValEntry, "Header value entry", options);
         if (typeof processedExpr !== "string") {
@@ -25754,7 +26525,7 @@ var init_getEndpointHeaders = __esm({
         return processedExpr;
       });
       return acc;
-    }, {});
+    }, {}), "getEndpointHeaders");
   }
 });
 
@@ -25764,11 +26535,11 @@ var init_getEndpointProperties = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointProperties.js"() {
     init_types2();
     init_evaluateTemplate();
-    getEndpointProperties = (properties, options) => Object.entries(properties).reduce((acc, [propertyKey, propertyVal]) => {
+    getEndpointProperties = /* @__PURE__ */ __name((properties, options) => Object.entries(properties).reduce((acc, [propertyKey, propertyVal]) => {
       acc[propertyKey] = group3.getEndpointProperty(propertyVal, options);
       return acc;
-    }, {});
-    getEndpointProperty = (property, options) => {
+    }, {}), "getEndpointProperties");
+    getEndpointProperty = /* @__PURE__ */ __name((property, options) => {
       if (Array.isArray(property)) {
         return property.map((propertyEntry) => getEndpointProperty(propertyEntry, options));
       }
@@ -25785,7 +26556,7 @@ var init_getEndpointProperties = __esm({
         default:
           throw new EndpointError(`Unexpected endpoint property type: ${typeof property}`);
       }
-    };
+    }, "getEndpointProperty");
     group3 = {
       getEndpointProperty,
       getEndpointProperties
@@ -25799,7 +26570,7 @@ var init_getEndpointUrl = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointUrl.js"() {
     init_types2();
     init_evaluateExpression();
-    getEndpointUrl = (endpointUrl, options) => {
+    getEndpointUrl = /* @__PURE__ */ __name((endpointUrl, options) => {
       const expression = evaluateExpression(endpointUrl, "Endpoint URL", options);
       if (typeof expression === "string") {
         try {
@@ -25810,7 +26581,7 @@ var init_getEndpointUrl = __esm({
         }
       }
       throw new EndpointError(`Endpoint URL must be a string, got ${typeof expression}`);
-    };
+    }, "getEndpointUrl");
   }
 });
 
@@ -25825,7 +26596,7 @@ var init_decideEndpoint = __esm({
     init_getEndpointProperties();
     init_getEndpointUrl();
     RESULT = 1e8;
-    decideEndpoint = (bdd5, options) => {
+    decideEndpoint = /* @__PURE__ */ __name((bdd5, options) => {
       const { nodes: nodes5, root: root5, results, conditions } = bdd5;
       let ref = root5;
       const referenceRecord = {};
@@ -25859,7 +26630,7 @@ var init_decideEndpoint = __esm({
         };
       }
       throw new EndpointError(`No matching endpoint.`);
-    };
+    }, "decideEndpoint");
   }
 });
 
@@ -25869,7 +26640,7 @@ var init_evaluateConditions = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateConditions.js"() {
     init_debug();
     init_evaluateCondition();
-    evaluateConditions = (conditions = [], options) => {
+    evaluateConditions = /* @__PURE__ */ __name((conditions = [], options) => {
       const conditionsReferenceRecord = {};
       const conditionOptions = {
         ...options,
@@ -25892,7 +26663,7 @@ var init_evaluateConditions = __esm({
         return { result: true, referenceRecord: conditionsReferenceRecord };
       }
       return { result: true };
-    };
+    }, "evaluateConditions");
   }
 });
 
@@ -25905,7 +26676,7 @@ var init_evaluateEndpointRule = __esm({
     init_getEndpointHeaders();
     init_getEndpointProperties();
     init_getEndpointUrl();
-    evaluateEndpointRule = (endpointRule, options) => {
+    evaluateEndpointRule = /* @__PURE__ */ __name((endpointRule, options) => {
       const { conditions, endpoint: endpoint2 } = endpointRule;
       const { result, referenceRecord } = evaluateConditions(conditions, options);
       if (!result) {
@@ -25925,7 +26696,7 @@ var init_evaluateEndpointRule = __esm({
         endpointToReturn.properties = getEndpointProperties(properties, endpointRuleOptions);
       }
       return endpointToReturn;
-    };
+    }, "evaluateEndpointRule");
   }
 });
 
@@ -25936,7 +26707,7 @@ var init_evaluateErrorRule = __esm({
     init_types2();
     init_evaluateConditions();
     init_evaluateExpression();
-    evaluateErrorRule = (errorRule, options) => {
+    evaluateErrorRule = /* @__PURE__ */ __name((errorRule, options) => {
       const { conditions, error: error3 } = errorRule;
       const { result, referenceRecord } = evaluateConditions(conditions, options);
       if (!result) {
@@ -25947,7 +26718,7 @@ var init_evaluateErrorRule = __esm({
         referenceRecord: { ...options.referenceRecord, ...referenceRecord }
       } : options;
       throw new EndpointError(evaluateExpression(error3, "Error", errorRuleOptions));
-    };
+    }, "evaluateErrorRule");
   }
 });
 
@@ -25959,7 +26730,7 @@ var init_evaluateRules = __esm({
     init_evaluateConditions();
     init_evaluateEndpointRule();
     init_evaluateErrorRule();
-    evaluateRules = (rules, options) => {
+    evaluateRules = /* @__PURE__ */ __name((rules, options) => {
       for (const rule of rules) {
         if (rule.type === "endpoint") {
           const endpointOrUndefined = evaluateEndpointRule(rule, options);
@@ -25978,8 +26749,8 @@ var init_evaluateRules = __esm({
         }
       }
       throw new EndpointError(`Rules evaluation failed`);
-    };
-    evaluateTreeRule = (treeRule, options) => {
+    }, "evaluateRules");
+    evaluateTreeRule = /* @__PURE__ */ __name((treeRule, options) => {
       const { conditions, rules } = treeRule;
       const { result, referenceRecord } = evaluateConditions(conditions, options);
       if (!result) {
@@ -25987,7 +26758,7 @@ var init_evaluateRules = __esm({
       }
       const treeRuleOptions = referenceRecord ? { ...options, referenceRecord: { ...options.referenceRecord, ...referenceRecord } } : options;
       return group4.evaluateRules(rules, treeRuleOptions);
-    };
+    }, "evaluateTreeRule");
     group4 = {
       evaluateRules,
       evaluateTreeRule
@@ -26010,7 +26781,7 @@ var init_resolveEndpoint = __esm({
     init_debug();
     init_types2();
     init_utils();
-    resolveEndpoint = (ruleSetObject, options) => {
+    resolveEndpoint = /* @__PURE__ */ __name((ruleSetObject, options) => {
       const { endpointParams, logger: logger2 } = options;
       const { parameters, rules } = ruleSetObject;
       options.logger?.debug?.(`${debugId} Initial EndpointParams: ${toDebugString(endpointParams)}`);
@@ -26031,7 +26802,7 @@ var init_resolveEndpoint = __esm({
       const endpoint2 = evaluateRules(rules, { endpointParams, logger: logger2, referenceRecord: {} });
       options.logger?.debug?.(`${debugId} Resolved endpoint: ${toDebugString(endpoint2)}`);
       return endpoint2;
-    };
+    }, "resolveEndpoint");
   }
 });
 
@@ -26039,7 +26810,7 @@ var init_resolveEndpoint = __esm({
 var resolveEndpointRequiredConfig;
 var init_resolveEndpointRequiredConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/resolveEndpointRequiredConfig.js"() {
-    resolveEndpointRequiredConfig = (input) => {
+    resolveEndpointRequiredConfig = /* @__PURE__ */ __name((input) => {
       const { endpoint: endpoint2 } = input;
       if (endpoint2 === void 0) {
         input.endpoint = async () => {
@@ -26047,7 +26818,7 @@ var init_resolveEndpointRequiredConfig = __esm({
         };
       }
       return input;
-    };
+    }, "resolveEndpointRequiredConfig");
   }
 });
 
@@ -26105,7 +26876,7 @@ var serializerMiddleware;
 var init_serializerMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/middleware-serde/serializerMiddleware.js"() {
     init_endpoints();
-    serializerMiddleware = (options, serializer) => (next, context3) => async (args) => {
+    serializerMiddleware = /* @__PURE__ */ __name((options, serializer) => (next, context3) => async (args) => {
       const endpointConfig = options;
       const endpoint2 = context3.endpointV2 ? async () => toEndpointV1(context3.endpointV2) : endpointConfig.endpoint;
       if (!endpoint2) {
@@ -26116,17 +26887,17 @@ var init_serializerMiddleware = __esm({
         ...args,
         request: request2
       });
-    };
+    }, "serializerMiddleware");
   }
 });
 
 // node_modules/@smithy/core/dist-es/submodules/serde/middleware-serde/serdePlugin.js
 function getSerdePlugin(config, serializer, deserializer) {
   return {
-    applyToStack: (commandStack) => {
+    applyToStack: /* @__PURE__ */ __name((commandStack) => {
       commandStack.add(deserializerMiddleware(config, deserializer), deserializerMiddlewareOption2);
       commandStack.add(serializerMiddleware(config, serializer), serializerMiddlewareOption3);
-    }
+    }, "applyToStack")
   };
 }
 var deserializerMiddlewareOption2, serializerMiddlewareOption3;
@@ -26146,6 +26917,7 @@ var init_serdePlugin = __esm({
       tags: ["SERIALIZER"],
       override: true
     };
+    __name(getSerdePlugin, "getSerdePlugin");
   }
 });
 
@@ -26169,6 +26941,9 @@ var init_hash_node = __esm({
     init_buffer_from();
     init_toUint8Array();
     Hash = class {
+      static {
+        __name(this, "Hash");
+      }
       algorithmIdentifier;
       secret;
       hash;
@@ -26187,6 +26962,7 @@ var init_hash_node = __esm({
         this.hash = this.secret ? createHmac2(this.algorithmIdentifier, castSourceData(this.secret)) : createHash4(this.algorithmIdentifier);
       }
     };
+    __name(castSourceData, "castSourceData");
   }
 });
 
@@ -26197,6 +26973,9 @@ var init_ChecksumStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.js"() {
     init_toBase64();
     ChecksumStream = class extends Readable3 {
+      static {
+        __name(this, "ChecksumStream");
+      }
       expectedChecksum;
       checksumSourceLocation;
       checksum;
@@ -26218,7 +26997,7 @@ var init_ChecksumStream = __esm({
         this.source.on("close", this.onSourceClose);
         this.source.pause();
       }
-      onSourceData = (chunk) => {
+      onSourceData = /* @__PURE__ */ __name((chunk) => {
         if (this.destroyed) {
           return;
         }
@@ -26231,8 +27010,8 @@ var init_ChecksumStream = __esm({
         if (!this.push(chunk)) {
           this.source.pause();
         }
-      };
-      onSourceEnd = async () => {
+      }, "onSourceData");
+      onSourceEnd = /* @__PURE__ */ __name(async () => {
         if (this.destroyed) {
           return;
         }
@@ -26248,15 +27027,15 @@ var init_ChecksumStream = __esm({
           return;
         }
         this.push(null);
-      };
-      onSourceError = (error3) => {
+      }, "onSourceEnd");
+      onSourceError = /* @__PURE__ */ __name((error3) => {
         this.destroy(error3);
-      };
-      onSourceClose = () => {
+      }, "onSourceError");
+      onSourceClose = /* @__PURE__ */ __name(() => {
         if (!this.destroyed && !this.source.readableEnded) {
           this.destroy(new Error("Connection lost or stream closed before all data was received."));
         }
-      };
+      }, "onSourceClose");
       _read(_size) {
         this.source.resume();
       }
@@ -26276,10 +27055,10 @@ var init_ChecksumStream = __esm({
 var isReadableStream, isBlob;
 var init_stream_type_check = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-type-check.js"() {
-    isReadableStream = (stream) => typeof ReadableStream === "function" && (stream?.constructor?.name === ReadableStream.name || stream instanceof ReadableStream);
-    isBlob = (blob) => {
+    isReadableStream = /* @__PURE__ */ __name((stream) => typeof ReadableStream === "function" && (stream?.constructor?.name === ReadableStream.name || stream instanceof ReadableStream), "isReadableStream");
+    isBlob = /* @__PURE__ */ __name((blob) => {
       return typeof Blob === "function" && (blob?.constructor?.name === Blob.name || blob instanceof Blob);
-    };
+    }, "isBlob");
   }
 });
 
@@ -26287,7 +27066,7 @@ var init_stream_type_check = __esm({
 var fromUtf82;
 var init_fromUtf8_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.browser.js"() {
-    fromUtf82 = (input) => new TextEncoder().encode(input);
+    fromUtf82 = /* @__PURE__ */ __name((input) => new TextEncoder().encode(input), "fromUtf8");
   }
 });
 
@@ -26342,6 +27121,7 @@ var init_toBase64_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.browser.js"() {
     init_fromUtf8_browser();
     init_constants_for_browser();
+    __name(toBase642, "toBase64");
   }
 });
 
@@ -26352,6 +27132,9 @@ var init_ChecksumStream_browser = __esm({
     ReadableStreamRef = typeof ReadableStream === "function" ? ReadableStream : function() {
     };
     ChecksumStream2 = class extends ReadableStreamRef {
+      static {
+        __name(this, "ChecksumStream");
+      }
     };
   }
 });
@@ -26363,7 +27146,7 @@ var init_createChecksumStream_browser = __esm({
     init_toBase64_browser();
     init_stream_type_check();
     init_ChecksumStream_browser();
-    createChecksumStream = ({ expectedChecksum, checksum, source, checksumSourceLocation, base64Encoder }) => {
+    createChecksumStream = /* @__PURE__ */ __name(({ expectedChecksum, checksum, source, checksumSourceLocation, base64Encoder }) => {
       if (!isReadableStream(source)) {
         throw new Error(`@smithy/util-stream: unsupported source type ${source?.constructor?.name ?? source} in ChecksumStream.`);
       }
@@ -26393,7 +27176,7 @@ var init_createChecksumStream_browser = __esm({
       const readable = transform.readable;
       Object.setPrototypeOf(readable, ChecksumStream2.prototype);
       return readable;
-    };
+    }, "createChecksumStream");
   }
 });
 
@@ -26409,6 +27192,7 @@ var init_createChecksumStream = __esm({
     init_stream_type_check();
     init_ChecksumStream();
     init_createChecksumStream_browser();
+    __name(createChecksumStream2, "createChecksumStream");
   }
 });
 
@@ -26417,6 +27201,9 @@ var ByteArrayCollector;
 var init_ByteArrayCollector = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/ByteArrayCollector.js"() {
     ByteArrayCollector = class {
+      static {
+        __name(this, "ByteArrayCollector");
+      }
       allocByteArray;
       byteLength = 0;
       byteArrays = [];
@@ -26458,7 +27245,7 @@ function createBufferedReadableStream(upstream, size, logger2) {
   let bytesSeen = 0;
   const buffers = ["", new ByteArrayCollector((size2) => new Uint8Array(size2))];
   let mode = -1;
-  const pull = async (controller) => {
+  const pull = /* @__PURE__ */ __name(async (controller) => {
     const { value, done } = await reader.read();
     const chunk = value;
     if (done) {
@@ -26499,7 +27286,7 @@ function createBufferedReadableStream(upstream, size, logger2) {
         }
       }
     }
-  };
+  }, "pull");
   return new ReadableStream({
     pull
   });
@@ -26545,6 +27332,11 @@ function modeOf(chunk, allowBuffer = true) {
 var init_createBufferedReadable_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.browser.js"() {
     init_ByteArrayCollector();
+    __name(createBufferedReadableStream, "createBufferedReadableStream");
+    __name(merge2, "merge");
+    __name(flush, "flush");
+    __name(sizeOf, "sizeOf");
+    __name(modeOf, "modeOf");
   }
 });
 
@@ -26608,6 +27400,7 @@ var init_createBufferedReadable = __esm({
     init_ByteArrayCollector();
     init_createBufferedReadable_browser();
     init_stream_type_check();
+    __name(createBufferedReadable, "createBufferedReadable");
   }
 });
 
@@ -26615,7 +27408,7 @@ var init_createBufferedReadable = __esm({
 var getAwsChunkedEncodingStream;
 var init_getAwsChunkedEncodingStream_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.browser.js"() {
-    getAwsChunkedEncodingStream = (readableStream, options) => {
+    getAwsChunkedEncodingStream = /* @__PURE__ */ __name((readableStream, options) => {
       const { base64Encoder, bodyLengthChecker, checksumAlgorithmFn, checksumLocationName, streamHasher } = options;
       const checksumRequired = base64Encoder !== void 0 && bodyLengthChecker !== void 0 && checksumAlgorithmFn !== void 0 && checksumLocationName !== void 0 && streamHasher !== void 0;
       const digest4 = checksumRequired ? streamHasher(checksumAlgorithmFn, readableStream) : void 0;
@@ -26643,7 +27436,7 @@ ${value}\r
           }
         }
       });
-    };
+    }, "getAwsChunkedEncodingStream");
   }
 });
 
@@ -26703,6 +27496,7 @@ var init_getAwsChunkedEncodingStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.js"() {
     init_getAwsChunkedEncodingStream_browser();
     init_stream_type_check();
+    __name(getAwsChunkedEncodingStream2, "getAwsChunkedEncodingStream");
   }
 });
 
@@ -26739,6 +27533,7 @@ async function headStream(stream, bytes) {
 }
 var init_headStream_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/headStream.browser.js"() {
+    __name(headStream, "headStream");
   }
 });
 
@@ -26750,7 +27545,7 @@ var init_headStream = __esm({
     init_concatBytes();
     init_headStream_browser();
     init_stream_type_check();
-    headStream2 = (stream, bytes) => {
+    headStream2 = /* @__PURE__ */ __name((stream, bytes) => {
       if (isReadableStream(stream)) {
         return headStream(stream, bytes);
       }
@@ -26768,8 +27563,11 @@ var init_headStream = __esm({
           resolve2(bytes2);
         });
       });
-    };
+    }, "headStream");
     Collector = class extends Writable2 {
+      static {
+        __name(this, "Collector");
+      }
       buffers = [];
       limit = Infinity;
       bytesBuffered = 0;
@@ -26792,7 +27590,7 @@ var init_headStream = __esm({
 var toUtf82;
 var init_toUtf8_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.browser.js"() {
-    toUtf82 = (input) => {
+    toUtf82 = /* @__PURE__ */ __name((input) => {
       if (typeof input === "string") {
         return input;
       }
@@ -26800,7 +27598,7 @@ var init_toUtf8_browser = __esm({
         throw new Error("@smithy/util-utf8: toUtf8 encoder function only accepts string | Uint8Array.");
       }
       return new TextDecoder("utf-8").decode(input);
-    };
+    }, "toUtf8");
   }
 });
 
@@ -26829,12 +27627,14 @@ var init_stream_collector_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.browser.js"() {
     init_concatBytes();
     init_stream_type_check();
-    streamCollector = async (stream) => {
+    streamCollector = /* @__PURE__ */ __name(async (stream) => {
       if (isBlob(stream)) {
         return collectBlob(stream);
       }
       return collectReadableStream(stream);
-    };
+    }, "streamCollector");
+    __name(collectBlob, "collectBlob");
+    __name(collectReadableStream, "collectReadableStream");
   }
 });
 
@@ -26848,28 +27648,28 @@ var init_sdk_stream_mixin_browser = __esm({
     init_stream_collector_browser();
     init_stream_type_check();
     ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED = "The stream has already been transformed.";
-    sdkStreamMixin = (stream) => {
+    sdkStreamMixin = /* @__PURE__ */ __name((stream) => {
       if (!isBlobInstance(stream) && !isReadableStream(stream)) {
         const name = stream?.__proto__?.constructor?.name || stream;
         throw new Error(`Unexpected stream implementation, expect Blob or ReadableStream, got ${name}`);
       }
       let transformed = false;
-      const transformToByteArray = async () => {
+      const transformToByteArray = /* @__PURE__ */ __name(async () => {
         if (transformed) {
           throw new Error(ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED);
         }
         transformed = true;
         return await streamCollector(stream);
-      };
-      const blobToWebStream = (blob) => {
+      }, "transformToByteArray");
+      const blobToWebStream = /* @__PURE__ */ __name((blob) => {
         if (typeof blob.stream !== "function") {
           throw new Error("Cannot transform payload Blob to web stream. Please make sure the Blob.stream() is polyfilled.\nIf you are using React Native, this API is not yet supported, see: https://react-native.canny.io/feature-requests/p/fetch-streaming-body");
         }
         return blob.stream();
-      };
+      }, "blobToWebStream");
       return Object.assign(stream, {
         transformToByteArray,
-        transformToString: async (encoding) => {
+        transformToString: /* @__PURE__ */ __name(async (encoding) => {
           const buf = await transformToByteArray();
           if (encoding === "base64") {
             return toBase642(buf);
@@ -26882,8 +27682,8 @@ var init_sdk_stream_mixin_browser = __esm({
           } else {
             throw new Error("TextDecoder is not available, please make sure polyfill is provided.");
           }
-        },
-        transformToWebStream: () => {
+        }, "transformToString"),
+        transformToWebStream: /* @__PURE__ */ __name(() => {
           if (transformed) {
             throw new Error(ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED);
           }
@@ -26895,10 +27695,10 @@ var init_sdk_stream_mixin_browser = __esm({
           } else {
             throw new Error(`Cannot transform payload to web stream, got ${stream}`);
           }
-        }
+        }, "transformToWebStream")
       });
-    };
-    isBlobInstance = (stream) => typeof Blob === "function" && stream instanceof Blob;
+    }, "sdkStreamMixin");
+    isBlobInstance = /* @__PURE__ */ __name((stream) => typeof Blob === "function" && stream instanceof Blob, "isBlobInstance");
   }
 });
 
@@ -26910,7 +27710,7 @@ var init_stream_collector = __esm({
     init_concatBytes();
     init_stream_collector_browser();
     init_stream_type_check();
-    streamCollector2 = (stream) => {
+    streamCollector2 = /* @__PURE__ */ __name((stream) => {
       if (isBlob(stream)) {
         return collectBlob(stream);
       }
@@ -26931,8 +27731,11 @@ var init_stream_collector = __esm({
           resolve2(bytes);
         });
       });
-    };
+    }, "streamCollector");
     Collector2 = class extends Writable3 {
+      static {
+        __name(this, "Collector");
+      }
       bufferedBytes = [];
       _write(chunk, encoding, callback) {
         this.bufferedBytes.push(chunk);
@@ -26951,7 +27754,7 @@ var init_sdk_stream_mixin = __esm({
     init_sdk_stream_mixin_browser();
     init_stream_collector();
     ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED2 = "The stream has already been transformed.";
-    sdkStreamMixin2 = (stream) => {
+    sdkStreamMixin2 = /* @__PURE__ */ __name((stream) => {
       if (!(stream instanceof Readable6)) {
         try {
           return sdkStreamMixin(stream);
@@ -26961,16 +27764,16 @@ var init_sdk_stream_mixin = __esm({
         }
       }
       let transformed = false;
-      const transformToByteArray = async () => {
+      const transformToByteArray = /* @__PURE__ */ __name(async () => {
         if (transformed) {
           throw new Error(ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED2);
         }
         transformed = true;
         return await streamCollector2(stream);
-      };
+      }, "transformToByteArray");
       return Object.assign(stream, {
         transformToByteArray,
-        transformToString: async (encoding) => {
+        transformToString: /* @__PURE__ */ __name(async (encoding) => {
           const buf = await transformToByteArray();
           if (encoding === void 0 || Buffer.isEncoding(encoding)) {
             return fromArrayBuffer(buf.buffer, buf.byteOffset, buf.byteLength).toString(encoding);
@@ -26978,8 +27781,8 @@ var init_sdk_stream_mixin = __esm({
             const decoder = new TextDecoder(encoding);
             return decoder.decode(buf);
           }
-        },
-        transformToWebStream: () => {
+        }, "transformToString"),
+        transformToWebStream: /* @__PURE__ */ __name(() => {
           if (transformed) {
             throw new Error(ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED2);
           }
@@ -26991,9 +27794,9 @@ var init_sdk_stream_mixin = __esm({
           }
           transformed = true;
           return Readable6.toWeb(stream);
-        }
+        }, "transformToWebStream")
       });
-    };
+    }, "sdkStreamMixin");
   }
 });
 
@@ -27007,6 +27810,7 @@ async function splitStream(stream) {
 }
 var init_splitStream_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/splitStream.browser.js"() {
+    __name(splitStream, "splitStream");
   }
 });
 
@@ -27026,6 +27830,7 @@ var init_splitStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/splitStream.js"() {
     init_splitStream_browser();
     init_stream_type_check();
+    __name(splitStream2, "splitStream");
   }
 });
 
@@ -27035,6 +27840,7 @@ function writeKey(obj) {
 }
 var init_writeKey = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/writeKey.js"() {
+    __name(writeKey, "writeKey");
   }
 });
 
@@ -27157,6 +27963,9 @@ var init_serde = __esm({
     init_transport();
     init_writeKey();
     Uint8ArrayBlobAdapter = class extends bindUint8ArrayBlobAdapter(toUtf8, fromUtf8, toBase64, fromBase64) {
+      static {
+        __name(this, "Uint8ArrayBlobAdapter");
+      }
     };
     _getRandomValues = getRandomValues;
     v4 = bindV4(_getRandomValues);
@@ -27169,7 +27978,7 @@ var collectBody;
 var init_collect_stream_body = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/collect-stream-body.js"() {
     init_serde();
-    collectBody = async (streamBody = new Uint8Array(), context3) => {
+    collectBody = /* @__PURE__ */ __name(async (streamBody = new Uint8Array(), context3) => {
       if (streamBody instanceof Uint8Array) {
         return Uint8ArrayBlobAdapter.mutate(streamBody);
       }
@@ -27178,7 +27987,7 @@ var init_collect_stream_body = __esm({
       }
       const fromContext = context3.streamCollector(streamBody);
       return Uint8ArrayBlobAdapter.mutate(await fromContext);
-    };
+    }, "collectBody");
   }
 });
 
@@ -27193,6 +28002,7 @@ function extendedEncodeURIComponent(str) {
 }
 var init_extended_encode_uri_component = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/extended-encode-uri-component.js"() {
+    __name(extendedEncodeURIComponent, "extendedEncodeURIComponent");
   }
 });
 
@@ -27204,6 +28014,9 @@ var init_HttpBindingNormalizedSchema = __esm({
     init_serde();
     HTTP_BINDINGS = /* @__PURE__ */ Symbol.for("@smithy/schema-x");
     HttpBindingNormalizedSchema = class _HttpBindingNormalizedSchema extends NormalizedSchema {
+      static {
+        __name(this, "HttpBindingNormalizedSchema");
+      }
       static identity = /* @__PURE__ */ Symbol.for("@smithy/HttpBindingNormalizedSchema");
       identity = _HttpBindingNormalizedSchema.identity;
       bindings;
@@ -27266,7 +28079,7 @@ var init_HttpBindingNormalizedSchema = __esm({
         return typeof source !== "object" || source === null ? EMPTY_BINDINGS : this.bindings ??= buildHttpBindings(this);
       }
     };
-    buildHttpBindings = (schema) => {
+    buildHttpBindings = /* @__PURE__ */ __name((schema) => {
       const bodyMemberNames = [];
       const bodyMemberSchemas = [];
       const requestBodyMemberNames = [];
@@ -27331,8 +28144,8 @@ var init_HttpBindingNormalizedSchema = __esm({
       request2.syntheticBodySchema = createBodySchema(schema, requestBodyMemberNames, requestBodyMemberSchemas);
       response.syntheticBodySchema = createBodySchema(schema, bodyMemberNames, bodyMemberSchemas);
       return bindings;
-    };
-    buildPathSegments = (path11) => {
+    }, "buildHttpBindings");
+    buildPathSegments = /* @__PURE__ */ __name((path11) => {
       const segments = [];
       let offset = 0;
       for (const match of path11.matchAll(/\{([^{}+]+)(\+)?\}/g)) {
@@ -27346,8 +28159,8 @@ var init_HttpBindingNormalizedSchema = __esm({
         segments.push([path11.slice(offset), 0]);
       }
       return segments.length ? segments : void 0;
-    };
-    buildHttpOperationBindings = (schema) => {
+    }, "buildPathSegments");
+    buildHttpOperationBindings = /* @__PURE__ */ __name((schema) => {
       const { http, endpoint: endpoint2 } = translateTraits(schema.traits ?? {});
       const [path11, search] = http?.[1].split("?") ?? [];
       return [
@@ -27357,7 +28170,7 @@ var init_HttpBindingNormalizedSchema = __esm({
         path11 ? buildPathSegments(path11) : void 0,
         endpoint2?.[0]
       ];
-    };
+    }, "buildHttpOperationBindings");
     EMPTY_BINDINGS = {
       request: { memberBindings: [], byName: {} },
       response: {
@@ -27365,8 +28178,8 @@ var init_HttpBindingNormalizedSchema = __esm({
         bindings: { headers: {}, prefixHeaders: [] }
       }
     };
-    getHttpOperationBindings = (schema) => schema[HTTP_BINDINGS] ??= buildHttpOperationBindings(schema);
-    createBodySchema = (schema, memberNames, memberSchemas) => {
+    getHttpOperationBindings = /* @__PURE__ */ __name((schema) => schema[HTTP_BINDINGS] ??= buildHttpOperationBindings(schema), "getHttpOperationBindings");
+    createBodySchema = /* @__PURE__ */ __name((schema, memberNames, memberSchemas) => {
       if (!memberNames.length) {
         return void 0;
       }
@@ -27385,7 +28198,7 @@ var init_HttpBindingNormalizedSchema = __esm({
         body[6] = bodyRequired;
       }
       return body;
-    };
+    }, "createBodySchema");
   }
 });
 
@@ -27394,6 +28207,9 @@ var SerdeContext;
 var init_SerdeContext = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/SerdeContext.js"() {
     SerdeContext = class {
+      static {
+        __name(this, "SerdeContext");
+      }
       serdeContext;
       setSerdeContext(serdeContext) {
         this.serdeContext = serdeContext;
@@ -27414,6 +28230,7 @@ async function blobReader(blob, onChunk, chunkSize = 1024 * 1024) {
 }
 var init_chunked_blob_reader = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/chunked-blob-reader/chunked-blob-reader.js"() {
+    __name(blobReader, "blobReader");
   }
 });
 
@@ -27422,13 +28239,13 @@ var blobHasher;
 var init_blobHasher = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/hash-blob-browser/blobHasher.js"() {
     init_chunked_blob_reader();
-    blobHasher = async function blobHasher2(hashCtor, blob) {
+    blobHasher = /* @__PURE__ */ __name(async function blobHasher2(hashCtor, blob) {
       const hash = new hashCtor();
       await blobReader(blob, (chunk) => {
         hash.update(chunk);
       });
       return hash.digest();
-    };
+    }, "blobHasher");
   }
 });
 
@@ -27439,6 +28256,9 @@ var init_HashCalculator = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/HashCalculator.js"() {
     init_serde();
     HashCalculator = class extends Writable4 {
+      static {
+        __name(this, "HashCalculator");
+      }
       hash;
       constructor(hash, options) {
         super(options);
@@ -27462,7 +28282,7 @@ var fileStreamHasher, isReadStream;
 var init_fileStreamHasher = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/fileStreamHasher.js"() {
     init_HashCalculator();
-    fileStreamHasher = (hashCtor, fileStream) => new Promise((resolve2, reject) => {
+    fileStreamHasher = /* @__PURE__ */ __name((hashCtor, fileStream) => new Promise((resolve2, reject) => {
       if (!isReadStream(fileStream)) {
         reject(new Error("Unable to calculate hash for non-file streams."));
         return;
@@ -27482,8 +28302,8 @@ var init_fileStreamHasher = __esm({
       hashCalculator.on("finish", function() {
         hash.digest().then(resolve2).catch(reject);
       });
-    });
-    isReadStream = (stream) => typeof stream.path === "string";
+    }), "fileStreamHasher");
+    isReadStream = /* @__PURE__ */ __name((stream) => typeof stream.path === "string", "isReadStream");
   }
 });
 
@@ -27492,7 +28312,7 @@ var readableStreamHasher;
 var init_readableStreamHasher = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/readableStreamHasher.js"() {
     init_HashCalculator();
-    readableStreamHasher = (hashCtor, readableStream) => {
+    readableStreamHasher = /* @__PURE__ */ __name((hashCtor, readableStream) => {
       if (readableStream.readableFlowing !== null) {
         throw new Error("Unable to calculate hash for flowing readable stream");
       }
@@ -27509,7 +28329,7 @@ var init_readableStreamHasher = __esm({
           hash.digest().then(resolve2).catch(reject);
         });
       });
-    };
+    }, "readableStreamHasher");
   }
 });
 
@@ -27550,6 +28370,9 @@ var init_Md5Js = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Js.js"() {
     init_serde();
     Md5Js = class {
+      static {
+        __name(this, "Md5Js");
+      }
       digestLength = 16;
       state = Uint32Array.from(INIT);
       writeBuffer = new DataView(new ArrayBuffer(64));
@@ -27606,6 +28429,7 @@ var init_Md5Js = __esm({
     M = 4294967295;
     S = Uint8Array.of(7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21);
     T = Array.from({ length: 64 }, (_, i5) => Math.abs(Math.sin(i5 + 1)) * 2 ** 32 >>> 0);
+    __name(compress, "compress");
   }
 });
 
@@ -27613,6 +28437,9 @@ var init_Md5Js = __esm({
 import { createHash as createHash5 } from "node:crypto";
 function buildNativeClass() {
   return class Md5Node {
+    static {
+      __name(this, "Md5Node");
+    }
     digestLength = 16;
     hash = createHash5("md5");
     update(data) {
@@ -27641,6 +28468,7 @@ var init_Md5Node = __esm({
       }
     })();
     Md5Node = hasNativeCrypto ? buildNativeClass() : Md5Js;
+    __name(buildNativeClass, "buildNativeClass");
   }
 });
 
@@ -27658,6 +28486,9 @@ var init_Crc32Js = __esm({
     }
     ONES = 4294967295;
     Crc32Js = class {
+      static {
+        __name(this, "Crc32Js");
+      }
       digestLength = 4;
       checksum = ONES;
       update(data) {
@@ -27685,6 +28516,9 @@ var init_Crc32Js = __esm({
 import * as zlib2 from "node:zlib";
 function buildNativeClass2(nativeCrc32) {
   return class Crc32Node {
+    static {
+      __name(this, "Crc32Node");
+    }
     digestLength = 4;
     value = 0;
     update(data) {
@@ -27709,6 +28543,7 @@ var init_Crc32Node = __esm({
     init_Crc32Js();
     zlibCrc32 = typeof zlib2.crc32 === "function" ? zlib2.crc32 : void 0;
     Crc32Node = zlibCrc32 ? buildNativeClass2(zlibCrc32) : Crc32Js;
+    __name(buildNativeClass2, "buildNativeClass");
   }
 });
 
@@ -27721,6 +28556,9 @@ var init_Sha256Js = __esm({
     DIGEST_LENGTH = 32;
     MAX_HASHABLE_LENGTH = 2 ** 53 - 1;
     Sha256Js = class _Sha256Js {
+      static {
+        __name(this, "Sha256Js");
+      }
       digestLength = DIGEST_LENGTH;
       state = Int32Array.from(INIT2);
       w;
@@ -27954,6 +28792,9 @@ var init_Sha256Js = __esm({
 import { createHash as createHash6, createHmac as createHmac3 } from "node:crypto";
 function buildNativeClass3() {
   return class Sha256Node {
+    static {
+      __name(this, "Sha256Node");
+    }
     digestLength = 32;
     secret;
     hash;
@@ -28011,6 +28852,8 @@ var init_Sha256Node = __esm({
       }
     })();
     Sha256Node = hasNativeCrypto2 ? buildNativeClass3() : Sha256Js;
+    __name(buildNativeClass3, "buildNativeClass");
+    __name(toBuffer, "toBuffer");
   }
 });
 
@@ -28024,6 +28867,9 @@ var init_Sha256WebCrypto = __esm({
     subtle = typeof digest === "function" && typeof sign === "function" && typeof importKey === "function" ? globalThis.crypto.subtle : void 0;
     MAX_PENDING_BYTES = 8 * 1024 * 1024;
     Sha256WebCrypto = class {
+      static {
+        __name(this, "Sha256WebCrypto");
+      }
       digestLength = 32;
       secret;
       pending = [];
@@ -28141,6 +28987,9 @@ var init_Int64 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/Int64.js"() {
     init_serde();
     Int64 = class _Int64 {
+      static {
+        __name(this, "Int64");
+      }
       bytes;
       constructor(bytes) {
         this.bytes = bytes;
@@ -28173,6 +29022,7 @@ var init_Int64 = __esm({
         return String(this.valueOf());
       }
     };
+    __name(negate, "negate");
   }
 });
 
@@ -28184,6 +29034,9 @@ var init_HeaderMarshaller = __esm({
     init_serde();
     init_Int64();
     HeaderMarshaller = class {
+      static {
+        __name(this, "HeaderMarshaller");
+      }
       toUtf8;
       fromUtf8;
       constructor(toUtf83, fromUtf83) {
@@ -28415,6 +29268,7 @@ var init_splitMessage = __esm({
     PRELUDE_LENGTH = PRELUDE_MEMBER_LENGTH * 2;
     CHECKSUM_LENGTH = 4;
     MINIMUM_MESSAGE_LENGTH = PRELUDE_LENGTH + CHECKSUM_LENGTH * 2;
+    __name(splitMessage, "splitMessage");
   }
 });
 
@@ -28426,6 +29280,9 @@ var init_EventStreamCodec = __esm({
     init_HeaderMarshaller();
     init_splitMessage();
     EventStreamCodec = class {
+      static {
+        __name(this, "EventStreamCodec");
+      }
       headerMarshaller;
       messageBuffer;
       isEndOfStream;
@@ -28497,6 +29354,9 @@ var MessageDecoderStream;
 var init_MessageDecoderStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageDecoderStream.js"() {
     MessageDecoderStream = class {
+      static {
+        __name(this, "MessageDecoderStream");
+      }
       options;
       constructor(options) {
         this.options = options;
@@ -28519,6 +29379,9 @@ var MessageEncoderStream;
 var init_MessageEncoderStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageEncoderStream.js"() {
     MessageEncoderStream = class {
+      static {
+        __name(this, "MessageEncoderStream");
+      }
       options;
       constructor(options) {
         this.options = options;
@@ -28544,6 +29407,9 @@ var SmithyMessageDecoderStream;
 var init_SmithyMessageDecoderStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageDecoderStream.js"() {
     SmithyMessageDecoderStream = class {
+      static {
+        __name(this, "SmithyMessageDecoderStream");
+      }
       options;
       constructor(options) {
         this.options = options;
@@ -28569,6 +29435,9 @@ var SmithyMessageEncoderStream;
 var init_SmithyMessageEncoderStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageEncoderStream.js"() {
     SmithyMessageEncoderStream = class {
+      static {
+        __name(this, "SmithyMessageEncoderStream");
+      }
       options;
       constructor(options) {
         this.options = options;
@@ -28592,7 +29461,7 @@ function getChunkedStream(source) {
   let currentMessagePendingLength = 0;
   let currentMessage = null;
   let messageLengthBuffer = null;
-  const allocateMessage = (size) => {
+  const allocateMessage = /* @__PURE__ */ __name((size) => {
     if (typeof size !== "number") {
       throw new Error("Attempted to allocate an event message where size was not a number: " + size);
     }
@@ -28601,8 +29470,8 @@ function getChunkedStream(source) {
     currentMessage = new Uint8Array(size);
     const currentMessageView = new DataView(currentMessage.buffer);
     currentMessageView.setUint32(0, size, false);
-  };
-  const iterator2 = async function* () {
+  }, "allocateMessage");
+  const iterator2 = /* @__PURE__ */ __name(async function* () {
     const sourceIterator = source[Symbol.asyncIterator]();
     while (true) {
       const { value, done } = await sourceIterator.next();
@@ -28646,13 +29515,14 @@ function getChunkedStream(source) {
         }
       }
     }
-  };
+  }, "iterator");
   return {
     [Symbol.asyncIterator]: iterator2
   };
 }
 var init_getChunkedStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getChunkedStream.js"() {
+    __name(getChunkedStream, "getChunkedStream");
   }
 });
 
@@ -28705,6 +29575,8 @@ function getMessageUnmarshaller(deserializer, toUtf83) {
 }
 var init_getUnmarshalledStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getUnmarshalledStream.js"() {
+    __name(getUnmarshalledStream, "getUnmarshalledStream");
+    __name(getMessageUnmarshaller, "getMessageUnmarshaller");
   }
 });
 
@@ -28720,6 +29592,9 @@ var init_EventStreamMarshaller = __esm({
     init_getChunkedStream();
     init_getUnmarshalledStream();
     EventStreamMarshaller = class {
+      static {
+        __name(this, "EventStreamMarshaller");
+      }
       eventStreamCodec;
       utfEncoder;
       constructor({ utf8Encoder, utf8Decoder }) {
@@ -28741,7 +29616,7 @@ var init_EventStreamMarshaller = __esm({
         });
       }
     };
-    eventStreamSerdeProvider = (options) => new EventStreamMarshaller(options);
+    eventStreamSerdeProvider = /* @__PURE__ */ __name((options) => new EventStreamMarshaller(options), "eventStreamSerdeProvider");
   }
 });
 
@@ -28778,6 +29653,9 @@ var init_EventStreamMarshaller2 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/EventStreamMarshaller.js"() {
     init_EventStreamMarshaller();
     EventStreamMarshaller2 = class {
+      static {
+        __name(this, "EventStreamMarshaller");
+      }
       universalMarshaller;
       constructor({ utf8Encoder, utf8Decoder }) {
         this.universalMarshaller = new EventStreamMarshaller({
@@ -28793,7 +29671,8 @@ var init_EventStreamMarshaller2 = __esm({
         return Readable7.from(this.universalMarshaller.serialize(input, serializer));
       }
     };
-    eventStreamSerdeProvider2 = (options) => new EventStreamMarshaller2(options);
+    eventStreamSerdeProvider2 = /* @__PURE__ */ __name((options) => new EventStreamMarshaller2(options), "eventStreamSerdeProvider");
+    __name(readableToIterable, "readableToIterable");
   }
 });
 
@@ -28801,7 +29680,7 @@ var init_EventStreamMarshaller2 = __esm({
 var readableStreamToIterable, iterableToReadableStream;
 var init_utils2 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/utils.js"() {
-    readableStreamToIterable = (readableStream) => ({
+    readableStreamToIterable = /* @__PURE__ */ __name((readableStream) => ({
       [Symbol.asyncIterator]: async function* () {
         const reader = readableStream.getReader();
         try {
@@ -28816,8 +29695,8 @@ var init_utils2 = __esm({
           reader.releaseLock();
         }
       }
-    });
-    iterableToReadableStream = (asyncIterable) => {
+    }), "readableStreamToIterable");
+    iterableToReadableStream = /* @__PURE__ */ __name((asyncIterable) => {
       const iterator2 = asyncIterable[Symbol.asyncIterator]();
       return new ReadableStream({
         async pull(controller) {
@@ -28828,7 +29707,7 @@ var init_utils2 = __esm({
           controller.enqueue(value);
         }
       });
-    };
+    }, "iterableToReadableStream");
   }
 });
 
@@ -28836,9 +29715,9 @@ var init_utils2 = __esm({
 var resolveEventStreamSerdeConfig;
 var init_EventStreamSerdeConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-config-resolver/EventStreamSerdeConfig.js"() {
-    resolveEventStreamSerdeConfig = (input) => Object.assign(input, {
+    resolveEventStreamSerdeConfig = /* @__PURE__ */ __name((input) => Object.assign(input, {
       eventStreamMarshaller: input.eventStreamSerdeProvider(input)
-    });
+    }), "resolveEventStreamSerdeConfig");
   }
 });
 
@@ -28850,6 +29729,9 @@ var init_EventStreamSerde = __esm({
     init_schema();
     init_serde();
     EventStreamSerde = class {
+      static {
+        __name(this, "EventStreamSerde");
+      }
       marshaller;
       serializer;
       deserializer;
@@ -29171,6 +30053,9 @@ var init_HttpProtocol = __esm({
     init_SerdeContext();
     init_HttpBindingNormalizedSchema();
     HttpProtocol = class extends SerdeContext {
+      static {
+        __name(this, "HttpProtocol");
+      }
       options;
       compositeErrorRegistry;
       constructor(options) {
@@ -29376,6 +30261,9 @@ var init_HttpBindingProtocol = __esm({
     init_collect_stream_body();
     init_extended_encode_uri_component();
     HttpBindingProtocol = class extends HttpProtocol {
+      static {
+        __name(this, "HttpBindingProtocol");
+      }
       async serializeRequest(operationSchema, _input, context3) {
         const input = _input && typeof _input === "object" ? _input : {};
         const query = {};
@@ -29667,6 +30555,9 @@ var init_RpcProtocol = __esm({
     init_HttpProtocol();
     init_collect_stream_body();
     RpcProtocol = class extends HttpProtocol {
+      static {
+        __name(this, "RpcProtocol");
+      }
       async serializeRequest(operationSchema, _input, context3) {
         const serializer = this.serializer;
         const query = {};
@@ -29768,6 +30659,9 @@ var init_AbstractRpcV2Protocol = __esm({
     init_transport();
     init_RpcProtocol();
     AbstractRpcV2Protocol = class extends RpcProtocol {
+      static {
+        __name(this, "AbstractRpcV2Protocol");
+      }
       constructor({ defaultNamespace, errorTypeRegistries: errorTypeRegistries5 }) {
         super({ defaultNamespace, errorTypeRegistries: errorTypeRegistries5 });
       }
@@ -29805,7 +30699,7 @@ var resolvedPath;
 var init_resolve_path = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/resolve-path.js"() {
     init_extended_encode_uri_component();
-    resolvedPath = (resolvedPath2, input, memberName, labelValueProvider, uriLabel, isGreedyLabel) => {
+    resolvedPath = /* @__PURE__ */ __name((resolvedPath2, input, memberName, labelValueProvider, uriLabel, isGreedyLabel) => {
       if (input != null && input[memberName] !== void 0) {
         const labelValue = labelValueProvider();
         if (labelValue == null || labelValue.length <= 0) {
@@ -29816,7 +30710,7 @@ var init_resolve_path = __esm({
         throw new Error("No value provided for input HTTP label: " + memberName + ".");
       }
       return resolvedPath2;
-    };
+    }, "resolvedPath");
   }
 });
 
@@ -29829,7 +30723,11 @@ var init_requestBuilder = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/requestBuilder.js"() {
     init_transport();
     init_resolve_path();
+    __name(requestBuilder, "requestBuilder");
     RequestBuilder = class {
+      static {
+        __name(this, "RequestBuilder");
+      }
       input;
       context;
       query = {};
@@ -29904,6 +30802,9 @@ var init_FromStringShapeDeserializer = __esm({
     init_HttpBindingNormalizedSchema();
     init_SerdeContext();
     FromStringShapeDeserializer = class extends SerdeContext {
+      static {
+        __name(this, "FromStringShapeDeserializer");
+      }
       settings;
       constructor(settings) {
         super();
@@ -29979,6 +30880,9 @@ var init_HttpInterceptingShapeDeserializer = __esm({
     init_SerdeContext();
     init_FromStringShapeDeserializer();
     HttpInterceptingShapeDeserializer = class extends SerdeContext {
+      static {
+        __name(this, "HttpInterceptingShapeDeserializer");
+      }
       codecDeserializer;
       stringDeserializer;
       constructor(codecDeserializer, codecSettings) {
@@ -30032,6 +30936,9 @@ var init_ToStringShapeSerializer = __esm({
     init_HttpBindingNormalizedSchema();
     init_SerdeContext();
     ToStringShapeSerializer = class extends SerdeContext {
+      static {
+        __name(this, "ToStringShapeSerializer");
+      }
       settings;
       stringBuffer = "";
       constructor(settings) {
@@ -30128,6 +31035,9 @@ var init_HttpInterceptingShapeSerializer = __esm({
     init_HttpBindingNormalizedSchema();
     init_ToStringShapeSerializer();
     HttpInterceptingShapeSerializer = class {
+      static {
+        __name(this, "HttpInterceptingShapeSerializer");
+      }
       codecSerializer;
       stringSerializer;
       buffer;
@@ -30182,6 +31092,7 @@ function determineTimestampFormat(ns, settings) {
 }
 var init_determineTimestampFormat = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/serde/determineTimestampFormat.js"() {
+    __name(determineTimestampFormat, "determineTimestampFormat");
   }
 });
 
@@ -30191,6 +31102,9 @@ var init_Field = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/protocol-http/Field.js"() {
     import_types23 = __toESM(require_dist_cjs());
     Field = class {
+      static {
+        __name(this, "Field");
+      }
       name;
       kind;
       values;
@@ -30223,6 +31137,9 @@ var Fields;
 var init_Fields = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/protocol-http/Fields.js"() {
     Fields = class {
+      static {
+        __name(this, "Fields");
+      }
       entries = {};
       encoding;
       constructor({ fields = [], encoding = "utf-8" }) {
@@ -30249,7 +31166,7 @@ var init_Fields = __esm({
 var getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig;
 var init_httpExtensionConfiguration = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/protocol-http/extensions/httpExtensionConfiguration.js"() {
-    getHttpHandlerExtensionConfiguration = (runtimeConfig) => {
+    getHttpHandlerExtensionConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
       if (runtimeConfig.logger && runtimeConfig.logger.constructor?.name !== "NoOpLogger") {
         runtimeConfig.requestHandler?.updateHttpClientConfig?.(/* @__PURE__ */ Symbol.for("logger"), runtimeConfig.logger);
       }
@@ -30270,12 +31187,12 @@ var init_httpExtensionConfiguration = __esm({
           return runtimeConfig.requestHandler.httpHandlerConfigs();
         }
       };
-    };
-    resolveHttpHandlerRuntimeConfig = (httpHandlerExtensionConfiguration) => {
+    }, "getHttpHandlerExtensionConfiguration");
+    resolveHttpHandlerRuntimeConfig = /* @__PURE__ */ __name((httpHandlerExtensionConfiguration) => {
       return {
         requestHandler: httpHandlerExtensionConfiguration.httpHandler()
       };
-    };
+    }, "resolveHttpHandlerRuntimeConfig");
   }
 });
 
@@ -30309,17 +31226,18 @@ var init_contentLengthMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/middleware-content-length/contentLengthMiddleware.js"() {
     init_transport();
     CONTENT_LENGTH_HEADER = "content-length";
+    __name(contentLengthMiddleware, "contentLengthMiddleware");
     contentLengthMiddlewareOptions = {
       step: "build",
       tags: ["SET_CONTENT_LENGTH", "CONTENT_LENGTH"],
       name: "contentLengthMiddleware",
       override: true
     };
-    getContentLengthPlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getContentLengthPlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(contentLengthMiddleware(options.bodyLengthChecker), contentLengthMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getContentLengthPlugin");
   }
 });
 
@@ -30327,8 +31245,8 @@ var init_contentLengthMiddleware = __esm({
 var escapeUri, hexEncode;
 var init_escape_uri = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/util-uri-escape/escape-uri.js"() {
-    escapeUri = (uri) => encodeURIComponent(uri).replace(/[!'()*]/g, hexEncode);
-    hexEncode = (c5) => `%${c5.charCodeAt(0).toString(16).toUpperCase()}`;
+    escapeUri = /* @__PURE__ */ __name((uri) => encodeURIComponent(uri).replace(/[!'()*]/g, hexEncode), "escapeUri");
+    hexEncode = /* @__PURE__ */ __name((c5) => `%${c5.charCodeAt(0).toString(16).toUpperCase()}`, "hexEncode");
   }
 });
 
@@ -30337,7 +31255,7 @@ var escapeUriPath;
 var init_escape_uri_path = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/util-uri-escape/escape-uri-path.js"() {
     init_escape_uri();
-    escapeUriPath = (uri) => uri.split("/").map(escapeUri).join("/");
+    escapeUriPath = /* @__PURE__ */ __name((uri) => uri.split("/").map(escapeUri).join("/"), "escapeUriPath");
   }
 });
 
@@ -30364,6 +31282,7 @@ function buildQueryString(query) {
 var init_buildQueryString = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/querystring-builder/buildQueryString.js"() {
     init_escape_uri();
+    __name(buildQueryString, "buildQueryString");
   }
 });
 
@@ -30372,6 +31291,9 @@ var SerdeContextConfig;
 var init_ConfigurableSerdeContext = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js"() {
     SerdeContextConfig = class {
+      static {
+        __name(this, "SerdeContextConfig");
+      }
       serdeContext;
       setSerdeContext(serdeContext) {
         this.serdeContext = serdeContext;
@@ -30385,6 +31307,9 @@ var UnionSerde;
 var init_UnionSerde = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/UnionSerde.js"() {
     UnionSerde = class {
+      static {
+        __name(this, "UnionSerde");
+      }
       from;
       to;
       keys;
@@ -30432,6 +31357,7 @@ function detectBufferParsing() {
 var canParseBuffer;
 var init_detectBufferParsing = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/json/detectBufferParsing.js"() {
+    __name(detectBufferParsing, "detectBufferParsing");
   }
 });
 
@@ -30552,6 +31478,11 @@ function expandExponentToBigInt(s2) {
 var init_jsonReviver = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/json/jsonReviver.js"() {
     init_serde();
+    __name(jsonReviver, "jsonReviver");
+    __name(isFractionalBigNumeric, "isFractionalBigNumeric");
+    __name(isRepresentable, "isRepresentable");
+    __name(expandToDecimal, "expandToDecimal");
+    __name(expandExponentToBigInt, "expandExponentToBigInt");
   }
 });
 
@@ -30598,6 +31529,8 @@ var init_needsReviver = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/json/needsReviver.js"() {
     init_schema();
     REVIVER_SYMBOL = /* @__PURE__ */ Symbol.for("@aws-sdk/reviver");
+    __name(needsReviver, "needsReviver");
+    __name(_check, "_check");
   }
 });
 
@@ -30607,7 +31540,7 @@ var init_common = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/common.js"() {
     init_collect_stream_body();
     init_serde();
-    collectBodyString = (streamBody, context3) => collectBody(streamBody, context3).then((body) => (context3?.utf8Encoder ?? toUtf8)(body));
+    collectBodyString = /* @__PURE__ */ __name((streamBody, context3) => collectBody(streamBody, context3).then((body) => (context3?.utf8Encoder ?? toUtf8)(body)), "collectBodyString");
   }
 });
 
@@ -30650,13 +31583,14 @@ var init_parseJsonBody = __esm({
     init_detectBufferParsing();
     init_jsonReviver();
     init_needsReviver();
-    parseJsonErrorBody = async (errorBody, context3) => {
+    __name(parseJsonBody, "parseJsonBody");
+    parseJsonErrorBody = /* @__PURE__ */ __name(async (errorBody, context3) => {
       const value = await parseJsonBody(errorBody, context3);
       value.message = value.message ?? value.Message;
       return value;
-    };
-    findKey = (object, key) => Object.keys(object).find((k5) => k5.toLowerCase() === key.toLowerCase());
-    sanitizeErrorCode = (rawValue) => {
+    }, "parseJsonErrorBody");
+    findKey = /* @__PURE__ */ __name((object, key) => Object.keys(object).find((k5) => k5.toLowerCase() === key.toLowerCase()), "findKey");
+    sanitizeErrorCode = /* @__PURE__ */ __name((rawValue) => {
       let cleanValue = rawValue;
       if (typeof cleanValue === "number") {
         cleanValue = cleanValue.toString();
@@ -30671,14 +31605,14 @@ var init_parseJsonBody = __esm({
         cleanValue = cleanValue.split("#")[1];
       }
       return cleanValue;
-    };
-    loadRestJsonErrorCode = (output, data) => {
+    }, "sanitizeErrorCode");
+    loadRestJsonErrorCode = /* @__PURE__ */ __name((output, data) => {
       return loadErrorCode(output, data, ["header", "code", "type"]);
-    };
-    loadJsonRpcErrorCode = (output, data, queryCompat = false) => {
+    }, "loadRestJsonErrorCode");
+    loadJsonRpcErrorCode = /* @__PURE__ */ __name((output, data, queryCompat = false) => {
       return loadErrorCode(output, data, queryCompat ? ["code", "header", "type"] : ["type", "code", "header"]);
-    };
-    loadSmithyRpcV2JsonErrorCode = (output, data) => {
+    }, "loadJsonRpcErrorCode");
+    loadSmithyRpcV2JsonErrorCode = /* @__PURE__ */ __name((output, data) => {
       if (data?.__type !== void 0) {
         let cleanValue = data.__type;
         if (typeof cleanValue === "number") {
@@ -30692,8 +31626,8 @@ var init_parseJsonBody = __esm({
         }
         return cleanValue;
       }
-    };
-    loadErrorCode = ({ headers }, data, order) => {
+    }, "loadSmithyRpcV2JsonErrorCode");
+    loadErrorCode = /* @__PURE__ */ __name(({ headers }, data, order) => {
       while (order.length > 0) {
         const location = order.shift();
         switch (location) {
@@ -30716,7 +31650,7 @@ var init_parseJsonBody = __esm({
             break;
         }
       }
-    };
+    }, "loadErrorCode");
   }
 });
 
@@ -30735,6 +31669,9 @@ var init_JsonShapeDeserializer2 = __esm({
     init_parseJsonBody();
     init_transport();
     JsonShapeDeserializer2 = class extends SerdeContextConfig {
+      static {
+        __name(this, "JsonShapeDeserializer2");
+      }
       settings;
       constructor(settings) {
         super();
@@ -30938,6 +31875,9 @@ var init_JsonBytesStringAdapter = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonBytesStringAdapter.js"() {
     init_serde();
     JsonBytesStringAdapter = class _JsonBytesStringAdapter extends Uint8Array {
+      static {
+        __name(this, "JsonBytesStringAdapter");
+      }
       string = null;
       static allocUnsafe(bytes) {
         if (typeof Buffer === "function") {
@@ -31080,7 +32020,11 @@ var init_JsonShapeSerializer2 = __esm({
       }
     }
     INITIAL_BUFFER_SIZE = 2048;
+    __name(alloc, "alloc");
     JsonShapeSerializer2 = class _JsonShapeSerializer2 extends SerdeContextConfig {
+      static {
+        __name(this, "JsonShapeSerializer2");
+      }
       settings;
       json;
       i = 0;
@@ -31573,6 +32517,9 @@ var init_JsonCodec2 = __esm({
     init_JsonShapeDeserializer2();
     init_JsonShapeSerializer2();
     JsonCodec2 = class extends SerdeContextConfig {
+      static {
+        __name(this, "JsonCodec2");
+      }
       settings;
       constructor(settings) {
         super();
@@ -31601,6 +32548,9 @@ var init_SmithyRpcV2JsonProtocol = __esm({
     init_JsonCodec2();
     init_parseJsonBody();
     SmithyRpcV2JsonProtocol = class extends AbstractRpcV2Protocol {
+      static {
+        __name(this, "SmithyRpcV2JsonProtocol");
+      }
       codec = new JsonCodec2({
         timestampFormat: {
           useTrait: false,
@@ -31692,6 +32642,9 @@ var init_JsonShapeDeserializer = __esm({
     init_needsReviver();
     init_parseJsonBody();
     JsonShapeDeserializer = class extends SerdeContextConfig {
+      static {
+        __name(this, "JsonShapeDeserializer");
+      }
       settings;
       constructor(settings) {
         super();
@@ -31857,6 +32810,9 @@ var init_jsonReplacer = __esm({
     init_serde();
     NUMERIC_CONTROL_CHAR = String.fromCharCode(925);
     JsonReplacer = class {
+      static {
+        __name(this, "JsonReplacer");
+      }
       values = /* @__PURE__ */ new Map();
       counter = 0;
       stage = 0;
@@ -31914,6 +32870,9 @@ var init_JsonShapeSerializer = __esm({
     init_jsonReplacer();
     init_transport();
     JsonShapeSerializer = class extends SerdeContextConfig {
+      static {
+        __name(this, "JsonShapeSerializer");
+      }
       settings;
       buffer;
       useReplacer = false;
@@ -32117,6 +33076,9 @@ var init_JsonCodec = __esm({
     init_JsonShapeDeserializer();
     init_JsonShapeSerializer();
     JsonCodec = class extends SerdeContextConfig {
+      static {
+        __name(this, "JsonCodec");
+      }
       settings;
       constructor(settings) {
         super();
@@ -32229,7 +33191,8 @@ var hostHeaderMiddleware, hostHeaderMiddlewareOptions, getHostHeaderPlugin;
 var init_hostHeaderMiddleware = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-host-header/hostHeaderMiddleware.js"() {
     init_protocols();
-    hostHeaderMiddleware = (options) => (next) => async (args) => {
+    __name(resolveHostHeaderConfig, "resolveHostHeaderConfig");
+    hostHeaderMiddleware = /* @__PURE__ */ __name((options) => (next) => async (args) => {
       if (!HttpRequest.isInstance(args.request)) {
         return next(args);
       }
@@ -32246,7 +33209,7 @@ var init_hostHeaderMiddleware = __esm({
         request2.headers["host"] = host;
       }
       return next(args);
-    };
+    }, "hostHeaderMiddleware");
     hostHeaderMiddlewareOptions = {
       name: "hostHeaderMiddleware",
       step: "build",
@@ -32254,11 +33217,11 @@ var init_hostHeaderMiddleware = __esm({
       tags: ["HOST"],
       override: true
     };
-    getHostHeaderPlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getHostHeaderPlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(hostHeaderMiddleware(options), hostHeaderMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getHostHeaderPlugin");
   }
 });
 
@@ -32267,7 +33230,7 @@ var loggerMiddleware, loggerMiddlewareOptions, getLoggerPlugin;
 var init_loggerMiddleware = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-logger/loggerMiddleware.js"() {
     init_client2();
-    loggerMiddleware = () => (next, context3) => async (args) => {
+    loggerMiddleware = /* @__PURE__ */ __name(() => (next, context3) => async (args) => {
       try {
         const response = await next(args);
         const { logger: logger2 } = context3;
@@ -32300,18 +33263,18 @@ var init_loggerMiddleware = __esm({
         });
         throw error3;
       }
-    };
+    }, "loggerMiddleware");
     loggerMiddlewareOptions = {
       name: "loggerMiddleware",
       tags: ["LOGGER"],
       step: "initialize",
       override: true
     };
-    getLoggerPlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getLoggerPlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(loggerMiddleware(), loggerMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getLoggerPlugin");
   }
 });
 
@@ -32346,6 +33309,9 @@ var init_invoke_store = __esm({
       globalThis.awslambda = globalThis.awslambda || {};
     }
     InvokeStoreBase = class {
+      static {
+        __name(this, "InvokeStoreBase");
+      }
       static PROTECTED_KEYS = PROTECTED_KEYS;
       isProtectedKey(key) {
         return Object.values(PROTECTED_KEYS).includes(key);
@@ -32370,6 +33336,9 @@ var init_invoke_store = __esm({
       }
     };
     InvokeStoreSingle = class extends InvokeStoreBase {
+      static {
+        __name(this, "InvokeStoreSingle");
+      }
       currentContext;
       getContext() {
         return this.currentContext;
@@ -32393,6 +33362,9 @@ var init_invoke_store = __esm({
       }
     };
     InvokeStoreMulti = class _InvokeStoreMulti extends InvokeStoreBase {
+      static {
+        __name(this, "InvokeStoreMulti");
+      }
       als;
       static async create() {
         const instance = new _InvokeStoreMulti();
@@ -32442,15 +33414,16 @@ var init_invoke_store = __esm({
         }
         return instance;
       }
+      __name(getInstanceAsync, "getInstanceAsync");
       InvokeStore2.getInstanceAsync = getInstanceAsync;
       InvokeStore2._testing = process.env.AWS_LAMBDA_BENCHMARK_MODE === "1" ? {
-        reset: () => {
+        reset: /* @__PURE__ */ __name(() => {
           instance = null;
           if (globalThis.awslambda?.InvokeStore) {
             delete globalThis.awslambda.InvokeStore;
           }
           globalThis.awslambda = { InvokeStore: void 0 };
-        }
+        }, "reset")
       } : void 0;
     })(InvokeStore || (InvokeStore = {}));
   }
@@ -32477,7 +33450,7 @@ var init_recursionDetectionMiddleware = __esm({
     TRACEPARENT = "traceparent";
     TRACESTATE = "tracestate";
     BAGGAGE = "baggage";
-    recursionDetectionMiddleware = () => (next) => async (args) => {
+    recursionDetectionMiddleware = /* @__PURE__ */ __name(() => (next) => async (args) => {
       const { request: request2 } = args;
       if (!HttpRequest.isInstance(request2)) {
         return next(args);
@@ -32491,7 +33464,7 @@ var init_recursionDetectionMiddleware = __esm({
           invokeStore ??= await InvokeStore.getInstanceAsync();
           const traceIdFromInvokeStore = invokeStore?.getXRayTraceId();
           const traceId = traceIdFromInvokeStore ?? traceIdFromEnv;
-          const nonEmptyString = (str) => typeof str === "string" && str.length > 0;
+          const nonEmptyString = /* @__PURE__ */ __name((str) => typeof str === "string" && str.length > 0, "nonEmptyString");
           if (nonEmptyString(functionName) && nonEmptyString(traceId)) {
             request2.headers[X_AMZN_TRACE_ID] = traceId;
           }
@@ -32516,7 +33489,8 @@ var init_recursionDetectionMiddleware = __esm({
         }
       }
       return next(args);
-    };
+    }, "recursionDetectionMiddleware");
+    __name(sanitizeTraceHeaders, "sanitizeTraceHeaders");
   }
 });
 
@@ -32526,11 +33500,11 @@ var init_getRecursionDetectionPlugin = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/getRecursionDetectionPlugin.js"() {
     init_configuration();
     init_recursionDetectionMiddleware();
-    getRecursionDetectionPlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getRecursionDetectionPlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(recursionDetectionMiddleware(), recursionDetectionMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getRecursionDetectionPlugin");
   }
 });
 
@@ -32538,7 +33512,7 @@ var init_getRecursionDetectionPlugin = __esm({
 var resolveAuthOptions;
 var init_resolveAuthOptions = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/resolveAuthOptions.js"() {
-    resolveAuthOptions = (candidateAuthOptions, authSchemePreference) => {
+    resolveAuthOptions = /* @__PURE__ */ __name((candidateAuthOptions, authSchemePreference) => {
       if (!authSchemePreference || authSchemePreference.length === 0) {
         return candidateAuthOptions;
       }
@@ -32557,7 +33531,7 @@ var init_resolveAuthOptions = __esm({
         }
       }
       return preferredAuthOptions;
-    };
+    }, "resolveAuthOptions");
   }
 });
 
@@ -32574,7 +33548,8 @@ var init_httpAuthSchemeMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/httpAuthSchemeMiddleware.js"() {
     init_transport();
     init_resolveAuthOptions();
-    httpAuthSchemeMiddleware = (config, mwOptions) => (next, context3) => async (args) => {
+    __name(convertHttpAuthSchemesToMap, "convertHttpAuthSchemesToMap");
+    httpAuthSchemeMiddleware = /* @__PURE__ */ __name((config, mwOptions) => (next, context3) => async (args) => {
       const options = config.httpAuthSchemeProvider(await mwOptions.httpAuthSchemeParametersProvider(config, context3, args.input));
       const authSchemePreference = config.authSchemePreference ? await config.authSchemePreference() : [];
       const resolvedOptions = resolveAuthOptions(options, authSchemePreference);
@@ -32606,7 +33581,7 @@ var init_httpAuthSchemeMiddleware = __esm({
         throw new Error(failureReasons.join("\n"));
       }
       return next(args);
-    };
+    }, "httpAuthSchemeMiddleware");
   }
 });
 
@@ -32623,14 +33598,14 @@ var init_getHttpAuthSchemeEndpointRuleSetPlugin = __esm({
       relation: "before",
       toMiddleware: "endpointV2Middleware"
     };
-    getHttpAuthSchemeEndpointRuleSetPlugin = (config, { httpAuthSchemeParametersProvider, identityProviderConfigProvider }) => ({
-      applyToStack: (clientStack) => {
+    getHttpAuthSchemeEndpointRuleSetPlugin = /* @__PURE__ */ __name((config, { httpAuthSchemeParametersProvider, identityProviderConfigProvider }) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.addRelativeTo(httpAuthSchemeMiddleware(config, {
           httpAuthSchemeParametersProvider,
           identityProviderConfigProvider
         }), httpAuthSchemeEndpointRuleSetMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getHttpAuthSchemeEndpointRuleSetPlugin");
   }
 });
 
@@ -32647,14 +33622,14 @@ var init_getHttpAuthSchemePlugin = __esm({
       relation: "before",
       toMiddleware: "serializerMiddleware"
     };
-    getHttpAuthSchemePlugin = (config, { httpAuthSchemeParametersProvider, identityProviderConfigProvider }) => ({
-      applyToStack: (clientStack) => {
+    getHttpAuthSchemePlugin = /* @__PURE__ */ __name((config, { httpAuthSchemeParametersProvider, identityProviderConfigProvider }) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.addRelativeTo(httpAuthSchemeMiddleware(config, {
           httpAuthSchemeParametersProvider,
           identityProviderConfigProvider
         }), httpAuthSchemeMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getHttpAuthSchemePlugin");
   }
 });
 
@@ -32673,12 +33648,12 @@ var init_httpSigningMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/httpSigningMiddleware.js"() {
     init_protocols();
     init_transport();
-    defaultErrorHandler = (signingProperties) => (error3) => {
+    defaultErrorHandler = /* @__PURE__ */ __name((signingProperties) => (error3) => {
       throw error3;
-    };
-    defaultSuccessHandler = (httpResponse, signingProperties) => {
-    };
-    httpSigningMiddleware = (config) => (next, context3) => async (args) => {
+    }, "defaultErrorHandler");
+    defaultSuccessHandler = /* @__PURE__ */ __name((httpResponse, signingProperties) => {
+    }, "defaultSuccessHandler");
+    httpSigningMiddleware = /* @__PURE__ */ __name((config) => (next, context3) => async (args) => {
       if (!HttpRequest.isInstance(args.request)) {
         return next(args);
       }
@@ -32694,7 +33669,7 @@ var init_httpSigningMiddleware = __esm({
       }).catch((signer.errorHandler || defaultErrorHandler)(signingProperties));
       (signer.successHandler || defaultSuccessHandler)(output.response, signingProperties);
       return output;
-    };
+    }, "httpSigningMiddleware");
   }
 });
 
@@ -32712,11 +33687,11 @@ var init_getHttpSigningMiddleware = __esm({
       relation: "after",
       toMiddleware: "retryMiddleware"
     };
-    getHttpSigningPlugin = (config) => ({
-      applyToStack: (clientStack) => {
+    getHttpSigningPlugin = /* @__PURE__ */ __name((config) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.addRelativeTo(httpSigningMiddleware(config), httpSigningMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getHttpSigningPlugin");
   }
 });
 
@@ -32732,19 +33707,19 @@ var init_middleware_http_signing = __esm({
 var normalizeProvider2;
 var init_normalizeProvider2 = __esm({
   "node_modules/@smithy/core/dist-es/normalizeProvider.js"() {
-    normalizeProvider2 = (input) => {
+    normalizeProvider2 = /* @__PURE__ */ __name((input) => {
       if (typeof input === "function") {
         return input;
       }
       const promisified = Promise.resolve(input);
       return () => promisified;
-    };
+    }, "normalizeProvider");
   }
 });
 
 // node_modules/@smithy/core/dist-es/legacy-root-exports/pagination/createPaginator.js
 function createPaginator(ClientCtor, CommandCtor, inputTokenName, outputTokenName, pageSizeTokenName) {
-  return async function* paginateOperation(config, input, ...additionalArguments) {
+  return /* @__PURE__ */ __name(async function* paginateOperation(config, input, ...additionalArguments) {
     const _input = input;
     let token = config.startingToken ?? _input[inputTokenName];
     let hasNext = true;
@@ -32765,17 +33740,18 @@ function createPaginator(ClientCtor, CommandCtor, inputTokenName, outputTokenNam
       hasNext = !!(token && (!config.stopOnSameToken || token !== prevToken));
     }
     return void 0;
-  };
+  }, "paginateOperation");
 }
 var makePagedClientRequest, get;
 var init_createPaginator = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/pagination/createPaginator.js"() {
-    makePagedClientRequest = async (CommandCtor, client, input, withCommand = (_) => _, ...args) => {
+    makePagedClientRequest = /* @__PURE__ */ __name(async (CommandCtor, client, input, withCommand = (_) => _, ...args) => {
       let command5 = new CommandCtor(input);
       command5 = withCommand(command5) ?? command5;
       return await client.send(command5, ...args);
-    };
-    get = (fromObject, path11) => {
+    }, "makePagedClientRequest");
+    __name(createPaginator, "createPaginator");
+    get = /* @__PURE__ */ __name((fromObject, path11) => {
       let cursor = fromObject;
       const pathComponents = path11.split(".");
       for (const step of pathComponents) {
@@ -32785,7 +33761,7 @@ var init_createPaginator = __esm({
         cursor = cursor[step];
       }
       return cursor;
-    };
+    }, "get");
   }
 });
 
@@ -32802,6 +33778,7 @@ function setFeature3(context3, feature, value) {
 }
 var init_setFeature2 = __esm({
   "node_modules/@smithy/core/dist-es/setFeature.js"() {
+    __name(setFeature3, "setFeature");
   }
 });
 
@@ -32811,6 +33788,9 @@ var init_DefaultIdentityProviderConfig = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/DefaultIdentityProviderConfig.js"() {
     init_transport();
     DefaultIdentityProviderConfig = class {
+      static {
+        __name(this, "DefaultIdentityProviderConfig");
+      }
       authSchemes = /* @__PURE__ */ new Map();
       constructor(config) {
         for (const key in config) {
@@ -32837,6 +33817,9 @@ var init_httpApiKeyAuth = __esm({
     init_protocols();
     import_types24 = __toESM(require_dist_cjs());
     HttpApiKeyAuthSigner = class {
+      static {
+        __name(this, "HttpApiKeyAuthSigner");
+      }
       async sign(httpRequest, identity, signingProperties) {
         if (!signingProperties) {
           throw new Error("request could not be signed with `apiKey` since the `name` and `in` signer properties are missing");
@@ -32870,6 +33853,9 @@ var init_httpBearerAuth = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/httpBearerAuth.js"() {
     init_protocols();
     HttpBearerAuthSigner = class {
+      static {
+        __name(this, "HttpBearerAuthSigner");
+      }
       async sign(httpRequest, identity, signingProperties) {
         const clonedRequest = HttpRequest.clone(httpRequest);
         if (!identity.token) {
@@ -32887,6 +33873,9 @@ var NoAuthSigner;
 var init_noAuth = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/noAuth.js"() {
     NoAuthSigner = class {
+      static {
+        __name(this, "NoAuthSigner");
+      }
       async sign(httpRequest, identity, signingProperties) {
         return httpRequest;
       }
@@ -32907,13 +33896,13 @@ var init_httpAuthSchemes = __esm({
 var createIsIdentityExpiredFunction, EXPIRATION_MS, isIdentityExpired, doesIdentityRequireRefresh, memoizeIdentityProvider;
 var init_memoizeIdentityProvider = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/memoizeIdentityProvider.js"() {
-    createIsIdentityExpiredFunction = (expirationMs) => function isIdentityExpired2(identity) {
+    createIsIdentityExpiredFunction = /* @__PURE__ */ __name((expirationMs) => /* @__PURE__ */ __name(function isIdentityExpired2(identity) {
       return doesIdentityRequireRefresh(identity) && identity.expiration.getTime() - Date.now() < expirationMs;
-    };
+    }, "isIdentityExpired"), "createIsIdentityExpiredFunction");
     EXPIRATION_MS = 3e5;
     isIdentityExpired = createIsIdentityExpiredFunction(EXPIRATION_MS);
-    doesIdentityRequireRefresh = (identity) => identity.expiration !== void 0;
-    memoizeIdentityProvider = (provider, isExpired, requiresRefresh) => {
+    doesIdentityRequireRefresh = /* @__PURE__ */ __name((identity) => identity.expiration !== void 0, "doesIdentityRequireRefresh");
+    memoizeIdentityProvider = /* @__PURE__ */ __name((provider, isExpired, requiresRefresh) => {
       if (provider === void 0) {
         return void 0;
       }
@@ -32922,7 +33911,7 @@ var init_memoizeIdentityProvider = __esm({
       let pending;
       let hasResult;
       let isConstant = false;
-      const coalesceProvider = async (options) => {
+      const coalesceProvider = /* @__PURE__ */ __name(async (options) => {
         if (!pending) {
           pending = normalizedProvider(options);
         }
@@ -32934,7 +33923,7 @@ var init_memoizeIdentityProvider = __esm({
           pending = void 0;
         }
         return resolved;
-      };
+      }, "coalesceProvider");
       if (isExpired === void 0) {
         return async (options) => {
           if (!hasResult || options?.forceRefresh) {
@@ -32960,7 +33949,7 @@ var init_memoizeIdentityProvider = __esm({
         }
         return resolved;
       };
-    };
+    }, "memoizeIdentityProvider");
   }
 });
 
@@ -33024,7 +34013,7 @@ function resolveUserAgentConfig(input) {
   const { customUserAgent } = input;
   return Object.assign(input, {
     customUserAgent: typeof customUserAgent === "string" ? [[customUserAgent]] : customUserAgent,
-    userAgentAppId: async () => {
+    userAgentAppId: /* @__PURE__ */ __name(async () => {
       const appId = await normalizedAppIdProvider();
       if (!isValidUserAgentAppId(appId)) {
         const logger2 = input.logger?.constructor?.name === "NoOpLogger" || !input.logger ? console : input.logger;
@@ -33035,7 +34024,7 @@ function resolveUserAgentConfig(input) {
         }
       }
       return appId;
-    }
+    }, "userAgentAppId")
   });
 }
 var DEFAULT_UA_APP_ID;
@@ -33043,6 +34032,8 @@ var init_configurations = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/configurations.js"() {
     init_dist_es();
     DEFAULT_UA_APP_ID = void 0;
+    __name(isValidUserAgentAppId, "isValidUserAgentAppId");
+    __name(resolveUserAgentConfig, "resolveUserAgentConfig");
   }
 });
 
@@ -33342,7 +34333,7 @@ var init_partition = __esm({
     init_partitions();
     selectedPartitionsInfo = partitionsInfo;
     selectedUserAgentPrefix = "";
-    partition = (value) => {
+    partition = /* @__PURE__ */ __name((value) => {
       const { partitions } = selectedPartitionsInfo;
       for (const partition2 of partitions) {
         const { regions, outputs } = partition2;
@@ -33370,15 +34361,15 @@ var init_partition = __esm({
       return {
         ...DEFAULT_PARTITION.outputs
       };
-    };
-    setPartitionInfo = (partitionsInfo2, userAgentPrefix = "") => {
+    }, "partition");
+    setPartitionInfo = /* @__PURE__ */ __name((partitionsInfo2, userAgentPrefix = "") => {
       selectedPartitionsInfo = partitionsInfo2;
       selectedUserAgentPrefix = userAgentPrefix;
-    };
-    useDefaultPartitionInfo = () => {
+    }, "setPartitionInfo");
+    useDefaultPartitionInfo = /* @__PURE__ */ __name(() => {
       setPartitionInfo(partitionsInfo, "");
-    };
-    getUserAgentPrefix = () => selectedUserAgentPrefix;
+    }, "useDefaultPartitionInfo");
+    getUserAgentPrefix = /* @__PURE__ */ __name(() => selectedUserAgentPrefix, "getUserAgentPrefix");
   }
 });
 
@@ -33387,7 +34378,7 @@ import { Readable as Readable8 } from "node:stream";
 var isStreamingPayload;
 var init_isStreamingPayload = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/isStreamingPayload/isStreamingPayload.js"() {
-    isStreamingPayload = (request2) => request2?.body instanceof Readable8 || typeof ReadableStream !== "undefined" && request2?.body instanceof ReadableStream;
+    isStreamingPayload = /* @__PURE__ */ __name((request2) => request2?.body instanceof Readable8 || typeof ReadableStream !== "undefined" && request2?.body instanceof ReadableStream, "isStreamingPayload");
   }
 });
 
@@ -33435,10 +34426,10 @@ var isRetryableByTrait, isClockSkewError, isClockSkewCorrectedError, isBrowserNe
 var init_service_error_classification = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/service-error-classification.js"() {
     init_constants5();
-    isRetryableByTrait = (error3) => error3?.$retryable !== void 0;
-    isClockSkewError = (error3) => CLOCK_SKEW_ERROR_CODES.includes(error3.name);
-    isClockSkewCorrectedError = (error3) => error3.$metadata?.clockSkewCorrected;
-    isBrowserNetworkError = (error3) => {
+    isRetryableByTrait = /* @__PURE__ */ __name((error3) => error3?.$retryable !== void 0, "isRetryableByTrait");
+    isClockSkewError = /* @__PURE__ */ __name((error3) => CLOCK_SKEW_ERROR_CODES.includes(error3.name), "isClockSkewError");
+    isClockSkewCorrectedError = /* @__PURE__ */ __name((error3) => error3.$metadata?.clockSkewCorrected, "isClockSkewCorrectedError");
+    isBrowserNetworkError = /* @__PURE__ */ __name((error3) => {
       const errorMessages = /* @__PURE__ */ new Set([
         "Failed to fetch",
         "NetworkError when attempting to fetch resource",
@@ -33451,10 +34442,10 @@ var init_service_error_classification = __esm({
         return false;
       }
       return errorMessages.has(error3.message);
-    };
-    isThrottlingError = (error3) => error3.$metadata?.httpStatusCode === 429 || THROTTLING_ERROR_CODES.includes(error3.name) || error3.$retryable?.throttling == true;
-    isTransientError = (error3, depth = 0) => error3?.name !== "AbortError" && (isRetryableByTrait(error3) || isClockSkewCorrectedError(error3) || error3.name === "InvalidSignatureException" && error3.message?.includes("Signature expired") || TRANSIENT_ERROR_CODES.includes(error3.name) || NODEJS_TIMEOUT_ERROR_CODES.includes(error3?.code || "") || NODEJS_NETWORK_ERROR_CODES.includes(error3?.code || "") || TRANSIENT_ERROR_STATUS_CODES.includes(error3.$metadata?.httpStatusCode || 0) || isBrowserNetworkError(error3) || isNodeJsHttp2TransientError(error3) || error3.cause !== void 0 && depth <= 10 && isTransientError(error3.cause, depth + 1));
-    isServerError = (error3) => {
+    }, "isBrowserNetworkError");
+    isThrottlingError = /* @__PURE__ */ __name((error3) => error3.$metadata?.httpStatusCode === 429 || THROTTLING_ERROR_CODES.includes(error3.name) || error3.$retryable?.throttling == true, "isThrottlingError");
+    isTransientError = /* @__PURE__ */ __name((error3, depth = 0) => error3?.name !== "AbortError" && (isRetryableByTrait(error3) || isClockSkewCorrectedError(error3) || error3.name === "InvalidSignatureException" && error3.message?.includes("Signature expired") || TRANSIENT_ERROR_CODES.includes(error3.name) || NODEJS_TIMEOUT_ERROR_CODES.includes(error3?.code || "") || NODEJS_NETWORK_ERROR_CODES.includes(error3?.code || "") || TRANSIENT_ERROR_STATUS_CODES.includes(error3.$metadata?.httpStatusCode || 0) || isBrowserNetworkError(error3) || isNodeJsHttp2TransientError(error3) || error3.cause !== void 0 && depth <= 10 && isTransientError(error3.cause, depth + 1)), "isTransientError");
+    isServerError = /* @__PURE__ */ __name((error3) => {
       if (error3.$metadata?.httpStatusCode !== void 0) {
         const statusCode = error3.$metadata.httpStatusCode;
         if (500 <= statusCode && statusCode <= 599 && !isTransientError(error3)) {
@@ -33463,7 +34454,8 @@ var init_service_error_classification = __esm({
         return false;
       }
       return false;
-    };
+    }, "isServerError");
+    __name(isNodeJsHttp2TransientError, "isNodeJsHttp2TransientError");
   }
 });
 
@@ -33471,33 +34463,33 @@ var init_service_error_classification = __esm({
 var race, createAbortError, isAbortError;
 var init_race = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/race.js"() {
-    race = (promise, signal) => {
+    race = /* @__PURE__ */ __name((promise, signal) => {
       if (!signal) {
         return promise;
       }
-      let cleanup = () => {
-      };
+      let cleanup = /* @__PURE__ */ __name(() => {
+      }, "cleanup");
       const aborted = new Promise((_, reject) => {
-        const handler2 = () => reject(createAbortError(signal));
+        const handler2 = /* @__PURE__ */ __name(() => reject(createAbortError(signal)), "handler");
         if (signal.aborted) {
           handler2();
         } else if (typeof signal.addEventListener === "function") {
           signal.addEventListener("abort", handler2, { once: true });
-          cleanup = () => signal.removeEventListener("abort", handler2);
+          cleanup = /* @__PURE__ */ __name(() => signal.removeEventListener("abort", handler2), "cleanup");
         } else {
           signal.onabort = handler2;
         }
       });
       return Promise.race([promise, aborted]).finally(cleanup);
-    };
-    createAbortError = (signal) => {
+    }, "race");
+    createAbortError = /* @__PURE__ */ __name((signal) => {
       const reason = signal.reason;
       if (reason instanceof Error) {
         return Object.assign(new Error("Request aborted"), { name: "AbortError", cause: reason });
       }
       return Object.assign(new Error(reason ? String(reason) : "Request aborted"), { name: "AbortError" });
-    };
-    isAbortError = (error3) => typeof error3 === "object" && error3 !== null && "name" in error3 && error3.name === "AbortError";
+    }, "createAbortError");
+    isAbortError = /* @__PURE__ */ __name((error3) => typeof error3 === "object" && error3 !== null && "name" in error3 && error3.name === "AbortError", "isAbortError");
   }
 });
 
@@ -33568,6 +34560,8 @@ var init_parseRetryAfterHeader = __esm({
     init_transport();
     init_protocols();
     init_serde();
+    __name(parseRetryAfterHeader, "parseRetryAfterHeader");
+    __name(getRetryAfterHint, "getRetryAfterHint");
   }
 });
 
@@ -33575,7 +34569,7 @@ var init_parseRetryAfterHeader = __esm({
 var asSdkError;
 var init_util = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/util.js"() {
-    asSdkError = (error3) => {
+    asSdkError = /* @__PURE__ */ __name((error3) => {
       if (error3 instanceof Error) {
         return error3;
       }
@@ -33586,7 +34580,7 @@ var init_util = __esm({
         return new Error(error3);
       }
       return new Error(`AWS SDK error wrapper for ${error3}`);
-    };
+    }, "asSdkError");
   }
 });
 
@@ -33661,9 +34655,9 @@ function bindRetryMiddleware(isStreamingPayload2) {
 function bindGetRetryPlugin(isStreamingPayload2) {
   const retryMiddleware2 = bindRetryMiddleware(isStreamingPayload2);
   return (options) => ({
-    applyToStack: (clientStack) => {
+    applyToStack: /* @__PURE__ */ __name((clientStack) => {
       clientStack.add(retryMiddleware2(options), retryMiddlewareOptions);
-    }
+    }, "applyToStack")
   });
 }
 var import_types25, isRetryStrategyV2, getRetryErrorInfo, getRetryErrorType, retryMiddlewareOptions;
@@ -33678,8 +34672,9 @@ var init_retryMiddleware = __esm({
     init_constants6();
     init_parseRetryAfterHeader();
     init_util();
-    isRetryStrategyV2 = (retryStrategy) => typeof retryStrategy.acquireInitialRetryToken !== "undefined" && typeof retryStrategy.refreshRetryTokenForRetry !== "undefined" && typeof retryStrategy.recordSuccess !== "undefined";
-    getRetryErrorInfo = (error3, logger2) => {
+    __name(bindRetryMiddleware, "bindRetryMiddleware");
+    isRetryStrategyV2 = /* @__PURE__ */ __name((retryStrategy) => typeof retryStrategy.acquireInitialRetryToken !== "undefined" && typeof retryStrategy.refreshRetryTokenForRetry !== "undefined" && typeof retryStrategy.recordSuccess !== "undefined", "isRetryStrategyV2");
+    getRetryErrorInfo = /* @__PURE__ */ __name((error3, logger2) => {
       const errorInfo = {
         error: error3,
         errorType: getRetryErrorType(error3)
@@ -33689,8 +34684,8 @@ var init_retryMiddleware = __esm({
         errorInfo.retryAfterHint = retryAfterHint;
       }
       return errorInfo;
-    };
-    getRetryErrorType = (error3) => {
+    }, "getRetryErrorInfo");
+    getRetryErrorType = /* @__PURE__ */ __name((error3) => {
       if (isThrottlingError(error3)) {
         return "THROTTLING";
       }
@@ -33701,7 +34696,7 @@ var init_retryMiddleware = __esm({
         return "SERVER_ERROR";
       }
       return "CLIENT_ERROR";
-    };
+    }, "getRetryErrorType");
     retryMiddlewareOptions = {
       name: "retryMiddleware",
       tags: ["RETRY"],
@@ -33709,6 +34704,7 @@ var init_retryMiddleware = __esm({
       priority: "high",
       override: true
     };
+    __name(bindGetRetryPlugin, "bindGetRetryPlugin");
   }
 });
 
@@ -33718,7 +34714,10 @@ var init_DefaultRateLimiter = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRateLimiter.js"() {
     init_service_error_classification();
     DefaultRateLimiter = class _DefaultRateLimiter {
-      static setTimeoutFn = (fn, delay) => setTimeout(fn, delay);
+      static {
+        __name(this, "DefaultRateLimiter");
+      }
+      static setTimeoutFn = /* @__PURE__ */ __name((fn, delay) => setTimeout(fn, delay), "setTimeoutFn");
       beta;
       minCapacity;
       minFillRate;
@@ -33834,6 +34833,9 @@ var Retry;
 var init_retries_2026_config = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/retries-2026-config.js"() {
     Retry = class {
+      static {
+        __name(this, "Retry");
+      }
       static v2026 = true;
       static delay() {
         return 50;
@@ -33861,6 +34863,9 @@ var init_DefaultRetryBackoffStrategy = __esm({
     init_constants6();
     init_retries_2026_config();
     DefaultRetryBackoffStrategy = class {
+      static {
+        __name(this, "DefaultRetryBackoffStrategy");
+      }
       x = Retry.delay();
       computeNextBackoffDelay(i5) {
         const b5 = Math.random();
@@ -33881,6 +34886,9 @@ var init_DefaultRetryToken = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryToken.js"() {
     init_constants6();
     DefaultRetryToken = class {
+      static {
+        __name(this, "DefaultRetryToken");
+      }
       delay;
       count;
       cost;
@@ -33938,6 +34946,9 @@ var init_StandardRetryStrategy = __esm({
       capacity: 3
     };
     StandardRetryStrategy = class {
+      static {
+        __name(this, "StandardRetryStrategy");
+      }
       mode = RETRY_MODES.STANDARD;
       retryBackoffStrategy;
       capacity = INITIAL_RETRY_TOKENS;
@@ -34031,6 +35042,9 @@ var init_AdaptiveRetryStrategy = __esm({
     init_StandardRetryStrategy();
     init_config3();
     AdaptiveRetryStrategy = class {
+      static {
+        __name(this, "AdaptiveRetryStrategy");
+      }
       mode = RETRY_MODES.ADAPTIVE;
       rateLimiter;
       standardRetryStrategy;
@@ -34071,6 +35085,9 @@ var init_ConfiguredRetryStrategy = __esm({
     init_StandardRetryStrategy();
     init_retries_2026_config();
     ConfiguredRetryStrategy = class extends StandardRetryStrategy {
+      static {
+        __name(this, "ConfiguredRetryStrategy");
+      }
       computeNextBackoffDelay;
       constructor(maxAttempts, computeNextBackoffDelay = Retry.delay()) {
         super(typeof maxAttempts === "function" ? maxAttempts : async () => maxAttempts);
@@ -34093,32 +35110,32 @@ var getDefaultRetryQuota;
 var init_defaultRetryQuota = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retry-pre-sra-deprecated/defaultRetryQuota.js"() {
     init_constants6();
-    getDefaultRetryQuota = (initialRetryTokens, options) => {
+    getDefaultRetryQuota = /* @__PURE__ */ __name((initialRetryTokens, options) => {
       const MAX_CAPACITY = initialRetryTokens;
       const noRetryIncrement = options?.noRetryIncrement ?? NO_RETRY_INCREMENT;
       const retryCost = options?.retryCost ?? RETRY_COST;
       const timeoutRetryCost = options?.timeoutRetryCost ?? TIMEOUT_RETRY_COST;
       let availableCapacity = initialRetryTokens;
-      const getCapacityAmount = (error3) => error3.name === "TimeoutError" ? timeoutRetryCost : retryCost;
-      const hasRetryTokens = (error3) => getCapacityAmount(error3) <= availableCapacity;
-      const retrieveRetryTokens = (error3) => {
+      const getCapacityAmount = /* @__PURE__ */ __name((error3) => error3.name === "TimeoutError" ? timeoutRetryCost : retryCost, "getCapacityAmount");
+      const hasRetryTokens = /* @__PURE__ */ __name((error3) => getCapacityAmount(error3) <= availableCapacity, "hasRetryTokens");
+      const retrieveRetryTokens = /* @__PURE__ */ __name((error3) => {
         if (!hasRetryTokens(error3)) {
           throw new Error("No retry token available");
         }
         const capacityAmount = getCapacityAmount(error3);
         availableCapacity -= capacityAmount;
         return capacityAmount;
-      };
-      const releaseRetryTokens = (capacityReleaseAmount) => {
+      }, "retrieveRetryTokens");
+      const releaseRetryTokens = /* @__PURE__ */ __name((capacityReleaseAmount) => {
         availableCapacity += capacityReleaseAmount ?? noRetryIncrement;
         availableCapacity = Math.min(availableCapacity, MAX_CAPACITY);
-      };
+      }, "releaseRetryTokens");
       return Object.freeze({
         hasRetryTokens,
         retrieveRetryTokens,
         releaseRetryTokens
       });
-    };
+    }, "getDefaultRetryQuota");
   }
 });
 
@@ -34127,7 +35144,7 @@ var defaultDelayDecider;
 var init_delayDecider = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retry-pre-sra-deprecated/delayDecider.js"() {
     init_constants6();
-    defaultDelayDecider = (delayBase, attempts) => Math.floor(Math.min(MAXIMUM_RETRY_DELAY, Math.random() * 2 ** attempts * delayBase));
+    defaultDelayDecider = /* @__PURE__ */ __name((delayBase, attempts) => Math.floor(Math.min(MAXIMUM_RETRY_DELAY, Math.random() * 2 ** attempts * delayBase)), "defaultDelayDecider");
   }
 });
 
@@ -34136,12 +35153,12 @@ var defaultRetryDecider;
 var init_retryDecider = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retry-pre-sra-deprecated/retryDecider.js"() {
     init_service_error_classification();
-    defaultRetryDecider = (error3) => {
+    defaultRetryDecider = /* @__PURE__ */ __name((error3) => {
       if (!error3) {
         return false;
       }
       return isRetryableByTrait(error3) || isClockSkewError(error3) || isThrottlingError(error3) || isTransientError(error3);
-    };
+    }, "defaultRetryDecider");
   }
 });
 
@@ -34159,6 +35176,9 @@ var init_StandardRetryStrategy2 = __esm({
     init_delayDecider();
     init_retryDecider();
     StandardRetryStrategy2 = class {
+      static {
+        __name(this, "StandardRetryStrategy");
+      }
       maxAttemptsProvider;
       retryDecider;
       delayDecider;
@@ -34229,7 +35249,7 @@ var init_StandardRetryStrategy2 = __esm({
         }
       }
     };
-    getDelayFromRetryAfterHeader = (response) => {
+    getDelayFromRetryAfterHeader = /* @__PURE__ */ __name((response) => {
       if (!HttpResponse.isInstance(response)) {
         return;
       }
@@ -34244,7 +35264,7 @@ var init_StandardRetryStrategy2 = __esm({
       }
       const retryAfterDate = new Date(retryAfter);
       return Math.min(retryAfterDate.getTime() - Date.now(), 2e4);
-    };
+    }, "getDelayFromRetryAfterHeader");
   }
 });
 
@@ -34256,6 +35276,9 @@ var init_AdaptiveRetryStrategy2 = __esm({
     init_config3();
     init_StandardRetryStrategy2();
     AdaptiveRetryStrategy2 = class extends StandardRetryStrategy2 {
+      static {
+        __name(this, "AdaptiveRetryStrategy");
+      }
       rateLimiter;
       constructor(maxAttemptsProvider, options) {
         const { rateLimiter, ...superOptions } = options ?? {};
@@ -34265,12 +35288,12 @@ var init_AdaptiveRetryStrategy2 = __esm({
       }
       async retry(next, args) {
         return super.retry(next, args, {
-          beforeRequest: async () => {
+          beforeRequest: /* @__PURE__ */ __name(async () => {
             return this.rateLimiter.getSendToken();
-          },
-          afterRequest: (response) => {
+          }, "beforeRequest"),
+          afterRequest: /* @__PURE__ */ __name((response) => {
             this.rateLimiter.updateClientSendingRate(response);
-          }
+          }, "afterRequest")
         });
       }
     };
@@ -34289,7 +35312,7 @@ var init_configurations2 = __esm({
     ENV_MAX_ATTEMPTS = "AWS_MAX_ATTEMPTS";
     CONFIG_MAX_ATTEMPTS = "max_attempts";
     NODE_MAX_ATTEMPT_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => {
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => {
         const value = env2[ENV_MAX_ATTEMPTS];
         if (!value) {
           return void 0;
@@ -34299,8 +35322,8 @@ var init_configurations2 = __esm({
           throw new Error(`Environment variable ${ENV_MAX_ATTEMPTS} mast be a number, got "${value}"`);
         }
         return maxAttempt;
-      },
-      configFileSelector: (profile) => {
+      }, "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => {
         const value = profile[CONFIG_MAX_ATTEMPTS];
         if (!value) {
           return void 0;
@@ -34310,15 +35333,15 @@ var init_configurations2 = __esm({
           throw new Error(`Shared config file entry ${CONFIG_MAX_ATTEMPTS} mast be a number, got "${value}"`);
         }
         return maxAttempt;
-      },
+      }, "configFileSelector"),
       default: DEFAULT_MAX_ATTEMPTS
     };
-    resolveRetryConfig = (input, defaults2) => {
+    resolveRetryConfig = /* @__PURE__ */ __name((input, defaults2) => {
       const { retryStrategy, retryMode } = input;
       const { defaultMaxAttempts = DEFAULT_MAX_ATTEMPTS, defaultBaseDelay = Retry.delay() } = defaults2 ?? {};
       const maxAttemptsProvider = normalizeProvider(input.maxAttempts ?? defaultMaxAttempts);
       let controller = retryStrategy ? Promise.resolve(retryStrategy) : void 0;
-      const getDefault = async () => {
+      const getDefault = /* @__PURE__ */ __name(async () => {
         const maxAttempts = await maxAttemptsProvider();
         const adaptive = await normalizeProvider(retryMode)() === RETRY_MODES.ADAPTIVE;
         if (adaptive) {
@@ -34331,17 +35354,17 @@ var init_configurations2 = __esm({
           maxAttempts,
           baseDelay: defaultBaseDelay
         });
-      };
+      }, "getDefault");
       return Object.assign(input, {
         maxAttempts: maxAttemptsProvider,
-        retryStrategy: () => controller ??= getDefault()
+        retryStrategy: /* @__PURE__ */ __name(() => controller ??= getDefault(), "retryStrategy")
       });
-    };
+    }, "resolveRetryConfig");
     ENV_RETRY_MODE = "AWS_RETRY_MODE";
     CONFIG_RETRY_MODE = "retry_mode";
     NODE_RETRY_MODE_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => env2[ENV_RETRY_MODE],
-      configFileSelector: (profile) => profile[CONFIG_RETRY_MODE],
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => env2[ENV_RETRY_MODE], "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => profile[CONFIG_RETRY_MODE], "configFileSelector"),
       default: DEFAULT_RETRY_MODE
     };
   }
@@ -34353,14 +35376,14 @@ var init_omitRetryHeadersMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/omitRetryHeadersMiddleware.js"() {
     init_protocols();
     init_constants6();
-    omitRetryHeadersMiddleware = () => (next) => async (args) => {
+    omitRetryHeadersMiddleware = /* @__PURE__ */ __name(() => (next) => async (args) => {
       const { request: request2 } = args;
       if (HttpRequest.isInstance(request2)) {
         delete request2.headers[INVOCATION_ID_HEADER];
         delete request2.headers[REQUEST_HEADER];
       }
       return next(args);
-    };
+    }, "omitRetryHeadersMiddleware");
     omitRetryHeadersMiddlewareOptions = {
       name: "omitRetryHeadersMiddleware",
       tags: ["RETRY", "HEADERS", "OMIT_RETRY_HEADERS"],
@@ -34368,11 +35391,11 @@ var init_omitRetryHeadersMiddleware = __esm({
       toMiddleware: "awsAuthMiddleware",
       override: true
     };
-    getOmitRetryHeadersPlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getOmitRetryHeadersPlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.addRelativeTo(omitRetryHeadersMiddleware(), omitRetryHeadersMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getOmitRetryHeadersPlugin");
   }
 });
 
@@ -34502,6 +35525,7 @@ var init_check_features = __esm({
     init_retry2();
     init_setFeature();
     ACCOUNT_ID_ENDPOINT_REGEX = /\d{12}\.ddb/;
+    __name(checkFeatures, "checkFeatures");
   }
 });
 
@@ -34540,6 +35564,7 @@ var BYTE_LIMIT;
 var init_encode_features = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/encode-features.js"() {
     BYTE_LIMIT = 1024;
+    __name(encodeFeatures, "encodeFeatures");
   }
 });
 
@@ -34552,7 +35577,7 @@ var init_user_agent_middleware = __esm({
     init_check_features();
     init_constants7();
     init_encode_features();
-    userAgentMiddleware = (options) => (next, context3) => async (args) => {
+    userAgentMiddleware = /* @__PURE__ */ __name((options) => (next, context3) => async (args) => {
       const { request: request2 } = args;
       if (!HttpRequest.isInstance(request2)) {
         return next(args);
@@ -34586,8 +35611,8 @@ var init_user_agent_middleware = __esm({
         ...args,
         request: request2
       });
-    };
-    escapeUserAgent = (userAgentPair) => {
+    }, "userAgentMiddleware");
+    escapeUserAgent = /* @__PURE__ */ __name((userAgentPair) => {
       const name = userAgentPair[0].split(UA_NAME_SEPARATOR).map((part) => part.replace(UA_NAME_ESCAPE_REGEX, UA_ESCAPE_CHAR)).join(UA_NAME_SEPARATOR);
       const version = userAgentPair[1]?.replace(UA_VALUE_ESCAPE_REGEX, UA_ESCAPE_CHAR);
       const prefixSeparatorIndex = name.indexOf(UA_NAME_SEPARATOR);
@@ -34606,7 +35631,7 @@ var init_user_agent_middleware = __esm({
             return `${acc}#${item}`;
         }
       }, "");
-    };
+    }, "escapeUserAgent");
     getUserAgentMiddlewareOptions = {
       name: "getUserAgentMiddleware",
       step: "build",
@@ -34614,11 +35639,11 @@ var init_user_agent_middleware = __esm({
       tags: ["SET_USER_AGENT", "USER_AGENT"],
       override: true
     };
-    getUserAgentPlugin = (config) => ({
-      applyToStack: (clientStack) => {
+    getUserAgentPlugin = /* @__PURE__ */ __name((config) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(userAgentMiddleware(config), getUserAgentMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getUserAgentPlugin");
   }
 });
 
@@ -34627,7 +35652,7 @@ import { versions } from "node:process";
 var getRuntimeUserAgentPair;
 var init_getRuntimeUserAgentPair = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/getRuntimeUserAgentPair.js"() {
-    getRuntimeUserAgentPair = () => {
+    getRuntimeUserAgentPair = /* @__PURE__ */ __name(() => {
       const runtimesToCheck = ["deno", "bun", "llrt"];
       for (const runtime of runtimesToCheck) {
         if (versions[runtime]) {
@@ -34635,7 +35660,7 @@ var init_getRuntimeUserAgentPair = __esm({
         }
       }
       return ["md/nodejs", versions.node];
-    };
+    }, "getRuntimeUserAgentPair");
   }
 });
 
@@ -34654,12 +35679,12 @@ var isCrtAvailable;
 var init_is_crt_available = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/is-crt-available.js"() {
     init_crt_availability();
-    isCrtAvailable = () => {
+    isCrtAvailable = /* @__PURE__ */ __name(() => {
       if (crtAvailability.isCrtAvailable) {
         return ["md/crt-avail"];
       }
       return null;
-    };
+    }, "isCrtAvailable");
   }
 });
 
@@ -34672,7 +35697,7 @@ var init_defaultUserAgent = __esm({
     init_getRuntimeUserAgentPair();
     init_is_crt_available();
     init_crt_availability();
-    createDefaultUserAgentProvider = ({ serviceId, clientVersion }) => {
+    createDefaultUserAgentProvider = /* @__PURE__ */ __name(({ serviceId, clientVersion }) => {
       const runtimeUserAgentPair = getRuntimeUserAgentPair();
       return async (config) => {
         const sections = [
@@ -34696,7 +35721,7 @@ var init_defaultUserAgent = __esm({
         const resolvedUserAgent = appId ? [...sections, [`app/${appId}`]] : [...sections];
         return resolvedUserAgent;
       };
-    };
+    }, "createDefaultUserAgentProvider");
     defaultUserAgent = createDefaultUserAgentProvider;
   }
 });
@@ -34710,8 +35735,8 @@ var init_nodeAppIdConfigOptions = __esm({
     UA_APP_ID_INI_NAME = "sdk_ua_app_id";
     UA_APP_ID_INI_NAME_DEPRECATED = "sdk-ua-app-id";
     NODE_APP_ID_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => env2[UA_APP_ID_ENV_NAME],
-      configFileSelector: (profile) => profile[UA_APP_ID_INI_NAME] ?? profile[UA_APP_ID_INI_NAME_DEPRECATED],
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => env2[UA_APP_ID_ENV_NAME], "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => profile[UA_APP_ID_INI_NAME] ?? profile[UA_APP_ID_INI_NAME_DEPRECATED], "configFileSelector"),
       default: DEFAULT_UA_APP_ID
     };
   }
@@ -34941,24 +35966,25 @@ var init_bowser = __esm({
     Utils = /* @__PURE__ */ (function() {
       function Utils2() {
       }
-      Utils2.getFirstMatch = function getFirstMatch(regexp, ua) {
+      __name(Utils2, "Utils");
+      Utils2.getFirstMatch = /* @__PURE__ */ __name(function getFirstMatch(regexp, ua) {
         var match = ua.match(regexp);
         return match && match.length > 0 && match[1] || "";
-      };
-      Utils2.getSecondMatch = function getSecondMatch(regexp, ua) {
+      }, "getFirstMatch");
+      Utils2.getSecondMatch = /* @__PURE__ */ __name(function getSecondMatch(regexp, ua) {
         var match = ua.match(regexp);
         return match && match.length > 1 && match[2] || "";
-      };
-      Utils2.matchAndReturnConst = function matchAndReturnConst(regexp, ua, _const) {
+      }, "getSecondMatch");
+      Utils2.matchAndReturnConst = /* @__PURE__ */ __name(function matchAndReturnConst(regexp, ua, _const) {
         if (regexp.test(ua)) return _const;
-      };
-      Utils2.isFirefoxOnIpad = function isFirefoxOnIpad(ua) {
+      }, "matchAndReturnConst");
+      Utils2.isFirefoxOnIpad = /* @__PURE__ */ __name(function isFirefoxOnIpad(ua) {
         var macIndex = ua.indexOf("Macintosh");
         if (macIndex === -1) return false;
         var fxiosIndex = ua.indexOf(" FxiOS", macIndex + 9);
         return fxiosIndex !== -1 && ua.indexOf("/", fxiosIndex + 6) !== -1;
-      };
-      Utils2.getWindowsVersionName = function getWindowsVersionName(version) {
+      }, "isFirefoxOnIpad");
+      Utils2.getWindowsVersionName = /* @__PURE__ */ __name(function getWindowsVersionName(version) {
         switch (version) {
           case "NT":
             return "NT";
@@ -34983,8 +36009,8 @@ var init_bowser = __esm({
           default:
             return;
         }
-      };
-      Utils2.getMacOSVersionName = function getMacOSVersionName(version) {
+      }, "getWindowsVersionName");
+      Utils2.getMacOSVersionName = /* @__PURE__ */ __name(function getMacOSVersionName(version) {
         var v = version.split(".").splice(0, 2).map(function(s2) {
           return parseInt(s2, 10) || 0;
         });
@@ -35031,8 +36057,8 @@ var init_bowser = __esm({
           default:
             return;
         }
-      };
-      Utils2.getAndroidVersionName = function getAndroidVersionName(version) {
+      }, "getMacOSVersionName");
+      Utils2.getAndroidVersionName = /* @__PURE__ */ __name(function getAndroidVersionName(version) {
         var v = version.split(".").splice(0, 2).map(function(s2) {
           return parseInt(s2, 10) || 0;
         });
@@ -35052,11 +36078,11 @@ var init_bowser = __esm({
         if (v[0] === 7) return "Nougat";
         if (v[0] === 8) return "Oreo";
         if (v[0] === 9) return "Pie";
-      };
-      Utils2.getVersionPrecision = function getVersionPrecision(version) {
+      }, "getAndroidVersionName");
+      Utils2.getVersionPrecision = /* @__PURE__ */ __name(function getVersionPrecision(version) {
         return version.split(".").length;
-      };
-      Utils2.compareVersions = function compareVersions(versionA, versionB, isLoose) {
+      }, "getVersionPrecision");
+      Utils2.compareVersions = /* @__PURE__ */ __name(function compareVersions(versionA, versionB, isLoose) {
         if (isLoose === void 0) isLoose = false;
         var versionAPrecision = Utils2.getVersionPrecision(versionA);
         var versionBPrecision = Utils2.getVersionPrecision(versionB);
@@ -35078,15 +36104,15 @@ var init_bowser = __esm({
             precision -= 1;
           } else if (chunks[0][precision] < chunks[1][precision]) return -1;
         }
-      };
-      Utils2.map = function map3(arr, iterator2) {
+      }, "compareVersions");
+      Utils2.map = /* @__PURE__ */ __name(function map3(arr, iterator2) {
         var result = [];
         var i5;
         if (Array.prototype.map) return Array.prototype.map.call(arr, iterator2);
         for (i5 = 0; i5 < arr.length; i5 += 1) result.push(iterator2(arr[i5]));
         return result;
-      };
-      Utils2.find = function find(arr, predicate) {
+      }, "map");
+      Utils2.find = /* @__PURE__ */ __name(function find(arr, predicate) {
         var i5;
         var l3;
         if (Array.prototype.find) return Array.prototype.find.call(arr, predicate);
@@ -35094,525 +36120,525 @@ var init_bowser = __esm({
           var value = arr[i5];
           if (predicate(value, i5)) return value;
         }
-      };
-      Utils2.assign = function assign(obj) {
+      }, "find");
+      Utils2.assign = /* @__PURE__ */ __name(function assign(obj) {
         var result = obj;
         var i5;
         var l3;
         for (var _len = arguments.length, assigners = new Array(_len > 1 ? _len - 1 : 0), _key = 1; _key < _len; _key++) assigners[_key - 1] = arguments[_key];
         if (Object.assign) return Object.assign.apply(Object, [obj].concat(assigners));
-        var _loop = function _loop2() {
+        var _loop = /* @__PURE__ */ __name(function _loop2() {
           var assigner = assigners[i5];
           if (typeof assigner === "object" && assigner !== null) Object.keys(assigner).forEach(function(key) {
             result[key] = assigner[key];
           });
-        };
+        }, "_loop");
         for (i5 = 0, l3 = assigners.length; i5 < l3; i5 += 1) _loop();
         return obj;
-      };
-      Utils2.getBrowserAlias = function getBrowserAlias(browserName) {
+      }, "assign");
+      Utils2.getBrowserAlias = /* @__PURE__ */ __name(function getBrowserAlias(browserName) {
         return BROWSER_ALIASES_MAP[browserName];
-      };
-      Utils2.getBrowserTypeByAlias = function getBrowserTypeByAlias(browserAlias) {
+      }, "getBrowserAlias");
+      Utils2.getBrowserTypeByAlias = /* @__PURE__ */ __name(function getBrowserTypeByAlias(browserAlias) {
         return BROWSER_MAP[browserAlias] || "";
-      };
+      }, "getBrowserTypeByAlias");
       return Utils2;
     })();
     commonVersionIdentifier = /version\/(\d+(\.?_?\d+)+)/i;
     browsersList = [{
       test: [/gptbot/i],
-      describe: function describe(ua) {
+      describe: /* @__PURE__ */ __name(function describe(ua) {
         var browser = {
           name: "GPTBot"
         };
         var version = Utils.getFirstMatch(/gptbot\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/chatgpt-user/i],
-      describe: function describe2(ua) {
+      describe: /* @__PURE__ */ __name(function describe2(ua) {
         var browser = {
           name: "ChatGPT-User"
         };
         var version = Utils.getFirstMatch(/chatgpt-user\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/oai-searchbot/i],
-      describe: function describe3(ua) {
+      describe: /* @__PURE__ */ __name(function describe3(ua) {
         var browser = {
           name: "OAI-SearchBot"
         };
         var version = Utils.getFirstMatch(/oai-searchbot\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/claudebot/i, /claude-web/i, /claude-user/i, /claude-searchbot/i],
-      describe: function describe4(ua) {
+      describe: /* @__PURE__ */ __name(function describe4(ua) {
         var browser = {
           name: "ClaudeBot"
         };
         var version = Utils.getFirstMatch(/(?:claudebot|claude-web|claude-user|claude-searchbot)\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/omgilibot/i, /webzio-extended/i],
-      describe: function describe5(ua) {
+      describe: /* @__PURE__ */ __name(function describe5(ua) {
         var browser = {
           name: "Omgilibot"
         };
         var version = Utils.getFirstMatch(/(?:omgilibot|webzio-extended)\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/diffbot/i],
-      describe: function describe6(ua) {
+      describe: /* @__PURE__ */ __name(function describe6(ua) {
         var browser = {
           name: "Diffbot"
         };
         var version = Utils.getFirstMatch(/diffbot\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/perplexitybot/i],
-      describe: function describe7(ua) {
+      describe: /* @__PURE__ */ __name(function describe7(ua) {
         var browser = {
           name: "PerplexityBot"
         };
         var version = Utils.getFirstMatch(/perplexitybot\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/perplexity-user/i],
-      describe: function describe8(ua) {
+      describe: /* @__PURE__ */ __name(function describe8(ua) {
         var browser = {
           name: "Perplexity-User"
         };
         var version = Utils.getFirstMatch(/perplexity-user\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/youbot/i],
-      describe: function describe9(ua) {
+      describe: /* @__PURE__ */ __name(function describe9(ua) {
         var browser = {
           name: "YouBot"
         };
         var version = Utils.getFirstMatch(/youbot\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/meta-webindexer/i],
-      describe: function describe10(ua) {
+      describe: /* @__PURE__ */ __name(function describe10(ua) {
         var browser = {
           name: "Meta-WebIndexer"
         };
         var version = Utils.getFirstMatch(/meta-webindexer\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/meta-externalads/i],
-      describe: function describe11(ua) {
+      describe: /* @__PURE__ */ __name(function describe11(ua) {
         var browser = {
           name: "Meta-ExternalAds"
         };
         var version = Utils.getFirstMatch(/meta-externalads\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/meta-externalagent/i],
-      describe: function describe12(ua) {
+      describe: /* @__PURE__ */ __name(function describe12(ua) {
         var browser = {
           name: "Meta-ExternalAgent"
         };
         var version = Utils.getFirstMatch(/meta-externalagent\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/meta-externalfetcher/i],
-      describe: function describe13(ua) {
+      describe: /* @__PURE__ */ __name(function describe13(ua) {
         var browser = {
           name: "Meta-ExternalFetcher"
         };
         var version = Utils.getFirstMatch(/meta-externalfetcher\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/googlebot/i],
-      describe: function describe14(ua) {
+      describe: /* @__PURE__ */ __name(function describe14(ua) {
         var browser = {
           name: "Googlebot"
         };
         var version = Utils.getFirstMatch(/googlebot\/(\d+(\.\d+))/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/linespider/i],
-      describe: function describe15(ua) {
+      describe: /* @__PURE__ */ __name(function describe15(ua) {
         var browser = {
           name: "Linespider"
         };
         var version = Utils.getFirstMatch(/(?:linespider)(?:-[-\w]{1,64})?[\s/](\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/amazonbot/i],
-      describe: function describe16(ua) {
+      describe: /* @__PURE__ */ __name(function describe16(ua) {
         var browser = {
           name: "AmazonBot"
         };
         var version = Utils.getFirstMatch(/amazonbot\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/bingbot/i],
-      describe: function describe17(ua) {
+      describe: /* @__PURE__ */ __name(function describe17(ua) {
         var browser = {
           name: "BingCrawler"
         };
         var version = Utils.getFirstMatch(/bingbot\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/baiduspider/i],
-      describe: function describe18(ua) {
+      describe: /* @__PURE__ */ __name(function describe18(ua) {
         var browser = {
           name: "BaiduSpider"
         };
         var version = Utils.getFirstMatch(/baiduspider\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/duckduckbot/i],
-      describe: function describe19(ua) {
+      describe: /* @__PURE__ */ __name(function describe19(ua) {
         var browser = {
           name: "DuckDuckBot"
         };
         var version = Utils.getFirstMatch(/duckduckbot\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/ia_archiver/i],
-      describe: function describe20(ua) {
+      describe: /* @__PURE__ */ __name(function describe20(ua) {
         var browser = {
           name: "InternetArchiveCrawler"
         };
         var version = Utils.getFirstMatch(/ia_archiver\/(\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/facebookexternalhit/i, /facebookcatalog/i],
-      describe: function describe21() {
+      describe: /* @__PURE__ */ __name(function describe21() {
         return {
           name: "FacebookExternalHit"
         };
-      }
+      }, "describe")
     }, {
       test: [/slackbot/i, /slack-imgProxy/i],
-      describe: function describe22(ua) {
+      describe: /* @__PURE__ */ __name(function describe22(ua) {
         var browser = {
           name: "SlackBot"
         };
         var version = Utils.getFirstMatch(/(?:slackbot|slack-imgproxy)(?:-[-\w]{1,64})?[\s/](\d+(\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/yahoo!?[\s/]*slurp/i],
-      describe: function describe23() {
+      describe: /* @__PURE__ */ __name(function describe23() {
         return {
           name: "YahooSlurp"
         };
-      }
+      }, "describe")
     }, {
       test: [/yandexbot/i, /yandexmobilebot/i],
-      describe: function describe24() {
+      describe: /* @__PURE__ */ __name(function describe24() {
         return {
           name: "YandexBot"
         };
-      }
+      }, "describe")
     }, {
       test: [/pingdom/i],
-      describe: function describe25() {
+      describe: /* @__PURE__ */ __name(function describe25() {
         return {
           name: "PingdomBot"
         };
-      }
+      }, "describe")
     }, {
       test: [/opera/i],
-      describe: function describe26(ua) {
+      describe: /* @__PURE__ */ __name(function describe26(ua) {
         var browser = {
           name: "Opera"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:opera)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/opr\/|opios/i],
-      describe: function describe27(ua) {
+      describe: /* @__PURE__ */ __name(function describe27(ua) {
         var browser = {
           name: "Opera"
         };
         var version = Utils.getFirstMatch(/(?:opr|opios)[\s/](\d+(?:\.\d+)*)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/SamsungBrowser/i],
-      describe: function describe28(ua) {
+      describe: /* @__PURE__ */ __name(function describe28(ua) {
         var browser = {
           name: "Samsung Internet for Android"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:SamsungBrowser)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/Whale/i],
-      describe: function describe29(ua) {
+      describe: /* @__PURE__ */ __name(function describe29(ua) {
         var browser = {
           name: "NAVER Whale Browser"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:whale)[\s/](\d+(?:\.\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/PaleMoon/i],
-      describe: function describe30(ua) {
+      describe: /* @__PURE__ */ __name(function describe30(ua) {
         var browser = {
           name: "Pale Moon"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:PaleMoon)[\s/](\d+(?:\.\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/HeyTapBrowser/i],
-      describe: function describe31(ua) {
+      describe: /* @__PURE__ */ __name(function describe31(ua) {
         var browser = {
           name: "HeyTap Browser"
         };
         var version = Utils.getFirstMatch(/(?:HeyTapBrowser)[\s/](\d+(?:\.\d+)*)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/VivoBrowser/i],
-      describe: function describe32(ua) {
+      describe: /* @__PURE__ */ __name(function describe32(ua) {
         var browser = {
           name: "Vivo Browser"
         };
         var version = Utils.getFirstMatch(/(?:VivoBrowser)[\s/](\d+(?:\.\d+)*)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/MZBrowser/i],
-      describe: function describe33(ua) {
+      describe: /* @__PURE__ */ __name(function describe33(ua) {
         var browser = {
           name: "MZ Browser"
         };
         var version = Utils.getFirstMatch(/(?:MZBrowser)[\s/](\d+(?:\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/focus/i],
-      describe: function describe34(ua) {
+      describe: /* @__PURE__ */ __name(function describe34(ua) {
         var browser = {
           name: "Focus"
         };
         var version = Utils.getFirstMatch(/(?:focus)[\s/](\d+(?:\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/swing/i],
-      describe: function describe35(ua) {
+      describe: /* @__PURE__ */ __name(function describe35(ua) {
         var browser = {
           name: "Swing"
         };
         var version = Utils.getFirstMatch(/(?:swing)[\s/](\d+(?:\.\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/coast/i],
-      describe: function describe36(ua) {
+      describe: /* @__PURE__ */ __name(function describe36(ua) {
         var browser = {
           name: "Opera Coast"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:coast)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/opt\/\d+(?:.?_?\d+)+/i],
-      describe: function describe37(ua) {
+      describe: /* @__PURE__ */ __name(function describe37(ua) {
         var browser = {
           name: "Opera Touch"
         };
         var version = Utils.getFirstMatch(/(?:opt)[\s/](\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/\sbertina\//i],
-      describe: function describe38(ua) {
+      describe: /* @__PURE__ */ __name(function describe38(ua) {
         var browser = {
           name: "Bertina Browser"
         };
         var version = Utils.getFirstMatch(/(?:bertina)\/(\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/yabrowser/i],
-      describe: function describe39(ua) {
+      describe: /* @__PURE__ */ __name(function describe39(ua) {
         var browser = {
           name: "Yandex Browser"
         };
         var version = Utils.getFirstMatch(/(?:yabrowser)[\s/](\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/ucbrowser|ucmobile\//i, /\bucpc\//i, /\bubrowser\//i],
-      describe: function describe40(ua) {
+      describe: /* @__PURE__ */ __name(function describe40(ua) {
         var browser = {
           name: "UC Browser"
         };
         var version = Utils.getFirstMatch(/(?:ucbrowser[\s/]?|ucmobile\/|\bucpc\/|\bubrowser\/)(\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/Maxthon|mxios/i],
-      describe: function describe41(ua) {
+      describe: /* @__PURE__ */ __name(function describe41(ua) {
         var browser = {
           name: "Maxthon"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:Maxthon|mxios)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/epiphany/i],
-      describe: function describe42(ua) {
+      describe: /* @__PURE__ */ __name(function describe42(ua) {
         var browser = {
           name: "Epiphany"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:epiphany)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/puffin/i],
-      describe: function describe43(ua) {
+      describe: /* @__PURE__ */ __name(function describe43(ua) {
         var browser = {
           name: "Puffin"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:puffin)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/sleipnir/i],
-      describe: function describe44(ua) {
+      describe: /* @__PURE__ */ __name(function describe44(ua) {
         var browser = {
           name: "Sleipnir"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:sleipnir)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/k-meleon/i],
-      describe: function describe45(ua) {
+      describe: /* @__PURE__ */ __name(function describe45(ua) {
         var browser = {
           name: "K-Meleon"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:k-meleon)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/micromessenger/i],
-      describe: function describe46(ua) {
+      describe: /* @__PURE__ */ __name(function describe46(ua) {
         var browser = {
           name: "WeChat"
         };
         var version = Utils.getFirstMatch(/(?:micromessenger)[\s/](\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/qqbrowser/i],
-      describe: function describe47(ua) {
+      describe: /* @__PURE__ */ __name(function describe47(ua) {
         var browser = {
           name: /qqbrowserlite/i.test(ua) ? "QQ Browser Lite" : "QQ Browser"
         };
         var version = Utils.getFirstMatch(/(?:qqbrowserlite|qqbrowser)[/](\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/msie|trident/i],
-      describe: function describe48(ua) {
+      describe: /* @__PURE__ */ __name(function describe48(ua) {
         var browser = {
           name: "Internet Explorer"
         };
         var version = Utils.getFirstMatch(/(?:msie |rv:)(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/\sedg\//i],
-      describe: function describe49(ua) {
+      describe: /* @__PURE__ */ __name(function describe49(ua) {
         var browser = {
           name: "Microsoft Edge"
         };
         var version = Utils.getFirstMatch(/\sedg\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/edg([ea]|ios)\//i],
-      describe: function describe50(ua) {
+      describe: /* @__PURE__ */ __name(function describe50(ua) {
         var browser = {
           name: "Microsoft Edge"
         };
         var version = Utils.getSecondMatch(/edg([ea]|ios)\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
-      test: function test(parser) {
+      test: /* @__PURE__ */ __name(function test(parser) {
         if (parser.hasBrand("Vivaldi")) return true;
         return parser.test(/vivaldi/i);
-      },
-      describe: function describe51(ua, parser) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe51(ua, parser) {
         var browser = {
           name: "Vivaldi"
         };
@@ -35626,140 +36652,140 @@ var init_bowser = __esm({
         var version = Utils.getFirstMatch(/vivaldi\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/seamonkey/i],
-      describe: function describe52(ua) {
+      describe: /* @__PURE__ */ __name(function describe52(ua) {
         var browser = {
           name: "SeaMonkey"
         };
         var version = Utils.getFirstMatch(/seamonkey\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/sailfish/i],
-      describe: function describe53(ua) {
+      describe: /* @__PURE__ */ __name(function describe53(ua) {
         var browser = {
           name: "Sailfish"
         };
         var version = Utils.getFirstMatch(/sailfish\s?browser\/(\d+(\.\d+)?)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/silk/i],
-      describe: function describe54(ua) {
+      describe: /* @__PURE__ */ __name(function describe54(ua) {
         var browser = {
           name: "Amazon Silk"
         };
         var version = Utils.getFirstMatch(/silk\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/phantom/i],
-      describe: function describe55(ua) {
+      describe: /* @__PURE__ */ __name(function describe55(ua) {
         var browser = {
           name: "PhantomJS"
         };
         var version = Utils.getFirstMatch(/phantomjs\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/slimerjs/i],
-      describe: function describe56(ua) {
+      describe: /* @__PURE__ */ __name(function describe56(ua) {
         var browser = {
           name: "SlimerJS"
         };
         var version = Utils.getFirstMatch(/slimerjs\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/blackberry|\bbb\d+/i, /rim\stablet/i],
-      describe: function describe57(ua) {
+      describe: /* @__PURE__ */ __name(function describe57(ua) {
         var browser = {
           name: "BlackBerry"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/blackberry[\d]+\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/(web|hpw)[o0]s/i],
-      describe: function describe58(ua) {
+      describe: /* @__PURE__ */ __name(function describe58(ua) {
         var browser = {
           name: "WebOS Browser"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/w(?:eb)?[o0]sbrowser\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/bada/i],
-      describe: function describe59(ua) {
+      describe: /* @__PURE__ */ __name(function describe59(ua) {
         var browser = {
           name: "Bada"
         };
         var version = Utils.getFirstMatch(/dolfin\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/tizen/i],
-      describe: function describe60(ua) {
+      describe: /* @__PURE__ */ __name(function describe60(ua) {
         var browser = {
           name: "Tizen"
         };
         var version = Utils.getFirstMatch(/(?:tizen\s?)?browser\/(\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/qupzilla/i],
-      describe: function describe61(ua) {
+      describe: /* @__PURE__ */ __name(function describe61(ua) {
         var browser = {
           name: "QupZilla"
         };
         var version = Utils.getFirstMatch(/(?:qupzilla)[\s/](\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/librewolf/i],
-      describe: function describe62(ua) {
+      describe: /* @__PURE__ */ __name(function describe62(ua) {
         var browser = {
           name: "LibreWolf"
         };
         var version = Utils.getFirstMatch(/(?:librewolf)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/firefox|iceweasel|fxios/i],
-      describe: function describe63(ua) {
+      describe: /* @__PURE__ */ __name(function describe63(ua) {
         var browser = {
           name: "Firefox"
         };
         var version = Utils.getFirstMatch(/(?:firefox|iceweasel|fxios)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/electron/i],
-      describe: function describe64(ua) {
+      describe: /* @__PURE__ */ __name(function describe64(ua) {
         var browser = {
           name: "Electron"
         };
         var version = Utils.getFirstMatch(/(?:electron)\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/sogoumobilebrowser/i, /metasr/i, /se 2\.[x]/i],
-      describe: function describe65(ua) {
+      describe: /* @__PURE__ */ __name(function describe65(ua) {
         var browser = {
           name: "Sogou Browser"
         };
@@ -35769,23 +36795,23 @@ var init_bowser = __esm({
         var version = sogouMobileVersion || chromiumVersion || seVersion;
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/MiuiBrowser/i],
-      describe: function describe66(ua) {
+      describe: /* @__PURE__ */ __name(function describe66(ua) {
         var browser = {
           name: "Miui"
         };
         var version = Utils.getFirstMatch(/(?:MiuiBrowser)[\s/](\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
-      test: function test2(parser) {
+      test: /* @__PURE__ */ __name(function test2(parser) {
         if (parser.hasBrand("DuckDuckGo")) return true;
         return parser.test(/\sDdg\/[\d.]+$/i);
-      },
-      describe: function describe67(ua, parser) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe67(ua, parser) {
         var browser = {
           name: "DuckDuckGo"
         };
@@ -35799,12 +36825,12 @@ var init_bowser = __esm({
         var uaVersion = Utils.getFirstMatch(/\sDdg\/([\d.]+)$/i, ua);
         if (uaVersion) browser.version = uaVersion;
         return browser;
-      }
+      }, "describe")
     }, {
-      test: function test3(parser) {
+      test: /* @__PURE__ */ __name(function test3(parser) {
         return parser.hasBrand("Brave");
-      },
-      describe: function describe68(ua, parser) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe68(ua, parser) {
         var browser = {
           name: "Brave"
         };
@@ -35816,122 +36842,122 @@ var init_bowser = __esm({
           }
         }
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/chromium/i],
-      describe: function describe69(ua) {
+      describe: /* @__PURE__ */ __name(function describe69(ua) {
         var browser = {
           name: "Chromium"
         };
         var version = Utils.getFirstMatch(/(?:chromium)[\s/](\d+(\.?_?\d+)+)/i, ua) || Utils.getFirstMatch(commonVersionIdentifier, ua) || Utils.getFirstMatch(/(?:chrome)\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/ladybird/i],
-      describe: function describe70(ua) {
+      describe: /* @__PURE__ */ __name(function describe70(ua) {
         var browser = {
           name: "Ladybird"
         };
         var version = Utils.getFirstMatch(/ladybird\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/chrome|crios|crmo/i],
-      describe: function describe71(ua) {
+      describe: /* @__PURE__ */ __name(function describe71(ua) {
         var browser = {
           name: "Chrome"
         };
         var version = Utils.getFirstMatch(/(?:chrome|crios|crmo)\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/\bGSA\//i],
-      describe: function describe72(ua) {
+      describe: /* @__PURE__ */ __name(function describe72(ua) {
         var browser = {
           name: "Google Search"
         };
         var version = Utils.getFirstMatch(/(?:GSA)\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
-      test: function test4(parser) {
+      test: /* @__PURE__ */ __name(function test4(parser) {
         var notLikeAndroid = !parser.test(/like android/i);
         var butAndroid = parser.test(/android/i);
         return notLikeAndroid && butAndroid;
-      },
-      describe: function describe73(ua) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe73(ua) {
         var browser = {
           name: "Android Browser"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/playstation 4/i],
-      describe: function describe74(ua) {
+      describe: /* @__PURE__ */ __name(function describe74(ua) {
         var browser = {
           name: "PlayStation 4"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/freebox/i],
-      describe: function describe75(ua) {
+      describe: /* @__PURE__ */ __name(function describe75(ua) {
         var browser = {
           name: "Freebox"
         };
         var version = Utils.getFirstMatch(/navigateur web\/(\d+(\.\d+)+)/i, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/safari|applewebkit/i],
-      describe: function describe76(ua) {
+      describe: /* @__PURE__ */ __name(function describe76(ua) {
         var browser = {
           name: "Safari"
         };
         var version = Utils.getFirstMatch(commonVersionIdentifier, ua);
         if (version) browser.version = version;
         return browser;
-      }
+      }, "describe")
     }, {
       test: [/.*/i],
-      describe: function describe77(ua) {
+      describe: /* @__PURE__ */ __name(function describe77(ua) {
         var regexp = ua.search("\\(") !== -1 ? /^(.*)\/([^/]*)[ \t]\((.*)/ : /^(.*)\/([^/]*) /;
         return {
           name: Utils.getFirstMatch(regexp, ua),
           version: Utils.getSecondMatch(regexp, ua)
         };
-      }
+      }, "describe")
     }];
     parser_os_default = [{
       test: [/Roku\/DVP/],
-      describe: function describe78(ua) {
+      describe: /* @__PURE__ */ __name(function describe78(ua) {
         var version = Utils.getFirstMatch(/Roku\/DVP-(\d+\.\d+)/i, ua);
         return {
           name: OS_MAP.Roku,
           version
         };
-      }
+      }, "describe")
     }, {
       test: [/windows phone/i],
-      describe: function describe79(ua) {
+      describe: /* @__PURE__ */ __name(function describe79(ua) {
         var version = Utils.getFirstMatch(/windows phone (?:os)?\s?(\d+(\.\d+)*)/i, ua);
         return {
           name: OS_MAP.WindowsPhone,
           version
         };
-      }
+      }, "describe")
     }, {
       test: [/windows /i],
-      describe: function describe80(ua) {
+      describe: /* @__PURE__ */ __name(function describe80(ua) {
         var version = Utils.getFirstMatch(/Windows ((NT|XP)( \d\d?.\d)?)/i, ua);
         var versionName = Utils.getWindowsVersionName(version);
         return {
@@ -35939,22 +36965,22 @@ var init_bowser = __esm({
           version,
           versionName
         };
-      }
+      }, "describe")
     }, {
-      test: function test5(parser) {
+      test: /* @__PURE__ */ __name(function test5(parser) {
         return Utils.isFirefoxOnIpad(parser.getUA());
-      },
-      describe: function describe81(ua) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe81(ua) {
         var result = {
           name: OS_MAP.iOS
         };
         var version = Utils.getSecondMatch(/(Version\/)(\d[\d.]+)/, ua);
         if (version) result.version = version;
         return result;
-      }
+      }, "describe")
     }, {
       test: [/macintosh/i],
-      describe: function describe82(ua) {
+      describe: /* @__PURE__ */ __name(function describe82(ua) {
         var version = Utils.getFirstMatch(/mac os x (\d+(\.?_?\d+)+)/i, ua).replace(/[_\s]/g, ".");
         var versionName = Utils.getMacOSVersionName(version);
         var os9 = {
@@ -35963,10 +36989,10 @@ var init_bowser = __esm({
         };
         if (versionName) os9.versionName = versionName;
         return os9;
-      }
+      }, "describe")
     }, {
       test: [/(ipod|iphone|ipad)/i],
-      describe: function describe83(ua) {
+      describe: /* @__PURE__ */ __name(function describe83(ua) {
         var version = Utils.getFirstMatch(/os (\d+([_\s]\d+)*) like mac os x/i, ua).replace(/[_\s]/g, ".");
         var safariVersion = Utils.getFirstMatch(/version\/(\d+(\.\d+)*) mobile\/\w+ safari\//i, ua);
         if (/^18(\.|$)/.test(version) && parseInt(safariVersion, 10) >= 26) version = safariVersion;
@@ -35974,23 +37000,23 @@ var init_bowser = __esm({
           name: OS_MAP.iOS,
           version
         };
-      }
+      }, "describe")
     }, {
       test: [/OpenHarmony/i],
-      describe: function describe84(ua) {
+      describe: /* @__PURE__ */ __name(function describe84(ua) {
         var version = Utils.getFirstMatch(/OpenHarmony\s+(\d+(\.\d+)*)/i, ua);
         return {
           name: OS_MAP.HarmonyOS,
           version
         };
-      }
+      }, "describe")
     }, {
-      test: function test6(parser) {
+      test: /* @__PURE__ */ __name(function test6(parser) {
         var notLikeAndroid = !parser.test(/like android/i);
         var butAndroid = parser.test(/android/i);
         return notLikeAndroid && butAndroid;
-      },
-      describe: function describe85(ua) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe85(ua) {
         var version = Utils.getFirstMatch(/android[\s/-](\d+(\.\d+)*)/i, ua);
         var versionName = Utils.getAndroidVersionName(version);
         var os9 = {
@@ -35999,271 +37025,271 @@ var init_bowser = __esm({
         };
         if (versionName) os9.versionName = versionName;
         return os9;
-      }
+      }, "describe")
     }, {
       test: [/(web|hpw)[o0]s/i],
-      describe: function describe86(ua) {
+      describe: /* @__PURE__ */ __name(function describe86(ua) {
         var version = Utils.getFirstMatch(/(?:web|hpw)[o0]s\/(\d+(\.\d+)*)/i, ua);
         var os9 = {
           name: OS_MAP.WebOS
         };
         if (version && version.length) os9.version = version;
         return os9;
-      }
+      }, "describe")
     }, {
       test: [/blackberry|\bbb\d+/i, /rim\stablet/i],
-      describe: function describe87(ua) {
+      describe: /* @__PURE__ */ __name(function describe87(ua) {
         var version = Utils.getFirstMatch(/rim\stablet\sos\s(\d+(\.\d+)*)/i, ua) || Utils.getFirstMatch(/blackberry\d+\/(\d+([_\s]\d+)*)/i, ua) || Utils.getFirstMatch(/\bbb(\d+)/i, ua);
         return {
           name: OS_MAP.BlackBerry,
           version
         };
-      }
+      }, "describe")
     }, {
       test: [/bada/i],
-      describe: function describe88(ua) {
+      describe: /* @__PURE__ */ __name(function describe88(ua) {
         var version = Utils.getFirstMatch(/bada\/(\d+(\.\d+)*)/i, ua);
         return {
           name: OS_MAP.Bada,
           version
         };
-      }
+      }, "describe")
     }, {
       test: [/tizen/i],
-      describe: function describe89(ua) {
+      describe: /* @__PURE__ */ __name(function describe89(ua) {
         var version = Utils.getFirstMatch(/tizen[/\s](\d+(\.\d+)*)/i, ua);
         return {
           name: OS_MAP.Tizen,
           version
         };
-      }
+      }, "describe")
     }, {
       test: [/linux/i],
-      describe: function describe90() {
+      describe: /* @__PURE__ */ __name(function describe90() {
         return {
           name: OS_MAP.Linux
         };
-      }
+      }, "describe")
     }, {
       test: [/CrOS/],
-      describe: function describe91() {
+      describe: /* @__PURE__ */ __name(function describe91() {
         return {
           name: OS_MAP.ChromeOS
         };
-      }
+      }, "describe")
     }, {
       test: [/PlayStation 4/],
-      describe: function describe92(ua) {
+      describe: /* @__PURE__ */ __name(function describe92(ua) {
         var version = Utils.getFirstMatch(/PlayStation 4[/\s](\d+(\.\d+)*)/i, ua);
         return {
           name: OS_MAP.PlayStation4,
           version
         };
-      }
+      }, "describe")
     }];
     parser_platforms_default = [{
       test: [/googlebot/i],
-      describe: function describe93() {
+      describe: /* @__PURE__ */ __name(function describe93() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Google"
         };
-      }
+      }, "describe")
     }, {
       test: [/linespider/i],
-      describe: function describe94() {
+      describe: /* @__PURE__ */ __name(function describe94() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Line"
         };
-      }
+      }, "describe")
     }, {
       test: [/amazonbot/i],
-      describe: function describe95() {
+      describe: /* @__PURE__ */ __name(function describe95() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Amazon"
         };
-      }
+      }, "describe")
     }, {
       test: [/gptbot/i],
-      describe: function describe96() {
+      describe: /* @__PURE__ */ __name(function describe96() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "OpenAI"
         };
-      }
+      }, "describe")
     }, {
       test: [/chatgpt-user/i],
-      describe: function describe97() {
+      describe: /* @__PURE__ */ __name(function describe97() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "OpenAI"
         };
-      }
+      }, "describe")
     }, {
       test: [/oai-searchbot/i],
-      describe: function describe98() {
+      describe: /* @__PURE__ */ __name(function describe98() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "OpenAI"
         };
-      }
+      }, "describe")
     }, {
       test: [/baiduspider/i],
-      describe: function describe99() {
+      describe: /* @__PURE__ */ __name(function describe99() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Baidu"
         };
-      }
+      }, "describe")
     }, {
       test: [/bingbot/i],
-      describe: function describe100() {
+      describe: /* @__PURE__ */ __name(function describe100() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Bing"
         };
-      }
+      }, "describe")
     }, {
       test: [/duckduckbot/i],
-      describe: function describe101() {
+      describe: /* @__PURE__ */ __name(function describe101() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "DuckDuckGo"
         };
-      }
+      }, "describe")
     }, {
       test: [/claudebot/i, /claude-web/i, /claude-user/i, /claude-searchbot/i],
-      describe: function describe102() {
+      describe: /* @__PURE__ */ __name(function describe102() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Anthropic"
         };
-      }
+      }, "describe")
     }, {
       test: [/omgilibot/i, /webzio-extended/i],
-      describe: function describe103() {
+      describe: /* @__PURE__ */ __name(function describe103() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Webz.io"
         };
-      }
+      }, "describe")
     }, {
       test: [/diffbot/i],
-      describe: function describe104() {
+      describe: /* @__PURE__ */ __name(function describe104() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Diffbot"
         };
-      }
+      }, "describe")
     }, {
       test: [/perplexitybot/i],
-      describe: function describe105() {
+      describe: /* @__PURE__ */ __name(function describe105() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Perplexity AI"
         };
-      }
+      }, "describe")
     }, {
       test: [/perplexity-user/i],
-      describe: function describe106() {
+      describe: /* @__PURE__ */ __name(function describe106() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Perplexity AI"
         };
-      }
+      }, "describe")
     }, {
       test: [/youbot/i],
-      describe: function describe107() {
+      describe: /* @__PURE__ */ __name(function describe107() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "You.com"
         };
-      }
+      }, "describe")
     }, {
       test: [/ia_archiver/i],
-      describe: function describe108() {
+      describe: /* @__PURE__ */ __name(function describe108() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Internet Archive"
         };
-      }
+      }, "describe")
     }, {
       test: [/meta-webindexer/i],
-      describe: function describe109() {
+      describe: /* @__PURE__ */ __name(function describe109() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Meta"
         };
-      }
+      }, "describe")
     }, {
       test: [/meta-externalads/i],
-      describe: function describe110() {
+      describe: /* @__PURE__ */ __name(function describe110() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Meta"
         };
-      }
+      }, "describe")
     }, {
       test: [/meta-externalagent/i],
-      describe: function describe111() {
+      describe: /* @__PURE__ */ __name(function describe111() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Meta"
         };
-      }
+      }, "describe")
     }, {
       test: [/meta-externalfetcher/i],
-      describe: function describe112() {
+      describe: /* @__PURE__ */ __name(function describe112() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Meta"
         };
-      }
+      }, "describe")
     }, {
       test: [/facebookexternalhit/i, /facebookcatalog/i],
-      describe: function describe113() {
+      describe: /* @__PURE__ */ __name(function describe113() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Meta"
         };
-      }
+      }, "describe")
     }, {
       test: [/slackbot/i, /slack-imgProxy/i],
-      describe: function describe114() {
+      describe: /* @__PURE__ */ __name(function describe114() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Slack"
         };
-      }
+      }, "describe")
     }, {
       test: [/yahoo/i],
-      describe: function describe115() {
+      describe: /* @__PURE__ */ __name(function describe115() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Yahoo"
         };
-      }
+      }, "describe")
     }, {
       test: [/yandexbot/i, /yandexmobilebot/i],
-      describe: function describe116() {
+      describe: /* @__PURE__ */ __name(function describe116() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Yandex"
         };
-      }
+      }, "describe")
     }, {
       test: [/pingdom/i],
-      describe: function describe117() {
+      describe: /* @__PURE__ */ __name(function describe117() {
         return {
           type: PLATFORMS_MAP.bot,
           vendor: "Pingdom"
         };
-      }
+      }, "describe")
     }, {
       test: [/huawei/i],
-      describe: function describe118(ua) {
+      describe: /* @__PURE__ */ __name(function describe118(ua) {
         var model = Utils.getFirstMatch(/(can-l01)/i, ua) && "Nova";
         var platform3 = {
           type: PLATFORMS_MAP.mobile,
@@ -36271,84 +37297,84 @@ var init_bowser = __esm({
         };
         if (model) platform3.model = model;
         return platform3;
-      }
+      }, "describe")
     }, {
       test: [/nexus\s*(?:7|8|9|10).*/i],
-      describe: function describe119() {
+      describe: /* @__PURE__ */ __name(function describe119() {
         return {
           type: PLATFORMS_MAP.tablet,
           vendor: "Nexus"
         };
-      }
+      }, "describe")
     }, {
       test: [/ipad/i],
-      describe: function describe120() {
+      describe: /* @__PURE__ */ __name(function describe120() {
         return {
           type: PLATFORMS_MAP.tablet,
           vendor: "Apple",
           model: "iPad"
         };
-      }
+      }, "describe")
     }, {
-      test: function test7(parser) {
+      test: /* @__PURE__ */ __name(function test7(parser) {
         return Utils.isFirefoxOnIpad(parser.getUA());
-      },
-      describe: function describe121() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe121() {
         return {
           type: PLATFORMS_MAP.tablet,
           vendor: "Apple",
           model: "iPad"
         };
-      }
+      }, "describe")
     }, {
       test: [/kftt build/i],
-      describe: function describe122() {
+      describe: /* @__PURE__ */ __name(function describe122() {
         return {
           type: PLATFORMS_MAP.tablet,
           vendor: "Amazon",
           model: "Kindle Fire HD 7"
         };
-      }
+      }, "describe")
     }, {
       test: [/silk/i],
-      describe: function describe123() {
+      describe: /* @__PURE__ */ __name(function describe123() {
         return {
           type: PLATFORMS_MAP.tablet,
           vendor: "Amazon"
         };
-      }
+      }, "describe")
     }, {
       test: [/tablet(?! pc)/i],
-      describe: function describe124() {
+      describe: /* @__PURE__ */ __name(function describe124() {
         return {
           type: PLATFORMS_MAP.tablet
         };
-      }
+      }, "describe")
     }, {
-      test: function test8(parser) {
+      test: /* @__PURE__ */ __name(function test8(parser) {
         var iDevice = parser.test(/ipod|iphone/i);
         var likeIDevice = parser.test(/like (ipod|iphone)/i);
         return iDevice && !likeIDevice;
-      },
-      describe: function describe125(ua) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe125(ua) {
         var model = Utils.getFirstMatch(/(ipod|iphone)/i, ua);
         return {
           type: PLATFORMS_MAP.mobile,
           vendor: "Apple",
           model
         };
-      }
+      }, "describe")
     }, {
       test: [/nexus\s*[0-6].*/i, /galaxy nexus/i],
-      describe: function describe126() {
+      describe: /* @__PURE__ */ __name(function describe126() {
         return {
           type: PLATFORMS_MAP.mobile,
           vendor: "Nexus"
         };
-      }
+      }, "describe")
     }, {
       test: [/Nokia/i],
-      describe: function describe127(ua) {
+      describe: /* @__PURE__ */ __name(function describe127(ua) {
         var model = Utils.getFirstMatch(/Nokia\s+([0-9]+(\.[0-9]+)?)/i, ua);
         var platform3 = {
           type: PLATFORMS_MAP.mobile,
@@ -36356,137 +37382,137 @@ var init_bowser = __esm({
         };
         if (model) platform3.model = model;
         return platform3;
-      }
+      }, "describe")
     }, {
       test: [/[^-]mobi/i],
-      describe: function describe128() {
+      describe: /* @__PURE__ */ __name(function describe128() {
         return {
           type: PLATFORMS_MAP.mobile
         };
-      }
+      }, "describe")
     }, {
-      test: function test9(parser) {
+      test: /* @__PURE__ */ __name(function test9(parser) {
         return parser.getBrowserName(true) === "blackberry";
-      },
-      describe: function describe129() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe129() {
         return {
           type: PLATFORMS_MAP.mobile,
           vendor: "BlackBerry"
         };
-      }
+      }, "describe")
     }, {
-      test: function test10(parser) {
+      test: /* @__PURE__ */ __name(function test10(parser) {
         return parser.getBrowserName(true) === "bada";
-      },
-      describe: function describe130() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe130() {
         return {
           type: PLATFORMS_MAP.mobile
         };
-      }
+      }, "describe")
     }, {
-      test: function test11(parser) {
+      test: /* @__PURE__ */ __name(function test11(parser) {
         return parser.getBrowserName() === "windows phone";
-      },
-      describe: function describe131() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe131() {
         return {
           type: PLATFORMS_MAP.mobile,
           vendor: "Microsoft"
         };
-      }
+      }, "describe")
     }, {
-      test: function test12(parser) {
+      test: /* @__PURE__ */ __name(function test12(parser) {
         var osMajorVersion = Number(String(parser.getOSVersion()).split(".")[0]);
         return parser.getOSName(true) === "android" && osMajorVersion >= 3;
-      },
-      describe: function describe132() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe132() {
         return {
           type: PLATFORMS_MAP.tablet
         };
-      }
+      }, "describe")
     }, {
-      test: function test13(parser) {
+      test: /* @__PURE__ */ __name(function test13(parser) {
         return parser.getOSName(true) === "android";
-      },
-      describe: function describe133() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe133() {
         return {
           type: PLATFORMS_MAP.mobile
         };
-      }
+      }, "describe")
     }, {
       test: [/smart-?tv|smarttv/i],
-      describe: function describe134() {
+      describe: /* @__PURE__ */ __name(function describe134() {
         return {
           type: PLATFORMS_MAP.tv
         };
-      }
+      }, "describe")
     }, {
       test: [/netcast/i],
-      describe: function describe135() {
+      describe: /* @__PURE__ */ __name(function describe135() {
         return {
           type: PLATFORMS_MAP.tv
         };
-      }
+      }, "describe")
     }, {
-      test: function test14(parser) {
+      test: /* @__PURE__ */ __name(function test14(parser) {
         return parser.getOSName(true) === "macos";
-      },
-      describe: function describe136() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe136() {
         return {
           type: PLATFORMS_MAP.desktop,
           vendor: "Apple"
         };
-      }
+      }, "describe")
     }, {
-      test: function test15(parser) {
+      test: /* @__PURE__ */ __name(function test15(parser) {
         return parser.getOSName(true) === "windows";
-      },
-      describe: function describe137() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe137() {
         return {
           type: PLATFORMS_MAP.desktop
         };
-      }
+      }, "describe")
     }, {
-      test: function test16(parser) {
+      test: /* @__PURE__ */ __name(function test16(parser) {
         return parser.getOSName(true) === "linux";
-      },
-      describe: function describe138() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe138() {
         return {
           type: PLATFORMS_MAP.desktop
         };
-      }
+      }, "describe")
     }, {
-      test: function test17(parser) {
+      test: /* @__PURE__ */ __name(function test17(parser) {
         return parser.getOSName(true) === "chrome os";
-      },
-      describe: function describe139() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe139() {
         return {
           type: PLATFORMS_MAP.desktop
         };
-      }
+      }, "describe")
     }, {
-      test: function test18(parser) {
+      test: /* @__PURE__ */ __name(function test18(parser) {
         return parser.getOSName(true) === "playstation 4";
-      },
-      describe: function describe140() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe140() {
         return {
           type: PLATFORMS_MAP.tv
         };
-      }
+      }, "describe")
     }, {
-      test: function test19(parser) {
+      test: /* @__PURE__ */ __name(function test19(parser) {
         return parser.getOSName(true) === "roku";
-      },
-      describe: function describe141() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe141() {
         return {
           type: PLATFORMS_MAP.tv
         };
-      }
+      }, "describe")
     }];
     parser_engines_default = [{
-      test: function test20(parser) {
+      test: /* @__PURE__ */ __name(function test20(parser) {
         return parser.getBrowserName(true) === "microsoft edge";
-      },
-      describe: function describe142(ua) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe142(ua) {
         if (/\sedgios\//i.test(ua)) {
           var engine = {
             name: ENGINE_MAP.WebKit
@@ -36503,69 +37529,69 @@ var init_bowser = __esm({
           name: ENGINE_MAP.EdgeHTML,
           version
         };
-      }
+      }, "describe")
     }, {
-      test: function test21(parser) {
+      test: /* @__PURE__ */ __name(function test21(parser) {
         return parser.getBrowserName(true) === "ladybird";
-      },
-      describe: function describe143() {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe143() {
         return {
           name: ENGINE_MAP.LibWeb
         };
-      }
+      }, "describe")
     }, {
       test: [/trident/i],
-      describe: function describe144(ua) {
+      describe: /* @__PURE__ */ __name(function describe144(ua) {
         var engine = {
           name: ENGINE_MAP.Trident
         };
         var version = Utils.getFirstMatch(/trident\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) engine.version = version;
         return engine;
-      }
+      }, "describe")
     }, {
-      test: function test22(parser) {
+      test: /* @__PURE__ */ __name(function test22(parser) {
         return parser.test(/presto/i);
-      },
-      describe: function describe145(ua) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe145(ua) {
         var engine = {
           name: ENGINE_MAP.Presto
         };
         var version = Utils.getFirstMatch(/presto\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) engine.version = version;
         return engine;
-      }
+      }, "describe")
     }, {
-      test: function test23(parser) {
+      test: /* @__PURE__ */ __name(function test23(parser) {
         var isGecko = parser.test(/gecko/i);
         var likeGecko = parser.test(/like gecko/i);
         return isGecko && !likeGecko;
-      },
-      describe: function describe146(ua) {
+      }, "test"),
+      describe: /* @__PURE__ */ __name(function describe146(ua) {
         var engine = {
           name: ENGINE_MAP.Gecko
         };
         var version = Utils.getFirstMatch(/gecko\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) engine.version = version;
         return engine;
-      }
+      }, "describe")
     }, {
       test: [/(apple)?webkit\/537\.36/i],
-      describe: function describe147() {
+      describe: /* @__PURE__ */ __name(function describe147() {
         return {
           name: ENGINE_MAP.Blink
         };
-      }
+      }, "describe")
     }, {
       test: [/(apple)?webkit/i],
-      describe: function describe148(ua) {
+      describe: /* @__PURE__ */ __name(function describe148(ua) {
         var engine = {
           name: ENGINE_MAP.WebKit
         };
         var version = Utils.getFirstMatch(/webkit\/(\d+(\.?_?\d+)+)/i, ua);
         if (version) engine.version = version;
         return engine;
-      }
+      }, "describe")
     }];
     Parser = /* @__PURE__ */ (function() {
       function Parser2(UA, skipParsingOrHints, clientHints) {
@@ -36582,32 +37608,33 @@ var init_bowser = __esm({
         this.parsedResult = {};
         if (skipParsing !== true) this.parse();
       }
+      __name(Parser2, "Parser");
       var _proto = Parser2.prototype;
-      _proto.getHints = function getHints() {
+      _proto.getHints = /* @__PURE__ */ __name(function getHints() {
         return this._hints;
-      };
-      _proto.hasBrand = function hasBrand(brandName) {
+      }, "getHints");
+      _proto.hasBrand = /* @__PURE__ */ __name(function hasBrand(brandName) {
         if (!this._hints || !Array.isArray(this._hints.brands)) return false;
         var brandLower = brandName.toLowerCase();
         return this._hints.brands.some(function(b5) {
           return b5.brand && b5.brand.toLowerCase() === brandLower;
         });
-      };
-      _proto.getBrandVersion = function getBrandVersion(brandName) {
+      }, "hasBrand");
+      _proto.getBrandVersion = /* @__PURE__ */ __name(function getBrandVersion(brandName) {
         if (!this._hints || !Array.isArray(this._hints.brands)) return;
         var brandLower = brandName.toLowerCase();
         var brand = Utils.find(this._hints.brands, function(b5) {
           return b5.brand && b5.brand.toLowerCase() === brandLower;
         });
         return brand ? brand.version : void 0;
-      };
-      _proto.getUA = function getUA() {
+      }, "getBrandVersion");
+      _proto.getUA = /* @__PURE__ */ __name(function getUA() {
         return this._ua;
-      };
-      _proto.test = function test24(regex) {
+      }, "getUA");
+      _proto.test = /* @__PURE__ */ __name(function test24(regex) {
         return regex.test(this._ua);
-      };
-      _proto.parseBrowser = function parseBrowser() {
+      }, "test");
+      _proto.parseBrowser = /* @__PURE__ */ __name(function parseBrowser() {
         var _this = this;
         this.parsedResult.browser = {};
         var browserDescriptor = Utils.find(browsersList, function(_browser) {
@@ -36619,23 +37646,23 @@ var init_bowser = __esm({
         });
         if (browserDescriptor) this.parsedResult.browser = browserDescriptor.describe(this.getUA(), this);
         return this.parsedResult.browser;
-      };
-      _proto.getBrowser = function getBrowser() {
+      }, "parseBrowser");
+      _proto.getBrowser = /* @__PURE__ */ __name(function getBrowser() {
         if (this.parsedResult.browser) return this.parsedResult.browser;
         return this.parseBrowser();
-      };
-      _proto.getBrowserName = function getBrowserName(toLowerCase) {
+      }, "getBrowser");
+      _proto.getBrowserName = /* @__PURE__ */ __name(function getBrowserName(toLowerCase) {
         if (toLowerCase) return String(this.getBrowser().name).toLowerCase() || "";
         return this.getBrowser().name || "";
-      };
-      _proto.getBrowserVersion = function getBrowserVersion() {
+      }, "getBrowserName");
+      _proto.getBrowserVersion = /* @__PURE__ */ __name(function getBrowserVersion() {
         return this.getBrowser().version;
-      };
-      _proto.getOS = function getOS() {
+      }, "getBrowserVersion");
+      _proto.getOS = /* @__PURE__ */ __name(function getOS() {
         if (this.parsedResult.os) return this.parsedResult.os;
         return this.parseOS();
-      };
-      _proto.parseOS = function parseOS() {
+      }, "getOS");
+      _proto.parseOS = /* @__PURE__ */ __name(function parseOS() {
         var _this2 = this;
         this.parsedResult.os = {};
         var os9 = Utils.find(parser_os_default, function(_os) {
@@ -36647,26 +37674,26 @@ var init_bowser = __esm({
         });
         if (os9) this.parsedResult.os = os9.describe(this.getUA());
         return this.parsedResult.os;
-      };
-      _proto.getOSName = function getOSName(toLowerCase) {
+      }, "parseOS");
+      _proto.getOSName = /* @__PURE__ */ __name(function getOSName(toLowerCase) {
         var name = this.getOS().name;
         if (toLowerCase) return String(name).toLowerCase() || "";
         return name || "";
-      };
-      _proto.getOSVersion = function getOSVersion() {
+      }, "getOSName");
+      _proto.getOSVersion = /* @__PURE__ */ __name(function getOSVersion() {
         return this.getOS().version;
-      };
-      _proto.getPlatform = function getPlatform() {
+      }, "getOSVersion");
+      _proto.getPlatform = /* @__PURE__ */ __name(function getPlatform() {
         if (this.parsedResult.platform) return this.parsedResult.platform;
         return this.parsePlatform();
-      };
-      _proto.getPlatformType = function getPlatformType(toLowerCase) {
+      }, "getPlatform");
+      _proto.getPlatformType = /* @__PURE__ */ __name(function getPlatformType(toLowerCase) {
         if (toLowerCase === void 0) toLowerCase = false;
         var type = this.getPlatform().type;
         if (toLowerCase) return String(type).toLowerCase() || "";
         return type || "";
-      };
-      _proto.parsePlatform = function parsePlatform() {
+      }, "getPlatformType");
+      _proto.parsePlatform = /* @__PURE__ */ __name(function parsePlatform() {
         var _this3 = this;
         this.parsedResult.platform = {};
         var platform3 = Utils.find(parser_platforms_default, function(_platform) {
@@ -36678,16 +37705,16 @@ var init_bowser = __esm({
         });
         if (platform3) this.parsedResult.platform = platform3.describe(this.getUA());
         return this.parsedResult.platform;
-      };
-      _proto.getEngine = function getEngine() {
+      }, "parsePlatform");
+      _proto.getEngine = /* @__PURE__ */ __name(function getEngine() {
         if (this.parsedResult.engine) return this.parsedResult.engine;
         return this.parseEngine();
-      };
-      _proto.getEngineName = function getEngineName(toLowerCase) {
+      }, "getEngine");
+      _proto.getEngineName = /* @__PURE__ */ __name(function getEngineName(toLowerCase) {
         if (toLowerCase) return String(this.getEngine().name).toLowerCase() || "";
         return this.getEngine().name || "";
-      };
-      _proto.parseEngine = function parseEngine() {
+      }, "getEngineName");
+      _proto.parseEngine = /* @__PURE__ */ __name(function parseEngine() {
         var _this4 = this;
         this.parsedResult.engine = {};
         var engine = Utils.find(parser_engines_default, function(_engine) {
@@ -36699,18 +37726,18 @@ var init_bowser = __esm({
         });
         if (engine) this.parsedResult.engine = engine.describe(this.getUA());
         return this.parsedResult.engine;
-      };
-      _proto.parse = function parse5() {
+      }, "parseEngine");
+      _proto.parse = /* @__PURE__ */ __name(function parse5() {
         this.parseBrowser();
         this.parseOS();
         this.parsePlatform();
         this.parseEngine();
         return this;
-      };
-      _proto.getResult = function getResult() {
+      }, "parse");
+      _proto.getResult = /* @__PURE__ */ __name(function getResult() {
         return Utils.assign({}, this.parsedResult);
-      };
-      _proto.satisfies = function satisfies(checkTree) {
+      }, "getResult");
+      _proto.satisfies = /* @__PURE__ */ __name(function satisfies(checkTree) {
         var _this5 = this;
         var platformsAndOSes = {};
         var platformsAndOSCounter = 0;
@@ -36750,23 +37777,23 @@ var init_bowser = __esm({
           });
           if (matchingDefinition !== void 0) return this.compareVersions(browsers[matchingDefinition]);
         }
-      };
-      _proto.isBrowser = function isBrowser(browserName, includingAlias) {
+      }, "satisfies");
+      _proto.isBrowser = /* @__PURE__ */ __name(function isBrowser(browserName, includingAlias) {
         if (includingAlias === void 0) includingAlias = false;
         var defaultBrowserName = this.getBrowserName().toLowerCase();
         var browserNameLower = browserName.toLowerCase();
         var alias = Utils.getBrowserTypeByAlias(browserNameLower);
         if (includingAlias && alias) browserNameLower = alias.toLowerCase();
         return browserNameLower === defaultBrowserName;
-      };
-      _proto.compareVersions = function compareVersions(versionsOrVersion) {
+      }, "isBrowser");
+      _proto.compareVersions = /* @__PURE__ */ __name(function compareVersions(versionsOrVersion) {
         var _this6 = this;
         if (typeof versionsOrVersion === "string") return this.compareVersion(versionsOrVersion);
         return versionsOrVersion.some(function(version) {
           return _this6.compareVersion(version);
         });
-      };
-      _proto.compareVersion = function compareVersion(version) {
+      }, "compareVersions");
+      _proto.compareVersion = /* @__PURE__ */ __name(function compareVersion(version) {
         var expectedResults = [0];
         var comparableVersion = version;
         var isLoose = false;
@@ -36786,62 +37813,67 @@ var init_bowser = __esm({
           comparableVersion = version.substr(1);
         }
         return expectedResults.indexOf(Utils.compareVersions(currentBrowserVersion, comparableVersion, isLoose)) > -1;
-      };
-      _proto.isOS = function isOS(osName) {
+      }, "compareVersion");
+      _proto.isOS = /* @__PURE__ */ __name(function isOS(osName) {
         return this.getOSName(true) === String(osName).toLowerCase();
-      };
-      _proto.isPlatform = function isPlatform(platformType) {
+      }, "isOS");
+      _proto.isPlatform = /* @__PURE__ */ __name(function isPlatform(platformType) {
         return this.getPlatformType(true) === String(platformType).toLowerCase();
-      };
-      _proto.isEngine = function isEngine(engineName) {
+      }, "isPlatform");
+      _proto.isEngine = /* @__PURE__ */ __name(function isEngine(engineName) {
         return this.getEngineName(true) === String(engineName).toLowerCase();
-      };
-      _proto.is = function is(anything, includingAlias) {
+      }, "isEngine");
+      _proto.is = /* @__PURE__ */ __name(function is(anything, includingAlias) {
         if (includingAlias === void 0) includingAlias = false;
         return this.isBrowser(anything, includingAlias) || this.isOS(anything) || this.isPlatform(anything);
-      };
-      _proto.some = function some(anythings) {
+      }, "is");
+      _proto.some = /* @__PURE__ */ __name(function some(anythings) {
         var _this7 = this;
         if (anythings === void 0) anythings = [];
         return anythings.some(function(anything) {
           return _this7.is(anything);
         });
-      };
+      }, "some");
       return Parser2;
     })();
+    __name(_defineProperties, "_defineProperties");
+    __name(_createClass, "_createClass");
+    __name(_toPropertyKey, "_toPropertyKey");
+    __name(_toPrimitive, "_toPrimitive");
     Bowser = /* @__PURE__ */ (function() {
       function Bowser2() {
       }
-      Bowser2.getParser = function getParser2(UA, skipParsingOrHints, clientHints) {
+      __name(Bowser2, "Bowser");
+      Bowser2.getParser = /* @__PURE__ */ __name(function getParser2(UA, skipParsingOrHints, clientHints) {
         if (skipParsingOrHints === void 0) skipParsingOrHints = false;
         if (clientHints === void 0) clientHints = null;
         if (typeof UA !== "string") throw new Error("UserAgent should be a string");
         return new Parser(UA, skipParsingOrHints, clientHints);
-      };
-      Bowser2.parse = function parse5(UA, clientHints) {
+      }, "getParser");
+      Bowser2.parse = /* @__PURE__ */ __name(function parse5(UA, clientHints) {
         if (clientHints === void 0) clientHints = null;
         return new Parser(UA, clientHints).getResult();
-      };
+      }, "parse");
       return _createClass(Bowser2, null, [{
         key: "BROWSER_MAP",
-        get: function get2() {
+        get: /* @__PURE__ */ __name(function get2() {
           return BROWSER_MAP;
-        }
+        }, "get")
       }, {
         key: "ENGINE_MAP",
-        get: function get2() {
+        get: /* @__PURE__ */ __name(function get2() {
           return ENGINE_MAP;
-        }
+        }, "get")
       }, {
         key: "OS_MAP",
-        get: function get2() {
+        get: /* @__PURE__ */ __name(function get2() {
           return OS_MAP;
-        }
+        }, "get")
       }, {
         key: "PLATFORMS_MAP",
-        get: function get2() {
+        get: /* @__PURE__ */ __name(function get2() {
           return PLATFORMS_MAP;
-        }
+        }, "get")
       }]);
     })();
     parse3 = Bowser.parse;
@@ -36853,7 +37885,7 @@ var init_bowser = __esm({
 var createUserAgentStringParsingProvider;
 var init_createUserAgentStringParsingProvider = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-browser/createUserAgentStringParsingProvider.js"() {
-    createUserAgentStringParsingProvider = ({ serviceId, clientVersion }) => async (config) => {
+    createUserAgentStringParsingProvider = /* @__PURE__ */ __name(({ serviceId, clientVersion }) => async (config) => {
       const module = await Promise.resolve().then(() => (init_bowser(), bowser_exports));
       const parse5 = module.parse ?? module.default.parse ?? (() => "");
       const parsedUA = typeof window !== "undefined" && window?.navigator?.userAgent ? parse5(window.navigator.userAgent) : void 0;
@@ -36872,7 +37904,7 @@ var init_createUserAgentStringParsingProvider = __esm({
         sections.push([`app/${appId}`]);
       }
       return sections;
-    };
+    }, "createUserAgentStringParsingProvider");
   }
 });
 
@@ -36931,7 +37963,7 @@ var init_isVirtualHostableS3Bucket = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/isVirtualHostableS3Bucket.js"() {
     init_endpoints();
     init_isIpAddress2();
-    isVirtualHostableS3Bucket = (value, allowSubDomains = false) => {
+    isVirtualHostableS3Bucket = /* @__PURE__ */ __name((value, allowSubDomains = false) => {
       if (allowSubDomains) {
         for (const label of value.split(".")) {
           if (!isVirtualHostableS3Bucket(label)) {
@@ -36953,7 +37985,7 @@ var init_isVirtualHostableS3Bucket = __esm({
         return false;
       }
       return true;
-    };
+    }, "isVirtualHostableS3Bucket");
   }
 });
 
@@ -36963,7 +37995,7 @@ var init_parseArn = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/parseArn.js"() {
     ARN_DELIMITER = ":";
     RESOURCE_DELIMITER = "/";
-    parseArn = (value) => {
+    parseArn = /* @__PURE__ */ __name((value) => {
       const segments = value.split(ARN_DELIMITER);
       if (segments.length < 6) {
         return null;
@@ -36980,7 +38012,7 @@ var init_parseArn = __esm({
         accountId,
         resourceId
       };
-    };
+    }, "parseArn");
   }
 });
 
@@ -37013,7 +38045,7 @@ var resolveDefaultAwsRegionalEndpointsConfig, toEndpointV12;
 var init_resolveDefaultAwsRegionalEndpointsConfig = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/resolveDefaultAwsRegionalEndpointsConfig.js"() {
     init_protocols();
-    resolveDefaultAwsRegionalEndpointsConfig = (input) => {
+    resolveDefaultAwsRegionalEndpointsConfig = /* @__PURE__ */ __name((input) => {
       if (typeof input.endpointProvider !== "function") {
         throw new Error("@aws-sdk/util-endpoint - endpointProvider and endpoint missing in config for this client.");
       }
@@ -37029,8 +38061,8 @@ var init_resolveDefaultAwsRegionalEndpointsConfig = __esm({
         };
       }
       return input;
-    };
-    toEndpointV12 = (endpoint2) => parseUrl2(endpoint2.url);
+    }, "resolveDefaultAwsRegionalEndpointsConfig");
+    toEndpointV12 = /* @__PURE__ */ __name((endpoint2) => parseUrl2(endpoint2.url), "toEndpointV1");
   }
 });
 
@@ -37065,6 +38097,7 @@ var warning2;
 var init_stsRegionDefaultResolver = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/stsRegionDefaultResolver.js"() {
     init_config2();
+    __name(stsRegionDefaultResolver, "stsRegionDefaultResolver");
     warning2 = {
       silence: false
     };
@@ -37075,7 +38108,7 @@ var init_stsRegionDefaultResolver = __esm({
 var getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration;
 var init_extensions = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/extensions.js"() {
-    getAwsRegionExtensionConfiguration = (runtimeConfig) => {
+    getAwsRegionExtensionConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
       return {
         setRegion(region) {
           runtimeConfig.region = region;
@@ -37084,12 +38117,12 @@ var init_extensions = __esm({
           return runtimeConfig.region;
         }
       };
-    };
-    resolveAwsRegionExtensionConfiguration = (awsRegionExtensionConfiguration) => {
+    }, "getAwsRegionExtensionConfiguration");
+    resolveAwsRegionExtensionConfiguration = /* @__PURE__ */ __name((awsRegionExtensionConfiguration) => {
       return {
         region: awsRegionExtensionConfiguration.region()
       };
-    };
+    }, "resolveAwsRegionExtensionConfiguration");
   }
 });
 
@@ -37186,7 +38219,7 @@ var getChecksumAlgorithmForRequest;
 var init_getChecksumAlgorithmForRequest = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmForRequest.js"() {
     init_constants();
-    getChecksumAlgorithmForRequest = (input, { requestChecksumRequired, requestAlgorithmMember, requestChecksumCalculation }) => {
+    getChecksumAlgorithmForRequest = /* @__PURE__ */ __name((input, { requestChecksumRequired, requestAlgorithmMember, requestChecksumCalculation }) => {
       if (!requestAlgorithmMember) {
         return requestChecksumCalculation === RequestChecksumCalculation.WHEN_SUPPORTED || requestChecksumRequired ? DEFAULT_CHECKSUM_ALGORITHM : void 0;
       }
@@ -37195,7 +38228,7 @@ var init_getChecksumAlgorithmForRequest = __esm({
       }
       const checksumAlgorithm = input[requestAlgorithmMember];
       return checksumAlgorithm;
-    };
+    }, "getChecksumAlgorithmForRequest");
   }
 });
 
@@ -37204,7 +38237,7 @@ var getChecksumLocationName;
 var init_getChecksumLocationName = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumLocationName.js"() {
     init_constants();
-    getChecksumLocationName = (algorithm) => algorithm === ChecksumAlgorithm.MD5 ? "content-md5" : `x-amz-checksum-${algorithm.toLowerCase()}`;
+    getChecksumLocationName = /* @__PURE__ */ __name((algorithm) => algorithm === ChecksumAlgorithm.MD5 ? "content-md5" : `x-amz-checksum-${algorithm.toLowerCase()}`, "getChecksumLocationName");
   }
 });
 
@@ -37212,7 +38245,7 @@ var init_getChecksumLocationName = __esm({
 var hasHeader;
 var init_hasHeader = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/hasHeader.js"() {
-    hasHeader = (header, headers) => {
+    hasHeader = /* @__PURE__ */ __name((header, headers) => {
       const soughtHeader = header.toLowerCase();
       for (const headerName of Object.keys(headers)) {
         if (soughtHeader === headerName.toLowerCase()) {
@@ -37220,7 +38253,7 @@ var init_hasHeader = __esm({
         }
       }
       return false;
-    };
+    }, "hasHeader");
   }
 });
 
@@ -37228,7 +38261,7 @@ var init_hasHeader = __esm({
 var hasHeaderWithPrefix;
 var init_hasHeaderWithPrefix = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/hasHeaderWithPrefix.js"() {
-    hasHeaderWithPrefix = (headerPrefix, headers) => {
+    hasHeaderWithPrefix = /* @__PURE__ */ __name((headerPrefix, headers) => {
       const soughtHeaderPrefix = headerPrefix.toLowerCase();
       for (const headerName of Object.keys(headers)) {
         if (headerName.toLowerCase().startsWith(soughtHeaderPrefix)) {
@@ -37236,7 +38269,7 @@ var init_hasHeaderWithPrefix = __esm({
         }
       }
       return false;
-    };
+    }, "hasHeaderWithPrefix");
   }
 });
 
@@ -37245,7 +38278,7 @@ var isStreaming;
 var init_isStreaming = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/isStreaming.js"() {
     init_serde();
-    isStreaming = (body) => body !== void 0 && typeof body !== "string" && !ArrayBuffer.isView(body) && !isArrayBuffer(body);
+    isStreaming = /* @__PURE__ */ __name((body) => body !== void 0 && typeof body !== "string" && !ArrayBuffer.isView(body) && !isArrayBuffer(body), "isStreaming");
   }
 });
 
@@ -37262,6 +38295,9 @@ var init_Crc32cJs = __esm({
       T2[i5] = c5 >>> 0;
     }
     Crc32cJs = class {
+      static {
+        __name(this, "Crc32cJs");
+      }
       digestLength = 4;
       crc = 4294967295;
       update(data) {
@@ -37310,7 +38346,7 @@ var init_crc64_nvme_crt_container = __esm({
 var generateCRC64NVMETable, CRC64_NVME_REVERSED_TABLE, t0, t1, t2, t3, t4, t5, t6, t7, ensureTablesInitialized, Crc64NvmeJs;
 var init_Crc64NvmeJs = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/Crc64NvmeJs.js"() {
-    generateCRC64NVMETable = () => {
+    generateCRC64NVMETable = /* @__PURE__ */ __name(() => {
       const sliceLength = 8;
       const tables = new Array(sliceLength);
       for (let slice = 0; slice < sliceLength; slice++) {
@@ -37330,14 +38366,17 @@ var init_Crc64NvmeJs = __esm({
         tables[slice] = new Uint32Array(table);
       }
       return tables;
-    };
-    ensureTablesInitialized = () => {
+    }, "generateCRC64NVMETable");
+    ensureTablesInitialized = /* @__PURE__ */ __name(() => {
       if (!CRC64_NVME_REVERSED_TABLE) {
         CRC64_NVME_REVERSED_TABLE = generateCRC64NVMETable();
         [t0, t1, t2, t3, t4, t5, t6, t7] = CRC64_NVME_REVERSED_TABLE;
       }
-    };
+    }, "ensureTablesInitialized");
     Crc64NvmeJs = class {
+      static {
+        __name(this, "Crc64NvmeJs");
+      }
       c1 = 0;
       c2 = 0;
       constructor() {
@@ -37400,6 +38439,9 @@ var init_Crc64Nvme = __esm({
     init_crc64_nvme_crt_container();
     init_Crc64NvmeJs();
     Crc64Nvme = class {
+      static {
+        __name(this, "Crc64Nvme");
+      }
       impl;
       constructor() {
         const Crt = crc64NvmeCrtContainer.CrtCrc64Nvme;
@@ -37456,7 +38498,7 @@ var init_selectChecksumAlgorithmFunction = __esm({
     init_crc();
     init_constants();
     init_types3();
-    selectChecksumAlgorithmFunction = (checksumAlgorithm, config) => {
+    selectChecksumAlgorithmFunction = /* @__PURE__ */ __name((checksumAlgorithm, config) => {
       const { checksumAlgorithms = {} } = config;
       switch (checksumAlgorithm) {
         case ChecksumAlgorithm.MD5:
@@ -37477,7 +38519,7 @@ var init_selectChecksumAlgorithmFunction = __esm({
           }
           throw new Error(`The checksum algorithm "${checksumAlgorithm}" is not supported by the client. Select one of ${CLIENT_SUPPORTED_ALGORITHMS}, or provide an implementation to  the client constructor checksums field.`);
       }
-    };
+    }, "selectChecksumAlgorithmFunction");
   }
 });
 
@@ -37486,11 +38528,11 @@ var stringHasher;
 var init_stringHasher = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/stringHasher.js"() {
     init_serde();
-    stringHasher = (checksumAlgorithmFn, body) => {
+    stringHasher = /* @__PURE__ */ __name((checksumAlgorithmFn, body) => {
       const hash = new checksumAlgorithmFn();
       hash.update(toUint8Array(body || ""));
       return hash.digest();
-    };
+    }, "stringHasher");
   }
 });
 
@@ -37515,7 +38557,7 @@ var init_flexibleChecksumsMiddleware = __esm({
       tags: ["BODY_CHECKSUM"],
       override: true
     };
-    flexibleChecksumsMiddleware = (config, middlewareConfig) => (next, context3) => async (args) => {
+    flexibleChecksumsMiddleware = /* @__PURE__ */ __name((config, middlewareConfig) => (next, context3) => async (args) => {
       if (!HttpRequest.isInstance(args.request)) {
         return next(args);
       }
@@ -37612,7 +38654,7 @@ var init_flexibleChecksumsMiddleware = __esm({
         }
         throw e5;
       }
-    };
+    }, "flexibleChecksumsMiddleware");
   }
 });
 
@@ -37629,7 +38671,7 @@ var init_flexibleChecksumsInputMiddleware = __esm({
       tags: ["BODY_CHECKSUM"],
       override: true
     };
-    flexibleChecksumsInputMiddleware = (config, middlewareConfig) => (next, context3) => async (args) => {
+    flexibleChecksumsInputMiddleware = /* @__PURE__ */ __name((config, middlewareConfig) => (next, context3) => async (args) => {
       const input = args.input;
       const { requestValidationModeMember } = middlewareConfig;
       const requestChecksumCalculation = await config.requestChecksumCalculation();
@@ -37656,7 +38698,7 @@ var init_flexibleChecksumsInputMiddleware = __esm({
         }
       }
       return next(args);
-    };
+    }, "flexibleChecksumsInputMiddleware");
   }
 });
 
@@ -37665,7 +38707,7 @@ var getChecksumAlgorithmListForResponse;
 var init_getChecksumAlgorithmListForResponse = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmListForResponse.js"() {
     init_types3();
-    getChecksumAlgorithmListForResponse = (responseAlgorithms = []) => {
+    getChecksumAlgorithmListForResponse = /* @__PURE__ */ __name((responseAlgorithms = []) => {
       const validChecksumAlgorithms = [];
       let i5 = PRIORITY_ORDER_ALGORITHMS.length;
       for (const algorithm of responseAlgorithms) {
@@ -37677,7 +38719,7 @@ var init_getChecksumAlgorithmListForResponse = __esm({
         }
       }
       return validChecksumAlgorithms.filter(Boolean);
-    };
+    }, "getChecksumAlgorithmListForResponse");
   }
 });
 
@@ -37685,7 +38727,7 @@ var init_getChecksumAlgorithmListForResponse = __esm({
 var isChecksumWithPartNumber;
 var init_isChecksumWithPartNumber = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/isChecksumWithPartNumber.js"() {
-    isChecksumWithPartNumber = (checksum) => {
+    isChecksumWithPartNumber = /* @__PURE__ */ __name((checksum) => {
       const lastHyphenIndex = checksum.lastIndexOf("-");
       if (lastHyphenIndex !== -1) {
         const numberPart = checksum.slice(lastHyphenIndex + 1);
@@ -37697,7 +38739,7 @@ var init_isChecksumWithPartNumber = __esm({
         }
       }
       return false;
-    };
+    }, "isChecksumWithPartNumber");
   }
 });
 
@@ -37706,7 +38748,7 @@ var getChecksum;
 var init_getChecksum = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksum.js"() {
     init_stringHasher();
-    getChecksum = async (body, { checksumAlgorithmFn, base64Encoder }) => base64Encoder(await stringHasher(checksumAlgorithmFn, body));
+    getChecksum = /* @__PURE__ */ __name(async (body, { checksumAlgorithmFn, base64Encoder }) => base64Encoder(await stringHasher(checksumAlgorithmFn, body)), "getChecksum");
   }
 });
 
@@ -37721,7 +38763,7 @@ var init_validateChecksumFromResponse = __esm({
     init_getChecksumLocationName();
     init_isStreaming();
     init_selectChecksumAlgorithmFunction();
-    validateChecksumFromResponse = async (response, { config, responseAlgorithms, logger: logger2 }) => {
+    validateChecksumFromResponse = /* @__PURE__ */ __name(async (response, { config, responseAlgorithms, logger: logger2 }) => {
       const checksumAlgorithms = getChecksumAlgorithmListForResponse(responseAlgorithms);
       const { body: responseBody, headers: responseHeaders } = response;
       for (const algorithm of checksumAlgorithms) {
@@ -37756,7 +38798,7 @@ var init_validateChecksumFromResponse = __esm({
           throw new Error(`Checksum mismatch: expected "${checksum}" but received "${checksumFromResponse}" in response header "${responseHeader}".`);
         }
       }
-    };
+    }, "validateChecksumFromResponse");
   }
 });
 
@@ -37776,7 +38818,7 @@ var init_flexibleChecksumsResponseMiddleware = __esm({
       tags: ["BODY_CHECKSUM"],
       override: true
     };
-    flexibleChecksumsResponseMiddleware = (config, middlewareConfig) => (next, context3) => async (args) => {
+    flexibleChecksumsResponseMiddleware = /* @__PURE__ */ __name((config, middlewareConfig) => (next, context3) => async (args) => {
       if (!HttpRequest.isInstance(args.request)) {
         return next(args);
       }
@@ -37809,7 +38851,7 @@ var init_flexibleChecksumsResponseMiddleware = __esm({
         });
       }
       return result;
-    };
+    }, "flexibleChecksumsResponseMiddleware");
   }
 });
 
@@ -37820,13 +38862,13 @@ var init_getFlexibleChecksumsPlugin = __esm({
     init_flexibleChecksumsInputMiddleware();
     init_flexibleChecksumsMiddleware();
     init_flexibleChecksumsResponseMiddleware();
-    getFlexibleChecksumsPlugin = (config, middlewareConfig) => ({
-      applyToStack: (clientStack) => {
+    getFlexibleChecksumsPlugin = /* @__PURE__ */ __name((config, middlewareConfig) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(flexibleChecksumsMiddleware(config, middlewareConfig), flexibleChecksumsMiddlewareOptions);
         clientStack.addRelativeTo(flexibleChecksumsInputMiddleware(config, middlewareConfig), flexibleChecksumsInputMiddlewareOptions);
         clientStack.addRelativeTo(flexibleChecksumsResponseMiddleware(config, middlewareConfig), flexibleChecksumsResponseMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getFlexibleChecksumsPlugin");
   }
 });
 
@@ -37836,7 +38878,7 @@ var init_resolveFlexibleChecksumsConfig = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/resolveFlexibleChecksumsConfig.js"() {
     init_client2();
     init_constants();
-    resolveFlexibleChecksumsConfig = (input) => {
+    resolveFlexibleChecksumsConfig = /* @__PURE__ */ __name((input) => {
       const { requestChecksumCalculation, responseChecksumValidation, requestStreamBufferSize } = input;
       return Object.assign(input, {
         requestChecksumCalculation: normalizeProvider(requestChecksumCalculation ?? DEFAULT_REQUEST_CHECKSUM_CALCULATION),
@@ -37844,7 +38886,7 @@ var init_resolveFlexibleChecksumsConfig = __esm({
         requestStreamBufferSize: Number(requestStreamBufferSize ?? 0),
         checksumAlgorithms: input.checksumAlgorithms ?? {}
       });
-    };
+    }, "resolveFlexibleChecksumsConfig");
   }
 });
 
@@ -37904,17 +38946,18 @@ var init_check_content_length_header = __esm({
     init_protocols();
     CONTENT_LENGTH_HEADER2 = "content-length";
     DECODED_CONTENT_LENGTH_HEADER = "x-amz-decoded-content-length";
+    __name(checkContentLengthHeader, "checkContentLengthHeader");
     checkContentLengthHeaderMiddlewareOptions = {
       step: "finalizeRequest",
       tags: ["CHECK_CONTENT_LENGTH_HEADER"],
       name: "getCheckContentLengthHeaderPlugin",
       override: true
     };
-    getCheckContentLengthHeaderPlugin = (unused) => ({
-      applyToStack: (clientStack) => {
+    getCheckContentLengthHeaderPlugin = /* @__PURE__ */ __name((unused) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(checkContentLengthHeader(), checkContentLengthHeaderMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getCheckContentLengthHeaderPlugin");
   }
 });
 
@@ -37922,23 +38965,23 @@ var init_check_content_length_header = __esm({
 var regionRedirectEndpointMiddleware, regionRedirectEndpointMiddlewareOptions;
 var init_region_redirect_endpoint_middleware = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/region-redirect-endpoint-middleware.js"() {
-    regionRedirectEndpointMiddleware = (config) => {
+    regionRedirectEndpointMiddleware = /* @__PURE__ */ __name((config) => {
       return (next, context3) => async (args) => {
         const originalRegion = await config.region();
         const regionProviderRef = config.region;
-        let unlock = () => {
-        };
+        let unlock = /* @__PURE__ */ __name(() => {
+        }, "unlock");
         if (context3.__s3RegionRedirect) {
           Object.defineProperty(config, "region", {
             writable: false,
-            value: async () => {
+            value: /* @__PURE__ */ __name(async () => {
               return context3.__s3RegionRedirect;
-            }
+            }, "value")
           });
-          unlock = () => Object.defineProperty(config, "region", {
+          unlock = /* @__PURE__ */ __name(() => Object.defineProperty(config, "region", {
             writable: true,
             value: regionProviderRef
-          });
+          }), "unlock");
         }
         try {
           const result = await next(args);
@@ -37955,7 +38998,7 @@ var init_region_redirect_endpoint_middleware = __esm({
           throw e5;
         }
       };
-    };
+    }, "regionRedirectEndpointMiddleware");
     regionRedirectEndpointMiddlewareOptions = {
       tags: ["REGION_REDIRECT", "S3"],
       name: "regionRedirectEndpointMiddleware",
@@ -37999,18 +39042,19 @@ var init_region_redirect_middleware = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/region-redirect-middleware.js"() {
     init_client3();
     init_region_redirect_endpoint_middleware();
+    __name(regionRedirectMiddleware, "regionRedirectMiddleware");
     regionRedirectMiddlewareOptions = {
       step: "initialize",
       tags: ["REGION_REDIRECT", "S3"],
       name: "regionRedirectMiddleware",
       override: true
     };
-    getRegionRedirectMiddlewarePlugin = (clientConfig) => ({
-      applyToStack: (clientStack) => {
+    getRegionRedirectMiddlewarePlugin = /* @__PURE__ */ __name((clientConfig) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(regionRedirectMiddleware(clientConfig), regionRedirectMiddlewareOptions);
         clientStack.addRelativeTo(regionRedirectEndpointMiddleware(clientConfig), regionRedirectEndpointMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getRegionRedirectMiddlewarePlugin");
   }
 });
 
@@ -38019,6 +39063,9 @@ var S3ExpressIdentityCache;
 var init_S3ExpressIdentityCache = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityCache.js"() {
     S3ExpressIdentityCache = class _S3ExpressIdentityCache {
+      static {
+        __name(this, "S3ExpressIdentityCache");
+      }
       data;
       lastPurgeTime = Date.now();
       static EXPIRED_CREDENTIAL_PURGE_INTERVAL_MS = 3e4;
@@ -38069,6 +39116,9 @@ var S3ExpressIdentityCacheEntry;
 var init_S3ExpressIdentityCacheEntry = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityCacheEntry.js"() {
     S3ExpressIdentityCacheEntry = class {
+      static {
+        __name(this, "S3ExpressIdentityCacheEntry");
+      }
       _identity;
       isRefreshing;
       accessed;
@@ -38092,6 +39142,9 @@ var init_S3ExpressIdentityProviderImpl = __esm({
     init_S3ExpressIdentityCache();
     init_S3ExpressIdentityCacheEntry();
     S3ExpressIdentityProviderImpl = class _S3ExpressIdentityProviderImpl {
+      static {
+        __name(this, "S3ExpressIdentityProviderImpl");
+      }
       createSessionFn;
       cache;
       static REFRESH_WINDOW_MS = 6e4;
@@ -38156,7 +39209,7 @@ var resolveS3Config;
 var init_s3Configuration = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-configuration/s3Configuration.js"() {
     init_S3ExpressIdentityProviderImpl();
-    resolveS3Config = (input, { session }) => {
+    resolveS3Config = /* @__PURE__ */ __name((input, { session }) => {
       const [s3ClientProvider, CreateSessionCommandCtor] = session;
       const { forcePathStyle, useAccelerateEndpoint, disableMultiregionAccessPoints, followRegionRedirects, s3ExpressIdentityProvider, bucketEndpoint, expectContinueHeader } = input;
       return Object.assign(input, {
@@ -38170,7 +39223,7 @@ var init_s3Configuration = __esm({
         bucketEndpoint: bucketEndpoint ?? false,
         expectContinueHeader: expectContinueHeader ?? 2097152
       });
-    };
+    }, "resolveS3Config");
   }
 });
 
@@ -38180,7 +39233,7 @@ var init_s3_expires_middleware = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-expires/s3-expires-middleware.js"() {
     init_protocols();
     init_serde();
-    s3ExpiresMiddleware = (config) => {
+    s3ExpiresMiddleware = /* @__PURE__ */ __name((config) => {
       return (next, context3) => async (args) => {
         const result = await next(args);
         const { response } = result;
@@ -38197,7 +39250,7 @@ var init_s3_expires_middleware = __esm({
         }
         return result;
       };
-    };
+    }, "s3ExpiresMiddleware");
     s3ExpiresMiddlewareOptions = {
       tags: ["S3"],
       name: "s3ExpiresMiddleware",
@@ -38205,11 +39258,11 @@ var init_s3_expires_middleware = __esm({
       relation: "after",
       toMiddleware: "deserializerMiddleware"
     };
-    getS3ExpiresMiddlewarePlugin = (clientConfig) => ({
-      applyToStack: (clientStack) => {
+    getS3ExpiresMiddlewarePlugin = /* @__PURE__ */ __name((clientConfig) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.addRelativeTo(s3ExpiresMiddleware(clientConfig), s3ExpiresMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getS3ExpiresMiddlewarePlugin");
   }
 });
 
@@ -38220,6 +39273,9 @@ var require_dist_cjs2 = __commonJS({
     var { normalizeProvider: normalizeProvider3 } = (init_client2(), __toCommonJS(client_exports));
     var { escapeUri: escapeUri2, HttpRequest: HttpRequest2 } = (init_protocols(), __toCommonJS(protocols_exports));
     var HeaderFormatter = class {
+      static {
+        __name(this, "HeaderFormatter");
+      }
       format(headers) {
         const chunks = [];
         for (const headerName in headers) {
@@ -38304,6 +39360,9 @@ var require_dist_cjs2 = __commonJS({
     })(HEADER_VALUE_TYPE2 || (HEADER_VALUE_TYPE2 = {}));
     var UUID_PATTERN2 = /^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$/;
     var Int642 = class _Int64 {
+      static {
+        __name(this, "Int64");
+      }
       bytes;
       constructor(bytes) {
         this.bytes = bytes;
@@ -38347,6 +39406,7 @@ var require_dist_cjs2 = __commonJS({
         }
       }
     }
+    __name(negate2, "negate");
     var ALGORITHM_QUERY_PARAM = "X-Amz-Algorithm";
     var CREDENTIAL_QUERY_PARAM = "X-Amz-Credential";
     var AMZ_DATE_QUERY_PARAM = "X-Amz-Date";
@@ -38390,7 +39450,7 @@ var require_dist_cjs2 = __commonJS({
     var MAX_CACHE_SIZE = 50;
     var KEY_TYPE_IDENTIFIER = "aws4_request";
     var MAX_PRESIGNED_TTL = 60 * 60 * 24 * 7;
-    var getCanonicalQuery = ({ query = {} }) => {
+    var getCanonicalQuery = /* @__PURE__ */ __name(({ query = {} }) => {
       const keys = [];
       const serialized = {};
       for (const key in query) {
@@ -38410,9 +39470,9 @@ var require_dist_cjs2 = __commonJS({
         }
       }
       return keys.sort().map((key) => serialized[key]).filter((serialized2) => serialized2).join("&");
-    };
-    var iso8601 = (time2) => toDate(time2).toISOString().replace(/\.\d{3}Z$/, "Z");
-    var toDate = (time2) => {
+    }, "getCanonicalQuery");
+    var iso8601 = /* @__PURE__ */ __name((time2) => toDate(time2).toISOString().replace(/\.\d{3}Z$/, "Z"), "iso8601");
+    var toDate = /* @__PURE__ */ __name((time2) => {
       if (typeof time2 === "number") {
         return new Date(time2 * 1e3);
       }
@@ -38423,8 +39483,11 @@ var require_dist_cjs2 = __commonJS({
         return new Date(time2);
       }
       return time2;
-    };
+    }, "toDate");
     var SignatureV4Base = class {
+      static {
+        __name(this, "SignatureV4Base");
+      }
       service;
       regionProvider;
       credentialProvider;
@@ -38498,8 +39561,8 @@ ${toHex2(hashedRequest)}`;
     };
     var signingKeyCache = {};
     var cacheQueue = [];
-    var createScope = (shortDate, region, service) => `${shortDate}/${region}/${service}/${KEY_TYPE_IDENTIFIER}`;
-    var getSigningKey = async (sha256Constructor, credentials, shortDate, region, service) => {
+    var createScope = /* @__PURE__ */ __name((shortDate, region, service) => `${shortDate}/${region}/${service}/${KEY_TYPE_IDENTIFIER}`, "createScope");
+    var getSigningKey = /* @__PURE__ */ __name(async (sha256Constructor, credentials, shortDate, region, service) => {
       const credsHash = await hmac(sha256Constructor, credentials.secretAccessKey, credentials.accessKeyId);
       const cacheKey = `${shortDate}:${region}:${service}:${toHex2(credsHash)}:${credentials.sessionToken}`;
       if (cacheKey in signingKeyCache) {
@@ -38514,19 +39577,19 @@ ${toHex2(hashedRequest)}`;
         key = await hmac(sha256Constructor, key, signable);
       }
       return signingKeyCache[cacheKey] = key;
-    };
-    var clearCredentialCache = () => {
+    }, "getSigningKey");
+    var clearCredentialCache = /* @__PURE__ */ __name(() => {
       cacheQueue.length = 0;
       Object.keys(signingKeyCache).forEach((cacheKey) => {
         delete signingKeyCache[cacheKey];
       });
-    };
-    var hmac = (ctor, secret, data) => {
+    }, "clearCredentialCache");
+    var hmac = /* @__PURE__ */ __name((ctor, secret, data) => {
       const hash = new ctor(secret);
       hash.update(toUint8Array2(data));
       return hash.digest();
-    };
-    var getCanonicalHeaders = ({ headers }, unsignableHeaders, signableHeaders) => {
+    }, "hmac");
+    var getCanonicalHeaders = /* @__PURE__ */ __name(({ headers }, unsignableHeaders, signableHeaders) => {
       const canonical = {};
       for (const headerName of Object.keys(headers).sort()) {
         if (headers[headerName] == void 0) {
@@ -38544,8 +39607,8 @@ ${toHex2(hashedRequest)}`;
         canonical[canonicalHeaderName] = headers[headerName].replace(/[\r\n]/g, " ").replace(/[ \t]+/g, " ").replace(/^ | $/g, "");
       }
       return canonical;
-    };
-    var getPayloadHash = async ({ headers, body }, hashConstructor) => {
+    }, "getCanonicalHeaders");
+    var getPayloadHash = /* @__PURE__ */ __name(async ({ headers, body }, hashConstructor) => {
       for (const headerName in headers) {
         if (!hasOwn2(headers, headerName)) {
           continue;
@@ -38562,8 +39625,8 @@ ${toHex2(hashedRequest)}`;
         return toHex2(await hashCtor.digest());
       }
       return UNSIGNED_PAYLOAD;
-    };
-    var hasHeader2 = (soughtHeader, headers) => {
+    }, "getPayloadHash");
+    var hasHeader2 = /* @__PURE__ */ __name((soughtHeader, headers) => {
       soughtHeader = soughtHeader.toLowerCase();
       for (const headerName in headers) {
         if (!hasOwn2(headers, headerName)) {
@@ -38574,8 +39637,8 @@ ${toHex2(hashedRequest)}`;
         }
       }
       return false;
-    };
-    var moveHeadersToQuery = (request2, options = {}) => {
+    }, "hasHeader");
+    var moveHeadersToQuery = /* @__PURE__ */ __name((request2, options = {}) => {
       const { headers, query = {} } = HttpRequest2.clone(request2);
       for (const name in headers) {
         if (!hasOwn2(headers, name)) {
@@ -38592,8 +39655,8 @@ ${toHex2(hashedRequest)}`;
         headers,
         query
       };
-    };
-    var prepareRequest = (request2) => {
+    }, "moveHeadersToQuery");
+    var prepareRequest = /* @__PURE__ */ __name((request2) => {
       request2 = HttpRequest2.clone(request2);
       for (const headerName in request2.headers) {
         if (!hasOwn2(request2.headers, headerName)) {
@@ -38604,8 +39667,11 @@ ${toHex2(hashedRequest)}`;
         }
       }
       return request2;
-    };
+    }, "prepareRequest");
     var SignatureV42 = class extends SignatureV4Base {
+      static {
+        __name(this, "SignatureV4");
+      }
       headerFormatter = new HeaderFormatter();
       constructor({ applyChecksum, credentials, region, service, sha256, uriEscapePath = true }) {
         super({
@@ -38783,6 +39849,9 @@ var require_dist_cjs3 = __commonJS({
     var SESSION_TOKEN_QUERY_PARAM2 = "X-Amz-S3session-Token";
     var SESSION_TOKEN_HEADER2 = SESSION_TOKEN_QUERY_PARAM2.toLowerCase();
     var SignatureV4SignWithCredentials2 = class extends SignatureV42 {
+      static {
+        __name(this, "SignatureV4SignWithCredentials");
+      }
       async signWithCredentials(requestToSign, credentials, options) {
         const credentialsWithoutSessionToken = getCredentialsWithoutSessionToken(credentials);
         requestToSign.headers[SESSION_TOKEN_HEADER2] = credentials.sessionToken;
@@ -38808,6 +39877,7 @@ var require_dist_cjs3 = __commonJS({
         expiration: credentials.expiration
       };
     }
+    __name(getCredentialsWithoutSessionToken, "getCredentialsWithoutSessionToken");
     function setSingleOverride(privateAccess, credentialsWithoutSessionToken) {
       const currentCredentialProvider = privateAccess.credentialProvider;
       privateAccess.credentialProvider = () => {
@@ -38815,7 +39885,11 @@ var require_dist_cjs3 = __commonJS({
         return Promise.resolve(credentialsWithoutSessionToken);
       };
     }
+    __name(setSingleOverride, "setSingleOverride");
     var SignatureV4MultiRegion3 = class {
+      static {
+        __name(this, "SignatureV4MultiRegion");
+      }
       sigv4aSigner;
       sigv4Signer;
       signerOptions;
@@ -38911,6 +39985,9 @@ var init_SignatureV4S3Express = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/SignatureV4S3Express.js"() {
     import_signature_v4_multi_region = __toESM(require_dist_cjs3());
     SignatureV4S3Express = class extends import_signature_v4_multi_region.SignatureV4SignWithCredentials {
+      static {
+        __name(this, "SignatureV4S3Express");
+      }
     };
   }
 });
@@ -38928,8 +40005,8 @@ var init_constants8 = __esm({
     NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_ENV_NAME = "AWS_S3_DISABLE_EXPRESS_SESSION_AUTH";
     NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_INI_NAME = "s3_disable_express_session_auth";
     NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_OPTIONS = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_ENV_NAME, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_INI_NAME, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_ENV_NAME, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_INI_NAME, SelectorType2.CONFIG), "configFileSelector"),
       default: false
     };
   }
@@ -38942,7 +40019,7 @@ var init_s3ExpressMiddleware = __esm({
     init_client3();
     init_protocols();
     init_constants8();
-    s3ExpressMiddleware = (options) => {
+    s3ExpressMiddleware = /* @__PURE__ */ __name((options) => {
       return (next, context3) => async (args) => {
         if (context3.endpointV2) {
           const endpoint2 = context3.endpointV2;
@@ -38967,18 +40044,18 @@ var init_s3ExpressMiddleware = __esm({
         }
         return next(args);
       };
-    };
+    }, "s3ExpressMiddleware");
     s3ExpressMiddlewareOptions = {
       name: "s3ExpressMiddleware",
       step: "build",
       tags: ["S3", "S3_EXPRESS"],
       override: true
     };
-    getS3ExpressPlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getS3ExpressPlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(s3ExpressMiddleware(options), s3ExpressMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getS3ExpressPlugin");
   }
 });
 
@@ -38986,13 +40063,13 @@ var init_s3ExpressMiddleware = __esm({
 var signS3Express;
 var init_signS3Express = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/signS3Express.js"() {
-    signS3Express = async (s3ExpressIdentity, signingOptions, request2, sigV4MultiRegionSigner) => {
+    signS3Express = /* @__PURE__ */ __name(async (s3ExpressIdentity, signingOptions, request2, sigV4MultiRegionSigner) => {
       const signedRequest = await sigV4MultiRegionSigner.signWithCredentials(request2, s3ExpressIdentity, {});
       if (signedRequest.headers["X-Amz-Security-Token"] || signedRequest.headers["x-amz-security-token"]) {
         throw new Error("X-Amz-Security-Token must not be set for s3-express requests.");
       }
       return signedRequest;
-    };
+    }, "signS3Express");
   }
 });
 
@@ -39004,13 +40081,13 @@ var init_s3ExpressHttpSigningMiddleware = __esm({
     init_client2();
     init_protocols();
     init_signS3Express();
-    defaultErrorHandler2 = (signingProperties) => (error3) => {
+    defaultErrorHandler2 = /* @__PURE__ */ __name((signingProperties) => (error3) => {
       throw error3;
-    };
-    defaultSuccessHandler2 = (httpResponse, signingProperties) => {
-    };
+    }, "defaultErrorHandler");
+    defaultSuccessHandler2 = /* @__PURE__ */ __name((httpResponse, signingProperties) => {
+    }, "defaultSuccessHandler");
     s3ExpressHttpSigningMiddlewareOptions = httpSigningMiddlewareOptions;
-    s3ExpressHttpSigningMiddleware = (config) => (next, context3) => async (args) => {
+    s3ExpressHttpSigningMiddleware = /* @__PURE__ */ __name((config) => (next, context3) => async (args) => {
       if (!HttpRequest.isInstance(args.request)) {
         return next(args);
       }
@@ -39032,12 +40109,12 @@ var init_s3ExpressHttpSigningMiddleware = __esm({
       }).catch((signer.errorHandler || defaultErrorHandler2)(signingProperties));
       (signer.successHandler || defaultSuccessHandler2)(output.response, signingProperties);
       return output;
-    };
-    getS3ExpressHttpSigningPlugin = (config) => ({
-      applyToStack: (clientStack) => {
+    }, "s3ExpressHttpSigningMiddleware");
+    getS3ExpressHttpSigningPlugin = /* @__PURE__ */ __name((config) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.addRelativeTo(s3ExpressHttpSigningMiddleware(config), httpSigningMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getS3ExpressHttpSigningPlugin");
   }
 });
 
@@ -39048,6 +40125,7 @@ function toStream(bytes) {
 }
 var init_toStream = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/to-stream/toStream.js"() {
+    __name(toStream, "toStream");
   }
 });
 
@@ -39062,7 +40140,7 @@ var init_throw_200_exceptions = __esm({
       UploadPartCopyCommand: true,
       CompleteMultipartUploadCommand: true
     };
-    throw200ExceptionsMiddleware = (config) => (next, context3) => async (args) => {
+    throw200ExceptionsMiddleware = /* @__PURE__ */ __name((config) => (next, context3) => async (args) => {
       const result = await next(args);
       const { response } = result;
       if (!HttpResponse.isInstance(response)) {
@@ -39087,13 +40165,13 @@ var init_throw_200_exceptions = __esm({
         response.statusCode = 503;
       }
       return result;
-    };
-    collectBody2 = (streamBody = new Uint8Array(), context3) => {
+    }, "throw200ExceptionsMiddleware");
+    collectBody2 = /* @__PURE__ */ __name((streamBody = new Uint8Array(), context3) => {
       if (streamBody instanceof Uint8Array) {
         return Promise.resolve(streamBody);
       }
       return context3.streamCollector(streamBody) || Promise.resolve(new Uint8Array());
-    };
+    }, "collectBody");
     throw200ExceptionsMiddlewareOptions = {
       relation: "after",
       toMiddleware: "deserializerMiddleware",
@@ -39101,11 +40179,11 @@ var init_throw_200_exceptions = __esm({
       name: "throw200ExceptionsMiddleware",
       override: true
     };
-    getThrow200ExceptionsPlugin = (config) => ({
-      applyToStack: (clientStack) => {
+    getThrow200ExceptionsPlugin = /* @__PURE__ */ __name((config) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.addRelativeTo(throw200ExceptionsMiddleware(config), throw200ExceptionsMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getThrow200ExceptionsPlugin");
   }
 });
 
@@ -39113,8 +40191,8 @@ var init_throw_200_exceptions = __esm({
 var validate, parse4;
 var init_arn = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/util/util-arn-parser/arn.js"() {
-    validate = (str) => typeof str === "string" && str.indexOf("arn:") === 0 && str.split(":").length >= 6;
-    parse4 = (arn) => {
+    validate = /* @__PURE__ */ __name((str) => typeof str === "string" && str.indexOf("arn:") === 0 && str.split(":").length >= 6, "validate");
+    parse4 = /* @__PURE__ */ __name((arn) => {
       const segments = arn.split(":");
       if (segments.length < 6 || segments[0] !== "arn") {
         throw new Error("Malformed ARN");
@@ -39127,7 +40205,7 @@ var init_arn = __esm({
         accountId,
         resource: resource.join(":")
       };
-    };
+    }, "parse");
   }
 });
 
@@ -39170,6 +40248,7 @@ function bucketEndpointMiddleware(options) {
 var bucketEndpointMiddlewareOptions;
 var init_bucket_endpoint_middleware = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/bucket-endpoint-middleware.js"() {
+    __name(bucketEndpointMiddleware, "bucketEndpointMiddleware");
     bucketEndpointMiddlewareOptions = {
       name: "bucketEndpointMiddleware",
       override: true,
@@ -39196,18 +40275,19 @@ var init_validate_bucket_name = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-validate-bucket-name/validate-bucket-name.js"() {
     init_util2();
     init_bucket_endpoint_middleware();
+    __name(validateBucketNameMiddleware, "validateBucketNameMiddleware");
     validateBucketNameMiddlewareOptions = {
       step: "initialize",
       tags: ["VALIDATE_BUCKET_NAME"],
       name: "validateBucketNameMiddleware",
       override: true
     };
-    getValidateBucketNamePlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getValidateBucketNamePlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(validateBucketNameMiddleware(options), validateBucketNameMiddlewareOptions);
         clientStack.addRelativeTo(bucketEndpointMiddleware(options), bucketEndpointMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getValidateBucketNamePlugin");
   }
 });
 
@@ -39218,6 +40298,9 @@ var init_ProtocolLib = __esm({
     init_client2();
     init_schema();
     ProtocolLib = class {
+      static {
+        __name(this, "ProtocolLib");
+      }
       queryCompat;
       errorRegistry;
       constructor(queryCompat = false) {
@@ -39360,6 +40443,9 @@ var init_AwsRestJsonProtocol = __esm({
     init_schema();
     init_ProtocolLib();
     AwsRestJsonProtocol = class extends HttpBindingProtocol {
+      static {
+        __name(this, "AwsRestJsonProtocol");
+      }
       serializer;
       deserializer;
       codec;
@@ -39455,6 +40541,7 @@ var require_dist_cjs4 = __commonJS({
     function escapeAttribute(value) {
       return value.replace(ATTR_ESCAPE_RE, (ch) => ATTR_ESCAPE_MAP[ch]);
     }
+    __name(escapeAttribute, "escapeAttribute");
     var ELEMENT_ESCAPE_RE = /[&"'<>\r\n\u0085\u2028]/g;
     var ELEMENT_ESCAPE_MAP = {
       "&": "&amp;",
@@ -39470,7 +40557,11 @@ var require_dist_cjs4 = __commonJS({
     function escapeElement(value) {
       return value.replace(ELEMENT_ESCAPE_RE, (ch) => ELEMENT_ESCAPE_MAP[ch]);
     }
+    __name(escapeElement, "escapeElement");
     var XmlText2 = class {
+      static {
+        __name(this, "XmlText");
+      }
       value;
       constructor(value) {
         this.value = value;
@@ -39480,6 +40571,9 @@ var require_dist_cjs4 = __commonJS({
       }
     };
     var XmlNode2 = class _XmlNode {
+      static {
+        __name(this, "XmlNode");
+      }
       name;
       children;
       attributes = {};
@@ -39568,11 +40662,16 @@ var require_dist_cjs4 = __commonJS({
     function writeKey3(obj) {
       Object.defineProperty(obj, "__proto__", { value: void 0, writable: true, enumerable: true, configurable: true });
     }
+    __name(writeKey3, "writeKey");
     function parseXML2(xml) {
       const state2 = new AwsXmlParser(xml);
       return state2.parse();
     }
+    __name(parseXML2, "parseXML");
     var AwsXmlParser = class _AwsXmlParser {
+      static {
+        __name(this, "AwsXmlParser");
+      }
       x;
       i = 0;
       z;
@@ -39808,6 +40907,9 @@ var SerdeContextConfig2;
 var init_ConfigurableSerdeContext2 = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js"() {
     SerdeContextConfig2 = class {
+      static {
+        __name(this, "SerdeContextConfig");
+      }
       serdeContext;
       setSerdeContext(serdeContext) {
         this.serdeContext = serdeContext;
@@ -39821,6 +40923,9 @@ var UnionSerde2;
 var init_UnionSerde2 = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/protocols/UnionSerde.js"() {
     UnionSerde2 = class {
+      static {
+        __name(this, "UnionSerde");
+      }
       from;
       to;
       keys;
@@ -39855,6 +40960,7 @@ function writeKey2(obj) {
 }
 var init_writeKey2 = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/protocols/writeKey.js"() {
+    __name(writeKey2, "writeKey");
   }
 });
 
@@ -39871,6 +40977,9 @@ var init_XmlShapeDeserializer = __esm({
     init_UnionSerde2();
     init_writeKey2();
     XmlShapeDeserializer = class extends SerdeContextConfig2 {
+      static {
+        __name(this, "XmlShapeDeserializer");
+      }
       settings;
       stringDeserializer;
       constructor(settings) {
@@ -40025,6 +41134,9 @@ var init_QueryShapeSerializer = __esm({
     init_serde();
     init_ConfigurableSerdeContext2();
     QueryShapeSerializer = class extends SerdeContextConfig2 {
+      static {
+        __name(this, "QueryShapeSerializer");
+      }
       settings;
       buffer;
       constructor(settings) {
@@ -40205,6 +41317,9 @@ var init_AwsQueryProtocol = __esm({
     init_XmlShapeDeserializer();
     init_QueryShapeSerializer();
     AwsQueryProtocol = class extends RpcProtocol {
+      static {
+        __name(this, "AwsQueryProtocol");
+      }
       options;
       serializer;
       deserializer;
@@ -40339,7 +41454,7 @@ var init_AwsQueryProtocol = __esm({
 var loadRestXmlErrorCode;
 var init_parseXmlBody = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/parseXmlBody.js"() {
-    loadRestXmlErrorCode = (output, data) => {
+    loadRestXmlErrorCode = /* @__PURE__ */ __name((output, data) => {
       if (data?.Error?.Code !== void 0) {
         return data.Error.Code;
       }
@@ -40349,7 +41464,7 @@ var init_parseXmlBody = __esm({
       if (output.statusCode == 404) {
         return "NotFound";
       }
-    };
+    }, "loadRestXmlErrorCode");
   }
 });
 
@@ -40364,6 +41479,9 @@ var init_XmlShapeSerializer = __esm({
     init_serde();
     init_ConfigurableSerdeContext2();
     XmlShapeSerializer = class extends SerdeContextConfig2 {
+      static {
+        __name(this, "XmlShapeSerializer");
+      }
       settings;
       stringBuffer;
       byteBuffer;
@@ -40463,7 +41581,7 @@ var init_XmlShapeSerializer = __esm({
         const sparse = !!listValueTraits.sparse;
         const flat = !!listTraits.xmlFlattened;
         const [xmlnsAttr, xmlns] = this.getXmlnsAttribute(listMember, parentXmlns);
-        const writeItem = (container2, value) => {
+        const writeItem = /* @__PURE__ */ __name((container2, value) => {
           if (listValueSchema.isListSchema()) {
             this.writeList(listValueSchema, Array.isArray(value) ? value : [value], container2, xmlns);
           } else if (listValueSchema.isMapSchema()) {
@@ -40476,7 +41594,7 @@ var init_XmlShapeSerializer = __esm({
             this.writeSimpleInto(listValueSchema, value, listItemNode, xmlns);
             container2.addChildNode(listItemNode);
           }
-        };
+        }, "writeItem");
         if (flat) {
           for (const value of array) {
             if (sparse || value != null) {
@@ -40510,7 +41628,7 @@ var init_XmlShapeSerializer = __esm({
         const sparse = !!mapValueTraits.sparse;
         const flat = !!mapTraits.xmlFlattened;
         const [xmlnsAttr, xmlns] = this.getXmlnsAttribute(mapMember, parentXmlns);
-        const addKeyValue = (entry, key, val) => {
+        const addKeyValue = /* @__PURE__ */ __name((entry, key, val) => {
           const keyNode = import_xml_builder2.XmlNode.of(keyTag, key);
           const [keyXmlnsAttr, keyXmlns] = this.getXmlnsAttribute(mapKeySchema, xmlns);
           if (keyXmlns) {
@@ -40528,7 +41646,7 @@ var init_XmlShapeSerializer = __esm({
             this.writeSimpleInto(mapValueSchema, val, valueNode, xmlns);
           }
           entry.addChildNode(valueNode);
-        };
+        }, "addKeyValue");
         if (flat) {
           for (const key in map3) {
             const val = map3[key];
@@ -40639,6 +41757,9 @@ var init_XmlCodec = __esm({
     init_XmlShapeDeserializer();
     init_XmlShapeSerializer();
     XmlCodec = class extends SerdeContextConfig2 {
+      static {
+        __name(this, "XmlCodec");
+      }
       settings;
       constructor(settings) {
         super();
@@ -40668,6 +41789,9 @@ var init_AwsRestXmlProtocol = __esm({
     init_parseXmlBody();
     init_XmlCodec();
     AwsRestXmlProtocol = class extends HttpBindingProtocol {
+      static {
+        __name(this, "AwsRestXmlProtocol");
+      }
       codec;
       serializer;
       deserializer;
@@ -40773,6 +41897,9 @@ var init_S3RestXmlProtocol = __esm({
     init_protocols2();
     init_schema();
     S3RestXmlProtocol = class extends AwsRestXmlProtocol {
+      static {
+        __name(this, "S3RestXmlProtocol");
+      }
       async serializeRequest(operationSchema, input, context3) {
         const request2 = await super.serializeRequest(operationSchema, input, context3);
         const ns = NormalizedSchema.of(operationSchema.input);
@@ -40806,8 +41933,8 @@ var init_NodeDisableMultiregionAccessPointConfigOptions = __esm({
     NODE_DISABLE_MULTIREGION_ACCESS_POINT_ENV_NAME = "AWS_S3_DISABLE_MULTIREGION_ACCESS_POINTS";
     NODE_DISABLE_MULTIREGION_ACCESS_POINT_INI_NAME = "s3_disable_multiregion_access_points";
     NODE_DISABLE_MULTIREGION_ACCESS_POINT_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, NODE_DISABLE_MULTIREGION_ACCESS_POINT_ENV_NAME, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, NODE_DISABLE_MULTIREGION_ACCESS_POINT_INI_NAME, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, NODE_DISABLE_MULTIREGION_ACCESS_POINT_ENV_NAME, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, NODE_DISABLE_MULTIREGION_ACCESS_POINT_INI_NAME, SelectorType2.CONFIG), "configFileSelector"),
       default: false
     };
   }
@@ -40821,8 +41948,8 @@ var init_NodeUseArnRegionConfigOptions = __esm({
     NODE_USE_ARN_REGION_ENV_NAME = "AWS_S3_USE_ARN_REGION";
     NODE_USE_ARN_REGION_INI_NAME = "s3_use_arn_region";
     NODE_USE_ARN_REGION_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, NODE_USE_ARN_REGION_ENV_NAME, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, NODE_USE_ARN_REGION_INI_NAME, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, NODE_USE_ARN_REGION_ENV_NAME, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, NODE_USE_ARN_REGION_INI_NAME, SelectorType2.CONFIG), "configFileSelector"),
       default: void 0
     };
   }
@@ -40839,15 +41966,15 @@ var init_bucketHostnameUtils = __esm({
     S3_HOSTNAME_PATTERN2 = /^(.+\.)?s3(-fips)?(\.dualstack)?[.-]([a-z0-9-]+)\./;
     S3_US_EAST_1_ALTNAME_PATTERN = /^s3(-external-1)?\.amazonaws\.com$/;
     AWS_PARTITION_SUFFIX = "amazonaws.com";
-    isBucketNameOptions = (options) => typeof options.bucketName === "string";
-    isDnsCompatibleBucketName2 = (bucketName) => DOMAIN_PATTERN2.test(bucketName) && !IP_ADDRESS_PATTERN2.test(bucketName) && !DOTS_PATTERN2.test(bucketName);
-    getRegionalSuffix = (hostname) => {
+    isBucketNameOptions = /* @__PURE__ */ __name((options) => typeof options.bucketName === "string", "isBucketNameOptions");
+    isDnsCompatibleBucketName2 = /* @__PURE__ */ __name((bucketName) => DOMAIN_PATTERN2.test(bucketName) && !IP_ADDRESS_PATTERN2.test(bucketName) && !DOTS_PATTERN2.test(bucketName), "isDnsCompatibleBucketName");
+    getRegionalSuffix = /* @__PURE__ */ __name((hostname) => {
       const parts = hostname.match(S3_HOSTNAME_PATTERN2);
       return [parts[4], hostname.replace(new RegExp(`^${parts[0]}`), "")];
-    };
-    getSuffix = (hostname) => S3_US_EAST_1_ALTNAME_PATTERN.test(hostname) ? ["us-east-1", AWS_PARTITION_SUFFIX] : getRegionalSuffix(hostname);
-    getSuffixForArnEndpoint = (hostname) => S3_US_EAST_1_ALTNAME_PATTERN.test(hostname) ? [hostname.replace(`.${AWS_PARTITION_SUFFIX}`, ""), AWS_PARTITION_SUFFIX] : getRegionalSuffix(hostname);
-    validateArnEndpointOptions = (options) => {
+    }, "getRegionalSuffix");
+    getSuffix = /* @__PURE__ */ __name((hostname) => S3_US_EAST_1_ALTNAME_PATTERN.test(hostname) ? ["us-east-1", AWS_PARTITION_SUFFIX] : getRegionalSuffix(hostname), "getSuffix");
+    getSuffixForArnEndpoint = /* @__PURE__ */ __name((hostname) => S3_US_EAST_1_ALTNAME_PATTERN.test(hostname) ? [hostname.replace(`.${AWS_PARTITION_SUFFIX}`, ""), AWS_PARTITION_SUFFIX] : getRegionalSuffix(hostname), "getSuffixForArnEndpoint");
+    validateArnEndpointOptions = /* @__PURE__ */ __name((options) => {
       if (options.pathStyleEndpoint) {
         throw new Error("Path-style S3 endpoint is not supported when bucket is an ARN");
       }
@@ -40857,45 +41984,45 @@ var init_bucketHostnameUtils = __esm({
       if (!options.tlsCompatible) {
         throw new Error("HTTPS is required when bucket is an ARN");
       }
-    };
-    validateService = (service) => {
+    }, "validateArnEndpointOptions");
+    validateService = /* @__PURE__ */ __name((service) => {
       if (service !== "s3" && service !== "s3-outposts" && service !== "s3-object-lambda") {
         throw new Error("Expect 's3' or 's3-outposts' or 's3-object-lambda' in ARN service component");
       }
-    };
-    validateS3Service = (service) => {
+    }, "validateService");
+    validateS3Service = /* @__PURE__ */ __name((service) => {
       if (service !== "s3") {
         throw new Error("Expect 's3' in Accesspoint ARN service component");
       }
-    };
-    validateOutpostService = (service) => {
+    }, "validateS3Service");
+    validateOutpostService = /* @__PURE__ */ __name((service) => {
       if (service !== "s3-outposts") {
         throw new Error("Expect 's3-posts' in Outpost ARN service component");
       }
-    };
-    validatePartition = (partition2, options) => {
+    }, "validateOutpostService");
+    validatePartition = /* @__PURE__ */ __name((partition2, options) => {
       if (partition2 !== options.clientPartition) {
         throw new Error(`Partition in ARN is incompatible, got "${partition2}" but expected "${options.clientPartition}"`);
       }
-    };
-    validateRegion = (region, options) => {
-    };
-    validateRegionalClient = (region) => {
+    }, "validatePartition");
+    validateRegion = /* @__PURE__ */ __name((region, options) => {
+    }, "validateRegion");
+    validateRegionalClient = /* @__PURE__ */ __name((region) => {
       if (["s3-external-1", "aws-global"].includes(region)) {
         throw new Error(`Client region ${region} is not regional`);
       }
-    };
-    validateAccountId = (accountId) => {
+    }, "validateRegionalClient");
+    validateAccountId = /* @__PURE__ */ __name((accountId) => {
       if (!/[0-9]{12}/.exec(accountId)) {
         throw new Error("Access point ARN accountID does not match regex '[0-9]{12}'");
       }
-    };
-    validateDNSHostLabel = (label, options = { tlsCompatible: true }) => {
+    }, "validateAccountId");
+    validateDNSHostLabel = /* @__PURE__ */ __name((label, options = { tlsCompatible: true }) => {
       if (label.length >= 64 || !/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(label) || /(\d+\.){3}\d+/.test(label) || /[.-]{2}/.test(label) || options?.tlsCompatible && DOT_PATTERN2.test(label)) {
         throw new Error(`Invalid DNS label ${label}`);
       }
-    };
-    validateCustomEndpoint = (options) => {
+    }, "validateDNSHostLabel");
+    validateCustomEndpoint = /* @__PURE__ */ __name((options) => {
       if (options.isCustomEndpoint) {
         if (options.dualstackEndpoint) {
           throw new Error("Dualstack endpoint is not supported with custom endpoint");
@@ -40904,8 +42031,8 @@ var init_bucketHostnameUtils = __esm({
           throw new Error("Accelerate endpoint is not supported with custom endpoint");
         }
       }
-    };
-    getArnResources = (resource) => {
+    }, "validateCustomEndpoint");
+    getArnResources = /* @__PURE__ */ __name((resource) => {
       const delimiter2 = resource.includes(":") ? ":" : "/";
       const [resourceType, ...rest] = resource.split(delimiter2);
       if (resourceType === "accesspoint") {
@@ -40922,15 +42049,15 @@ var init_bucketHostnameUtils = __esm({
       } else {
         throw new Error(`ARN resource should begin with 'accesspoint${delimiter2}' or 'outpost${delimiter2}'`);
       }
-    };
-    validateNoDualstack = (dualstackEndpoint) => {
-    };
-    validateNoFIPS = (useFipsEndpoint) => {
+    }, "getArnResources");
+    validateNoDualstack = /* @__PURE__ */ __name((dualstackEndpoint) => {
+    }, "validateNoDualstack");
+    validateNoFIPS = /* @__PURE__ */ __name((useFipsEndpoint) => {
       if (useFipsEndpoint) {
         throw new Error(`FIPS region is not supported with Outpost.`);
       }
-    };
-    validateMrapAlias = (name) => {
+    }, "validateNoFIPS");
+    validateMrapAlias = /* @__PURE__ */ __name((name) => {
       try {
         name.split(".").forEach((label) => {
           validateDNSHostLabel(label);
@@ -40938,7 +42065,7 @@ var init_bucketHostnameUtils = __esm({
       } catch (e5) {
         throw new Error(`"${name}" is not a DNS compatible name.`);
       }
-    };
+    }, "validateMrapAlias");
   }
 });
 
@@ -40947,11 +42074,11 @@ var bucketHostname, getEndpointFromBucketName, getEndpointFromArn, getEndpointFr
 var init_bucketHostname = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-bucket-endpoint/bucketHostname.js"() {
     init_bucketHostnameUtils();
-    bucketHostname = (options) => {
+    bucketHostname = /* @__PURE__ */ __name((options) => {
       validateCustomEndpoint(options);
       return isBucketNameOptions(options) ? getEndpointFromBucketName(options) : getEndpointFromArn(options);
-    };
-    getEndpointFromBucketName = ({ accelerateEndpoint = false, clientRegion: region, baseHostname, bucketName, dualstackEndpoint = false, fipsEndpoint = false, pathStyleEndpoint = false, tlsCompatible = true, isCustomEndpoint = false }) => {
+    }, "bucketHostname");
+    getEndpointFromBucketName = /* @__PURE__ */ __name(({ accelerateEndpoint = false, clientRegion: region, baseHostname, bucketName, dualstackEndpoint = false, fipsEndpoint = false, pathStyleEndpoint = false, tlsCompatible = true, isCustomEndpoint = false }) => {
       const [clientRegion, hostnameSuffix] = isCustomEndpoint ? [region, baseHostname] : getSuffix(baseHostname);
       if (pathStyleEndpoint || !isDnsCompatibleBucketName2(bucketName) || tlsCompatible && DOT_PATTERN2.test(bucketName)) {
         return {
@@ -40968,8 +42095,8 @@ var init_bucketHostname = __esm({
         bucketEndpoint: true,
         hostname: `${bucketName}.${baseHostname}`
       };
-    };
-    getEndpointFromArn = (options) => {
+    }, "getEndpointFromBucketName");
+    getEndpointFromArn = /* @__PURE__ */ __name((options) => {
       const { isCustomEndpoint, baseHostname, clientRegion } = options;
       const hostnameSuffix = isCustomEndpoint ? baseHostname : getSuffixForArnEndpoint(baseHostname)[1];
       const { pathStyleEndpoint, accelerateEndpoint = false, fipsEndpoint = false, tlsCompatible = true, bucketName, clientPartition = "aws" } = options;
@@ -40989,8 +42116,8 @@ var init_bucketHostname = __esm({
         return getEndpointFromOutpostArn({ ...options, clientRegion, outpostId, accesspointName, hostnameSuffix });
       }
       return getEndpointFromAccessPointArn({ ...options, clientRegion, accesspointName, hostnameSuffix });
-    };
-    getEndpointFromObjectLambdaArn = ({ dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, useArnRegion, clientRegion, clientSigningRegion = clientRegion, accesspointName, bucketName, hostnameSuffix }) => {
+    }, "getEndpointFromArn");
+    getEndpointFromObjectLambdaArn = /* @__PURE__ */ __name(({ dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, useArnRegion, clientRegion, clientSigningRegion = clientRegion, accesspointName, bucketName, hostnameSuffix }) => {
       const { accountId, region, service } = bucketName;
       validateRegionalClient(clientRegion);
       const DNSHostLabel = `${accesspointName}-${accountId}`;
@@ -41003,8 +42130,8 @@ var init_bucketHostname = __esm({
         signingRegion,
         signingService: service
       };
-    };
-    getEndpointFromMRAPArn = ({ disableMultiregionAccessPoints, dualstackEndpoint = false, isCustomEndpoint, mrapAlias, hostnameSuffix }) => {
+    }, "getEndpointFromObjectLambdaArn");
+    getEndpointFromMRAPArn = /* @__PURE__ */ __name(({ disableMultiregionAccessPoints, dualstackEndpoint = false, isCustomEndpoint, mrapAlias, hostnameSuffix }) => {
       if (disableMultiregionAccessPoints === true) {
         throw new Error("SDK is attempting to use a MRAP ARN. Please enable to feature.");
       }
@@ -41014,8 +42141,8 @@ var init_bucketHostname = __esm({
         hostname: `${mrapAlias}${isCustomEndpoint ? "" : `.accesspoint.s3-global`}.${hostnameSuffix}`,
         signingRegion: "*"
       };
-    };
-    getEndpointFromOutpostArn = ({ useArnRegion, clientRegion, clientSigningRegion = clientRegion, bucketName, outpostId, dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, accesspointName, isCustomEndpoint, hostnameSuffix }) => {
+    }, "getEndpointFromMRAPArn");
+    getEndpointFromOutpostArn = /* @__PURE__ */ __name(({ useArnRegion, clientRegion, clientSigningRegion = clientRegion, bucketName, outpostId, dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, accesspointName, isCustomEndpoint, hostnameSuffix }) => {
       validateRegionalClient(clientRegion);
       const DNSHostLabel = `${accesspointName}-${bucketName.accountId}`;
       validateDNSHostLabel(DNSHostLabel, { tlsCompatible });
@@ -41031,8 +42158,8 @@ var init_bucketHostname = __esm({
         signingRegion,
         signingService: "s3-outposts"
       };
-    };
-    getEndpointFromAccessPointArn = ({ useArnRegion, clientRegion, clientSigningRegion = clientRegion, bucketName, dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, accesspointName, isCustomEndpoint, hostnameSuffix }) => {
+    }, "getEndpointFromOutpostArn");
+    getEndpointFromAccessPointArn = /* @__PURE__ */ __name(({ useArnRegion, clientRegion, clientSigningRegion = clientRegion, bucketName, dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, accesspointName, isCustomEndpoint, hostnameSuffix }) => {
       validateRegionalClient(clientRegion);
       const hostnamePrefix = `${accesspointName}-${bucketName.accountId}`;
       validateDNSHostLabel(hostnamePrefix, { tlsCompatible });
@@ -41044,7 +42171,7 @@ var init_bucketHostname = __esm({
         hostname: `${hostnamePrefix}${isCustomEndpoint ? "" : `.s3-accesspoint${fipsEndpoint ? "-fips" : ""}${dualstackEndpoint ? ".dualstack" : ""}.${endpointRegion}`}.${hostnameSuffix}`,
         signingRegion
       };
-    };
+    }, "getEndpointFromAccessPointArn");
   }
 });
 
@@ -41055,7 +42182,7 @@ var init_bucketEndpointMiddleware = __esm({
     init_util2();
     init_protocols();
     init_bucketHostname();
-    bucketEndpointMiddleware2 = (options) => (next, context3) => async (args) => {
+    bucketEndpointMiddleware2 = /* @__PURE__ */ __name((options) => (next, context3) => async (args) => {
       const { Bucket: bucketName } = args.input;
       let replaceBucketInPath = options.bucketEndpoint;
       const request2 = args.request;
@@ -41118,7 +42245,7 @@ var init_bucketEndpointMiddleware = __esm({
         }
       }
       return next({ ...args, request: request2 });
-    };
+    }, "bucketEndpointMiddleware");
     bucketEndpointMiddlewareOptions2 = {
       tags: ["BUCKET_ENDPOINT"],
       name: "bucketEndpointMiddleware",
@@ -41126,11 +42253,11 @@ var init_bucketEndpointMiddleware = __esm({
       toMiddleware: "hostHeaderMiddleware",
       override: true
     };
-    getBucketEndpointPlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getBucketEndpointPlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.addRelativeTo(bucketEndpointMiddleware2(options), bucketEndpointMiddlewareOptions2);
-      }
-    });
+      }, "applyToStack")
+    }), "getBucketEndpointPlugin");
   }
 });
 
@@ -41147,6 +42274,7 @@ function resolveBucketEndpointConfig(input) {
 }
 var init_configurations3 = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-bucket-endpoint/configurations.js"() {
+    __name(resolveBucketEndpointConfig, "resolveBucketEndpointConfig");
   }
 });
 
@@ -41179,17 +42307,18 @@ var addExpectContinueMiddlewareOptions, getAddExpectContinuePlugin;
 var init_middleware_expect_continue = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-expect-continue/middleware-expect-continue.js"() {
     init_protocols();
+    __name(addExpectContinueMiddleware, "addExpectContinueMiddleware");
     addExpectContinueMiddlewareOptions = {
       step: "build",
       tags: ["SET_EXPECT_HEADER", "EXPECT_HEADER"],
       name: "addExpectContinueMiddleware",
       override: true
     };
-    getAddExpectContinuePlugin = (options) => ({
-      applyToStack: (clientStack) => {
+    getAddExpectContinuePlugin = /* @__PURE__ */ __name((options) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(addExpectContinueMiddleware(options), addExpectContinueMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getAddExpectContinuePlugin");
   }
 });
 
@@ -41210,17 +42339,18 @@ function locationConstraintMiddleware(options) {
 var locationConstraintMiddlewareOptions, getLocationConstraintPlugin;
 var init_middleware_location_constraint = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-location-constraint/middleware-location-constraint.js"() {
+    __name(locationConstraintMiddleware, "locationConstraintMiddleware");
     locationConstraintMiddlewareOptions = {
       step: "initialize",
       tags: ["LOCATION_CONSTRAINT", "CREATE_BUCKET_CONFIGURATION"],
       name: "locationConstraintMiddleware",
       override: true
     };
-    getLocationConstraintPlugin = (config) => ({
-      applyToStack: (clientStack) => {
+    getLocationConstraintPlugin = /* @__PURE__ */ __name((config) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(locationConstraintMiddleware(config), locationConstraintMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getLocationConstraintPlugin");
   }
 });
 
@@ -41230,6 +42360,7 @@ function resolveLocationConstraintConfig(input) {
 }
 var init_configuration2 = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-location-constraint/configuration.js"() {
+    __name(resolveLocationConstraintConfig, "resolveLocationConstraintConfig");
   }
 });
 
@@ -41288,17 +42419,19 @@ function isValidBase64EncodedSSECustomerKey(str, options) {
 var ssecMiddlewareOptions, getSsecPlugin;
 var init_middleware_ssec = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-ssec/middleware-ssec.js"() {
+    __name(ssecMiddleware, "ssecMiddleware");
     ssecMiddlewareOptions = {
       name: "ssecMiddleware",
       step: "initialize",
       tags: ["SSE"],
       override: true
     };
-    getSsecPlugin = (config) => ({
-      applyToStack: (clientStack) => {
+    getSsecPlugin = /* @__PURE__ */ __name((config) => ({
+      applyToStack: /* @__PURE__ */ __name((clientStack) => {
         clientStack.add(ssecMiddleware(config), ssecMiddlewareOptions);
-      }
-    });
+      }, "applyToStack")
+    }), "getSsecPlugin");
+    __name(isValidBase64EncodedSSECustomerKey, "isValidBase64EncodedSSECustomerKey");
   }
 });
 
@@ -41402,8 +42535,8 @@ var getDateHeader, getAgeHeader;
 var init_getDateHeader = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getDateHeader.js"() {
     init_protocols();
-    getDateHeader = (response) => HttpResponse.isInstance(response) ? response.headers?.date ?? response.headers?.Date : void 0;
-    getAgeHeader = (response) => HttpResponse.isInstance(response) ? response.headers?.age ?? response.headers?.Age : void 0;
+    getDateHeader = /* @__PURE__ */ __name((response) => HttpResponse.isInstance(response) ? response.headers?.date ?? response.headers?.Date : void 0, "getDateHeader");
+    getAgeHeader = /* @__PURE__ */ __name((response) => HttpResponse.isInstance(response) ? response.headers?.age ?? response.headers?.Age : void 0, "getAgeHeader");
   }
 });
 
@@ -41411,7 +42544,7 @@ var init_getDateHeader = __esm({
 var getSkewCorrectedDate;
 var init_getSkewCorrectedDate = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getSkewCorrectedDate.js"() {
-    getSkewCorrectedDate = (systemClockOffset) => new Date(Date.now() + systemClockOffset);
+    getSkewCorrectedDate = /* @__PURE__ */ __name((systemClockOffset) => new Date(Date.now() + systemClockOffset), "getSkewCorrectedDate");
   }
 });
 
@@ -41419,7 +42552,7 @@ var init_getSkewCorrectedDate = __esm({
 var getUpdatedSystemClockOffset;
 var init_getUpdatedSystemClockOffset = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getUpdatedSystemClockOffset.js"() {
-    getUpdatedSystemClockOffset = (clockTime, currentSystemClockOffset, timeRequestSent, ageHeader) => {
+    getUpdatedSystemClockOffset = /* @__PURE__ */ __name((clockTime, currentSystemClockOffset, timeRequestSent, ageHeader) => {
       if (ageHeader !== void 0) {
         return currentSystemClockOffset;
       }
@@ -41432,7 +42565,7 @@ var init_getUpdatedSystemClockOffset = __esm({
         return currentSystemClockOffset;
       }
       return serverTime - timeResponseReceived;
-    };
+    }, "getUpdatedSystemClockOffset");
   }
 });
 
@@ -41452,18 +42585,18 @@ var init_AwsSdkSigV4Signer = __esm({
     init_protocols();
     import_types28 = __toESM(require_dist_cjs());
     init_utils3();
-    throwSigningPropertyError = (name, property) => {
+    throwSigningPropertyError = /* @__PURE__ */ __name((name, property) => {
       if (!property) {
         throw new Error(`Property \`${name}\` is not resolved for AWS SDK SigV4Auth`);
       }
       return property;
-    };
-    hasEventStreamOutput = (signingProperties) => {
+    }, "throwSigningPropertyError");
+    hasEventStreamOutput = /* @__PURE__ */ __name((signingProperties) => {
       const context3 = signingProperties.context;
       const eventStream = context3?.[import_types28.SMITHY_CONTEXT_KEY]?.eventStream;
       return eventStream?.output === true;
-    };
-    validateSigningProperties = async (signingProperties) => {
+    }, "hasEventStreamOutput");
+    validateSigningProperties = /* @__PURE__ */ __name(async (signingProperties) => {
       const context3 = throwSigningPropertyError("context", signingProperties.context);
       const config = throwSigningPropertyError("config", signingProperties.config);
       const authScheme = context3.endpointV2?.properties?.authSchemes?.[0];
@@ -41479,8 +42612,11 @@ var init_AwsSdkSigV4Signer = __esm({
         signingRegionSet,
         signingName
       };
-    };
+    }, "validateSigningProperties");
     AwsSdkSigV4Signer = class {
+      static {
+        __name(this, "AwsSdkSigV4Signer");
+      }
       async sign(httpRequest, identity, signingProperties) {
         if (!HttpRequest.isInstance(httpRequest)) {
           throw new Error("The request is not an instance of `HttpRequest` and cannot be signed");
@@ -41559,6 +42695,9 @@ var init_AwsSdkSigV4ASigner = __esm({
     init_utils3();
     init_AwsSdkSigV4Signer();
     AwsSdkSigV4ASigner = class extends AwsSdkSigV4Signer {
+      static {
+        __name(this, "AwsSdkSigV4ASigner");
+      }
       async sign(httpRequest, identity, signingProperties) {
         if (!HttpRequest.isInstance(httpRequest)) {
           throw new Error("The request is not an instance of `HttpRequest` and cannot be signed");
@@ -41587,7 +42726,7 @@ var init_AwsSdkSigV4ASigner = __esm({
 var getArrayForCommaSeparatedString;
 var init_getArrayForCommaSeparatedString = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getArrayForCommaSeparatedString.js"() {
-    getArrayForCommaSeparatedString = (str) => typeof str === "string" && str.length > 0 ? str.split(",").map((item) => item.trim()) : [];
+    getArrayForCommaSeparatedString = /* @__PURE__ */ __name((str) => typeof str === "string" && str.length > 0 ? str.split(",").map((item) => item.trim()) : [], "getArrayForCommaSeparatedString");
   }
 });
 
@@ -41595,7 +42734,7 @@ var init_getArrayForCommaSeparatedString = __esm({
 var getBearerTokenEnvKey;
 var init_getBearerTokenEnvKey = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getBearerTokenEnvKey.js"() {
-    getBearerTokenEnvKey = (signingName) => `AWS_BEARER_TOKEN_${signingName.replace(/[\s-]/g, "_").toUpperCase()}`;
+    getBearerTokenEnvKey = /* @__PURE__ */ __name((signingName) => `AWS_BEARER_TOKEN_${signingName.replace(/[\s-]/g, "_").toUpperCase()}`, "getBearerTokenEnvKey");
   }
 });
 
@@ -41608,7 +42747,7 @@ var init_NODE_AUTH_SCHEME_PREFERENCE_OPTIONS = __esm({
     NODE_AUTH_SCHEME_PREFERENCE_ENV_KEY = "AWS_AUTH_SCHEME_PREFERENCE";
     NODE_AUTH_SCHEME_PREFERENCE_CONFIG_KEY = "auth_scheme_preference";
     NODE_AUTH_SCHEME_PREFERENCE_OPTIONS = {
-      environmentVariableSelector: (env2, options) => {
+      environmentVariableSelector: /* @__PURE__ */ __name((env2, options) => {
         if (options?.signingName) {
           const bearerTokenKey = getBearerTokenEnvKey(options.signingName);
           if (bearerTokenKey in env2) {
@@ -41619,13 +42758,13 @@ var init_NODE_AUTH_SCHEME_PREFERENCE_OPTIONS = __esm({
           return void 0;
         }
         return getArrayForCommaSeparatedString(env2[NODE_AUTH_SCHEME_PREFERENCE_ENV_KEY]);
-      },
-      configFileSelector: (profile) => {
+      }, "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => {
         if (!(NODE_AUTH_SCHEME_PREFERENCE_CONFIG_KEY in profile)) {
           return void 0;
         }
         return getArrayForCommaSeparatedString(profile[NODE_AUTH_SCHEME_PREFERENCE_CONFIG_KEY]);
-      },
+      }, "configFileSelector"),
       default: []
     };
   }
@@ -41637,10 +42776,10 @@ var init_resolveAwsSdkSigV4AConfig = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4AConfig.js"() {
     init_dist_es();
     init_config2();
-    resolveAwsSdkSigV4AConfig = (config) => {
+    resolveAwsSdkSigV4AConfig = /* @__PURE__ */ __name((config) => {
       config.sigv4aSigningRegionSet = normalizeProvider2(config.sigv4aSigningRegionSet);
       return config;
-    };
+    }, "resolveAwsSdkSigV4AConfig");
     NODE_SIGV4A_CONFIG_OPTIONS = {
       environmentVariableSelector(env2) {
         if (env2.AWS_SIGV4A_SIGNING_REGION_SET) {
@@ -41678,9 +42817,9 @@ function normalizeCredentialProvider(config, { credentials, credentialDefaultPro
         parentClientConfig: config
       })));
     } else {
-      credentialsProvider = async () => {
+      credentialsProvider = /* @__PURE__ */ __name(async () => {
         throw new Error("@aws-sdk/core::resolveAwsSdkSigV4Config - `credentials` not provided and no credentialDefaultProvider was configured.");
-      };
+      }, "credentialsProvider");
     }
   }
   credentialsProvider.memoized = true;
@@ -41690,7 +42829,7 @@ function bindCallerConfig(config, credentialsProvider) {
   if (credentialsProvider.configBound) {
     return credentialsProvider;
   }
-  const fn = async (options) => credentialsProvider({ ...options, callerClientConfig: config });
+  const fn = /* @__PURE__ */ __name(async (options) => credentialsProvider({ ...options, callerClientConfig: config }), "fn");
   fn.memoized = credentialsProvider.memoized;
   fn.configBound = true;
   return fn;
@@ -41701,7 +42840,7 @@ var init_resolveAwsSdkSigV4Config = __esm({
     init_client3();
     init_dist_es();
     import_signature_v4 = __toESM(require_dist_cjs2());
-    bindResolveAwsSdkSigV4Config = (defaultDisableClockSkewCorrection) => (config) => {
+    bindResolveAwsSdkSigV4Config = /* @__PURE__ */ __name((defaultDisableClockSkewCorrection) => (config) => {
       let inputCredentials = config.credentials;
       let isUserSupplied = !!config.credentials;
       let resolvedCredentials = void 0;
@@ -41718,14 +42857,14 @@ var init_resolveAwsSdkSigV4Config = __esm({
           const boundProvider = bindCallerConfig(config, memoizedProvider);
           if (isUserSupplied && !boundProvider.attributed) {
             const isCredentialObject = typeof inputCredentials === "object" && inputCredentials !== null;
-            resolvedCredentials = async (options) => {
+            resolvedCredentials = /* @__PURE__ */ __name(async (options) => {
               const creds = await boundProvider(options);
               const attributedCreds = creds;
               if (isCredentialObject && (!attributedCreds.$source || Object.keys(attributedCreds.$source).length === 0)) {
                 return setCredentialFeature(attributedCreds, "CREDENTIALS_CODE", "e");
               }
               return attributedCreds;
-            };
+            }, "resolvedCredentials");
             resolvedCredentials.memoized = boundProvider.memoized;
             resolvedCredentials.configBound = boundProvider.configBound;
             resolvedCredentials.attributed = true;
@@ -41745,7 +42884,7 @@ var init_resolveAwsSdkSigV4Config = __esm({
       if (config.signer) {
         signer = normalizeProvider2(config.signer);
       } else if (config.regionInfoProvider) {
-        signer = () => normalizeProvider2(config.region)().then(async (region) => [
+        signer = /* @__PURE__ */ __name(() => normalizeProvider2(config.region)().then(async (region) => [
           await config.regionInfoProvider(region, {
             useFipsEndpoint: await config.useFipsEndpoint(),
             useDualstackEndpoint: await config.useDualstackEndpoint()
@@ -41765,9 +42904,9 @@ var init_resolveAwsSdkSigV4Config = __esm({
           };
           const SignerCtor = config.signerConstructor || import_signature_v4.SignatureV4;
           return new SignerCtor(params);
-        });
+        }), "signer");
       } else {
-        signer = async (authScheme) => {
+        signer = /* @__PURE__ */ __name(async (authScheme) => {
           authScheme = Object.assign({}, {
             name: "sigv4",
             signingName: config.signingName || config.defaultSigningName,
@@ -41788,7 +42927,7 @@ var init_resolveAwsSdkSigV4Config = __esm({
           };
           const SignerCtor = config.signerConstructor || import_signature_v4.SignatureV4;
           return new SignerCtor(params);
-        };
+        }, "signer");
       }
       const resolvedConfig = Object.assign(config, {
         systemClockOffset,
@@ -41797,7 +42936,9 @@ var init_resolveAwsSdkSigV4Config = __esm({
         disableClockSkewCorrection: normalizeProvider2(config.disableClockSkewCorrection ?? defaultDisableClockSkewCorrection)
       });
       return resolvedConfig;
-    };
+    }, "bindResolveAwsSdkSigV4Config");
+    __name(normalizeCredentialProvider, "normalizeCredentialProvider");
+    __name(bindCallerConfig, "bindCallerConfig");
   }
 });
 
@@ -41820,8 +42961,8 @@ var init_clock_skew_node_config = __esm({
     ENV_DISABLE_CLOCK_SKEW_CORRECTION = "AWS_DISABLE_CLOCK_SKEW_CORRECTION";
     CONFIG_DISABLE_CLOCK_SKEW_CORRECTION = "disable_clock_skew_correction";
     NODE_DISABLE_CLOCK_SKEW_CORRECTION_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => booleanSelector(env2, ENV_DISABLE_CLOCK_SKEW_CORRECTION, SelectorType2.ENV),
-      configFileSelector: (profile) => booleanSelector(profile, CONFIG_DISABLE_CLOCK_SKEW_CORRECTION, SelectorType2.CONFIG),
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, ENV_DISABLE_CLOCK_SKEW_CORRECTION, SelectorType2.ENV), "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_DISABLE_CLOCK_SKEW_CORRECTION, SelectorType2.CONFIG), "configFileSelector"),
       default: false
     };
   }
@@ -41874,7 +43015,7 @@ var require_dist_cjs5 = __commonJS({
     var ENV_EXPIRATION = "AWS_CREDENTIAL_EXPIRATION";
     var ENV_CREDENTIAL_SCOPE = "AWS_CREDENTIAL_SCOPE";
     var ENV_ACCOUNT_ID = "AWS_ACCOUNT_ID";
-    var fromEnv2 = (init) => async () => {
+    var fromEnv2 = /* @__PURE__ */ __name((init) => async () => {
       init?.logger?.debug("@aws-sdk/credential-provider-env - fromEnv");
       const accessKeyId = process.env[ENV_KEY];
       const secretAccessKey = process.env[ENV_SECRET];
@@ -41895,7 +43036,7 @@ var require_dist_cjs5 = __commonJS({
         return credentials;
       }
       throw new CredentialsProviderError2("Unable to find environment variable credentials.", { logger: init?.logger });
-    };
+    }, "fromEnv");
     exports.ENV_ACCOUNT_ID = ENV_ACCOUNT_ID;
     exports.ENV_CREDENTIAL_SCOPE = ENV_CREDENTIAL_SCOPE;
     exports.ENV_EXPIRATION = ENV_EXPIRATION;
@@ -41912,17 +43053,17 @@ var require_dist_cjs6 = __commonJS({
     var { ProviderError: ProviderError2, CredentialsProviderError: CredentialsProviderError2, loadConfig: loadConfig2 } = (init_config2(), __toCommonJS(config_exports));
     var node_http = __require("node:http");
     var { parseUrl: parseUrl3 } = (init_protocols(), __toCommonJS(protocols_exports));
-    var isImdsCredentials = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.AccessKeyId === "string" && typeof arg.SecretAccessKey === "string" && typeof arg.Token === "string" && typeof arg.Expiration === "string";
-    var fromImdsCredentials = (creds) => ({
+    var isImdsCredentials = /* @__PURE__ */ __name((arg) => Boolean(arg) && typeof arg === "object" && typeof arg.AccessKeyId === "string" && typeof arg.SecretAccessKey === "string" && typeof arg.Token === "string" && typeof arg.Expiration === "string", "isImdsCredentials");
+    var fromImdsCredentials = /* @__PURE__ */ __name((creds) => ({
       accessKeyId: creds.AccessKeyId,
       secretAccessKey: creds.SecretAccessKey,
       sessionToken: creds.Token,
       expiration: new Date(creds.Expiration),
       ...creds.AccountId && { accountId: creds.AccountId }
-    });
+    }), "fromImdsCredentials");
     var DEFAULT_TIMEOUT = 1e3;
     var DEFAULT_MAX_RETRIES = 0;
-    var providerConfigFromInit = ({ maxRetries = DEFAULT_MAX_RETRIES, timeout = DEFAULT_TIMEOUT }) => ({ maxRetries, timeout });
+    var providerConfigFromInit = /* @__PURE__ */ __name(({ maxRetries = DEFAULT_MAX_RETRIES, timeout = DEFAULT_TIMEOUT }) => ({ maxRetries, timeout }), "providerConfigFromInit");
     function httpRequest(options) {
       return new Promise((resolve2, reject) => {
         const req = node_http.request({
@@ -41956,17 +43097,18 @@ var require_dist_cjs6 = __commonJS({
         req.end();
       });
     }
-    var retry = (toRetry, maxRetries) => {
+    __name(httpRequest, "httpRequest");
+    var retry = /* @__PURE__ */ __name((toRetry, maxRetries) => {
       let promise = toRetry();
       for (let i5 = 0; i5 < maxRetries; i5++) {
         promise = promise.catch(toRetry);
       }
       return promise;
-    };
+    }, "retry");
     var ENV_CMDS_FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
     var ENV_CMDS_RELATIVE_URI = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
     var ENV_CMDS_AUTH_TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
-    var fromContainerMetadata = (init = {}) => {
+    var fromContainerMetadata = /* @__PURE__ */ __name((init = {}) => {
       const { timeout, maxRetries } = providerConfigFromInit(init);
       return () => retry(async () => {
         const requestOptions = await getCmdsUri({ logger: init.logger });
@@ -41978,8 +43120,8 @@ var require_dist_cjs6 = __commonJS({
         }
         return fromImdsCredentials(credsResponse);
       }, maxRetries);
-    };
-    var requestFromEcsImds = async (timeout, options) => {
+    }, "fromContainerMetadata");
+    var requestFromEcsImds = /* @__PURE__ */ __name(async (timeout, options) => {
       if (process.env[ENV_CMDS_AUTH_TOKEN]) {
         options.headers = {
           ...options.headers,
@@ -41991,11 +43133,11 @@ var require_dist_cjs6 = __commonJS({
         timeout
       });
       return buffer.toString();
-    };
+    }, "requestFromEcsImds");
     var CMDS_IP = "169.254.170.2";
     var GREENGRASS_HOSTS = /* @__PURE__ */ new Set(["localhost", "127.0.0.1"]);
     var GREENGRASS_PROTOCOLS = /* @__PURE__ */ new Set(["http:", "https:"]);
-    var getCmdsUri = async ({ logger: logger2 }) => {
+    var getCmdsUri = /* @__PURE__ */ __name(async ({ logger: logger2 }) => {
       if (process.env[ENV_CMDS_RELATIVE_URI]) {
         return {
           hostname: CMDS_IP,
@@ -42032,8 +43174,11 @@ var require_dist_cjs6 = __commonJS({
         tryNextLink: false,
         logger: logger2
       });
-    };
+    }, "getCmdsUri");
     var InstanceMetadataV1FallbackError = class _InstanceMetadataV1FallbackError extends CredentialsProviderError2 {
+      static {
+        __name(this, "InstanceMetadataV1FallbackError");
+      }
       tryNextLink;
       name = "InstanceMetadataV1FallbackError";
       constructor(message, tryNextLink = true) {
@@ -42050,8 +43195,8 @@ var require_dist_cjs6 = __commonJS({
     var ENV_ENDPOINT_NAME = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
     var CONFIG_ENDPOINT_NAME = "ec2_metadata_service_endpoint";
     var ENDPOINT_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => env2[ENV_ENDPOINT_NAME],
-      configFileSelector: (profile) => profile[CONFIG_ENDPOINT_NAME],
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => env2[ENV_ENDPOINT_NAME], "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => profile[CONFIG_ENDPOINT_NAME], "configFileSelector"),
       default: void 0
     };
     var EndpointMode;
@@ -42062,13 +43207,13 @@ var require_dist_cjs6 = __commonJS({
     var ENV_ENDPOINT_MODE_NAME = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE";
     var CONFIG_ENDPOINT_MODE_NAME = "ec2_metadata_service_endpoint_mode";
     var ENDPOINT_MODE_CONFIG_OPTIONS = {
-      environmentVariableSelector: (env2) => env2[ENV_ENDPOINT_MODE_NAME],
-      configFileSelector: (profile) => profile[CONFIG_ENDPOINT_MODE_NAME],
+      environmentVariableSelector: /* @__PURE__ */ __name((env2) => env2[ENV_ENDPOINT_MODE_NAME], "environmentVariableSelector"),
+      configFileSelector: /* @__PURE__ */ __name((profile) => profile[CONFIG_ENDPOINT_MODE_NAME], "configFileSelector"),
       default: EndpointMode.IPv4
     };
-    var getInstanceMetadataEndpoint = async () => parseUrl3(await getFromEndpointConfig() || await getFromEndpointModeConfig());
-    var getFromEndpointConfig = async () => loadConfig2(ENDPOINT_CONFIG_OPTIONS)();
-    var getFromEndpointModeConfig = async () => {
+    var getInstanceMetadataEndpoint = /* @__PURE__ */ __name(async () => parseUrl3(await getFromEndpointConfig() || await getFromEndpointModeConfig()), "getInstanceMetadataEndpoint");
+    var getFromEndpointConfig = /* @__PURE__ */ __name(async () => loadConfig2(ENDPOINT_CONFIG_OPTIONS)(), "getFromEndpointConfig");
+    var getFromEndpointModeConfig = /* @__PURE__ */ __name(async () => {
       const endpointMode = await loadConfig2(ENDPOINT_MODE_CONFIG_OPTIONS)();
       switch (endpointMode) {
         case EndpointMode.IPv4:
@@ -42078,11 +43223,11 @@ var require_dist_cjs6 = __commonJS({
         default:
           throw new Error(`Unsupported endpoint mode: ${endpointMode}. Select from ${Object.values(EndpointMode)}`);
       }
-    };
+    }, "getFromEndpointModeConfig");
     var STATIC_STABILITY_REFRESH_INTERVAL_SECONDS = 5 * 60;
     var STATIC_STABILITY_REFRESH_INTERVAL_JITTER_WINDOW_SECONDS = 5 * 60;
     var STATIC_STABILITY_DOC_URL = "https://docs.aws.amazon.com/sdkref/latest/guide/feature-static-credentials.html";
-    var getExtendedInstanceMetadataCredentials = (credentials, logger2) => {
+    var getExtendedInstanceMetadataCredentials = /* @__PURE__ */ __name((credentials, logger2) => {
       const refreshInterval = STATIC_STABILITY_REFRESH_INTERVAL_SECONDS + Math.floor(Math.random() * STATIC_STABILITY_REFRESH_INTERVAL_JITTER_WINDOW_SECONDS);
       const newExpiration = new Date(Date.now() + refreshInterval * 1e3);
       logger2.warn(`Attempting credential expiration extension due to a credential service availability issue. A refresh of these credentials will be attempted after ${new Date(newExpiration)}.
@@ -42093,8 +43238,8 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
         ...originalExpiration ? { originalExpiration } : {},
         expiration: newExpiration
       };
-    };
-    var staticStabilityProvider = (provider, options = {}) => {
+    }, "getExtendedInstanceMetadataCredentials");
+    var staticStabilityProvider = /* @__PURE__ */ __name((provider, options = {}) => {
       const logger2 = options?.logger || console;
       let pastCredentials;
       return async () => {
@@ -42115,36 +43260,36 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
         pastCredentials = credentials;
         return credentials;
       };
-    };
+    }, "staticStabilityProvider");
     var IMDS_PATH = "/latest/meta-data/iam/security-credentials/";
     var IMDS_TOKEN_PATH2 = "/latest/api/token";
     var AWS_EC2_METADATA_V1_DISABLED = "AWS_EC2_METADATA_V1_DISABLED";
     var PROFILE_AWS_EC2_METADATA_V1_DISABLED = "ec2_metadata_v1_disabled";
     var X_AWS_EC2_METADATA_TOKEN2 = "x-aws-ec2-metadata-token";
-    var fromInstanceMetadata = (init = {}) => staticStabilityProvider(getInstanceMetadataProvider(init), { logger: init.logger });
-    var getInstanceMetadataProvider = (init = {}) => {
+    var fromInstanceMetadata = /* @__PURE__ */ __name((init = {}) => staticStabilityProvider(getInstanceMetadataProvider(init), { logger: init.logger }), "fromInstanceMetadata");
+    var getInstanceMetadataProvider = /* @__PURE__ */ __name((init = {}) => {
       let disableFetchToken = false;
       const { logger: logger2, profile } = init;
       const { timeout, maxRetries } = providerConfigFromInit(init);
-      const getCredentials = async (maxRetries2, options) => {
+      const getCredentials = /* @__PURE__ */ __name(async (maxRetries2, options) => {
         const isImdsV1Fallback = disableFetchToken || options.headers?.[X_AWS_EC2_METADATA_TOKEN2] == null;
         if (isImdsV1Fallback) {
           let fallbackBlockedFromProfile = false;
           let fallbackBlockedFromProcessEnv = false;
           const configValue = await loadConfig2({
-            environmentVariableSelector: (env2) => {
+            environmentVariableSelector: /* @__PURE__ */ __name((env2) => {
               const envValue = env2[AWS_EC2_METADATA_V1_DISABLED];
               fallbackBlockedFromProcessEnv = !!envValue && envValue !== "false";
               if (envValue === void 0) {
                 throw new CredentialsProviderError2(`${AWS_EC2_METADATA_V1_DISABLED} not set in env, checking config file next.`, { logger: init.logger });
               }
               return fallbackBlockedFromProcessEnv;
-            },
-            configFileSelector: (profile2) => {
+            }, "environmentVariableSelector"),
+            configFileSelector: /* @__PURE__ */ __name((profile2) => {
               const profileValue = profile2[PROFILE_AWS_EC2_METADATA_V1_DISABLED];
               fallbackBlockedFromProfile = !!profileValue && profileValue !== "false";
               return fallbackBlockedFromProfile;
-            },
+            }, "configFileSelector"),
             default: false
           }, {
             profile
@@ -42184,7 +43329,7 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
           }
           return creds;
         }, maxRetries2);
-      };
+      }, "getCredentials");
       return async () => {
         const endpoint2 = await getInstanceMetadataEndpoint();
         if (disableFetchToken) {
@@ -42214,17 +43359,17 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
           });
         }
       };
-    };
-    var getMetadataToken = async (options) => httpRequest({
+    }, "getInstanceMetadataProvider");
+    var getMetadataToken = /* @__PURE__ */ __name(async (options) => httpRequest({
       ...options,
       path: IMDS_TOKEN_PATH2,
       method: "PUT",
       headers: {
         "x-aws-ec2-metadata-token-ttl-seconds": "21600"
       }
-    });
-    var getProfile = async (options) => (await httpRequest({ ...options, path: IMDS_PATH })).toString();
-    var getCredentialsFromProfile = async (profile, options, init) => {
+    }), "getMetadataToken");
+    var getProfile = /* @__PURE__ */ __name(async (options) => (await httpRequest({ ...options, path: IMDS_PATH })).toString(), "getProfile");
+    var getCredentialsFromProfile = /* @__PURE__ */ __name(async (profile, options, init) => {
       const credentialsResponse = JSON.parse((await httpRequest({
         ...options,
         path: IMDS_PATH + profile
@@ -42235,7 +43380,7 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
         });
       }
       return fromImdsCredentials(credentialsResponse);
-    };
+    }, "getCredentialsFromProfile");
     exports.DEFAULT_MAX_RETRIES = DEFAULT_MAX_RETRIES;
     exports.DEFAULT_TIMEOUT = DEFAULT_TIMEOUT;
     exports.ENV_CMDS_AUTH_TOKEN = ENV_CMDS_AUTH_TOKEN;
@@ -42277,8 +43422,9 @@ var require_dist_cjs7 = __commonJS({
       abortError.name = "AbortError";
       return abortError;
     }
+    __name(buildAbortError, "buildAbortError");
     var NODEJS_TIMEOUT_ERROR_CODES2 = ["ECONNRESET", "EPIPE", "ETIMEDOUT"];
-    var getTransformedHeaders = (headers) => {
+    var getTransformedHeaders = /* @__PURE__ */ __name((headers) => {
       const transformedHeaders = {};
       for (const name in headers) {
         if (!hasOwn2(headers, name)) {
@@ -42288,24 +43434,24 @@ var require_dist_cjs7 = __commonJS({
         transformedHeaders[name] = Array.isArray(headerValues) ? headerValues.join(",") : headerValues;
       }
       return transformedHeaders;
-    };
+    }, "getTransformedHeaders");
     var timing = {
-      setTimeout: (cb, ms) => setTimeout(cb, ms),
-      clearTimeout: (timeoutId) => clearTimeout(timeoutId)
+      setTimeout: /* @__PURE__ */ __name((cb, ms) => setTimeout(cb, ms), "setTimeout"),
+      clearTimeout: /* @__PURE__ */ __name((timeoutId) => clearTimeout(timeoutId), "clearTimeout")
     };
     var DEFER_EVENT_LISTENER_TIME$2 = 1e3;
-    var setConnectionTimeout = (request2, reject, timeoutInMs = 0) => {
+    var setConnectionTimeout = /* @__PURE__ */ __name((request2, reject, timeoutInMs = 0) => {
       if (!timeoutInMs) {
         return -1;
       }
-      const registerTimeout = (offset) => {
+      const registerTimeout = /* @__PURE__ */ __name((offset) => {
         const timeoutId = timing.setTimeout(() => {
           request2.destroy();
           reject(Object.assign(new Error(`@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of ${timeoutInMs} ms.`), {
             name: "TimeoutError"
           }));
         }, timeoutInMs - offset);
-        const doWithSocket = (socket) => {
+        const doWithSocket = /* @__PURE__ */ __name((socket) => {
           if (socket?.connecting) {
             socket.on("connect", () => {
               timing.clearTimeout(timeoutId);
@@ -42313,20 +43459,20 @@ var require_dist_cjs7 = __commonJS({
           } else {
             timing.clearTimeout(timeoutId);
           }
-        };
+        }, "doWithSocket");
         if (request2.socket) {
           doWithSocket(request2.socket);
         } else {
           request2.on("socket", doWithSocket);
         }
-      };
+      }, "registerTimeout");
       if (timeoutInMs < 2e3) {
         registerTimeout(0);
         return 0;
       }
       return timing.setTimeout(registerTimeout.bind(null, DEFER_EVENT_LISTENER_TIME$2), DEFER_EVENT_LISTENER_TIME$2);
-    };
-    var setRequestTimeout = (req, reject, timeoutInMs = 0, throwOnRequestTimeout, logger2) => {
+    }, "setConnectionTimeout");
+    var setRequestTimeout = /* @__PURE__ */ __name((req, reject, timeoutInMs = 0, throwOnRequestTimeout, logger2) => {
       if (timeoutInMs) {
         return timing.setTimeout(() => {
           let msg = `@smithy/node-http-handler - [${throwOnRequestTimeout ? "ERROR" : "WARN"}] a request has exceeded the configured ${timeoutInMs} ms requestTimeout.`;
@@ -42344,13 +43490,13 @@ var require_dist_cjs7 = __commonJS({
         }, timeoutInMs);
       }
       return -1;
-    };
+    }, "setRequestTimeout");
     var DEFER_EVENT_LISTENER_TIME$1 = 3e3;
-    var setSocketKeepAlive = (request2, { keepAlive, keepAliveMsecs }, deferTimeMs = DEFER_EVENT_LISTENER_TIME$1) => {
+    var setSocketKeepAlive = /* @__PURE__ */ __name((request2, { keepAlive, keepAliveMsecs }, deferTimeMs = DEFER_EVENT_LISTENER_TIME$1) => {
       if (keepAlive !== true) {
         return -1;
       }
-      const registerListener = () => {
+      const registerListener = /* @__PURE__ */ __name(() => {
         if (request2.socket) {
           request2.socket.setKeepAlive(keepAlive, keepAliveMsecs || 0);
         } else {
@@ -42358,25 +43504,25 @@ var require_dist_cjs7 = __commonJS({
             socket.setKeepAlive(keepAlive, keepAliveMsecs || 0);
           });
         }
-      };
+      }, "registerListener");
       if (deferTimeMs === 0) {
         registerListener();
         return 0;
       }
       return timing.setTimeout(registerListener, deferTimeMs);
-    };
-    var resolveDefaultSocketTimeout = (config) => {
+    }, "setSocketKeepAlive");
+    var resolveDefaultSocketTimeout = /* @__PURE__ */ __name((config) => {
       const value = config?.defaultSocketTimeout;
       return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : void 0;
-    };
+    }, "resolveDefaultSocketTimeout");
     var DEFER_EVENT_LISTENER_TIME = 3e3;
-    var setSocketTimeout = (request2, reject, timeoutInMs = 0, isServiceDefault = false) => {
+    var setSocketTimeout = /* @__PURE__ */ __name((request2, reject, timeoutInMs = 0, isServiceDefault = false) => {
       if (!Number.isFinite(timeoutInMs) || timeoutInMs <= 0) {
         return;
       }
       let response;
       request2.once("response", (res) => response = res);
-      const onTimeout = () => {
+      const onTimeout = /* @__PURE__ */ __name(() => {
         if (response?.complete) {
           request2.socket?.destroy();
           return;
@@ -42385,8 +43531,8 @@ var require_dist_cjs7 = __commonJS({
         response?.destroy(error3);
         request2.destroy();
         reject(error3);
-      };
-      const registerTimeout = () => {
+      }, "onTimeout");
+      const registerTimeout = /* @__PURE__ */ __name(() => {
         const { socket } = request2;
         if (!socket) {
           request2.once("socket", registerTimeout);
@@ -42396,14 +43542,14 @@ var require_dist_cjs7 = __commonJS({
           socket.setTimeout(timeoutInMs, onTimeout);
           request2.on("close", () => socket.removeListener("timeout", onTimeout));
         }
-      };
+      }, "registerTimeout");
       if (timeoutInMs < 6e3) {
         registerTimeout();
         return;
       }
       const deferralId = timing.setTimeout(registerTimeout, DEFER_EVENT_LISTENER_TIME);
       request2.once("close", () => timing.clearTimeout(deferralId));
-    };
+    }, "setSocketTimeout");
     var MIN_WAIT_TIME = 6e3;
     async function writeRequestBody(httpRequest, request2, maxContinueTimeoutMs = MIN_WAIT_TIME, externalAgent = false) {
       const headers = request2.headers;
@@ -42435,6 +43581,7 @@ var require_dist_cjs7 = __commonJS({
         writeBody(httpRequest, request2.body);
       }
     }
+    __name(writeRequestBody, "writeRequestBody");
     function writeBody(httpRequest, body) {
       if (body instanceof Readable10) {
         body.pipe(httpRequest);
@@ -42461,10 +43608,14 @@ var require_dist_cjs7 = __commonJS({
       }
       httpRequest.end();
     }
+    __name(writeBody, "writeBody");
     var DEFAULT_REQUEST_TIMEOUT = 0;
     var hAgent = void 0;
     var hRequest = void 0;
     var NodeHttpHandler = class _NodeHttpHandler {
+      static {
+        __name(this, "NodeHttpHandler");
+      }
       config;
       configProvider;
       socketWarningTimestamp = 0;
@@ -42533,22 +43684,22 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
           let connectionTimeoutId = -1;
           let requestTimeoutId = -1;
           let keepAliveTimeoutId = -1;
-          const clearTimeouts = () => {
+          const clearTimeouts = /* @__PURE__ */ __name(() => {
             timing.clearTimeout(socketWarningTimeoutId);
             timing.clearTimeout(connectionTimeoutId);
             timing.clearTimeout(requestTimeoutId);
             timing.clearTimeout(keepAliveTimeoutId);
-          };
-          const resolve2 = async (arg) => {
+          }, "clearTimeouts");
+          const resolve2 = /* @__PURE__ */ __name(async (arg) => {
             await writeRequestBodyPromise;
             clearTimeouts();
             _resolve(arg);
-          };
-          const reject = async (arg) => {
+          }, "resolve");
+          const reject = /* @__PURE__ */ __name(async (arg) => {
             await writeRequestBodyPromise;
             clearTimeouts();
             _reject(arg);
-          };
+          }, "reject");
           if (abortSignal?.aborted) {
             const abortError = buildAbortError(abortSignal);
             reject(abortError);
@@ -42613,11 +43764,11 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
             }
           });
           if (abortSignal) {
-            const onAbort = () => {
+            const onAbort = /* @__PURE__ */ __name(() => {
               req.destroy();
               const abortError = buildAbortError(abortSignal);
               reject(abortError);
-            };
+            }, "onAbort");
             if (typeof abortSignal.addEventListener === "function") {
               const signal = abortSignal;
               signal.addEventListener("abort", onAbort, { once: true });
@@ -42682,7 +43833,7 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
           defaultSocketTimeout: resolveDefaultSocketTimeout(options),
           socketAcquisitionWarningTimeout,
           throwOnRequestTimeout,
-          httpAgentProvider: () => httpAgentPromise ??= (async () => {
+          httpAgentProvider: /* @__PURE__ */ __name(() => httpAgentPromise ??= (async () => {
             const node_http = __require("node:http");
             const { Agent, request: request2 } = node_http.default ?? node_http;
             hRequest = request2;
@@ -42692,7 +43843,7 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
               return httpAgent;
             }
             return new hAgent({ keepAlive, maxSockets, ...httpAgent });
-          })(),
+          })(), "httpAgentProvider"),
           httpsAgent: (() => {
             if (httpsAgent instanceof node_https.Agent || typeof httpsAgent?.destroy === "function") {
               this.externalAgent = true;
@@ -42706,6 +43857,9 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
     };
     var ids = new Uint16Array(1);
     var ClientHttp2SessionRef = class {
+      static {
+        __name(this, "ClientHttp2SessionRef");
+      }
       id = ids[0]++;
       total = 0;
       max = 0;
@@ -42756,6 +43910,9 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
       }
     };
     var NodeHttp2ConnectionPool = class {
+      static {
+        __name(this, "NodeHttp2ConnectionPool");
+      }
       sessions = [];
       maxConcurrency = 0;
       constructor(sessions) {
@@ -42801,6 +43958,9 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
       }
     };
     var NodeHttp2ConnectionManager = class {
+      static {
+        __name(this, "NodeHttp2ConnectionManager");
+      }
       config;
       connectOptions;
       connectionPools = /* @__PURE__ */ new Map();
@@ -42829,12 +43989,12 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
             }
           });
         }
-        const graceful = () => {
+        const graceful = /* @__PURE__ */ __name(() => {
           this.removeFromPoolAndClose(url, ref);
-        };
-        const ensureDestroyed = () => {
+        }, "graceful");
+        const ensureDestroyed = /* @__PURE__ */ __name(() => {
           this.removeFromPoolAndCheckedDestroy(url, ref);
-        };
+        }, "ensureDestroyed");
         session.on("goaway", graceful);
         session.on("error", ensureDestroyed);
         session.on("frameError", ensureDestroyed);
@@ -42854,9 +44014,9 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
         const ref = new ClientHttp2SessionRef(this.connect(url));
         const session = ref.deref();
         session.settings({ maxConcurrentStreams: 1 });
-        const ensureDestroyed = () => {
+        const ensureDestroyed = /* @__PURE__ */ __name(() => {
           ref.destroy();
-        };
+        }, "ensureDestroyed");
         session.on("error", ensureDestroyed);
         session.on("frameError", ensureDestroyed);
         session.on("close", ensureDestroyed);
@@ -42931,6 +44091,9 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
     };
     var { constants: constants6 } = http2;
     var NodeHttp2Handler = class _NodeHttp2Handler {
+      static {
+        __name(this, "NodeHttp2Handler");
+      }
       config;
       configProvider;
       metadata = { handlerProtocol: "h2" };
@@ -42975,14 +44138,14 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
         return new Promise((_resolve, _reject) => {
           let fulfilled = false;
           let writeRequestBodyPromise = void 0;
-          const resolve2 = async (arg) => {
+          const resolve2 = /* @__PURE__ */ __name(async (arg) => {
             await writeRequestBodyPromise;
             _resolve(arg);
-          };
-          const reject = async (arg) => {
+          }, "resolve");
+          const reject = /* @__PURE__ */ __name(async (arg) => {
             await writeRequestBodyPromise;
             _reject(arg);
-          };
+          }, "reject");
           if (abortSignal?.aborted) {
             fulfilled = true;
             const abortError = buildAbortError(abortSignal);
@@ -43004,13 +44167,13 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
           };
           const ref = useIsolatedSession ? this.connectionManager.createIsolatedSession(requestContext, connectConfig) : this.connectionManager.lease(requestContext, connectConfig);
           const session = ref.deref();
-          const rejectWithDestroy = (err) => {
+          const rejectWithDestroy = /* @__PURE__ */ __name((err) => {
             if (useIsolatedSession) {
               ref.destroy();
             }
             fulfilled = true;
             reject(err);
-          };
+          }, "rejectWithDestroy");
           const queryString = query ? buildQueryString2(query) : "";
           let path11 = request2.path;
           if (queryString) {
@@ -43045,11 +44208,11 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
             clientHttp2Stream.once("response", () => clientHttp2Stream.setTimeout(defaultSocketTimeout));
           }
           if (abortSignal) {
-            const onAbort = () => {
+            const onAbort = /* @__PURE__ */ __name(() => {
               clientHttp2Stream.close();
               const abortError = buildAbortError(abortSignal);
               rejectWithDestroy(abortError);
-            };
+            }, "onAbort");
             if (typeof abortSignal.addEventListener === "function") {
               const signal = abortSignal;
               signal.addEventListener("abort", onAbort, { once: true });
@@ -43134,7 +44297,7 @@ var require_dist_cjs8 = __commonJS({
     var ECS_CONTAINER_HOST = "169.254.170.2";
     var EKS_CONTAINER_HOST_IPv4 = "169.254.170.23";
     var EKS_CONTAINER_HOST_IPv6 = "[fd00:ec2::23]";
-    var checkUrl = (url, logger2) => {
+    var checkUrl = /* @__PURE__ */ __name((url, logger2) => {
       if (url.protocol === "https:") {
         return;
       }
@@ -43150,10 +44313,10 @@ var require_dist_cjs8 = __commonJS({
           return;
         }
         const ipComponents = url.hostname.split(".");
-        const inRange = (component) => {
+        const inRange = /* @__PURE__ */ __name((component) => {
           const num = parseInt(component, 10);
           return 0 <= num && num <= 255;
-        };
+        }, "inRange");
         if (ipComponents[0] === "127" && inRange(ipComponents[1]) && inRange(ipComponents[2]) && inRange(ipComponents[3]) && ipComponents.length === 4) {
           return;
         }
@@ -43162,7 +44325,7 @@ var require_dist_cjs8 = __commonJS({
   - loopback CIDR 127.0.0.0/8 or [::1/128]
   - ECS container host 169.254.170.2
   - EKS container host 169.254.170.23 or [fd00:ec2::23]`, { logger: logger2 });
-    };
+    }, "checkUrl");
     function createGetRequest(url) {
       return new HttpRequest2({
         protocol: url.protocol,
@@ -43176,6 +44339,7 @@ var require_dist_cjs8 = __commonJS({
         fragment: url.hash
       });
     }
+    __name(createGetRequest, "createGetRequest");
     async function getCredentials(response, logger2) {
       const stream = sdkStreamMixin3(response.body);
       const str = await stream.transformToString();
@@ -43204,7 +44368,8 @@ var require_dist_cjs8 = __commonJS({
       }
       throw new CredentialsProviderError2(`Server responded with status: ${response.statusCode}`, { logger: logger2 });
     }
-    var retryWrapper = (toRetry, maxRetries, delayMs) => {
+    __name(getCredentials, "getCredentials");
+    var retryWrapper = /* @__PURE__ */ __name((toRetry, maxRetries, delayMs) => {
       return async () => {
         for (let i5 = 0; i5 < maxRetries; ++i5) {
           try {
@@ -43215,13 +44380,13 @@ var require_dist_cjs8 = __commonJS({
         }
         return await toRetry();
       };
-    };
+    }, "retryWrapper");
     var AWS_CONTAINER_CREDENTIALS_RELATIVE_URI = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
     var DEFAULT_LINK_LOCAL_HOST = "http://169.254.170.2";
     var AWS_CONTAINER_CREDENTIALS_FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
     var AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
     var AWS_CONTAINER_AUTHORIZATION_TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
-    var fromHttp = (options = {}) => {
+    var fromHttp = /* @__PURE__ */ __name((options = {}) => {
       options.logger?.debug("@aws-sdk/credential-provider-http - fromHttp");
       let host;
       const relative2 = options.awsContainerCredentialsRelativeUri ?? process.env[AWS_CONTAINER_CREDENTIALS_RELATIVE_URI];
@@ -43270,13 +44435,13 @@ Set AWS_CONTAINER_CREDENTIALS_FULL_URI or AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
           requestHandler.destroy?.();
         }
       };
-    };
-    var validateToken = (token) => {
+    }, "fromHttp");
+    var validateToken = /* @__PURE__ */ __name((token) => {
       if (token.includes("\r\n")) {
         throw new CredentialsProviderError2("Authorization token contains invalid \\r\\n sequence.");
       }
       return token;
-    };
+    }, "validateToken");
     exports.fromHttp = fromHttp;
   }
 });
@@ -43289,12 +44454,12 @@ function createAwsAuthSigv4HttpAuthOption(authParameters) {
       name: "sso-oauth",
       region: authParameters.region
     },
-    propertiesExtractor: (config, context3) => ({
+    propertiesExtractor: /* @__PURE__ */ __name((config, context3) => ({
       signingProperties: {
         config,
         context: context3
       }
-    })
+    }), "propertiesExtractor")
   };
 }
 function createSmithyApiNoAuthHttpAuthOption(authParameters) {
@@ -43307,15 +44472,17 @@ var init_httpAuthSchemeProvider = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthSchemeProvider.js"() {
     init_httpAuthSchemes2();
     init_client2();
-    defaultSSOOIDCHttpAuthSchemeParametersProvider = async (config, context3, input) => {
+    defaultSSOOIDCHttpAuthSchemeParametersProvider = /* @__PURE__ */ __name(async (config, context3, input) => {
       return {
         operation: getSmithyContext(context3).operation,
         region: await normalizeProvider(config.region)() || (() => {
           throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
         })()
       };
-    };
-    defaultSSOOIDCHttpAuthSchemeProvider = (authParameters) => {
+    }, "defaultSSOOIDCHttpAuthSchemeParametersProvider");
+    __name(createAwsAuthSigv4HttpAuthOption, "createAwsAuthSigv4HttpAuthOption");
+    __name(createSmithyApiNoAuthHttpAuthOption, "createSmithyApiNoAuthHttpAuthOption");
+    defaultSSOOIDCHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
       const options = [];
       switch (authParameters.operation) {
         case "CreateToken":
@@ -43329,13 +44496,13 @@ var init_httpAuthSchemeProvider = __esm({
         }
       }
       return options;
-    };
-    resolveHttpAuthSchemeConfig = (config) => {
+    }, "defaultSSOOIDCHttpAuthSchemeProvider");
+    resolveHttpAuthSchemeConfig = /* @__PURE__ */ __name((config) => {
       const config_0 = resolveAwsSdkSigV4Config(config);
       return Object.assign(config_0, {
         authSchemePreference: normalizeProvider(config.authSchemePreference ?? [])
       });
-    };
+    }, "resolveHttpAuthSchemeConfig");
   }
 });
 
@@ -43343,13 +44510,13 @@ var init_httpAuthSchemeProvider = __esm({
 var resolveClientEndpointParameters, commonParams;
 var init_EndpointParameters = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/EndpointParameters.js"() {
-    resolveClientEndpointParameters = (options) => {
+    resolveClientEndpointParameters = /* @__PURE__ */ __name((options) => {
       return Object.assign(options, {
         useDualstackEndpoint: options.useDualstackEndpoint ?? false,
         useFipsEndpoint: options.useFipsEndpoint ?? false,
         defaultSigningName: "sso-oauth"
       });
-    };
+    }, "resolveClientEndpointParameters");
     commonParams = {
       UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
       Endpoint: { type: "builtInParams", name: "endpoint" },
@@ -43591,12 +44758,12 @@ var init_endpointResolver = __esm({
       size: 50,
       params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"]
     });
-    defaultEndpointResolver = (endpointParams, context3 = {}) => {
+    defaultEndpointResolver = /* @__PURE__ */ __name((endpointParams, context3 = {}) => {
       return cache.get(endpointParams, () => decideEndpoint(bdd, {
         endpointParams,
         logger: context3.logger
       }));
-    };
+    }, "defaultEndpointResolver");
     customEndpointFunctions.aws = awsEndpointFunctions;
   }
 });
@@ -43607,6 +44774,9 @@ var init_SSOOIDCServiceException = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/SSOOIDCServiceException.js"() {
     init_client2();
     SSOOIDCServiceException = class _SSOOIDCServiceException extends ServiceException {
+      static {
+        __name(this, "SSOOIDCServiceException");
+      }
       static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.ssooidc#SSOOIDCServiceException";
       constructor(options) {
         super(options);
@@ -43622,6 +44792,9 @@ var init_errors = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/errors.js"() {
     init_SSOOIDCServiceException();
     AccessDeniedException = class _AccessDeniedException extends SSOOIDCServiceException {
+      static {
+        __name(this, "AccessDeniedException");
+      }
       static shapeId = "com.amazonaws.ssooidc#AccessDeniedException";
       name = "AccessDeniedException";
       $fault = "client";
@@ -43641,6 +44814,9 @@ var init_errors = __esm({
       }
     };
     AuthorizationPendingException = class _AuthorizationPendingException extends SSOOIDCServiceException {
+      static {
+        __name(this, "AuthorizationPendingException");
+      }
       static shapeId = "com.amazonaws.ssooidc#AuthorizationPendingException";
       name = "AuthorizationPendingException";
       $fault = "client";
@@ -43658,6 +44834,9 @@ var init_errors = __esm({
       }
     };
     ExpiredTokenException = class _ExpiredTokenException extends SSOOIDCServiceException {
+      static {
+        __name(this, "ExpiredTokenException");
+      }
       static shapeId = "com.amazonaws.ssooidc#ExpiredTokenException";
       name = "ExpiredTokenException";
       $fault = "client";
@@ -43675,6 +44854,9 @@ var init_errors = __esm({
       }
     };
     InternalServerException = class _InternalServerException extends SSOOIDCServiceException {
+      static {
+        __name(this, "InternalServerException");
+      }
       static shapeId = "com.amazonaws.ssooidc#InternalServerException";
       name = "InternalServerException";
       $fault = "server";
@@ -43692,6 +44874,9 @@ var init_errors = __esm({
       }
     };
     InvalidClientException = class _InvalidClientException extends SSOOIDCServiceException {
+      static {
+        __name(this, "InvalidClientException");
+      }
       static shapeId = "com.amazonaws.ssooidc#InvalidClientException";
       name = "InvalidClientException";
       $fault = "client";
@@ -43709,6 +44894,9 @@ var init_errors = __esm({
       }
     };
     InvalidGrantException = class _InvalidGrantException extends SSOOIDCServiceException {
+      static {
+        __name(this, "InvalidGrantException");
+      }
       static shapeId = "com.amazonaws.ssooidc#InvalidGrantException";
       name = "InvalidGrantException";
       $fault = "client";
@@ -43726,6 +44914,9 @@ var init_errors = __esm({
       }
     };
     InvalidRequestException = class _InvalidRequestException extends SSOOIDCServiceException {
+      static {
+        __name(this, "InvalidRequestException");
+      }
       static shapeId = "com.amazonaws.ssooidc#InvalidRequestException";
       name = "InvalidRequestException";
       $fault = "client";
@@ -43745,6 +44936,9 @@ var init_errors = __esm({
       }
     };
     InvalidScopeException = class _InvalidScopeException extends SSOOIDCServiceException {
+      static {
+        __name(this, "InvalidScopeException");
+      }
       static shapeId = "com.amazonaws.ssooidc#InvalidScopeException";
       name = "InvalidScopeException";
       $fault = "client";
@@ -43762,6 +44956,9 @@ var init_errors = __esm({
       }
     };
     SlowDownException = class _SlowDownException extends SSOOIDCServiceException {
+      static {
+        __name(this, "SlowDownException");
+      }
       static shapeId = "com.amazonaws.ssooidc#SlowDownException";
       name = "SlowDownException";
       $fault = "client";
@@ -43779,6 +44976,9 @@ var init_errors = __esm({
       }
     };
     UnauthorizedClientException = class _UnauthorizedClientException extends SSOOIDCServiceException {
+      static {
+        __name(this, "UnauthorizedClientException");
+      }
       static shapeId = "com.amazonaws.ssooidc#UnauthorizedClientException";
       name = "UnauthorizedClientException";
       $fault = "client";
@@ -43796,6 +44996,9 @@ var init_errors = __esm({
       }
     };
     UnsupportedGrantTypeException = class _UnsupportedGrantTypeException extends SSOOIDCServiceException {
+      static {
+        __name(this, "UnsupportedGrantTypeException");
+      }
       static shapeId = "com.amazonaws.ssooidc#UnsupportedGrantTypeException";
       name = "UnsupportedGrantTypeException";
       $fault = "client";
@@ -44018,7 +45221,7 @@ var init_runtimeConfig_shared = __esm({
     init_httpAuthSchemeProvider();
     init_endpointResolver();
     init_schemas_0();
-    getRuntimeConfig = (config) => {
+    getRuntimeConfig = /* @__PURE__ */ __name((config) => {
       return {
         apiVersion: "2019-06-10",
         base64Decoder: config?.base64Decoder ?? fromBase64,
@@ -44030,12 +45233,12 @@ var init_runtimeConfig_shared = __esm({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4"), "identityProvider"),
             signer: new AwsSdkSigV4Signer()
           },
           {
             schemeId: "smithy.api#noAuth",
-            identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})), "identityProvider"),
             signer: new NoAuthSigner()
           }
         ],
@@ -44053,7 +45256,7 @@ var init_runtimeConfig_shared = __esm({
         utf8Decoder: config?.utf8Decoder ?? fromUtf8,
         utf8Encoder: config?.utf8Encoder ?? toUtf8
       };
-    };
+    }, "getRuntimeConfig");
   }
 });
 
@@ -44070,10 +45273,10 @@ var init_runtimeConfig = __esm({
     init_serde();
     import_node_http_handler = __toESM(require_dist_cjs7());
     init_runtimeConfig_shared();
-    getRuntimeConfig2 = (config) => {
+    getRuntimeConfig2 = /* @__PURE__ */ __name((config) => {
       emitWarningIfUnsupportedVersion2(process.version);
       const defaultsMode = resolveDefaultsModeConfig(config);
-      const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+      const defaultConfigProvider = /* @__PURE__ */ __name(() => defaultsMode().then(loadConfigsForDefaultMode), "defaultConfigProvider");
       const clientSharedValues = getRuntimeConfig(config);
       emitWarningIfUnsupportedVersion(process.version);
       const loaderConfig = {
@@ -44094,14 +45297,14 @@ var init_runtimeConfig = __esm({
         requestHandler: import_node_http_handler.NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
         retryMode: config?.retryMode ?? loadConfig({
           ...NODE_RETRY_MODE_CONFIG_OPTIONS,
-          default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE
+          default: /* @__PURE__ */ __name(async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE, "default")
         }, config),
         streamCollector: config?.streamCollector ?? import_node_http_handler.streamCollector,
         useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig)
       };
-    };
+    }, "getRuntimeConfig");
   }
 });
 
@@ -44109,7 +45312,7 @@ var init_runtimeConfig = __esm({
 var getHttpAuthExtensionConfiguration, resolveHttpAuthRuntimeConfig;
 var init_httpAuthExtensionConfiguration = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthExtensionConfiguration.js"() {
-    getHttpAuthExtensionConfiguration = (runtimeConfig) => {
+    getHttpAuthExtensionConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
       let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
       let _credentials = runtimeConfig.credentials;
@@ -44138,14 +45341,14 @@ var init_httpAuthExtensionConfiguration = __esm({
           return _credentials;
         }
       };
-    };
-    resolveHttpAuthRuntimeConfig = (config) => {
+    }, "getHttpAuthExtensionConfiguration");
+    resolveHttpAuthRuntimeConfig = /* @__PURE__ */ __name((config) => {
       return {
         httpAuthSchemes: config.httpAuthSchemes(),
         httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
         credentials: config.credentials()
       };
-    };
+    }, "resolveHttpAuthRuntimeConfig");
   }
 });
 
@@ -44157,11 +45360,11 @@ var init_runtimeExtensions = __esm({
     init_client2();
     init_protocols();
     init_httpAuthExtensionConfiguration();
-    resolveRuntimeExtensions = (runtimeConfig, extensions) => {
+    resolveRuntimeExtensions = /* @__PURE__ */ __name((runtimeConfig, extensions) => {
       const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration(runtimeConfig));
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig(extensionConfiguration));
-    };
+    }, "resolveRuntimeExtensions");
   }
 });
 
@@ -44182,6 +45385,9 @@ var init_SSOOIDCClient = __esm({
     init_runtimeConfig();
     init_runtimeExtensions();
     SSOOIDCClient = class extends Client {
+      static {
+        __name(this, "SSOOIDCClient");
+      }
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig2(configuration || {});
@@ -44205,9 +45411,9 @@ var init_SSOOIDCClient = __esm({
         this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
         this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
           httpAuthSchemeParametersProvider: defaultSSOOIDCHttpAuthSchemeParametersProvider,
-          identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+          identityProviderConfigProvider: /* @__PURE__ */ __name(async (config) => new DefaultIdentityProviderConfig({
             "aws.auth#sigv4": config.credentials
-          })
+          }), "identityProviderConfigProvider")
         }));
         this.middlewareStack.use(getHttpSigningPlugin(this.config));
       }
@@ -44227,7 +45433,7 @@ var init_commandBuilder = __esm({
     init_EndpointParameters();
     command = makeBuilder(commonParams, "AWSSSOOIDCService", "SSOOIDCClient", getEndpointPlugin);
     _ep0 = {};
-    _mw0 = (Command3, cs, config, o3) => [];
+    _mw0 = /* @__PURE__ */ __name((Command3, cs, config, o3) => [], "_mw0");
   }
 });
 
@@ -44238,6 +45444,9 @@ var init_CreateTokenCommand = __esm({
     init_commandBuilder();
     init_schemas_0();
     CreateTokenCommand = class extends command(_ep0, _mw0, "CreateToken", CreateToken$) {
+      static {
+        __name(this, "CreateTokenCommand");
+      }
     };
   }
 });
@@ -44253,6 +45462,9 @@ var init_SSOOIDC = __esm({
       CreateTokenCommand
     };
     SSOOIDC = class extends SSOOIDCClient {
+      static {
+        __name(this, "SSOOIDC");
+      }
     };
     createAggregatedClient(commands, SSOOIDC);
   }
@@ -44347,7 +45559,7 @@ var require_dist_cjs9 = __commonJS({
     var { getBearerTokenEnvKey: getBearerTokenEnvKey2 } = (init_httpAuthSchemes2(), __toCommonJS(httpAuthSchemes_exports));
     var { TokenProviderError: TokenProviderError2, getSSOTokenFilepath: getSSOTokenFilepath2, parseKnownFiles: parseKnownFiles2, getProfileName: getProfileName2, loadSsoSessionData: loadSsoSessionData2, getSSOTokenFromFile: getSSOTokenFromFile2, memoize: memoize2, chain: chain2 } = (init_config2(), __toCommonJS(config_exports));
     var { promises: promises3 } = __require("node:fs");
-    var fromEnvSigningName = ({ logger: logger2, signingName } = {}) => async () => {
+    var fromEnvSigningName = /* @__PURE__ */ __name(({ logger: logger2, signingName } = {}) => async () => {
       logger2?.debug?.("@aws-sdk/token-providers - fromEnvSigningName");
       if (!signingName) {
         throw new TokenProviderError2("Please pass 'signingName' to compute environment variable key", { logger: logger2 });
@@ -44359,20 +45571,20 @@ var require_dist_cjs9 = __commonJS({
       const token = { token: process.env[bearerTokenKey] };
       setTokenFeature2(token, "BEARER_SERVICE_ENV_VARS", "3");
       return token;
-    };
+    }, "fromEnvSigningName");
     var EXPIRE_WINDOW_MS = 5 * 60 * 1e3;
     var REFRESH_MESSAGE = `To refresh this SSO session run 'aws sso login' with the corresponding profile.`;
-    var getSsoOidcClient = async (ssoRegion, init = {}, callerClientConfig) => {
+    var getSsoOidcClient = /* @__PURE__ */ __name(async (ssoRegion, init = {}, callerClientConfig) => {
       const { SSOOIDCClient: SSOOIDCClient2 } = (init_sso_oidc(), __toCommonJS(sso_oidc_exports));
-      const coalesce2 = (prop) => init.clientConfig?.[prop] ?? init.parentClientConfig?.[prop] ?? callerClientConfig?.[prop];
+      const coalesce2 = /* @__PURE__ */ __name((prop) => init.clientConfig?.[prop] ?? init.parentClientConfig?.[prop] ?? callerClientConfig?.[prop], "coalesce");
       const ssoOidcClient = new SSOOIDCClient2(Object.assign({}, init.clientConfig ?? {}, {
         region: ssoRegion ?? init.clientConfig?.region,
         logger: coalesce2("logger"),
         userAgentAppId: coalesce2("userAgentAppId")
       }));
       return ssoOidcClient;
-    };
-    var getNewSsoOidcToken = async (ssoToken, ssoRegion, init = {}, callerClientConfig) => {
+    }, "getSsoOidcClient");
+    var getNewSsoOidcToken = /* @__PURE__ */ __name(async (ssoToken, ssoRegion, init = {}, callerClientConfig) => {
       const { CreateTokenCommand: CreateTokenCommand2 } = (init_sso_oidc(), __toCommonJS(sso_oidc_exports));
       const ssoOidcClient = await getSsoOidcClient(ssoRegion, init, callerClientConfig);
       return ssoOidcClient.send(new CreateTokenCommand2({
@@ -44381,26 +45593,26 @@ var require_dist_cjs9 = __commonJS({
         refreshToken: ssoToken.refreshToken,
         grantType: "refresh_token"
       }));
-    };
-    var validateTokenExpiry = (token) => {
+    }, "getNewSsoOidcToken");
+    var validateTokenExpiry = /* @__PURE__ */ __name((token) => {
       if (token.expiration && token.expiration.getTime() < Date.now()) {
         throw new TokenProviderError2(`Token is expired. ${REFRESH_MESSAGE}`, false);
       }
-    };
-    var validateTokenKey = (key, value, forRefresh = false) => {
+    }, "validateTokenExpiry");
+    var validateTokenKey = /* @__PURE__ */ __name((key, value, forRefresh = false) => {
       if (typeof value === "undefined") {
         throw new TokenProviderError2(`Value not present for '${key}' in SSO Token${forRefresh ? ". Cannot refresh" : ""}. ${REFRESH_MESSAGE}`, false);
       }
-    };
+    }, "validateTokenKey");
     var { writeFile: writeFile3 } = promises3;
-    var writeSSOTokenToFile = (id, ssoToken) => {
+    var writeSSOTokenToFile = /* @__PURE__ */ __name((id, ssoToken) => {
       const tokenFilepath = getSSOTokenFilepath2(id);
       const tokenString = JSON.stringify(ssoToken, null, 2);
       return writeFile3(tokenFilepath, tokenString);
-    };
+    }, "writeSSOTokenToFile");
     var lastRefreshAttemptTimes = /* @__PURE__ */ new Map();
     var inFlightRefreshes = /* @__PURE__ */ new Map();
-    var fromSso = (init = {}) => async ({ callerClientConfig } = {}) => {
+    var fromSso = /* @__PURE__ */ __name((init = {}) => async ({ callerClientConfig } = {}) => {
       init.logger?.debug("@aws-sdk/token-providers - fromSso");
       const profiles = await parseKnownFiles2(init);
       const profileName = getProfileName2({
@@ -44488,17 +45700,17 @@ var require_dist_cjs9 = __commonJS({
       } finally {
         inFlightRefreshes.delete(ssoSessionName);
       }
-    };
-    var fromStatic2 = ({ token, logger: logger2 }) => async () => {
+    }, "fromSso");
+    var fromStatic2 = /* @__PURE__ */ __name(({ token, logger: logger2 }) => async () => {
       logger2?.debug("@aws-sdk/token-providers - fromStatic");
       if (!token || !token.token) {
         throw new TokenProviderError2(`Please pass a valid token to fromStatic`, false);
       }
       return token;
-    };
-    var nodeProvider = (init = {}) => memoize2(chain2(fromSso(init), async () => {
+    }, "fromStatic");
+    var nodeProvider = /* @__PURE__ */ __name((init = {}) => memoize2(chain2(fromSso(init), async () => {
       throw new TokenProviderError2("Could not load token from any providers", false);
-    }), (token) => token.expiration !== void 0 && token.expiration.getTime() - Date.now() < 3e5, (token) => token.expiration !== void 0);
+    }), (token) => token.expiration !== void 0 && token.expiration.getTime() - Date.now() < 3e5, (token) => token.expiration !== void 0), "nodeProvider");
     exports.fromEnvSigningName = fromEnvSigningName;
     exports.fromSso = fromSso;
     exports.fromStatic = fromStatic2;
@@ -44514,12 +45726,12 @@ function createAwsAuthSigv4HttpAuthOption2(authParameters) {
       name: "awsssoportal",
       region: authParameters.region
     },
-    propertiesExtractor: (config, context3) => ({
+    propertiesExtractor: /* @__PURE__ */ __name((config, context3) => ({
       signingProperties: {
         config,
         context: context3
       }
-    })
+    }), "propertiesExtractor")
   };
 }
 function createSmithyApiNoAuthHttpAuthOption2(authParameters) {
@@ -44532,15 +45744,17 @@ var init_httpAuthSchemeProvider2 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthSchemeProvider.js"() {
     init_httpAuthSchemes2();
     init_client2();
-    defaultSSOHttpAuthSchemeParametersProvider = async (config, context3, input) => {
+    defaultSSOHttpAuthSchemeParametersProvider = /* @__PURE__ */ __name(async (config, context3, input) => {
       return {
         operation: getSmithyContext(context3).operation,
         region: await normalizeProvider(config.region)() || (() => {
           throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
         })()
       };
-    };
-    defaultSSOHttpAuthSchemeProvider = (authParameters) => {
+    }, "defaultSSOHttpAuthSchemeParametersProvider");
+    __name(createAwsAuthSigv4HttpAuthOption2, "createAwsAuthSigv4HttpAuthOption");
+    __name(createSmithyApiNoAuthHttpAuthOption2, "createSmithyApiNoAuthHttpAuthOption");
+    defaultSSOHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
       const options = [];
       switch (authParameters.operation) {
         case "GetRoleCredentials":
@@ -44554,13 +45768,13 @@ var init_httpAuthSchemeProvider2 = __esm({
         }
       }
       return options;
-    };
-    resolveHttpAuthSchemeConfig2 = (config) => {
+    }, "defaultSSOHttpAuthSchemeProvider");
+    resolveHttpAuthSchemeConfig2 = /* @__PURE__ */ __name((config) => {
       const config_0 = resolveAwsSdkSigV4Config(config);
       return Object.assign(config_0, {
         authSchemePreference: normalizeProvider(config.authSchemePreference ?? [])
       });
-    };
+    }, "resolveHttpAuthSchemeConfig");
   }
 });
 
@@ -44568,13 +45782,13 @@ var init_httpAuthSchemeProvider2 = __esm({
 var resolveClientEndpointParameters2, commonParams2;
 var init_EndpointParameters2 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/EndpointParameters.js"() {
-    resolveClientEndpointParameters2 = (options) => {
+    resolveClientEndpointParameters2 = /* @__PURE__ */ __name((options) => {
       return Object.assign(options, {
         useDualstackEndpoint: options.useDualstackEndpoint ?? false,
         useFipsEndpoint: options.useFipsEndpoint ?? false,
         defaultSigningName: "awsssoportal"
       });
-    };
+    }, "resolveClientEndpointParameters");
     commonParams2 = {
       UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
       Endpoint: { type: "builtInParams", name: "endpoint" },
@@ -44688,12 +45902,12 @@ var init_endpointResolver2 = __esm({
       size: 50,
       params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"]
     });
-    defaultEndpointResolver2 = (endpointParams, context3 = {}) => {
+    defaultEndpointResolver2 = /* @__PURE__ */ __name((endpointParams, context3 = {}) => {
       return cache2.get(endpointParams, () => decideEndpoint(bdd2, {
         endpointParams,
         logger: context3.logger
       }));
-    };
+    }, "defaultEndpointResolver");
     customEndpointFunctions.aws = awsEndpointFunctions;
   }
 });
@@ -44704,6 +45918,9 @@ var init_SSOServiceException = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/SSOServiceException.js"() {
     init_client2();
     SSOServiceException = class _SSOServiceException extends ServiceException {
+      static {
+        __name(this, "SSOServiceException");
+      }
       static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.sso#SSOServiceException";
       constructor(options) {
         super(options);
@@ -44719,6 +45936,9 @@ var init_errors2 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/errors.js"() {
     init_SSOServiceException();
     InvalidRequestException2 = class _InvalidRequestException extends SSOServiceException {
+      static {
+        __name(this, "InvalidRequestException");
+      }
       static shapeId = "com.amazonaws.sso#InvalidRequestException";
       name = "InvalidRequestException";
       $fault = "client";
@@ -44732,6 +45952,9 @@ var init_errors2 = __esm({
       }
     };
     ResourceNotFoundException = class _ResourceNotFoundException extends SSOServiceException {
+      static {
+        __name(this, "ResourceNotFoundException");
+      }
       static shapeId = "com.amazonaws.sso#ResourceNotFoundException";
       name = "ResourceNotFoundException";
       $fault = "client";
@@ -44745,6 +45968,9 @@ var init_errors2 = __esm({
       }
     };
     TooManyRequestsException = class _TooManyRequestsException extends SSOServiceException {
+      static {
+        __name(this, "TooManyRequestsException");
+      }
       static shapeId = "com.amazonaws.sso#TooManyRequestsException";
       name = "TooManyRequestsException";
       $fault = "client";
@@ -44758,6 +45984,9 @@ var init_errors2 = __esm({
       }
     };
     UnauthorizedException = class _UnauthorizedException extends SSOServiceException {
+      static {
+        __name(this, "UnauthorizedException");
+      }
       static shapeId = "com.amazonaws.sso#UnauthorizedException";
       name = "UnauthorizedException";
       $fault = "client";
@@ -44908,7 +46137,7 @@ var init_runtimeConfig_shared2 = __esm({
     init_httpAuthSchemeProvider2();
     init_endpointResolver2();
     init_schemas_02();
-    getRuntimeConfig3 = (config) => {
+    getRuntimeConfig3 = /* @__PURE__ */ __name((config) => {
       return {
         apiVersion: "2019-06-10",
         base64Decoder: config?.base64Decoder ?? fromBase64,
@@ -44920,12 +46149,12 @@ var init_runtimeConfig_shared2 = __esm({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4"), "identityProvider"),
             signer: new AwsSdkSigV4Signer()
           },
           {
             schemeId: "smithy.api#noAuth",
-            identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})), "identityProvider"),
             signer: new NoAuthSigner()
           }
         ],
@@ -44943,7 +46172,7 @@ var init_runtimeConfig_shared2 = __esm({
         utf8Decoder: config?.utf8Decoder ?? fromUtf8,
         utf8Encoder: config?.utf8Encoder ?? toUtf8
       };
-    };
+    }, "getRuntimeConfig");
   }
 });
 
@@ -44960,10 +46189,10 @@ var init_runtimeConfig2 = __esm({
     init_serde();
     import_node_http_handler2 = __toESM(require_dist_cjs7());
     init_runtimeConfig_shared2();
-    getRuntimeConfig4 = (config) => {
+    getRuntimeConfig4 = /* @__PURE__ */ __name((config) => {
       emitWarningIfUnsupportedVersion2(process.version);
       const defaultsMode = resolveDefaultsModeConfig(config);
-      const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+      const defaultConfigProvider = /* @__PURE__ */ __name(() => defaultsMode().then(loadConfigsForDefaultMode), "defaultConfigProvider");
       const clientSharedValues = getRuntimeConfig3(config);
       emitWarningIfUnsupportedVersion(process.version);
       const loaderConfig = {
@@ -44984,14 +46213,14 @@ var init_runtimeConfig2 = __esm({
         requestHandler: import_node_http_handler2.NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
         retryMode: config?.retryMode ?? loadConfig({
           ...NODE_RETRY_MODE_CONFIG_OPTIONS,
-          default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE
+          default: /* @__PURE__ */ __name(async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE, "default")
         }, config),
         streamCollector: config?.streamCollector ?? import_node_http_handler2.streamCollector,
         useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig)
       };
-    };
+    }, "getRuntimeConfig");
   }
 });
 
@@ -44999,7 +46228,7 @@ var init_runtimeConfig2 = __esm({
 var getHttpAuthExtensionConfiguration2, resolveHttpAuthRuntimeConfig2;
 var init_httpAuthExtensionConfiguration2 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthExtensionConfiguration.js"() {
-    getHttpAuthExtensionConfiguration2 = (runtimeConfig) => {
+    getHttpAuthExtensionConfiguration2 = /* @__PURE__ */ __name((runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
       let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
       let _credentials = runtimeConfig.credentials;
@@ -45028,14 +46257,14 @@ var init_httpAuthExtensionConfiguration2 = __esm({
           return _credentials;
         }
       };
-    };
-    resolveHttpAuthRuntimeConfig2 = (config) => {
+    }, "getHttpAuthExtensionConfiguration");
+    resolveHttpAuthRuntimeConfig2 = /* @__PURE__ */ __name((config) => {
       return {
         httpAuthSchemes: config.httpAuthSchemes(),
         httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
         credentials: config.credentials()
       };
-    };
+    }, "resolveHttpAuthRuntimeConfig");
   }
 });
 
@@ -45047,11 +46276,11 @@ var init_runtimeExtensions2 = __esm({
     init_client2();
     init_protocols();
     init_httpAuthExtensionConfiguration2();
-    resolveRuntimeExtensions2 = (runtimeConfig, extensions) => {
+    resolveRuntimeExtensions2 = /* @__PURE__ */ __name((runtimeConfig, extensions) => {
       const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration2(runtimeConfig));
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig2(extensionConfiguration));
-    };
+    }, "resolveRuntimeExtensions");
   }
 });
 
@@ -45072,6 +46301,9 @@ var init_SSOClient = __esm({
     init_runtimeConfig2();
     init_runtimeExtensions2();
     SSOClient = class extends Client {
+      static {
+        __name(this, "SSOClient");
+      }
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig4(configuration || {});
@@ -45095,9 +46327,9 @@ var init_SSOClient = __esm({
         this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
         this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
           httpAuthSchemeParametersProvider: defaultSSOHttpAuthSchemeParametersProvider,
-          identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+          identityProviderConfigProvider: /* @__PURE__ */ __name(async (config) => new DefaultIdentityProviderConfig({
             "aws.auth#sigv4": config.credentials
-          })
+          }), "identityProviderConfigProvider")
         }));
         this.middlewareStack.use(getHttpSigningPlugin(this.config));
       }
@@ -45117,7 +46349,7 @@ var init_commandBuilder2 = __esm({
     init_EndpointParameters2();
     command2 = makeBuilder(commonParams2, "SWBPortalService", "SSOClient", getEndpointPlugin);
     _ep02 = {};
-    _mw02 = (Command3, cs, config, o3) => [];
+    _mw02 = /* @__PURE__ */ __name((Command3, cs, config, o3) => [], "_mw0");
   }
 });
 
@@ -45128,6 +46360,9 @@ var init_GetRoleCredentialsCommand = __esm({
     init_commandBuilder2();
     init_schemas_02();
     GetRoleCredentialsCommand = class extends command2(_ep02, _mw02, "GetRoleCredentials", GetRoleCredentials$) {
+      static {
+        __name(this, "GetRoleCredentialsCommand");
+      }
     };
   }
 });
@@ -45143,6 +46378,9 @@ var init_SSO = __esm({
       GetRoleCredentialsCommand
     };
     SSO = class extends SSOClient {
+      static {
+        __name(this, "SSO");
+      }
     };
     createAggregatedClient(commands2, SSO);
   }
@@ -45213,9 +46451,9 @@ var require_dist_cjs10 = __commonJS({
     var { CredentialsProviderError: CredentialsProviderError2, getSSOTokenFromFile: getSSOTokenFromFile2, getProfileName: getProfileName2, parseKnownFiles: parseKnownFiles2, loadSsoSessionData: loadSsoSessionData2 } = (init_config2(), __toCommonJS(config_exports));
     var { setCredentialFeature: setCredentialFeature2 } = (init_client3(), __toCommonJS(client_exports2));
     var { fromSso } = require_dist_cjs9();
-    var isSsoProfile = (arg) => arg && (typeof arg.sso_start_url === "string" || typeof arg.sso_account_id === "string" || typeof arg.sso_session === "string" || typeof arg.sso_region === "string" || typeof arg.sso_role_name === "string");
+    var isSsoProfile = /* @__PURE__ */ __name((arg) => arg && (typeof arg.sso_start_url === "string" || typeof arg.sso_account_id === "string" || typeof arg.sso_session === "string" || typeof arg.sso_region === "string" || typeof arg.sso_role_name === "string"), "isSsoProfile");
     var SHOULD_FAIL_CREDENTIAL_CHAIN = false;
-    var resolveSSOCredentials = async ({ ssoStartUrl, ssoSession, ssoAccountId, ssoRegion, ssoRoleName, ssoClient, clientConfig, parentClientConfig, callerClientConfig, profile, filepath, configFilepath, ignoreCache, logger: logger2 }) => {
+    var resolveSSOCredentials = /* @__PURE__ */ __name(async ({ ssoStartUrl, ssoSession, ssoAccountId, ssoRegion, ssoRoleName, ssoClient, clientConfig, parentClientConfig, callerClientConfig, profile, filepath, configFilepath, ignoreCache, logger: logger2 }) => {
       let token;
       const refreshMessage = `To refresh this SSO session run aws sso login with the corresponding profile.`;
       if (ssoSession) {
@@ -45296,16 +46534,16 @@ var require_dist_cjs10 = __commonJS({
         setCredentialFeature2(credentials, "CREDENTIALS_SSO_LEGACY", "u");
       }
       return credentials;
-    };
-    var validateSsoProfile = (profile, logger2) => {
+    }, "resolveSSOCredentials");
+    var validateSsoProfile = /* @__PURE__ */ __name((profile, logger2) => {
       const { sso_start_url, sso_account_id, sso_region, sso_role_name } = profile;
       if (!sso_start_url || !sso_account_id || !sso_region || !sso_role_name) {
         throw new CredentialsProviderError2(`Profile is configured with invalid SSO credentials. Required parameters "sso_account_id", "sso_region", "sso_role_name", "sso_start_url". Got ${Object.keys(profile).join(", ")}
 Reference: https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-sso.html`, { tryNextLink: false, logger: logger2 });
       }
       return profile;
-    };
-    var fromSSO = (init = {}) => async ({ callerClientConfig } = {}) => {
+    }, "validateSsoProfile");
+    var fromSSO = /* @__PURE__ */ __name((init = {}) => async ({ callerClientConfig } = {}) => {
       init.logger?.debug("@aws-sdk/credential-provider-sso - fromSSO");
       const { ssoStartUrl, ssoAccountId, ssoRegion, ssoRoleName, ssoSession } = init;
       const { ssoClient } = init;
@@ -45379,7 +46617,7 @@ Reference: https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-sso.ht
           logger: init.logger
         });
       }
-    };
+    }, "fromSSO");
     exports.fromSSO = fromSSO;
     exports.isSsoProfile = isSsoProfile;
     exports.validateSsoProfile = validateSsoProfile;
@@ -45566,12 +46804,12 @@ var init_endpointResolver3 = __esm({
       size: 50,
       params: ["Endpoint", "Region", "UseDualStack", "UseFIPS", "UseGlobalEndpoint"]
     });
-    defaultEndpointResolver3 = (endpointParams, context3 = {}) => {
+    defaultEndpointResolver3 = /* @__PURE__ */ __name((endpointParams, context3 = {}) => {
       return cache3.get(endpointParams, () => decideEndpoint(bdd3, {
         endpointParams,
         logger: context3.logger
       }));
-    };
+    }, "defaultEndpointResolver");
     customEndpointFunctions.aws = awsEndpointFunctions;
   }
 });
@@ -45584,12 +46822,12 @@ function createAwsAuthSigv4HttpAuthOption3(authParameters) {
       name: "sts",
       region: authParameters.region
     },
-    propertiesExtractor: (config, context3) => ({
+    propertiesExtractor: /* @__PURE__ */ __name((config, context3) => ({
       signingProperties: {
         config,
         context: context3
       }
-    })
+    }), "propertiesExtractor")
   };
 }
 function createAwsAuthSigv4aHttpAuthOption(authParameters) {
@@ -45599,12 +46837,12 @@ function createAwsAuthSigv4aHttpAuthOption(authParameters) {
       name: "sts",
       region: authParameters.region
     },
-    propertiesExtractor: (config, context3) => ({
+    propertiesExtractor: /* @__PURE__ */ __name((config, context3) => ({
       signingProperties: {
         config,
         context: context3
       }
-    })
+    }), "propertiesExtractor")
   };
 }
 function createSmithyApiNoAuthHttpAuthOption3(authParameters) {
@@ -45620,7 +46858,7 @@ var init_httpAuthSchemeProvider3 = __esm({
     init_client2();
     init_endpoints();
     init_endpointResolver3();
-    createEndpointRuleSetHttpAuthSchemeParametersProvider = (defaultHttpAuthSchemeParametersProvider) => async (config, context3, input) => {
+    createEndpointRuleSetHttpAuthSchemeParametersProvider = /* @__PURE__ */ __name((defaultHttpAuthSchemeParametersProvider) => async (config, context3, input) => {
       if (!input) {
         throw new Error("Could not find `input` for `defaultEndpointRuleSetHttpAuthSchemeParametersProvider`");
       }
@@ -45631,18 +46869,21 @@ var init_httpAuthSchemeProvider3 = __esm({
       }
       const endpointParameters = await resolveParams(input, { getEndpointParameterInstructions: instructionsFn }, config);
       return Object.assign(defaultParameters, endpointParameters);
-    };
-    _defaultSTSHttpAuthSchemeParametersProvider = async (config, context3, input) => {
+    }, "createEndpointRuleSetHttpAuthSchemeParametersProvider");
+    _defaultSTSHttpAuthSchemeParametersProvider = /* @__PURE__ */ __name(async (config, context3, input) => {
       return {
         operation: getSmithyContext(context3).operation,
         region: await normalizeProvider(config.region)() || (() => {
           throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
         })()
       };
-    };
+    }, "_defaultSTSHttpAuthSchemeParametersProvider");
     defaultSTSHttpAuthSchemeParametersProvider = createEndpointRuleSetHttpAuthSchemeParametersProvider(_defaultSTSHttpAuthSchemeParametersProvider);
-    createEndpointRuleSetHttpAuthSchemeProvider = (defaultEndpointResolver5, defaultHttpAuthSchemeResolver, createHttpAuthOptionFunctions) => {
-      const endpointRuleSetHttpAuthSchemeProvider = (authParameters) => {
+    __name(createAwsAuthSigv4HttpAuthOption3, "createAwsAuthSigv4HttpAuthOption");
+    __name(createAwsAuthSigv4aHttpAuthOption, "createAwsAuthSigv4aHttpAuthOption");
+    __name(createSmithyApiNoAuthHttpAuthOption3, "createSmithyApiNoAuthHttpAuthOption");
+    createEndpointRuleSetHttpAuthSchemeProvider = /* @__PURE__ */ __name((defaultEndpointResolver5, defaultHttpAuthSchemeResolver, createHttpAuthOptionFunctions) => {
+      const endpointRuleSetHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
         const endpoint2 = defaultEndpointResolver5(authParameters);
         const authSchemes = endpoint2.properties?.authSchemes;
         if (!authSchemes) {
@@ -45680,10 +46921,10 @@ var init_httpAuthSchemeProvider3 = __esm({
           options.push(option);
         }
         return options;
-      };
+      }, "endpointRuleSetHttpAuthSchemeProvider");
       return endpointRuleSetHttpAuthSchemeProvider;
-    };
-    _defaultSTSHttpAuthSchemeProvider = (authParameters) => {
+    }, "createEndpointRuleSetHttpAuthSchemeProvider");
+    _defaultSTSHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
       const options = [];
       switch (authParameters.operation) {
         case "AssumeRoleWithWebIdentity": {
@@ -45697,19 +46938,19 @@ var init_httpAuthSchemeProvider3 = __esm({
         }
       }
       return options;
-    };
+    }, "_defaultSTSHttpAuthSchemeProvider");
     defaultSTSHttpAuthSchemeProvider = createEndpointRuleSetHttpAuthSchemeProvider(defaultEndpointResolver3, _defaultSTSHttpAuthSchemeProvider, {
       "aws.auth#sigv4": createAwsAuthSigv4HttpAuthOption3,
       "aws.auth#sigv4a": createAwsAuthSigv4aHttpAuthOption,
       "smithy.api#noAuth": createSmithyApiNoAuthHttpAuthOption3
     });
-    resolveHttpAuthSchemeConfig3 = (config) => {
+    resolveHttpAuthSchemeConfig3 = /* @__PURE__ */ __name((config) => {
       const config_0 = resolveAwsSdkSigV4Config(config);
       const config_1 = resolveAwsSdkSigV4AConfig(config_0);
       return Object.assign(config_1, {
         authSchemePreference: normalizeProvider(config.authSchemePreference ?? [])
       });
-    };
+    }, "resolveHttpAuthSchemeConfig");
   }
 });
 
@@ -45717,14 +46958,14 @@ var init_httpAuthSchemeProvider3 = __esm({
 var resolveClientEndpointParameters3, commonParams3;
 var init_EndpointParameters3 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/EndpointParameters.js"() {
-    resolveClientEndpointParameters3 = (options) => {
+    resolveClientEndpointParameters3 = /* @__PURE__ */ __name((options) => {
       return Object.assign(options, {
         useDualstackEndpoint: options.useDualstackEndpoint ?? false,
         useFipsEndpoint: options.useFipsEndpoint ?? false,
         useGlobalEndpoint: options.useGlobalEndpoint ?? false,
         defaultSigningName: "sts"
       });
-    };
+    }, "resolveClientEndpointParameters");
     commonParams3 = {
       UseGlobalEndpoint: { type: "builtInParams", name: "useGlobalEndpoint" },
       UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
@@ -45741,6 +46982,9 @@ var init_STSServiceException = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/STSServiceException.js"() {
     init_client2();
     STSServiceException = class _STSServiceException extends ServiceException {
+      static {
+        __name(this, "STSServiceException");
+      }
       static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.sts#STSServiceException";
       constructor(options) {
         super(options);
@@ -45756,6 +47000,9 @@ var init_errors3 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/errors.js"() {
     init_STSServiceException();
     ExpiredTokenException2 = class _ExpiredTokenException extends STSServiceException {
+      static {
+        __name(this, "ExpiredTokenException");
+      }
       static shapeId = "com.amazonaws.sts#ExpiredTokenException";
       name = "ExpiredTokenException";
       $fault = "client";
@@ -45769,6 +47016,9 @@ var init_errors3 = __esm({
       }
     };
     InvalidContextAssertionException = class _InvalidContextAssertionException extends STSServiceException {
+      static {
+        __name(this, "InvalidContextAssertionException");
+      }
       static shapeId = "com.amazonaws.sts#InvalidContextAssertionException";
       name = "InvalidContextAssertionException";
       $fault = "client";
@@ -45782,6 +47032,9 @@ var init_errors3 = __esm({
       }
     };
     MalformedPolicyDocumentException = class _MalformedPolicyDocumentException extends STSServiceException {
+      static {
+        __name(this, "MalformedPolicyDocumentException");
+      }
       static shapeId = "com.amazonaws.sts#MalformedPolicyDocumentException";
       name = "MalformedPolicyDocumentException";
       $fault = "client";
@@ -45795,6 +47048,9 @@ var init_errors3 = __esm({
       }
     };
     PackedPolicyTooLargeException = class _PackedPolicyTooLargeException extends STSServiceException {
+      static {
+        __name(this, "PackedPolicyTooLargeException");
+      }
       static shapeId = "com.amazonaws.sts#PackedPolicyTooLargeException";
       name = "PackedPolicyTooLargeException";
       $fault = "client";
@@ -45808,6 +47064,9 @@ var init_errors3 = __esm({
       }
     };
     RegionDisabledException = class _RegionDisabledException extends STSServiceException {
+      static {
+        __name(this, "RegionDisabledException");
+      }
       static shapeId = "com.amazonaws.sts#RegionDisabledException";
       name = "RegionDisabledException";
       $fault = "client";
@@ -45821,6 +47080,9 @@ var init_errors3 = __esm({
       }
     };
     IDPRejectedClaimException = class _IDPRejectedClaimException extends STSServiceException {
+      static {
+        __name(this, "IDPRejectedClaimException");
+      }
       static shapeId = "com.amazonaws.sts#IDPRejectedClaimException";
       name = "IDPRejectedClaimException";
       $fault = "client";
@@ -45834,6 +47096,9 @@ var init_errors3 = __esm({
       }
     };
     InvalidIdentityTokenException = class _InvalidIdentityTokenException extends STSServiceException {
+      static {
+        __name(this, "InvalidIdentityTokenException");
+      }
       static shapeId = "com.amazonaws.sts#InvalidIdentityTokenException";
       name = "InvalidIdentityTokenException";
       $fault = "client";
@@ -45847,6 +47112,9 @@ var init_errors3 = __esm({
       }
     };
     IDPCommunicationErrorException = class _IDPCommunicationErrorException extends STSServiceException {
+      static {
+        __name(this, "IDPCommunicationErrorException");
+      }
       static shapeId = "com.amazonaws.sts#IDPCommunicationErrorException";
       name = "IDPCommunicationErrorException";
       $fault = "client";
@@ -46203,7 +47471,7 @@ var init_runtimeConfig_shared3 = __esm({
     init_httpAuthSchemeProvider3();
     init_endpointResolver3();
     init_schemas_03();
-    getRuntimeConfig5 = (config) => {
+    getRuntimeConfig5 = /* @__PURE__ */ __name((config) => {
       return {
         apiVersion: "2011-06-15",
         base64Decoder: config?.base64Decoder ?? fromBase64,
@@ -46215,17 +47483,17 @@ var init_runtimeConfig_shared3 = __esm({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4"), "identityProvider"),
             signer: new AwsSdkSigV4Signer()
           },
           {
             schemeId: "aws.auth#sigv4a",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"), "identityProvider"),
             signer: new AwsSdkSigV4ASigner()
           },
           {
             schemeId: "smithy.api#noAuth",
-            identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})), "identityProvider"),
             signer: new NoAuthSigner()
           }
         ],
@@ -46245,7 +47513,7 @@ var init_runtimeConfig_shared3 = __esm({
         utf8Decoder: config?.utf8Decoder ?? fromUtf8,
         utf8Encoder: config?.utf8Encoder ?? toUtf8
       };
-    };
+    }, "getRuntimeConfig");
   }
 });
 
@@ -46263,10 +47531,10 @@ var init_runtimeConfig3 = __esm({
     init_serde();
     import_node_http_handler3 = __toESM(require_dist_cjs7());
     init_runtimeConfig_shared3();
-    getRuntimeConfig6 = (config) => {
+    getRuntimeConfig6 = /* @__PURE__ */ __name((config) => {
       emitWarningIfUnsupportedVersion2(process.version);
       const defaultsMode = resolveDefaultsModeConfig(config);
-      const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+      const defaultConfigProvider = /* @__PURE__ */ __name(() => defaultsMode().then(loadConfigsForDefaultMode), "defaultConfigProvider");
       const clientSharedValues = getRuntimeConfig5(config);
       emitWarningIfUnsupportedVersion(process.version);
       const loaderConfig = {
@@ -46285,17 +47553,17 @@ var init_runtimeConfig3 = __esm({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4") || (async (idProps) => await config.credentialDefaultProvider(idProps?.__config || {})()),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4") || (async (idProps) => await config.credentialDefaultProvider(idProps?.__config || {})()), "identityProvider"),
             signer: new AwsSdkSigV4Signer()
           },
           {
             schemeId: "aws.auth#sigv4a",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"), "identityProvider"),
             signer: new AwsSdkSigV4ASigner()
           },
           {
             schemeId: "smithy.api#noAuth",
-            identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})), "identityProvider"),
             signer: new NoAuthSigner()
           }
         ],
@@ -46304,7 +47572,7 @@ var init_runtimeConfig3 = __esm({
         requestHandler: import_node_http_handler3.NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
         retryMode: config?.retryMode ?? loadConfig({
           ...NODE_RETRY_MODE_CONFIG_OPTIONS,
-          default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE
+          default: /* @__PURE__ */ __name(async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE, "default")
         }, config),
         sigv4aSigningRegionSet: config?.sigv4aSigningRegionSet ?? loadConfig(NODE_SIGV4A_CONFIG_OPTIONS, loaderConfig),
         streamCollector: config?.streamCollector ?? import_node_http_handler3.streamCollector,
@@ -46312,7 +47580,7 @@ var init_runtimeConfig3 = __esm({
         useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig)
       };
-    };
+    }, "getRuntimeConfig");
   }
 });
 
@@ -46320,7 +47588,7 @@ var init_runtimeConfig3 = __esm({
 var getHttpAuthExtensionConfiguration3, resolveHttpAuthRuntimeConfig3;
 var init_httpAuthExtensionConfiguration3 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthExtensionConfiguration.js"() {
-    getHttpAuthExtensionConfiguration3 = (runtimeConfig) => {
+    getHttpAuthExtensionConfiguration3 = /* @__PURE__ */ __name((runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
       let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
       let _credentials = runtimeConfig.credentials;
@@ -46349,14 +47617,14 @@ var init_httpAuthExtensionConfiguration3 = __esm({
           return _credentials;
         }
       };
-    };
-    resolveHttpAuthRuntimeConfig3 = (config) => {
+    }, "getHttpAuthExtensionConfiguration");
+    resolveHttpAuthRuntimeConfig3 = /* @__PURE__ */ __name((config) => {
       return {
         httpAuthSchemes: config.httpAuthSchemes(),
         httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
         credentials: config.credentials()
       };
-    };
+    }, "resolveHttpAuthRuntimeConfig");
   }
 });
 
@@ -46368,11 +47636,11 @@ var init_runtimeExtensions3 = __esm({
     init_client2();
     init_protocols();
     init_httpAuthExtensionConfiguration3();
-    resolveRuntimeExtensions3 = (runtimeConfig, extensions) => {
+    resolveRuntimeExtensions3 = /* @__PURE__ */ __name((runtimeConfig, extensions) => {
       const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration3(runtimeConfig));
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig3(extensionConfiguration));
-    };
+    }, "resolveRuntimeExtensions");
   }
 });
 
@@ -46393,6 +47661,9 @@ var init_STSClient = __esm({
     init_runtimeConfig3();
     init_runtimeExtensions3();
     STSClient = class extends Client {
+      static {
+        __name(this, "STSClient");
+      }
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig6(configuration || {});
@@ -46416,10 +47687,10 @@ var init_STSClient = __esm({
         this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
         this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
           httpAuthSchemeParametersProvider: defaultSTSHttpAuthSchemeParametersProvider,
-          identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+          identityProviderConfigProvider: /* @__PURE__ */ __name(async (config) => new DefaultIdentityProviderConfig({
             "aws.auth#sigv4": config.credentials,
             "aws.auth#sigv4a": config.credentials
-          })
+          }), "identityProviderConfigProvider")
         }));
         this.middlewareStack.use(getHttpSigningPlugin(this.config));
       }
@@ -46439,7 +47710,7 @@ var init_commandBuilder3 = __esm({
     init_EndpointParameters3();
     command3 = makeBuilder(commonParams3, "AWSSecurityTokenServiceV20110615", "STSClient", getEndpointPlugin);
     _ep03 = {};
-    _mw03 = (Command3, cs, config, o3) => [];
+    _mw03 = /* @__PURE__ */ __name((Command3, cs, config, o3) => [], "_mw0");
   }
 });
 
@@ -46450,6 +47721,9 @@ var init_AssumeRoleCommand = __esm({
     init_commandBuilder3();
     init_schemas_03();
     AssumeRoleCommand = class extends command3(_ep03, _mw03, "AssumeRole", AssumeRole$) {
+      static {
+        __name(this, "AssumeRoleCommand");
+      }
     };
   }
 });
@@ -46461,6 +47735,9 @@ var init_AssumeRoleWithWebIdentityCommand = __esm({
     init_commandBuilder3();
     init_schemas_03();
     AssumeRoleWithWebIdentityCommand = class extends command3(_ep03, _mw03, "AssumeRoleWithWebIdentity", AssumeRoleWithWebIdentity$) {
+      static {
+        __name(this, "AssumeRoleWithWebIdentityCommand");
+      }
     };
   }
 });
@@ -46478,6 +47755,9 @@ var init_STS = __esm({
       AssumeRoleWithWebIdentityCommand
     };
     STS = class extends STSClient {
+      static {
+        __name(this, "STS");
+      }
     };
     createAggregatedClient(commands3, STS);
   }
@@ -46504,7 +47784,7 @@ var init_defaultStsRoleAssumers = __esm({
     init_client3();
     init_AssumeRoleCommand();
     init_AssumeRoleWithWebIdentityCommand();
-    getAccountIdFromAssumedRoleUser = (assumedRoleUser) => {
+    getAccountIdFromAssumedRoleUser = /* @__PURE__ */ __name((assumedRoleUser) => {
       if (typeof assumedRoleUser?.Arn === "string") {
         const arnComponents = assumedRoleUser.Arn.split(":");
         if (arnComponents.length > 4 && arnComponents[4] !== "") {
@@ -46512,16 +47792,16 @@ var init_defaultStsRoleAssumers = __esm({
         }
       }
       return void 0;
-    };
-    resolveRegion = async (_region, _parentRegion, credentialProviderLogger, loaderConfig = {}) => {
+    }, "getAccountIdFromAssumedRoleUser");
+    resolveRegion = /* @__PURE__ */ __name(async (_region, _parentRegion, credentialProviderLogger, loaderConfig = {}) => {
       const region = typeof _region === "function" ? await _region() : _region;
       const parentRegion = typeof _parentRegion === "function" ? await _parentRegion() : _parentRegion;
       let stsDefaultRegion = "";
       const resolvedRegion = region ?? parentRegion ?? (stsDefaultRegion = await stsRegionDefaultResolver(loaderConfig)());
       credentialProviderLogger?.debug?.("@aws-sdk/client-sts::resolveRegion", "accepting first of:", `${region} (credential provider clientConfig)`, `${parentRegion} (contextual client)`, `${stsDefaultRegion} (STS default: AWS_REGION, profile region, or us-east-1)`);
       return resolvedRegion;
-    };
-    getDefaultRoleAssumer = (stsOptions, STSClient2) => {
+    }, "resolveRegion");
+    getDefaultRoleAssumer = /* @__PURE__ */ __name((stsOptions, STSClient2) => {
       let stsClient;
       let closureSourceCreds;
       return async (sourceCreds, params) => {
@@ -46537,7 +47817,7 @@ var init_defaultStsRoleAssumers = __esm({
             ...stsOptions,
             userAgentAppId,
             profile,
-            credentialDefaultProvider: () => async () => closureSourceCreds,
+            credentialDefaultProvider: /* @__PURE__ */ __name(() => async () => closureSourceCreds, "credentialDefaultProvider"),
             region: resolvedRegion,
             requestHandler: isCompatibleRequestHandler ? requestHandler : void 0,
             logger: logger2
@@ -46559,8 +47839,8 @@ var init_defaultStsRoleAssumers = __esm({
         setCredentialFeature(credentials, "CREDENTIALS_STS_ASSUME_ROLE", "i");
         return credentials;
       };
-    };
-    getDefaultRoleAssumerWithWebIdentity = (stsOptions, STSClient2) => {
+    }, "getDefaultRoleAssumer");
+    getDefaultRoleAssumerWithWebIdentity = /* @__PURE__ */ __name((stsOptions, STSClient2) => {
       let stsClient;
       return async (params) => {
         if (!stsClient) {
@@ -46598,10 +47878,10 @@ var init_defaultStsRoleAssumers = __esm({
         setCredentialFeature(credentials, "CREDENTIALS_STS_ASSUME_ROLE_WEB_ID", "k");
         return credentials;
       };
-    };
-    isH2 = (requestHandler) => {
+    }, "getDefaultRoleAssumerWithWebIdentity");
+    isH2 = /* @__PURE__ */ __name((requestHandler) => {
       return requestHandler?.metadata?.handlerProtocol === "h2";
-    };
+    }, "isH2");
   }
 });
 
@@ -46611,11 +47891,14 @@ var init_defaultRoleAssumers = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultRoleAssumers.js"() {
     init_defaultStsRoleAssumers();
     init_STSClient();
-    getCustomizableStsClientCtor = (baseCtor, customizations) => {
+    getCustomizableStsClientCtor = /* @__PURE__ */ __name((baseCtor, customizations) => {
       if (!customizations)
         return baseCtor;
       else
         return class CustomizableSTSClient extends baseCtor {
+          static {
+            __name(this, "CustomizableSTSClient");
+          }
           constructor(config) {
             super(config);
             for (const customization of customizations) {
@@ -46623,14 +47906,14 @@ var init_defaultRoleAssumers = __esm({
             }
           }
         };
-    };
-    getDefaultRoleAssumer2 = (stsOptions = {}, stsPlugins) => getDefaultRoleAssumer(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins));
-    getDefaultRoleAssumerWithWebIdentity2 = (stsOptions = {}, stsPlugins) => getDefaultRoleAssumerWithWebIdentity(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins));
-    decorateDefaultCredentialProvider = (provider) => (input) => provider({
+    }, "getCustomizableStsClientCtor");
+    getDefaultRoleAssumer2 = /* @__PURE__ */ __name((stsOptions = {}, stsPlugins) => getDefaultRoleAssumer(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins)), "getDefaultRoleAssumer");
+    getDefaultRoleAssumerWithWebIdentity2 = /* @__PURE__ */ __name((stsOptions = {}, stsPlugins) => getDefaultRoleAssumerWithWebIdentity(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins)), "getDefaultRoleAssumerWithWebIdentity");
+    decorateDefaultCredentialProvider = /* @__PURE__ */ __name((provider) => (input) => provider({
       roleAssumer: getDefaultRoleAssumer2(input),
       roleAssumerWithWebIdentity: getDefaultRoleAssumerWithWebIdentity2(input),
       ...input
-    });
+    }), "decorateDefaultCredentialProvider");
   }
 });
 
@@ -46702,12 +47985,12 @@ function createAwsAuthSigv4HttpAuthOption4(authParameters) {
       name: "signin",
       region: authParameters.region
     },
-    propertiesExtractor: (config, context3) => ({
+    propertiesExtractor: /* @__PURE__ */ __name((config, context3) => ({
       signingProperties: {
         config,
         context: context3
       }
-    })
+    }), "propertiesExtractor")
   };
 }
 function createSmithyApiNoAuthHttpAuthOption4(authParameters) {
@@ -46720,15 +48003,17 @@ var init_httpAuthSchemeProvider4 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthSchemeProvider.js"() {
     init_httpAuthSchemes2();
     init_client2();
-    defaultSigninHttpAuthSchemeParametersProvider = async (config, context3, input) => {
+    defaultSigninHttpAuthSchemeParametersProvider = /* @__PURE__ */ __name(async (config, context3, input) => {
       return {
         operation: getSmithyContext(context3).operation,
         region: await normalizeProvider(config.region)() || (() => {
           throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
         })()
       };
-    };
-    defaultSigninHttpAuthSchemeProvider = (authParameters) => {
+    }, "defaultSigninHttpAuthSchemeParametersProvider");
+    __name(createAwsAuthSigv4HttpAuthOption4, "createAwsAuthSigv4HttpAuthOption");
+    __name(createSmithyApiNoAuthHttpAuthOption4, "createSmithyApiNoAuthHttpAuthOption");
+    defaultSigninHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
       const options = [];
       switch (authParameters.operation) {
         case "CreateOAuth2Token":
@@ -46742,13 +48027,13 @@ var init_httpAuthSchemeProvider4 = __esm({
         }
       }
       return options;
-    };
-    resolveHttpAuthSchemeConfig4 = (config) => {
+    }, "defaultSigninHttpAuthSchemeProvider");
+    resolveHttpAuthSchemeConfig4 = /* @__PURE__ */ __name((config) => {
       const config_0 = resolveAwsSdkSigV4Config(config);
       return Object.assign(config_0, {
         authSchemePreference: normalizeProvider(config.authSchemePreference ?? [])
       });
-    };
+    }, "resolveHttpAuthSchemeConfig");
   }
 });
 
@@ -46756,13 +48041,13 @@ var init_httpAuthSchemeProvider4 = __esm({
 var resolveClientEndpointParameters4, commonParams4;
 var init_EndpointParameters4 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/EndpointParameters.js"() {
-    resolveClientEndpointParameters4 = (options) => {
+    resolveClientEndpointParameters4 = /* @__PURE__ */ __name((options) => {
       return Object.assign(options, {
         useDualstackEndpoint: options.useDualstackEndpoint ?? false,
         useFipsEndpoint: options.useFipsEndpoint ?? false,
         defaultSigningName: "signin"
       });
-    };
+    }, "resolveClientEndpointParameters");
     commonParams4 = {
       UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
       Endpoint: { type: "builtInParams", name: "endpoint" },
@@ -46986,12 +48271,12 @@ var init_endpointResolver4 = __esm({
       size: 50,
       params: ["Endpoint", "IsControlPlane", "IsOAuthEndpoint", "Region", "UseDualStack", "UseFIPS"]
     });
-    defaultEndpointResolver4 = (endpointParams, context3 = {}) => {
+    defaultEndpointResolver4 = /* @__PURE__ */ __name((endpointParams, context3 = {}) => {
       return cache4.get(endpointParams, () => decideEndpoint(bdd4, {
         endpointParams,
         logger: context3.logger
       }));
-    };
+    }, "defaultEndpointResolver");
     customEndpointFunctions.aws = awsEndpointFunctions;
   }
 });
@@ -47002,6 +48287,9 @@ var init_SigninServiceException = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/SigninServiceException.js"() {
     init_client2();
     SigninServiceException = class _SigninServiceException extends ServiceException {
+      static {
+        __name(this, "SigninServiceException");
+      }
       static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.signin#SigninServiceException";
       constructor(options) {
         super(options);
@@ -47017,6 +48305,9 @@ var init_errors4 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/errors.js"() {
     init_SigninServiceException();
     AccessDeniedException2 = class _AccessDeniedException extends SigninServiceException {
+      static {
+        __name(this, "AccessDeniedException");
+      }
       static shapeId = "com.amazonaws.signin#AccessDeniedException";
       name = "AccessDeniedException";
       $fault = "client";
@@ -47032,6 +48323,9 @@ var init_errors4 = __esm({
       }
     };
     InternalServerException2 = class _InternalServerException extends SigninServiceException {
+      static {
+        __name(this, "InternalServerException");
+      }
       static shapeId = "com.amazonaws.signin#InternalServerException";
       name = "InternalServerException";
       $fault = "server";
@@ -47047,6 +48341,9 @@ var init_errors4 = __esm({
       }
     };
     TooManyRequestsError = class _TooManyRequestsError extends SigninServiceException {
+      static {
+        __name(this, "TooManyRequestsError");
+      }
       static shapeId = "com.amazonaws.signin#TooManyRequestsError";
       name = "TooManyRequestsError";
       $fault = "client";
@@ -47062,6 +48359,9 @@ var init_errors4 = __esm({
       }
     };
     ValidationException = class _ValidationException extends SigninServiceException {
+      static {
+        __name(this, "ValidationException");
+      }
       static shapeId = "com.amazonaws.signin#ValidationException";
       name = "ValidationException";
       $fault = "client";
@@ -47276,7 +48576,7 @@ var init_runtimeConfig_shared4 = __esm({
     init_httpAuthSchemeProvider4();
     init_endpointResolver4();
     init_schemas_04();
-    getRuntimeConfig7 = (config) => {
+    getRuntimeConfig7 = /* @__PURE__ */ __name((config) => {
       return {
         apiVersion: "2023-01-01",
         base64Decoder: config?.base64Decoder ?? fromBase64,
@@ -47288,12 +48588,12 @@ var init_runtimeConfig_shared4 = __esm({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4"), "identityProvider"),
             signer: new AwsSdkSigV4Signer()
           },
           {
             schemeId: "smithy.api#noAuth",
-            identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})), "identityProvider"),
             signer: new NoAuthSigner()
           }
         ],
@@ -47311,7 +48611,7 @@ var init_runtimeConfig_shared4 = __esm({
         utf8Decoder: config?.utf8Decoder ?? fromUtf8,
         utf8Encoder: config?.utf8Encoder ?? toUtf8
       };
-    };
+    }, "getRuntimeConfig");
   }
 });
 
@@ -47328,10 +48628,10 @@ var init_runtimeConfig4 = __esm({
     init_serde();
     import_node_http_handler4 = __toESM(require_dist_cjs7());
     init_runtimeConfig_shared4();
-    getRuntimeConfig8 = (config) => {
+    getRuntimeConfig8 = /* @__PURE__ */ __name((config) => {
       emitWarningIfUnsupportedVersion2(process.version);
       const defaultsMode = resolveDefaultsModeConfig(config);
-      const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+      const defaultConfigProvider = /* @__PURE__ */ __name(() => defaultsMode().then(loadConfigsForDefaultMode), "defaultConfigProvider");
       const clientSharedValues = getRuntimeConfig7(config);
       emitWarningIfUnsupportedVersion(process.version);
       const loaderConfig = {
@@ -47352,14 +48652,14 @@ var init_runtimeConfig4 = __esm({
         requestHandler: import_node_http_handler4.NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
         retryMode: config?.retryMode ?? loadConfig({
           ...NODE_RETRY_MODE_CONFIG_OPTIONS,
-          default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE
+          default: /* @__PURE__ */ __name(async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE, "default")
         }, config),
         streamCollector: config?.streamCollector ?? import_node_http_handler4.streamCollector,
         useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig)
       };
-    };
+    }, "getRuntimeConfig");
   }
 });
 
@@ -47367,7 +48667,7 @@ var init_runtimeConfig4 = __esm({
 var getHttpAuthExtensionConfiguration4, resolveHttpAuthRuntimeConfig4;
 var init_httpAuthExtensionConfiguration4 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthExtensionConfiguration.js"() {
-    getHttpAuthExtensionConfiguration4 = (runtimeConfig) => {
+    getHttpAuthExtensionConfiguration4 = /* @__PURE__ */ __name((runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
       let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
       let _credentials = runtimeConfig.credentials;
@@ -47396,14 +48696,14 @@ var init_httpAuthExtensionConfiguration4 = __esm({
           return _credentials;
         }
       };
-    };
-    resolveHttpAuthRuntimeConfig4 = (config) => {
+    }, "getHttpAuthExtensionConfiguration");
+    resolveHttpAuthRuntimeConfig4 = /* @__PURE__ */ __name((config) => {
       return {
         httpAuthSchemes: config.httpAuthSchemes(),
         httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
         credentials: config.credentials()
       };
-    };
+    }, "resolveHttpAuthRuntimeConfig");
   }
 });
 
@@ -47415,11 +48715,11 @@ var init_runtimeExtensions4 = __esm({
     init_client2();
     init_protocols();
     init_httpAuthExtensionConfiguration4();
-    resolveRuntimeExtensions4 = (runtimeConfig, extensions) => {
+    resolveRuntimeExtensions4 = /* @__PURE__ */ __name((runtimeConfig, extensions) => {
       const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration4(runtimeConfig));
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig4(extensionConfiguration));
-    };
+    }, "resolveRuntimeExtensions");
   }
 });
 
@@ -47440,6 +48740,9 @@ var init_SigninClient = __esm({
     init_runtimeConfig4();
     init_runtimeExtensions4();
     SigninClient = class extends Client {
+      static {
+        __name(this, "SigninClient");
+      }
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig8(configuration || {});
@@ -47463,9 +48766,9 @@ var init_SigninClient = __esm({
         this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
         this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
           httpAuthSchemeParametersProvider: defaultSigninHttpAuthSchemeParametersProvider,
-          identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+          identityProviderConfigProvider: /* @__PURE__ */ __name(async (config) => new DefaultIdentityProviderConfig({
             "aws.auth#sigv4": config.credentials
-          })
+          }), "identityProviderConfigProvider")
         }));
         this.middlewareStack.use(getHttpSigningPlugin(this.config));
       }
@@ -47490,7 +48793,7 @@ var init_commandBuilder4 = __esm({
     _ep1 = {
       IsOAuthEndpoint: { type: "staticContextParams", value: true }
     };
-    _mw04 = (Command3, cs, config, o3) => [];
+    _mw04 = /* @__PURE__ */ __name((Command3, cs, config, o3) => [], "_mw0");
   }
 });
 
@@ -47501,6 +48804,9 @@ var init_CreateOAuth2TokenCommand = __esm({
     init_commandBuilder4();
     init_schemas_04();
     CreateOAuth2TokenCommand = class extends command4(_ep04, _mw04, "CreateOAuth2Token", CreateOAuth2Token$) {
+      static {
+        __name(this, "CreateOAuth2TokenCommand");
+      }
     };
   }
 });
@@ -47512,6 +48818,9 @@ var init_CreateOAuth2TokenWithIAMCommand = __esm({
     init_commandBuilder4();
     init_schemas_04();
     CreateOAuth2TokenWithIAMCommand = class extends command4(_ep1, _mw04, "CreateOAuth2TokenWithIAM", CreateOAuth2TokenWithIAM$) {
+      static {
+        __name(this, "CreateOAuth2TokenWithIAMCommand");
+      }
     };
   }
 });
@@ -47529,6 +48838,9 @@ var init_Signin = __esm({
       CreateOAuth2TokenWithIAMCommand
     };
     Signin = class extends SigninClient {
+      static {
+        __name(this, "Signin");
+      }
     };
     createAggregatedClient(commands4, Signin);
   }
@@ -47630,6 +48942,9 @@ var require_dist_cjs11 = __commonJS({
     var { homedir: homedir2 } = __require("node:os");
     var { dirname: dirname3, join: join7 } = __require("node:path");
     var LoginCredentialsFetcher = class _LoginCredentialsFetcher {
+      static {
+        __name(this, "LoginCredentialsFetcher");
+      }
       profileData;
       init;
       callerClientConfig;
@@ -47680,9 +48995,9 @@ var require_dist_cjs11 = __commonJS({
         }
         const { SigninClient: SigninClient2, CreateOAuth2TokenCommand: CreateOAuth2TokenCommand2 } = (init_signin(), __toCommonJS(signin_exports));
         const { logger: logger2, userAgentAppId } = this.callerClientConfig ?? {};
-        const isH22 = (requestHandler2) => {
+        const isH22 = /* @__PURE__ */ __name((requestHandler2) => {
           return requestHandler2?.metadata?.handlerProtocol === "h2";
-        };
+        }, "isH2");
         const requestHandler = isH22(this.callerClientConfig?.requestHandler) ? void 0 : this.callerClientConfig?.requestHandler;
         const signInRegion = typeof freshToken.signInRegion === "string" && freshToken.signInRegion.length > 0 ? freshToken.signInRegion : void 0;
         const region = signInRegion ?? this.profileData.region ?? await this.callerClientConfig?.region?.() ?? process.env.AWS_REGION;
@@ -47885,7 +49200,7 @@ var require_dist_cjs11 = __commonJS({
         }
       }
     };
-    var fromLoginCredentials = (init) => async ({ callerClientConfig } = {}) => {
+    var fromLoginCredentials = /* @__PURE__ */ __name((init) => async ({ callerClientConfig } = {}) => {
       init?.logger?.debug?.("@aws-sdk/credential-providers - fromLoginCredentials");
       const profiles = await parseKnownFiles2(init || {});
       const profileName = getProfileName2({
@@ -47901,7 +49216,7 @@ var require_dist_cjs11 = __commonJS({
       const fetcher = new LoginCredentialsFetcher(profile, init, callerClientConfig);
       const credentials = await fetcher.loadCredentials();
       return setCredentialFeature2(credentials, "CREDENTIALS_LOGIN", "AD");
-    };
+    }, "fromLoginCredentials");
     exports.fromLoginCredentials = fromLoginCredentials;
   }
 });
@@ -47913,7 +49228,7 @@ var require_dist_cjs12 = __commonJS({
     var { exec: exec2 } = __require("node:child_process");
     var { promisify: promisify2 } = __require("node:util");
     var { setCredentialFeature: setCredentialFeature2 } = (init_client3(), __toCommonJS(client_exports2));
-    var getValidatedProcessCredentials = (profileName, data, profiles) => {
+    var getValidatedProcessCredentials = /* @__PURE__ */ __name((profileName, data, profiles) => {
       if (data.Version !== 1) {
         throw Error(`Profile ${profileName} credential_process did not return Version 1.`);
       }
@@ -47941,8 +49256,8 @@ var require_dist_cjs12 = __commonJS({
       };
       setCredentialFeature2(credentials, "CREDENTIALS_PROCESS", "w");
       return credentials;
-    };
-    var resolveProcessCredentials = async (profileName, profiles, logger2) => {
+    }, "getValidatedProcessCredentials");
+    var resolveProcessCredentials = /* @__PURE__ */ __name(async (profileName, profiles, logger2) => {
       const profile = profiles[profileName];
       if (profiles[profileName]) {
         const credentialProcess = profile["credential_process"];
@@ -47968,14 +49283,14 @@ var require_dist_cjs12 = __commonJS({
           logger: logger2
         });
       }
-    };
-    var fromProcess = (init = {}) => async ({ callerClientConfig } = {}) => {
+    }, "resolveProcessCredentials");
+    var fromProcess = /* @__PURE__ */ __name((init = {}) => async ({ callerClientConfig } = {}) => {
       init.logger?.debug("@aws-sdk/credential-provider-process - fromProcess");
       const profiles = await parseKnownFiles2(init);
       return resolveProcessCredentials(getProfileName2({
         profile: init.profile ?? callerClientConfig?.profile
       }), profiles, init.logger);
-    };
+    }, "fromProcess");
     exports.fromProcess = fromProcess;
   }
 });
@@ -47986,7 +49301,7 @@ var require_dist_cjs13 = __commonJS({
     var { setCredentialFeature: setCredentialFeature2 } = (init_client3(), __toCommonJS(client_exports2));
     var { CredentialsProviderError: CredentialsProviderError2, externalDataInterceptor: externalDataInterceptor2 } = (init_config2(), __toCommonJS(config_exports));
     var { readFileSync: readFileSync2 } = __require("node:fs");
-    var fromWebToken = (init) => async (awsIdentityProperties) => {
+    var fromWebToken = /* @__PURE__ */ __name((init) => async (awsIdentityProperties) => {
       init.logger?.debug("@aws-sdk/credential-provider-web-identity - fromWebToken");
       const { roleArn, roleSessionName, webIdentityToken, providerId, policyArns, policy, durationSeconds } = init;
       let { roleAssumerWithWebIdentity } = init;
@@ -48010,11 +49325,11 @@ var require_dist_cjs13 = __commonJS({
         Policy: policy,
         DurationSeconds: durationSeconds
       });
-    };
+    }, "fromWebToken");
     var ENV_TOKEN_FILE = "AWS_WEB_IDENTITY_TOKEN_FILE";
     var ENV_ROLE_ARN = "AWS_ROLE_ARN";
     var ENV_ROLE_SESSION_NAME = "AWS_ROLE_SESSION_NAME";
-    var fromTokenFile = (init = {}) => async (awsIdentityProperties) => {
+    var fromTokenFile = /* @__PURE__ */ __name((init = {}) => async (awsIdentityProperties) => {
       init.logger?.debug("@aws-sdk/credential-provider-web-identity - fromTokenFile");
       const webIdentityTokenFile = init?.webIdentityTokenFile ?? process.env[ENV_TOKEN_FILE];
       const roleArn = init?.roleArn ?? process.env[ENV_ROLE_ARN];
@@ -48034,7 +49349,7 @@ var require_dist_cjs13 = __commonJS({
         setCredentialFeature2(credentials, "CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN", "h");
       }
       return credentials;
-    };
+    }, "fromTokenFile");
     exports.fromTokenFile = fromTokenFile;
     exports.fromWebToken = fromWebToken;
   }
@@ -48045,50 +49360,50 @@ var require_dist_cjs14 = __commonJS({
   "node_modules/@aws-sdk/credential-provider-ini/dist-cjs/index.js"(exports) {
     var { CredentialsProviderError: CredentialsProviderError2, chain: chain2, getProfileName: getProfileName2, parseKnownFiles: parseKnownFiles2 } = (init_config2(), __toCommonJS(config_exports));
     var { setCredentialFeature: setCredentialFeature2 } = (init_client3(), __toCommonJS(client_exports2));
-    var resolveCredentialSource = (credentialSource, profileName, logger2) => {
+    var resolveCredentialSource = /* @__PURE__ */ __name((credentialSource, profileName, logger2) => {
       const sourceProvidersMap = {
-        EcsContainer: async (options) => {
+        EcsContainer: /* @__PURE__ */ __name(async (options) => {
           const { fromHttp } = require_dist_cjs8();
           const { fromContainerMetadata } = require_dist_cjs6();
           logger2?.debug("@aws-sdk/credential-provider-ini - credential_source is EcsContainer");
           return async () => chain2(fromHttp(options ?? {}), fromContainerMetadata(options))().then(setNamedProvider);
-        },
-        Ec2InstanceMetadata: async (options) => {
+        }, "EcsContainer"),
+        Ec2InstanceMetadata: /* @__PURE__ */ __name(async (options) => {
           logger2?.debug("@aws-sdk/credential-provider-ini - credential_source is Ec2InstanceMetadata");
           const { fromInstanceMetadata } = require_dist_cjs6();
           return async () => fromInstanceMetadata(options)().then(setNamedProvider);
-        },
-        Environment: async (options) => {
+        }, "Ec2InstanceMetadata"),
+        Environment: /* @__PURE__ */ __name(async (options) => {
           logger2?.debug("@aws-sdk/credential-provider-ini - credential_source is Environment");
           const { fromEnv: fromEnv2 } = require_dist_cjs5();
           return async () => fromEnv2(options)().then(setNamedProvider);
-        }
+        }, "Environment")
       };
       if (credentialSource in sourceProvidersMap) {
         return sourceProvidersMap[credentialSource];
       } else {
         throw new CredentialsProviderError2(`Unsupported credential source in profile ${profileName}. Got ${credentialSource}, expected EcsContainer or Ec2InstanceMetadata or Environment.`, { logger: logger2 });
       }
-    };
-    var setNamedProvider = (creds) => setCredentialFeature2(creds, "CREDENTIALS_PROFILE_NAMED_PROVIDER", "p");
-    var isAssumeRoleProfile = (arg, { profile = "default", logger: logger2 } = {}) => {
+    }, "resolveCredentialSource");
+    var setNamedProvider = /* @__PURE__ */ __name((creds) => setCredentialFeature2(creds, "CREDENTIALS_PROFILE_NAMED_PROVIDER", "p"), "setNamedProvider");
+    var isAssumeRoleProfile = /* @__PURE__ */ __name((arg, { profile = "default", logger: logger2 } = {}) => {
       return Boolean(arg) && typeof arg === "object" && typeof arg.role_arn === "string" && ["undefined", "string"].indexOf(typeof arg.role_session_name) > -1 && ["undefined", "string"].indexOf(typeof arg.external_id) > -1 && ["undefined", "string"].indexOf(typeof arg.mfa_serial) > -1 && (isAssumeRoleWithSourceProfile(arg, { profile, logger: logger2 }) || isCredentialSourceProfile(arg, { profile, logger: logger2 }));
-    };
-    var isAssumeRoleWithSourceProfile = (arg, { profile, logger: logger2 }) => {
+    }, "isAssumeRoleProfile");
+    var isAssumeRoleWithSourceProfile = /* @__PURE__ */ __name((arg, { profile, logger: logger2 }) => {
       const withSourceProfile = typeof arg.source_profile === "string" && typeof arg.credential_source === "undefined";
       if (withSourceProfile) {
         logger2?.debug?.(`    ${profile} isAssumeRoleWithSourceProfile source_profile=${arg.source_profile}`);
       }
       return withSourceProfile;
-    };
-    var isCredentialSourceProfile = (arg, { profile, logger: logger2 }) => {
+    }, "isAssumeRoleWithSourceProfile");
+    var isCredentialSourceProfile = /* @__PURE__ */ __name((arg, { profile, logger: logger2 }) => {
       const withProviderProfile = typeof arg.credential_source === "string" && typeof arg.source_profile === "undefined";
       if (withProviderProfile) {
         logger2?.debug?.(`    ${profile} isCredentialSourceProfile credential_source=${arg.credential_source}`);
       }
       return withProviderProfile;
-    };
-    var resolveAssumeRoleCredentials = async (profileName, profiles, options, callerClientConfig, visitedProfiles = {}, resolveProfileData2) => {
+    }, "isCredentialSourceProfile");
+    var resolveAssumeRoleCredentials = /* @__PURE__ */ __name(async (profileName, profiles, options, callerClientConfig, visitedProfiles = {}, resolveProfileData2) => {
       options.logger?.debug("@aws-sdk/credential-provider-ini - resolveAssumeRoleCredentials (STS)");
       const profileData = profiles[profileName];
       const { source_profile, region } = profileData;
@@ -48132,31 +49447,31 @@ var require_dist_cjs14 = __commonJS({
         const sourceCreds = await sourceCredsProvider;
         return options.roleAssumer(sourceCreds, params).then((creds) => setCredentialFeature2(creds, "CREDENTIALS_PROFILE_SOURCE_PROFILE", "o"));
       }
-    };
-    var isCredentialSourceWithoutRoleArn = (section) => {
+    }, "resolveAssumeRoleCredentials");
+    var isCredentialSourceWithoutRoleArn = /* @__PURE__ */ __name((section) => {
       return !section.role_arn && !!section.credential_source;
-    };
-    var isLoginProfile = (data) => {
+    }, "isCredentialSourceWithoutRoleArn");
+    var isLoginProfile = /* @__PURE__ */ __name((data) => {
       return Boolean(data && data.login_session);
-    };
-    var resolveLoginCredentials = async (profileName, options, callerClientConfig) => {
+    }, "isLoginProfile");
+    var resolveLoginCredentials = /* @__PURE__ */ __name(async (profileName, options, callerClientConfig) => {
       const { fromLoginCredentials } = require_dist_cjs11();
       const credentials = await fromLoginCredentials({
         ...options,
         profile: profileName
       })({ callerClientConfig });
       return setCredentialFeature2(credentials, "CREDENTIALS_PROFILE_LOGIN", "AC");
-    };
-    var isProcessProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.credential_process === "string";
-    var resolveProcessCredentials = async (options, profile) => {
+    }, "resolveLoginCredentials");
+    var isProcessProfile = /* @__PURE__ */ __name((arg) => Boolean(arg) && typeof arg === "object" && typeof arg.credential_process === "string", "isProcessProfile");
+    var resolveProcessCredentials = /* @__PURE__ */ __name(async (options, profile) => {
       const { fromProcess } = require_dist_cjs12();
       const credentials = await fromProcess({
         ...options,
         profile
       })();
       return setCredentialFeature2(credentials, "CREDENTIALS_PROFILE_PROCESS", "v");
-    };
-    var resolveSsoCredentials = async (profile, profileData, options = {}, callerClientConfig) => {
+    }, "resolveProcessCredentials");
+    var resolveSsoCredentials = /* @__PURE__ */ __name(async (profile, profileData, options = {}, callerClientConfig) => {
       const { fromSSO } = require_dist_cjs10();
       return fromSSO({
         profile,
@@ -48172,10 +49487,10 @@ var require_dist_cjs14 = __commonJS({
           return setCredentialFeature2(creds, "CREDENTIALS_PROFILE_SSO_LEGACY", "t");
         }
       });
-    };
-    var isSsoProfile = (arg) => arg && (typeof arg.sso_start_url === "string" || typeof arg.sso_account_id === "string" || typeof arg.sso_session === "string" || typeof arg.sso_region === "string" || typeof arg.sso_role_name === "string");
-    var isStaticCredsProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.aws_access_key_id === "string" && typeof arg.aws_secret_access_key === "string" && ["undefined", "string"].indexOf(typeof arg.aws_session_token) > -1 && ["undefined", "string"].indexOf(typeof arg.aws_account_id) > -1;
-    var resolveStaticCredentials = async (profile, options) => {
+    }, "resolveSsoCredentials");
+    var isSsoProfile = /* @__PURE__ */ __name((arg) => arg && (typeof arg.sso_start_url === "string" || typeof arg.sso_account_id === "string" || typeof arg.sso_session === "string" || typeof arg.sso_region === "string" || typeof arg.sso_role_name === "string"), "isSsoProfile");
+    var isStaticCredsProfile = /* @__PURE__ */ __name((arg) => Boolean(arg) && typeof arg === "object" && typeof arg.aws_access_key_id === "string" && typeof arg.aws_secret_access_key === "string" && ["undefined", "string"].indexOf(typeof arg.aws_session_token) > -1 && ["undefined", "string"].indexOf(typeof arg.aws_account_id) > -1, "isStaticCredsProfile");
+    var resolveStaticCredentials = /* @__PURE__ */ __name(async (profile, options) => {
       options?.logger?.debug("@aws-sdk/credential-provider-ini - resolveStaticCredentials");
       const credentials = {
         accessKeyId: profile.aws_access_key_id,
@@ -48185,9 +49500,9 @@ var require_dist_cjs14 = __commonJS({
         ...profile.aws_account_id && { accountId: profile.aws_account_id }
       };
       return setCredentialFeature2(credentials, "CREDENTIALS_PROFILE", "n");
-    };
-    var isWebIdentityProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.web_identity_token_file === "string" && typeof arg.role_arn === "string" && ["undefined", "string"].indexOf(typeof arg.role_session_name) > -1;
-    var resolveWebIdentityCredentials = async (profile, options, callerClientConfig) => {
+    }, "resolveStaticCredentials");
+    var isWebIdentityProfile = /* @__PURE__ */ __name((arg) => Boolean(arg) && typeof arg === "object" && typeof arg.web_identity_token_file === "string" && typeof arg.role_arn === "string" && ["undefined", "string"].indexOf(typeof arg.role_session_name) > -1, "isWebIdentityProfile");
+    var resolveWebIdentityCredentials = /* @__PURE__ */ __name(async (profile, options, callerClientConfig) => {
       const { fromTokenFile } = require_dist_cjs13();
       const credentials = await fromTokenFile({
         webIdentityTokenFile: profile.web_identity_token_file,
@@ -48200,8 +49515,8 @@ var require_dist_cjs14 = __commonJS({
         callerClientConfig
       });
       return setCredentialFeature2(credentials, "CREDENTIALS_PROFILE_STS_WEB_ID_TOKEN", "q");
-    };
-    var resolveProfileData = async (profileName, profiles, options, callerClientConfig, visitedProfiles = {}, isAssumeRoleRecursiveCall = false) => {
+    }, "resolveWebIdentityCredentials");
+    var resolveProfileData = /* @__PURE__ */ __name(async (profileName, profiles, options, callerClientConfig, visitedProfiles = {}, isAssumeRoleRecursiveCall = false) => {
       const data = profiles[profileName];
       if (Object.keys(visitedProfiles).length > 0 && isStaticCredsProfile(data)) {
         return resolveStaticCredentials(data, options);
@@ -48225,14 +49540,14 @@ var require_dist_cjs14 = __commonJS({
         return resolveLoginCredentials(profileName, options, callerClientConfig);
       }
       throw new CredentialsProviderError2(`Could not resolve credentials using profile: [${profileName}] in configuration/credentials file(s).`, { logger: options.logger });
-    };
-    var fromIni = (init = {}) => async ({ callerClientConfig } = {}) => {
+    }, "resolveProfileData");
+    var fromIni = /* @__PURE__ */ __name((init = {}) => async ({ callerClientConfig } = {}) => {
       init.logger?.debug("@aws-sdk/credential-provider-ini - fromIni");
       const profiles = await parseKnownFiles2(init);
       return resolveProfileData(getProfileName2({
         profile: init.profile ?? callerClientConfig?.profile
       }), profiles, init, callerClientConfig);
-    };
+    }, "fromIni");
     exports.fromIni = fromIni;
   }
 });
@@ -48243,7 +49558,7 @@ var require_dist_cjs15 = __commonJS({
     var { ENV_KEY, ENV_SECRET, fromEnv: fromEnv2 } = require_dist_cjs5();
     var { chain: chain2, CredentialsProviderError: CredentialsProviderError2, ENV_PROFILE: ENV_PROFILE2 } = (init_config2(), __toCommonJS(config_exports));
     var ENV_IMDS_DISABLED2 = "AWS_EC2_METADATA_DISABLED";
-    var remoteProvider = async (init) => {
+    var remoteProvider = /* @__PURE__ */ __name(async (init) => {
       const { ENV_CMDS_FULL_URI, ENV_CMDS_RELATIVE_URI, fromContainerMetadata, fromInstanceMetadata } = require_dist_cjs6();
       if (process.env[ENV_CMDS_RELATIVE_URI] || process.env[ENV_CMDS_FULL_URI]) {
         init.logger?.debug("@aws-sdk/credential-provider-node - remoteProvider::fromHttp/fromContainerMetadata");
@@ -48257,14 +49572,14 @@ var require_dist_cjs15 = __commonJS({
       }
       init.logger?.debug("@aws-sdk/credential-provider-node - remoteProvider::fromInstanceMetadata");
       return fromInstanceMetadata(init);
-    };
+    }, "remoteProvider");
     function memoizeChain(providers, treatAsExpired) {
       const chain3 = internalCreateChain(providers);
       let activeLock;
       let passiveLock;
       let credentials;
       let forceRefreshLock;
-      const provider = async (options) => {
+      const provider = /* @__PURE__ */ __name(async (options) => {
         if (options?.forceRefresh) {
           if (!forceRefreshLock) {
             forceRefreshLock = chain3(options).then((c5) => {
@@ -48303,10 +49618,11 @@ var require_dist_cjs15 = __commonJS({
           }
         }
         return credentials;
-      };
+      }, "provider");
       return provider;
     }
-    var internalCreateChain = (providers) => async (awsIdentityProperties) => {
+    __name(memoizeChain, "memoizeChain");
+    var internalCreateChain = /* @__PURE__ */ __name((providers) => async (awsIdentityProperties) => {
       let lastProviderError;
       for (const provider of providers) {
         try {
@@ -48320,9 +49636,9 @@ var require_dist_cjs15 = __commonJS({
         }
       }
       throw lastProviderError;
-    };
+    }, "internalCreateChain");
     var multipleCredentialSourceWarningEmitted = false;
-    var defaultProvider = (init = {}) => memoizeChain([
+    var defaultProvider = /* @__PURE__ */ __name((init = {}) => memoizeChain([
       async () => {
         const profile = init.profile ?? process.env[ENV_PROFILE2];
         if (profile) {
@@ -48384,9 +49700,9 @@ var require_dist_cjs15 = __commonJS({
           logger: init.logger
         });
       }
-    ], credentialsTreatedAsExpired);
-    var credentialsWillNeedRefresh = (credentials) => credentials?.expiration !== void 0;
-    var credentialsTreatedAsExpired = (credentials) => credentials?.expiration !== void 0 && credentials.expiration.getTime() - Date.now() < 3e5;
+    ], credentialsTreatedAsExpired), "defaultProvider");
+    var credentialsWillNeedRefresh = /* @__PURE__ */ __name((credentials) => credentials?.expiration !== void 0, "credentialsWillNeedRefresh");
+    var credentialsTreatedAsExpired = /* @__PURE__ */ __name((credentials) => credentials?.expiration !== void 0 && credentials.expiration.getTime() - Date.now() < 3e5, "credentialsTreatedAsExpired");
     exports.credentialsTreatedAsExpired = credentialsTreatedAsExpired;
     exports.credentialsWillNeedRefresh = credentialsWillNeedRefresh;
     exports.defaultProvider = defaultProvider;
@@ -48403,6 +49719,9 @@ var init_Sha1Js = __esm({
     INIT3 = new Int32Array([1732584193, 4023233417, 2562383102, 271733878, 3285377520]);
     K2 = new Int32Array([1518500249, 1859775393, 2400959708, 3395469782]);
     Sha1Js = class _Sha1Js {
+      static {
+        __name(this, "Sha1Js");
+      }
       digestLength = DIGEST_LENGTH2;
       state = Int32Array.from(INIT3);
       w;
@@ -48569,6 +49888,9 @@ var init_Sha1Js = __esm({
 import { createHash as createHash7, createHmac as createHmac4 } from "node:crypto";
 function buildNativeClass4() {
   return class Sha1Node {
+    static {
+      __name(this, "Sha1Node");
+    }
     digestLength = 20;
     secret;
     hash;
@@ -48626,6 +49948,8 @@ var init_Sha1Node = __esm({
       }
     })();
     Sha1Node = hasNativeCrypto3 ? buildNativeClass4() : Sha1Js;
+    __name(buildNativeClass4, "buildNativeClass");
+    __name(toBuffer2, "toBuffer");
   }
 });
 
@@ -48639,6 +49963,9 @@ var init_Sha1WebCrypto = __esm({
     subtle2 = typeof digest2 === "function" && typeof sign2 === "function" && typeof importKey2 === "function" ? globalThis.crypto.subtle : void 0;
     MAX_PENDING_BYTES2 = 8 * 1024 * 1024;
     Sha1WebCrypto = class {
+      static {
+        __name(this, "Sha1WebCrypto");
+      }
       digestLength = 20;
       secret;
       pending = [];
@@ -48934,6 +50261,9 @@ var init_Sha512Js = __esm({
       1246189591
     ]);
     Sha512Js = class _Sha512Js {
+      static {
+        __name(this, "Sha512Js");
+      }
       digestLength = DIGEST_LENGTH3;
       state = Uint32Array.from(INIT4);
       w;
@@ -49139,6 +50469,11 @@ var init_Sha512Js = __esm({
         addInto(state2, 7, hh, hl);
       }
     };
+    __name(addInto, "addInto");
+    __name(rotrH, "rotrH");
+    __name(rotrL, "rotrL");
+    __name(shrH, "shrH");
+    __name(shrL, "shrL");
   }
 });
 
@@ -49168,7 +50503,11 @@ var nativeSupported, Sha512;
 var init_Sha512 = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/sha/sha512/Sha512.js"() {
     init_Sha512Js();
+    __name(detectNative, "detectNative");
     Sha512 = class extends Sha512Js {
+      static {
+        __name(this, "Sha512");
+      }
       native;
       nativeSecret;
       nativeFinished = false;
@@ -49214,6 +50553,7 @@ var init_Sha512 = __esm({
         return this.nativeSecret !== void 0 ? createHmac5("sha512", toBuffer3(this.nativeSecret)) : createHash8("sha512");
       }
     };
+    __name(toBuffer3, "toBuffer");
   }
 });
 
@@ -49228,6 +50568,9 @@ var init_Sha512WebCrypto = __esm({
     MAX_PENDING_BYTES3 = 8 * 1024 * 1024;
     BLOCK_SIZE = 128;
     Sha512WebCrypto = class {
+      static {
+        __name(this, "Sha512WebCrypto");
+      }
       digestLength = 64;
       secret;
       pending = [];
@@ -49368,7 +50711,7 @@ var require_dist_cjs16 = __commonJS({
     var k5 = "partitionResult";
     var l3 = "accessPointSuffix";
     var m3 = "regionPrefix";
-    var n3 = (n4) => "outpostId_ssa_" + n4 + i5;
+    var n3 = /* @__PURE__ */ __name((n4) => "outpostId_ssa_" + n4 + i5, "n");
     var o3 = "hardwareType";
     var p3 = "ite";
     var q3 = "isValidHostLabel";
@@ -49380,7 +50723,7 @@ var require_dist_cjs16 = __commonJS({
     var x = "--";
     var y = "arnType";
     var z = "accesspoint";
-    var A = (n4) => "accessPointName_ssa_" + n4 + i5;
+    var A = /* @__PURE__ */ __name((n4) => "accessPointName_ssa_" + n4 + i5, "A");
     var B = "s3-object-lambda";
     var C = "s3-outposts";
     var D = "bucketPartition";
@@ -49393,8 +50736,8 @@ var require_dist_cjs16 = __commonJS({
     var K4 = "{url#scheme}://{url#authority}{url#normalizedPath}{Bucket}";
     var L = "https://{Bucket}.s3-accelerate.{partitionResult#dnsSuffix}";
     var M2 = "https://{Bucket}.s3.{partitionResult#dnsSuffix}";
-    var N = (n4) => "{url#scheme}://{accessPointName_ssa_" + n4 + "}-{bucketArn#accountId}.{url#authority}{url#path}";
-    var O = (n4) => "Invalid ARN: The access point name may only contain a-z, A-Z, 0-9 and `-`. Found: `{accessPointName_ssa_" + n4 + "}`";
+    var N = /* @__PURE__ */ __name((n4) => "{url#scheme}://{accessPointName_ssa_" + n4 + "}-{bucketArn#accountId}.{url#authority}{url#path}", "N");
+    var O = /* @__PURE__ */ __name((n4) => "Invalid ARN: The access point name may only contain a-z, A-Z, 0-9 and `-`. Found: `{accessPointName_ssa_" + n4 + "}`", "O");
     var P = "sigv4a";
     var Q = "{url#scheme}://{url#authority}{url#normalizedPath}{uri_encoded_bucket}";
     var R = "https://s3.{partitionResult#dnsSuffix}/{uri_encoded_bucket}";
@@ -51307,14 +52650,14 @@ var require_dist_cjs16 = __commonJS({
         "UseS3ExpressControlEndpoint"
       ]
     });
-    var defaultEndpointResolver5 = (endpointParams, context3 = {}) => {
+    var defaultEndpointResolver5 = /* @__PURE__ */ __name((endpointParams, context3 = {}) => {
       return cache5.get(endpointParams, () => decideEndpoint2(bdd5, {
         endpointParams,
         logger: context3.logger
       }));
-    };
+    }, "defaultEndpointResolver");
     customEndpointFunctions2.aws = awsEndpointFunctions2;
-    var createEndpointRuleSetHttpAuthSchemeParametersProvider2 = (defaultHttpAuthSchemeParametersProvider) => async (config, context3, input) => {
+    var createEndpointRuleSetHttpAuthSchemeParametersProvider2 = /* @__PURE__ */ __name((defaultHttpAuthSchemeParametersProvider) => async (config, context3, input) => {
       if (!input) {
         throw new Error("Could not find `input` for `defaultEndpointRuleSetHttpAuthSchemeParametersProvider`");
       }
@@ -51325,15 +52668,15 @@ var require_dist_cjs16 = __commonJS({
       }
       const endpointParameters = await resolveParams2(input, { getEndpointParameterInstructions: instructionsFn }, config);
       return Object.assign(defaultParameters, endpointParameters);
-    };
-    var _defaultS3HttpAuthSchemeParametersProvider = async (config, context3, input) => {
+    }, "createEndpointRuleSetHttpAuthSchemeParametersProvider");
+    var _defaultS3HttpAuthSchemeParametersProvider = /* @__PURE__ */ __name(async (config, context3, input) => {
       return {
         operation: getSmithyContext2(context3).operation,
         region: await normalizeProvider3(config.region)() || (() => {
           throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
         })()
       };
-    };
+    }, "_defaultS3HttpAuthSchemeParametersProvider");
     var defaultS3HttpAuthSchemeParametersProvider = createEndpointRuleSetHttpAuthSchemeParametersProvider2(_defaultS3HttpAuthSchemeParametersProvider);
     function createAwsAuthSigv4HttpAuthOption5(authParameters) {
       return {
@@ -51342,14 +52685,15 @@ var require_dist_cjs16 = __commonJS({
           name: "s3",
           region: authParameters.region
         },
-        propertiesExtractor: (config, context3) => ({
+        propertiesExtractor: /* @__PURE__ */ __name((config, context3) => ({
           signingProperties: {
             config,
             context: context3
           }
-        })
+        }), "propertiesExtractor")
       };
     }
+    __name(createAwsAuthSigv4HttpAuthOption5, "createAwsAuthSigv4HttpAuthOption");
     function createAwsAuthSigv4aHttpAuthOption2(authParameters) {
       return {
         schemeId: "aws.auth#sigv4a",
@@ -51357,16 +52701,17 @@ var require_dist_cjs16 = __commonJS({
           name: "s3",
           region: authParameters.region
         },
-        propertiesExtractor: (config, context3) => ({
+        propertiesExtractor: /* @__PURE__ */ __name((config, context3) => ({
           signingProperties: {
             config,
             context: context3
           }
-        })
+        }), "propertiesExtractor")
       };
     }
-    var createEndpointRuleSetHttpAuthSchemeProvider2 = (defaultEndpointResolver6, defaultHttpAuthSchemeResolver, createHttpAuthOptionFunctions) => {
-      const endpointRuleSetHttpAuthSchemeProvider = (authParameters) => {
+    __name(createAwsAuthSigv4aHttpAuthOption2, "createAwsAuthSigv4aHttpAuthOption");
+    var createEndpointRuleSetHttpAuthSchemeProvider2 = /* @__PURE__ */ __name((defaultEndpointResolver6, defaultHttpAuthSchemeResolver, createHttpAuthOptionFunctions) => {
+      const endpointRuleSetHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
         const endpoint2 = defaultEndpointResolver6(authParameters);
         const authSchemes = endpoint2.properties?.authSchemes;
         if (!authSchemes) {
@@ -51404,10 +52749,10 @@ var require_dist_cjs16 = __commonJS({
           options.push(option);
         }
         return options;
-      };
+      }, "endpointRuleSetHttpAuthSchemeProvider");
       return endpointRuleSetHttpAuthSchemeProvider;
-    };
-    var _defaultS3HttpAuthSchemeProvider = (authParameters) => {
+    }, "createEndpointRuleSetHttpAuthSchemeProvider");
+    var _defaultS3HttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
       const options = [];
       switch (authParameters.operation) {
         default: {
@@ -51416,19 +52761,19 @@ var require_dist_cjs16 = __commonJS({
         }
       }
       return options;
-    };
+    }, "_defaultS3HttpAuthSchemeProvider");
     var defaultS3HttpAuthSchemeProvider = createEndpointRuleSetHttpAuthSchemeProvider2(defaultEndpointResolver5, _defaultS3HttpAuthSchemeProvider, {
       "aws.auth#sigv4": createAwsAuthSigv4HttpAuthOption5,
       "aws.auth#sigv4a": createAwsAuthSigv4aHttpAuthOption2
     });
-    var resolveHttpAuthSchemeConfig5 = (config) => {
+    var resolveHttpAuthSchemeConfig5 = /* @__PURE__ */ __name((config) => {
       const config_0 = resolveAwsSdkSigV4Config2(config);
       const config_1 = resolveAwsSdkSigV4AConfig2(config_0);
       return Object.assign(config_1, {
         authSchemePreference: normalizeProvider3(config.authSchemePreference ?? [])
       });
-    };
-    var resolveClientEndpointParameters5 = (options) => {
+    }, "resolveHttpAuthSchemeConfig");
+    var resolveClientEndpointParameters5 = /* @__PURE__ */ __name((options) => {
       return Object.assign(options, {
         useFipsEndpoint: options.useFipsEndpoint ?? false,
         useDualstackEndpoint: options.useDualstackEndpoint ?? false,
@@ -51439,7 +52784,7 @@ var require_dist_cjs16 = __commonJS({
         defaultSigningName: "s3",
         clientContextParams: options.clientContextParams ?? {}
       });
-    };
+    }, "resolveClientEndpointParameters");
     var commonParams5 = {
       ForcePathStyle: { type: "clientContextParams", name: "forcePathStyle" },
       UseArnRegion: { type: "clientContextParams", name: "useArnRegion" },
@@ -51490,39 +52835,39 @@ var require_dist_cjs16 = __commonJS({
     var _ep9 = {
       UseObjectLambdaEndpoint: { type: "staticContextParams", value: true }
     };
-    var _mw05 = (Command3, cs, config, o4) => [
+    var _mw05 = /* @__PURE__ */ __name((Command3, cs, config, o4) => [
       getThrow200ExceptionsPlugin2(config)
-    ];
-    var _mw1 = (Command3, cs, config, o4) => [
+    ], "_mw0");
+    var _mw1 = /* @__PURE__ */ __name((Command3, cs, config, o4) => [
       getThrow200ExceptionsPlugin2(config),
       getSsecPlugin2(config)
-    ];
-    var _mw2 = (Command3, cs, config, o4) => [
+    ], "_mw1");
+    var _mw2 = /* @__PURE__ */ __name((Command3, cs, config, o4) => [
       getThrow200ExceptionsPlugin2(config),
       getLocationConstraintPlugin2(config)
-    ];
-    var _mw3 = (Command3, cs, config, o4) => [
+    ], "_mw2");
+    var _mw3 = /* @__PURE__ */ __name((Command3, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: true
       })
-    ];
-    var _mw4 = (Command3, cs, config, o4) => [];
-    var _mw5 = (Command3, cs, config, o4) => [
+    ], "_mw3");
+    var _mw4 = /* @__PURE__ */ __name((Command3, cs, config, o4) => [], "_mw4");
+    var _mw5 = /* @__PURE__ */ __name((Command3, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: true
       }),
       getThrow200ExceptionsPlugin2(config)
-    ];
-    var _mw6 = (Command3, cs, config, o4) => [
+    ], "_mw5");
+    var _mw6 = /* @__PURE__ */ __name((Command3, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestChecksumRequired: false,
         requestValidationModeMember: "ChecksumMode",
         responseAlgorithms: ["CRC64NVME", "CRC32", "CRC32C", "SHA256", "SHA1", "SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128"]
       })
-    ];
-    var _mw7 = (Command3, cs, config, o4) => [
+    ], "_mw6");
+    var _mw7 = /* @__PURE__ */ __name((Command3, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestChecksumRequired: false,
         requestValidationModeMember: "ChecksumMode",
@@ -51530,26 +52875,26 @@ var require_dist_cjs16 = __commonJS({
       }),
       getSsecPlugin2(config),
       getS3ExpiresMiddlewarePlugin2(config)
-    ];
-    var _mw8 = (Command3, cs, config, o4) => [
+    ], "_mw7");
+    var _mw8 = /* @__PURE__ */ __name((Command3, cs, config, o4) => [
       getThrow200ExceptionsPlugin2(config),
       getSsecPlugin2(config),
       getS3ExpiresMiddlewarePlugin2(config)
-    ];
-    var _mw9 = (Command3, cs, config, o4) => [
+    ], "_mw8");
+    var _mw9 = /* @__PURE__ */ __name((Command3, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: false
       })
-    ];
-    var _mw10 = (Command3, cs, config, o4) => [
+    ], "_mw9");
+    var _mw10 = /* @__PURE__ */ __name((Command3, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: false
       }),
       getThrow200ExceptionsPlugin2(config)
-    ];
-    var _mw11 = (Command3, cs, config, o4) => [
+    ], "_mw10");
+    var _mw11 = /* @__PURE__ */ __name((Command3, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: false
@@ -51557,19 +52902,22 @@ var require_dist_cjs16 = __commonJS({
       getCheckContentLengthHeaderPlugin2(config),
       getThrow200ExceptionsPlugin2(config),
       getSsecPlugin2(config)
-    ];
-    var _mw12 = (Command3, cs, config, o4) => [
+    ], "_mw11");
+    var _mw12 = /* @__PURE__ */ __name((Command3, cs, config, o4) => [
       getSsecPlugin2(config)
-    ];
-    var _mw13 = (Command3, cs, config, o4) => [
+    ], "_mw12");
+    var _mw13 = /* @__PURE__ */ __name((Command3, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: false
       }),
       getThrow200ExceptionsPlugin2(config),
       getSsecPlugin2(config)
-    ];
+    ], "_mw13");
     var S3ServiceException = class _S3ServiceException extends ServiceException2 {
+      static {
+        __name(this, "S3ServiceException");
+      }
       static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.s3#S3ServiceException";
       constructor(options) {
         super(options);
@@ -51577,6 +52925,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var NoSuchUpload = class _NoSuchUpload extends S3ServiceException {
+      static {
+        __name(this, "NoSuchUpload");
+      }
       static shapeId = "com.amazonaws.s3#NoSuchUpload";
       name = "NoSuchUpload";
       $fault = "client";
@@ -51590,6 +52941,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var AccessDenied = class _AccessDenied extends S3ServiceException {
+      static {
+        __name(this, "AccessDenied");
+      }
       static shapeId = "com.amazonaws.s3#AccessDenied";
       name = "AccessDenied";
       $fault = "client";
@@ -51603,6 +52957,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var ObjectNotInActiveTierError = class _ObjectNotInActiveTierError extends S3ServiceException {
+      static {
+        __name(this, "ObjectNotInActiveTierError");
+      }
       static shapeId = "com.amazonaws.s3#ObjectNotInActiveTierError";
       name = "ObjectNotInActiveTierError";
       $fault = "client";
@@ -51616,6 +52973,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var BucketAlreadyExists = class _BucketAlreadyExists extends S3ServiceException {
+      static {
+        __name(this, "BucketAlreadyExists");
+      }
       static shapeId = "com.amazonaws.s3#BucketAlreadyExists";
       name = "BucketAlreadyExists";
       $fault = "client";
@@ -51629,6 +52989,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var BucketAlreadyOwnedByYou = class _BucketAlreadyOwnedByYou extends S3ServiceException {
+      static {
+        __name(this, "BucketAlreadyOwnedByYou");
+      }
       static shapeId = "com.amazonaws.s3#BucketAlreadyOwnedByYou";
       name = "BucketAlreadyOwnedByYou";
       $fault = "client";
@@ -51642,6 +53005,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var NoSuchBucket = class _NoSuchBucket extends S3ServiceException {
+      static {
+        __name(this, "NoSuchBucket");
+      }
       static shapeId = "com.amazonaws.s3#NoSuchBucket";
       name = "NoSuchBucket";
       $fault = "client";
@@ -51655,6 +53021,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var NoSuchKey = class _NoSuchKey extends S3ServiceException {
+      static {
+        __name(this, "NoSuchKey");
+      }
       static shapeId = "com.amazonaws.s3#NoSuchKey";
       name = "NoSuchKey";
       $fault = "client";
@@ -51668,6 +53037,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var InvalidObjectState = class _InvalidObjectState extends S3ServiceException {
+      static {
+        __name(this, "InvalidObjectState");
+      }
       static shapeId = "com.amazonaws.s3#InvalidObjectState";
       name = "InvalidObjectState";
       $fault = "client";
@@ -51685,6 +53057,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var NoSuchAnnotation = class _NoSuchAnnotation extends S3ServiceException {
+      static {
+        __name(this, "NoSuchAnnotation");
+      }
       static shapeId = "com.amazonaws.s3#NoSuchAnnotation";
       name = "NoSuchAnnotation";
       $fault = "client";
@@ -51698,6 +53073,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var NotFound = class _NotFound extends S3ServiceException {
+      static {
+        __name(this, "NotFound");
+      }
       static shapeId = "com.amazonaws.s3#NotFound";
       name = "NotFound";
       $fault = "client";
@@ -51711,6 +53089,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var InvalidPrefix = class _InvalidPrefix extends S3ServiceException {
+      static {
+        __name(this, "InvalidPrefix");
+      }
       static shapeId = "com.amazonaws.s3#InvalidPrefix";
       name = "InvalidPrefix";
       $fault = "client";
@@ -51724,6 +53105,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var EncryptionTypeMismatch = class _EncryptionTypeMismatch extends S3ServiceException {
+      static {
+        __name(this, "EncryptionTypeMismatch");
+      }
       static shapeId = "com.amazonaws.s3#EncryptionTypeMismatch";
       name = "EncryptionTypeMismatch";
       $fault = "client";
@@ -51737,6 +53121,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var InvalidRequest = class _InvalidRequest extends S3ServiceException {
+      static {
+        __name(this, "InvalidRequest");
+      }
       static shapeId = "com.amazonaws.s3#InvalidRequest";
       name = "InvalidRequest";
       $fault = "client";
@@ -51750,6 +53137,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var InvalidWriteOffset = class _InvalidWriteOffset extends S3ServiceException {
+      static {
+        __name(this, "InvalidWriteOffset");
+      }
       static shapeId = "com.amazonaws.s3#InvalidWriteOffset";
       name = "InvalidWriteOffset";
       $fault = "client";
@@ -51763,6 +53153,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var TooManyParts = class _TooManyParts extends S3ServiceException {
+      static {
+        __name(this, "TooManyParts");
+      }
       static shapeId = "com.amazonaws.s3#TooManyParts";
       name = "TooManyParts";
       $fault = "client";
@@ -51776,6 +53169,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var AnnotationLimitExceeded = class _AnnotationLimitExceeded extends S3ServiceException {
+      static {
+        __name(this, "AnnotationLimitExceeded");
+      }
       static shapeId = "com.amazonaws.s3#AnnotationLimitExceeded";
       name = "AnnotationLimitExceeded";
       $fault = "client";
@@ -51789,6 +53185,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var AnnotationNameTooLong = class _AnnotationNameTooLong extends S3ServiceException {
+      static {
+        __name(this, "AnnotationNameTooLong");
+      }
       static shapeId = "com.amazonaws.s3#AnnotationNameTooLong";
       name = "AnnotationNameTooLong";
       $fault = "client";
@@ -51802,6 +53201,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var InvalidAnnotationName = class _InvalidAnnotationName extends S3ServiceException {
+      static {
+        __name(this, "InvalidAnnotationName");
+      }
       static shapeId = "com.amazonaws.s3#InvalidAnnotationName";
       name = "InvalidAnnotationName";
       $fault = "client";
@@ -51815,6 +53217,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var UnsupportedMediaType = class _UnsupportedMediaType extends S3ServiceException {
+      static {
+        __name(this, "UnsupportedMediaType");
+      }
       static shapeId = "com.amazonaws.s3#UnsupportedMediaType";
       name = "UnsupportedMediaType";
       $fault = "client";
@@ -51828,6 +53233,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var IdempotencyParameterMismatch = class _IdempotencyParameterMismatch extends S3ServiceException {
+      static {
+        __name(this, "IdempotencyParameterMismatch");
+      }
       static shapeId = "com.amazonaws.s3#IdempotencyParameterMismatch";
       name = "IdempotencyParameterMismatch";
       $fault = "client";
@@ -51841,6 +53249,9 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var ObjectAlreadyInActiveTierError = class _ObjectAlreadyInActiveTierError extends S3ServiceException {
+      static {
+        __name(this, "ObjectAlreadyInActiveTierError");
+      }
       static shapeId = "com.amazonaws.s3#ObjectAlreadyInActiveTierError";
       name = "ObjectAlreadyInActiveTierError";
       $fault = "client";
@@ -57354,12 +58765,15 @@ var require_dist_cjs16 = __commonJS({
       () => __Unit
     ];
     var CreateSessionCommand = class extends command5(_ep4, _mw05, "CreateSession", CreateSession$) {
+      static {
+        __name(this, "CreateSessionCommand");
+      }
     };
     var version = "3.1174.0";
     var packageInfo = {
       version
     };
-    var getRuntimeConfig$1 = (config) => {
+    var getRuntimeConfig$1 = /* @__PURE__ */ __name((config) => {
       return {
         apiVersion: "2006-03-01",
         base64Decoder: config?.base64Decoder ?? fromBase642,
@@ -57372,12 +58786,12 @@ var require_dist_cjs16 = __commonJS({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4"), "identityProvider"),
             signer: new AwsSdkSigV4Signer2()
           },
           {
             schemeId: "aws.auth#sigv4a",
-            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"),
+            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"), "identityProvider"),
             signer: new AwsSdkSigV4ASigner2()
           }
         ],
@@ -57402,11 +58816,11 @@ var require_dist_cjs16 = __commonJS({
         utf8Decoder: config?.utf8Decoder ?? fromUtf83,
         utf8Encoder: config?.utf8Encoder ?? toUtf83
       };
-    };
-    var getRuntimeConfig9 = (config) => {
+    }, "getRuntimeConfig$1");
+    var getRuntimeConfig9 = /* @__PURE__ */ __name((config) => {
       emitWarningIfUnsupportedVersion3(process.version);
       const defaultsMode = resolveDefaultsModeConfig2(config);
-      const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode2);
+      const defaultConfigProvider = /* @__PURE__ */ __name(() => defaultsMode().then(loadConfigsForDefaultMode2), "defaultConfigProvider");
       const clientSharedValues = getRuntimeConfig$1(config);
       emitWarningIfUnsupportedVersion$1(process.version);
       const loaderConfig = {
@@ -57431,7 +58845,7 @@ var require_dist_cjs16 = __commonJS({
         responseChecksumValidation: config?.responseChecksumValidation ?? loadConfig2(NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS2, loaderConfig),
         retryMode: config?.retryMode ?? loadConfig2({
           ...NODE_RETRY_MODE_CONFIG_OPTIONS2,
-          default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE2
+          default: /* @__PURE__ */ __name(async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE2, "default")
         }, config),
         sigv4aSigningRegionSet: config?.sigv4aSigningRegionSet ?? loadConfig2(NODE_SIGV4A_CONFIG_OPTIONS2, loaderConfig),
         streamCollector: config?.streamCollector ?? streamCollector7,
@@ -57441,8 +58855,8 @@ var require_dist_cjs16 = __commonJS({
         useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig2(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS2, loaderConfig),
         userAgentAppId: config?.userAgentAppId ?? loadConfig2(NODE_APP_ID_CONFIG_OPTIONS2, loaderConfig)
       };
-    };
-    var getHttpAuthExtensionConfiguration5 = (runtimeConfig) => {
+    }, "getRuntimeConfig");
+    var getHttpAuthExtensionConfiguration5 = /* @__PURE__ */ __name((runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
       let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
       let _credentials = runtimeConfig.credentials;
@@ -57471,20 +58885,23 @@ var require_dist_cjs16 = __commonJS({
           return _credentials;
         }
       };
-    };
-    var resolveHttpAuthRuntimeConfig5 = (config) => {
+    }, "getHttpAuthExtensionConfiguration");
+    var resolveHttpAuthRuntimeConfig5 = /* @__PURE__ */ __name((config) => {
       return {
         httpAuthSchemes: config.httpAuthSchemes(),
         httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
         credentials: config.credentials()
       };
-    };
-    var resolveRuntimeExtensions5 = (runtimeConfig, extensions) => {
+    }, "resolveHttpAuthRuntimeConfig");
+    var resolveRuntimeExtensions5 = /* @__PURE__ */ __name((runtimeConfig, extensions) => {
       const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration2(runtimeConfig), getDefaultExtensionConfiguration2(runtimeConfig), getHttpHandlerExtensionConfiguration2(runtimeConfig), getHttpAuthExtensionConfiguration5(runtimeConfig));
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration2(extensionConfiguration), resolveDefaultRuntimeConfig2(extensionConfiguration), resolveHttpHandlerRuntimeConfig2(extensionConfiguration), resolveHttpAuthRuntimeConfig5(extensionConfiguration));
-    };
+    }, "resolveRuntimeExtensions");
     var S3Client2 = class extends Client2 {
+      static {
+        __name(this, "S3Client");
+      }
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig9(configuration || {});
@@ -57511,10 +58928,10 @@ var require_dist_cjs16 = __commonJS({
         this.middlewareStack.use(getRecursionDetectionPlugin2(this.config));
         this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin2(this.config, {
           httpAuthSchemeParametersProvider: defaultS3HttpAuthSchemeParametersProvider,
-          identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig2({
+          identityProviderConfigProvider: /* @__PURE__ */ __name(async (config) => new DefaultIdentityProviderConfig2({
             "aws.auth#sigv4": config.credentials,
             "aws.auth#sigv4a": config.credentials
-          })
+          }), "identityProviderConfigProvider")
         }));
         this.middlewareStack.use(getHttpSigningPlugin2(this.config));
         this.middlewareStack.use(getValidateBucketNamePlugin2(this.config));
@@ -57528,233 +58945,566 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var AbortMultipartUploadCommand2 = class extends command5(_ep05, _mw05, "AbortMultipartUpload", AbortMultipartUpload$) {
+      static {
+        __name(this, "AbortMultipartUploadCommand");
+      }
     };
     var CompleteMultipartUploadCommand2 = class extends command5(_ep05, _mw1, "CompleteMultipartUpload", CompleteMultipartUpload$) {
+      static {
+        __name(this, "CompleteMultipartUploadCommand");
+      }
     };
     var CopyObjectCommand = class extends command5(_ep12, _mw1, "CopyObject", CopyObject$) {
+      static {
+        __name(this, "CopyObjectCommand");
+      }
     };
     var CreateBucketCommand = class extends command5(_ep2, _mw2, "CreateBucket", CreateBucket$) {
+      static {
+        __name(this, "CreateBucketCommand");
+      }
     };
     var CreateBucketMetadataConfigurationCommand = class extends command5(_ep3, _mw3, "CreateBucketMetadataConfiguration", CreateBucketMetadataConfiguration$) {
+      static {
+        __name(this, "CreateBucketMetadataConfigurationCommand");
+      }
     };
     var CreateBucketMetadataTableConfigurationCommand = class extends command5(_ep3, _mw3, "CreateBucketMetadataTableConfiguration", CreateBucketMetadataTableConfiguration$) {
+      static {
+        __name(this, "CreateBucketMetadataTableConfigurationCommand");
+      }
     };
     var CreateMultipartUploadCommand2 = class extends command5(_ep05, _mw1, "CreateMultipartUpload", CreateMultipartUpload$) {
+      static {
+        __name(this, "CreateMultipartUploadCommand");
+      }
     };
     var DeleteBucketAnalyticsConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketAnalyticsConfiguration", DeleteBucketAnalyticsConfiguration$) {
+      static {
+        __name(this, "DeleteBucketAnalyticsConfigurationCommand");
+      }
     };
     var DeleteBucketCommand = class extends command5(_ep3, _mw4, "DeleteBucket", DeleteBucket$) {
+      static {
+        __name(this, "DeleteBucketCommand");
+      }
     };
     var DeleteBucketCorsCommand = class extends command5(_ep3, _mw4, "DeleteBucketCors", DeleteBucketCors$) {
+      static {
+        __name(this, "DeleteBucketCorsCommand");
+      }
     };
     var DeleteBucketEncryptionCommand = class extends command5(_ep3, _mw4, "DeleteBucketEncryption", DeleteBucketEncryption$) {
+      static {
+        __name(this, "DeleteBucketEncryptionCommand");
+      }
     };
     var DeleteBucketIntelligentTieringConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketIntelligentTieringConfiguration", DeleteBucketIntelligentTieringConfiguration$) {
+      static {
+        __name(this, "DeleteBucketIntelligentTieringConfigurationCommand");
+      }
     };
     var DeleteBucketInventoryConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketInventoryConfiguration", DeleteBucketInventoryConfiguration$) {
+      static {
+        __name(this, "DeleteBucketInventoryConfigurationCommand");
+      }
     };
     var DeleteBucketLifecycleCommand = class extends command5(_ep3, _mw4, "DeleteBucketLifecycle", DeleteBucketLifecycle$) {
+      static {
+        __name(this, "DeleteBucketLifecycleCommand");
+      }
     };
     var DeleteBucketMetadataConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketMetadataConfiguration", DeleteBucketMetadataConfiguration$) {
+      static {
+        __name(this, "DeleteBucketMetadataConfigurationCommand");
+      }
     };
     var DeleteBucketMetadataTableConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketMetadataTableConfiguration", DeleteBucketMetadataTableConfiguration$) {
+      static {
+        __name(this, "DeleteBucketMetadataTableConfigurationCommand");
+      }
     };
     var DeleteBucketMetricsConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketMetricsConfiguration", DeleteBucketMetricsConfiguration$) {
+      static {
+        __name(this, "DeleteBucketMetricsConfigurationCommand");
+      }
     };
     var DeleteBucketOwnershipControlsCommand = class extends command5(_ep3, _mw4, "DeleteBucketOwnershipControls", DeleteBucketOwnershipControls$) {
+      static {
+        __name(this, "DeleteBucketOwnershipControlsCommand");
+      }
     };
     var DeleteBucketPolicyCommand = class extends command5(_ep3, _mw4, "DeleteBucketPolicy", DeleteBucketPolicy$) {
+      static {
+        __name(this, "DeleteBucketPolicyCommand");
+      }
     };
     var DeleteBucketReplicationCommand = class extends command5(_ep3, _mw4, "DeleteBucketReplication", DeleteBucketReplication$) {
+      static {
+        __name(this, "DeleteBucketReplicationCommand");
+      }
     };
     var DeleteBucketTaggingCommand = class extends command5(_ep3, _mw4, "DeleteBucketTagging", DeleteBucketTagging$) {
+      static {
+        __name(this, "DeleteBucketTaggingCommand");
+      }
     };
     var DeleteBucketWebsiteCommand = class extends command5(_ep3, _mw4, "DeleteBucketWebsite", DeleteBucketWebsite$) {
+      static {
+        __name(this, "DeleteBucketWebsiteCommand");
+      }
     };
     var DeleteObjectAnnotationCommand = class extends command5(_ep5, _mw05, "DeleteObjectAnnotation", DeleteObjectAnnotation$) {
+      static {
+        __name(this, "DeleteObjectAnnotationCommand");
+      }
     };
     var DeleteObjectCommand2 = class extends command5(_ep05, _mw05, "DeleteObject", DeleteObject$) {
+      static {
+        __name(this, "DeleteObjectCommand");
+      }
     };
     var DeleteObjectsCommand = class extends command5(_ep5, _mw5, "DeleteObjects", DeleteObjects$) {
+      static {
+        __name(this, "DeleteObjectsCommand");
+      }
     };
     var DeleteObjectTaggingCommand = class extends command5(_ep5, _mw05, "DeleteObjectTagging", DeleteObjectTagging$) {
+      static {
+        __name(this, "DeleteObjectTaggingCommand");
+      }
     };
     var DeletePublicAccessBlockCommand = class extends command5(_ep3, _mw4, "DeletePublicAccessBlock", DeletePublicAccessBlock$) {
+      static {
+        __name(this, "DeletePublicAccessBlockCommand");
+      }
     };
     var GetBucketAbacCommand = class extends command5(_ep5, _mw05, "GetBucketAbac", GetBucketAbac$) {
+      static {
+        __name(this, "GetBucketAbacCommand");
+      }
     };
     var GetBucketAccelerateConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketAccelerateConfiguration", GetBucketAccelerateConfiguration$) {
+      static {
+        __name(this, "GetBucketAccelerateConfigurationCommand");
+      }
     };
     var GetBucketAclCommand = class extends command5(_ep3, _mw05, "GetBucketAcl", GetBucketAcl$) {
+      static {
+        __name(this, "GetBucketAclCommand");
+      }
     };
     var GetBucketAnalyticsConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketAnalyticsConfiguration", GetBucketAnalyticsConfiguration$) {
+      static {
+        __name(this, "GetBucketAnalyticsConfigurationCommand");
+      }
     };
     var GetBucketCorsCommand = class extends command5(_ep3, _mw05, "GetBucketCors", GetBucketCors$) {
+      static {
+        __name(this, "GetBucketCorsCommand");
+      }
     };
     var GetBucketEncryptionCommand = class extends command5(_ep3, _mw05, "GetBucketEncryption", GetBucketEncryption$) {
+      static {
+        __name(this, "GetBucketEncryptionCommand");
+      }
     };
     var GetBucketIntelligentTieringConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketIntelligentTieringConfiguration", GetBucketIntelligentTieringConfiguration$) {
+      static {
+        __name(this, "GetBucketIntelligentTieringConfigurationCommand");
+      }
     };
     var GetBucketInventoryConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketInventoryConfiguration", GetBucketInventoryConfiguration$) {
+      static {
+        __name(this, "GetBucketInventoryConfigurationCommand");
+      }
     };
     var GetBucketLifecycleConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketLifecycleConfiguration", GetBucketLifecycleConfiguration$) {
+      static {
+        __name(this, "GetBucketLifecycleConfigurationCommand");
+      }
     };
     var GetBucketLocationCommand = class extends command5(_ep3, _mw05, "GetBucketLocation", GetBucketLocation$) {
+      static {
+        __name(this, "GetBucketLocationCommand");
+      }
     };
     var GetBucketLoggingCommand = class extends command5(_ep3, _mw05, "GetBucketLogging", GetBucketLogging$) {
+      static {
+        __name(this, "GetBucketLoggingCommand");
+      }
     };
     var GetBucketMetadataConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketMetadataConfiguration", GetBucketMetadataConfiguration$) {
+      static {
+        __name(this, "GetBucketMetadataConfigurationCommand");
+      }
     };
     var GetBucketMetadataTableConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketMetadataTableConfiguration", GetBucketMetadataTableConfiguration$) {
+      static {
+        __name(this, "GetBucketMetadataTableConfigurationCommand");
+      }
     };
     var GetBucketMetricsConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketMetricsConfiguration", GetBucketMetricsConfiguration$) {
+      static {
+        __name(this, "GetBucketMetricsConfigurationCommand");
+      }
     };
     var GetBucketNotificationConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketNotificationConfiguration", GetBucketNotificationConfiguration$) {
+      static {
+        __name(this, "GetBucketNotificationConfigurationCommand");
+      }
     };
     var GetBucketOwnershipControlsCommand = class extends command5(_ep3, _mw05, "GetBucketOwnershipControls", GetBucketOwnershipControls$) {
+      static {
+        __name(this, "GetBucketOwnershipControlsCommand");
+      }
     };
     var GetBucketPolicyCommand = class extends command5(_ep3, _mw4, "GetBucketPolicy", GetBucketPolicy$) {
+      static {
+        __name(this, "GetBucketPolicyCommand");
+      }
     };
     var GetBucketPolicyStatusCommand = class extends command5(_ep3, _mw05, "GetBucketPolicyStatus", GetBucketPolicyStatus$) {
+      static {
+        __name(this, "GetBucketPolicyStatusCommand");
+      }
     };
     var GetBucketReplicationCommand = class extends command5(_ep3, _mw05, "GetBucketReplication", GetBucketReplication$) {
+      static {
+        __name(this, "GetBucketReplicationCommand");
+      }
     };
     var GetBucketRequestPaymentCommand = class extends command5(_ep3, _mw05, "GetBucketRequestPayment", GetBucketRequestPayment$) {
+      static {
+        __name(this, "GetBucketRequestPaymentCommand");
+      }
     };
     var GetBucketTaggingCommand = class extends command5(_ep3, _mw05, "GetBucketTagging", GetBucketTagging$) {
+      static {
+        __name(this, "GetBucketTaggingCommand");
+      }
     };
     var GetBucketVersioningCommand = class extends command5(_ep3, _mw05, "GetBucketVersioning", GetBucketVersioning$) {
+      static {
+        __name(this, "GetBucketVersioningCommand");
+      }
     };
     var GetBucketWebsiteCommand = class extends command5(_ep3, _mw05, "GetBucketWebsite", GetBucketWebsite$) {
+      static {
+        __name(this, "GetBucketWebsiteCommand");
+      }
     };
     var GetObjectAclCommand = class extends command5(_ep05, _mw05, "GetObjectAcl", GetObjectAcl$) {
+      static {
+        __name(this, "GetObjectAclCommand");
+      }
     };
     var GetObjectAnnotationCommand = class extends command5(_ep05, _mw6, "GetObjectAnnotation", GetObjectAnnotation$) {
+      static {
+        __name(this, "GetObjectAnnotationCommand");
+      }
     };
     var GetObjectAttributesCommand = class extends command5(_ep5, _mw1, "GetObjectAttributes", GetObjectAttributes$) {
+      static {
+        __name(this, "GetObjectAttributesCommand");
+      }
     };
     var GetObjectCommand2 = class extends command5(_ep05, _mw7, "GetObject", GetObject$) {
+      static {
+        __name(this, "GetObjectCommand");
+      }
     };
     var GetObjectLegalHoldCommand = class extends command5(_ep5, _mw05, "GetObjectLegalHold", GetObjectLegalHold$) {
+      static {
+        __name(this, "GetObjectLegalHoldCommand");
+      }
     };
     var GetObjectLockConfigurationCommand = class extends command5(_ep5, _mw05, "GetObjectLockConfiguration", GetObjectLockConfiguration$) {
+      static {
+        __name(this, "GetObjectLockConfigurationCommand");
+      }
     };
     var GetObjectRetentionCommand = class extends command5(_ep5, _mw05, "GetObjectRetention", GetObjectRetention$) {
+      static {
+        __name(this, "GetObjectRetentionCommand");
+      }
     };
     var GetObjectTaggingCommand = class extends command5(_ep5, _mw05, "GetObjectTagging", GetObjectTagging$) {
+      static {
+        __name(this, "GetObjectTaggingCommand");
+      }
     };
     var GetObjectTorrentCommand = class extends command5(_ep5, _mw4, "GetObjectTorrent", GetObjectTorrent$) {
+      static {
+        __name(this, "GetObjectTorrentCommand");
+      }
     };
     var GetPublicAccessBlockCommand = class extends command5(_ep3, _mw05, "GetPublicAccessBlock", GetPublicAccessBlock$) {
+      static {
+        __name(this, "GetPublicAccessBlockCommand");
+      }
     };
     var HeadBucketCommand = class extends command5(_ep5, _mw05, "HeadBucket", HeadBucket$) {
+      static {
+        __name(this, "HeadBucketCommand");
+      }
     };
     var HeadObjectCommand2 = class extends command5(_ep05, _mw8, "HeadObject", HeadObject$) {
+      static {
+        __name(this, "HeadObjectCommand");
+      }
     };
     var ListBucketAnalyticsConfigurationsCommand = class extends command5(_ep3, _mw05, "ListBucketAnalyticsConfigurations", ListBucketAnalyticsConfigurations$) {
+      static {
+        __name(this, "ListBucketAnalyticsConfigurationsCommand");
+      }
     };
     var ListBucketIntelligentTieringConfigurationsCommand = class extends command5(_ep3, _mw05, "ListBucketIntelligentTieringConfigurations", ListBucketIntelligentTieringConfigurations$) {
+      static {
+        __name(this, "ListBucketIntelligentTieringConfigurationsCommand");
+      }
     };
     var ListBucketInventoryConfigurationsCommand = class extends command5(_ep3, _mw05, "ListBucketInventoryConfigurations", ListBucketInventoryConfigurations$) {
+      static {
+        __name(this, "ListBucketInventoryConfigurationsCommand");
+      }
     };
     var ListBucketMetricsConfigurationsCommand = class extends command5(_ep3, _mw05, "ListBucketMetricsConfigurations", ListBucketMetricsConfigurations$) {
+      static {
+        __name(this, "ListBucketMetricsConfigurationsCommand");
+      }
     };
     var ListBucketsCommand = class extends command5(_ep6, _mw05, "ListBuckets", ListBuckets$) {
+      static {
+        __name(this, "ListBucketsCommand");
+      }
     };
     var ListDirectoryBucketsCommand = class extends command5(_ep7, _mw05, "ListDirectoryBuckets", ListDirectoryBuckets$) {
+      static {
+        __name(this, "ListDirectoryBucketsCommand");
+      }
     };
     var ListMultipartUploadsCommand = class extends command5(_ep8, _mw05, "ListMultipartUploads", ListMultipartUploads$) {
+      static {
+        __name(this, "ListMultipartUploadsCommand");
+      }
     };
     var ListObjectAnnotationsCommand = class extends command5(_ep5, _mw05, "ListObjectAnnotations", ListObjectAnnotations$) {
+      static {
+        __name(this, "ListObjectAnnotationsCommand");
+      }
     };
     var ListObjectsCommand = class extends command5(_ep8, _mw05, "ListObjects", ListObjects$) {
+      static {
+        __name(this, "ListObjectsCommand");
+      }
     };
     var ListObjectsV2Command = class extends command5(_ep8, _mw05, "ListObjectsV2", ListObjectsV2$) {
+      static {
+        __name(this, "ListObjectsV2Command");
+      }
     };
     var ListObjectVersionsCommand = class extends command5(_ep8, _mw05, "ListObjectVersions", ListObjectVersions$) {
+      static {
+        __name(this, "ListObjectVersionsCommand");
+      }
     };
     var ListPartsCommand = class extends command5(_ep05, _mw1, "ListParts", ListParts$) {
+      static {
+        __name(this, "ListPartsCommand");
+      }
     };
     var PutBucketAbacCommand = class extends command5(_ep5, _mw9, "PutBucketAbac", PutBucketAbac$) {
+      static {
+        __name(this, "PutBucketAbacCommand");
+      }
     };
     var PutBucketAccelerateConfigurationCommand = class extends command5(_ep3, _mw9, "PutBucketAccelerateConfiguration", PutBucketAccelerateConfiguration$) {
+      static {
+        __name(this, "PutBucketAccelerateConfigurationCommand");
+      }
     };
     var PutBucketAclCommand = class extends command5(_ep3, _mw3, "PutBucketAcl", PutBucketAcl$) {
+      static {
+        __name(this, "PutBucketAclCommand");
+      }
     };
     var PutBucketAnalyticsConfigurationCommand = class extends command5(_ep3, _mw4, "PutBucketAnalyticsConfiguration", PutBucketAnalyticsConfiguration$) {
+      static {
+        __name(this, "PutBucketAnalyticsConfigurationCommand");
+      }
     };
     var PutBucketCorsCommand = class extends command5(_ep3, _mw3, "PutBucketCors", PutBucketCors$) {
+      static {
+        __name(this, "PutBucketCorsCommand");
+      }
     };
     var PutBucketEncryptionCommand = class extends command5(_ep3, _mw3, "PutBucketEncryption", PutBucketEncryption$) {
+      static {
+        __name(this, "PutBucketEncryptionCommand");
+      }
     };
     var PutBucketIntelligentTieringConfigurationCommand = class extends command5(_ep3, _mw4, "PutBucketIntelligentTieringConfiguration", PutBucketIntelligentTieringConfiguration$) {
+      static {
+        __name(this, "PutBucketIntelligentTieringConfigurationCommand");
+      }
     };
     var PutBucketInventoryConfigurationCommand = class extends command5(_ep3, _mw4, "PutBucketInventoryConfiguration", PutBucketInventoryConfiguration$) {
+      static {
+        __name(this, "PutBucketInventoryConfigurationCommand");
+      }
     };
     var PutBucketLifecycleConfigurationCommand = class extends command5(_ep3, _mw5, "PutBucketLifecycleConfiguration", PutBucketLifecycleConfiguration$) {
+      static {
+        __name(this, "PutBucketLifecycleConfigurationCommand");
+      }
     };
     var PutBucketLoggingCommand = class extends command5(_ep3, _mw3, "PutBucketLogging", PutBucketLogging$) {
+      static {
+        __name(this, "PutBucketLoggingCommand");
+      }
     };
     var PutBucketMetricsConfigurationCommand = class extends command5(_ep3, _mw4, "PutBucketMetricsConfiguration", PutBucketMetricsConfiguration$) {
+      static {
+        __name(this, "PutBucketMetricsConfigurationCommand");
+      }
     };
     var PutBucketNotificationConfigurationCommand = class extends command5(_ep3, _mw4, "PutBucketNotificationConfiguration", PutBucketNotificationConfiguration$) {
+      static {
+        __name(this, "PutBucketNotificationConfigurationCommand");
+      }
     };
     var PutBucketOwnershipControlsCommand = class extends command5(_ep3, _mw3, "PutBucketOwnershipControls", PutBucketOwnershipControls$) {
+      static {
+        __name(this, "PutBucketOwnershipControlsCommand");
+      }
     };
     var PutBucketPolicyCommand = class extends command5(_ep3, _mw3, "PutBucketPolicy", PutBucketPolicy$) {
+      static {
+        __name(this, "PutBucketPolicyCommand");
+      }
     };
     var PutBucketReplicationCommand = class extends command5(_ep3, _mw3, "PutBucketReplication", PutBucketReplication$) {
+      static {
+        __name(this, "PutBucketReplicationCommand");
+      }
     };
     var PutBucketRequestPaymentCommand = class extends command5(_ep3, _mw3, "PutBucketRequestPayment", PutBucketRequestPayment$) {
+      static {
+        __name(this, "PutBucketRequestPaymentCommand");
+      }
     };
     var PutBucketTaggingCommand = class extends command5(_ep3, _mw3, "PutBucketTagging", PutBucketTagging$) {
+      static {
+        __name(this, "PutBucketTaggingCommand");
+      }
     };
     var PutBucketVersioningCommand = class extends command5(_ep3, _mw3, "PutBucketVersioning", PutBucketVersioning$) {
+      static {
+        __name(this, "PutBucketVersioningCommand");
+      }
     };
     var PutBucketWebsiteCommand = class extends command5(_ep3, _mw3, "PutBucketWebsite", PutBucketWebsite$) {
+      static {
+        __name(this, "PutBucketWebsiteCommand");
+      }
     };
     var PutObjectAclCommand = class extends command5(_ep05, _mw5, "PutObjectAcl", PutObjectAcl$) {
+      static {
+        __name(this, "PutObjectAclCommand");
+      }
     };
     var PutObjectAnnotationCommand = class extends command5(_ep05, _mw10, "PutObjectAnnotation", PutObjectAnnotation$) {
+      static {
+        __name(this, "PutObjectAnnotationCommand");
+      }
     };
     var PutObjectCommand2 = class extends command5(_ep05, _mw11, "PutObject", PutObject$) {
+      static {
+        __name(this, "PutObjectCommand");
+      }
     };
     var PutObjectLegalHoldCommand = class extends command5(_ep5, _mw5, "PutObjectLegalHold", PutObjectLegalHold$) {
+      static {
+        __name(this, "PutObjectLegalHoldCommand");
+      }
     };
     var PutObjectLockConfigurationCommand = class extends command5(_ep5, _mw5, "PutObjectLockConfiguration", PutObjectLockConfiguration$) {
+      static {
+        __name(this, "PutObjectLockConfigurationCommand");
+      }
     };
     var PutObjectRetentionCommand = class extends command5(_ep5, _mw5, "PutObjectRetention", PutObjectRetention$) {
+      static {
+        __name(this, "PutObjectRetentionCommand");
+      }
     };
     var PutObjectTaggingCommand = class extends command5(_ep5, _mw5, "PutObjectTagging", PutObjectTagging$) {
+      static {
+        __name(this, "PutObjectTaggingCommand");
+      }
     };
     var PutPublicAccessBlockCommand = class extends command5(_ep3, _mw3, "PutPublicAccessBlock", PutPublicAccessBlock$) {
+      static {
+        __name(this, "PutPublicAccessBlockCommand");
+      }
     };
     var RenameObjectCommand = class extends command5(_ep05, _mw05, "RenameObject", RenameObject$) {
+      static {
+        __name(this, "RenameObjectCommand");
+      }
     };
     var RestoreObjectCommand = class extends command5(_ep5, _mw10, "RestoreObject", RestoreObject$) {
+      static {
+        __name(this, "RestoreObjectCommand");
+      }
     };
     var SelectObjectContentCommand = class extends command5(_ep5, _mw12, "SelectObjectContent", SelectObjectContent$) {
+      static {
+        __name(this, "SelectObjectContentCommand");
+      }
     };
     var UpdateBucketMetadataAnnotationTableConfigurationCommand = class extends command5(_ep3, _mw3, "UpdateBucketMetadataAnnotationTableConfiguration", UpdateBucketMetadataAnnotationTableConfiguration$) {
+      static {
+        __name(this, "UpdateBucketMetadataAnnotationTableConfigurationCommand");
+      }
     };
     var UpdateBucketMetadataInventoryTableConfigurationCommand = class extends command5(_ep3, _mw3, "UpdateBucketMetadataInventoryTableConfiguration", UpdateBucketMetadataInventoryTableConfiguration$) {
+      static {
+        __name(this, "UpdateBucketMetadataInventoryTableConfigurationCommand");
+      }
     };
     var UpdateBucketMetadataJournalTableConfigurationCommand = class extends command5(_ep3, _mw3, "UpdateBucketMetadataJournalTableConfiguration", UpdateBucketMetadataJournalTableConfiguration$) {
+      static {
+        __name(this, "UpdateBucketMetadataJournalTableConfigurationCommand");
+      }
     };
     var UpdateObjectEncryptionCommand = class extends command5(_ep5, _mw5, "UpdateObjectEncryption", UpdateObjectEncryption$) {
+      static {
+        __name(this, "UpdateObjectEncryptionCommand");
+      }
     };
     var UploadPartCommand2 = class extends command5(_ep05, _mw13, "UploadPart", UploadPart$) {
+      static {
+        __name(this, "UploadPartCommand");
+      }
     };
     var UploadPartCopyCommand = class extends command5(_ep4, _mw1, "UploadPartCopy", UploadPartCopy$) {
+      static {
+        __name(this, "UploadPartCopyCommand");
+      }
     };
     var WriteGetObjectResponseCommand = class extends command5(_ep9, _mw4, "WriteGetObjectResponse", WriteGetObjectResponse$) {
+      static {
+        __name(this, "WriteGetObjectResponseCommand");
+      }
     };
     var paginateListBuckets = createPaginator2(S3Client2, ListBucketsCommand, "ContinuationToken", "ContinuationToken", "MaxBuckets");
     var paginateListDirectoryBuckets = createPaginator2(S3Client2, ListDirectoryBucketsCommand, "ContinuationToken", "ContinuationToken", "MaxDirectoryBuckets");
     var paginateListObjectAnnotations = createPaginator2(S3Client2, ListObjectAnnotationsCommand, "ContinuationToken", "NextContinuationToken", "MaxAnnotationResults");
     var paginateListObjectsV2 = createPaginator2(S3Client2, ListObjectsV2Command, "ContinuationToken", "NextContinuationToken", "MaxKeys");
     var paginateListParts = createPaginator2(S3Client2, ListPartsCommand, "PartNumberMarker", "NextPartNumberMarker", "MaxParts");
-    var checkState$3 = async (client, input) => {
+    var checkState$3 = /* @__PURE__ */ __name(async (client, input) => {
       let reason;
       try {
         let result = await client.send(new HeadBucketCommand(input));
@@ -57767,17 +59517,17 @@ var require_dist_cjs16 = __commonJS({
         }
       }
       return { state: WaiterState2.RETRY, reason };
-    };
-    var waitForBucketExists = async (params, input) => {
+    }, "checkState$3");
+    var waitForBucketExists = /* @__PURE__ */ __name(async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       return createWaiter2({ ...serviceDefaults, ...params }, input, checkState$3);
-    };
-    var waitUntilBucketExists = async (params, input) => {
+    }, "waitForBucketExists");
+    var waitUntilBucketExists = /* @__PURE__ */ __name(async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       const result = await createWaiter2({ ...serviceDefaults, ...params }, input, checkState$3);
       return checkExceptions2(result);
-    };
-    var checkState$2 = async (client, input) => {
+    }, "waitUntilBucketExists");
+    var checkState$2 = /* @__PURE__ */ __name(async (client, input) => {
       let reason;
       try {
         let result = await client.send(new HeadBucketCommand(input));
@@ -57789,17 +59539,17 @@ var require_dist_cjs16 = __commonJS({
         }
       }
       return { state: WaiterState2.RETRY, reason };
-    };
-    var waitForBucketNotExists = async (params, input) => {
+    }, "checkState$2");
+    var waitForBucketNotExists = /* @__PURE__ */ __name(async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       return createWaiter2({ ...serviceDefaults, ...params }, input, checkState$2);
-    };
-    var waitUntilBucketNotExists = async (params, input) => {
+    }, "waitForBucketNotExists");
+    var waitUntilBucketNotExists = /* @__PURE__ */ __name(async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       const result = await createWaiter2({ ...serviceDefaults, ...params }, input, checkState$2);
       return checkExceptions2(result);
-    };
-    var checkState$1 = async (client, input) => {
+    }, "waitUntilBucketNotExists");
+    var checkState$1 = /* @__PURE__ */ __name(async (client, input) => {
       let reason;
       try {
         let result = await client.send(new HeadObjectCommand2(input));
@@ -57812,17 +59562,17 @@ var require_dist_cjs16 = __commonJS({
         }
       }
       return { state: WaiterState2.RETRY, reason };
-    };
-    var waitForObjectExists = async (params, input) => {
+    }, "checkState$1");
+    var waitForObjectExists = /* @__PURE__ */ __name(async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       return createWaiter2({ ...serviceDefaults, ...params }, input, checkState$1);
-    };
-    var waitUntilObjectExists = async (params, input) => {
+    }, "waitForObjectExists");
+    var waitUntilObjectExists = /* @__PURE__ */ __name(async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       const result = await createWaiter2({ ...serviceDefaults, ...params }, input, checkState$1);
       return checkExceptions2(result);
-    };
-    var checkState = async (client, input) => {
+    }, "waitUntilObjectExists");
+    var checkState = /* @__PURE__ */ __name(async (client, input) => {
       let reason;
       try {
         let result = await client.send(new HeadObjectCommand2(input));
@@ -57834,16 +59584,16 @@ var require_dist_cjs16 = __commonJS({
         }
       }
       return { state: WaiterState2.RETRY, reason };
-    };
-    var waitForObjectNotExists = async (params, input) => {
+    }, "checkState");
+    var waitForObjectNotExists = /* @__PURE__ */ __name(async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       return createWaiter2({ ...serviceDefaults, ...params }, input, checkState);
-    };
-    var waitUntilObjectNotExists = async (params, input) => {
+    }, "waitForObjectNotExists");
+    var waitUntilObjectNotExists = /* @__PURE__ */ __name(async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       const result = await createWaiter2({ ...serviceDefaults, ...params }, input, checkState);
       return checkExceptions2(result);
-    };
+    }, "waitUntilObjectNotExists");
     var commands5 = {
       AbortMultipartUploadCommand: AbortMultipartUploadCommand2,
       CompleteMultipartUploadCommand: CompleteMultipartUploadCommand2,
@@ -57972,6 +59722,9 @@ var require_dist_cjs16 = __commonJS({
       waitUntilObjectNotExists
     };
     var S3 = class extends S3Client2 {
+      static {
+        __name(this, "S3");
+      }
     };
     createAggregatedClient2(commands5, S3, { paginators, waiters });
     var BucketAbacStatus = {
@@ -59140,8 +60893,8 @@ var require_dist_cjs17 = __commonJS({
     var { statSync, ReadStream: ReadStream2 } = __require("node:fs");
     var { Readable: Readable10 } = __require("stream");
     var runtimeConfigShared = {
-      statSync: () => {
-      },
+      statSync: /* @__PURE__ */ __name(() => {
+      }, "statSync"),
       isFileReadStream(f5) {
         return false;
       }
@@ -59154,7 +60907,7 @@ var require_dist_cjs17 = __commonJS({
         return f5 instanceof ReadStream2;
       }
     };
-    var byteLength = (input) => {
+    var byteLength = /* @__PURE__ */ __name((input) => {
       if (input == null) {
         return 0;
       }
@@ -59177,7 +60930,7 @@ var require_dist_cjs17 = __commonJS({
         }
       }
       return void 0;
-    };
+    }, "byteLength");
     var BYTE_LENGTH_SOURCE;
     (function(BYTE_LENGTH_SOURCE2) {
       BYTE_LENGTH_SOURCE2["EMPTY_INPUT"] = "a null or undefined Body";
@@ -59189,7 +60942,7 @@ var require_dist_cjs17 = __commonJS({
       BYTE_LENGTH_SOURCE2["START_END_DIFF"] = "the numeric difference between Body.start and Body.end";
       BYTE_LENGTH_SOURCE2["STAT"] = "the size of the file given by Body.path on disk as reported by statSync";
     })(BYTE_LENGTH_SOURCE || (BYTE_LENGTH_SOURCE = {}));
-    var byteLengthSource = (input, override) => {
+    var byteLengthSource = /* @__PURE__ */ __name((input, override) => {
       if (override != null) {
         return BYTE_LENGTH_SOURCE.CONTENT_LENGTH;
       }
@@ -59216,7 +60969,7 @@ var require_dist_cjs17 = __commonJS({
         }
       }
       return void 0;
-    };
+    }, "byteLengthSource");
     async function* getChunkStream(data, partSize, getNextData) {
       let partNumber = 1;
       const currentBuffer = { chunks: [], length: 0 };
@@ -59240,6 +60993,7 @@ var require_dist_cjs17 = __commonJS({
         lastPart: true
       };
     }
+    __name(getChunkStream, "getChunkStream");
     async function* getChunkUint8Array(data, partSize) {
       let partNumber = 1;
       let startByte = 0;
@@ -59259,6 +61013,7 @@ var require_dist_cjs17 = __commonJS({
         lastPart: true
       };
     }
+    __name(getChunkUint8Array, "getChunkUint8Array");
     async function* getDataReadable(data) {
       for await (const chunk of data) {
         if (Buffer2.isBuffer(chunk) || chunk instanceof Uint8Array) {
@@ -59268,6 +61023,7 @@ var require_dist_cjs17 = __commonJS({
         }
       }
     }
+    __name(getDataReadable, "getDataReadable");
     async function* getDataReadableStream(data) {
       const reader = data.getReader();
       try {
@@ -59288,7 +61044,8 @@ var require_dist_cjs17 = __commonJS({
         reader.releaseLock();
       }
     }
-    var getChunk = (data, partSize) => {
+    __name(getDataReadableStream, "getDataReadableStream");
+    var getChunk = /* @__PURE__ */ __name((data, partSize) => {
       if (data instanceof Uint8Array) {
         return getChunkUint8Array(data, partSize);
       }
@@ -59305,8 +61062,11 @@ var require_dist_cjs17 = __commonJS({
         return getChunkStream(data, partSize, getDataReadableStream);
       }
       throw new Error("Body Data is unsupported format, expected data to be one of: string | Uint8Array | Buffer | Readable | ReadableStream | Blob;.");
-    };
+    }, "getChunk");
     var Upload2 = class _Upload extends EventEmitter2 {
+      static {
+        __name(this, "Upload");
+      }
       static MIN_PART_SIZE = 1024 * 1024 * 5;
       MAX_PARTS = 1e4;
       queueSize = 4;
@@ -59370,7 +61130,7 @@ var require_dist_cjs17 = __commonJS({
         const clientConfig = this.client.config;
         const requestHandler = clientConfig.requestHandler;
         const eventEmitter = requestHandler instanceof EventEmitter2 ? requestHandler : null;
-        const uploadEventListener = (event) => {
+        const uploadEventListener = /* @__PURE__ */ __name((event) => {
           this.bytesUploadedSoFar = event.loaded;
           this.totalBytes = event.total;
           this.__notifyProgress({
@@ -59380,7 +61140,7 @@ var require_dist_cjs17 = __commonJS({
             Key: this.params.Key,
             Bucket: this.params.Bucket
           });
-        };
+        }, "uploadEventListener");
         if (eventEmitter !== null) {
           eventEmitter.on("xhr.upload.progress", uploadEventListener);
         }
@@ -59467,7 +61227,7 @@ var require_dist_cjs17 = __commonJS({
           const requestHandler = this.client.config.requestHandler;
           const eventEmitter = requestHandler instanceof EventEmitter2 ? requestHandler : null;
           let lastSeenBytes = 0;
-          const uploadEventListener = (event, request2) => {
+          const uploadEventListener = /* @__PURE__ */ __name((event, request2) => {
             const requestPartSize = Number(request2.query["partNumber"]) || -1;
             if (requestPartSize !== dataPart.partNumber) {
               return;
@@ -59483,7 +61243,7 @@ var require_dist_cjs17 = __commonJS({
               Key: this.params.Key,
               Bucket: this.params.Bucket
             });
-          };
+          }, "uploadEventListener");
           if (eventEmitter !== null) {
             eventEmitter.on("xhr.upload.progress", uploadEventListener);
           }
@@ -59652,6 +61412,7 @@ function toCommandValue(input) {
   }
   return JSON.stringify(input);
 }
+__name(toCommandValue, "toCommandValue");
 function toCommandProperties(annotationProperties) {
   if (!Object.keys(annotationProperties).length) {
     return {};
@@ -59665,17 +61426,23 @@ function toCommandProperties(annotationProperties) {
     endColumn: annotationProperties.endColumn
   };
 }
+__name(toCommandProperties, "toCommandProperties");
 
 // node_modules/@actions/core/lib/command.js
 function issueCommand(command5, properties, message) {
   const cmd = new Command(command5, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
 }
+__name(issueCommand, "issueCommand");
 function issue(name, message = "") {
   issueCommand(name, {}, message);
 }
+__name(issue, "issue");
 var CMD_STRING = "::";
 var Command = class {
+  static {
+    __name(this, "Command");
+  }
   constructor(command5, properties, message) {
     if (!command5) {
       command5 = "missing.command";
@@ -59710,9 +61477,11 @@ var Command = class {
 function escapeData(s2) {
   return toCommandValue(s2).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 }
+__name(escapeData, "escapeData");
 function escapeProperty(s2) {
   return toCommandValue(s2).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
+__name(escapeProperty, "escapeProperty");
 
 // node_modules/@actions/core/lib/file-command.js
 import * as crypto2 from "crypto";
@@ -59730,6 +61499,7 @@ function issueFileCommand(command5, message) {
     encoding: "utf8"
   });
 }
+__name(issueFileCommand, "issueFileCommand");
 function prepareKeyValueMessage(key, value) {
   const delimiter2 = `ghadelimiter_${crypto2.randomUUID()}`;
   const convertedValue = toCommandValue(value);
@@ -59741,6 +61511,7 @@ function prepareKeyValueMessage(key, value) {
   }
   return `${key}<<${delimiter2}${os2.EOL}${convertedValue}${os2.EOL}${delimiter2}`;
 }
+__name(prepareKeyValueMessage, "prepareKeyValueMessage");
 
 // node_modules/@actions/core/lib/core.js
 import * as os5 from "os";
@@ -59809,6 +61580,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       resolve2(value);
     });
   }
+  __name(adopt, "adopt");
   return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
@@ -59817,6 +61589,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
         reject(e5);
       }
     }
+    __name(fulfilled, "fulfilled");
     function rejected(value) {
       try {
         step(generator["throw"](value));
@@ -59824,15 +61597,20 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
         reject(e5);
       }
     }
+    __name(rejected, "rejected");
     function step(result) {
       result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
+    __name(step, "step");
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
 var { access, appendFile, writeFile } = promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
+  static {
+    __name(this, "Summary");
+  }
   constructor() {
     this._buffer = "";
   }
@@ -60106,6 +61884,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       resolve2(value);
     });
   }
+  __name(adopt, "adopt");
   return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
@@ -60114,6 +61893,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
         reject(e5);
       }
     }
+    __name(fulfilled, "fulfilled");
     function rejected(value) {
       try {
         step(generator["throw"](value));
@@ -60121,9 +61901,11 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
         reject(e5);
       }
     }
+    __name(rejected, "rejected");
     function step(result) {
       result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
+    __name(step, "step");
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
@@ -60143,6 +61925,7 @@ function exists(fsPath) {
     return true;
   });
 }
+__name(exists, "exists");
 function isRooted(p3) {
   p3 = normalizeSeparators(p3);
   if (!p3) {
@@ -60153,6 +61936,7 @@ function isRooted(p3) {
   }
   return p3.startsWith("/");
 }
+__name(isRooted, "isRooted");
 function tryGetExecutablePath(filePath, extensions) {
   return __awaiter2(this, void 0, void 0, function* () {
     let stats = void 0;
@@ -60211,6 +61995,7 @@ function tryGetExecutablePath(filePath, extensions) {
     return "";
   });
 }
+__name(tryGetExecutablePath, "tryGetExecutablePath");
 function normalizeSeparators(p3) {
   p3 = p3 || "";
   if (IS_WINDOWS) {
@@ -60219,9 +62004,11 @@ function normalizeSeparators(p3) {
   }
   return p3.replace(/\/\/+/g, "/");
 }
+__name(normalizeSeparators, "normalizeSeparators");
 function isUnixExecutable(stats) {
   return (stats.mode & 1) > 0 || (stats.mode & 8) > 0 && process.getgid !== void 0 && stats.gid === process.getgid() || (stats.mode & 64) > 0 && process.getuid !== void 0 && stats.uid === process.getuid();
 }
+__name(isUnixExecutable, "isUnixExecutable");
 
 // node_modules/@actions/io/lib/io.js
 var __awaiter3 = function(thisArg, _arguments, P, generator) {
@@ -60230,6 +62017,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
       resolve2(value);
     });
   }
+  __name(adopt, "adopt");
   return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
@@ -60238,6 +62026,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
         reject(e5);
       }
     }
+    __name(fulfilled, "fulfilled");
     function rejected(value) {
       try {
         step(generator["throw"](value));
@@ -60245,9 +62034,11 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
         reject(e5);
       }
     }
+    __name(rejected, "rejected");
     function step(result) {
       result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
+    __name(step, "step");
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
@@ -60274,6 +62065,7 @@ function which(tool, check) {
     return "";
   });
 }
+__name(which, "which");
 function findInPath(tool) {
   return __awaiter3(this, void 0, void 0, function* () {
     if (!tool) {
@@ -60315,6 +62107,7 @@ function findInPath(tool) {
     return matches;
   });
 }
+__name(findInPath, "findInPath");
 
 // node_modules/@actions/exec/lib/toolrunner.js
 import { setTimeout as setTimeout2 } from "timers";
@@ -60324,6 +62117,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
       resolve2(value);
     });
   }
+  __name(adopt, "adopt");
   return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
@@ -60332,6 +62126,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
         reject(e5);
       }
     }
+    __name(fulfilled, "fulfilled");
     function rejected(value) {
       try {
         step(generator["throw"](value));
@@ -60339,14 +62134,19 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
         reject(e5);
       }
     }
+    __name(rejected, "rejected");
     function step(result) {
       result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
+    __name(step, "step");
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
 var IS_WINDOWS2 = process.platform === "win32";
 var ToolRunner = class extends events.EventEmitter {
+  static {
+    __name(this, "ToolRunner");
+  }
   constructor(toolPath, args, options) {
     super();
     if (!toolPath) {
@@ -60667,6 +62467,7 @@ function argStringToArray(argString) {
     arg += c5;
     escaped = false;
   }
+  __name(append, "append");
   for (let i5 = 0; i5 < argString.length; i5++) {
     const c5 = argString.charAt(i5);
     if (c5 === '"') {
@@ -60699,7 +62500,11 @@ function argStringToArray(argString) {
   }
   return args;
 }
+__name(argStringToArray, "argStringToArray");
 var ExecState = class _ExecState extends events.EventEmitter {
+  static {
+    __name(this, "ExecState");
+  }
   constructor(options, toolPath) {
     super();
     this.processClosed = false;
@@ -60769,6 +62574,7 @@ var __awaiter5 = function(thisArg, _arguments, P, generator) {
       resolve2(value);
     });
   }
+  __name(adopt, "adopt");
   return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
@@ -60777,6 +62583,7 @@ var __awaiter5 = function(thisArg, _arguments, P, generator) {
         reject(e5);
       }
     }
+    __name(fulfilled, "fulfilled");
     function rejected(value) {
       try {
         step(generator["throw"](value));
@@ -60784,9 +62591,11 @@ var __awaiter5 = function(thisArg, _arguments, P, generator) {
         reject(e5);
       }
     }
+    __name(rejected, "rejected");
     function step(result) {
       result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
+    __name(step, "step");
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
@@ -60802,6 +62611,7 @@ function exec(commandLine, args, options) {
     return runner.exec();
   });
 }
+__name(exec, "exec");
 
 // node_modules/@actions/core/lib/platform.js
 var platform = os4.platform();
@@ -60814,6 +62624,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
       resolve2(value);
     });
   }
+  __name(adopt, "adopt");
   return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
@@ -60822,6 +62633,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
         reject(e5);
       }
     }
+    __name(fulfilled, "fulfilled");
     function rejected(value) {
       try {
         step(generator["throw"](value));
@@ -60829,9 +62641,11 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
         reject(e5);
       }
     }
+    __name(rejected, "rejected");
     function step(result) {
       result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
+    __name(step, "step");
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
@@ -60843,6 +62657,7 @@ var ExitCode;
 function setSecret(secret) {
   issueCommand("add-mask", {}, secret);
 }
+__name(setSecret, "setSecret");
 function getInput(name, options) {
   const val = process.env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] || "";
   if (options && options.required && !val) {
@@ -60853,6 +62668,7 @@ function getInput(name, options) {
   }
   return val.trim();
 }
+__name(getInput, "getInput");
 function setOutput(name, value) {
   const filePath = process.env["GITHUB_OUTPUT"] || "";
   if (filePath) {
@@ -60861,28 +62677,36 @@ function setOutput(name, value) {
   process.stdout.write(os5.EOL);
   issueCommand("set-output", { name }, toCommandValue(value));
 }
+__name(setOutput, "setOutput");
 function setFailed(message) {
   process.exitCode = ExitCode.Failure;
   error(message);
 }
+__name(setFailed, "setFailed");
 function debug(message) {
   issueCommand("debug", {}, message);
 }
+__name(debug, "debug");
 function error(message, properties = {}) {
   issueCommand("error", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
+__name(error, "error");
 function warning(message, properties = {}) {
   issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
+__name(warning, "warning");
 function info(message) {
   process.stdout.write(message + os5.EOL);
 }
+__name(info, "info");
 function startGroup(name) {
   issue("group", name);
 }
+__name(startGroup, "startGroup");
 function endGroup() {
   issue("endgroup");
 }
+__name(endGroup, "endGroup");
 function group(name, fn) {
   return __awaiter6(this, void 0, void 0, function* () {
     startGroup(name);
@@ -60895,11 +62719,15 @@ function group(name, fn) {
     return result;
   });
 }
+__name(group, "group");
 
 // node_modules/@actions/github/lib/context.js
 import { readFileSync, existsSync as existsSync2 } from "fs";
 import { EOL as EOL6 } from "os";
 var Context = class {
+  static {
+    __name(this, "Context");
+  }
   /**
    * Hydrate the context from the environment
    */
@@ -60956,6 +62784,7 @@ var __awaiter7 = function(thisArg, _arguments, P, generator) {
       resolve2(value);
     });
   }
+  __name(adopt, "adopt");
   return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
@@ -60964,6 +62793,7 @@ var __awaiter7 = function(thisArg, _arguments, P, generator) {
         reject(e5);
       }
     }
+    __name(fulfilled, "fulfilled");
     function rejected(value) {
       try {
         step(generator["throw"](value));
@@ -60971,9 +62801,11 @@ var __awaiter7 = function(thisArg, _arguments, P, generator) {
         reject(e5);
       }
     }
+    __name(rejected, "rejected");
     function step(result) {
       result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
+    __name(step, "step");
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
@@ -60985,24 +62817,29 @@ function getAuthString(token, options) {
   }
   return typeof options.auth === "string" ? options.auth : `token ${token}`;
 }
+__name(getAuthString, "getAuthString");
 function getProxyAgent(destinationUrl) {
   const hc = new httpClient.HttpClient();
   return hc.getAgent(destinationUrl);
 }
+__name(getProxyAgent, "getProxyAgent");
 function getProxyAgentDispatcher(destinationUrl) {
   const hc = new httpClient.HttpClient();
   return hc.getAgentDispatcher(destinationUrl);
 }
+__name(getProxyAgentDispatcher, "getProxyAgentDispatcher");
 function getProxyFetch(destinationUrl) {
   const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
-  const proxyFetch = (url, opts) => __awaiter7(this, void 0, void 0, function* () {
+  const proxyFetch = /* @__PURE__ */ __name((url, opts) => __awaiter7(this, void 0, void 0, function* () {
     return (0, import_undici2.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
-  });
+  }), "proxyFetch");
   return proxyFetch;
 }
+__name(getProxyFetch, "getProxyFetch");
 function getApiBaseUrl() {
   return process.env["GITHUB_API_URL"] || "https://api.github.com";
 }
+__name(getApiBaseUrl, "getApiBaseUrl");
 function getUserAgentWithOrchestrationId(baseUserAgent) {
   var _a2;
   const orchId = (_a2 = process.env["ACTIONS_ORCHESTRATION_ID"]) === null || _a2 === void 0 ? void 0 : _a2.trim();
@@ -61016,6 +62853,7 @@ function getUserAgentWithOrchestrationId(baseUserAgent) {
   }
   return baseUserAgent;
 }
+__name(getUserAgentWithOrchestrationId, "getUserAgentWithOrchestrationId");
 
 // node_modules/universal-user-agent/index.js
 function getUserAgent() {
@@ -61027,6 +62865,7 @@ function getUserAgent() {
   }
   return "<environment undetectable>";
 }
+__name(getUserAgent, "getUserAgent");
 
 // node_modules/before-after-hook/lib/register.js
 function register(state2, name, method, options) {
@@ -61050,6 +62889,7 @@ function register(state2, name, method, options) {
     }, method)();
   });
 }
+__name(register, "register");
 
 // node_modules/before-after-hook/lib/add.js
 function addHook(state2, kind, name, hook2) {
@@ -61058,12 +62898,12 @@ function addHook(state2, kind, name, hook2) {
     state2.registry[name] = [];
   }
   if (kind === "before") {
-    hook2 = (method, options) => {
+    hook2 = /* @__PURE__ */ __name((method, options) => {
       return Promise.resolve().then(orig.bind(null, options)).then(method.bind(null, options));
-    };
+    }, "hook");
   }
   if (kind === "after") {
-    hook2 = (method, options) => {
+    hook2 = /* @__PURE__ */ __name((method, options) => {
       let result;
       return Promise.resolve().then(method.bind(null, options)).then((result_) => {
         result = result_;
@@ -61071,20 +62911,21 @@ function addHook(state2, kind, name, hook2) {
       }).then(() => {
         return result;
       });
-    };
+    }, "hook");
   }
   if (kind === "error") {
-    hook2 = (method, options) => {
+    hook2 = /* @__PURE__ */ __name((method, options) => {
       return Promise.resolve().then(method.bind(null, options)).catch((error3) => {
         return orig(error3, options);
       });
-    };
+    }, "hook");
   }
   state2.registry[name].push({
     hook: hook2,
     orig
   });
 }
+__name(addHook, "addHook");
 
 // node_modules/before-after-hook/lib/remove.js
 function removeHook(state2, name, method) {
@@ -61099,6 +62940,7 @@ function removeHook(state2, name, method) {
   }
   state2.registry[name].splice(index, 1);
 }
+__name(removeHook, "removeHook");
 
 // node_modules/before-after-hook/index.js
 var bind = Function.bind;
@@ -61115,6 +62957,7 @@ function bindApi(hook2, state2, name) {
     hook2[kind] = hook2.api[kind] = bindable(addHook, null).apply(null, args);
   });
 }
+__name(bindApi, "bindApi");
 function Singular() {
   const singularHookName = /* @__PURE__ */ Symbol("Singular");
   const singularHookState = {
@@ -61124,6 +62967,7 @@ function Singular() {
   bindApi(singularHook, singularHookState, singularHookName);
   return singularHook;
 }
+__name(Singular, "Singular");
 function Collection() {
   const state2 = {
     registry: {}
@@ -61132,6 +62976,7 @@ function Collection() {
   bindApi(hook2, state2);
   return hook2;
 }
+__name(Collection, "Collection");
 var before_after_hook_default = { Singular, Collection };
 
 // node_modules/@octokit/endpoint/dist-bundle/index.js
@@ -61157,6 +63002,7 @@ function lowercaseKeys(object) {
     return newObj;
   }, {});
 }
+__name(lowercaseKeys, "lowercaseKeys");
 function isPlainObject(value) {
   if (typeof value !== "object" || value === null) return false;
   if (Object.prototype.toString.call(value) !== "[object Object]") return false;
@@ -61165,6 +63011,7 @@ function isPlainObject(value) {
   const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
   return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
 }
+__name(isPlainObject, "isPlainObject");
 function mergeDeep(defaults2, options) {
   const result = Object.assign({}, defaults2);
   Object.keys(options).forEach((key) => {
@@ -61177,6 +63024,7 @@ function mergeDeep(defaults2, options) {
   });
   return result;
 }
+__name(mergeDeep, "mergeDeep");
 function removeUndefinedProperties(obj) {
   for (const key in obj) {
     if (obj[key] === void 0) {
@@ -61185,6 +63033,7 @@ function removeUndefinedProperties(obj) {
   }
   return obj;
 }
+__name(removeUndefinedProperties, "removeUndefinedProperties");
 function merge(defaults2, route, options) {
   if (typeof route === "string") {
     let [method, url] = route.split(" ");
@@ -61206,6 +63055,7 @@ function merge(defaults2, route, options) {
   }
   return mergedOptions;
 }
+__name(merge, "merge");
 function addQueryParameters(url, parameters) {
   const separator = /\?/.test(url) ? "&" : "?";
   const names = Object.keys(parameters);
@@ -61219,10 +63069,12 @@ function addQueryParameters(url, parameters) {
     return `${name}=${encodeURIComponent(parameters[name])}`;
   }).join("&");
 }
+__name(addQueryParameters, "addQueryParameters");
 var urlVariableRegex = /\{[^{}}]+\}/g;
 function removeNonChars(variableName) {
   return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
 }
+__name(removeNonChars, "removeNonChars");
 function extractUrlVariableNames(url) {
   const matches = url.match(urlVariableRegex);
   if (!matches) {
@@ -61230,6 +63082,7 @@ function extractUrlVariableNames(url) {
   }
   return matches.map(removeNonChars).reduce((a5, b5) => a5.concat(b5), []);
 }
+__name(extractUrlVariableNames, "extractUrlVariableNames");
 function omit(object, keysToOmit) {
   const result = { __proto__: null };
   for (const key of Object.keys(object)) {
@@ -61239,6 +63092,7 @@ function omit(object, keysToOmit) {
   }
   return result;
 }
+__name(omit, "omit");
 function encodeReserved(str) {
   return str.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
     if (!/%[0-9A-Fa-f]/.test(part)) {
@@ -61247,11 +63101,13 @@ function encodeReserved(str) {
     return part;
   }).join("");
 }
+__name(encodeReserved, "encodeReserved");
 function encodeUnreserved(str) {
   return encodeURIComponent(str).replace(/[!'()*]/g, function(c5) {
     return "%" + c5.charCodeAt(0).toString(16).toUpperCase();
   });
 }
+__name(encodeUnreserved, "encodeUnreserved");
 function encodeValue(operator, value, key) {
   value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
   if (key) {
@@ -61260,12 +63116,15 @@ function encodeValue(operator, value, key) {
     return value;
   }
 }
+__name(encodeValue, "encodeValue");
 function isDefined(value) {
   return value !== void 0 && value !== null;
 }
+__name(isDefined, "isDefined");
 function isKeyOperator(operator) {
   return operator === ";" || operator === "&" || operator === "?";
 }
+__name(isKeyOperator, "isKeyOperator");
 function getValues(context3, operator, key, modifier) {
   var value = context3[key], result = [];
   if (isDefined(value) && value !== "") {
@@ -61326,11 +63185,13 @@ function getValues(context3, operator, key, modifier) {
   }
   return result;
 }
+__name(getValues, "getValues");
 function parseUrl(template) {
   return {
     expand: expand.bind(null, template)
   };
 }
+__name(parseUrl, "parseUrl");
 function expand(template, context3) {
   var operators = ["+", "#", ".", "/", ";", "?", "&"];
   template = template.replace(
@@ -61369,6 +63230,7 @@ function expand(template, context3) {
     return template.replace(/\/$/, "");
   }
 }
+__name(expand, "expand");
 function parse(options) {
   let method = options.method.toUpperCase();
   let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
@@ -61432,9 +63294,11 @@ function parse(options) {
     options.request ? { request: options.request } : null
   );
 }
+__name(parse, "parse");
 function endpointWithDefaults(defaults2, route, options) {
   return parse(merge(defaults2, route, options));
 }
+__name(endpointWithDefaults, "endpointWithDefaults");
 function withDefaults(oldDefaults, newDefaults) {
   const DEFAULTS2 = merge(oldDefaults, newDefaults);
   const endpoint2 = endpointWithDefaults.bind(null, DEFAULTS2);
@@ -61445,6 +63309,7 @@ function withDefaults(oldDefaults, newDefaults) {
     parse
   });
 }
+__name(withDefaults, "withDefaults");
 var endpoint = withDefaults(null, DEFAULTS);
 
 // node_modules/content-type/dist/index.js
@@ -61483,8 +63348,8 @@ for (let code = 97; code <= 122; code++) {
   CHAR_MAP[code] |= TOKEN_FLAG;
 }
 var NullObject = /* @__PURE__ */ (() => {
-  const C = function() {
-  };
+  const C = /* @__PURE__ */ __name(function() {
+  }, "C");
   C.prototype = /* @__PURE__ */ Object.create(null);
   return C;
 })();
@@ -61523,6 +63388,7 @@ function parse2(header, options) {
   }
   return parseParameters(header, type, index, len, stopFlags);
 }
+__name(parse2, "parse");
 function parseParameters(header, type, index, len, stopFlags) {
   const parameters = new NullObject();
   parameter: while (index < len) {
@@ -61620,6 +63486,7 @@ function parseParameters(header, type, index, len, stopFlags) {
   }
   return { type, index, parameters };
 }
+__name(parseParameters, "parseParameters");
 function unescapeQuotedPairs(str, start, end) {
   let result = "";
   for (let index = start; index < end; index++) {
@@ -61630,6 +63497,7 @@ function unescapeQuotedPairs(str, start, end) {
   }
   return result + str.slice(start, end);
 }
+__name(unescapeQuotedPairs, "unescapeQuotedPairs");
 
 // node_modules/json-with-bigint/json-with-bigint.js
 var intRegex = /^-?\d+$/;
@@ -61639,9 +63507,9 @@ var originalParse = JSON.parse;
 var customFormat = /^-?\d+n$/;
 var bigIntsStringify = /([\[:])?"(-?\d+)n"($|\s*[,\}\]])/g;
 var noiseStringify = /([\[:])?("-?\d+n+)n("$|"\s*[,\}\]])/g;
-var isUnstringifiable = (val) => val === void 0 || typeof val === "function" || typeof val === "symbol";
-var isRawJSON = (val) => val !== null && typeof val === "object" && val.constructor && val.constructor.name === "RawJSON";
-var stringifyIteratively = (rootValue, replacer, spaceParam) => {
+var isUnstringifiable = /* @__PURE__ */ __name((val) => val === void 0 || typeof val === "function" || typeof val === "symbol", "isUnstringifiable");
+var isRawJSON = /* @__PURE__ */ __name((val) => val !== null && typeof val === "object" && val.constructor && val.constructor.name === "RawJSON", "isRawJSON");
+var stringifyIteratively = /* @__PURE__ */ __name((rootValue, replacer, spaceParam) => {
   let space = "";
   if (typeof spaceParam === "number") {
     space = " ".repeat(Math.min(10, Math.max(0, Math.floor(spaceParam))));
@@ -61650,7 +63518,7 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
   }
   const isFunctionReplacer = typeof replacer === "function";
   const propertyList = Array.isArray(replacer) ? new Set(replacer.map(String)) : null;
-  const prepareVal = (parent, key, val) => {
+  const prepareVal = /* @__PURE__ */ __name((parent, key, val) => {
     const isObject = val !== null && typeof val === "object";
     const hasToJSON = isObject && typeof val.toJSON === "function";
     if (hasToJSON) {
@@ -61675,7 +63543,7 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
       }
     }
     return val;
-  };
+  }, "prepareVal");
   const rootProcessed = prepareVal({ "": rootValue }, "", rootValue);
   if (isUnstringifiable(rootProcessed)) {
     return void 0;
@@ -61795,8 +63663,8 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
     }
   }
   return chunks.join("");
-};
-var JSONStringify = (value, replacer, space) => {
+}, "stringifyIteratively");
+var JSONStringify = /* @__PURE__ */ __name((value, replacer, space) => {
   try {
     const supportsRawJSON = "rawJSON" in JSON;
     if (supportsRawJSON) {
@@ -61845,9 +63713,9 @@ var JSONStringify = (value, replacer, space) => {
     }
     throw error3;
   }
-};
+}, "JSONStringify");
 var featureCache = /* @__PURE__ */ new Map();
-var isContextSourceSupported = () => {
+var isContextSourceSupported = /* @__PURE__ */ __name(() => {
   const parseFingerprint = JSON.parse.toString();
   if (featureCache.has(parseFingerprint)) {
     return featureCache.get(parseFingerprint);
@@ -61863,8 +63731,8 @@ var isContextSourceSupported = () => {
     featureCache.set(parseFingerprint, false);
     return false;
   }
-};
-var convertMarkedBigIntsReviver = (key, value, context3, userReviver) => {
+}, "isContextSourceSupported");
+var convertMarkedBigIntsReviver = /* @__PURE__ */ __name((key, value, context3, userReviver) => {
   const isCustomFormatBigInt = typeof value === "string" && customFormat.test(value);
   if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
   const isNoiseValue = typeof value === "string" && noiseValue.test(value);
@@ -61872,8 +63740,8 @@ var convertMarkedBigIntsReviver = (key, value, context3, userReviver) => {
   const hasUserReviver = typeof userReviver === "function";
   if (!hasUserReviver) return value;
   return userReviver(key, value, context3);
-};
-var JSONParseV2 = (text, reviver) => {
+}, "convertMarkedBigIntsReviver");
+var JSONParseV2 = /* @__PURE__ */ __name((text, reviver) => {
   return JSON.parse(text, (key, value, context3) => {
     const isNumber = typeof value === "number";
     const isOutOfBounds = value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
@@ -61885,12 +63753,12 @@ var JSONParseV2 = (text, reviver) => {
     if (!hasCustomReviver) return value;
     return reviver(key, value, context3);
   });
-};
+}, "JSONParseV2");
 var MAX_INT = Number.MAX_SAFE_INTEGER.toString();
 var MAX_DIGITS = MAX_INT.length;
 var stringsOrLargeNumbers = /"(?:[^"\\]|\\.)*"|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/g;
 var noiseValueWithQuotes = /^"-?\d+n+"$/;
-var applyReviverIteratively = (parsed, userReviver) => {
+var applyReviverIteratively = /* @__PURE__ */ __name((parsed, userReviver) => {
   const rootHolder = { "": parsed };
   const stack = [{ parent: rootHolder, key: "", visited: false }];
   while (stack.length > 0) {
@@ -61931,8 +63799,8 @@ var applyReviverIteratively = (parsed, userReviver) => {
     }
   }
   return rootHolder[""];
-};
-var serializeBigInts = (text) => {
+}, "applyReviverIteratively");
+var serializeBigInts = /* @__PURE__ */ __name((text) => {
   return text.replace(
     stringsOrLargeNumbers,
     (match, digits, fractional, exponential) => {
@@ -61946,8 +63814,8 @@ var serializeBigInts = (text) => {
       return '"' + match + 'n"';
     }
   );
-};
-var JSONParse = (text, reviver) => {
+}, "serializeBigInts");
+var JSONParse = /* @__PURE__ */ __name((text, reviver) => {
   if (!text) return originalParse(text, reviver);
   try {
     if (isContextSourceSupported()) return JSONParseV2(text, reviver);
@@ -61964,10 +63832,13 @@ var JSONParse = (text, reviver) => {
     }
     throw error3;
   }
-};
+}, "JSONParse");
 
 // node_modules/@octokit/request-error/dist-src/index.js
 var RequestError = class extends Error {
+  static {
+    __name(this, "RequestError");
+  }
   name;
   /**
    * http status code
@@ -62020,7 +63891,8 @@ function isPlainObject2(value) {
   const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
   return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
 }
-var noop = () => "";
+__name(isPlainObject2, "isPlainObject");
+var noop = /* @__PURE__ */ __name(() => "", "noop");
 async function fetchWrapper(requestOptions) {
   const fetch2 = requestOptions.request?.fetch || globalThis.fetch;
   if (!fetch2) {
@@ -62119,6 +63991,7 @@ async function fetchWrapper(requestOptions) {
   octokitResponse.data = parseSuccessResponseBody ? await getResponseData(fetchResponse) : fetchResponse.body;
   return octokitResponse;
 }
+__name(fetchWrapper, "fetchWrapper");
 async function getResponseData(response) {
   const contentType = response.headers.get("content-type");
   if (!contentType) {
@@ -62145,9 +64018,11 @@ async function getResponseData(response) {
     );
   }
 }
+__name(getResponseData, "getResponseData");
 function isJSONResponse(mimetype) {
   return mimetype.type === "application/json" || mimetype.type === "application/scim+json";
 }
+__name(isJSONResponse, "isJSONResponse");
 function toErrorMessage(data) {
   if (typeof data === "string") {
     return data;
@@ -62162,29 +64037,31 @@ function toErrorMessage(data) {
   }
   return `Unknown error: ${JSON.stringify(data)}`;
 }
+__name(toErrorMessage, "toErrorMessage");
 function withDefaults2(oldEndpoint, newDefaults) {
   const endpoint2 = oldEndpoint.defaults(newDefaults);
-  const newApi = function(route, parameters) {
+  const newApi = /* @__PURE__ */ __name(function(route, parameters) {
     const endpointOptions = endpoint2.merge(route, parameters);
     if (!endpointOptions.request || !endpointOptions.request.hook) {
       return fetchWrapper(endpoint2.parse(endpointOptions));
     }
-    const request2 = (route2, parameters2) => {
+    const request2 = /* @__PURE__ */ __name((route2, parameters2) => {
       return fetchWrapper(
         endpoint2.parse(endpoint2.merge(route2, parameters2))
       );
-    };
+    }, "request2");
     Object.assign(request2, {
       endpoint: endpoint2,
       defaults: withDefaults2.bind(null, endpoint2)
     });
     return endpointOptions.request.hook(request2, endpointOptions);
-  };
+  }, "newApi");
   return Object.assign(newApi, {
     endpoint: endpoint2,
     defaults: withDefaults2.bind(null, endpoint2)
   });
 }
+__name(withDefaults2, "withDefaults");
 var request = withDefaults2(endpoint, defaults_default);
 
 // node_modules/@octokit/graphql/dist-bundle/index.js
@@ -62193,7 +64070,11 @@ function _buildMessageForResponseErrors(data) {
   return `Request failed due to following response errors:
 ` + data.errors.map((e5) => ` - ${e5.message}`).join("\n");
 }
+__name(_buildMessageForResponseErrors, "_buildMessageForResponseErrors");
 var GraphqlResponseError = class extends Error {
+  static {
+    __name(this, "GraphqlResponseError");
+  }
   constructor(request2, headers, response) {
     super(_buildMessageForResponseErrors(response));
     this.request = request2;
@@ -62273,16 +64154,18 @@ function graphql(request2, query, options) {
     return response.data.data;
   });
 }
+__name(graphql, "graphql");
 function withDefaults3(request2, newDefaults) {
   const newRequest = request2.defaults(newDefaults);
-  const newApi = (query, options) => {
+  const newApi = /* @__PURE__ */ __name((query, options) => {
     return graphql(newRequest, query, options);
-  };
+  }, "newApi");
   return Object.assign(newApi, {
     defaults: withDefaults3.bind(null, newRequest),
     endpoint: newRequest.endpoint
   });
 }
+__name(withDefaults3, "withDefaults");
 var graphql2 = withDefaults3(request, {
   headers: {
     "user-agent": `octokit-graphql.js/${VERSION3} ${getUserAgent()}`
@@ -62296,6 +64179,7 @@ function withCustomRequest(customRequest) {
     url: "/graphql"
   });
 }
+__name(withCustomRequest, "withCustomRequest");
 
 // node_modules/@octokit/auth-token/dist-bundle/index.js
 var b64url = "(?:[a-zA-Z0-9_-]+)";
@@ -62313,12 +64197,14 @@ async function auth(token) {
     tokenType
   };
 }
+__name(auth, "auth");
 function withAuthorizationPrefix(token) {
   if (token.split(/\./).length === 3) {
     return `bearer ${token}`;
   }
   return `token ${token}`;
 }
+__name(withAuthorizationPrefix, "withAuthorizationPrefix");
 async function hook(token, request2, route, parameters) {
   const endpoint2 = request2.endpoint.merge(
     route,
@@ -62327,7 +64213,8 @@ async function hook(token, request2, route, parameters) {
   endpoint2.headers.authorization = withAuthorizationPrefix(token);
   return request2(endpoint2);
 }
-var createTokenAuth = function createTokenAuth2(token) {
+__name(hook, "hook");
+var createTokenAuth = /* @__PURE__ */ __name(function createTokenAuth2(token) {
   if (!token) {
     throw new Error("[@octokit/auth-token] No token passed to createTokenAuth");
   }
@@ -62340,14 +64227,14 @@ var createTokenAuth = function createTokenAuth2(token) {
   return Object.assign(auth.bind(null, token), {
     hook: hook.bind(null, token)
   });
-};
+}, "createTokenAuth2");
 
 // node_modules/@octokit/core/dist-src/version.js
 var VERSION4 = "7.0.8";
 
 // node_modules/@octokit/core/dist-src/index.js
-var noop2 = () => {
-};
+var noop2 = /* @__PURE__ */ __name(() => {
+}, "noop");
 var consoleWarn = console.warn.bind(console);
 var consoleError = console.error.bind(console);
 function createLogger(logger2 = {}) {
@@ -62365,11 +64252,18 @@ function createLogger(logger2 = {}) {
   }
   return logger2;
 }
+__name(createLogger, "createLogger");
 var userAgentTrail = `octokit-core.js/${VERSION4} ${getUserAgent()}`;
 var Octokit = class {
+  static {
+    __name(this, "Octokit");
+  }
   static VERSION = VERSION4;
   static defaults(defaults2) {
     const OctokitWithDefaults = class extends this {
+      static {
+        __name(this, "OctokitWithDefaults");
+      }
       constructor(...args) {
         const options = args[0] || {};
         if (typeof defaults2 === "function") {
@@ -62400,6 +64294,9 @@ var Octokit = class {
   static plugin(...newPlugins) {
     const currentPlugins = this.plugins;
     const NewOctokit = class extends this {
+      static {
+        __name(this, "NewOctokit");
+      }
       static plugins = currentPlugins.concat(
         newPlugins.filter((plugin) => !currentPlugins.includes(plugin))
       );
@@ -64855,6 +66752,7 @@ function endpointsToMethods(octokit) {
   }
   return newMethods;
 }
+__name(endpointsToMethods, "endpointsToMethods");
 function decorate(octokit, scope, methodName, defaults2, decorations) {
   const requestWithDefaults = octokit.request.defaults(defaults2);
   function withDecorations(...args) {
@@ -64894,8 +66792,10 @@ function decorate(octokit, scope, methodName, defaults2, decorations) {
     }
     return requestWithDefaults(...args);
   }
+  __name(withDecorations, "withDecorations");
   return Object.assign(withDecorations, requestWithDefaults);
 }
+__name(decorate, "decorate");
 
 // node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
 function restEndpointMethods(octokit) {
@@ -64904,6 +66804,7 @@ function restEndpointMethods(octokit) {
     rest: api
   };
 }
+__name(restEndpointMethods, "restEndpointMethods");
 restEndpointMethods.VERSION = VERSION5;
 function legacyRestEndpointMethods(octokit) {
   const api = endpointsToMethods(octokit);
@@ -64912,6 +66813,7 @@ function legacyRestEndpointMethods(octokit) {
     rest: api
   };
 }
+__name(legacyRestEndpointMethods, "legacyRestEndpointMethods");
 legacyRestEndpointMethods.VERSION = VERSION5;
 
 // node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
@@ -64946,6 +66848,7 @@ function normalizePaginatedListResponse(response) {
   response.data.total_commits = totalCommits;
   return response;
 }
+__name(normalizePaginatedListResponse, "normalizePaginatedListResponse");
 function iterator(octokit, route, parameters) {
   const options = typeof route === "function" ? route.endpoint(parameters) : octokit.request.endpoint(route, parameters);
   const requestMethod = typeof route === "function" ? route : octokit.request;
@@ -64988,6 +66891,7 @@ function iterator(octokit, route, parameters) {
     })
   };
 }
+__name(iterator, "iterator");
 function paginate(octokit, route, parameters, mapFn) {
   if (typeof parameters === "function") {
     mapFn = parameters;
@@ -65000,6 +66904,7 @@ function paginate(octokit, route, parameters, mapFn) {
     mapFn
   );
 }
+__name(paginate, "paginate");
 function gather(octokit, results, iterator2, mapFn) {
   return iterator2.next().then((result) => {
     if (result.done) {
@@ -65009,6 +66914,7 @@ function gather(octokit, results, iterator2, mapFn) {
     function done() {
       earlyExit = true;
     }
+    __name(done, "done");
     results = results.concat(
       mapFn ? mapFn(result.value, done) : result.value.data
     );
@@ -65018,6 +66924,7 @@ function gather(octokit, results, iterator2, mapFn) {
     return gather(octokit, results, iterator2, mapFn);
   });
 }
+__name(gather, "gather");
 var composePaginateRest = Object.assign(paginate, {
   iterator
 });
@@ -65028,6 +66935,7 @@ function paginateRest(octokit) {
     })
   };
 }
+__name(paginateRest, "paginateRest");
 paginateRest.VERSION = VERSION6;
 
 // node_modules/@actions/github/lib/utils.js
@@ -65053,6 +66961,7 @@ function getOctokitOptions(token, options) {
   }
   return opts;
 }
+__name(getOctokitOptions, "getOctokitOptions");
 
 // node_modules/@actions/github/lib/github.js
 var context2 = new Context();
@@ -65060,6 +66969,7 @@ function getOctokit(token, options, ...additionalPlugins) {
   const GitHubWithPlugins = GitHub.plugin(...additionalPlugins);
   return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
+__name(getOctokit, "getOctokit");
 
 // src/core/config.ts
 import { readFile as readFile2 } from "node:fs/promises";
@@ -65080,6 +66990,9 @@ var ExitCode2 = {
   register: 6
 };
 var LiveUpdateError = class extends Error {
+  static {
+    __name(this, "LiveUpdateError");
+  }
   code;
   stage;
   input;
@@ -65113,10 +67026,12 @@ var LiveUpdateError = class extends Error {
 function inputError(input, code, message) {
   return new LiveUpdateError(code, message, { stage: "input", input });
 }
+__name(inputError, "inputError");
 function describeError(error3) {
   if (error3 instanceof Error) return error3.message;
   return String(error3);
 }
+__name(describeError, "describeError");
 
 // src/core/keys.ts
 import { constants as constants3, createPrivateKey, createPublicKey, generateKeyPairSync, privateEncrypt, publicDecrypt } from "node:crypto";
@@ -65124,24 +67039,30 @@ var REQUIRED_BITS = 2048;
 function named(input) {
   return /\s/.test(input) ? input : `'${input}'`;
 }
+__name(named, "named");
 function keyError(code, input, message, cause) {
   return new LiveUpdateError(code, message, { stage: "keys", input, cause });
 }
+__name(keyError, "keyError");
 function normalizePem(text) {
   return text.replace(/\\r/g, "").replace(/\\n/g, "\n").replace(/\r\n?/g, "\n").trim();
 }
+__name(normalizePem, "normalizePem");
 function firstPemLabel(pem) {
   return /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1];
 }
+__name(firstPemLabel, "firstPemLabel");
 var PRIVATE_LABELS = /* @__PURE__ */ new Set(["RSA PRIVATE KEY", "PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "DSA PRIVATE KEY"]);
 var PUBLIC_LABELS = /* @__PURE__ */ new Set(["RSA PUBLIC KEY", "PUBLIC KEY"]);
 function keyIdOf(publicPem) {
   return normalizePem(publicPem).replace(/-----(BEGIN|END) [A-Z0-9 ]+-----/g, "").replace(/\s+/g, "").slice(0, 20);
 }
+__name(keyIdOf, "keyIdOf");
 function pkcs1PublicPem(key) {
   const publicKey = key.type === "public" ? key : createPublicKey(key);
   return publicKey.export({ type: "pkcs1", format: "pem" }).toString();
 }
+__name(pkcs1PublicPem, "pkcs1PublicPem");
 function loadPrivateKey(pemText, input = "private-key") {
   const pem = normalizePem(pemText ?? "");
   if (pem === "") {
@@ -65171,6 +67092,7 @@ function loadPrivateKey(pemText, input = "private-key") {
   const publicKeyPem = pkcs1PublicPem(privateKey);
   return { privateKey, publicKeyPem, keyId: keyIdOf(publicKeyPem) };
 }
+__name(loadPrivateKey, "loadPrivateKey");
 function assertSignsConsistently(privateKey, input) {
   const probe = Buffer.alloc(32, 90);
   let recovered;
@@ -65184,6 +67106,7 @@ function assertSignsConsistently(privateKey, input) {
     throw keyError("private_key_invalid", input, `${named(input)} is damaged: it parses, but a test signature does not verify with its own public key. Copy the complete .capgo_key_v2 file into the secret again, unmodified.`);
   }
 }
+__name(assertSignsConsistently, "assertSignsConsistently");
 function assertRsa2048(key, input, codePrefix) {
   if (key.asymmetricKeyType !== "rsa") {
     throw keyError(`${codePrefix}_not_rsa`, input, `${named(input)} is a ${key.asymmetricKeyType ?? "non-RSA"} key. Capacitor live updates need an RSA-2048 key: create one with 'live-update key create'.`);
@@ -65193,6 +67116,7 @@ function assertRsa2048(key, input, codePrefix) {
     throw keyError(`${codePrefix}_size`, input, `${named(input)} is an RSA-${bits} key; devices only accept RSA-${REQUIRED_BITS} (256-byte signatures). Create a new key with 'live-update key create'.`);
   }
 }
+__name(assertRsa2048, "assertRsa2048");
 function loadPublicKey(pemText, input = "public-key") {
   const pem = normalizePem(pemText ?? "");
   if (pem === "") {
@@ -65218,6 +67142,7 @@ function loadPublicKey(pemText, input = "public-key") {
   const canonical = pkcs1PublicPem(key);
   return { key, pem: canonical, keyId: keyIdOf(canonical) };
 }
+__name(loadPublicKey, "loadPublicKey");
 function assertPublicKeyMatches(signing, publicPem, source) {
   const app = loadPublicKey(publicPem, source);
   const ours = createPublicKey(signing.privateKey).export({ format: "jwk" });
@@ -65230,18 +67155,21 @@ function assertPublicKeyMatches(signing, publicPem, source) {
     );
   }
 }
+__name(assertPublicKeyMatches, "assertPublicKeyMatches");
 
 // src/core/capacitor-config.ts
 var CONFIG_FILES = ["capacitor.config.json", "capacitor.config.ts", "capacitor.config.js", "capacitor.config.mjs", "capacitor.config.cjs"];
 function configError(code, message) {
   return new LiveUpdateError(code, message, { stage: "input", input: "working-directory" });
 }
+__name(configError, "configError");
 async function exists2(file) {
   return access2(file).then(
     () => true,
     () => false
   );
 }
+__name(exists2, "exists");
 async function readJsonConfig(file) {
   const text = await readFile(file, "utf8");
   let parsed;
@@ -65255,6 +67183,7 @@ async function readJsonConfig(file) {
   }
   return parsed;
 }
+__name(readJsonConfig, "readJsonConfig");
 function stringAt(value, ...keys) {
   let current = value;
   for (const key of keys) {
@@ -65263,6 +67192,7 @@ function stringAt(value, ...keys) {
   }
   return typeof current === "string" ? current : void 0;
 }
+__name(stringAt, "stringAt");
 function unescapeJs(body) {
   return body.replace(/\\(\r?\n|u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)/gs, (_match, escape) => {
     if (escape === "\n" || escape === "\r\n") return "";
@@ -65272,6 +67202,7 @@ function unescapeJs(body) {
     return simple[escape] ?? escape;
   });
 }
+__name(unescapeJs, "unescapeJs");
 function extractStringProperty(source, key) {
   const pattern = new RegExp(`(?:^|[\\s{,])['"]?${key}['"]?\\s*:\\s*(['"\`])((?:\\\\[\\s\\S]|(?!\\1)[^\\\\])*)\\1`, "m");
   const match = pattern.exec(source);
@@ -65280,6 +67211,7 @@ function extractStringProperty(source, key) {
   if (quote === "`" && body.includes("${")) return void 0;
   return unescapeJs(quote === "`" ? body.replace(/\r\n/g, "\n") : body);
 }
+__name(extractStringProperty, "extractStringProperty");
 async function readCapacitorConfig(projectDir) {
   for (const name of CONFIG_FILES) {
     const file = path4.resolve(projectDir, name);
@@ -65303,12 +67235,14 @@ async function readCapacitorConfig(projectDir) {
   }
   return {};
 }
+__name(readCapacitorConfig, "readCapacitorConfig");
 
 // src/core/version.ts
 var SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 function isSemver(version) {
   return SEMVER.test(version);
 }
+__name(isSemver, "isSemver");
 function assertSemver(version, input = "version") {
   if (!isSemver(version)) {
     throw inputError(input, "invalid_version", `'${input}' must be a semantic version such as 1.2.3 or 1.2.3-beta.1, got '${version}'.`);
@@ -65318,10 +67252,12 @@ function assertSemver(version, input = "version") {
   }
   return version;
 }
+__name(assertSemver, "assertSemver");
 function versionFromTagRef(ref) {
   const match = /^refs\/tags\/v?(.+)$/.exec(ref ?? "");
   return match && isSemver(match[1]) ? match[1] : void 0;
 }
+__name(versionFromTagRef, "versionFromTagRef");
 
 // src/core/config.ts
 var INPUT_DEFAULTS = {
@@ -65345,22 +67281,22 @@ var INPUT_DEFAULTS = {
 var APP_ID = /^[a-z0-9]+(\.[\w-]+)+$/i;
 var CHANNEL = /^[\w.-]{1,64}$/;
 async function resolveConfig(readRaw, context3) {
-  const read = (name) => {
+  const read = /* @__PURE__ */ __name((name) => {
     const value = readRaw(name)?.trim();
     return value ? value : INPUT_DEFAULTS[name];
-  };
+  }, "read");
   const secrets = [];
-  const secret = (name) => {
+  const secret = /* @__PURE__ */ __name((name) => {
     const value = readRaw(name)?.trim();
     if (value) secrets.push(value, ...value.split(/\r?\n/).filter((line) => line.trim().length > 8));
     return value || void 0;
-  };
-  const bool = (name) => parseBoolean(read(name) ?? "false", name);
-  const oneOf = (name, allowed) => {
+  }, "secret");
+  const bool = /* @__PURE__ */ __name((name) => parseBoolean(read(name) ?? "false", name), "bool");
+  const oneOf = /* @__PURE__ */ __name((name, allowed) => {
     const value = read(name);
     if (!allowed.includes(value)) throw inputError(name, "invalid_choice", `'${name}' must be one of ${allowed.join(", ")}; got '${value}'.`);
     return value;
-  };
+  }, "oneOf");
   const workingDirectory = path5.resolve(context3.cwd, read("working-directory"));
   const capacitor = await readCapacitorConfig(workingDirectory);
   const appId = read("app-id") ?? capacitor.appId;
@@ -65377,7 +67313,7 @@ async function resolveConfig(readRaw, context3) {
   const publicKeyPem = explicitPublicKey ?? capacitor.publicKey;
   const publicKeySource = explicitPublicKey ? "the 'public-key' input" : `${capacitor.file ? path5.basename(capacitor.file) : "capacitor.config"} plugins.CapacitorUpdater.publicKey`;
   const dryRun = bool("dry-run");
-  const storage = resolveStorage(read, secret, bool, oneOf, workingDirectory);
+  const storage = resolveStorage(read, secret, bool, oneOf, workingDirectory, dryRun);
   const registrar = resolveRegistrar(read, secret, oneOf, dryRun);
   const runUrl = context3.env.GITHUB_SERVER_URL && context3.env.GITHUB_REPOSITORY && context3.env.GITHUB_RUN_ID ? `${context3.env.GITHUB_SERVER_URL}/${context3.env.GITHUB_REPOSITORY}/actions/runs/${context3.env.GITHUB_RUN_ID}` : void 0;
   return {
@@ -65406,7 +67342,8 @@ async function resolveConfig(readRaw, context3) {
     secrets: [...new Set(secrets)]
   };
 }
-function resolveStorage(read, secret, bool, oneOf, workingDirectory) {
+__name(resolveConfig, "resolveConfig");
+function resolveStorage(read, secret, bool, oneOf, workingDirectory, dryRun) {
   const kind = oneOf("storage", ["s3", "dir"]);
   const publicUrlTemplate = read("public-url");
   if (publicUrlTemplate && !publicUrlTemplate.includes("{key}")) {
@@ -65418,6 +67355,7 @@ function resolveStorage(read, secret, bool, oneOf, workingDirectory) {
     return { kind: "dir", dir: path5.resolve(workingDirectory, dir), publicUrlTemplate };
   }
   const bucket = read("s3-bucket");
+  if (!bucket && dryRun) return { kind: "none" };
   if (!bucket) throw inputError("s3-bucket", "missing_s3_bucket", "With 'storage: s3', set 's3-bucket' to your bucket's name.");
   const endpoint2 = read("s3-endpoint");
   if (endpoint2 && !/^https?:\/\/[^/\s]+/i.test(endpoint2)) {
@@ -65448,6 +67386,7 @@ function resolveStorage(read, secret, bool, oneOf, workingDirectory) {
     checksumMode: oneOf("s3-checksum", ["auto", "when_required", "when_supported"])
   };
 }
+__name(resolveStorage, "resolveStorage");
 function resolveRegistrar(read, secret, oneOf, dryRun) {
   const kind = oneOf("server", ["capgo", "webhook", "none"]);
   if (kind === "capgo") {
@@ -65461,17 +67400,19 @@ function resolveRegistrar(read, secret, oneOf, dryRun) {
     const url = read("webhook-url");
     if (!url || !/^https?:\/\/[^/\s]+/i.test(url)) throw inputError("webhook-url", "invalid_webhook_url", "With 'server: webhook', set 'webhook-url' to your update server's endpoint (https://...).");
     const webhookSecret = secret("webhook-secret");
-    if (!webhookSecret) throw inputError("webhook-secret", "missing_webhook_secret", "With 'server: webhook', set 'webhook-secret' from a secret: the receiver uses it to check the X-Signature-256 header.");
-    return { kind: "webhook", url, secret: webhookSecret };
+    if (!webhookSecret && !dryRun) throw inputError("webhook-secret", "missing_webhook_secret", "With 'server: webhook', set 'webhook-secret' from a secret: the receiver uses it to check the X-Signature-256 header.");
+    return { kind: "webhook", url, secret: webhookSecret ?? "" };
   }
   return { kind: "none" };
 }
+__name(resolveRegistrar, "resolveRegistrar");
 function parseBoolean(value, name) {
   const normalized = value.trim().toLowerCase();
   if (["true", "yes", "1", "on"].includes(normalized)) return true;
   if (["false", "no", "0", "off"].includes(normalized)) return false;
   throw inputError(name, "invalid_boolean", `'${name}' must be true or false; got '${value}'.`);
 }
+__name(parseBoolean, "parseBoolean");
 async function packageVersion(dir) {
   try {
     const pkg = JSON.parse(await readFile2(path5.join(dir, "package.json"), "utf8"));
@@ -65480,6 +67421,7 @@ async function packageVersion(dir) {
   }
   throw inputError("version", "missing_version", "Set 'version', push a tag like v1.2.3, or give package.json a version.");
 }
+__name(packageVersion, "packageVersion");
 async function readKeyFile(file, cwd, secrets) {
   if (!file) return void 0;
   try {
@@ -65490,6 +67432,7 @@ async function readKeyFile(file, cwd, secrets) {
     throw inputError("private-key-file", "file_not_readable", `Cannot read 'private-key-file' ${file}. Check the path.`);
   }
 }
+__name(readKeyFile, "readKeyFile");
 
 // src/core/publish.ts
 import { mkdtemp as mkdtemp2, rm as rm5 } from "node:fs/promises";
@@ -65513,14 +67456,17 @@ var IV_BYTES = 16;
 function rsaPrivateEncrypt(signing, data) {
   return privateEncrypt2({ key: signing.privateKey, padding: constants4.RSA_PKCS1_PADDING }, data);
 }
+__name(rsaPrivateEncrypt, "rsaPrivateEncrypt");
 function signSha256(signing, sha256Hex) {
   if (!/^[0-9a-f]{64}$/i.test(sha256Hex)) throw new Error("signSha256 expects a 64-character hex SHA-256");
   return rsaPrivateEncrypt(signing, Buffer.from(sha256Hex, "hex")).toString("hex");
 }
+__name(signSha256, "signSha256");
 function makeSessionKey(signing, aesKey, iv) {
   if (aesKey.length !== AES_KEY_BYTES || iv.length !== IV_BYTES) throw new Error("AES-128-CBC needs a 16-byte key and a 16-byte IV");
   return `${iv.toString("base64")}:${rsaPrivateEncrypt(signing, aesKey).toString("base64")}`;
 }
+__name(makeSessionKey, "makeSessionKey");
 function createBundleEncryptor(signing, random = randomBytes) {
   const aesKey = random(AES_KEY_BYTES);
   const iv = random(IV_BYTES);
@@ -65531,12 +67477,12 @@ function createBundleEncryptor(signing, random = randomBytes) {
   let zipSize = 0;
   let encryptedSize = 0;
   let result;
-  const emit = (stream, ciphertext) => {
+  const emit = /* @__PURE__ */ __name((stream, ciphertext) => {
     if (ciphertext.length === 0) return;
     cipherHash.update(ciphertext);
     encryptedSize += ciphertext.length;
     stream.push(ciphertext);
-  };
+  }, "emit");
   const transform = new Transform({
     transform(chunk, _encoding, callback) {
       plainHash.update(chunk);
@@ -65566,6 +67512,7 @@ function createBundleEncryptor(signing, random = randomBytes) {
     }
   };
 }
+__name(createBundleEncryptor, "createBundleEncryptor");
 
 // src/core/zip/scan.ts
 import { lstat as lstat2, readdir as readdir2, realpath, stat as stat2 } from "node:fs/promises";
@@ -65575,13 +67522,16 @@ var MAX_ENTRIES = 65535;
 function zipError(code, message) {
   return new LiveUpdateError(code, message, { stage: "zip", input: "path" });
 }
+__name(zipError, "zipError");
 function compareNames(a5, b5) {
   return Buffer.compare(Buffer.from(a5.name), Buffer.from(b5.name));
 }
+__name(compareNames, "compareNames");
 function isInside(root5, target) {
   const relative2 = path6.relative(root5, target);
   return relative2 === "" || !relative2.startsWith("..") && !path6.isAbsolute(relative2);
 }
+__name(isInside, "isInside");
 async function scanWebDir(webDir) {
   const absolute = path6.resolve(webDir);
   const rootStat = await stat2(absolute).catch(() => void 0);
@@ -65624,6 +67574,7 @@ async function scanWebDir(webDir) {
       }
     }
   }
+  __name(walk, "walk");
   await walk(root5, "", /* @__PURE__ */ new Set([root5]));
   const files = entries.filter((entry) => !entry.isDirectory);
   if (files.length === 0) {
@@ -65640,6 +67591,7 @@ async function scanWebDir(webDir) {
   entries.sort(compareNames);
   return { root: root5, entries, fileCount: files.length, rawSize: files.reduce((sum, entry) => sum + entry.size, 0) };
 }
+__name(scanWebDir, "scanWebDir");
 
 // src/core/zip/writer.ts
 import { createReadStream as createReadStream2 } from "node:fs";
@@ -65659,6 +67611,7 @@ var DIRECTORY_ATTRIBUTES = (16877 << 16 | 16) >>> 0;
 function flagsFor(name) {
   return name.some((byte) => byte > 127) ? FLAG_UTF8 : 0;
 }
+__name(flagsFor, "flagsFor");
 function localHeader(entry) {
   const header = Buffer.alloc(30);
   header.writeUInt32LE(67324752, 0);
@@ -65674,6 +67627,7 @@ function localHeader(entry) {
   header.writeUInt16LE(0, 28);
   return Buffer.concat([header, entry.name]);
 }
+__name(localHeader, "localHeader");
 function centralHeader(entry) {
   const header = Buffer.alloc(46);
   header.writeUInt32LE(33639248, 0);
@@ -65691,6 +67645,7 @@ function centralHeader(entry) {
   header.writeUInt32LE(entry.offset, 42);
   return Buffer.concat([header, entry.name]);
 }
+__name(centralHeader, "centralHeader");
 function endOfCentralDirectory(entryCount, centralSize, centralOffset) {
   const record = Buffer.alloc(22);
   record.writeUInt32LE(101010256, 0);
@@ -65700,6 +67655,7 @@ function endOfCentralDirectory(entryCount, centralSize, centralOffset) {
   record.writeUInt32LE(centralOffset, 16);
   return record;
 }
+__name(endOfCentralDirectory, "endOfCentralDirectory");
 
 // src/core/zip/compress.ts
 import { createReadStream, createWriteStream } from "node:fs";
@@ -65752,13 +67708,19 @@ var SMALL_FILE_LIMIT = 8 * 1024 * 1024;
 function extensionOf(name) {
   return path7.posix.extname(name).slice(1).toLowerCase();
 }
+__name(extensionOf, "extensionOf");
 function shouldDeflate(name) {
   return !PRECOMPRESSED.has(extensionOf(name));
 }
+__name(shouldDeflate, "shouldDeflate");
 function isScript(name) {
   return SCRIPT_EXTENSIONS.has(extensionOf(name));
 }
+__name(isScript, "isScript");
 var NeedleSearch = class {
+  static {
+    __name(this, "NeedleSearch");
+  }
   tail = Buffer.alloc(0);
   found = false;
   push(chunk) {
@@ -65775,8 +67737,23 @@ async function prepareEntry(entry, options) {
   if (entry.isDirectory || !entry.file) {
     return { source: entry, method: METHOD_STORED, crc: 0, size: 0, compressedSize: 0, data: Buffer.alloc(0), mentionsNotifyAppReady: false };
   }
-  return entry.size <= SMALL_FILE_LIMIT ? prepareSmallFile(entry, entry.file, options) : prepareLargeFile(entry, entry.file, options);
+  if (entry.size > SMALL_FILE_LIMIT) return prepareLargeFile(entry, entry.file, options);
+  return options.pool ? preparePooled(entry, entry.file, options.pool, options.level) : prepareSmallFile(entry, entry.file, options);
 }
+__name(prepareEntry, "prepareEntry");
+async function preparePooled(entry, file, pool, level) {
+  const result = await pool.run(file, { deflate: shouldDeflate(entry.name), scanScript: isScript(entry.name), level });
+  return {
+    source: entry,
+    method: result.deflated ? METHOD_DEFLATED : METHOD_STORED,
+    crc: result.crc,
+    size: result.size,
+    compressedSize: result.data.length,
+    data: result.data,
+    mentionsNotifyAppReady: result.mentionsNotifyAppReady
+  };
+}
+__name(preparePooled, "preparePooled");
 async function prepareSmallFile(entry, file, options) {
   const content = await readFile3(file);
   const crc = zlib.crc32(content);
@@ -65790,6 +67767,7 @@ async function prepareSmallFile(entry, file, options) {
   }
   return { ...base, method: METHOD_STORED, compressedSize: content.length, data: content };
 }
+__name(prepareSmallFile, "prepareSmallFile");
 async function prepareLargeFile(entry, file, options) {
   let crc = 0;
   let size = 0;
@@ -65824,9 +67802,120 @@ async function prepareLargeFile(entry, file, options) {
     throw error3;
   }
 }
+__name(prepareLargeFile, "prepareLargeFile");
 async function releaseEntry(entry) {
   if (!Buffer.isBuffer(entry.data) && entry.data.spill) await rm2(entry.data.file, { force: true });
 }
+__name(releaseEntry, "releaseEntry");
+
+// src/core/zip/deflate-pool.ts
+import { Worker } from "node:worker_threads";
+var WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads')
+const { openSync, readSync, closeSync, fstatSync } = require('node:fs')
+const zlib = require('node:zlib')
+const NEEDLE = Buffer.from('notifyAppReady')
+// Files are read into one reused buffer: a fresh Buffer per file would pile up as garbage
+// that this thread's GC only reclaims late (external memory), inflating the process RSS.
+let scratch = Buffer.allocUnsafeSlow(1 << 20)
+function readWhole(file) {
+  const fd = openSync(file, 'r')
+  try {
+    const size = fstatSync(fd).size
+    if (size > scratch.length) scratch = Buffer.allocUnsafeSlow(size)
+    let read = 0
+    while (read < size) {
+      const n = readSync(fd, scratch, read, size - read, read)
+      if (n === 0) break
+      read += n
+    }
+    return scratch.subarray(0, read)
+  } finally {
+    closeSync(fd)
+  }
+}
+parentPort.on('message', (task) => {
+  try {
+    const content = readWhole(task.file)
+    const crc = zlib.crc32(content)
+    const mentionsNotifyAppReady = task.scanScript && content.includes(NEEDLE)
+    let data = content
+    let deflated = false
+    if (task.deflate && content.length > 0) {
+      const packed = zlib.deflateRawSync(content, { level: task.level, chunkSize: 64 * 1024 })
+      if (packed.length < content.length) { data = packed; deflated = true }
+    }
+    const exact = data.byteOffset === 0 && data.buffer.byteLength === data.length && data !== content
+    const out = exact ? new Uint8Array(data.buffer) : new Uint8Array(data)
+    parentPort.postMessage({ id: task.id, crc, size: content.length, deflated, mentionsNotifyAppReady, data: out }, [out.buffer])
+  } catch (error) {
+    parentPort.postMessage({ id: task.id, error: String(error && error.message || error) })
+  }
+})
+`;
+var DeflatePool = class {
+  static {
+    __name(this, "DeflatePool");
+  }
+  idle = [];
+  queue = [];
+  running = /* @__PURE__ */ new Map();
+  nextId = 0;
+  closed = false;
+  constructor(size) {
+    for (let i5 = 0; i5 < size; i5++) this.idle.push(this.spawn());
+  }
+  spawn() {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+    worker.unref();
+    worker.on("message", (message) => {
+      const job = this.running.get(message.id);
+      if (!job) return;
+      this.running.delete(message.id);
+      this.idle.push(worker);
+      if (message.error !== void 0) job.task.reject(new Error(message.error));
+      else {
+        const data = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
+        job.task.resolve({ crc: message.crc, size: message.size, deflated: message.deflated, mentionsNotifyAppReady: message.mentionsNotifyAppReady, data });
+      }
+      this.dispatch();
+    });
+    worker.on("error", (error3) => this.failWorker(worker, error3));
+    return worker;
+  }
+  failWorker(worker, error3) {
+    for (const [id, job] of this.running) {
+      if (job.worker !== worker) continue;
+      this.running.delete(id);
+      job.task.reject(error3);
+    }
+    if (!this.closed) this.idle.push(this.spawn());
+    this.dispatch();
+  }
+  dispatch() {
+    while (!this.closed && this.idle.length > 0 && this.queue.length > 0) {
+      const worker = this.idle.pop();
+      const task = this.queue.shift();
+      const id = this.nextId++;
+      this.running.set(id, { worker, task });
+      worker.postMessage({ id, file: task.file, deflate: task.deflate, scanScript: task.scanScript, level: task.level });
+    }
+  }
+  run(file, options) {
+    if (this.closed) return Promise.reject(new Error("deflate pool is closed"));
+    return new Promise((resolve2, reject) => {
+      this.queue.push({ file, ...options, resolve: resolve2, reject });
+      this.dispatch();
+    });
+  }
+  async close() {
+    this.closed = true;
+    for (const task of this.queue.splice(0)) task.reject(new Error("deflate pool closed"));
+    const workers = [...this.idle, ...[...this.running.values()].map((job) => job.worker)];
+    this.idle.length = 0;
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+};
 
 // src/core/zip/writer.ts
 var MAX_OFFSET = 4294967295;
@@ -65841,8 +67930,9 @@ function createZipStream(folder, options = {}) {
   const generator = writeZip(folder, {
     level: options.level ?? 6,
     tempDir: options.tempDir ?? os6.tmpdir(),
-    lookahead: options.lookahead ?? Math.max(4, os6.availableParallelism() * 4),
-    lookaheadBytes: options.lookaheadBytes ?? 32 * 1024 * 1024
+    lookahead: options.lookahead ?? 64,
+    lookaheadBytes: options.lookaheadBytes ?? 8 * 1024 * 1024,
+    workers: options.workers ?? defaultWorkers(folder)
   });
   async function* guarded() {
     try {
@@ -65853,14 +67943,22 @@ function createZipStream(folder, options = {}) {
       throw error3;
     }
   }
+  __name(guarded, "guarded");
   return { stream: Readable.from(guarded(), { objectMode: false }), summary: summary2 };
 }
+__name(createZipStream, "createZipStream");
+function defaultWorkers(folder) {
+  const cores = os6.availableParallelism();
+  return cores > 1 && folder.rawSize > 2 * 1024 * 1024 ? cores : 0;
+}
+__name(defaultWorkers, "defaultWorkers");
 async function* writeZip(folder, options) {
-  const compress2 = { level: options.level, tempDir: options.tempDir };
+  const pool = options.workers > 0 ? new DeflatePool(options.workers) : void 0;
+  const compress2 = { level: options.level, tempDir: options.tempDir, pool };
   const pending = [];
   let next = 0;
   let costAhead = 0;
-  const fill = () => {
+  const fill = /* @__PURE__ */ __name(() => {
     while (next < folder.entries.length && pending.length < options.lookahead) {
       const entry = folder.entries[next];
       const cost = Math.min(entry.size, SMALL_FILE_LIMIT);
@@ -65871,7 +67969,7 @@ async function* writeZip(folder, options) {
       costAhead += cost;
       next++;
     }
-  };
+  }, "fill");
   const records = [];
   let offset = 0;
   let mentionsNotifyAppReady = false;
@@ -65921,6 +68019,7 @@ async function* writeZip(folder, options) {
     }
   } finally {
     for (const item of pending) void item.prepared.then(releaseEntry, () => void 0);
+    await pool?.close();
   }
   const centralOffset = offset;
   for (const record of records) {
@@ -65932,6 +68031,7 @@ async function* writeZip(folder, options) {
   offset += 22;
   return { zipSize: offset, entryCount: records.length, mentionsNotifyAppReady };
 }
+__name(writeZip, "writeZip");
 
 // src/core/bundle.ts
 var LARGEST_FILES = 10;
@@ -65971,12 +68071,14 @@ async function createBundle(options) {
     throw error3;
   }
 }
+__name(createBundle, "createBundle");
 function largestFiles(entries) {
   return entries.filter((entry) => !entry.isDirectory).sort((a5, b5) => b5.size - a5.size || a5.name.localeCompare(b5.name)).slice(0, LARGEST_FILES).map((entry) => ({ path: entry.name, size: entry.size }));
 }
+__name(largestFiles, "largestFiles");
 
 // src/core/retry.ts
-var realSleep = (ms) => new Promise((resolve2) => setTimeout(resolve2, ms));
+var realSleep = /* @__PURE__ */ __name((ms) => new Promise((resolve2) => setTimeout(resolve2, ms)), "realSleep");
 async function retryWithBackoff(operation2, options) {
   const sleep2 = options.sleep ?? realSleep;
   const now = options.now ?? Date.now;
@@ -65996,6 +68098,7 @@ async function retryWithBackoff(operation2, options) {
     }
   }
 }
+__name(retryWithBackoff, "retryWithBackoff");
 function parseRetryAfter(value, now = Date.now(), capMs = 12e4) {
   if (!value) return void 0;
   const seconds2 = Number(value);
@@ -66004,9 +68107,13 @@ function parseRetryAfter(value, now = Date.now(), capMs = 12e4) {
   if (Number.isNaN(date2)) return void 0;
   return Math.min(capMs, Math.max(0, date2 - now));
 }
+__name(parseRetryAfter, "parseRetryAfter");
 
 // src/core/register/http.ts
 var RegistrationError = class extends LiveUpdateError {
+  static {
+    __name(this, "RegistrationError");
+  }
   bundleState;
   /**
    * True when the update server MIGHT reference the uploaded object (`bundleState` is
@@ -66031,6 +68138,7 @@ function mightBeRegistered(error3) {
   if (error3 instanceof RegistrationError) return error3.bundleState !== "not-registered";
   return true;
 }
+__name(mightBeRegistered, "mightBeRegistered");
 var HttpFailure = class extends Error {
   constructor(method, path11, status, apiCode, apiMessage, body, excerpt2, retryAfterMs) {
     super(`HTTP ${status}${apiCode ? ` ${apiCode}` : ""} from ${method} ${path11}`);
@@ -66052,6 +68160,9 @@ var HttpFailure = class extends Error {
   body;
   excerpt;
   retryAfterMs;
+  static {
+    __name(this, "HttpFailure");
+  }
 };
 var TransportFailure = class extends Error {
   constructor(method, path11, kind, notSent, detail, cause) {
@@ -66068,6 +68179,9 @@ var TransportFailure = class extends Error {
   kind;
   notSent;
   detail;
+  static {
+    __name(this, "TransportFailure");
+  }
 };
 var NOT_SENT_CODES = /* @__PURE__ */ new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "ENETUNREACH", "EHOSTUNREACH"]);
 function errorCode(error3) {
@@ -66079,25 +68193,30 @@ function errorCode(error3) {
   }
   return void 0;
 }
+__name(errorCode, "errorCode");
 function isTimeout(error3) {
   const name = error3?.name;
   return name === "TimeoutError" || name === "AbortError" || errorCode(error3) === "UND_ERR_HEADERS_TIMEOUT" || errorCode(error3) === "UND_ERR_BODY_TIMEOUT";
 }
+__name(isTimeout, "isTimeout");
 function toTransportFailure(method, path11, error3, answered) {
   if (isTimeout(error3)) return new TransportFailure(method, path11, "timeout", false, "timeout", error3);
   const code = errorCode(error3);
   const notSent = !answered && code !== void 0 && NOT_SENT_CODES.has(code);
   return new TransportFailure(method, path11, "network", notSent, code ?? (error3 instanceof Error ? error3.message : String(error3)), error3);
 }
+__name(toTransportFailure, "toTransportFailure");
 function redact(text, secrets) {
   let out = text;
   for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join("***");
   return out;
 }
+__name(redact, "redact");
 function excerpt(text, max = 200) {
   const oneLine = text.replace(/\s+/g, " ").trim();
   return oneLine.length > max ? `${oneLine.slice(0, max)}\u2026` : oneLine;
 }
+__name(excerpt, "excerpt");
 async function sendOnce(fetchImpl, request2) {
   const url = new URL(request2.baseUrl + request2.path);
   for (const [name, value] of Object.entries(request2.query ?? {})) url.searchParams.set(name, value);
@@ -66136,6 +68255,7 @@ async function sendOnce(fetchImpl, request2) {
     retryAfterMs
   );
 }
+__name(sendOnce, "sendOnce");
 function classifyHttpError(error3, maxRetryAfterMs) {
   if (error3 instanceof TransportFailure) return { retry: true };
   if (error3 instanceof HttpFailure) {
@@ -66148,11 +68268,13 @@ function classifyHttpError(error3, maxRetryAfterMs) {
   }
   return { retry: false };
 }
+__name(classifyHttpError, "classifyHttpError");
 function outcomeUnknown(error3) {
   if (error3 instanceof TransportFailure) return !error3.notSent;
   if (error3 instanceof HttpFailure) return error3.status >= 500 || error3.status === 408;
   return false;
 }
+__name(outcomeUnknown, "outcomeUnknown");
 function safeUrl(value) {
   try {
     const url = new URL(value);
@@ -66161,14 +68283,16 @@ function safeUrl(value) {
     return excerpt(value, 80);
   }
 }
+__name(safeUrl, "safeUrl");
 function seconds(ms) {
   return ms >= 1e3 ? `${(ms / 1e3).toFixed(ms % 1e3 === 0 ? 0 : 1)} s` : `${ms} ms`;
 }
+__name(seconds, "seconds");
 var SIGNED_CHECKSUM = /^[0-9a-f]{512}$/;
 function validateRegistrationRequest(req) {
-  const fail = (code, message, input) => {
+  const fail = /* @__PURE__ */ __name((code, message, input) => {
     throw new RegistrationError(code, message, { stage: "register", input, bundleState: "not-registered" });
-  };
+  }, "fail");
   if (!req.appId) fail("register_app_id_missing", "Refusing to register: no app id.", "app-id");
   if (!req.version) fail("register_version_missing", "Refusing to register: no version.", "version");
   if (!req.channel) fail("register_channel_missing", "Refusing to register: no channel.", "channel");
@@ -66181,6 +68305,7 @@ function validateRegistrationRequest(req) {
   }
   if (!req.keyId) fail("register_key_id_missing", "Refusing to register a bundle without its key_id.", "private-key");
 }
+__name(validateRegistrationRequest, "validateRegistrationRequest");
 
 // src/core/register/capgo.ts
 var CAPGO_API_URL = "https://api.capgo.app";
@@ -66188,14 +68313,14 @@ var CAPGO_PAGE_SIZE = 50;
 var USER_AGENT = "capacitor-live-update-action";
 function createCapgoRegistrar(options) {
   const apiKey = options.apiKey?.trim() ?? "";
-  const requireKey = () => {
+  const requireKey = /* @__PURE__ */ __name(() => {
     if (apiKey) return;
     throw new RegistrationError("capgo_api_key_missing", "A Capgo API key is required to register bundles with Capgo: set capgo-api-key (create one in Capgo > API keys, with the upload right).", {
       stage: "input",
       input: "capgo-api-key",
       bundleState: "not-registered"
     });
-  };
+  }, "requireKey");
   let baseUrl2;
   try {
     const parsed = new URL(options.apiUrl ?? CAPGO_API_URL);
@@ -66224,16 +68349,17 @@ function createCapgoRegistrar(options) {
     sleep: sleep2,
     now,
     random: options.random,
-    classify: (error3) => classifyHttpError(error3, maxRetryAfterMs),
-    onRetry: ({ attempt, attempts: total, delayMs, error: error3 }) => {
+    classify: /* @__PURE__ */ __name((error3) => classifyHttpError(error3, maxRetryAfterMs), "classify"),
+    onRetry: /* @__PURE__ */ __name(({ attempt, attempts: total, delayMs, error: error3 }) => {
       logger2?.warn(`Capgo: ${shortReason(error3)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`);
-    }
+    }, "onRetry")
   };
   function send(method, path11, body, query) {
     const headers = { authorization: apiKey, accept: "application/json", "user-agent": USER_AGENT };
     if (body !== void 0) headers["content-type"] = "application/json";
     return sendOnce(fetchImpl, { method, baseUrl: baseUrl2, path: path11, query, headers, body: body === void 0 ? void 0 : JSON.stringify(body), timeoutMs, secrets, now });
   }
+  __name(send, "send");
   async function call(method, path11, body, query, ctx) {
     try {
       return (await retryWithBackoff(() => send(method, path11, body, query), retryOptions)).json;
@@ -66241,6 +68367,7 @@ function createCapgoRegistrar(options) {
       throw mapError(error3, ctx);
     }
   }
+  __name(call, "call");
   async function findVersion(appId, version, ctx) {
     for (let page = 0; page < maxPages; page++) {
       let rows;
@@ -66271,9 +68398,11 @@ function createCapgoRegistrar(options) {
     logger2?.warn(`Capgo: ${appId} has more than ${maxPages * CAPGO_PAGE_SIZE} bundles; stopped looking for ${version} after ${maxPages} pages.`);
     return { found: false };
   }
+  __name(findVersion, "findVersion");
   function sameChecksum(a5, b5) {
     return a5.toLowerCase() === b5.toLowerCase();
   }
+  __name(sameChecksum, "sameChecksum");
   function conflictError(req, found) {
     return new RegistrationError(
       "capgo_version_conflict",
@@ -66281,6 +68410,7 @@ function createCapgoRegistrar(options) {
       { stage: "register", input: "version", bundleState: "not-registered" }
     );
   }
+  __name(conflictError, "conflictError");
   async function createBundle2(req) {
     const body = {
       app_id: req.appId,
@@ -66326,6 +68456,7 @@ function createCapgoRegistrar(options) {
       throw mapError(error3, { ...ctx, bundleState: settled ? "not-registered" : "maybe-registered" });
     }
   }
+  __name(createBundle2, "createBundle");
   async function pointChannelInternal(appId, channel, version, bundleState, stage) {
     await call("POST", "/channel", { app_id: appId, channel, version }, void 0, {
       appId,
@@ -66336,6 +68467,7 @@ function createCapgoRegistrar(options) {
       bundleState
     });
   }
+  __name(pointChannelInternal, "pointChannelInternal");
   return {
     kind: "capgo",
     async lookup(appId, version) {
@@ -66403,16 +68535,17 @@ function createCapgoRegistrar(options) {
     if (error3 instanceof TransportFailure) return `${error3.method} ${error3.path} ${error3.kind === "timeout" ? `timed out after ${seconds(timeoutMs)}` : `failed (${error3.detail})`}`;
     return error3 instanceof Error ? error3.message : String(error3);
   }
+  __name(shortReason, "shortReason");
   function mapError(error3, ctx) {
     if (error3 instanceof LiveUpdateError) return error3;
-    const make = (code2, message, input) => new RegistrationError(code2, message, {
+    const make = /* @__PURE__ */ __name((code2, message, input) => new RegistrationError(code2, message, {
       stage: ctx.stage,
       input,
       cause: error3,
       bundleState: ctx.bundleState,
       httpStatus: error3 instanceof HttpFailure ? error3.status : void 0,
       apiCode: error3 instanceof HttpFailure ? error3.apiCode : void 0
-    });
+    }), "make");
     const unsure = ctx.bundleState === "maybe-registered" ? ` The bundle MAY be registered: the uploaded object is kept; re-run the publish to settle it (it looks the version up first).` : ctx.bundleState === "registered" ? ` The bundle itself is registered; re-run the publish to finish (it will find the bundle and point the channel).` : "";
     if (error3 instanceof TransportFailure) {
       if (error3.kind === "timeout") return make("capgo_timeout", `Capgo at ${baseUrl2} did not answer ${error3.method} ${error3.path} within ${seconds(timeoutMs)} (tried ${attempts} times) while trying to ${ctx.action}.${unsure}`);
@@ -66478,7 +68611,9 @@ function createCapgoRegistrar(options) {
     }
     return make("capgo_http_error", `Capgo answered HTTP ${status}${code ? ` ${code}` : " (no error code)"} to ${error3.method} ${error3.path} while trying to ${ctx.action}: ${error3.excerpt}${unsure}`);
   }
+  __name(mapError, "mapError");
 }
+__name(createCapgoRegistrar, "createCapgoRegistrar");
 function expectedPrefix(body) {
   if (!body || typeof body !== "object") return void 0;
   const record = body;
@@ -66490,6 +68625,7 @@ function expectedPrefix(body) {
   }
   return void 0;
 }
+__name(expectedPrefix, "expectedPrefix");
 
 // src/core/register/none.ts
 function createNoneRegistrar(options = {}) {
@@ -66506,6 +68642,7 @@ function createNoneRegistrar(options = {}) {
     }
   };
 }
+__name(createNoneRegistrar, "createNoneRegistrar");
 
 // src/core/register/webhook.ts
 import { createHmac, timingSafeEqual } from "node:crypto";
@@ -66519,10 +68656,13 @@ function signWebhook(secret, timestamp, body) {
   hmac.update(body);
   return `sha256=${hmac.digest("hex")}`;
 }
+__name(signWebhook, "signWebhook");
 function createWebhookRegistrar(options) {
-  if (!options.secret) {
-    throw new LiveUpdateError("missing_webhook_secret", "A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).", { stage: "input", input: "webhook-secret" });
-  }
+  const requireSecret = /* @__PURE__ */ __name(() => {
+    if (!options.secret) {
+      throw new LiveUpdateError("missing_webhook_secret", "A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).", { stage: "input", input: "webhook-secret" });
+    }
+  }, "requireSecret");
   let target;
   try {
     target = new URL(options.url);
@@ -66546,6 +68686,7 @@ function createWebhookRegistrar(options) {
     if (error3 instanceof TransportFailure) return error3.kind === "timeout" ? `did not answer within ${seconds(timeoutMs)}` : `was unreachable (${error3.detail})`;
     return error3 instanceof Error ? error3.message : String(error3);
   }
+  __name(describe149, "describe");
   return {
     kind: "webhook",
     /** A webhook cannot be asked: always "not found" (the receiver must be idempotent). */
@@ -66553,6 +68694,7 @@ function createWebhookRegistrar(options) {
       return { found: false };
     },
     async register(req) {
+      requireSecret();
       validateRegistrationRequest(req);
       let sent = false;
       try {
@@ -66605,8 +68747,8 @@ function createWebhookRegistrar(options) {
             sleep: sleep2,
             now,
             random: options.random,
-            classify: (error3) => classifyHttpError(error3, maxRetryAfterMs),
-            onRetry: ({ attempt, attempts: total, delayMs, error: error3 }) => logger2?.warn(`Webhook ${shown} ${describe149(error3)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`)
+            classify: /* @__PURE__ */ __name((error3) => classifyHttpError(error3, maxRetryAfterMs), "classify"),
+            onRetry: /* @__PURE__ */ __name(({ attempt, attempts: total, delayMs, error: error3 }) => logger2?.warn(`Webhook ${shown} ${describe149(error3)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`), "onRetry")
           }
         );
       } catch (error3) {
@@ -66644,7 +68786,9 @@ function createWebhookRegistrar(options) {
     if (error3 instanceof LiveUpdateError) return error3;
     return new RegistrationError("webhook_error", `The webhook call failed: ${error3 instanceof Error ? error3.message : String(error3)}.${maybe}`, { stage: "register", cause: error3, bundleState: sent ? "maybe-registered" : "not-registered" });
   }
+  __name(webhookError, "webhookError");
 }
+__name(createWebhookRegistrar, "createWebhookRegistrar");
 
 // src/core/register/index.ts
 function createRegistrar(config, deps = {}) {
@@ -66657,6 +68801,7 @@ function createRegistrar(config, deps = {}) {
       return createNoneRegistrar({ logger: deps.logger });
   }
 }
+__name(createRegistrar, "createRegistrar");
 
 // src/core/storage/object-key.ts
 var MAX_KEY_BYTES = 1024;
@@ -66665,9 +68810,11 @@ var URL_PLACEHOLDERS = ["key", "bucket"];
 function keyError2(message) {
   return new LiveUpdateError("storage_invalid_object_key", message, { stage: "input", input: "object-key" });
 }
+__name(keyError2, "keyError");
 function urlError(message) {
   return new LiveUpdateError("storage_invalid_public_url", message, { stage: "input", input: "public-url" });
 }
+__name(urlError, "urlError");
 function substitute(template, allowed, values, fail) {
   let out = "";
   let i5 = 0;
@@ -66695,6 +68842,7 @@ function substitute(template, allowed, values, fail) {
   }
   return out;
 }
+__name(substitute, "substitute");
 function objectKeyProblem(key) {
   if (key.length === 0) return "the key is empty";
   if (key.startsWith("/")) return 'the key starts with "/"';
@@ -66707,10 +68855,12 @@ function objectKeyProblem(key) {
   }
   return void 0;
 }
+__name(objectKeyProblem, "objectKeyProblem");
 function assertValidObjectKey(key) {
   const problem = objectKeyProblem(key);
   if (problem) throw keyError2(`Invalid object key "${key}": ${problem}. Check the object-key template and the app id / version / channel it uses.`);
 }
+__name(assertValidObjectKey, "assertValidObjectKey");
 function renderObjectKey(template, values) {
   if (!template.trim()) throw keyError2("The object-key template is empty.");
   const key = substitute(template, KEY_PLACEHOLDERS, { ...values }, keyError2);
@@ -66720,9 +68870,11 @@ function renderObjectKey(template, values) {
   assertValidObjectKey(key);
   return key;
 }
+__name(renderObjectKey, "renderObjectKey");
 function encodeKeyPath(key) {
   return key.split("/").map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c5) => `%${c5.charCodeAt(0).toString(16).toUpperCase()}`)).join("/");
 }
+__name(encodeKeyPath, "encodeKeyPath");
 function validatePublicUrlTemplate(template) {
   if (!template.includes("{key}")) throw urlError(`The public-url template "${template}" must contain {key} (the object key).`);
   const sample = substitute(template, URL_PLACEHOLDERS, { key: "app/1.0.0/0123456789abcdef.zip", bucket: "bucket" }, urlError);
@@ -66737,9 +68889,11 @@ function validatePublicUrlTemplate(template) {
   }
   if (url.username || url.password) throw urlError("The public-url template must not contain credentials.");
 }
+__name(validatePublicUrlTemplate, "validatePublicUrlTemplate");
 function renderPublicUrl(template, key, bucket = "") {
   return substitute(template, URL_PLACEHOLDERS, { key: encodeKeyPath(key), bucket: encodeURIComponent(bucket) }, urlError);
 }
+__name(renderPublicUrl, "renderPublicUrl");
 function deriveS3ObjectUrl(settings, key) {
   const path11 = encodeKeyPath(key);
   const bucket = encodeURIComponent(settings.bucket);
@@ -66752,6 +68906,7 @@ function deriveS3ObjectUrl(settings, key) {
   if (settings.forcePathStyle) return `${endpoint2.protocol}//${endpoint2.host}${base}/${bucket}/${path11}`;
   return `${endpoint2.protocol}//${bucket}.${endpoint2.host}${base}/${path11}`;
 }
+__name(deriveS3ObjectUrl, "deriveS3ObjectUrl");
 function assertHttpsUrl(url, input = "public-url") {
   let parsed;
   try {
@@ -66767,6 +68922,7 @@ function assertHttpsUrl(url, input = "public-url") {
     );
   }
 }
+__name(assertHttpsUrl, "assertHttpsUrl");
 
 // src/core/verify.ts
 import { constants as constants5, createDecipheriv, createHash as createHash2, publicDecrypt as publicDecrypt2 } from "node:crypto";
@@ -66784,6 +68940,9 @@ import { pipeline as pipeline3 } from "node:stream/promises";
 import { Writable } from "node:stream";
 import { createInflateRaw, crc32, inflateRawSync } from "node:zlib";
 var ZipFormatError = class extends Error {
+  static {
+    __name(this, "ZipFormatError");
+  }
   constructor(message) {
     super(message);
     this.name = "ZipFormatError";
@@ -66809,9 +68968,11 @@ async function readAt(handle, position, length) {
   if (bytesRead !== length) throw new ZipFormatError(`unexpected end of file at offset ${position} (wanted ${length} bytes, got ${bytesRead})`);
   return buffer;
 }
+__name(readAt, "readAt");
 function decodeName(raw, flags) {
   return raw.toString(flags & FLAG_UTF82 ? "utf8" : "latin1");
 }
+__name(decodeName, "decodeName");
 async function listZipEntries(file) {
   const handle = await open2(file, "r");
   try {
@@ -66878,6 +69039,7 @@ async function listZipEntries(file) {
     await handle.close();
   }
 }
+__name(listZipEntries, "listZipEntries");
 async function checkLocalEntries(file, listing) {
   const byOffset = new Map(listing.entries.map((entry) => [entry.localHeaderOffset, entry]));
   const handle = await open2(file, "r");
@@ -66924,6 +69086,7 @@ async function checkLocalEntries(file, listing) {
     await handle.close();
   }
 }
+__name(checkLocalEntries, "checkLocalEntries");
 async function descriptorLength(handle, offset, entry) {
   const descriptor = await readAt(handle, offset, 12);
   const signed = descriptor.readUInt32LE(0) === DESCRIPTOR_SIGNATURE;
@@ -66933,6 +69096,7 @@ async function descriptorLength(handle, offset, entry) {
   }
   return signed ? 16 : 12;
 }
+__name(descriptorLength, "descriptorLength");
 var IN_MEMORY_LIMIT = 4 * 1024 * 1024;
 async function checkEntryData(handle, file, entry, dataStart) {
   if (entry.method === DEFLATED && entry.compressedSize === 0) throw new ZipFormatError(`entry '${entry.name}' is deflated but has no compressed data`);
@@ -66942,12 +69106,15 @@ async function checkEntryData(handle, file, entry, dataStart) {
     throw new ZipFormatError(`entry '${entry.name}' fails its CRC-32 check (computed ${hex32(measured.crc)}, headers say ${hex32(entry.crc32)})`);
   }
 }
+__name(checkEntryData, "checkEntryData");
 function hex32(value) {
   return value.toString(16).padStart(8, "0");
 }
+__name(hex32, "hex32");
 function tooBig(entry) {
   return new ZipFormatError(`entry '${entry.name}' inflates to more than its declared ${entry.size} bytes`);
 }
+__name(tooBig, "tooBig");
 async function measureInMemory(handle, entry, dataStart) {
   const raw = await readAt(handle, dataStart, entry.compressedSize);
   let data = raw;
@@ -66961,6 +69128,7 @@ async function measureInMemory(handle, entry, dataStart) {
   }
   return { crc: crc32(data), size: data.length };
 }
+__name(measureInMemory, "measureInMemory");
 async function measureStreaming(file, entry, dataStart) {
   let crc = 0;
   let size = 0;
@@ -66981,6 +69149,7 @@ async function measureStreaming(file, entry, dataStart) {
   }
   return { crc, size };
 }
+__name(measureStreaming, "measureStreaming");
 
 // src/core/verify.ts
 var StepFailure = class extends Error {
@@ -66989,6 +69158,9 @@ var StepFailure = class extends Error {
     this.step = step;
   }
   step;
+  static {
+    __name(this, "StepFailure");
+  }
 };
 var RSA_BYTES = 256;
 var SHA256_BYTES = 32;
@@ -66999,6 +69171,7 @@ function decodeBase64(text, what) {
   if (text === "" || bytes.toString("base64") !== text) throw new StepFailure("session-key", `${what} is not valid base64`);
   return bytes;
 }
+__name(decodeBase64, "decodeBase64");
 function rsaPublicDecrypt(key, data) {
   try {
     return publicDecrypt2({ key, padding: constants5.RSA_PKCS1_PADDING }, data);
@@ -67006,6 +69179,7 @@ function rsaPublicDecrypt(key, data) {
     return void 0;
   }
 }
+__name(rsaPublicDecrypt, "rsaPublicDecrypt");
 function unwrapSessionKey(sessionKey, publicKeyPem) {
   let publicKey;
   try {
@@ -67024,6 +69198,7 @@ function unwrapSessionKey(sessionKey, publicKeyPem) {
   if (aesKey.length !== AES_KEY_BYTES2) throw new StepFailure("session-key", `the unwrapped AES key is ${aesKey.length} bytes, expected ${AES_KEY_BYTES2}`);
   return { aesKey, iv, publicKey };
 }
+__name(unwrapSessionKey, "unwrapSessionKey");
 function recoverSignedSha256(checksum, publicKey) {
   const hex = checksum.trim();
   if (!/^[0-9a-fA-F]{512}$/.test(hex)) {
@@ -67034,6 +69209,7 @@ function recoverSignedSha256(checksum, publicKey) {
   if (recovered.length !== SHA256_BYTES) throw new StepFailure("checksum", `the signed checksum holds ${recovered.length} bytes, expected a ${SHA256_BYTES}-byte SHA-256`);
   return recovered.toString("hex");
 }
+__name(recoverSignedSha256, "recoverSignedSha256");
 async function openSource(options) {
   const { source } = options;
   if (typeof source !== "string") return source;
@@ -67054,6 +69230,7 @@ async function openSource(options) {
   }
   return createReadStream4(source);
 }
+__name(openSource, "openSource");
 function countingStream(onBytes) {
   return new Transform3({
     transform(chunk, _encoding, callback) {
@@ -67062,9 +69239,10 @@ function countingStream(onBytes) {
     }
   });
 }
+__name(countingStream, "countingStream");
 function decryptStream(aesKey, iv) {
   const decipher = createDecipheriv("aes-128-cbc", aesKey, iv);
-  const tagged = (work, callback) => {
+  const tagged = /* @__PURE__ */ __name((work, callback) => {
     let out;
     try {
       out = work();
@@ -67073,7 +69251,7 @@ function decryptStream(aesKey, iv) {
       return;
     }
     callback(null, out);
-  };
+  }, "tagged");
   return new Transform3({
     transform(chunk, _encoding, callback) {
       tagged(() => decipher.update(chunk), callback);
@@ -67083,6 +69261,7 @@ function decryptStream(aesKey, iv) {
     }
   });
 }
+__name(decryptStream, "decryptStream");
 function hashingStream(hash) {
   return new Transform3({
     transform(chunk, _encoding, callback) {
@@ -67091,11 +69270,13 @@ function hashingStream(hash) {
     }
   });
 }
+__name(hashingStream, "hashingStream");
 function checkSize(encryptedSize, expectedSize) {
   if (expectedSize !== void 0 && encryptedSize !== expectedSize) {
     throw new StepFailure("download", `got ${encryptedSize} bytes, expected ${expectedSize} (truncated or different upload)`);
   }
 }
+__name(checkSize, "checkSize");
 function checkBundleEntryNames(entries) {
   const seen = /* @__PURE__ */ new Set();
   for (const { name } of entries) {
@@ -67112,6 +69293,7 @@ function checkBundleEntryNames(entries) {
     throw new StepFailure("zip", `no index.html at the zip root${nested ? ` (found '${nested}': zip the CONTENTS of the web output folder, not the folder)` : ""}`);
   }
 }
+__name(checkBundleEntryNames, "checkBundleEntryNames");
 async function checkZip(file) {
   try {
     const listing = await listZipEntries(file);
@@ -67123,6 +69305,7 @@ async function checkZip(file) {
     throw error3;
   }
 }
+__name(checkZip, "checkZip");
 async function verifyBundle(options) {
   let workDir;
   let source;
@@ -67166,10 +69349,12 @@ async function verifyBundle(options) {
     if (workDir) await rm4(workDir, { recursive: true, force: true });
   }
 }
+__name(verifyBundle, "verifyBundle");
 function describeSource(source) {
   if (typeof source !== "string") return "the bundle stream";
   return /^https?:\/\//i.test(source) ? source.replace(/[?#].*$/s, "") : source;
 }
+__name(describeSource, "describeSource");
 
 // src/core/publish.ts
 var PublishFailure = class extends Error {
@@ -67185,13 +69370,16 @@ var PublishFailure = class extends Error {
   timings;
   bundle;
   cause;
+  static {
+    __name(this, "PublishFailure");
+  }
 };
 async function publish(options, deps) {
   const now = deps.now ?? Date.now;
   const timings = [];
   let bundle;
   let currentStage = "keys";
-  const stage = async (name, work) => {
+  const stage = /* @__PURE__ */ __name(async (name, work) => {
     currentStage = name;
     const started = now();
     try {
@@ -67199,7 +69387,7 @@ async function publish(options, deps) {
     } finally {
       timings.push({ stage: name, ms: now() - started });
     }
-  };
+  }, "stage");
   const workDir = await mkdtemp2(path9.join(options.tempDir ?? os8.tmpdir(), "live-update-"));
   try {
     if (deps.registrar.kind === "capgo" && !options.dryRun) {
@@ -67246,7 +69434,7 @@ async function publish(options, deps) {
     });
     const stored = await stage(
       "upload",
-      () => deps.store.put(objectKey, { size: made.encryptedSize, open: () => createReadStream5(encryptedFile, { highWaterMark: 1 << 20 }) })
+      () => deps.store.put(objectKey, { size: made.encryptedSize, open: /* @__PURE__ */ __name(() => createReadStream5(encryptedFile, { highWaterMark: 1 << 20 }), "open") })
     );
     deps.logger.info(`Uploaded ${stored.size} bytes to ${deps.store.describe()} as ${stored.key}`);
     let registering = false;
@@ -67296,6 +69484,7 @@ async function publish(options, deps) {
     await rm5(workDir, { recursive: true, force: true });
   }
 }
+__name(publish, "publish");
 function versionTaken(options) {
   return new LiveUpdateError(
     "version_exists_with_other_content",
@@ -67303,6 +69492,7 @@ function versionTaken(options) {
     { stage: "lookup", input: "version" }
   );
 }
+__name(versionTaken, "versionTaken");
 async function removeUnregistered(error3, registering, key, deps) {
   if (registering && mightBeRegistered(error3)) {
     deps.logger.warn(`Registration outcome unknown; the uploaded object ${key} was kept because the server may reference it.`);
@@ -67315,6 +69505,7 @@ async function removeUnregistered(error3, registering, key, deps) {
     deps.logger.warn(`Could not remove the uploaded object ${key}: ${describeError(cleanup)}. Delete it by hand.`);
   }
 }
+__name(removeUnregistered, "removeUnregistered");
 async function verifyOrThrow(source, bundle, publicKeyPem, deps, tempDir) {
   const local = source.startsWith("file:") ? fileURLToPath(source) : source;
   const report2 = await verifyBundle({
@@ -67330,6 +69521,7 @@ async function verifyOrThrow(source, bundle, publicKeyPem, deps, tempDir) {
     throw new LiveUpdateError("verify_failed", `A device would reject the bundle at ${source}: ${report2.step} step failed: ${report2.message}`, { stage: "verify", step: report2.step });
   }
 }
+__name(verifyOrThrow, "verifyOrThrow");
 
 // src/core/report.ts
 var STATUS_LINE = {
@@ -67348,15 +69540,19 @@ function formatBytes(bytes) {
   }
   return `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
 }
+__name(formatBytes, "formatBytes");
 function formatMs(ms) {
   return ms < 1e3 ? `${ms} ms` : `${(ms / 1e3).toFixed(1)} s`;
 }
+__name(formatMs, "formatMs");
 function cell(text) {
   return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
+__name(cell, "cell");
 function commentMarker(appId, channel) {
   return `<!-- capacitor-live-update-action:${appId}:${channel} -->`;
 }
+__name(commentMarker, "commentMarker");
 function renderReport(view) {
   const bundle = view.result?.bundle ?? view.failure?.bundle;
   const timings = view.result?.timings ?? view.failure?.timings ?? [];
@@ -67400,6 +69596,7 @@ function renderReport(view) {
   if (view.runUrl) lines.push(`[Workflow run](${view.runUrl})`, "");
   return lines.join("\n");
 }
+__name(renderReport, "renderReport");
 
 // src/core/storage/dir-store.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
@@ -67411,7 +69608,11 @@ import { pathToFileURL } from "node:url";
 function errno(error3) {
   return typeof error3 === "object" && error3 !== null && "code" in error3 && typeof error3.code === "string" ? error3.code : void 0;
 }
+__name(errno, "errno");
 var DirStore = class {
+  static {
+    __name(this, "DirStore");
+  }
   dir;
   publicUrlTemplate;
   constructor(config) {
@@ -67543,6 +69744,7 @@ var noopLogger = { info() {
 function configError2(input, message) {
   return new LiveUpdateError("storage_invalid_config", message, { stage: "input", input });
 }
+__name(configError2, "configError");
 function buildS3ClientConfig(config, options = {}) {
   const clientConfig = {
     region: config.region || (config.endpoint ? "us-east-1" : void 0),
@@ -67570,6 +69772,7 @@ function buildS3ClientConfig(config, options = {}) {
   }
   return clientConfig;
 }
+__name(buildS3ClientConfig, "buildS3ClientConfig");
 function validateConfig(config) {
   if (!config.bucket) throw configError2("s3-bucket", "The s3-bucket input is empty: name the bucket bundles are uploaded to.");
   if (!/^[a-zA-Z0-9._:-]{1,255}$/.test(config.bucket)) {
@@ -67598,9 +69801,11 @@ function validateConfig(config) {
   }
   if (config.publicUrlTemplate) validatePublicUrlTemplate(config.publicUrlTemplate);
 }
+__name(validateConfig, "validateConfig");
 function field(error3, name) {
   return typeof error3 === "object" && error3 !== null ? error3[name] : void 0;
 }
+__name(field, "field");
 var NETWORK_CODES = /* @__PURE__ */ new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -67633,6 +69838,7 @@ function providerError(error3) {
   if (message === "UnknownError" || message === "") message = "no error details (the response had no body)";
   return { code: String(code), status: typeof status === "number" ? status : void 0, message };
 }
+__name(providerError, "providerError");
 var TRANSIENT_CODES = /* @__PURE__ */ new Set([
   "ECONNRESET",
   "EPIPE",
@@ -67655,17 +69861,21 @@ function isTransientStorageError(error3) {
   if (TRANSIENT_CODES.has(info2.code)) return true;
   return info2.status !== void 0 && (info2.status >= 500 || info2.status === 429);
 }
+__name(isTransientStorageError, "isTransientStorageError");
 function isConditionalConflict(error3) {
   const info2 = providerError(error3);
   return info2.status === 412 || info2.code === "PreconditionFailed" || info2.code === "ConditionalRequestConflict";
 }
+__name(isConditionalConflict, "isConditionalConflict");
 function isNotImplemented(error3) {
   const info2 = providerError(error3);
   return info2.status === 501 || info2.code === "NotImplemented";
 }
+__name(isNotImplemented, "isNotImplemented");
 function unquote(etag) {
   return etag?.replace(/^W\//, "").replace(/^"|"$/g, "").toLowerCase();
 }
+__name(unquote, "unquote");
 var UploadTracker = class {
   constructor(real) {
     this.real = real;
@@ -67677,6 +69887,9 @@ var UploadTracker = class {
     });
   }
   real;
+  static {
+    __name(this, "UploadTracker");
+  }
   uploadId;
   committed = false;
   firstError;
@@ -67722,6 +69935,9 @@ var UploadTracker = class {
   }
 };
 var S3Store = class {
+  static {
+    __name(this, "S3Store");
+  }
   client;
   config;
   logger;
@@ -67794,8 +70010,8 @@ var S3Store = class {
         deadlineMs: this.deadlineMs,
         sleep: this.sleep,
         now: this.now,
-        classify: (error3) => ({ retry: typeof error3 === "object" && error3 !== null && retryable.has(error3) }),
-        onRetry: ({ attempt, attempts, delayMs, error: error3 }) => this.logger.warn(`Upload attempt ${attempt} of ${attempts} failed (${describeError(error3)}); starting a fresh upload in ${Math.round(delayMs / 1e3)} s.`)
+        classify: /* @__PURE__ */ __name((error3) => ({ retry: typeof error3 === "object" && error3 !== null && retryable.has(error3) }), "classify"),
+        onRetry: /* @__PURE__ */ __name(({ attempt, attempts, delayMs, error: error3 }) => this.logger.warn(`Upload attempt ${attempt} of ${attempts} failed (${describeError(error3)}); starting a fresh upload in ${Math.round(delayMs / 1e3)} s.`), "onRetry")
       }
     );
     const stored = await this.head(key);
@@ -67885,7 +70101,7 @@ var S3Store = class {
         baseDelayMs: 500,
         maxDelayMs: 4e3,
         sleep: this.sleep,
-        classify: (error3) => ({ retry: isTransientStorageError(error3) })
+        classify: /* @__PURE__ */ __name((error3) => ({ retry: isTransientStorageError(error3) }), "classify")
       });
       return void 0;
     } catch (error3) {
@@ -67994,6 +70210,9 @@ var RetryableUpload = class extends Error {
     this.final = final;
   }
   final;
+  static {
+    __name(this, "RetryableUpload");
+  }
 };
 
 // src/core/storage/index.ts
@@ -68005,8 +70224,25 @@ function createStore(config, options = {}) {
     }
     case "dir":
       return new DirStore({ dir: config.dir, publicUrlTemplate: config.publicUrlTemplate });
+    case "none":
+      return noStore;
   }
 }
+__name(createStore, "createStore");
+var noStore = {
+  describe: /* @__PURE__ */ __name(() => "no storage (dry run)", "describe"),
+  exists: /* @__PURE__ */ __name(() => Promise.reject(noStorage()), "exists"),
+  put: /* @__PURE__ */ __name(() => Promise.reject(noStorage()), "put"),
+  publicUrl: /* @__PURE__ */ __name(() => {
+    throw noStorage();
+  }, "publicUrl"),
+  size: /* @__PURE__ */ __name(() => Promise.reject(noStorage()), "size"),
+  delete: /* @__PURE__ */ __name(() => Promise.reject(noStorage()), "delete")
+};
+function noStorage() {
+  return new LiveUpdateError("storage_not_configured", "No storage is configured: set 's3-bucket' (or 'storage: dir' with 'storage-dir'); only a dry run may go without.", { stage: "input", input: "s3-bucket" });
+}
+__name(noStorage, "noStorage");
 
 // src/action/outputs.ts
 function outputsOf(result) {
@@ -68028,6 +70264,7 @@ function outputsOf(result) {
     "bundle-id": result.bundleId ?? ""
   };
 }
+__name(outputsOf, "outputsOf");
 
 // src/action/pr-comment.ts
 async function upsertComment(octokit, target, marker, body) {
@@ -68047,6 +70284,7 @@ ${body}`;
   await octokit.rest.issues.createComment({ owner: target.owner, repo: target.repo, issue_number: target.issueNumber, body: text });
   return "created";
 }
+__name(upsertComment, "upsertComment");
 async function pullRequestNumbers(octokit, context3, includeCommitPulls) {
   const fromEvent = context3.payload.pull_request?.number;
   if (typeof fromEvent === "number") return [fromEvent];
@@ -68054,6 +70292,7 @@ async function pullRequestNumbers(octokit, context3, includeCommitPulls) {
   const { data } = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner: context3.repo.owner, repo: context3.repo.repo, commit_sha: context3.sha });
   return data.filter((pull) => pull.state === "open").map((pull) => pull.number);
 }
+__name(pullRequestNumbers, "pullRequestNumbers");
 
 // src/action/main.ts
 var SECRET_INPUTS = ["private-key", "s3-access-key-id", "s3-secret-access-key", "capgo-api-key", "webhook-secret", "github-token"];
@@ -68065,6 +70304,7 @@ function maskSecretInputs() {
     for (const line of value.split(/\r?\n/)) if (line.trim().length > 8) setSecret(line.trim());
   }
 }
+__name(maskSecretInputs, "maskSecretInputs");
 async function run() {
   let config;
   let result;
@@ -68083,11 +70323,13 @@ async function run() {
       });
       buildTimings.push({ stage: "build", ms: Date.now() - started });
     }
+    const logger2 = { info, warn: warning, debug };
     result = await publish(ready.publish, {
-      store: createStore(ready.storage),
-      registrar: createRegistrar(ready.registrar),
-      logger: { info, warn: warning, debug },
-      runStage: async (name, work) => {
+      // The logger lets retries and clean-ups show in the log (their messages never hold secrets).
+      store: createStore(ready.storage, { logger: logger2 }),
+      registrar: createRegistrar(ready.registrar, { logger: logger2 }),
+      logger: logger2,
+      runStage: /* @__PURE__ */ __name(async (name, work) => {
         const started = Date.now();
         return group(name, async () => {
           try {
@@ -68096,7 +70338,7 @@ async function run() {
             info(`${name} took ${Date.now() - started} ms`);
           }
         });
-      }
+      }, "runStage")
     });
     result = { ...result, timings: [...buildTimings, ...result.timings] };
     for (const [name, value] of Object.entries(outputsOf(result))) setOutput(name, value);
@@ -68108,6 +70350,7 @@ async function run() {
     await report(config, result, failure);
   }
 }
+__name(run, "run");
 function describeFailure(error3, buildTimings) {
   if (error3 instanceof PublishFailure) {
     return { stage: error3.stage, message: error3.message, bundle: error3.bundle, timings: [...buildTimings, ...error3.timings] };
@@ -68115,11 +70358,13 @@ function describeFailure(error3, buildTimings) {
   const stage = error3 instanceof LiveUpdateError ? error3.stage : "input";
   return { stage, message: describeError(error3), timings: buildTimings };
 }
+__name(describeFailure, "describeFailure");
 async function report(config, result, failure) {
   const env2 = process.env;
   const view = {
-    appId: config?.publish.appId ?? getInput("app-id"),
-    version: config?.publish.version ?? getInput("version"),
+    // Unset inputs read as '': the report then shows '—', not an empty cell.
+    appId: config?.publish.appId ?? (getInput("app-id") || void 0),
+    version: config?.publish.version ?? (getInput("version") || void 0),
     channel: config?.publish.channel ?? (getInput("channel") || "production"),
     dryRun: config?.publish.dryRun ?? false,
     server: config ? config.registrar.kind : getInput("server") || "capgo",
@@ -68144,9 +70389,13 @@ async function report(config, result, failure) {
     await commentOnPullRequests(config, view, markdown);
   }
 }
+__name(report, "report");
 function describeStorage(config) {
-  return config.storage.kind === "s3" ? `s3://${config.storage.bucket}${config.storage.endpoint ? ` (${config.storage.endpoint})` : ""}` : `folder ${config.storage.dir}`;
+  const storage = config.storage;
+  if (storage.kind === "s3") return `s3://${storage.bucket}${storage.endpoint ? ` (${storage.endpoint})` : ""}`;
+  return storage.kind === "dir" ? `folder ${storage.dir}` : "none (dry run)";
 }
+__name(describeStorage, "describeStorage");
 async function commentOnPullRequests(config, view, markdown) {
   const token = config.report.githubToken;
   const isPullRequestEvent = Boolean(context2.payload.pull_request);
@@ -68171,6 +70420,7 @@ async function commentOnPullRequests(config, view, markdown) {
     }
   }
 }
+__name(commentOnPullRequests, "commentOnPullRequests");
 
 // src/index.ts
 await run();

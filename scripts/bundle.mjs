@@ -18,6 +18,10 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
   sourcemap: false,
+  // Keep class names: esbuild otherwise renames clashing ones (the AWS SDK's PutObjectCommand becomes
+  // PutObjectCommand2), and the S3 store reads command names (constructor.name) to recognise
+  // a provider's 501 to a conditional PutObject (Swift) and fall back.
+  keepNames: true,
 }
 
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js' })

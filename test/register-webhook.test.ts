@@ -238,4 +238,10 @@ describe('createRegistrar and none', () => {
     const r = createRegistrar({ kind: 'capgo', apiUrl: 'https://api.capgo.app', apiKey: '' }, { fetch: async () => { throw new Error('no call expected') } })
     await expect(r.lookup('com.example.app', '1.0.0')).rejects.toMatchObject({ input: 'capgo-api-key' })
   })
+
+  it('a webhook registrar without a secret can be built (dry runs on fork PRs) but refuses to send', async () => {
+    const r = createRegistrar({ kind: 'webhook', url: receiver.url, secret: '' }, { fetch: async () => { throw new Error('no call expected') } })
+    await expect(r.register(request())).rejects.toMatchObject({ code: 'missing_webhook_secret', input: 'webhook-secret' })
+    expect(receiver.requests).toHaveLength(0)
+  })
 })

@@ -42,10 +42,12 @@ export async function run(): Promise<void> {
       })
       buildTimings.push({ stage: 'build', ms: Date.now() - started })
     }
+    const logger = { info: core.info, warn: core.warning, debug: core.debug }
     result = await publish(ready.publish, {
-      store: createStore(ready.storage),
-      registrar: createRegistrar(ready.registrar),
-      logger: { info: core.info, warn: core.warning, debug: core.debug },
+      // The logger lets retries and clean-ups show in the log (their messages never hold secrets).
+      store: createStore(ready.storage, { logger }),
+      registrar: createRegistrar(ready.registrar, { logger }),
+      logger,
       runStage: async (name, work) => {
         const started = Date.now()
         return core.group(name, async () => {
@@ -79,8 +81,9 @@ function describeFailure(error: unknown, buildTimings: StageTiming[]): NonNullab
 async function report(config: LiveUpdateConfig | undefined, result: PublishResult | undefined, failure: ReportView['failure']): Promise<void> {
   const env = process.env
   const view: ReportView = {
-    appId: config?.publish.appId ?? core.getInput('app-id'),
-    version: config?.publish.version ?? core.getInput('version'),
+    // Unset inputs read as '': the report then shows '—', not an empty cell.
+    appId: config?.publish.appId ?? (core.getInput('app-id') || undefined),
+    version: config?.publish.version ?? (core.getInput('version') || undefined),
     channel: config?.publish.channel ?? (core.getInput('channel') || 'production'),
     dryRun: config?.publish.dryRun ?? false,
     server: config ? config.registrar.kind : core.getInput('server') || 'capgo',
@@ -107,7 +110,9 @@ async function report(config: LiveUpdateConfig | undefined, result: PublishResul
 }
 
 function describeStorage(config: LiveUpdateConfig): string {
-  return config.storage.kind === 's3' ? `s3://${config.storage.bucket}${config.storage.endpoint ? ` (${config.storage.endpoint})` : ''}` : `folder ${config.storage.dir}`
+  const storage = config.storage
+  if (storage.kind === 's3') return `s3://${storage.bucket}${storage.endpoint ? ` (${storage.endpoint})` : ''}`
+  return storage.kind === 'dir' ? `folder ${storage.dir}` : 'none (dry run)'
 }
 
 async function commentOnPullRequests(config: LiveUpdateConfig, view: ReportView, markdown: string): Promise<void> {

@@ -1,6 +1,8 @@
+import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { createBundle } from '../core/bundle.js'
+import { inputError } from '../core/errors.js'
 import { assertPublicKeyMatches, loadPrivateKey } from '../core/keys.js'
 import { readFlagFile, required } from './files.js'
 import { type CliIo, UsageError } from './io.js'
@@ -25,8 +27,14 @@ export async function bundleCommand(argv: string[], io: CliIo): Promise<number> 
     assertPublicKeyMatches(signing, await readFlagFile(io.cwd, values['public-key'], 'public-key'), '--public-key')
   }
   const out = path.resolve(io.cwd, required(values.out, 'out'))
+  const webDir = path.resolve(io.cwd, positionals[0])
+  if (!path.relative(webDir, out).startsWith('..')) {
+    // The next run would zip this run's bundle into the app.
+    throw inputError('out', 'out_inside_web_dir', `--out ${out} is inside the web folder ${webDir}. Write the bundle somewhere else.`)
+  }
+  await assertOutWritable(out)
   const result = await createBundle({
-    webDir: path.resolve(io.cwd, positionals[0]),
+    webDir,
     version: required(values.version, 'version'),
     signing,
     outFile: out,
@@ -47,4 +55,15 @@ export async function bundleCommand(argv: string[], io: CliIo): Promise<number> 
     )
   }
   return 0
+}
+
+/** Checked before any work, so a bad --out is a bad-input error (exit 3), not a failure after zipping. */
+async function assertOutWritable(out: string): Promise<void> {
+  const folder = path.dirname(out)
+  if (!(await stat(folder).catch(() => undefined))?.isDirectory()) {
+    throw inputError('out', 'out_folder_missing', `The folder of --out, ${folder}, does not exist. Create it first or choose another --out path.`)
+  }
+  if ((await stat(out).catch(() => undefined))?.isDirectory()) {
+    throw inputError('out', 'out_is_folder', `--out ${out} is a folder. Give the path of the file to write, e.g. ${path.join(out, 'bundle.zip')}.`)
+  }
 }

@@ -1,8 +1,8 @@
-import { access, mkdir, writeFile } from 'node:fs/promises'
+import { access, chmod, mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { inputError } from '../core/errors.js'
-import { writePublicKeyToConfig } from '../core/capacitor-config.js'
+import { checkConfigWritable, writePublicKeyToConfig } from '../core/capacitor-config.js'
 import { createKeyPair } from '../core/keys.js'
 import { type CliIo, UsageError } from './io.js'
 
@@ -27,13 +27,17 @@ export async function keyCommand(argv: string[], io: CliIo): Promise<number> {
       }
     }
   }
+  // A bad --config must fail before the keys are written: a retry would otherwise need --force.
+  const config = values.config === undefined ? undefined : path.resolve(io.cwd, values.config)
+  if (config) await checkConfigWritable(config)
   const pair = createKeyPair()
   await mkdir(dir, { recursive: true })
   await writeFile(privateFile, pair.privateKeyPem, { mode: 0o600 })
+  // writeFile's mode only applies to new files: an overwritten key file keeps no looser permissions.
+  await chmod(privateFile, 0o600)
   await writeFile(publicFile, pair.publicKeyPem, { mode: 0o644 })
   io.stdout.write(`Wrote ${privateFile} (private: store it as a CI secret, never commit it)\nWrote ${publicFile} (public: goes in the app)\n`)
-  if (values.config) {
-    const config = path.resolve(io.cwd, values.config)
+  if (config) {
     await writePublicKeyToConfig(config, pair.publicKeyPem)
     io.stdout.write(`Set plugins.CapacitorUpdater.publicKey in ${config}; run 'npx cap sync' so the native apps get it.\n`)
   }

@@ -119,12 +119,24 @@ export async function writePublicKeyToConfig(file: string, publicPem: string): P
       { stage: 'input', input: 'config' },
     )
   }
-  if (!(await exists(file))) throw new LiveUpdateError('capacitor_config_missing', `${file} does not exist.`, { stage: 'input', input: 'config' })
-  const config = await readJsonConfig(file)
+  const config = await readWritableJsonConfig(file)
   const plugins = isObject(config.plugins) ? config.plugins : {}
   const updater = isObject(plugins.CapacitorUpdater) ? plugins.CapacitorUpdater : {}
   const updated = { ...config, plugins: { ...plugins, CapacitorUpdater: { ...updater, publicKey: publicPem } } }
   await writeFile(file, `${JSON.stringify(updated, null, 2)}\n`)
+}
+
+/**
+ * The JSON config `writePublicKeyToConfig` would rewrite, read now: lets `key create --config` fail
+ * on a missing or broken file before it writes any key (code configs pass: they get a snippet).
+ */
+export async function checkConfigWritable(file: string): Promise<void> {
+  if (file.endsWith('.json')) await readWritableJsonConfig(file)
+}
+
+async function readWritableJsonConfig(file: string): Promise<Record<string, unknown>> {
+  if (!(await exists(file))) throw new LiveUpdateError('capacitor_config_missing', `${file} does not exist.`, { stage: 'input', input: 'config' })
+  return readJsonConfig(file)
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

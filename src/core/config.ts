@@ -88,7 +88,7 @@ export async function resolveConfig(readRaw: InputReader, context: ConfigContext
   const publicKeySource = explicitPublicKey ? "the 'public-key' input" : `${capacitor.file ? path.basename(capacitor.file) : 'capacitor.config'} plugins.CapacitorUpdater.publicKey`
 
   const dryRun = bool('dry-run')
-  const storage = resolveStorage(read, secret, bool, oneOf, workingDirectory)
+  const storage = resolveStorage(read, secret, bool, oneOf, workingDirectory, dryRun)
   const registrar = resolveRegistrar(read, secret, oneOf, dryRun)
   const runUrl = context.env.GITHUB_SERVER_URL && context.env.GITHUB_REPOSITORY && context.env.GITHUB_RUN_ID
     ? `${context.env.GITHUB_SERVER_URL}/${context.env.GITHUB_REPOSITORY}/actions/runs/${context.env.GITHUB_RUN_ID}`
@@ -127,6 +127,7 @@ function resolveStorage(
   bool: (name: string) => boolean,
   oneOf: <T extends string>(name: string, allowed: readonly T[]) => T,
   workingDirectory: string,
+  dryRun: boolean,
 ): StorageConfig {
   const kind = oneOf('storage', ['s3', 'dir'] as const)
   const publicUrlTemplate = read('public-url')
@@ -139,6 +140,8 @@ function resolveStorage(
     return { kind: 'dir', dir: path.resolve(workingDirectory, dir), publicUrlTemplate }
   }
   const bucket = read('s3-bucket')
+  // A dry run uploads nothing: it needs no bucket (pull requests run without storage secrets).
+  if (!bucket && dryRun) return { kind: 'none' }
   if (!bucket) throw inputError('s3-bucket', 'missing_s3_bucket', "With 'storage: s3', set 's3-bucket' to your bucket's name.")
   const endpoint = read('s3-endpoint')
   if (endpoint && !/^https?:\/\/[^/\s]+/i.test(endpoint)) {
@@ -188,8 +191,8 @@ function resolveRegistrar(
     const url = read('webhook-url')
     if (!url || !/^https?:\/\/[^/\s]+/i.test(url)) throw inputError('webhook-url', 'invalid_webhook_url', "With 'server: webhook', set 'webhook-url' to your update server's endpoint (https://...).")
     const webhookSecret = secret('webhook-secret')
-    if (!webhookSecret) throw inputError('webhook-secret', 'missing_webhook_secret', "With 'server: webhook', set 'webhook-secret' from a secret: the receiver uses it to check the X-Signature-256 header.")
-    return { kind: 'webhook', url, secret: webhookSecret }
+    if (!webhookSecret && !dryRun) throw inputError('webhook-secret', 'missing_webhook_secret', "With 'server: webhook', set 'webhook-secret' from a secret: the receiver uses it to check the X-Signature-256 header.")
+    return { kind: 'webhook', url, secret: webhookSecret ?? '' }
   }
   return { kind: 'none' }
 }

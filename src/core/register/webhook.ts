@@ -118,8 +118,11 @@ export function verifyWebhookSignature(args: {
 }
 
 export function createWebhookRegistrar(options: WebhookRegistrarOptions): Registrar {
-  if (!options.secret) {
-    throw new LiveUpdateError('missing_webhook_secret', 'A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).', { stage: 'input', input: 'webhook-secret' })
+  // Checked on first use, not here: a dry run (e.g. a fork PR without secrets) never sends.
+  const requireSecret = () => {
+    if (!options.secret) {
+      throw new LiveUpdateError('missing_webhook_secret', 'A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).', { stage: 'input', input: 'webhook-secret' })
+    }
   }
   let target: URL
   try {
@@ -156,6 +159,7 @@ export function createWebhookRegistrar(options: WebhookRegistrarOptions): Regist
     },
 
     async register(req: RegistrationRequest): Promise<RegistrationResult> {
+      requireSecret()
       validateRegistrationRequest(req)
       let sent = false
       try {

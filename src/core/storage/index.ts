@@ -2,11 +2,13 @@
  * Storage stage: where encrypted bundles go. `createStore(config)` returns a BundleStore for an
  * S3-compatible bucket or a local folder; both refuse to overwrite and clean up after failures.
  */
+import { LiveUpdateError } from '../errors.js'
 import type { BundleStore } from '../types.js'
 import { DirStore, type DirStoreConfig } from './dir-store.js'
 import { S3Store, type S3StoreConfig, type S3StoreOptions } from './s3-store.js'
 
-export type StorageConfig = ({ kind: 's3' } & S3StoreConfig) | ({ kind: 'dir' } & DirStoreConfig)
+/** `none`: no storage configured, which only a dry run may do (it uploads nothing). */
+export type StorageConfig = ({ kind: 's3' } & S3StoreConfig) | ({ kind: 'dir' } & DirStoreConfig) | { kind: 'none' }
 
 /** Injected dependencies and tuning (S3 only; ignored by the folder store). */
 export type StoreOptions = S3StoreOptions
@@ -19,7 +21,25 @@ export function createStore(config: StorageConfig, options: StoreOptions = {}): 
     }
     case 'dir':
       return new DirStore({ dir: config.dir, publicUrlTemplate: config.publicUrlTemplate })
+    case 'none':
+      return noStore
   }
+}
+
+/** The store of a dry run without storage inputs: any use is a bug, and says so. */
+const noStore: BundleStore = {
+  describe: () => 'no storage (dry run)',
+  exists: () => Promise.reject(noStorage()),
+  put: () => Promise.reject(noStorage()),
+  publicUrl: () => {
+    throw noStorage()
+  },
+  size: () => Promise.reject(noStorage()),
+  delete: () => Promise.reject(noStorage()),
+}
+
+function noStorage(): LiveUpdateError {
+  return new LiveUpdateError('storage_not_configured', "No storage is configured: set 's3-bucket' (or 'storage: dir' with 'storage-dir'); only a dry run may go without.", { stage: 'input', input: 's3-bucket' })
 }
 
 export { DirStore, type DirStoreConfig } from './dir-store.js'
