@@ -26137,7 +26137,7 @@ var init_booleanEquals = __esm({
 });
 
 // node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/coalesce.js
-function coalesce(...args) {
+function coalesce2(...args) {
   for (const arg of args) {
     if (arg != null) {
       return arg;
@@ -26147,7 +26147,7 @@ function coalesce(...args) {
 }
 var init_coalesce = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/coalesce.js"() {
-    __name(coalesce, "coalesce");
+    __name(coalesce2, "coalesce");
   }
 });
 
@@ -26366,7 +26366,7 @@ var init_endpointFunctions = __esm({
     init_lib();
     endpointFunctions = {
       booleanEquals,
-      coalesce,
+      coalesce: coalesce2,
       getAttr,
       isSet,
       isValidHostLabel,
@@ -45576,11 +45576,11 @@ var require_dist_cjs9 = __commonJS({
     var REFRESH_MESSAGE = `To refresh this SSO session run 'aws sso login' with the corresponding profile.`;
     var getSsoOidcClient = /* @__PURE__ */ __name(async (ssoRegion, init = {}, callerClientConfig) => {
       const { SSOOIDCClient: SSOOIDCClient2 } = (init_sso_oidc(), __toCommonJS(sso_oidc_exports));
-      const coalesce2 = /* @__PURE__ */ __name((prop) => init.clientConfig?.[prop] ?? init.parentClientConfig?.[prop] ?? callerClientConfig?.[prop], "coalesce");
+      const coalesce3 = /* @__PURE__ */ __name((prop) => init.clientConfig?.[prop] ?? init.parentClientConfig?.[prop] ?? callerClientConfig?.[prop], "coalesce");
       const ssoOidcClient = new SSOOIDCClient2(Object.assign({}, init.clientConfig ?? {}, {
         region: ssoRegion ?? init.clientConfig?.region,
-        logger: coalesce2("logger"),
-        userAgentAppId: coalesce2("userAgentAppId")
+        logger: coalesce3("logger"),
+        userAgentAppId: coalesce3("userAgentAppId")
       }));
       return ssoOidcClient;
     }, "getSsoOidcClient");
@@ -67742,7 +67742,7 @@ async function prepareEntry(entry, options) {
 }
 __name(prepareEntry, "prepareEntry");
 async function preparePooled(entry, file, pool, level) {
-  const result = await pool.run(file, { deflate: shouldDeflate(entry.name), scanScript: isScript(entry.name), level });
+  const result = await pool.run(file, { size: entry.size, deflate: shouldDeflate(entry.name), scanScript: isScript(entry.name), level });
   return {
     source: entry,
     method: result.deflated ? METHOD_DEFLATED : METHOD_STORED,
@@ -67834,7 +67834,7 @@ function readWhole(file) {
     closeSync(fd)
   }
 }
-parentPort.on('message', (task) => {
+function prepare(task) {
   try {
     const content = readWhole(task.file)
     const crc = zlib.crc32(content)
@@ -67847,12 +67847,19 @@ parentPort.on('message', (task) => {
     }
     const exact = data.byteOffset === 0 && data.buffer.byteLength === data.length && data !== content
     const out = exact ? new Uint8Array(data.buffer) : new Uint8Array(data)
-    parentPort.postMessage({ id: task.id, crc, size: content.length, deflated, mentionsNotifyAppReady, data: out }, [out.buffer])
+    return { id: task.id, crc, size: content.length, deflated, mentionsNotifyAppReady, data: out }
   } catch (error) {
-    parentPort.postMessage({ id: task.id, error: String(error && error.message || error) })
+    return { id: task.id, error: String(error && error.message || error) }
   }
+}
+// Tasks come in batches: one message each way for several small files.
+parentPort.on('message', (batch) => {
+  const results = batch.map(prepare)
+  parentPort.postMessage(results, results.filter((result) => result.data).map((result) => result.data.buffer))
 })
 `;
+var BATCH_FILES = 16;
+var BATCH_BYTES = 512 * 1024;
 var DeflatePool = class {
   static {
     __name(this, "DeflatePool");
@@ -67862,22 +67869,25 @@ var DeflatePool = class {
   running = /* @__PURE__ */ new Map();
   nextId = 0;
   closed = false;
+  dispatchQueued = false;
   constructor(size) {
     for (let i5 = 0; i5 < size; i5++) this.idle.push(this.spawn());
   }
   spawn() {
     const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
     worker.unref();
-    worker.on("message", (message) => {
-      const job = this.running.get(message.id);
-      if (!job) return;
-      this.running.delete(message.id);
-      this.idle.push(worker);
-      if (message.error !== void 0) job.task.reject(new Error(message.error));
-      else {
-        const data = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
-        job.task.resolve({ crc: message.crc, size: message.size, deflated: message.deflated, mentionsNotifyAppReady: message.mentionsNotifyAppReady, data });
+    worker.on("message", (replies) => {
+      for (const reply of replies) {
+        const job = this.running.get(reply.id);
+        if (!job) continue;
+        this.running.delete(reply.id);
+        if (reply.error !== void 0) job.task.reject(new Error(reply.error));
+        else {
+          const data = Buffer.from(reply.data.buffer, reply.data.byteOffset, reply.data.byteLength);
+          job.task.resolve({ crc: reply.crc, size: reply.size, deflated: reply.deflated, mentionsNotifyAppReady: reply.mentionsNotifyAppReady, data });
+        }
       }
+      this.idle.push(worker);
       this.dispatch();
     });
     worker.on("error", (error3) => this.failWorker(worker, error3));
@@ -67892,26 +67902,42 @@ var DeflatePool = class {
     if (!this.closed) this.idle.push(this.spawn());
     this.dispatch();
   }
+  /** Deferred to a microtask, so the tasks a caller queues in one go share batches. */
+  scheduleDispatch() {
+    if (this.dispatchQueued) return;
+    this.dispatchQueued = true;
+    queueMicrotask(() => {
+      this.dispatchQueued = false;
+      this.dispatch();
+    });
+  }
   dispatch() {
     while (!this.closed && this.idle.length > 0 && this.queue.length > 0) {
       const worker = this.idle.pop();
-      const task = this.queue.shift();
-      const id = this.nextId++;
-      this.running.set(id, { worker, task });
-      worker.postMessage({ id, file: task.file, deflate: task.deflate, scanScript: task.scanScript, level: task.level });
+      const share = Math.min(BATCH_FILES, Math.ceil(this.queue.length / (this.idle.length + 1)));
+      const batch = [];
+      let bytes = 0;
+      while (this.queue.length > 0 && batch.length < share && (batch.length === 0 || bytes + this.queue[0].size <= BATCH_BYTES)) {
+        const task = this.queue.shift();
+        const id = this.nextId++;
+        this.running.set(id, { worker, task });
+        batch.push({ id, file: task.file, deflate: task.deflate, scanScript: task.scanScript, level: task.level });
+        bytes += task.size;
+      }
+      worker.postMessage(batch);
     }
   }
   run(file, options) {
     if (this.closed) return Promise.reject(new Error("deflate pool is closed"));
     return new Promise((resolve2, reject) => {
       this.queue.push({ file, ...options, resolve: resolve2, reject });
-      this.dispatch();
+      this.scheduleDispatch();
     });
   }
   async close() {
     this.closed = true;
     for (const task of this.queue.splice(0)) task.reject(new Error("deflate pool closed"));
-    const workers = [...this.idle, ...[...this.running.values()].map((job) => job.worker)];
+    const workers = [...this.idle, ...new Set([...this.running.values()].map((job) => job.worker))];
     this.idle.length = 0;
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
@@ -67919,6 +67945,30 @@ var DeflatePool = class {
 
 // src/core/zip/writer.ts
 var MAX_OFFSET = 4294967295;
+var COALESCE_BYTES = 256 * 1024;
+async function* coalesce(source, size) {
+  let parts = [];
+  let length = 0;
+  for (; ; ) {
+    const next = await source.next();
+    if (next.done) {
+      if (length > 0) yield Buffer.concat(parts, length);
+      return next.value;
+    }
+    if (next.value.length >= size && length === 0) {
+      yield next.value;
+      continue;
+    }
+    parts.push(next.value);
+    length += next.value.length;
+    if (length >= size) {
+      yield Buffer.concat(parts, length);
+      parts = [];
+      length = 0;
+    }
+  }
+}
+__name(coalesce, "coalesce");
 function createZipStream(folder, options = {}) {
   let resolveSummary;
   let rejectSummary;
@@ -67936,7 +67986,7 @@ function createZipStream(folder, options = {}) {
   });
   async function* guarded() {
     try {
-      const result = yield* generator;
+      const result = yield* coalesce(generator, COALESCE_BYTES);
       resolveSummary(result);
     } catch (error3) {
       rejectSummary(error3);

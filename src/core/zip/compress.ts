@@ -80,7 +80,7 @@ export async function prepareEntry(entry: ZipSourceEntry, options: CompressOptio
 }
 
 async function preparePooled(entry: ZipSourceEntry, file: string, pool: DeflatePool, level: number): Promise<PreparedEntry> {
-  const result = await pool.run(file, { deflate: shouldDeflate(entry.name), scanScript: isScript(entry.name), level })
+  const result = await pool.run(file, { size: entry.size, deflate: shouldDeflate(entry.name), scanScript: isScript(entry.name), level })
   return {
     source: entry,
     method: result.deflated ? METHOD_DEFLATED : METHOD_STORED,

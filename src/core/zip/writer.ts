@@ -28,6 +28,31 @@ export interface ZipSummary {
 }
 
 const MAX_OFFSET = 0xffffffff
+/** Headers and small files are passed on in chunks of about this size: fewer cipher and write calls. */
+const COALESCE_BYTES = 256 * 1024
+
+async function* coalesce<R>(source: AsyncGenerator<Buffer, R>, size: number): AsyncGenerator<Buffer, R> {
+  let parts: Buffer[] = []
+  let length = 0
+  for (;;) {
+    const next = await source.next()
+    if (next.done) {
+      if (length > 0) yield Buffer.concat(parts, length)
+      return next.value
+    }
+    if (next.value.length >= size && length === 0) {
+      yield next.value
+      continue
+    }
+    parts.push(next.value)
+    length += next.value.length
+    if (length >= size) {
+      yield Buffer.concat(parts, length)
+      parts = []
+      length = 0
+    }
+  }
+}
 
 /**
  * Writes the folder as a zip stream, entries in the scanned (sorted) order. Entries are
@@ -51,7 +76,7 @@ export function createZipStream(folder: ScannedFolder, options: ZipOptions = {})
   })
   async function* guarded(): AsyncGenerator<Buffer> {
     try {
-      const result = yield* generator
+      const result = yield* coalesce(generator, COALESCE_BYTES)
       resolveSummary(result)
     } catch (error) {
       rejectSummary(error)
