@@ -1016,26 +1016,9 @@ var init_keys = __esm({
   }
 });
 
-// src/cli/io.ts
-var UsageError;
-var init_io = __esm({
-  "src/cli/io.ts"() {
-    "use strict";
-    UsageError = class extends Error {
-      static {
-        __name(this, "UsageError");
-      }
-      constructor(message) {
-        super(message);
-        this.name = "UsageError";
-      }
-    };
-  }
-});
-
 // src/core/capacitor-config.ts
-import { access, readFile as readFile3, writeFile } from "node:fs/promises";
-import path5 from "node:path";
+import { access, readFile as readFile2, writeFile } from "node:fs/promises";
+import path3 from "node:path";
 function configError(code, message) {
   return new LiveUpdateError(code, message, { stage: "input", input: "working-directory" });
 }
@@ -1046,7 +1029,7 @@ async function exists(file) {
   );
 }
 async function readJsonConfig(file) {
-  const text = await readFile3(file, "utf8");
+  const text = await readFile2(file, "utf8");
   let parsed;
   try {
     parsed = JSON.parse(text);
@@ -1085,7 +1068,7 @@ function extractStringProperty(source, key) {
 }
 async function readCapacitorConfig(projectDir) {
   for (const name of CONFIG_FILES) {
-    const file = path5.resolve(projectDir, name);
+    const file = path3.resolve(projectDir, name);
     if (!await exists(file)) continue;
     if (name.endsWith(".json")) {
       const config = await readJsonConfig(file);
@@ -1096,7 +1079,7 @@ async function readCapacitorConfig(projectDir) {
         publicKey: stringAt(config, "plugins", "CapacitorUpdater", "publicKey")
       };
     }
-    const source = await readFile3(file, "utf8");
+    const source = await readFile2(file, "utf8");
     return {
       file,
       appId: extractStringProperty(source, "appId"),
@@ -1151,6 +1134,219 @@ var init_capacitor_config = __esm({
     __name(checkConfigWritable, "checkConfigWritable");
     __name(readWritableJsonConfig, "readWritableJsonConfig");
     __name(isObject, "isObject");
+  }
+});
+
+// src/core/config.ts
+import { readFile as readFile3 } from "node:fs/promises";
+import path4 from "node:path";
+async function resolveConfig(readRaw, context) {
+  const read = /* @__PURE__ */ __name((name) => {
+    const value = readRaw(name)?.trim();
+    return value ? value : INPUT_DEFAULTS[name];
+  }, "read");
+  const secrets = [];
+  const secret = /* @__PURE__ */ __name((name) => {
+    const value = readRaw(name)?.trim();
+    if (value) secrets.push(value, ...value.split(/\r?\n/).filter((line) => line.trim().length > 8));
+    return value || void 0;
+  }, "secret");
+  const bool = /* @__PURE__ */ __name((name) => parseBoolean(read(name) ?? "false", name), "bool");
+  const oneOf = /* @__PURE__ */ __name((name, allowed) => {
+    const value = read(name);
+    if (!allowed.includes(value)) throw inputError(name, "invalid_choice", `'${name}' must be one of ${allowed.join(", ")}; got '${value}'.`);
+    return value;
+  }, "oneOf");
+  const workingDirectory = path4.resolve(context.cwd, read("working-directory"));
+  const capacitor = await readCapacitorConfig(workingDirectory);
+  const appId = read("app-id") ?? capacitor.appId;
+  if (!appId) throw inputError("app-id", "missing_app_id", `Set 'app-id' (e.g. com.example.app): no appId was found in a capacitor.config in ${workingDirectory}.`);
+  if (!APP_ID.test(appId)) throw inputError("app-id", "invalid_app_id", `'app-id' must be a reverse-domain id such as com.example.app; got '${appId}'.`);
+  const webDirInput = read("path") ?? capacitor.webDir;
+  if (!webDirInput) throw inputError("path", "missing_path", `Set 'path' to the web output folder (e.g. dist): no webDir was found in a capacitor.config in ${workingDirectory}.`);
+  const version = assertSemver(read("version") ?? versionFromTagRef(context.env.GITHUB_REF) ?? await packageVersion(workingDirectory), "version");
+  const channel = read("channel");
+  if (!CHANNEL.test(channel)) throw inputError("channel", "invalid_channel", `'channel' may hold letters, digits, '.', '_' and '-' (at most 64); got '${channel}'.`);
+  const privateKeyPem = secret("private-key") ?? await readKeyFile(read("private-key-file"), workingDirectory, secrets);
+  if (!privateKeyPem) throw inputError("private-key", "missing_private_key", "Set 'private-key' to the PEM text of .capgo_key_v2 from a secret, e.g. private-key: ${{ secrets.CAPGO_PRIVATE_KEY }}.");
+  const explicitPublicKey = read("public-key");
+  const publicKeyPem = explicitPublicKey ?? capacitor.publicKey;
+  const publicKeySource = explicitPublicKey ? "the 'public-key' input" : `${capacitor.file ? path4.basename(capacitor.file) : "capacitor.config"} plugins.CapacitorUpdater.publicKey`;
+  const dryRun = bool("dry-run");
+  const storage = resolveStorage(read, secret, bool, oneOf, workingDirectory, dryRun);
+  const registrar = resolveRegistrar(read, secret, oneOf, dryRun);
+  const runUrl = context.env.GITHUB_SERVER_URL && context.env.GITHUB_REPOSITORY && context.env.GITHUB_RUN_ID ? `${context.env.GITHUB_SERVER_URL}/${context.env.GITHUB_REPOSITORY}/actions/runs/${context.env.GITHUB_RUN_ID}` : void 0;
+  return {
+    workingDirectory,
+    buildCommand: read("build-command"),
+    publish: {
+      appId,
+      version,
+      channel,
+      webDir: path4.resolve(workingDirectory, webDirInput),
+      privateKeyPem,
+      publicKeyPem,
+      publicKeySource,
+      requireNotifyAppReady: bool("require-notify-app-ready"),
+      compressionLevel: parseLevel(read("compression-level")),
+      objectKeyTemplate: read("object-key"),
+      verifyUpload: bool("verify"),
+      dryRun,
+      tempDir: context.env.RUNNER_TEMP || void 0,
+      link: runUrl,
+      comment: context.env.GITHUB_SHA ? `commit ${context.env.GITHUB_SHA.slice(0, 12)}` : void 0,
+      git: { sha: context.env.GITHUB_SHA, ref: context.env.GITHUB_REF, runUrl, repository: context.env.GITHUB_REPOSITORY }
+    },
+    storage,
+    registrar,
+    report: { summary: bool("summary"), prComment: oneOf("pr-comment", ["auto", "always", "never"]), githubToken: secret("github-token") },
+    secrets: [...new Set(secrets)]
+  };
+}
+function resolveStorage(read, secret, bool, oneOf, workingDirectory, dryRun) {
+  const kind = oneOf("storage", ["s3", "dir"]);
+  const publicUrlTemplate = read("public-url");
+  if (publicUrlTemplate && !publicUrlTemplate.includes("{key}")) {
+    throw inputError("public-url", "invalid_public_url", `'public-url' must contain {key}, e.g. https://updates.example.com/{key}; got '${publicUrlTemplate}'.`);
+  }
+  if (kind === "dir") {
+    const dir = read("storage-dir");
+    if (!dir) throw inputError("storage-dir", "missing_storage_dir", "With 'storage: dir', set 'storage-dir' to the folder that receives bundles.");
+    return { kind: "dir", dir: path4.resolve(workingDirectory, dir), publicUrlTemplate };
+  }
+  const bucket = read("s3-bucket");
+  if (!bucket && dryRun) return { kind: "none" };
+  if (!bucket) throw inputError("s3-bucket", "missing_s3_bucket", "With 'storage: s3', set 's3-bucket' to your bucket's name.");
+  const endpoint = read("s3-endpoint");
+  if (endpoint && !/^https?:\/\/[^/\s]+/i.test(endpoint)) {
+    throw inputError("s3-endpoint", "invalid_s3_endpoint", `'s3-endpoint' must be a URL such as https://<account>.r2.cloudflarestorage.com; got '${endpoint}'.`);
+  }
+  const accessKeyId = secret("s3-access-key-id");
+  const secretAccessKey = secret("s3-secret-access-key");
+  if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+    throw inputError(accessKeyId ? "s3-secret-access-key" : "s3-access-key-id", "incomplete_s3_credentials", "Set both 's3-access-key-id' and 's3-secret-access-key', or neither (to use the standard AWS credentials of the job, e.g. from aws-actions/configure-aws-credentials).");
+  }
+  const partSize = Number(read("s3-part-size-mib"));
+  if (!Number.isInteger(partSize) || partSize < 5 || partSize > 5120) {
+    throw inputError("s3-part-size-mib", "invalid_part_size", "'s3-part-size-mib' must be a whole number from 5 to 5120 (S3's multipart limits).");
+  }
+  return {
+    kind: "s3",
+    bucket,
+    // us-east-1 works everywhere: R2 treats it as 'auto', and MinIO, Swift and Ceph expect it.
+    region: read("s3-region") ?? "us-east-1",
+    endpoint,
+    forcePathStyle: bool("s3-force-path-style"),
+    accessKeyId,
+    secretAccessKey,
+    acl: read("s3-acl"),
+    cacheControl: read("cache-control"),
+    publicUrlTemplate,
+    partSizeMiB: partSize,
+    checksumMode: oneOf("s3-checksum", ["auto", "when_required", "when_supported"])
+  };
+}
+function resolveRegistrar(read, secret, oneOf, dryRun) {
+  const kind = oneOf("server", ["capgo", "webhook", "none"]);
+  if (kind === "capgo") {
+    const apiKey = secret("capgo-api-key");
+    if (!apiKey && !dryRun) throw inputError("capgo-api-key", "missing_capgo_api_key", "With 'server: capgo', set 'capgo-api-key' from a secret (a Capgo API key with upload rights), or use 'server: none' to upload only.");
+    const apiUrl = read("capgo-api-url");
+    if (!/^https?:\/\/[^/\s]+/i.test(apiUrl)) throw inputError("capgo-api-url", "invalid_capgo_api_url", `'capgo-api-url' must be a URL such as https://api.capgo.app; got '${apiUrl}'.`);
+    return { kind: "capgo", apiUrl: apiUrl.replace(/\/+$/, ""), apiKey: apiKey ?? "" };
+  }
+  if (kind === "webhook") {
+    const url = read("webhook-url");
+    if (!url || !/^https?:\/\/[^/\s]+/i.test(url)) throw inputError("webhook-url", "invalid_webhook_url", "With 'server: webhook', set 'webhook-url' to your update server's endpoint (https://...).");
+    const webhookSecret = secret("webhook-secret");
+    if (!webhookSecret && !dryRun) throw inputError("webhook-secret", "missing_webhook_secret", "With 'server: webhook', set 'webhook-secret' from a secret: the receiver uses it to check the X-Signature-256 header.");
+    return { kind: "webhook", url, secret: webhookSecret ?? "" };
+  }
+  return { kind: "none" };
+}
+function parseLevel(value, input = "compression-level") {
+  const level = Number(value);
+  if (!Number.isInteger(level) || level < 1 || level > 9) {
+    throw inputError(input, "invalid_compression_level", `'${input}' must be a whole number from 1 (fastest) to 9 (smallest); got '${value}'. 6 matches Capgo's CLI.`);
+  }
+  return level;
+}
+function parseBoolean(value, name) {
+  const normalized = value.trim().toLowerCase();
+  if (["true", "yes", "1", "on"].includes(normalized)) return true;
+  if (["false", "no", "0", "off"].includes(normalized)) return false;
+  throw inputError(name, "invalid_boolean", `'${name}' must be true or false; got '${value}'.`);
+}
+async function packageVersion(dir) {
+  try {
+    const pkg = JSON.parse(await readFile3(path4.join(dir, "package.json"), "utf8"));
+    if (pkg.version) return pkg.version;
+  } catch {
+  }
+  throw inputError("version", "missing_version", "Set 'version', push a tag like v1.2.3, or give package.json a version.");
+}
+async function readKeyFile(file, cwd, secrets) {
+  if (!file) return void 0;
+  try {
+    const text = await readFile3(path4.resolve(cwd, file), "utf8");
+    secrets.push(text, ...text.split(/\r?\n/).filter((line) => line.trim().length > 8));
+    return text;
+  } catch {
+    throw inputError("private-key-file", "file_not_readable", `Cannot read 'private-key-file' ${file}. Check the path.`);
+  }
+}
+var INPUT_DEFAULTS, APP_ID, CHANNEL;
+var init_config = __esm({
+  "src/core/config.ts"() {
+    "use strict";
+    init_capacitor_config();
+    init_errors();
+    init_version();
+    INPUT_DEFAULTS = {
+      "working-directory": ".",
+      channel: "production",
+      storage: "s3",
+      "object-key": "{appId}/{version}/{hash}.zip",
+      "cache-control": "public, max-age=31536000, immutable",
+      server: "capgo",
+      "capgo-api-url": "https://api.capgo.app",
+      verify: "true",
+      "dry-run": "false",
+      summary: "true",
+      "pr-comment": "auto",
+      "require-notify-app-ready": "true",
+      "compression-level": "6",
+      "s3-force-path-style": "false",
+      "s3-region": "us-east-1",
+      "s3-checksum": "auto",
+      "s3-part-size-mib": "8"
+    };
+    APP_ID = /^[a-z0-9]+(\.[\w-]+)+$/i;
+    CHANNEL = /^[\w.-]{1,64}$/;
+    __name(resolveConfig, "resolveConfig");
+    __name(resolveStorage, "resolveStorage");
+    __name(resolveRegistrar, "resolveRegistrar");
+    __name(parseLevel, "parseLevel");
+    __name(parseBoolean, "parseBoolean");
+    __name(packageVersion, "packageVersion");
+    __name(readKeyFile, "readKeyFile");
+  }
+});
+
+// src/cli/io.ts
+var UsageError;
+var init_io = __esm({
+  "src/cli/io.ts"() {
+    "use strict";
+    UsageError = class extends Error {
+      static {
+        __name(this, "UsageError");
+      }
+      constructor(message) {
+        super(message);
+        this.name = "UsageError";
+      }
+    };
   }
 });
 
@@ -1383,7 +1579,7 @@ import { constants as constants3, createDecipheriv, createHash as createHash2, p
 import { createReadStream as createReadStream4, createWriteStream as createWriteStream3 } from "node:fs";
 import { mkdtemp, rm as rm3 } from "node:fs/promises";
 import os2 from "node:os";
-import path7 from "node:path";
+import path8 from "node:path";
 import { Readable as Readable2, Transform as Transform3 } from "node:stream";
 import { pipeline as pipeline4 } from "node:stream/promises";
 function decodeBase64(text, what) {
@@ -1525,8 +1721,8 @@ async function verifyBundle(options) {
     source.once("error", (error2) => {
       sourceError = error2;
     });
-    workDir = await mkdtemp(path7.join(options.tempDir ?? os2.tmpdir(), "live-update-verify-"));
-    const plainFile = path7.join(workDir, "bundle.zip");
+    workDir = await mkdtemp(path8.join(options.tempDir ?? os2.tmpdir(), "live-update-verify-"));
+    const plainFile = path8.join(workDir, "bundle.zip");
     const plainHash = createHash2("sha256");
     let encryptedSize = 0;
     try {
@@ -1599,192 +1795,6 @@ var init_verify = __esm({
   }
 });
 
-// src/core/config.ts
-import { readFile as readFile4 } from "node:fs/promises";
-import path9 from "node:path";
-async function resolveConfig(readRaw, context) {
-  const read = /* @__PURE__ */ __name((name) => {
-    const value = readRaw(name)?.trim();
-    return value ? value : INPUT_DEFAULTS[name];
-  }, "read");
-  const secrets = [];
-  const secret = /* @__PURE__ */ __name((name) => {
-    const value = readRaw(name)?.trim();
-    if (value) secrets.push(value, ...value.split(/\r?\n/).filter((line) => line.trim().length > 8));
-    return value || void 0;
-  }, "secret");
-  const bool = /* @__PURE__ */ __name((name) => parseBoolean(read(name) ?? "false", name), "bool");
-  const oneOf = /* @__PURE__ */ __name((name, allowed) => {
-    const value = read(name);
-    if (!allowed.includes(value)) throw inputError(name, "invalid_choice", `'${name}' must be one of ${allowed.join(", ")}; got '${value}'.`);
-    return value;
-  }, "oneOf");
-  const workingDirectory = path9.resolve(context.cwd, read("working-directory"));
-  const capacitor = await readCapacitorConfig(workingDirectory);
-  const appId = read("app-id") ?? capacitor.appId;
-  if (!appId) throw inputError("app-id", "missing_app_id", `Set 'app-id' (e.g. com.example.app): no appId was found in a capacitor.config in ${workingDirectory}.`);
-  if (!APP_ID.test(appId)) throw inputError("app-id", "invalid_app_id", `'app-id' must be a reverse-domain id such as com.example.app; got '${appId}'.`);
-  const webDirInput = read("path") ?? capacitor.webDir;
-  if (!webDirInput) throw inputError("path", "missing_path", `Set 'path' to the web output folder (e.g. dist): no webDir was found in a capacitor.config in ${workingDirectory}.`);
-  const version = assertSemver(read("version") ?? versionFromTagRef(context.env.GITHUB_REF) ?? await packageVersion(workingDirectory), "version");
-  const channel = read("channel");
-  if (!CHANNEL.test(channel)) throw inputError("channel", "invalid_channel", `'channel' may hold letters, digits, '.', '_' and '-' (at most 64); got '${channel}'.`);
-  const privateKeyPem = secret("private-key") ?? await readKeyFile(read("private-key-file"), workingDirectory, secrets);
-  if (!privateKeyPem) throw inputError("private-key", "missing_private_key", "Set 'private-key' to the PEM text of .capgo_key_v2 from a secret, e.g. private-key: ${{ secrets.CAPGO_PRIVATE_KEY }}.");
-  const explicitPublicKey = read("public-key");
-  const publicKeyPem = explicitPublicKey ?? capacitor.publicKey;
-  const publicKeySource = explicitPublicKey ? "the 'public-key' input" : `${capacitor.file ? path9.basename(capacitor.file) : "capacitor.config"} plugins.CapacitorUpdater.publicKey`;
-  const dryRun = bool("dry-run");
-  const storage = resolveStorage(read, secret, bool, oneOf, workingDirectory, dryRun);
-  const registrar = resolveRegistrar(read, secret, oneOf, dryRun);
-  const runUrl = context.env.GITHUB_SERVER_URL && context.env.GITHUB_REPOSITORY && context.env.GITHUB_RUN_ID ? `${context.env.GITHUB_SERVER_URL}/${context.env.GITHUB_REPOSITORY}/actions/runs/${context.env.GITHUB_RUN_ID}` : void 0;
-  return {
-    workingDirectory,
-    buildCommand: read("build-command"),
-    publish: {
-      appId,
-      version,
-      channel,
-      webDir: path9.resolve(workingDirectory, webDirInput),
-      privateKeyPem,
-      publicKeyPem,
-      publicKeySource,
-      requireNotifyAppReady: bool("require-notify-app-ready"),
-      objectKeyTemplate: read("object-key"),
-      verifyUpload: bool("verify"),
-      dryRun,
-      tempDir: context.env.RUNNER_TEMP || void 0,
-      link: runUrl,
-      comment: context.env.GITHUB_SHA ? `commit ${context.env.GITHUB_SHA.slice(0, 12)}` : void 0,
-      git: { sha: context.env.GITHUB_SHA, ref: context.env.GITHUB_REF, runUrl, repository: context.env.GITHUB_REPOSITORY }
-    },
-    storage,
-    registrar,
-    report: { summary: bool("summary"), prComment: oneOf("pr-comment", ["auto", "always", "never"]), githubToken: secret("github-token") },
-    secrets: [...new Set(secrets)]
-  };
-}
-function resolveStorage(read, secret, bool, oneOf, workingDirectory, dryRun) {
-  const kind = oneOf("storage", ["s3", "dir"]);
-  const publicUrlTemplate = read("public-url");
-  if (publicUrlTemplate && !publicUrlTemplate.includes("{key}")) {
-    throw inputError("public-url", "invalid_public_url", `'public-url' must contain {key}, e.g. https://updates.example.com/{key}; got '${publicUrlTemplate}'.`);
-  }
-  if (kind === "dir") {
-    const dir = read("storage-dir");
-    if (!dir) throw inputError("storage-dir", "missing_storage_dir", "With 'storage: dir', set 'storage-dir' to the folder that receives bundles.");
-    return { kind: "dir", dir: path9.resolve(workingDirectory, dir), publicUrlTemplate };
-  }
-  const bucket = read("s3-bucket");
-  if (!bucket && dryRun) return { kind: "none" };
-  if (!bucket) throw inputError("s3-bucket", "missing_s3_bucket", "With 'storage: s3', set 's3-bucket' to your bucket's name.");
-  const endpoint = read("s3-endpoint");
-  if (endpoint && !/^https?:\/\/[^/\s]+/i.test(endpoint)) {
-    throw inputError("s3-endpoint", "invalid_s3_endpoint", `'s3-endpoint' must be a URL such as https://<account>.r2.cloudflarestorage.com; got '${endpoint}'.`);
-  }
-  const accessKeyId = secret("s3-access-key-id");
-  const secretAccessKey = secret("s3-secret-access-key");
-  if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
-    throw inputError(accessKeyId ? "s3-secret-access-key" : "s3-access-key-id", "incomplete_s3_credentials", "Set both 's3-access-key-id' and 's3-secret-access-key', or neither (to use the standard AWS credentials of the job, e.g. from aws-actions/configure-aws-credentials).");
-  }
-  const partSize = Number(read("s3-part-size-mib"));
-  if (!Number.isInteger(partSize) || partSize < 5 || partSize > 5120) {
-    throw inputError("s3-part-size-mib", "invalid_part_size", "'s3-part-size-mib' must be a whole number from 5 to 5120 (S3's multipart limits).");
-  }
-  return {
-    kind: "s3",
-    bucket,
-    // us-east-1 works everywhere: R2 treats it as 'auto', and MinIO, Swift and Ceph expect it.
-    region: read("s3-region") ?? "us-east-1",
-    endpoint,
-    forcePathStyle: bool("s3-force-path-style"),
-    accessKeyId,
-    secretAccessKey,
-    acl: read("s3-acl"),
-    cacheControl: read("cache-control"),
-    publicUrlTemplate,
-    partSizeMiB: partSize,
-    checksumMode: oneOf("s3-checksum", ["auto", "when_required", "when_supported"])
-  };
-}
-function resolveRegistrar(read, secret, oneOf, dryRun) {
-  const kind = oneOf("server", ["capgo", "webhook", "none"]);
-  if (kind === "capgo") {
-    const apiKey = secret("capgo-api-key");
-    if (!apiKey && !dryRun) throw inputError("capgo-api-key", "missing_capgo_api_key", "With 'server: capgo', set 'capgo-api-key' from a secret (a Capgo API key with upload rights), or use 'server: none' to upload only.");
-    const apiUrl = read("capgo-api-url");
-    if (!/^https?:\/\/[^/\s]+/i.test(apiUrl)) throw inputError("capgo-api-url", "invalid_capgo_api_url", `'capgo-api-url' must be a URL such as https://api.capgo.app; got '${apiUrl}'.`);
-    return { kind: "capgo", apiUrl: apiUrl.replace(/\/+$/, ""), apiKey: apiKey ?? "" };
-  }
-  if (kind === "webhook") {
-    const url = read("webhook-url");
-    if (!url || !/^https?:\/\/[^/\s]+/i.test(url)) throw inputError("webhook-url", "invalid_webhook_url", "With 'server: webhook', set 'webhook-url' to your update server's endpoint (https://...).");
-    const webhookSecret = secret("webhook-secret");
-    if (!webhookSecret && !dryRun) throw inputError("webhook-secret", "missing_webhook_secret", "With 'server: webhook', set 'webhook-secret' from a secret: the receiver uses it to check the X-Signature-256 header.");
-    return { kind: "webhook", url, secret: webhookSecret ?? "" };
-  }
-  return { kind: "none" };
-}
-function parseBoolean(value, name) {
-  const normalized = value.trim().toLowerCase();
-  if (["true", "yes", "1", "on"].includes(normalized)) return true;
-  if (["false", "no", "0", "off"].includes(normalized)) return false;
-  throw inputError(name, "invalid_boolean", `'${name}' must be true or false; got '${value}'.`);
-}
-async function packageVersion(dir) {
-  try {
-    const pkg = JSON.parse(await readFile4(path9.join(dir, "package.json"), "utf8"));
-    if (pkg.version) return pkg.version;
-  } catch {
-  }
-  throw inputError("version", "missing_version", "Set 'version', push a tag like v1.2.3, or give package.json a version.");
-}
-async function readKeyFile(file, cwd, secrets) {
-  if (!file) return void 0;
-  try {
-    const text = await readFile4(path9.resolve(cwd, file), "utf8");
-    secrets.push(text, ...text.split(/\r?\n/).filter((line) => line.trim().length > 8));
-    return text;
-  } catch {
-    throw inputError("private-key-file", "file_not_readable", `Cannot read 'private-key-file' ${file}. Check the path.`);
-  }
-}
-var INPUT_DEFAULTS, APP_ID, CHANNEL;
-var init_config = __esm({
-  "src/core/config.ts"() {
-    "use strict";
-    init_capacitor_config();
-    init_errors();
-    init_version();
-    INPUT_DEFAULTS = {
-      "working-directory": ".",
-      channel: "production",
-      storage: "s3",
-      "object-key": "{appId}/{version}/{hash}.zip",
-      "cache-control": "public, max-age=31536000, immutable",
-      server: "capgo",
-      "capgo-api-url": "https://api.capgo.app",
-      verify: "true",
-      "dry-run": "false",
-      summary: "true",
-      "pr-comment": "auto",
-      "require-notify-app-ready": "true",
-      "s3-force-path-style": "false",
-      "s3-region": "us-east-1",
-      "s3-checksum": "auto",
-      "s3-part-size-mib": "8"
-    };
-    APP_ID = /^[a-z0-9]+(\.[\w-]+)+$/i;
-    CHANNEL = /^[\w.-]{1,64}$/;
-    __name(resolveConfig, "resolveConfig");
-    __name(resolveStorage, "resolveStorage");
-    __name(resolveRegistrar, "resolveRegistrar");
-    __name(parseBoolean, "parseBoolean");
-    __name(packageVersion, "packageVersion");
-    __name(readKeyFile, "readKeyFile");
-  }
-});
-
 // src/core/inputs.ts
 var INPUT_NAMES;
 var init_inputs = __esm({
@@ -1801,6 +1811,7 @@ var init_inputs = __esm({
       "private-key-file",
       "public-key",
       "require-notify-app-ready",
+      "compression-level",
       "storage",
       "s3-bucket",
       "s3-region",
@@ -2770,6 +2781,7 @@ async function publish(options, deps) {
         signing,
         outFile: encryptedFile,
         requireNotifyAppReady: options.requireNotifyAppReady,
+        compressionLevel: options.compressionLevel,
         tempDir: workDir
       });
       deps.logger.info(`Bundled ${result.fileCount} files: zip ${result.zipSize} bytes, encrypted ${result.encryptedSize} bytes, sha256 ${result.sha256}`);
@@ -44469,17 +44481,18 @@ init_errors();
 
 // src/cli/bundle-command.ts
 init_bundle();
+init_config();
 init_errors();
 init_keys();
 import { stat as stat3 } from "node:fs/promises";
-import path4 from "node:path";
+import path6 from "node:path";
 import { parseArgs } from "node:util";
 
 // src/cli/files.ts
 init_errors();
 init_io();
-import { readFile as readFile2 } from "node:fs/promises";
-import path3 from "node:path";
+import { readFile as readFile4 } from "node:fs/promises";
+import path5 from "node:path";
 function required(value, flag) {
   if (value === void 0 || value === "") throw new UsageError(`missing --${flag}. Run 'live-update --help' for usage.`);
   return value;
@@ -44487,7 +44500,7 @@ function required(value, flag) {
 __name(required, "required");
 async function readFlagFile(cwd, file, flag) {
   try {
-    return await readFile2(path3.resolve(cwd, file), "utf8");
+    return await readFile4(path5.resolve(cwd, file), "utf8");
   } catch {
     throw inputError(flag, "file_not_readable", `Cannot read --${flag} file '${file}'. Check the path.`);
   }
@@ -44506,7 +44519,8 @@ async function bundleCommand(argv, io) {
       version: { type: "string" },
       out: { type: "string" },
       json: { type: "boolean", default: false },
-      "no-notify-check": { type: "boolean", default: false }
+      "no-notify-check": { type: "boolean", default: false },
+      level: { type: "string", default: "6" }
     },
     strict: true
   });
@@ -44515,9 +44529,9 @@ async function bundleCommand(argv, io) {
   if (values["public-key"]) {
     assertPublicKeyMatches(signing, await readFlagFile(io.cwd, values["public-key"], "public-key"), "--public-key");
   }
-  const out = path4.resolve(io.cwd, required(values.out, "out"));
-  const webDir = path4.resolve(io.cwd, positionals[0]);
-  if (!path4.relative(webDir, out).startsWith("..")) {
+  const out = path6.resolve(io.cwd, required(values.out, "out"));
+  const webDir = path6.resolve(io.cwd, positionals[0]);
+  if (!path6.relative(webDir, out).startsWith("..")) {
     throw inputError("out", "out_inside_web_dir", `--out ${out} is inside the web folder ${webDir}. Write the bundle somewhere else.`);
   }
   await assertOutWritable(out);
@@ -44526,7 +44540,8 @@ async function bundleCommand(argv, io) {
     version: required(values.version, "version"),
     signing,
     outFile: out,
-    requireNotifyAppReady: !values["no-notify-check"]
+    requireNotifyAppReady: !values["no-notify-check"],
+    compressionLevel: parseLevel(values.level, "level")
   });
   if (values.json) {
     io.stdout.write(`${JSON.stringify({ ...result, out })}
@@ -44547,12 +44562,12 @@ async function bundleCommand(argv, io) {
 }
 __name(bundleCommand, "bundleCommand");
 async function assertOutWritable(out) {
-  const folder = path4.dirname(out);
+  const folder = path6.dirname(out);
   if (!(await stat3(folder).catch(() => void 0))?.isDirectory()) {
     throw inputError("out", "out_folder_missing", `The folder of --out, ${folder}, does not exist. Create it first or choose another --out path.`);
   }
   if ((await stat3(out).catch(() => void 0))?.isDirectory()) {
-    throw inputError("out", "out_is_folder", `--out ${out} is a folder. Give the path of the file to write, e.g. ${path4.join(out, "bundle.zip")}.`);
+    throw inputError("out", "out_is_folder", `--out ${out} is a folder. Give the path of the file to write, e.g. ${path6.join(out, "bundle.zip")}.`);
   }
 }
 __name(assertOutWritable, "assertOutWritable");
@@ -44566,7 +44581,7 @@ init_capacitor_config();
 init_keys();
 init_io();
 import { access as access2, chmod, mkdir, writeFile as writeFile2 } from "node:fs/promises";
-import path6 from "node:path";
+import path7 from "node:path";
 import { parseArgs as parseArgs2 } from "node:util";
 var PRIVATE_KEY_FILE = ".capgo_key_v2";
 var PUBLIC_KEY_FILE = ".capgo_key_v2.pub";
@@ -44578,9 +44593,9 @@ async function keyCommand(argv, io) {
     options: { dir: { type: "string", default: "." }, force: { type: "boolean", default: false }, config: { type: "string" } },
     strict: true
   });
-  const dir = path6.resolve(io.cwd, values.dir);
-  const privateFile = path6.join(dir, PRIVATE_KEY_FILE);
-  const publicFile = path6.join(dir, PUBLIC_KEY_FILE);
+  const dir = path7.resolve(io.cwd, values.dir);
+  const privateFile = path7.join(dir, PRIVATE_KEY_FILE);
+  const publicFile = path7.join(dir, PUBLIC_KEY_FILE);
   if (!values.force) {
     for (const file of [privateFile, publicFile]) {
       if (await access2(file).then(() => true, () => false)) {
@@ -44588,7 +44603,7 @@ async function keyCommand(argv, io) {
       }
     }
   }
-  const config = values.config === void 0 ? void 0 : path6.resolve(io.cwd, values.config);
+  const config = values.config === void 0 ? void 0 : path7.resolve(io.cwd, values.config);
   if (config) await checkConfigWritable(config);
   const pair = createKeyPair();
   await mkdir(dir, { recursive: true });
@@ -44610,7 +44625,7 @@ __name(keyCommand, "keyCommand");
 // src/cli/verify-command.ts
 init_errors();
 init_verify();
-import path8 from "node:path";
+import path9 from "node:path";
 import { parseArgs as parseArgs3 } from "node:util";
 init_io();
 async function verifyCommand(argv, io) {
@@ -44627,7 +44642,7 @@ async function verifyCommand(argv, io) {
   });
   if (positionals.length !== 1) throw new UsageError("verify takes exactly one <file-or-url>.");
   const target = positionals[0];
-  const source = /^https?:\/\//i.test(target) ? target : path8.resolve(io.cwd, target);
+  const source = /^https?:\/\//i.test(target) ? target : path9.resolve(io.cwd, target);
   const report = await verifyBundle({
     source,
     sessionKey: required(values["session-key"], "session-key"),
@@ -44654,7 +44669,7 @@ Commands:
   key create [--dir D] [--force] [--config FILE]
       Write .capgo_key_v2 (private, keep it secret) and .capgo_key_v2.pub (public) in D.
       --config writes the public key into capacitor.config.json (plugins.CapacitorUpdater.publicKey).
-  bundle <webDir> --private-key FILE --version SEMVER --out FILE [--public-key FILE] [--json] [--no-notify-check]
+  bundle <webDir> --private-key FILE --version SEMVER --out FILE [--public-key FILE] [--json] [--no-notify-check] [--level 1-9]
       Zip, encrypt and sign the web output into FILE.
   verify <file-or-url> --session-key S --checksum C --public-key FILE [--json]
       Check a bundle exactly as a device would (decrypt, checksum, zip layout).

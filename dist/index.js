@@ -67273,6 +67273,7 @@ var INPUT_DEFAULTS = {
   summary: "true",
   "pr-comment": "auto",
   "require-notify-app-ready": "true",
+  "compression-level": "6",
   "s3-force-path-style": "false",
   "s3-region": "us-east-1",
   "s3-checksum": "auto",
@@ -67328,6 +67329,7 @@ async function resolveConfig(readRaw, context3) {
       publicKeyPem,
       publicKeySource,
       requireNotifyAppReady: bool("require-notify-app-ready"),
+      compressionLevel: parseLevel(read("compression-level")),
       objectKeyTemplate: read("object-key"),
       verifyUpload: bool("verify"),
       dryRun,
@@ -67406,6 +67408,14 @@ function resolveRegistrar(read, secret, oneOf, dryRun) {
   return { kind: "none" };
 }
 __name(resolveRegistrar, "resolveRegistrar");
+function parseLevel(value, input = "compression-level") {
+  const level = Number(value);
+  if (!Number.isInteger(level) || level < 1 || level > 9) {
+    throw inputError(input, "invalid_compression_level", `'${input}' must be a whole number from 1 (fastest) to 9 (smallest); got '${value}'. 6 matches Capgo's CLI.`);
+  }
+  return level;
+}
+__name(parseLevel, "parseLevel");
 function parseBoolean(value, name) {
   const normalized = value.trim().toLowerCase();
   if (["true", "yes", "1", "on"].includes(normalized)) return true;
@@ -69457,6 +69467,7 @@ async function publish(options, deps) {
         signing,
         outFile: encryptedFile,
         requireNotifyAppReady: options.requireNotifyAppReady,
+        compressionLevel: options.compressionLevel,
         tempDir: workDir
       });
       deps.logger.info(`Bundled ${result.fileCount} files: zip ${result.zipSize} bytes, encrypted ${result.encryptedSize} bytes, sha256 ${result.sha256}`);

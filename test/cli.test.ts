@@ -425,6 +425,29 @@ describe('live-update bundle refuses bad input: one error line, exit 3, nothing 
   })
 })
 
+describe('live-update bundle --level', () => {
+  it('trades size for speed: level 1 is bigger than level 9, both verify; 0 and 10 are refused', async () => {
+    const dir = await writeTree(path.join(work, 'levels'), {
+      'index.html': '<html></html>',
+      'app.js': 'CapacitorUpdater.notifyAppReady()\n' + Array.from({ length: 4000 }, (_, i) => `export const value${i} = compute(${i % 97}, "${(i * 7919) % 1013}")\n`).join(''),
+    })
+    const outDir = await freshOutDir()
+    const fast = await bundle(dir, path.join(outDir, 'l1.enc'), ['--level', '1'])
+    const small = await bundle(dir, path.join(outDir, 'l9.enc'), ['--level', '9'])
+    expect(fast.zipSize).toBeGreaterThan(small.zipSize)
+    for (const [result, file] of [[fast, 'l1.enc'], [small, 'l9.enc']] as const) {
+      const run = await runCli(['verify', path.join(outDir, file), '--session-key', result.sessionKey, '--checksum', result.checksum, '--public-key', ourPub], { cwd: work })
+      expect(run.code).toBe(0)
+    }
+    for (const level of ['0', '10', 'fast']) {
+      const refused = await runCli(['bundle', dir, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(outDir, 'bad.enc'), '--level', level], { cwd: work })
+      expect(refused.code).toBe(3)
+      expect(expectOneErrorLine(refused, 'invalid_compression_level')).toContain("'level' must be a whole number from 1")
+    }
+    await expect(stat(path.join(outDir, 'bad.enc'))).rejects.toThrow()
+  })
+})
+
 describe('live-update verify', () => {
   const flipHexDigit = (hex: string, index: number) => hex.slice(0, index) + (hex[index] === '0' ? '1' : '0') + hex.slice(index + 1)
   const flipBase64Byte = (text: string, index: number) => {

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { createBundle } from '../core/bundle.js'
+import { parseLevel } from '../core/config.js'
 import { inputError } from '../core/errors.js'
 import { assertPublicKeyMatches, loadPrivateKey } from '../core/keys.js'
 import { readFlagFile, required } from './files.js'
@@ -18,6 +19,7 @@ export async function bundleCommand(argv: string[], io: CliIo): Promise<number> 
       out: { type: 'string' },
       json: { type: 'boolean', default: false },
       'no-notify-check': { type: 'boolean', default: false },
+      level: { type: 'string', default: '6' },
     },
     strict: true,
   })
@@ -39,6 +41,7 @@ export async function bundleCommand(argv: string[], io: CliIo): Promise<number> 
     signing,
     outFile: out,
     requireNotifyAppReady: !values['no-notify-check'],
+    compressionLevel: parseLevel(values.level!, 'level'),
   })
   if (values.json) {
     io.stdout.write(`${JSON.stringify({ ...result, out })}\n`)

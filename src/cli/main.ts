@@ -10,7 +10,7 @@ Commands:
   key create [--dir D] [--force] [--config FILE]
       Write .capgo_key_v2 (private, keep it secret) and .capgo_key_v2.pub (public) in D.
       --config writes the public key into capacitor.config.json (plugins.CapacitorUpdater.publicKey).
-  bundle <webDir> --private-key FILE --version SEMVER --out FILE [--public-key FILE] [--json] [--no-notify-check]
+  bundle <webDir> --private-key FILE --version SEMVER --out FILE [--public-key FILE] [--json] [--no-notify-check] [--level 1-9]
       Zip, encrypt and sign the web output into FILE.
   verify <file-or-url> --session-key S --checksum C --public-key FILE [--json]
       Check a bundle exactly as a device would (decrypt, checksum, zip layout).

@@ -43,6 +43,7 @@ export const INPUT_DEFAULTS: Record<string, string> = {
   summary: 'true',
   'pr-comment': 'auto',
   'require-notify-app-ready': 'true',
+  'compression-level': '6',
   's3-force-path-style': 'false',
   's3-region': 'us-east-1',
   's3-checksum': 'auto',
@@ -106,6 +107,7 @@ export async function resolveConfig(readRaw: InputReader, context: ConfigContext
       publicKeyPem,
       publicKeySource,
       requireNotifyAppReady: bool('require-notify-app-ready'),
+      compressionLevel: parseLevel(read('compression-level')!),
       objectKeyTemplate: read('object-key')!,
       verifyUpload: bool('verify'),
       dryRun,
@@ -195,6 +197,14 @@ function resolveRegistrar(
     return { kind: 'webhook', url, secret: webhookSecret ?? '' }
   }
   return { kind: 'none' }
+}
+
+export function parseLevel(value: string, input = 'compression-level'): number {
+  const level = Number(value)
+  if (!Number.isInteger(level) || level < 1 || level > 9) {
+    throw inputError(input, 'invalid_compression_level', `'${input}' must be a whole number from 1 (fastest) to 9 (smallest); got '${value}'. 6 matches Capgo's CLI.`)
+  }
+  return level
 }
 
 export function parseBoolean(value: string, name: string): boolean {

@@ -10,6 +10,7 @@ export const INPUT_NAMES = [
   'private-key-file',
   'public-key',
   'require-notify-app-ready',
+  'compression-level',
   'storage',
   's3-bucket',
   's3-region',

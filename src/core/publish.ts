@@ -74,6 +74,7 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
         signing,
         outFile: encryptedFile,
         requireNotifyAppReady: options.requireNotifyAppReady,
+        compressionLevel: options.compressionLevel,
         tempDir: workDir,
       })
       deps.logger.info(`Bundled ${result.fileCount} files: zip ${result.zipSize} bytes, encrypted ${result.encryptedSize} bytes, sha256 ${result.sha256}`)

@@ -137,6 +137,8 @@ export interface PublishOptions {
   /** Where the public key came from, for messages (`public-key` input or capacitor.config.json). */
   publicKeySource?: string
   requireNotifyAppReady: boolean
+  /** Deflate level 1-9 (default 6, what Capgo's CLI uses): lower is faster, bigger. */
+  compressionLevel?: number
   /** Object key template: {appId} {version} {channel} {hash}. */
   objectKeyTemplate: string
   verifyUpload: boolean
