@@ -2084,6 +2084,110 @@ var init_http = __esm({
   }
 });
 
+// src/core/register/capgo-errors.ts
+function shortReason(error2, timeoutMs) {
+  if (error2 instanceof HttpFailure) return `${error2.method} ${error2.path} answered ${error2.status}${error2.apiCode ? ` ${error2.apiCode}` : ""}`;
+  if (error2 instanceof TransportFailure) return `${error2.method} ${error2.path} ${error2.kind === "timeout" ? `timed out after ${seconds(timeoutMs)}` : `failed (${error2.detail})`}`;
+  return error2 instanceof Error ? error2.message : String(error2);
+}
+function mapError(error2, ctx, endpoint) {
+  if (error2 instanceof LiveUpdateError) return error2;
+  const { baseUrl, timeoutMs, attempts } = endpoint;
+  const make = /* @__PURE__ */ __name((code2, message, input) => new RegistrationError(code2, message, {
+    stage: ctx.stage,
+    input,
+    cause: error2,
+    bundleState: ctx.bundleState,
+    httpStatus: error2 instanceof HttpFailure ? error2.status : void 0,
+    apiCode: error2 instanceof HttpFailure ? error2.apiCode : void 0
+  }), "make");
+  const unsure = ctx.bundleState === "maybe-registered" ? ` The bundle MAY be registered: the uploaded object is kept; re-run the publish to settle it (it looks the version up first).` : ctx.bundleState === "registered" ? ` The bundle itself is registered; re-run the publish to finish (it will find the bundle and point the channel).` : "";
+  if (error2 instanceof TransportFailure) {
+    if (error2.kind === "timeout") return make("capgo_timeout", `Capgo at ${baseUrl} did not answer ${error2.method} ${error2.path} within ${seconds(timeoutMs)} (tried ${attempts} times) while trying to ${ctx.action}.${unsure}`);
+    return make("capgo_unreachable", `Could not reach Capgo at ${baseUrl} (${error2.detail}) while trying to ${ctx.action}; check the Capgo API URL and the network.${unsure}`);
+  }
+  if (!(error2 instanceof HttpFailure)) {
+    return make("capgo_error", `Capgo call failed while trying to ${ctx.action}: ${error2 instanceof Error ? error2.message : String(error2)}.${unsure}`);
+  }
+  const { status, apiCode: code = "" } = error2;
+  const apiMessage = error2.apiMessage ?? "";
+  const app = ctx.appId;
+  if (status === 401 && code === "no_key_provided") {
+    return make("capgo_api_key_missing", "Capgo received no API key (no_key_provided): set capgo-api-key to a Capgo API key (sent raw in the authorization header).", "capgo-api-key");
+  }
+  if (status === 401 || code === "invalid_apikey") {
+    return make("capgo_api_key_invalid", `Capgo rejected the API key (${code || `HTTP ${status}`}): check that capgo-api-key holds a current key from Capgo > API keys (the raw key, no "Bearer" prefix).`, "capgo-api-key");
+  }
+  if (status === 403 || /permission|not_authori[sz]ed|forbidden|access_denied/i.test(code) || /can'?t access this app|cannot access/i.test(apiMessage)) {
+    return make(
+      "capgo_permission_denied",
+      `The Capgo API key is not allowed to ${ctx.action} for app ${app} (${code || `HTTP ${status}`}${apiMessage ? `: ${apiMessage}` : ""}). Give the key the upload right (mode "upload", "write" or "all"; RBAC permission app.upload_bundle), and if the key is limited to some apps, add this one. Also check that app-id is right.`,
+      "capgo-api-key"
+    );
+  }
+  if (status === 429) {
+    const wait = error2.retryAfterMs === void 0 ? "" : ` (it asked to wait ${seconds(error2.retryAfterMs)})`;
+    return make("capgo_rate_limited", `Capgo kept refusing with 429 too_many_requests${wait} while trying to ${ctx.action}: the API key's rate limit (about 100 requests a minute) is exhausted, maybe by other jobs using the same key. Try again later.${unsure}`);
+  }
+  switch (code) {
+    case "cannot_find_app":
+      return make("capgo_app_not_found", `Capgo has no app ${app} visible to this API key (cannot_find_app): check app-id, or create the app in Capgo first (npx @capgo/cli app add ${app}).`, "app-id");
+    case "invalid_app_id":
+    case "missing_app_id":
+      return make("capgo_app_id_invalid", `Capgo refused the app id "${app}" (${code}): it must be a reverse-domain id such as com.example.app.`, "app-id");
+    case "invalid_version_format":
+    case "invalid_version":
+    case "missing_version":
+      return make("capgo_version_invalid", `Capgo refused version "${ctx.version ?? ""}" (${code}): it must be semver, such as 1.2.3 or 1.2.3-beta.1.`, "version");
+    case "invalid_protocol":
+    case "missing_external_url":
+      return make("capgo_url_invalid", `Capgo refused the bundle URL ${ctx.externalUrl ? safeUrl(ctx.externalUrl) : "(none)"} (${code}): external bundle URLs must be https://. Check public-url.`, "public-url");
+    case "encryption_required":
+      return make("capgo_encryption_required", `The Capgo organization owning ${app} enforces encrypted bundles and saw no session_key (encryption_required). Publish with the signing key configured (every bundle must carry a session key).`, "private-key");
+    case "encryption_key_required":
+    case "encryption_key_mismatch": {
+      const prefix = expectedPrefix(error2.body);
+      return make(
+        "capgo_encryption_key_mismatch",
+        `The Capgo organization owning ${app} requires bundles encrypted with one specific key (${code}); this bundle was signed with key_id ${ctx.keyId || "(none)"}. Sign with the private key whose public key${prefix ? ` starts with ${prefix}` : " matches the required key"} (see the organization's security settings in Capgo), and ship that public key in the app.`,
+        "private-key"
+      );
+    }
+    case "cannot_find_version":
+      return make("capgo_version_not_found", `Capgo cannot find version ${ctx.version ?? ""} of ${app} (cannot_find_version) while trying to ${ctx.action}.${unsure}`, "version");
+    case "cannot_create_bundle":
+      return make("capgo_cannot_create_bundle", `Capgo could not create bundle ${ctx.version ?? ""} for ${app} (cannot_create_bundle${apiMessage ? `: ${apiMessage}` : ""}). Check the API key's rights on this app, then retry.`);
+  }
+  if (status >= 500) {
+    return make("capgo_server_error", `Capgo kept failing with HTTP ${status}${code ? ` ${code}` : ""} on ${error2.method} ${error2.path} (tried ${attempts} times) while trying to ${ctx.action}: ${error2.excerpt}.${unsure}`);
+  }
+  if (status >= 300 && status < 400) {
+    return make("capgo_redirected", `Capgo answered ${error2.method} ${error2.path} with a redirect (HTTP ${status}); set the Capgo API URL to the final API address (redirects are not followed so the API key is not forwarded).`, "capgo-api-url");
+  }
+  return make("capgo_http_error", `Capgo answered HTTP ${status}${code ? ` ${code}` : " (no error code)"} to ${error2.method} ${error2.path} while trying to ${ctx.action}: ${error2.excerpt}${unsure}`);
+}
+function expectedPrefix(body) {
+  if (!body || typeof body !== "object") return void 0;
+  const record = body;
+  for (const holder of [record, record.moreInfo, record.more_info, record.data]) {
+    if (holder && typeof holder === "object") {
+      const value = holder.expected_key_prefix;
+      if (typeof value === "string" && value) return value;
+    }
+  }
+  return void 0;
+}
+var init_capgo_errors = __esm({
+  "src/core/register/capgo-errors.ts"() {
+    "use strict";
+    init_errors();
+    init_http();
+    __name(shortReason, "shortReason");
+    __name(mapError, "mapError");
+    __name(expectedPrefix, "expectedPrefix");
+  }
+});
+
 // src/core/register/capgo.ts
 function createCapgoRegistrar(options) {
   const apiKey = options.apiKey?.trim() ?? "";
@@ -2115,6 +2219,7 @@ function createCapgoRegistrar(options) {
   const deadlineMs = options.deadlineMs ?? 18e4;
   const maxPages = Math.max(1, options.maxPages ?? 200);
   const secrets = [apiKey];
+  const endpoint = { baseUrl, timeoutMs, attempts };
   const retryOptions = {
     attempts,
     baseDelayMs,
@@ -2125,7 +2230,7 @@ function createCapgoRegistrar(options) {
     random: options.random,
     classify: /* @__PURE__ */ __name((error2) => classifyHttpError(error2, maxRetryAfterMs), "classify"),
     onRetry: /* @__PURE__ */ __name(({ attempt, attempts: total, delayMs, error: error2 }) => {
-      logger2?.warn(`Capgo: ${shortReason(error2)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`);
+      logger2?.warn(`Capgo: ${shortReason(error2, timeoutMs)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`);
     }, "onRetry")
   };
   function send(method, path12, body, query) {
@@ -2138,7 +2243,7 @@ function createCapgoRegistrar(options) {
     try {
       return (await retryWithBackoff(() => send(method, path12, body, query), retryOptions)).json;
     } catch (error2) {
-      throw mapError(error2, ctx);
+      throw mapError(error2, ctx, endpoint);
     }
   }
   __name(call, "call");
@@ -2149,7 +2254,7 @@ function createCapgoRegistrar(options) {
         rows = (await retryWithBackoff(() => send("GET", "/bundle", void 0, { app_id: appId, page: String(page) }), retryOptions)).json;
       } catch (error2) {
         if (error2 instanceof HttpFailure && error2.apiCode === "cannot_get_bundle" && !/access/i.test(error2.apiMessage ?? "")) return { found: false };
-        throw mapError(error2, ctx);
+        throw mapError(error2, ctx, endpoint);
       }
       if (!Array.isArray(rows)) {
         throw new RegistrationError("capgo_bad_response", `Capgo answered GET /bundle with something that is not a list of bundles; is ${baseUrl} a Capgo API?`, {
@@ -2218,7 +2323,7 @@ function createCapgoRegistrar(options) {
       if (error2 instanceof HttpFailure && error2.apiCode === "version_already_exists") {
         return { kind: "exists", ours: everUnknown };
       }
-      if (error2 instanceof RegistrationError || !unknownOutcome) throw mapError(error2, ctx);
+      if (error2 instanceof RegistrationError || !unknownOutcome) throw mapError(error2, ctx, endpoint);
       let found;
       try {
         found = await findVersion(req.appId, req.version, { ...ctx, bundleState: "maybe-registered" });
@@ -2227,7 +2332,7 @@ function createCapgoRegistrar(options) {
       }
       if (found?.found) return { kind: "exists", found, ours: true };
       const settled = found !== void 0 && error2 instanceof HttpFailure;
-      throw mapError(error2, { ...ctx, bundleState: settled ? "not-registered" : "maybe-registered" });
+      throw mapError(error2, { ...ctx, bundleState: settled ? "not-registered" : "maybe-registered" }, endpoint);
     }
   }
   __name(createBundle2, "createBundle");
@@ -2304,99 +2409,6 @@ function createCapgoRegistrar(options) {
       await pointChannelInternal(appId, channel, version, "registered", "register");
     }
   };
-  function shortReason(error2) {
-    if (error2 instanceof HttpFailure) return `${error2.method} ${error2.path} answered ${error2.status}${error2.apiCode ? ` ${error2.apiCode}` : ""}`;
-    if (error2 instanceof TransportFailure) return `${error2.method} ${error2.path} ${error2.kind === "timeout" ? `timed out after ${seconds(timeoutMs)}` : `failed (${error2.detail})`}`;
-    return error2 instanceof Error ? error2.message : String(error2);
-  }
-  __name(shortReason, "shortReason");
-  function mapError(error2, ctx) {
-    if (error2 instanceof LiveUpdateError) return error2;
-    const make = /* @__PURE__ */ __name((code2, message, input) => new RegistrationError(code2, message, {
-      stage: ctx.stage,
-      input,
-      cause: error2,
-      bundleState: ctx.bundleState,
-      httpStatus: error2 instanceof HttpFailure ? error2.status : void 0,
-      apiCode: error2 instanceof HttpFailure ? error2.apiCode : void 0
-    }), "make");
-    const unsure = ctx.bundleState === "maybe-registered" ? ` The bundle MAY be registered: the uploaded object is kept; re-run the publish to settle it (it looks the version up first).` : ctx.bundleState === "registered" ? ` The bundle itself is registered; re-run the publish to finish (it will find the bundle and point the channel).` : "";
-    if (error2 instanceof TransportFailure) {
-      if (error2.kind === "timeout") return make("capgo_timeout", `Capgo at ${baseUrl} did not answer ${error2.method} ${error2.path} within ${seconds(timeoutMs)} (tried ${attempts} times) while trying to ${ctx.action}.${unsure}`);
-      return make("capgo_unreachable", `Could not reach Capgo at ${baseUrl} (${error2.detail}) while trying to ${ctx.action}; check the Capgo API URL and the network.${unsure}`);
-    }
-    if (!(error2 instanceof HttpFailure)) {
-      return make("capgo_error", `Capgo call failed while trying to ${ctx.action}: ${error2 instanceof Error ? error2.message : String(error2)}.${unsure}`);
-    }
-    const { status, apiCode: code = "" } = error2;
-    const apiMessage = error2.apiMessage ?? "";
-    const app = ctx.appId;
-    if (status === 401 && code === "no_key_provided") {
-      return make("capgo_api_key_missing", "Capgo received no API key (no_key_provided): set capgo-api-key to a Capgo API key (sent raw in the authorization header).", "capgo-api-key");
-    }
-    if (status === 401 || code === "invalid_apikey") {
-      return make("capgo_api_key_invalid", `Capgo rejected the API key (${code || `HTTP ${status}`}): check that capgo-api-key holds a current key from Capgo > API keys (the raw key, no "Bearer" prefix).`, "capgo-api-key");
-    }
-    if (status === 403 || /permission|not_authori[sz]ed|forbidden|access_denied/i.test(code) || /can'?t access this app|cannot access/i.test(apiMessage)) {
-      return make(
-        "capgo_permission_denied",
-        `The Capgo API key is not allowed to ${ctx.action} for app ${app} (${code || `HTTP ${status}`}${apiMessage ? `: ${apiMessage}` : ""}). Give the key the upload right (mode "upload", "write" or "all"; RBAC permission app.upload_bundle), and if the key is limited to some apps, add this one. Also check that app-id is right.`,
-        "capgo-api-key"
-      );
-    }
-    if (status === 429) {
-      const wait = error2.retryAfterMs === void 0 ? "" : ` (it asked to wait ${seconds(error2.retryAfterMs)})`;
-      return make("capgo_rate_limited", `Capgo kept refusing with 429 too_many_requests${wait} while trying to ${ctx.action}: the API key's rate limit (about 100 requests a minute) is exhausted, maybe by other jobs using the same key. Try again later.${unsure}`);
-    }
-    switch (code) {
-      case "cannot_find_app":
-        return make("capgo_app_not_found", `Capgo has no app ${app} visible to this API key (cannot_find_app): check app-id, or create the app in Capgo first (npx @capgo/cli app add ${app}).`, "app-id");
-      case "invalid_app_id":
-      case "missing_app_id":
-        return make("capgo_app_id_invalid", `Capgo refused the app id "${app}" (${code}): it must be a reverse-domain id such as com.example.app.`, "app-id");
-      case "invalid_version_format":
-      case "invalid_version":
-      case "missing_version":
-        return make("capgo_version_invalid", `Capgo refused version "${ctx.version ?? ""}" (${code}): it must be semver, such as 1.2.3 or 1.2.3-beta.1.`, "version");
-      case "invalid_protocol":
-      case "missing_external_url":
-        return make("capgo_url_invalid", `Capgo refused the bundle URL ${ctx.externalUrl ? safeUrl(ctx.externalUrl) : "(none)"} (${code}): external bundle URLs must be https://. Check public-url.`, "public-url");
-      case "encryption_required":
-        return make("capgo_encryption_required", `The Capgo organization owning ${app} enforces encrypted bundles and saw no session_key (encryption_required). Publish with the signing key configured (every bundle must carry a session key).`, "private-key");
-      case "encryption_key_required":
-      case "encryption_key_mismatch": {
-        const prefix = expectedPrefix(error2.body);
-        return make(
-          "capgo_encryption_key_mismatch",
-          `The Capgo organization owning ${app} requires bundles encrypted with one specific key (${code}); this bundle was signed with key_id ${ctx.keyId || "(none)"}. Sign with the private key whose public key${prefix ? ` starts with ${prefix}` : " matches the required key"} (see the organization's security settings in Capgo), and ship that public key in the app.`,
-          "private-key"
-        );
-      }
-      case "cannot_find_version":
-        return make("capgo_version_not_found", `Capgo cannot find version ${ctx.version ?? ""} of ${app} (cannot_find_version) while trying to ${ctx.action}.${unsure}`, "version");
-      case "cannot_create_bundle":
-        return make("capgo_cannot_create_bundle", `Capgo could not create bundle ${ctx.version ?? ""} for ${app} (cannot_create_bundle${apiMessage ? `: ${apiMessage}` : ""}). Check the API key's rights on this app, then retry.`);
-    }
-    if (status >= 500) {
-      return make("capgo_server_error", `Capgo kept failing with HTTP ${status}${code ? ` ${code}` : ""} on ${error2.method} ${error2.path} (tried ${attempts} times) while trying to ${ctx.action}: ${error2.excerpt}.${unsure}`);
-    }
-    if (status >= 300 && status < 400) {
-      return make("capgo_redirected", `Capgo answered ${error2.method} ${error2.path} with a redirect (HTTP ${status}); set the Capgo API URL to the final API address (redirects are not followed so the API key is not forwarded).`, "capgo-api-url");
-    }
-    return make("capgo_http_error", `Capgo answered HTTP ${status}${code ? ` ${code}` : " (no error code)"} to ${error2.method} ${error2.path} while trying to ${ctx.action}: ${error2.excerpt}${unsure}`);
-  }
-  __name(mapError, "mapError");
-}
-function expectedPrefix(body) {
-  if (!body || typeof body !== "object") return void 0;
-  const record = body;
-  for (const holder of [record, record.moreInfo, record.more_info, record.data]) {
-    if (holder && typeof holder === "object") {
-      const value = holder.expected_key_prefix;
-      if (typeof value === "string" && value) return value;
-    }
-  }
-  return void 0;
 }
 var CAPGO_API_URL, CAPGO_PAGE_SIZE, USER_AGENT;
 var init_capgo = __esm({
@@ -2404,12 +2416,12 @@ var init_capgo = __esm({
     "use strict";
     init_errors();
     init_retry();
+    init_capgo_errors();
     init_http();
     CAPGO_API_URL = "https://api.capgo.app";
     CAPGO_PAGE_SIZE = 50;
     USER_AGENT = "capacitor-live-update-action";
     __name(createCapgoRegistrar, "createCapgoRegistrar");
-    __name(expectedPrefix, "expectedPrefix");
   }
 });
 
@@ -43867,11 +43879,7 @@ to input.params.ContentLength in bytes.
   }
 });
 
-// src/core/storage/s3-store.ts
-import { createHash as createHash9 } from "node:crypto";
-function configError2(input, message) {
-  return new LiveUpdateError("storage_invalid_config", message, { stage: "input", input });
-}
+// src/core/storage/s3-client.ts
 function buildS3ClientConfig(config, options = {}) {
   const clientConfig = {
     region: config.region || (config.endpoint ? "us-east-1" : void 0),
@@ -43898,6 +43906,172 @@ function buildS3ClientConfig(config, options = {}) {
     clientConfig.responseChecksumValidation = checksum;
   }
   return clientConfig;
+}
+function describeBucket(config) {
+  const where = config.endpoint ? new URL(config.endpoint).origin : `AWS ${config.region}`;
+  return `s3://${config.bucket} (${where})`;
+}
+var init_s3_client = __esm({
+  "src/core/storage/s3-client.ts"() {
+    "use strict";
+    __name(buildS3ClientConfig, "buildS3ClientConfig");
+    __name(describeBucket, "describeBucket");
+  }
+});
+
+// src/core/storage/s3-errors.ts
+function field(error2, name) {
+  return typeof error2 === "object" && error2 !== null ? error2[name] : void 0;
+}
+function providerError(error2) {
+  const status = field(field(error2, "$metadata"), "httpStatusCode");
+  let code = field(error2, "Code") ?? field(error2, "code") ?? field(error2, "name") ?? "Error";
+  let message = describeError(error2);
+  const wrapped = /^AWS SDK error wrapper for (?:\w*Error: )?(.*)$/s.exec(message);
+  if (wrapped) {
+    message = wrapped[1];
+    const network = /\b(E[A-Z]{3,}|ERR_[A-Z_]+)\b/.exec(message)?.[1];
+    if (network) code = network;
+  }
+  if (message === "UnknownError" || message === "") message = "no error details (the response had no body)";
+  return { code: String(code), status: typeof status === "number" ? status : void 0, message };
+}
+function hasProviderCode(error2) {
+  return field(error2, "Code") !== void 0;
+}
+function isTransientStorageError(error2) {
+  const info = providerError(error2);
+  if (info.status === 501) return false;
+  if (TRANSIENT_CODES.has(info.code)) return true;
+  return info.status !== void 0 && (info.status >= 500 || info.status === 429);
+}
+function isConditionalConflict(error2) {
+  const info = providerError(error2);
+  return info.status === 412 || info.code === "PreconditionFailed" || info.code === "ConditionalRequestConflict";
+}
+function isNotImplemented(error2) {
+  const info = providerError(error2);
+  return info.status === 501 || info.code === "NotImplemented";
+}
+function s3OperationError(config, operation2, key, error2, extra) {
+  const info = providerError(error2);
+  const { code, input, hint } = explain(config, info);
+  const status = info.status ? ` (HTTP ${info.status})` : "";
+  const message = `S3 ${operation2} of s3://${config.bucket}/${key} at ${describeBucket(config)} failed: ${info.code}${status}: ${info.message.replace(/\.$/, "")}. ${hint}${extra ? ` ${extra}` : ""}`;
+  return new LiveUpdateError(code, scrub(message, config), { stage: "upload", input, cause: error2 });
+}
+function scrub(text, config) {
+  const secrets = [config.secretAccessKey, config.sessionToken].filter((s2) => Boolean(s2 && s2.length >= 4));
+  let out = text;
+  for (const secret of secrets) out = out.split(secret).join("***");
+  return out;
+}
+function explain(config, info) {
+  const { bucket, region } = config;
+  const endpoint = config.endpoint ? `the endpoint ${new URL(config.endpoint).origin}` : `AWS region ${region}`;
+  switch (info.code) {
+    case "NoSuchBucket":
+      return { code: "storage_no_such_bucket", input: "s3-bucket", hint: `The bucket "${bucket}" does not exist at ${endpoint}: check the s3-bucket input (and s3-endpoint / s3-region).` };
+    case "InvalidBucketName":
+      return { code: "storage_invalid_bucket", input: "s3-bucket", hint: "Check the s3-bucket input." };
+    case "SignatureDoesNotMatch":
+      return { code: "storage_bad_credentials", input: "s3-secret-access-key", hint: "The secret access key does not match the access key id: check the s3-secret-access-key input (or AWS_SECRET_ACCESS_KEY)." };
+    case "InvalidAccessKeyId":
+      return { code: "storage_bad_credentials", input: "s3-access-key-id", hint: "The storage does not know this access key id: check the s3-access-key-id input (or AWS_ACCESS_KEY_ID)." };
+    case "InvalidToken":
+    case "ExpiredToken":
+    case "TokenRefreshRequired":
+      return { code: "storage_bad_credentials", input: "s3-access-key-id", hint: "The session token is invalid or expired: check the credentials step (OIDC role, AWS_SESSION_TOKEN) or the s3-access-key-id / s3-secret-access-key inputs." };
+    case "CredentialsProviderError":
+      return { code: "storage_no_credentials", input: "s3-access-key-id", hint: "No credentials found: set s3-access-key-id and s3-secret-access-key, or configure AWS credentials (env or OIDC role) before this step." };
+    case "AccessDenied":
+    case "AllAccessDisabled":
+    case "AccountProblem":
+      return { code: "storage_access_denied", input: "s3-access-key-id", hint: `These credentials may not write to "${bucket}": grant s3:PutObject, s3:GetObject and s3:AbortMultipartUpload on its objects (or check the s3-bucket input).` };
+    case "AuthorizationHeaderMalformed":
+    case "PermanentRedirect":
+    case "IllegalLocationConstraintException":
+    case "InvalidRegion":
+      return { code: "storage_wrong_region", input: "s3-region", hint: `The bucket is not in region ${region}: check the s3-region input.` };
+    case "RequestTimeTooSkewed":
+      return { code: "storage_clock_skew", hint: "The machine clock is too far from the storage clock." };
+    case "NotImplemented":
+      return { code: "storage_not_supported", input: "s3-endpoint", hint: `${endpoint} does not implement this S3 request: check the s3-endpoint input (and the s3-checksum input: when_required suits most S3-compatible servers).` };
+    case "EntityTooSmall":
+    case "EntityTooLarge":
+      return { code: "storage_upload_failed", input: "s3-part-size-mib", hint: "The provider refused the part size: check the s3-part-size-mib input." };
+  }
+  if (NETWORK_CODES.has(info.code) || info.code === "TimeoutError") {
+    return { code: "storage_unreachable", input: "s3-endpoint", hint: `Could not talk to ${endpoint} (after retries): check the s3-endpoint input and that the storage is reachable from this runner.` };
+  }
+  if (info.status === 403) {
+    return { code: "storage_access_denied", input: "s3-access-key-id", hint: "Access was refused: check the s3-access-key-id / s3-secret-access-key inputs and the key's permissions on the bucket." };
+  }
+  if (info.status === 301 || info.status === 307) {
+    return { code: "storage_wrong_region", input: "s3-region", hint: "The storage redirected the request: check the s3-region (and s3-endpoint / s3-force-path-style) inputs." };
+  }
+  if (info.status !== void 0 && (info.status >= 500 || info.status === 429)) {
+    return { code: "storage_unavailable", input: "s3-endpoint", hint: `${endpoint} kept failing after retries; try again later, and check the provider's status.` };
+  }
+  return { code: "storage_upload_failed", hint: "Check the storage settings (s3-bucket, s3-endpoint, s3-region, credentials)." };
+}
+var NETWORK_CODES, TRANSIENT_CODES;
+var init_s3_errors = __esm({
+  "src/core/storage/s3-errors.ts"() {
+    "use strict";
+    init_errors();
+    init_s3_client();
+    __name(field, "field");
+    NETWORK_CODES = /* @__PURE__ */ new Set([
+      "ECONNREFUSED",
+      "ECONNRESET",
+      "EPIPE",
+      "ETIMEDOUT",
+      "ECONNABORTED",
+      "ENOTFOUND",
+      "EAI_AGAIN",
+      "EHOSTUNREACH",
+      "ENETUNREACH",
+      "ERR_SOCKET_CONNECTION_TIMEOUT",
+      "UND_ERR_SOCKET",
+      "DEPTH_ZERO_SELF_SIGNED_CERT",
+      "SELF_SIGNED_CERT_IN_CHAIN",
+      "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+      "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+      "CERT_HAS_EXPIRED",
+      "ERR_TLS_CERT_ALTNAME_INVALID"
+    ]);
+    __name(providerError, "providerError");
+    __name(hasProviderCode, "hasProviderCode");
+    TRANSIENT_CODES = /* @__PURE__ */ new Set([
+      "ECONNRESET",
+      "EPIPE",
+      "ETIMEDOUT",
+      "ECONNABORTED",
+      "TimeoutError",
+      "RequestTimeout",
+      "RequestTimeoutException",
+      "InternalError",
+      "ServiceUnavailable",
+      "SlowDown",
+      "Throttling",
+      "ThrottlingException",
+      "RequestThrottled",
+      "TooManyRequests"
+    ]);
+    __name(isTransientStorageError, "isTransientStorageError");
+    __name(isConditionalConflict, "isConditionalConflict");
+    __name(isNotImplemented, "isNotImplemented");
+    __name(s3OperationError, "s3OperationError");
+    __name(scrub, "scrub");
+    __name(explain, "explain");
+  }
+});
+
+// src/core/storage/s3-store.ts
+import { createHash as createHash9 } from "node:crypto";
+function configError2(input, message) {
+  return new LiveUpdateError("storage_invalid_config", message, { stage: "input", input });
 }
 function validateConfig(config) {
   if (!config.bucket) throw configError2("s3-bucket", "The s3-bucket input is empty: name the bucket bundles are uploaded to.");
@@ -43927,40 +44101,10 @@ function validateConfig(config) {
   }
   if (config.publicUrlTemplate) validatePublicUrlTemplate(config.publicUrlTemplate);
 }
-function field(error2, name) {
-  return typeof error2 === "object" && error2 !== null ? error2[name] : void 0;
-}
-function providerError(error2) {
-  const status = field(field(error2, "$metadata"), "httpStatusCode");
-  let code = field(error2, "Code") ?? field(error2, "code") ?? field(error2, "name") ?? "Error";
-  let message = describeError(error2);
-  const wrapped = /^AWS SDK error wrapper for (?:\w*Error: )?(.*)$/s.exec(message);
-  if (wrapped) {
-    message = wrapped[1];
-    const network = /\b(E[A-Z]{3,}|ERR_[A-Z_]+)\b/.exec(message)?.[1];
-    if (network) code = network;
-  }
-  if (message === "UnknownError" || message === "") message = "no error details (the response had no body)";
-  return { code: String(code), status: typeof status === "number" ? status : void 0, message };
-}
-function isTransientStorageError(error2) {
-  const info = providerError(error2);
-  if (info.status === 501) return false;
-  if (TRANSIENT_CODES.has(info.code)) return true;
-  return info.status !== void 0 && (info.status >= 500 || info.status === 429);
-}
-function isConditionalConflict(error2) {
-  const info = providerError(error2);
-  return info.status === 412 || info.code === "PreconditionFailed" || info.code === "ConditionalRequestConflict";
-}
-function isNotImplemented(error2) {
-  const info = providerError(error2);
-  return info.status === 501 || info.code === "NotImplemented";
-}
 function unquote(etag) {
   return etag?.replace(/^W\//, "").replace(/^"|"$/g, "").toLowerCase();
 }
-var import_client_s3, import_lib_storage, DEFAULT_CACHE_CONTROL, DEFAULT_CONTENT_TYPE, DEFAULT_PART_SIZE_MIB, DEFAULT_QUEUE_SIZE, MIB, noopLogger, NETWORK_CODES, TRANSIENT_CODES, UploadTracker, S3Store, RetryableUpload;
+var import_client_s3, import_lib_storage, DEFAULT_CACHE_CONTROL, DEFAULT_CONTENT_TYPE, DEFAULT_PART_SIZE_MIB, DEFAULT_QUEUE_SIZE, MIB, noopLogger, UploadTracker, S3Store, RetryableUpload;
 var init_s3_store = __esm({
   "src/core/storage/s3-store.ts"() {
     "use strict";
@@ -43969,6 +44113,8 @@ var init_s3_store = __esm({
     init_errors();
     init_retry();
     init_object_key();
+    init_s3_client();
+    init_s3_errors();
     DEFAULT_CACHE_CONTROL = "public, max-age=31536000, immutable";
     DEFAULT_CONTENT_TYPE = "application/octet-stream";
     DEFAULT_PART_SIZE_MIB = 8;
@@ -43979,48 +44125,7 @@ var init_s3_store = __esm({
     }, debug() {
     } };
     __name(configError2, "configError");
-    __name(buildS3ClientConfig, "buildS3ClientConfig");
     __name(validateConfig, "validateConfig");
-    __name(field, "field");
-    NETWORK_CODES = /* @__PURE__ */ new Set([
-      "ECONNREFUSED",
-      "ECONNRESET",
-      "EPIPE",
-      "ETIMEDOUT",
-      "ECONNABORTED",
-      "ENOTFOUND",
-      "EAI_AGAIN",
-      "EHOSTUNREACH",
-      "ENETUNREACH",
-      "ERR_SOCKET_CONNECTION_TIMEOUT",
-      "UND_ERR_SOCKET",
-      "DEPTH_ZERO_SELF_SIGNED_CERT",
-      "SELF_SIGNED_CERT_IN_CHAIN",
-      "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-      "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-      "CERT_HAS_EXPIRED",
-      "ERR_TLS_CERT_ALTNAME_INVALID"
-    ]);
-    __name(providerError, "providerError");
-    TRANSIENT_CODES = /* @__PURE__ */ new Set([
-      "ECONNRESET",
-      "EPIPE",
-      "ETIMEDOUT",
-      "ECONNABORTED",
-      "TimeoutError",
-      "RequestTimeout",
-      "RequestTimeoutException",
-      "InternalError",
-      "ServiceUnavailable",
-      "SlowDown",
-      "Throttling",
-      "ThrottlingException",
-      "RequestThrottled",
-      "TooManyRequests"
-    ]);
-    __name(isTransientStorageError, "isTransientStorageError");
-    __name(isConditionalConflict, "isConditionalConflict");
-    __name(isNotImplemented, "isNotImplemented");
     __name(unquote, "unquote");
     UploadTracker = class {
       constructor(real) {
@@ -44093,7 +44198,6 @@ var init_s3_store = __esm({
       queueSize;
       uploadAttempts;
       deadlineMs;
-      secrets;
       /** undefined until the provider told us; false after a 501 to If-None-Match (Swift). */
       conditionalPut;
       conditionalComplete;
@@ -44108,11 +44212,9 @@ var init_s3_store = __esm({
         this.queueSize = config.queueSize ?? DEFAULT_QUEUE_SIZE;
         this.uploadAttempts = Math.max(1, options.uploadAttempts ?? 2);
         this.deadlineMs = options.deadlineMs ?? 30 * 6e4;
-        this.secrets = [config.secretAccessKey, config.sessionToken].filter((s2) => Boolean(s2 && s2.length >= 4));
       }
       describe() {
-        const where = this.config.endpoint ? new URL(this.config.endpoint).origin : `AWS ${this.config.region}`;
-        return `s3://${this.config.bucket} (${where})`;
+        return describeBucket(this.config);
       }
       publicUrl(key) {
         if (this.config.publicUrlTemplate) return renderPublicUrl(this.config.publicUrlTemplate, key, this.config.bucket);
@@ -44265,7 +44367,7 @@ var init_s3_store = __esm({
         } catch (error2) {
           const info = providerError(error2);
           if (info.status === 404) return void 0;
-          if (info.status !== void 0 && info.status < 500 && field(error2, "Code") === void 0) {
+          if (info.status !== void 0 && info.status < 500 && !hasProviderCode(error2)) {
             throw await this.diagnose(key, error2);
           }
           throw this.storageError("HeadObject", key, error2);
@@ -44287,67 +44389,9 @@ var init_s3_store = __esm({
           { stage: "upload", input: "object-key" }
         );
       }
-      scrub(text) {
-        let out = text;
-        for (const secret of this.secrets) out = out.split(secret).join("***");
-        return out;
-      }
       /** A LiveUpdateError naming the provider's code and the input to check. Never holds secrets. */
       storageError(operation2, key, error2, extra) {
-        const info = providerError(error2);
-        const { code, input, hint } = this.explain(info);
-        const status = info.status ? ` (HTTP ${info.status})` : "";
-        const message = `S3 ${operation2} of s3://${this.config.bucket}/${key} at ${this.describe()} failed: ${info.code}${status}: ${info.message.replace(/\.$/, "")}. ${hint}${extra ? ` ${extra}` : ""}`;
-        return new LiveUpdateError(code, this.scrub(message), { stage: "upload", input, cause: error2 });
-      }
-      explain(info) {
-        const { bucket, region } = this.config;
-        const endpoint = this.config.endpoint ? `the endpoint ${new URL(this.config.endpoint).origin}` : `AWS region ${region}`;
-        switch (info.code) {
-          case "NoSuchBucket":
-            return { code: "storage_no_such_bucket", input: "s3-bucket", hint: `The bucket "${bucket}" does not exist at ${endpoint}: check the s3-bucket input (and s3-endpoint / s3-region).` };
-          case "InvalidBucketName":
-            return { code: "storage_invalid_bucket", input: "s3-bucket", hint: "Check the s3-bucket input." };
-          case "SignatureDoesNotMatch":
-            return { code: "storage_bad_credentials", input: "s3-secret-access-key", hint: "The secret access key does not match the access key id: check the s3-secret-access-key input (or AWS_SECRET_ACCESS_KEY)." };
-          case "InvalidAccessKeyId":
-            return { code: "storage_bad_credentials", input: "s3-access-key-id", hint: "The storage does not know this access key id: check the s3-access-key-id input (or AWS_ACCESS_KEY_ID)." };
-          case "InvalidToken":
-          case "ExpiredToken":
-          case "TokenRefreshRequired":
-            return { code: "storage_bad_credentials", input: "s3-access-key-id", hint: "The session token is invalid or expired: check the credentials step (OIDC role, AWS_SESSION_TOKEN) or the s3-access-key-id / s3-secret-access-key inputs." };
-          case "CredentialsProviderError":
-            return { code: "storage_no_credentials", input: "s3-access-key-id", hint: "No credentials found: set s3-access-key-id and s3-secret-access-key, or configure AWS credentials (env or OIDC role) before this step." };
-          case "AccessDenied":
-          case "AllAccessDisabled":
-          case "AccountProblem":
-            return { code: "storage_access_denied", input: "s3-access-key-id", hint: `These credentials may not write to "${bucket}": grant s3:PutObject, s3:GetObject and s3:AbortMultipartUpload on its objects (or check the s3-bucket input).` };
-          case "AuthorizationHeaderMalformed":
-          case "PermanentRedirect":
-          case "IllegalLocationConstraintException":
-          case "InvalidRegion":
-            return { code: "storage_wrong_region", input: "s3-region", hint: `The bucket is not in region ${region}: check the s3-region input.` };
-          case "RequestTimeTooSkewed":
-            return { code: "storage_clock_skew", hint: "The machine clock is too far from the storage clock." };
-          case "NotImplemented":
-            return { code: "storage_not_supported", input: "s3-endpoint", hint: `${endpoint} does not implement this S3 request: check the s3-endpoint input (and the s3-checksum input: when_required suits most S3-compatible servers).` };
-          case "EntityTooSmall":
-          case "EntityTooLarge":
-            return { code: "storage_upload_failed", input: "s3-part-size-mib", hint: "The provider refused the part size: check the s3-part-size-mib input." };
-        }
-        if (NETWORK_CODES.has(info.code) || info.code === "TimeoutError") {
-          return { code: "storage_unreachable", input: "s3-endpoint", hint: `Could not talk to ${endpoint} (after retries): check the s3-endpoint input and that the storage is reachable from this runner.` };
-        }
-        if (info.status === 403) {
-          return { code: "storage_access_denied", input: "s3-access-key-id", hint: "Access was refused: check the s3-access-key-id / s3-secret-access-key inputs and the key's permissions on the bucket." };
-        }
-        if (info.status === 301 || info.status === 307) {
-          return { code: "storage_wrong_region", input: "s3-region", hint: "The storage redirected the request: check the s3-region (and s3-endpoint / s3-force-path-style) inputs." };
-        }
-        if (info.status !== void 0 && (info.status >= 500 || info.status === 429)) {
-          return { code: "storage_unavailable", input: "s3-endpoint", hint: `${endpoint} kept failing after retries; try again later, and check the provider's status.` };
-        }
-        return { code: "storage_upload_failed", hint: "Check the storage settings (s3-bucket, s3-endpoint, s3-region, credentials)." };
+        return s3OperationError(this.config, operation2, key, error2, extra);
       }
     };
     RetryableUpload = class extends Error {
@@ -44388,6 +44432,8 @@ var init_storage = __esm({
     init_s3_store();
     init_dir_store();
     init_s3_store();
+    init_s3_client();
+    init_s3_errors();
     init_object_key();
     __name(createStore, "createStore");
     noStore = {
@@ -44481,6 +44527,7 @@ init_errors();
 
 // src/cli/bundle-command.ts
 init_bundle();
+init_capacitor_config();
 init_config();
 init_errors();
 init_keys();
@@ -44528,6 +44575,9 @@ async function bundleCommand(argv, io) {
   const signing = loadPrivateKey(await readFlagFile(io.cwd, required(values["private-key"], "private-key"), "private-key"), "private-key");
   if (values["public-key"]) {
     assertPublicKeyMatches(signing, await readFlagFile(io.cwd, values["public-key"], "public-key"), "--public-key");
+  } else {
+    const capacitor = await readCapacitorConfig(io.cwd);
+    if (capacitor.publicKey) assertPublicKeyMatches(signing, capacitor.publicKey, `${path6.basename(capacitor.file ?? "capacitor.config")} plugins.CapacitorUpdater.publicKey`);
   }
   const out = path6.resolve(io.cwd, required(values.out, "out"));
   const webDir = path6.resolve(io.cwd, positionals[0]);
@@ -44670,7 +44720,8 @@ Commands:
       Write .capgo_key_v2 (private, keep it secret) and .capgo_key_v2.pub (public) in D.
       --config writes the public key into capacitor.config.json (plugins.CapacitorUpdater.publicKey).
   bundle <webDir> --private-key FILE --version SEMVER --out FILE [--public-key FILE] [--json] [--no-notify-check] [--level 1-9]
-      Zip, encrypt and sign the web output into FILE.
+      Zip, encrypt and sign the web output into FILE. The public key (--public-key, else the
+      capacitor.config in the current folder) must be the private key's pair.
   verify <file-or-url> --session-key S --checksum C --public-key FILE [--json]
       Check a bundle exactly as a device would (decrypt, checksum, zip layout).
   publish [--<action-input> VALUE ...]

@@ -68367,6 +68367,103 @@ function validateRegistrationRequest(req) {
 }
 __name(validateRegistrationRequest, "validateRegistrationRequest");
 
+// src/core/register/capgo-errors.ts
+function shortReason(error3, timeoutMs) {
+  if (error3 instanceof HttpFailure) return `${error3.method} ${error3.path} answered ${error3.status}${error3.apiCode ? ` ${error3.apiCode}` : ""}`;
+  if (error3 instanceof TransportFailure) return `${error3.method} ${error3.path} ${error3.kind === "timeout" ? `timed out after ${seconds(timeoutMs)}` : `failed (${error3.detail})`}`;
+  return error3 instanceof Error ? error3.message : String(error3);
+}
+__name(shortReason, "shortReason");
+function mapError(error3, ctx, endpoint2) {
+  if (error3 instanceof LiveUpdateError) return error3;
+  const { baseUrl: baseUrl2, timeoutMs, attempts } = endpoint2;
+  const make = /* @__PURE__ */ __name((code2, message, input) => new RegistrationError(code2, message, {
+    stage: ctx.stage,
+    input,
+    cause: error3,
+    bundleState: ctx.bundleState,
+    httpStatus: error3 instanceof HttpFailure ? error3.status : void 0,
+    apiCode: error3 instanceof HttpFailure ? error3.apiCode : void 0
+  }), "make");
+  const unsure = ctx.bundleState === "maybe-registered" ? ` The bundle MAY be registered: the uploaded object is kept; re-run the publish to settle it (it looks the version up first).` : ctx.bundleState === "registered" ? ` The bundle itself is registered; re-run the publish to finish (it will find the bundle and point the channel).` : "";
+  if (error3 instanceof TransportFailure) {
+    if (error3.kind === "timeout") return make("capgo_timeout", `Capgo at ${baseUrl2} did not answer ${error3.method} ${error3.path} within ${seconds(timeoutMs)} (tried ${attempts} times) while trying to ${ctx.action}.${unsure}`);
+    return make("capgo_unreachable", `Could not reach Capgo at ${baseUrl2} (${error3.detail}) while trying to ${ctx.action}; check the Capgo API URL and the network.${unsure}`);
+  }
+  if (!(error3 instanceof HttpFailure)) {
+    return make("capgo_error", `Capgo call failed while trying to ${ctx.action}: ${error3 instanceof Error ? error3.message : String(error3)}.${unsure}`);
+  }
+  const { status, apiCode: code = "" } = error3;
+  const apiMessage = error3.apiMessage ?? "";
+  const app = ctx.appId;
+  if (status === 401 && code === "no_key_provided") {
+    return make("capgo_api_key_missing", "Capgo received no API key (no_key_provided): set capgo-api-key to a Capgo API key (sent raw in the authorization header).", "capgo-api-key");
+  }
+  if (status === 401 || code === "invalid_apikey") {
+    return make("capgo_api_key_invalid", `Capgo rejected the API key (${code || `HTTP ${status}`}): check that capgo-api-key holds a current key from Capgo > API keys (the raw key, no "Bearer" prefix).`, "capgo-api-key");
+  }
+  if (status === 403 || /permission|not_authori[sz]ed|forbidden|access_denied/i.test(code) || /can'?t access this app|cannot access/i.test(apiMessage)) {
+    return make(
+      "capgo_permission_denied",
+      `The Capgo API key is not allowed to ${ctx.action} for app ${app} (${code || `HTTP ${status}`}${apiMessage ? `: ${apiMessage}` : ""}). Give the key the upload right (mode "upload", "write" or "all"; RBAC permission app.upload_bundle), and if the key is limited to some apps, add this one. Also check that app-id is right.`,
+      "capgo-api-key"
+    );
+  }
+  if (status === 429) {
+    const wait = error3.retryAfterMs === void 0 ? "" : ` (it asked to wait ${seconds(error3.retryAfterMs)})`;
+    return make("capgo_rate_limited", `Capgo kept refusing with 429 too_many_requests${wait} while trying to ${ctx.action}: the API key's rate limit (about 100 requests a minute) is exhausted, maybe by other jobs using the same key. Try again later.${unsure}`);
+  }
+  switch (code) {
+    case "cannot_find_app":
+      return make("capgo_app_not_found", `Capgo has no app ${app} visible to this API key (cannot_find_app): check app-id, or create the app in Capgo first (npx @capgo/cli app add ${app}).`, "app-id");
+    case "invalid_app_id":
+    case "missing_app_id":
+      return make("capgo_app_id_invalid", `Capgo refused the app id "${app}" (${code}): it must be a reverse-domain id such as com.example.app.`, "app-id");
+    case "invalid_version_format":
+    case "invalid_version":
+    case "missing_version":
+      return make("capgo_version_invalid", `Capgo refused version "${ctx.version ?? ""}" (${code}): it must be semver, such as 1.2.3 or 1.2.3-beta.1.`, "version");
+    case "invalid_protocol":
+    case "missing_external_url":
+      return make("capgo_url_invalid", `Capgo refused the bundle URL ${ctx.externalUrl ? safeUrl(ctx.externalUrl) : "(none)"} (${code}): external bundle URLs must be https://. Check public-url.`, "public-url");
+    case "encryption_required":
+      return make("capgo_encryption_required", `The Capgo organization owning ${app} enforces encrypted bundles and saw no session_key (encryption_required). Publish with the signing key configured (every bundle must carry a session key).`, "private-key");
+    case "encryption_key_required":
+    case "encryption_key_mismatch": {
+      const prefix = expectedPrefix(error3.body);
+      return make(
+        "capgo_encryption_key_mismatch",
+        `The Capgo organization owning ${app} requires bundles encrypted with one specific key (${code}); this bundle was signed with key_id ${ctx.keyId || "(none)"}. Sign with the private key whose public key${prefix ? ` starts with ${prefix}` : " matches the required key"} (see the organization's security settings in Capgo), and ship that public key in the app.`,
+        "private-key"
+      );
+    }
+    case "cannot_find_version":
+      return make("capgo_version_not_found", `Capgo cannot find version ${ctx.version ?? ""} of ${app} (cannot_find_version) while trying to ${ctx.action}.${unsure}`, "version");
+    case "cannot_create_bundle":
+      return make("capgo_cannot_create_bundle", `Capgo could not create bundle ${ctx.version ?? ""} for ${app} (cannot_create_bundle${apiMessage ? `: ${apiMessage}` : ""}). Check the API key's rights on this app, then retry.`);
+  }
+  if (status >= 500) {
+    return make("capgo_server_error", `Capgo kept failing with HTTP ${status}${code ? ` ${code}` : ""} on ${error3.method} ${error3.path} (tried ${attempts} times) while trying to ${ctx.action}: ${error3.excerpt}.${unsure}`);
+  }
+  if (status >= 300 && status < 400) {
+    return make("capgo_redirected", `Capgo answered ${error3.method} ${error3.path} with a redirect (HTTP ${status}); set the Capgo API URL to the final API address (redirects are not followed so the API key is not forwarded).`, "capgo-api-url");
+  }
+  return make("capgo_http_error", `Capgo answered HTTP ${status}${code ? ` ${code}` : " (no error code)"} to ${error3.method} ${error3.path} while trying to ${ctx.action}: ${error3.excerpt}${unsure}`);
+}
+__name(mapError, "mapError");
+function expectedPrefix(body) {
+  if (!body || typeof body !== "object") return void 0;
+  const record = body;
+  for (const holder of [record, record.moreInfo, record.more_info, record.data]) {
+    if (holder && typeof holder === "object") {
+      const value = holder.expected_key_prefix;
+      if (typeof value === "string" && value) return value;
+    }
+  }
+  return void 0;
+}
+__name(expectedPrefix, "expectedPrefix");
+
 // src/core/register/capgo.ts
 var CAPGO_API_URL = "https://api.capgo.app";
 var CAPGO_PAGE_SIZE = 50;
@@ -68401,6 +68498,7 @@ function createCapgoRegistrar(options) {
   const deadlineMs = options.deadlineMs ?? 18e4;
   const maxPages = Math.max(1, options.maxPages ?? 200);
   const secrets = [apiKey];
+  const endpoint2 = { baseUrl: baseUrl2, timeoutMs, attempts };
   const retryOptions = {
     attempts,
     baseDelayMs,
@@ -68411,7 +68509,7 @@ function createCapgoRegistrar(options) {
     random: options.random,
     classify: /* @__PURE__ */ __name((error3) => classifyHttpError(error3, maxRetryAfterMs), "classify"),
     onRetry: /* @__PURE__ */ __name(({ attempt, attempts: total, delayMs, error: error3 }) => {
-      logger2?.warn(`Capgo: ${shortReason(error3)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`);
+      logger2?.warn(`Capgo: ${shortReason(error3, timeoutMs)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`);
     }, "onRetry")
   };
   function send(method, path11, body, query) {
@@ -68424,7 +68522,7 @@ function createCapgoRegistrar(options) {
     try {
       return (await retryWithBackoff(() => send(method, path11, body, query), retryOptions)).json;
     } catch (error3) {
-      throw mapError(error3, ctx);
+      throw mapError(error3, ctx, endpoint2);
     }
   }
   __name(call, "call");
@@ -68435,7 +68533,7 @@ function createCapgoRegistrar(options) {
         rows = (await retryWithBackoff(() => send("GET", "/bundle", void 0, { app_id: appId, page: String(page) }), retryOptions)).json;
       } catch (error3) {
         if (error3 instanceof HttpFailure && error3.apiCode === "cannot_get_bundle" && !/access/i.test(error3.apiMessage ?? "")) return { found: false };
-        throw mapError(error3, ctx);
+        throw mapError(error3, ctx, endpoint2);
       }
       if (!Array.isArray(rows)) {
         throw new RegistrationError("capgo_bad_response", `Capgo answered GET /bundle with something that is not a list of bundles; is ${baseUrl2} a Capgo API?`, {
@@ -68504,7 +68602,7 @@ function createCapgoRegistrar(options) {
       if (error3 instanceof HttpFailure && error3.apiCode === "version_already_exists") {
         return { kind: "exists", ours: everUnknown };
       }
-      if (error3 instanceof RegistrationError || !unknownOutcome) throw mapError(error3, ctx);
+      if (error3 instanceof RegistrationError || !unknownOutcome) throw mapError(error3, ctx, endpoint2);
       let found;
       try {
         found = await findVersion(req.appId, req.version, { ...ctx, bundleState: "maybe-registered" });
@@ -68513,7 +68611,7 @@ function createCapgoRegistrar(options) {
       }
       if (found?.found) return { kind: "exists", found, ours: true };
       const settled = found !== void 0 && error3 instanceof HttpFailure;
-      throw mapError(error3, { ...ctx, bundleState: settled ? "not-registered" : "maybe-registered" });
+      throw mapError(error3, { ...ctx, bundleState: settled ? "not-registered" : "maybe-registered" }, endpoint2);
     }
   }
   __name(createBundle2, "createBundle");
@@ -68590,102 +68688,8 @@ function createCapgoRegistrar(options) {
       await pointChannelInternal(appId, channel, version, "registered", "register");
     }
   };
-  function shortReason(error3) {
-    if (error3 instanceof HttpFailure) return `${error3.method} ${error3.path} answered ${error3.status}${error3.apiCode ? ` ${error3.apiCode}` : ""}`;
-    if (error3 instanceof TransportFailure) return `${error3.method} ${error3.path} ${error3.kind === "timeout" ? `timed out after ${seconds(timeoutMs)}` : `failed (${error3.detail})`}`;
-    return error3 instanceof Error ? error3.message : String(error3);
-  }
-  __name(shortReason, "shortReason");
-  function mapError(error3, ctx) {
-    if (error3 instanceof LiveUpdateError) return error3;
-    const make = /* @__PURE__ */ __name((code2, message, input) => new RegistrationError(code2, message, {
-      stage: ctx.stage,
-      input,
-      cause: error3,
-      bundleState: ctx.bundleState,
-      httpStatus: error3 instanceof HttpFailure ? error3.status : void 0,
-      apiCode: error3 instanceof HttpFailure ? error3.apiCode : void 0
-    }), "make");
-    const unsure = ctx.bundleState === "maybe-registered" ? ` The bundle MAY be registered: the uploaded object is kept; re-run the publish to settle it (it looks the version up first).` : ctx.bundleState === "registered" ? ` The bundle itself is registered; re-run the publish to finish (it will find the bundle and point the channel).` : "";
-    if (error3 instanceof TransportFailure) {
-      if (error3.kind === "timeout") return make("capgo_timeout", `Capgo at ${baseUrl2} did not answer ${error3.method} ${error3.path} within ${seconds(timeoutMs)} (tried ${attempts} times) while trying to ${ctx.action}.${unsure}`);
-      return make("capgo_unreachable", `Could not reach Capgo at ${baseUrl2} (${error3.detail}) while trying to ${ctx.action}; check the Capgo API URL and the network.${unsure}`);
-    }
-    if (!(error3 instanceof HttpFailure)) {
-      return make("capgo_error", `Capgo call failed while trying to ${ctx.action}: ${error3 instanceof Error ? error3.message : String(error3)}.${unsure}`);
-    }
-    const { status, apiCode: code = "" } = error3;
-    const apiMessage = error3.apiMessage ?? "";
-    const app = ctx.appId;
-    if (status === 401 && code === "no_key_provided") {
-      return make("capgo_api_key_missing", "Capgo received no API key (no_key_provided): set capgo-api-key to a Capgo API key (sent raw in the authorization header).", "capgo-api-key");
-    }
-    if (status === 401 || code === "invalid_apikey") {
-      return make("capgo_api_key_invalid", `Capgo rejected the API key (${code || `HTTP ${status}`}): check that capgo-api-key holds a current key from Capgo > API keys (the raw key, no "Bearer" prefix).`, "capgo-api-key");
-    }
-    if (status === 403 || /permission|not_authori[sz]ed|forbidden|access_denied/i.test(code) || /can'?t access this app|cannot access/i.test(apiMessage)) {
-      return make(
-        "capgo_permission_denied",
-        `The Capgo API key is not allowed to ${ctx.action} for app ${app} (${code || `HTTP ${status}`}${apiMessage ? `: ${apiMessage}` : ""}). Give the key the upload right (mode "upload", "write" or "all"; RBAC permission app.upload_bundle), and if the key is limited to some apps, add this one. Also check that app-id is right.`,
-        "capgo-api-key"
-      );
-    }
-    if (status === 429) {
-      const wait = error3.retryAfterMs === void 0 ? "" : ` (it asked to wait ${seconds(error3.retryAfterMs)})`;
-      return make("capgo_rate_limited", `Capgo kept refusing with 429 too_many_requests${wait} while trying to ${ctx.action}: the API key's rate limit (about 100 requests a minute) is exhausted, maybe by other jobs using the same key. Try again later.${unsure}`);
-    }
-    switch (code) {
-      case "cannot_find_app":
-        return make("capgo_app_not_found", `Capgo has no app ${app} visible to this API key (cannot_find_app): check app-id, or create the app in Capgo first (npx @capgo/cli app add ${app}).`, "app-id");
-      case "invalid_app_id":
-      case "missing_app_id":
-        return make("capgo_app_id_invalid", `Capgo refused the app id "${app}" (${code}): it must be a reverse-domain id such as com.example.app.`, "app-id");
-      case "invalid_version_format":
-      case "invalid_version":
-      case "missing_version":
-        return make("capgo_version_invalid", `Capgo refused version "${ctx.version ?? ""}" (${code}): it must be semver, such as 1.2.3 or 1.2.3-beta.1.`, "version");
-      case "invalid_protocol":
-      case "missing_external_url":
-        return make("capgo_url_invalid", `Capgo refused the bundle URL ${ctx.externalUrl ? safeUrl(ctx.externalUrl) : "(none)"} (${code}): external bundle URLs must be https://. Check public-url.`, "public-url");
-      case "encryption_required":
-        return make("capgo_encryption_required", `The Capgo organization owning ${app} enforces encrypted bundles and saw no session_key (encryption_required). Publish with the signing key configured (every bundle must carry a session key).`, "private-key");
-      case "encryption_key_required":
-      case "encryption_key_mismatch": {
-        const prefix = expectedPrefix(error3.body);
-        return make(
-          "capgo_encryption_key_mismatch",
-          `The Capgo organization owning ${app} requires bundles encrypted with one specific key (${code}); this bundle was signed with key_id ${ctx.keyId || "(none)"}. Sign with the private key whose public key${prefix ? ` starts with ${prefix}` : " matches the required key"} (see the organization's security settings in Capgo), and ship that public key in the app.`,
-          "private-key"
-        );
-      }
-      case "cannot_find_version":
-        return make("capgo_version_not_found", `Capgo cannot find version ${ctx.version ?? ""} of ${app} (cannot_find_version) while trying to ${ctx.action}.${unsure}`, "version");
-      case "cannot_create_bundle":
-        return make("capgo_cannot_create_bundle", `Capgo could not create bundle ${ctx.version ?? ""} for ${app} (cannot_create_bundle${apiMessage ? `: ${apiMessage}` : ""}). Check the API key's rights on this app, then retry.`);
-    }
-    if (status >= 500) {
-      return make("capgo_server_error", `Capgo kept failing with HTTP ${status}${code ? ` ${code}` : ""} on ${error3.method} ${error3.path} (tried ${attempts} times) while trying to ${ctx.action}: ${error3.excerpt}.${unsure}`);
-    }
-    if (status >= 300 && status < 400) {
-      return make("capgo_redirected", `Capgo answered ${error3.method} ${error3.path} with a redirect (HTTP ${status}); set the Capgo API URL to the final API address (redirects are not followed so the API key is not forwarded).`, "capgo-api-url");
-    }
-    return make("capgo_http_error", `Capgo answered HTTP ${status}${code ? ` ${code}` : " (no error code)"} to ${error3.method} ${error3.path} while trying to ${ctx.action}: ${error3.excerpt}${unsure}`);
-  }
-  __name(mapError, "mapError");
 }
 __name(createCapgoRegistrar, "createCapgoRegistrar");
-function expectedPrefix(body) {
-  if (!body || typeof body !== "object") return void 0;
-  const record = body;
-  for (const holder of [record, record.moreInfo, record.more_info, record.data]) {
-    if (holder && typeof holder === "object") {
-      const value = holder.expected_key_prefix;
-      if (typeof value === "string" && value) return value;
-    }
-  }
-  return void 0;
-}
-__name(expectedPrefix, "expectedPrefix");
 
 // src/core/register/none.ts
 function createNoneRegistrar(options = {}) {
@@ -69793,19 +69797,8 @@ var DirStore = class {
 var import_client_s3 = __toESM(require_dist_cjs16(), 1);
 var import_lib_storage = __toESM(require_dist_cjs17(), 1);
 import { createHash as createHash9 } from "node:crypto";
-var DEFAULT_CACHE_CONTROL = "public, max-age=31536000, immutable";
-var DEFAULT_CONTENT_TYPE = "application/octet-stream";
-var DEFAULT_PART_SIZE_MIB = 8;
-var DEFAULT_QUEUE_SIZE = 4;
-var MIB = 1024 * 1024;
-var noopLogger = { info() {
-}, warn() {
-}, debug() {
-} };
-function configError2(input, message) {
-  return new LiveUpdateError("storage_invalid_config", message, { stage: "input", input });
-}
-__name(configError2, "configError");
+
+// src/core/storage/s3-client.ts
 function buildS3ClientConfig(config, options = {}) {
   const clientConfig = {
     region: config.region || (config.endpoint ? "us-east-1" : void 0),
@@ -69834,35 +69827,13 @@ function buildS3ClientConfig(config, options = {}) {
   return clientConfig;
 }
 __name(buildS3ClientConfig, "buildS3ClientConfig");
-function validateConfig(config) {
-  if (!config.bucket) throw configError2("s3-bucket", "The s3-bucket input is empty: name the bucket bundles are uploaded to.");
-  if (!/^[a-zA-Z0-9._:-]{1,255}$/.test(config.bucket)) {
-    throw configError2("s3-bucket", `The bucket name "${config.bucket}" is not valid: use the bucket's name only (no s3:// prefix, no slash).`);
-  }
-  if (!config.region && !config.endpoint) throw configError2("s3-region", "The s3-region input is empty: set the bucket's region (e.g. us-east-1).");
-  if (config.endpoint !== void 0) {
-    let url;
-    try {
-      url = new URL(config.endpoint);
-    } catch {
-      throw configError2("s3-endpoint", `The s3-endpoint "${config.endpoint}" is not a URL: use e.g. https://<account>.r2.cloudflarestorage.com.`);
-    }
-    if (url.protocol !== "https:" && url.protocol !== "http:") throw configError2("s3-endpoint", "The s3-endpoint must be an http(s) URL.");
-    if (url.username || url.password) throw configError2("s3-endpoint", "The s3-endpoint must not contain credentials.");
-  }
-  if (Boolean(config.accessKeyId) !== Boolean(config.secretAccessKey)) {
-    const missing = config.accessKeyId ? "s3-secret-access-key" : "s3-access-key-id";
-    throw configError2(missing, `Set both s3-access-key-id and s3-secret-access-key, or neither (to use the AWS credential chain: env, OIDC).`);
-  }
-  if (config.partSizeMiB !== void 0 && !(Number.isInteger(config.partSizeMiB) && config.partSizeMiB >= 5 && config.partSizeMiB <= 5120)) {
-    throw configError2("s3-part-size-mib", `The part size must be a whole number of MiB between 5 and 5120 (got ${config.partSizeMiB}).`);
-  }
-  if (config.queueSize !== void 0 && !(Number.isInteger(config.queueSize) && config.queueSize >= 1 && config.queueSize <= 64)) {
-    throw configError2("s3-queue-size", `The upload concurrency must be between 1 and 64 (got ${config.queueSize}).`);
-  }
-  if (config.publicUrlTemplate) validatePublicUrlTemplate(config.publicUrlTemplate);
+function describeBucket(config) {
+  const where = config.endpoint ? new URL(config.endpoint).origin : `AWS ${config.region}`;
+  return `s3://${config.bucket} (${where})`;
 }
-__name(validateConfig, "validateConfig");
+__name(describeBucket, "describeBucket");
+
+// src/core/storage/s3-errors.ts
 function field(error3, name) {
   return typeof error3 === "object" && error3 !== null ? error3[name] : void 0;
 }
@@ -69900,6 +69871,10 @@ function providerError(error3) {
   return { code: String(code), status: typeof status === "number" ? status : void 0, message };
 }
 __name(providerError, "providerError");
+function hasProviderCode(error3) {
+  return field(error3, "Code") !== void 0;
+}
+__name(hasProviderCode, "hasProviderCode");
 var TRANSIENT_CODES = /* @__PURE__ */ new Set([
   "ECONNRESET",
   "EPIPE",
@@ -69933,6 +69908,115 @@ function isNotImplemented(error3) {
   return info2.status === 501 || info2.code === "NotImplemented";
 }
 __name(isNotImplemented, "isNotImplemented");
+function s3OperationError(config, operation2, key, error3, extra) {
+  const info2 = providerError(error3);
+  const { code, input, hint } = explain(config, info2);
+  const status = info2.status ? ` (HTTP ${info2.status})` : "";
+  const message = `S3 ${operation2} of s3://${config.bucket}/${key} at ${describeBucket(config)} failed: ${info2.code}${status}: ${info2.message.replace(/\.$/, "")}. ${hint}${extra ? ` ${extra}` : ""}`;
+  return new LiveUpdateError(code, scrub(message, config), { stage: "upload", input, cause: error3 });
+}
+__name(s3OperationError, "s3OperationError");
+function scrub(text, config) {
+  const secrets = [config.secretAccessKey, config.sessionToken].filter((s2) => Boolean(s2 && s2.length >= 4));
+  let out = text;
+  for (const secret of secrets) out = out.split(secret).join("***");
+  return out;
+}
+__name(scrub, "scrub");
+function explain(config, info2) {
+  const { bucket, region } = config;
+  const endpoint2 = config.endpoint ? `the endpoint ${new URL(config.endpoint).origin}` : `AWS region ${region}`;
+  switch (info2.code) {
+    case "NoSuchBucket":
+      return { code: "storage_no_such_bucket", input: "s3-bucket", hint: `The bucket "${bucket}" does not exist at ${endpoint2}: check the s3-bucket input (and s3-endpoint / s3-region).` };
+    case "InvalidBucketName":
+      return { code: "storage_invalid_bucket", input: "s3-bucket", hint: "Check the s3-bucket input." };
+    case "SignatureDoesNotMatch":
+      return { code: "storage_bad_credentials", input: "s3-secret-access-key", hint: "The secret access key does not match the access key id: check the s3-secret-access-key input (or AWS_SECRET_ACCESS_KEY)." };
+    case "InvalidAccessKeyId":
+      return { code: "storage_bad_credentials", input: "s3-access-key-id", hint: "The storage does not know this access key id: check the s3-access-key-id input (or AWS_ACCESS_KEY_ID)." };
+    case "InvalidToken":
+    case "ExpiredToken":
+    case "TokenRefreshRequired":
+      return { code: "storage_bad_credentials", input: "s3-access-key-id", hint: "The session token is invalid or expired: check the credentials step (OIDC role, AWS_SESSION_TOKEN) or the s3-access-key-id / s3-secret-access-key inputs." };
+    case "CredentialsProviderError":
+      return { code: "storage_no_credentials", input: "s3-access-key-id", hint: "No credentials found: set s3-access-key-id and s3-secret-access-key, or configure AWS credentials (env or OIDC role) before this step." };
+    case "AccessDenied":
+    case "AllAccessDisabled":
+    case "AccountProblem":
+      return { code: "storage_access_denied", input: "s3-access-key-id", hint: `These credentials may not write to "${bucket}": grant s3:PutObject, s3:GetObject and s3:AbortMultipartUpload on its objects (or check the s3-bucket input).` };
+    case "AuthorizationHeaderMalformed":
+    case "PermanentRedirect":
+    case "IllegalLocationConstraintException":
+    case "InvalidRegion":
+      return { code: "storage_wrong_region", input: "s3-region", hint: `The bucket is not in region ${region}: check the s3-region input.` };
+    case "RequestTimeTooSkewed":
+      return { code: "storage_clock_skew", hint: "The machine clock is too far from the storage clock." };
+    case "NotImplemented":
+      return { code: "storage_not_supported", input: "s3-endpoint", hint: `${endpoint2} does not implement this S3 request: check the s3-endpoint input (and the s3-checksum input: when_required suits most S3-compatible servers).` };
+    case "EntityTooSmall":
+    case "EntityTooLarge":
+      return { code: "storage_upload_failed", input: "s3-part-size-mib", hint: "The provider refused the part size: check the s3-part-size-mib input." };
+  }
+  if (NETWORK_CODES.has(info2.code) || info2.code === "TimeoutError") {
+    return { code: "storage_unreachable", input: "s3-endpoint", hint: `Could not talk to ${endpoint2} (after retries): check the s3-endpoint input and that the storage is reachable from this runner.` };
+  }
+  if (info2.status === 403) {
+    return { code: "storage_access_denied", input: "s3-access-key-id", hint: "Access was refused: check the s3-access-key-id / s3-secret-access-key inputs and the key's permissions on the bucket." };
+  }
+  if (info2.status === 301 || info2.status === 307) {
+    return { code: "storage_wrong_region", input: "s3-region", hint: "The storage redirected the request: check the s3-region (and s3-endpoint / s3-force-path-style) inputs." };
+  }
+  if (info2.status !== void 0 && (info2.status >= 500 || info2.status === 429)) {
+    return { code: "storage_unavailable", input: "s3-endpoint", hint: `${endpoint2} kept failing after retries; try again later, and check the provider's status.` };
+  }
+  return { code: "storage_upload_failed", hint: "Check the storage settings (s3-bucket, s3-endpoint, s3-region, credentials)." };
+}
+__name(explain, "explain");
+
+// src/core/storage/s3-store.ts
+var DEFAULT_CACHE_CONTROL = "public, max-age=31536000, immutable";
+var DEFAULT_CONTENT_TYPE = "application/octet-stream";
+var DEFAULT_PART_SIZE_MIB = 8;
+var DEFAULT_QUEUE_SIZE = 4;
+var MIB = 1024 * 1024;
+var noopLogger = { info() {
+}, warn() {
+}, debug() {
+} };
+function configError2(input, message) {
+  return new LiveUpdateError("storage_invalid_config", message, { stage: "input", input });
+}
+__name(configError2, "configError");
+function validateConfig(config) {
+  if (!config.bucket) throw configError2("s3-bucket", "The s3-bucket input is empty: name the bucket bundles are uploaded to.");
+  if (!/^[a-zA-Z0-9._:-]{1,255}$/.test(config.bucket)) {
+    throw configError2("s3-bucket", `The bucket name "${config.bucket}" is not valid: use the bucket's name only (no s3:// prefix, no slash).`);
+  }
+  if (!config.region && !config.endpoint) throw configError2("s3-region", "The s3-region input is empty: set the bucket's region (e.g. us-east-1).");
+  if (config.endpoint !== void 0) {
+    let url;
+    try {
+      url = new URL(config.endpoint);
+    } catch {
+      throw configError2("s3-endpoint", `The s3-endpoint "${config.endpoint}" is not a URL: use e.g. https://<account>.r2.cloudflarestorage.com.`);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") throw configError2("s3-endpoint", "The s3-endpoint must be an http(s) URL.");
+    if (url.username || url.password) throw configError2("s3-endpoint", "The s3-endpoint must not contain credentials.");
+  }
+  if (Boolean(config.accessKeyId) !== Boolean(config.secretAccessKey)) {
+    const missing = config.accessKeyId ? "s3-secret-access-key" : "s3-access-key-id";
+    throw configError2(missing, `Set both s3-access-key-id and s3-secret-access-key, or neither (to use the AWS credential chain: env, OIDC).`);
+  }
+  if (config.partSizeMiB !== void 0 && !(Number.isInteger(config.partSizeMiB) && config.partSizeMiB >= 5 && config.partSizeMiB <= 5120)) {
+    throw configError2("s3-part-size-mib", `The part size must be a whole number of MiB between 5 and 5120 (got ${config.partSizeMiB}).`);
+  }
+  if (config.queueSize !== void 0 && !(Number.isInteger(config.queueSize) && config.queueSize >= 1 && config.queueSize <= 64)) {
+    throw configError2("s3-queue-size", `The upload concurrency must be between 1 and 64 (got ${config.queueSize}).`);
+  }
+  if (config.publicUrlTemplate) validatePublicUrlTemplate(config.publicUrlTemplate);
+}
+__name(validateConfig, "validateConfig");
 function unquote(etag) {
   return etag?.replace(/^W\//, "").replace(/^"|"$/g, "").toLowerCase();
 }
@@ -70008,7 +70092,6 @@ var S3Store = class {
   queueSize;
   uploadAttempts;
   deadlineMs;
-  secrets;
   /** undefined until the provider told us; false after a 501 to If-None-Match (Swift). */
   conditionalPut;
   conditionalComplete;
@@ -70023,11 +70106,9 @@ var S3Store = class {
     this.queueSize = config.queueSize ?? DEFAULT_QUEUE_SIZE;
     this.uploadAttempts = Math.max(1, options.uploadAttempts ?? 2);
     this.deadlineMs = options.deadlineMs ?? 30 * 6e4;
-    this.secrets = [config.secretAccessKey, config.sessionToken].filter((s2) => Boolean(s2 && s2.length >= 4));
   }
   describe() {
-    const where = this.config.endpoint ? new URL(this.config.endpoint).origin : `AWS ${this.config.region}`;
-    return `s3://${this.config.bucket} (${where})`;
+    return describeBucket(this.config);
   }
   publicUrl(key) {
     if (this.config.publicUrlTemplate) return renderPublicUrl(this.config.publicUrlTemplate, key, this.config.bucket);
@@ -70180,7 +70261,7 @@ var S3Store = class {
     } catch (error3) {
       const info2 = providerError(error3);
       if (info2.status === 404) return void 0;
-      if (info2.status !== void 0 && info2.status < 500 && field(error3, "Code") === void 0) {
+      if (info2.status !== void 0 && info2.status < 500 && !hasProviderCode(error3)) {
         throw await this.diagnose(key, error3);
       }
       throw this.storageError("HeadObject", key, error3);
@@ -70202,67 +70283,9 @@ var S3Store = class {
       { stage: "upload", input: "object-key" }
     );
   }
-  scrub(text) {
-    let out = text;
-    for (const secret of this.secrets) out = out.split(secret).join("***");
-    return out;
-  }
   /** A LiveUpdateError naming the provider's code and the input to check. Never holds secrets. */
   storageError(operation2, key, error3, extra) {
-    const info2 = providerError(error3);
-    const { code, input, hint } = this.explain(info2);
-    const status = info2.status ? ` (HTTP ${info2.status})` : "";
-    const message = `S3 ${operation2} of s3://${this.config.bucket}/${key} at ${this.describe()} failed: ${info2.code}${status}: ${info2.message.replace(/\.$/, "")}. ${hint}${extra ? ` ${extra}` : ""}`;
-    return new LiveUpdateError(code, this.scrub(message), { stage: "upload", input, cause: error3 });
-  }
-  explain(info2) {
-    const { bucket, region } = this.config;
-    const endpoint2 = this.config.endpoint ? `the endpoint ${new URL(this.config.endpoint).origin}` : `AWS region ${region}`;
-    switch (info2.code) {
-      case "NoSuchBucket":
-        return { code: "storage_no_such_bucket", input: "s3-bucket", hint: `The bucket "${bucket}" does not exist at ${endpoint2}: check the s3-bucket input (and s3-endpoint / s3-region).` };
-      case "InvalidBucketName":
-        return { code: "storage_invalid_bucket", input: "s3-bucket", hint: "Check the s3-bucket input." };
-      case "SignatureDoesNotMatch":
-        return { code: "storage_bad_credentials", input: "s3-secret-access-key", hint: "The secret access key does not match the access key id: check the s3-secret-access-key input (or AWS_SECRET_ACCESS_KEY)." };
-      case "InvalidAccessKeyId":
-        return { code: "storage_bad_credentials", input: "s3-access-key-id", hint: "The storage does not know this access key id: check the s3-access-key-id input (or AWS_ACCESS_KEY_ID)." };
-      case "InvalidToken":
-      case "ExpiredToken":
-      case "TokenRefreshRequired":
-        return { code: "storage_bad_credentials", input: "s3-access-key-id", hint: "The session token is invalid or expired: check the credentials step (OIDC role, AWS_SESSION_TOKEN) or the s3-access-key-id / s3-secret-access-key inputs." };
-      case "CredentialsProviderError":
-        return { code: "storage_no_credentials", input: "s3-access-key-id", hint: "No credentials found: set s3-access-key-id and s3-secret-access-key, or configure AWS credentials (env or OIDC role) before this step." };
-      case "AccessDenied":
-      case "AllAccessDisabled":
-      case "AccountProblem":
-        return { code: "storage_access_denied", input: "s3-access-key-id", hint: `These credentials may not write to "${bucket}": grant s3:PutObject, s3:GetObject and s3:AbortMultipartUpload on its objects (or check the s3-bucket input).` };
-      case "AuthorizationHeaderMalformed":
-      case "PermanentRedirect":
-      case "IllegalLocationConstraintException":
-      case "InvalidRegion":
-        return { code: "storage_wrong_region", input: "s3-region", hint: `The bucket is not in region ${region}: check the s3-region input.` };
-      case "RequestTimeTooSkewed":
-        return { code: "storage_clock_skew", hint: "The machine clock is too far from the storage clock." };
-      case "NotImplemented":
-        return { code: "storage_not_supported", input: "s3-endpoint", hint: `${endpoint2} does not implement this S3 request: check the s3-endpoint input (and the s3-checksum input: when_required suits most S3-compatible servers).` };
-      case "EntityTooSmall":
-      case "EntityTooLarge":
-        return { code: "storage_upload_failed", input: "s3-part-size-mib", hint: "The provider refused the part size: check the s3-part-size-mib input." };
-    }
-    if (NETWORK_CODES.has(info2.code) || info2.code === "TimeoutError") {
-      return { code: "storage_unreachable", input: "s3-endpoint", hint: `Could not talk to ${endpoint2} (after retries): check the s3-endpoint input and that the storage is reachable from this runner.` };
-    }
-    if (info2.status === 403) {
-      return { code: "storage_access_denied", input: "s3-access-key-id", hint: "Access was refused: check the s3-access-key-id / s3-secret-access-key inputs and the key's permissions on the bucket." };
-    }
-    if (info2.status === 301 || info2.status === 307) {
-      return { code: "storage_wrong_region", input: "s3-region", hint: "The storage redirected the request: check the s3-region (and s3-endpoint / s3-force-path-style) inputs." };
-    }
-    if (info2.status !== void 0 && (info2.status >= 500 || info2.status === 429)) {
-      return { code: "storage_unavailable", input: "s3-endpoint", hint: `${endpoint2} kept failing after retries; try again later, and check the provider's status.` };
-    }
-    return { code: "storage_upload_failed", hint: "Check the storage settings (s3-bucket, s3-endpoint, s3-region, credentials)." };
+    return s3OperationError(this.config, operation2, key, error3, extra);
   }
 };
 var RetryableUpload = class extends Error {

@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { BundleResult } from '../src/core/types.js'
 import { capgo, capgoDecrypt, capgoEncrypt, lastJsonObject, makeCapgoProject } from './support/capgo-cli.js'
 import { makeSmallApp, removeDir, tempDir, writeTree } from './support/folders.js'
 import { openssl, opensslPkcs1PublicModulus, opensslPrivateModulus } from './support/openssl.js'
@@ -24,19 +25,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
 const keyIdOfFile = (pem: string) => pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '').slice(0, 20)
 
-interface BundleJson {
-  version: string
-  sha256: string
-  checksum: string
-  sessionKey: string
-  keyId: string
-  fileCount: number
-  rawSize: number
-  zipSize: number
-  encryptedSize: number
-  encryptedSha256: string
-  out: string
-}
+type BundleJson = BundleResult & { out: string }
 
 let work: string
 /** Made by our `key create` in beforeAll. */
@@ -422,6 +411,23 @@ describe('live-update bundle refuses bad input: one error line, exit 3, nothing 
     expect((await stat(out)).size).toBe(result.encryptedSize)
     const run = await runCli(['verify', out, '--session-key', result.sessionKey, '--checksum', result.checksum, '--public-key', ourPub], { cwd: work })
     expect(run.code).toBe(0)
+  })
+})
+
+describe('live-update bundle in an app project', () => {
+  it("refuses a private key that is not the pair of capacitor.config's public key, before writing anything", async () => {
+    const project = path.join(work, 'project-mismatch')
+    await mkdir(project, { recursive: true })
+    const other = await runCli(['key', 'create', '--dir', project], { cwd: work })
+    expect(other.code).toBe(0)
+    await writeFile(path.join(project, 'capacitor.config.json'), JSON.stringify({ appId: 'com.example.app', webDir: 'www', plugins: { CapacitorUpdater: { publicKey: await readFile(path.join(project, '.capgo_key_v2.pub'), 'utf8') } } }))
+    const outDir = await freshOutDir()
+    const refused = await runCli(['bundle', smallApp, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(outDir, 'x.enc')], { cwd: project })
+    expect(refused.code).toBe(3)
+    expect(expectOneErrorLine(refused, 'public_key_mismatch')).toContain('capacitor.config.json plugins.CapacitorUpdater.publicKey')
+    expect(await readdir(outDir)).toEqual([])
+    const accepted = await runCli(['bundle', smallApp, '--private-key', path.join(project, '.capgo_key_v2'), '--version', '1.0.0', '--out', path.join(outDir, 'y.enc')], { cwd: project })
+    expect(accepted.code).toBe(0)
   })
 })
 

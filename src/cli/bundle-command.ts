@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { createBundle } from '../core/bundle.js'
+import { readCapacitorConfig } from '../core/capacitor-config.js'
 import { parseLevel } from '../core/config.js'
 import { inputError } from '../core/errors.js'
 import { assertPublicKeyMatches, loadPrivateKey } from '../core/keys.js'
@@ -27,6 +28,10 @@ export async function bundleCommand(argv: string[], io: CliIo): Promise<number> 
   const signing = loadPrivateKey(await readFlagFile(io.cwd, required(values['private-key'], 'private-key'), 'private-key'), 'private-key')
   if (values['public-key']) {
     assertPublicKeyMatches(signing, await readFlagFile(io.cwd, values['public-key'], 'public-key'), '--public-key')
+  } else {
+    // Run from the app project, the key the app ships with must be this key's pair.
+    const capacitor = await readCapacitorConfig(io.cwd)
+    if (capacitor.publicKey) assertPublicKeyMatches(signing, capacitor.publicKey, `${path.basename(capacitor.file ?? 'capacitor.config')} plugins.CapacitorUpdater.publicKey`)
   }
   const out = path.resolve(io.cwd, required(values.out, 'out'))
   const webDir = path.resolve(io.cwd, positionals[0])

@@ -11,7 +11,8 @@ Commands:
       Write .capgo_key_v2 (private, keep it secret) and .capgo_key_v2.pub (public) in D.
       --config writes the public key into capacitor.config.json (plugins.CapacitorUpdater.publicKey).
   bundle <webDir> --private-key FILE --version SEMVER --out FILE [--public-key FILE] [--json] [--no-notify-check] [--level 1-9]
-      Zip, encrypt and sign the web output into FILE.
+      Zip, encrypt and sign the web output into FILE. The public key (--public-key, else the
+      capacitor.config in the current folder) must be the private key's pair.
   verify <file-or-url> --session-key S --checksum C --public-key FILE [--json]
       Check a bundle exactly as a device would (decrypt, checksum, zip layout).
   publish [--<action-input> VALUE ...]

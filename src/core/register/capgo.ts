@@ -14,15 +14,14 @@
 import { LiveUpdateError, type Stage } from '../errors.js'
 import { realSleep, retryWithBackoff } from '../retry.js'
 import type { Fetch, LookupResult, Logger, Registrar, RegistrationRequest, RegistrationResult, Sleep } from '../types.js'
+import { mapError, shortReason, type CapgoCallContext, type CapgoEndpoint } from './capgo-errors.js'
 import {
   classifyHttpError,
   HttpFailure,
   outcomeUnknown,
   RegistrationError,
-  safeUrl,
   seconds,
   sendOnce,
-  TransportFailure,
   type BundleState,
   validateRegistrationRequest,
 } from './http.js'
@@ -69,18 +68,6 @@ interface BundleRow {
 
 type Found = Extract<LookupResult, { found: true }>
 
-interface Context {
-  appId: string
-  version?: string
-  channel?: string
-  keyId?: string
-  externalUrl?: string
-  /** What we were doing, for messages: "register the bundle". */
-  action: string
-  stage: Stage
-  bundleState: BundleState
-}
-
 export function createCapgoRegistrar(options: CapgoRegistrarOptions): Registrar {
   const apiKey = options.apiKey?.trim() ?? ''
   // Checked on first use, not here: a dry run builds the registrar without a key and never calls it.
@@ -112,6 +99,7 @@ export function createCapgoRegistrar(options: CapgoRegistrarOptions): Registrar 
   const deadlineMs = options.deadlineMs ?? 180_000
   const maxPages = Math.max(1, options.maxPages ?? 200)
   const secrets = [apiKey]
+  const endpoint: CapgoEndpoint = { baseUrl, timeoutMs, attempts }
 
   const retryOptions = {
     attempts,
@@ -123,7 +111,7 @@ export function createCapgoRegistrar(options: CapgoRegistrarOptions): Registrar 
     random: options.random,
     classify: (error: unknown) => classifyHttpError(error, maxRetryAfterMs),
     onRetry: ({ attempt, attempts: total, delayMs, error }: { attempt: number; attempts: number; delayMs: number; error: unknown }) => {
-      logger?.warn(`Capgo: ${shortReason(error)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`)
+      logger?.warn(`Capgo: ${shortReason(error, timeoutMs)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`)
     },
   }
 
@@ -134,16 +122,16 @@ export function createCapgoRegistrar(options: CapgoRegistrarOptions): Registrar 
   }
 
   /** An idempotent call (GET, POST /channel, POST /bundle/metadata) with retries; errors mapped. */
-  async function call(method: 'GET' | 'POST', path: string, body: unknown, query: Record<string, string> | undefined, ctx: Context): Promise<unknown> {
+  async function call(method: 'GET' | 'POST', path: string, body: unknown, query: Record<string, string> | undefined, ctx: CapgoCallContext): Promise<unknown> {
     try {
       return (await retryWithBackoff(() => send(method, path, body, query), retryOptions)).json
     } catch (error) {
-      throw mapError(error, ctx)
+      throw mapError(error, ctx, endpoint)
     }
   }
 
   /** Walk `GET /bundle` pages (newest first) until the version shows up or the list ends. */
-  async function findVersion(appId: string, version: string, ctx: Context): Promise<LookupResult> {
+  async function findVersion(appId: string, version: string, ctx: CapgoCallContext): Promise<LookupResult> {
     for (let page = 0; page < maxPages; page++) {
       let rows: unknown
       try {
@@ -152,7 +140,7 @@ export function createCapgoRegistrar(options: CapgoRegistrarOptions): Registrar 
         // Capgo answers 400 cannot_get_bundle "Cannot get bundle" for an empty page (no bundle at all,
         // or a page past the end); "You can't access this app" under the same code is a permission error.
         if (error instanceof HttpFailure && error.apiCode === 'cannot_get_bundle' && !/access/i.test(error.apiMessage ?? '')) return { found: false }
-        throw mapError(error, ctx)
+        throw mapError(error, ctx, endpoint)
       }
       if (!Array.isArray(rows)) {
         throw new RegistrationError('capgo_bad_response', `Capgo answered GET /bundle with something that is not a list of bundles; is ${baseUrl} a Capgo API?`, {
@@ -205,7 +193,7 @@ export function createCapgoRegistrar(options: CapgoRegistrarOptions): Registrar 
       session_key: req.sessionKey,
       key_id: req.keyId,
     }
-    const ctx: Context = { appId: req.appId, version: req.version, keyId: req.keyId, externalUrl: req.externalUrl, action: 'register the bundle', stage: 'register', bundleState: 'not-registered' }
+    const ctx: CapgoCallContext = { appId: req.appId, version: req.version, keyId: req.keyId, externalUrl: req.externalUrl, action: 'register the bundle', stage: 'register', bundleState: 'not-registered' }
     /** The last attempt's outcome is unknown. */
     let unknownOutcome = false
     /** Some attempt's outcome was unknown (so an existing row may be ours). */
@@ -232,7 +220,7 @@ export function createCapgoRegistrar(options: CapgoRegistrarOptions): Registrar 
         // When an earlier attempt of ours had an unknown outcome, the existing row may be ours.
         return { kind: 'exists', ours: everUnknown }
       }
-      if (error instanceof RegistrationError || !unknownOutcome) throw mapError(error, ctx)
+      if (error instanceof RegistrationError || !unknownOutcome) throw mapError(error, ctx, endpoint)
       // The last attempt's outcome is unknown: settle it with a look-up if we can.
       let found: LookupResult | undefined
       try {
@@ -244,7 +232,7 @@ export function createCapgoRegistrar(options: CapgoRegistrarOptions): Registrar 
       // The server answered (5xx) and the look-up confirms the version is absent: it was not
       // registered, so the upload can go. After a timeout the server may still be writing it.
       const settled = found !== undefined && error instanceof HttpFailure
-      throw mapError(error, { ...ctx, bundleState: settled ? 'not-registered' : 'maybe-registered' })
+      throw mapError(error, { ...ctx, bundleState: settled ? 'not-registered' : 'maybe-registered' }, endpoint)
     }
   }
 
@@ -332,111 +320,4 @@ export function createCapgoRegistrar(options: CapgoRegistrarOptions): Registrar 
       await pointChannelInternal(appId, channel, version, 'registered', 'register')
     },
   }
-
-  // ---- error mapping -------------------------------------------------------------------------
-
-  function shortReason(error: unknown): string {
-    if (error instanceof HttpFailure) return `${error.method} ${error.path} answered ${error.status}${error.apiCode ? ` ${error.apiCode}` : ''}`
-    if (error instanceof TransportFailure) return `${error.method} ${error.path} ${error.kind === 'timeout' ? `timed out after ${seconds(timeoutMs)}` : `failed (${error.detail})`}`
-    return error instanceof Error ? error.message : String(error)
-  }
-
-  function mapError(error: unknown, ctx: Context): LiveUpdateError {
-    if (error instanceof LiveUpdateError) return error
-    const make = (code: string, message: string, input?: string) =>
-      new RegistrationError(code, message, {
-        stage: ctx.stage,
-        input,
-        cause: error,
-        bundleState: ctx.bundleState,
-        httpStatus: error instanceof HttpFailure ? error.status : undefined,
-        apiCode: error instanceof HttpFailure ? error.apiCode : undefined,
-      })
-    const unsure =
-      ctx.bundleState === 'maybe-registered'
-        ? ` The bundle MAY be registered: the uploaded object is kept; re-run the publish to settle it (it looks the version up first).`
-        : ctx.bundleState === 'registered'
-          ? ` The bundle itself is registered; re-run the publish to finish (it will find the bundle and point the channel).`
-          : ''
-
-    if (error instanceof TransportFailure) {
-      if (error.kind === 'timeout') return make('capgo_timeout', `Capgo at ${baseUrl} did not answer ${error.method} ${error.path} within ${seconds(timeoutMs)} (tried ${attempts} times) while trying to ${ctx.action}.${unsure}`)
-      return make('capgo_unreachable', `Could not reach Capgo at ${baseUrl} (${error.detail}) while trying to ${ctx.action}; check the Capgo API URL and the network.${unsure}`)
-    }
-    if (!(error instanceof HttpFailure)) {
-      return make('capgo_error', `Capgo call failed while trying to ${ctx.action}: ${error instanceof Error ? error.message : String(error)}.${unsure}`)
-    }
-
-    const { status, apiCode: code = '' } = error
-    const apiMessage = error.apiMessage ?? ''
-    const app = ctx.appId
-    if (status === 401 && code === 'no_key_provided') {
-      return make('capgo_api_key_missing', 'Capgo received no API key (no_key_provided): set capgo-api-key to a Capgo API key (sent raw in the authorization header).', 'capgo-api-key')
-    }
-    if (status === 401 || code === 'invalid_apikey') {
-      return make('capgo_api_key_invalid', `Capgo rejected the API key (${code || `HTTP ${status}`}): check that capgo-api-key holds a current key from Capgo > API keys (the raw key, no "Bearer" prefix).`, 'capgo-api-key')
-    }
-    if (status === 403 || /permission|not_authori[sz]ed|forbidden|access_denied/i.test(code) || /can'?t access this app|cannot access/i.test(apiMessage)) {
-      return make(
-        'capgo_permission_denied',
-        `The Capgo API key is not allowed to ${ctx.action} for app ${app} (${code || `HTTP ${status}`}${apiMessage ? `: ${apiMessage}` : ''}). ` +
-          'Give the key the upload right (mode "upload", "write" or "all"; RBAC permission app.upload_bundle), and if the key is limited to some apps, add this one. Also check that app-id is right.',
-        'capgo-api-key',
-      )
-    }
-    if (status === 429) {
-      const wait = error.retryAfterMs === undefined ? '' : ` (it asked to wait ${seconds(error.retryAfterMs)})`
-      return make('capgo_rate_limited', `Capgo kept refusing with 429 too_many_requests${wait} while trying to ${ctx.action}: the API key's rate limit (about 100 requests a minute) is exhausted, maybe by other jobs using the same key. Try again later.${unsure}`)
-    }
-    switch (code) {
-      case 'cannot_find_app':
-        return make('capgo_app_not_found', `Capgo has no app ${app} visible to this API key (cannot_find_app): check app-id, or create the app in Capgo first (npx @capgo/cli app add ${app}).`, 'app-id')
-      case 'invalid_app_id':
-      case 'missing_app_id':
-        return make('capgo_app_id_invalid', `Capgo refused the app id "${app}" (${code}): it must be a reverse-domain id such as com.example.app.`, 'app-id')
-      case 'invalid_version_format':
-      case 'invalid_version':
-      case 'missing_version':
-        return make('capgo_version_invalid', `Capgo refused version "${ctx.version ?? ''}" (${code}): it must be semver, such as 1.2.3 or 1.2.3-beta.1.`, 'version')
-      case 'invalid_protocol':
-      case 'missing_external_url':
-        return make('capgo_url_invalid', `Capgo refused the bundle URL ${ctx.externalUrl ? safeUrl(ctx.externalUrl) : '(none)'} (${code}): external bundle URLs must be https://. Check public-url.`, 'public-url')
-      case 'encryption_required':
-        return make('capgo_encryption_required', `The Capgo organization owning ${app} enforces encrypted bundles and saw no session_key (encryption_required). Publish with the signing key configured (every bundle must carry a session key).`, 'private-key')
-      case 'encryption_key_required':
-      case 'encryption_key_mismatch': {
-        const prefix = expectedPrefix(error.body)
-        return make(
-          'capgo_encryption_key_mismatch',
-          `The Capgo organization owning ${app} requires bundles encrypted with one specific key (${code}); this bundle was signed with key_id ${ctx.keyId || '(none)'}. ` +
-            `Sign with the private key whose public key${prefix ? ` starts with ${prefix}` : ' matches the required key'} (see the organization's security settings in Capgo), and ship that public key in the app.`,
-          'private-key',
-        )
-      }
-      case 'cannot_find_version':
-        return make('capgo_version_not_found', `Capgo cannot find version ${ctx.version ?? ''} of ${app} (cannot_find_version) while trying to ${ctx.action}.${unsure}`, 'version')
-      case 'cannot_create_bundle':
-        return make('capgo_cannot_create_bundle', `Capgo could not create bundle ${ctx.version ?? ''} for ${app} (cannot_create_bundle${apiMessage ? `: ${apiMessage}` : ''}). Check the API key's rights on this app, then retry.`)
-    }
-    if (status >= 500) {
-      return make('capgo_server_error', `Capgo kept failing with HTTP ${status}${code ? ` ${code}` : ''} on ${error.method} ${error.path} (tried ${attempts} times) while trying to ${ctx.action}: ${error.excerpt}.${unsure}`)
-    }
-    if (status >= 300 && status < 400) {
-      return make('capgo_redirected', `Capgo answered ${error.method} ${error.path} with a redirect (HTTP ${status}); set the Capgo API URL to the final API address (redirects are not followed so the API key is not forwarded).`, 'capgo-api-url')
-    }
-    return make('capgo_http_error', `Capgo answered HTTP ${status}${code ? ` ${code}` : ' (no error code)'} to ${error.method} ${error.path} while trying to ${ctx.action}: ${error.excerpt}${unsure}`)
-  }
-}
-
-/** The required key prefix Capgo reports with encryption_key_mismatch, if any. */
-function expectedPrefix(body: unknown): string | undefined {
-  if (!body || typeof body !== 'object') return undefined
-  const record = body as Record<string, unknown>
-  for (const holder of [record, record.moreInfo, record.more_info, record.data]) {
-    if (holder && typeof holder === 'object') {
-      const value = (holder as Record<string, unknown>).expected_key_prefix
-      if (typeof value === 'string' && value) return value
-    }
-  }
-  return undefined
 }

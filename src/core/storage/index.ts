@@ -45,18 +45,15 @@ function noStorage(): LiveUpdateError {
 export { DirStore, type DirStoreConfig } from './dir-store.js'
 export {
   S3Store,
-  buildS3ClientConfig,
-  isTransientStorageError,
-  providerError,
   DEFAULT_CACHE_CONTROL,
   DEFAULT_CONTENT_TYPE,
   DEFAULT_PART_SIZE_MIB,
   DEFAULT_QUEUE_SIZE,
-  type ChecksumMode,
-  type ProviderError,
   type S3StoreConfig,
   type S3StoreOptions,
 } from './s3-store.js'
+export { buildS3ClientConfig, type ChecksumMode } from './s3-client.js'
+export { isTransientStorageError, providerError, type ProviderError } from './s3-errors.js'
 export {
   DEFAULT_OBJECT_KEY_TEMPLATE,
   KEY_HASH_LENGTH,

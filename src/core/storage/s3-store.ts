@@ -28,26 +28,16 @@ import {
   UploadPartCommand,
   type ObjectCannedACL,
   type PutObjectCommandInput,
-  type S3ClientConfig,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { LiveUpdateError, describeError } from '../errors.js'
 import { realSleep, retryWithBackoff } from '../retry.js'
 import type { BundleBody, BundleStore, Logger, Sleep, StoredObject } from '../types.js'
 import { assertValidObjectKey, deriveS3ObjectUrl, renderPublicUrl, validatePublicUrlTemplate } from './object-key.js'
+import { buildS3ClientConfig, describeBucket, type S3ClientTuning, type S3ConnectionConfig } from './s3-client.js'
+import { hasProviderCode, isConditionalConflict, isNotImplemented, isTransientStorageError, providerError, s3OperationError } from './s3-errors.js'
 
-export type ChecksumMode = 'auto' | 'when_required' | 'when_supported'
-
-export interface S3StoreConfig {
-  bucket: string
-  region: string
-  /** Custom endpoint (R2, MinIO, B2, GCS, Spaces...). Unset means AWS S3. */
-  endpoint?: string
-  forcePathStyle?: boolean
-  /** Explicit credentials; when unset the standard AWS chain is used (env, OIDC web identity, profiles...). */
-  accessKeyId?: string
-  secretAccessKey?: string
-  sessionToken?: string
+export interface S3StoreConfig extends S3ConnectionConfig {
   /** Canned ACL (e.g. `public-read`); none by default (bucket policy / CDN decide). */
   acl?: string
   cacheControl?: string
@@ -55,26 +45,15 @@ export interface S3StoreConfig {
   publicUrlTemplate?: string
   partSizeMiB?: number
   queueSize?: number
-  /**
-   * Flexible checksums. `auto`: WHEN_REQUIRED for custom endpoints (many S3-compatible servers
-   * reject the SDK's aws-chunked trailers: aws-sdk-js-v3#6810, #6819), SDK defaults on AWS.
-   */
-  checksumMode?: ChecksumMode
 }
 
 /** Tuning and injected dependencies (tests inject a client, a logger, short timeouts). */
-export interface S3StoreOptions {
+export interface S3StoreOptions extends S3ClientTuning {
   /** A ready client; the config's endpoint/credentials then only serve URLs and messages. */
   client?: S3Client
   logger?: Logger
   sleep?: Sleep
   now?: () => number
-  /** SDK attempts per request, first included (default 5). */
-  maxAttempts?: number
-  /** TCP/TLS connect timeout (default 10 s). */
-  connectTimeoutMs?: number
-  /** A socket idle this long (a stalled request or response) fails the attempt (default 60 s). */
-  idleTimeoutMs?: number
   /** Whole-upload attempts, first included (default 2): after the SDK's per-request retries. */
   uploadAttempts?: number
   /** Give up retrying whole uploads once this long has passed since put() started (default 30 min). */
@@ -91,35 +70,6 @@ const noopLogger: Logger = { info() {}, warn() {}, debug() {} }
 
 function configError(input: string, message: string): LiveUpdateError {
   return new LiveUpdateError('storage_invalid_config', message, { stage: 'input', input })
-}
-
-/** The S3Client configuration this store uses (exported for tests and for other stages). */
-export function buildS3ClientConfig(config: S3StoreConfig, options: S3StoreOptions = {}): S3ClientConfig {
-  const clientConfig: S3ClientConfig = {
-    region: config.region || (config.endpoint ? 'us-east-1' : undefined),
-    forcePathStyle: config.forcePathStyle ?? false,
-    maxAttempts: options.maxAttempts ?? 5,
-    retryMode: 'standard',
-    requestHandler: {
-      connectionTimeout: options.connectTimeoutMs ?? 10_000,
-      socketTimeout: options.idleTimeoutMs ?? 60_000,
-    },
-  }
-  if (config.endpoint) clientConfig.endpoint = config.endpoint
-  if (config.accessKeyId && config.secretAccessKey) {
-    clientConfig.credentials = {
-      accessKeyId: config.accessKeyId,
-      secretAccessKey: config.secretAccessKey,
-      ...(config.sessionToken ? { sessionToken: config.sessionToken } : {}),
-    }
-  }
-  const mode = config.checksumMode ?? 'auto'
-  const checksum = mode === 'when_required' || (mode === 'auto' && config.endpoint) ? 'WHEN_REQUIRED' : mode === 'when_supported' ? 'WHEN_SUPPORTED' : undefined
-  if (checksum) {
-    clientConfig.requestChecksumCalculation = checksum
-    clientConfig.responseChecksumValidation = checksum
-  }
-  return clientConfig
 }
 
 function validateConfig(config: S3StoreConfig): void {
@@ -150,65 +100,6 @@ function validateConfig(config: S3StoreConfig): void {
   }
   if (config.publicUrlTemplate) validatePublicUrlTemplate(config.publicUrlTemplate)
 }
-
-/** What an AWS SDK (or network) error says, in one shape. */
-export interface ProviderError {
-  /** Provider error code (`NoSuchBucket`), network code (`ECONNREFUSED`) or error name. */
-  code: string
-  status?: number
-  message: string
-}
-
-function field(error: unknown, name: string): unknown {
-  return typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[name] : undefined
-}
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
-  'ERR_SOCKET_CONNECTION_TIMEOUT', 'UND_ERR_SOCKET', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID',
-])
-
-export function providerError(error: unknown): ProviderError {
-  const status = field(field(error, '$metadata'), 'httpStatusCode')
-  let code = field(error, 'Code') ?? field(error, 'code') ?? field(error, 'name') ?? 'Error'
-  let message = describeError(error)
-  // The SDK wraps errors it does not recognise as Errors (e.g. from another realm) into
-  // "AWS SDK error wrapper for Error: connect ECONNREFUSED ...": recover the network code.
-  const wrapped = /^AWS SDK error wrapper for (?:\w*Error: )?(.*)$/s.exec(message)
-  if (wrapped) {
-    message = wrapped[1]
-    const network = /\b(E[A-Z]{3,}|ERR_[A-Z_]+)\b/.exec(message)?.[1]
-    if (network) code = network
-  }
-  if (message === 'UnknownError' || message === '') message = 'no error details (the response had no body)'
-  return { code: String(code), status: typeof status === 'number' ? status : undefined, message }
-}
-
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException',
-  'InternalError', 'ServiceUnavailable', 'SlowDown', 'Throttling', 'ThrottlingException', 'RequestThrottled', 'TooManyRequests',
-])
-
-/** Worth a fresh attempt of the whole upload (after the SDK's own per-request retries)? */
-export function isTransientStorageError(error: unknown): boolean {
-  const info = providerError(error)
-  if (info.status === 501) return false
-  if (TRANSIENT_CODES.has(info.code)) return true
-  return info.status !== undefined && (info.status >= 500 || info.status === 429)
-}
-
-function isConditionalConflict(error: unknown): boolean {
-  const info = providerError(error)
-  // AWS/R2/Ceph: 412 PreconditionFailed; Swift: 412 InvalidRequest; AWS: 409 ConditionalRequestConflict.
-  return info.status === 412 || info.code === 'PreconditionFailed' || info.code === 'ConditionalRequestConflict'
-}
-
-function isNotImplemented(error: unknown): boolean {
-  const info = providerError(error)
-  return info.status === 501 || info.code === 'NotImplemented'
-}
-
 function unquote(etag: string | undefined): string | undefined {
   return etag?.replace(/^W\//, '').replace(/^"|"$/g, '').toLowerCase()
 }
@@ -291,7 +182,6 @@ export class S3Store implements BundleStore {
   private readonly queueSize: number
   private readonly uploadAttempts: number
   private readonly deadlineMs: number
-  private readonly secrets: string[]
   /** undefined until the provider told us; false after a 501 to If-None-Match (Swift). */
   private conditionalPut: boolean | undefined
   private conditionalComplete: boolean | undefined
@@ -307,12 +197,10 @@ export class S3Store implements BundleStore {
     this.queueSize = config.queueSize ?? DEFAULT_QUEUE_SIZE
     this.uploadAttempts = Math.max(1, options.uploadAttempts ?? 2)
     this.deadlineMs = options.deadlineMs ?? 30 * 60_000
-    this.secrets = [config.secretAccessKey, config.sessionToken].filter((s): s is string => Boolean(s && s.length >= 4))
   }
 
   describe(): string {
-    const where = this.config.endpoint ? new URL(this.config.endpoint).origin : `AWS ${this.config.region}`
-    return `s3://${this.config.bucket} (${where})`
+    return describeBucket(this.config)
   }
 
   publicUrl(key: string): string {
@@ -480,7 +368,7 @@ export class S3Store implements BundleStore {
     } catch (error) {
       const info = providerError(error)
       if (info.status === 404) return undefined
-      if (info.status !== undefined && info.status < 500 && field(error, 'Code') === undefined) {
+      if (info.status !== undefined && info.status < 500 && !hasProviderCode(error)) {
         // HEAD answers have no body, so no error code: ask for one byte to learn it.
         throw await this.diagnose(key, error)
       }
@@ -506,69 +394,9 @@ export class S3Store implements BundleStore {
     )
   }
 
-  private scrub(text: string): string {
-    let out = text
-    for (const secret of this.secrets) out = out.split(secret).join('***')
-    return out
-  }
-
   /** A LiveUpdateError naming the provider's code and the input to check. Never holds secrets. */
   storageError(operation: string, key: string, error: unknown, extra?: string): LiveUpdateError {
-    const info = providerError(error)
-    const { code, input, hint } = this.explain(info)
-    const status = info.status ? ` (HTTP ${info.status})` : ''
-    const message = `S3 ${operation} of s3://${this.config.bucket}/${key} at ${this.describe()} failed: ${info.code}${status}: ${info.message.replace(/\.$/, '')}. ${hint}${extra ? ` ${extra}` : ''}`
-    return new LiveUpdateError(code, this.scrub(message), { stage: 'upload', input, cause: error })
-  }
-
-  private explain(info: ProviderError): { code: string; input?: string; hint: string } {
-    const { bucket, region } = this.config
-    const endpoint = this.config.endpoint ? `the endpoint ${new URL(this.config.endpoint).origin}` : `AWS region ${region}`
-    switch (info.code) {
-      case 'NoSuchBucket':
-        return { code: 'storage_no_such_bucket', input: 's3-bucket', hint: `The bucket "${bucket}" does not exist at ${endpoint}: check the s3-bucket input (and s3-endpoint / s3-region).` }
-      case 'InvalidBucketName':
-        return { code: 'storage_invalid_bucket', input: 's3-bucket', hint: 'Check the s3-bucket input.' }
-      case 'SignatureDoesNotMatch':
-        return { code: 'storage_bad_credentials', input: 's3-secret-access-key', hint: 'The secret access key does not match the access key id: check the s3-secret-access-key input (or AWS_SECRET_ACCESS_KEY).' }
-      case 'InvalidAccessKeyId':
-        return { code: 'storage_bad_credentials', input: 's3-access-key-id', hint: 'The storage does not know this access key id: check the s3-access-key-id input (or AWS_ACCESS_KEY_ID).' }
-      case 'InvalidToken':
-      case 'ExpiredToken':
-      case 'TokenRefreshRequired':
-        return { code: 'storage_bad_credentials', input: 's3-access-key-id', hint: 'The session token is invalid or expired: check the credentials step (OIDC role, AWS_SESSION_TOKEN) or the s3-access-key-id / s3-secret-access-key inputs.' }
-      case 'CredentialsProviderError':
-        return { code: 'storage_no_credentials', input: 's3-access-key-id', hint: 'No credentials found: set s3-access-key-id and s3-secret-access-key, or configure AWS credentials (env or OIDC role) before this step.' }
-      case 'AccessDenied':
-      case 'AllAccessDisabled':
-      case 'AccountProblem':
-        return { code: 'storage_access_denied', input: 's3-access-key-id', hint: `These credentials may not write to "${bucket}": grant s3:PutObject, s3:GetObject and s3:AbortMultipartUpload on its objects (or check the s3-bucket input).` }
-      case 'AuthorizationHeaderMalformed':
-      case 'PermanentRedirect':
-      case 'IllegalLocationConstraintException':
-      case 'InvalidRegion':
-        return { code: 'storage_wrong_region', input: 's3-region', hint: `The bucket is not in region ${region}: check the s3-region input.` }
-      case 'RequestTimeTooSkewed':
-        return { code: 'storage_clock_skew', hint: 'The machine clock is too far from the storage clock.' }
-      case 'NotImplemented':
-        return { code: 'storage_not_supported', input: 's3-endpoint', hint: `${endpoint} does not implement this S3 request: check the s3-endpoint input (and the s3-checksum input: when_required suits most S3-compatible servers).` }
-      case 'EntityTooSmall':
-      case 'EntityTooLarge':
-        return { code: 'storage_upload_failed', input: 's3-part-size-mib', hint: 'The provider refused the part size: check the s3-part-size-mib input.' }
-    }
-    if (NETWORK_CODES.has(info.code) || info.code === 'TimeoutError') {
-      return { code: 'storage_unreachable', input: 's3-endpoint', hint: `Could not talk to ${endpoint} (after retries): check the s3-endpoint input and that the storage is reachable from this runner.` }
-    }
-    if (info.status === 403) {
-      return { code: 'storage_access_denied', input: 's3-access-key-id', hint: 'Access was refused: check the s3-access-key-id / s3-secret-access-key inputs and the key\'s permissions on the bucket.' }
-    }
-    if (info.status === 301 || info.status === 307) {
-      return { code: 'storage_wrong_region', input: 's3-region', hint: 'The storage redirected the request: check the s3-region (and s3-endpoint / s3-force-path-style) inputs.' }
-    }
-    if (info.status !== undefined && (info.status >= 500 || info.status === 429)) {
-      return { code: 'storage_unavailable', input: 's3-endpoint', hint: `${endpoint} kept failing after retries; try again later, and check the provider's status.` }
-    }
-    return { code: 'storage_upload_failed', hint: 'Check the storage settings (s3-bucket, s3-endpoint, s3-region, credentials).' }
+    return s3OperationError(this.config, operation, key, error, extra)
   }
 }
 
