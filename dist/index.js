@@ -69274,16 +69274,37 @@ function recoverSignedSha256(checksum, publicKey) {
   return recovered.toString("hex");
 }
 __name(recoverSignedSha256, "recoverSignedSha256");
-async function openSource(options) {
+var IdleWatchdog = class {
+  constructor(ms) {
+    this.ms = ms;
+    this.touch();
+  }
+  ms;
+  static {
+    __name(this, "IdleWatchdog");
+  }
+  controller = new AbortController();
+  timer;
+  touch() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.controller.abort(new Error(`no data for ${this.ms / 1e3} s`)), this.ms);
+    this.timer.unref();
+  }
+  stop() {
+    clearTimeout(this.timer);
+  }
+};
+async function openSource(options, watchdog) {
   const { source } = options;
   if (typeof source !== "string") return source;
   if (/^https?:\/\//i.test(source)) {
     const fetchImpl = options.fetch ?? globalThis.fetch;
     let response;
     try {
-      response = await fetchImpl(source);
+      response = await fetchImpl(source, { signal: watchdog.controller.signal });
     } catch (error3) {
-      throw new StepFailure("download", `GET ${describeSource(source)} failed: ${describeError(error3)}`);
+      const reason = watchdog.controller.signal.aborted ? describeError(watchdog.controller.signal.reason) : describeError(error3);
+      throw new StepFailure("download", `GET ${describeSource(source)} failed: ${reason}`);
     }
     if (!response.ok) {
       await response.body?.cancel().catch(() => void 0);
@@ -69373,9 +69394,10 @@ __name(checkZip, "checkZip");
 async function verifyBundle(options) {
   let workDir;
   let source;
+  const watchdog = new IdleWatchdog(options.idleTimeoutMs ?? 6e4);
   try {
     const { aesKey, iv, publicKey } = unwrapSessionKey(options.sessionKey, options.publicKeyPem);
-    source = await openSource(options);
+    source = await openSource(options, watchdog);
     let sourceError;
     source.once("error", (error3) => {
       sourceError = error3;
@@ -69387,16 +69409,21 @@ async function verifyBundle(options) {
     try {
       await pipeline4(
         source,
-        countingStream((n3) => encryptedSize += n3),
+        countingStream((n3) => {
+          encryptedSize += n3;
+          watchdog.touch();
+        }),
         decryptStream(aesKey, iv),
         hashingStream(plainHash),
         createWriteStream3(plainFile)
       );
     } catch (error3) {
+      if (watchdog.controller.signal.aborted) throw new StepFailure("download", `reading ${describeSource(options.source)} failed: ${describeError(watchdog.controller.signal.reason)}`);
       if (sourceError !== void 0) throw new StepFailure("download", `reading ${describeSource(options.source)} failed: ${describeError(sourceError)}`);
       checkSize(encryptedSize, options.expectedSize);
       throw error3;
     }
+    watchdog.stop();
     checkSize(encryptedSize, options.expectedSize);
     const sha256 = plainHash.digest("hex");
     const signed = recoverSignedSha256(options.checksum, publicKey);
@@ -69409,6 +69436,7 @@ async function verifyBundle(options) {
     if (error3 instanceof StepFailure) return { ok: false, step: error3.step, message: error3.message };
     throw error3;
   } finally {
+    watchdog.stop();
     source?.destroy();
     if (workDir) await rm4(workDir, { recursive: true, force: true });
   }
@@ -69419,6 +69447,17 @@ function describeSource(source) {
   return /^https?:\/\//i.test(source) ? source.replace(/[?#].*$/s, "") : source;
 }
 __name(describeSource, "describeSource");
+async function verifyBundleOrThrow(options) {
+  const report2 = await verifyBundle(options);
+  if (!report2.ok) {
+    throw new LiveUpdateError(`verify_${report2.step.replace("-", "_")}`, `A device would reject the bundle from ${describeSource(options.source)} at the ${report2.step} step: ${report2.message}`, {
+      stage: "verify",
+      step: report2.step
+    });
+  }
+  return { sha256: report2.sha256, entries: report2.entries, encryptedSize: report2.encryptedSize };
+}
+__name(verifyBundleOrThrow, "verifyBundleOrThrow");
 
 // src/core/publish.ts
 var PublishFailure = class extends Error {
@@ -69480,7 +69519,7 @@ async function publish(options, deps) {
     const made = bundle;
     const base = { appId: options.appId, version: options.version, channel: options.channel, bundle: made, registrar: deps.registrar.kind, timings };
     if (options.dryRun) {
-      await stage("verify", () => verifyOrThrow(encryptedFile, made, signing.publicKeyPem, deps, workDir));
+      await stage("verify", () => verifyAsDevice(encryptedFile, made, signing.publicKeyPem, deps, workDir));
       deps.logger.info("Dry run: the bundle was made and verified locally; nothing uploaded or registered.");
       return { ...base, status: "dry-run" };
     }
@@ -69510,7 +69549,7 @@ async function publish(options, deps) {
           if (storedSize !== made.encryptedSize) {
             throw new LiveUpdateError("verify_size_mismatch", `The stored object ${stored.key} has ${storedSize ?? "no"} bytes; ${made.encryptedSize} were uploaded.`, { stage: "verify", step: "download" });
           }
-          await verifyOrThrow(stored.url, made, signing.publicKeyPem, deps, workDir);
+          await verifyAsDevice(stored.url, made, signing.publicKeyPem, deps, workDir);
           deps.logger.info(`Verified ${stored.url} as a device would: downloaded, decrypted, checksum and zip layout ok`);
         });
       }
@@ -69571,10 +69610,9 @@ async function removeUnregistered(error3, registering, key, deps) {
   }
 }
 __name(removeUnregistered, "removeUnregistered");
-async function verifyOrThrow(source, bundle, publicKeyPem, deps, tempDir) {
-  const local = source.startsWith("file:") ? fileURLToPath(source) : source;
-  const report2 = await verifyBundle({
-    source: local,
+async function verifyAsDevice(source, bundle, publicKeyPem, deps, tempDir) {
+  await verifyBundleOrThrow({
+    source: source.startsWith("file:") ? fileURLToPath(source) : source,
     sessionKey: bundle.sessionKey,
     checksum: bundle.checksum,
     publicKeyPem,
@@ -69582,11 +69620,8 @@ async function verifyOrThrow(source, bundle, publicKeyPem, deps, tempDir) {
     tempDir,
     expectedSize: bundle.encryptedSize
   });
-  if (!report2.ok) {
-    throw new LiveUpdateError("verify_failed", `A device would reject the bundle at ${source}: ${report2.step} step failed: ${report2.message}`, { stage: "verify", step: report2.step });
-  }
 }
-__name(verifyOrThrow, "verifyOrThrow");
+__name(verifyAsDevice, "verifyAsDevice");
 
 // src/core/report.ts
 var STATUS_LINE = {

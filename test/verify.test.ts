@@ -81,6 +81,12 @@ beforeAll(async () => {
   })
   good = await encryptZip(await readFile(zipFile))
   server = createServer((request, response) => {
+    if (request.url === '/stall.zip') {
+      // Headers and a first chunk, then nothing: a dead connection.
+      response.writeHead(200, { 'content-length': good.ciphertext.length })
+      response.write(good.ciphertext.subarray(0, 32))
+      return
+    }
     const body = served.get(request.url ?? '')
     if (!body) {
       response.writeHead(404).end('not found')
@@ -158,6 +164,14 @@ describe('verifyBundle download failures', () => {
     const short = await verifyBundle(optionsFor(good, { source: truncated, expectedSize: good.ciphertext.length }))
     expect(short).toMatchObject({ ok: false, step: 'download' })
     expect(short.ok || short.message).toContain(`expected ${good.ciphertext.length}`)
+  })
+
+  it('gives up on a download that stalls, at the download step', async () => {
+    const started = Date.now()
+    const report = await verifyBundle(optionsFor(good, { source: `${baseUrl}/stall.zip`, idleTimeoutMs: 300 }))
+    expect(report).toMatchObject({ ok: false, step: 'download' })
+    expect(report.ok || report.message).toContain('no data for 0.3 s')
+    expect(Date.now() - started).toBeLessThan(10_000)
   })
 
   it('reports a stream that fails midway', async () => {

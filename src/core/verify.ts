@@ -27,6 +27,8 @@ export interface VerifyOptions {
   tempDir?: string
   /** Encrypted size the download must have, when known. */
   expectedSize?: number
+  /** A download that sends nothing for this long fails at the download step (default 60 s). */
+  idleTimeoutMs?: number
 }
 
 export type VerifyReport =
@@ -95,16 +97,40 @@ function recoverSignedSha256(checksum: string, publicKey: KeyObject): string {
   return recovered.toString('hex')
 }
 
-async function openSource(options: VerifyOptions): Promise<Readable> {
+/**
+ * Aborts a download that stalls: restarted by every chunk (`touch`), so a slow but moving
+ * download of a big bundle is fine while a dead connection cannot hang the publish.
+ */
+class IdleWatchdog {
+  readonly controller = new AbortController()
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(private readonly ms: number) {
+    this.touch()
+  }
+
+  touch(): void {
+    clearTimeout(this.timer)
+    this.timer = setTimeout(() => this.controller.abort(new Error(`no data for ${this.ms / 1000} s`)), this.ms)
+    this.timer.unref()
+  }
+
+  stop(): void {
+    clearTimeout(this.timer)
+  }
+}
+
+async function openSource(options: VerifyOptions, watchdog: IdleWatchdog): Promise<Readable> {
   const { source } = options
   if (typeof source !== 'string') return source
   if (/^https?:\/\//i.test(source)) {
     const fetchImpl = options.fetch ?? globalThis.fetch
     let response: Response
     try {
-      response = await fetchImpl(source)
+      response = await fetchImpl(source, { signal: watchdog.controller.signal })
     } catch (error) {
-      throw new StepFailure('download', `GET ${describeSource(source)} failed: ${describeError(error)}`)
+      const reason = watchdog.controller.signal.aborted ? describeError(watchdog.controller.signal.reason) : describeError(error)
+      throw new StepFailure('download', `GET ${describeSource(source)} failed: ${reason}`)
     }
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined)
@@ -202,9 +228,10 @@ async function checkZip(file: string): Promise<number> {
 export async function verifyBundle(options: VerifyOptions): Promise<VerifyReport> {
   let workDir: string | undefined
   let source: Readable | undefined
+  const watchdog = new IdleWatchdog(options.idleTimeoutMs ?? 60_000)
   try {
     const { aesKey, iv, publicKey } = unwrapSessionKey(options.sessionKey, options.publicKeyPem)
-    source = await openSource(options)
+    source = await openSource(options, watchdog)
     let sourceError: unknown
     source.once('error', (error) => {
       sourceError = error
@@ -216,17 +243,22 @@ export async function verifyBundle(options: VerifyOptions): Promise<VerifyReport
     try {
       await pipeline(
         source,
-        countingStream((n) => (encryptedSize += n)),
+        countingStream((n) => {
+          encryptedSize += n
+          watchdog.touch()
+        }),
         decryptStream(aesKey, iv),
         hashingStream(plainHash),
         createWriteStream(plainFile),
       )
     } catch (error) {
+      if (watchdog.controller.signal.aborted) throw new StepFailure('download', `reading ${describeSource(options.source)} failed: ${describeError(watchdog.controller.signal.reason)}`)
       if (sourceError !== undefined) throw new StepFailure('download', `reading ${describeSource(options.source)} failed: ${describeError(sourceError)}`)
       // A truncated download fails to decrypt; name the real cause when the size says so.
       checkSize(encryptedSize, options.expectedSize)
       throw error
     }
+    watchdog.stop()
     checkSize(encryptedSize, options.expectedSize)
     const sha256 = plainHash.digest('hex')
     const signed = recoverSignedSha256(options.checksum, publicKey)
@@ -239,6 +271,7 @@ export async function verifyBundle(options: VerifyOptions): Promise<VerifyReport
     if (error instanceof StepFailure) return { ok: false, step: error.step, message: error.message }
     throw error
   } finally {
+    watchdog.stop()
     source?.destroy()
     if (workDir) await rm(workDir, { recursive: true, force: true })
   }

@@ -1502,16 +1502,37 @@ function recoverSignedSha256(checksum, publicKey) {
   return recovered.toString("hex");
 }
 __name(recoverSignedSha256, "recoverSignedSha256");
-async function openSource(options) {
+var IdleWatchdog = class {
+  constructor(ms) {
+    this.ms = ms;
+    this.touch();
+  }
+  ms;
+  static {
+    __name(this, "IdleWatchdog");
+  }
+  controller = new AbortController();
+  timer;
+  touch() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.controller.abort(new Error(`no data for ${this.ms / 1e3} s`)), this.ms);
+    this.timer.unref();
+  }
+  stop() {
+    clearTimeout(this.timer);
+  }
+};
+async function openSource(options, watchdog) {
   const { source } = options;
   if (typeof source !== "string") return source;
   if (/^https?:\/\//i.test(source)) {
     const fetchImpl = options.fetch ?? globalThis.fetch;
     let response;
     try {
-      response = await fetchImpl(source);
+      response = await fetchImpl(source, { signal: watchdog.controller.signal });
     } catch (error) {
-      throw new StepFailure("download", `GET ${describeSource(source)} failed: ${describeError(error)}`);
+      const reason = watchdog.controller.signal.aborted ? describeError(watchdog.controller.signal.reason) : describeError(error);
+      throw new StepFailure("download", `GET ${describeSource(source)} failed: ${reason}`);
     }
     if (!response.ok) {
       await response.body?.cancel().catch(() => void 0);
@@ -1601,9 +1622,10 @@ __name(checkZip, "checkZip");
 async function verifyBundle(options) {
   let workDir;
   let source;
+  const watchdog = new IdleWatchdog(options.idleTimeoutMs ?? 6e4);
   try {
     const { aesKey, iv, publicKey } = unwrapSessionKey(options.sessionKey, options.publicKeyPem);
-    source = await openSource(options);
+    source = await openSource(options, watchdog);
     let sourceError;
     source.once("error", (error) => {
       sourceError = error;
@@ -1615,16 +1637,21 @@ async function verifyBundle(options) {
     try {
       await pipeline4(
         source,
-        countingStream((n) => encryptedSize += n),
+        countingStream((n) => {
+          encryptedSize += n;
+          watchdog.touch();
+        }),
         decryptStream(aesKey, iv),
         hashingStream(plainHash),
         createWriteStream3(plainFile)
       );
     } catch (error) {
+      if (watchdog.controller.signal.aborted) throw new StepFailure("download", `reading ${describeSource(options.source)} failed: ${describeError(watchdog.controller.signal.reason)}`);
       if (sourceError !== void 0) throw new StepFailure("download", `reading ${describeSource(options.source)} failed: ${describeError(sourceError)}`);
       checkSize(encryptedSize, options.expectedSize);
       throw error;
     }
+    watchdog.stop();
     checkSize(encryptedSize, options.expectedSize);
     const sha256 = plainHash.digest("hex");
     const signed = recoverSignedSha256(options.checksum, publicKey);
@@ -1637,6 +1664,7 @@ async function verifyBundle(options) {
     if (error instanceof StepFailure) return { ok: false, step: error.step, message: error.message };
     throw error;
   } finally {
+    watchdog.stop();
     source?.destroy();
     if (workDir) await rm3(workDir, { recursive: true, force: true });
   }
@@ -1647,6 +1675,17 @@ function describeSource(source) {
   return /^https?:\/\//i.test(source) ? source.replace(/[?#].*$/s, "") : source;
 }
 __name(describeSource, "describeSource");
+async function verifyBundleOrThrow(options) {
+  const report = await verifyBundle(options);
+  if (!report.ok) {
+    throw new LiveUpdateError(`verify_${report.step.replace("-", "_")}`, `A device would reject the bundle from ${describeSource(options.source)} at the ${report.step} step: ${report.message}`, {
+      stage: "verify",
+      step: report.step
+    });
+  }
+  return { sha256: report.sha256, entries: report.entries, encryptedSize: report.encryptedSize };
+}
+__name(verifyBundleOrThrow, "verifyBundleOrThrow");
 
 export {
   ExitCode,
@@ -1663,5 +1702,6 @@ export {
   resolveConfig,
   parseLevel,
   UsageError,
-  verifyBundle
+  verifyBundle,
+  verifyBundleOrThrow
 };
