@@ -16,7 +16,7 @@ import {
   readCapacitorConfig,
   verifyBundle,
   writePublicKeyToConfig
-} from "./cli-chunks/chunk-T3VTMHRS.js";
+} from "./cli-chunks/chunk-LAX6IVQM.js";
 import {
   __name
 } from "./cli-chunks/chunk-PKSXMDLL.js";
@@ -219,7 +219,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./cli-chunks/publish-command-GSD3744M.js");
+        const { publishCommand } = await import("./cli-chunks/publish-command-R3Q4MLKI.js");
         return await publishCommand(rest, io);
       }
       case void 0:

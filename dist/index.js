@@ -67032,6 +67032,12 @@ function describeError(error3) {
   return String(error3);
 }
 __name(describeError, "describeError");
+function redact(text, secrets) {
+  let out = text;
+  for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join("***");
+  return out;
+}
+__name(redact, "redact");
 
 // src/core/keys.ts
 import { constants as constants3, createPrivateKey, createPublicKey, generateKeyPairSync, privateEncrypt, publicDecrypt } from "node:crypto";
@@ -67237,6 +67243,40 @@ async function readCapacitorConfig(projectDir) {
 }
 __name(readCapacitorConfig, "readCapacitorConfig");
 
+// src/core/url.ts
+function safeUrl(value) {
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    url = void 0;
+  }
+  if (url && url.origin !== "null") return `${url.origin}${url.pathname}`;
+  return excerpt(value.replace(/[?#].*$/s, "").replace(/^([^/@]*\/\/)?[^/@]*@/, "$1"), 80);
+}
+__name(safeUrl, "safeUrl");
+function excerpt(text, max = 200) {
+  const oneLine = text.replace(/\s+/g, " ").trim();
+  return oneLine.length > max ? `${oneLine.slice(0, max)}\u2026` : oneLine;
+}
+__name(excerpt, "excerpt");
+function parseHttpUrl(value, input, code, example) {
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    url = void 0;
+  }
+  if (!url || url.protocol !== "https:" && url.protocol !== "http:" || !url.host) {
+    throw inputError(input, code, `'${input}' must be an http(s) URL such as ${example}; got '${safeUrl(value)}'.`);
+  }
+  if (url.username || url.password) {
+    throw inputError(input, code, `'${input}' must not contain credentials (user:password@): remove them from ${safeUrl(value)}, and give credentials through their own secret inputs.`);
+  }
+  return url;
+}
+__name(parseHttpUrl, "parseHttpUrl");
+
 // src/core/version.ts
 var SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 function isSemver(version) {
@@ -67289,7 +67329,7 @@ async function resolveConfig(readRaw, context3) {
   const secrets = [];
   const secret = /* @__PURE__ */ __name((name) => {
     const value = readRaw(name)?.trim();
-    if (value) secrets.push(value, ...value.split(/\r?\n/).filter((line) => line.trim().length > 8));
+    if (value) secrets.push(...secretParts(value));
     return value || void 0;
   }, "secret");
   const bool = /* @__PURE__ */ __name((name) => parseBoolean(read(name) ?? "false", name), "bool");
@@ -67360,9 +67400,7 @@ function resolveStorage(read, secret, bool, oneOf, workingDirectory, dryRun) {
   if (!bucket && dryRun) return { kind: "none" };
   if (!bucket) throw inputError("s3-bucket", "missing_s3_bucket", "With 'storage: s3', set 's3-bucket' to your bucket's name.");
   const endpoint2 = read("s3-endpoint");
-  if (endpoint2 && !/^https?:\/\/[^/\s]+/i.test(endpoint2)) {
-    throw inputError("s3-endpoint", "invalid_s3_endpoint", `'s3-endpoint' must be a URL such as https://<account>.r2.cloudflarestorage.com; got '${endpoint2}'.`);
-  }
+  if (endpoint2) parseHttpUrl(endpoint2, "s3-endpoint", "invalid_s3_endpoint", "https://<account>.r2.cloudflarestorage.com");
   const accessKeyId = secret("s3-access-key-id");
   const secretAccessKey = secret("s3-secret-access-key");
   if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
@@ -67395,12 +67433,13 @@ function resolveRegistrar(read, secret, oneOf, dryRun) {
     const apiKey = secret("capgo-api-key");
     if (!apiKey && !dryRun) throw inputError("capgo-api-key", "missing_capgo_api_key", "With 'server: capgo', set 'capgo-api-key' from a secret (a Capgo API key with upload rights), or use 'server: none' to upload only.");
     const apiUrl = read("capgo-api-url");
-    if (!/^https?:\/\/[^/\s]+/i.test(apiUrl)) throw inputError("capgo-api-url", "invalid_capgo_api_url", `'capgo-api-url' must be a URL such as https://api.capgo.app; got '${apiUrl}'.`);
+    parseHttpUrl(apiUrl, "capgo-api-url", "invalid_capgo_api_url", "https://api.capgo.app");
     return { kind: "capgo", apiUrl: apiUrl.replace(/\/+$/, ""), apiKey: apiKey ?? "" };
   }
   if (kind === "webhook") {
     const url = read("webhook-url");
-    if (!url || !/^https?:\/\/[^/\s]+/i.test(url)) throw inputError("webhook-url", "invalid_webhook_url", "With 'server: webhook', set 'webhook-url' to your update server's endpoint (https://...).");
+    if (!url) throw inputError("webhook-url", "invalid_webhook_url", "With 'server: webhook', set 'webhook-url' to your update server's endpoint (https://...).");
+    parseHttpUrl(url, "webhook-url", "invalid_webhook_url", "https://updates.example.com/hooks/live-update");
     const webhookSecret = secret("webhook-secret");
     if (!webhookSecret && !dryRun) throw inputError("webhook-secret", "missing_webhook_secret", "With 'server: webhook', set 'webhook-secret' from a secret: the receiver uses it to check the X-Signature-256 header.");
     return { kind: "webhook", url, secret: webhookSecret ?? "" };
@@ -67408,6 +67447,11 @@ function resolveRegistrar(read, secret, oneOf, dryRun) {
   return { kind: "none" };
 }
 __name(resolveRegistrar, "resolveRegistrar");
+function secretParts(value) {
+  const lines = value.split(/\r?\n|\\r\\n|\\n/).map((line) => line.trim()).filter((line) => line.length > 8);
+  return [value, ...lines];
+}
+__name(secretParts, "secretParts");
 function parseLevel(value, input = "compression-level") {
   const level = Number(value);
   if (!Number.isInteger(level) || level < 1 || level > 9) {
@@ -67436,7 +67480,7 @@ async function readKeyFile(file, cwd, secrets) {
   if (!file) return void 0;
   try {
     const text = await readFile2(path5.resolve(cwd, file), "utf8");
-    secrets.push(text, ...text.split(/\r?\n/).filter((line) => line.trim().length > 8));
+    secrets.push(...secretParts(text));
     return text;
   } catch {
     throw inputError("private-key-file", "file_not_readable", `Cannot read 'private-key-file' ${file}. Check the path.`);
@@ -68266,17 +68310,6 @@ function toTransportFailure(method, path11, error3, answered) {
   return new TransportFailure(method, path11, "network", notSent, code ?? (error3 instanceof Error ? error3.message : String(error3)), error3);
 }
 __name(toTransportFailure, "toTransportFailure");
-function redact(text, secrets) {
-  let out = text;
-  for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join("***");
-  return out;
-}
-__name(redact, "redact");
-function excerpt(text, max = 200) {
-  const oneLine = text.replace(/\s+/g, " ").trim();
-  return oneLine.length > max ? `${oneLine.slice(0, max)}\u2026` : oneLine;
-}
-__name(excerpt, "excerpt");
 async function sendOnce(fetchImpl, request2) {
   const url = new URL(request2.baseUrl + request2.path);
   for (const [name, value] of Object.entries(request2.query ?? {})) url.searchParams.set(name, value);
@@ -68335,15 +68368,6 @@ function outcomeUnknown(error3) {
   return false;
 }
 __name(outcomeUnknown, "outcomeUnknown");
-function safeUrl(value) {
-  try {
-    const url = new URL(value);
-    return `${url.origin}${url.pathname}`;
-  } catch {
-    return excerpt(value, 80);
-  }
-}
-__name(safeUrl, "safeUrl");
 function seconds(ms) {
   return ms >= 1e3 ? `${(ms / 1e3).toFixed(ms % 1e3 === 0 ? 0 : 1)} s` : `${ms} ms`;
 }
@@ -68478,14 +68502,8 @@ function createCapgoRegistrar(options) {
       bundleState: "not-registered"
     });
   }, "requireKey");
-  let baseUrl2;
-  try {
-    const parsed = new URL(options.apiUrl ?? CAPGO_API_URL);
-    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error("protocol");
-    baseUrl2 = parsed.href.replace(/\/+$/, "");
-  } catch {
-    throw new LiveUpdateError("capgo_api_url_invalid", `The Capgo API URL "${options.apiUrl}" is not an http(s) URL.`, { stage: "input", input: "capgo-api-url" });
-  }
+  const baseUrl2 = parseHttpUrl(options.apiUrl ?? CAPGO_API_URL, "capgo-api-url", "capgo_api_url_invalid", CAPGO_API_URL).href.replace(/\/+$/, "");
+  const shownUrl = safeUrl(baseUrl2);
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const sleep2 = options.sleep ?? realSleep;
   const now = options.now ?? Date.now;
@@ -68498,7 +68516,7 @@ function createCapgoRegistrar(options) {
   const deadlineMs = options.deadlineMs ?? 18e4;
   const maxPages = Math.max(1, options.maxPages ?? 200);
   const secrets = [apiKey];
-  const endpoint2 = { baseUrl: baseUrl2, timeoutMs, attempts };
+  const endpoint2 = { baseUrl: shownUrl, timeoutMs, attempts };
   const retryOptions = {
     attempts,
     baseDelayMs,
@@ -68536,7 +68554,7 @@ function createCapgoRegistrar(options) {
         throw mapError(error3, ctx, endpoint2);
       }
       if (!Array.isArray(rows)) {
-        throw new RegistrationError("capgo_bad_response", `Capgo answered GET /bundle with something that is not a list of bundles; is ${baseUrl2} a Capgo API?`, {
+        throw new RegistrationError("capgo_bad_response", `Capgo answered GET /bundle with something that is not a list of bundles; is ${shownUrl} a Capgo API?`, {
           stage: ctx.stage,
           input: "capgo-api-url",
           bundleState: ctx.bundleState
@@ -68727,13 +68745,7 @@ function createWebhookRegistrar(options) {
       throw new LiveUpdateError("missing_webhook_secret", "A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).", { stage: "input", input: "webhook-secret" });
     }
   }, "requireSecret");
-  let target;
-  try {
-    target = new URL(options.url);
-    if (target.protocol !== "https:" && target.protocol !== "http:") throw new Error("protocol");
-  } catch {
-    throw new LiveUpdateError("invalid_webhook_url", `'webhook-url' must be an http(s) URL; got '${safeUrl(options.url ?? "")}'.`, { stage: "input", input: "webhook-url" });
-  }
+  const target = parseHttpUrl(options.url ?? "", "webhook-url", "invalid_webhook_url", "https://updates.example.com/hooks/live-update");
   const secret = options.secret;
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const sleep2 = options.sleep ?? realSleep;
@@ -69444,7 +69456,7 @@ async function verifyBundle(options) {
 __name(verifyBundle, "verifyBundle");
 function describeSource(source) {
   if (typeof source !== "string") return "the bundle stream";
-  return /^https?:\/\//i.test(source) ? source.replace(/[?#].*$/s, "") : source;
+  return /^https?:\/\//i.test(source) ? safeUrl(source) : source;
 }
 __name(describeSource, "describeSource");
 async function verifyBundleOrThrow(options) {
@@ -69948,16 +69960,9 @@ function s3OperationError(config, operation2, key, error3, extra) {
   const { code, input, hint } = explain(config, info2);
   const status = info2.status ? ` (HTTP ${info2.status})` : "";
   const message = `S3 ${operation2} of s3://${config.bucket}/${key} at ${describeBucket(config)} failed: ${info2.code}${status}: ${info2.message.replace(/\.$/, "")}. ${hint}${extra ? ` ${extra}` : ""}`;
-  return new LiveUpdateError(code, scrub(message, config), { stage: "upload", input, cause: error3 });
+  return new LiveUpdateError(code, redact(message, [config.secretAccessKey, config.sessionToken, config.accessKeyId]), { stage: "upload", input, cause: error3 });
 }
 __name(s3OperationError, "s3OperationError");
-function scrub(text, config) {
-  const secrets = [config.secretAccessKey, config.sessionToken].filter((s2) => Boolean(s2 && s2.length >= 4));
-  let out = text;
-  for (const secret of secrets) out = out.split(secret).join("***");
-  return out;
-}
-__name(scrub, "scrub");
 function explain(config, info2) {
   const { bucket, region } = config;
   const endpoint2 = config.endpoint ? `the endpoint ${new URL(config.endpoint).origin}` : `AWS region ${region}`;
@@ -70029,16 +70034,7 @@ function validateConfig(config) {
     throw configError2("s3-bucket", `The bucket name "${config.bucket}" is not valid: use the bucket's name only (no s3:// prefix, no slash).`);
   }
   if (!config.region && !config.endpoint) throw configError2("s3-region", "The s3-region input is empty: set the bucket's region (e.g. us-east-1).");
-  if (config.endpoint !== void 0) {
-    let url;
-    try {
-      url = new URL(config.endpoint);
-    } catch {
-      throw configError2("s3-endpoint", `The s3-endpoint "${config.endpoint}" is not a URL: use e.g. https://<account>.r2.cloudflarestorage.com.`);
-    }
-    if (url.protocol !== "https:" && url.protocol !== "http:") throw configError2("s3-endpoint", "The s3-endpoint must be an http(s) URL.");
-    if (url.username || url.password) throw configError2("s3-endpoint", "The s3-endpoint must not contain credentials.");
-  }
+  if (config.endpoint !== void 0) parseHttpUrl(config.endpoint, "s3-endpoint", "storage_invalid_config", "https://<account>.r2.cloudflarestorage.com");
   if (Boolean(config.accessKeyId) !== Boolean(config.secretAccessKey)) {
     const missing = config.accessKeyId ? "s3-secret-access-key" : "s3-access-key-id";
     throw configError2(missing, `Set both s3-access-key-id and s3-secret-access-key, or neither (to use the AWS credential chain: env, OIDC).`);
@@ -70419,8 +70415,7 @@ function maskSecretInputs() {
   for (const name of SECRET_INPUTS) {
     const value = getInput(name);
     if (!value) continue;
-    setSecret(value);
-    for (const line of value.split(/\r?\n/)) if (line.trim().length > 8) setSecret(line.trim());
+    for (const part of secretParts(value)) setSecret(part);
   }
 }
 __name(maskSecretInputs, "maskSecretInputs");
@@ -70511,7 +70506,7 @@ async function report(config, result, failure) {
 __name(report, "report");
 function describeStorage(config) {
   const storage = config.storage;
-  if (storage.kind === "s3") return `s3://${storage.bucket}${storage.endpoint ? ` (${storage.endpoint})` : ""}`;
+  if (storage.kind === "s3") return describeBucket(storage);
   return storage.kind === "dir" ? `folder ${storage.dir}` : "none (dry run)";
 }
 __name(describeStorage, "describeStorage");

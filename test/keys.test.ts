@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { secretParts } from '../src/core/config.js'
 import { LiveUpdateError } from '../src/core/errors.js'
 import { assertPublicKeyMatches, createKeyPair, keyIdOf, loadPrivateKey, loadPublicKey } from '../src/core/keys.js'
 import { removeDir, tempDir } from './support/folders.js'
@@ -95,6 +96,15 @@ describe('loadPrivateKey', () => {
     expect(oneLine).not.toContain('\n')
     expect(loadPrivateKey(oneLine).publicKeyPem).toBe(expected)
     expect(loadPrivateKey(pem.pkcs8.trim().replace(/\n/g, '\\r\\n')).publicKeyPem).toBe(expected)
+  })
+
+  it('the log masker gets every body line of a PEM, whether stored with real or literal \\n / \\r\\n', () => {
+    const bodyLines = pem.pkcs1.trim().split('\n').filter((line) => !line.startsWith('-----') && line.length > 8)
+    for (const stored of [pem.pkcs1, pem.pkcs1.replace(/\n/g, '\r\n'), pem.pkcs1.trim().replace(/\n/g, '\\n'), pem.pkcs1.trim().replace(/\n/g, '\\r\\n')]) {
+      const parts = secretParts(stored)
+      expect(parts[0]).toBe(stored)
+      for (const line of bodyLines) expect(parts).toContain(line)
+    }
   })
 
   it('refuses an empty value', () => {

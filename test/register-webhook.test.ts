@@ -239,6 +239,26 @@ describe('createRegistrar and none', () => {
     await expect(r.lookup('com.example.app', '1.0.0')).rejects.toMatchObject({ input: 'capgo-api-key' })
   })
 
+  it('a webhook or Capgo URL holding credentials is refused up front, naming the input and never showing them', () => {
+    const refused = (make: () => unknown): RegistrationError => {
+      try {
+        make()
+      } catch (error) {
+        return error as RegistrationError
+      }
+      throw new Error('expected the URL to be refused')
+    }
+    const hook = refused(() => createRegistrar({ kind: 'webhook', url: 'https://hook-user:hook-pass-4821@hooks.example.com/in?token=tok-9137', secret: SECRET }))
+    expect(hook).toMatchObject({ code: 'invalid_webhook_url', input: 'webhook-url' })
+    const capgo = refused(() => createRegistrar({ kind: 'capgo', apiUrl: 'https://cap-user:cap-pass-5930@capgo.example.com', apiKey: 'k' }))
+    expect(capgo).toMatchObject({ code: 'capgo_api_url_invalid', input: 'capgo-api-url' })
+    const notUrl = refused(() => createRegistrar({ kind: 'webhook', url: 'hook-user:hook-pass-4821@hooks.example.com/in?token=tok-9137', secret: SECRET }))
+    expect(notUrl).toMatchObject({ code: 'invalid_webhook_url', input: 'webhook-url' })
+    for (const error of [hook, capgo, notUrl]) {
+      for (const secret of ['hook-pass-4821', 'tok-9137', 'cap-pass-5930']) expect(error.message).not.toContain(secret)
+    }
+  })
+
   it('a webhook registrar without a secret can be built (dry runs on fork PRs) but refuses to send', async () => {
     const r = createRegistrar({ kind: 'webhook', url: receiver.url, secret: '' }, { fetch: async () => { throw new Error('no call expected') } })
     await expect(r.register(request())).rejects.toMatchObject({ code: 'missing_webhook_secret', input: 'webhook-secret' })

@@ -1,12 +1,13 @@
 import * as core from '@actions/core'
 import * as exec from '@actions/exec'
 import * as github from '@actions/github'
-import { type LiveUpdateConfig, resolveConfig } from '../core/config.js'
+import { type LiveUpdateConfig, resolveConfig, secretParts } from '../core/config.js'
 import { describeError, LiveUpdateError } from '../core/errors.js'
 import { PublishFailure, publish } from '../core/publish.js'
 import { createRegistrar } from '../core/register/index.js'
 import { commentMarker, renderReport, type ReportView } from '../core/report.js'
 import { createStore } from '../core/storage/index.js'
+import { describeBucket } from '../core/storage/s3-client.js'
 import type { PublishResult, StageTiming } from '../core/types.js'
 import { outputsOf } from './outputs.js'
 import { pullRequestNumbers, upsertComment } from './pr-comment.js'
@@ -18,9 +19,8 @@ function maskSecretInputs(): void {
   for (const name of SECRET_INPUTS) {
     const value = core.getInput(name)
     if (!value) continue
-    core.setSecret(value)
     // Multi-line values (PEMs) are also masked line by line, so no line of them can ever show.
-    for (const line of value.split(/\r?\n/)) if (line.trim().length > 8) core.setSecret(line.trim())
+    for (const part of secretParts(value)) core.setSecret(part)
   }
 }
 
@@ -111,7 +111,8 @@ async function report(config: LiveUpdateConfig | undefined, result: PublishResul
 
 function describeStorage(config: LiveUpdateConfig): string {
   const storage = config.storage
-  if (storage.kind === 's3') return `s3://${storage.bucket}${storage.endpoint ? ` (${storage.endpoint})` : ''}`
+  // describeBucket shows the endpoint's origin only: the summary and PR comment are not masked.
+  if (storage.kind === 's3') return describeBucket(storage)
   return storage.kind === 'dir' ? `folder ${storage.dir}` : 'none (dry run)'
 }
 

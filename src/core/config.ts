@@ -5,6 +5,7 @@ import { inputError } from './errors.js'
 import type { RegistrarConfig } from './register/index.js'
 import type { StorageConfig } from './storage/index.js'
 import type { PublishOptions } from './types.js'
+import { parseHttpUrl } from './url.js'
 import { assertSemver, versionFromTagRef } from './version.js'
 
 /** Reads one input by its action name (`s3-bucket`); empty string or undefined when unset. */
@@ -61,7 +62,7 @@ export async function resolveConfig(readRaw: InputReader, context: ConfigContext
   const secrets: string[] = []
   const secret = (name: string): string | undefined => {
     const value = readRaw(name)?.trim()
-    if (value) secrets.push(value, ...value.split(/\r?\n/).filter((line) => line.trim().length > 8))
+    if (value) secrets.push(...secretParts(value))
     return value || undefined
   }
   const bool = (name: string): boolean => parseBoolean(read(name) ?? 'false', name)
@@ -146,9 +147,7 @@ function resolveStorage(
   if (!bucket && dryRun) return { kind: 'none' }
   if (!bucket) throw inputError('s3-bucket', 'missing_s3_bucket', "With 'storage: s3', set 's3-bucket' to your bucket's name.")
   const endpoint = read('s3-endpoint')
-  if (endpoint && !/^https?:\/\/[^/\s]+/i.test(endpoint)) {
-    throw inputError('s3-endpoint', 'invalid_s3_endpoint', `'s3-endpoint' must be a URL such as https://<account>.r2.cloudflarestorage.com; got '${endpoint}'.`)
-  }
+  if (endpoint) parseHttpUrl(endpoint, 's3-endpoint', 'invalid_s3_endpoint', 'https://<account>.r2.cloudflarestorage.com')
   const accessKeyId = secret('s3-access-key-id')
   const secretAccessKey = secret('s3-secret-access-key')
   if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
@@ -186,17 +185,28 @@ function resolveRegistrar(
     const apiKey = secret('capgo-api-key')
     if (!apiKey && !dryRun) throw inputError('capgo-api-key', 'missing_capgo_api_key', "With 'server: capgo', set 'capgo-api-key' from a secret (a Capgo API key with upload rights), or use 'server: none' to upload only.")
     const apiUrl = read('capgo-api-url')!
-    if (!/^https?:\/\/[^/\s]+/i.test(apiUrl)) throw inputError('capgo-api-url', 'invalid_capgo_api_url', `'capgo-api-url' must be a URL such as https://api.capgo.app; got '${apiUrl}'.`)
+    parseHttpUrl(apiUrl, 'capgo-api-url', 'invalid_capgo_api_url', 'https://api.capgo.app')
     return { kind: 'capgo', apiUrl: apiUrl.replace(/\/+$/, ''), apiKey: apiKey ?? '' }
   }
   if (kind === 'webhook') {
     const url = read('webhook-url')
-    if (!url || !/^https?:\/\/[^/\s]+/i.test(url)) throw inputError('webhook-url', 'invalid_webhook_url', "With 'server: webhook', set 'webhook-url' to your update server's endpoint (https://...).")
+    if (!url) throw inputError('webhook-url', 'invalid_webhook_url', "With 'server: webhook', set 'webhook-url' to your update server's endpoint (https://...).")
+    parseHttpUrl(url, 'webhook-url', 'invalid_webhook_url', 'https://updates.example.com/hooks/live-update')
     const webhookSecret = secret('webhook-secret')
     if (!webhookSecret && !dryRun) throw inputError('webhook-secret', 'missing_webhook_secret', "With 'server: webhook', set 'webhook-secret' from a secret: the receiver uses it to check the X-Signature-256 header.")
     return { kind: 'webhook', url, secret: webhookSecret ?? '' }
   }
   return { kind: 'none' }
+}
+
+/**
+ * What the log masker must hide for one secret value: the value itself and each of its lines
+ * (trimmed, longer than 8 characters), so no line of a PEM can show on its own. Lines are split at
+ * real newlines and at the literal `\n` some secret stores keep (the key loader accepts both).
+ */
+export function secretParts(value: string): string[] {
+  const lines = value.split(/\r?\n|\\r\\n|\\n/).map((line) => line.trim()).filter((line) => line.length > 8)
+  return [value, ...lines]
 }
 
 export function parseLevel(value: string, input = 'compression-level'): number {
@@ -228,7 +238,7 @@ async function readKeyFile(file: string | undefined, cwd: string, secrets: strin
   if (!file) return undefined
   try {
     const text = await readFile(path.resolve(cwd, file), 'utf8')
-    secrets.push(text, ...text.split(/\r?\n/).filter((line) => line.trim().length > 8))
+    secrets.push(...secretParts(text))
     return text
   } catch {
     throw inputError('private-key-file', 'file_not_readable', `Cannot read 'private-key-file' ${file}. Check the path.`)

@@ -80,3 +80,10 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message
   return String(error)
 }
+
+/** Replace every occurrence of each secret (4 characters or more) by `***`: for text a provider sent back. */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text
+  for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join('***')
+  return out
+}

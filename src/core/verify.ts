@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises'
 import { describeError, LiveUpdateError, type VerifyStep } from './errors.js'
 import { loadPublicKey } from './keys.js'
 import type { Fetch } from './types.js'
+import { safeUrl } from './url.js'
 import { checkLocalEntries, listZipEntries, ZipFormatError, type ZipEntry } from './zip-reader.js'
 
 export interface VerifyOptions {
@@ -277,10 +278,10 @@ export async function verifyBundle(options: VerifyOptions): Promise<VerifyReport
   }
 }
 
-/** For messages: a URL without its query string (a signed URL's query holds credentials). */
+/** For messages: a URL without credentials or query string (a signed URL's query holds credentials). */
 function describeSource(source: VerifyOptions['source']): string {
   if (typeof source !== 'string') return 'the bundle stream'
-  return /^https?:\/\//i.test(source) ? source.replace(/[?#].*$/s, '') : source
+  return /^https?:\/\//i.test(source) ? safeUrl(source) : source
 }
 
 /** Like verifyBundle, but a device-side rejection throws LiveUpdateError(stage 'verify', step). */

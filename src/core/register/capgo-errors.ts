@@ -4,7 +4,8 @@
  * the user reads this, not Capgo's error code.
  */
 import { LiveUpdateError, type Stage } from '../errors.js'
-import { HttpFailure, RegistrationError, safeUrl, seconds, TransportFailure, type BundleState } from './http.js'
+import { safeUrl } from '../url.js'
+import { HttpFailure, RegistrationError, seconds, TransportFailure, type BundleState } from './http.js'
 
 /** The call that failed: what the messages name, and what the error says about the bundle. */
 export interface CapgoCallContext {
@@ -21,6 +22,7 @@ export interface CapgoCallContext {
 
 /** The registrar's settings the messages quote. */
 export interface CapgoEndpoint {
+  /** The API URL as messages show it (`safeUrl`: no credentials, no query). */
   baseUrl: string
   timeoutMs: number
   attempts: number

@@ -11,9 +11,10 @@
  * settled the error says so (`RegistrationError.ambiguous`, `mightBeRegistered()`).
  * The API key never appears in messages or logs.
  */
-import { LiveUpdateError, type Stage } from '../errors.js'
+import type { Stage } from '../errors.js'
 import { realSleep, retryWithBackoff } from '../retry.js'
 import type { Fetch, LookupResult, Logger, Registrar, RegistrationRequest, RegistrationResult, Sleep } from '../types.js'
+import { parseHttpUrl, safeUrl } from '../url.js'
 import { mapError, shortReason, type CapgoCallContext, type CapgoEndpoint } from './capgo-errors.js'
 import {
   classifyHttpError,
@@ -79,14 +80,9 @@ export function createCapgoRegistrar(options: CapgoRegistrarOptions): Registrar 
       bundleState: 'not-registered',
     })
   }
-  let baseUrl: string
-  try {
-    const parsed = new URL(options.apiUrl ?? CAPGO_API_URL)
-    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('protocol')
-    baseUrl = parsed.href.replace(/\/+$/, '')
-  } catch {
-    throw new LiveUpdateError('capgo_api_url_invalid', `The Capgo API URL "${options.apiUrl}" is not an http(s) URL.`, { stage: 'input', input: 'capgo-api-url' })
-  }
+  const baseUrl = parseHttpUrl(options.apiUrl ?? CAPGO_API_URL, 'capgo-api-url', 'capgo_api_url_invalid', CAPGO_API_URL).href.replace(/\/+$/, '')
+  /** How messages name the API: no query string (it may hold a token). */
+  const shownUrl = safeUrl(baseUrl)
   const fetchImpl = options.fetch ?? globalThis.fetch
   const sleep = options.sleep ?? realSleep
   const now = options.now ?? Date.now
@@ -99,7 +95,7 @@ export function createCapgoRegistrar(options: CapgoRegistrarOptions): Registrar 
   const deadlineMs = options.deadlineMs ?? 180_000
   const maxPages = Math.max(1, options.maxPages ?? 200)
   const secrets = [apiKey]
-  const endpoint: CapgoEndpoint = { baseUrl, timeoutMs, attempts }
+  const endpoint: CapgoEndpoint = { baseUrl: shownUrl, timeoutMs, attempts }
 
   const retryOptions = {
     attempts,
@@ -143,7 +139,7 @@ export function createCapgoRegistrar(options: CapgoRegistrarOptions): Registrar 
         throw mapError(error, ctx, endpoint)
       }
       if (!Array.isArray(rows)) {
-        throw new RegistrationError('capgo_bad_response', `Capgo answered GET /bundle with something that is not a list of bundles; is ${baseUrl} a Capgo API?`, {
+        throw new RegistrationError('capgo_bad_response', `Capgo answered GET /bundle with something that is not a list of bundles; is ${shownUrl} a Capgo API?`, {
           stage: ctx.stage,
           input: 'capgo-api-url',
           bundleState: ctx.bundleState,

@@ -3,9 +3,10 @@
  * (HTTP status vs. transport), retry classification, body excerpts, and the error property
  * that tells the orchestrator whether the update server might now reference the uploaded object.
  */
-import { LiveUpdateError, type Stage } from '../errors.js'
+import { LiveUpdateError, redact, type Stage } from '../errors.js'
 import { parseRetryAfter } from '../retry.js'
 import type { Fetch, RegistrationRequest } from '../types.js'
+import { excerpt } from '../url.js'
 
 /**
  * Whether the update server might reference the uploaded object after a failed registration.
@@ -117,19 +118,6 @@ function toTransportFailure(method: string, path: string, error: unknown, answer
   return new TransportFailure(method, path, 'network', notSent, code ?? (error instanceof Error ? error.message : String(error)), error)
 }
 
-/** Replace every occurrence of each secret by `***`. */
-export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text
-  for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join('***')
-  return out
-}
-
-/** One line, at most `max` characters, for error messages. */
-export function excerpt(text: string, max = 200): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim()
-  return oneLine.length > max ? `${oneLine.slice(0, max)}…` : oneLine
-}
-
 export interface JsonRequest {
   method: 'GET' | 'POST'
   /** Base URL (no trailing slash) + path is fetched; `path` is what error messages show. */
@@ -207,16 +195,6 @@ export function outcomeUnknown(error: unknown): boolean {
   if (error instanceof TransportFailure) return !error.notSent
   if (error instanceof HttpFailure) return error.status >= 500 || error.status === 408
   return false
-}
-
-/** URL without query or fragment (signed URLs must not leak into logs). */
-export function safeUrl(value: string): string {
-  try {
-    const url = new URL(value)
-    return `${url.origin}${url.pathname}`
-  } catch {
-    return excerpt(value, 80)
-  }
 }
 
 export function seconds(ms: number): string {

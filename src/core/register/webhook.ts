@@ -29,7 +29,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import { LiveUpdateError } from '../errors.js'
 import { realSleep, retryWithBackoff } from '../retry.js'
 import type { Fetch, Logger, LookupResult, Registrar, RegistrationRequest, RegistrationResult, Sleep } from '../types.js'
-import { classifyHttpError, HttpFailure, RegistrationError, safeUrl, seconds, sendOnce, TransportFailure, validateRegistrationRequest } from './http.js'
+import { parseHttpUrl, safeUrl } from '../url.js'
+import { classifyHttpError, HttpFailure, RegistrationError, seconds, sendOnce, TransportFailure, validateRegistrationRequest } from './http.js'
 
 export const WEBHOOK_EVENT = 'bundle.published'
 export const SIGNATURE_HEADER = 'x-signature-256'
@@ -124,13 +125,7 @@ export function createWebhookRegistrar(options: WebhookRegistrarOptions): Regist
       throw new LiveUpdateError('missing_webhook_secret', 'A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).', { stage: 'input', input: 'webhook-secret' })
     }
   }
-  let target: URL
-  try {
-    target = new URL(options.url)
-    if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new Error('protocol')
-  } catch {
-    throw new LiveUpdateError('invalid_webhook_url', `'webhook-url' must be an http(s) URL; got '${safeUrl(options.url ?? '')}'.`, { stage: 'input', input: 'webhook-url' })
-  }
+  const target = parseHttpUrl(options.url ?? '', 'webhook-url', 'invalid_webhook_url', 'https://updates.example.com/hooks/live-update')
   const secret = options.secret
   const fetchImpl = options.fetch ?? globalThis.fetch
   const sleep = options.sleep ?? realSleep

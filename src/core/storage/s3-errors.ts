@@ -3,7 +3,7 @@
  * across AWS, R2, MinIO, Swift and friends: which failures deserve a fresh upload, and a message
  * that names the input to fix, with the credentials scrubbed out.
  */
-import { LiveUpdateError, describeError } from '../errors.js'
+import { LiveUpdateError, describeError, redact } from '../errors.js'
 import { describeBucket, type S3ConnectionConfig } from './s3-client.js'
 
 /** What an AWS SDK (or network) error says, in one shape. */
@@ -75,15 +75,9 @@ export function s3OperationError(config: S3ConnectionConfig, operation: string, 
   const { code, input, hint } = explain(config, info)
   const status = info.status ? ` (HTTP ${info.status})` : ''
   const message = `S3 ${operation} of s3://${config.bucket}/${key} at ${describeBucket(config)} failed: ${info.code}${status}: ${info.message.replace(/\.$/, '')}. ${hint}${extra ? ` ${extra}` : ''}`
-  return new LiveUpdateError(code, scrub(message, config), { stage: 'upload', input, cause: error })
-}
-
-/** Messages end up in CI logs: whatever a provider echoes back must not leak a credential. */
-function scrub(text: string, config: S3ConnectionConfig): string {
-  const secrets = [config.secretAccessKey, config.sessionToken].filter((s): s is string => Boolean(s && s.length >= 4))
-  let out = text
-  for (const secret of secrets) out = out.split(secret).join('***')
-  return out
+  // Messages end up in CI logs and the job summary: whatever a provider echoes back must not leak a
+  // credential (the action masks the access key id too).
+  return new LiveUpdateError(code, redact(message, [config.secretAccessKey, config.sessionToken, config.accessKeyId]), { stage: 'upload', input, cause: error })
 }
 
 function explain(config: S3ConnectionConfig, info: ProviderError): { code: string; input?: string; hint: string } {

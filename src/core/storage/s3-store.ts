@@ -33,6 +33,7 @@ import { Upload } from '@aws-sdk/lib-storage'
 import { LiveUpdateError, describeError } from '../errors.js'
 import { realSleep, retryWithBackoff } from '../retry.js'
 import type { BundleBody, BundleStore, Logger, Sleep, StoredObject } from '../types.js'
+import { parseHttpUrl } from '../url.js'
 import { assertValidObjectKey, deriveS3ObjectUrl, renderPublicUrl, validatePublicUrlTemplate } from './object-key.js'
 import { buildS3ClientConfig, describeBucket, type S3ClientTuning, type S3ConnectionConfig } from './s3-client.js'
 import { hasProviderCode, isConditionalConflict, isNotImplemented, isTransientStorageError, providerError, s3OperationError } from './s3-errors.js'
@@ -78,16 +79,7 @@ function validateConfig(config: S3StoreConfig): void {
     throw configError('s3-bucket', `The bucket name "${config.bucket}" is not valid: use the bucket's name only (no s3:// prefix, no slash).`)
   }
   if (!config.region && !config.endpoint) throw configError('s3-region', 'The s3-region input is empty: set the bucket\'s region (e.g. us-east-1).')
-  if (config.endpoint !== undefined) {
-    let url: URL
-    try {
-      url = new URL(config.endpoint)
-    } catch {
-      throw configError('s3-endpoint', `The s3-endpoint "${config.endpoint}" is not a URL: use e.g. https://<account>.r2.cloudflarestorage.com.`)
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw configError('s3-endpoint', 'The s3-endpoint must be an http(s) URL.')
-    if (url.username || url.password) throw configError('s3-endpoint', 'The s3-endpoint must not contain credentials.')
-  }
+  if (config.endpoint !== undefined) parseHttpUrl(config.endpoint, 's3-endpoint', 'storage_invalid_config', 'https://<account>.r2.cloudflarestorage.com')
   if (Boolean(config.accessKeyId) !== Boolean(config.secretAccessKey)) {
     const missing = config.accessKeyId ? 's3-secret-access-key' : 's3-access-key-id'
     throw configError(missing, `Set both s3-access-key-id and s3-secret-access-key, or neither (to use the AWS credential chain: env, OIDC).`)

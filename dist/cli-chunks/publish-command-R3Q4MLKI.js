@@ -7,10 +7,14 @@ import {
   assertPublicKeyMatches,
   createBundle,
   describeError,
+  excerpt,
   loadPrivateKey,
+  parseHttpUrl,
+  redact,
   resolveConfig,
+  safeUrl,
   verifyBundleOrThrow
-} from "./chunk-T3VTMHRS.js";
+} from "./chunk-LAX6IVQM.js";
 import {
   BinaryDecisionDiagram,
   Client,
@@ -29956,17 +29960,6 @@ function toTransportFailure(method, path3, error, answered) {
   return new TransportFailure(method, path3, "network", notSent, code ?? (error instanceof Error ? error.message : String(error)), error);
 }
 __name(toTransportFailure, "toTransportFailure");
-function redact(text, secrets) {
-  let out = text;
-  for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join("***");
-  return out;
-}
-__name(redact, "redact");
-function excerpt(text, max = 200) {
-  const oneLine = text.replace(/\s+/g, " ").trim();
-  return oneLine.length > max ? `${oneLine.slice(0, max)}\u2026` : oneLine;
-}
-__name(excerpt, "excerpt");
 async function sendOnce(fetchImpl, request) {
   const url = new URL(request.baseUrl + request.path);
   for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
@@ -30025,15 +30018,6 @@ function outcomeUnknown(error) {
   return false;
 }
 __name(outcomeUnknown, "outcomeUnknown");
-function safeUrl(value) {
-  try {
-    const url = new URL(value);
-    return `${url.origin}${url.pathname}`;
-  } catch {
-    return excerpt(value, 80);
-  }
-}
-__name(safeUrl, "safeUrl");
 function seconds(ms) {
   return ms >= 1e3 ? `${(ms / 1e3).toFixed(ms % 1e3 === 0 ? 0 : 1)} s` : `${ms} ms`;
 }
@@ -30168,14 +30152,8 @@ function createCapgoRegistrar(options) {
       bundleState: "not-registered"
     });
   }, "requireKey");
-  let baseUrl;
-  try {
-    const parsed = new URL(options.apiUrl ?? CAPGO_API_URL);
-    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error("protocol");
-    baseUrl = parsed.href.replace(/\/+$/, "");
-  } catch {
-    throw new LiveUpdateError("capgo_api_url_invalid", `The Capgo API URL "${options.apiUrl}" is not an http(s) URL.`, { stage: "input", input: "capgo-api-url" });
-  }
+  const baseUrl = parseHttpUrl(options.apiUrl ?? CAPGO_API_URL, "capgo-api-url", "capgo_api_url_invalid", CAPGO_API_URL).href.replace(/\/+$/, "");
+  const shownUrl = safeUrl(baseUrl);
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const sleep = options.sleep ?? realSleep;
   const now = options.now ?? Date.now;
@@ -30188,7 +30166,7 @@ function createCapgoRegistrar(options) {
   const deadlineMs = options.deadlineMs ?? 18e4;
   const maxPages = Math.max(1, options.maxPages ?? 200);
   const secrets = [apiKey];
-  const endpoint = { baseUrl, timeoutMs, attempts };
+  const endpoint = { baseUrl: shownUrl, timeoutMs, attempts };
   const retryOptions = {
     attempts,
     baseDelayMs,
@@ -30226,7 +30204,7 @@ function createCapgoRegistrar(options) {
         throw mapError(error, ctx, endpoint);
       }
       if (!Array.isArray(rows)) {
-        throw new RegistrationError("capgo_bad_response", `Capgo answered GET /bundle with something that is not a list of bundles; is ${baseUrl} a Capgo API?`, {
+        throw new RegistrationError("capgo_bad_response", `Capgo answered GET /bundle with something that is not a list of bundles; is ${shownUrl} a Capgo API?`, {
           stage: ctx.stage,
           input: "capgo-api-url",
           bundleState: ctx.bundleState
@@ -30417,13 +30395,7 @@ function createWebhookRegistrar(options) {
       throw new LiveUpdateError("missing_webhook_secret", "A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).", { stage: "input", input: "webhook-secret" });
     }
   }, "requireSecret");
-  let target;
-  try {
-    target = new URL(options.url);
-    if (target.protocol !== "https:" && target.protocol !== "http:") throw new Error("protocol");
-  } catch {
-    throw new LiveUpdateError("invalid_webhook_url", `'webhook-url' must be an http(s) URL; got '${safeUrl(options.url ?? "")}'.`, { stage: "input", input: "webhook-url" });
-  }
+  const target = parseHttpUrl(options.url ?? "", "webhook-url", "invalid_webhook_url", "https://updates.example.com/hooks/live-update");
   const secret = options.secret;
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const sleep = options.sleep ?? realSleep;
@@ -31092,16 +31064,9 @@ function s3OperationError(config, operation, key, error, extra) {
   const { code, input, hint } = explain(config, info);
   const status = info.status ? ` (HTTP ${info.status})` : "";
   const message = `S3 ${operation} of s3://${config.bucket}/${key} at ${describeBucket(config)} failed: ${info.code}${status}: ${info.message.replace(/\.$/, "")}. ${hint}${extra ? ` ${extra}` : ""}`;
-  return new LiveUpdateError(code, scrub(message, config), { stage: "upload", input, cause: error });
+  return new LiveUpdateError(code, redact(message, [config.secretAccessKey, config.sessionToken, config.accessKeyId]), { stage: "upload", input, cause: error });
 }
 __name(s3OperationError, "s3OperationError");
-function scrub(text, config) {
-  const secrets = [config.secretAccessKey, config.sessionToken].filter((s2) => Boolean(s2 && s2.length >= 4));
-  let out = text;
-  for (const secret of secrets) out = out.split(secret).join("***");
-  return out;
-}
-__name(scrub, "scrub");
 function explain(config, info) {
   const { bucket, region } = config;
   const endpoint = config.endpoint ? `the endpoint ${new URL(config.endpoint).origin}` : `AWS region ${region}`;
@@ -31173,16 +31138,7 @@ function validateConfig(config) {
     throw configError("s3-bucket", `The bucket name "${config.bucket}" is not valid: use the bucket's name only (no s3:// prefix, no slash).`);
   }
   if (!config.region && !config.endpoint) throw configError("s3-region", "The s3-region input is empty: set the bucket's region (e.g. us-east-1).");
-  if (config.endpoint !== void 0) {
-    let url;
-    try {
-      url = new URL(config.endpoint);
-    } catch {
-      throw configError("s3-endpoint", `The s3-endpoint "${config.endpoint}" is not a URL: use e.g. https://<account>.r2.cloudflarestorage.com.`);
-    }
-    if (url.protocol !== "https:" && url.protocol !== "http:") throw configError("s3-endpoint", "The s3-endpoint must be an http(s) URL.");
-    if (url.username || url.password) throw configError("s3-endpoint", "The s3-endpoint must not contain credentials.");
-  }
+  if (config.endpoint !== void 0) parseHttpUrl(config.endpoint, "s3-endpoint", "storage_invalid_config", "https://<account>.r2.cloudflarestorage.com");
   if (Boolean(config.accessKeyId) !== Boolean(config.secretAccessKey)) {
     const missing = config.accessKeyId ? "s3-secret-access-key" : "s3-access-key-id";
     throw configError(missing, `Set both s3-access-key-id and s3-secret-access-key, or neither (to use the AWS credential chain: env, OIDC).`);

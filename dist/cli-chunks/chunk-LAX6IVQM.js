@@ -58,6 +58,12 @@ function describeError(error) {
   return String(error);
 }
 __name(describeError, "describeError");
+function redact(text, secrets) {
+  let out = text;
+  for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join("***");
+  return out;
+}
+__name(redact, "redact");
 
 // src/core/config.ts
 import { readFile as readFile2 } from "node:fs/promises";
@@ -312,6 +318,40 @@ function isObject(value) {
 }
 __name(isObject, "isObject");
 
+// src/core/url.ts
+function safeUrl(value) {
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    url = void 0;
+  }
+  if (url && url.origin !== "null") return `${url.origin}${url.pathname}`;
+  return excerpt(value.replace(/[?#].*$/s, "").replace(/^([^/@]*\/\/)?[^/@]*@/, "$1"), 80);
+}
+__name(safeUrl, "safeUrl");
+function excerpt(text, max = 200) {
+  const oneLine = text.replace(/\s+/g, " ").trim();
+  return oneLine.length > max ? `${oneLine.slice(0, max)}\u2026` : oneLine;
+}
+__name(excerpt, "excerpt");
+function parseHttpUrl(value, input, code, example) {
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    url = void 0;
+  }
+  if (!url || url.protocol !== "https:" && url.protocol !== "http:" || !url.host) {
+    throw inputError(input, code, `'${input}' must be an http(s) URL such as ${example}; got '${safeUrl(value)}'.`);
+  }
+  if (url.username || url.password) {
+    throw inputError(input, code, `'${input}' must not contain credentials (user:password@): remove them from ${safeUrl(value)}, and give credentials through their own secret inputs.`);
+  }
+  return url;
+}
+__name(parseHttpUrl, "parseHttpUrl");
+
 // src/core/version.ts
 var SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 function isSemver(version) {
@@ -364,7 +404,7 @@ async function resolveConfig(readRaw, context) {
   const secrets = [];
   const secret = /* @__PURE__ */ __name((name) => {
     const value = readRaw(name)?.trim();
-    if (value) secrets.push(value, ...value.split(/\r?\n/).filter((line) => line.trim().length > 8));
+    if (value) secrets.push(...secretParts(value));
     return value || void 0;
   }, "secret");
   const bool = /* @__PURE__ */ __name((name) => parseBoolean(read(name) ?? "false", name), "bool");
@@ -435,9 +475,7 @@ function resolveStorage(read, secret, bool, oneOf, workingDirectory, dryRun) {
   if (!bucket && dryRun) return { kind: "none" };
   if (!bucket) throw inputError("s3-bucket", "missing_s3_bucket", "With 'storage: s3', set 's3-bucket' to your bucket's name.");
   const endpoint = read("s3-endpoint");
-  if (endpoint && !/^https?:\/\/[^/\s]+/i.test(endpoint)) {
-    throw inputError("s3-endpoint", "invalid_s3_endpoint", `'s3-endpoint' must be a URL such as https://<account>.r2.cloudflarestorage.com; got '${endpoint}'.`);
-  }
+  if (endpoint) parseHttpUrl(endpoint, "s3-endpoint", "invalid_s3_endpoint", "https://<account>.r2.cloudflarestorage.com");
   const accessKeyId = secret("s3-access-key-id");
   const secretAccessKey = secret("s3-secret-access-key");
   if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
@@ -470,12 +508,13 @@ function resolveRegistrar(read, secret, oneOf, dryRun) {
     const apiKey = secret("capgo-api-key");
     if (!apiKey && !dryRun) throw inputError("capgo-api-key", "missing_capgo_api_key", "With 'server: capgo', set 'capgo-api-key' from a secret (a Capgo API key with upload rights), or use 'server: none' to upload only.");
     const apiUrl = read("capgo-api-url");
-    if (!/^https?:\/\/[^/\s]+/i.test(apiUrl)) throw inputError("capgo-api-url", "invalid_capgo_api_url", `'capgo-api-url' must be a URL such as https://api.capgo.app; got '${apiUrl}'.`);
+    parseHttpUrl(apiUrl, "capgo-api-url", "invalid_capgo_api_url", "https://api.capgo.app");
     return { kind: "capgo", apiUrl: apiUrl.replace(/\/+$/, ""), apiKey: apiKey ?? "" };
   }
   if (kind === "webhook") {
     const url = read("webhook-url");
-    if (!url || !/^https?:\/\/[^/\s]+/i.test(url)) throw inputError("webhook-url", "invalid_webhook_url", "With 'server: webhook', set 'webhook-url' to your update server's endpoint (https://...).");
+    if (!url) throw inputError("webhook-url", "invalid_webhook_url", "With 'server: webhook', set 'webhook-url' to your update server's endpoint (https://...).");
+    parseHttpUrl(url, "webhook-url", "invalid_webhook_url", "https://updates.example.com/hooks/live-update");
     const webhookSecret = secret("webhook-secret");
     if (!webhookSecret && !dryRun) throw inputError("webhook-secret", "missing_webhook_secret", "With 'server: webhook', set 'webhook-secret' from a secret: the receiver uses it to check the X-Signature-256 header.");
     return { kind: "webhook", url, secret: webhookSecret ?? "" };
@@ -483,6 +522,11 @@ function resolveRegistrar(read, secret, oneOf, dryRun) {
   return { kind: "none" };
 }
 __name(resolveRegistrar, "resolveRegistrar");
+function secretParts(value) {
+  const lines = value.split(/\r?\n|\\r\\n|\\n/).map((line) => line.trim()).filter((line) => line.length > 8);
+  return [value, ...lines];
+}
+__name(secretParts, "secretParts");
 function parseLevel(value, input = "compression-level") {
   const level = Number(value);
   if (!Number.isInteger(level) || level < 1 || level > 9) {
@@ -511,7 +555,7 @@ async function readKeyFile(file, cwd, secrets) {
   if (!file) return void 0;
   try {
     const text = await readFile2(path2.resolve(cwd, file), "utf8");
-    secrets.push(text, ...text.split(/\r?\n/).filter((line) => line.trim().length > 8));
+    secrets.push(...secretParts(text));
     return text;
   } catch {
     throw inputError("private-key-file", "file_not_readable", `Cannot read 'private-key-file' ${file}. Check the path.`);
@@ -1672,7 +1716,7 @@ async function verifyBundle(options) {
 __name(verifyBundle, "verifyBundle");
 function describeSource(source) {
   if (typeof source !== "string") return "the bundle stream";
-  return /^https?:\/\//i.test(source) ? source.replace(/[?#].*$/s, "") : source;
+  return /^https?:\/\//i.test(source) ? safeUrl(source) : source;
 }
 __name(describeSource, "describeSource");
 async function verifyBundleOrThrow(options) {
@@ -1692,6 +1736,7 @@ export {
   LiveUpdateError,
   inputError,
   describeError,
+  redact,
   createBundle,
   loadPrivateKey,
   assertPublicKeyMatches,
@@ -1699,6 +1744,9 @@ export {
   readCapacitorConfig,
   writePublicKeyToConfig,
   checkConfigWritable,
+  safeUrl,
+  excerpt,
+  parseHttpUrl,
   resolveConfig,
   parseLevel,
   UsageError,
