@@ -13,11 +13,12 @@
  */
 import type { Stage } from '../errors.js'
 import { realSleep, retryWithBackoff } from '../retry.js'
-import type { Fetch, LookupResult, Logger, Registrar, RegistrationRequest, RegistrationResult, Sleep } from '../types.js'
+import type { LookupResult, Registrar, RegistrationRequest, RegistrationResult } from '../types.js'
 import { parseHttpUrl, safeUrl } from '../url.js'
 import { mapError, shortReason, type CapgoCallContext, type CapgoEndpoint } from './capgo-errors.js'
 import {
   classifyHttpError,
+  type HttpCallOptions,
   HttpFailure,
   outcomeUnknown,
   RegistrationError,
@@ -32,28 +33,11 @@ export const CAPGO_API_URL = 'https://api.capgo.app'
 export const CAPGO_PAGE_SIZE = 50
 const USER_AGENT = 'capacitor-live-update-action'
 
-export interface CapgoRegistrarOptions {
+export interface CapgoRegistrarOptions extends HttpCallOptions {
   /** Capgo API base URL; default https://api.capgo.app. A self-hosted backend has its own. */
   apiUrl?: string
   /** Capgo API key (raw, sent as `authorization: <key>`, no "Bearer"). Needs the upload right. */
   apiKey: string
-  fetch?: Fetch
-  sleep?: Sleep
-  logger?: Logger
-  /** Clock in ms (Date.now); used to read Retry-After dates and for deadlines. */
-  now?: () => number
-  /** Jitter source for backoff (Math.random). */
-  random?: () => number
-  /** Per-request timeout (AbortSignal.timeout), default 30 s. */
-  timeoutMs?: number
-  /** Attempts per call including the first, default 4. */
-  attempts?: number
-  /** First backoff, doubling with full jitter; default 1 s. */
-  baseDelayMs?: number
-  /** Longest backoff between attempts; default 15 s. */
-  maxDelayMs?: number
-  /** Longest Retry-After we wait for; a longer one gives up at once. Default 60 s. */
-  maxRetryAfterMs?: number
   /** Give up retrying one call after this long (ms), default 3 min. */
   deadlineMs?: number
   /** At most this many `GET /bundle` pages (50 rows each) per look-up; default 200. */

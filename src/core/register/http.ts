@@ -5,8 +5,29 @@
  */
 import { LiveUpdateError, redact, type Stage } from '../errors.js'
 import { parseRetryAfter } from '../retry.js'
-import type { Fetch, RegistrationRequest } from '../types.js'
+import type { Fetch, Logger, RegistrationRequest, Sleep } from '../types.js'
 import { excerpt } from '../url.js'
+
+/** Side effects and retry tuning shared by the HTTP registrars (tests inject sleep and clocks). */
+export interface HttpCallOptions {
+  fetch?: Fetch
+  sleep?: Sleep
+  logger?: Logger
+  /** Clock in ms (Date.now): Retry-After dates, deadlines, webhook timestamps. */
+  now?: () => number
+  /** Jitter source for backoff (Math.random). */
+  random?: () => number
+  /** Per-request timeout (AbortSignal.timeout), default 30 s. */
+  timeoutMs?: number
+  /** Attempts per call including the first, default 4. */
+  attempts?: number
+  /** First backoff, doubling with full jitter; default 1 s. */
+  baseDelayMs?: number
+  /** Longest backoff between attempts; default 15 s. */
+  maxDelayMs?: number
+  /** Longest Retry-After waited for; a longer one gives up at once. Default 60 s. */
+  maxRetryAfterMs?: number
+}
 
 /**
  * Whether the update server might reference the uploaded object after a failed registration.

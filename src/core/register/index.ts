@@ -4,7 +4,8 @@
  * - `webhook`: your own update server, via a signed JSON POST.
  * - `none`: upload and verify only; nothing is announced.
  */
-import type { Fetch, Logger, Registrar, Sleep } from '../types.js'
+import type { Registrar } from '../types.js'
+import type { HttpCallOptions } from './http.js'
 import { createCapgoRegistrar, type CapgoRegistrarOptions } from './capgo.js'
 import { createNoneRegistrar } from './none.js'
 import { createWebhookRegistrar, type WebhookRegistrarOptions } from './webhook.js'
@@ -15,17 +16,7 @@ export type RegistrarConfig =
   | { kind: 'none' }
 
 /** Injected side effects and tuning (tests pass a fake sleep and short timeouts). */
-export interface RegistrarDependencies {
-  fetch?: Fetch
-  sleep?: Sleep
-  logger?: Logger
-  now?: () => number
-  random?: () => number
-  /** Per-request timeout in ms (default 30 s). */
-  timeoutMs?: number
-  /** Attempts per call including the first (default 4). */
-  attempts?: number
-}
+export type RegistrarDependencies = Pick<HttpCallOptions, 'fetch' | 'sleep' | 'logger' | 'now' | 'random' | 'timeoutMs' | 'attempts'>
 
 export function createRegistrar(config: RegistrarConfig, deps: RegistrarDependencies = {}): Registrar {
   switch (config.kind) {

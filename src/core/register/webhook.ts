@@ -28,34 +28,20 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { LiveUpdateError } from '../errors.js'
 import { realSleep, retryWithBackoff } from '../retry.js'
-import type { Fetch, Logger, LookupResult, Registrar, RegistrationRequest, RegistrationResult, Sleep } from '../types.js'
+import type { LookupResult, Registrar, RegistrationRequest, RegistrationResult } from '../types.js'
 import { parseHttpUrl, safeUrl } from '../url.js'
-import { classifyHttpError, HttpFailure, RegistrationError, seconds, sendOnce, TransportFailure, validateRegistrationRequest } from './http.js'
+import { classifyHttpError, type HttpCallOptions, HttpFailure, RegistrationError, seconds, sendOnce, TransportFailure, validateRegistrationRequest } from './http.js'
 
 export const WEBHOOK_EVENT = 'bundle.published'
 export const SIGNATURE_HEADER = 'x-signature-256'
 export const TIMESTAMP_HEADER = 'x-live-update-timestamp'
 const USER_AGENT = 'capacitor-live-update-action'
 
-export interface WebhookRegistrarOptions {
+export interface WebhookRegistrarOptions extends HttpCallOptions {
   /** Receiver endpoint (https in production). */
   url: string
   /** Shared HMAC secret. Never sent, never logged. */
   secret: string
-  fetch?: Fetch
-  sleep?: Sleep
-  /** Clock in ms (Date.now): the signed timestamp is `floor(now() / 1000)`. */
-  now?: () => number
-  logger?: Logger
-  random?: () => number
-  /** Per-request timeout, default 30 s. */
-  timeoutMs?: number
-  /** Attempts including the first, default 4. */
-  attempts?: number
-  baseDelayMs?: number
-  maxDelayMs?: number
-  /** Longest Retry-After honoured; longer gives up. Default 60 s. */
-  maxRetryAfterMs?: number
 }
 
 /** The JSON document POSTed to the receiver. */
