@@ -219,7 +219,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./cli-chunks/publish-command-R3Q4MLKI.js");
+        const { publishCommand } = await import("./cli-chunks/publish-command-D3YVJQAM.js");
         return await publishCommand(rest, io);
       }
       case void 0:

@@ -12,13 +12,14 @@
  * The API key never appears in messages or logs.
  */
 import type { Stage } from '../errors.js'
-import { realSleep, retryWithBackoff } from '../retry.js'
+import { retryWithBackoff } from '../retry.js'
 import type { LookupResult, Registrar, RegistrationRequest, RegistrationResult } from '../types.js'
 import { parseHttpUrl, safeUrl } from '../url.js'
 import { mapError, shortReason, type CapgoCallContext, type CapgoEndpoint } from './capgo-errors.js'
 import {
   classifyHttpError,
   type HttpCallOptions,
+  httpCallSettings,
   HttpFailure,
   outcomeUnknown,
   RegistrationError,
@@ -67,15 +68,7 @@ export function createCapgoRegistrar(options: CapgoRegistrarOptions): Registrar 
   const baseUrl = parseHttpUrl(options.apiUrl ?? CAPGO_API_URL, 'capgo-api-url', 'capgo_api_url_invalid', CAPGO_API_URL).href.replace(/\/+$/, '')
   /** How messages name the API: no query string (it may hold a token). */
   const shownUrl = safeUrl(baseUrl)
-  const fetchImpl = options.fetch ?? globalThis.fetch
-  const sleep = options.sleep ?? realSleep
-  const now = options.now ?? Date.now
-  const logger = options.logger
-  const timeoutMs = options.timeoutMs ?? 30_000
-  const attempts = Math.max(1, options.attempts ?? 4)
-  const baseDelayMs = options.baseDelayMs ?? 1_000
-  const maxDelayMs = options.maxDelayMs ?? 15_000
-  const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000
+  const { fetch: fetchImpl, sleep, now, logger, random, timeoutMs, attempts, baseDelayMs, maxDelayMs, maxRetryAfterMs } = httpCallSettings(options)
   const deadlineMs = options.deadlineMs ?? 180_000
   const maxPages = Math.max(1, options.maxPages ?? 200)
   const secrets = [apiKey]
@@ -88,7 +81,7 @@ export function createCapgoRegistrar(options: CapgoRegistrarOptions): Registrar 
     deadlineMs,
     sleep,
     now,
-    random: options.random,
+    random,
     classify: (error: unknown) => classifyHttpError(error, maxRetryAfterMs),
     onRetry: ({ attempt, attempts: total, delayMs, error }: { attempt: number; attempts: number; delayMs: number; error: unknown }) => {
       logger?.warn(`Capgo: ${shortReason(error, timeoutMs)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`)

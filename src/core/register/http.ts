@@ -4,7 +4,7 @@
  * that tells the orchestrator whether the update server might now reference the uploaded object.
  */
 import { LiveUpdateError, redact, type Stage } from '../errors.js'
-import { parseRetryAfter } from '../retry.js'
+import { parseRetryAfter, realSleep } from '../retry.js'
 import type { Fetch, Logger, RegistrationRequest, Sleep } from '../types.js'
 import { excerpt } from '../url.js'
 
@@ -27,6 +27,22 @@ export interface HttpCallOptions {
   maxDelayMs?: number
   /** Longest Retry-After waited for; a longer one gives up at once. Default 60 s. */
   maxRetryAfterMs?: number
+}
+
+/** HttpCallOptions with the defaults both registrars use filled in. */
+export function httpCallSettings(options: HttpCallOptions) {
+  return {
+    fetch: options.fetch ?? globalThis.fetch,
+    sleep: options.sleep ?? realSleep,
+    now: options.now ?? Date.now,
+    logger: options.logger,
+    random: options.random,
+    timeoutMs: options.timeoutMs ?? 30_000,
+    attempts: Math.max(1, options.attempts ?? 4),
+    baseDelayMs: options.baseDelayMs ?? 1_000,
+    maxDelayMs: options.maxDelayMs ?? 15_000,
+    maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
+  }
 }
 
 /**

@@ -27,10 +27,10 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { LiveUpdateError } from '../errors.js'
-import { realSleep, retryWithBackoff } from '../retry.js'
+import { retryWithBackoff } from '../retry.js'
 import type { LookupResult, Registrar, RegistrationRequest, RegistrationResult } from '../types.js'
 import { parseHttpUrl, safeUrl } from '../url.js'
-import { classifyHttpError, type HttpCallOptions, HttpFailure, RegistrationError, seconds, sendOnce, TransportFailure, validateRegistrationRequest } from './http.js'
+import { classifyHttpError, type HttpCallOptions, httpCallSettings, HttpFailure, RegistrationError, seconds, sendOnce, TransportFailure, validateRegistrationRequest } from './http.js'
 
 export const WEBHOOK_EVENT = 'bundle.published'
 export const SIGNATURE_HEADER = 'x-signature-256'
@@ -113,13 +113,7 @@ export function createWebhookRegistrar(options: WebhookRegistrarOptions): Regist
   }
   const target = parseHttpUrl(options.url ?? '', 'webhook-url', 'invalid_webhook_url', 'https://updates.example.com/hooks/live-update')
   const secret = options.secret
-  const fetchImpl = options.fetch ?? globalThis.fetch
-  const sleep = options.sleep ?? realSleep
-  const now = options.now ?? Date.now
-  const logger = options.logger
-  const timeoutMs = options.timeoutMs ?? 30_000
-  const attempts = Math.max(1, options.attempts ?? 4)
-  const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000
+  const { fetch: fetchImpl, sleep, now, logger, random, timeoutMs, attempts, baseDelayMs, maxDelayMs, maxRetryAfterMs } = httpCallSettings(options)
   // Query strings may hold tokens: messages show origin + path only.
   const shown = safeUrl(target.href)
   const baseUrl = target.href
@@ -189,11 +183,11 @@ export function createWebhookRegistrar(options: WebhookRegistrarOptions): Regist
           },
           {
             attempts,
-            baseDelayMs: options.baseDelayMs ?? 1_000,
-            maxDelayMs: options.maxDelayMs ?? 15_000,
+            baseDelayMs,
+            maxDelayMs,
             sleep,
             now,
-            random: options.random,
+            random,
             classify: (error) => classifyHttpError(error, maxRetryAfterMs),
             onRetry: ({ attempt, attempts: total, delayMs, error }) =>
               logger?.warn(`Webhook ${shown} ${describe(error)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`),

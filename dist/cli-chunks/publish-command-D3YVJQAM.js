@@ -29864,6 +29864,21 @@ function parseRetryAfter(value, now = Date.now(), capMs = 12e4) {
 __name(parseRetryAfter, "parseRetryAfter");
 
 // src/core/register/http.ts
+function httpCallSettings(options) {
+  return {
+    fetch: options.fetch ?? globalThis.fetch,
+    sleep: options.sleep ?? realSleep,
+    now: options.now ?? Date.now,
+    logger: options.logger,
+    random: options.random,
+    timeoutMs: options.timeoutMs ?? 3e4,
+    attempts: Math.max(1, options.attempts ?? 4),
+    baseDelayMs: options.baseDelayMs ?? 1e3,
+    maxDelayMs: options.maxDelayMs ?? 15e3,
+    maxRetryAfterMs: options.maxRetryAfterMs ?? 6e4
+  };
+}
+__name(httpCallSettings, "httpCallSettings");
 var RegistrationError = class extends LiveUpdateError {
   static {
     __name(this, "RegistrationError");
@@ -30154,15 +30169,7 @@ function createCapgoRegistrar(options) {
   }, "requireKey");
   const baseUrl = parseHttpUrl(options.apiUrl ?? CAPGO_API_URL, "capgo-api-url", "capgo_api_url_invalid", CAPGO_API_URL).href.replace(/\/+$/, "");
   const shownUrl = safeUrl(baseUrl);
-  const fetchImpl = options.fetch ?? globalThis.fetch;
-  const sleep = options.sleep ?? realSleep;
-  const now = options.now ?? Date.now;
-  const logger = options.logger;
-  const timeoutMs = options.timeoutMs ?? 3e4;
-  const attempts = Math.max(1, options.attempts ?? 4);
-  const baseDelayMs = options.baseDelayMs ?? 1e3;
-  const maxDelayMs = options.maxDelayMs ?? 15e3;
-  const maxRetryAfterMs = options.maxRetryAfterMs ?? 6e4;
+  const { fetch: fetchImpl, sleep, now, logger, random, timeoutMs, attempts, baseDelayMs, maxDelayMs, maxRetryAfterMs } = httpCallSettings(options);
   const deadlineMs = options.deadlineMs ?? 18e4;
   const maxPages = Math.max(1, options.maxPages ?? 200);
   const secrets = [apiKey];
@@ -30174,7 +30181,7 @@ function createCapgoRegistrar(options) {
     deadlineMs,
     sleep,
     now,
-    random: options.random,
+    random,
     classify: /* @__PURE__ */ __name((error) => classifyHttpError(error, maxRetryAfterMs), "classify"),
     onRetry: /* @__PURE__ */ __name(({ attempt, attempts: total, delayMs, error }) => {
       logger?.warn(`Capgo: ${shortReason(error, timeoutMs)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`);
@@ -30397,13 +30404,7 @@ function createWebhookRegistrar(options) {
   }, "requireSecret");
   const target = parseHttpUrl(options.url ?? "", "webhook-url", "invalid_webhook_url", "https://updates.example.com/hooks/live-update");
   const secret = options.secret;
-  const fetchImpl = options.fetch ?? globalThis.fetch;
-  const sleep = options.sleep ?? realSleep;
-  const now = options.now ?? Date.now;
-  const logger = options.logger;
-  const timeoutMs = options.timeoutMs ?? 3e4;
-  const attempts = Math.max(1, options.attempts ?? 4);
-  const maxRetryAfterMs = options.maxRetryAfterMs ?? 6e4;
+  const { fetch: fetchImpl, sleep, now, logger, random, timeoutMs, attempts, baseDelayMs, maxDelayMs, maxRetryAfterMs } = httpCallSettings(options);
   const shown = safeUrl(target.href);
   const baseUrl = target.href;
   const secrets = [secret, target.search.length > 1 ? target.search.slice(1) : void 0];
@@ -30468,11 +30469,11 @@ function createWebhookRegistrar(options) {
           },
           {
             attempts,
-            baseDelayMs: options.baseDelayMs ?? 1e3,
-            maxDelayMs: options.maxDelayMs ?? 15e3,
+            baseDelayMs,
+            maxDelayMs,
             sleep,
             now,
-            random: options.random,
+            random,
             classify: /* @__PURE__ */ __name((error) => classifyHttpError(error, maxRetryAfterMs), "classify"),
             onRetry: /* @__PURE__ */ __name(({ attempt, attempts: total, delayMs, error }) => logger?.warn(`Webhook ${shown} ${describe(error)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`), "onRetry")
           }
