@@ -137,7 +137,7 @@ describe('live-update key create', () => {
     const refused = await runCli(['key', 'create', '--dir', dir], { cwd: work })
     expect(refused.code).toBe(3)
     expect(refused.stdout).toBe('')
-    expect(expectOneErrorLine(refused, 'key_exists')).toMatch(/already exists.*--force/)
+    expect(expectOneErrorLine(refused, 'input_key_file_exists')).toMatch(/already exists.*--force/)
     expect(await readFile(privateFile)).toEqual(before[0])
     expect(await readFile(publicFile)).toEqual(before[1])
 
@@ -177,10 +177,10 @@ describe('live-update key create', () => {
     const missing = await runCli(['key', 'create', '--config', 'capacitor.config.json'], { cwd: project })
     expect(missing.code).toBe(3)
     expect(missing.stdout).toBe('')
-    expect(expectOneErrorLine(missing, 'capacitor_config_missing')).toContain(path.join(project, 'capacitor.config.json'))
+    expect(expectOneErrorLine(missing, 'input_capacitor_config_missing')).toContain(path.join(project, 'capacitor.config.json'))
     const broken = await runCli(['key', 'create', '--config', 'broken.json'], { cwd: project })
     expect(broken.code).toBe(3)
-    expect(expectOneErrorLine(broken, 'capacitor_config_invalid')).toContain('broken.json')
+    expect(expectOneErrorLine(broken, 'input_capacitor_config_invalid')).toContain('broken.json')
     // Nothing written: a retry with the right path needs no --force.
     expect(await readdir(project)).toEqual(['broken.json'])
     expect(await readFile(path.join(project, 'broken.json'), 'utf8')).toBe('{ "appId": ')
@@ -343,27 +343,27 @@ describe('live-update bundle refuses bad input: one error line, exit 3, nothing 
   const app = () => smallApp
   const folder = (name: string, files: Record<string, string>) => () => writeTree(path.join(work, 'bad', name), files)
   const cases: [string, BadCase][] = [
-    ['a missing folder', { webDir: async () => path.join(work, 'bad', 'does-not-exist'), code: 'zip_missing_folder', message: /does-not-exist does not exist/ }],
-    ['an empty folder', { webDir: async () => { const dir = path.join(work, 'bad', 'empty'); await mkdir(dir, { recursive: true }); return dir }, code: 'zip_empty_folder', message: /holds no files/ }],
-    ['index.html not at the root', { webDir: folder('nested', { 'www/index.html': '<html></html>', 'www/app.js': NOTIFY_JS }), code: 'zip_no_index_html', message: /index\.html must be at the root.*found at 'www\/index\.html'/ }],
-    ['no notifyAppReady in any script', { webDir: folder('no-notify', { 'index.html': '<html></html>', 'main.js': 'console.log(1)\n' }), code: 'zip_no_notify_app_ready', message: /notifyAppReady.*--no-notify-check/ }],
-    ['the public key given as the private key', { webDir: async () => app(), args: () => ['--private-key', ourPub], code: 'private_key_is_public', message: /'private-key' holds a public key.*PRIVATE key/ }],
-    ['an SPKI (BEGIN PUBLIC KEY) public key as the app key', { webDir: async () => app(), args: () => ['--public-key', ourSpki], code: 'public_key_spki', message: /SPKI.*BEGIN RSA PUBLIC KEY/ }],
-    ['a passphrase-protected private key', { webDir: async () => app(), args: () => ['--private-key', encryptedKey], code: 'private_key_encrypted', message: /passphrase-protected/ }],
-    ['a 4096-bit private key', { webDir: async () => app(), args: () => ['--private-key', key4096], code: 'private_key_size', message: /RSA-4096.*RSA-2048/ }],
-    ['a public key that is not the pair of the private key', { webDir: async () => app(), args: () => ['--public-key', otherPub], code: 'public_key_mismatch', message: /not the pair of the private key/ }],
-    ['a private key file that does not exist', { webDir: async () => app(), args: () => ['--private-key', path.join(work, 'nope.pem')], code: 'file_not_readable', message: /--private-key/ }],
+    ['a missing folder', { webDir: async () => path.join(work, 'bad', 'does-not-exist'), code: 'bundle_folder_missing', message: /does-not-exist does not exist/ }],
+    ['an empty folder', { webDir: async () => { const dir = path.join(work, 'bad', 'empty'); await mkdir(dir, { recursive: true }); return dir }, code: 'bundle_folder_empty', message: /holds no files/ }],
+    ['index.html not at the root', { webDir: folder('nested', { 'www/index.html': '<html></html>', 'www/app.js': NOTIFY_JS }), code: 'bundle_index_html_missing', message: /index\.html must be at the root.*found at 'www\/index\.html'/ }],
+    ['no notifyAppReady in any script', { webDir: folder('no-notify', { 'index.html': '<html></html>', 'main.js': 'console.log(1)\n' }), code: 'bundle_notify_app_ready_missing', message: /notifyAppReady.*--no-notify-check/ }],
+    ['the public key given as the private key', { webDir: async () => app(), args: () => ['--private-key', ourPub], code: 'keys_private_key_is_public', message: /'private-key' holds a public key.*PRIVATE key/ }],
+    ['an SPKI (BEGIN PUBLIC KEY) public key as the app key', { webDir: async () => app(), args: () => ['--public-key', ourSpki], code: 'keys_public_key_spki', message: /SPKI.*BEGIN RSA PUBLIC KEY/ }],
+    ['a passphrase-protected private key', { webDir: async () => app(), args: () => ['--private-key', encryptedKey], code: 'keys_private_key_encrypted', message: /passphrase-protected/ }],
+    ['a 4096-bit private key', { webDir: async () => app(), args: () => ['--private-key', key4096], code: 'keys_private_key_size_invalid', message: /RSA-4096.*RSA-2048/ }],
+    ['a public key that is not the pair of the private key', { webDir: async () => app(), args: () => ['--public-key', otherPub], code: 'keys_public_key_mismatch', message: /not the pair of the private key/ }],
+    ['a private key file that does not exist', { webDir: async () => app(), args: () => ['--private-key', path.join(work, 'nope.pem')], code: 'input_file_unreadable', message: /--private-key/ }],
     ['a symlink leaving the folder (to the private key)', {
       webDir: async () => {
         const dir = await makeSmallApp(path.join(work, 'bad', 'escape'))
         await symlink(ourKey, path.join(dir, 'secret.txt'))
         return dir
       },
-      code: 'zip_symlink_escape',
+      code: 'bundle_symlink_outside',
       message: /'secret\.txt' points outside/,
     }],
-    ['version 1.2', { webDir: async () => app(), args: () => ['--version', '1.2'], code: 'invalid_version', message: /semantic version.*got '1\.2'/ }],
-    ['version v1.2.3', { webDir: async () => app(), args: () => ['--version', 'v1.2.3'], code: 'invalid_version', message: /semantic version.*got 'v1\.2\.3'/ }],
+    ['version 1.2', { webDir: async () => app(), args: () => ['--version', '1.2'], code: 'input_version_invalid', message: /semantic version.*got '1\.2'/ }],
+    ['version v1.2.3', { webDir: async () => app(), args: () => ['--version', 'v1.2.3'], code: 'input_version_invalid', message: /semantic version.*got 'v1\.2\.3'/ }],
   ]
 
   it.each(cases)('%s', async (_label, bad) => {
@@ -383,14 +383,14 @@ describe('live-update bundle refuses bad input: one error line, exit 3, nothing 
     const outDir = await freshOutDir()
     const missing = await runCli(['bundle', smallApp, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(outDir, 'nested', 'b.enc')], { cwd: work })
     expect(missing.code).toBe(3)
-    expect(expectOneErrorLine(missing, 'out_folder_missing')).toContain(path.join(outDir, 'nested'))
+    expect(expectOneErrorLine(missing, 'input_out_dir_missing')).toContain(path.join(outDir, 'nested'))
     const folder = await runCli(['bundle', smallApp, '--private-key', ourKey, '--version', '1.0.0', '--out', outDir], { cwd: work })
     expect(folder.code).toBe(3)
-    expect(expectOneErrorLine(folder, 'out_is_folder')).toContain('--out')
+    expect(expectOneErrorLine(folder, 'input_out_is_folder')).toContain('--out')
     expect(await readdir(outDir)).toEqual([])
     const inside = await runCli(['bundle', smallApp, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(smallApp, 'bundle.enc')], { cwd: work })
     expect(inside.code).toBe(3)
-    expect(expectOneErrorLine(inside, 'out_inside_web_dir')).toContain('inside the web folder')
+    expect(expectOneErrorLine(inside, 'input_out_inside_web_dir')).toContain('inside the web folder')
     await expect(stat(path.join(smallApp, 'bundle.enc'))).rejects.toThrow()
   })
 
@@ -424,7 +424,7 @@ describe('live-update bundle in an app project', () => {
     const outDir = await freshOutDir()
     const refused = await runCli(['bundle', smallApp, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(outDir, 'x.enc')], { cwd: project })
     expect(refused.code).toBe(3)
-    expect(expectOneErrorLine(refused, 'public_key_mismatch')).toContain('capacitor.config.json plugins.CapacitorUpdater.publicKey')
+    expect(expectOneErrorLine(refused, 'keys_public_key_mismatch')).toContain('capacitor.config.json plugins.CapacitorUpdater.publicKey')
     expect(await readdir(outDir)).toEqual([])
     const accepted = await runCli(['bundle', smallApp, '--private-key', path.join(project, '.capgo_key_v2'), '--version', '1.0.0', '--out', path.join(outDir, 'y.enc')], { cwd: project })
     expect(accepted.code).toBe(0)
@@ -448,7 +448,7 @@ describe('live-update bundle --level', () => {
     for (const level of ['0', '10', 'fast']) {
       const refused = await runCli(['bundle', dir, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(outDir, 'bad.enc'), '--level', level], { cwd: work })
       expect(refused.code).toBe(3)
-      expect(expectOneErrorLine(refused, 'invalid_compression_level')).toContain("'level' must be a whole number from 1")
+      expect(expectOneErrorLine(refused, 'input_compression_level_invalid')).toContain("'level' must be a whole number from 1")
     }
     await expect(stat(path.join(outDir, 'bad.enc'))).rejects.toThrow()
   })
@@ -503,6 +503,17 @@ describe('live-update verify', () => {
     const json = await runCli([...verifyArgs(over), '--json'], { cwd: work })
     expect(json.code).toBe(4)
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, step })
+  })
+
+  const badInput: [string, () => Parameters<typeof verifyArgs>[0], string][] = [
+    ['the private key given as --public-key', () => ({ publicKey: ourKey }), 'keys_public_key_is_private'],
+    ['a 16-character checksum copied from the summary', () => ({ checksum: small.checksum.slice(0, 16) }), 'input_checksum_invalid'],
+    ['a local file that does not exist', () => ({ source: path.join(work, 'no-such-bundle.zip') }), 'input_bundle_file_missing'],
+  ]
+  it.each(badInput)('%s: exit 3 (bad input, not "a device would reject")', async (_label, change, code) => {
+    const run = await runCli(verifyArgs(change()), { cwd: work })
+    expect(run).toMatchObject({ code: 3, stdout: '' })
+    expect(run.stderr).toMatch(new RegExp(`^live-update: error \\[${code}\\]: .+`))
   })
 
   describe('over http', () => {

@@ -108,54 +108,54 @@ describe('loadPrivateKey', () => {
   })
 
   it('refuses an empty value', () => {
-    expectKeyError(() => loadPrivateKey(''), 'private_key_empty', '', 'private-key')
-    expectKeyError(() => loadPrivateKey('  \n \r\n', 'CAPGO_KEY'), 'private_key_empty', '', 'CAPGO_KEY')
+    expectKeyError(() => loadPrivateKey(''), 'keys_private_key_empty', '', 'private-key')
+    expectKeyError(() => loadPrivateKey('  \n \r\n', 'CAPGO_KEY'), 'keys_private_key_empty', '', 'CAPGO_KEY')
   })
 
   it('refuses a public key passed as the private key (PKCS#1 and SPKI)', () => {
-    const error = expectKeyError(() => loadPrivateKey(pem.rsaPublic), 'private_key_is_public', pem.rsaPublic, 'private-key')
+    const error = expectKeyError(() => loadPrivateKey(pem.rsaPublic), 'keys_private_key_is_public', pem.rsaPublic, 'private-key')
     expect(error.message).toMatch(/PRIVATE key/)
     expect(error.input).toBe('private-key')
-    expectKeyError(() => loadPrivateKey(pem.spkiPublic), 'private_key_is_public', pem.spkiPublic, 'private-key')
+    expectKeyError(() => loadPrivateKey(pem.spkiPublic), 'keys_private_key_is_public', pem.spkiPublic, 'private-key')
   })
 
   it('refuses passphrase-protected keys (legacy Proc-Type and encrypted PKCS#8)', () => {
     expect(pem.legacyEncrypted).toContain('Proc-Type: 4,ENCRYPTED')
     expect(pem.pkcs8Encrypted).toContain('BEGIN ENCRYPTED PRIVATE KEY')
-    const error = expectKeyError(() => loadPrivateKey(pem.legacyEncrypted), 'private_key_encrypted', pem.legacyEncrypted, 'private-key')
+    const error = expectKeyError(() => loadPrivateKey(pem.legacyEncrypted), 'keys_private_key_encrypted', pem.legacyEncrypted, 'private-key')
     expect(error.message).toMatch(/passphrase/)
-    expectKeyError(() => loadPrivateKey(pem.pkcs8Encrypted), 'private_key_encrypted', pem.pkcs8Encrypted, 'private-key')
+    expectKeyError(() => loadPrivateKey(pem.pkcs8Encrypted), 'keys_private_key_encrypted', pem.pkcs8Encrypted, 'private-key')
   })
 
   it('refuses non-RSA keys (EC, ed25519)', () => {
-    const error = expectKeyError(() => loadPrivateKey(pem.ec), 'private_key_not_rsa', pem.ec, 'private-key')
+    const error = expectKeyError(() => loadPrivateKey(pem.ec), 'keys_private_key_not_rsa', pem.ec, 'private-key')
     expect(error.message).toMatch(/RSA-2048/)
-    expectKeyError(() => loadPrivateKey(pem.ed25519), 'private_key_not_rsa', pem.ed25519, 'private-key')
+    expectKeyError(() => loadPrivateKey(pem.ed25519), 'keys_private_key_not_rsa', pem.ed25519, 'private-key')
   })
 
   it('refuses RSA keys that are not 2048 bits', () => {
-    const error = expectKeyError(() => loadPrivateKey(pem.small), 'private_key_size', pem.small, 'private-key')
+    const error = expectKeyError(() => loadPrivateKey(pem.small), 'keys_private_key_size_invalid', pem.small, 'private-key')
     expect(error.message).toContain('RSA-1024')
     expect(error.message).toContain('256-byte')
   })
 
   it('refuses an OpenSSH-format key with its own code', () => {
     const openssh = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n'
-    const error = expectKeyError(() => loadPrivateKey(openssh), 'private_key_openssh', openssh, 'private-key')
+    const error = expectKeyError(() => loadPrivateKey(openssh), 'keys_private_key_openssh', openssh, 'private-key')
     expect(error.message).toContain('live-update key create')
   })
 
   it('refuses unparseable text, including a PEM with a damaged body', () => {
-    expectKeyError(() => loadPrivateKey('not a key at all'), 'private_key_invalid', 'not a key at all', 'private-key')
+    expectKeyError(() => loadPrivateKey('not a key at all'), 'keys_private_key_invalid', 'not a key at all', 'private-key')
     // Damage that still parses (inside the modulus, and inside the primes) must be caught too.
     for (const lineIndex of [3, 12, 20]) {
       const lines = pem.pkcs1.split('\n')
       lines[lineIndex] = lines[lineIndex].replace(/[A-Za-z]/g, 'A')
       const damaged = lines.join('\n')
-      expectKeyError(() => loadPrivateKey(damaged), 'private_key_invalid', damaged, 'private-key')
+      expectKeyError(() => loadPrivateKey(damaged), 'keys_private_key_invalid', damaged, 'private-key')
     }
     const truncated = pem.pkcs1.split('\n').slice(0, 5).join('\n') + '\n-----END RSA PRIVATE KEY-----\n'
-    expectKeyError(() => loadPrivateKey(truncated), 'private_key_invalid', truncated, 'private-key')
+    expectKeyError(() => loadPrivateKey(truncated), 'keys_private_key_invalid', truncated, 'private-key')
   })
 })
 
@@ -168,25 +168,25 @@ describe('loadPublicKey', () => {
   })
 
   it('refuses an SPKI public key and says which form and command to use', () => {
-    const error = expectKeyError(() => loadPublicKey(pem.spkiPublic), 'public_key_spki', pem.spkiPublic, 'public-key')
+    const error = expectKeyError(() => loadPublicKey(pem.spkiPublic), 'keys_public_key_spki', pem.spkiPublic, 'public-key')
     expect(error.message).toContain('BEGIN RSA PUBLIC KEY')
     expect(error.message).toContain('live-update key create')
   })
 
   it('refuses a private key passed as the public key', () => {
-    expectKeyError(() => loadPublicKey(pem.pkcs1), 'public_key_is_private', pem.pkcs1, 'public-key')
-    expectKeyError(() => loadPublicKey(pem.pkcs8), 'public_key_is_private', pem.pkcs8, 'public-key')
+    expectKeyError(() => loadPublicKey(pem.pkcs1), 'keys_public_key_is_private', pem.pkcs1, 'public-key')
+    expectKeyError(() => loadPublicKey(pem.pkcs8), 'keys_public_key_is_private', pem.pkcs8, 'public-key')
   })
 
   it('refuses an RSA public key that is not 2048 bits', () => {
-    expectKeyError(() => loadPublicKey(pem.smallPublic), 'public_key_size', pem.smallPublic, 'public-key')
+    expectKeyError(() => loadPublicKey(pem.smallPublic), 'keys_public_key_size_invalid', pem.smallPublic, 'public-key')
   })
 
   it('refuses empty and unparseable values', () => {
-    expectKeyError(() => loadPublicKey(''), 'public_key_empty', '', 'public-key')
-    expectKeyError(() => loadPublicKey('hello'), 'public_key_invalid', 'hello', 'public-key')
+    expectKeyError(() => loadPublicKey(''), 'keys_public_key_empty', '', 'public-key')
+    expectKeyError(() => loadPublicKey('hello'), 'keys_public_key_invalid', 'hello', 'public-key')
     const damaged = pem.rsaPublic.replace(/\n[A-Za-z0-9+/]{64}\n/, '\n!!\n')
-    expectKeyError(() => loadPublicKey(damaged), 'public_key_invalid', damaged, 'public-key')
+    expectKeyError(() => loadPublicKey(damaged), 'keys_public_key_invalid', damaged, 'public-key')
   })
 })
 
@@ -201,14 +201,14 @@ describe('assertPublicKeyMatches', () => {
     const signing = loadPrivateKey(pem.pkcs1)
     const source = 'capacitor.config.json plugins.CapacitorUpdater.publicKey'
     // The key ids are public (devices send them); the private key text must not appear.
-    const error = expectKeyError(() => assertPublicKeyMatches(signing, pem.otherPublic, source), 'public_key_mismatch', pem.pkcs1, source)
+    const error = expectKeyError(() => assertPublicKeyMatches(signing, pem.otherPublic, source), 'keys_public_key_mismatch', pem.pkcs1, source)
     expect(error.message).toContain(signing.keyId)
     expect(error.message).toContain(keyIdOf(pem.otherPublic))
   })
 
   it('refuses an SPKI app key with its own code, naming the source', () => {
     const signing = loadPrivateKey(pem.pkcs1)
-    expectKeyError(() => assertPublicKeyMatches(signing, pem.spkiPublic, 'capacitor.config.ts plugins.CapacitorUpdater.publicKey'), 'public_key_spki', pem.spkiPublic, 'capacitor.config.ts')
+    expectKeyError(() => assertPublicKeyMatches(signing, pem.spkiPublic, 'capacitor.config.ts plugins.CapacitorUpdater.publicKey'), 'keys_public_key_spki', pem.spkiPublic, 'capacitor.config.ts')
   })
 })
 

@@ -34,7 +34,7 @@ describe('renderObjectKey', () => {
   it('names the object-key input for an unknown placeholder', () => {
     const error = caught(() => renderObjectKey('{appId}/{verison}/{hash}.zip', values))
     expect(error.input).toBe('object-key')
-    expect(error.code).toBe('storage_invalid_object_key')
+    expect(error.code).toBe('input_object_key_invalid')
     expect(error.message).toContain('{verison}')
     expect(error.message).toContain('{version}') // lists the known ones
   })
@@ -91,7 +91,7 @@ describe('public URLs', () => {
     expect(() => assertHttpsUrl('https://updates.example.com/a.zip', 'public-url')).not.toThrow()
     const error = caught(() => assertHttpsUrl('http://127.0.0.1:8080/b/a.zip', 'public-url'))
     expect(error.input).toBe('public-url')
-    expect(error.code).toBe('storage_public_url_not_https')
+    expect(error.code).toBe('input_public_url_not_https')
     expect(error.message).toContain('https')
     expect(caught(() => assertHttpsUrl('not a url', 'public-url')).input).toBe('public-url')
     expect(caught(() => assertHttpsUrl('file:///tmp/a.zip', 'public-url')).input).toBe('public-url')

@@ -164,7 +164,8 @@ describe('publish with Capgo and S3', () => {
     deps.store = createStore({ kind: 's3', bucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey })
     const before = await listKeys(bucket)
     const error = await publish(options({ version: '4.0.0' }), deps).catch((failure: unknown) => failure)
-    expect((error as PublishFailure).cause).toMatchObject({ input: 'public-url' })
+    // Reported as the input mistake it is (it used to say stage `keys`), with exit 3.
+    expect(error).toMatchObject({ stage: 'input', exitCode: 3, cause: { stage: 'input', input: 'public-url', code: 'input_public_url_not_https' } })
     expect((error as Error).message).toMatch(/https/)
     expect((error as PublishFailure).timings).toEqual([])
     expect(await listKeys(bucket)).toEqual(before)

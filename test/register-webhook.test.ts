@@ -127,7 +127,7 @@ describe('webhook registrar', () => {
     // A registrar with the wrong secret: clear error naming webhook-secret, not retried.
     const before = receiver.requests.length
     const error = await failure(registrar({ secret: 'wrong-secret-value-xyz' }).register(request({ version: '2.0.1' })))
-    expect(error.code).toBe('webhook_http_error')
+    expect(error.code).toBe('webhook_http_failed')
     expect(error.input).toBe('webhook-secret')
     expect(error.message).toMatch(/HTTP 401/)
     expect(error.message).not.toContain('wrong-secret-value-xyz')
@@ -176,7 +176,7 @@ describe('webhook registrar', () => {
   it('a 400 fails at once with the status and a body excerpt', async () => {
     receiver.fail({ status: 400, body: JSON.stringify({ error: 'unknown_app', message: 'app com.example.app is not configured here' }) })
     const error = await failure(registrar().register(request()))
-    expect(error.code).toBe('webhook_http_error')
+    expect(error.code).toBe('webhook_http_failed')
     expect(error.stage).toBe('register')
     expect(error.message).toMatch(/HTTP 400/)
     expect(error.message).toContain('is not configured here')
@@ -187,7 +187,7 @@ describe('webhook registrar', () => {
   it('a timeout is retried and ends ambiguous', async () => {
     receiver.fail({ delayMs: 400, status: 200, times: 5 })
     const error = await failure(registrar({ attempts: 2, timeoutMs: 100 }).register(request()))
-    expect(error.code).toBe('webhook_timeout')
+    expect(error.code).toBe('webhook_request_timeout')
     expect(error.ambiguous).toBe(true)
     expect(mightBeRegistered(error)).toBe(true)
   })
@@ -249,11 +249,11 @@ describe('createRegistrar and none', () => {
       throw new Error('expected the URL to be refused')
     }
     const hook = refused(() => createRegistrar({ kind: 'webhook', url: 'https://hook-user:hook-pass-4821@hooks.example.com/in?token=tok-9137', secret: SECRET }))
-    expect(hook).toMatchObject({ code: 'invalid_webhook_url', input: 'webhook-url' })
+    expect(hook).toMatchObject({ code: 'input_webhook_url_invalid', input: 'webhook-url' })
     const capgo = refused(() => createRegistrar({ kind: 'capgo', apiUrl: 'https://cap-user:cap-pass-5930@capgo.example.com', apiKey: 'k' }))
-    expect(capgo).toMatchObject({ code: 'capgo_api_url_invalid', input: 'capgo-api-url' })
+    expect(capgo).toMatchObject({ code: 'input_capgo_api_url_invalid', input: 'capgo-api-url' })
     const notUrl = refused(() => createRegistrar({ kind: 'webhook', url: 'hook-user:hook-pass-4821@hooks.example.com/in?token=tok-9137', secret: SECRET }))
-    expect(notUrl).toMatchObject({ code: 'invalid_webhook_url', input: 'webhook-url' })
+    expect(notUrl).toMatchObject({ code: 'input_webhook_url_invalid', input: 'webhook-url' })
     for (const error of [hook, capgo, notUrl]) {
       for (const secret of ['hook-pass-4821', 'tok-9137', 'cap-pass-5930']) expect(error.message).not.toContain(secret)
     }
@@ -261,7 +261,7 @@ describe('createRegistrar and none', () => {
 
   it('a webhook registrar without a secret can be built (dry runs on fork PRs) but refuses to send', async () => {
     const r = createRegistrar({ kind: 'webhook', url: receiver.url, secret: '' }, { fetch: async () => { throw new Error('no call expected') } })
-    await expect(r.register(request())).rejects.toMatchObject({ code: 'missing_webhook_secret', input: 'webhook-secret' })
+    await expect(r.register(request())).rejects.toMatchObject({ code: 'input_webhook_secret_missing', input: 'webhook-secret' })
     expect(receiver.requests).toHaveLength(0)
   })
 })

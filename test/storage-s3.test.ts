@@ -194,7 +194,7 @@ describe('S3 store failures', () => {
     const secret = 'wrong-secret-Zx9Qv7Lm2Pk4'
     const s = store({ secretAccessKey: secret }, { maxAttempts: 2 })
     const error = await failure(s.put('com.example.app/6.0.0/a.zip', bufferBody(randomBytes(1000))))
-    expect(error.code).toBe('storage_bad_credentials')
+    expect(error.code).toBe('storage_credentials_invalid')
     expect(error.input).toBe('s3-secret-access-key')
     expect(error.message).toContain('SignatureDoesNotMatch')
     expect(error.message).toContain('s3-secret-access-key')
@@ -208,7 +208,7 @@ describe('S3 store failures', () => {
   it('missing bucket: NoSuchBucket, names s3-bucket', async () => {
     const s = store({ bucket: `${bucket}-missing` }, { maxAttempts: 2 })
     const error = await failure(s.put('com.example.app/6.0.0/a.zip', bufferBody(randomBytes(1000))))
-    expect(error.code).toBe('storage_no_such_bucket')
+    expect(error.code).toBe('storage_bucket_missing')
     expect(error.input).toBe('s3-bucket')
     expect(error.message).toContain('NoSuchBucket')
     expect(error.message).toContain(`${bucket}-missing`)
@@ -218,7 +218,7 @@ describe('S3 store failures', () => {
     const port = await closedPort()
     const s = store({ endpoint: `http://127.0.0.1:${port}` }, { maxAttempts: 2 })
     const error = await failure(s.put('com.example.app/6.0.0/a.zip', bufferBody(randomBytes(1000))))
-    expect(error.code).toBe('storage_unreachable')
+    expect(error.code).toBe('storage_endpoint_unreachable')
     expect(error.input).toBe('s3-endpoint')
     expect(error.message).toContain('ECONNREFUSED')
   })
@@ -310,7 +310,7 @@ describe('S3 store failures', () => {
         store({ endpoint: proxy.endpoint }, { maxAttempts: 3, uploadAttempts: 2, logger, sleep: async () => {} }).put(key, fileBody(bigFile, BIG)),
       )
       expect(Date.now() - started).toBeLessThan(20_000)
-      expect(error.code).toBe('storage_unavailable')
+      expect(error.code).toBe('storage_service_unavailable')
       expect(error.stage).toBe('upload')
       expect(error.input).toBe('s3-endpoint')
       expect(error.message).toContain('InternalError')
@@ -333,7 +333,7 @@ describe('S3 store failures', () => {
       proxy.setRules([{ match: 'PutObject', fault: 'slow-down' }])
       const key = 'com.example.app/8.1.0/persistent-small.zip'
       const error = await failure(store({ endpoint: proxy.endpoint }, { maxAttempts: 2, uploadAttempts: 1 }).put(key, bufferBody(randomBytes(10_000))))
-      expect(error.code).toBe('storage_unavailable')
+      expect(error.code).toBe('storage_service_unavailable')
       expect(error.message).toContain('SlowDown')
       expect(await objectExists(bucket, key, admin)).toBe(false)
     })

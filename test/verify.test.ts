@@ -329,7 +329,7 @@ describe('verifyBundleOrThrow', () => {
   it('throws LiveUpdateError(stage verify) naming the step', async () => {
     const error = await verifyBundleOrThrow(optionsFor(good, { publicKeyPem: otherPublicKeyPem })).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(LiveUpdateError)
-    expect(error).toMatchObject({ stage: 'verify', step: 'session-key', code: 'verify_session_key' })
+    expect(error).toMatchObject({ stage: 'verify', step: 'session-key', code: 'verify_session_key_rejected' })
     expect((error as Error).message).toContain('session-key step')
     await expect(verifyBundleOrThrow(optionsFor(good))).resolves.toMatchObject({ sha256: good.sha256 })
   })

@@ -109,8 +109,8 @@ describe('zip writer', () => {
     const scanned = await scanWebDir(app)
     await rm(path.join(app, 'secret.js'))
     const { stream, summary } = createZipStream(scanned, { workers: 2 })
-    await expect(pipeline(stream, createWriteStream(path.join(work, 'unreadable.zip')))).rejects.toMatchObject({ code: 'zip_read_failed', message: expect.stringContaining("'secret.js'") })
-    await expect(summary).rejects.toMatchObject({ code: 'zip_read_failed' })
+    await expect(pipeline(stream, createWriteStream(path.join(work, 'unreadable.zip')))).rejects.toMatchObject({ code: 'bundle_file_unreadable', message: expect.stringContaining("'secret.js'") })
+    await expect(summary).rejects.toMatchObject({ code: 'bundle_file_unreadable' })
   })
 
   it('reports when no script mentions notifyAppReady', async () => {
@@ -140,33 +140,33 @@ describe('scanning the web output', () => {
   })
 
   const failures: [string, (dir: string) => Promise<void>, string, RegExp][] = [
-    ['a missing folder', async () => {}, 'zip_missing_folder', /does not exist/],
-    ['an empty folder', async (dir) => void (await mkdir(dir)), 'zip_empty_folder', /holds no files/],
-    ['a folder with only subfolders', async (dir) => void (await mkdir(path.join(dir, 'sub'), { recursive: true })), 'zip_empty_folder', /holds no files/],
-    ['index.html in a subfolder', async (dir) => void (await writeTree(dir, { 'www/index.html': 'x', 'www/a.js': 'notifyAppReady' })), 'zip_no_index_html', /found at 'www\/index.html'/],
+    ['a missing folder', async () => {}, 'bundle_folder_missing', /does not exist/],
+    ['an empty folder', async (dir) => void (await mkdir(dir)), 'bundle_folder_empty', /holds no files/],
+    ['a folder with only subfolders', async (dir) => void (await mkdir(path.join(dir, 'sub'), { recursive: true })), 'bundle_folder_empty', /holds no files/],
+    ['index.html in a subfolder', async (dir) => void (await writeTree(dir, { 'www/index.html': 'x', 'www/a.js': 'notifyAppReady' })), 'bundle_index_html_missing', /found at 'www\/index.html'/],
     ['a symlink leaving the folder', async (dir) => {
       await makeSmallApp(dir)
       await symlink('/etc/hostname', path.join(dir, 'host.txt'))
-    }, 'zip_symlink_escape', /host\.txt.*outside/],
+    }, 'bundle_symlink_outside', /host\.txt.*outside/],
     ['a directory symlink leaving the folder', async (dir) => {
       await makeSmallApp(dir)
       await symlink('..', path.join(dir, 'up'))
-    }, 'zip_symlink_escape', /'up' points outside/],
+    }, 'bundle_symlink_outside', /'up' points outside/],
     ['a broken symlink', async (dir) => {
       await makeSmallApp(dir)
       await symlink('nowhere.js', path.join(dir, 'dead.js'))
-    }, 'zip_broken_symlink', /dead\.js/],
-    ['a file name with a backslash', async (dir) => void (await makeSmallApp(dir, { 'a\\b.js': 'x' })), 'zip_backslash_name', /backslash/],
+    }, 'bundle_symlink_broken', /dead\.js/],
+    ['a file name with a backslash', async (dir) => void (await makeSmallApp(dir, { 'a\\b.js': 'x' })), 'bundle_name_backslash', /backslash/],
   ]
   it.each(failures)('refuses %s with a specific error naming the path input', async (_label, setup, code, message) => {
     const dir = path.join(work, `bad-${code}-${Math.random().toString(36).slice(2)}`)
     await setup(dir)
-    await expect(scanWebDir(dir)).rejects.toMatchObject({ code, stage: 'zip', input: 'path', message: expect.stringMatching(message) })
+    await expect(scanWebDir(dir)).rejects.toMatchObject({ code, stage: 'bundle', input: 'path', message: expect.stringMatching(message) })
   })
 
   it('refuses a file given instead of a folder', async () => {
     const file = path.join(work, 'plain.txt')
     await writeFile(file, 'x')
-    await expect(scanWebDir(file)).rejects.toMatchObject({ code: 'zip_not_a_folder' })
+    await expect(scanWebDir(file)).rejects.toMatchObject({ code: 'bundle_folder_not_dir' })
   })
 })

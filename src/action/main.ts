@@ -38,7 +38,7 @@ export async function run(): Promise<void> {
       const started = Date.now()
       await core.group(`build: ${ready.buildCommand}`, async () => {
         const code = await exec.exec('bash', ['-c', ready.buildCommand!], { cwd: ready.workingDirectory, ignoreReturnCode: true })
-        if (code !== 0) throw new LiveUpdateError('build_failed', `'build-command' exited with code ${code}. Fix the build; nothing was published.`, { stage: 'build', input: 'build-command' })
+        if (code !== 0) throw new LiveUpdateError('build_command_failed', `'build-command' exited with code ${code}. Fix the build; nothing was published.`, { stage: 'build', input: 'build-command' })
       })
       buildTimings.push({ stage: 'build', ms: Date.now() - started })
     }

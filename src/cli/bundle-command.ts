@@ -37,7 +37,7 @@ export async function bundleCommand(argv: string[], io: CliIo): Promise<number> 
   const webDir = path.resolve(io.cwd, positionals[0])
   if (!path.relative(webDir, out).startsWith('..')) {
     // The next run would zip this run's bundle into the app.
-    throw inputError('out', 'out_inside_web_dir', `--out ${out} is inside the web folder ${webDir}. Write the bundle somewhere else.`)
+    throw inputError('out', 'input_out_inside_web_dir', `--out ${out} is inside the web folder ${webDir}. Write the bundle somewhere else.`)
   }
   await assertOutWritable(out)
   const result = await createBundle({
@@ -69,9 +69,9 @@ export async function bundleCommand(argv: string[], io: CliIo): Promise<number> 
 async function assertOutWritable(out: string): Promise<void> {
   const folder = path.dirname(out)
   if (!(await stat(folder).catch(() => undefined))?.isDirectory()) {
-    throw inputError('out', 'out_folder_missing', `The folder of --out, ${folder}, does not exist. Create it first or choose another --out path.`)
+    throw inputError('out', 'input_out_dir_missing', `The folder of --out, ${folder}, does not exist. Create it first or choose another --out path.`)
   }
   if ((await stat(out).catch(() => undefined))?.isDirectory()) {
-    throw inputError('out', 'out_is_folder', `--out ${out} is a folder. Give the path of the file to write, e.g. ${path.join(out, 'bundle.zip')}.`)
+    throw inputError('out', 'input_out_is_folder', `--out ${out} is a folder. Give the path of the file to write, e.g. ${path.join(out, 'bundle.zip')}.`)
   }
 }

@@ -13,6 +13,6 @@ export async function readFlagFile(cwd: string, file: string, flag: string): Pro
   try {
     return await readFile(path.resolve(cwd, file), 'utf8')
   } catch {
-    throw inputError(flag, 'file_not_readable', `Cannot read --${flag} file '${file}'. Check the path.`)
+    throw inputError(flag, 'input_file_unreadable', `Cannot read --${flag} file '${file}'. Check the path.`)
   }
 }

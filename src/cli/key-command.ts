@@ -23,7 +23,7 @@ export async function keyCommand(argv: string[], io: CliIo): Promise<number> {
   if (!values.force) {
     for (const file of [privateFile, publicFile]) {
       if (await access(file).then(() => true, () => false)) {
-        throw inputError('force', 'key_exists', `${file} already exists. Replacing a key locks out every installed app that holds the old public key; pass --force only if that is what you want.`)
+        throw inputError('force', 'input_key_file_exists', `${file} already exists. Replacing a key locks out every installed app that holds the old public key; pass --force only if that is what you want.`)
       }
     }
   }

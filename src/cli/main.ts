@@ -20,7 +20,8 @@ Commands:
       e.g. --path dist --version 1.2.3 --private-key-file .capgo_key_v2 --storage dir --storage-dir out.
 
 Exit codes: 0 ok, 1 unexpected failure, 2 usage, 3 bad input (keys, folder, options),
-4 a device would reject the bundle, 5 storage failure, 6 update-server failure.`
+4 a device would reject the bundle, 5 storage failure, 6 update-server failure, 7 build command failed
+(codes and stages: docs/errors.md).`
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv

@@ -54,7 +54,7 @@ function runBuild(command: string, cwd: string, io: CliIo): Promise<void> {
     child.on('error', reject)
     child.on('exit', (code) => {
       if (code === 0) resolve()
-      else reject(new LiveUpdateError('build_failed', `'build-command' exited with code ${code}. Fix the build; nothing was published.`, { stage: 'build', input: 'build-command' }))
+      else reject(new LiveUpdateError('build_command_failed', `'build-command' exited with code ${code}. Fix the build; nothing was published.`, { stage: 'build', input: 'build-command' }))
     })
   })
 }

@@ -38,9 +38,9 @@ export async function createBundle(options: BundleOptions): Promise<BundleResult
     const summary = await zip.summary
     if (options.requireNotifyAppReady && !summary.mentionsNotifyAppReady) {
       throw new LiveUpdateError(
-        'zip_no_notify_app_ready',
+        'bundle_notify_app_ready_missing',
         'No .js file in the web output calls notifyAppReady(). Without CapacitorUpdater.notifyAppReady() the plugin rolls every update back. Call it when your app starts, or opt out with \'require-notify-app-ready: false\' (CLI: --no-notify-check).',
-        { stage: 'zip', input: 'path' },
+        { stage: 'bundle', input: 'path' },
       )
     }
     const crypto = encryptor.result()

@@ -9,6 +9,7 @@ import { access, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { LiveUpdateError } from './errors.js'
 import { loadPublicKey } from './keys.js'
+import type { InputErrorCode } from './error-codes.js'
 
 export interface CapacitorConfigInfo {
   /** Absolute path of the config file found, if any. */
@@ -22,7 +23,7 @@ export interface CapacitorConfigInfo {
 /** Looked up in this order, like the Capacitor CLI. */
 const CONFIG_FILES = ['capacitor.config.json', 'capacitor.config.ts', 'capacitor.config.js', 'capacitor.config.mjs', 'capacitor.config.cjs']
 
-function configError(code: string, message: string): LiveUpdateError {
+function configError(code: InputErrorCode, message: string): LiveUpdateError {
   return new LiveUpdateError(code, message, { stage: 'input', input: 'working-directory' })
 }
 
@@ -39,10 +40,10 @@ async function readJsonConfig(file: string): Promise<Record<string, unknown>> {
   try {
     parsed = JSON.parse(text)
   } catch (error) {
-    throw configError('capacitor_config_invalid', `${file} is not valid JSON (${(error as Error).message}). Fix the file, or set the inputs it would provide explicitly.`)
+    throw configError('input_capacitor_config_invalid', `${file} is not valid JSON (${(error as Error).message}). Fix the file, or set the inputs it would provide explicitly.`)
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw configError('capacitor_config_invalid', `${file} must hold a JSON object.`)
+    throw configError('input_capacitor_config_invalid', `${file} must hold a JSON object.`)
   }
   return parsed as Record<string, unknown>
 }
@@ -114,7 +115,7 @@ export async function writePublicKeyToConfig(file: string, publicPem: string): P
   loadPublicKey(publicPem, 'public key')
   if (!file.endsWith('.json')) {
     throw new LiveUpdateError(
-      'capacitor_config_not_json',
+      'input_capacitor_config_not_json',
       `${file} is code, which is not rewritten automatically. Add this to its config object yourself (the public key is not secret), then run 'npx cap sync':\n  plugins: { CapacitorUpdater: { publicKey: ${JSON.stringify(publicPem)} } }`,
       { stage: 'input', input: 'config' },
     )
@@ -135,7 +136,7 @@ export async function checkConfigWritable(file: string): Promise<void> {
 }
 
 async function readWritableJsonConfig(file: string): Promise<Record<string, unknown>> {
-  if (!(await exists(file))) throw new LiveUpdateError('capacitor_config_missing', `${file} does not exist.`, { stage: 'input', input: 'config' })
+  if (!(await exists(file))) throw new LiveUpdateError('input_capacitor_config_missing', `${file} does not exist.`, { stage: 'input', input: 'config' })
   return readJsonConfig(file)
 }
 

@@ -68,23 +68,23 @@ export async function resolveConfig(readRaw: InputReader, context: ConfigContext
   const bool = (name: string): boolean => parseBoolean(read(name) ?? 'false', name)
   const oneOf = <T extends string>(name: string, allowed: readonly T[]): T => {
     const value = read(name) as T
-    if (!allowed.includes(value)) throw inputError(name, 'invalid_choice', `'${name}' must be one of ${allowed.join(', ')}; got '${value}'.`)
+    if (!allowed.includes(value)) throw inputError(name, 'input_choice_invalid', `'${name}' must be one of ${allowed.join(', ')}; got '${value}'.`)
     return value
   }
 
   const workingDirectory = path.resolve(context.cwd, read('working-directory')!)
   const capacitor = await readCapacitorConfig(workingDirectory)
   const appId = read('app-id') ?? capacitor.appId
-  if (!appId) throw inputError('app-id', 'missing_app_id', `Set 'app-id' (e.g. com.example.app): no appId was found in a capacitor.config in ${workingDirectory}.`)
-  if (!APP_ID.test(appId)) throw inputError('app-id', 'invalid_app_id', `'app-id' must be a reverse-domain id such as com.example.app; got '${appId}'.`)
+  if (!appId) throw inputError('app-id', 'input_app_id_missing', `Set 'app-id' (e.g. com.example.app): no appId was found in a capacitor.config in ${workingDirectory}.`)
+  if (!APP_ID.test(appId)) throw inputError('app-id', 'input_app_id_invalid', `'app-id' must be a reverse-domain id such as com.example.app; got '${appId}'.`)
   const webDirInput = read('path') ?? capacitor.webDir
-  if (!webDirInput) throw inputError('path', 'missing_path', `Set 'path' to the web output folder (e.g. dist): no webDir was found in a capacitor.config in ${workingDirectory}.`)
+  if (!webDirInput) throw inputError('path', 'input_path_missing', `Set 'path' to the web output folder (e.g. dist): no webDir was found in a capacitor.config in ${workingDirectory}.`)
   const version = assertSemver(read('version') ?? versionFromTagRef(context.env.GITHUB_REF) ?? (await packageVersion(workingDirectory)), 'version')
   const channel = read('channel')!
-  if (!CHANNEL.test(channel)) throw inputError('channel', 'invalid_channel', `'channel' may hold letters, digits, '.', '_' and '-' (at most 64); got '${channel}'.`)
+  if (!CHANNEL.test(channel)) throw inputError('channel', 'input_channel_invalid', `'channel' may hold letters, digits, '.', '_' and '-' (at most 64); got '${channel}'.`)
 
   const privateKeyPem = secret('private-key') ?? (await readKeyFile(read('private-key-file'), workingDirectory, secrets))
-  if (!privateKeyPem) throw inputError('private-key', 'missing_private_key', "Set 'private-key' to the PEM text of .capgo_key_v2 from a secret, e.g. private-key: ${{ secrets.CAPGO_PRIVATE_KEY }}.")
+  if (!privateKeyPem) throw inputError('private-key', 'input_private_key_missing', "Set 'private-key' to the PEM text of .capgo_key_v2 from a secret, e.g. private-key: ${{ secrets.CAPGO_PRIVATE_KEY }}.")
   const explicitPublicKey = read('public-key')
   const publicKeyPem = explicitPublicKey ?? capacitor.publicKey
   const publicKeySource = explicitPublicKey ? "the 'public-key' input" : `${capacitor.file ? path.basename(capacitor.file) : 'capacitor.config'} plugins.CapacitorUpdater.publicKey`
@@ -135,27 +135,27 @@ function resolveStorage(
   const kind = oneOf('storage', ['s3', 'dir'] as const)
   const publicUrlTemplate = read('public-url')
   if (publicUrlTemplate && !publicUrlTemplate.includes('{key}')) {
-    throw inputError('public-url', 'invalid_public_url', `'public-url' must contain {key}, e.g. https://updates.example.com/{key}; got '${publicUrlTemplate}'.`)
+    throw inputError('public-url', 'input_public_url_invalid', `'public-url' must contain {key}, e.g. https://updates.example.com/{key}; got '${publicUrlTemplate}'.`)
   }
   if (kind === 'dir') {
     const dir = read('storage-dir')
-    if (!dir) throw inputError('storage-dir', 'missing_storage_dir', "With 'storage: dir', set 'storage-dir' to the folder that receives bundles.")
+    if (!dir) throw inputError('storage-dir', 'input_storage_dir_missing', "With 'storage: dir', set 'storage-dir' to the folder that receives bundles.")
     return { kind: 'dir', dir: path.resolve(workingDirectory, dir), publicUrlTemplate }
   }
   const bucket = read('s3-bucket')
   // A dry run uploads nothing: it needs no bucket (pull requests run without storage secrets).
   if (!bucket && dryRun) return { kind: 'none' }
-  if (!bucket) throw inputError('s3-bucket', 'missing_s3_bucket', "With 'storage: s3', set 's3-bucket' to your bucket's name.")
+  if (!bucket) throw inputError('s3-bucket', 'input_s3_bucket_missing', "With 'storage: s3', set 's3-bucket' to your bucket's name.")
   const endpoint = read('s3-endpoint')
-  if (endpoint) parseHttpUrl(endpoint, 's3-endpoint', 'invalid_s3_endpoint', 'https://<account>.r2.cloudflarestorage.com')
+  if (endpoint) parseHttpUrl(endpoint, 's3-endpoint', 'input_s3_endpoint_invalid', 'https://<account>.r2.cloudflarestorage.com')
   const accessKeyId = secret('s3-access-key-id')
   const secretAccessKey = secret('s3-secret-access-key')
   if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
-    throw inputError(accessKeyId ? 's3-secret-access-key' : 's3-access-key-id', 'incomplete_s3_credentials', "Set both 's3-access-key-id' and 's3-secret-access-key', or neither (to use the standard AWS credentials of the job, e.g. from aws-actions/configure-aws-credentials).")
+    throw inputError(accessKeyId ? 's3-secret-access-key' : 's3-access-key-id', 'input_s3_credentials_incomplete', "Set both 's3-access-key-id' and 's3-secret-access-key', or neither (to use the standard AWS credentials of the job, e.g. from aws-actions/configure-aws-credentials).")
   }
   const partSize = Number(read('s3-part-size-mib'))
   if (!Number.isInteger(partSize) || partSize < 5 || partSize > 5120) {
-    throw inputError('s3-part-size-mib', 'invalid_part_size', "'s3-part-size-mib' must be a whole number from 5 to 5120 (S3's multipart limits).")
+    throw inputError('s3-part-size-mib', 'input_part_size_invalid', "'s3-part-size-mib' must be a whole number from 5 to 5120 (S3's multipart limits).")
   }
   return {
     kind: 's3',
@@ -183,17 +183,17 @@ function resolveRegistrar(
   const kind = oneOf('server', ['capgo', 'webhook', 'none'] as const)
   if (kind === 'capgo') {
     const apiKey = secret('capgo-api-key')
-    if (!apiKey && !dryRun) throw inputError('capgo-api-key', 'missing_capgo_api_key', "With 'server: capgo', set 'capgo-api-key' from a secret (a Capgo API key with upload rights), or use 'server: none' to upload only.")
+    if (!apiKey && !dryRun) throw inputError('capgo-api-key', 'input_capgo_api_key_missing', "With 'server: capgo', set 'capgo-api-key' from a secret (a Capgo API key with upload rights), or use 'server: none' to upload only.")
     const apiUrl = read('capgo-api-url')!
-    parseHttpUrl(apiUrl, 'capgo-api-url', 'invalid_capgo_api_url', 'https://api.capgo.app')
+    parseHttpUrl(apiUrl, 'capgo-api-url', 'input_capgo_api_url_invalid', 'https://api.capgo.app')
     return { kind: 'capgo', apiUrl: apiUrl.replace(/\/+$/, ''), apiKey: apiKey ?? '' }
   }
   if (kind === 'webhook') {
     const url = read('webhook-url')
-    if (!url) throw inputError('webhook-url', 'invalid_webhook_url', "With 'server: webhook', set 'webhook-url' to your update server's endpoint (https://...).")
-    parseHttpUrl(url, 'webhook-url', 'invalid_webhook_url', 'https://updates.example.com/hooks/live-update')
+    if (!url) throw inputError('webhook-url', 'input_webhook_url_invalid', "With 'server: webhook', set 'webhook-url' to your update server's endpoint (https://...).")
+    parseHttpUrl(url, 'webhook-url', 'input_webhook_url_invalid', 'https://updates.example.com/hooks/live-update')
     const webhookSecret = secret('webhook-secret')
-    if (!webhookSecret && !dryRun) throw inputError('webhook-secret', 'missing_webhook_secret', "With 'server: webhook', set 'webhook-secret' from a secret: the receiver uses it to check the X-Signature-256 header.")
+    if (!webhookSecret && !dryRun) throw inputError('webhook-secret', 'input_webhook_secret_missing', "With 'server: webhook', set 'webhook-secret' from a secret: the receiver uses it to check the X-Signature-256 header.")
     return { kind: 'webhook', url, secret: webhookSecret ?? '' }
   }
   return { kind: 'none' }
@@ -212,7 +212,7 @@ export function secretParts(value: string): string[] {
 export function parseLevel(value: string, input = 'compression-level'): number {
   const level = Number(value)
   if (!Number.isInteger(level) || level < 1 || level > 9) {
-    throw inputError(input, 'invalid_compression_level', `'${input}' must be a whole number from 1 (fastest) to 9 (smallest); got '${value}'. 6 matches Capgo's CLI.`)
+    throw inputError(input, 'input_compression_level_invalid', `'${input}' must be a whole number from 1 (fastest) to 9 (smallest); got '${value}'. 6 matches Capgo's CLI.`)
   }
   return level
 }
@@ -221,7 +221,7 @@ export function parseBoolean(value: string, name: string): boolean {
   const normalized = value.trim().toLowerCase()
   if (['true', 'yes', '1', 'on'].includes(normalized)) return true
   if (['false', 'no', '0', 'off'].includes(normalized)) return false
-  throw inputError(name, 'invalid_boolean', `'${name}' must be true or false; got '${value}'.`)
+  throw inputError(name, 'input_boolean_invalid', `'${name}' must be true or false; got '${value}'.`)
 }
 
 async function packageVersion(dir: string): Promise<string> {
@@ -231,7 +231,7 @@ async function packageVersion(dir: string): Promise<string> {
   } catch {
     // fall through to the error below
   }
-  throw inputError('version', 'missing_version', "Set 'version', push a tag like v1.2.3, or give package.json a version.")
+  throw inputError('version', 'input_version_missing', "Set 'version', push a tag like v1.2.3, or give package.json a version.")
 }
 
 async function readKeyFile(file: string | undefined, cwd: string, secrets: string[]): Promise<string | undefined> {
@@ -241,6 +241,6 @@ async function readKeyFile(file: string | undefined, cwd: string, secrets: strin
     secrets.push(...secretParts(text))
     return text
   } catch {
-    throw inputError('private-key-file', 'file_not_readable', `Cannot read 'private-key-file' ${file}. Check the path.`)
+    throw inputError('private-key-file', 'input_file_unreadable', `Cannot read 'private-key-file' ${file}. Check the path.`)
   }
 }

@@ -1,32 +1,44 @@
 /**
  * One error type for the whole pipeline. `stage` says which stage failed (shown in the
- * summary and by the CLI), `input` names the user input at fault when there is one, and
- * the message always says what to do. Messages never contain secret values.
+ * summary and by the CLI), `code` comes from a catalogue in error-codes.ts (docs/errors.md),
+ * `input` names the user input at fault when there is one, and the message always says what
+ * to do. Messages never contain secret values.
  */
-export type Stage =
-  | 'input'
-  | 'keys'
-  | 'build'
-  | 'zip'
-  | 'encrypt'
-  | 'lookup'
-  | 'upload'
-  | 'verify'
-  | 'register'
-  | 'report'
+import type { ErrorCode, InputErrorCode } from './error-codes.js'
+
+export type { ErrorCode } from './error-codes.js'
+
+/** The stages that run, in order. Zip and encrypt failures are `bundle` (the code says which). */
+export const STAGES = ['input', 'build', 'keys', 'bundle', 'lookup', 'upload', 'verify', 'register'] as const
+export type Stage = (typeof STAGES)[number]
 
 export type VerifyStep = 'download' | 'session-key' | 'decrypt' | 'checksum' | 'zip'
 
-/** Process exit codes shared by the CLI and documented in the README. */
+/** Process exit codes shared by the CLI and documented in docs/errors.md. */
 export const ExitCode = {
   ok: 0,
+  /** A bug or a failure outside every stage. */
   failure: 1,
   usage: 2,
   badInput: 3,
   verifyFailed: 4,
   storage: 5,
   register: 6,
+  build: 7,
 } as const
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
+
+/** The exit code of a failure at each stage: the only place that decides it. */
+export const STAGE_EXIT_CODE: Readonly<Record<Stage, ExitCode>> = {
+  input: ExitCode.badInput,
+  build: ExitCode.build,
+  keys: ExitCode.badInput,
+  bundle: ExitCode.badInput,
+  lookup: ExitCode.register,
+  upload: ExitCode.storage,
+  verify: ExitCode.verifyFailed,
+  register: ExitCode.register,
+}
 
 export interface LiveUpdateErrorOptions {
   stage: Stage
@@ -38,12 +50,12 @@ export interface LiveUpdateErrorOptions {
 }
 
 export class LiveUpdateError extends Error {
-  readonly code: string
+  readonly code: ErrorCode
   readonly stage: Stage
   readonly input?: string
   readonly step?: VerifyStep
 
-  constructor(code: string, message: string, options: LiveUpdateErrorOptions) {
+  constructor(code: ErrorCode, message: string, options: LiveUpdateErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'LiveUpdateError'
     this.code = code
@@ -52,26 +64,12 @@ export class LiveUpdateError extends Error {
     this.step = options.step
   }
 
-  get exitCode(): number {
-    switch (this.stage) {
-      case 'input':
-      case 'keys':
-      case 'zip':
-        return ExitCode.badInput
-      case 'verify':
-        return ExitCode.verifyFailed
-      case 'upload':
-      case 'lookup':
-        return this.code.startsWith('storage') ? ExitCode.storage : ExitCode.register
-      case 'register':
-        return ExitCode.register
-      default:
-        return ExitCode.failure
-    }
+  get exitCode(): ExitCode {
+    return STAGE_EXIT_CODE[this.stage]
   }
 }
 
-export function inputError(input: string, code: string, message: string): LiveUpdateError {
+export function inputError(input: string, code: InputErrorCode, message: string): LiveUpdateError {
   return new LiveUpdateError(code, message, { stage: 'input', input })
 }
 

@@ -8,6 +8,7 @@
 import { constants, createPrivateKey, createPublicKey, generateKeyPairSync, privateEncrypt, publicDecrypt, type KeyObject } from 'node:crypto'
 import { LiveUpdateError } from './errors.js'
 import type { SigningKey } from './types.js'
+import type { KeysErrorCode } from './error-codes.js'
 
 /** Devices check 256-byte signatures: anything but RSA-2048 fails on every installed app. */
 const REQUIRED_BITS = 2048
@@ -29,7 +30,7 @@ function named(input: string): string {
   return /\s/.test(input) ? input : `'${input}'`
 }
 
-function keyError(code: string, input: string, message: string, cause?: unknown): LiveUpdateError {
+function keyError(code: KeysErrorCode, input: string, message: string, cause?: unknown): LiveUpdateError {
   return new LiveUpdateError(code, message, { stage: 'keys', input, cause })
 }
 
@@ -69,27 +70,27 @@ function pkcs1PublicPem(key: KeyObject): string {
 export function loadPrivateKey(pemText: string, input = 'private-key'): SigningKey {
   const pem = normalizePem(pemText ?? '')
   if (pem === '') {
-    throw keyError('private_key_empty', input, `${named(input)} is empty. Set it to the full PEM text of your private key file (.capgo_key_v2), usually from a CI secret.`)
+    throw keyError('keys_private_key_empty', input, `${named(input)} is empty. Set it to the full PEM text of your private key file (.capgo_key_v2), usually from a CI secret.`)
   }
   const label = firstPemLabel(pem)
   if (label !== undefined && PUBLIC_LABELS.has(label)) {
-    throw keyError('private_key_is_public', input, `${named(input)} holds a public key (${label}). It needs the PRIVATE key (.capgo_key_v2, BEGIN RSA PRIVATE KEY); the public key (.capgo_key_v2.pub) goes in the app's capacitor.config.`)
+    throw keyError('keys_private_key_is_public', input, `${named(input)} holds a public key (${label}). It needs the PRIVATE key (.capgo_key_v2, BEGIN RSA PRIVATE KEY); the public key (.capgo_key_v2.pub) goes in the app's capacitor.config.`)
   }
   if (label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/i.test(pem)) {
-    throw keyError('private_key_encrypted', input, `${named(input)} is passphrase-protected, which CI cannot unlock. Store an unencrypted copy as the secret, e.g. 'openssl rsa -in key.pem -traditional -out .capgo_key_v2' (it asks for the passphrase once).`)
+    throw keyError('keys_private_key_encrypted', input, `${named(input)} is passphrase-protected, which CI cannot unlock. Store an unencrypted copy as the secret, e.g. 'openssl rsa -in key.pem -traditional -out .capgo_key_v2' (it asks for the passphrase once).`)
   }
   if (label === 'OPENSSH PRIVATE KEY') {
-    throw keyError('private_key_openssh', input, `${named(input)} is an OpenSSH-format key, not a PEM RSA key. Create a signing key with 'live-update key create' (or 'npx @capgo/cli key create').`)
+    throw keyError('keys_private_key_openssh', input, `${named(input)} is an OpenSSH-format key, not a PEM RSA key. Create a signing key with 'live-update key create' (or 'npx @capgo/cli key create').`)
   }
   if (label === undefined) {
-    throw keyError('private_key_invalid', input, `${named(input)} is not PEM text: expected a block starting with '-----BEGIN RSA PRIVATE KEY-----' (the whole .capgo_key_v2 file, header lines included).`)
+    throw keyError('keys_private_key_invalid', input, `${named(input)} is not PEM text: expected a block starting with '-----BEGIN RSA PRIVATE KEY-----' (the whole .capgo_key_v2 file, header lines included).`)
   }
   let privateKey: KeyObject
   try {
     privateKey = createPrivateKey({ key: pem, format: 'pem' })
   } catch (error) {
     // The parser's own message is dropped on purpose: it is not useful and we never risk echoing key material.
-    throw keyError('private_key_invalid', input, `${named(input)} could not be parsed as a PEM private key (${label} block). Check that the secret holds the complete .capgo_key_v2 file, unmodified.`, error)
+    throw keyError('keys_private_key_invalid', input, `${named(input)} could not be parsed as a PEM private key (${label} block). Check that the secret holds the complete .capgo_key_v2 file, unmodified.`, error)
   }
   assertRsa2048(privateKey, input, 'private_key')
   assertSignsConsistently(privateKey, input)
@@ -111,17 +112,17 @@ function assertSignsConsistently(privateKey: KeyObject, input: string): void {
     recovered = undefined
   }
   if (!recovered?.equals(probe)) {
-    throw keyError('private_key_invalid', input, `${named(input)} is damaged: it parses, but a test signature does not verify with its own public key. Copy the complete .capgo_key_v2 file into the secret again, unmodified.`)
+    throw keyError('keys_private_key_invalid', input, `${named(input)} is damaged: it parses, but a test signature does not verify with its own public key. Copy the complete .capgo_key_v2 file into the secret again, unmodified.`)
   }
 }
 
 function assertRsa2048(key: KeyObject, input: string, codePrefix: 'private_key' | 'public_key'): void {
   if (key.asymmetricKeyType !== 'rsa') {
-    throw keyError(`${codePrefix}_not_rsa`, input, `${named(input)} is a ${key.asymmetricKeyType ?? 'non-RSA'} key. Capacitor live updates need an RSA-2048 key: create one with 'live-update key create'.`)
+    throw keyError(`keys_${codePrefix}_not_rsa`, input, `${named(input)} is a ${key.asymmetricKeyType ?? 'non-RSA'} key. Capacitor live updates need an RSA-2048 key: create one with 'live-update key create'.`)
   }
   const bits = key.asymmetricKeyDetails?.modulusLength
   if (bits !== REQUIRED_BITS) {
-    throw keyError(`${codePrefix}_size`, input, `${named(input)} is an RSA-${bits} key; devices only accept RSA-${REQUIRED_BITS} (256-byte signatures). Create a new key with 'live-update key create'.`)
+    throw keyError(`keys_${codePrefix}_size_invalid`, input, `${named(input)} is an RSA-${bits} key; devices only accept RSA-${REQUIRED_BITS} (256-byte signatures). Create a new key with 'live-update key create'.`)
   }
 }
 
@@ -132,23 +133,23 @@ function assertRsa2048(key: KeyObject, input: string, codePrefix: 'private_key' 
 export function loadPublicKey(pemText: string, input = 'public-key'): PublicKeyInfo {
   const pem = normalizePem(pemText ?? '')
   if (pem === '') {
-    throw keyError('public_key_empty', input, `${named(input)} is empty. Set it to the full PEM text of .capgo_key_v2.pub (BEGIN RSA PUBLIC KEY).`)
+    throw keyError('keys_public_key_empty', input, `${named(input)} is empty. Set it to the full PEM text of .capgo_key_v2.pub (BEGIN RSA PUBLIC KEY).`)
   }
   const label = firstPemLabel(pem)
   if (label !== undefined && PRIVATE_LABELS.has(label)) {
-    throw keyError('public_key_is_private', input, `${named(input)} holds a PRIVATE key (${label}). Never put the private key in the app or a public input; use the public key (.capgo_key_v2.pub, BEGIN RSA PUBLIC KEY) here, and rotate the private key if it was committed.`)
+    throw keyError('keys_public_key_is_private', input, `${named(input)} holds a PRIVATE key (${label}). Never put the private key in the app or a public input; use the public key (.capgo_key_v2.pub, BEGIN RSA PUBLIC KEY) here, and rotate the private key if it was committed.`)
   }
   if (label === 'PUBLIC KEY') {
-    throw keyError('public_key_spki', input, `${named(input)} is an SPKI public key (BEGIN PUBLIC KEY), which the Capacitor updater plugin does not accept. Use the PKCS#1 form (BEGIN RSA PUBLIC KEY), as written by 'live-update key create'; convert with 'openssl rsa -pubin -in key.pub -RSAPublicKey_out'.`)
+    throw keyError('keys_public_key_spki', input, `${named(input)} is an SPKI public key (BEGIN PUBLIC KEY), which the Capacitor updater plugin does not accept. Use the PKCS#1 form (BEGIN RSA PUBLIC KEY), as written by 'live-update key create'; convert with 'openssl rsa -pubin -in key.pub -RSAPublicKey_out'.`)
   }
   if (label !== 'RSA PUBLIC KEY') {
-    throw keyError('public_key_invalid', input, `${named(input)} is not a PKCS#1 public key PEM: expected a block starting with '-----BEGIN RSA PUBLIC KEY-----' (the whole .capgo_key_v2.pub file).`)
+    throw keyError('keys_public_key_invalid', input, `${named(input)} is not a PKCS#1 public key PEM: expected a block starting with '-----BEGIN RSA PUBLIC KEY-----' (the whole .capgo_key_v2.pub file).`)
   }
   let key: KeyObject
   try {
     key = createPublicKey({ key: pem, format: 'pem' })
   } catch (error) {
-    throw keyError('public_key_invalid', input, `${named(input)} could not be parsed as an RSA public key. Check that it holds the complete, unmodified .capgo_key_v2.pub file.`, error)
+    throw keyError('keys_public_key_invalid', input, `${named(input)} could not be parsed as an RSA public key. Check that it holds the complete, unmodified .capgo_key_v2.pub file.`, error)
   }
   assertRsa2048(key, input, 'public_key')
   const canonical = pkcs1PublicPem(key)
@@ -165,7 +166,7 @@ export function assertPublicKeyMatches(signing: SigningKey, publicPem: string, s
   const theirs = app.key.export({ format: 'jwk' })
   if (ours.n !== theirs.n || ours.e !== theirs.e) {
     throw new LiveUpdateError(
-      'public_key_mismatch',
+      'keys_public_key_mismatch',
       `The app's public key from ${source} (key_id ${app.keyId}) is not the pair of the private key (key_id ${signing.keyId}). Devices would reject every bundle signed with it. Use the private key that belongs to the app's public key, or update the app's public key and ship a new native build.`,
       { stage: 'keys', input: 'public-key' },
     )

@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createBundle } from './bundle.js'
-import { describeError, LiveUpdateError } from './errors.js'
+import { describeError, LiveUpdateError, STAGE_EXIT_CODE, type ExitCode, type Stage } from './errors.js'
 import { assertPublicKeyMatches, loadPrivateKey } from './keys.js'
 import { mightBeRegistered } from './register/index.js'
 import { assertHttpsUrl, renderObjectKey } from './storage/object-key.js'
@@ -18,20 +18,24 @@ export interface PublishDependencies {
   /** Used to download the upload as a device would. */
   fetch?: Fetch
   /** Wraps each stage (the action uses core.group); must call and return `work()`. */
-  runStage?: <T>(name: string, work: () => Promise<T>) => Promise<T>
+  runStage?: <T>(name: Stage, work: () => Promise<T>) => Promise<T>
   now?: () => number
 }
 
 /** Where a failed publish stopped, and the timings up to there: the report shows both. */
 export class PublishFailure extends Error {
   constructor(
-    readonly stage: string,
+    readonly stage: Stage,
     readonly timings: StageTiming[],
     readonly bundle: BundleResult | undefined,
     override readonly cause: unknown,
   ) {
     super(describeError(cause), { cause })
     this.name = 'PublishFailure'
+  }
+
+  get exitCode(): ExitCode {
+    return STAGE_EXIT_CODE[this.stage]
   }
 }
 
@@ -44,8 +48,9 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
   const now = deps.now ?? Date.now
   const timings: StageTiming[] = []
   let bundle: BundleResult | undefined
-  let currentStage = 'keys'
-  const stage = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+  // Checks that run before the first stage are about inputs.
+  let currentStage: Stage = 'input'
+  const stage = async <T>(name: Stage, work: () => Promise<T>): Promise<T> => {
     currentStage = name
     const started = now()
     try {
@@ -150,15 +155,20 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
       throw error
     }
   } catch (error) {
-    throw new PublishFailure(currentStage, timings, bundle, error)
+    throw new PublishFailure(failedStage(currentStage, error), timings, bundle, error)
   } finally {
     await rm(workDir, { recursive: true, force: true })
   }
 }
 
+/** An input mistake found late (a registrar's missing key) is still an input mistake. */
+function failedStage(current: Stage, error: unknown): Stage {
+  return error instanceof LiveUpdateError && error.stage === 'input' ? 'input' : current
+}
+
 function versionTaken(options: PublishOptions): LiveUpdateError {
   return new LiveUpdateError(
-    'version_exists_with_other_content',
+    'register_version_conflict',
     `Version ${options.version} of ${options.appId} is already registered with different content. Published versions are immutable: bump 'version' (e.g. a new tag) and publish again.`,
     { stage: 'lookup', input: 'version' },
   )

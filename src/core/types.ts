@@ -5,6 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto'
 import type { Readable } from 'node:stream'
+import type { Stage } from './errors.js'
 
 /** The company's signing key, loaded and checked (RSA-2048, PKCS#1 public form derived). */
 export interface SigningKey {
@@ -153,7 +154,7 @@ export interface PublishOptions {
 export type PublishStatus = 'published' | 'already-published' | 'dry-run'
 
 export interface StageTiming {
-  stage: string
+  stage: Stage
   ms: number
 }
 

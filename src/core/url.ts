@@ -4,6 +4,7 @@
  * signatures) never reach a CI log, an error, the job summary or a PR comment.
  */
 import { inputError } from './errors.js'
+import type { InputErrorCode } from './error-codes.js'
 
 /** URL without credentials, query or fragment (signed URLs must not leak into logs). */
 export function safeUrl(value: string): string {
@@ -29,7 +30,7 @@ export function excerpt(text: string, max = 200): string {
  * credentials (user:password@) is refused: fetch would reject it with an error quoting the whole
  * URL, and every message would have to hide it; put credentials in their own (secret) input.
  */
-export function parseHttpUrl(value: string, input: string, code: string, example: string): URL {
+export function parseHttpUrl(value: string, input: string, code: InputErrorCode, example: string): URL {
   let url: URL | undefined
   try {
     url = new URL(value)

@@ -11,6 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import type { ErrorCode } from './error-codes.js'
 import { describeError, LiveUpdateError, type VerifyStep } from './errors.js'
 import { loadPublicKey } from './keys.js'
 import type { Fetch } from './types.js'
@@ -284,11 +285,19 @@ function describeSource(source: VerifyOptions['source']): string {
   return /^https?:\/\//i.test(source) ? safeUrl(source) : source
 }
 
+const VERIFY_STEP_CODES: Record<VerifyStep, ErrorCode> = {
+  download: 'verify_download_failed',
+  'session-key': 'verify_session_key_rejected',
+  decrypt: 'verify_decrypt_failed',
+  checksum: 'verify_checksum_rejected',
+  zip: 'verify_zip_rejected',
+}
+
 /** Like verifyBundle, but a device-side rejection throws LiveUpdateError(stage 'verify', step). */
 export async function verifyBundleOrThrow(options: VerifyOptions): Promise<{ sha256: string; entries: number; encryptedSize: number }> {
   const report = await verifyBundle(options)
   if (!report.ok) {
-    throw new LiveUpdateError(`verify_${report.step.replace('-', '_')}`, `A device would reject the bundle from ${describeSource(options.source)} at the ${report.step} step: ${report.message}`, {
+    throw new LiveUpdateError(VERIFY_STEP_CODES[report.step], `A device would reject the bundle from ${describeSource(options.source)} at the ${report.step} step: ${report.message}`, {
       stage: 'verify',
       step: report.step,
     })

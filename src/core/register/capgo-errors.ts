@@ -6,6 +6,7 @@
 import { LiveUpdateError, type Stage } from '../errors.js'
 import { safeUrl } from '../url.js'
 import { HttpFailure, RegistrationError, seconds, TransportFailure, type BundleState } from './http.js'
+import type { CapgoErrorCode } from '../error-codes.js'
 
 /** The call that failed: what the messages name, and what the error says about the bundle. */
 export interface CapgoCallContext {
@@ -38,7 +39,7 @@ export function shortReason(error: unknown, timeoutMs: number): string {
 export function mapError(error: unknown, ctx: CapgoCallContext, endpoint: CapgoEndpoint): LiveUpdateError {
   if (error instanceof LiveUpdateError) return error
   const { baseUrl, timeoutMs, attempts } = endpoint
-  const make = (code: string, message: string, input?: string) =>
+  const make = (code: CapgoErrorCode, message: string, input?: string) =>
     new RegistrationError(code, message, {
       stage: ctx.stage,
       input,
@@ -55,11 +56,11 @@ export function mapError(error: unknown, ctx: CapgoCallContext, endpoint: CapgoE
         : ''
 
   if (error instanceof TransportFailure) {
-    if (error.kind === 'timeout') return make('capgo_timeout', `Capgo at ${baseUrl} did not answer ${error.method} ${error.path} within ${seconds(timeoutMs)} (tried ${attempts} times) while trying to ${ctx.action}.${unsure}`)
-    return make('capgo_unreachable', `Could not reach Capgo at ${baseUrl} (${error.detail}) while trying to ${ctx.action}; check the Capgo API URL and the network.${unsure}`)
+    if (error.kind === 'timeout') return make('capgo_request_timeout', `Capgo at ${baseUrl} did not answer ${error.method} ${error.path} within ${seconds(timeoutMs)} (tried ${attempts} times) while trying to ${ctx.action}.${unsure}`)
+    return make('capgo_api_unreachable', `Could not reach Capgo at ${baseUrl} (${error.detail}) while trying to ${ctx.action}; check the Capgo API URL and the network.${unsure}`)
   }
   if (!(error instanceof HttpFailure)) {
-    return make('capgo_error', `Capgo call failed while trying to ${ctx.action}: ${error instanceof Error ? error.message : String(error)}.${unsure}`)
+    return make('capgo_call_failed', `Capgo call failed while trying to ${ctx.action}: ${error instanceof Error ? error.message : String(error)}.${unsure}`)
   }
 
   const { status, apiCode: code = '' } = error
@@ -95,7 +96,7 @@ export function mapError(error: unknown, ctx: CapgoCallContext, endpoint: CapgoE
       return make('capgo_version_invalid', `Capgo refused version "${ctx.version ?? ''}" (${code}): it must be semver, such as 1.2.3 or 1.2.3-beta.1.`, 'version')
     case 'invalid_protocol':
     case 'missing_external_url':
-      return make('capgo_url_invalid', `Capgo refused the bundle URL ${ctx.externalUrl ? safeUrl(ctx.externalUrl) : '(none)'} (${code}): external bundle URLs must be https://. Check public-url.`, 'public-url')
+      return make('capgo_bundle_url_invalid', `Capgo refused the bundle URL ${ctx.externalUrl ? safeUrl(ctx.externalUrl) : '(none)'} (${code}): external bundle URLs must be https://. Check public-url.`, 'public-url')
     case 'encryption_required':
       return make('capgo_encryption_required', `The Capgo organization owning ${app} enforces encrypted bundles and saw no session_key (encryption_required). Publish with the signing key configured (every bundle must carry a session key).`, 'private-key')
     case 'encryption_key_required':
@@ -109,17 +110,17 @@ export function mapError(error: unknown, ctx: CapgoCallContext, endpoint: CapgoE
       )
     }
     case 'cannot_find_version':
-      return make('capgo_version_not_found', `Capgo cannot find version ${ctx.version ?? ''} of ${app} (cannot_find_version) while trying to ${ctx.action}.${unsure}`, 'version')
+      return make('capgo_version_missing', `Capgo cannot find version ${ctx.version ?? ''} of ${app} (cannot_find_version) while trying to ${ctx.action}.${unsure}`, 'version')
     case 'cannot_create_bundle':
-      return make('capgo_cannot_create_bundle', `Capgo could not create bundle ${ctx.version ?? ''} for ${app} (cannot_create_bundle${apiMessage ? `: ${apiMessage}` : ''}). Check the API key's rights on this app, then retry.`)
+      return make('capgo_bundle_create_failed', `Capgo could not create bundle ${ctx.version ?? ''} for ${app} (cannot_create_bundle${apiMessage ? `: ${apiMessage}` : ''}). Check the API key's rights on this app, then retry.`)
   }
   if (status >= 500) {
-    return make('capgo_server_error', `Capgo kept failing with HTTP ${status}${code ? ` ${code}` : ''} on ${error.method} ${error.path} (tried ${attempts} times) while trying to ${ctx.action}: ${error.excerpt}.${unsure}`)
+    return make('capgo_server_failed', `Capgo kept failing with HTTP ${status}${code ? ` ${code}` : ''} on ${error.method} ${error.path} (tried ${attempts} times) while trying to ${ctx.action}: ${error.excerpt}.${unsure}`)
   }
   if (status >= 300 && status < 400) {
-    return make('capgo_redirected', `Capgo answered ${error.method} ${error.path} with a redirect (HTTP ${status}); set the Capgo API URL to the final API address (redirects are not followed so the API key is not forwarded).`, 'capgo-api-url')
+    return make('capgo_api_url_redirected', `Capgo answered ${error.method} ${error.path} with a redirect (HTTP ${status}); set the Capgo API URL to the final API address (redirects are not followed so the API key is not forwarded).`, 'capgo-api-url')
   }
-  return make('capgo_http_error', `Capgo answered HTTP ${status}${code ? ` ${code}` : ' (no error code)'} to ${error.method} ${error.path} while trying to ${ctx.action}: ${error.excerpt}${unsure}`)
+  return make('capgo_http_failed', `Capgo answered HTTP ${status}${code ? ` ${code}` : ' (no error code)'} to ${error.method} ${error.path} while trying to ${ctx.action}: ${error.excerpt}${unsure}`)
 }
 
 /** The required key prefix Capgo reports with encryption_key_mismatch, if any. */

@@ -59,13 +59,13 @@ export function createCapgoRegistrar(options: CapgoRegistrarOptions): Registrar 
   // Checked on first use, not here: a dry run builds the registrar without a key and never calls it.
   const requireKey = (): void => {
     if (apiKey) return
-    throw new RegistrationError('capgo_api_key_missing', 'A Capgo API key is required to register bundles with Capgo: set capgo-api-key (create one in Capgo > API keys, with the upload right).', {
+    throw new RegistrationError('input_capgo_api_key_missing', 'A Capgo API key is required to register bundles with Capgo: set capgo-api-key (create one in Capgo > API keys, with the upload right).', {
       stage: 'input',
       input: 'capgo-api-key',
       bundleState: 'not-registered',
     })
   }
-  const baseUrl = parseHttpUrl(options.apiUrl ?? CAPGO_API_URL, 'capgo-api-url', 'capgo_api_url_invalid', CAPGO_API_URL).href.replace(/\/+$/, '')
+  const baseUrl = parseHttpUrl(options.apiUrl ?? CAPGO_API_URL, 'capgo-api-url', 'input_capgo_api_url_invalid', CAPGO_API_URL).href.replace(/\/+$/, '')
   /** How messages name the API: no query string (it may hold a token). */
   const shownUrl = safeUrl(baseUrl)
   const { fetch: fetchImpl, sleep, now, logger, random, timeoutMs, attempts, baseDelayMs, maxDelayMs, maxRetryAfterMs } = httpCallSettings(options)
@@ -116,7 +116,7 @@ export function createCapgoRegistrar(options: CapgoRegistrarOptions): Registrar 
         throw mapError(error, ctx, endpoint)
       }
       if (!Array.isArray(rows)) {
-        throw new RegistrationError('capgo_bad_response', `Capgo answered GET /bundle with something that is not a list of bundles; is ${shownUrl} a Capgo API?`, {
+        throw new RegistrationError('capgo_response_invalid', `Capgo answered GET /bundle with something that is not a list of bundles; is ${shownUrl} a Capgo API?`, {
           stage: ctx.stage,
           input: 'capgo-api-url',
           bundleState: ctx.bundleState,

@@ -7,6 +7,7 @@ import { LiveUpdateError, redact, type Stage } from '../errors.js'
 import { parseRetryAfter, realSleep } from '../retry.js'
 import type { Fetch, Logger, RegistrationRequest, Sleep } from '../types.js'
 import { excerpt } from '../url.js'
+import type { ErrorCode, RegisterErrorCode } from '../error-codes.js'
 
 /** Side effects and retry tuning shared by the HTTP registrars (tests inject sleep and clocks). */
 export interface HttpCallOptions {
@@ -69,7 +70,7 @@ export class RegistrationError extends LiveUpdateError {
   readonly apiCode?: string
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { stage: Stage; input?: string; cause?: unknown; bundleState: BundleState; httpStatus?: number; apiCode?: string },
   ) {
@@ -242,7 +243,7 @@ const SIGNED_CHECKSUM = /^[0-9a-f]{512}$/
 
 /** Never register half a bundle: devices with a public key would accept or reject the wrong thing. */
 export function validateRegistrationRequest(req: RegistrationRequest): void {
-  const fail = (code: string, message: string, input?: string): never => {
+  const fail = (code: RegisterErrorCode, message: string, input?: string): never => {
     throw new RegistrationError(code, message, { stage: 'register', input, bundleState: 'not-registered' })
   }
   if (!req.appId) fail('register_app_id_missing', 'Refusing to register: no app id.', 'app-id')

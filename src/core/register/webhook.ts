@@ -108,10 +108,10 @@ export function createWebhookRegistrar(options: WebhookRegistrarOptions): Regist
   // Checked on first use, not here: a dry run (e.g. a fork PR without secrets) never sends.
   const requireSecret = () => {
     if (!options.secret) {
-      throw new LiveUpdateError('missing_webhook_secret', 'A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).', { stage: 'input', input: 'webhook-secret' })
+      throw new LiveUpdateError('input_webhook_secret_missing', 'A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).', { stage: 'input', input: 'webhook-secret' })
     }
   }
-  const target = parseHttpUrl(options.url ?? '', 'webhook-url', 'invalid_webhook_url', 'https://updates.example.com/hooks/live-update')
+  const target = parseHttpUrl(options.url ?? '', 'webhook-url', 'input_webhook_url_invalid', 'https://updates.example.com/hooks/live-update')
   const secret = options.secret
   const { fetch: fetchImpl, sleep, now, logger, random, timeoutMs, attempts, baseDelayMs, maxDelayMs, maxRetryAfterMs } = httpCallSettings(options)
   // Query strings may hold tokens: messages show origin + path only.
@@ -212,7 +212,7 @@ export function createWebhookRegistrar(options: WebhookRegistrarOptions): Regist
     if (error instanceof HttpFailure) {
       const retried = error.status >= 500 || error.status === 429 || error.status === 408 ? ` (tried ${attempts} times)` : ''
       const hint = error.status === 401 || error.status === 403 ? ' Check that webhook-secret matches the receiver\'s secret and that the receiver and runner clocks agree.' : ''
-      return new RegistrationError('webhook_http_error', `The webhook ${shown} answered HTTP ${error.status}${retried}: ${error.excerpt}.${hint}${maybe}`, {
+      return new RegistrationError('webhook_http_failed', `The webhook ${shown} answered HTTP ${error.status}${retried}: ${error.excerpt}.${hint}${maybe}`, {
         stage: 'register',
         input: error.status === 401 || error.status === 403 ? 'webhook-secret' : error.status === 404 ? 'webhook-url' : undefined,
         cause: error,
@@ -222,12 +222,12 @@ export function createWebhookRegistrar(options: WebhookRegistrarOptions): Regist
     }
     if (error instanceof TransportFailure) {
       return new RegistrationError(
-        error.kind === 'timeout' ? 'webhook_timeout' : 'webhook_unreachable',
+        error.kind === 'timeout' ? 'webhook_request_timeout' : 'webhook_url_unreachable',
         `The webhook ${shown} ${describe(error)} (tried ${attempts} times).${maybe}`,
         { stage: 'register', input: 'webhook-url', cause: error, bundleState },
       )
     }
     if (error instanceof LiveUpdateError) return error
-    return new RegistrationError('webhook_error', `The webhook call failed: ${error instanceof Error ? error.message : String(error)}.${maybe}`, { stage: 'register', cause: error, bundleState: sent ? 'maybe-registered' : 'not-registered' })
+    return new RegistrationError('webhook_call_failed', `The webhook call failed: ${error instanceof Error ? error.message : String(error)}.${maybe}`, { stage: 'register', cause: error, bundleState: sent ? 'maybe-registered' : 'not-registered' })
   }
 }

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url'
 import { LiveUpdateError, describeError } from '../errors.js'
 import type { BundleBody, BundleStore, StoredObject } from '../types.js'
 import { assertValidObjectKey, renderPublicUrl, validatePublicUrlTemplate } from './object-key.js'
+import type { StorageErrorCode } from '../error-codes.js'
 
 export interface DirStoreConfig {
   dir: string
@@ -28,7 +29,7 @@ export class DirStore implements BundleStore {
 
   constructor(config: DirStoreConfig) {
     if (!config.dir) {
-      throw new LiveUpdateError('storage_missing_dir', 'The storage folder is empty: set the storage-dir input.', { stage: 'input', input: 'storage-dir' })
+      throw new LiveUpdateError('storage_dir_missing', 'The storage folder is empty: set the storage-dir input.', { stage: 'input', input: 'storage-dir' })
     }
     this.dir = path.resolve(config.dir)
     if (config.publicUrlTemplate) validatePublicUrlTemplate(config.publicUrlTemplate)
@@ -44,7 +45,7 @@ export class DirStore implements BundleStore {
     assertValidObjectKey(key)
     const file = path.resolve(this.dir, ...key.split('/'))
     if (!file.startsWith(this.dir + path.sep)) {
-      throw new LiveUpdateError('storage_invalid_object_key', `Object key "${key}" escapes the storage folder.`, { stage: 'input', input: 'object-key' })
+      throw new LiveUpdateError('input_object_key_invalid', `Object key "${key}" escapes the storage folder.`, { stage: 'input', input: 'object-key' })
     }
     return file
   }
@@ -149,7 +150,7 @@ export class DirStore implements BundleStore {
     )
   }
 
-  private failure(code: string, message: string, cause?: unknown): LiveUpdateError {
+  private failure(code: StorageErrorCode, message: string, cause?: unknown): LiveUpdateError {
     return new LiveUpdateError(code, message, { stage: 'upload', input: 'storage-dir', cause })
   }
 }

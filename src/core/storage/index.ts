@@ -39,7 +39,7 @@ const noStore: BundleStore = {
 }
 
 function noStorage(): LiveUpdateError {
-  return new LiveUpdateError('storage_not_configured', "No storage is configured: set 's3-bucket' (or 'storage: dir' with 'storage-dir'); only a dry run may go without.", { stage: 'input', input: 's3-bucket' })
+  return new LiveUpdateError('input_storage_missing', "No storage is configured: set 's3-bucket' (or 'storage: dir' with 'storage-dir'); only a dry run may go without.", { stage: 'input', input: 's3-bucket' })
 }
 
 export { DirStore, type DirStoreConfig } from './dir-store.js'

@@ -27,17 +27,17 @@ const URL_PLACEHOLDERS = ['key', 'bucket'] as const
 /** `{hash}` value for an encrypted bundle: the first 16 hex chars of its SHA-256. */
 export function keyHash(encryptedSha256: string): string {
   if (!/^[0-9a-f]{64}$/.test(encryptedSha256)) {
-    throw new LiveUpdateError('storage_invalid_hash', 'The encrypted bundle SHA-256 must be 64 lowercase hex chars.', { stage: 'upload' })
+    throw new LiveUpdateError('storage_hash_invalid', 'The encrypted bundle SHA-256 must be 64 lowercase hex chars.', { stage: 'upload' })
   }
   return encryptedSha256.slice(0, KEY_HASH_LENGTH)
 }
 
 function keyError(message: string): LiveUpdateError {
-  return new LiveUpdateError('storage_invalid_object_key', message, { stage: 'input', input: 'object-key' })
+  return new LiveUpdateError('input_object_key_invalid', message, { stage: 'input', input: 'object-key' })
 }
 
 function urlError(message: string): LiveUpdateError {
-  return new LiveUpdateError('storage_invalid_public_url', message, { stage: 'input', input: 'public-url' })
+  return new LiveUpdateError('input_public_url_invalid', message, { stage: 'input', input: 'public-url' })
 }
 
 /**
@@ -176,11 +176,11 @@ export function assertHttpsUrl(url: string, input = 'public-url'): void {
   try {
     parsed = new URL(url)
   } catch {
-    throw new LiveUpdateError('storage_invalid_public_url', `The bundle URL "${url}" is not a valid URL. Check the ${input} input.`, { stage: 'input', input })
+    throw new LiveUpdateError('input_public_url_invalid', `The bundle URL "${url}" is not a valid URL. Check the ${input} input.`, { stage: 'input', input })
   }
   if (parsed.protocol !== 'https:') {
     throw new LiveUpdateError(
-      'storage_public_url_not_https',
+      'input_public_url_not_https',
       `The bundle URL "${url}" is not https, but the update server requires https bundle URLs. Set the ${input} input to an https URL template such as https://updates.example.com/{key} (a CDN or custom domain in front of the bucket).`,
       { stage: 'input', input },
     )

@@ -5,6 +5,7 @@
  */
 import { LiveUpdateError, describeError, redact } from '../errors.js'
 import { describeBucket, type S3ConnectionConfig } from './s3-client.js'
+import type { StorageErrorCode } from '../error-codes.js'
 
 /** What an AWS SDK (or network) error says, in one shape. */
 export interface ProviderError {
@@ -80,24 +81,24 @@ export function s3OperationError(config: S3ConnectionConfig, operation: string, 
   return new LiveUpdateError(code, redact(message, [config.secretAccessKey, config.sessionToken, config.accessKeyId]), { stage: 'upload', input, cause: error })
 }
 
-function explain(config: S3ConnectionConfig, info: ProviderError): { code: string; input?: string; hint: string } {
+function explain(config: S3ConnectionConfig, info: ProviderError): { code: StorageErrorCode; input?: string; hint: string } {
   const { bucket, region } = config
   const endpoint = config.endpoint ? `the endpoint ${new URL(config.endpoint).origin}` : `AWS region ${region}`
   switch (info.code) {
     case 'NoSuchBucket':
-      return { code: 'storage_no_such_bucket', input: 's3-bucket', hint: `The bucket "${bucket}" does not exist at ${endpoint}: check the s3-bucket input (and s3-endpoint / s3-region).` }
+      return { code: 'storage_bucket_missing', input: 's3-bucket', hint: `The bucket "${bucket}" does not exist at ${endpoint}: check the s3-bucket input (and s3-endpoint / s3-region).` }
     case 'InvalidBucketName':
-      return { code: 'storage_invalid_bucket', input: 's3-bucket', hint: 'Check the s3-bucket input.' }
+      return { code: 'storage_bucket_invalid', input: 's3-bucket', hint: 'Check the s3-bucket input.' }
     case 'SignatureDoesNotMatch':
-      return { code: 'storage_bad_credentials', input: 's3-secret-access-key', hint: 'The secret access key does not match the access key id: check the s3-secret-access-key input (or AWS_SECRET_ACCESS_KEY).' }
+      return { code: 'storage_credentials_invalid', input: 's3-secret-access-key', hint: 'The secret access key does not match the access key id: check the s3-secret-access-key input (or AWS_SECRET_ACCESS_KEY).' }
     case 'InvalidAccessKeyId':
-      return { code: 'storage_bad_credentials', input: 's3-access-key-id', hint: 'The storage does not know this access key id: check the s3-access-key-id input (or AWS_ACCESS_KEY_ID).' }
+      return { code: 'storage_credentials_invalid', input: 's3-access-key-id', hint: 'The storage does not know this access key id: check the s3-access-key-id input (or AWS_ACCESS_KEY_ID).' }
     case 'InvalidToken':
     case 'ExpiredToken':
     case 'TokenRefreshRequired':
-      return { code: 'storage_bad_credentials', input: 's3-access-key-id', hint: 'The session token is invalid or expired: check the credentials step (OIDC role, AWS_SESSION_TOKEN) or the s3-access-key-id / s3-secret-access-key inputs.' }
+      return { code: 'storage_credentials_invalid', input: 's3-access-key-id', hint: 'The session token is invalid or expired: check the credentials step (OIDC role, AWS_SESSION_TOKEN) or the s3-access-key-id / s3-secret-access-key inputs.' }
     case 'CredentialsProviderError':
-      return { code: 'storage_no_credentials', input: 's3-access-key-id', hint: 'No credentials found: set s3-access-key-id and s3-secret-access-key, or configure AWS credentials (env or OIDC role) before this step.' }
+      return { code: 'storage_credentials_missing', input: 's3-access-key-id', hint: 'No credentials found: set s3-access-key-id and s3-secret-access-key, or configure AWS credentials (env or OIDC role) before this step.' }
     case 'AccessDenied':
     case 'AllAccessDisabled':
     case 'AccountProblem':
@@ -106,26 +107,26 @@ function explain(config: S3ConnectionConfig, info: ProviderError): { code: strin
     case 'PermanentRedirect':
     case 'IllegalLocationConstraintException':
     case 'InvalidRegion':
-      return { code: 'storage_wrong_region', input: 's3-region', hint: `The bucket is not in region ${region}: check the s3-region input.` }
+      return { code: 'storage_region_wrong', input: 's3-region', hint: `The bucket is not in region ${region}: check the s3-region input.` }
     case 'RequestTimeTooSkewed':
-      return { code: 'storage_clock_skew', hint: 'The machine clock is too far from the storage clock.' }
+      return { code: 'storage_clock_skewed', hint: 'The machine clock is too far from the storage clock.' }
     case 'NotImplemented':
-      return { code: 'storage_not_supported', input: 's3-endpoint', hint: `${endpoint} does not implement this S3 request: check the s3-endpoint input (and the s3-checksum input: when_required suits most S3-compatible servers).` }
+      return { code: 'storage_request_unsupported', input: 's3-endpoint', hint: `${endpoint} does not implement this S3 request: check the s3-endpoint input (and the s3-checksum input: when_required suits most S3-compatible servers).` }
     case 'EntityTooSmall':
     case 'EntityTooLarge':
       return { code: 'storage_upload_failed', input: 's3-part-size-mib', hint: 'The provider refused the part size: check the s3-part-size-mib input.' }
   }
   if (NETWORK_CODES.has(info.code) || info.code === 'TimeoutError') {
-    return { code: 'storage_unreachable', input: 's3-endpoint', hint: `Could not talk to ${endpoint} (after retries): check the s3-endpoint input and that the storage is reachable from this runner.` }
+    return { code: 'storage_endpoint_unreachable', input: 's3-endpoint', hint: `Could not talk to ${endpoint} (after retries): check the s3-endpoint input and that the storage is reachable from this runner.` }
   }
   if (info.status === 403) {
     return { code: 'storage_access_denied', input: 's3-access-key-id', hint: 'Access was refused: check the s3-access-key-id / s3-secret-access-key inputs and the key\'s permissions on the bucket.' }
   }
   if (info.status === 301 || info.status === 307) {
-    return { code: 'storage_wrong_region', input: 's3-region', hint: 'The storage redirected the request: check the s3-region (and s3-endpoint / s3-force-path-style) inputs.' }
+    return { code: 'storage_region_wrong', input: 's3-region', hint: 'The storage redirected the request: check the s3-region (and s3-endpoint / s3-force-path-style) inputs.' }
   }
   if (info.status !== undefined && (info.status >= 500 || info.status === 429)) {
-    return { code: 'storage_unavailable', input: 's3-endpoint', hint: `${endpoint} kept failing after retries; try again later, and check the provider's status.` }
+    return { code: 'storage_service_unavailable', input: 's3-endpoint', hint: `${endpoint} kept failing after retries; try again later, and check the provider's status.` }
   }
   return { code: 'storage_upload_failed', hint: 'Check the storage settings (s3-bucket, s3-endpoint, s3-region, credentials).' }
 }

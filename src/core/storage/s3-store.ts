@@ -70,7 +70,7 @@ const MIB = 1024 * 1024
 const noopLogger: Logger = { info() {}, warn() {}, debug() {} }
 
 function configError(input: string, message: string): LiveUpdateError {
-  return new LiveUpdateError('storage_invalid_config', message, { stage: 'input', input })
+  return new LiveUpdateError('input_s3_config_invalid', message, { stage: 'input', input })
 }
 
 function validateConfig(config: S3StoreConfig): void {
@@ -79,7 +79,7 @@ function validateConfig(config: S3StoreConfig): void {
     throw configError('s3-bucket', `The bucket name "${config.bucket}" is not valid: use the bucket's name only (no s3:// prefix, no slash).`)
   }
   if (!config.region && !config.endpoint) throw configError('s3-region', 'The s3-region input is empty: set the bucket\'s region (e.g. us-east-1).')
-  if (config.endpoint !== undefined) parseHttpUrl(config.endpoint, 's3-endpoint', 'storage_invalid_config', 'https://<account>.r2.cloudflarestorage.com')
+  if (config.endpoint !== undefined) parseHttpUrl(config.endpoint, 's3-endpoint', 'input_s3_config_invalid', 'https://<account>.r2.cloudflarestorage.com')
   if (Boolean(config.accessKeyId) !== Boolean(config.secretAccessKey)) {
     const missing = config.accessKeyId ? 's3-secret-access-key' : 's3-access-key-id'
     throw configError(missing, `Set both s3-access-key-id and s3-secret-access-key, or neither (to use the AWS credential chain: env, OIDC).`)

@@ -120,7 +120,7 @@ async function* writeZip(folder: ScannedFolder, options: Required<ZipOptions>): 
       const head = pending.shift()!
       costAhead -= head.cost
       const prepared = await head.prepared.catch((error: unknown) => {
-        throw new LiveUpdateError('zip_read_failed', `Could not read '${head.entry.name}' from the web output: ${(error as Error).message}`, { stage: 'zip', input: 'path', cause: error })
+        throw new LiveUpdateError('bundle_file_unreadable', `Could not read '${head.entry.name}' from the web output: ${(error as Error).message}`, { stage: 'bundle', input: 'path', cause: error })
       })
       fill()
       try {
@@ -134,7 +134,7 @@ async function* writeZip(folder: ScannedFolder, options: Required<ZipOptions>): 
           offset,
         }
         if (offset + 30 + record.name.length + record.compressedSize > MAX_OFFSET) {
-          throw new LiveUpdateError('zip_too_large', 'The bundle would be larger than 4 GiB, which needs ZIP64; devices are not tested with ZIP64. Make the web output smaller.', { stage: 'zip', input: 'path' })
+          throw new LiveUpdateError('bundle_zip_too_large', 'The bundle would be larger than 4 GiB, which needs ZIP64; devices are not tested with ZIP64. Make the web output smaller.', { stage: 'bundle', input: 'path' })
         }
         mentionsNotifyAppReady ||= prepared.mentionsNotifyAppReady
         const header = localHeader(record)
@@ -149,7 +149,7 @@ async function* writeZip(folder: ScannedFolder, options: Required<ZipOptions>): 
             yield chunk as Buffer
           }
           if (streamed !== record.compressedSize) {
-            throw new LiveUpdateError('zip_file_changed', `'${head.entry.name}' changed while the bundle was being written. Make sure the build has finished before publishing.`, { stage: 'zip', input: 'path' })
+            throw new LiveUpdateError('bundle_file_changed', `'${head.entry.name}' changed while the bundle was being written. Make sure the build has finished before publishing.`, { stage: 'bundle', input: 'path' })
           }
         }
         offset += record.compressedSize

@@ -1,0 +1,194 @@
+/**
+ * Every error code the pipeline throws, one catalogue per area. Naming rule:
+ * `<area>_<subject>_<problem>`, lowercase, where `<area>` is the catalogue (input, build, keys,
+ * bundle, storage, capgo, webhook, register, verify). Codes are a public API (scripts match them,
+ * docs/errors.md lists them): rename only with an entry in that document's old -> new table.
+ * Each value is the one-line meaning docs/errors.md shows (a test keeps the two in step).
+ */
+
+/** Inputs, flags and configuration files: found before any work (stage `input`). */
+export const InputErrors = {
+  input_choice_invalid: 'An input that takes one of a few values got another one.',
+  input_boolean_invalid: 'An input that takes true or false got another value.',
+  input_app_id_missing: 'No app id given and none found in capacitor.config.',
+  input_app_id_invalid: 'The app id is not a reverse-domain id.',
+  input_path_missing: 'No web folder given and no webDir found in capacitor.config.',
+  input_channel_invalid: 'The channel name holds characters other than letters, digits, `.`, `_`, `-`.',
+  input_version_missing: 'No version given, no semver tag and no package.json version.',
+  input_version_invalid: 'The version is not semver, or is 0.0.0.',
+  input_private_key_missing: 'No private key given.',
+  input_file_unreadable: 'A file named by an input or flag cannot be read.',
+  input_public_url_invalid: 'The public URL template has no `{key}`, or renders to an invalid URL.',
+  input_public_url_not_https: 'Capgo needs an https bundle URL; the public URL is not https.',
+  input_object_key_invalid: 'The object key template renders to a key storage cannot hold.',
+  input_storage_dir_missing: '`storage: dir` without a storage folder.',
+  input_storage_missing: 'No storage configured (and not a dry run).',
+  input_s3_bucket_missing: '`storage: s3` without a bucket.',
+  input_s3_credentials_incomplete: 'Only one of the access key id and secret access key is set.',
+  input_s3_endpoint_invalid: 'The S3 endpoint is not an http(s) URL (or holds credentials).',
+  input_s3_config_invalid: 'The S3 store was given settings it cannot use.',
+  input_part_size_invalid: 'The multipart part size is not a whole number from 5 to 5120 MiB.',
+  input_capgo_api_key_missing: '`server: capgo` without an API key.',
+  input_capgo_api_url_invalid: 'The Capgo API URL is not an http(s) URL (or holds credentials).',
+  input_webhook_url_invalid: '`server: webhook` without a valid webhook URL.',
+  input_webhook_secret_missing: '`server: webhook` without a webhook secret.',
+  input_compression_level_invalid: 'The deflate level is not a whole number from 1 to 9.',
+  input_capacitor_config_missing: 'The named capacitor.config file does not exist.',
+  input_capacitor_config_invalid: 'capacitor.config exists but cannot be read as a Capacitor config.',
+  input_capacitor_config_not_json: 'capacitor.config.json is not valid JSON.',
+  input_out_inside_web_dir: 'CLI `bundle --out` points inside the web folder.',
+  input_out_dir_missing: 'CLI `bundle --out`: its folder does not exist.',
+  input_out_is_folder: 'CLI `bundle --out` is a folder, not a file path.',
+  input_key_file_exists: 'CLI `key create` would overwrite an existing key (pass --force).',
+  input_checksum_invalid: 'CLI `verify --checksum` is not a 512-character hex signed checksum.',
+  input_bundle_file_missing: 'CLI `verify`: the local bundle file does not exist or is not a file.',
+} as const
+
+/** The user's build command (stage `build`). */
+export const BuildErrors = {
+  build_command_failed: 'The build command exited non-zero; nothing was published.',
+} as const
+
+/** The signing key pair (stage `keys`). */
+export const KeysErrors = {
+  keys_private_key_empty: 'The private key input is empty.',
+  keys_private_key_is_public: 'The private key input holds a public key.',
+  keys_private_key_encrypted: 'The private key is passphrase-protected.',
+  keys_private_key_openssh: 'The private key is in OpenSSH format, not PEM.',
+  keys_private_key_invalid: 'The private key is not a usable PEM RSA private key.',
+  keys_private_key_not_rsa: 'The private key is not an RSA key.',
+  keys_private_key_size_invalid: 'The private key is not RSA-2048.',
+  keys_public_key_empty: 'The public key is empty.',
+  keys_public_key_is_private: 'The public key input holds a private key.',
+  keys_public_key_spki: 'The public key is SPKI (`BEGIN PUBLIC KEY`); the plugin needs PKCS#1.',
+  keys_public_key_invalid: 'The public key is not a usable PKCS#1 RSA public key.',
+  keys_public_key_not_rsa: 'The public key is not an RSA key.',
+  keys_public_key_size_invalid: 'The public key is not RSA-2048.',
+  keys_public_key_mismatch: "The app's public key is not the private key's pair.",
+} as const
+
+/** Zipping, encrypting and signing the web folder (stage `bundle`). */
+export const BundleErrors = {
+  bundle_folder_missing: 'The web folder does not exist.',
+  bundle_folder_not_dir: 'The web folder path is not a folder.',
+  bundle_folder_empty: 'The web folder holds no files.',
+  bundle_index_html_missing: 'The web folder has no index.html at its root.',
+  bundle_name_backslash: 'A file name holds a backslash, which devices read as a folder separator.',
+  bundle_symlink_broken: 'A symbolic link points at nothing.',
+  bundle_symlink_outside: 'A symbolic link points outside the web folder.',
+  bundle_symlink_loop: 'Symbolic links form a loop.',
+  bundle_entries_too_many: 'More files than a zip without ZIP64 can hold.',
+  bundle_zip_too_large: 'The zip would need ZIP64 (over 4 GiB).',
+  bundle_file_unreadable: 'A file of the web folder could not be read.',
+  bundle_file_changed: 'A file changed while the bundle was written.',
+  bundle_notify_app_ready_missing: 'No script calls notifyAppReady(): devices would roll the update back.',
+} as const
+
+/** The bundle store: S3-compatible storage or a folder (stage `upload`). */
+export const StorageErrors = {
+  storage_bucket_missing: 'The bucket does not exist at this endpoint.',
+  storage_bucket_invalid: 'The provider refused the bucket name.',
+  storage_credentials_invalid: 'The provider does not accept the credentials.',
+  storage_credentials_missing: 'No storage credentials were found.',
+  storage_access_denied: 'The credentials may not write to the bucket.',
+  storage_region_wrong: 'The bucket is in another region.',
+  storage_clock_skewed: "The runner's clock is too far from the provider's.",
+  storage_request_unsupported: 'The provider does not implement a request the upload needs.',
+  storage_endpoint_unreachable: 'The storage endpoint could not be reached.',
+  storage_service_unavailable: 'The provider kept failing after retries.',
+  storage_upload_failed: 'The upload failed for another reason (the message has the provider code).',
+  storage_object_exists: 'An object already exists at the key (objects are never replaced).',
+  storage_size_mismatch: 'The stored object does not have the uploaded size.',
+  storage_stat_failed: "The stored object's size could not be read.",
+  storage_write_failed: 'The folder store could not write the bundle.',
+  storage_delete_failed: 'An object could not be removed.',
+  storage_dir_missing: "The folder store's folder does not exist.",
+  storage_hash_invalid: 'Internal: the object key hash is not 64 hex characters.',
+} as const
+
+/** Capgo's REST API answers and the network in front of it (stages `lookup`, `register`). */
+export const CapgoErrors = {
+  capgo_api_key_missing: 'Capgo received no API key.',
+  capgo_api_key_invalid: 'Capgo rejected the API key.',
+  capgo_permission_denied: 'The API key may not upload bundles to this app.',
+  capgo_rate_limited: "Capgo kept answering 429: the key's rate limit is spent.",
+  capgo_app_not_found: 'Capgo has no such app visible to this key.',
+  capgo_app_id_invalid: 'Capgo refused the app id.',
+  capgo_version_invalid: 'Capgo refused the version.',
+  capgo_version_missing: 'Capgo cannot find the version.',
+  capgo_version_conflict: 'The version exists on Capgo with other content.',
+  capgo_version_hidden: 'Capgo says the version exists but does not list it.',
+  capgo_bundle_url_invalid: 'Capgo refused the bundle URL (it must be https).',
+  capgo_bundle_create_failed: 'Capgo could not create the bundle.',
+  capgo_encryption_required: "The Capgo organization enforces encryption and saw no session key.",
+  capgo_encryption_key_mismatch: 'The Capgo organization requires another signing key.',
+  capgo_api_url_redirected: 'The Capgo API URL redirects (not followed, so the key is not forwarded).',
+  capgo_response_invalid: 'Capgo answered something that is not its API.',
+  capgo_server_failed: 'Capgo kept answering 5xx.',
+  capgo_request_timeout: 'Capgo did not answer in time.',
+  capgo_api_unreachable: 'Capgo could not be reached.',
+  capgo_http_failed: 'Capgo answered another non-2xx status.',
+  capgo_call_failed: 'A Capgo call failed for another reason.',
+} as const
+
+/** Your own update server behind a signed webhook (stage `register`). */
+export const WebhookErrors = {
+  webhook_http_failed: 'The receiver answered a non-2xx status.',
+  webhook_request_timeout: 'The receiver did not answer in time.',
+  webhook_url_unreachable: 'The receiver could not be reached.',
+  webhook_call_failed: 'The webhook call failed for another reason.',
+} as const
+
+/** Checks every registrar makes before announcing a bundle (stages `lookup`, `register`). */
+export const RegisterErrors = {
+  register_app_id_missing: 'Internal: registration without an app id.',
+  register_version_missing: 'Internal: registration without a version.',
+  register_channel_missing: 'Internal: registration without a channel.',
+  register_url_missing: 'Internal: registration without a bundle URL.',
+  register_session_key_missing: 'Internal: registration without a session key.',
+  register_checksum_invalid: 'Internal: registration without a V3 signed checksum.',
+  register_key_id_missing: 'Internal: registration without a key_id.',
+  register_version_conflict: 'The version is already registered with different content.',
+} as const
+
+/** Downloading the upload and checking it as a device would (stage `verify`). */
+export const VerifyErrors = {
+  verify_size_mismatch: 'The stored object does not have the uploaded size.',
+  verify_download_failed: 'A device could not download the bundle.',
+  verify_session_key_rejected: 'A device could not unwrap the session key with its public key.',
+  verify_decrypt_failed: 'A device could not decrypt the bundle.',
+  verify_checksum_rejected: 'The decrypted bundle does not match the signed checksum.',
+  verify_zip_rejected: 'A device could not unzip the bundle (or its layout is refused).',
+} as const
+
+export const ERROR_CATALOGUES = {
+  input: InputErrors,
+  build: BuildErrors,
+  keys: KeysErrors,
+  bundle: BundleErrors,
+  storage: StorageErrors,
+  capgo: CapgoErrors,
+  webhook: WebhookErrors,
+  register: RegisterErrors,
+  verify: VerifyErrors,
+} as const
+
+export type InputErrorCode = keyof typeof InputErrors
+export type BuildErrorCode = keyof typeof BuildErrors
+export type KeysErrorCode = keyof typeof KeysErrors
+export type BundleErrorCode = keyof typeof BundleErrors
+export type StorageErrorCode = keyof typeof StorageErrors
+export type CapgoErrorCode = keyof typeof CapgoErrors
+export type WebhookErrorCode = keyof typeof WebhookErrors
+export type RegisterErrorCode = keyof typeof RegisterErrors
+export type VerifyErrorCode = keyof typeof VerifyErrors
+export type ErrorCode =
+  | InputErrorCode
+  | BuildErrorCode
+  | KeysErrorCode
+  | BundleErrorCode
+  | StorageErrorCode
+  | CapgoErrorCode
+  | WebhookErrorCode
+  | RegisterErrorCode
+  | VerifyErrorCode
