@@ -8,10 +8,14 @@
  * - POST /bundle: validation order and codes as Capgo; org policies; version uniqueness (atomic).
  * - GET /bundle?app_id&page: newest first, 50 a page, `page` from 0, no version filter; an empty page
  *   => 400 cannot_get_bundle "Cannot get bundle".
- * - POST /channel {app_id, channel, version}; POST /bundle/metadata {app_id, version_id, link?, comment?}.
+ * - POST /channel {app_id, channel, version} (creates the channel if needed); PUT /bundle
+ *   {app_id, version_id, channel_id}; POST /bundle/metadata {app_id, version_id, link?, comment?};
+ *   DELETE /channel {app_id, channel}; DELETE /bundle {app_id, version?} (never a bundle a channel
+ *   serves: cannot_delete_linked_version). Bodies of PUT/DELETE are JSON, as Capgo's getBodyOrQuery reads.
  * - Errors: JSON `{error, message, moreInfo?}`.
- * Faults can be injected (status, Retry-After, delay, dropped connection, "after handling"), and a
- * rate limit configured. Every request is recorded (auth header values masked).
+ * Faults can be injected (status, Retry-After, delay, hang, dropped connection, "after handling"),
+ * and a rate limit configured on an injectable clock. Every request is recorded (auth header values
+ * masked), and `arrival()` resolves when a matching request has been received.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -46,6 +50,7 @@ export interface BundleRow {
 }
 
 export interface ChannelRow {
+  id: number
   app_id: string
   name: string
   /** Bundle id. */
@@ -78,6 +83,8 @@ export interface Fault {
   afterHandling?: boolean
   /** Destroy the socket instead of answering (a network error for the client). */
   drop?: boolean
+  /** Never answer (until the server closes): the client's timeout or abort decides. */
+  hang?: boolean
 }
 
 export interface CapgoServerOptions {
@@ -86,6 +93,8 @@ export interface CapgoServerOptions {
   policy?: OrgPolicy
   /** At most `max` requests per `windowMs` (all keys together); beyond: 429 with Retry-After. */
   rateLimit?: { max: number; windowMs: number; retryAfterSeconds: number }
+  /** The rate limit's clock (ms); default Date.now. Tests advance it from their fake sleep. */
+  now?: () => number
 }
 
 export interface CapgoServer {
@@ -103,6 +112,8 @@ export interface CapgoServer {
   seed(appId: string, rows: Array<Partial<BundleRow> & { name: string }>): BundleRow[]
   bundlesOf(appId: string): BundleRow[]
   channel(appId: string, name: string): BundleRow | undefined
+  /** Resolves once a request `METHOD /path` has been received (and recorded). */
+  arrival(route: string): Promise<void>
   close(): Promise<void>
 }
 
@@ -131,7 +142,10 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
   const requests: RecordedRequest[] = []
   const faults: Fault[] = []
   const hits: number[] = []
+  const arrivals: { route: string; resolve: () => void }[] = []
+  const now = options.now ?? Date.now
   let nextId = 1000
+  let nextChannelId = 1
   let clock = Date.parse('2025-01-01T00:00:00Z')
 
   const insert = (row: Partial<BundleRow> & { name: string; app_id: string }): BundleRow => {
@@ -235,7 +249,52 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
     if (!row) throw new ApiError(400, 'cannot_find_version', 'Cannot find version')
     const existing = channels.find((c) => c.app_id === appId && c.name === name)
     if (existing) existing.version = row.id
-    else channels.push({ app_id: appId, name, version: row.id })
+    else channels.push({ id: nextChannelId++, app_id: appId, name, version: row.id })
+    return { status: 'ok' }
+  }
+
+  function setBundleChannel(key: ApiKeyConfig, body: Record<string, unknown>) {
+    if (!body.app_id || !body.version_id || !body.channel_id) throw new ApiError(400, 'missing_required_fields', 'Missing required fields')
+    const appId = String(body.app_id)
+    if (!APP_ID.test(appId)) throw new ApiError(400, 'invalid_app_id', 'App ID must be a reverse domain string')
+    requireUpload(key)
+    const channel = channels.find((c) => c.id === body.channel_id && c.app_id === appId)
+    if (!canAccess(key, appId)) throw new ApiError(400, 'cannot_access_app', "You can't access this app")
+    const row = live(appId).find((b) => b.id === body.version_id)
+    if (!row) throw new ApiError(400, 'cannot_find_version', 'Cannot find version')
+    if (!channel) throw new ApiError(400, 'cannot_find_channel', 'Cannot find channel')
+    channel.version = row.id
+    return { status: 'success', message: `Bundle ${row.name} set to channel ${channel.name}` }
+  }
+
+  function deleteChannel(key: ApiKeyConfig, body: Record<string, unknown>) {
+    const appId = typeof body.app_id === 'string' ? body.app_id : ''
+    if (!appId) throw new ApiError(400, 'missing_app_id', 'Missing app_id')
+    if (!APP_ID.test(appId)) throw new ApiError(400, 'invalid_app_id', 'App ID must be a reverse domain string')
+    if (typeof body.channel !== 'string' || !body.channel) throw new ApiError(400, 'missing_channel_name', 'You must provide a channel name')
+    const index = channels.findIndex((c) => c.app_id === appId && c.name === body.channel)
+    if (index < 0) throw new ApiError(400, 'cannot_find_channel', 'Cannot find channel')
+    requireUpload(key)
+    if (!canAccess(key, appId)) throw new ApiError(400, 'cannot_access_app', "You can't access this app")
+    channels.splice(index, 1)
+    return { status: 'ok' }
+  }
+
+  function deleteBundle(key: ApiKeyConfig, body: Record<string, unknown>) {
+    const appId = typeof body.app_id === 'string' ? body.app_id : ''
+    if (!appId) throw new ApiError(400, 'missing_app_id', 'Missing app_id')
+    if (!APP_ID.test(appId)) throw new ApiError(400, 'invalid_app_id', 'App ID must be a reverse domain string')
+    requireUpload(key)
+    if (!canAccess(key, appId)) throw new ApiError(400, 'cannot_delete_bundle', "You can't access this app")
+    const linked = new Set(channels.filter((c) => c.app_id === appId).map((c) => c.version))
+    if (typeof body.version === 'string' && body.version) {
+      const row = live(appId).find((b) => b.name === body.version)
+      if (!row) throw new ApiError(400, 'cannot_delete_version', 'Cannot delete version')
+      if (linked.has(row.id)) throw new ApiError(400, 'cannot_delete_linked_version', 'Cannot delete a bundle linked to a channel')
+      row.deleted = true
+    } else {
+      for (const row of live(appId)) if (!linked.has(row.id)) row.deleted = true
+    }
     return { status: 'ok' }
   }
 
@@ -260,6 +319,9 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
       if (method === 'POST' && path === '/bundle') return { status: 200, json: createBundle(key, record) }
       if (method === 'POST' && path === '/channel') return { status: 200, json: setChannel(key, record) }
       if (method === 'POST' && path === '/bundle/metadata') return { status: 200, json: setMetadata(key, record) }
+      if (method === 'PUT' && path === '/bundle') return { status: 200, json: setBundleChannel(key, record) }
+      if (method === 'DELETE' && path === '/channel') return { status: 200, json: deleteChannel(key, record) }
+      if (method === 'DELETE' && path === '/bundle') return { status: 200, json: deleteBundle(key, record) }
       return { status: 404, json: { error: 'not_found', message: 'Not found' } }
     } catch (error) {
       if (error instanceof ApiError) return { status: error.status, json: { error: error.code, message: error.message, ...(error.moreInfo ? { moreInfo: error.moreInfo } : {}) } }
@@ -295,6 +357,11 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
           body,
           rawBody,
         })
+        const route = `${req.method} ${url.pathname}`
+        for (const waiting of arrivals.filter((a) => a.route === route)) {
+          arrivals.splice(arrivals.indexOf(waiting), 1)
+          waiting.resolve()
+        }
 
         const send = (status: number, json: unknown, extra: Record<string, string> = {}) => {
           if (res.destroyed) return
@@ -303,13 +370,13 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
         }
 
         if (options.rateLimit) {
-          const now = Date.now()
-          while (hits.length && hits[0]! <= now - options.rateLimit.windowMs) hits.shift()
+          const at = now()
+          while (hits.length && hits[0]! <= at - options.rateLimit.windowMs) hits.shift()
           if (hits.length >= options.rateLimit.max) {
             send(429, { error: 'too_many_requests', message: 'Too many requests' }, { 'retry-after': String(options.rateLimit.retryAfterSeconds) })
             return
           }
-          hits.push(now)
+          hits.push(at)
         }
 
         const index = faults.findIndex((f) => (!f.method || f.method === req.method) && (!f.path || f.path === url.pathname))
@@ -321,6 +388,7 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
         let answer: { status: number; json: unknown } | undefined
         if (!fault || fault.afterHandling) answer = handle(req.method ?? '', url.pathname, Object.fromEntries(url.searchParams), req, body)
         if (fault) {
+          if (fault.hang) return
           if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
           if (fault.drop) {
             req.socket.destroy()
@@ -357,6 +425,7 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
       const ch = channels.find((c) => c.app_id === appId && c.name === name)
       return ch ? bundles.find((b) => b.id === ch.version) : undefined
     },
+    arrival: (route) => new Promise<void>((resolve) => arrivals.push({ route, resolve })),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

@@ -2,7 +2,8 @@
  * A webhook receiver on 127.0.0.1 (random port) that does what a real one must: verify the
  * x-signature-256 HMAC over `timestamp + "." + rawBody` and the timestamp freshness with
  * verifyWebhookSignature, answer 401 on failure, and store accepted events idempotently by
- * (appId, version). Faults (status / delay / drop) can be injected for retry tests.
+ * (appId, version). Faults (status / delay / hang / drop) can be injected for retry tests, and
+ * `arrival()` resolves when the next request has been received.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -21,6 +22,8 @@ export interface ReceiverFault {
   body?: string
   delayMs?: number
   drop?: boolean
+  /** Never answer (until the receiver closes): the client's timeout or abort decides. */
+  hang?: boolean
 }
 
 export interface WebhookReceiver {
@@ -29,6 +32,8 @@ export interface WebhookReceiver {
   /** Accepted events, one per (appId, version). */
   events: Map<string, WebhookPayload>
   fail(fault: ReceiverFault): void
+  /** Resolves once the next request has been received (and recorded). */
+  arrival(): Promise<void>
   close(): Promise<void>
 }
 
@@ -36,6 +41,7 @@ export async function startWebhookReceiver(options: { secret: string; now?: () =
   const requests: ReceivedRequest[] = []
   const events = new Map<string, WebhookPayload>()
   const faults: ReceiverFault[] = []
+  const arrivals: (() => void)[] = []
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -46,6 +52,7 @@ export async function startWebhookReceiver(options: { secret: string; now?: () =
         for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v
         const entry: ReceivedRequest = { headers, rawBody: raw.toString('utf8'), status: 0 }
         requests.push(entry)
+        for (const resolve of arrivals.splice(0)) resolve()
         const reply = (status: number, body: string, reason?: string) => {
           entry.status = status
           entry.reason = reason
@@ -57,6 +64,7 @@ export async function startWebhookReceiver(options: { secret: string; now?: () =
         if (fault) {
           fault.times = (fault.times ?? 1) - 1
           if (fault.times <= 0) faults.shift()
+          if (fault.hang) return
           if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs))
           if (fault.drop) {
             entry.status = -1
@@ -97,6 +105,7 @@ export async function startWebhookReceiver(options: { secret: string; now?: () =
     requests,
     events,
     fail: (fault) => void faults.push({ ...fault }),
+    arrival: () => new Promise<void>((resolve) => arrivals.push(resolve)),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

@@ -3,10 +3,11 @@
  * RegistrationError that names the input to fix and says whether the bundle may be registered:
  * the user reads this, not Capgo's error code.
  */
+import type { CapgoErrorCode } from '../error-codes.js'
 import { LiveUpdateError, type Stage } from '../errors.js'
 import { safeUrl } from '../url.js'
-import { HttpFailure, RegistrationError, seconds, TransportFailure, type BundleState } from './http.js'
-import type { CapgoErrorCode } from '../error-codes.js'
+import { describeFailure, HttpFailure, seconds, TransportFailure, UnexpectedAnswer } from './http.js'
+import { type BundleState, RegistrationError } from './registration.js'
 
 /** The call that failed: what the messages name, and what the error says about the bundle. */
 export interface CapgoCallContext {
@@ -25,20 +26,12 @@ export interface CapgoCallContext {
 export interface CapgoEndpoint {
   /** The API URL as messages show it (`safeUrl`: no credentials, no query). */
   baseUrl: string
-  timeoutMs: number
   attempts: number
-}
-
-/** One line for a retry warning. */
-export function shortReason(error: unknown, timeoutMs: number): string {
-  if (error instanceof HttpFailure) return `${error.method} ${error.path} answered ${error.status}${error.apiCode ? ` ${error.apiCode}` : ''}`
-  if (error instanceof TransportFailure) return `${error.method} ${error.path} ${error.kind === 'timeout' ? `timed out after ${seconds(timeoutMs)}` : `failed (${error.detail})`}`
-  return error instanceof Error ? error.message : String(error)
 }
 
 export function mapError(error: unknown, ctx: CapgoCallContext, endpoint: CapgoEndpoint): LiveUpdateError {
   if (error instanceof LiveUpdateError) return error
-  const { baseUrl, timeoutMs, attempts } = endpoint
+  const { baseUrl, attempts } = endpoint
   const make = (code: CapgoErrorCode, message: string, input?: string) =>
     new RegistrationError(code, message, {
       stage: ctx.stage,
@@ -56,11 +49,14 @@ export function mapError(error: unknown, ctx: CapgoCallContext, endpoint: CapgoE
         : ''
 
   if (error instanceof TransportFailure) {
-    if (error.kind === 'timeout') return make('capgo_request_timeout', `Capgo at ${baseUrl} did not answer ${error.method} ${error.path} within ${seconds(timeoutMs)} (tried ${attempts} times) while trying to ${ctx.action}.${unsure}`)
+    if (error.kind === 'timeout') return make('capgo_request_timeout', `Capgo at ${baseUrl} did not answer ${error.method} ${error.path} within ${seconds(error.timeoutMs)} (tried ${attempts} times) while trying to ${ctx.action}.${unsure}`)
     return make('capgo_api_unreachable', `Could not reach Capgo at ${baseUrl} (${error.detail}) while trying to ${ctx.action}; check the Capgo API URL and the network.${unsure}`)
   }
+  if (error instanceof UnexpectedAnswer) {
+    return make('capgo_response_invalid', `Capgo ${describeFailure(error)} while trying to ${ctx.action}; is ${baseUrl} a Capgo API?${unsure}`, 'capgo-api-url')
+  }
   if (!(error instanceof HttpFailure)) {
-    return make('capgo_call_failed', `Capgo call failed while trying to ${ctx.action}: ${error instanceof Error ? error.message : String(error)}.${unsure}`)
+    return make('capgo_call_failed', `Capgo call failed while trying to ${ctx.action}: ${describeFailure(error)}.${unsure}`)
   }
 
   const { status, apiCode: code = '' } = error

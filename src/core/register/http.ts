@@ -1,15 +1,16 @@
 /**
- * Small HTTP helpers shared by the registrars: one request with a timeout, typed failures
- * (HTTP status vs. transport), retry classification, body excerpts, and the error property
- * that tells the orchestrator whether the update server might now reference the uploaded object.
+ * The one HTTP client for JSON services (Capgo's API, webhooks): base URL, default headers, the
+ * secrets to redact from anything a server echoes back, a per-call timeout, the retry policy
+ * (429 with Retry-After, 408, 5xx and transport failures), typed failures and their one-line
+ * description. Registrars keep only their policy (what to call, how to read a refusal); nothing
+ * else in the project sends these requests or classifies their failures.
  */
-import { LiveUpdateError, redact, type Stage } from '../errors.js'
-import { parseRetryAfter, realSleep } from '../retry.js'
-import type { Fetch, Logger, RegistrationRequest, Sleep } from '../types.js'
-import { excerpt } from '../url.js'
-import type { ErrorCode, RegisterErrorCode } from '../error-codes.js'
+import { redact } from '../errors.js'
+import { parseRetryAfter, realSleep, retryWithBackoff } from '../retry.js'
+import type { Fetch, Logger, Sleep } from '../types.js'
+import { excerpt, safeUrl } from '../url.js'
 
-/** Side effects and retry tuning shared by the HTTP registrars (tests inject sleep and clocks). */
+/** Side effects and retry tuning shared by the HTTP clients (tests inject sleep and clocks). */
 export interface HttpCallOptions {
   fetch?: Fetch
   sleep?: Sleep
@@ -18,7 +19,7 @@ export interface HttpCallOptions {
   now?: () => number
   /** Jitter source for backoff (Math.random). */
   random?: () => number
-  /** Per-request timeout (AbortSignal.timeout), default 30 s. */
+  /** Per-request timeout (AbortSignal.timeout), default 30 s; one request may override it. */
   timeoutMs?: number
   /** Attempts per call including the first, default 4. */
   attempts?: number
@@ -28,91 +29,39 @@ export interface HttpCallOptions {
   maxDelayMs?: number
   /** Longest Retry-After waited for; a longer one gives up at once. Default 60 s. */
   maxRetryAfterMs?: number
+  /** Give up retrying one call after this long; default: no deadline. */
+  deadlineMs?: number
 }
 
-/** HttpCallOptions with the defaults both registrars use filled in. */
-export function httpCallSettings(options: HttpCallOptions) {
-  return {
-    fetch: options.fetch ?? globalThis.fetch,
-    sleep: options.sleep ?? realSleep,
-    now: options.now ?? Date.now,
-    logger: options.logger,
-    random: options.random,
-    timeoutMs: options.timeoutMs ?? 30_000,
-    attempts: Math.max(1, options.attempts ?? 4),
-    baseDelayMs: options.baseDelayMs ?? 1_000,
-    maxDelayMs: options.maxDelayMs ?? 15_000,
-    maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
-  }
-}
-
-/**
- * Whether the update server might reference the uploaded object after a failed registration.
- * - `not-registered`: the server refused or was never reached; the uploaded object is unused.
- * - `maybe-registered`: a request that registers the bundle was sent but its outcome is unknown
- *   (timeout, dropped connection, 5xx) and a look-up could not settle it. Keep the object.
- * - `registered`: the bundle is registered (a later step, e.g. pointing the channel, failed). Keep it.
- */
-export type BundleState = 'not-registered' | 'maybe-registered' | 'registered'
-
-/** A LiveUpdateError from a registrar, saying whether the bundle may be registered. */
-export class RegistrationError extends LiveUpdateError {
-  readonly bundleState: BundleState
-  /**
-   * True when the update server MIGHT reference the uploaded object (`bundleState` is
-   * 'maybe-registered' or 'registered'): the orchestrator must then keep the upload.
-   * Same answer as `mightBeRegistered(error)`.
-   */
-  readonly ambiguous: boolean
-  /** HTTP status of the last answer, when there was one. */
-  readonly httpStatus?: number
-  /** The server's error code (e.g. Capgo's `invalid_apikey`), when there was one. */
-  readonly apiCode?: string
-
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options: { stage: Stage; input?: string; cause?: unknown; bundleState: BundleState; httpStatus?: number; apiCode?: string },
-  ) {
-    super(code, message, { stage: options.stage, input: options.input, cause: options.cause })
-    this.name = 'RegistrationError'
-    this.bundleState = options.bundleState
-    this.ambiguous = options.bundleState !== 'not-registered'
-    this.httpStatus = options.httpStatus
-    this.apiCode = options.apiCode
-  }
-}
-
-/**
- * After a failed `register()`: may the update server now point devices at the uploaded object?
- * When true the orchestrator must NOT delete the uploaded object. Unknown errors (bugs, anything
- * that is not a RegistrationError) count as "might be registered": an orphaned object is cheap,
- * a deleted live bundle breaks devices.
- */
-export function mightBeRegistered(error: unknown): boolean {
-  if (error instanceof RegistrationError) return error.bundleState !== 'not-registered'
-  return true
-}
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE'
 
 /** The server answered with a non-2xx status. */
 export class HttpFailure extends Error {
-  constructor(
-    readonly method: string,
-    readonly path: string,
-    readonly status: number,
-    /** Error code from the JSON body (`error`), if any. */
-    readonly apiCode: string | undefined,
-    /** Human message from the JSON body (`message` or `status`), if any. */
-    readonly apiMessage: string | undefined,
-    /** Parsed JSON body, if it was JSON. */
-    readonly body: unknown,
-    /** Excerpt of the raw body (secrets redacted, ~200 chars). */
-    readonly excerpt: string,
-    /** Retry-After in ms (uncapped parse), if the header was there. */
-    readonly retryAfterMs: number | undefined,
-  ) {
-    super(`HTTP ${status}${apiCode ? ` ${apiCode}` : ''} from ${method} ${path}`)
+  readonly method: string
+  readonly path: string
+  readonly status: number
+  /** Error code from the JSON body (`error`), if any. */
+  readonly apiCode?: string
+  /** Human message from the JSON body (`message` or `status`), secrets redacted, if any. */
+  readonly apiMessage?: string
+  /** Parsed JSON body, if it was JSON. */
+  readonly body: unknown
+  /** Excerpt of the raw body (secrets redacted, ~200 chars). */
+  readonly excerpt: string
+  /** Retry-After in ms (uncapped parse), if the header was there. */
+  readonly retryAfterMs?: number
+
+  constructor(answer: { method: string; path: string; status: number; apiCode?: string; apiMessage?: string; body?: unknown; excerpt?: string; retryAfterMs?: number }) {
+    super(`HTTP ${answer.status}${answer.apiCode ? ` ${answer.apiCode}` : ''} from ${answer.method} ${answer.path}`)
     this.name = 'HttpFailure'
+    this.method = answer.method
+    this.path = answer.path
+    this.status = answer.status
+    this.apiCode = answer.apiCode
+    this.apiMessage = answer.apiMessage
+    this.body = answer.body
+    this.excerpt = answer.excerpt ?? '(empty body)'
+    this.retryAfterMs = answer.retryAfterMs
   }
 }
 
@@ -125,10 +74,24 @@ export class TransportFailure extends Error {
     /** True when the request certainly never reached the server (connection refused, DNS). */
     readonly notSent: boolean,
     readonly detail: string,
-    cause: unknown,
+    /** The timeout that expired, for messages. */
+    readonly timeoutMs: number,
+    cause?: unknown,
   ) {
-    super(`${kind === 'timeout' ? 'timed out' : `network error (${detail})`} on ${method} ${path}`, { cause })
+    super(`${kind === 'timeout' ? `timed out after ${seconds(timeoutMs)}` : `network error (${detail})`} on ${method} ${path}`, { cause })
     this.name = 'TransportFailure'
+  }
+}
+
+/** A 2xx answer that is not what the API documents (e.g. HTML from a proxy, not a list). */
+export class UnexpectedAnswer extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly expected: string,
+  ) {
+    super(`${method} ${path} answered something that is not ${expected}`)
+    this.name = 'UnexpectedAnswer'
   }
 }
 
@@ -146,74 +109,154 @@ function errorCode(error: unknown): string | undefined {
 
 function isTimeout(error: unknown): boolean {
   const name = (error as { name?: unknown } | undefined)?.name
-  return name === 'TimeoutError' || name === 'AbortError' || errorCode(error) === 'UND_ERR_HEADERS_TIMEOUT' || errorCode(error) === 'UND_ERR_BODY_TIMEOUT'
+  const code = errorCode(error)
+  return name === 'TimeoutError' || name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
 }
 
-function toTransportFailure(method: string, path: string, error: unknown, answered: boolean): TransportFailure {
-  if (isTimeout(error)) return new TransportFailure(method, path, 'timeout', false, 'timeout', error)
+function toTransportFailure(method: string, path: string, error: unknown, answered: boolean, timeoutMs: number): TransportFailure {
+  if (isTimeout(error)) return new TransportFailure(method, path, 'timeout', false, 'timeout', timeoutMs, error)
   const code = errorCode(error)
   const notSent = !answered && code !== undefined && NOT_SENT_CODES.has(code)
-  return new TransportFailure(method, path, 'network', notSent, code ?? (error instanceof Error ? error.message : String(error)), error)
+  return new TransportFailure(method, path, 'network', notSent, code ?? (error instanceof Error ? error.message : String(error)), timeoutMs, error)
 }
 
-export interface JsonRequest {
-  method: 'GET' | 'POST'
-  /** Base URL (no trailing slash) + path is fetched; `path` is what error messages show. */
-  baseUrl: string
-  path: string
+/** The request may have been processed by the server (so a non-idempotent call must not be blindly repeated). */
+export function outcomeUnknown(error: unknown): boolean {
+  if (error instanceof TransportFailure) return !error.notSent
+  if (error instanceof HttpFailure) return error.status >= 500 || error.status === 408
+  return false
+}
+
+export function seconds(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s` : `${ms} ms`
+}
+
+/** One line for logs and messages: what was called and how it failed. Never holds a secret. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof HttpFailure) return `${error.method} ${error.path} answered HTTP ${error.status}${error.apiCode ? ` ${error.apiCode}` : ''}`
+  if (error instanceof TransportFailure) {
+    return `${error.method} ${error.path} ${error.kind === 'timeout' ? `got no answer within ${seconds(error.timeoutMs)}` : `failed (${error.detail})`}`
+  }
+  return error instanceof Error ? error.message : String(error)
+}
+
+export interface HttpRequest {
+  method: HttpMethod
+  /** Appended to the base URL; what messages show. Default ''. */
+  path?: string
   query?: Record<string, string>
-  headers: Record<string, string>
-  /** Raw body text (already serialised). */
+  /** A JSON body (serialised here, with a JSON content type). */
+  json?: unknown
+  /** A raw body, sent byte for byte (a signed webhook body). */
   body?: string
-  timeoutMs: number
-  /** Values that must never appear in messages (API keys, secrets). */
-  secrets: readonly (string | undefined)[]
-  now: () => number
+  headers?: Record<string, string>
+  /** This call's timeout, instead of the client's. */
+  timeoutMs?: number
 }
 
-/** Send one request; return the parsed JSON (or raw text) on 2xx, throw HttpFailure / TransportFailure otherwise. */
-export async function sendOnce(fetchImpl: Fetch, request: JsonRequest): Promise<{ status: number; json: unknown; text: string }> {
-  const url = new URL(request.baseUrl + request.path)
-  for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value)
-  const signal = AbortSignal.timeout(request.timeoutMs)
-  let response: Response
-  try {
-    response = await fetchImpl(url, { method: request.method, headers: request.headers, body: request.body, signal, redirect: 'manual' })
-  } catch (error) {
-    throw toTransportFailure(request.method, request.path, error, false)
+export interface HttpAnswer {
+  status: number
+  /** Parsed JSON, or undefined when the body is empty or not JSON. */
+  json: unknown
+  text: string
+}
+
+/** Runs an operation under the retry policy: the same policy for every HTTP call of one client. */
+export type Retrier = <T>(operation: (attempt: number) => Promise<T>) => Promise<T>
+
+export interface HttpJsonClientOptions extends HttpCallOptions {
+  /** Validated http(s) base URL; the request path is appended to it. */
+  baseUrl: string
+  /** How retry warnings name the service: `Capgo`, `Webhook https://hooks.example.com/in`. */
+  service: string
+  headers?: Record<string, string>
+  /** Values that must never appear in a message (API keys, secrets, URL tokens). */
+  secrets?: readonly (string | undefined)[]
+}
+
+export class HttpJsonClient {
+  /** The base URL as messages show it: no credentials, no query. */
+  readonly shownUrl: string
+  readonly timeoutMs: number
+  readonly attempts: number
+  readonly logger?: Logger
+  readonly now: () => number
+  /** Runs an operation under this client's retry policy (for calls with their own logic between attempts). */
+  readonly retry: Retrier
+  private readonly baseUrl: string
+  private readonly fetchImpl: Fetch
+  private readonly headers: Record<string, string>
+  private readonly secrets: readonly (string | undefined)[]
+
+  constructor(options: HttpJsonClientOptions) {
+    this.baseUrl = options.baseUrl
+    this.shownUrl = safeUrl(options.baseUrl)
+    this.fetchImpl = options.fetch ?? globalThis.fetch
+    this.headers = options.headers ?? {}
+    this.secrets = options.secrets ?? []
+    this.timeoutMs = options.timeoutMs ?? 30_000
+    this.attempts = Math.max(1, options.attempts ?? 4)
+    this.logger = options.logger
+    this.now = options.now ?? Date.now
+    this.retry = createRetrier({ ...options, attempts: this.attempts, now: this.now })
   }
-  let text: string
-  try {
-    text = await response.text()
-  } catch (error) {
-    throw toTransportFailure(request.method, request.path, error, true)
+
+  /** An idempotent call: retried by the policy; throws HttpFailure / TransportFailure at the end. */
+  call(request: HttpRequest): Promise<HttpAnswer> {
+    return this.retry(() => this.send(request))
   }
-  let json: unknown
-  try {
-    json = text.length > 0 ? JSON.parse(text) : undefined
-  } catch {
-    json = undefined
+
+  /** One attempt: the answer on 2xx, otherwise HttpFailure / TransportFailure. Redirects are not followed. */
+  async send(request: HttpRequest): Promise<HttpAnswer> {
+    const method = request.method
+    const path = request.path ?? ''
+    const timeoutMs = request.timeoutMs ?? this.timeoutMs
+    const url = new URL(this.baseUrl + path)
+    for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value)
+    const headers: Record<string, string> = { ...this.headers, ...request.headers }
+    let body = request.body
+    if (request.json !== undefined) {
+      body = JSON.stringify(request.json)
+      headers['content-type'] ??= 'application/json'
+    }
+    let response: Response
+    try {
+      // redirect: 'manual' so an API key is never forwarded to another host.
+      response = await this.fetchImpl(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' })
+    } catch (error) {
+      throw toTransportFailure(method, path, error, false, timeoutMs)
+    }
+    let text: string
+    try {
+      text = await response.text()
+    } catch (error) {
+      throw toTransportFailure(method, path, error, true, timeoutMs)
+    }
+    let json: unknown
+    try {
+      json = text.length > 0 ? JSON.parse(text) : undefined
+    } catch {
+      json = undefined
+    }
+    if (response.status >= 200 && response.status < 300) return { status: response.status, json, text }
+    const record = json && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : {}
+    const apiMessage = typeof record.message === 'string' ? record.message : typeof record.status === 'string' ? record.status : undefined
+    throw new HttpFailure({
+      method,
+      path,
+      status: response.status,
+      apiCode: typeof record.error === 'string' ? record.error : undefined,
+      apiMessage: apiMessage === undefined ? undefined : redact(apiMessage, this.secrets),
+      body: json,
+      excerpt: excerpt(redact(text, this.secrets)) || undefined,
+      retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), this.now(), Number.MAX_SAFE_INTEGER),
+    })
   }
-  if (response.status >= 200 && response.status < 300) return { status: response.status, json, text }
-  const record = json && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : {}
-  const apiCode = typeof record.error === 'string' ? record.error : undefined
-  const apiMessage = typeof record.message === 'string' ? record.message : typeof record.status === 'string' ? record.status : undefined
-  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), request.now(), Number.MAX_SAFE_INTEGER)
-  throw new HttpFailure(
-    request.method,
-    request.path,
-    response.status,
-    apiCode,
-    apiMessage === undefined ? undefined : redact(apiMessage, request.secrets),
-    json,
-    excerpt(redact(text, request.secrets)) || '(empty body)',
-    retryAfterMs,
-  )
 }
 
 /**
- * Retry verdict shared by the registrars: 429 (honouring Retry-After up to `maxRetryAfterMs`),
- * 408, 5xx and transport failures are worth another attempt; everything else is final.
+ * Retry verdict: 429 (honouring Retry-After up to `maxRetryAfterMs`), 408, 5xx and transport
+ * failures are worth another attempt; everything else is final.
  */
 export function classifyHttpError(error: unknown, maxRetryAfterMs: number): { retry: boolean; delayMs?: number } {
   if (error instanceof TransportFailure) return { retry: true }
@@ -228,34 +271,26 @@ export function classifyHttpError(error: unknown, maxRetryAfterMs: number): { re
   return { retry: false }
 }
 
-/** The request may have been processed by the server (so a non-idempotent call must not be blindly repeated). */
-export function outcomeUnknown(error: unknown): boolean {
-  if (error instanceof TransportFailure) return !error.notSent
-  if (error instanceof HttpFailure) return error.status >= 500 || error.status === 408
-  return false
+/** Whether a failure is of the kind the policy retries, so messages may say "tried N times". */
+export function wasRetried(error: unknown): boolean {
+  return classifyHttpError(error, Number.MAX_SAFE_INTEGER).retry
 }
 
-export function seconds(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s` : `${ms} ms`
+/** The retry policy of one client, as a function; fakes in tests use it too (with a fake sleep). */
+export function createRetrier(options: HttpCallOptions & { service: string }): Retrier {
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000
+  const settings = {
+    attempts: Math.max(1, options.attempts ?? 4),
+    baseDelayMs: options.baseDelayMs ?? 1_000,
+    maxDelayMs: options.maxDelayMs ?? 15_000,
+    deadlineMs: options.deadlineMs,
+    sleep: options.sleep ?? realSleep,
+    now: options.now ?? Date.now,
+    random: options.random,
+    classify: (error: unknown) => classifyHttpError(error, maxRetryAfterMs),
+    onRetry: ({ attempt, attempts, delayMs, error }: { attempt: number; attempts: number; delayMs: number; error: unknown }) => {
+      options.logger?.warn(`${options.service}: ${describeFailure(error)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${attempts}).`)
+    },
+  }
+  return (operation) => retryWithBackoff(operation, settings)
 }
-
-const SIGNED_CHECKSUM = /^[0-9a-f]{512}$/
-
-/** Never register half a bundle: devices with a public key would accept or reject the wrong thing. */
-export function validateRegistrationRequest(req: RegistrationRequest): void {
-  const fail = (code: RegisterErrorCode, message: string, input?: string): never => {
-    throw new RegistrationError(code, message, { stage: 'register', input, bundleState: 'not-registered' })
-  }
-  if (!req.appId) fail('register_app_id_missing', 'Refusing to register: no app id.', 'app-id')
-  if (!req.version) fail('register_version_missing', 'Refusing to register: no version.', 'version')
-  if (!req.channel) fail('register_channel_missing', 'Refusing to register: no channel.', 'channel')
-  if (!req.externalUrl) fail('register_url_missing', 'Refusing to register: no bundle URL.', 'public-url')
-  if (!req.sessionKey || !req.sessionKey.includes(':')) {
-    fail('register_session_key_missing', 'Refusing to register a bundle without its session key (ivSessionKey): devices with a public key would skip decryption. This is a bug in the publishing pipeline.')
-  }
-  if (!SIGNED_CHECKSUM.test(req.checksum ?? '')) {
-    fail('register_checksum_invalid', 'Refusing to register: the checksum is not a 512-character lowercase hex signed checksum (V3). Devices with a public key would refuse the bundle. This is a bug in the publishing pipeline.')
-  }
-  if (!req.keyId) fail('register_key_id_missing', 'Refusing to register a bundle without its key_id.', 'private-key')
-}
-

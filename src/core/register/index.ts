@@ -33,4 +33,4 @@ export { createCapgoRegistrar, createNoneRegistrar, createWebhookRegistrar }
 export type { CapgoRegistrarOptions, WebhookRegistrarOptions }
 export { CAPGO_API_URL } from './capgo.js'
 export { signWebhook, verifyWebhookSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_EVENT, type WebhookPayload, type WebhookVerification } from './webhook.js'
-export { mightBeRegistered, RegistrationError, type BundleState } from './http.js'
+export { mightBeRegistered, RegistrationError, type BundleState } from './registration.js'

@@ -27,10 +27,10 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { LiveUpdateError } from '../errors.js'
-import { retryWithBackoff } from '../retry.js'
 import type { LookupResult, Registrar, RegistrationRequest, RegistrationResult } from '../types.js'
-import { parseHttpUrl, safeUrl } from '../url.js'
-import { classifyHttpError, type HttpCallOptions, httpCallSettings, HttpFailure, RegistrationError, seconds, sendOnce, TransportFailure, validateRegistrationRequest } from './http.js'
+import { parseHttpUrl } from '../url.js'
+import { describeFailure, type HttpCallOptions, HttpFailure, HttpJsonClient, outcomeUnknown, seconds, TransportFailure, wasRetried } from './http.js'
+import { RegistrationError, validateRegistrationRequest } from './registration.js'
 
 export const WEBHOOK_EVENT = 'bundle.published'
 export const SIGNATURE_HEADER = 'x-signature-256'
@@ -104,130 +104,114 @@ export function verifyWebhookSignature(args: {
   return { ok: true }
 }
 
-export function createWebhookRegistrar(options: WebhookRegistrarOptions): Registrar {
-  // Checked on first use, not here: a dry run (e.g. a fork PR without secrets) never sends.
-  const requireSecret = () => {
-    if (!options.secret) {
-      throw new LiveUpdateError('input_webhook_secret_missing', 'A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).', { stage: 'input', input: 'webhook-secret' })
-    }
-  }
+export function createWebhookRegistrar(options: WebhookRegistrarOptions): WebhookRegistrar {
   const target = parseHttpUrl(options.url ?? '', 'webhook-url', 'input_webhook_url_invalid', 'https://updates.example.com/hooks/live-update')
-  const secret = options.secret
-  const { fetch: fetchImpl, sleep, now, logger, random, timeoutMs, attempts, baseDelayMs, maxDelayMs, maxRetryAfterMs } = httpCallSettings(options)
-  // Query strings may hold tokens: messages show origin + path only.
-  const shown = safeUrl(target.href)
-  const baseUrl = target.href
-  const secrets = [secret, target.search.length > 1 ? target.search.slice(1) : undefined]
+  // Query strings may hold tokens: they are redacted, and messages show origin + path only.
+  const client = new HttpJsonClient({
+    ...options,
+    baseUrl: target.href,
+    service: `Webhook ${target.origin}${target.pathname}`,
+    headers: { 'user-agent': USER_AGENT },
+    secrets: [options.secret, target.search.length > 1 ? target.search.slice(1) : undefined],
+  })
+  return new WebhookRegistrar(client, options.secret)
+}
 
-  function describe(error: unknown): string {
-    if (error instanceof HttpFailure) return `answered HTTP ${error.status}`
-    if (error instanceof TransportFailure) return error.kind === 'timeout' ? `did not answer within ${seconds(timeoutMs)}` : `was unreachable (${error.detail})`
-    return error instanceof Error ? error.message : String(error)
+/** Sign, send, map: one signed POST per publish; the receiver stores it and moves its channel. */
+export class WebhookRegistrar implements Registrar {
+  readonly kind = 'webhook'
+
+  constructor(
+    private readonly client: HttpJsonClient,
+    private readonly secret: string,
+  ) {}
+
+  /** A webhook cannot be asked: always "not found" (the receiver must be idempotent). */
+  async lookup(_appId: string, _version: string): Promise<LookupResult> {
+    return { found: false }
   }
 
-  return {
-    kind: 'webhook',
-
-    /** A webhook cannot be asked: always "not found" (the receiver must be idempotent). */
-    async lookup(): Promise<LookupResult> {
-      return { found: false }
-    },
-
-    async register(req: RegistrationRequest): Promise<RegistrationResult> {
-      requireSecret()
-      validateRegistrationRequest(req)
-      let sent = false
-      try {
-        await retryWithBackoff(
-          async () => {
-            // Fresh timestamp and signature per attempt, so a late retry is not refused as stale.
-            const timestamp = Math.floor(now() / 1000)
-            const payload: WebhookPayload = {
-              event: WEBHOOK_EVENT,
-              appId: req.appId,
-              version: req.version,
-              channel: req.channel,
-              externalUrl: req.externalUrl,
-              sessionKey: req.sessionKey,
-              checksum: req.checksum,
-              sha256: req.sha256,
-              keyId: req.keyId,
-              zipSize: req.zipSize,
-              encryptedSize: req.encryptedSize,
-              git: { sha: req.git?.sha, ref: req.git?.ref, runUrl: req.git?.runUrl, repository: req.git?.repository },
-              ...(req.link ? { link: req.link } : {}),
-              ...(req.comment ? { comment: req.comment } : {}),
-              timestamp,
-            }
-            const body = JSON.stringify(payload)
-            try {
-              return await sendOnce(fetchImpl, {
-                method: 'POST',
-                baseUrl,
-                path: '',
-                headers: {
-                  'content-type': 'application/json',
-                  'user-agent': USER_AGENT,
-                  [TIMESTAMP_HEADER]: String(timestamp),
-                  [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body),
-                },
-                body,
-                timeoutMs,
-                secrets,
-                now,
-              })
-            } catch (error) {
-              if (!(error instanceof TransportFailure && error.notSent)) sent = true
-              throw error
-            }
-          },
-          {
-            attempts,
-            baseDelayMs,
-            maxDelayMs,
-            sleep,
-            now,
-            random,
-            classify: (error) => classifyHttpError(error, maxRetryAfterMs),
-            onRetry: ({ attempt, attempts: total, delayMs, error }) =>
-              logger?.warn(`Webhook ${shown} ${describe(error)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`),
-          },
-        )
-      } catch (error) {
-        throw webhookError(error, sent)
-      }
-      logger?.info(`Webhook ${shown} accepted ${req.appId}@${req.version} for channel "${req.channel}".`)
-      return { status: 'registered', externalUrl: req.externalUrl }
-    },
-
-    /** No-op: the webhook document carries the channel. */
-    async pointChannel(): Promise<void> {},
+  async register(req: RegistrationRequest): Promise<RegistrationResult> {
+    // Checked on first use, not at construction: a dry run (e.g. a fork PR without secrets) never sends.
+    if (!this.secret) {
+      throw new LiveUpdateError('input_webhook_secret_missing', 'A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).', {
+        stage: 'input',
+        input: 'webhook-secret',
+      })
+    }
+    validateRegistrationRequest(req)
+    let sent = false
+    try {
+      // A fresh timestamp and signature per attempt, so a late retry is not refused as stale.
+      await this.client.retry(async () => {
+        try {
+          return await this.client.send(this.signed(req, Math.floor(this.client.now() / 1000)))
+        } catch (error) {
+          if (!(error instanceof TransportFailure && error.notSent)) sent = true
+          throw error
+        }
+      })
+    } catch (error) {
+      throw this.mapError(error, sent)
+    }
+    this.client.logger?.info(`Webhook ${this.client.shownUrl} accepted ${req.appId}@${req.version} for channel "${req.channel}".`)
+    return { status: 'registered', externalUrl: req.externalUrl }
   }
 
-  function webhookError(error: unknown, sent: boolean): LiveUpdateError {
+  /** No-op: the webhook document carries the channel. */
+  async pointChannel(_appId: string, _channel: string, _version: string): Promise<void> {}
+
+  private signed(req: RegistrationRequest, timestamp: number) {
+    const payload: WebhookPayload = {
+      event: WEBHOOK_EVENT,
+      appId: req.appId,
+      version: req.version,
+      channel: req.channel,
+      externalUrl: req.externalUrl,
+      sessionKey: req.sessionKey,
+      checksum: req.checksum,
+      sha256: req.sha256,
+      keyId: req.keyId,
+      zipSize: req.zipSize,
+      encryptedSize: req.encryptedSize,
+      git: { sha: req.git?.sha, ref: req.git?.ref, runUrl: req.git?.runUrl, repository: req.git?.repository },
+      ...(req.link ? { link: req.link } : {}),
+      ...(req.comment ? { comment: req.comment } : {}),
+      timestamp,
+    }
+    const body = JSON.stringify(payload)
+    const headers = { 'content-type': 'application/json', [TIMESTAMP_HEADER]: String(timestamp), [SIGNATURE_HEADER]: signWebhook(this.secret, timestamp, body) }
+    return { method: 'POST' as const, body, headers }
+  }
+
+  private mapError(error: unknown, sent: boolean): LiveUpdateError {
+    if (error instanceof LiveUpdateError) return error
     // Only a 2xx proves receipt; after a timeout or 5xx the receiver may have stored it anyway.
-    const unknown = error instanceof TransportFailure ? !error.notSent : error instanceof HttpFailure ? error.status >= 500 || error.status === 408 : sent
+    const unknown = error instanceof HttpFailure || error instanceof TransportFailure ? outcomeUnknown(error) : sent
     const bundleState = unknown ? 'maybe-registered' : 'not-registered'
     const maybe = unknown ? ' The receiver may have stored the bundle anyway: the uploaded object is kept.' : ''
+    const tried = wasRetried(error) ? ` (tried ${this.client.attempts} times)` : ''
+    const shown = this.client.shownUrl
     if (error instanceof HttpFailure) {
-      const retried = error.status >= 500 || error.status === 429 || error.status === 408 ? ` (tried ${attempts} times)` : ''
-      const hint = error.status === 401 || error.status === 403 ? ' Check that webhook-secret matches the receiver\'s secret and that the receiver and runner clocks agree.' : ''
-      return new RegistrationError('webhook_http_failed', `The webhook ${shown} answered HTTP ${error.status}${retried}: ${error.excerpt}.${hint}${maybe}`, {
+      const auth = error.status === 401 || error.status === 403
+      const hint = auth ? " Check that webhook-secret matches the receiver's secret and that the receiver and runner clocks agree." : ''
+      return new RegistrationError('webhook_http_failed', `The webhook ${shown} answered HTTP ${error.status}${tried}: ${error.excerpt}.${hint}${maybe}`, {
         stage: 'register',
-        input: error.status === 401 || error.status === 403 ? 'webhook-secret' : error.status === 404 ? 'webhook-url' : undefined,
+        input: auth ? 'webhook-secret' : error.status === 404 ? 'webhook-url' : undefined,
         cause: error,
         bundleState,
         httpStatus: error.status,
       })
     }
     if (error instanceof TransportFailure) {
-      return new RegistrationError(
-        error.kind === 'timeout' ? 'webhook_request_timeout' : 'webhook_url_unreachable',
-        `The webhook ${shown} ${describe(error)} (tried ${attempts} times).${maybe}`,
-        { stage: 'register', input: 'webhook-url', cause: error, bundleState },
-      )
+      const what = error.kind === 'timeout' ? `did not answer within ${seconds(error.timeoutMs)}` : `was unreachable (${error.detail})`
+      return new RegistrationError(error.kind === 'timeout' ? 'webhook_request_timeout' : 'webhook_url_unreachable', `The webhook ${shown} ${what}${tried}.${maybe}`, {
+        stage: 'register',
+        input: 'webhook-url',
+        cause: error,
+        bundleState,
+      })
     }
-    if (error instanceof LiveUpdateError) return error
-    return new RegistrationError('webhook_call_failed', `The webhook call failed: ${error instanceof Error ? error.message : String(error)}.${maybe}`, { stage: 'register', cause: error, bundleState: sent ? 'maybe-registered' : 'not-registered' })
+    return new RegistrationError('webhook_call_failed', `The webhook call failed: ${describeFailure(error)}.${maybe}`, { stage: 'register', cause: error, bundleState })
   }
 }
