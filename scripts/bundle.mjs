@@ -19,10 +19,8 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
   sourcemap: false,
-  // Keep class names: esbuild otherwise renames clashing ones (the AWS SDK's PutObjectCommand becomes
-  // PutObjectCommand2), and the S3 store reads command names (constructor.name) to recognise
-  // a provider's 501 to a conditional PutObject (Swift) and fall back.
-  keepNames: true,
+  // No keepNames: nothing at run time reads a class name (the S3 store tells commands apart by the
+  // SDK's middleware context.commandName), so esbuild may rename clashing classes freely.
 }
 
 await rm('dist', { recursive: true, force: true })

@@ -180,6 +180,9 @@ describe('the bundled action on a tag push', () => {
     expect((await objectSha256(bucket, out['object-key'])).size).toBe(Number(out['encrypted-size']))
     expect(await listKeys(bucket, `${APP}/1.2.3/`)).toEqual([out['object-key']])
     expect(front.requests).toContain(`/${out['object-key']}`)
+    // Swift answers 501 to If-None-Match: the store recognised the command (by the SDK's middleware
+    // context, in the minified-name bundle) and fell back to its existence check.
+    expect(run.stdout).toContain('does not support conditional writes (If-None-Match); relying on the existence check')
 
     // The job summary: app, version, channel, sizes, time per stage.
     expect(run.summary).toContain(`### Live update: ${APP} 1.2.3 → production`)

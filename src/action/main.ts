@@ -10,7 +10,7 @@ import { createStore } from '../core/storage/index.js'
 import { describeBucket } from '../core/storage/s3-client.js'
 import type { PublishResult, StageTiming } from '../core/types.js'
 import { outputsOf } from './outputs.js'
-import { pullRequestNumbers, upsertComment } from './pr-comment.js'
+import { githubRetrier, pullRequestNumbers, upsertComment } from './pr-comment.js'
 
 /** Inputs whose values are secret: masked before anything else runs. */
 const SECRET_INPUTS = ['private-key', 's3-access-key-id', 's3-secret-access-key', 'capgo-api-key', 'webhook-secret', 'github-token']
@@ -126,9 +126,11 @@ async function commentOnPullRequests(config: LiveUpdateConfig, view: ReportView,
   }
   try {
     const octokit = github.getOctokit(token)
-    const numbers = await pullRequestNumbers(octokit, github.context, config.report.prComment === 'always')
+    const retry = githubRetrier({ logger: { info: core.info, warn: core.warning, debug: core.debug } })
+    const numbers = await retry(() => pullRequestNumbers(octokit, github.context, config.report.prComment === 'always'))
     for (const issueNumber of numbers) {
-      const action = await upsertComment(octokit, { ...github.context.repo, issueNumber }, commentMarker(view.appId!, view.channel!), markdown)
+      const target = { ...github.context.repo, issueNumber }
+      const action = await upsertComment(octokit, target, commentMarker(view.appId!, view.channel!), markdown, { retry, summaryUrl: view.runUrl })
       core.info(`Pull request #${issueNumber}: comment ${action}`)
     }
   } catch (error) {

@@ -7,12 +7,24 @@ export interface StoredComment {
   body: string
 }
 
+/** An injected answer for the next matching request(s). */
+export interface GithubFault {
+  method?: string
+  /** Default 1. */
+  times?: number
+  status: number
+  headers?: Record<string, string>
+  /** Do the real work first (the comment is stored), then answer with the fault: a lost answer. */
+  afterHandling?: boolean
+}
+
 export interface GithubApiStandIn {
   url: string
   comments: StoredComment[]
   requests: { method: string; path: string }[]
   /** Answer every write with 403 (a fork PR's read-only token). */
   readOnly: boolean
+  fail(fault: GithubFault): void
   close(): Promise<void>
 }
 
@@ -21,17 +33,29 @@ export interface GithubApiStandIn {
  * a token is required, the repository must match, and bodies must be non-empty JSON strings.
  */
 export async function startGithubApi(options: { token: string; repository: string }): Promise<GithubApiStandIn> {
-  const state: GithubApiStandIn = { url: '', comments: [], requests: [], readOnly: false, close: async () => undefined }
+  const faults: GithubFault[] = []
+  const state: GithubApiStandIn = { url: '', comments: [], requests: [], readOnly: false, fail: (fault) => void faults.push({ ...fault }), close: async () => undefined }
   let nextId = 1000
   const server = http.createServer(async (request, response) => {
     const chunks: Buffer[] = []
     for await (const chunk of request) chunks.push(chunk as Buffer)
     const url = new URL(request.url ?? '/', 'http://localhost')
     state.requests.push({ method: request.method ?? '', path: url.pathname })
-    const send = (status: number, body: unknown) => {
-      response.writeHead(status, { 'content-type': 'application/json' })
+    const index = faults.findIndex((candidate) => !candidate.method || candidate.method === request.method)
+    const fault = index >= 0 ? faults[index] : undefined
+    if (fault) {
+      fault.times = (fault.times ?? 1) - 1
+      if (fault.times <= 0) faults.splice(index, 1)
+    }
+    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      response.writeHead(status, { 'content-type': 'application/json', ...headers })
       response.end(JSON.stringify(body))
     }
+    const send = (status: number, body: unknown) => {
+      if (fault) answer(fault.status, { message: 'injected' }, fault.headers)
+      else answer(status, body)
+    }
+    if (fault && !fault.afterHandling) return send(fault.status, undefined)
     if (request.headers.authorization !== `token ${options.token}` && request.headers.authorization !== `Bearer ${options.token}`) {
       return send(401, { message: 'Bad credentials' })
     }

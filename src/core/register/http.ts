@@ -277,8 +277,17 @@ export function wasRetried(error: unknown): boolean {
 }
 
 /** The retry policy of one client, as a function; fakes in tests use it too (with a fake sleep). */
-export function createRetrier(options: HttpCallOptions & { service: string }): Retrier {
+export function createRetrier(
+  options: HttpCallOptions & {
+    service: string
+    /** Another service's failures (GitHub's): same policy, its own reading of the error. */
+    classify?: (error: unknown, maxRetryAfterMs: number) => { retry: boolean; delayMs?: number }
+    describe?: (error: unknown) => string
+  },
+): Retrier {
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000
+  const classify = options.classify ?? classifyHttpError
+  const describe = options.describe ?? describeFailure
   const settings = {
     attempts: Math.max(1, options.attempts ?? 4),
     baseDelayMs: options.baseDelayMs ?? 1_000,
@@ -287,9 +296,9 @@ export function createRetrier(options: HttpCallOptions & { service: string }): R
     sleep: options.sleep ?? realSleep,
     now: options.now ?? Date.now,
     random: options.random,
-    classify: (error: unknown) => classifyHttpError(error, maxRetryAfterMs),
+    classify: (error: unknown) => classify(error, maxRetryAfterMs),
     onRetry: ({ attempt, attempts, delayMs, error }: { attempt: number; attempts: number; delayMs: number; error: unknown }) => {
-      options.logger?.warn(`${options.service}: ${describeFailure(error)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${attempts}).`)
+      options.logger?.warn(`${options.service}: ${describe(error)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${attempts}).`)
     },
   }
   return (operation) => retryWithBackoff(operation, settings)

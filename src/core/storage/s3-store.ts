@@ -18,14 +18,10 @@ import { createHash } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import {
   AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  PutObjectCommand,
   S3Client,
-  UploadPartCommand,
   type ObjectCannedACL,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3'
@@ -98,9 +94,10 @@ function unquote(etag: string | undefined): string | undefined {
 
 /**
  * Watches the requests lib-storage sends for one upload: remembers the multipart upload id, the
- * part ETags and whether the object was committed; on the first part failure it cancels the other
- * in-flight parts and fails the remaining ones at once (lib-storage would otherwise upload every
- * remaining part, each with its own retries, before giving up).
+ * part ETags and whether the object was committed; on the first failure it fails the in-flight and
+ * remaining parts at once (lib-storage would otherwise upload every remaining part, each with its
+ * own retries, before giving up). Commands are told apart by the SDK's `context.commandName`, which
+ * survives bundling and minifying (class names do not).
  */
 class UploadTracker {
   uploadId?: string
@@ -109,41 +106,49 @@ class UploadTracker {
   failedCommand?: string
   singleMd5?: string
   readonly partEtags = new Map<number, string>()
-  private readonly partsController = new AbortController()
-  readonly client: S3Client
+  /** The part requests really on the wire: the confirming abort waits for them. */
+  private readonly parts = new Set<Promise<unknown>>()
+  private failParts!: (error: unknown) => void
+  private readonly partsFailed = new Promise<never>((_, reject) => {
+    this.failParts = reject
+  })
 
-  constructor(private readonly real: S3Client) {
-    const send = this.send.bind(this)
-    this.client = new Proxy(real, {
-      get(target, property) {
-        return property === 'send' ? send : Reflect.get(target, property)
-      },
-    })
+  constructor() {
+    this.partsFailed.catch(() => {})
   }
 
-  private async send(command: unknown): Promise<unknown> {
-    const client = this.real as unknown as { send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<Record<string, unknown>> }
-    const name = (command as { constructor: { name: string } }).constructor.name.replace(/Command$/, '')
-    const input = (command as { input: Record<string, unknown> }).input
-    const isPart = command instanceof UploadPartCommand
+  async observe(command: string, input: Record<string, unknown>, send: () => Promise<{ output: Record<string, unknown> }>) {
+    const isPart = command === 'UploadPart'
     if (isPart && this.firstError !== undefined) throw this.firstError
-    if (command instanceof PutObjectCommand && input.Body instanceof Uint8Array) {
-      this.singleMd5 = createHash('md5').update(input.Body).digest('hex')
+    if (command === 'PutObject' && input.Body instanceof Uint8Array) this.singleMd5 = createHash('md5').update(input.Body).digest('hex')
+    const sent = send()
+    if (isPart) {
+      const settled = sent.then(
+        () => undefined,
+        () => undefined,
+      )
+      this.parts.add(settled)
+      void settled.then(() => this.parts.delete(settled))
     }
     try {
-      const output = await client.send(command, isPart ? { abortSignal: this.partsController.signal } : undefined)
-      if (command instanceof CreateMultipartUploadCommand) this.uploadId = output.UploadId as string | undefined
-      if (isPart) this.partEtags.set(input.PartNumber as number, String(output.ETag ?? ''))
-      if (command instanceof CompleteMultipartUploadCommand || command instanceof PutObjectCommand) this.committed = true
-      return output
+      const result = isPart ? await Promise.race([sent, this.partsFailed]) : await sent
+      if (command === 'CreateMultipartUpload') this.uploadId = result.output.UploadId as string | undefined
+      if (isPart) this.partEtags.set(input.PartNumber as number, String(result.output.ETag ?? ''))
+      if (command === 'CompleteMultipartUpload' || command === 'PutObject') this.committed = true
+      return result
     } catch (error) {
-      if (this.firstError === undefined && !(command instanceof AbortMultipartUploadCommand)) {
+      if (this.firstError === undefined && command !== 'AbortMultipartUpload') {
         this.firstError = error
-        this.failedCommand = name
-        this.partsController.abort()
+        this.failedCommand = command
+        this.failParts(error)
       }
       throw error
     }
+  }
+
+  /** Resolves once no part request is on the wire any more. */
+  async settled(): Promise<void> {
+    while (this.parts.size > 0) await Promise.all([...this.parts])
   }
 
   /** The ETag S3 gives the object this upload would have committed (md5 / md5-of-md5s-N). */
@@ -157,6 +162,28 @@ class UploadTracker {
     }
     return `${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${this.partEtags.size}`
   }
+}
+
+type InitializeNext = (args: { input: object }) => Promise<{ output: Record<string, unknown> }>
+
+/** The upload in progress per client and object key; the client's middleware reports to it. */
+const activeUploads = new WeakMap<S3Client, Map<string, UploadTracker>>()
+
+function uploadsOf(client: S3Client): Map<string, UploadTracker> {
+  let active = activeUploads.get(client)
+  if (active) return active
+  const uploads = new Map<string, UploadTracker>()
+  activeUploads.set(client, uploads)
+  const track = (next: InitializeNext, context: { commandName?: string }) => async (args: { input: object }) => {
+    const input = args.input as Record<string, unknown>
+    const tracker = typeof input.Key === 'string' ? uploads.get(input.Key) : undefined
+    if (!tracker) return next(args)
+    return tracker.observe(String(context.commandName ?? '').replace(/Command$/, ''), input, () => next(args))
+  }
+  const stack = client.middlewareStack as unknown as { add(middleware: typeof track, options: { step: 'initialize'; name: string }): void }
+  stack.add(track, { step: 'initialize', name: 'liveUpdateUploadTracker' })
+  active = uploads
+  return active
 }
 
 interface HeadResult {
@@ -262,7 +289,9 @@ export class S3Store implements BundleStore {
   private async uploadOnce(key: string, body: BundleBody, attempt: number): Promise<void> {
     const multipart = body.size > this.partSize
     const conditional = multipart ? this.conditionalComplete !== false : this.conditionalPut !== false
-    const tracker = new UploadTracker(this.client)
+    const tracker = new UploadTracker()
+    const uploads = uploadsOf(this.client)
+    uploads.set(key, tracker)
     const stream: Readable = body.open()
     const params: PutObjectCommandInput = {
       Bucket: this.config.bucket,
@@ -275,7 +304,7 @@ export class S3Store implements BundleStore {
       // lib-storage copies params to every command; only PutObject and CompleteMultipartUpload send it.
       ...(conditional ? { IfNoneMatch: '*' } : {}),
     }
-    const upload = new Upload({ client: tracker.client, params, partSize: this.partSize, queueSize: this.queueSize, leavePartsOnError: false })
+    const upload = new Upload({ client: this.client, params, partSize: this.partSize, queueSize: this.queueSize, leavePartsOnError: false })
     try {
       await upload.done()
       if (conditional) {
@@ -285,7 +314,9 @@ export class S3Store implements BundleStore {
       return
     } catch (raw) {
       stream.destroy()
+      uploads.delete(key)
       const error = tracker.firstError ?? raw
+      await tracker.settled()
       const leftover = await this.confirmAborted(key, tracker)
       if (conditional && isNotImplemented(error) && (tracker.failedCommand === 'PutObject' || tracker.failedCommand === 'CompleteMultipartUpload')) {
         // Swift answers 501 to If-None-Match: fall back to the existence check made before the upload.
@@ -314,6 +345,7 @@ export class S3Store implements BundleStore {
       }
       throw final
     } finally {
+      if (uploads.get(key) === tracker) uploads.delete(key)
       stream.destroy()
     }
   }
