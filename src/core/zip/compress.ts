@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises'
 import { Transform } from 'node:stream'
 import zlib from 'node:zlib'
 import { promisify } from 'node:util'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { METHOD_DEFLATED, METHOD_STORED } from './headers.js'
 import type { DeflatePool } from './deflate-pool.js'
 import type { ZipSourceEntry } from './scan.js'
@@ -36,6 +36,8 @@ export interface PreparedEntry {
   source: ZipSourceEntry
   method: number
   crc: number
+  /** SHA-256 of the plain content, lowercase hex (empty for directories). */
+  sha256: string
   size: number
   compressedSize: number
   /** In-memory data, or a file to stream (the source itself, or a spill file of deflated data). */
@@ -73,7 +75,7 @@ class NeedleSearch {
 
 export async function prepareEntry(entry: ZipSourceEntry, options: CompressOptions): Promise<PreparedEntry> {
   if (entry.isDirectory || !entry.file) {
-    return { source: entry, method: METHOD_STORED, crc: 0, size: 0, compressedSize: 0, data: Buffer.alloc(0), mentionsNotifyAppReady: false }
+    return { source: entry, method: METHOD_STORED, crc: 0, sha256: '', size: 0, compressedSize: 0, data: Buffer.alloc(0), mentionsNotifyAppReady: false }
   }
   if (entry.size > SMALL_FILE_LIMIT) return prepareLargeFile(entry, entry.file, options)
   return options.pool ? preparePooled(entry, entry.file, options.pool, options.level) : prepareSmallFile(entry, entry.file, options)
@@ -85,6 +87,7 @@ async function preparePooled(entry: ZipSourceEntry, file: string, pool: DeflateP
     source: entry,
     method: result.deflated ? METHOD_DEFLATED : METHOD_STORED,
     crc: result.crc,
+    sha256: result.sha256,
     size: result.size,
     compressedSize: result.data.length,
     data: result.data,
@@ -96,7 +99,8 @@ async function prepareSmallFile(entry: ZipSourceEntry, file: string, options: Co
   const content = await readFile(file)
   const crc = zlib.crc32(content)
   const mentionsNotifyAppReady = isScript(entry.name) && content.includes(NOTIFY_APP_READY)
-  const base = { source: entry, crc, size: content.length, mentionsNotifyAppReady }
+  const sha256 = createHash('sha256').update(content).digest('hex')
+  const base = { source: entry, crc, sha256, size: content.length, mentionsNotifyAppReady }
   if (content.length > 0 && shouldDeflate(entry.name)) {
     // zlib's async API runs on libuv's thread pool: several files compress at once on both cores.
     const deflated = await deflateRaw(content, { level: options.level })
@@ -114,11 +118,13 @@ async function prepareSmallFile(entry: ZipSourceEntry, file: string, options: Co
 async function prepareLargeFile(entry: ZipSourceEntry, file: string, options: CompressOptions): Promise<PreparedEntry> {
   let crc = 0
   let size = 0
+  const hash = createHash('sha256')
   const needle = new NeedleSearch()
   const scanScript = isScript(entry.name)
   const observe = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       crc = zlib.crc32(chunk, crc)
+      hash.update(chunk)
       size += chunk.length
       if (scanScript) needle.push(chunk)
       callback(null, chunk)
@@ -129,17 +135,18 @@ async function prepareLargeFile(entry: ZipSourceEntry, file: string, options: Co
     await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), observe, async function (source) {
       for await (const _chunk of source) void _chunk
     })
-    return { ...base, method: METHOD_STORED, crc, size, compressedSize: size, data: { file, spill: false }, mentionsNotifyAppReady: needle.found }
+    return { ...base, sha256: hash.digest('hex'), method: METHOD_STORED, crc, size, compressedSize: size, data: { file, spill: false }, mentionsNotifyAppReady: needle.found }
   }
   const spill = path.join(options.tempDir, `live-update-spill-${randomBytes(8).toString('hex')}`)
   try {
     await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), observe, zlib.createDeflateRaw({ level: options.level }), createWriteStream(spill))
     const compressedSize = (await stat(spill)).size
+    const sha256 = hash.digest('hex')
     if (compressedSize < size) {
-      return { ...base, method: METHOD_DEFLATED, crc, size, compressedSize, data: { file: spill, spill: true }, mentionsNotifyAppReady: needle.found }
+      return { ...base, sha256, method: METHOD_DEFLATED, crc, size, compressedSize, data: { file: spill, spill: true }, mentionsNotifyAppReady: needle.found }
     }
     await rm(spill, { force: true })
-    return { ...base, method: METHOD_STORED, crc, size, compressedSize: size, data: { file, spill: false }, mentionsNotifyAppReady: needle.found }
+    return { ...base, sha256, method: METHOD_STORED, crc, size, compressedSize: size, data: { file, spill: false }, mentionsNotifyAppReady: needle.found }
   } catch (error) {
     await rm(spill, { force: true })
     throw error

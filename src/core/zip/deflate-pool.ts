@@ -3,6 +3,8 @@ import { Worker } from 'node:worker_threads'
 /** What a worker reports for one file: ready-to-write entry data. */
 export interface PooledResult {
   crc: number
+  /** SHA-256 of the plain content, lowercase hex. */
+  sha256: string
   size: number
   deflated: boolean
   data: Buffer
@@ -28,6 +30,7 @@ const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads')
 const { openSync, readSync, closeSync, fstatSync } = require('node:fs')
 const zlib = require('node:zlib')
+const { createHash } = require('node:crypto')
 const NEEDLE = Buffer.from('notifyAppReady')
 // Files are read into one reused buffer: a fresh Buffer per file would pile up as garbage
 // that this thread's GC only reclaims late (external memory), inflating the process RSS.
@@ -52,6 +55,7 @@ function prepare(task) {
   try {
     const content = readWhole(task.file)
     const crc = zlib.crc32(content)
+    const sha256 = createHash('sha256').update(content).digest('hex')
     const mentionsNotifyAppReady = task.scanScript && content.includes(NEEDLE)
     let data = content
     let deflated = false
@@ -61,7 +65,7 @@ function prepare(task) {
     }
     const exact = data.byteOffset === 0 && data.buffer.byteLength === data.length && data !== content
     const out = exact ? new Uint8Array(data.buffer) : new Uint8Array(data)
-    return { id: task.id, crc, size: content.length, deflated, mentionsNotifyAppReady, data: out }
+    return { id: task.id, crc, sha256, size: content.length, deflated, mentionsNotifyAppReady, data: out }
   } catch (error) {
     return { id: task.id, error: String(error && error.message || error) }
   }
@@ -106,7 +110,7 @@ export class DeflatePool {
         if (reply.error !== undefined) job.task.reject(new Error(reply.error))
         else {
           const data = Buffer.from(reply.data!.buffer, reply.data!.byteOffset, reply.data!.byteLength)
-          job.task.resolve({ crc: reply.crc, size: reply.size, deflated: reply.deflated, mentionsNotifyAppReady: reply.mentionsNotifyAppReady, data })
+          job.task.resolve({ crc: reply.crc, sha256: reply.sha256, size: reply.size, deflated: reply.deflated, mentionsNotifyAppReady: reply.mentionsNotifyAppReady, data })
         }
       }
       this.idle.push(worker)

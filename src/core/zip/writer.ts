@@ -20,9 +20,17 @@ export interface ZipOptions {
   workers?: number
 }
 
+export interface ZipFileDigest {
+  name: string
+  size: number
+  sha256: string
+}
+
 export interface ZipSummary {
   zipSize: number
   entryCount: number
+  /** Every file (not folders), in zip entry order, with the SHA-256 of its plain content. */
+  files: ZipFileDigest[]
   /** Whether any script mentions notifyAppReady (the plugin rolls back updates that never call it). */
   mentionsNotifyAppReady: boolean
 }
@@ -114,6 +122,7 @@ async function* writeZip(folder: ScannedFolder, options: Required<ZipOptions>): 
   const records: EntryRecord[] = []
   let offset = 0
   let mentionsNotifyAppReady = false
+  const files: ZipFileDigest[] = []
   try {
     fill()
     while (pending.length > 0) {
@@ -154,6 +163,7 @@ async function* writeZip(folder: ScannedFolder, options: Required<ZipOptions>): 
         }
         offset += record.compressedSize
         records.push(record)
+        if (!prepared.source.isDirectory) files.push({ name: prepared.source.name, size: prepared.size, sha256: prepared.sha256 })
       } finally {
         await releaseEntry(prepared)
       }
@@ -172,5 +182,5 @@ async function* writeZip(folder: ScannedFolder, options: Required<ZipOptions>): 
   }
   yield endOfCentralDirectory(records.length, offset - centralOffset, centralOffset)
   offset += 22
-  return { zipSize: offset, entryCount: records.length, mentionsNotifyAppReady }
+  return { zipSize: offset, entryCount: records.length, files, mentionsNotifyAppReady }
 }
