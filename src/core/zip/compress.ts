@@ -6,7 +6,7 @@ import { Transform } from 'node:stream'
 import zlib from 'node:zlib'
 import { promisify } from 'node:util'
 import { createHash, randomBytes } from 'node:crypto'
-import { METHOD_DEFLATED, METHOD_STORED } from './headers.js'
+import { METHOD_DEFLATED, METHOD_STORED } from './format.js'
 import type { DeflatePool } from './deflate-pool.js'
 import type { ZipSourceEntry } from './scan.js'
 
