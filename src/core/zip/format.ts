@@ -44,3 +44,12 @@ export const MAX_FILE_SIZE = 0xfffffffe
 export const MAX_OFFSET = 0xfffffffe
 /** Bytes of one entry name (a 16-bit field). Devices' file systems need far less; see the scan. */
 export const MAX_NAME_BYTES = 0xffff
+
+/*
+ * What a phone can extract, stricter than the format: Android and iOS refuse paths beyond
+ * PATH_MAX (4,096 bytes, with the app's own folder in front) and components beyond NAME_MAX.
+ */
+/** Bytes of one entry name, at most (leaves room for the folder the plugin extracts into). */
+export const MAX_ENTRY_NAME_BYTES = 3072
+/** Bytes of one path component, at most (NAME_MAX on ext4, APFS and f2fs). */
+export const MAX_COMPONENT_BYTES = 255
