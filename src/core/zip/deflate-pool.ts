@@ -46,9 +46,10 @@ export class DeflatePool {
   }
 
   private spawn(): Worker {
-    // A small young generation: each worker's short-lived buffers are collected early instead of
-    // adding ~30 MB of RSS per worker.
-    const worker = new Worker(workerUrl(), { workerData: this.options, resourceLimits: { maxYoungGenerationSizeMb: 2 } })
+    // Small heap limits: each worker's garbage (deflate output buffers, external memory) is
+    // collected early instead of floating until V8's external-memory limit; measured on Node 24,
+    // 100 MiB app: peak RSS 290 MB with the young generation capped alone, 185 MB with both.
+    const worker = new Worker(workerUrl(), { workerData: this.options, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } })
     worker.unref()
     worker.on('message', (reply: WorkerReply) => this.receive(worker, reply))
     worker.on('error', (error) => this.failWorker(worker, error))
