@@ -392,6 +392,36 @@ describe('live-update bundle refuses bad input: one error line, exit 3, nothing 
     expect(inside.code).toBe(3)
     expect(expectOneErrorLine(inside, 'input_out_inside_web_dir')).toContain('inside the web folder')
     await expect(stat(path.join(smallApp, 'bundle.enc'))).rejects.toThrow()
+    // A name that starts with '..' is still inside (issue 9 item 11).
+    const dotted = await runCli(['bundle', smallApp, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(smallApp, '..x.enc')], { cwd: work })
+    expect(dotted.code).toBe(3)
+    expect(expectOneErrorLine(dotted, 'input_out_inside_web_dir')).toContain('..x.enc')
+    await expect(stat(path.join(smallApp, '..x.enc'))).rejects.toThrow()
+  })
+
+  it('a web folder it may not read is a specific error naming the folder (exit 3), not a raw EACCES', async () => {
+    // Root reads anything, so where the suite runs as root the CLI runs as nobody, in a folder nobody can enter.
+    const asRoot = process.getuid?.() === 0
+    const place = await tempDir('live-update-cli-eacces-')
+    try {
+      await chmod(place, 0o755)
+      const app = await makeSmallApp(path.join(place, 'app'), { 'private/a.js': 'x' })
+      const key = path.join(place, 'key.pem')
+      await writeFile(key, await readFile(ourKey), { mode: 0o644 })
+      await mkdir(path.join(place, 'out'), { mode: 0o777 })
+      await chmod(path.join(place, 'out'), 0o777)
+      await chmod(path.join(app, 'private'), 0o000)
+      const args = ['bundle', app, '--private-key', key, '--version', '1.0.0', '--out', path.join(place, 'out', 'b.enc')]
+      const run = asRoot
+        ? await runCli(args, { cwd: place, wrapper: ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] })
+        : await runCli(args, { cwd: place })
+      expect(run.code).toBe(3)
+      expect(expectOneErrorLine(run, 'bundle_file_permission_denied')).toContain("'private/'")
+      expect(await readdir(path.join(place, 'out'))).toEqual([])
+    } finally {
+      await chmod(path.join(place, 'app', 'private'), 0o755).catch(() => undefined)
+      await removeDir(place)
+    }
   })
 
   it('accepts a PKCS#8 private key (OpenSSL 3 genrsa) and signs for its PKCS#1 public key', async () => {

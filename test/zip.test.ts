@@ -104,6 +104,25 @@ describe('zip writer', () => {
     expect(summary.zipSize).toBeLessThan(script.length / 2 + 9.1 * 1024 * 1024)
   })
 
+  it('lists every file with the SHA-256 of its content, the same from workers, the main thread and the streaming path', async () => {
+    const contents: Record<string, string | Buffer> = {
+      'index.html': '<html></html>',
+      'b/z.js': 'notifyAppReady()',
+      'a.css': 'x'.repeat(3000),
+      'big.js': sourceLikeText(9 * 1024 * 1024, 4),
+      'big.mp4': randomBytes(9 * 1024 * 1024),
+      'empty.txt': '',
+    }
+    const app = await writeTree(path.join(work, 'digests'), contents)
+    const expected = Object.entries(contents)
+      .map(([name, content]) => ({ name, size: Buffer.from(content).length, sha256: sha(Buffer.from(content)) }))
+      .sort((x, y) => Buffer.compare(Buffer.from(x.name), Buffer.from(y.name)))
+    for (const workers of [0, 2]) {
+      const { summary } = await zipFolder(app, path.join(work, `digests-${workers}.zip`), { workers })
+      expect(summary.files).toEqual(expected)
+    }
+  })
+
   it('reports a file that cannot be read, from a worker too, naming it', async () => {
     const app = await makeSmallApp(path.join(work, 'unreadable'), { 'secret.js': 'x' })
     const scanned = await scanWebDir(app)

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises'
+import { realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { createBundle } from '../core/bundle.js'
@@ -6,6 +6,7 @@ import { readCapacitorConfig } from '../core/capacitor-config.js'
 import { parseLevel } from '../core/config.js'
 import { inputError } from '../core/errors.js'
 import { assertPublicKeyMatches, loadPrivateKey } from '../core/keys.js'
+import { isInside } from '../core/paths.js'
 import { readFlagFile, required } from './files.js'
 import { type CliIo, UsageError } from './io.js'
 
@@ -35,7 +36,7 @@ export async function bundleCommand(argv: string[], io: CliIo): Promise<number> 
   }
   const out = path.resolve(io.cwd, required(values.out, 'out'))
   const webDir = path.resolve(io.cwd, positionals[0])
-  if (!path.relative(webDir, out).startsWith('..')) {
+  if (isInside(webDir, out) || isInside(await realOrSelf(webDir), path.join(await realOrSelf(path.dirname(out)), path.basename(out)))) {
     // The next run would zip this run's bundle into the app.
     throw inputError('out', 'input_out_inside_web_dir', `--out ${out} is inside the web folder ${webDir}. Write the bundle somewhere else.`)
   }
@@ -74,4 +75,9 @@ async function assertOutWritable(out: string): Promise<void> {
   if ((await stat(out).catch(() => undefined))?.isDirectory()) {
     throw inputError('out', 'input_out_is_folder', `--out ${out} is a folder. Give the path of the file to write, e.g. ${path.join(out, 'bundle.zip')}.`)
   }
+}
+
+/** The real path (symlinks resolved) when the path exists, so a symlinked web folder is compared as itself. */
+async function realOrSelf(file: string): Promise<string> {
+  return realpath(file).catch(() => file)
 }

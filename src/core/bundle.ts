@@ -57,6 +57,7 @@ export async function createBundle(options: BundleOptions): Promise<BundleResult
       encryptedSize: crypto.encryptedSize,
       encryptedSha256: crypto.encryptedSha256,
       largestFiles: largestFiles(folder.entries),
+      files: summary.files,
     }
   } catch (error) {
     await rm(partial, { force: true })

@@ -81,6 +81,12 @@ export const BundleErrors = {
   bundle_zip_too_large: 'The zip would need ZIP64 (over 4 GiB).',
   bundle_file_unreadable: 'A file of the web folder could not be read.',
   bundle_file_changed: 'A file changed while the bundle was written.',
+  bundle_file_permission_denied: 'A file or folder of the web folder may not be read (EACCES, EPERM).',
+  bundle_file_too_large: 'A file is 4 GiB or larger (a zip without ZIP64 cannot hold it).',
+  bundle_file_vanished: 'A file disappeared while the web folder was read.',
+  bundle_name_not_utf8: 'A file name is not valid UTF-8.',
+  bundle_name_too_long: 'A name or path is longer than phones extract.',
+  bundle_path_too_long: 'A path is longer than the file system allows (ENAMETOOLONG).',
   bundle_notify_app_ready_missing: 'No script calls notifyAppReady(): devices would roll the update back.',
 } as const
 

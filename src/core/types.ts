@@ -40,6 +40,16 @@ export interface BundleResult {
   /** SHA-256 of the encrypted bytes, lowercase hex: the `{hash}` of object keys. */
   encryptedSha256: string
   largestFiles: FileStat[]
+  /** Every file in the bundle, in zip entry order (byte order of the names), with the SHA-256 of its content. */
+  files: BundleFile[]
+}
+
+export interface BundleFile {
+  /** Name inside the zip, `/`-separated. */
+  name: string
+  size: number
+  /** SHA-256 of the file's plain content, lowercase hex. */
+  sha256: string
 }
 
 /** A source of the encrypted bundle bytes that can be opened more than once (for retries). */

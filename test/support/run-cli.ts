@@ -14,8 +14,10 @@ export interface CliRun {
 }
 
 /** `node dist/cli.js ...args` in `cwd`, stdin closed; resolves with the exit code and output. */
-export async function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
-  const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+export async function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; wrapper?: string[] } = {}): Promise<CliRun> {
+  // `wrapper` runs node under another command (e.g. setpriv to drop root).
+  const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath]
+  const child = spawn(command, [...prefix, CLI_ENTRY, ...args], {
     cwd: options.cwd ?? os.tmpdir(),
     env: options.env ?? { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,17 +2,10 @@
  * Binary records of the zip format (APPNOTE 6.3). Every entry carries its CRC and sizes in the
  * local header (no data descriptors), which is what Android's ZipInputStream needs.
  */
-export const METHOD_STORED = 0
-export const METHOD_DEFLATED = 8
-
-/** 1980-01-01 00:00:00, the earliest DOS date: fixed so the same folder gives the same bytes. */
-const DOS_TIME = 0
-const DOS_DATE = (0 << 9) | (1 << 5) | 1
-const VERSION_NEEDED = 20
-const VERSION_MADE_BY_UNIX = (3 << 8) | 20
-const FLAG_UTF8 = 0x0800
-const FILE_ATTRIBUTES = (0o100644 << 16) >>> 0
-const DIRECTORY_ATTRIBUTES = ((0o040755 << 16) | 0x10) >>> 0
+import {
+  CENTRAL_HEADER_SIZE, CENTRAL_SIGNATURE, DIRECTORY_ATTRIBUTES, DOS_DATE, DOS_TIME, EOCD_SIGNATURE, EOCD_SIZE,
+  FILE_ATTRIBUTES, FLAG_UTF8, LOCAL_HEADER_SIZE, LOCAL_SIGNATURE, VERSION_MADE_BY_UNIX, VERSION_NEEDED,
+} from './format.js'
 
 export interface EntryRecord {
   name: Buffer
@@ -29,8 +22,8 @@ function flagsFor(name: Buffer): number {
 }
 
 export function localHeader(entry: EntryRecord): Buffer {
-  const header = Buffer.alloc(30)
-  header.writeUInt32LE(0x04034b50, 0)
+  const header = Buffer.alloc(LOCAL_HEADER_SIZE)
+  header.writeUInt32LE(LOCAL_SIGNATURE, 0)
   header.writeUInt16LE(VERSION_NEEDED, 4)
   header.writeUInt16LE(flagsFor(entry.name), 6)
   header.writeUInt16LE(entry.method, 8)
@@ -45,8 +38,8 @@ export function localHeader(entry: EntryRecord): Buffer {
 }
 
 export function centralHeader(entry: EntryRecord): Buffer {
-  const header = Buffer.alloc(46)
-  header.writeUInt32LE(0x02014b50, 0)
+  const header = Buffer.alloc(CENTRAL_HEADER_SIZE)
+  header.writeUInt32LE(CENTRAL_SIGNATURE, 0)
   header.writeUInt16LE(VERSION_MADE_BY_UNIX, 4)
   header.writeUInt16LE(VERSION_NEEDED, 6)
   header.writeUInt16LE(flagsFor(entry.name), 8)
@@ -64,8 +57,8 @@ export function centralHeader(entry: EntryRecord): Buffer {
 }
 
 export function endOfCentralDirectory(entryCount: number, centralSize: number, centralOffset: number): Buffer {
-  const record = Buffer.alloc(22)
-  record.writeUInt32LE(0x06054b50, 0)
+  const record = Buffer.alloc(EOCD_SIZE)
+  record.writeUInt32LE(EOCD_SIGNATURE, 0)
   record.writeUInt16LE(entryCount, 8)
   record.writeUInt16LE(entryCount, 10)
   record.writeUInt32LE(centralSize, 12)

@@ -1,10 +1,19 @@
 import { createReadStream } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
 import os from 'node:os'
+import path from 'node:path'
 import { Readable } from 'node:stream'
+import zlib from 'node:zlib'
+import type { BundleErrorCode } from '../error-codes.js'
 import { LiveUpdateError } from '../errors.js'
-import { centralHeader, endOfCentralDirectory, type EntryRecord, localHeader } from './headers.js'
-import { type PreparedEntry, prepareEntry, releaseEntry, SMALL_FILE_LIMIT } from './compress.js'
+import { type CacheCounts, FolderDeflateCache } from './cache.js'
 import { DeflatePool } from './deflate-pool.js'
+import { EOCD_SIZE, LOCAL_HEADER_SIZE, MAX_OFFSET, METHOD_DEFLATED, METHOD_STORED } from './format.js'
+import { centralHeader, endOfCentralDirectory, type EntryRecord, localHeader } from './headers.js'
+import {
+  FileChangedError, FileReader, isScript, prepareFile, prepareLargeFile, type PrepareTask, shouldDeflate, SMALL_FILE_LIMIT,
+} from './prepare.js'
 import type { ScannedFolder, ZipSourceEntry } from './scan.js'
 
 export interface ZipOptions {
@@ -18,18 +27,60 @@ export interface ZipOptions {
   lookaheadBytes?: number
   /** Worker threads compressing small files; default one per core for bundles over 2 MiB, 0 = none. */
   workers?: number
+  /** Folder of the incremental deflate cache (cache.ts); none by default. */
+  cacheDir?: string
+}
+
+export interface ZipFileDigest {
+  name: string
+  size: number
+  sha256: string
 }
 
 export interface ZipSummary {
   zipSize: number
   entryCount: number
+  /** Every file (not folders), in zip entry order, with the SHA-256 of its plain content. */
+  files: ZipFileDigest[]
   /** Whether any script mentions notifyAppReady (the plugin rolls back updates that never call it). */
+  mentionsNotifyAppReady: boolean
+  /** How the deflate cache served this bundle, when one was given. */
+  cache?: CacheCounts
+}
+
+/** An entry ready to be written: its header fields are known, its data is in memory or on disk. */
+interface PreparedEntry {
+  source: ZipSourceEntry
+  method: number
+  crc: number
+  sha256: string
+  size: number
+  compressedSize: number
+  /** In-memory data, or a file to stream (the source itself, or a spill file of deflated data). */
+  data: Buffer | { file: string; spill: boolean }
   mentionsNotifyAppReady: boolean
 }
 
-const MAX_OFFSET = 0xffffffff
 /** Headers and small files are passed on in chunks of about this size: fewer cipher and write calls. */
 const COALESCE_BYTES = 256 * 1024
+
+function zipError(code: BundleErrorCode, message: string, cause?: unknown): LiveUpdateError {
+  return new LiveUpdateError(code, message, { stage: 'bundle', input: 'path', cause })
+}
+
+function changedError(name: string): LiveUpdateError {
+  return zipError('bundle_file_changed', `'${name}' changed while the bundle was being written. Make sure the build has finished before bundling or publishing.`)
+}
+
+function readError(name: string, error: unknown): LiveUpdateError {
+  if (error instanceof LiveUpdateError) return error
+  if (error instanceof FileChangedError) return changedError(name)
+  const code = (error as NodeJS.ErrnoException)?.code
+  if (code === 'EACCES' || code === 'EPERM') {
+    return zipError('bundle_file_permission_denied', `Could not read '${name}' from the web output: permission denied. Make it readable by the user running the bundle.`, error)
+  }
+  return zipError('bundle_file_unreadable', `Could not read '${name}' from the web output: ${(error as Error).message}`, error)
+}
 
 async function* coalesce<R>(source: AsyncGenerator<Buffer, R>, size: number): AsyncGenerator<Buffer, R> {
   let parts: Buffer[] = []
@@ -56,8 +107,8 @@ async function* coalesce<R>(source: AsyncGenerator<Buffer, R>, size: number): As
 
 /**
  * Writes the folder as a zip stream, entries in the scanned (sorted) order. Entries are
- * prepared (read, CRC'd, deflated) ahead of the writer, several at a time, so both cores work
- * while the output stays strictly ordered and reproducible.
+ * prepared (read, CRC'd, hashed, deflated) ahead of the writer, several at a time, so every core
+ * works while the output stays strictly ordered and reproducible.
  */
 export function createZipStream(folder: ScannedFolder, options: ZipOptions = {}): { stream: Readable; summary: Promise<ZipSummary> } {
   let resolveSummary!: (summary: ZipSummary) => void
@@ -70,9 +121,10 @@ export function createZipStream(folder: ScannedFolder, options: ZipOptions = {})
   const generator = writeZip(folder, {
     level: options.level ?? 6,
     tempDir: options.tempDir ?? os.tmpdir(),
-    lookahead: options.lookahead ?? 64,
-    lookaheadBytes: options.lookaheadBytes ?? 8 * 1024 * 1024,
+    lookahead: options.lookahead ?? 512,
+    lookaheadBytes: options.lookaheadBytes ?? 16 * 1024 * 1024,
     workers: options.workers ?? defaultWorkers(folder),
+    cacheDir: options.cacheDir,
   })
   async function* guarded(): AsyncGenerator<Buffer> {
     try {
@@ -92,18 +144,86 @@ function defaultWorkers(folder: ScannedFolder): number {
   return cores > 1 && folder.rawSize > 2 * 1024 * 1024 ? cores : 0
 }
 
-async function* writeZip(folder: ScannedFolder, options: Required<ZipOptions>): AsyncGenerator<Buffer, ZipSummary> {
-  const pool = options.workers > 0 ? new DeflatePool(options.workers) : undefined
-  const compress = { level: options.level, tempDir: options.tempDir, pool }
+type Settings = Required<Omit<ZipOptions, 'cacheDir'>> & Pick<ZipOptions, 'cacheDir'>
+
+/** Prepares entries on the workers, the main thread, or by streaming (large files). */
+class Preparer {
+  private readonly pool?: DeflatePool
+  private readonly reader = new FileReader()
+  private readonly cache?: FolderDeflateCache
+  private readonly settings: Settings
+
+  constructor(settings: Settings) {
+    this.settings = settings
+    if (settings.workers > 0) this.pool = new DeflatePool(settings.workers, { cacheDir: settings.cacheDir })
+    else if (settings.cacheDir) this.cache = new FolderDeflateCache(settings.cacheDir)
+  }
+
+  async prepare(entry: ZipSourceEntry): Promise<PreparedEntry> {
+    if (entry.isDirectory || !entry.file) {
+      return { source: entry, method: METHOD_STORED, crc: 0, sha256: '', size: 0, compressedSize: 0, data: Buffer.alloc(0), mentionsNotifyAppReady: false }
+    }
+    const task: PrepareTask = { file: entry.file, size: entry.size, deflate: shouldDeflate(entry.name), scanScript: isScript(entry.name), level: this.settings.level }
+    if (entry.size > SMALL_FILE_LIMIT) {
+      const spill = path.join(this.settings.tempDir, `live-update-spill-${randomBytes(8).toString('hex')}`)
+      const large = await prepareLargeFile(task, spill).catch(async (error: unknown) => {
+        await rm(spill, { force: true })
+        throw error
+      })
+      if (!large.deflated && task.deflate) await rm(spill, { force: true })
+      return { source: entry, method: large.deflated ? METHOD_DEFLATED : METHOD_STORED, ...large }
+    }
+    let prepared
+    if (this.pool) prepared = await this.pool.run(task)
+    else {
+      // The reader's buffer is reused: stored data is copied before the next read.
+      prepared = prepareFile(task, this.reader, this.cache)
+      if (!prepared.deflated) prepared = { ...prepared, data: Buffer.from(prepared.data) }
+    }
+    return { source: entry, method: prepared.deflated ? METHOD_DEFLATED : METHOD_STORED, compressedSize: prepared.data.length, ...prepared }
+  }
+
+  cacheCounts(): CacheCounts | undefined {
+    if (!this.settings.cacheDir) return undefined
+    return this.pool ? { ...this.pool.cacheCounts } : { ...this.cache!.counts }
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close()
+  }
+}
+
+async function releaseEntry(entry: PreparedEntry): Promise<void> {
+  if (!Buffer.isBuffer(entry.data) && entry.data.spill) await rm(entry.data.file, { force: true })
+}
+
+/**
+ * Streams a file's data into the zip, checking that what is written is what the header says:
+ * a stored file rewritten in place between the two reads has the same size but another CRC.
+ */
+async function* streamData(entry: PreparedEntry, data: { file: string; spill: boolean }): AsyncGenerator<Buffer> {
+  let streamed = 0
+  let crc = 0
+  for await (const chunk of createReadStream(data.file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    streamed += chunk.length
+    if (streamed > entry.compressedSize) throw changedError(entry.source.name)
+    if (!data.spill) crc = zlib.crc32(chunk, crc)
+    yield chunk
+  }
+  if (streamed !== entry.compressedSize || (!data.spill && crc !== entry.crc)) throw changedError(entry.source.name)
+}
+
+async function* writeZip(folder: ScannedFolder, settings: Settings): AsyncGenerator<Buffer, ZipSummary> {
+  const preparer = new Preparer(settings)
   const pending: { entry: ZipSourceEntry; prepared: Promise<PreparedEntry>; cost: number }[] = []
   let next = 0
   let costAhead = 0
   const fill = () => {
-    while (next < folder.entries.length && pending.length < options.lookahead) {
+    while (next < folder.entries.length && pending.length < settings.lookahead) {
       const entry = folder.entries[next]
       const cost = Math.min(entry.size, SMALL_FILE_LIMIT)
-      if (pending.length > 0 && costAhead + cost > options.lookaheadBytes) break
-      const prepared = prepareEntry(entry, compress)
+      if (pending.length > 0 && costAhead + cost > settings.lookaheadBytes) break
+      const prepared = preparer.prepare(entry)
       prepared.catch(() => undefined) // surfaced when awaited in order
       pending.push({ entry, prepared, cost })
       costAhead += cost
@@ -112,6 +232,7 @@ async function* writeZip(folder: ScannedFolder, options: Required<ZipOptions>): 
   }
 
   const records: EntryRecord[] = []
+  const files: ZipFileDigest[] = []
   let offset = 0
   let mentionsNotifyAppReady = false
   try {
@@ -120,7 +241,7 @@ async function* writeZip(folder: ScannedFolder, options: Required<ZipOptions>): 
       const head = pending.shift()!
       costAhead -= head.cost
       const prepared = await head.prepared.catch((error: unknown) => {
-        throw new LiveUpdateError('bundle_file_unreadable', `Could not read '${head.entry.name}' from the web output: ${(error as Error).message}`, { stage: 'bundle', input: 'path', cause: error })
+        throw readError(head.entry.name, error)
       })
       fill()
       try {
@@ -133,9 +254,7 @@ async function* writeZip(folder: ScannedFolder, options: Required<ZipOptions>): 
           isDirectory: prepared.source.isDirectory,
           offset,
         }
-        if (offset + 30 + record.name.length + record.compressedSize > MAX_OFFSET) {
-          throw new LiveUpdateError('bundle_zip_too_large', 'The bundle would be larger than 4 GiB, which needs ZIP64; devices are not tested with ZIP64. Make the web output smaller.', { stage: 'bundle', input: 'path' })
-        }
+        if (offset + LOCAL_HEADER_SIZE + record.name.length + record.compressedSize > MAX_OFFSET) throw tooLarge()
         mentionsNotifyAppReady ||= prepared.mentionsNotifyAppReady
         const header = localHeader(record)
         yield header
@@ -143,17 +262,11 @@ async function* writeZip(folder: ScannedFolder, options: Required<ZipOptions>): 
         if (Buffer.isBuffer(prepared.data)) {
           if (prepared.data.length > 0) yield prepared.data
         } else {
-          let streamed = 0
-          for await (const chunk of createReadStream(prepared.data.file, { highWaterMark: 1 << 20 })) {
-            streamed += (chunk as Buffer).length
-            yield chunk as Buffer
-          }
-          if (streamed !== record.compressedSize) {
-            throw new LiveUpdateError('bundle_file_changed', `'${head.entry.name}' changed while the bundle was being written. Make sure the build has finished before publishing.`, { stage: 'bundle', input: 'path' })
-          }
+          yield* streamData(prepared, prepared.data)
         }
         offset += record.compressedSize
         records.push(record)
+        if (!prepared.source.isDirectory) files.push({ name: prepared.source.name, size: prepared.size, sha256: prepared.sha256 })
       } finally {
         await releaseEntry(prepared)
       }
@@ -161,16 +274,21 @@ async function* writeZip(folder: ScannedFolder, options: Required<ZipOptions>): 
   } finally {
     // On failure or early close, let what was started finish and clean up its spill files.
     for (const item of pending) void item.prepared.then(releaseEntry, () => undefined)
-    await pool?.close()
+    await preparer.close()
   }
 
   const centralOffset = offset
   for (const record of records) {
     const header = centralHeader(record)
-    yield header
     offset += header.length
+    if (offset + EOCD_SIZE > MAX_OFFSET) throw tooLarge()
+    yield header
   }
   yield endOfCentralDirectory(records.length, offset - centralOffset, centralOffset)
-  offset += 22
-  return { zipSize: offset, entryCount: records.length, mentionsNotifyAppReady }
+  offset += EOCD_SIZE
+  return { zipSize: offset, entryCount: records.length, files, mentionsNotifyAppReady, cache: preparer.cacheCounts() }
+}
+
+function tooLarge(): LiveUpdateError {
+  return zipError('bundle_zip_too_large', 'The bundle would be 4 GiB or larger, which needs ZIP64; devices are not tested with ZIP64. Make the web output smaller.')
 }

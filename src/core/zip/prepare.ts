@@ -1,0 +1,182 @@
+/**
+ * Entry preparation, the one implementation: read a file, CRC-32 and SHA-256 it, look for the
+ * notifyAppReady call in scripts, deflate it when that makes it smaller. The deflate workers
+ * (deflate-worker.ts) and the main thread (small bundles, where starting workers costs more
+ * than it saves) both call `prepareFile`; `prepareLargeFile` streams files too big to hold.
+ * Imports here carry `.ts` so the worker also runs from the sources (Node strips the types).
+ */
+import { createHash } from 'node:crypto'
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import path from 'node:path'
+import { Transform, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import zlib from 'node:zlib'
+import type { DeflateCache } from './cache.ts'
+import { MAX_FILE_SIZE } from './format.ts'
+
+/**
+ * Formats that are already compressed: deflating them costs time for no gain, so they are
+ * stored. Compound names (`.wasm.gz`) end in one of these, so the last extension decides.
+ */
+export const PRECOMPRESSED: ReadonlySet<string> = new Set([
+  'png', 'jpg', 'jpeg', 'gif', 'webp', 'avif', 'heic', 'heif', 'jxl', 'ico',
+  'woff', 'woff2', 'mp3', 'mp4', 'm4a', 'm4v', 'aac', 'ogg', 'oga', 'opus', 'webm', 'mov',
+  'zip', 'gz', 'tgz', 'br', 'zst', 'xz', 'bz2', '7z', 'rar', 'pdf',
+])
+const SCRIPT_EXTENSIONS: ReadonlySet<string> = new Set(['js', 'mjs', 'cjs'])
+const NOTIFY_APP_READY = Buffer.from('notifyAppReady')
+
+/** Files up to this size are read whole (bounded by the writer's in-flight budget); larger ones stream. */
+export const SMALL_FILE_LIMIT = 8 * 1024 * 1024
+
+function extensionOf(name: string): string {
+  return path.posix.extname(name).slice(1).toLowerCase()
+}
+
+export function shouldDeflate(name: string): boolean {
+  return !PRECOMPRESSED.has(extensionOf(name))
+}
+
+export function isScript(name: string): boolean {
+  return SCRIPT_EXTENSIONS.has(extensionOf(name))
+}
+
+/** What to do with one file. */
+export interface PrepareTask {
+  file: string
+  /** Size the scan saw: a file that is now a different size changed during the bundle. */
+  size: number
+  deflate: boolean
+  scanScript: boolean
+  level: number
+}
+
+/** A prepared file: the entry's header fields and its data. */
+export interface PreparedFile {
+  crc: number
+  /** SHA-256 of the plain content, lowercase hex. */
+  sha256: string
+  size: number
+  deflated: boolean
+  /** The entry's data as written: deflated, or the content itself. */
+  data: Buffer
+  mentionsNotifyAppReady: boolean
+  /** Whether the deflated data came from the cache (after its CRC check). */
+  cached: boolean
+}
+
+/** The file changed size between the scan and the read: the build is still writing. */
+export class FileChangedError extends Error {
+  constructor(file: string) {
+    super(`${file} changed while the bundle was being written`)
+    this.name = 'FileChangedError'
+  }
+}
+
+/**
+ * Reads whole files into one reused buffer: a fresh Buffer per file piles up garbage that a
+ * worker's GC reclaims late (external memory), which inflates the process RSS.
+ */
+export class FileReader {
+  private scratch = Buffer.allocUnsafeSlow(1 << 20)
+
+  read(file: string, expectedSize: number): Buffer {
+    const fd = openSync(file, 'r')
+    try {
+      const size = fstatSync(fd).size
+      if (size !== expectedSize) throw new FileChangedError(file)
+      if (size > this.scratch.length) this.scratch = Buffer.allocUnsafeSlow(size)
+      let read = 0
+      while (read < size) {
+        const n = readSync(fd, this.scratch, read, size - read, read)
+        if (n === 0) break
+        read += n
+      }
+      if (read !== size) throw new FileChangedError(file)
+      return this.scratch.subarray(0, read)
+    } finally {
+      closeSync(fd)
+    }
+  }
+}
+
+/**
+ * Prepares one file held in memory. `content` may be a reused buffer: the result's data is
+ * either a fresh deflate output or `content` itself (copy it before reusing the buffer).
+ */
+export function prepareContent(content: Buffer, task: PrepareTask, cache?: DeflateCache): PreparedFile {
+  const crc = zlib.crc32(content)
+  const sha256 = createHash('sha256').update(content).digest('hex')
+  const base = { crc, sha256, size: content.length, mentionsNotifyAppReady: task.scanScript && content.includes(NOTIFY_APP_READY) }
+  if (task.deflate && content.length > 0) {
+    const hit = cache?.get(sha256, task.level, crc, content.length)
+    if (hit) return { ...base, deflated: hit.length < content.length, data: hit.length < content.length ? hit : content, cached: true }
+    const packed = zlib.deflateRawSync(content, { level: task.level, chunkSize: 64 * 1024 })
+    cache?.put(sha256, task.level, packed)
+    if (packed.length < content.length) return { ...base, deflated: true, data: packed, cached: false }
+  }
+  return { ...base, deflated: false, data: content, cached: false }
+}
+
+/** Reads and prepares one small file, synchronously (a worker's job; the main thread's for tiny bundles). */
+export function prepareFile(task: PrepareTask, reader: FileReader, cache?: DeflateCache): PreparedFile {
+  return prepareContent(reader.read(task.file, task.size), task, cache)
+}
+
+/** Finds the notifyAppReady call across chunk boundaries. */
+class NeedleSearch {
+  private tail = Buffer.alloc(0)
+  found = false
+
+  push(chunk: Buffer): void {
+    if (this.found) return
+    const edge = Buffer.concat([this.tail, chunk.subarray(0, NOTIFY_APP_READY.length - 1)])
+    if (edge.includes(NOTIFY_APP_READY) || chunk.includes(NOTIFY_APP_READY)) {
+      this.found = true
+      return
+    }
+    this.tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - (NOTIFY_APP_READY.length - 1))))
+  }
+}
+
+/** A large file prepared by streaming: its data is the file itself or a spill file of deflated bytes. */
+export interface PreparedLargeFile extends Omit<PreparedFile, 'data'> {
+  data: { file: string; spill: boolean }
+  compressedSize: number
+}
+
+/**
+ * Large files never sit in memory: one streaming pass computes CRC and SHA-256 (and deflates
+ * into a spill file when worth it), because the local header must hold CRC and sizes before
+ * the data. The writer reads the file again and checks that CRC.
+ */
+export async function prepareLargeFile(task: PrepareTask, spill: string): Promise<PreparedLargeFile> {
+  let crc = 0
+  let size = 0
+  const hash = createHash('sha256')
+  const needle = new NeedleSearch()
+  const observe = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      crc = zlib.crc32(chunk, crc)
+      hash.update(chunk)
+      size += chunk.length
+      if (size > MAX_FILE_SIZE) return callback(new FileChangedError(task.file))
+      if (task.scanScript) needle.push(chunk)
+      callback(null, chunk)
+    },
+  })
+  const source = createReadStream(task.file, { highWaterMark: 1 << 20 })
+  const done = (deflated: boolean, compressedSize: number) => {
+    if (size !== task.size) throw new FileChangedError(task.file)
+    const data = deflated ? { file: spill, spill: true } : { file: task.file, spill: false }
+    return { crc, sha256: hash.digest('hex'), size, deflated, data, compressedSize, mentionsNotifyAppReady: needle.found, cached: false }
+  }
+  if (!task.deflate) {
+    await pipeline(source, observe, new Writable({ write: (_chunk, _encoding, callback) => callback() }))
+    return done(false, size)
+  }
+  await pipeline(source, observe, zlib.createDeflateRaw({ level: task.level }), createWriteStream(spill))
+  const compressedSize = (await stat(spill)).size
+  return compressedSize < size ? done(true, compressedSize) : done(false, size)
+}
