@@ -42,6 +42,7 @@ export const InputErrors = {
   input_key_file_exists: 'CLI `key create` would overwrite an existing key (pass --force).',
   input_checksum_invalid: 'CLI `verify --checksum` is not a 512-character hex signed checksum.',
   input_bundle_file_missing: 'CLI `verify`: the local bundle file does not exist or is not a file.',
+  input_bundle_url_invalid: '`verify`: the bundle URL is not a valid URL, or holds credentials (user:password@).',
 } as const
 
 /** The user's build command (stage `build`). */

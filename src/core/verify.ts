@@ -1,36 +1,37 @@
 /**
  * Check a bundle exactly as a device would before installing it (wire-format §4): unwrap the
  * session key, decrypt, compare the signed checksum with the plaintext's SHA-256, then read the
- * zip as both Android and iOS do. One streaming pass: the ciphertext is never held in memory and
- * the plaintext only touches a temp file that is always deleted.
+ * zip as both Android and iOS do. One streaming pass at download speed: the bytes are decrypted,
+ * hashed and walked entry by entry as they arrive (inflation in libuv's pool, in parallel), so
+ * neither the ciphertext nor the plaintext is held in memory or, normally, written to disk.
  */
 import { constants, createDecipheriv, createHash, publicDecrypt, type KeyObject } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { Readable, Transform, type TransformCallback } from 'node:stream'
+import { type Readable, Transform, type TransformCallback, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { checkBundleEntryNames } from './device-layout.js'
 import type { ErrorCode } from './error-codes.js'
-import { describeError, LiveUpdateError, type VerifyStep } from './errors.js'
+import { describeError, inputError, LiveUpdateError, type VerifyStep } from './errors.js'
 import { loadPublicKey } from './keys.js'
 import type { Fetch } from './types.js'
-import { safeUrl } from './url.js'
-import { checkLocalEntries, listZipEntries, ZipFormatError, type ZipEntry } from './zip-reader.js'
+import { excerpt, safeUrl } from './url.js'
+import { describeSource, DownloadFailure, DownloadGuard, type DownloadLimits, isUrl, openSource, scrubUrls } from './verify-download.js'
+import { ZipFormatError } from './zip/entry-check.js'
+import { LocalWalker } from './zip/stream-reader.js'
 
-export interface VerifyOptions {
+export { checkBundleEntryNames } from './device-layout.js'
+
+export interface VerifyOptions extends DownloadLimits {
   /** Local file path, http(s) URL, or a stream of the encrypted bytes. */
   source: string | Readable
   sessionKey: string
   checksum: string
   publicKeyPem: string
   fetch?: Fetch
-  /** Parent folder for the temporary plaintext zip (default: the OS temp folder). */
+  /** Parent folder for a spill file, needed only for zips with data descriptors (default: the OS temp folder). */
   tempDir?: string
-  /** Encrypted size the download must have, when known. */
-  expectedSize?: number
-  /** A download that sends nothing for this long fails at the download step (default 60 s). */
-  idleTimeoutMs?: number
 }
 
 export type VerifyReport =
@@ -99,61 +100,6 @@ function recoverSignedSha256(checksum: string, publicKey: KeyObject): string {
   return recovered.toString('hex')
 }
 
-/**
- * Aborts a download that stalls: restarted by every chunk (`touch`), so a slow but moving
- * download of a big bundle is fine while a dead connection cannot hang the publish.
- */
-class IdleWatchdog {
-  readonly controller = new AbortController()
-  private timer: NodeJS.Timeout | undefined
-
-  constructor(private readonly ms: number) {
-    this.touch()
-  }
-
-  touch(): void {
-    clearTimeout(this.timer)
-    this.timer = setTimeout(() => this.controller.abort(new Error(`no data for ${this.ms / 1000} s`)), this.ms)
-    this.timer.unref()
-  }
-
-  stop(): void {
-    clearTimeout(this.timer)
-  }
-}
-
-async function openSource(options: VerifyOptions, watchdog: IdleWatchdog): Promise<Readable> {
-  const { source } = options
-  if (typeof source !== 'string') return source
-  if (/^https?:\/\//i.test(source)) {
-    const fetchImpl = options.fetch ?? globalThis.fetch
-    let response: Response
-    try {
-      response = await fetchImpl(source, { signal: watchdog.controller.signal })
-    } catch (error) {
-      const reason = watchdog.controller.signal.aborted ? describeError(watchdog.controller.signal.reason) : describeError(error)
-      throw new StepFailure('download', `GET ${describeSource(source)} failed: ${reason}`)
-    }
-    if (!response.ok) {
-      await response.body?.cancel().catch(() => undefined)
-      throw new StepFailure('download', `GET ${describeSource(source)} answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`)
-    }
-    if (!response.body) throw new StepFailure('download', `GET ${describeSource(source)} returned no body`)
-    return Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>)
-  }
-  return createReadStream(source)
-}
-
-/** Counts the encrypted bytes; source errors surface here tagged as the download step. */
-function countingStream(onBytes: (n: number) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      onBytes(chunk.length)
-      callback(null, chunk)
-    },
-  })
-}
-
 /** AES-128-CBC decipher whose failures (bad padding, truncated ciphertext) are tagged 'decrypt'. */
 function decryptStream(aesKey: Buffer, iv: Buffer): Transform {
   const decipher = createDecipheriv('aes-128-cbc', aesKey, iv)
@@ -177,13 +123,28 @@ function decryptStream(aesKey: Buffer, iv: Buffer): Transform {
   })
 }
 
-function hashingStream(hash: ReturnType<typeof createHash>): Transform {
+/** Remembers the first bytes of the download: an HTML error page must be named as such. */
+function sniffingStream(head: Buffer[]): Transform {
+  let kept = 0
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      hash.update(chunk)
+      if (kept < 256) {
+        head.push(Buffer.from(chunk.subarray(0, 256 - kept)))
+        kept += Math.min(chunk.length, 256 - kept)
+      }
       callback(null, chunk)
     },
   })
+}
+
+/** What the server sent instead of a bundle, when it is recognisably a page (CDN error, login, proxy). */
+function notABundle(head: Buffer, contentType: string | undefined): string | undefined {
+  const text = head.toString('latin1').replace(/^\uFEFF/, '').trimStart()
+  const looksHtml = /^<(!doctype|html|head|body|\?xml|!--)/i.test(text)
+  const looksJson = /^[{[]\s*"/.test(text)
+  if (!looksHtml && !looksJson && !/^(text\/|application\/(json|xml))/i.test(contentType ?? '')) return undefined
+  const shown = excerpt(text.replace(/[^\x20-\x7e]/g, ' '), 60)
+  return `the server answered ${contentType ? `'${contentType.split(';')[0]}'` : 'a page'} starting '${shown}' instead of the encrypted bundle: an error or login page from a CDN, proxy or bucket (check the URL and that the object is public)`
 }
 
 function checkSize(encryptedSize: number, expectedSize: number | undefined): void {
@@ -192,30 +153,38 @@ function checkSize(encryptedSize: number, expectedSize: number | undefined): voi
   }
 }
 
-/** Step 6: the names a device accepts, and index.html at the root. */
-export function checkBundleEntryNames(entries: ZipEntry[]): void {
-  const seen = new Set<string>()
-  for (const { name } of entries) {
-    if (name === '') throw new StepFailure('zip', 'an entry has an empty name')
-    if (name.includes('\\')) throw new StepFailure('zip', `entry '${name}' contains a backslash; Android rejects it (names must use '/')`)
-    if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw new StepFailure('zip', `entry '${name}' is an absolute path`)
-    if (name.split('/').includes('..')) throw new StepFailure('zip', `entry '${name}' has a '..' segment; devices reject paths escaping the bundle folder`)
-    if (name.includes('\0')) throw new StepFailure('zip', `entry '${name}' contains a NUL character`)
-    // Android (local headers) and iOS (central directory) could pick different copies of a duplicate.
-    if (seen.has(name)) throw new StepFailure('zip', `entry '${name}' appears twice`)
-    seen.add(name)
-  }
-  if (!seen.has('index.html')) {
-    const nested = [...seen].find((name) => name.endsWith('/index.html'))
-    throw new StepFailure('zip', `no index.html at the zip root${nested ? ` (found '${nested}': zip the CONTENTS of the web output folder, not the folder)` : ''}`)
-  }
+/**
+ * Hashes the plaintext and walks the zip (Android view) as the bytes arrive. A zip problem is kept,
+ * not thrown: a device checks the checksum first, so a tampered download must fail at `checksum`.
+ */
+function plaintextSink(hash: ReturnType<typeof createHash>, walker: LocalWalker): { sink: Writable; zipError: () => unknown } {
+  let zipError: unknown
+  const sink = new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk)
+      if (zipError !== undefined) {
+        callback()
+        return
+      }
+      walker.write(chunk).then(
+        () => callback(),
+        (error: unknown) => {
+          zipError = error
+          walker.abort()
+          callback()
+        },
+      )
+    },
+  })
+  return { sink, zipError: () => zipError }
 }
 
-async function checkZip(file: string): Promise<number> {
+async function checkZipResult(walker: LocalWalker, zipError: unknown): Promise<number> {
   try {
-    const listing = await listZipEntries(file)
+    if (zipError !== undefined) throw zipError
+    const { listing } = await walker.end()
     checkBundleEntryNames(listing.entries)
-    await checkLocalEntries(file, listing)
     return listing.entries.length
   } catch (error) {
     if (error instanceof ZipFormatError) throw new StepFailure('zip', error.message)
@@ -230,59 +199,77 @@ async function checkZip(file: string): Promise<number> {
 export async function verifyBundle(options: VerifyOptions): Promise<VerifyReport> {
   let workDir: string | undefined
   let source: Readable | undefined
-  const watchdog = new IdleWatchdog(options.idleTimeoutMs ?? 60_000)
+  let walker: LocalWalker | undefined
+  if (typeof options.source === 'string' && isUrl(options.source)) refuseCredentials(options.source)
+  const guard = new DownloadGuard(options)
   try {
     const { aesKey, iv, publicKey } = unwrapSessionKey(options.sessionKey, options.publicKeyPem)
-    source = await openSource(options, watchdog)
+    // Checked before the download: a checksum that cannot be right should not cost a download.
+    const signed = recoverSignedSha256(options.checksum, publicKey)
+    let opened: Awaited<ReturnType<typeof openSource>>
+    try {
+      opened = await openSource(options.source, options.fetch, guard)
+    } catch (error) {
+      if (error instanceof DownloadFailure) throw new StepFailure('download', error.message)
+      throw error
+    }
+    source = opened.stream
     let sourceError: unknown
     source.once('error', (error) => {
       sourceError = error
     })
-    workDir = await mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'live-update-verify-'))
-    const plainFile = path.join(workDir, 'bundle.zip')
     const plainHash = createHash('sha256')
-    let encryptedSize = 0
+    walker = new LocalWalker(async () => {
+      workDir = await mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'live-update-verify-'))
+      return path.join(workDir, 'spill.zip')
+    })
+    const head: Buffer[] = []
+    const { sink, zipError } = plaintextSink(plainHash, walker)
+    const pageInstead = (): string | undefined => notABundle(Buffer.concat(head), opened.contentType)
     try {
-      await pipeline(
-        source,
-        countingStream((n) => {
-          encryptedSize += n
-          watchdog.touch()
-        }),
-        decryptStream(aesKey, iv),
-        hashingStream(plainHash),
-        createWriteStream(plainFile),
-      )
+      await pipeline(source, guard.transform(), sniffingStream(head), decryptStream(aesKey, iv), sink)
     } catch (error) {
-      if (watchdog.controller.signal.aborted) throw new StepFailure('download', `reading ${describeSource(options.source)} failed: ${describeError(watchdog.controller.signal.reason)}`)
-      if (sourceError !== undefined) throw new StepFailure('download', `reading ${describeSource(options.source)} failed: ${describeError(sourceError)}`)
+      const cause = guard.aborted ?? sourceError
+      if (cause !== undefined) throw new StepFailure('download', `reading ${describeSource(options.source)} failed: ${scrubUrls(describeError(cause))}`)
       // A truncated download fails to decrypt; name the real cause when the size says so.
-      checkSize(encryptedSize, options.expectedSize)
+      checkSize(guard.received, options.expectedSize)
+      const page = pageInstead()
+      if (page) throw new StepFailure('download', page)
       throw error
+    } finally {
+      guard.stop()
     }
-    watchdog.stop()
-    checkSize(encryptedSize, options.expectedSize)
+    checkSize(guard.received, options.expectedSize)
     const sha256 = plainHash.digest('hex')
-    const signed = recoverSignedSha256(options.checksum, publicKey)
     if (signed !== sha256) {
+      const page = pageInstead()
+      if (page) throw new StepFailure('download', page)
       throw new StepFailure('checksum', `the signed checksum is for sha256 ${signed}, but the decrypted zip has sha256 ${sha256} (devices answer checksum_fail)`)
     }
-    const entries = await checkZip(plainFile)
-    return { ok: true, sha256, entries, encryptedSize }
+    const entries = await checkZipResult(walker, zipError())
+    return { ok: true, sha256, entries, encryptedSize: guard.received }
   } catch (error) {
     if (error instanceof StepFailure) return { ok: false, step: error.step, message: error.message }
     throw error
   } finally {
-    watchdog.stop()
+    guard.stop()
+    walker?.abort()
     source?.destroy()
     if (workDir) await rm(workDir, { recursive: true, force: true })
   }
 }
 
-/** For messages: a URL without credentials or query string (a signed URL's query holds credentials). */
-function describeSource(source: VerifyOptions['source']): string {
-  if (typeof source !== 'string') return 'the bundle stream'
-  return /^https?:\/\//i.test(source) ? safeUrl(source) : source
+/** A URL with user:password@ is the user's mistake (exit 3), and is never quoted whole. */
+function refuseCredentials(source: string): void {
+  let url: URL | undefined
+  try {
+    url = new URL(source)
+  } catch {
+    throw inputError('source', 'input_bundle_url_invalid', `The bundle URL is not a valid URL: '${safeUrl(source)}'.`)
+  }
+  if (url.username || url.password) {
+    throw inputError('source', 'input_bundle_url_invalid', `The bundle URL must not contain credentials (user:password@): devices download without them. Give the public URL of ${safeUrl(source)}.`)
+  }
 }
 
 const VERIFY_STEP_CODES: Record<VerifyStep, ErrorCode> = {

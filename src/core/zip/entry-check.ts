@@ -1,0 +1,140 @@
+/**
+ * Checks one entry's data as ZipInputStream reads it: inflates (if deflated), compares CRC-32 and
+ * size with the headers, and requires the deflate stream to end exactly at the entry's compressed
+ * size (Java: "invalid entry compressed size"; zlib alone stops at the end of the stream and
+ * ignores what follows). Inflating runs in libuv's thread pool, off the thread that decrypts and
+ * hashes; small entries are inflated in one call (a stream per small file costs more than the work).
+ */
+import { crc32, createInflateRaw, type Inflate, inflateRaw as zlibInflateRaw, type ZlibOptions } from 'node:zlib'
+
+export class ZipFormatError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ZipFormatError'
+  }
+}
+
+export function hex32(value: number): string {
+  return value.toString(16).padStart(8, '0')
+}
+
+interface CheckedEntry {
+  name: string
+  method: number
+  crc32: number
+  compressedSize: number
+  size: number
+}
+
+type InflateRawAsync = (
+  buffer: Buffer,
+  options: ZlibOptions & { info: true },
+  callback: (error: Error | null, result: { buffer: Buffer; engine: { bytesWritten: number } }) => void,
+) => void
+/** `info: true` hands back the engine, whose bytesWritten is the input the stream consumed. */
+const inflateRaw = zlibInflateRaw as unknown as InflateRawAsync
+
+/** Entries up to this size (compressed and declared) are inflated in one call; bigger ones stream. */
+export const ONE_SHOT_LIMIT = 4 * 1024 * 1024
+
+export class EntryCheck {
+  private crc = 0
+  private produced = 0
+  private readonly chunks: Buffer[] = []
+  private readonly inflater: Inflate | undefined
+  private failure: Error | undefined
+  private readonly done: Promise<void> | undefined
+
+  constructor(private readonly entry: CheckedEntry) {
+    if (entry.method === 8 && (entry.compressedSize > ONE_SHOT_LIMIT || entry.size > ONE_SHOT_LIMIT)) {
+      const inflater = createInflateRaw()
+      this.inflater = inflater
+      inflater.on('data', (chunk: Buffer) => this.output(chunk))
+      this.done = new Promise<void>((resolve, reject) => {
+        inflater.once('end', resolve)
+        inflater.once('error', (error) => reject(this.failure ?? this.unreadable(error)))
+      })
+      this.done.catch(() => undefined)
+    }
+  }
+
+  /** Feed the next compressed bytes; resolves when the entry can take more. */
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failure) throw this.failure
+    if (this.entry.method === 0) {
+      this.output(chunk)
+      if (this.failure) throw this.failure
+    } else if (this.inflater) {
+      if (!this.inflater.write(chunk)) await new Promise<void>((resolve) => {
+        const inflater = this.inflater as Inflate
+        const settle = (): void => {
+          inflater.off('drain', settle)
+          inflater.off('close', settle)
+          resolve()
+        }
+        inflater.on('drain', settle)
+        inflater.on('close', settle)
+      })
+    } else {
+      this.chunks.push(chunk)
+    }
+  }
+
+  /** All compressed bytes were given: resolves once the entry checks out, rejects with ZipFormatError. */
+  async finish(): Promise<void> {
+    if (this.entry.method === 8 && this.inflater) {
+      this.inflater.end()
+      await this.done
+      this.checkConsumed(this.inflater.bytesWritten)
+    } else if (this.entry.method === 8) {
+      const raw = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks)
+      this.chunks.length = 0
+      const result = await new Promise<{ buffer: Buffer; engine: { bytesWritten: number } }>((resolve, reject) => {
+        // One byte of headroom so "more than declared" is detected rather than silently cut.
+        inflateRaw(raw, { info: true, maxOutputLength: this.entry.size + 1 }, (error, value) => {
+          if (!error) resolve(value)
+          else if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') reject(this.tooBig())
+          else reject(this.unreadable(error))
+        })
+      })
+      this.output(result.buffer)
+      this.checkConsumed(result.engine.bytesWritten)
+    }
+    if (this.failure) throw this.failure
+    const { name, size, crc32: declared } = this.entry
+    if (this.produced !== size) throw new ZipFormatError(`entry '${name}' holds ${this.produced} bytes, but its headers say ${size}`)
+    if ((this.crc >>> 0) !== declared) throw new ZipFormatError(`entry '${name}' fails its CRC-32 check (computed ${hex32(this.crc >>> 0)}, headers say ${hex32(declared)})`)
+  }
+
+  /** Stop early: nothing more will be written (the zip failed elsewhere). */
+  abort(): void {
+    this.inflater?.destroy()
+    this.chunks.length = 0
+  }
+
+  private output(chunk: Buffer): void {
+    this.crc = crc32(chunk, this.crc)
+    this.produced += chunk.length
+    // Stop early instead of inflating a zip bomb to the end.
+    if (this.produced > this.entry.size && !this.failure) {
+      this.failure = this.tooBig()
+      this.inflater?.destroy(this.failure)
+    }
+  }
+
+  private checkConsumed(consumed: number): void {
+    if (consumed !== this.entry.compressedSize) {
+      throw new ZipFormatError(
+        `entry '${this.entry.name}' has ${this.entry.compressedSize - consumed} bytes after the end of its deflate stream (${consumed} of ${this.entry.compressedSize}); Android's ZipInputStream refuses it ("invalid entry compressed size")`,
+      )
+    }
+  }
+
+  private tooBig(): ZipFormatError {
+    return new ZipFormatError(`entry '${this.entry.name}' inflates to more than its declared ${this.entry.size} bytes`)
+  }
+
+  private unreadable(error: Error): ZipFormatError {
+    return new ZipFormatError(`entry '${this.entry.name}' cannot be inflated: ${error.message}`)
+  }
+}
