@@ -41,3 +41,7 @@ await build({
   chunkNames: 'cli-chunks/[name]-[hash]',
   banner: { js: '#!/usr/bin/env node\n' + banner.js },
 })
+// The update responder's edge entry points. The Worker is built for a neutral platform, so any
+// node:* import that creeps into src/server/ fails the build instead of failing in workerd.
+await build({ ...common, platform: 'neutral', target: 'es2022', banner: undefined, entryPoints: ['src/entries/worker.ts'], outfile: 'dist/worker.js' })
+await build({ ...common, banner: undefined, entryPoints: ['src/entries/lambda.ts'], outfile: 'dist/lambda.mjs' })

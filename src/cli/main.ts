@@ -18,6 +18,8 @@ Commands:
   publish [--<action-input> VALUE ...]
       The whole pipeline (bundle, upload, verify, register): options are the action's inputs,
       e.g. --path dist --version 1.2.3 --private-key-file .capgo_key_v2 --storage dir --storage-dir out.
+  serve --state-url URL [--port P] [--host H] [--cache-ttl S] [--stats-webhook URL]
+      The self-hosted update responder (POST /updates, POST /stats, /channel_self) for the plugin.
 
 Exit codes: 0 ok, 1 unexpected failure, 2 usage, 3 bad input (keys, folder, options),
 4 a device would reject the bundle, 5 storage failure, 6 update-server failure, 7 build command failed
@@ -33,6 +35,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await bundleCommand(rest, io)
       case 'verify':
         return await verifyCommand(rest, io)
+      case 'serve':
+        return await (await import('./serve-command.js')).serveCommand(rest, io)
       case 'publish': {
         // Loaded on demand: the storage SDK is heavy and the other commands never need it.
         const { publishCommand } = await import('./publish-command.js')

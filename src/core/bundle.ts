@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs'
 import { rename, rm } from 'node:fs/promises'
 import { pipeline } from 'node:stream/promises'
 import { randomBytes } from 'node:crypto'
-import { createBundleEncryptor } from './crypto.js'
+import { createBundleEncryptor, type BundleEncryptor } from './crypto.js'
 import { LiveUpdateError } from './errors.js'
 import type { BundleResult, FileStat, SigningKey } from './types.js'
 import { assertSemver } from './version.js'
@@ -18,6 +18,8 @@ export interface BundleOptions {
   requireNotifyAppReady: boolean
   tempDir?: string
   compressionLevel?: number
+  /** The caller's encryptor, when it must seal more with the same key (delta files); one is made otherwise. */
+  encryptor?: BundleEncryptor
 }
 
 const LARGEST_FILES = 10
@@ -33,7 +35,7 @@ export async function createBundle(options: BundleOptions): Promise<BundleResult
   const partial = `${options.outFile}.partial-${randomBytes(4).toString('hex')}`
   try {
     const zip = createZipStream(folder, { tempDir: options.tempDir, level: options.compressionLevel })
-    const encryptor = createBundleEncryptor(options.signing)
+    const encryptor = options.encryptor ?? createBundleEncryptor(options.signing)
     await pipeline(zip.stream, encryptor.transform, createWriteStream(partial, { flags: 'wx' }))
     const summary = await zip.summary
     if (options.requireNotifyAppReady && !summary.mentionsNotifyAppReady) {

@@ -27,6 +27,12 @@ export interface BundleEncryptor {
   transform: Transform
   /** Valid once the transform has flushed (its 'end' was emitted); throws before. */
   result(): EncryptionResult
+  /**
+   * AES-128-CBC of one whole file with this bundle's own key and IV: what a delta (per-file)
+   * manifest entry holds, since the plugin decrypts every entry with the bundle's session key.
+   * The key and IV stay inside this closure; nothing else can read or log them.
+   */
+  sealFile(plain: Uint8Array): Buffer
 }
 
 const CIPHER = 'aes-128-cbc'
@@ -99,6 +105,10 @@ export function createBundleEncryptor(signing: SigningKey, random: RandomBytes =
 
   return {
     transform,
+    sealFile(plain) {
+      const fileCipher = createCipheriv(CIPHER, aesKey, iv)
+      return Buffer.concat([fileCipher.update(plain), fileCipher.final()])
+    },
     result() {
       if (!result) throw new Error('bundle encryptor: result() called before the stream was flushed')
       return result

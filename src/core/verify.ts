@@ -39,7 +39,7 @@ export type VerifyReport =
   | { ok: false; step: VerifyStep; message: string }
 
 /** Internal: a failure that a device would hit at `step`. Turned into a report at the end. */
-class StepFailure extends Error {
+export class StepFailure extends Error {
   constructor(
     readonly step: VerifyStep,
     message: string,
@@ -69,7 +69,7 @@ function rsaPublicDecrypt(key: KeyObject, data: Buffer): Buffer | undefined {
 }
 
 /** Steps 1-2: split `iv:wrappedKey` and unwrap the AES key with the app's public key. */
-function unwrapSessionKey(sessionKey: string, publicKeyPem: string): { aesKey: Buffer; iv: Buffer; publicKey: KeyObject } {
+export function unwrapSessionKey(sessionKey: string, publicKeyPem: string): { aesKey: Buffer; iv: Buffer; publicKey: KeyObject } {
   let publicKey: KeyObject
   try {
     publicKey = loadPublicKey(publicKeyPem).key
@@ -89,7 +89,7 @@ function unwrapSessionKey(sessionKey: string, publicKeyPem: string): { aesKey: B
 }
 
 /** Step 4: the V3 signed checksum back to the sha256 hex it signs. */
-function recoverSignedSha256(checksum: string, publicKey: KeyObject): string {
+export function recoverSignedSha256(checksum: string, publicKey: KeyObject): string {
   const hex = checksum.trim()
   if (!/^[0-9a-fA-F]{512}$/.test(hex)) {
     throw new StepFailure('checksum', `the checksum must be ${RSA_BYTES * 2} hex characters (a V3 signed checksum), got ${hex.length} characters`)

@@ -1,0 +1,65 @@
+import { parseArgs } from 'node:util'
+import { ExitCode } from '../core/errors.js'
+import { safeUrl } from '../core/url.js'
+import { startNodeServer } from '../entries/node-server.js'
+import { cacheTtlMs, ResponderConfigError } from '../server/env.js'
+import { createResponder } from '../server/handler.js'
+import { httpStateReader } from '../server/reader.js'
+import { type CliIo, UsageError } from './io.js'
+
+export const SERVE_USAGE = `live-update serve --state-url URL [--port 8787] [--host 127.0.0.1] [--cache-ttl 10] [--stats-webhook URL]
+      Answer the plugin's updateUrl (POST /updates), statsUrl (POST /stats) and channelUrl (/channel_self)
+      from the records the action keeps in your bucket. Flags fall back to STATE_URL, PORT, HOST,
+      CACHE_TTL_SECONDS and STATS_WEBHOOK_URL. Stops on SIGINT/SIGTERM.`
+
+/** Runs until SIGINT/SIGTERM (or `stop` resolves, for tests), then closes the server and returns. */
+export async function serveCommand(argv: string[], io: CliIo, stop?: Promise<unknown>): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'state-url': { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'cache-ttl': { type: 'string' },
+      'stats-webhook': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  })
+  if (values.help) {
+    io.stdout.write(`${SERVE_USAGE}\n`)
+    return ExitCode.ok
+  }
+  const stateUrl = values['state-url'] ?? io.env.STATE_URL
+  if (!stateUrl) throw new UsageError('serve needs --state-url (or STATE_URL): the public base URL of the bucket the action publishes to.')
+  const portText = values.port ?? io.env.PORT ?? '8787'
+  const port = Number(portText)
+  if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--port must be a TCP port number (0-65535), got '${portText}'.`)
+  const webhook = values['stats-webhook'] ?? io.env.STATS_WEBHOOK_URL
+  if (webhook && !/^https?:\/\//.test(webhook)) throw new UsageError('--stats-webhook must be an http(s) URL.')
+  let ttl: number
+  let reader
+  try {
+    ttl = cacheTtlMs(values['cache-ttl'] ?? io.env.CACHE_TTL_SECONDS)
+    reader = httpStateReader(stateUrl)
+  } catch (error) {
+    throw new UsageError(error instanceof ResponderConfigError ? error.message.replace('CACHE_TTL_SECONDS', '--cache-ttl') : `--state-url: ${(error as Error).message}`)
+  }
+  const log = (line: string): void => void io.stderr.write(`${line}\n`)
+  const responder = createResponder({ reader, cacheTtlMs: ttl, statsWebhookUrl: webhook, log })
+  const running = await startNodeServer(responder, { port, host: values.host ?? io.env.HOST ?? '127.0.0.1', log })
+  io.stdout.write(`live-update responder listening on ${running.url} (state: ${safeUrl(stateUrl)}, cache ${ttl / 1000} s)\n`)
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      process.off('SIGINT', done)
+      process.off('SIGTERM', done)
+      resolve()
+    }
+    process.once('SIGINT', done)
+    process.once('SIGTERM', done)
+    stop?.then(done, done)
+  })
+  await running.close()
+  io.stdout.write('live-update responder stopped\n')
+  return ExitCode.ok
+}
