@@ -104,6 +104,7 @@ describe('action.yml', () => {
       appId: 'com.example.app',
       version: '1.0.0',
       channel: 'production',
+      verified: true,
       registrar: 'capgo',
       timings: [],
       bundle: {

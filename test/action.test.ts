@@ -184,15 +184,14 @@ describe('the bundled action on a tag push', () => {
     // context, in the minified-name bundle) and fell back to its existence check.
     expect(run.stdout).toContain('does not support conditional writes (If-None-Match); relying on the existence check')
 
-    // The job summary: app, version, channel, sizes, time per stage.
-    expect(run.summary).toContain(`### Live update: ${APP} 1.2.3 → production`)
-    expect(run.summary).toContain('✅ Published')
-    for (const row of [`| App | ${APP} |`, '| Version | 1.2.3 |', '| Channel | production |', '| Update server | capgo |', `| Storage | s3://${bucket} (${s3.endpoint}) |`, `| Bundle URL | ${out['bundle-url']} |`]) {
-      expect(run.summary).toContain(row)
-    }
-    expect(run.summary).toMatch(/\| Files \| 4 \(\d+(\.\d)? (B|KiB)\) \|/)
-    expect(run.summary).toMatch(/\| Zip \| \d+(\.\d)? (B|KiB) \|/)
-    expect(run.summary).toMatch(/\| Encrypted \| \d+(\.\d)? (B|KiB) \|/)
+    // The job summary: the verdict in the heading, then app, version, channel, sizes, time per stage.
+    expect(run.summary.split('\n')[0]).toBe(`### ✅ ${APP} 1.2.3 → production: published`)
+    expect(run.summary).toContain('Uploaded, downloaded and checked as a device would, registered with capgo')
+    expect(run.summary).toContain('| App | Version | Channel | Storage | Update server |')
+    expect(run.summary).toContain(`| \`${APP}\` | \`1.2.3\` | \`production\` | \`s3://${bucket} (${s3.endpoint})\` | \`capgo\` |`)
+    expect(run.summary).toContain(`Bundle URL: \`${out['bundle-url']}\``)
+    expect(run.summary).toMatch(/^Zip \d+(\.\d)? (B|KiB) · 4 files, \d+(\.\d)? (B|KiB) unpacked/m)
+    expect(run.summary).toContain(`| Checksum (signed) | \`${out.checksum}\` |`)
     expect(run.summary).toContain('Time per stage')
     for (const stage of ['keys', 'bundle', 'lookup', 'upload', 'verify', 'register']) expect(run.summary).toMatch(new RegExp(`\\| ${stage} \\| \\d+(\\.\\d)? m?s \\|`))
     // A push event comments nowhere.
@@ -238,7 +237,7 @@ describe('the bundled action on a pull request (dry run)', () => {
     expect(run.stdout).toMatch(/^\[command\]\S*bash -c node build\.mjs$/m)
     expect(await listKeys(bucket)).toEqual(objects)
     expect(capgo.requests.length).toBe(capgoCalls)
-    expect(run.summary).toContain('🧪 Dry run')
+    expect(run.summary.split('\n')[0]).toBe(`### 🧪 ${APP} 0.0.1-pr.7: dry run, would publish to \`production\``)
     expect(run.summary).toMatch(/\| build \| \d+(\.\d)? m?s \|/)
 
     const comments = githubApi.comments.filter((comment) => comment.issueNumber === 7)
@@ -270,7 +269,7 @@ describe('the bundled action on a pull request (dry run)', () => {
     const comments = githubApi.comments.filter((comment) => comment.issueNumber === 7)
     expect(comments).toHaveLength(2)
     const beta = comments.find((comment) => comment.body.includes(commentMarker(APP, 'beta')))!
-    expect(beta.body).toContain('0.0.1-pr.7 → beta')
+    expect(beta.body).toContain('0.0.1-pr.7: dry run, would publish to `beta`')
     expect(comments.filter((comment) => comment.body.includes(marker))).toHaveLength(1)
   })
 
@@ -285,7 +284,7 @@ describe('the bundled action on a pull request (dry run)', () => {
       expect(warnings).toHaveLength(1)
       expect(warnings[0]).toMatch(/HTTP 403.*pull-requests: write/)
       expect(githubApi.comments).toEqual(before)
-      expect(run.summary).toContain('🧪 Dry run')
+      expect(run.summary.split('\n')[0]).toBe(`### 🧪 ${APP} 0.0.1-pr.7: dry run, would publish to \`production\``)
     } finally {
       githubApi.readOnly = false
     }
@@ -302,7 +301,8 @@ describe('failed runs', () => {
     expect(errors[0]).toMatch(/^::error::upload failed: /)
     expect(run.summary).toContain('Failed at stage `upload`')
     expect(run.summary).toContain('Nothing was registered')
-    expect(run.summary).toContain('| Version | 3.0.0 |')
+    expect(run.summary.split('\n')[0]).toBe(`### ❌ ${APP} 3.0.0 → production: failed at stage upload`)
+    expect(run.summary).toContain(`| \`${APP}\` | \`3.0.0\` |`)
     expect(run.summary).toMatch(/\| lookup \| \d+(\.\d)? m?s \|/)
     expect(run.outputs).toEqual({})
     expect(capgo.bundlesOf(APP)).toHaveLength(bundles)
@@ -322,7 +322,7 @@ describe('failed runs', () => {
     expect(run.summary).toContain('Failed at stage `input`')
     expect(run.summary).toContain(`'${input}'`)
     // The inputs were not resolved: unknown cells show a dash, not an empty cell.
-    expect(run.summary).toContain('| App | — |')
+    expect(run.summary).toMatch(/^\| — \| /m)
     expect(run.outputs).toEqual({})
     expect(capgo.requests.length).toBe(capgoCalls)
   })
@@ -338,7 +338,7 @@ describe('webhook server', () => {
     expect(run.outputs).toMatchObject({ status: 'published', version: '5.0.0' })
     expect(receiver.requests.map((request) => request.status)).toEqual([200])
     expect(receiver.events.get(`${APP}@5.0.0`)).toMatchObject({ event: 'bundle.published', channel: 'production', externalUrl: run.outputs['bundle-url'], checksum: run.outputs.checksum, sessionKey: run.outputs['session-key'] })
-    expect(run.summary).toContain('| Update server | webhook |')
+    expect(run.summary).toMatch(/ \| `webhook` \|$/m)
   })
 })
 

@@ -4,7 +4,7 @@ import * as github from '@actions/github'
 import { type LiveUpdateConfig, resolveConfig, secretParts } from '../core/config.js'
 import { describeError, LiveUpdateError } from '../core/errors.js'
 import { PublishFailure, publish } from '../core/publish.js'
-import { createRegistrar } from '../core/register/index.js'
+import { createRegistrar, mightBeRegistered, RegistrationError } from '../core/register/index.js'
 import { commentMarker, renderReport, type ReportView } from '../core/report.js'
 import { createStore } from '../core/storage/index.js'
 import { describeBucket } from '../core/storage/s3-client.js'
@@ -72,7 +72,9 @@ export async function run(): Promise<void> {
 
 function describeFailure(error: unknown, buildTimings: StageTiming[]): NonNullable<ReportView['failure']> {
   if (error instanceof PublishFailure) {
-    return { stage: error.stage, message: error.message, bundle: error.bundle, timings: [...buildTimings, ...error.timings] }
+    // What the update server may hold decides the summary's sentence after a registration failure.
+    const bundleState = error.cause instanceof RegistrationError ? error.cause.bundleState : mightBeRegistered(error.cause) ? 'maybe-registered' : 'not-registered'
+    return { stage: error.stage, message: error.message, bundle: error.bundle, timings: [...buildTimings, ...error.timings], bundleState }
   }
   const stage = error instanceof LiveUpdateError ? error.stage : 'input'
   return { stage, message: describeError(error), timings: buildTimings }

@@ -86,12 +86,12 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
       return result
     })
     const made = bundle
-    const base = { appId: options.appId, version: options.version, channel: options.channel, bundle: made, registrar: deps.registrar.kind, timings }
+    const base = { appId: options.appId, version: options.version, channel: options.channel, bundle: made, registrar: deps.registrar.kind, verified: false, timings }
 
     if (options.dryRun) {
       await stage('verify', () => verifyAsDevice(encryptedFile, made, signing.publicKeyPem, deps, workDir))
       deps.logger.info('Dry run: the bundle was made and verified locally; nothing uploaded or registered.')
-      return { ...base, status: 'dry-run' }
+      return { ...base, status: 'dry-run', verified: true }
     }
 
     const existing = await stage('lookup', () => deps.registrar.lookup(options.appId, options.version))
@@ -149,7 +149,7 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
         deps.logger.info(`Another run registered version ${options.version} with the same content first; removed the duplicate upload.`)
         return { ...base, status: 'already-published', bundleId: registered.bundleId, bundleUrl: registered.externalUrl }
       }
-      return { ...base, status: 'published', objectKey: stored.key, bundleUrl: stored.url, bundleId: registered.bundleId }
+      return { ...base, status: 'published', verified: options.verifyUpload, objectKey: stored.key, bundleUrl: stored.url, bundleId: registered.bundleId }
     } catch (error) {
       await removeUnregistered(error, registering, stored.key, deps)
       throw error

@@ -1,3 +1,12 @@
+/**
+ * The job summary and PR comment, as one pure function of what happened. The verdict comes first
+ * (status emoji and verb in the heading), and says exactly what was and was not done; values
+ * follow in one table; hashes, timings and files sit in collapsed sections. Everything the user
+ * or a server controls goes through markdown.ts, so none of it can inject markdown or HTML.
+ */
+import type { Stage } from './errors.js'
+import { mdCode, mdLink, mdTable, mdText } from './markdown.js'
+import type { BundleState } from './register/registration.js'
 import type { BundleResult, PublishResult, StageTiming } from './types.js'
 
 /** What the report shows: a finished publish, or how far a failed one got. */
@@ -9,14 +18,20 @@ export interface ReportView {
   server: string
   storage: string
   result?: PublishResult
-  failure?: { stage: string; message: string; bundle?: BundleResult; timings: StageTiming[] }
+  failure?: {
+    stage: Stage
+    message: string
+    bundle?: BundleResult
+    timings: StageTiming[]
+    /** For a failure while registering: whether the update server may reference the upload. */
+    bundleState?: BundleState
+  }
   runUrl?: string
-}
-
-const STATUS_LINE: Record<string, string> = {
-  published: '✅ Published',
-  'already-published': '✅ Already published (same content; nothing uploaded)',
-  'dry-run': '🧪 Dry run: bundle made and verified locally; nothing uploaded or registered',
+  /**
+   * A ready "Changes since <previous> on <channel>" section (markdown, user text already escaped
+   * with markdown.ts), shown right after the verdict. Rendered by the release notes code.
+   */
+  changes?: string
 }
 
 export function formatBytes(bytes: number): string {
@@ -35,57 +50,126 @@ function formatMs(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`
 }
 
-/** Escapes text for a markdown table cell. */
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
-}
-
 /** Hidden marker that identifies this app+channel's PR comment, so matrix legs keep separate comments. */
 export function commentMarker(appId: string, channel: string): string {
-  return `<!-- capacitor-live-update-action:${appId}:${channel} -->`
+  // Inside an HTML comment only `--` and `>` matter; app ids and channels are validated, but be sure.
+  const safe = (text: string) => text.replace(/-{2,}|>/g, '_')
+  return `<!-- capacitor-live-update-action:${safe(appId)}:${safe(channel)} -->`
+}
+
+interface Verdict {
+  /** Emoji and verb for the heading, e.g. `✅` + `published`. */
+  emoji: string
+  verb: string
+  /** What was and was not done, as a sentence. */
+  sentence: string
+}
+
+/** The sentence after a failure depends on how far it got: never "registered" and "nothing registered" at once. */
+function failureConsequence(view: ReportView, failure: NonNullable<ReportView['failure']>): string {
+  if (view.dryRun) return 'Dry run: nothing was uploaded or registered.'
+  if (['input', 'build', 'keys', 'bundle', 'lookup'].includes(failure.stage)) return 'Nothing was uploaded or registered: devices keep their current bundle.'
+  if (failure.stage !== 'register' || failure.bundleState === 'not-registered') return 'Nothing was registered: devices keep their current bundle.'
+  if (failure.bundleState === 'registered') {
+    return 'The bundle is registered, but the channel may not point at it yet: re-run the publish to finish (it finds the bundle and points the channel).'
+  }
+  return 'The update server may have registered the bundle, so the upload was kept: re-run the publish to settle it (it looks the version up first).'
+}
+
+function verdictOf(view: ReportView): Verdict {
+  const channel = mdCode(view.channel ?? '')
+  if (view.failure) {
+    return { emoji: '❌', verb: `${view.dryRun ? 'dry run ' : ''}failed at stage ${view.failure.stage}`, sentence: failureConsequence(view, view.failure) }
+  }
+  const result = view.result
+  if (!result) return { emoji: '❔', verb: 'no result', sentence: 'The run ended before publishing.' }
+  const server = mdText(result.registrar)
+  switch (result.status) {
+    case 'dry-run':
+      return { emoji: '🧪', verb: `dry run, would publish to ${channel}`, sentence: 'Bundle made and checked as a device would, locally; nothing was uploaded or registered.' }
+    case 'already-published':
+      return { emoji: '✅', verb: 'already published', sentence: `This exact content is already registered: nothing was uploaded; channel ${channel} points at it.` }
+    case 'published': {
+      const registered = result.registrar !== 'none'
+      const checked = result.verified ? 'downloaded and checked as a device would' : 'not verified (`verify: false`): nobody downloaded it as a device would'
+      if (registered && result.verified) return { emoji: '✅', verb: 'published', sentence: `Uploaded, ${checked}, registered with ${server}; channel ${channel} points at it.` }
+      if (registered) return { emoji: '⚠️', verb: 'published, not verified', sentence: `Uploaded and registered with ${server}, ${checked}; channel ${channel} points at it.` }
+      const verb = result.verified ? 'uploaded, not registered' : 'uploaded, not verified, not registered'
+      return {
+        emoji: '📦',
+        verb,
+        sentence: `Uploaded, ${checked}. Not registered (\`server: none\`): no update server was told, and devices get it only once something registers its URL.`,
+      }
+    }
+  }
+}
+
+function heading(view: ReportView, verdict: Verdict): string {
+  const subject = [view.appId, view.version].filter((part): part is string => Boolean(part)).map((part) => mdText(part, 200))
+  const target = view.channel && !view.dryRun ? ` → ${mdText(view.channel, 200)}` : ''
+  const title = subject.length > 0 ? `${subject.join(' ')}${target}` : 'Live update'
+  return `### ${verdict.emoji} ${title}: ${verdict.verb}`
+}
+
+function facts(view: ReportView, bundle: BundleResult | undefined): string[] {
+  const lines: string[] = []
+  if (bundle) lines.push(`Zip ${formatBytes(bundle.zipSize)} · ${bundle.fileCount} files, ${formatBytes(bundle.rawSize)} unpacked`)
+  if (view.result?.bundleUrl) lines.push(`Bundle URL: ${mdCode(view.result.bundleUrl, { max: 2_000 })}`)
+  return lines.length > 0 ? [lines.join('  \n'), ''] : []
+}
+
+function overview(view: ReportView): string[] {
+  const cell = (text: string | undefined) => mdCode(text ?? '', { inTable: true })
+  const notCalled = view.dryRun ? ' (not called: dry run)' : ''
+  return [
+    ...mdTable(['App', 'Version', 'Channel', 'Storage', 'Update server'], [[cell(view.appId), cell(view.version), cell(view.channel), cell(view.storage), `${cell(view.server)}${notCalled}`]]),
+    '',
+  ]
+}
+
+function keysSection(view: ReportView, bundle: BundleResult): string[] {
+  const rows: [string, string][] = [
+    ['key_id', bundle.keyId],
+    ['Checksum (signed)', bundle.checksum],
+    ['Session key', bundle.sessionKey],
+    ['sha256 (zip)', bundle.sha256],
+    ['Encrypted size', `${bundle.encryptedSize} bytes`],
+  ]
+  if (view.result?.bundleId) rows.push(['Bundle id', view.result.bundleId])
+  return [
+    '<details><summary>Keys and checksums (for <code>live-update verify</code>)</summary>',
+    '',
+    ...mdTable(['Field', 'Value'], rows.map(([name, value]) => [name, mdCode(value, { inTable: true, max: 2_000 })])),
+    '',
+    '</details>',
+    '',
+  ]
+}
+
+function timingsSection(timings: StageTiming[]): string[] {
+  if (timings.length === 0) return []
+  const total = timings.reduce((sum, timing) => sum + timing.ms, 0)
+  const rows = [...timings.map((timing) => [timing.stage, formatMs(timing.ms)]), ['**total**', `**${formatMs(total)}**`]]
+  return ['<details><summary>Time per stage</summary>', '', ...mdTable(['Stage', 'Time'], rows), '', '</details>', '']
+}
+
+function filesSection(bundle: BundleResult | undefined): string[] {
+  if (!bundle || bundle.largestFiles.length === 0) return []
+  const rows = bundle.largestFiles.map((file) => [mdCode(file.path, { inTable: true }), formatBytes(file.size)])
+  return ['<details><summary>Largest files</summary>', '', ...mdTable(['File', 'Size'], rows), '', '</details>', '']
 }
 
 /** Markdown for the job summary and the PR comment: readable at a glance, also on failure. */
 export function renderReport(view: ReportView): string {
   const bundle = view.result?.bundle ?? view.failure?.bundle
-  const timings = view.result?.timings ?? view.failure?.timings ?? []
-  const title = `${view.appId ?? 'app'} ${view.version ?? ''} → ${view.channel ?? ''}`.trim()
-  const lines: string[] = [`### Live update: ${cell(title)}`, '']
-  if (view.failure) {
-    lines.push(`❌ **Failed at stage \`${view.failure.stage}\`**: ${cell(view.failure.message)}`, '')
-    lines.push('Nothing was registered: devices keep their current bundle.', '')
-  } else if (view.result) {
-    lines.push(`**${STATUS_LINE[view.result.status]}**`, '')
-  }
-  const rows: [string, string][] = [
-    ['App', view.appId ?? '—'],
-    ['Version', view.version ?? '—'],
-    ['Channel', view.channel ?? '—'],
-    ['Storage', view.storage],
-    ['Update server', view.server],
-  ]
-  if (bundle) {
-    rows.push(
-      ['Files', `${bundle.fileCount} (${formatBytes(bundle.rawSize)})`],
-      ['Zip', formatBytes(bundle.zipSize)],
-      ['Encrypted', formatBytes(bundle.encryptedSize)],
-      ['key_id', `\`${bundle.keyId}\``],
-      ['Checksum (signed)', `\`${bundle.checksum.slice(0, 16)}…\``],
-      ['sha256 (zip)', `\`${bundle.sha256.slice(0, 16)}…\``],
-    )
-  }
-  if (view.result?.bundleUrl) rows.push(['Bundle URL', view.result.bundleUrl])
-  if (view.result?.bundleId) rows.push(['Bundle id', view.result.bundleId])
-  lines.push('| | |', '|---|---|', ...rows.map(([name, value]) => `| ${name} | ${cell(value)} |`), '')
-  if (timings.length > 0) {
-    const total = timings.reduce((sum, timing) => sum + timing.ms, 0)
-    lines.push('<details><summary>Time per stage</summary>', '', '| Stage | Time |', '|---|---|')
-    lines.push(...timings.map((timing) => `| ${timing.stage} | ${formatMs(timing.ms)} |`), `| **total** | **${formatMs(total)}** |`, '', '</details>', '')
-  }
-  if (bundle && bundle.largestFiles.length > 0) {
-    lines.push('<details><summary>Largest files</summary>', '', '| File | Size |', '|---|---|')
-    lines.push(...bundle.largestFiles.map((file) => `| \`${cell(file.path)}\` | ${formatBytes(file.size)} |`), '', '</details>', '')
-  }
-  if (view.runUrl) lines.push(`[Workflow run](${view.runUrl})`, '')
+  const verdict = verdictOf(view)
+  const lines = [heading(view, verdict), '']
+  if (view.failure) lines.push(`**Failed at stage \`${view.failure.stage}\`**: ${mdText(view.failure.message)}`, '')
+  lines.push(verdict.sentence, '')
+  if (view.changes) lines.push(view.changes.trim(), '')
+  lines.push(...facts(view, bundle), ...overview(view))
+  if (bundle) lines.push(...keysSection(view, bundle))
+  lines.push(...timingsSection(view.result?.timings ?? view.failure?.timings ?? []), ...filesSection(bundle))
+  if (view.runUrl) lines.push(mdLink('Workflow run', view.runUrl), '')
   return lines.join('\n')
 }

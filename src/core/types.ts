@@ -178,5 +178,7 @@ export interface PublishResult {
   bundleUrl?: string
   bundleId?: string
   registrar: Registrar['kind']
+  /** Downloaded and checked as a device would (locally for a dry run); false with `verify: false`. */
+  verified: boolean
   timings: StageTiming[]
 }
