@@ -21,6 +21,7 @@ const bundle: BundleResult = {
   encryptedSize: 481 * 1024 + 16,
   encryptedSha256: 'c'.repeat(64),
   largestFiles: [{ path: 'assets/vendor.js', size: 740 * 1024 }],
+  files: [],
 }
 
 function result(overrides: Partial<PublishResult> = {}): PublishResult {

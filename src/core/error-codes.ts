@@ -89,6 +89,9 @@ export const BundleErrors = {
   bundle_name_too_long: 'A name or path is longer than phones extract.',
   bundle_path_too_long: 'A path is longer than the file system allows (ENAMETOOLONG).',
   bundle_notify_app_ready_missing: 'No script calls notifyAppReady(): devices would roll the update back.',
+  bundle_delta_files_too_many: 'More files than a per-file (delta) update allows.',
+  bundle_delta_file_name_invalid: 'A file name the plugin refuses in a per-file (delta) update.',
+  bundle_delta_target_duplicate: 'Two delta manifest entries would be written to the same device path.',
 } as const
 
 /** The bundle store: S3-compatible storage or a folder (stage `upload`). */
@@ -166,6 +169,7 @@ export const VerifyErrors = {
   verify_decrypt_failed: 'A device could not decrypt the bundle.',
   verify_checksum_rejected: 'The decrypted bundle does not match the signed checksum.',
   verify_zip_rejected: 'A device could not unzip the bundle (or its layout is refused).',
+  verify_delta_failed: 'A device could not apply the per-file (delta) update.',
 } as const
 
 export const ERROR_CATALOGUES = {

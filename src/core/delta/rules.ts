@@ -3,6 +3,7 @@
  * CapgoUpdater.swift, Capgo's CLI): checked when publishing, again when verifying, and by the test
  * device, so a manifest this project writes is one every plugin follows.
  */
+import type { BundleErrorCode } from '../error-codes.js'
 import { LiveUpdateError } from '../errors.js'
 
 export const MAX_MANIFEST_FILES = 10_000
@@ -22,8 +23,8 @@ export function targetOf(fileName: string): string {
   return fileName.endsWith(BROTLI_SUFFIX) ? fileName.slice(0, -BROTLI_SUFFIX.length) : fileName
 }
 
-function deltaError(code: string, message: string): LiveUpdateError {
-  return new LiveUpdateError(code, message, { stage: 'zip', input: 'delta' })
+function deltaError(code: BundleErrorCode, message: string): LiveUpdateError {
+  return new LiveUpdateError(code, message, { stage: 'bundle', input: 'delta' })
 }
 
 /** Why the plugin would refuse this entry name (manifest_path_fail), or undefined. */
@@ -42,14 +43,14 @@ export function manifestNameProblem(fileName: string): string | undefined {
 /** Every rule at once: count, names, one entry per target. Throws the first problem found. */
 export function checkManifestNames(fileNames: string[]): void {
   if (fileNames.length > MAX_MANIFEST_FILES) {
-    throw deltaError('delta_too_many_files', `The web output has ${fileNames.length} files; per-file (delta) updates allow at most ${MAX_MANIFEST_FILES}. Publish without 'delta', or ship fewer files.`)
+    throw deltaError('bundle_delta_files_too_many', `The web output has ${fileNames.length} files; per-file (delta) updates allow at most ${MAX_MANIFEST_FILES}. Publish without 'delta', or ship fewer files.`)
   }
   const targets = new Set<string>()
   for (const name of fileNames) {
     const problem = manifestNameProblem(name)
-    if (problem) throw deltaError('delta_bad_file_name', `The file '${name}' ${problem}. Rename it, or publish without 'delta'.`)
+    if (problem) throw deltaError('bundle_delta_file_name_invalid', `The file '${name}' ${problem}. Rename it, or publish without 'delta'.`)
     const target = targetOf(name)
-    if (targets.has(target)) throw deltaError('delta_duplicate_target', `Two manifest entries would both be written to '${target}' on the device. Rename one, or publish without 'delta'.`)
+    if (targets.has(target)) throw deltaError('bundle_delta_target_duplicate', `Two manifest entries would both be written to '${target}' on the device. Rename one, or publish without 'delta'.`)
     targets.add(target)
   }
 }
