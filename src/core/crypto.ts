@@ -1,5 +1,5 @@
 /**
- * Capgo "encryption v2" with the V3 signed checksum (wire-format §3), as one streaming pass:
+ * Capgo "encryption v2" with the V3 signed checksum (docs/wire-format.md §3), as one streaming pass:
  * plaintext zip bytes in, AES-128-CBC ciphertext out, both sides hashed on the way through so a
  * bundle of any size is never held in memory.
  */

@@ -1,5 +1,5 @@
 /**
- * Loading and checking the signing key pair (wire-format §1).
+ * Loading and checking the signing key pair (docs/wire-format.md §1).
  *
  * Devices only understand PKCS#1 PEM (`BEGIN RSA PUBLIC KEY`) for RSA-2048, so everything here
  * either produces that form or refuses with a message saying what to do. Messages never quote

@@ -1,5 +1,5 @@
 /**
- * Signed delta manifests (wire-format §7): the RSA type-1 private-key operation over the SHA-256 of
+ * Signed delta manifests (docs/wire-format.md §7): the RSA type-1 private-key operation over the SHA-256 of
  * `capgo-manifest-v1\nversion:<version>\n` plus one `<file_name>:<plain sha256 hex>\n` per entry,
  * entries in UTF-8 byte order of `file_name` (`.br` included). A dropped, added or renamed entry,
  * or another version, no longer matches.

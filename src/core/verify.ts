@@ -1,5 +1,5 @@
 /**
- * Check a bundle exactly as a device would before installing it (wire-format §4): unwrap the
+ * Check a bundle exactly as a device would before installing it (docs/wire-format.md §4): unwrap the
  * session key, decrypt, compare the signed checksum with the plaintext's SHA-256, then read the
  * zip as both Android and iOS do. One streaming pass at download speed: the bytes are decrypted,
  * hashed and walked entry by entry as they arrive (inflation in libuv's pool, in parallel), so

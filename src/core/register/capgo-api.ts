@@ -50,6 +50,8 @@ export interface CapgoBundleToChannel {
   app_id: string
   version_id: number
   channel_id: number
+  /** Newer backends: which of the channel's bundles moves (`auto` moves a running rollout's). */
+  target?: 'auto' | 'stable' | 'rollout'
 }
 
 /** `POST /bundle/metadata` body. */
