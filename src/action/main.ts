@@ -1,5 +1,4 @@
 import * as core from '@actions/core'
-import * as exec from '@actions/exec'
 import * as github from '@actions/github'
 import { type LiveUpdateConfig, resolveConfig, secretParts } from '../core/config.js'
 import { describeError, LiveUpdateError } from '../core/errors.js'
@@ -9,19 +8,24 @@ import { commentMarker, renderReport, type ReportView } from '../core/report.js'
 import { createStore } from '../core/storage/index.js'
 import { describeBucket } from '../core/storage/s3-client.js'
 import type { PublishResult, StageTiming } from '../core/types.js'
+import { runActionBuild } from './build.js'
 import { outputsOf } from './outputs.js'
 import { githubRetrier, pullRequestNumbers, upsertComment } from './pr-comment.js'
 
 /** Inputs whose values are secret: masked before anything else runs. */
 const SECRET_INPUTS = ['private-key', 's3-access-key-id', 's3-secret-access-key', 'capgo-api-key', 'webhook-secret', 'github-token']
 
-function maskSecretInputs(): void {
+/** Masks every secret input and returns the values (and their lines): the build must see none. */
+function maskSecretInputs(): string[] {
+  const secrets: string[] = []
   for (const name of SECRET_INPUTS) {
     const value = core.getInput(name)
     if (!value) continue
     // Multi-line values (PEMs) are also masked line by line, so no line of them can ever show.
     for (const part of secretParts(value)) core.setSecret(part)
+    secrets.push(...secretParts(value))
   }
+  return secrets
 }
 
 export async function run(): Promise<void> {
@@ -30,16 +34,13 @@ export async function run(): Promise<void> {
   let failure: ReportView['failure']
   const buildTimings: StageTiming[] = []
   try {
-    maskSecretInputs()
+    const inputSecrets = maskSecretInputs()
     config = await resolveConfig((name) => core.getInput(name), { cwd: process.cwd(), env: process.env })
     for (const value of config.secrets) core.setSecret(value)
     const ready = config
     if (ready.buildCommand) {
       const started = Date.now()
-      await core.group(`build: ${ready.buildCommand}`, async () => {
-        const code = await exec.exec('bash', ['-c', ready.buildCommand!], { cwd: ready.workingDirectory, ignoreReturnCode: true })
-        if (code !== 0) throw new LiveUpdateError('build_command_failed', `'build-command' exited with code ${code}. Fix the build; nothing was published.`, { stage: 'build', input: 'build-command' })
-      })
+      await runActionBuild(ready, SECRET_INPUTS, inputSecrets)
       buildTimings.push({ stage: 'build', ms: Date.now() - started })
     }
     const logger = { info: core.info, warn: core.warning, debug: core.debug }
