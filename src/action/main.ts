@@ -28,7 +28,8 @@ function maskSecretInputs(): string[] {
   return secrets
 }
 
-export async function run(): Promise<void> {
+export async function run(options: { signal?: AbortSignal } = {}): Promise<void> {
+  const { signal } = options
   let config: LiveUpdateConfig | undefined
   let result: PublishResult | undefined
   let failure: ReportView['failure']
@@ -40,15 +41,16 @@ export async function run(): Promise<void> {
     const ready = config
     if (ready.buildCommand) {
       const started = Date.now()
-      await runActionBuild(ready, SECRET_INPUTS, inputSecrets)
+      await runActionBuild(ready, SECRET_INPUTS, inputSecrets, signal)
       buildTimings.push({ stage: 'build', ms: Date.now() - started })
     }
     const logger = { info: core.info, warn: core.warning, debug: core.debug }
     result = await publish(ready.publish, {
       // The logger lets retries and clean-ups show in the log (their messages never hold secrets).
       store: createStore(ready.storage, { logger }),
-      registrar: createRegistrar(ready.registrar, { logger }),
+      registrar: createRegistrar(ready.registrar, { logger, signal }),
       logger,
+      signal,
       runStage: async (name, work) => {
         const started = Date.now()
         return core.group(name, async () => {
@@ -67,7 +69,7 @@ export async function run(): Promise<void> {
     failure = describeFailure(error, buildTimings)
     core.setFailed(`${failure.stage} failed: ${failure.message}`)
   } finally {
-    await report(config, result, failure)
+    await report(config, result, failure, signal)
   }
 }
 
@@ -79,7 +81,7 @@ function describeFailure(error: unknown, buildTimings: StageTiming[]): NonNullab
   return { stage, message: describeError(error), timings: buildTimings }
 }
 
-async function report(config: LiveUpdateConfig | undefined, result: PublishResult | undefined, failure: ReportView['failure']): Promise<void> {
+async function report(config: LiveUpdateConfig | undefined, result: PublishResult | undefined, failure: ReportView['failure'], signal?: AbortSignal): Promise<void> {
   const env = process.env
   const view: ReportView = {
     // Unset inputs read as '': the report then shows '—', not an empty cell.
@@ -105,7 +107,8 @@ async function report(config: LiveUpdateConfig | undefined, result: PublishResul
       core.debug('GITHUB_STEP_SUMMARY is not set: no job summary written.')
     }
   }
-  if (config && config.report.prComment !== 'never' && view.appId && view.channel) {
+  // After a cancel, the seconds left go to cleaning up and the summary, not to GitHub's API.
+  if (config && config.report.prComment !== 'never' && view.appId && view.channel && !signal?.aborted) {
     await commentOnPullRequests(config, view, markdown)
   }
 }

@@ -32,8 +32,9 @@ export async function publishCommand(argv: string[], io: CliIo): Promise<number>
   if (config.buildCommand) await runBuild(config, io, logger)
   const result = await publish(config.publish, {
     store: createStore(config.storage),
-    registrar: createRegistrar(config.registrar),
+    registrar: createRegistrar(config.registrar, { signal: io.signal }),
     logger,
+    signal: io.signal,
   })
   if (flags.json) {
     io.stdout.write(`${JSON.stringify(result)}\n`)
@@ -51,6 +52,7 @@ function runBuild(config: LiveUpdateConfig, io: CliIo, logger: Logger): Promise<
     timeoutMs: config.buildTimeoutMs,
     env: io.env,
     secrets: config.secrets,
+    signal: io.signal,
     // The build's output goes to stderr: stdout stays machine-readable for --json.
     output: (chunk) => void io.stderr.write(chunk.toString()),
     logger,

@@ -5,6 +5,7 @@
  * cancellation, and when the command itself exits (a leftover daemon must not outlive the build).
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process'
+import { CancelledError, cancellationOf } from './cancel.js'
 import { LiveUpdateError } from './errors.js'
 import type { Logger } from './types.js'
 
@@ -35,7 +36,7 @@ export const DEFAULT_BUILD_GRACE_MS = 2000
 
 /** Runs `bash -c <command>` and resolves when it exits 0 and its process group is gone. */
 export async function runBuild(options: BuildOptions, deps: BuildDependencies): Promise<void> {
-  if (options.signal?.aborted) throw cancelled()
+  if (options.signal?.aborted) throw cancelled(options.signal)
   // detached: the child leads a new process group (setsid), so every grandchild can be ended at once.
   const child = deps.spawn('bash', ['-c', options.command], { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
   child.stdout?.on('data', options.output)
@@ -63,7 +64,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDependencies): 
       const leftover = await endGroup(pgid, deps)
       if (leftover && !reason) deps.logger.warn("'build-command' left processes running; they were ended with it.")
     }
-    if (reason === 'cancelled') throw cancelled()
+    if (reason === 'cancelled') throw cancelled(options.signal)
     if (reason === 'timeout') {
       const minutes = +(options.timeoutMs / 60000).toFixed(2)
       throw new LiveUpdateError('build_command_timeout', `'build-command' ran longer than ${minutes} minutes and was ended. Speed up the build or raise 'build-timeout-minutes'.`, { stage: 'build', input: 'build-timeout-minutes' })
@@ -91,8 +92,9 @@ async function endGroup(pgid: number, deps: BuildDependencies): Promise<boolean>
   return true
 }
 
-function cancelled(): LiveUpdateError {
-  return new LiveUpdateError('run_cancelled_by_signal', 'The run was cancelled during the build; its processes were ended.', { stage: 'build' })
+function cancelled(signal?: AbortSignal): LiveUpdateError {
+  const name = signal ? cancellationOf(signal).signalName : 'aborted'
+  return new CancelledError(name, 'build', "the build and every process it started were ended; nothing was published")
 }
 
 /** The default `killGroup`: process.kill on the negative pid (POSIX process groups). */
