@@ -93,9 +93,4 @@ describe('publish() with a cancelled signal', () => {
     expect(result.temp).toEqual([])
     expect(result.warnings.some((message) => message.startsWith('Registration outcome unknown'))).toBe(true)
   })
-
-  it('the exit code of a cancelled CLI is the shell convention (130 SIGINT, 143 SIGTERM)', () => {
-    expect(new CancelledError('SIGINT').exitCode).toBe(130)
-    expect(new CancelledError('SIGTERM').exitCode).toBe(143)
-  })
 })
