@@ -1,3 +1,15 @@
+import os from 'node:os'
 import { main } from './cli/main.js'
+import { cancellationOf } from './core/cancel.js'
+import { cancelOnSignal } from './platform/cancel-on-signal.js'
 
-process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() })
+const cancel = cancelOnSignal({
+  info: (message) => void process.stderr.write(`${message}\n`),
+  warn: (message) => void process.stderr.write(`live-update: ${message}\n`),
+  debug: () => undefined,
+})
+process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: cancel.signal })
+cancel.dispose()
+// After a cancel, leave at once (idle sockets and workers must not keep the process), with the
+// shell's code for a process ended by that signal (128 + its number: 130 SIGINT, 143 SIGTERM).
+if (cancel.signal.aborted) process.exit(128 + (os.constants.signals[cancellationOf(cancel.signal).signalName as NodeJS.Signals] ?? 0))

@@ -1,5 +1,4 @@
 import * as core from '@actions/core'
-import * as exec from '@actions/exec'
 import * as github from '@actions/github'
 import { type LiveUpdateConfig, resolveConfig, secretParts } from '../core/config.js'
 import { describeError, LiveUpdateError } from '../core/errors.js'
@@ -9,45 +8,49 @@ import { commentMarker, renderReport, type ReportView } from '../core/report.js'
 import { createStore } from '../core/storage/index.js'
 import { describeBucket } from '../core/storage/s3-client.js'
 import type { PublishResult, StageTiming } from '../core/types.js'
+import { runActionBuild } from './build.js'
 import { outputsOf } from './outputs.js'
 import { githubRetrier, pullRequestNumbers, upsertComment } from './pr-comment.js'
 
 /** Inputs whose values are secret: masked before anything else runs. */
 const SECRET_INPUTS = ['private-key', 's3-access-key-id', 's3-secret-access-key', 'capgo-api-key', 'webhook-secret', 'github-token']
 
-function maskSecretInputs(): void {
+/** Masks every secret input and returns the values (and their lines): the build must see none. */
+function maskSecretInputs(): string[] {
+  const secrets: string[] = []
   for (const name of SECRET_INPUTS) {
     const value = core.getInput(name)
     if (!value) continue
     // Multi-line values (PEMs) are also masked line by line, so no line of them can ever show.
     for (const part of secretParts(value)) core.setSecret(part)
+    secrets.push(...secretParts(value))
   }
+  return secrets
 }
 
-export async function run(): Promise<void> {
+export async function run(options: { signal?: AbortSignal } = {}): Promise<void> {
+  const { signal } = options
   let config: LiveUpdateConfig | undefined
   let result: PublishResult | undefined
   let failure: ReportView['failure']
   const buildTimings: StageTiming[] = []
   try {
-    maskSecretInputs()
+    const inputSecrets = maskSecretInputs()
     config = await resolveConfig((name) => core.getInput(name), { cwd: process.cwd(), env: process.env })
     for (const value of config.secrets) core.setSecret(value)
     const ready = config
     if (ready.buildCommand) {
       const started = Date.now()
-      await core.group(`build: ${ready.buildCommand}`, async () => {
-        const code = await exec.exec('bash', ['-c', ready.buildCommand!], { cwd: ready.workingDirectory, ignoreReturnCode: true })
-        if (code !== 0) throw new LiveUpdateError('build_command_failed', `'build-command' exited with code ${code}. Fix the build; nothing was published.`, { stage: 'build', input: 'build-command' })
-      })
+      await runActionBuild(ready, SECRET_INPUTS, inputSecrets, signal)
       buildTimings.push({ stage: 'build', ms: Date.now() - started })
     }
     const logger = { info: core.info, warn: core.warning, debug: core.debug }
     result = await publish(ready.publish, {
       // The logger lets retries and clean-ups show in the log (their messages never hold secrets).
       store: createStore(ready.storage, { logger }),
-      registrar: createRegistrar(ready.registrar, { logger }),
+      registrar: createRegistrar(ready.registrar, { logger, signal }),
       logger,
+      signal,
       runStage: async (name, work) => {
         const started = Date.now()
         return core.group(name, async () => {
@@ -66,7 +69,7 @@ export async function run(): Promise<void> {
     failure = describeFailure(error, buildTimings)
     core.setFailed(`${failure.stage} failed: ${failure.message}`)
   } finally {
-    await report(config, result, failure)
+    await report(config, result, failure, signal)
   }
 }
 
@@ -80,7 +83,7 @@ function describeFailure(error: unknown, buildTimings: StageTiming[]): NonNullab
   return { stage, message: describeError(error), timings: buildTimings }
 }
 
-async function report(config: LiveUpdateConfig | undefined, result: PublishResult | undefined, failure: ReportView['failure']): Promise<void> {
+async function report(config: LiveUpdateConfig | undefined, result: PublishResult | undefined, failure: ReportView['failure'], signal?: AbortSignal): Promise<void> {
   const env = process.env
   const view: ReportView = {
     // Unset inputs read as '': the report then shows '—', not an empty cell.
@@ -106,7 +109,8 @@ async function report(config: LiveUpdateConfig | undefined, result: PublishResul
       core.debug('GITHUB_STEP_SUMMARY is not set: no job summary written.')
     }
   }
-  if (config && config.report.prComment !== 'never' && view.appId && view.channel) {
+  // After a cancel, the seconds left go to cleaning up and the summary, not to GitHub's API.
+  if (config && config.report.prComment !== 'never' && view.appId && view.channel && !signal?.aborted) {
     await commentOnPullRequests(config, view, markdown)
   }
 }

@@ -1,7 +1,9 @@
-import { realpath, stat } from 'node:fs/promises'
+import { mkdtemp, realpath, rm, stat } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { createBundle } from '../core/bundle.js'
+import { throwIfCancelled } from '../core/cancel.js'
 import { readCapacitorConfig } from '../core/capacitor-config.js'
 import { parseLevel } from '../core/config.js'
 import { inputError } from '../core/errors.js'
@@ -41,14 +43,19 @@ export async function bundleCommand(argv: string[], io: CliIo): Promise<number> 
     throw inputError('out', 'input_out_inside_web_dir', `--out ${out} is inside the web folder ${webDir}. Write the bundle somewhere else.`)
   }
   await assertOutWritable(out)
-  const result = await createBundle({
-    webDir,
-    version: required(values.version, 'version'),
-    signing,
-    outFile: out,
-    requireNotifyAppReady: !values['no-notify-check'],
-    compressionLevel: parseLevel(values.level!, 'level'),
-  })
+  const version = required(values.version, 'version')
+  const compressionLevel = parseLevel(values.level!, 'level')
+  // Spill files go to a folder of this run's own, removed whatever happens (a cancel included).
+  const spillDir = await mkdtemp(path.join(os.tmpdir(), 'live-update-bundle-'))
+  let result: Awaited<ReturnType<typeof createBundle>>
+  try {
+    result = await createBundle({ webDir, version, signing, outFile: out, requireNotifyAppReady: !values['no-notify-check'], compressionLevel, tempDir: spillDir, signal: io.signal })
+  } catch (error) {
+    throwIfCancelled(io.signal)
+    throw error
+  } finally {
+    await rm(spillDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
+  }
   if (values.json) {
     io.stdout.write(`${JSON.stringify({ ...result, out })}\n`)
   } else {

@@ -4,6 +4,8 @@ export interface CliIo {
   stderr: { write(text: string): unknown }
   env: NodeJS.ProcessEnv
   cwd: string
+  /** Aborted on SIGINT/SIGTERM: the command stops and removes what it started (spill and partial files). */
+  signal?: AbortSignal
 }
 
 export class UsageError extends Error {

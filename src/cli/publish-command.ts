@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process'
 import { parseArgs } from 'node:util'
-import { resolveConfig } from '../core/config.js'
-import { LiveUpdateError } from '../core/errors.js'
+import { type LiveUpdateConfig, resolveConfig } from '../core/config.js'
 import { INPUT_NAMES } from '../core/inputs.js'
 import { publish } from '../core/publish.js'
 import { createRegistrar } from '../core/register/index.js'
 import { createStore } from '../core/storage/index.js'
 import type { Logger } from '../core/types.js'
+import { runIsolatedBuild } from '../platform/build-policy.js'
 import { type CliIo, UsageError } from './io.js'
 
 /** `live-update publish`: the action's pipeline from a terminal; flags are the action's input names. */
@@ -30,11 +29,12 @@ export async function publishCommand(argv: string[], io: CliIo): Promise<number>
     warn: (message) => void io.stderr.write(`warning: ${message}\n`),
     debug: () => undefined,
   }
-  if (config.buildCommand) await runBuild(config.buildCommand, config.workingDirectory, io)
+  if (config.buildCommand) await runBuild(config, io, logger)
   const result = await publish(config.publish, {
     store: createStore(config.storage),
-    registrar: createRegistrar(config.registrar),
+    registrar: createRegistrar(config.registrar, { signal: io.signal }),
     logger,
+    signal: io.signal,
   })
   if (flags.json) {
     io.stdout.write(`${JSON.stringify(result)}\n`)
@@ -44,17 +44,17 @@ export async function publishCommand(argv: string[], io: CliIo): Promise<number>
   return 0
 }
 
-function runBuild(command: string, cwd: string, io: CliIo): Promise<void> {
-  io.stderr.write(`Running build: ${command}\n`)
-  return new Promise((resolve, reject) => {
+function runBuild(config: LiveUpdateConfig, io: CliIo, logger: Logger): Promise<void> {
+  io.stderr.write(`Running build: ${config.buildCommand}\n`)
+  return runIsolatedBuild({
+    command: config.buildCommand!,
+    cwd: config.workingDirectory,
+    timeoutMs: config.buildTimeoutMs,
+    env: io.env,
+    secrets: config.secrets,
+    signal: io.signal,
     // The build's output goes to stderr: stdout stays machine-readable for --json.
-    const child = spawn(command, { cwd, shell: true, stdio: ['ignore', 'pipe', 'pipe'], env: io.env })
-    child.stdout.on('data', (chunk: Buffer) => io.stderr.write(chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => io.stderr.write(chunk.toString()))
-    child.on('error', reject)
-    child.on('exit', (code) => {
-      if (code === 0) resolve()
-      else reject(new LiveUpdateError('build_command_failed', `'build-command' exited with code ${code}. Fix the build; nothing was published.`, { stage: 'build', input: 'build-command' }))
-    })
+    output: (chunk) => void io.stderr.write(chunk.toString()),
+    logger,
   })
 }

@@ -20,6 +20,8 @@ export interface BundleOptions {
   compressionLevel?: number
   /** The caller's encryptor, when it must seal more with the same key (delta files); one is made otherwise. */
   encryptor?: BundleEncryptor
+  /** Cancellation: the streams are destroyed and nothing is left at `outFile`. */
+  signal?: AbortSignal
 }
 
 const LARGEST_FILES = 10
@@ -36,7 +38,7 @@ export async function createBundle(options: BundleOptions): Promise<BundleResult
   try {
     const zip = createZipStream(folder, { tempDir: options.tempDir, level: options.compressionLevel })
     const encryptor = options.encryptor ?? createBundleEncryptor(options.signing)
-    await pipeline(zip.stream, encryptor.transform, createWriteStream(partial, { flags: 'wx' }))
+    await pipeline(zip.stream, encryptor.transform, createWriteStream(partial, { flags: 'wx' }), { signal: options.signal })
     const summary = await zip.summary
     if (options.requireNotifyAppReady && !summary.mentionsNotifyAppReady) {
       throw new LiveUpdateError(

@@ -17,6 +17,8 @@ export type PrCommentMode = 'auto' | 'always' | 'never'
 export interface LiveUpdateConfig {
   workingDirectory: string
   buildCommand?: string
+  /** How long the build may run before its process group is ended. */
+  buildTimeoutMs: number
   publish: PublishOptions
   storage: StorageConfig
   registrar: RegistrarConfig
@@ -33,6 +35,7 @@ export interface ConfigContext {
 /** Defaults, the same as action.yml's (a bare `node dist/index.js` gets none from the runner). */
 export const INPUT_DEFAULTS: Record<string, string> = {
   'working-directory': '.',
+  'build-timeout-minutes': '30',
   channel: 'production',
   storage: 's3',
   'object-key': '{appId}/{version}/{hash}.zip',
@@ -99,6 +102,7 @@ export async function resolveConfig(readRaw: InputReader, context: ConfigContext
   return {
     workingDirectory,
     buildCommand: read('build-command'),
+    buildTimeoutMs: parseBuildTimeout(read('build-timeout-minutes')!),
     publish: {
       appId,
       version,
@@ -207,6 +211,15 @@ function resolveRegistrar(
 export function secretParts(value: string): string[] {
   const lines = value.split(/\r?\n|\\r\\n|\\n/).map((line) => line.trim()).filter((line) => line.length > 8)
   return [value, ...lines]
+}
+
+/** Minutes, fractions allowed (0.5 = 30 s), up to GitHub's 6-hour job limit. */
+export function parseBuildTimeout(value: string): number {
+  const minutes = Number(value)
+  if (!/^\d+(\.\d+)?$/.test(value) || !(minutes > 0) || minutes > 360) {
+    throw inputError('build-timeout-minutes', 'input_build_timeout_invalid', `'build-timeout-minutes' must be a number of minutes above 0 and at most 360 (e.g. 30); got '${value}'.`)
+  }
+  return Math.round(minutes * 60000)
 }
 
 export function parseLevel(value: string, input = 'compression-level'): number {

@@ -33,6 +33,7 @@ export const InputErrors = {
   input_webhook_url_invalid: '`server: webhook` without a valid webhook URL.',
   input_webhook_secret_missing: '`server: webhook` without a webhook secret.',
   input_compression_level_invalid: 'The deflate level is not a whole number from 1 to 9.',
+  input_build_timeout_invalid: '`build-timeout-minutes` is not a number of minutes above 0 and at most 360.',
   input_capacitor_config_missing: 'The named capacitor.config file does not exist.',
   input_capacitor_config_invalid: 'capacitor.config exists but cannot be read as a Capacitor config.',
   input_capacitor_config_not_json: 'capacitor.config.json is not valid JSON.',
@@ -48,6 +49,8 @@ export const InputErrors = {
 /** The user's build command (stage `build`). */
 export const BuildErrors = {
   build_command_failed: 'The build command exited non-zero; nothing was published.',
+  build_command_timeout: 'The build command ran longer than `build-timeout-minutes`; it and every process it started were ended.',
+  build_shell_unavailable: 'bash could not be started to run the build command.',
 } as const
 
 /** The signing key pair (stage `keys`). */
@@ -172,6 +175,11 @@ export const VerifyErrors = {
   verify_delta_failed: 'A device could not apply the per-file (delta) update.',
 } as const
 
+/** The run as a whole, whatever stage it was in (the stage says where it stopped). */
+export const RunErrors = {
+  run_cancelled_by_signal: 'SIGINT or SIGTERM arrived (a cancelled job); the run cleaned up and stopped.',
+} as const
+
 export const ERROR_CATALOGUES = {
   input: InputErrors,
   build: BuildErrors,
@@ -182,6 +190,7 @@ export const ERROR_CATALOGUES = {
   webhook: WebhookErrors,
   register: RegisterErrors,
   verify: VerifyErrors,
+  run: RunErrors,
 } as const
 
 export type InputErrorCode = keyof typeof InputErrors
@@ -193,6 +202,7 @@ export type CapgoErrorCode = keyof typeof CapgoErrors
 export type WebhookErrorCode = keyof typeof WebhookErrors
 export type RegisterErrorCode = keyof typeof RegisterErrors
 export type VerifyErrorCode = keyof typeof VerifyErrors
+export type RunErrorCode = keyof typeof RunErrors
 export type ErrorCode =
   | InputErrorCode
   | BuildErrorCode
@@ -203,3 +213,4 @@ export type ErrorCode =
   | WebhookErrorCode
   | RegisterErrorCode
   | VerifyErrorCode
+  | RunErrorCode

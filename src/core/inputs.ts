@@ -4,6 +4,7 @@ export const INPUT_NAMES = [
   'path',
   'working-directory',
   'build-command',
+  'build-timeout-minutes',
   'version',
   'channel',
   'private-key',

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createBundle } from './bundle.js'
+import { CancelledError, cancellableFetch, cancellationOf, isCancelled, throwIfCancelled } from './cancel.js'
 import { describeError, LiveUpdateError, STAGE_EXIT_CODE, type ExitCode, type Stage } from './errors.js'
 import { assertPublicKeyMatches, loadPrivateKey } from './keys.js'
 import { mightBeRegistered } from './register/index.js'
@@ -20,6 +21,12 @@ export interface PublishDependencies {
   /** Wraps each stage (the action uses core.group); must call and return `work()`. */
   runStage?: <T>(name: Stage, work: () => Promise<T>) => Promise<T>
   now?: () => number
+  /**
+   * Cancellation (the adapters abort it on SIGINT/SIGTERM): every stage stops, the upload in
+   * flight is aborted, an unregistered upload is deleted, the work folder removed; the publish then
+   * fails with a CancelledError. A registration in flight counts as an ambiguous outcome.
+   */
+  signal?: AbortSignal
 }
 
 /** Where a failed publish stopped, and the timings up to there: the report shows both. */
@@ -50,11 +57,18 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
   let bundle: BundleResult | undefined
   // Checks that run before the first stage are about inputs.
   let currentStage: Stage = 'input'
+  let keptUpload: string | undefined
+  const { signal } = deps
   const stage = async <T>(name: Stage, work: () => Promise<T>): Promise<T> => {
+    throwIfCancelled(signal)
     currentStage = name
     const started = now()
     try {
       return deps.runStage ? await deps.runStage(name, work) : await work()
+    } catch (error) {
+      // However a stage noticed the abort (AbortError, a failed download, a TransportFailure), it is a cancel.
+      if (signal?.aborted) throw cancellationOf(signal)
+      throw error
     } finally {
       timings.push({ stage: name, ms: now() - started })
     }
@@ -81,6 +95,7 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
         requireNotifyAppReady: options.requireNotifyAppReady,
         compressionLevel: options.compressionLevel,
         tempDir: workDir,
+        signal,
       })
       deps.logger.info(`Bundled ${result.fileCount} files: zip ${result.zipSize} bytes, encrypted ${result.encryptedSize} bytes, sha256 ${result.sha256}`)
       return result
@@ -109,7 +124,7 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
       hash: made.encryptedSha256.slice(0, 16),
     })
     const stored = await stage('upload', () =>
-      deps.store.put(objectKey, { size: made.encryptedSize, open: () => createReadStream(encryptedFile, { highWaterMark: 1 << 20 }) }),
+      deps.store.put(objectKey, { size: made.encryptedSize, open: () => createReadStream(encryptedFile, { highWaterMark: 1 << 20 }) }, { signal }),
     )
     deps.logger.info(`Uploaded ${stored.size} bytes to ${deps.store.describe()} as ${stored.key}`)
 
@@ -125,6 +140,8 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
           deps.logger.info(`Verified ${stored.url} as a device would: downloaded, decrypted, checksum and zip layout ok`)
         })
       }
+      // Past this line a cancel may leave the server referencing the upload: it is then kept.
+      throwIfCancelled(signal)
       registering = true
       const registered = await stage('register', () =>
         deps.registrar.register({
@@ -151,13 +168,21 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
       }
       return { ...base, status: 'published', verified: options.verifyUpload, objectKey: stored.key, bundleUrl: stored.url, bundleId: registered.bundleId }
     } catch (error) {
-      await removeUnregistered(error, registering, stored.key, deps)
+      if (!(await removeUnregistered(error, registering, stored.key, deps))) keptUpload = stored.key
       throw error
     }
   } catch (error) {
+    if (isCancelled(error)) {
+      const upload = keptUpload ? `the upload ${keptUpload} was kept (see the log)` : 'nothing uploaded was kept'
+      const stoppedAt = currentStage as Stage
+      const registered = stoppedAt === 'register' ? 'the registration outcome is unknown' : 'nothing was registered'
+      const detail = `stopped during the ${stoppedAt} stage; ${registered}, ${upload}, the work folder was removed`
+      throw new PublishFailure(stoppedAt, timings, bundle, new CancelledError(error.signalName, stoppedAt, detail))
+    }
     throw new PublishFailure(failedStage(currentStage, error), timings, bundle, error)
   } finally {
-    await rm(workDir, { recursive: true, force: true })
+    // Retries: a cancelled bundle stage may still be closing its files in the folder.
+    await rm(workDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
   }
 }
 
@@ -174,17 +199,19 @@ function versionTaken(options: PublishOptions): LiveUpdateError {
   )
 }
 
-/** Delete the upload unless the failure leaves it unclear whether the server registered it. */
-async function removeUnregistered(error: unknown, registering: boolean, key: string, deps: PublishDependencies): Promise<void> {
+/** Delete the upload unless the failure leaves it unclear whether the server registered it; false when it stays. */
+async function removeUnregistered(error: unknown, registering: boolean, key: string, deps: PublishDependencies): Promise<boolean> {
   if (registering && mightBeRegistered(error)) {
     deps.logger.warn(`Registration outcome unknown; the uploaded object ${key} was kept because the server may reference it.`)
-    return
+    return false
   }
   try {
     await deps.store.delete(key)
     deps.logger.info(`Removed the uploaded object ${key}: the bundle was not registered.`)
+    return true
   } catch (cleanup) {
     deps.logger.warn(`Could not remove the uploaded object ${key}: ${describeError(cleanup)}. Delete it by hand.`)
+    return false
   }
 }
 
@@ -195,7 +222,7 @@ async function verifyAsDevice(source: string, bundle: BundleResult, publicKeyPem
     sessionKey: bundle.sessionKey,
     checksum: bundle.checksum,
     publicKeyPem,
-    fetch: deps.fetch,
+    fetch: cancellableFetch(deps.fetch ?? globalThis.fetch, deps.signal),
     tempDir,
     expectedSize: bundle.encryptedSize,
   })

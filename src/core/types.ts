@@ -72,7 +72,8 @@ export interface BundleStore {
   /** True when an object already exists at this key. */
   exists(key: string): Promise<boolean>
   /** Upload, refusing to replace an existing object. Aborts partial uploads on failure. */
-  put(key: string, body: BundleBody): Promise<StoredObject>
+  /** `signal`: cancellation; the store aborts what is in flight and leaves nothing behind. */
+  put(key: string, body: BundleBody, options?: { signal?: AbortSignal }): Promise<StoredObject>
   /** Public URL for a key (template or derived). */
   publicUrl(key: string): string
   /** Size of the stored object as the store reports it, or undefined if missing. */

@@ -4,6 +4,8 @@
  * - `webhook`: your own update server, via a signed JSON POST.
  * - `none`: upload and verify only; nothing is announced.
  */
+import { cancellableFetch, cancellableSleep } from '../cancel.js'
+import { realSleep } from '../retry.js'
 import type { Registrar } from '../types.js'
 import type { HttpCallOptions } from './http.js'
 import { createCapgoRegistrar, type CapgoRegistrarOptions } from './capgo.js'
@@ -16,9 +18,14 @@ export type RegistrarConfig =
   | { kind: 'none' }
 
 /** Injected side effects and tuning (tests pass a fake sleep and short timeouts). */
-export type RegistrarDependencies = Pick<HttpCallOptions, 'fetch' | 'sleep' | 'logger' | 'now' | 'random' | 'timeoutMs' | 'attempts'>
+export type RegistrarDependencies = Pick<HttpCallOptions, 'fetch' | 'sleep' | 'logger' | 'now' | 'random' | 'timeoutMs' | 'attempts'> & {
+  /** Cancellation: requests in flight and retry waits end at once. */
+  signal?: AbortSignal
+}
 
-export function createRegistrar(config: RegistrarConfig, deps: RegistrarDependencies = {}): Registrar {
+export function createRegistrar(config: RegistrarConfig, options: RegistrarDependencies = {}): Registrar {
+  const { signal, ...rest } = options
+  const deps = signal ? { ...rest, fetch: cancellableFetch(rest.fetch ?? globalThis.fetch, signal), sleep: cancellableSleep(rest.sleep ?? realSleep, signal) } : rest
   switch (config.kind) {
     case 'capgo':
       return createCapgoRegistrar({ apiUrl: config.apiUrl, apiKey: config.apiKey, ...deps })

@@ -75,7 +75,7 @@ export class DirStore implements BundleStore {
     }
   }
 
-  async put(key: string, body: BundleBody): Promise<StoredObject> {
+  async put(key: string, body: BundleBody, options: { signal?: AbortSignal } = {}): Promise<StoredObject> {
     const file = this.pathOf(key)
     if (await this.exists(key)) throw this.existsError(key, file)
     const folder = path.dirname(file)
@@ -89,7 +89,7 @@ export class DirStore implements BundleStore {
     const temp = path.join(folder, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.partial`)
     try {
       try {
-        await pipeline(body.open(), createWriteStream(temp, { flags: 'wx', mode: 0o644 }))
+        await pipeline(body.open(), createWriteStream(temp, { flags: 'wx', mode: 0o644 }), { signal: options.signal })
       } catch (error) {
         throw this.failure('storage_write_failed', `Writing ${file} failed: ${describeError(error)}`, error)
       }

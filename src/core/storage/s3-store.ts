@@ -27,6 +27,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { LiveUpdateError, describeError } from '../errors.js'
+import { cancellableSleep, cancellationOf, throwIfCancelled } from '../cancel.js'
 import { realSleep, retryWithBackoff } from '../retry.js'
 import type { BundleBody, BundleStore, Logger, Sleep, StoredObject } from '../types.js'
 import { parseHttpUrl } from '../url.js'
@@ -151,6 +152,13 @@ class UploadTracker {
     while (this.parts.size > 0) await Promise.all([...this.parts])
   }
 
+  /** Cancellation: parts waiting for an answer fail now and no further part starts. */
+  cancel(reason: unknown): void {
+    if (this.firstError !== undefined) return
+    this.firstError = reason
+    this.failParts(reason)
+  }
+
   /** The ETag S3 gives the object this upload would have committed (md5 / md5-of-md5s-N). */
   expectedEtag(): string | undefined {
     if (this.partEtags.size === 0) return this.singleMd5
@@ -244,7 +252,8 @@ export class S3Store implements BundleStore {
     }
   }
 
-  async put(key: string, body: BundleBody): Promise<StoredObject> {
+  async put(key: string, body: BundleBody, options: { signal?: AbortSignal } = {}): Promise<StoredObject> {
+    const { signal } = options
     assertValidObjectKey(key)
     if (await this.head(key)) throw this.existsError(key)
     const started = this.now()
@@ -252,7 +261,8 @@ export class S3Store implements BundleStore {
     await retryWithBackoff(
       async (attempt) => {
         try {
-          await this.uploadOnce(key, body, attempt)
+          throwIfCancelled(signal)
+          await this.uploadOnce(key, body, attempt, signal)
         } catch (error) {
           if (error instanceof RetryableUpload) {
             retryable.add(error.final)
@@ -266,9 +276,9 @@ export class S3Store implements BundleStore {
         baseDelayMs: 2_000,
         maxDelayMs: 30_000,
         deadlineMs: this.deadlineMs,
-        sleep: this.sleep,
+        sleep: cancellableSleep(this.sleep, signal),
         now: this.now,
-        classify: (error) => ({ retry: typeof error === 'object' && error !== null && retryable.has(error) }),
+        classify: (error) => ({ retry: !signal?.aborted && typeof error === 'object' && error !== null && retryable.has(error) }),
         onRetry: ({ attempt, attempts, delayMs, error }) =>
           this.logger.warn(`Upload attempt ${attempt} of ${attempts} failed (${describeError(error)}); starting a fresh upload in ${Math.round(delayMs / 1000)} s.`),
       },
@@ -286,7 +296,7 @@ export class S3Store implements BundleStore {
   }
 
   /** One upload (single PUT or multipart), cleaned up on failure. */
-  private async uploadOnce(key: string, body: BundleBody, attempt: number): Promise<void> {
+  private async uploadOnce(key: string, body: BundleBody, attempt: number, signal?: AbortSignal): Promise<void> {
     const multipart = body.size > this.partSize
     const conditional = multipart ? this.conditionalComplete !== false : this.conditionalPut !== false
     const tracker = new UploadTracker()
@@ -305,6 +315,11 @@ export class S3Store implements BundleStore {
       ...(conditional ? { IfNoneMatch: '*' } : {}),
     }
     const upload = new Upload({ client: this.client, params, partSize: this.partSize, queueSize: this.queueSize, leavePartsOnError: false })
+    const onCancel = () => {
+      tracker.cancel(cancellationOf(signal!))
+      void upload.abort().catch(() => undefined)
+    }
+    signal?.addEventListener('abort', onCancel, { once: true })
     try {
       await upload.done()
       if (conditional) {
@@ -318,6 +333,7 @@ export class S3Store implements BundleStore {
       const error = tracker.firstError ?? raw
       await tracker.settled()
       const leftover = await this.confirmAborted(key, tracker)
+      if (signal?.aborted) throw await this.cancelled(key, tracker, body.size, signal, leftover)
       if (conditional && isNotImplemented(error) && (tracker.failedCommand === 'PutObject' || tracker.failedCommand === 'CompleteMultipartUpload')) {
         // Swift answers 501 to If-None-Match: fall back to the existence check made before the upload.
         if (multipart) this.conditionalComplete = false
@@ -346,8 +362,21 @@ export class S3Store implements BundleStore {
       throw final
     } finally {
       if (uploads.get(key) === tracker) uploads.delete(key)
+      signal?.removeEventListener('abort', onCancel)
       stream.destroy()
     }
+  }
+
+  /**
+   * After a cancelled upload (multipart aborted and confirmed): a single PUT whose answer never
+   * came may still have stored the object; when the ETag says it is ours, delete it.
+   */
+  private async cancelled(key: string, tracker: UploadTracker, size: number, signal: AbortSignal, leftover: string | undefined): Promise<Error> {
+    if (leftover) this.logger.warn(leftover)
+    if (await this.isOurs(key, tracker, size)) {
+      await this.delete(key).catch((error) => this.logger.warn(`Could not remove ${key} after the cancel: ${describeError(error)}`))
+    }
+    return cancellationOf(signal)
   }
 
   private async isOurs(key: string, tracker: UploadTracker, size: number): Promise<boolean> {
