@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages the tests use as real peers (Debian): OpenStack Swift (the S3 server),
 # Info-ZIP unzip/zip, a Java runtime (java.util.zip, as Android reads zips), OpenSSL, curl.
+# `--check` installs nothing: it lists what is missing and exits 1 when anything is.
 set -euo pipefail
 missing=()
 command -v swift-proxy-server >/dev/null || missing+=(swift swift-proxy swift-account swift-container swift-object)
@@ -9,7 +10,18 @@ command -v zip >/dev/null || missing+=(zip)
 command -v java >/dev/null || missing+=(default-jre-headless)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl)
+if [[ "${1:-}" == --check ]]; then
+  if ((${#missing[@]})); then
+    echo "missing test peers: ${missing[*]}" >&2
+    exit 1
+  fi
+  exit 0
+fi
 if ((${#missing[@]})); then
+  if ! command -v apt-get >/dev/null; then
+    echo "install-test-deps: no apt-get here; install these yourself: ${missing[*]}" >&2
+    exit 1
+  fi
   echo "installing: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -3,6 +3,9 @@ import { main } from './cli/main.js'
 import { cancellationOf } from './core/cancel.js'
 import { cancelOnSignal } from './platform/cancel-on-signal.js'
 
+// The AWS SDK prints a 9-line "NodeVersionSupportWarning" on Node 20 when publish loads it: noise
+// for users of a supported Node (engines), so it is off unless the user set the variable.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 const cancel = cancelOnSignal({
   info: (message) => void process.stderr.write(`${message}\n`),
   warn: (message) => void process.stderr.write(`live-update: ${message}\n`),

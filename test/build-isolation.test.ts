@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { run } from '../src/action/main.js'
-import { resolveConfig } from '../src/core/config.js'
+import { resolveConfig } from '../src/core/config/index.js'
 import { createKeyPair } from '../src/core/keys.js'
 import { scrubProcessMemory } from '../src/platform/scrub-process-memory.js'
 import { makeSmallApp, removeDir, tempDir, writeTree } from './support/folders.js'
@@ -228,10 +228,10 @@ describe('the build is bounded', () => {
   it.each(['0', '-1', 'abc', '361', '1e3', ''])('build-timeout-minutes %p is refused before anything runs', async (value) => {
     const read = (name: string) => (name === 'build-timeout-minutes' ? value : inputs()[name])
     if (value === '') {
-      await expect(resolveConfig(read, { cwd: app, env: {} })).resolves.toMatchObject({ buildTimeoutMs: 30 * 60000 })
+      await expect(resolveConfig(read, { cwd: app })).resolves.toMatchObject({ buildTimeoutMs: 30 * 60000 })
       return
     }
-    await expect(resolveConfig(read, { cwd: app, env: {} })).rejects.toMatchObject({ code: 'input_build_timeout_invalid', stage: 'input', input: 'build-timeout-minutes' })
+    await expect(resolveConfig(read, { cwd: app })).rejects.toMatchObject({ code: 'input_build_timeout_invalid', stage: 'input', input: 'build-timeout-minutes' })
   })
 })
 

@@ -4,6 +4,7 @@
  * what it writes and to make what it reads.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
@@ -114,7 +115,9 @@ describe('live-update key create', () => {
     expect(run.stdout).toContain(path.join(dir, '.capgo_key_v2'))
     const privateFile = path.join(dir, '.capgo_key_v2')
     const publicFile = path.join(dir, '.capgo_key_v2.pub')
-    expect((await readdir(dir)).sort()).toEqual(['.capgo_key_v2', '.capgo_key_v2.pub'])
+    expect((await readdir(dir)).sort()).toEqual(['.capgo_key_v2', '.capgo_key_v2.pub', '.gitignore'])
+    // A `git add -A` right after must not stage the private key: it is ignored, and the next step is shown.
+    expect(await readFile(path.join(dir, '.gitignore'), 'utf8')).toMatch(/^\.capgo_key_v2$/m)
     expect(await readFile(privateFile, 'utf8')).toMatch(PKCS1_PRIVATE)
     const publicPem = await readFile(publicFile, 'utf8')
     expect(publicPem).toMatch(PKCS1_PUBLIC)
@@ -347,7 +350,7 @@ describe('live-update bundle refuses bad input: one error line, exit 3, nothing 
     ['an empty folder', { webDir: async () => { const dir = path.join(work, 'bad', 'empty'); await mkdir(dir, { recursive: true }); return dir }, code: 'bundle_folder_empty', message: /holds no files/ }],
     ['index.html not at the root', { webDir: folder('nested', { 'www/index.html': '<html></html>', 'www/app.js': NOTIFY_JS }), code: 'bundle_index_html_missing', message: /index\.html must be at the root.*found at 'www\/index\.html'/ }],
     ['no notifyAppReady in any script', { webDir: folder('no-notify', { 'index.html': '<html></html>', 'main.js': 'console.log(1)\n' }), code: 'bundle_notify_app_ready_missing', message: /notifyAppReady.*--no-notify-check/ }],
-    ['the public key given as the private key', { webDir: async () => app(), args: () => ['--private-key', ourPub], code: 'keys_private_key_is_public', message: /'private-key' holds a public key.*PRIVATE key/ }],
+    ['the public key given as the private key', { webDir: async () => app(), args: () => ['--private-key', ourPub], code: 'keys_private_key_is_public', message: /--private-key holds a public key.*PRIVATE key/ }],
     ['an SPKI (BEGIN PUBLIC KEY) public key as the app key', { webDir: async () => app(), args: () => ['--public-key', ourSpki], code: 'keys_public_key_spki', message: /SPKI.*BEGIN RSA PUBLIC KEY/ }],
     ['a passphrase-protected private key', { webDir: async () => app(), args: () => ['--private-key', encryptedKey], code: 'keys_private_key_encrypted', message: /passphrase-protected/ }],
     ['a 4096-bit private key', { webDir: async () => app(), args: () => ['--private-key', key4096], code: 'keys_private_key_size_invalid', message: /RSA-4096.*RSA-2048/ }],
@@ -363,7 +366,7 @@ describe('live-update bundle refuses bad input: one error line, exit 3, nothing 
       message: /'secret\.txt' points outside/,
     }],
     ['version 1.2', { webDir: async () => app(), args: () => ['--version', '1.2'], code: 'input_version_invalid', message: /semantic version.*got '1\.2'/ }],
-    ['version v1.2.3', { webDir: async () => app(), args: () => ['--version', 'v1.2.3'], code: 'input_version_invalid', message: /semantic version.*got 'v1\.2\.3'/ }],
+    ['version 1.2.3.4', { webDir: async () => app(), args: () => ['--version', 'v1.2.3.4'], code: 'input_version_invalid', message: /semantic version.*got '1\.2\.3\.4'/ }],
   ]
 
   it.each(cases)('%s', async (_label, bad) => {
@@ -478,7 +481,7 @@ describe('live-update bundle --level', () => {
     for (const level of ['0', '10', 'fast']) {
       const refused = await runCli(['bundle', dir, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(outDir, 'bad.enc'), '--level', level], { cwd: work })
       expect(refused.code).toBe(3)
-      expect(expectOneErrorLine(refused, 'input_compression_level_invalid')).toContain("'level' must be a whole number from 1")
+      expect(expectOneErrorLine(refused, 'input_compression_level_invalid')).toContain('--level must be a whole number from 1 to 9')
     }
     await expect(stat(path.join(outDir, 'bad.enc'))).rejects.toThrow()
   })
@@ -603,5 +606,43 @@ describe('usage errors exit 2', () => {
     const run = await runCli([], { cwd: work })
     expect(run.code).toBe(2)
     expect(run.stdout).toMatch(/^Usage: live-update <command>/)
+  })
+})
+
+describe('the bundled CLI as installed from npm', () => {
+  it('--version and --help answer without a command-line error', async () => {
+    const version = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')).version
+    expect(await runCli(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' })
+    const help = await runCli(['publish', '--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/^Usage: live-update publish/)
+  })
+
+  it('package.json is publishable: not private, bin and files name the built CLI', async () => {
+    const pkg = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8'))
+    expect(pkg.private).toBeUndefined()
+    expect(pkg.bin).toEqual({ 'live-update': 'dist/cli.js' })
+    expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'action.yml', 'LICENSE']))
+    expect((await readFile(path.join(repoRoot, 'dist', 'cli.js'), 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true)
+  })
+
+  // The AWS SDK prints a 9-line NodeVersionSupportWarning on Node < 22 when an S3 client is made.
+  const node20 = ['/usr/bin/node', '/bin/node', '/usr/local/bin/node'].find((file) => {
+    try {
+      return Number(execFileSync(file, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' })) < 22
+    } catch {
+      return false
+    }
+  })
+  const onNode20 = node20 ? it : it.skip
+  onNode20('on Node 20, publish shows no AWS SDK NodeVersionSupportWarning (and it would without the fix)', async () => {
+    const args = [path.join(repoRoot, 'dist', 'cli.js'), 'publish', '--dry-run', '--private-key', ourKey, '--path', smallApp, '--app-id', 'com.example.sdk', '--version', '1.0.0']
+    const storage = ['--storage', 's3', '--s3-bucket', 'bucket', '--s3-endpoint', 'http://127.0.0.1:9', '--server', 'none']
+    const run = (env: NodeJS.ProcessEnv) => spawnSync(node20!, [...args, ...storage], { cwd: work, env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' })
+    const quiet = run({})
+    expect(quiet.status).toBe(0)
+    expect(quiet.stderr).not.toContain('NodeVersionSupportWarning')
+    const control = run({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'false' })
+    expect(control.stderr).toContain('NodeVersionSupportWarning')
   })
 })

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { secretParts } from '../src/core/config.js'
+import { secretParts } from '../src/core/config/index.js'
 import { LiveUpdateError } from '../src/core/errors.js'
 import { assertPublicKeyMatches, createKeyPair, keyIdOf, loadPrivateKey, loadPublicKey } from '../src/core/keys.js'
 import { removeDir, tempDir } from './support/folders.js'

@@ -2,13 +2,11 @@ import { describe, expect, it } from '@jest/globals'
 import { LiveUpdateError } from '../src/core/errors.js'
 import {
   DEFAULT_OBJECT_KEY_TEMPLATE,
-  assertHttpsUrl,
   deriveS3ObjectUrl,
   encodeKeyPath,
   keyHash,
   renderObjectKey,
   renderPublicUrl,
-  validatePublicUrlTemplate,
 } from '../src/core/storage/object-key.js'
 
 const values = { appId: 'com.example.app', version: '1.2.3', channel: 'production', hash: '0123456789abcdef' }
@@ -68,14 +66,7 @@ describe('public URLs', () => {
     expect(renderPublicUrl('https://cdn.example.com/{bucket}/{key}', 'a/b.zip', 'my bucket')).toBe('https://cdn.example.com/my%20bucket/a/b.zip')
   })
 
-  it('validates public-url templates', () => {
-    expect(() => validatePublicUrlTemplate('https://updates.example.com/{key}')).not.toThrow()
-    expect(caught(() => validatePublicUrlTemplate('https://updates.example.com/')).input).toBe('public-url')
-    expect(caught(() => validatePublicUrlTemplate('https://updates.example.com/{path}/{key}')).message).toContain('{path}')
-    expect(caught(() => validatePublicUrlTemplate('updates.example.com/{key}')).input).toBe('public-url')
-    expect(caught(() => validatePublicUrlTemplate('ftp://updates.example.com/{key}')).input).toBe('public-url')
-  })
-
+  // public-url template checks (placeholders, scheme, credentials) are config's: test/unit/config.test.ts.
   it('derives S3 URLs for AWS virtual-hosted, path style and custom endpoints', () => {
     expect(deriveS3ObjectUrl({ bucket: 'my-bucket', region: 'eu-west-3' }, 'app/1.0.0/h.zip')).toBe('https://my-bucket.s3.eu-west-3.amazonaws.com/app/1.0.0/h.zip')
     expect(deriveS3ObjectUrl({ bucket: 'my.bucket', region: 'eu-west-3' }, 'a.zip')).toBe('https://s3.eu-west-3.amazonaws.com/my.bucket/a.zip')
@@ -85,15 +76,5 @@ describe('public URLs', () => {
     )
     expect(deriveS3ObjectUrl({ bucket: 'b', region: 'nyc3', endpoint: 'https://nyc3.digitaloceanspaces.com' }, 'k.zip')).toBe('https://b.nyc3.digitaloceanspaces.com/k.zip')
     expect(deriveS3ObjectUrl({ bucket: 'b', region: 'us-east-1', endpoint: 'http://127.0.0.1:8080', forcePathStyle: true }, 'k.zip')).toBe('http://127.0.0.1:8080/b/k.zip')
-  })
-
-  it('assertHttpsUrl refuses http and names the input', () => {
-    expect(() => assertHttpsUrl('https://updates.example.com/a.zip', 'public-url')).not.toThrow()
-    const error = caught(() => assertHttpsUrl('http://127.0.0.1:8080/b/a.zip', 'public-url'))
-    expect(error.input).toBe('public-url')
-    expect(error.code).toBe('input_public_url_not_https')
-    expect(error.message).toContain('https')
-    expect(caught(() => assertHttpsUrl('not a url', 'public-url')).input).toBe('public-url')
-    expect(caught(() => assertHttpsUrl('file:///tmp/a.zip', 'public-url')).input).toBe('public-url')
   })
 })

@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import type { LiveUpdateConfig } from '../core/config.js'
+import type { LiveUpdateConfig } from '../core/config/index.js'
 import { runIsolatedBuild } from '../platform/build-policy.js'
 
 /** Runs `build-command` in a log group, kept from the action's secrets (see docs/build-isolation.md). */

@@ -1,19 +1,25 @@
+import { appendFile } from 'node:fs/promises'
+import { EOL } from 'node:os'
 import * as core from '@actions/core'
 import * as github from '@actions/github'
-import { type LiveUpdateConfig, resolveConfig, secretParts } from '../core/config.js'
+import { type LiveUpdateConfig, resolveConfig, secretParts } from '../core/config/index.js'
 import { describeError, LiveUpdateError } from '../core/errors.js'
+import { INPUT_DEFAULTS, renderFields, SECRET_INPUTS, type InputName } from '../core/inputs/index.js'
 import { PublishFailure, publish } from '../core/publish.js'
 import { createRegistrar, mightBeRegistered, RegistrationError } from '../core/register/index.js'
 import { commentMarker, renderReport, type ReportView } from '../core/report.js'
 import { createStore } from '../core/storage/index.js'
 import { describeBucket } from '../core/storage/s3-client.js'
-import type { PublishResult, StageTiming } from '../core/types.js'
+import type { Logger, PublishResult, StageTiming } from '../core/types.js'
 import { runActionBuild } from './build.js'
+import { runContext } from './context.js'
 import { outputsOf } from './outputs.js'
 import { githubRetrier, pullRequestNumbers, upsertComment } from './pr-comment.js'
 
-/** Inputs whose values are secret: masked before anything else runs. */
-const SECRET_INPUTS = ['private-key', 's3-access-key-id', 's3-secret-access-key', 'capgo-api-key', 'webhook-secret', 'github-token']
+/** Core messages name fields as {{name}}; the action shows them as its input names. */
+const shown = (message: string): string => renderFields(message, 'action')
+
+const input = (name: InputName): string => core.getInput(name)
 
 /** Masks every secret input and returns the values (and their lines): the build must see none. */
 function maskSecretInputs(): string[] {
@@ -34,17 +40,20 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
   let result: PublishResult | undefined
   let failure: ReportView['failure']
   const buildTimings: StageTiming[] = []
+  // Read now, not at import: github.context is built once per process, from the environment.
+  const context = new (github.context.constructor as new () => typeof github.context)()
   try {
     const inputSecrets = maskSecretInputs()
-    config = await resolveConfig((name) => core.getInput(name), { cwd: process.cwd(), env: process.env })
+    config = await resolveConfig(input, runContext(process.env, process.cwd()))
     for (const value of config.secrets) core.setSecret(value)
     const ready = config
+    if (ready.checkOnly) core.warning(`${ready.checkOnly.reason}: only checking the build; signing and upload are skipped.`)
     if (ready.buildCommand) {
       const started = Date.now()
       await runActionBuild(ready, SECRET_INPUTS, inputSecrets, signal)
       buildTimings.push({ stage: 'build', ms: Date.now() - started })
     }
-    const logger = { info: core.info, warn: core.warning, debug: core.debug }
+    const logger: Logger = { info: (message) => core.info(shown(message)), warn: (message) => core.warning(shown(message)), debug: (message) => core.debug(shown(message)) }
     result = await publish(ready.publish, {
       // The logger lets retries and clean-ups show in the log (their messages never hold secrets).
       store: createStore(ready.storage, { logger }),
@@ -69,7 +78,7 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
     failure = describeFailure(error, buildTimings)
     core.setFailed(`${failure.stage} failed: ${failure.message}`)
   } finally {
-    await report(config, result, failure, signal)
+    await report(config, result, failure, context, signal)
   }
 }
 
@@ -77,41 +86,50 @@ function describeFailure(error: unknown, buildTimings: StageTiming[]): NonNullab
   if (error instanceof PublishFailure) {
     // What the update server may hold decides the summary's sentence after a registration failure.
     const bundleState = error.cause instanceof RegistrationError ? error.cause.bundleState : mightBeRegistered(error.cause) ? 'maybe-registered' : 'not-registered'
-    return { stage: error.stage, message: error.message, bundle: error.bundle, timings: [...buildTimings, ...error.timings], bundleState }
+    return { stage: error.stage, message: shown(error.message), bundle: error.bundle, timings: [...buildTimings, ...error.timings], bundleState }
   }
   const stage = error instanceof LiveUpdateError ? error.stage : 'input'
-  return { stage, message: describeError(error), timings: buildTimings }
+  return { stage, message: shown(describeError(error)), timings: buildTimings }
 }
 
-async function report(config: LiveUpdateConfig | undefined, result: PublishResult | undefined, failure: ReportView['failure'], signal?: AbortSignal): Promise<void> {
-  const env = process.env
+async function report(
+  config: LiveUpdateConfig | undefined,
+  result: PublishResult | undefined,
+  failure: ReportView['failure'],
+  context: typeof github.context,
+  signal?: AbortSignal,
+): Promise<void> {
   const view: ReportView = {
     // Unset inputs read as '': the report then shows '—', not an empty cell.
-    appId: config?.publish.appId ?? (core.getInput('app-id') || undefined),
-    version: config?.publish.version ?? (core.getInput('version') || undefined),
-    channel: config?.publish.channel ?? (core.getInput('channel') || 'production'),
+    appId: config?.publish.appId ?? (input('app-id') || undefined),
+    version: config?.publish.version ?? (input('version') || undefined),
+    channel: config?.publish.channel ?? (input('channel') || INPUT_DEFAULTS.channel),
     dryRun: config?.publish.dryRun ?? false,
-    server: config ? config.registrar.kind : core.getInput('server') || 'capgo',
-    storage: config ? describeStorage(config) : core.getInput('storage') || 's3',
+    server: config ? config.registrar.kind : input('server') || INPUT_DEFAULTS.server!,
+    storage: config ? describeStorage(config) : input('storage') || INPUT_DEFAULTS.storage!,
     result,
     failure,
     runUrl: config?.publish.git?.runUrl,
   }
   const markdown = renderReport(view)
-  if (config?.report.summary ?? true) {
-    if (env.GITHUB_STEP_SUMMARY) {
-      try {
-        await core.summary.addRaw(markdown, true).write()
-      } catch (error) {
-        core.warning(`Could not write the job summary: ${describeError(error)}`)
-      }
-    } else {
-      core.debug('GITHUB_STEP_SUMMARY is not set: no job summary written.')
-    }
-  }
+  if (config?.report.summary ?? true) await writeSummary(markdown)
   // After a cancel, the seconds left go to cleaning up and the summary, not to GitHub's API.
   if (config && config.report.prComment !== 'never' && view.appId && view.channel && !signal?.aborted) {
-    await commentOnPullRequests(config, view, markdown)
+    await commentOnPullRequests(config, view, markdown, context)
+  }
+}
+
+/** Appends to the job summary file (what core.summary.write does, without its per-process cache of the path). */
+async function writeSummary(markdown: string): Promise<void> {
+  const file = process.env.GITHUB_STEP_SUMMARY
+  if (!file) {
+    core.debug('GITHUB_STEP_SUMMARY is not set: no job summary written.')
+    return
+  }
+  try {
+    await appendFile(file, `${markdown}${EOL}`)
+  } catch (error) {
+    core.warning(`Could not write the job summary: ${describeError(error)}`)
   }
 }
 
@@ -122,20 +140,21 @@ function describeStorage(config: LiveUpdateConfig): string {
   return storage.kind === 'dir' ? `folder ${storage.dir}` : 'none (dry run)'
 }
 
-async function commentOnPullRequests(config: LiveUpdateConfig, view: ReportView, markdown: string): Promise<void> {
+async function commentOnPullRequests(config: LiveUpdateConfig, view: ReportView, markdown: string, context: typeof github.context): Promise<void> {
   const token = config.report.githubToken
-  const isPullRequestEvent = Boolean(github.context.payload.pull_request)
+  const isPullRequestEvent = Boolean(context.payload.pull_request)
   if (!isPullRequestEvent && config.report.prComment === 'auto') return
   if (!token) {
     core.warning("No 'github-token': skipping the pull request comment.")
     return
   }
   try {
-    const octokit = github.getOctokit(token)
+    // The API URL is read now: @actions/github reads GITHUB_API_URL once, when it is first imported.
+    const octokit = github.getOctokit(token, { baseUrl: process.env.GITHUB_API_URL || 'https://api.github.com' })
     const retry = githubRetrier({ logger: { info: core.info, warn: core.warning, debug: core.debug } })
-    const numbers = await retry(() => pullRequestNumbers(octokit, github.context, config.report.prComment === 'always'))
+    const numbers = await retry(() => pullRequestNumbers(octokit, context, config.report.prComment === 'always'))
     for (const issueNumber of numbers) {
-      const target = { ...github.context.repo, issueNumber }
+      const target = { ...context.repo, issueNumber }
       const action = await upsertComment(octokit, target, commentMarker(view.appId!, view.channel!), markdown, { retry, summaryUrl: view.runUrl })
       core.info(`Pull request #${issueNumber}: comment ${action}`)
     }

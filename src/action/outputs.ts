@@ -3,6 +3,8 @@ import type { PublishResult } from '../core/types.js'
 /** The action's outputs, by name (documented in action.yml). */
 export function outputsOf(result: PublishResult): Record<string, string> {
   const bundle = result.bundle
+  // A check-only run signs with a throwaway key: its checksum and session key mean nothing to devices.
+  const signed = result.status !== 'checked'
   return {
     status: result.status,
     version: result.version,
@@ -10,10 +12,10 @@ export function outputsOf(result: PublishResult): Record<string, string> {
     'app-id': result.appId,
     'bundle-url': result.bundleUrl ?? '',
     'object-key': result.objectKey ?? '',
-    checksum: bundle.checksum,
+    checksum: signed ? bundle.checksum : '',
     sha256: bundle.sha256,
-    'session-key': bundle.sessionKey,
-    'key-id': bundle.keyId,
+    'session-key': signed ? bundle.sessionKey : '',
+    'key-id': signed ? bundle.keyId : '',
     'zip-size': String(bundle.zipSize),
     'encrypted-size': String(bundle.encryptedSize),
     'file-count': String(bundle.fileCount),

@@ -1,42 +1,40 @@
-import { parseArgs } from 'node:util'
-import { type LiveUpdateConfig, resolveConfig } from '../core/config.js'
-import { INPUT_NAMES } from '../core/inputs.js'
+import { type LiveUpdateConfig, resolveConfig } from '../core/config/index.js'
+import { renderFields } from '../core/inputs/index.js'
 import { publish } from '../core/publish.js'
 import { createRegistrar } from '../core/register/index.js'
 import { createStore } from '../core/storage/index.js'
 import type { Logger } from '../core/types.js'
 import { runIsolatedBuild } from '../platform/build-policy.js'
+import { parseFlags } from './args.js'
+import { PUBLISH_HELP } from './publish-help.js'
+import { renderHelp } from './help.js'
+import { publishFlags, publishInputValues } from './inputs.js'
 import { type CliIo, UsageError } from './io.js'
 
-/** `live-update publish`: the action's pipeline from a terminal; flags are the action's input names. */
+/** `live-update publish`: the action's pipeline from any CI or terminal; flags come from the input table. */
 export async function publishCommand(argv: string[], io: CliIo): Promise<number> {
-  const options = Object.fromEntries(INPUT_NAMES.map((name) => [name, { type: 'string' as const }]))
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { ...options, json: { type: 'boolean', default: false } },
-    strict: true,
-  })
-  if (positionals.length > 0) throw new UsageError(`publish takes only --options; unexpected '${positionals[0]}'.`)
-  const flags = values as Record<string, string | boolean | undefined>
-  const config = await resolveConfig((name) => {
-    const value = flags[name]
-    return typeof value === 'string' ? value : undefined
-  }, { cwd: io.cwd, env: io.env })
+  const { values, positionals, help } = parseFlags(argv, publishFlags(), 'publish')
+  if (help) {
+    io.stdout.write(renderHelp(PUBLISH_HELP))
+    return 0
+  }
+  if (positionals.length > 0) throw new UsageError(`publish takes only --options; unexpected '${positionals[0]}'. Run 'live-update publish --help'.`)
+  const inputs = await publishInputValues(values, io)
+  const config = await resolveConfig((name) => inputs[name], { cwd: io.cwd })
 
   const logger: Logger = {
-    info: (message) => void io.stderr.write(`${message}\n`),
-    warn: (message) => void io.stderr.write(`warning: ${message}\n`),
+    info: (message) => void io.stderr.write(`${renderFields(message, 'cli')}\n`),
+    warn: (message) => void io.stderr.write(`warning: ${renderFields(message, 'cli')}\n`),
     debug: () => undefined,
   }
   if (config.buildCommand) await runBuild(config, io, logger)
   const result = await publish(config.publish, {
-    store: createStore(config.storage),
-    registrar: createRegistrar(config.registrar, { signal: io.signal }),
+    store: createStore(config.storage, { logger }),
+    registrar: createRegistrar(config.registrar, { logger, signal: io.signal }),
     logger,
     signal: io.signal,
   })
-  if (flags.json) {
+  if (values.json) {
     io.stdout.write(`${JSON.stringify(result)}\n`)
   } else {
     io.stdout.write(`${result.status}: ${result.appId} ${result.version} on channel ${result.channel}${result.bundleUrl ? ` at ${result.bundleUrl}` : ''}\n`)

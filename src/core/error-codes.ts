@@ -44,6 +44,14 @@ export const InputErrors = {
   input_checksum_invalid: 'CLI `verify --checksum` is not a 512-character hex signed checksum.',
   input_bundle_file_missing: 'CLI `verify`: the local bundle file does not exist or is not a file.',
   input_bundle_url_invalid: '`verify`: the bundle URL is not a valid URL, or holds credentials (user:password@).',
+  input_number_invalid: 'An input that takes a whole number got another value, or one out of range.',
+  input_tag_invalid: 'The pushed tag holds no semantic version after `tag-prefix` (or lacks the prefix).',
+  input_working_directory_missing: 'The working directory is not a folder (no checkout?).',
+  input_private_key_conflict: 'Both `private-key` and `private-key-file` are set.',
+  input_private_key_ambiguous: 'The private key text holds more than one PEM block.',
+  input_public_key_form_invalid: "The app's public key is not exactly in the form the plugin parses (text before BEGIN, escapes, text after END).",
+  input_s3_bucket_invalid: 'The bucket is not a bucket name (a URL, a path, spaces).',
+  input_storage_dir_inside_web_dir: '`storage-dir` is inside the web folder: every bundle would hold the previous ones.',
 } as const
 
 /** The user's build command (stage `build`). */

@@ -42,7 +42,12 @@ export const STAGE_EXIT_CODE: Readonly<Record<Stage, ExitCode>> = {
 
 export interface LiveUpdateErrorOptions {
   stage: Stage
-  /** Name of the input (action input / CLI flag) at fault, if any. */
+  /**
+   * The field at fault (an input name such as `s3-bucket`, or a CLI-only flag); the message
+   * refers to it as `{{s3-bucket}}`, and each adapter renders that (src/core/inputs/fields.ts).
+   */
+  field?: string
+  /** Older name of `field`, kept while call sites move over. */
   input?: string
   /** Device-side verification step that failed, for verify errors. */
   step?: VerifyStep
@@ -52,6 +57,8 @@ export interface LiveUpdateErrorOptions {
 export class LiveUpdateError extends Error {
   readonly code: ErrorCode
   readonly stage: Stage
+  readonly field?: string
+  /** Same as `field` (older name). */
   readonly input?: string
   readonly step?: VerifyStep
 
@@ -60,7 +67,8 @@ export class LiveUpdateError extends Error {
     this.name = 'LiveUpdateError'
     this.code = code
     this.stage = options.stage
-    this.input = options.input
+    this.field = options.field ?? options.input
+    this.input = this.field
     this.step = options.step
   }
 
@@ -69,8 +77,9 @@ export class LiveUpdateError extends Error {
   }
 }
 
-export function inputError(input: string, code: InputErrorCode, message: string): LiveUpdateError {
-  return new LiveUpdateError(code, message, { stage: 'input', input })
+/** A bad input, found before any work: `message` names fields as `{{name}}`. */
+export function inputError(field: string, code: InputErrorCode, message: string): LiveUpdateError {
+  return new LiveUpdateError(code, message, { stage: 'input', field })
 }
 
 /** Turn anything thrown into a one-line message (no stack) safe for logs. */

@@ -25,9 +25,9 @@ export interface KeyPair {
   publicKeyPem: string
 }
 
-/** Quote a bare input name ('private-key'); leave a description (`the 'public-key' input`) as is. */
+/** A bare field name ('private-key') becomes a `{{field}}` reference; a description is kept as is. */
 function named(input: string): string {
-  return /\s/.test(input) ? input : `'${input}'`
+  return /\s|\{\{/.test(input) ? input : `{{${input}}}`
 }
 
 function keyError(code: KeysErrorCode, input: string, message: string, cause?: unknown): LiveUpdateError {

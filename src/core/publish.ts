@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url'
 import { createBundle } from './bundle.js'
 import { CancelledError, cancellableFetch, cancellationOf, isCancelled, throwIfCancelled } from './cancel.js'
 import { describeError, LiveUpdateError, STAGE_EXIT_CODE, type ExitCode, type Stage } from './errors.js'
-import { assertPublicKeyMatches, loadPrivateKey } from './keys.js'
+import { assertPublicKeyMatches, createKeyPair, loadPrivateKey } from './keys.js'
 import { mightBeRegistered } from './register/index.js'
-import { assertHttpsUrl, renderObjectKey } from './storage/object-key.js'
+import { renderObjectKey } from './storage/object-key.js'
 import type { BundleResult, BundleStore, Fetch, Logger, PublishOptions, PublishResult, Registrar, StageTiming } from './types.js'
 import { verifyBundleOrThrow } from './verify.js'
 
@@ -75,12 +75,14 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
   }
   const workDir = await mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'live-update-'))
   try {
-    if (deps.registrar.kind === 'capgo' && !options.dryRun) {
-      // Capgo only stores https URLs: fail before any work rather than after the upload.
-      assertHttpsUrl(deps.store.publicUrl(`${options.appId}/${options.version}/check.zip`), 'public-url')
-    }
     const signing = await stage('keys', async () => {
-      const key = loadPrivateKey(options.privateKeyPem)
+      if (options.checkOnly) {
+        // No key (a pull request without secrets): a throwaway key makes the same bytes and sizes and
+        // lets the device-like check run; nothing signed with it leaves this run.
+        deps.logger.info('No private key: checking the build with a throwaway key; nothing is signed for devices or uploaded.')
+        return loadPrivateKey(createKeyPair().privateKeyPem)
+      }
+      const key = loadPrivateKey(options.privateKeyPem, options.privateKeyField)
       if (options.publicKeyPem) assertPublicKeyMatches(key, options.publicKeyPem, options.publicKeySource ?? 'public-key')
       deps.logger.info(`Signing key ok (key_id ${key.keyId})`)
       return key
@@ -103,8 +105,12 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
     const made = bundle
     const base = { appId: options.appId, version: options.version, channel: options.channel, bundle: made, registrar: deps.registrar.kind, verified: false, timings }
 
-    if (options.dryRun) {
+    if (options.dryRun || options.checkOnly) {
       await stage('verify', () => verifyAsDevice(encryptedFile, made, signing.publicKeyPem, deps, workDir))
+      if (options.checkOnly) {
+        deps.logger.info('Checked: the build zips and its layout passes the device check. Signing and upload were skipped (no private key).')
+        return { ...base, status: 'checked' }
+      }
       deps.logger.info('Dry run: the bundle was made and verified locally; nothing uploaded or registered.')
       return { ...base, status: 'dry-run', verified: true }
     }
@@ -194,8 +200,8 @@ function failedStage(current: Stage, error: unknown): Stage {
 function versionTaken(options: PublishOptions): LiveUpdateError {
   return new LiveUpdateError(
     'register_version_conflict',
-    `Version ${options.version} of ${options.appId} is already registered with different content. Published versions are immutable: bump 'version' (e.g. a new tag) and publish again.`,
-    { stage: 'lookup', input: 'version' },
+    `Version ${options.version} of ${options.appId} is already registered with different content. Published versions are immutable: bump {{version}} (e.g. a new tag) and publish again.`,
+    { stage: 'lookup', field: 'version' },
   )
 }
 

@@ -85,6 +85,12 @@ function verdictOf(view: ReportView): Verdict {
   if (!result) return { emoji: '❔', verb: 'no result', sentence: 'The run ended before publishing.' }
   const server = mdText(result.registrar)
   switch (result.status) {
+    case 'checked':
+      return {
+        emoji: '🔎',
+        verb: 'checked only (no private key)',
+        sentence: 'No private key on this pull request (GitHub gives forks and Dependabot no secrets), so signing and upload were skipped: the build zips and passes the device layout check; nothing was uploaded or registered.',
+      }
     case 'dry-run':
       return { emoji: '🧪', verb: `dry run, would publish to ${channel}`, sentence: 'Bundle made and checked as a device would, locally; nothing was uploaded or registered.' }
     case 'already-published':
@@ -168,7 +174,7 @@ export function renderReport(view: ReportView): string {
   lines.push(verdict.sentence, '')
   if (view.changes) lines.push(view.changes.trim(), '')
   lines.push(...facts(view, bundle), ...overview(view))
-  if (bundle) lines.push(...keysSection(view, bundle))
+  if (bundle && view.result?.status !== 'checked') lines.push(...keysSection(view, bundle))
   lines.push(...timingsSection(view.result?.timings ?? view.failure?.timings ?? []), ...filesSection(bundle))
   if (view.runUrl) lines.push(mdLink('Workflow run', view.runUrl), '')
   return lines.join('\n')

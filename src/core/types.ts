@@ -144,6 +144,13 @@ export interface PublishOptions {
   webDir: string
   /** PEM text of the private key (PKCS#1 or PKCS#8). */
   privateKeyPem: string
+  /** The field the key came from (`private-key` or `private-key-file`), for messages about it. */
+  privateKeyField?: string
+  /**
+   * No private key was given where that is expected (a pull request without secrets): build, zip
+   * and check the layout only, with a throwaway key; upload and register nothing.
+   */
+  checkOnly?: boolean
   /** The app's public key (explicit or from capacitor.config), checked against the private key. */
   publicKeyPem?: string
   /** Where the public key came from, for messages (`public-key` input or capacitor.config.json). */
@@ -162,7 +169,7 @@ export interface PublishOptions {
   git?: RegistrationRequest['git']
 }
 
-export type PublishStatus = 'published' | 'already-published' | 'dry-run'
+export type PublishStatus = 'published' | 'already-published' | 'dry-run' | 'checked'
 
 export interface StageTiming {
   stage: Stage

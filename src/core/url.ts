@@ -19,6 +19,14 @@ export function safeUrl(value: string): string {
   return excerpt(value.replace(/[?#].*$/s, '').replace(/^([^/@]*\/\/)?[^/@]*@/, '$1'), 80)
 }
 
+/**
+ * A URL template (`https://cdn.example.com/{key}`) as messages may quote it: no userinfo, query
+ * or fragment, one line. `safeUrl` would percent-encode the placeholders.
+ */
+export function quoteTemplate(template: string): string {
+  return excerpt(template.replace(/[?#].*$/s, '').replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/]*@/i, '$1'), 120)
+}
+
 /** One line, at most `max` characters, for error messages. */
 export function excerpt(text: string, max = 200): string {
   const oneLine = text.replace(/\s+/g, ' ').trim()
@@ -38,10 +46,10 @@ export function parseHttpUrl(value: string, input: string, code: InputErrorCode,
     url = undefined
   }
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || !url.host) {
-    throw inputError(input, code, `'${input}' must be an http(s) URL such as ${example}; got '${safeUrl(value)}'.`)
+    throw inputError(input, code, `{{${input}}} must be an http(s) URL such as ${example}; got '${safeUrl(value)}'.`)
   }
   if (url.username || url.password) {
-    throw inputError(input, code, `'${input}' must not contain credentials (user:password@): remove them from ${safeUrl(value)}, and give credentials through their own secret inputs.`)
+    throw inputError(input, code, `{{${input}}} must not contain credentials (user:password@): remove them from ${safeUrl(value)}, and give credentials through their own secret inputs.`)
   }
   return url
 }

@@ -9,10 +9,10 @@ export function isSemver(version: string): boolean {
 
 export function assertSemver(version: string, input = 'version'): string {
   if (!isSemver(version)) {
-    throw inputError(input, 'input_version_invalid', `'${input}' must be a semantic version such as 1.2.3 or 1.2.3-beta.1, got '${version}'.`)
+    throw inputError(input, 'input_version_invalid', `{{${input}}} must be a semantic version such as 1.2.3 or 1.2.3-beta.1 (a leading v is dropped); got '${version}'.`)
   }
   if (version === '0.0.0') {
-    throw inputError(input, 'input_version_invalid', `'${input}' must be greater than 0.0.0 (Capgo refuses 0.0.0).`)
+    throw inputError(input, 'input_version_invalid', `{{${input}}} must be greater than 0.0.0 (Capgo refuses 0.0.0).`)
   }
   return version
 }

@@ -8,10 +8,10 @@ import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { pathToFileURL } from 'node:url'
+import type { StorageErrorCode } from '../error-codes.js'
 import { LiveUpdateError, describeError } from '../errors.js'
 import type { BundleBody, BundleStore, StoredObject } from '../types.js'
-import { assertValidObjectKey, renderPublicUrl, validatePublicUrlTemplate } from './object-key.js'
-import type { StorageErrorCode } from '../error-codes.js'
+import { assertValidObjectKey, renderPublicUrl } from './object-key.js'
 
 export interface DirStoreConfig {
   dir: string
@@ -28,11 +28,9 @@ export class DirStore implements BundleStore {
   private readonly publicUrlTemplate?: string
 
   constructor(config: DirStoreConfig) {
-    if (!config.dir) {
-      throw new LiveUpdateError('storage_dir_missing', 'The storage folder is empty: set the storage-dir input.', { stage: 'input', input: 'storage-dir' })
-    }
+    // Checked for users in config (src/core/config/storage.ts); here only a programmer error.
+    if (!config.dir) throw new TypeError('DirStore: dir is required')
     this.dir = path.resolve(config.dir)
-    if (config.publicUrlTemplate) validatePublicUrlTemplate(config.publicUrlTemplate)
     this.publicUrlTemplate = config.publicUrlTemplate || undefined
   }
 
@@ -45,7 +43,7 @@ export class DirStore implements BundleStore {
     assertValidObjectKey(key)
     const file = path.resolve(this.dir, ...key.split('/'))
     if (!file.startsWith(this.dir + path.sep)) {
-      throw new LiveUpdateError('input_object_key_invalid', `Object key "${key}" escapes the storage folder.`, { stage: 'input', input: 'object-key' })
+      throw new LiveUpdateError('input_object_key_invalid', `Object key "${key}" escapes the storage folder.`, { stage: 'input', field: 'object-key' })
     }
     return file
   }
@@ -82,7 +80,7 @@ export class DirStore implements BundleStore {
     try {
       await mkdir(folder, { recursive: true })
     } catch (error) {
-      throw this.failure('storage_write_failed', `Cannot create the folder ${folder}: ${describeError(error)}. Check the storage-dir input.`, error)
+      throw this.failure('storage_write_failed', `Cannot create the folder ${folder}: ${describeError(error)}. Check {{storage-dir}}.`, error)
     }
     // Same folder as the target (same file system, so the final link/rename is atomic); the
     // leading dot and suffix keep it out of naive listings.

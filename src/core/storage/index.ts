@@ -39,7 +39,7 @@ const noStore: BundleStore = {
 }
 
 function noStorage(): LiveUpdateError {
-  return new LiveUpdateError('input_storage_missing', "No storage is configured: set 's3-bucket' (or 'storage: dir' with 'storage-dir'); only a dry run may go without.", { stage: 'input', input: 's3-bucket' })
+  return new LiveUpdateError('input_storage_missing', 'No storage is configured: set {{s3-bucket}} (or {{storage}} dir with {{storage-dir}}); only a dry run may go without.', { stage: 'input', field: 's3-bucket' })
 }
 
 export { DirStore, type DirStoreConfig } from './dir-store.js'
@@ -58,7 +58,6 @@ export {
   DEFAULT_OBJECT_KEY_TEMPLATE,
   KEY_HASH_LENGTH,
   MAX_KEY_BYTES,
-  assertHttpsUrl,
   assertValidObjectKey,
   deriveS3ObjectUrl,
   encodeKeyPath,
@@ -66,7 +65,6 @@ export {
   objectKeyProblem,
   renderObjectKey,
   renderPublicUrl,
-  validatePublicUrlTemplate,
   type ObjectKeyValues,
   type S3UrlSettings,
 } from './object-key.js'

@@ -33,11 +33,11 @@ export function keyHash(encryptedSha256: string): string {
 }
 
 function keyError(message: string): LiveUpdateError {
-  return new LiveUpdateError('input_object_key_invalid', message, { stage: 'input', input: 'object-key' })
+  return new LiveUpdateError('input_object_key_invalid', message, { stage: 'input', field: 'object-key' })
 }
 
 function urlError(message: string): LiveUpdateError {
-  return new LiveUpdateError('input_public_url_invalid', message, { stage: 'input', input: 'public-url' })
+  return new LiveUpdateError('input_public_url_invalid', message, { stage: 'input', field: 'public-url' })
 }
 
 /**
@@ -90,7 +90,7 @@ export function objectKeyProblem(key: string): string | undefined {
 /** Throw (naming `object-key`) unless `key` is a valid object key. */
 export function assertValidObjectKey(key: string): void {
   const problem = objectKeyProblem(key)
-  if (problem) throw keyError(`Invalid object key "${key}": ${problem}. Check the object-key template and the app id / version / channel it uses.`)
+  if (problem) throw keyError(`Invalid object key "${key}": ${problem}. Check {{object-key}} and the app id / version / channel it uses.`)
 }
 
 /**
@@ -100,10 +100,10 @@ export function assertValidObjectKey(key: string): void {
  * (leading '/', '.' or '..' segment, empty segment, control characters, more than 1024 bytes).
  */
 export function renderObjectKey(template: string, values: ObjectKeyValues): string {
-  if (!template.trim()) throw keyError('The object-key template is empty.')
+  if (!template.trim()) throw keyError('{{object-key}} is empty.')
   const key = substitute(template, KEY_PLACEHOLDERS, { ...values }, keyError)
   if (!template.includes('{version}') && !template.includes('{hash}')) {
-    throw keyError(`The object-key template "${template}" has neither {version} nor {hash}: every bundle would get the same key.`)
+    throw keyError(`{{object-key}} "${template}" has neither {version} nor {hash}: every bundle would get the same key.`)
   }
   assertValidObjectKey(key)
   return key
@@ -115,25 +115,6 @@ export function encodeKeyPath(key: string): string {
     .split('/')
     .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
     .join('/')
-}
-
-/**
- * Check a public URL template ({key}, optionally {bucket}) up front: known placeholders only,
- * {key} present, and an http(s) or file URL once rendered.
- */
-export function validatePublicUrlTemplate(template: string): void {
-  if (!template.includes('{key}')) throw urlError(`The public-url template "${template}" must contain {key} (the object key).`)
-  const sample = substitute(template, URL_PLACEHOLDERS, { key: 'app/1.0.0/0123456789abcdef.zip', bucket: 'bucket' }, urlError)
-  let url: URL
-  try {
-    url = new URL(sample)
-  } catch {
-    throw urlError(`The public-url template "${template}" does not give a valid absolute URL (e.g. https://updates.example.com/{key}).`)
-  }
-  if (!['https:', 'http:', 'file:'].includes(url.protocol)) {
-    throw urlError(`The public-url template "${template}" must be an https:// URL (got ${url.protocol}).`)
-  }
-  if (url.username || url.password) throw urlError('The public-url template must not contain credentials.')
 }
 
 /** Render a public URL template: {key} is URL-encoded per path segment, {bucket} as one segment. */
@@ -165,24 +146,4 @@ export function deriveS3ObjectUrl(settings: S3UrlSettings, key: string): string 
   const base = endpoint.pathname.replace(/\/+$/, '')
   if (settings.forcePathStyle) return `${endpoint.protocol}//${endpoint.host}${base}/${bucket}/${path}`
   return `${endpoint.protocol}//${bucket}.${endpoint.host}${base}/${path}`
-}
-
-/**
- * Throw (naming `public-url`) unless `url` is an https URL: Capgo and devices in production
- * refuse plain http bundle URLs.
- */
-export function assertHttpsUrl(url: string, input = 'public-url'): void {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    throw new LiveUpdateError('input_public_url_invalid', `The bundle URL "${url}" is not a valid URL. Check the ${input} input.`, { stage: 'input', input })
-  }
-  if (parsed.protocol !== 'https:') {
-    throw new LiveUpdateError(
-      'input_public_url_not_https',
-      `The bundle URL "${url}" is not https, but the update server requires https bundle URLs. Set the ${input} input to an https URL template such as https://updates.example.com/{key} (a CDN or custom domain in front of the bucket).`,
-      { stage: 'input', input },
-    )
-  }
 }

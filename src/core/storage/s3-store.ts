@@ -30,8 +30,7 @@ import { LiveUpdateError, describeError } from '../errors.js'
 import { cancellableSleep, cancellationOf, throwIfCancelled } from '../cancel.js'
 import { realSleep, retryWithBackoff } from '../retry.js'
 import type { BundleBody, BundleStore, Logger, Sleep, StoredObject } from '../types.js'
-import { parseHttpUrl } from '../url.js'
-import { assertValidObjectKey, deriveS3ObjectUrl, renderPublicUrl, validatePublicUrlTemplate } from './object-key.js'
+import { assertValidObjectKey, deriveS3ObjectUrl, renderPublicUrl } from './object-key.js'
 import { buildS3ClientConfig, describeBucket, type S3ClientTuning, type S3ConnectionConfig } from './s3-client.js'
 import { hasProviderCode, isConditionalConflict, isNotImplemented, isTransientStorageError, providerError, s3OperationError } from './s3-errors.js'
 
@@ -66,29 +65,20 @@ const MIB = 1024 * 1024
 
 const noopLogger: Logger = { info() {}, warn() {}, debug() {} }
 
-function configError(input: string, message: string): LiveUpdateError {
-  return new LiveUpdateError('input_s3_config_invalid', message, { stage: 'input', input })
-}
-
-function validateConfig(config: S3StoreConfig): void {
-  if (!config.bucket) throw configError('s3-bucket', 'The s3-bucket input is empty: name the bucket bundles are uploaded to.')
-  if (!/^[a-zA-Z0-9._:-]{1,255}$/.test(config.bucket)) {
-    throw configError('s3-bucket', `The bucket name "${config.bucket}" is not valid: use the bucket's name only (no s3:// prefix, no slash).`)
-  }
-  if (!config.region && !config.endpoint) throw configError('s3-region', 'The s3-region input is empty: set the bucket\'s region (e.g. us-east-1).')
-  if (config.endpoint !== undefined) parseHttpUrl(config.endpoint, 's3-endpoint', 'input_s3_config_invalid', 'https://<account>.r2.cloudflarestorage.com')
-  if (Boolean(config.accessKeyId) !== Boolean(config.secretAccessKey)) {
-    const missing = config.accessKeyId ? 's3-secret-access-key' : 's3-access-key-id'
-    throw configError(missing, `Set both s3-access-key-id and s3-secret-access-key, or neither (to use the AWS credential chain: env, OIDC).`)
-  }
+/**
+ * Programmer-error checks only: every user-facing check of these values (with its message) runs
+ * once, in config (src/core/config/storage.ts), before any work.
+ */
+function assertConfig(config: S3StoreConfig): void {
+  if (!config.bucket) throw new TypeError('S3Store: bucket is required')
   if (config.partSizeMiB !== undefined && !(Number.isInteger(config.partSizeMiB) && config.partSizeMiB >= 5 && config.partSizeMiB <= 5120)) {
-    throw configError('s3-part-size-mib', `The part size must be a whole number of MiB between 5 and 5120 (got ${config.partSizeMiB}).`)
+    throw new TypeError(`S3Store: partSizeMiB must be a whole number from 5 to 5120, got ${config.partSizeMiB}`)
   }
   if (config.queueSize !== undefined && !(Number.isInteger(config.queueSize) && config.queueSize >= 1 && config.queueSize <= 64)) {
-    throw configError('s3-queue-size', `The upload concurrency must be between 1 and 64 (got ${config.queueSize}).`)
+    throw new TypeError(`S3Store: queueSize must be from 1 to 64, got ${config.queueSize}`)
   }
-  if (config.publicUrlTemplate) validatePublicUrlTemplate(config.publicUrlTemplate)
 }
+
 function unquote(etag: string | undefined): string | undefined {
   return etag?.replace(/^W\//, '').replace(/^"|"$/g, '').toLowerCase()
 }
@@ -214,7 +204,7 @@ export class S3Store implements BundleStore {
   private conditionalComplete: boolean | undefined
 
   constructor(config: S3StoreConfig, options: S3StoreOptions = {}) {
-    validateConfig(config)
+    assertConfig(config)
     this.config = config
     this.client = options.client ?? new S3Client(buildS3ClientConfig(config, options))
     this.logger = options.logger ?? noopLogger

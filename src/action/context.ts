@@ -1,0 +1,24 @@
+/** The only place that reads GitHub's run environment (GITHUB_*, RUNNER_TEMP) for the pipeline. */
+import type { RunContext } from '../core/config/index.js'
+
+/** Events whose runs may get no secrets (forks, Dependabot): a missing key then means "check only". */
+const SECRETLESS_EVENTS = new Set(['pull_request'])
+
+export function runContext(env: NodeJS.ProcessEnv, cwd: string): RunContext {
+  const runUrl = env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined
+  const pullNumber = /^refs\/pull\/(\d+)\//.exec(env.GITHUB_REF ?? '')?.[1]
+  return {
+    cwd,
+    tempDir: env.RUNNER_TEMP || undefined,
+    ref: env.GITHUB_REF || undefined,
+    git: {
+      sha: env.GITHUB_SHA || undefined,
+      ref: env.GITHUB_REF || undefined,
+      repository: env.GITHUB_REPOSITORY || undefined,
+      runUrl,
+      runId: env.GITHUB_RUN_ID || undefined,
+      runAttempt: env.GITHUB_RUN_ATTEMPT || undefined,
+    },
+    pullRequest: SECRETLESS_EVENTS.has(env.GITHUB_EVENT_NAME ?? '') ? { number: pullNumber ? Number(pullNumber) : undefined } : undefined,
+  }
+}

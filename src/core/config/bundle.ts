@@ -1,0 +1,108 @@
+/** The bundle's inputs: app id, web folder, version, channel, keys, zip settings. */
+import { readFile, stat } from 'node:fs/promises'
+import path from 'node:path'
+import type { CapacitorConfigInfo } from '../capacitor-config.js'
+import { inputError } from '../errors.js'
+import type { InputName } from '../inputs/index.js'
+import { secretParts } from './secrets.js'
+import type { Inputs } from './reader.js'
+import { resolveVersion } from './version.js'
+import { checkPluginPublicKey } from './public-key.js'
+
+export interface BundleSettings {
+  appId: string
+  version: string
+  versionSource: string
+  channel: string
+  webDir: string
+  /** Undefined only on a pull request that got no secrets (check only: nothing signed or uploaded). */
+  privateKeyPem?: string
+  /** The field the key came from, for messages about its content. */
+  privateKeyField: InputName
+  publicKeyPem?: string
+  publicKeySource?: string
+  requireNotifyAppReady: boolean
+  compressionLevel: number
+}
+
+// Reverse-domain, first segment starting with a letter (as Android package names must): `1.2` is no id.
+const APP_ID = /^[a-z][\w-]*(\.[\w-]+)+$/i
+// Starts with a letter or digit: `.` and `..` (path segments in stores and records) are no channels.
+const CHANNEL = /^[a-z0-9][\w.-]{0,63}$/i
+
+export async function resolveBundle(
+  inputs: Inputs,
+  capacitor: CapacitorConfigInfo,
+  workingDirectory: string,
+  run: { ref?: string; pullRequest?: unknown },
+): Promise<BundleSettings> {
+  const appId = inputs.read('app-id') ?? capacitor.appId
+  if (!appId) throw inputError('app-id', 'input_app_id_missing', `Set {{app-id}} (e.g. com.example.app): no appId was found in a capacitor.config in ${workingDirectory}.`)
+  if (!APP_ID.test(appId)) {
+    throw inputError('app-id', 'input_app_id_invalid', `{{app-id}} must be a reverse-domain id whose first part starts with a letter, such as com.example.app; got '${appId}'.`)
+  }
+  const webDirInput = inputs.read('path') ?? capacitor.webDir
+  if (!webDirInput) throw inputError('path', 'input_path_missing', `Set {{path}} to the web output folder (e.g. dist): no webDir was found in a capacitor.config in ${workingDirectory}.`)
+  const { version, source: versionSource } = await resolveVersion(inputs, run.ref, workingDirectory)
+  const channel = inputs.read('channel')!
+  if (!CHANNEL.test(channel)) {
+    throw inputError('channel', 'input_channel_invalid', `{{channel}} may hold letters, digits, '.', '_' and '-' (at most 64), starting with a letter or digit; got '${channel}'.`)
+  }
+  const key = await resolvePrivateKey(inputs, workingDirectory, Boolean(run.pullRequest))
+  const explicitPublicKey = inputs.read('public-key')
+  const publicKeySource = explicitPublicKey ? '{{public-key}}' : `${capacitor.file ? path.basename(capacitor.file) : 'capacitor.config'} plugins.CapacitorUpdater.publicKey`
+  const publicKeyPem = explicitPublicKey ?? capacitor.publicKey
+  if (publicKeyPem !== undefined) checkPluginPublicKey(publicKeyPem, publicKeySource)
+  return {
+    appId,
+    version,
+    versionSource,
+    channel,
+    webDir: path.resolve(workingDirectory, webDirInput),
+    ...key,
+    publicKeyPem,
+    publicKeySource,
+    requireNotifyAppReady: inputs.bool('require-notify-app-ready'),
+    compressionLevel: inputs.int('compression-level', 'input_compression_level_invalid', " (1 fastest, 9 smallest; 6 matches Capgo's CLI)"),
+  }
+}
+
+/** The working folder must exist: otherwise every later message (no appId...) misleads. */
+export async function assertWorkingDirectory(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined)
+  if (!info?.isDirectory()) {
+    throw inputError('working-directory', 'input_working_directory_missing', `{{working-directory}} ${dir} is not a folder. Check out the repository first (actions/checkout) and point {{working-directory}} at the Capacitor project.`)
+  }
+}
+
+async function resolvePrivateKey(inputs: Inputs, cwd: string, onPullRequest: boolean): Promise<{ privateKeyPem?: string; privateKeyField: InputName }> {
+  const text = inputs.secret('private-key')
+  const file = inputs.read('private-key-file')
+  if (text && file) {
+    throw inputError('private-key', 'input_private_key_conflict', 'Both {{private-key}} and {{private-key-file}} are set: give the key one way only, so it is clear which key signs.')
+  }
+  let pem = text
+  if (file) {
+    const absolute = path.resolve(cwd, file)
+    try {
+      pem = await readFile(absolute, 'utf8')
+    } catch {
+      throw inputError('private-key-file', 'input_file_unreadable', `Cannot read {{private-key-file}} '${file}' (${absolute}). Check the path.`)
+    }
+    inputs.secrets.push(...secretParts(pem))
+  }
+  const field: InputName = file ? 'private-key-file' : 'private-key'
+  if (!pem?.trim()) {
+    if (onPullRequest) return { privateKeyField: field }
+    throw inputError(
+      'private-key',
+      'input_private_key_missing',
+      'No private key: set {{private-key}} to the PEM text of .capgo_key_v2, from the secret LIVE_UPDATE_PRIVATE_KEY (gh secret set LIVE_UPDATE_PRIVATE_KEY < .capgo_key_v2), or {{private-key-file}} to its path.',
+    )
+  }
+  const blocks = pem.match(/-----BEGIN [A-Z0-9 ]+-----/g)?.length ?? 0
+  if (blocks > 1) {
+    throw inputError(field, 'input_private_key_ambiguous', `{{${field}}} holds ${blocks} PEM blocks; it must hold exactly one private key (the whole .capgo_key_v2 file, nothing else).`)
+  }
+  return { privateKeyPem: pem, privateKeyField: field }
+}

@@ -1,0 +1,80 @@
+/**
+ * Every input, parsed and checked once, before any side effect; shared by the action and the CLI.
+ * Each adapter supplies a reader (action inputs, CLI flags and environment) and a RunContext.
+ */
+import path from 'node:path'
+import { readCapacitorConfig } from '../capacitor-config.js'
+import type { RegistrarConfig } from '../register/index.js'
+import type { StorageConfig } from '../storage/index.js'
+import type { PublishOptions } from '../types.js'
+import { resolveBuild, type BuildSettings } from './build.js'
+import { assertWorkingDirectory, resolveBundle } from './bundle.js'
+import type { RunContext } from './context.js'
+import { createInputs, type InputReader } from './reader.js'
+import { assertRegistrarAcceptsUrl, resolveRegistrar } from './registrar.js'
+import { resolveReport, type ReportSettings } from './report.js'
+import { resolveStorage } from './storage.js'
+
+export type { RunContext } from './context.js'
+export { createInputs, parseBoolean, type InputReader, type Inputs } from './reader.js'
+export type { PrCommentMode, ReportSettings } from './report.js'
+export { secretParts } from './secrets.js'
+export { checkPluginPublicKey } from './public-key.js'
+export { parseBuildTimeout } from './build.js'
+export { checkPublicUrlTemplate } from './storage.js'
+export { normalizeVersion } from './version.js'
+
+export interface LiveUpdateConfig extends BuildSettings {
+  workingDirectory: string
+  publish: PublishOptions
+  /** Set when a pull request got no private key: only check the build (nothing signed or uploaded). */
+  checkOnly?: { reason: string }
+  storage: StorageConfig
+  registrar: RegistrarConfig
+  report: ReportSettings
+  /** Values that must never be printed: handed to the log masker first. */
+  secrets: string[]
+}
+
+export async function resolveConfig(readRaw: InputReader, context: RunContext): Promise<LiveUpdateConfig> {
+  const inputs = createInputs(readRaw)
+  const workingDirectory = path.resolve(context.cwd, inputs.read('working-directory')!)
+  await assertWorkingDirectory(workingDirectory)
+  const capacitor = await readCapacitorConfig(workingDirectory)
+  const bundle = await resolveBundle(inputs, capacitor, workingDirectory, context)
+  const dryRun = inputs.bool('dry-run')
+  const checkOnly = bundle.privateKeyPem === undefined
+  const { storage, objectKeyTemplate, sampleUrl } = await resolveStorage(inputs, { ...bundle, workingDirectory, dryRun: dryRun || checkOnly })
+  const registrar = resolveRegistrar(inputs, dryRun || checkOnly)
+  if (!dryRun && !checkOnly) assertRegistrarAcceptsUrl(registrar, sampleUrl)
+  const git = context.git
+  return {
+    workingDirectory,
+    ...resolveBuild(inputs),
+    publish: {
+      appId: bundle.appId,
+      version: bundle.version,
+      channel: bundle.channel,
+      webDir: bundle.webDir,
+      privateKeyPem: bundle.privateKeyPem ?? '',
+      privateKeyField: bundle.privateKeyField,
+      checkOnly: checkOnly || undefined,
+      publicKeyPem: bundle.publicKeyPem,
+      publicKeySource: bundle.publicKeySource,
+      requireNotifyAppReady: bundle.requireNotifyAppReady,
+      compressionLevel: bundle.compressionLevel,
+      objectKeyTemplate,
+      verifyUpload: inputs.bool('verify'),
+      dryRun,
+      tempDir: context.tempDir,
+      link: git?.runUrl,
+      comment: git?.sha ? `commit ${git.sha.slice(0, 12)}` : undefined,
+      git: git ? { sha: git.sha, ref: git.ref, runUrl: git.runUrl, repository: git.repository } : undefined,
+    },
+    checkOnly: checkOnly ? { reason: 'No private key on a pull request (GitHub gives forks and Dependabot no secrets)' } : undefined,
+    storage,
+    registrar,
+    report: resolveReport(inputs),
+    secrets: [...new Set(inputs.secrets)],
+  }
+}
