@@ -212,6 +212,6 @@ it('the same set-up, not interrupted, publishes (so the tests above interrupt re
   expect({ code: await run.exited, out: run.stdout().split('\n').filter((line) => line.startsWith('::error')) }).toEqual({ code: 0, out: [] })
   const keys = await listKeys(bucket)
   expect(keys).toHaveLength(1)
-  expect(await readFile(path.join(run.runnerTemp, 'summary'), 'utf8')).toContain('Published')
+  expect(await readFile(path.join(run.runnerTemp, 'summary'), 'utf8')).toContain(': uploaded, not registered')
   await createTestClient().send(new DeleteObjectCommand({ Bucket: bucket, Key: keys[0] }))
 })

@@ -1,4 +1,5 @@
 import type * as github from '@actions/github'
+import { describeError } from '../core/errors.js'
 import { createRetrier, type HttpCallOptions, type Retrier } from '../core/register/http.js'
 import { parseRetryAfter } from '../core/retry.js'
 
@@ -95,7 +96,7 @@ export function githubRetrier(options: HttpCallOptions = {}): Retrier {
     classify: (error, maxRetryAfterMs) => classifyGithubError(error, maxRetryAfterMs, now()),
     describe: (error) => {
       const status = (error as OctokitError | undefined)?.status
-      return status === undefined ? `no answer (${error instanceof Error ? error.message : String(error)})` : `HTTP ${status}`
+      return status === undefined ? `no answer (${describeError(error)})` : `HTTP ${status}`
     },
   })
 }

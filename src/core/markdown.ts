@@ -17,10 +17,14 @@ function visible(text: string, max: number): string {
   return clean.length > max ? `${clean.slice(0, max)}…` : clean
 }
 
-/** Prose (an error message): readable as text, inert as markdown. Safe in a table cell too. */
+/**
+ * Prose (an error message): readable as text, inert as markdown. Safe in a table cell too. Only
+ * what can start markup mid-line is escaped (never at a line start: callers put a prefix first):
+ * `(`, `!` or `#` do nothing without the `[`, `]` that are escaped.
+ */
 export function mdText(text: string, max = 2_000): string {
   return visible(text, max)
-    .replace(/[\\`*_{}[\]()#+!|<>~&]/g, '\\$&')
+    .replace(/[\\`*_[\]|<>~&]/g, '\\$&')
     .replace(/@/g, `@${JOIN}`)
     .replace(/#/g, `#${JOIN}`)
     .replace(/:\/\//g, `:${JOIN}//`)

@@ -5,7 +5,7 @@
  * description. Registrars keep only their policy (what to call, how to read a refusal); nothing
  * else in the project sends these requests or classifies their failures.
  */
-import { redact } from '../errors.js'
+import { describeError, redact } from '../errors.js'
 import { parseRetryAfter, realSleep, retryWithBackoff } from '../retry.js'
 import type { Fetch, Logger, Sleep } from '../types.js'
 import { excerpt, safeUrl } from '../url.js'
@@ -117,7 +117,7 @@ function toTransportFailure(method: string, path: string, error: unknown, answer
   if (isTimeout(error)) return new TransportFailure(method, path, 'timeout', false, 'timeout', timeoutMs, error)
   const code = errorCode(error)
   const notSent = !answered && code !== undefined && NOT_SENT_CODES.has(code)
-  return new TransportFailure(method, path, 'network', notSent, code ?? (error instanceof Error ? error.message : String(error)), timeoutMs, error)
+  return new TransportFailure(method, path, 'network', notSent, code ?? describeError(error), timeoutMs, error)
 }
 
 /** The request may have been processed by the server (so a non-idempotent call must not be blindly repeated). */
@@ -133,11 +133,13 @@ export function seconds(ms: number): string {
 
 /** One line for logs and messages: what was called and how it failed. Never holds a secret. */
 export function describeFailure(error: unknown): string {
-  if (error instanceof HttpFailure) return `${error.method} ${error.path} answered HTTP ${error.status}${error.apiCode ? ` ${error.apiCode}` : ''}`
-  if (error instanceof TransportFailure) {
-    return `${error.method} ${error.path} ${error.kind === 'timeout' ? `got no answer within ${seconds(error.timeoutMs)}` : `failed (${error.detail})`}`
+  if (error instanceof HttpFailure || error instanceof TransportFailure) {
+    // A webhook's whole URL is its base: its requests have no path of their own.
+    const call = error.path ? `${error.method} ${error.path}` : error.method
+    if (error instanceof HttpFailure) return `${call} answered HTTP ${error.status}${error.apiCode ? ` ${error.apiCode}` : ''}`
+    return `${call} ${error.kind === 'timeout' ? `got no answer within ${seconds(error.timeoutMs)}` : `failed (${error.detail})`}`
   }
-  return error instanceof Error ? error.message : String(error)
+  return describeError(error)
 }
 
 export interface HttpRequest {
@@ -232,25 +234,30 @@ export class HttpJsonClient {
     } catch (error) {
       throw toTransportFailure(method, path, error, true, timeoutMs)
     }
-    let json: unknown
-    try {
-      json = text.length > 0 ? JSON.parse(text) : undefined
-    } catch {
-      json = undefined
-    }
-    if (response.status >= 200 && response.status < 300) return { status: response.status, json, text }
-    const record = json && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : {}
+    if (response.status >= 200 && response.status < 300) return { status: response.status, json: parseJson(text), text }
+    // A refusal keeps only the redacted text: servers echo keys back, and errors travel far.
+    const redacted = redact(text, this.secrets)
+    const refusal = parseJson(redacted)
+    const record = refusal && typeof refusal === 'object' && !Array.isArray(refusal) ? (refusal as Record<string, unknown>) : {}
     const apiMessage = typeof record.message === 'string' ? record.message : typeof record.status === 'string' ? record.status : undefined
     throw new HttpFailure({
       method,
       path,
       status: response.status,
       apiCode: typeof record.error === 'string' ? record.error : undefined,
-      apiMessage: apiMessage === undefined ? undefined : redact(apiMessage, this.secrets),
-      body: json,
-      excerpt: excerpt(redact(text, this.secrets)) || undefined,
+      apiMessage,
+      body: refusal,
+      excerpt: excerpt(redacted) || undefined,
       retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), this.now(), Number.MAX_SAFE_INTEGER),
     })
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text.length > 0 ? JSON.parse(text) : undefined
+  } catch {
+    return undefined
   }
 }
 

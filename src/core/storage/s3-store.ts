@@ -22,6 +22,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   S3Client,
+  UploadPartCommand,
   type ObjectCannedACL,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3'
@@ -97,6 +98,8 @@ class UploadTracker {
   failedCommand?: string
   singleMd5?: string
   readonly partEtags = new Map<number, string>()
+  /** Ends the part requests on the wire (their sockets) at the first failure or a cancel. */
+  readonly partsController = new AbortController()
   /** The part requests really on the wire: the confirming abort waits for them. */
   private readonly parts = new Set<Promise<unknown>>()
   private failParts!: (error: unknown) => void
@@ -132,6 +135,7 @@ class UploadTracker {
         this.firstError = error
         this.failedCommand = command
         this.failParts(error)
+        this.partsController.abort()
       }
       throw error
     }
@@ -147,6 +151,7 @@ class UploadTracker {
     if (this.firstError !== undefined) return
     this.firstError = reason
     this.failParts(reason)
+    this.partsController.abort()
   }
 
   /** The ETag S3 gives the object this upload would have committed (md5 / md5-of-md5s-N). */
@@ -160,6 +165,22 @@ class UploadTracker {
     }
     return `${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${this.partEtags.size}`
   }
+}
+
+/**
+ * The client as this upload's lib-storage sees it: the store's own client (same config and
+ * middleware), except that part requests carry the tracker's abort signal, which lib-storage never
+ * passes itself. `instanceof` survives bundling, unlike class names.
+ */
+function clientForUpload(client: S3Client, tracker: UploadTracker): S3Client {
+  const view = Object.create(client) as S3Client
+  const send = (command: unknown, options?: { abortSignal?: AbortSignal }) =>
+    (client.send as (command: unknown, options?: object) => Promise<unknown>)(
+      command,
+      command instanceof UploadPartCommand ? { ...options, abortSignal: tracker.partsController.signal } : options,
+    )
+  view.send = send as S3Client['send']
+  return view
 }
 
 type InitializeNext = (args: { input: object }) => Promise<{ output: Record<string, unknown> }>
@@ -304,7 +325,7 @@ export class S3Store implements BundleStore {
       // lib-storage copies params to every command; only PutObject and CompleteMultipartUpload send it.
       ...(conditional ? { IfNoneMatch: '*' } : {}),
     }
-    const upload = new Upload({ client: this.client, params, partSize: this.partSize, queueSize: this.queueSize, leavePartsOnError: false })
+    const upload = new Upload({ client: clientForUpload(this.client, tracker), params, partSize: this.partSize, queueSize: this.queueSize, leavePartsOnError: false })
     const onCancel = () => {
       tracker.cancel(cancellationOf(signal!))
       void upload.abort().catch(() => undefined)
