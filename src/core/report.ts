@@ -65,46 +65,65 @@ interface Verdict {
   sentence: string
 }
 
+const KEPT_BUNDLE = 'devices keep their current bundle.'
+const BEFORE_UPLOAD: readonly Stage[] = ['input', 'build', 'keys', 'bundle', 'lookup']
+
 /** The sentence after a failure depends on how far it got: never "registered" and "nothing registered" at once. */
 function failureConsequence(view: ReportView, failure: NonNullable<ReportView['failure']>): string {
   if (view.dryRun) return 'Dry run: nothing was uploaded or registered.'
-  if (['input', 'build', 'keys', 'bundle', 'lookup'].includes(failure.stage)) return 'Nothing was uploaded or registered: devices keep their current bundle.'
-  if (failure.stage !== 'register' || failure.bundleState === 'not-registered') return 'Nothing was registered: devices keep their current bundle.'
+  if (BEFORE_UPLOAD.includes(failure.stage)) return `Nothing was uploaded or registered: ${KEPT_BUNDLE}`
+  if (failure.stage !== 'register' || failure.bundleState === 'not-registered') return `Nothing was registered: ${KEPT_BUNDLE}`
   if (failure.bundleState === 'registered') {
-    return 'The bundle is registered, but the channel may not point at it yet: re-run the publish to finish (it finds the bundle and points the channel).'
+    return (
+      'The bundle is registered, but the channel may not point at it yet: ' +
+      're-run the publish to finish (it finds the bundle and points the channel).'
+    )
   }
-  return 'The update server may have registered the bundle, so the upload was kept: re-run the publish to settle it (it looks the version up first).'
+  return (
+    'The update server may have registered the bundle, so the upload was kept: ' +
+    're-run the publish to settle it (it looks the version up first).'
+  )
 }
 
 function verdictOf(view: ReportView): Verdict {
   const channel = mdCode(view.channel ?? '')
   if (view.failure) {
-    return { emoji: '❌', verb: `${view.dryRun ? 'dry run ' : ''}failed at stage ${view.failure.stage}`, sentence: failureConsequence(view, view.failure) }
+    const verb = `${view.dryRun ? 'dry run ' : ''}failed at stage ${view.failure.stage}`
+    return { emoji: '❌', verb, sentence: failureConsequence(view, view.failure) }
   }
   const result = view.result
   if (!result) return { emoji: '❔', verb: 'no result', sentence: 'The run ended before publishing.' }
   const server = mdText(result.registrar)
+  const pointed = `channel ${channel} points at it.`
   switch (result.status) {
     case 'checked':
       return {
         emoji: '🔎',
         verb: 'checked only (no private key)',
-        sentence: 'No private key on this pull request (GitHub gives forks and Dependabot no secrets), so signing and upload were skipped: the build zips and passes the device layout check; nothing was uploaded or registered.',
+        sentence:
+          'No private key on this pull request (GitHub gives forks and Dependabot no secrets), so signing and upload ' +
+          'were skipped: the build zips and passes the device layout check; nothing was uploaded or registered.',
       }
-    case 'dry-run':
-      return { emoji: '🧪', verb: `dry run, would publish to ${channel}`, sentence: 'Bundle made and checked as a device would, locally; nothing was uploaded or registered.' }
+    case 'dry-run': {
+      const sentence = 'Bundle made and checked as a device would, locally; nothing was uploaded or registered.'
+      return { emoji: '🧪', verb: `dry run, would publish to ${channel}`, sentence }
+    }
     case 'already-published':
-      return { emoji: '✅', verb: 'already published', sentence: `This exact content is already registered: nothing was uploaded; channel ${channel} points at it.` }
+      return { emoji: '✅', verb: 'already published', sentence: `This exact content is already registered: nothing was uploaded; ${pointed}` }
     case 'published': {
-      const registered = result.registrar !== 'none'
-      const checked = result.verified ? 'downloaded and checked as a device would' : 'not verified (`verify: false`): nobody downloaded it as a device would'
-      if (registered && result.verified) return { emoji: '✅', verb: 'published', sentence: `Uploaded, ${checked}, registered with ${server}; channel ${channel} points at it.` }
-      if (registered) return { emoji: '⚠️', verb: 'published, not verified', sentence: `Uploaded and registered with ${server}, ${checked}; channel ${channel} points at it.` }
-      const verb = result.verified ? 'uploaded, not registered' : 'uploaded, not verified, not registered'
+      const checked = result.verified
+        ? 'downloaded and checked as a device would'
+        : 'not verified (`verify: false`): nobody downloaded it as a device would'
+      if (result.registrar !== 'none') {
+        if (result.verified) return { emoji: '✅', verb: 'published', sentence: `Uploaded, ${checked}, registered with ${server}; ${pointed}` }
+        return { emoji: '⚠️', verb: 'published, not verified', sentence: `Uploaded and registered with ${server}, ${checked}; ${pointed}` }
+      }
       return {
         emoji: '📦',
-        verb,
-        sentence: `Uploaded, ${checked}. Not registered (\`server: none\`): no update server was told, and devices get it only once something registers its URL.`,
+        verb: result.verified ? 'uploaded, not registered' : 'uploaded, not verified, not registered',
+        sentence:
+          `Uploaded, ${checked}. Not registered (\`server: none\`): no update server was told, ` +
+          'and devices get it only once something registers its URL.',
       }
     }
   }
@@ -127,10 +146,8 @@ function facts(view: ReportView, bundle: BundleResult | undefined): string[] {
 function overview(view: ReportView): string[] {
   const cell = (text: string | undefined) => mdCode(text ?? '', { inTable: true })
   const notCalled = view.dryRun ? ' (not called: dry run)' : ''
-  return [
-    ...mdTable(['App', 'Version', 'Channel', 'Storage', 'Update server'], [[cell(view.appId), cell(view.version), cell(view.channel), cell(view.storage), `${cell(view.server)}${notCalled}`]]),
-    '',
-  ]
+  const row = [cell(view.appId), cell(view.version), cell(view.channel), cell(view.storage), `${cell(view.server)}${notCalled}`]
+  return [...mdTable(['App', 'Version', 'Channel', 'Storage', 'Update server'], [row]), '']
 }
 
 function keysSection(view: ReportView, bundle: BundleResult): string[] {
