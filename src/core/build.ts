@@ -102,7 +102,8 @@ function cancelled(signal?: AbortSignal): LiveUpdateError {
 /** The default `killGroup`: process.kill on the negative pid (POSIX process groups). */
 export function killProcessGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   try {
-    process.kill(-pgid, signal)
+    // Windows has no process groups to signal: only the build's shell itself can be ended there.
+    process.kill(process.platform === 'win32' ? pgid : -pgid, signal)
     return true
   } catch (error) {
     // ESRCH: no such group. EPERM: a member we may not signal (treated as gone for us).
