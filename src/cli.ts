@@ -6,13 +6,17 @@ import { cancelOnSignal } from './platform/cancel-on-signal.js'
 // The AWS SDK prints a 9-line "NodeVersionSupportWarning" on Node 20 when publish loads it: noise
 // for users of a supported Node (engines), so it is off unless the user set the variable.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-const cancel = cancelOnSignal({
-  info: (message) => void process.stderr.write(`${message}\n`),
-  warn: (message) => void process.stderr.write(`live-update: ${message}\n`),
-  debug: () => undefined,
-})
+// The shell's code for a process ended by a signal: 128 + its number (130 SIGINT, 143 SIGTERM).
+const signalExitCode = (name: string) => 128 + (os.constants.signals[name as NodeJS.Signals] ?? 0)
+const cancel = cancelOnSignal(
+  {
+    info: (message) => void process.stderr.write(`${message}\n`),
+    warn: (message) => void process.stderr.write(`live-update: ${message}\n`),
+    debug: () => undefined,
+  },
+  { hardStopCode: signalExitCode },
+)
 process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: cancel.signal })
 cancel.dispose()
-// After a cancel, leave at once (idle sockets and workers must not keep the process), with the
-// shell's code for a process ended by that signal (128 + its number: 130 SIGINT, 143 SIGTERM).
-if (cancel.signal.aborted) process.exit(128 + (os.constants.signals[cancellationOf(cancel.signal).signalName as NodeJS.Signals] ?? 0))
+// After a cancel, leave at once: idle sockets and workers must not keep the process.
+if (cancel.signal.aborted) process.exit(signalExitCode(cancellationOf(cancel.signal).signalName))

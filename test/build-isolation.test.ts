@@ -14,6 +14,8 @@ import path from 'node:path'
 import { run } from '../src/action/main.js'
 import { resolveConfig } from '../src/core/config/index.js'
 import { createKeyPair } from '../src/core/keys.js'
+import { buildEnvironment } from '../src/core/build.js'
+import { hiddenFromBuild } from '../src/platform/build-policy.js'
 import { scrubProcessMemory } from '../src/platform/scrub-process-memory.js'
 import { makeSmallApp, removeDir, tempDir, writeTree } from './support/folders.js'
 import { CLI_ENTRY, runAction } from './support/run-action.js'
@@ -248,5 +250,23 @@ describe('where the process memory cannot be rewritten', () => {
     }
     const outcome = scrubProcessMemory({ secrets: ['x'], eraseName: (name) => name.startsWith('INPUT_') }, failing, {})
     expect(outcome).toEqual({ ok: false, reason: '/proc/self/mem is not writable here (EACCES)' })
+  })
+})
+
+describe('buildEnvironment', () => {
+  it('drops hidden names, values equal to a secret, and values holding a secret of 8+ characters; keeps the rest', () => {
+    const env = {
+      'INPUT_PRIVATE-KEY': 'pem',
+      ACTIONS_RUNTIME_TOKEN: 'tok',
+      GITHUB_OUTPUT: '/x/out',
+      SHORT_EQUAL: 'testing',
+      SHORT_INSIDE: 'testing-is-fine',
+      LONG_INSIDE: `Bearer ${GITHUB_TOKEN}`,
+      NODE_ENV: 'production',
+      GITHUB_SHA: 'abc',
+    }
+    const { env: kept, dropped } = buildEnvironment(env, { secrets: ['testing', GITHUB_TOKEN], dropName: hiddenFromBuild })
+    expect(kept).toEqual({ SHORT_INSIDE: 'testing-is-fine', NODE_ENV: 'production', GITHUB_SHA: 'abc' })
+    expect(dropped.sort()).toEqual(['ACTIONS_RUNTIME_TOKEN', 'GITHUB_OUTPUT', 'INPUT_PRIVATE-KEY', 'LONG_INSIDE', 'SHORT_EQUAL'])
   })
 })

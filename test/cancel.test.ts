@@ -91,6 +91,16 @@ async function action(app: string, overrides: Record<string, string> = {}): Prom
 
 /** What must hold after every interrupted run. */
 async function expectNothingLeft(run: Interruptible, outcome: { code: number | null; ms: number }, stage: string, signal: string): Promise<void> {
+  try {
+    await checkNothingLeft(run, outcome, stage, signal)
+  } catch (error) {
+    // What the run printed is the first thing to read when this fails.
+    ;(error as Error).message += `\n--- stdout (end) ---\n${run.stdout().slice(-2500)}\n--- stderr (end) ---\n${run.stderr().slice(-1000)}`
+    throw error
+  }
+}
+
+async function checkNothingLeft(run: Interruptible, outcome: { code: number | null; ms: number }, stage: string, signal: string): Promise<void> {
   expect({ exitedNonZero: outcome.code !== 0 && outcome.code !== null, code: outcome.code }).toEqual({ exitedNonZero: true, code: 1 })
   expect(outcome.ms).toBeLessThan(EXIT_WITHIN_MS)
   expect(await listUploads(bucket)).toEqual([])

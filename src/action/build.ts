@@ -6,6 +6,9 @@ import { runIsolatedBuild } from '../platform/build-policy.js'
 export async function runActionBuild(config: LiveUpdateConfig, secretInputs: readonly string[], inputSecrets: readonly string[], signal?: AbortSignal): Promise<void> {
   const command = config.buildCommand!
   const forget = new Set(secretInputs.map((name) => `INPUT_${name.toUpperCase()}`))
+  if (core.getInput('private-key-file') && !core.getInput('private-key')) {
+    core.warning("'build-command' runs as the same user and can read 'private-key-file'. Give the key as 'private-key' from a secret, or build in a separate step.")
+  }
   await core.group(`build: ${command}`, async () => {
     // The same line @actions/exec prints, so the runner highlights the command.
     core.info(`[command]bash -c ${command}`)

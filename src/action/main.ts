@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs'
 import { appendFile } from 'node:fs/promises'
 import { EOL } from 'node:os'
 import * as core from '@actions/core'
@@ -34,6 +35,25 @@ function maskSecretInputs(): string[] {
   return secrets
 }
 
+/** The stage in progress, for a summary written in a hurry (`hardStop`). */
+let runningStage = 'input'
+
+/**
+ * When a cancel's clean-up outlasts the time before the runner's SIGKILL: the work folders are
+ * already gone (cancel-on-signal); still fail the step and leave a summary that says where it stopped.
+ */
+export function hardStop(signalName: string): void {
+  const message = `cancelled (${signalName}) during the ${runningStage} stage; cleaning up did not finish in time. Check the storage for an incomplete upload or an unregistered object.`
+  core.setFailed(`${runningStage} failed: ${message}`)
+  const file = process.env.GITHUB_STEP_SUMMARY
+  if (!file) return
+  try {
+    appendFileSync(file, `### Live update\n\n❌ **Failed at stage \`${runningStage}\`**: ${message}\n`)
+  } catch {
+    // Best effort: the process is leaving.
+  }
+}
+
 export async function run(options: { signal?: AbortSignal } = {}): Promise<void> {
   const { signal } = options
   let config: LiveUpdateConfig | undefined
@@ -50,6 +70,7 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
     if (ready.checkOnly) core.warning(`${ready.checkOnly.reason}: only checking the build; signing and upload are skipped.`)
     if (ready.buildCommand) {
       const started = Date.now()
+      runningStage = 'build'
       await runActionBuild(ready, SECRET_INPUTS, inputSecrets, signal)
       buildTimings.push({ stage: 'build', ms: Date.now() - started })
     }
@@ -61,6 +82,7 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
       logger,
       signal,
       runStage: async (name, work) => {
+        runningStage = name
         const started = Date.now()
         return core.group(name, async () => {
           try {

@@ -1,12 +1,13 @@
 import { mkdtemp, realpath, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { throwIfCancelled } from '../core/cancel.js'
 import { createBundle } from '../core/bundle.js'
+import { throwIfCancelled } from '../core/cancel.js'
 import { readCapacitorConfig } from '../core/capacitor-config.js'
 import { createInputs, normalizeVersion } from '../core/config/index.js'
 import { inputError } from '../core/errors.js'
 import { assertPublicKeyMatches, loadPrivateKey } from '../core/keys.js'
+import { trackPath, untrackPath } from '../core/leftovers.js'
 import { isInside } from '../core/paths.js'
 import { parseFlags, type FlagSpecs } from './args.js'
 import { required } from './files.js'
@@ -61,6 +62,7 @@ export async function bundleCommand(argv: string[], io: CliIo): Promise<number> 
   const requireNotifyAppReady = values['no-notify-check'] === true ? false : values['require-notify-app-ready'] !== false
   // Spill files go to a folder of this run's own, removed whatever happens (a cancel included).
   const spillDir = await mkdtemp(path.join(os.tmpdir(), 'live-update-bundle-'))
+  trackPath(spillDir)
   let result: Awaited<ReturnType<typeof createBundle>>
   try {
     result = await createBundle({ webDir, version, signing, outFile: out, requireNotifyAppReady, compressionLevel, tempDir: spillDir, signal: io.signal })
@@ -69,6 +71,7 @@ export async function bundleCommand(argv: string[], io: CliIo): Promise<number> 
     throw error
   } finally {
     await rm(spillDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
+    untrackPath(spillDir)
   }
   if (values.json) {
     io.stdout.write(`${JSON.stringify({ ...result, out })}\n`)

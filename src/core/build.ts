@@ -28,6 +28,8 @@ export interface BuildDependencies {
   /** Send a signal to a whole process group; `false` when the group no longer exists. */
   killGroup: (pgid: number, signal: NodeJS.Signals | 0) => boolean
   logger: Logger
+  /** Whether any live member of the group is left (default: signal 0, which also counts zombies). */
+  groupAlive?: (pgid: number) => boolean
   /** How long the group has between SIGTERM and SIGKILL. */
   graceMs?: number
 }
@@ -81,12 +83,12 @@ export async function runBuild(options: BuildOptions, deps: BuildDependencies): 
 
 /** SIGTERM the group, then SIGKILL what is still there after the grace period; true when it existed. */
 async function endGroup(pgid: number, deps: BuildDependencies): Promise<boolean> {
-  if (!deps.killGroup(pgid, 'SIGTERM')) return false
+  const alive = deps.groupAlive ?? ((id: number) => deps.killGroup(id, 0))
+  if (!alive(pgid) || !deps.killGroup(pgid, 'SIGTERM')) return false
   const deadline = Date.now() + (deps.graceMs ?? DEFAULT_BUILD_GRACE_MS)
   while (Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50))
-    // Signal 0 probes: false once every member of the group has exited.
-    if (!deps.killGroup(pgid, 0)) return true
+    if (!alive(pgid)) return true
   }
   deps.killGroup(pgid, 'SIGKILL')
   return true
@@ -100,7 +102,8 @@ function cancelled(signal?: AbortSignal): LiveUpdateError {
 /** The default `killGroup`: process.kill on the negative pid (POSIX process groups). */
 export function killProcessGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   try {
-    process.kill(-pgid, signal)
+    // Windows has no process groups to signal: only the build's shell itself can be ended there.
+    process.kill(process.platform === 'win32' ? pgid : -pgid, signal)
     return true
   } catch (error) {
     // ESRCH: no such group. EPERM: a member we may not signal (treated as gone for us).

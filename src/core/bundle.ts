@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises'
 import { randomBytes } from 'node:crypto'
 import { createBundleEncryptor, type BundleEncryptor } from './crypto.js'
 import { LiveUpdateError } from './errors.js'
+import { trackPath, untrackPath } from './leftovers.js'
 import type { BundleResult, FileStat, SigningKey } from './types.js'
 import { assertSemver } from './version.js'
 import { scanWebDir } from './zip/scan.js'
@@ -35,6 +36,7 @@ export async function createBundle(options: BundleOptions): Promise<BundleResult
   const version = assertSemver(options.version)
   const folder = await scanWebDir(options.webDir)
   const partial = `${options.outFile}.partial-${randomBytes(4).toString('hex')}`
+  trackPath(partial)
   try {
     const zip = createZipStream(folder, { tempDir: options.tempDir, level: options.compressionLevel })
     const encryptor = options.encryptor ?? createBundleEncryptor(options.signing)
@@ -66,6 +68,8 @@ export async function createBundle(options: BundleOptions): Promise<BundleResult
   } catch (error) {
     await rm(partial, { force: true })
     throw error
+  } finally {
+    untrackPath(partial)
   }
 }
 

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createBundle } from './bundle.js'
+import { trackPath, untrackPath } from './leftovers.js'
 import { CancelledError, cancellableFetch, cancellationOf, isCancelled, throwIfCancelled } from './cancel.js'
 import { describeError, LiveUpdateError, STAGE_EXIT_CODE, type ExitCode, type Stage } from './errors.js'
 import { assertPublicKeyMatches, createKeyPair, loadPrivateKey } from './keys.js'
@@ -74,6 +75,7 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
     }
   }
   const workDir = await mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'live-update-'))
+  trackPath(workDir)
   try {
     const signing = await stage('keys', async () => {
       if (options.checkOnly) {
@@ -189,6 +191,7 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
   } finally {
     // Retries: a cancelled bundle stage may still be closing its files in the folder.
     await rm(workDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })
+    untrackPath(workDir)
   }
 }
 

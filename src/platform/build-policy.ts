@@ -6,6 +6,7 @@
  * for later steps), and every variable whose value is or holds a secret the action was given.
  */
 import { spawn } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { buildEnvironment, killProcessGroup, runBuild, type BuildDependencies, type BuildOptions } from '../core/build.js'
 import type { Logger } from '../core/types.js'
 import { scrubProcessMemory, type ScrubOutcome } from './scrub-process-memory.js'
@@ -25,6 +26,33 @@ export function hiddenFromBuild(name: string): boolean {
 function secretName(name: string): boolean {
   const upper = name.toUpperCase()
   return upper.startsWith('INPUT_') || RUNNER_TOKENS.includes(upper)
+}
+
+/**
+ * Linux: whether a member of the group is alive and not a zombie. Signal 0 also reaches zombies,
+ * which an init that does not reap orphans (containers) keeps, and the SIGKILL grace would always run out.
+ */
+export function groupAlive(pgid: number): boolean {
+  if (process.platform !== 'linux') return killProcessGroup(pgid, 0)
+  let names: string[]
+  try {
+    names = readdirSync('/proc')
+  } catch {
+    return killProcessGroup(pgid, 0)
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+    } catch {
+      continue
+    }
+    // After the ')' of comm: state, ppid, pgrp.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (Number(pgrp) === pgid && state !== 'Z') return true
+  }
+  return false
 }
 
 export interface IsolatedBuild {
@@ -60,5 +88,5 @@ export async function runIsolatedBuild(build: IsolatedBuild, deps: Partial<Build
   const droppedOthers = dropped.filter((name) => !hiddenFromBuild(name))
   if (droppedOthers.length > 0) build.logger.info(`Not passed to the build (their values are secrets given to the action): ${droppedOthers.join(', ')}`)
   const options: BuildOptions = { command: build.command, cwd: build.cwd, env, timeoutMs: build.timeoutMs, signal: build.signal, output: build.output }
-  await runBuild(options, { spawn, killGroup: killProcessGroup, logger: build.logger, ...deps })
+  await runBuild(options, { spawn, killGroup: killProcessGroup, groupAlive, logger: build.logger, ...deps })
 }

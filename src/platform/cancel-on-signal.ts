@@ -5,6 +5,7 @@
  * the next signal, the process leaves on its own (after `onHardStop`) rather than be killed.
  */
 import { CancelledError } from '../core/cancel.js'
+import { removeTrackedPathsSync } from '../core/leftovers.js'
 import type { Logger } from '../core/types.js'
 
 export interface CancelOnSignal {
@@ -15,14 +16,23 @@ export interface CancelOnSignal {
 /** Time left before the runner's next, harsher signal, minus a margin. */
 const BUDGET_MS: Record<string, number> = { SIGINT: 6500, SIGTERM: 2000 }
 
-export function cancelOnSignal(logger: Logger, options: { onHardStop?: () => void; exit?: (code: number) => void } = {}): CancelOnSignal {
+export interface CancelOptions {
+  /** Last words before a hard stop (the action writes its summary). */
+  onHardStop?: (signalName: string) => void
+  /** Exit code of a hard stop (default 1; the CLI uses 128 + the signal's number). */
+  hardStopCode?: (signalName: string) => number
+  exit?: (code: number) => void
+}
+
+export function cancelOnSignal(logger: Logger, options: CancelOptions = {}): CancelOnSignal {
   const controller = new AbortController()
   const exit = options.exit ?? ((code: number) => process.exit(code))
   let deadline = Number.POSITIVE_INFINITY
   let timer: NodeJS.Timeout | undefined
+  let first = ''
   const onSignal = (name: NodeJS.Signals) => {
-    const first = !controller.signal.aborted
-    if (first) {
+    if (!controller.signal.aborted) {
+      first = name
       logger.warn(`Received ${name}: cancelling; cleaning up before exit.`)
       controller.abort(new CancelledError(name))
     } else {
@@ -33,9 +43,10 @@ export function cancelOnSignal(logger: Logger, options: { onHardStop?: () => voi
       deadline = next
       clearTimeout(timer)
       timer = setTimeout(() => {
-        logger.warn('Cleaning up took too long; exiting now. Check the storage for leftovers.')
-        options.onHardStop?.()
-        exit(1)
+        logger.warn('Cleaning up took too long; exiting now (work folders removed). Check the storage for an incomplete upload.')
+        removeTrackedPathsSync()
+        options.onHardStop?.(first)
+        exit(options.hardStopCode?.(first) ?? 1)
       }, next - Date.now())
       timer.unref()
     }

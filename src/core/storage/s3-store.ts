@@ -21,6 +21,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  PutObjectCommand,
   S3Client,
   UploadPartCommand,
   type ObjectCannedACL,
@@ -169,7 +170,7 @@ class UploadTracker {
 
 /**
  * The client as this upload's lib-storage sees it: the store's own client (same config and
- * middleware), except that part requests carry the tracker's abort signal, which lib-storage never
+ * middleware), except that part requests (and a single PUT) carry the tracker's abort signal, which lib-storage never
  * passes itself. `instanceof` survives bundling, unlike class names.
  */
 function clientForUpload(client: S3Client, tracker: UploadTracker): S3Client {
@@ -177,7 +178,8 @@ function clientForUpload(client: S3Client, tracker: UploadTracker): S3Client {
   const send = (command: unknown, options?: { abortSignal?: AbortSignal }) =>
     (client.send as (command: unknown, options?: object) => Promise<unknown>)(
       command,
-      command instanceof UploadPartCommand ? { ...options, abortSignal: tracker.partsController.signal } : options,
+      // A single PUT too: a cancel must not leave it running to store an object after the clean-up.
+      command instanceof UploadPartCommand || command instanceof PutObjectCommand ? { ...options, abortSignal: tracker.partsController.signal } : options,
     )
   view.send = send as S3Client['send']
   return view
