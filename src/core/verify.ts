@@ -138,12 +138,13 @@ function sniffingStream(head: Buffer[]): Transform {
 }
 
 /** What the server sent instead of a bundle, when it is recognisably a page (CDN error, login, proxy). */
-function notABundle(head: Buffer, contentType: string | undefined): string | undefined {
+function notABundle(head: Buffer, contentType: string | undefined, fromUrl: boolean): string | undefined {
   const text = head.toString('latin1').replace(/^\uFEFF/, '').trimStart()
   const looksHtml = /^<(!doctype|html|head|body|\?xml|!--)/i.test(text)
   const looksJson = /^[{[]\s*"/.test(text)
   if (!looksHtml && !looksJson && !/^(text\/|application\/(json|xml))/i.test(contentType ?? '')) return undefined
   const shown = excerpt(text.replace(/[^\x20-\x7e]/g, ' '), 60)
+  if (!fromUrl) return `the file holds a page starting '${shown}', not an encrypted bundle`
   return `the server answered ${contentType ? `'${contentType.split(';')[0]}'` : 'a page'} starting '${shown}' instead of the encrypted bundle: an error or login page from a CDN, proxy or bucket (check the URL and that the object is public)`
 }
 
@@ -225,7 +226,7 @@ export async function verifyBundle(options: VerifyOptions): Promise<VerifyReport
     })
     const head: Buffer[] = []
     const { sink, zipError } = plaintextSink(plainHash, walker)
-    const pageInstead = (): string | undefined => notABundle(Buffer.concat(head), opened.contentType)
+    const pageInstead = (): string | undefined => notABundle(Buffer.concat(head), opened.contentType, typeof options.source === 'string' && isUrl(options.source))
     try {
       await pipeline(source, guard.transform(), sniffingStream(head), decryptStream(aesKey, iv), sink)
     } catch (error) {
