@@ -571,6 +571,16 @@ describe('live-update verify', () => {
       expect(run.stdout).toMatch(/^OK: /)
     })
 
+    it('a URL with credentials is bad input (exit 3) and is never printed whole (D8)', async () => {
+      const secretUrl = `${base.replace('http://', 'http://user:Hunter2Secret@')}/bundles/1.0.0.zip?X-Amz-Signature=SigSecret999`
+      for (const extra of [[], ['--json']]) {
+        const run = await runCli([...verifyArgs({ source: secretUrl }), ...extra], { cwd: work })
+        expect(run.code).toBe(3)
+        expect(run.stderr).toMatch(/^live-update: error \[input_bundle_url_invalid\]: .*must not contain credentials/)
+        expect(run.stdout + run.stderr).not.toMatch(/Hunter2Secret|SigSecret999/)
+      }
+    })
+
     it('a 404 URL fails at the download step', async () => {
       const run = await runCli(verifyArgs({ source: `${base}/bundles/missing.zip` }), { cwd: work })
       expect(run.code).toBe(4)
