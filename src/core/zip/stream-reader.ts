@@ -27,9 +27,9 @@ import {
   type ZipListing,
 } from './reader.js'
 
-/** Inflations in flight at once, and the compressed bytes they may hold: memory stays flat. */
-const MAX_PENDING = 8
-const MAX_PENDING_BYTES = 32 * 1024 * 1024
+/** Inflations in flight at once (libuv's pool has 4 threads), and the compressed bytes they may hold: memory stays flat. */
+const MAX_PENDING = 4
+const MAX_PENDING_BYTES = 16 * 1024 * 1024
 /** The central directory of a bundle within the limits (65,535 names) fits easily; more is hostile. */
 const MAX_TAIL_BYTES = 64 * 1024 * 1024
 
