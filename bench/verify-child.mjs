@@ -2,7 +2,7 @@
 //   node verify-child.mjs verify|floor <url> <sessionKey> <checksum> <publicKeyFile> <encryptedSize>
 // verify: the project's verifyBundle (bench/out/verify-core.mjs, bundled from src by publish-bench).
 // floor:  fetch the same URL, AES-128-CBC decrypt and SHA-256 the plaintext, nothing else.
-// Prints {"ms":..,"rssMb":..}: only the download-and-check is timed (not process start or imports).
+// Prints {"ms":..,"cpuMs":..,"rssMb":..}: only the download-and-check is timed (not process start or imports).
 import { createDecipheriv, createHash, constants, publicDecrypt, createPublicKey } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
@@ -23,6 +23,7 @@ async function floor() {
 }
 
 const started = performance.now()
+const cpuStart = process.cpuUsage()
 if (mode === 'verify') {
   const report = await verifyBundle({ source: url, sessionKey, checksum, publicKeyPem, expectedSize: Number(size) })
   if (!report.ok) throw new Error(JSON.stringify(report))
@@ -30,4 +31,6 @@ if (mode === 'verify') {
   await floor()
 }
 const ms = performance.now() - started
-console.log(JSON.stringify({ ms, rssMb: process.resourceUsage().maxRSS / 1024 }))
+const cpu = process.cpuUsage(cpuStart)
+// CPU time of all threads (main, libuv pool): the work done, whatever the machine's load.
+console.log(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, rssMb: process.resourceUsage().maxRSS / 1024 }))
