@@ -100,10 +100,13 @@ for (const megabytes of sizes) {
   const floorMs = []
   const verifyRss = []
   const floorRss = []
+  const verifyCpu = []
+  const floorCpu = []
   for (let run = 0; run < verifyRuns; run++) {
     for (const mode of run % 2 ? ['verify', 'floor'] : ['floor', 'verify']) {
-      const { ms, rssMb } = await timedChild(mode, published, keyFile)
+      const { ms, cpuMs, rssMb } = await timedChild(mode, published, keyFile)
       ;(mode === 'verify' ? verifyMs : floorMs).push(ms)
+      ;(mode === 'verify' ? verifyCpu : floorCpu).push(cpuMs)
       ;(mode === 'verify' ? verifyRss : floorRss).push(rssMb)
     }
   }
@@ -120,6 +123,8 @@ for (const megabytes of sizes) {
     floorMs: median(floorMs),
     verifyRssMb: median(verifyRss),
     floorRssMb: median(floorRss),
+    verifyCpuMs: median(verifyCpu),
+    floorCpuMs: median(floorCpu),
     stages: Object.fromEntries(Object.keys(samples[0].stage).map((name) => [name, median(samples.map((s) => s.stage[name]))])),
   })
   await rm(web, { recursive: true, force: true })
@@ -130,9 +135,9 @@ const table = [
   ...rows.map((r) => `| ${r.megabytes} MB | ${(r.size / 1048576).toFixed(1)} MiB | ${r.uploadMs} ms | ${r.uploadMBps.toFixed(1)} MB/s | ${r.rssMb.toFixed(0)} MB | ${r.stages.keys} ms | ${r.stages.bundle} ms | ${r.stages.lookup} ms | ${r.stages.upload} ms | ${r.stages.verify} ms | ${r.stages.register} ms |`),
 ].join('\n')
 const sideBySide = [
-  '| bundle | encrypted size | verify (median) | download + AES + SHA (median) | verify / floor | peak RSS verify | peak RSS floor |',
-  '|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.megabytes} MB | ${(r.size / 1048576).toFixed(1)} MiB | ${r.verifyMs.toFixed(0)} ms | ${r.floorMs.toFixed(0)} ms | ${(r.verifyMs / r.floorMs).toFixed(2)}x | ${r.verifyRssMb.toFixed(0)} MB | ${r.floorRssMb.toFixed(0)} MB |`),
+  '| bundle | encrypted size | verify (median) | download + AES + SHA (median) | verify / floor | CPU verify / floor | peak RSS verify | peak RSS floor |',
+  '|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.megabytes} MB | ${(r.size / 1048576).toFixed(1)} MiB | ${r.verifyMs.toFixed(0)} ms | ${r.floorMs.toFixed(0)} ms | ${(r.verifyMs / r.floorMs).toFixed(2)}x | ${r.verifyCpuMs.toFixed(0)} / ${r.floorCpuMs.toFixed(0)} ms | ${r.verifyRssMb.toFixed(0)} MB | ${r.floorRssMb.toFixed(0)} MB |`),
 ].join('\n')
 const rss = rows.length > 1 ? `\npeak RSS ${rows.at(-1).megabytes} MB / ${rows[0].megabytes} MB: publish ${(rows.at(-1).rssMb / rows[0].rssMb).toFixed(2)}x, verify ${(rows.at(-1).verifyRssMb / rows[0].verifyRssMb).toFixed(2)}x` : ''
 console.log(`\n${table}\n\n${sideBySide}\n${rss}`)

@@ -1,6 +1,7 @@
 // One timed download of a published bundle, in a fresh process (no warm-up shared between modes):
 //   node verify-child.mjs verify|floor <url> <sessionKey> <checksum> <publicKeyFile> <encryptedSize>
-// verify: the project's verifyBundle (bench/out/verify-core.mjs, bundled from src by publish-bench).
+// verify: the project's verifyBundle (bench/out/verify-core.mjs, bundled from src by upload-bench.mjs;
+//         VERIFY_CORE=<path> runs another build, e.g. an older commit's, for before/after figures).
 // floor:  fetch the same URL, AES-128-CBC decrypt and SHA-256 the plaintext, nothing else.
 // Prints {"ms":..,"cpuMs":..,"rssMb":..}: only the download-and-check is timed (not process start or imports).
 import { createDecipheriv, createHash, constants, publicDecrypt, createPublicKey } from 'node:crypto'
@@ -9,7 +10,7 @@ import { Readable } from 'node:stream'
 
 const [mode, url, sessionKey, checksum, publicKeyFile, size] = process.argv.slice(2)
 const publicKeyPem = await readFile(publicKeyFile, 'utf8')
-const { verifyBundle } = mode === 'verify' ? await import(new URL('./out/verify-core.mjs', import.meta.url).href) : {}
+const { verifyBundle } = mode === 'verify' ? await import(new URL(process.env.VERIFY_CORE ?? './out/verify-core.mjs', import.meta.url).href) : {}
 
 async function floor() {
   const [ivB64, wrappedB64] = sessionKey.split(':')
