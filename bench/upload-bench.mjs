@@ -1,6 +1,10 @@
-// `npm run bench:upload`: end-to-end `live-update publish` to the loopback S3 server (Swift),
-// for 64 MB and 256 MB bundles: upload throughput, peak RSS (must stay flat as the bundle
-// grows) and time per stage. Needs `bash scripts/s3-server.sh start`. Env: BENCH_RUNS (3).
+// `npm run bench:upload` (= `bench:publish`): end-to-end `live-update publish` to the loopback S3
+// server (Swift), for 64 MB and 256 MB web builds (3/4 incompressible media, 1/4 a synthetic text
+// build): time per stage (bundle, upload, verify), upload throughput, peak RSS (must stay flat as
+// the bundle grows). Then, side by side on each published object, alternating, each in a fresh
+// process: our verify vs the floor (plain download + AES-128-CBC + SHA-256 of the same URL), with
+// medians and the ratio (target <= 1.2x). Needs `bash scripts/s3-server.sh start`.
+// Env: BENCH_RUNS (3), BENCH_VERIFY_RUNS (5 per published object), BENCH_SIZES ("64,256").
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
@@ -8,10 +12,14 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import http from 'node:http'
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { build } from 'esbuild'
+import { makeWebApp } from './make-webapp.mjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const out = path.join(repo, 'bench', 'out', 'upload')
 const runs = Number(process.env.BENCH_RUNS ?? 3)
+const verifyRuns = Number(process.env.BENCH_VERIFY_RUNS ?? 5)
+const sizes = (process.env.BENCH_SIZES ?? '64,256').split(',').map(Number)
 const endpoint = process.env.LIVE_UPDATE_TEST_S3_ENDPOINT ?? 'http://127.0.0.1:8080'
 const bucket = `bench-${Date.now()}`
 const cli = path.join(repo, 'dist', 'cli.js')
@@ -47,19 +55,30 @@ function runProcess(command, args) {
 
 async function makeApp(dir, megabytes) {
   await rm(dir, { recursive: true, force: true })
+  // A quarter is a web build (deflated entries: the verifier inflates and CRCs them), the rest media.
+  await makeWebApp(dir, { megabytes: megabytes / 4, files: Math.round(megabytes * 8) })
   await mkdir(path.join(dir, 'media'), { recursive: true })
-  await writeFile(path.join(dir, 'index.html'), '<html><script src="app.js"></script></html>')
-  await writeFile(path.join(dir, 'app.js'), 'CapacitorUpdater.notifyAppReady()\n')
-  for (let i = 0; i < megabytes / 4; i++) await writeFile(path.join(dir, 'media', `clip${i}.mp4`), randomBytes(4 * 1024 * 1024))
+  for (let i = 0; i < (megabytes * 3) / 16; i++) await writeFile(path.join(dir, 'media', `clip${i}.mp4`), randomBytes(4 * 1024 * 1024))
 }
 
+/** One timed verify or floor run in a fresh process (see verify-child.mjs). */
+async function timedChild(mode, json, keyFile) {
+  const result = await runProcess(process.execPath, [path.join(repo, 'bench', 'verify-child.mjs'), mode, json.bundleUrl, json.bundle.sessionKey, json.bundle.checksum, keyFile, String(json.bundle.encryptedSize)])
+  if (result.status !== 0) throw new Error(`${mode}: ${result.stderr.slice(-2000)}`)
+  return JSON.parse(result.stdout)
+}
+
+// The verifier as the CLI and the action run it, bundled from src for the child processes.
 await mkdir(out, { recursive: true })
+await build({ entryPoints: [path.join(repo, 'src', 'core', 'verify.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: path.join(repo, 'bench', 'out', 'verify-core.mjs'), logLevel: 'warning' })
+
 spawnSync(process.execPath, [cli, 'key', 'create', '--dir', out, '--force'], { stdio: 'ignore' })
 const rows = []
-for (const megabytes of [64, 256]) {
+for (const megabytes of sizes) {
   const web = path.join(out, `www-${megabytes}`)
   await makeApp(web, megabytes)
   const samples = []
+  let published
   for (let run = 0; run < runs; run++) {
     const version = `1.0.${Date.now() % 1_000_000}-r${run}`
     // Asynchronous: the front above must keep serving while the publish downloads through it.
@@ -73,7 +92,25 @@ for (const megabytes of [64, 256]) {
     const rssMb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr)[1]) / 1024
     samples.push({ stage, rssMb, size: json.bundle.encryptedSize })
     console.log(`${megabytes} MB run ${run + 1}: ${JSON.stringify(stage)} peak RSS ${rssMb.toFixed(0)} MB`)
+    if (run === 0) published = json
   }
+  // Side by side on the same object: alternate the order so neither always goes first.
+  const keyFile = path.join(out, '.capgo_key_v2.pub')
+  const verifyMs = []
+  const floorMs = []
+  const verifyRss = []
+  const floorRss = []
+  const verifyCpu = []
+  const floorCpu = []
+  for (let run = 0; run < verifyRuns; run++) {
+    for (const mode of run % 2 ? ['verify', 'floor'] : ['floor', 'verify']) {
+      const { ms, cpuMs, rssMb } = await timedChild(mode, published, keyFile)
+      ;(mode === 'verify' ? verifyMs : floorMs).push(ms)
+      ;(mode === 'verify' ? verifyCpu : floorCpu).push(cpuMs)
+      ;(mode === 'verify' ? verifyRss : floorRss).push(rssMb)
+    }
+  }
+  console.log(`${megabytes} MB verify ${verifyMs.map((v) => v.toFixed(0)).join(' ')} ms; floor ${floorMs.map((v) => v.toFixed(0)).join(' ')} ms`)
   const size = samples[0].size
   const upload = median(samples.map((s) => s.stage.upload))
   rows.push({
@@ -82,6 +119,12 @@ for (const megabytes of [64, 256]) {
     uploadMs: upload,
     uploadMBps: size / 1e6 / (upload / 1000),
     rssMb: median(samples.map((s) => s.rssMb)),
+    verifyMs: median(verifyMs),
+    floorMs: median(floorMs),
+    verifyRssMb: median(verifyRss),
+    floorRssMb: median(floorRss),
+    verifyCpuMs: median(verifyCpu),
+    floorCpuMs: median(floorCpu),
     stages: Object.fromEntries(Object.keys(samples[0].stage).map((name) => [name, median(samples.map((s) => s.stage[name]))])),
   })
   await rm(web, { recursive: true, force: true })
@@ -91,6 +134,12 @@ const table = [
   '|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows.map((r) => `| ${r.megabytes} MB | ${(r.size / 1048576).toFixed(1)} MiB | ${r.uploadMs} ms | ${r.uploadMBps.toFixed(1)} MB/s | ${r.rssMb.toFixed(0)} MB | ${r.stages.keys} ms | ${r.stages.bundle} ms | ${r.stages.lookup} ms | ${r.stages.upload} ms | ${r.stages.verify} ms | ${r.stages.register} ms |`),
 ].join('\n')
-console.log(`\n${table}\n\npeak RSS 256 MB / 64 MB: ${(rows[1].rssMb / rows[0].rssMb).toFixed(2)}x`)
-await writeFile(path.join(out, 'results.md'), `${table}\n`)
+const sideBySide = [
+  '| bundle | encrypted size | verify (median) | download + AES + SHA (median) | verify / floor | CPU verify / floor | peak RSS verify | peak RSS floor |',
+  '|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.megabytes} MB | ${(r.size / 1048576).toFixed(1)} MiB | ${r.verifyMs.toFixed(0)} ms | ${r.floorMs.toFixed(0)} ms | ${(r.verifyMs / r.floorMs).toFixed(2)}x | ${r.verifyCpuMs.toFixed(0)} / ${r.floorCpuMs.toFixed(0)} ms | ${r.verifyRssMb.toFixed(0)} MB | ${r.floorRssMb.toFixed(0)} MB |`),
+].join('\n')
+const rss = rows.length > 1 ? `\npeak RSS ${rows.at(-1).megabytes} MB / ${rows[0].megabytes} MB: publish ${(rows.at(-1).rssMb / rows[0].rssMb).toFixed(2)}x, verify ${(rows.at(-1).verifyRssMb / rows[0].verifyRssMb).toFixed(2)}x` : ''
+console.log(`\n${table}\n\n${sideBySide}\n${rss}`)
+await writeFile(path.join(out, 'results.md'), `${table}\n\n${sideBySide}\n${rss}\n`)
 front.close()

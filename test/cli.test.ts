@@ -555,7 +555,7 @@ describe('live-update verify', () => {
     beforeAll(async () => {
       const body = await readFile(small.out)
       server = createServer((request, response) => {
-        if (request.url === '/bundles/1.0.0.zip') response.writeHead(200, { 'content-length': body.length }).end(body)
+        if (request.url?.split('?')[0] === '/bundles/1.0.0.zip') response.writeHead(200, { 'content-length': body.length }).end(body)
         else response.writeHead(404).end('not found')
       })
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -569,6 +569,23 @@ describe('live-update verify', () => {
       const run = await runCli(verifyArgs({ source: `${base}/bundles/1.0.0.zip` }), { cwd: work })
       expect(run).toMatchObject({ code: 0, stderr: '' })
       expect(run.stdout).toMatch(/^OK: /)
+    })
+
+    it('a signed query string is never echoed, on success either (D8)', async () => {
+      const run = await runCli(verifyArgs({ source: `${base}/bundles/1.0.0.zip?X-Amz-Signature=SigSecret999` }), { cwd: work })
+      expect(run).toMatchObject({ code: 0, stderr: '' })
+      expect(run.stdout).toMatch(new RegExp(`^OK: a device would accept ${base}/bundles/1\\.0\\.0\\.zip \\(`))
+      expect(run.stdout).not.toContain('SigSecret999')
+    })
+
+    it('a URL with credentials is bad input (exit 3) and is never printed whole (D8)', async () => {
+      const secretUrl = `${base.replace('http://', 'http://user:Hunter2Secret@')}/bundles/1.0.0.zip?X-Amz-Signature=SigSecret999`
+      for (const extra of [[], ['--json']]) {
+        const run = await runCli([...verifyArgs({ source: secretUrl }), ...extra], { cwd: work })
+        expect(run.code).toBe(3)
+        expect(run.stderr).toMatch(/^live-update: error \[input_bundle_url_invalid\]: .*must not contain credentials/)
+        expect(run.stdout + run.stderr).not.toMatch(/Hunter2Secret|SigSecret999/)
+      }
     })
 
     it('a 404 URL fails at the download step', async () => {

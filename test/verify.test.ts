@@ -306,6 +306,34 @@ describe('verifyBundle zip layout', () => {
     expect(report).toBeRejectedAt('zip', 'ZIP64')
   })
 
+  it('rejects bytes after a deflate stream (D5), as Java ZipInputStream does; small and streamed entries', async () => {
+    const small = craftZip([{ name: 'index.html', data: INDEX, trailingJunk: Buffer.from('JUNKJUNKJUNK') }])
+    expect(await verifyCrafted(small)).toBeRejectedAt('zip', "entry 'index.html' has 12 bytes after the end of its deflate stream")
+    await expect(javaZipInputStream(await writeBytes('junk.zip', small))).rejects.toThrow(/invalid entry compressed size/)
+    const big = Buffer.from('const value = 42;\n'.repeat(300_000)) // 5.4 MB: the streaming inflater
+    const streamed = craftZip([{ name: 'index.html', data: INDEX }, { name: 'big.js', data: big, trailingJunk: Buffer.alloc(100, 1) }])
+    expect(await verifyCrafted(streamed)).toBeRejectedAt('zip', "entry 'big.js' has 100 bytes after the end of its deflate stream")
+  })
+
+  it('walks a data-descriptor entry after ordinary ones (spilled to disk), and cleans up', async () => {
+    const scratch = path.join(work, 'scratch-spill')
+    await mkdir(scratch)
+    const entries = [{ name: 'index.html', data: INDEX }, { name: 'a.js', data: 'a'.repeat(3000), descriptor: true }, { name: 'b.js', data: 'b', method: 0 as const }]
+    expect(await verifyBundle(optionsFor(await encryptZip(craftZip(entries)), { tempDir: scratch }))).toMatchObject({ ok: true, entries: 3 })
+    const bad = craftZip([entries[0], { ...entries[1], crcOverride: 0x1234 }, entries[2]])
+    expect(await verifyBundle(optionsFor(await encryptZip(bad), { tempDir: scratch }))).toBeRejectedAt('zip', "entry 'a.js'")
+    expect(await readdir(scratch)).toEqual([])
+  })
+
+  it('reads exactly 65,535 entries without a ZIP64 record as 65,535 entries (D6), as Java does', async () => {
+    const entries = [{ name: 'index.html', data: INDEX, method: 0 as const }]
+    for (let i = 1; i < 0xffff; i++) entries.push({ name: `f${i}`, data: '', method: 0 })
+    const zip = craftZip(entries)
+    expect(await verifyCrafted(zip)).toMatchObject({ ok: true, entries: 0xffff })
+    const java = await javaZipInputStream(await writeBytes('65535.zip', zip))
+    expect(java.entries).toHaveLength(0xffff)
+  }, 60_000)
+
   it('cleans its temp folder after a failure too', async () => {
     const scratch = path.join(work, 'scratch-fail')
     await mkdir(scratch)

@@ -8,7 +8,7 @@
  */
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import { Readable, Transform, type TransformCallback } from 'node:stream'
+import { Readable } from 'node:stream'
 import { describeError } from './errors.js'
 import type { Fetch } from './types.js'
 import { safeUrl } from './url.js'
@@ -122,18 +122,13 @@ export class DownloadGuard {
     return this.failure
   }
 
-  transform(): Transform {
-    return new Transform({
-      transform: (chunk: Buffer, _encoding, callback: TransformCallback) => {
-        this.received += chunk.length
-        this.touch()
-        if (this.received > this.limit) {
-          callback(this.fail(`more than ${this.limit} bytes arrived (the limit is ${this.limitReason}); the download was stopped at ${this.received} bytes`))
-          return
-        }
-        callback(null, chunk)
-      },
-    })
+  /** Count `length` more bytes; throws (and aborts the fetch) once more than the limit arrived. */
+  take(length: number): void {
+    this.received += length
+    this.touch()
+    if (this.received > this.limit) {
+      throw this.fail(`more than ${this.limit} bytes arrived (the limit is ${this.limitReason}); the download was stopped at ${this.received} bytes`)
+    }
   }
 
   stop(): void {

@@ -100,50 +100,68 @@ export function recoverSignedSha256(checksum: string, publicKey: KeyObject): str
   return recovered.toString('hex')
 }
 
-/** AES-128-CBC decipher whose failures (bad padding, truncated ciphertext) are tagged 'decrypt'. */
-function decryptStream(aesKey: Buffer, iv: Buffer): Transform {
+/**
+ * One stage for the ciphertext: `take` sees each chunk first (size limit, sniffing), then the
+ * AES-128-CBC decipher, whose failures (bad padding, truncated ciphertext) are tagged 'decrypt'.
+ * One Transform instead of three: each stream hop costs a copy of the bookkeeping per chunk.
+ */
+function decryptStream(aesKey: Buffer, iv: Buffer, take: (chunk: Buffer) => void): Transform {
   const decipher = createDecipheriv('aes-128-cbc', aesKey, iv)
-  const tagged = (work: () => Buffer, callback: TransformCallback): void => {
-    let out: Buffer
-    try {
-      out = work()
-    } catch (error) {
-      callback(new StepFailure('decrypt', `AES-128-CBC decryption failed (${describeError(error)}): the file is not this session key's ciphertext, or it is truncated or corrupted`))
-      return
-    }
-    callback(null, out)
-  }
+  const decryptFailure = (error: unknown): StepFailure =>
+    new StepFailure('decrypt', `AES-128-CBC decryption failed (${describeError(error)}): the file is not this session key's ciphertext, or it is truncated or corrupted`)
   return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      tagged(() => decipher.update(chunk), callback)
+    highWaterMark: 1 << 20,
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      try {
+        take(chunk)
+      } catch (error) {
+        callback(error as Error)
+        return
+      }
+      let out: Buffer
+      try {
+        out = decipher.update(chunk)
+      } catch (error) {
+        callback(decryptFailure(error))
+        return
+      }
+      callback(null, out)
     },
     flush(callback) {
-      tagged(() => decipher.final(), callback)
+      let out: Buffer
+      try {
+        out = decipher.final()
+      } catch (error) {
+        callback(decryptFailure(error))
+        return
+      }
+      callback(null, out)
     },
   })
 }
 
-/** Remembers the first bytes of the download: an HTML error page must be named as such. */
-function sniffingStream(head: Buffer[]): Transform {
-  let kept = 0
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      if (kept < 256) {
-        head.push(Buffer.from(chunk.subarray(0, 256 - kept)))
-        kept += Math.min(chunk.length, 256 - kept)
-      }
-      callback(null, chunk)
+/** The first bytes of the download: an HTML error page must be named as such. */
+function sniffer(): { take: (chunk: Buffer) => void; head: () => Buffer } {
+  const kept: Buffer[] = []
+  let length = 0
+  return {
+    take: (chunk) => {
+      if (length >= 256) return
+      kept.push(Buffer.from(chunk.subarray(0, 256 - length)))
+      length += Math.min(chunk.length, 256 - length)
     },
-  })
+    head: () => Buffer.concat(kept),
+  }
 }
 
 /** What the server sent instead of a bundle, when it is recognisably a page (CDN error, login, proxy). */
-function notABundle(head: Buffer, contentType: string | undefined): string | undefined {
+function notABundle(head: Buffer, contentType: string | undefined, fromUrl: boolean): string | undefined {
   const text = head.toString('latin1').replace(/^\uFEFF/, '').trimStart()
   const looksHtml = /^<(!doctype|html|head|body|\?xml|!--)/i.test(text)
   const looksJson = /^[{[]\s*"/.test(text)
   if (!looksHtml && !looksJson && !/^(text\/|application\/(json|xml))/i.test(contentType ?? '')) return undefined
   const shown = excerpt(text.replace(/[^\x20-\x7e]/g, ' '), 60)
+  if (!fromUrl) return `the file holds a page starting '${shown}', not an encrypted bundle`
   return `the server answered ${contentType ? `'${contentType.split(';')[0]}'` : 'a page'} starting '${shown}' instead of the encrypted bundle: an error or login page from a CDN, proxy or bucket (check the URL and that the object is public)`
 }
 
@@ -223,11 +241,15 @@ export async function verifyBundle(options: VerifyOptions): Promise<VerifyReport
       workDir = await mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'live-update-verify-'))
       return path.join(workDir, 'spill.zip')
     })
-    const head: Buffer[] = []
+    const sniff = sniffer()
     const { sink, zipError } = plaintextSink(plainHash, walker)
-    const pageInstead = (): string | undefined => notABundle(Buffer.concat(head), opened.contentType)
+    const pageInstead = (): string | undefined => notABundle(sniff.head(), opened.contentType, typeof options.source === 'string' && isUrl(options.source))
+    const take = (chunk: Buffer): void => {
+      guard.take(chunk.length)
+      sniff.take(chunk)
+    }
     try {
-      await pipeline(source, guard.transform(), sniffingStream(head), decryptStream(aesKey, iv), sink)
+      await pipeline(source, decryptStream(aesKey, iv, take), sink)
     } catch (error) {
       const cause = guard.aborted ?? sourceError
       if (cause !== undefined) throw new StepFailure('download', `reading ${describeSource(options.source)} failed: ${scrubUrls(describeError(cause))}`)

@@ -19,20 +19,34 @@ export interface CraftedEntry {
   descriptor?: boolean
   /** Write this CRC-32 in every header instead of the real one. */
   crcOverride?: number
+  /** The name bytes as stored (instead of the UTF-8 of `name`), e.g. invalid UTF-8. */
+  rawName?: Buffer
+  /** Set flag bit 11 (the name is UTF-8); default true. */
+  utf8Flag?: boolean
+  /** Bytes appended after the deflate stream, counted in the compressed size (Java: "invalid entry compressed size"). */
+  trailingJunk?: Buffer
+  /** Unix mode in the central directory's external attributes (made by Unix), e.g. 0o120777 for a symlink. */
+  unixMode?: number
+}
+
+export interface CraftedZipOptions {
+  /** Bytes between the last entry and the central directory. */
+  gapBeforeCentral?: Buffer
 }
 
 /** A complete zip: local headers in order, central directory, end record. */
-export function craftZip(entries: CraftedEntry[]): Buffer {
+export function craftZip(entries: CraftedEntry[], options: CraftedZipOptions = {}): Buffer {
   const parts: Buffer[] = []
   const central: Buffer[] = []
   let offset = 0
   for (const entry of entries) {
     const data = Buffer.isBuffer(entry.data) ? entry.data : Buffer.from(entry.data)
     const method = entry.method ?? 8
-    const body = method === 8 ? deflateRawSync(data) : data
-    const name = Buffer.from(entry.name, 'utf8')
+    const deflated = method === 8 ? deflateRawSync(data) : data
+    const body = entry.trailingJunk ? Buffer.concat([deflated, entry.trailingJunk]) : deflated
+    const name = entry.rawName ?? Buffer.from(entry.name, 'utf8')
     const crc = entry.crcOverride ?? crc32(data)
-    const flags = 0x800 | (entry.descriptor ? 0x8 : 0)
+    const flags = (entry.utf8Flag === false ? 0 : 0x800) | (entry.descriptor ? 0x8 : 0)
     const local = Buffer.alloc(30)
     local.writeUInt32LE(0x04034b50, 0)
     local.writeUInt16LE(20, 4)
@@ -66,12 +80,17 @@ export function craftZip(entries: CraftedEntry[]): Buffer {
     header.writeUInt32LE(body.length, 20)
     header.writeUInt32LE(data.length, 24)
     header.writeUInt16LE(name.length, 28)
+    if (entry.unixMode !== undefined) header.writeUInt32LE((entry.unixMode << 16) >>> 0, 38)
     header.writeUInt32LE(offset, 42)
     central.push(header, name)
     for (const piece of pieces) {
       parts.push(piece)
       offset += piece.length
     }
+  }
+  if (options.gapBeforeCentral) {
+    parts.push(options.gapBeforeCentral)
+    offset += options.gapBeforeCentral.length
   }
   const centralBytes = Buffer.concat(central)
   const end = Buffer.alloc(22)

@@ -10,7 +10,6 @@ import { createWriteStream, type WriteStream } from 'node:fs'
 import { once } from 'node:events'
 import { EntryCheck, ZipFormatError } from './entry-check.js'
 import {
-  CENTRAL_SIGNATURE,
   checkLocalEntriesFrom,
   crossCheck,
   DEFLATED,
@@ -28,9 +27,9 @@ import {
   type ZipListing,
 } from './reader.js'
 
-/** Inflations in flight at once, and the compressed bytes they may hold: memory stays flat. */
-const MAX_PENDING = 8
-const MAX_PENDING_BYTES = 32 * 1024 * 1024
+/** Inflations in flight at once (libuv's pool has 4 threads), and the compressed bytes they may hold: memory stays flat. */
+const MAX_PENDING = 4
+const MAX_PENDING_BYTES = 16 * 1024 * 1024
 /** The central directory of a bundle within the limits (65,535 names) fits easily; more is hostile. */
 const MAX_TAIL_BYTES = 64 * 1024 * 1024
 
@@ -93,14 +92,13 @@ export class LocalWalker {
       return Buffer.alloc(0)
     }
     const signature = bytes.readUInt32LE(0)
-    if (signature === CENTRAL_SIGNATURE || signature === EOCD_SIGNATURE) {
-      // Where ZipInputStream stops: everything from here is the central directory and end record.
+    if (signature !== LOCAL_SIGNATURE) {
+      if (this.offset === 0 && signature !== EOCD_SIGNATURE) throw new ZipFormatError('not a zip file: it does not start with a local file header')
+      // Where ZipInputStream stops reading entries: the rest must be the central directory and end
+      // record (crossCheck refuses anything in between).
       this.state = 'tail'
       this.tailStart = this.offset
       return bytes
-    }
-    if (signature !== LOCAL_SIGNATURE) {
-      throw new ZipFormatError(`expected a local header at offset ${this.offset}; Android's ZipInputStream reads entries back to back from the start of the file`)
     }
     if (bytes.length < LOCAL_HEADER_SIZE || bytes.length < localHeaderLength(bytes)) {
       this.carry = Buffer.from(bytes)
