@@ -15,6 +15,7 @@ import { createKeyPair } from '../src/core/keys.js'
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
 import { startHttpsFront, type HttpsFront } from './support/https-front.js'
 import { makeSmallApp, removeDir, sourceLikeText, tempDir, writeTree } from './support/folders.js'
+import { cliFlagOf, type InputName } from '../src/core/inputs/table.js'
 import { startAction, startBlackHole, startCli, type Interruptible } from './support/interrupt.js'
 import { createTestBucket, createTestClient, listKeys, listUploads, removeTestBucket, s3TestConfig } from './support/s3.js'
 
@@ -201,7 +202,10 @@ describe('a cancelled CLI leaves nothing behind', () => {
     const parts = proxy.seen.UploadPart ?? 0
     const flags = Object.entries(inputs(bigApp, { 'private-key': '', 'private-key-file': path.join(work, 'key.pem'), 'working-directory': bigApp }))
       .filter(([, value]) => value !== '')
-      .flatMap(([name, value]) => [`--${name}`, value])
+      .flatMap(([name, value]) => {
+        const flag = cliFlagOf(name as InputName)
+        return flag ? [`--${flag}`, value] : []
+      })
     const run = await startCli(['publish', ...flags], work)
     started.push(run)
     await run.waitUntil(() => (proxy.seen.UploadPart ?? 0) >= parts + 2, 'parts in flight')
