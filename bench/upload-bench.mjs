@@ -71,6 +71,7 @@ async function timedChild(mode, json, keyFile) {
 // The verifier as the CLI and the action run it, bundled from src for the child processes.
 await mkdir(out, { recursive: true })
 await build({ entryPoints: [path.join(repo, 'src', 'core', 'verify.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: path.join(repo, 'bench', 'out', 'verify-core.mjs'), logLevel: 'warning' })
+await build({ entryPoints: [path.join(repo, 'src', 'core', 'zip', 'walk-worker.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: path.join(repo, 'bench', 'out', 'walk-worker.js'), logLevel: 'warning' })
 
 spawnSync(process.execPath, [cli, 'key', 'create', '--dir', out, '--force'], { stdio: 'ignore' })
 const rows = []
