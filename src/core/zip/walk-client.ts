@@ -12,9 +12,11 @@ import { Worker } from 'node:worker_threads'
 import { checkBundleEntryNames } from '../device-layout.ts'
 import { ZipFormatError } from './entry-check.ts'
 import { LocalWalker } from './stream-reader.ts'
-import type { WalkReply } from './walk-worker.ts'
+import type { WalkReply, WalkRequest } from './walk-worker.ts'
 
 const MAX_IN_FLIGHT = 8 * 1024 * 1024
+/** Chunks are sent in batches of about this size: a message per 64 KiB chunk costs more than the walk. */
+const BATCH_BYTES = 1024 * 1024
 
 /** Built beside this file by scripts/bundle.mjs (dist/); from the sources (tests), Node runs the TypeScript file. */
 function workerUrl(): URL | undefined {
@@ -41,6 +43,8 @@ export function startZipWalk(spillDir: string): ZipWalk {
 class WorkerWalk implements ZipWalk {
   private readonly worker: Worker
   private inFlight = 0
+  private batch: ArrayBuffer[] = []
+  private batchBytes = 0
   private wake: (() => void) | undefined
   private readonly result: Promise<number>
 
@@ -67,12 +71,22 @@ class WorkerWalk implements ZipWalk {
     const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer
     const data = owned ? (chunk.buffer as ArrayBuffer) : new Uint8Array(chunk).buffer
     this.inFlight += data.byteLength
-    this.worker.postMessage({ type: 'chunk', data }, [data])
+    this.batch.push(data)
+    this.batchBytes += data.byteLength
+    if (this.batchBytes >= BATCH_BYTES) this.flush()
     if (this.inFlight > MAX_IN_FLIGHT) await new Promise<void>((resolve) => (this.wake = resolve))
   }
 
+  private flush(): void {
+    if (this.batch.length === 0) return
+    this.worker.postMessage({ type: 'chunks', data: this.batch } satisfies WalkRequest, this.batch)
+    this.batch = []
+    this.batchBytes = 0
+  }
+
   async end(): Promise<number> {
-    this.worker.postMessage({ type: 'end' })
+    this.flush()
+    this.worker.postMessage({ type: 'end' } satisfies WalkRequest)
     try {
       return await this.result
     } finally {

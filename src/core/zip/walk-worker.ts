@@ -11,7 +11,7 @@ import { checkBundleEntryNames } from '../device-layout.ts'
 import { ZipFormatError } from './entry-check.ts'
 import { LocalWalker } from './stream-reader.ts'
 
-export type WalkRequest = { type: 'chunk'; data: ArrayBuffer } | { type: 'end' }
+export type WalkRequest = { type: 'chunks'; data: ArrayBuffer[] } | { type: 'end' }
 export type WalkReply =
   | { type: 'ack'; bytes: number }
   | { type: 'done'; entries: number }
@@ -35,9 +35,13 @@ function fail(error: unknown): void {
 port.on('message', (request: WalkRequest) => {
   // One chunk at a time, in order: the walk is a state machine over the byte stream.
   queue = queue.then(async () => {
-    if (request.type === 'chunk') {
-      if (!failed) await walker.write(Buffer.from(request.data)).catch(fail)
-      port.postMessage({ type: 'ack', bytes: request.data.byteLength } satisfies WalkReply)
+    if (request.type === 'chunks') {
+      let bytes = 0
+      for (const data of request.data) {
+        if (!failed) await walker.write(Buffer.from(data)).catch(fail)
+        bytes += data.byteLength
+      }
+      port.postMessage({ type: 'ack', bytes } satisfies WalkReply)
       return
     }
     if (failed) return
