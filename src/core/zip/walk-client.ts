@@ -34,9 +34,12 @@ export interface ZipWalk {
   abort(): void
 }
 
-/** A walk of the zip whose bytes will be written; `spillDir` is created only if a spill is needed. */
-export function startZipWalk(spillDir: string): ZipWalk {
-  const url = workerUrl()
+/**
+ * A walk of the zip whose bytes will be written; `spillDir` is created only if a spill is needed.
+ * `inThread` forces the fallback (tests compare both).
+ */
+export function startZipWalk(spillDir: string, options: { inThread?: boolean } = {}): ZipWalk {
+  const url = options.inThread ? undefined : workerUrl()
   return url ? new WorkerWalk(url, spillDir) : new InThreadWalk(spillDir)
 }
 
