@@ -4,7 +4,9 @@
 // the bundle grows). Then, side by side on each published object, alternating, each in a fresh
 // process: our verify vs the floor (plain download + AES-128-CBC + SHA-256 of the same URL), with
 // medians and the ratio (target <= 1.2x). Needs `bash scripts/s3-server.sh start`.
-// Env: BENCH_RUNS (3), BENCH_VERIFY_RUNS (5 per published object), BENCH_SIZES ("64,256").
+// Env: BENCH_RUNS (3), BENCH_VERIFY_RUNS (5 per published object), BENCH_SIZES ("64,256"),
+// BENCH_BEFORE (a bundled verify core of another commit, e.g. `npx esbuild <old>/src/core/verify.ts
+// --bundle --platform=node --format=esm --outfile=bench/out/verify-core-before.mjs`: a third column).
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
@@ -41,9 +43,9 @@ const front = http.createServer(async (request, response) => {
 await new Promise((resolve) => front.listen(0, '127.0.0.1', resolve))
 const publicUrl = `http://127.0.0.1:${front.address().port}/{key}`
 
-function runProcess(command, args) {
+function runProcess(command, args, env = process.env) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))
@@ -63,7 +65,8 @@ async function makeApp(dir, megabytes) {
 
 /** One timed verify or floor run in a fresh process (see verify-child.mjs). */
 async function timedChild(mode, json, keyFile) {
-  const result = await runProcess(process.execPath, [path.join(repo, 'bench', 'verify-child.mjs'), mode, json.bundleUrl, json.bundle.sessionKey, json.bundle.checksum, keyFile, String(json.bundle.encryptedSize)])
+  const env = mode === 'before' ? { ...process.env, VERIFY_CORE: path.resolve(process.env.BENCH_BEFORE) } : process.env
+  const result = await runProcess(process.execPath, [path.join(repo, 'bench', 'verify-child.mjs'), mode === 'before' ? 'verify' : mode, json.bundleUrl, json.bundle.sessionKey, json.bundle.checksum, keyFile, String(json.bundle.encryptedSize)], env)
   if (result.status !== 0) throw new Error(`${mode}: ${result.stderr.slice(-2000)}`)
   return JSON.parse(result.stdout)
 }
@@ -71,6 +74,7 @@ async function timedChild(mode, json, keyFile) {
 // The verifier as the CLI and the action run it, bundled from src for the child processes.
 await mkdir(out, { recursive: true })
 await build({ entryPoints: [path.join(repo, 'src', 'core', 'verify.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: path.join(repo, 'bench', 'out', 'verify-core.mjs'), logLevel: 'warning' })
+await build({ entryPoints: [path.join(repo, 'src', 'core', 'zip', 'walk-worker.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: path.join(repo, 'bench', 'out', 'walk-worker.js'), logLevel: 'warning' })
 
 spawnSync(process.execPath, [cli, 'key', 'create', '--dir', out, '--force'], { stdio: 'ignore' })
 const rows = []
@@ -102,9 +106,16 @@ for (const megabytes of sizes) {
   const floorRss = []
   const verifyCpu = []
   const floorCpu = []
+  const beforeMs = []
   for (let run = 0; run < verifyRuns; run++) {
-    for (const mode of run % 2 ? ['verify', 'floor'] : ['floor', 'verify']) {
+    const modes = run % 2 ? ['verify', 'floor'] : ['floor', 'verify']
+    if (process.env.BENCH_BEFORE) modes.splice(run % 3, 0, 'before')
+    for (const mode of modes) {
       const { ms, cpuMs, rssMb } = await timedChild(mode, published, keyFile)
+      if (mode === 'before') {
+        beforeMs.push(ms)
+        continue
+      }
       ;(mode === 'verify' ? verifyMs : floorMs).push(ms)
       ;(mode === 'verify' ? verifyCpu : floorCpu).push(cpuMs)
       ;(mode === 'verify' ? verifyRss : floorRss).push(rssMb)
@@ -125,6 +136,7 @@ for (const megabytes of sizes) {
     floorRssMb: median(floorRss),
     verifyCpuMs: median(verifyCpu),
     floorCpuMs: median(floorCpu),
+    beforeMs: beforeMs.length ? median(beforeMs) : undefined,
     stages: Object.fromEntries(Object.keys(samples[0].stage).map((name) => [name, median(samples.map((s) => s.stage[name]))])),
   })
   await rm(web, { recursive: true, force: true })
@@ -139,7 +151,8 @@ const sideBySide = [
   '|---|---|---|---|---|---|---|---|',
   ...rows.map((r) => `| ${r.megabytes} MB | ${(r.size / 1048576).toFixed(1)} MiB | ${r.verifyMs.toFixed(0)} ms | ${r.floorMs.toFixed(0)} ms | ${(r.verifyMs / r.floorMs).toFixed(2)}x | ${r.verifyCpuMs.toFixed(0)} / ${r.floorCpuMs.toFixed(0)} ms | ${r.verifyRssMb.toFixed(0)} MB | ${r.floorRssMb.toFixed(0)} MB |`),
 ].join('\n')
+const before = rows[0]?.beforeMs === undefined ? '' : `\n\nbefore (${process.env.BENCH_BEFORE}): ${rows.map((r) => `${r.megabytes} MB ${r.beforeMs.toFixed(0)} ms = ${(r.beforeMs / r.floorMs).toFixed(2)}x the floor`).join('; ')}`
 const rss = rows.length > 1 ? `\npeak RSS ${rows.at(-1).megabytes} MB / ${rows[0].megabytes} MB: publish ${(rows.at(-1).rssMb / rows[0].rssMb).toFixed(2)}x, verify ${(rows.at(-1).verifyRssMb / rows[0].verifyRssMb).toFixed(2)}x` : ''
-console.log(`\n${table}\n\n${sideBySide}\n${rss}`)
-await writeFile(path.join(out, 'results.md'), `${table}\n\n${sideBySide}\n${rss}\n`)
+console.log(`\n${table}\n\n${sideBySide}${before}\n${rss}`)
+await writeFile(path.join(out, 'results.md'), `${table}\n\n${sideBySide}${before}\n${rss}\n`)
 front.close()

@@ -25,11 +25,11 @@ const common = {
 
 await rm('dist', { recursive: true, force: true })
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js' })
-// The deflate worker is its own module (the zip writer starts it with new URL('./deflate-worker.js',
+// The deflate worker (and verify's zip-walk worker) is its own module (the zip writer starts it with new URL('./deflate-worker.js',
 // import.meta.url)), so it sits beside every file the writer can end up in: the action, and the
 // CLI's chunks.
 for (const outdir of ['dist', 'dist/cli-chunks']) {
-  await build({ ...common, banner: undefined, entryPoints: { 'deflate-worker': 'src/core/zip/deflate-worker.ts' }, outdir })
+  await build({ ...common, banner: undefined, entryPoints: { 'deflate-worker': 'src/core/zip/deflate-worker.ts', 'walk-worker': 'src/core/zip/walk-worker.ts' }, outdir })
 }
 // The CLI is split: `publish` (and the storage SDK it pulls in) is a chunk loaded on demand, so
 // `bundle`, `verify` and `key` start faster and smaller.

@@ -5,8 +5,8 @@
  * either refuses, or that they would install differently (or differently from each other), is
  * refused here, naming the entry.
  */
-import { ZipFormatError } from './zip/entry-check.js'
-import { FLAG_UTF8, isValidUtf8, type ZipEntry } from './zip/reader.js'
+import { ZipFormatError } from './zip/entry-check.ts'
+import { FLAG_UTF8, isValidUtf8, type ZipEntry } from './zip/reader.ts'
 
 /** ext4, f2fs and APFS: a file name component is at most 255 bytes. */
 export const MAX_COMPONENT_BYTES = 255

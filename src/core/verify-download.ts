@@ -87,11 +87,11 @@ export class DownloadGuard {
   private limit = HARD_CAP_BYTES
   private limitReason = `the ${formatBytes(HARD_CAP_BYTES)} cap: no bundle is bigger`
   private readonly started = Date.now()
+  private lastData = Date.now()
   private readonly graceMs: number
   private readonly rate: number
   private readonly idleMs: number
-  private idleTimer: NodeJS.Timeout | undefined
-  private deadlineTimer: NodeJS.Timeout | undefined
+  private readonly ticker: NodeJS.Timeout
   private knownSize: number | undefined
   private failure: DownloadFailure | undefined
 
@@ -101,8 +101,9 @@ export class DownloadGuard {
     this.idleMs = limits.idleTimeoutMs ?? 60_000
     if (limits.maxBytes !== undefined) this.setLimit(limits.maxBytes, `the ${formatBytes(limits.maxBytes)} cap`)
     if (limits.expectedSize !== undefined) this.setLimit(limits.expectedSize, 'the uploaded size')
-    this.touch()
-    this.armDeadline()
+    // One timer checks both limits: re-arming a timer per chunk costs more than the check.
+    this.ticker = setInterval(() => this.check(), Math.max(20, Math.min(1000, this.idleMs / 4, this.graceMs / 4)))
+    this.ticker.unref()
   }
 
   /** Narrow the limit (never widen it past what is already known). */
@@ -111,7 +112,6 @@ export class DownloadGuard {
     this.limit = bytes
     this.limitReason = reason
     this.knownSize = bytes
-    this.armDeadline()
   }
 
   get expectedSize(): number | undefined {
@@ -125,15 +125,14 @@ export class DownloadGuard {
   /** Count `length` more bytes; throws (and aborts the fetch) once more than the limit arrived. */
   take(length: number): void {
     this.received += length
-    this.touch()
+    this.lastData = Date.now()
     if (this.received > this.limit) {
       throw this.fail(`more than ${this.limit} bytes arrived (the limit is ${this.limitReason}); the download was stopped at ${this.received} bytes`)
     }
   }
 
   stop(): void {
-    clearTimeout(this.idleTimer)
-    clearTimeout(this.deadlineTimer)
+    clearInterval(this.ticker)
   }
 
   private fail(message: string): DownloadFailure {
@@ -145,12 +144,6 @@ export class DownloadGuard {
     return this.failure
   }
 
-  private touch(): void {
-    clearTimeout(this.idleTimer)
-    this.idleTimer = setTimeout(() => this.fail(`no data for ${this.idleMs / 1000} s (after ${this.received} bytes)`), this.idleMs)
-    this.idleTimer.unref()
-  }
-
   private deadlineFor(bytes: number): number {
     return this.graceMs + (bytes / this.rate) * 1000
   }
@@ -159,25 +152,17 @@ export class DownloadGuard {
     return `${seconds(this.graceMs)} + 1 s per ${formatBytes(this.rate)}`
   }
 
-  /** Known size: one fixed deadline. Unknown: the deadline grows with what has arrived, checked each tick. */
-  private armDeadline(): void {
-    clearTimeout(this.deadlineTimer)
-    const check = (): void => {
-      const elapsed = Date.now() - this.started
-      if (this.knownSize !== undefined) {
-        this.fail(`the download of ${formatBytes(this.knownSize)} did not finish within its deadline of ${seconds(this.deadlineFor(this.knownSize))} (${this.rule()}); ${this.received} bytes arrived in ${seconds(elapsed)}`)
-        return
-      }
-      if (elapsed > this.deadlineFor(this.received)) {
-        this.fail(`the download is slower than the minimum rate: ${this.received} bytes in ${seconds(elapsed)} (allowed: ${this.rule()})`)
-        return
-      }
-      this.deadlineTimer = setTimeout(check, Math.max(50, Math.min(1000, this.graceMs / 4)))
-      this.deadlineTimer.unref()
+  /** Known size: one fixed deadline. Unknown: the deadline grows with what has arrived. */
+  private check(): void {
+    const now = Date.now()
+    const elapsed = now - this.started
+    if (now - this.lastData > this.idleMs) {
+      this.fail(`no data for ${this.idleMs / 1000} s (after ${this.received} bytes)`)
+    } else if (this.knownSize !== undefined && elapsed > this.deadlineFor(this.knownSize)) {
+      this.fail(`the download of ${formatBytes(this.knownSize)} did not finish within its deadline of ${seconds(this.deadlineFor(this.knownSize))} (${this.rule()}); ${this.received} bytes arrived in ${seconds(elapsed)}`)
+    } else if (this.knownSize === undefined && elapsed > this.deadlineFor(this.received)) {
+      this.fail(`the download is slower than the minimum rate: ${this.received} bytes in ${seconds(elapsed)} (allowed: ${this.rule()})`)
     }
-    const wait = this.knownSize !== undefined ? this.deadlineFor(this.knownSize) - (Date.now() - this.started) : this.graceMs
-    this.deadlineTimer = setTimeout(check, Math.max(0, wait))
-    this.deadlineTimer.unref()
   }
 }
 

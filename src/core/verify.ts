@@ -5,13 +5,12 @@
  * hashed and walked entry by entry as they arrive (inflation in libuv's pool, in parallel), so
  * neither the ciphertext nor the plaintext is held in memory or, normally, written to disk.
  */
-import { constants, createDecipheriv, createHash, publicDecrypt, type KeyObject } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { constants, createDecipheriv, createHash, publicDecrypt, randomBytes, type KeyObject } from 'node:crypto'
+import { rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { type Readable, Transform, type TransformCallback, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { checkBundleEntryNames } from './device-layout.js'
 import type { ErrorCode } from './error-codes.js'
 import { describeError, inputError, LiveUpdateError, type VerifyStep } from './errors.js'
 import { loadPublicKey } from './keys.js'
@@ -19,7 +18,7 @@ import type { Fetch } from './types.js'
 import { excerpt, safeUrl } from './url.js'
 import { describeSource, DownloadFailure, DownloadGuard, type DownloadLimits, isUrl, openSource, scrubUrls } from './verify-download.js'
 import { ZipFormatError } from './zip/entry-check.js'
-import { LocalWalker } from './zip/stream-reader.js'
+import { startZipWalk, type ZipWalk } from './zip/walk-client.js'
 
 export { checkBundleEntryNames } from './device-layout.js'
 
@@ -172,38 +171,23 @@ function checkSize(encryptedSize: number, expectedSize: number | undefined): voi
 }
 
 /**
- * Hashes the plaintext and walks the zip (Android view) as the bytes arrive. A zip problem is kept,
- * not thrown: a device checks the checksum first, so a tampered download must fail at `checksum`.
+ * Hashes the plaintext (this thread) and hands it to the zip walk (a worker). A zip problem is
+ * kept, not thrown: a device checks the checksum first, so a tampered download must fail at
+ * `checksum`. The hash sees each chunk before it is transferred away.
  */
-function plaintextSink(hash: ReturnType<typeof createHash>, walker: LocalWalker): { sink: Writable; zipError: () => unknown } {
-  let zipError: unknown
-  const sink = new Writable({
+function plaintextSink(hash: ReturnType<typeof createHash>, walk: ZipWalk): Writable {
+  return new Writable({
     highWaterMark: 1 << 20,
     write(chunk: Buffer, _encoding, callback) {
       hash.update(chunk)
-      if (zipError !== undefined) {
-        callback()
-        return
-      }
-      walker.write(chunk).then(
-        () => callback(),
-        (error: unknown) => {
-          zipError = error
-          walker.abort()
-          callback()
-        },
-      )
+      walk.write(chunk).then(() => callback(), callback)
     },
   })
-  return { sink, zipError: () => zipError }
 }
 
-async function checkZipResult(walker: LocalWalker, zipError: unknown): Promise<number> {
+async function checkZipResult(walk: ZipWalk): Promise<number> {
   try {
-    if (zipError !== undefined) throw zipError
-    const { listing } = await walker.end()
-    checkBundleEntryNames(listing.entries)
-    return listing.entries.length
+    return await walk.end()
   } catch (error) {
     if (error instanceof ZipFormatError) throw new StepFailure('zip', error.message)
     throw error
@@ -215,9 +199,10 @@ async function checkZipResult(walker: LocalWalker, zipError: unknown): Promise<n
  * would reject; only local failures (e.g. the temp folder is not writable) throw.
  */
 export async function verifyBundle(options: VerifyOptions): Promise<VerifyReport> {
-  let workDir: string | undefined
+  // Created only if a zip needs a spill file (data descriptors); always removed.
+  const spillDir = path.join(options.tempDir ?? os.tmpdir(), `live-update-verify-${randomBytes(6).toString('hex')}`)
   let source: Readable | undefined
-  let walker: LocalWalker | undefined
+  let walk: ZipWalk | undefined
   if (typeof options.source === 'string' && isUrl(options.source)) refuseCredentials(options.source)
   const guard = new DownloadGuard(options)
   try {
@@ -237,12 +222,9 @@ export async function verifyBundle(options: VerifyOptions): Promise<VerifyReport
       sourceError = error
     })
     const plainHash = createHash('sha256')
-    walker = new LocalWalker(async () => {
-      workDir = await mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'live-update-verify-'))
-      return path.join(workDir, 'spill.zip')
-    })
+    walk = startZipWalk(spillDir)
     const sniff = sniffer()
-    const { sink, zipError } = plaintextSink(plainHash, walker)
+    const sink = plaintextSink(plainHash, walk)
     const pageInstead = (): string | undefined => notABundle(sniff.head(), opened.contentType, typeof options.source === 'string' && isUrl(options.source))
     const take = (chunk: Buffer): void => {
       guard.take(chunk.length)
@@ -268,16 +250,16 @@ export async function verifyBundle(options: VerifyOptions): Promise<VerifyReport
       if (page) throw new StepFailure('download', page)
       throw new StepFailure('checksum', `the signed checksum is for sha256 ${signed}, but the decrypted zip has sha256 ${sha256} (devices answer checksum_fail)`)
     }
-    const entries = await checkZipResult(walker, zipError())
+    const entries = await checkZipResult(walk)
     return { ok: true, sha256, entries, encryptedSize: guard.received }
   } catch (error) {
     if (error instanceof StepFailure) return { ok: false, step: error.step, message: error.message }
     throw error
   } finally {
     guard.stop()
-    walker?.abort()
+    walk?.abort()
     source?.destroy()
-    if (workDir) await rm(workDir, { recursive: true, force: true })
+    await rm(spillDir, { recursive: true, force: true })
   }
 }
 

@@ -46,8 +46,10 @@ export class EntryCheck {
   private readonly inflater: Inflate | undefined
   private failure: Error | undefined
   private readonly done: Promise<void> | undefined
+  private readonly entry: CheckedEntry
 
-  constructor(private readonly entry: CheckedEntry) {
+  constructor(entry: CheckedEntry) {
+    this.entry = entry
     if (entry.method === 8 && (entry.compressedSize > ONE_SHOT_LIMIT || entry.size > ONE_SHOT_LIMIT)) {
       const inflater = createInflateRaw({ chunkSize: STREAM_CHUNK })
       this.inflater = inflater

@@ -11,9 +11,9 @@
  * 4,294,967,295 bytes or exactly 65,535 entries are read as what they are.
  */
 import { open, type FileHandle } from 'node:fs/promises'
-import { EntryCheck, ZipFormatError, hex32 } from './entry-check.js'
+import { EntryCheck, ZipFormatError, hex32 } from './entry-check.ts'
 
-export { ZipFormatError } from './entry-check.js'
+export { ZipFormatError } from './entry-check.ts'
 
 export interface ZipEntry {
   name: string

@@ -8,7 +8,7 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs'
 import { once } from 'node:events'
-import { EntryCheck, ZipFormatError } from './entry-check.js'
+import { EntryCheck, ZipFormatError } from './entry-check.ts'
 import {
   checkLocalEntriesFrom,
   crossCheck,
@@ -25,7 +25,7 @@ import {
   parseLocalHeader,
   type ZipEntry,
   type ZipListing,
-} from './reader.js'
+} from './reader.ts'
 
 /** Inflations in flight at once (libuv's pool has 4 threads), and the compressed bytes they may hold: memory stays flat. */
 const MAX_PENDING = 4
@@ -52,8 +52,12 @@ export class LocalWalker {
   private spill: WriteStream | undefined
   private spillStart = 0
 
+  private readonly spillFile: () => Promise<string>
+
   /** `spillFile`: where to put the rest of the zip if an entry's end is only in the central directory. */
-  constructor(private readonly spillFile: () => Promise<string>) {}
+  constructor(spillFile: () => Promise<string>) {
+    this.spillFile = spillFile
+  }
 
   /** Feed the next plaintext bytes, in order. Rejects with ZipFormatError as soon as something is wrong. */
   async write(chunk: Buffer): Promise<void> {

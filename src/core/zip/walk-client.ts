@@ -1,0 +1,140 @@
+/**
+ * The main thread's side of walk-worker.ts: hands plaintext chunks to the worker (transferring
+ * their memory when the chunk owns all of it), keeps at most MAX_IN_FLIGHT bytes queued there
+ * (memory stays flat; a slow walk slows the download instead), and turns the worker's answer into
+ * an entry count or a ZipFormatError. Where the worker module cannot run (TypeScript sources on a
+ * Node without type stripping), the same walk runs on this thread.
+ */
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import { Worker } from 'node:worker_threads'
+import { checkBundleEntryNames } from '../device-layout.ts'
+import { ZipFormatError } from './entry-check.ts'
+import { LocalWalker } from './stream-reader.ts'
+import type { WalkReply, WalkRequest } from './walk-worker.ts'
+
+const MAX_IN_FLIGHT = 8 * 1024 * 1024
+/** Chunks are sent in batches of about this size: a message per 64 KiB chunk costs more than the walk. */
+const BATCH_BYTES = 1024 * 1024
+
+/** Built beside this file by scripts/bundle.mjs (dist/); from the sources (tests), Node runs the TypeScript file. */
+function workerUrl(): URL | undefined {
+  const built = new URL('./walk-worker.js', import.meta.url)
+  if (existsSync(built)) return built
+  const source = new URL('./walk-worker.ts', import.meta.url)
+  return existsSync(source) && (process.features as { typescript?: unknown }).typescript ? source : undefined
+}
+
+export interface ZipWalk {
+  /** Feed the next plaintext bytes; resolves when more may be sent. Never rejects: failures come from `end`. */
+  write(chunk: Buffer): Promise<void>
+  /** All bytes sent: the entry count, or a ZipFormatError (or the worker's failure). */
+  end(): Promise<number>
+  abort(): void
+}
+
+/**
+ * A walk of the zip whose bytes will be written; `spillDir` is created only if a spill is needed.
+ * `inThread` forces the fallback (tests compare both).
+ */
+export function startZipWalk(spillDir: string, options: { inThread?: boolean } = {}): ZipWalk {
+  const url = options.inThread ? undefined : workerUrl()
+  return url ? new WorkerWalk(url, spillDir) : new InThreadWalk(spillDir)
+}
+
+class WorkerWalk implements ZipWalk {
+  private readonly worker: Worker
+  private inFlight = 0
+  private batch: ArrayBuffer[] = []
+  private batchBytes = 0
+  private wake: (() => void) | undefined
+  private readonly result: Promise<number>
+
+  constructor(url: URL, spillDir: string) {
+    // A small young generation: inflated buffers die young and are freed at once.
+    this.worker = new Worker(url, { workerData: { spillDir }, resourceLimits: { maxYoungGenerationSizeMb: 4 } })
+    this.worker.unref()
+    this.result = new Promise<number>((resolve, reject) => {
+      this.worker.on('message', (reply: WalkReply) => {
+        if (reply.type === 'ack') {
+          this.inFlight -= reply.bytes
+          if (this.inFlight <= MAX_IN_FLIGHT) this.release()
+        } else if (reply.type === 'done') resolve(reply.entries)
+        else reject(reply.zip ? new ZipFormatError(reply.message) : new Error(reply.message))
+      })
+      this.worker.once('error', reject)
+      this.worker.once('exit', (code) => reject(new Error(`the zip walk worker exited (${code})`)))
+    })
+    this.result.catch(() => this.release())
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    // Transfer the memory when the chunk owns all of it (decipher output does); else one copy.
+    const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer
+    const data = owned ? (chunk.buffer as ArrayBuffer) : new Uint8Array(chunk).buffer
+    this.inFlight += data.byteLength
+    this.batch.push(data)
+    this.batchBytes += data.byteLength
+    if (this.batchBytes >= BATCH_BYTES) this.flush()
+    if (this.inFlight > MAX_IN_FLIGHT) await new Promise<void>((resolve) => (this.wake = resolve))
+  }
+
+  private flush(): void {
+    if (this.batch.length === 0) return
+    this.worker.postMessage({ type: 'chunks', data: this.batch } satisfies WalkRequest, this.batch)
+    this.batch = []
+    this.batchBytes = 0
+  }
+
+  async end(): Promise<number> {
+    this.flush()
+    this.worker.postMessage({ type: 'end' } satisfies WalkRequest)
+    try {
+      return await this.result
+    } finally {
+      await this.worker.terminate()
+    }
+  }
+
+  abort(): void {
+    void this.worker.terminate()
+  }
+
+  private release(): void {
+    const wake = this.wake
+    this.wake = undefined
+    wake?.()
+  }
+}
+
+class InThreadWalk implements ZipWalk {
+  private readonly walker: LocalWalker
+  private failure: unknown
+
+  constructor(spillDir: string) {
+    this.walker = new LocalWalker(async () => {
+      await mkdir(spillDir, { recursive: true })
+      return path.join(spillDir, 'spill.zip')
+    })
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failure !== undefined) return
+    await this.walker.write(chunk).catch((error: unknown) => {
+      this.failure = error
+      this.walker.abort()
+    })
+  }
+
+  async end(): Promise<number> {
+    if (this.failure !== undefined) throw this.failure
+    const { listing } = await this.walker.end()
+    checkBundleEntryNames(listing.entries)
+    return listing.entries.length
+  }
+
+  abort(): void {
+    this.walker.abort()
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The zip walk in its worker and on the calling thread (the fallback) give the same answers, fed
+ * in awkward chunk sizes (headers split across chunks, one byte at a time).
+ */
+import { afterAll, describe, expect, it } from '@jest/globals'
+import { readdir } from 'node:fs/promises'
+import path from 'node:path'
+import { startZipWalk } from '../../src/core/zip/walk-client.js'
+import { craftZip, type CraftedEntry } from '../support/crafted-zip.js'
+import { removeDir, tempDir } from '../support/folders.js'
+
+const work = await tempDir('live-update-zip-walk-')
+afterAll(() => removeDir(work))
+
+async function walk(zip: Buffer, inThread: boolean, chunk: number): Promise<number | string> {
+  const spillDir = path.join(work, `spill-${inThread}-${chunk}-${zip.length}`)
+  const walker = startZipWalk(spillDir, { inThread })
+  for (let i = 0; i < zip.length; i += chunk) await walker.write(Buffer.from(zip.subarray(i, i + chunk)))
+  try {
+    return await walker.end()
+  } catch (error) {
+    return (error as Error).message
+  } finally {
+    walker.abort()
+  }
+}
+
+const INDEX: CraftedEntry = { name: 'index.html', data: '<html>ok</html>' }
+const zips: [string, Buffer, number | RegExp][] = [
+  ['a good zip', craftZip([INDEX, { name: 'a/b.js', data: 'x'.repeat(5000) }, { name: 'c.png', data: Buffer.alloc(300, 1), method: 0 }]), 3],
+  ['data descriptors (spilled)', craftZip([INDEX, { name: 'd.js', data: 'd'.repeat(700), descriptor: true }]), 2],
+  ['junk after a deflate stream', craftZip([INDEX, { name: 'j.js', data: 'j', trailingJunk: Buffer.from('JUNK') }]), /4 bytes after the end of its deflate stream/],
+  ['a wrong CRC', craftZip([INDEX, { name: 'c.js', data: 'c', crcOverride: 1 }]), /'c\.js' fails its CRC-32 check/],
+  ["a './' entry", craftZip([{ name: './', data: '', method: 0 }, INDEX]), /names the bundle folder itself/],
+  ['a truncated zip', craftZip([INDEX]).subarray(0, 40), /ends inside entry 'index\.html'/],
+]
+
+describe('zip walk: worker and in-thread agree', () => {
+  it.each(zips)('%s', async (_label, zip, expected) => {
+    for (const chunk of [1, 64 * 1024]) {
+      for (const inThread of [false, true]) {
+        const result = await walk(zip, inThread, chunk)
+        if (typeof expected === 'number') expect(result).toBe(expected)
+        else expect(result).toMatch(expected)
+      }
+    }
+  })
+
+  it('leaves no spill folder behind when none was needed', async () => {
+    await walk(zips[0][1], false, 1024)
+    expect((await readdir(work)).filter((name) => name.startsWith('spill-false-1024'))).toEqual([])
+  })
+})
