@@ -10,6 +10,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { createBundle } from '../src/core/bundle.js'
 import { createBundleEncryptor } from '../src/core/crypto.js'
+import { deltaIndexKey, loadDeltaIndex } from '../src/core/delta/index-file.js'
 import { publishDelta } from '../src/core/delta/publish-delta.js'
 import { checkManifestNames } from '../src/core/delta/rules.js'
 import { verifyDelta } from '../src/core/delta/verify-delta.js'
@@ -198,5 +199,29 @@ describe('delta releases', () => {
     const dest = path.join(tmp, 'device-5.0.2')
     await device.follow(nextManifest as never, next.bundle.sessionKey, dest)
     expect(await readTree(dest)).toEqual(await readTree(web))
+  })
+
+  test('a delta index made with another key, or unreadable, is not reused: a fresh key, every file uploaded', async () => {
+    const warnings: string[] = []
+    const noisy: Logger = { info: () => undefined, warn: (line) => warnings.push(line), debug: () => undefined }
+    const other = loadPrivateKey(createKeyPair().privateKeyPem)
+    const put = (appId: string, body: string) => createTestClient().send(new PutObjectCommand({ Bucket: bucket, Key: deltaIndexKey(appId), Body: body }))
+    expect(await loadDeltaIndex(store, 'com.example.noindex', signing, noisy)).toEqual({})
+    await put('com.example.otherkey', JSON.stringify({ schema: 1, keyId: other.keyId, sessionKey: 'x:y', objects: {} }))
+    expect(await loadDeltaIndex(store, 'com.example.otherkey', signing, noisy)).toEqual({})
+    await put('com.example.garbage', '{not json')
+    expect(await loadDeltaIndex(store, 'com.example.garbage', signing, noisy)).toEqual({})
+    expect(warnings.join('\n')).toContain('is unusable')
+    const encryptor = createBundleEncryptor(signing)
+    const web = path.join(tmp, 'web-index')
+    await writeWebApp(web, { chunks: 2, seed: 5 })
+    const bundle = await createBundle({ webDir: web, version: '6.0.0', signing, outFile: path.join(tmp, 'idx.zip.enc'), requireNotifyAppReady: true, encryptor })
+    await put('com.example.mine', JSON.stringify({ schema: 1, keyId: signing.keyId, sessionKey: bundle.sessionKey, objects: {} }))
+    const loaded = await loadDeltaIndex(store, 'com.example.mine', signing, noisy)
+    expect(loaded.aesKey).toHaveLength(16)
+    expect(loaded.iv).toHaveLength(16)
+    // The recovered key really is the bundle's: sealing the same bytes gives the same ciphertext.
+    const again = createBundleEncryptor(signing, ((queue) => () => queue.shift() as Buffer)([loaded.aesKey as Buffer, loaded.iv as Buffer]))
+    expect(again.sealFile(Buffer.from('same bytes'))).toEqual(encryptor.sealFile(Buffer.from('same bytes')))
   })
 })
