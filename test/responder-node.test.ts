@@ -12,7 +12,7 @@ import { responderScenarios, type EntryEnv } from './support/responder-scenarios
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
-async function startServe(env: EntryEnv): Promise<{ child: ChildProcess; url: string }> {
+async function startServe(env: EntryEnv): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, [path.join(root, 'dist/cli.js'), 'serve', '--state-url', env.STATE_URL, '--port', '0', '--cache-ttl', env.CACHE_TTL_SECONDS], {
     env: { ...process.env, STATE_URL: '', PORT: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -27,7 +27,7 @@ async function startServe(env: EntryEnv): Promise<{ child: ChildProcess; url: st
     })
     child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${output} (run npm run bundle first)`)))
   })
-  return { child, url }
+  return { child, url, output: () => output }
 }
 
 responderScenarios('node (live-update serve)', async (env) => {
@@ -85,5 +85,16 @@ describe('live-update serve', () => {
       child.kill('SIGTERM')
       await once(child, 'exit')
     }
+  })
+
+  test('stats counts reach the operator: a summary line on stop (and each minute when they moved)', async () => {
+    const { child, url, output } = await startServe({ STATE_URL: 'http://127.0.0.1:9', CACHE_TTL_SECONDS: '0' })
+    const info = { platform: 'android', device_id: '0b7e6c2a-8d3f-4e1a-9c5b-2f4d6a8b0c1e', app_id: 'com.example.app', action: 'download_complete' }
+    const reply = await fetch(`${url}/stats`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([info, { ...info, action: 'set' }, { junk: 1 }]) })
+    expect(await reply.json()).toEqual({ status: 'ok', accepted: 2, rejected: 1 })
+    child.kill('SIGTERM')
+    await once(child, 'exit')
+    expect(output()).toContain('stats since start: download_complete=1 set=1, rejected=1')
+    expect(output()).toContain('live-update responder stopped')
   })
 })

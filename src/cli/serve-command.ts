@@ -49,6 +49,15 @@ export async function serveCommand(argv: string[], io: CliIo, stop?: Promise<unk
   const responder = createResponder({ reader, cacheTtlMs: ttl, statsWebhookUrl: webhook, log })
   const running = await startNodeServer(responder, { port, host: values.host ?? (io.env.HOST || '127.0.0.1'), log })
   io.stdout.write(`live-update responder listening on ${running.url} (state: ${safeUrl(stateUrl)}, cache ${ttl / 1000} s)\n`)
+  // Stats are counted in memory only: a line per minute (when they moved) is the operator's view.
+  let lastLine = ''
+  const report = (): void => {
+    const line = statsLine(responder.stats.counts(), responder.stats.rejected())
+    if (line !== lastLine) io.stdout.write(`${line}\n`)
+    lastLine = line
+  }
+  const timer = setInterval(report, 60_000)
+  timer.unref()
   await new Promise<void>((resolve) => {
     const done = (): void => {
       process.off('SIGINT', done)
@@ -59,7 +68,14 @@ export async function serveCommand(argv: string[], io: CliIo, stop?: Promise<unk
     process.once('SIGTERM', done)
     stop?.then(done, done)
   })
+  clearInterval(timer)
   await running.close()
+  report()
   io.stdout.write('live-update responder stopped\n')
   return ExitCode.ok
+}
+
+export function statsLine(counts: Record<string, number>, rejected: number): string {
+  const parts = Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : 1)).map(([action, count]) => `${action}=${count}`)
+  return `stats since start: ${parts.length ? parts.join(' ') : 'none'}${rejected ? `, rejected=${rejected}` : ''}`
 }
