@@ -1,7 +1,7 @@
 /**
  * The per-app delta index (`live-update/<appId>/delta/index.json`): which files are already in
  * storage, encrypted under which session key. Delta objects are content-addressed
- * (`live-update/<appId>/delta/<key fingerprint>/<plain sha256>[.br]`), so a release re-uploads only
+ * (`live-update/<appId>/delta/<key fingerprint>/<first 32 hex of the plain sha256>[.br]`), so a release re-uploads only
  * the files that changed, and every release of the app reuses one AES key and IV.
  *
  * Reusing the key costs no secrecy: Capgo's encryption v2 wraps the AES key with the private key,
@@ -36,9 +36,13 @@ export interface DeltaIndex {
 
 export const deltaIndexKey = (appId: string): string => `live-update/${appId}/delta/index.json`
 
+/**
+ * 128 bits of the content hash name the object: collisions are out of reach, and every update
+ * reply carries one such URL per file, where a full 64-hex hash would add ~5 % to its gzip size.
+ */
 export function deltaObjectKey(appId: string, sessionKey: string, sha256: string, brotli: boolean): string {
   const fingerprint = createHash('sha256').update(sessionKey).digest('hex').slice(0, 16)
-  return `live-update/${appId}/delta/${fingerprint}/${sha256}${brotli ? '.br' : ''}`
+  return `live-update/${appId}/delta/${fingerprint}/${sha256.slice(0, 32)}${brotli ? '.br' : ''}`
 }
 
 async function readPublic(url: string, doFetch: Fetch): Promise<string | undefined> {
