@@ -1,8 +1,9 @@
 /**
  * The per-app delta index (`live-update/<appId>/delta/index.json`): which files are already in
  * storage, encrypted under which session key. Delta objects are content-addressed
- * (`live-update/<appId>/delta/<key fingerprint>/<first 32 hex of the plain sha256>[.br]`), so a release re-uploads only
- * the files that changed, and every release of the app reuses one AES key and IV.
+ * (`live-update/<appId>/delta/<key fingerprint>/<first 32 hex of the plain sha256>[.br]`), so a
+ * release re-uploads only the files that changed, and every release of the app reuses one AES key
+ * and IV.
  *
  * Reusing the key costs no secrecy: Capgo's encryption v2 wraps the AES key with the private key,
  * so anyone holding the app (and its public key) can unwrap it; what protects devices is the
