@@ -32,6 +32,8 @@ await build({
   entryPoints: [path.join(repo, 'bench', 'delta-lib.ts')], outfile: libFile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning', keepNames: true,
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 })
+// The zip writer starts its deflate worker from ./deflate-worker.js next to the bundle.
+await build({ entryPoints: { 'deflate-worker': path.join(repo, 'src', 'core', 'zip', 'deflate-worker.ts') }, outdir: out, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' })
 const lib = await import(pathToFileURL(libFile).href)
 
 const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test:tester', secretAccessKey: 'testing' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' })
@@ -190,8 +192,16 @@ const upToDate = JSON.stringify(device({ version_name: '1.0.1' }))
 let n = 0
 const mixed = () => (++n % 10 === 0 ? JSON.stringify(device()) : upToDate)
 await load(1, 16, mixed) // warm-up
+// CPU time of the server process (utime + stime, clock ticks of 10 ms): per request, it does not
+// depend on how busy the shared machine is, unlike throughput and latency.
+const cpuMs = async () => {
+  const fields = (await readFile(`/proc/${serve.pid}/stat`, 'utf8')).split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
 const rssBefore = await rss()
+const cpuBefore = await cpuMs()
 const loaded = await load(seconds, 32, mixed)
+const cpuUsed = (await cpuMs()) - cpuBefore
 const rssAfter = await rss()
 serve.kill('SIGTERM')
 agent.destroy()
@@ -200,7 +210,7 @@ const report = {
   brotli,
   release: { files: manifest.length, changed: fetched, zipEncryptedBytes: zipBytes, deltaDownloadBytes: deltaBytes, deltaShareOfZip: deltaBytes / zipBytes, replyRawBytes: replyRaw, replyGzipBytes: replyGzip, brotliQuality: 5 },
   publish: { runs, zipMedianMs: median(times.zip), deltaMedianMs: median(times.delta), ratio: median(times.delta) / median(times.zip), zipMs: times.zip, deltaMs: times.delta },
-  responder: { seconds, concurrency: 32, ...loaded, rssBeforeMiB: rssBefore / 2 ** 20, rssAfterMiB: rssAfter / 2 ** 20 },
+  responder: { seconds, concurrency: 32, ...loaded, cpuMsPerRequest: cpuUsed / loaded.requests, rssBeforeMiB: rssBefore / 2 ** 20, rssAfterMiB: rssAfter / 2 ** 20 },
   when: new Date().toISOString(),
 }
 await writeFile(path.join(out, 'delta.json'), `${JSON.stringify(report, null, 2)}\n`)
@@ -209,6 +219,6 @@ console.log(`  device download: delta ${kb(deltaBytes)} vs full zip ${kb(zipByte
 console.log(`  update reply: ${kb(replyRaw)} raw, ${kb(replyGzip)} gzip (${(100 * (deltaBytes + replyGzip) / zipBytes).toFixed(2)} % of the zip with the gzip reply)`)
 console.log(`brotli on the 300 chunks (${kb(brotli.q5.raw)}): q5 ${kb(brotli.q5.bytes)} in ${brotli.q5.ms.toFixed(0)} ms, q11 ${kb(brotli.q11.bytes)} in ${brotli.q11.ms.toFixed(0)} ms (q5 is ${(100 * (brotli.q5.bytes / brotli.q11.bytes - 1)).toFixed(1)} % larger, ${(brotli.q11.ms / brotli.q5.ms).toFixed(0)}x faster)`)
 console.log(`publish to loopback S3, median of ${runs}: zip only ${median(times.zip).toFixed(0)} ms, with delta ${median(times.delta).toFixed(0)} ms = ${(median(times.delta) / median(times.zip)).toFixed(2)}x`)
-console.log(`node responder, ${seconds} s, 32 in flight, 90 % up-to-date / 10 % update+manifest: ${loaded.rps.toFixed(0)} req/s, p50 ${loaded.p50.toFixed(2)} ms, p99 ${loaded.p99.toFixed(2)} ms, ${loaded.errors} errors; RSS ${report.responder.rssBeforeMiB.toFixed(1)} -> ${report.responder.rssAfterMiB.toFixed(1)} MiB`)
+console.log(`node responder, ${seconds} s, 32 in flight, 90 % up-to-date / 10 % update+manifest: ${loaded.rps.toFixed(0)} req/s, p50 ${loaded.p50.toFixed(2)} ms, p99 ${loaded.p99.toFixed(2)} ms, ${loaded.errors} errors, ${((1000 * cpuUsed) / loaded.requests).toFixed(0)} µs server CPU per request; RSS ${report.responder.rssBeforeMiB.toFixed(1)} -> ${report.responder.rssAfterMiB.toFixed(1)} MiB`)
 front.close()
 process.exit(0)
