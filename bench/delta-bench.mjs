@@ -200,9 +200,13 @@ const cpuMs = async () => {
 }
 const rssBefore = await rss()
 const cpuBefore = await cpuMs()
-const loaded = await load(seconds, 32, mixed)
+// Two back-to-back halves: memory is flat when the second leaves RSS where the first did.
+const half1 = await load(seconds / 2, 32, mixed)
+const rssMid = await rss()
+const half2 = await load(seconds / 2, 32, mixed)
 const cpuUsed = (await cpuMs()) - cpuBefore
 const rssAfter = await rss()
+const loaded = { requests: half1.requests + half2.requests, rps: (half1.requests + half2.requests) / seconds, p50: Math.max(half1.p50, half2.p50), p99: Math.max(half1.p99, half2.p99), errors: half1.errors + half2.errors }
 serve.kill('SIGTERM')
 agent.destroy()
 
@@ -210,7 +214,7 @@ const report = {
   brotli,
   release: { files: manifest.length, changed: fetched, zipEncryptedBytes: zipBytes, deltaDownloadBytes: deltaBytes, deltaShareOfZip: deltaBytes / zipBytes, replyRawBytes: replyRaw, replyGzipBytes: replyGzip, brotliQuality: 5 },
   publish: { runs, zipMedianMs: median(times.zip), deltaMedianMs: median(times.delta), ratio: median(times.delta) / median(times.zip), zipMs: times.zip, deltaMs: times.delta },
-  responder: { seconds, concurrency: 32, ...loaded, cpuMsPerRequest: cpuUsed / loaded.requests, rssBeforeMiB: rssBefore / 2 ** 20, rssAfterMiB: rssAfter / 2 ** 20 },
+  responder: { seconds, concurrency: 32, ...loaded, cpuMsPerRequest: cpuUsed / loaded.requests, rssBeforeMiB: rssBefore / 2 ** 20, rssMidMiB: rssMid / 2 ** 20, rssAfterMiB: rssAfter / 2 ** 20 },
   when: new Date().toISOString(),
 }
 await writeFile(path.join(out, 'delta.json'), `${JSON.stringify(report, null, 2)}\n`)
@@ -219,6 +223,6 @@ console.log(`  device download: delta ${kb(deltaBytes)} vs full zip ${kb(zipByte
 console.log(`  update reply: ${kb(replyRaw)} raw, ${kb(replyGzip)} gzip (${(100 * (deltaBytes + replyGzip) / zipBytes).toFixed(2)} % of the zip with the gzip reply)`)
 console.log(`brotli on the 300 chunks (${kb(brotli.q5.raw)}): q5 ${kb(brotli.q5.bytes)} in ${brotli.q5.ms.toFixed(0)} ms, q11 ${kb(brotli.q11.bytes)} in ${brotli.q11.ms.toFixed(0)} ms (q5 is ${(100 * (brotli.q5.bytes / brotli.q11.bytes - 1)).toFixed(1)} % larger, ${(brotli.q11.ms / brotli.q5.ms).toFixed(0)}x faster)`)
 console.log(`publish to loopback S3, median of ${runs}: zip only ${median(times.zip).toFixed(0)} ms, with delta ${median(times.delta).toFixed(0)} ms = ${(median(times.delta) / median(times.zip)).toFixed(2)}x`)
-console.log(`node responder, ${seconds} s, 32 in flight, 90 % up-to-date / 10 % update+manifest: ${loaded.rps.toFixed(0)} req/s, p50 ${loaded.p50.toFixed(2)} ms, p99 ${loaded.p99.toFixed(2)} ms, ${loaded.errors} errors, ${((1000 * cpuUsed) / loaded.requests).toFixed(0)} µs server CPU per request; RSS ${report.responder.rssBeforeMiB.toFixed(1)} -> ${report.responder.rssAfterMiB.toFixed(1)} MiB`)
+console.log(`node responder, ${seconds} s, 32 in flight, 90 % up-to-date / 10 % update+manifest: ${loaded.rps.toFixed(0)} req/s, p50 ${loaded.p50.toFixed(2)} ms, p99 ${loaded.p99.toFixed(2)} ms, ${loaded.errors} errors, ${((1000 * cpuUsed) / loaded.requests).toFixed(0)} µs server CPU per request; RSS ${report.responder.rssBeforeMiB.toFixed(1)} -> ${report.responder.rssMidMiB.toFixed(1)} (half-way) -> ${report.responder.rssAfterMiB.toFixed(1)} MiB`)
 front.close()
 process.exit(0)
