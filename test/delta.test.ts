@@ -10,12 +10,14 @@ import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { createBundle } from '../src/core/bundle.js'
 import { createBundleEncryptor } from '../src/core/crypto.js'
+import { deltaIndexKey, loadDeltaIndex } from '../src/core/delta/index-file.js'
 import { publishDelta } from '../src/core/delta/publish-delta.js'
 import { checkManifestNames } from '../src/core/delta/rules.js'
 import { verifyDelta } from '../src/core/delta/verify-delta.js'
 import { createKeyPair, loadPrivateKey } from '../src/core/keys.js'
+import { publish, PublishFailure } from '../src/core/publish.js'
 import { createStore } from '../src/core/storage/index.js'
-import type { BundleStore, Logger, SigningKey } from '../src/core/types.js'
+import type { BundleStore, Logger, Registrar, RegistrationRequest, SigningKey } from '../src/core/types.js'
 import { createResponder } from '../src/server/handler.js'
 import { httpStateReader } from '../src/server/reader.js'
 import { startBucketHttp, type BucketHttp } from './support/bucket-http.js'
@@ -61,7 +63,7 @@ describe('delta releases', () => {
     const outFile = path.join(tmp, `${version}.zip.enc`)
     const bundle = await createBundle({ webDir, version, signing, outFile, requireNotifyAppReady: true, encryptor })
     const objectKey = `${APP_ID}/${version}/${bundle.encryptedSha256.slice(0, 16)}.zip`
-    const delta = await publishDelta({ webDir, version, signing, seal: encryptor.sealFile, store, objectKey, logger })
+    const delta = await publishDelta({ appId: APP_ID, webDir, version, signing, seal: encryptor.sealFile, sessionKey: bundle.sessionKey, store, objectKey, logger })
     return { bundle, objectKey, delta }
   }
 
@@ -81,7 +83,7 @@ describe('delta releases', () => {
     expect(delta.manifest.find((e) => e.file_name.startsWith('assets/empty.txt'))?.file_name).toBe('assets/empty.txt')
     await expect(
       verifyDelta({ manifest: delta.manifest, version: '2.0.0', manifestSignature: delta.manifestSignature, sessionKey: bundle.sessionKey, publicKeyPem }),
-    ).resolves.toEqual({ files: 44, bytes: delta.uploadedBytes })
+    ).resolves.toEqual({ files: 44, downloaded: 44, bytes: delta.uploadedBytes })
 
     // The channel points at the release; the responder inlines the manifest in its reply.
     await writeApp(bucket, APP_ID, 'production', ['production'])
@@ -117,7 +119,8 @@ describe('delta releases', () => {
     await expect(verifyDelta({ ...base, version: '3.0.1' })).rejects.toThrow('manifest signature does not match')
     await expect(verifyDelta({ ...base, manifest: delta.manifest.slice(1) })).rejects.toThrow('manifest signature does not match')
     const victim = delta.manifest[2]
-    const key = delta.keys.find((k) => k.endsWith(victim.file_name)) as string
+    const key = new URL(victim.download_url).pathname.slice(1)
+    expect(delta.keys).toContain(key)
     await createTestClient().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.alloc(64, 1) }))
     await expect(verifyDelta(base)).rejects.toThrow(victim.file_name)
   })
@@ -142,7 +145,83 @@ describe('delta releases', () => {
         return store.put(k, body)
       } }
     const encryptor = createBundleEncryptor(signing)
-    await expect(publishDelta({ webDir: ok, version: '4.0.1', signing, seal: encryptor.sealFile, store: failing, objectKey: `${APP_ID}/4.0.1/x.zip`, logger })).rejects.toThrow('disk full')
-    expect((await listKeys(bucket)).filter((k) => k.includes('/4.0.1/'))).toEqual([])
+    const before2 = await listKeys(bucket)
+    await expect(
+      publishDelta({ appId: 'com.example.failing', webDir: ok, version: '4.0.1', signing, seal: encryptor.sealFile, sessionKey: 'iv:key', store: failing, objectKey: `${APP_ID}/4.0.1/x.zip`, logger }),
+    ).rejects.toThrow('disk full')
+    expect(await listKeys(bucket)).toEqual(before2)
+  })
+
+  test('publish with delta: true uploads, verifies and registers the manifest; a failing device check leaves nothing behind', async () => {
+    const web = path.join(tmp, 'web-publish')
+    await writeWebApp(web, { chunks: 8, seed: 21 })
+    const requests: RegistrationRequest[] = []
+    const registrar: Registrar = {
+      kind: 'none',
+      lookup: async () => ({ found: false }),
+      register: async (request) => {
+        requests.push(request)
+        return { status: 'registered' }
+      },
+      pointChannel: async () => undefined,
+    }
+    const pair = createKeyPair()
+    const base = {
+      appId: APP_ID, channel: 'production', webDir: web, privateKeyPem: pair.privateKeyPem, requireNotifyAppReady: true,
+      objectKeyTemplate: '{appId}/{version}/{hash}.zip', verifyUpload: true, dryRun: false, delta: true,
+    }
+    const result = await publish({ ...base, version: '5.0.0' }, { store, registrar, logger })
+    expect(result.delta).toMatchObject({ entries: 11, key: `${result.objectKey}.manifest.json`, url: store.publicUrl(`${result.objectKey}.manifest.json`) })
+    expect(requests[0].manifest).toEqual({ key: result.delta?.key, url: result.delta?.url, signature: result.delta?.signature, entries: 11 })
+    const manifest = JSON.parse(Buffer.from(await (await fetch(result.delta!.url)).arrayBuffer()).toString('utf8'))
+    await expect(
+      verifyDelta({ manifest, version: '5.0.0', manifestSignature: result.delta!.signature, sessionKey: result.bundle.sessionKey, publicKeyPem: pair.publicKeyPem }),
+    ).resolves.toMatchObject({ files: 11 })
+
+    // A store whose public URLs lead nowhere: the device check fails, every object is removed.
+    const broken: BundleStore = Object.assign(Object.create(Object.getPrototypeOf(store)), store, { publicUrl: (k: string) => `${front.origin}/missing/${k}` })
+    const failure = await publish({ ...base, version: '5.0.1' }, { store: broken, registrar, logger }).catch((error) => error)
+    expect(failure).toBeInstanceOf(PublishFailure)
+    expect(failure.stage).toBe('verify')
+    expect((await listKeys(bucket)).filter((k) => k.includes('/5.0.1/'))).toEqual([])
+    expect(requests).toHaveLength(1)
+
+    // The next release reuses the stored objects (same session key): only the changed file is uploaded.
+    await writeFile(path.join(web, 'assets', 'chunk-3.js'), 'export const next = 1\n'.repeat(50))
+    const next = await publish({ ...base, version: '5.0.2' }, { store, registrar, logger })
+    expect(next.bundle.sessionKey).toBe(result.bundle.sessionKey)
+    expect(next.delta).toMatchObject({ entries: 11, reusedFiles: 10 })
+    const nextManifest = JSON.parse(await (await fetch(next.delta!.url)).text()) as { file_name: string; download_url: string }[]
+    const firstManifest = manifest as { file_name: string; download_url: string }[]
+    const moved = nextManifest.filter((entry) => !firstManifest.some((old) => old.download_url === entry.download_url)).map((entry) => entry.file_name)
+    expect(moved).toEqual(['assets/chunk-3.js'])
+    const device = new ManifestDevice(pair.publicKeyPem, path.join(tmp, 'nothing-built-in'))
+    const dest = path.join(tmp, 'device-5.0.2')
+    await device.follow(nextManifest as never, next.bundle.sessionKey, dest)
+    expect(await readTree(dest)).toEqual(await readTree(web))
+  })
+
+  test('a delta index made with another key, or unreadable, is not reused: a fresh key, every file uploaded', async () => {
+    const warnings: string[] = []
+    const noisy: Logger = { info: () => undefined, warn: (line) => warnings.push(line), debug: () => undefined }
+    const other = loadPrivateKey(createKeyPair().privateKeyPem)
+    const put = (appId: string, body: string) => createTestClient().send(new PutObjectCommand({ Bucket: bucket, Key: deltaIndexKey(appId), Body: body }))
+    expect(await loadDeltaIndex(store, 'com.example.noindex', signing, noisy)).toEqual({})
+    await put('com.example.otherkey', JSON.stringify({ schema: 1, keyId: other.keyId, sessionKey: 'x:y', objects: {} }))
+    expect(await loadDeltaIndex(store, 'com.example.otherkey', signing, noisy)).toEqual({})
+    await put('com.example.garbage', '{not json')
+    expect(await loadDeltaIndex(store, 'com.example.garbage', signing, noisy)).toEqual({})
+    expect(warnings.join('\n')).toContain('is unusable')
+    const encryptor = createBundleEncryptor(signing)
+    const web = path.join(tmp, 'web-index')
+    await writeWebApp(web, { chunks: 2, seed: 5 })
+    const bundle = await createBundle({ webDir: web, version: '6.0.0', signing, outFile: path.join(tmp, 'idx.zip.enc'), requireNotifyAppReady: true, encryptor })
+    await put('com.example.mine', JSON.stringify({ schema: 1, keyId: signing.keyId, sessionKey: bundle.sessionKey, objects: {} }))
+    const loaded = await loadDeltaIndex(store, 'com.example.mine', signing, noisy)
+    expect(loaded.aesKey).toHaveLength(16)
+    expect(loaded.iv).toHaveLength(16)
+    // The recovered key really is the bundle's: sealing the same bytes gives the same ciphertext.
+    const again = createBundleEncryptor(signing, ((queue) => () => queue.shift() as Buffer)([loaded.aesKey as Buffer, loaded.iv as Buffer]))
+    expect(again.sealFile(Buffer.from('same bytes'))).toEqual(encryptor.sealFile(Buffer.from('same bytes')))
   })
 })

@@ -32,23 +32,32 @@ export async function serveCommand(argv: string[], io: CliIo, stop?: Promise<unk
   }
   const stateUrl = values['state-url'] ?? io.env.STATE_URL
   if (!stateUrl) throw new UsageError('serve needs --state-url (or STATE_URL): the public base URL of the bucket the action publishes to.')
-  const portText = values.port ?? io.env.PORT ?? '8787'
+  const portText = values.port ?? (io.env.PORT || '8787')
   const port = Number(portText)
   if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--port must be a TCP port number (0-65535), got '${portText}'.`)
-  const webhook = values['stats-webhook'] ?? io.env.STATS_WEBHOOK_URL
+  const webhook = values['stats-webhook'] ?? (io.env.STATS_WEBHOOK_URL || undefined)
   if (webhook && !/^https?:\/\//.test(webhook)) throw new UsageError('--stats-webhook must be an http(s) URL.')
   let ttl: number
   let reader
   try {
-    ttl = cacheTtlMs(values['cache-ttl'] ?? io.env.CACHE_TTL_SECONDS)
+    ttl = cacheTtlMs(values['cache-ttl'] ?? (io.env.CACHE_TTL_SECONDS || undefined))
     reader = httpStateReader(stateUrl)
   } catch (error) {
     throw new UsageError(error instanceof ResponderConfigError ? error.message.replace('CACHE_TTL_SECONDS', '--cache-ttl') : `--state-url: ${(error as Error).message}`)
   }
   const log = (line: string): void => void io.stderr.write(`${line}\n`)
   const responder = createResponder({ reader, cacheTtlMs: ttl, statsWebhookUrl: webhook, log })
-  const running = await startNodeServer(responder, { port, host: values.host ?? io.env.HOST ?? '127.0.0.1', log })
+  const running = await startNodeServer(responder, { port, host: values.host ?? (io.env.HOST || '127.0.0.1'), log })
   io.stdout.write(`live-update responder listening on ${running.url} (state: ${safeUrl(stateUrl)}, cache ${ttl / 1000} s)\n`)
+  // Stats are counted in memory only: a line per minute (when they moved) is the operator's view.
+  let lastLine = ''
+  const report = (): void => {
+    const line = statsLine(responder.stats.counts(), responder.stats.rejected())
+    if (line !== lastLine) io.stdout.write(`${line}\n`)
+    lastLine = line
+  }
+  const timer = setInterval(report, 60_000)
+  timer.unref()
   await new Promise<void>((resolve) => {
     const done = (): void => {
       process.off('SIGINT', done)
@@ -59,7 +68,14 @@ export async function serveCommand(argv: string[], io: CliIo, stop?: Promise<unk
     process.once('SIGTERM', done)
     stop?.then(done, done)
   })
+  clearInterval(timer)
   await running.close()
+  report()
   io.stdout.write('live-update responder stopped\n')
   return ExitCode.ok
+}
+
+export function statsLine(counts: Record<string, number>, rejected: number): string {
+  const parts = Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : 1)).map(([action, count]) => `${action}=${count}`)
+  return `stats since start: ${parts.length ? parts.join(' ') : 'none'}${rejected ? `, rejected=${rejected}` : ''}`
 }

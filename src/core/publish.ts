@@ -6,6 +6,10 @@ import { fileURLToPath } from 'node:url'
 import { createBundle } from './bundle.js'
 import { trackPath, untrackPath } from './leftovers.js'
 import { CancelledError, cancellableFetch, cancellationOf, isCancelled, throwIfCancelled } from './cancel.js'
+import { createBundleEncryptor } from './crypto.js'
+import { loadDeltaIndex, saveDeltaIndex, type LoadedIndex } from './delta/index-file.js'
+import { publishDelta, removeDelta, type DeltaResult } from './delta/publish-delta.js'
+import { verifyDelta } from './delta/verify-delta.js'
 import { describeError, LiveUpdateError, STAGE_EXIT_CODE, type ExitCode, type Stage } from './errors.js'
 import { assertPublicKeyMatches, createKeyPair, loadPrivateKey } from './keys.js'
 import { mightBeRegistered } from './register/index.js'
@@ -90,8 +94,16 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
       return key
     })
     const encryptedFile = path.join(workDir, 'bundle.zip.enc')
+    // Delta files are sealed with the zip's own key and IV (a device gets one session key per
+    // release), and every delta release of the app reuses the key of its index, so unchanged
+    // files keep their objects (see delta/index-file.ts for why that costs no secrecy).
+    const deltaIndex: LoadedIndex = options.delta && !options.dryRun ? await stage('bundle', () => loadDeltaIndex(deps.store, options.appId, signing, deps.logger, deps.fetch)) : {}
+    // createBundleEncryptor draws the key, then the IV.
+    const reused = deltaIndex.aesKey && deltaIndex.iv ? [deltaIndex.aesKey, deltaIndex.iv] : undefined
+    const encryptor = createBundleEncryptor(signing, reused ? () => Buffer.from(reused.shift() as Buffer) : undefined)
     bundle = await stage('bundle', async () => {
       const result = await createBundle({
+        encryptor,
         webDir: options.webDir,
         version: options.version,
         signing,
@@ -137,7 +149,24 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
     deps.logger.info(`Uploaded ${stored.size} bytes to ${deps.store.describe()} as ${stored.key}`)
 
     let registering = false
+    let delta: DeltaResult | undefined
     try {
+      if (options.delta) {
+        delta = await stage('upload', () =>
+          publishDelta({
+            appId: options.appId,
+            webDir: options.webDir,
+            version: options.version,
+            signing,
+            seal: encryptor.sealFile,
+            sessionKey: made.sessionKey,
+            store: deps.store,
+            objectKey: stored.key,
+            logger: deps.logger,
+            index: deltaIndex.index,
+          }),
+        )
+      }
       if (options.verifyUpload) {
         await stage('verify', async () => {
           const storedSize = await deps.store.size(stored.key)
@@ -146,8 +175,22 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
           }
           await verifyAsDevice(stored.url, made, signing.publicKeyPem, deps, workDir)
           deps.logger.info(`Verified ${stored.url} as a device would: downloaded, decrypted, checksum and zip layout ok`)
+          if (delta) {
+            const checked = await verifyDelta({
+              manifest: delta.manifest,
+              version: options.version,
+              manifestSignature: delta.manifestSignature,
+              sessionKey: made.sessionKey,
+              publicKeyPem: signing.publicKeyPem,
+              fetch: deps.fetch,
+              only: delta.uploadedNames,
+            })
+            deps.logger.info(`Verified the ${checked.downloaded} new delta files as a device would (downloaded, decrypted, decompressed, hashed) and the manifest signature over all ${checked.files}`)
+          }
         })
       }
+      if (delta) await stage('upload', () => saveDeltaIndex(deps.store, options.appId, (delta as DeltaResult).index))
+      const manifest = delta && { key: delta.manifestKey, url: delta.manifestUrl, signature: delta.manifestSignature, entries: delta.manifest.length }
       // Past this line a cancel may leave the server referencing the upload: it is then kept.
       throwIfCancelled(signal)
       registering = true
@@ -166,17 +209,22 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
           link: options.link,
           comment: options.comment,
           git: options.git,
+          manifest,
         }),
       )
       if (registered.status === 'already-registered') {
         // Another run registered this exact content first: ours is a duplicate, remove it.
         await deps.store.delete(stored.key)
+        if (delta) await removeDelta(deps.store, delta.keys, deps.logger)
         deps.logger.info(`Another run registered version ${options.version} with the same content first; removed the duplicate upload.`)
         return { ...base, status: 'already-published', bundleId: registered.bundleId, bundleUrl: registered.externalUrl }
       }
-      return { ...base, status: 'published', verified: options.verifyUpload, objectKey: stored.key, bundleUrl: stored.url, bundleId: registered.bundleId }
+      const deltaReport = manifest && delta && { ...manifest, uploadedBytes: delta.uploadedBytes, compressedFiles: delta.compressedFiles, reusedFiles: delta.reusedFiles }
+      return { ...base, status: 'published', verified: options.verifyUpload, objectKey: stored.key, bundleUrl: stored.url, bundleId: registered.bundleId, delta: deltaReport }
     } catch (error) {
+      // Delta objects share the zip's fate: kept when the server may reference the release.
       if (!(await removeUnregistered(error, registering, stored.key, deps))) keptUpload = stored.key
+      else if (delta) await removeDelta(deps.store, delta.keys, deps.logger)
       throw error
     }
   } catch (error) {

@@ -97,6 +97,17 @@ export interface RegistrationRequest {
   link?: string
   comment?: string
   git?: { sha?: string; ref?: string; runUrl?: string; repository?: string }
+  /** A delta release's manifest (uploaded and verified), for servers that serve per-file updates. */
+  manifest?: DeltaManifestInfo
+}
+
+/** Where a delta release's manifest lives: COMMON.md's `ReleaseRecord.manifest`. */
+export interface DeltaManifestInfo {
+  key: string
+  url: string
+  /** 512 hex: the signed manifest (capgo-manifest-v1). */
+  signature: string
+  entries: number
 }
 
 export type LookupResult =
@@ -158,6 +169,8 @@ export interface PublishOptions {
   requireNotifyAppReady: boolean
   /** Deflate level 1-9 (default 6, what Capgo's CLI uses): lower is faster, bigger. */
   compressionLevel?: number
+  /** Also publish every file as its own object with a manifest (per-file "delta" updates). */
+  delta?: boolean
   /** Object key template: {appId} {version} {channel} {hash}. */
   objectKeyTemplate: string
   verifyUpload: boolean
@@ -189,4 +202,6 @@ export interface PublishResult {
   /** Downloaded and checked as a device would (locally for a dry run); false with `verify: false`. */
   verified: boolean
   timings: StageTiming[]
+  /** Present when a delta release was published. */
+  delta?: DeltaManifestInfo & { uploadedBytes: number; compressedFiles: number; reusedFiles: number }
 }

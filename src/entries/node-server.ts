@@ -4,7 +4,6 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Readable } from 'node:stream'
 import type { Responder } from '../server/handler.js'
 
 export interface NodeServerOptions {
@@ -71,9 +70,8 @@ async function handle(responder: Responder, req: IncomingMessage, res: ServerRes
   const request = new Request(new URL(req.url ?? '/', 'http://localhost'), {
     method,
     headers,
-    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
-    duplex: 'half',
-  } as RequestInit)
+    body: hasBody ? await readCapped(req) : undefined,
+  })
   const response = await responder.fetch(request, context)
   const body = method === 'HEAD' ? Buffer.alloc(0) : Buffer.from(await response.arrayBuffer())
   const out: Record<string, string | string[]> = {}
@@ -89,5 +87,38 @@ async function handle(responder: Responder, req: IncomingMessage, res: ServerRes
   res.writeHead(response.status, out)
   res.end(body, () => {
     if (unread) req.destroy()
+  })
+}
+
+/**
+ * Device bodies are small: buffered whole (cheaper than a Web stream per request), but never more
+ * than one byte past the largest limit the handler applies, so an oversized body is still refused
+ * there (413) without being read to its end.
+ */
+const BODY_CAP = 1024 * 1024 + 1
+
+function readCapped(req: IncomingMessage): Promise<Uint8Array<ArrayBuffer>> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const done = (): void => {
+      req.off('data', onData)
+      req.off('end', done)
+      req.off('error', reject)
+      const body = Buffer.concat(chunks, size)
+      resolve(new Uint8Array(body.buffer, body.byteOffset, Math.min(size, BODY_CAP)) as Uint8Array<ArrayBuffer>)
+    }
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk)
+      size += chunk.length
+      // Stop reading (without destroying the socket: the 413 still has to go out).
+      if (size >= BODY_CAP) {
+        req.pause()
+        done()
+      }
+    }
+    req.on('data', onData)
+    req.once('end', done)
+    req.once('error', reject)
   })
 }

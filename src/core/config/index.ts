@@ -63,6 +63,7 @@ export async function resolveConfig(readRaw: InputReader, context: RunContext): 
       publicKeySource: bundle.publicKeySource,
       requireNotifyAppReady: bundle.requireNotifyAppReady,
       compressionLevel: bundle.compressionLevel,
+      delta: inputs.bool('delta'),
       objectKeyTemplate,
       verifyUpload: inputs.bool('verify'),
       dryRun,

@@ -28,6 +28,12 @@ export interface VerifyDeltaOptions {
   fetch?: Fetch
   concurrency?: number
   timeoutMs?: number
+  /**
+   * Download and check only these entries (the objects a publish just uploaded). Reused,
+   * content-addressed objects were checked by the publish that uploaded them and are never
+   * replaced; their hashes still count in the manifest signature check.
+   */
+  only?: Set<string>
 }
 
 function failure(message: string, step: 'download' | 'session-key' | 'decrypt' | 'checksum', cause?: unknown): LiveUpdateError {
@@ -44,7 +50,7 @@ async function download(url: string, doFetch: Fetch, timeoutMs: number): Promise
   return Buffer.from(await response.arrayBuffer())
 }
 
-export async function verifyDelta(options: VerifyDeltaOptions): Promise<{ files: number; bytes: number }> {
+export async function verifyDelta(options: VerifyDeltaOptions): Promise<{ files: number; downloaded: number; bytes: number }> {
   const doFetch = options.fetch ?? fetch
   try {
     checkManifestNames(options.manifest.map((entry) => entry.file_name))
@@ -59,13 +65,16 @@ export async function verifyDelta(options: VerifyDeltaOptions): Promise<{ files:
   }
   const { aesKey, iv, publicKey } = unwrapped
   let bytes = 0
-  const hashes = await mapPool(options.manifest, options.concurrency ?? 8, async (entry) => {
+  let downloaded = 0
+  const hashes = await mapPool(options.manifest, options.concurrency ?? 16, async (entry) => {
     let expected: string
     try {
       expected = recoverSignedSha256(entry.file_hash, publicKey)
     } catch (error) {
       throw failure(`${entry.file_name}: ${error instanceof StepFailure ? error.message : describeError(error)}`, 'checksum', error)
     }
+    if (options.only && !options.only.has(entry.file_name)) return { file_name: entry.file_name, sha256: expected }
+    downloaded++
     let body: Buffer
     try {
       body = await download(entry.download_url, doFetch, options.timeoutMs ?? 60_000)
@@ -95,5 +104,5 @@ export async function verifyDelta(options: VerifyDeltaOptions): Promise<{ files:
   if (signed !== createHash('sha256').update(text, 'utf8').digest('hex')) {
     throw failure('the manifest signature does not match its entries and version', 'checksum')
   }
-  return { files: options.manifest.length, bytes }
+  return { files: options.manifest.length, downloaded, bytes }
 }

@@ -137,6 +137,12 @@ export const INPUTS = [
     description: 'Deflate level from 1 (fastest) to 9 (smallest). 6 is what Capgo\'s CLI uses; already-compressed files (images, fonts, media) are stored either way.',
   },
   {
+    name: 'delta',
+    kind: 'boolean',
+    default: 'false',
+    description: 'Also publish every file as its own encrypted object with a signed manifest, so devices download only the files that changed (served by the self-hosted responder, docs/self-hosted.md). The zip stays the fallback.',
+  },
+  {
     name: 'storage',
     kind: 'choice',
     default: 's3',
