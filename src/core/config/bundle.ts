@@ -97,7 +97,7 @@ async function resolvePrivateKey(inputs: Inputs, cwd: string, onPullRequest: boo
     throw inputError(
       'private-key',
       'input_private_key_missing',
-      'No private key: set {{private-key}} to the PEM text of .capgo_key_v2, from the secret LIVE_UPDATE_PRIVATE_KEY (gh secret set LIVE_UPDATE_PRIVATE_KEY < .capgo_key_v2), or {{private-key-file}} to its path.',
+      'No private key: set {{private-key}} to the PEM text of .capgo_key_v2 (kept in the CI secret LIVE_UPDATE_PRIVATE_KEY), or {{private-key-file}} to its path.',
     )
   }
   const blocks = pem.match(/-----BEGIN [A-Z0-9 ]+-----/g)?.length ?? 0
