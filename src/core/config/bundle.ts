@@ -7,6 +7,7 @@ import type { InputName } from '../inputs/index.js'
 import { secretParts } from './secrets.js'
 import type { Inputs } from './reader.js'
 import { resolveVersion } from './version.js'
+import type { RunContext } from './context.js'
 import { checkPluginPublicKey } from './public-key.js'
 
 export interface BundleSettings {
@@ -34,7 +35,7 @@ export async function resolveBundle(
   inputs: Inputs,
   capacitor: CapacitorConfigInfo,
   workingDirectory: string,
-  run: { ref?: string; pullRequest?: unknown },
+  run: Pick<RunContext, 'ref' | 'pullRequest'>,
 ): Promise<BundleSettings> {
   const appId = inputs.read('app-id') ?? capacitor.appId
   if (!appId) throw inputError('app-id', 'input_app_id_missing', `Set {{app-id}} (e.g. com.example.app): no appId was found in a capacitor.config in ${workingDirectory}.`)
