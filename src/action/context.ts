@@ -4,7 +4,13 @@ import type { RunContext } from '../core/config/index.js'
 /** Events whose runs may get no secrets (forks, Dependabot): a missing key then means "check only". */
 const SECRETLESS_EVENTS = new Set(['pull_request'])
 
-export function runContext(env: NodeJS.ProcessEnv, cwd: string): RunContext {
+/** The parts of the event payload that say why a pull request run may get no secrets. */
+export interface EventPayload {
+  pull_request?: { head?: { repo?: { full_name?: string } | null } }
+  sender?: { login?: string }
+}
+
+export function runContext(env: NodeJS.ProcessEnv, cwd: string, payload: EventPayload = {}): RunContext {
   const runUrl = env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined
   const pullNumber = /^refs\/pull\/(\d+)\//.exec(env.GITHUB_REF ?? '')?.[1]
   return {
@@ -19,6 +25,15 @@ export function runContext(env: NodeJS.ProcessEnv, cwd: string): RunContext {
       runId: env.GITHUB_RUN_ID || undefined,
       runAttempt: env.GITHUB_RUN_ATTEMPT || undefined,
     },
-    pullRequest: SECRETLESS_EVENTS.has(env.GITHUB_EVENT_NAME ?? '') ? { number: pullNumber ? Number(pullNumber) : undefined } : undefined,
+    pullRequest: SECRETLESS_EVENTS.has(env.GITHUB_EVENT_NAME ?? '')
+      ? { number: pullNumber ? Number(pullNumber) : undefined, secretsWithheld: secretsWithheld(env, payload) }
+      : undefined,
   }
+}
+
+function secretsWithheld(env: NodeJS.ProcessEnv, payload: EventPayload): string | undefined {
+  if (env.GITHUB_ACTOR === 'dependabot[bot]' || payload.sender?.login === 'dependabot[bot]') return 'a Dependabot pull request'
+  const head = payload.pull_request?.head?.repo?.full_name
+  if (head && env.GITHUB_REPOSITORY && head !== env.GITHUB_REPOSITORY) return `a pull request from the fork ${head}`
+  return undefined
 }

@@ -13,7 +13,7 @@ import { createStore } from '../core/storage/index.js'
 import { describeBucket } from '../core/storage/s3-client.js'
 import type { Logger, PublishResult, StageTiming } from '../core/types.js'
 import { runActionBuild } from './build.js'
-import { runContext } from './context.js'
+import { type EventPayload, runContext } from './context.js'
 import { outputsOf } from './outputs.js'
 import { githubRetrier, pullRequestNumbers, upsertComment } from './pr-comment.js'
 
@@ -64,7 +64,7 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
   const context = new (github.context.constructor as new () => typeof github.context)()
   try {
     const inputSecrets = maskSecretInputs()
-    config = await resolveConfig(input, runContext(process.env, process.cwd()))
+    config = await resolveConfig(input, runContext(process.env, process.cwd(), context.payload as EventPayload))
     for (const value of config.secrets) core.setSecret(value)
     const ready = config
     if (ready.checkOnly) core.warning(`${ready.checkOnly.reason}: only checking the build; signing and upload are skipped.`)

@@ -29,6 +29,11 @@ function flagDescription(spec: InputSpec): string {
 export function publishFlags(): FlagSpecs {
   const flags: FlagSpecs = {}
   for (const spec of INPUTS as readonly InputSpec[]) {
+    if (spec.actionOnly) {
+      // Accepted so one set of inputs serves the action and the CLI; it has no effect here.
+      flags[spec.name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string', value: 'VALUE', description: 'Action only: accepted and ignored by the CLI.' }
+      continue
+    }
     const flag = cliFlagOf(spec.name as InputName)
     if (!flag) continue
     const aliases = flag === spec.name ? [] : [spec.name]
@@ -59,6 +64,9 @@ export async function publishInputValues(values: Record<string, string | boolean
     const value = flag ? values[flag] : undefined
     if (value !== undefined) out[name] = String(value)
     else if (spec.env && spec.envReader !== 'aws-sdk' && !spec.actionOnly && io.env[spec.env]) out[name] = io.env[spec.env]
+  }
+  for (const spec of INPUTS as readonly InputSpec[]) {
+    if (spec.actionOnly && values[spec.name] !== undefined) io.stderr.write(`warning: --${spec.name} is an action input; the CLI ignores it.\n`)
   }
   if (values['no-notify-check'] === true) out['require-notify-app-ready'] = 'false'
   const keyFlag = out['private-key-file']

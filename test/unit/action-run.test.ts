@@ -108,7 +108,11 @@ async function act(inputs: Record<string, string>, event: { name: string; ref?: 
 }
 
 const pushTag = (tag: string) => ({ name: 'push', ref: `refs/tags/${tag}`, payload: { ref: `refs/tags/${tag}` } })
-const pullRequest = (number: number) => ({ name: 'pull_request', ref: `refs/pull/${number}/merge`, payload: { number, pull_request: { number }, repository: { name: 'app', owner: { login: 'acme' } } } })
+const pullRequest = (number: number, head = 'acme/app') => ({
+  name: 'pull_request',
+  ref: `refs/pull/${number}/merge`,
+  payload: { number, pull_request: { number, head: { repo: { full_name: head } } }, repository: { name: 'app', owner: { login: 'acme' } } },
+})
 
 describe('run() in-process', () => {
   it('publishes a tag to the folder store: outputs, summary, the stored object; the key is masked line by line first', async () => {
@@ -150,15 +154,21 @@ describe('run() in-process', () => {
   })
 
   it('a fork pull request without a key: green, checked, says signing and upload were skipped, and comments', async () => {
-    const result = await act({ 'private-key': '', 'build-command': 'node build.mjs', server: 'capgo' }, pullRequest(12))
+    const result = await act({ 'private-key': '', 'build-command': 'node build.mjs', server: 'capgo' }, pullRequest(12, 'stranger/app'))
     expect({ exitCode: result.exitCode, errors: result.errors }).toEqual({ exitCode: 0, errors: [] })
     expect(result.outputs).toMatchObject({ status: 'checked', 'object-key': '', 'bundle-url': '', checksum: '', 'session-key': '', 'key-id': '' })
     expect(Number(result.outputs['zip-size'])).toBeGreaterThan(0)
-    expect(result.warnings.join('\n')).toMatch(/No private key on a pull request.*signing and upload are skipped/)
+    expect(result.warnings.join('\n')).toMatch(/No private key: this is a pull request from the fork stranger\/app, which GitHub gives no secrets: only checking the build; signing and upload are skipped/)
     expect(result.summary).toMatch(/checked only \(no private key\)\n\nNo private key on this pull request.*signing and upload were skipped/)
     expect(result.summary).not.toContain('key_id')
     const comment = githubApi.comments.find((item) => item.issueNumber === 12)
     expect(comment?.body).toContain('checked only (no private key)')
+  })
+
+  it('a same-repository pull request without a key is checked too, with a hint to check the secret', async () => {
+    const result = await act({ 'private-key': '', 'build-command': 'node build.mjs' }, pullRequest(13))
+    expect({ exitCode: result.exitCode, status: result.outputs.status }).toEqual({ exitCode: 0, status: 'checked' })
+    expect(result.warnings.join('\n')).toMatch(/otherwise check the secret given to private-key/)
   })
 
   it('a missing key on a push stays an error naming the secret', async () => {

@@ -63,7 +63,7 @@ describe('help and version', () => {
     const run = await cli(['publish', '--help'])
     for (const flag of ['--private-key FILE', '--s3-bucket', '--capgo-api-key', '--level', '--tag-prefix', '--dry-run', '--no-notify-check']) expect(run.stdout).toContain(flag)
     for (const env of ['LIVE_UPDATE_PRIVATE_KEY', 'CAPGO_API_KEY', 'LIVE_UPDATE_WEBHOOK_SECRET', 'AWS_SECRET_ACCESS_KEY']) expect(run.stdout).toContain(env)
-    expect(run.stdout).not.toContain('--github-token')
+    expect(run.stdout).toMatch(/--pr-comment VALUE\n\s+Action only: accepted and ignored by the CLI\./)
   })
 })
 
@@ -147,6 +147,13 @@ describe('bundle, verify and publish', () => {
     const dry = await cli(['publish', '--dry-run', '--private-key', 'key.pem', '--version', '3.0.1', '--server', 'capgo'])
     expect(dry.code).toBe(0)
     expect(dry.stdout).toBe('dry-run: com.example.cli 3.0.1 on channel production\n')
+  })
+
+  it('action-only inputs are accepted and ignored, with a warning (one set of inputs for both)', async () => {
+    const run = await cli(['publish', '--dry-run', '--private-key', 'key.pem', '--version', '3.0.4', '--server', 'none', '--pr-comment', 'never', '--summary=false'])
+    expect(run.code).toBe(0)
+    expect(run.stderr).toContain('warning: --pr-comment is an action input; the CLI ignores it.')
+    expect(run.stderr).toContain('warning: --summary is an action input; the CLI ignores it.')
   })
 
   it('publish takes the key from LIVE_UPDATE_PRIVATE_KEY; an explicit --private-key wins', async () => {

@@ -128,6 +128,17 @@ describe('resolveConfig: every input error names its field, at stage input', () 
     expect(error.message).toMatch(/starting with -----BEGIN RSA PUBLIC KEY----- \(nothing before it/)
   })
 
+  it('a project without capacitor.config or package.json: app id, web folder and version are asked for', async () => {
+    const bare = path.join(path.dirname(project), 'bare')
+    await mkdir(bare, { recursive: true })
+    const inputs = { 'working-directory': bare, 'storage-dir': '../store' }
+    expect((await failure(inputs)).code).toBe('input_app_id_missing')
+    expect((await failure({ ...inputs, 'app-id': 'com.example.bare' })).code).toBe('input_path_missing')
+    const noVersion = await failure({ ...inputs, 'app-id': 'com.example.bare', path: '.' })
+    expect({ code: noVersion.code, field: noVersion.field }).toEqual({ code: 'input_version_missing', field: 'version' })
+    expect(renderFields(noVersion.message, 'action')).toMatch(/Set 'version', push a tag like v1\.2\.3/)
+  })
+
   it('a capacitor.config that is not JSON fails at input', async () => {
     const broken = path.join(path.dirname(project), 'broken')
     await mkdir(broken)

@@ -7,6 +7,7 @@ import type { InputName } from '../inputs/index.js'
 import { secretParts } from './secrets.js'
 import type { Inputs } from './reader.js'
 import { resolveVersion } from './version.js'
+import type { RunContext } from './context.js'
 import { checkPluginPublicKey } from './public-key.js'
 
 export interface BundleSettings {
@@ -34,7 +35,7 @@ export async function resolveBundle(
   inputs: Inputs,
   capacitor: CapacitorConfigInfo,
   workingDirectory: string,
-  run: { ref?: string; pullRequest?: unknown },
+  run: Pick<RunContext, 'ref' | 'pullRequest'>,
 ): Promise<BundleSettings> {
   const appId = inputs.read('app-id') ?? capacitor.appId
   if (!appId) throw inputError('app-id', 'input_app_id_missing', `Set {{app-id}} (e.g. com.example.app): no appId was found in a capacitor.config in ${workingDirectory}.`)
@@ -97,7 +98,7 @@ async function resolvePrivateKey(inputs: Inputs, cwd: string, onPullRequest: boo
     throw inputError(
       'private-key',
       'input_private_key_missing',
-      'No private key: set {{private-key}} to the PEM text of .capgo_key_v2, from the secret LIVE_UPDATE_PRIVATE_KEY (gh secret set LIVE_UPDATE_PRIVATE_KEY < .capgo_key_v2), or {{private-key-file}} to its path.',
+      'No private key: set {{private-key}} to the PEM text of .capgo_key_v2 (kept in the CI secret LIVE_UPDATE_PRIVATE_KEY), or {{private-key-file}} to its path.',
     )
   }
   const blocks = pem.match(/-----BEGIN [A-Z0-9 ]+-----/g)?.length ?? 0

@@ -15,5 +15,9 @@ export interface RunContext {
    * Set when a pull request started the run: its secrets may be withheld (forks, Dependabot), so a
    * missing private key means "check only" instead of an error.
    */
-  pullRequest?: { number?: number }
+  pullRequest?: {
+    number?: number
+    /** Why the run may have no secrets, in words (e.g. "a pull request from a fork"), when known. */
+    secretsWithheld?: string
+  }
 }

@@ -72,10 +72,17 @@ export async function resolveConfig(readRaw: InputReader, context: RunContext): 
       comment: git?.sha ? `commit ${git.sha.slice(0, 12)}` : undefined,
       git: git ? { sha: git.sha, ref: git.ref, runUrl: git.runUrl, repository: git.repository } : undefined,
     },
-    checkOnly: checkOnly ? { reason: 'No private key on a pull request (GitHub gives forks and Dependabot no secrets)' } : undefined,
+    checkOnly: checkOnly ? { reason: checkOnlyReason(context) } : undefined,
     storage,
     registrar,
     report: resolveReport(inputs),
     secrets: [...new Set(inputs.secrets)],
   }
+}
+
+function checkOnlyReason(context: RunContext): string {
+  const withheld = context.pullRequest?.secretsWithheld
+  if (withheld) return `No private key: this is ${withheld}, which GitHub gives no secrets`
+  // A pull request of the same repository normally gets its secrets: say what to check.
+  return 'No private key on this pull request (forks and Dependabot get no secrets; otherwise check the secret given to private-key)'
 }

@@ -18,7 +18,8 @@ export interface Inputs {
   /** A secret value (not trimmed inside; recorded for masking), or undefined. */
   secret(name: InputName): string | undefined
   bool(name: InputName): boolean
-  int(name: InputName, code?: InputErrorCode, hint?: string): number
+  /** `code` names the input's own mistake (each whole-number input has one in the catalogue). */
+  int(name: InputName, code: InputErrorCode, hint?: string): number
   choice<T extends string>(name: InputName): T
   /** Every secret value read so far and its parts (for the log masker). */
   readonly secrets: string[]
@@ -41,7 +42,7 @@ export function createInputs(readRaw: InputReader): Inputs {
       return value
     },
     bool: (name) => parseBoolean(read(name) ?? 'false', name),
-    int(name, code = 'input_number_invalid', hint = '') {
+    int(name, code, hint = '') {
       const spec = inputSpec(name)
       const value = read(name) ?? ''
       const number = /^\d+$/.test(value) ? Number(value) : Number.NaN
