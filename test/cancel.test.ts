@@ -5,7 +5,7 @@
  * Then: the bucket's objects AND its in-progress multipart uploads are listed, the temp folders
  * (RUNNER_TEMP, TMPDIR) are read, the exit code, the summary and the time to exit are checked.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
@@ -52,6 +52,9 @@ beforeAll(async () => {
   hole = await startBlackHole()
   front = await startHttpsFront({ bucket })
 }, 120000)
+
+// A stall rule must never outlive its test (a failed one included): later uploads would hang.
+afterEach(() => proxy.setRules([]))
 
 afterAll(async () => {
   for (const run of started) await run.cleanup()
@@ -199,7 +202,8 @@ describe('a cancelled CLI leaves nothing behind', () => {
   it('live-update publish, SIGTERM during the upload: aborted, nothing in the bucket or TMPDIR; exit 143', async () => {
     proxy.setRules([{ match: 'UploadPart', nth: [2], fault: 'stall' }])
     const parts = proxy.seen.UploadPart ?? 0
-    const flags = Object.entries(inputs(bigApp, { 'private-key': '', 'private-key-file': path.join(work, 'key.pem'), 'working-directory': bigApp }))
+    // The CLI takes the inputs as flags, except the action-only ones (the PR comment).
+    const flags = Object.entries(inputs(bigApp, { 'private-key': '', 'private-key-file': path.join(work, 'key.pem'), 'working-directory': bigApp, 'pr-comment': '' }))
       .filter(([, value]) => value !== '')
       .flatMap(([name, value]) => [`--${name}`, value])
     const run = await startCli(['publish', ...flags], work)
