@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
+import { cancellableFetch, throwIfCancelled } from '../core/cancel.js'
 import { ExitCode, inputError } from '../core/errors.js'
 import { loadPublicKey } from '../core/keys.js'
 import { parseHttpUrl, safeUrl } from '../core/url.js'
@@ -47,7 +48,9 @@ export async function verifyCommand(argv: string[], io: CliIo): Promise<number> 
   if (!isUrl && !(await isFile(source))) {
     throw inputError('file-or-url', 'input_bundle_file_missing', `${target} is not a file. Give the path of the encrypted bundle or its URL.`)
   }
-  const report = await verifyBundle({ source, sessionKey, checksum, publicKeyPem })
+  // A cancel ends the download (verify then removes its temp files) and is reported as a cancel.
+  const report = await verifyBundle({ source, sessionKey, checksum, publicKeyPem, fetch: cancellableFetch(globalThis.fetch, io.signal) })
+  throwIfCancelled(io.signal)
   if (values.json) io.stdout.write(`${JSON.stringify(report)}\n`)
   // A URL may carry credentials or a signed query: never print it whole.
   const shown = isUrl ? safeUrl(target) : target
