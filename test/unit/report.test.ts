@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import MarkdownIt from 'markdown-it'
-import { mdCode, mdText } from '../src/core/markdown.js'
-import { renderReport, type ReportView } from '../src/core/report.js'
-import type { BundleResult, PublishResult } from '../src/core/types.js'
+import { mdCode, mdText } from '../../src/core/markdown.js'
+import { renderReport, type ReportView } from '../../src/core/report.js'
+import type { BundleResult, PublishResult } from '../../src/core/types.js'
 
 const bundle: BundleResult = {
   version: '1.2.3',
@@ -81,6 +81,13 @@ describe('renderReport: the verdict says what was and was not done', () => {
     expect(markdown).not.toContain('→')
     expect(markdown).toContain('`capgo` (not called: dry run)')
     expect(markdown).toContain('nothing was uploaded or registered')
+  })
+
+  it('a pull request without a private key: checked only, nothing signed or uploaded', () => {
+    const markdown = renderReport(view({ dryRun: true, result: result({ status: 'checked', verified: false, bundleUrl: undefined, bundleId: undefined }) }))
+    expect(headingOf(markdown)).toBe('### 🔎 com.example.app 1.2.3: checked only (no private key)')
+    expect(markdown).toContain('signing and upload were skipped')
+    expect(markdown).not.toMatch(/: published/)
   })
 
   it('no empty header row; the hashes are below the useful rows, collapsed', () => {

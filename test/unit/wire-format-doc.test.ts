@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const doc = readFileSync(path.join(repo, 'docs', 'wire-format.md'), 'utf8')
 const headings = [...doc.matchAll(/^## (\d+)\. (.+)$/gm)].map((match) => ({ number: match[1]!, text: `${match[1]}. ${match[2]}` }))
 

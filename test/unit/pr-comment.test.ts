@@ -5,8 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import * as github from '@actions/github'
-import { classifyGithubError, commentText, githubRetrier, MAX_COMMENT_LENGTH, upsertComment } from '../src/action/pr-comment.js'
-import { startGithubApi, type GithubApiStandIn } from './support/github-api.js'
+import { classifyGithubError, commentText, githubRetrier, MAX_COMMENT_LENGTH, upsertComment } from '../../src/action/pr-comment.js'
+import { startGithubApi, type GithubApiStandIn } from '../support/github-api.js'
 
 const TOKEN = 'ghs_pr_comment_test_token_0123456789'
 const MARKER = '<!-- capacitor-live-update-action:com.example.app:production -->'

@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
-import type { CapgoApi, CapgoBundleRow, CapgoChannelSet, CapgoNewBundle } from '../src/core/register/capgo-api.js'
-import { CapgoRegistrar } from '../src/core/register/capgo.js'
-import { createRetrier, HttpFailure, TransportFailure } from '../src/core/register/http.js'
-import type { RegistrationRequest } from '../src/core/types.js'
+import type { CapgoApi, CapgoBundleRow, CapgoChannelSet, CapgoNewBundle } from '../../src/core/register/capgo-api.js'
+import { CapgoRegistrar } from '../../src/core/register/capgo.js'
+import { createRetrier, HttpFailure, TransportFailure } from '../../src/core/register/http.js'
+import type { RegistrationRequest } from '../../src/core/types.js'
 
 const APP = 'com.example.app'
 

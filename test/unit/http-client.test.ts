@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { describeFailure, HttpFailure, HttpJsonClient, outcomeUnknown, TransportFailure, wasRetried } from '../src/core/register/http.js'
+import { describeFailure, HttpFailure, HttpJsonClient, outcomeUnknown, TransportFailure, wasRetried } from '../../src/core/register/http.js'
 
 const SECRET = 'sk-live-0123456789abcdef'
 let server: http.Server
