@@ -332,7 +332,7 @@ describe('verifyBundle zip layout', () => {
     expect(await verifyCrafted(zip)).toMatchObject({ ok: true, entries: 0xffff })
     const java = await javaZipInputStream(await writeBytes('65535.zip', zip))
     expect(java.entries).toHaveLength(0xffff)
-  }, 60_000)
+  }, 180_000)
 
   it('cleans its temp folder after a failure too', async () => {
     const scratch = path.join(work, 'scratch-fail')
