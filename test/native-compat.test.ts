@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import path from 'node:path'
-import { LiveUpdateError } from '../src/core/errors.js'
 import { assertNativeCompatible, compareFingerprints, nativeVerdict } from '../src/core/native/compare.js'
 import { assertNotBelowNative, detectNativeVersion, isBelowNative, parseNativeVersionInput } from '../src/core/native/native-version.js'
 import type { NativeFingerprint } from '../src/core/native/types.js'
+import { thrownBy } from './support/thrown.js'
 import { removeDir, tempDir, writeTree } from './support/folders.js'
 
 let work: string
@@ -60,11 +60,11 @@ describe('nativeVerdict', () => {
   it('fail refuses with every package named; accept publishes; a removal passes in fail mode', () => {
     const refused = nativeVerdict('fail', { fingerprint: base, version: '1.4.0' }, bumped)
     expect(refused.status).toBe('incompatible')
-    expect(() => assertNativeCompatible(refused, 'production')).toThrow(expect.objectContaining({
+    expect(thrownBy(() => assertNativeCompatible(refused, 'production'))).toMatchObject({
       code: 'native_incompatible',
       input: 'native-compatibility',
       message: expect.stringMatching(/since 1\.4\.0 on channel 'production'[\s\S]*plugin-a: version 1\.0\.0 → 1\.0\.1[\s\S]*native-compatibility: accept/),
-    }) as LiveUpdateError)
+    })
     expect(nativeVerdict('accept', { fingerprint: base }, bumped).status).toBe('accepted')
     const removed = nativeVerdict('fail', { fingerprint: base }, { ...base, packages: [base.packages[0]!] })
     expect(removed.status).toBe('compatible')
@@ -91,12 +91,12 @@ describe("the plugin's builtinMinimum rule", () => {
   })
 
   it('refuses with the source named and the lowest passing version', () => {
-    expect(() => assertNotBelowNative('1.2.2', { version: '1.2.3', source: 'android/app/build.gradle' })).toThrow(expect.objectContaining({
+    expect(thrownBy(() => assertNotBelowNative('1.2.2', { version: '1.2.3', source: 'android/app/build.gradle' }))).toMatchObject({
       code: 'native_version_below',
       message: expect.stringMatching(/1\.2\.2 is below the app's native version 1\.2\.3 \(from android\/app\/build\.gradle\)[\s\S]*Publish 1\.2\.3 or later/),
-    }) as LiveUpdateError)
+    })
     expect(() => assertNotBelowNative('1.2.3-rc.1', { version: '1.2.3', source: 'native-version' })).not.toThrow()
-    expect(() => parseNativeVersionInput('latest')).toThrow(expect.objectContaining({ input: 'native-version' }) as LiveUpdateError)
+    expect(thrownBy(() => parseNativeVersionInput('latest'))).toMatchObject({ input: 'native-version' })
   })
 })
 

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { LiveUpdateError } from '../src/core/errors.js'
 import { computeNativeFingerprint } from '../src/core/native/fingerprint.js'
 import { capgoLocalDependencies, capgoNativePackages, exportCapgoLocalDependencies } from './support/capgo-native.js'
+import { thrownBy } from './support/thrown.js'
 import { removeDir, tempDir, writeTree } from './support/folders.js'
 import { makeNativeProject } from './support/native-project.js'
 
@@ -65,10 +65,10 @@ describe('missing installs are named', () => {
   it('a dependency that is not installed', async () => {
     const { app } = await makeNativeProject(path.join(work, 'missing'))
     await rm(path.join(app, 'node_modules/js-only'), { recursive: true })
-    expect(() => computeNativeFingerprint({ workingDirectory: app })).toThrow(expect.objectContaining({ code: 'native_dependency_missing', input: 'working-directory', message: expect.stringContaining('js-only') }) as LiveUpdateError)
+    expect(thrownBy(() => computeNativeFingerprint({ workingDirectory: app }))).toMatchObject({ code: 'native_dependency_missing', input: 'working-directory', message: expect.stringContaining('js-only') })
   })
 
   it('no package.json', () => {
-    expect(() => computeNativeFingerprint({ workingDirectory: path.join(work, 'nowhere') })).toThrow(expect.objectContaining({ code: 'native_package_json_missing' }) as LiveUpdateError)
+    expect(thrownBy(() => computeNativeFingerprint({ workingDirectory: path.join(work, 'nowhere') }))).toMatchObject({ code: 'native_package_json_missing' })
   })
 })
