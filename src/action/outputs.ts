@@ -14,6 +14,7 @@ export function outputsOf(result: PublishResult): Record<string, string> {
     'object-key': result.objectKey ?? '',
     checksum: signed ? bundle.checksum : '',
     sha256: bundle.sha256,
+    signature: signed ? bundle.signature : '',
     'session-key': signed ? bundle.sessionKey : '',
     'key-id': signed ? bundle.keyId : '',
     'zip-size': String(bundle.zipSize),

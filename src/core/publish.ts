@@ -204,6 +204,7 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
           sessionKey: made.sessionKey,
           keyId: made.keyId,
           sha256: made.sha256,
+          signature: made.signature,
           zipSize: made.zipSize,
           encryptedSize: made.encryptedSize,
           link: options.link,

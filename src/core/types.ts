@@ -29,6 +29,8 @@ export interface BundleResult {
   sha256: string
   /** V3 signed checksum: RSA private-encrypt of the 32 sha256 bytes, 512 lowercase hex chars. */
   checksum: string
+  /** Signed metadata (capgo-bundle-v1: version + zip sha256), 512 lowercase hex; plugin >= 8.53 checks it. */
+  signature: string
   /** ivSessionKey: base64(iv) + ':' + base64(wrapped AES key). Not secret. */
   sessionKey: string
   keyId: string
@@ -91,6 +93,8 @@ export interface RegistrationRequest {
   sessionKey: string
   keyId: string
   sha256: string
+  /** Signed metadata (capgo-bundle-v1), sent where the server takes it. */
+  signature?: string
   zipSize: number
   encryptedSize: number
   /** Link/comment metadata (commit or run URL), optional. */

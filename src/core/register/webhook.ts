@@ -4,7 +4,7 @@
  * Request: `POST <url>` with a JSON body
  * ```
  * { "event": "bundle.published", "appId", "version", "channel", "externalUrl", "sessionKey",
- *   "checksum", "sha256", "keyId", "zipSize", "encryptedSize",
+ *   "checksum", "sha256", "signature", "keyId", "zipSize", "encryptedSize",
  *   "git": { "sha", "ref", "runUrl", "repository" }, "timestamp": <unix seconds> }
  * ```
  * and the headers
@@ -54,6 +54,8 @@ export interface WebhookPayload {
   sessionKey: string
   checksum: string
   sha256: string
+  /** Signed metadata (capgo-bundle-v1), 512 hex: serve it to devices as `signature` (plugin >= 8.53 checks it). */
+  signature?: string
   keyId: string
   zipSize: number
   encryptedSize: number
@@ -171,6 +173,7 @@ export class WebhookRegistrar implements Registrar {
       sessionKey: req.sessionKey,
       checksum: req.checksum,
       sha256: req.sha256,
+      ...(req.signature ? { signature: req.signature } : {}),
       keyId: req.keyId,
       zipSize: req.zipSize,
       encryptedSize: req.encryptedSize,
