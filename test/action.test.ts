@@ -166,7 +166,7 @@ describe('the bundled action on a tag push', () => {
     const posts = capgo.requests.filter((request) => request.method === 'POST' && request.path === '/bundle')
     expect(posts).toHaveLength(1)
     expect(posts[0].auth).toEqual({ header: 'authorization', known: true })
-    expect(posts[0].body).toEqual({ app_id: APP, version: '1.2.3', external_url: out['bundle-url'], checksum: out.checksum, session_key: out['session-key'], key_id: out['key-id'] })
+    expect(posts[0].body).toEqual({ app_id: APP, version: '1.2.3', external_url: out['bundle-url'], checksum: out.checksum, session_key: out['session-key'], key_id: out['key-id'], signature: out.signature })
     expect(capgo.bundlesOf(APP)).toHaveLength(1)
     const row = capgo.bundlesOf(APP)[0]
     expect(out['bundle-id']).toBe(String(row.id))

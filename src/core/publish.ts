@@ -10,6 +10,7 @@ import { createBundleEncryptor } from './crypto.js'
 import { loadDeltaIndex, saveDeltaIndex, type LoadedIndex } from './delta/index-file.js'
 import { publishDelta, removeDelta, type DeltaResult } from './delta/publish-delta.js'
 import { verifyDelta } from './delta/verify-delta.js'
+import { assertSignedForDevices } from './device-gates.js'
 import { describeError, LiveUpdateError, STAGE_EXIT_CODE, type ExitCode, type Stage } from './errors.js'
 import { assertPublicKeyMatches, createKeyPair, loadPrivateKey } from './keys.js'
 import { mightBeRegistered } from './register/index.js'
@@ -193,6 +194,7 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
       const manifest = delta && { key: delta.manifestKey, url: delta.manifestUrl, signature: delta.manifestSignature, entries: delta.manifest.length }
       // Past this line a cancel may leave the server referencing the upload: it is then kept.
       throwIfCancelled(signal)
+      assertSignedForDevices(made)
       registering = true
       const registered = await stage('register', () =>
         deps.registrar.register({
