@@ -7,14 +7,14 @@ describe('device gates', () => {
     expect(() => assertDeviceUrl('https://cdn.example.com/a.zip')).not.toThrow()
     expect(() => assertDeviceUrl('http://127.0.0.1:9000/a.zip')).not.toThrow()
     expect(() => assertDeviceUrl('http://[::1]:9000/a.zip')).not.toThrow()
-    expect(thrownBy(() => assertDeviceUrl('http://cdn.example.com/a.zip?token=secret'))).toMatchObject({ code: 'device_url_not_https', input: 'public-url', message: expect.not.stringContaining('secret') })
-    expect(thrownBy(() => assertDeviceUrl('file:///tmp/a.zip'))).toMatchObject({ code: 'device_url_not_https' })
+    expect(thrownBy(() => assertDeviceUrl('http://cdn.example.com/a.zip?token=secret'))).toMatchObject({ code: 'input_device_url_not_https', input: 'public-url', message: expect.not.stringContaining('secret') })
+    expect(thrownBy(() => assertDeviceUrl('file:///tmp/a.zip'))).toMatchObject({ code: 'input_device_url_not_https' })
     expect(isLoopbackHost('127.0.0.1.evil.com')).toBe(false)
   })
 
   it('refuses a bundle without session key, signed checksum or signature', () => {
     const hex = 'a'.repeat(512)
     expect(() => assertSignedForDevices({ sessionKey: 'iv:key', checksum: hex, signature: hex })).not.toThrow()
-    expect(thrownBy(() => assertSignedForDevices({ sessionKey: '', checksum: 'abc', signature: undefined }))).toMatchObject({ code: 'device_bundle_unsigned', message: expect.stringContaining('session key, signed checksum, signed metadata (signature)') })
+    expect(thrownBy(() => assertSignedForDevices({ sessionKey: '', checksum: 'abc', signature: undefined }))).toMatchObject({ code: 'register_signature_missing', message: expect.stringContaining('session key, signed checksum, signed metadata (signature)') })
   })
 })

@@ -61,7 +61,7 @@ describe('nativeVerdict', () => {
     const refused = nativeVerdict('fail', { fingerprint: base, version: '1.4.0' }, bumped)
     expect(refused.status).toBe('incompatible')
     expect(thrownBy(() => assertNativeCompatible(refused, 'production'))).toMatchObject({
-      code: 'native_incompatible',
+      code: 'native_plugins_incompatible',
       input: 'native-compatibility',
       message: expect.stringMatching(/since 1\.4\.0 on channel 'production'[\s\S]*plugin-a: version 1\.0\.0 → 1\.0\.1[\s\S]*native-compatibility: accept/),
     })

@@ -19,12 +19,12 @@ export function assertDeviceUrl(url: string, input = 'public-url'): void {
   try {
     parsed = new URL(url)
   } catch {
-    throw new LiveUpdateError('device_url_invalid', `The bundle URL devices would fetch is not a valid URL. Check {{${input}}}.`, { stage: 'input', input })
+    throw new LiveUpdateError('input_device_url_invalid', `The bundle URL devices would fetch is not a valid URL. Check {{${input}}}.`, { stage: 'input', input })
   }
   if (parsed.protocol === 'https:') return
   if (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname)) return
   throw new LiveUpdateError(
-    'device_url_not_https',
+    'input_device_url_not_https',
     `Devices would fetch the bundle from a ${parsed.protocol.replace(':', '')} URL (${parsed.origin === 'null' ? parsed.protocol : parsed.origin}); the updater plugin (httpsOnly, on by default) refuses anything but https. Set {{${input}}} to an https URL template such as https://updates.example.com/{key}.`,
     { stage: 'input', input },
   )
@@ -37,5 +37,5 @@ export function assertSignedForDevices(bundle: { sessionKey: string; checksum: s
   if (!SIGNED_HEX.test(bundle.checksum)) missing.push('signed checksum')
   if (!bundle.signature || !SIGNED_HEX.test(bundle.signature)) missing.push('signed metadata (signature)')
   if (missing.length === 0) return
-  throw new LiveUpdateError('device_bundle_unsigned', `Refusing to register: the bundle has no valid ${missing.join(', ')}. Devices with the app's public key would refuse it or skip checks. This is a bug in the publishing pipeline.`, { stage: 'register' })
+  throw new LiveUpdateError('register_signature_missing', `Refusing to register: the bundle has no valid ${missing.join(', ')}. Devices with the app's public key would refuse it or skip checks. This is a bug in the publishing pipeline.`, { stage: 'register' })
 }

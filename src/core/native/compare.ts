@@ -103,7 +103,7 @@ export function assertNativeCompatible(verdict: NativeVerdict, channel: string):
   const since = verdict.baselineVersion ? ` since ${verdict.baselineVersion}` : ''
   const lines = verdict.changes.filter((change) => change.blocking).map((change) => `  - ${describeChange(change)}`)
   throw new LiveUpdateError(
-    'native_incompatible',
+    'native_plugins_incompatible',
     `The native code changed${since} on channel '${channel}': installed apps do not have it, so this bundle could crash them.\n${lines.join('\n')}\nShip a store build with these native changes first, then publish with 'native-compatibility: accept' (it records this fingerprint as the channel's baseline). Nothing was uploaded.`,
     { stage: 'input', input: 'native-compatibility' },
   )
