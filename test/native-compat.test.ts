@@ -103,7 +103,7 @@ describe("the plugin's builtinMinimum rule", () => {
 describe('detectNativeVersion', () => {
   it('reads versionName from android/app/build.gradle first', async () => {
     const dir = await writeTree(path.join(work, 'both'), {
-      'android/app/build.gradle': 'android {\n  defaultConfig {\n    versionCode 12\n    versionName "1.4.0"\n  }\n}\n',
+      'android/app/build.gradle': 'android {\n  defaultConfig {\n    versionCode 12\n    // versionName "9.9.9"\n    versionName "1.4.0"\n  }\n}\n',
       'ios/App/App.xcodeproj/project.pbxproj': 'MARKETING_VERSION = 1.5.0;\n',
     })
     expect(detectNativeVersion(dir)).toEqual({ version: '1.4.0', source: 'android/app/build.gradle' })

@@ -5,6 +5,8 @@
  */
 import type { KeyObject } from 'node:crypto'
 import type { Readable } from 'node:stream'
+import type { NativeGuardOptions, NativeReport } from './native/guard.js'
+import type { ChangesSummary } from './report/changes.js'
 import type { Stage } from './errors.js'
 
 /** The company's signing key, loaded and checked (RSA-2048, PKCS#1 public form derived). */
@@ -184,6 +186,8 @@ export interface PublishOptions {
   link?: string
   comment?: string
   git?: RegistrationRequest['git']
+  /** Native version gate and native-compatibility guard (absent: neither runs). */
+  native?: NativeGuardOptions
 }
 
 export type PublishStatus = 'published' | 'already-published' | 'dry-run' | 'checked'
@@ -208,4 +212,8 @@ export interface PublishResult {
   timings: StageTiming[]
   /** Present when a delta release was published. */
   delta?: DeltaManifestInfo & { uploadedBytes: number; compressedFiles: number; reusedFiles: number }
+  /** The native fingerprint and verdict (absent when the guard did not run). */
+  native?: NativeReport
+  /** What changed since the channel's live release (absent without release records). */
+  changes?: ChangesSummary
 }

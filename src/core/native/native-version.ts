@@ -40,7 +40,8 @@ export function isBelowNative(bundleVersion: string, nativeVersion: string): boo
   return false
 }
 
-const GRADLE_VERSION_NAME = /^\s*versionName\s*(?:=\s*)?["']([^"'$]+)["']/m
+// Not inside a // comment; `versionName "1.2.3"` (Groovy) or `versionName = "1.2.3"` (Kotlin DSL).
+const GRADLE_VERSION_NAME = /^(?:(?!\/\/).)*?\bversionName\s*(?:=\s*)?["']([^"'$]+)["']/m
 const MARKETING_VERSION = /\bMARKETING_VERSION\s*=\s*"?([^";$\s]+)"?\s*;/g
 
 function read(file: string): string | undefined {
