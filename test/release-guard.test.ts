@@ -66,7 +66,7 @@ function options(version: string, mode: NativeCompatibilityMode = 'fail', native
 async function published(version: string, mode?: NativeCompatibilityMode, registrar?: PublishDependencies['registrar']): Promise<PublishResult> {
   const result = await publish(options(version, mode), deps(registrar))
   expect(result.status).toBe('published')
-  await records.record(result, web)
+  records.record(result)
   return result
 }
 

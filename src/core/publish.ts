@@ -124,7 +124,7 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
       return result
     })
     const made = bundle
-    const changes = guard && deps.releases ? await collectChanges({ channel: options.channel, webDir: options.webDir, bundle: made, guard }) : undefined
+    const changes = guard && deps.releases ? collectChanges({ channel: options.channel, bundle: made, guard }) : undefined
     const base = { appId: options.appId, version: options.version, channel: options.channel, bundle: made, registrar: deps.registrar.kind, verified: false, timings, native: guard && { fingerprint: guard.fingerprint, verdict: guard.verdict, baseline: guard.baseline }, changes }
 
     if (options.dryRun || options.checkOnly) {

@@ -4,7 +4,6 @@
  * file list and fingerprint; channel stable, history, and the accepted native baseline).
  */
 import type { ChannelView, ReleaseReader, ReleaseView } from '../../src/core/native/guard.js'
-import { webDirFiles } from '../../src/core/report/collect.js'
 import type { PublishResult } from '../../src/core/types.js'
 
 export class MemoryRecords implements ReleaseReader {
@@ -19,13 +18,13 @@ export class MemoryRecords implements ReleaseReader {
     return this.releases.get(key)
   }
 
-  async record(result: PublishResult, webDir: string): Promise<void> {
+  record(result: PublishResult): void {
     const key = `${result.objectKey ?? `${result.appId}/${result.version}`}.release.json`
     const { bundle } = result
     this.releases.set(key, {
       version: result.version,
       bundle: { zipSize: bundle.zipSize, rawSize: bundle.rawSize, fileCount: bundle.fileCount },
-      files: await webDirFiles(webDir),
+      files: bundle.files.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
       native: result.native?.fingerprint ?? null,
     })
     const current = this.channels.get(result.channel) ?? { stable: null, rollout: null, history: [] }
