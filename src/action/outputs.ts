@@ -1,3 +1,4 @@
+import { changesOutputs } from '../core/report/changes.js'
 import type { PublishResult } from '../core/types.js'
 
 /** The action's outputs, by name (documented in action.yml). */
@@ -21,5 +22,7 @@ export function outputsOf(result: PublishResult): Record<string, string> {
     'encrypted-size': String(bundle.encryptedSize),
     'file-count': String(bundle.fileCount),
     'bundle-id': result.bundleId ?? '',
+    'native-fingerprint': result.native?.fingerprint ? JSON.stringify(result.native.fingerprint) : '',
+    ...(result.changes ? changesOutputs(result.changes) : { 'previous-version': '', 'size-delta': '' }),
   }
 }
