@@ -119,6 +119,7 @@ describe('native compatibility inside publish', () => {
     const accepted = await published('1.1.0', 'accept')
     expect(accepted.native?.verdict.status).toBe('accepted')
     expect(accepted.native?.baseline).toEqual({ nativeBaseline: accepted.native!.fingerprint, nativeFloor: '1.1.0' })
+    expect(accepted.native?.minNativeVersion).toBe('1.1.0')
     expect(records.channels.get('production')?.nativeBaseline?.packages[0]).toMatchObject({ name: 'plugin-full', version: '1.3.0' })
     expect(logger.lines).toContain("Native compatibility: accepted 1 native change(s); this fingerprint becomes the channel's baseline.")
 
@@ -159,6 +160,8 @@ describe('native compatibility inside publish', () => {
       expect(markdown).toContain('| ` css/site.css ` | changed | 950 B | 1.6 KiB | +730 B |')
       expect(markdown).toContain('xychart-beta')
       expect(receiver.requests).toHaveLength(1)
+      // The channel's native floor (set by the accept above) travels with the bundle.
+      expect(JSON.parse(receiver.requests[0]!.rawBody)).toMatchObject({ minNativeVersion: '1.1.0', signature: result.bundle.signature })
     } finally {
       await receiver.close()
     }

@@ -125,7 +125,7 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
     })
     const made = bundle
     const changes = guard && deps.releases ? collectChanges({ channel: options.channel, bundle: made, guard }) : undefined
-    const base = { appId: options.appId, version: options.version, channel: options.channel, bundle: made, registrar: deps.registrar.kind, verified: false, timings, native: guard && { fingerprint: guard.fingerprint, verdict: guard.verdict, baseline: guard.baseline }, changes }
+    const base = { appId: options.appId, version: options.version, channel: options.channel, bundle: made, registrar: deps.registrar.kind, verified: false, timings, native: guard && { fingerprint: guard.fingerprint, verdict: guard.verdict, baseline: guard.baseline, minNativeVersion: guard.minNativeVersion }, changes }
 
     if (options.dryRun || options.checkOnly) {
       await stage('verify', () => verifyAsDevice(encryptedFile, made, signing.publicKeyPem, deps, workDir))
@@ -214,6 +214,7 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
           keyId: made.keyId,
           sha256: made.sha256,
           signature: made.signature,
+          minNativeVersion: guard?.minNativeVersion,
           zipSize: made.zipSize,
           encryptedSize: made.encryptedSize,
           link: options.link,

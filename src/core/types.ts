@@ -97,6 +97,8 @@ export interface RegistrationRequest {
   sha256: string
   /** Signed metadata (capgo-bundle-v1), sent where the server takes it. */
   signature?: string
+  /** The native app version this bundle needs (native floor), for servers that can hold one. */
+  minNativeVersion?: string
   zipSize: number
   encryptedSize: number
   /** Link/comment metadata (commit or run URL), optional. */

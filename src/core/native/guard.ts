@@ -62,10 +62,12 @@ export interface NativeGuardResult {
   channel?: ChannelView
   /** With `accept` and changes: what the channel record takes as its new native baseline and floor. */
   baseline?: { nativeBaseline: NativeFingerprint; nativeFloor?: string }
+  /** The native app version this release needs: the new floor when accepted, else the channel's. */
+  minNativeVersion?: string
 }
 
 /** What a publish reports: the fingerprint, the verdict and any new baseline (no records copied). */
-export type NativeReport = Pick<NativeGuardResult, 'fingerprint' | 'verdict' | 'baseline'>
+export type NativeReport = Pick<NativeGuardResult, 'fingerprint' | 'verdict' | 'baseline' | 'minNativeVersion'>
 
 /**
  * Compare the project's native fingerprint with the channel's baseline (the one `accept` recorded,
@@ -87,6 +89,8 @@ export async function checkNativeCompatibility(
   assertNativeCompatible(verdict, channel)
   const result: NativeGuardResult = { fingerprint, verdict, previous, channel: view }
   if (verdict.status === 'accepted') result.baseline = { nativeBaseline: fingerprint, ...(args.nativeVersion ? { nativeFloor: args.nativeVersion.version } : {}) }
+  const floor = result.baseline ? result.baseline.nativeFloor : view?.nativeFloor
+  if (floor) result.minNativeVersion = floor
   return result
 }
 

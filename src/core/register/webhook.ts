@@ -4,7 +4,7 @@
  * Request: `POST <url>` with a JSON body
  * ```
  * { "event": "bundle.published", "appId", "version", "channel", "externalUrl", "sessionKey",
- *   "checksum", "sha256", "signature", "keyId", "zipSize", "encryptedSize",
+ *   "checksum", "sha256", "signature", "minNativeVersion" (when set), "keyId", "zipSize", "encryptedSize",
  *   "git": { "sha", "ref", "runUrl", "repository" }, "timestamp": <unix seconds> }
  * ```
  * and the headers
@@ -56,6 +56,8 @@ export interface WebhookPayload {
   sha256: string
   /** Signed metadata (capgo-bundle-v1), 512 hex: serve it to devices as `signature` (plugin >= 8.53 checks it). */
   signature?: string
+  /** Native floor: devices whose native app version is below it must not get this bundle. */
+  minNativeVersion?: string
   keyId: string
   zipSize: number
   encryptedSize: number
@@ -174,6 +176,7 @@ export class WebhookRegistrar implements Registrar {
       checksum: req.checksum,
       sha256: req.sha256,
       ...(req.signature ? { signature: req.signature } : {}),
+      ...(req.minNativeVersion ? { minNativeVersion: req.minNativeVersion } : {}),
       keyId: req.keyId,
       zipSize: req.zipSize,
       encryptedSize: req.encryptedSize,
