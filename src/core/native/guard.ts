@@ -85,7 +85,8 @@ export async function checkNativeCompatibility(
   let baseline: NativeBaseline | undefined
   if (view?.nativeBaseline) baseline = { fingerprint: view.nativeBaseline, version: view.nativeFloor ? `the recorded baseline (native ${view.nativeFloor})` : 'the recorded baseline', recorded: true }
   else if (live) baseline = { fingerprint: previous?.native ?? null, version: live.version }
-  const verdict = nativeVerdict(options.mode, baseline, fingerprint)
+  let verdict = nativeVerdict(options.mode, baseline, fingerprint)
+  if (verdict.status === 'first-release' && !reader && !args.known) verdict = { status: 'first-release', reason: 'no release records to compare with: this fingerprint is recorded, not checked' }
   assertNativeCompatible(verdict, channel)
   const result: NativeGuardResult = { fingerprint, verdict, previous, channel: view }
   if (verdict.status === 'accepted') result.baseline = { nativeBaseline: fingerprint, ...(args.nativeVersion ? { nativeFloor: args.nativeVersion.version } : {}) }
