@@ -60,7 +60,7 @@ export interface NativeGuardResult {
   /** The channel's live (stable) release, for "what changed"; null on a first release. */
   previous: ReleaseView | null
   channel?: ChannelView
-  /** With `accept` and changes: what the channel record takes as its new native baseline and floor. */
+  /** With `accept`: what the channel record takes as its new native baseline and floor. */
   baseline?: { nativeBaseline: NativeFingerprint; nativeFloor?: string }
   /** The native app version this release needs: the new floor when accepted, else the channel's. */
   minNativeVersion?: string
@@ -89,7 +89,8 @@ export async function checkNativeCompatibility(
   if (verdict.status === 'first-release' && !reader && !args.known) verdict = { status: 'first-release', reason: 'no release records to compare with: this fingerprint is recorded, not checked' }
   assertNativeCompatible(verdict, channel)
   const result: NativeGuardResult = { fingerprint, verdict, previous, channel: view }
-  if (verdict.status === 'accepted') result.baseline = { nativeBaseline: fingerprint, ...(args.nativeVersion ? { nativeFloor: args.nativeVersion.version } : {}) }
+  // `accept` says "this native code is what the store build ships": it becomes the baseline even when nothing changed.
+  if (options.mode === 'accept') result.baseline = { nativeBaseline: fingerprint, ...(args.nativeVersion ? { nativeFloor: args.nativeVersion.version } : {}) }
   const floor = result.baseline ? result.baseline.nativeFloor : view?.nativeFloor
   if (floor) result.minNativeVersion = floor
   return result
@@ -115,5 +116,6 @@ export async function runReleaseGuard(args: {
   if (verdict.status === 'first-release') logger.info(`Native compatibility: ${verdict.reason}.`)
   else if (verdict.status === 'compatible') logger.info(`Native compatibility: compatible with ${verdict.baselineVersion ?? 'the channel'}${verdict.changes.length ? ` (${verdict.changes.map((change) => change.name).join(', ')} removed)` : ''}.`)
   else if (verdict.status === 'accepted') logger.info(`Native compatibility: accepted ${verdict.changes.length} native change(s); this fingerprint becomes the channel's baseline.`)
+  if (guard.baseline && verdict.status !== 'accepted') logger.info(`native-compatibility: accept: this fingerprint becomes the channel's baseline${guard.baseline.nativeFloor ? ` (native floor ${guard.baseline.nativeFloor})` : ''}.`)
   return guard
 }
