@@ -31,8 +31,8 @@ describe('summarizeChanges', () => {
     const markdown = renderChanges(summary)
     expect(markdown).toContain('#### Changes since 1.0.0 on production')
     expect(markdown).toContain('| 7.8 KiB → 8.8 KiB (+1000 B, +12.5 %) |')
-    expect(markdown).toContain('| `` new/chunk.js `` | added | — | 2.0 KiB | +2.0 KiB |'.replace(/``/g, '`'))
-    expect(markdown).toContain('| ` app.js ` | changed | 9.8 KiB | 11.8 KiB | +2.0 KiB |')
+    expect(markdown).toContain('| `new/chunk.js` | added | — | 2.0 KiB | +2.0 KiB |')
+    expect(markdown).toContain('| `app.js` | changed | 9.8 KiB | 11.8 KiB | +2.0 KiB |')
     expect(markdown).toContain('xychart-beta')
     expect(markdown).toContain('x-axis ["1.0.0", "1.1.0"]')
     expect(markdown).toContain('bar [7.8, 8.8]')
@@ -64,7 +64,7 @@ describe('summarizeChanges', () => {
       native: { status: 'accepted', baselineVersion: '1.0.0', changes: [{ name: 'plugin-a', kind: 'changed', before: '1.0.0', after: '1.1.0', details: ['version 1.0.0 → 1.1.0'], blocking: true }] },
     }))
     expect(markdown).toContain('| Rollout | 10 % of devices get 1.1.0; the rest stay on 1.0.0 |')
-    expect(markdown).toMatch(/\| Native \| ⚠️ accepted native changes with 1\.0\.0: plugin-a&#58; version 1\.0\.0 → 1\.1\.0\. This fingerprint is now the channel's baseline\. \|/)
+    expect(markdown).toMatch(/\| Native \| ⚠️ accepted native changes with 1\.0\.0: plugin-a: version 1\.0\.0 → 1\.1\.0\. This fingerprint is now the channel's baseline\. \|/)
   })
 })
 
@@ -92,7 +92,8 @@ describe('file names cannot inject markdown, HTML or mentions', () => {
     expect(rows).toBe(1 + 5 + 1 + evil.length + v1.files.length)
     const html = md.render(markdown)
     expect(html).not.toMatch(/<img|<script|<a /)
-    expect(html).toContain('\\u202e')
+    expect(html).not.toContain('\u202e')
+    expect(html).toContain('ab\ufffdgnp.js')
   })
 
   it('the chart quotes versions and strips anything else', () => {

@@ -13,6 +13,7 @@ import type { NativeCompatibilityMode } from '../src/core/native/compare.js'
 import { publish, PublishFailure, type PublishDependencies } from '../src/core/publish.js'
 import { createRegistrar } from '../src/core/register/index.js'
 import { renderChanges } from '../src/core/report/changes.js'
+import { renderReport } from '../src/core/report.js'
 import { createStore } from '../src/core/storage/index.js'
 import type { Logger, PublishOptions, PublishResult } from '../src/core/types.js'
 import { startCapgoServer, type CapgoServer } from './support/capgo-server.js'
@@ -156,9 +157,16 @@ describe('native compatibility inside publish', () => {
       expect(changes.files).toMatchObject({ added: 1, changed: 1, removed: 0 })
       const markdown = renderChanges(changes)
       expect(markdown).toContain('#### Changes since 1.1.1 on production')
-      expect(markdown).toContain('| ` js/new-chunk.js ` | added | — | 1.9 KiB | +1.9 KiB |')
-      expect(markdown).toContain('| ` css/site.css ` | changed | 950 B | 1.6 KiB | +730 B |')
+      expect(markdown).toContain('| `js/new-chunk.js` | added | — | 1.9 KiB | +1.9 KiB |')
+      expect(markdown).toContain('| `css/site.css` | changed | 950 B | 1.6 KiB | +730 B |')
       expect(markdown).toContain('xychart-beta')
+      // In the report, right after the verdict.
+      const report = renderReport({ appId: APP, version: '1.2.0', channel: 'production', dryRun: false, server: 'webhook', storage: 's3', result, changes: markdown })
+      const lines = report.split('\n')
+      const changesAt = lines.indexOf('#### Changes since 1.1.1 on production')
+      expect(changesAt).toBeGreaterThan(0)
+      expect(lines.slice(0, changesAt).filter((line) => line.trim() !== '').length).toBeLessThanOrEqual(2)
+      expect(report.length).toBeLessThan(65_536)
       expect(receiver.requests).toHaveLength(1)
       // The channel's native floor (set by the accept above) travels with the bundle.
       expect(JSON.parse(receiver.requests[0]!.rawBody)).toMatchObject({ minNativeVersion: '1.1.0', signature: result.bundle.signature })

@@ -6,7 +6,8 @@
  */
 import type { NativeVerdict } from '../native/compare.js'
 import { describeChange } from '../native/compare.js'
-import { codeSpan, formatBytes, plainText } from './markdown.js'
+import { mdCode, mdText } from '../markdown.js'
+import { formatBytes } from '../report.js'
 
 /** The parts of a release record this needs (a ReleaseRecord fits). */
 export interface ReleaseSnapshot {
@@ -123,26 +124,26 @@ function sizeCell(change: SizeChange): string {
 
 export function nativeLine(verdict: NativeVerdict | undefined): string {
   if (!verdict || verdict.status === 'off') return 'not checked (native-compatibility: off)'
-  const since = 'baselineVersion' in verdict && verdict.baselineVersion ? ` with ${plainText(verdict.baselineVersion)}` : ''
+  const since = 'baselineVersion' in verdict && verdict.baselineVersion ? ` with ${mdText(verdict.baselineVersion)}` : ''
   switch (verdict.status) {
     case 'first-release':
-      return `✅ ${plainText(verdict.reason)}`
+      return `✅ ${mdText(verdict.reason)}`
     case 'compatible': {
-      const removed = verdict.changes.filter((change) => !change.blocking).map((change) => plainText(describeChange(change)))
+      const removed = verdict.changes.filter((change) => !change.blocking).map((change) => mdText(describeChange(change)))
       return `✅ compatible${since}${removed.length ? ` (${removed.join('; ')})` : ': no native changes'}`
     }
     case 'accepted':
-      return `⚠️ accepted native changes${since}: ${verdict.changes.map((change) => plainText(describeChange(change))).join('; ')}. This fingerprint is now the channel's baseline.`
+      return `⚠️ accepted native changes${since}: ${verdict.changes.map((change) => mdText(describeChange(change))).join('; ')}. This fingerprint is now the channel's baseline.`
     case 'incompatible':
-      return `❌ incompatible${since}: ${verdict.changes.filter((change) => change.blocking).map((change) => plainText(describeChange(change))).join('; ')}`
+      return `❌ incompatible${since}: ${verdict.changes.filter((change) => change.blocking).map((change) => mdText(describeChange(change))).join('; ')}`
   }
 }
 
 function rolloutLine(summary: ChangesSummary): string {
   const rollout = summary.rollout
-  if (!rollout || rollout.percentage >= 100) return `${plainText(summary.version)} is the stable release (all devices)`
-  const rest = rollout.stableVersion ? `; the rest stay on ${plainText(rollout.stableVersion)}` : ''
-  return `${rollout.percentage} % of devices get ${plainText(summary.version)}${rest}`
+  if (!rollout || rollout.percentage >= 100) return `${mdText(summary.version)} is the stable release (all devices)`
+  const rest = rollout.stableVersion ? `; the rest stay on ${mdText(rollout.stableVersion)}` : ''
+  return `${rollout.percentage} % of devices get ${mdText(summary.version)}${rest}`
 }
 
 /** Mermaid xychart of the zip size (KiB) over recent releases; versions are quoted and reduced to safe characters. */
@@ -156,14 +157,14 @@ export function sizeChart(history: ChangesSummary['history']): string {
 
 function fileRow(change: FileChange): string {
   const size = (value: number | null) => (value === null ? '—' : formatBytes(value))
-  return `| ${codeSpan(change.name)} | ${change.kind} | ${size(change.before)} | ${size(change.after)} | ${signedBytes(change.delta)} |`
+  return `| ${mdCode(change.name, { inTable: true, max: 160 })} | ${change.kind} | ${size(change.before)} | ${size(change.after)} | ${signedBytes(change.delta)} |`
 }
 
 /** The markdown block, at most `maxLength` characters (rows, then the chart, are dropped to fit). */
 export function renderChanges(summary: ChangesSummary, maxLength = 12_000): string {
   const heading = summary.previousVersion === null
-    ? `#### First release on ${plainText(summary.channel)}: nothing to compare`
-    : `#### Changes since ${plainText(summary.previousVersion)} on ${plainText(summary.channel)}`
+    ? `#### First release on ${mdText(summary.channel)}: nothing to compare`
+    : `#### Changes since ${mdText(summary.previousVersion)} on ${mdText(summary.channel)}`
   const files = summary.files
   const rows: [string, string][] = [
     ['Zip', sizeCell(summary.zip)],
