@@ -8,7 +8,9 @@ describe('device gates', () => {
     expect(() => assertDeviceUrl('http://127.0.0.1:9000/a.zip')).not.toThrow()
     expect(() => assertDeviceUrl('http://[::1]:9000/a.zip')).not.toThrow()
     expect(thrownBy(() => assertDeviceUrl('http://cdn.example.com/a.zip?token=secret'))).toMatchObject({ code: 'input_device_url_not_https', input: 'public-url', message: expect.not.stringContaining('secret') })
-    expect(thrownBy(() => assertDeviceUrl('file:///tmp/a.zip'))).toMatchObject({ code: 'input_device_url_not_https' })
+    expect(thrownBy(() => assertDeviceUrl('ftp://cdn.example.com/a.zip'))).toMatchObject({ code: 'input_device_url_not_https' })
+    // The folder store's own URLs stay on this machine, like loopback.
+    expect(() => assertDeviceUrl('file:///tmp/a.zip')).not.toThrow()
     expect(isLoopbackHost('127.0.0.1.evil.com')).toBe(false)
   })
 

@@ -13,7 +13,7 @@ export function isLoopbackHost(hostname: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
 }
 
-/** Every URL a device fetches must be https (http on loopback only). */
+/** Every URL a device fetches must be https (http on loopback, and file://, only for local trials). */
 export function assertDeviceUrl(url: string, input = 'public-url'): void {
   let parsed: URL
   try {
@@ -22,7 +22,8 @@ export function assertDeviceUrl(url: string, input = 'public-url'): void {
     throw new LiveUpdateError('input_device_url_invalid', `The bundle URL devices would fetch is not a valid URL. Check {{${input}}}.`, { stage: 'input', input })
   }
   if (parsed.protocol === 'https:') return
-  if (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname)) return
+  // Local trials and tests: this machine only (the folder store's file:// URLs, loopback http).
+  if (parsed.protocol === 'file:' || (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname))) return
   throw new LiveUpdateError(
     'input_device_url_not_https',
     `Devices would fetch the bundle from a ${parsed.protocol.replace(':', '')} URL (${parsed.origin === 'null' ? parsed.protocol : parsed.origin}); the updater plugin (httpsOnly, on by default) refuses anything but https. Set {{${input}}} to an https URL template such as https://updates.example.com/{key}.`,

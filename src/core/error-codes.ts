@@ -51,7 +51,7 @@ export const InputErrors = {
   input_s3_bucket_invalid: 'The bucket is not a bucket name (a URL, a path, spaces).',
   input_storage_dir_inside_web_dir: '`storage-dir` is inside the web folder: every bundle would hold the previous ones.',
   input_device_url_invalid: 'The URL devices would fetch the bundle from is not a valid URL.',
-  input_device_url_not_https: 'Devices would fetch the bundle over http (or file:); the plugin only takes https.',
+  input_device_url_not_https: 'Devices would fetch the bundle over http (not loopback); the plugin only takes https.',
 } as const
 
 /** The native-compatibility guard and the native version gate, before any upload (stage `input`). */
