@@ -63,7 +63,7 @@ describe('nativeVerdict', () => {
     expect(thrownBy(() => assertNativeCompatible(refused, 'production'))).toMatchObject({
       code: 'native_plugins_incompatible',
       input: 'native-compatibility',
-      message: expect.stringMatching(/since 1\.4\.0 on channel 'production'[\s\S]*plugin-a: version 1\.0\.0 → 1\.0\.1[\s\S]*native-compatibility: accept/),
+      message: expect.stringMatching(/since 1\.4\.0 on channel 'production'[\s\S]*plugin-a: version 1\.0\.0 → 1\.0\.1[\s\S]*{{native-compatibility}} accept/),
     })
     expect(nativeVerdict('accept', { fingerprint: base }, bumped).status).toBe('accepted')
     const removed = nativeVerdict('fail', { fingerprint: base }, { ...base, packages: [base.packages[0]!] })

@@ -61,3 +61,11 @@ describe('runReleaseGuard', () => {
     await expect(runReleaseGuard({ version: '3.0.9', channel: 'p', options: { mode: 'off', workingDirectory: dir }, logger: { info() {} } })).rejects.toMatchObject({ code: 'native_version_below', message: expect.stringContaining('ios/App/App.xcodeproj/project.pbxproj') })
   })
 })
+
+describe('a folder without package.json', () => {
+  it('has nothing to fingerprint: not checked, said why, not an error', async () => {
+    const dir = await writeTree(path.join(work, 'bare'), { 'www/index.html': '<html></html>' })
+    const result = await checkNativeCompatibility({ channel: 'production', options: { mode: 'fail', workingDirectory: dir } })
+    expect(result).toMatchObject({ fingerprint: null, verdict: { status: 'off', reason: expect.stringContaining('no package.json') } })
+  })
+})

@@ -22,7 +22,8 @@ export interface NativeChange {
 }
 
 export type NativeVerdict =
-  | { status: 'off' }
+  /** Not checked: `native-compatibility: off`, or (with a reason) nothing to fingerprint. */
+  | { status: 'off'; reason?: string }
   /** Nothing to compare: first release on the channel, or its release holds no fingerprint. */
   | { status: 'first-release'; reason: string }
   | { status: 'compatible'; baselineVersion?: string; changes: NativeChange[] }
@@ -104,7 +105,7 @@ export function assertNativeCompatible(verdict: NativeVerdict, channel: string):
   const lines = verdict.changes.filter((change) => change.blocking).map((change) => `  - ${describeChange(change)}`)
   throw new LiveUpdateError(
     'native_plugins_incompatible',
-    `The native code changed${since} on channel '${channel}': installed apps do not have it, so this bundle could crash them.\n${lines.join('\n')}\nShip a store build with these native changes first, then publish with 'native-compatibility: accept' (it records this fingerprint as the channel's baseline). Nothing was uploaded.`,
+    `The native code changed${since} on channel '${channel}': installed apps do not have it, so this bundle could crash them.\n${lines.join('\n')}\nShip a store build with these native changes first, then publish with {{native-compatibility}} accept (it records this fingerprint as the channel's baseline). Nothing was uploaded.`,
     { stage: 'input', input: 'native-compatibility' },
   )
 }

@@ -137,11 +137,11 @@ export function computeNativeFingerprint(options: FingerprintOptions): NativeFin
   const dir = path.resolve(options.workingDirectory)
   const manifest = readJson(path.join(dir, 'package.json'))
   if (!manifest) {
-    throw new LiveUpdateError('native_package_json_missing', `No readable package.json in ${dir}: the native fingerprint needs the app's package.json and its node_modules. Set 'working-directory' to the app folder, or 'native-compatibility: off'.`, { stage: 'input', input: 'working-directory' })
+    throw new LiveUpdateError('native_package_json_missing', `No readable package.json in ${dir}: the native fingerprint needs the app's package.json and its node_modules. Set {{working-directory}} to the app folder, or {{native-compatibility}} to off.`, { stage: 'input', input: 'working-directory' })
   }
   const chain = nodeModulesChain(dir)
   if (!chain.some((modules) => existsSync(modules))) {
-    throw new LiveUpdateError('native_node_modules_missing', `No node_modules in ${dir} or above it: install the app's dependencies (npm ci) before publishing, so the native plugins can be fingerprinted; or set 'native-compatibility: off'.`, { stage: 'input', input: 'working-directory' })
+    throw new LiveUpdateError('native_node_modules_missing', `No node_modules in ${dir} or above it: install the app's dependencies (npm ci) before publishing, so the native plugins can be fingerprinted; or set {{native-compatibility}} to off.`, { stage: 'input', input: 'working-directory' })
   }
   const packages: NativePackage[] = []
   const missing: string[] = []
@@ -171,7 +171,7 @@ export function computeNativeFingerprint(options: FingerprintOptions): NativeFin
     packages.push({ name, version: version ?? declaredSpec(manifest, name), ...(ios ? { ios_checksum: ios } : {}), ...(android ? { android_checksum: android } : {}) })
   }
   if (missing.length > 0) {
-    throw new LiveUpdateError('native_dependency_missing', `package.json lists ${missing.join(', ')} but ${missing.length === 1 ? 'it is' : 'they are'} not installed under ${dir}/node_modules: run your install (npm ci) before publishing, so the native fingerprint is complete; or set 'native-compatibility: off'.`, { stage: 'input', input: 'working-directory' })
+    throw new LiveUpdateError('native_dependency_missing', `package.json lists ${missing.join(', ')} but ${missing.length === 1 ? 'it is' : 'they are'} not installed under ${dir}/node_modules: run your install (npm ci) before publishing, so the native fingerprint is complete; or set {{native-compatibility}} to off.`, { stage: 'input', input: 'working-directory' })
   }
   const capacitor: NativeFingerprint['capacitor'] = {}
   const android = installedVersion(chain, '@capacitor/android')

@@ -4,6 +4,8 @@
  * channel through a small reader (the release records satisfy it) and hands back what the report's
  * "what changed" and the records need: the fingerprint, the verdict, the previous release.
  */
+import { existsSync } from 'node:fs'
+import path from 'node:path'
 import type { ReleaseSnapshot } from '../report/changes.js'
 import { assertNativeCompatible, type NativeBaseline, type NativeCompatibilityMode, nativeVerdict, type NativeVerdict } from './compare.js'
 import { computeNativeFingerprint } from './fingerprint.js'
@@ -81,6 +83,10 @@ export async function checkNativeCompatibility(
   const live = view?.stable ?? view?.rollout?.release ?? null
   const previous = live && reader ? ((await reader.readReleaseAt(live.record)) ?? null) : null
   if (options.mode === 'off') return { fingerprint: null, verdict: { status: 'off' }, previous, channel: view }
+  if (!existsSync(path.join(options.workingDirectory, 'package.json'))) {
+    // No npm project, no npm plugins: nothing to fingerprint (a bare web folder, a trial run).
+    return { fingerprint: null, verdict: { status: 'off', reason: `no package.json in ${options.workingDirectory}: no native plugins to compare` }, previous, channel: view }
+  }
   const fingerprint = computeNativeFingerprint({ workingDirectory: options.workingDirectory })
   let baseline: NativeBaseline | undefined
   if (view?.nativeBaseline) baseline = { fingerprint: view.nativeBaseline, version: view.nativeFloor ? `the recorded baseline (native ${view.nativeFloor})` : 'the recorded baseline', recorded: true }
@@ -113,6 +119,7 @@ export async function runReleaseGuard(args: {
   if (nativeVersion) logger.info(`Native version ${nativeVersion.version} (from ${nativeVersion.source}): ${args.version} is not below it.`)
   const guard = await checkNativeCompatibility({ channel: args.channel, options: options ?? { mode: 'off', workingDirectory: '.' }, nativeVersion, reader })
   const verdict = guard.verdict
+  if (verdict.status === 'off' && verdict.reason) logger.info(`Native compatibility not checked: ${verdict.reason}.`)
   if (verdict.status === 'first-release') logger.info(`Native compatibility: ${verdict.reason}.`)
   else if (verdict.status === 'compatible') logger.info(`Native compatibility: compatible with ${verdict.baselineVersion ?? 'the channel'}${verdict.changes.length ? ` (${verdict.changes.map((change) => change.name).join(', ')} removed)` : ''}.`)
   else if (verdict.status === 'accepted') logger.info(`Native compatibility: accepted ${verdict.changes.length} native change(s); this fingerprint becomes the channel's baseline.`)

@@ -79,7 +79,7 @@ export function assertNotBelowNative(bundleVersion: string, native: NativeVersio
   const [major, minor, patch] = nativeTriple(native.version)!
   throw new LiveUpdateError(
     'native_version_below',
-    `Version ${bundleVersion} is below the app's native version ${native.version} (from ${native.source}): devices with @capgo/capacitor-updater 8.53 or later refuse it (version_below_native) and keep their current bundle. Publish ${major}.${minor}.${patch} or later (a prerelease such as ${major}.${minor}.${patch}-beta.1 passes), or set 'native-version' if ${native.source} does not hold the shipped version.`,
+    `Version ${bundleVersion} is below the app's native version ${native.version} (from ${native.source === 'native-version' ? '{{native-version}}' : native.source}): devices with @capgo/capacitor-updater 8.53 or later refuse it (version_below_native) and keep their current bundle. Publish ${major}.${minor}.${patch} or later (a prerelease such as ${major}.${minor}.${patch}-beta.1 passes), or set {{native-version}} if ${native.source} does not hold the shipped version.`,
     { stage: 'input', input: native.source === 'native-version' ? 'native-version' : 'version' },
   )
 }
@@ -88,7 +88,7 @@ export function assertNotBelowNative(bundleVersion: string, native: NativeVersio
 export function parseNativeVersionInput(value: string): NativeVersion {
   const version = value.trim()
   if (!nativeTriple(version)) {
-    throw new LiveUpdateError('native_version_invalid', `'native-version' must be the app's native version such as 1.4.0 (versionName / MARKETING_VERSION), got '${value}'.`, { stage: 'input', input: 'native-version' })
+    throw new LiveUpdateError('native_version_invalid', `{{native-version}} must be the app's native version such as 1.4.0 (versionName / MARKETING_VERSION), got '${value}'.`, { stage: 'input', input: 'native-version' })
   }
   return { version, source: 'native-version' }
 }

@@ -123,7 +123,7 @@ function sizeCell(change: SizeChange): string {
 }
 
 export function nativeLine(verdict: NativeVerdict | undefined): string {
-  if (!verdict || verdict.status === 'off') return 'not checked (native-compatibility: off)'
+  if (!verdict || verdict.status === 'off') return verdict?.reason ? `not checked: ${mdText(verdict.reason)}` : 'not checked (native-compatibility: off)'
   const since = 'baselineVersion' in verdict && verdict.baselineVersion ? ` with ${mdText(verdict.baselineVersion)}` : ''
   switch (verdict.status) {
     case 'first-release':
