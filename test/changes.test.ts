@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import MarkdownIt from 'markdown-it'
-import { changesJson, changesOutputs, renderChanges, sizeChart, summarizeChanges, type ReleaseSnapshot } from '../src/core/report/changes.js'
+import { changesJson, changesLine, changesOutputs, renderChanges, sizeChart, summarizeChanges, type ReleaseSnapshot } from '../src/core/report/changes.js'
 
 const sha = (n: number) => n.toString(16).padStart(64, '0')
 const release = (version: string, files: [string, number, number][], zipSize: number): ReleaseSnapshot => ({
@@ -28,6 +28,7 @@ describe('summarizeChanges', () => {
       { name: 'old.css', kind: 'removed', before: 300, after: null, delta: -300 },
     ])
     expect(changesOutputs(summary)).toEqual({ 'previous-version': '1.0.0', 'size-delta': '1000' })
+    expect(changesLine(summary)).toBe('since 1.0.0 on production: zip 7.8 KiB → 8.8 KiB (+1000 B, +12.5 %); 1 added, 1 removed, 1 changed')
     const markdown = renderChanges(summary)
     expect(markdown).toContain('#### Changes since 1.0.0 on production')
     expect(markdown).toContain('| 7.8 KiB → 8.8 KiB (+1000 B, +12.5 %) |')

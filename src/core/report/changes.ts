@@ -215,3 +215,10 @@ export function changesOutputs(summary: ChangesSummary): Record<string, string> 
     'size-delta': summary.zip.delta === null ? '' : String(summary.zip.delta),
   }
 }
+
+/** One plain-text line for a terminal: "since 1.0.0 on production: zip 7.8 KiB → 8.8 KiB (+1000 B, +12.5 %); 1 added, …". */
+export function changesLine(summary: ChangesSummary): string {
+  if (summary.previousVersion === null) return `first release on ${summary.channel}: nothing to compare`
+  const { files } = summary
+  return `since ${summary.previousVersion} on ${summary.channel}: zip ${sizeCell(summary.zip)}; ${files.added} added, ${files.removed} removed, ${files.changed} changed`
+}
