@@ -12,6 +12,7 @@ describe('device gates', () => {
     // The folder store's own URLs stay on this machine, like loopback.
     expect(() => assertDeviceUrl('file:///tmp/a.zip')).not.toThrow()
     expect(isLoopbackHost('127.0.0.1.evil.com')).toBe(false)
+    expect(thrownBy(() => assertDeviceUrl('not a url'))).toMatchObject({ code: 'input_device_url_invalid', input: 'public-url' })
   })
 
   it('refuses a bundle without session key, signed checksum or signature', () => {
