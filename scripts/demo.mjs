@@ -3,7 +3,7 @@
 // capacitor.config.json), builds the web app, publishes it to a local-folder store, then checks
 // the stored bundle exactly as a device would.
 import { execFileSync } from 'node:child_process'
-import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { cp, mkdtemp, rm, symlink } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +17,8 @@ const live = (args, options = {}) => execFileSync(process.execPath, [cli, ...arg
 
 try {
   await cp(path.join(repo, 'example'), app, { recursive: true, filter: (source) => !source.includes(`${path.sep}dist`) })
+  // Installed dependencies, as after `npm ci`: the native-compatibility check fingerprints them.
+  await symlink(path.join(repo, 'node_modules'), path.join(app, 'node_modules'), 'dir')
   console.log(`1. Example app copied to ${app}`)
   process.stdout.write(live(['key', 'create', '--dir', app, '--config', 'capacitor.config.json']).trimEnd().replace(/^/gm, '   ') + '\n')
   console.log('2. Build, zip, encrypt, sign, store in a local folder, verify:')

@@ -3,7 +3,7 @@
 // receiver (one path accepts, one answers 503), and the job summary file each run writes. Only the
 // temporary store folder and the receiver's loopback address are replaced, so the page is stable.
 import { execFileSync, spawn } from 'node:child_process'
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
@@ -57,6 +57,8 @@ const pullRequest = { name: 'pull_request', ref: 'refs/pull/7/merge', payload: {
 
 try {
   await cp(path.join(repo, 'example'), app, { recursive: true, filter: (source) => !source.includes(`${path.sep}dist`) })
+  // Installed dependencies, as after `npm ci`: the native-compatibility check fingerprints them.
+  await symlink(path.join(repo, 'node_modules'), path.join(app, 'node_modules'), 'dir')
   execFileSync(process.execPath, [path.join(repo, 'dist', 'cli.js'), 'key', 'create', '--dir', app, '--config', 'capacitor.config.json'], { cwd: app, stdio: 'ignore' })
   execFileSync(process.execPath, ['build.mjs'], { cwd: app, stdio: 'ignore' })
   const webhook = (pathname) => ({ server: 'webhook', 'webhook-url': `${hook}${pathname}`, 'webhook-secret': 'example-webhook-secret' })

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { cp, readFile, writeFile } from 'node:fs/promises'
+import { cp, readFile, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -124,6 +124,8 @@ beforeAll(async () => {
   work = await tempDir('live-update-action-')
   app = path.join(work, 'app')
   await cp(path.join(repo, 'example'), app, { recursive: true, filter: (source) => !/[\\/](dist|node_modules)$/.test(source) })
+  // Installed dependencies, as after `npm ci`: the native-compatibility check fingerprints them.
+  await symlink(path.join(repo, 'node_modules'), path.join(app, 'node_modules'), 'dir')
   await promisify(execFile)(process.execPath, ['build.mjs'], { cwd: app })
   const configFile = path.join(app, 'capacitor.config.json')
   const config = JSON.parse(await readFile(configFile, 'utf8'))
@@ -166,7 +168,7 @@ describe('the bundled action on a tag push', () => {
     const posts = capgo.requests.filter((request) => request.method === 'POST' && request.path === '/bundle')
     expect(posts).toHaveLength(1)
     expect(posts[0].auth).toEqual({ header: 'authorization', known: true })
-    expect(posts[0].body).toEqual({ app_id: APP, version: '1.2.3', external_url: out['bundle-url'], checksum: out.checksum, session_key: out['session-key'], key_id: out['key-id'] })
+    expect(posts[0].body).toEqual({ app_id: APP, version: '1.2.3', external_url: out['bundle-url'], checksum: out.checksum, session_key: out['session-key'], key_id: out['key-id'], signature: out.signature })
     expect(capgo.bundlesOf(APP)).toHaveLength(1)
     const row = capgo.bundlesOf(APP)[0]
     expect(out['bundle-id']).toBe(String(row.id))

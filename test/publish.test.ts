@@ -102,6 +102,7 @@ describe('publish with Capgo and S3', () => {
       checksum: result.bundle.checksum,
       session_key: result.bundle.sessionKey,
       key_id: result.bundle.keyId,
+      signature: result.bundle.signature,
     })
     expect(result.bundle.checksum).toMatch(/^[0-9a-f]{512}$/)
     expect(capgo.channel(APP, 'production')?.name).toBe('1.0.0')

@@ -9,6 +9,7 @@ import { INPUT_DEFAULTS, renderFields, SECRET_INPUTS, type InputName } from '../
 import { PublishFailure, publish } from '../core/publish.js'
 import { createRegistrar, mightBeRegistered, RegistrationError } from '../core/register/index.js'
 import { commentMarker, renderReport, type ReportView } from '../core/report.js'
+import { renderChanges } from '../core/report/changes.js'
 import { createStore } from '../core/storage/index.js'
 import { describeBucket } from '../core/storage/s3-client.js'
 import type { Logger, PublishResult, StageTiming } from '../core/types.js'
@@ -132,6 +133,7 @@ async function report(
     result,
     failure,
     runUrl: config?.publish.git?.runUrl,
+    changes: result?.changes ? renderChanges(result.changes) : undefined,
   }
   const markdown = renderReport(view)
   if (config?.report.summary ?? true) await writeSummary(markdown)

@@ -1,3 +1,4 @@
+import { changesOutputs } from '../core/report/changes.js'
 import type { PublishResult } from '../core/types.js'
 
 /** The action's outputs, by name (documented in action.yml). */
@@ -14,11 +15,14 @@ export function outputsOf(result: PublishResult): Record<string, string> {
     'object-key': result.objectKey ?? '',
     checksum: signed ? bundle.checksum : '',
     sha256: bundle.sha256,
+    signature: signed ? bundle.signature : '',
     'session-key': signed ? bundle.sessionKey : '',
     'key-id': signed ? bundle.keyId : '',
     'zip-size': String(bundle.zipSize),
     'encrypted-size': String(bundle.encryptedSize),
     'file-count': String(bundle.fileCount),
     'bundle-id': result.bundleId ?? '',
+    'native-fingerprint': result.native?.fingerprint ? JSON.stringify(result.native.fingerprint) : '',
+    ...(result.changes ? changesOutputs(result.changes) : { 'previous-version': '', 'size-delta': '' }),
   }
 }

@@ -2,6 +2,7 @@ import { type LiveUpdateConfig, resolveConfig } from '../core/config/index.js'
 import { renderFields } from '../core/inputs/index.js'
 import { publish } from '../core/publish.js'
 import { createRegistrar } from '../core/register/index.js'
+import { changesLine } from '../core/report/changes.js'
 import { createStore } from '../core/storage/index.js'
 import type { Logger } from '../core/types.js'
 import { runIsolatedBuild } from '../platform/build-policy.js'
@@ -38,6 +39,8 @@ export async function publishCommand(argv: string[], io: CliIo): Promise<number>
     io.stdout.write(`${JSON.stringify(result)}\n`)
   } else {
     io.stdout.write(`${result.status}: ${result.appId} ${result.version} on channel ${result.channel}${result.bundleUrl ? ` at ${result.bundleUrl}` : ''}\n`)
+    if (result.native && result.native.verdict.status !== 'off') io.stdout.write(`native: ${result.native.verdict.status}${'baselineVersion' in result.native.verdict && result.native.verdict.baselineVersion ? ` (with ${result.native.verdict.baselineVersion})` : ''}\n`)
+    if (result.changes) io.stdout.write(`changes ${changesLine(result.changes)}\n`)
   }
   return 0
 }

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { createBundleEncryptor, type BundleEncryptor } from './crypto.js'
 import { LiveUpdateError } from './errors.js'
 import { trackPath, untrackPath } from './leftovers.js'
+import { signBundleMetadata } from './signature.js'
 import type { BundleResult, FileStat, SigningKey } from './types.js'
 import { assertSemver } from './version.js'
 import { scanWebDir } from './zip/scan.js'
@@ -55,6 +56,7 @@ export async function createBundle(options: BundleOptions): Promise<BundleResult
       version,
       sha256: crypto.sha256,
       checksum: crypto.checksum,
+      signature: signBundleMetadata(options.signing, version, crypto.sha256),
       sessionKey: crypto.sessionKey,
       keyId: options.signing.keyId,
       fileCount: folder.fileCount,

@@ -50,6 +50,18 @@ export const InputErrors = {
   input_public_key_form_invalid: "The app's public key is not exactly in the form the plugin parses (text before BEGIN, escapes, text after END).",
   input_s3_bucket_invalid: 'The bucket is not a bucket name (a URL, a path, spaces).',
   input_storage_dir_inside_web_dir: '`storage-dir` is inside the web folder: every bundle would hold the previous ones.',
+  input_device_url_invalid: 'The URL devices would fetch the bundle from is not a valid URL.',
+  input_device_url_not_https: 'Devices would fetch the bundle over http (not loopback); the plugin only takes https.',
+} as const
+
+/** The native-compatibility guard and the native version gate, before any upload (stage `input`). */
+export const NativeErrors = {
+  native_package_json_missing: 'No readable package.json in the working directory to fingerprint.',
+  native_node_modules_missing: 'No node_modules in or above the working directory: dependencies not installed.',
+  native_dependency_missing: 'A dependency listed in package.json is not installed.',
+  native_plugins_incompatible: 'Native plugins changed since the channel\'s release (native-compatibility: fail).',
+  native_version_below: 'The bundle version is below the app\'s native version (devices refuse it).',
+  native_version_invalid: 'The native-version input is not a version.',
 } as const
 
 /** The user's build command (stage `build`). */
@@ -167,6 +179,7 @@ export const RegisterErrors = {
   register_session_key_missing: 'Internal: registration without a session key.',
   register_checksum_invalid: 'Internal: registration without a V3 signed checksum.',
   register_key_id_missing: 'Internal: registration without a key_id.',
+  register_signature_missing: 'Internal: registration without session key, signed checksum or signed metadata.',
   register_version_conflict: 'The version is already registered with different content.',
 } as const
 
@@ -190,6 +203,7 @@ export const ERROR_CATALOGUES = {
   input: InputErrors,
   build: BuildErrors,
   keys: KeysErrors,
+  native: NativeErrors,
   bundle: BundleErrors,
   storage: StorageErrors,
   capgo: CapgoErrors,
@@ -202,6 +216,7 @@ export const ERROR_CATALOGUES = {
 export type InputErrorCode = keyof typeof InputErrors
 export type BuildErrorCode = keyof typeof BuildErrors
 export type KeysErrorCode = keyof typeof KeysErrors
+export type NativeErrorCode = keyof typeof NativeErrors
 export type BundleErrorCode = keyof typeof BundleErrors
 export type StorageErrorCode = keyof typeof StorageErrors
 export type CapgoErrorCode = keyof typeof CapgoErrors
@@ -213,6 +228,7 @@ export type ErrorCode =
   | InputErrorCode
   | BuildErrorCode
   | KeysErrorCode
+  | NativeErrorCode
   | BundleErrorCode
   | StorageErrorCode
   | CapgoErrorCode

@@ -10,9 +10,12 @@ import { createBundleEncryptor } from './crypto.js'
 import { loadDeltaIndex, saveDeltaIndex, type LoadedIndex } from './delta/index-file.js'
 import { publishDelta, removeDelta, type DeltaResult } from './delta/publish-delta.js'
 import { verifyDelta } from './delta/verify-delta.js'
+import { assertSignedForDevices } from './device-gates.js'
 import { describeError, LiveUpdateError, STAGE_EXIT_CODE, type ExitCode, type Stage } from './errors.js'
 import { assertPublicKeyMatches, createKeyPair, loadPrivateKey } from './keys.js'
+import { type ReleaseReader, runReleaseGuard } from './native/guard.js'
 import { mightBeRegistered } from './register/index.js'
+import { collectChanges } from './report/collect.js'
 import { renderObjectKey } from './storage/object-key.js'
 import type { BundleResult, BundleStore, Fetch, Logger, PublishOptions, PublishResult, Registrar, StageTiming } from './types.js'
 import { verifyBundleOrThrow } from './verify.js'
@@ -32,6 +35,8 @@ export interface PublishDependencies {
    * fails with a CancelledError. A registration in flight counts as an ambiguous outcome.
    */
   signal?: AbortSignal
+  /** The channel's release records (native baseline, previous release for "what changed"). */
+  releases?: ReleaseReader
 }
 
 /** Where a failed publish stopped, and the timings up to there: the report shows both. */
@@ -81,6 +86,8 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
   const workDir = await mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'live-update-'))
   trackPath(workDir)
   try {
+    // Before any work: a version devices refuse, or native code the installed apps lack.
+    const guard = await runReleaseGuard({ version: options.version, channel: options.channel, options: options.native, reader: deps.releases, logger: deps.logger })
     const signing = await stage('keys', async () => {
       if (options.checkOnly) {
         // No key (a pull request without secrets): a throwaway key makes the same bytes and sizes and
@@ -117,7 +124,8 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
       return result
     })
     const made = bundle
-    const base = { appId: options.appId, version: options.version, channel: options.channel, bundle: made, registrar: deps.registrar.kind, verified: false, timings }
+    const changes = guard && deps.releases ? collectChanges({ channel: options.channel, bundle: made, guard }) : undefined
+    const base = { appId: options.appId, version: options.version, channel: options.channel, bundle: made, registrar: deps.registrar.kind, verified: false, timings, native: guard && { fingerprint: guard.fingerprint, verdict: guard.verdict, baseline: guard.baseline, minNativeVersion: guard.minNativeVersion }, changes }
 
     if (options.dryRun || options.checkOnly) {
       await stage('verify', () => verifyAsDevice(encryptedFile, made, signing.publicKeyPem, deps, workDir))
@@ -193,6 +201,7 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
       const manifest = delta && { key: delta.manifestKey, url: delta.manifestUrl, signature: delta.manifestSignature, entries: delta.manifest.length }
       // Past this line a cancel may leave the server referencing the upload: it is then kept.
       throwIfCancelled(signal)
+      assertSignedForDevices(made)
       registering = true
       const registered = await stage('register', () =>
         deps.registrar.register({
@@ -204,6 +213,8 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
           sessionKey: made.sessionKey,
           keyId: made.keyId,
           sha256: made.sha256,
+          signature: made.signature,
+          minNativeVersion: guard?.minNativeVersion,
           zipSize: made.zipSize,
           encryptedSize: made.encryptedSize,
           link: options.link,

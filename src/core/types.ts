@@ -5,6 +5,8 @@
  */
 import type { KeyObject } from 'node:crypto'
 import type { Readable } from 'node:stream'
+import type { NativeGuardOptions, NativeReport } from './native/guard.js'
+import type { ChangesSummary } from './report/changes.js'
 import type { Stage } from './errors.js'
 
 /** The company's signing key, loaded and checked (RSA-2048, PKCS#1 public form derived). */
@@ -29,6 +31,8 @@ export interface BundleResult {
   sha256: string
   /** V3 signed checksum: RSA private-encrypt of the 32 sha256 bytes, 512 lowercase hex chars. */
   checksum: string
+  /** Signed metadata (capgo-bundle-v1: version + zip sha256), 512 lowercase hex; plugin >= 8.53 checks it. */
+  signature: string
   /** ivSessionKey: base64(iv) + ':' + base64(wrapped AES key). Not secret. */
   sessionKey: string
   keyId: string
@@ -91,6 +95,10 @@ export interface RegistrationRequest {
   sessionKey: string
   keyId: string
   sha256: string
+  /** Signed metadata (capgo-bundle-v1), sent where the server takes it. */
+  signature?: string
+  /** The native app version this bundle needs (native floor), for servers that can hold one. */
+  minNativeVersion?: string
   zipSize: number
   encryptedSize: number
   /** Link/comment metadata (commit or run URL), optional. */
@@ -180,6 +188,8 @@ export interface PublishOptions {
   link?: string
   comment?: string
   git?: RegistrationRequest['git']
+  /** Native version gate and native-compatibility guard (absent: neither runs). */
+  native?: NativeGuardOptions
 }
 
 export type PublishStatus = 'published' | 'already-published' | 'dry-run' | 'checked'
@@ -204,4 +214,8 @@ export interface PublishResult {
   timings: StageTiming[]
   /** Present when a delta release was published. */
   delta?: DeltaManifestInfo & { uploadedBytes: number; compressedFiles: number; reusedFiles: number }
+  /** The native fingerprint and verdict (absent when the guard did not run). */
+  native?: NativeReport
+  /** What changed since the channel's live release (absent without release records). */
+  changes?: ChangesSummary
 }

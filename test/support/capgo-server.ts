@@ -41,6 +41,7 @@ export interface BundleRow {
   checksum: string | null
   session_key: string | null
   key_id: string | null
+  signature: string | null
   external_url: string | null
   storage_provider: string
   link: string | null
@@ -88,6 +89,12 @@ export interface Fault {
 }
 
 export interface CapgoServerOptions {
+  /**
+   * The signed-metadata field of POST /bundle: 'store' (newer Capgo: app_versions.signature,
+   * validated as 512 lowercase hex like its API schema), 'ignore' (older backends read only the
+   * fields they know), 'refuse' (a strict server that rejects the unknown field). Default 'store'.
+   */
+  signature?: 'store' | 'ignore' | 'refuse'
   keys?: ApiKeyConfig[]
   apps?: string[]
   policy?: OrgPolicy
@@ -154,6 +161,7 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
       checksum: null,
       session_key: null,
       key_id: null,
+      signature: null,
       external_url: null,
       storage_provider: 'external',
       link: null,
@@ -210,6 +218,11 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
         }
       }
     }
+    const signatureMode = options.signature ?? 'store'
+    if (body.signature !== undefined && signatureMode === 'refuse') throw new ApiError(400, 'invalid_body', 'Unknown field: signature')
+    if (body.signature !== undefined && signatureMode === 'store' && !/^[0-9a-f]{512}$/.test(str('signature'))) {
+      throw new ApiError(400, 'invalid_signature', 'signature must be 512 lowercase hex characters')
+    }
     // Check and insert in one synchronous step: a unique (app_id, name) constraint.
     if (live(appId).some((b) => b.name === str('version'))) throw new ApiError(400, 'version_already_exists', 'Version already exists')
     const row = insert({
@@ -218,6 +231,7 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
       checksum: str('checksum'),
       session_key: str('session_key') || null,
       key_id: str('key_id') || null,
+      signature: signatureMode === 'store' ? str('signature') || null : null,
       external_url: str('external_url'),
     })
     return { status: 'success', bundle: row }

@@ -4,7 +4,7 @@
  * store; stdout is captured to read the workflow commands (::error::, ::add-mask::, ::warning::).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { access, cp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { access, cp, readdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { run } from '../../src/action/main.js'
@@ -26,6 +26,8 @@ beforeAll(async () => {
   work = await tempDir('live-update-run-')
   app = path.join(work, 'app')
   await cp(path.join(repo, 'example'), app, { recursive: true, filter: (source) => !/[\\/](dist|node_modules)$/.test(source) })
+  // Installed dependencies, as after `npm ci`: the native-compatibility check fingerprints them.
+  await symlink(path.join(repo, 'node_modules'), path.join(app, 'node_modules'), 'dir')
   const configFile = path.join(app, 'capacitor.config.json')
   const config = JSON.parse(await readFile(configFile, 'utf8'))
   config.plugins.CapacitorUpdater.publicKey = keys.publicKeyPem

@@ -13,6 +13,7 @@ const bundle: BundleResult = {
   version: '1.2.3',
   sha256: 'a'.repeat(64),
   checksum: 'b'.repeat(512),
+  signature: 'c'.repeat(512),
   sessionKey: 'aXY=:d3JhcHBlZA==',
   keyId: 'MIIBCgKCAQEAtestkey1',
   fileCount: 7,

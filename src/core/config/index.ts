@@ -4,6 +4,7 @@
  */
 import path from 'node:path'
 import { readCapacitorConfig } from '../capacitor-config.js'
+import type { NativeCompatibilityMode } from '../native/compare.js'
 import type { RegistrarConfig } from '../register/index.js'
 import type { StorageConfig } from '../storage/index.js'
 import type { PublishOptions } from '../types.js'
@@ -71,6 +72,7 @@ export async function resolveConfig(readRaw: InputReader, context: RunContext): 
       link: git?.runUrl,
       comment: git?.sha ? `commit ${git.sha.slice(0, 12)}` : undefined,
       git: git ? { sha: git.sha, ref: git.ref, runUrl: git.runUrl, repository: git.repository } : undefined,
+      native: { mode: inputs.choice<NativeCompatibilityMode>('native-compatibility'), workingDirectory, nativeVersion: inputs.read('native-version') },
     },
     checkOnly: checkOnly ? { reason: checkOnlyReason(context) } : undefined,
     storage,

@@ -1,4 +1,5 @@
 /** Update-server inputs: which server, its URL and credentials. */
+import { assertDeviceUrl } from '../device-gates.js'
 import { inputError } from '../errors.js'
 import type { RegistrarConfig } from '../register/index.js'
 import { parseHttpUrl, safeUrl } from '../url.js'
@@ -37,7 +38,9 @@ export function resolveRegistrar(inputs: Inputs, dryRun: boolean): RegistrarConf
  * the URL the store would give a bundle of this app and version, before anything runs.
  */
 export function assertRegistrarAcceptsUrl(registrar: RegistrarConfig, sampleUrl: string | undefined): void {
-  if (registrar.kind !== 'capgo' || sampleUrl === undefined) return
+  if (registrar.kind === 'none' || sampleUrl === undefined) return
+  // Every other server hands the URL to devices, whose httpsOnly gate refuses plain http too.
+  if (registrar.kind !== 'capgo') return assertDeviceUrl(sampleUrl, 'public-url')
   let protocol: string | undefined
   try {
     protocol = new URL(sampleUrl).protocol

@@ -143,6 +143,18 @@ export const INPUTS = [
     description: 'Also publish every file as its own encrypted object with a signed manifest, so devices download only the files that changed (served by the self-hosted responder, docs/self-hosted.md). The zip stays the fallback.',
   },
   {
+    name: 'native-compatibility',
+    kind: 'choice',
+    default: 'fail',
+    choices: ['fail', 'accept', 'off'],
+    description: "Native plugins (as Capgo's CLI fingerprints them) against the channel's live release: fail refuses added or changed native code before any upload; accept publishes and records them as the channel's baseline (after shipping the store build); off.",
+  },
+  {
+    name: 'native-version',
+    kind: 'string',
+    description: "The native app version; a bundle version below it is refused (plugin 8.53+ refuses it: version_below_native). Default, versionName of android/app/build.gradle, else MARKETING_VERSION of ios/App.",
+  },
+  {
     name: 'storage',
     kind: 'choice',
     default: 's3',

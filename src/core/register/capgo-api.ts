@@ -30,6 +30,8 @@ export interface CapgoNewBundle {
   checksum: string
   session_key: string
   key_id: string
+  /** Signed metadata (capgo-bundle-v1); newer Capgo stores it in app_versions.signature. */
+  signature?: string
 }
 
 /**

@@ -157,7 +157,7 @@ export class CapgoRegistrar implements Registrar {
         }
         unknownOutcome = false
         try {
-          return { kind: 'created', bundleId: (await this.parts.api.postBundle(body)).id }
+          return { kind: 'created', bundleId: (await this.postBundle(body, req.signature)).id }
         } catch (error) {
           if (outcomeUnknown(error)) unknownOutcome = everUnknown = true
           throw error
@@ -168,6 +168,24 @@ export class CapgoRegistrar implements Registrar {
       if (error instanceof HttpFailure && error.apiCode === 'version_already_exists') return { kind: 'exists', ours: everUnknown }
       if (error instanceof RegistrationError || !unknownOutcome) throw mapError(error, ctx, this.parts.endpoint)
       return this.settleUnknown(req, error, unsure)
+    }
+  }
+
+  /**
+   * Capgo's newer API stores the signed metadata (`signature`); older ones ignore the field. A
+   * server that refuses it (400 naming the field: nothing was created) gets the bundle without it:
+   * the signature is optional for devices, the registration is not.
+   */
+  private signatureRefused = false
+  private async postBundle(body: CapgoNewBundle, signature: string | undefined): Promise<{ id?: string }> {
+    if (!signature || this.signatureRefused) return this.parts.api.postBundle(body)
+    try {
+      return await this.parts.api.postBundle({ ...body, signature })
+    } catch (error) {
+      if (!(error instanceof HttpFailure) || error.status !== 400 || !/signature/i.test(`${error.apiCode ?? ''} ${error.apiMessage ?? ''}`)) throw error
+      this.signatureRefused = true
+      this.parts.logger?.warn(`Capgo refused the signed metadata field (${error.apiCode ?? 'HTTP 400'}): registering without it. Devices then skip the signature check.`)
+      return this.parts.api.postBundle(body)
     }
   }
 

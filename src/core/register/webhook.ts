@@ -4,7 +4,7 @@
  * Request: `POST <url>` with a JSON body
  * ```
  * { "event": "bundle.published", "appId", "version", "channel", "externalUrl", "sessionKey",
- *   "checksum", "sha256", "keyId", "zipSize", "encryptedSize",
+ *   "checksum", "sha256", "signature", "minNativeVersion" (when set), "keyId", "zipSize", "encryptedSize",
  *   "git": { "sha", "ref", "runUrl", "repository" }, "timestamp": <unix seconds> }
  * ```
  * and the headers
@@ -54,6 +54,10 @@ export interface WebhookPayload {
   sessionKey: string
   checksum: string
   sha256: string
+  /** Signed metadata (capgo-bundle-v1), 512 hex: serve it to devices as `signature` (plugin >= 8.53 checks it). */
+  signature?: string
+  /** Native floor: devices whose native app version is below it must not get this bundle. */
+  minNativeVersion?: string
   keyId: string
   zipSize: number
   encryptedSize: number
@@ -171,6 +175,8 @@ export class WebhookRegistrar implements Registrar {
       sessionKey: req.sessionKey,
       checksum: req.checksum,
       sha256: req.sha256,
+      ...(req.signature ? { signature: req.signature } : {}),
+      ...(req.minNativeVersion ? { minNativeVersion: req.minNativeVersion } : {}),
       keyId: req.keyId,
       zipSize: req.zipSize,
       encryptedSize: req.encryptedSize,
