@@ -51,6 +51,9 @@ export async function keyCommand(argv: string[], io: CliIo): Promise<number> {
   // A bad --config must fail before the keys are written: a retry would otherwise need --force.
   const config = typeof values.config === 'string' ? path.resolve(io.cwd, values.config) : undefined
   if (config) await checkConfigWritable(config)
+  if (config && !(await access(config).then(() => true, () => false))) {
+    throw inputError('config', 'input_capacitor_config_missing', `{{config}} ${config} does not exist. Give the app's capacitor.config file (capacitor.config.json is rewritten; a .ts/.js one gets a snippet to paste).`)
+  }
   const pair = createKeyPair()
   await mkdir(dir, { recursive: true })
   // Ignored before the key exists: a `git add -A` right after must not stage it.
@@ -61,9 +64,12 @@ export async function keyCommand(argv: string[], io: CliIo): Promise<number> {
   await writeFile(publicFile, pair.publicKeyPem, { mode: 0o644 })
   io.stdout.write(`Wrote ${privateFile} (private: store it as a CI secret, never commit it)\nWrote ${publicFile} (public: goes in the app)\n`)
   io.stdout.write(ignore === 'added' ? `Added ${PRIVATE_KEY_FILE} to ${path.join(dir, '.gitignore')}\n` : `${path.join(dir, '.gitignore')} already ignores ${PRIVATE_KEY_FILE}\n`)
-  if (config) {
+  if (config?.endsWith('.json')) {
     await writePublicKeyToConfig(config, pair.publicKeyPem)
     io.stdout.write(`Set plugins.CapacitorUpdater.publicKey in ${config}; run 'npx cap sync' so the native apps get it.\n`)
+  } else if (config) {
+    // Code is not rewritten (it could be anything): the keys are written, the user pastes one line.
+    io.stdout.write(`${config} is code, so it is not rewritten. Add this to its config object (the public key is not secret), then run 'npx cap sync':\n  plugins: { CapacitorUpdater: { publicKey: ${JSON.stringify(pair.publicKeyPem)} } }\n`)
   }
   io.stdout.write(`Next: store the private key as the CI secret ${PRIVATE_KEY_SECRET}, e.g.\n  gh secret set ${PRIVATE_KEY_SECRET} < ${path.relative(io.cwd, privateFile) || PRIVATE_KEY_FILE}\n`)
   return 0

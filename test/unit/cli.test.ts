@@ -126,6 +126,23 @@ describe('key create', () => {
   })
 })
 
+describe('key create --config', () => {
+  it('a capacitor.config.ts gets the snippet to paste (exit 0, keys written); a missing one fails before any key', async () => {
+    const dir = path.join(work, 'ts-app')
+    await mkdir(dir)
+    const missing = await cli(['key', 'create', '--config', 'capacitor.config.ts'], { cwd: dir })
+    expect(missing.code).toBe(3)
+    expect(missing.stderr).toMatch(/\[input_capacitor_config_missing\]: --config .*capacitor\.config\.ts does not exist/)
+    expect(await readdir(dir)).toEqual([])
+    await writeFile(path.join(dir, 'capacitor.config.ts'), "export default { appId: 'com.example.ts' }\n")
+    const run = await cli(['key', 'create', '--config', 'capacitor.config.ts'], { cwd: dir })
+    expect(run.code).toBe(0)
+    const pub = await readFile(path.join(dir, '.capgo_key_v2.pub'), 'utf8')
+    expect(run.stdout).toContain(`plugins: { CapacitorUpdater: { publicKey: ${JSON.stringify(pub)} } }`)
+    expect(await readFile(path.join(dir, 'capacitor.config.ts'), 'utf8')).toBe("export default { appId: 'com.example.ts' }\n")
+  })
+})
+
 describe('bundle, verify and publish', () => {
   it('verify accepts what bundle made', async () => {
     const out = path.join(work, 'v.zip')

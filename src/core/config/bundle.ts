@@ -38,7 +38,13 @@ export async function resolveBundle(
   run: Pick<RunContext, 'ref' | 'pullRequest'>,
 ): Promise<BundleSettings> {
   const appId = inputs.read('app-id') ?? capacitor.appId
-  if (!appId) throw inputError('app-id', 'input_app_id_missing', `Set {{app-id}} (e.g. com.example.app): no appId was found in a capacitor.config in ${workingDirectory}.`)
+  if (!appId) {
+    // No config file at all usually means no checkout, or the wrong folder.
+    const why = capacitor.file
+      ? `${path.basename(capacitor.file)} in ${workingDirectory} has no appId`
+      : `there is no capacitor.config in ${workingDirectory} (check out the repository first, or point {{working-directory}} at the Capacitor project)`
+    throw inputError('app-id', 'input_app_id_missing', `Set {{app-id}} (e.g. com.example.app): ${why}.`)
+  }
   if (!APP_ID.test(appId)) {
     throw inputError('app-id', 'input_app_id_invalid', `{{app-id}} must be a reverse-domain id whose first part starts with a letter, such as com.example.app; got '${appId}'.`)
   }
