@@ -270,3 +270,18 @@ describe('buildEnvironment', () => {
     expect(dropped.sort()).toEqual(['ACTIONS_RUNTIME_TOKEN', 'GITHUB_OUTPUT', 'INPUT_PRIVATE-KEY', 'LONG_INSIDE', 'SHORT_EQUAL'])
   })
 })
+
+describe("the build's output", () => {
+  it('cannot issue workflow commands: they are stopped (random token) around the build output', async () => {
+    const result = await runAction({ inputs: inputs({ 'build-command': "echo '::error::forged by the build'; echo '::add-mask::x'" }) })
+    expect(result.code).toBe(0)
+    const lines = result.stdout.split('\n')
+    const forged = lines.indexOf('::error::forged by the build')
+    const stop = lines.findIndex((line) => /^::stop-commands::[0-9a-f]{32}$/.test(line))
+    const token = lines[stop]?.slice('::stop-commands::'.length)
+    const resume = lines.indexOf(`::${token}::`)
+    expect({ stopBefore: stop >= 0 && stop < forged, resumeAfter: resume > forged }).toEqual({ stopBefore: true, resumeAfter: true })
+    // Commands work again after the build: the action's own groups follow.
+    expect(lines.slice(resume).some((line) => line === '::group::keys')).toBe(true)
+  })
+})

@@ -13,7 +13,7 @@ import { renderChanges } from '../core/report/changes.js'
 import { createStore } from '../core/storage/index.js'
 import { describeBucket } from '../core/storage/s3-client.js'
 import type { Logger, PublishResult, StageTiming } from '../core/types.js'
-import { runActionBuild } from './build.js'
+import { resumeWorkflowCommands, runActionBuild } from './build.js'
 import { type EventPayload, runContext } from './context.js'
 import { outputsOf } from './outputs.js'
 import { githubRetrier, pullRequestNumbers, upsertComment } from './pr-comment.js'
@@ -44,6 +44,7 @@ let runningStage = 'input'
  * already gone (cancel-on-signal); still fail the step and leave a summary that says where it stopped.
  */
 export function hardStop(signalName: string): void {
+  resumeWorkflowCommands()
   const message = `cancelled (${signalName}) during the ${runningStage} stage; cleaning up did not finish in time. Check the storage for an incomplete upload or an unregistered object.`
   core.setFailed(`${runningStage} failed: ${message}`)
   const file = process.env.GITHUB_STEP_SUMMARY
