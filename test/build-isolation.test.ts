@@ -170,6 +170,8 @@ describe('the build never sees a secret', () => {
     expect(buildEnv).toMatch(/^HARMLESS_SETTING=kept$/m)
     expect(leaks(buildEnv)).toEqual([])
     expect(leaks(sections(text).get('node child env') ?? '')).toEqual([])
+    // The ancestors (this jest worker and up) were started without the secrets: none shows anywhere.
+    expect(leaks(text)).toEqual([])
   })
 
   it('through the CLI: secrets given as flags are erased from its /proc cmdline too', async () => {
