@@ -122,7 +122,7 @@ const cases: Case[] = [
   { name: 'NFC and NFD twins', expect: 'refused-on-purpose', because: /Unicode normalization/, make: crafted(withIndex({ name: nfc, data: 'one' }, { name: nfd, data: 'two' })) },
   { name: 'a non-ASCII UTF-8 name without the UTF-8 flag', expect: 'refused-on-purpose', because: /CP437/, make: crafted(withIndex({ name: nfc, data: 'x', utf8Flag: false })) },
   { name: 'a wrapping folder (dist/index.html)', expect: 'refused-on-purpose', because: /zip the CONTENTS/, make: crafted([{ name: 'dist/index.html', data: INDEX }, { name: 'dist/app.js', data: APP }]) },
-  { name: 'an 801-byte name', expect: 'refused-on-purpose', because: /801-byte name/, make: crafted(withIndex({ name: `${`${'d'.repeat(199)}/`.repeat(4)}x`, data: 'x' })) },
+  { name: 'a 3,073-byte name', expect: 'refused-on-purpose', because: /3073-byte name/, make: crafted(withIndex({ name: `${`${'d'.repeat(199)}/`.repeat(15)}${'x'.repeat(73)}`, data: 'x' })) },
   { name: 'bytes between the entries and the central directory', expect: 'refused-on-purpose', because: /unexpected bytes/, make: crafted(withIndex(), { gapBeforeCentral: Buffer.from('hidden') }) },
 ]
 

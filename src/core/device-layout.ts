@@ -6,16 +6,12 @@
  * refused here, naming the entry.
  */
 import { ZipFormatError } from './zip/entry-check.ts'
-import { FLAG_UTF8, isValidUtf8, type ZipEntry } from './zip/reader.ts'
+import { FLAG_UTF8, MAX_COMPONENT_BYTES, MAX_ENTRY_NAME_BYTES } from './zip/format.ts'
+import { isValidUtf8, type ZipEntry } from './zip/reader.ts'
 
-/** ext4, f2fs and APFS: a file name component is at most 255 bytes. */
-export const MAX_COMPONENT_BYTES = 255
-/**
- * iOS has PATH_MAX 1024, and the plugin extracts under its app container
- * (`/private/var/mobile/Containers/Data/Application/<UUID>/Library/...`, ~150 bytes): a name over
- * this many bytes may not fit there.
- */
-export const MAX_NAME_BYTES = 800
+/** The bundler's limits (zip/format.ts), so that what it writes, verify accepts. */
+export { MAX_COMPONENT_BYTES } from './zip/format.ts'
+export const MAX_NAME_BYTES = MAX_ENTRY_NAME_BYTES
 
 const UNIX_HOST = 3
 const S_IFMT = 0o170000
@@ -44,7 +40,7 @@ export function checkBundleEntryNames(entries: ZipEntry[]): void {
     if (name.includes('\0')) fail(`entry '${name}' contains a NUL character`)
     const segments = name.split('/')
     if (segments.includes('..')) fail(`entry '${name}' has a '..' segment; devices reject paths escaping the bundle folder`)
-    if (rawName.length > MAX_NAME_BYTES) fail(`entry '${name.slice(0, 60)}…' has a ${rawName.length}-byte name; at most ${MAX_NAME_BYTES} bytes fit under the app's folder on iOS (PATH_MAX 1024)`)
+    if (rawName.length > MAX_NAME_BYTES) fail(`entry '${name.slice(0, 60)}…' has a ${rawName.length}-byte name; at most ${MAX_NAME_BYTES} bytes fit under the folder the plugin extracts into (PATH_MAX)`)
     const long = segments.find((segment) => Buffer.byteLength(segment) > MAX_COMPONENT_BYTES)
     if (long !== undefined) fail(`entry '${name}' has a path component of ${Buffer.byteLength(long)} bytes; phone file systems allow at most ${MAX_COMPONENT_BYTES}`)
     if (isSymlink(entry)) fail(`entry '${name}' is a symbolic link: Android would install a file holding the link text, iOS a link, so the bundle would not be what was verified (bundle the target file itself)`)

@@ -1,5 +1,5 @@
 /**
- * Reading zips the way devices read them:
+ * Reading zips the way devices read them (format constants: format.ts, shared with the writer):
  * - iOS (ZIPFoundation) trusts the central directory: `parseCentralDirectory` / `listZipEntries`.
  * - Android (java.util.zip.ZipInputStream) walks the LOCAL headers from the start of the file and
  *   never looks at the central directory: `LocalWalker` (stream-reader.ts) does that walk as the bytes
@@ -12,6 +12,21 @@
  */
 import { open, type FileHandle } from 'node:fs/promises'
 import { EntryCheck, ZipFormatError, hex32 } from './entry-check.ts'
+import {
+  CENTRAL_HEADER_SIZE,
+  CENTRAL_SIGNATURE,
+  DESCRIPTOR_SIGNATURE,
+  EOCD_SIGNATURE,
+  EOCD_SIZE,
+  FLAG_DESCRIPTOR,
+  FLAG_ENCRYPTED,
+  LOCAL_HEADER_SIZE,
+  LOCAL_SIGNATURE,
+  MAX_COMMENT,
+  METHOD_DEFLATED as DEFLATED,
+  METHOD_STORED as STORED,
+  ZIP64_LOCATOR_SIGNATURE,
+} from './format.ts'
 
 export { ZipFormatError } from './entry-check.ts'
 
@@ -38,20 +53,6 @@ export interface ZipListing {
   centralDirectoryOffset: number
 }
 
-export const EOCD_SIGNATURE = 0x06054b50
-export const ZIP64_LOCATOR_SIGNATURE = 0x07064b50
-export const CENTRAL_SIGNATURE = 0x02014b50
-export const LOCAL_SIGNATURE = 0x04034b50
-export const DESCRIPTOR_SIGNATURE = 0x08074b50
-export const EOCD_SIZE = 22
-export const MAX_COMMENT = 0xffff
-export const CENTRAL_HEADER_SIZE = 46
-export const LOCAL_HEADER_SIZE = 30
-export const FLAG_ENCRYPTED = 0x1
-export const FLAG_DESCRIPTOR = 0x8
-export const FLAG_UTF8 = 0x800
-export const STORED = 0
-export const DEFLATED = 8
 const ZIP64_EXTRA_ID = 0x0001
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })

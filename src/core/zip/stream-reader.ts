@@ -9,15 +9,11 @@
 import { createWriteStream, type WriteStream } from 'node:fs'
 import { once } from 'node:events'
 import { EntryCheck, ZipFormatError } from './entry-check.ts'
+import { EOCD_SIGNATURE, FLAG_DESCRIPTOR, LOCAL_HEADER_SIZE, LOCAL_SIGNATURE, METHOD_DEFLATED as DEFLATED } from './format.ts'
 import {
   checkLocalEntriesFrom,
   crossCheck,
-  DEFLATED,
-  EOCD_SIGNATURE,
-  FLAG_DESCRIPTOR,
   listZipEntries,
-  LOCAL_HEADER_SIZE,
-  LOCAL_SIGNATURE,
   localEntry,
   localHeaderLength,
   parseCentralDirectory,
