@@ -52,13 +52,13 @@ describe('runReleaseGuard', () => {
   it('refuses a version below an explicit native-version before reading anything', async () => {
     let reads = 0
     const counting: ReleaseReader = { readChannel: async () => { reads++; return undefined }, readReleaseAt: async () => undefined }
-    await expect(runReleaseGuard({ version: '1.0.0', channel: 'p', options: { mode: 'fail', workingDirectory: app, nativeVersion: '1.0.1' }, reader: counting, logger: { info() {} } })).rejects.toMatchObject({ code: 'native_version_below', input: 'native-version' })
+    await expect(runReleaseGuard({ version: '1.0.0', channel: 'p', options: { mode: 'fail', workingDirectory: app, nativeVersion: '1.0.1' }, reader: counting, logger: { info() {}, warn() {} } })).rejects.toMatchObject({ code: 'native_version_below', input: 'native-version' })
     expect(reads).toBe(0)
   })
 
   it('detects the iOS MARKETING_VERSION when there is no android folder', async () => {
     const dir = await writeTree(path.join(work, 'ios-only'), { 'ios/App/App.xcodeproj/project.pbxproj': 'MARKETING_VERSION = 3.1.0;\n' })
-    await expect(runReleaseGuard({ version: '3.0.9', channel: 'p', options: { mode: 'off', workingDirectory: dir }, logger: { info() {} } })).rejects.toMatchObject({ code: 'native_version_below', message: expect.stringContaining('ios/App/App.xcodeproj/project.pbxproj') })
+    await expect(runReleaseGuard({ version: '3.0.9', channel: 'p', options: { mode: 'off', workingDirectory: dir }, logger: { info() {}, warn() {} } })).rejects.toMatchObject({ code: 'native_version_below', message: expect.stringContaining('ios/App/App.xcodeproj/project.pbxproj') })
   })
 })
 
@@ -67,5 +67,15 @@ describe('a folder without package.json', () => {
     const dir = await writeTree(path.join(work, 'bare'), { 'www/index.html': '<html></html>' })
     const result = await checkNativeCompatibility({ channel: 'production', options: { mode: 'fail', workingDirectory: dir } })
     expect(result).toMatchObject({ fingerprint: null, verdict: { status: 'off', reason: expect.stringContaining('no package.json') } })
+  })
+})
+
+describe('unreadable records', () => {
+  it('are a warning, not a failure: nothing is compared', async () => {
+    const warnings: string[] = []
+    const broken: ReleaseReader = { readChannel: async () => { throw new Error('HTTP 500 reading the release record x') }, readReleaseAt: async () => undefined }
+    const result = await checkNativeCompatibility({ channel: 'production', options: { mode: 'fail', workingDirectory: app }, reader: broken, logger: { warn: (m) => void warnings.push(m) } })
+    expect(result.verdict).toMatchObject({ status: 'first-release', reason: expect.stringContaining('no release records') })
+    expect(warnings).toEqual([expect.stringContaining('HTTP 500 reading the release record x')])
   })
 })

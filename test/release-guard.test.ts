@@ -8,7 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { createKeyPair } from '../src/core/keys.js'
+import { channelRecordKey, publicRecordsReader } from '../src/core/native/public-reader.js'
 import type { NativeCompatibilityMode } from '../src/core/native/compare.js'
 import { publish, PublishFailure, type PublishDependencies } from '../src/core/publish.js'
 import { createRegistrar } from '../src/core/register/index.js'
@@ -21,7 +23,7 @@ import { makeSmallApp, removeDir, tempDir, writeTree } from './support/folders.j
 import { startHttpsFront, type HttpsFront } from './support/https-front.js'
 import { MemoryRecords } from './support/memory-records.js'
 import { makeNativeProject } from './support/native-project.js'
-import { createTestBucket, listKeys, removeTestBucket, s3TestConfig } from './support/s3.js'
+import { createTestBucket, createTestClient, listKeys, removeTestBucket, s3TestConfig } from './support/s3.js'
 import { startWebhookReceiver } from './support/webhook-receiver.js'
 
 const APP = 'com.example.guarded'
@@ -175,3 +177,31 @@ describe('native compatibility inside publish', () => {
     }
   })
 })
+
+describe('the records read through their public URLs (COMMON.md keys)', () => {
+  it("a channel's records written in the bucket are read back and the guard refuses against them", async () => {
+    const client = createTestClient()
+    const put = (key: string, value: unknown) => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' }))
+    const recordKey = `${APP}/0.9.0/0123456789abcdef.zip.release.json`
+    await put(recordKey, {
+      schema: 1, appId: APP, version: '0.9.0', channels: ['beta'], createdAt: '2026-12-01T00:00:00Z',
+      bundle: { key: `${APP}/0.9.0/0123456789abcdef.zip`, url: 'https://x/y.zip', sessionKey: 'a:b', checksum: 'c', signature: 'd', sha256: 'e', keyId: 'k', zipSize: 5000, encryptedSize: 5008, rawSize: 9000, fileCount: 1 },
+      files: [{ name: 'index.html', size: 10, sha256: 'f'.repeat(64) }],
+      native: { packages: [{ name: 'plugin-full', version: '1.0.0' }], capacitor: { android: '7.4.2', ios: '7.4.2' } },
+    })
+    await put(channelRecordKey(APP, 'beta'), {
+      schema: 1, appId: APP, channel: 'beta', revision: 1, updatedAt: '2026-12-01T00:00:00Z',
+      stable: { version: '0.9.0', record: recordKey, url: 'https://x/y.zip', sessionKey: 'a:b', checksum: 'c', signature: 'd', keyId: 'k', zipSize: 5000 },
+      rollout: null, history: [], operations: [],
+    })
+    const base = deps()
+    const reader = publicRecordsReader(base.store, APP, front.fetch)
+    expect((await reader.readChannel('beta'))?.stable?.version).toBe('0.9.0')
+    expect(await reader.readChannel('nowhere')).toBeUndefined()
+    const failure = await refused(publish({ ...options('1.3.0'), channel: 'beta' }, { ...base, releases: reader }))
+    expect(failure.cause).toMatchObject({ code: 'native_plugins_incompatible' })
+    expect(failure.message).toMatch(/since 0\.9\.0 on channel 'beta'[\s\S]*plugin-full: version 1\.0\.0 → 1\.3\.0/)
+    expect(failure.message).toMatch(/cordova-plugin: new native plugin \(2\.0\.1\)/)
+  })
+})
+

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { describeError } from '../errors.js'
 import type { ReleaseSnapshot } from '../report/changes.js'
 import { assertNativeCompatible, type NativeBaseline, type NativeCompatibilityMode, nativeVerdict, type NativeVerdict } from './compare.js'
 import { computeNativeFingerprint } from './fingerprint.js'
@@ -76,12 +77,23 @@ export type NativeReport = Pick<NativeGuardResult, 'fingerprint' | 'verdict' | '
  * else the live release's), and refuse incompatible changes in `fail` mode.
  */
 export async function checkNativeCompatibility(
-  args: { channel: string; options: NativeGuardOptions; nativeVersion?: NativeVersion; reader?: ReleaseReader; known?: ChannelView },
+  args: { channel: string; options: NativeGuardOptions; nativeVersion?: NativeVersion; reader?: ReleaseReader; known?: ChannelView; logger?: { warn(message: string): void } },
 ): Promise<NativeGuardResult> {
-  const { channel, options, reader } = args
-  const view = args.known ?? (await reader?.readChannel(channel))
+  const { channel, options } = args
+  let reader = args.reader
+  let view: ChannelView | undefined
+  let previous: ReleaseView | null = null
+  try {
+    view = args.known ?? (await reader?.readChannel(channel))
+    const live = view?.stable ?? view?.rollout?.release ?? null
+    previous = live && reader ? ((await reader.readReleaseAt(live.record)) ?? null) : null
+  } catch (error) {
+    // Unreadable records (a CDN not set up yet): nothing to compare with; verify then tells about the URL.
+    args.logger?.warn(`Cannot read the channel's release records (${describeError(error)}): native compatibility is not compared and "what changed" is not shown.`)
+    reader = undefined
+    view = undefined
+  }
   const live = view?.stable ?? view?.rollout?.release ?? null
-  const previous = live && reader ? ((await reader.readReleaseAt(live.record)) ?? null) : null
   if (options.mode === 'off') return { fingerprint: null, verdict: { status: 'off' }, previous, channel: view }
   if (!existsSync(path.join(options.workingDirectory, 'package.json'))) {
     // No npm project, no npm plugins: nothing to fingerprint (a bare web folder, a trial run).
@@ -111,13 +123,13 @@ export async function runReleaseGuard(args: {
   channel: string
   options?: NativeGuardOptions
   reader?: ReleaseReader
-  logger: { info(message: string): void }
+  logger: { info(message: string): void; warn(message: string): void }
 }): Promise<NativeGuardResult | undefined> {
   const { options, reader, logger } = args
   if (!options && !reader) return undefined
   const nativeVersion = options ? checkNativeVersion(args.version, options) : undefined
   if (nativeVersion) logger.info(`Native version ${nativeVersion.version} (from ${nativeVersion.source}): ${args.version} is not below it.`)
-  const guard = await checkNativeCompatibility({ channel: args.channel, options: options ?? { mode: 'off', workingDirectory: '.' }, nativeVersion, reader })
+  const guard = await checkNativeCompatibility({ channel: args.channel, options: options ?? { mode: 'off', workingDirectory: '.' }, nativeVersion, reader, logger })
   const verdict = guard.verdict
   if (verdict.status === 'off' && verdict.reason) logger.info(`Native compatibility not checked: ${verdict.reason}.`)
   if (verdict.status === 'first-release') logger.info(`Native compatibility: ${verdict.reason}.`)
