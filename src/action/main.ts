@@ -63,9 +63,10 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
   const buildTimings: StageTiming[] = []
   // Read now, not at import: github.context is built once per process, from the environment.
   const context = new (github.context.constructor as new () => typeof github.context)()
+  const runInfo = runContext(process.env, process.cwd(), context.payload as EventPayload)
   try {
     const inputSecrets = maskSecretInputs()
-    config = await resolveConfig(input, runContext(process.env, process.cwd(), context.payload as EventPayload))
+    config = await resolveConfig(input, runInfo)
     for (const value of config.secrets) core.setSecret(value)
     const ready = config
     if (ready.checkOnly) core.warning(`${ready.checkOnly.reason}: only checking the build; signing and upload are skipped.`)
@@ -101,7 +102,7 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
     failure = describeFailure(error, buildTimings)
     core.setFailed(`${failure.stage} failed: ${failure.message}`)
   } finally {
-    await report(config, result, failure, context, signal)
+    await report(config, result, failure, context, runInfo.git?.runUrl, signal)
   }
 }
 
@@ -120,6 +121,7 @@ async function report(
   result: PublishResult | undefined,
   failure: ReportView['failure'],
   context: typeof github.context,
+  runUrl: string | undefined,
   signal?: AbortSignal,
 ): Promise<void> {
   const view: ReportView = {
@@ -132,7 +134,8 @@ async function report(
     storage: config ? describeStorage(config) : input('storage') || INPUT_DEFAULTS.storage!,
     result,
     failure,
-    runUrl: config?.publish.git?.runUrl,
+    // Known from the run, not the inputs: an input failure links its run too.
+    runUrl,
     changes: result?.changes ? renderChanges(result.changes) : undefined,
   }
   const markdown = renderReport(view)
