@@ -1,8 +1,10 @@
 import { appendFileSync } from 'node:fs'
 import { appendFile } from 'node:fs/promises'
 import { EOL } from 'node:os'
+import path from 'node:path'
 import * as core from '@actions/core'
 import * as github from '@actions/github'
+import { readCapacitorConfig } from '../core/capacitor-config.js'
 import { type LiveUpdateConfig, resolveConfig, secretParts } from '../core/config/index.js'
 import { describeError, LiveUpdateError } from '../core/errors.js'
 import { INPUT_DEFAULTS, renderFields, SECRET_INPUTS, type InputName } from '../core/inputs/index.js'
@@ -126,7 +128,7 @@ async function report(
 ): Promise<void> {
   const view: ReportView = {
     // Unset inputs read as '': the report then shows '—', not an empty cell.
-    appId: config?.publish.appId ?? (input('app-id') || undefined),
+    appId: config?.publish.appId ?? (input('app-id') || (await appIdOfProject())),
     version: config?.publish.version ?? (input('version') || undefined),
     channel: config?.publish.channel ?? (input('channel') || INPUT_DEFAULTS.channel),
     dryRun: config?.publish.dryRun ?? false,
@@ -143,6 +145,15 @@ async function report(
   // After a cancel, the seconds left go to cleaning up and the summary, not to GitHub's API.
   if (config && config.report.prComment !== 'never' && view.appId && view.channel && !signal?.aborted) {
     await commentOnPullRequests(config, view, markdown, context)
+  }
+}
+
+/** After an input failure, the app id capacitor.config names (best effort: the summary only shows it). */
+async function appIdOfProject(): Promise<string | undefined> {
+  try {
+    return (await readCapacitorConfig(path.resolve(process.cwd(), input('working-directory') || INPUT_DEFAULTS['working-directory']!))).appId
+  } catch {
+    return undefined
   }
 }
 
