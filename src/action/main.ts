@@ -1,8 +1,10 @@
 import { appendFileSync } from 'node:fs'
 import { appendFile } from 'node:fs/promises'
 import { EOL } from 'node:os'
+import path from 'node:path'
 import * as core from '@actions/core'
 import * as github from '@actions/github'
+import { readCapacitorConfig } from '../core/capacitor-config.js'
 import { type LiveUpdateConfig, resolveConfig, secretParts } from '../core/config/index.js'
 import { describeError, LiveUpdateError } from '../core/errors.js'
 import { INPUT_DEFAULTS, renderFields, SECRET_INPUTS, type InputName } from '../core/inputs/index.js'
@@ -65,9 +67,10 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
   const buildTimings: StageTiming[] = []
   // Read now, not at import: github.context is built once per process, from the environment.
   const context = new (github.context.constructor as new () => typeof github.context)()
+  const runInfo = runContext(process.env, process.cwd(), context.payload as EventPayload)
   try {
     const inputSecrets = maskSecretInputs()
-    config = await resolveConfig(input, runContext(process.env, process.cwd(), context.payload as EventPayload))
+    config = await resolveConfig(input, runInfo)
     for (const value of config.secrets) core.setSecret(value)
     const ready = config
     if (ready.checkOnly) core.warning(`${ready.checkOnly.reason}: only checking the build; signing and upload are skipped.`)
@@ -105,7 +108,7 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
     failure = describeFailure(error, buildTimings)
     core.setFailed(`${failure.stage} failed: ${failure.message}`)
   } finally {
-    await report(config, result, failure, context, signal)
+    await report(config, result, failure, context, runInfo.git?.runUrl, signal)
   }
 }
 
@@ -124,11 +127,12 @@ async function report(
   result: PublishResult | undefined,
   failure: ReportView['failure'],
   context: typeof github.context,
+  runUrl: string | undefined,
   signal?: AbortSignal,
 ): Promise<void> {
   const view: ReportView = {
     // Unset inputs read as '': the report then shows '—', not an empty cell.
-    appId: config?.publish.appId ?? (input('app-id') || undefined),
+    appId: config?.publish.appId ?? (input('app-id') || (await appIdOfProject())),
     version: config?.publish.version ?? (input('version') || undefined),
     channel: config?.publish.channel ?? (input('channel') || INPUT_DEFAULTS.channel),
     dryRun: config?.publish.dryRun ?? false,
@@ -136,7 +140,8 @@ async function report(
     storage: config ? describeStorage(config) : input('storage') || INPUT_DEFAULTS.storage!,
     result,
     failure,
-    runUrl: config?.publish.git?.runUrl,
+    // Known from the run, not the inputs: an input failure links its run too.
+    runUrl,
     changes: result?.changes ? renderChanges(result.changes) : undefined,
   }
   const markdown = renderReport(view)
@@ -144,6 +149,15 @@ async function report(
   // After a cancel, the seconds left go to cleaning up and the summary, not to GitHub's API.
   if (config && config.report.prComment !== 'never' && view.appId && view.channel && !signal?.aborted) {
     await commentOnPullRequests(config, view, markdown, context)
+  }
+}
+
+/** After an input failure, the app id capacitor.config names (best effort: the summary only shows it). */
+async function appIdOfProject(): Promise<string | undefined> {
+  try {
+    return (await readCapacitorConfig(path.resolve(process.cwd(), input('working-directory') || INPUT_DEFAULTS['working-directory']!))).appId
+  } catch {
+    return undefined
   }
 }
 

@@ -27,7 +27,8 @@ export async function serveCommand(argv: string[], io: CliIo, stop?: Promise<unk
     strict: true,
   })
   if (values.help) {
-    io.stdout.write(`${SERVE_USAGE}\n`)
+    // Same shape as the other commands' help: usage, then examples.
+    io.stdout.write(`Usage: ${SERVE_USAGE}\n\nExamples:\n  live-update serve --state-url https://updates.example.com --port 8787\n  STATE_URL=https://updates.example.com PORT=8080 live-update serve\n`)
     return ExitCode.ok
   }
   const stateUrl = values['state-url'] ?? io.env.STATE_URL

@@ -47,6 +47,7 @@ export const InputErrors = {
   input_working_directory_missing: 'The working directory is not a folder (no checkout?).',
   input_private_key_conflict: 'Both `private-key` and `private-key-file` are set.',
   input_private_key_ambiguous: 'The private key text holds more than one PEM block.',
+  input_private_key_base64: 'The private key text is base64 of a PEM, not the PEM itself.',
   input_public_key_form_invalid: "The app's public key is not exactly in the form the plugin parses (text before BEGIN, escapes, text after END).",
   input_s3_bucket_invalid: 'The bucket is not a bucket name (a URL, a path, spaces).',
   input_storage_dir_inside_web_dir: '`storage-dir` is inside the web folder: every bundle would hold the previous ones.',

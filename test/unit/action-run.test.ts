@@ -146,6 +146,9 @@ describe('run() in-process', () => {
     expect(result.errors[0]).toMatch(/^::error::input failed: The pushed tag 'v1\.5' .*'tag-prefix'.*'version'/)
     expect(await access(marker).then(() => true, () => false)).toBe(false)
     expect(result.summary).toContain('Failed at stage `input`')
+    expect(result.summary).toContain('https://github.com/acme/app/actions/runs/77')
+    // The app is known from capacitor.config even though the inputs failed.
+    expect(result.summary).toContain('com.example.liveupdate')
   })
 
   it('a bad object-key fails at input before the build (not at lookup after it)', async () => {

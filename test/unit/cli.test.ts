@@ -59,6 +59,15 @@ describe('help and version', () => {
     },
   )
 
+  it('serve --help: exit 0, usage and examples', async () => {
+    for (const args of [['serve', '--help'], ['help', 'serve']]) {
+      const run = await cli(args)
+      expect(run.code).toBe(0)
+      expect(run.stdout).toMatch(/^Usage: live-update serve --state-url URL/)
+      expect(run.stdout).toMatch(/Examples:\n {2}live-update serve /)
+    }
+  })
+
   it('publish --help lists every flag from the input table, with the env variables for secrets', async () => {
     const run = await cli(['publish', '--help'])
     for (const flag of ['--private-key FILE', '--s3-bucket', '--capgo-api-key', '--level', '--tag-prefix', '--dry-run', '--no-notify-check']) expect(run.stdout).toContain(flag)

@@ -64,6 +64,7 @@ describe('resolveConfig: every input error names its field, at stage input', () 
     ['both private-key and private-key-file', { 'private-key-file': 'key.pem' }, 'input_private_key_conflict', 'private-key', /Both .* one way only/],
     ['an unreadable private-key-file', { 'private-key': '', 'private-key-file': 'missing.pem' }, 'input_file_unreadable', 'private-key-file', /Cannot read/],
     ['no private key', { 'private-key': '' }, 'input_private_key_missing', 'private-key', /LIVE_UPDATE_PRIVATE_KEY/],
+    ['a base64-encoded PEM in private-key', { 'private-key': Buffer.from(keys.privateKeyPem).toString('base64') }, 'input_private_key_base64', 'private-key', /base64-encoded text of a PEM key.*base64 -d/],
     ['two PEM blocks in private-key', { 'private-key': `${keys.privateKeyPem}\n${other.privateKeyPem}` }, 'input_private_key_ambiguous', 'private-key', /2 PEM blocks/],
     ['an SPKI public-key', { 'public-key': keys.publicKeyPem.replace(/RSA PUBLIC/g, 'PUBLIC') }, 'keys_public_key_spki', 'public-key', /SPKI/],
     ['a boolean that is not one', { verify: 'flase' }, 'input_boolean_invalid', 'verify', /true or false; got 'flase'/],

@@ -107,9 +107,24 @@ async function resolvePrivateKey(inputs: Inputs, cwd: string, onPullRequest: boo
       'No private key: set {{private-key}} to the PEM text of .capgo_key_v2 (kept in the CI secret LIVE_UPDATE_PRIVATE_KEY), or {{private-key-file}} to its path.',
     )
   }
+  if (!pem.includes('-----BEGIN') && isBase64Of(pem, '-----BEGIN')) {
+    // Single-line CI variables often hold the key base64-encoded: say so rather than "not PEM".
+    throw inputError(
+      field,
+      'input_private_key_base64',
+      `{{${field}}} holds base64-encoded text of a PEM key, not the PEM itself. Store the .capgo_key_v2 file as it is, or decode it first (base64 -d > key.pem) and give that file.`,
+    )
+  }
   const blocks = pem.match(/-----BEGIN [A-Z0-9 ]+-----/g)?.length ?? 0
   if (blocks > 1) {
     throw inputError(field, 'input_private_key_ambiguous', `{{${field}}} holds ${blocks} PEM blocks; it must hold exactly one private key (the whole .capgo_key_v2 file, nothing else).`)
   }
   return { privateKeyPem: pem, privateKeyField: field }
+}
+
+/** True when `text` is base64 whose decoded bytes start with `prefix` (whitespace allowed). */
+function isBase64Of(text: string, prefix: string): boolean {
+  const compact = text.replace(/\s+/g, '')
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return false
+  return Buffer.from(compact, 'base64').toString('utf8').trimStart().startsWith(prefix)
 }
