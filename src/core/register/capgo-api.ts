@@ -101,11 +101,13 @@ export class CapgoHttpApi implements CapgoApi {
     for (let page = 0; ; page++) {
       let rows: unknown
       try {
-        rows = (await this.client.call({ method: 'GET', path: '/bundle', query: { app_id: appId, page: String(page) } })).json
+        const query = { app_id: appId, page: String(page) }
+        rows = (await this.client.call({ method: 'GET', path: '/bundle', query })).json
       } catch (error) {
         // Capgo answers 400 cannot_get_bundle "Cannot get bundle" for an empty page (no bundle at all,
         // or a page past the end); "You can't access this app" under the same code is a refusal.
-        if (error instanceof HttpFailure && error.apiCode === 'cannot_get_bundle' && !/access/i.test(error.apiMessage ?? '')) return
+        const refusal = error instanceof HttpFailure && error.apiCode === 'cannot_get_bundle'
+        if (refusal && !/access/i.test(error.apiMessage ?? '')) return
         throw error
       }
       if (!Array.isArray(rows)) throw new UnexpectedAnswer('GET', '/bundle', 'a list of bundles')
@@ -115,7 +117,9 @@ export class CapgoHttpApi implements CapgoApi {
   }
 
   async postBundle(bundle: CapgoNewBundle): Promise<{ id?: string }> {
-    const answer = (await this.client.send({ method: 'POST', path: '/bundle', json: bundle })).json as { bundle?: { id?: unknown } } | undefined
+    const answer = (await this.client.send({ method: 'POST', path: '/bundle', json: bundle })).json as
+      | { bundle?: { id?: unknown } }
+      | undefined
     const id = answer?.bundle?.id
     return { id: id === undefined || id === null ? undefined : String(id) }
   }

@@ -51,7 +51,16 @@ export class HttpFailure extends Error {
   /** Retry-After in ms (uncapped parse), if the header was there. */
   readonly retryAfterMs?: number
 
-  constructor(answer: { method: string; path: string; status: number; apiCode?: string; apiMessage?: string; body?: unknown; excerpt?: string; retryAfterMs?: number }) {
+  constructor(answer: {
+    method: string
+    path: string
+    status: number
+    apiCode?: string
+    apiMessage?: string
+    body?: unknown
+    excerpt?: string
+    retryAfterMs?: number
+  }) {
     super(`HTTP ${answer.status}${answer.apiCode ? ` ${answer.apiCode}` : ''} from ${answer.method} ${answer.path}`)
     this.name = 'HttpFailure'
     this.method = answer.method
@@ -78,7 +87,8 @@ export class TransportFailure extends Error {
     readonly timeoutMs: number,
     cause?: unknown,
   ) {
-    super(`${kind === 'timeout' ? `timed out after ${seconds(timeoutMs)}` : `network error (${detail})`} on ${method} ${path}`, { cause })
+    const what = kind === 'timeout' ? `timed out after ${seconds(timeoutMs)}` : `network error (${detail})`
+    super(`${what} on ${method} ${path}`, { cause })
     this.name = 'TransportFailure'
   }
 }
@@ -110,10 +120,17 @@ function errorCode(error: unknown): string | undefined {
 function isTimeout(error: unknown): boolean {
   const name = (error as { name?: unknown } | undefined)?.name
   const code = errorCode(error)
-  return name === 'TimeoutError' || name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
+  if (name === 'TimeoutError' || name === 'AbortError') return true
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
 }
 
-function toTransportFailure(method: string, path: string, error: unknown, answered: boolean, timeoutMs: number): TransportFailure {
+function toTransportFailure(
+  method: string,
+  path: string,
+  error: unknown,
+  answered: boolean,
+  timeoutMs: number,
+): TransportFailure {
   if (isTimeout(error)) return new TransportFailure(method, path, 'timeout', false, 'timeout', timeoutMs, error)
   const code = errorCode(error)
   const notSent = !answered && code !== undefined && NOT_SENT_CODES.has(code)
@@ -137,7 +154,8 @@ export function describeFailure(error: unknown): string {
     // A webhook's whole URL is its base: its requests have no path of their own.
     const call = error.path ? `${error.method} ${error.path}` : error.method
     if (error instanceof HttpFailure) return `${call} answered HTTP ${error.status}${error.apiCode ? ` ${error.apiCode}` : ''}`
-    return `${call} ${error.kind === 'timeout' ? `got no answer within ${seconds(error.timeoutMs)}` : `failed (${error.detail})`}`
+    if (error.kind === 'timeout') return `${call} got no answer within ${seconds(error.timeoutMs)}`
+    return `${call} failed (${error.detail})`
   }
   return describeError(error)
 }
@@ -224,7 +242,8 @@ export class HttpJsonClient {
     let response: Response
     try {
       // redirect: 'manual' so an API key is never forwarded to another host.
-      response = await this.fetchImpl(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' })
+      const signal = AbortSignal.timeout(timeoutMs)
+      response = await this.fetchImpl(url, { method, headers, body, signal, redirect: 'manual' })
     } catch (error) {
       throw toTransportFailure(method, path, error, false, timeoutMs)
     }
@@ -238,13 +257,15 @@ export class HttpJsonClient {
     // A refusal keeps only the redacted text: servers echo keys back, and errors travel far.
     const redacted = redact(text, this.secrets)
     const refusal = parseJson(redacted)
-    const record = refusal && typeof refusal === 'object' && !Array.isArray(refusal) ? (refusal as Record<string, unknown>) : {}
-    const apiMessage = typeof record.message === 'string' ? record.message : typeof record.status === 'string' ? record.status : undefined
+    const isRecord = refusal !== null && typeof refusal === 'object' && !Array.isArray(refusal)
+    const record = isRecord ? (refusal as Record<string, unknown>) : {}
+    const field = (name: string) => (typeof record[name] === 'string' ? (record[name] as string) : undefined)
+    const apiMessage = field('message') ?? field('status')
     throw new HttpFailure({
       method,
       path,
       status: response.status,
-      apiCode: typeof record.error === 'string' ? record.error : undefined,
+      apiCode: field('error'),
       apiMessage,
       body: refusal,
       excerpt: excerpt(redacted) || undefined,
@@ -304,8 +325,9 @@ export function createRetrier(
     now: options.now ?? Date.now,
     random: options.random,
     classify: (error: unknown) => classify(error, maxRetryAfterMs),
-    onRetry: ({ attempt, attempts, delayMs, error }: { attempt: number; attempts: number; delayMs: number; error: unknown }) => {
-      options.logger?.warn(`${options.service}: ${describe(error)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${attempts}).`)
+    onRetry: (retry: { attempt: number; attempts: number; delayMs: number; error: unknown }) => {
+      const next = `attempt ${retry.attempt + 1} of ${retry.attempts}`
+      options.logger?.warn(`${options.service}: ${describe(retry.error)}; retrying in ${seconds(retry.delayMs)} (${next}).`)
     },
   }
   return (operation) => retryWithBackoff(operation, settings)

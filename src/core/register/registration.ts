@@ -26,7 +26,14 @@ export class RegistrationError extends LiveUpdateError {
   constructor(
     code: ErrorCode,
     message: string,
-    options: { stage: Stage; input?: string; cause?: unknown; bundleState: BundleState; httpStatus?: number; apiCode?: string },
+    options: {
+      stage: Stage
+      input?: string
+      cause?: unknown
+      bundleState: BundleState
+      httpStatus?: number
+      apiCode?: string
+    },
   ) {
     super(code, message, { stage: options.stage, input: options.input, cause: options.cause })
     this.name = 'RegistrationError'
@@ -61,13 +68,15 @@ export function validateRegistrationRequest(req: RegistrationRequest): void {
   if (!req.sessionKey || !req.sessionKey.includes(':')) {
     fail(
       'register_session_key_missing',
-      'Refusing to register a bundle without its session key (ivSessionKey): devices with a public key would skip decryption. This is a bug in the publishing pipeline.',
+      'Refusing to register a bundle without its session key (ivSessionKey): devices with a public key would skip ' +
+        'decryption. This is a bug in the publishing pipeline.',
     )
   }
   if (!SIGNED_CHECKSUM.test(req.checksum ?? '')) {
     fail(
       'register_checksum_invalid',
-      'Refusing to register: the checksum is not a 512-character lowercase hex signed checksum (V3). Devices with a public key would refuse the bundle. This is a bug in the publishing pipeline.',
+      'Refusing to register: the checksum is not a 512-character lowercase hex signed checksum (V3). Devices with a ' +
+        'public key would refuse the bundle. This is a bug in the publishing pipeline.',
     )
   }
   if (!req.keyId) fail('register_key_id_missing', 'Refusing to register a bundle without its key_id.', 'private-key')
