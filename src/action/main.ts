@@ -11,7 +11,6 @@ import { INPUT_DEFAULTS, renderFields, SECRET_INPUTS, type InputName } from '../
 import { PublishFailure, publish } from '../core/publish.js'
 import { createRegistrar, mightBeRegistered, RegistrationError } from '../core/register/index.js'
 import { commentMarker, renderReport, type ReportView } from '../core/report.js'
-import { publicRecordsReader } from '../core/native/public-reader.js'
 import { renderChanges } from '../core/report/changes.js'
 import { createStore } from '../core/storage/index.js'
 import { describeBucket } from '../core/storage/s3-client.js'
@@ -81,12 +80,10 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
       buildTimings.push({ stage: 'build', ms: Date.now() - started })
     }
     const logger: Logger = { info: (message) => core.info(shown(message)), warn: (message) => core.warning(shown(message)), debug: (message) => core.debug(shown(message)) }
-    // The logger lets retries and clean-ups show in the log (their messages never hold secrets).
-    const store = createStore(ready.storage, { logger })
     result = await publish(ready.publish, {
-      store,
+      // The logger lets retries and clean-ups show in the log (their messages never hold secrets).
+      store: createStore(ready.storage, { logger }),
       registrar: createRegistrar(ready.registrar, { logger, signal }),
-      releases: ready.storage.kind === 'none' ? undefined : publicRecordsReader(store, ready.publish.appId),
       logger,
       signal,
       runStage: async (name, work) => {

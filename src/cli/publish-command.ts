@@ -1,6 +1,5 @@
 import { type LiveUpdateConfig, resolveConfig } from '../core/config/index.js'
 import { renderFields } from '../core/inputs/index.js'
-import { publicRecordsReader } from '../core/native/public-reader.js'
 import { publish } from '../core/publish.js'
 import { createRegistrar } from '../core/register/index.js'
 import { changesLine } from '../core/report/changes.js'
@@ -30,11 +29,9 @@ export async function publishCommand(argv: string[], io: CliIo): Promise<number>
     debug: () => undefined,
   }
   if (config.buildCommand) await runBuild(config, io, logger)
-  const store = createStore(config.storage, { logger })
   const result = await publish(config.publish, {
-    store,
+    store: createStore(config.storage, { logger }),
     registrar: createRegistrar(config.registrar, { logger, signal: io.signal }),
-    releases: config.storage.kind === 'none' ? undefined : publicRecordsReader(store, config.publish.appId),
     logger,
     signal: io.signal,
   })

@@ -196,14 +196,13 @@ describe('run() in-process', () => {
 })
 
 describe('run() in-process: the release guard', () => {
-  it("outputs the native fingerprint (the example's updater plugin), the signature, and empty diff outputs on a first release", async () => {
+  it("outputs the native fingerprint (the example's updater plugin), the signature, and empty diff outputs without records", async () => {
     const result = await act({ 'private-key': keys.privateKeyPem, 'build-command': 'node build.mjs' }, pushTag('v1.2.4'))
     expect({ exitCode: result.exitCode, errors: result.errors }).toEqual({ exitCode: 0, errors: [] })
     const fingerprint = JSON.parse(result.outputs['native-fingerprint']!) as { packages: { name: string; version: string; ios_checksum?: string }[] }
     expect(fingerprint.packages).toEqual([expect.objectContaining({ name: '@capgo/capacitor-updater', version: '8.51.23', ios_checksum: expect.stringMatching(/^[0-9a-f]{64}$/) })])
     expect(result.outputs.signature).toMatch(/^[0-9a-f]{512}$/)
     expect(result.outputs).toMatchObject({ 'previous-version': '', 'size-delta': '' })
-    expect(result.summary).toContain('First release on production: nothing to compare')
   })
 
   it('native-version above the version fails before any work, naming the input', async () => {

@@ -1,8 +1,9 @@
 /**
  * A ReleaseReader over the records' public URLs (COMMON.md keys: `live-update/<appId>/channels/
  * <channel>.json`, release records beside their bundles), read as devices and the self-hosted
- * responder read them. Used when no records module is wired in; a record that is missing, or not
- * schema 1 of this app, reads as absent (the guard then says there is nothing to compare with).
+ * responder read them: for callers that hold no records module (the records module reads through
+ * the store itself, which does not depend on the public URL answering). A record that is missing,
+ * or not schema 1 of this app, reads as absent (the guard then says there is nothing to compare with).
  */
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
