@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { cp, readFile, symlink, writeFile } from 'node:fs/promises'
+import { cp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -18,7 +18,7 @@ import { removeDir, tempDir } from './support/folders.js'
 import { startGithubApi, type GithubApiStandIn } from './support/github-api.js'
 import { startHttpsFront, type HttpsFront } from './support/https-front.js'
 import { runAction, type ActionRun } from './support/run-action.js'
-import { createTestBucket, listKeys, objectExists, objectSha256, removeTestBucket, s3TestConfig } from './support/s3.js'
+import { createTestBucket, listKeys, objectExists, objectSha256, readObject, removeTestBucket, s3TestConfig } from './support/s3.js'
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -178,7 +178,8 @@ describe('the bundled action on a tag push', () => {
     // The object is in the bucket, with the encrypted size; the device-like check read it through the front.
     expect(await objectExists(bucket, out['object-key'])).toBe(true)
     expect((await objectSha256(bucket, out['object-key'])).size).toBe(Number(out['encrypted-size']))
-    expect(await listKeys(bucket, `${APP}/1.2.3/`)).toEqual([out['object-key']])
+    // The bundle and, beside it, its release record.
+    expect(await listKeys(bucket, `${APP}/1.2.3/`)).toEqual([out['object-key'], `${out['object-key']}.release.json`])
     expect(front.requests).toContain(`/${out['object-key']}`)
     // Swift answers 501 to If-None-Match: the store recognised the command (by the SDK's middleware
     // context, in the minified-name bundle) and fell back to its existence check.
@@ -212,10 +213,18 @@ describe('the bundled action on a tag push', () => {
     expect(capgo.bundlesOf(APP)).toHaveLength(before + 1)
     expect(capgo.channel(APP, 'production')?.id).toBe(rows[0].id)
     expect(capgo.channel(APP, 'beta')?.id).toBe(rows[0].id)
-    const objects = await listKeys(bucket, `${APP}/2.0.0/`)
+    const objects = (await listKeys(bucket, `${APP}/2.0.0/`)).filter((key) => !key.endsWith('.release.json'))
     expect(objects).toHaveLength(1)
     expect(rows[0].external_url).toBe(`${front.origin}/${objects[0]}`)
     for (const run of [production, beta]) expect(run.outputs['bundle-url']).toBe(rows[0].external_url)
+    // Both legs moved their channel record; the one release record lists both channels.
+    for (const run of [production, beta]) expect(run.outputs).toMatchObject({ mode: 'publish', 'stable-version': '2.0.0' })
+    const release = JSON.parse((await readObject(bucket, `${objects[0]}.release.json`)).toString('utf8')) as { channels: string[] }
+    expect(release.channels.sort()).toEqual(['beta', 'production'])
+    for (const channel of ['production', 'beta']) {
+      const record = JSON.parse((await readObject(bucket, `live-update/${APP}/channels/${channel}.json`)).toString('utf8')) as { stable: { version: string; url: string } }
+      expect(record.stable).toMatchObject({ version: '2.0.0', url: rows[0].external_url })
+    }
   })
 })
 
@@ -295,19 +304,70 @@ describe('the bundled action on a pull request (dry run)', () => {
   })
 })
 
+describe('release management through the action', () => {
+  it('a 10 % rollout keeps the stable, then mode promote makes it stable (outputs say so)', async () => {
+    // A channel of its own: its first release goes to everyone (nothing to roll out against).
+    const first = await act({ inputs: publishInputs({ channel: 'staged', 'rollout-percentage': '10' }), event: pushTag('v6.0.0'), env: { GITHUB_RUN_ID: '6000' } })
+    expect(first.outputs).toMatchObject({ status: 'published', 'stable-version': '6.0.0', 'rollout-version': '' })
+    await writeFile(path.join(app, 'dist', 'extra.js'), `console.log(${JSON.stringify(randomBytes(8).toString('hex'))})`)
+    const rolled = await act({ inputs: publishInputs({ channel: 'staged', 'rollout-percentage': '10' }), event: pushTag('v6.1.0'), env: { GITHUB_RUN_ID: '6001' } }).finally(() => rm(path.join(app, 'dist', 'extra.js')))
+    expect(rolled.code).toBe(0)
+    expect(rolled.outputs).toMatchObject({ status: 'published', mode: 'publish', 'stable-version': '6.0.0', 'rollout-version': '6.1.0', 'rollout-percentage': '10' })
+    expect(capgo.channel(APP, 'staged')?.name).toBe('6.0.0')
+    expect(capgo.rollout(APP, 'staged')).toMatchObject({ bundle: { name: '6.1.0' }, percentage: 10 })
+    expect(rolled.summary).toContain('rollout 6.1.0 to 10 % of devices')
+
+    // Promote needs no key, web folder or version.
+    const promote = { ...publishInputs({ mode: 'promote', channel: 'staged' }) }
+    delete promote['private-key']
+    const promoted = await act({ inputs: promote, event: { name: 'workflow_dispatch', payload: {} }, env: { GITHUB_RUN_ID: '6002' } })
+    expect(promoted.code).toBe(0)
+    expect(promoted.outputs).toEqual({ mode: 'promote', changed: 'true', 'stable-version': '6.1.0', 'rollout-version': '', 'rollout-percentage': '' })
+    expect(capgo.channel(APP, 'staged')?.name).toBe('6.1.0')
+    expect(promoted.summary.split('\n')[0]).toBe(`### ✅ ${APP} → staged: promoted`)
+    expect(promoted.summary).toContain('**Channel `staged`**: stable 6.1.0; rollout none (stable before: 6.0.0).')
+    const again = await act({ inputs: promote, event: { name: 'workflow_dispatch', payload: {} }, env: { GITHUB_RUN_ID: '6003' } })
+    expect(again.outputs).toMatchObject({ mode: 'promote', changed: 'false', 'stable-version': '6.1.0' })
+    expect(again.summary.split('\n')[0]).toBe(`### ✅ ${APP} → staged: promote: nothing to do`)
+  })
+
+  it('preview on a pull request publishes to pr-<number> with a join recipe in the comment; cleanup on close removes it all', async () => {
+    const preview = await act({ inputs: publishInputs({ preview: 'true' }), event: pullRequest(12), env: { GITHUB_RUN_NUMBER: '3', GITHUB_RUN_ID: '7001' } })
+    expect(preview.code).toBe(0)
+    expect(preview.outputs).toMatchObject({ status: 'published', version: '1.0.0-pr.12.3', channel: 'pr-12', 'stable-version': '1.0.0-pr.12.3' })
+    expect(capgo.channel(APP, 'pr-12')?.name).toBe('1.0.0-pr.12.3')
+    expect(capgo.channels.find((channel) => channel.name === 'pr-12')!.allow_device_self_set).toBe(true)
+    const comment = githubApi.comments.find((entry) => entry.issueNumber === 12)!
+    expect(comment.body).toContain("CapacitorUpdater.setChannel({ channel: 'pr-12'")
+    expect(await listKeys(bucket, `${APP}/1.0.0-pr.12.3/`)).toHaveLength(2)
+
+    const closed = { name: 'pull_request', ref: 'refs/pull/12/merge', payload: { action: 'closed', number: 12, pull_request: { number: 12 }, repository: { name: 'app', owner: { login: 'acme' } } } }
+    const cleanup = await act({ inputs: publishInputs({ mode: 'cleanup' }), event: closed, env: { GITHUB_RUN_ID: '7002' } })
+    expect(cleanup.code).toBe(0)
+    expect(cleanup.outputs).toMatchObject({ mode: 'cleanup', changed: 'true' })
+    expect(capgo.channels.find((channel) => channel.name === 'pr-12')).toBeUndefined()
+    expect(capgo.bundlesOf(APP).map((row) => row.name)).not.toContain('1.0.0-pr.12.3')
+    expect(await listKeys(bucket, `${APP}/1.0.0-pr.12.3/`)).toEqual([])
+    expect(await listKeys(bucket, `live-update/${APP}/channels/pr-12`)).toEqual([])
+    expect(await listKeys(bucket, `live-update/${APP}/releases/1.0.0-pr.12.3`)).toEqual([])
+    const twice = await act({ inputs: publishInputs({ mode: 'cleanup' }), event: closed, env: { GITHUB_RUN_ID: '7003' } })
+    expect(twice.code).toBe(0)
+    expect(twice.outputs).toMatchObject({ mode: 'cleanup', changed: 'false' })
+  })
+})
+
 describe('failed runs', () => {
-  it('a wrong S3 secret fails at upload: one error, a summary naming the stage, nothing registered or left', async () => {
+  it('a wrong S3 secret fails at the first storage access (the guard reads the channel record before any work): one error naming the input, nothing uploaded or registered', async () => {
     const bundles = capgo.bundlesOf(APP).length
     const run = await act({ inputs: publishInputs({ 's3-secret-access-key': WRONG_S3_SECRET }), event: pushTag('v3.0.0') })
     expect(run.code).not.toBe(0)
     const errors = errorLines(run)
     expect(errors).toHaveLength(1)
-    expect(errors[0]).toMatch(/^::error::upload failed: /)
-    expect(run.summary).toContain('Failed at stage `upload`')
-    expect(run.summary).toContain('Nothing was registered')
-    expect(run.summary.split('\n')[0]).toBe(`### ❌ ${APP} 3.0.0 → production: failed at stage upload`)
+    expect(errors[0]).toMatch(/^::error::input failed: .*SignatureDoesNotMatch.*'s3-secret-access-key'/)
+    expect(run.summary).toContain('Failed at stage `input`')
+    expect(run.summary).toContain('Nothing was uploaded or registered')
+    expect(run.summary.split('\n')[0]).toBe(`### ❌ ${APP} 3.0.0 → production: failed at stage input`)
     expect(run.summary).toContain(`| \`${APP}\` | \`3.0.0\` |`)
-    expect(run.summary).toMatch(/\| lookup \| \d+(\.\d)? m?s \|/)
     expect(run.outputs).toEqual({})
     expect(capgo.bundlesOf(APP)).toHaveLength(bundles)
     expect(await listKeys(bucket, `${APP}/3.0.0/`)).toEqual([])

@@ -226,7 +226,18 @@ it('the same set-up, not interrupted, publishes (so the tests above interrupt re
   const run = await action(bigApp)
   expect({ code: await run.exited, out: run.stdout().split('\n').filter((line) => line.startsWith('::error')) }).toEqual({ code: 0, out: [] })
   const keys = await listKeys(bucket)
-  expect(keys).toHaveLength(1)
+  // One bundle, and the release records written after it (record, version index, channel, app).
+  const bundles = keys.filter((key) => key.endsWith('.zip'))
+  expect(bundles).toHaveLength(1)
+  expect(keys.sort()).toEqual(
+    [
+      `${bundles[0]}`,
+      `${bundles[0]}.release.json`,
+      'live-update/com.example.cancel/app.json',
+      'live-update/com.example.cancel/channels/production.json',
+      `live-update/com.example.cancel/releases/${bundles[0]!.split('/')[1]}.json`,
+    ].sort(),
+  )
   expect(await readFile(path.join(run.runnerTemp, 'summary'), 'utf8')).toContain(': uploaded, not registered')
-  await createTestClient().send(new DeleteObjectCommand({ Bucket: bucket, Key: keys[0] }))
+  for (const key of keys) await createTestClient().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))
 })

@@ -93,6 +93,7 @@ describe('webhook registrar', () => {
       zipSize: 1000,
       encryptedSize: 1008,
       git: req.git,
+      rollout: null,
       timestamp: Number(ts),
     })
     expect(receiver.events.get('com.example.app@2.0.0')?.checksum).toBe(req.checksum)

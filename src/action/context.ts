@@ -25,6 +25,7 @@ export function runContext(env: NodeJS.ProcessEnv, cwd: string, payload: EventPa
       runId: env.GITHUB_RUN_ID || undefined,
       runAttempt: env.GITHUB_RUN_ATTEMPT || undefined,
     },
+    runNumber: env.GITHUB_RUN_NUMBER || undefined,
     pullRequest: SECRETLESS_EVENTS.has(env.GITHUB_EVENT_NAME ?? '')
       ? { number: pullNumber ? Number(pullNumber) : undefined, secretsWithheld: secretsWithheld(env, payload) }
       : undefined,

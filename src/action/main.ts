@@ -15,9 +15,11 @@ import { renderChanges } from '../core/report/changes.js'
 import { createStore } from '../core/storage/index.js'
 import { describeBucket } from '../core/storage/s3-client.js'
 import type { Logger, PublishResult, StageTiming } from '../core/types.js'
+import { publishReleaseOptions, releaseReader, runReleaseMode } from '../core/modes/run.js'
+import type { ReleaseOutcome } from '../core/modes/outcome.js'
 import { resumeWorkflowCommands, runActionBuild } from './build.js'
 import { type EventPayload, runContext } from './context.js'
-import { outputsOf } from './outputs.js'
+import { outputsOf, releaseOutputsOf } from './outputs.js'
 import { githubRetrier, pullRequestNumbers, upsertComment } from './pr-comment.js'
 
 /** Core messages name fields as {{name}}; the action shows them as its input names. */
@@ -62,6 +64,7 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
   const { signal } = options
   let config: LiveUpdateConfig | undefined
   let result: PublishResult | undefined
+  let release: ReleaseOutcome | undefined
   let failure: ReportView['failure']
   const buildTimings: StageTiming[] = []
   // Read now, not at import: github.context is built once per process, from the environment.
@@ -72,6 +75,15 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
     config = await resolveConfig(input, runInfo)
     for (const value of config.secrets) core.setSecret(value)
     const ready = config
+    const logger: Logger = { info: (message) => core.info(shown(message)), warn: (message) => core.warning(shown(message)), debug: (message) => core.debug(shown(message)) }
+    if (ready.release.mode !== 'publish') {
+      // Promote, rollback and cleanup build and upload nothing.
+      runningStage = 'release'
+      const store = createStore(ready.storage, { logger })
+      release = await runReleaseMode(ready, { store, logger, signal })
+      for (const [name, value] of Object.entries(releaseOutputsOf(release))) core.setOutput(name, value)
+      return
+    }
     if (ready.checkOnly) core.warning(`${ready.checkOnly.reason}: only checking the build; signing and upload are skipped.`)
     if (ready.buildCommand) {
       const started = Date.now()
@@ -79,11 +91,14 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
       await runActionBuild(ready, SECRET_INPUTS, inputSecrets, signal)
       buildTimings.push({ stage: 'build', ms: Date.now() - started })
     }
-    const logger: Logger = { info: (message) => core.info(shown(message)), warn: (message) => core.warning(shown(message)), debug: (message) => core.debug(shown(message)) }
+    // The logger lets retries and clean-ups show in the log (their messages never hold secrets).
+    const store = createStore(ready.storage, { logger })
+    const releaseOptions = publishReleaseOptions(ready, { store, logger, signal })
     result = await publish(ready.publish, {
-      // The logger lets retries and clean-ups show in the log (their messages never hold secrets).
-      store: createStore(ready.storage, { logger }),
-      registrar: createRegistrar(ready.registrar, { logger, signal }),
+      store,
+      registrar: createRegistrar(ready.registrar, { logger, signal, store }),
+      release: releaseOptions,
+      releases: releaseOptions?.records ?? releaseReader(ready, { store, logger }),
       logger,
       signal,
       runStage: async (name, work) => {
@@ -105,7 +120,7 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
     failure = describeFailure(error, buildTimings)
     core.setFailed(`${failure.stage} failed: ${failure.message}`)
   } finally {
-    await report(config, result, failure, context, runInfo.git?.runUrl, signal)
+    await report(config, result, failure, context, runInfo.git?.runUrl, signal, release)
   }
 }
 
@@ -126,12 +141,16 @@ async function report(
   context: typeof github.context,
   runUrl: string | undefined,
   signal?: AbortSignal,
+  release?: ReleaseOutcome,
 ): Promise<void> {
   const view: ReportView = {
     // Unset inputs read as '': the report then shows '—', not an empty cell.
     appId: config?.publish.appId ?? (input('app-id') || (await appIdOfProject())),
-    version: config?.publish.version ?? (input('version') || undefined),
-    channel: config?.publish.channel ?? (input('channel') || INPUT_DEFAULTS.channel),
+    version: config?.publish.version || (input('version') || undefined),
+    channel: config?.release.channel ?? (input('channel') || INPUT_DEFAULTS.channel),
+    mode: config?.release.mode,
+    release,
+    preview: Boolean(config?.release.preview),
     dryRun: config?.publish.dryRun ?? false,
     server: config ? config.registrar.kind : input('server') || INPUT_DEFAULTS.server!,
     storage: config ? describeStorage(config) : input('storage') || INPUT_DEFAULTS.storage!,

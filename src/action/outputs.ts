@@ -1,5 +1,17 @@
 import { changesOutputs } from '../core/report/changes.js'
+import type { ReleaseOutcome } from '../core/modes/outcome.js'
 import type { PublishResult } from '../core/types.js'
+
+/** Outputs every mode sets: what the channel serves after the run. */
+export function releaseOutputsOf(outcome: ReleaseOutcome | undefined, mode = outcome?.mode ?? 'publish'): Record<string, string> {
+  return {
+    mode,
+    changed: outcome ? String(outcome.changed) : '',
+    'stable-version': outcome?.stable ?? '',
+    'rollout-version': outcome?.rollout?.version ?? '',
+    'rollout-percentage': outcome?.rollout ? String(outcome.rollout.percentage) : '',
+  }
+}
 
 /** The action's outputs, by name (documented in action.yml). */
 export function outputsOf(result: PublishResult): Record<string, string> {
@@ -24,5 +36,6 @@ export function outputsOf(result: PublishResult): Record<string, string> {
     'bundle-id': result.bundleId ?? '',
     'native-fingerprint': result.native?.fingerprint ? JSON.stringify(result.native.fingerprint) : '',
     ...(result.changes ? changesOutputs(result.changes) : { 'previous-version': '', 'size-delta': '' }),
+    ...releaseOutputsOf(result.release, 'publish'),
   }
 }

@@ -1,5 +1,6 @@
 import { type LiveUpdateConfig, resolveConfig } from '../core/config/index.js'
 import { renderFields } from '../core/inputs/index.js'
+import { publishReleaseOptions, releaseReader, runReleaseMode } from '../core/modes/run.js'
 import { publish } from '../core/publish.js'
 import { createRegistrar } from '../core/register/index.js'
 import { changesLine } from '../core/report/changes.js'
@@ -28,10 +29,20 @@ export async function publishCommand(argv: string[], io: CliIo): Promise<number>
     warn: (message) => void io.stderr.write(`warning: ${renderFields(message, 'cli')}\n`),
     debug: () => undefined,
   }
+  const store = createStore(config.storage)
+  if (config.release.mode !== 'publish') {
+    // --mode promote | rollback | cleanup: the channel changes, nothing is built or uploaded.
+    const outcome = await runReleaseMode(config, { store, logger, signal: io.signal })
+    io.stdout.write(values.json ? `${JSON.stringify(outcome)}\n` : `${outcome.mode}: ${renderFields(outcome.note, 'cli')}\n`)
+    return 0
+  }
   if (config.buildCommand) await runBuild(config, io, logger)
+  const releaseOptions = publishReleaseOptions(config, { store, logger, signal: io.signal })
   const result = await publish(config.publish, {
-    store: createStore(config.storage, { logger }),
-    registrar: createRegistrar(config.registrar, { logger, signal: io.signal }),
+    store,
+    registrar: createRegistrar(config.registrar, { logger, signal: io.signal, store }),
+    release: releaseOptions,
+    releases: releaseOptions?.records ?? releaseReader(config, { store, logger }),
     logger,
     signal: io.signal,
   })

@@ -53,6 +53,9 @@ export const InputErrors = {
   input_storage_dir_inside_web_dir: '`storage-dir` is inside the web folder: every bundle would hold the previous ones.',
   input_device_url_invalid: 'The URL devices would fetch the bundle from is not a valid URL.',
   input_device_url_not_https: 'Devices would fetch the bundle over http (not loopback); the plugin only takes https.',
+  input_preview_channel_invalid: 'The preview channel template does not give a valid channel name.',
+  input_rollout_percentage_invalid: 'The rollout percentage is not a number from 0.01 to 100.',
+  input_release_version_unknown: 'Rollback to a version that has no release record of this app.',
 } as const
 
 /** The native-compatibility guard and the native version gate, before any upload (stage `input`). */
@@ -136,6 +139,8 @@ export const StorageErrors = {
   storage_delete_failed: 'An object could not be removed.',
   storage_dir_missing: "The folder store's folder does not exist.",
   storage_hash_invalid: 'Internal: the object key hash is not 64 hex characters.',
+  storage_read_failed: 'The folder store could not read a record or list a folder.',
+  storage_lock_held: "A record's lock file in the folder store stayed taken (a crashed writer?).",
 } as const
 
 /** Capgo's REST API answers and the network in front of it (stages `lookup`, `register`). */
@@ -169,6 +174,7 @@ export const WebhookErrors = {
   webhook_request_timeout: 'The receiver did not answer in time.',
   webhook_url_unreachable: 'The receiver could not be reached.',
   webhook_call_failed: 'The webhook call failed for another reason.',
+  webhook_event_failed: 'The receiver did not accept a channel event (promoted, rolled back, deleted).',
 } as const
 
 /** Checks every registrar makes before announcing a bundle (stages `lookup`, `register`). */
@@ -200,6 +206,19 @@ export const RunErrors = {
   run_cancelled_by_signal: 'SIGINT or SIGTERM arrived (a cancelled job); the run cleaned up and stopped.',
 } as const
 
+/** Release, channel and app records in the user's storage (stage `records`). */
+export const RecordsErrors = {
+  records_record_invalid: 'A record in the bucket is not a valid schema-1 record.',
+  records_schema_unsupported: 'A record was written by a newer schema than this action reads.',
+  records_update_contended: 'Other publishes kept changing a record; it could not be updated.',
+} as const
+
+/** Promote, rollback and cleanup (stage `release`). */
+export const ReleaseErrors = {
+  release_rollback_target_missing: 'Rollback without `version` and no earlier stable in the channel record.',
+  release_cleanup_not_preview: '`mode: cleanup` named a channel that is not a preview channel.',
+} as const
+
 export const ERROR_CATALOGUES = {
   input: InputErrors,
   build: BuildErrors,
@@ -212,6 +231,8 @@ export const ERROR_CATALOGUES = {
   register: RegisterErrors,
   verify: VerifyErrors,
   run: RunErrors,
+  records: RecordsErrors,
+  release: ReleaseErrors,
 } as const
 
 export type InputErrorCode = keyof typeof InputErrors
@@ -225,6 +246,8 @@ export type WebhookErrorCode = keyof typeof WebhookErrors
 export type RegisterErrorCode = keyof typeof RegisterErrors
 export type VerifyErrorCode = keyof typeof VerifyErrors
 export type RunErrorCode = keyof typeof RunErrors
+export type RecordsErrorCode = keyof typeof RecordsErrors
+export type ReleaseErrorCode = keyof typeof ReleaseErrors
 export type ErrorCode =
   | InputErrorCode
   | BuildErrorCode
@@ -237,3 +260,5 @@ export type ErrorCode =
   | RegisterErrorCode
   | VerifyErrorCode
   | RunErrorCode
+  | RecordsErrorCode
+  | ReleaseErrorCode

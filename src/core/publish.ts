@@ -14,10 +14,11 @@ import { assertSignedForDevices } from './device-gates.js'
 import { describeError, LiveUpdateError, STAGE_EXIT_CODE, type ExitCode, type Stage } from './errors.js'
 import { assertPublicKeyMatches, createKeyPair, loadPrivateKey } from './keys.js'
 import { type ReleaseReader, runReleaseGuard } from './native/guard.js'
+import { commitPublish, planPublish, type PublishPlan, type PublishReleaseOptions } from './modes/publish-records.js'
 import { mightBeRegistered } from './register/index.js'
 import { collectChanges } from './report/collect.js'
 import { renderObjectKey } from './storage/object-key.js'
-import type { BundleResult, BundleStore, Fetch, Logger, PublishOptions, PublishResult, Registrar, StageTiming } from './types.js'
+import type { BundleResult, BundleStore, DeltaManifestInfo, Fetch, Logger, PublishOptions, PublishResult, Registrar, StageTiming } from './types.js'
 import { verifyBundleOrThrow } from './verify.js'
 
 export interface PublishDependencies {
@@ -37,6 +38,8 @@ export interface PublishDependencies {
   signal?: AbortSignal
   /** The channel's release records (native baseline, previous release for "what changed"). */
   releases?: ReleaseReader
+  /** Release records and staged rollout (src/core/modes/publish-records.ts); absent: none kept. */
+  release?: PublishReleaseOptions
 }
 
 /** Where a failed publish stopped, and the timings up to there: the report shows both. */
@@ -137,12 +140,37 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
       return { ...base, status: 'dry-run', verified: true }
     }
 
+    const releaseOptions = deps.release
+    let plan: PublishPlan | undefined
+    if (releaseOptions) plan = await stage('records', () => planPublish(releaseOptions, options.appId, options.channel))
+    const rollout = plan && plan.percentage < 100 ? { percentage: plan.percentage } : undefined
+    const selfAssign = releaseOptions?.preview ? true : undefined
+    const commit = async (objectKey?: string, bundleUrl?: string, registered?: { url?: string; sessionKey?: string }, manifest?: DeltaManifestInfo) =>
+      releaseOptions && plan
+        ? stage('records', () =>
+            commitPublish(releaseOptions, plan, {
+              appId: options.appId,
+              version: options.version,
+              channel: options.channel,
+              webDir: options.webDir,
+              bundle: made,
+              objectKey,
+              bundleUrl,
+              git: options.git,
+              registered: registered && { ...registered, objectKeyTemplate: options.objectKeyTemplate, store: deps.store },
+              manifest,
+              native: guard && { fingerprint: guard.fingerprint, minNativeVersion: guard.minNativeVersion, baseline: guard.baseline },
+            }),
+          )
+        : undefined
+
     const existing = await stage('lookup', () => deps.registrar.lookup(options.appId, options.version))
     if (existing.found) {
       if (existing.checksum !== made.checksum) throw versionTaken(options)
-      await stage('register', () => deps.registrar.pointChannel(options.appId, options.channel, options.version))
+      await stage('register', () => deps.registrar.pointChannel(options.appId, options.channel, options.version, rollout, selfAssign))
       deps.logger.info(`Version ${options.version} is already published with this exact content; channel '${options.channel}' points at it. Nothing uploaded.`)
-      return { ...base, status: 'already-published', bundleId: existing.bundleId, bundleUrl: existing.externalUrl }
+      const release = await commit(undefined, undefined, { url: existing.externalUrl, sessionKey: existing.sessionKey })
+      return { ...base, status: 'already-published', bundleId: existing.bundleId, bundleUrl: existing.externalUrl, release }
     }
 
     const objectKey = renderObjectKey(options.objectKeyTemplate, {
@@ -221,6 +249,8 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
           comment: options.comment,
           git: options.git,
           manifest,
+          rollout,
+          selfAssign,
         }),
       )
       if (registered.status === 'already-registered') {
@@ -228,10 +258,12 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
         await deps.store.delete(stored.key)
         if (delta) await removeDelta(deps.store, delta.keys, deps.logger)
         deps.logger.info(`Another run registered version ${options.version} with the same content first; removed the duplicate upload.`)
-        return { ...base, status: 'already-published', bundleId: registered.bundleId, bundleUrl: registered.externalUrl }
+        const release = await commit()
+        return { ...base, status: 'already-published', bundleId: registered.bundleId, bundleUrl: registered.externalUrl, release }
       }
       const deltaReport = manifest && delta && { ...manifest, uploadedBytes: delta.uploadedBytes, compressedFiles: delta.compressedFiles, reusedFiles: delta.reusedFiles }
-      return { ...base, status: 'published', verified: options.verifyUpload, objectKey: stored.key, bundleUrl: stored.url, bundleId: registered.bundleId, delta: deltaReport }
+      const release = await commit(stored.key, stored.url, undefined, manifest)
+      return { ...base, status: 'published', verified: options.verifyUpload, objectKey: stored.key, bundleUrl: stored.url, bundleId: registered.bundleId, delta: deltaReport, release }
     } catch (error) {
       // Delta objects share the zip's fate: kept when the server may reference the release.
       if (!(await removeUnregistered(error, registering, stored.key, deps))) keptUpload = stored.key

@@ -6,6 +6,8 @@
  */
 import type { Stage } from './errors.js'
 import { mdCode, mdLink, mdTable, mdText } from './markdown.js'
+import type { ReleaseOutcome } from './modes/outcome.js'
+import { channelPhrase, releaseVerdict, renderReleaseSection } from './modes/report.js'
 import type { BundleState } from './register/registration.js'
 import type { BundleResult, PublishResult, StageTiming } from './types.js'
 
@@ -32,6 +34,12 @@ export interface ReportView {
    * with markdown.ts), shown right after the verdict. Rendered by the release notes code.
    */
   changes?: string
+  /** `mode` when it is not publish: the report shows the channel change, no bundle. */
+  mode?: ReleaseOutcome['mode']
+  /** What promote / rollback / cleanup did (publish carries it in `result.release`). */
+  release?: ReleaseOutcome
+  /** A preview publish: the report tells testers how to join its channel. */
+  preview?: boolean
 }
 
 export function formatBytes(bytes: number): string {
@@ -71,6 +79,10 @@ const BEFORE_UPLOAD: readonly Stage[] = ['input', 'build', 'keys', 'bundle', 'lo
 /** The sentence after a failure depends on how far it got: never "registered" and "nothing registered" at once. */
 function failureConsequence(view: ReportView, failure: NonNullable<ReportView['failure']>): string {
   if (view.dryRun) return 'Dry run: nothing was uploaded or registered.'
+  if (view.mode && view.mode !== 'publish') return 'Promote, rollback and cleanup are safe to repeat: fix the cause and re-run the job.'
+  if (failure.stage === 'records' && failure.timings.some((timing) => timing.stage === 'register')) {
+    return 'The bundle is registered, but the release records were not updated: re-run the publish (it finds the bundle and updates them).'
+  }
   if (BEFORE_UPLOAD.includes(failure.stage)) return `Nothing was uploaded or registered: ${KEPT_BUNDLE}`
   if (failure.stage !== 'register' || failure.bundleState === 'not-registered') return `Nothing was registered: ${KEPT_BUNDLE}`
   if (failure.bundleState === 'registered') {
@@ -92,9 +104,11 @@ function verdictOf(view: ReportView): Verdict {
     return { emoji: '❌', verb, sentence: failureConsequence(view, view.failure) }
   }
   const result = view.result
+  if (!result && view.release) return releaseVerdict(view.release)
   if (!result) return { emoji: '❔', verb: 'no result', sentence: 'The run ended before publishing.' }
+  const points = channelPhrase(result.release, result.version, view.channel ?? '')
   const server = mdText(result.registrar)
-  const pointed = `channel ${channel} points at it.`
+  const pointed = `${points}.`
   switch (result.status) {
     case 'checked':
       return {
@@ -190,6 +204,8 @@ export function renderReport(view: ReportView): string {
   if (view.failure) lines.push(`**Failed at stage \`${view.failure.stage}\`**: ${mdText(view.failure.message)}`, '')
   lines.push(verdict.sentence, '')
   if (view.changes) lines.push(view.changes.trim(), '')
+  const release = view.result?.release ?? view.release
+  if (release) lines.push(...renderReleaseSection(release, { server: view.server, preview: view.preview }))
   lines.push(...facts(view, bundle), ...overview(view))
   if (bundle && view.result?.status !== 'checked') lines.push(...keysSection(view, bundle))
   lines.push(...timingsSection(view.result?.timings ?? view.failure?.timings ?? []), ...filesSection(bundle))

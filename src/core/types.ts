@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream'
 import type { NativeGuardOptions, NativeReport } from './native/guard.js'
 import type { ChangesSummary } from './report/changes.js'
 import type { Stage } from './errors.js'
+import type { ReleaseOutcome } from './modes/outcome.js'
 
 /** The company's signing key, loaded and checked (RSA-2048, PKCS#1 public form derived). */
 export interface SigningKey {
@@ -82,7 +83,29 @@ export interface BundleStore {
   publicUrl(key: string): string
   /** Size of the stored object as the store reports it, or undefined if missing. */
   size(key: string): Promise<number | undefined>
+  /** Delete; a missing object is not an error. */
   delete(key: string): Promise<void>
+  /** Read a small JSON object (a record) with its ETag; undefined when there is none. */
+  getJson(key: string): Promise<StoredJson | undefined>
+  /**
+   * Write a small JSON object (no-cache). With a condition, throws WriteConflict when it does not
+   * hold (HTTP 412) and ConditionalWritesUnsupported when the provider cannot check it (HTTP 501).
+   */
+  putJson(key: string, value: unknown, condition?: WriteCondition): Promise<{ etag?: string }>
+  /** Every key under a prefix. */
+  list(prefix: string): Promise<string[]>
+}
+
+export interface StoredJson {
+  value: unknown
+  /** Opaque version tag for `ifMatch`. */
+  etag: string
+}
+
+/** `ifMatch`: only replace this version; `ifNoneMatch: '*'`: only create. */
+export interface WriteCondition {
+  ifMatch?: string
+  ifNoneMatch?: '*'
 }
 
 /** What is sent to the update server. Every field is required: never register half a bundle. */
@@ -105,6 +128,10 @@ export interface RegistrationRequest {
   link?: string
   comment?: string
   git?: { sha?: string; ref?: string; runUrl?: string; repository?: string }
+  /** Staged rollout: the new version goes to this share (0.01-100) and the stable stays. */
+  rollout?: { percentage: number }
+  /** A preview channel: let devices join it themselves (the plugin's setChannel). */
+  selfAssign?: boolean
   /** A delta release's manifest (uploaded and verified), for servers that serve per-file updates. */
   manifest?: DeltaManifestInfo
 }
@@ -120,7 +147,7 @@ export interface DeltaManifestInfo {
 
 export type LookupResult =
   | { found: false }
-  | { found: true; checksum: string; bundleId?: string; externalUrl?: string }
+  | { found: true; checksum: string; bundleId?: string; externalUrl?: string; sessionKey?: string }
 
 export interface RegistrationResult {
   /**
@@ -135,13 +162,13 @@ export interface RegistrationResult {
 }
 
 export interface Registrar {
-  readonly kind: 'capgo' | 'webhook' | 'none'
+  readonly kind: 'capgo' | 'webhook' | 'none' | 'self-hosted'
   /** Is this app version already registered, and with which checksum? */
   lookup(appId: string, version: string): Promise<LookupResult>
   /** Register (and point the channel at it). Throws LiveUpdateError with stage 'register'. */
   register(request: RegistrationRequest): Promise<RegistrationResult>
   /** Point the channel at an already registered version (idempotent re-runs). */
-  pointChannel(appId: string, channel: string, version: string): Promise<void>
+  pointChannel(appId: string, channel: string, version: string, rollout?: RegistrationRequest['rollout'], selfAssign?: boolean): Promise<void>
 }
 
 /** Injected side effects, so tests run fast and the core knows nothing about GitHub. */
@@ -218,4 +245,6 @@ export interface PublishResult {
   native?: NativeReport
   /** What changed since the channel's live release (absent without release records). */
   changes?: ChangesSummary
+  /** What the release records say now (absent without records, e.g. a dry run). */
+  release?: ReleaseOutcome
 }

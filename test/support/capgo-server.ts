@@ -8,10 +8,19 @@
  * - POST /bundle: validation order and codes as Capgo; org policies; version uniqueness (atomic).
  * - GET /bundle?app_id&page: newest first, 50 a page, `page` from 0, no version filter; an empty page
  *   => 400 cannot_get_bundle "Cannot get bundle".
- * - POST /channel {app_id, channel, version} (creates the channel if needed); PUT /bundle
- *   {app_id, version_id, channel_id}; POST /bundle/metadata {app_id, version_id, link?, comment?};
+ * - POST /channel {app_id, channel, version?, rolloutVersion?, rolloutPercentage(Bps)?, rolloutEnabled?,
+ *   rolloutPaused?, promoteToStable?, rollback?, allow_device_self_set?} as public/channel/post.ts:
+ *   camelCase or snake_case, percentage 0-100 (bps an integer 0-10000), a rollout target or
+ *   promote/rollback needs an existing channel (cannot_find_channel), a rollout needs a stable bundle
+ *   (missing_stable_version), promote needs a rollout (missing_rollout_version).
+ * - GET /channel?app_id&channel (public/channel/get.ts): `version: {name, id}`,
+ *   `rollout_version_info: {name, id}`, `rolloutPercentageBps`, `rolloutEnabled`; an unknown channel
+ *   => 400 cannot_find_version.
+ * - PUT /bundle {app_id, version_id, channel_id, target?: auto|stable|rollout} (wire-format §7: `auto`
+ *   moves the rollout when one is enabled); POST /bundle/metadata {app_id, version_id, link?, comment?};
  *   DELETE /channel {app_id, channel}; DELETE /bundle {app_id, version?} (never a bundle a channel
- *   serves: cannot_delete_linked_version). Bodies of PUT/DELETE are JSON, as Capgo's getBodyOrQuery reads.
+ *   serves as stable or rollout: cannot_delete_linked_version). Bodies of PUT/DELETE are JSON, as
+ *   Capgo's getBodyOrQuery reads.
  * - Errors: JSON `{error, message, moreInfo?}`.
  * Faults can be injected (status, Retry-After, delay, hang, dropped connection, "after handling"),
  * and a rate limit configured on an injectable clock. Every request is recorded (auth header values
@@ -54,8 +63,13 @@ export interface ChannelRow {
   id: number
   app_id: string
   name: string
-  /** Bundle id. */
-  version: number
+  /** Bundle id (null: no stable). */
+  version: number | null
+  rollout_version: number | null
+  rollout_percentage_bps: number
+  rollout_enabled: boolean
+  rollout_paused_at: string | null
+  allow_device_self_set: boolean
 }
 
 export interface RecordedRequest {
@@ -119,6 +133,8 @@ export interface CapgoServer {
   seed(appId: string, rows: Array<Partial<BundleRow> & { name: string }>): BundleRow[]
   bundlesOf(appId: string): BundleRow[]
   channel(appId: string, name: string): BundleRow | undefined
+  /** The channel's rollout bundle and share, when a rollout is enabled. */
+  rollout(appId: string, name: string): { bundle: BundleRow; percentage: number } | undefined
   /** Resolves once a request `METHOD /path` has been received (and recorded). */
   arrival(route: string): Promise<void>
   close(): Promise<void>
@@ -251,20 +267,85 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
     return rows
   }
 
+  const pick = (body: Record<string, unknown>, camel: string, snake: string) => (body[camel] === undefined ? body[snake] : body[camel])
+  const findVersion = (appId: string, version: unknown) => {
+    const row = typeof version === 'number' ? live(appId).find((b) => b.id === version) : live(appId).find((b) => b.name === version)
+    if (!row) throw new ApiError(400, 'cannot_find_version', 'Cannot find version')
+    return row
+  }
+
   function setChannel(key: ApiKeyConfig, body: Record<string, unknown>) {
     const appId = typeof body.app_id === 'string' ? body.app_id : ''
     const name = typeof body.channel === 'string' ? body.channel : ''
-    if (!appId || !name) throw new ApiError(400, 'missing_required_fields', 'Missing required fields')
+    if (!appId) throw new ApiError(400, 'missing_app_id', 'Missing app_id')
+    if (!APP_ID.test(appId)) throw new ApiError(400, 'invalid_app_id', 'App ID must be a reverse domain string')
+    if (!name) throw new ApiError(400, 'missing_required_fields', 'Missing required fields')
     requireUpload(key)
     if (!canAccess(key, appId)) throw new ApiError(400, 'cannot_access_app', "You can't access this app")
     if (!apps.has(appId)) throw new ApiError(400, 'cannot_find_app', 'Cannot find app')
-    const version = typeof body.version === 'string' ? body.version : ''
-    const row = live(appId).find((b) => b.name === version)
-    if (!row) throw new ApiError(400, 'cannot_find_version', 'Cannot find version')
     const existing = channels.find((c) => c.app_id === appId && c.name === name)
-    if (existing) existing.version = row.id
-    else channels.push({ id: nextChannelId++, app_id: appId, name, version: row.id })
-    return { status: 'ok' }
+    const rolloutVersion = pick(body, 'rolloutVersion', 'rollout_version')
+    const percentage = pick(body, 'rolloutPercentage', 'rollout_percentage') as number | undefined
+    let bps = pick(body, 'rolloutPercentageBps', 'rollout_percentage_bps') as number | undefined
+    const enabled = pick(body, 'rolloutEnabled', 'rollout_enabled') as boolean | undefined
+    const paused = pick(body, 'rolloutPaused', 'rollout_paused') as boolean | undefined
+    const promoteToStable = Boolean(pick(body, 'promoteToStable', 'promote_to_stable'))
+    const rollback = Boolean(body.rollback)
+    if (percentage != null && (typeof percentage !== 'number' || !Number.isFinite(percentage) || percentage < 0 || percentage > 100)) {
+      throw new ApiError(400, 'invalid_rollout_percentage', 'Rollout percentage must be between 0 and 100')
+    }
+    bps ??= percentage == null ? undefined : Math.round(percentage * 100)
+    if (bps != null && (!Number.isInteger(bps) || bps < 0 || bps > 10000)) throw new ApiError(400, 'invalid_rollout_config', 'rolloutPercentageBps must be an integer between 0 and 10000')
+    if ((rolloutVersion !== undefined || rollback || promoteToStable) && !existing) throw new ApiError(400, 'cannot_find_channel', 'Cannot find channel')
+    const version = body.version
+    if (rolloutVersion && ((version === undefined && (existing?.version ?? null) === null) || version === null || version === 'unknown')) {
+      throw new ApiError(400, 'missing_stable_version', 'Cannot set rollout target without a stable bundle')
+    }
+    const next: ChannelRow = existing
+      ? { ...existing }
+      : { id: nextChannelId++, app_id: appId, name, version: null, rollout_version: null, rollout_percentage_bps: 0, rollout_enabled: false, rollout_paused_at: null, allow_device_self_set: false }
+    if (version !== undefined) next.version = version ? findVersion(appId, version).id : null
+    if (rolloutVersion !== undefined) next.rollout_version = rolloutVersion ? findVersion(appId, rolloutVersion).id : null
+    if (bps != null) next.rollout_percentage_bps = bps
+    if (enabled != null) next.rollout_enabled = enabled
+    if (paused != null) next.rollout_paused_at = paused ? new Date().toISOString() : null
+    if (typeof body.allow_device_self_set === 'boolean') next.allow_device_self_set = body.allow_device_self_set
+    if (rollback) Object.assign(next, { rollout_version: null, rollout_enabled: false, rollout_percentage_bps: 0, rollout_paused_at: null })
+    if (promoteToStable) {
+      const promoted = next.rollout_version ?? existing?.rollout_version
+      if (!promoted) throw new ApiError(400, 'missing_rollout_version', 'Cannot promote without a rollout version')
+      Object.assign(next, { version: promoted, rollout_version: null, rollout_enabled: false, rollout_percentage_bps: 0, rollout_paused_at: null })
+    }
+    if (existing) Object.assign(existing, next)
+    else channels.push(next)
+    return { status: 'ok', ...(existing ? {} : { id: next.id }) }
+  }
+
+  function getChannel(key: ApiKeyConfig, query: Record<string, string>) {
+    const appId = query.app_id ?? ''
+    if (!appId) throw new ApiError(400, 'missing_app_id', 'Missing app_id')
+    if (!APP_ID.test(appId)) throw new ApiError(400, 'invalid_app_id', 'App ID must be a reverse domain string')
+    if (!canAccess(key, appId)) throw new ApiError(400, 'cannot_access_app', "You can't access this app")
+    const view = (c: ChannelRow) => {
+      const stable = bundles.find((b) => b.id === c.version)
+      const rollout = bundles.find((b) => b.id === c.rollout_version)
+      return {
+        id: c.id,
+        name: c.name,
+        app_id: c.app_id,
+        allow_device_self_set: c.allow_device_self_set,
+        rollout_version: c.rollout_version,
+        rolloutPercentageBps: c.rollout_percentage_bps,
+        rolloutEnabled: c.rollout_enabled,
+        rolloutPausedAt: c.rollout_paused_at,
+        rollout_version_info: rollout ? { name: rollout.name, id: rollout.id } : null,
+        version: stable ? { name: stable.name, id: stable.id } : null,
+      }
+    }
+    if (!query.channel) return channels.filter((c) => c.app_id === appId).map(view)
+    const found = channels.find((c) => c.app_id === appId && c.name === query.channel)
+    if (!found) throw new ApiError(400, 'cannot_find_version', 'Cannot find version')
+    return view(found)
   }
 
   function setBundleChannel(key: ApiKeyConfig, body: Record<string, unknown>) {
@@ -277,7 +358,10 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
     const row = live(appId).find((b) => b.id === body.version_id)
     if (!row) throw new ApiError(400, 'cannot_find_version', 'Cannot find version')
     if (!channel) throw new ApiError(400, 'cannot_find_channel', 'Cannot find channel')
-    channel.version = row.id
+    const target = body.target ?? 'auto'
+    if (!['auto', 'stable', 'rollout'].includes(target as string)) throw new ApiError(400, 'invalid_target', 'target must be auto, stable or rollout')
+    if (target === 'rollout' || (target === 'auto' && channel.rollout_enabled && channel.rollout_version !== null)) channel.rollout_version = row.id
+    else channel.version = row.id
     return { status: 'success', message: `Bundle ${row.name} set to channel ${channel.name}` }
   }
 
@@ -300,7 +384,7 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
     if (!APP_ID.test(appId)) throw new ApiError(400, 'invalid_app_id', 'App ID must be a reverse domain string')
     requireUpload(key)
     if (!canAccess(key, appId)) throw new ApiError(400, 'cannot_delete_bundle', "You can't access this app")
-    const linked = new Set(channels.filter((c) => c.app_id === appId).map((c) => c.version))
+    const linked = new Set(channels.filter((c) => c.app_id === appId).flatMap((c) => [c.version, c.rollout_version]))
     if (typeof body.version === 'string' && body.version) {
       const row = live(appId).find((b) => b.name === body.version)
       if (!row) throw new ApiError(400, 'cannot_delete_version', 'Cannot delete version')
@@ -332,6 +416,7 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
       if (method === 'GET' && path === '/bundle') return { status: 200, json: listBundles(key, query) }
       if (method === 'POST' && path === '/bundle') return { status: 200, json: createBundle(key, record) }
       if (method === 'POST' && path === '/channel') return { status: 200, json: setChannel(key, record) }
+      if (method === 'GET' && path === '/channel') return { status: 200, json: getChannel(key, query) }
       if (method === 'POST' && path === '/bundle/metadata') return { status: 200, json: setMetadata(key, record) }
       if (method === 'PUT' && path === '/bundle') return { status: 200, json: setBundleChannel(key, record) }
       if (method === 'DELETE' && path === '/channel') return { status: 200, json: deleteChannel(key, record) }
@@ -438,6 +523,11 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
     channel: (appId, name) => {
       const ch = channels.find((c) => c.app_id === appId && c.name === name)
       return ch ? bundles.find((b) => b.id === ch.version) : undefined
+    },
+    rollout: (appId, name) => {
+      const ch = channels.find((c) => c.app_id === appId && c.name === name)
+      const bundle = ch?.rollout_enabled ? bundles.find((b) => b.id === ch.rollout_version) : undefined
+      return bundle ? { bundle, percentage: ch!.rollout_percentage_bps / 100 } : undefined
     },
     arrival: (route) => new Promise<void>((resolve) => arrivals.push({ route, resolve })),
     close: () =>

@@ -120,6 +120,14 @@ export async function objectSha256(bucket: string, key: string, client: S3Client
   return { sha256: hash.digest('hex'), size }
 }
 
+/** An object's bytes (GetObject). */
+export async function readObject(bucket: string, key: string, client: S3Client = createTestClient()): Promise<Buffer> {
+  const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+  const chunks: Buffer[] = []
+  for await (const chunk of out.Body as Readable) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+}
+
 /** Delete a test bucket with everything in it (one DeleteObject at a time: Swift refuses batch deletes). */
 export async function removeTestBucket(bucket: string, client: S3Client = createTestClient()): Promise<void> {
   for (const upload of await listUploads(bucket, undefined, client).catch(() => [])) {

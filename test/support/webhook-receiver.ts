@@ -29,8 +29,10 @@ export interface ReceiverFault {
 export interface WebhookReceiver {
   url: string
   requests: ReceivedRequest[]
-  /** Accepted events, one per (appId, version). */
+  /** Accepted bundle.published events, one per (appId, version). */
   events: Map<string, WebhookPayload>
+  /** Every accepted event in arrival order (bundle.published and the channel.* events). */
+  all: Array<Record<string, unknown>>
   fail(fault: ReceiverFault): void
   /** Resolves once the next request has been received (and recorded). */
   arrival(): Promise<void>
@@ -40,6 +42,7 @@ export interface WebhookReceiver {
 export async function startWebhookReceiver(options: { secret: string; now?: () => number; toleranceSeconds?: number }): Promise<WebhookReceiver> {
   const requests: ReceivedRequest[] = []
   const events = new Map<string, WebhookPayload>()
+  const all: Array<Record<string, unknown>> = []
   const faults: ReceiverFault[] = []
   const arrivals: (() => void)[] = []
   const server = http.createServer((req, res) => {
@@ -89,10 +92,15 @@ export async function startWebhookReceiver(options: { secret: string; now?: () =
         } catch {
           return reply(400, '{"error":"invalid_json"}')
         }
+        if ((payload as { event?: string }).event !== 'bundle.published') {
+          all.push(payload as unknown as Record<string, unknown>)
+          return reply(200, '{"ok":true}')
+        }
         const id = `${payload.appId}@${payload.version}`
         const existing = events.get(id)
         if (existing && existing.checksum !== payload.checksum) return reply(409, JSON.stringify({ error: 'version_exists', message: `version ${payload.version} exists with other content` }))
         if (!existing) events.set(id, payload)
+        all.push(payload as unknown as Record<string, unknown>)
         reply(200, '{"ok":true}')
       })()
     })
@@ -104,6 +112,7 @@ export async function startWebhookReceiver(options: { secret: string; now?: () =
     url: `http://127.0.0.1:${port}/hooks/live-update`,
     requests,
     events,
+    all,
     fail: (fault) => void faults.push({ ...fault }),
     arrival: () => new Promise<void>((resolve) => arrivals.push(resolve)),
     close: () =>

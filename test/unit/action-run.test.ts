@@ -123,7 +123,7 @@ describe('run() in-process', () => {
     expect(result.outputs).toMatchObject({ status: 'published', version: '1.2.3', channel: 'production', 'app-id': 'com.example.liveupdate' })
     expect(result.outputs['object-key']).toMatch(/^com\.example\.liveupdate\/1\.2\.3\/[0-9a-f]{16}\.zip$/)
     const store = path.join(path.dirname(result.outputs['bundle-url'].replace('file://', '')))
-    expect(await readdir(store)).toHaveLength(1)
+    expect(await readdir(store)).toEqual([path.basename(result.outputs['object-key']), `${path.basename(result.outputs['object-key'])}.release.json`])
     expect(result.summary).toContain('### 📦 com.example.liveupdate 1.2.3 → production: uploaded, not registered')
     for (const line of keys.privateKeyPem.split('\n').filter((text) => text.length > 8)) expect(result.masks).toContain(line)
     // The masks come before anything else is printed.

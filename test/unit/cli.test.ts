@@ -169,7 +169,8 @@ describe('bundle, verify and publish', () => {
     const result = JSON.parse(run.stdout)
     expect(result).toMatchObject({ status: 'published', appId: 'com.example.cli', version: '3.0.0', registrar: 'none' })
     expect(result.bundle.fileCount).toBe(5)
-    expect(await readdir(path.join(store, 'com.example.cli', '3.0.0'))).toEqual([path.basename(result.objectKey)])
+    // The bundle and its release record beside it.
+    expect(await readdir(path.join(store, 'com.example.cli', '3.0.0'))).toEqual([path.basename(result.objectKey), `${path.basename(result.objectKey)}.release.json`])
     const dry = await cli(['publish', '--dry-run', '--private-key', 'key.pem', '--version', '3.0.1', '--server', 'capgo'])
     expect(dry.code).toBe(0)
     expect(dry.stdout).toBe('dry-run: com.example.cli 3.0.1 on channel production\n')

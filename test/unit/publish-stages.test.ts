@@ -59,6 +59,9 @@ function fakes(faults: Faults) {
     publicUrl: (key) => `https://cdn.example.com/${key}`,
     size: async () => faults.size,
     delete: async (key) => void deleted.push(key),
+    getJson: async () => undefined,
+    putJson: async () => ({}),
+    list: async () => [],
   }
   const registrar: Registrar = {
     kind: 'capgo',

@@ -37,24 +37,11 @@ export async function resolveBundle(
   workingDirectory: string,
   run: Pick<RunContext, 'ref' | 'pullRequest'>,
 ): Promise<BundleSettings> {
-  const appId = inputs.read('app-id') ?? capacitor.appId
-  if (!appId) {
-    // No config file at all usually means no checkout, or the wrong folder.
-    const why = capacitor.file
-      ? `${path.basename(capacitor.file)} in ${workingDirectory} has no appId`
-      : `there is no capacitor.config in ${workingDirectory} (check out the repository first, or point {{working-directory}} at the Capacitor project)`
-    throw inputError('app-id', 'input_app_id_missing', `Set {{app-id}} (e.g. com.example.app): ${why}.`)
-  }
-  if (!APP_ID.test(appId)) {
-    throw inputError('app-id', 'input_app_id_invalid', `{{app-id}} must be a reverse-domain id whose first part starts with a letter, such as com.example.app; got '${appId}'.`)
-  }
+  const appId = resolveAppId(inputs, capacitor, workingDirectory)
   const webDirInput = inputs.read('path') ?? capacitor.webDir
   if (!webDirInput) throw inputError('path', 'input_path_missing', `Set {{path}} to the web output folder (e.g. dist): no webDir was found in a capacitor.config in ${workingDirectory}.`)
   const { version, source: versionSource } = await resolveVersion(inputs, run.ref, workingDirectory)
-  const channel = inputs.read('channel')!
-  if (!CHANNEL.test(channel)) {
-    throw inputError('channel', 'input_channel_invalid', `{{channel}} may hold letters, digits, '.', '_' and '-' (at most 64), starting with a letter or digit; got '${channel}'.`)
-  }
+  const channel = resolveChannel(inputs)
   const key = await resolvePrivateKey(inputs, workingDirectory, Boolean(run.pullRequest))
   const explicitPublicKey = inputs.read('public-key')
   const publicKeySource = explicitPublicKey ? '{{public-key}}' : `${capacitor.file ? path.basename(capacitor.file) : 'capacitor.config'} plugins.CapacitorUpdater.publicKey`
@@ -72,6 +59,29 @@ export async function resolveBundle(
     requireNotifyAppReady: inputs.bool('require-notify-app-ready'),
     compressionLevel: inputs.int('compression-level', 'input_compression_level_invalid', " (1 fastest, 9 smallest; 6 matches Capgo's CLI)"),
   }
+}
+
+export function resolveAppId(inputs: Inputs, capacitor: CapacitorConfigInfo, workingDirectory: string): string {
+  const appId = inputs.read('app-id') ?? capacitor.appId
+  if (!appId) {
+    // No config file at all usually means no checkout, or the wrong folder.
+    const why = capacitor.file
+      ? `${path.basename(capacitor.file)} in ${workingDirectory} has no appId`
+      : `there is no capacitor.config in ${workingDirectory} (check out the repository first, or point {{working-directory}} at the Capacitor project)`
+    throw inputError('app-id', 'input_app_id_missing', `Set {{app-id}} (e.g. com.example.app): ${why}.`)
+  }
+  if (!APP_ID.test(appId)) {
+    throw inputError('app-id', 'input_app_id_invalid', `{{app-id}} must be a reverse-domain id whose first part starts with a letter, such as com.example.app; got '${appId}'.`)
+  }
+  return appId
+}
+
+export function resolveChannel(inputs: Inputs): string {
+  const channel = inputs.read('channel')!
+  if (!CHANNEL.test(channel)) {
+    throw inputError('channel', 'input_channel_invalid', `{{channel}} may hold letters, digits, '.', '_' and '-' (at most 64), starting with a letter or digit; got '${channel}'.`)
+  }
+  return channel
 }
 
 /** The working folder must exist: otherwise every later message (no appId...) misleads. */

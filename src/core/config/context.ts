@@ -20,4 +20,6 @@ export interface RunContext {
     /** Why the run may have no secrets, in words (e.g. "a pull request from a fork"), when known. */
     secretsWithheld?: string
   }
+  /** The workflow's run number (GITHUB_RUN_NUMBER): preview versions end in it. */
+  runNumber?: string
 }

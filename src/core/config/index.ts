@@ -3,15 +3,17 @@
  * Each adapter supplies a reader (action inputs, CLI flags and environment) and a RunContext.
  */
 import path from 'node:path'
-import { readCapacitorConfig } from '../capacitor-config.js'
+import { readCapacitorConfig, type CapacitorConfigInfo } from '../capacitor-config.js'
 import type { NativeCompatibilityMode } from '../native/compare.js'
 import type { RegistrarConfig } from '../register/index.js'
 import type { StorageConfig } from '../storage/index.js'
 import type { PublishOptions } from '../types.js'
 import { resolveBuild, type BuildSettings } from './build.js'
-import { assertWorkingDirectory, resolveBundle } from './bundle.js'
+import { previewVersion } from '../modes/preview.js'
+import { assertWorkingDirectory, resolveAppId, resolveBundle, resolveChannel } from './bundle.js'
+import { resolveReleaseConfig, type ReleaseConfig } from './release.js'
 import type { RunContext } from './context.js'
-import { createInputs, type InputReader } from './reader.js'
+import { createInputs, type InputReader, type Inputs } from './reader.js'
 import { assertRegistrarAcceptsUrl, resolveRegistrar } from './registrar.js'
 import { resolveReport, type ReportSettings } from './report.js'
 import { resolveStorage } from './storage.js'
@@ -33,6 +35,8 @@ export interface LiveUpdateConfig extends BuildSettings {
   storage: StorageConfig
   registrar: RegistrarConfig
   report: ReportSettings
+  /** `mode`, the channel it works on, the rollout share, preview facts, the run (idempotent re-runs). */
+  release: ReleaseConfig
   /** Values that must never be printed: handed to the log masker first. */
   secrets: string[]
 }
@@ -42,7 +46,13 @@ export async function resolveConfig(readRaw: InputReader, context: RunContext): 
   const workingDirectory = path.resolve(context.cwd, inputs.read('working-directory')!)
   await assertWorkingDirectory(workingDirectory)
   const capacitor = await readCapacitorConfig(workingDirectory)
-  const bundle = await resolveBundle(inputs, capacitor, workingDirectory, context)
+  const release = resolveReleaseConfig(inputs, context, undefined)
+  if (release.mode !== 'publish') return resolveModeConfig(inputs, capacitor, workingDirectory, context, release)
+  const resolved = await resolveBundle(inputs, capacitor, workingDirectory, context)
+  // A preview publishes to its own channel, as a prerelease of the package version.
+  const bundle = release.preview
+    ? { ...resolved, channel: release.channel, version: release.version ?? previewVersion(resolved.version, release.preview.pullRequest, context.runNumber ?? '0') }
+    : resolved
   const dryRun = inputs.bool('dry-run')
   const checkOnly = bundle.privateKeyPem === undefined
   const { storage, objectKeyTemplate, sampleUrl } = await resolveStorage(inputs, { ...bundle, workingDirectory, dryRun: dryRun || checkOnly })
@@ -78,6 +88,40 @@ export async function resolveConfig(readRaw: InputReader, context: RunContext): 
     storage,
     registrar,
     report: resolveReport(inputs),
+    release,
+    secrets: [...new Set(inputs.secrets)],
+  }
+}
+
+/** Promote, rollback and cleanup: the app, the channel, the storage and the server; nothing to build or sign. */
+async function resolveModeConfig(inputs: Inputs, capacitor: CapacitorConfigInfo, workingDirectory: string, context: RunContext, release: ReleaseConfig): Promise<LiveUpdateConfig> {
+  const appId = resolveAppId(inputs, capacitor, workingDirectory)
+  if (release.mode !== 'cleanup') resolveChannel(inputs)
+  // Nothing is uploaded, so no web folder needs protecting from the storage folder.
+  const webDir = path.join(workingDirectory, '.live-update-no-web-folder')
+  const version = release.version ?? ''
+  const { storage, objectKeyTemplate } = await resolveStorage(inputs, { appId, version: version || '0.0.1', channel: release.channel, webDir, workingDirectory, dryRun: false })
+  const registrar = resolveRegistrar(inputs, false)
+  return {
+    workingDirectory,
+    ...resolveBuild(inputs),
+    buildCommand: undefined,
+    publish: {
+      appId,
+      version,
+      channel: release.channel,
+      webDir,
+      privateKeyPem: '',
+      requireNotifyAppReady: false,
+      objectKeyTemplate,
+      verifyUpload: false,
+      dryRun: false,
+      tempDir: context.tempDir,
+    },
+    storage,
+    registrar,
+    report: resolveReport(inputs),
+    release,
     secrets: [...new Set(inputs.secrets)],
   }
 }

@@ -6,7 +6,7 @@ import { parseHttpUrl, safeUrl } from '../url.js'
 import type { Inputs } from './reader.js'
 
 export function resolveRegistrar(inputs: Inputs, dryRun: boolean): RegistrarConfig {
-  const kind = inputs.choice<'capgo' | 'webhook' | 'none'>('server')
+  const kind = inputs.choice<'capgo' | 'webhook' | 'self-hosted' | 'none'>('server')
   if (kind === 'capgo') {
     const apiKey = inputs.secret('capgo-api-key')
     if (!apiKey && !dryRun) {
@@ -30,7 +30,8 @@ export function resolveRegistrar(inputs: Inputs, dryRun: boolean): RegistrarConf
     }
     return { kind: 'webhook', url, secret: secret ?? '' }
   }
-  return { kind: 'none' }
+  // self-hosted: nothing but the storage (its records are what the responder serves).
+  return { kind }
 }
 
 /**

@@ -100,7 +100,35 @@ export const INPUTS = [
     name: 'channel',
     kind: 'string',
     default: 'production',
-    description: 'Channel the bundle is published to.',
+    description: 'Channel the bundle is published to (the channel promote and rollback change).',
+  },
+  {
+    name: 'mode',
+    kind: 'choice',
+    default: 'publish',
+    choices: ['publish', 'promote', 'rollback', 'cleanup'],
+    description:
+      "publish (build, upload, verify, register), promote (the channel's rollout becomes its stable), rollback (the stable goes to version when set, else to the previous stable; rollout cleared) or cleanup (delete the preview channel, its releases and their objects; run on pull_request closed). Only publish builds or uploads.",
+  },
+  {
+    name: 'rollout-percentage',
+    kind: 'number',
+    default: '100',
+    min: 0,
+    max: 100,
+    description: "Share of devices (0.01-100, two decimals at most) that get the new version; the channel's stable stays for the rest. 100 publishes straight to stable.",
+  },
+  {
+    name: 'preview',
+    kind: 'boolean',
+    default: 'false',
+    description: 'On pull_request, publish for real to the preview channel (preview-channel) as <package version>-pr.<number>.<run number> unless version is set.',
+  },
+  {
+    name: 'preview-channel',
+    kind: 'template',
+    default: 'pr-{number}',
+    description: 'Preview channel name; {number} is the pull request number. Also the channel mode cleanup deletes.',
   },
   {
     name: 'private-key',
@@ -245,8 +273,9 @@ export const INPUTS = [
     name: 'server',
     kind: 'choice',
     default: 'capgo',
-    choices: ['capgo', 'webhook', 'none'],
-    description: 'Update server, capgo (Capgo Cloud or self-hosted Capgo), webhook (signed POST to your server) or none (upload and verify only).',
+    choices: ['capgo', 'webhook', 'self-hosted', 'none'],
+    description:
+      'Update server, capgo (Capgo Cloud or self-hosted Capgo), webhook (signed POST to your server), self-hosted (nothing but your storage: the release records are what the responder serves) or none (upload and verify only).',
   },
   {
     name: 'capgo-api-key',

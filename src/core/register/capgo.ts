@@ -82,16 +82,16 @@ export class CapgoRegistrar implements Registrar {
     this.requireKey()
     const outcome = await this.createBundleOnce(req)
     const result = outcome.kind === 'created' ? { status: 'registered' as const, bundleId: outcome.bundleId, externalUrl: req.externalUrl } : await this.settleExisting(req, outcome)
-    await this.pointChannelAt(req.appId, req.channel, req.version, 'register')
+    await this.pointChannelAt(req.appId, req.channel, req.version, 'register', req.rollout, req.selfAssign)
     await this.setMetadata(req, result.bundleId)
     const done = result.status === 'registered' ? 'registered' : 'was already registered'
     this.parts.logger?.info(`Capgo: ${req.appId}@${req.version} ${done} (bundle ${result.bundleId ?? '?'}); channel "${req.channel}" points at it.`)
     return result
   }
 
-  async pointChannel(appId: string, channel: string, version: string): Promise<void> {
+  async pointChannel(appId: string, channel: string, version: string, rollout?: RegistrationRequest['rollout'], selfAssign?: boolean): Promise<void> {
     this.requireKey()
-    await this.pointChannelAt(appId, channel, version, 'register')
+    await this.pointChannelAt(appId, channel, version, 'register', rollout, selfAssign)
   }
 
   // Checked on first use, not at construction: a dry run builds the registrar without a key.
@@ -116,6 +116,7 @@ export class CapgoRegistrar implements Registrar {
             checksum: typeof row.checksum === 'string' ? row.checksum : '',
             bundleId: row.id === undefined || row.id === null ? undefined : String(row.id),
             externalUrl: typeof row.external_url === 'string' ? row.external_url : undefined,
+            sessionKey: typeof row.session_key === 'string' ? row.session_key : undefined,
           }
         }
         if (++pages >= this.maxPages) {
@@ -224,9 +225,17 @@ export class CapgoRegistrar implements Registrar {
     return { status: ours ? 'registered' : 'already-registered', bundleId: found.bundleId, externalUrl: found.externalUrl ?? req.externalUrl }
   }
 
-  private async pointChannelAt(appId: string, channel: string, version: string, stage: Stage): Promise<void> {
+  /**
+   * A rollout keeps the channel's stable bundle and sends `version` to a share of devices (Capgo's
+   * channel/post.ts: rolloutVersion + rolloutPercentageBps, integer basis points). Preview channels
+   * allow device self-assignment: testers join them with the plugin's setChannel.
+   */
+  private async pointChannelAt(appId: string, channel: string, version: string, stage: Stage, rollout?: RegistrationRequest['rollout'], selfAssign?: boolean): Promise<void> {
+    const body = rollout
+      ? { app_id: appId, channel, rolloutVersion: version, rolloutPercentageBps: Math.round(rollout.percentage * 100), rolloutEnabled: true, rolloutPaused: false }
+      : { app_id: appId, channel, version }
     try {
-      await this.parts.api.postChannel({ app_id: appId, channel, version })
+      await this.parts.api.postChannel(selfAssign ? { ...body, allow_device_self_set: true } : body)
     } catch (error) {
       throw mapError(error, { appId, version, channel, action: `point channel "${channel}" at ${version}`, stage, bundleState: 'registered' }, this.parts.endpoint)
     }

@@ -3,28 +3,34 @@
  * - `capgo`: Capgo Cloud or a self-hosted Capgo backend (REST API, API key).
  * - `webhook`: your own update server, via a signed JSON POST.
  * - `none`: upload and verify only; nothing is announced.
+ * - `self-hosted`: nothing but the user's storage; the release records are what devices are served.
  */
 import { cancellableFetch, cancellableSleep } from '../cancel.js'
 import { realSleep } from '../retry.js'
-import type { Registrar } from '../types.js'
+import { LiveUpdateError } from '../errors.js'
+import type { BundleStore, Registrar } from '../types.js'
 import type { HttpCallOptions } from './http.js'
 import { createCapgoRegistrar, type CapgoRegistrarOptions } from './capgo.js'
 import { createNoneRegistrar } from './none.js'
+import { createSelfHostedRegistrar } from './self-hosted.js'
 import { createWebhookRegistrar, type WebhookRegistrarOptions } from './webhook.js'
 
 export type RegistrarConfig =
   | { kind: 'capgo'; apiUrl: string; apiKey: string }
   | { kind: 'webhook'; url: string; secret: string }
   | { kind: 'none' }
+  | { kind: 'self-hosted' }
 
 /** Injected side effects and tuning (tests pass a fake sleep and short timeouts). */
 export type RegistrarDependencies = Pick<HttpCallOptions, 'fetch' | 'sleep' | 'logger' | 'now' | 'random' | 'timeoutMs' | 'attempts'> & {
   /** Cancellation: requests in flight and retry waits end at once. */
   signal?: AbortSignal
+  /** The bundle store: `self-hosted` keeps everything in it. */
+  store?: BundleStore
 }
 
 export function createRegistrar(config: RegistrarConfig, options: RegistrarDependencies = {}): Registrar {
-  const { signal, ...rest } = options
+  const { signal, store, ...rest } = options
   const deps = signal ? { ...rest, fetch: cancellableFetch(rest.fetch ?? globalThis.fetch, signal), sleep: cancellableSleep(rest.sleep ?? realSleep, signal) } : rest
   switch (config.kind) {
     case 'capgo':
@@ -33,10 +39,13 @@ export function createRegistrar(config: RegistrarConfig, options: RegistrarDepen
       return createWebhookRegistrar({ url: config.url, secret: config.secret, ...deps })
     case 'none':
       return createNoneRegistrar({ logger: deps.logger })
+    case 'self-hosted':
+      if (!store) throw new LiveUpdateError('input_storage_missing', "'server: self-hosted' needs storage (s3 or dir): the records devices read live there.", { stage: 'input', input: 'storage' })
+      return createSelfHostedRegistrar({ store, logger: deps.logger })
   }
 }
 
-export { createCapgoRegistrar, createNoneRegistrar, createWebhookRegistrar }
+export { createCapgoRegistrar, createNoneRegistrar, createSelfHostedRegistrar, createWebhookRegistrar }
 export type { CapgoRegistrarOptions, WebhookRegistrarOptions }
 export { CAPGO_API_URL } from './capgo.js'
 export { signWebhook, verifyWebhookSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_EVENT, type WebhookPayload, type WebhookVerification } from './webhook.js'

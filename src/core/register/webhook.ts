@@ -5,7 +5,8 @@
  * ```
  * { "event": "bundle.published", "appId", "version", "channel", "externalUrl", "sessionKey",
  *   "checksum", "sha256", "signature", "minNativeVersion" (when set), "keyId", "zipSize", "encryptedSize",
- *   "git": { "sha", "ref", "runUrl", "repository" }, "timestamp": <unix seconds> }
+ *   "git": { "sha", "ref", "runUrl", "repository" }, "rollout": { "percentage" } | null,
+ *   "timestamp": <unix seconds> }
  * ```
  * and the headers
  * - `content-type: application/json`
@@ -64,6 +65,8 @@ export interface WebhookPayload {
   git: { sha?: string; ref?: string; runUrl?: string; repository?: string }
   link?: string
   comment?: string
+  /** Staged rollout: this version goes to `percentage` % of devices; null: straight to stable. */
+  rollout: { percentage: number } | null
   /** Unix seconds, same as the x-live-update-timestamp header. */
   timestamp: number
 }
@@ -183,6 +186,7 @@ export class WebhookRegistrar implements Registrar {
       git: { sha: req.git?.sha, ref: req.git?.ref, runUrl: req.git?.runUrl, repository: req.git?.repository },
       ...(req.link ? { link: req.link } : {}),
       ...(req.comment ? { comment: req.comment } : {}),
+      rollout: req.rollout ? { percentage: req.rollout.percentage } : null,
       timestamp,
     }
     const body = JSON.stringify(payload)

@@ -2,21 +2,29 @@
  * A local-folder BundleStore (`storage: dir`, the demo's default): `<dir>/<key>`, never
  * overwritten, written under a temporary name and published atomically so a failure leaves nothing.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises'
+import { link, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { pathToFileURL } from 'node:url'
 import type { StorageErrorCode } from '../error-codes.js'
 import { LiveUpdateError, describeError } from '../errors.js'
-import type { BundleBody, BundleStore, StoredObject } from '../types.js'
+import type { BundleBody, BundleStore, StoredJson, StoredObject, WriteCondition } from '../types.js'
+import { WriteConflict } from './conditions.js'
 import { assertValidObjectKey, renderPublicUrl } from './object-key.js'
 
 export interface DirStoreConfig {
   dir: string
   /** e.g. `http://localhost:8000/{key}`; default: the file:// URL of the stored file. */
   publicUrlTemplate?: string
+}
+
+const STALE_LOCK_MS = 30_000
+const LOCK_WAIT_MS = 60_000
+
+function etagOf(bytes: Buffer): string {
+  return `"${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}"`
 }
 
 function errno(error: unknown): string | undefined {
@@ -138,6 +146,101 @@ export class DirStore implements BundleStore {
       if (errno(error) === 'ENOENT') return
       throw this.failure('storage_delete_failed', `Deleting ${this.pathOf(key)} failed: ${describeError(error)}`, error)
     }
+  }
+
+  async getJson(key: string): Promise<StoredJson | undefined> {
+    let bytes: Buffer
+    try {
+      bytes = await readFile(this.pathOf(key))
+    } catch (error) {
+      if (errno(error) === 'ENOENT' || errno(error) === 'ENOTDIR') return undefined
+      throw this.failure('storage_read_failed', `Cannot read ${this.pathOf(key)}: ${describeError(error)}`, error)
+    }
+    const text = bytes.toString('utf8')
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      value = text
+    }
+    return { value, etag: etagOf(bytes) }
+  }
+
+  /**
+   * Real conditional writes: a lock file (exclusive create) serialises writers of one key, the
+   * condition is checked under the lock, and the new content replaces the old by rename.
+   */
+  async putJson(key: string, value: unknown, condition: WriteCondition = {}): Promise<{ etag?: string }> {
+    const file = this.pathOf(key)
+    const bytes = Buffer.from(`${JSON.stringify(value, null, 2)}\n`)
+    try {
+      await mkdir(path.dirname(file), { recursive: true })
+    } catch (error) {
+      throw this.failure('storage_write_failed', `Cannot create the folder ${path.dirname(file)}: ${describeError(error)}. Check the storage-dir input.`, error)
+    }
+    const lock = path.join(path.dirname(file), `.${path.basename(file)}.lock`)
+    await this.acquire(lock)
+    try {
+      if (condition.ifMatch || condition.ifNoneMatch) {
+        const current = await this.getJson(key)
+        if (condition.ifNoneMatch && current) throw new WriteConflict(key)
+        if (condition.ifMatch && current?.etag !== condition.ifMatch) throw new WriteConflict(key)
+      }
+      const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.partial`)
+      try {
+        await writeFile(temp, bytes, { flag: 'wx', mode: 0o644 })
+        await rename(temp, file)
+      } catch (error) {
+        await unlink(temp).catch(() => undefined)
+        throw this.failure('storage_write_failed', `Writing ${file} failed: ${describeError(error)}`, error)
+      }
+    } finally {
+      await unlink(lock).catch(() => undefined)
+    }
+    return { etag: etagOf(bytes) }
+  }
+
+  private async acquire(lock: string): Promise<void> {
+    const started = Date.now()
+    for (;;) {
+      try {
+        await (await open(lock, 'wx')).close()
+        return
+      } catch (error) {
+        if (errno(error) !== 'EEXIST') throw this.failure('storage_write_failed', `Cannot create the lock ${lock}: ${describeError(error)}`, error)
+      }
+      // A writer that died holding the lock: its lock goes stale after STALE_LOCK_MS.
+      const age = await stat(lock).then((info) => Date.now() - info.mtimeMs, () => 0)
+      if (age > STALE_LOCK_MS) await unlink(lock).catch(() => undefined)
+      if (Date.now() - started > LOCK_WAIT_MS) {
+        throw this.failure('storage_lock_held', `The lock ${lock} has been held for over ${LOCK_WAIT_MS / 1000} s; if no publish is running, delete it.`)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20))
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = []
+    const walk = async (folder: string, relative: string): Promise<void> => {
+      let entries
+      try {
+        entries = await readdir(folder, { withFileTypes: true })
+      } catch (error) {
+        if (errno(error) === 'ENOENT' || errno(error) === 'ENOTDIR') return
+        throw this.failure('storage_read_failed', `Cannot list ${folder}: ${describeError(error)}`, error)
+      }
+      for (const entry of entries) {
+        if (entry.name.startsWith('.')) continue
+        const key = relative ? `${relative}/${entry.name}` : entry.name
+        if (entry.isDirectory()) {
+          if (prefix.startsWith(`${key}/`) || key.startsWith(prefix)) await walk(path.join(folder, entry.name), key)
+        } else if (key.startsWith(prefix)) {
+          keys.push(key)
+        }
+      }
+    }
+    await walk(this.dir, '')
+    return keys.sort()
   }
 
   private existsError(key: string, file: string): LiveUpdateError {

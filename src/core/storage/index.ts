@@ -36,6 +36,9 @@ const noStore: BundleStore = {
   },
   size: () => Promise.reject(noStorage()),
   delete: () => Promise.reject(noStorage()),
+  getJson: () => Promise.reject(noStorage()),
+  putJson: () => Promise.reject(noStorage()),
+  list: () => Promise.reject(noStorage()),
 }
 
 function noStorage(): LiveUpdateError {
@@ -43,6 +46,7 @@ function noStorage(): LiveUpdateError {
 }
 
 export { DirStore, type DirStoreConfig } from './dir-store.js'
+export { ConditionalWritesUnsupported, WriteConflict, isConditionalUnsupported, isWriteConflict } from './conditions.js'
 export {
   S3Store,
   DEFAULT_CACHE_CONTROL,

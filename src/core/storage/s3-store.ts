@@ -31,7 +31,8 @@ import { Upload } from '@aws-sdk/lib-storage'
 import { LiveUpdateError, describeError } from '../errors.js'
 import { cancellableSleep, cancellationOf, throwIfCancelled } from '../cancel.js'
 import { realSleep, retryWithBackoff } from '../retry.js'
-import type { BundleBody, BundleStore, Logger, Sleep, StoredObject } from '../types.js'
+import type { BundleBody, BundleStore, Logger, Sleep, StoredJson, StoredObject, WriteCondition } from '../types.js'
+import { getJson, listKeys, putJson, type S3JsonTarget } from './s3-json.js'
 import { assertValidObjectKey, deriveS3ObjectUrl, renderPublicUrl } from './object-key.js'
 import { buildS3ClientConfig, describeBucket, type S3ClientTuning, type S3ConnectionConfig } from './s3-client.js'
 import { hasProviderCode, isConditionalConflict, isNotImplemented, isTransientStorageError, providerError, s3OperationError } from './s3-errors.js'
@@ -263,6 +264,24 @@ export class S3Store implements BundleStore {
     } catch (error) {
       throw this.storageError('DeleteObject', key, error)
     }
+  }
+
+  private get jsonTarget(): S3JsonTarget {
+    return { client: this.client, bucket: this.config.bucket, describe: () => this.describe(), fail: (operation, key, error) => this.storageError(operation, key, error) }
+  }
+
+  getJson(key: string): Promise<StoredJson | undefined> {
+    assertValidObjectKey(key)
+    return getJson(this.jsonTarget, key)
+  }
+
+  putJson(key: string, value: unknown, condition?: WriteCondition): Promise<{ etag?: string }> {
+    assertValidObjectKey(key)
+    return putJson(this.jsonTarget, key, value, condition)
+  }
+
+  list(prefix: string): Promise<string[]> {
+    return listKeys(this.jsonTarget, prefix)
   }
 
   async put(key: string, body: BundleBody, options: { signal?: AbortSignal } = {}): Promise<StoredObject> {
