@@ -5,8 +5,8 @@
 // process: our verify vs the floor (plain download + AES-128-CBC + SHA-256 of the same URL), with
 // medians and the ratio (target <= 1.2x). Needs `bash scripts/s3-server.sh start`.
 // Env: BENCH_RUNS (3), BENCH_VERIFY_RUNS (5 per published object), BENCH_SIZES ("64,256"),
-// BENCH_BEFORE (a bundled verify core of another commit, e.g. `npx esbuild <old>/src/core/verify.ts
-// --bundle --platform=node --format=esm --outfile=bench/out/verify-core-before.mjs`: a third column).
+// BENCH_BEFORE (a bundled verify core of another commit, e.g. `npx esbuild <checkout of 2fb06d5>/src/core/verify.ts
+// --bundle --platform=node --format=esm --outfile=bench/out/verify-core-old.mjs`: a third column).
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
