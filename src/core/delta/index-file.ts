@@ -93,6 +93,8 @@ export async function loadDeltaIndex(store: BundleStore, appId: string, signing:
 export async function saveDeltaIndex(store: BundleStore, appId: string, index: DeltaIndex): Promise<void> {
   const key = deltaIndexKey(appId)
   const bytes = Buffer.from(JSON.stringify(index))
-  if (await store.exists(key)) await store.delete(key)
+  // No existence check first: deleting a missing key is a no-op on S3, and if a delete did fail,
+  // the put below refuses to overwrite and says so.
+  await store.delete(key).catch(() => undefined)
   await store.put(key, { size: bytes.length, open: () => Readable.from([bytes]) })
 }
