@@ -487,6 +487,33 @@ describe('live-update bundle --level', () => {
   })
 })
 
+describe('live-update bundle --cache-dir', () => {
+  it('reuses deflated files across runs, with the same zip bytes, and survives a tampered cache', async () => {
+    const dir = await makeSmallApp(path.join(work, 'cached-app'), { 'js/vendor.js': 'export const x = 1;\n'.repeat(5000) })
+    const cache = path.join(work, 'deflate-cache')
+    const outDir = await freshOutDir()
+    const plain = await bundle(dir, path.join(outDir, 'plain.enc'))
+    const cold = await bundle(dir, path.join(outDir, 'cold.enc'), ['--cache-dir', cache])
+    const warm = await bundle(dir, path.join(outDir, 'warm.enc'), ['--cache-dir', cache])
+    expect(cold.cache).toEqual({ hits: 0, misses: 4, rejected: 0 })
+    expect(warm.cache).toEqual({ hits: 4, misses: 0, rejected: 0 })
+    expect(plain.cache).toBeUndefined()
+    // The plaintext zip is the same; only the fresh AES key makes the encrypted files differ.
+    expect(new Set([plain.sha256, cold.sha256, warm.sha256]).size).toBe(1)
+    for (const generation of await readdir(cache)) {
+      for (const shard of await readdir(path.join(cache, generation))) {
+        for (const name of await readdir(path.join(cache, generation, shard))) await writeFile(path.join(cache, generation, shard, name), 'not deflate')
+      }
+    }
+    const tampered = await bundle(dir, path.join(outDir, 'tampered.enc'), ['--cache-dir', cache])
+    expect(tampered.cache).toEqual({ hits: 0, misses: 0, rejected: 4 })
+    expect(tampered.sha256).toBe(plain.sha256)
+    const zip = await opensslDecryptBundle(work, path.join(outDir, 'tampered.enc'), tampered.sessionKey, ourPub)
+    await writeFile(path.join(outDir, 'tampered.zip'), zip)
+    expect(await unzipTest(path.join(outDir, 'tampered.zip'))).toMatch(/No errors detected/)
+  })
+})
+
 describe('live-update verify', () => {
   const flipHexDigit = (hex: string, index: number) => hex.slice(0, index) + (hex[index] === '0' ? '1' : '0') + hex.slice(index + 1)
   const flipBase64Byte = (text: string, index: number) => {

@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs'
 import { appendFile } from 'node:fs/promises'
 import { EOL } from 'node:os'
+import * as actionsCache from '@actions/cache'
 import path from 'node:path'
 import * as core from '@actions/core'
 import * as github from '@actions/github'
@@ -20,6 +21,8 @@ import type { ReleaseOutcome } from '../core/modes/outcome.js'
 import { resumeWorkflowCommands, runActionBuild } from './build.js'
 import { type EventPayload, runContext } from './context.js'
 import { outputsOf, releaseOutputsOf } from './outputs.js'
+import os from 'node:os'
+import { type BundleCacheSession, restoreBundleCache } from './bundle-cache.js'
 import { githubRetrier, pullRequestNumbers, upsertComment } from './pr-comment.js'
 
 /** Core messages name fields as {{name}}; the action shows them as its input names. */
@@ -70,6 +73,7 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
   // Read now, not at import: github.context is built once per process, from the environment.
   const context = new (github.context.constructor as new () => typeof github.context)()
   const runInfo = runContext(process.env, process.cwd(), context.payload as EventPayload)
+  let cacheSession: BundleCacheSession | undefined
   try {
     const inputSecrets = maskSecretInputs()
     config = await resolveConfig(input, runInfo)
@@ -94,7 +98,8 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
     // The logger lets retries and clean-ups show in the log (their messages never hold secrets).
     const store = createStore(ready.storage, { logger })
     const releaseOptions = publishReleaseOptions(ready, { store, logger, signal })
-    result = await publish(ready.publish, {
+    if (ready.bundleCache) cacheSession = await restoreBundleCache(actionsCache, process.env.RUNNER_TEMP || os.tmpdir(), process.env, logger)
+    result = await publish({ ...ready.publish, cacheDir: cacheSession?.dir }, {
       store,
       registrar: createRegistrar(ready.registrar, { logger, signal, store }),
       release: releaseOptions,
@@ -120,6 +125,9 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
     failure = describeFailure(error, buildTimings)
     core.setFailed(`${failure.stage} failed: ${failure.message}`)
   } finally {
+    // A bundle that was made is worth caching even when a later stage failed.
+    const bundle = result?.bundle ?? failure?.bundle
+    if (cacheSession && bundle) await cacheSession.save(config?.publish.compressionLevel ?? 6, bundle.files.map((file) => file.sha256))
     await report(config, result, failure, context, runInfo.git?.runUrl, signal, release)
   }
 }

@@ -24,6 +24,7 @@ const FLAGS: FlagSpecs = {
   'no-notify-check': { type: 'boolean', description: 'Allow a build in which no .js file calls notifyAppReady().' },
   'require-notify-app-ready': { type: 'boolean', description: 'The opposite of --no-notify-check (default true).' },
   json: { type: 'boolean', description: 'Print the result as one JSON line.' },
+  'cache-dir': { type: 'string', value: 'DIR', description: 'Reuse deflated files from earlier runs kept in DIR (checked against each file; the zip is byte-identical either way).' },
 }
 
 export const BUNDLE_HELP: CommandHelp = {
@@ -60,12 +61,13 @@ export async function bundleCommand(argv: string[], io: CliIo): Promise<number> 
   const version = normalizeVersion(required(values.version, 'version', 'bundle'))
   const compressionLevel = inputs.int('compression-level', 'input_compression_level_invalid', " (1 fastest, 9 smallest; 6 matches Capgo's CLI)")
   const requireNotifyAppReady = values['no-notify-check'] === true ? false : values['require-notify-app-ready'] !== false
+  const cacheDir = typeof values['cache-dir'] === 'string' ? path.resolve(io.cwd, values['cache-dir']) : undefined
   // Spill files go to a folder of this run's own, removed whatever happens (a cancel included).
   const spillDir = await mkdtemp(path.join(os.tmpdir(), 'live-update-bundle-'))
   trackPath(spillDir)
   let result: Awaited<ReturnType<typeof createBundle>>
   try {
-    result = await createBundle({ webDir, version, signing, outFile: out, requireNotifyAppReady, compressionLevel, tempDir: spillDir, signal: io.signal })
+    result = await createBundle({ webDir, version, signing, outFile: out, requireNotifyAppReady, compressionLevel, tempDir: spillDir, signal: io.signal, cacheDir })
   } catch (error) {
     throwIfCancelled(io.signal)
     throw error

@@ -49,6 +49,7 @@ export function publishFlags(): FlagSpecs {
   }
   flags['no-notify-check'] = { type: 'boolean', description: 'Same as --require-notify-app-ready false.' }
   flags.json = { type: 'boolean', description: 'Print the result as one JSON line on stdout.' }
+  flags['cache-dir'] = { type: 'string', value: 'DIR', description: 'Reuse deflated files from earlier runs kept in DIR (the action uses bundle-cache instead).' }
   return flags
 }
 

@@ -1,3 +1,4 @@
+import path from 'node:path'
 import { type LiveUpdateConfig, resolveConfig } from '../core/config/index.js'
 import { renderFields } from '../core/inputs/index.js'
 import { publishReleaseOptions, releaseReader, runReleaseMode } from '../core/modes/run.js'
@@ -38,7 +39,9 @@ export async function publishCommand(argv: string[], io: CliIo): Promise<number>
   }
   if (config.buildCommand) await runBuild(config, io, logger)
   const releaseOptions = publishReleaseOptions(config, { store, logger, signal: io.signal })
-  const result = await publish(config.publish, {
+  // The action keeps its cache in the Actions cache (bundle-cache); here it is a folder the user names.
+  const cacheDir = typeof values['cache-dir'] === 'string' ? path.resolve(io.cwd, values['cache-dir']) : undefined
+  const result = await publish({ ...config.publish, cacheDir }, {
     store,
     registrar: createRegistrar(config.registrar, { logger, signal: io.signal, store }),
     release: releaseOptions,

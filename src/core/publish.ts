@@ -122,8 +122,10 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
         compressionLevel: options.compressionLevel,
         tempDir: workDir,
         signal,
+        cacheDir: options.cacheDir,
       })
       deps.logger.info(`Bundled ${result.fileCount} files: zip ${result.zipSize} bytes, encrypted ${result.encryptedSize} bytes, sha256 ${result.sha256}`)
+      if (result.cache) deps.logger.info(`Deflate cache: ${result.cache.hits} reused, ${result.cache.misses} compressed${result.cache.rejected ? `, ${result.cache.rejected} cached entries failed their CRC check and were recompressed` : ''}`)
       return result
     })
     const made = bundle

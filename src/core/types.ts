@@ -47,6 +47,8 @@ export interface BundleResult {
   largestFiles: FileStat[]
   /** Every file in the bundle, in zip entry order (byte order of the names), with the SHA-256 of its content. */
   files: BundleFile[]
+  /** How the incremental deflate cache served this bundle, when one was used. */
+  cache?: { hits: number; misses: number; rejected: number }
 }
 
 export interface BundleFile {
@@ -212,6 +214,8 @@ export interface PublishOptions {
   dryRun: boolean
   /** Folder for the temporary encrypted file. */
   tempDir?: string
+  /** Folder of the incremental deflate cache (entries are checked before use); none when unset. */
+  cacheDir?: string
   link?: string
   comment?: string
   git?: RegistrationRequest['git']

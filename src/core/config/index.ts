@@ -29,6 +29,8 @@ export { normalizeVersion } from './version.js'
 
 export interface LiveUpdateConfig extends BuildSettings {
   workingDirectory: string
+  /** Whether the action keeps the deflate cache in the Actions cache (`bundle-cache`). */
+  bundleCache: boolean
   publish: PublishOptions
   /** Set when a pull request got no private key: only check the build (nothing signed or uploaded). */
   checkOnly?: { reason: string }
@@ -61,6 +63,7 @@ export async function resolveConfig(readRaw: InputReader, context: RunContext): 
   const git = context.git
   return {
     workingDirectory,
+    bundleCache: inputs.bool('bundle-cache'),
     ...resolveBuild(inputs),
     publish: {
       appId: bundle.appId,
@@ -104,6 +107,8 @@ async function resolveModeConfig(inputs: Inputs, capacitor: CapacitorConfigInfo,
   const registrar = resolveRegistrar(inputs, false)
   return {
     workingDirectory,
+    // Nothing is bundled.
+    bundleCache: false,
     ...resolveBuild(inputs),
     buildCommand: undefined,
     publish: {

@@ -165,6 +165,14 @@ export const INPUTS = [
     description: 'Deflate level from 1 (fastest) to 9 (smallest). 6 is what Capgo\'s CLI uses; already-compressed files (images, fonts, media) are stored either way.',
   },
   {
+    name: 'bundle-cache',
+    kind: 'boolean',
+    default: 'true',
+    actionOnly: true,
+    cliFlag: null,
+    description: 'Keep deflated files between runs in the GitHub Actions cache (scoped to the branch) so unchanged files are not compressed again. Cached data is checked against each file before use; the bundle is byte-identical either way. The CLI takes --cache-dir DIR instead.',
+  },
+  {
     name: 'delta',
     kind: 'boolean',
     default: 'false',

@@ -6,7 +6,7 @@
  * corrupted or hostile cache costs time but never changes a bundle.
  * Synchronous: it runs inside the deflate workers, between reading a file and deflating it.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
 
@@ -81,5 +81,40 @@ export class FolderDeflateCache implements DeflateCache {
       // The cache is an optimisation: a full or read-only disk must not fail the bundle.
       rmSync(temporary, { force: true })
     }
+  }
+}
+
+/**
+ * Keeps only the entries a bundle used (and only the current generation), so a cache carried
+ * from run to run holds one bundle's worth of entries instead of growing with every release.
+ */
+export function pruneDeflateCache(dir: string, level: number, keep: ReadonlySet<string>): { kept: number; removed: number } {
+  const current = cacheGeneration(dir, level)
+  let kept = 0
+  let removed = 0
+  for (const generation of readdirSafe(dir)) {
+    const folder = path.join(dir, generation)
+    if (folder !== current) {
+      rmSync(folder, { recursive: true, force: true })
+      continue
+    }
+    for (const shard of readdirSafe(folder)) {
+      for (const name of readdirSafe(path.join(folder, shard))) {
+        if (keep.has(name)) kept++
+        else {
+          rmSync(path.join(folder, shard, name), { force: true })
+          removed++
+        }
+      }
+    }
+  }
+  return { kept, removed }
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
   }
 }

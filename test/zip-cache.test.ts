@@ -1,0 +1,185 @@
+/**
+ * The incremental deflate cache: byte-identical zips with and without it, every cached entry
+ * checked (inflated, CRC and length) before use, and the action's restore/save scoping with a
+ * strict stand-in for the Actions cache service (the real one cannot run here).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { createHash, randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import zlib from 'node:zlib'
+import { bundleCacheKeys, type CacheClient, restoreBundleCache } from '../src/action/bundle-cache.js'
+import { cacheGeneration } from '../src/core/zip/cache.js'
+import { scanWebDir } from '../src/core/zip/scan.js'
+import { createZipStream, type ZipOptions } from '../src/core/zip/writer.js'
+import { unzipTest } from './support/peers.js'
+import { removeDir, sourceLikeText, tempDir, writeTree } from './support/folders.js'
+
+const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
+const silent = { info: () => undefined, warn: () => undefined, debug: () => undefined }
+
+let work: string
+let app: string
+let plain: string
+let count = 0
+
+async function zip(options: ZipOptions = {}) {
+  const out = path.join(work, `z${++count}.zip`)
+  const { stream, summary } = createZipStream(await scanWebDir(app), options)
+  await pipeline(stream, createWriteStream(out))
+  return { bytes: await readFile(out), summary: await summary, out }
+}
+
+async function cacheEntries(dir: string): Promise<string[]> {
+  const generation = cacheGeneration(dir, 6)
+  const files: string[] = []
+  for (const shard of await readdir(generation)) for (const name of await readdir(path.join(generation, shard))) files.push(path.join(generation, shard, name))
+  return files.sort()
+}
+
+beforeAll(async () => {
+  work = await tempDir()
+  const files: Record<string, string | Buffer> = { 'index.html': '<html><script src="app.js"></script></html>', 'app.js': 'notifyAppReady()\n' }
+  for (let i = 0; i < 40; i++) files[`assets/chunk${i}.js`] = sourceLikeText(20_000 + i * 500, i)
+  files['img/a.png'] = randomBytes(5000)
+  files['data.bin'] = randomBytes(3000) // incompressible: stored even when "deflatable"
+  app = await writeTree(path.join(work, 'app'), files)
+  plain = sha((await zip({ workers: 0 })).bytes)
+})
+afterAll(async () => {
+  await removeDir(work)
+})
+
+describe('incremental deflate cache', () => {
+  it.each([0, 2])('gives the same bytes on a miss and on a hit as without a cache (workers: %i)', async (workers) => {
+    const cacheDir = path.join(work, `cache-${workers}`)
+    const first = await zip({ workers, cacheDir })
+    // 40 chunks, app.js, index.html and data.bin are deflatable; the png is not looked up.
+    expect(first.summary.cache).toEqual({ hits: 0, misses: 43, rejected: 0 })
+    const second = await zip({ workers, cacheDir })
+    expect(second.summary.cache).toEqual({ hits: 43, misses: 0, rejected: 0 })
+    expect(sha(first.bytes)).toBe(plain)
+    expect(sha(second.bytes)).toBe(plain)
+    expect(await unzipTest(second.out)).toMatch(/No errors detected/)
+  })
+
+  it('detects tampered and corrupt entries, recompresses them and replaces them', async () => {
+    const cacheDir = path.join(work, 'cache-tampered')
+    await zip({ workers: 2, cacheDir })
+    const entries = await cacheEntries(cacheDir)
+    // A valid deflate stream of other content, garbage, a truncated stream and a bomb that inflates past the file.
+    await writeFile(entries[0], zlib.deflateRawSync(Buffer.from('evil();\n'.repeat(3000))))
+    await writeFile(entries[1], randomBytes(200))
+    await writeFile(entries[2], (await readFile(entries[2])).subarray(0, 50))
+    await writeFile(entries[3], zlib.deflateRawSync(Buffer.alloc(50 * 1024 * 1024)))
+    const tampered = await zip({ workers: 2, cacheDir })
+    expect(tampered.summary.cache).toEqual({ hits: 39, misses: 0, rejected: 4 })
+    expect(sha(tampered.bytes)).toBe(plain)
+    expect((await zip({ workers: 0, cacheDir })).summary.cache).toEqual({ hits: 43, misses: 0, rejected: 0 })
+  })
+
+  it('recompresses only what changed', async () => {
+    const cacheDir = path.join(work, 'cache-changed')
+    await zip({ workers: 2, cacheDir })
+    const original = await readFile(path.join(app, 'assets/chunk3.js'))
+    await writeFile(path.join(app, 'assets/chunk3.js'), sourceLikeText(21_500, 99))
+    try {
+      const changed = await zip({ workers: 2, cacheDir })
+      expect(changed.summary.cache).toEqual({ hits: 42, misses: 1, rejected: 0 })
+      expect(sha(changed.bytes)).toBe(sha((await zip({ workers: 0 })).bytes))
+    } finally {
+      await writeFile(path.join(app, 'assets/chunk3.js'), original)
+    }
+  })
+})
+
+/**
+ * The Actions cache service as GitHub documents it: entries are immutable (saving an existing
+ * key fails), a restore tries the key then each restore key as a prefix (newest first), and a
+ * run only sees entries saved on its own ref or on the default branch.
+ */
+class ActionsCacheStandIn {
+  readonly entries: { key: string; ref: string; at: number; archive: string }[] = []
+  private clock = 0
+  constructor(private readonly store: string, private readonly defaultRef = 'refs/heads/main') {}
+
+  client(ref: string, paths: string[]): CacheClient {
+    const visible = () => this.entries.filter((entry) => entry.ref === ref || entry.ref === this.defaultRef)
+    return {
+      isFeatureAvailable: () => true,
+      restoreCache: async (requested, primaryKey, restoreKeys = []) => {
+        expect(requested).toEqual(paths) // the cache version hashes the paths: they must match the save
+        for (const [index, wanted] of [primaryKey, ...restoreKeys].entries()) {
+          const matches = visible().filter((entry) => (index === 0 ? entry.key === wanted : entry.key.startsWith(wanted))).sort((a, b) => b.at - a.at)
+          if (matches.length === 0) continue
+          await rm(paths[0], { recursive: true, force: true })
+          await cp(matches[0].archive, paths[0], { recursive: true })
+          return matches[0].key
+        }
+        return undefined
+      },
+      saveCache: async (saved, key) => {
+        expect(saved).toEqual(paths)
+        if (key.length > 512 || key.includes(',')) throw new Error(`invalid key ${key}`)
+        if (this.entries.some((entry) => entry.key === key && entry.ref === ref)) throw new Error(`Unable to reserve cache with key ${key}, another job may be creating this cache.`)
+        const archive = path.join(this.store, String(++this.clock))
+        await cp(saved[0], archive, { recursive: true })
+        this.entries.push({ key, ref, at: this.clock, archive })
+        return this.clock
+      },
+    }
+  }
+}
+
+describe('bundle-cache in the action (stand-in cache service)', () => {
+  const runEnv = (ref: string, runId: string, baseRef?: string): NodeJS.ProcessEnv =>
+    ({ GITHUB_REF: ref, GITHUB_RUN_ID: runId, GITHUB_RUN_ATTEMPT: '1', RUNNER_OS: 'Linux', RUNNER_ARCH: 'X64', ...(baseRef ? { GITHUB_BASE_REF: baseRef } : {}) })
+
+  it('scopes keys by ref: a pull request reads main, main never reads a pull request', () => {
+    const main = bundleCacheKeys(runEnv('refs/heads/main', '1'))!
+    const pr = bundleCacheKeys(runEnv('refs/pull/7/merge', '2', 'main'))!
+    expect(main.restoreKeys).toEqual(['live-update-deflate-v1-Linux-X64-refs/heads/main-'])
+    expect(pr.restoreKeys).toEqual(['live-update-deflate-v1-Linux-X64-refs/pull/7/merge-', 'live-update-deflate-v1-Linux-X64-refs/heads/main-'])
+    expect(pr.key.startsWith(main.restoreKeys[0])).toBe(false)
+    expect(bundleCacheKeys({})).toBeUndefined()
+  })
+
+  it('restores before bundling and saves after; a poisoned pull-request cache never reaches main', async () => {
+    const service = new ActionsCacheStandIn(path.join(work, 'service'))
+    const runnerTemp = path.join(work, 'runner-temp')
+    await mkdir(runnerTemp, { recursive: true })
+    const paths = [path.join(runnerTemp, 'live-update-deflate-cache')]
+    const run = async (env: NodeJS.ProcessEnv, poison = false) => {
+      await rm(paths[0], { recursive: true, force: true }) // a fresh runner
+      const session = (await restoreBundleCache(service.client(env.GITHUB_REF!, paths), runnerTemp, env, silent))!
+      const made = await zip({ workers: 2, cacheDir: session.dir })
+      // A hostile pull request build rewrites the cache folder before the action saves it.
+      if (poison) for (const entry of await cacheEntries(session.dir)) await writeFile(entry, zlib.deflateRawSync(Buffer.from('evil')))
+      await session.save(6, made.summary.files.map((file) => file.sha256))
+      return made
+    }
+    const first = await run(runEnv('refs/heads/main', '100'))
+    expect(first.summary.cache).toMatchObject({ hits: 0, misses: 43 })
+    const pr = await run(runEnv('refs/pull/7/merge', '101', 'main'), true)
+    // The pull request starts from main's entries...
+    expect(pr.summary.cache).toEqual({ hits: 43, misses: 0, rejected: 0 })
+    // ...and saves poisoned ones under its own ref, which main's next run never restores.
+    const second = await run(runEnv('refs/heads/main', '102'))
+    expect(second.summary.cache).toEqual({ hits: 43, misses: 0, rejected: 0 })
+    for (const made of [first, pr, second]) expect(sha(made.bytes)).toBe(plain)
+    expect(service.entries.map((entry) => entry.ref)).toEqual(['refs/heads/main', 'refs/pull/7/merge', 'refs/heads/main'])
+  })
+
+  it('keeps going without the service (no cache, a warning at most)', async () => {
+    const client: CacheClient = { isFeatureAvailable: () => false, restoreCache: async () => { throw new Error('not called') }, saveCache: async () => { throw new Error('not called') } }
+    expect(await restoreBundleCache(client, work, runEnv('refs/heads/main', '1'), silent)).toBeUndefined()
+    const failing: CacheClient = { isFeatureAvailable: () => true, restoreCache: async () => { throw new Error('503') }, saveCache: async () => { throw new Error('503') } }
+    const warnings: string[] = []
+    const session = (await restoreBundleCache(failing, work, runEnv('refs/heads/main', '1'), { ...silent, warn: (message: string) => void warnings.push(message) }))!
+    const made = await zip({ workers: 0, cacheDir: session.dir })
+    await session.save(6, made.summary.files.map((file) => file.sha256))
+    expect(warnings).toEqual([expect.stringContaining('could not restore'), expect.stringContaining('could not save')])
+  })
+})
