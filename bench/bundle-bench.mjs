@@ -1,18 +1,24 @@
-// `npm run bench`: our `live-update bundle` against Capgo's CLI (`bundle zip` then
-// `bundle encrypt`) on the same synthetic web build, whole processes, alternating, then again
-// with the input doubled. Reports median wall time, peak RSS (/usr/bin/time -v), ratios and
-// zip sizes. Env: BENCH_RUNS (default 3), BENCH_MB (default 100), BENCH_FILES (default 3200).
+// `npm run bench`: side by side in one run, on the same synthetic web build (then the input
+// doubled): our `live-update bundle`, Capgo's CLI (`bundle zip` then `bundle encrypt`), the floor
+// (bench/floor.mjs: one core's level-6 deflate CPU time of the compressible files + AES-128-CBC
+// and SHA-256 of the zip, ÷ cores, + a bare process start), and the incremental cache: a first
+// bundle with an empty --cache-dir, then a second one after 10 % of the text files changed.
+// Whole processes, alternating, medians. Wall time and peak RSS from /usr/bin/time -v.
+// Env: BENCH_RUNS (default 3), BENCH_MB (default 100), BENCH_FILES (default 3900),
+// BENCH_PROFILE=1 (our bundle once more under --cpu-prof, profiles in bench/out/<input>/profile).
 import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { makeWebApp } from './make-webapp.mjs'
+import { measureFloor } from './floor.mjs'
+import { changeSomeFiles, makeWebApp } from './make-webapp.mjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const runs = Number(process.env.BENCH_RUNS ?? 3)
 const baseMb = Number(process.env.BENCH_MB ?? 100)
-const baseFiles = Number(process.env.BENCH_FILES ?? 3200)
+const baseFiles = Number(process.env.BENCH_FILES ?? 3900)
+const cores = os.availableParallelism()
 const out = path.join(repo, 'bench', 'out')
 const capgoCli = path.join(repo, 'node_modules', '@capgo', 'cli', 'dist', 'index.js')
 const ourCli = path.join(repo, 'dist', 'cli.js')
@@ -55,21 +61,20 @@ async function benchOne(label, megabytes, files) {
   await symlink(path.join(repo, 'node_modules'), path.join(project, 'node_modules'))
   execFileSync(process.execPath, [ourCli, 'key', 'create', '--dir', project, '--force'], { stdio: 'ignore' })
   const key = path.join(project, '.capgo_key_v2')
-  console.log(`${label}: ${made.files} files, ${(made.bytes / 1048576).toFixed(0)} MiB`)
+  const cacheDir = path.join(project, 'deflate-cache')
+  const ourOut = path.join(project, 'ours.zip.enc')
+  const ours = (extra = []) => {
+    execFileSync('rm', ['-f', ourOut])
+    const run = timed([process.execPath, ourCli, 'bundle', web, '--private-key', key, '--version', '1.0.0', '--out', ourOut, '--json', ...extra], project)
+    const result = JSON.parse(run.stdout)
+    return { seconds: run.seconds, rssMb: run.rssMb, zipSize: result.zipSize, sha256: result.sha256, cache: result.cache }
+  }
+  console.log(`${label}: ${made.files} files, ${(made.bytes / 1048576).toFixed(0)} MiB, ${cores} cores`)
 
-  const ours = []
-  const oursFast = []
-  const capgo = []
+  const rows = { ours: [], capgo: [], floor: [], cold: [], warm: [] }
   for (let run = 0; run < runs; run++) {
-    const ourOut = path.join(project, 'ours.zip.enc')
-    await rm(ourOut, { force: true })
-    const a = timed([process.execPath, ourCli, 'bundle', web, '--private-key', key, '--version', '1.0.0', '--out', ourOut, '--json'], project)
-    const result = JSON.parse(a.stdout)
-    ours.push({ seconds: a.seconds, rssMb: a.rssMb, zipSize: result.zipSize })
-    // For reference: the same with --level 1 (the user's speed/size trade-off, not the default).
-    await rm(ourOut, { force: true })
-    const f = timed([process.execPath, ourCli, 'bundle', web, '--private-key', key, '--version', '1.0.0', '--out', ourOut, '--json', '--level', '1'], project)
-    oursFast.push({ seconds: f.seconds, rssMb: f.rssMb, zipSize: JSON.parse(f.stdout).zipSize })
+    const a = ours()
+    rows.ours.push(a)
 
     const zipName = 'capgo.zip'
     await rm(path.join(project, zipName), { force: true })
@@ -77,38 +82,73 @@ async function benchOne(label, megabytes, files) {
     const z = timed([process.execPath, capgoCli, 'bundle', 'zip', 'com.example.bench', '--path', 'www', '--name', zipName, '--json', '--key-v2'], project)
     const zipped = lastJson(z.stdout)
     const e = timed([process.execPath, capgoCli, 'bundle', 'encrypt', path.join(project, zipName), zipped.checksum, '--key', key, '--json'], project)
-    const zipSize = (await stat(path.join(project, zipName))).size
-    capgo.push({ seconds: z.seconds + e.seconds, rssMb: Math.max(z.rssMb, e.rssMb), zipSize, zipSeconds: z.seconds, encryptSeconds: e.seconds })
-    console.log(`  run ${run + 1}: ours ${a.seconds.toFixed(2)} s / ${a.rssMb.toFixed(0)} MB (level 1: ${f.seconds.toFixed(2)} s); capgo ${(z.seconds + e.seconds).toFixed(2)} s (zip ${z.seconds.toFixed(2)} + encrypt ${e.seconds.toFixed(2)}) / ${Math.max(z.rssMb, e.rssMb).toFixed(0)} MB`)
+    const capgoZip = (await stat(path.join(project, zipName))).size
+    rows.capgo.push({ seconds: z.seconds + e.seconds, rssMb: Math.max(z.rssMb, e.rssMb), zipSize: capgoZip })
+
+    const floor = measureFloor(web, { level: 6, cores, zipBytes: a.zipSize })
+    rows.floor.push(floor)
+
+    // Incremental: an empty cache, then the next release with 10 % of the text files changed.
+    await rm(cacheDir, { recursive: true, force: true })
+    const cold = ours(['--cache-dir', cacheDir])
+    const changed = await changeSomeFiles(web, { share: 0.1, seed: run + 2 })
+    const warm = ours(['--cache-dir', cacheDir])
+    const check = ours()
+    if (check.sha256 !== warm.sha256) throw new Error('the zip with the cache differs from the zip without it')
+    rows.cold.push(cold)
+    rows.warm.push({ ...warm, changed })
+    console.log(`  run ${run + 1}: ours ${a.seconds.toFixed(2)} s / ${a.rssMb.toFixed(0)} MB; capgo ${(z.seconds + e.seconds).toFixed(2)} s (zip ${z.seconds.toFixed(2)} + encrypt ${e.seconds.toFixed(2)}) / ${Math.max(z.rssMb, e.rssMb).toFixed(0)} MB; floor ${floor.seconds.toFixed(2)} s (deflate ${floor.deflate.toFixed(2)} + aes/sha ${floor.cipherHash.toFixed(2)} CPU s, start ${floor.startup.toFixed(2)}); cache: first ${cold.seconds.toFixed(2)} s, after ${changed} changed files ${warm.seconds.toFixed(2)} s (${warm.cache.hits} reused, ${warm.cache.misses} compressed)`)
   }
+  if (process.env.BENCH_PROFILE) {
+    const dir = path.join(project, 'profile')
+    await rm(dir, { recursive: true, force: true })
+    execFileSync('rm', ['-f', ourOut])
+    execFileSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, ourCli, 'bundle', web, '--private-key', key, '--version', '1.0.0', '--out', ourOut, '--json'], { cwd: project, stdio: 'ignore' })
+    console.log(`  profiles: ${dir}`)
+  }
+  const med = (list, field) => median(list.map((row) => row[field]))
   const summary = {
     label,
     files: made.files,
     inputMiB: made.bytes / 1048576,
-    ours: { medianSeconds: median(ours.map((r) => r.seconds)), medianRssMb: median(ours.map((r) => r.rssMb)), zipSize: ours[0].zipSize },
-    oursLevel1: { medianSeconds: median(oursFast.map((r) => r.seconds)), medianRssMb: median(oursFast.map((r) => r.rssMb)), zipSize: oursFast[0].zipSize },
-    capgo: { medianSeconds: median(capgo.map((r) => r.seconds)), medianRssMb: median(capgo.map((r) => r.rssMb)), zipSize: capgo[0].zipSize },
+    ours: { seconds: med(rows.ours, 'seconds'), rssMb: med(rows.ours, 'rssMb'), zipSize: rows.ours[0].zipSize },
+    capgo: { seconds: med(rows.capgo, 'seconds'), rssMb: med(rows.capgo, 'rssMb'), zipSize: rows.capgo[0].zipSize },
+    floor: { seconds: med(rows.floor, 'seconds'), deflateCpu: med(rows.floor, 'deflate'), cipherHashCpu: med(rows.floor, 'cipherHash'), startup: med(rows.floor, 'startup') },
+    cacheFirst: { seconds: med(rows.cold, 'seconds'), rssMb: med(rows.cold, 'rssMb') },
+    cacheSecond: { seconds: med(rows.warm, 'seconds'), rssMb: med(rows.warm, 'rssMb'), changedFiles: rows.warm[0].changed },
   }
-  summary.speedup = summary.capgo.medianSeconds / summary.ours.medianSeconds
-  summary.zipSizeRatio = summary.ours.zipSize / summary.capgo.zipSize
+  summary.oursOverFloor = summary.ours.seconds / summary.floor.seconds
+  summary.capgoOverOurs = summary.capgo.seconds / summary.ours.seconds
+  summary.zipSizeDiff = summary.ours.zipSize / summary.capgo.zipSize - 1
+  summary.cacheSpeedup = summary.cacheFirst.seconds / summary.cacheSecond.seconds
   await rm(web, { recursive: true, force: true })
+  await rm(cacheDir, { recursive: true, force: true })
   return summary
 }
 
 await mkdir(out, { recursive: true })
-console.log(`node ${process.version}, ${os.availableParallelism()} cores, ${runs} runs each, alternating`)
+console.log(`node ${process.version}, ${cores} cores, ${runs} runs each, alternating`)
 const results = [await benchOne('base', baseMb, baseFiles), await benchOne('doubled', baseMb * 2, baseFiles * 2)]
-const rows = results.map((r) =>
-  `| ${r.label} | ${r.files} | ${r.inputMiB.toFixed(0)} MiB | ${r.ours.medianSeconds.toFixed(2)} s | ${r.capgo.medianSeconds.toFixed(2)} s | ${r.speedup.toFixed(1)}x | ${r.ours.medianRssMb.toFixed(0)} MB | ${r.capgo.medianRssMb.toFixed(0)} MB | ${(r.ours.zipSize / 1048576).toFixed(1)} MiB | ${(r.capgo.zipSize / 1048576).toFixed(1)} MiB | ${((r.zipSizeRatio - 1) * 100).toFixed(2)}% |`)
+const s = (value) => `${value.toFixed(2)} s`
+const mb = (value) => `${value.toFixed(0)} MB`
+const mib = (value) => `${(value / 1048576).toFixed(1)} MiB`
 const table = [
-  '| input | files | size | ours (median) | Capgo zip+encrypt (median) | speed-up | ours peak RSS | Capgo peak RSS | our zip | Capgo zip | zip size diff |',
-  '|---|---|---|---|---|---|---|---|---|---|---|',
-  ...rows,
+  '| input | files | ours | floor | ours ÷ floor | Capgo zip+encrypt | Capgo ÷ ours | ours peak RSS | Capgo peak RSS | our zip | Capgo zip | zip size diff |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.inputMiB.toFixed(0)} MiB | ${r.files} | ${s(r.ours.seconds)} | ${s(r.floor.seconds)} | ${r.oursOverFloor.toFixed(2)}x | ${s(r.capgo.seconds)} | ${r.capgoOverOurs.toFixed(2)}x | ${mb(r.ours.rssMb)} | ${mb(r.capgo.rssMb)} | ${mib(r.ours.zipSize)} | ${mib(r.capgo.zipSize)} | ${(r.zipSizeDiff * 100).toFixed(2)}% |`),
 ].join('\n')
-const fastRows = results.map((r) =>
-  `| ${r.label} | ${r.oursLevel1.medianSeconds.toFixed(2)} s | ${(r.capgo.medianSeconds / r.oursLevel1.medianSeconds).toFixed(1)}x | ${r.oursLevel1.medianRssMb.toFixed(0)} MB | ${(r.oursLevel1.zipSize / 1048576).toFixed(1)} MiB | ${((r.oursLevel1.zipSize / r.capgo.zipSize - 1) * 100).toFixed(1)}% |`)
-const fastTable = ['| input | ours --level 1 (median) | speed-up vs Capgo | peak RSS | zip | zip size diff |', '|---|---|---|---|---|---|', ...fastRows].join('\n')
-const rssGrowth = results[1].ours.medianRssMb / results[0].ours.medianRssMb
-console.log(`\n${table}\n\nour peak RSS growth when the input doubles: ${rssGrowth.toFixed(2)}x\n\nFor reference, the non-default fastest level:\n\n${fastTable}`)
-await writeFile(path.join(out, 'results.json'), JSON.stringify({ node: process.version, runs, results, rssGrowth }, null, 2))
-await writeFile(path.join(out, 'results.md'), `${table}\n\nour peak RSS growth when the input doubles: ${rssGrowth.toFixed(2)}x\n\n${fastTable}\n`)
+const floorTable = [
+  '| input | deflate CPU (1 core) | AES+SHA CPU | process start | floor on ' + cores + ' cores |',
+  '|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.inputMiB.toFixed(0)} MiB | ${s(r.floor.deflateCpu)} | ${s(r.floor.cipherHashCpu)} | ${s(r.floor.startup)} | ${s(r.floor.seconds)} |`),
+].join('\n')
+const cacheTable = [
+  '| input | without cache | first, empty --cache-dir | second, 10 % of text files changed | first ÷ second | peak RSS (second) |',
+  '|---|---|---|---|---|---|',
+  ...results.map((r) => `| ${r.inputMiB.toFixed(0)} MiB | ${s(r.ours.seconds)} | ${s(r.cacheFirst.seconds)} | ${s(r.cacheSecond.seconds)} (${r.cacheSecond.changedFiles} files changed) | ${r.cacheSpeedup.toFixed(2)}x | ${mb(r.cacheSecond.rssMb)} |`),
+].join('\n')
+const rssGrowth = results[1].ours.rssMb / results[0].ours.rssMb
+const report = `${table}\n\nour peak RSS growth when the input doubles: ${rssGrowth.toFixed(2)}x\n\nThe floor:\n\n${floorTable}\n\nIncremental bundling (same zip bytes with and without the cache, checked each run):\n\n${cacheTable}\n`
+console.log(`\n${report}`)
+await writeFile(path.join(out, 'results.json'), JSON.stringify({ node: process.version, cores, runs, results, rssGrowth }, null, 2))
+await writeFile(path.join(out, 'results.md'), report)

@@ -7,7 +7,7 @@ import path from 'node:path'
 const WORDS = ['const', 'function', 'return', 'import', 'export', 'await', 'value', 'props', 'state', 'render', 'component',
   'useEffect', 'document', 'window', 'length', 'index', 'string', 'number', 'undefined', 'Promise', 'resolve', 'className']
 
-function text(size, seed) {
+export function text(size, seed) {
   let x = (seed * 2654435761) >>> 0
   const parts = []
   let total = 0
@@ -58,4 +58,30 @@ export async function makeWebApp(dir, { megabytes = 100, files = 3200, seed = 1 
     }
   }
   return { files: count, bytes: written }
+}
+
+/**
+ * Rewrites `share` of the text files under `dir` with new content of the same size: the next
+ * release of the same app, where most chunks are unchanged.
+ */
+export async function changeSomeFiles(dir, { share = 0.1, seed = 2 } = {}) {
+  const { readdir, stat } = await import('node:fs/promises')
+  const texts = []
+  async function walk(folder) {
+    for (const child of await readdir(folder, { withFileTypes: true })) {
+      const full = path.join(folder, child.name)
+      if (child.isDirectory()) await walk(full)
+      // main.js holds the notifyAppReady call: kept, so every release still passes the check.
+      else if (/\.(js|map|css|json|html)$/.test(child.name) && child.name !== 'main.js' && child.name !== 'index.html') texts.push(full)
+    }
+  }
+  await walk(dir)
+  texts.sort()
+  const every = Math.max(1, Math.round(1 / share))
+  let changed = 0
+  for (let i = seed % every; i < texts.length; i += every) {
+    await writeFile(texts[i], text((await stat(texts[i])).size, seed * 7919 + i))
+    changed++
+  }
+  return changed
 }
