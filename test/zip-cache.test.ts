@@ -68,7 +68,9 @@ describe('incremental deflate cache', () => {
   it('detects tampered and corrupt entries, recompresses them and replaces them', async () => {
     const cacheDir = path.join(work, 'cache-tampered')
     await zip({ workers: 2, cacheDir })
-    const entries = await cacheEntries(cacheDir)
+    // The four largest entries, so that cutting one short really cuts it.
+    const sized = await Promise.all((await cacheEntries(cacheDir)).map(async (file) => ({ file, size: (await readFile(file)).length })))
+    const entries = sized.sort((a, b) => b.size - a.size).map((entry) => entry.file)
     // A valid deflate stream of other content, garbage, a truncated stream and a bomb that inflates past the file.
     await writeFile(entries[0], zlib.deflateRawSync(Buffer.from('evil();\n'.repeat(3000))))
     await writeFile(entries[1], randomBytes(200))

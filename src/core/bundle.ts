@@ -9,7 +9,7 @@ import { signBundleMetadata } from './signature.js'
 import type { BundleResult, FileStat, SigningKey } from './types.js'
 import { assertSemver } from './version.js'
 import { scanWebDir } from './zip/scan.js'
-import { createZipStream } from './zip/writer.js'
+import { createZipStream, startDeflatePool } from './zip/writer.js'
 
 export interface BundleOptions {
   webDir: string
@@ -37,11 +37,13 @@ const LARGEST_FILES = 10
  */
 export async function createBundle(options: BundleOptions): Promise<BundleResult> {
   const version = assertSemver(options.version)
-  const folder = await scanWebDir(options.webDir)
+  const workers = startDeflatePool({ cacheDir: options.cacheDir })
   const partial = `${options.outFile}.partial-${randomBytes(4).toString('hex')}`
   trackPath(partial)
   try {
-    const zip = createZipStream(folder, { tempDir: options.tempDir, level: options.compressionLevel, cacheDir: options.cacheDir })
+    const folder = await scanWebDir(options.webDir)
+    const pool = workers.use(folder)
+    const zip = createZipStream(folder, { tempDir: options.tempDir, level: options.compressionLevel, cacheDir: options.cacheDir, pool, workers: pool ? undefined : 0 })
     const encryptor = options.encryptor ?? createBundleEncryptor(options.signing)
     await pipeline(zip.stream, encryptor.transform, createWriteStream(partial, { flags: 'wx' }), { signal: options.signal })
     const summary = await zip.summary
@@ -75,6 +77,7 @@ export async function createBundle(options: BundleOptions): Promise<BundleResult
     throw error
   } finally {
     untrackPath(partial)
+    await workers.close()
   }
 }
 

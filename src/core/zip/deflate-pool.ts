@@ -10,6 +10,11 @@ interface Job {
   reject(error: Error): void
 }
 
+/**
+ * Batches queued at one worker: while it works on one, the next is already there, so it never
+ * waits for the main thread (busy encrypting and writing) to hand it more.
+ */
+const BATCHES_IN_FLIGHT = 2
 /** Files sent to one worker in one message, at most. */
 const BATCH_FILES = 32
 /** ...and about this many bytes (so one batch does not hold up the ordered writer). */
@@ -31,7 +36,9 @@ function workerError(error: NonNullable<WorkerReply['results'][number]['error']>
 
 /** A fixed set of deflate workers fed from one queue; results come back per file, in any order. */
 export class DeflatePool {
-  private readonly idle: Worker[] = []
+  private readonly workers: Worker[] = []
+  /** Batches each worker holds. */
+  private readonly inFlight = new Map<Worker, number>()
   private readonly queue: Job[] = []
   private readonly running = new Map<number, { worker: Worker; job: Job }>()
   private readonly options: WorkerOptions
@@ -42,7 +49,12 @@ export class DeflatePool {
 
   constructor(size: number, options: WorkerOptions = {}) {
     this.options = options
-    for (let i = 0; i < size; i++) this.idle.push(this.spawn())
+    for (let i = 0; i < size; i++) this.add(this.spawn())
+  }
+
+  private add(worker: Worker): void {
+    this.workers.push(worker)
+    this.inFlight.set(worker, 0)
   }
 
   private spawn(): Worker {
@@ -74,7 +86,7 @@ export class DeflatePool {
       const { id: _id, offset, length, error: _error, ...fields } = result
       job.resolve({ ...fields, data: Buffer.from(reply.data, offset, length) })
     }
-    this.idle.push(worker)
+    this.inFlight.set(worker, Math.max(0, this.inFlight.get(worker)! - 1))
     this.dispatch()
   }
 
@@ -84,7 +96,9 @@ export class DeflatePool {
       this.running.delete(id)
       running.job.reject(error)
     }
-    if (!this.closed) this.idle.push(this.spawn())
+    this.workers.splice(this.workers.indexOf(worker), 1)
+    this.inFlight.delete(worker)
+    if (!this.closed) this.add(this.spawn())
     this.dispatch()
   }
 
@@ -98,11 +112,18 @@ export class DeflatePool {
     })
   }
 
+  /** The worker holding the fewest batches, if it has room for another. */
+  private leastBusy(): Worker | undefined {
+    let best: Worker | undefined
+    for (const worker of this.workers) if (best === undefined || this.inFlight.get(worker)! < this.inFlight.get(best)!) best = worker
+    return best !== undefined && this.inFlight.get(best)! < BATCHES_IN_FLIGHT ? best : undefined
+  }
+
   private dispatch(): void {
-    while (!this.closed && this.idle.length > 0 && this.queue.length > 0) {
-      const worker = this.idle.pop()!
-      // Share what is queued among the idle workers, within the batch limits.
-      const share = Math.min(BATCH_FILES, Math.ceil(this.queue.length / (this.idle.length + 1)))
+    for (let worker = this.leastBusy(); !this.closed && worker && this.queue.length > 0; worker = this.leastBusy()) {
+      // Share what is queued among the free slots, within the batch limits.
+      const slots = this.workers.reduce((sum, each) => sum + BATCHES_IN_FLIGHT - this.inFlight.get(each)!, 0)
+      const share = Math.min(BATCH_FILES, Math.ceil(this.queue.length / slots))
       const batch: WorkerTask[] = []
       let bytes = 0
       while (this.queue.length > 0 && batch.length < share && (batch.length === 0 || bytes + this.queue[0].task.size <= BATCH_BYTES)) {
@@ -112,6 +133,7 @@ export class DeflatePool {
         batch.push({ ...job.task, id })
         bytes += job.task.size
       }
+      this.inFlight.set(worker, this.inFlight.get(worker)! + 1)
       worker.postMessage(batch)
     }
   }
@@ -127,8 +149,7 @@ export class DeflatePool {
   async close(): Promise<void> {
     this.closed = true
     for (const job of this.queue.splice(0)) job.reject(new Error('deflate pool closed'))
-    const workers = [...this.idle, ...new Set([...this.running.values()].map((running) => running.worker))]
-    this.idle.length = 0
+    const workers = this.workers.splice(0)
     await Promise.all(workers.map((worker) => worker.terminate()))
   }
 }

@@ -29,6 +29,11 @@ export interface ZipOptions {
   workers?: number
   /** Folder of the incremental deflate cache (cache.ts); none by default. */
   cacheDir?: string
+  /**
+   * Workers started by the caller (startDeflatePool), so their start-up overlaps the scan; the
+   * caller closes them. Overrides `workers`.
+   */
+  pool?: DeflatePool
 }
 
 export interface ZipFileDigest {
@@ -123,8 +128,9 @@ export function createZipStream(folder: ScannedFolder, options: ZipOptions = {})
     tempDir: options.tempDir ?? os.tmpdir(),
     lookahead: options.lookahead ?? 512,
     lookaheadBytes: options.lookaheadBytes ?? 16 * 1024 * 1024,
-    workers: options.workers ?? defaultWorkers(folder),
+    workers: options.pool ? 0 : options.workers ?? defaultWorkers(folder),
     cacheDir: options.cacheDir,
+    pool: options.pool,
   })
   async function* guarded(): AsyncGenerator<Buffer> {
     try {
@@ -138,25 +144,45 @@ export function createZipStream(folder: ScannedFolder, options: ZipOptions = {})
   return { stream: Readable.from(guarded(), { objectMode: false }), summary }
 }
 
+/** Below this much input, workers cost more to start than they save. */
+const WORKERS_FROM_BYTES = 2 * 1024 * 1024
+
 /** Workers pay off once there is real work: a tiny app is faster without their start-up. */
 function defaultWorkers(folder: ScannedFolder): number {
   const cores = os.availableParallelism()
-  return cores > 1 && folder.rawSize > 2 * 1024 * 1024 ? cores : 0
+  return cores > 1 && folder.rawSize > WORKERS_FROM_BYTES ? cores : 0
 }
 
-type Settings = Required<Omit<ZipOptions, 'cacheDir'>> & Pick<ZipOptions, 'cacheDir'>
+/**
+ * Starts one deflate worker per core before the folder is scanned (their start-up, ~100 ms of
+ * module loading each, then overlaps the scan and key loading). `use` tells, once the folder is
+ * known, whether to keep them; `close` ends them either way.
+ */
+export function startDeflatePool(options: { cacheDir?: string } = {}): { pool?: DeflatePool; use(folder: ScannedFolder): DeflatePool | undefined; close(): Promise<void> } {
+  const cores = os.availableParallelism()
+  const pool = cores > 1 ? new DeflatePool(cores, { cacheDir: options.cacheDir }) : undefined
+  return {
+    pool,
+    use: (folder) => (folder.rawSize > WORKERS_FROM_BYTES ? pool : undefined),
+    close: async () => pool?.close(),
+  }
+}
+
+type Settings = Required<Omit<ZipOptions, 'cacheDir' | 'pool'>> & Pick<ZipOptions, 'cacheDir' | 'pool'>
 
 /** Prepares entries on the workers, the main thread, or by streaming (large files). */
 class Preparer {
   private readonly pool?: DeflatePool
+  private readonly ownsPool: boolean
   private readonly reader = new FileReader()
   private readonly cache?: FolderDeflateCache
   private readonly settings: Settings
 
   constructor(settings: Settings) {
     this.settings = settings
-    if (settings.workers > 0) this.pool = new DeflatePool(settings.workers, { cacheDir: settings.cacheDir })
-    else if (settings.cacheDir) this.cache = new FolderDeflateCache(settings.cacheDir)
+    this.pool = settings.pool ?? (settings.workers > 0 ? new DeflatePool(settings.workers, { cacheDir: settings.cacheDir }) : undefined)
+    this.ownsPool = !settings.pool
+    if (!this.pool && settings.cacheDir) this.cache = new FolderDeflateCache(settings.cacheDir)
   }
 
   async prepare(entry: ZipSourceEntry): Promise<PreparedEntry> {
@@ -189,7 +215,7 @@ class Preparer {
   }
 
   async close(): Promise<void> {
-    await this.pool?.close()
+    if (this.ownsPool) await this.pool?.close()
   }
 }
 
