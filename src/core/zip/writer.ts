@@ -66,8 +66,8 @@ interface PreparedEntry {
   mentionsNotifyAppReady: boolean
 }
 
-/** Headers and small files are passed on in chunks of about this size: fewer cipher and write calls. */
-const COALESCE_BYTES = 256 * 1024
+/** Headers and small files are passed on in chunks of about this size: fewer cipher, hash and write calls (each write costs a thread-pool round trip). */
+const COALESCE_BYTES = 1024 * 1024
 
 function zipError(code: BundleErrorCode, message: string, cause?: unknown): LiveUpdateError {
   return new LiveUpdateError(code, message, { stage: 'bundle', input: 'path', cause })
