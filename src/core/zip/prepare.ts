@@ -2,18 +2,15 @@
  * Entry preparation, the one implementation: read a file, CRC-32 and SHA-256 it, look for the
  * notifyAppReady call in scripts, deflate it when that makes it smaller. The deflate workers
  * (deflate-worker.ts) and the main thread (small bundles, where starting workers costs more
- * than it saves) both call `prepareFile`; `prepareLargeFile` streams files too big to hold.
- * Imports here carry `.ts` so the worker also runs from the sources (Node strips the types).
+ * than it saves) both call `prepareFile`; prepare-large.ts streams files too big to hold.
+ * Imports here carry `.ts` so the worker also runs from the sources (Node strips the types), and
+ * stay light (no streams): the workers load this module at start-up.
  */
 import { createHash } from 'node:crypto'
-import { closeSync, createReadStream, createWriteStream, openSync, readSync } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { closeSync, openSync, readSync } from 'node:fs'
 import path from 'node:path'
-import { Transform, Writable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import zlib from 'node:zlib'
 import type { DeflateCache } from './cache.ts'
-import { MAX_FILE_SIZE } from './format.ts'
 
 /**
  * Formats that are already compressed: deflating them costs time for no gain, so they are
@@ -25,7 +22,7 @@ export const PRECOMPRESSED: ReadonlySet<string> = new Set([
   'zip', 'gz', 'tgz', 'br', 'zst', 'xz', 'bz2', '7z', 'rar', 'pdf',
 ])
 const SCRIPT_EXTENSIONS: ReadonlySet<string> = new Set(['js', 'mjs', 'cjs'])
-const NOTIFY_APP_READY = Buffer.from('notifyAppReady')
+export const NOTIFY_APP_READY = Buffer.from('notifyAppReady')
 
 /** Files up to this size are read whole (bounded by the writer's in-flight budget); larger ones stream. */
 export const SMALL_FILE_LIMIT = 8 * 1024 * 1024
@@ -126,61 +123,4 @@ export function prepareContent(content: Buffer, task: PrepareTask, cache?: Defla
 /** Reads and prepares one small file, synchronously (a worker's job; the main thread's for tiny bundles). */
 export function prepareFile(task: PrepareTask, reader: FileReader, cache?: DeflateCache): PreparedFile {
   return prepareContent(reader.read(task.file, task.size), task, cache)
-}
-
-/** Finds the notifyAppReady call across chunk boundaries. */
-class NeedleSearch {
-  private tail = Buffer.alloc(0)
-  found = false
-
-  push(chunk: Buffer): void {
-    if (this.found) return
-    const edge = Buffer.concat([this.tail, chunk.subarray(0, NOTIFY_APP_READY.length - 1)])
-    if (edge.includes(NOTIFY_APP_READY) || chunk.includes(NOTIFY_APP_READY)) {
-      this.found = true
-      return
-    }
-    this.tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - (NOTIFY_APP_READY.length - 1))))
-  }
-}
-
-/** A large file prepared by streaming: its data is the file itself or a spill file of deflated bytes. */
-export interface PreparedLargeFile extends Omit<PreparedFile, 'data'> {
-  data: { file: string; spill: boolean }
-  compressedSize: number
-}
-
-/**
- * Large files never sit in memory: one streaming pass computes CRC and SHA-256 (and deflates
- * into a spill file when worth it), because the local header must hold CRC and sizes before
- * the data. The writer reads the file again and checks that CRC.
- */
-export async function prepareLargeFile(task: PrepareTask, spill: string): Promise<PreparedLargeFile> {
-  let crc = 0
-  let size = 0
-  const hash = createHash('sha256')
-  const needle = new NeedleSearch()
-  const observe = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      crc = zlib.crc32(chunk, crc)
-      hash.update(chunk)
-      size += chunk.length
-      if (size > MAX_FILE_SIZE) return callback(new FileChangedError(task.file))
-      if (task.scanScript) needle.push(chunk)
-      callback(null, chunk)
-    },
-  })
-  const source = createReadStream(task.file, { highWaterMark: 1 << 20 })
-  const done = (deflated: boolean, compressedSize: number) => {
-    if (size !== task.size) throw new FileChangedError(task.file)
-    const data = deflated ? { file: spill, spill: true } : { file: task.file, spill: false }
-    return { crc, sha256: hash.digest('hex'), size, deflated, data, compressedSize, mentionsNotifyAppReady: needle.found, cached: false }
-  }
-  if (!task.deflate) {
-    await pipeline(source, observe, new Writable({ write: (_chunk, _encoding, callback) => callback() }))
-    return done(false, size)
-  }
-  await pipeline(source, observe, zlib.createDeflateRaw({ level: task.level }), createWriteStream(spill))
-  const compressedSize = (await stat(spill)).size
-  return compressedSize < size ? done(true, compressedSize) : done(false, size)
 }

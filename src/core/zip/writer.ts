@@ -11,9 +11,8 @@ import { type CacheCounts, FolderDeflateCache } from './cache.js'
 import { DeflatePool } from './deflate-pool.js'
 import { EOCD_SIZE, LOCAL_HEADER_SIZE, MAX_OFFSET, METHOD_DEFLATED, METHOD_STORED } from './format.js'
 import { centralHeader, endOfCentralDirectory, type EntryRecord, localHeader } from './headers.js'
-import {
-  FileChangedError, FileReader, isScript, prepareFile, prepareLargeFile, type PrepareTask, shouldDeflate, SMALL_FILE_LIMIT,
-} from './prepare.js'
+import { FileChangedError, FileReader, isScript, prepareFile, type PrepareTask, shouldDeflate, SMALL_FILE_LIMIT } from './prepare.js'
+import { prepareLargeFile } from './prepare-large.js'
 import type { ScannedFolder, ZipSourceEntry } from './scan.js'
 
 export interface ZipOptions {
