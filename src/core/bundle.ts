@@ -9,7 +9,7 @@ import { signBundleMetadata } from './signature.js'
 import type { BundleResult, FileStat, SigningKey } from './types.js'
 import { assertSemver } from './version.js'
 import { scanWebDir } from './zip/scan.js'
-import { createZipStream, startDeflatePool } from './zip/writer.js'
+import { createZipStream, deflateWorkersOnDemand } from './zip/writer.js'
 
 export interface BundleOptions {
   webDir: string
@@ -37,11 +37,11 @@ const LARGEST_FILES = 10
  */
 export async function createBundle(options: BundleOptions): Promise<BundleResult> {
   const version = assertSemver(options.version)
-  const workers = startDeflatePool({ cacheDir: options.cacheDir })
+  const workers = deflateWorkersOnDemand({ cacheDir: options.cacheDir })
   const partial = `${options.outFile}.partial-${randomBytes(4).toString('hex')}`
   trackPath(partial)
   try {
-    const folder = await scanWebDir(options.webDir)
+    const folder = await scanWebDir(options.webDir, { onBytes: workers.sawBytes })
     const pool = workers.use(folder)
     const zip = createZipStream(folder, { tempDir: options.tempDir, level: options.compressionLevel, cacheDir: options.cacheDir, pool, workers: pool ? undefined : 0 })
     const encryptor = options.encryptor ?? createBundleEncryptor(options.signing)

@@ -87,7 +87,12 @@ function checkName(name: string, component: Buffer): void {
  * stored as a regular file) and refused when they leave it. Names are read as bytes and must be
  * UTF-8. Synchronous calls: thousands of async lstat round trips cost far more than the work.
  */
-export async function scanWebDir(webDir: string): Promise<ScannedFolder> {
+export interface ScanOptions {
+  /** Called with the running total of file bytes as the scan goes (to start work early). */
+  onBytes?: (total: number) => void
+}
+
+export async function scanWebDir(webDir: string, options: ScanOptions = {}): Promise<ScannedFolder> {
   const absolute = path.resolve(webDir)
   let rootStat: Stats
   try {
@@ -103,6 +108,7 @@ export async function scanWebDir(webDir: string): Promise<ScannedFolder> {
   }
   const root = guard(absolute, () => realpathSync(absolute))
   const entries: ZipSourceEntry[] = []
+  let seen = 0
 
   function walk(dirReal: string, prefix: string, ancestors: Set<string>): void {
     const children = guard(prefix ? `'${prefix}'` : absolute, () => readdirSync(dirReal, { withFileTypes: true, encoding: 'buffer' })) as Dirent<Buffer>[]
@@ -145,6 +151,8 @@ export async function scanWebDir(webDir: string): Promise<ScannedFolder> {
           throw zipError('bundle_file_too_large', `'${name}' is ${formatBytes(info.size)}; a bundle file must be under 4 GiB (at most ${MAX_FILE_SIZE.toLocaleString('en-US')} bytes: bundles do not use ZIP64, for device compatibility). Leave it out of the web output or split it.`)
         }
         entries.push({ name, file: target, size: info.size, isDirectory: false })
+        seen += info.size
+        options.onBytes?.(seen)
       }
       // Sockets, FIFOs and devices are not web content: skipped.
       if (entries.length > MAX_ENTRIES) throw tooManyEntries(`more than ${MAX_ENTRIES.toLocaleString('en-US')}`)

@@ -29,8 +29,8 @@ export interface ZipOptions {
   /** Folder of the incremental deflate cache (cache.ts); none by default. */
   cacheDir?: string
   /**
-   * Workers started by the caller (startDeflatePool), so their start-up overlaps the scan; the
-   * caller closes them. Overrides `workers`.
+   * Workers started by the caller (deflateWorkersOnDemand), so their start-up overlaps the scan;
+   * the caller closes them. Overrides `workers`.
    */
   pool?: DeflatePool
 }
@@ -153,16 +153,25 @@ function defaultWorkers(folder: ScannedFolder): number {
 }
 
 /**
- * Starts one deflate worker per core before the folder is scanned (their start-up, ~100 ms of
- * module loading each, then overlaps the scan and key loading). `use` tells, once the folder is
- * known, whether to keep them; `close` ends them either way.
+ * Deflate workers started while the folder is being scanned: the scan calls `sawBytes` with its
+ * running total, and the workers (one per core) start as soon as the bundle is big enough to
+ * need them, so their start-up (~100 ms of module loading each) overlaps the rest of the scan.
+ * A small bundle never starts them: a worker still starting up also holds up the process exit.
  */
-export function startDeflatePool(options: { cacheDir?: string } = {}): { pool?: DeflatePool; use(folder: ScannedFolder): DeflatePool | undefined; close(): Promise<void> } {
+export function deflateWorkersOnDemand(options: { cacheDir?: string } = {}): {
+  sawBytes(total: number): void
+  use(folder: ScannedFolder): DeflatePool | undefined
+  close(): Promise<void>
+} {
   const cores = os.availableParallelism()
-  const pool = cores > 1 ? new DeflatePool(cores, { cacheDir: options.cacheDir }) : undefined
+  let pool: DeflatePool | undefined
+  const start = () => {
+    if (!pool && cores > 1) pool = new DeflatePool(cores, { cacheDir: options.cacheDir })
+    return pool
+  }
   return {
-    pool,
-    use: (folder) => (folder.rawSize > WORKERS_FROM_BYTES ? pool : undefined),
+    sawBytes: (total) => void (total > WORKERS_FROM_BYTES && start()),
+    use: (folder) => (folder.rawSize > WORKERS_FROM_BYTES ? start() : undefined),
     close: async () => pool?.close(),
   }
 }
