@@ -511,6 +511,11 @@ describe('live-update bundle --cache-dir', () => {
     const zip = await opensslDecryptBundle(work, path.join(outDir, 'tampered.enc'), tampered.sessionKey, ourPub)
     await writeFile(path.join(outDir, 'tampered.zip'), zip)
     expect(await unzipTest(path.join(outDir, 'tampered.zip'))).toMatch(/No errors detected/)
+    // A cache inside the web folder would be bundled (and grow every run): refused before any work.
+    const inside = await runCli(['bundle', dir, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(outDir, 'in.enc'), '--cache-dir', path.join(dir, '.cache')], { cwd: work })
+    expect(inside.code).toBe(3)
+    expect(expectOneErrorLine(inside, 'input_cache_dir_inside_web_dir')).toContain('--cache-dir')
+    await expect(stat(path.join(dir, '.cache'))).rejects.toThrow()
   })
 })
 

@@ -62,6 +62,10 @@ export async function bundleCommand(argv: string[], io: CliIo): Promise<number> 
   const compressionLevel = inputs.int('compression-level', 'input_compression_level_invalid', " (1 fastest, 9 smallest; 6 matches Capgo's CLI)")
   const requireNotifyAppReady = values['no-notify-check'] === true ? false : values['require-notify-app-ready'] !== false
   const cacheDir = typeof values['cache-dir'] === 'string' ? path.resolve(io.cwd, values['cache-dir']) : undefined
+  if (cacheDir && (isInside(webDir, cacheDir) || isInside(await realOrSelf(webDir), await realOrSelf(cacheDir)))) {
+    // Its entries would be bundled, and grow with every run.
+    throw inputError('cache-dir', 'input_cache_dir_inside_web_dir', `{{cache-dir}} ${cacheDir} is inside the web folder ${webDir}. Keep the cache somewhere else.`)
+  }
   // Spill files go to a folder of this run's own, removed whatever happens (a cancel included).
   const spillDir = await mkdtemp(path.join(os.tmpdir(), 'live-update-bundle-'))
   trackPath(spillDir)

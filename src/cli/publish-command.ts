@@ -1,6 +1,8 @@
 import path from 'node:path'
 import { type LiveUpdateConfig, resolveConfig } from '../core/config/index.js'
 import { renderFields } from '../core/inputs/index.js'
+import { inputError } from '../core/errors.js'
+import { isInside } from '../core/paths.js'
 import { publishReleaseOptions, releaseReader, runReleaseMode } from '../core/modes/run.js'
 import { publish } from '../core/publish.js'
 import { createRegistrar } from '../core/register/index.js'
@@ -41,6 +43,9 @@ export async function publishCommand(argv: string[], io: CliIo): Promise<number>
   const releaseOptions = publishReleaseOptions(config, { store, logger, signal: io.signal })
   // The action keeps its cache in the Actions cache (bundle-cache); here it is a folder the user names.
   const cacheDir = typeof values['cache-dir'] === 'string' ? path.resolve(io.cwd, values['cache-dir']) : undefined
+  if (cacheDir && isInside(config.publish.webDir, cacheDir)) {
+    throw inputError('cache-dir', 'input_cache_dir_inside_web_dir', `{{cache-dir}} ${cacheDir} is inside the web folder ${config.publish.webDir}. Keep the cache somewhere else.`)
+  }
   const result = await publish({ ...config.publish, cacheDir }, {
     store,
     registrar: createRegistrar(config.registrar, { logger, signal: io.signal, store }),

@@ -37,6 +37,7 @@ export const InputErrors = {
   input_capacitor_config_invalid: 'capacitor.config exists but cannot be read as a Capacitor config.',
   input_capacitor_config_not_json: 'capacitor.config.json is not valid JSON.',
   input_out_inside_web_dir: 'CLI `bundle --out` points inside the web folder.',
+  input_cache_dir_inside_web_dir: 'CLI `--cache-dir` points inside the web folder.',
   input_out_dir_missing: 'CLI `bundle --out`: its folder does not exist.',
   input_out_is_folder: 'CLI `bundle --out` is a folder, not a file path.',
   input_key_file_exists: 'CLI `key create` would overwrite an existing key (pass --force).',
