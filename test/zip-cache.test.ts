@@ -6,12 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, open, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import zlib from 'node:zlib'
 import { bundleCacheKeys, type CacheClient, restoreBundleCache } from '../src/action/bundle-cache.js'
-import { cacheGeneration } from '../src/core/zip/cache.js'
+import { type CacheEntryLocation, cacheGeneration, readCacheIndex } from '../src/core/zip/cache.js'
 import { scanWebDir } from '../src/core/zip/scan.js'
 import { createZipStream, type ZipOptions } from '../src/core/zip/writer.js'
 import { unzipTest } from './support/peers.js'
@@ -32,11 +32,17 @@ async function zip(options: ZipOptions = {}) {
   return { bytes: await readFile(out), summary: await summary, out }
 }
 
-async function cacheEntries(dir: string): Promise<string[]> {
+/** The cache's entries with where they are (readCacheIndex), largest first. */
+function cacheEntries(dir: string): CacheEntryLocation[] {
+  return readCacheIndex(cacheGeneration(dir, 6)).sort((a, b) => b.length - a.length)
+}
+
+/** Overwrites every pack with random bytes of the same size: every entry is then garbage. */
+async function scramblePacks(dir: string): Promise<void> {
   const generation = cacheGeneration(dir, 6)
-  const files: string[] = []
-  for (const shard of await readdir(generation)) for (const name of await readdir(path.join(generation, shard))) files.push(path.join(generation, shard, name))
-  return files.sort()
+  for (const name of await readdir(generation)) {
+    if (name.endsWith('.pack')) await writeFile(path.join(generation, name), randomBytes((await readFile(path.join(generation, name))).length))
+  }
 }
 
 beforeAll(async () => {
@@ -68,14 +74,26 @@ describe('incremental deflate cache', () => {
   it('detects tampered and corrupt entries, recompresses them and replaces them', async () => {
     const cacheDir = path.join(work, 'cache-tampered')
     await zip({ workers: 2, cacheDir })
-    // The four largest entries, so that cutting one short really cuts it.
-    const sized = await Promise.all((await cacheEntries(cacheDir)).map(async (file) => ({ file, size: (await readFile(file)).length })))
-    const entries = sized.sort((a, b) => b.size - a.size).map((entry) => entry.file)
-    // A valid deflate stream of other content, garbage, a truncated stream and a bomb that inflates past the file.
-    await writeFile(entries[0], zlib.deflateRawSync(Buffer.from('evil();\n'.repeat(3000))))
-    await writeFile(entries[1], randomBytes(200))
-    await writeFile(entries[2], (await readFile(entries[2])).subarray(0, 50))
-    await writeFile(entries[3], zlib.deflateRawSync(Buffer.alloc(50 * 1024 * 1024)))
+    const entries = cacheEntries(cacheDir)
+    const generation = cacheGeneration(cacheDir, 6)
+    // The last entry of a pack, cut short by truncating the pack.
+    const truncated = entries.reduce((last, entry) => (entry.pack === entries[0].pack && entry.offset > last.offset ? entry : last), entries[0])
+    const [garbage, swapped, bomb] = entries.filter((entry) => entry !== truncated)
+    await truncate(truncated.pack, truncated.offset + truncated.length - 10)
+    // Garbage in place of one entry's bytes.
+    const handle = await open(garbage.pack, 'r+')
+    await handle.write(randomBytes(garbage.length), 0, garbage.length, garbage.offset)
+    await handle.close()
+    // Two entries replaced, in the index, by a valid stream of other content and a deflate bomb
+    // (far longer than any deflate of its file: refused unread).
+    for (const name of (await readdir(generation)).filter((file) => file.endsWith('.idx'))) {
+      const lines = (await readFile(path.join(generation, name), 'utf8')).split('\n')
+      await writeFile(path.join(generation, name), lines.filter((line) => !line.startsWith(swapped.sha256) && !line.startsWith(bomb.sha256)).join('\n'))
+    }
+    const evil = zlib.deflateRawSync(Buffer.from('evil();\n'.repeat(3000)))
+    const boom = zlib.deflateRawSync(Buffer.alloc(50 * 1024 * 1024))
+    await writeFile(path.join(generation, 'zz-evil.pack'), Buffer.concat([evil, boom]))
+    await writeFile(path.join(generation, 'zz-evil.idx'), `${swapped.sha256} 0 ${evil.length}\n${bomb.sha256} ${evil.length} ${boom.length}\nnot a line\n`)
     const tampered = await zip({ workers: 2, cacheDir })
     expect(tampered.summary.cache).toEqual({ hits: 39, misses: 0, rejected: 4 })
     expect(sha(tampered.bytes)).toBe(plain)
@@ -158,7 +176,7 @@ describe('bundle-cache in the action (stand-in cache service)', () => {
       const session = (await restoreBundleCache(service.client(env.GITHUB_REF!, paths), runnerTemp, env, silent))!
       const made = await zip({ workers: 2, cacheDir: session.dir })
       // A hostile pull request build rewrites the cache folder before the action saves it.
-      if (poison) for (const entry of await cacheEntries(session.dir)) await writeFile(entry, zlib.deflateRawSync(Buffer.from('evil')))
+      if (poison) await scramblePacks(session.dir)
       await session.save(6, made.summary.files.map((file) => file.sha256))
       return made
     }

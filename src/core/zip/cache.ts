@@ -4,14 +4,26 @@
  * the deflated bytes: the content's SHA-256, the level and the zlib build. An entry is used only
  * after inflating it and checking length and CRC-32 against the file read in this run, so a
  * corrupted or hostile cache costs time but never changes a bundle.
+ *
+ * Layout: per generation (format, zlib build, level) a folder of packs. Each writer (a deflate
+ * worker, or the main thread) appends its new entries to its own `<id>.pack`, in 1 MiB writes,
+ * and lists them in `<id>.idx`, one `<sha256> <offset> <length>` line each, written after the
+ * data. One file per entry cost three system calls to create and three to read, which made a
+ * first run with the cache far slower than one without.
  * Synchronous: it runs inside the deflate workers, between reading a file and deflating it.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
 
 /** Bump when what an entry holds changes. */
-const CACHE_FORMAT = 1
+const CACHE_FORMAT = 2
+/** New entries are written once this much is buffered (and at flush). */
+const WRITE_BYTES = 1024 * 1024
+/** Entries tried per content hash, newest first. */
+const MAX_CANDIDATES = 3
+const INDEX_LINE = /^([0-9a-f]{64}) (\d{1,15}) (\d{1,10})$/
 
 export interface DeflateCache {
   /** Deflated data for this content, checked against its CRC and size; undefined on a miss. */
@@ -19,96 +31,194 @@ export interface DeflateCache {
   put(sha256: string, level: number, deflated: Buffer): void
 }
 
+/** Per file: served from the cache, not there, or there but failing the check (then recompressed and stored anew). */
 export interface CacheCounts {
   hits: number
   misses: number
-  /** Entries present but failing the check (corrupt or tampered): recompressed and replaced. */
   rejected: number
 }
 
-/** The folder the entries of this format, zlib build and level live in (also what the action prunes). */
+/** The folder the entries of this format, zlib build and level live in. */
 export function cacheGeneration(dir: string, level: number): string {
   return path.join(dir, `v${CACHE_FORMAT}-zlib${process.versions.zlib}-l${level}`)
 }
 
+export interface CacheEntryLocation {
+  sha256: string
+  pack: string
+  offset: number
+  length: number
+}
+
+/** Every entry the index files of a generation list (malformed lines are skipped), later packs last. */
+export function readCacheIndex(generation: string): CacheEntryLocation[] {
+  const entries: CacheEntryLocation[] = []
+  for (const name of readdirSafe(generation).filter((file) => file.endsWith('.idx')).sort()) {
+    let text: string
+    try {
+      text = readFileSync(path.join(generation, name), 'latin1')
+    } catch {
+      continue
+    }
+    const pack = path.join(generation, `${name.slice(0, -4)}.pack`)
+    for (const line of text.split('\n')) {
+      const match = INDEX_LINE.exec(line)
+      if (match) entries.push({ sha256: match[1], pack, offset: Number(match[2]), length: Number(match[3]) })
+    }
+  }
+  return entries
+}
+
 export class FolderDeflateCache implements DeflateCache {
   readonly counts: CacheCounts = { hits: 0, misses: 0, rejected: 0 }
-  private readonly madeFolders = new Set<string>()
   private readonly dir: string
+  private readonly index = new Map<string, Map<string, CacheEntryLocation[]>>()
+  private readonly packs = new Map<string, number>()
+  private readonly writers = new Map<number, { pack: string; idx: string; offset: number; parts: Buffer[]; lines: string[]; buffered: number }>()
+  private scratch = Buffer.allocUnsafeSlow(1 << 16)
 
   constructor(dir: string) {
     this.dir = dir
   }
 
-  private entryPath(sha256: string, level: number): string {
-    return path.join(cacheGeneration(this.dir, level), sha256.slice(0, 2), sha256)
+  /** Candidates per content hash, newest (last listed) first. */
+  private entries(level: number): Map<string, CacheEntryLocation[]> {
+    let entries = this.index.get(`${level}`)
+    if (!entries) {
+      entries = new Map()
+      for (const entry of readCacheIndex(cacheGeneration(this.dir, level))) {
+        const list = entries.get(entry.sha256)
+        if (list) list.unshift(entry)
+        else entries.set(entry.sha256, [entry])
+      }
+      this.index.set(`${level}`, entries)
+    }
+    return entries
   }
 
   get(sha256: string, level: number, crc: number, size: number): Buffer | undefined {
-    let stored: Buffer
-    try {
-      stored = readFileSync(this.entryPath(sha256, level))
-    } catch {
+    const candidates = this.entries(level).get(sha256)
+    if (!candidates) {
       this.counts.misses++
       return undefined
     }
-    try {
-      const plain = zlib.inflateRawSync(stored, { maxOutputLength: Math.max(1, size) })
-      if (plain.length === size && zlib.crc32(plain) === crc) {
+    // A few candidates at most (a replaced entry, a hostile index listing many): each costs an inflate.
+    for (const entry of candidates.slice(0, MAX_CANDIDATES)) {
+      const stored = this.checked(entry, crc, size)
+      if (stored) {
         this.counts.hits++
         return stored
       }
-    } catch {
-      // Not a deflate stream, or longer than the file: treated like a wrong CRC.
     }
     this.counts.rejected++
     return undefined
   }
 
-  put(sha256: string, level: number, deflated: Buffer): void {
-    const file = this.entryPath(sha256, level)
-    const folder = path.dirname(file)
-    const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`
+  /** The entry's data if it inflates to exactly `size` bytes with this CRC-32; undefined otherwise. */
+  private checked(entry: CacheEntryLocation, crc: number, size: number): Buffer | undefined {
+    // No deflate of `size` bytes is longer than this (zlib's deflateBound, rounded up): a longer
+    // entry is refused unread, so a hostile index cannot make this allocate much.
+    if (entry.length > size + (size >> 10) + 64) return undefined
     try {
-      if (!this.madeFolders.has(folder)) {
-        mkdirSync(folder, { recursive: true })
-        this.madeFolders.add(folder)
-      }
-      // Written aside and renamed: a reader never sees half an entry.
-      writeFileSync(temporary, deflated)
-      renameSync(temporary, file)
+      const stored = this.readEntry(entry)
+      const plain = zlib.inflateRawSync(stored, { maxOutputLength: Math.max(1, size) })
+      return plain.length === size && zlib.crc32(plain) === crc ? stored : undefined
+    } catch {
+      // Missing pack, short read, not a deflate stream, longer than the file: like a wrong CRC.
+      return undefined
+    }
+  }
+
+  private readEntry(entry: CacheEntryLocation): Buffer {
+    let fd = this.packs.get(entry.pack)
+    if (fd === undefined) {
+      fd = openSync(entry.pack, 'r')
+      this.packs.set(entry.pack, fd)
+    }
+    if (this.scratch.length < entry.length) this.scratch = Buffer.allocUnsafeSlow(entry.length)
+    const read = readSync(fd, this.scratch, 0, entry.length, entry.offset)
+    if (read !== entry.length) throw new Error('short read')
+    // Copied out: the caller keeps the data while the scratch buffer is reused.
+    return Buffer.from(this.scratch.subarray(0, read))
+  }
+
+  put(sha256: string, level: number, deflated: Buffer): void {
+    let writer = this.writers.get(level)
+    if (!writer) {
+      const generation = cacheGeneration(this.dir, level)
+      const id = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`
+      writer = { pack: path.join(generation, `${id}.pack`), idx: path.join(generation, `${id}.idx`), offset: 0, parts: [], lines: [], buffered: 0 }
+      this.writers.set(level, writer)
+    }
+    writer.parts.push(deflated)
+    writer.lines.push(`${sha256} ${writer.offset} ${deflated.length}\n`)
+    writer.offset += deflated.length
+    writer.buffered += deflated.length
+    if (writer.buffered >= WRITE_BYTES) this.flushWriter(writer)
+  }
+
+  private flushWriter(writer: { pack: string; idx: string; parts: Buffer[]; lines: string[]; buffered: number }): void {
+    if (writer.lines.length === 0) return
+    const data = Buffer.concat(writer.parts)
+    const lines = writer.lines.join('')
+    writer.parts = []
+    writer.lines = []
+    writer.buffered = 0
+    try {
+      mkdirSync(path.dirname(writer.pack), { recursive: true })
+      // Data first, then the lines that point at it: an interrupted run never indexes missing bytes.
+      appendFileSync(writer.pack, data)
+      appendFileSync(writer.idx, lines)
     } catch {
       // The cache is an optimisation: a full or read-only disk must not fail the bundle.
-      rmSync(temporary, { force: true })
     }
+  }
+
+  /** Writes what is buffered and closes the packs read. */
+  flush(): void {
+    for (const writer of this.writers.values()) this.flushWriter(writer)
+    for (const fd of this.packs.values()) closeSync(fd)
+    this.packs.clear()
   }
 }
 
 /**
- * Keeps only the entries a bundle used (and only the current generation), so a cache carried
- * from run to run holds one bundle's worth of entries instead of growing with every release.
+ * Keeps only the entries a bundle used (and only the current generation), rewritten into one
+ * pack, so a cache carried from run to run holds one bundle's worth of entries.
  */
 export function pruneDeflateCache(dir: string, level: number, keep: ReadonlySet<string>): { kept: number; removed: number } {
   const current = cacheGeneration(dir, level)
-  let kept = 0
-  let removed = 0
   for (const generation of readdirSafe(dir)) {
-    const folder = path.join(dir, generation)
-    if (folder !== current) {
-      rmSync(folder, { recursive: true, force: true })
-      continue
-    }
-    for (const shard of readdirSafe(folder)) {
-      for (const name of readdirSafe(path.join(folder, shard))) {
-        if (keep.has(name)) kept++
-        else {
-          rmSync(path.join(folder, shard, name), { force: true })
-          removed++
-        }
-      }
-    }
+    if (path.join(dir, generation) !== current) rmSync(path.join(dir, generation), { recursive: true, force: true })
   }
-  return { kept, removed }
+  const entries = readCacheIndex(current)
+  const chosen = new Map<string, CacheEntryLocation>()
+  for (const entry of entries) if (keep.has(entry.sha256)) chosen.set(entry.sha256, entry)
+  const old = readdirSafe(current).map((name) => path.join(current, name))
+  const id = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}-pruned`
+  const parts: Buffer[] = []
+  const lines: string[] = []
+  let offset = 0
+  const fds = new Map<string, number>()
+  try {
+    for (const entry of chosen.values()) {
+      let fd = fds.get(entry.pack)
+      if (fd === undefined) fds.set(entry.pack, (fd = openSync(entry.pack, 'r')))
+      const data = Buffer.allocUnsafe(entry.length)
+      if (readSync(fd, data, 0, entry.length, entry.offset) !== entry.length) continue
+      parts.push(data)
+      lines.push(`${entry.sha256} ${offset} ${entry.length}\n`)
+      offset += entry.length
+    }
+  } finally {
+    for (const fd of fds.values()) closeSync(fd)
+  }
+  if (lines.length > 0) {
+    writeFileSync(path.join(current, `${id}.pack`), Buffer.concat(parts))
+    writeFileSync(path.join(current, `${id}.idx`), lines.join(''))
+  }
+  for (const file of old) rmSync(file, { force: true })
+  return { kept: lines.length, removed: new Set(entries.map((entry) => entry.sha256)).size - lines.length }
 }
 
 function readdirSafe(dir: string): string[] {

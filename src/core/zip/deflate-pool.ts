@@ -42,6 +42,7 @@ export class DeflatePool {
   private readonly queue: Job[] = []
   private readonly running = new Map<number, { worker: Worker; job: Job }>()
   private readonly options: WorkerOptions
+  private readonly flushed = new Map<Worker, () => void>()
   private nextId = 0
   private closed = false
   private dispatchQueued = false
@@ -63,7 +64,10 @@ export class DeflatePool {
     // 100 MiB app: peak RSS 290 MB with the young generation capped alone, 185 MB with both.
     const worker = new Worker(workerUrl(), { workerData: this.options, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } })
     worker.unref()
-    worker.on('message', (reply: WorkerReply) => this.receive(worker, reply))
+    worker.on('message', (reply: WorkerReply | { flushed: true }) => {
+      if ('flushed' in reply) this.flushed.get(worker)?.()
+      else this.receive(worker, reply)
+    })
     worker.on('error', (error) => this.failWorker(worker, error))
     return worker
   }
@@ -153,6 +157,20 @@ export class DeflatePool {
   async close(): Promise<void> {
     this.closed = true
     for (const job of this.queue.splice(0)) job.reject(new Error('deflate pool closed'))
-    for (const worker of this.workers.splice(0)) void worker.terminate().catch(() => undefined)
+    const workers = this.workers.splice(0)
+    if (this.options.cacheDir) {
+      // Each worker writes the cache entries it still buffers (bounded wait: the cache is optional).
+      await Promise.all(workers.map((worker) => new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+        const timer = setTimeout(done, 10_000)
+        this.flushed.set(worker, done)
+        worker.once('exit', done)
+        worker.postMessage({ flush: true })
+      })))
+    }
+    for (const worker of workers) void worker.terminate().catch(() => undefined)
   }
 }

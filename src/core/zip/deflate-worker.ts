@@ -73,7 +73,13 @@ function runBatch(tasks: WorkerTask[]): WorkerReply {
   return { results, data, cache: counts }
 }
 
-parentPort!.on('message', (tasks: WorkerTask[]) => {
-  const reply = runBatch(tasks)
+parentPort!.on('message', (message: WorkerTask[] | { flush: true }) => {
+  if (!Array.isArray(message)) {
+    // The bundle is done: new cache entries still buffered are written before the pool ends.
+    cache?.flush()
+    parentPort!.postMessage({ flushed: true })
+    return
+  }
+  const reply = runBatch(message)
   parentPort!.postMessage(reply, [reply.data])
 })

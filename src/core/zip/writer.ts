@@ -224,6 +224,7 @@ class Preparer {
 
   async close(): Promise<void> {
     if (this.ownsPool) await this.pool?.close()
+    this.cache?.flush()
   }
 }
 
