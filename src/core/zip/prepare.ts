@@ -102,8 +102,9 @@ export class FileReader {
 }
 
 /**
- * Prepares one file held in memory. `content` may be a reused buffer: the result's data is
- * either a fresh deflate output or `content` itself (copy it before reusing the buffer).
+ * Prepares one file held in memory. `content` may be a reused buffer: the result's data is a
+ * fresh deflate output, the cache's buffer (reused by its next lookup: `cached`) or `content`
+ * itself; copy the last two before the next call.
  */
 export function prepareContent(content: Buffer, task: PrepareTask, cache?: DeflateCache): PreparedFile {
   const crc = zlib.crc32(content)

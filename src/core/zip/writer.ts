@@ -212,7 +212,8 @@ class Preparer {
     else {
       // The reader's buffer is reused: stored data is copied before the next read.
       prepared = prepareFile(task, this.reader, this.cache)
-      if (!prepared.deflated) prepared = { ...prepared, data: Buffer.from(prepared.data) }
+      // The reader's and the cache's buffers are reused: what they returned is copied before the next read.
+      if (!prepared.deflated || prepared.cached) prepared = { ...prepared, data: Buffer.from(prepared.data) }
     }
     return { source: entry, method: prepared.deflated ? METHOD_DEFLATED : METHOD_STORED, compressedSize: prepared.data.length, ...prepared }
   }
