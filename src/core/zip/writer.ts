@@ -210,7 +210,6 @@ class Preparer {
     let prepared
     if (this.pool) prepared = await this.pool.run(task)
     else {
-      // The reader's buffer is reused: stored data is copied before the next read.
       prepared = prepareFile(task, this.reader, this.cache)
       // The reader's and the cache's buffers are reused: what they returned is copied before the next read.
       if (!prepared.deflated || prepared.cached) prepared = { ...prepared, data: Buffer.from(prepared.data) }
