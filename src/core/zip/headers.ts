@@ -18,11 +18,13 @@ export interface EntryRecord {
 }
 
 function flagsFor(name: Buffer): number {
-  return name.some((byte) => byte > 0x7f) ? FLAG_UTF8 : 0
+  for (const byte of name) if (byte > 0x7f) return FLAG_UTF8
+  return 0
 }
 
 export function localHeader(entry: EntryRecord): Buffer {
-  const header = Buffer.alloc(LOCAL_HEADER_SIZE)
+  // One buffer for the fixed part and the name: thousands of entries, no concatenation each.
+  const header = Buffer.alloc(LOCAL_HEADER_SIZE + entry.name.length)
   header.writeUInt32LE(LOCAL_SIGNATURE, 0)
   header.writeUInt16LE(VERSION_NEEDED, 4)
   header.writeUInt16LE(flagsFor(entry.name), 6)
@@ -34,11 +36,12 @@ export function localHeader(entry: EntryRecord): Buffer {
   header.writeUInt32LE(entry.size, 22)
   header.writeUInt16LE(entry.name.length, 26)
   header.writeUInt16LE(0, 28)
-  return Buffer.concat([header, entry.name])
+  entry.name.copy(header, LOCAL_HEADER_SIZE)
+  return header
 }
 
 export function centralHeader(entry: EntryRecord): Buffer {
-  const header = Buffer.alloc(CENTRAL_HEADER_SIZE)
+  const header = Buffer.alloc(CENTRAL_HEADER_SIZE + entry.name.length)
   header.writeUInt32LE(CENTRAL_SIGNATURE, 0)
   header.writeUInt16LE(VERSION_MADE_BY_UNIX, 4)
   header.writeUInt16LE(VERSION_NEEDED, 6)
@@ -53,7 +56,8 @@ export function centralHeader(entry: EntryRecord): Buffer {
   // extra length, comment length, disk number start, internal attributes: all 0
   header.writeUInt32LE(entry.isDirectory ? DIRECTORY_ATTRIBUTES : FILE_ATTRIBUTES, 38)
   header.writeUInt32LE(entry.offset, 42)
-  return Buffer.concat([header, entry.name])
+  entry.name.copy(header, CENTRAL_HEADER_SIZE)
+  return header
 }
 
 export function endOfCentralDirectory(entryCount: number, centralSize: number, centralOffset: number): Buffer {
