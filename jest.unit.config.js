@@ -2,7 +2,16 @@
 // New in-process suites go in test/unit/; the older server-free suites are listed by name.
 import base from './jest.config.js'
 
-const serverFree = ['action-yml', 'errors', 'capacitor-config', 'object-key', 'register-capgo', 'register-webhook', 'retry', 'storage-dir']
+const serverFree = [
+  'action-yml',
+  'errors',
+  'capacitor-config',
+  'object-key',
+  'register-capgo',
+  'register-webhook',
+  'retry',
+  'storage-dir',
+]
 
 export default {
   ...base,

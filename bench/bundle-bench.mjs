@@ -40,7 +40,8 @@ function timed(args, cwd) {
     maxBuffer: 64 * 1024 * 1024,
   })
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
-  if (result.status !== 0) throw new Error(`${args.join(' ')} failed (${result.status}):\n${result.stderr.slice(-2000)}`)
+  if (result.status !== 0)
+    throw new Error(`${args.join(' ')} failed (${result.status}):\n${result.stderr.slice(-2000)}`)
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr)
   const user = /User time \(seconds\): ([\d.]+)/.exec(result.stderr)
   const system = /System time \(seconds\): ([\d.]+)/.exec(result.stderr)
@@ -60,8 +61,14 @@ async function benchOne(label, megabytes, files) {
   await mkdir(project, { recursive: true })
   const web = path.join(project, 'www')
   const made = await makeWebApp(web, { megabytes, files })
-  await writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'bench', version: '1.0.0', dependencies: { '@capgo/capacitor-updater': '8.51.23' } }))
-  await writeFile(path.join(project, 'capacitor.config.json'), JSON.stringify({ appId: 'com.example.bench', appName: 'bench', webDir: 'www' }))
+  await writeFile(
+    path.join(project, 'package.json'),
+    JSON.stringify({ name: 'bench', version: '1.0.0', dependencies: { '@capgo/capacitor-updater': '8.51.23' } }),
+  )
+  await writeFile(
+    path.join(project, 'capacitor.config.json'),
+    JSON.stringify({ appId: 'com.example.bench', appName: 'bench', webDir: 'www' }),
+  )
   await symlink(path.join(repo, 'node_modules'), path.join(project, 'node_modules'))
   execFileSync(process.execPath, [ourCli, 'key', 'create', '--dir', project, '--force'], { stdio: 'ignore' })
   const key = path.join(project, '.capgo_key_v2')
@@ -69,9 +76,32 @@ async function benchOne(label, megabytes, files) {
   const ourOut = path.join(project, 'ours.zip.enc')
   const ours = (extra = []) => {
     execFileSync('rm', ['-f', ourOut])
-    const run = timed([process.execPath, ourCli, 'bundle', web, '--private-key', key, '--version', '1.0.0', '--out', ourOut, '--json', ...extra], project)
+    const run = timed(
+      [
+        process.execPath,
+        ourCli,
+        'bundle',
+        web,
+        '--private-key',
+        key,
+        '--version',
+        '1.0.0',
+        '--out',
+        ourOut,
+        '--json',
+        ...extra,
+      ],
+      project,
+    )
     const result = JSON.parse(run.stdout)
-    return { seconds: run.seconds, cpuSeconds: run.cpuSeconds, rssMb: run.rssMb, zipSize: result.zipSize, sha256: result.sha256, cache: result.cache }
+    return {
+      seconds: run.seconds,
+      cpuSeconds: run.cpuSeconds,
+      rssMb: run.rssMb,
+      zipSize: result.zipSize,
+      sha256: result.sha256,
+      cache: result.cache,
+    }
   }
   console.log(`${label}: ${made.files} files, ${(made.bytes / 1048576).toFixed(0)} MiB, ${cores} cores`)
 
@@ -83,9 +113,37 @@ async function benchOne(label, megabytes, files) {
     const zipName = 'capgo.zip'
     await rm(path.join(project, zipName), { force: true })
     await rm(path.join(project, `${zipName}_encrypted.zip`), { force: true })
-    const z = timed([process.execPath, capgoCli, 'bundle', 'zip', 'com.example.bench', '--path', 'www', '--name', zipName, '--json', '--key-v2'], project)
+    const z = timed(
+      [
+        process.execPath,
+        capgoCli,
+        'bundle',
+        'zip',
+        'com.example.bench',
+        '--path',
+        'www',
+        '--name',
+        zipName,
+        '--json',
+        '--key-v2',
+      ],
+      project,
+    )
     const zipped = lastJson(z.stdout)
-    const e = timed([process.execPath, capgoCli, 'bundle', 'encrypt', path.join(project, zipName), zipped.checksum, '--key', key, '--json'], project)
+    const e = timed(
+      [
+        process.execPath,
+        capgoCli,
+        'bundle',
+        'encrypt',
+        path.join(project, zipName),
+        zipped.checksum,
+        '--key',
+        key,
+        '--json',
+      ],
+      project,
+    )
     const capgoZip = (await stat(path.join(project, zipName))).size
     rows.capgo.push({ seconds: z.seconds + e.seconds, rssMb: Math.max(z.rssMb, e.rssMb), zipSize: capgoZip })
 
@@ -101,13 +159,33 @@ async function benchOne(label, megabytes, files) {
     if (check.sha256 !== warm.sha256) throw new Error('the zip with the cache differs from the zip without it')
     rows.cold.push(cold)
     rows.warm.push({ ...warm, changed })
-    console.log(`  run ${run + 1}: ours ${a.seconds.toFixed(2)} s / ${a.rssMb.toFixed(0)} MB; capgo ${(z.seconds + e.seconds).toFixed(2)} s (zip ${z.seconds.toFixed(2)} + encrypt ${e.seconds.toFixed(2)}) / ${Math.max(z.rssMb, e.rssMb).toFixed(0)} MB; floor ${floor.seconds.toFixed(2)} s (deflate ${floor.deflate.toFixed(2)} + aes/sha ${floor.cipherHash.toFixed(2)} CPU s, start ${floor.startup.toFixed(2)}); cache: first ${cold.seconds.toFixed(2)} s, after ${changed} changed files ${warm.seconds.toFixed(2)} s (${warm.cache.hits} reused, ${warm.cache.misses} compressed)`)
+    console.log(
+      `  run ${run + 1}: ours ${a.seconds.toFixed(2)} s / ${a.rssMb.toFixed(0)} MB; capgo ${(z.seconds + e.seconds).toFixed(2)} s (zip ${z.seconds.toFixed(2)} + encrypt ${e.seconds.toFixed(2)}) / ${Math.max(z.rssMb, e.rssMb).toFixed(0)} MB; floor ${floor.seconds.toFixed(2)} s (deflate ${floor.deflate.toFixed(2)} + aes/sha ${floor.cipherHash.toFixed(2)} CPU s, start ${floor.startup.toFixed(2)}); cache: first ${cold.seconds.toFixed(2)} s, after ${changed} changed files ${warm.seconds.toFixed(2)} s (${warm.cache.hits} reused, ${warm.cache.misses} compressed)`,
+    )
   }
   if (process.env.BENCH_PROFILE) {
     const dir = path.join(project, 'profile')
     await rm(dir, { recursive: true, force: true })
     execFileSync('rm', ['-f', ourOut])
-    execFileSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, ourCli, 'bundle', web, '--private-key', key, '--version', '1.0.0', '--out', ourOut, '--json'], { cwd: project, stdio: 'ignore' })
+    execFileSync(
+      process.execPath,
+      [
+        '--cpu-prof',
+        '--cpu-prof-dir',
+        dir,
+        ourCli,
+        'bundle',
+        web,
+        '--private-key',
+        key,
+        '--version',
+        '1.0.0',
+        '--out',
+        ourOut,
+        '--json',
+      ],
+      { cwd: project, stdio: 'ignore' },
+    )
     console.log(`  profiles: ${dir}`)
   }
   const med = (list, field) => median(list.map((row) => row[field]))
@@ -115,11 +193,25 @@ async function benchOne(label, megabytes, files) {
     label,
     files: made.files,
     inputMiB: made.bytes / 1048576,
-    ours: { seconds: med(rows.ours, 'seconds'), cpuSeconds: med(rows.ours, 'cpuSeconds'), rssMb: med(rows.ours, 'rssMb'), zipSize: rows.ours[0].zipSize },
+    ours: {
+      seconds: med(rows.ours, 'seconds'),
+      cpuSeconds: med(rows.ours, 'cpuSeconds'),
+      rssMb: med(rows.ours, 'rssMb'),
+      zipSize: rows.ours[0].zipSize,
+    },
     capgo: { seconds: med(rows.capgo, 'seconds'), rssMb: med(rows.capgo, 'rssMb'), zipSize: rows.capgo[0].zipSize },
-    floor: { seconds: med(rows.floor, 'seconds'), deflateCpu: med(rows.floor, 'deflate'), cipherHashCpu: med(rows.floor, 'cipherHash'), startup: med(rows.floor, 'startup') },
+    floor: {
+      seconds: med(rows.floor, 'seconds'),
+      deflateCpu: med(rows.floor, 'deflate'),
+      cipherHashCpu: med(rows.floor, 'cipherHash'),
+      startup: med(rows.floor, 'startup'),
+    },
     cacheFirst: { seconds: med(rows.cold, 'seconds'), rssMb: med(rows.cold, 'rssMb') },
-    cacheSecond: { seconds: med(rows.warm, 'seconds'), rssMb: med(rows.warm, 'rssMb'), changedFiles: rows.warm[0].changed },
+    cacheSecond: {
+      seconds: med(rows.warm, 'seconds'),
+      rssMb: med(rows.warm, 'rssMb'),
+      changedFiles: rows.warm[0].changed,
+    },
   }
   summary.oursOverFloor = summary.ours.seconds / summary.floor.seconds
   // The same comparison in CPU time: our process's user+system seconds against the floor's CPU work.
@@ -141,20 +233,32 @@ const mib = (value) => `${(value / 1048576).toFixed(1)} MiB`
 const table = [
   '| input | files | ours | floor | ours ÷ floor | Capgo zip+encrypt | Capgo ÷ ours | ours peak RSS | Capgo peak RSS | our zip | Capgo zip | zip size diff |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|',
-  ...results.map((r) => `| ${r.inputMiB.toFixed(0)} MiB | ${r.files} | ${s(r.ours.seconds)} | ${s(r.floor.seconds)} | ${r.oursOverFloor.toFixed(2)}x | ${s(r.capgo.seconds)} | ${r.capgoOverOurs.toFixed(2)}x | ${mb(r.ours.rssMb)} | ${mb(r.capgo.rssMb)} | ${mib(r.ours.zipSize)} | ${mib(r.capgo.zipSize)} | ${(r.zipSizeDiff * 100).toFixed(2)}% |`),
+  ...results.map(
+    (r) =>
+      `| ${r.inputMiB.toFixed(0)} MiB | ${r.files} | ${s(r.ours.seconds)} | ${s(r.floor.seconds)} | ${r.oursOverFloor.toFixed(2)}x | ${s(r.capgo.seconds)} | ${r.capgoOverOurs.toFixed(2)}x | ${mb(r.ours.rssMb)} | ${mb(r.capgo.rssMb)} | ${mib(r.ours.zipSize)} | ${mib(r.capgo.zipSize)} | ${(r.zipSizeDiff * 100).toFixed(2)}% |`,
+  ),
 ].join('\n')
 const floorTable = [
-  '| input | deflate CPU (1 core) | AES+SHA CPU | process start | floor on ' + cores + ' cores | our CPU (user+sys) | our CPU ÷ floor CPU |',
+  `| input | deflate CPU (1 core) | AES+SHA CPU | process start | floor on ${cores} cores | our CPU (user+sys) | our CPU ÷ floor CPU |`,
   '|---|---|---|---|---|---|---|',
-  ...results.map((r) => `| ${r.inputMiB.toFixed(0)} MiB | ${s(r.floor.deflateCpu)} | ${s(r.floor.cipherHashCpu)} | ${s(r.floor.startup)} | ${s(r.floor.seconds)} | ${s(r.ours.cpuSeconds)} | ${r.oursCpuOverFloorCpu.toFixed(2)}x |`),
+  ...results.map(
+    (r) =>
+      `| ${r.inputMiB.toFixed(0)} MiB | ${s(r.floor.deflateCpu)} | ${s(r.floor.cipherHashCpu)} | ${s(r.floor.startup)} | ${s(r.floor.seconds)} | ${s(r.ours.cpuSeconds)} | ${r.oursCpuOverFloorCpu.toFixed(2)}x |`,
+  ),
 ].join('\n')
 const cacheTable = [
   '| input | without cache | first, empty --cache-dir | second, 10 % of text files changed | first ÷ second | peak RSS (second) |',
   '|---|---|---|---|---|---|',
-  ...results.map((r) => `| ${r.inputMiB.toFixed(0)} MiB | ${s(r.ours.seconds)} | ${s(r.cacheFirst.seconds)} | ${s(r.cacheSecond.seconds)} (${r.cacheSecond.changedFiles} files changed) | ${r.cacheSpeedup.toFixed(2)}x | ${mb(r.cacheSecond.rssMb)} |`),
+  ...results.map(
+    (r) =>
+      `| ${r.inputMiB.toFixed(0)} MiB | ${s(r.ours.seconds)} | ${s(r.cacheFirst.seconds)} | ${s(r.cacheSecond.seconds)} (${r.cacheSecond.changedFiles} files changed) | ${r.cacheSpeedup.toFixed(2)}x | ${mb(r.cacheSecond.rssMb)} |`,
+  ),
 ].join('\n')
 const rssGrowth = results[1].ours.rssMb / results[0].ours.rssMb
 const report = `${table}\n\nour peak RSS growth when the input doubles: ${rssGrowth.toFixed(2)}x\n\nThe floor:\n\n${floorTable}\n\nIncremental bundling (same zip bytes with and without the cache, checked each run):\n\n${cacheTable}\n`
 console.log(`\n${report}`)
-await writeFile(path.join(out, 'results.json'), JSON.stringify({ node: process.version, cores, runs, results, rssGrowth }, null, 2))
+await writeFile(
+  path.join(out, 'results.json'),
+  JSON.stringify({ node: process.version, cores, runs, results, rssGrowth }, null, 2),
+)
 await writeFile(path.join(out, 'results.md'), report)

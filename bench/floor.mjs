@@ -7,7 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
 
-const STORED = /\.(png|jpe?g|gif|webp|avif|heic|heif|jxl|ico|woff2?|mp3|mp4|m4a|m4v|aac|ogg|oga|opus|webm|mov|zip|gz|tgz|br|zst|xz|bz2|7z|rar|pdf)$/i
+const STORED =
+  /\.(png|jpe?g|gif|webp|avif|heic|heif|jxl|ico|woff2?|mp3|mp4|m4a|m4v|aac|ogg|oga|opus|webm|mov|zip|gz|tgz|br|zst|xz|bz2|7z|rar|pdf)$/i
 
 function listFiles(dir) {
   const out = []
@@ -41,7 +42,9 @@ export function processStartSeconds(runs = 5) {
  * read before the clock starts: reading is not part of the floor.
  */
 export function measureFloor(webDir, { level = 6, cores, zipBytes }) {
-  const contents = listFiles(webDir).filter((file) => !STORED.test(file)).map((file) => readFileSync(file))
+  const contents = listFiles(webDir)
+    .filter((file) => !STORED.test(file))
+    .map((file) => readFileSync(file))
   let start = process.cpuUsage()
   for (const content of contents) zlib.deflateRawSync(content, { level })
   const deflate = cpuSeconds(start)

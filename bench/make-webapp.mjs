@@ -4,8 +4,30 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 
-const WORDS = ['const', 'function', 'return', 'import', 'export', 'await', 'value', 'props', 'state', 'render', 'component',
-  'useEffect', 'document', 'window', 'length', 'index', 'string', 'number', 'undefined', 'Promise', 'resolve', 'className']
+const WORDS = [
+  'const',
+  'function',
+  'return',
+  'import',
+  'export',
+  'await',
+  'value',
+  'props',
+  'state',
+  'render',
+  'component',
+  'useEffect',
+  'document',
+  'window',
+  'length',
+  'index',
+  'string',
+  'number',
+  'undefined',
+  'Promise',
+  'resolve',
+  'className',
+]
 
 export function text(size, seed) {
   let x = (seed * 2654435761) >>> 0
@@ -36,9 +58,15 @@ export async function makeWebApp(dir, { megabytes = 100, files = 3200, seed = 1 
     { ext: 'woff2', dir: 'fonts', files: 0.03, bytes: 0.06 },
   ]
   await mkdir(dir, { recursive: true })
-  await writeFile(path.join(dir, 'index.html'), '<!doctype html><html><head><script type="module" src="assets/main.js"></script></head><body></body></html>\n')
+  await writeFile(
+    path.join(dir, 'index.html'),
+    '<!doctype html><html><head><script type="module" src="assets/main.js"></script></head><body></body></html>\n',
+  )
   await mkdir(path.join(dir, 'assets'), { recursive: true })
-  await writeFile(path.join(dir, 'assets', 'main.js'), "import { CapacitorUpdater } from '@capgo/capacitor-updater'\nCapacitorUpdater.notifyAppReady()\n")
+  await writeFile(
+    path.join(dir, 'assets', 'main.js'),
+    "import { CapacitorUpdater } from '@capgo/capacitor-updater'\nCapacitorUpdater.notifyAppReady()\n",
+  )
   let written = 0
   let count = 2
   let n = 0
@@ -72,7 +100,8 @@ export async function changeSomeFiles(dir, { share = 0.1, seed = 2 } = {}) {
       const full = path.join(folder, child.name)
       if (child.isDirectory()) await walk(full)
       // main.js holds the notifyAppReady call: kept, so every release still passes the check.
-      else if (/\.(js|map|css|json|html)$/.test(child.name) && child.name !== 'main.js' && child.name !== 'index.html') texts.push(full)
+      else if (/\.(js|map|css|json|html)$/.test(child.name) && child.name !== 'main.js' && child.name !== 'index.html')
+        texts.push(full)
     }
   }
   await walk(dir)

@@ -6,7 +6,9 @@ import path from 'node:path'
 
 const dir = process.argv[2]
 const top = Number(process.argv[3] ?? 12)
-for (const name of readdirSync(dir).filter((file) => file.endsWith('.cpuprofile')).sort()) {
+for (const name of readdirSync(dir)
+  .filter((file) => file.endsWith('.cpuprofile'))
+  .sort()) {
   const profile = JSON.parse(readFileSync(path.join(dir, name), 'utf8'))
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]))
   const self = new Map()
@@ -16,5 +18,6 @@ for (const name of readdirSync(dir).filter((file) => file.endsWith('.cpuprofile'
     self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[index] ?? 0))
   })
   console.log(`${name}: ${((profile.endTime - profile.startTime) / 1000).toFixed(0)} ms`)
-  for (const [key, micros] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(micros / 1000).toFixed(0).padStart(7)} ms  ${key}`)
+  for (const [key, micros] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`${(micros / 1000).toFixed(0).padStart(7)} ms  ${key}`)
 }

@@ -27,13 +27,23 @@ const bucket = `bench-${Date.now()}`
 const cli = path.join(repo, 'dist', 'cli.js')
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
-const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test:tester', secretAccessKey: 'testing' } })
+const client = new S3Client({
+  endpoint,
+  region: 'us-east-1',
+  forcePathStyle: true,
+  credentials: { accessKeyId: 'test:tester', secretAccessKey: 'testing' },
+})
 await client.send(new CreateBucketCommand({ Bucket: bucket }))
 // Devices download without credentials: a small front (like a CDN in front of a private bucket)
 // serves GETs from the bucket; the verify stage downloads through it.
 const front = http.createServer(async (request, response) => {
   try {
-    const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: decodeURIComponent(new URL(request.url, 'http://x').pathname.slice(1)) }))
+    const object = await client.send(
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: decodeURIComponent(new URL(request.url, 'http://x').pathname.slice(1)),
+      }),
+    )
     response.writeHead(200, { 'content-length': object.ContentLength })
     object.Body.pipe(response)
   } catch (error) {
@@ -60,21 +70,50 @@ async function makeApp(dir, megabytes) {
   // A quarter is a web build (deflated entries: the verifier inflates and CRCs them), the rest media.
   await makeWebApp(dir, { megabytes: megabytes / 4, files: Math.round(megabytes * 8) })
   await mkdir(path.join(dir, 'media'), { recursive: true })
-  for (let i = 0; i < (megabytes * 3) / 16; i++) await writeFile(path.join(dir, 'media', `clip${i}.mp4`), randomBytes(4 * 1024 * 1024))
+  for (let i = 0; i < (megabytes * 3) / 16; i++)
+    await writeFile(path.join(dir, 'media', `clip${i}.mp4`), randomBytes(4 * 1024 * 1024))
 }
 
 /** One timed verify or floor run in a fresh process (see verify-child.mjs). */
 async function timedChild(mode, json, keyFile) {
   const env = mode === 'before' ? { ...process.env, VERIFY_CORE: path.resolve(process.env.BENCH_BEFORE) } : process.env
-  const result = await runProcess(process.execPath, [path.join(repo, 'bench', 'verify-child.mjs'), mode === 'before' ? 'verify' : mode, json.bundleUrl, json.bundle.sessionKey, json.bundle.checksum, keyFile, String(json.bundle.encryptedSize)], env)
+  const result = await runProcess(
+    process.execPath,
+    [
+      path.join(repo, 'bench', 'verify-child.mjs'),
+      mode === 'before' ? 'verify' : mode,
+      json.bundleUrl,
+      json.bundle.sessionKey,
+      json.bundle.checksum,
+      keyFile,
+      String(json.bundle.encryptedSize),
+    ],
+    env,
+  )
   if (result.status !== 0) throw new Error(`${mode}: ${result.stderr.slice(-2000)}`)
   return JSON.parse(result.stdout)
 }
 
 // The verifier as the CLI and the action run it, bundled from src for the child processes.
 await mkdir(out, { recursive: true })
-await build({ entryPoints: [path.join(repo, 'src', 'core', 'verify.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: path.join(repo, 'bench', 'out', 'verify-core.mjs'), logLevel: 'warning' })
-await build({ entryPoints: [path.join(repo, 'src', 'core', 'zip', 'walk-worker.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: path.join(repo, 'bench', 'out', 'walk-worker.js'), logLevel: 'warning' })
+await build({
+  entryPoints: [path.join(repo, 'src', 'core', 'verify.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outfile: path.join(repo, 'bench', 'out', 'verify-core.mjs'),
+  logLevel: 'warning',
+})
+await build({
+  entryPoints: [path.join(repo, 'src', 'core', 'zip', 'walk-worker.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outfile: path.join(repo, 'bench', 'out', 'walk-worker.js'),
+  logLevel: 'warning',
+})
 
 spawnSync(process.execPath, [cli, 'key', 'create', '--dir', out, '--force'], { stdio: 'ignore' })
 const rows = []
@@ -86,10 +125,37 @@ for (const megabytes of sizes) {
   for (let run = 0; run < runs; run++) {
     const version = `1.0.${Date.now() % 1_000_000}-r${run}`
     // Asynchronous: the front above must keep serving while the publish downloads through it.
-    const result = await runProcess('/usr/bin/time', ['-v', process.execPath, cli, 'publish', '--json',
-      '--app-id', 'com.example.bench', '--path', web, '--version', version, '--private-key-file', path.join(out, '.capgo_key_v2'),
-      '--storage', 's3', '--s3-bucket', bucket, '--s3-endpoint', endpoint, '--s3-force-path-style', 'true',
-      '--s3-access-key-id', 'test:tester', '--s3-secret-access-key', 'testing', '--public-url', publicUrl, '--server', 'none'])
+    const result = await runProcess('/usr/bin/time', [
+      '-v',
+      process.execPath,
+      cli,
+      'publish',
+      '--json',
+      '--app-id',
+      'com.example.bench',
+      '--path',
+      web,
+      '--version',
+      version,
+      '--private-key-file',
+      path.join(out, '.capgo_key_v2'),
+      '--storage',
+      's3',
+      '--s3-bucket',
+      bucket,
+      '--s3-endpoint',
+      endpoint,
+      '--s3-force-path-style',
+      'true',
+      '--s3-access-key-id',
+      'test:tester',
+      '--s3-secret-access-key',
+      'testing',
+      '--public-url',
+      publicUrl,
+      '--server',
+      'none',
+    ])
     if (result.status !== 0) throw new Error(result.stderr.slice(-3000))
     const json = JSON.parse(result.stdout)
     const stage = Object.fromEntries(json.timings.map((timing) => [timing.stage, timing.ms]))
@@ -121,7 +187,9 @@ for (const megabytes of sizes) {
       ;(mode === 'verify' ? verifyRss : floorRss).push(rssMb)
     }
   }
-  console.log(`${megabytes} MB verify ${verifyMs.map((v) => v.toFixed(0)).join(' ')} ms; floor ${floorMs.map((v) => v.toFixed(0)).join(' ')} ms`)
+  console.log(
+    `${megabytes} MB verify ${verifyMs.map((v) => v.toFixed(0)).join(' ')} ms; floor ${floorMs.map((v) => v.toFixed(0)).join(' ')} ms`,
+  )
   const size = samples[0].size
   const upload = median(samples.map((s) => s.stage.upload))
   rows.push({
@@ -137,22 +205,36 @@ for (const megabytes of sizes) {
     verifyCpuMs: median(verifyCpu),
     floorCpuMs: median(floorCpu),
     beforeMs: beforeMs.length ? median(beforeMs) : undefined,
-    stages: Object.fromEntries(Object.keys(samples[0].stage).map((name) => [name, median(samples.map((s) => s.stage[name]))])),
+    stages: Object.fromEntries(
+      Object.keys(samples[0].stage).map((name) => [name, median(samples.map((s) => s.stage[name]))]),
+    ),
   })
   await rm(web, { recursive: true, force: true })
 }
 const table = [
   '| bundle | encrypted size | upload (median) | throughput | peak RSS | keys | bundle | lookup | upload | verify | register |',
   '|---|---|---|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.megabytes} MB | ${(r.size / 1048576).toFixed(1)} MiB | ${r.uploadMs} ms | ${r.uploadMBps.toFixed(1)} MB/s | ${r.rssMb.toFixed(0)} MB | ${r.stages.keys} ms | ${r.stages.bundle} ms | ${r.stages.lookup} ms | ${r.stages.upload} ms | ${r.stages.verify} ms | ${r.stages.register} ms |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.megabytes} MB | ${(r.size / 1048576).toFixed(1)} MiB | ${r.uploadMs} ms | ${r.uploadMBps.toFixed(1)} MB/s | ${r.rssMb.toFixed(0)} MB | ${r.stages.keys} ms | ${r.stages.bundle} ms | ${r.stages.lookup} ms | ${r.stages.upload} ms | ${r.stages.verify} ms | ${r.stages.register} ms |`,
+  ),
 ].join('\n')
 const sideBySide = [
   '| bundle | encrypted size | verify (median) | download + AES + SHA (median) | verify / floor | CPU verify / floor | peak RSS verify | peak RSS floor |',
   '|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.megabytes} MB | ${(r.size / 1048576).toFixed(1)} MiB | ${r.verifyMs.toFixed(0)} ms | ${r.floorMs.toFixed(0)} ms | ${(r.verifyMs / r.floorMs).toFixed(2)}x | ${r.verifyCpuMs.toFixed(0)} / ${r.floorCpuMs.toFixed(0)} ms | ${r.verifyRssMb.toFixed(0)} MB | ${r.floorRssMb.toFixed(0)} MB |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.megabytes} MB | ${(r.size / 1048576).toFixed(1)} MiB | ${r.verifyMs.toFixed(0)} ms | ${r.floorMs.toFixed(0)} ms | ${(r.verifyMs / r.floorMs).toFixed(2)}x | ${r.verifyCpuMs.toFixed(0)} / ${r.floorCpuMs.toFixed(0)} ms | ${r.verifyRssMb.toFixed(0)} MB | ${r.floorRssMb.toFixed(0)} MB |`,
+  ),
 ].join('\n')
-const before = rows[0]?.beforeMs === undefined ? '' : `\n\nbefore (${process.env.BENCH_BEFORE}): ${rows.map((r) => `${r.megabytes} MB ${r.beforeMs.toFixed(0)} ms = ${(r.beforeMs / r.floorMs).toFixed(2)}x the floor`).join('; ')}`
-const rss = rows.length > 1 ? `\npeak RSS ${rows.at(-1).megabytes} MB / ${rows[0].megabytes} MB: publish ${(rows.at(-1).rssMb / rows[0].rssMb).toFixed(2)}x, verify ${(rows.at(-1).verifyRssMb / rows[0].verifyRssMb).toFixed(2)}x` : ''
+const before =
+  rows[0]?.beforeMs === undefined
+    ? ''
+    : `\n\nbefore (${process.env.BENCH_BEFORE}): ${rows.map((r) => `${r.megabytes} MB ${r.beforeMs.toFixed(0)} ms = ${(r.beforeMs / r.floorMs).toFixed(2)}x the floor`).join('; ')}`
+const rss =
+  rows.length > 1
+    ? `\npeak RSS ${rows.at(-1).megabytes} MB / ${rows[0].megabytes} MB: publish ${(rows.at(-1).rssMb / rows[0].rssMb).toFixed(2)}x, verify ${(rows.at(-1).verifyRssMb / rows[0].verifyRssMb).toFixed(2)}x`
+    : ''
 console.log(`\n${table}\n\n${sideBySide}${before}\n${rss}`)
 await writeFile(path.join(out, 'results.md'), `${table}\n\n${sideBySide}${before}\n${rss}\n`)
 front.close()

@@ -10,11 +10,17 @@ import { Readable } from 'node:stream'
 
 const [mode, url, sessionKey, checksum, publicKeyFile, size] = process.argv.slice(2)
 const publicKeyPem = await readFile(publicKeyFile, 'utf8')
-const { verifyBundle } = mode === 'verify' ? await import(new URL(process.env.VERIFY_CORE ?? './out/verify-core.mjs', import.meta.url).href) : {}
+const { verifyBundle } =
+  mode === 'verify'
+    ? await import(new URL(process.env.VERIFY_CORE ?? './out/verify-core.mjs', import.meta.url).href)
+    : {}
 
 async function floor() {
   const [ivB64, wrappedB64] = sessionKey.split(':')
-  const aesKey = publicDecrypt({ key: createPublicKey(publicKeyPem), padding: constants.RSA_PKCS1_PADDING }, Buffer.from(wrappedB64, 'base64'))
+  const aesKey = publicDecrypt(
+    { key: createPublicKey(publicKeyPem), padding: constants.RSA_PKCS1_PADDING },
+    Buffer.from(wrappedB64, 'base64'),
+  )
   const decipher = createDecipheriv('aes-128-cbc', aesKey, Buffer.from(ivB64, 'base64'))
   const hash = createHash('sha256')
   const response = await fetch(url)

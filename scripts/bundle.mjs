@@ -29,7 +29,12 @@ await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js'
 // import.meta.url)), so it sits beside every file the writer can end up in: the action, and the
 // CLI's chunks.
 for (const outdir of ['dist', 'dist/cli-chunks']) {
-  await build({ ...common, banner: undefined, entryPoints: { 'deflate-worker': 'src/core/zip/deflate-worker.ts', 'walk-worker': 'src/core/zip/walk-worker.ts' }, outdir })
+  await build({
+    ...common,
+    banner: undefined,
+    entryPoints: { 'deflate-worker': 'src/core/zip/deflate-worker.ts', 'walk-worker': 'src/core/zip/walk-worker.ts' },
+    outdir,
+  })
 }
 // The CLI is split: `publish` (and the storage SDK it pulls in) is a chunk loaded on demand, so
 // `bundle`, `verify` and `key` start faster and smaller.
@@ -39,9 +44,16 @@ await build({
   outdir: 'dist',
   splitting: true,
   chunkNames: 'cli-chunks/[name]-[hash]',
-  banner: { js: '#!/usr/bin/env node\n' + banner.js },
+  banner: { js: `#!/usr/bin/env node\n${banner.js}` },
 })
 // The update responder's edge entry points. The Worker is built for a neutral platform, so any
 // node:* import that creeps into src/server/ fails the build instead of failing in workerd.
-await build({ ...common, platform: 'neutral', target: 'es2022', banner: undefined, entryPoints: ['src/entries/worker.ts'], outfile: 'dist/worker.js' })
+await build({
+  ...common,
+  platform: 'neutral',
+  target: 'es2022',
+  banner: undefined,
+  entryPoints: ['src/entries/worker.ts'],
+  outfile: 'dist/worker.js',
+})
 await build({ ...common, banner: undefined, entryPoints: ['src/entries/lambda.ts'], outfile: 'dist/lambda.mjs' })

@@ -13,34 +13,55 @@ const cli = path.join(repo, 'dist', 'cli.js')
 const work = await mkdtemp(path.join(os.tmpdir(), 'live-update-demo-'))
 const app = path.join(work, 'app')
 const store = path.join(work, 'store')
-const live = (args, options = {}) => execFileSync(process.execPath, [cli, ...args], { cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], ...options })
+const live = (args, options = {}) =>
+  execFileSync(process.execPath, [cli, ...args], {
+    cwd: app,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    ...options,
+  })
 
 try {
-  await cp(path.join(repo, 'example'), app, { recursive: true, filter: (source) => !source.includes(`${path.sep}dist`) })
+  await cp(path.join(repo, 'example'), app, {
+    recursive: true,
+    filter: (source) => !source.includes(`${path.sep}dist`),
+  })
   // Installed dependencies, as after `npm ci`: the native-compatibility check fingerprints them.
   await symlink(path.join(repo, 'node_modules'), path.join(app, 'node_modules'), 'dir')
   console.log(`1. Example app copied to ${app}`)
-  process.stdout.write(live(['key', 'create', '--dir', app, '--config', 'capacitor.config.json']).trimEnd().replace(/^/gm, '   ') + '\n')
+  process.stdout.write(
+    `${live(['key', 'create', '--dir', app, '--config', 'capacitor.config.json']).trimEnd().replace(/^/gm, '   ')}\n`,
+  )
   console.log('2. Build, zip, encrypt, sign, store in a local folder, verify:')
   const result = JSON.parse(
     live([
       'publish',
-      '--build-command', 'node build.mjs',
-      '--private-key-file', '.capgo_key_v2',
-      '--version', '1.0.0',
-      '--storage', 'dir',
-      '--storage-dir', store,
-      '--server', 'none',
+      '--build-command',
+      'node build.mjs',
+      '--private-key-file',
+      '.capgo_key_v2',
+      '--version',
+      '1.0.0',
+      '--storage',
+      'dir',
+      '--storage-dir',
+      store,
+      '--server',
+      'none',
       '--json',
     ]),
   )
   const bundle = result.bundle
-  console.log(`   ${result.status}: ${result.appId} ${result.version}, ${bundle.fileCount} files, zip ${bundle.zipSize} B, encrypted ${bundle.encryptedSize} B`)
+  console.log(
+    `   ${result.status}: ${result.appId} ${result.version}, ${bundle.fileCount} files, zip ${bundle.zipSize} B, encrypted ${bundle.encryptedSize} B`,
+  )
   console.log(`   url ${result.bundleUrl}`)
   console.log(`   key_id ${bundle.keyId}, sha256 ${bundle.sha256}`)
   console.log('3. Verify the stored bundle as a device would (independent run of the verifier):')
   const stored = fileURLToPath(result.bundleUrl)
-  process.stdout.write(live(['verify', stored, '--session-key', bundle.sessionKey, '--checksum', bundle.checksum, '--public-key', '.capgo_key_v2.pub']).trimEnd().replace(/^/gm, '   ') + '\n')
+  process.stdout.write(
+    `${live(['verify', stored, '--session-key', bundle.sessionKey, '--checksum', bundle.checksum, '--public-key', '.capgo_key_v2.pub']).trimEnd().replace(/^/gm, '   ')}\n`,
+  )
   console.log('Demo finished: the bundle above is what a device would download, decrypt and install.')
 } finally {
   await rm(work, { recursive: true, force: true })

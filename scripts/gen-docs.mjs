@@ -7,10 +7,20 @@ import { build } from 'esbuild'
 const check = process.argv.includes('--check')
 await mkdir('.cache', { recursive: true })
 const outfile = '.cache/gen-docs.mjs'
-await build({ entryPoints: ['src/action/docs.ts'], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'warning' })
+await build({
+  entryPoints: ['src/action/docs.ts'],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  outfile,
+  logLevel: 'warning',
+})
 const docs = await import(pathToFileURL(outfile).href)
 let stale = 0
-for (const [file, render] of [['action.yml', docs.withActionInputs], ['README.md', docs.withReadmeInputs]]) {
+for (const [file, render] of [
+  ['action.yml', docs.withActionInputs],
+  ['README.md', docs.withReadmeInputs],
+]) {
   const before = await readFile(file, 'utf8')
   const after = render(before)
   if (before === after) continue

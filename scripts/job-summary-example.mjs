@@ -18,14 +18,22 @@ const SHOWN_STORE = '/srv/live-updates'
 const receiver = http.createServer((request, response) => {
   request.resume()
   const down = request.url === '/down'
-  request.on('end', () => response.writeHead(down ? 503 : 200, { 'content-type': 'application/json' }).end(down ? '{"error":"unavailable"}' : '{"ok":true}'))
+  request.on('end', () =>
+    response
+      .writeHead(down ? 503 : 200, { 'content-type': 'application/json' })
+      .end(down ? '{"error":"unavailable"}' : '{"ok":true}'),
+  )
 })
 await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve))
 const hook = `http://127.0.0.1:${receiver.address().port}`
 
 async function runAction(inputs, event) {
   const dir = await mkdtemp(path.join(work, 'runner-'))
-  const files = { output: path.join(dir, 'output'), summary: path.join(dir, 'summary'), event: path.join(dir, 'event.json') }
+  const files = {
+    output: path.join(dir, 'output'),
+    summary: path.join(dir, 'summary'),
+    event: path.join(dir, 'event.json'),
+  }
   await writeFile(files.output, '')
   await writeFile(files.summary, '')
   await writeFile(files.event, JSON.stringify(event.payload))
@@ -43,7 +51,14 @@ async function runAction(inputs, event) {
     GITHUB_RUN_ID: '123456',
     GITHUB_SERVER_URL: 'https://github.com',
   }
-  const all = { 'working-directory': app, 'private-key': await readFile(path.join(app, '.capgo_key_v2'), 'utf8'), storage: 'dir', 'storage-dir': store, 'pr-comment': 'never', ...inputs }
+  const all = {
+    'working-directory': app,
+    'private-key': await readFile(path.join(app, '.capgo_key_v2'), 'utf8'),
+    storage: 'dir',
+    'storage-dir': store,
+    'pr-comment': 'never',
+    ...inputs,
+  }
   for (const [name, value] of Object.entries(all)) env[`INPUT_${name.toUpperCase()}`] = value
   const child = spawn(process.execPath, [path.join(repo, 'dist', 'index.js')], { cwd: dir, env, stdio: 'ignore' })
   await new Promise((resolve) => child.on('close', resolve))
@@ -53,21 +68,40 @@ async function runAction(inputs, event) {
 }
 
 const tag = (version) => ({ name: 'push', ref: `refs/tags/v${version}`, payload: { ref: `refs/tags/v${version}` } })
-const pullRequest = { name: 'pull_request', ref: 'refs/pull/7/merge', payload: { number: 7, pull_request: { number: 7 } } }
+const pullRequest = {
+  name: 'pull_request',
+  ref: 'refs/pull/7/merge',
+  payload: { number: 7, pull_request: { number: 7 } },
+}
 
 try {
-  await cp(path.join(repo, 'example'), app, { recursive: true, filter: (source) => !source.includes(`${path.sep}dist`) })
+  await cp(path.join(repo, 'example'), app, {
+    recursive: true,
+    filter: (source) => !source.includes(`${path.sep}dist`),
+  })
   // Installed dependencies, as after `npm ci`: the native-compatibility check fingerprints them.
   await symlink(path.join(repo, 'node_modules'), path.join(app, 'node_modules'), 'dir')
-  execFileSync(process.execPath, [path.join(repo, 'dist', 'cli.js'), 'key', 'create', '--dir', app, '--config', 'capacitor.config.json'], { cwd: app, stdio: 'ignore' })
+  execFileSync(
+    process.execPath,
+    [path.join(repo, 'dist', 'cli.js'), 'key', 'create', '--dir', app, '--config', 'capacitor.config.json'],
+    { cwd: app, stdio: 'ignore' },
+  )
   execFileSync(process.execPath, ['build.mjs'], { cwd: app, stdio: 'ignore' })
-  const webhook = (pathname) => ({ server: 'webhook', 'webhook-url': `${hook}${pathname}`, 'webhook-secret': 'example-webhook-secret' })
+  const webhook = (pathname) => ({
+    server: 'webhook',
+    'webhook-url': `${hook}${pathname}`,
+    'webhook-secret': 'example-webhook-secret',
+  })
   const scenarios = [
     ['A published bundle (webhook server)', { ...webhook('/ok') }, tag('1.4.3')],
     ['Uploaded but not registered (`server: none`)', { server: 'none' }, tag('1.4.4')],
     ['Registered without the device check (`verify: false`)', { ...webhook('/ok'), verify: 'false' }, tag('1.4.5')],
     ['A pull request (dry run)', { 'dry-run': 'true', version: '0.0.1-pr.7', server: 'none' }, pullRequest],
-    ['A failed registration whose outcome is unknown (the receiver kept answering 503)', { ...webhook('/down') }, tag('1.4.6')],
+    [
+      'A failed registration whose outcome is unknown (the receiver kept answering 503)',
+      { ...webhook('/down') },
+      tag('1.4.6'),
+    ],
     ['A failed run (no private key)', { 'private-key': '' }, tag('1.4.7')],
   ]
   const parts = [

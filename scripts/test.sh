@@ -21,6 +21,7 @@ if ! bash scripts/install-test-deps.sh --check; then
 fi
 
 npx tsc --noEmit -p .
+npx biome check .
 bash scripts/check-dist.sh
 if ! bash scripts/s3-server.sh status >/dev/null 2>&1; then
   # Started here, so stopped here too (also on failure or Ctrl-C); a server already running stays.

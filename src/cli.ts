@@ -16,7 +16,13 @@ const cancel = cancelOnSignal(
   },
   { hardStopCode: signalExitCode },
 )
-process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: cancel.signal })
+process.exitCode = await main(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+  signal: cancel.signal,
+})
 cancel.dispose()
 // After a cancel, leave at once: idle sockets and workers must not keep the process.
 if (cancel.signal.aborted) process.exit(signalExitCode(cancellationOf(cancel.signal).signalName))

@@ -40,16 +40,28 @@ describe('action.yml', () => {
         description: input.description,
         // Nothing is required: every value has a default or is derived.
         required: false,
-        ...(input.actionDefault ?? input.default) !== undefined ? { default: input.actionDefault ?? input.default } : {},
+        ...((input.actionDefault ?? input.default) !== undefined
+          ? { default: input.actionDefault ?? input.default }
+          : {}),
       })
     }
     expect(action.inputs['github-token'].default).toBe('${{ github.token }}')
   })
 
   it('says "Masked" exactly for the secret inputs', () => {
-    const masked = table.filter((input) => /\bMasked\b/.test(action.inputs[input.name].description)).map((input) => input.name)
+    const masked = table
+      .filter((input) => /\bMasked\b/.test(action.inputs[input.name].description))
+      .map((input) => input.name)
     expect(masked).toEqual([...SECRET_INPUTS])
-    expect(SECRET_INPUTS).toEqual(expect.arrayContaining(['private-key', 's3-secret-access-key', 'capgo-api-key', 'webhook-secret', 'github-token']))
+    expect(SECRET_INPUTS).toEqual(
+      expect.arrayContaining([
+        'private-key',
+        's3-secret-access-key',
+        'capgo-api-key',
+        'webhook-secret',
+        'github-token',
+      ]),
+    )
   })
 
   it('every default the code applies is a valid value of its kind', () => {
@@ -77,13 +89,32 @@ describe('action.yml', () => {
       verified: true,
       registrar: 'capgo',
       timings: [],
-      bundle: { checksum: 'c'.repeat(512), sha256: 'a'.repeat(64), sessionKey: 'iv:key', keyId: 'MIIBCgKCAQEAexample0', zipSize: 10, encryptedSize: 16, fileCount: 1 } as PublishResult['bundle'],
+      bundle: {
+        checksum: 'c'.repeat(512),
+        sha256: 'a'.repeat(64),
+        sessionKey: 'iv:key',
+        keyId: 'MIIBCgKCAQEAexample0',
+        zipSize: 10,
+        encryptedSize: 16,
+        fileCount: 1,
+      } as PublishResult['bundle'],
     }
     expect(Object.keys(outputsOf(result)).sort()).toEqual(Object.keys(action.outputs).sort())
   })
 
   it('the generator quotes what YAML would read as something else', () => {
-    const values = ['true', '6', '{appId}/{version}/{hash}.zip', '${{ github.token }}', "it's", 'a: b', 'x #y', '-x', 'plain text, e.g. "quoted".', 'public, max-age=1']
+    const values = [
+      'true',
+      '6',
+      '{appId}/{version}/{hash}.zip',
+      '${{ github.token }}',
+      "it's",
+      'a: b',
+      'x #y',
+      '-x',
+      'plain text, e.g. "quoted".',
+      'public, max-age=1',
+    ]
     for (const value of values) expect(parse(`k: ${yamlScalar(value)}`)).toEqual({ k: value })
     expect(parse(renderActionInputs()).inputs['compression-level'].default).toBe('6')
   })

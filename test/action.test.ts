@@ -18,7 +18,15 @@ import { removeDir, tempDir } from './support/folders.js'
 import { startGithubApi, type GithubApiStandIn } from './support/github-api.js'
 import { startHttpsFront, type HttpsFront } from './support/https-front.js'
 import { runAction, type ActionRun } from './support/run-action.js'
-import { createTestBucket, listKeys, objectExists, objectSha256, readObject, removeTestBucket, s3TestConfig } from './support/s3.js'
+import {
+  createTestBucket,
+  listKeys,
+  objectExists,
+  objectSha256,
+  readObject,
+  removeTestBucket,
+  s3TestConfig,
+} from './support/s3.js'
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -32,7 +40,16 @@ const WEBHOOK_SECRET = `whsec-${randomBytes(16).toString('hex')}`
 const WRONG_S3_SECRET = `wrong-${randomBytes(12).toString('hex')}`
 const PEM_LINES = keys.privateKeyPem.split('\n').filter((line) => line.length > 0)
 /** Every value no log, output, summary or comment may show. */
-const SECRETS = [keys.privateKeyPem, keys.privateKeyPem.trim(), ...PEM_LINES, s3.secretAccessKey, WRONG_S3_SECRET, CAPGO_KEY, GITHUB_TOKEN, WEBHOOK_SECRET]
+const SECRETS = [
+  keys.privateKeyPem,
+  keys.privateKeyPem.trim(),
+  ...PEM_LINES,
+  s3.secretAccessKey,
+  WRONG_S3_SECRET,
+  CAPGO_KEY,
+  GITHUB_TOKEN,
+  WEBHOOK_SECRET,
+]
 
 let work: string
 let app: string
@@ -42,11 +59,20 @@ let capgo: CapgoServer
 let githubApi: GithubApiStandIn
 let receiver: WebhookReceiver
 
-const pushTag = (tag: string) => ({ name: 'push', ref: `refs/tags/${tag}`, payload: { ref: `refs/tags/${tag}`, repository: { name: 'app', owner: { login: 'acme' } } } })
+const pushTag = (tag: string) => ({
+  name: 'push',
+  ref: `refs/tags/${tag}`,
+  payload: { ref: `refs/tags/${tag}`, repository: { name: 'app', owner: { login: 'acme' } } },
+})
 const pullRequest = (number: number) => ({
   name: 'pull_request',
   ref: `refs/pull/${number}/merge`,
-  payload: { action: 'synchronize', number, pull_request: { number }, repository: { name: 'app', owner: { login: 'acme' } } },
+  payload: {
+    action: 'synchronize',
+    number,
+    pull_request: { number },
+    repository: { name: 'app', owner: { login: 'acme' } },
+  },
 })
 
 /** Inputs of a real publish: S3 through the https front, Capgo stand-in, the app copy. */
@@ -72,7 +98,10 @@ function publishInputs(overrides: Record<string, string> = {}): Record<string, s
 
 /** What the runner shows of stdout: `::add-mask::` commands are consumed, not printed. */
 function maskCommands(run: ActionRun): string[] {
-  return run.stdout.split('\n').filter((line) => line.startsWith('::add-mask::')).map((line) => unescapeCommand(line.slice('::add-mask::'.length)))
+  return run.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('::add-mask::'))
+    .map((line) => unescapeCommand(line.slice('::add-mask::'.length)))
 }
 
 function unescapeCommand(data: string): string {
@@ -86,9 +115,15 @@ function unescapeCommand(data: string): string {
  * else was printed (the PEM as a whole and line by line).
  */
 async function act(options: Parameters<typeof runAction>[0]): Promise<ActionRun> {
-  const run = await runAction({ ...options, env: { ...front.childEnv({}), GITHUB_API_URL: githubApi.url, ...options.env } as Record<string, string> })
+  const run = await runAction({
+    ...options,
+    env: { ...front.childEnv({}), GITHUB_API_URL: githubApi.url, ...options.env } as Record<string, string>,
+  })
   const shown = [
-    run.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n'),
+    run.stdout
+      .split('\n')
+      .filter((line) => !line.startsWith('::add-mask::'))
+      .join('\n'),
     run.stderr,
     JSON.stringify(run.outputs),
     run.summary,
@@ -97,17 +132,27 @@ async function act(options: Parameters<typeof runAction>[0]): Promise<ActionRun>
   for (const secret of SECRETS) {
     if (shown.includes(secret)) {
       const where = shown.split('\n').find((line) => line.includes(secret.split('\n')[0])) ?? ''
-      throw new Error(`A secret (${JSON.stringify(secret.slice(0, 12))}…) leaked into what the run shows, e.g. in: ${where.slice(0, 300)}`)
+      throw new Error(
+        `A secret (${JSON.stringify(secret.slice(0, 12))}…) leaked into what the run shows, e.g. in: ${where.slice(0, 300)}`,
+      )
     }
   }
   const masks = maskCommands(run)
   const lines = run.stdout.split('\n')
   const firstOther = lines.findIndex((line) => line.length > 0 && !line.startsWith('::add-mask::'))
-  const earlyMasks = new Set(lines.slice(0, firstOther < 0 ? lines.length : firstOther).filter((line) => line.startsWith('::add-mask::')).map((line) => unescapeCommand(line.slice(12))))
-  const inputSecrets = ['private-key', 's3-secret-access-key', 'capgo-api-key', 'github-token', 'webhook-secret'].map((name) => options.inputs[name]).filter(Boolean)
+  const earlyMasks = new Set(
+    lines
+      .slice(0, firstOther < 0 ? lines.length : firstOther)
+      .filter((line) => line.startsWith('::add-mask::'))
+      .map((line) => unescapeCommand(line.slice(12))),
+  )
+  const inputSecrets = ['private-key', 's3-secret-access-key', 'capgo-api-key', 'github-token', 'webhook-secret']
+    .map((name) => options.inputs[name])
+    .filter(Boolean)
   for (const value of inputSecrets) {
     expect(earlyMasks.has(value.trim())).toBe(true)
-    for (const line of value.split('\n').filter((text) => text.trim().length > 8)) expect(earlyMasks.has(line.trim())).toBe(true)
+    for (const line of value.split('\n').filter((text) => text.trim().length > 8))
+      expect(earlyMasks.has(line.trim())).toBe(true)
   }
   if (options.inputs['private-key']) {
     // The BEGIN/END lines are masked too: a runner would show *** for any of them.
@@ -123,7 +168,10 @@ function errorLines(run: ActionRun): string[] {
 beforeAll(async () => {
   work = await tempDir('live-update-action-')
   app = path.join(work, 'app')
-  await cp(path.join(repo, 'example'), app, { recursive: true, filter: (source) => !/[\\/](dist|node_modules)$/.test(source) })
+  await cp(path.join(repo, 'example'), app, {
+    recursive: true,
+    filter: (source) => !/[\\/](dist|node_modules)$/.test(source),
+  })
   // Installed dependencies, as after `npm ci`: the native-compatibility check fingerprints them.
   await symlink(path.join(repo, 'node_modules'), path.join(app, 'node_modules'), 'dir')
   await promisify(execFile)(process.execPath, ['build.mjs'], { cwd: app })
@@ -168,7 +216,15 @@ describe('the bundled action on a tag push', () => {
     const posts = capgo.requests.filter((request) => request.method === 'POST' && request.path === '/bundle')
     expect(posts).toHaveLength(1)
     expect(posts[0].auth).toEqual({ header: 'authorization', known: true })
-    expect(posts[0].body).toEqual({ app_id: APP, version: '1.2.3', external_url: out['bundle-url'], checksum: out.checksum, session_key: out['session-key'], key_id: out['key-id'], signature: out.signature })
+    expect(posts[0].body).toEqual({
+      app_id: APP,
+      version: '1.2.3',
+      external_url: out['bundle-url'],
+      checksum: out.checksum,
+      session_key: out['session-key'],
+      key_id: out['key-id'],
+      signature: out.signature,
+    })
     expect(capgo.bundlesOf(APP)).toHaveLength(1)
     const row = capgo.bundlesOf(APP)[0]
     expect(out['bundle-id']).toBe(String(row.id))
@@ -189,12 +245,15 @@ describe('the bundled action on a tag push', () => {
     expect(run.summary.split('\n')[0]).toBe(`### ✅ ${APP} 1.2.3 → production: published`)
     expect(run.summary).toContain('Uploaded, downloaded and checked as a device would, registered with capgo')
     expect(run.summary).toContain('| App | Version | Channel | Storage | Update server |')
-    expect(run.summary).toContain(`| \`${APP}\` | \`1.2.3\` | \`production\` | \`s3://${bucket} (${s3.endpoint})\` | \`capgo\` |`)
+    expect(run.summary).toContain(
+      `| \`${APP}\` | \`1.2.3\` | \`production\` | \`s3://${bucket} (${s3.endpoint})\` | \`capgo\` |`,
+    )
     expect(run.summary).toContain(`Bundle URL: \`${out['bundle-url']}\``)
     expect(run.summary).toMatch(/^Zip \d+(\.\d)? (B|KiB) · 4 files, \d+(\.\d)? (B|KiB) unpacked/m)
     expect(run.summary).toContain(`| Checksum (signed) | \`${out.checksum}\` |`)
     expect(run.summary).toContain('Time per stage')
-    for (const stage of ['keys', 'bundle', 'lookup', 'upload', 'verify', 'register']) expect(run.summary).toMatch(new RegExp(`\\| ${stage} \\| \\d+(\\.\\d)? m?s \\|`))
+    for (const stage of ['keys', 'bundle', 'lookup', 'upload', 'verify', 'register'])
+      expect(run.summary).toMatch(new RegExp(`\\| ${stage} \\| \\d+(\\.\\d)? m?s \\|`))
     // A push event comments nowhere.
     expect(githubApi.requests).toEqual([])
   })
@@ -218,11 +277,16 @@ describe('the bundled action on a tag push', () => {
     expect(rows[0].external_url).toBe(`${front.origin}/${objects[0]}`)
     for (const run of [production, beta]) expect(run.outputs['bundle-url']).toBe(rows[0].external_url)
     // Both legs moved their channel record; the one release record lists both channels.
-    for (const run of [production, beta]) expect(run.outputs).toMatchObject({ mode: 'publish', 'stable-version': '2.0.0' })
-    const release = JSON.parse((await readObject(bucket, `${objects[0]}.release.json`)).toString('utf8')) as { channels: string[] }
+    for (const run of [production, beta])
+      expect(run.outputs).toMatchObject({ mode: 'publish', 'stable-version': '2.0.0' })
+    const release = JSON.parse((await readObject(bucket, `${objects[0]}.release.json`)).toString('utf8')) as {
+      channels: string[]
+    }
     expect(release.channels.sort()).toEqual(['beta', 'production'])
     for (const channel of ['production', 'beta']) {
-      const record = JSON.parse((await readObject(bucket, `live-update/${APP}/channels/${channel}.json`)).toString('utf8')) as { stable: { version: string; url: string } }
+      const record = JSON.parse(
+        (await readObject(bucket, `live-update/${APP}/channels/${channel}.json`)).toString('utf8'),
+      ) as { stable: { version: string; url: string } }
       expect(record.stable).toMatchObject({ version: '2.0.0', url: rows[0].external_url })
     }
   })
@@ -231,7 +295,12 @@ describe('the bundled action on a tag push', () => {
 describe('the bundled action on a pull request (dry run)', () => {
   const marker = commentMarker(APP, 'production')
   const prInputs = (overrides: Record<string, string> = {}) => {
-    const inputs = publishInputs({ 'dry-run': 'true', version: '0.0.1-pr.7', 'build-command': 'node build.mjs', ...overrides })
+    const inputs = publishInputs({
+      'dry-run': 'true',
+      version: '0.0.1-pr.7',
+      'build-command': 'node build.mjs',
+      ...overrides,
+    })
     delete inputs['capgo-api-key']
     return inputs
   }
@@ -241,7 +310,15 @@ describe('the bundled action on a pull request (dry run)', () => {
     const capgoCalls = capgo.requests.length
     const run = await act({ inputs: prInputs(), event: pullRequest(7) })
     expect({ code: run.code, errors: errorLines(run) }).toEqual({ code: 0, errors: [] })
-    expect(run.outputs).toMatchObject({ status: 'dry-run', version: '0.0.1-pr.7', channel: 'production', 'app-id': APP, 'object-key': '', 'bundle-url': '', 'bundle-id': '' })
+    expect(run.outputs).toMatchObject({
+      status: 'dry-run',
+      version: '0.0.1-pr.7',
+      channel: 'production',
+      'app-id': APP,
+      'object-key': '',
+      'bundle-url': '',
+      'bundle-id': '',
+    })
     expect(run.outputs.checksum).toMatch(/^[0-9a-f]{512}$/)
     expect(run.stdout).toMatch(/^\[command\]\S*bash -c node build\.mjs$/m)
     expect(await listKeys(bucket)).toEqual(objects)
@@ -267,12 +344,23 @@ describe('the bundled action on a pull request (dry run)', () => {
     expect(githubApi.comments.filter((item) => item.issueNumber === 8)).toHaveLength(1)
     expect(comment.body.trimEnd()).toBe(`${marker}\n${run.summary.trimEnd()}`)
     expect(githubApi.requests.filter((request) => request.method === 'PATCH')).toHaveLength(patches + 1)
-    expect(githubApi.requests.at(-1)).toEqual({ method: 'PATCH', path: `/repos/${REPOSITORY}/issues/comments/${comment.id}` })
+    expect(githubApi.requests.at(-1)).toEqual({
+      method: 'PATCH',
+      path: `/repos/${REPOSITORY}/issues/comments/${comment.id}`,
+    })
   })
 
   it('another channel (a matrix leg) gets its own comment; no storage inputs are needed', async () => {
     const inputs = prInputs({ channel: 'beta' })
-    for (const name of ['s3-bucket', 's3-endpoint', 's3-access-key-id', 's3-secret-access-key', 'public-url', 'build-command']) delete inputs[name]
+    for (const name of [
+      's3-bucket',
+      's3-endpoint',
+      's3-access-key-id',
+      's3-secret-access-key',
+      'public-url',
+      'build-command',
+    ])
+      delete inputs[name]
     // Pull request #9 already holds the production leg's comment.
     githubApi.comments.push({ id: 9101, issueNumber: 9, body: `${marker}\nproduction leg` })
     const run = await act({ inputs, event: pullRequest(9) })
@@ -307,12 +395,29 @@ describe('the bundled action on a pull request (dry run)', () => {
 describe('release management through the action', () => {
   it('a 10 % rollout keeps the stable, then mode promote makes it stable (outputs say so)', async () => {
     // A channel of its own: its first release goes to everyone (nothing to roll out against).
-    const first = await act({ inputs: publishInputs({ channel: 'staged', 'rollout-percentage': '10' }), event: pushTag('v6.0.0'), env: { GITHUB_RUN_ID: '6000' } })
+    const first = await act({
+      inputs: publishInputs({ channel: 'staged', 'rollout-percentage': '10' }),
+      event: pushTag('v6.0.0'),
+      env: { GITHUB_RUN_ID: '6000' },
+    })
     expect(first.outputs).toMatchObject({ status: 'published', 'stable-version': '6.0.0', 'rollout-version': '' })
-    await writeFile(path.join(app, 'dist', 'extra.js'), `console.log(${JSON.stringify(randomBytes(8).toString('hex'))})`)
-    const rolled = await act({ inputs: publishInputs({ channel: 'staged', 'rollout-percentage': '10' }), event: pushTag('v6.1.0'), env: { GITHUB_RUN_ID: '6001' } }).finally(() => rm(path.join(app, 'dist', 'extra.js')))
+    await writeFile(
+      path.join(app, 'dist', 'extra.js'),
+      `console.log(${JSON.stringify(randomBytes(8).toString('hex'))})`,
+    )
+    const rolled = await act({
+      inputs: publishInputs({ channel: 'staged', 'rollout-percentage': '10' }),
+      event: pushTag('v6.1.0'),
+      env: { GITHUB_RUN_ID: '6001' },
+    }).finally(() => rm(path.join(app, 'dist', 'extra.js')))
     expect(rolled.code).toBe(0)
-    expect(rolled.outputs).toMatchObject({ status: 'published', mode: 'publish', 'stable-version': '6.0.0', 'rollout-version': '6.1.0', 'rollout-percentage': '10' })
+    expect(rolled.outputs).toMatchObject({
+      status: 'published',
+      mode: 'publish',
+      'stable-version': '6.0.0',
+      'rollout-version': '6.1.0',
+      'rollout-percentage': '10',
+    })
     expect(capgo.channel(APP, 'staged')?.name).toBe('6.0.0')
     expect(capgo.rollout(APP, 'staged')).toMatchObject({ bundle: { name: '6.1.0' }, percentage: 10 })
     expect(rolled.summary).toContain('rollout 6.1.0 to 10 % of devices')
@@ -320,29 +425,65 @@ describe('release management through the action', () => {
     // Promote needs no key, web folder or version.
     const promote = { ...publishInputs({ mode: 'promote', channel: 'staged' }) }
     delete promote['private-key']
-    const promoted = await act({ inputs: promote, event: { name: 'workflow_dispatch', payload: {} }, env: { GITHUB_RUN_ID: '6002' } })
+    const promoted = await act({
+      inputs: promote,
+      event: { name: 'workflow_dispatch', payload: {} },
+      env: { GITHUB_RUN_ID: '6002' },
+    })
     expect(promoted.code).toBe(0)
-    expect(promoted.outputs).toEqual({ mode: 'promote', changed: 'true', 'stable-version': '6.1.0', 'rollout-version': '', 'rollout-percentage': '' })
+    expect(promoted.outputs).toEqual({
+      mode: 'promote',
+      changed: 'true',
+      'stable-version': '6.1.0',
+      'rollout-version': '',
+      'rollout-percentage': '',
+    })
     expect(capgo.channel(APP, 'staged')?.name).toBe('6.1.0')
     expect(promoted.summary.split('\n')[0]).toBe(`### ✅ ${APP} → staged: promoted`)
     expect(promoted.summary).toContain('**Channel `staged`**: stable 6.1.0; rollout none (stable before: 6.0.0).')
-    const again = await act({ inputs: promote, event: { name: 'workflow_dispatch', payload: {} }, env: { GITHUB_RUN_ID: '6003' } })
+    const again = await act({
+      inputs: promote,
+      event: { name: 'workflow_dispatch', payload: {} },
+      env: { GITHUB_RUN_ID: '6003' },
+    })
     expect(again.outputs).toMatchObject({ mode: 'promote', changed: 'false', 'stable-version': '6.1.0' })
     expect(again.summary.split('\n')[0]).toBe(`### ✅ ${APP} → staged: promote: nothing to do`)
   })
 
   it('preview on a pull request publishes to pr-<number> with a join recipe in the comment; cleanup on close removes it all', async () => {
-    const preview = await act({ inputs: publishInputs({ preview: 'true' }), event: pullRequest(12), env: { GITHUB_RUN_NUMBER: '3', GITHUB_RUN_ID: '7001' } })
+    const preview = await act({
+      inputs: publishInputs({ preview: 'true' }),
+      event: pullRequest(12),
+      env: { GITHUB_RUN_NUMBER: '3', GITHUB_RUN_ID: '7001' },
+    })
     expect(preview.code).toBe(0)
-    expect(preview.outputs).toMatchObject({ status: 'published', version: '1.0.0-pr.12.3', channel: 'pr-12', 'stable-version': '1.0.0-pr.12.3' })
+    expect(preview.outputs).toMatchObject({
+      status: 'published',
+      version: '1.0.0-pr.12.3',
+      channel: 'pr-12',
+      'stable-version': '1.0.0-pr.12.3',
+    })
     expect(capgo.channel(APP, 'pr-12')?.name).toBe('1.0.0-pr.12.3')
     expect(capgo.channels.find((channel) => channel.name === 'pr-12')!.allow_device_self_set).toBe(true)
     const comment = githubApi.comments.find((entry) => entry.issueNumber === 12)!
     expect(comment.body).toContain("CapacitorUpdater.setChannel({ channel: 'pr-12'")
     expect(await listKeys(bucket, `${APP}/1.0.0-pr.12.3/`)).toHaveLength(2)
 
-    const closed = { name: 'pull_request', ref: 'refs/pull/12/merge', payload: { action: 'closed', number: 12, pull_request: { number: 12 }, repository: { name: 'app', owner: { login: 'acme' } } } }
-    const cleanup = await act({ inputs: publishInputs({ mode: 'cleanup' }), event: closed, env: { GITHUB_RUN_ID: '7002' } })
+    const closed = {
+      name: 'pull_request',
+      ref: 'refs/pull/12/merge',
+      payload: {
+        action: 'closed',
+        number: 12,
+        pull_request: { number: 12 },
+        repository: { name: 'app', owner: { login: 'acme' } },
+      },
+    }
+    const cleanup = await act({
+      inputs: publishInputs({ mode: 'cleanup' }),
+      event: closed,
+      env: { GITHUB_RUN_ID: '7002' },
+    })
     expect(cleanup.code).toBe(0)
     expect(cleanup.outputs).toMatchObject({ mode: 'cleanup', changed: 'true' })
     expect(capgo.channels.find((channel) => channel.name === 'pr-12')).toBeUndefined()
@@ -350,7 +491,11 @@ describe('release management through the action', () => {
     expect(await listKeys(bucket, `${APP}/1.0.0-pr.12.3/`)).toEqual([])
     expect(await listKeys(bucket, `live-update/${APP}/channels/pr-12`)).toEqual([])
     expect(await listKeys(bucket, `live-update/${APP}/releases/1.0.0-pr.12.3`)).toEqual([])
-    const twice = await act({ inputs: publishInputs({ mode: 'cleanup' }), event: closed, env: { GITHUB_RUN_ID: '7003' } })
+    const twice = await act({
+      inputs: publishInputs({ mode: 'cleanup' }),
+      event: closed,
+      env: { GITHUB_RUN_ID: '7003' },
+    })
     expect(twice.code).toBe(0)
     expect(twice.outputs).toMatchObject({ mode: 'cleanup', changed: 'false' })
   })
@@ -359,12 +504,17 @@ describe('release management through the action', () => {
 describe('failed runs', () => {
   it('a wrong S3 secret fails at the first storage access (the guard reads the channel record before any work): one error naming the input, nothing uploaded or registered', async () => {
     const bundles = capgo.bundlesOf(APP).length
-    const run = await act({ inputs: publishInputs({ 's3-secret-access-key': WRONG_S3_SECRET }), event: pushTag('v3.0.0') })
+    const run = await act({
+      inputs: publishInputs({ 's3-secret-access-key': WRONG_S3_SECRET }),
+      event: pushTag('v3.0.0'),
+    })
     expect(run.code).not.toBe(0)
     const errors = errorLines(run)
     expect(errors).toHaveLength(1)
     // The first storage access is the records read before any work (its stage: wherever the guard runs).
-    const stage = /^::error::(input|records) failed: .*SignatureDoesNotMatch.*'s3-secret-access-key'/.exec(errors[0]!)?.[1]
+    const stage = /^::error::(input|records) failed: .*SignatureDoesNotMatch.*'s3-secret-access-key'/.exec(
+      errors[0]!,
+    )?.[1]
     expect(stage).toBeDefined()
     expect(run.summary).toContain(`Failed at stage \`${stage}\``)
     expect(run.summary).toMatch(/Nothing was (uploaded or )?registered/)
@@ -403,8 +553,13 @@ describe('webhook server', () => {
     expect({ code: run.code, errors: errorLines(run) }).toEqual({ code: 0, errors: [] })
     expect(run.outputs).toMatchObject({ status: 'published', version: '5.0.0' })
     expect(receiver.requests.map((request) => request.status)).toEqual([200])
-    expect(receiver.events.get(`${APP}@5.0.0`)).toMatchObject({ event: 'bundle.published', channel: 'production', externalUrl: run.outputs['bundle-url'], checksum: run.outputs.checksum, sessionKey: run.outputs['session-key'] })
+    expect(receiver.events.get(`${APP}@5.0.0`)).toMatchObject({
+      event: 'bundle.published',
+      channel: 'production',
+      externalUrl: run.outputs['bundle-url'],
+      checksum: run.outputs.checksum,
+      sessionKey: run.outputs['session-key'],
+    })
     expect(run.summary).toMatch(/ \| `webhook` \|$/m)
   })
 })
-

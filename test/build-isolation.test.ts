@@ -123,7 +123,9 @@ function checkDump(dump: string, actionCmdline: RegExp): void {
   expect(buildEnv).toMatch(/^CI=true$/m)
   expect(buildEnv).toMatch(/^HARMLESS_SETTING=kept$/m)
   expect(buildEnv).toMatch(/^GITHUB_REPOSITORY=acme\/app$/m)
-  expect(buildEnv).not.toMatch(/^(GITHUB_OUTPUT|GITHUB_STEP_SUMMARY|GITHUB_ENV|GITHUB_STATE|AWS_SECRET_ACCESS_KEY|GITHUB_TOKEN|ACTIONS_\w+)=/m)
+  expect(buildEnv).not.toMatch(
+    /^(GITHUB_OUTPUT|GITHUB_STEP_SUMMARY|GITHUB_ENV|GITHUB_STATE|AWS_SECRET_ACCESS_KEY|GITHUB_TOKEN|ACTIONS_\w+)=/m,
+  )
   // The walk really read the action's own /proc/<pid>/environ (so an unscrubbed one would show here).
   const actionSection = [...parts.entries()].find(([name]) => actionCmdline.test(name))
   expect(actionSection).toBeDefined()
@@ -137,9 +139,14 @@ describe('the build never sees a secret', () => {
     const dump = path.join(work, 'dump-action.txt')
     const started = Date.now()
     const result = await runAction({ inputs: inputs({ 'build-command': `bash dump.sh ${dump}` }), env: RUNNER_ENV })
-    expect({ code: result.code, errors: result.stdout.split('\n').filter((line) => line.startsWith('::error')) }).toEqual({ code: 0, errors: [] })
+    expect({
+      code: result.code,
+      errors: result.stdout.split('\n').filter((line) => line.startsWith('::error')),
+    }).toEqual({ code: 0, errors: [] })
     checkDump(await readFile(dump, 'utf8'), /dist\/index\.js/)
-    expect(result.stdout).toMatch(/^Not passed to the build \(their values are secrets given to the action\): .*AWS_SECRET_ACCESS_KEY/m)
+    expect(result.stdout).toMatch(
+      /^Not passed to the build \(their values are secrets given to the action\): .*AWS_SECRET_ACCESS_KEY/m,
+    )
     expect(result.stdout).not.toContain('::warning::The build cannot be fully kept')
     expect(Date.now() - started).toBeLessThan(30000)
   })
@@ -150,12 +157,20 @@ describe('the build never sees a secret', () => {
     await writeFile(summary, '')
     const saved = { ...process.env }
     const exitCode = process.exitCode
-    const env: Record<string, string> = { ...RUNNER_ENV, GITHUB_STEP_SUMMARY: summary, GITHUB_REPOSITORY: 'acme/app', GITHUB_RUN_ID: '4242' }
-    for (const [name, value] of Object.entries(inputs({ 'build-command': `bash dump.sh ${dump}` }))) env[`INPUT_${name.toUpperCase()}`] = value
+    const env: Record<string, string> = {
+      ...RUNNER_ENV,
+      GITHUB_STEP_SUMMARY: summary,
+      GITHUB_REPOSITORY: 'acme/app',
+      GITHUB_RUN_ID: '4242',
+    }
+    for (const [name, value] of Object.entries(inputs({ 'build-command': `bash dump.sh ${dump}` })))
+      env[`INPUT_${name.toUpperCase()}`] = value
     Object.assign(process.env, env)
     const write = process.stdout.write
     let stdout = ''
-    process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true)) as typeof process.stdout.write
+    process.stdout.write = ((chunk: string | Uint8Array) => (
+      (stdout += chunk.toString()), true
+    )) as typeof process.stdout.write
     try {
       await run()
     } finally {
@@ -178,9 +193,45 @@ describe('the build never sees a secret', () => {
     const dump = path.join(work, 'dump-cli.txt')
     const keyFile = path.join(work, 'key.pem')
     await writeFile(keyFile, keys.privateKeyPem)
-    const args = ['publish', '--working-directory', app, '--app-id', 'com.example.app', '--path', 'www', '--version', '1.0.0', '--private-key-file', keyFile, '--dry-run', 'true',
-      '--s3-bucket', 'bucket', '--s3-endpoint', 'http://127.0.0.1:9', '--s3-access-key-id', S3_KEY_ID, '--s3-secret-access-key', S3_SECRET, '--server', 'none', '--build-command', `bash dump.sh ${dump}`]
-    const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work, CI: 'true', HARMLESS_SETTING: 'kept', GITHUB_RUN_ID: '4242', GITHUB_REPOSITORY: 'acme/app', AWS_SECRET_ACCESS_KEY: S3_SECRET } })
+    const args = [
+      'publish',
+      '--working-directory',
+      app,
+      '--app-id',
+      'com.example.app',
+      '--path',
+      'www',
+      '--version',
+      '1.0.0',
+      '--private-key-file',
+      keyFile,
+      '--dry-run',
+      'true',
+      '--s3-bucket',
+      'bucket',
+      '--s3-endpoint',
+      'http://127.0.0.1:9',
+      '--s3-access-key-id',
+      S3_KEY_ID,
+      '--s3-secret-access-key',
+      S3_SECRET,
+      '--server',
+      'none',
+      '--build-command',
+      `bash dump.sh ${dump}`,
+    ]
+    const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+      cwd: work,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: work,
+        CI: 'true',
+        HARMLESS_SETTING: 'kept',
+        GITHUB_RUN_ID: '4242',
+        GITHUB_REPOSITORY: 'acme/app',
+        AWS_SECRET_ACCESS_KEY: S3_SECRET,
+      },
+    })
     let stderr = ''
     child.stderr.on('data', (chunk) => (stderr += chunk))
     child.stdout.resume()
@@ -208,10 +259,17 @@ describe('the build is bounded', () => {
   it('build-timeout-minutes ends the build and the grandchild it started', async () => {
     const pidFile = path.join(work, 'timeout.pid')
     const started = Date.now()
-    const result = await runAction({ inputs: inputs({ 'build-timeout-minutes': '0.03', 'build-command': `sleep 300 & echo $! > ${pidFile}; sleep 300` }) })
+    const result = await runAction({
+      inputs: inputs({
+        'build-timeout-minutes': '0.03',
+        'build-command': `sleep 300 & echo $! > ${pidFile}; sleep 300`,
+      }),
+    })
     const elapsed = Date.now() - started
     expect(result.code).not.toBe(0)
-    expect(result.stdout).toMatch(/::error::build failed: 'build-command' ran longer than 0\.03 minutes and was ended\. .*'build-timeout-minutes'/)
+    expect(result.stdout).toMatch(
+      /::error::build failed: 'build-command' ran longer than 0\.03 minutes and was ended\. .*'build-timeout-minutes'/,
+    )
     expect(result.summary).toContain('build')
     expect(elapsed).toBeLessThan(15000)
     const grandchild = Number(await readFile(pidFile, 'utf8'))
@@ -221,7 +279,9 @@ describe('the build is bounded', () => {
 
   it('a process the build leaves running is ended when the build exits', async () => {
     const pidFile = path.join(work, 'leftover.pid')
-    const result = await runAction({ inputs: inputs({ 'build-command': `(trap '' TERM; sleep 300) > /dev/null 2>&1 & echo $! > ${pidFile}` }) })
+    const result = await runAction({
+      inputs: inputs({ 'build-command': `(trap '' TERM; sleep 300) > /dev/null 2>&1 & echo $! > ${pidFile}` }),
+    })
     expect(result.code).toBe(0)
     expect(result.stdout).toContain("'build-command' left processes running; they were ended with it.")
     await waitFor(pidFile)
@@ -229,23 +289,31 @@ describe('the build is bounded', () => {
     expect(alive(Number(await readFile(pidFile, 'utf8')))).toBe(false)
   })
 
-  it.each(['0', '-1', 'abc', '361', '1e3', ''])('build-timeout-minutes %p is refused before anything runs', async (value) => {
-    const read = (name: string) => (name === 'build-timeout-minutes' ? value : inputs()[name])
-    if (value === '') {
-      await expect(resolveConfig(read, { cwd: app })).resolves.toMatchObject({ buildTimeoutMs: 30 * 60000 })
-      return
-    }
-    await expect(resolveConfig(read, { cwd: app })).rejects.toMatchObject({ code: 'input_build_timeout_invalid', stage: 'input', input: 'build-timeout-minutes' })
-  })
+  it.each(['0', '-1', 'abc', '361', '1e3', ''])(
+    'build-timeout-minutes %p is refused before anything runs',
+    async (value) => {
+      const read = (name: string) => (name === 'build-timeout-minutes' ? value : inputs()[name])
+      if (value === '') {
+        await expect(resolveConfig(read, { cwd: app })).resolves.toMatchObject({ buildTimeoutMs: 30 * 60000 })
+        return
+      }
+      await expect(resolveConfig(read, { cwd: app })).rejects.toMatchObject({
+        code: 'input_build_timeout_invalid',
+        stage: 'input',
+        input: 'build-timeout-minutes',
+      })
+    },
+  )
 })
 
 describe('where the process memory cannot be rewritten', () => {
   it('the scrub reports why (the action then warns and recommends a separate step)', () => {
-    const stat = '1 (node (x) y) S' + ' 0'.repeat(44) + ' 1000 2000 3000 4000 0'
+    const stat = `1 (node (x) y) S${' 0'.repeat(44)} 1000 2000 3000 4000 0`
     const failing = {
       readText: () => stat,
       readBytes: () => Buffer.from('INPUT_PRIVATE-KEY=x\0'),
-      readMemory: (_address: number, length: number) => Buffer.concat([Buffer.from('INPUT_PRIVATE-KEY=x\0'), Buffer.alloc(length)]).subarray(0, length),
+      readMemory: (_address: number, length: number) =>
+        Buffer.concat([Buffer.from('INPUT_PRIVATE-KEY=x\0'), Buffer.alloc(length)]).subarray(0, length),
       writeMemory: () => {
         throw Object.assign(new Error('denied'), { code: 'EACCES' })
       },
@@ -267,22 +335,36 @@ describe('buildEnvironment', () => {
       NODE_ENV: 'production',
       GITHUB_SHA: 'abc',
     }
-    const { env: kept, dropped } = buildEnvironment(env, { secrets: ['testing', GITHUB_TOKEN], dropName: hiddenFromBuild })
+    const { env: kept, dropped } = buildEnvironment(env, {
+      secrets: ['testing', GITHUB_TOKEN],
+      dropName: hiddenFromBuild,
+    })
     expect(kept).toEqual({ SHORT_INSIDE: 'testing-is-fine', NODE_ENV: 'production', GITHUB_SHA: 'abc' })
-    expect(dropped.sort()).toEqual(['ACTIONS_RUNTIME_TOKEN', 'GITHUB_OUTPUT', 'INPUT_PRIVATE-KEY', 'LONG_INSIDE', 'SHORT_EQUAL'])
+    expect(dropped.sort()).toEqual([
+      'ACTIONS_RUNTIME_TOKEN',
+      'GITHUB_OUTPUT',
+      'INPUT_PRIVATE-KEY',
+      'LONG_INSIDE',
+      'SHORT_EQUAL',
+    ])
   })
 })
 
 describe("the build's output", () => {
   it('cannot issue workflow commands: they are stopped (random token) around the build output', async () => {
-    const result = await runAction({ inputs: inputs({ 'build-command': "echo '::error::forged by the build'; echo '::add-mask::x'" }) })
+    const result = await runAction({
+      inputs: inputs({ 'build-command': "echo '::error::forged by the build'; echo '::add-mask::x'" }),
+    })
     expect(result.code).toBe(0)
     const lines = result.stdout.split('\n')
     const forged = lines.indexOf('::error::forged by the build')
     const stop = lines.findIndex((line) => /^::stop-commands::[0-9a-f]{32}$/.test(line))
     const token = lines[stop]?.slice('::stop-commands::'.length)
     const resume = lines.indexOf(`::${token}::`)
-    expect({ stopBefore: stop >= 0 && stop < forged, resumeAfter: resume > forged }).toEqual({ stopBefore: true, resumeAfter: true })
+    expect({ stopBefore: stop >= 0 && stop < forged, resumeAfter: resume > forged }).toEqual({
+      stopBefore: true,
+      resumeAfter: true,
+    })
     // Commands work again after the build: the action's own groups follow.
     expect(lines.slice(resume).some((line) => line === '::group::keys')).toBe(true)
   })

@@ -34,7 +34,9 @@ afterAll(async () => {
 })
 
 async function listAll(dir: string): Promise<string[]> {
-  return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name)
+  return (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((entry) => entry.isFile())
+    .map((entry) => entry.name)
 }
 
 async function cancelAt(target: string, signalName = 'SIGINT') {
@@ -59,7 +61,10 @@ async function cancelAt(target: string, signalName = 'SIGINT') {
   const warnings: string[] = []
   const outcome = await publish(options, {
     store: createStore({ kind: 'dir', dir: storeDir }),
-    registrar: createRegistrar({ kind: 'webhook', url: `${receiver.url}/hook`, secret: SECRET }, { signal: controller.signal, sleep: async () => {} }),
+    registrar: createRegistrar(
+      { kind: 'webhook', url: `${receiver.url}/hook`, secret: SECRET },
+      { signal: controller.signal, sleep: async () => {} },
+    ),
     logger: { info: () => {}, warn: (message) => void warnings.push(message), debug: () => {} },
     signal: controller.signal,
     runStage: async (name, work) => {
@@ -70,25 +75,42 @@ async function cancelAt(target: string, signalName = 'SIGINT') {
     () => undefined,
     (error: unknown) => error,
   )
-  return { outcome, stored: await listAll(storeDir), temp: await listAll(temp), requests: receiver.requests.length - before, warnings }
+  return {
+    outcome,
+    stored: await listAll(storeDir),
+    temp: await listAll(temp),
+    requests: receiver.requests.length - before,
+    warnings,
+  }
 }
 
 describe('publish() with a cancelled signal', () => {
-  it.each(['keys', 'bundle', 'lookup', 'upload', 'verify'])('cancelled as %s starts: fails there, nothing stored, nothing sent, work folder gone', async (stage) => {
-    const result = await cancelAt(stage)
-    expect(result.outcome).toBeInstanceOf(PublishFailure)
-    const failure = result.outcome as PublishFailure
-    expect(failure.stage).toBe(stage)
-    expect(isCancelled(failure.cause)).toBe(true)
-    expect(failure.message).toBe(`cancelled (SIGINT): stopped during the ${stage} stage; nothing was registered, nothing uploaded was kept, the work folder was removed`)
-    expect({ stored: result.stored, temp: result.temp, requests: result.requests }).toEqual({ stored: [], temp: [], requests: 0 })
-  })
+  it.each(['keys', 'bundle', 'lookup', 'upload', 'verify'])(
+    'cancelled as %s starts: fails there, nothing stored, nothing sent, work folder gone',
+    async (stage) => {
+      const result = await cancelAt(stage)
+      expect(result.outcome).toBeInstanceOf(PublishFailure)
+      const failure = result.outcome as PublishFailure
+      expect(failure.stage).toBe(stage)
+      expect(isCancelled(failure.cause)).toBe(true)
+      expect(failure.message).toBe(
+        `cancelled (SIGINT): stopped during the ${stage} stage; nothing was registered, nothing uploaded was kept, the work folder was removed`,
+      )
+      expect({ stored: result.stored, temp: result.temp, requests: result.requests }).toEqual({
+        stored: [],
+        temp: [],
+        requests: 0,
+      })
+    },
+  )
 
   it('cancelled while register runs: the outcome is ambiguous, the upload is kept and the message says so', async () => {
     const result = await cancelAt('register', 'SIGTERM')
     const failure = result.outcome as PublishFailure
     expect(failure.stage).toBe('register')
-    expect(failure.message).toMatch(/^cancelled \(SIGTERM\): stopped during the register stage; the registration outcome is unknown, the upload com\.example\.cancel\/2\.0\.\d+\/[0-9a-f]{16}\.zip was kept/)
+    expect(failure.message).toMatch(
+      /^cancelled \(SIGTERM\): stopped during the register stage; the registration outcome is unknown, the upload com\.example\.cancel\/2\.0\.\d+\/[0-9a-f]{16}\.zip was kept/,
+    )
     expect(result.stored).toHaveLength(1)
     expect(result.temp).toEqual([])
     expect(result.warnings.some((message) => message.startsWith('Registration outcome unknown'))).toBe(true)

@@ -16,7 +16,14 @@ import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
 import { startHttpsFront, type HttpsFront } from './support/https-front.js'
 import { makeSmallApp, removeDir, sourceLikeText, tempDir, writeTree } from './support/folders.js'
 import { startAction, startBlackHole, startCli, type Interruptible } from './support/interrupt.js'
-import { createTestBucket, createTestClient, listKeys, listUploads, removeTestBucket, s3TestConfig } from './support/s3.js'
+import {
+  createTestBucket,
+  createTestClient,
+  listKeys,
+  listUploads,
+  removeTestBucket,
+  s3TestConfig,
+} from './support/s3.js'
 
 const keys = createKeyPair()
 const s3 = s3TestConfig()
@@ -40,7 +47,10 @@ beforeAll(async () => {
   await makeSmallApp(path.join(smallApp, 'www'))
   // Above the 5 MiB part size: a multipart upload (stored media, quick to bundle).
   bigApp = path.join(work, 'big')
-  await makeSmallApp(path.join(bigApp, 'www'), { 'media/a.mp4': randomBytes(7 << 20), 'media/b.mp4': randomBytes(7 << 20) })
+  await makeSmallApp(path.join(bigApp, 'www'), {
+    'media/a.mp4': randomBytes(7 << 20),
+    'media/b.mp4': randomBytes(7 << 20),
+  })
   // Text to deflate: a bundle stage that lasts long enough to be interrupted.
   slowApp = path.join(work, 'slow')
   const chunks: Record<string, string> = {}
@@ -90,18 +100,32 @@ async function action(app: string, overrides: Record<string, string> = {}): Prom
 }
 
 /** What must hold after every interrupted run. */
-async function expectNothingLeft(run: Interruptible, outcome: { code: number | null; ms: number }, stage: string, signal: string): Promise<void> {
+async function expectNothingLeft(
+  run: Interruptible,
+  outcome: { code: number | null; ms: number },
+  stage: string,
+  signal: string,
+): Promise<void> {
   try {
     await checkNothingLeft(run, outcome, stage, signal)
   } catch (error) {
     // What the run printed is the first thing to read when this fails.
-    ;(error as Error).message += `\n--- stdout (end) ---\n${run.stdout().slice(-2500)}\n--- stderr (end) ---\n${run.stderr().slice(-1000)}`
+    ;(error as Error).message +=
+      `\n--- stdout (end) ---\n${run.stdout().slice(-2500)}\n--- stderr (end) ---\n${run.stderr().slice(-1000)}`
     throw error
   }
 }
 
-async function checkNothingLeft(run: Interruptible, outcome: { code: number | null; ms: number }, stage: string, signal: string): Promise<void> {
-  expect({ exitedNonZero: outcome.code !== 0 && outcome.code !== null, code: outcome.code }).toEqual({ exitedNonZero: true, code: 1 })
+async function checkNothingLeft(
+  run: Interruptible,
+  outcome: { code: number | null; ms: number },
+  stage: string,
+  signal: string,
+): Promise<void> {
+  expect({ exitedNonZero: outcome.code !== 0 && outcome.code !== null, code: outcome.code }).toEqual({
+    exitedNonZero: true,
+    code: 1,
+  })
   expect(outcome.ms).toBeLessThan(EXIT_WITHIN_MS)
   expect(await listUploads(bucket)).toEqual([])
   expect(await listKeys(bucket)).toEqual([])
@@ -127,31 +151,42 @@ describe('a cancelled action leaves nothing behind', () => {
     expect(stat === '' || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')).toBe(true)
   })
 
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s during the bundle: the partial bundle and spill files are removed', async (signal) => {
-    const run = await action(slowApp)
-    await run.waitUntil(atGroup(run, 'bundle'), 'the bundle stage')
-    await new Promise((resolve) => setTimeout(resolve, 150))
-    const outcome = await run.interrupt(signal)
-    expect(run.stdout()).not.toContain('::group::upload')
-    await expectNothingLeft(run, outcome, 'bundle', signal)
-  })
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s during the bundle: the partial bundle and spill files are removed',
+    async (signal) => {
+      const run = await action(slowApp)
+      await run.waitUntil(atGroup(run, 'bundle'), 'the bundle stage')
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      const outcome = await run.interrupt(signal)
+      expect(run.stdout()).not.toContain('::group::upload')
+      await expectNothingLeft(run, outcome, 'bundle', signal)
+    },
+  )
 
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s during a multipart upload: the upload is aborted and confirmed gone', async (signal) => {
-    // The second part never gets an answer: the upload is in flight when the signal comes.
-    proxy.setRules([{ match: 'UploadPart', nth: [2], fault: 'stall' }])
-    const parts = proxy.seen.UploadPart ?? 0
-    const run = await action(bigApp)
-    await run.waitUntil(() => (proxy.seen.UploadPart ?? 0) >= parts + 2, 'parts in flight')
-    expect(await listUploads(bucket)).toHaveLength(1)
-    const outcome = await run.interrupt(signal)
-    proxy.setRules([])
-    await expectNothingLeft(run, outcome, 'upload', signal)
-    expect(proxy.seen.AbortMultipartUpload ?? 0).toBeGreaterThan(0)
-  })
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s during a multipart upload: the upload is aborted and confirmed gone',
+    async (signal) => {
+      // The second part never gets an answer: the upload is in flight when the signal comes.
+      proxy.setRules([{ match: 'UploadPart', nth: [2], fault: 'stall' }])
+      const parts = proxy.seen.UploadPart ?? 0
+      const run = await action(bigApp)
+      await run.waitUntil(() => (proxy.seen.UploadPart ?? 0) >= parts + 2, 'parts in flight')
+      expect(await listUploads(bucket)).toHaveLength(1)
+      const outcome = await run.interrupt(signal)
+      proxy.setRules([])
+      await expectNothingLeft(run, outcome, 'upload', signal)
+      expect(proxy.seen.AbortMultipartUpload ?? 0).toBeGreaterThan(0)
+    },
+  )
 
   it('SIGINT during verify: the unverified object is deleted and never registered', async () => {
     const before = hole.requests.length
-    const run = await action(smallApp, { 'public-url': `${hole.url}/{key}`, server: 'webhook', 'webhook-url': `${hole.url}/hook`, 'webhook-secret': WEBHOOK_SECRET })
+    const run = await action(smallApp, {
+      'public-url': `${hole.url}/{key}`,
+      server: 'webhook',
+      'webhook-url': `${hole.url}/hook`,
+      'webhook-secret': WEBHOOK_SECRET,
+    })
     // The channel record is read from the same public URL before the upload: wait for the bundle itself.
     const downloads = () => hole.requests.slice(before).filter((request) => request.url.endsWith('.zip'))
     await run.waitUntil(() => downloads().length > 0, 'the verify download')
@@ -164,8 +199,16 @@ describe('a cancelled action leaves nothing behind', () => {
 
   it('SIGTERM during register: an ambiguous outcome, so the upload is kept and the summary says so', async () => {
     const before = hole.requests.length
-    const run = await action(smallApp, { server: 'webhook', 'webhook-url': `${hole.url}/hook`, 'webhook-secret': WEBHOOK_SECRET, verify: 'false' })
-    await run.waitUntil(() => hole.requests.slice(before).some((request) => request.method === 'POST'), 'the webhook call')
+    const run = await action(smallApp, {
+      server: 'webhook',
+      'webhook-url': `${hole.url}/hook`,
+      'webhook-secret': WEBHOOK_SECRET,
+      verify: 'false',
+    })
+    await run.waitUntil(
+      () => hole.requests.slice(before).some((request) => request.method === 'POST'),
+      'the webhook call',
+    )
     const outcome = await run.interrupt('SIGTERM')
     expect(outcome.code).toBe(1)
     expect(outcome.ms).toBeLessThan(EXIT_WITHIN_MS)
@@ -176,7 +219,9 @@ describe('a cancelled action leaves nothing behind', () => {
     expect(await run.leftovers()).toEqual([])
     const summary = await run.summary()
     expect(summary).toContain('Failed at stage `register`')
-    expect(summary).toContain('cancelled (SIGTERM): stopped during the register stage; the registration outcome is unknown')
+    expect(summary).toContain(
+      'cancelled (SIGTERM): stopped during the register stage; the registration outcome is unknown',
+    )
     expect(run.stdout()).toContain('Registration outcome unknown; the uploaded object')
     await createTestClient().send(new DeleteObjectCommand({ Bucket: bucket, Key: kept[0] }))
   })
@@ -187,11 +232,20 @@ describe('a cancelled CLI leaves nothing behind', () => {
     const outDir = path.join(work, 'cli-out')
     await writeTree(outDir, { '.keep': '' })
     const out = path.join(outDir, 'bundle.zip')
-    const run = await startCli(['bundle', 'www', '--private-key', path.join(work, 'key.pem'), '--version', '1.0.0', '--out', out], slowApp)
+    const run = await startCli(
+      ['bundle', 'www', '--private-key', path.join(work, 'key.pem'), '--version', '1.0.0', '--out', out],
+      slowApp,
+    )
     started.push(run)
-    await run.waitUntil(async () => (await readdir(outDir)).some((name) => name.includes('.partial')), 'the partial bundle file')
+    await run.waitUntil(
+      async () => (await readdir(outDir)).some((name) => name.includes('.partial')),
+      'the partial bundle file',
+    )
     const outcome = await run.interrupt('SIGINT')
-    expect({ code: outcome.code, stderr: run.stderr() }).toEqual({ code: 130, stderr: expect.stringContaining('[run_cancelled_by_signal]') })
+    expect({ code: outcome.code, stderr: run.stderr() }).toEqual({
+      code: 130,
+      stderr: expect.stringContaining('[run_cancelled_by_signal]'),
+    })
     expect(outcome.ms).toBeLessThan(EXIT_WITHIN_MS)
     expect(run.stderr()).toContain('live-update: error [run_cancelled_by_signal]: cancelled (SIGINT)')
     expect(await readdir(outDir)).toEqual(['.keep'])
@@ -201,7 +255,13 @@ describe('a cancelled CLI leaves nothing behind', () => {
   it('live-update publish, SIGTERM during the upload: aborted, nothing in the bucket or TMPDIR; exit 143', async () => {
     proxy.setRules([{ match: 'UploadPart', nth: [2], fault: 'stall' }])
     const parts = proxy.seen.UploadPart ?? 0
-    const flags = Object.entries(inputs(bigApp, { 'private-key': '', 'private-key-file': path.join(work, 'key.pem'), 'working-directory': bigApp }))
+    const flags = Object.entries(
+      inputs(bigApp, {
+        'private-key': '',
+        'private-key-file': path.join(work, 'key.pem'),
+        'working-directory': bigApp,
+      }),
+    )
       // pr-comment is the action's alone: the CLI refuses it.
       .filter(([name, value]) => value !== '' && name !== 'pr-comment')
       .flatMap(([name, value]) => [`--${name}`, value])
@@ -216,7 +276,9 @@ describe('a cancelled CLI leaves nothing behind', () => {
     }
     expect(outcome.code).toBe(143)
     expect(outcome.ms).toBeLessThan(EXIT_WITHIN_MS)
-    expect(run.stderr()).toContain('live-update: error [run_cancelled_by_signal]: cancelled (SIGTERM): stopped during the upload stage')
+    expect(run.stderr()).toContain(
+      'live-update: error [run_cancelled_by_signal]: cancelled (SIGTERM): stopped during the upload stage',
+    )
     expect(await listUploads(bucket)).toEqual([])
     expect(await listKeys(bucket)).toEqual([])
     expect(await run.leftovers()).toEqual([])
@@ -226,7 +288,13 @@ describe('a cancelled CLI leaves nothing behind', () => {
 // Guards against a vacuous pass: an uninterrupted run of the same set-up does publish.
 it('the same set-up, not interrupted, publishes (so the tests above interrupt real work)', async () => {
   const run = await action(bigApp)
-  expect({ code: await run.exited, out: run.stdout().split('\n').filter((line) => line.startsWith('::error')) }).toEqual({ code: 0, out: [] })
+  expect({
+    code: await run.exited,
+    out: run
+      .stdout()
+      .split('\n')
+      .filter((line) => line.startsWith('::error')),
+  }).toEqual({ code: 0, out: [] })
   const keys = await listKeys(bucket)
   // One bundle, and the release records written after it (record, version index, channel, app).
   const bundles = keys.filter((key) => key.endsWith('.zip'))

@@ -33,9 +33,19 @@ const escapedLiteral = (pem: string, quote: string) => `${quote}${pem.replace(/\
 describe('readCapacitorConfig', () => {
   it('reads appId, webDir and the updater public key from capacitor.config.json', async () => {
     const dir = await project({
-      'capacitor.config.json': JSON.stringify({ appId: 'com.example.app', appName: 'x', webDir: 'www', plugins: { CapacitorUpdater: { publicKey: publicPem } } }),
+      'capacitor.config.json': JSON.stringify({
+        appId: 'com.example.app',
+        appName: 'x',
+        webDir: 'www',
+        plugins: { CapacitorUpdater: { publicKey: publicPem } },
+      }),
     })
-    expect(await readCapacitorConfig(dir)).toEqual({ file: path.join(dir, 'capacitor.config.json'), appId: 'com.example.app', webDir: 'www', publicKey: publicPem })
+    expect(await readCapacitorConfig(dir)).toEqual({
+      file: path.join(dir, 'capacitor.config.json'),
+      appId: 'com.example.app',
+      webDir: 'www',
+      publicKey: publicPem,
+    })
   })
 
   it('names the file when the JSON is invalid', async () => {
@@ -69,14 +79,25 @@ const config: CapacitorConfig = {
 export default config;
 `,
     })
-    expect(await readCapacitorConfig(dir)).toEqual({ file: path.join(dir, 'capacitor.config.ts'), appId: 'com.example.ts', webDir: 'dist', publicKey: publicPem })
+    expect(await readCapacitorConfig(dir)).toEqual({
+      file: path.join(dir, 'capacitor.config.ts'),
+      appId: 'com.example.ts',
+      webDir: 'dist',
+      publicKey: publicPem,
+    })
   })
 
   it('does not guess values it cannot know without running code', async () => {
     const dir = await project({
-      'capacitor.config.js': "module.exports = { appId: 'com.example.js', webDir: process.env.WEB_DIR, plugins: { CapacitorUpdater: { publicKey: `${key}` } } }\n",
+      'capacitor.config.js':
+        "module.exports = { appId: 'com.example.js', webDir: process.env.WEB_DIR, plugins: { CapacitorUpdater: { publicKey: `${key}` } } }\n",
     })
-    expect(await readCapacitorConfig(dir)).toEqual({ file: path.join(dir, 'capacitor.config.js'), appId: 'com.example.js', webDir: undefined, publicKey: undefined })
+    expect(await readCapacitorConfig(dir)).toEqual({
+      file: path.join(dir, 'capacitor.config.js'),
+      appId: 'com.example.js',
+      webDir: undefined,
+      publicKey: undefined,
+    })
   })
 
   it('prefers capacitor.config.json, and returns {} when there is no config', async () => {
@@ -91,12 +112,20 @@ export default config;
 
 describe('writePublicKeyToConfig', () => {
   it('sets plugins.CapacitorUpdater.publicKey, keeping everything else, as 2-space JSON with a trailing newline', async () => {
-    const original = { appId: 'com.example.app', webDir: 'dist', server: { androidScheme: 'https' }, plugins: { SplashScreen: { launchShowDuration: 0 }, CapacitorUpdater: { autoUpdate: true, publicKey: 'old' } } }
+    const original = {
+      appId: 'com.example.app',
+      webDir: 'dist',
+      server: { androidScheme: 'https' },
+      plugins: { SplashScreen: { launchShowDuration: 0 }, CapacitorUpdater: { autoUpdate: true, publicKey: 'old' } },
+    }
     const dir = await project({ 'capacitor.config.json': JSON.stringify(original) })
     const file = path.join(dir, 'capacitor.config.json')
     await writePublicKeyToConfig(file, publicPem)
     const text = await readFile(file, 'utf8')
-    const expected = { ...original, plugins: { ...original.plugins, CapacitorUpdater: { autoUpdate: true, publicKey: publicPem } } }
+    const expected = {
+      ...original,
+      plugins: { ...original.plugins, CapacitorUpdater: { autoUpdate: true, publicKey: publicPem } },
+    }
     expect(text).toBe(`${JSON.stringify(expected, null, 2)}\n`)
     expect((await readCapacitorConfig(dir)).publicKey).toBe(publicPem)
   })
@@ -104,7 +133,10 @@ describe('writePublicKeyToConfig', () => {
   it('adds the plugins section when missing', async () => {
     const dir = await project({ 'capacitor.config.json': '{"appId":"com.example.app"}' })
     await writePublicKeyToConfig(path.join(dir, 'capacitor.config.json'), publicPem)
-    expect(JSON.parse(await readFile(path.join(dir, 'capacitor.config.json'), 'utf8'))).toEqual({ appId: 'com.example.app', plugins: { CapacitorUpdater: { publicKey: publicPem } } })
+    expect(JSON.parse(await readFile(path.join(dir, 'capacitor.config.json'), 'utf8'))).toEqual({
+      appId: 'com.example.app',
+      plugins: { CapacitorUpdater: { publicKey: publicPem } },
+    })
   })
 
   it('does not rewrite a .ts config: tells the user what to paste', async () => {

@@ -18,13 +18,19 @@ import { openssl, opensslPkcs1PublicModulus, opensslPrivateModulus } from './sup
 import { javaZipInputStream, unzipTest } from './support/peers.js'
 import { opensslDecryptBundle, pemBodyLines, runCli, type CliRun } from './support/run-cli.js'
 
-const PKCS1_PUBLIC = /^-----BEGIN RSA PUBLIC KEY-----\n([A-Za-z0-9+/=]{64}\n)*[A-Za-z0-9+/=]{1,64}\n-----END RSA PUBLIC KEY-----\n$/
-const PKCS1_PRIVATE = /^-----BEGIN RSA PRIVATE KEY-----\n([A-Za-z0-9+/=]{64}\n)*[A-Za-z0-9+/=]{1,64}\n-----END RSA PRIVATE KEY-----\n$/
+const PKCS1_PUBLIC =
+  /^-----BEGIN RSA PUBLIC KEY-----\n([A-Za-z0-9+/=]{64}\n)*[A-Za-z0-9+/=]{1,64}\n-----END RSA PUBLIC KEY-----\n$/
+const PKCS1_PRIVATE =
+  /^-----BEGIN RSA PRIVATE KEY-----\n([A-Za-z0-9+/=]{64}\n)*[A-Za-z0-9+/=]{1,64}\n-----END RSA PRIVATE KEY-----\n$/
 const NOTIFY_JS = "import { CapacitorUpdater } from '@capgo/capacitor-updater'\nCapacitorUpdater.notifyAppReady()\n"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
-const keyIdOfFile = (pem: string) => pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '').slice(0, 20)
+const keyIdOfFile = (pem: string) =>
+  pem
+    .replace(/-----[A-Z ]+-----/g, '')
+    .replace(/\s+/g, '')
+    .slice(0, 20)
 
 type BundleJson = BundleResult & { out: string }
 
@@ -55,7 +61,10 @@ async function freshOutDir(): Promise<string> {
 }
 
 async function bundle(webDir: string, out: string, extra: string[] = [], privateKey = ourKey): Promise<BundleJson> {
-  const run = await runCli(['bundle', webDir, '--private-key', privateKey, '--version', '1.0.0', '--out', out, '--json', ...extra], { cwd: work })
+  const run = await runCli(
+    ['bundle', webDir, '--private-key', privateKey, '--version', '1.0.0', '--out', out, '--json', ...extra],
+    { cwd: work },
+  )
   expect(run).toMatchObject({ code: 0, stderr: '' })
   return JSON.parse(run.stdout) as BundleJson
 }
@@ -93,7 +102,9 @@ beforeAll(async () => {
   otherKey = path.join(keys, 'other.pem')
   await Promise.all([
     openssl(['rsa', '-in', ourKey, '-pubout', '-out', ourSpki]),
-    openssl(['genrsa', '-out', otherKey, '2048']).then(() => openssl(['rsa', '-in', otherKey, '-RSAPublicKey_out', '-out', otherPub])),
+    openssl(['genrsa', '-out', otherKey, '2048']).then(() =>
+      openssl(['rsa', '-in', otherKey, '-RSAPublicKey_out', '-out', otherPub]),
+    ),
     openssl(['genrsa', '-out', key4096, '4096']),
     openssl(['genrsa', '-aes256', '-passout', 'pass:x', '-out', encryptedKey, '2048']),
   ])
@@ -162,7 +173,10 @@ describe('live-update key create', () => {
       appName: 'Example',
       webDir: 'dist',
       server: { androidScheme: 'https' },
-      plugins: { SplashScreen: { launchShowDuration: 0 }, CapacitorUpdater: { autoUpdate: true, appReadyTimeout: 10000 } },
+      plugins: {
+        SplashScreen: { launchShowDuration: 0 },
+        CapacitorUpdater: { autoUpdate: true, appReadyTimeout: 10000 },
+      },
     }
     await writeTree(project, { 'capacitor.config.json': JSON.stringify(original, null, 2) })
     const run = await runCli(['key', 'create', '--config', 'capacitor.config.json'], { cwd: project })
@@ -171,7 +185,13 @@ describe('live-update key create', () => {
     const configText = await readFile(path.join(project, 'capacitor.config.json'), 'utf8')
     const config = JSON.parse(configText) as typeof original & { plugins: { CapacitorUpdater: { publicKey: string } } }
     expect(config.plugins.CapacitorUpdater.publicKey).toBe(publicPem)
-    expect(config).toEqual({ ...original, plugins: { ...original.plugins, CapacitorUpdater: { ...original.plugins.CapacitorUpdater, publicKey: publicPem } } })
+    expect(config).toEqual({
+      ...original,
+      plugins: {
+        ...original.plugins,
+        CapacitorUpdater: { ...original.plugins.CapacitorUpdater, publicKey: publicPem },
+      },
+    })
     expect(configText).not.toContain('PRIVATE')
   })
 
@@ -180,7 +200,9 @@ describe('live-update key create', () => {
     const missing = await runCli(['key', 'create', '--config', 'capacitor.config.json'], { cwd: project })
     expect(missing.code).toBe(3)
     expect(missing.stdout).toBe('')
-    expect(expectOneErrorLine(missing, 'input_capacitor_config_missing')).toContain(path.join(project, 'capacitor.config.json'))
+    expect(expectOneErrorLine(missing, 'input_capacitor_config_missing')).toContain(
+      path.join(project, 'capacitor.config.json'),
+    )
     const broken = await runCli(['key', 'create', '--config', 'broken.json'], { cwd: project })
     expect(broken.code).toBe(3)
     expect(expectOneErrorLine(broken, 'input_capacitor_config_invalid')).toContain('broken.json')
@@ -208,7 +230,9 @@ describe('live-update bundle, checked by independent peers', () => {
 
   it('the human-readable output carries the same values', async () => {
     const out = path.join(await freshOutDir(), 'human.zip.enc')
-    const run = await runCli(['bundle', smallApp, '--private-key', ourKey, '--version', '2.0.0-beta.1', '--out', out], { cwd: work })
+    const run = await runCli(['bundle', smallApp, '--private-key', ourKey, '--version', '2.0.0-beta.1', '--out', out], {
+      cwd: work,
+    })
     expect(run).toMatchObject({ code: 0, stderr: '' })
     expect(run.stdout).toContain(`sha256:      ${small.sha256}`)
     expect(run.stdout).toContain(`checksum:    ${small.checksum}`)
@@ -225,11 +249,17 @@ describe('live-update bundle, checked by independent peers', () => {
     expect(sha256(decrypted)).toBe(small.sha256)
     expect(await unzipTest(`${small.out}_decrypted.zip`)).toMatch(/No errors detected/)
     const java = await javaZipInputStream(`${small.out}_decrypted.zip`)
-    expect(java.entries.map((entry) => entry.name).filter((name) => !name.endsWith('/'))).toEqual(['app.js', 'css/site.css', 'img/logo.png', 'index.html'])
+    expect(java.entries.map((entry) => entry.name).filter((name) => !name.endsWith('/'))).toEqual([
+      'app.js',
+      'css/site.css',
+      'img/logo.png',
+      'index.html',
+    ])
   })
 
   it('Capgo refuses the same bundle with a tampered checksum (the peer can fail)', async () => {
-    const tampered = small.checksum.slice(0, 100) + (small.checksum[100] === '0' ? '1' : '0') + small.checksum.slice(101)
+    const tampered =
+      small.checksum.slice(0, 100) + (small.checksum[100] === '0' ? '1' : '0') + small.checksum.slice(101)
     await expect(capgoDecrypt(capgoProject, small.out, small.sessionKey, tampered, ourPub)).rejects.toThrow()
   })
 
@@ -260,7 +290,10 @@ describe('a 32 MB app with 3,000 files', () => {
   beforeAll(async () => {
     const dir = path.join(work, 'big-app')
     const { makeWebApp } = (await import(pathToFileURL(path.join(repoRoot, 'bench', 'make-webapp.mjs')).href)) as {
-      makeWebApp: (dir: string, options: { megabytes: number; files: number }) => Promise<{ files: number; bytes: number }>
+      makeWebApp: (
+        dir: string,
+        options: { megabytes: number; files: number },
+      ) => Promise<{ files: number; bytes: number }>
     }
     made = await makeWebApp(dir, { megabytes: 32, files: 3000 })
     big = await bundle(dir, path.join(await freshOutDir(), 'big.zip.enc'))
@@ -309,12 +342,36 @@ describe('Capgo-made bundles and keys', () => {
     expect(sha256(await readFile(zipFile))).toBe(zipped.checksum)
     const encrypted = await capgoEncrypt(project, zipFile, String(zipped.checksum), ourKey)
 
-    const run = await runCli(['verify', encrypted.encryptedFile, '--session-key', encrypted.ivSessionKey, '--checksum', encrypted.checksum, '--public-key', ourPub], { cwd: work })
+    const run = await runCli(
+      [
+        'verify',
+        encrypted.encryptedFile,
+        '--session-key',
+        encrypted.ivSessionKey,
+        '--checksum',
+        encrypted.checksum,
+        '--public-key',
+        ourPub,
+      ],
+      { cwd: work },
+    )
     expect(run).toMatchObject({ code: 0, stderr: '' })
     expect(run.stdout).toMatch(/^OK: /)
     expect(run.stdout).toContain(`sha256 ${String(zipped.checksum)}`)
 
-    const wrongKey = await runCli(['verify', encrypted.encryptedFile, '--session-key', encrypted.ivSessionKey, '--checksum', encrypted.checksum, '--public-key', otherPub], { cwd: work })
+    const wrongKey = await runCli(
+      [
+        'verify',
+        encrypted.encryptedFile,
+        '--session-key',
+        encrypted.ivSessionKey,
+        '--checksum',
+        encrypted.checksum,
+        '--public-key',
+        otherPub,
+      ],
+      { cwd: work },
+    )
     expect(wrongKey.code).toBe(4)
   })
 
@@ -330,7 +387,10 @@ describe('Capgo-made bundles and keys', () => {
     expect(result.sha256).toBe(small.sha256)
 
     expect(await capgoDecrypt(project, out, result.sessionKey, result.checksum, capgoPub)).toContain('Checksum matches')
-    const run = await runCli(['verify', out, '--session-key', result.sessionKey, '--checksum', result.checksum, '--public-key', capgoPub], { cwd: work })
+    const run = await runCli(
+      ['verify', out, '--session-key', result.sessionKey, '--checksum', result.checksum, '--public-key', capgoPub],
+      { cwd: work },
+    )
     expect(run).toMatchObject({ code: 0, stderr: '' })
     expect(run.stdout).toMatch(/^OK: /)
   })
@@ -346,34 +406,143 @@ describe('live-update bundle refuses bad input: one error line, exit 3, nothing 
   const app = () => smallApp
   const folder = (name: string, files: Record<string, string>) => () => writeTree(path.join(work, 'bad', name), files)
   const cases: [string, BadCase][] = [
-    ['a missing folder', { webDir: async () => path.join(work, 'bad', 'does-not-exist'), code: 'bundle_folder_missing', message: /does-not-exist does not exist/ }],
-    ['an empty folder', { webDir: async () => { const dir = path.join(work, 'bad', 'empty'); await mkdir(dir, { recursive: true }); return dir }, code: 'bundle_folder_empty', message: /holds no files/ }],
-    ['index.html not at the root', { webDir: folder('nested', { 'www/index.html': '<html></html>', 'www/app.js': NOTIFY_JS }), code: 'bundle_index_html_missing', message: /index\.html must be at the root.*found at 'www\/index\.html'/ }],
-    ['no notifyAppReady in any script', { webDir: folder('no-notify', { 'index.html': '<html></html>', 'main.js': 'console.log(1)\n' }), code: 'bundle_notify_app_ready_missing', message: /notifyAppReady.*--no-notify-check/ }],
-    ['the public key given as the private key', { webDir: async () => app(), args: () => ['--private-key', ourPub], code: 'keys_private_key_is_public', message: /--private-key holds a public key.*PRIVATE key/ }],
-    ['an SPKI (BEGIN PUBLIC KEY) public key as the app key', { webDir: async () => app(), args: () => ['--public-key', ourSpki], code: 'keys_public_key_spki', message: /SPKI.*BEGIN RSA PUBLIC KEY/ }],
-    ['a passphrase-protected private key', { webDir: async () => app(), args: () => ['--private-key', encryptedKey], code: 'keys_private_key_encrypted', message: /passphrase-protected/ }],
-    ['a 4096-bit private key', { webDir: async () => app(), args: () => ['--private-key', key4096], code: 'keys_private_key_size_invalid', message: /RSA-4096.*RSA-2048/ }],
-    ['a public key that is not the pair of the private key', { webDir: async () => app(), args: () => ['--public-key', otherPub], code: 'keys_public_key_mismatch', message: /not the pair of the private key/ }],
-    ['a private key file that does not exist', { webDir: async () => app(), args: () => ['--private-key', path.join(work, 'nope.pem')], code: 'input_file_unreadable', message: /--private-key/ }],
-    ['a symlink leaving the folder (to the private key)', {
-      webDir: async () => {
-        const dir = await makeSmallApp(path.join(work, 'bad', 'escape'))
-        await symlink(ourKey, path.join(dir, 'secret.txt'))
-        return dir
+    [
+      'a missing folder',
+      {
+        webDir: async () => path.join(work, 'bad', 'does-not-exist'),
+        code: 'bundle_folder_missing',
+        message: /does-not-exist does not exist/,
       },
-      code: 'bundle_symlink_outside',
-      message: /'secret\.txt' points outside/,
-    }],
-    ['version 1.2', { webDir: async () => app(), args: () => ['--version', '1.2'], code: 'input_version_invalid', message: /semantic version.*got '1\.2'/ }],
-    ['version 1.2.3.4', { webDir: async () => app(), args: () => ['--version', 'v1.2.3.4'], code: 'input_version_invalid', message: /semantic version.*got '1\.2\.3\.4'/ }],
+    ],
+    [
+      'an empty folder',
+      {
+        webDir: async () => {
+          const dir = path.join(work, 'bad', 'empty')
+          await mkdir(dir, { recursive: true })
+          return dir
+        },
+        code: 'bundle_folder_empty',
+        message: /holds no files/,
+      },
+    ],
+    [
+      'index.html not at the root',
+      {
+        webDir: folder('nested', { 'www/index.html': '<html></html>', 'www/app.js': NOTIFY_JS }),
+        code: 'bundle_index_html_missing',
+        message: /index\.html must be at the root.*found at 'www\/index\.html'/,
+      },
+    ],
+    [
+      'no notifyAppReady in any script',
+      {
+        webDir: folder('no-notify', { 'index.html': '<html></html>', 'main.js': 'console.log(1)\n' }),
+        code: 'bundle_notify_app_ready_missing',
+        message: /notifyAppReady.*--no-notify-check/,
+      },
+    ],
+    [
+      'the public key given as the private key',
+      {
+        webDir: async () => app(),
+        args: () => ['--private-key', ourPub],
+        code: 'keys_private_key_is_public',
+        message: /--private-key holds a public key.*PRIVATE key/,
+      },
+    ],
+    [
+      'an SPKI (BEGIN PUBLIC KEY) public key as the app key',
+      {
+        webDir: async () => app(),
+        args: () => ['--public-key', ourSpki],
+        code: 'keys_public_key_spki',
+        message: /SPKI.*BEGIN RSA PUBLIC KEY/,
+      },
+    ],
+    [
+      'a passphrase-protected private key',
+      {
+        webDir: async () => app(),
+        args: () => ['--private-key', encryptedKey],
+        code: 'keys_private_key_encrypted',
+        message: /passphrase-protected/,
+      },
+    ],
+    [
+      'a 4096-bit private key',
+      {
+        webDir: async () => app(),
+        args: () => ['--private-key', key4096],
+        code: 'keys_private_key_size_invalid',
+        message: /RSA-4096.*RSA-2048/,
+      },
+    ],
+    [
+      'a public key that is not the pair of the private key',
+      {
+        webDir: async () => app(),
+        args: () => ['--public-key', otherPub],
+        code: 'keys_public_key_mismatch',
+        message: /not the pair of the private key/,
+      },
+    ],
+    [
+      'a private key file that does not exist',
+      {
+        webDir: async () => app(),
+        args: () => ['--private-key', path.join(work, 'nope.pem')],
+        code: 'input_file_unreadable',
+        message: /--private-key/,
+      },
+    ],
+    [
+      'a symlink leaving the folder (to the private key)',
+      {
+        webDir: async () => {
+          const dir = await makeSmallApp(path.join(work, 'bad', 'escape'))
+          await symlink(ourKey, path.join(dir, 'secret.txt'))
+          return dir
+        },
+        code: 'bundle_symlink_outside',
+        message: /'secret\.txt' points outside/,
+      },
+    ],
+    [
+      'version 1.2',
+      {
+        webDir: async () => app(),
+        args: () => ['--version', '1.2'],
+        code: 'input_version_invalid',
+        message: /semantic version.*got '1\.2'/,
+      },
+    ],
+    [
+      'version 1.2.3.4',
+      {
+        webDir: async () => app(),
+        args: () => ['--version', 'v1.2.3.4'],
+        code: 'input_version_invalid',
+        message: /semantic version.*got '1\.2\.3\.4'/,
+      },
+    ],
   ]
 
   it.each(cases)('%s', async (_label, bad) => {
     const outDir = await freshOutDir()
     const out = path.join(outDir, 'bundle.zip.enc')
     // Later flags win, so a case's --private-key/--public-key/--version replace the defaults.
-    const args = ['bundle', await bad.webDir(), '--private-key', ourKey, '--version', '1.0.0', '--out', out, ...(bad.args?.() ?? [])]
+    const args = [
+      'bundle',
+      await bad.webDir(),
+      '--private-key',
+      ourKey,
+      '--version',
+      '1.0.0',
+      '--out',
+      out,
+      ...(bad.args?.() ?? []),
+    ]
     const run = await runCli(args, { cwd: work })
     expect(run.code).toBe(3)
     expect(run.stdout).toBe('')
@@ -384,19 +553,39 @@ describe('live-update bundle refuses bad input: one error line, exit 3, nothing 
 
   it('an --out whose folder is missing, or that is a folder, is refused up front (no folder created)', async () => {
     const outDir = await freshOutDir()
-    const missing = await runCli(['bundle', smallApp, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(outDir, 'nested', 'b.enc')], { cwd: work })
+    const missing = await runCli(
+      [
+        'bundle',
+        smallApp,
+        '--private-key',
+        ourKey,
+        '--version',
+        '1.0.0',
+        '--out',
+        path.join(outDir, 'nested', 'b.enc'),
+      ],
+      { cwd: work },
+    )
     expect(missing.code).toBe(3)
     expect(expectOneErrorLine(missing, 'input_out_dir_missing')).toContain(path.join(outDir, 'nested'))
-    const folder = await runCli(['bundle', smallApp, '--private-key', ourKey, '--version', '1.0.0', '--out', outDir], { cwd: work })
+    const folder = await runCli(['bundle', smallApp, '--private-key', ourKey, '--version', '1.0.0', '--out', outDir], {
+      cwd: work,
+    })
     expect(folder.code).toBe(3)
     expect(expectOneErrorLine(folder, 'input_out_is_folder')).toContain('--out')
     expect(await readdir(outDir)).toEqual([])
-    const inside = await runCli(['bundle', smallApp, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(smallApp, 'bundle.enc')], { cwd: work })
+    const inside = await runCli(
+      ['bundle', smallApp, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(smallApp, 'bundle.enc')],
+      { cwd: work },
+    )
     expect(inside.code).toBe(3)
     expect(expectOneErrorLine(inside, 'input_out_inside_web_dir')).toContain('inside the web folder')
     await expect(stat(path.join(smallApp, 'bundle.enc'))).rejects.toThrow()
     // A name that starts with '..' is still inside (issue 9 item 11).
-    const dotted = await runCli(['bundle', smallApp, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(smallApp, '..x.enc')], { cwd: work })
+    const dotted = await runCli(
+      ['bundle', smallApp, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(smallApp, '..x.enc')],
+      { cwd: work },
+    )
     expect(dotted.code).toBe(3)
     expect(expectOneErrorLine(dotted, 'input_out_inside_web_dir')).toContain('..x.enc')
     await expect(stat(path.join(smallApp, '..x.enc'))).rejects.toThrow()
@@ -414,9 +603,21 @@ describe('live-update bundle refuses bad input: one error line, exit 3, nothing 
       await mkdir(path.join(place, 'out'), { mode: 0o777 })
       await chmod(path.join(place, 'out'), 0o777)
       await chmod(path.join(app, 'private'), 0o000)
-      const args = ['bundle', app, '--private-key', key, '--version', '1.0.0', '--out', path.join(place, 'out', 'b.enc')]
+      const args = [
+        'bundle',
+        app,
+        '--private-key',
+        key,
+        '--version',
+        '1.0.0',
+        '--out',
+        path.join(place, 'out', 'b.enc'),
+      ]
       const run = asRoot
-        ? await runCli(args, { cwd: place, wrapper: ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] })
+        ? await runCli(args, {
+            cwd: place,
+            wrapper: ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'],
+          })
         : await runCli(args, { cwd: place })
       expect(run.code).toBe(3)
       expect(expectOneErrorLine(run, 'bundle_file_permission_denied')).toContain("'private/'")
@@ -437,12 +638,18 @@ describe('live-update bundle refuses bad input: one error line, exit 3, nothing 
   })
 
   it('--no-notify-check lets a build without notifyAppReady through, and the result verifies', async () => {
-    const dir = await writeTree(path.join(work, 'bad', 'no-notify-opt-out'), { 'index.html': '<html></html>', 'main.js': 'console.log(1)\n' })
+    const dir = await writeTree(path.join(work, 'bad', 'no-notify-opt-out'), {
+      'index.html': '<html></html>',
+      'main.js': 'console.log(1)\n',
+    })
     const out = path.join(await freshOutDir(), 'opt-out.zip.enc')
     const result = await bundle(dir, out, ['--no-notify-check'])
     expect(result.fileCount).toBe(2)
     expect((await stat(out)).size).toBe(result.encryptedSize)
-    const run = await runCli(['verify', out, '--session-key', result.sessionKey, '--checksum', result.checksum, '--public-key', ourPub], { cwd: work })
+    const run = await runCli(
+      ['verify', out, '--session-key', result.sessionKey, '--checksum', result.checksum, '--public-key', ourPub],
+      { cwd: work },
+    )
     expect(run.code).toBe(0)
   })
 })
@@ -453,13 +660,37 @@ describe('live-update bundle in an app project', () => {
     await mkdir(project, { recursive: true })
     const other = await runCli(['key', 'create', '--dir', project], { cwd: work })
     expect(other.code).toBe(0)
-    await writeFile(path.join(project, 'capacitor.config.json'), JSON.stringify({ appId: 'com.example.app', webDir: 'www', plugins: { CapacitorUpdater: { publicKey: await readFile(path.join(project, '.capgo_key_v2.pub'), 'utf8') } } }))
+    await writeFile(
+      path.join(project, 'capacitor.config.json'),
+      JSON.stringify({
+        appId: 'com.example.app',
+        webDir: 'www',
+        plugins: { CapacitorUpdater: { publicKey: await readFile(path.join(project, '.capgo_key_v2.pub'), 'utf8') } },
+      }),
+    )
     const outDir = await freshOutDir()
-    const refused = await runCli(['bundle', smallApp, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(outDir, 'x.enc')], { cwd: project })
+    const refused = await runCli(
+      ['bundle', smallApp, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(outDir, 'x.enc')],
+      { cwd: project },
+    )
     expect(refused.code).toBe(3)
-    expect(expectOneErrorLine(refused, 'keys_public_key_mismatch')).toContain('capacitor.config.json plugins.CapacitorUpdater.publicKey')
+    expect(expectOneErrorLine(refused, 'keys_public_key_mismatch')).toContain(
+      'capacitor.config.json plugins.CapacitorUpdater.publicKey',
+    )
     expect(await readdir(outDir)).toEqual([])
-    const accepted = await runCli(['bundle', smallApp, '--private-key', path.join(project, '.capgo_key_v2'), '--version', '1.0.0', '--out', path.join(outDir, 'y.enc')], { cwd: project })
+    const accepted = await runCli(
+      [
+        'bundle',
+        smallApp,
+        '--private-key',
+        path.join(project, '.capgo_key_v2'),
+        '--version',
+        '1.0.0',
+        '--out',
+        path.join(outDir, 'y.enc'),
+      ],
+      { cwd: project },
+    )
     expect(accepted.code).toBe(0)
   })
 })
@@ -468,20 +699,51 @@ describe('live-update bundle --level', () => {
   it('trades size for speed: level 1 is bigger than level 9, both verify; 0 and 10 are refused', async () => {
     const dir = await writeTree(path.join(work, 'levels'), {
       'index.html': '<html></html>',
-      'app.js': 'CapacitorUpdater.notifyAppReady()\n' + Array.from({ length: 4000 }, (_, i) => `export const value${i} = compute(${i % 97}, "${(i * 7919) % 1013}")\n`).join(''),
+      'app.js': `CapacitorUpdater.notifyAppReady()\n${Array.from({ length: 4000 }, (_, i) => `export const value${i} = compute(${i % 97}, "${(i * 7919) % 1013}")\n`).join('')}`,
     })
     const outDir = await freshOutDir()
     const fast = await bundle(dir, path.join(outDir, 'l1.enc'), ['--level', '1'])
     const small = await bundle(dir, path.join(outDir, 'l9.enc'), ['--level', '9'])
     expect(fast.zipSize).toBeGreaterThan(small.zipSize)
-    for (const [result, file] of [[fast, 'l1.enc'], [small, 'l9.enc']] as const) {
-      const run = await runCli(['verify', path.join(outDir, file), '--session-key', result.sessionKey, '--checksum', result.checksum, '--public-key', ourPub], { cwd: work })
+    for (const [result, file] of [
+      [fast, 'l1.enc'],
+      [small, 'l9.enc'],
+    ] as const) {
+      const run = await runCli(
+        [
+          'verify',
+          path.join(outDir, file),
+          '--session-key',
+          result.sessionKey,
+          '--checksum',
+          result.checksum,
+          '--public-key',
+          ourPub,
+        ],
+        { cwd: work },
+      )
       expect(run.code).toBe(0)
     }
     for (const level of ['0', '10', 'fast']) {
-      const refused = await runCli(['bundle', dir, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(outDir, 'bad.enc'), '--level', level], { cwd: work })
+      const refused = await runCli(
+        [
+          'bundle',
+          dir,
+          '--private-key',
+          ourKey,
+          '--version',
+          '1.0.0',
+          '--out',
+          path.join(outDir, 'bad.enc'),
+          '--level',
+          level,
+        ],
+        { cwd: work },
+      )
       expect(refused.code).toBe(3)
-      expect(expectOneErrorLine(refused, 'input_compression_level_invalid')).toContain('--level must be a whole number from 1 to 9')
+      expect(expectOneErrorLine(refused, 'input_compression_level_invalid')).toContain(
+        '--level must be a whole number from 1 to 9',
+      )
     }
     await expect(stat(path.join(outDir, 'bad.enc'))).rejects.toThrow()
   })
@@ -489,7 +751,9 @@ describe('live-update bundle --level', () => {
 
 describe('live-update bundle --cache-dir', () => {
   it('reuses deflated files across runs, with the same zip bytes, and survives a tampered cache', async () => {
-    const dir = await makeSmallApp(path.join(work, 'cached-app'), { 'js/vendor.js': 'export const x = 1;\n'.repeat(5000) })
+    const dir = await makeSmallApp(path.join(work, 'cached-app'), {
+      'js/vendor.js': 'export const x = 1;\n'.repeat(5000),
+    })
     const cache = path.join(work, 'deflate-cache')
     const outDir = await freshOutDir()
     const plain = await bundle(dir, path.join(outDir, 'plain.enc'))
@@ -514,7 +778,21 @@ describe('live-update bundle --cache-dir', () => {
     await writeFile(path.join(outDir, 'tampered.zip'), zip)
     expect(await unzipTest(path.join(outDir, 'tampered.zip'))).toMatch(/No errors detected/)
     // A cache inside the web folder would be bundled (and grow every run): refused before any work.
-    const inside = await runCli(['bundle', dir, '--private-key', ourKey, '--version', '1.0.0', '--out', path.join(outDir, 'in.enc'), '--cache-dir', path.join(dir, '.cache')], { cwd: work })
+    const inside = await runCli(
+      [
+        'bundle',
+        dir,
+        '--private-key',
+        ourKey,
+        '--version',
+        '1.0.0',
+        '--out',
+        path.join(outDir, 'in.enc'),
+        '--cache-dir',
+        path.join(dir, '.cache'),
+      ],
+      { cwd: work },
+    )
     expect(inside.code).toBe(3)
     expect(expectOneErrorLine(inside, 'input_cache_dir_inside_web_dir')).toContain('--cache-dir')
     await expect(stat(path.join(dir, '.cache'))).rejects.toThrow()
@@ -522,7 +800,8 @@ describe('live-update bundle --cache-dir', () => {
 })
 
 describe('live-update verify', () => {
-  const flipHexDigit = (hex: string, index: number) => hex.slice(0, index) + (hex[index] === '0' ? '1' : '0') + hex.slice(index + 1)
+  const flipHexDigit = (hex: string, index: number) =>
+    hex.slice(0, index) + (hex[index] === '0' ? '1' : '0') + hex.slice(index + 1)
   const flipBase64Byte = (text: string, index: number) => {
     const bytes = Buffer.from(text, 'base64')
     bytes[index] ^= 0x01
@@ -546,17 +825,25 @@ describe('live-update verify', () => {
   })
 
   const tampered: [string, () => Promise<Parameters<typeof verifyArgs>[0]>, string][] = [
-    ['a flipped ciphertext byte', async () => {
-      const bytes = await readFile(small.out)
-      bytes[Math.floor(bytes.length / 2)] ^= 0x80
-      const file = path.join(work, 'tampered-cipher.enc')
-      await writeFile(file, bytes)
-      return { source: file }
-    }, 'checksum'],
-    ["a flipped byte in the session key's wrapped key", async () => {
-      const [iv, wrapped] = small.sessionKey.split(':')
-      return { sessionKey: `${iv}:${flipBase64Byte(wrapped, 128)}` }
-    }, 'session-key'],
+    [
+      'a flipped ciphertext byte',
+      async () => {
+        const bytes = await readFile(small.out)
+        bytes[Math.floor(bytes.length / 2)] ^= 0x80
+        const file = path.join(work, 'tampered-cipher.enc')
+        await writeFile(file, bytes)
+        return { source: file }
+      },
+      'checksum',
+    ],
+    [
+      "a flipped byte in the session key's wrapped key",
+      async () => {
+        const [iv, wrapped] = small.sessionKey.split(':')
+        return { sessionKey: `${iv}:${flipBase64Byte(wrapped, 128)}` }
+      },
+      'session-key',
+    ],
     ['a flipped checksum hex digit', async () => ({ checksum: flipHexDigit(small.checksum, 200) }), 'checksum'],
     ['the wrong public key', async () => ({ publicKey: otherPub }), 'session-key'],
   ]
@@ -574,8 +861,16 @@ describe('live-update verify', () => {
 
   const badInput: [string, () => Parameters<typeof verifyArgs>[0], string][] = [
     ['the private key given as --public-key', () => ({ publicKey: ourKey }), 'keys_public_key_is_private'],
-    ['a 16-character checksum copied from the summary', () => ({ checksum: small.checksum.slice(0, 16) }), 'input_checksum_invalid'],
-    ['a local file that does not exist', () => ({ source: path.join(work, 'no-such-bundle.zip') }), 'input_bundle_file_missing'],
+    [
+      'a 16-character checksum copied from the summary',
+      () => ({ checksum: small.checksum.slice(0, 16) }),
+      'input_checksum_invalid',
+    ],
+    [
+      'a local file that does not exist',
+      () => ({ source: path.join(work, 'no-such-bundle.zip') }),
+      'input_bundle_file_missing',
+    ],
   ]
   it.each(badInput)('%s: exit 3 (bad input, not "a device would reject")', async (_label, change, code) => {
     const run = await runCli(verifyArgs(change()), { cwd: work })
@@ -589,7 +884,8 @@ describe('live-update verify', () => {
     beforeAll(async () => {
       const body = await readFile(small.out)
       server = createServer((request, response) => {
-        if (request.url?.split('?')[0] === '/bundles/1.0.0.zip') response.writeHead(200, { 'content-length': body.length }).end(body)
+        if (request.url?.split('?')[0] === '/bundles/1.0.0.zip')
+          response.writeHead(200, { 'content-length': body.length }).end(body)
         else response.writeHead(404).end('not found')
       })
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -606,7 +902,9 @@ describe('live-update verify', () => {
     })
 
     it('a signed query string is never echoed, on success either (D8)', async () => {
-      const run = await runCli(verifyArgs({ source: `${base}/bundles/1.0.0.zip?X-Amz-Signature=SigSecret999` }), { cwd: work })
+      const run = await runCli(verifyArgs({ source: `${base}/bundles/1.0.0.zip?X-Amz-Signature=SigSecret999` }), {
+        cwd: work,
+      })
       expect(run).toMatchObject({ code: 0, stderr: '' })
       expect(run.stdout).toMatch(new RegExp(`^OK: a device would accept ${base}/bundles/1\\.0\\.0\\.zip \\(`))
       expect(run.stdout).not.toContain('SigSecret999')
@@ -644,11 +942,16 @@ describe('usage errors exit 2', () => {
     expect(run.code).toBe(2)
     expect(run.stderr).toMatch(/^live-update: .*missing --out/)
     expect(await readdir(cwd)).toEqual([])
-    expect(await readdir(path.join(work, 'small-app'))).toEqual(expect.not.arrayContaining([expect.stringMatching(/partial|\.enc$|\.zip$/)]))
+    expect(await readdir(path.join(work, 'small-app'))).toEqual(
+      expect.not.arrayContaining([expect.stringMatching(/partial|\.enc$|\.zip$/)]),
+    )
   })
 
   it('an unknown option', async () => {
-    const run = await runCli(['bundle', smallApp, '--private-key', ourKey, '--version', '1.0.0', '--out', 'x.enc', '--frobnicate'], { cwd: await freshOutDir() })
+    const run = await runCli(
+      ['bundle', smallApp, '--private-key', ourKey, '--version', '1.0.0', '--out', 'x.enc', '--frobnicate'],
+      { cwd: await freshOutDir() },
+    )
     expect(run.code).toBe(2)
     expect(run.stderr).toMatch(/^live-update: .*--frobnicate/)
   })
@@ -674,7 +977,9 @@ describe('the bundled CLI as installed from npm', () => {
     expect(pkg.private).toBeUndefined()
     expect(pkg.bin).toEqual({ 'live-update': 'dist/cli.js' })
     expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'action.yml', 'LICENSE']))
-    expect((await readFile(path.join(repoRoot, 'dist', 'cli.js'), 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true)
+    expect((await readFile(path.join(repoRoot, 'dist', 'cli.js'), 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(
+      true,
+    )
   })
 
   // The AWS SDK prints a 9-line NodeVersionSupportWarning on Node < 22 when an S3 client is made.
@@ -686,14 +991,43 @@ describe('the bundled CLI as installed from npm', () => {
     }
   })
   const onNode20 = node20 ? it : it.skip
-  onNode20('on Node 20, publish shows no AWS SDK NodeVersionSupportWarning (and it would without the fix)', async () => {
-    const args = [path.join(repoRoot, 'dist', 'cli.js'), 'publish', '--dry-run', '--private-key', ourKey, '--path', smallApp, '--app-id', 'com.example.sdk', '--version', '1.0.0']
-    const storage = ['--storage', 's3', '--s3-bucket', 'bucket', '--s3-endpoint', 'http://127.0.0.1:9', '--server', 'none']
-    const run = (env: NodeJS.ProcessEnv) => spawnSync(node20!, [...args, ...storage], { cwd: work, env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' })
-    const quiet = run({})
-    expect(quiet.status).toBe(0)
-    expect(quiet.stderr).not.toContain('NodeVersionSupportWarning')
-    const control = run({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'false' })
-    expect(control.stderr).toContain('NodeVersionSupportWarning')
-  })
+  onNode20(
+    'on Node 20, publish shows no AWS SDK NodeVersionSupportWarning (and it would without the fix)',
+    async () => {
+      const args = [
+        path.join(repoRoot, 'dist', 'cli.js'),
+        'publish',
+        '--dry-run',
+        '--private-key',
+        ourKey,
+        '--path',
+        smallApp,
+        '--app-id',
+        'com.example.sdk',
+        '--version',
+        '1.0.0',
+      ]
+      const storage = [
+        '--storage',
+        's3',
+        '--s3-bucket',
+        'bucket',
+        '--s3-endpoint',
+        'http://127.0.0.1:9',
+        '--server',
+        'none',
+      ]
+      const run = (env: NodeJS.ProcessEnv) =>
+        spawnSync(node20!, [...args, ...storage], {
+          cwd: work,
+          env: { PATH: process.env.PATH, ...env },
+          encoding: 'utf8',
+        })
+      const quiet = run({})
+      expect(quiet.status).toBe(0)
+      expect(quiet.stderr).not.toContain('NodeVersionSupportWarning')
+      const control = run({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'false' })
+      expect(control.stderr).toContain('NodeVersionSupportWarning')
+    },
+  )
 })

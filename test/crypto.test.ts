@@ -56,34 +56,37 @@ function recordingRandom(): { random: RandomBytes; given: Buffer[] } {
 }
 
 describe('createBundleEncryptor', () => {
-  it.each([0, 1, 15, 16, 17, 100_003])('encrypts %i bytes so OpenSSL recovers the key and decrypts the exact plaintext', async (size) => {
-    const plaintext = randomBytes(size)
-    const { random, given } = recordingRandom()
-    const { ciphertext, result } = await encrypt(plaintext, random)
-    const [aesKey, iv] = given
+  it.each([0, 1, 15, 16, 17, 100_003])(
+    'encrypts %i bytes so OpenSSL recovers the key and decrypts the exact plaintext',
+    async (size) => {
+      const plaintext = randomBytes(size)
+      const { random, given } = recordingRandom()
+      const { ciphertext, result } = await encrypt(plaintext, random)
+      const [aesKey, iv] = given
 
-    expect(result.zipSize).toBe(size)
-    expect(result.encryptedSize).toBe(16 * Math.floor(size / 16) + 16)
-    expect(ciphertext.length).toBe(result.encryptedSize)
-    expect(result.sha256).toBe(sha256(plaintext))
-    expect(result.encryptedSha256).toBe(sha256(ciphertext))
+      expect(result.zipSize).toBe(size)
+      expect(result.encryptedSize).toBe(16 * Math.floor(size / 16) + 16)
+      expect(ciphertext.length).toBe(result.encryptedSize)
+      expect(result.sha256).toBe(sha256(plaintext))
+      expect(result.encryptedSha256).toBe(sha256(ciphertext))
 
-    // ivSessionKey: base64(iv) ':' base64(wrapped key), 24 + 1 + 344 characters.
-    expect(result.sessionKey).toHaveLength(369)
-    const [ivPart, wrappedPart] = result.sessionKey.split(':')
-    expect(Buffer.from(ivPart, 'base64')).toEqual(iv)
-    const recoveredKey = await opensslVerifyRecover(work, publicKeyFile, Buffer.from(wrappedPart, 'base64'))
-    expect(recoveredKey).toEqual(aesKey)
+      // ivSessionKey: base64(iv) ':' base64(wrapped key), 24 + 1 + 344 characters.
+      expect(result.sessionKey).toHaveLength(369)
+      const [ivPart, wrappedPart] = result.sessionKey.split(':')
+      expect(Buffer.from(ivPart, 'base64')).toEqual(iv)
+      const recoveredKey = await opensslVerifyRecover(work, publicKeyFile, Buffer.from(wrappedPart, 'base64'))
+      expect(recoveredKey).toEqual(aesKey)
 
-    const encryptedFile = path.join(work, `cipher-${size}.bin`)
-    await writeFile(encryptedFile, ciphertext)
-    expect(await opensslAesDecrypt(encryptedFile, recoveredKey, Buffer.from(ivPart, 'base64'))).toEqual(plaintext)
+      const encryptedFile = path.join(work, `cipher-${size}.bin`)
+      await writeFile(encryptedFile, ciphertext)
+      expect(await opensslAesDecrypt(encryptedFile, recoveredKey, Buffer.from(ivPart, 'base64'))).toEqual(plaintext)
 
-    // V3 checksum: lowercase hex of the RSA private-encrypted 32 raw sha256 bytes.
-    expect(result.checksum).toMatch(/^[0-9a-f]{512}$/)
-    const recoveredSha = await opensslVerifyRecover(work, publicKeyFile, Buffer.from(result.checksum, 'hex'))
-    expect(recoveredSha.toString('hex')).toBe(sha256(plaintext))
-  })
+      // V3 checksum: lowercase hex of the RSA private-encrypted 32 raw sha256 bytes.
+      expect(result.checksum).toMatch(/^[0-9a-f]{512}$/)
+      const recoveredSha = await opensslVerifyRecover(work, publicKeyFile, Buffer.from(result.checksum, 'hex'))
+      expect(recoveredSha.toString('hex')).toBe(sha256(plaintext))
+    },
+  )
 
   it('uses a fresh random key and IV on every call', async () => {
     const plaintext = Buffer.from('same input twice')
@@ -145,7 +148,9 @@ describe('Capgo CLI interop', () => {
 
     // And the peer must be able to say no: a checksum signed for other bytes.
     const wrong = signSha256(signing, sha256(Buffer.from('other bytes')))
-    const refused = await capgoDecrypt(project, encryptedFile, result.sessionKey, wrong, publicKeyFile).catch((error: { stdout?: string; stderr?: string }) => `${error.stdout}\n${error.stderr}`)
+    const refused = await capgoDecrypt(project, encryptedFile, result.sessionKey, wrong, publicKeyFile).catch(
+      (error: { stdout?: string; stderr?: string }) => `${error.stdout}\n${error.stderr}`,
+    )
     expect(refused).not.toContain('Checksum matches')
     expect(refused).toContain('Checksum does not match')
   })

@@ -18,13 +18,15 @@ describe('one failure vocabulary', () => {
 
   it('docs/errors.md lists every code with its meaning from the catalogue', () => {
     for (const catalogue of Object.values(ERROR_CATALOGUES)) {
-      for (const [code, meaning] of Object.entries(catalogue)) expect(doc).toContain(`| \`${code}\` | ${meaning.replace(/\|/g, '\\|')} |`)
+      for (const [code, meaning] of Object.entries(catalogue))
+        expect(doc).toContain(`| \`${code}\` | ${meaning.replace(/\|/g, '\\|')} |`)
     }
   })
 
   it('every stage has an exit code, and docs/errors.md states the same one', () => {
     expect(Object.keys(STAGE_EXIT_CODE).sort()).toEqual([...STAGES].sort())
-    for (const stage of STAGES) expect(doc).toMatch(new RegExp(`^\\| \`${stage}\` \\| .+ \\| ${STAGE_EXIT_CODE[stage]} \\|$`, 'm'))
+    for (const stage of STAGES)
+      expect(doc).toMatch(new RegExp(`^\\| \`${stage}\` \\| .+ \\| ${STAGE_EXIT_CODE[stage]} \\|$`, 'm'))
   })
 
   it.each([
@@ -41,7 +43,9 @@ describe('one failure vocabulary', () => {
   })
 
   it('a failed build command has its own exit code, distinct from every other', () => {
-    const others = Object.entries(ExitCode).filter(([name]) => name !== 'build').map(([, code]) => code)
+    const others = Object.entries(ExitCode)
+      .filter(([name]) => name !== 'build')
+      .map(([, code]) => code)
     expect(others).not.toContain(ExitCode.build)
   })
 })

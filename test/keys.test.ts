@@ -20,12 +20,32 @@ let work: string
 let rsa: OpensslKeyFiles
 let other: OpensslKeyFiles
 let rsa1024: OpensslKeyFiles
-let pem: { pkcs1: string; pkcs8: string; rsaPublic: string; spkiPublic: string; otherPublic: string; small: string; smallPublic: string; ec: string; ed25519: string; legacyEncrypted: string; pkcs8Encrypted: string }
+let pem: {
+  pkcs1: string
+  pkcs8: string
+  rsaPublic: string
+  spkiPublic: string
+  otherPublic: string
+  small: string
+  smallPublic: string
+  ec: string
+  ed25519: string
+  legacyEncrypted: string
+  pkcs8Encrypted: string
+}
 
 beforeAll(async () => {
   work = await tempDir('live-update-keys-')
-  ;[rsa, other, rsa1024] = await Promise.all([opensslRsaKey(work, 2048, 'main'), opensslRsaKey(work, 2048, 'other'), opensslRsaKey(work, 1024)])
-  const [ec, ed25519, encrypted] = await Promise.all([opensslEcKey(work), opensslEd25519Key(work), opensslEncryptedKeys(work, rsa.pkcs1)])
+  ;[rsa, other, rsa1024] = await Promise.all([
+    opensslRsaKey(work, 2048, 'main'),
+    opensslRsaKey(work, 2048, 'other'),
+    opensslRsaKey(work, 1024),
+  ])
+  const [ec, ed25519, encrypted] = await Promise.all([
+    opensslEcKey(work),
+    opensslEd25519Key(work),
+    opensslEncryptedKeys(work, rsa.pkcs1),
+  ])
   pem = {
     pkcs1: await readText(rsa.pkcs1),
     pkcs8: await readText(rsa.pkcs8),
@@ -58,7 +78,10 @@ function expectKeyError(action: () => unknown, code: string, keyText: string, in
   expect(error.code).toBe(code)
   expect(error.stage).toBe('keys')
   expect(error.message).toContain(inputName)
-  for (const line of keyText.split(/\r?\n|\\n/).map((l) => l.trim()).filter((l) => l.length > 0)) {
+  for (const line of keyText
+    .split(/\r?\n|\\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0)) {
     expect(error.message).not.toContain(line)
     // Not even a fragment of the base64 body.
     if (!line.startsWith('-----') && line.length >= 16) expect(error.message).not.toContain(line.slice(0, 16))
@@ -66,15 +89,20 @@ function expectKeyError(action: () => unknown, code: string, keyText: string, in
   return error
 }
 
-const PKCS1_PUBLIC = /^-----BEGIN RSA PUBLIC KEY-----\n([A-Za-z0-9+/=]{64}\n)*[A-Za-z0-9+/=]{1,64}\n-----END RSA PUBLIC KEY-----\n$/
-const PKCS1_PRIVATE = /^-----BEGIN RSA PRIVATE KEY-----\n([A-Za-z0-9+/=]{64}\n)*[A-Za-z0-9+/=]{1,64}\n-----END RSA PRIVATE KEY-----\n$/
+const PKCS1_PUBLIC =
+  /^-----BEGIN RSA PUBLIC KEY-----\n([A-Za-z0-9+/=]{64}\n)*[A-Za-z0-9+/=]{1,64}\n-----END RSA PUBLIC KEY-----\n$/
+const PKCS1_PRIVATE =
+  /^-----BEGIN RSA PRIVATE KEY-----\n([A-Za-z0-9+/=]{64}\n)*[A-Za-z0-9+/=]{1,64}\n-----END RSA PRIVATE KEY-----\n$/
 
 describe('loadPrivateKey', () => {
   it('accepts an OpenSSL PKCS#1 key and derives the exact PKCS#1 public PEM and key_id', () => {
     const key = loadPrivateKey(pem.pkcs1)
     expect(key.publicKeyPem).toBe(pem.rsaPublic)
     expect(key.publicKeyPem).toMatch(PKCS1_PUBLIC)
-    const body = pem.rsaPublic.split('\n').filter((l) => l && !l.startsWith('-----')).join('')
+    const body = pem.rsaPublic
+      .split('\n')
+      .filter((l) => l && !l.startsWith('-----'))
+      .join('')
     expect(key.keyId).toBe(body.slice(0, 20))
     expect(key.keyId.startsWith('MIIBCgKCAQEA')).toBe(true)
     expect(key.privateKey.asymmetricKeyDetails?.modulusLength).toBe(2048)
@@ -99,8 +127,16 @@ describe('loadPrivateKey', () => {
   })
 
   it('the log masker gets every body line of a PEM, whether stored with real or literal \\n / \\r\\n', () => {
-    const bodyLines = pem.pkcs1.trim().split('\n').filter((line) => !line.startsWith('-----') && line.length > 8)
-    for (const stored of [pem.pkcs1, pem.pkcs1.replace(/\n/g, '\r\n'), pem.pkcs1.trim().replace(/\n/g, '\\n'), pem.pkcs1.trim().replace(/\n/g, '\\r\\n')]) {
+    const bodyLines = pem.pkcs1
+      .trim()
+      .split('\n')
+      .filter((line) => !line.startsWith('-----') && line.length > 8)
+    for (const stored of [
+      pem.pkcs1,
+      pem.pkcs1.replace(/\n/g, '\r\n'),
+      pem.pkcs1.trim().replace(/\n/g, '\\n'),
+      pem.pkcs1.trim().replace(/\n/g, '\\r\\n'),
+    ]) {
       const parts = secretParts(stored)
       expect(parts[0]).toBe(stored)
       for (const line of bodyLines) expect(parts).toContain(line)
@@ -113,7 +149,12 @@ describe('loadPrivateKey', () => {
   })
 
   it('refuses a public key passed as the private key (PKCS#1 and SPKI)', () => {
-    const error = expectKeyError(() => loadPrivateKey(pem.rsaPublic), 'keys_private_key_is_public', pem.rsaPublic, 'private-key')
+    const error = expectKeyError(
+      () => loadPrivateKey(pem.rsaPublic),
+      'keys_private_key_is_public',
+      pem.rsaPublic,
+      'private-key',
+    )
     expect(error.message).toMatch(/PRIVATE key/)
     expect(error.input).toBe('private-key')
     expectKeyError(() => loadPrivateKey(pem.spkiPublic), 'keys_private_key_is_public', pem.spkiPublic, 'private-key')
@@ -122,9 +163,19 @@ describe('loadPrivateKey', () => {
   it('refuses passphrase-protected keys (legacy Proc-Type and encrypted PKCS#8)', () => {
     expect(pem.legacyEncrypted).toContain('Proc-Type: 4,ENCRYPTED')
     expect(pem.pkcs8Encrypted).toContain('BEGIN ENCRYPTED PRIVATE KEY')
-    const error = expectKeyError(() => loadPrivateKey(pem.legacyEncrypted), 'keys_private_key_encrypted', pem.legacyEncrypted, 'private-key')
+    const error = expectKeyError(
+      () => loadPrivateKey(pem.legacyEncrypted),
+      'keys_private_key_encrypted',
+      pem.legacyEncrypted,
+      'private-key',
+    )
     expect(error.message).toMatch(/passphrase/)
-    expectKeyError(() => loadPrivateKey(pem.pkcs8Encrypted), 'keys_private_key_encrypted', pem.pkcs8Encrypted, 'private-key')
+    expectKeyError(
+      () => loadPrivateKey(pem.pkcs8Encrypted),
+      'keys_private_key_encrypted',
+      pem.pkcs8Encrypted,
+      'private-key',
+    )
   })
 
   it('refuses non-RSA keys (EC, ed25519)', () => {
@@ -134,19 +185,30 @@ describe('loadPrivateKey', () => {
   })
 
   it('refuses RSA keys that are not 2048 bits', () => {
-    const error = expectKeyError(() => loadPrivateKey(pem.small), 'keys_private_key_size_invalid', pem.small, 'private-key')
+    const error = expectKeyError(
+      () => loadPrivateKey(pem.small),
+      'keys_private_key_size_invalid',
+      pem.small,
+      'private-key',
+    )
     expect(error.message).toContain('RSA-1024')
     expect(error.message).toContain('256-byte')
   })
 
   it('refuses an OpenSSH-format key with its own code', () => {
-    const openssh = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n'
+    const openssh =
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n'
     const error = expectKeyError(() => loadPrivateKey(openssh), 'keys_private_key_openssh', openssh, 'private-key')
     expect(error.message).toContain('live-update key create')
   })
 
   it('refuses unparseable text, including a PEM with a damaged body', () => {
-    expectKeyError(() => loadPrivateKey('not a key at all'), 'keys_private_key_invalid', 'not a key at all', 'private-key')
+    expectKeyError(
+      () => loadPrivateKey('not a key at all'),
+      'keys_private_key_invalid',
+      'not a key at all',
+      'private-key',
+    )
     // Damage that still parses (inside the modulus, and inside the primes) must be caught too.
     for (const lineIndex of [3, 12, 20]) {
       const lines = pem.pkcs1.split('\n')
@@ -154,7 +216,7 @@ describe('loadPrivateKey', () => {
       const damaged = lines.join('\n')
       expectKeyError(() => loadPrivateKey(damaged), 'keys_private_key_invalid', damaged, 'private-key')
     }
-    const truncated = pem.pkcs1.split('\n').slice(0, 5).join('\n') + '\n-----END RSA PRIVATE KEY-----\n'
+    const truncated = `${pem.pkcs1.split('\n').slice(0, 5).join('\n')}\n-----END RSA PRIVATE KEY-----\n`
     expectKeyError(() => loadPrivateKey(truncated), 'keys_private_key_invalid', truncated, 'private-key')
   })
 })
@@ -168,7 +230,12 @@ describe('loadPublicKey', () => {
   })
 
   it('refuses an SPKI public key and says which form and command to use', () => {
-    const error = expectKeyError(() => loadPublicKey(pem.spkiPublic), 'keys_public_key_spki', pem.spkiPublic, 'public-key')
+    const error = expectKeyError(
+      () => loadPublicKey(pem.spkiPublic),
+      'keys_public_key_spki',
+      pem.spkiPublic,
+      'public-key',
+    )
     expect(error.message).toContain('BEGIN RSA PUBLIC KEY')
     expect(error.message).toContain('live-update key create')
   })
@@ -201,14 +268,24 @@ describe('assertPublicKeyMatches', () => {
     const signing = loadPrivateKey(pem.pkcs1)
     const source = 'capacitor.config.json plugins.CapacitorUpdater.publicKey'
     // The key ids are public (devices send them); the private key text must not appear.
-    const error = expectKeyError(() => assertPublicKeyMatches(signing, pem.otherPublic, source), 'keys_public_key_mismatch', pem.pkcs1, source)
+    const error = expectKeyError(
+      () => assertPublicKeyMatches(signing, pem.otherPublic, source),
+      'keys_public_key_mismatch',
+      pem.pkcs1,
+      source,
+    )
     expect(error.message).toContain(signing.keyId)
     expect(error.message).toContain(keyIdOf(pem.otherPublic))
   })
 
   it('refuses an SPKI app key with its own code, naming the source', () => {
     const signing = loadPrivateKey(pem.pkcs1)
-    expectKeyError(() => assertPublicKeyMatches(signing, pem.spkiPublic, 'capacitor.config.ts plugins.CapacitorUpdater.publicKey'), 'keys_public_key_spki', pem.spkiPublic, 'capacitor.config.ts')
+    expectKeyError(
+      () => assertPublicKeyMatches(signing, pem.spkiPublic, 'capacitor.config.ts plugins.CapacitorUpdater.publicKey'),
+      'keys_public_key_spki',
+      pem.spkiPublic,
+      'capacitor.config.ts',
+    )
   })
 })
 

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import path from 'node:path'
 import { assertNativeCompatible, compareFingerprints, nativeVerdict } from '../src/core/native/compare.js'
-import { assertNotBelowNative, detectNativeVersion, isBelowNative, parseNativeVersionInput } from '../src/core/native/native-version.js'
+import {
+  assertNotBelowNative,
+  detectNativeVersion,
+  isBelowNative,
+  parseNativeVersionInput,
+} from '../src/core/native/native-version.js'
 import type { NativeFingerprint } from '../src/core/native/types.js'
 import { thrownBy } from './support/thrown.js'
 import { removeDir, tempDir, writeTree } from './support/folders.js'
@@ -43,17 +48,29 @@ describe('compareFingerprints', () => {
 
   it('same version with a checksum that appears is a change (Capgo: platform_checksum_metadata_changed)', () => {
     const next = { ...base, packages: [base.packages[0]!, { ...base.packages[1]!, ios_checksum: 'e'.repeat(64) }] }
-    expect(compareFingerprints(base, next)).toEqual([expect.objectContaining({ name: 'plugin-b', blocking: true, details: ['iOS native code appeared (none → eeeeeeee)'] })])
+    expect(compareFingerprints(base, next)).toEqual([
+      expect.objectContaining({
+        name: 'plugin-b',
+        blocking: true,
+        details: ['iOS native code appeared (none → eeeeeeee)'],
+      }),
+    ])
     expect(compareFingerprints(base, base)).toEqual([])
   })
 })
 
 describe('nativeVerdict', () => {
-  const bumped: NativeFingerprint = { ...base, packages: [{ ...base.packages[0]!, version: '1.0.1' }, base.packages[1]!] }
+  const bumped: NativeFingerprint = {
+    ...base,
+    packages: [{ ...base.packages[0]!, version: '1.0.1' }, base.packages[1]!],
+  }
 
   it('first release, no fingerprint on record, off', () => {
     expect(nativeVerdict('fail', undefined, base).status).toBe('first-release')
-    expect(nativeVerdict('fail', { fingerprint: null, version: '1.0.0' }, base)).toEqual({ status: 'first-release', reason: expect.stringContaining('1.0.0 holds no native fingerprint') })
+    expect(nativeVerdict('fail', { fingerprint: null, version: '1.0.0' }, base)).toEqual({
+      status: 'first-release',
+      reason: expect.stringContaining('1.0.0 holds no native fingerprint'),
+    })
     expect(nativeVerdict('off', { fingerprint: base }, bumped).status).toBe('off')
   })
 
@@ -63,7 +80,9 @@ describe('nativeVerdict', () => {
     expect(thrownBy(() => assertNativeCompatible(refused, 'production'))).toMatchObject({
       code: 'native_plugins_incompatible',
       input: 'native-compatibility',
-      message: expect.stringMatching(/since 1\.4\.0 on channel 'production'[\s\S]*plugin-a: version 1\.0\.0 → 1\.0\.1[\s\S]*{{native-compatibility}} accept/),
+      message: expect.stringMatching(
+        /since 1\.4\.0 on channel 'production'[\s\S]*plugin-a: version 1\.0\.0 → 1\.0\.1[\s\S]*{{native-compatibility}} accept/,
+      ),
     })
     expect(nativeVerdict('accept', { fingerprint: base }, bumped).status).toBe('accepted')
     const removed = nativeVerdict('fail', { fingerprint: base }, { ...base, packages: [base.packages[0]!] })
@@ -91,9 +110,13 @@ describe("the plugin's builtinMinimum rule", () => {
   })
 
   it('refuses with the source named and the lowest passing version', () => {
-    expect(thrownBy(() => assertNotBelowNative('1.2.2', { version: '1.2.3', source: 'android/app/build.gradle' }))).toMatchObject({
+    expect(
+      thrownBy(() => assertNotBelowNative('1.2.2', { version: '1.2.3', source: 'android/app/build.gradle' })),
+    ).toMatchObject({
       code: 'native_version_below',
-      message: expect.stringMatching(/1\.2\.2 is below the app's native version 1\.2\.3 \(from android\/app\/build\.gradle\)[\s\S]*Publish 1\.2\.3 or later/),
+      message: expect.stringMatching(
+        /1\.2\.2 is below the app's native version 1\.2\.3 \(from android\/app\/build\.gradle\)[\s\S]*Publish 1\.2\.3 or later/,
+      ),
     })
     expect(() => assertNotBelowNative('1.2.3-rc.1', { version: '1.2.3', source: 'native-version' })).not.toThrow()
     expect(thrownBy(() => parseNativeVersionInput('latest'))).toMatchObject({ input: 'native-version' })
@@ -103,7 +126,8 @@ describe("the plugin's builtinMinimum rule", () => {
 describe('detectNativeVersion', () => {
   it('reads versionName from android/app/build.gradle first', async () => {
     const dir = await writeTree(path.join(work, 'both'), {
-      'android/app/build.gradle': 'android {\n  defaultConfig {\n    versionCode 12\n    // versionName "9.9.9"\n    versionName "1.4.0"\n  }\n}\n',
+      'android/app/build.gradle':
+        'android {\n  defaultConfig {\n    versionCode 12\n    // versionName "9.9.9"\n    versionName "1.4.0"\n  }\n}\n',
       'ios/App/App.xcodeproj/project.pbxproj': 'MARKETING_VERSION = 1.5.0;\n',
     })
     expect(detectNativeVersion(dir)).toEqual({ version: '1.4.0', source: 'android/app/build.gradle' })
@@ -112,14 +136,17 @@ describe('detectNativeVersion', () => {
   it('falls back to the highest iOS MARKETING_VERSION; a gradle variable is not a version', async () => {
     const dir = await writeTree(path.join(work, 'ios'), {
       'android/app/build.gradle': 'versionName rootProject.ext.appVersion\n',
-      'ios/App/App.xcodeproj/project.pbxproj': '\t\t\t\tMARKETING_VERSION = 2.1.0;\n\t\t\t\tMARKETING_VERSION = "2.1.1";\n\t\t\t\tMARKETING_VERSION = $(APP_VERSION);\n',
+      'ios/App/App.xcodeproj/project.pbxproj':
+        '\t\t\t\tMARKETING_VERSION = 2.1.0;\n\t\t\t\tMARKETING_VERSION = "2.1.1";\n\t\t\t\tMARKETING_VERSION = $(APP_VERSION);\n',
     })
     expect(detectNativeVersion(dir)).toEqual({ version: '2.1.1', source: 'ios/App/App.xcodeproj/project.pbxproj' })
     expect(detectNativeVersion(path.join(work, 'nothing-here'))).toBeUndefined()
   })
 
   it('reads build.gradle.kts (versionName = "…")', async () => {
-    const dir = await writeTree(path.join(work, 'kts'), { 'android/app/build.gradle.kts': 'defaultConfig {\n  versionName = "3.0.0"\n}\n' })
+    const dir = await writeTree(path.join(work, 'kts'), {
+      'android/app/build.gradle.kts': 'defaultConfig {\n  versionName = "3.0.0"\n}\n',
+    })
     expect(detectNativeVersion(dir)).toEqual({ version: '3.0.0', source: 'android/app/build.gradle.kts' })
   })
 })

@@ -49,12 +49,17 @@ describe("native fingerprint = Capgo CLI 8.68.1's native_packages", () => {
   it('matches after a native source edit and a version bump, and each changes only what it should', async () => {
     const { app } = await makeNativeProject(path.join(work, 'edit'))
     const before = computeNativeFingerprint({ workingDirectory: app }).packages[0]!
-    await writeFile(path.join(app, 'node_modules/plugin-full/android/src/main/java/com/x/Plugin.java'), 'class Plugin { int x; }\n')
+    await writeFile(
+      path.join(app, 'node_modules/plugin-full/android/src/main/java/com/x/Plugin.java'),
+      'class Plugin { int x; }\n',
+    )
     const edited = computeNativeFingerprint({ workingDirectory: app })
     expect(edited.packages).toEqual(capgoNativePackages(await capgoLocalDependencies(sdkCopy, app)))
     expect(edited.packages[0]!.android_checksum).not.toBe(before.android_checksum)
     expect(edited.packages[0]!.ios_checksum).toBe(before.ios_checksum)
-    await writeTree(path.join(app, 'node_modules/plugin-full'), { 'package.json': JSON.stringify({ name: 'plugin-full', version: '1.3.0', capacitor: { ios: {}, android: {} } }) })
+    await writeTree(path.join(app, 'node_modules/plugin-full'), {
+      'package.json': JSON.stringify({ name: 'plugin-full', version: '1.3.0', capacitor: { ios: {}, android: {} } }),
+    })
     const bumped = computeNativeFingerprint({ workingDirectory: app })
     expect(bumped.packages).toEqual(capgoNativePackages(await capgoLocalDependencies(sdkCopy, app)))
     expect(bumped.packages[0]!.version).toBe('1.3.0')
@@ -65,10 +70,16 @@ describe('missing installs are named', () => {
   it('a dependency that is not installed', async () => {
     const { app } = await makeNativeProject(path.join(work, 'missing'))
     await rm(path.join(app, 'node_modules/js-only'), { recursive: true })
-    expect(thrownBy(() => computeNativeFingerprint({ workingDirectory: app }))).toMatchObject({ code: 'native_dependency_missing', input: 'working-directory', message: expect.stringContaining('js-only') })
+    expect(thrownBy(() => computeNativeFingerprint({ workingDirectory: app }))).toMatchObject({
+      code: 'native_dependency_missing',
+      input: 'working-directory',
+      message: expect.stringContaining('js-only'),
+    })
   })
 
   it('no package.json', () => {
-    expect(thrownBy(() => computeNativeFingerprint({ workingDirectory: path.join(work, 'nowhere') }))).toMatchObject({ code: 'native_package_json_missing' })
+    expect(thrownBy(() => computeNativeFingerprint({ workingDirectory: path.join(work, 'nowhere') }))).toMatchObject({
+      code: 'native_package_json_missing',
+    })
   })
 })

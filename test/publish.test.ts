@@ -23,8 +23,12 @@ let app: string
 
 const quiet: Logger & { lines: string[] } = {
   lines: [],
-  info(message) { this.lines.push(message) },
-  warn(message) { this.lines.push(`warn: ${message}`) },
+  info(message) {
+    this.lines.push(message)
+  },
+  warn(message) {
+    this.lines.push(`warn: ${message}`)
+  },
   debug() {},
 }
 
@@ -46,7 +50,10 @@ function s3Store() {
 function capgoDeps(): PublishDependencies {
   return {
     store: s3Store(),
-    registrar: createRegistrar({ kind: 'capgo', apiUrl: capgo.url, apiKey: 'test-key' }, { sleep: async () => {}, timeoutMs: 5000 }),
+    registrar: createRegistrar(
+      { kind: 'capgo', apiUrl: capgo.url, apiKey: 'test-key' },
+      { sleep: async () => {}, timeoutMs: 5000 },
+    ),
     logger: quiet,
     fetch: front.fetch,
   }
@@ -109,7 +116,13 @@ describe('publish with Capgo and S3', () => {
     expect(await listKeys(bucket, `${APP}/1.0.0/`)).toEqual([result.objectKey])
 
     // What was registered is what a device accepts.
-    const report = await verifyBundle({ source: result.bundleUrl!, sessionKey: result.bundle.sessionKey, checksum: result.bundle.checksum, publicKeyPem: keys.publicKeyPem, fetch: front.fetch })
+    const report = await verifyBundle({
+      source: result.bundleUrl!,
+      sessionKey: result.bundle.sessionKey,
+      checksum: result.bundle.checksum,
+      publicKeyPem: keys.publicKeyPem,
+      fetch: front.fetch,
+    })
     expect(report.ok).toBe(true)
   })
 
@@ -130,7 +143,9 @@ describe('publish with Capgo and S3', () => {
     const other = await makeSmallApp(path.join(work, 'other'), { 'extra.js': 'console.log("changed")' })
     const before = await listKeys(bucket)
     const bundlesBefore = capgo.bundlesOf(APP).length
-    const error = await publish(options({ version: '1.2.0', webDir: other }), capgoDeps()).catch((failure: unknown) => failure)
+    const error = await publish(options({ version: '1.2.0', webDir: other }), capgoDeps()).catch(
+      (failure: unknown) => failure,
+    )
     expect(error).toBeInstanceOf(PublishFailure)
     expect((error as PublishFailure).stage).toBe('lookup')
     expect((error as PublishFailure).message).toMatch(/already registered with different content.*bump \{\{version\}\}/)
@@ -154,8 +169,16 @@ describe('publish with Capgo and S3', () => {
   })
 
   it('when registration keeps failing after the upload, nothing is registered and the object is deleted', async () => {
-    capgo.fail({ method: 'POST', path: '/bundle', status: 500, times: 100, body: { error: 'internal_error', message: 'boom' } })
-    const error = await publish(options({ appId: 'com.example.other', version: '3.0.0' }), capgoDeps()).catch((failure: unknown) => failure)
+    capgo.fail({
+      method: 'POST',
+      path: '/bundle',
+      status: 500,
+      times: 100,
+      body: { error: 'internal_error', message: 'boom' },
+    })
+    const error = await publish(options({ appId: 'com.example.other', version: '3.0.0' }), capgoDeps()).catch(
+      (failure: unknown) => failure,
+    )
     capgo.clearFaults()
     expect(error).toBeInstanceOf(PublishFailure)
     expect((error as PublishFailure).stage).toBe('register')
@@ -167,7 +190,9 @@ describe('publish with Capgo and S3', () => {
     const big = await writeTree(path.join(work, 'big'), {
       'index.html': '<html></html>',
       'app.js': 'CapacitorUpdater.notifyAppReady()',
-      ...Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`media/clip${i}.mp4`, randomBytes(7.5 * 1024 * 1024)])),
+      ...Object.fromEntries(
+        Array.from({ length: 9 }, (_, i) => [`media/clip${i}.mp4`, randomBytes(7.5 * 1024 * 1024)]),
+      ),
     })
     const result = await publish(options({ appId: 'com.example.big', version: '1.0.0', webDir: big }), capgoDeps())
     expect(result.status).toBe('published')
@@ -180,7 +205,9 @@ describe('publish with Capgo and S3', () => {
     const deps = capgoDeps()
     // A CDN that serves something else than what was uploaded.
     deps.fetch = async () => new Response(randomBytes(4096), { status: 200 })
-    const error = await publish(options({ appId: 'com.example.other', version: '5.0.0' }), deps).catch((failure: unknown) => failure)
+    const error = await publish(options({ appId: 'com.example.other', version: '5.0.0' }), deps).catch(
+      (failure: unknown) => failure,
+    )
     expect((error as PublishFailure).stage).toBe('verify')
     expect((error as Error).message).toMatch(/device would reject/)
     expect(capgo.bundlesOf('com.example.other')).toHaveLength(0)
@@ -193,11 +220,21 @@ describe('publish with other registrars', () => {
     const receiver = await startWebhookReceiver({ secret: 'hook-secret' })
     try {
       const deps = capgoDeps()
-      deps.registrar = createRegistrar({ kind: 'webhook', url: receiver.url, secret: 'hook-secret' }, { sleep: async () => {} })
+      deps.registrar = createRegistrar(
+        { kind: 'webhook', url: receiver.url, secret: 'hook-secret' },
+        { sleep: async () => {} },
+      )
       const result = await publish(options({ version: '6.0.0' }), deps)
       expect(result.status).toBe('published')
       expect(receiver.requests.map((request) => request.status)).toEqual([200])
-      expect(JSON.parse(receiver.requests[0].rawBody)).toMatchObject({ event: 'bundle.published', appId: APP, version: '6.0.0', externalUrl: result.bundleUrl, checksum: result.bundle.checksum, sessionKey: result.bundle.sessionKey })
+      expect(JSON.parse(receiver.requests[0].rawBody)).toMatchObject({
+        event: 'bundle.published',
+        appId: APP,
+        version: '6.0.0',
+        externalUrl: result.bundleUrl,
+        checksum: result.bundle.checksum,
+        sessionKey: result.bundle.sessionKey,
+      })
     } finally {
       await receiver.close()
     }
@@ -215,7 +252,14 @@ describe('publish with other registrars', () => {
 
   it('refuses a public key that does not match before bundling', async () => {
     const other = createKeyPair()
-    const error = await publish(options({ publicKeyPem: other.publicKeyPem, publicKeySource: 'capacitor.config.json plugins.CapacitorUpdater.publicKey', dryRun: true }), capgoDeps()).catch((failure: unknown) => failure)
+    const error = await publish(
+      options({
+        publicKeyPem: other.publicKeyPem,
+        publicKeySource: 'capacitor.config.json plugins.CapacitorUpdater.publicKey',
+        dryRun: true,
+      }),
+      capgoDeps(),
+    ).catch((failure: unknown) => failure)
     expect((error as PublishFailure).stage).toBe('keys')
     expect((error as Error).message).toMatch(/capacitor\.config\.json/)
   })

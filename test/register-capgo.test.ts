@@ -66,7 +66,8 @@ function timesOut(route: string): Fetch {
   }
 }
 
-const calls = () => server.requests.map((r) => `${r.method} ${r.path}${r.query.page !== undefined ? `?page=${r.query.page}` : ''}`)
+const calls = () =>
+  server.requests.map((r) => `${r.method} ${r.path}${r.query.page !== undefined ? `?page=${r.query.page}` : ''}`)
 
 beforeEach(() => {
   waits = []
@@ -98,7 +99,13 @@ describe('capgo registrar: register', () => {
 
     const row = server.bundlesOf(APP)[0]!
     expect(result).toEqual({ status: 'registered', bundleId: String(row.id), externalUrl: req.externalUrl })
-    expect(row).toMatchObject({ name: '1.2.3', checksum: req.checksum, session_key: req.sessionKey, key_id: KEY_ID, external_url: req.externalUrl })
+    expect(row).toMatchObject({
+      name: '1.2.3',
+      checksum: req.checksum,
+      session_key: req.sessionKey,
+      key_id: KEY_ID,
+      external_url: req.externalUrl,
+    })
     expect(channel!.body).toEqual({ app_id: APP, channel: 'production', version: '1.2.3' })
     expect(server.channel(APP, 'production')?.id).toBe(row.id)
     expect(metadata!.body).toEqual({ app_id: APP, version_id: row.id, link: req.link, comment: req.comment })
@@ -117,7 +124,12 @@ describe('capgo registrar: register', () => {
     await start()
     const first = request()
     await registrar().register(first)
-    const second = { ...first, channel: 'beta', externalUrl: 'https://cdn.example.com/other.zip', sessionKey: `${randomBytes(16).toString('base64')}:xyz` }
+    const second = {
+      ...first,
+      channel: 'beta',
+      externalUrl: 'https://cdn.example.com/other.zip',
+      sessionKey: `${randomBytes(16).toString('base64')}:xyz`,
+    }
     const result = await registrar().register(second)
     expect(result.status).toBe('already-registered')
     expect(result.bundleId).toBe(String(server.bundlesOf(APP)[0]!.id))
@@ -162,7 +174,10 @@ describe('capgo registrar: register', () => {
       request({ checksum: checksum().toUpperCase() }),
       request({ keyId: '' }),
     ]) {
-      await expect(registrar().register(bad)).rejects.toMatchObject({ stage: 'register', bundleState: 'not-registered' })
+      await expect(registrar().register(bad)).rejects.toMatchObject({
+        stage: 'register',
+        bundleState: 'not-registered',
+      })
     }
     expect(server.requests).toHaveLength(0)
   })
@@ -171,9 +186,21 @@ describe('capgo registrar: register', () => {
 describe('capgo registrar: lookup', () => {
   it('pages newest first until the version shows up (120 bundles, found on page 2)', async () => {
     await start()
-    const rows = server.seed(APP, Array.from({ length: 120 }, (_, i) => ({ name: `1.0.${i}`, checksum: `sum-${i}`, external_url: `https://cdn/${i}.zip` })))
+    const rows = server.seed(
+      APP,
+      Array.from({ length: 120 }, (_, i) => ({
+        name: `1.0.${i}`,
+        checksum: `sum-${i}`,
+        external_url: `https://cdn/${i}.zip`,
+      })),
+    )
     const result = await registrar().lookup(APP, '1.0.10') // index 109 newest-first => page 2
-    expect(result).toEqual({ found: true, checksum: 'sum-10', bundleId: String(rows[10]!.id), externalUrl: 'https://cdn/10.zip' })
+    expect(result).toEqual({
+      found: true,
+      checksum: 'sum-10',
+      bundleId: String(rows[10]!.id),
+      externalUrl: 'https://cdn/10.zip',
+    })
     expect(calls()).toEqual(['GET /bundle?page=0', 'GET /bundle?page=1', 'GET /bundle?page=2'])
     expect(server.requests[0]!.query).toEqual({ app_id: APP, page: '0' })
     expect(server.requests[0]!.auth.known).toBe(true)
@@ -181,13 +208,19 @@ describe('capgo registrar: lookup', () => {
 
   it('stops at a short page, and treats the empty page after a full one as the end', async () => {
     await start()
-    server.seed(APP, Array.from({ length: 120 }, (_, i) => ({ name: `1.0.${i}` })))
+    server.seed(
+      APP,
+      Array.from({ length: 120 }, (_, i) => ({ name: `1.0.${i}` })),
+    )
     expect(await registrar().lookup(APP, '9.9.9')).toEqual({ found: false })
     expect(calls()).toEqual(['GET /bundle?page=0', 'GET /bundle?page=1', 'GET /bundle?page=2'])
 
     await server.close()
     await start()
-    server.seed(APP, Array.from({ length: 50 }, (_, i) => ({ name: `1.0.${i}` })))
+    server.seed(
+      APP,
+      Array.from({ length: 50 }, (_, i) => ({ name: `1.0.${i}` })),
+    )
     expect(await registrar().lookup(APP, '9.9.9')).toEqual({ found: false })
     expect(calls()).toEqual(['GET /bundle?page=0', 'GET /bundle?page=1'])
   })
@@ -200,9 +233,15 @@ describe('capgo registrar: lookup', () => {
 
   it('bounds the paging', async () => {
     await start()
-    server.seed(APP, Array.from({ length: 200 }, (_, i) => ({ name: `1.0.${i}` })))
+    server.seed(
+      APP,
+      Array.from({ length: 200 }, (_, i) => ({ name: `1.0.${i}` })),
+    )
     const warnings: string[] = []
-    const result = await registrar({ maxPages: 2, logger: { info() {}, debug() {}, warn: (m) => void warnings.push(m) } }).lookup(APP, '1.0.0')
+    const result = await registrar({
+      maxPages: 2,
+      logger: { info() {}, debug() {}, warn: (m) => void warnings.push(m) },
+    }).lookup(APP, '1.0.0')
     expect(result).toEqual({ found: false })
     expect(server.requests).toHaveLength(2)
     expect(warnings.join('\n')).toMatch(/stopped looking/)
@@ -210,7 +249,11 @@ describe('capgo registrar: lookup', () => {
 
   it('"You can\'t access this app" under cannot_get_bundle is a permission error, not "not found"', async () => {
     await start({ keys: [{ key: KEY, apps: ['com.other.app'] }] })
-    await expect(registrar().lookup(APP, '1.0.0')).rejects.toMatchObject({ code: 'capgo_permission_denied', stage: 'lookup', input: 'capgo-api-key' })
+    await expect(registrar().lookup(APP, '1.0.0')).rejects.toMatchObject({
+      code: 'capgo_permission_denied',
+      stage: 'lookup',
+      input: 'capgo-api-key',
+    })
   })
 })
 
@@ -219,7 +262,12 @@ describe('capgo registrar: refusals map to clear errors', () => {
     await start()
     const wrongKey = 'wrong-secret-key-value'
     const error = registrar({ apiKey: wrongKey }).register(request())
-    await expect(error).rejects.toMatchObject({ code: 'capgo_api_key_invalid', input: 'capgo-api-key', bundleState: 'not-registered', message: expect.stringMatching(/invalid_apikey/) })
+    await expect(error).rejects.toMatchObject({
+      code: 'capgo_api_key_invalid',
+      input: 'capgo-api-key',
+      bundleState: 'not-registered',
+      message: expect.stringMatching(/invalid_apikey/),
+    })
     await expect(error).rejects.toMatchObject({ message: expect.not.stringContaining(wrongKey) })
     expect(server.requests).toHaveLength(1) // not retried
   })
@@ -241,12 +289,21 @@ describe('capgo registrar: refusals map to clear errors', () => {
 
   it('an empty API key is refused before any call', async () => {
     await start()
-    await expect(registrar({ apiKey: '  ' }).lookup(APP, '1.0.0')).rejects.toMatchObject({ code: 'input_capgo_api_key_missing', stage: 'input', input: 'capgo-api-key' })
+    await expect(registrar({ apiKey: '  ' }).lookup(APP, '1.0.0')).rejects.toMatchObject({
+      code: 'input_capgo_api_key_missing',
+      stage: 'input',
+      input: 'capgo-api-key',
+    })
     expect(server.requests).toHaveLength(0)
   })
 
   it('a key without the upload right (403) or limited to other apps', async () => {
-    await start({ keys: [{ key: KEY, upload: false }, { key: 'limited-key-123', apps: ['com.other.app'] }] })
+    await start({
+      keys: [
+        { key: KEY, upload: false },
+        { key: 'limited-key-123', apps: ['com.other.app'] },
+      ],
+    })
     await expect(registrar().register(request())).rejects.toMatchObject({
       code: 'capgo_permission_denied',
       httpStatus: 403,
@@ -261,14 +318,22 @@ describe('capgo registrar: refusals map to clear errors', () => {
 
   it('an unknown app, an invalid app id, a non-semver version, an http URL', async () => {
     await start()
-    await expect(registrar().register(request({ appId: 'com.unknown.app' }))).rejects.toMatchObject({ code: 'capgo_app_not_found', input: 'app-id' })
-    await expect(registrar().register(request({ appId: 'not_an_app_id' }))).rejects.toMatchObject({ code: 'capgo_app_id_invalid', input: 'app-id' })
+    await expect(registrar().register(request({ appId: 'com.unknown.app' }))).rejects.toMatchObject({
+      code: 'capgo_app_not_found',
+      input: 'app-id',
+    })
+    await expect(registrar().register(request({ appId: 'not_an_app_id' }))).rejects.toMatchObject({
+      code: 'capgo_app_id_invalid',
+      input: 'app-id',
+    })
     await expect(registrar().register(request({ version: 'v1.2' }))).rejects.toMatchObject({
       code: 'capgo_version_invalid',
       input: 'version',
       message: expect.stringMatching(/semver/),
     })
-    await expect(registrar().register(request({ externalUrl: 'http://cdn.example.com/x.zip?X-Amz-Signature=secret' }))).rejects.toMatchObject({
+    await expect(
+      registrar().register(request({ externalUrl: 'http://cdn.example.com/x.zip?X-Amz-Signature=secret' })),
+    ).rejects.toMatchObject({
       code: 'capgo_bundle_url_invalid',
       input: 'public-url',
       message: expect.stringMatching(/^(?!.*X-Amz-Signature).*https/),
@@ -304,7 +369,12 @@ describe('capgo registrar: refusals map to clear errors', () => {
 
   it('an unknown error code: status, code and a truncated excerpt of the body', async () => {
     await start()
-    server.fail({ method: 'POST', path: '/bundle', status: 418, body: { error: 'teapot_mode', message: 'x'.repeat(1000) } })
+    server.fail({
+      method: 'POST',
+      path: '/bundle',
+      status: 418,
+      body: { error: 'teapot_mode', message: 'x'.repeat(1000) },
+    })
     await expect(registrar().register(request())).rejects.toMatchObject({
       code: 'capgo_http_failed',
       // The body is quoted as a short excerpt, not whole.
@@ -326,7 +396,10 @@ describe('capgo registrar: rate limits, server errors and ambiguity', () => {
   it('gives up at once when Retry-After is beyond the cap', async () => {
     await start()
     server.fail({ method: 'GET', path: '/bundle', status: 429, headers: { 'retry-after': '3600' } })
-    await expect(registrar().lookup(APP, '1.0.0')).rejects.toMatchObject({ code: 'capgo_rate_limited', message: expect.stringMatching(/3600 s/) })
+    await expect(registrar().lookup(APP, '1.0.0')).rejects.toMatchObject({
+      code: 'capgo_rate_limited',
+      message: expect.stringMatching(/3600 s/),
+    })
     expect(waits).toEqual([])
   })
 
@@ -349,7 +422,13 @@ describe('capgo registrar: rate limits, server errors and ambiguity', () => {
     expect(waits).toHaveLength(2)
 
     server.requests.length = 0
-    server.fail({ method: 'GET', path: '/bundle', status: 500, times: 10, body: { error: 'internal', message: 'database exploded' } })
+    server.fail({
+      method: 'GET',
+      path: '/bundle',
+      status: 500,
+      times: 10,
+      body: { error: 'internal', message: 'database exploded' },
+    })
     await expect(registrar({ attempts: 3 }).lookup(APP, '1.2.3')).rejects.toMatchObject({
       code: 'capgo_server_failed',
       message: expect.stringMatching(/HTTP 500 internal.*tried 3 times.*database exploded/),
@@ -361,7 +440,10 @@ describe('capgo registrar: rate limits, server errors and ambiguity', () => {
     await start()
     server.fail({ method: 'POST', path: '/channel', status: 503, times: 10 })
     const error = registrar({ attempts: 2 }).register(request())
-    await expect(error).rejects.toMatchObject({ bundleState: 'registered', message: expect.stringMatching(/bundle itself is registered/) })
+    await expect(error).rejects.toMatchObject({
+      bundleState: 'registered',
+      message: expect.stringMatching(/bundle itself is registered/),
+    })
     expect(mightBeRegistered(await error.catch((e: unknown) => e))).toBe(true)
   })
 
@@ -387,19 +469,31 @@ describe('capgo registrar: rate limits, server errors and ambiguity', () => {
   it('persistent 5xx on POST /bundle never repeats it blindly; a final look-up that finds nothing settles it as not registered', async () => {
     await start()
     server.fail({ method: 'POST', path: '/bundle', status: 503, times: 10 })
-    await expect(registrar({ attempts: 3 }).register(request())).rejects.toMatchObject({ code: 'capgo_server_failed', bundleState: 'not-registered' })
-    expect(calls()).toEqual(['POST /bundle', 'GET /bundle?page=0', 'POST /bundle', 'GET /bundle?page=0', 'POST /bundle', 'GET /bundle?page=0'])
+    await expect(registrar({ attempts: 3 }).register(request())).rejects.toMatchObject({
+      code: 'capgo_server_failed',
+      bundleState: 'not-registered',
+    })
+    expect(calls()).toEqual([
+      'POST /bundle',
+      'GET /bundle?page=0',
+      'POST /bundle',
+      'GET /bundle?page=0',
+      'POST /bundle',
+      'GET /bundle?page=0',
+    ])
     expect(server.bundlesOf(APP)).toHaveLength(0)
   })
 
   it('a timeout on POST /bundle whose look-up finds nothing stays "maybe registered" (the server may still be writing)', async () => {
     await start()
     server.fail({ method: 'POST', path: '/bundle', hang: true, times: 10 })
-    await expect(registrar({ attempts: 2, fetch: timesOut('POST /bundle') }).register(request())).rejects.toMatchObject({
-      code: 'capgo_request_timeout',
-      bundleState: 'maybe-registered',
-      message: expect.stringMatching(/MAY be registered/),
-    })
+    await expect(registrar({ attempts: 2, fetch: timesOut('POST /bundle') }).register(request())).rejects.toMatchObject(
+      {
+        code: 'capgo_request_timeout',
+        bundleState: 'maybe-registered',
+        message: expect.stringMatching(/MAY be registered/),
+      },
+    )
     expect(calls()).toEqual(['POST /bundle', 'GET /bundle?page=0', 'POST /bundle', 'GET /bundle?page=0'])
   })
 
@@ -407,7 +501,9 @@ describe('capgo registrar: rate limits, server errors and ambiguity', () => {
     await start()
     server.fail({ method: 'POST', path: '/bundle', afterHandling: true, drop: true })
     server.fail({ method: 'GET', path: '/bundle', status: 500, times: 20 })
-    await expect(registrar({ attempts: 2 }).register(request())).rejects.toMatchObject({ bundleState: 'maybe-registered' })
+    await expect(registrar({ attempts: 2 }).register(request())).rejects.toMatchObject({
+      bundleState: 'maybe-registered',
+    })
     expect(server.bundlesOf(APP)).toHaveLength(1) // it did land: keeping the upload was right
     expect(server.requests.filter((r) => r.method === 'POST' && r.path === '/bundle')).toHaveLength(1)
   })
@@ -418,7 +514,9 @@ describe('capgo registrar: rate limits, server errors and ambiguity', () => {
     const { port } = closed.address() as AddressInfo
     await new Promise<void>((resolve) => closed.close(() => resolve()))
     await start()
-    await expect(registrar({ apiUrl: `http://127.0.0.1:${port}`, attempts: 3 }).register(request())).rejects.toMatchObject({
+    await expect(
+      registrar({ apiUrl: `http://127.0.0.1:${port}`, attempts: 3 }).register(request()),
+    ).rejects.toMatchObject({
       code: 'capgo_api_unreachable',
       bundleState: 'not-registered',
     })
@@ -427,7 +525,16 @@ describe('capgo registrar: rate limits, server errors and ambiguity', () => {
 })
 
 describe('CapgoApi against the stand-in: the channel and clean-up calls', () => {
-  const api = () => new CapgoHttpApi(new HttpJsonClient({ baseUrl: server.url, service: 'Capgo', headers: { authorization: KEY }, secrets: [KEY], sleep: async () => {} }))
+  const api = () =>
+    new CapgoHttpApi(
+      new HttpJsonClient({
+        baseUrl: server.url,
+        service: 'Capgo',
+        headers: { authorization: KEY },
+        secrets: [KEY],
+        sleep: async () => {},
+      }),
+    )
 
   it('PUT /bundle points a channel (by id) at a bundle (by id), with the body fields Capgo reads', async () => {
     await start()
@@ -437,13 +544,18 @@ describe('CapgoApi against the stand-in: the channel and clean-up calls', () => 
     const production = server.channels.find((c) => c.name === 'production')!
     await api().putBundle({ app_id: APP, version_id: Number(first!.id), channel_id: production.id })
     expect(server.channel(APP, 'production')?.name).toBe('1.0.0')
-    await expect(api().putBundle({ app_id: APP, version_id: 999_999, channel_id: production.id })).rejects.toMatchObject({ status: 400, apiCode: 'cannot_find_version' })
+    await expect(
+      api().putBundle({ app_id: APP, version_id: 999_999, channel_id: production.id }),
+    ).rejects.toMatchObject({ status: 400, apiCode: 'cannot_find_version' })
   })
 
   it('DELETE /bundle refuses a bundle a channel serves; DELETE /channel then lets it go', async () => {
     await start()
     await registrar().register(request({ version: '1.0.0', channel: 'pr-7' }))
-    await expect(api().deleteBundle({ app_id: APP, version: '1.0.0' })).rejects.toMatchObject({ status: 400, apiCode: 'cannot_delete_linked_version' })
+    await expect(api().deleteBundle({ app_id: APP, version: '1.0.0' })).rejects.toMatchObject({
+      status: 400,
+      apiCode: 'cannot_delete_linked_version',
+    })
     await api().deleteChannel({ app_id: APP, channel: 'pr-7' })
     await api().deleteBundle({ app_id: APP, version: '1.0.0' })
     expect(server.bundlesOf(APP)).toEqual([])
@@ -452,7 +564,9 @@ describe('CapgoApi against the stand-in: the channel and clean-up calls', () => 
       ['DELETE', '/channel', { app_id: APP, channel: 'pr-7' }],
       ['DELETE', '/bundle', { app_id: APP, version: '1.0.0' }],
     ])
-    await expect(api().deleteChannel({ app_id: APP, channel: 'pr-7' })).rejects.toMatchObject({ apiCode: 'cannot_find_channel' })
+    await expect(api().deleteChannel({ app_id: APP, channel: 'pr-7' })).rejects.toMatchObject({
+      apiCode: 'cannot_find_channel',
+    })
   })
 
   it('POST /channel passes further Capgo fields through untouched', async () => {

@@ -3,7 +3,12 @@ import { createHmac, randomBytes } from 'node:crypto'
 import { mightBeRegistered } from '../src/core/register/registration.js'
 import { createRegistrar } from '../src/core/register/index.js'
 import { createNoneRegistrar } from '../src/core/register/none.js'
-import { createWebhookRegistrar, signWebhook, verifyWebhookSignature, type WebhookRegistrarOptions } from '../src/core/register/webhook.js'
+import {
+  createWebhookRegistrar,
+  signWebhook,
+  verifyWebhookSignature,
+  type WebhookRegistrarOptions,
+} from '../src/core/register/webhook.js'
 import type { RegistrationRequest } from '../src/core/types.js'
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js'
 
@@ -22,7 +27,12 @@ function request(overrides: Partial<RegistrationRequest> = {}): RegistrationRequ
     sha256: randomBytes(32).toString('hex'),
     zipSize: 1000,
     encryptedSize: 1008,
-    git: { sha: 'abc123', ref: 'refs/tags/v2.0.0', runUrl: 'https://github.com/acme/app/actions/runs/1', repository: 'acme/app' },
+    git: {
+      sha: 'abc123',
+      ref: 'refs/tags/v2.0.0',
+      runUrl: 'https://github.com/acme/app/actions/runs/1',
+      repository: 'acme/app',
+    },
     ...overrides,
   }
 }
@@ -105,7 +115,10 @@ describe('webhook registrar', () => {
     const good = receiver.requests[0]!
     const send = (body: string, headers: Record<string, string>) =>
       fetch(receiver.url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } })
-    const signedHeaders = { 'x-live-update-timestamp': good.headers['x-live-update-timestamp']!, 'x-signature-256': good.headers['x-signature-256']! }
+    const signedHeaders = {
+      'x-live-update-timestamp': good.headers['x-live-update-timestamp']!,
+      'x-signature-256': good.headers['x-signature-256']!,
+    }
 
     // Tampered body (another URL), original headers.
     const tampered = good.rawBody.replace('https://cdn.example.com', 'https://evil.example.com')
@@ -113,12 +126,22 @@ describe('webhook registrar', () => {
     expect(receiver.requests.at(-1)!.reason).toBe('mismatch')
 
     // Timestamp swapped for a fresh one without re-signing: the signature covers it.
-    expect((await send(good.rawBody, { ...signedHeaders, 'x-live-update-timestamp': String(Math.floor(clock / 1000) + 1) })).status).toBe(401)
+    expect(
+      (await send(good.rawBody, { ...signedHeaders, 'x-live-update-timestamp': String(Math.floor(clock / 1000) + 1) }))
+        .status,
+    ).toBe(401)
     expect(receiver.requests.at(-1)!.reason).toBe('mismatch')
 
     // Correctly signed, but 10 minutes old.
     const oldTs = Math.floor(NOW / 1000) - 600
-    expect((await send(good.rawBody, { 'x-live-update-timestamp': String(oldTs), 'x-signature-256': signWebhook(SECRET, oldTs, good.rawBody) })).status).toBe(401)
+    expect(
+      (
+        await send(good.rawBody, {
+          'x-live-update-timestamp': String(oldTs),
+          'x-signature-256': signWebhook(SECRET, oldTs, good.rawBody),
+        })
+      ).status,
+    ).toBe(401)
     expect(receiver.requests.at(-1)!.reason).toBe('expired')
 
     // Replaying the captured request 10 minutes later.
@@ -128,7 +151,9 @@ describe('webhook registrar', () => {
 
     // A registrar with the wrong secret: clear error naming webhook-secret, not retried.
     const before = receiver.requests.length
-    await expect(registrar({ secret: 'wrong-secret-value-xyz' }).register(request({ version: '2.0.1' }))).rejects.toMatchObject({
+    await expect(
+      registrar({ secret: 'wrong-secret-value-xyz' }).register(request({ version: '2.0.1' })),
+    ).rejects.toMatchObject({
       code: 'webhook_http_failed',
       input: 'webhook-secret',
       message: expect.stringMatching(/^(?!.*wrong-secret-value-xyz).*HTTP 401/),
@@ -176,7 +201,10 @@ describe('webhook registrar', () => {
   })
 
   it('a 400 fails at once with the status and a body excerpt', async () => {
-    receiver.fail({ status: 400, body: JSON.stringify({ error: 'unknown_app', message: 'app com.example.app is not configured here' }) })
+    receiver.fail({
+      status: 400,
+      body: JSON.stringify({ error: 'unknown_app', message: 'app com.example.app is not configured here' }),
+    })
     await expect(registrar().register(request())).rejects.toMatchObject({
       code: 'webhook_http_failed',
       stage: 'register',
@@ -188,8 +216,14 @@ describe('webhook registrar', () => {
 
   it('a timeout is retried and ends ambiguous', async () => {
     receiver.fail({ hang: true, times: 5 })
-    const error = await registrar({ attempts: 2, fetch: timesOut }).register(request()).catch((e: unknown) => e)
-    expect(error).toMatchObject({ code: 'webhook_request_timeout', bundleState: 'maybe-registered', message: expect.stringMatching(/tried 2 times/) })
+    const error = await registrar({ attempts: 2, fetch: timesOut })
+      .register(request())
+      .catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      code: 'webhook_request_timeout',
+      bundleState: 'maybe-registered',
+      message: expect.stringMatching(/tried 2 times/),
+    })
     expect(mightBeRegistered(error)).toBe(true)
     expect(receiver.requests).toHaveLength(2)
   })
@@ -211,16 +245,55 @@ describe('verifyWebhookSignature', () => {
 
   it('accepts a good signature (string or bytes) and reports why others fail', () => {
     const signature = signWebhook(SECRET, ts, body)
-    expect(verifyWebhookSignature({ secret: SECRET, body, timestamp: String(ts), signature, now })).toEqual({ ok: true })
-    expect(verifyWebhookSignature({ secret: SECRET, body: Buffer.from(body), timestamp: ts, signature: signature.toUpperCase().replace('SHA256=', 'sha256='), now })).toEqual({ ok: true })
-    expect(verifyWebhookSignature({ secret: SECRET, body, timestamp: undefined, signature, now })).toEqual({ ok: false, reason: 'missing' })
-    expect(verifyWebhookSignature({ secret: SECRET, body, timestamp: ts, signature: 'sha1=abc', now })).toEqual({ ok: false, reason: 'malformed' })
-    expect(verifyWebhookSignature({ secret: SECRET, body, timestamp: '12.5', signature, now })).toEqual({ ok: false, reason: 'malformed' })
-    expect(verifyWebhookSignature({ secret: 'other', body, timestamp: ts, signature, now })).toEqual({ ok: false, reason: 'mismatch' })
+    expect(verifyWebhookSignature({ secret: SECRET, body, timestamp: String(ts), signature, now })).toEqual({
+      ok: true,
+    })
+    expect(
+      verifyWebhookSignature({
+        secret: SECRET,
+        body: Buffer.from(body),
+        timestamp: ts,
+        signature: signature.toUpperCase().replace('SHA256=', 'sha256='),
+        now,
+      }),
+    ).toEqual({ ok: true })
+    expect(verifyWebhookSignature({ secret: SECRET, body, timestamp: undefined, signature, now })).toEqual({
+      ok: false,
+      reason: 'missing',
+    })
+    expect(verifyWebhookSignature({ secret: SECRET, body, timestamp: ts, signature: 'sha1=abc', now })).toEqual({
+      ok: false,
+      reason: 'malformed',
+    })
+    expect(verifyWebhookSignature({ secret: SECRET, body, timestamp: '12.5', signature, now })).toEqual({
+      ok: false,
+      reason: 'malformed',
+    })
+    expect(verifyWebhookSignature({ secret: 'other', body, timestamp: ts, signature, now })).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    })
     // Future timestamps beyond the tolerance too.
     const future = ts + 301
-    expect(verifyWebhookSignature({ secret: SECRET, body, timestamp: future, signature: signWebhook(SECRET, future, body), now })).toEqual({ ok: false, reason: 'expired' })
-    expect(verifyWebhookSignature({ secret: SECRET, body, timestamp: future, signature: signWebhook(SECRET, future, body), now, toleranceSeconds: 600 })).toEqual({ ok: true })
+    expect(
+      verifyWebhookSignature({
+        secret: SECRET,
+        body,
+        timestamp: future,
+        signature: signWebhook(SECRET, future, body),
+        now,
+      }),
+    ).toEqual({ ok: false, reason: 'expired' })
+    expect(
+      verifyWebhookSignature({
+        secret: SECRET,
+        body,
+        timestamp: future,
+        signature: signWebhook(SECRET, future, body),
+        now,
+        toleranceSeconds: 600,
+      }),
+    ).toEqual({ ok: true })
   })
 })
 
@@ -237,26 +310,53 @@ describe('createRegistrar and none', () => {
   })
 
   it('a capgo registrar without a key can be built (dry runs) but refuses to call', async () => {
-    const r = createRegistrar({ kind: 'capgo', apiUrl: 'https://api.capgo.app', apiKey: '' }, { fetch: async () => { throw new Error('no call expected') } })
+    const r = createRegistrar(
+      { kind: 'capgo', apiUrl: 'https://api.capgo.app', apiKey: '' },
+      {
+        fetch: async () => {
+          throw new Error('no call expected')
+        },
+      },
+    )
     await expect(r.lookup('com.example.app', '1.0.0')).rejects.toMatchObject({ input: 'capgo-api-key' })
   })
 
   it('a webhook or Capgo URL holding credentials is refused up front, naming the input and never showing them', () => {
     const secretFree = expect.not.stringMatching(/hook-pass-4821|tok-9137|cap-pass-5930/)
-    expect(() => createRegistrar({ kind: 'webhook', url: 'https://hook-user:hook-pass-4821@hooks.example.com/in?token=tok-9137', secret: SECRET })).toThrow(
-      expect.objectContaining({ code: 'input_webhook_url_invalid', input: 'webhook-url', message: secretFree }),
-    )
-    expect(() => createRegistrar({ kind: 'capgo', apiUrl: 'https://cap-user:cap-pass-5930@capgo.example.com', apiKey: 'k' })).toThrow(
+    expect(() =>
+      createRegistrar({
+        kind: 'webhook',
+        url: 'https://hook-user:hook-pass-4821@hooks.example.com/in?token=tok-9137',
+        secret: SECRET,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'input_webhook_url_invalid', input: 'webhook-url', message: secretFree }))
+    expect(() =>
+      createRegistrar({ kind: 'capgo', apiUrl: 'https://cap-user:cap-pass-5930@capgo.example.com', apiKey: 'k' }),
+    ).toThrow(
       expect.objectContaining({ code: 'input_capgo_api_url_invalid', input: 'capgo-api-url', message: secretFree }),
     )
-    expect(() => createRegistrar({ kind: 'webhook', url: 'hook-user:hook-pass-4821@hooks.example.com/in?token=tok-9137', secret: SECRET })).toThrow(
-      expect.objectContaining({ code: 'input_webhook_url_invalid', input: 'webhook-url', message: secretFree }),
-    )
+    expect(() =>
+      createRegistrar({
+        kind: 'webhook',
+        url: 'hook-user:hook-pass-4821@hooks.example.com/in?token=tok-9137',
+        secret: SECRET,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'input_webhook_url_invalid', input: 'webhook-url', message: secretFree }))
   })
 
   it('a webhook registrar without a secret can be built (dry runs on fork PRs) but refuses to send', async () => {
-    const r = createRegistrar({ kind: 'webhook', url: receiver.url, secret: '' }, { fetch: async () => { throw new Error('no call expected') } })
-    await expect(r.register(request())).rejects.toMatchObject({ code: 'input_webhook_secret_missing', input: 'webhook-secret' })
+    const r = createRegistrar(
+      { kind: 'webhook', url: receiver.url, secret: '' },
+      {
+        fetch: async () => {
+          throw new Error('no call expected')
+        },
+      },
+    )
+    await expect(r.register(request())).rejects.toMatchObject({
+      code: 'input_webhook_secret_missing',
+      input: 'webhook-secret',
+    })
     expect(receiver.requests).toHaveLength(0)
   })
 })

@@ -38,14 +38,33 @@ const records = new MemoryRecords()
 
 const logger: Logger & { lines: string[] } = {
   lines: [],
-  info(message) { this.lines.push(message) },
-  warn(message) { this.lines.push(`warn: ${message}`) },
+  info(message) {
+    this.lines.push(message)
+  },
+  warn(message) {
+    this.lines.push(`warn: ${message}`)
+  },
   debug() {},
 }
 
-function deps(registrar = createRegistrar({ kind: 'capgo', apiUrl: capgo.url, apiKey: 'test-key' }, { sleep: async () => {}, timeoutMs: 5000 })): PublishDependencies {
+function deps(
+  registrar = createRegistrar(
+    { kind: 'capgo', apiUrl: capgo.url, apiKey: 'test-key' },
+    { sleep: async () => {}, timeoutMs: 5000 },
+  ),
+): PublishDependencies {
   const s3 = s3TestConfig()
-  const store = createStore({ kind: 's3', bucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, publicUrlTemplate: front.urlTemplate, partSizeMiB: 5 })
+  const store = createStore({
+    kind: 's3',
+    bucket,
+    region: s3.region,
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    publicUrlTemplate: front.urlTemplate,
+    partSizeMiB: 5,
+  })
   return { store, registrar, logger, fetch: front.fetch, releases: records }
 }
 
@@ -66,7 +85,11 @@ function options(version: string, mode: NativeCompatibilityMode = 'fail', native
   }
 }
 
-async function published(version: string, mode?: NativeCompatibilityMode, registrar?: PublishDependencies['registrar']): Promise<PublishResult> {
+async function published(
+  version: string,
+  mode?: NativeCompatibilityMode,
+  registrar?: PublishDependencies['registrar'],
+): Promise<PublishResult> {
   const result = await publish(options(version, mode), deps(registrar))
   expect(result.status).toBe('published')
   records.record(result)
@@ -80,7 +103,9 @@ async function refused(run: Promise<PublishResult>): Promise<PublishFailure> {
 }
 
 const bumpPlugin = (version: string) =>
-  writeTree(path.join(project, 'node_modules/plugin-full'), { 'package.json': JSON.stringify({ name: 'plugin-full', version, capacitor: { ios: {}, android: {} } }) })
+  writeTree(path.join(project, 'node_modules/plugin-full'), {
+    'package.json': JSON.stringify({ name: 'plugin-full', version, capacitor: { ios: {}, android: {} } }),
+  })
 
 beforeAll(async () => {
   work = await tempDir('live-update-guard-')
@@ -101,8 +126,15 @@ afterAll(async () => {
 describe('native compatibility inside publish', () => {
   it('first release: nothing to compare, said so; the fingerprint is in the result', async () => {
     const first = await published('1.0.0')
-    expect(first.native?.verdict).toEqual({ status: 'first-release', reason: expect.stringContaining('first release on this channel') })
-    expect(first.native?.fingerprint?.packages.map((p) => p.name)).toEqual(['plugin-full', 'cordova-plugin', 'hoisted-plugin'])
+    expect(first.native?.verdict).toEqual({
+      status: 'first-release',
+      reason: expect.stringContaining('first release on this channel'),
+    })
+    expect(first.native?.fingerprint?.packages.map((p) => p.name)).toEqual([
+      'plugin-full',
+      'cordova-plugin',
+      'hoisted-plugin',
+    ])
     expect(renderChanges(first.changes!)).toContain('First release on production: nothing to compare')
   })
 
@@ -111,7 +143,9 @@ describe('native compatibility inside publish', () => {
     const requests = capgo.requests.length
     const failure = await refused(publish(options('1.1.0'), deps()))
     expect(failure.cause).toMatchObject({ code: 'native_plugins_incompatible', input: 'native-compatibility' })
-    expect(failure.message).toMatch(/since 1\.0\.0 on channel 'production'[\s\S]*plugin-full: version 1\.2\.3 → 1\.3\.0/)
+    expect(failure.message).toMatch(
+      /since 1\.0\.0 on channel 'production'[\s\S]*plugin-full: version 1\.2\.3 → 1\.3\.0/,
+    )
     expect(failure.timings).toEqual([])
     expect(capgo.requests.length).toBe(requests)
     expect(await listKeys(bucket, `${APP}/1.1.0/`)).toEqual([])
@@ -123,8 +157,13 @@ describe('native compatibility inside publish', () => {
     expect(accepted.native?.verdict.status).toBe('accepted')
     expect(accepted.native?.baseline).toEqual({ nativeBaseline: accepted.native!.fingerprint, nativeFloor: '1.1.0' })
     expect(accepted.native?.minNativeVersion).toBe('1.1.0')
-    expect(records.channels.get('production')?.nativeBaseline?.packages[0]).toMatchObject({ name: 'plugin-full', version: '1.3.0' })
-    expect(logger.lines).toContain("Native compatibility: accepted 1 native change(s); this fingerprint becomes the channel's baseline.")
+    expect(records.channels.get('production')?.nativeBaseline?.packages[0]).toMatchObject({
+      name: 'plugin-full',
+      version: '1.3.0',
+    })
+    expect(logger.lines).toContain(
+      "Native compatibility: accepted 1 native change(s); this fingerprint becomes the channel's baseline.",
+    )
 
     const next = await published('1.1.1', 'fail')
     expect(next.native?.verdict).toMatchObject({ status: 'compatible', changes: [] })
@@ -135,7 +174,9 @@ describe('native compatibility inside publish', () => {
     const requests = capgo.requests.length
     const failure = await refused(publish(options('1.2.0'), deps()))
     expect(failure.cause).toMatchObject({ code: 'native_version_below', input: 'version' })
-    expect(failure.message).toMatch(/1\.2\.0 is below the app's native version 2\.0\.0 \(from android\/app\/build\.gradle\)/)
+    expect(failure.message).toMatch(
+      /1\.2\.0 is below the app's native version 2\.0\.0 \(from android\/app\/build\.gradle\)/,
+    )
     expect(failure.timings).toEqual([])
     expect(capgo.requests.length).toBe(requests)
     // An explicit native-version wins over the detected one; a prerelease at it passes.
@@ -148,14 +189,19 @@ describe('native compatibility inside publish', () => {
     await writeTree(web, { 'js/new-chunk.js': 'export const x = 1\n'.repeat(100) })
     const receiver = await startWebhookReceiver({ secret: 'hook-secret' })
     try {
-      const registrar = createRegistrar({ kind: 'webhook', url: receiver.url, secret: 'hook-secret' }, { sleep: async () => {} })
+      const registrar = createRegistrar(
+        { kind: 'webhook', url: receiver.url, secret: 'hook-secret' },
+        { sleep: async () => {} },
+      )
       const result = await published('1.2.0', 'fail', registrar)
       const changes = result.changes!
       expect(changes.previousVersion).toBe('1.1.1')
-      expect(changes.files.largest).toEqual(expect.arrayContaining([
-        { name: 'js/new-chunk.js', kind: 'added', before: null, after: 1900, delta: 1900 },
-        { name: 'css/site.css', kind: 'changed', before: 950, after: 1680, delta: 730 },
-      ]))
+      expect(changes.files.largest).toEqual(
+        expect.arrayContaining([
+          { name: 'js/new-chunk.js', kind: 'added', before: null, after: 1900, delta: 1900 },
+          { name: 'css/site.css', kind: 'changed', before: 950, after: 1680, delta: 730 },
+        ]),
+      )
       expect(changes.files).toMatchObject({ added: 1, changed: 1, removed: 0 })
       const markdown = renderChanges(changes)
       expect(markdown).toContain('#### Changes since 1.1.1 on production')
@@ -163,7 +209,16 @@ describe('native compatibility inside publish', () => {
       expect(markdown).toContain('| `css/site.css` | changed | 950 B | 1.6 KiB | +730 B |')
       expect(markdown).toContain('xychart-beta')
       // In the report, right after the verdict.
-      const report = renderReport({ appId: APP, version: '1.2.0', channel: 'production', dryRun: false, server: 'webhook', storage: 's3', result, changes: markdown })
+      const report = renderReport({
+        appId: APP,
+        version: '1.2.0',
+        channel: 'production',
+        dryRun: false,
+        server: 'webhook',
+        storage: 's3',
+        result,
+        changes: markdown,
+      })
       const lines = report.split('\n')
       const changesAt = lines.indexOf('#### Changes since 1.1.1 on production')
       expect(changesAt).toBeGreaterThan(0)
@@ -171,7 +226,10 @@ describe('native compatibility inside publish', () => {
       expect(report.length).toBeLessThan(65_536)
       expect(receiver.requests).toHaveLength(1)
       // The channel's native floor (set by the accept above) travels with the bundle.
-      expect(JSON.parse(receiver.requests[0]!.rawBody)).toMatchObject({ minNativeVersion: '1.1.0', signature: result.bundle.signature })
+      expect(JSON.parse(receiver.requests[0]!.rawBody)).toMatchObject({
+        minNativeVersion: '1.1.0',
+        signature: result.bundle.signature,
+      })
     } finally {
       await receiver.close()
     }
@@ -181,18 +239,57 @@ describe('native compatibility inside publish', () => {
 describe('the records read through their public URLs (COMMON.md keys)', () => {
   it("a channel's records written in the bucket are read back and the guard refuses against them", async () => {
     const client = createTestClient()
-    const put = (key: string, value: unknown) => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' }))
+    const put = (key: string, value: unknown) =>
+      client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: JSON.stringify(value),
+          ContentType: 'application/json',
+        }),
+      )
     const recordKey = `${APP}/0.9.0/0123456789abcdef.zip.release.json`
     await put(recordKey, {
-      schema: 1, appId: APP, version: '0.9.0', channels: ['beta'], createdAt: '2026-12-01T00:00:00Z',
-      bundle: { key: `${APP}/0.9.0/0123456789abcdef.zip`, url: 'https://x/y.zip', sessionKey: 'a:b', checksum: 'c', signature: 'd', sha256: 'e', keyId: 'k', zipSize: 5000, encryptedSize: 5008, rawSize: 9000, fileCount: 1 },
+      schema: 1,
+      appId: APP,
+      version: '0.9.0',
+      channels: ['beta'],
+      createdAt: '2026-12-01T00:00:00Z',
+      bundle: {
+        key: `${APP}/0.9.0/0123456789abcdef.zip`,
+        url: 'https://x/y.zip',
+        sessionKey: 'a:b',
+        checksum: 'c',
+        signature: 'd',
+        sha256: 'e',
+        keyId: 'k',
+        zipSize: 5000,
+        encryptedSize: 5008,
+        rawSize: 9000,
+        fileCount: 1,
+      },
       files: [{ name: 'index.html', size: 10, sha256: 'f'.repeat(64) }],
       native: { packages: [{ name: 'plugin-full', version: '1.0.0' }], capacitor: { android: '7.4.2', ios: '7.4.2' } },
     })
     await put(channelRecordKey(APP, 'beta'), {
-      schema: 1, appId: APP, channel: 'beta', revision: 1, updatedAt: '2026-12-01T00:00:00Z',
-      stable: { version: '0.9.0', record: recordKey, url: 'https://x/y.zip', sessionKey: 'a:b', checksum: 'c', signature: 'd', keyId: 'k', zipSize: 5000 },
-      rollout: null, history: [], operations: [],
+      schema: 1,
+      appId: APP,
+      channel: 'beta',
+      revision: 1,
+      updatedAt: '2026-12-01T00:00:00Z',
+      stable: {
+        version: '0.9.0',
+        record: recordKey,
+        url: 'https://x/y.zip',
+        sessionKey: 'a:b',
+        checksum: 'c',
+        signature: 'd',
+        keyId: 'k',
+        zipSize: 5000,
+      },
+      rollout: null,
+      history: [],
+      operations: [],
     })
     const base = deps()
     const reader = publicRecordsReader(base.store, APP, front.fetch)
@@ -204,4 +301,3 @@ describe('the records read through their public URLs (COMMON.md keys)', () => {
     expect(failure.message).toMatch(/cordova-plugin: new native plugin \(2\.0\.1\)/)
   })
 })
-

@@ -486,7 +486,10 @@ describe.each([
     const setup: Setup = { store, config: { kind: 'none' }, appId }
     // The fallback's settle time must exceed a writer's read-to-write gap, also on a busy machine.
     const run = (version: string, channel: string, webDir = app) =>
-      publish(options(version, { appId, channel, webDir }), deps(setup, { records: new ReleaseRecords(store, appId, { settleMs: 500 }) }))
+      publish(
+        options(version, { appId, channel, webDir }),
+        deps(setup, { records: new ReleaseRecords(store, appId, { settleMs: 500 }) }),
+      )
     const results = await Promise.all([
       run('1.0.0', 'alpha'),
       run('1.0.1', 'beta', other),

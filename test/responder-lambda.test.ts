@@ -31,8 +31,13 @@ function functionUrlEvent(target: string, init: SendInit = {}) {
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers,
-    requestContext: { domainName: url.host, http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'okhttp/4.12.0' } },
-    ...(body ? { body: text ? body.toString('utf8') : body.toString('base64'), isBase64Encoded: !text } : { isBase64Encoded: false }),
+    requestContext: {
+      domainName: url.host,
+      http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'okhttp/4.12.0' },
+    },
+    ...(body
+      ? { body: text ? body.toString('utf8') : body.toString('base64'), isBase64Encoded: !text }
+      : { isBase64Encoded: false }),
   }
 }
 
@@ -46,7 +51,9 @@ function toResponse(result: Result): Response {
 responderScenarios('aws lambda (dist/lambda.mjs)', async (env) => {
   process.env.STATE_URL = env.STATE_URL
   process.env.CACHE_TTL_SECONDS = env.CACHE_TTL_SECONDS
-  const { handler } = (await import(pathToFileURL(path.join(root, 'dist/lambda.mjs')).href)) as { handler: (event: unknown) => Promise<Result> }
+  const { handler } = (await import(pathToFileURL(path.join(root, 'dist/lambda.mjs')).href)) as {
+    handler: (event: unknown) => Promise<Result>
+  }
   return {
     send: async (target, init) => toResponse(await handler(functionUrlEvent(target, init))),
     async close() {

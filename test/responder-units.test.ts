@@ -24,10 +24,22 @@ function memoryReader(objects: Map<string, string>, reads: string[] = []): State
 
 function state(): Map<string, string> {
   const objects = new Map<string, string>()
-  objects.set(`live-update/${APP_ID}/app.json`, JSON.stringify({ schema: 1, appId: APP_ID, defaultChannel: 'production', channels: ['production'] }))
+  objects.set(
+    `live-update/${APP_ID}/app.json`,
+    JSON.stringify({ schema: 1, appId: APP_ID, defaultChannel: 'production', channels: ['production'] }),
+  )
   objects.set(
     `live-update/${APP_ID}/channels/production.json`,
-    JSON.stringify({ schema: 1, appId: APP_ID, channel: 'production', revision: 1, stable: fakePointer(APP_ID, '2.0.0', 'https://cdn.example.com'), rollout: null, history: [], operations: [] }),
+    JSON.stringify({
+      schema: 1,
+      appId: APP_ID,
+      channel: 'production',
+      revision: 1,
+      stable: fakePointer(APP_ID, '2.0.0', 'https://cdn.example.com'),
+      rollout: null,
+      history: [],
+      operations: [],
+    }),
   )
   return objects
 }
@@ -69,7 +81,10 @@ describe('state cache', () => {
 describe('broken or unreachable state', () => {
   test('an invalid record is a 502 state_invalid for devices, with the key and problem in the operator log', async () => {
     const objects = state()
-    objects.set(`live-update/${APP_ID}/channels/production.json`, JSON.stringify({ schema: 1, appId: APP_ID, channel: 'production', stable: { version: '1.0.0' } }))
+    objects.set(
+      `live-update/${APP_ID}/channels/production.json`,
+      JSON.stringify({ schema: 1, appId: APP_ID, channel: 'production', stable: { version: '1.0.0' } }),
+    )
     const log: string[] = []
     const responder = createResponder({ reader: memoryReader(objects), cacheTtlMs: 0, log: (line) => log.push(line) })
     const response = await responder.fetch(request(androidInfo()))
@@ -120,11 +135,35 @@ describe('stats forwarding', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`
     try {
       const log: string[] = []
-      const responder = createResponder({ reader: memoryReader(state()), statsWebhookUrl: url, log: (line) => log.push(line) })
-      const event: Record<string, unknown> = { ...androidInfo(), action: 'download_complete', version_name: '2.0.0', secret_field: 'x' }
+      const responder = createResponder({
+        reader: memoryReader(state()),
+        statsWebhookUrl: url,
+        log: (line) => log.push(line),
+      })
+      const event: Record<string, unknown> = {
+        ...androidInfo(),
+        action: 'download_complete',
+        version_name: '2.0.0',
+        secret_field: 'x',
+      }
       const reply = await responder.fetch(request([event, 'junk'], '/stats'))
       expect(await reply.json()).toEqual({ status: 'ok', accepted: 1, rejected: 1 })
-      expect(received).toEqual([{ events: [{ app_id: APP_ID, action: 'download_complete', device_id: event.device_id, version_name: '2.0.0', old_version_name: undefined, platform: 'android' }] }].map((x) => JSON.parse(JSON.stringify(x))))
+      expect(received).toEqual(
+        [
+          {
+            events: [
+              {
+                app_id: APP_ID,
+                action: 'download_complete',
+                device_id: event.device_id,
+                version_name: '2.0.0',
+                old_version_name: undefined,
+                platform: 'android',
+              },
+            ],
+          },
+        ].map((x) => JSON.parse(JSON.stringify(x))),
+      )
       status = 500
       const again = await responder.fetch(request(event, '/stats'))
       expect(again.status).toBe(200)
@@ -139,9 +178,21 @@ describe('stats forwarding', () => {
 
   test('junk of every shape is a 200 with rejected counts or a 4xx, never a 5xx', async () => {
     const responder = createResponder({ reader: memoryReader(state()) })
-    const bodies = ['null', '[]', '[null,1,"x",[],{}]', '{"action":1}', '{"action":"x","app_id":"../../etc"}', '{"action":"' + 'a'.repeat(500) + '","app_id":"com.a.b"}', '"x"', '1e999', '{']
+    const bodies = [
+      'null',
+      '[]',
+      '[null,1,"x",[],{}]',
+      '{"action":1}',
+      '{"action":"x","app_id":"../../etc"}',
+      `{"action":"${'a'.repeat(500)}","app_id":"com.a.b"}`,
+      '"x"',
+      '1e999',
+      '{',
+    ]
     for (const body of bodies) {
-      const response = await responder.fetch(new Request('http://r/stats', { method: 'POST', headers: { 'content-type': 'application/json' }, body }))
+      const response = await responder.fetch(
+        new Request('http://r/stats', { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+      )
       expect(response.status).toBeLessThan(500)
     }
   })
@@ -159,7 +210,14 @@ describe('bodies', () => {
         else controller.enqueue(chunk)
       },
     })
-    const response = await responder.fetch(new Request('http://r/updates', { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit))
+    const response = await responder.fetch(
+      new Request('http://r/updates', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        duplex: 'half',
+      } as RequestInit),
+    )
     expect(response.status).toBe(413)
     expect(sent).toBeLessThan(10)
   })
@@ -167,7 +225,10 @@ describe('bodies', () => {
 
 describe('rollout hash and versions', () => {
   test('buckets are uniform over device ids and differ between versions', async () => {
-    const ids = Array.from({ length: 20_000 }, (_, i) => `${i.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`)
+    const ids = Array.from(
+      { length: 20_000 },
+      (_, i) => `${i.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`,
+    )
     const buckets = await Promise.all(ids.map((id) => rolloutBucket(id, '1.0.0')))
     const tenths = new Array(10).fill(0)
     for (const b of buckets) tenths[Math.floor(b / 1000)]++
@@ -176,7 +237,7 @@ describe('rollout hash and versions', () => {
     expect(other.filter((b, i) => b === buckets[i]).length).toBeLessThan(10)
   })
 
-  test('loose native versions compare as semver; manifest support follows Capgo\'s plugin floors', () => {
+  test("loose native versions compare as semver; manifest support follows Capgo's plugin floors", () => {
     const v = (text: string) => parseLooseVersion(text)!
     expect(compareVersions(v('2'), v('2.0.0'))).toBe(0)
     expect(compareVersions(v('1.10.0'), v('1.9.9'))).toBe(1)
@@ -184,6 +245,12 @@ describe('rollout hash and versions', () => {
     expect(compareVersions(v('2.0.0-beta.10'), v('2.0.0-beta.9'))).toBe(1)
     expect(parseLooseVersion('abc')).toBeUndefined()
     expect(['5.10.0', '6.25.0', '7.0.35', '8.0.0'].map(pluginSupportsManifest)).toEqual([true, true, true, true])
-    expect(['5.9.9', '6.24.0', '7.0.34', '4.99.0', 'x'].map(pluginSupportsManifest)).toEqual([false, false, false, false, false])
+    expect(['5.9.9', '6.24.0', '7.0.34', '4.99.0', 'x'].map(pluginSupportsManifest)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ])
   })
 })

@@ -15,9 +15,12 @@ const major = Number(process.versions.node.split('.')[0])
 
 if (major < 22) {
   describe('responder contract: cloudflare worker', () => {
-    test.skip(`SKIPPED: miniflare (workerd) needs Node >= 22, this is Node ${process.versions.node}; run under Node 24 (.ci/run does)`, () => undefined)
+    test.skip(`SKIPPED: miniflare (workerd) needs Node >= 22, this is Node ${process.versions.node}; run under Node 24 (.ci/run does)`, () =>
+      undefined)
   })
-  process.stderr.write(`responder-worker.test.ts: skipped, miniflare needs Node >= 22 (running ${process.versions.node})\n`)
+  process.stderr.write(
+    `responder-worker.test.ts: skipped, miniflare needs Node >= 22 (running ${process.versions.node})\n`,
+  )
 } else {
   responderScenarios('cloudflare worker (dist/worker.js in workerd)', async (env) => {
     const { Miniflare } = await import('miniflare')
@@ -37,16 +40,39 @@ if (major < 22) {
 
   test('with an R2 binding named BUCKET (no STATE_URL), state is read from the bucket binding', async () => {
     const { Miniflare } = await import('miniflare')
-    const mf = new Miniflare({ modules: true, scriptPath: path.join(root, 'dist/worker.js'), compatibilityDate: '2026-07-01', r2Buckets: ['BUCKET'], bindings: { CACHE_TTL_SECONDS: '0' } })
+    const mf = new Miniflare({
+      modules: true,
+      scriptPath: path.join(root, 'dist/worker.js'),
+      compatibilityDate: '2026-07-01',
+      r2Buckets: ['BUCKET'],
+      bindings: { CACHE_TTL_SECONDS: '0' },
+    })
     try {
       const r2 = (await mf.getR2Bucket('BUCKET')) as unknown as { put(key: string, value: string): Promise<unknown> }
       const stable = fakePointer(APP_ID, '3.1.0', 'https://cdn.example.com')
-      await r2.put(`live-update/${APP_ID}/app.json`, JSON.stringify({ schema: 1, appId: APP_ID, defaultChannel: 'production', channels: ['production'] }))
-      await r2.put(`live-update/${APP_ID}/channels/production.json`, JSON.stringify({ schema: 1, appId: APP_ID, channel: 'production', revision: 1, stable, rollout: null, history: [], operations: [] }))
+      await r2.put(
+        `live-update/${APP_ID}/app.json`,
+        JSON.stringify({ schema: 1, appId: APP_ID, defaultChannel: 'production', channels: ['production'] }),
+      )
+      await r2.put(
+        `live-update/${APP_ID}/channels/production.json`,
+        JSON.stringify({
+          schema: 1,
+          appId: APP_ID,
+          channel: 'production',
+          revision: 1,
+          stable,
+          rollout: null,
+          history: [],
+          operations: [],
+        }),
+      )
       const origin = (await mf.ready).origin
       const reply = await (await fetch(`${origin}/updates`, post(androidInfo()) as RequestInit)).json()
       expect(reply).toMatchObject({ version: '3.1.0', url: stable.url, session_key: stable.sessionKey })
-      const unknown = await (await fetch(`${origin}/updates`, post(androidInfo({ app_id: 'com.example.none' })) as RequestInit)).json()
+      const unknown = await (
+        await fetch(`${origin}/updates`, post(androidInfo({ app_id: 'com.example.none' })) as RequestInit)
+      ).json()
       expect(unknown).toMatchObject({ error: 'app_not_found' })
     } finally {
       await mf.dispose()
@@ -55,11 +81,18 @@ if (major < 22) {
 
   test('without STATE_URL or BUCKET every request says what to configure', async () => {
     const { Miniflare } = await import('miniflare')
-    const mf = new Miniflare({ modules: true, scriptPath: path.join(root, 'dist/worker.js'), compatibilityDate: '2026-07-01' })
+    const mf = new Miniflare({
+      modules: true,
+      scriptPath: path.join(root, 'dist/worker.js'),
+      compatibilityDate: '2026-07-01',
+    })
     try {
       const response = await fetch(`${(await mf.ready).origin}/updates`, post(androidInfo()) as RequestInit)
       expect(response.status).toBe(500)
-      expect(await response.json()).toMatchObject({ error: 'responder_misconfigured', message: expect.stringContaining('STATE_URL') })
+      expect(await response.json()).toMatchObject({
+        error: 'responder_misconfigured',
+        message: expect.stringContaining('STATE_URL'),
+      })
     } finally {
       await mf.dispose()
     }

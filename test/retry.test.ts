@@ -11,7 +11,14 @@ describe('retryWithBackoff', () => {
         if (calls < 3) throw new Error('transient')
         return 'ok'
       },
-      { attempts: 5, baseDelayMs: 100, maxDelayMs: 1000, classify: () => ({ retry: true }), sleep: async (ms) => void waits.push(ms), random: () => 1 },
+      {
+        attempts: 5,
+        baseDelayMs: 100,
+        maxDelayMs: 1000,
+        classify: () => ({ retry: true }),
+        sleep: async (ms) => void waits.push(ms),
+        random: () => 1,
+      },
     )
     expect(value).toBe('ok')
     expect(calls).toBe(3)
@@ -21,7 +28,13 @@ describe('retryWithBackoff', () => {
   it('stops at the attempt limit and rethrows the last error', async () => {
     let calls = 0
     await expect(
-      retryWithBackoff(async () => { calls++; throw new Error(`fail ${calls}`) }, { attempts: 3, baseDelayMs: 1, maxDelayMs: 1, classify: () => ({ retry: true }), sleep: async () => {} }),
+      retryWithBackoff(
+        async () => {
+          calls++
+          throw new Error(`fail ${calls}`)
+        },
+        { attempts: 3, baseDelayMs: 1, maxDelayMs: 1, classify: () => ({ retry: true }), sleep: async () => {} },
+      ),
     ).rejects.toThrow('fail 3')
     expect(calls).toBe(3)
   })
@@ -30,11 +43,19 @@ describe('retryWithBackoff', () => {
     const waits: number[] = []
     let calls = 0
     await expect(
-      retryWithBackoff(async () => { calls++; throw new Error(calls === 1 ? 'slow down' : 'fatal') }, {
-        attempts: 5, baseDelayMs: 1, maxDelayMs: 1,
-        classify: (e) => ((e as Error).message === 'slow down' ? { retry: true, delayMs: 7000 } : { retry: false }),
-        sleep: async (ms) => void waits.push(ms),
-      }),
+      retryWithBackoff(
+        async () => {
+          calls++
+          throw new Error(calls === 1 ? 'slow down' : 'fatal')
+        },
+        {
+          attempts: 5,
+          baseDelayMs: 1,
+          maxDelayMs: 1,
+          classify: (e) => ((e as Error).message === 'slow down' ? { retry: true, delayMs: 7000 } : { retry: false }),
+          sleep: async (ms) => void waits.push(ms),
+        },
+      ),
     ).rejects.toThrow('fatal')
     expect(waits).toEqual([7000])
   })
@@ -43,10 +64,25 @@ describe('retryWithBackoff', () => {
     let clock = 0
     let calls = 0
     await expect(
-      retryWithBackoff(async () => { calls++; clock += 1000; throw new Error('x') }, {
-        attempts: 10, baseDelayMs: 1000, maxDelayMs: 1000, deadlineMs: 2500, classify: () => ({ retry: true }),
-        sleep: async (ms) => { clock += ms }, now: () => clock, random: () => 1,
-      }),
+      retryWithBackoff(
+        async () => {
+          calls++
+          clock += 1000
+          throw new Error('x')
+        },
+        {
+          attempts: 10,
+          baseDelayMs: 1000,
+          maxDelayMs: 1000,
+          deadlineMs: 2500,
+          classify: () => ({ retry: true }),
+          sleep: async (ms) => {
+            clock += ms
+          },
+          now: () => clock,
+          random: () => 1,
+        },
+      ),
     ).rejects.toThrow('x')
     expect(calls).toBe(2)
   })

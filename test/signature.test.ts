@@ -61,7 +61,10 @@ describe('payloads are byte-exact with the plugin', () => {
     const { version, entries, payload } = vectors.manifestPayload
     // The plugin's test uses 2-char hashes; ours insists on real SHA-256s, so expand both sides alike.
     const full = entries.map((entry) => ({ file_name: entry.file_name, sha256: entry.hash.repeat(32) }))
-    const expected = payload.replace(/:([0-9a-f]{2})\n/gi, (_match, hash: string) => `:${hash.toLowerCase().repeat(32)}\n`)
+    const expected = payload.replace(
+      /:([0-9a-f]{2})\n/gi,
+      (_match, hash: string) => `:${hash.toLowerCase().repeat(32)}\n`,
+    )
     expect(manifestSignaturePayload(version, full)).toBe(expected)
     expect(Buffer.byteLength(expected, 'utf8')).toBe(expected.length + 2)
   })
@@ -85,7 +88,9 @@ describe("the plugin's RSA contract vectors (native-contract-tests/crypto-rsa.js
   it('refuses a recovered value that is not 32 bytes (the 16-byte session-key vector) and a 255-byte input', () => {
     const sessionKey = vectors.rsaPublicDecrypt.find((v) => v.id === 'session-key-16-bytes')!
     expect(verifyPayloadSignature(vectors.publicKeyPem, '', sessionKey.input.ciphertextHex)).toBe(false)
-    expect(verifyPayloadSignature(vectors.publicKeyPem, '', vectors.decryptChecksumInvalid[0]!.input.checksumHex)).toBe(false)
+    expect(verifyPayloadSignature(vectors.publicKeyPem, '', vectors.decryptChecksumInvalid[0]!.input.checksumHex)).toBe(
+      false,
+    )
   })
 })
 
@@ -104,7 +109,14 @@ describe('the generator script cases, with our own key', () => {
     const signature = signManifestMetadata(signing, '1.2.3', entries)
     expect(verifyManifestSignature(publicKeyPem, '1.2.3', [...entries].reverse(), signature)).toBe(true)
     expect(verifyManifestSignature(publicKeyPem, '1.2.3', entries.slice(1), signature)).toBe(false)
-    expect(verifyManifestSignature(publicKeyPem, '1.2.3', [{ ...entries[0]!, file_name: 'index2.html' }, ...entries.slice(1)], signature)).toBe(false)
+    expect(
+      verifyManifestSignature(
+        publicKeyPem,
+        '1.2.3',
+        [{ ...entries[0]!, file_name: 'index2.html' }, ...entries.slice(1)],
+        signature,
+      ),
+    ).toBe(false)
     expect(verifyManifestSignature(publicKeyPem, '1.2.4', entries, signature)).toBe(false)
   })
 })

@@ -31,25 +31,57 @@ const servers: CapgoServer[] = []
 
 const logger: Logger & { lines: string[] } = {
   lines: [],
-  info(message) { this.lines.push(message) },
-  warn(message) { this.lines.push(`warn: ${message}`) },
+  info(message) {
+    this.lines.push(message)
+  },
+  warn(message) {
+    this.lines.push(`warn: ${message}`)
+  },
   debug() {},
 }
 
 function deps(registrar: PublishDependencies['registrar']): PublishDependencies {
   const s3 = s3TestConfig()
-  const store = createStore({ kind: 's3', bucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, publicUrlTemplate: front.urlTemplate, partSizeMiB: 5 })
+  const store = createStore({
+    kind: 's3',
+    bucket,
+    region: s3.region,
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    publicUrlTemplate: front.urlTemplate,
+    partSizeMiB: 5,
+  })
   return { store, registrar, logger, fetch: front.fetch }
 }
 
 function options(version: string): PublishOptions {
-  return { appId: APP, version, channel: 'production', webDir: app, privateKeyPem: keys.privateKeyPem, publicKeyPem: keys.publicKeyPem, requireNotifyAppReady: true, objectKeyTemplate: '{appId}/{version}/{hash}.zip', verifyUpload: true, dryRun: false, tempDir: work }
+  return {
+    appId: APP,
+    version,
+    channel: 'production',
+    webDir: app,
+    privateKeyPem: keys.privateKeyPem,
+    publicKeyPem: keys.publicKeyPem,
+    requireNotifyAppReady: true,
+    objectKeyTemplate: '{appId}/{version}/{hash}.zip',
+    verifyUpload: true,
+    dryRun: false,
+    tempDir: work,
+  }
 }
 
 async function capgo(signature: 'store' | 'ignore' | 'refuse') {
   const server = await startCapgoServer({ apps: [APP], signature })
   servers.push(server)
-  return { server, registrar: createRegistrar({ kind: 'capgo', apiUrl: server.url, apiKey: 'test-key' }, { sleep: async () => {}, timeoutMs: 5000, logger }) }
+  return {
+    server,
+    registrar: createRegistrar(
+      { kind: 'capgo', apiUrl: server.url, apiKey: 'test-key' },
+      { sleep: async () => {}, timeoutMs: 5000, logger },
+    ),
+  }
 }
 
 /** OpenSSL alone: recover the signed digest and compare with SHA-256 of the payload text. */
@@ -107,9 +139,16 @@ describe('signed metadata', () => {
   it('is in the webhook payload', async () => {
     const receiver = await startWebhookReceiver({ secret: 'hook-secret' })
     try {
-      const registrar = createRegistrar({ kind: 'webhook', url: receiver.url, secret: 'hook-secret' }, { sleep: async () => {} })
+      const registrar = createRegistrar(
+        { kind: 'webhook', url: receiver.url, secret: 'hook-secret' },
+        { sleep: async () => {} },
+      )
       const result = await publish(options('3.0.0'), deps(registrar))
-      const payload = JSON.parse(receiver.requests[0]!.rawBody) as { signature: string; version: string; sha256: string }
+      const payload = JSON.parse(receiver.requests[0]!.rawBody) as {
+        signature: string
+        version: string
+        sha256: string
+      }
       expect(payload.signature).toBe(result.bundle.signature)
       expect(await opensslAccepts(payload.signature, payload.version, payload.sha256)).toBe(true)
     } finally {
@@ -120,8 +159,26 @@ describe('signed metadata', () => {
   it('live-update verify --signature --version: ok for the right version, step "signature" for another', async () => {
     const { registrar } = await capgo('store')
     const result = await publish(options('4.0.0'), deps(registrar))
-    const io = (out: string[], err: string[]) => ({ stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, env: {}, cwd: work })
-    const args = (version: string) => [result.bundleUrl!, '--session-key', result.bundle.sessionKey, '--checksum', result.bundle.checksum, '--public-key', publicKeyFile, '--signature', result.bundle.signature, '--version', version, '--json']
+    const io = (out: string[], err: string[]) => ({
+      stdout: { write: (t: string) => out.push(t) },
+      stderr: { write: (t: string) => err.push(t) },
+      env: {},
+      cwd: work,
+    })
+    const args = (version: string) => [
+      result.bundleUrl!,
+      '--session-key',
+      result.bundle.sessionKey,
+      '--checksum',
+      result.bundle.checksum,
+      '--public-key',
+      publicKeyFile,
+      '--signature',
+      result.bundle.signature,
+      '--version',
+      version,
+      '--json',
+    ]
     // The bundle URL is on the https front (self-signed): point verify's fetch at it.
     const saved = globalThis.fetch
     globalThis.fetch = front.fetch
@@ -134,7 +191,9 @@ describe('signed metadata', () => {
       expect(await verifyCommand(args('4.0.1'), io(bad, errors))).toBe(4)
       expect(JSON.parse(bad[0]!)).toMatchObject({ ok: false, step: 'signature' })
       expect(errors.join('')).toMatch(/verify failed at step 'signature'/)
-      await expect(verifyCommand(args('4.0.0').slice(0, -3).concat('--json'), io([], []))).rejects.toThrow(/--signature and --version go together/)
+      await expect(verifyCommand(args('4.0.0').slice(0, -3).concat('--json'), io([], []))).rejects.toThrow(
+        /--signature and --version go together/,
+      )
     } finally {
       globalThis.fetch = saved
     }

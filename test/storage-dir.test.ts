@@ -25,7 +25,10 @@ function bufferBody(bytes: Buffer): BundleBody {
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-  return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort()
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort()
 }
 
 describe('dir store', () => {
@@ -35,10 +38,21 @@ describe('dir store', () => {
     const bytes = randomBytes(300_000)
     const source = path.join(root, 'bundle.bin')
     await writeFile(source, bytes)
-    const stored = await store.put('com.example.app/1.0.0/0123456789abcdef.zip', { size: bytes.length, open: () => createReadStream(source) })
+    const stored = await store.put('com.example.app/1.0.0/0123456789abcdef.zip', {
+      size: bytes.length,
+      open: () => createReadStream(source),
+    })
     const file = path.join(dir, 'com.example.app', '1.0.0', '0123456789abcdef.zip')
-    expect(stored).toEqual({ key: 'com.example.app/1.0.0/0123456789abcdef.zip', url: pathToFileURL(file).href, size: bytes.length })
-    expect(createHash('sha256').update(await readFile(file)).digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'))
+    expect(stored).toEqual({
+      key: 'com.example.app/1.0.0/0123456789abcdef.zip',
+      url: pathToFileURL(file).href,
+      size: bytes.length,
+    })
+    expect(
+      createHash('sha256')
+        .update(await readFile(file))
+        .digest('hex'),
+    ).toBe(createHash('sha256').update(bytes).digest('hex'))
     expect(await store.exists(stored.key)).toBe(true)
     expect(await store.size(stored.key)).toBe(bytes.length)
     expect(await store.exists('com.example.app/2.0.0/x.zip')).toBe(false)
@@ -52,7 +66,11 @@ describe('dir store', () => {
   })
 
   it('uses the public URL template, encoding the key per segment', () => {
-    const store = createStore({ kind: 'dir', dir: path.join(root, 'tpl'), publicUrlTemplate: 'http://localhost:8000/bundles/{key}' })
+    const store = createStore({
+      kind: 'dir',
+      dir: path.join(root, 'tpl'),
+      publicUrlTemplate: 'http://localhost:8000/bundles/{key}',
+    })
     expect(store.publicUrl('app/1.0 beta/h.zip')).toBe('http://localhost:8000/bundles/app/1.0%20beta/h.zip')
     // A bad template is refused in config, before any store exists (test/config.test.ts).
   })
@@ -70,12 +88,15 @@ describe('dir store', () => {
     expect(await filesUnder(dir)).toEqual([path.join('app', '1.0.0', 'a.zip')])
   })
 
-  it('two concurrent puts to one key: exactly one wins, the file is the winner\'s', async () => {
+  it("two concurrent puts to one key: exactly one wins, the file is the winner's", async () => {
     const dir = path.join(root, 'race')
     const store = createStore({ kind: 'dir', dir })
     const a = randomBytes(500_000)
     const b = randomBytes(500_000)
-    const results = await Promise.allSettled([store.put('k/1/x.zip', bufferBody(a)), store.put('k/1/x.zip', bufferBody(b))])
+    const results = await Promise.allSettled([
+      store.put('k/1/x.zip', bufferBody(a)),
+      store.put('k/1/x.zip', bufferBody(b)),
+    ])
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
     const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
     expect((rejected.reason as LiveUpdateError).code).toBe('storage_object_exists')
@@ -108,7 +129,9 @@ describe('dir store', () => {
   it('a body shorter than announced is refused and leaves nothing', async () => {
     const dir = path.join(root, 'short')
     const store = createStore({ kind: 'dir', dir })
-    const error = (await store.put('app/3.0.0/c.zip', { size: 10, open: () => Readable.from([Buffer.alloc(5)]) }).catch((e: unknown) => e)) as LiveUpdateError
+    const error = (await store
+      .put('app/3.0.0/c.zip', { size: 10, open: () => Readable.from([Buffer.alloc(5)]) })
+      .catch((e: unknown) => e)) as LiveUpdateError
     expect(error.code).toBe('storage_size_mismatch')
     expect(await filesUnder(dir)).toEqual([])
   })

@@ -17,7 +17,16 @@ import { createStore, type StorageConfig, type StoreOptions } from '../src/core/
 import type { BundleBody, BundleStore, Logger } from '../src/core/types.js'
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js'
 import { startHttpsFront } from './support/https-front.js'
-import { createTestBucket, createTestClient, listKeys, listUploads, objectExists, objectSha256, removeTestBucket, s3TestConfig } from './support/s3.js'
+import {
+  createTestBucket,
+  createTestClient,
+  listKeys,
+  listUploads,
+  objectExists,
+  objectSha256,
+  removeTestBucket,
+  s3TestConfig,
+} from './support/s3.js'
 
 const MiB = 1024 * 1024
 const BIG = 64 * MiB
@@ -54,10 +63,18 @@ const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex
 
 function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = []
-  return { lines, info: (m) => void lines.push(`info ${m}`), warn: (m) => void lines.push(`warn ${m}`), debug: (m) => void lines.push(`debug ${m}`) }
+  return {
+    lines,
+    info: (m) => void lines.push(`info ${m}`),
+    warn: (m) => void lines.push(`warn ${m}`),
+    debug: (m) => void lines.push(`debug ${m}`),
+  }
 }
 
-function store(overrides: Partial<Extract<StorageConfig, { kind: 's3' }>> = {}, options: StoreOptions = {}): BundleStore {
+function store(
+  overrides: Partial<Extract<StorageConfig, { kind: 's3' }>> = {},
+  options: StoreOptions = {},
+): BundleStore {
   return createStore(
     {
       kind: 's3',
@@ -253,9 +270,16 @@ describe('S3 store failures', () => {
       const other = randomBytes(70_000)
       // Another writer wins the race between our HeadObject and our CompleteMultipartUpload.
       proxy.setRules([
-        { match: 'CompleteMultipartUpload', nth: [1], fault: 'hook', hook: async () => void (await admin.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: other }))) },
+        {
+          match: 'CompleteMultipartUpload',
+          nth: [1],
+          fault: 'hook',
+          hook: async () => void (await admin.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: other }))),
+        },
       ])
-      await expect(store({ endpoint: proxy.endpoint }).put(key, bufferBody(randomBytes(11 * MiB)))).rejects.toMatchObject({ code: 'storage_object_exists' })
+      await expect(
+        store({ endpoint: proxy.endpoint }).put(key, bufferBody(randomBytes(11 * MiB))),
+      ).rejects.toMatchObject({ code: 'storage_object_exists' })
       expect(proxy.injected.at(-1)).toEqual({ kind: 'CompleteMultipartUpload', fault: 'hook' })
       expect(await objectSha256(bucket, key, admin)).toEqual({ sha256: sha256(other), size: other.length })
       expect(await listUploads(bucket, 'com.example.app/4.0.0/', admin)).toEqual([])
@@ -299,7 +323,12 @@ describe('S3 store failures', () => {
       const key = 'com.example.app/8.0.0/persistent.zip'
       const logger = recordingLogger()
       const started = Date.now()
-      await expect(store({ endpoint: proxy.endpoint }, { maxAttempts: 3, uploadAttempts: 2, logger, sleep: async () => {} }).put(key, fileBody(bigFile, BIG))).rejects.toMatchObject({
+      await expect(
+        store({ endpoint: proxy.endpoint }, { maxAttempts: 3, uploadAttempts: 2, logger, sleep: async () => {} }).put(
+          key,
+          fileBody(bigFile, BIG),
+        ),
+      ).rejects.toMatchObject({
         code: 'storage_service_unavailable',
         stage: 'upload',
         input: 's3-endpoint',
@@ -322,7 +351,12 @@ describe('S3 store failures', () => {
     it('a persistent fault on a single-PUT bundle leaves no object either', async () => {
       proxy.setRules([{ match: 'PutObject', fault: 'slow-down' }])
       const key = 'com.example.app/8.1.0/persistent-small.zip'
-      await expect(store({ endpoint: proxy.endpoint }, { maxAttempts: 2, uploadAttempts: 1 }).put(key, bufferBody(randomBytes(10_000)))).rejects.toMatchObject({
+      await expect(
+        store({ endpoint: proxy.endpoint }, { maxAttempts: 2, uploadAttempts: 1 }).put(
+          key,
+          bufferBody(randomBytes(10_000)),
+        ),
+      ).rejects.toMatchObject({
         code: 'storage_service_unavailable',
         message: expect.stringContaining('SlowDown'),
       })
@@ -340,23 +374,46 @@ describe('S3 client settings', () => {
     const aws = buildS3ClientConfig({ bucket: 'b', region: 'eu-west-1' })
     expect(aws.requestChecksumCalculation).toBeUndefined()
     expect(aws.credentials).toBeUndefined() // the standard chain (env, OIDC web identity...)
-    expect(buildS3ClientConfig({ bucket: 'b', region: 'eu-west-1', checksumMode: 'when_required' }).requestChecksumCalculation).toBe('WHEN_REQUIRED')
-    expect(buildS3ClientConfig({ bucket: 'b', region: 'auto', endpoint: 'https://x', checksumMode: 'when_supported' }).requestChecksumCalculation).toBe('WHEN_SUPPORTED')
+    expect(
+      buildS3ClientConfig({ bucket: 'b', region: 'eu-west-1', checksumMode: 'when_required' })
+        .requestChecksumCalculation,
+    ).toBe('WHEN_REQUIRED')
+    expect(
+      buildS3ClientConfig({ bucket: 'b', region: 'auto', endpoint: 'https://x', checksumMode: 'when_supported' })
+        .requestChecksumCalculation,
+    ).toBe('WHEN_SUPPORTED')
   })
 
   it('a stream PutObject with SDK-default checksums is what Swift refuses (why WHEN_REQUIRED matters)', async () => {
     // Documents the quirk the default guards against: aws-chunked trailers -> 501 on Swift.
     const { S3Client } = await import('@aws-sdk/client-s3')
-    const sdkDefaults = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, maxAttempts: 1, logger: { debug() {}, info() {}, warn() {}, error() {} } })
+    const sdkDefaults = new S3Client({
+      endpoint: s3.endpoint,
+      region: s3.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      maxAttempts: 1,
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    })
     const bytes = randomBytes(1000)
     const error = await sdkDefaults
-      .send(new PutObjectCommand({ Bucket: bucket, Key: 'quirk/chunked.bin', Body: Readable.from([bytes]), ContentLength: bytes.length }))
-      .then(() => undefined, (e: unknown) => e as { $metadata?: { httpStatusCode?: number } })
+      .send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: 'quirk/chunked.bin',
+          Body: Readable.from([bytes]),
+          ContentLength: bytes.length,
+        }),
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e as { $metadata?: { httpStatusCode?: number } },
+      )
     expect(error?.$metadata?.httpStatusCode).toBe(501)
     sdkDefaults.destroy()
   })
 
-  it('checks only programmer errors (the user-facing checks are config\'s, test/config.test.ts)', () => {
+  it("checks only programmer errors (the user-facing checks are config's, test/config.test.ts)", () => {
     const base = { kind: 's3' as const, bucket: 'b', region: 'us-east-1' }
     expect(() => createStore({ ...base, bucket: '' })).toThrow(TypeError)
     expect(() => createStore({ ...base, partSizeMiB: 4 })).toThrow(TypeError)

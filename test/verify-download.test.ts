@@ -55,15 +55,21 @@ beforeAll(async () => {
   publicKeyPem = pair.publicKeyPem
   const encryptor = createBundleEncryptor(loadPrivateKey(pair.privateKeyPem))
   const out: Buffer[] = []
-  const zip = craftZip([{ name: 'index.html', data: '<html>ok</html>' }, { name: 'app.js', data: 'notifyAppReady()' }])
+  const zip = craftZip([
+    { name: 'index.html', data: '<html>ok</html>' },
+    { name: 'app.js', data: 'notifyAppReady()' },
+  ])
   await pipeline(Readable.from([zip]), encryptor.transform, async function* (source) {
     for await (const chunk of source) out.push(chunk as Buffer)
   })
   bundle = { ciphertext: Buffer.concat(out), ...encryptor.result() }
-  const html = Buffer.from(`<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>${'x'.repeat(400)}</body></html>`)
+  const html = Buffer.from(
+    `<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>${'x'.repeat(400)}</body></html>`,
+  )
   server = createServer((request, response) => {
     const url = request.url ?? ''
-    if (url === '/good.zip') response.writeHead(200, { 'content-length': bundle.ciphertext.length }).end(bundle.ciphertext)
+    if (url === '/good.zip')
+      response.writeHead(200, { 'content-length': bundle.ciphertext.length }).end(bundle.ciphertext)
     else if (url === '/trickle-known') {
       response.writeHead(200, { 'content-length': bundle.ciphertext.length })
       trickle(response, bundle.ciphertext, 40)
@@ -78,16 +84,20 @@ beforeAll(async () => {
         if (!response.destroyed) response.once('drain', pump)
       }
       pump()
-    } else if (url === '/long-length') response.writeHead(200, { 'content-length': bundle.ciphertext.length * 4 }).end(Buffer.concat([bundle.ciphertext, bundle.ciphertext, bundle.ciphertext, bundle.ciphertext]))
+    } else if (url === '/long-length')
+      response
+        .writeHead(200, { 'content-length': bundle.ciphertext.length * 4 })
+        .end(Buffer.concat([bundle.ciphertext, bundle.ciphertext, bundle.ciphertext, bundle.ciphertext]))
     else if (url.startsWith('/loop')) response.writeHead(302, { location: `/loop${url.length}` }).end()
     else if (url === '/hop') response.writeHead(301, { location: '/good.zip' }).end()
-    else if (url === '/error-page') response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': html.length }).end(html)
+    else if (url === '/error-page')
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': html.length }).end(html)
     else response.writeHead(404).end('not found')
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   ca = await makeTestCertificates()
-  tls = https.createServer({ key: ca.keyPem, cert: ca.certPem }, (request, response) => {
+  tls = https.createServer({ key: ca.keyPem, cert: ca.certPem }, (_request, response) => {
     response.writeHead(302, { location: `${base}/good.zip` }).end()
   })
   await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve))
@@ -108,17 +118,25 @@ describe('bounded in time (D3)', () => {
     const started = Date.now()
     const report = await verifyBundle(options(`${base}/trickle-known`, { graceMs: 1000, minBytesPerSecond: 1000 }))
     // 1 byte / 40 ms never trips the idle limit; 1 s + size/1000 B/s does.
-    expect(report).toBeRejectedAt('download', /did not finish within its deadline of \d+\.\d s \(1\.0 s \+ 1 s per 1000 bytes\)/)
+    expect(report).toBeRejectedAt(
+      'download',
+      /did not finish within its deadline of \d+\.\d s \(1\.0 s \+ 1 s per 1000 bytes\)/,
+    )
     expect(Date.now() - started).toBeLessThan(5_000)
   })
 
   it('a trickle of unknown size fails once it falls below the minimum rate', async () => {
     const report = await verifyBundle(options(`${base}/trickle-chunked`, { graceMs: 1000, minBytesPerSecond: 1000 }))
-    expect(report).toBeRejectedAt('download', /slower than the minimum rate: \d+ bytes in \d+\.\d s \(allowed: 1\.0 s \+ 1 s per 1000 bytes\)/)
+    expect(report).toBeRejectedAt(
+      'download',
+      /slower than the minimum rate: \d+ bytes in \d+\.\d s \(allowed: 1\.0 s \+ 1 s per 1000 bytes\)/,
+    )
   })
 
   it('a fast download is not affected by a tight rule', async () => {
-    expect(await verifyBundle(options(`${base}/good.zip`, { graceMs: 1000, minBytesPerSecond: 1000 }))).toMatchObject({ ok: true })
+    expect(await verifyBundle(options(`${base}/good.zip`, { graceMs: 1000, minBytesPerSecond: 1000 }))).toMatchObject({
+      ok: true,
+    })
   })
 })
 
@@ -131,12 +149,18 @@ describe('bounded in size (D4)', () => {
 
   it('an endless body stops one chunk past the uploaded size when that is known (publish)', async () => {
     const report = await verifyBundle(options(`${base}/endless`, { expectedSize: bundle.ciphertext.length }))
-    expect(report).toBeRejectedAt('download', `more than ${bundle.ciphertext.length} bytes arrived (the limit is the uploaded size)`)
+    expect(report).toBeRejectedAt(
+      'download',
+      `more than ${bundle.ciphertext.length} bytes arrived (the limit is the uploaded size)`,
+    )
   })
 
   it('a Content-Length above the uploaded size fails before reading the body', async () => {
     const report = await verifyBundle(options(`${base}/long-length`, { expectedSize: bundle.ciphertext.length }))
-    expect(report).toBeRejectedAt('download', `announces ${bundle.ciphertext.length * 4} bytes (Content-Length), but ${bundle.ciphertext.length} were uploaded`)
+    expect(report).toBeRejectedAt(
+      'download',
+      `announces ${bundle.ciphertext.length * 4} bytes (Content-Length), but ${bundle.ciphertext.length} were uploaded`,
+    )
   })
 
   it('a local endless source (a stream) stops at the cap too', async () => {
@@ -145,7 +169,10 @@ describe('bounded in size (D4)', () => {
         this.push(Buffer.alloc(65536))
       },
     })
-    expect(await verifyBundle(options('', { source: endless, maxBytes: 1 << 20 }))).toBeRejectedAt('download', 'more than 1048576 bytes arrived')
+    expect(await verifyBundle(options('', { source: endless, maxBytes: 1 << 20 }))).toBeRejectedAt(
+      'download',
+      'more than 1048576 bytes arrived',
+    )
   })
 })
 
@@ -170,19 +197,28 @@ describe('messages that say what happened', () => {
 
   it('an https→http redirect is refused, as devices with httpsOnly refuse it', async () => {
     const report = await verifyBundle(options(`${tlsBase}/bundle.zip`, { fetch: fetchTrusting(ca.caPem) }))
-    expect(report).toBeRejectedAt('download', /redirected from https to http:\/\/127\.0\.0\.1:\d+\/good\.zip; devices refuse an https→http redirect/)
+    expect(report).toBeRejectedAt(
+      'download',
+      /redirected from https to http:\/\/127\.0\.0\.1:\d+\/good\.zip; devices refuse an https→http redirect/,
+    )
   })
 
   it('an HTML page answered with 200 is reported as a page, not as a wrong key', async () => {
     const report = await verifyBundle(options(`${base}/error-page`))
-    expect(report).toBeRejectedAt('download', "the server answered 'text/html' starting '<!DOCTYPE html><html><head><title>502 Bad Gateway")
+    expect(report).toBeRejectedAt(
+      'download',
+      "the server answered 'text/html' starting '<!DOCTYPE html><html><head><title>502 Bad Gateway",
+    )
   })
 
   it('the same page as a local file is named too (no content type)', async () => {
     const file = path.join(work, '..', `page-${process.pid}.enc`)
     await writeFile(file, `<!doctype html><p>${'x'.repeat(500)}</p>`)
     try {
-      expect(await verifyBundle(options(file))).toBeRejectedAt('download', "the file holds a page starting '<!doctype html>")
+      expect(await verifyBundle(options(file))).toBeRejectedAt(
+        'download',
+        "the file holds a page starting '<!doctype html>",
+      )
     } finally {
       await rm(file, { force: true })
     }
@@ -191,7 +227,9 @@ describe('messages that say what happened', () => {
 
 describe('URLs with credentials (D8)', () => {
   it('are refused as bad input, never quoted whole', async () => {
-    const error = await verifyBundle(options('http://user:Hunter2Secret@127.0.0.1:1/good.zip?X-Amz-Signature=SigSecret999')).catch((e: unknown) => e)
+    const error = await verifyBundle(
+      options('http://user:Hunter2Secret@127.0.0.1:1/good.zip?X-Amz-Signature=SigSecret999'),
+    ).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(LiveUpdateError)
     expect(error).toMatchObject({ code: 'input_bundle_url_invalid', stage: 'input', input: 'source' })
     expect((error as Error).message).toContain('http://127.0.0.1:1/good.zip')

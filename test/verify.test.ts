@@ -111,12 +111,21 @@ describe('verifyBundle accepts a good bundle', () => {
     await mkdir(scratch)
     const report = await verifyBundle(optionsFor(good, { tempDir: scratch, expectedSize: good.ciphertext.length }))
     // Info-ZIP adds directory entries: index.html, app.js, assets/, assets/css/, assets/css/site.css.
-    expect(report).toEqual({ ok: true, sha256: createHash('sha256').update(good.zip).digest('hex'), entries: 5, encryptedSize: good.ciphertext.length })
+    expect(report).toEqual({
+      ok: true,
+      sha256: createHash('sha256').update(good.zip).digest('hex'),
+      entries: 5,
+      encryptedSize: good.ciphertext.length,
+    })
     expect(await readdir(scratch)).toEqual([])
   })
 
   it('from a stream', async () => {
-    const chunks = [good.ciphertext.subarray(0, 1000), good.ciphertext.subarray(1000, 1001), good.ciphertext.subarray(1001)]
+    const chunks = [
+      good.ciphertext.subarray(0, 1000),
+      good.ciphertext.subarray(1000, 1001),
+      good.ciphertext.subarray(1001),
+    ]
     const report = await verifyBundle(optionsFor(good, { source: Readable.from(chunks) }))
     expect(report).toMatchObject({ ok: true, sha256: good.sha256 })
   })
@@ -133,13 +142,21 @@ describe('verifyBundle accepts a good bundle', () => {
   })
 
   it('a STORED Info-ZIP zip (zip -0)', async () => {
-    const zipFile = await zipWithInfoZip(path.join(work, 'web-stored'), path.join(work, 'stored.zip'), { 'index.html': INDEX, 'a/b.txt': 'b', 'empty.txt': '' }, { stored: true })
+    const zipFile = await zipWithInfoZip(
+      path.join(work, 'web-stored'),
+      path.join(work, 'stored.zip'),
+      { 'index.html': INDEX, 'a/b.txt': 'b', 'empty.txt': '' },
+      { stored: true },
+    )
     const report = await verifyBundle(optionsFor(await encryptZip(await readFile(zipFile))))
     expect(report).toMatchObject({ ok: true, entries: 4 })
   })
 
   it('a DEFLATED entry with a data descriptor (ZipInputStream reads those)', async () => {
-    const zip = craftZip([{ name: 'index.html', data: INDEX, descriptor: true }, { name: 'js/app.js', data: 'x'.repeat(5000), descriptor: true }])
+    const zip = craftZip([
+      { name: 'index.html', data: INDEX, descriptor: true },
+      { name: 'js/app.js', data: 'x'.repeat(5000), descriptor: true },
+    ])
     expect(await verifyBundle(optionsFor(await encryptZip(zip)))).toMatchObject({ ok: true, entries: 2 })
   })
 })
@@ -188,7 +205,9 @@ describe('verifyBundle tampering', () => {
     for (const index of [0, Math.floor(good.ciphertext.length / 2), good.ciphertext.length - 1]) {
       const tampered = Buffer.from(good.ciphertext)
       tampered[index] ^= 0x01
-      const report = await verifyBundle(optionsFor(good, { source: await writeBytes(`tampered-${index}.enc`, tampered) }))
+      const report = await verifyBundle(
+        optionsFor(good, { source: await writeBytes(`tampered-${index}.enc`, tampered) }),
+      )
       expect(report.ok).toBe(false)
       if (!report.ok) expect(['decrypt', 'checksum']).toContain(report.step)
     }
@@ -197,9 +216,15 @@ describe('verifyBundle tampering', () => {
   it('a flipped byte in the middle fails at checksum; a truncated file at decrypt', async () => {
     const tampered = Buffer.from(good.ciphertext)
     tampered[100] ^= 0x80
-    expect(await verifyBundle(optionsFor(good, { source: await writeBytes('mid.enc', tampered) }))).toMatchObject({ ok: false, step: 'checksum' })
+    expect(await verifyBundle(optionsFor(good, { source: await writeBytes('mid.enc', tampered) }))).toMatchObject({
+      ok: false,
+      step: 'checksum',
+    })
     const truncated = good.ciphertext.subarray(0, good.ciphertext.length - 5)
-    expect(await verifyBundle(optionsFor(good, { source: await writeBytes('short.enc', truncated) }))).toMatchObject({ ok: false, step: 'decrypt' })
+    expect(await verifyBundle(optionsFor(good, { source: await writeBytes('short.enc', truncated) }))).toMatchObject({
+      ok: false,
+      step: 'decrypt',
+    })
   })
 
   it('a flipped byte in the IV part of the session key fails at checksum', async () => {
@@ -226,7 +251,10 @@ describe('verifyBundle tampering', () => {
   })
 
   it('a plain sha256 or legacy checksum fails at checksum', async () => {
-    expect(await verifyBundle(optionsFor(good, { checksum: good.sha256 }))).toMatchObject({ ok: false, step: 'checksum' })
+    expect(await verifyBundle(optionsFor(good, { checksum: good.sha256 }))).toMatchObject({
+      ok: false,
+      step: 'checksum',
+    })
   })
 
   it('the wrong public key fails at session-key', async () => {
@@ -235,7 +263,12 @@ describe('verifyBundle tampering', () => {
   })
 
   it('a malformed session key fails at session-key', async () => {
-    for (const sessionKey of ['', good.sessionKey.replace(':', ''), `${good.sessionKey}:extra`, `AAAA:${good.sessionKey.split(':')[1]}`]) {
+    for (const sessionKey of [
+      '',
+      good.sessionKey.replace(':', ''),
+      `${good.sessionKey}:extra`,
+      `AAAA:${good.sessionKey.split(':')[1]}`,
+    ]) {
       expect(await verifyBundle(optionsFor(good, { sessionKey }))).toMatchObject({ ok: false, step: 'session-key' })
     }
   })
@@ -247,22 +280,42 @@ describe('verifyBundle zip layout', () => {
   }
 
   it('requires index.html at the root, not only in a subfolder', async () => {
-    const report = await verifyCrafted(craftZip([{ name: 'dist/index.html', data: INDEX }, { name: 'dist/app.js', data: 'x' }]))
+    const report = await verifyCrafted(
+      craftZip([
+        { name: 'dist/index.html', data: INDEX },
+        { name: 'dist/app.js', data: 'x' },
+      ]),
+    )
     expect(report).toBeRejectedAt('zip', /no index\.html at the zip root.*dist\/index\.html/)
   })
 
   it('rejects an entry with a .. segment', async () => {
-    const report = await verifyCrafted(craftZip([{ name: 'index.html', data: INDEX }, { name: 'assets/../../evil.js', data: 'x' }]))
+    const report = await verifyCrafted(
+      craftZip([
+        { name: 'index.html', data: INDEX },
+        { name: 'assets/../../evil.js', data: 'x' },
+      ]),
+    )
     expect(report).toBeRejectedAt('zip', "'..'")
   })
 
   it('rejects an entry with a backslash', async () => {
-    const report = await verifyCrafted(craftZip([{ name: 'index.html', data: INDEX }, { name: 'assets\\app.js', data: 'x' }]))
+    const report = await verifyCrafted(
+      craftZip([
+        { name: 'index.html', data: INDEX },
+        { name: 'assets\\app.js', data: 'x' },
+      ]),
+    )
     expect(report).toBeRejectedAt('zip', 'backslash')
   })
 
   it('rejects an absolute entry name', async () => {
-    const report = await verifyCrafted(craftZip([{ name: 'index.html', data: INDEX }, { name: '/etc/app.js', data: 'x' }]))
+    const report = await verifyCrafted(
+      craftZip([
+        { name: 'index.html', data: INDEX },
+        { name: '/etc/app.js', data: 'x' },
+      ]),
+    )
     expect(report).toBeRejectedAt('zip', 'absolute')
   })
 
@@ -290,7 +343,10 @@ describe('verifyBundle zip layout', () => {
 
   it('checks big entries (streamed, not read whole) too: good passes, a wrong CRC fails', async () => {
     const big = Buffer.from('const value = 42;\n'.repeat(300_000)) // 5.4 MB, above the in-memory limit
-    const entries = [{ name: 'index.html', data: INDEX }, { name: 'big.js', data: big }]
+    const entries = [
+      { name: 'index.html', data: INDEX },
+      { name: 'big.js', data: big },
+    ]
     expect(await verifyCrafted(craftZip(entries))).toMatchObject({ ok: true, entries: 2 })
     const report = await verifyCrafted(craftZip([entries[0], { ...entries[1], crcOverride: 0x12345678 }]))
     expect(report).toBeRejectedAt('zip', /big\.js' fails its CRC-32 check/)
@@ -302,26 +358,49 @@ describe('verifyBundle zip layout', () => {
     // A ZIP64 end-of-central-directory locator just before the end record.
     const locator = Buffer.alloc(20)
     locator.writeUInt32LE(0x07064b50, 0)
-    const report = await verifyCrafted(Buffer.concat([zip.subarray(0, zip.length - 22), locator, zip.subarray(zip.length - 22)]))
+    const report = await verifyCrafted(
+      Buffer.concat([zip.subarray(0, zip.length - 22), locator, zip.subarray(zip.length - 22)]),
+    )
     expect(report).toBeRejectedAt('zip', 'ZIP64')
   })
 
   it('rejects bytes after a deflate stream (D5), as Java ZipInputStream does; small and streamed entries', async () => {
     const small = craftZip([{ name: 'index.html', data: INDEX, trailingJunk: Buffer.from('JUNKJUNKJUNK') }])
-    expect(await verifyCrafted(small)).toBeRejectedAt('zip', "entry 'index.html' has 12 bytes after the end of its deflate stream")
-    await expect(javaZipInputStream(await writeBytes('junk.zip', small))).rejects.toThrow(/invalid entry compressed size/)
+    expect(await verifyCrafted(small)).toBeRejectedAt(
+      'zip',
+      "entry 'index.html' has 12 bytes after the end of its deflate stream",
+    )
+    await expect(javaZipInputStream(await writeBytes('junk.zip', small))).rejects.toThrow(
+      /invalid entry compressed size/,
+    )
     const big = Buffer.from('const value = 42;\n'.repeat(300_000)) // 5.4 MB: the streaming inflater
-    const streamed = craftZip([{ name: 'index.html', data: INDEX }, { name: 'big.js', data: big, trailingJunk: Buffer.alloc(100, 1) }])
-    expect(await verifyCrafted(streamed)).toBeRejectedAt('zip', "entry 'big.js' has 100 bytes after the end of its deflate stream")
+    const streamed = craftZip([
+      { name: 'index.html', data: INDEX },
+      { name: 'big.js', data: big, trailingJunk: Buffer.alloc(100, 1) },
+    ])
+    expect(await verifyCrafted(streamed)).toBeRejectedAt(
+      'zip',
+      "entry 'big.js' has 100 bytes after the end of its deflate stream",
+    )
   })
 
   it('walks a data-descriptor entry after ordinary ones (spilled to disk), and cleans up', async () => {
     const scratch = path.join(work, 'scratch-spill')
     await mkdir(scratch)
-    const entries = [{ name: 'index.html', data: INDEX }, { name: 'a.js', data: 'a'.repeat(3000), descriptor: true }, { name: 'b.js', data: 'b', method: 0 as const }]
-    expect(await verifyBundle(optionsFor(await encryptZip(craftZip(entries)), { tempDir: scratch }))).toMatchObject({ ok: true, entries: 3 })
+    const entries = [
+      { name: 'index.html', data: INDEX },
+      { name: 'a.js', data: 'a'.repeat(3000), descriptor: true },
+      { name: 'b.js', data: 'b', method: 0 as const },
+    ]
+    expect(await verifyBundle(optionsFor(await encryptZip(craftZip(entries)), { tempDir: scratch }))).toMatchObject({
+      ok: true,
+      entries: 3,
+    })
     const bad = craftZip([entries[0], { ...entries[1], crcOverride: 0x1234 }, entries[2]])
-    expect(await verifyBundle(optionsFor(await encryptZip(bad), { tempDir: scratch }))).toBeRejectedAt('zip', "entry 'a.js'")
+    expect(await verifyBundle(optionsFor(await encryptZip(bad), { tempDir: scratch }))).toBeRejectedAt(
+      'zip',
+      "entry 'a.js'",
+    )
     expect(await readdir(scratch)).toEqual([])
   })
 
@@ -345,7 +424,9 @@ describe('verifyBundle zip layout', () => {
 
 describe('verifyBundleOrThrow', () => {
   it('throws LiveUpdateError(stage verify) naming the step', async () => {
-    const error = await verifyBundleOrThrow(optionsFor(good, { publicKeyPem: otherPublicKeyPem })).catch((e: unknown) => e)
+    const error = await verifyBundleOrThrow(optionsFor(good, { publicKeyPem: otherPublicKeyPem })).catch(
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(LiveUpdateError)
     expect(error).toMatchObject({ stage: 'verify', step: 'session-key', code: 'verify_session_key_rejected' })
     expect((error as Error).message).toContain('session-key step')
@@ -367,9 +448,21 @@ describe('Capgo CLI interop', () => {
     const encrypted = await capgoEncrypt(project, zipFile, good.sha256, path.join(project, '.capgo_key_v2'))
     expect(encrypted.checksum).toMatch(/^[0-9a-f]{512}$/)
 
-    const report = await verifyBundle({ source: encrypted.encryptedFile, sessionKey: encrypted.ivSessionKey, checksum: encrypted.checksum, publicKeyPem: capgoPublic })
+    const report = await verifyBundle({
+      source: encrypted.encryptedFile,
+      sessionKey: encrypted.ivSessionKey,
+      checksum: encrypted.checksum,
+      publicKeyPem: capgoPublic,
+    })
     expect(report).toMatchObject({ ok: true, sha256: good.sha256, entries: 5 })
     // And the same Capgo bundle checked against our (wrong) key is refused.
-    expect(await verifyBundle({ source: encrypted.encryptedFile, sessionKey: encrypted.ivSessionKey, checksum: encrypted.checksum, publicKeyPem })).toMatchObject({ ok: false, step: 'session-key' })
+    expect(
+      await verifyBundle({
+        source: encrypted.encryptedFile,
+        sessionKey: encrypted.ivSessionKey,
+        checksum: encrypted.checksum,
+        publicKeyPem,
+      }),
+    ).toMatchObject({ ok: false, step: 'session-key' })
   })
 })

@@ -41,13 +41,17 @@ function cacheEntries(dir: string): CacheEntryLocation[] {
 async function scramblePacks(dir: string): Promise<void> {
   const generation = cacheGeneration(dir, 6)
   for (const name of await readdir(generation)) {
-    if (name.endsWith('.pack')) await writeFile(path.join(generation, name), randomBytes((await readFile(path.join(generation, name))).length))
+    if (name.endsWith('.pack'))
+      await writeFile(path.join(generation, name), randomBytes((await readFile(path.join(generation, name))).length))
   }
 }
 
 beforeAll(async () => {
   work = await tempDir()
-  const files: Record<string, string | Buffer> = { 'index.html': '<html><script src="app.js"></script></html>', 'app.js': 'notifyAppReady()\n' }
+  const files: Record<string, string | Buffer> = {
+    'index.html': '<html><script src="app.js"></script></html>',
+    'app.js': 'notifyAppReady()\n',
+  }
   for (let i = 0; i < 40; i++) files[`assets/chunk${i}.js`] = sourceLikeText(20_000 + i * 500, i)
   files['img/a.png'] = randomBytes(5000)
   files['data.bin'] = randomBytes(3000) // incompressible: stored even when "deflatable"
@@ -77,7 +81,10 @@ describe('incremental deflate cache', () => {
     const entries = cacheEntries(cacheDir)
     const generation = cacheGeneration(cacheDir, 6)
     // The last entry of a pack, cut short by truncating the pack.
-    const truncated = entries.reduce((last, entry) => (entry.pack === entries[0].pack && entry.offset > last.offset ? entry : last), entries[0])
+    const truncated = entries.reduce(
+      (last, entry) => (entry.pack === entries[0].pack && entry.offset > last.offset ? entry : last),
+      entries[0],
+    )
     const [garbage, swapped, bomb] = entries.filter((entry) => entry !== truncated)
     await truncate(truncated.pack, truncated.offset + truncated.length - 10)
     // Garbage in place of one entry's bytes.
@@ -88,12 +95,18 @@ describe('incremental deflate cache', () => {
     // (far longer than any deflate of its file: refused unread).
     for (const name of (await readdir(generation)).filter((file) => file.endsWith('.idx'))) {
       const lines = (await readFile(path.join(generation, name), 'utf8')).split('\n')
-      await writeFile(path.join(generation, name), lines.filter((line) => !line.startsWith(swapped.sha256) && !line.startsWith(bomb.sha256)).join('\n'))
+      await writeFile(
+        path.join(generation, name),
+        lines.filter((line) => !line.startsWith(swapped.sha256) && !line.startsWith(bomb.sha256)).join('\n'),
+      )
     }
     const evil = zlib.deflateRawSync(Buffer.from('evil();\n'.repeat(3000)))
     const boom = zlib.deflateRawSync(Buffer.alloc(50 * 1024 * 1024))
     await writeFile(path.join(generation, 'zz-evil.pack'), Buffer.concat([evil, boom]))
-    await writeFile(path.join(generation, 'zz-evil.idx'), `${swapped.sha256} 0 ${evil.length}\n${bomb.sha256} ${evil.length} ${boom.length}\nnot a line\n`)
+    await writeFile(
+      path.join(generation, 'zz-evil.idx'),
+      `${swapped.sha256} 0 ${evil.length}\n${bomb.sha256} ${evil.length} ${boom.length}\nnot a line\n`,
+    )
     const tampered = await zip({ workers: 2, cacheDir })
     expect(tampered.summary.cache).toEqual({ hits: 39, misses: 0, rejected: 4 })
     expect(sha(tampered.bytes)).toBe(plain)
@@ -123,7 +136,10 @@ describe('incremental deflate cache', () => {
 class ActionsCacheStandIn {
   readonly entries: { key: string; ref: string; at: number; archive: string }[] = []
   private clock = 0
-  constructor(private readonly store: string, private readonly defaultRef = 'refs/heads/main') {}
+  constructor(
+    private readonly store: string,
+    private readonly defaultRef = 'refs/heads/main',
+  ) {}
 
   client(ref: string, paths: string[]): CacheClient {
     const visible = () => this.entries.filter((entry) => entry.ref === ref || entry.ref === this.defaultRef)
@@ -132,7 +148,9 @@ class ActionsCacheStandIn {
       restoreCache: async (requested, primaryKey, restoreKeys = []) => {
         expect(requested).toEqual(paths) // the cache version hashes the paths: they must match the save
         for (const [index, wanted] of [primaryKey, ...restoreKeys].entries()) {
-          const matches = visible().filter((entry) => (index === 0 ? entry.key === wanted : entry.key.startsWith(wanted))).sort((a, b) => b.at - a.at)
+          const matches = visible()
+            .filter((entry) => (index === 0 ? entry.key === wanted : entry.key.startsWith(wanted)))
+            .sort((a, b) => b.at - a.at)
           if (matches.length === 0) continue
           await rm(paths[0], { recursive: true, force: true })
           await cp(matches[0].archive, paths[0], { recursive: true })
@@ -143,7 +161,8 @@ class ActionsCacheStandIn {
       saveCache: async (saved, key) => {
         expect(saved).toEqual(paths)
         if (key.length > 512 || key.includes(',')) throw new Error(`invalid key ${key}`)
-        if (this.entries.some((entry) => entry.key === key && entry.ref === ref)) throw new Error(`Unable to reserve cache with key ${key}, another job may be creating this cache.`)
+        if (this.entries.some((entry) => entry.key === key && entry.ref === ref))
+          throw new Error(`Unable to reserve cache with key ${key}, another job may be creating this cache.`)
         const archive = path.join(this.store, String(++this.clock))
         await cp(saved[0], archive, { recursive: true })
         this.entries.push({ key, ref, at: this.clock, archive })
@@ -154,14 +173,23 @@ class ActionsCacheStandIn {
 }
 
 describe('bundle-cache in the action (stand-in cache service)', () => {
-  const runEnv = (ref: string, runId: string, baseRef?: string): NodeJS.ProcessEnv =>
-    ({ GITHUB_REF: ref, GITHUB_RUN_ID: runId, GITHUB_RUN_ATTEMPT: '1', RUNNER_OS: 'Linux', RUNNER_ARCH: 'X64', ...(baseRef ? { GITHUB_BASE_REF: baseRef } : {}) })
+  const runEnv = (ref: string, runId: string, baseRef?: string): NodeJS.ProcessEnv => ({
+    GITHUB_REF: ref,
+    GITHUB_RUN_ID: runId,
+    GITHUB_RUN_ATTEMPT: '1',
+    RUNNER_OS: 'Linux',
+    RUNNER_ARCH: 'X64',
+    ...(baseRef ? { GITHUB_BASE_REF: baseRef } : {}),
+  })
 
   it('scopes keys by ref: a pull request reads main, main never reads a pull request', () => {
     const main = bundleCacheKeys(runEnv('refs/heads/main', '1'))!
     const pr = bundleCacheKeys(runEnv('refs/pull/7/merge', '2', 'main'))!
     expect(main.restoreKeys).toEqual(['live-update-deflate-v1-Linux-X64-refs/heads/main-'])
-    expect(pr.restoreKeys).toEqual(['live-update-deflate-v1-Linux-X64-refs/pull/7/merge-', 'live-update-deflate-v1-Linux-X64-refs/heads/main-'])
+    expect(pr.restoreKeys).toEqual([
+      'live-update-deflate-v1-Linux-X64-refs/pull/7/merge-',
+      'live-update-deflate-v1-Linux-X64-refs/heads/main-',
+    ])
     expect(pr.key.startsWith(main.restoreKeys[0])).toBe(false)
     expect(bundleCacheKeys({})).toBeUndefined()
   })
@@ -177,7 +205,10 @@ describe('bundle-cache in the action (stand-in cache service)', () => {
       const made = await zip({ workers: 2, cacheDir: session.dir })
       // A hostile pull request build rewrites the cache folder before the action saves it.
       if (poison) await scramblePacks(session.dir)
-      await session.save(6, made.summary.files.map((file) => file.sha256))
+      await session.save(
+        6,
+        made.summary.files.map((file) => file.sha256),
+      )
       return made
     }
     const first = await run(runEnv('refs/heads/main', '100'))
@@ -189,17 +220,43 @@ describe('bundle-cache in the action (stand-in cache service)', () => {
     const second = await run(runEnv('refs/heads/main', '102'))
     expect(second.summary.cache).toEqual({ hits: 43, misses: 0, rejected: 0 })
     for (const made of [first, pr, second]) expect(sha(made.bytes)).toBe(plain)
-    expect(service.entries.map((entry) => entry.ref)).toEqual(['refs/heads/main', 'refs/pull/7/merge', 'refs/heads/main'])
+    expect(service.entries.map((entry) => entry.ref)).toEqual([
+      'refs/heads/main',
+      'refs/pull/7/merge',
+      'refs/heads/main',
+    ])
   })
 
   it('keeps going without the service (no cache, a warning at most)', async () => {
-    const client: CacheClient = { isFeatureAvailable: () => false, restoreCache: async () => { throw new Error('not called') }, saveCache: async () => { throw new Error('not called') } }
+    const client: CacheClient = {
+      isFeatureAvailable: () => false,
+      restoreCache: async () => {
+        throw new Error('not called')
+      },
+      saveCache: async () => {
+        throw new Error('not called')
+      },
+    }
     expect(await restoreBundleCache(client, work, runEnv('refs/heads/main', '1'), silent)).toBeUndefined()
-    const failing: CacheClient = { isFeatureAvailable: () => true, restoreCache: async () => { throw new Error('503') }, saveCache: async () => { throw new Error('503') } }
+    const failing: CacheClient = {
+      isFeatureAvailable: () => true,
+      restoreCache: async () => {
+        throw new Error('503')
+      },
+      saveCache: async () => {
+        throw new Error('503')
+      },
+    }
     const warnings: string[] = []
-    const session = (await restoreBundleCache(failing, work, runEnv('refs/heads/main', '1'), { ...silent, warn: (message: string) => void warnings.push(message) }))!
+    const session = (await restoreBundleCache(failing, work, runEnv('refs/heads/main', '1'), {
+      ...silent,
+      warn: (message: string) => void warnings.push(message),
+    }))!
     const made = await zip({ workers: 0, cacheDir: session.dir })
-    await session.save(6, made.summary.files.map((file) => file.sha256))
+    await session.save(
+      6,
+      made.summary.files.map((file) => file.sha256),
+    )
     expect(warnings).toEqual([expect.stringContaining('could not restore'), expect.stringContaining('could not save')])
   })
 })

@@ -25,7 +25,13 @@ afterAll(async () => {
   await removeDir(work)
 })
 
-const refusal = (code: string, message: RegExp | string) => ({ code, stage: 'bundle', input: 'path', exitCode: 3, message: expect.stringMatching(message) })
+const refusal = (code: string, message: RegExp | string) => ({
+  code,
+  stage: 'bundle',
+  input: 'path',
+  exitCode: 3,
+  message: expect.stringMatching(message),
+})
 
 describe('one limit for bundler and reader (no ZIP64)', () => {
   it('refuses 65,535 entries at the scan (the ZIP64 sentinel), accepts 65,534', async () => {
@@ -46,7 +52,9 @@ describe('one limit for bundler and reader (no ZIP64)', () => {
     await truncate(big, MAX_FILE_SIZE) // sparse: no disk used
     expect((await scanWebDir(app)).entries.find((entry) => entry.name === 'big.bin')!.size).toBe(0xfffffffe)
     await truncate(big, 0xffffffff)
-    await expect(scanWebDir(app)).rejects.toMatchObject(refusal('bundle_file_too_large', /'big\.bin' is 4\.00 GiB .*under 4 GiB/))
+    await expect(scanWebDir(app)).rejects.toMatchObject(
+      refusal('bundle_file_too_large', /'big\.bin' is 4\.00 GiB .*under 4 GiB/),
+    )
     await truncate(big, 5 * 1024 ** 3)
     await expect(scanWebDir(app)).rejects.toMatchObject(refusal('bundle_file_too_large', /'big\.bin' is 5\.00 GiB/))
   })
@@ -55,27 +63,39 @@ describe('one limit for bundler and reader (no ZIP64)', () => {
 describe('the bytes written are the bytes the headers describe', () => {
   it('fails with bundle_file_changed when a large stored file is rewritten in place (same size) while bundling', async () => {
     const size = 9 * 1024 * 1024
-    const app = await writeTree(path.join(work, 'changing'), { 'index.html': '<html></html>', 'video.mp4': randomBytes(size) })
+    const app = await writeTree(path.join(work, 'changing'), {
+      'index.html': '<html></html>',
+      'video.mp4': randomBytes(size),
+    })
     const { stream, summary } = createZipStream(await scanWebDir(app), { workers: 0 })
     let rewritten = false
-    const consume = pipeline(stream, async function* (source) {
-      for await (const chunk of source) {
-        if (!rewritten) {
-          // The CRC pass is over (the header is out); change the tail before the writer reads it.
-          rewritten = true
-          const handle = await open(path.join(app, 'video.mp4'), 'r+')
-          await handle.write(randomBytes(64 * 1024), 0, 64 * 1024, size - 64 * 1024)
-          await handle.close()
+    const consume = pipeline(
+      stream,
+      async function* (source) {
+        for await (const chunk of source) {
+          if (!rewritten) {
+            // The CRC pass is over (the header is out); change the tail before the writer reads it.
+            rewritten = true
+            const handle = await open(path.join(app, 'video.mp4'), 'r+')
+            await handle.write(randomBytes(64 * 1024), 0, 64 * 1024, size - 64 * 1024)
+            await handle.close()
+          }
+          yield chunk
         }
-        yield chunk
-      }
-    }, createWriteStream(path.join(work, 'changing.zip')))
-    await expect(consume).rejects.toMatchObject(refusal('bundle_file_changed', /'video\.mp4' changed while the bundle was being written/))
+      },
+      createWriteStream(path.join(work, 'changing.zip')),
+    )
+    await expect(consume).rejects.toMatchObject(
+      refusal('bundle_file_changed', /'video\.mp4' changed while the bundle was being written/),
+    )
     await expect(summary).rejects.toMatchObject({ code: 'bundle_file_changed' })
   })
 
   it('still writes a valid zip when nothing changes (the check does not cry wolf)', async () => {
-    const app = await writeTree(path.join(work, 'steady'), { 'index.html': '<html></html>', 'video.mp4': randomBytes(9 * 1024 * 1024) })
+    const app = await writeTree(path.join(work, 'steady'), {
+      'index.html': '<html></html>',
+      'video.mp4': randomBytes(9 * 1024 * 1024),
+    })
     const { stream } = createZipStream(await scanWebDir(app), { workers: 0 })
     await pipeline(stream, createWriteStream(path.join(work, 'steady.zip')))
     expect(await unzipTest(path.join(work, 'steady.zip'))).toMatch(/No errors detected/)
@@ -86,7 +106,9 @@ describe('names are read as bytes', () => {
   it('refuses a name that is not valid UTF-8, naming it, instead of a raw ENOENT', async () => {
     const app = await makeSmallApp(path.join(work, 'latin1'))
     await writeFile(Buffer.from(`${app}/bad\xff.js`, 'latin1'), 'one')
-    await expect(scanWebDir(app)).rejects.toMatchObject(refusal('bundle_name_not_utf8', /'bad\\xff\.js'.*not valid UTF-8/))
+    await expect(scanWebDir(app)).rejects.toMatchObject(
+      refusal('bundle_name_not_utf8', /'bad\\xff\.js'.*not valid UTF-8/),
+    )
   })
 
   it('refuses it next to its U+FFFD look-alike instead of writing one file twice', async () => {
@@ -104,7 +126,8 @@ describe('limits and file-system failures are specific errors naming the path', 
     const levels = 20
     for (let i = 0; i < levels; i++) await mkdir(path.join(app, `d${i}`))
     await writeFile(path.join(app, `d${levels - 1}`, 'leaf.txt'), 'x')
-    for (let i = 0; i < levels - 1; i++) await symlink(path.join(app, `d${i + 1}`), path.join(app, `d${i}`, 'n'.repeat(200)))
+    for (let i = 0; i < levels - 1; i++)
+      await symlink(path.join(app, `d${i + 1}`), path.join(app, `d${i}`, 'n'.repeat(200)))
     await expect(scanWebDir(app)).rejects.toMatchObject(refusal('bundle_name_too_long', /at most 3072 bytes/))
   })
 
@@ -138,6 +161,8 @@ describe('one "is inside" rule', () => {
     const app = await makeSmallApp(path.join(work, 'dotdot'), { '..config.js': 'export default {}\n' })
     await symlink('..config.js', path.join(app, 'cfg.js'))
     const scanned = await scanWebDir(app)
-    expect(scanned.entries.find((entry) => entry.name === 'cfg.js')).toMatchObject({ file: path.join(scanned.root, '..config.js') })
+    expect(scanned.entries.find((entry) => entry.name === 'cfg.js')).toMatchObject({
+      file: path.join(scanned.root, '..config.js'),
+    })
   })
 })

@@ -85,7 +85,7 @@ describe('zip writer', () => {
     const big = sourceLikeText(10 * 1024 * 1024, 9)
     // The call sits right across the 1 MiB read-chunk boundary.
     const boundary = 1024 * 1024 - 5
-    const script = big.slice(0, boundary) + 'notifyAppReady()' + big.slice(boundary)
+    const script = `${big.slice(0, boundary)}notifyAppReady()${big.slice(boundary)}`
     const app = await writeTree(path.join(work, 'app3'), {
       'index.html': '<html></html>',
       'vendor.js': script,
@@ -128,7 +128,10 @@ describe('zip writer', () => {
     const scanned = await scanWebDir(app)
     await rm(path.join(app, 'secret.js'))
     const { stream, summary } = createZipStream(scanned, { workers: 2 })
-    await expect(pipeline(stream, createWriteStream(path.join(work, 'unreadable.zip')))).rejects.toMatchObject({ code: 'bundle_file_unreadable', message: expect.stringContaining("'secret.js'") })
+    await expect(pipeline(stream, createWriteStream(path.join(work, 'unreadable.zip')))).rejects.toMatchObject({
+      code: 'bundle_file_unreadable',
+      message: expect.stringContaining("'secret.js'"),
+    })
     await expect(summary).rejects.toMatchObject({ code: 'bundle_file_unreadable' })
   })
 
@@ -139,7 +142,10 @@ describe('zip writer', () => {
   })
 
   it('stores an incompressible file even when its type is usually compressible', async () => {
-    const app = await writeTree(path.join(work, 'app5'), { 'index.html': '<html></html>', 'data.bin': randomBytes(20_000) })
+    const app = await writeTree(path.join(work, 'app5'), {
+      'index.html': '<html></html>',
+      'data.bin': randomBytes(20_000),
+    })
     const out = path.join(work, 'app5.zip')
     await zipFolder(app, out)
     const java = await javaZipInputStream(out)
@@ -161,26 +167,61 @@ describe('scanning the web output', () => {
   const failures: [string, (dir: string) => Promise<void>, string, RegExp][] = [
     ['a missing folder', async () => {}, 'bundle_folder_missing', /does not exist/],
     ['an empty folder', async (dir) => void (await mkdir(dir)), 'bundle_folder_empty', /holds no files/],
-    ['a folder with only subfolders', async (dir) => void (await mkdir(path.join(dir, 'sub'), { recursive: true })), 'bundle_folder_empty', /holds no files/],
-    ['index.html in a subfolder', async (dir) => void (await writeTree(dir, { 'www/index.html': 'x', 'www/a.js': 'notifyAppReady' })), 'bundle_index_html_missing', /found at 'www\/index.html'/],
-    ['a symlink leaving the folder', async (dir) => {
-      await makeSmallApp(dir)
-      await symlink('/etc/hostname', path.join(dir, 'host.txt'))
-    }, 'bundle_symlink_outside', /host\.txt.*outside/],
-    ['a directory symlink leaving the folder', async (dir) => {
-      await makeSmallApp(dir)
-      await symlink('..', path.join(dir, 'up'))
-    }, 'bundle_symlink_outside', /'up' points outside/],
-    ['a broken symlink', async (dir) => {
-      await makeSmallApp(dir)
-      await symlink('nowhere.js', path.join(dir, 'dead.js'))
-    }, 'bundle_symlink_broken', /dead\.js/],
-    ['a file name with a backslash', async (dir) => void (await makeSmallApp(dir, { 'a\\b.js': 'x' })), 'bundle_name_backslash', /backslash/],
+    [
+      'a folder with only subfolders',
+      async (dir) => void (await mkdir(path.join(dir, 'sub'), { recursive: true })),
+      'bundle_folder_empty',
+      /holds no files/,
+    ],
+    [
+      'index.html in a subfolder',
+      async (dir) => void (await writeTree(dir, { 'www/index.html': 'x', 'www/a.js': 'notifyAppReady' })),
+      'bundle_index_html_missing',
+      /found at 'www\/index.html'/,
+    ],
+    [
+      'a symlink leaving the folder',
+      async (dir) => {
+        await makeSmallApp(dir)
+        await symlink('/etc/hostname', path.join(dir, 'host.txt'))
+      },
+      'bundle_symlink_outside',
+      /host\.txt.*outside/,
+    ],
+    [
+      'a directory symlink leaving the folder',
+      async (dir) => {
+        await makeSmallApp(dir)
+        await symlink('..', path.join(dir, 'up'))
+      },
+      'bundle_symlink_outside',
+      /'up' points outside/,
+    ],
+    [
+      'a broken symlink',
+      async (dir) => {
+        await makeSmallApp(dir)
+        await symlink('nowhere.js', path.join(dir, 'dead.js'))
+      },
+      'bundle_symlink_broken',
+      /dead\.js/,
+    ],
+    [
+      'a file name with a backslash',
+      async (dir) => void (await makeSmallApp(dir, { 'a\\b.js': 'x' })),
+      'bundle_name_backslash',
+      /backslash/,
+    ],
   ]
   it.each(failures)('refuses %s with a specific error naming the path input', async (_label, setup, code, message) => {
     const dir = path.join(work, `bad-${code}-${Math.random().toString(36).slice(2)}`)
     await setup(dir)
-    await expect(scanWebDir(dir)).rejects.toMatchObject({ code, stage: 'bundle', input: 'path', message: expect.stringMatching(message) })
+    await expect(scanWebDir(dir)).rejects.toMatchObject({
+      code,
+      stage: 'bundle',
+      input: 'path',
+      message: expect.stringMatching(message),
+    })
   })
 
   it('refuses a file given instead of a folder', async () => {

@@ -5,11 +5,18 @@ import type { LiveUpdateConfig } from '../core/config/index.js'
 import { runIsolatedBuild } from '../platform/build-policy.js'
 
 /** Runs `build-command` in a log group, kept from the action's secrets (see docs/build-isolation.md). */
-export async function runActionBuild(config: LiveUpdateConfig, secretInputs: readonly string[], inputSecrets: readonly string[], signal?: AbortSignal): Promise<void> {
+export async function runActionBuild(
+  config: LiveUpdateConfig,
+  secretInputs: readonly string[],
+  inputSecrets: readonly string[],
+  signal?: AbortSignal,
+): Promise<void> {
   const command = config.buildCommand!
   const forget = new Set(secretInputs.map((name) => `INPUT_${name.toUpperCase()}`))
   if (core.getInput('private-key-file') && !core.getInput('private-key')) {
-    core.warning("'build-command' runs as the same user and can read 'private-key-file'. Give the key as 'private-key' from a secret, or build in a separate step.")
+    core.warning(
+      "'build-command' runs as the same user and can read 'private-key-file'. Give the key as 'private-key' from a secret, or build in a separate step.",
+    )
   }
   // The build's output is not the action's voice: workflow commands in it (::error::, ::add-mask::,
   // ::group::) are not acted on. The token is random, so the build cannot resume them itself.

@@ -44,7 +44,12 @@ export interface BundleCacheSession {
 }
 
 /** Restores the cache into `<tempDir>/live-update-deflate-cache`; undefined when the service is not there. */
-export async function restoreBundleCache(client: CacheClient, tempDir: string, env: NodeJS.ProcessEnv, logger: Logger): Promise<BundleCacheSession | undefined> {
+export async function restoreBundleCache(
+  client: CacheClient,
+  tempDir: string,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+): Promise<BundleCacheSession | undefined> {
   const keys = bundleCacheKeys(env)
   if (!keys) return undefined
   if (!client.isFeatureAvailable()) {
@@ -56,7 +61,9 @@ export async function restoreBundleCache(client: CacheClient, tempDir: string, e
     const restored = await client.restoreCache([dir], keys.key, keys.restoreKeys)
     logger.info(restored ? `bundle-cache: restored ${restored}` : 'bundle-cache: nothing cached for this branch yet')
   } catch (error) {
-    logger.warn(`bundle-cache: could not restore the deflate cache (${(error as Error).message}); compressing every file.`)
+    logger.warn(
+      `bundle-cache: could not restore the deflate cache (${(error as Error).message}); compressing every file.`,
+    )
   }
   return {
     dir,
@@ -68,7 +75,9 @@ export async function restoreBundleCache(client: CacheClient, tempDir: string, e
         await client.saveCache([dir], keys.key)
         logger.info(`bundle-cache: saved ${kept} entries as ${keys.key}`)
       } catch (error) {
-        logger.warn(`bundle-cache: could not save the deflate cache (${(error as Error).message}); the next run compresses every file.`)
+        logger.warn(
+          `bundle-cache: could not save the deflate cache (${(error as Error).message}); the next run compresses every file.`,
+        )
       }
     },
   }

@@ -11,7 +11,10 @@ export interface EventPayload {
 }
 
 export function runContext(env: NodeJS.ProcessEnv, cwd: string, payload: EventPayload = {}): RunContext {
-  const runUrl = env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined
+  const runUrl =
+    env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+      ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+      : undefined
   const pullNumber = /^refs\/pull\/(\d+)\//.exec(env.GITHUB_REF ?? '')?.[1]
   return {
     cwd,
@@ -33,7 +36,8 @@ export function runContext(env: NodeJS.ProcessEnv, cwd: string, payload: EventPa
 }
 
 function secretsWithheld(env: NodeJS.ProcessEnv, payload: EventPayload): string | undefined {
-  if (env.GITHUB_ACTOR === 'dependabot[bot]' || payload.sender?.login === 'dependabot[bot]') return 'a Dependabot pull request'
+  if (env.GITHUB_ACTOR === 'dependabot[bot]' || payload.sender?.login === 'dependabot[bot]')
+    return 'a Dependabot pull request'
   const head = payload.pull_request?.head?.repo?.full_name
   if (head && env.GITHUB_REPOSITORY && head !== env.GITHUB_REPOSITORY) return `a pull request from the fork ${head}`
   return undefined

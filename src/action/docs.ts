@@ -32,7 +32,8 @@ export function renderActionInputs(): string {
 export function withActionInputs(actionYml: string): string {
   const start = actionYml.indexOf('\ninputs:\n')
   const end = actionYml.indexOf('\noutputs:\n')
-  if (start === -1 || end === -1 || end < start) throw new Error('action.yml needs top-level inputs: followed by outputs:')
+  if (start === -1 || end === -1 || end < start)
+    throw new Error('action.yml needs top-level inputs: followed by outputs:')
   return `${actionYml.slice(0, start + 1)}${renderActionInputs()}${actionYml.slice(end)}`
 }
 
@@ -46,7 +47,10 @@ export function renderReadmeInputs(): string {
     const flag = cliFlagOf(spec.name as InputName)
     const env = spec.env ? `\`${spec.env}\`` : ''
     const cli = spec.actionOnly ? 'action only' : [flag ? `\`--${flag}\`` : '', env].filter(Boolean).join(' or ')
-    const fallback = spec.default === undefined && spec.actionDefault === undefined ? '' : `\`${cell(spec.actionDefault ?? spec.default!)}\``
+    const fallback =
+      spec.default === undefined && spec.actionDefault === undefined
+        ? ''
+        : `\`${cell(spec.actionDefault ?? spec.default!)}\``
     rows.push(`| \`${spec.name}\` | ${fallback} | ${cli} | ${cell(spec.description)} |`)
   }
   return `${INPUTS_START}\n${rows.join('\n')}\n${INPUTS_END}`
@@ -56,6 +60,7 @@ export function renderReadmeInputs(): string {
 export function withReadmeInputs(readme: string): string {
   const start = readme.indexOf(INPUTS_START)
   const end = readme.indexOf(INPUTS_END)
-  if (start === -1 || end === -1 || end < start) throw new Error(`README.md needs the markers ${INPUTS_START} and ${INPUTS_END}`)
+  if (start === -1 || end === -1 || end < start)
+    throw new Error(`README.md needs the markers ${INPUTS_START} and ${INPUTS_END}`)
   return `${readme.slice(0, start)}${renderReadmeInputs()}${readme.slice(end + INPUTS_END.length)}`
 }

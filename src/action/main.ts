@@ -79,7 +79,11 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
     config = await resolveConfig(input, runInfo)
     for (const value of config.secrets) core.setSecret(value)
     const ready = config
-    const logger: Logger = { info: (message) => core.info(shown(message)), warn: (message) => core.warning(shown(message)), debug: (message) => core.debug(shown(message)) }
+    const logger: Logger = {
+      info: (message) => core.info(shown(message)),
+      warn: (message) => core.warning(shown(message)),
+      debug: (message) => core.debug(shown(message)),
+    }
     if (ready.release.mode !== 'publish') {
       // Promote, rollback and cleanup build and upload nothing.
       runningStage = 'release'
@@ -88,7 +92,8 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
       for (const [name, value] of Object.entries(releaseOutputsOf(release))) core.setOutput(name, value)
       return
     }
-    if (ready.checkOnly) core.warning(`${ready.checkOnly.reason}: only checking the build; signing and upload are skipped.`)
+    if (ready.checkOnly)
+      core.warning(`${ready.checkOnly.reason}: only checking the build; signing and upload are skipped.`)
     if (ready.buildCommand) {
       const started = Date.now()
       runningStage = 'build'
@@ -98,26 +103,30 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
     // The logger lets retries and clean-ups show in the log (their messages never hold secrets).
     const store = createStore(ready.storage, { logger })
     const releaseOptions = publishReleaseOptions(ready, { store, logger, signal })
-    if (ready.bundleCache) cacheSession = await restoreBundleCache(actionsCache, process.env.RUNNER_TEMP || os.tmpdir(), process.env, logger)
-    result = await publish({ ...ready.publish, cacheDir: cacheSession?.dir }, {
-      store,
-      registrar: createRegistrar(ready.registrar, { logger, signal, store }),
-      release: releaseOptions,
-      releases: releaseOptions?.records ?? releaseReader(ready, { store, logger }),
-      logger,
-      signal,
-      runStage: async (name, work) => {
-        runningStage = name
-        const started = Date.now()
-        return core.group(name, async () => {
-          try {
-            return await work()
-          } finally {
-            core.info(`${name} took ${Date.now() - started} ms`)
-          }
-        })
+    if (ready.bundleCache)
+      cacheSession = await restoreBundleCache(actionsCache, process.env.RUNNER_TEMP || os.tmpdir(), process.env, logger)
+    result = await publish(
+      { ...ready.publish, cacheDir: cacheSession?.dir },
+      {
+        store,
+        registrar: createRegistrar(ready.registrar, { logger, signal, store }),
+        release: releaseOptions,
+        releases: releaseOptions?.records ?? releaseReader(ready, { store, logger }),
+        logger,
+        signal,
+        runStage: async (name, work) => {
+          runningStage = name
+          const started = Date.now()
+          return core.group(name, async () => {
+            try {
+              return await work()
+            } finally {
+              core.info(`${name} took ${Date.now() - started} ms`)
+            }
+          })
+        },
       },
-    })
+    )
     result = { ...result, timings: [...buildTimings, ...result.timings] }
     for (const [name, value] of Object.entries(outputsOf(result))) core.setOutput(name, value)
     core.info(`${result.status}: ${result.appId} ${result.version} on channel ${result.channel}`)
@@ -127,7 +136,11 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
   } finally {
     // A bundle that was made is worth caching even when a later stage failed.
     const bundle = result?.bundle ?? failure?.bundle
-    if (cacheSession && bundle) await cacheSession.save(config?.publish.compressionLevel ?? 6, bundle.files.map((file) => file.sha256))
+    if (cacheSession && bundle)
+      await cacheSession.save(
+        config?.publish.compressionLevel ?? 6,
+        bundle.files.map((file) => file.sha256),
+      )
     await report(config, result, failure, context, runInfo.git?.runUrl, signal, release)
   }
 }
@@ -135,8 +148,19 @@ export async function run(options: { signal?: AbortSignal } = {}): Promise<void>
 function describeFailure(error: unknown, buildTimings: StageTiming[]): NonNullable<ReportView['failure']> {
   if (error instanceof PublishFailure) {
     // What the update server may hold decides the summary's sentence after a registration failure.
-    const bundleState = error.cause instanceof RegistrationError ? error.cause.bundleState : mightBeRegistered(error.cause) ? 'maybe-registered' : 'not-registered'
-    return { stage: error.stage, message: shown(error.message), bundle: error.bundle, timings: [...buildTimings, ...error.timings], bundleState }
+    const bundleState =
+      error.cause instanceof RegistrationError
+        ? error.cause.bundleState
+        : mightBeRegistered(error.cause)
+          ? 'maybe-registered'
+          : 'not-registered'
+    return {
+      stage: error.stage,
+      message: shown(error.message),
+      bundle: error.bundle,
+      timings: [...buildTimings, ...error.timings],
+      bundleState,
+    }
   }
   const stage = error instanceof LiveUpdateError ? error.stage : 'input'
   return { stage, message: shown(describeError(error)), timings: buildTimings }
@@ -154,7 +178,7 @@ async function report(
   const view: ReportView = {
     // Unset inputs read as '': the report then shows '—', not an empty cell.
     appId: config?.publish.appId ?? (input('app-id') || (await appIdOfProject())),
-    version: config?.publish.version || (input('version') || undefined),
+    version: config?.publish.version || input('version') || undefined,
     channel: config?.release.channel ?? (input('channel') || INPUT_DEFAULTS.channel),
     mode: config?.release.mode,
     release,
@@ -179,7 +203,11 @@ async function report(
 /** After an input failure, the app id capacitor.config names (best effort: the summary only shows it). */
 async function appIdOfProject(): Promise<string | undefined> {
   try {
-    return (await readCapacitorConfig(path.resolve(process.cwd(), input('working-directory') || INPUT_DEFAULTS['working-directory']!))).appId
+    return (
+      await readCapacitorConfig(
+        path.resolve(process.cwd(), input('working-directory') || INPUT_DEFAULTS['working-directory']!),
+      )
+    ).appId
   } catch {
     return undefined
   }
@@ -206,7 +234,12 @@ function describeStorage(config: LiveUpdateConfig): string {
   return storage.kind === 'dir' ? `folder ${storage.dir}` : 'none (dry run)'
 }
 
-async function commentOnPullRequests(config: LiveUpdateConfig, view: ReportView, markdown: string, context: typeof github.context): Promise<void> {
+async function commentOnPullRequests(
+  config: LiveUpdateConfig,
+  view: ReportView,
+  markdown: string,
+  context: typeof github.context,
+): Promise<void> {
   const token = config.report.githubToken
   const isPullRequestEvent = Boolean(context.payload.pull_request)
   if (!isPullRequestEvent && config.report.prComment === 'auto') return
@@ -221,13 +254,18 @@ async function commentOnPullRequests(config: LiveUpdateConfig, view: ReportView,
     const numbers = await retry(() => pullRequestNumbers(octokit, context, config.report.prComment === 'always'))
     for (const issueNumber of numbers) {
       const target = { ...context.repo, issueNumber }
-      const action = await upsertComment(octokit, target, commentMarker(view.appId!, view.channel!), markdown, { retry, summaryUrl: view.runUrl })
+      const action = await upsertComment(octokit, target, commentMarker(view.appId!, view.channel!), markdown, {
+        retry,
+        summaryUrl: view.runUrl,
+      })
       core.info(`Pull request #${issueNumber}: comment ${action}`)
     }
   } catch (error) {
     const status = (error as { status?: number }).status
     if (status === 403 || status === 401) {
-      core.warning(`Could not comment on the pull request (HTTP ${status}): the token is read-only (fork pull requests get one). Grant 'permissions: pull-requests: write' to the job, or set 'pr-comment: never'.`)
+      core.warning(
+        `Could not comment on the pull request (HTTP ${status}): the token is read-only (fork pull requests get one). Grant 'permissions: pull-requests: write' to the job, or set 'pr-comment: never'.`,
+      )
     } else {
       core.warning(`Could not comment on the pull request: ${describeError(error)}`)
     }

@@ -3,7 +3,10 @@ import type { ReleaseOutcome } from '../core/modes/outcome.js'
 import type { PublishResult } from '../core/types.js'
 
 /** Outputs every mode sets: what the channel serves after the run. */
-export function releaseOutputsOf(outcome: ReleaseOutcome | undefined, mode = outcome?.mode ?? 'publish'): Record<string, string> {
+export function releaseOutputsOf(
+  outcome: ReleaseOutcome | undefined,
+  mode = outcome?.mode ?? 'publish',
+): Record<string, string> {
   return {
     mode,
     changed: outcome ? String(outcome.changed) : '',

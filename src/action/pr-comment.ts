@@ -21,7 +21,9 @@ export const MAX_COMMENT_LENGTH = 65_536
 export function commentText(marker: string, body: string, summaryUrl?: string): string {
   const text = `${marker}\n${body}`
   if (text.length <= MAX_COMMENT_LENGTH) return text
-  const pointer = summaryUrl ? `[View the full job summary](${summaryUrl})` : 'View the full job summary in the workflow run'
+  const pointer = summaryUrl
+    ? `[View the full job summary](${summaryUrl})`
+    : 'View the full job summary in the workflow run'
   const footer = `\n\n---\n✂️ The report is longer than a pull request comment may be. ${pointer}.\n`
   const room = MAX_COMMENT_LENGTH - footer.length
   const head = text.slice(0, room)
@@ -52,10 +54,20 @@ export async function upsertComment(
     })
     const existing = comments.find((comment) => comment.body?.includes(marker))
     if (existing) {
-      await octokit.rest.issues.updateComment({ owner: target.owner, repo: target.repo, comment_id: existing.id, body: text })
+      await octokit.rest.issues.updateComment({
+        owner: target.owner,
+        repo: target.repo,
+        comment_id: existing.id,
+        body: text,
+      })
       return 'updated'
     }
-    await octokit.rest.issues.createComment({ owner: target.owner, repo: target.repo, issue_number: target.issueNumber, body: text })
+    await octokit.rest.issues.createComment({
+      owner: target.owner,
+      repo: target.repo,
+      issue_number: target.issueNumber,
+      body: text,
+    })
     return 'created'
   }
   return options.retry ? options.retry(once) : once()
@@ -71,12 +83,17 @@ interface OctokitError {
  * an exhausted primary limit with x-ratelimit-reset); a request that got no answer at all.
  * Everything else (401, a read-only token's 403, 404, 422) is final.
  */
-export function classifyGithubError(error: unknown, maxRetryAfterMs: number, now: number = Date.now()): { retry: boolean; delayMs?: number } {
+export function classifyGithubError(
+  error: unknown,
+  maxRetryAfterMs: number,
+  now: number = Date.now(),
+): { retry: boolean; delayMs?: number } {
   const { status, response } = (error ?? {}) as OctokitError
   if (status === undefined) return { retry: true }
   const headers = response?.headers ?? {}
   const retryAfter = parseRetryAfter(headers['retry-after']?.toString(), now, Number.MAX_SAFE_INTEGER)
-  const reset = headers['x-ratelimit-remaining']?.toString() === '0' ? Number(headers['x-ratelimit-reset']) * 1000 - now : undefined
+  const reset =
+    headers['x-ratelimit-remaining']?.toString() === '0' ? Number(headers['x-ratelimit-reset']) * 1000 - now : undefined
   const limited = status === 429 || (status === 403 && (retryAfter !== undefined || reset !== undefined))
   if (limited) {
     const delayMs = retryAfter ?? (reset !== undefined && Number.isFinite(reset) ? Math.max(0, reset) : undefined)
@@ -102,10 +119,18 @@ export function githubRetrier(options: HttpCallOptions = {}): Retrier {
 }
 
 /** Pull requests the run belongs to: the event's PR, or (for `pr-comment: always`) the PRs holding the commit. */
-export async function pullRequestNumbers(octokit: Octokit | undefined, context: typeof github.context, includeCommitPulls: boolean): Promise<number[]> {
+export async function pullRequestNumbers(
+  octokit: Octokit | undefined,
+  context: typeof github.context,
+  includeCommitPulls: boolean,
+): Promise<number[]> {
   const fromEvent = context.payload.pull_request?.number
   if (typeof fromEvent === 'number') return [fromEvent]
   if (!includeCommitPulls || !octokit || !context.sha) return []
-  const { data } = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner: context.repo.owner, repo: context.repo.repo, commit_sha: context.sha })
+  const { data } = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({
+    owner: context.repo.owner,
+    repo: context.repo.repo,
+    commit_sha: context.sha,
+  })
   return data.filter((pull) => pull.state === 'open').map((pull) => pull.number)
 }

@@ -50,7 +50,10 @@ export function parseFlags(argv: readonly string[], flags: FlagSpecs, command: s
       positionals.push(arg)
       continue
     }
-    if (!arg.startsWith('--')) throw new UsageError(`unknown option '${arg}' for '${command}'. Run 'live-update ${command} --help' for its options.`)
+    if (!arg.startsWith('--'))
+      throw new UsageError(
+        `unknown option '${arg}' for '${command}'. Run 'live-update ${command} --help' for its options.`,
+      )
     const at = arg.indexOf('=')
     const given = arg.slice(2, at === -1 ? undefined : at)
     const inline = at === -1 ? undefined : arg.slice(at + 1)
@@ -80,7 +83,9 @@ export function parseFlags(argv: readonly string[], flags: FlagSpecs, command: s
       const next = argv[i + 1]
       // The next word is the value, even when it starts with '-' (a PEM does), unless it is one of our flags.
       if (next === undefined || (next.startsWith('--') && byName.has(next.slice(2).split('=')[0]))) {
-        throw new UsageError(`--${given} needs a value: --${given} ${spec.value ?? 'VALUE'} or --${given}=${spec.value ?? 'VALUE'}.`)
+        throw new UsageError(
+          `--${given} needs a value: --${given} ${spec.value ?? 'VALUE'} or --${given}=${spec.value ?? 'VALUE'}.`,
+        )
       }
       value = next
       i++
@@ -92,7 +97,9 @@ export function parseFlags(argv: readonly string[], flags: FlagSpecs, command: s
 
 function unknownFlag(given: string, known: string[], command: string): UsageError {
   const guess = closest(given, known)
-  return new UsageError(`unknown option '--${given}' for '${command}'.${guess ? ` Did you mean '--${guess}'?` : ''} Run 'live-update ${command} --help' for its options.`)
+  return new UsageError(
+    `unknown option '--${given}' for '${command}'.${guess ? ` Did you mean '--${guess}'?` : ''} Run 'live-update ${command} --help' for its options.`,
+  )
 }
 
 /** The known name within 2 edits of `word`, if any (typos such as --verison). */

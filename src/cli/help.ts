@@ -8,5 +8,18 @@ export interface CommandHelp {
 }
 
 export function renderHelp(help: CommandHelp): string {
-  return [`Usage: ${help.usage}`, '', help.summary, '', 'Options:', describeFlags(help.flags), '  -h, --help', '      Show this help.', '', 'Examples:', ...help.examples.map((example) => `  ${example}`), ''].join('\n')
+  return [
+    `Usage: ${help.usage}`,
+    '',
+    help.summary,
+    '',
+    'Options:',
+    describeFlags(help.flags),
+    '  -h, --help',
+    '      Show this help.',
+    '',
+    'Examples:',
+    ...help.examples.map((example) => `  ${example}`),
+    '',
+  ].join('\n')
 }

@@ -23,7 +23,10 @@ export async function publishCommand(argv: string[], io: CliIo): Promise<number>
     io.stdout.write(renderHelp(PUBLISH_HELP))
     return 0
   }
-  if (positionals.length > 0) throw new UsageError(`publish takes only --options; unexpected '${positionals[0]}'. Run 'live-update publish --help'.`)
+  if (positionals.length > 0)
+    throw new UsageError(
+      `publish takes only --options; unexpected '${positionals[0]}'. Run 'live-update publish --help'.`,
+    )
   const inputs = await publishInputValues(values, io)
   const config = await resolveConfig((name) => inputs[name], { cwd: io.cwd })
 
@@ -36,7 +39,9 @@ export async function publishCommand(argv: string[], io: CliIo): Promise<number>
   if (config.release.mode !== 'publish') {
     // --mode promote | rollback | cleanup: the channel changes, nothing is built or uploaded.
     const outcome = await runReleaseMode(config, { store, logger, signal: io.signal })
-    io.stdout.write(values.json ? `${JSON.stringify(outcome)}\n` : `${outcome.mode}: ${renderFields(outcome.note, 'cli')}\n`)
+    io.stdout.write(
+      values.json ? `${JSON.stringify(outcome)}\n` : `${outcome.mode}: ${renderFields(outcome.note, 'cli')}\n`,
+    )
     return 0
   }
   if (config.buildCommand) await runBuild(config, io, logger)
@@ -44,21 +49,33 @@ export async function publishCommand(argv: string[], io: CliIo): Promise<number>
   // The action keeps its cache in the Actions cache (bundle-cache); here it is a folder the user names.
   const cacheDir = typeof values['cache-dir'] === 'string' ? path.resolve(io.cwd, values['cache-dir']) : undefined
   if (cacheDir && isInside(config.publish.webDir, cacheDir)) {
-    throw inputError('cache-dir', 'input_cache_dir_inside_web_dir', `{{cache-dir}} ${cacheDir} is inside the web folder ${config.publish.webDir}. Keep the cache somewhere else.`)
+    throw inputError(
+      'cache-dir',
+      'input_cache_dir_inside_web_dir',
+      `{{cache-dir}} ${cacheDir} is inside the web folder ${config.publish.webDir}. Keep the cache somewhere else.`,
+    )
   }
-  const result = await publish({ ...config.publish, cacheDir }, {
-    store,
-    registrar: createRegistrar(config.registrar, { logger, signal: io.signal, store }),
-    release: releaseOptions,
-    releases: releaseOptions?.records ?? releaseReader(config, { store, logger }),
-    logger,
-    signal: io.signal,
-  })
+  const result = await publish(
+    { ...config.publish, cacheDir },
+    {
+      store,
+      registrar: createRegistrar(config.registrar, { logger, signal: io.signal, store }),
+      release: releaseOptions,
+      releases: releaseOptions?.records ?? releaseReader(config, { store, logger }),
+      logger,
+      signal: io.signal,
+    },
+  )
   if (values.json) {
     io.stdout.write(`${JSON.stringify(result)}\n`)
   } else {
-    io.stdout.write(`${result.status}: ${result.appId} ${result.version} on channel ${result.channel}${result.bundleUrl ? ` at ${result.bundleUrl}` : ''}\n`)
-    if (result.native && result.native.verdict.status !== 'off') io.stdout.write(`native: ${result.native.verdict.status}${'baselineVersion' in result.native.verdict && result.native.verdict.baselineVersion ? ` (with ${result.native.verdict.baselineVersion})` : ''}\n`)
+    io.stdout.write(
+      `${result.status}: ${result.appId} ${result.version} on channel ${result.channel}${result.bundleUrl ? ` at ${result.bundleUrl}` : ''}\n`,
+    )
+    if (result.native && result.native.verdict.status !== 'off')
+      io.stdout.write(
+        `native: ${result.native.verdict.status}${'baselineVersion' in result.native.verdict && result.native.verdict.baselineVersion ? ` (with ${result.native.verdict.baselineVersion})` : ''}\n`,
+      )
     if (result.changes) io.stdout.write(`changes ${changesLine(result.changes)}\n`)
   }
   return 0

@@ -28,14 +28,20 @@ export async function serveCommand(argv: string[], io: CliIo, stop?: Promise<unk
   })
   if (values.help) {
     // Same shape as the other commands' help: usage, then examples.
-    io.stdout.write(`Usage: ${SERVE_USAGE}\n\nExamples:\n  live-update serve --state-url https://updates.example.com --port 8787\n  STATE_URL=https://updates.example.com PORT=8080 live-update serve\n`)
+    io.stdout.write(
+      `Usage: ${SERVE_USAGE}\n\nExamples:\n  live-update serve --state-url https://updates.example.com --port 8787\n  STATE_URL=https://updates.example.com PORT=8080 live-update serve\n`,
+    )
     return ExitCode.ok
   }
   const stateUrl = values['state-url'] ?? io.env.STATE_URL
-  if (!stateUrl) throw new UsageError('serve needs --state-url (or STATE_URL): the public base URL of the bucket the action publishes to.')
+  if (!stateUrl)
+    throw new UsageError(
+      'serve needs --state-url (or STATE_URL): the public base URL of the bucket the action publishes to.',
+    )
   const portText = values.port ?? (io.env.PORT || '8787')
   const port = Number(portText)
-  if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--port must be a TCP port number (0-65535), got '${portText}'.`)
+  if (!/^\d+$/.test(portText) || port > 65535)
+    throw new UsageError(`--port must be a TCP port number (0-65535), got '${portText}'.`)
   const webhook = values['stats-webhook'] ?? (io.env.STATS_WEBHOOK_URL || undefined)
   if (webhook && !/^https?:\/\//.test(webhook)) throw new UsageError('--stats-webhook must be an http(s) URL.')
   let ttl: number
@@ -44,12 +50,18 @@ export async function serveCommand(argv: string[], io: CliIo, stop?: Promise<unk
     ttl = cacheTtlMs(values['cache-ttl'] ?? (io.env.CACHE_TTL_SECONDS || undefined))
     reader = httpStateReader(stateUrl)
   } catch (error) {
-    throw new UsageError(error instanceof ResponderConfigError ? error.message.replace('CACHE_TTL_SECONDS', '--cache-ttl') : `--state-url: ${(error as Error).message}`)
+    throw new UsageError(
+      error instanceof ResponderConfigError
+        ? error.message.replace('CACHE_TTL_SECONDS', '--cache-ttl')
+        : `--state-url: ${(error as Error).message}`,
+    )
   }
   const log = (line: string): void => void io.stderr.write(`${line}\n`)
   const responder = createResponder({ reader, cacheTtlMs: ttl, statsWebhookUrl: webhook, log })
   const running = await startNodeServer(responder, { port, host: values.host ?? (io.env.HOST || '127.0.0.1'), log })
-  io.stdout.write(`live-update responder listening on ${running.url} (state: ${safeUrl(stateUrl)}, cache ${ttl / 1000} s)\n`)
+  io.stdout.write(
+    `live-update responder listening on ${running.url} (state: ${safeUrl(stateUrl)}, cache ${ttl / 1000} s)\n`,
+  )
   // Stats are counted in memory only: a line per minute (when they moved) is the operator's view.
   let lastLine = ''
   const report = (): void => {
@@ -77,6 +89,8 @@ export async function serveCommand(argv: string[], io: CliIo, stop?: Promise<unk
 }
 
 export function statsLine(counts: Record<string, number>, rejected: number): string {
-  const parts = Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : 1)).map(([action, count]) => `${action}=${count}`)
+  const parts = Object.entries(counts)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([action, count]) => `${action}=${count}`)
   return `stats since start: ${parts.length ? parts.join(' ') : 'none'}${rejected ? `, rejected=${rejected}` : ''}`
 }

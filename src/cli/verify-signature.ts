@@ -9,9 +9,14 @@ import { UsageError } from './io.js'
 
 export type SignedVerifyReport = VerifyReport | { ok: false; step: 'signature'; message: string }
 
-export function checkSignatureFlags(signature: string | undefined, version: string | undefined): { check(report: VerifyReport, publicKeyPem: string): SignedVerifyReport } {
+export function checkSignatureFlags(
+  signature: string | undefined,
+  version: string | undefined,
+): { check(report: VerifyReport, publicKeyPem: string): SignedVerifyReport } {
   if ((signature === undefined) !== (version === undefined)) {
-    throw new UsageError('--signature and --version go together: the signature covers the version name and the zip checksum.')
+    throw new UsageError(
+      '--signature and --version go together: the signature covers the version name and the zip checksum.',
+    )
   }
   return {
     check(report, publicKeyPem) {

@@ -40,7 +40,12 @@ export const DEFAULT_BUILD_GRACE_MS = 2000
 export async function runBuild(options: BuildOptions, deps: BuildDependencies): Promise<void> {
   if (options.signal?.aborted) throw cancelled(options.signal)
   // detached: the child leads a new process group (setsid), so every grandchild can be ended at once.
-  const child = deps.spawn('bash', ['-c', options.command], { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = deps.spawn('bash', ['-c', options.command], {
+    cwd: options.cwd,
+    env: options.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   child.stdout?.on('data', options.output)
   child.stderr?.on('data', options.output)
   const pgid = child.pid
@@ -59,7 +64,15 @@ export async function runBuild(options: BuildOptions, deps: BuildDependencies): 
   process.once('exit', onExit)
   try {
     const code = await new Promise<number | string>((resolve, reject) => {
-      child.once('error', (error) => reject(new LiveUpdateError('build_shell_unavailable', `Could not start 'build-command' with bash: ${error.message}.`, { stage: 'build', input: 'build-command', cause: error })))
+      child.once('error', (error) =>
+        reject(
+          new LiveUpdateError(
+            'build_shell_unavailable',
+            `Could not start 'build-command' with bash: ${error.message}.`,
+            { stage: 'build', input: 'build-command', cause: error },
+          ),
+        ),
+      )
       child.once('exit', (status, signal) => resolve(status ?? signal ?? 'unknown'))
     })
     if (pgid !== undefined) {
@@ -69,10 +82,18 @@ export async function runBuild(options: BuildOptions, deps: BuildDependencies): 
     if (reason === 'cancelled') throw cancelled(options.signal)
     if (reason === 'timeout') {
       const minutes = +(options.timeoutMs / 60000).toFixed(2)
-      throw new LiveUpdateError('build_command_timeout', `'build-command' ran longer than ${minutes} minutes and was ended. Speed up the build or raise 'build-timeout-minutes'.`, { stage: 'build', input: 'build-timeout-minutes' })
+      throw new LiveUpdateError(
+        'build_command_timeout',
+        `'build-command' ran longer than ${minutes} minutes and was ended. Speed up the build or raise 'build-timeout-minutes'.`,
+        { stage: 'build', input: 'build-timeout-minutes' },
+      )
     }
     if (code !== 0) {
-      throw new LiveUpdateError('build_command_failed', `'build-command' exited with ${typeof code === 'number' ? `code ${code}` : `signal ${code}`}. Fix the build; nothing was published.`, { stage: 'build', input: 'build-command' })
+      throw new LiveUpdateError(
+        'build_command_failed',
+        `'build-command' exited with ${typeof code === 'number' ? `code ${code}` : `signal ${code}`}. Fix the build; nothing was published.`,
+        { stage: 'build', input: 'build-command' },
+      )
     }
   } finally {
     clearTimeout(timer)
@@ -96,7 +117,7 @@ async function endGroup(pgid: number, deps: BuildDependencies): Promise<boolean>
 
 function cancelled(signal?: AbortSignal): LiveUpdateError {
   const name = signal ? cancellationOf(signal).signalName : 'aborted'
-  return new CancelledError(name, 'build', "the build and every process it started were ended; nothing was published")
+  return new CancelledError(name, 'build', 'the build and every process it started were ended; nothing was published')
 }
 
 /** The default `killGroup`: process.kill on the negative pid (POSIX process groups). */
@@ -126,13 +147,18 @@ const MIN_CONTAINED_SECRET = 8
  * value is a secret or holds one (a key copied into AWS_SECRET_ACCESS_KEY, a token in GITHUB_TOKEN).
  * Returns the names left out so the caller can say which (never their values).
  */
-export function buildEnvironment(env: NodeJS.ProcessEnv, rules: BuildEnvironmentRules): { env: Record<string, string>; dropped: string[] } {
+export function buildEnvironment(
+  env: NodeJS.ProcessEnv,
+  rules: BuildEnvironmentRules,
+): { env: Record<string, string>; dropped: string[] } {
   const secrets = rules.secrets.filter((value) => value.length > 0)
   const kept: Record<string, string> = {}
   const dropped: string[] = []
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue
-    const holdsSecret = secrets.some((secret) => value === secret || (secret.length >= MIN_CONTAINED_SECRET && value.includes(secret)))
+    const holdsSecret = secrets.some(
+      (secret) => value === secret || (secret.length >= MIN_CONTAINED_SECRET && value.includes(secret)),
+    )
     if (rules.dropName(name) || holdsSecret) dropped.push(name)
     else kept[name] = value
   }

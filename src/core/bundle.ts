@@ -43,14 +43,22 @@ export async function createBundle(options: BundleOptions): Promise<BundleResult
   try {
     const folder = await scanWebDir(options.webDir, { onBytes: workers.sawBytes })
     const pool = workers.use(folder)
-    const zip = createZipStream(folder, { tempDir: options.tempDir, level: options.compressionLevel, cacheDir: options.cacheDir, pool, workers: pool ? undefined : 0 })
+    const zip = createZipStream(folder, {
+      tempDir: options.tempDir,
+      level: options.compressionLevel,
+      cacheDir: options.cacheDir,
+      pool,
+      workers: pool ? undefined : 0,
+    })
     const encryptor = options.encryptor ?? createBundleEncryptor(options.signing)
-    await pipeline(zip.stream, encryptor.transform, createWriteStream(partial, { flags: 'wx' }), { signal: options.signal })
+    await pipeline(zip.stream, encryptor.transform, createWriteStream(partial, { flags: 'wx' }), {
+      signal: options.signal,
+    })
     const summary = await zip.summary
     if (options.requireNotifyAppReady && !summary.mentionsNotifyAppReady) {
       throw new LiveUpdateError(
         'bundle_notify_app_ready_missing',
-        'No .js file in the web output calls notifyAppReady(). Without CapacitorUpdater.notifyAppReady() the plugin rolls every update back. Call it when your app starts, or opt out with \'require-notify-app-ready: false\' (CLI: --no-notify-check).',
+        "No .js file in the web output calls notifyAppReady(). Without CapacitorUpdater.notifyAppReady() the plugin rolls every update back. Call it when your app starts, or opt out with 'require-notify-app-ready: false' (CLI: --no-notify-check).",
         { stage: 'bundle', input: 'path' },
       )
     }

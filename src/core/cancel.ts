@@ -18,13 +18,17 @@ export class CancelledError extends LiveUpdateError {
 }
 
 export function isCancelled(error: unknown): error is CancelledError {
-  return error instanceof CancelledError || (error as { code?: unknown } | undefined)?.code === 'run_cancelled_by_signal'
+  return (
+    error instanceof CancelledError || (error as { code?: unknown } | undefined)?.code === 'run_cancelled_by_signal'
+  )
 }
 
 /** The signal's reason as a CancelledError (whatever aborted it). */
 export function cancellationOf(signal: AbortSignal): CancelledError {
   const reason: unknown = signal.reason
-  return reason instanceof CancelledError ? reason : new CancelledError(reason instanceof Error ? reason.message : 'aborted')
+  return reason instanceof CancelledError
+    ? reason
+    : new CancelledError(reason instanceof Error ? reason.message : 'aborted')
 }
 
 export function throwIfCancelled(signal: AbortSignal | undefined): void {

@@ -21,7 +21,13 @@ export interface CapacitorConfigInfo {
 }
 
 /** Looked up in this order, like the Capacitor CLI. */
-const CONFIG_FILES = ['capacitor.config.json', 'capacitor.config.ts', 'capacitor.config.js', 'capacitor.config.mjs', 'capacitor.config.cjs']
+const CONFIG_FILES = [
+  'capacitor.config.json',
+  'capacitor.config.ts',
+  'capacitor.config.js',
+  'capacitor.config.mjs',
+  'capacitor.config.cjs',
+]
 
 function configError(code: InputErrorCode, message: string): LiveUpdateError {
   return new LiveUpdateError(code, message, { stage: 'input', input: 'working-directory' })
@@ -40,7 +46,10 @@ async function readJsonConfig(file: string): Promise<Record<string, unknown>> {
   try {
     parsed = JSON.parse(text)
   } catch (error) {
-    throw configError('input_capacitor_config_invalid', `${file} is not valid JSON (${(error as Error).message}). Fix the file, or set the inputs it would provide explicitly.`)
+    throw configError(
+      'input_capacitor_config_invalid',
+      `${file} is not valid JSON (${(error as Error).message}). Fix the file, or set the inputs it would provide explicitly.`,
+    )
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw configError('input_capacitor_config_invalid', `${file} must hold a JSON object.`)
@@ -62,7 +71,8 @@ function unescapeJs(body: string): string {
   return body.replace(/\\(\r?\n|u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)/gs, (_match, escape: string) => {
     if (escape === '\n' || escape === '\r\n') return '' // line continuation
     if (escape.startsWith('u{')) return String.fromCodePoint(parseInt(escape.slice(2, -1), 16))
-    if (escape.length > 1 && (escape[0] === 'u' || escape[0] === 'x')) return String.fromCharCode(parseInt(escape.slice(1), 16))
+    if (escape.length > 1 && (escape[0] === 'u' || escape[0] === 'x'))
+      return String.fromCharCode(parseInt(escape.slice(1), 16))
     const simple: Record<string, string> = { n: '\n', r: '\r', t: '\t', '0': '\0', b: '\b', f: '\f', v: '\v' }
     return simple[escape] ?? escape
   })
@@ -136,7 +146,11 @@ export async function checkConfigWritable(file: string): Promise<void> {
 }
 
 async function readWritableJsonConfig(file: string): Promise<Record<string, unknown>> {
-  if (!(await exists(file))) throw new LiveUpdateError('input_capacitor_config_missing', `${file} does not exist.`, { stage: 'input', input: 'config' })
+  if (!(await exists(file)))
+    throw new LiveUpdateError('input_capacitor_config_missing', `${file} does not exist.`, {
+      stage: 'input',
+      input: 'config',
+    })
   return readJsonConfig(file)
 }
 

@@ -55,7 +55,8 @@ export function signSha256(signing: SigningKey, sha256Hex: string): string {
 
 /** The plugin's `session_key`: base64(iv) + ':' + base64(RSA private-encrypt of the AES key). */
 export function makeSessionKey(signing: SigningKey, aesKey: Buffer, iv: Buffer): string {
-  if (aesKey.length !== AES_KEY_BYTES || iv.length !== IV_BYTES) throw new Error('AES-128-CBC needs a 16-byte key and a 16-byte IV')
+  if (aesKey.length !== AES_KEY_BYTES || iv.length !== IV_BYTES)
+    throw new Error('AES-128-CBC needs a 16-byte key and a 16-byte IV')
   return `${iv.toString('base64')}:${rsaPrivateEncrypt(signing, aesKey).toString('base64')}`
 }
 

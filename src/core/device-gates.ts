@@ -19,7 +19,11 @@ export function assertDeviceUrl(url: string, input = 'public-url'): void {
   try {
     parsed = new URL(url)
   } catch {
-    throw new LiveUpdateError('input_device_url_invalid', `The bundle URL devices would fetch is not a valid URL. Check {{${input}}}.`, { stage: 'input', input })
+    throw new LiveUpdateError(
+      'input_device_url_invalid',
+      `The bundle URL devices would fetch is not a valid URL. Check {{${input}}}.`,
+      { stage: 'input', input },
+    )
   }
   if (parsed.protocol === 'https:') return
   // Local trials and tests: this machine only (the folder store's file:// URLs, loopback http).
@@ -34,9 +38,13 @@ export function assertDeviceUrl(url: string, input = 'public-url'): void {
 /** Never register a bundle a device holding the public key would refuse or check only half-way. */
 export function assertSignedForDevices(bundle: { sessionKey: string; checksum: string; signature?: string }): void {
   const missing: string[] = []
-  if (!bundle.sessionKey || !bundle.sessionKey.includes(':')) missing.push('session key')
+  if (!bundle.sessionKey?.includes(':')) missing.push('session key')
   if (!SIGNED_HEX.test(bundle.checksum)) missing.push('signed checksum')
   if (!bundle.signature || !SIGNED_HEX.test(bundle.signature)) missing.push('signed metadata (signature)')
   if (missing.length === 0) return
-  throw new LiveUpdateError('register_signature_missing', `Refusing to register: the bundle has no valid ${missing.join(', ')}. Devices with the app's public key would refuse it or skip checks. This is a bug in the publishing pipeline.`, { stage: 'register' })
+  throw new LiveUpdateError(
+    'register_signature_missing',
+    `Refusing to register: the bundle has no valid ${missing.join(', ')}. Devices with the app's public key would refuse it or skip checks. This is a bug in the publishing pipeline.`,
+    { stage: 'register' },
+  )
 }

@@ -49,9 +49,11 @@ export const InputErrors = {
   input_private_key_conflict: 'Both `private-key` and `private-key-file` are set.',
   input_private_key_ambiguous: 'The private key text holds more than one PEM block.',
   input_private_key_base64: 'The private key text is base64 of a PEM, not the PEM itself.',
-  input_public_key_form_invalid: "The app's public key is not exactly in the form the plugin parses (text before BEGIN, escapes, text after END).",
+  input_public_key_form_invalid:
+    "The app's public key is not exactly in the form the plugin parses (text before BEGIN, escapes, text after END).",
   input_s3_bucket_invalid: 'The bucket is not a bucket name (a URL, a path, spaces).',
-  input_storage_dir_inside_web_dir: '`storage-dir` is inside the web folder: every bundle would hold the previous ones.',
+  input_storage_dir_inside_web_dir:
+    '`storage-dir` is inside the web folder: every bundle would hold the previous ones.',
   input_device_url_invalid: 'The URL devices would fetch the bundle from is not a valid URL.',
   input_device_url_not_https: 'Devices would fetch the bundle over http (not loopback); the plugin only takes https.',
   input_preview_channel_invalid: 'The preview channel template does not give a valid channel name.',
@@ -64,15 +66,16 @@ export const NativeErrors = {
   native_package_json_missing: 'No readable package.json in the working directory to fingerprint.',
   native_node_modules_missing: 'No node_modules in or above the working directory: dependencies not installed.',
   native_dependency_missing: 'A dependency listed in package.json is not installed.',
-  native_plugins_incompatible: 'Native plugins changed since the channel\'s release (native-compatibility: fail).',
-  native_version_below: 'The bundle version is below the app\'s native version (devices refuse it).',
+  native_plugins_incompatible: "Native plugins changed since the channel's release (native-compatibility: fail).",
+  native_version_below: "The bundle version is below the app's native version (devices refuse it).",
   native_version_invalid: 'The native-version input is not a version.',
 } as const
 
 /** The user's build command (stage `build`). */
 export const BuildErrors = {
   build_command_failed: 'The build command exited non-zero; nothing was published.',
-  build_command_timeout: 'The build command ran longer than `build-timeout-minutes`; it and every process it started were ended.',
+  build_command_timeout:
+    'The build command ran longer than `build-timeout-minutes`; it and every process it started were ended.',
   build_shell_unavailable: 'bash could not be started to run the build command.',
 } as const
 
@@ -158,7 +161,7 @@ export const CapgoErrors = {
   capgo_version_hidden: 'Capgo says the version exists but does not list it.',
   capgo_bundle_url_invalid: 'Capgo refused the bundle URL (it must be https).',
   capgo_bundle_create_failed: 'Capgo could not create the bundle.',
-  capgo_encryption_required: "The Capgo organization enforces encryption and saw no session key.",
+  capgo_encryption_required: 'The Capgo organization enforces encryption and saw no session key.',
   capgo_encryption_key_mismatch: 'The Capgo organization requires another signing key.',
   capgo_api_url_redirected: 'The Capgo API URL redirects (not followed, so the key is not forwarded).',
   capgo_response_invalid: 'Capgo answered something that is not its API.',

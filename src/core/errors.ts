@@ -9,7 +9,18 @@ import type { ErrorCode, InputErrorCode } from './error-codes.js'
 export type { ErrorCode } from './error-codes.js'
 
 /** The stages that run, in order. Zip and encrypt failures are `bundle` (the code says which). */
-export const STAGES = ['input', 'build', 'keys', 'bundle', 'lookup', 'upload', 'verify', 'register', 'records', 'release'] as const
+export const STAGES = [
+  'input',
+  'build',
+  'keys',
+  'bundle',
+  'lookup',
+  'upload',
+  'verify',
+  'register',
+  'records',
+  'release',
+] as const
 export type Stage = (typeof STAGES)[number]
 
 export type VerifyStep = 'download' | 'session-key' | 'decrypt' | 'checksum' | 'zip'

@@ -5,7 +5,15 @@
  * either produces that form or refuses with a message saying what to do. Messages never quote
  * the key text: a private key pasted into the wrong field must not end up in a CI log.
  */
-import { constants, createPrivateKey, createPublicKey, generateKeyPairSync, privateEncrypt, publicDecrypt, type KeyObject } from 'node:crypto'
+import {
+  constants,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  privateEncrypt,
+  publicDecrypt,
+  type KeyObject,
+} from 'node:crypto'
 import { LiveUpdateError } from './errors.js'
 import type { SigningKey } from './types.js'
 import type { KeysErrorCode } from './error-codes.js'
@@ -47,7 +55,14 @@ function firstPemLabel(pem: string): string | undefined {
   return /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1]
 }
 
-const PRIVATE_LABELS = new Set(['RSA PRIVATE KEY', 'PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'EC PRIVATE KEY', 'OPENSSH PRIVATE KEY', 'DSA PRIVATE KEY'])
+const PRIVATE_LABELS = new Set([
+  'RSA PRIVATE KEY',
+  'PRIVATE KEY',
+  'ENCRYPTED PRIVATE KEY',
+  'EC PRIVATE KEY',
+  'OPENSSH PRIVATE KEY',
+  'DSA PRIVATE KEY',
+])
 const PUBLIC_LABELS = new Set(['RSA PUBLIC KEY', 'PUBLIC KEY'])
 
 /** The first 20 characters of the PEM's base64 body: what devices send as `key_id`. */
@@ -70,27 +85,52 @@ function pkcs1PublicPem(key: KeyObject): string {
 export function loadPrivateKey(pemText: string, input = 'private-key'): SigningKey {
   const pem = normalizePem(pemText ?? '')
   if (pem === '') {
-    throw keyError('keys_private_key_empty', input, `${named(input)} is empty. Set it to the full PEM text of your private key file (.capgo_key_v2), usually from a CI secret.`)
+    throw keyError(
+      'keys_private_key_empty',
+      input,
+      `${named(input)} is empty. Set it to the full PEM text of your private key file (.capgo_key_v2), usually from a CI secret.`,
+    )
   }
   const label = firstPemLabel(pem)
   if (label !== undefined && PUBLIC_LABELS.has(label)) {
-    throw keyError('keys_private_key_is_public', input, `${named(input)} holds a public key (${label}). It needs the PRIVATE key (.capgo_key_v2, BEGIN RSA PRIVATE KEY); the public key (.capgo_key_v2.pub) goes in the app's capacitor.config.`)
+    throw keyError(
+      'keys_private_key_is_public',
+      input,
+      `${named(input)} holds a public key (${label}). It needs the PRIVATE key (.capgo_key_v2, BEGIN RSA PRIVATE KEY); the public key (.capgo_key_v2.pub) goes in the app's capacitor.config.`,
+    )
   }
   if (label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/i.test(pem)) {
-    throw keyError('keys_private_key_encrypted', input, `${named(input)} is passphrase-protected, which CI cannot unlock. Store an unencrypted copy as the secret, e.g. 'openssl rsa -in key.pem -traditional -out .capgo_key_v2' (it asks for the passphrase once).`)
+    throw keyError(
+      'keys_private_key_encrypted',
+      input,
+      `${named(input)} is passphrase-protected, which CI cannot unlock. Store an unencrypted copy as the secret, e.g. 'openssl rsa -in key.pem -traditional -out .capgo_key_v2' (it asks for the passphrase once).`,
+    )
   }
   if (label === 'OPENSSH PRIVATE KEY') {
-    throw keyError('keys_private_key_openssh', input, `${named(input)} is an OpenSSH-format key, not a PEM RSA key. Create a signing key with 'live-update key create' (or 'npx @capgo/cli key create').`)
+    throw keyError(
+      'keys_private_key_openssh',
+      input,
+      `${named(input)} is an OpenSSH-format key, not a PEM RSA key. Create a signing key with 'live-update key create' (or 'npx @capgo/cli key create').`,
+    )
   }
   if (label === undefined) {
-    throw keyError('keys_private_key_invalid', input, `${named(input)} is not PEM text: expected a block starting with '-----BEGIN RSA PRIVATE KEY-----' (the whole .capgo_key_v2 file, header lines included).`)
+    throw keyError(
+      'keys_private_key_invalid',
+      input,
+      `${named(input)} is not PEM text: expected a block starting with '-----BEGIN RSA PRIVATE KEY-----' (the whole .capgo_key_v2 file, header lines included).`,
+    )
   }
   let privateKey: KeyObject
   try {
     privateKey = createPrivateKey({ key: pem, format: 'pem' })
   } catch (error) {
     // The parser's own message is dropped on purpose: it is not useful and we never risk echoing key material.
-    throw keyError('keys_private_key_invalid', input, `${named(input)} could not be parsed as a PEM private key (${label} block). Check that the secret holds the complete .capgo_key_v2 file, unmodified.`, error)
+    throw keyError(
+      'keys_private_key_invalid',
+      input,
+      `${named(input)} could not be parsed as a PEM private key (${label} block). Check that the secret holds the complete .capgo_key_v2 file, unmodified.`,
+      error,
+    )
   }
   assertRsa2048(privateKey, input, 'private_key')
   assertSignsConsistently(privateKey, input)
@@ -112,17 +152,29 @@ function assertSignsConsistently(privateKey: KeyObject, input: string): void {
     recovered = undefined
   }
   if (!recovered?.equals(probe)) {
-    throw keyError('keys_private_key_invalid', input, `${named(input)} is damaged: it parses, but a test signature does not verify with its own public key. Copy the complete .capgo_key_v2 file into the secret again, unmodified.`)
+    throw keyError(
+      'keys_private_key_invalid',
+      input,
+      `${named(input)} is damaged: it parses, but a test signature does not verify with its own public key. Copy the complete .capgo_key_v2 file into the secret again, unmodified.`,
+    )
   }
 }
 
 function assertRsa2048(key: KeyObject, input: string, codePrefix: 'private_key' | 'public_key'): void {
   if (key.asymmetricKeyType !== 'rsa') {
-    throw keyError(`keys_${codePrefix}_not_rsa`, input, `${named(input)} is a ${key.asymmetricKeyType ?? 'non-RSA'} key. Capacitor live updates need an RSA-2048 key: create one with 'live-update key create'.`)
+    throw keyError(
+      `keys_${codePrefix}_not_rsa`,
+      input,
+      `${named(input)} is a ${key.asymmetricKeyType ?? 'non-RSA'} key. Capacitor live updates need an RSA-2048 key: create one with 'live-update key create'.`,
+    )
   }
   const bits = key.asymmetricKeyDetails?.modulusLength
   if (bits !== REQUIRED_BITS) {
-    throw keyError(`keys_${codePrefix}_size_invalid`, input, `${named(input)} is an RSA-${bits} key; devices only accept RSA-${REQUIRED_BITS} (256-byte signatures). Create a new key with 'live-update key create'.`)
+    throw keyError(
+      `keys_${codePrefix}_size_invalid`,
+      input,
+      `${named(input)} is an RSA-${bits} key; devices only accept RSA-${REQUIRED_BITS} (256-byte signatures). Create a new key with 'live-update key create'.`,
+    )
   }
 }
 
@@ -133,23 +185,44 @@ function assertRsa2048(key: KeyObject, input: string, codePrefix: 'private_key' 
 export function loadPublicKey(pemText: string, input = 'public-key'): PublicKeyInfo {
   const pem = normalizePem(pemText ?? '')
   if (pem === '') {
-    throw keyError('keys_public_key_empty', input, `${named(input)} is empty. Set it to the full PEM text of .capgo_key_v2.pub (BEGIN RSA PUBLIC KEY).`)
+    throw keyError(
+      'keys_public_key_empty',
+      input,
+      `${named(input)} is empty. Set it to the full PEM text of .capgo_key_v2.pub (BEGIN RSA PUBLIC KEY).`,
+    )
   }
   const label = firstPemLabel(pem)
   if (label !== undefined && PRIVATE_LABELS.has(label)) {
-    throw keyError('keys_public_key_is_private', input, `${named(input)} holds a PRIVATE key (${label}). Never put the private key in the app or a public input; use the public key (.capgo_key_v2.pub, BEGIN RSA PUBLIC KEY) here, and rotate the private key if it was committed.`)
+    throw keyError(
+      'keys_public_key_is_private',
+      input,
+      `${named(input)} holds a PRIVATE key (${label}). Never put the private key in the app or a public input; use the public key (.capgo_key_v2.pub, BEGIN RSA PUBLIC KEY) here, and rotate the private key if it was committed.`,
+    )
   }
   if (label === 'PUBLIC KEY') {
-    throw keyError('keys_public_key_spki', input, `${named(input)} is an SPKI public key (BEGIN PUBLIC KEY), which the Capacitor updater plugin does not accept. Use the PKCS#1 form (BEGIN RSA PUBLIC KEY), as written by 'live-update key create'; convert with 'openssl rsa -pubin -in key.pub -RSAPublicKey_out'.`)
+    throw keyError(
+      'keys_public_key_spki',
+      input,
+      `${named(input)} is an SPKI public key (BEGIN PUBLIC KEY), which the Capacitor updater plugin does not accept. Use the PKCS#1 form (BEGIN RSA PUBLIC KEY), as written by 'live-update key create'; convert with 'openssl rsa -pubin -in key.pub -RSAPublicKey_out'.`,
+    )
   }
   if (label !== 'RSA PUBLIC KEY') {
-    throw keyError('keys_public_key_invalid', input, `${named(input)} is not a PKCS#1 public key PEM: expected a block starting with '-----BEGIN RSA PUBLIC KEY-----' (the whole .capgo_key_v2.pub file).`)
+    throw keyError(
+      'keys_public_key_invalid',
+      input,
+      `${named(input)} is not a PKCS#1 public key PEM: expected a block starting with '-----BEGIN RSA PUBLIC KEY-----' (the whole .capgo_key_v2.pub file).`,
+    )
   }
   let key: KeyObject
   try {
     key = createPublicKey({ key: pem, format: 'pem' })
   } catch (error) {
-    throw keyError('keys_public_key_invalid', input, `${named(input)} could not be parsed as an RSA public key. Check that it holds the complete, unmodified .capgo_key_v2.pub file.`, error)
+    throw keyError(
+      'keys_public_key_invalid',
+      input,
+      `${named(input)} could not be parsed as an RSA public key. Check that it holds the complete, unmodified .capgo_key_v2.pub file.`,
+      error,
+    )
   }
   assertRsa2048(key, input, 'public_key')
   const canonical = pkcs1PublicPem(key)

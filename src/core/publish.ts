@@ -18,7 +18,17 @@ import { commitPublish, planPublish, type PublishPlan, type PublishReleaseOption
 import { mightBeRegistered } from './register/index.js'
 import { collectChanges } from './report/collect.js'
 import { renderObjectKey } from './storage/object-key.js'
-import type { BundleResult, BundleStore, DeltaManifestInfo, Fetch, Logger, PublishOptions, PublishResult, Registrar, StageTiming } from './types.js'
+import type {
+  BundleResult,
+  BundleStore,
+  DeltaManifestInfo,
+  Fetch,
+  Logger,
+  PublishOptions,
+  PublishResult,
+  Registrar,
+  StageTiming,
+} from './types.js'
 import { verifyBundleOrThrow } from './verify.js'
 
 export interface PublishDependencies {
@@ -90,16 +100,25 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
   trackPath(workDir)
   try {
     // Before any work: a version devices refuse, or native code the installed apps lack.
-    const guard = await runReleaseGuard({ version: options.version, channel: options.channel, options: options.native, reader: deps.releases, logger: deps.logger })
+    const guard = await runReleaseGuard({
+      version: options.version,
+      channel: options.channel,
+      options: options.native,
+      reader: deps.releases,
+      logger: deps.logger,
+    })
     const signing = await stage('keys', async () => {
       if (options.checkOnly) {
         // No key (a pull request without secrets): a throwaway key makes the same bytes and sizes and
         // lets the device-like check run; nothing signed with it leaves this run.
-        deps.logger.info('No private key: checking the build with a throwaway key; nothing is signed for devices or uploaded.')
+        deps.logger.info(
+          'No private key: checking the build with a throwaway key; nothing is signed for devices or uploaded.',
+        )
         return loadPrivateKey(createKeyPair().privateKeyPem)
       }
       const key = loadPrivateKey(options.privateKeyPem, options.privateKeyField)
-      if (options.publicKeyPem) assertPublicKeyMatches(key, options.publicKeyPem, options.publicKeySource ?? 'public-key')
+      if (options.publicKeyPem)
+        assertPublicKeyMatches(key, options.publicKeyPem, options.publicKeySource ?? 'public-key')
       deps.logger.info(`Signing key ok (key_id ${key.keyId})`)
       return key
     })
@@ -107,7 +126,10 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
     // Delta files are sealed with the zip's own key and IV (a device gets one session key per
     // release), and every delta release of the app reuses the key of its index, so unchanged
     // files keep their objects (see delta/index-file.ts for why that costs no secrecy).
-    const deltaIndex: LoadedIndex = options.delta && !options.dryRun ? await stage('bundle', () => loadDeltaIndex(deps.store, options.appId, signing, deps.logger, deps.fetch)) : {}
+    const deltaIndex: LoadedIndex =
+      options.delta && !options.dryRun
+        ? await stage('bundle', () => loadDeltaIndex(deps.store, options.appId, signing, deps.logger, deps.fetch))
+        : {}
     // createBundleEncryptor draws the key, then the IV.
     const reused = deltaIndex.aesKey && deltaIndex.iv ? [deltaIndex.aesKey, deltaIndex.iv] : undefined
     const encryptor = createBundleEncryptor(signing, reused ? () => Buffer.from(reused.shift() as Buffer) : undefined)
@@ -124,18 +146,41 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
         signal,
         cacheDir: options.cacheDir,
       })
-      deps.logger.info(`Bundled ${result.fileCount} files: zip ${result.zipSize} bytes, encrypted ${result.encryptedSize} bytes, sha256 ${result.sha256}`)
-      if (result.cache) deps.logger.info(`Deflate cache: ${result.cache.hits} reused, ${result.cache.misses} compressed${result.cache.rejected ? `, ${result.cache.rejected} cached entries failed their CRC check and were recompressed` : ''}`)
+      deps.logger.info(
+        `Bundled ${result.fileCount} files: zip ${result.zipSize} bytes, encrypted ${result.encryptedSize} bytes, sha256 ${result.sha256}`,
+      )
+      if (result.cache)
+        deps.logger.info(
+          `Deflate cache: ${result.cache.hits} reused, ${result.cache.misses} compressed${result.cache.rejected ? `, ${result.cache.rejected} cached entries failed their CRC check and were recompressed` : ''}`,
+        )
       return result
     })
     const made = bundle
-    const changes = guard && deps.releases ? collectChanges({ channel: options.channel, bundle: made, guard }) : undefined
-    const base = { appId: options.appId, version: options.version, channel: options.channel, bundle: made, registrar: deps.registrar.kind, verified: false, timings, native: guard && { fingerprint: guard.fingerprint, verdict: guard.verdict, baseline: guard.baseline, minNativeVersion: guard.minNativeVersion }, changes }
+    const changes =
+      guard && deps.releases ? collectChanges({ channel: options.channel, bundle: made, guard }) : undefined
+    const base = {
+      appId: options.appId,
+      version: options.version,
+      channel: options.channel,
+      bundle: made,
+      registrar: deps.registrar.kind,
+      verified: false,
+      timings,
+      native: guard && {
+        fingerprint: guard.fingerprint,
+        verdict: guard.verdict,
+        baseline: guard.baseline,
+        minNativeVersion: guard.minNativeVersion,
+      },
+      changes,
+    }
 
     if (options.dryRun || options.checkOnly) {
       await stage('verify', () => verifyAsDevice(encryptedFile, made, signing.publicKeyPem, deps, workDir))
       if (options.checkOnly) {
-        deps.logger.info('Checked: the build zips and its layout passes the device check. Signing and upload were skipped (no private key).')
+        deps.logger.info(
+          'Checked: the build zips and its layout passes the device check. Signing and upload were skipped (no private key).',
+        )
         return { ...base, status: 'checked' }
       }
       deps.logger.info('Dry run: the bundle was made and verified locally; nothing uploaded or registered.')
@@ -147,7 +192,12 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
     if (releaseOptions) plan = await stage('records', () => planPublish(releaseOptions, options.appId, options.channel))
     const rollout = plan && plan.percentage < 100 ? { percentage: plan.percentage } : undefined
     const selfAssign = releaseOptions?.preview ? true : undefined
-    const commit = async (objectKey?: string, bundleUrl?: string, registered?: { url?: string; sessionKey?: string }, manifest?: DeltaManifestInfo) =>
+    const commit = async (
+      objectKey?: string,
+      bundleUrl?: string,
+      registered?: { url?: string; sessionKey?: string },
+      manifest?: DeltaManifestInfo,
+    ) =>
       releaseOptions && plan
         ? stage('records', () =>
             commitPublish(releaseOptions, plan, {
@@ -159,9 +209,17 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
               objectKey,
               bundleUrl,
               git: options.git,
-              registered: registered && { ...registered, objectKeyTemplate: options.objectKeyTemplate, store: deps.store },
+              registered: registered && {
+                ...registered,
+                objectKeyTemplate: options.objectKeyTemplate,
+                store: deps.store,
+              },
               manifest,
-              native: guard && { fingerprint: guard.fingerprint, minNativeVersion: guard.minNativeVersion, baseline: guard.baseline },
+              native: guard && {
+                fingerprint: guard.fingerprint,
+                minNativeVersion: guard.minNativeVersion,
+                baseline: guard.baseline,
+              },
             }),
           )
         : undefined
@@ -169,10 +227,20 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
     const existing = await stage('lookup', () => deps.registrar.lookup(options.appId, options.version))
     if (existing.found) {
       if (existing.checksum !== made.checksum) throw versionTaken(options)
-      await stage('register', () => deps.registrar.pointChannel(options.appId, options.channel, options.version, rollout, selfAssign))
-      deps.logger.info(`Version ${options.version} is already published with this exact content; channel '${options.channel}' points at it. Nothing uploaded.`)
+      await stage('register', () =>
+        deps.registrar.pointChannel(options.appId, options.channel, options.version, rollout, selfAssign),
+      )
+      deps.logger.info(
+        `Version ${options.version} is already published with this exact content; channel '${options.channel}' points at it. Nothing uploaded.`,
+      )
       const release = await commit(undefined, undefined, { url: existing.externalUrl, sessionKey: existing.sessionKey })
-      return { ...base, status: 'already-published', bundleId: existing.bundleId, bundleUrl: existing.externalUrl, release }
+      return {
+        ...base,
+        status: 'already-published',
+        bundleId: existing.bundleId,
+        bundleUrl: existing.externalUrl,
+        release,
+      }
     }
 
     const objectKey = renderObjectKey(options.objectKeyTemplate, {
@@ -182,7 +250,11 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
       hash: made.encryptedSha256.slice(0, 16),
     })
     const stored = await stage('upload', () =>
-      deps.store.put(objectKey, { size: made.encryptedSize, open: () => createReadStream(encryptedFile, { highWaterMark: 1 << 20 }) }, { signal }),
+      deps.store.put(
+        objectKey,
+        { size: made.encryptedSize, open: () => createReadStream(encryptedFile, { highWaterMark: 1 << 20 }) },
+        { signal },
+      ),
     )
     deps.logger.info(`Uploaded ${stored.size} bytes to ${deps.store.describe()} as ${stored.key}`)
 
@@ -209,10 +281,16 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
         await stage('verify', async () => {
           const storedSize = await deps.store.size(stored.key)
           if (storedSize !== made.encryptedSize) {
-            throw new LiveUpdateError('verify_size_mismatch', `The stored object ${stored.key} has ${storedSize ?? 'no'} bytes; ${made.encryptedSize} were uploaded.`, { stage: 'verify', step: 'download' })
+            throw new LiveUpdateError(
+              'verify_size_mismatch',
+              `The stored object ${stored.key} has ${storedSize ?? 'no'} bytes; ${made.encryptedSize} were uploaded.`,
+              { stage: 'verify', step: 'download' },
+            )
           }
           await verifyAsDevice(stored.url, made, signing.publicKeyPem, deps, workDir)
-          deps.logger.info(`Verified ${stored.url} as a device would: downloaded, decrypted, checksum and zip layout ok`)
+          deps.logger.info(
+            `Verified ${stored.url} as a device would: downloaded, decrypted, checksum and zip layout ok`,
+          )
           if (delta) {
             const checked = await verifyDelta({
               manifest: delta.manifest,
@@ -223,12 +301,19 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
               fetch: deps.fetch,
               only: delta.uploadedNames,
             })
-            deps.logger.info(`Verified the ${checked.downloaded} new delta files as a device would (downloaded, decrypted, decompressed, hashed) and the manifest signature over all ${checked.files}`)
+            deps.logger.info(
+              `Verified the ${checked.downloaded} new delta files as a device would (downloaded, decrypted, decompressed, hashed) and the manifest signature over all ${checked.files}`,
+            )
           }
         })
       }
       if (delta) await stage('upload', () => saveDeltaIndex(deps.store, options.appId, (delta as DeltaResult).index))
-      const manifest = delta && { key: delta.manifestKey, url: delta.manifestUrl, signature: delta.manifestSignature, entries: delta.manifest.length }
+      const manifest = delta && {
+        key: delta.manifestKey,
+        url: delta.manifestUrl,
+        signature: delta.manifestSignature,
+        entries: delta.manifest.length,
+      }
       // Past this line a cancel may leave the server referencing the upload: it is then kept.
       throwIfCancelled(signal)
       assertSignedForDevices(made)
@@ -259,13 +344,36 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
         // Another run registered this exact content first: ours is a duplicate, remove it.
         await deps.store.delete(stored.key)
         if (delta) await removeDelta(deps.store, delta.keys, deps.logger)
-        deps.logger.info(`Another run registered version ${options.version} with the same content first; removed the duplicate upload.`)
+        deps.logger.info(
+          `Another run registered version ${options.version} with the same content first; removed the duplicate upload.`,
+        )
         const release = await commit()
-        return { ...base, status: 'already-published', bundleId: registered.bundleId, bundleUrl: registered.externalUrl, release }
+        return {
+          ...base,
+          status: 'already-published',
+          bundleId: registered.bundleId,
+          bundleUrl: registered.externalUrl,
+          release,
+        }
       }
-      const deltaReport = manifest && delta && { ...manifest, uploadedBytes: delta.uploadedBytes, compressedFiles: delta.compressedFiles, reusedFiles: delta.reusedFiles }
+      const deltaReport = manifest &&
+        delta && {
+          ...manifest,
+          uploadedBytes: delta.uploadedBytes,
+          compressedFiles: delta.compressedFiles,
+          reusedFiles: delta.reusedFiles,
+        }
       const release = await commit(stored.key, stored.url, undefined, manifest)
-      return { ...base, status: 'published', verified: options.verifyUpload, objectKey: stored.key, bundleUrl: stored.url, bundleId: registered.bundleId, delta: deltaReport, release }
+      return {
+        ...base,
+        status: 'published',
+        verified: options.verifyUpload,
+        objectKey: stored.key,
+        bundleUrl: stored.url,
+        bundleId: registered.bundleId,
+        delta: deltaReport,
+        release,
+      }
     } catch (error) {
       // Delta objects share the zip's fate: kept when the server may reference the release.
       if (!(await removeUnregistered(error, registering, stored.key, deps))) keptUpload = stored.key
@@ -302,9 +410,16 @@ function versionTaken(options: PublishOptions): LiveUpdateError {
 }
 
 /** Delete the upload unless the failure leaves it unclear whether the server registered it; false when it stays. */
-async function removeUnregistered(error: unknown, registering: boolean, key: string, deps: PublishDependencies): Promise<boolean> {
+async function removeUnregistered(
+  error: unknown,
+  registering: boolean,
+  key: string,
+  deps: PublishDependencies,
+): Promise<boolean> {
   if (registering && mightBeRegistered(error)) {
-    deps.logger.warn(`Registration outcome unknown; the uploaded object ${key} was kept because the server may reference it.`)
+    deps.logger.warn(
+      `Registration outcome unknown; the uploaded object ${key} was kept because the server may reference it.`,
+    )
     return false
   }
   try {
@@ -318,7 +433,13 @@ async function removeUnregistered(error: unknown, registering: boolean, key: str
 }
 
 /** Verify as a device; a local file:// URL (the folder store) is read from disk. */
-async function verifyAsDevice(source: string, bundle: BundleResult, publicKeyPem: string, deps: PublishDependencies, tempDir: string): Promise<void> {
+async function verifyAsDevice(
+  source: string,
+  bundle: BundleResult,
+  publicKeyPem: string,
+  deps: PublishDependencies,
+  tempDir: string,
+): Promise<void> {
   await verifyBundleOrThrow({
     source: source.startsWith('file:') ? fileURLToPath(source) : source,
     sessionKey: bundle.sessionKey,

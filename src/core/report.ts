@@ -79,12 +79,14 @@ const BEFORE_UPLOAD: readonly Stage[] = ['input', 'build', 'keys', 'bundle', 'lo
 /** The sentence after a failure depends on how far it got: never "registered" and "nothing registered" at once. */
 function failureConsequence(view: ReportView, failure: NonNullable<ReportView['failure']>): string {
   if (view.dryRun) return 'Dry run: nothing was uploaded or registered.'
-  if (view.mode && view.mode !== 'publish') return 'Promote, rollback and cleanup are safe to repeat: fix the cause and re-run the job.'
+  if (view.mode && view.mode !== 'publish')
+    return 'Promote, rollback and cleanup are safe to repeat: fix the cause and re-run the job.'
   if (failure.stage === 'records' && failure.timings.some((timing) => timing.stage === 'register')) {
     return 'The bundle is registered, but the release records were not updated: re-run the publish (it finds the bundle and updates them).'
   }
   if (BEFORE_UPLOAD.includes(failure.stage)) return `Nothing was uploaded or registered: ${KEPT_BUNDLE}`
-  if (failure.stage !== 'register' || failure.bundleState === 'not-registered') return `Nothing was registered: ${KEPT_BUNDLE}`
+  if (failure.stage !== 'register' || failure.bundleState === 'not-registered')
+    return `Nothing was registered: ${KEPT_BUNDLE}`
   if (failure.bundleState === 'registered') {
     return (
       'The bundle is registered, but the channel may not point at it yet: ' +
@@ -123,14 +125,27 @@ function verdictOf(view: ReportView): Verdict {
       return { emoji: '🧪', verb: `dry run, would publish to ${channel}`, sentence }
     }
     case 'already-published':
-      return { emoji: '✅', verb: 'already published', sentence: `This exact content is already registered: nothing was uploaded; ${pointed}` }
+      return {
+        emoji: '✅',
+        verb: 'already published',
+        sentence: `This exact content is already registered: nothing was uploaded; ${pointed}`,
+      }
     case 'published': {
       const checked = result.verified
         ? 'downloaded and checked as a device would'
         : 'not verified (`verify: false`): nobody downloaded it as a device would'
       if (result.registrar !== 'none') {
-        if (result.verified) return { emoji: '✅', verb: 'published', sentence: `Uploaded, ${checked}, registered with ${server}; ${pointed}` }
-        return { emoji: '⚠️', verb: 'published, not verified', sentence: `Uploaded and registered with ${server}, ${checked}; ${pointed}` }
+        if (result.verified)
+          return {
+            emoji: '✅',
+            verb: 'published',
+            sentence: `Uploaded, ${checked}, registered with ${server}; ${pointed}`,
+          }
+        return {
+          emoji: '⚠️',
+          verb: 'published, not verified',
+          sentence: `Uploaded and registered with ${server}, ${checked}; ${pointed}`,
+        }
       }
       return {
         emoji: '📦',
@@ -144,7 +159,9 @@ function verdictOf(view: ReportView): Verdict {
 }
 
 function heading(view: ReportView, verdict: Verdict): string {
-  const subject = [view.appId, view.version].filter((part): part is string => Boolean(part)).map((part) => mdText(part, 200))
+  const subject = [view.appId, view.version]
+    .filter((part): part is string => Boolean(part))
+    .map((part) => mdText(part, 200))
   const target = view.channel && !view.dryRun ? ` → ${mdText(view.channel, 200)}` : ''
   const title = subject.length > 0 ? `${subject.join(' ')}${target}` : 'Live update'
   return `### ${verdict.emoji} ${title}: ${verdict.verb}`
@@ -152,7 +169,10 @@ function heading(view: ReportView, verdict: Verdict): string {
 
 function facts(view: ReportView, bundle: BundleResult | undefined): string[] {
   const lines: string[] = []
-  if (bundle) lines.push(`Zip ${formatBytes(bundle.zipSize)} · ${bundle.fileCount} files, ${formatBytes(bundle.rawSize)} unpacked`)
+  if (bundle)
+    lines.push(
+      `Zip ${formatBytes(bundle.zipSize)} · ${bundle.fileCount} files, ${formatBytes(bundle.rawSize)} unpacked`,
+    )
   if (view.result?.bundleUrl) lines.push(`Bundle URL: ${mdCode(view.result.bundleUrl, { max: 2_000 })}`)
   return lines.length > 0 ? [lines.join('  \n'), ''] : []
 }
@@ -160,7 +180,13 @@ function facts(view: ReportView, bundle: BundleResult | undefined): string[] {
 function overview(view: ReportView): string[] {
   const cell = (text: string | undefined) => mdCode(text ?? '', { inTable: true })
   const notCalled = view.dryRun ? ' (not called: dry run)' : ''
-  const row = [cell(view.appId), cell(view.version), cell(view.channel), cell(view.storage), `${cell(view.server)}${notCalled}`]
+  const row = [
+    cell(view.appId),
+    cell(view.version),
+    cell(view.channel),
+    cell(view.storage),
+    `${cell(view.server)}${notCalled}`,
+  ]
   return [...mdTable(['App', 'Version', 'Channel', 'Storage', 'Update server'], [row]), '']
 }
 
@@ -176,7 +202,10 @@ function keysSection(view: ReportView, bundle: BundleResult): string[] {
   return [
     '<details><summary>Keys and checksums (for <code>live-update verify</code>)</summary>',
     '',
-    ...mdTable(['Field', 'Value'], rows.map(([name, value]) => [name, mdCode(value, { inTable: true, max: 2_000 })])),
+    ...mdTable(
+      ['Field', 'Value'],
+      rows.map(([name, value]) => [name, mdCode(value, { inTable: true, max: 2_000 })]),
+    ),
     '',
     '</details>',
     '',
@@ -186,7 +215,10 @@ function keysSection(view: ReportView, bundle: BundleResult): string[] {
 function timingsSection(timings: StageTiming[]): string[] {
   if (timings.length === 0) return []
   const total = timings.reduce((sum, timing) => sum + timing.ms, 0)
-  const rows = [...timings.map((timing) => [timing.stage, formatMs(timing.ms)]), ['**total**', `**${formatMs(total)}**`]]
+  const rows = [
+    ...timings.map((timing) => [timing.stage, formatMs(timing.ms)]),
+    ['**total**', `**${formatMs(total)}**`],
+  ]
   return ['<details><summary>Time per stage</summary>', '', ...mdTable(['Stage', 'Time'], rows), '', '</details>', '']
 }
 

@@ -20,7 +20,10 @@ export interface RetryOptions {
 export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Exponential backoff with full jitter; a server-given delay (Retry-After) wins over the jitter. */
-export async function retryWithBackoff<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+export async function retryWithBackoff<T>(
+  operation: (attempt: number) => Promise<T>,
+  options: RetryOptions,
+): Promise<T> {
   const sleep = options.sleep ?? realSleep
   const now = options.now ?? Date.now
   const random = options.random ?? Math.random
@@ -41,7 +44,11 @@ export async function retryWithBackoff<T>(operation: (attempt: number) => Promis
 }
 
 /** Parse an HTTP Retry-After header (seconds or HTTP date) into ms, capped. */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now(), capMs = 120_000): number | undefined {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: number = Date.now(),
+  capMs = 120_000,
+): number | undefined {
   if (!value) return undefined
   const seconds = Number(value)
   if (Number.isFinite(seconds) && seconds >= 0) return Math.min(capMs, Math.round(seconds * 1000))

@@ -63,14 +63,20 @@ function digest(payload: string): Buffer {
 
 /** RSA PKCS#1 v1.5 type-1 private-key operation over the bare SHA-256 (no DigestInfo), 512 lowercase hex. */
 export function signPayload(signing: SigningKey, payload: string): string {
-  return privateEncrypt({ key: signing.privateKey, padding: constants.RSA_PKCS1_PADDING }, digest(payload)).toString('hex')
+  return privateEncrypt({ key: signing.privateKey, padding: constants.RSA_PKCS1_PADDING }, digest(payload)).toString(
+    'hex',
+  )
 }
 
 export function signBundleMetadata(signing: SigningKey, version: string, zipSha256: string): string {
   return signPayload(signing, bundleSignaturePayload(version, zipSha256))
 }
 
-export function signManifestMetadata(signing: SigningKey, version: string, entries: readonly ManifestSignatureEntry[]): string {
+export function signManifestMetadata(
+  signing: SigningKey,
+  version: string,
+  entries: readonly ManifestSignatureEntry[],
+): string {
   return signPayload(signing, manifestSignaturePayload(version, entries))
 }
 
@@ -88,11 +94,21 @@ export function verifyPayloadSignature(publicKey: string | KeyObject, payload: s
   return recovered.length === expected.length && recovered.equals(expected)
 }
 
-export function verifyBundleSignature(publicKey: string | KeyObject, version: string, zipSha256: string, signatureHex: string): boolean {
+export function verifyBundleSignature(
+  publicKey: string | KeyObject,
+  version: string,
+  zipSha256: string,
+  signatureHex: string,
+): boolean {
   return verifyPayloadSignature(publicKey, bundleSignaturePayload(version, zipSha256), signatureHex)
 }
 
-export function verifyManifestSignature(publicKey: string | KeyObject, version: string, entries: readonly ManifestSignatureEntry[], signatureHex: string): boolean {
+export function verifyManifestSignature(
+  publicKey: string | KeyObject,
+  version: string,
+  entries: readonly ManifestSignatureEntry[],
+  signatureHex: string,
+): boolean {
   return verifyPayloadSignature(publicKey, manifestSignaturePayload(version, entries), signatureHex)
 }
 

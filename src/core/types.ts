@@ -170,7 +170,13 @@ export interface Registrar {
   /** Register (and point the channel at it). Throws LiveUpdateError with stage 'register'. */
   register(request: RegistrationRequest): Promise<RegistrationResult>
   /** Point the channel at an already registered version (idempotent re-runs). */
-  pointChannel(appId: string, channel: string, version: string, rollout?: RegistrationRequest['rollout'], selfAssign?: boolean): Promise<void>
+  pointChannel(
+    appId: string,
+    channel: string,
+    version: string,
+    rollout?: RegistrationRequest['rollout'],
+    selfAssign?: boolean,
+  ): Promise<void>
 }
 
 /** Injected side effects, so tests run fast and the core knows nothing about GitHub. */

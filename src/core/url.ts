@@ -49,7 +49,11 @@ export function parseHttpUrl(value: string, input: string, code: InputErrorCode,
     throw inputError(input, code, `{{${input}}} must be an http(s) URL such as ${example}; got '${safeUrl(value)}'.`)
   }
   if (url.username || url.password) {
-    throw inputError(input, code, `{{${input}}} must not contain credentials (user:password@): remove them from ${safeUrl(value)}, and give credentials through their own secret inputs.`)
+    throw inputError(
+      input,
+      code,
+      `{{${input}}} must not contain credentials (user:password@): remove them from ${safeUrl(value)}, and give credentials through their own secret inputs.`,
+    )
   }
   return url
 }

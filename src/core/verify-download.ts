@@ -127,7 +127,9 @@ export class DownloadGuard {
     this.received += length
     this.lastData = Date.now()
     if (this.received > this.limit) {
-      throw this.fail(`more than ${this.limit} bytes arrived (the limit is ${this.limitReason}); the download was stopped at ${this.received} bytes`)
+      throw this.fail(
+        `more than ${this.limit} bytes arrived (the limit is ${this.limitReason}); the download was stopped at ${this.received} bytes`,
+      )
     }
   }
 
@@ -159,15 +161,23 @@ export class DownloadGuard {
     if (now - this.lastData > this.idleMs) {
       this.fail(`no data for ${this.idleMs / 1000} s (after ${this.received} bytes)`)
     } else if (this.knownSize !== undefined && elapsed > this.deadlineFor(this.knownSize)) {
-      this.fail(`the download of ${formatBytes(this.knownSize)} did not finish within its deadline of ${seconds(this.deadlineFor(this.knownSize))} (${this.rule()}); ${this.received} bytes arrived in ${seconds(elapsed)}`)
+      this.fail(
+        `the download of ${formatBytes(this.knownSize)} did not finish within its deadline of ${seconds(this.deadlineFor(this.knownSize))} (${this.rule()}); ${this.received} bytes arrived in ${seconds(elapsed)}`,
+      )
     } else if (this.knownSize === undefined && elapsed > this.deadlineFor(this.received)) {
-      this.fail(`the download is slower than the minimum rate: ${this.received} bytes in ${seconds(elapsed)} (allowed: ${this.rule()})`)
+      this.fail(
+        `the download is slower than the minimum rate: ${this.received} bytes in ${seconds(elapsed)} (allowed: ${this.rule()})`,
+      )
     }
   }
 }
 
 /** Open a file, URL or stream as the encrypted bytes; throws DownloadFailure for what a device would hit. */
-export async function openSource(source: string | Readable, fetchImpl: Fetch | undefined, guard: DownloadGuard): Promise<OpenedSource> {
+export async function openSource(
+  source: string | Readable,
+  fetchImpl: Fetch | undefined,
+  guard: DownloadGuard,
+): Promise<OpenedSource> {
   if (typeof source !== 'string') return { stream: source }
   if (!isUrl(source)) {
     const info = await stat(source).catch((error: unknown) => {
@@ -190,16 +200,23 @@ export async function openSource(source: string | Readable, fetchImpl: Fetch | u
       await response.body?.cancel().catch(() => undefined)
       const next = new URL(location, url).toString()
       if (url.toLowerCase().startsWith('https:') && !next.toLowerCase().startsWith('https:')) {
-        throw new DownloadFailure(`GET ${safeUrl(url)} redirected from https to ${safeUrl(next)}; devices refuse an https→http redirect (the plugin's httpsOnly gate): serve the bundle over https all the way`)
+        throw new DownloadFailure(
+          `GET ${safeUrl(url)} redirected from https to ${safeUrl(next)}; devices refuse an https→http redirect (the plugin's httpsOnly gate): serve the bundle over https all the way`,
+        )
       }
-      if (hop >= MAX_REDIRECTS) throw new DownloadFailure(`GET ${safeUrl(source)} was redirected more than ${MAX_REDIRECTS} times (last to ${safeUrl(next)}): a redirect loop?`)
+      if (hop >= MAX_REDIRECTS)
+        throw new DownloadFailure(
+          `GET ${safeUrl(source)} was redirected more than ${MAX_REDIRECTS} times (last to ${safeUrl(next)}): a redirect loop?`,
+        )
       url = next
       continue
     }
     const where = url === source ? `GET ${safeUrl(url)}` : `GET ${safeUrl(source)} (redirected to ${safeUrl(url)})`
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined)
-      throw new DownloadFailure(`${where} answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`)
+      throw new DownloadFailure(
+        `${where} answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`,
+      )
     }
     if (!response.body) throw new DownloadFailure(`${where} returned no body`)
     const length = Number(response.headers.get('content-length') ?? Number.NaN)
@@ -208,7 +225,9 @@ export async function openSource(source: string | Readable, fetchImpl: Fetch | u
       const expected = guard.expectedSize
       if (expected !== undefined && length > expected) {
         await response.body.cancel().catch(() => undefined)
-        throw new DownloadFailure(`${where} announces ${length} bytes (Content-Length), but ${expected} were uploaded: a different object, or an error page`)
+        throw new DownloadFailure(
+          `${where} announces ${length} bytes (Content-Length), but ${expected} were uploaded: a different object, or an error page`,
+        )
       }
       guard.setLimit(length, 'the Content-Length the server announced')
     }

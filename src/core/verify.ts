@@ -16,7 +16,15 @@ import { describeError, inputError, LiveUpdateError, type VerifyStep } from './e
 import { loadPublicKey } from './keys.js'
 import type { Fetch } from './types.js'
 import { excerpt, safeUrl } from './url.js'
-import { describeSource, DownloadFailure, DownloadGuard, type DownloadLimits, isUrl, openSource, scrubUrls } from './verify-download.js'
+import {
+  describeSource,
+  DownloadFailure,
+  DownloadGuard,
+  type DownloadLimits,
+  isUrl,
+  openSource,
+  scrubUrls,
+} from './verify-download.js'
 import { ZipFormatError } from './zip/entry-check.js'
 import { startZipWalk, type ZipWalk } from './zip/walk-client.js'
 
@@ -55,7 +63,8 @@ const IV_BYTES = 16
 /** Strict standard base64 (with padding): the plugin decodes nothing else. */
 function decodeBase64(text: string, what: string): Buffer {
   const bytes = Buffer.from(text, 'base64')
-  if (text === '' || bytes.toString('base64') !== text) throw new StepFailure('session-key', `${what} is not valid base64`)
+  if (text === '' || bytes.toString('base64') !== text)
+    throw new StepFailure('session-key', `${what} is not valid base64`)
   return bytes
 }
 
@@ -68,7 +77,10 @@ function rsaPublicDecrypt(key: KeyObject, data: Buffer): Buffer | undefined {
 }
 
 /** Steps 1-2: split `iv:wrappedKey` and unwrap the AES key with the app's public key. */
-export function unwrapSessionKey(sessionKey: string, publicKeyPem: string): { aesKey: Buffer; iv: Buffer; publicKey: KeyObject } {
+export function unwrapSessionKey(
+  sessionKey: string,
+  publicKeyPem: string,
+): { aesKey: Buffer; iv: Buffer; publicKey: KeyObject } {
   let publicKey: KeyObject
   try {
     publicKey = loadPublicKey(publicKeyPem).key
@@ -76,14 +88,24 @@ export function unwrapSessionKey(sessionKey: string, publicKeyPem: string): { ae
     throw new StepFailure('session-key', `the public key cannot be used: ${describeError(error)}`)
   }
   const parts = sessionKey.trim().split(':')
-  if (parts.length !== 2) throw new StepFailure('session-key', `session key must be 'base64(iv):base64(wrappedKey)' (found ${parts.length - 1} ':' separators)`)
+  if (parts.length !== 2)
+    throw new StepFailure(
+      'session-key',
+      `session key must be 'base64(iv):base64(wrappedKey)' (found ${parts.length - 1} ':' separators)`,
+    )
   const iv = decodeBase64(parts[0], 'the IV part of the session key')
   if (iv.length !== IV_BYTES) throw new StepFailure('session-key', `the IV is ${iv.length} bytes, expected ${IV_BYTES}`)
   const wrapped = decodeBase64(parts[1], 'the wrapped-key part of the session key')
-  if (wrapped.length !== RSA_BYTES) throw new StepFailure('session-key', `the wrapped key is ${wrapped.length} bytes, expected ${RSA_BYTES} (RSA-2048)`)
+  if (wrapped.length !== RSA_BYTES)
+    throw new StepFailure('session-key', `the wrapped key is ${wrapped.length} bytes, expected ${RSA_BYTES} (RSA-2048)`)
   const aesKey = rsaPublicDecrypt(publicKey, wrapped)
-  if (!aesKey) throw new StepFailure('session-key', 'the wrapped AES key does not decrypt with this public key (wrong key pair, or a corrupted session key)')
-  if (aesKey.length !== AES_KEY_BYTES) throw new StepFailure('session-key', `the unwrapped AES key is ${aesKey.length} bytes, expected ${AES_KEY_BYTES}`)
+  if (!aesKey)
+    throw new StepFailure(
+      'session-key',
+      'the wrapped AES key does not decrypt with this public key (wrong key pair, or a corrupted session key)',
+    )
+  if (aesKey.length !== AES_KEY_BYTES)
+    throw new StepFailure('session-key', `the unwrapped AES key is ${aesKey.length} bytes, expected ${AES_KEY_BYTES}`)
   return { aesKey, iv, publicKey }
 }
 
@@ -91,11 +113,22 @@ export function unwrapSessionKey(sessionKey: string, publicKeyPem: string): { ae
 export function recoverSignedSha256(checksum: string, publicKey: KeyObject): string {
   const hex = checksum.trim()
   if (!/^[0-9a-fA-F]{512}$/.test(hex)) {
-    throw new StepFailure('checksum', `the checksum must be ${RSA_BYTES * 2} hex characters (a V3 signed checksum), got ${hex.length} characters`)
+    throw new StepFailure(
+      'checksum',
+      `the checksum must be ${RSA_BYTES * 2} hex characters (a V3 signed checksum), got ${hex.length} characters`,
+    )
   }
   const recovered = rsaPublicDecrypt(publicKey, Buffer.from(hex, 'hex'))
-  if (!recovered) throw new StepFailure('checksum', 'the signed checksum does not decrypt with this public key (wrong key pair, or a corrupted checksum)')
-  if (recovered.length !== SHA256_BYTES) throw new StepFailure('checksum', `the signed checksum holds ${recovered.length} bytes, expected a ${SHA256_BYTES}-byte SHA-256`)
+  if (!recovered)
+    throw new StepFailure(
+      'checksum',
+      'the signed checksum does not decrypt with this public key (wrong key pair, or a corrupted checksum)',
+    )
+  if (recovered.length !== SHA256_BYTES)
+    throw new StepFailure(
+      'checksum',
+      `the signed checksum holds ${recovered.length} bytes, expected a ${SHA256_BYTES}-byte SHA-256`,
+    )
   return recovered.toString('hex')
 }
 
@@ -107,7 +140,10 @@ export function recoverSignedSha256(checksum: string, publicKey: KeyObject): str
 function decryptStream(aesKey: Buffer, iv: Buffer, take: (chunk: Buffer) => void): Transform {
   const decipher = createDecipheriv('aes-128-cbc', aesKey, iv)
   const decryptFailure = (error: unknown): StepFailure =>
-    new StepFailure('decrypt', `AES-128-CBC decryption failed (${describeError(error)}): the file is not this session key's ciphertext, or it is truncated or corrupted`)
+    new StepFailure(
+      'decrypt',
+      `AES-128-CBC decryption failed (${describeError(error)}): the file is not this session key's ciphertext, or it is truncated or corrupted`,
+    )
   return new Transform({
     highWaterMark: 1 << 20,
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
@@ -155,7 +191,10 @@ function sniffer(): { take: (chunk: Buffer) => void; head: () => Buffer } {
 
 /** What the server sent instead of a bundle, when it is recognisably a page (CDN error, login, proxy). */
 function notABundle(head: Buffer, contentType: string | undefined, fromUrl: boolean): string | undefined {
-  const text = head.toString('latin1').replace(/^\uFEFF/, '').trimStart()
+  const text = head
+    .toString('latin1')
+    .replace(/^\uFEFF/, '')
+    .trimStart()
   const looksHtml = /^<(!doctype|html|head|body|\?xml|!--)/i.test(text)
   const looksJson = /^[{[]\s*"/.test(text)
   if (!looksHtml && !looksJson && !/^(text\/|application\/(json|xml))/i.test(contentType ?? '')) return undefined
@@ -166,7 +205,10 @@ function notABundle(head: Buffer, contentType: string | undefined, fromUrl: bool
 
 function checkSize(encryptedSize: number, expectedSize: number | undefined): void {
   if (expectedSize !== undefined && encryptedSize !== expectedSize) {
-    throw new StepFailure('download', `got ${encryptedSize} bytes, expected ${expectedSize} (truncated or different upload)`)
+    throw new StepFailure(
+      'download',
+      `got ${encryptedSize} bytes, expected ${expectedSize} (truncated or different upload)`,
+    )
   }
 }
 
@@ -225,7 +267,8 @@ export async function verifyBundle(options: VerifyOptions): Promise<VerifyReport
     walk = startZipWalk(spillDir)
     const sniff = sniffer()
     const sink = plaintextSink(plainHash, walk)
-    const pageInstead = (): string | undefined => notABundle(sniff.head(), opened.contentType, typeof options.source === 'string' && isUrl(options.source))
+    const pageInstead = (): string | undefined =>
+      notABundle(sniff.head(), opened.contentType, typeof options.source === 'string' && isUrl(options.source))
     const take = (chunk: Buffer): void => {
       guard.take(chunk.length)
       sniff.take(chunk)
@@ -234,7 +277,11 @@ export async function verifyBundle(options: VerifyOptions): Promise<VerifyReport
       await pipeline(source, decryptStream(aesKey, iv, take), sink)
     } catch (error) {
       const cause = guard.aborted ?? sourceError
-      if (cause !== undefined) throw new StepFailure('download', `reading ${describeSource(options.source)} failed: ${scrubUrls(describeError(cause))}`)
+      if (cause !== undefined)
+        throw new StepFailure(
+          'download',
+          `reading ${describeSource(options.source)} failed: ${scrubUrls(describeError(cause))}`,
+        )
       // A truncated download fails to decrypt; name the real cause when the size says so.
       checkSize(guard.received, options.expectedSize)
       const page = pageInstead()
@@ -248,7 +295,10 @@ export async function verifyBundle(options: VerifyOptions): Promise<VerifyReport
     if (signed !== sha256) {
       const page = pageInstead()
       if (page) throw new StepFailure('download', page)
-      throw new StepFailure('checksum', `the signed checksum is for sha256 ${signed}, but the decrypted zip has sha256 ${sha256} (devices answer checksum_fail)`)
+      throw new StepFailure(
+        'checksum',
+        `the signed checksum is for sha256 ${signed}, but the decrypted zip has sha256 ${sha256} (devices answer checksum_fail)`,
+      )
     }
     const entries = await checkZipResult(walk)
     return { ok: true, sha256, entries, encryptedSize: guard.received }
@@ -272,7 +322,11 @@ function refuseCredentials(source: string): void {
     throw inputError('source', 'input_bundle_url_invalid', `The bundle URL is not a valid URL: '${safeUrl(source)}'.`)
   }
   if (url.username || url.password) {
-    throw inputError('source', 'input_bundle_url_invalid', `The bundle URL must not contain credentials (user:password@): devices download without them. Give the public URL of ${safeUrl(source)}.`)
+    throw inputError(
+      'source',
+      'input_bundle_url_invalid',
+      `The bundle URL must not contain credentials (user:password@): devices download without them. Give the public URL of ${safeUrl(source)}.`,
+    )
   }
 }
 
@@ -285,13 +339,19 @@ const VERIFY_STEP_CODES: Record<VerifyStep, ErrorCode> = {
 }
 
 /** Like verifyBundle, but a device-side rejection throws LiveUpdateError(stage 'verify', step). */
-export async function verifyBundleOrThrow(options: VerifyOptions): Promise<{ sha256: string; entries: number; encryptedSize: number }> {
+export async function verifyBundleOrThrow(
+  options: VerifyOptions,
+): Promise<{ sha256: string; entries: number; encryptedSize: number }> {
   const report = await verifyBundle(options)
   if (!report.ok) {
-    throw new LiveUpdateError(VERIFY_STEP_CODES[report.step], `A device would reject the bundle from ${describeSource(options.source)} at the ${report.step} step: ${report.message}`, {
-      stage: 'verify',
-      step: report.step,
-    })
+    throw new LiveUpdateError(
+      VERIFY_STEP_CODES[report.step],
+      `A device would reject the bundle from ${describeSource(options.source)} at the ${report.step} step: ${report.message}`,
+      {
+        stage: 'verify',
+        step: report.step,
+      },
+    )
   }
   return { sha256: report.sha256, entries: report.entries, encryptedSize: report.encryptedSize }
 }

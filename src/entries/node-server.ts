@@ -61,7 +61,12 @@ export async function startNodeServer(responder: Responder, options: NodeServerO
   }
 }
 
-async function handle(responder: Responder, req: IncomingMessage, res: ServerResponse, context: { waitUntil(p: Promise<unknown>): void }): Promise<void> {
+async function handle(
+  responder: Responder,
+  req: IncomingMessage,
+  res: ServerResponse,
+  context: { waitUntil(p: Promise<unknown>): void },
+): Promise<void> {
   const headers = new Headers()
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1])
   const method = req.method ?? 'GET'

@@ -6,7 +6,11 @@ import type { Responder } from '../server/handler.js'
 const responders = new WeakMap<object, Responder>()
 
 export default {
-  async fetch(request: Request, env: ResponderEnv, ctx: { waitUntil(promise: Promise<unknown>): void }): Promise<Response> {
+  async fetch(
+    request: Request,
+    env: ResponderEnv,
+    ctx: { waitUntil(promise: Promise<unknown>): void },
+  ): Promise<Response> {
     let responder = responders.get(env)
     try {
       if (!responder) responders.set(env, (responder = responderFromEnv(env, { log: (line) => console.error(line) })))

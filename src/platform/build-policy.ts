@@ -7,7 +7,13 @@
  */
 import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
-import { buildEnvironment, killProcessGroup, runBuild, type BuildDependencies, type BuildOptions } from '../core/build.js'
+import {
+  buildEnvironment,
+  killProcessGroup,
+  runBuild,
+  type BuildDependencies,
+  type BuildOptions,
+} from '../core/build.js'
 import type { Logger } from '../core/types.js'
 import { scrubProcessMemory, type ScrubOutcome } from './scrub-process-memory.js'
 
@@ -75,18 +81,37 @@ export interface IsolatedBuild {
  * what to do instead: build in a separate step.
  */
 export async function runIsolatedBuild(build: IsolatedBuild, deps: Partial<BuildDependencies> = {}): Promise<void> {
-  const outcome: ScrubOutcome = scrubProcessMemory({ secrets: build.secrets, eraseName: secretName, forgetName: build.forget })
+  const outcome: ScrubOutcome = scrubProcessMemory({
+    secrets: build.secrets,
+    eraseName: secretName,
+    forgetName: build.forget,
+  })
   if (outcome.ok) {
-    build.logger.debug(`Erased ${outcome.erasedEnv.length} environment entries and ${outcome.erasedArgs} arguments from this process's /proc view before the build.`)
+    build.logger.debug(
+      `Erased ${outcome.erasedEnv.length} environment entries and ${outcome.erasedArgs} arguments from this process's /proc view before the build.`,
+    )
   } else {
     build.logger.warn(
       `The build cannot be fully kept from the secrets here: ${outcome.reason}, so the build could read this process's initial environment (which holds the secret inputs). ` +
         "Run the build in a separate step before this one and leave 'build-command' empty.",
     )
   }
-  const { env, dropped } = buildEnvironment(build.env ?? process.env, { secrets: build.secrets, dropName: hiddenFromBuild })
+  const { env, dropped } = buildEnvironment(build.env ?? process.env, {
+    secrets: build.secrets,
+    dropName: hiddenFromBuild,
+  })
   const droppedOthers = dropped.filter((name) => !hiddenFromBuild(name))
-  if (droppedOthers.length > 0) build.logger.info(`Not passed to the build (their values are secrets given to the action): ${droppedOthers.join(', ')}`)
-  const options: BuildOptions = { command: build.command, cwd: build.cwd, env, timeoutMs: build.timeoutMs, signal: build.signal, output: build.output }
+  if (droppedOthers.length > 0)
+    build.logger.info(
+      `Not passed to the build (their values are secrets given to the action): ${droppedOthers.join(', ')}`,
+    )
+  const options: BuildOptions = {
+    command: build.command,
+    cwd: build.cwd,
+    env,
+    timeoutMs: build.timeoutMs,
+    signal: build.signal,
+    output: build.output,
+  }
   await runBuild(options, { spawn, killGroup: killProcessGroup, groupAlive, logger: build.logger, ...deps })
 }

@@ -43,7 +43,9 @@ export function cancelOnSignal(logger: Logger, options: CancelOptions = {}): Can
       deadline = next
       clearTimeout(timer)
       timer = setTimeout(() => {
-        logger.warn('Cleaning up took too long; exiting now (work folders removed). Check the storage for an incomplete upload.')
+        logger.warn(
+          'Cleaning up took too long; exiting now (work folders removed). Check the storage for an incomplete upload.',
+        )
         removeTrackedPathsSync()
         options.onHardStop?.(first)
         exit(options.hardStopCode?.(first) ?? 1)

@@ -21,9 +21,7 @@ export interface ScrubRules {
   forgetName?: (name: string) => boolean
 }
 
-export type ScrubOutcome =
-  | { ok: true; erasedEnv: string[]; erasedArgs: number }
-  | { ok: false; reason: string }
+export type ScrubOutcome = { ok: true; erasedEnv: string[]; erasedArgs: number } | { ok: false; reason: string }
 
 export interface ScrubFiles {
   readText: (file: string) => string
@@ -36,14 +34,27 @@ export interface ScrubFiles {
 const MIN_CONTAINED_SECRET = 8
 
 /** Linux only: erase secret-bearing entries, then read /proc/self/environ and cmdline back to check. */
-export function scrubProcessMemory(rules: ScrubRules, files: ScrubFiles = procFiles(), env: NodeJS.ProcessEnv = process.env): ScrubOutcome {
+export function scrubProcessMemory(
+  rules: ScrubRules,
+  files: ScrubFiles = procFiles(),
+  env: NodeJS.ProcessEnv = process.env,
+): ScrubOutcome {
   if (process.platform !== 'linux') return { ok: false, reason: `${process.platform} has no /proc/self/mem` }
   const secrets = rules.secrets.filter((value) => value.length > 0)
-  const holdsSecret = (text: string) => secrets.some((secret) => text === secret || (secret.length >= MIN_CONTAINED_SECRET && text.includes(secret)) || text.endsWith(`=${secret}`))
+  const holdsSecret = (text: string) =>
+    secrets.some(
+      (secret) =>
+        text === secret ||
+        (secret.length >= MIN_CONTAINED_SECRET && text.includes(secret)) ||
+        text.endsWith(`=${secret}`),
+    )
   try {
     const stat = files.readText('/proc/self/stat')
     // Field 2 (comm) is in parentheses and may hold spaces: count fields after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).trim().split(' ')
+    const fields = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .trim()
+      .split(' ')
     const field = (n: number) => Number(fields[n - 3])
     const regions = [
       { kind: 'env' as const, start: field(50), end: field(51) },
@@ -62,7 +73,8 @@ export function scrubProcessMemory(rules: ScrubRules, files: ScrubFiles = procFi
         if (end < 0) end = bytes.length
         const entry = bytes.subarray(at, end).toString('utf8')
         const name = region.kind === 'env' ? entry.slice(0, Math.max(entry.indexOf('='), 0)) : ''
-        const erase = region.kind === 'env' ? (name !== '' && rules.eraseName(name)) || holdsSecret(entry) : holdsSecret(entry)
+        const erase =
+          region.kind === 'env' ? (name !== '' && rules.eraseName(name)) || holdsSecret(entry) : holdsSecret(entry)
         if (erase && end > at) {
           if (region.kind === 'env') {
             const value = env[name]
@@ -82,11 +94,18 @@ export function scrubProcessMemory(rules: ScrubRules, files: ScrubFiles = procFi
     }
     const leftover = [files.readBytes('/proc/self/environ'), files.readBytes('/proc/self/cmdline')]
       .flatMap((buffer) => buffer.toString('utf8').split('\0'))
-      .find((entry) => entry !== '' && (holdsSecret(entry) || rules.eraseName(entry.slice(0, Math.max(entry.indexOf('='), 0)))))
-    if (leftover !== undefined) return { ok: false, reason: 'a secret still shows in /proc/self/environ after the overwrite' }
+      .find(
+        (entry) =>
+          entry !== '' && (holdsSecret(entry) || rules.eraseName(entry.slice(0, Math.max(entry.indexOf('='), 0)))),
+      )
+    if (leftover !== undefined)
+      return { ok: false, reason: 'a secret still shows in /proc/self/environ after the overwrite' }
     return { ok: true, erasedEnv, erasedArgs }
   } catch (error) {
-    return { ok: false, reason: `/proc/self/mem is not writable here (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` }
+    return {
+      ok: false,
+      reason: `/proc/self/mem is not writable here (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    }
   }
 }
 

@@ -8,15 +8,26 @@ import { compareVersions, parseLooseVersion } from './semver.js'
 import type { AppState, ChannelState, ReleasePointer } from './state.js'
 
 export type Refusal = { error: string; message: string; kind: 'up_to_date' | 'blocked' | 'failed' }
-export type Decision = { type: 'update'; pointer: ReleasePointer; channel: string; rollout: boolean } | ({ type: 'refuse' } & Refusal)
+export type Decision =
+  | { type: 'update'; pointer: ReleasePointer; channel: string; rollout: boolean }
+  | ({ type: 'refuse' } & Refusal)
 
-const refuse = (kind: Refusal['kind'], error: string, message: string): Decision => ({ type: 'refuse', kind, error, message })
+const refuse = (kind: Refusal['kind'], error: string, message: string): Decision => ({
+  type: 'refuse',
+  kind,
+  error,
+  message,
+})
 
 /** The channel a device asks for: its own (set with setChannel, or capacitor.config's), else the app's default. */
 export function resolveChannel(device: DeviceInfo, app: AppState): { name: string } | Refusal {
   const name = device.defaultChannel ?? app.defaultChannel
   if (!app.channels.includes(name)) {
-    return { kind: 'failed', error: 'channel_not_found', message: `channel '${name}' does not exist for ${app.appId}; known: ${app.channels.join(', ') || 'none'}` }
+    return {
+      kind: 'failed',
+      error: 'channel_not_found',
+      message: `channel '${name}' does not exist for ${app.appId}; known: ${app.channels.join(', ') || 'none'}`,
+    }
   }
   return { name }
 }
@@ -24,7 +35,10 @@ export function resolveChannel(device: DeviceInfo, app: AppState): { name: strin
 export async function decide(device: DeviceInfo, channel: ChannelState): Promise<Decision> {
   let pointer = channel.stable
   let rollout = false
-  if (channel.rollout && (await inRollout(device.device_id, channel.rollout.release.version, channel.rollout.percentage))) {
+  if (
+    channel.rollout &&
+    (await inRollout(device.device_id, channel.rollout.release.version, channel.rollout.percentage))
+  ) {
     pointer = channel.rollout.release
     rollout = true
   }
@@ -40,16 +54,32 @@ export async function decide(device: DeviceInfo, channel: ChannelState): Promise
     )
   }
   if (device.version_name === pointer.version) {
-    return refuse('up_to_date', 'no_new_version_available', `already on ${pointer.version}, the latest release of channel '${channel.channel}'`)
+    return refuse(
+      'up_to_date',
+      'no_new_version_available',
+      `already on ${pointer.version}, the latest release of channel '${channel.channel}'`,
+    )
   }
-  for (const [floor, what] of [[channel.nativeFloor, `channel '${channel.channel}'`], [pointer.minNativeVersion, `release ${pointer.version}`]] as const) {
+  for (const [floor, what] of [
+    [channel.nativeFloor, `channel '${channel.channel}'`],
+    [pointer.minNativeVersion, `release ${pointer.version}`],
+  ] as const) {
     if (!floor) continue
     const native = parseLooseVersion(device.version_build)
     const minimum = parseLooseVersion(floor)
     if (!minimum) return refuse('failed', 'misconfigured_channel', `${what} has an unreadable native floor '${floor}'`)
-    if (!native) return refuse('blocked', 'unknown_version_build', `native version '${device.version_build}' is not a version number, and ${what} needs native ${floor} or later`)
+    if (!native)
+      return refuse(
+        'blocked',
+        'unknown_version_build',
+        `native version '${device.version_build}' is not a version number, and ${what} needs native ${floor} or later`,
+      )
     if (compareVersions(native, minimum) < 0) {
-      return refuse('blocked', 'native_version_below_floor', `${what} needs native app ${floor} or later; this device runs ${device.version_build}: ship a store update first`)
+      return refuse(
+        'blocked',
+        'native_version_below_floor',
+        `${what} needs native app ${floor} or later; this device runs ${device.version_build}: ship a store update first`,
+      )
     }
   }
   return { type: 'update', pointer, channel: channel.channel, rollout }

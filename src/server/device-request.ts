@@ -34,7 +34,11 @@ export interface DeviceInfo {
 export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
   const type = request.headers.get('content-type') ?? ''
   if (!/^application\/(?:[\w.+-]*\+)?json\b/i.test(type.trim())) {
-    throw new RequestError(415, 'unsupported_content_type', `send JSON with 'Content-Type: application/json' (got '${type.slice(0, 60) || 'none'}')`)
+    throw new RequestError(
+      415,
+      'unsupported_content_type',
+      `send JSON with 'Content-Type: application/json' (got '${type.slice(0, 60) || 'none'}')`,
+    )
   }
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > limit) {
@@ -65,7 +69,11 @@ async function readBounded(request: Request, limit: number): Promise<Uint8Array>
     size += value.byteLength
     if (size > limit) {
       await reader.cancel().catch(() => undefined)
-      throw new RequestError(413, 'body_too_large', `the body is over ${limit} bytes; at most ${limit} are accepted here`)
+      throw new RequestError(
+        413,
+        'body_too_large',
+        `the body is over ${limit} bytes; at most ${limit} are accepted here`,
+      )
     }
     chunks.push(value)
   }
@@ -102,13 +110,13 @@ function text(source: Record<string, unknown>, field: string, max: number, requi
  */
 export function parseDeviceInfo(value: unknown, fromQuery = false): DeviceInfo {
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw new RequestError(400, 'invalid_request', 'the body must be a JSON object with the plugin\'s device fields')
+    throw new RequestError(400, 'invalid_request', "the body must be a JSON object with the plugin's device fields")
   }
   const source = value as Record<string, unknown>
   const appId = text(source, 'app_id', 255, true) as string
   if (!APP_ID.test(appId)) throw invalid('app_id', 'must be a reverse-domain app id such as com.example.app')
   const deviceId = text(source, 'device_id', 36, true) as string
-  if (!DEVICE_ID.test(deviceId)) throw invalid('device_id', 'must be a UUID (the plugin\'s device id)')
+  if (!DEVICE_ID.test(deviceId)) throw invalid('device_id', "must be a UUID (the plugin's device id)")
   const platform = text(source, 'platform', 16, true) as string
   if (!PLATFORMS.has(platform)) throw invalid('platform', "must be 'ios', 'android' or 'electron'")
   const flag = (field: string): boolean => {

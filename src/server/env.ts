@@ -27,7 +27,9 @@ export function cacheTtlMs(value: string | number | undefined): number {
   if (value === undefined || value === '') return 10_000
   const seconds = Number(value)
   if (!Number.isFinite(seconds) || seconds < 0 || seconds > 3600) {
-    throw new ResponderConfigError(`CACHE_TTL_SECONDS must be a number of seconds from 0 to 3600, got '${String(value)}'`)
+    throw new ResponderConfigError(
+      `CACHE_TTL_SECONDS must be a number of seconds from 0 to 3600, got '${String(value)}'`,
+    )
   }
   return Math.round(seconds * 1000)
 }
@@ -41,12 +43,15 @@ export function readerFromEnv(env: ResponderEnv): StateReader {
     }
   }
   if (env.BUCKET && typeof env.BUCKET.get === 'function') return r2StateReader(env.BUCKET)
-  throw new ResponderConfigError('set STATE_URL (the public base URL of the bucket the action publishes to) or bind an R2 bucket as BUCKET')
+  throw new ResponderConfigError(
+    'set STATE_URL (the public base URL of the bucket the action publishes to) or bind an R2 bucket as BUCKET',
+  )
 }
 
 export function responderFromEnv(env: ResponderEnv, extra: Partial<ResponderOptions> = {}): Responder {
   const webhook = env.STATS_WEBHOOK_URL
-  if (webhook && !/^https?:\/\//.test(webhook)) throw new ResponderConfigError('STATS_WEBHOOK_URL must be an http(s) URL')
+  if (webhook && !/^https?:\/\//.test(webhook))
+    throw new ResponderConfigError('STATS_WEBHOOK_URL must be an http(s) URL')
   return createResponder({
     reader: readerFromEnv(env),
     cacheTtlMs: cacheTtlMs(env.CACHE_TTL_SECONDS),

@@ -59,7 +59,11 @@ export function createResponder(options: ResponderOptions): Responder {
     if ('error' in channelName) return refusal(channelName)
     const channel = await store.channel(app.appId, channelName.name)
     if (!channel) {
-      return refusal({ kind: 'failed', error: 'no_channel', message: `channel '${channelName.name}' of ${app.appId} has no record yet: publish to it first` })
+      return refusal({
+        kind: 'failed',
+        error: 'no_channel',
+        message: `channel '${channelName.name}' of ${app.appId} has no record yet: publish to it first`,
+      })
     }
     const decision = await decide(device, channel)
     if (decision.type === 'refuse') return refusal(decision)
@@ -102,7 +106,8 @@ export function createResponder(options: ResponderOptions): Responder {
 
   async function stats(request: Request, context?: RequestContext): Promise<Response> {
     const sorted = sortStats(await readJsonBody(request, statsLimit))
-    if (!sorted) throw new RequestError(400, 'invalid_request', 'send one stats event (a JSON object) or a JSON array of them')
+    if (!sorted)
+      throw new RequestError(400, 'invalid_request', 'send one stats event (a JSON object) or a JSON array of them')
     for (const event of sorted.events) book.add(event.action)
     book.reject(sorted.rejected)
     if (options.statsWebhookUrl && sorted.events.length > 0) {
@@ -134,22 +139,37 @@ export function createResponder(options: ResponderOptions): Responder {
         return jsonResponse({ status: 'ok', message: 'channel override removed' })
       default:
         return jsonResponse(
-          app.channels.map((name, index) => ({ id: index + 1, name, public: name === app.defaultChannel, allow_self_set: true })),
+          app.channels.map((name, index) => ({
+            id: index + 1,
+            name,
+            public: name === app.defaultChannel,
+            allow_self_set: true,
+          })),
         )
     }
   }
 
   function setChannel(device: DeviceInfo, app: AppState): Response {
-    if (!device.channel) return channelError({ kind: 'failed', error: 'missing_channel', message: "send the channel to switch to as 'channel'" })
+    if (!device.channel)
+      return channelError({
+        kind: 'failed',
+        error: 'missing_channel',
+        message: "send the channel to switch to as 'channel'",
+      })
     if (!app.channels.includes(device.channel)) {
-      return channelError({ kind: 'failed', error: 'channel_not_found', message: `channel '${device.channel}' does not exist for ${app.appId}` })
+      return channelError({
+        kind: 'failed',
+        error: 'channel_not_found',
+        message: `channel '${device.channel}' does not exist for ${app.appId}`,
+      })
     }
     // The plugin stores the channel and sends it back as defaultChannel with every request.
     return jsonResponse({ status: 'ok', allowSet: true, message: `device will use channel '${device.channel}'` })
   }
 
   function getChannel(device: DeviceInfo, app: AppState): Response {
-    const own = device.defaultChannel && app.channels.includes(device.defaultChannel) ? device.defaultChannel : undefined
+    const own =
+      device.defaultChannel && app.channels.includes(device.defaultChannel) ? device.defaultChannel : undefined
     const channel = own ?? app.defaultChannel
     return jsonResponse({ channel, status: own && own !== app.defaultChannel ? 'override' : 'default', allowSet: true })
   }
@@ -159,7 +179,14 @@ export function createResponder(options: ResponderOptions): Responder {
     const name = path.slice(path.lastIndexOf('/') + 1)
     const allow = (methods: string[]): void => {
       if (!methods.includes(request.method)) {
-        throw Object.assign(new RequestError(405, 'method_not_allowed', `${request.method} is not allowed on /${name}; use ${methods.join(', ')}`), { allow: methods })
+        throw Object.assign(
+          new RequestError(
+            405,
+            'method_not_allowed',
+            `${request.method} is not allowed on /${name}; use ${methods.join(', ')}`,
+          ),
+          { allow: methods },
+        )
       }
     }
     switch (name) {
@@ -176,7 +203,11 @@ export function createResponder(options: ResponderOptions): Responder {
         allow(['GET', 'HEAD'])
         return jsonResponse({ status: 'ok' })
       default:
-        throw new RequestError(404, 'not_found', `no endpoint at ${path || '/'}; the responder answers POST /updates, POST /stats and /channel_self`)
+        throw new RequestError(
+          404,
+          'not_found',
+          `no endpoint at ${path || '/'}; the responder answers POST /updates, POST /stats and /channel_self`,
+        )
     }
   }
 
@@ -198,12 +229,18 @@ export function createResponder(options: ResponderOptions): Responder {
         if (error instanceof StateReadError || error instanceof StateInvalidError) {
           log(`responder: ${error.message}`)
           const code = error instanceof StateReadError ? 'state_unavailable' : 'state_invalid'
-          const body: Record<string, string> = { error: code, message: 'the update state cannot be read right now; try again later' }
+          const body: Record<string, string> = {
+            error: code,
+            message: 'the update state cannot be read right now; try again later',
+          }
           if (isUpdate) body.kind = 'failed'
           return jsonResponse(body, 502)
         }
         log(`responder: unexpected error: ${(error as Error)?.stack ?? String(error)}`)
-        return jsonResponse({ error: 'internal_error', message: 'unexpected error', ...(isUpdate ? { kind: 'failed' } : {}) }, 500)
+        return jsonResponse(
+          { error: 'internal_error', message: 'unexpected error', ...(isUpdate ? { kind: 'failed' } : {}) },
+          500,
+        )
       }
     },
   }

@@ -31,7 +31,8 @@ export interface HttpReaderOptions {
  */
 export function httpStateReader(baseUrl: string, options: HttpReaderOptions = {}): StateReader {
   const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`)
-  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new Error(`state URL must be http(s), got ${base.protocol}`)
+  if (base.protocol !== 'https:' && base.protocol !== 'http:')
+    throw new Error(`state URL must be http(s), got ${base.protocol}`)
   if (base.username || base.password) throw new Error('state URL must not contain credentials')
   const doFetch = options.fetch ?? fetch
   const timeoutMs = options.timeoutMs ?? 5000
@@ -42,7 +43,10 @@ export function httpStateReader(baseUrl: string, options: HttpReaderOptions = {}
       const url = new URL(key.split('/').map(encodeURIComponent).join('/'), base)
       let response: Response
       try {
-        response = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } })
+        response = await doFetch(url, {
+          signal: AbortSignal.timeout(timeoutMs),
+          headers: { accept: 'application/json' },
+        })
       } catch (error) {
         throw new StateReadError(`cannot read ${key} from ${shown}: ${(error as Error)?.message ?? String(error)}`)
       }
@@ -72,7 +76,9 @@ export function r2StateReader(bucket: R2BucketLike, name = 'BUCKET'): StateReade
         const object = await bucket.get(key)
         return object ? await object.text() : null
       } catch (error) {
-        throw new StateReadError(`cannot read ${key} from R2 binding ${name}: ${(error as Error)?.message ?? String(error)}`)
+        throw new StateReadError(
+          `cannot read ${key} from R2 binding ${name}: ${(error as Error)?.message ?? String(error)}`,
+        )
       }
     },
   }

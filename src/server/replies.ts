@@ -38,7 +38,11 @@ export function preparedResponse(request: Request, prepared: PreparedJson, statu
   if (prepared.gzip && acceptsGzip(request)) {
     // `encodeBody: 'manual'` tells workerd the body is already encoded (it would gzip it again);
     // other runtimes ignore the extra field.
-    const init = { status, headers: { ...baseHeaders, 'content-encoding': 'gzip', vary: 'accept-encoding' }, encodeBody: 'manual' }
+    const init = {
+      status,
+      headers: { ...baseHeaders, 'content-encoding': 'gzip', vary: 'accept-encoding' },
+      encodeBody: 'manual',
+    }
     return new Response(prepared.gzip, init as ResponseInit)
   }
   return new Response(prepared.text, { status, headers: { ...baseHeaders, vary: 'accept-encoding' } })

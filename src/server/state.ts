@@ -91,7 +91,11 @@ function str(key: string, source: Json, field: string, optional = false): string
 }
 
 function checkSchema(key: string, json: Json): void {
-  if (json.schema !== 1) throw new StateInvalidError(key, `unsupported schema ${JSON.stringify(json.schema)} (this responder reads schema 1)`)
+  if (json.schema !== 1)
+    throw new StateInvalidError(
+      key,
+      `unsupported schema ${JSON.stringify(json.schema)} (this responder reads schema 1)`,
+    )
 }
 
 export function parseAppRecord(key: string, text: string): AppState {
@@ -106,7 +110,8 @@ export function parseAppRecord(key: string, text: string): AppState {
 }
 
 function parsePointer(key: string, value: unknown, where: string): ReleasePointer {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new StateInvalidError(key, `'${where}' must be an object`)
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new StateInvalidError(key, `'${where}' must be an object`)
   const json = value as Json
   const at = (field: string, optional = false): string | undefined => {
     try {
@@ -166,10 +171,19 @@ export function parseManifest(key: string, text: string): ManifestEntry[] {
   }
   if (!Array.isArray(value)) throw new StateInvalidError(key, 'a manifest must be a JSON array')
   for (const entry of value) {
-    const ok = entry && typeof entry.file_name === 'string' && typeof entry.file_hash === 'string' && typeof entry.download_url === 'string'
-    if (!ok) throw new StateInvalidError(key, 'every manifest entry needs file_name, file_hash and download_url strings')
+    const ok =
+      entry &&
+      typeof entry.file_name === 'string' &&
+      typeof entry.file_hash === 'string' &&
+      typeof entry.download_url === 'string'
+    if (!ok)
+      throw new StateInvalidError(key, 'every manifest entry needs file_name, file_hash and download_url strings')
   }
-  return value.map((entry: ManifestEntry) => ({ file_name: entry.file_name, file_hash: entry.file_hash, download_url: entry.download_url }))
+  return value.map((entry: ManifestEntry) => ({
+    file_name: entry.file_name,
+    file_hash: entry.file_hash,
+    download_url: entry.download_url,
+  }))
 }
 
 /**

@@ -60,14 +60,16 @@ export function sortStats(body: unknown): { events: StatsEvent[]; rejected: numb
   const events: StatsEvent[] = []
   let rejected = Math.max(0, list.length - MAX_EVENTS)
   for (const item of list.slice(0, MAX_EVENTS)) {
-    const source = item && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : undefined
+    const source =
+      item && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : undefined
     const action = source && pick(source, 'action', 64)
     const appId = source && pick(source, 'app_id', 255)
     if (!source || !action || !ACTION.test(action) || !appId || !APP_ID.test(appId)) {
       rejected++
       continue
     }
-    const timestamp = typeof source.timestamp === 'number' && Number.isFinite(source.timestamp) ? source.timestamp : undefined
+    const timestamp =
+      typeof source.timestamp === 'number' && Number.isFinite(source.timestamp) ? source.timestamp : undefined
     events.push({
       app_id: appId,
       action,
@@ -82,7 +84,12 @@ export function sortStats(body: unknown): { events: StatsEvent[]; rejected: numb
 }
 
 /** POST accepted events to the user's webhook; failures are counted, never surfaced to devices. */
-export async function forwardStats(url: string, events: StatsEvent[], doFetch: typeof fetch, timeoutMs = 5000): Promise<boolean> {
+export async function forwardStats(
+  url: string,
+  events: StatsEvent[],
+  doFetch: typeof fetch,
+  timeoutMs = 5000,
+): Promise<boolean> {
   try {
     const response = await doFetch(url, {
       method: 'POST',

@@ -16,8 +16,14 @@ const capgoCli = path.join(repoRoot, 'node_modules', '@capgo', 'cli', 'dist', 'i
 /** A folder that looks like a Capacitor app with the updater plugin installed. */
 export async function makeCapgoProject(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true })
-  await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'interop', version: '1.0.0', dependencies: { '@capgo/capacitor-updater': '8.51.23' } }))
-  await writeFile(path.join(dir, 'capacitor.config.json'), JSON.stringify({ appId: 'com.example.interop', appName: 'interop', webDir: 'dist' }))
+  await writeFile(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: 'interop', version: '1.0.0', dependencies: { '@capgo/capacitor-updater': '8.51.23' } }),
+  )
+  await writeFile(
+    path.join(dir, 'capacitor.config.json'),
+    JSON.stringify({ appId: 'com.example.interop', appName: 'interop', webDir: 'dist' }),
+  )
   await symlink(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir')
   return dir
 }
@@ -48,14 +54,38 @@ export function lastJsonObject(stdout: string): Record<string, unknown> {
 }
 
 /** `bundle encrypt <zip> <sha256> --key <private> --json`: writes `<zip>_encrypted.zip`. */
-export async function capgoEncrypt(cwd: string, zipFile: string, sha256: string, privateKeyFile: string): Promise<{ encryptedFile: string; ivSessionKey: string; checksum: string }> {
+export async function capgoEncrypt(
+  cwd: string,
+  zipFile: string,
+  sha256: string,
+  privateKeyFile: string,
+): Promise<{ encryptedFile: string; ivSessionKey: string; checksum: string }> {
   const { stdout } = await capgo(cwd, ['bundle', 'encrypt', zipFile, sha256, '--key', privateKeyFile, '--json'])
   const out = lastJsonObject(stdout)
-  return { encryptedFile: `${zipFile}_encrypted.zip`, ivSessionKey: String(out.ivSessionKey), checksum: String(out.checksum) }
+  return {
+    encryptedFile: `${zipFile}_encrypted.zip`,
+    ivSessionKey: String(out.ivSessionKey),
+    checksum: String(out.checksum),
+  }
 }
 
 /** `bundle decrypt <file> <ivSessionKey> --checksum <hex> --key <public>`: returns all output. */
-export async function capgoDecrypt(cwd: string, encryptedFile: string, ivSessionKey: string, checksum: string, publicKeyFile: string): Promise<string> {
-  const { stdout, stderr } = await capgo(cwd, ['bundle', 'decrypt', encryptedFile, ivSessionKey, '--checksum', checksum, '--key', publicKeyFile])
+export async function capgoDecrypt(
+  cwd: string,
+  encryptedFile: string,
+  ivSessionKey: string,
+  checksum: string,
+  publicKeyFile: string,
+): Promise<string> {
+  const { stdout, stderr } = await capgo(cwd, [
+    'bundle',
+    'decrypt',
+    encryptedFile,
+    ivSessionKey,
+    '--checksum',
+    checksum,
+    '--key',
+    publicKeyFile,
+  ])
   return `${stdout}\n${stderr}`
 }

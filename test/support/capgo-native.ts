@@ -26,8 +26,11 @@ export interface CapgoDependency {
 
 /** Writes the exporting copy of Capgo's SDK into `dir`; returns its path. */
 export async function exportCapgoLocalDependencies(dir: string): Promise<string> {
-  const pkg = JSON.parse(await readFile(path.join(repoRoot, 'node_modules', '@capgo', 'cli', 'package.json'), 'utf8')) as { version: string }
-  if (pkg.version !== '8.68.1') throw new Error(`expected @capgo/cli 8.68.1, found ${pkg.version}: re-check the function lookup`)
+  const pkg = JSON.parse(
+    await readFile(path.join(repoRoot, 'node_modules', '@capgo', 'cli', 'package.json'), 'utf8'),
+  ) as { version: string }
+  if (pkg.version !== '8.68.1')
+    throw new Error(`expected @capgo/cli 8.68.1, found ${pkg.version}: re-check the function lookup`)
   const source = await readFile(sdk, 'utf8')
   const anchor = source.indexOf('"Missing dependencies or invalid dependencies"')
   const start = source.lastIndexOf('async function ', anchor)
@@ -55,7 +58,9 @@ process.stdout.write('\\n${MARKER}' + JSON.stringify(deps) + '\\n');`
 }
 
 /** What Capgo's upload sends as native_packages (without requested_version, which the records do not keep). */
-export function capgoNativePackages(deps: CapgoDependency[]): { name: string; version: string; ios_checksum?: string; android_checksum?: string }[] {
+export function capgoNativePackages(
+  deps: CapgoDependency[],
+): { name: string; version: string; ios_checksum?: string; android_checksum?: string }[] {
   return deps
     .filter((dep) => dep.native)
     .map((dep) => ({

@@ -142,7 +142,8 @@ export interface CapgoServer {
 
 const APP_ID = /^[a-z0-9]+(\.[\w-]+)+$/i
 // semver.org's regex (no leading v).
-const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/
+const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/
 const PAGE = 50
 
 class ApiError extends Error {
@@ -193,7 +194,7 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
 
   function authenticate(req: http.IncomingMessage): ApiKeyConfig {
     // Capgo reads capgkey, then authorization. x-api-key is ignored.
-    const raw = (req.headers['capgkey'] as string | undefined) ?? (req.headers['authorization'] as string | undefined)
+    const raw = (req.headers.capgkey as string | undefined) ?? (req.headers.authorization as string | undefined)
     if (!raw) throw new ApiError(401, 'no_key_provided', 'No key provided')
     const key = keys.find((k) => k.key === raw)
     if (!key) throw new ApiError(401, 'invalid_apikey', 'Invalid apikey')
@@ -216,31 +217,54 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
     if (!str('version')) throw new ApiError(400, 'missing_version', 'Missing required fields: version')
     if (!str('external_url')) throw new ApiError(400, 'missing_external_url', 'Missing required fields: external_url')
     if (!str('checksum')) throw new ApiError(400, 'missing_checksum', 'Missing required fields: checksum')
-    if (!SEMVER.test(str('version'))) throw new ApiError(400, 'invalid_version_format', 'Version must be valid semver format (e.g., 1.0.0, 1.0.0-alpha.1)')
+    if (!SEMVER.test(str('version')))
+      throw new ApiError(
+        400,
+        'invalid_version_format',
+        'Version must be valid semver format (e.g., 1.0.0, 1.0.0-alpha.1)',
+      )
     requireUpload(key)
     if (!canAccess(key, appId)) throw new ApiError(400, 'cannot_create_bundle', "You can't access this app")
-    if (!str('external_url').startsWith('https://')) throw new ApiError(400, 'invalid_protocol', 'External URL must use HTTPS protocol')
+    if (!str('external_url').startsWith('https://'))
+      throw new ApiError(400, 'invalid_protocol', 'External URL must use HTTPS protocol')
     if (!apps.has(appId)) throw new ApiError(400, 'cannot_find_app', 'Cannot find app')
     if (policy.enforceEncryptedBundles) {
-      if (!str('session_key')) throw new ApiError(400, 'encryption_required', 'This organization requires all bundles to be encrypted. Please upload an encrypted bundle with a session_key.')
+      if (!str('session_key'))
+        throw new ApiError(
+          400,
+          'encryption_required',
+          'This organization requires all bundles to be encrypted. Please upload an encrypted bundle with a session_key.',
+        )
       const required = policy.requiredEncryptionKey
       if (required) {
         const keyId = str('key_id')
-        if (!keyId) throw new ApiError(400, 'encryption_key_required', 'This organization requires bundles to be encrypted with a specific key. The uploaded bundle does not have a key_id.')
+        if (!keyId)
+          throw new ApiError(
+            400,
+            'encryption_key_required',
+            'This organization requires bundles to be encrypted with a specific key. The uploaded bundle does not have a key_id.',
+          )
         if (!(keyId === required.substring(0, 20) || keyId.substring(0, required.length) === required)) {
-          throw new ApiError(400, 'encryption_key_mismatch', 'This organization requires bundles to be encrypted with a specific key. The uploaded bundle was encrypted with a different key.', {
-            expected_key_prefix: `${required.substring(0, 4)}...`,
-          })
+          throw new ApiError(
+            400,
+            'encryption_key_mismatch',
+            'This organization requires bundles to be encrypted with a specific key. The uploaded bundle was encrypted with a different key.',
+            {
+              expected_key_prefix: `${required.substring(0, 4)}...`,
+            },
+          )
         }
       }
     }
     const signatureMode = options.signature ?? 'store'
-    if (body.signature !== undefined && signatureMode === 'refuse') throw new ApiError(400, 'invalid_body', 'Unknown field: signature')
+    if (body.signature !== undefined && signatureMode === 'refuse')
+      throw new ApiError(400, 'invalid_body', 'Unknown field: signature')
     if (body.signature !== undefined && signatureMode === 'store' && !/^[0-9a-f]{512}$/.test(str('signature'))) {
       throw new ApiError(400, 'invalid_signature', 'signature must be 512 lowercase hex characters')
     }
     // Check and insert in one synchronous step: a unique (app_id, name) constraint.
-    if (live(appId).some((b) => b.name === str('version'))) throw new ApiError(400, 'version_already_exists', 'Version already exists')
+    if (live(appId).some((b) => b.name === str('version')))
+      throw new ApiError(400, 'version_already_exists', 'Version already exists')
     const row = insert({
       app_id: appId,
       name: str('version'),
@@ -257,7 +281,8 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
     const appId = query.app_id ?? ''
     if (!appId) throw new ApiError(400, 'missing_app_id', 'Missing app_id')
     if (!APP_ID.test(appId)) throw new ApiError(400, 'invalid_app_id', 'App ID must be a reverse domain string')
-    if (!canAccess(key, appId) || !apps.has(appId)) throw new ApiError(400, 'cannot_get_bundle', "You can't access this app")
+    if (!canAccess(key, appId) || !apps.has(appId))
+      throw new ApiError(400, 'cannot_get_bundle', "You can't access this app")
     const page = query.page === undefined ? 0 : Number(query.page)
     const rows = live(appId)
       .slice()
@@ -267,9 +292,13 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
     return rows
   }
 
-  const pick = (body: Record<string, unknown>, camel: string, snake: string) => (body[camel] === undefined ? body[snake] : body[camel])
+  const pick = (body: Record<string, unknown>, camel: string, snake: string) =>
+    body[camel] === undefined ? body[snake] : body[camel]
   const findVersion = (appId: string, version: unknown) => {
-    const row = typeof version === 'number' ? live(appId).find((b) => b.id === version) : live(appId).find((b) => b.name === version)
+    const row =
+      typeof version === 'number'
+        ? live(appId).find((b) => b.id === version)
+        : live(appId).find((b) => b.name === version)
     if (!row) throw new ApiError(400, 'cannot_find_version', 'Cannot find version')
     return row
   }
@@ -291,30 +320,61 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
     const paused = pick(body, 'rolloutPaused', 'rollout_paused') as boolean | undefined
     const promoteToStable = Boolean(pick(body, 'promoteToStable', 'promote_to_stable'))
     const rollback = Boolean(body.rollback)
-    if (percentage != null && (typeof percentage !== 'number' || !Number.isFinite(percentage) || percentage < 0 || percentage > 100)) {
+    if (
+      percentage != null &&
+      (typeof percentage !== 'number' || !Number.isFinite(percentage) || percentage < 0 || percentage > 100)
+    ) {
       throw new ApiError(400, 'invalid_rollout_percentage', 'Rollout percentage must be between 0 and 100')
     }
     bps ??= percentage == null ? undefined : Math.round(percentage * 100)
-    if (bps != null && (!Number.isInteger(bps) || bps < 0 || bps > 10000)) throw new ApiError(400, 'invalid_rollout_config', 'rolloutPercentageBps must be an integer between 0 and 10000')
-    if ((rolloutVersion !== undefined || rollback || promoteToStable) && !existing) throw new ApiError(400, 'cannot_find_channel', 'Cannot find channel')
+    if (bps != null && (!Number.isInteger(bps) || bps < 0 || bps > 10000))
+      throw new ApiError(400, 'invalid_rollout_config', 'rolloutPercentageBps must be an integer between 0 and 10000')
+    if ((rolloutVersion !== undefined || rollback || promoteToStable) && !existing)
+      throw new ApiError(400, 'cannot_find_channel', 'Cannot find channel')
     const version = body.version
-    if (rolloutVersion && ((version === undefined && (existing?.version ?? null) === null) || version === null || version === 'unknown')) {
+    if (
+      rolloutVersion &&
+      ((version === undefined && (existing?.version ?? null) === null) || version === null || version === 'unknown')
+    ) {
       throw new ApiError(400, 'missing_stable_version', 'Cannot set rollout target without a stable bundle')
     }
     const next: ChannelRow = existing
       ? { ...existing }
-      : { id: nextChannelId++, app_id: appId, name, version: null, rollout_version: null, rollout_percentage_bps: 0, rollout_enabled: false, rollout_paused_at: null, allow_device_self_set: false }
+      : {
+          id: nextChannelId++,
+          app_id: appId,
+          name,
+          version: null,
+          rollout_version: null,
+          rollout_percentage_bps: 0,
+          rollout_enabled: false,
+          rollout_paused_at: null,
+          allow_device_self_set: false,
+        }
     if (version !== undefined) next.version = version ? findVersion(appId, version).id : null
-    if (rolloutVersion !== undefined) next.rollout_version = rolloutVersion ? findVersion(appId, rolloutVersion).id : null
+    if (rolloutVersion !== undefined)
+      next.rollout_version = rolloutVersion ? findVersion(appId, rolloutVersion).id : null
     if (bps != null) next.rollout_percentage_bps = bps
     if (enabled != null) next.rollout_enabled = enabled
     if (paused != null) next.rollout_paused_at = paused ? new Date().toISOString() : null
     if (typeof body.allow_device_self_set === 'boolean') next.allow_device_self_set = body.allow_device_self_set
-    if (rollback) Object.assign(next, { rollout_version: null, rollout_enabled: false, rollout_percentage_bps: 0, rollout_paused_at: null })
+    if (rollback)
+      Object.assign(next, {
+        rollout_version: null,
+        rollout_enabled: false,
+        rollout_percentage_bps: 0,
+        rollout_paused_at: null,
+      })
     if (promoteToStable) {
       const promoted = next.rollout_version ?? existing?.rollout_version
       if (!promoted) throw new ApiError(400, 'missing_rollout_version', 'Cannot promote without a rollout version')
-      Object.assign(next, { version: promoted, rollout_version: null, rollout_enabled: false, rollout_percentage_bps: 0, rollout_paused_at: null })
+      Object.assign(next, {
+        version: promoted,
+        rollout_version: null,
+        rollout_enabled: false,
+        rollout_percentage_bps: 0,
+        rollout_paused_at: null,
+      })
     }
     if (existing) Object.assign(existing, next)
     else channels.push(next)
@@ -349,7 +409,8 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
   }
 
   function setBundleChannel(key: ApiKeyConfig, body: Record<string, unknown>) {
-    if (!body.app_id || !body.version_id || !body.channel_id) throw new ApiError(400, 'missing_required_fields', 'Missing required fields')
+    if (!body.app_id || !body.version_id || !body.channel_id)
+      throw new ApiError(400, 'missing_required_fields', 'Missing required fields')
     const appId = String(body.app_id)
     if (!APP_ID.test(appId)) throw new ApiError(400, 'invalid_app_id', 'App ID must be a reverse domain string')
     requireUpload(key)
@@ -359,8 +420,10 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
     if (!row) throw new ApiError(400, 'cannot_find_version', 'Cannot find version')
     if (!channel) throw new ApiError(400, 'cannot_find_channel', 'Cannot find channel')
     const target = body.target ?? 'auto'
-    if (!['auto', 'stable', 'rollout'].includes(target as string)) throw new ApiError(400, 'invalid_target', 'target must be auto, stable or rollout')
-    if (target === 'rollout' || (target === 'auto' && channel.rollout_enabled && channel.rollout_version !== null)) channel.rollout_version = row.id
+    if (!['auto', 'stable', 'rollout'].includes(target as string))
+      throw new ApiError(400, 'invalid_target', 'target must be auto, stable or rollout')
+    if (target === 'rollout' || (target === 'auto' && channel.rollout_enabled && channel.rollout_version !== null))
+      channel.rollout_version = row.id
     else channel.version = row.id
     return { status: 'success', message: `Bundle ${row.name} set to channel ${channel.name}` }
   }
@@ -369,7 +432,8 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
     const appId = typeof body.app_id === 'string' ? body.app_id : ''
     if (!appId) throw new ApiError(400, 'missing_app_id', 'Missing app_id')
     if (!APP_ID.test(appId)) throw new ApiError(400, 'invalid_app_id', 'App ID must be a reverse domain string')
-    if (typeof body.channel !== 'string' || !body.channel) throw new ApiError(400, 'missing_channel_name', 'You must provide a channel name')
+    if (typeof body.channel !== 'string' || !body.channel)
+      throw new ApiError(400, 'missing_channel_name', 'You must provide a channel name')
     const index = channels.findIndex((c) => c.app_id === appId && c.name === body.channel)
     if (index < 0) throw new ApiError(400, 'cannot_find_channel', 'Cannot find channel')
     requireUpload(key)
@@ -388,7 +452,8 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
     if (typeof body.version === 'string' && body.version) {
       const row = live(appId).find((b) => b.name === body.version)
       if (!row) throw new ApiError(400, 'cannot_delete_version', 'Cannot delete version')
-      if (linked.has(row.id)) throw new ApiError(400, 'cannot_delete_linked_version', 'Cannot delete a bundle linked to a channel')
+      if (linked.has(row.id))
+        throw new ApiError(400, 'cannot_delete_linked_version', 'Cannot delete a bundle linked to a channel')
       row.deleted = true
     } else {
       for (const row of live(appId)) if (!linked.has(row.id)) row.deleted = true
@@ -403,13 +468,20 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
     if (!canAccess(key, appId)) throw new ApiError(400, 'cannot_access_app', "You can't access this app")
     const row = live(appId).find((b) => b.id === body.version_id)
     if (!row) throw new ApiError(400, 'cannot_find_version', 'Cannot find version')
-    if (body.link === undefined && body.comment === undefined) throw new ApiError(400, 'no_fields_to_update', 'No fields to update')
+    if (body.link === undefined && body.comment === undefined)
+      throw new ApiError(400, 'no_fields_to_update', 'No fields to update')
     if (typeof body.link === 'string') row.link = body.link
     if (typeof body.comment === 'string') row.comment = body.comment
     return { status: 'success' }
   }
 
-  function handle(method: string, path: string, query: Record<string, string>, req: http.IncomingMessage, body: unknown): { status: number; json: unknown } {
+  function handle(
+    method: string,
+    path: string,
+    query: Record<string, string>,
+    req: http.IncomingMessage,
+    body: unknown,
+  ): { status: number; json: unknown } {
     try {
       const key = authenticate(req)
       const record = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {}
@@ -423,7 +495,11 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
       if (method === 'DELETE' && path === '/bundle') return { status: 200, json: deleteBundle(key, record) }
       return { status: 404, json: { error: 'not_found', message: 'Not found' } }
     } catch (error) {
-      if (error instanceof ApiError) return { status: error.status, json: { error: error.code, message: error.message, ...(error.moreInfo ? { moreInfo: error.moreInfo } : {}) } }
+      if (error instanceof ApiError)
+        return {
+          status: error.status,
+          json: { error: error.code, message: error.message, ...(error.moreInfo ? { moreInfo: error.moreInfo } : {}) },
+        }
       return { status: 500, json: { error: 'unknown_error', message: String(error) } }
     }
   }
@@ -444,15 +520,23 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
         const headers: Record<string, string> = {}
         for (const [name, value] of Object.entries(req.headers)) {
           if (value === undefined) continue
-          headers[name] = name === 'authorization' || name === 'capgkey' || name === 'x-api-key' ? '<set>' : Array.isArray(value) ? value.join(', ') : value
+          headers[name] =
+            name === 'authorization' || name === 'capgkey' || name === 'x-api-key'
+              ? '<set>'
+              : Array.isArray(value)
+                ? value.join(', ')
+                : value
         }
-        const rawKey = (req.headers['capgkey'] as string | undefined) ?? (req.headers['authorization'] as string | undefined)
+        const rawKey = (req.headers.capgkey as string | undefined) ?? (req.headers.authorization as string | undefined)
         requests.push({
           method: req.method ?? '',
           path: url.pathname,
           query: Object.fromEntries(url.searchParams),
           headers,
-          auth: { header: req.headers['capgkey'] ? 'capgkey' : req.headers['authorization'] ? 'authorization' : undefined, known: keys.some((k) => k.key === rawKey) },
+          auth: {
+            header: req.headers.capgkey ? 'capgkey' : req.headers.authorization ? 'authorization' : undefined,
+            known: keys.some((k) => k.key === rawKey),
+          },
           body,
           rawBody,
         })
@@ -472,20 +556,27 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
           const at = now()
           while (hits.length && hits[0]! <= at - options.rateLimit.windowMs) hits.shift()
           if (hits.length >= options.rateLimit.max) {
-            send(429, { error: 'too_many_requests', message: 'Too many requests' }, { 'retry-after': String(options.rateLimit.retryAfterSeconds) })
+            send(
+              429,
+              { error: 'too_many_requests', message: 'Too many requests' },
+              { 'retry-after': String(options.rateLimit.retryAfterSeconds) },
+            )
             return
           }
           hits.push(at)
         }
 
-        const index = faults.findIndex((f) => (!f.method || f.method === req.method) && (!f.path || f.path === url.pathname))
+        const index = faults.findIndex(
+          (f) => (!f.method || f.method === req.method) && (!f.path || f.path === url.pathname),
+        )
         const fault = index >= 0 ? faults[index] : undefined
         if (fault) {
           fault.times = (fault.times ?? 1) - 1
           if (fault.times <= 0) faults.splice(index, 1)
         }
         let answer: { status: number; json: unknown } | undefined
-        if (!fault || fault.afterHandling) answer = handle(req.method ?? '', url.pathname, Object.fromEntries(url.searchParams), req, body)
+        if (!fault || fault.afterHandling)
+          answer = handle(req.method ?? '', url.pathname, Object.fromEntries(url.searchParams), req, body)
         if (fault) {
           if (fault.hang) return
           if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
@@ -494,7 +585,14 @@ export async function startCapgoServer(options: CapgoServerOptions = {}): Promis
             return
           }
           if (fault.status !== undefined) {
-            send(fault.status, fault.body ?? { error: fault.status === 429 ? 'too_many_requests' : 'internal_error', message: 'injected' }, fault.headers)
+            send(
+              fault.status,
+              fault.body ?? {
+                error: fault.status === 429 ? 'too_many_requests' : 'internal_error',
+                message: 'injected',
+              },
+              fault.headers,
+            )
             return
           }
         }

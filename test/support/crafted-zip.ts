@@ -103,7 +103,12 @@ export function craftZip(entries: CraftedEntry[], options: CraftedZipOptions = {
 }
 
 /** Zip `files` with the system Info-ZIP `zip` (-X: no extra fields; stored: -0). */
-export async function zipWithInfoZip(dir: string, out: string, files: Record<string, string | Buffer>, options: { stored?: boolean } = {}): Promise<string> {
+export async function zipWithInfoZip(
+  dir: string,
+  out: string,
+  files: Record<string, string | Buffer>,
+  options: { stored?: boolean } = {},
+): Promise<string> {
   for (const [name, content] of Object.entries(files)) {
     const file = path.join(dir, name)
     await mkdir(path.dirname(file), { recursive: true })

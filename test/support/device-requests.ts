@@ -55,7 +55,11 @@ export function iosInfo(overrides: Record<string, unknown> = {}): Record<string,
 }
 
 export const ANDROID_JSON = { 'content-type': 'application/json; charset=utf-8', 'accept-encoding': 'gzip' }
-export const IOS_JSON = { 'content-type': 'application/json', accept: 'application/json', 'accept-encoding': 'gzip, deflate, br' }
+export const IOS_JSON = {
+  'content-type': 'application/json',
+  accept: 'application/json',
+  'accept-encoding': 'gzip, deflate, br',
+}
 
 export function post(body: unknown, headers: Record<string, string> = ANDROID_JSON): SendInit {
   return { method: 'POST', headers, body: JSON.stringify(body) }
@@ -64,6 +68,7 @@ export function post(body: unknown, headers: Record<string, string> = ANDROID_JS
 /** GET /channel_self as the plugin builds it: every info field as a query parameter. */
 export function listQuery(info: Record<string, unknown>): string {
   const params = new URLSearchParams()
-  for (const [key, value] of Object.entries(info)) if (value !== undefined && value !== null) params.append(key, String(value))
+  for (const [key, value] of Object.entries(info))
+    if (value !== undefined && value !== null) params.append(key, String(value))
   return `/channel_self?${params}`
 }

@@ -159,7 +159,11 @@ export async function startFaultProxy(options: { upstream: string; rules?: Fault
               ? [503, 'SlowDown', 'Please reduce your request rate.']
               : [412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold']
         const body = s3ErrorXml(code, message)
-        res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), ...(status === 503 ? { 'retry-after': '0' } : {}) })
+        res.writeHead(status, {
+          'content-type': 'application/xml',
+          'content-length': Buffer.byteLength(body),
+          ...(status === 503 ? { 'retry-after': '0' } : {}),
+        })
         res.end(method === 'HEAD' ? undefined : body)
       })
       return

@@ -34,8 +34,27 @@ export async function makeSmallApp(dir: string, extra: Record<string, string | B
 
 /** Deterministic pseudo-source text (compresses like real JS) of about `size` bytes. */
 export function sourceLikeText(size: number, seed: number): string {
-  const words = ['const', 'function', 'return', 'import', 'export', 'await', 'value', 'props', 'state', 'render', 'component', 'useEffect', 'document', 'window', 'length', 'index', 'string', 'number']
-  let x = seed * 2654435761 >>> 0
+  const words = [
+    'const',
+    'function',
+    'return',
+    'import',
+    'export',
+    'await',
+    'value',
+    'props',
+    'state',
+    'render',
+    'component',
+    'useEffect',
+    'document',
+    'window',
+    'length',
+    'index',
+    'string',
+    'number',
+  ]
+  let x = (seed * 2654435761) >>> 0
   const parts: string[] = []
   let total = 0
   while (total < size) {

@@ -34,7 +34,14 @@ export interface GithubApiStandIn {
  */
 export async function startGithubApi(options: { token: string; repository: string }): Promise<GithubApiStandIn> {
   const faults: GithubFault[] = []
-  const state: GithubApiStandIn = { url: '', comments: [], requests: [], readOnly: false, fail: (fault) => void faults.push({ ...fault }), close: async () => undefined }
+  const state: GithubApiStandIn = {
+    url: '',
+    comments: [],
+    requests: [],
+    readOnly: false,
+    fail: (fault) => void faults.push({ ...fault }),
+    close: async () => undefined,
+  }
   let nextId = 1000
   const server = http.createServer(async (request, response) => {
     const chunks: Buffer[] = []
@@ -56,7 +63,10 @@ export async function startGithubApi(options: { token: string; repository: strin
       else answer(status, body)
     }
     if (fault && !fault.afterHandling) return send(fault.status, undefined)
-    if (request.headers.authorization !== `token ${options.token}` && request.headers.authorization !== `Bearer ${options.token}`) {
+    if (
+      request.headers.authorization !== `token ${options.token}` &&
+      request.headers.authorization !== `Bearer ${options.token}`
+    ) {
       return send(401, { message: 'Bad credentials' })
     }
     const prefix = `/repos/${options.repository}/`
@@ -76,7 +86,10 @@ export async function startGithubApi(options: { token: string; repository: strin
       const perPage = Number(url.searchParams.get('per_page') ?? 30)
       const page = Number(url.searchParams.get('page') ?? 1)
       const all = state.comments.filter((comment) => comment.issueNumber === Number(listMatch[1]))
-      return send(200, all.slice((page - 1) * perPage, page * perPage).map((comment) => ({ id: comment.id, body: comment.body })))
+      return send(
+        200,
+        all.slice((page - 1) * perPage, page * perPage).map((comment) => ({ id: comment.id, body: comment.body })),
+      )
     }
     if ((listMatch && request.method === 'POST') || (editMatch && request.method === 'PATCH')) {
       if (state.readOnly) return send(403, { message: 'Resource not accessible by integration' })

@@ -34,11 +34,58 @@ export interface TestCa {
 export async function makeTestCertificates(): Promise<TestCa> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'lu-https-'))
   const f = (name: string) => path.join(dir, name)
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=live-update test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'])
-  await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1'])
-  await writeFile(f('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n')
-  await run('openssl', ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.pem'), '-days', '2', '-extfile', f('server.ext')])
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=live-update test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ])
+  await run('openssl', [
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('server.key'),
+    '-out',
+    f('server.csr'),
+    '-subj',
+    '/CN=127.0.0.1',
+  ])
+  await writeFile(
+    f('server.ext'),
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
+  )
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('server.pem'),
+    '-days',
+    '2',
+    '-extfile',
+    f('server.ext'),
+  ])
   return {
     dir,
     caFile: f('ca.pem'),
@@ -54,7 +101,9 @@ export function fetchTrusting(caPem: string): typeof fetch {
   const fetchImpl = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(input instanceof Request ? input.url : String(input))
     const method = (init.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase()
-    const headers = Object.fromEntries(new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined)).entries())
+    const headers = Object.fromEntries(
+      new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined)).entries(),
+    )
     return new Promise<Response>((resolve, reject) => {
       const req = https.request(url, { method, headers, agent, signal: init.signal ?? undefined }, (res) => {
         const responseHeaders = new Headers()
@@ -94,7 +143,11 @@ export interface HttpsFront {
 }
 
 /** Serve `bucket` over https on 127.0.0.1 (GET and HEAD, Range passed through). */
-export async function startHttpsFront(options: { bucket: string; client?: S3Client; certificates?: TestCa }): Promise<HttpsFront> {
+export async function startHttpsFront(options: {
+  bucket: string
+  client?: S3Client
+  certificates?: TestCa
+}): Promise<HttpsFront> {
   const client = options.client ?? createTestClient()
   const certs = options.certificates ?? (await makeTestCertificates())
   const ownsCerts = options.certificates === undefined
@@ -125,7 +178,9 @@ export async function startHttpsFront(options: { bucket: string; client?: S3Clie
       body.pipe(res)
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 502
-      res.writeHead(status === 404 ? 404 : status >= 400 ? status : 502, { 'content-type': 'text/plain' }).end(req.method === 'HEAD' ? undefined : `front: ${status}\n`)
+      res
+        .writeHead(status === 404 ? 404 : status >= 400 ? status : 502, { 'content-type': 'text/plain' })
+        .end(req.method === 'HEAD' ? undefined : `front: ${status}\n`)
     }
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

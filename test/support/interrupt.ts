@@ -83,8 +83,10 @@ async function start(entry: string, args: string[], env: Record<string, string>,
     async waitUntil(test, what, timeoutMs = 60000) {
       const deadline = Date.now() + timeoutMs
       while (!(await test())) {
-        if (!running) throw new Error(`The process exited before ${what}:\n${stdout.slice(-3000)}\n${stderr.slice(-2000)}`)
-        if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}:\n${stdout.slice(-3000)}\n${stderr.slice(-2000)}`)
+        if (!running)
+          throw new Error(`The process exited before ${what}:\n${stdout.slice(-3000)}\n${stderr.slice(-2000)}`)
+        if (Date.now() > deadline)
+          throw new Error(`Timed out waiting for ${what}:\n${stdout.slice(-3000)}\n${stderr.slice(-2000)}`)
         await new Promise((resolve) => setTimeout(resolve, 20))
       }
     },
@@ -100,7 +102,9 @@ async function start(entry: string, args: string[], env: Record<string, string>,
     summary: () => readFile(summaryFile, 'utf8'),
     outputs: async () => parseOutputFile(await readFile(outputFile, 'utf8')),
     async leftovers() {
-      const left = (await readdir(runnerTemp)).filter((name) => !RUNNER_FILES.has(name)).map((name) => `RUNNER_TEMP/${name}`)
+      const left = (await readdir(runnerTemp))
+        .filter((name) => !RUNNER_FILES.has(name))
+        .map((name) => `RUNNER_TEMP/${name}`)
       left.push(...(await readdir(tmpDir)).map((name) => `TMPDIR/${name}`))
       return left
     },
@@ -115,7 +119,9 @@ async function start(entry: string, args: string[], env: Record<string, string>,
 
 /** The action with inputs as INPUT_<NAME>. */
 export function startAction(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<Interruptible> {
-  const inputEnv = Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value]))
+  const inputEnv = Object.fromEntries(
+    Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value]),
+  )
   return start(ACTION_ENTRY, [], { ...env, ...inputEnv })
 }
 
@@ -124,7 +130,11 @@ export function startCli(args: string[], cwd: string, env: Record<string, string
 }
 
 /** An HTTP server that takes requests and never answers them: holds a download or a webhook call in flight. */
-export async function startBlackHole(): Promise<{ url: string; requests: { method: string; url: string }[]; close(): Promise<void> }> {
+export async function startBlackHole(): Promise<{
+  url: string
+  requests: { method: string; url: string }[]
+  close(): Promise<void>
+}> {
   const requests: { method: string; url: string }[] = []
   const sockets = new Set<Socket>()
   const server = http.createServer((req) => {

@@ -51,11 +51,15 @@ export class ManifestDevice {
     const seen = new Set<string>()
     const tasks = manifest.map((entry) => {
       if (!entry.file_hash) throw new Error(`missing file_hash for ${entry.file_name}`)
-      const hash = publicDecrypt({ key, padding: constants.RSA_PKCS1_PADDING }, Buffer.from(entry.file_hash, 'hex')).toString('hex')
+      const hash = publicDecrypt(
+        { key, padding: constants.RSA_PKCS1_PADDING },
+        Buffer.from(entry.file_hash, 'hex'),
+      ).toString('hex')
       const isBrotli = entry.file_name.endsWith('.br')
       const target = isBrotli ? entry.file_name.slice(0, -3) : entry.file_name
       const resolved = path.resolve(destDir, target)
-      if (!resolved.startsWith(path.resolve(destDir) + path.sep) || entry.file_name.includes('\\')) throw new Error(`manifest_path_fail: ${entry.file_name}`)
+      if (!resolved.startsWith(path.resolve(destDir) + path.sep) || entry.file_name.includes('\\'))
+        throw new Error(`manifest_path_fail: ${entry.file_name}`)
       if (seen.has(resolved)) throw new Error(`manifest_path_fail (duplicate): ${entry.file_name}`)
       seen.add(resolved)
       return { entry, hash, isBrotli, target, resolved }
@@ -72,7 +76,8 @@ export class ManifestDevice {
         run.reusedCache.push(task.target)
       } else {
         const response = await this.doFetch(task.entry.download_url)
-        if (response.status !== 200 && response.status !== 206) throw new Error(`download_manifest_file_fail: ${task.entry.file_name} HTTP ${response.status}`)
+        if (response.status !== 200 && response.status !== 206)
+          throw new Error(`download_manifest_file_fail: ${task.entry.file_name} HTTP ${response.status}`)
         const body = Buffer.from(await response.arrayBuffer())
         run.bytesDownloaded += body.length
         const decipher = createDecipheriv('aes-128-cbc', aesKey, iv)

@@ -15,11 +15,18 @@ export interface NativeProject {
   app: string
 }
 
-export async function makeNativeProject(root: string, options: { pluginVersion?: string } = {}): Promise<NativeProject> {
+export async function makeNativeProject(
+  root: string,
+  options: { pluginVersion?: string } = {},
+): Promise<NativeProject> {
   const app = path.join(root, 'app')
   const version = options.pluginVersion ?? '1.2.3'
   await writeTree(root, {
-    'node_modules/hoisted-plugin/package.json': json({ name: 'hoisted-plugin', version: '3.0.0', capacitor: { android: { src: 'android' } } }),
+    'node_modules/hoisted-plugin/package.json': json({
+      name: 'hoisted-plugin',
+      version: '3.0.0',
+      capacitor: { android: { src: 'android' } },
+    }),
     'node_modules/hoisted-plugin/android/build.gradle.kts': 'plugins { id("com.android.library") }\n',
     'node_modules/hoisted-plugin/android/src/main/kotlin/Hoisted.kt': 'class Hoisted\n',
   })
@@ -45,7 +52,11 @@ export async function makeNativeProject(root: string, options: { pluginVersion?:
     'node_modules/@capacitor/android/capacitor/src/main/java/com/getcapacitor/Bridge.java': 'class Bridge {}\n',
     'node_modules/@capacitor/ios/package.json': json({ name: '@capacitor/ios', version: '7.4.2' }),
     'node_modules/@capacitor/ios/Capacitor/Capacitor/Bridge.swift': 'class Bridge {}\n',
-    'node_modules/plugin-full/package.json': json({ name: 'plugin-full', version, capacitor: { ios: { src: 'ios' }, android: { src: 'android' } } }),
+    'node_modules/plugin-full/package.json': json({
+      name: 'plugin-full',
+      version,
+      capacitor: { ios: { src: 'ios' }, android: { src: 'android' } },
+    }),
     'node_modules/plugin-full/PluginFull.podspec': "Pod::Spec.new do |s| s.dependency 'Capacitor' end\n",
     // A folder named like a podspec: Capgo hashes its path, then fails to read it and goes on.
     'node_modules/plugin-full/Odd.podspec/readme.txt': 'odd\n',
@@ -63,13 +74,21 @@ export async function makeNativeProject(root: string, options: { pluginVersion?:
     'node_modules/plugin-full/android/src/main/res/values/strings.xml': '<resources/>\n',
     'node_modules/plugin-full/node_modules/inner/android/Inner.java': 'class Inner {}\n',
     'node_modules/plugin-full/dist/esm/index.js': 'export {}\n',
-    'node_modules/cordova-plugin/package.json': json({ name: 'cordova-plugin', version: '2.0.1', cordova: { id: 'cordova-plugin' } }),
+    'node_modules/cordova-plugin/package.json': json({
+      name: 'cordova-plugin',
+      version: '2.0.1',
+      cordova: { id: 'cordova-plugin' },
+    }),
     'node_modules/cordova-plugin/plugin.xml': '<plugin id="cordova-plugin"/>\n',
     'node_modules/cordova-plugin/src/android/CordovaThing.java': 'class CordovaThing {}\n',
     'node_modules/cordova-plugin/src/ios/CDVThing.swift': 'class CDVThing {}\n',
     'node_modules/js-only/package.json': json({ name: 'js-only', version: '1.0.0' }),
     'node_modules/js-only/Fake.java': 'not a plugin\n',
-    'node_modules/capacitor-no-native/package.json': json({ name: 'capacitor-no-native', version: '1.0.0', capacitor: { android: {} } }),
+    'node_modules/capacitor-no-native/package.json': json({
+      name: 'capacitor-no-native',
+      version: '1.0.0',
+      capacitor: { android: {} },
+    }),
     'node_modules/capacitor-no-native/android/build.gradle': 'apply plugin\n',
     'node_modules/nested-only/package.json': json({ name: 'nested-only', version: '1.0.0', capacitor: { ios: {} } }),
     'node_modules/nested-only/node_modules/dep/ios/Dep.swift': 'class Dep {}\n',

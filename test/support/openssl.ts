@@ -70,17 +70,39 @@ export async function opensslEd25519Key(dir: string): Promise<string> {
 /** RSA public-decrypt ("verify-recover", PKCS#1 v1.5) of `data` with a PKCS#1 or SPKI public key file. */
 export async function opensslVerifyRecover(dir: string, publicKeyFile: string, data: Buffer): Promise<Buffer> {
   const input = await put(dir, `recover-${Date.now()}-${Math.random().toString(16).slice(2)}.bin`, data)
-  return openssl(['pkeyutl', '-verifyrecover', '-pubin', '-inkey', publicKeyFile, '-pkeyopt', 'rsa_padding_mode:pkcs1', '-in', input])
+  return openssl([
+    'pkeyutl',
+    '-verifyrecover',
+    '-pubin',
+    '-inkey',
+    publicKeyFile,
+    '-pkeyopt',
+    'rsa_padding_mode:pkcs1',
+    '-in',
+    input,
+  ])
 }
 
 /** AES-128-CBC (PKCS#7) decryption of a file by OpenSSL. */
 export async function opensslAesDecrypt(encryptedFile: string, key: Buffer, iv: Buffer): Promise<Buffer> {
-  return openssl(['enc', '-d', '-aes-128-cbc', '-K', key.toString('hex'), '-iv', iv.toString('hex'), '-in', encryptedFile])
+  return openssl([
+    'enc',
+    '-d',
+    '-aes-128-cbc',
+    '-K',
+    key.toString('hex'),
+    '-iv',
+    iv.toString('hex'),
+    '-in',
+    encryptedFile,
+  ])
 }
 
 /** Parse a public key file with OpenSSL as PKCS#1 (`-RSAPublicKey_in`): returns its modulus line. */
 export async function opensslPkcs1PublicModulus(publicKeyFile: string): Promise<string> {
-  return (await openssl(['rsa', '-RSAPublicKey_in', '-pubin', '-in', publicKeyFile, '-noout', '-modulus'])).toString().trim()
+  return (await openssl(['rsa', '-RSAPublicKey_in', '-pubin', '-in', publicKeyFile, '-noout', '-modulus']))
+    .toString()
+    .trim()
 }
 
 export async function opensslPrivateModulus(privateKeyFile: string): Promise<string> {

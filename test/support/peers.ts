@@ -13,7 +13,9 @@ export async function unzipTest(zipFile: string): Promise<string> {
 }
 
 /** Java's ZipInputStream (Android's unzip path): reads local headers in order and checks CRCs. */
-export async function javaZipInputStream(zipFile: string): Promise<{ entries: { method: number; size: number; crc: string; name: string }[] }> {
+export async function javaZipInputStream(
+  zipFile: string,
+): Promise<{ entries: { method: number; size: number; crc: string; name: string }[] }> {
   const { stdout } = await run('java', [path.join(here, 'ZipCheck.java'), zipFile], { maxBuffer: 64 * 1024 * 1024 })
   const lines = stdout.trim().split('\n')
   const entries = lines

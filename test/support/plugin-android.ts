@@ -15,7 +15,10 @@ import { promisify } from 'node:util'
 const run = promisify(execFile)
 const here = path.dirname(fileURLToPath(import.meta.url))
 const repo = path.resolve(here, '..', '..')
-export const PLUGIN_JAVA = path.join(repo, 'node_modules/@capgo/capacitor-updater/android/src/main/java/ee/forgr/capacitor_updater')
+export const PLUGIN_JAVA = path.join(
+  repo,
+  'node_modules/@capgo/capacitor-updater/android/src/main/java/ee/forgr/capacitor_updater',
+)
 
 /** The plugin code pasted into the harness, found by these openings in CapgoUpdater.java. */
 const PIECES = [
@@ -71,9 +74,23 @@ export async function compilePluginDevice(work: string): Promise<string> {
   await writeFile(generated, template.replace('//@EXTRACTED', pasted))
   const classes = path.join(work, 'classes')
   const stubs = await javaFiles(path.join(here, 'android-stubs'))
-  await run('javac', ['-nowarn', '-encoding', 'UTF-8', '-d', classes, ...stubs, path.join(PLUGIN_JAVA, 'CryptoCipher.java'), path.join(PLUGIN_JAVA, 'Logger.java'), generated], {
-    maxBuffer: 16 * 1024 * 1024,
-  })
+  await run(
+    'javac',
+    [
+      '-nowarn',
+      '-encoding',
+      'UTF-8',
+      '-d',
+      classes,
+      ...stubs,
+      path.join(PLUGIN_JAVA, 'CryptoCipher.java'),
+      path.join(PLUGIN_JAVA, 'Logger.java'),
+      generated,
+    ],
+    {
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  )
   return classes
 }
 
@@ -92,12 +109,22 @@ export interface DeviceResult {
 }
 
 /** Install every case on the "phone", all in one JVM (one start, a few seconds in all). */
-export async function runPluginDevice(classes: string, work: string, cases: DeviceCase[]): Promise<Map<string, DeviceResult>> {
-  const input = cases.map((c) => [c.name, c.encryptedFile, c.publicKeyFile, c.sessionKey, c.checksum].join('\t')).join('\n')
+export async function runPluginDevice(
+  classes: string,
+  work: string,
+  cases: DeviceCase[],
+): Promise<Map<string, DeviceResult>> {
+  const input = cases
+    .map((c) => [c.name, c.encryptedFile, c.publicKeyFile, c.sessionKey, c.checksum].join('\t'))
+    .join('\n')
   const root = path.join(work, 'phone')
   await mkdir(root, { recursive: true })
   const stdout = await new Promise<string>((resolve, reject) => {
-    const child = spawn('java', ['-Xshare:auto', '-XX:TieredStopAtLevel=1', '-cp', classes, 'ee.forgr.capacitor_updater.PluginDevice', root], { stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(
+      'java',
+      ['-Xshare:auto', '-XX:TieredStopAtLevel=1', '-cp', classes, 'ee.forgr.capacitor_updater.PluginDevice', root],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    )
     let out = ''
     let err = ''
     child.stdout.on('data', (chunk) => (out += chunk))

@@ -73,7 +73,13 @@ export function responderScenarios(label: string, start: (env: EntryEnv) => Prom
 
     test('a device on an older bundle gets the channel release, with no error or kind key', async () => {
       const reply = await update(androidInfo({ version_name: '1.0.0' }))
-      expect(reply).toEqual({ version: '1.1.0', url: v110.url, session_key: v110.sessionKey, checksum: v110.checksum, signature: v110.signature })
+      expect(reply).toEqual({
+        version: '1.1.0',
+        url: v110.url,
+        session_key: v110.sessionKey,
+        checksum: v110.checksum,
+        signature: v110.signature,
+      })
       const ios = await update(iosInfo(), IOS_JSON)
       expect(ios.version).toBe('1.1.0')
       expect('error' in ios || 'kind' in ios).toBe(false)
@@ -109,17 +115,31 @@ export function responderScenarios(label: string, start: (env: EntryEnv) => Prom
     })
 
     test('an unknown channel is named in the error', async () => {
-      expect(await update(androidInfo({ defaultChannel: 'nightly' }))).toMatchObject({ error: 'channel_not_found', kind: 'failed' })
-      expect(await update(androidInfo({ defaultChannel: 'empty' }))).toMatchObject({ error: 'no_channel', kind: 'failed' })
+      expect(await update(androidInfo({ defaultChannel: 'nightly' }))).toMatchObject({
+        error: 'channel_not_found',
+        kind: 'failed',
+      })
+      expect(await update(androidInfo({ defaultChannel: 'empty' }))).toMatchObject({
+        error: 'no_channel',
+        kind: 'failed',
+      })
     })
 
     test('rollout: 25 % of 10,000 devices within ±3 points, sticky per device', async () => {
       const ids = Array.from({ length: 10_000 }, () => randomUUID())
-      const first = await pool(ids.length, 32, async (i) => (await update(androidInfo({ device_id: ids[i], defaultChannel: 'beta' }))).version)
+      const first = await pool(
+        ids.length,
+        32,
+        async (i) => (await update(androidInfo({ device_id: ids[i], defaultChannel: 'beta' }))).version,
+      )
       const share = (first.filter((v) => v === '1.2.0').length / ids.length) * 100
       expect(first.every((v) => v === '1.1.0' || v === '1.2.0')).toBe(true)
       expect(Math.abs(share - 25)).toBeLessThanOrEqual(3)
-      const again = await pool(500, 16, async (i) => (await update(androidInfo({ device_id: ids[i], defaultChannel: 'beta' }))).version)
+      const again = await pool(
+        500,
+        16,
+        async (i) => (await update(androidInfo({ device_id: ids[i], defaultChannel: 'beta' }))).version,
+      )
       expect(again).toEqual(first.slice(0, 500))
       // The same device in upper case (iOS's UUID) lands in the same place.
       const upper = await update(iosInfo({ device_id: ids[0].toUpperCase(), defaultChannel: 'beta' }), IOS_JSON)
@@ -129,7 +149,8 @@ export function responderScenarios(label: string, start: (env: EntryEnv) => Prom
 
     test('rollback and promote are visible to the next request after the cache TTL', async () => {
       const ids = Array.from({ length: 200 }, () => randomUUID())
-      const ask = (id: string, version = '1.1.0') => update(androidInfo({ device_id: id, defaultChannel: 'beta', version_name: version }))
+      const ask = (id: string, version = '1.1.0') =>
+        update(androidInfo({ device_id: id, defaultChannel: 'beta', version_name: version }))
       const before = await Promise.all(ids.map((id) => ask(id)))
       const inRollout = ids.filter((_, i) => before[i].version === '1.2.0')
       expect(inRollout.length).toBeGreaterThan(0)
@@ -153,7 +174,11 @@ export function responderScenarios(label: string, start: (env: EntryEnv) => Prom
         download_url: `${front.origin}/${APP_ID}/1.4.0/files/assets/chunk-${i}.js`,
       }))
       const base = fakePointer(APP_ID, '1.4.0', front.origin)
-      const delta = { ...base, manifestUrl: `${front.origin}/${base.record.replace('.release.json', '.manifest.json')}`, manifestSignature: 'ab'.repeat(256) }
+      const delta = {
+        ...base,
+        manifestUrl: `${front.origin}/${base.record.replace('.release.json', '.manifest.json')}`,
+        manifestSignature: 'ab'.repeat(256),
+      }
       await putJson(bucket, delta.record.replace('.release.json', '.manifest.json'), manifest)
       await writeChannel(bucket, APP_ID, 'empty', { stable: delta })
       await waitTtl()
@@ -174,7 +199,9 @@ export function responderScenarios(label: string, start: (env: EntryEnv) => Prom
       const set = await send('/channel_self', post({ ...info, channel: 'beta' }))
       expect(set.status).toBe(200)
       expect(await set.json()).toMatchObject({ status: 'ok' })
-      expect(await (await send('/channel_self', post({ ...info, channel: 'nope' }))).json()).toMatchObject({ error: 'channel_not_found' })
+      expect(await (await send('/channel_self', post({ ...info, channel: 'nope' }))).json()).toMatchObject({
+        error: 'channel_not_found',
+      })
       // The plugin then sends the channel back as defaultChannel: no server-side state.
       const got = await send('/channel_self', { ...post({ ...info, defaultChannel: 'beta' }), method: 'PUT' })
       expect(await got.json()).toEqual({ channel: 'beta', status: 'override', allowSet: true })
@@ -193,7 +220,13 @@ export function responderScenarios(label: string, start: (env: EntryEnv) => Prom
     test('stats: batches and single events are counted, junk entries rejected without a 5xx', async () => {
       const info = androidInfo()
       const batch = [
-        { ...info, action: 'download_complete', version_name: '1.1.0', old_version_name: 'builtin', timestamp: Date.now() },
+        {
+          ...info,
+          action: 'download_complete',
+          version_name: '1.1.0',
+          old_version_name: 'builtin',
+          timestamp: Date.now(),
+        },
         { ...info, action: 'set', version_name: '1.1.0', old_version_name: 'builtin' },
         { nonsense: true },
         42,
@@ -214,15 +247,39 @@ export function responderScenarios(label: string, start: (env: EntryEnv) => Prom
         expect(body.error).toBe(error)
         expect(typeof body.message).toBe('string')
       }
-      await expectError('/updates', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"app_id":' }, 400, 'invalid_json')
-      await expectError('/updates', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(androidInfo()) }, 415, 'unsupported_content_type')
-      await expectError('/updates', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...androidInfo(), pad: 'x'.repeat(70_000) }) }, 413, 'body_too_large')
+      await expectError(
+        '/updates',
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"app_id":' },
+        400,
+        'invalid_json',
+      )
+      await expectError(
+        '/updates',
+        { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(androidInfo()) },
+        415,
+        'unsupported_content_type',
+      )
+      await expectError(
+        '/updates',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ ...androidInfo(), pad: 'x'.repeat(70_000) }),
+        },
+        413,
+        'body_too_large',
+      )
       await expectError('/updates', post({ ...androidInfo(), device_id: 'not-a-uuid' }), 400, 'invalid_request')
       await expectError('/updates', post({ ...androidInfo(), platform: 'windows' }), 400, 'invalid_request')
       await expectError('/updates', post([1, 2]), 400, 'invalid_request')
       await expectError('/updates', { method: 'GET' }, 405, 'method_not_allowed')
       await expectError('/nothing-here', { method: 'GET' }, 404, 'not_found')
-      await expectError('/stats', { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'not json' }, 400, 'invalid_json')
+      await expectError(
+        '/stats',
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'not json' },
+        400,
+        'invalid_json',
+      )
       // Still serving after all that.
       expect((await update(androidInfo())).version).toBe('1.1.0')
     })

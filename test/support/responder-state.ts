@@ -38,12 +38,30 @@ export function fakePointer(appId: string, version: string, origin: string, extr
   }
 }
 
-export async function putJson(bucket: string, key: string, value: unknown, client: S3Client = createTestClient()): Promise<void> {
-  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' }))
+export async function putJson(
+  bucket: string,
+  key: string,
+  value: unknown,
+  client: S3Client = createTestClient(),
+): Promise<void> {
+  await client.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' }),
+  )
 }
 
-export async function writeApp(bucket: string, appId: string, defaultChannel: string, channels: string[]): Promise<void> {
-  await putJson(bucket, `live-update/${appId}/app.json`, { schema: 1, appId, defaultChannel, channels, updatedAt: new Date().toISOString() })
+export async function writeApp(
+  bucket: string,
+  appId: string,
+  defaultChannel: string,
+  channels: string[],
+): Promise<void> {
+  await putJson(bucket, `live-update/${appId}/app.json`, {
+    schema: 1,
+    appId,
+    defaultChannel,
+    channels,
+    updatedAt: new Date().toISOString(),
+  })
 }
 
 let revision = 0

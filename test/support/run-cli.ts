@@ -14,7 +14,10 @@ export interface CliRun {
 }
 
 /** `node dist/cli.js ...args` in `cwd`, stdin closed; resolves with the exit code and output. */
-export async function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; wrapper?: string[] } = {}): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; wrapper?: string[] } = {},
+): Promise<CliRun> {
   // `wrapper` runs node under another command (e.g. setpriv to drop root).
   const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath]
   const child = spawn(command, [...prefix, CLI_ENTRY, ...args], {
@@ -37,7 +40,12 @@ export async function runCli(args: string[], options: { cwd?: string; env?: Node
  * What a device does, with OpenSSL: unwrap the AES key from the session key with the public key
  * (PKCS#1 v1.5 verify-recover), then AES-128-CBC decrypt the file. Returns the plaintext zip.
  */
-export async function opensslDecryptBundle(scratchDir: string, encryptedFile: string, sessionKey: string, publicKeyFile: string): Promise<Buffer> {
+export async function opensslDecryptBundle(
+  scratchDir: string,
+  encryptedFile: string,
+  sessionKey: string,
+  publicKeyFile: string,
+): Promise<Buffer> {
   const [ivBase64, wrappedBase64] = sessionKey.split(':')
   const aesKey = await opensslVerifyRecover(scratchDir, publicKeyFile, Buffer.from(wrappedBase64, 'base64'))
   if (aesKey.length !== 16) throw new Error(`recovered AES key has ${aesKey.length} bytes, expected 16`)

@@ -44,7 +44,10 @@ export function createTestClient(overrides: { endpoint?: string; secretAccessKey
     endpoint: overrides.endpoint ?? config.endpoint,
     region: config.region,
     forcePathStyle: true,
-    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: overrides.secretAccessKey ?? config.secretAccessKey },
+    credentials: {
+      accessKeyId: config.accessKeyId,
+      secretAccessKey: overrides.secretAccessKey ?? config.secretAccessKey,
+    },
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 2,
@@ -75,30 +78,48 @@ let bucketCounter = 0
  */
 export async function createTestBucket(label = 'test', client: S3Client = createTestClient()): Promise<string> {
   await assertS3ServerUp()
-  const safe = label.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 20).replace(/-+$/, '')
+  const safe = label
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 20)
+    .replace(/-+$/, '')
   const bucket = `lu-${safe}-${Date.now().toString(36)}-${(bucketCounter++).toString(36)}${randomBytes(3).toString('hex')}`
   await client.send(new CreateBucketCommand({ Bucket: bucket }))
   return bucket
 }
 
 /** In-progress multipart uploads in a bucket (optionally under a prefix). */
-export async function listUploads(bucket: string, prefix?: string, client: S3Client = createTestClient()): Promise<MultipartUpload[]> {
+export async function listUploads(
+  bucket: string,
+  prefix?: string,
+  client: S3Client = createTestClient(),
+): Promise<MultipartUpload[]> {
   const out = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }))
   return out.Uploads ?? []
 }
 
-export async function listKeys(bucket: string, prefix?: string, client: S3Client = createTestClient()): Promise<string[]> {
+export async function listKeys(
+  bucket: string,
+  prefix?: string,
+  client: S3Client = createTestClient(),
+): Promise<string[]> {
   const keys: string[] = []
   let token: string | undefined
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }))
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    )
     for (const item of page.Contents ?? []) if (item.Key) keys.push(item.Key)
     token = page.IsTruncated ? page.NextContinuationToken : undefined
   } while (token)
   return keys
 }
 
-export async function objectExists(bucket: string, key: string, client: S3Client = createTestClient()): Promise<boolean> {
+export async function objectExists(
+  bucket: string,
+  key: string,
+  client: S3Client = createTestClient(),
+): Promise<boolean> {
   try {
     await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
     return true
@@ -109,7 +130,11 @@ export async function objectExists(bucket: string, key: string, client: S3Client
 }
 
 /** SHA-256 (hex) and length of an object, streamed (GetObject). */
-export async function objectSha256(bucket: string, key: string, client: S3Client = createTestClient()): Promise<{ sha256: string; size: number }> {
+export async function objectSha256(
+  bucket: string,
+  key: string,
+  client: S3Client = createTestClient(),
+): Promise<{ sha256: string; size: number }> {
   const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
   const hash = createHash('sha256')
   let size = 0
@@ -131,7 +156,9 @@ export async function readObject(bucket: string, key: string, client: S3Client =
 /** Delete a test bucket with everything in it (one DeleteObject at a time: Swift refuses batch deletes). */
 export async function removeTestBucket(bucket: string, client: S3Client = createTestClient()): Promise<void> {
   for (const upload of await listUploads(bucket, undefined, client).catch(() => [])) {
-    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId })).catch(() => undefined)
+    await client
+      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }))
+      .catch(() => undefined)
   }
   for (const key of await listKeys(bucket, undefined, client)) {
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))

@@ -15,9 +15,12 @@ declare module 'expect' {
 expect.extend({
   toBeRejectedAt(received: VerifyReport, step: string, message?: string | RegExp) {
     const show = (): string => JSON.stringify(received)
-    if (received.ok) return { pass: false, message: () => `expected a rejection at step '${step}', but the bundle passed: ${show()}` }
+    if (received.ok)
+      return { pass: false, message: () => `expected a rejection at step '${step}', but the bundle passed: ${show()}` }
     const stepOk = received.step === step
-    const messageOk = message === undefined || (typeof message === 'string' ? received.message.includes(message) : message.test(received.message))
+    const messageOk =
+      message === undefined ||
+      (typeof message === 'string' ? received.message.includes(message) : message.test(received.message))
     return {
       pass: stepOk && messageOk,
       message: () =>

@@ -5,7 +5,20 @@ import path from 'node:path'
 
 export function sourceText(size: number, seed: number): string {
   let x = (seed * 2654435761) >>> 0
-  const words = ['const', 'function', 'return', 'import', 'export', 'await', 'value', 'props', 'state', 'render', 'useEffect', 'document']
+  const words = [
+    'const',
+    'function',
+    'return',
+    'import',
+    'export',
+    'await',
+    'value',
+    'props',
+    'state',
+    'render',
+    'useEffect',
+    'document',
+  ]
   let out = ''
   while (out.length < size) {
     x = (Math.imul(x, 1103515245) + 12345) >>> 0
@@ -18,7 +31,10 @@ export function sourceText(size: number, seed: number): string {
 export async function writeWebApp(dir: string, options: { chunks: number; seed?: number }): Promise<void> {
   const seed = options.seed ?? 1
   await mkdir(path.join(dir, 'assets', 'nested'), { recursive: true })
-  await writeFile(path.join(dir, 'index.html'), `<!doctype html><script src="assets/chunk-0.js"></script><!-- build ${seed} -->\n`)
+  await writeFile(
+    path.join(dir, 'index.html'),
+    `<!doctype html><script src="assets/chunk-0.js"></script><!-- build ${seed} -->\n`,
+  )
   for (let i = 0; i < options.chunks; i++) {
     const size = 2000 + ((i * 7919) % 38000)
     const prefix = i === 0 ? 'CapacitorUpdater.notifyAppReady();\n' : ''

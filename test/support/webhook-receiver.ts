@@ -39,7 +39,11 @@ export interface WebhookReceiver {
   close(): Promise<void>
 }
 
-export async function startWebhookReceiver(options: { secret: string; now?: () => number; toleranceSeconds?: number }): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(options: {
+  secret: string
+  now?: () => number
+  toleranceSeconds?: number
+}): Promise<WebhookReceiver> {
   const requests: ReceivedRequest[] = []
   const events = new Map<string, WebhookPayload>()
   const all: Array<Record<string, unknown>> = []
@@ -52,7 +56,8 @@ export async function startWebhookReceiver(options: { secret: string; now?: () =
       void (async () => {
         const raw = Buffer.concat(chunks)
         const headers: Record<string, string> = {}
-        for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v
+        for (const [k, v] of Object.entries(req.headers))
+          if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v
         const entry: ReceivedRequest = { headers, rawBody: raw.toString('utf8'), status: 0 }
         requests.push(entry)
         for (const resolve of arrivals.splice(0)) resolve()
@@ -98,7 +103,14 @@ export async function startWebhookReceiver(options: { secret: string; now?: () =
         }
         const id = `${payload.appId}@${payload.version}`
         const existing = events.get(id)
-        if (existing && existing.checksum !== payload.checksum) return reply(409, JSON.stringify({ error: 'version_exists', message: `version ${payload.version} exists with other content` }))
+        if (existing && existing.checksum !== payload.checksum)
+          return reply(
+            409,
+            JSON.stringify({
+              error: 'version_exists',
+              message: `version ${payload.version} exists with other content`,
+            }),
+          )
         if (!existing) events.set(id, payload)
         all.push(payload as unknown as Record<string, unknown>)
         reply(200, '{"ok":true}')

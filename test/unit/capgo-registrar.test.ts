@@ -34,7 +34,8 @@ type Step = 'ok' | { fail: Error } | { applyThenFail: Error }
 
 const timeout = (path = '/bundle') => new TransportFailure('POST', path, 'timeout', false, 'timeout', 30_000)
 const refused = () => new TransportFailure('POST', '/bundle', 'network', true, 'ECONNREFUSED', 30_000)
-const http = (status: number, apiCode?: string, path = '/bundle') => new HttpFailure({ method: 'POST', path, status, apiCode })
+const http = (status: number, apiCode?: string, path = '/bundle') =>
+  new HttpFailure({ method: 'POST', path, status, apiCode })
 
 class FakeCapgoApi implements CapgoApi {
   readonly rows: CapgoBundleRow[] = []
@@ -58,7 +59,11 @@ class FakeCapgoApi implements CapgoApi {
 
   async *listBundles(): AsyncGenerator<CapgoBundleRow[]> {
     await this.step('listBundles', () => {})
-    for (let page = 0; page * 2 < this.rows.length; page++) yield this.rows.slice().reverse().slice(page * 2, page * 2 + 2)
+    for (let page = 0; page * 2 < this.rows.length; page++)
+      yield this.rows
+        .slice()
+        .reverse()
+        .slice(page * 2, page * 2 + 2)
   }
 
   async postBundle(bundle: CapgoNewBundle): Promise<{ id?: string }> {
@@ -114,7 +119,10 @@ describe('Capgo policy: POST /bundle is never repeated blindly', () => {
 
   it('a lost answer after Capgo stored it: looks up, finds ours, does not send again', async () => {
     const api = new FakeCapgoApi().script('postBundle', { applyThenFail: timeout() })
-    await expect(registrar(api).register(request())).resolves.toMatchObject({ status: 'registered', externalUrl: 'https://cdn.example.com/1.2.3.zip' })
+    await expect(registrar(api).register(request())).resolves.toMatchObject({
+      status: 'registered',
+      externalUrl: 'https://cdn.example.com/1.2.3.zip',
+    })
     expect(api.calls).toEqual(['postBundle', 'listBundles', 'postChannel'])
     expect(api.rows).toHaveLength(1)
   })
@@ -136,25 +144,44 @@ describe('Capgo policy: POST /bundle is never repeated blindly', () => {
 
   it('a final refusal (400) is not retried and leaves nothing registered', async () => {
     const api = new FakeCapgoApi().script('postBundle', { fail: http(401, 'invalid_apikey') })
-    await expect(registrar(api).register(request())).rejects.toMatchObject({ code: 'capgo_api_key_invalid', bundleState: 'not-registered' })
+    await expect(registrar(api).register(request())).rejects.toMatchObject({
+      code: 'capgo_api_key_invalid',
+      bundleState: 'not-registered',
+    })
     expect(api.calls).toEqual(['postBundle'])
   })
 
   it('5xx on every attempt, and the look-ups find nothing: settled as not registered', async () => {
     const fail = { fail: http(503) }
     const api = new FakeCapgoApi().script('postBundle', fail, fail, fail)
-    await expect(registrar(api).register(request())).rejects.toMatchObject({ code: 'capgo_server_failed', bundleState: 'not-registered', message: expect.stringMatching(/tried 3 times/) })
+    await expect(registrar(api).register(request())).rejects.toMatchObject({
+      code: 'capgo_server_failed',
+      bundleState: 'not-registered',
+      message: expect.stringMatching(/tried 3 times/),
+    })
     expect(api.calls).toEqual(['postBundle', 'listBundles', 'postBundle', 'listBundles', 'postBundle', 'listBundles'])
   })
 
   it('timeouts on every attempt: maybe registered (Capgo may still be writing it), upload kept', async () => {
     const fail = { fail: timeout() }
     const api = new FakeCapgoApi().script('postBundle', fail, fail, fail)
-    await expect(registrar(api).register(request())).rejects.toMatchObject({ code: 'capgo_request_timeout', bundleState: 'maybe-registered', message: expect.stringMatching(/MAY be registered/) })
+    await expect(registrar(api).register(request())).rejects.toMatchObject({
+      code: 'capgo_request_timeout',
+      bundleState: 'maybe-registered',
+      message: expect.stringMatching(/MAY be registered/),
+    })
   })
 
   it('the outcome is unknown and the look-up fails as well: maybe registered', async () => {
-    const api = new FakeCapgoApi().script('postBundle', { applyThenFail: timeout() }).script('listBundles', { fail: http(500, undefined, '/bundle') }, { fail: http(500) }, { fail: http(500) }, { fail: http(500) })
+    const api = new FakeCapgoApi()
+      .script('postBundle', { applyThenFail: timeout() })
+      .script(
+        'listBundles',
+        { fail: http(500, undefined, '/bundle') },
+        { fail: http(500) },
+        { fail: http(500) },
+        { fail: http(500) },
+      )
     await expect(registrar(api).register(request())).rejects.toMatchObject({ bundleState: 'maybe-registered' })
     expect(api.calls.filter((call) => call === 'postBundle')).toHaveLength(1)
   })
@@ -167,7 +194,10 @@ describe('Capgo policy: an existing version', () => {
     await registrar(api).register(first)
     api.calls.length = 0
     const second = { ...first, channel: 'beta', externalUrl: 'https://cdn.example.com/other.zip' }
-    await expect(registrar(api).register(second)).resolves.toMatchObject({ status: 'already-registered', externalUrl: first.externalUrl })
+    await expect(registrar(api).register(second)).resolves.toMatchObject({
+      status: 'already-registered',
+      externalUrl: first.externalUrl,
+    })
     expect(api.calls).toEqual(['postBundle', 'listBundles', 'postChannel'])
     expect(api.channels.get('beta')).toBe('1.2.3')
   })
@@ -176,14 +206,21 @@ describe('Capgo policy: an existing version', () => {
     const api = new FakeCapgoApi()
     await registrar(api).register(request())
     api.calls.length = 0
-    await expect(registrar(api).register(request({ channel: 'beta' }))).rejects.toMatchObject({ code: 'capgo_version_conflict', bundleState: 'not-registered', input: 'version' })
+    await expect(registrar(api).register(request({ channel: 'beta' }))).rejects.toMatchObject({
+      code: 'capgo_version_conflict',
+      bundleState: 'not-registered',
+      input: 'version',
+    })
     expect(api.calls).toEqual(['postBundle', 'listBundles'])
     expect(api.channels.has('beta')).toBe(false)
   })
 
   it('Capgo says it exists but does not list it: the version must be bumped', async () => {
     const api = new FakeCapgoApi().script('postBundle', { fail: http(400, 'version_already_exists') })
-    await expect(registrar(api).register(request())).rejects.toMatchObject({ code: 'capgo_version_hidden', bundleState: 'not-registered' })
+    await expect(registrar(api).register(request())).rejects.toMatchObject({
+      code: 'capgo_version_hidden',
+      bundleState: 'not-registered',
+    })
   })
 })
 
@@ -191,23 +228,40 @@ describe('Capgo policy: after the bundle is registered', () => {
   it('a channel failure says the bundle is registered (the upload must be kept)', async () => {
     const fail = { fail: http(503, undefined, '/channel') }
     const api = new FakeCapgoApi().script('postChannel', fail)
-    await expect(registrar(api).register(request())).rejects.toMatchObject({ bundleState: 'registered', message: expect.stringMatching(/bundle itself is registered/) })
+    await expect(registrar(api).register(request())).rejects.toMatchObject({
+      bundleState: 'registered',
+      message: expect.stringMatching(/bundle itself is registered/),
+    })
   })
 
   it('a metadata failure is only a warning', async () => {
     const warnings: string[] = []
-    const api = new FakeCapgoApi().script('postMetadata', { fail: http(400, 'no_fields_to_update', '/bundle/metadata') })
-    await expect(registrar(api, { warnings }).register(request({ link: 'https://example.com/run/1' }))).resolves.toMatchObject({ status: 'registered' })
+    const api = new FakeCapgoApi().script('postMetadata', {
+      fail: http(400, 'no_fields_to_update', '/bundle/metadata'),
+    })
+    await expect(
+      registrar(api, { warnings }).register(request({ link: 'https://example.com/run/1' })),
+    ).resolves.toMatchObject({ status: 'registered' })
     expect(api.calls).toEqual(['postBundle', 'postChannel', 'postMetadata'])
-    expect(warnings).toEqual([expect.stringMatching(/link\/comment .*POST \/bundle\/metadata answered HTTP 400 no_fields_to_update.*registered anyway/)])
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /link\/comment .*POST \/bundle\/metadata answered HTTP 400 no_fields_to_update.*registered anyway/,
+      ),
+    ])
   })
 })
 
 describe('Capgo policy: look-ups', () => {
   it('finds a version on a later page and stops there', async () => {
     const api = new FakeCapgoApi()
-    for (const version of ['1.0.0', '1.0.1', '1.0.2', '1.0.3', '1.0.4']) api.rows.push({ id: version, name: version, checksum: `sum-${version}` })
-    await expect(registrar(api).lookup(APP, '1.0.1')).resolves.toEqual({ found: true, checksum: 'sum-1.0.1', bundleId: '1.0.1', externalUrl: undefined })
+    for (const version of ['1.0.0', '1.0.1', '1.0.2', '1.0.3', '1.0.4'])
+      api.rows.push({ id: version, name: version, checksum: `sum-${version}` })
+    await expect(registrar(api).lookup(APP, '1.0.1')).resolves.toEqual({
+      found: true,
+      checksum: 'sum-1.0.1',
+      bundleId: '1.0.1',
+      externalUrl: undefined,
+    })
   })
 
   it('bounds the paging, with a warning', async () => {
@@ -220,8 +274,13 @@ describe('Capgo policy: look-ups', () => {
 
   it('without an API key every call is refused as an input error, before any call', async () => {
     const api = new FakeCapgoApi()
-    await expect(registrar(api, { hasApiKey: false }).lookup(APP, '1.0.0')).rejects.toMatchObject({ code: 'input_capgo_api_key_missing', stage: 'input' })
-    await expect(registrar(api, { hasApiKey: false }).pointChannel(APP, 'beta', '1.0.0')).rejects.toMatchObject({ stage: 'input' })
+    await expect(registrar(api, { hasApiKey: false }).lookup(APP, '1.0.0')).rejects.toMatchObject({
+      code: 'input_capgo_api_key_missing',
+      stage: 'input',
+    })
+    await expect(registrar(api, { hasApiKey: false }).pointChannel(APP, 'beta', '1.0.0')).rejects.toMatchObject({
+      stage: 'input',
+    })
     expect(api.calls).toEqual([])
   })
 })

@@ -52,7 +52,10 @@ describe('README', () => {
 
   it.each(rows)('Troubleshooting quotes what the code prints: %s', (quote) => {
     // '…' stands for a value the message interpolates: the literal pieces must appear, in order, on one source line.
-    const pieces = quote.split('…').map((piece) => piece.trim()).filter(Boolean)
+    const pieces = quote
+      .split('…')
+      .map((piece) => piece.trim())
+      .filter(Boolean)
     const found = sourceLines.some((line) => {
       // Core messages name fields as {{name}}; users see 'name' (action) or --name (CLI).
       const rendered = line.replace(/\{\{([a-z0-9-]+)\}\}/g, "'$1'")
@@ -80,14 +83,23 @@ describe('README', () => {
       if (Array.isArray(node)) node.forEach(walk)
       else if (node && typeof node === 'object') {
         const record = node as Record<string, unknown>
-        if (typeof record.uses === 'string' && record.uses.includes('capacitor-live-update-action') && record.with) used.push(...Object.keys(record.with as object))
+        if (typeof record.uses === 'string' && record.uses.includes('capacitor-live-update-action') && record.with)
+          used.push(...Object.keys(record.with as object))
         Object.values(record).forEach(walk)
       }
     }
     for (const block of blocks) {
       // A snippet may be a list of steps indented as in a workflow: dedent it first.
-      const indent = Math.min(...block.split('\n').filter((line) => line.trim()).map((line) => /^ */.exec(line)![0].length))
-      const text = block.split('\n').map((line) => line.slice(indent)).join('\n')
+      const indent = Math.min(
+        ...block
+          .split('\n')
+          .filter((line) => line.trim())
+          .map((line) => /^ */.exec(line)![0].length),
+      )
+      const text = block
+        .split('\n')
+        .map((line) => line.slice(indent))
+        .join('\n')
       const docs = parseAllDocuments(text)
       for (const doc of docs) expect(doc.errors).toEqual([])
       docs.forEach((doc) => walk(doc.toJS()))
@@ -98,20 +110,27 @@ describe('README', () => {
 })
 
 describe('links', () => {
-  const documents = [path.join(repo, 'README.md'), path.join(repo, 'CHANGELOG.md'), ...filesUnder(path.join(repo, 'docs'), '.md')]
-  it.each(documents.map((file) => [path.relative(repo, file), file]))('every relative link in %s resolves', (_name, file) => {
-    const text = readFileSync(file, 'utf8').replace(/```[\s\S]*?```/g, '')
-    const anchors = new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((match) => slug(match[1])))
-    const broken: string[] = []
-    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
-      if (/^<?[a-z]+:/i.test(target)) continue
-      const [file_, anchor] = target.split('#')
-      if (file_ === '') {
-        if (!anchors.has(anchor)) broken.push(target)
-      } else if (!existsSync(path.resolve(path.dirname(file), file_))) {
-        broken.push(target)
+  const documents = [
+    path.join(repo, 'README.md'),
+    path.join(repo, 'CHANGELOG.md'),
+    ...filesUnder(path.join(repo, 'docs'), '.md'),
+  ]
+  it.each(documents.map((file) => [path.relative(repo, file), file]))(
+    'every relative link in %s resolves',
+    (_name, file) => {
+      const text = readFileSync(file, 'utf8').replace(/```[\s\S]*?```/g, '')
+      const anchors = new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((match) => slug(match[1])))
+      const broken: string[] = []
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^<?[a-z]+:/i.test(target)) continue
+        const [file_, anchor] = target.split('#')
+        if (file_ === '') {
+          if (!anchors.has(anchor)) broken.push(target)
+        } else if (!existsSync(path.resolve(path.dirname(file), file_))) {
+          broken.push(target)
+        }
       }
-    }
-    expect(broken).toEqual([])
-  })
+      expect(broken).toEqual([])
+    },
+  )
 })

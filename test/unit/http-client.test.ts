@@ -2,7 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { describeFailure, HttpFailure, HttpJsonClient, outcomeUnknown, TransportFailure, wasRetried } from '../../src/core/register/http.js'
+import {
+  describeFailure,
+  HttpFailure,
+  HttpJsonClient,
+  outcomeUnknown,
+  TransportFailure,
+  wasRetried,
+} from '../../src/core/register/http.js'
 
 const SECRET = 'sk-live-0123456789abcdef'
 let server: http.Server
@@ -15,7 +22,10 @@ beforeAll(async () => {
     request.on('data', (chunk) => (body += chunk))
     request.on('end', () => {
       seen.push({ method: request.method, url: request.url, headers: request.headers, body })
-      if (request.url === '/echo-secret') return response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'bad_key', message: `key ${SECRET} refused` }))
+      if (request.url === '/echo-secret')
+        return response
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: 'bad_key', message: `key ${SECRET} refused` }))
       if (request.url === '/busy') return response.writeHead(429, { 'retry-after': '7' }).end('slow down')
       if (request.url === '/moved') return response.writeHead(302, { location: 'https://elsewhere.example/' }).end()
       if (request.url === '/hang') return
@@ -31,16 +41,33 @@ afterAll(async () => {
 })
 
 const client = (waits: number[] = []) =>
-  new HttpJsonClient({ baseUrl: base, service: 'Test', headers: { authorization: SECRET }, secrets: [SECRET], sleep: async (ms) => void waits.push(ms), attempts: 3, random: () => 0 })
+  new HttpJsonClient({
+    baseUrl: base,
+    service: 'Test',
+    headers: { authorization: SECRET },
+    secrets: [SECRET],
+    sleep: async (ms) => void waits.push(ms),
+    attempts: 3,
+    random: () => 0,
+  })
 
 describe('HttpJsonClient', () => {
   it('sends JSON with the default headers and parses the answer', async () => {
-    await expect(client().send({ method: 'POST', path: '/ok', json: { a: 1 }, query: { page: '2' } })).resolves.toMatchObject({ status: 200, json: { ok: true } })
-    expect(seen.at(-1)).toMatchObject({ method: 'POST', url: '/ok?page=2', body: '{"a":1}', headers: { authorization: SECRET, 'content-type': 'application/json' } })
+    await expect(
+      client().send({ method: 'POST', path: '/ok', json: { a: 1 }, query: { page: '2' } }),
+    ).resolves.toMatchObject({ status: 200, json: { ok: true } })
+    expect(seen.at(-1)).toMatchObject({
+      method: 'POST',
+      url: '/ok?page=2',
+      body: '{"a":1}',
+      headers: { authorization: SECRET, 'content-type': 'application/json' },
+    })
   })
 
   it('never lets a secret the server echoes reach the failure', async () => {
-    const failure = await client().send({ method: 'GET', path: '/echo-secret' }).catch((error: unknown) => error)
+    const failure = await client()
+      .send({ method: 'GET', path: '/echo-secret' })
+      .catch((error: unknown) => error)
     expect(failure).toBeInstanceOf(HttpFailure)
     expect(failure).toMatchObject({ status: 400, apiCode: 'bad_key', apiMessage: 'key *** refused' })
     expect(JSON.stringify({ ...(failure as HttpFailure), message: (failure as Error).message })).not.toContain(SECRET)
@@ -49,7 +76,11 @@ describe('HttpJsonClient', () => {
 
   it('waits the Retry-After of a 429, then gives up after the attempts with the last answer', async () => {
     const waits: number[] = []
-    await expect(client(waits).call({ method: 'GET', path: '/busy' })).rejects.toMatchObject({ status: 429, retryAfterMs: 7000, excerpt: 'slow down' })
+    await expect(client(waits).call({ method: 'GET', path: '/busy' })).rejects.toMatchObject({
+      status: 429,
+      retryAfterMs: 7000,
+      excerpt: 'slow down',
+    })
     expect(waits).toEqual([7000, 7000])
   })
 
@@ -58,7 +89,9 @@ describe('HttpJsonClient', () => {
   })
 
   it('a per-call timeout applies to that call only, and is an unknown outcome', async () => {
-    const failure = await client().send({ method: 'POST', path: '/hang', timeoutMs: 50 }).catch((error: unknown) => error)
+    const failure = await client()
+      .send({ method: 'POST', path: '/hang', timeoutMs: 50 })
+      .catch((error: unknown) => error)
     expect(failure).toBeInstanceOf(TransportFailure)
     expect(failure).toMatchObject({ kind: 'timeout', timeoutMs: 50, notSent: false })
     expect(outcomeUnknown(failure)).toBe(true)

@@ -5,7 +5,13 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import * as github from '@actions/github'
-import { classifyGithubError, commentText, githubRetrier, MAX_COMMENT_LENGTH, upsertComment } from '../../src/action/pr-comment.js'
+import {
+  classifyGithubError,
+  commentText,
+  githubRetrier,
+  MAX_COMMENT_LENGTH,
+  upsertComment,
+} from '../../src/action/pr-comment.js'
 import { startGithubApi, type GithubApiStandIn } from '../support/github-api.js'
 
 const TOKEN = 'ghs_pr_comment_test_token_0123456789'
@@ -54,25 +60,35 @@ describe('PR comment', () => {
 
   it("a read-only token's 403 is final: one attempt, the status reaches the caller", async () => {
     api.readOnly = true
-    await expect(upsertComment(octokit(), target, MARKER, 'body', { retry: retry() })).rejects.toMatchObject({ status: 403 })
+    await expect(upsertComment(octokit(), target, MARKER, 'body', { retry: retry() })).rejects.toMatchObject({
+      status: 403,
+    })
     expect(waits).toEqual([])
   })
 
   it('a report longer than GitHub allows is cut at a paragraph with a pointer to the job summary', async () => {
     const paragraph = `${'x'.repeat(999)}\n`
     const body = Array.from({ length: 80 }, () => paragraph).join('\n')
-    await upsertComment(octokit(), target, MARKER, body, { retry: retry(), summaryUrl: 'https://github.com/acme/app/actions/runs/1' })
+    await upsertComment(octokit(), target, MARKER, body, {
+      retry: retry(),
+      summaryUrl: 'https://github.com/acme/app/actions/runs/1',
+    })
     const stored = api.comments[0]!.body
     expect(stored.length).toBeLessThanOrEqual(MAX_COMMENT_LENGTH)
     expect(stored.startsWith(`${MARKER}\n`)).toBe(true)
-    expect(stored).toMatch(/x\n\n---\n✂️ .*\[View the full job summary\]\(https:\/\/github\.com\/acme\/app\/actions\/runs\/1\)\.\n$/)
+    expect(stored).toMatch(
+      /x\n\n---\n✂️ .*\[View the full job summary\]\(https:\/\/github\.com\/acme\/app\/actions\/runs\/1\)\.\n$/,
+    )
     expect(commentText(MARKER, 'short')).toBe(`${MARKER}\nshort`)
   })
 })
 
 describe('classifyGithubError', () => {
   const now = Date.parse('2026-12-01T00:00:00Z')
-  const error = (status: number | undefined, headers: Record<string, string> = {}) => ({ status, response: { headers } })
+  const error = (status: number | undefined, headers: Record<string, string> = {}) => ({
+    status,
+    response: { headers },
+  })
   it.each([
     ['500', error(500), { retry: true }],
     ['408', error(408), { retry: true }],
@@ -82,7 +98,11 @@ describe('classifyGithubError', () => {
     ['403 without a rate-limit header', error(403), { retry: false }],
     ['404', error(404), { retry: false }],
     ['422', error(422), { retry: false }],
-    ['403 with an exhausted primary limit', error(403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 20) }), { retry: true, delayMs: 20_000 }],
+    [
+      '403 with an exhausted primary limit',
+      error(403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 20) }),
+      { retry: true, delayMs: 20_000 },
+    ],
     ['429 asking for an hour', error(429, { 'retry-after': '3600' }), { retry: false }],
   ])('%s', (_label, failure, verdict) => {
     expect(classifyGithubError(failure, 60_000, now)).toEqual(verdict)

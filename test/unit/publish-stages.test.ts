@@ -78,17 +78,46 @@ function fakes(faults: Faults) {
   return { deleted, deps: { store, registrar, logger: { info() {}, warn() {}, debug() {} } } }
 }
 
-const refusal = (code: ErrorCode, stage: Stage) => new RegistrationError(code, 'refused', { stage, bundleState: 'not-registered' })
+const refusal = (code: ErrorCode, stage: Stage) =>
+  new RegistrationError(code, 'refused', { stage, bundleState: 'not-registered' })
 
 describe('publish(): the stage a failure reports, and its exit code', () => {
   const cases: [string, Stage, number, ErrorCode, Partial<PublishOptions>, Faults][] = [
     ['a private key that is not PEM', 'keys', 3, 'keys_private_key_invalid', { privateKeyPem: 'not a key' }, {}],
     ['a web folder that does not exist', 'bundle', 3, 'bundle_folder_missing', { webDir: '/nonexistent/www' }, {}],
-    ['an input mistake found by the registrar (no API key)', 'input', 3, 'input_capgo_api_key_missing', {}, { lookup: refusal('input_capgo_api_key_missing', 'input') }],
-    ['the update server refusing the look-up', 'lookup', 6, 'capgo_api_key_invalid', {}, { lookup: refusal('capgo_api_key_invalid', 'lookup') }],
-    ['storage refusing the upload', 'upload', 5, 'storage_access_denied', {}, { put: new LiveUpdateError('storage_access_denied', 'denied', { stage: 'upload' }) }],
+    [
+      'an input mistake found by the registrar (no API key)',
+      'input',
+      3,
+      'input_capgo_api_key_missing',
+      {},
+      { lookup: refusal('input_capgo_api_key_missing', 'input') },
+    ],
+    [
+      'the update server refusing the look-up',
+      'lookup',
+      6,
+      'capgo_api_key_invalid',
+      {},
+      { lookup: refusal('capgo_api_key_invalid', 'lookup') },
+    ],
+    [
+      'storage refusing the upload',
+      'upload',
+      5,
+      'storage_access_denied',
+      {},
+      { put: new LiveUpdateError('storage_access_denied', 'denied', { stage: 'upload' }) },
+    ],
     ['a stored object of the wrong size', 'verify', 4, 'verify_size_mismatch', {}, { size: 1 }],
-    ['the update server refusing the bundle', 'register', 6, 'capgo_server_failed', { verifyUpload: false }, { register: refusal('capgo_server_failed', 'register') }],
+    [
+      'the update server refusing the bundle',
+      'register',
+      6,
+      'capgo_server_failed',
+      { verifyUpload: false },
+      { register: refusal('capgo_server_failed', 'register') },
+    ],
   ]
 
   it.each(cases)('%s: stage %s, exit %d', async (_label, stage, exit, code, overrides, faults) => {

@@ -42,7 +42,15 @@ function result(overrides: Partial<PublishResult> = {}): PublishResult {
 }
 
 function view(overrides: Partial<ReportView> = {}): ReportView {
-  return { appId: 'com.example.app', version: '1.2.3', channel: 'production', dryRun: false, server: 'capgo', storage: 's3://bucket (https://s3.example.com)', ...overrides }
+  return {
+    appId: 'com.example.app',
+    version: '1.2.3',
+    channel: 'production',
+    dryRun: false,
+    server: 'capgo',
+    storage: 's3://bucket (https://s3.example.com)',
+    ...overrides,
+  }
 }
 
 const headingOf = (markdown: string) => markdown.split('\n')[0]
@@ -51,7 +59,9 @@ describe('renderReport: the verdict says what was and was not done', () => {
   it('published and verified', () => {
     const markdown = renderReport(view({ result: result() }))
     expect(headingOf(markdown)).toBe('### ✅ com.example.app 1.2.3 → production: published')
-    expect(markdown).toContain('Uploaded, downloaded and checked as a device would, registered with capgo; channel `production` points at it.')
+    expect(markdown).toContain(
+      'Uploaded, downloaded and checked as a device would, registered with capgo; channel `production` points at it.',
+    )
   })
 
   it('verify: false never reads as a plain "published"', () => {
@@ -64,7 +74,9 @@ describe('renderReport: the verdict says what was and was not done', () => {
     [true, 'uploaded, not registered'],
     [false, 'uploaded, not verified, not registered'],
   ])('server: none (verified %s) says it was not registered', (verified, verb) => {
-    const markdown = renderReport(view({ server: 'none', result: result({ registrar: 'none', verified, bundleId: undefined }) }))
+    const markdown = renderReport(
+      view({ server: 'none', result: result({ registrar: 'none', verified, bundleId: undefined }) }),
+    )
     expect(headingOf(markdown)).toBe(`### 📦 com.example.app 1.2.3 → production: ${verb}`)
     expect(markdown).toContain('Not registered (`server: none`)')
     expect(markdown).not.toMatch(/: published|registered with/)
@@ -77,7 +89,13 @@ describe('renderReport: the verdict says what was and was not done', () => {
   })
 
   it('a dry run names the channel it would publish to, and the server is not called', () => {
-    const markdown = renderReport(view({ dryRun: true, version: '0.0.1-pr.7', result: result({ status: 'dry-run', version: '0.0.1-pr.7', bundleUrl: undefined, bundleId: undefined }) }))
+    const markdown = renderReport(
+      view({
+        dryRun: true,
+        version: '0.0.1-pr.7',
+        result: result({ status: 'dry-run', version: '0.0.1-pr.7', bundleUrl: undefined, bundleId: undefined }),
+      }),
+    )
     expect(headingOf(markdown)).toBe('### 🧪 com.example.app 0.0.1-pr.7: dry run, would publish to `production`')
     expect(markdown).not.toContain('→')
     expect(markdown).toContain('`capgo` (not called: dry run)')
@@ -85,7 +103,12 @@ describe('renderReport: the verdict says what was and was not done', () => {
   })
 
   it('a pull request without a private key: checked only, nothing signed or uploaded', () => {
-    const markdown = renderReport(view({ dryRun: true, result: result({ status: 'checked', verified: false, bundleUrl: undefined, bundleId: undefined }) }))
+    const markdown = renderReport(
+      view({
+        dryRun: true,
+        result: result({ status: 'checked', verified: false, bundleUrl: undefined, bundleId: undefined }),
+      }),
+    )
     expect(headingOf(markdown)).toBe('### 🔎 com.example.app 1.2.3: checked only (no private key)')
     expect(markdown).toContain('signing and upload were skipped')
     expect(markdown).not.toMatch(/: published/)
@@ -114,13 +137,15 @@ describe('renderReport: the verdict says what was and was not done', () => {
 })
 
 describe('renderReport: a failure says what happened to the bundle, once', () => {
-  const failure = (stage: NonNullable<ReportView['failure']>['stage'], extra: Partial<NonNullable<ReportView['failure']>> = {}) =>
-    renderReport(view({ failure: { stage, message: 'it broke', timings: [], ...extra } }))
+  const failure = (
+    stage: NonNullable<ReportView['failure']>['stage'],
+    extra: Partial<NonNullable<ReportView['failure']>> = {},
+  ) => renderReport(view({ failure: { stage, message: 'it broke', timings: [], ...extra } }))
 
   it.each(['input', 'build', 'keys', 'bundle', 'lookup'] as const)('at %s: nothing uploaded or registered', (stage) => {
     const markdown = failure(stage)
     expect(headingOf(markdown)).toBe(`### ❌ com.example.app 1.2.3 → production: failed at stage ${stage}`)
-    expect(markdown).toContain('**Failed at stage `' + stage + '`**: it broke')
+    expect(markdown).toContain(`**Failed at stage \`${stage}\`**: it broke`)
     expect(markdown).toContain('Nothing was uploaded or registered: devices keep their current bundle.')
   })
 
@@ -133,13 +158,19 @@ describe('renderReport: a failure says what happened to the bundle, once', () =>
   })
 
   it('at register with an unknown outcome: may be registered, never "nothing was registered"', () => {
-    const markdown = failure('register', { bundleState: 'maybe-registered', message: 'Capgo did not answer. The bundle MAY be registered: the uploaded object is kept.' })
+    const markdown = failure('register', {
+      bundleState: 'maybe-registered',
+      message: 'Capgo did not answer. The bundle MAY be registered: the uploaded object is kept.',
+    })
     expect(markdown).toContain('may have registered the bundle, so the upload was kept')
     expect(markdown).not.toMatch(/Nothing was registered/i)
   })
 
   it('at register after the bundle was registered: it is registered, never "nothing was registered"', () => {
-    const markdown = failure('register', { bundleState: 'registered', message: 'The bundle itself is registered; re-run the publish to finish.' })
+    const markdown = failure('register', {
+      bundleState: 'registered',
+      message: 'The bundle itself is registered; re-run the publish to finish.',
+    })
     expect(markdown).toContain('The bundle is registered, but the channel may not point at it yet')
     expect(markdown).not.toMatch(/Nothing was registered/i)
   })
@@ -151,7 +182,14 @@ describe('renderReport: a failure says what happened to the bundle, once', () =>
   })
 
   it('without an app id or version the heading still reads', () => {
-    const markdown = renderReport(view({ appId: undefined, version: undefined, channel: undefined, failure: { stage: 'input', message: 'Set app-id.', timings: [] } }))
+    const markdown = renderReport(
+      view({
+        appId: undefined,
+        version: undefined,
+        channel: undefined,
+        failure: { stage: 'input', message: 'Set app-id.', timings: [] },
+      }),
+    )
     expect(headingOf(markdown)).toBe('### ❌ Live update: failed at stage input')
   })
 })
@@ -190,16 +228,41 @@ describe('renderReport: user-controlled text cannot inject markdown or HTML', ()
     return html
   }
 
-  const own = ['h3', 'p', 'strong', 'code', 'br', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'details', 'summary', 'a']
+  const own = [
+    'h3',
+    'p',
+    'strong',
+    'code',
+    'br',
+    'table',
+    'thead',
+    'tbody',
+    'tr',
+    'th',
+    'td',
+    'details',
+    'summary',
+    'a',
+  ]
 
   it('hostile file names stay in their cell: as many rows as files, each name shown exactly', () => {
     const files = hostile.map((name, i) => ({ path: name, size: 1000 - i }))
     const markdown = renderReport(view({ result: result({ bundle: { ...bundle, largestFiles: files } }) }))
-    const html = expectInert(markdown, own.filter((tag) => tag !== 'a'))
+    const html = expectInert(
+      markdown,
+      own.filter((tag) => tag !== 'a'),
+    )
     const filesTable = html.slice(html.indexOf('<summary>Largest files</summary>'))
     expect(filesTable.match(/<tr>/g)).toHaveLength(files.length + 1)
     expect((filesTable.match(/<td>/g) ?? []).length).toBe(files.length * 2)
-    const shown = [...filesTable.matchAll(/<td><code>([\s\S]*?)<\/code><\/td>/g)].map((match) => md.utils.unescapeAll(match[1]!).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&'))
+    const shown = [...filesTable.matchAll(/<td><code>([\s\S]*?)<\/code><\/td>/g)].map((match) =>
+      md.utils
+        .unescapeAll(match[1]!)
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&amp;/g, '&'),
+    )
     expect(shown).toHaveLength(files.length)
     expect(shown[0]).toBe('@octocat please review')
     expect(shown[3]).toBe('<img src=x onerror=alert(1)>')
@@ -215,10 +278,19 @@ describe('renderReport: user-controlled text cannot inject markdown or HTML', ()
           storage: text,
           server: text,
           runUrl: `https://github.com/acme/app/actions/runs/1) ![x](https://evil.example/${encodeURIComponent(text)}`,
-          failure: { stage: 'register', message: `Refused ${text}`, timings: [], bundleState: 'maybe-registered', bundle },
+          failure: {
+            stage: 'register',
+            message: `Refused ${text}`,
+            timings: [],
+            bundleState: 'maybe-registered',
+            bundle,
+          },
         }),
       )
-      expectInert(markdown, own.filter((tag) => tag !== 'a'))
+      expectInert(
+        markdown,
+        own.filter((tag) => tag !== 'a'),
+      )
       const published = renderReport(view({ result: result({ bundleUrl: text, bundleId: text }) }))
       expectInert(published, own)
     }

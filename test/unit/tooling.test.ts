@@ -9,8 +9,13 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 describe('scripts/install-test-deps.sh --check', () => {
   it('lists every missing peer and exits 1 on a machine without them, installing nothing', () => {
     const bash = spawnSync('sh', ['-c', 'command -v bash'], { encoding: 'utf8' }).stdout.trim()
-    const run = spawnSync(bash, [path.join(repo, 'scripts/install-test-deps.sh'), '--check'], { env: { PATH: '/nonexistent' }, encoding: 'utf8' })
+    const run = spawnSync(bash, [path.join(repo, 'scripts/install-test-deps.sh'), '--check'], {
+      env: { PATH: '/nonexistent' },
+      encoding: 'utf8',
+    })
     expect(run.status).toBe(1)
-    expect(run.stderr.trim()).toMatch(/^missing test peers: swift swift-proxy swift-account swift-container swift-object unzip zip default-j\w+-headless openssl curl$/)
+    expect(run.stderr.trim()).toMatch(
+      /^missing test peers: swift swift-proxy swift-account swift-container swift-object unzip zip default-j\w+-headless openssl curl$/,
+    )
   })
 })

@@ -6,10 +6,17 @@ import { fileURLToPath } from 'node:url'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const doc = readFileSync(path.join(repo, 'docs', 'wire-format.md'), 'utf8')
-const headings = [...doc.matchAll(/^## (\d+)\. (.+)$/gm)].map((match) => ({ number: match[1]!, text: `${match[1]}. ${match[2]}` }))
+const headings = [...doc.matchAll(/^## (\d+)\. (.+)$/gm)].map((match) => ({
+  number: match[1]!,
+  text: `${match[1]}. ${match[2]}`,
+}))
 
 /** GitHub's heading anchor: lower case, punctuation dropped, spaces to dashes. */
-const anchorOf = (heading: string) => heading.toLowerCase().replace(/[^\p{L}\p{N} -]/gu, '').replace(/ /g, '-')
+const anchorOf = (heading: string) =>
+  heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} -]/gu, '')
+    .replace(/ /g, '-')
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -20,7 +27,9 @@ function sources(dir: string): string[] {
 
 describe('docs/wire-format.md', () => {
   const files = [...sources(path.join(repo, 'src')), ...sources(path.join(repo, 'docs')), path.join(repo, 'README.md')]
-  const citing = files.map((file) => ({ file, text: readFileSync(file, 'utf8') })).filter(({ text }) => text.includes('wire-format'))
+  const citing = files
+    .map((file) => ({ file, text: readFileSync(file, 'utf8') }))
+    .filter(({ text }) => text.includes('wire-format'))
 
   it('has the numbered sections 1 to 7', () => {
     expect(headings.map((heading) => heading.number)).toEqual(['1', '2', '3', '4', '5', '6', '7'])

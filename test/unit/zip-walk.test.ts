@@ -27,9 +27,21 @@ async function walk(zip: Buffer, inThread: boolean, chunk: number): Promise<numb
 
 const INDEX: CraftedEntry = { name: 'index.html', data: '<html>ok</html>' }
 const zips: [string, Buffer, number | RegExp][] = [
-  ['a good zip', craftZip([INDEX, { name: 'a/b.js', data: 'x'.repeat(5000) }, { name: 'c.png', data: Buffer.alloc(300, 1), method: 0 }]), 3],
+  [
+    'a good zip',
+    craftZip([
+      INDEX,
+      { name: 'a/b.js', data: 'x'.repeat(5000) },
+      { name: 'c.png', data: Buffer.alloc(300, 1), method: 0 },
+    ]),
+    3,
+  ],
   ['data descriptors (spilled)', craftZip([INDEX, { name: 'd.js', data: 'd'.repeat(700), descriptor: true }]), 2],
-  ['junk after a deflate stream', craftZip([INDEX, { name: 'j.js', data: 'j', trailingJunk: Buffer.from('JUNK') }]), /4 bytes after the end of its deflate stream/],
+  [
+    'junk after a deflate stream',
+    craftZip([INDEX, { name: 'j.js', data: 'j', trailingJunk: Buffer.from('JUNK') }]),
+    /4 bytes after the end of its deflate stream/,
+  ],
   ['a wrong CRC', craftZip([INDEX, { name: 'c.js', data: 'c', crcOverride: 1 }]), /'c\.js' fails its CRC-32 check/],
   ["a './' entry", craftZip([{ name: './', data: '', method: 0 }, INDEX]), /names the bundle folder itself/],
   ['a truncated zip', craftZip([INDEX]).subarray(0, 40), /ends inside entry 'index\.html'/],
@@ -38,7 +50,11 @@ const zips: [string, Buffer, number | RegExp][] = [
 describe('zip walk: worker and in-thread agree', () => {
   it.each(zips)('%s', async (_label, zip, expected) => {
     // A worker start costs ~50 ms (more on a busy machine): the worker gets the harder split only.
-    for (const [inThread, chunk] of [[false, 1], [true, 1], [true, 64 * 1024]] as const) {
+    for (const [inThread, chunk] of [
+      [false, 1],
+      [true, 1],
+      [true, 64 * 1024],
+    ] as const) {
       const result = await walk(zip, inThread, chunk)
       if (typeof expected === 'number') expect(result).toBe(expected)
       else expect(result).toMatch(expected)

@@ -39,12 +39,19 @@ export async function resolveBundle(
 ): Promise<BundleSettings> {
   const appId = resolveAppId(inputs, capacitor, workingDirectory)
   const webDirInput = inputs.read('path') ?? capacitor.webDir
-  if (!webDirInput) throw inputError('path', 'input_path_missing', `Set {{path}} to the web output folder (e.g. dist): no webDir was found in a capacitor.config in ${workingDirectory}.`)
+  if (!webDirInput)
+    throw inputError(
+      'path',
+      'input_path_missing',
+      `Set {{path}} to the web output folder (e.g. dist): no webDir was found in a capacitor.config in ${workingDirectory}.`,
+    )
   const { version, source: versionSource } = await resolveVersion(inputs, run.ref, workingDirectory)
   const channel = resolveChannel(inputs)
   const key = await resolvePrivateKey(inputs, workingDirectory, Boolean(run.pullRequest))
   const explicitPublicKey = inputs.read('public-key')
-  const publicKeySource = explicitPublicKey ? '{{public-key}}' : `${capacitor.file ? path.basename(capacitor.file) : 'capacitor.config'} plugins.CapacitorUpdater.publicKey`
+  const publicKeySource = explicitPublicKey
+    ? '{{public-key}}'
+    : `${capacitor.file ? path.basename(capacitor.file) : 'capacitor.config'} plugins.CapacitorUpdater.publicKey`
   const publicKeyPem = explicitPublicKey ?? capacitor.publicKey
   if (publicKeyPem !== undefined) checkPluginPublicKey(publicKeyPem, publicKeySource)
   return {
@@ -57,7 +64,11 @@ export async function resolveBundle(
     publicKeyPem,
     publicKeySource,
     requireNotifyAppReady: inputs.bool('require-notify-app-ready'),
-    compressionLevel: inputs.int('compression-level', 'input_compression_level_invalid', " (1 fastest, 9 smallest; 6 matches Capgo's CLI)"),
+    compressionLevel: inputs.int(
+      'compression-level',
+      'input_compression_level_invalid',
+      " (1 fastest, 9 smallest; 6 matches Capgo's CLI)",
+    ),
   }
 }
 
@@ -71,7 +82,11 @@ export function resolveAppId(inputs: Inputs, capacitor: CapacitorConfigInfo, wor
     throw inputError('app-id', 'input_app_id_missing', `Set {{app-id}} (e.g. com.example.app): ${why}.`)
   }
   if (!APP_ID.test(appId)) {
-    throw inputError('app-id', 'input_app_id_invalid', `{{app-id}} must be a reverse-domain id whose first part starts with a letter, such as com.example.app; got '${appId}'.`)
+    throw inputError(
+      'app-id',
+      'input_app_id_invalid',
+      `{{app-id}} must be a reverse-domain id whose first part starts with a letter, such as com.example.app; got '${appId}'.`,
+    )
   }
   return appId
 }
@@ -79,7 +94,11 @@ export function resolveAppId(inputs: Inputs, capacitor: CapacitorConfigInfo, wor
 export function resolveChannel(inputs: Inputs): string {
   const channel = inputs.read('channel')!
   if (!CHANNEL.test(channel)) {
-    throw inputError('channel', 'input_channel_invalid', `{{channel}} may hold letters, digits, '.', '_' and '-' (at most 64), starting with a letter or digit; got '${channel}'.`)
+    throw inputError(
+      'channel',
+      'input_channel_invalid',
+      `{{channel}} may hold letters, digits, '.', '_' and '-' (at most 64), starting with a letter or digit; got '${channel}'.`,
+    )
   }
   return channel
 }
@@ -88,15 +107,27 @@ export function resolveChannel(inputs: Inputs): string {
 export async function assertWorkingDirectory(dir: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined)
   if (!info?.isDirectory()) {
-    throw inputError('working-directory', 'input_working_directory_missing', `{{working-directory}} ${dir} is not a folder. Check out the repository first (actions/checkout) and point {{working-directory}} at the Capacitor project.`)
+    throw inputError(
+      'working-directory',
+      'input_working_directory_missing',
+      `{{working-directory}} ${dir} is not a folder. Check out the repository first (actions/checkout) and point {{working-directory}} at the Capacitor project.`,
+    )
   }
 }
 
-async function resolvePrivateKey(inputs: Inputs, cwd: string, onPullRequest: boolean): Promise<{ privateKeyPem?: string; privateKeyField: InputName }> {
+async function resolvePrivateKey(
+  inputs: Inputs,
+  cwd: string,
+  onPullRequest: boolean,
+): Promise<{ privateKeyPem?: string; privateKeyField: InputName }> {
   const text = inputs.secret('private-key')
   const file = inputs.read('private-key-file')
   if (text && file) {
-    throw inputError('private-key', 'input_private_key_conflict', 'Both {{private-key}} and {{private-key-file}} are set: give the key one way only, so it is clear which key signs.')
+    throw inputError(
+      'private-key',
+      'input_private_key_conflict',
+      'Both {{private-key}} and {{private-key-file}} are set: give the key one way only, so it is clear which key signs.',
+    )
   }
   let pem = text
   if (file) {
@@ -104,7 +135,11 @@ async function resolvePrivateKey(inputs: Inputs, cwd: string, onPullRequest: boo
     try {
       pem = await readFile(absolute, 'utf8')
     } catch {
-      throw inputError('private-key-file', 'input_file_unreadable', `Cannot read {{private-key-file}} '${file}' (${absolute}). Check the path.`)
+      throw inputError(
+        'private-key-file',
+        'input_file_unreadable',
+        `Cannot read {{private-key-file}} '${file}' (${absolute}). Check the path.`,
+      )
     }
     inputs.secrets.push(...secretParts(pem))
   }
@@ -127,7 +162,11 @@ async function resolvePrivateKey(inputs: Inputs, cwd: string, onPullRequest: boo
   }
   const blocks = pem.match(/-----BEGIN [A-Z0-9 ]+-----/g)?.length ?? 0
   if (blocks > 1) {
-    throw inputError(field, 'input_private_key_ambiguous', `{{${field}}} holds ${blocks} PEM blocks; it must hold exactly one private key (the whole .capgo_key_v2 file, nothing else).`)
+    throw inputError(
+      field,
+      'input_private_key_ambiguous',
+      `{{${field}}} holds ${blocks} PEM blocks; it must hold exactly one private key (the whole .capgo_key_v2 file, nothing else).`,
+    )
   }
   return { privateKeyPem: pem, privateKeyField: field }
 }

@@ -53,11 +53,20 @@ export async function resolveConfig(readRaw: InputReader, context: RunContext): 
   const resolved = await resolveBundle(inputs, capacitor, workingDirectory, context)
   // A preview publishes to its own channel, as a prerelease of the package version.
   const bundle = release.preview
-    ? { ...resolved, channel: release.channel, version: release.version ?? previewVersion(resolved.version, release.preview.pullRequest, context.runNumber ?? '0') }
+    ? {
+        ...resolved,
+        channel: release.channel,
+        version:
+          release.version ?? previewVersion(resolved.version, release.preview.pullRequest, context.runNumber ?? '0'),
+      }
     : resolved
   const dryRun = inputs.bool('dry-run')
   const checkOnly = bundle.privateKeyPem === undefined
-  const { storage, objectKeyTemplate, sampleUrl } = await resolveStorage(inputs, { ...bundle, workingDirectory, dryRun: dryRun || checkOnly })
+  const { storage, objectKeyTemplate, sampleUrl } = await resolveStorage(inputs, {
+    ...bundle,
+    workingDirectory,
+    dryRun: dryRun || checkOnly,
+  })
   const registrar = resolveRegistrar(inputs, dryRun || checkOnly)
   if (!dryRun && !checkOnly) assertRegistrarAcceptsUrl(registrar, sampleUrl)
   const git = context.git
@@ -85,7 +94,11 @@ export async function resolveConfig(readRaw: InputReader, context: RunContext): 
       link: git?.runUrl,
       comment: git?.sha ? `commit ${git.sha.slice(0, 12)}` : undefined,
       git: git ? { sha: git.sha, ref: git.ref, runUrl: git.runUrl, repository: git.repository } : undefined,
-      native: { mode: inputs.choice<NativeCompatibilityMode>('native-compatibility'), workingDirectory, nativeVersion: inputs.read('native-version') },
+      native: {
+        mode: inputs.choice<NativeCompatibilityMode>('native-compatibility'),
+        workingDirectory,
+        nativeVersion: inputs.read('native-version'),
+      },
     },
     checkOnly: checkOnly ? { reason: checkOnlyReason(context) } : undefined,
     storage,
@@ -97,13 +110,26 @@ export async function resolveConfig(readRaw: InputReader, context: RunContext): 
 }
 
 /** Promote, rollback and cleanup: the app, the channel, the storage and the server; nothing to build or sign. */
-async function resolveModeConfig(inputs: Inputs, capacitor: CapacitorConfigInfo, workingDirectory: string, context: RunContext, release: ReleaseConfig): Promise<LiveUpdateConfig> {
+async function resolveModeConfig(
+  inputs: Inputs,
+  capacitor: CapacitorConfigInfo,
+  workingDirectory: string,
+  context: RunContext,
+  release: ReleaseConfig,
+): Promise<LiveUpdateConfig> {
   const appId = resolveAppId(inputs, capacitor, workingDirectory)
   if (release.mode !== 'cleanup') resolveChannel(inputs)
   // Nothing is uploaded, so no web folder needs protecting from the storage folder.
   const webDir = path.join(workingDirectory, '.live-update-no-web-folder')
   const version = release.version ?? ''
-  const { storage, objectKeyTemplate } = await resolveStorage(inputs, { appId, version: version || '0.0.1', channel: release.channel, webDir, workingDirectory, dryRun: false })
+  const { storage, objectKeyTemplate } = await resolveStorage(inputs, {
+    appId,
+    version: version || '0.0.1',
+    channel: release.channel,
+    webDir,
+    workingDirectory,
+    dryRun: false,
+  })
   const registrar = resolveRegistrar(inputs, false)
   return {
     workingDirectory,

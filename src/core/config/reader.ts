@@ -55,7 +55,12 @@ export function createInputs(readRaw: InputReader): Inputs {
     choice<T extends string>(name: InputName): T {
       const allowed = inputSpec(name).choices ?? []
       const value = read(name) ?? ''
-      if (!allowed.includes(value)) throw inputError(name, 'input_choice_invalid', `{{${name}}} must be one of ${allowed.join(', ')}; got '${value}'.`)
+      if (!allowed.includes(value))
+        throw inputError(
+          name,
+          'input_choice_invalid',
+          `{{${name}}} must be one of ${allowed.join(', ')}; got '${value}'.`,
+        )
       return value as T
     },
   }

@@ -22,11 +22,20 @@ export function resolveRegistrar(inputs: Inputs, dryRun: boolean): RegistrarConf
   }
   if (kind === 'webhook') {
     const url = inputs.read('webhook-url')
-    if (!url) throw inputError('webhook-url', 'input_webhook_url_invalid', "With {{server}} webhook, set {{webhook-url}} to your update server's endpoint (https://...).")
+    if (!url)
+      throw inputError(
+        'webhook-url',
+        'input_webhook_url_invalid',
+        "With {{server}} webhook, set {{webhook-url}} to your update server's endpoint (https://...).",
+      )
     parseHttpUrl(url, 'webhook-url', 'input_webhook_url_invalid', 'https://updates.example.com/hooks/live-update')
     const secret = inputs.secret('webhook-secret')
     if (!secret && !dryRun) {
-      throw inputError('webhook-secret', 'input_webhook_secret_missing', 'With {{server}} webhook, set {{webhook-secret}} from a secret: the receiver uses it to check the X-Signature-256 header.')
+      throw inputError(
+        'webhook-secret',
+        'input_webhook_secret_missing',
+        'With {{server}} webhook, set {{webhook-secret}} from a secret: the receiver uses it to check the X-Signature-256 header.',
+      )
     }
     return { kind: 'webhook', url, secret: secret ?? '' }
   }

@@ -10,5 +10,9 @@ export interface ReportSettings {
 }
 
 export function resolveReport(inputs: Inputs): ReportSettings {
-  return { summary: inputs.bool('summary'), prComment: inputs.choice<PrCommentMode>('pr-comment'), githubToken: inputs.secret('github-token') }
+  return {
+    summary: inputs.bool('summary'),
+    prComment: inputs.choice<PrCommentMode>('pr-comment'),
+    githubToken: inputs.secret('github-token'),
+  }
 }

@@ -26,20 +26,37 @@ export interface StorageContext {
   dryRun: boolean
 }
 
-export async function resolveStorage(inputs: Inputs, context: StorageContext): Promise<{ storage: StorageConfig; objectKeyTemplate: string; sampleUrl?: string }> {
+export async function resolveStorage(
+  inputs: Inputs,
+  context: StorageContext,
+): Promise<{ storage: StorageConfig; objectKeyTemplate: string; sampleUrl?: string }> {
   const kind = inputs.choice<'s3' | 'dir'>('storage')
   const objectKeyTemplate = inputs.read('object-key')!
-  const sampleKey = renderObjectKey(objectKeyTemplate, { appId: context.appId, version: context.version, channel: context.channel, hash: SAMPLE_HASH })
+  const sampleKey = renderObjectKey(objectKeyTemplate, {
+    appId: context.appId,
+    version: context.version,
+    channel: context.channel,
+    hash: SAMPLE_HASH,
+  })
   const publicUrlTemplate = inputs.read('public-url')
   if (publicUrlTemplate) checkPublicUrlTemplate(publicUrlTemplate)
 
   if (kind === 'dir') {
     const given = inputs.read('storage-dir')
-    if (!given) throw inputError('storage-dir', 'input_storage_dir_missing', 'With {{storage}} dir, set {{storage-dir}} to the folder that receives bundles.')
+    if (!given)
+      throw inputError(
+        'storage-dir',
+        'input_storage_dir_missing',
+        'With {{storage}} dir, set {{storage-dir}} to the folder that receives bundles.',
+      )
     const dir = path.resolve(context.workingDirectory, given)
     if (await isInsideOrSame(dir, context.webDir)) {
       // The next publish would zip this one's bundles into the app.
-      throw inputError('storage-dir', 'input_storage_dir_inside_web_dir', `{{storage-dir}} ${dir} is inside the web folder ${context.webDir}: every bundle would contain the previous ones. Choose a folder outside it.`)
+      throw inputError(
+        'storage-dir',
+        'input_storage_dir_inside_web_dir',
+        `{{storage-dir}} ${dir} is inside the web folder ${context.webDir}: every bundle would contain the previous ones. Choose a folder outside it.`,
+      )
     }
     const sampleUrl = publicUrlTemplate ? renderPublicUrl(publicUrlTemplate, sampleKey) : undefined
     return { storage: { kind: 'dir', dir, publicUrlTemplate }, objectKeyTemplate, sampleUrl: sampleUrl ?? 'file:///' }
@@ -48,12 +65,22 @@ export async function resolveStorage(inputs: Inputs, context: StorageContext): P
   const bucket = inputs.read('s3-bucket')
   // A dry run uploads nothing: it needs no bucket (pull requests run without storage secrets).
   if (!bucket && context.dryRun) return { storage: { kind: 'none' }, objectKeyTemplate }
-  if (!bucket) throw inputError('s3-bucket', 'input_s3_bucket_missing', "With {{storage}} s3, set {{s3-bucket}} to your bucket's name.")
+  if (!bucket)
+    throw inputError(
+      's3-bucket',
+      'input_s3_bucket_missing',
+      "With {{storage}} s3, set {{s3-bucket}} to your bucket's name.",
+    )
   if (!BUCKET.test(bucket)) {
-    throw inputError('s3-bucket', 'input_s3_bucket_invalid', `{{s3-bucket}} '${bucket.slice(0, 80)}' is not a bucket name: give the name only (no s3:// prefix, no slash, no spaces).`)
+    throw inputError(
+      's3-bucket',
+      'input_s3_bucket_invalid',
+      `{{s3-bucket}} '${bucket.slice(0, 80)}' is not a bucket name: give the name only (no s3:// prefix, no slash, no spaces).`,
+    )
   }
   const endpoint = inputs.read('s3-endpoint')
-  if (endpoint) parseHttpUrl(endpoint, 's3-endpoint', 'input_s3_endpoint_invalid', 'https://<account>.r2.cloudflarestorage.com')
+  if (endpoint)
+    parseHttpUrl(endpoint, 's3-endpoint', 'input_s3_endpoint_invalid', 'https://<account>.r2.cloudflarestorage.com')
   const accessKeyId = inputs.secret('s3-access-key-id')
   const secretAccessKey = inputs.secret('s3-secret-access-key')
   if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
@@ -81,7 +108,9 @@ export async function resolveStorage(inputs: Inputs, context: StorageContext): P
     partSizeMiB,
     checksumMode: inputs.choice<ChecksumMode>('s3-checksum'),
   }
-  const sampleUrl = publicUrlTemplate ? renderPublicUrl(publicUrlTemplate, sampleKey, bucket) : deriveS3ObjectUrl({ bucket, region, endpoint, forcePathStyle }, sampleKey)
+  const sampleUrl = publicUrlTemplate
+    ? renderPublicUrl(publicUrlTemplate, sampleKey, bucket)
+    : deriveS3ObjectUrl({ bucket, region, endpoint, forcePathStyle }, sampleKey)
   return { storage, objectKeyTemplate, sampleUrl }
 }
 
@@ -92,7 +121,8 @@ export async function resolveStorage(inputs: Inputs, context: StorageContext): P
  */
 export function checkPublicUrlTemplate(template: string): void {
   const shown = quoteTemplate(template)
-  const fail = (problem: string) => inputError('public-url', 'input_public_url_invalid', `{{public-url}} ${problem}; got '${shown}'.`)
+  const fail = (problem: string) =>
+    inputError('public-url', 'input_public_url_invalid', `{{public-url}} ${problem}; got '${shown}'.`)
   if (!template.includes('{key}')) throw fail('must contain {key}, e.g. https://updates.example.com/{key}')
   let rendered: string
   try {
@@ -107,7 +137,10 @@ export function checkPublicUrlTemplate(template: string): void {
     throw fail('must be an absolute URL such as https://updates.example.com/{key}')
   }
   if (!['https:', 'http:', 'file:'].includes(url.protocol)) throw fail(`must be an https:// URL (not ${url.protocol})`)
-  if (url.username || url.password) throw fail('must not contain credentials (user:password@): serve bundles from a public URL (a CDN or custom domain)')
+  if (url.username || url.password)
+    throw fail(
+      'must not contain credentials (user:password@): serve bundles from a public URL (a CDN or custom domain)',
+    )
 }
 
 /** `inner` is `outer` or inside it, comparing real paths where they exist (symlinks). */

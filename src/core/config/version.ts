@@ -20,7 +20,11 @@ function dropV(value: string): string {
  * pushed tag that is not a version fails, naming the tag: falling back to package.json would
  * publish under a version nobody asked for.
  */
-export async function resolveVersion(inputs: Inputs, ref: string | undefined, workingDirectory: string): Promise<ResolvedVersion> {
+export async function resolveVersion(
+  inputs: Inputs,
+  ref: string | undefined,
+  workingDirectory: string,
+): Promise<ResolvedVersion> {
   const explicit = inputs.read('version')
   if (explicit) return { version: normalizeVersion(explicit), source: '{{version}}' }
   const tag = /^refs\/tags\/(.+)$/.exec(ref ?? '')?.[1]
@@ -34,7 +38,11 @@ function versionOfTag(tag: string, inputs: Inputs): string {
   if (prefix && tag.startsWith(prefix)) {
     rest = tag.slice(prefix.length)
   } else if (prefix && inputs.given('tag-prefix')) {
-    throw inputError('tag-prefix', 'input_tag_invalid', `The pushed tag '${tag}' does not start with {{tag-prefix}} '${prefix}'. Push a tag like ${prefix}1.2.3, change {{tag-prefix}}, or set {{version}}.`)
+    throw inputError(
+      'tag-prefix',
+      'input_tag_invalid',
+      `The pushed tag '${tag}' does not start with {{tag-prefix}} '${prefix}'. Push a tag like ${prefix}1.2.3, change {{tag-prefix}}, or set {{version}}.`,
+    )
   }
   const version = dropV(rest)
   if (!isSemver(version) || version === '0.0.0') {
@@ -54,7 +62,11 @@ async function packageVersion(dir: string): Promise<string> {
   } catch {
     // fall through to the error below
   }
-  throw inputError('version', 'input_version_missing', 'Set {{version}}, push a tag like v1.2.3, or give package.json a version.')
+  throw inputError(
+    'version',
+    'input_version_missing',
+    'Set {{version}}, push a tag like v1.2.3, or give package.json a version.',
+  )
 }
 
 /** A version as given by a user (`v1.2.3` or `1.2.3`), checked: what `version` inputs and flags take. */

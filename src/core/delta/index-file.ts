@@ -68,7 +68,13 @@ export interface LoadedIndex {
  * The app's index when it was made with this signing key and its session key unwraps; otherwise
  * none (a fresh key is drawn and every file uploaded: the first delta release, or a key rotation).
  */
-export async function loadDeltaIndex(store: BundleStore, appId: string, signing: SigningKey, logger: Logger, doFetch: Fetch = fetch): Promise<LoadedIndex> {
+export async function loadDeltaIndex(
+  store: BundleStore,
+  appId: string,
+  signing: SigningKey,
+  logger: Logger,
+  doFetch: Fetch = fetch,
+): Promise<LoadedIndex> {
   const key = deltaIndexKey(appId)
   let text: string | undefined
   try {
@@ -80,7 +86,8 @@ export async function loadDeltaIndex(store: BundleStore, appId: string, signing:
   if (text === undefined) return {}
   try {
     const index = JSON.parse(text) as DeltaIndex
-    if (index.schema !== 1 || index.keyId !== signing.keyId || typeof index.objects !== 'object' || !index.objects) return {}
+    if (index.schema !== 1 || index.keyId !== signing.keyId || typeof index.objects !== 'object' || !index.objects)
+      return {}
     const { aesKey, iv } = unwrapSessionKey(index.sessionKey, signing.publicKeyPem)
     return { index, aesKey, iv }
   } catch (error) {

@@ -1,5 +1,9 @@
 /** Run `job` over `items` with at most `width` in flight; the first failure stops new work and is thrown. */
-export async function mapPool<T, R>(items: T[], width: number, job: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapPool<T, R>(
+  items: T[],
+  width: number,
+  job: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length)
   let next = 0
   let failed = false

@@ -29,7 +29,8 @@ export async function encodeFile(name: string, plain: Buffer, quality = DEFAULT_
     const compressed = await compress(plain, {
       params: { [constants.BROTLI_PARAM_QUALITY]: quality, [constants.BROTLI_PARAM_SIZE_HINT]: plain.length },
     })
-    if (mustCompress || compressed.length < plain.length - BROTLI_MIN_SAVING) return { fileName: `${name}${BROTLI_SUFFIX}`, brotli: true, stored: compressed }
+    if (mustCompress || compressed.length < plain.length - BROTLI_MIN_SAVING)
+      return { fileName: `${name}${BROTLI_SUFFIX}`, brotli: true, stored: compressed }
   }
   return { fileName: name, brotli: false, stored: plain }
 }

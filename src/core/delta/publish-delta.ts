@@ -67,7 +67,12 @@ export async function publishDelta(options: DeltaOptions): Promise<DeltaResult> 
   // `.br` is only added to names that do not end in it already, so targets are the real paths.
   checkManifestNames(files.map((entry) => entry.name))
   const reusable = options.index && options.index.sessionKey === options.sessionKey ? options.index.objects : {}
-  const index: DeltaIndex = { schema: 1, keyId: options.signing.keyId, sessionKey: options.sessionKey, objects: { ...reusable } }
+  const index: DeltaIndex = {
+    schema: 1,
+    keyId: options.signing.keyId,
+    sessionKey: options.sessionKey,
+    objects: { ...reusable },
+  }
   const keys: string[] = []
   const uploadedNames = new Set<string>()
   let uploadedBytes = 0
@@ -101,15 +106,34 @@ export async function publishDelta(options: DeltaOptions): Promise<DeltaResult> 
     })
     entries.sort((a, b) => compareUtf8(a.fileName, b.fileName))
     checkManifestNames(entries.map((entry) => entry.fileName))
-    const manifest: ManifestEntry[] = entries.map((entry) => ({ file_name: entry.fileName, file_hash: entry.fileHash, download_url: entry.url }))
-    const manifestSignature = signManifest(options.signing, options.version, entries.map((entry) => ({ file_name: entry.fileName, sha256: entry.sha256 })))
+    const manifest: ManifestEntry[] = entries.map((entry) => ({
+      file_name: entry.fileName,
+      file_hash: entry.fileHash,
+      download_url: entry.url,
+    }))
+    const manifestSignature = signManifest(
+      options.signing,
+      options.version,
+      entries.map((entry) => ({ file_name: entry.fileName, sha256: entry.sha256 })),
+    )
     const manifestKey = manifestKeyFor(options.objectKey)
     const stored = await options.store.put(manifestKey, bodyOf(Buffer.from(JSON.stringify(manifest))))
     keys.push(stored.key)
     options.logger.info(
       `Delta: ${manifest.length} files (${reusedFiles} already stored, ${manifest.length - reusedFiles} uploaded, ${compressedFiles} Brotli-compressed), ${uploadedBytes} bytes, manifest ${stored.key}`,
     )
-    return { manifestKey: stored.key, manifestUrl: stored.url, manifestSignature, manifest, keys, uploadedNames, uploadedBytes, compressedFiles, reusedFiles, index }
+    return {
+      manifestKey: stored.key,
+      manifestUrl: stored.url,
+      manifestSignature,
+      manifest,
+      keys,
+      uploadedNames,
+      uploadedBytes,
+      compressedFiles,
+      reusedFiles,
+      index,
+    }
   } catch (error) {
     await removeDelta(options.store, keys, options.logger)
     throw error
@@ -125,7 +149,8 @@ async function putOrReuse(store: BundleStore, key: string, body: Buffer): Promis
   try {
     return { url: (await store.put(key, bodyOf(body))).url, uploaded: true }
   } catch (error) {
-    if ((await store.size(key).catch(() => undefined)) === body.length) return { url: store.publicUrl(key), uploaded: false }
+    if ((await store.size(key).catch(() => undefined)) === body.length)
+      return { url: store.publicUrl(key), uploaded: false }
     throw error
   }
 }
@@ -139,5 +164,6 @@ export async function removeDelta(store: BundleStore, keys: string[], logger: Lo
       logger.debug(`delete ${key}: ${describeError(error)}`)
     })
   })
-  if (failed.length) logger.warn(`Could not remove ${failed.length} delta objects (e.g. ${failed[0]}); delete them by hand.`)
+  if (failed.length)
+    logger.warn(`Could not remove ${failed.length} delta objects (e.g. ${failed[0]}); delete them by hand.`)
 }

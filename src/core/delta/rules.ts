@@ -43,14 +43,25 @@ export function manifestNameProblem(fileName: string): string | undefined {
 /** Every rule at once: count, names, one entry per target. Throws the first problem found. */
 export function checkManifestNames(fileNames: string[]): void {
   if (fileNames.length > MAX_MANIFEST_FILES) {
-    throw deltaError('bundle_delta_files_too_many', `The web output has ${fileNames.length} files; per-file (delta) updates allow at most ${MAX_MANIFEST_FILES}. Publish without 'delta', or ship fewer files.`)
+    throw deltaError(
+      'bundle_delta_files_too_many',
+      `The web output has ${fileNames.length} files; per-file (delta) updates allow at most ${MAX_MANIFEST_FILES}. Publish without 'delta', or ship fewer files.`,
+    )
   }
   const targets = new Set<string>()
   for (const name of fileNames) {
     const problem = manifestNameProblem(name)
-    if (problem) throw deltaError('bundle_delta_file_name_invalid', `The file '${name}' ${problem}. Rename it, or publish without 'delta'.`)
+    if (problem)
+      throw deltaError(
+        'bundle_delta_file_name_invalid',
+        `The file '${name}' ${problem}. Rename it, or publish without 'delta'.`,
+      )
     const target = targetOf(name)
-    if (targets.has(target)) throw deltaError('bundle_delta_target_duplicate', `Two manifest entries would both be written to '${target}' on the device. Rename one, or publish without 'delta'.`)
+    if (targets.has(target))
+      throw deltaError(
+        'bundle_delta_target_duplicate',
+        `Two manifest entries would both be written to '${target}' on the device. Rename one, or publish without 'delta'.`,
+      )
     targets.add(target)
   }
 }

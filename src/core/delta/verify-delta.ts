@@ -36,8 +36,16 @@ export interface VerifyDeltaOptions {
   only?: Set<string>
 }
 
-function failure(message: string, step: 'download' | 'session-key' | 'decrypt' | 'checksum', cause?: unknown): LiveUpdateError {
-  return new LiveUpdateError('verify_delta_failed', `Delta verification failed: ${message}. Nothing was pointed at this release.`, { stage: 'verify', step, cause })
+function failure(
+  message: string,
+  step: 'download' | 'session-key' | 'decrypt' | 'checksum',
+  cause?: unknown,
+): LiveUpdateError {
+  return new LiveUpdateError(
+    'verify_delta_failed',
+    `Delta verification failed: ${message}. Nothing was pointed at this release.`,
+    { stage: 'verify', step, cause },
+  )
 }
 
 async function download(url: string, doFetch: Fetch, timeoutMs: number): Promise<Buffer> {
@@ -50,7 +58,9 @@ async function download(url: string, doFetch: Fetch, timeoutMs: number): Promise
   return Buffer.from(await response.arrayBuffer())
 }
 
-export async function verifyDelta(options: VerifyDeltaOptions): Promise<{ files: number; downloaded: number; bytes: number }> {
+export async function verifyDelta(
+  options: VerifyDeltaOptions,
+): Promise<{ files: number; downloaded: number; bytes: number }> {
   const doFetch = options.fetch ?? fetch
   try {
     checkManifestNames(options.manifest.map((entry) => entry.file_name))
@@ -71,7 +81,11 @@ export async function verifyDelta(options: VerifyDeltaOptions): Promise<{ files:
     try {
       expected = recoverSignedSha256(entry.file_hash, publicKey)
     } catch (error) {
-      throw failure(`${entry.file_name}: ${error instanceof StepFailure ? error.message : describeError(error)}`, 'checksum', error)
+      throw failure(
+        `${entry.file_name}: ${error instanceof StepFailure ? error.message : describeError(error)}`,
+        'checksum',
+        error,
+      )
     }
     if (options.only && !options.only.has(entry.file_name)) return { file_name: entry.file_name, sha256: expected }
     downloaded++
@@ -79,7 +93,11 @@ export async function verifyDelta(options: VerifyDeltaOptions): Promise<{ files:
     try {
       body = await download(entry.download_url, doFetch, options.timeoutMs ?? 60_000)
     } catch (error) {
-      throw failure(`cannot download ${entry.file_name} from ${safeUrl(entry.download_url)} (${describeError(error)})`, 'download', error)
+      throw failure(
+        `cannot download ${entry.file_name} from ${safeUrl(entry.download_url)} (${describeError(error)})`,
+        'download',
+        error,
+      )
     }
     bytes += body.length
     let plain: Buffer
@@ -91,7 +109,8 @@ export async function verifyDelta(options: VerifyDeltaOptions): Promise<{ files:
       throw failure(`${entry.file_name} does not decrypt/decompress (${describeError(error)})`, 'decrypt', error)
     }
     const actual = createHash('sha256').update(plain).digest('hex')
-    if (actual !== expected) throw failure(`${entry.file_name} has sha256 ${actual}, its file_hash says ${expected}`, 'checksum')
+    if (actual !== expected)
+      throw failure(`${entry.file_name} has sha256 ${actual}, its file_hash says ${expected}`, 'checksum')
     return { file_name: entry.file_name, sha256: actual }
   })
   const text = manifestSignatureText(options.version, hashes)

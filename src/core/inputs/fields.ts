@@ -7,7 +7,17 @@
 import { cliFlagOf, inputSpec, isInputName, type InputName } from './table.js'
 
 /** Flags of the CLI's own commands (bundle, verify, key) that are no action input. */
-export const CLI_ONLY_FIELDS = ['out', 'config', 'force', 'dir', 'session-key', 'checksum', 'no-notify-check', 'json', 'cache-dir'] as const
+export const CLI_ONLY_FIELDS = [
+  'out',
+  'config',
+  'force',
+  'dir',
+  'session-key',
+  'checksum',
+  'no-notify-check',
+  'json',
+  'cache-dir',
+] as const
 /** CLI arguments that are no flag: shown as `<file-or-url>`. */
 const CLI_POSITIONALS = new Set(['file-or-url', 'web-dir'])
 export type CliOnlyField = (typeof CLI_ONLY_FIELDS)[number]

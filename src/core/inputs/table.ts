@@ -59,7 +59,8 @@ export const INPUTS = [
   {
     name: 'app-id',
     kind: 'string',
-    description: 'App id (reverse domain, e.g. com.example.app). Default, the appId of capacitor.config in working-directory.',
+    description:
+      'App id (reverse domain, e.g. com.example.app). Default, the appId of capacitor.config in working-directory.',
   },
   {
     name: 'path',
@@ -70,12 +71,14 @@ export const INPUTS = [
     name: 'working-directory',
     kind: 'path',
     default: '.',
-    description: 'Folder of the Capacitor project (holds capacitor.config and package.json). Relative paths resolve from here.',
+    description:
+      'Folder of the Capacitor project (holds capacitor.config and package.json). Relative paths resolve from here.',
   },
   {
     name: 'build-command',
     kind: 'string',
-    description: 'Optional command that builds the web output first (run with bash in working-directory, without any secret), e.g. "npm ci && npm run build".',
+    description:
+      'Optional command that builds the web output first (run with bash in working-directory, without any secret), e.g. "npm ci && npm run build".',
   },
   {
     name: 'build-timeout-minutes',
@@ -83,18 +86,21 @@ export const INPUTS = [
     default: '30',
     min: 0,
     max: 360,
-    description: 'Minutes the build-command may run before it and every process it started are ended (fractions allowed, at most 360).',
+    description:
+      'Minutes the build-command may run before it and every process it started are ended (fractions allowed, at most 360).',
   },
   {
     name: 'version',
     kind: 'string',
-    description: 'Bundle version (semver; a leading v is dropped). Default, from a tag ref v1.2.3 (after tag-prefix), else the version in package.json.',
+    description:
+      'Bundle version (semver; a leading v is dropped). Default, from a tag ref v1.2.3 (after tag-prefix), else the version in package.json.',
   },
   {
     name: 'tag-prefix',
     kind: 'string',
     default: 'v',
-    description: 'Prefix of release tags before the semver (e.g. mobile-v for mobile-v1.2.3 in a monorepo). A pushed tag that does not match fails the run.',
+    description:
+      'Prefix of release tags before the semver (e.g. mobile-v for mobile-v1.2.3 in a monorepo). A pushed tag that does not match fails the run.',
   },
   {
     name: 'channel',
@@ -116,13 +122,15 @@ export const INPUTS = [
     default: '100',
     min: 0,
     max: 100,
-    description: "Share of devices (0.01-100, two decimals at most) that get the new version; the channel's stable stays for the rest. 100 publishes straight to stable.",
+    description:
+      "Share of devices (0.01-100, two decimals at most) that get the new version; the channel's stable stays for the rest. 100 publishes straight to stable.",
   },
   {
     name: 'preview',
     kind: 'boolean',
     default: 'false',
-    description: 'On pull_request, publish for real to the preview channel (preview-channel) as <package version>-pr.<number>.<run number> unless version is set.',
+    description:
+      'On pull_request, publish for real to the preview channel (preview-channel) as <package version>-pr.<number>.<run number> unless version is set.',
   },
   {
     name: 'preview-channel',
@@ -142,12 +150,14 @@ export const INPUTS = [
     name: 'private-key-file',
     kind: 'path',
     cliFlag: 'private-key',
-    description: 'Path of the private key file instead of private-key (for self-hosted runners that hold the key on disk).',
+    description:
+      'Path of the private key file instead of private-key (for self-hosted runners that hold the key on disk).',
   },
   {
     name: 'public-key',
     kind: 'pem',
-    description: 'The app\'s public key (PKCS#1 PEM). Default, plugins.CapacitorUpdater.publicKey of capacitor.config. When known, it must match private-key.',
+    description:
+      "The app's public key (PKCS#1 PEM). Default, plugins.CapacitorUpdater.publicKey of capacitor.config. When known, it must match private-key.",
   },
   {
     name: 'require-notify-app-ready',
@@ -162,7 +172,8 @@ export const INPUTS = [
     min: 1,
     max: 9,
     cliFlag: 'level',
-    description: 'Deflate level from 1 (fastest) to 9 (smallest). 6 is what Capgo\'s CLI uses; already-compressed files (images, fonts, media) are stored either way.',
+    description:
+      "Deflate level from 1 (fastest) to 9 (smallest). 6 is what Capgo's CLI uses; already-compressed files (images, fonts, media) are stored either way.",
   },
   {
     name: 'bundle-cache',
@@ -170,25 +181,29 @@ export const INPUTS = [
     default: 'true',
     actionOnly: true,
     cliFlag: null,
-    description: 'Keep deflated files between runs in the GitHub Actions cache (scoped to the branch) so unchanged files are not compressed again. Cached data is checked against each file before use; the bundle is byte-identical either way. The CLI takes --cache-dir DIR instead.',
+    description:
+      'Keep deflated files between runs in the GitHub Actions cache (scoped to the branch) so unchanged files are not compressed again. Cached data is checked against each file before use; the bundle is byte-identical either way. The CLI takes --cache-dir DIR instead.',
   },
   {
     name: 'delta',
     kind: 'boolean',
     default: 'false',
-    description: 'Also publish every file as its own encrypted object with a signed manifest, so devices download only the files that changed (served by the self-hosted responder, docs/self-hosted.md). The zip stays the fallback.',
+    description:
+      'Also publish every file as its own encrypted object with a signed manifest, so devices download only the files that changed (served by the self-hosted responder, docs/self-hosted.md). The zip stays the fallback.',
   },
   {
     name: 'native-compatibility',
     kind: 'choice',
     default: 'fail',
     choices: ['fail', 'accept', 'off'],
-    description: "Native plugins (as Capgo's CLI fingerprints them) against the channel's live release: fail refuses added or changed native code before any upload; accept publishes and records them as the channel's baseline (after shipping the store build); off.",
+    description:
+      "Native plugins (as Capgo's CLI fingerprints them) against the channel's live release: fail refuses added or changed native code before any upload; accept publishes and records them as the channel's baseline (after shipping the store build); off.",
   },
   {
     name: 'native-version',
     kind: 'string',
-    description: "The native app version; a bundle version below it is refused (plugin 8.53+ refuses it: version_below_native). Default, versionName of android/app/build.gradle, else MARKETING_VERSION of ios/App.",
+    description:
+      'The native app version; a bundle version below it is refused (plugin 8.53+ refuses it: version_below_native). Default, versionName of android/app/build.gradle, else MARKETING_VERSION of ios/App.',
   },
   {
     name: 'storage',
@@ -211,7 +226,8 @@ export const INPUTS = [
   {
     name: 's3-endpoint',
     kind: 'url',
-    description: 'Endpoint for non-AWS providers (R2, MinIO, B2, GCS, Spaces), e.g. https://<account>.r2.cloudflarestorage.com.',
+    description:
+      'Endpoint for non-AWS providers (R2, MinIO, B2, GCS, Spaces), e.g. https://<account>.r2.cloudflarestorage.com.',
   },
   {
     name: 's3-force-path-style',
@@ -225,7 +241,8 @@ export const INPUTS = [
     secret: true,
     env: 'AWS_ACCESS_KEY_ID',
     envReader: 'aws-sdk',
-    description: 'Access key id. Leave empty to use the job\'s standard AWS credentials (e.g. from aws-actions/configure-aws-credentials with OIDC). Masked.',
+    description:
+      "Access key id. Leave empty to use the job's standard AWS credentials (e.g. from aws-actions/configure-aws-credentials with OIDC). Masked.",
   },
   {
     name: 's3-secret-access-key',
@@ -238,14 +255,16 @@ export const INPUTS = [
   {
     name: 's3-acl',
     kind: 'string',
-    description: 'Optional canned ACL (e.g. public-read). None by default; buckets with ACLs disabled (AWS\'s default) reject ACLs.',
+    description:
+      "Optional canned ACL (e.g. public-read). None by default; buckets with ACLs disabled (AWS's default) reject ACLs.",
   },
   {
     name: 's3-checksum',
     kind: 'choice',
     default: 'auto',
     choices: ['auto', 'when_required', 'when_supported'],
-    description: 'Request/response checksum mode, auto (SDK defaults on AWS, when_required on custom endpoints), when_required or when_supported.',
+    description:
+      'Request/response checksum mode, auto (SDK defaults on AWS, when_required on custom endpoints), when_required or when_supported.',
   },
   {
     name: 's3-part-size-mib',
@@ -259,12 +278,14 @@ export const INPUTS = [
     name: 'object-key',
     kind: 'template',
     default: '{appId}/{version}/{hash}.zip',
-    description: 'Object key template; placeholders {appId} {version} {channel} {hash} (16 hex chars of the encrypted bundle\'s sha256).',
+    description:
+      "Object key template; placeholders {appId} {version} {channel} {hash} (16 hex chars of the encrypted bundle's sha256).",
   },
   {
     name: 'public-url',
     kind: 'template',
-    description: 'URL devices download from, a template with {key}, e.g. https://updates.example.com/{key}. Default, derived from endpoint, bucket and addressing style.',
+    description:
+      'URL devices download from, a template with {key}, e.g. https://updates.example.com/{key}. Default, derived from endpoint, bucket and addressing style.',
   },
   {
     name: 'cache-control',
@@ -314,7 +335,8 @@ export const INPUTS = [
     name: 'verify',
     kind: 'boolean',
     default: 'true',
-    description: 'After upload, download the bundle from its public URL and check it as a device would before registering it.',
+    description:
+      'After upload, download the bundle from its public URL and check it as a device would before registering it.',
   },
   {
     name: 'dry-run',
@@ -335,7 +357,8 @@ export const INPUTS = [
     default: 'auto',
     choices: ['auto', 'always', 'never'],
     actionOnly: true,
-    description: 'auto (comment on pull_request events), always (also on the open pull requests holding the commit), never.',
+    description:
+      'auto (comment on pull_request events), always (also on the open pull requests holding the commit), never.',
   },
   {
     name: 'github-token',
@@ -368,7 +391,9 @@ export const INPUT_DEFAULTS: Readonly<Partial<Record<InputName, string>>> = Obje
 )
 
 /** Inputs whose values are masked before anything else runs. */
-export const SECRET_INPUTS: readonly InputName[] = INPUTS.filter((input: InputSpec) => input.secret).map((input) => input.name)
+export const SECRET_INPUTS: readonly InputName[] = INPUTS.filter((input: InputSpec) => input.secret).map(
+  (input) => input.name,
+)
 
 /** The `live-update publish` flag of an input, or undefined when it has none. */
 export function cliFlagOf(name: InputName): string | undefined {

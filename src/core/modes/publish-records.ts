@@ -67,7 +67,11 @@ export interface PublishedBundle {
   /** A delta release's manifest, for the release record and its pointer. */
   manifest?: DeltaManifestInfo
   /** From the native guard: the fingerprint, the native version the release needs, an accepted baseline. */
-  native?: { fingerprint: NativeFingerprint | null; minNativeVersion?: string; baseline?: { nativeBaseline: NativeFingerprint; nativeFloor?: string } }
+  native?: {
+    fingerprint: NativeFingerprint | null
+    minNativeVersion?: string
+    baseline?: { nativeBaseline: NativeFingerprint; nativeFloor?: string }
+  }
 }
 
 export async function planPublish(
@@ -143,10 +147,31 @@ export async function commitPublish(
     if (!baseline) return step
     const base = step.next ?? current
     if (!base) return step
-    if (JSON.stringify(base.nativeBaseline) === JSON.stringify(baseline.nativeBaseline) && base.nativeFloor === baseline.nativeFloor) return step
-    const next = { ...base, nativeBaseline: baseline.nativeBaseline, ...(baseline.nativeFloor ? { nativeFloor: baseline.nativeFloor } : {}) }
+    if (
+      JSON.stringify(base.nativeBaseline) === JSON.stringify(baseline.nativeBaseline) &&
+      base.nativeFloor === baseline.nativeFloor
+    )
+      return step
+    const next = {
+      ...base,
+      nativeBaseline: baseline.nativeBaseline,
+      ...(baseline.nativeFloor ? { nativeFloor: baseline.nativeFloor } : {}),
+    }
     // A baseline-only change is still this run's operation (the fallback looks for its token).
-    return { next: step.next ? next : { ...next, revision: next.revision + 1, updatedAt: op.at, operations: [{ kind: 'publish' as const, version: change.release.version, at: op.at, id: op.id }, ...next.operations].slice(0, 20) }, note: `${step.note} The channel's native baseline is now this release's.` }
+    return {
+      next: step.next
+        ? next
+        : {
+            ...next,
+            revision: next.revision + 1,
+            updatedAt: op.at,
+            operations: [
+              { kind: 'publish' as const, version: change.release.version, at: op.at, id: op.id },
+              ...next.operations,
+            ].slice(0, 20),
+          },
+      note: `${step.note} The channel's native baseline is now this release's.`,
+    }
   })
   await records.updateApp(published.channel, 'add', { preview: Boolean(options.preview) })
   logger.info(update.note)

@@ -160,7 +160,7 @@ export async function cleanup(ctx: ModeContext): Promise<ReleaseOutcome> {
   const ours: { version: string; key: string; objects: string[]; shared: boolean }[] = []
   for (const entry of await records.listReleases()) {
     const release = await records.readReleaseAt(entry.record)
-    if (!release || !release.channels.includes(channel)) continue
+    if (!release?.channels.includes(channel)) continue
     const shared = release.channels.some((name) => name !== channel) || usedElsewhere.has(release.version)
     ours.push({
       version: release.version,

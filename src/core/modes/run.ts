@@ -38,7 +38,10 @@ export function publishReleaseOptions(
  * A dry run must not fail on storage it never writes to (a pull request without credentials):
  * unreadable records read as none, with a warning.
  */
-export function releaseReader(config: LiveUpdateConfig, deps: ModeDependencies): Pick<ReleaseRecords, 'readChannel' | 'readReleaseAt'> | undefined {
+export function releaseReader(
+  config: LiveUpdateConfig,
+  deps: ModeDependencies,
+): Pick<ReleaseRecords, 'readChannel' | 'readReleaseAt'> | undefined {
   if (config.storage.kind === 'none' || config.publish.checkOnly) return undefined
   const records = new ReleaseRecords(deps.store, config.publish.appId, { logger: deps.logger, ...deps.records })
   const tolerant =
@@ -47,11 +50,16 @@ export function releaseReader(config: LiveUpdateConfig, deps: ModeDependencies):
       try {
         return await read(...args)
       } catch (error) {
-        deps.logger.warn(`Dry run: the release records could not be read (${error instanceof Error ? error.message : String(error)}); comparing with nothing.`)
+        deps.logger.warn(
+          `Dry run: the release records could not be read (${error instanceof Error ? error.message : String(error)}); comparing with nothing.`,
+        )
         return undefined
       }
     }
-  return { readChannel: tolerant((channel: string) => records.readChannel(channel)), readReleaseAt: tolerant((key: string) => records.readReleaseAt(key)) }
+  return {
+    readChannel: tolerant((channel: string) => records.readChannel(channel)),
+    readReleaseAt: tolerant((key: string) => records.readReleaseAt(key)),
+  }
 }
 
 /** Run promote, rollback or cleanup. */

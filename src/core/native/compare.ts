@@ -36,11 +36,15 @@ const short = (checksum: string | undefined) => (checksum ? checksum.slice(0, 8)
 function packageChange(before: NativePackage, after: NativePackage): NativeChange | undefined {
   const details: string[] = []
   if (before.version.trim() !== after.version.trim()) details.push(`version ${before.version} → ${after.version}`)
-  for (const [platform, key] of [['iOS', 'ios_checksum'], ['Android', 'android_checksum']] as const) {
+  for (const [platform, key] of [
+    ['iOS', 'ios_checksum'],
+    ['Android', 'android_checksum'],
+  ] as const) {
     const was = before[key]
     const now = after[key]
     if (was && now && was !== now) details.push(`${platform} native code changed (${short(was)} → ${short(now)})`)
-    else if (Boolean(was) !== Boolean(now)) details.push(`${platform} native code ${now ? 'appeared' : 'disappeared'} (${short(was)} → ${short(now)})`)
+    else if (Boolean(was) !== Boolean(now))
+      details.push(`${platform} native code ${now ? 'appeared' : 'disappeared'} (${short(was)} → ${short(now)})`)
   }
   if (details.length === 0) return undefined
   return { name: after.name, kind: 'changed', before: before.version, after: after.version, details, blocking: true }
@@ -55,8 +59,10 @@ export function compareFingerprints(baseline: NativeFingerprint, current: Native
     if (before === after) continue
     const name = `@capacitor/${platform}`
     if (!before) changes.push({ name, kind: 'added', after, details: [`added (${after})`], blocking: true })
-    else if (!after) changes.push({ name, kind: 'removed', before, details: [`removed (was ${before})`], blocking: true })
-    else changes.push({ name, kind: 'changed', before, after, details: [`version ${before} → ${after}`], blocking: true })
+    else if (!after)
+      changes.push({ name, kind: 'removed', before, details: [`removed (was ${before})`], blocking: true })
+    else
+      changes.push({ name, kind: 'changed', before, after, details: [`version ${before} → ${after}`], blocking: true })
   }
   const old = new Map(baseline.packages.map((p) => [p.name, p]))
   const now = new Map(current.packages.map((p) => [p.name, p]))
@@ -64,8 +70,22 @@ export function compareFingerprints(baseline: NativeFingerprint, current: Native
   for (const name of names) {
     const before = old.get(name)
     const after = now.get(name)
-    if (!before && after) changes.push({ name, kind: 'added', after: after.version, details: [`new native plugin (${after.version})`], blocking: true })
-    else if (before && !after) changes.push({ name, kind: 'removed', before: before.version, details: [`removed (was ${before.version}; installed apps still carry it)`], blocking: false })
+    if (!before && after)
+      changes.push({
+        name,
+        kind: 'added',
+        after: after.version,
+        details: [`new native plugin (${after.version})`],
+        blocking: true,
+      })
+    else if (before && !after)
+      changes.push({
+        name,
+        kind: 'removed',
+        before: before.version,
+        details: [`removed (was ${before.version}; installed apps still carry it)`],
+        blocking: false,
+      })
     else if (before && after) {
       const change = packageChange(before, after)
       if (change) changes.push(change)
@@ -82,11 +102,26 @@ export interface NativeBaseline {
   recorded?: boolean
 }
 
-export function nativeVerdict(mode: NativeCompatibilityMode, baseline: NativeBaseline | undefined, current: NativeFingerprint | undefined): NativeVerdict {
+export function nativeVerdict(
+  mode: NativeCompatibilityMode,
+  baseline: NativeBaseline | undefined,
+  current: NativeFingerprint | undefined,
+): NativeVerdict {
   if (mode === 'off' || !current) return { status: 'off' }
-  if (!baseline) return { status: 'first-release', reason: 'first release on this channel: nothing to compare; this fingerprint is the baseline' }
+  if (!baseline)
+    return {
+      status: 'first-release',
+      reason: 'first release on this channel: nothing to compare; this fingerprint is the baseline',
+    }
   if (!baseline.fingerprint) {
-    return { status: 'first-release', reason: `the channel's release ${baseline.version ?? ''} holds no native fingerprint (published with native-compatibility: off): nothing to compare`.replace('  ', ' ') }
+    return {
+      status: 'first-release',
+      reason:
+        `the channel's release ${baseline.version ?? ''} holds no native fingerprint (published with native-compatibility: off): nothing to compare`.replace(
+          '  ',
+          ' ',
+        ),
+    }
   }
   const changes = compareFingerprints(baseline.fingerprint, current)
   const blocking = changes.some((change) => change.blocking)

@@ -42,7 +42,12 @@ function declaresNativePlugin(dir: string): boolean {
   if (existsSync(path.join(dir, 'plugin.xml'))) return true
   const pkg = readJson(path.join(dir, 'package.json'))
   const capacitor = pkg?.capacitor
-  return typeof capacitor === 'object' && capacitor !== null && ((capacitor as Record<string, unknown>).ios !== undefined || (capacitor as Record<string, unknown>).android !== undefined)
+  return (
+    typeof capacitor === 'object' &&
+    capacitor !== null &&
+    ((capacitor as Record<string, unknown>).ios !== undefined ||
+      (capacitor as Record<string, unknown>).android !== undefined)
+  )
 }
 
 /** Capgo tests the part after the first `node_modules/` (so files under a nested node_modules never count). */
@@ -82,9 +87,11 @@ function platformConfigFiles(dir: string, platform: 'ios' | 'android'): string[]
     } catch {
       // unreadable package folder: no podspecs
     }
-    for (const file of [path.join(dir, 'Package.swift'), path.join(dir, 'ios', 'Package.swift')]) if (existsSync(file)) files.push(file)
+    for (const file of [path.join(dir, 'Package.swift'), path.join(dir, 'ios', 'Package.swift')])
+      if (existsSync(file)) files.push(file)
   } else {
-    for (const file of [path.join(dir, 'android', 'build.gradle'), path.join(dir, 'android', 'build.gradle.kts')]) if (existsSync(file)) files.push(file)
+    for (const file of [path.join(dir, 'android', 'build.gradle'), path.join(dir, 'android', 'build.gradle.kts')])
+      if (existsSync(file)) files.push(file)
   }
   return files
 }
@@ -137,11 +144,19 @@ export function computeNativeFingerprint(options: FingerprintOptions): NativeFin
   const dir = path.resolve(options.workingDirectory)
   const manifest = readJson(path.join(dir, 'package.json'))
   if (!manifest) {
-    throw new LiveUpdateError('native_package_json_missing', `No readable package.json in ${dir}: the native fingerprint needs the app's package.json and its node_modules. Set {{working-directory}} to the app folder, or {{native-compatibility}} to off.`, { stage: 'input', input: 'working-directory' })
+    throw new LiveUpdateError(
+      'native_package_json_missing',
+      `No readable package.json in ${dir}: the native fingerprint needs the app's package.json and its node_modules. Set {{working-directory}} to the app folder, or {{native-compatibility}} to off.`,
+      { stage: 'input', input: 'working-directory' },
+    )
   }
   const chain = nodeModulesChain(dir)
   if (!chain.some((modules) => existsSync(modules))) {
-    throw new LiveUpdateError('native_node_modules_missing', `No node_modules in ${dir} or above it: install the app's dependencies (npm ci) before publishing, so the native plugins can be fingerprinted; or set {{native-compatibility}} to off.`, { stage: 'input', input: 'working-directory' })
+    throw new LiveUpdateError(
+      'native_node_modules_missing',
+      `No node_modules in ${dir} or above it: install the app's dependencies (npm ci) before publishing, so the native plugins can be fingerprinted; or set {{native-compatibility}} to off.`,
+      { stage: 'input', input: 'working-directory' },
+    )
   }
   const packages: NativePackage[] = []
   const missing: string[] = []
@@ -168,10 +183,19 @@ export function computeNativeFingerprint(options: FingerprintOptions): NativeFin
     if (!nativeDir) continue
     const ios = platformChecksum(nativeDir, 'ios')
     const android = platformChecksum(nativeDir, 'android')
-    packages.push({ name, version: version ?? declaredSpec(manifest, name), ...(ios ? { ios_checksum: ios } : {}), ...(android ? { android_checksum: android } : {}) })
+    packages.push({
+      name,
+      version: version ?? declaredSpec(manifest, name),
+      ...(ios ? { ios_checksum: ios } : {}),
+      ...(android ? { android_checksum: android } : {}),
+    })
   }
   if (missing.length > 0) {
-    throw new LiveUpdateError('native_dependency_missing', `package.json lists ${missing.join(', ')} but ${missing.length === 1 ? 'it is' : 'they are'} not installed under ${dir}/node_modules: run your install (npm ci) before publishing, so the native fingerprint is complete; or set {{native-compatibility}} to off.`, { stage: 'input', input: 'working-directory' })
+    throw new LiveUpdateError(
+      'native_dependency_missing',
+      `package.json lists ${missing.join(', ')} but ${missing.length === 1 ? 'it is' : 'they are'} not installed under ${dir}/node_modules: run your install (npm ci) before publishing, so the native fingerprint is complete; or set {{native-compatibility}} to off.`,
+      { stage: 'input', input: 'working-directory' },
+    )
   }
   const capacitor: NativeFingerprint['capacitor'] = {}
   const android = installedVersion(chain, '@capacitor/android')

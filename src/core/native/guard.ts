@@ -8,9 +8,20 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { describeError } from '../errors.js'
 import type { ReleaseSnapshot } from '../report/changes.js'
-import { assertNativeCompatible, type NativeBaseline, type NativeCompatibilityMode, nativeVerdict, type NativeVerdict } from './compare.js'
+import {
+  assertNativeCompatible,
+  type NativeBaseline,
+  type NativeCompatibilityMode,
+  nativeVerdict,
+  type NativeVerdict,
+} from './compare.js'
 import { computeNativeFingerprint } from './fingerprint.js'
-import { assertNotBelowNative, detectNativeVersion, type NativeVersion, parseNativeVersionInput } from './native-version.js'
+import {
+  assertNotBelowNative,
+  detectNativeVersion,
+  type NativeVersion,
+  parseNativeVersionInput,
+} from './native-version.js'
 import type { NativeFingerprint } from './types.js'
 
 /** A ReleasePointer as far as the guard reads it. */
@@ -52,7 +63,9 @@ export interface NativeGuardOptions {
 
 /** Before any work: a version every current device would refuse never gets built. */
 export function checkNativeVersion(version: string, options: NativeGuardOptions): NativeVersion | undefined {
-  const native = options.nativeVersion?.trim() ? parseNativeVersionInput(options.nativeVersion) : detectNativeVersion(options.workingDirectory)
+  const native = options.nativeVersion?.trim()
+    ? parseNativeVersionInput(options.nativeVersion)
+    : detectNativeVersion(options.workingDirectory)
   assertNotBelowNative(version, native)
   return native
 }
@@ -76,9 +89,14 @@ export type NativeReport = Pick<NativeGuardResult, 'fingerprint' | 'verdict' | '
  * Compare the project's native fingerprint with the channel's baseline (the one `accept` recorded,
  * else the live release's), and refuse incompatible changes in `fail` mode.
  */
-export async function checkNativeCompatibility(
-  args: { channel: string; options: NativeGuardOptions; nativeVersion?: NativeVersion; reader?: ReleaseReader; known?: ChannelView; logger?: { warn(message: string): void } },
-): Promise<NativeGuardResult> {
+export async function checkNativeCompatibility(args: {
+  channel: string
+  options: NativeGuardOptions
+  nativeVersion?: NativeVersion
+  reader?: ReleaseReader
+  known?: ChannelView
+  logger?: { warn(message: string): void }
+}): Promise<NativeGuardResult> {
   const { channel, options } = args
   let reader = args.reader
   let view: ChannelView | undefined
@@ -89,7 +107,9 @@ export async function checkNativeCompatibility(
     previous = live && reader ? ((await reader.readReleaseAt(live.record)) ?? null) : null
   } catch (error) {
     // Unreadable records (a CDN not set up yet): nothing to compare with; verify then tells about the URL.
-    args.logger?.warn(`Cannot read the channel's release records (${describeError(error)}): native compatibility is not compared and "what changed" is not shown.`)
+    args.logger?.warn(
+      `Cannot read the channel's release records (${describeError(error)}): native compatibility is not compared and "what changed" is not shown.`,
+    )
     reader = undefined
     view = undefined
   }
@@ -97,18 +117,39 @@ export async function checkNativeCompatibility(
   if (options.mode === 'off') return { fingerprint: null, verdict: { status: 'off' }, previous, channel: view }
   if (!existsSync(path.join(options.workingDirectory, 'package.json'))) {
     // No npm project, no npm plugins: nothing to fingerprint (a bare web folder, a trial run).
-    return { fingerprint: null, verdict: { status: 'off', reason: `no package.json in ${options.workingDirectory}: no native plugins to compare` }, previous, channel: view }
+    return {
+      fingerprint: null,
+      verdict: {
+        status: 'off',
+        reason: `no package.json in ${options.workingDirectory}: no native plugins to compare`,
+      },
+      previous,
+      channel: view,
+    }
   }
   const fingerprint = computeNativeFingerprint({ workingDirectory: options.workingDirectory })
   let baseline: NativeBaseline | undefined
-  if (view?.nativeBaseline) baseline = { fingerprint: view.nativeBaseline, version: view.nativeFloor ? `the recorded baseline (native ${view.nativeFloor})` : 'the recorded baseline', recorded: true }
+  if (view?.nativeBaseline)
+    baseline = {
+      fingerprint: view.nativeBaseline,
+      version: view.nativeFloor ? `the recorded baseline (native ${view.nativeFloor})` : 'the recorded baseline',
+      recorded: true,
+    }
   else if (live) baseline = { fingerprint: previous?.native ?? null, version: live.version }
   let verdict = nativeVerdict(options.mode, baseline, fingerprint)
-  if (verdict.status === 'first-release' && !reader && !args.known) verdict = { status: 'first-release', reason: 'no release records to compare with: this fingerprint is recorded, not checked' }
+  if (verdict.status === 'first-release' && !reader && !args.known)
+    verdict = {
+      status: 'first-release',
+      reason: 'no release records to compare with: this fingerprint is recorded, not checked',
+    }
   assertNativeCompatible(verdict, channel)
   const result: NativeGuardResult = { fingerprint, verdict, previous, channel: view }
   // `accept` says "this native code is what the store build ships": it becomes the baseline even when nothing changed.
-  if (options.mode === 'accept') result.baseline = { nativeBaseline: fingerprint, ...(args.nativeVersion ? { nativeFloor: args.nativeVersion.version } : {}) }
+  if (options.mode === 'accept')
+    result.baseline = {
+      nativeBaseline: fingerprint,
+      ...(args.nativeVersion ? { nativeFloor: args.nativeVersion.version } : {}),
+    }
   const floor = result.baseline ? result.baseline.nativeFloor : view?.nativeFloor
   if (floor) result.minNativeVersion = floor
   return result
@@ -128,13 +169,31 @@ export async function runReleaseGuard(args: {
   const { options, reader, logger } = args
   if (!options && !reader) return undefined
   const nativeVersion = options ? checkNativeVersion(args.version, options) : undefined
-  if (nativeVersion) logger.info(`Native version ${nativeVersion.version} (from ${nativeVersion.source}): ${args.version} is not below it.`)
-  const guard = await checkNativeCompatibility({ channel: args.channel, options: options ?? { mode: 'off', workingDirectory: '.' }, nativeVersion, reader, logger })
+  if (nativeVersion)
+    logger.info(
+      `Native version ${nativeVersion.version} (from ${nativeVersion.source}): ${args.version} is not below it.`,
+    )
+  const guard = await checkNativeCompatibility({
+    channel: args.channel,
+    options: options ?? { mode: 'off', workingDirectory: '.' },
+    nativeVersion,
+    reader,
+    logger,
+  })
   const verdict = guard.verdict
   if (verdict.status === 'off' && verdict.reason) logger.info(`Native compatibility not checked: ${verdict.reason}.`)
   if (verdict.status === 'first-release') logger.info(`Native compatibility: ${verdict.reason}.`)
-  else if (verdict.status === 'compatible') logger.info(`Native compatibility: compatible with ${verdict.baselineVersion ?? 'the channel'}${verdict.changes.length ? ` (${verdict.changes.map((change) => change.name).join(', ')} removed)` : ''}.`)
-  else if (verdict.status === 'accepted') logger.info(`Native compatibility: accepted ${verdict.changes.length} native change(s); this fingerprint becomes the channel's baseline.`)
-  if (guard.baseline && verdict.status !== 'accepted') logger.info(`native-compatibility: accept: this fingerprint becomes the channel's baseline${guard.baseline.nativeFloor ? ` (native floor ${guard.baseline.nativeFloor})` : ''}.`)
+  else if (verdict.status === 'compatible')
+    logger.info(
+      `Native compatibility: compatible with ${verdict.baselineVersion ?? 'the channel'}${verdict.changes.length ? ` (${verdict.changes.map((change) => change.name).join(', ')} removed)` : ''}.`,
+    )
+  else if (verdict.status === 'accepted')
+    logger.info(
+      `Native compatibility: accepted ${verdict.changes.length} native change(s); this fingerprint becomes the channel's baseline.`,
+    )
+  if (guard.baseline && verdict.status !== 'accepted')
+    logger.info(
+      `native-compatibility: accept: this fingerprint becomes the channel's baseline${guard.baseline.nativeFloor ? ` (native floor ${guard.baseline.nativeFloor})` : ''}.`,
+    )
   return guard
 }

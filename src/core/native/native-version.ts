@@ -60,7 +60,11 @@ export function detectNativeVersion(workingDirectory: string): NativeVersion | u
     if (match) return { version: match[1]!.trim(), source: `android/app/${name}` }
   }
   const iosApp = path.join(workingDirectory, 'ios', 'App')
-  const projects = existsSync(iosApp) ? readdirSync(iosApp).filter((name) => name.endsWith('.xcodeproj')).sort() : []
+  const projects = existsSync(iosApp)
+    ? readdirSync(iosApp)
+        .filter((name) => name.endsWith('.xcodeproj'))
+        .sort()
+    : []
   for (const project of projects) {
     const text = read(path.join(iosApp, project, 'project.pbxproj'))
     if (!text) continue
@@ -88,7 +92,11 @@ export function assertNotBelowNative(bundleVersion: string, native: NativeVersio
 export function parseNativeVersionInput(value: string): NativeVersion {
   const version = value.trim()
   if (!nativeTriple(version)) {
-    throw new LiveUpdateError('native_version_invalid', `{{native-version}} must be the app's native version such as 1.4.0 (versionName / MARKETING_VERSION), got '${value}'.`, { stage: 'input', input: 'native-version' })
+    throw new LiveUpdateError(
+      'native_version_invalid',
+      `{{native-version}} must be the app's native version such as 1.4.0 (versionName / MARKETING_VERSION), got '${value}'.`,
+      { stage: 'input', input: 'native-version' },
+    )
   }
   return { version, source: 'native-version' }
 }

@@ -19,7 +19,10 @@ async function readJson(url: string, key: string, doFetch: Fetch): Promise<Recor
   if (url.startsWith('file:')) {
     text = await readFile(fileURLToPath(url), 'utf8').catch(() => undefined)
   } else {
-    const response = await doFetch(url, { signal: AbortSignal.timeout(30_000), headers: { 'cache-control': 'no-cache' } })
+    const response = await doFetch(url, {
+      signal: AbortSignal.timeout(30_000),
+      headers: { 'cache-control': 'no-cache' },
+    })
     if (response.status === 404 || response.status === 403) {
       await response.body?.cancel()
       return undefined
@@ -37,10 +40,13 @@ async function readJson(url: string, key: string, doFetch: Fetch): Promise<Recor
 }
 
 export function publicRecordsReader(store: BundleStore, appId: string, doFetch: Fetch = fetch): ReleaseReader {
-  const mine = (record: Record<string, unknown> | undefined) => (record && record.schema === 1 && record.appId === appId ? record : undefined)
+  const mine = (record: Record<string, unknown> | undefined) =>
+    record && record.schema === 1 && record.appId === appId ? record : undefined
   return {
     async readChannel(channel) {
-      const record = mine(await readJson(store.publicUrl(channelRecordKey(appId, channel)), channelRecordKey(appId, channel), doFetch))
+      const record = mine(
+        await readJson(store.publicUrl(channelRecordKey(appId, channel)), channelRecordKey(appId, channel), doFetch),
+      )
       return record && Array.isArray(record.history) ? (record as unknown as ChannelView) : undefined
     },
     async readReleaseAt(key) {

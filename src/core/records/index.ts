@@ -195,7 +195,7 @@ export class ReleaseRecords {
             const defaultChannel = base.defaultChannel || (options.preview ? '' : channel)
             return { ...base, channels, defaultChannel, updatedAt: at }
           }
-          if (!current || !current.channels.includes(channel)) return undefined
+          if (!current?.channels.includes(channel)) return undefined
           return {
             ...current,
             channels: current.channels.filter((name) => name !== channel),

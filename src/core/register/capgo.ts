@@ -14,7 +14,14 @@ import type { Logger, LookupResult, Registrar, RegistrationRequest, Registration
 import { parseHttpUrl } from '../url.js'
 import { CAPGO_API_URL, CAPGO_PAGE_SIZE, type CapgoApi, CapgoHttpApi, type CapgoNewBundle } from './capgo-api.js'
 import { type CapgoCallContext, type CapgoEndpoint, mapError } from './capgo-errors.js'
-import { describeFailure, type HttpCallOptions, HttpFailure, HttpJsonClient, outcomeUnknown, type Retrier } from './http.js'
+import {
+  describeFailure,
+  type HttpCallOptions,
+  HttpFailure,
+  HttpJsonClient,
+  outcomeUnknown,
+  type Retrier,
+} from './http.js'
 import { type BundleState, RegistrationError, validateRegistrationRequest } from './registration.js'
 
 export { CAPGO_API_URL, CAPGO_PAGE_SIZE }
@@ -45,7 +52,12 @@ type CreateOutcome = { kind: 'created'; bundleId?: string } | { kind: 'exists'; 
 
 export function createCapgoRegistrar(options: CapgoRegistrarOptions): CapgoRegistrar {
   const apiKey = options.apiKey?.trim() ?? ''
-  const baseUrl = parseHttpUrl(options.apiUrl ?? CAPGO_API_URL, 'capgo-api-url', 'input_capgo_api_url_invalid', CAPGO_API_URL).href.replace(/\/+$/, '')
+  const baseUrl = parseHttpUrl(
+    options.apiUrl ?? CAPGO_API_URL,
+    'capgo-api-url',
+    'input_capgo_api_url_invalid',
+    CAPGO_API_URL,
+  ).href.replace(/\/+$/, '')
   const client = new HttpJsonClient({
     ...options,
     deadlineMs: options.deadlineMs ?? 180_000,
@@ -74,22 +86,39 @@ export class CapgoRegistrar implements Registrar {
 
   async lookup(appId: string, version: string): Promise<LookupResult> {
     this.requireKey()
-    return this.findVersion(appId, version, { appId, version, action: "list the app's bundles", stage: 'lookup', bundleState: 'not-registered' })
+    return this.findVersion(appId, version, {
+      appId,
+      version,
+      action: "list the app's bundles",
+      stage: 'lookup',
+      bundleState: 'not-registered',
+    })
   }
 
   async register(req: RegistrationRequest): Promise<RegistrationResult> {
     validateRegistrationRequest(req)
     this.requireKey()
     const outcome = await this.createBundleOnce(req)
-    const result = outcome.kind === 'created' ? { status: 'registered' as const, bundleId: outcome.bundleId, externalUrl: req.externalUrl } : await this.settleExisting(req, outcome)
+    const result =
+      outcome.kind === 'created'
+        ? { status: 'registered' as const, bundleId: outcome.bundleId, externalUrl: req.externalUrl }
+        : await this.settleExisting(req, outcome)
     await this.pointChannelAt(req.appId, req.channel, req.version, 'register', req.rollout, req.selfAssign)
     await this.setMetadata(req, result.bundleId)
     const done = result.status === 'registered' ? 'registered' : 'was already registered'
-    this.parts.logger?.info(`Capgo: ${req.appId}@${req.version} ${done} (bundle ${result.bundleId ?? '?'}); channel "${req.channel}" points at it.`)
+    this.parts.logger?.info(
+      `Capgo: ${req.appId}@${req.version} ${done} (bundle ${result.bundleId ?? '?'}); channel "${req.channel}" points at it.`,
+    )
     return result
   }
 
-  async pointChannel(appId: string, channel: string, version: string, rollout?: RegistrationRequest['rollout'], selfAssign?: boolean): Promise<void> {
+  async pointChannel(
+    appId: string,
+    channel: string,
+    version: string,
+    rollout?: RegistrationRequest['rollout'],
+    selfAssign?: boolean,
+  ): Promise<void> {
     this.requireKey()
     await this.pointChannelAt(appId, channel, version, 'register', rollout, selfAssign)
   }
@@ -120,7 +149,9 @@ export class CapgoRegistrar implements Registrar {
           }
         }
         if (++pages >= this.maxPages) {
-          this.parts.logger?.warn(`Capgo: ${appId} has more than ${pages * CAPGO_PAGE_SIZE} bundles; stopped looking for ${version} after ${pages} pages.`)
+          this.parts.logger?.warn(
+            `Capgo: ${appId} has more than ${pages * CAPGO_PAGE_SIZE} bundles; stopped looking for ${version} after ${pages} pages.`,
+          )
           break
         }
       }
@@ -166,7 +197,8 @@ export class CapgoRegistrar implements Registrar {
       })
     } catch (error) {
       // When an earlier attempt of ours had an unknown outcome, the existing row may be ours.
-      if (error instanceof HttpFailure && error.apiCode === 'version_already_exists') return { kind: 'exists', ours: everUnknown }
+      if (error instanceof HttpFailure && error.apiCode === 'version_already_exists')
+        return { kind: 'exists', ours: everUnknown }
       if (error instanceof RegistrationError || !unknownOutcome) throw mapError(error, ctx, this.parts.endpoint)
       return this.settleUnknown(req, error, unsure)
     }
@@ -183,9 +215,16 @@ export class CapgoRegistrar implements Registrar {
     try {
       return await this.parts.api.postBundle({ ...body, signature })
     } catch (error) {
-      if (!(error instanceof HttpFailure) || error.status !== 400 || !/signature/i.test(`${error.apiCode ?? ''} ${error.apiMessage ?? ''}`)) throw error
+      if (
+        !(error instanceof HttpFailure) ||
+        error.status !== 400 ||
+        !/signature/i.test(`${error.apiCode ?? ''} ${error.apiMessage ?? ''}`)
+      )
+        throw error
       this.signatureRefused = true
-      this.parts.logger?.warn(`Capgo refused the signed metadata field (${error.apiCode ?? 'HTTP 400'}): registering without it. Devices then skip the signature check.`)
+      this.parts.logger?.warn(
+        `Capgo refused the signed metadata field (${error.apiCode ?? 'HTTP 400'}): registering without it. Devices then skip the signature check.`,
+      )
       return this.parts.api.postBundle(body)
     }
   }
@@ -206,9 +245,14 @@ export class CapgoRegistrar implements Registrar {
   }
 
   /** The version exists: ours (same checksum) or a conflict; and does the server hold OUR upload? */
-  private async settleExisting(req: RegistrationRequest, outcome: Extract<CreateOutcome, { kind: 'exists' }>): Promise<RegistrationResult> {
+  private async settleExisting(
+    req: RegistrationRequest,
+    outcome: Extract<CreateOutcome, { kind: 'exists' }>,
+  ): Promise<RegistrationResult> {
     const bundleState: BundleState = outcome.ours ? 'maybe-registered' : 'not-registered'
-    const found = outcome.found ?? (await this.findVersion(req.appId, req.version, this.context(req, 'look up the existing version', bundleState)))
+    const found =
+      outcome.found ??
+      (await this.findVersion(req.appId, req.version, this.context(req, 'look up the existing version', bundleState)))
     if (!found.found) {
       throw new RegistrationError(
         'capgo_version_hidden',
@@ -221,8 +265,15 @@ export class CapgoRegistrar implements Registrar {
     // did register it): that is 'registered', and the upload must be kept. 'already-registered'
     // means the server holds the same content at another URL: our upload is unused.
     const ours = found.externalUrl === req.externalUrl || (outcome.ours && found.externalUrl === undefined)
-    if (!ours) this.parts.logger?.info(`Capgo: ${req.version} is already registered with the same checksum (bundle ${found.bundleId ?? '?'}).`)
-    return { status: ours ? 'registered' : 'already-registered', bundleId: found.bundleId, externalUrl: found.externalUrl ?? req.externalUrl }
+    if (!ours)
+      this.parts.logger?.info(
+        `Capgo: ${req.version} is already registered with the same checksum (bundle ${found.bundleId ?? '?'}).`,
+      )
+    return {
+      status: ours ? 'registered' : 'already-registered',
+      bundleId: found.bundleId,
+      externalUrl: found.externalUrl ?? req.externalUrl,
+    }
   }
 
   /**
@@ -230,14 +281,39 @@ export class CapgoRegistrar implements Registrar {
    * channel/post.ts: rolloutVersion + rolloutPercentageBps, integer basis points). Preview channels
    * allow device self-assignment: testers join them with the plugin's setChannel.
    */
-  private async pointChannelAt(appId: string, channel: string, version: string, stage: Stage, rollout?: RegistrationRequest['rollout'], selfAssign?: boolean): Promise<void> {
+  private async pointChannelAt(
+    appId: string,
+    channel: string,
+    version: string,
+    stage: Stage,
+    rollout?: RegistrationRequest['rollout'],
+    selfAssign?: boolean,
+  ): Promise<void> {
     const body = rollout
-      ? { app_id: appId, channel, rolloutVersion: version, rolloutPercentageBps: Math.round(rollout.percentage * 100), rolloutEnabled: true, rolloutPaused: false }
+      ? {
+          app_id: appId,
+          channel,
+          rolloutVersion: version,
+          rolloutPercentageBps: Math.round(rollout.percentage * 100),
+          rolloutEnabled: true,
+          rolloutPaused: false,
+        }
       : { app_id: appId, channel, version }
     try {
       await this.parts.api.postChannel(selfAssign ? { ...body, allow_device_self_set: true } : body)
     } catch (error) {
-      throw mapError(error, { appId, version, channel, action: `point channel "${channel}" at ${version}`, stage, bundleState: 'registered' }, this.parts.endpoint)
+      throw mapError(
+        error,
+        {
+          appId,
+          version,
+          channel,
+          action: `point channel "${channel}" at ${version}`,
+          stage,
+          bundleState: 'registered',
+        },
+        this.parts.endpoint,
+      )
     }
   }
 
@@ -245,14 +321,29 @@ export class CapgoRegistrar implements Registrar {
   private async setMetadata(req: RegistrationRequest, bundleId: string | undefined): Promise<void> {
     if (!(req.link || req.comment) || bundleId === undefined || !Number.isFinite(Number(bundleId))) return
     try {
-      await this.parts.api.postMetadata({ app_id: req.appId, version_id: Number(bundleId), ...(req.link ? { link: req.link } : {}), ...(req.comment ? { comment: req.comment } : {}) })
+      await this.parts.api.postMetadata({
+        app_id: req.appId,
+        version_id: Number(bundleId),
+        ...(req.link ? { link: req.link } : {}),
+        ...(req.comment ? { comment: req.comment } : {}),
+      })
     } catch (error) {
-      this.parts.logger?.warn(`Capgo: could not set the bundle's link/comment (${describeFailure(error)}); the bundle is registered anyway.`)
+      this.parts.logger?.warn(
+        `Capgo: could not set the bundle's link/comment (${describeFailure(error)}); the bundle is registered anyway.`,
+      )
     }
   }
 
   private context(req: RegistrationRequest, action: string, bundleState: BundleState): CapgoCallContext {
-    return { appId: req.appId, version: req.version, keyId: req.keyId, externalUrl: req.externalUrl, action, stage: 'register', bundleState }
+    return {
+      appId: req.appId,
+      version: req.version,
+      keyId: req.keyId,
+      externalUrl: req.externalUrl,
+      action,
+      stage: 'register',
+      bundleState,
+    }
   }
 }
 

@@ -153,7 +153,8 @@ export function describeFailure(error: unknown): string {
   if (error instanceof HttpFailure || error instanceof TransportFailure) {
     // A webhook's whole URL is its base: its requests have no path of their own.
     const call = error.path ? `${error.method} ${error.path}` : error.method
-    if (error instanceof HttpFailure) return `${call} answered HTTP ${error.status}${error.apiCode ? ` ${error.apiCode}` : ''}`
+    if (error instanceof HttpFailure)
+      return `${call} answered HTTP ${error.status}${error.apiCode ? ` ${error.apiCode}` : ''}`
     if (error.kind === 'timeout') return `${call} got no answer within ${seconds(error.timeoutMs)}`
     return `${call} failed (${error.detail})`
   }
@@ -327,7 +328,9 @@ export function createRetrier(
     classify: (error: unknown) => classify(error, maxRetryAfterMs),
     onRetry: (retry: { attempt: number; attempts: number; delayMs: number; error: unknown }) => {
       const next = `attempt ${retry.attempt + 1} of ${retry.attempts}`
-      options.logger?.warn(`${options.service}: ${describe(retry.error)}; retrying in ${seconds(retry.delayMs)} (${next}).`)
+      options.logger?.warn(
+        `${options.service}: ${describe(retry.error)}; retrying in ${seconds(retry.delayMs)} (${next}).`,
+      )
     },
   }
   return (operation) => retryWithBackoff(operation, settings)

@@ -22,7 +22,10 @@ export type RegistrarConfig =
   | { kind: 'self-hosted' }
 
 /** Injected side effects and tuning (tests pass a fake sleep and short timeouts). */
-export type RegistrarDependencies = Pick<HttpCallOptions, 'fetch' | 'sleep' | 'logger' | 'now' | 'random' | 'timeoutMs' | 'attempts'> & {
+export type RegistrarDependencies = Pick<
+  HttpCallOptions,
+  'fetch' | 'sleep' | 'logger' | 'now' | 'random' | 'timeoutMs' | 'attempts'
+> & {
   /** Cancellation: requests in flight and retry waits end at once. */
   signal?: AbortSignal
   /** The bundle store: `self-hosted` keeps everything in it. */
@@ -31,7 +34,13 @@ export type RegistrarDependencies = Pick<HttpCallOptions, 'fetch' | 'sleep' | 'l
 
 export function createRegistrar(config: RegistrarConfig, options: RegistrarDependencies = {}): Registrar {
   const { signal, store, ...rest } = options
-  const deps = signal ? { ...rest, fetch: cancellableFetch(rest.fetch ?? globalThis.fetch, signal), sleep: cancellableSleep(rest.sleep ?? realSleep, signal) } : rest
+  const deps = signal
+    ? {
+        ...rest,
+        fetch: cancellableFetch(rest.fetch ?? globalThis.fetch, signal),
+        sleep: cancellableSleep(rest.sleep ?? realSleep, signal),
+      }
+    : rest
   switch (config.kind) {
     case 'capgo':
       return createCapgoRegistrar({ apiUrl: config.apiUrl, apiKey: config.apiKey, ...deps })
@@ -40,7 +49,12 @@ export function createRegistrar(config: RegistrarConfig, options: RegistrarDepen
     case 'none':
       return createNoneRegistrar({ logger: deps.logger })
     case 'self-hosted':
-      if (!store) throw new LiveUpdateError('input_storage_missing', "'server: self-hosted' needs storage (s3 or dir): the records devices read live there.", { stage: 'input', input: 'storage' })
+      if (!store)
+        throw new LiveUpdateError(
+          'input_storage_missing',
+          "'server: self-hosted' needs storage (s3 or dir): the records devices read live there.",
+          { stage: 'input', input: 'storage' },
+        )
       return createSelfHostedRegistrar({ store, logger: deps.logger })
   }
 }
@@ -48,5 +62,13 @@ export function createRegistrar(config: RegistrarConfig, options: RegistrarDepen
 export { createCapgoRegistrar, createNoneRegistrar, createSelfHostedRegistrar, createWebhookRegistrar }
 export type { CapgoRegistrarOptions, WebhookRegistrarOptions }
 export { CAPGO_API_URL } from './capgo.js'
-export { signWebhook, verifyWebhookSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_EVENT, type WebhookPayload, type WebhookVerification } from './webhook.js'
+export {
+  signWebhook,
+  verifyWebhookSignature,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  WEBHOOK_EVENT,
+  type WebhookPayload,
+  type WebhookVerification,
+} from './webhook.js'
 export { mightBeRegistered, RegistrationError, type BundleState } from './registration.js'

@@ -14,7 +14,9 @@ export function createNoneRegistrar(options: { logger?: Logger } = {}): Registra
       return { found: false }
     },
     async register(req: RegistrationRequest): Promise<RegistrationResult> {
-      options.logger?.info(`No update server configured (server: none): ${req.appId}@${req.version} was uploaded but not announced.`)
+      options.logger?.info(
+        `No update server configured (server: none): ${req.appId}@${req.version} was uploaded but not announced.`,
+      )
       return { status: 'registered', externalUrl: req.externalUrl }
     },
     async pointChannel(): Promise<void> {},

@@ -65,7 +65,7 @@ export function validateRegistrationRequest(req: RegistrationRequest): void {
   if (!req.version) fail('register_version_missing', 'Refusing to register: no version.', 'version')
   if (!req.channel) fail('register_channel_missing', 'Refusing to register: no channel.', 'channel')
   if (!req.externalUrl) fail('register_url_missing', 'Refusing to register: no bundle URL.', 'public-url')
-  if (!req.sessionKey || !req.sessionKey.includes(':')) {
+  if (!req.sessionKey?.includes(':')) {
     fail(
       'register_session_key_missing',
       'Refusing to register a bundle without its session key (ivSessionKey): devices with a public key would skip ' +

@@ -30,7 +30,16 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import { LiveUpdateError } from '../errors.js'
 import type { LookupResult, Registrar, RegistrationRequest, RegistrationResult } from '../types.js'
 import { parseHttpUrl } from '../url.js'
-import { describeFailure, type HttpCallOptions, HttpFailure, HttpJsonClient, outcomeUnknown, seconds, TransportFailure, wasRetried } from './http.js'
+import {
+  describeFailure,
+  type HttpCallOptions,
+  HttpFailure,
+  HttpJsonClient,
+  outcomeUnknown,
+  seconds,
+  TransportFailure,
+  wasRetried,
+} from './http.js'
 import { RegistrationError, validateRegistrationRequest } from './registration.js'
 
 export const WEBHOOK_EVENT = 'bundle.published'
@@ -98,7 +107,8 @@ export function verifyWebhookSignature(args: {
   const tolerance = args.toleranceSeconds ?? 300
   const now = args.now ?? Date.now
   if (!secret) throw new Error('verifyWebhookSignature: no secret')
-  if (args.timestamp === undefined || args.timestamp === null || args.timestamp === '' || !signature) return { ok: false, reason: 'missing' }
+  if (args.timestamp === undefined || args.timestamp === null || args.timestamp === '' || !signature)
+    return { ok: false, reason: 'missing' }
   const timestampText = String(args.timestamp).trim()
   if (!/^\d{1,12}$/.test(timestampText)) return { ok: false, reason: 'malformed' }
   const match = /^sha256=([0-9a-f]{64})$/i.exec(signature.trim())
@@ -112,7 +122,12 @@ export function verifyWebhookSignature(args: {
 }
 
 export function createWebhookRegistrar(options: WebhookRegistrarOptions): WebhookRegistrar {
-  const target = parseHttpUrl(options.url ?? '', 'webhook-url', 'input_webhook_url_invalid', 'https://updates.example.com/hooks/live-update')
+  const target = parseHttpUrl(
+    options.url ?? '',
+    'webhook-url',
+    'input_webhook_url_invalid',
+    'https://updates.example.com/hooks/live-update',
+  )
   // Query strings may hold tokens: they are redacted, and messages show origin + path only.
   const client = new HttpJsonClient({
     ...options,
@@ -141,10 +156,14 @@ export class WebhookRegistrar implements Registrar {
   async register(req: RegistrationRequest): Promise<RegistrationResult> {
     // Checked on first use, not at construction: a dry run (e.g. a fork PR without secrets) never sends.
     if (!this.secret) {
-      throw new LiveUpdateError('input_webhook_secret_missing', 'A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).', {
-        stage: 'input',
-        input: 'webhook-secret',
-      })
+      throw new LiveUpdateError(
+        'input_webhook_secret_missing',
+        'A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).',
+        {
+          stage: 'input',
+          input: 'webhook-secret',
+        },
+      )
     }
     validateRegistrationRequest(req)
     let sent = false
@@ -161,7 +180,9 @@ export class WebhookRegistrar implements Registrar {
     } catch (error) {
       throw this.mapError(error, sent)
     }
-    this.client.logger?.info(`Webhook ${this.client.shownUrl} accepted ${req.appId}@${req.version} for channel "${req.channel}".`)
+    this.client.logger?.info(
+      `Webhook ${this.client.shownUrl} accepted ${req.appId}@${req.version} for channel "${req.channel}".`,
+    )
     return { status: 'registered', externalUrl: req.externalUrl }
   }
 
@@ -190,7 +211,11 @@ export class WebhookRegistrar implements Registrar {
       timestamp,
     }
     const body = JSON.stringify(payload)
-    const headers = { 'content-type': 'application/json', [TIMESTAMP_HEADER]: String(timestamp), [SIGNATURE_HEADER]: signWebhook(this.secret, timestamp, body) }
+    const headers = {
+      'content-type': 'application/json',
+      [TIMESTAMP_HEADER]: String(timestamp),
+      [SIGNATURE_HEADER]: signWebhook(this.secret, timestamp, body),
+    }
     return { method: 'POST' as const, body, headers }
   }
 
@@ -204,24 +229,41 @@ export class WebhookRegistrar implements Registrar {
     const shown = this.client.shownUrl
     if (error instanceof HttpFailure) {
       const auth = error.status === 401 || error.status === 403
-      const hint = auth ? " Check that webhook-secret matches the receiver's secret and that the receiver and runner clocks agree." : ''
-      return new RegistrationError('webhook_http_failed', `The webhook ${shown} answered HTTP ${error.status}${tried}: ${error.excerpt}.${hint}${maybe}`, {
-        stage: 'register',
-        input: auth ? 'webhook-secret' : error.status === 404 ? 'webhook-url' : undefined,
-        cause: error,
-        bundleState,
-        httpStatus: error.status,
-      })
+      const hint = auth
+        ? " Check that webhook-secret matches the receiver's secret and that the receiver and runner clocks agree."
+        : ''
+      return new RegistrationError(
+        'webhook_http_failed',
+        `The webhook ${shown} answered HTTP ${error.status}${tried}: ${error.excerpt}.${hint}${maybe}`,
+        {
+          stage: 'register',
+          input: auth ? 'webhook-secret' : error.status === 404 ? 'webhook-url' : undefined,
+          cause: error,
+          bundleState,
+          httpStatus: error.status,
+        },
+      )
     }
     if (error instanceof TransportFailure) {
-      const what = error.kind === 'timeout' ? `did not answer within ${seconds(error.timeoutMs)}` : `was unreachable (${error.detail})`
-      return new RegistrationError(error.kind === 'timeout' ? 'webhook_request_timeout' : 'webhook_url_unreachable', `The webhook ${shown} ${what}${tried}.${maybe}`, {
-        stage: 'register',
-        input: 'webhook-url',
-        cause: error,
-        bundleState,
-      })
+      const what =
+        error.kind === 'timeout'
+          ? `did not answer within ${seconds(error.timeoutMs)}`
+          : `was unreachable (${error.detail})`
+      return new RegistrationError(
+        error.kind === 'timeout' ? 'webhook_request_timeout' : 'webhook_url_unreachable',
+        `The webhook ${shown} ${what}${tried}.${maybe}`,
+        {
+          stage: 'register',
+          input: 'webhook-url',
+          cause: error,
+          bundleState,
+        },
+      )
     }
-    return new RegistrationError('webhook_call_failed', `The webhook call failed: ${describeFailure(error)}.${maybe}`, { stage: 'register', cause: error, bundleState })
+    return new RegistrationError('webhook_call_failed', `The webhook call failed: ${describeFailure(error)}.${maybe}`, {
+      stage: 'register',
+      cause: error,
+      bundleState,
+    })
   }
 }

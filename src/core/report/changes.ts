@@ -63,7 +63,10 @@ function sizeChange(before: number | null, after: number): SizeChange {
   return { before, after, delta, percent: before === 0 ? null : Math.round((delta / before) * 1000) / 10 }
 }
 
-export function diffFiles(previous: ReleaseSnapshot['files'], current: ReleaseSnapshot['files']): ChangesSummary['files'] {
+export function diffFiles(
+  previous: ReleaseSnapshot['files'],
+  current: ReleaseSnapshot['files'],
+): ChangesSummary['files'] {
   const old = new Map(previous.map((file) => [file.name, file]))
   const changes: FileChange[] = []
   let unchanged = 0
@@ -71,13 +74,23 @@ export function diffFiles(previous: ReleaseSnapshot['files'], current: ReleaseSn
     const before = old.get(file.name)
     old.delete(file.name)
     if (!before) changes.push({ name: file.name, kind: 'added', before: null, after: file.size, delta: file.size })
-    else if (before.sha256 !== file.sha256) changes.push({ name: file.name, kind: 'changed', before: before.size, after: file.size, delta: file.size - before.size })
+    else if (before.sha256 !== file.sha256)
+      changes.push({
+        name: file.name,
+        kind: 'changed',
+        before: before.size,
+        after: file.size,
+        delta: file.size - before.size,
+      })
     else unchanged++
   }
-  for (const file of old.values()) changes.push({ name: file.name, kind: 'removed', before: file.size, after: null, delta: -file.size })
+  for (const file of old.values())
+    changes.push({ name: file.name, kind: 'removed', before: file.size, after: null, delta: -file.size })
   const count = (kind: FileChange['kind']) => changes.filter((change) => change.kind === kind).length
   // Biggest byte movement first; a same-size edit still shows (delta 0) after the rest.
-  const largest = [...changes].sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).slice(0, LARGEST_CHANGES)
+  const largest = [...changes]
+    .sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .slice(0, LARGEST_CHANGES)
   return { added: count('added'), removed: count('removed'), changed: count('changed'), unchanged, largest }
 }
 
@@ -97,14 +110,19 @@ export interface ChangesInput {
  */
 export function summarizeChanges(input: ChangesInput): ChangesSummary {
   const { previous, current } = input
-  const earlier = (input.earlier ?? []).filter((entry) => entry.version !== current.version).slice(0, CHART_RELEASES - 1).reverse()
+  const earlier = (input.earlier ?? [])
+    .filter((entry) => entry.version !== current.version)
+    .slice(0, CHART_RELEASES - 1)
+    .reverse()
   return {
     channel: input.channel,
     version: current.version,
     previousVersion: previous?.version ?? null,
     zip: sizeChange(previous?.bundle.zipSize ?? null, current.bundle.zipSize),
     raw: sizeChange(previous?.bundle.rawSize ?? null, current.bundle.rawSize),
-    files: previous ? diffFiles(previous.files, current.files) : { added: current.files.length, removed: 0, changed: 0, unchanged: 0, largest: [] },
+    files: previous
+      ? diffFiles(previous.files, current.files)
+      : { added: current.files.length, removed: 0, changed: 0, unchanged: 0, largest: [] },
     native: input.native,
     rollout: input.rollout,
     history: [...earlier, { version: current.version, zipSize: current.bundle.zipSize }],
@@ -123,19 +141,26 @@ function sizeCell(change: SizeChange): string {
 }
 
 export function nativeLine(verdict: NativeVerdict | undefined): string {
-  if (!verdict || verdict.status === 'off') return verdict?.reason ? `not checked: ${mdText(verdict.reason)}` : 'not checked (native-compatibility: off)'
-  const since = 'baselineVersion' in verdict && verdict.baselineVersion ? ` with ${mdText(verdict.baselineVersion)}` : ''
+  if (!verdict || verdict.status === 'off')
+    return verdict?.reason ? `not checked: ${mdText(verdict.reason)}` : 'not checked (native-compatibility: off)'
+  const since =
+    'baselineVersion' in verdict && verdict.baselineVersion ? ` with ${mdText(verdict.baselineVersion)}` : ''
   switch (verdict.status) {
     case 'first-release':
       return `✅ ${mdText(verdict.reason)}`
     case 'compatible': {
-      const removed = verdict.changes.filter((change) => !change.blocking).map((change) => mdText(describeChange(change)))
+      const removed = verdict.changes
+        .filter((change) => !change.blocking)
+        .map((change) => mdText(describeChange(change)))
       return `✅ compatible${since}${removed.length ? ` (${removed.join('; ')})` : ': no native changes'}`
     }
     case 'accepted':
       return `⚠️ accepted native changes${since}: ${verdict.changes.map((change) => mdText(describeChange(change))).join('; ')}. This fingerprint is now the channel's baseline.`
     case 'incompatible':
-      return `❌ incompatible${since}: ${verdict.changes.filter((change) => change.blocking).map((change) => mdText(describeChange(change))).join('; ')}`
+      return `❌ incompatible${since}: ${verdict.changes
+        .filter((change) => change.blocking)
+        .map((change) => mdText(describeChange(change)))
+        .join('; ')}`
   }
 }
 
@@ -152,7 +177,15 @@ export function sizeChart(history: ChangesSummary['history']): string {
   const labels = history.map((entry) => `"${entry.version.replace(/[^0-9A-Za-z.+-]/g, '').slice(0, 32) || '?'}"`)
   const values = history.map((entry) => (entry.zipSize / 1024).toFixed(1))
   const top = Math.max(1, Math.ceil((Math.max(...history.map((entry) => entry.zipSize)) / 1024) * 1.1))
-  return ['```mermaid', 'xychart-beta', '    title "Zip size (KiB), recent releases"', `    x-axis [${labels.join(', ')}]`, `    y-axis "KiB" 0 --> ${top}`, `    bar [${values.join(', ')}]`, '```'].join('\n')
+  return [
+    '```mermaid',
+    'xychart-beta',
+    '    title "Zip size (KiB), recent releases"',
+    `    x-axis [${labels.join(', ')}]`,
+    `    y-axis "KiB" 0 --> ${top}`,
+    `    bar [${values.join(', ')}]`,
+    '```',
+  ].join('\n')
 }
 
 function fileRow(change: FileChange): string {
@@ -162,24 +195,45 @@ function fileRow(change: FileChange): string {
 
 /** The markdown block, at most `maxLength` characters (rows, then the chart, are dropped to fit). */
 export function renderChanges(summary: ChangesSummary, maxLength = 12_000): string {
-  const heading = summary.previousVersion === null
-    ? `#### First release on ${mdText(summary.channel)}: nothing to compare`
-    : `#### Changes since ${mdText(summary.previousVersion)} on ${mdText(summary.channel)}`
+  const heading =
+    summary.previousVersion === null
+      ? `#### First release on ${mdText(summary.channel)}: nothing to compare`
+      : `#### Changes since ${mdText(summary.previousVersion)} on ${mdText(summary.channel)}`
   const files = summary.files
   const rows: [string, string][] = [
     ['Zip', sizeCell(summary.zip)],
     ['Files (raw)', sizeCell(summary.raw)],
   ]
-  if (summary.previousVersion !== null) rows.push(['Files', `${files.added} added, ${files.removed} removed, ${files.changed} changed, ${files.unchanged} unchanged`])
+  if (summary.previousVersion !== null)
+    rows.push([
+      'Files',
+      `${files.added} added, ${files.removed} removed, ${files.changed} changed, ${files.unchanged} unchanged`,
+    ])
   rows.push(['Native', nativeLine(summary.native)], ['Rollout', rolloutLine(summary)])
-  const head = [heading, '', '| | |', '|---|---|', ...rows.map(([name, value]) => `| ${name} | ${value.replace(/\|/g, '\\|')} |`), '']
+  const head = [
+    heading,
+    '',
+    '| | |',
+    '|---|---|',
+    ...rows.map(([name, value]) => `| ${name} | ${value.replace(/\|/g, '\\|')} |`),
+    '',
+  ]
   const chart = sizeChart(summary.history)
   const build = (count: number, withChart: boolean): string => {
     const lines = [...head]
     if (count > 0) {
       const shown = files.largest.slice(0, count)
       const total = files.added + files.removed + files.changed
-      lines.push(`<details><summary>Largest file changes (${shown.length} of ${total})</summary>`, '', '| File | Change | Before | After | Δ |', '|---|---|---|---|---|', ...shown.map(fileRow), '', '</details>', '')
+      lines.push(
+        `<details><summary>Largest file changes (${shown.length} of ${total})</summary>`,
+        '',
+        '| File | Change | Before | After | Δ |',
+        '|---|---|---|---|---|',
+        ...shown.map(fileRow),
+        '',
+        '</details>',
+        '',
+      )
     }
     if (withChart && chart) lines.push(chart, '')
     return lines.join('\n')

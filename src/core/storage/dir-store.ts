@@ -28,7 +28,9 @@ function etagOf(bytes: Buffer): string {
 }
 
 function errno(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined
 }
 
 export class DirStore implements BundleStore {
@@ -51,7 +53,10 @@ export class DirStore implements BundleStore {
     assertValidObjectKey(key)
     const file = path.resolve(this.dir, ...key.split('/'))
     if (!file.startsWith(this.dir + path.sep)) {
-      throw new LiveUpdateError('input_object_key_invalid', `Object key "${key}" escapes the storage folder.`, { stage: 'input', field: 'object-key' })
+      throw new LiveUpdateError('input_object_key_invalid', `Object key "${key}" escapes the storage folder.`, {
+        stage: 'input',
+        field: 'object-key',
+      })
     }
     return file
   }
@@ -88,7 +93,11 @@ export class DirStore implements BundleStore {
     try {
       await mkdir(folder, { recursive: true })
     } catch (error) {
-      throw this.failure('storage_write_failed', `Cannot create the folder ${folder}: ${describeError(error)}. Check {{storage-dir}}.`, error)
+      throw this.failure(
+        'storage_write_failed',
+        `Cannot create the folder ${folder}: ${describeError(error)}. Check {{storage-dir}}.`,
+        error,
+      )
     }
     // Same folder as the target (same file system, so the final link/rename is atomic); the
     // leading dot and suffix keep it out of naive listings.
@@ -101,7 +110,10 @@ export class DirStore implements BundleStore {
       }
       const written = (await stat(temp)).size
       if (written !== body.size) {
-        throw this.failure('storage_size_mismatch', `Wrote ${written} bytes to ${file} but the bundle is ${body.size} bytes; nothing was stored.`)
+        throw this.failure(
+          'storage_size_mismatch',
+          `Wrote ${written} bytes to ${file} but the bundle is ${body.size} bytes; nothing was stored.`,
+        )
       }
       await this.publish(temp, file, key)
     } finally {
@@ -176,7 +188,11 @@ export class DirStore implements BundleStore {
     try {
       await mkdir(path.dirname(file), { recursive: true })
     } catch (error) {
-      throw this.failure('storage_write_failed', `Cannot create the folder ${path.dirname(file)}: ${describeError(error)}. Check the storage-dir input.`, error)
+      throw this.failure(
+        'storage_write_failed',
+        `Cannot create the folder ${path.dirname(file)}: ${describeError(error)}. Check the storage-dir input.`,
+        error,
+      )
     }
     const lock = path.join(path.dirname(file), `.${path.basename(file)}.lock`)
     await this.acquire(lock)
@@ -207,13 +223,20 @@ export class DirStore implements BundleStore {
         await (await open(lock, 'wx')).close()
         return
       } catch (error) {
-        if (errno(error) !== 'EEXIST') throw this.failure('storage_write_failed', `Cannot create the lock ${lock}: ${describeError(error)}`, error)
+        if (errno(error) !== 'EEXIST')
+          throw this.failure('storage_write_failed', `Cannot create the lock ${lock}: ${describeError(error)}`, error)
       }
       // A writer that died holding the lock: its lock goes stale after STALE_LOCK_MS.
-      const age = await stat(lock).then((info) => Date.now() - info.mtimeMs, () => 0)
+      const age = await stat(lock).then(
+        (info) => Date.now() - info.mtimeMs,
+        () => 0,
+      )
       if (age > STALE_LOCK_MS) await unlink(lock).catch(() => undefined)
       if (Date.now() - started > LOCK_WAIT_MS) {
-        throw this.failure('storage_lock_held', `The lock ${lock} has been held for over ${LOCK_WAIT_MS / 1000} s; if no publish is running, delete it.`)
+        throw this.failure(
+          'storage_lock_held',
+          `The lock ${lock} has been held for over ${LOCK_WAIT_MS / 1000} s; if no publish is running, delete it.`,
+        )
       }
       await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20))
     }

@@ -42,7 +42,11 @@ const noStore: BundleStore = {
 }
 
 function noStorage(): LiveUpdateError {
-  return new LiveUpdateError('input_storage_missing', 'No storage is configured: set {{s3-bucket}} (or {{storage}} dir with {{storage-dir}}); only a dry run may go without.', { stage: 'input', field: 's3-bucket' })
+  return new LiveUpdateError(
+    'input_storage_missing',
+    'No storage is configured: set {{s3-bucket}} (or {{storage}} dir with {{storage-dir}}); only a dry run may go without.',
+    { stage: 'input', field: 's3-bucket' },
+  )
 }
 
 export { DirStore, type DirStoreConfig } from './dir-store.js'

@@ -27,7 +27,9 @@ const URL_PLACEHOLDERS = ['key', 'bucket'] as const
 /** `{hash}` value for an encrypted bundle: the first 16 hex chars of its SHA-256. */
 export function keyHash(encryptedSha256: string): string {
   if (!/^[0-9a-f]{64}$/.test(encryptedSha256)) {
-    throw new LiveUpdateError('storage_hash_invalid', 'The encrypted bundle SHA-256 must be 64 lowercase hex chars.', { stage: 'upload' })
+    throw new LiveUpdateError('storage_hash_invalid', 'The encrypted bundle SHA-256 must be 64 lowercase hex chars.', {
+      stage: 'upload',
+    })
   }
   return encryptedSha256.slice(0, KEY_HASH_LENGTH)
 }
@@ -44,14 +46,21 @@ function urlError(message: string): LiveUpdateError {
  * Replace `{name}` placeholders. Unknown names, unbalanced braces and missing values are errors
  * produced by `fail`. `{{` and `}}` are not supported (braces are never valid in these templates).
  */
-function substitute(template: string, allowed: readonly string[], values: Record<string, string>, fail: (message: string) => LiveUpdateError): string {
+function substitute(
+  template: string,
+  allowed: readonly string[],
+  values: Record<string, string>,
+  fail: (message: string) => LiveUpdateError,
+): string {
   let out = ''
   let i = 0
   while (i < template.length) {
     const open = template.indexOf('{', i)
     const close = template.indexOf('}', i)
     if (close !== -1 && (open === -1 || close < open)) {
-      throw fail(`Unbalanced '}' at position ${close} in template "${template}". Placeholders look like {${allowed[0]}}.`)
+      throw fail(
+        `Unbalanced '}' at position ${close} in template "${template}". Placeholders look like {${allowed[0]}}.`,
+      )
     }
     if (open === -1) {
       out += template.slice(i)
@@ -62,7 +71,9 @@ function substitute(template: string, allowed: readonly string[], values: Record
     if (end === -1) throw fail(`Unclosed '{' at position ${open} in template "${template}".`)
     const name = template.slice(open + 1, end)
     if (!allowed.includes(name)) {
-      throw fail(`Unknown placeholder {${name}} in template "${template}". Known placeholders: ${allowed.map((p) => `{${p}}`).join(' ')}.`)
+      throw fail(
+        `Unknown placeholder {${name}} in template "${template}". Known placeholders: ${allowed.map((p) => `{${p}}`).join(' ')}.`,
+      )
     }
     const value = values[name]
     if (value === undefined) throw fail(`No value for placeholder {${name}} in template "${template}".`)
@@ -90,7 +101,10 @@ export function objectKeyProblem(key: string): string | undefined {
 /** Throw (naming `object-key`) unless `key` is a valid object key. */
 export function assertValidObjectKey(key: string): void {
   const problem = objectKeyProblem(key)
-  if (problem) throw keyError(`Invalid object key "${key}": ${problem}. Check {{object-key}} and the app id / version / channel it uses.`)
+  if (problem)
+    throw keyError(
+      `Invalid object key "${key}": ${problem}. Check {{object-key}} and the app id / version / channel it uses.`,
+    )
 }
 
 /**
@@ -103,7 +117,9 @@ export function renderObjectKey(template: string, values: ObjectKeyValues): stri
   if (!template.trim()) throw keyError('{{object-key}} is empty.')
   const key = substitute(template, KEY_PLACEHOLDERS, { ...values }, keyError)
   if (!template.includes('{version}') && !template.includes('{hash}')) {
-    throw keyError(`{{object-key}} "${template}" has neither {version} nor {hash}: every bundle would get the same key.`)
+    throw keyError(
+      `{{object-key}} "${template}" has neither {version} nor {hash}: every bundle would get the same key.`,
+    )
   }
   assertValidObjectKey(key)
   return key
@@ -113,13 +129,20 @@ export function renderObjectKey(template: string, values: ObjectKeyValues): stri
 export function encodeKeyPath(key: string): string {
   return key
     .split('/')
-    .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    .map((segment) =>
+      encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+    )
     .join('/')
 }
 
 /** Render a public URL template: {key} is URL-encoded per path segment, {bucket} as one segment. */
 export function renderPublicUrl(template: string, key: string, bucket = ''): string {
-  return substitute(template, URL_PLACEHOLDERS, { key: encodeKeyPath(key), bucket: encodeURIComponent(bucket) }, urlError)
+  return substitute(
+    template,
+    URL_PLACEHOLDERS,
+    { key: encodeKeyPath(key), bucket: encodeURIComponent(bucket) },
+    urlError,
+  )
 }
 
 export interface S3UrlSettings {
@@ -139,7 +162,8 @@ export function deriveS3ObjectUrl(settings: S3UrlSettings, key: string): string 
   const path = encodeKeyPath(key)
   const bucket = encodeURIComponent(settings.bucket)
   if (!settings.endpoint) {
-    if (settings.forcePathStyle || settings.bucket.includes('.')) return `https://s3.${settings.region}.amazonaws.com/${bucket}/${path}`
+    if (settings.forcePathStyle || settings.bucket.includes('.'))
+      return `https://s3.${settings.region}.amazonaws.com/${bucket}/${path}`
     return `https://${bucket}.s3.${settings.region}.amazonaws.com/${path}`
   }
   const endpoint = new URL(settings.endpoint)

@@ -55,7 +55,12 @@ export function buildS3ClientConfig(config: S3ConnectionConfig, options: S3Clien
     }
   }
   const mode = config.checksumMode ?? 'auto'
-  const checksum = mode === 'when_required' || (mode === 'auto' && config.endpoint) ? 'WHEN_REQUIRED' : mode === 'when_supported' ? 'WHEN_SUPPORTED' : undefined
+  const checksum =
+    mode === 'when_required' || (mode === 'auto' && config.endpoint)
+      ? 'WHEN_REQUIRED'
+      : mode === 'when_supported'
+        ? 'WHEN_SUPPORTED'
+        : undefined
   if (checksum) {
     clientConfig.requestChecksumCalculation = checksum
     clientConfig.responseChecksumValidation = checksum

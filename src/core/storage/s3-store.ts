@@ -35,7 +35,14 @@ import type { BundleBody, BundleStore, Logger, Sleep, StoredJson, StoredObject, 
 import { getJson, listKeys, putJson, type S3JsonTarget } from './s3-json.js'
 import { assertValidObjectKey, deriveS3ObjectUrl, renderPublicUrl } from './object-key.js'
 import { buildS3ClientConfig, describeBucket, type S3ClientTuning, type S3ConnectionConfig } from './s3-client.js'
-import { hasProviderCode, isConditionalConflict, isNotImplemented, isTransientStorageError, providerError, s3OperationError } from './s3-errors.js'
+import {
+  hasProviderCode,
+  isConditionalConflict,
+  isNotImplemented,
+  isTransientStorageError,
+  providerError,
+  s3OperationError,
+} from './s3-errors.js'
 
 export interface S3StoreConfig extends S3ConnectionConfig {
   /** Canned ACL (e.g. `public-read`); none by default (bucket policy / CDN decide). */
@@ -74,10 +81,16 @@ const noopLogger: Logger = { info() {}, warn() {}, debug() {} }
  */
 function assertConfig(config: S3StoreConfig): void {
   if (!config.bucket) throw new TypeError('S3Store: bucket is required')
-  if (config.partSizeMiB !== undefined && !(Number.isInteger(config.partSizeMiB) && config.partSizeMiB >= 5 && config.partSizeMiB <= 5120)) {
+  if (
+    config.partSizeMiB !== undefined &&
+    !(Number.isInteger(config.partSizeMiB) && config.partSizeMiB >= 5 && config.partSizeMiB <= 5120)
+  ) {
     throw new TypeError(`S3Store: partSizeMiB must be a whole number from 5 to 5120, got ${config.partSizeMiB}`)
   }
-  if (config.queueSize !== undefined && !(Number.isInteger(config.queueSize) && config.queueSize >= 1 && config.queueSize <= 64)) {
+  if (
+    config.queueSize !== undefined &&
+    !(Number.isInteger(config.queueSize) && config.queueSize >= 1 && config.queueSize <= 64)
+  ) {
     throw new TypeError(`S3Store: queueSize must be from 1 to 64, got ${config.queueSize}`)
   }
 }
@@ -113,10 +126,15 @@ class UploadTracker {
     this.partsFailed.catch(() => {})
   }
 
-  async observe(command: string, input: Record<string, unknown>, send: () => Promise<{ output: Record<string, unknown> }>) {
+  async observe(
+    command: string,
+    input: Record<string, unknown>,
+    send: () => Promise<{ output: Record<string, unknown> }>,
+  ) {
     const isPart = command === 'UploadPart'
     if (isPart && this.firstError !== undefined) throw this.firstError
-    if (command === 'PutObject' && input.Body instanceof Uint8Array) this.singleMd5 = createHash('md5').update(input.Body).digest('hex')
+    if (command === 'PutObject' && input.Body instanceof Uint8Array)
+      this.singleMd5 = createHash('md5').update(input.Body).digest('hex')
     const sent = send()
     if (isPart) {
       const settled = sent.then(
@@ -180,7 +198,9 @@ function clientForUpload(client: S3Client, tracker: UploadTracker): S3Client {
     (client.send as (command: unknown, options?: object) => Promise<unknown>)(
       command,
       // A single PUT too: a cancel must not leave it running to store an object after the clean-up.
-      command instanceof UploadPartCommand || command instanceof PutObjectCommand ? { ...options, abortSignal: tracker.partsController.signal } : options,
+      command instanceof UploadPartCommand || command instanceof PutObjectCommand
+        ? { ...options, abortSignal: tracker.partsController.signal }
+        : options,
     )
   view.send = send as S3Client['send']
   return view
@@ -202,7 +222,9 @@ function uploadsOf(client: S3Client): Map<string, UploadTracker> {
     if (!tracker) return next(args)
     return tracker.observe(String(context.commandName ?? '').replace(/Command$/, ''), input, () => next(args))
   }
-  const stack = client.middlewareStack as unknown as { add(middleware: typeof track, options: { step: 'initialize'; name: string }): void }
+  const stack = client.middlewareStack as unknown as {
+    add(middleware: typeof track, options: { step: 'initialize'; name: string }): void
+  }
   stack.add(track, { step: 'initialize', name: 'liveUpdateUploadTracker' })
   active = uploads
   return active
@@ -267,7 +289,12 @@ export class S3Store implements BundleStore {
   }
 
   private get jsonTarget(): S3JsonTarget {
-    return { client: this.client, bucket: this.config.bucket, describe: () => this.describe(), fail: (operation, key, error) => this.storageError(operation, key, error) }
+    return {
+      client: this.client,
+      bucket: this.config.bucket,
+      describe: () => this.describe(),
+      fail: (operation, key, error) => this.storageError(operation, key, error),
+    }
   }
 
   getJson(key: string): Promise<StoredJson | undefined> {
@@ -310,9 +337,13 @@ export class S3Store implements BundleStore {
         deadlineMs: this.deadlineMs,
         sleep: cancellableSleep(this.sleep, signal),
         now: this.now,
-        classify: (error) => ({ retry: !signal?.aborted && typeof error === 'object' && error !== null && retryable.has(error) }),
+        classify: (error) => ({
+          retry: !signal?.aborted && typeof error === 'object' && error !== null && retryable.has(error),
+        }),
         onRetry: ({ attempt, attempts, delayMs, error }) =>
-          this.logger.warn(`Upload attempt ${attempt} of ${attempts} failed (${describeError(error)}); starting a fresh upload in ${Math.round(delayMs / 1000)} s.`),
+          this.logger.warn(
+            `Upload attempt ${attempt} of ${attempts} failed (${describeError(error)}); starting a fresh upload in ${Math.round(delayMs / 1000)} s.`,
+          ),
       },
     )
     const stored = await this.head(key)
@@ -346,7 +377,13 @@ export class S3Store implements BundleStore {
       // lib-storage copies params to every command; only PutObject and CompleteMultipartUpload send it.
       ...(conditional ? { IfNoneMatch: '*' } : {}),
     }
-    const upload = new Upload({ client: clientForUpload(this.client, tracker), params, partSize: this.partSize, queueSize: this.queueSize, leavePartsOnError: false })
+    const upload = new Upload({
+      client: clientForUpload(this.client, tracker),
+      params,
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+      leavePartsOnError: false,
+    })
     const onCancel = () => {
       tracker.cancel(cancellationOf(signal!))
       void upload.abort().catch(() => undefined)
@@ -366,16 +403,25 @@ export class S3Store implements BundleStore {
       await tracker.settled()
       const leftover = await this.confirmAborted(key, tracker)
       if (signal?.aborted) throw await this.cancelled(key, tracker, body.size, signal, leftover)
-      if (conditional && isNotImplemented(error) && (tracker.failedCommand === 'PutObject' || tracker.failedCommand === 'CompleteMultipartUpload')) {
+      if (
+        conditional &&
+        isNotImplemented(error) &&
+        (tracker.failedCommand === 'PutObject' || tracker.failedCommand === 'CompleteMultipartUpload')
+      ) {
         // Swift answers 501 to If-None-Match: fall back to the existence check made before the upload.
         if (multipart) this.conditionalComplete = false
         else this.conditionalPut = false
-        this.logger.info(`${this.describe()} does not support conditional writes (If-None-Match); relying on the existence check made before the upload.`)
+        this.logger.info(
+          `${this.describe()} does not support conditional writes (If-None-Match); relying on the existence check made before the upload.`,
+        )
         if (leftover) throw this.storageError(tracker.failedCommand, key, error, leftover)
         if (await this.head(key)) throw this.existsError(key)
         return this.uploadOnce(key, body, attempt)
       }
-      if (isConditionalConflict(error) || (tracker.failedCommand === 'CompleteMultipartUpload' && isTransientStorageError(error))) {
+      if (
+        isConditionalConflict(error) ||
+        (tracker.failedCommand === 'CompleteMultipartUpload' && isTransientStorageError(error))
+      ) {
         // The object appeared during the upload: someone else's, or ours when a retried
         // Complete/Put hit the object its lost first answer had created.
         if (await this.isOurs(key, tracker, body.size)) return
@@ -403,10 +449,18 @@ export class S3Store implements BundleStore {
    * After a cancelled upload (multipart aborted and confirmed): a single PUT whose answer never
    * came may still have stored the object; when the ETag says it is ours, delete it.
    */
-  private async cancelled(key: string, tracker: UploadTracker, size: number, signal: AbortSignal, leftover: string | undefined): Promise<Error> {
+  private async cancelled(
+    key: string,
+    tracker: UploadTracker,
+    size: number,
+    signal: AbortSignal,
+    leftover: string | undefined,
+  ): Promise<Error> {
     if (leftover) this.logger.warn(leftover)
     if (await this.isOurs(key, tracker, size)) {
-      await this.delete(key).catch((error) => this.logger.warn(`Could not remove ${key} after the cancel: ${describeError(error)}`))
+      await this.delete(key).catch((error) =>
+        this.logger.warn(`Could not remove ${key} after the cancel: ${describeError(error)}`),
+      )
     }
     return cancellationOf(signal)
   }
@@ -415,7 +469,10 @@ export class S3Store implements BundleStore {
     const head = await this.head(key).catch(() => undefined)
     const expected = tracker.expectedEtag()
     const ours = head !== undefined && head.size === size && expected !== undefined && unquote(head.etag) === expected
-    if (ours) this.logger.warn(`The upload of ${key} was committed although its confirmation was lost (ETag matches); keeping it.`)
+    if (ours)
+      this.logger.warn(
+        `The upload of ${key} was committed although its confirmation was lost (ETag matches); keeping it.`,
+      )
     return ours
   }
 
@@ -426,7 +483,11 @@ export class S3Store implements BundleStore {
    */
   private async confirmAborted(key: string, tracker: UploadTracker): Promise<string | undefined> {
     if (!tracker.uploadId || tracker.committed) return undefined
-    const command = new AbortMultipartUploadCommand({ Bucket: this.config.bucket, Key: key, UploadId: tracker.uploadId })
+    const command = new AbortMultipartUploadCommand({
+      Bucket: this.config.bucket,
+      Key: key,
+      UploadId: tracker.uploadId,
+    })
     try {
       await retryWithBackoff(() => this.client.send(command), {
         attempts: 3,
@@ -463,7 +524,9 @@ export class S3Store implements BundleStore {
 
   private async diagnose(key: string, headError: unknown): Promise<LiveUpdateError> {
     try {
-      const output = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: key, Range: 'bytes=0-0' }))
+      const output = await this.client.send(
+        new GetObjectCommand({ Bucket: this.config.bucket, Key: key, Range: 'bytes=0-0' }),
+      )
       ;(output.Body as Readable | undefined)?.destroy?.()
       return this.storageError('HeadObject', key, headError)
     } catch (error) {

@@ -13,7 +13,17 @@
  * Synchronous: it runs inside the deflate workers, between reading a file and deflating it.
  */
 import { randomBytes } from 'node:crypto'
-import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  appendFileSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
 
@@ -56,7 +66,9 @@ export interface CacheEntryLocation {
 /** Every entry the index files of a generation list (malformed lines are skipped), later packs last. */
 export function readCacheIndex(generation: string): CacheEntryLocation[] {
   const entries: CacheEntryLocation[] = []
-  for (const name of readdirSafe(generation).filter((file) => file.endsWith('.idx')).sort()) {
+  for (const name of readdirSafe(generation)
+    .filter((file) => file.endsWith('.idx'))
+    .sort()) {
     let text: string
     try {
       text = readFileSync(path.join(generation, name), 'latin1')
@@ -77,7 +89,10 @@ export class FolderDeflateCache implements DeflateCache {
   private readonly dir: string
   private readonly index = new Map<string, Map<string, CacheEntryLocation[]>>()
   private readonly packs = new Map<string, number>()
-  private readonly writers = new Map<number, { pack: string; idx: string; offset: number; parts: Buffer[]; lines: string[]; buffered: number }>()
+  private readonly writers = new Map<
+    number,
+    { pack: string; idx: string; offset: number; parts: Buffer[]; lines: string[]; buffered: number }
+  >()
   private scratch = Buffer.allocUnsafeSlow(1 << 16)
 
   constructor(dir: string) {
@@ -126,7 +141,10 @@ export class FolderDeflateCache implements DeflateCache {
       const stored = this.readEntry(entry)
       // One output chunk of the file's size: no growing list of chunks to concatenate (the
       // garbage of the check dominated the workers' GC time on a run served from the cache).
-      const plain = zlib.inflateRawSync(stored, { maxOutputLength: Math.max(1, size), chunkSize: Math.max(64, size + 1) })
+      const plain = zlib.inflateRawSync(stored, {
+        maxOutputLength: Math.max(1, size),
+        chunkSize: Math.max(64, size + 1),
+      })
       return plain.length === size && zlib.crc32(plain) === crc ? stored : undefined
     } catch {
       // Missing pack, short read, not a deflate stream, longer than the file: like a wrong CRC.
@@ -151,7 +169,14 @@ export class FolderDeflateCache implements DeflateCache {
     if (!writer) {
       const generation = cacheGeneration(this.dir, level)
       const id = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`
-      writer = { pack: path.join(generation, `${id}.pack`), idx: path.join(generation, `${id}.idx`), offset: 0, parts: [], lines: [], buffered: 0 }
+      writer = {
+        pack: path.join(generation, `${id}.pack`),
+        idx: path.join(generation, `${id}.idx`),
+        offset: 0,
+        parts: [],
+        lines: [],
+        buffered: 0,
+      }
       this.writers.set(level, writer)
     }
     writer.parts.push(deflated)
@@ -190,7 +215,11 @@ export class FolderDeflateCache implements DeflateCache {
  * Keeps only the entries a bundle used (and only the current generation), rewritten into one
  * pack, so a cache carried from run to run holds one bundle's worth of entries.
  */
-export function pruneDeflateCache(dir: string, level: number, keep: ReadonlySet<string>): { kept: number; removed: number } {
+export function pruneDeflateCache(
+  dir: string,
+  level: number,
+  keep: ReadonlySet<string>,
+): { kept: number; removed: number } {
   const current = cacheGeneration(dir, level)
   for (const generation of readdirSafe(dir)) {
     if (path.join(dir, generation) !== current) rmSync(path.join(dir, generation), { recursive: true, force: true })

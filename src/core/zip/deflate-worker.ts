@@ -59,15 +59,31 @@ function runBatch(tasks: WorkerTask[]): WorkerReply {
     } catch (error) {
       const failure = error as NodeJS.ErrnoException
       results.push({
-        id: task.id, crc: 0, sha256: '', size: 0, deflated: false, mentionsNotifyAppReady: false, cached: false, offset: 0, length: 0,
-        error: { message: String(failure?.message ?? failure), code: failure?.code, changed: failure?.name === 'FileChangedError' },
+        id: task.id,
+        crc: 0,
+        sha256: '',
+        size: 0,
+        deflated: false,
+        mentionsNotifyAppReady: false,
+        cached: false,
+        offset: 0,
+        length: 0,
+        error: {
+          message: String(failure?.message ?? failure),
+          code: failure?.code,
+          changed: failure?.name === 'FileChangedError',
+        },
       })
     }
   }
   let counts
   if (cache) {
     const now = cache.counts
-    counts = { hits: now.hits - reported.hits, misses: now.misses - reported.misses, rejected: now.rejected - reported.rejected }
+    counts = {
+      hits: now.hits - reported.hits,
+      misses: now.misses - reported.misses,
+      rejected: now.rejected - reported.rejected,
+    }
     reported = { ...now }
   }
   return { results, data, cache: counts }

@@ -69,16 +69,17 @@ export class EntryCheck {
       this.output(chunk)
       if (this.failure) throw this.failure
     } else if (this.inflater) {
-      if (!this.inflater.write(chunk)) await new Promise<void>((resolve) => {
-        const inflater = this.inflater as Inflate
-        const settle = (): void => {
-          inflater.off('drain', settle)
-          inflater.off('close', settle)
-          resolve()
-        }
-        inflater.on('drain', settle)
-        inflater.on('close', settle)
-      })
+      if (!this.inflater.write(chunk))
+        await new Promise<void>((resolve) => {
+          const inflater = this.inflater as Inflate
+          const settle = (): void => {
+            inflater.off('drain', settle)
+            inflater.off('close', settle)
+            resolve()
+          }
+          inflater.on('drain', settle)
+          inflater.on('close', settle)
+        })
     } else {
       this.chunks.push(chunk)
     }
@@ -108,8 +109,12 @@ export class EntryCheck {
     }
     if (this.failure) throw this.failure
     const { name, size, crc32: declared } = this.entry
-    if (this.produced !== size) throw new ZipFormatError(`entry '${name}' holds ${this.produced} bytes, but its headers say ${size}`)
-    if ((this.crc >>> 0) !== declared) throw new ZipFormatError(`entry '${name}' fails its CRC-32 check (computed ${hex32(this.crc >>> 0)}, headers say ${hex32(declared)})`)
+    if (this.produced !== size)
+      throw new ZipFormatError(`entry '${name}' holds ${this.produced} bytes, but its headers say ${size}`)
+    if (this.crc >>> 0 !== declared)
+      throw new ZipFormatError(
+        `entry '${name}' fails its CRC-32 check (computed ${hex32(this.crc >>> 0)}, headers say ${hex32(declared)})`,
+      )
   }
 
   /** Stop early: nothing more will be written (the zip failed elsewhere). */

@@ -57,7 +57,16 @@ export async function prepareLargeFile(task: PrepareTask, spill: string): Promis
   const done = (deflated: boolean, compressedSize: number) => {
     if (size !== task.size) throw new FileChangedError(task.file)
     const data = deflated ? { file: spill, spill: true } : { file: task.file, spill: false }
-    return { crc, sha256: hash.digest('hex'), size, deflated, data, compressedSize, mentionsNotifyAppReady: needle.found, cached: false }
+    return {
+      crc,
+      sha256: hash.digest('hex'),
+      size,
+      deflated,
+      data,
+      compressedSize,
+      mentionsNotifyAppReady: needle.found,
+      cached: false,
+    }
   }
   if (!task.deflate) {
     await pipeline(source, observe, new Writable({ write: (_chunk, _encoding, callback) => callback() }))

@@ -17,9 +17,38 @@ import type { DeflateCache } from './cache.ts'
  * stored. Compound names (`.wasm.gz`) end in one of these, so the last extension decides.
  */
 export const PRECOMPRESSED: ReadonlySet<string> = new Set([
-  'png', 'jpg', 'jpeg', 'gif', 'webp', 'avif', 'heic', 'heif', 'jxl', 'ico',
-  'woff', 'woff2', 'mp3', 'mp4', 'm4a', 'm4v', 'aac', 'ogg', 'oga', 'opus', 'webm', 'mov',
-  'zip', 'gz', 'tgz', 'br', 'zst', 'xz', 'bz2', '7z', 'rar', 'pdf',
+  'png',
+  'jpg',
+  'jpeg',
+  'gif',
+  'webp',
+  'avif',
+  'heic',
+  'heif',
+  'jxl',
+  'ico',
+  'woff',
+  'woff2',
+  'mp3',
+  'mp4',
+  'm4a',
+  'm4v',
+  'aac',
+  'ogg',
+  'oga',
+  'opus',
+  'webm',
+  'mov',
+  'zip',
+  'gz',
+  'tgz',
+  'br',
+  'zst',
+  'xz',
+  'bz2',
+  '7z',
+  'rar',
+  'pdf',
 ])
 const SCRIPT_EXTENSIONS: ReadonlySet<string> = new Set(['js', 'mjs', 'cjs'])
 export const NOTIFY_APP_READY = Buffer.from('notifyAppReady')
@@ -109,10 +138,21 @@ export class FileReader {
 export function prepareContent(content: Buffer, task: PrepareTask, cache?: DeflateCache): PreparedFile {
   const crc = zlib.crc32(content)
   const sha256 = createHash('sha256').update(content).digest('hex')
-  const base = { crc, sha256, size: content.length, mentionsNotifyAppReady: task.scanScript && content.includes(NOTIFY_APP_READY) }
+  const base = {
+    crc,
+    sha256,
+    size: content.length,
+    mentionsNotifyAppReady: task.scanScript && content.includes(NOTIFY_APP_READY),
+  }
   if (task.deflate && content.length > 0) {
     const hit = cache?.get(sha256, task.level, crc, content.length)
-    if (hit) return { ...base, deflated: hit.length < content.length, data: hit.length < content.length ? hit : content, cached: true }
+    if (hit)
+      return {
+        ...base,
+        deflated: hit.length < content.length,
+        data: hit.length < content.length ? hit : content,
+        cached: true,
+      }
     // zlib's default 16 KiB output chunks: measured faster than 64 KiB ones (fewer large allocations).
     const packed = zlib.deflateRawSync(content, { level: task.level })
     cache?.put(sha256, task.level, packed)

@@ -108,7 +108,9 @@ export function parseLocalHeader(bytes: Buffer, offset: number): LocalHeader {
     headerLength: LOCAL_HEADER_SIZE + nameLength + extraLength,
   }
   if (hasZip64Extra(bytes.subarray(LOCAL_HEADER_SIZE + nameLength, LOCAL_HEADER_SIZE + nameLength + extraLength))) {
-    throw new ZipFormatError(`entry '${decodeName(rawName)}' at offset ${offset} uses ZIP64 sizes, which are not supported`)
+    throw new ZipFormatError(
+      `entry '${decodeName(rawName)}' at offset ${offset} uses ZIP64 sizes, which are not supported`,
+    )
   }
   return header
 }
@@ -118,7 +120,10 @@ export function localHeaderLength(first30: Buffer): number {
 }
 
 /** Find and read the end record in `tail`, the last bytes of the zip starting at absolute `tailStart`. */
-export function parseEndRecord(tail: Buffer, tailStart: number): { count: number; centralSize: number; centralOffset: number; eocdOffset: number } {
+export function parseEndRecord(
+  tail: Buffer,
+  tailStart: number,
+): { count: number; centralSize: number; centralOffset: number; eocdOffset: number } {
   let eocd = -1
   for (let i = tail.length - EOCD_SIZE; i >= Math.max(0, tail.length - EOCD_SIZE - MAX_COMMENT); i--) {
     if (tail.readUInt32LE(i) === EOCD_SIGNATURE) {
@@ -134,10 +139,12 @@ export function parseEndRecord(tail: Buffer, tailStart: number): { count: number
   const centralDisk = tail.readUInt16LE(eocd + 6)
   const entriesOnDisk = tail.readUInt16LE(eocd + 8)
   const count = tail.readUInt16LE(eocd + 10)
-  if (diskNumber !== 0 || centralDisk !== 0 || entriesOnDisk !== count) throw new ZipFormatError('multi-disk (split) zip archives are not supported')
+  if (diskNumber !== 0 || centralDisk !== 0 || entriesOnDisk !== count)
+    throw new ZipFormatError('multi-disk (split) zip archives are not supported')
   const centralSize = tail.readUInt32LE(eocd + 12)
   const centralOffset = tail.readUInt32LE(eocd + 16)
-  if (centralOffset + centralSize > tailStart + eocd) throw new ZipFormatError('the central directory lies outside the file (truncated or corrupt zip)')
+  if (centralOffset + centralSize > tailStart + eocd)
+    throw new ZipFormatError('the central directory lies outside the file (truncated or corrupt zip)')
   return { count, centralSize, centralOffset, eocdOffset: tailStart + eocd }
 }
 
@@ -169,7 +176,8 @@ export function parseCentralDirectory(central: Buffer, count: number): ZipEntry[
     if (hasZip64Extra(central.subarray(nameStart + nameLength, nameStart + nameLength + extraLength))) {
       throw new ZipFormatError(`entry '${entry.name}' uses ZIP64 sizes, which are not supported`)
     }
-    if (central.readUInt16LE(p + 34) !== 0) throw new ZipFormatError(`entry '${entry.name}' starts on another disk (multi-disk zips are not supported)`)
+    if (central.readUInt16LE(p + 34) !== 0)
+      throw new ZipFormatError(`entry '${entry.name}' starts on another disk (multi-disk zips are not supported)`)
     entries.push(entry)
     p += CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength
   }
@@ -183,21 +191,36 @@ export function parseCentralDirectory(central: Buffer, count: number): ZipEntry[
 export function crossCheck(local: ZipEntry[], localEnd: number, listing: ZipListing): void {
   if (localEnd !== listing.centralDirectoryOffset) {
     const gap = listing.centralDirectoryOffset - localEnd
-    throw new ZipFormatError(gap > 0
-      ? `${gap} unexpected bytes between the last entry and the central directory`
-      : `the central directory starts at offset ${listing.centralDirectoryOffset}, inside the entries (they end at ${localEnd})`)
+    throw new ZipFormatError(
+      gap > 0
+        ? `${gap} unexpected bytes between the last entry and the central directory`
+        : `the central directory starts at offset ${listing.centralDirectoryOffset}, inside the entries (they end at ${localEnd})`,
+    )
   }
   const byOffset = new Map(local.map((entry) => [entry.localHeaderOffset, entry]))
   if (local.length !== listing.entries.length) {
-    throw new ZipFormatError(`the local headers hold ${local.length} entries but the central directory lists ${listing.entries.length} (Android and iOS would see different files)`)
+    throw new ZipFormatError(
+      `the local headers hold ${local.length} entries but the central directory lists ${listing.entries.length} (Android and iOS would see different files)`,
+    )
   }
   for (const central of listing.entries) {
     const found = byOffset.get(central.localHeaderOffset)
-    if (!found) throw new ZipFormatError(`central directory entry '${central.name}' points at offset ${central.localHeaderOffset}, where no entry starts (Android and iOS would see different files)`)
+    if (!found)
+      throw new ZipFormatError(
+        `central directory entry '${central.name}' points at offset ${central.localHeaderOffset}, where no entry starts (Android and iOS would see different files)`,
+      )
     const where = `entry '${central.name}'`
-    if (!found.rawName.equals(central.rawName)) throw new ZipFormatError(`${where}: the local header names it '${found.name}' (Android and iOS would see different files)`)
-    if (found.method !== central.method) throw new ZipFormatError(`${where}: local and central headers disagree on the compression method`)
-    if (found.crc32 !== central.crc32 || found.compressedSize !== central.compressedSize || found.size !== central.size) {
+    if (!found.rawName.equals(central.rawName))
+      throw new ZipFormatError(
+        `${where}: the local header names it '${found.name}' (Android and iOS would see different files)`,
+      )
+    if (found.method !== central.method)
+      throw new ZipFormatError(`${where}: local and central headers disagree on the compression method`)
+    if (
+      found.crc32 !== central.crc32 ||
+      found.compressedSize !== central.compressedSize ||
+      found.size !== central.size
+    ) {
       throw new ZipFormatError(`${where}: local header CRC/sizes disagree with the central directory`)
     }
   }
@@ -206,7 +229,8 @@ export function crossCheck(local: ZipEntry[], localEnd: number, listing: ZipList
 async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
   const buffer = Buffer.alloc(length)
   const { bytesRead } = await handle.read(buffer, 0, length, position)
-  if (bytesRead !== length) throw new ZipFormatError(`unexpected end of file at offset ${position} (wanted ${length} bytes, got ${bytesRead})`)
+  if (bytesRead !== length)
+    throw new ZipFormatError(`unexpected end of file at offset ${position} (wanted ${length} bytes, got ${bytesRead})`)
   return buffer
 }
 
@@ -218,7 +242,8 @@ export async function listZipEntries(file: string, base = 0): Promise<ZipListing
   const handle = await open(file, 'r')
   try {
     const { size: fileSize } = await handle.stat()
-    if (fileSize < EOCD_SIZE) throw new ZipFormatError(`not a zip file: ${fileSize} bytes is too small for an end-of-central-directory record`)
+    if (fileSize < EOCD_SIZE)
+      throw new ZipFormatError(`not a zip file: ${fileSize} bytes is too small for an end-of-central-directory record`)
     const tailLength = Math.min(fileSize, EOCD_SIZE + MAX_COMMENT)
     const end = parseEndRecord(await readAt(handle, fileSize - tailLength, tailLength), base + fileSize - tailLength)
     if (end.centralOffset < base) throw new ZipFormatError('the central directory starts before the entries it lists')
@@ -234,7 +259,11 @@ export async function listZipEntries(file: string, base = 0): Promise<ZipListing
  * central directory, as ZipInputStream does, taking each entry's length from the central directory
  * (for entries with a data descriptor the local header holds none). Returns the entries walked.
  */
-export async function checkLocalEntriesFrom(file: string, base: number, listing: ZipListing): Promise<{ entries: ZipEntry[]; end: number }> {
+export async function checkLocalEntriesFrom(
+  file: string,
+  base: number,
+  listing: ZipListing,
+): Promise<{ entries: ZipEntry[]; end: number }> {
   const byOffset = new Map(listing.entries.map((entry) => [entry.localHeaderOffset, entry]))
   const walked: ZipEntry[] = []
   const handle = await open(file, 'r')
@@ -243,15 +272,20 @@ export async function checkLocalEntriesFrom(file: string, base: number, listing:
     while (offset < listing.centralDirectoryOffset) {
       const first = await readAt(handle, offset - base, LOCAL_HEADER_SIZE)
       if (first.readUInt32LE(0) !== LOCAL_SIGNATURE) {
-        throw new ZipFormatError(`expected a local header at offset ${offset}; Android's ZipInputStream reads entries back to back from the start of the file`)
+        throw new ZipFormatError(
+          `expected a local header at offset ${offset}; Android's ZipInputStream reads entries back to back from the start of the file`,
+        )
       }
       const header = parseLocalHeader(await readAt(handle, offset - base, localHeaderLength(first)), offset)
       const central = byOffset.get(offset)
-      if (!central) throw new ZipFormatError(`the local header at offset ${offset} is not listed in the central directory (Android and iOS would see different files)`)
+      if (!central)
+        throw new ZipFormatError(
+          `the local header at offset ${offset} is not listed in the central directory (Android and iOS would see different files)`,
+        )
       const entry = localEntry(header, offset, central)
       const dataStart = offset + header.headerLength
       const check = new EntryCheck(entry)
-      for (let done = 0; done < entry.compressedSize;) {
+      for (let done = 0; done < entry.compressedSize; ) {
         const chunk = await readAt(handle, dataStart - base + done, Math.min(1 << 20, entry.compressedSize - done))
         await check.write(chunk)
         done += chunk.length
@@ -293,14 +327,20 @@ export function checkLocalHeader(entry: ZipEntry): void {
   const where = `entry '${entry.name}'`
   if (entry.flags & FLAG_ENCRYPTED) throw new ZipFormatError(`${where} is zip-encrypted, which devices cannot read`)
   if (entry.method !== STORED && entry.method !== DEFLATED) {
-    throw new ZipFormatError(`${where} uses compression method ${entry.method}; only stored (0) and deflated (8) are readable on devices`)
+    throw new ZipFormatError(
+      `${where} uses compression method ${entry.method}; only stored (0) and deflated (8) are readable on devices`,
+    )
   }
   if (entry.method === STORED && entry.flags & FLAG_DESCRIPTOR) {
-    throw new ZipFormatError(`${where} is STORED with a data descriptor (flag bit 3), which Android's ZipInputStream cannot read ("only DEFLATED entries can have EXT descriptor")`)
+    throw new ZipFormatError(
+      `${where} is STORED with a data descriptor (flag bit 3), which Android's ZipInputStream cannot read ("only DEFLATED entries can have EXT descriptor")`,
+    )
   }
   if (!(entry.flags & FLAG_DESCRIPTOR)) {
-    if (entry.method === STORED && entry.compressedSize !== entry.size) throw new ZipFormatError(`${where} is STORED but its compressed and uncompressed sizes differ`)
-    if (entry.method === DEFLATED && entry.compressedSize === 0) throw new ZipFormatError(`${where} is deflated but has no compressed data`)
+    if (entry.method === STORED && entry.compressedSize !== entry.size)
+      throw new ZipFormatError(`${where} is STORED but its compressed and uncompressed sizes differ`)
+    if (entry.method === DEFLATED && entry.compressedSize === 0)
+      throw new ZipFormatError(`${where} is deflated but has no compressed data`)
   }
 }
 
@@ -308,9 +348,17 @@ export function checkLocalHeader(entry: ZipEntry): void {
 async function descriptorLength(handle: FileHandle, offset: number, base: number, entry: ZipEntry): Promise<number> {
   const descriptor = await readAt(handle, offset - base, 12)
   const signed = descriptor.readUInt32LE(0) === DESCRIPTOR_SIGNATURE
-  const fields = signed ? Buffer.concat([descriptor.subarray(4), await readAt(handle, offset - base + 12, 4)]) : descriptor
-  if (fields.readUInt32LE(0) !== entry.crc32 || fields.readUInt32LE(4) !== entry.compressedSize || fields.readUInt32LE(8) !== entry.size) {
-    throw new ZipFormatError(`entry '${entry.name}': data descriptor disagrees with the central directory (crc ${hex32(fields.readUInt32LE(0))})`)
+  const fields = signed
+    ? Buffer.concat([descriptor.subarray(4), await readAt(handle, offset - base + 12, 4)])
+    : descriptor
+  if (
+    fields.readUInt32LE(0) !== entry.crc32 ||
+    fields.readUInt32LE(4) !== entry.compressedSize ||
+    fields.readUInt32LE(8) !== entry.size
+  ) {
+    throw new ZipFormatError(
+      `entry '${entry.name}': data descriptor disagrees with the central directory (crc ${hex32(fields.readUInt32LE(0))})`,
+    )
   }
   return signed ? 16 : 12
 }

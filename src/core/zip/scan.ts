@@ -36,15 +36,31 @@ function fsError(error: unknown, where: string): LiveUpdateError {
   switch (code) {
     case 'EACCES':
     case 'EPERM':
-      return zipError('bundle_file_permission_denied', `Permission denied reading ${where} in the web output. Make it readable by the user running the bundle.`, error)
+      return zipError(
+        'bundle_file_permission_denied',
+        `Permission denied reading ${where} in the web output. Make it readable by the user running the bundle.`,
+        error,
+      )
     case 'ENAMETOOLONG':
-      return zipError('bundle_path_too_long', `The path ${where} is longer than the file system allows (ENAMETOOLONG; at most 4,096 bytes, 255 per name). Shorten the folder names.`, error)
+      return zipError(
+        'bundle_path_too_long',
+        `The path ${where} is longer than the file system allows (ENAMETOOLONG; at most 4,096 bytes, 255 per name). Shorten the folder names.`,
+        error,
+      )
     case 'ELOOP':
       return zipError('bundle_symlink_loop', `${where} is a symlink loop. Remove it.`, error)
     case 'ENOENT':
-      return zipError('bundle_file_vanished', `${where} disappeared while the web output was being read. Make sure the build has finished before bundling.`, error)
+      return zipError(
+        'bundle_file_vanished',
+        `${where} disappeared while the web output was being read. Make sure the build has finished before bundling.`,
+        error,
+      )
     default:
-      return zipError('bundle_file_unreadable', `Could not read ${where} in the web output: ${(error as Error).message}`, error)
+      return zipError(
+        'bundle_file_unreadable',
+        `Could not read ${where} in the web output: ${(error as Error).message}`,
+        error,
+      )
   }
 }
 
@@ -58,7 +74,13 @@ function guard<T>(where: string, action: () => T): T {
 
 /** A name shown in a message: printable ASCII kept, anything else as \xNN. */
 function showBytes(raw: Buffer): string {
-  return [...raw].map((byte) => (byte >= 0x20 && byte < 0x7f && byte !== 0x5c ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`)).join('')
+  return [...raw]
+    .map((byte) =>
+      byte >= 0x20 && byte < 0x7f && byte !== 0x5c
+        ? String.fromCharCode(byte)
+        : `\\x${byte.toString(16).padStart(2, '0')}`,
+    )
+    .join('')
 }
 
 /** Byte-wise order of the UTF-8 names: the same on every machine and locale. */
@@ -73,11 +95,17 @@ function formatBytes(bytes: number): string {
 /** Checks what the scan knows against the no-ZIP64 and device limits, before any work. */
 function checkName(name: string, component: Buffer): void {
   if (component.length > MAX_COMPONENT_BYTES) {
-    throw zipError('bundle_name_too_long', `The name '${name}' has a part of ${component.length} bytes; phones refuse names over ${MAX_COMPONENT_BYTES} bytes. Rename it.`)
+    throw zipError(
+      'bundle_name_too_long',
+      `The name '${name}' has a part of ${component.length} bytes; phones refuse names over ${MAX_COMPONENT_BYTES} bytes. Rename it.`,
+    )
   }
   const bytes = Buffer.byteLength(name)
   if (bytes > MAX_ENTRY_NAME_BYTES) {
-    throw zipError('bundle_name_too_long', `The path '${name.slice(0, 200)}...' is ${bytes} bytes long; a bundle path may be at most ${MAX_ENTRY_NAME_BYTES} bytes (phones extract under PATH_MAX). Shorten it (symlinked folders nest their targets' names).`)
+    throw zipError(
+      'bundle_name_too_long',
+      `The path '${name.slice(0, 200)}...' is ${bytes} bytes long; a bundle path may be at most ${MAX_ENTRY_NAME_BYTES} bytes (phones extract under PATH_MAX). Shorten it (symlinked folders nest their targets' names).`,
+    )
   }
 }
 
@@ -99,29 +127,43 @@ export async function scanWebDir(webDir: string, options: ScanOptions = {}): Pro
     rootStat = statSync(absolute)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') {
-      throw zipError('bundle_folder_missing', `The web output folder ${absolute} does not exist. Build the app first, or point 'path' at the folder that holds index.html.`)
+      throw zipError(
+        'bundle_folder_missing',
+        `The web output folder ${absolute} does not exist. Build the app first, or point 'path' at the folder that holds index.html.`,
+      )
     }
     throw fsError(error, absolute)
   }
   if (!rootStat.isDirectory()) {
-    throw zipError('bundle_folder_not_dir', `'path' must be a folder (the web output, e.g. dist or www), but ${absolute} is a file.`)
+    throw zipError(
+      'bundle_folder_not_dir',
+      `'path' must be a folder (the web output, e.g. dist or www), but ${absolute} is a file.`,
+    )
   }
   const root = guard(absolute, () => realpathSync(absolute))
   const entries: ZipSourceEntry[] = []
   let seen = 0
 
   function walk(dirReal: string, prefix: string, ancestors: Set<string>): void {
-    const children = guard(prefix ? `'${prefix}'` : absolute, () => readdirSync(dirReal, { withFileTypes: true, encoding: 'buffer' })) as Dirent<Buffer>[]
+    const children = guard(prefix ? `'${prefix}'` : absolute, () =>
+      readdirSync(dirReal, { withFileTypes: true, encoding: 'buffer' }),
+    ) as Dirent<Buffer>[]
     for (const child of children) {
       const raw = child.name
       if (!isUtf8(raw)) {
-        throw zipError('bundle_name_not_utf8', `The name '${prefix}${showBytes(raw)}' in the web output is not valid UTF-8, so no phone can extract it under that name. Rename it.`)
+        throw zipError(
+          'bundle_name_not_utf8',
+          `The name '${prefix}${showBytes(raw)}' in the web output is not valid UTF-8, so no phone can extract it under that name. Rename it.`,
+        )
       }
       const childName = raw.toString('utf8')
       if (JUNK_NAMES.has(childName)) continue
       const name = prefix + childName
       if (childName.includes('\\')) {
-        throw zipError('bundle_name_backslash', `The file name '${name}' contains a backslash, which Android refuses in a bundle. Rename it.`)
+        throw zipError(
+          'bundle_name_backslash',
+          `The file name '${name}' contains a backslash, which Android refuses in a bundle. Rename it.`,
+        )
       }
       checkName(name, raw)
       const full = path.join(dirReal, childName)
@@ -132,23 +174,36 @@ export async function scanWebDir(webDir: string, options: ScanOptions = {}): Pro
           target = realpathSync(full)
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code
-          if (code === 'ENOENT') throw zipError('bundle_symlink_broken', `The symlink '${name}' in the web output points to nothing. Remove it or fix its target.`)
+          if (code === 'ENOENT')
+            throw zipError(
+              'bundle_symlink_broken',
+              `The symlink '${name}' in the web output points to nothing. Remove it or fix its target.`,
+            )
           throw fsError(error, `'${name}'`)
         }
         if (!isInside(root, target)) {
-          throw zipError('bundle_symlink_outside', `The symlink '${name}' points outside the web output folder (${target}); a bundle may only contain the folder's own files. Copy the file into the folder instead.`)
+          throw zipError(
+            'bundle_symlink_outside',
+            `The symlink '${name}' points outside the web output folder (${target}); a bundle may only contain the folder's own files. Copy the file into the folder instead.`,
+          )
         }
         info = guard(`'${name}'`, () => statSync(target))
       }
       if (info.isDirectory()) {
         if (ancestors.has(target)) {
-          throw zipError('bundle_symlink_loop', `The symlink '${name}' makes a loop inside the web output folder. Remove it.`)
+          throw zipError(
+            'bundle_symlink_loop',
+            `The symlink '${name}' makes a loop inside the web output folder. Remove it.`,
+          )
         }
         entries.push({ name: `${name}/`, size: 0, isDirectory: true })
         walk(target, `${name}/`, new Set([...ancestors, target]))
       } else if (info.isFile()) {
         if (info.size > MAX_FILE_SIZE) {
-          throw zipError('bundle_file_too_large', `'${name}' is ${formatBytes(info.size)}; a bundle file must be under 4 GiB (at most ${MAX_FILE_SIZE.toLocaleString('en-US')} bytes: bundles do not use ZIP64, for device compatibility). Leave it out of the web output or split it.`)
+          throw zipError(
+            'bundle_file_too_large',
+            `'${name}' is ${formatBytes(info.size)}; a bundle file must be under 4 GiB (at most ${MAX_FILE_SIZE.toLocaleString('en-US')} bytes: bundles do not use ZIP64, for device compatibility). Leave it out of the web output or split it.`,
+          )
         }
         entries.push({ name, file: target, size: info.size, isDirectory: false })
         seen += info.size
@@ -162,19 +217,28 @@ export async function scanWebDir(webDir: string, options: ScanOptions = {}): Pro
   walk(root, '', new Set([root]))
   const files = entries.filter((entry) => !entry.isDirectory)
   if (files.length === 0) {
-    throw zipError('bundle_folder_empty', `The web output folder ${absolute} holds no files. Run the web build first (see 'build-command').`)
+    throw zipError(
+      'bundle_folder_empty',
+      `The web output folder ${absolute} holds no files. Run the web build first (see 'build-command').`,
+    )
   }
   if (!files.some((entry) => entry.name === 'index.html')) {
     const nested = files.find((entry) => entry.name.endsWith('/index.html'))
     const hint = nested
       ? ` It was found at '${nested.name}': point 'path' at '${path.join(absolute, path.posix.dirname(nested.name))}'.`
-      : ' Point \'path\' at the folder your web build writes (the one with index.html).'
-    throw zipError('bundle_index_html_missing', `index.html must be at the root of the web output folder ${absolute}.${hint}`)
+      : " Point 'path' at the folder your web build writes (the one with index.html)."
+    throw zipError(
+      'bundle_index_html_missing',
+      `index.html must be at the root of the web output folder ${absolute}.${hint}`,
+    )
   }
   entries.sort(compareNames)
   return { root, entries, fileCount: files.length, rawSize: files.reduce((sum, entry) => sum + entry.size, 0) }
 }
 
 function tooManyEntries(count: string): LiveUpdateError {
-  return zipError('bundle_entries_too_many', `The web output holds ${count} files and folders; a bundle holds at most ${MAX_ENTRIES.toLocaleString('en-US')} (the format's limit without ZIP64, which bundles do not use for device compatibility). Leave out what the app does not load (source maps, for instance).`)
+  return zipError(
+    'bundle_entries_too_many',
+    `The web output holds ${count} files and folders; a bundle holds at most ${MAX_ENTRIES.toLocaleString('en-US')} (the format's limit without ZIP64, which bundles do not use for device compatibility). Leave out what the app does not load (source maps, for instance).`,
+  )
 }

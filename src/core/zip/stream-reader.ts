@@ -9,7 +9,13 @@
 import { createWriteStream, type WriteStream } from 'node:fs'
 import { once } from 'node:events'
 import { EntryCheck, ZipFormatError } from './entry-check.ts'
-import { EOCD_SIGNATURE, FLAG_DESCRIPTOR, LOCAL_HEADER_SIZE, LOCAL_SIGNATURE, METHOD_DEFLATED as DEFLATED } from './format.ts'
+import {
+  EOCD_SIGNATURE,
+  FLAG_DESCRIPTOR,
+  LOCAL_HEADER_SIZE,
+  LOCAL_SIGNATURE,
+  METHOD_DEFLATED as DEFLATED,
+} from './format.ts'
 import {
   checkLocalEntriesFrom,
   crossCheck,
@@ -65,7 +71,10 @@ export class LocalWalker {
       }
       if (this.state === 'tail') {
         this.tailBytes += data.length
-        if (this.tailBytes > MAX_TAIL_BYTES) throw new ZipFormatError(`more than ${MAX_TAIL_BYTES >> 20} MiB after the last entry: not a bundle's central directory`)
+        if (this.tailBytes > MAX_TAIL_BYTES)
+          throw new ZipFormatError(
+            `more than ${MAX_TAIL_BYTES >> 20} MiB after the last entry: not a bundle's central directory`,
+          )
         this.tail.push(data)
         return
       }
@@ -93,7 +102,8 @@ export class LocalWalker {
     }
     const signature = bytes.readUInt32LE(0)
     if (signature !== LOCAL_SIGNATURE) {
-      if (this.offset === 0 && signature !== EOCD_SIGNATURE) throw new ZipFormatError('not a zip file: it does not start with a local file header')
+      if (this.offset === 0 && signature !== EOCD_SIGNATURE)
+        throw new ZipFormatError('not a zip file: it does not start with a local file header')
       // Where ZipInputStream stops reading entries: the rest must be the central directory and end
       // record (crossCheck refuses anything in between).
       this.state = 'tail'
@@ -159,16 +169,25 @@ export class LocalWalker {
       crossCheck([...this.walked, ...rest.entries], rest.end, listing)
       return { listing }
     }
-    if (this.state === 'header' && this.carry.length === 0 && this.offset === 0) throw new ZipFormatError('not a zip file: it is empty')
-    if (this.state === 'header') throw new ZipFormatError(`not a zip file: no end-of-central-directory record (it ends at offset ${this.offset + this.carry.length})`)
+    if (this.state === 'header' && this.carry.length === 0 && this.offset === 0)
+      throw new ZipFormatError('not a zip file: it is empty')
+    if (this.state === 'header')
+      throw new ZipFormatError(
+        `not a zip file: no end-of-central-directory record (it ends at offset ${this.offset + this.carry.length})`,
+      )
     const tail = Buffer.concat(this.tail)
     this.tail = []
     const end = parseEndRecord(tail, this.tailStart)
     if (end.centralOffset < this.tailStart) {
-      throw new ZipFormatError(`the central directory starts at offset ${end.centralOffset}, inside the entries (they end at ${this.tailStart})`)
+      throw new ZipFormatError(
+        `the central directory starts at offset ${end.centralOffset}, inside the entries (they end at ${this.tailStart})`,
+      )
     }
     const start = end.centralOffset - this.tailStart
-    const listing = { entries: parseCentralDirectory(tail.subarray(start, start + end.centralSize), end.count), centralDirectoryOffset: end.centralOffset }
+    const listing = {
+      entries: parseCentralDirectory(tail.subarray(start, start + end.centralSize), end.count),
+      centralDirectoryOffset: end.centralOffset,
+    }
     crossCheck(this.walked, this.tailStart, listing)
     return { listing }
   }

@@ -71,7 +71,8 @@ class WorkerWalk implements ZipWalk {
 
   async write(chunk: Buffer): Promise<void> {
     // Transfer the memory when the chunk owns all of it (decipher output does); else one copy.
-    const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer
+    const owned =
+      chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer
     const data = owned ? (chunk.buffer as ArrayBuffer) : new Uint8Array(chunk).buffer
     this.inFlight += data.byteLength
     this.batch.push(data)

@@ -29,7 +29,11 @@ let queue = Promise.resolve()
 function fail(error: unknown): void {
   failed = true
   walker.abort()
-  port.postMessage({ type: 'failed', message: error instanceof Error ? error.message : String(error), zip: error instanceof ZipFormatError } satisfies WalkReply)
+  port.postMessage({
+    type: 'failed',
+    message: error instanceof Error ? error.message : String(error),
+    zip: error instanceof ZipFormatError,
+  } satisfies WalkReply)
 }
 
 port.on('message', (request: WalkRequest) => {

@@ -11,7 +11,15 @@ import { type CacheCounts, FolderDeflateCache } from './cache.js'
 import { DeflatePool } from './deflate-pool.js'
 import { EOCD_SIZE, LOCAL_HEADER_SIZE, MAX_OFFSET, METHOD_DEFLATED, METHOD_STORED } from './format.js'
 import { centralHeader, endOfCentralDirectory, type EntryRecord, localHeader } from './headers.js'
-import { FileChangedError, FileReader, isScript, prepareFile, type PrepareTask, shouldDeflate, SMALL_FILE_LIMIT } from './prepare.js'
+import {
+  FileChangedError,
+  FileReader,
+  isScript,
+  prepareFile,
+  type PrepareTask,
+  shouldDeflate,
+  SMALL_FILE_LIMIT,
+} from './prepare.js'
 import { prepareLargeFile } from './prepare-large.js'
 import type { ScannedFolder, ZipSourceEntry } from './scan.js'
 
@@ -73,7 +81,10 @@ function zipError(code: BundleErrorCode, message: string, cause?: unknown): Live
 }
 
 function changedError(name: string): LiveUpdateError {
-  return zipError('bundle_file_changed', `'${name}' changed while the bundle was being written. Make sure the build has finished before bundling or publishing.`)
+  return zipError(
+    'bundle_file_changed',
+    `'${name}' changed while the bundle was being written. Make sure the build has finished before bundling or publishing.`,
+  )
 }
 
 function readError(name: string, error: unknown): LiveUpdateError {
@@ -81,9 +92,17 @@ function readError(name: string, error: unknown): LiveUpdateError {
   if (error instanceof FileChangedError) return changedError(name)
   const code = (error as NodeJS.ErrnoException)?.code
   if (code === 'EACCES' || code === 'EPERM') {
-    return zipError('bundle_file_permission_denied', `Could not read '${name}' from the web output: permission denied. Make it readable by the user running the bundle.`, error)
+    return zipError(
+      'bundle_file_permission_denied',
+      `Could not read '${name}' from the web output: permission denied. Make it readable by the user running the bundle.`,
+      error,
+    )
   }
-  return zipError('bundle_file_unreadable', `Could not read '${name}' from the web output: ${(error as Error).message}`, error)
+  return zipError(
+    'bundle_file_unreadable',
+    `Could not read '${name}' from the web output: ${(error as Error).message}`,
+    error,
+  )
 }
 
 async function* coalesce<R>(source: AsyncGenerator<Buffer, R>, size: number): AsyncGenerator<Buffer, R> {
@@ -114,7 +133,10 @@ async function* coalesce<R>(source: AsyncGenerator<Buffer, R>, size: number): As
  * prepared (read, CRC'd, hashed, deflated) ahead of the writer, several at a time, so every core
  * works while the output stays strictly ordered and reproducible.
  */
-export function createZipStream(folder: ScannedFolder, options: ZipOptions = {}): { stream: Readable; summary: Promise<ZipSummary> } {
+export function createZipStream(
+  folder: ScannedFolder,
+  options: ZipOptions = {},
+): { stream: Readable; summary: Promise<ZipSummary> } {
   let resolveSummary!: (summary: ZipSummary) => void
   let rejectSummary!: (error: unknown) => void
   const summary = new Promise<ZipSummary>((resolve, reject) => {
@@ -127,7 +149,7 @@ export function createZipStream(folder: ScannedFolder, options: ZipOptions = {})
     tempDir: options.tempDir ?? os.tmpdir(),
     lookahead: options.lookahead ?? 512,
     lookaheadBytes: options.lookaheadBytes ?? 16 * 1024 * 1024,
-    workers: options.pool ? 0 : options.workers ?? defaultWorkers(folder),
+    workers: options.pool ? 0 : (options.workers ?? defaultWorkers(folder)),
     cacheDir: options.cacheDir,
     pool: options.pool,
   })
@@ -188,16 +210,33 @@ class Preparer {
 
   constructor(settings: Settings) {
     this.settings = settings
-    this.pool = settings.pool ?? (settings.workers > 0 ? new DeflatePool(settings.workers, { cacheDir: settings.cacheDir }) : undefined)
+    this.pool =
+      settings.pool ??
+      (settings.workers > 0 ? new DeflatePool(settings.workers, { cacheDir: settings.cacheDir }) : undefined)
     this.ownsPool = !settings.pool
     if (!this.pool && settings.cacheDir) this.cache = new FolderDeflateCache(settings.cacheDir)
   }
 
   async prepare(entry: ZipSourceEntry): Promise<PreparedEntry> {
     if (entry.isDirectory || !entry.file) {
-      return { source: entry, method: METHOD_STORED, crc: 0, sha256: '', size: 0, compressedSize: 0, data: Buffer.alloc(0), mentionsNotifyAppReady: false }
+      return {
+        source: entry,
+        method: METHOD_STORED,
+        crc: 0,
+        sha256: '',
+        size: 0,
+        compressedSize: 0,
+        data: Buffer.alloc(0),
+        mentionsNotifyAppReady: false,
+      }
     }
-    const task: PrepareTask = { file: entry.file, size: entry.size, deflate: shouldDeflate(entry.name), scanScript: isScript(entry.name), level: this.settings.level }
+    const task: PrepareTask = {
+      file: entry.file,
+      size: entry.size,
+      deflate: shouldDeflate(entry.name),
+      scanScript: isScript(entry.name),
+      level: this.settings.level,
+    }
     if (entry.size > SMALL_FILE_LIMIT) {
       const spill = path.join(this.settings.tempDir, `live-update-spill-${randomBytes(8).toString('hex')}`)
       const large = await prepareLargeFile(task, spill).catch(async (error: unknown) => {
@@ -214,7 +253,12 @@ class Preparer {
       // The reader's and the cache's buffers are reused: what they returned is copied before the next read.
       if (!prepared.deflated || prepared.cached) prepared = { ...prepared, data: Buffer.from(prepared.data) }
     }
-    return { source: entry, method: prepared.deflated ? METHOD_DEFLATED : METHOD_STORED, compressedSize: prepared.data.length, ...prepared }
+    return {
+      source: entry,
+      method: prepared.deflated ? METHOD_DEFLATED : METHOD_STORED,
+      compressedSize: prepared.data.length,
+      ...prepared,
+    }
   }
 
   cacheCounts(): CacheCounts | undefined {
@@ -301,7 +345,8 @@ async function* writeZip(folder: ScannedFolder, settings: Settings): AsyncGenera
         }
         offset += record.compressedSize
         records.push(record)
-        if (!prepared.source.isDirectory) files.push({ name: prepared.source.name, size: prepared.size, sha256: prepared.sha256 })
+        if (!prepared.source.isDirectory)
+          files.push({ name: prepared.source.name, size: prepared.size, sha256: prepared.sha256 })
       } finally {
         await releaseEntry(prepared)
       }
@@ -325,5 +370,8 @@ async function* writeZip(folder: ScannedFolder, settings: Settings): AsyncGenera
 }
 
 function tooLarge(): LiveUpdateError {
-  return zipError('bundle_zip_too_large', 'The bundle would be 4 GiB or larger, which needs ZIP64; devices are not tested with ZIP64. Make the web output smaller.')
+  return zipError(
+    'bundle_zip_too_large',
+    'The bundle would be 4 GiB or larger, which needs ZIP64; devices are not tested with ZIP64. Make the web output smaller.',
+  )
 }

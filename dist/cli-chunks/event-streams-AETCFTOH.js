@@ -21,8 +21,8 @@ import {
   iterableToReadableStream,
   readableStreamToIterable,
   resolveEventStreamSerdeConfig
-} from "./chunk-NQIQFJVQ.js";
-import "./chunk-PKSXMDLL.js";
+} from "./chunk-46E3VRHA.js";
+import "./chunk-ITKJ3MZF.js";
 init_event_streams();
 export {
   EventStreamCodec,

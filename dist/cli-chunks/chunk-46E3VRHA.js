@@ -5,9 +5,8 @@ import {
   __commonJS,
   __esm,
   __export,
-  __name,
   __toESM
-} from "./chunk-PKSXMDLL.js";
+} from "./chunk-ITKJ3MZF.js";
 
 // node_modules/@smithy/core/dist-es/submodules/checksum/chunked-blob-reader/chunked-blob-reader.js
 async function blobReader(blob, onChunk, chunkSize = 1024 * 1024) {
@@ -21,7 +20,6 @@ async function blobReader(blob, onChunk, chunkSize = 1024 * 1024) {
 }
 var init_chunked_blob_reader = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/chunked-blob-reader/chunked-blob-reader.js"() {
-    __name(blobReader, "blobReader");
   }
 });
 
@@ -30,13 +28,13 @@ var blobHasher;
 var init_blobHasher = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/hash-blob-browser/blobHasher.js"() {
     init_chunked_blob_reader();
-    blobHasher = /* @__PURE__ */ __name(async function blobHasher2(hashCtor, blob) {
+    blobHasher = async function blobHasher2(hashCtor, blob) {
       const hash = new hashCtor();
       await blobReader(blob, (chunk) => {
         hash.update(chunk);
       });
       return hash.digest();
-    }, "blobHasher");
+    };
   }
 });
 
@@ -44,7 +42,7 @@ var init_blobHasher = __esm({
 var isArrayBuffer;
 var init_is_array_buffer = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/is-array-buffer/is-array-buffer.js"() {
-    isArrayBuffer = /* @__PURE__ */ __name((arg) => typeof ArrayBuffer === "function" && arg instanceof ArrayBuffer || Object.prototype.toString.call(arg) === "[object ArrayBuffer]", "isArrayBuffer");
+    isArrayBuffer = (arg) => typeof ArrayBuffer === "function" && arg instanceof ArrayBuffer || Object.prototype.toString.call(arg) === "[object ArrayBuffer]";
   }
 });
 
@@ -53,18 +51,18 @@ var fromArrayBuffer, fromString;
 var init_buffer_from = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-buffer-from/buffer-from.js"() {
     init_is_array_buffer();
-    fromArrayBuffer = /* @__PURE__ */ __name((input, offset = 0, length = input.byteLength - offset) => {
+    fromArrayBuffer = (input, offset = 0, length = input.byteLength - offset) => {
       if (!isArrayBuffer(input)) {
         throw new TypeError(`The "input" argument must be ArrayBuffer. Received type ${typeof input} (${input})`);
       }
       return Buffer.from(input, offset, length);
-    }, "fromArrayBuffer");
-    fromString = /* @__PURE__ */ __name((input, encoding) => {
+    };
+    fromString = (input, encoding) => {
       if (typeof input !== "string") {
         throw new TypeError(`The "input" argument must be of type string. Received type ${typeof input} (${input})`);
       }
       return encoding ? Buffer.from(input, encoding) : Buffer.from(input);
-    }, "fromString");
+    };
   }
 });
 
@@ -74,7 +72,7 @@ var init_fromBase64 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-base64/fromBase64.js"() {
     init_buffer_from();
     BASE64_REGEX = /^[A-Za-z0-9+/]*={0,2}$/;
-    fromBase64 = /* @__PURE__ */ __name((input) => {
+    fromBase64 = (input) => {
       if (input.length * 3 % 4 !== 0) {
         throw new TypeError(`Incorrect padding on base64 string.`);
       }
@@ -83,7 +81,7 @@ var init_fromBase64 = __esm({
       }
       const buffer = fromString(input, "base64");
       return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    }, "fromBase64");
+    };
   }
 });
 
@@ -92,10 +90,10 @@ var fromUtf8;
 var init_fromUtf8 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.js"() {
     init_buffer_from();
-    fromUtf8 = /* @__PURE__ */ __name((input) => {
+    fromUtf8 = (input) => {
       const buf = fromString(input, "utf8");
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength / Uint8Array.BYTES_PER_ELEMENT);
-    }, "fromUtf8");
+    };
   }
 });
 
@@ -105,7 +103,7 @@ var init_toBase64 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.js"() {
     init_buffer_from();
     init_fromUtf8();
-    toBase64 = /* @__PURE__ */ __name((_input) => {
+    toBase64 = (_input) => {
       let input;
       if (typeof _input === "string") {
         input = fromUtf8(_input);
@@ -116,16 +114,13 @@ var init_toBase64 = __esm({
         throw new Error("@smithy/util-base64: toBase64 encoder function only accepts string | Uint8Array.");
       }
       return fromArrayBuffer(input.buffer, input.byteOffset, input.byteLength).toString("base64");
-    }, "toBase64");
+    };
   }
 });
 
 // node_modules/@smithy/core/dist-es/submodules/serde/util-stream/blob/Uint8ArrayBlobAdapter.js
 function bindUint8ArrayBlobAdapter(toUtf83, fromUtf83, toBase643, fromBase642) {
   return class Uint8ArrayBlobAdapter2 extends Uint8Array {
-    static {
-      __name(this, "Uint8ArrayBlobAdapter");
-    }
     static fromString(source, encoding = "utf-8") {
       if (typeof source === "string") {
         if (encoding === "base64") {
@@ -149,7 +144,6 @@ function bindUint8ArrayBlobAdapter(toUtf83, fromUtf83, toBase643, fromBase642) {
 }
 var init_Uint8ArrayBlobAdapter = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/blob/Uint8ArrayBlobAdapter.js"() {
-    __name(bindUint8ArrayBlobAdapter, "bindUint8ArrayBlobAdapter");
   }
 });
 
@@ -158,7 +152,7 @@ var toUtf8;
 var init_toUtf8 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.js"() {
     init_buffer_from();
-    toUtf8 = /* @__PURE__ */ __name((input) => {
+    toUtf8 = (input) => {
       if (typeof input === "string") {
         return input;
       }
@@ -166,7 +160,7 @@ var init_toUtf8 = __esm({
         throw new Error("@smithy/util-utf8: toUtf8 encoder function only accepts string | Uint8Array.");
       }
       return fromArrayBuffer(input.buffer, input.byteOffset, input.byteLength).toString("utf8");
-    }, "toUtf8");
+    };
   }
 });
 
@@ -187,7 +181,6 @@ var decimalToHex;
 var init_v4 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/uuid/v4.js"() {
     decimalToHex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-    __name(bindV4, "bindV4");
   }
 });
 
@@ -195,7 +188,7 @@ var init_v4 = __esm({
 var copyDocumentWithTransform;
 var init_copyDocumentWithTransform = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/copyDocumentWithTransform.js"() {
-    copyDocumentWithTransform = /* @__PURE__ */ __name((source, _schemaRef, _transform = (_) => _) => source, "copyDocumentWithTransform");
+    copyDocumentWithTransform = (source, _schemaRef, _transform = (_) => _) => source;
   }
 });
 
@@ -225,18 +218,18 @@ var require_dist_cjs = __commonJS({
       AlgorithmId3["SHA1"] = "sha1";
       AlgorithmId3["SHA256"] = "sha256";
     })(AlgorithmId2 || (AlgorithmId2 = {}));
-    var getChecksumConfiguration2 = /* @__PURE__ */ __name((runtimeConfig) => {
+    var getChecksumConfiguration2 = (runtimeConfig) => {
       const checksumAlgorithms = [];
       if (runtimeConfig.sha256 !== void 0) {
         checksumAlgorithms.push({
-          algorithmId: /* @__PURE__ */ __name(() => AlgorithmId2.SHA256, "algorithmId"),
-          checksumConstructor: /* @__PURE__ */ __name(() => runtimeConfig.sha256, "checksumConstructor")
+          algorithmId: () => AlgorithmId2.SHA256,
+          checksumConstructor: () => runtimeConfig.sha256
         });
       }
       if (runtimeConfig.md5 != void 0) {
         checksumAlgorithms.push({
-          algorithmId: /* @__PURE__ */ __name(() => AlgorithmId2.MD5, "algorithmId"),
-          checksumConstructor: /* @__PURE__ */ __name(() => runtimeConfig.md5, "checksumConstructor")
+          algorithmId: () => AlgorithmId2.MD5,
+          checksumConstructor: () => runtimeConfig.md5
         });
       }
       return {
@@ -247,20 +240,20 @@ var require_dist_cjs = __commonJS({
           return checksumAlgorithms;
         }
       };
-    }, "getChecksumConfiguration");
-    var resolveChecksumRuntimeConfig2 = /* @__PURE__ */ __name((clientConfig) => {
+    };
+    var resolveChecksumRuntimeConfig2 = (clientConfig) => {
       const runtimeConfig = {};
       clientConfig.checksumAlgorithms().forEach((checksumAlgorithm) => {
         runtimeConfig[checksumAlgorithm.algorithmId()] = checksumAlgorithm.checksumConstructor();
       });
       return runtimeConfig;
-    }, "resolveChecksumRuntimeConfig");
-    var getDefaultClientConfiguration2 = /* @__PURE__ */ __name((runtimeConfig) => {
+    };
+    var getDefaultClientConfiguration2 = (runtimeConfig) => {
       return getChecksumConfiguration2(runtimeConfig);
-    }, "getDefaultClientConfiguration");
-    var resolveDefaultRuntimeConfig2 = /* @__PURE__ */ __name((config) => {
+    };
+    var resolveDefaultRuntimeConfig2 = (config) => {
       return resolveChecksumRuntimeConfig2(config);
-    }, "resolveDefaultRuntimeConfig");
+    };
     var FieldPosition;
     (function(FieldPosition2) {
       FieldPosition2[FieldPosition2["HEADER"] = 0] = "HEADER";
@@ -297,7 +290,7 @@ var import_types, getSmithyContext;
 var init_getSmithyContext = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/getSmithyContext.js"() {
     import_types = __toESM(require_dist_cjs());
-    getSmithyContext = /* @__PURE__ */ __name((context) => context[import_types.SMITHY_CONTEXT_KEY] || (context[import_types.SMITHY_CONTEXT_KEY] = {}), "getSmithyContext");
+    getSmithyContext = (context) => context[import_types.SMITHY_CONTEXT_KEY] || (context[import_types.SMITHY_CONTEXT_KEY] = {});
   }
 });
 
@@ -307,7 +300,6 @@ function hasOwn(o, k) {
 }
 var init_hasOwn = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/hasOwn.js"() {
-    __name(hasOwn, "hasOwn");
   }
 });
 
@@ -325,9 +317,6 @@ var HttpRequest;
 var init_httpRequest = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/httpRequest.js"() {
     HttpRequest = class _HttpRequest {
-      static {
-        __name(this, "HttpRequest");
-      }
       method;
       protocol;
       hostname;
@@ -373,7 +362,6 @@ var init_httpRequest = __esm({
         return _HttpRequest.clone(this);
       }
     };
-    __name(cloneQuery, "cloneQuery");
   }
 });
 
@@ -382,9 +370,6 @@ var HttpResponse;
 var init_httpResponse = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/httpResponse.js"() {
     HttpResponse = class {
-      static {
-        __name(this, "HttpResponse");
-      }
       statusCode;
       reason;
       headers;
@@ -411,7 +396,7 @@ var VALID_HOST_LABEL_REGEX, isValidHostLabel;
 var init_isValidHostLabel = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/isValidHostLabel.js"() {
     VALID_HOST_LABEL_REGEX = new RegExp(`^(?!.*-$)(?!-)[a-zA-Z0-9-]{1,63}$`);
-    isValidHostLabel = /* @__PURE__ */ __name((value, allowSubDomains = false) => {
+    isValidHostLabel = (value, allowSubDomains = false) => {
       if (!allowSubDomains) {
         return VALID_HOST_LABEL_REGEX.test(value);
       }
@@ -422,7 +407,7 @@ var init_isValidHostLabel = __esm({
         }
       }
       return true;
-    }, "isValidHostLabel");
+    };
   }
 });
 
@@ -433,7 +418,6 @@ function isValidHostname(hostname) {
 }
 var init_isValidHostname = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/isValidHostname.js"() {
-    __name(isValidHostname, "isValidHostname");
   }
 });
 
@@ -441,13 +425,13 @@ var init_isValidHostname = __esm({
 var normalizeProvider;
 var init_normalizeProvider = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/normalizeProvider.js"() {
-    normalizeProvider = /* @__PURE__ */ __name((input) => {
+    normalizeProvider = (input) => {
       if (typeof input === "function") {
         return input;
       }
       const promisified = Promise.resolve(input);
       return () => promisified;
-    }, "normalizeProvider");
+    };
   }
 });
 
@@ -475,7 +459,6 @@ function parseQueryString(querystring) {
 }
 var init_parseQueryString = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/parseQueryString.js"() {
-    __name(parseQueryString, "parseQueryString");
   }
 });
 
@@ -484,7 +467,7 @@ var parseUrl;
 var init_parseUrl = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/parseUrl.js"() {
     init_parseQueryString();
-    parseUrl = /* @__PURE__ */ __name((url) => {
+    parseUrl = (url) => {
       if (typeof url === "string") {
         return parseUrl(new URL(url));
       }
@@ -500,7 +483,7 @@ var init_parseUrl = __esm({
         path: pathname,
         query
       };
-    }, "parseUrl");
+    };
   }
 });
 
@@ -510,7 +493,7 @@ var init_toEndpointV1 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/transport/toEndpointV1.js"() {
     init_hasOwn();
     init_parseUrl();
-    toEndpointV1 = /* @__PURE__ */ __name((endpoint) => {
+    toEndpointV1 = (endpoint) => {
       if (typeof endpoint === "object") {
         if ("url" in endpoint) {
           const v1Endpoint = parseUrl(endpoint.url);
@@ -528,7 +511,7 @@ var init_toEndpointV1 = __esm({
         return endpoint;
       }
       return parseUrl(endpoint);
-    }, "toEndpointV1");
+    };
   }
 });
 
@@ -553,7 +536,7 @@ var parseBoolean, expectBoolean, expectNumber, MAX_FLOAT, expectFloat32, expectL
 var init_parse_utils = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/parse-utils.js"() {
     init_transport();
-    parseBoolean = /* @__PURE__ */ __name((value) => {
+    parseBoolean = (value) => {
       switch (value) {
         case "true":
           return true;
@@ -562,8 +545,8 @@ var init_parse_utils = __esm({
         default:
           throw new Error(`Unable to parse boolean value "${value}"`);
       }
-    }, "parseBoolean");
-    expectBoolean = /* @__PURE__ */ __name((value) => {
+    };
+    expectBoolean = (value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -594,8 +577,8 @@ var init_parse_utils = __esm({
         return value;
       }
       throw new TypeError(`Expected boolean, got ${typeof value}: ${value}`);
-    }, "expectBoolean");
-    expectNumber = /* @__PURE__ */ __name((value) => {
+    };
+    expectNumber = (value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -612,9 +595,9 @@ var init_parse_utils = __esm({
         return value;
       }
       throw new TypeError(`Expected number, got ${typeof value}: ${value}`);
-    }, "expectNumber");
+    };
     MAX_FLOAT = Math.ceil(2 ** 127 * (2 - 2 ** -23));
-    expectFloat32 = /* @__PURE__ */ __name((value) => {
+    expectFloat32 = (value) => {
       const expected = expectNumber(value);
       if (expected !== void 0 && !Number.isNaN(expected) && expected !== Infinity && expected !== -Infinity) {
         if (Math.abs(expected) > MAX_FLOAT) {
@@ -622,8 +605,8 @@ var init_parse_utils = __esm({
         }
       }
       return expected;
-    }, "expectFloat32");
-    expectLong = /* @__PURE__ */ __name((value) => {
+    };
+    expectLong = (value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -631,19 +614,19 @@ var init_parse_utils = __esm({
         return value;
       }
       throw new TypeError(`Expected integer, got ${typeof value}: ${value}`);
-    }, "expectLong");
+    };
     expectInt = expectLong;
-    expectInt32 = /* @__PURE__ */ __name((value) => expectSizedInt(value, 32), "expectInt32");
-    expectShort = /* @__PURE__ */ __name((value) => expectSizedInt(value, 16), "expectShort");
-    expectByte = /* @__PURE__ */ __name((value) => expectSizedInt(value, 8), "expectByte");
-    expectSizedInt = /* @__PURE__ */ __name((value, size) => {
+    expectInt32 = (value) => expectSizedInt(value, 32);
+    expectShort = (value) => expectSizedInt(value, 16);
+    expectByte = (value) => expectSizedInt(value, 8);
+    expectSizedInt = (value, size) => {
       const expected = expectLong(value);
       if (expected !== void 0 && castInt(expected, size) !== expected) {
         throw new TypeError(`Expected ${size}-bit integer, got ${value}`);
       }
       return expected;
-    }, "expectSizedInt");
-    castInt = /* @__PURE__ */ __name((value, size) => {
+    };
+    castInt = (value, size) => {
       switch (size) {
         case 32:
           return Int32Array.of(value)[0];
@@ -652,8 +635,8 @@ var init_parse_utils = __esm({
         case 8:
           return Int8Array.of(value)[0];
       }
-    }, "castInt");
-    expectNonNull = /* @__PURE__ */ __name((value, location) => {
+    };
+    expectNonNull = (value, location) => {
       if (value === null || value === void 0) {
         if (location) {
           throw new TypeError(`Expected a non-null value for ${location}`);
@@ -661,8 +644,8 @@ var init_parse_utils = __esm({
         throw new TypeError("Expected a non-null value");
       }
       return value;
-    }, "expectNonNull");
-    expectObject = /* @__PURE__ */ __name((value) => {
+    };
+    expectObject = (value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -671,8 +654,8 @@ var init_parse_utils = __esm({
       }
       const receivedType = Array.isArray(value) ? "array" : typeof value;
       throw new TypeError(`Expected object, got ${receivedType}: ${value}`);
-    }, "expectObject");
-    expectString = /* @__PURE__ */ __name((value) => {
+    };
+    expectString = (value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -684,8 +667,8 @@ var init_parse_utils = __esm({
         return String(value);
       }
       throw new TypeError(`Expected string, got ${typeof value}: ${value}`);
-    }, "expectString");
-    expectUnion = /* @__PURE__ */ __name((value) => {
+    };
+    expectUnion = (value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -706,43 +689,43 @@ var init_parse_utils = __esm({
         throw new TypeError(`Unions must have exactly one non-null member. Keys ${setKeys} were not null.`);
       }
       return asObject;
-    }, "expectUnion");
-    strictParseDouble = /* @__PURE__ */ __name((value) => {
+    };
+    strictParseDouble = (value) => {
       if (typeof value == "string") {
         return expectNumber(parseNumber(value));
       }
       return expectNumber(value);
-    }, "strictParseDouble");
+    };
     strictParseFloat = strictParseDouble;
-    strictParseFloat32 = /* @__PURE__ */ __name((value) => {
+    strictParseFloat32 = (value) => {
       if (typeof value == "string") {
         return expectFloat32(parseNumber(value));
       }
       return expectFloat32(value);
-    }, "strictParseFloat32");
+    };
     NUMBER_REGEX = /(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)|(-?Infinity)|(NaN)/g;
-    parseNumber = /* @__PURE__ */ __name((value) => {
+    parseNumber = (value) => {
       const matches = value.match(NUMBER_REGEX);
       if (matches === null || matches[0].length !== value.length) {
         throw new TypeError(`Expected real number, got implicit NaN`);
       }
       return parseFloat(value);
-    }, "parseNumber");
-    limitedParseDouble = /* @__PURE__ */ __name((value) => {
+    };
+    limitedParseDouble = (value) => {
       if (typeof value == "string") {
         return parseFloatString(value);
       }
       return expectNumber(value);
-    }, "limitedParseDouble");
+    };
     handleFloat = limitedParseDouble;
     limitedParseFloat = limitedParseDouble;
-    limitedParseFloat32 = /* @__PURE__ */ __name((value) => {
+    limitedParseFloat32 = (value) => {
       if (typeof value == "string") {
         return parseFloatString(value);
       }
       return expectFloat32(value);
-    }, "limitedParseFloat32");
-    parseFloatString = /* @__PURE__ */ __name((value) => {
+    };
+    parseFloatString = (value) => {
       switch (value) {
         case "NaN":
           return NaN;
@@ -753,35 +736,35 @@ var init_parse_utils = __esm({
         default:
           throw new Error(`Unable to parse float value: ${value}`);
       }
-    }, "parseFloatString");
-    strictParseLong = /* @__PURE__ */ __name((value) => {
+    };
+    strictParseLong = (value) => {
       if (typeof value === "string") {
         return expectLong(parseNumber(value));
       }
       return expectLong(value);
-    }, "strictParseLong");
+    };
     strictParseInt = strictParseLong;
-    strictParseInt32 = /* @__PURE__ */ __name((value) => {
+    strictParseInt32 = (value) => {
       if (typeof value === "string") {
         return expectInt32(parseNumber(value));
       }
       return expectInt32(value);
-    }, "strictParseInt32");
-    strictParseShort = /* @__PURE__ */ __name((value) => {
+    };
+    strictParseShort = (value) => {
       if (typeof value === "string") {
         return expectShort(parseNumber(value));
       }
       return expectShort(value);
-    }, "strictParseShort");
-    strictParseByte = /* @__PURE__ */ __name((value) => {
+    };
+    strictParseByte = (value) => {
       if (typeof value === "string") {
         return expectByte(parseNumber(value));
       }
       return expectByte(value);
-    }, "strictParseByte");
-    stackTraceWarning = /* @__PURE__ */ __name((message) => {
+    };
+    stackTraceWarning = (message) => {
       return String(new TypeError(message).stack || message).split("\n").slice(0, 5).filter((s) => !s.includes("stackTraceWarning")).join("\n");
-    }, "stackTraceWarning");
+    };
     logger = {
       warn: console.warn
     };
@@ -809,9 +792,8 @@ var init_date_utils = __esm({
     init_parse_utils();
     DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
     MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    __name(dateToUtcString, "dateToUtcString");
     RFC3339 = new RegExp(/^(\d{4})-(\d{2})-(\d{2})[tT](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?[zZ]$/);
-    parseRfc3339DateTime = /* @__PURE__ */ __name((value) => {
+    parseRfc3339DateTime = (value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -827,9 +809,9 @@ var init_date_utils = __esm({
       const month = parseDateValue(monthStr, "month", 1, 12);
       const day = parseDateValue(dayStr, "day", 1, 31);
       return buildDate(year2, month, day, { hours, minutes, seconds, fractionalMilliseconds });
-    }, "parseRfc3339DateTime");
+    };
     RFC3339_WITH_OFFSET = new RegExp(/^(\d{4})-(\d{2})-(\d{2})[tT](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(([-+]\d{2}:\d{2})|[zZ])$/);
-    parseRfc3339DateTimeWithOffset = /* @__PURE__ */ __name((value) => {
+    parseRfc3339DateTimeWithOffset = (value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -849,11 +831,11 @@ var init_date_utils = __esm({
         date2.setTime(date2.getTime() - parseOffsetToMilliseconds(offsetStr));
       }
       return date2;
-    }, "parseRfc3339DateTimeWithOffset");
+    };
     IMF_FIXDATE = new RegExp(/^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))? GMT$/);
     RFC_850_DATE = new RegExp(/^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{2})-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-(\d{2}) (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))? GMT$/);
     ASC_TIME = new RegExp(/^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ( [1-9]|\d{2}) (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))? (\d{4})$/);
-    parseRfc7231DateTime = /* @__PURE__ */ __name((value) => {
+    parseRfc7231DateTime = (value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -881,8 +863,8 @@ var init_date_utils = __esm({
         return buildDate(strictParseShort(stripLeadingZeroes(yearStr)), parseMonthByShortName(monthStr), parseDateValue(dayStr.trimLeft(), "day", 1, 31), { hours, minutes, seconds, fractionalMilliseconds });
       }
       throw new TypeError("Invalid RFC-7231 date-time value");
-    }, "parseRfc7231DateTime");
-    parseEpochTimestamp = /* @__PURE__ */ __name((value) => {
+    };
+    parseEpochTimestamp = (value) => {
       if (value === null || value === void 0) {
         return void 0;
       }
@@ -900,36 +882,36 @@ var init_date_utils = __esm({
         throw new TypeError("Epoch timestamps must be valid, non-Infinite, non-NaN numerics");
       }
       return new Date(Math.round(valueAsDouble * 1e3));
-    }, "parseEpochTimestamp");
-    buildDate = /* @__PURE__ */ __name((year2, month, day, time2) => {
+    };
+    buildDate = (year2, month, day, time2) => {
       const adjustedMonth = month - 1;
       validateDayOfMonth(year2, adjustedMonth, day);
       return new Date(Date.UTC(year2, adjustedMonth, day, parseDateValue(time2.hours, "hour", 0, 23), parseDateValue(time2.minutes, "minute", 0, 59), parseDateValue(time2.seconds, "seconds", 0, 60), parseMilliseconds(time2.fractionalMilliseconds)));
-    }, "buildDate");
-    parseTwoDigitYear = /* @__PURE__ */ __name((value) => {
+    };
+    parseTwoDigitYear = (value) => {
       const thisYear = (/* @__PURE__ */ new Date()).getUTCFullYear();
       const valueInThisCentury = Math.floor(thisYear / 100) * 100 + strictParseShort(stripLeadingZeroes(value));
       if (valueInThisCentury < thisYear) {
         return valueInThisCentury + 100;
       }
       return valueInThisCentury;
-    }, "parseTwoDigitYear");
+    };
     FIFTY_YEARS_IN_MILLIS = 50 * 365 * 24 * 60 * 60 * 1e3;
-    adjustRfc850Year = /* @__PURE__ */ __name((input) => {
+    adjustRfc850Year = (input) => {
       if (input.getTime() - (/* @__PURE__ */ new Date()).getTime() > FIFTY_YEARS_IN_MILLIS) {
         return new Date(Date.UTC(input.getUTCFullYear() - 100, input.getUTCMonth(), input.getUTCDate(), input.getUTCHours(), input.getUTCMinutes(), input.getUTCSeconds(), input.getUTCMilliseconds()));
       }
       return input;
-    }, "adjustRfc850Year");
-    parseMonthByShortName = /* @__PURE__ */ __name((value) => {
+    };
+    parseMonthByShortName = (value) => {
       const monthIdx = MONTHS.indexOf(value);
       if (monthIdx < 0) {
         throw new TypeError(`Invalid month: ${value}`);
       }
       return monthIdx + 1;
-    }, "parseMonthByShortName");
+    };
     DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    validateDayOfMonth = /* @__PURE__ */ __name((year2, month, day) => {
+    validateDayOfMonth = (year2, month, day) => {
       let maxDays = DAYS_IN_MONTH[month];
       if (month === 1 && isLeapYear(year2)) {
         maxDays = 29;
@@ -937,24 +919,24 @@ var init_date_utils = __esm({
       if (day > maxDays) {
         throw new TypeError(`Invalid day for ${MONTHS[month]} in ${year2}: ${day}`);
       }
-    }, "validateDayOfMonth");
-    isLeapYear = /* @__PURE__ */ __name((year2) => {
+    };
+    isLeapYear = (year2) => {
       return year2 % 4 === 0 && (year2 % 100 !== 0 || year2 % 400 === 0);
-    }, "isLeapYear");
-    parseDateValue = /* @__PURE__ */ __name((value, type, lower, upper) => {
+    };
+    parseDateValue = (value, type, lower, upper) => {
       const dateVal = strictParseByte(stripLeadingZeroes(value));
       if (dateVal < lower || dateVal > upper) {
         throw new TypeError(`${type} must be between ${lower} and ${upper}, inclusive`);
       }
       return dateVal;
-    }, "parseDateValue");
-    parseMilliseconds = /* @__PURE__ */ __name((value) => {
+    };
+    parseMilliseconds = (value) => {
       if (value === null || value === void 0) {
         return 0;
       }
       return strictParseFloat32("0." + value) * 1e3;
-    }, "parseMilliseconds");
-    parseOffsetToMilliseconds = /* @__PURE__ */ __name((value) => {
+    };
+    parseOffsetToMilliseconds = (value) => {
       const directionStr = value[0];
       let direction = 1;
       if (directionStr == "+") {
@@ -967,8 +949,8 @@ var init_date_utils = __esm({
       const hour = Number(value.substring(1, 3));
       const minute = Number(value.substring(4, 6));
       return direction * (hour * 60 + minute) * 60 * 1e3;
-    }, "parseOffsetToMilliseconds");
-    stripLeadingZeroes = /* @__PURE__ */ __name((value) => {
+    };
+    stripLeadingZeroes = (value) => {
       let idx = 0;
       while (idx < value.length - 1 && value.charAt(idx) === "0") {
         idx++;
@@ -977,7 +959,7 @@ var init_date_utils = __esm({
         return value;
       }
       return value.slice(idx);
-    }, "stripLeadingZeroes");
+    };
   }
 });
 
@@ -985,7 +967,7 @@ var init_date_utils = __esm({
 var LazyJsonString;
 var init_lazy_json = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/lazy-json.js"() {
-    LazyJsonString = /* @__PURE__ */ __name(function LazyJsonString2(val) {
+    LazyJsonString = function LazyJsonString2(val) {
       const str = Object.assign(new String(val), {
         deserializeJSON() {
           return JSON.parse(String(val));
@@ -998,7 +980,7 @@ var init_lazy_json = __esm({
         }
       });
       return str;
-    }, "LazyJsonString");
+    };
     LazyJsonString.from = (object) => {
       if (object && typeof object === "object" && (object instanceof LazyJsonString || "deserializeJSON" in object)) {
         return object;
@@ -1020,7 +1002,6 @@ function quoteHeader(part) {
 }
 var init_quote_header = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/quote-header.js"() {
-    __name(quoteHeader, "quoteHeader");
   }
 });
 
@@ -1045,7 +1026,7 @@ var init_schema_date_utils = __esm({
     RFC_850_DATE2 = new RegExp(`^${ddd}, ${date}-${mmm}-(\\d\\d) ${time} GMT$`);
     ASC_TIME2 = new RegExp(`^${ddd} ${mmm} ( [1-9]|\\d\\d) ${time} ${year}$`);
     months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    _parseEpochTimestamp = /* @__PURE__ */ __name((value) => {
+    _parseEpochTimestamp = (value) => {
       if (value == null) {
         return void 0;
       }
@@ -1064,8 +1045,8 @@ var init_schema_date_utils = __esm({
         throw new TypeError("Epoch timestamps must be valid finite numbers.");
       }
       return new Date(Math.round(num * 1e3));
-    }, "_parseEpochTimestamp");
-    _parseRfc3339DateTimeWithOffset = /* @__PURE__ */ __name((value) => {
+    };
+    _parseRfc3339DateTimeWithOffset = (value) => {
       if (value == null) {
         return void 0;
       }
@@ -1090,8 +1071,8 @@ var init_schema_date_utils = __esm({
         date2.setTime(date2.getTime() + scalar * (Number(offsetH) * 60 * 60 * 1e3 + Number(offsetM) * 60 * 1e3));
       }
       return date2;
-    }, "_parseRfc3339DateTimeWithOffset");
-    _parseRfc7231DateTime = /* @__PURE__ */ __name((value) => {
+    };
+    _parseRfc7231DateTime = (value) => {
       if (value == null) {
         return void 0;
       }
@@ -1128,8 +1109,7 @@ var init_schema_date_utils = __esm({
         return date2;
       }
       throw new TypeError(`Invalid RFC7231 date-time value ${value}.`);
-    }, "_parseRfc7231DateTime");
-    __name(range, "range");
+    };
   }
 });
 
@@ -1162,7 +1142,6 @@ function splitEvery(value, delimiter, numDelimiters) {
 }
 var init_split_every = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/split-every.js"() {
-    __name(splitEvery, "splitEvery");
   }
 });
 
@@ -1170,7 +1149,7 @@ var init_split_every = __esm({
 var splitHeader;
 var init_split_header = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/split-header.js"() {
-    splitHeader = /* @__PURE__ */ __name((value) => {
+    splitHeader = (value) => {
       const z = value.length;
       const values = [];
       let withinQuotes = false;
@@ -1207,7 +1186,7 @@ var init_split_header = __esm({
         }
         return v.replace(/\\"/g, '"');
       });
-    }, "splitHeader");
+    };
   }
 });
 
@@ -1220,9 +1199,6 @@ var init_NumericValue = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/value/NumericValue.js"() {
     format = /^-?((0|[1-9]\d*)(\.\d+)?|\.\d+)([eE][+-]?\d+)?$/;
     NumericValue = class _NumericValue {
-      static {
-        __name(this, "NumericValue");
-      }
       string;
       type;
       constructor(string, type) {
@@ -1243,7 +1219,6 @@ var init_NumericValue = __esm({
         return _NumericValue.prototype.isPrototypeOf(object) || _nv.type === "bigDecimal" && format.test(_nv.string);
       }
     };
-    __name(nv, "nv");
   }
 });
 
@@ -1283,8 +1258,6 @@ var init_hex_encoding = __esm({
       SHORT_TO_HEX[i] = encodedByte;
       HEX_TO_SHORT[encodedByte] = i;
     }
-    __name(fromHex, "fromHex");
-    __name(toHex, "toHex");
   }
 });
 
@@ -1293,7 +1266,7 @@ import { ReadStream, fstatSync, lstatSync } from "node:fs";
 var calculateBodyLength;
 var init_calculateBodyLength = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-body-length/calculateBodyLength.js"() {
-    calculateBodyLength = /* @__PURE__ */ __name((body) => {
+    calculateBodyLength = (body) => {
       if (!body) {
         return 0;
       }
@@ -1313,7 +1286,7 @@ var init_calculateBodyLength = __esm({
         }
       }
       throw new Error(`Body Length computation failed for ${body}`);
-    }, "calculateBodyLength");
+    };
   }
 });
 
@@ -1322,7 +1295,7 @@ var toUint8Array;
 var init_toUint8Array = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUint8Array.js"() {
     init_fromUtf8();
-    toUint8Array = /* @__PURE__ */ __name((data) => {
+    toUint8Array = (data) => {
       if (data instanceof Uint8Array) {
         return data;
       }
@@ -1333,7 +1306,7 @@ var init_toUint8Array = __esm({
         return new Uint8Array(data.buffer, data.byteOffset, data.byteLength / Uint8Array.BYTES_PER_ELEMENT);
       }
       return new Uint8Array(data);
-    }, "toUint8Array");
+    };
   }
 });
 
@@ -1355,7 +1328,6 @@ function concatBytes(arrays, length) {
 }
 var init_concatBytes = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/concatBytes.js"() {
-    __name(concatBytes, "concatBytes");
   }
 });
 
@@ -1364,7 +1336,7 @@ var deserializerMiddleware, findHeader;
 var init_deserializerMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/middleware-serde/deserializerMiddleware.js"() {
     init_transport();
-    deserializerMiddleware = /* @__PURE__ */ __name((options, deserializer) => (next, context) => async (args) => {
+    deserializerMiddleware = (options, deserializer) => (next, context) => async (args) => {
       const { response } = await next(args);
       try {
         const parsed = await deserializer(response, options);
@@ -1411,12 +1383,12 @@ var init_deserializerMiddleware = __esm({
         }
         throw error2;
       }
-    }, "deserializerMiddleware");
-    findHeader = /* @__PURE__ */ __name((pattern, headers) => {
+    };
+    findHeader = (pattern, headers) => {
       return (headers.find(([k]) => {
         return k.match(pattern);
       }) || [void 0, void 0])[1];
-    }, "findHeader");
+    };
   }
 });
 
@@ -1425,9 +1397,6 @@ var ProviderError;
 var init_ProviderError = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/ProviderError.js"() {
     ProviderError = class _ProviderError extends Error {
-      static {
-        __name(this, "ProviderError");
-      }
       name = "ProviderError";
       tryNextLink;
       constructor(message, options = true) {
@@ -1458,9 +1427,6 @@ var init_CredentialsProviderError = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/CredentialsProviderError.js"() {
     init_ProviderError();
     CredentialsProviderError = class _CredentialsProviderError extends ProviderError {
-      static {
-        __name(this, "CredentialsProviderError");
-      }
       name = "CredentialsProviderError";
       constructor(message, options = true) {
         super(message, options);
@@ -1476,9 +1442,6 @@ var init_TokenProviderError = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/TokenProviderError.js"() {
     init_ProviderError();
     TokenProviderError = class _TokenProviderError extends ProviderError {
-      static {
-        __name(this, "TokenProviderError");
-      }
       name = "TokenProviderError";
       constructor(message, options = true) {
         super(message, options);
@@ -1493,7 +1456,7 @@ var chain;
 var init_chain = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/chain.js"() {
     init_ProviderError();
-    chain = /* @__PURE__ */ __name((...providers) => async () => {
+    chain = (...providers) => async () => {
       if (providers.length === 0) {
         throw new ProviderError("No providers in chain");
       }
@@ -1511,7 +1474,7 @@ var init_chain = __esm({
         }
       }
       throw lastProviderError;
-    }, "chain");
+    };
   }
 });
 
@@ -1519,7 +1482,7 @@ var init_chain = __esm({
 var fromValue;
 var init_fromValue = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/fromValue.js"() {
-    fromValue = /* @__PURE__ */ __name((staticValue) => () => Promise.resolve(staticValue), "fromValue");
+    fromValue = (staticValue) => () => Promise.resolve(staticValue);
   }
 });
 
@@ -1527,12 +1490,12 @@ var init_fromValue = __esm({
 var memoize;
 var init_memoize = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/property-provider/memoize.js"() {
-    memoize = /* @__PURE__ */ __name((provider, isExpired, requiresRefresh) => {
+    memoize = (provider, isExpired, requiresRefresh) => {
       let resolved;
       let pending;
       let hasResult;
       let isConstant = false;
-      const coalesceProvider = /* @__PURE__ */ __name(async () => {
+      const coalesceProvider = async () => {
         if (!pending) {
           pending = provider();
         }
@@ -1544,7 +1507,7 @@ var init_memoize = __esm({
           pending = void 0;
         }
         return resolved;
-      }, "coalesceProvider");
+      };
       if (isExpired === void 0) {
         return async (options) => {
           if (!hasResult || options?.forceRefresh) {
@@ -1570,7 +1533,7 @@ var init_memoize = __esm({
         }
         return resolved;
       };
-    }, "memoize");
+    };
   }
 });
 
@@ -1578,7 +1541,7 @@ var init_memoize = __esm({
 var booleanSelector;
 var init_booleanSelector = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/booleanSelector.js"() {
-    booleanSelector = /* @__PURE__ */ __name((obj, key, type) => {
+    booleanSelector = (obj, key, type) => {
       if (!(key in obj)) {
         return void 0;
       }
@@ -1589,7 +1552,7 @@ var init_booleanSelector = __esm({
         return false;
       }
       throw new Error(`Cannot load ${type} "${key}". Expected "true" or "false", got ${obj[key]}.`);
-    }, "booleanSelector");
+    };
   }
 });
 
@@ -1597,7 +1560,7 @@ var init_booleanSelector = __esm({
 var numberSelector;
 var init_numberSelector = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/util-config-provider/numberSelector.js"() {
-    numberSelector = /* @__PURE__ */ __name((obj, key, type) => {
+    numberSelector = (obj, key, type) => {
       if (!(key in obj)) {
         return void 0;
       }
@@ -1606,7 +1569,7 @@ var init_numberSelector = __esm({
         throw new TypeError(`Cannot load ${type} '${key}'. Expected number, got '${obj[key]}'.`);
       }
       return numberValue;
-    }, "numberSelector");
+    };
   }
 });
 
@@ -1628,13 +1591,13 @@ var homeDirCache, getHomeDirCacheKey, getHomeDir;
 var init_getHomeDir = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getHomeDir.js"() {
     homeDirCache = {};
-    getHomeDirCacheKey = /* @__PURE__ */ __name(() => {
+    getHomeDirCacheKey = () => {
       if (process && process.geteuid) {
         return `${process.geteuid()}`;
       }
       return "DEFAULT";
-    }, "getHomeDirCacheKey");
-    getHomeDir = /* @__PURE__ */ __name(() => {
+    };
+    getHomeDir = () => {
       const { HOME, USERPROFILE, HOMEPATH, HOMEDRIVE = `C:${sep}` } = process.env;
       if (HOME) {
         return HOME;
@@ -1650,7 +1613,7 @@ var init_getHomeDir = __esm({
         homeDirCache[homeDirCacheKey] = homedir();
       }
       return homeDirCache[homeDirCacheKey];
-    }, "getHomeDir");
+    };
   }
 });
 
@@ -1660,7 +1623,7 @@ var init_getProfileName = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getProfileName.js"() {
     ENV_PROFILE = "AWS_PROFILE";
     DEFAULT_PROFILE = "default";
-    getProfileName = /* @__PURE__ */ __name((init) => init.profile || process.env[ENV_PROFILE] || DEFAULT_PROFILE, "getProfileName");
+    getProfileName = (init) => init.profile || process.env[ENV_PROFILE] || DEFAULT_PROFILE;
   }
 });
 
@@ -1671,11 +1634,11 @@ var getSSOTokenFilepath;
 var init_getSSOTokenFilepath = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFilepath.js"() {
     init_getHomeDir();
-    getSSOTokenFilepath = /* @__PURE__ */ __name((id) => {
+    getSSOTokenFilepath = (id) => {
       const hasher = createHash("sha1");
       const cacheName = hasher.update(id).digest("hex");
       return join(getHomeDir(), ".aws", "sso", "cache", `${cacheName}.json`);
-    }, "getSSOTokenFilepath");
+    };
   }
 });
 
@@ -1686,14 +1649,14 @@ var init_getSSOTokenFromFile = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSSOTokenFromFile.js"() {
     init_getSSOTokenFilepath();
     tokenIntercept = {};
-    getSSOTokenFromFile = /* @__PURE__ */ __name(async (id) => {
+    getSSOTokenFromFile = async (id) => {
       if (tokenIntercept[id]) {
         return tokenIntercept[id];
       }
       const ssoTokenFilepath = getSSOTokenFilepath(id);
       const ssoTokenText = await readFile(ssoTokenFilepath, "utf8");
       return JSON.parse(ssoTokenText);
-    }, "getSSOTokenFromFile");
+    };
   }
 });
 
@@ -1711,7 +1674,7 @@ var init_getConfigData = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigData.js"() {
     import_types2 = __toESM(require_dist_cjs());
     init_constants();
-    getConfigData = /* @__PURE__ */ __name((data) => Object.entries(data).filter(([key]) => {
+    getConfigData = (data) => Object.entries(data).filter(([key]) => {
       const indexOfSeparator = key.indexOf(CONFIG_PREFIX_SEPARATOR);
       if (indexOfSeparator === -1) {
         return false;
@@ -1724,7 +1687,7 @@ var init_getConfigData = __esm({
       return acc;
     }, {
       ...data.default && { default: data.default }
-    }), "getConfigData");
+    });
   }
 });
 
@@ -1735,7 +1698,7 @@ var init_getConfigFilepath = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getConfigFilepath.js"() {
     init_getHomeDir();
     ENV_CONFIG_PATH = "AWS_CONFIG_FILE";
-    getConfigFilepath = /* @__PURE__ */ __name(() => process.env[ENV_CONFIG_PATH] || join2(getHomeDir(), ".aws", "config"), "getConfigFilepath");
+    getConfigFilepath = () => process.env[ENV_CONFIG_PATH] || join2(getHomeDir(), ".aws", "config");
   }
 });
 
@@ -1746,7 +1709,7 @@ var init_getCredentialsFilepath = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getCredentialsFilepath.js"() {
     init_getHomeDir();
     ENV_CREDENTIALS_PATH = "AWS_SHARED_CREDENTIALS_FILE";
-    getCredentialsFilepath = /* @__PURE__ */ __name(() => process.env[ENV_CREDENTIALS_PATH] || join3(getHomeDir(), ".aws", "credentials"), "getCredentialsFilepath");
+    getCredentialsFilepath = () => process.env[ENV_CREDENTIALS_PATH] || join3(getHomeDir(), ".aws", "credentials");
   }
 });
 
@@ -1758,7 +1721,7 @@ var init_parseIni = __esm({
     init_constants();
     prefixKeyRegex = /^([\w-]+)\s(["'])?([\w-@+.%:/]+)\2$/;
     profileNameBlockList = ["__proto__", "profile __proto__"];
-    parseIni = /* @__PURE__ */ __name((iniData) => {
+    parseIni = (iniData) => {
       const map3 = {};
       let currentSection;
       let currentSubSection;
@@ -1802,7 +1765,7 @@ var init_parseIni = __esm({
         }
       }
       return map3;
-    }, "parseIni");
+    };
   }
 });
 
@@ -1813,7 +1776,7 @@ var init_readFile = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/readFile.js"() {
     filePromises = {};
     fileIntercept = {};
-    readFile2 = /* @__PURE__ */ __name((path, options) => {
+    readFile2 = (path, options) => {
       if (fileIntercept[path] !== void 0) {
         return fileIntercept[path];
       }
@@ -1821,7 +1784,7 @@ var init_readFile = __esm({
         filePromises[path] = fsReadFile(path, "utf8");
       }
       return filePromises[path];
-    }, "readFile");
+    };
   }
 });
 
@@ -1837,8 +1800,8 @@ var init_loadSharedConfigFiles = __esm({
     init_parseIni();
     init_readFile();
     init_constants();
-    swallowError = /* @__PURE__ */ __name(() => ({}), "swallowError");
-    loadSharedConfigFiles = /* @__PURE__ */ __name(async (init = {}) => {
+    swallowError = () => ({});
+    loadSharedConfigFiles = async (init = {}) => {
       const { filepath = getCredentialsFilepath(), configFilepath = getConfigFilepath() } = init;
       const homeDir = getHomeDir();
       const relativeHomeDirPrefix = "~/";
@@ -1862,7 +1825,7 @@ var init_loadSharedConfigFiles = __esm({
         configFile: parsedFiles[0],
         credentialsFile: parsedFiles[1]
       };
-    }, "loadSharedConfigFiles");
+    };
   }
 });
 
@@ -1872,7 +1835,7 @@ var init_getSsoSessionData = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/getSsoSessionData.js"() {
     import_types4 = __toESM(require_dist_cjs());
     init_loadSharedConfigFiles();
-    getSsoSessionData = /* @__PURE__ */ __name((data) => Object.entries(data).filter(([key]) => key.startsWith(import_types4.IniSectionType.SSO_SESSION + CONFIG_PREFIX_SEPARATOR)).reduce((acc, [key, value]) => ({ ...acc, [key.substring(key.indexOf(CONFIG_PREFIX_SEPARATOR) + 1)]: value }), {}), "getSsoSessionData");
+    getSsoSessionData = (data) => Object.entries(data).filter(([key]) => key.startsWith(import_types4.IniSectionType.SSO_SESSION + CONFIG_PREFIX_SEPARATOR)).reduce((acc, [key, value]) => ({ ...acc, [key.substring(key.indexOf(CONFIG_PREFIX_SEPARATOR) + 1)]: value }), {});
   }
 });
 
@@ -1884,8 +1847,8 @@ var init_loadSsoSessionData = __esm({
     init_getSsoSessionData();
     init_parseIni();
     init_readFile();
-    swallowError2 = /* @__PURE__ */ __name(() => ({}), "swallowError");
-    loadSsoSessionData = /* @__PURE__ */ __name(async (init = {}) => readFile2(init.configFilepath ?? getConfigFilepath()).then(parseIni).then(getSsoSessionData).catch(swallowError2), "loadSsoSessionData");
+    swallowError2 = () => ({});
+    loadSsoSessionData = async (init = {}) => readFile2(init.configFilepath ?? getConfigFilepath()).then(parseIni).then(getSsoSessionData).catch(swallowError2);
   }
 });
 
@@ -1893,7 +1856,7 @@ var init_loadSsoSessionData = __esm({
 var mergeConfigFiles;
 var init_mergeConfigFiles = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/mergeConfigFiles.js"() {
-    mergeConfigFiles = /* @__PURE__ */ __name((...files) => {
+    mergeConfigFiles = (...files) => {
       const merged = {};
       for (const file of files) {
         for (const [key, values] of Object.entries(file)) {
@@ -1905,7 +1868,7 @@ var init_mergeConfigFiles = __esm({
         }
       }
       return merged;
-    }, "mergeConfigFiles");
+    };
   }
 });
 
@@ -1915,10 +1878,10 @@ var init_parseKnownFiles = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/shared-ini-file-loader/parseKnownFiles.js"() {
     init_loadSharedConfigFiles();
     init_mergeConfigFiles();
-    parseKnownFiles = /* @__PURE__ */ __name(async (init) => {
+    parseKnownFiles = async (init) => {
       const parsedFiles = await loadSharedConfigFiles(init);
       return mergeConfigFiles(parsedFiles.configFile, parsedFiles.credentialsFile);
-    }, "parseKnownFiles");
+    };
   }
 });
 
@@ -1959,7 +1922,6 @@ function getSelectorName(functionString) {
 }
 var init_getSelectorName = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/getSelectorName.js"() {
-    __name(getSelectorName, "getSelectorName");
   }
 });
 
@@ -1969,7 +1931,7 @@ var init_fromEnv = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromEnv.js"() {
     init_CredentialsProviderError();
     init_getSelectorName();
-    fromEnv = /* @__PURE__ */ __name((envVarSelector, options) => async () => {
+    fromEnv = (envVarSelector, options) => async () => {
       try {
         const config = envVarSelector(process.env, options);
         if (config === void 0) {
@@ -1979,7 +1941,7 @@ var init_fromEnv = __esm({
       } catch (e) {
         throw new CredentialsProviderError(e.message || `Not found in ENV: ${getSelectorName(envVarSelector.toString())}`, { logger: options?.logger });
       }
-    }, "fromEnv");
+    };
   }
 });
 
@@ -1991,7 +1953,7 @@ var init_fromSharedConfigFiles = __esm({
     init_getProfileName();
     init_loadSharedConfigFiles();
     init_getSelectorName();
-    fromSharedConfigFiles = /* @__PURE__ */ __name((configSelector, { preferredFile = "config", ...init } = {}) => async () => {
+    fromSharedConfigFiles = (configSelector, { preferredFile = "config", ...init } = {}) => async () => {
       const profile = getProfileName(init);
       const { configFile, credentialsFile } = await loadSharedConfigFiles(init);
       const profileFromCredentials = credentialsFile[profile] || {};
@@ -2007,7 +1969,7 @@ var init_fromSharedConfigFiles = __esm({
       } catch (e) {
         throw new CredentialsProviderError(e.message || `Not found in config files w/ profile [${profile}]: ${getSelectorName(configSelector.toString())}`, { logger: init.logger });
       }
-    }, "fromSharedConfigFiles");
+    };
   }
 });
 
@@ -2016,8 +1978,8 @@ var isFunction, fromStatic;
 var init_fromStatic = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/node-config-provider/fromStatic.js"() {
     init_fromValue();
-    isFunction = /* @__PURE__ */ __name((func) => typeof func === "function", "isFunction");
-    fromStatic = /* @__PURE__ */ __name((defaultValue) => isFunction(defaultValue) ? async () => await defaultValue() : fromValue(defaultValue), "fromStatic");
+    isFunction = (func) => typeof func === "function";
+    fromStatic = (defaultValue) => isFunction(defaultValue) ? async () => await defaultValue() : fromValue(defaultValue);
   }
 });
 
@@ -2030,11 +1992,11 @@ var init_configLoader = __esm({
     init_fromEnv();
     init_fromSharedConfigFiles();
     init_fromStatic();
-    loadConfig = /* @__PURE__ */ __name(({ environmentVariableSelector, configFileSelector, default: defaultValue }, configuration = {}) => {
+    loadConfig = ({ environmentVariableSelector, configFileSelector, default: defaultValue }, configuration = {}) => {
       const { signingName, logger: logger2 } = configuration;
       const envOptions = { signingName, logger: logger2 };
       return memoize(chain(fromEnv(environmentVariableSelector, envOptions), fromSharedConfigFiles(configFileSelector, configuration), fromStatic(defaultValue)));
-    }, "loadConfig");
+    };
   }
 });
 
@@ -2048,13 +2010,13 @@ var init_NodeUseDualstackEndpointConfigOptions = __esm({
     CONFIG_USE_DUALSTACK_ENDPOINT = "use_dualstack_endpoint";
     DEFAULT_USE_DUALSTACK_ENDPOINT = false;
     NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env) => booleanSelector(env, ENV_USE_DUALSTACK_ENDPOINT, SelectorType.ENV), "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_USE_DUALSTACK_ENDPOINT, SelectorType.CONFIG), "configFileSelector"),
+      environmentVariableSelector: (env) => booleanSelector(env, ENV_USE_DUALSTACK_ENDPOINT, SelectorType.ENV),
+      configFileSelector: (profile) => booleanSelector(profile, CONFIG_USE_DUALSTACK_ENDPOINT, SelectorType.CONFIG),
       default: false
     };
     nodeDualstackConfigSelectors = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env) => booleanSelector(env, ENV_USE_DUALSTACK_ENDPOINT, SelectorType.ENV), "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_USE_DUALSTACK_ENDPOINT, SelectorType.CONFIG), "configFileSelector"),
+      environmentVariableSelector: (env) => booleanSelector(env, ENV_USE_DUALSTACK_ENDPOINT, SelectorType.ENV),
+      configFileSelector: (profile) => booleanSelector(profile, CONFIG_USE_DUALSTACK_ENDPOINT, SelectorType.CONFIG),
       default: void 0
     };
   }
@@ -2070,13 +2032,13 @@ var init_NodeUseFipsEndpointConfigOptions = __esm({
     CONFIG_USE_FIPS_ENDPOINT = "use_fips_endpoint";
     DEFAULT_USE_FIPS_ENDPOINT = false;
     NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env) => booleanSelector(env, ENV_USE_FIPS_ENDPOINT, SelectorType.ENV), "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_USE_FIPS_ENDPOINT, SelectorType.CONFIG), "configFileSelector"),
+      environmentVariableSelector: (env) => booleanSelector(env, ENV_USE_FIPS_ENDPOINT, SelectorType.ENV),
+      configFileSelector: (profile) => booleanSelector(profile, CONFIG_USE_FIPS_ENDPOINT, SelectorType.CONFIG),
       default: false
     };
     nodeFipsConfigSelectors = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env) => booleanSelector(env, ENV_USE_FIPS_ENDPOINT, SelectorType.ENV), "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_USE_FIPS_ENDPOINT, SelectorType.CONFIG), "configFileSelector"),
+      environmentVariableSelector: (env) => booleanSelector(env, ENV_USE_FIPS_ENDPOINT, SelectorType.ENV),
+      configFileSelector: (profile) => booleanSelector(profile, CONFIG_USE_FIPS_ENDPOINT, SelectorType.CONFIG),
       default: void 0
     };
   }
@@ -2086,7 +2048,7 @@ var init_NodeUseFipsEndpointConfigOptions = __esm({
 var getAllAliases, getMiddlewareNameWithAliases, constructStack, stepWeights, priorityWeights;
 var init_MiddlewareStack = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/middleware-stack/MiddlewareStack.js"() {
-    getAllAliases = /* @__PURE__ */ __name((name, aliases) => {
+    getAllAliases = (name, aliases) => {
       const _aliases = [];
       if (name) {
         _aliases.push(name);
@@ -2097,19 +2059,19 @@ var init_MiddlewareStack = __esm({
         }
       }
       return _aliases;
-    }, "getAllAliases");
-    getMiddlewareNameWithAliases = /* @__PURE__ */ __name((name, aliases) => {
+    };
+    getMiddlewareNameWithAliases = (name, aliases) => {
       return `${name || "anonymous"}${aliases && aliases.length > 0 ? ` (a.k.a. ${aliases.join(",")})` : ""}`;
-    }, "getMiddlewareNameWithAliases");
-    constructStack = /* @__PURE__ */ __name(() => {
+    };
+    constructStack = () => {
       let absoluteEntries = [];
       let relativeEntries = [];
       let identifyOnResolve = false;
       const entriesNameSet = /* @__PURE__ */ new Set();
-      const sort = /* @__PURE__ */ __name((entries) => entries.sort((a, b) => stepWeights[b.step] - stepWeights[a.step] || priorityWeights[b.priority || "normal"] - priorityWeights[a.priority || "normal"]), "sort");
-      const removeByName = /* @__PURE__ */ __name((toRemove) => {
+      const sort = (entries) => entries.sort((a, b) => stepWeights[b.step] - stepWeights[a.step] || priorityWeights[b.priority || "normal"] - priorityWeights[a.priority || "normal"]);
+      const removeByName = (toRemove) => {
         let isRemoved = false;
-        const filterCb = /* @__PURE__ */ __name((entry) => {
+        const filterCb = (entry) => {
           const aliases = getAllAliases(entry.name, entry.aliases);
           if (aliases.includes(toRemove)) {
             isRemoved = true;
@@ -2119,14 +2081,14 @@ var init_MiddlewareStack = __esm({
             return false;
           }
           return true;
-        }, "filterCb");
+        };
         absoluteEntries = absoluteEntries.filter(filterCb);
         relativeEntries = relativeEntries.filter(filterCb);
         return isRemoved;
-      }, "removeByName");
-      const removeByReference = /* @__PURE__ */ __name((toRemove) => {
+      };
+      const removeByReference = (toRemove) => {
         let isRemoved = false;
-        const filterCb = /* @__PURE__ */ __name((entry) => {
+        const filterCb = (entry) => {
           if (entry.middleware === toRemove) {
             isRemoved = true;
             for (const alias of getAllAliases(entry.name, entry.aliases)) {
@@ -2135,12 +2097,12 @@ var init_MiddlewareStack = __esm({
             return false;
           }
           return true;
-        }, "filterCb");
+        };
         absoluteEntries = absoluteEntries.filter(filterCb);
         relativeEntries = relativeEntries.filter(filterCb);
         return isRemoved;
-      }, "removeByReference");
-      const cloneTo = /* @__PURE__ */ __name((toStack) => {
+      };
+      const cloneTo = (toStack) => {
         absoluteEntries.forEach((entry) => {
           toStack.add(entry.middleware, { ...entry });
         });
@@ -2149,8 +2111,8 @@ var init_MiddlewareStack = __esm({
         });
         toStack.identifyOnResolve?.(stack.identifyOnResolve());
         return toStack;
-      }, "cloneTo");
-      const expandRelativeMiddlewareList = /* @__PURE__ */ __name((from) => {
+      };
+      const expandRelativeMiddlewareList = (from) => {
         const expandedMiddlewareList = [];
         from.before.forEach((entry) => {
           if (entry.before.length === 0 && entry.after.length === 0) {
@@ -2168,8 +2130,8 @@ var init_MiddlewareStack = __esm({
           }
         });
         return expandedMiddlewareList;
-      }, "expandRelativeMiddlewareList");
-      const getMiddlewareList = /* @__PURE__ */ __name((debug = false) => {
+      };
+      const getMiddlewareList = (debug = false) => {
         const normalizedAbsoluteEntries = [];
         const normalizedRelativeEntries = [];
         const normalizedEntriesNameMap = {};
@@ -2217,9 +2179,9 @@ var init_MiddlewareStack = __esm({
           return wholeList;
         }, []);
         return mainChain;
-      }, "getMiddlewareList");
+      };
       const stack = {
-        add: /* @__PURE__ */ __name((middleware, options = {}) => {
+        add: (middleware, options = {}) => {
           const { name, override, aliases: _aliases } = options;
           const entry = {
             step: "initialize",
@@ -2250,8 +2212,8 @@ var init_MiddlewareStack = __esm({
             }
           }
           absoluteEntries.push(entry);
-        }, "add"),
-        addRelativeTo: /* @__PURE__ */ __name((middleware, options) => {
+        },
+        addRelativeTo: (middleware, options) => {
           const { name, override, aliases: _aliases } = options;
           const entry = {
             middleware,
@@ -2280,21 +2242,21 @@ var init_MiddlewareStack = __esm({
             }
           }
           relativeEntries.push(entry);
-        }, "addRelativeTo"),
-        clone: /* @__PURE__ */ __name(() => cloneTo(constructStack()), "clone"),
-        use: /* @__PURE__ */ __name((plugin) => {
+        },
+        clone: () => cloneTo(constructStack()),
+        use: (plugin) => {
           plugin.applyToStack(stack);
-        }, "use"),
-        remove: /* @__PURE__ */ __name((toRemove) => {
+        },
+        remove: (toRemove) => {
           if (typeof toRemove === "string") {
             return removeByName(toRemove);
           } else {
             return removeByReference(toRemove);
           }
-        }, "remove"),
-        removeByTag: /* @__PURE__ */ __name((toRemove) => {
+        },
+        removeByTag: (toRemove) => {
           let isRemoved = false;
-          const filterCb = /* @__PURE__ */ __name((entry) => {
+          const filterCb = (entry) => {
             const { tags, name, aliases: _aliases } = entry;
             if (tags && tags.includes(toRemove)) {
               const aliases = getAllAliases(name, _aliases);
@@ -2305,31 +2267,31 @@ var init_MiddlewareStack = __esm({
               return false;
             }
             return true;
-          }, "filterCb");
+          };
           absoluteEntries = absoluteEntries.filter(filterCb);
           relativeEntries = relativeEntries.filter(filterCb);
           return isRemoved;
-        }, "removeByTag"),
-        concat: /* @__PURE__ */ __name((from) => {
+        },
+        concat: (from) => {
           const cloned = cloneTo(constructStack());
           cloned.use(from);
           cloned.identifyOnResolve(identifyOnResolve || cloned.identifyOnResolve() || (from.identifyOnResolve?.() ?? false));
           return cloned;
-        }, "concat"),
+        },
         applyToStack: cloneTo,
-        identify: /* @__PURE__ */ __name(() => {
+        identify: () => {
           return getMiddlewareList(true).map((mw) => {
             const step = mw.step ?? mw.relation + " " + mw.toMiddleware;
             return getMiddlewareNameWithAliases(mw.name, mw.aliases) + " - " + step;
           });
-        }, "identify"),
+        },
         identifyOnResolve(toggle) {
           if (typeof toggle === "boolean") {
             identifyOnResolve = toggle;
           }
           return identifyOnResolve;
         },
-        resolve: /* @__PURE__ */ __name((handler, context) => {
+        resolve: (handler, context) => {
           for (const middleware of getMiddlewareList().map((entry) => entry.middleware).reverse()) {
             handler = middleware(handler, context);
           }
@@ -2337,10 +2299,10 @@ var init_MiddlewareStack = __esm({
             console.log(stack.identify());
           }
           return handler;
-        }, "resolve")
+        }
       };
       return stack;
-    }, "constructStack");
+    };
     stepWeights = {
       initialize: 5,
       serialize: 4,
@@ -2360,9 +2322,9 @@ var init_MiddlewareStack = __esm({
 var invalidFunction;
 var init_invalidFunction = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/invalid-dependency/invalidFunction.js"() {
-    invalidFunction = /* @__PURE__ */ __name((message) => () => {
+    invalidFunction = (message) => () => {
       throw new Error(message);
-    }, "invalidFunction");
+    };
   }
 });
 
@@ -2370,7 +2332,7 @@ var init_invalidFunction = __esm({
 var invalidProvider;
 var init_invalidProvider = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/invalid-dependency/invalidProvider.js"() {
-    invalidProvider = /* @__PURE__ */ __name((message) => () => Promise.reject(message), "invalidProvider");
+    invalidProvider = (message) => () => Promise.reject(message);
   }
 });
 
@@ -2378,7 +2340,7 @@ var init_invalidProvider = __esm({
 var getCircularReplacer;
 var init_circularReplacer = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/util-waiter/circularReplacer.js"() {
-    getCircularReplacer = /* @__PURE__ */ __name(() => {
+    getCircularReplacer = () => {
       const seen = /* @__PURE__ */ new WeakSet();
       return (key, value) => {
         if (typeof value === "object" && value !== null) {
@@ -2389,7 +2351,7 @@ var init_circularReplacer = __esm({
         }
         return value;
       };
-    }, "getCircularReplacer");
+    };
   }
 });
 
@@ -2397,9 +2359,9 @@ var init_circularReplacer = __esm({
 var sleep;
 var init_sleep = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/util-waiter/utils/sleep.js"() {
-    sleep = /* @__PURE__ */ __name((seconds) => {
+    sleep = (seconds) => {
       return new Promise((resolve) => setTimeout(resolve, seconds * 1e3));
-    }, "sleep");
+    };
   }
 });
 
@@ -2419,7 +2381,7 @@ var init_waiter = __esm({
       WaiterState2["RETRY"] = "RETRY";
       WaiterState2["TIMEOUT"] = "TIMEOUT";
     })(WaiterState || (WaiterState = {}));
-    checkExceptions = /* @__PURE__ */ __name((result) => {
+    checkExceptions = (result) => {
       if (result.state === WaiterState.ABORTED) {
         const abortError = new Error(`${JSON.stringify({
           ...result,
@@ -2438,7 +2400,7 @@ var init_waiter = __esm({
         throw new Error(`${JSON.stringify(result, getCircularReplacer())}`);
       }
       return result;
-    }, "checkExceptions");
+    };
   }
 });
 
@@ -2449,7 +2411,7 @@ var init_poller = __esm({
     init_circularReplacer();
     init_sleep();
     init_waiter();
-    runPolling = /* @__PURE__ */ __name(async ({ minDelay, maxDelay, maxWaitTime, abortController, client, abortSignal }, input, acceptorChecks) => {
+    runPolling = async ({ minDelay, maxDelay, maxWaitTime, abortController, client, abortSignal }, input, acceptorChecks) => {
       const observedResponses = {};
       const [minDelayMs, maxDelayMs] = [minDelay * 1e3, maxDelay * 1e3];
       let currentAttempt = 0;
@@ -2485,8 +2447,8 @@ var init_poller = __esm({
           didWarn403 = true;
         }
       }
-    }, "runPolling");
-    checkWarn403 = /* @__PURE__ */ __name((observedResponses = {}, client) => {
+    };
+    checkWarn403 = (observedResponses = {}, client) => {
       const orderedErrors = Object.keys(observedResponses);
       let maxCount = 0;
       let count403 = 0;
@@ -2502,8 +2464,8 @@ var init_poller = __esm({
       if (count403 >= 3 || orderedErrors[orderedErrors.length - 1]?.startsWith("403:")) {
         warningLogger.warn(`@smithy/util-waiter WARN - 403 status code encountered during waiter polling.`);
       }
-    }, "checkWarn403");
-    createMessageFromResponse = /* @__PURE__ */ __name((reason) => {
+    };
+    createMessageFromResponse = (reason) => {
       const status = reason?.$response?.statusCode ?? reason?.$metadata?.httpStatusCode;
       if (reason?.$responseBodyText) {
         return `${status ? status + ": " : ""}Deserialization error for body: ${reason.$responseBodyText}`;
@@ -2515,8 +2477,8 @@ var init_poller = __esm({
         return `${status}: OK`;
       }
       return String(reason?.message ?? JSON.stringify(reason, getCircularReplacer()) ?? "Unknown");
-    }, "createMessageFromResponse");
-    exponentialBackoffWithJitter = /* @__PURE__ */ __name((minDelayMs, maxDelayMs, attempt, waitUntil) => {
+    };
+    exponentialBackoffWithJitter = (minDelayMs, maxDelayMs, attempt, waitUntil) => {
       const attemptCountCeiling = Math.log(maxDelayMs / minDelayMs) / Math.log(2) + 1;
       if (attempt > attemptCountCeiling) {
         return maxDelayMs;
@@ -2529,8 +2491,8 @@ var init_poller = __esm({
         return Math.max(0, timeRemaining - 500);
       }
       return waitFor;
-    }, "exponentialBackoffWithJitter");
-    randomInRange = /* @__PURE__ */ __name((min, max) => min + Math.random() * (max - min), "randomInRange");
+    };
+    randomInRange = (min, max) => min + Math.random() * (max - min);
   }
 });
 
@@ -2538,7 +2500,7 @@ var init_poller = __esm({
 var validateWaiterOptions;
 var init_validate = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/util-waiter/utils/validate.js"() {
-    validateWaiterOptions = /* @__PURE__ */ __name((options) => {
+    validateWaiterOptions = (options) => {
       if (options.maxWaitTime <= 0) {
         throw new Error(`WaiterConfiguration.maxWaitTime must be greater than 0`);
       } else if (options.minDelay <= 0) {
@@ -2550,7 +2512,7 @@ var init_validate = __esm({
       } else if (options.maxDelay < options.minDelay) {
         throw new Error(`WaiterConfiguration.maxDelay [${options.maxDelay}] must be greater than WaiterConfiguration.minDelay [${options.minDelay}] for this waiter`);
       }
-    }, "validateWaiterOptions");
+    };
   }
 });
 
@@ -2561,10 +2523,10 @@ var init_createWaiter = __esm({
     init_poller();
     init_validate();
     init_waiter();
-    abortTimeout = /* @__PURE__ */ __name((abortSignal) => {
+    abortTimeout = (abortSignal) => {
       let onAbort;
       const promise = new Promise((resolve) => {
-        onAbort = /* @__PURE__ */ __name(() => resolve({ state: WaiterState.ABORTED }), "onAbort");
+        onAbort = () => resolve({ state: WaiterState.ABORTED });
         if (typeof abortSignal.addEventListener === "function") {
           abortSignal.addEventListener("abort", onAbort);
         } else {
@@ -2579,8 +2541,8 @@ var init_createWaiter = __esm({
         },
         aborted: promise
       };
-    }, "abortTimeout");
-    createWaiter = /* @__PURE__ */ __name(async (options, input, acceptorChecks) => {
+    };
+    createWaiter = async (options, input, acceptorChecks) => {
       const params = {
         ...waiterServiceDefaults,
         ...options
@@ -2604,7 +2566,7 @@ var init_createWaiter = __esm({
         }
         return result;
       });
-    }, "createWaiter");
+    };
   }
 });
 
@@ -2614,9 +2576,6 @@ var init_client = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client.js"() {
     init_MiddlewareStack();
     Client = class {
-      static {
-        __name(this, "Client");
-      }
       config;
       middlewareStack = constructStack();
       initConfig;
@@ -2669,12 +2628,12 @@ var init_client = __esm({
 var deref;
 var init_deref = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/deref.js"() {
-    deref = /* @__PURE__ */ __name((schemaRef) => {
+    deref = (schemaRef) => {
       if (typeof schemaRef === "function") {
         return schemaRef();
       }
       return schemaRef;
-    }, "deref");
+    };
   }
 });
 
@@ -2682,13 +2641,13 @@ var init_deref = __esm({
 var operation;
 var init_operation = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/operation.js"() {
-    operation = /* @__PURE__ */ __name((namespace, name, traits, input, output) => ({
+    operation = (namespace, name, traits, input, output) => ({
       name,
       namespace,
       traits,
       input,
       output
-    }), "operation");
+    });
   }
 });
 
@@ -2698,7 +2657,7 @@ var init_schemaDeserializationMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaDeserializationMiddleware.js"() {
     init_transport();
     init_operation();
-    schemaDeserializationMiddleware = /* @__PURE__ */ __name((config) => (next, context) => async (args) => {
+    schemaDeserializationMiddleware = (config) => (next, context) => async (args) => {
       const { response } = await next(args);
       const { operationSchema } = getSmithyContext(context);
       const [, ns, n, t, i, o] = operationSchema ?? [];
@@ -2750,12 +2709,12 @@ var init_schemaDeserializationMiddleware = __esm({
         }
         throw error2;
       }
-    }, "schemaDeserializationMiddleware");
-    findHeader2 = /* @__PURE__ */ __name((pattern, headers) => {
+    };
+    findHeader2 = (pattern, headers) => {
       return (headers.find(([k]) => {
         return k.match(pattern);
       }) || [void 0, void 0])[1];
-    }, "findHeader");
+    };
   }
 });
 
@@ -2765,7 +2724,7 @@ var init_schemaSerializationMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/middleware/schemaSerializationMiddleware.js"() {
     init_transport();
     init_operation();
-    schemaSerializationMiddleware = /* @__PURE__ */ __name((config) => (next, context) => async (args) => {
+    schemaSerializationMiddleware = (config) => (next, context) => async (args) => {
       const { operationSchema } = getSmithyContext(context);
       const [, ns, n, t, i, o] = operationSchema ?? [];
       const endpoint = context.endpointV2 ? async () => toEndpointV1(context.endpointV2) : config.endpoint;
@@ -2778,18 +2737,18 @@ var init_schemaSerializationMiddleware = __esm({
         ...args,
         request
       });
-    }, "schemaSerializationMiddleware");
+    };
   }
 });
 
 // node_modules/@smithy/core/dist-es/submodules/schema/middleware/getSchemaSerdePlugin.js
 function getSchemaSerdePlugin(config) {
   return {
-    applyToStack: /* @__PURE__ */ __name((commandStack) => {
+    applyToStack: (commandStack) => {
       commandStack.add(schemaSerializationMiddleware(config), serializerMiddlewareOption);
       commandStack.add(schemaDeserializationMiddleware(config), deserializerMiddlewareOption);
       config.protocol.setSerdeContext(config);
-    }, "applyToStack")
+    }
   };
 }
 var deserializerMiddlewareOption, serializerMiddlewareOption;
@@ -2809,7 +2768,6 @@ var init_getSchemaSerdePlugin = __esm({
       tags: ["SERIALIZER"],
       override: true
     };
-    __name(getSchemaSerdePlugin, "getSchemaSerdePlugin");
   }
 });
 
@@ -2818,9 +2776,6 @@ var Schema;
 var init_Schema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/Schema.js"() {
     Schema = class {
-      static {
-        __name(this, "Schema");
-      }
       name;
       namespace;
       traits;
@@ -2849,19 +2804,16 @@ var init_ListSchema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/ListSchema.js"() {
     init_Schema();
     ListSchema = class _ListSchema extends Schema {
-      static {
-        __name(this, "ListSchema");
-      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/lis");
       valueSchema;
       symbol = _ListSchema.symbol;
     };
-    list = /* @__PURE__ */ __name((namespace, name, traits, valueSchema) => Schema.assign(new ListSchema(), {
+    list = (namespace, name, traits, valueSchema) => Schema.assign(new ListSchema(), {
       name,
       namespace,
       traits,
       valueSchema
-    }), "list");
+    });
   }
 });
 
@@ -2871,21 +2823,18 @@ var init_MapSchema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/MapSchema.js"() {
     init_Schema();
     MapSchema = class _MapSchema extends Schema {
-      static {
-        __name(this, "MapSchema");
-      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/map");
       keySchema;
       valueSchema;
       symbol = _MapSchema.symbol;
     };
-    map = /* @__PURE__ */ __name((namespace, name, traits, keySchema, valueSchema) => Schema.assign(new MapSchema(), {
+    map = (namespace, name, traits, keySchema, valueSchema) => Schema.assign(new MapSchema(), {
       name,
       namespace,
       traits,
       keySchema,
       valueSchema
-    }), "map");
+    });
   }
 });
 
@@ -2895,21 +2844,18 @@ var init_OperationSchema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/OperationSchema.js"() {
     init_Schema();
     OperationSchema = class _OperationSchema extends Schema {
-      static {
-        __name(this, "OperationSchema");
-      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/ope");
       input;
       output;
       symbol = _OperationSchema.symbol;
     };
-    op = /* @__PURE__ */ __name((namespace, name, traits, input, output) => Schema.assign(new OperationSchema(), {
+    op = (namespace, name, traits, input, output) => Schema.assign(new OperationSchema(), {
       name,
       namespace,
       traits,
       input,
       output
-    }), "op");
+    });
   }
 });
 
@@ -2919,21 +2865,18 @@ var init_StructureSchema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/StructureSchema.js"() {
     init_Schema();
     StructureSchema = class _StructureSchema extends Schema {
-      static {
-        __name(this, "StructureSchema");
-      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/str");
       memberNames;
       memberList;
       symbol = _StructureSchema.symbol;
     };
-    struct = /* @__PURE__ */ __name((namespace, name, traits, memberNames, memberList) => Schema.assign(new StructureSchema(), {
+    struct = (namespace, name, traits, memberNames, memberList) => Schema.assign(new StructureSchema(), {
       name,
       namespace,
       traits,
       memberNames,
       memberList
-    }), "struct");
+    });
   }
 });
 
@@ -2944,21 +2887,18 @@ var init_ErrorSchema = __esm({
     init_Schema();
     init_StructureSchema();
     ErrorSchema = class _ErrorSchema extends StructureSchema {
-      static {
-        __name(this, "ErrorSchema");
-      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/err");
       ctor;
       symbol = _ErrorSchema.symbol;
     };
-    error = /* @__PURE__ */ __name((namespace, name, traits, memberNames, memberList, _ctor) => Schema.assign(new ErrorSchema(), {
+    error = (namespace, name, traits, memberNames, memberList, _ctor) => Schema.assign(new ErrorSchema(), {
       name,
       namespace,
       traits,
       memberNames,
       memberList,
       ctor: null
-    }), "error");
+    });
   }
 });
 
@@ -2992,7 +2932,6 @@ var traitsCache;
 var init_translateTraits = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/translateTraits.js"() {
     traitsCache = [];
-    __name(translateTraits, "translateTraits");
   }
 });
 
@@ -3019,9 +2958,6 @@ var init_NormalizedSchema = __esm({
     simpleSchemaCacheN = [];
     simpleSchemaCacheS = {};
     NormalizedSchema = class _NormalizedSchema {
-      static {
-        __name(this, "NormalizedSchema");
-      }
       ref;
       memberName;
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/nor");
@@ -3283,9 +3219,8 @@ var init_NormalizedSchema = __esm({
         struct2[anno.it] = it;
       }
     };
-    __name(member, "member");
-    isMemberSchema = /* @__PURE__ */ __name((sc) => Array.isArray(sc) && sc.length === 2, "isMemberSchema");
-    isStaticSchema = /* @__PURE__ */ __name((sc) => Array.isArray(sc) && sc.length >= 5, "isStaticSchema");
+    isMemberSchema = (sc) => Array.isArray(sc) && sc.length === 2;
+    isStaticSchema = (sc) => Array.isArray(sc) && sc.length >= 5;
   }
 });
 
@@ -3295,25 +3230,22 @@ var init_SimpleSchema = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/schemas/SimpleSchema.js"() {
     init_Schema();
     SimpleSchema = class _SimpleSchema extends Schema {
-      static {
-        __name(this, "SimpleSchema");
-      }
       static symbol = /* @__PURE__ */ Symbol.for("@smithy/sim");
       schemaRef;
       symbol = _SimpleSchema.symbol;
     };
-    sim = /* @__PURE__ */ __name((namespace, name, schemaRef, traits) => Schema.assign(new SimpleSchema(), {
+    sim = (namespace, name, schemaRef, traits) => Schema.assign(new SimpleSchema(), {
       name,
       namespace,
       traits,
       schemaRef
-    }), "sim");
-    simAdapter = /* @__PURE__ */ __name((namespace, name, traits, schemaRef) => Schema.assign(new SimpleSchema(), {
+    });
+    simAdapter = (namespace, name, traits, schemaRef) => Schema.assign(new SimpleSchema(), {
       name,
       namespace,
       traits,
       schemaRef
-    }), "simAdapter");
+    });
   }
 });
 
@@ -3345,9 +3277,6 @@ var TypeRegistry;
 var init_TypeRegistry = __esm({
   "node_modules/@smithy/core/dist-es/submodules/schema/TypeRegistry.js"() {
     TypeRegistry = class _TypeRegistry {
-      static {
-        __name(this, "TypeRegistry");
-      }
       namespace;
       schemas;
       exceptions;
@@ -3551,7 +3480,6 @@ var init_schemaLogFilter = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/schemaLogFilter.js"() {
     init_schema();
     SENSITIVE_STRING = "***SensitiveInformation***";
-    __name(schemaLogFilter, "schemaLogFilter");
   }
 });
 
@@ -3565,9 +3493,6 @@ var init_command = __esm({
     init_schema();
     operationEventStreamMarker = /* @__PURE__ */ Symbol.for("@smithy/op-event-stream");
     Command = class {
-      static {
-        __name(this, "Command");
-      }
       middlewareStack = constructStack();
       schema;
       static classBuilder() {
@@ -3622,13 +3547,10 @@ var init_command = __esm({
       }
     };
     ClassBuilder = class {
-      static {
-        __name(this, "ClassBuilder");
-      }
-      _init = /* @__PURE__ */ __name(() => {
-      }, "_init");
+      _init = () => {
+      };
       _ep = {};
-      _middlewareFn = /* @__PURE__ */ __name(() => [], "_middlewareFn");
+      _middlewareFn = () => [];
       _commandName = "";
       _clientName = "";
       _additionalContext = {};
@@ -3688,9 +3610,6 @@ var init_command = __esm({
         const closure = this;
         let CommandRef;
         return CommandRef = class extends Command {
-          static {
-            __name(this, "CommandRef");
-          }
           input;
           static getEndpointParameterInstructions() {
             return closure._ep;
@@ -3736,9 +3655,9 @@ var init_constants2 = __esm({
 var createAggregatedClient;
 var init_create_aggregated_client = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/create-aggregated-client.js"() {
-    createAggregatedClient = /* @__PURE__ */ __name((commands, Client2, options) => {
+    createAggregatedClient = (commands, Client2, options) => {
       for (const [command, CommandCtor] of Object.entries(commands)) {
-        const methodImpl = /* @__PURE__ */ __name(async function(args, optionsOrCb, cb) {
+        const methodImpl = async function(args, optionsOrCb, cb) {
           const command2 = new CommandCtor(args);
           if (typeof optionsOrCb === "function") {
             this.send(command2, optionsOrCb);
@@ -3750,7 +3669,7 @@ var init_create_aggregated_client = __esm({
           } else {
             return this.send(command2, optionsOrCb);
           }
-        }, "methodImpl");
+        };
         const methodName = (command[0].toLowerCase() + command.slice(1)).replace(/Command$/, "");
         Client2.prototype[methodName] = methodImpl;
       }
@@ -3781,7 +3700,7 @@ var init_create_aggregated_client = __esm({
           };
         }
       }
-    }, "createAggregatedClient");
+    };
   }
 });
 
@@ -3790,9 +3709,6 @@ var ServiceException, decorateServiceException;
 var init_exceptions = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/exceptions.js"() {
     ServiceException = class _ServiceException extends Error {
-      static {
-        __name(this, "ServiceException");
-      }
       static shapeId = "smithy.ts.sdk.synthetic.nonamespace.client#ServiceException";
       $fault;
       $response;
@@ -3861,7 +3777,7 @@ var init_exceptions = __esm({
         return false;
       }
     };
-    decorateServiceException = /* @__PURE__ */ __name((exception, additions = {}) => {
+    decorateServiceException = (exception, additions = {}) => {
       Object.entries(additions).filter(([, v]) => v !== void 0).forEach(([k, v]) => {
         if (exception[k] == void 0 || exception[k] === "") {
           exception[k] = v;
@@ -3871,7 +3787,7 @@ var init_exceptions = __esm({
       exception.message = message;
       delete exception.Message;
       return exception;
-    }, "decorateServiceException");
+    };
   }
 });
 
@@ -3880,7 +3796,7 @@ var throwDefaultError, withBaseException, deserializeMetadata;
 var init_default_error_handler = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/default-error-handler.js"() {
     init_exceptions();
-    throwDefaultError = /* @__PURE__ */ __name(({ output, parsedBody, exceptionCtor, errorCode }) => {
+    throwDefaultError = ({ output, parsedBody, exceptionCtor, errorCode }) => {
       const $metadata = deserializeMetadata(output);
       const statusCode = $metadata.httpStatusCode ? $metadata.httpStatusCode + "" : void 0;
       const response = new exceptionCtor({
@@ -3889,18 +3805,18 @@ var init_default_error_handler = __esm({
         $metadata
       });
       throw decorateServiceException(response, parsedBody);
-    }, "throwDefaultError");
-    withBaseException = /* @__PURE__ */ __name((ExceptionCtor) => {
+    };
+    withBaseException = (ExceptionCtor) => {
       return ({ output, parsedBody, errorCode }) => {
         throwDefaultError({ output, parsedBody, exceptionCtor: ExceptionCtor, errorCode });
       };
-    }, "withBaseException");
-    deserializeMetadata = /* @__PURE__ */ __name((output) => ({
+    };
+    deserializeMetadata = (output) => ({
       httpStatusCode: output.statusCode,
       requestId: output.headers["x-amzn-requestid"] ?? output.headers["x-amzn-request-id"] ?? output.headers["x-amz-request-id"],
       extendedRequestId: output.headers["x-amz-id-2"],
       cfId: output.headers["x-amz-cf-id"]
-    }), "deserializeMetadata");
+    });
   }
 });
 
@@ -3908,7 +3824,7 @@ var init_default_error_handler = __esm({
 var loadConfigsForDefaultMode;
 var init_defaults_mode = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/defaults-mode.js"() {
-    loadConfigsForDefaultMode = /* @__PURE__ */ __name((mode) => {
+    loadConfigsForDefaultMode = (mode) => {
       switch (mode) {
         case "standard":
           return {
@@ -3933,7 +3849,7 @@ var init_defaults_mode = __esm({
         default:
           return {};
       }
-    }, "loadConfigsForDefaultMode");
+    };
   }
 });
 
@@ -3942,11 +3858,11 @@ var warningEmitted, emitWarningIfUnsupportedVersion;
 var init_emitWarningIfUnsupportedVersion = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/emitWarningIfUnsupportedVersion.js"() {
     warningEmitted = false;
-    emitWarningIfUnsupportedVersion = /* @__PURE__ */ __name((version) => {
+    emitWarningIfUnsupportedVersion = (version) => {
       if (version && !warningEmitted && parseInt(version.substring(1, version.indexOf("."))) < 16) {
         warningEmitted = true;
       }
-    }, "emitWarningIfUnsupportedVersion");
+    };
   }
 });
 
@@ -3957,7 +3873,7 @@ var init_checksum = __esm({
     init_transport();
     import_types8 = __toESM(require_dist_cjs());
     knownAlgorithms = Object.values(import_types8.AlgorithmId);
-    getChecksumConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
+    getChecksumConfiguration = (runtimeConfig) => {
       const checksumAlgorithms = [];
       for (const id in import_types8.AlgorithmId) {
         if (!hasOwn(import_types8.AlgorithmId, id)) {
@@ -3968,14 +3884,14 @@ var init_checksum = __esm({
           continue;
         }
         checksumAlgorithms.push({
-          algorithmId: /* @__PURE__ */ __name(() => algorithmId, "algorithmId"),
-          checksumConstructor: /* @__PURE__ */ __name(() => runtimeConfig[algorithmId], "checksumConstructor")
+          algorithmId: () => algorithmId,
+          checksumConstructor: () => runtimeConfig[algorithmId]
         });
       }
       for (const [id, ChecksumCtor] of Object.entries(runtimeConfig.checksumAlgorithms ?? {})) {
         checksumAlgorithms.push({
-          algorithmId: /* @__PURE__ */ __name(() => id, "algorithmId"),
-          checksumConstructor: /* @__PURE__ */ __name(() => ChecksumCtor, "checksumConstructor")
+          algorithmId: () => id,
+          checksumConstructor: () => ChecksumCtor
         });
       }
       return {
@@ -3994,8 +3910,8 @@ var init_checksum = __esm({
           return checksumAlgorithms;
         }
       };
-    }, "getChecksumConfiguration");
-    resolveChecksumRuntimeConfig = /* @__PURE__ */ __name((clientConfig) => {
+    };
+    resolveChecksumRuntimeConfig = (clientConfig) => {
       const runtimeConfig = {};
       clientConfig.checksumAlgorithms().forEach((checksumAlgorithm) => {
         const id = checksumAlgorithm.algorithmId();
@@ -4004,7 +3920,7 @@ var init_checksum = __esm({
         }
       });
       return runtimeConfig;
-    }, "resolveChecksumRuntimeConfig");
+    };
   }
 });
 
@@ -4012,7 +3928,7 @@ var init_checksum = __esm({
 var getRetryConfiguration, resolveRetryRuntimeConfig;
 var init_retry = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/retry.js"() {
-    getRetryConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
+    getRetryConfiguration = (runtimeConfig) => {
       return {
         setRetryStrategy(retryStrategy) {
           runtimeConfig.retryStrategy = retryStrategy;
@@ -4021,12 +3937,12 @@ var init_retry = __esm({
           return runtimeConfig.retryStrategy;
         }
       };
-    }, "getRetryConfiguration");
-    resolveRetryRuntimeConfig = /* @__PURE__ */ __name((retryStrategyConfiguration) => {
+    };
+    resolveRetryRuntimeConfig = (retryStrategyConfiguration) => {
       const runtimeConfig = {};
       runtimeConfig.retryStrategy = retryStrategyConfiguration.retryStrategy();
       return runtimeConfig;
-    }, "resolveRetryRuntimeConfig");
+    };
   }
 });
 
@@ -4036,13 +3952,13 @@ var init_defaultExtensionConfiguration = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/extensions/defaultExtensionConfiguration.js"() {
     init_checksum();
     init_retry();
-    getDefaultExtensionConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
+    getDefaultExtensionConfiguration = (runtimeConfig) => {
       return Object.assign(getChecksumConfiguration(runtimeConfig), getRetryConfiguration(runtimeConfig));
-    }, "getDefaultExtensionConfiguration");
+    };
     getDefaultClientConfiguration = getDefaultExtensionConfiguration;
-    resolveDefaultRuntimeConfig = /* @__PURE__ */ __name((config) => {
+    resolveDefaultRuntimeConfig = (config) => {
       return Object.assign(resolveChecksumRuntimeConfig(config), resolveRetryRuntimeConfig(config));
-    }, "resolveDefaultRuntimeConfig");
+    };
   }
 });
 
@@ -4050,7 +3966,7 @@ var init_defaultExtensionConfiguration = __esm({
 var getArrayIfSingleItem;
 var init_get_array_if_single_item = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/get-array-if-single-item.js"() {
-    getArrayIfSingleItem = /* @__PURE__ */ __name((mayBeArray) => Array.isArray(mayBeArray) ? mayBeArray : [mayBeArray], "getArrayIfSingleItem");
+    getArrayIfSingleItem = (mayBeArray) => Array.isArray(mayBeArray) ? mayBeArray : [mayBeArray];
   }
 });
 
@@ -4059,7 +3975,7 @@ var getValueFromTextNode;
 var init_get_value_from_text_node = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/get-value-from-text-node.js"() {
     init_transport();
-    getValueFromTextNode = /* @__PURE__ */ __name((obj) => {
+    getValueFromTextNode = (obj) => {
       const textNodeName = "#text";
       for (const key in obj) {
         if (!hasOwn(obj, key)) {
@@ -4072,7 +3988,7 @@ var init_get_value_from_text_node = __esm({
         }
       }
       return obj;
-    }, "getValueFromTextNode");
+    };
   }
 });
 
@@ -4080,9 +3996,9 @@ var init_get_value_from_text_node = __esm({
 var isSerializableHeaderValue;
 var init_is_serializable_header_value = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/is-serializable-header-value.js"() {
-    isSerializableHeaderValue = /* @__PURE__ */ __name((value) => {
+    isSerializableHeaderValue = (value) => {
       return value != null;
-    }, "isSerializableHeaderValue");
+    };
   }
 });
 
@@ -4091,9 +4007,6 @@ var NoOpLogger;
 var init_NoOpLogger = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/NoOpLogger.js"() {
     NoOpLogger = class {
-      static {
-        __name(this, "NoOpLogger");
-      }
       trace() {
       }
       debug() {
@@ -4142,15 +4055,14 @@ var convertMap, take, mapWithFilter, applyInstruction, nonNullish, pass;
 var init_object_mapping = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/object-mapping.js"() {
     init_transport();
-    __name(map2, "map");
-    convertMap = /* @__PURE__ */ __name((target) => {
+    convertMap = (target) => {
       const output = {};
       for (const [k, v] of Object.entries(target || {})) {
         output[k] = [, v];
       }
       return output;
-    }, "convertMap");
-    take = /* @__PURE__ */ __name((source, instructions) => {
+    };
+    take = (source, instructions) => {
       const out = {};
       for (const key in instructions) {
         if (!hasOwn(instructions, key)) {
@@ -4159,8 +4071,8 @@ var init_object_mapping = __esm({
         applyInstruction(out, source, instructions, key);
       }
       return out;
-    }, "take");
-    mapWithFilter = /* @__PURE__ */ __name((target, filter, instructions) => {
+    };
+    mapWithFilter = (target, filter, instructions) => {
       return map2(target, Object.entries(instructions).reduce((_instructions, [key, value]) => {
         if (Array.isArray(value)) {
           _instructions[key] = value;
@@ -4173,8 +4085,8 @@ var init_object_mapping = __esm({
         }
         return _instructions;
       }, {}));
-    }, "mapWithFilter");
-    applyInstruction = /* @__PURE__ */ __name((target, source, instructions, targetKey) => {
+    };
+    applyInstruction = (target, source, instructions, targetKey) => {
       if (source !== null) {
         let instruction = instructions[targetKey];
         if (typeof instruction === "function") {
@@ -4203,9 +4115,9 @@ var init_object_mapping = __esm({
           target[targetKey] = value;
         }
       }
-    }, "applyInstruction");
-    nonNullish = /* @__PURE__ */ __name((_) => _ != null, "nonNullish");
-    pass = /* @__PURE__ */ __name((_) => _, "pass");
+    };
+    nonNullish = (_) => _ != null;
+    pass = (_) => _;
   }
 });
 
@@ -4213,7 +4125,7 @@ var init_object_mapping = __esm({
 var serializeFloat, serializeDateTime;
 var init_ser_utils = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/ser-utils.js"() {
-    serializeFloat = /* @__PURE__ */ __name((value) => {
+    serializeFloat = (value) => {
       if (value !== value) {
         return "NaN";
       }
@@ -4225,8 +4137,8 @@ var init_ser_utils = __esm({
         default:
           return value;
       }
-    }, "serializeFloat");
-    serializeDateTime = /* @__PURE__ */ __name((date2) => date2.toISOString().replace(".000Z", "Z"), "serializeDateTime");
+    };
+    serializeDateTime = (date2) => date2.toISOString().replace(".000Z", "Z");
   }
 });
 
@@ -4235,7 +4147,7 @@ var _json;
 var init_serde_json = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/serde-json.js"() {
     init_transport();
-    _json = /* @__PURE__ */ __name((obj) => {
+    _json = (obj) => {
       if (obj == null) {
         return {};
       }
@@ -4256,25 +4168,24 @@ var init_serde_json = __esm({
         return target;
       }
       return obj;
-    }, "_json");
+    };
   }
 });
 
 // node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client-command-builder.js
 function makeBuilder(common, service, name, ep) {
-  return /* @__PURE__ */ __name(function makeCommand(added, plugins, op2, $, smithyContext = {}) {
+  return function makeCommand(added, plugins, op2, $, smithyContext = {}) {
     const epMerged = Object.assign({}, common, added);
     return Command.classBuilder().ep(epMerged).m(function(CommandCtor, clientStack, config, options) {
       const list2 = plugins.call(this, CommandCtor, clientStack, config, options);
       list2.unshift(ep(config, CommandCtor.getEndpointParameterInstructions()));
       return list2;
     }).s(service, op2, smithyContext).n(name, op2.charAt(0).toUpperCase() + op2.slice(1) + "Command").sc($).build();
-  }, "makeCommand");
+  };
 }
 var init_client_command_builder = __esm({
   "node_modules/@smithy/core/dist-es/submodules/client/smithy-client/client-command-builder.js"() {
     init_command();
-    __name(makeBuilder, "makeBuilder");
   }
 });
 
@@ -4358,7 +4269,7 @@ var resolveCustomEndpointsConfig;
 var init_resolveCustomEndpointsConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/resolveCustomEndpointsConfig.js"() {
     init_client2();
-    resolveCustomEndpointsConfig = /* @__PURE__ */ __name((input) => {
+    resolveCustomEndpointsConfig = (input) => {
       const { tls, endpoint, urlParser, useDualstackEndpoint } = input;
       return Object.assign(input, {
         tls: tls ?? true,
@@ -4366,7 +4277,7 @@ var init_resolveCustomEndpointsConfig = __esm({
         isCustomEndpoint: true,
         useDualstackEndpoint: normalizeProvider(useDualstackEndpoint ?? false)
       });
-    }, "resolveCustomEndpointsConfig");
+    };
   }
 });
 
@@ -4374,7 +4285,7 @@ var init_resolveCustomEndpointsConfig = __esm({
 var getEndpointFromRegion;
 var init_getEndpointFromRegion = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/utils/getEndpointFromRegion.js"() {
-    getEndpointFromRegion = /* @__PURE__ */ __name(async (input) => {
+    getEndpointFromRegion = async (input) => {
       const { tls = true } = input;
       const region = await input.region();
       const dnsHostRegex = new RegExp(/^([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]{0,61}[a-zA-Z0-9])$/);
@@ -4388,7 +4299,7 @@ var init_getEndpointFromRegion = __esm({
         throw new Error("Cannot resolve hostname from client config");
       }
       return input.urlParser(`${tls ? "https:" : "http:"}//${hostname}`);
-    }, "getEndpointFromRegion");
+    };
   }
 });
 
@@ -4398,7 +4309,7 @@ var init_resolveEndpointsConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/endpointsConfig/resolveEndpointsConfig.js"() {
     init_client2();
     init_getEndpointFromRegion();
-    resolveEndpointsConfig = /* @__PURE__ */ __name((input) => {
+    resolveEndpointsConfig = (input) => {
       const useDualstackEndpoint = normalizeProvider(input.useDualstackEndpoint ?? false);
       const { endpoint, useFipsEndpoint, urlParser, tls } = input;
       return Object.assign(input, {
@@ -4407,7 +4318,7 @@ var init_resolveEndpointsConfig = __esm({
         isCustomEndpoint: !!endpoint,
         useDualstackEndpoint
       });
-    }, "resolveEndpointsConfig");
+    };
   }
 });
 
@@ -4435,7 +4346,7 @@ var init_getInstanceMetadataRegion = __esm({
     TIMEOUT_MS = 1e3;
     NEG_CACHE_TTL_MS = 6e4;
     negativeCacheUntil = 0;
-    getInstanceMetadataRegion = /* @__PURE__ */ __name(async () => {
+    getInstanceMetadataRegion = async () => {
       if (process.env[ENV_IMDS_DISABLED]) {
         return void 0;
       }
@@ -4464,12 +4375,12 @@ var init_getInstanceMetadataRegion = __esm({
       } catch {
         return cacheNegativeAndReturnUndefined();
       }
-    }, "getInstanceMetadataRegion");
-    cacheNegativeAndReturnUndefined = /* @__PURE__ */ __name(() => {
+    };
+    cacheNegativeAndReturnUndefined = () => {
       negativeCacheUntil = Date.now() + NEG_CACHE_TTL_MS;
       return void 0;
-    }, "cacheNegativeAndReturnUndefined");
-    resolveImdsEndpoint = /* @__PURE__ */ __name(() => {
+    };
+    resolveImdsEndpoint = () => {
       const envEndpoint = process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT;
       if (envEndpoint) {
         const url = new URL(envEndpoint);
@@ -4482,8 +4393,8 @@ var init_getInstanceMetadataRegion = __esm({
         return { hostname: "fd00:ec2::254" };
       }
       return { hostname: "169.254.169.254" };
-    }, "resolveImdsEndpoint");
-    imdsRequest = /* @__PURE__ */ __name(async (options) => {
+    };
+    imdsRequest = async (options) => {
       const { request } = await import("node:http");
       return new Promise((resolve, reject) => {
         const req = request({
@@ -4519,7 +4430,7 @@ var init_getInstanceMetadataRegion = __esm({
         });
         req.end();
       });
-    }, "imdsRequest");
+    };
   }
 });
 
@@ -4531,15 +4442,15 @@ var init_config = __esm({
     REGION_ENV_NAME = "AWS_REGION";
     REGION_INI_NAME = "region";
     NODE_REGION_CONFIG_OPTIONS = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env) => env[REGION_ENV_NAME], "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => profile[REGION_INI_NAME], "configFileSelector"),
-      default: /* @__PURE__ */ __name(async () => {
+      environmentVariableSelector: (env) => env[REGION_ENV_NAME],
+      configFileSelector: (profile) => profile[REGION_INI_NAME],
+      default: async () => {
         const region = await getInstanceMetadataRegion();
         if (region) {
           return region;
         }
         throw new Error("Region is missing");
-      }, "default")
+      }
     };
     NODE_REGION_CONFIG_FILE_OPTIONS = {
       preferredFile: "credentials"
@@ -4553,7 +4464,7 @@ var init_checkRegion = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/checkRegion.js"() {
     init_transport();
     validRegions = /* @__PURE__ */ new Set();
-    checkRegion = /* @__PURE__ */ __name((region, check = isValidHostLabel) => {
+    checkRegion = (region, check = isValidHostLabel) => {
       if (!validRegions.has(region) && !check(region)) {
         if (region === "*") {
           console.warn(`@smithy/config-resolver WARN - Please use the caller region instead of "*". See "sigv4a" in https://github.com/aws/aws-sdk-js-v3/blob/main/supplemental-docs/CLIENTS.md.`);
@@ -4563,7 +4474,7 @@ var init_checkRegion = __esm({
       } else {
         validRegions.add(region);
       }
-    }, "checkRegion");
+    };
   }
 });
 
@@ -4571,7 +4482,7 @@ var init_checkRegion = __esm({
 var isFipsRegion;
 var init_isFipsRegion = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/isFipsRegion.js"() {
-    isFipsRegion = /* @__PURE__ */ __name((region) => typeof region === "string" && (region.startsWith("fips-") || region.endsWith("-fips")), "isFipsRegion");
+    isFipsRegion = (region) => typeof region === "string" && (region.startsWith("fips-") || region.endsWith("-fips"));
   }
 });
 
@@ -4580,7 +4491,7 @@ var getRealRegion;
 var init_getRealRegion = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionConfig/getRealRegion.js"() {
     init_isFipsRegion();
-    getRealRegion = /* @__PURE__ */ __name((region) => isFipsRegion(region) ? ["fips-aws-global", "aws-fips"].includes(region) ? "us-east-1" : region.replace(/fips-(dkr-|prod-)?|-fips/, "") : region, "getRealRegion");
+    getRealRegion = (region) => isFipsRegion(region) ? ["fips-aws-global", "aws-fips"].includes(region) ? "us-east-1" : region.replace(/fips-(dkr-|prod-)?|-fips/, "") : region;
   }
 });
 
@@ -4591,27 +4502,27 @@ var init_resolveRegionConfig = __esm({
     init_checkRegion();
     init_getRealRegion();
     init_isFipsRegion();
-    resolveRegionConfig = /* @__PURE__ */ __name((input) => {
+    resolveRegionConfig = (input) => {
       const { region, useFipsEndpoint } = input;
       if (!region) {
         throw new Error("Region is missing");
       }
       return Object.assign(input, {
-        region: /* @__PURE__ */ __name(async () => {
+        region: async () => {
           const providedRegion = typeof region === "function" ? await region() : region;
           const realRegion = getRealRegion(providedRegion);
           checkRegion(realRegion);
           return realRegion;
-        }, "region"),
-        useFipsEndpoint: /* @__PURE__ */ __name(async () => {
+        },
+        useFipsEndpoint: async () => {
           const providedRegion = typeof region === "string" ? region : await region();
           if (isFipsRegion(providedRegion)) {
             return true;
           }
           return typeof useFipsEndpoint !== "function" ? Promise.resolve(!!useFipsEndpoint) : useFipsEndpoint();
-        }, "useFipsEndpoint")
+        }
       });
-    }, "resolveRegionConfig");
+    };
   }
 });
 
@@ -4619,7 +4530,7 @@ var init_resolveRegionConfig = __esm({
 var getHostnameFromVariants;
 var init_getHostnameFromVariants = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionInfo/getHostnameFromVariants.js"() {
-    getHostnameFromVariants = /* @__PURE__ */ __name((variants = [], { useFipsEndpoint, useDualstackEndpoint }) => variants.find(({ tags }) => useFipsEndpoint === tags.includes("fips") && useDualstackEndpoint === tags.includes("dualstack"))?.hostname, "getHostnameFromVariants");
+    getHostnameFromVariants = (variants = [], { useFipsEndpoint, useDualstackEndpoint }) => variants.find(({ tags }) => useFipsEndpoint === tags.includes("fips") && useDualstackEndpoint === tags.includes("dualstack"))?.hostname;
   }
 });
 
@@ -4627,7 +4538,7 @@ var init_getHostnameFromVariants = __esm({
 var getResolvedHostname;
 var init_getResolvedHostname = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionInfo/getResolvedHostname.js"() {
-    getResolvedHostname = /* @__PURE__ */ __name((resolvedRegion, { regionHostname, partitionHostname }) => regionHostname ? regionHostname : partitionHostname ? partitionHostname.replace("{region}", resolvedRegion) : void 0, "getResolvedHostname");
+    getResolvedHostname = (resolvedRegion, { regionHostname, partitionHostname }) => regionHostname ? regionHostname : partitionHostname ? partitionHostname.replace("{region}", resolvedRegion) : void 0;
   }
 });
 
@@ -4635,7 +4546,7 @@ var init_getResolvedHostname = __esm({
 var getResolvedPartition;
 var init_getResolvedPartition = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionInfo/getResolvedPartition.js"() {
-    getResolvedPartition = /* @__PURE__ */ __name((region, { partitionHash }) => Object.keys(partitionHash || {}).find((key) => partitionHash[key].regions.includes(region)) ?? "aws", "getResolvedPartition");
+    getResolvedPartition = (region, { partitionHash }) => Object.keys(partitionHash || {}).find((key) => partitionHash[key].regions.includes(region)) ?? "aws";
   }
 });
 
@@ -4643,7 +4554,7 @@ var init_getResolvedPartition = __esm({
 var getResolvedSigningRegion;
 var init_getResolvedSigningRegion = __esm({
   "node_modules/@smithy/core/dist-es/submodules/config/config-resolver/regionInfo/getResolvedSigningRegion.js"() {
-    getResolvedSigningRegion = /* @__PURE__ */ __name((hostname, { signingRegion, regionRegex, useFipsEndpoint }) => {
+    getResolvedSigningRegion = (hostname, { signingRegion, regionRegex, useFipsEndpoint }) => {
       if (signingRegion) {
         return signingRegion;
       } else if (useFipsEndpoint) {
@@ -4653,7 +4564,7 @@ var init_getResolvedSigningRegion = __esm({
           return regionRegexmatchArray[0].slice(1, -1);
         }
       }
-    }, "getResolvedSigningRegion");
+    };
   }
 });
 
@@ -4665,7 +4576,7 @@ var init_getRegionInfo = __esm({
     init_getResolvedHostname();
     init_getResolvedPartition();
     init_getResolvedSigningRegion();
-    getRegionInfo = /* @__PURE__ */ __name((region, { useFipsEndpoint = false, useDualstackEndpoint = false, signingService, regionHash, partitionHash }) => {
+    getRegionInfo = (region, { useFipsEndpoint = false, useDualstackEndpoint = false, signingService, regionHash, partitionHash }) => {
       const partition = getResolvedPartition(region, { partitionHash });
       const resolvedRegion = region in regionHash ? region : partitionHash[partition]?.endpoint ?? region;
       const hostnameOptions = { useFipsEndpoint, useDualstackEndpoint };
@@ -4689,7 +4600,7 @@ var init_getRegionInfo = __esm({
           signingService: regionHash[resolvedRegion].signingService
         }
       };
-    }, "getRegionInfo");
+    };
   }
 });
 
@@ -4700,12 +4611,12 @@ var init_defaultsModeConfig = __esm({
     AWS_DEFAULTS_MODE_ENV = "AWS_DEFAULTS_MODE";
     AWS_DEFAULTS_MODE_CONFIG = "defaults_mode";
     NODE_DEFAULTS_MODE_CONFIG_OPTIONS = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env) => {
+      environmentVariableSelector: (env) => {
         return env[AWS_DEFAULTS_MODE_ENV];
-      }, "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => {
+      },
+      configFileSelector: (profile) => {
         return profile[AWS_DEFAULTS_MODE_CONFIG];
-      }, "configFileSelector"),
+      },
       default: "legacy"
     };
   }
@@ -4721,7 +4632,7 @@ var init_resolveDefaultsModeConfig = __esm({
     init_memoize();
     init_constants3();
     init_defaultsModeConfig();
-    resolveDefaultsModeConfig = /* @__PURE__ */ __name(({ region = loadConfig(NODE_REGION_CONFIG_OPTIONS), defaultsMode = loadConfig(NODE_DEFAULTS_MODE_CONFIG_OPTIONS) } = {}) => memoize(async () => {
+    resolveDefaultsModeConfig = ({ region = loadConfig(NODE_REGION_CONFIG_OPTIONS), defaultsMode = loadConfig(NODE_DEFAULTS_MODE_CONFIG_OPTIONS) } = {}) => memoize(async () => {
       const mode = typeof defaultsMode === "function" ? await defaultsMode() : defaultsMode;
       switch (mode?.toLowerCase()) {
         case "auto":
@@ -4737,8 +4648,8 @@ var init_resolveDefaultsModeConfig = __esm({
         default:
           throw new Error(`Invalid parameter for "defaultsMode", expect ${DEFAULTS_MODE_OPTIONS.join(", ")}, got ${mode}`);
       }
-    }), "resolveDefaultsModeConfig");
-    resolveNodeDefaultsModeAuto = /* @__PURE__ */ __name(async (clientRegion) => {
+    });
+    resolveNodeDefaultsModeAuto = async (clientRegion) => {
       if (clientRegion) {
         const resolvedRegion = typeof clientRegion === "function" ? await clientRegion() : clientRegion;
         const inferredRegion = await inferPhysicalRegion();
@@ -4752,13 +4663,13 @@ var init_resolveDefaultsModeConfig = __esm({
         }
       }
       return "standard";
-    }, "resolveNodeDefaultsModeAuto");
-    inferPhysicalRegion = /* @__PURE__ */ __name(async () => {
+    };
+    inferPhysicalRegion = async () => {
       if (process.env[AWS_EXECUTION_ENV] && (process.env[AWS_REGION_ENV] || process.env[AWS_DEFAULT_REGION_ENV])) {
         return process.env[AWS_REGION_ENV] ?? process.env[AWS_DEFAULT_REGION_ENV];
       }
       return getInstanceMetadataRegion();
-    }, "inferPhysicalRegion");
+    };
   }
 });
 
@@ -4849,8 +4760,8 @@ var init_getEndpointUrlConfig = __esm({
     init_config2();
     ENV_ENDPOINT_URL = "AWS_ENDPOINT_URL";
     CONFIG_ENDPOINT_URL = "endpoint_url";
-    getEndpointUrlConfig = /* @__PURE__ */ __name((serviceId) => ({
-      environmentVariableSelector: /* @__PURE__ */ __name((env) => {
+    getEndpointUrlConfig = (serviceId) => ({
+      environmentVariableSelector: (env) => {
         const serviceSuffixParts = serviceId.split(" ").map((w) => w.toUpperCase());
         const serviceEndpointUrl = env[[ENV_ENDPOINT_URL, ...serviceSuffixParts].join("_")];
         if (serviceEndpointUrl) {
@@ -4861,8 +4772,8 @@ var init_getEndpointUrlConfig = __esm({
           return endpointUrl;
         }
         return void 0;
-      }, "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile, config) => {
+      },
+      configFileSelector: (profile, config) => {
         if (profile.services) {
           const servicesSectionKey = ["services", profile.services].join(CONFIG_PREFIX_SEPARATOR);
           if (!config || !config[servicesSectionKey]) {
@@ -4880,9 +4791,9 @@ var init_getEndpointUrlConfig = __esm({
           return endpointUrl;
         }
         return void 0;
-      }, "configFileSelector"),
+      },
       default: void 0
-    }), "getEndpointUrlConfig");
+    });
   }
 });
 
@@ -4894,8 +4805,8 @@ var init_getIgnoreConfiguredEndpointUrls = __esm({
     ENV_IGNORE_CONFIGURED_ENDPOINT_URLS = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
     CONFIG_IGNORE_CONFIGURED_ENDPOINT_URLS = "ignore_configured_endpoint_urls";
     ignoreConfiguredEndpointUrlsConfigSelectors = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env) => booleanSelector(env, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS, SelectorType.ENV), "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_IGNORE_CONFIGURED_ENDPOINT_URLS, SelectorType.CONFIG), "configFileSelector"),
+      environmentVariableSelector: (env) => booleanSelector(env, ENV_IGNORE_CONFIGURED_ENDPOINT_URLS, SelectorType.ENV),
+      configFileSelector: (profile) => booleanSelector(profile, CONFIG_IGNORE_CONFIGURED_ENDPOINT_URLS, SelectorType.CONFIG),
       default: false
     };
   }
@@ -4908,13 +4819,13 @@ var init_getEndpointFromConfig = __esm({
     init_config2();
     init_getEndpointUrlConfig();
     init_getIgnoreConfiguredEndpointUrls();
-    getEndpointFromConfig = /* @__PURE__ */ __name(async (serviceId) => {
+    getEndpointFromConfig = async (serviceId) => {
       const ignore = await loadConfig(ignoreConfiguredEndpointUrlsConfigSelectors)();
       if (ignore) {
         return void 0;
       }
       return loadConfig(getEndpointUrlConfig(serviceId ?? ""))();
-    }, "getEndpointFromConfig");
+    };
   }
 });
 
@@ -4922,7 +4833,7 @@ var init_getEndpointFromConfig = __esm({
 var resolveParamsForS3, DOMAIN_PATTERN, IP_ADDRESS_PATTERN, DOTS_PATTERN, isDnsCompatibleBucketName, isArnBucketName;
 var init_s3 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/service-customizations/s3.js"() {
-    resolveParamsForS3 = /* @__PURE__ */ __name(async (endpointParams) => {
+    resolveParamsForS3 = async (endpointParams) => {
       const bucket = endpointParams?.Bucket || "";
       if (typeof endpointParams.Bucket === "string") {
         endpointParams.Bucket = bucket.replace(/#/g, encodeURIComponent("#")).replace(/\?/g, encodeURIComponent("?"));
@@ -4939,12 +4850,12 @@ var init_s3 = __esm({
         endpointParams.DisableMRAP = true;
       }
       return endpointParams;
-    }, "resolveParamsForS3");
+    };
     DOMAIN_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
     IP_ADDRESS_PATTERN = /(\d+\.){3}\d+/;
     DOTS_PATTERN = /\.\./;
-    isDnsCompatibleBucketName = /* @__PURE__ */ __name((bucketName) => DOMAIN_PATTERN.test(bucketName) && !IP_ADDRESS_PATTERN.test(bucketName) && !DOTS_PATTERN.test(bucketName), "isDnsCompatibleBucketName");
-    isArnBucketName = /* @__PURE__ */ __name((bucketName) => {
+    isDnsCompatibleBucketName = (bucketName) => DOMAIN_PATTERN.test(bucketName) && !IP_ADDRESS_PATTERN.test(bucketName) && !DOTS_PATTERN.test(bucketName);
+    isArnBucketName = (bucketName) => {
       const [arn, partition, service, , , bucket] = bucketName.split(":");
       const isArn = arn === "arn" && bucketName.split(":").length >= 6;
       const isValidArn = Boolean(isArn && partition && service && bucket);
@@ -4952,7 +4863,7 @@ var init_s3 = __esm({
         throw new Error(`Invalid ARN: ${bucketName} was an invalid ARN.`);
       }
       return isValidArn;
-    }, "isArnBucketName");
+    };
   }
 });
 
@@ -4967,8 +4878,8 @@ var init_service_customizations = __esm({
 var createConfigValueProvider;
 var init_createConfigValueProvider = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/adaptors/createConfigValueProvider.js"() {
-    createConfigValueProvider = /* @__PURE__ */ __name((configKey, canonicalEndpointParamKey, config, isClientContextParam = false) => {
-      const configProvider = /* @__PURE__ */ __name(async () => {
+    createConfigValueProvider = (configKey, canonicalEndpointParamKey, config, isClientContextParam = false) => {
+      const configProvider = async () => {
         let configValue;
         if (isClientContextParam) {
           const clientContextParams = config.clientContextParams;
@@ -4981,7 +4892,7 @@ var init_createConfigValueProvider = __esm({
           return configValue();
         }
         return configValue;
-      }, "configProvider");
+      };
       if (configKey === "credentialScope" || canonicalEndpointParamKey === "CredentialScope") {
         return async () => {
           const credentials = typeof config.credentials === "function" ? await config.credentials() : config.credentials;
@@ -5015,7 +4926,7 @@ var init_createConfigValueProvider = __esm({
         };
       }
       return configProvider;
-    }, "createConfigValueProvider");
+    };
   }
 });
 
@@ -5065,8 +4976,7 @@ var init_getEndpointFromInstructions = __esm({
     init_service_customizations();
     init_createConfigValueProvider();
     init_toEndpointV12();
-    __name(bindGetEndpointFromInstructions, "bindGetEndpointFromInstructions");
-    resolveParams = /* @__PURE__ */ __name(async (commandInput, instructionsSupplier, clientConfig) => {
+    resolveParams = async (commandInput, instructionsSupplier, clientConfig) => {
       const endpointParams = {};
       const instructions = instructionsSupplier?.getEndpointParameterInstructions?.() || {};
       for (const [name, instruction] of Object.entries(instructions)) {
@@ -5095,7 +5005,7 @@ var init_getEndpointFromInstructions = __esm({
         await resolveParamsForS3(endpointParams);
       }
       return endpointParams;
-    }, "resolveParams");
+    };
   }
 });
 
@@ -5148,8 +5058,6 @@ var init_endpointMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/endpointMiddleware.js"() {
     init_transport();
     init_getEndpointFromInstructions();
-    __name(setFeature, "setFeature");
-    __name(bindEndpointMiddleware, "bindEndpointMiddleware");
   }
 });
 
@@ -5157,12 +5065,12 @@ var init_endpointMiddleware = __esm({
 function bindGetEndpointPlugin(getEndpointFromConfig2) {
   const endpointMiddleware2 = bindEndpointMiddleware(getEndpointFromConfig2);
   return (config, instructions) => ({
-    applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    applyToStack: (clientStack) => {
       clientStack.addRelativeTo(endpointMiddleware2({
         config,
         instructions
       }), endpointMiddlewareOptions);
-    }, "applyToStack")
+    }
   });
 }
 var serializerMiddlewareOption2, endpointMiddlewareOptions;
@@ -5183,7 +5091,6 @@ var init_getEndpointPlugin = __esm({
       relation: "before",
       toMiddleware: serializerMiddlewareOption2.name
     };
-    __name(bindGetEndpointPlugin, "bindGetEndpointPlugin");
   }
 });
 
@@ -5216,7 +5123,6 @@ var init_resolveEndpointConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/resolveEndpointConfig.js"() {
     init_transport();
     init_toEndpointV12();
-    __name(bindResolveEndpointConfig, "bindResolveEndpointConfig");
   }
 });
 
@@ -5225,9 +5131,6 @@ var BinaryDecisionDiagram;
 var init_BinaryDecisionDiagram = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/bdd/BinaryDecisionDiagram.js"() {
     BinaryDecisionDiagram = class _BinaryDecisionDiagram {
-      static {
-        __name(this, "BinaryDecisionDiagram");
-      }
       nodes;
       root;
       conditions;
@@ -5250,9 +5153,6 @@ var EndpointCache;
 var init_EndpointCache = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/cache/EndpointCache.js"() {
     EndpointCache = class {
-      static {
-        __name(this, "EndpointCache");
-      }
       capacity;
       data = /* @__PURE__ */ new Map();
       parameters = [];
@@ -5311,9 +5211,6 @@ var EndpointError;
 var init_EndpointError = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/types/EndpointError.js"() {
     EndpointError = class extends Error {
-      static {
-        __name(this, "EndpointError");
-      }
       constructor(message) {
         super(message);
         this.name = "EndpointError";
@@ -5352,7 +5249,6 @@ function toDebugString(input) {
 }
 var init_toDebugString = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/debug/toDebugString.js"() {
-    __name(toDebugString, "toDebugString");
   }
 });
 
@@ -5376,7 +5272,7 @@ var init_customEndpointFunctions = __esm({
 var booleanEquals;
 var init_booleanEquals = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/booleanEquals.js"() {
-    booleanEquals = /* @__PURE__ */ __name((value1, value2) => value1 === value2, "booleanEquals");
+    booleanEquals = (value1, value2) => value1 === value2;
   }
 });
 
@@ -5391,7 +5287,6 @@ function coalesce(...args) {
 }
 var init_coalesce = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/coalesce.js"() {
-    __name(coalesce, "coalesce");
   }
 });
 
@@ -5400,7 +5295,7 @@ var getAttrPathList;
 var init_getAttrPathList = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttrPathList.js"() {
     init_types2();
-    getAttrPathList = /* @__PURE__ */ __name((path) => {
+    getAttrPathList = (path) => {
       const parts = path.split(".");
       const pathList = [];
       for (const part of parts) {
@@ -5422,7 +5317,7 @@ var init_getAttrPathList = __esm({
         }
       }
       return pathList;
-    }, "getAttrPathList");
+    };
   }
 });
 
@@ -5432,7 +5327,7 @@ var init_getAttr = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/getAttr.js"() {
     init_types2();
     init_getAttrPathList();
-    getAttr = /* @__PURE__ */ __name((value, path) => getAttrPathList(path).reduce((acc, index) => {
+    getAttr = (value, path) => getAttrPathList(path).reduce((acc, index) => {
       if (typeof acc !== "object") {
         throw new EndpointError(`Index '${index}' in '${path}' not found in '${JSON.stringify(value)}'`);
       } else if (Array.isArray(acc)) {
@@ -5440,7 +5335,7 @@ var init_getAttr = __esm({
         return acc[i < 0 ? acc.length + i : i];
       }
       return acc[index];
-    }, value), "getAttr");
+    }, value);
   }
 });
 
@@ -5448,7 +5343,7 @@ var init_getAttr = __esm({
 var isSet;
 var init_isSet = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isSet.js"() {
-    isSet = /* @__PURE__ */ __name((value) => value != null, "isSet");
+    isSet = (value) => value != null;
   }
 });
 
@@ -5458,7 +5353,6 @@ function ite(condition, trueValue, falseValue) {
 }
 var init_ite = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/ite.js"() {
-    __name(ite, "ite");
   }
 });
 
@@ -5466,7 +5360,7 @@ var init_ite = __esm({
 var not;
 var init_not = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/not.js"() {
-    not = /* @__PURE__ */ __name((value) => !value, "not");
+    not = (value) => !value;
   }
 });
 
@@ -5475,7 +5369,7 @@ var IP_V4_REGEX, isIpAddress;
 var init_isIpAddress = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/isIpAddress.js"() {
     IP_V4_REGEX = new RegExp(`^(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)){3}$`);
-    isIpAddress = /* @__PURE__ */ __name((value) => IP_V4_REGEX.test(value) || value.startsWith("[") && value.endsWith("]"), "isIpAddress");
+    isIpAddress = (value) => IP_V4_REGEX.test(value) || value.startsWith("[") && value.endsWith("]");
   }
 });
 
@@ -5489,7 +5383,7 @@ var init_parseURL = __esm({
       [import_types12.EndpointURLScheme.HTTP]: 80,
       [import_types12.EndpointURLScheme.HTTPS]: 443
     };
-    parseURL = /* @__PURE__ */ __name((value) => {
+    parseURL = (value) => {
       const whatwgURL = (() => {
         try {
           if (value instanceof URL) {
@@ -5529,7 +5423,7 @@ var init_parseURL = __esm({
         normalizedPath: pathname.endsWith("/") ? pathname : `${pathname}/`,
         isIp
       };
-    }, "parseURL");
+    };
   }
 });
 
@@ -5549,7 +5443,6 @@ function split(value, delimiter, limit) {
 }
 var init_split = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/split.js"() {
-    __name(split, "split");
   }
 });
 
@@ -5557,7 +5450,7 @@ var init_split = __esm({
 var stringEquals;
 var init_stringEquals = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/stringEquals.js"() {
-    stringEquals = /* @__PURE__ */ __name((value1, value2) => value1 === value2, "stringEquals");
+    stringEquals = (value1, value2) => value1 === value2;
   }
 });
 
@@ -5565,7 +5458,7 @@ var init_stringEquals = __esm({
 var substring;
 var init_substring = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/substring.js"() {
-    substring = /* @__PURE__ */ __name((input, start, stop, reverse) => {
+    substring = (input, start, stop, reverse) => {
       if (input == null || start >= stop || input.length < stop || /[^\u0000-\u007f]/.test(input)) {
         return null;
       }
@@ -5573,7 +5466,7 @@ var init_substring = __esm({
         return input.substring(start, stop);
       }
       return input.substring(input.length - stop, input.length - start);
-    }, "substring");
+    };
   }
 });
 
@@ -5581,7 +5474,7 @@ var init_substring = __esm({
 var uriEncode;
 var init_uriEncode = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/lib/uriEncode.js"() {
-    uriEncode = /* @__PURE__ */ __name((value) => encodeURIComponent(value).replace(/[!*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`), "uriEncode");
+    uriEncode = (value) => encodeURIComponent(value).replace(/[!*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   }
 });
 
@@ -5630,7 +5523,7 @@ var evaluateTemplate;
 var init_evaluateTemplate = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateTemplate.js"() {
     init_lib();
-    evaluateTemplate = /* @__PURE__ */ __name((template, options) => {
+    evaluateTemplate = (template, options) => {
       const evaluatedTemplateArr = [];
       const { referenceRecord, endpointParams } = options;
       let currentIndex = 0;
@@ -5660,7 +5553,7 @@ var init_evaluateTemplate = __esm({
         currentIndex = closingBraceIndex + 1;
       }
       return evaluatedTemplateArr.join("");
-    }, "evaluateTemplate");
+    };
   }
 });
 
@@ -5668,9 +5561,9 @@ var init_evaluateTemplate = __esm({
 var getReferenceValue;
 var init_getReferenceValue = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getReferenceValue.js"() {
-    getReferenceValue = /* @__PURE__ */ __name(({ ref }, options) => {
+    getReferenceValue = ({ ref }, options) => {
       return options.referenceRecord[ref] ?? options.endpointParams[ref];
-    }, "getReferenceValue");
+    };
   }
 });
 
@@ -5683,7 +5576,7 @@ var init_evaluateExpression = __esm({
     init_endpointFunctions();
     init_evaluateTemplate();
     init_getReferenceValue();
-    evaluateExpression = /* @__PURE__ */ __name((obj, keyName, options) => {
+    evaluateExpression = (obj, keyName, options) => {
       if (typeof obj === "string") {
         return evaluateTemplate(obj, options);
       } else if (obj["fn"]) {
@@ -5692,8 +5585,8 @@ var init_evaluateExpression = __esm({
         return getReferenceValue(obj, options);
       }
       throw new EndpointError(`'${keyName}': ${String(obj)} is not a string, function or reference.`);
-    }, "evaluateExpression");
-    callFunction = /* @__PURE__ */ __name(({ fn, argv }, options) => {
+    };
+    callFunction = ({ fn, argv }, options) => {
       const evaluatedArgs = Array(argv.length);
       for (let i = 0; i < evaluatedArgs.length; ++i) {
         const arg = argv[i];
@@ -5716,7 +5609,7 @@ var init_evaluateExpression = __esm({
         return callable(...evaluatedArgs);
       }
       throw new Error(`function ${fn} not loaded in endpointFunctions.`);
-    }, "callFunction");
+    };
     group = {
       evaluateExpression,
       callFunction
@@ -5738,7 +5631,7 @@ var init_evaluateCondition = __esm({
     init_debug();
     init_types2();
     init_callFunction();
-    evaluateCondition = /* @__PURE__ */ __name((condition, options) => {
+    evaluateCondition = (condition, options) => {
       const { assign } = condition;
       if (assign && assign in options.referenceRecord) {
         throw new EndpointError(`'${assign}' is already defined in Reference Record.`);
@@ -5750,7 +5643,7 @@ var init_evaluateCondition = __esm({
         return { result, toAssign: { name: assign, value } };
       }
       return { result };
-    }, "evaluateCondition");
+    };
   }
 });
 
@@ -5760,7 +5653,7 @@ var init_getEndpointHeaders = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointHeaders.js"() {
     init_types2();
     init_evaluateExpression();
-    getEndpointHeaders = /* @__PURE__ */ __name((headers, options) => Object.entries(headers ?? {}).reduce((acc, [headerKey, headerVal]) => {
+    getEndpointHeaders = (headers, options) => Object.entries(headers ?? {}).reduce((acc, [headerKey, headerVal]) => {
       acc[headerKey] = headerVal.map((headerValEntry) => {
         const processedExpr = evaluateExpression(headerValEntry, "Header value entry", options);
         if (typeof processedExpr !== "string") {
@@ -5769,7 +5662,7 @@ var init_getEndpointHeaders = __esm({
         return processedExpr;
       });
       return acc;
-    }, {}), "getEndpointHeaders");
+    }, {});
   }
 });
 
@@ -5779,11 +5672,11 @@ var init_getEndpointProperties = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointProperties.js"() {
     init_types2();
     init_evaluateTemplate();
-    getEndpointProperties = /* @__PURE__ */ __name((properties, options) => Object.entries(properties).reduce((acc, [propertyKey, propertyVal]) => {
+    getEndpointProperties = (properties, options) => Object.entries(properties).reduce((acc, [propertyKey, propertyVal]) => {
       acc[propertyKey] = group2.getEndpointProperty(propertyVal, options);
       return acc;
-    }, {}), "getEndpointProperties");
-    getEndpointProperty = /* @__PURE__ */ __name((property, options) => {
+    }, {});
+    getEndpointProperty = (property, options) => {
       if (Array.isArray(property)) {
         return property.map((propertyEntry) => getEndpointProperty(propertyEntry, options));
       }
@@ -5800,7 +5693,7 @@ var init_getEndpointProperties = __esm({
         default:
           throw new EndpointError(`Unexpected endpoint property type: ${typeof property}`);
       }
-    }, "getEndpointProperty");
+    };
     group2 = {
       getEndpointProperty,
       getEndpointProperties
@@ -5814,7 +5707,7 @@ var init_getEndpointUrl = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/getEndpointUrl.js"() {
     init_types2();
     init_evaluateExpression();
-    getEndpointUrl = /* @__PURE__ */ __name((endpointUrl, options) => {
+    getEndpointUrl = (endpointUrl, options) => {
       const expression = evaluateExpression(endpointUrl, "Endpoint URL", options);
       if (typeof expression === "string") {
         try {
@@ -5825,7 +5718,7 @@ var init_getEndpointUrl = __esm({
         }
       }
       throw new EndpointError(`Endpoint URL must be a string, got ${typeof expression}`);
-    }, "getEndpointUrl");
+    };
   }
 });
 
@@ -5840,7 +5733,7 @@ var init_decideEndpoint = __esm({
     init_getEndpointProperties();
     init_getEndpointUrl();
     RESULT = 1e8;
-    decideEndpoint = /* @__PURE__ */ __name((bdd, options) => {
+    decideEndpoint = (bdd, options) => {
       const { nodes, root, results, conditions } = bdd;
       let ref = root;
       const referenceRecord = {};
@@ -5874,7 +5767,7 @@ var init_decideEndpoint = __esm({
         };
       }
       throw new EndpointError(`No matching endpoint.`);
-    }, "decideEndpoint");
+    };
   }
 });
 
@@ -5884,7 +5777,7 @@ var init_evaluateConditions = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/util-endpoints/utils/evaluateConditions.js"() {
     init_debug();
     init_evaluateCondition();
-    evaluateConditions = /* @__PURE__ */ __name((conditions = [], options) => {
+    evaluateConditions = (conditions = [], options) => {
       const conditionsReferenceRecord = {};
       const conditionOptions = {
         ...options,
@@ -5907,7 +5800,7 @@ var init_evaluateConditions = __esm({
         return { result: true, referenceRecord: conditionsReferenceRecord };
       }
       return { result: true };
-    }, "evaluateConditions");
+    };
   }
 });
 
@@ -5920,7 +5813,7 @@ var init_evaluateEndpointRule = __esm({
     init_getEndpointHeaders();
     init_getEndpointProperties();
     init_getEndpointUrl();
-    evaluateEndpointRule = /* @__PURE__ */ __name((endpointRule, options) => {
+    evaluateEndpointRule = (endpointRule, options) => {
       const { conditions, endpoint } = endpointRule;
       const { result, referenceRecord } = evaluateConditions(conditions, options);
       if (!result) {
@@ -5940,7 +5833,7 @@ var init_evaluateEndpointRule = __esm({
         endpointToReturn.properties = getEndpointProperties(properties, endpointRuleOptions);
       }
       return endpointToReturn;
-    }, "evaluateEndpointRule");
+    };
   }
 });
 
@@ -5951,7 +5844,7 @@ var init_evaluateErrorRule = __esm({
     init_types2();
     init_evaluateConditions();
     init_evaluateExpression();
-    evaluateErrorRule = /* @__PURE__ */ __name((errorRule, options) => {
+    evaluateErrorRule = (errorRule, options) => {
       const { conditions, error: error2 } = errorRule;
       const { result, referenceRecord } = evaluateConditions(conditions, options);
       if (!result) {
@@ -5962,7 +5855,7 @@ var init_evaluateErrorRule = __esm({
         referenceRecord: { ...options.referenceRecord, ...referenceRecord }
       } : options;
       throw new EndpointError(evaluateExpression(error2, "Error", errorRuleOptions));
-    }, "evaluateErrorRule");
+    };
   }
 });
 
@@ -5974,7 +5867,7 @@ var init_evaluateRules = __esm({
     init_evaluateConditions();
     init_evaluateEndpointRule();
     init_evaluateErrorRule();
-    evaluateRules = /* @__PURE__ */ __name((rules, options) => {
+    evaluateRules = (rules, options) => {
       for (const rule of rules) {
         if (rule.type === "endpoint") {
           const endpointOrUndefined = evaluateEndpointRule(rule, options);
@@ -5993,8 +5886,8 @@ var init_evaluateRules = __esm({
         }
       }
       throw new EndpointError(`Rules evaluation failed`);
-    }, "evaluateRules");
-    evaluateTreeRule = /* @__PURE__ */ __name((treeRule, options) => {
+    };
+    evaluateTreeRule = (treeRule, options) => {
       const { conditions, rules } = treeRule;
       const { result, referenceRecord } = evaluateConditions(conditions, options);
       if (!result) {
@@ -6002,7 +5895,7 @@ var init_evaluateRules = __esm({
       }
       const treeRuleOptions = referenceRecord ? { ...options, referenceRecord: { ...options.referenceRecord, ...referenceRecord } } : options;
       return group3.evaluateRules(rules, treeRuleOptions);
-    }, "evaluateTreeRule");
+    };
     group3 = {
       evaluateRules,
       evaluateTreeRule
@@ -6025,7 +5918,7 @@ var init_resolveEndpoint = __esm({
     init_debug();
     init_types2();
     init_utils();
-    resolveEndpoint = /* @__PURE__ */ __name((ruleSetObject, options) => {
+    resolveEndpoint = (ruleSetObject, options) => {
       const { endpointParams, logger: logger2 } = options;
       const { parameters, rules } = ruleSetObject;
       options.logger?.debug?.(`${debugId} Initial EndpointParams: ${toDebugString(endpointParams)}`);
@@ -6046,7 +5939,7 @@ var init_resolveEndpoint = __esm({
       const endpoint = evaluateRules(rules, { endpointParams, logger: logger2, referenceRecord: {} });
       options.logger?.debug?.(`${debugId} Resolved endpoint: ${toDebugString(endpoint)}`);
       return endpoint;
-    }, "resolveEndpoint");
+    };
   }
 });
 
@@ -6054,7 +5947,7 @@ var init_resolveEndpoint = __esm({
 var resolveEndpointRequiredConfig;
 var init_resolveEndpointRequiredConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/endpoints/middleware-endpoint/resolveEndpointRequiredConfig.js"() {
-    resolveEndpointRequiredConfig = /* @__PURE__ */ __name((input) => {
+    resolveEndpointRequiredConfig = (input) => {
       const { endpoint } = input;
       if (endpoint === void 0) {
         input.endpoint = async () => {
@@ -6062,7 +5955,7 @@ var init_resolveEndpointRequiredConfig = __esm({
         };
       }
       return input;
-    }, "resolveEndpointRequiredConfig");
+    };
   }
 });
 
@@ -6120,7 +6013,7 @@ var serializerMiddleware;
 var init_serializerMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/middleware-serde/serializerMiddleware.js"() {
     init_endpoints();
-    serializerMiddleware = /* @__PURE__ */ __name((options, serializer) => (next, context) => async (args) => {
+    serializerMiddleware = (options, serializer) => (next, context) => async (args) => {
       const endpointConfig = options;
       const endpoint = context.endpointV2 ? async () => toEndpointV1(context.endpointV2) : endpointConfig.endpoint;
       if (!endpoint) {
@@ -6131,17 +6024,17 @@ var init_serializerMiddleware = __esm({
         ...args,
         request
       });
-    }, "serializerMiddleware");
+    };
   }
 });
 
 // node_modules/@smithy/core/dist-es/submodules/serde/middleware-serde/serdePlugin.js
 function getSerdePlugin(config, serializer, deserializer) {
   return {
-    applyToStack: /* @__PURE__ */ __name((commandStack) => {
+    applyToStack: (commandStack) => {
       commandStack.add(deserializerMiddleware(config, deserializer), deserializerMiddlewareOption2);
       commandStack.add(serializerMiddleware(config, serializer), serializerMiddlewareOption3);
-    }, "applyToStack")
+    }
   };
 }
 var deserializerMiddlewareOption2, serializerMiddlewareOption3;
@@ -6161,7 +6054,6 @@ var init_serdePlugin = __esm({
       tags: ["SERIALIZER"],
       override: true
     };
-    __name(getSerdePlugin, "getSerdePlugin");
   }
 });
 
@@ -6185,9 +6077,6 @@ var init_hash_node = __esm({
     init_buffer_from();
     init_toUint8Array();
     Hash = class {
-      static {
-        __name(this, "Hash");
-      }
       algorithmIdentifier;
       secret;
       hash;
@@ -6206,7 +6095,6 @@ var init_hash_node = __esm({
         this.hash = this.secret ? createHmac(this.algorithmIdentifier, castSourceData(this.secret)) : createHash2(this.algorithmIdentifier);
       }
     };
-    __name(castSourceData, "castSourceData");
   }
 });
 
@@ -6217,9 +6105,6 @@ var init_ChecksumStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/checksum/ChecksumStream.js"() {
     init_toBase64();
     ChecksumStream = class extends Readable {
-      static {
-        __name(this, "ChecksumStream");
-      }
       expectedChecksum;
       checksumSourceLocation;
       checksum;
@@ -6241,7 +6126,7 @@ var init_ChecksumStream = __esm({
         this.source.on("close", this.onSourceClose);
         this.source.pause();
       }
-      onSourceData = /* @__PURE__ */ __name((chunk) => {
+      onSourceData = (chunk) => {
         if (this.destroyed) {
           return;
         }
@@ -6254,8 +6139,8 @@ var init_ChecksumStream = __esm({
         if (!this.push(chunk)) {
           this.source.pause();
         }
-      }, "onSourceData");
-      onSourceEnd = /* @__PURE__ */ __name(async () => {
+      };
+      onSourceEnd = async () => {
         if (this.destroyed) {
           return;
         }
@@ -6271,15 +6156,15 @@ var init_ChecksumStream = __esm({
           return;
         }
         this.push(null);
-      }, "onSourceEnd");
-      onSourceError = /* @__PURE__ */ __name((error2) => {
+      };
+      onSourceError = (error2) => {
         this.destroy(error2);
-      }, "onSourceError");
-      onSourceClose = /* @__PURE__ */ __name(() => {
+      };
+      onSourceClose = () => {
         if (!this.destroyed && !this.source.readableEnded) {
           this.destroy(new Error("Connection lost or stream closed before all data was received."));
         }
-      }, "onSourceClose");
+      };
       _read(_size) {
         this.source.resume();
       }
@@ -6299,10 +6184,10 @@ var init_ChecksumStream = __esm({
 var isReadableStream, isBlob;
 var init_stream_type_check = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-type-check.js"() {
-    isReadableStream = /* @__PURE__ */ __name((stream) => typeof ReadableStream === "function" && (stream?.constructor?.name === ReadableStream.name || stream instanceof ReadableStream), "isReadableStream");
-    isBlob = /* @__PURE__ */ __name((blob) => {
+    isReadableStream = (stream) => typeof ReadableStream === "function" && (stream?.constructor?.name === ReadableStream.name || stream instanceof ReadableStream);
+    isBlob = (blob) => {
       return typeof Blob === "function" && (blob?.constructor?.name === Blob.name || blob instanceof Blob);
-    }, "isBlob");
+    };
   }
 });
 
@@ -6310,7 +6195,7 @@ var init_stream_type_check = __esm({
 var fromUtf82;
 var init_fromUtf8_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/fromUtf8.browser.js"() {
-    fromUtf82 = /* @__PURE__ */ __name((input) => new TextEncoder().encode(input), "fromUtf8");
+    fromUtf82 = (input) => new TextEncoder().encode(input);
   }
 });
 
@@ -6365,7 +6250,6 @@ var init_toBase64_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-base64/toBase64.browser.js"() {
     init_fromUtf8_browser();
     init_constants_for_browser();
-    __name(toBase642, "toBase64");
   }
 });
 
@@ -6376,9 +6260,6 @@ var init_ChecksumStream_browser = __esm({
     ReadableStreamRef = typeof ReadableStream === "function" ? ReadableStream : function() {
     };
     ChecksumStream2 = class extends ReadableStreamRef {
-      static {
-        __name(this, "ChecksumStream");
-      }
     };
   }
 });
@@ -6390,7 +6271,7 @@ var init_createChecksumStream_browser = __esm({
     init_toBase64_browser();
     init_stream_type_check();
     init_ChecksumStream_browser();
-    createChecksumStream = /* @__PURE__ */ __name(({ expectedChecksum, checksum, source, checksumSourceLocation, base64Encoder }) => {
+    createChecksumStream = ({ expectedChecksum, checksum, source, checksumSourceLocation, base64Encoder }) => {
       if (!isReadableStream(source)) {
         throw new Error(`@smithy/util-stream: unsupported source type ${source?.constructor?.name ?? source} in ChecksumStream.`);
       }
@@ -6420,7 +6301,7 @@ var init_createChecksumStream_browser = __esm({
       const readable = transform.readable;
       Object.setPrototypeOf(readable, ChecksumStream2.prototype);
       return readable;
-    }, "createChecksumStream");
+    };
   }
 });
 
@@ -6436,7 +6317,6 @@ var init_createChecksumStream = __esm({
     init_stream_type_check();
     init_ChecksumStream();
     init_createChecksumStream_browser();
-    __name(createChecksumStream2, "createChecksumStream");
   }
 });
 
@@ -6445,9 +6325,6 @@ var ByteArrayCollector;
 var init_ByteArrayCollector = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/ByteArrayCollector.js"() {
     ByteArrayCollector = class {
-      static {
-        __name(this, "ByteArrayCollector");
-      }
       allocByteArray;
       byteLength = 0;
       byteArrays = [];
@@ -6489,7 +6366,7 @@ function createBufferedReadableStream(upstream, size, logger2) {
   let bytesSeen = 0;
   const buffers = ["", new ByteArrayCollector((size2) => new Uint8Array(size2))];
   let mode = -1;
-  const pull = /* @__PURE__ */ __name(async (controller) => {
+  const pull = async (controller) => {
     const { value, done } = await reader.read();
     const chunk = value;
     if (done) {
@@ -6530,7 +6407,7 @@ function createBufferedReadableStream(upstream, size, logger2) {
         }
       }
     }
-  }, "pull");
+  };
   return new ReadableStream({
     pull
   });
@@ -6576,11 +6453,6 @@ function modeOf(chunk, allowBuffer = true) {
 var init_createBufferedReadable_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/createBufferedReadable.browser.js"() {
     init_ByteArrayCollector();
-    __name(createBufferedReadableStream, "createBufferedReadableStream");
-    __name(merge, "merge");
-    __name(flush, "flush");
-    __name(sizeOf, "sizeOf");
-    __name(modeOf, "modeOf");
   }
 });
 
@@ -6644,7 +6516,6 @@ var init_createBufferedReadable = __esm({
     init_ByteArrayCollector();
     init_createBufferedReadable_browser();
     init_stream_type_check();
-    __name(createBufferedReadable, "createBufferedReadable");
   }
 });
 
@@ -6652,7 +6523,7 @@ var init_createBufferedReadable = __esm({
 var getAwsChunkedEncodingStream;
 var init_getAwsChunkedEncodingStream_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.browser.js"() {
-    getAwsChunkedEncodingStream = /* @__PURE__ */ __name((readableStream, options) => {
+    getAwsChunkedEncodingStream = (readableStream, options) => {
       const { base64Encoder, bodyLengthChecker, checksumAlgorithmFn, checksumLocationName, streamHasher } = options;
       const checksumRequired = base64Encoder !== void 0 && bodyLengthChecker !== void 0 && checksumAlgorithmFn !== void 0 && checksumLocationName !== void 0 && streamHasher !== void 0;
       const digest2 = checksumRequired ? streamHasher(checksumAlgorithmFn, readableStream) : void 0;
@@ -6680,7 +6551,7 @@ ${value}\r
           }
         }
       });
-    }, "getAwsChunkedEncodingStream");
+    };
   }
 });
 
@@ -6740,7 +6611,6 @@ var init_getAwsChunkedEncodingStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/getAwsChunkedEncodingStream.js"() {
     init_getAwsChunkedEncodingStream_browser();
     init_stream_type_check();
-    __name(getAwsChunkedEncodingStream2, "getAwsChunkedEncodingStream");
   }
 });
 
@@ -6777,7 +6647,6 @@ async function headStream(stream, bytes) {
 }
 var init_headStream_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/headStream.browser.js"() {
-    __name(headStream, "headStream");
   }
 });
 
@@ -6789,7 +6658,7 @@ var init_headStream = __esm({
     init_concatBytes();
     init_headStream_browser();
     init_stream_type_check();
-    headStream2 = /* @__PURE__ */ __name((stream, bytes) => {
+    headStream2 = (stream, bytes) => {
       if (isReadableStream(stream)) {
         return headStream(stream, bytes);
       }
@@ -6807,11 +6676,8 @@ var init_headStream = __esm({
           resolve(bytes2);
         });
       });
-    }, "headStream");
+    };
     Collector = class extends Writable {
-      static {
-        __name(this, "Collector");
-      }
       buffers = [];
       limit = Infinity;
       bytesBuffered = 0;
@@ -6834,7 +6700,7 @@ var init_headStream = __esm({
 var toUtf82;
 var init_toUtf8_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-utf8/toUtf8.browser.js"() {
-    toUtf82 = /* @__PURE__ */ __name((input) => {
+    toUtf82 = (input) => {
       if (typeof input === "string") {
         return input;
       }
@@ -6842,7 +6708,7 @@ var init_toUtf8_browser = __esm({
         throw new Error("@smithy/util-utf8: toUtf8 encoder function only accepts string | Uint8Array.");
       }
       return new TextDecoder("utf-8").decode(input);
-    }, "toUtf8");
+    };
   }
 });
 
@@ -6871,14 +6737,12 @@ var init_stream_collector_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/stream-collector.browser.js"() {
     init_concatBytes();
     init_stream_type_check();
-    streamCollector = /* @__PURE__ */ __name(async (stream) => {
+    streamCollector = async (stream) => {
       if (isBlob(stream)) {
         return collectBlob(stream);
       }
       return collectReadableStream(stream);
-    }, "streamCollector");
-    __name(collectBlob, "collectBlob");
-    __name(collectReadableStream, "collectReadableStream");
+    };
   }
 });
 
@@ -6892,28 +6756,28 @@ var init_sdk_stream_mixin_browser = __esm({
     init_stream_collector_browser();
     init_stream_type_check();
     ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED = "The stream has already been transformed.";
-    sdkStreamMixin = /* @__PURE__ */ __name((stream) => {
+    sdkStreamMixin = (stream) => {
       if (!isBlobInstance(stream) && !isReadableStream(stream)) {
         const name = stream?.__proto__?.constructor?.name || stream;
         throw new Error(`Unexpected stream implementation, expect Blob or ReadableStream, got ${name}`);
       }
       let transformed = false;
-      const transformToByteArray = /* @__PURE__ */ __name(async () => {
+      const transformToByteArray = async () => {
         if (transformed) {
           throw new Error(ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED);
         }
         transformed = true;
         return await streamCollector(stream);
-      }, "transformToByteArray");
-      const blobToWebStream = /* @__PURE__ */ __name((blob) => {
+      };
+      const blobToWebStream = (blob) => {
         if (typeof blob.stream !== "function") {
           throw new Error("Cannot transform payload Blob to web stream. Please make sure the Blob.stream() is polyfilled.\nIf you are using React Native, this API is not yet supported, see: https://react-native.canny.io/feature-requests/p/fetch-streaming-body");
         }
         return blob.stream();
-      }, "blobToWebStream");
+      };
       return Object.assign(stream, {
         transformToByteArray,
-        transformToString: /* @__PURE__ */ __name(async (encoding) => {
+        transformToString: async (encoding) => {
           const buf = await transformToByteArray();
           if (encoding === "base64") {
             return toBase642(buf);
@@ -6926,8 +6790,8 @@ var init_sdk_stream_mixin_browser = __esm({
           } else {
             throw new Error("TextDecoder is not available, please make sure polyfill is provided.");
           }
-        }, "transformToString"),
-        transformToWebStream: /* @__PURE__ */ __name(() => {
+        },
+        transformToWebStream: () => {
           if (transformed) {
             throw new Error(ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED);
           }
@@ -6939,10 +6803,10 @@ var init_sdk_stream_mixin_browser = __esm({
           } else {
             throw new Error(`Cannot transform payload to web stream, got ${stream}`);
           }
-        }, "transformToWebStream")
+        }
       });
-    }, "sdkStreamMixin");
-    isBlobInstance = /* @__PURE__ */ __name((stream) => typeof Blob === "function" && stream instanceof Blob, "isBlobInstance");
+    };
+    isBlobInstance = (stream) => typeof Blob === "function" && stream instanceof Blob;
   }
 });
 
@@ -6954,7 +6818,7 @@ var init_stream_collector = __esm({
     init_concatBytes();
     init_stream_collector_browser();
     init_stream_type_check();
-    streamCollector2 = /* @__PURE__ */ __name((stream) => {
+    streamCollector2 = (stream) => {
       if (isBlob(stream)) {
         return collectBlob(stream);
       }
@@ -6975,11 +6839,8 @@ var init_stream_collector = __esm({
           resolve(bytes);
         });
       });
-    }, "streamCollector");
+    };
     Collector2 = class extends Writable2 {
-      static {
-        __name(this, "Collector");
-      }
       bufferedBytes = [];
       _write(chunk, encoding, callback) {
         this.bufferedBytes.push(chunk);
@@ -6998,7 +6859,7 @@ var init_sdk_stream_mixin = __esm({
     init_sdk_stream_mixin_browser();
     init_stream_collector();
     ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED2 = "The stream has already been transformed.";
-    sdkStreamMixin2 = /* @__PURE__ */ __name((stream) => {
+    sdkStreamMixin2 = (stream) => {
       if (!(stream instanceof Readable4)) {
         try {
           return sdkStreamMixin(stream);
@@ -7008,16 +6869,16 @@ var init_sdk_stream_mixin = __esm({
         }
       }
       let transformed = false;
-      const transformToByteArray = /* @__PURE__ */ __name(async () => {
+      const transformToByteArray = async () => {
         if (transformed) {
           throw new Error(ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED2);
         }
         transformed = true;
         return await streamCollector2(stream);
-      }, "transformToByteArray");
+      };
       return Object.assign(stream, {
         transformToByteArray,
-        transformToString: /* @__PURE__ */ __name(async (encoding) => {
+        transformToString: async (encoding) => {
           const buf = await transformToByteArray();
           if (encoding === void 0 || Buffer.isEncoding(encoding)) {
             return fromArrayBuffer(buf.buffer, buf.byteOffset, buf.byteLength).toString(encoding);
@@ -7025,8 +6886,8 @@ var init_sdk_stream_mixin = __esm({
             const decoder = new TextDecoder(encoding);
             return decoder.decode(buf);
           }
-        }, "transformToString"),
-        transformToWebStream: /* @__PURE__ */ __name(() => {
+        },
+        transformToWebStream: () => {
           if (transformed) {
             throw new Error(ERR_MSG_STREAM_HAS_BEEN_TRANSFORMED2);
           }
@@ -7038,9 +6899,9 @@ var init_sdk_stream_mixin = __esm({
           }
           transformed = true;
           return Readable4.toWeb(stream);
-        }, "transformToWebStream")
+        }
       });
-    }, "sdkStreamMixin");
+    };
   }
 });
 
@@ -7054,7 +6915,6 @@ async function splitStream(stream) {
 }
 var init_splitStream_browser = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/splitStream.browser.js"() {
-    __name(splitStream, "splitStream");
   }
 });
 
@@ -7074,7 +6934,6 @@ var init_splitStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/util-stream/splitStream.js"() {
     init_splitStream_browser();
     init_stream_type_check();
-    __name(splitStream2, "splitStream");
   }
 });
 
@@ -7084,7 +6943,6 @@ function writeKey(obj) {
 }
 var init_writeKey = __esm({
   "node_modules/@smithy/core/dist-es/submodules/serde/writeKey.js"() {
-    __name(writeKey, "writeKey");
   }
 });
 
@@ -7207,9 +7065,6 @@ var init_serde = __esm({
     init_transport();
     init_writeKey();
     Uint8ArrayBlobAdapter = class extends bindUint8ArrayBlobAdapter(toUtf8, fromUtf8, toBase64, fromBase64) {
-      static {
-        __name(this, "Uint8ArrayBlobAdapter");
-      }
     };
     _getRandomValues = getRandomValues;
     v4 = bindV4(_getRandomValues);
@@ -7224,9 +7079,6 @@ var init_HashCalculator = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/HashCalculator.js"() {
     init_serde();
     HashCalculator = class extends Writable3 {
-      static {
-        __name(this, "HashCalculator");
-      }
       hash;
       constructor(hash, options) {
         super(options);
@@ -7250,7 +7102,7 @@ var fileStreamHasher, isReadStream;
 var init_fileStreamHasher = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/fileStreamHasher.js"() {
     init_HashCalculator();
-    fileStreamHasher = /* @__PURE__ */ __name((hashCtor, fileStream) => new Promise((resolve, reject) => {
+    fileStreamHasher = (hashCtor, fileStream) => new Promise((resolve, reject) => {
       if (!isReadStream(fileStream)) {
         reject(new Error("Unable to calculate hash for non-file streams."));
         return;
@@ -7270,8 +7122,8 @@ var init_fileStreamHasher = __esm({
       hashCalculator.on("finish", function() {
         hash.digest().then(resolve).catch(reject);
       });
-    }), "fileStreamHasher");
-    isReadStream = /* @__PURE__ */ __name((stream) => typeof stream.path === "string", "isReadStream");
+    });
+    isReadStream = (stream) => typeof stream.path === "string";
   }
 });
 
@@ -7280,7 +7132,7 @@ var readableStreamHasher;
 var init_readableStreamHasher = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/hash-stream-node/readableStreamHasher.js"() {
     init_HashCalculator();
-    readableStreamHasher = /* @__PURE__ */ __name((hashCtor, readableStream) => {
+    readableStreamHasher = (hashCtor, readableStream) => {
       if (readableStream.readableFlowing !== null) {
         throw new Error("Unable to calculate hash for flowing readable stream");
       }
@@ -7297,7 +7149,7 @@ var init_readableStreamHasher = __esm({
           hash.digest().then(resolve).catch(reject);
         });
       });
-    }, "readableStreamHasher");
+    };
   }
 });
 
@@ -7338,9 +7190,6 @@ var init_Md5Js = __esm({
   "node_modules/@smithy/core/dist-es/submodules/checksum/md5/Md5Js.js"() {
     init_serde();
     Md5Js = class {
-      static {
-        __name(this, "Md5Js");
-      }
       digestLength = 16;
       state = Uint32Array.from(INIT);
       writeBuffer = new DataView(new ArrayBuffer(64));
@@ -7397,7 +7246,6 @@ var init_Md5Js = __esm({
     M = 4294967295;
     S = Uint8Array.of(7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21);
     T = Array.from({ length: 64 }, (_, i) => Math.abs(Math.sin(i + 1)) * 2 ** 32 >>> 0);
-    __name(compress, "compress");
   }
 });
 
@@ -7405,9 +7253,6 @@ var init_Md5Js = __esm({
 import { createHash as createHash3 } from "node:crypto";
 function buildNativeClass() {
   return class Md5Node {
-    static {
-      __name(this, "Md5Node");
-    }
     digestLength = 16;
     hash = createHash3("md5");
     update(data) {
@@ -7436,7 +7281,6 @@ var init_Md5Node = __esm({
       }
     })();
     Md5Node = hasNativeCrypto ? buildNativeClass() : Md5Js;
-    __name(buildNativeClass, "buildNativeClass");
   }
 });
 
@@ -7454,9 +7298,6 @@ var init_Crc32Js = __esm({
     }
     ONES = 4294967295;
     Crc32Js = class {
-      static {
-        __name(this, "Crc32Js");
-      }
       digestLength = 4;
       checksum = ONES;
       update(data) {
@@ -7484,9 +7325,6 @@ var init_Crc32Js = __esm({
 import * as zlib from "node:zlib";
 function buildNativeClass2(nativeCrc32) {
   return class Crc32Node {
-    static {
-      __name(this, "Crc32Node");
-    }
     digestLength = 4;
     value = 0;
     update(data) {
@@ -7511,7 +7349,6 @@ var init_Crc32Node = __esm({
     init_Crc32Js();
     zlibCrc32 = typeof zlib.crc32 === "function" ? zlib.crc32 : void 0;
     Crc32Node = zlibCrc32 ? buildNativeClass2(zlibCrc32) : Crc32Js;
-    __name(buildNativeClass2, "buildNativeClass");
   }
 });
 
@@ -7524,9 +7361,6 @@ var init_Sha256Js = __esm({
     DIGEST_LENGTH = 32;
     MAX_HASHABLE_LENGTH = 2 ** 53 - 1;
     Sha256Js = class _Sha256Js {
-      static {
-        __name(this, "Sha256Js");
-      }
       digestLength = DIGEST_LENGTH;
       state = Int32Array.from(INIT2);
       w;
@@ -7760,9 +7594,6 @@ var init_Sha256Js = __esm({
 import { createHash as createHash4, createHmac as createHmac2 } from "node:crypto";
 function buildNativeClass3() {
   return class Sha256Node {
-    static {
-      __name(this, "Sha256Node");
-    }
     digestLength = 32;
     secret;
     hash;
@@ -7820,8 +7651,6 @@ var init_Sha256Node = __esm({
       }
     })();
     Sha256Node = hasNativeCrypto2 ? buildNativeClass3() : Sha256Js;
-    __name(buildNativeClass3, "buildNativeClass");
-    __name(toBuffer, "toBuffer");
   }
 });
 
@@ -7835,9 +7664,6 @@ var init_Sha256WebCrypto = __esm({
     subtle = typeof digest === "function" && typeof sign === "function" && typeof importKey === "function" ? globalThis.crypto.subtle : void 0;
     MAX_PENDING_BYTES = 8 * 1024 * 1024;
     Sha256WebCrypto = class {
-      static {
-        __name(this, "Sha256WebCrypto");
-      }
       digestLength = 32;
       secret;
       pending = [];
@@ -7955,9 +7781,6 @@ var init_Int64 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/Int64.js"() {
     init_serde();
     Int64 = class _Int64 {
-      static {
-        __name(this, "Int64");
-      }
       bytes;
       constructor(bytes) {
         this.bytes = bytes;
@@ -7990,7 +7813,6 @@ var init_Int64 = __esm({
         return String(this.valueOf());
       }
     };
-    __name(negate, "negate");
   }
 });
 
@@ -8002,9 +7824,6 @@ var init_HeaderMarshaller = __esm({
     init_serde();
     init_Int64();
     HeaderMarshaller = class {
-      static {
-        __name(this, "HeaderMarshaller");
-      }
       toUtf8;
       fromUtf8;
       constructor(toUtf83, fromUtf83) {
@@ -8236,7 +8055,6 @@ var init_splitMessage = __esm({
     PRELUDE_LENGTH = PRELUDE_MEMBER_LENGTH * 2;
     CHECKSUM_LENGTH = 4;
     MINIMUM_MESSAGE_LENGTH = PRELUDE_LENGTH + CHECKSUM_LENGTH * 2;
-    __name(splitMessage, "splitMessage");
   }
 });
 
@@ -8248,9 +8066,6 @@ var init_EventStreamCodec = __esm({
     init_HeaderMarshaller();
     init_splitMessage();
     EventStreamCodec = class {
-      static {
-        __name(this, "EventStreamCodec");
-      }
       headerMarshaller;
       messageBuffer;
       isEndOfStream;
@@ -8322,9 +8137,6 @@ var MessageDecoderStream;
 var init_MessageDecoderStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageDecoderStream.js"() {
     MessageDecoderStream = class {
-      static {
-        __name(this, "MessageDecoderStream");
-      }
       options;
       constructor(options) {
         this.options = options;
@@ -8347,9 +8159,6 @@ var MessageEncoderStream;
 var init_MessageEncoderStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/MessageEncoderStream.js"() {
     MessageEncoderStream = class {
-      static {
-        __name(this, "MessageEncoderStream");
-      }
       options;
       constructor(options) {
         this.options = options;
@@ -8375,9 +8184,6 @@ var SmithyMessageDecoderStream;
 var init_SmithyMessageDecoderStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageDecoderStream.js"() {
     SmithyMessageDecoderStream = class {
-      static {
-        __name(this, "SmithyMessageDecoderStream");
-      }
       options;
       constructor(options) {
         this.options = options;
@@ -8403,9 +8209,6 @@ var SmithyMessageEncoderStream;
 var init_SmithyMessageEncoderStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-codec/SmithyMessageEncoderStream.js"() {
     SmithyMessageEncoderStream = class {
-      static {
-        __name(this, "SmithyMessageEncoderStream");
-      }
       options;
       constructor(options) {
         this.options = options;
@@ -8429,7 +8232,7 @@ function getChunkedStream(source) {
   let currentMessagePendingLength = 0;
   let currentMessage = null;
   let messageLengthBuffer = null;
-  const allocateMessage = /* @__PURE__ */ __name((size) => {
+  const allocateMessage = (size) => {
     if (typeof size !== "number") {
       throw new Error("Attempted to allocate an event message where size was not a number: " + size);
     }
@@ -8438,8 +8241,8 @@ function getChunkedStream(source) {
     currentMessage = new Uint8Array(size);
     const currentMessageView = new DataView(currentMessage.buffer);
     currentMessageView.setUint32(0, size, false);
-  }, "allocateMessage");
-  const iterator = /* @__PURE__ */ __name(async function* () {
+  };
+  const iterator = async function* () {
     const sourceIterator = source[Symbol.asyncIterator]();
     while (true) {
       const { value, done } = await sourceIterator.next();
@@ -8483,14 +8286,13 @@ function getChunkedStream(source) {
         }
       }
     }
-  }, "iterator");
+  };
   return {
     [Symbol.asyncIterator]: iterator
   };
 }
 var init_getChunkedStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getChunkedStream.js"() {
-    __name(getChunkedStream, "getChunkedStream");
   }
 });
 
@@ -8543,8 +8345,6 @@ function getMessageUnmarshaller(deserializer, toUtf83) {
 }
 var init_getUnmarshalledStream = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-universal/getUnmarshalledStream.js"() {
-    __name(getUnmarshalledStream, "getUnmarshalledStream");
-    __name(getMessageUnmarshaller, "getMessageUnmarshaller");
   }
 });
 
@@ -8560,9 +8360,6 @@ var init_EventStreamMarshaller = __esm({
     init_getChunkedStream();
     init_getUnmarshalledStream();
     EventStreamMarshaller = class {
-      static {
-        __name(this, "EventStreamMarshaller");
-      }
       eventStreamCodec;
       utfEncoder;
       constructor({ utf8Encoder, utf8Decoder }) {
@@ -8584,7 +8381,7 @@ var init_EventStreamMarshaller = __esm({
         });
       }
     };
-    eventStreamSerdeProvider = /* @__PURE__ */ __name((options) => new EventStreamMarshaller(options), "eventStreamSerdeProvider");
+    eventStreamSerdeProvider = (options) => new EventStreamMarshaller(options);
   }
 });
 
@@ -8621,9 +8418,6 @@ var init_EventStreamMarshaller2 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/EventStreamMarshaller.js"() {
     init_EventStreamMarshaller();
     EventStreamMarshaller2 = class {
-      static {
-        __name(this, "EventStreamMarshaller");
-      }
       universalMarshaller;
       constructor({ utf8Encoder, utf8Decoder }) {
         this.universalMarshaller = new EventStreamMarshaller({
@@ -8639,8 +8433,7 @@ var init_EventStreamMarshaller2 = __esm({
         return Readable5.from(this.universalMarshaller.serialize(input, serializer));
       }
     };
-    eventStreamSerdeProvider2 = /* @__PURE__ */ __name((options) => new EventStreamMarshaller2(options), "eventStreamSerdeProvider");
-    __name(readableToIterable, "readableToIterable");
+    eventStreamSerdeProvider2 = (options) => new EventStreamMarshaller2(options);
   }
 });
 
@@ -8648,7 +8441,7 @@ var init_EventStreamMarshaller2 = __esm({
 var readableStreamToIterable, iterableToReadableStream;
 var init_utils2 = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde/utils.js"() {
-    readableStreamToIterable = /* @__PURE__ */ __name((readableStream) => ({
+    readableStreamToIterable = (readableStream) => ({
       [Symbol.asyncIterator]: async function* () {
         const reader = readableStream.getReader();
         try {
@@ -8663,8 +8456,8 @@ var init_utils2 = __esm({
           reader.releaseLock();
         }
       }
-    }), "readableStreamToIterable");
-    iterableToReadableStream = /* @__PURE__ */ __name((asyncIterable) => {
+    });
+    iterableToReadableStream = (asyncIterable) => {
       const iterator = asyncIterable[Symbol.asyncIterator]();
       return new ReadableStream({
         async pull(controller) {
@@ -8675,7 +8468,7 @@ var init_utils2 = __esm({
           controller.enqueue(value);
         }
       });
-    }, "iterableToReadableStream");
+    };
   }
 });
 
@@ -8683,9 +8476,9 @@ var init_utils2 = __esm({
 var resolveEventStreamSerdeConfig;
 var init_EventStreamSerdeConfig = __esm({
   "node_modules/@smithy/core/dist-es/submodules/event-streams/eventstream-serde-config-resolver/EventStreamSerdeConfig.js"() {
-    resolveEventStreamSerdeConfig = /* @__PURE__ */ __name((input) => Object.assign(input, {
+    resolveEventStreamSerdeConfig = (input) => Object.assign(input, {
       eventStreamMarshaller: input.eventStreamSerdeProvider(input)
-    }), "resolveEventStreamSerdeConfig");
+    });
   }
 });
 
@@ -8697,9 +8490,6 @@ var init_EventStreamSerde = __esm({
     init_schema();
     init_serde();
     EventStreamSerde = class {
-      static {
-        __name(this, "EventStreamSerde");
-      }
       marshaller;
       serializer;
       deserializer;

@@ -2,19 +2,38 @@
 import { createRequire as __liveUpdateCreateRequire } from 'node:module';
 const require = __liveUpdateCreateRequire(import.meta.url);
 import {
-  LiveUpdateError,
-  UsageError,
+  CancelledError,
+  StepFailure,
   assertPublicKeyMatches,
+  assertSignedForDevices,
+  assertValidObjectKey,
+  cancellableFetch,
+  cancellableSleep,
+  cancellationOf,
+  compareUtf8,
   createBundle,
-  describeError,
-  excerpt,
+  createBundleEncryptor,
+  createKeyPair,
+  deriveS3ObjectUrl,
+  isCancelled,
+  isInside,
   loadPrivateKey,
-  parseHttpUrl,
-  redact,
+  manifestSignatureText,
+  parseFlags,
+  recoverSignedSha256,
+  renderHelp,
+  renderObjectKey,
+  renderPublicUrl,
   resolveConfig,
-  safeUrl,
+  scanWebDir,
+  signManifest,
+  signSha256,
+  throwIfCancelled,
+  trackPath,
+  untrackPath,
+  unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-LAX6IVQM.js";
+} from "./chunk-OSI6SUIP.js";
 import {
   BinaryDecisionDiagram,
   Client,
@@ -110,16 +129,36 @@ import {
   translateTraits,
   v4,
   writeKey
-} from "./chunk-NQIQFJVQ.js";
+} from "./chunk-46E3VRHA.js";
+import {
+  PUBLISH_HELP
+} from "./chunk-DBFNHV2P.js";
+import {
+  publishFlags,
+  publishInputValues,
+  renderFields
+} from "./chunk-VEKAUZXL.js";
+import {
+  UsageError,
+  excerpt,
+  parseHttpUrl,
+  safeUrl
+} from "./chunk-NMXVV454.js";
+import {
+  LiveUpdateError,
+  STAGE_EXIT_CODE,
+  describeError,
+  inputError,
+  redact
+} from "./chunk-JDJCEH7T.js";
 import {
   __commonJS,
   __esm,
   __export,
-  __name,
   __require,
   __toCommonJS,
   __toESM
-} from "./chunk-PKSXMDLL.js";
+} from "./chunk-ITKJ3MZF.js";
 
 // node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/constants.js
 var RequestChecksumCalculation, DEFAULT_REQUEST_CHECKSUM_CALCULATION, ResponseChecksumValidation, DEFAULT_RESPONSE_CHECKSUM_VALIDATION, ChecksumAlgorithm, ChecksumLocation, DEFAULT_CHECKSUM_ALGORITHM;
@@ -159,7 +198,7 @@ var init_stringUnionSelector = __esm({
       SelectorType3["ENV"] = "env";
       SelectorType3["CONFIG"] = "shared config entry";
     })(SelectorType2 || (SelectorType2 = {}));
-    stringUnionSelector = /* @__PURE__ */ __name((obj, key, union, type) => {
+    stringUnionSelector = (obj, key, union, type) => {
       if (!(key in obj)) {
         return void 0;
       }
@@ -168,7 +207,7 @@ var init_stringUnionSelector = __esm({
         throw new TypeError(`Cannot load ${type} '${key}'. Expected one of ${Object.values(union)}, got '${obj[key]}'.`);
       }
       return value;
-    }, "stringUnionSelector");
+    };
   }
 });
 
@@ -181,8 +220,8 @@ var init_NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS = __esm({
     ENV_REQUEST_CHECKSUM_CALCULATION = "AWS_REQUEST_CHECKSUM_CALCULATION";
     CONFIG_REQUEST_CHECKSUM_CALCULATION = "request_checksum_calculation";
     NODE_REQUEST_CHECKSUM_CALCULATION_CONFIG_OPTIONS = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env2) => stringUnionSelector(env2, ENV_REQUEST_CHECKSUM_CALCULATION, RequestChecksumCalculation, SelectorType2.ENV), "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => stringUnionSelector(profile, CONFIG_REQUEST_CHECKSUM_CALCULATION, RequestChecksumCalculation, SelectorType2.CONFIG), "configFileSelector"),
+      environmentVariableSelector: (env2) => stringUnionSelector(env2, ENV_REQUEST_CHECKSUM_CALCULATION, RequestChecksumCalculation, SelectorType2.ENV),
+      configFileSelector: (profile) => stringUnionSelector(profile, CONFIG_REQUEST_CHECKSUM_CALCULATION, RequestChecksumCalculation, SelectorType2.CONFIG),
       default: DEFAULT_REQUEST_CHECKSUM_CALCULATION
     };
   }
@@ -197,8 +236,8 @@ var init_NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS = __esm({
     ENV_RESPONSE_CHECKSUM_VALIDATION = "AWS_RESPONSE_CHECKSUM_VALIDATION";
     CONFIG_RESPONSE_CHECKSUM_VALIDATION = "response_checksum_validation";
     NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env2) => stringUnionSelector(env2, ENV_RESPONSE_CHECKSUM_VALIDATION, ResponseChecksumValidation, SelectorType2.ENV), "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => stringUnionSelector(profile, CONFIG_RESPONSE_CHECKSUM_VALIDATION, ResponseChecksumValidation, SelectorType2.CONFIG), "configFileSelector"),
+      environmentVariableSelector: (env2) => stringUnionSelector(env2, ENV_RESPONSE_CHECKSUM_VALIDATION, ResponseChecksumValidation, SelectorType2.ENV),
+      configFileSelector: (profile) => stringUnionSelector(profile, CONFIG_RESPONSE_CHECKSUM_VALIDATION, ResponseChecksumValidation, SelectorType2.CONFIG),
       default: DEFAULT_RESPONSE_CHECKSUM_VALIDATION
     };
   }
@@ -211,7 +250,7 @@ var init_emitWarningIfUnsupportedVersion = __esm({
     state = {
       warningEmitted: false
     };
-    emitWarningIfUnsupportedVersion2 = /* @__PURE__ */ __name((version) => {
+    emitWarningIfUnsupportedVersion2 = (version) => {
       if (version && !state.warningEmitted) {
         if (process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED === "true") {
           state.warningEmitted = true;
@@ -231,7 +270,7 @@ and security updates please upgrade to node >=${vv}.
 More information can be found at: https://a.co/c895JFp`);
         }
       }
-    }, "emitWarningIfUnsupportedVersion");
+    };
   }
 });
 
@@ -239,21 +278,21 @@ More information can be found at: https://a.co/c895JFp`);
 var longPollMiddleware, longPollMiddlewareOptions, getLongPollPlugin;
 var init_longPollMiddleware = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/longPollMiddleware.js"() {
-    longPollMiddleware = /* @__PURE__ */ __name(() => (next, context) => async (args) => {
+    longPollMiddleware = () => (next, context) => async (args) => {
       context.__retryLongPoll = true;
       return next(args);
-    }, "longPollMiddleware");
+    };
     longPollMiddlewareOptions = {
       name: "longPollMiddleware",
       tags: ["RETRY"],
       step: "initialize",
       override: true
     };
-    getLongPollPlugin = /* @__PURE__ */ __name((options) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getLongPollPlugin = (options) => ({
+      applyToStack: (clientStack) => {
         clientStack.add(longPollMiddleware(), longPollMiddlewareOptions);
-      }, "applyToStack")
-    }), "getLongPollPlugin");
+      }
+    });
   }
 });
 
@@ -267,7 +306,6 @@ function setCredentialFeature(credentials, feature, value) {
 }
 var init_setCredentialFeature = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/setCredentialFeature.js"() {
-    __name(setCredentialFeature, "setCredentialFeature");
   }
 });
 
@@ -284,7 +322,6 @@ function setFeature(context, feature, value) {
 }
 var init_setFeature = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/setFeature.js"() {
-    __name(setFeature, "setFeature");
   }
 });
 
@@ -298,7 +335,6 @@ function setTokenFeature(token, feature, value) {
 }
 var init_setTokenFeature = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/setTokenFeature.js"() {
-    __name(setTokenFeature, "setTokenFeature");
   }
 });
 
@@ -306,8 +342,8 @@ var init_setTokenFeature = __esm({
 var isDefaultSocketTimeoutEnabled, getDefaultSocketTimeout;
 var init_getDefaultSocketTimeout = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/getDefaultSocketTimeout.js"() {
-    isDefaultSocketTimeoutEnabled = /* @__PURE__ */ __name(() => typeof process === "object" && process?.env?.AWS_ENABLE_DEFAULT_SOCKET_TIMEOUT_2026 === "true", "isDefaultSocketTimeoutEnabled");
-    getDefaultSocketTimeout = /* @__PURE__ */ __name((requestHandler, timeoutMs) => {
+    isDefaultSocketTimeoutEnabled = () => typeof process === "object" && process?.env?.AWS_ENABLE_DEFAULT_SOCKET_TIMEOUT_2026 === "true";
+    getDefaultSocketTimeout = (requestHandler, timeoutMs) => {
       if (!isDefaultSocketTimeoutEnabled()) {
         return void 0;
       }
@@ -315,7 +351,7 @@ var init_getDefaultSocketTimeout = __esm({
         return void 0;
       }
       return timeoutMs;
-    }, "getDefaultSocketTimeout");
+    };
   }
 });
 
@@ -324,7 +360,7 @@ var collectBody;
 var init_collect_stream_body = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/collect-stream-body.js"() {
     init_serde();
-    collectBody = /* @__PURE__ */ __name(async (streamBody = new Uint8Array(), context) => {
+    collectBody = async (streamBody = new Uint8Array(), context) => {
       if (streamBody instanceof Uint8Array) {
         return Uint8ArrayBlobAdapter.mutate(streamBody);
       }
@@ -333,7 +369,7 @@ var init_collect_stream_body = __esm({
       }
       const fromContext = context.streamCollector(streamBody);
       return Uint8ArrayBlobAdapter.mutate(await fromContext);
-    }, "collectBody");
+    };
   }
 });
 
@@ -348,7 +384,6 @@ function extendedEncodeURIComponent(str) {
 }
 var init_extended_encode_uri_component = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/extended-encode-uri-component.js"() {
-    __name(extendedEncodeURIComponent, "extendedEncodeURIComponent");
   }
 });
 
@@ -360,9 +395,6 @@ var init_HttpBindingNormalizedSchema = __esm({
     init_serde();
     HTTP_BINDINGS = /* @__PURE__ */ Symbol.for("@smithy/schema-x");
     HttpBindingNormalizedSchema = class _HttpBindingNormalizedSchema extends NormalizedSchema {
-      static {
-        __name(this, "HttpBindingNormalizedSchema");
-      }
       static identity = /* @__PURE__ */ Symbol.for("@smithy/HttpBindingNormalizedSchema");
       identity = _HttpBindingNormalizedSchema.identity;
       bindings;
@@ -425,7 +457,7 @@ var init_HttpBindingNormalizedSchema = __esm({
         return typeof source !== "object" || source === null ? EMPTY_BINDINGS : this.bindings ??= buildHttpBindings(this);
       }
     };
-    buildHttpBindings = /* @__PURE__ */ __name((schema) => {
+    buildHttpBindings = (schema) => {
       const bodyMemberNames = [];
       const bodyMemberSchemas = [];
       const requestBodyMemberNames = [];
@@ -490,33 +522,33 @@ var init_HttpBindingNormalizedSchema = __esm({
       request.syntheticBodySchema = createBodySchema(schema, requestBodyMemberNames, requestBodyMemberSchemas);
       response.syntheticBodySchema = createBodySchema(schema, bodyMemberNames, bodyMemberSchemas);
       return bindings;
-    }, "buildHttpBindings");
-    buildPathSegments = /* @__PURE__ */ __name((path3) => {
+    };
+    buildPathSegments = (path7) => {
       const segments = [];
       let offset = 0;
-      for (const match of path3.matchAll(/\{([^{}+]+)(\+)?\}/g)) {
+      for (const match of path7.matchAll(/\{([^{}+]+)(\+)?\}/g)) {
         if (match.index > offset) {
-          segments.push([path3.slice(offset, match.index), 0]);
+          segments.push([path7.slice(offset, match.index), 0]);
         }
         segments.push([match[1], match[2] ? 2 : 1]);
         offset = match.index + match[0].length;
       }
-      if (segments.length && offset < path3.length) {
-        segments.push([path3.slice(offset), 0]);
+      if (segments.length && offset < path7.length) {
+        segments.push([path7.slice(offset), 0]);
       }
       return segments.length ? segments : void 0;
-    }, "buildPathSegments");
-    buildHttpOperationBindings = /* @__PURE__ */ __name((schema) => {
+    };
+    buildHttpOperationBindings = (schema) => {
       const { http, endpoint } = translateTraits(schema.traits ?? {});
-      const [path3, search] = http?.[1].split("?") ?? [];
+      const [path7, search] = http?.[1].split("?") ?? [];
       return [
         http?.[0],
-        path3,
+        path7,
         search ? [...new URLSearchParams(search)] : [],
-        path3 ? buildPathSegments(path3) : void 0,
+        path7 ? buildPathSegments(path7) : void 0,
         endpoint?.[0]
       ];
-    }, "buildHttpOperationBindings");
+    };
     EMPTY_BINDINGS = {
       request: { memberBindings: [], byName: {} },
       response: {
@@ -524,8 +556,8 @@ var init_HttpBindingNormalizedSchema = __esm({
         bindings: { headers: {}, prefixHeaders: [] }
       }
     };
-    getHttpOperationBindings = /* @__PURE__ */ __name((schema) => schema[HTTP_BINDINGS] ??= buildHttpOperationBindings(schema), "getHttpOperationBindings");
-    createBodySchema = /* @__PURE__ */ __name((schema, memberNames, memberSchemas) => {
+    getHttpOperationBindings = (schema) => schema[HTTP_BINDINGS] ??= buildHttpOperationBindings(schema);
+    createBodySchema = (schema, memberNames, memberSchemas) => {
       if (!memberNames.length) {
         return void 0;
       }
@@ -544,7 +576,7 @@ var init_HttpBindingNormalizedSchema = __esm({
         body[6] = bodyRequired;
       }
       return body;
-    }, "createBodySchema");
+    };
   }
 });
 
@@ -553,9 +585,6 @@ var SerdeContext;
 var init_SerdeContext = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/SerdeContext.js"() {
     SerdeContext = class {
-      static {
-        __name(this, "SerdeContext");
-      }
       serdeContext;
       setSerdeContext(serdeContext) {
         this.serdeContext = serdeContext;
@@ -573,9 +602,6 @@ var init_HttpProtocol = __esm({
     init_SerdeContext();
     init_HttpBindingNormalizedSchema();
     HttpProtocol = class extends SerdeContext {
-      static {
-        __name(this, "HttpProtocol");
-      }
       options;
       compositeErrorRegistry;
       constructor(options) {
@@ -730,7 +756,7 @@ var init_HttpProtocol = __esm({
         });
       }
       async loadEventStreamCapability() {
-        const { EventStreamSerde, eventStreamSerdeProvider } = await import("./event-streams-W5BZ6AEZ.js");
+        const { EventStreamSerde, eventStreamSerdeProvider } = await import("./event-streams-AETCFTOH.js");
         const marshaller = this.resolveEventStreamMarshaller(eventStreamSerdeProvider);
         return new EventStreamSerde({
           marshaller,
@@ -781,9 +807,6 @@ var init_HttpBindingProtocol = __esm({
     init_collect_stream_body();
     init_extended_encode_uri_component();
     HttpBindingProtocol = class extends HttpProtocol {
-      static {
-        __name(this, "HttpBindingProtocol");
-      }
       async serializeRequest(operationSchema, _input, context) {
         const input = _input && typeof _input === "object" ? _input : {};
         const query = {};
@@ -796,10 +819,10 @@ var init_HttpBindingProtocol = __esm({
         if (endpoint) {
           this.updateServiceEndpoint(request, endpoint);
           this.setHostPrefix(request, operationSchema, input, operation);
-          const [method, path3, staticQuery] = operation;
+          const [method, path7, staticQuery] = operation;
           if (method) {
             request.method = method;
-            request.path = request.path === "/" ? path3 : request.path + path3;
+            request.path = request.path === "/" ? path7 : request.path + path7;
             for (const [key, value] of staticQuery) {
               query[key] = value;
             }
@@ -941,10 +964,10 @@ var init_HttpBindingProtocol = __esm({
         return this.serializer.flush();
       }
       serializePath(segments, labels, bindings) {
-        let path3 = "";
+        let path7 = "";
         for (const [value, kind] of segments) {
           if (kind === 0) {
-            path3 += value;
+            path7 += value;
             continue;
           }
           const replacement = labels?.[value];
@@ -952,12 +975,12 @@ var init_HttpBindingProtocol = __esm({
             if (hasOwn(bindings.byName, value) && bindings.byName[value][2] === 33) {
               throw new Error(`No value provided for input HTTP label: ${value}.`);
             }
-            path3 += `{${value}${kind === 2 ? "+" : ""}}`;
+            path7 += `{${value}${kind === 2 ? "+" : ""}}`;
           } else {
-            path3 += kind === 2 ? replacement.split("/").map(extendedEncodeURIComponent).join("/") : extendedEncodeURIComponent(replacement);
+            path7 += kind === 2 ? replacement.split("/").map(extendedEncodeURIComponent).join("/") : extendedEncodeURIComponent(replacement);
           }
         }
-        return path3;
+        return path7;
       }
       async deserializeResponse(operationSchema, context, response) {
         const deserializer = this.deserializer;
@@ -1075,9 +1098,6 @@ var init_RpcProtocol = __esm({
     init_HttpProtocol();
     init_collect_stream_body();
     RpcProtocol = class extends HttpProtocol {
-      static {
-        __name(this, "RpcProtocol");
-      }
       async serializeRequest(operationSchema, _input, context) {
         const serializer = this.serializer;
         const query = {};
@@ -1179,9 +1199,6 @@ var init_AbstractRpcV2Protocol = __esm({
     init_transport();
     init_RpcProtocol();
     AbstractRpcV2Protocol = class extends RpcProtocol {
-      static {
-        __name(this, "AbstractRpcV2Protocol");
-      }
       constructor({ defaultNamespace, errorTypeRegistries: errorTypeRegistries5 }) {
         super({ defaultNamespace, errorTypeRegistries: errorTypeRegistries5 });
       }
@@ -1199,11 +1216,11 @@ var init_AbstractRpcV2Protocol = __esm({
           this.applyEmptyBody(request);
         }
         const { service, operation } = getSmithyContext(context);
-        const path3 = `/service/${service}/operation/${operation}`;
+        const path7 = `/service/${service}/operation/${operation}`;
         if (request.path.endsWith("/")) {
-          request.path += path3.slice(1);
+          request.path += path7.slice(1);
         } else {
-          request.path += path3;
+          request.path += path7;
         }
         return request;
       }
@@ -1219,7 +1236,7 @@ var resolvedPath;
 var init_resolve_path = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/resolve-path.js"() {
     init_extended_encode_uri_component();
-    resolvedPath = /* @__PURE__ */ __name((resolvedPath2, input, memberName, labelValueProvider, uriLabel, isGreedyLabel) => {
+    resolvedPath = (resolvedPath2, input, memberName, labelValueProvider, uriLabel, isGreedyLabel) => {
       if (input != null && input[memberName] !== void 0) {
         const labelValue = labelValueProvider();
         if (labelValue == null || labelValue.length <= 0) {
@@ -1230,7 +1247,7 @@ var init_resolve_path = __esm({
         throw new Error("No value provided for input HTTP label: " + memberName + ".");
       }
       return resolvedPath2;
-    }, "resolvedPath");
+    };
   }
 });
 
@@ -1243,11 +1260,7 @@ var init_requestBuilder = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/requestBuilder.js"() {
     init_transport();
     init_resolve_path();
-    __name(requestBuilder, "requestBuilder");
     RequestBuilder = class {
-      static {
-        __name(this, "RequestBuilder");
-      }
       input;
       context;
       query = {};
@@ -1289,8 +1302,8 @@ var init_requestBuilder = __esm({
         return this;
       }
       p(memberName, labelValueProvider, uriLabel, isGreedyLabel) {
-        this.resolvePathStack.push((path3) => {
-          this.path = resolvedPath(path3, this.input, memberName, labelValueProvider, uriLabel, isGreedyLabel);
+        this.resolvePathStack.push((path7) => {
+          this.path = resolvedPath(path7, this.input, memberName, labelValueProvider, uriLabel, isGreedyLabel);
         });
         return this;
       }
@@ -1322,9 +1335,6 @@ var init_FromStringShapeDeserializer = __esm({
     init_HttpBindingNormalizedSchema();
     init_SerdeContext();
     FromStringShapeDeserializer = class extends SerdeContext {
-      static {
-        __name(this, "FromStringShapeDeserializer");
-      }
       settings;
       constructor(settings) {
         super();
@@ -1400,9 +1410,6 @@ var init_HttpInterceptingShapeDeserializer = __esm({
     init_SerdeContext();
     init_FromStringShapeDeserializer();
     HttpInterceptingShapeDeserializer = class extends SerdeContext {
-      static {
-        __name(this, "HttpInterceptingShapeDeserializer");
-      }
       codecDeserializer;
       stringDeserializer;
       constructor(codecDeserializer, codecSettings) {
@@ -1456,9 +1463,6 @@ var init_ToStringShapeSerializer = __esm({
     init_HttpBindingNormalizedSchema();
     init_SerdeContext();
     ToStringShapeSerializer = class extends SerdeContext {
-      static {
-        __name(this, "ToStringShapeSerializer");
-      }
       settings;
       stringBuffer = "";
       constructor(settings) {
@@ -1555,9 +1559,6 @@ var init_HttpInterceptingShapeSerializer = __esm({
     init_HttpBindingNormalizedSchema();
     init_ToStringShapeSerializer();
     HttpInterceptingShapeSerializer = class {
-      static {
-        __name(this, "HttpInterceptingShapeSerializer");
-      }
       codecSerializer;
       stringSerializer;
       buffer;
@@ -1612,7 +1613,6 @@ function determineTimestampFormat(ns, settings) {
 }
 var init_determineTimestampFormat = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/serde/determineTimestampFormat.js"() {
-    __name(determineTimestampFormat, "determineTimestampFormat");
   }
 });
 
@@ -1622,9 +1622,6 @@ var init_Field = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/protocol-http/Field.js"() {
     import_types = __toESM(require_dist_cjs());
     Field = class {
-      static {
-        __name(this, "Field");
-      }
       name;
       kind;
       values;
@@ -1657,9 +1654,6 @@ var Fields;
 var init_Fields = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/protocol-http/Fields.js"() {
     Fields = class {
-      static {
-        __name(this, "Fields");
-      }
       entries = {};
       encoding;
       constructor({ fields = [], encoding = "utf-8" }) {
@@ -1686,7 +1680,7 @@ var init_Fields = __esm({
 var getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig;
 var init_httpExtensionConfiguration = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/protocol-http/extensions/httpExtensionConfiguration.js"() {
-    getHttpHandlerExtensionConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
+    getHttpHandlerExtensionConfiguration = (runtimeConfig) => {
       if (runtimeConfig.logger && runtimeConfig.logger.constructor?.name !== "NoOpLogger") {
         runtimeConfig.requestHandler?.updateHttpClientConfig?.(/* @__PURE__ */ Symbol.for("logger"), runtimeConfig.logger);
       }
@@ -1707,12 +1701,12 @@ var init_httpExtensionConfiguration = __esm({
           return runtimeConfig.requestHandler.httpHandlerConfigs();
         }
       };
-    }, "getHttpHandlerExtensionConfiguration");
-    resolveHttpHandlerRuntimeConfig = /* @__PURE__ */ __name((httpHandlerExtensionConfiguration) => {
+    };
+    resolveHttpHandlerRuntimeConfig = (httpHandlerExtensionConfiguration) => {
       return {
         requestHandler: httpHandlerExtensionConfiguration.httpHandler()
       };
-    }, "resolveHttpHandlerRuntimeConfig");
+    };
   }
 });
 
@@ -1746,18 +1740,17 @@ var init_contentLengthMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/middleware-content-length/contentLengthMiddleware.js"() {
     init_transport();
     CONTENT_LENGTH_HEADER = "content-length";
-    __name(contentLengthMiddleware, "contentLengthMiddleware");
     contentLengthMiddlewareOptions = {
       step: "build",
       tags: ["SET_CONTENT_LENGTH", "CONTENT_LENGTH"],
       name: "contentLengthMiddleware",
       override: true
     };
-    getContentLengthPlugin = /* @__PURE__ */ __name((options) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getContentLengthPlugin = (options) => ({
+      applyToStack: (clientStack) => {
         clientStack.add(contentLengthMiddleware(options.bodyLengthChecker), contentLengthMiddlewareOptions);
-      }, "applyToStack")
-    }), "getContentLengthPlugin");
+      }
+    });
   }
 });
 
@@ -1765,8 +1758,8 @@ var init_contentLengthMiddleware = __esm({
 var escapeUri, hexEncode;
 var init_escape_uri = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/util-uri-escape/escape-uri.js"() {
-    escapeUri = /* @__PURE__ */ __name((uri) => encodeURIComponent(uri).replace(/[!'()*]/g, hexEncode), "escapeUri");
-    hexEncode = /* @__PURE__ */ __name((c5) => `%${c5.charCodeAt(0).toString(16).toUpperCase()}`, "hexEncode");
+    escapeUri = (uri) => encodeURIComponent(uri).replace(/[!'()*]/g, hexEncode);
+    hexEncode = (c5) => `%${c5.charCodeAt(0).toString(16).toUpperCase()}`;
   }
 });
 
@@ -1775,7 +1768,7 @@ var escapeUriPath;
 var init_escape_uri_path = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/util-uri-escape/escape-uri-path.js"() {
     init_escape_uri();
-    escapeUriPath = /* @__PURE__ */ __name((uri) => uri.split("/").map(escapeUri).join("/"), "escapeUriPath");
+    escapeUriPath = (uri) => uri.split("/").map(escapeUri).join("/");
   }
 });
 
@@ -1802,7 +1795,6 @@ function buildQueryString(query) {
 var init_buildQueryString = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/querystring-builder/buildQueryString.js"() {
     init_escape_uri();
-    __name(buildQueryString, "buildQueryString");
   }
 });
 
@@ -1811,9 +1803,6 @@ var SerdeContextConfig;
 var init_ConfigurableSerdeContext = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js"() {
     SerdeContextConfig = class {
-      static {
-        __name(this, "SerdeContextConfig");
-      }
       serdeContext;
       setSerdeContext(serdeContext) {
         this.serdeContext = serdeContext;
@@ -1827,9 +1816,6 @@ var UnionSerde;
 var init_UnionSerde = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/UnionSerde.js"() {
     UnionSerde = class {
-      static {
-        __name(this, "UnionSerde");
-      }
       from;
       to;
       keys;
@@ -1877,7 +1863,6 @@ function detectBufferParsing() {
 var canParseBuffer;
 var init_detectBufferParsing = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/json/detectBufferParsing.js"() {
-    __name(detectBufferParsing, "detectBufferParsing");
   }
 });
 
@@ -1998,11 +1983,6 @@ function expandExponentToBigInt(s2) {
 var init_jsonReviver = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/json/jsonReviver.js"() {
     init_serde();
-    __name(jsonReviver, "jsonReviver");
-    __name(isFractionalBigNumeric, "isFractionalBigNumeric");
-    __name(isRepresentable, "isRepresentable");
-    __name(expandToDecimal, "expandToDecimal");
-    __name(expandExponentToBigInt, "expandExponentToBigInt");
   }
 });
 
@@ -2049,8 +2029,6 @@ var init_needsReviver = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/json/needsReviver.js"() {
     init_schema();
     REVIVER_SYMBOL = /* @__PURE__ */ Symbol.for("@aws-sdk/reviver");
-    __name(needsReviver, "needsReviver");
-    __name(_check, "_check");
   }
 });
 
@@ -2060,7 +2038,7 @@ var init_common = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/common.js"() {
     init_collect_stream_body();
     init_serde();
-    collectBodyString = /* @__PURE__ */ __name((streamBody, context) => collectBody(streamBody, context).then((body) => (context?.utf8Encoder ?? toUtf8)(body)), "collectBodyString");
+    collectBodyString = (streamBody, context) => collectBody(streamBody, context).then((body) => (context?.utf8Encoder ?? toUtf8)(body));
   }
 });
 
@@ -2103,14 +2081,13 @@ var init_parseJsonBody = __esm({
     init_detectBufferParsing();
     init_jsonReviver();
     init_needsReviver();
-    __name(parseJsonBody, "parseJsonBody");
-    parseJsonErrorBody = /* @__PURE__ */ __name(async (errorBody, context) => {
+    parseJsonErrorBody = async (errorBody, context) => {
       const value = await parseJsonBody(errorBody, context);
       value.message = value.message ?? value.Message;
       return value;
-    }, "parseJsonErrorBody");
-    findKey = /* @__PURE__ */ __name((object, key) => Object.keys(object).find((k5) => k5.toLowerCase() === key.toLowerCase()), "findKey");
-    sanitizeErrorCode = /* @__PURE__ */ __name((rawValue) => {
+    };
+    findKey = (object, key) => Object.keys(object).find((k5) => k5.toLowerCase() === key.toLowerCase());
+    sanitizeErrorCode = (rawValue) => {
       let cleanValue = rawValue;
       if (typeof cleanValue === "number") {
         cleanValue = cleanValue.toString();
@@ -2125,14 +2102,14 @@ var init_parseJsonBody = __esm({
         cleanValue = cleanValue.split("#")[1];
       }
       return cleanValue;
-    }, "sanitizeErrorCode");
-    loadRestJsonErrorCode = /* @__PURE__ */ __name((output, data) => {
+    };
+    loadRestJsonErrorCode = (output, data) => {
       return loadErrorCode(output, data, ["header", "code", "type"]);
-    }, "loadRestJsonErrorCode");
-    loadJsonRpcErrorCode = /* @__PURE__ */ __name((output, data, queryCompat = false) => {
+    };
+    loadJsonRpcErrorCode = (output, data, queryCompat = false) => {
       return loadErrorCode(output, data, queryCompat ? ["code", "header", "type"] : ["type", "code", "header"]);
-    }, "loadJsonRpcErrorCode");
-    loadSmithyRpcV2JsonErrorCode = /* @__PURE__ */ __name((output, data) => {
+    };
+    loadSmithyRpcV2JsonErrorCode = (output, data) => {
       if (data?.__type !== void 0) {
         let cleanValue = data.__type;
         if (typeof cleanValue === "number") {
@@ -2146,8 +2123,8 @@ var init_parseJsonBody = __esm({
         }
         return cleanValue;
       }
-    }, "loadSmithyRpcV2JsonErrorCode");
-    loadErrorCode = /* @__PURE__ */ __name(({ headers }, data, order) => {
+    };
+    loadErrorCode = ({ headers }, data, order) => {
       while (order.length > 0) {
         const location = order.shift();
         switch (location) {
@@ -2170,7 +2147,7 @@ var init_parseJsonBody = __esm({
             break;
         }
       }
-    }, "loadErrorCode");
+    };
   }
 });
 
@@ -2189,9 +2166,6 @@ var init_JsonShapeDeserializer2 = __esm({
     init_parseJsonBody();
     init_transport();
     JsonShapeDeserializer2 = class extends SerdeContextConfig {
-      static {
-        __name(this, "JsonShapeDeserializer2");
-      }
       settings;
       constructor(settings) {
         super();
@@ -2220,9 +2194,9 @@ var init_JsonShapeDeserializer2 = __esm({
         return this._read(schema, data);
       }
       _read(schema, value) {
-        const isObject = value !== null && typeof value === "object";
+        const isObject2 = value !== null && typeof value === "object";
         const ns = NormalizedSchema.of(schema);
-        if (isObject) {
+        if (isObject2) {
           if (ns.isStructSchema()) {
             return this._readStruct(ns, value);
           }
@@ -2302,7 +2276,7 @@ var init_JsonShapeDeserializer2 = __esm({
           return value;
         }
         if (ns.isDocumentSchema()) {
-          if (isObject) {
+          if (isObject2) {
             if (Array.isArray(value)) {
               for (let i5 = 0; i5 < value.length; ++i5) {
                 const v = value[i5];
@@ -2395,9 +2369,6 @@ var init_JsonBytesStringAdapter = __esm({
   "node_modules/@smithy/core/dist-es/submodules/protocols/json/codec-v2/JsonBytesStringAdapter.js"() {
     init_serde();
     JsonBytesStringAdapter = class _JsonBytesStringAdapter extends Uint8Array {
-      static {
-        __name(this, "JsonBytesStringAdapter");
-      }
       string = null;
       static allocUnsafe(bytes) {
         if (typeof Buffer === "function") {
@@ -2540,11 +2511,7 @@ var init_JsonShapeSerializer2 = __esm({
       }
     }
     INITIAL_BUFFER_SIZE = 2048;
-    __name(alloc, "alloc");
     JsonShapeSerializer2 = class _JsonShapeSerializer2 extends SerdeContextConfig {
-      static {
-        __name(this, "JsonShapeSerializer2");
-      }
       settings;
       json;
       i = 0;
@@ -2747,7 +2714,7 @@ var init_JsonShapeSerializer2 = __esm({
           return;
         }
         const ns = NormalizedSchema.of(schema);
-        const isObject = typeof value === "object";
+        const isObject2 = typeof value === "object";
         if (ns.isStringSchema()) {
           const mediaType = ns.getMergedTraits().mediaType;
           if (mediaType) {
@@ -2763,7 +2730,7 @@ var init_JsonShapeSerializer2 = __esm({
           this.writeAsciiQuoted(asString);
           return;
         }
-        if (isObject) {
+        if (isObject2) {
           if (ns.isStructSchema()) {
             this.writeStruct(ns, value);
             return;
@@ -3037,9 +3004,6 @@ var init_JsonCodec2 = __esm({
     init_JsonShapeDeserializer2();
     init_JsonShapeSerializer2();
     JsonCodec2 = class extends SerdeContextConfig {
-      static {
-        __name(this, "JsonCodec2");
-      }
       settings;
       constructor(settings) {
         super();
@@ -3068,9 +3032,6 @@ var init_SmithyRpcV2JsonProtocol = __esm({
     init_JsonCodec2();
     init_parseJsonBody();
     SmithyRpcV2JsonProtocol = class extends AbstractRpcV2Protocol {
-      static {
-        __name(this, "SmithyRpcV2JsonProtocol");
-      }
       codec = new JsonCodec2({
         timestampFormat: {
           useTrait: false,
@@ -3162,9 +3123,6 @@ var init_JsonShapeDeserializer = __esm({
     init_needsReviver();
     init_parseJsonBody();
     JsonShapeDeserializer = class extends SerdeContextConfig {
-      static {
-        __name(this, "JsonShapeDeserializer");
-      }
       settings;
       constructor(settings) {
         super();
@@ -3178,9 +3136,9 @@ var init_JsonShapeDeserializer = __esm({
         return this._read(schema, data);
       }
       _read(schema, value) {
-        const isObject = value !== null && typeof value === "object";
+        const isObject2 = value !== null && typeof value === "object";
         const ns = NormalizedSchema.of(schema);
-        if (isObject) {
+        if (isObject2) {
           if (ns.isStructSchema()) {
             const record = value;
             const union = ns.isUnionSchema();
@@ -3296,7 +3254,7 @@ var init_JsonShapeDeserializer = __esm({
           return value;
         }
         if (ns.isDocumentSchema()) {
-          if (isObject) {
+          if (isObject2) {
             const out = Array.isArray(value) ? [] : {};
             for (const k5 in value) {
               if (!hasOwn(value, k5)) {
@@ -3330,9 +3288,6 @@ var init_jsonReplacer = __esm({
     init_serde();
     NUMERIC_CONTROL_CHAR = String.fromCharCode(925);
     JsonReplacer = class {
-      static {
-        __name(this, "JsonReplacer");
-      }
       values = /* @__PURE__ */ new Map();
       counter = 0;
       stage = 0;
@@ -3390,9 +3345,6 @@ var init_JsonShapeSerializer = __esm({
     init_jsonReplacer();
     init_transport();
     JsonShapeSerializer = class extends SerdeContextConfig {
-      static {
-        __name(this, "JsonShapeSerializer");
-      }
       settings;
       buffer;
       useReplacer = false;
@@ -3425,9 +3377,9 @@ var init_JsonShapeSerializer = __esm({
         }
       }
       _write(schema, value, container) {
-        const isObject = value !== null && typeof value === "object";
+        const isObject2 = value !== null && typeof value === "object";
         const ns = NormalizedSchema.of(schema);
-        if (isObject) {
+        if (isObject2) {
           if (ns.isStructSchema()) {
             const record = value;
             const out = {};
@@ -3557,7 +3509,7 @@ var init_JsonShapeSerializer = __esm({
           this.useReplacer = true;
         }
         if (ns.isDocumentSchema()) {
-          if (isObject) {
+          if (isObject2) {
             if (value instanceof Uint8Array) {
               return (this.serdeContext?.base64Encoder ?? toBase64)(value);
             }
@@ -3596,9 +3548,6 @@ var init_JsonCodec = __esm({
     init_JsonShapeDeserializer();
     init_JsonShapeSerializer();
     JsonCodec = class extends SerdeContextConfig {
-      static {
-        __name(this, "JsonCodec");
-      }
       settings;
       constructor(settings) {
         super();
@@ -3711,8 +3660,7 @@ var hostHeaderMiddleware, hostHeaderMiddlewareOptions, getHostHeaderPlugin;
 var init_hostHeaderMiddleware = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-host-header/hostHeaderMiddleware.js"() {
     init_protocols();
-    __name(resolveHostHeaderConfig, "resolveHostHeaderConfig");
-    hostHeaderMiddleware = /* @__PURE__ */ __name((options) => (next) => async (args) => {
+    hostHeaderMiddleware = (options) => (next) => async (args) => {
       if (!HttpRequest.isInstance(args.request)) {
         return next(args);
       }
@@ -3729,7 +3677,7 @@ var init_hostHeaderMiddleware = __esm({
         request.headers["host"] = host;
       }
       return next(args);
-    }, "hostHeaderMiddleware");
+    };
     hostHeaderMiddlewareOptions = {
       name: "hostHeaderMiddleware",
       step: "build",
@@ -3737,11 +3685,11 @@ var init_hostHeaderMiddleware = __esm({
       tags: ["HOST"],
       override: true
     };
-    getHostHeaderPlugin = /* @__PURE__ */ __name((options) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getHostHeaderPlugin = (options) => ({
+      applyToStack: (clientStack) => {
         clientStack.add(hostHeaderMiddleware(options), hostHeaderMiddlewareOptions);
-      }, "applyToStack")
-    }), "getHostHeaderPlugin");
+      }
+    });
   }
 });
 
@@ -3750,7 +3698,7 @@ var loggerMiddleware, loggerMiddlewareOptions, getLoggerPlugin;
 var init_loggerMiddleware = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-logger/loggerMiddleware.js"() {
     init_client();
-    loggerMiddleware = /* @__PURE__ */ __name(() => (next, context) => async (args) => {
+    loggerMiddleware = () => (next, context) => async (args) => {
       try {
         const response = await next(args);
         const { logger } = context;
@@ -3783,18 +3731,18 @@ var init_loggerMiddleware = __esm({
         });
         throw error;
       }
-    }, "loggerMiddleware");
+    };
     loggerMiddlewareOptions = {
       name: "loggerMiddleware",
       tags: ["LOGGER"],
       step: "initialize",
       override: true
     };
-    getLoggerPlugin = /* @__PURE__ */ __name((options) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getLoggerPlugin = (options) => ({
+      applyToStack: (clientStack) => {
         clientStack.add(loggerMiddleware(), loggerMiddlewareOptions);
-      }, "applyToStack")
-    }), "getLoggerPlugin");
+      }
+    });
   }
 });
 
@@ -3829,9 +3777,6 @@ var init_invoke_store = __esm({
       globalThis.awslambda = globalThis.awslambda || {};
     }
     InvokeStoreBase = class {
-      static {
-        __name(this, "InvokeStoreBase");
-      }
       static PROTECTED_KEYS = PROTECTED_KEYS;
       isProtectedKey(key) {
         return Object.values(PROTECTED_KEYS).includes(key);
@@ -3856,9 +3801,6 @@ var init_invoke_store = __esm({
       }
     };
     InvokeStoreSingle = class extends InvokeStoreBase {
-      static {
-        __name(this, "InvokeStoreSingle");
-      }
       currentContext;
       getContext() {
         return this.currentContext;
@@ -3882,9 +3824,6 @@ var init_invoke_store = __esm({
       }
     };
     InvokeStoreMulti = class _InvokeStoreMulti extends InvokeStoreBase {
-      static {
-        __name(this, "InvokeStoreMulti");
-      }
       als;
       static async create() {
         const instance = new _InvokeStoreMulti();
@@ -3934,16 +3873,15 @@ var init_invoke_store = __esm({
         }
         return instance;
       }
-      __name(getInstanceAsync, "getInstanceAsync");
       InvokeStore2.getInstanceAsync = getInstanceAsync;
       InvokeStore2._testing = process.env.AWS_LAMBDA_BENCHMARK_MODE === "1" ? {
-        reset: /* @__PURE__ */ __name(() => {
+        reset: () => {
           instance = null;
           if (globalThis.awslambda?.InvokeStore) {
             delete globalThis.awslambda.InvokeStore;
           }
           globalThis.awslambda = { InvokeStore: void 0 };
-        }, "reset")
+        }
       } : void 0;
     })(InvokeStore || (InvokeStore = {}));
   }
@@ -3970,7 +3908,7 @@ var init_recursionDetectionMiddleware = __esm({
     TRACEPARENT = "traceparent";
     TRACESTATE = "tracestate";
     BAGGAGE = "baggage";
-    recursionDetectionMiddleware = /* @__PURE__ */ __name(() => (next) => async (args) => {
+    recursionDetectionMiddleware = () => (next) => async (args) => {
       const { request } = args;
       if (!HttpRequest.isInstance(request)) {
         return next(args);
@@ -3984,7 +3922,7 @@ var init_recursionDetectionMiddleware = __esm({
           invokeStore ??= await InvokeStore.getInstanceAsync();
           const traceIdFromInvokeStore = invokeStore?.getXRayTraceId();
           const traceId = traceIdFromInvokeStore ?? traceIdFromEnv;
-          const nonEmptyString = /* @__PURE__ */ __name((str) => typeof str === "string" && str.length > 0, "nonEmptyString");
+          const nonEmptyString = (str) => typeof str === "string" && str.length > 0;
           if (nonEmptyString(functionName) && nonEmptyString(traceId)) {
             request.headers[X_AMZN_TRACE_ID] = traceId;
           }
@@ -4009,8 +3947,7 @@ var init_recursionDetectionMiddleware = __esm({
         }
       }
       return next(args);
-    }, "recursionDetectionMiddleware");
-    __name(sanitizeTraceHeaders, "sanitizeTraceHeaders");
+    };
   }
 });
 
@@ -4020,11 +3957,11 @@ var init_getRecursionDetectionPlugin = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-recursion-detection/getRecursionDetectionPlugin.js"() {
     init_configuration();
     init_recursionDetectionMiddleware();
-    getRecursionDetectionPlugin = /* @__PURE__ */ __name((options) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getRecursionDetectionPlugin = (options) => ({
+      applyToStack: (clientStack) => {
         clientStack.add(recursionDetectionMiddleware(), recursionDetectionMiddlewareOptions);
-      }, "applyToStack")
-    }), "getRecursionDetectionPlugin");
+      }
+    });
   }
 });
 
@@ -4032,7 +3969,7 @@ var init_getRecursionDetectionPlugin = __esm({
 var resolveAuthOptions;
 var init_resolveAuthOptions = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/resolveAuthOptions.js"() {
-    resolveAuthOptions = /* @__PURE__ */ __name((candidateAuthOptions, authSchemePreference) => {
+    resolveAuthOptions = (candidateAuthOptions, authSchemePreference) => {
       if (!authSchemePreference || authSchemePreference.length === 0) {
         return candidateAuthOptions;
       }
@@ -4051,7 +3988,7 @@ var init_resolveAuthOptions = __esm({
         }
       }
       return preferredAuthOptions;
-    }, "resolveAuthOptions");
+    };
   }
 });
 
@@ -4068,8 +4005,7 @@ var init_httpAuthSchemeMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-auth-scheme/httpAuthSchemeMiddleware.js"() {
     init_transport();
     init_resolveAuthOptions();
-    __name(convertHttpAuthSchemesToMap, "convertHttpAuthSchemesToMap");
-    httpAuthSchemeMiddleware = /* @__PURE__ */ __name((config, mwOptions) => (next, context) => async (args) => {
+    httpAuthSchemeMiddleware = (config, mwOptions) => (next, context) => async (args) => {
       const options = config.httpAuthSchemeProvider(await mwOptions.httpAuthSchemeParametersProvider(config, context, args.input));
       const authSchemePreference = config.authSchemePreference ? await config.authSchemePreference() : [];
       const resolvedOptions = resolveAuthOptions(options, authSchemePreference);
@@ -4101,7 +4037,7 @@ var init_httpAuthSchemeMiddleware = __esm({
         throw new Error(failureReasons.join("\n"));
       }
       return next(args);
-    }, "httpAuthSchemeMiddleware");
+    };
   }
 });
 
@@ -4118,14 +4054,14 @@ var init_getHttpAuthSchemeEndpointRuleSetPlugin = __esm({
       relation: "before",
       toMiddleware: "endpointV2Middleware"
     };
-    getHttpAuthSchemeEndpointRuleSetPlugin = /* @__PURE__ */ __name((config, { httpAuthSchemeParametersProvider, identityProviderConfigProvider }) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getHttpAuthSchemeEndpointRuleSetPlugin = (config, { httpAuthSchemeParametersProvider, identityProviderConfigProvider }) => ({
+      applyToStack: (clientStack) => {
         clientStack.addRelativeTo(httpAuthSchemeMiddleware(config, {
           httpAuthSchemeParametersProvider,
           identityProviderConfigProvider
         }), httpAuthSchemeEndpointRuleSetMiddlewareOptions);
-      }, "applyToStack")
-    }), "getHttpAuthSchemeEndpointRuleSetPlugin");
+      }
+    });
   }
 });
 
@@ -4142,14 +4078,14 @@ var init_getHttpAuthSchemePlugin = __esm({
       relation: "before",
       toMiddleware: "serializerMiddleware"
     };
-    getHttpAuthSchemePlugin = /* @__PURE__ */ __name((config, { httpAuthSchemeParametersProvider, identityProviderConfigProvider }) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getHttpAuthSchemePlugin = (config, { httpAuthSchemeParametersProvider, identityProviderConfigProvider }) => ({
+      applyToStack: (clientStack) => {
         clientStack.addRelativeTo(httpAuthSchemeMiddleware(config, {
           httpAuthSchemeParametersProvider,
           identityProviderConfigProvider
         }), httpAuthSchemeMiddlewareOptions);
-      }, "applyToStack")
-    }), "getHttpAuthSchemePlugin");
+      }
+    });
   }
 });
 
@@ -4168,12 +4104,12 @@ var init_httpSigningMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/middleware-http-signing/httpSigningMiddleware.js"() {
     init_protocols();
     init_transport();
-    defaultErrorHandler = /* @__PURE__ */ __name((signingProperties) => (error) => {
+    defaultErrorHandler = (signingProperties) => (error) => {
       throw error;
-    }, "defaultErrorHandler");
-    defaultSuccessHandler = /* @__PURE__ */ __name((httpResponse, signingProperties) => {
-    }, "defaultSuccessHandler");
-    httpSigningMiddleware = /* @__PURE__ */ __name((config) => (next, context) => async (args) => {
+    };
+    defaultSuccessHandler = (httpResponse, signingProperties) => {
+    };
+    httpSigningMiddleware = (config) => (next, context) => async (args) => {
       if (!HttpRequest.isInstance(args.request)) {
         return next(args);
       }
@@ -4189,7 +4125,7 @@ var init_httpSigningMiddleware = __esm({
       }).catch((signer.errorHandler || defaultErrorHandler)(signingProperties));
       (signer.successHandler || defaultSuccessHandler)(output.response, signingProperties);
       return output;
-    }, "httpSigningMiddleware");
+    };
   }
 });
 
@@ -4207,11 +4143,11 @@ var init_getHttpSigningMiddleware = __esm({
       relation: "after",
       toMiddleware: "retryMiddleware"
     };
-    getHttpSigningPlugin = /* @__PURE__ */ __name((config) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getHttpSigningPlugin = (config) => ({
+      applyToStack: (clientStack) => {
         clientStack.addRelativeTo(httpSigningMiddleware(config), httpSigningMiddlewareOptions);
-      }, "applyToStack")
-    }), "getHttpSigningPlugin");
+      }
+    });
   }
 });
 
@@ -4227,19 +4163,19 @@ var init_middleware_http_signing = __esm({
 var normalizeProvider2;
 var init_normalizeProvider = __esm({
   "node_modules/@smithy/core/dist-es/normalizeProvider.js"() {
-    normalizeProvider2 = /* @__PURE__ */ __name((input) => {
+    normalizeProvider2 = (input) => {
       if (typeof input === "function") {
         return input;
       }
       const promisified = Promise.resolve(input);
       return () => promisified;
-    }, "normalizeProvider");
+    };
   }
 });
 
 // node_modules/@smithy/core/dist-es/legacy-root-exports/pagination/createPaginator.js
 function createPaginator(ClientCtor, CommandCtor, inputTokenName, outputTokenName, pageSizeTokenName) {
-  return /* @__PURE__ */ __name(async function* paginateOperation(config, input, ...additionalArguments) {
+  return async function* paginateOperation(config, input, ...additionalArguments) {
     const _input = input;
     let token = config.startingToken ?? _input[inputTokenName];
     let hasNext = true;
@@ -4260,20 +4196,19 @@ function createPaginator(ClientCtor, CommandCtor, inputTokenName, outputTokenNam
       hasNext = !!(token && (!config.stopOnSameToken || token !== prevToken));
     }
     return void 0;
-  }, "paginateOperation");
+  };
 }
 var makePagedClientRequest, get;
 var init_createPaginator = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/pagination/createPaginator.js"() {
-    makePagedClientRequest = /* @__PURE__ */ __name(async (CommandCtor, client, input, withCommand = (_) => _, ...args) => {
+    makePagedClientRequest = async (CommandCtor, client, input, withCommand = (_) => _, ...args) => {
       let command5 = new CommandCtor(input);
       command5 = withCommand(command5) ?? command5;
       return await client.send(command5, ...args);
-    }, "makePagedClientRequest");
-    __name(createPaginator, "createPaginator");
-    get = /* @__PURE__ */ __name((fromObject, path3) => {
+    };
+    get = (fromObject, path7) => {
       let cursor = fromObject;
-      const pathComponents = path3.split(".");
+      const pathComponents = path7.split(".");
       for (const step of pathComponents) {
         if (!cursor || typeof cursor !== "object") {
           return void 0;
@@ -4281,7 +4216,7 @@ var init_createPaginator = __esm({
         cursor = cursor[step];
       }
       return cursor;
-    }, "get");
+    };
   }
 });
 
@@ -4298,7 +4233,6 @@ function setFeature2(context, feature, value) {
 }
 var init_setFeature2 = __esm({
   "node_modules/@smithy/core/dist-es/setFeature.js"() {
-    __name(setFeature2, "setFeature");
   }
 });
 
@@ -4308,9 +4242,6 @@ var init_DefaultIdentityProviderConfig = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/DefaultIdentityProviderConfig.js"() {
     init_transport();
     DefaultIdentityProviderConfig = class {
-      static {
-        __name(this, "DefaultIdentityProviderConfig");
-      }
       authSchemes = /* @__PURE__ */ new Map();
       constructor(config) {
         for (const key in config) {
@@ -4337,9 +4268,6 @@ var init_httpApiKeyAuth = __esm({
     init_protocols();
     import_types2 = __toESM(require_dist_cjs());
     HttpApiKeyAuthSigner = class {
-      static {
-        __name(this, "HttpApiKeyAuthSigner");
-      }
       async sign(httpRequest, identity, signingProperties) {
         if (!signingProperties) {
           throw new Error("request could not be signed with `apiKey` since the `name` and `in` signer properties are missing");
@@ -4373,9 +4301,6 @@ var init_httpBearerAuth = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/httpBearerAuth.js"() {
     init_protocols();
     HttpBearerAuthSigner = class {
-      static {
-        __name(this, "HttpBearerAuthSigner");
-      }
       async sign(httpRequest, identity, signingProperties) {
         const clonedRequest = HttpRequest.clone(httpRequest);
         if (!identity.token) {
@@ -4393,9 +4318,6 @@ var NoAuthSigner;
 var init_noAuth = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/httpAuthSchemes/noAuth.js"() {
     NoAuthSigner = class {
-      static {
-        __name(this, "NoAuthSigner");
-      }
       async sign(httpRequest, identity, signingProperties) {
         return httpRequest;
       }
@@ -4416,13 +4338,13 @@ var init_httpAuthSchemes = __esm({
 var createIsIdentityExpiredFunction, EXPIRATION_MS, isIdentityExpired, doesIdentityRequireRefresh, memoizeIdentityProvider;
 var init_memoizeIdentityProvider = __esm({
   "node_modules/@smithy/core/dist-es/legacy-root-exports/util-identity-and-auth/memoizeIdentityProvider.js"() {
-    createIsIdentityExpiredFunction = /* @__PURE__ */ __name((expirationMs) => /* @__PURE__ */ __name(function isIdentityExpired2(identity) {
+    createIsIdentityExpiredFunction = (expirationMs) => function isIdentityExpired2(identity) {
       return doesIdentityRequireRefresh(identity) && identity.expiration.getTime() - Date.now() < expirationMs;
-    }, "isIdentityExpired"), "createIsIdentityExpiredFunction");
+    };
     EXPIRATION_MS = 3e5;
     isIdentityExpired = createIsIdentityExpiredFunction(EXPIRATION_MS);
-    doesIdentityRequireRefresh = /* @__PURE__ */ __name((identity) => identity.expiration !== void 0, "doesIdentityRequireRefresh");
-    memoizeIdentityProvider = /* @__PURE__ */ __name((provider, isExpired, requiresRefresh) => {
+    doesIdentityRequireRefresh = (identity) => identity.expiration !== void 0;
+    memoizeIdentityProvider = (provider, isExpired, requiresRefresh) => {
       if (provider === void 0) {
         return void 0;
       }
@@ -4431,7 +4353,7 @@ var init_memoizeIdentityProvider = __esm({
       let pending;
       let hasResult;
       let isConstant = false;
-      const coalesceProvider = /* @__PURE__ */ __name(async (options) => {
+      const coalesceProvider = async (options) => {
         if (!pending) {
           pending = normalizedProvider(options);
         }
@@ -4443,7 +4365,7 @@ var init_memoizeIdentityProvider = __esm({
           pending = void 0;
         }
         return resolved;
-      }, "coalesceProvider");
+      };
       if (isExpired === void 0) {
         return async (options) => {
           if (!hasResult || options?.forceRefresh) {
@@ -4469,7 +4391,7 @@ var init_memoizeIdentityProvider = __esm({
         }
         return resolved;
       };
-    }, "memoizeIdentityProvider");
+    };
   }
 });
 
@@ -4533,7 +4455,7 @@ function resolveUserAgentConfig(input) {
   const { customUserAgent } = input;
   return Object.assign(input, {
     customUserAgent: typeof customUserAgent === "string" ? [[customUserAgent]] : customUserAgent,
-    userAgentAppId: /* @__PURE__ */ __name(async () => {
+    userAgentAppId: async () => {
       const appId = await normalizedAppIdProvider();
       if (!isValidUserAgentAppId(appId)) {
         const logger = input.logger?.constructor?.name === "NoOpLogger" || !input.logger ? console : input.logger;
@@ -4544,7 +4466,7 @@ function resolveUserAgentConfig(input) {
         }
       }
       return appId;
-    }, "userAgentAppId")
+    }
   });
 }
 var DEFAULT_UA_APP_ID;
@@ -4552,8 +4474,6 @@ var init_configurations = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/configurations.js"() {
     init_dist_es();
     DEFAULT_UA_APP_ID = void 0;
-    __name(isValidUserAgentAppId, "isValidUserAgentAppId");
-    __name(resolveUserAgentConfig, "resolveUserAgentConfig");
   }
 });
 
@@ -4853,7 +4773,7 @@ var init_partition = __esm({
     init_partitions();
     selectedPartitionsInfo = partitionsInfo;
     selectedUserAgentPrefix = "";
-    partition = /* @__PURE__ */ __name((value) => {
+    partition = (value) => {
       const { partitions } = selectedPartitionsInfo;
       for (const partition2 of partitions) {
         const { regions, outputs } = partition2;
@@ -4881,24 +4801,24 @@ var init_partition = __esm({
       return {
         ...DEFAULT_PARTITION.outputs
       };
-    }, "partition");
-    setPartitionInfo = /* @__PURE__ */ __name((partitionsInfo2, userAgentPrefix = "") => {
+    };
+    setPartitionInfo = (partitionsInfo2, userAgentPrefix = "") => {
       selectedPartitionsInfo = partitionsInfo2;
       selectedUserAgentPrefix = userAgentPrefix;
-    }, "setPartitionInfo");
-    useDefaultPartitionInfo = /* @__PURE__ */ __name(() => {
+    };
+    useDefaultPartitionInfo = () => {
       setPartitionInfo(partitionsInfo, "");
-    }, "useDefaultPartitionInfo");
-    getUserAgentPrefix = /* @__PURE__ */ __name(() => selectedUserAgentPrefix, "getUserAgentPrefix");
+    };
+    getUserAgentPrefix = () => selectedUserAgentPrefix;
   }
 });
 
 // node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/isStreamingPayload/isStreamingPayload.js
-import { Readable } from "node:stream";
+import { Readable as Readable3 } from "node:stream";
 var isStreamingPayload;
 var init_isStreamingPayload = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/isStreamingPayload/isStreamingPayload.js"() {
-    isStreamingPayload = /* @__PURE__ */ __name((request) => request?.body instanceof Readable || typeof ReadableStream !== "undefined" && request?.body instanceof ReadableStream, "isStreamingPayload");
+    isStreamingPayload = (request) => request?.body instanceof Readable3 || typeof ReadableStream !== "undefined" && request?.body instanceof ReadableStream;
   }
 });
 
@@ -4946,10 +4866,10 @@ var isRetryableByTrait, isClockSkewError, isClockSkewCorrectedError, isBrowserNe
 var init_service_error_classification = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/service-error-classification/service-error-classification.js"() {
     init_constants2();
-    isRetryableByTrait = /* @__PURE__ */ __name((error) => error?.$retryable !== void 0, "isRetryableByTrait");
-    isClockSkewError = /* @__PURE__ */ __name((error) => CLOCK_SKEW_ERROR_CODES.includes(error.name), "isClockSkewError");
-    isClockSkewCorrectedError = /* @__PURE__ */ __name((error) => error.$metadata?.clockSkewCorrected, "isClockSkewCorrectedError");
-    isBrowserNetworkError = /* @__PURE__ */ __name((error) => {
+    isRetryableByTrait = (error) => error?.$retryable !== void 0;
+    isClockSkewError = (error) => CLOCK_SKEW_ERROR_CODES.includes(error.name);
+    isClockSkewCorrectedError = (error) => error.$metadata?.clockSkewCorrected;
+    isBrowserNetworkError = (error) => {
       const errorMessages = /* @__PURE__ */ new Set([
         "Failed to fetch",
         "NetworkError when attempting to fetch resource",
@@ -4962,10 +4882,10 @@ var init_service_error_classification = __esm({
         return false;
       }
       return errorMessages.has(error.message);
-    }, "isBrowserNetworkError");
-    isThrottlingError = /* @__PURE__ */ __name((error) => error.$metadata?.httpStatusCode === 429 || THROTTLING_ERROR_CODES.includes(error.name) || error.$retryable?.throttling == true, "isThrottlingError");
-    isTransientError = /* @__PURE__ */ __name((error, depth = 0) => error?.name !== "AbortError" && (isRetryableByTrait(error) || isClockSkewCorrectedError(error) || error.name === "InvalidSignatureException" && error.message?.includes("Signature expired") || TRANSIENT_ERROR_CODES.includes(error.name) || NODEJS_TIMEOUT_ERROR_CODES.includes(error?.code || "") || NODEJS_NETWORK_ERROR_CODES.includes(error?.code || "") || TRANSIENT_ERROR_STATUS_CODES.includes(error.$metadata?.httpStatusCode || 0) || isBrowserNetworkError(error) || isNodeJsHttp2TransientError(error) || error.cause !== void 0 && depth <= 10 && isTransientError(error.cause, depth + 1)), "isTransientError");
-    isServerError = /* @__PURE__ */ __name((error) => {
+    };
+    isThrottlingError = (error) => error.$metadata?.httpStatusCode === 429 || THROTTLING_ERROR_CODES.includes(error.name) || error.$retryable?.throttling == true;
+    isTransientError = (error, depth = 0) => error?.name !== "AbortError" && (isRetryableByTrait(error) || isClockSkewCorrectedError(error) || error.name === "InvalidSignatureException" && error.message?.includes("Signature expired") || TRANSIENT_ERROR_CODES.includes(error.name) || NODEJS_TIMEOUT_ERROR_CODES.includes(error?.code || "") || NODEJS_NETWORK_ERROR_CODES.includes(error?.code || "") || TRANSIENT_ERROR_STATUS_CODES.includes(error.$metadata?.httpStatusCode || 0) || isBrowserNetworkError(error) || isNodeJsHttp2TransientError(error) || error.cause !== void 0 && depth <= 10 && isTransientError(error.cause, depth + 1));
+    isServerError = (error) => {
       if (error.$metadata?.httpStatusCode !== void 0) {
         const statusCode = error.$metadata.httpStatusCode;
         if (500 <= statusCode && statusCode <= 599 && !isTransientError(error)) {
@@ -4974,8 +4894,7 @@ var init_service_error_classification = __esm({
         return false;
       }
       return false;
-    }, "isServerError");
-    __name(isNodeJsHttp2TransientError, "isNodeJsHttp2TransientError");
+    };
   }
 });
 
@@ -4983,33 +4902,33 @@ var init_service_error_classification = __esm({
 var race, createAbortError, isAbortError;
 var init_race = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/race.js"() {
-    race = /* @__PURE__ */ __name((promise, signal) => {
+    race = (promise, signal) => {
       if (!signal) {
         return promise;
       }
-      let cleanup = /* @__PURE__ */ __name(() => {
-      }, "cleanup");
+      let cleanup2 = () => {
+      };
       const aborted = new Promise((_, reject) => {
-        const handler = /* @__PURE__ */ __name(() => reject(createAbortError(signal)), "handler");
+        const handler = () => reject(createAbortError(signal));
         if (signal.aborted) {
           handler();
         } else if (typeof signal.addEventListener === "function") {
           signal.addEventListener("abort", handler, { once: true });
-          cleanup = /* @__PURE__ */ __name(() => signal.removeEventListener("abort", handler), "cleanup");
+          cleanup2 = () => signal.removeEventListener("abort", handler);
         } else {
           signal.onabort = handler;
         }
       });
-      return Promise.race([promise, aborted]).finally(cleanup);
-    }, "race");
-    createAbortError = /* @__PURE__ */ __name((signal) => {
+      return Promise.race([promise, aborted]).finally(cleanup2);
+    };
+    createAbortError = (signal) => {
       const reason = signal.reason;
       if (reason instanceof Error) {
         return Object.assign(new Error("Request aborted"), { name: "AbortError", cause: reason });
       }
       return Object.assign(new Error(reason ? String(reason) : "Request aborted"), { name: "AbortError" });
-    }, "createAbortError");
-    isAbortError = /* @__PURE__ */ __name((error) => typeof error === "object" && error !== null && "name" in error && error.name === "AbortError", "isAbortError");
+    };
+    isAbortError = (error) => typeof error === "object" && error !== null && "name" in error && error.name === "AbortError";
   }
 });
 
@@ -5080,8 +4999,6 @@ var init_parseRetryAfterHeader = __esm({
     init_transport();
     init_protocols();
     init_serde();
-    __name(parseRetryAfterHeader, "parseRetryAfterHeader");
-    __name(getRetryAfterHint, "getRetryAfterHint");
   }
 });
 
@@ -5089,7 +5006,7 @@ var init_parseRetryAfterHeader = __esm({
 var asSdkError;
 var init_util = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/util.js"() {
-    asSdkError = /* @__PURE__ */ __name((error) => {
+    asSdkError = (error) => {
       if (error instanceof Error) {
         return error;
       }
@@ -5100,7 +5017,7 @@ var init_util = __esm({
         return new Error(error);
       }
       return new Error(`AWS SDK error wrapper for ${error}`);
-    }, "asSdkError");
+    };
   }
 });
 
@@ -5175,9 +5092,9 @@ function bindRetryMiddleware(isStreamingPayload2) {
 function bindGetRetryPlugin(isStreamingPayload2) {
   const retryMiddleware2 = bindRetryMiddleware(isStreamingPayload2);
   return (options) => ({
-    applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    applyToStack: (clientStack) => {
       clientStack.add(retryMiddleware2(options), retryMiddlewareOptions);
-    }, "applyToStack")
+    }
   });
 }
 var import_types3, isRetryStrategyV2, getRetryErrorInfo, getRetryErrorType, retryMiddlewareOptions;
@@ -5192,9 +5109,8 @@ var init_retryMiddleware = __esm({
     init_constants3();
     init_parseRetryAfterHeader();
     init_util();
-    __name(bindRetryMiddleware, "bindRetryMiddleware");
-    isRetryStrategyV2 = /* @__PURE__ */ __name((retryStrategy) => typeof retryStrategy.acquireInitialRetryToken !== "undefined" && typeof retryStrategy.refreshRetryTokenForRetry !== "undefined" && typeof retryStrategy.recordSuccess !== "undefined", "isRetryStrategyV2");
-    getRetryErrorInfo = /* @__PURE__ */ __name((error, logger) => {
+    isRetryStrategyV2 = (retryStrategy) => typeof retryStrategy.acquireInitialRetryToken !== "undefined" && typeof retryStrategy.refreshRetryTokenForRetry !== "undefined" && typeof retryStrategy.recordSuccess !== "undefined";
+    getRetryErrorInfo = (error, logger) => {
       const errorInfo = {
         error,
         errorType: getRetryErrorType(error)
@@ -5204,8 +5120,8 @@ var init_retryMiddleware = __esm({
         errorInfo.retryAfterHint = retryAfterHint;
       }
       return errorInfo;
-    }, "getRetryErrorInfo");
-    getRetryErrorType = /* @__PURE__ */ __name((error) => {
+    };
+    getRetryErrorType = (error) => {
       if (isThrottlingError(error)) {
         return "THROTTLING";
       }
@@ -5216,7 +5132,7 @@ var init_retryMiddleware = __esm({
         return "SERVER_ERROR";
       }
       return "CLIENT_ERROR";
-    }, "getRetryErrorType");
+    };
     retryMiddlewareOptions = {
       name: "retryMiddleware",
       tags: ["RETRY"],
@@ -5224,7 +5140,6 @@ var init_retryMiddleware = __esm({
       priority: "high",
       override: true
     };
-    __name(bindGetRetryPlugin, "bindGetRetryPlugin");
   }
 });
 
@@ -5234,10 +5149,7 @@ var init_DefaultRateLimiter = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRateLimiter.js"() {
     init_service_error_classification();
     DefaultRateLimiter = class _DefaultRateLimiter {
-      static {
-        __name(this, "DefaultRateLimiter");
-      }
-      static setTimeoutFn = /* @__PURE__ */ __name((fn, delay) => setTimeout(fn, delay), "setTimeoutFn");
+      static setTimeoutFn = (fn, delay) => setTimeout(fn, delay);
       beta;
       minCapacity;
       minFillRate;
@@ -5353,9 +5265,6 @@ var Retry;
 var init_retries_2026_config = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/retries-2026-config.js"() {
     Retry = class {
-      static {
-        __name(this, "Retry");
-      }
       static v2026 = true;
       static delay() {
         return 50;
@@ -5383,9 +5292,6 @@ var init_DefaultRetryBackoffStrategy = __esm({
     init_constants3();
     init_retries_2026_config();
     DefaultRetryBackoffStrategy = class {
-      static {
-        __name(this, "DefaultRetryBackoffStrategy");
-      }
       x = Retry.delay();
       computeNextBackoffDelay(i5) {
         const b5 = Math.random();
@@ -5406,9 +5312,6 @@ var init_DefaultRetryToken = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/util-retry/DefaultRetryToken.js"() {
     init_constants3();
     DefaultRetryToken = class {
-      static {
-        __name(this, "DefaultRetryToken");
-      }
       delay;
       count;
       cost;
@@ -5466,9 +5369,6 @@ var init_StandardRetryStrategy = __esm({
       capacity: 3
     };
     StandardRetryStrategy = class {
-      static {
-        __name(this, "StandardRetryStrategy");
-      }
       mode = RETRY_MODES.STANDARD;
       retryBackoffStrategy;
       capacity = INITIAL_RETRY_TOKENS;
@@ -5562,9 +5462,6 @@ var init_AdaptiveRetryStrategy = __esm({
     init_StandardRetryStrategy();
     init_config2();
     AdaptiveRetryStrategy = class {
-      static {
-        __name(this, "AdaptiveRetryStrategy");
-      }
       mode = RETRY_MODES.ADAPTIVE;
       rateLimiter;
       standardRetryStrategy;
@@ -5605,9 +5502,6 @@ var init_ConfiguredRetryStrategy = __esm({
     init_StandardRetryStrategy();
     init_retries_2026_config();
     ConfiguredRetryStrategy = class extends StandardRetryStrategy {
-      static {
-        __name(this, "ConfiguredRetryStrategy");
-      }
       computeNextBackoffDelay;
       constructor(maxAttempts, computeNextBackoffDelay = Retry.delay()) {
         super(typeof maxAttempts === "function" ? maxAttempts : async () => maxAttempts);
@@ -5630,32 +5524,32 @@ var getDefaultRetryQuota;
 var init_defaultRetryQuota = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retry-pre-sra-deprecated/defaultRetryQuota.js"() {
     init_constants3();
-    getDefaultRetryQuota = /* @__PURE__ */ __name((initialRetryTokens, options) => {
+    getDefaultRetryQuota = (initialRetryTokens, options) => {
       const MAX_CAPACITY = initialRetryTokens;
       const noRetryIncrement = options?.noRetryIncrement ?? NO_RETRY_INCREMENT;
       const retryCost = options?.retryCost ?? RETRY_COST;
       const timeoutRetryCost = options?.timeoutRetryCost ?? TIMEOUT_RETRY_COST;
       let availableCapacity = initialRetryTokens;
-      const getCapacityAmount = /* @__PURE__ */ __name((error) => error.name === "TimeoutError" ? timeoutRetryCost : retryCost, "getCapacityAmount");
-      const hasRetryTokens = /* @__PURE__ */ __name((error) => getCapacityAmount(error) <= availableCapacity, "hasRetryTokens");
-      const retrieveRetryTokens = /* @__PURE__ */ __name((error) => {
+      const getCapacityAmount = (error) => error.name === "TimeoutError" ? timeoutRetryCost : retryCost;
+      const hasRetryTokens = (error) => getCapacityAmount(error) <= availableCapacity;
+      const retrieveRetryTokens = (error) => {
         if (!hasRetryTokens(error)) {
           throw new Error("No retry token available");
         }
         const capacityAmount = getCapacityAmount(error);
         availableCapacity -= capacityAmount;
         return capacityAmount;
-      }, "retrieveRetryTokens");
-      const releaseRetryTokens = /* @__PURE__ */ __name((capacityReleaseAmount) => {
+      };
+      const releaseRetryTokens = (capacityReleaseAmount) => {
         availableCapacity += capacityReleaseAmount ?? noRetryIncrement;
         availableCapacity = Math.min(availableCapacity, MAX_CAPACITY);
-      }, "releaseRetryTokens");
+      };
       return Object.freeze({
         hasRetryTokens,
         retrieveRetryTokens,
         releaseRetryTokens
       });
-    }, "getDefaultRetryQuota");
+    };
   }
 });
 
@@ -5664,7 +5558,7 @@ var defaultDelayDecider;
 var init_delayDecider = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retry-pre-sra-deprecated/delayDecider.js"() {
     init_constants3();
-    defaultDelayDecider = /* @__PURE__ */ __name((delayBase, attempts) => Math.floor(Math.min(MAXIMUM_RETRY_DELAY, Math.random() * 2 ** attempts * delayBase)), "defaultDelayDecider");
+    defaultDelayDecider = (delayBase, attempts) => Math.floor(Math.min(MAXIMUM_RETRY_DELAY, Math.random() * 2 ** attempts * delayBase));
   }
 });
 
@@ -5673,12 +5567,12 @@ var defaultRetryDecider;
 var init_retryDecider = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retry-pre-sra-deprecated/retryDecider.js"() {
     init_service_error_classification();
-    defaultRetryDecider = /* @__PURE__ */ __name((error) => {
+    defaultRetryDecider = (error) => {
       if (!error) {
         return false;
       }
       return isRetryableByTrait(error) || isClockSkewError(error) || isThrottlingError(error) || isTransientError(error);
-    }, "defaultRetryDecider");
+    };
   }
 });
 
@@ -5696,9 +5590,6 @@ var init_StandardRetryStrategy2 = __esm({
     init_delayDecider();
     init_retryDecider();
     StandardRetryStrategy2 = class {
-      static {
-        __name(this, "StandardRetryStrategy");
-      }
       maxAttemptsProvider;
       retryDecider;
       delayDecider;
@@ -5769,7 +5660,7 @@ var init_StandardRetryStrategy2 = __esm({
         }
       }
     };
-    getDelayFromRetryAfterHeader = /* @__PURE__ */ __name((response) => {
+    getDelayFromRetryAfterHeader = (response) => {
       if (!HttpResponse.isInstance(response)) {
         return;
       }
@@ -5784,7 +5675,7 @@ var init_StandardRetryStrategy2 = __esm({
       }
       const retryAfterDate = new Date(retryAfter);
       return Math.min(retryAfterDate.getTime() - Date.now(), 2e4);
-    }, "getDelayFromRetryAfterHeader");
+    };
   }
 });
 
@@ -5796,9 +5687,6 @@ var init_AdaptiveRetryStrategy2 = __esm({
     init_config2();
     init_StandardRetryStrategy2();
     AdaptiveRetryStrategy2 = class extends StandardRetryStrategy2 {
-      static {
-        __name(this, "AdaptiveRetryStrategy");
-      }
       rateLimiter;
       constructor(maxAttemptsProvider, options) {
         const { rateLimiter, ...superOptions } = options ?? {};
@@ -5808,12 +5696,12 @@ var init_AdaptiveRetryStrategy2 = __esm({
       }
       async retry(next, args) {
         return super.retry(next, args, {
-          beforeRequest: /* @__PURE__ */ __name(async () => {
+          beforeRequest: async () => {
             return this.rateLimiter.getSendToken();
-          }, "beforeRequest"),
-          afterRequest: /* @__PURE__ */ __name((response) => {
+          },
+          afterRequest: (response) => {
             this.rateLimiter.updateClientSendingRate(response);
-          }, "afterRequest")
+          }
         });
       }
     };
@@ -5832,7 +5720,7 @@ var init_configurations2 = __esm({
     ENV_MAX_ATTEMPTS = "AWS_MAX_ATTEMPTS";
     CONFIG_MAX_ATTEMPTS = "max_attempts";
     NODE_MAX_ATTEMPT_CONFIG_OPTIONS = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env2) => {
+      environmentVariableSelector: (env2) => {
         const value = env2[ENV_MAX_ATTEMPTS];
         if (!value) {
           return void 0;
@@ -5842,8 +5730,8 @@ var init_configurations2 = __esm({
           throw new Error(`Environment variable ${ENV_MAX_ATTEMPTS} mast be a number, got "${value}"`);
         }
         return maxAttempt;
-      }, "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => {
+      },
+      configFileSelector: (profile) => {
         const value = profile[CONFIG_MAX_ATTEMPTS];
         if (!value) {
           return void 0;
@@ -5853,15 +5741,15 @@ var init_configurations2 = __esm({
           throw new Error(`Shared config file entry ${CONFIG_MAX_ATTEMPTS} mast be a number, got "${value}"`);
         }
         return maxAttempt;
-      }, "configFileSelector"),
+      },
       default: DEFAULT_MAX_ATTEMPTS
     };
-    resolveRetryConfig = /* @__PURE__ */ __name((input, defaults) => {
+    resolveRetryConfig = (input, defaults) => {
       const { retryStrategy, retryMode } = input;
       const { defaultMaxAttempts = DEFAULT_MAX_ATTEMPTS, defaultBaseDelay = Retry.delay() } = defaults ?? {};
       const maxAttemptsProvider = normalizeProvider(input.maxAttempts ?? defaultMaxAttempts);
       let controller = retryStrategy ? Promise.resolve(retryStrategy) : void 0;
-      const getDefault = /* @__PURE__ */ __name(async () => {
+      const getDefault = async () => {
         const maxAttempts = await maxAttemptsProvider();
         const adaptive = await normalizeProvider(retryMode)() === RETRY_MODES.ADAPTIVE;
         if (adaptive) {
@@ -5874,17 +5762,17 @@ var init_configurations2 = __esm({
           maxAttempts,
           baseDelay: defaultBaseDelay
         });
-      }, "getDefault");
+      };
       return Object.assign(input, {
         maxAttempts: maxAttemptsProvider,
-        retryStrategy: /* @__PURE__ */ __name(() => controller ??= getDefault(), "retryStrategy")
+        retryStrategy: () => controller ??= getDefault()
       });
-    }, "resolveRetryConfig");
+    };
     ENV_RETRY_MODE = "AWS_RETRY_MODE";
     CONFIG_RETRY_MODE = "retry_mode";
     NODE_RETRY_MODE_CONFIG_OPTIONS = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env2) => env2[ENV_RETRY_MODE], "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => profile[CONFIG_RETRY_MODE], "configFileSelector"),
+      environmentVariableSelector: (env2) => env2[ENV_RETRY_MODE],
+      configFileSelector: (profile) => profile[CONFIG_RETRY_MODE],
       default: DEFAULT_RETRY_MODE
     };
   }
@@ -5896,14 +5784,14 @@ var init_omitRetryHeadersMiddleware = __esm({
   "node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/omitRetryHeadersMiddleware.js"() {
     init_protocols();
     init_constants3();
-    omitRetryHeadersMiddleware = /* @__PURE__ */ __name(() => (next) => async (args) => {
+    omitRetryHeadersMiddleware = () => (next) => async (args) => {
       const { request } = args;
       if (HttpRequest.isInstance(request)) {
         delete request.headers[INVOCATION_ID_HEADER];
         delete request.headers[REQUEST_HEADER];
       }
       return next(args);
-    }, "omitRetryHeadersMiddleware");
+    };
     omitRetryHeadersMiddlewareOptions = {
       name: "omitRetryHeadersMiddleware",
       tags: ["RETRY", "HEADERS", "OMIT_RETRY_HEADERS"],
@@ -5911,11 +5799,11 @@ var init_omitRetryHeadersMiddleware = __esm({
       toMiddleware: "awsAuthMiddleware",
       override: true
     };
-    getOmitRetryHeadersPlugin = /* @__PURE__ */ __name((options) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getOmitRetryHeadersPlugin = (options) => ({
+      applyToStack: (clientStack) => {
         clientStack.addRelativeTo(omitRetryHeadersMiddleware(), omitRetryHeadersMiddlewareOptions);
-      }, "applyToStack")
-    }), "getOmitRetryHeadersPlugin");
+      }
+    });
   }
 });
 
@@ -6045,7 +5933,6 @@ var init_check_features = __esm({
     init_retry();
     init_setFeature();
     ACCOUNT_ID_ENDPOINT_REGEX = /\d{12}\.ddb/;
-    __name(checkFeatures, "checkFeatures");
   }
 });
 
@@ -6084,7 +5971,6 @@ var BYTE_LIMIT;
 var init_encode_features = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/encode-features.js"() {
     BYTE_LIMIT = 1024;
-    __name(encodeFeatures, "encodeFeatures");
   }
 });
 
@@ -6097,7 +5983,7 @@ var init_user_agent_middleware = __esm({
     init_check_features();
     init_constants4();
     init_encode_features();
-    userAgentMiddleware = /* @__PURE__ */ __name((options) => (next, context) => async (args) => {
+    userAgentMiddleware = (options) => (next, context) => async (args) => {
       const { request } = args;
       if (!HttpRequest.isInstance(request)) {
         return next(args);
@@ -6131,8 +6017,8 @@ var init_user_agent_middleware = __esm({
         ...args,
         request
       });
-    }, "userAgentMiddleware");
-    escapeUserAgent = /* @__PURE__ */ __name((userAgentPair) => {
+    };
+    escapeUserAgent = (userAgentPair) => {
       const name = userAgentPair[0].split(UA_NAME_SEPARATOR).map((part) => part.replace(UA_NAME_ESCAPE_REGEX, UA_ESCAPE_CHAR)).join(UA_NAME_SEPARATOR);
       const version = userAgentPair[1]?.replace(UA_VALUE_ESCAPE_REGEX, UA_ESCAPE_CHAR);
       const prefixSeparatorIndex = name.indexOf(UA_NAME_SEPARATOR);
@@ -6151,7 +6037,7 @@ var init_user_agent_middleware = __esm({
             return `${acc}#${item}`;
         }
       }, "");
-    }, "escapeUserAgent");
+    };
     getUserAgentMiddlewareOptions = {
       name: "getUserAgentMiddleware",
       step: "build",
@@ -6159,11 +6045,11 @@ var init_user_agent_middleware = __esm({
       tags: ["SET_USER_AGENT", "USER_AGENT"],
       override: true
     };
-    getUserAgentPlugin = /* @__PURE__ */ __name((config) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getUserAgentPlugin = (config) => ({
+      applyToStack: (clientStack) => {
         clientStack.add(userAgentMiddleware(config), getUserAgentMiddlewareOptions);
-      }, "applyToStack")
-    }), "getUserAgentPlugin");
+      }
+    });
   }
 });
 
@@ -6172,7 +6058,7 @@ import { versions } from "node:process";
 var getRuntimeUserAgentPair;
 var init_getRuntimeUserAgentPair = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/getRuntimeUserAgentPair.js"() {
-    getRuntimeUserAgentPair = /* @__PURE__ */ __name(() => {
+    getRuntimeUserAgentPair = () => {
       const runtimesToCheck = ["deno", "bun", "llrt"];
       for (const runtime of runtimesToCheck) {
         if (versions[runtime]) {
@@ -6180,7 +6066,7 @@ var init_getRuntimeUserAgentPair = __esm({
         }
       }
       return ["md/nodejs", versions.node];
-    }, "getRuntimeUserAgentPair");
+    };
   }
 });
 
@@ -6199,12 +6085,12 @@ var isCrtAvailable;
 var init_is_crt_available = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-node/is-crt-available.js"() {
     init_crt_availability();
-    isCrtAvailable = /* @__PURE__ */ __name(() => {
+    isCrtAvailable = () => {
       if (crtAvailability.isCrtAvailable) {
         return ["md/crt-avail"];
       }
       return null;
-    }, "isCrtAvailable");
+    };
   }
 });
 
@@ -6217,7 +6103,7 @@ var init_defaultUserAgent = __esm({
     init_getRuntimeUserAgentPair();
     init_is_crt_available();
     init_crt_availability();
-    createDefaultUserAgentProvider = /* @__PURE__ */ __name(({ serviceId, clientVersion }) => {
+    createDefaultUserAgentProvider = ({ serviceId, clientVersion }) => {
       const runtimeUserAgentPair = getRuntimeUserAgentPair();
       return async (config) => {
         const sections = [
@@ -6241,7 +6127,7 @@ var init_defaultUserAgent = __esm({
         const resolvedUserAgent = appId ? [...sections, [`app/${appId}`]] : [...sections];
         return resolvedUserAgent;
       };
-    }, "createDefaultUserAgentProvider");
+    };
     defaultUserAgent = createDefaultUserAgentProvider;
   }
 });
@@ -6255,8 +6141,8 @@ var init_nodeAppIdConfigOptions = __esm({
     UA_APP_ID_INI_NAME = "sdk_ua_app_id";
     UA_APP_ID_INI_NAME_DEPRECATED = "sdk-ua-app-id";
     NODE_APP_ID_CONFIG_OPTIONS = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env2) => env2[UA_APP_ID_ENV_NAME], "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => profile[UA_APP_ID_INI_NAME] ?? profile[UA_APP_ID_INI_NAME_DEPRECATED], "configFileSelector"),
+      environmentVariableSelector: (env2) => env2[UA_APP_ID_ENV_NAME],
+      configFileSelector: (profile) => profile[UA_APP_ID_INI_NAME] ?? profile[UA_APP_ID_INI_NAME_DEPRECATED],
       default: DEFAULT_UA_APP_ID
     };
   }
@@ -6266,8 +6152,8 @@ var init_nodeAppIdConfigOptions = __esm({
 var createUserAgentStringParsingProvider;
 var init_createUserAgentStringParsingProvider = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-browser/createUserAgentStringParsingProvider.js"() {
-    createUserAgentStringParsingProvider = /* @__PURE__ */ __name(({ serviceId, clientVersion }) => async (config) => {
-      const module = await import("./bowser-LCKFWJXI.js");
+    createUserAgentStringParsingProvider = ({ serviceId, clientVersion }) => async (config) => {
+      const module = await import("./bowser-MTGVFPDU.js");
       const parse2 = module.parse ?? module.default.parse ?? (() => "");
       const parsedUA = typeof window !== "undefined" && window?.navigator?.userAgent ? parse2(window.navigator.userAgent) : void 0;
       const sections = [
@@ -6285,7 +6171,7 @@ var init_createUserAgentStringParsingProvider = __esm({
         sections.push([`app/${appId}`]);
       }
       return sections;
-    }, "createUserAgentStringParsingProvider");
+    };
   }
 });
 
@@ -6344,7 +6230,7 @@ var init_isVirtualHostableS3Bucket = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/isVirtualHostableS3Bucket.js"() {
     init_endpoints();
     init_isIpAddress();
-    isVirtualHostableS3Bucket = /* @__PURE__ */ __name((value, allowSubDomains = false) => {
+    isVirtualHostableS3Bucket = (value, allowSubDomains = false) => {
       if (allowSubDomains) {
         for (const label of value.split(".")) {
           if (!isVirtualHostableS3Bucket(label)) {
@@ -6366,7 +6252,7 @@ var init_isVirtualHostableS3Bucket = __esm({
         return false;
       }
       return true;
-    }, "isVirtualHostableS3Bucket");
+    };
   }
 });
 
@@ -6376,7 +6262,7 @@ var init_parseArn = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/parseArn.js"() {
     ARN_DELIMITER = ":";
     RESOURCE_DELIMITER = "/";
-    parseArn = /* @__PURE__ */ __name((value) => {
+    parseArn = (value) => {
       const segments = value.split(ARN_DELIMITER);
       if (segments.length < 6) {
         return null;
@@ -6393,7 +6279,7 @@ var init_parseArn = __esm({
         accountId,
         resourceId
       };
-    }, "parseArn");
+    };
   }
 });
 
@@ -6426,7 +6312,7 @@ var resolveDefaultAwsRegionalEndpointsConfig, toEndpointV1;
 var init_resolveDefaultAwsRegionalEndpointsConfig = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/resolveDefaultAwsRegionalEndpointsConfig.js"() {
     init_protocols();
-    resolveDefaultAwsRegionalEndpointsConfig = /* @__PURE__ */ __name((input) => {
+    resolveDefaultAwsRegionalEndpointsConfig = (input) => {
       if (typeof input.endpointProvider !== "function") {
         throw new Error("@aws-sdk/util-endpoint - endpointProvider and endpoint missing in config for this client.");
       }
@@ -6442,8 +6328,8 @@ var init_resolveDefaultAwsRegionalEndpointsConfig = __esm({
         };
       }
       return input;
-    }, "resolveDefaultAwsRegionalEndpointsConfig");
-    toEndpointV1 = /* @__PURE__ */ __name((endpoint) => parseUrl(endpoint.url), "toEndpointV1");
+    };
+    toEndpointV1 = (endpoint) => parseUrl(endpoint.url);
   }
 });
 
@@ -6478,7 +6364,6 @@ var warning;
 var init_stsRegionDefaultResolver = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/stsRegionDefaultResolver.js"() {
     init_config();
-    __name(stsRegionDefaultResolver, "stsRegionDefaultResolver");
     warning = {
       silence: false
     };
@@ -6489,7 +6374,7 @@ var init_stsRegionDefaultResolver = __esm({
 var getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration;
 var init_extensions = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/region-config-resolver/extensions.js"() {
-    getAwsRegionExtensionConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
+    getAwsRegionExtensionConfiguration = (runtimeConfig) => {
       return {
         setRegion(region) {
           runtimeConfig.region = region;
@@ -6498,12 +6383,12 @@ var init_extensions = __esm({
           return runtimeConfig.region;
         }
       };
-    }, "getAwsRegionExtensionConfiguration");
-    resolveAwsRegionExtensionConfiguration = /* @__PURE__ */ __name((awsRegionExtensionConfiguration) => {
+    };
+    resolveAwsRegionExtensionConfiguration = (awsRegionExtensionConfiguration) => {
       return {
         region: awsRegionExtensionConfiguration.region()
       };
-    }, "resolveAwsRegionExtensionConfiguration");
+    };
   }
 });
 
@@ -6600,7 +6485,7 @@ var getChecksumAlgorithmForRequest;
 var init_getChecksumAlgorithmForRequest = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmForRequest.js"() {
     init_constants();
-    getChecksumAlgorithmForRequest = /* @__PURE__ */ __name((input, { requestChecksumRequired, requestAlgorithmMember, requestChecksumCalculation }) => {
+    getChecksumAlgorithmForRequest = (input, { requestChecksumRequired, requestAlgorithmMember, requestChecksumCalculation }) => {
       if (!requestAlgorithmMember) {
         return requestChecksumCalculation === RequestChecksumCalculation.WHEN_SUPPORTED || requestChecksumRequired ? DEFAULT_CHECKSUM_ALGORITHM : void 0;
       }
@@ -6609,7 +6494,7 @@ var init_getChecksumAlgorithmForRequest = __esm({
       }
       const checksumAlgorithm = input[requestAlgorithmMember];
       return checksumAlgorithm;
-    }, "getChecksumAlgorithmForRequest");
+    };
   }
 });
 
@@ -6618,7 +6503,7 @@ var getChecksumLocationName;
 var init_getChecksumLocationName = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumLocationName.js"() {
     init_constants();
-    getChecksumLocationName = /* @__PURE__ */ __name((algorithm) => algorithm === ChecksumAlgorithm.MD5 ? "content-md5" : `x-amz-checksum-${algorithm.toLowerCase()}`, "getChecksumLocationName");
+    getChecksumLocationName = (algorithm) => algorithm === ChecksumAlgorithm.MD5 ? "content-md5" : `x-amz-checksum-${algorithm.toLowerCase()}`;
   }
 });
 
@@ -6626,7 +6511,7 @@ var init_getChecksumLocationName = __esm({
 var hasHeader;
 var init_hasHeader = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/hasHeader.js"() {
-    hasHeader = /* @__PURE__ */ __name((header, headers) => {
+    hasHeader = (header, headers) => {
       const soughtHeader = header.toLowerCase();
       for (const headerName of Object.keys(headers)) {
         if (soughtHeader === headerName.toLowerCase()) {
@@ -6634,7 +6519,7 @@ var init_hasHeader = __esm({
         }
       }
       return false;
-    }, "hasHeader");
+    };
   }
 });
 
@@ -6642,7 +6527,7 @@ var init_hasHeader = __esm({
 var hasHeaderWithPrefix;
 var init_hasHeaderWithPrefix = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/hasHeaderWithPrefix.js"() {
-    hasHeaderWithPrefix = /* @__PURE__ */ __name((headerPrefix, headers) => {
+    hasHeaderWithPrefix = (headerPrefix, headers) => {
       const soughtHeaderPrefix = headerPrefix.toLowerCase();
       for (const headerName of Object.keys(headers)) {
         if (headerName.toLowerCase().startsWith(soughtHeaderPrefix)) {
@@ -6650,7 +6535,7 @@ var init_hasHeaderWithPrefix = __esm({
         }
       }
       return false;
-    }, "hasHeaderWithPrefix");
+    };
   }
 });
 
@@ -6659,7 +6544,7 @@ var isStreaming;
 var init_isStreaming = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/isStreaming.js"() {
     init_serde();
-    isStreaming = /* @__PURE__ */ __name((body) => body !== void 0 && typeof body !== "string" && !ArrayBuffer.isView(body) && !isArrayBuffer(body), "isStreaming");
+    isStreaming = (body) => body !== void 0 && typeof body !== "string" && !ArrayBuffer.isView(body) && !isArrayBuffer(body);
   }
 });
 
@@ -6676,9 +6561,6 @@ var init_Crc32cJs = __esm({
       T[i5] = c5 >>> 0;
     }
     Crc32cJs = class {
-      static {
-        __name(this, "Crc32cJs");
-      }
       digestLength = 4;
       crc = 4294967295;
       update(data) {
@@ -6727,7 +6609,7 @@ var init_crc64_nvme_crt_container = __esm({
 var generateCRC64NVMETable, CRC64_NVME_REVERSED_TABLE, t0, t1, t2, t3, t4, t5, t6, t7, ensureTablesInitialized, Crc64NvmeJs;
 var init_Crc64NvmeJs = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/crc/crc64-nvme/Crc64NvmeJs.js"() {
-    generateCRC64NVMETable = /* @__PURE__ */ __name(() => {
+    generateCRC64NVMETable = () => {
       const sliceLength = 8;
       const tables = new Array(sliceLength);
       for (let slice = 0; slice < sliceLength; slice++) {
@@ -6747,17 +6629,14 @@ var init_Crc64NvmeJs = __esm({
         tables[slice] = new Uint32Array(table);
       }
       return tables;
-    }, "generateCRC64NVMETable");
-    ensureTablesInitialized = /* @__PURE__ */ __name(() => {
+    };
+    ensureTablesInitialized = () => {
       if (!CRC64_NVME_REVERSED_TABLE) {
         CRC64_NVME_REVERSED_TABLE = generateCRC64NVMETable();
         [t0, t1, t2, t3, t4, t5, t6, t7] = CRC64_NVME_REVERSED_TABLE;
       }
-    }, "ensureTablesInitialized");
+    };
     Crc64NvmeJs = class {
-      static {
-        __name(this, "Crc64NvmeJs");
-      }
       c1 = 0;
       c2 = 0;
       constructor() {
@@ -6820,9 +6699,6 @@ var init_Crc64Nvme = __esm({
     init_crc64_nvme_crt_container();
     init_Crc64NvmeJs();
     Crc64Nvme = class {
-      static {
-        __name(this, "Crc64Nvme");
-      }
       impl;
       constructor() {
         const Crt = crc64NvmeCrtContainer.CrtCrc64Nvme;
@@ -6879,7 +6755,7 @@ var init_selectChecksumAlgorithmFunction = __esm({
     init_crc();
     init_constants();
     init_types();
-    selectChecksumAlgorithmFunction = /* @__PURE__ */ __name((checksumAlgorithm, config) => {
+    selectChecksumAlgorithmFunction = (checksumAlgorithm, config) => {
       const { checksumAlgorithms = {} } = config;
       switch (checksumAlgorithm) {
         case ChecksumAlgorithm.MD5:
@@ -6900,7 +6776,7 @@ var init_selectChecksumAlgorithmFunction = __esm({
           }
           throw new Error(`The checksum algorithm "${checksumAlgorithm}" is not supported by the client. Select one of ${CLIENT_SUPPORTED_ALGORITHMS}, or provide an implementation to  the client constructor checksums field.`);
       }
-    }, "selectChecksumAlgorithmFunction");
+    };
   }
 });
 
@@ -6909,11 +6785,11 @@ var stringHasher;
 var init_stringHasher = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/stringHasher.js"() {
     init_serde();
-    stringHasher = /* @__PURE__ */ __name((checksumAlgorithmFn, body) => {
+    stringHasher = (checksumAlgorithmFn, body) => {
       const hash = new checksumAlgorithmFn();
       hash.update(toUint8Array(body || ""));
       return hash.digest();
-    }, "stringHasher");
+    };
   }
 });
 
@@ -6938,7 +6814,7 @@ var init_flexibleChecksumsMiddleware = __esm({
       tags: ["BODY_CHECKSUM"],
       override: true
     };
-    flexibleChecksumsMiddleware = /* @__PURE__ */ __name((config, middlewareConfig) => (next, context) => async (args) => {
+    flexibleChecksumsMiddleware = (config, middlewareConfig) => (next, context) => async (args) => {
       if (!HttpRequest.isInstance(args.request)) {
         return next(args);
       }
@@ -7035,7 +6911,7 @@ var init_flexibleChecksumsMiddleware = __esm({
         }
         throw e5;
       }
-    }, "flexibleChecksumsMiddleware");
+    };
   }
 });
 
@@ -7052,7 +6928,7 @@ var init_flexibleChecksumsInputMiddleware = __esm({
       tags: ["BODY_CHECKSUM"],
       override: true
     };
-    flexibleChecksumsInputMiddleware = /* @__PURE__ */ __name((config, middlewareConfig) => (next, context) => async (args) => {
+    flexibleChecksumsInputMiddleware = (config, middlewareConfig) => (next, context) => async (args) => {
       const input = args.input;
       const { requestValidationModeMember } = middlewareConfig;
       const requestChecksumCalculation = await config.requestChecksumCalculation();
@@ -7079,7 +6955,7 @@ var init_flexibleChecksumsInputMiddleware = __esm({
         }
       }
       return next(args);
-    }, "flexibleChecksumsInputMiddleware");
+    };
   }
 });
 
@@ -7088,7 +6964,7 @@ var getChecksumAlgorithmListForResponse;
 var init_getChecksumAlgorithmListForResponse = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksumAlgorithmListForResponse.js"() {
     init_types();
-    getChecksumAlgorithmListForResponse = /* @__PURE__ */ __name((responseAlgorithms = []) => {
+    getChecksumAlgorithmListForResponse = (responseAlgorithms = []) => {
       const validChecksumAlgorithms = [];
       let i5 = PRIORITY_ORDER_ALGORITHMS.length;
       for (const algorithm of responseAlgorithms) {
@@ -7100,7 +6976,7 @@ var init_getChecksumAlgorithmListForResponse = __esm({
         }
       }
       return validChecksumAlgorithms.filter(Boolean);
-    }, "getChecksumAlgorithmListForResponse");
+    };
   }
 });
 
@@ -7108,7 +6984,7 @@ var init_getChecksumAlgorithmListForResponse = __esm({
 var isChecksumWithPartNumber;
 var init_isChecksumWithPartNumber = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/isChecksumWithPartNumber.js"() {
-    isChecksumWithPartNumber = /* @__PURE__ */ __name((checksum) => {
+    isChecksumWithPartNumber = (checksum) => {
       const lastHyphenIndex = checksum.lastIndexOf("-");
       if (lastHyphenIndex !== -1) {
         const numberPart = checksum.slice(lastHyphenIndex + 1);
@@ -7120,7 +6996,7 @@ var init_isChecksumWithPartNumber = __esm({
         }
       }
       return false;
-    }, "isChecksumWithPartNumber");
+    };
   }
 });
 
@@ -7129,7 +7005,7 @@ var getChecksum;
 var init_getChecksum = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/getChecksum.js"() {
     init_stringHasher();
-    getChecksum = /* @__PURE__ */ __name(async (body, { checksumAlgorithmFn, base64Encoder }) => base64Encoder(await stringHasher(checksumAlgorithmFn, body)), "getChecksum");
+    getChecksum = async (body, { checksumAlgorithmFn, base64Encoder }) => base64Encoder(await stringHasher(checksumAlgorithmFn, body));
   }
 });
 
@@ -7144,7 +7020,7 @@ var init_validateChecksumFromResponse = __esm({
     init_getChecksumLocationName();
     init_isStreaming();
     init_selectChecksumAlgorithmFunction();
-    validateChecksumFromResponse = /* @__PURE__ */ __name(async (response, { config, responseAlgorithms, logger }) => {
+    validateChecksumFromResponse = async (response, { config, responseAlgorithms, logger }) => {
       const checksumAlgorithms = getChecksumAlgorithmListForResponse(responseAlgorithms);
       const { body: responseBody, headers: responseHeaders } = response;
       for (const algorithm of checksumAlgorithms) {
@@ -7179,7 +7055,7 @@ var init_validateChecksumFromResponse = __esm({
           throw new Error(`Checksum mismatch: expected "${checksum}" but received "${checksumFromResponse}" in response header "${responseHeader}".`);
         }
       }
-    }, "validateChecksumFromResponse");
+    };
   }
 });
 
@@ -7199,7 +7075,7 @@ var init_flexibleChecksumsResponseMiddleware = __esm({
       tags: ["BODY_CHECKSUM"],
       override: true
     };
-    flexibleChecksumsResponseMiddleware = /* @__PURE__ */ __name((config, middlewareConfig) => (next, context) => async (args) => {
+    flexibleChecksumsResponseMiddleware = (config, middlewareConfig) => (next, context) => async (args) => {
       if (!HttpRequest.isInstance(args.request)) {
         return next(args);
       }
@@ -7232,7 +7108,7 @@ var init_flexibleChecksumsResponseMiddleware = __esm({
         });
       }
       return result;
-    }, "flexibleChecksumsResponseMiddleware");
+    };
   }
 });
 
@@ -7243,13 +7119,13 @@ var init_getFlexibleChecksumsPlugin = __esm({
     init_flexibleChecksumsInputMiddleware();
     init_flexibleChecksumsMiddleware();
     init_flexibleChecksumsResponseMiddleware();
-    getFlexibleChecksumsPlugin = /* @__PURE__ */ __name((config, middlewareConfig) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getFlexibleChecksumsPlugin = (config, middlewareConfig) => ({
+      applyToStack: (clientStack) => {
         clientStack.add(flexibleChecksumsMiddleware(config, middlewareConfig), flexibleChecksumsMiddlewareOptions);
         clientStack.addRelativeTo(flexibleChecksumsInputMiddleware(config, middlewareConfig), flexibleChecksumsInputMiddlewareOptions);
         clientStack.addRelativeTo(flexibleChecksumsResponseMiddleware(config, middlewareConfig), flexibleChecksumsResponseMiddlewareOptions);
-      }, "applyToStack")
-    }), "getFlexibleChecksumsPlugin");
+      }
+    });
   }
 });
 
@@ -7259,7 +7135,7 @@ var init_resolveFlexibleChecksumsConfig = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/resolveFlexibleChecksumsConfig.js"() {
     init_client();
     init_constants();
-    resolveFlexibleChecksumsConfig = /* @__PURE__ */ __name((input) => {
+    resolveFlexibleChecksumsConfig = (input) => {
       const { requestChecksumCalculation, responseChecksumValidation, requestStreamBufferSize } = input;
       return Object.assign(input, {
         requestChecksumCalculation: normalizeProvider(requestChecksumCalculation ?? DEFAULT_REQUEST_CHECKSUM_CALCULATION),
@@ -7267,7 +7143,7 @@ var init_resolveFlexibleChecksumsConfig = __esm({
         requestStreamBufferSize: Number(requestStreamBufferSize ?? 0),
         checksumAlgorithms: input.checksumAlgorithms ?? {}
       });
-    }, "resolveFlexibleChecksumsConfig");
+    };
   }
 });
 
@@ -7327,18 +7203,17 @@ var init_check_content_length_header = __esm({
     init_protocols();
     CONTENT_LENGTH_HEADER2 = "content-length";
     DECODED_CONTENT_LENGTH_HEADER = "x-amz-decoded-content-length";
-    __name(checkContentLengthHeader, "checkContentLengthHeader");
     checkContentLengthHeaderMiddlewareOptions = {
       step: "finalizeRequest",
       tags: ["CHECK_CONTENT_LENGTH_HEADER"],
       name: "getCheckContentLengthHeaderPlugin",
       override: true
     };
-    getCheckContentLengthHeaderPlugin = /* @__PURE__ */ __name((unused) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getCheckContentLengthHeaderPlugin = (unused) => ({
+      applyToStack: (clientStack) => {
         clientStack.add(checkContentLengthHeader(), checkContentLengthHeaderMiddlewareOptions);
-      }, "applyToStack")
-    }), "getCheckContentLengthHeaderPlugin");
+      }
+    });
   }
 });
 
@@ -7346,23 +7221,23 @@ var init_check_content_length_header = __esm({
 var regionRedirectEndpointMiddleware, regionRedirectEndpointMiddlewareOptions;
 var init_region_redirect_endpoint_middleware = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/region-redirect-endpoint-middleware.js"() {
-    regionRedirectEndpointMiddleware = /* @__PURE__ */ __name((config) => {
+    regionRedirectEndpointMiddleware = (config) => {
       return (next, context) => async (args) => {
         const originalRegion = await config.region();
         const regionProviderRef = config.region;
-        let unlock = /* @__PURE__ */ __name(() => {
-        }, "unlock");
+        let unlock = () => {
+        };
         if (context.__s3RegionRedirect) {
           Object.defineProperty(config, "region", {
             writable: false,
-            value: /* @__PURE__ */ __name(async () => {
+            value: async () => {
               return context.__s3RegionRedirect;
-            }, "value")
+            }
           });
-          unlock = /* @__PURE__ */ __name(() => Object.defineProperty(config, "region", {
+          unlock = () => Object.defineProperty(config, "region", {
             writable: true,
             value: regionProviderRef
-          }), "unlock");
+          });
         }
         try {
           const result = await next(args);
@@ -7379,7 +7254,7 @@ var init_region_redirect_endpoint_middleware = __esm({
           throw e5;
         }
       };
-    }, "regionRedirectEndpointMiddleware");
+    };
     regionRedirectEndpointMiddlewareOptions = {
       tags: ["REGION_REDIRECT", "S3"],
       name: "regionRedirectEndpointMiddleware",
@@ -7423,19 +7298,18 @@ var init_region_redirect_middleware = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/region-redirect-middleware.js"() {
     init_client2();
     init_region_redirect_endpoint_middleware();
-    __name(regionRedirectMiddleware, "regionRedirectMiddleware");
     regionRedirectMiddlewareOptions = {
       step: "initialize",
       tags: ["REGION_REDIRECT", "S3"],
       name: "regionRedirectMiddleware",
       override: true
     };
-    getRegionRedirectMiddlewarePlugin = /* @__PURE__ */ __name((clientConfig) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getRegionRedirectMiddlewarePlugin = (clientConfig) => ({
+      applyToStack: (clientStack) => {
         clientStack.add(regionRedirectMiddleware(clientConfig), regionRedirectMiddlewareOptions);
         clientStack.addRelativeTo(regionRedirectEndpointMiddleware(clientConfig), regionRedirectEndpointMiddlewareOptions);
-      }, "applyToStack")
-    }), "getRegionRedirectMiddlewarePlugin");
+      }
+    });
   }
 });
 
@@ -7444,9 +7318,6 @@ var S3ExpressIdentityCache;
 var init_S3ExpressIdentityCache = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityCache.js"() {
     S3ExpressIdentityCache = class _S3ExpressIdentityCache {
-      static {
-        __name(this, "S3ExpressIdentityCache");
-      }
       data;
       lastPurgeTime = Date.now();
       static EXPIRED_CREDENTIAL_PURGE_INTERVAL_MS = 3e4;
@@ -7497,9 +7368,6 @@ var S3ExpressIdentityCacheEntry;
 var init_S3ExpressIdentityCacheEntry = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/S3ExpressIdentityCacheEntry.js"() {
     S3ExpressIdentityCacheEntry = class {
-      static {
-        __name(this, "S3ExpressIdentityCacheEntry");
-      }
       _identity;
       isRefreshing;
       accessed;
@@ -7523,9 +7391,6 @@ var init_S3ExpressIdentityProviderImpl = __esm({
     init_S3ExpressIdentityCache();
     init_S3ExpressIdentityCacheEntry();
     S3ExpressIdentityProviderImpl = class _S3ExpressIdentityProviderImpl {
-      static {
-        __name(this, "S3ExpressIdentityProviderImpl");
-      }
       createSessionFn;
       cache;
       static REFRESH_WINDOW_MS = 6e4;
@@ -7590,7 +7455,7 @@ var resolveS3Config;
 var init_s3Configuration = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-configuration/s3Configuration.js"() {
     init_S3ExpressIdentityProviderImpl();
-    resolveS3Config = /* @__PURE__ */ __name((input, { session }) => {
+    resolveS3Config = (input, { session }) => {
       const [s3ClientProvider, CreateSessionCommandCtor] = session;
       const { forcePathStyle, useAccelerateEndpoint, disableMultiregionAccessPoints, followRegionRedirects, s3ExpressIdentityProvider, bucketEndpoint, expectContinueHeader } = input;
       return Object.assign(input, {
@@ -7604,7 +7469,7 @@ var init_s3Configuration = __esm({
         bucketEndpoint: bucketEndpoint ?? false,
         expectContinueHeader: expectContinueHeader ?? 2097152
       });
-    }, "resolveS3Config");
+    };
   }
 });
 
@@ -7614,7 +7479,7 @@ var init_s3_expires_middleware = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-expires/s3-expires-middleware.js"() {
     init_protocols();
     init_serde();
-    s3ExpiresMiddleware = /* @__PURE__ */ __name((config) => {
+    s3ExpiresMiddleware = (config) => {
       return (next, context) => async (args) => {
         const result = await next(args);
         const { response } = result;
@@ -7631,7 +7496,7 @@ var init_s3_expires_middleware = __esm({
         }
         return result;
       };
-    }, "s3ExpiresMiddleware");
+    };
     s3ExpiresMiddlewareOptions = {
       tags: ["S3"],
       name: "s3ExpiresMiddleware",
@@ -7639,11 +7504,11 @@ var init_s3_expires_middleware = __esm({
       relation: "after",
       toMiddleware: "deserializerMiddleware"
     };
-    getS3ExpiresMiddlewarePlugin = /* @__PURE__ */ __name((clientConfig) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getS3ExpiresMiddlewarePlugin = (clientConfig) => ({
+      applyToStack: (clientStack) => {
         clientStack.addRelativeTo(s3ExpiresMiddleware(clientConfig), s3ExpiresMiddlewareOptions);
-      }, "applyToStack")
-    }), "getS3ExpiresMiddlewarePlugin");
+      }
+    });
   }
 });
 
@@ -7654,9 +7519,6 @@ var require_dist_cjs2 = __commonJS({
     var { normalizeProvider: normalizeProvider3 } = (init_client(), __toCommonJS(client_exports));
     var { escapeUri: escapeUri2, HttpRequest: HttpRequest2 } = (init_protocols(), __toCommonJS(protocols_exports));
     var HeaderFormatter = class {
-      static {
-        __name(this, "HeaderFormatter");
-      }
       format(headers) {
         const chunks = [];
         for (const headerName in headers) {
@@ -7741,9 +7603,6 @@ var require_dist_cjs2 = __commonJS({
     })(HEADER_VALUE_TYPE || (HEADER_VALUE_TYPE = {}));
     var UUID_PATTERN = /^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$/;
     var Int64 = class _Int64 {
-      static {
-        __name(this, "Int64");
-      }
       bytes;
       constructor(bytes) {
         this.bytes = bytes;
@@ -7787,7 +7646,6 @@ var require_dist_cjs2 = __commonJS({
         }
       }
     }
-    __name(negate, "negate");
     var ALGORITHM_QUERY_PARAM = "X-Amz-Algorithm";
     var CREDENTIAL_QUERY_PARAM = "X-Amz-Credential";
     var AMZ_DATE_QUERY_PARAM = "X-Amz-Date";
@@ -7831,7 +7689,7 @@ var require_dist_cjs2 = __commonJS({
     var MAX_CACHE_SIZE = 50;
     var KEY_TYPE_IDENTIFIER = "aws4_request";
     var MAX_PRESIGNED_TTL = 60 * 60 * 24 * 7;
-    var getCanonicalQuery = /* @__PURE__ */ __name(({ query = {} }) => {
+    var getCanonicalQuery = ({ query = {} }) => {
       const keys = [];
       const serialized = {};
       for (const key in query) {
@@ -7851,9 +7709,9 @@ var require_dist_cjs2 = __commonJS({
         }
       }
       return keys.sort().map((key) => serialized[key]).filter((serialized2) => serialized2).join("&");
-    }, "getCanonicalQuery");
-    var iso8601 = /* @__PURE__ */ __name((time) => toDate(time).toISOString().replace(/\.\d{3}Z$/, "Z"), "iso8601");
-    var toDate = /* @__PURE__ */ __name((time) => {
+    };
+    var iso8601 = (time) => toDate(time).toISOString().replace(/\.\d{3}Z$/, "Z");
+    var toDate = (time) => {
       if (typeof time === "number") {
         return new Date(time * 1e3);
       }
@@ -7864,11 +7722,8 @@ var require_dist_cjs2 = __commonJS({
         return new Date(time);
       }
       return time;
-    }, "toDate");
+    };
     var SignatureV4Base = class {
-      static {
-        __name(this, "SignatureV4Base");
-      }
       service;
       regionProvider;
       credentialProvider;
@@ -7902,10 +7757,10 @@ ${longDate}
 ${credentialScope}
 ${toHex(hashedRequest)}`;
       }
-      getCanonicalPath({ path: path3 }) {
+      getCanonicalPath({ path: path7 }) {
         if (this.uriEscapePath) {
           const normalizedPathSegments = [];
-          for (const pathSegment of path3.split("/")) {
+          for (const pathSegment of path7.split("/")) {
             if (pathSegment?.length === 0) {
               continue;
             }
@@ -7918,11 +7773,11 @@ ${toHex(hashedRequest)}`;
               normalizedPathSegments.push(pathSegment);
             }
           }
-          const normalizedPath = `${path3?.startsWith("/") ? "/" : ""}${normalizedPathSegments.join("/")}${normalizedPathSegments.length > 0 && path3?.endsWith("/") ? "/" : ""}`;
+          const normalizedPath = `${path7?.startsWith("/") ? "/" : ""}${normalizedPathSegments.join("/")}${normalizedPathSegments.length > 0 && path7?.endsWith("/") ? "/" : ""}`;
           const doubleEncoded = escapeUri2(normalizedPath);
           return doubleEncoded.replace(/%2F/g, "/");
         }
-        return path3;
+        return path7;
       }
       validateResolvedCredentials(credentials) {
         if (typeof credentials !== "object" || typeof credentials.accessKeyId !== "string" || typeof credentials.secretAccessKey !== "string") {
@@ -7942,8 +7797,8 @@ ${toHex(hashedRequest)}`;
     };
     var signingKeyCache = {};
     var cacheQueue = [];
-    var createScope = /* @__PURE__ */ __name((shortDate, region, service) => `${shortDate}/${region}/${service}/${KEY_TYPE_IDENTIFIER}`, "createScope");
-    var getSigningKey = /* @__PURE__ */ __name(async (sha256Constructor, credentials, shortDate, region, service) => {
+    var createScope = (shortDate, region, service) => `${shortDate}/${region}/${service}/${KEY_TYPE_IDENTIFIER}`;
+    var getSigningKey = async (sha256Constructor, credentials, shortDate, region, service) => {
       const credsHash = await hmac(sha256Constructor, credentials.secretAccessKey, credentials.accessKeyId);
       const cacheKey = `${shortDate}:${region}:${service}:${toHex(credsHash)}:${credentials.sessionToken}`;
       if (cacheKey in signingKeyCache) {
@@ -7958,19 +7813,19 @@ ${toHex(hashedRequest)}`;
         key = await hmac(sha256Constructor, key, signable);
       }
       return signingKeyCache[cacheKey] = key;
-    }, "getSigningKey");
-    var clearCredentialCache = /* @__PURE__ */ __name(() => {
+    };
+    var clearCredentialCache = () => {
       cacheQueue.length = 0;
       Object.keys(signingKeyCache).forEach((cacheKey) => {
         delete signingKeyCache[cacheKey];
       });
-    }, "clearCredentialCache");
-    var hmac = /* @__PURE__ */ __name((ctor, secret, data) => {
+    };
+    var hmac = (ctor, secret, data) => {
       const hash = new ctor(secret);
       hash.update(toUint8Array2(data));
       return hash.digest();
-    }, "hmac");
-    var getCanonicalHeaders = /* @__PURE__ */ __name(({ headers }, unsignableHeaders, signableHeaders) => {
+    };
+    var getCanonicalHeaders = ({ headers }, unsignableHeaders, signableHeaders) => {
       const canonical = {};
       for (const headerName of Object.keys(headers).sort()) {
         if (headers[headerName] == void 0) {
@@ -7988,8 +7843,8 @@ ${toHex(hashedRequest)}`;
         canonical[canonicalHeaderName] = headers[headerName].replace(/[\r\n]/g, " ").replace(/[ \t]+/g, " ").replace(/^ | $/g, "");
       }
       return canonical;
-    }, "getCanonicalHeaders");
-    var getPayloadHash = /* @__PURE__ */ __name(async ({ headers, body }, hashConstructor) => {
+    };
+    var getPayloadHash = async ({ headers, body }, hashConstructor) => {
       for (const headerName in headers) {
         if (!hasOwn2(headers, headerName)) {
           continue;
@@ -8006,8 +7861,8 @@ ${toHex(hashedRequest)}`;
         return toHex(await hashCtor.digest());
       }
       return UNSIGNED_PAYLOAD;
-    }, "getPayloadHash");
-    var hasHeader2 = /* @__PURE__ */ __name((soughtHeader, headers) => {
+    };
+    var hasHeader2 = (soughtHeader, headers) => {
       soughtHeader = soughtHeader.toLowerCase();
       for (const headerName in headers) {
         if (!hasOwn2(headers, headerName)) {
@@ -8018,8 +7873,8 @@ ${toHex(hashedRequest)}`;
         }
       }
       return false;
-    }, "hasHeader");
-    var moveHeadersToQuery = /* @__PURE__ */ __name((request, options = {}) => {
+    };
+    var moveHeadersToQuery = (request, options = {}) => {
       const { headers, query = {} } = HttpRequest2.clone(request);
       for (const name in headers) {
         if (!hasOwn2(headers, name)) {
@@ -8036,8 +7891,8 @@ ${toHex(hashedRequest)}`;
         headers,
         query
       };
-    }, "moveHeadersToQuery");
-    var prepareRequest = /* @__PURE__ */ __name((request) => {
+    };
+    var prepareRequest = (request) => {
       request = HttpRequest2.clone(request);
       for (const headerName in request.headers) {
         if (!hasOwn2(request.headers, headerName)) {
@@ -8048,11 +7903,8 @@ ${toHex(hashedRequest)}`;
         }
       }
       return request;
-    }, "prepareRequest");
+    };
     var SignatureV42 = class extends SignatureV4Base {
-      static {
-        __name(this, "SignatureV4");
-      }
       headerFormatter = new HeaderFormatter();
       constructor({ applyChecksum, credentials, region, service, sha256, uriEscapePath = true }) {
         super({
@@ -8230,9 +8082,6 @@ var require_dist_cjs3 = __commonJS({
     var SESSION_TOKEN_QUERY_PARAM2 = "X-Amz-S3session-Token";
     var SESSION_TOKEN_HEADER2 = SESSION_TOKEN_QUERY_PARAM2.toLowerCase();
     var SignatureV4SignWithCredentials2 = class extends SignatureV42 {
-      static {
-        __name(this, "SignatureV4SignWithCredentials");
-      }
       async signWithCredentials(requestToSign, credentials, options) {
         const credentialsWithoutSessionToken = getCredentialsWithoutSessionToken(credentials);
         requestToSign.headers[SESSION_TOKEN_HEADER2] = credentials.sessionToken;
@@ -8258,7 +8107,6 @@ var require_dist_cjs3 = __commonJS({
         expiration: credentials.expiration
       };
     }
-    __name(getCredentialsWithoutSessionToken, "getCredentialsWithoutSessionToken");
     function setSingleOverride(privateAccess, credentialsWithoutSessionToken) {
       const currentCredentialProvider = privateAccess.credentialProvider;
       privateAccess.credentialProvider = () => {
@@ -8266,11 +8114,7 @@ var require_dist_cjs3 = __commonJS({
         return Promise.resolve(credentialsWithoutSessionToken);
       };
     }
-    __name(setSingleOverride, "setSingleOverride");
     var SignatureV4MultiRegion3 = class {
-      static {
-        __name(this, "SignatureV4MultiRegion");
-      }
       sigv4aSigner;
       sigv4Signer;
       signerOptions;
@@ -8366,9 +8210,6 @@ var init_SignatureV4S3Express = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/classes/SignatureV4S3Express.js"() {
     import_signature_v4_multi_region = __toESM(require_dist_cjs3());
     SignatureV4S3Express = class extends import_signature_v4_multi_region.SignatureV4SignWithCredentials {
-      static {
-        __name(this, "SignatureV4S3Express");
-      }
     };
   }
 });
@@ -8386,8 +8227,8 @@ var init_constants5 = __esm({
     NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_ENV_NAME = "AWS_S3_DISABLE_EXPRESS_SESSION_AUTH";
     NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_INI_NAME = "s3_disable_express_session_auth";
     NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_OPTIONS = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_ENV_NAME, SelectorType.ENV), "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_INI_NAME, SelectorType.CONFIG), "configFileSelector"),
+      environmentVariableSelector: (env2) => booleanSelector(env2, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_ENV_NAME, SelectorType.ENV),
+      configFileSelector: (profile) => booleanSelector(profile, NODE_DISABLE_S3_EXPRESS_SESSION_AUTH_INI_NAME, SelectorType.CONFIG),
       default: false
     };
   }
@@ -8400,7 +8241,7 @@ var init_s3ExpressMiddleware = __esm({
     init_client2();
     init_protocols();
     init_constants5();
-    s3ExpressMiddleware = /* @__PURE__ */ __name((options) => {
+    s3ExpressMiddleware = (options) => {
       return (next, context) => async (args) => {
         if (context.endpointV2) {
           const endpoint = context.endpointV2;
@@ -8425,18 +8266,18 @@ var init_s3ExpressMiddleware = __esm({
         }
         return next(args);
       };
-    }, "s3ExpressMiddleware");
+    };
     s3ExpressMiddlewareOptions = {
       name: "s3ExpressMiddleware",
       step: "build",
       tags: ["S3", "S3_EXPRESS"],
       override: true
     };
-    getS3ExpressPlugin = /* @__PURE__ */ __name((options) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getS3ExpressPlugin = (options) => ({
+      applyToStack: (clientStack) => {
         clientStack.add(s3ExpressMiddleware(options), s3ExpressMiddlewareOptions);
-      }, "applyToStack")
-    }), "getS3ExpressPlugin");
+      }
+    });
   }
 });
 
@@ -8444,13 +8285,13 @@ var init_s3ExpressMiddleware = __esm({
 var signS3Express;
 var init_signS3Express = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-s3-express/functions/signS3Express.js"() {
-    signS3Express = /* @__PURE__ */ __name(async (s3ExpressIdentity, signingOptions, request, sigV4MultiRegionSigner) => {
+    signS3Express = async (s3ExpressIdentity, signingOptions, request, sigV4MultiRegionSigner) => {
       const signedRequest = await sigV4MultiRegionSigner.signWithCredentials(request, s3ExpressIdentity, {});
       if (signedRequest.headers["X-Amz-Security-Token"] || signedRequest.headers["x-amz-security-token"]) {
         throw new Error("X-Amz-Security-Token must not be set for s3-express requests.");
       }
       return signedRequest;
-    }, "signS3Express");
+    };
   }
 });
 
@@ -8462,13 +8303,13 @@ var init_s3ExpressHttpSigningMiddleware = __esm({
     init_client();
     init_protocols();
     init_signS3Express();
-    defaultErrorHandler2 = /* @__PURE__ */ __name((signingProperties) => (error) => {
+    defaultErrorHandler2 = (signingProperties) => (error) => {
       throw error;
-    }, "defaultErrorHandler");
-    defaultSuccessHandler2 = /* @__PURE__ */ __name((httpResponse, signingProperties) => {
-    }, "defaultSuccessHandler");
+    };
+    defaultSuccessHandler2 = (httpResponse, signingProperties) => {
+    };
     s3ExpressHttpSigningMiddlewareOptions = httpSigningMiddlewareOptions;
-    s3ExpressHttpSigningMiddleware = /* @__PURE__ */ __name((config) => (next, context) => async (args) => {
+    s3ExpressHttpSigningMiddleware = (config) => (next, context) => async (args) => {
       if (!HttpRequest.isInstance(args.request)) {
         return next(args);
       }
@@ -8490,23 +8331,22 @@ var init_s3ExpressHttpSigningMiddleware = __esm({
       }).catch((signer.errorHandler || defaultErrorHandler2)(signingProperties));
       (signer.successHandler || defaultSuccessHandler2)(output.response, signingProperties);
       return output;
-    }, "s3ExpressHttpSigningMiddleware");
-    getS3ExpressHttpSigningPlugin = /* @__PURE__ */ __name((config) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    };
+    getS3ExpressHttpSigningPlugin = (config) => ({
+      applyToStack: (clientStack) => {
         clientStack.addRelativeTo(s3ExpressHttpSigningMiddleware(config), httpSigningMiddlewareOptions);
-      }, "applyToStack")
-    }), "getS3ExpressHttpSigningPlugin");
+      }
+    });
   }
 });
 
 // node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/to-stream/toStream.js
-import { Readable as Readable2 } from "node:stream";
+import { Readable as Readable4 } from "node:stream";
 function toStream(bytes) {
-  return Readable2.from(Buffer.from(bytes));
+  return Readable4.from(Buffer.from(bytes));
 }
 var init_toStream = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/to-stream/toStream.js"() {
-    __name(toStream, "toStream");
   }
 });
 
@@ -8521,7 +8361,7 @@ var init_throw_200_exceptions = __esm({
       UploadPartCopyCommand: true,
       CompleteMultipartUploadCommand: true
     };
-    throw200ExceptionsMiddleware = /* @__PURE__ */ __name((config) => (next, context) => async (args) => {
+    throw200ExceptionsMiddleware = (config) => (next, context) => async (args) => {
       const result = await next(args);
       const { response } = result;
       if (!HttpResponse.isInstance(response)) {
@@ -8546,13 +8386,13 @@ var init_throw_200_exceptions = __esm({
         response.statusCode = 503;
       }
       return result;
-    }, "throw200ExceptionsMiddleware");
-    collectBody2 = /* @__PURE__ */ __name((streamBody = new Uint8Array(), context) => {
+    };
+    collectBody2 = (streamBody = new Uint8Array(), context) => {
       if (streamBody instanceof Uint8Array) {
         return Promise.resolve(streamBody);
       }
       return context.streamCollector(streamBody) || Promise.resolve(new Uint8Array());
-    }, "collectBody");
+    };
     throw200ExceptionsMiddlewareOptions = {
       relation: "after",
       toMiddleware: "deserializerMiddleware",
@@ -8560,11 +8400,11 @@ var init_throw_200_exceptions = __esm({
       name: "throw200ExceptionsMiddleware",
       override: true
     };
-    getThrow200ExceptionsPlugin = /* @__PURE__ */ __name((config) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getThrow200ExceptionsPlugin = (config) => ({
+      applyToStack: (clientStack) => {
         clientStack.addRelativeTo(throw200ExceptionsMiddleware(config), throw200ExceptionsMiddlewareOptions);
-      }, "applyToStack")
-    }), "getThrow200ExceptionsPlugin");
+      }
+    });
   }
 });
 
@@ -8572,8 +8412,8 @@ var init_throw_200_exceptions = __esm({
 var validate, parse;
 var init_arn = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/util/util-arn-parser/arn.js"() {
-    validate = /* @__PURE__ */ __name((str) => typeof str === "string" && str.indexOf("arn:") === 0 && str.split(":").length >= 6, "validate");
-    parse = /* @__PURE__ */ __name((arn) => {
+    validate = (str) => typeof str === "string" && str.indexOf("arn:") === 0 && str.split(":").length >= 6;
+    parse = (arn) => {
       const segments = arn.split(":");
       if (segments.length < 6 || segments[0] !== "arn") {
         throw new Error("Malformed ARN");
@@ -8586,7 +8426,7 @@ var init_arn = __esm({
         accountId,
         resource: resource.join(":")
       };
-    }, "parse");
+    };
   }
 });
 
@@ -8629,7 +8469,6 @@ function bucketEndpointMiddleware(options) {
 var bucketEndpointMiddlewareOptions;
 var init_bucket_endpoint_middleware = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-region-redirect/bucket-endpoint-middleware.js"() {
-    __name(bucketEndpointMiddleware, "bucketEndpointMiddleware");
     bucketEndpointMiddlewareOptions = {
       name: "bucketEndpointMiddleware",
       override: true,
@@ -8656,19 +8495,18 @@ var init_validate_bucket_name = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-validate-bucket-name/validate-bucket-name.js"() {
     init_util2();
     init_bucket_endpoint_middleware();
-    __name(validateBucketNameMiddleware, "validateBucketNameMiddleware");
     validateBucketNameMiddlewareOptions = {
       step: "initialize",
       tags: ["VALIDATE_BUCKET_NAME"],
       name: "validateBucketNameMiddleware",
       override: true
     };
-    getValidateBucketNamePlugin = /* @__PURE__ */ __name((options) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getValidateBucketNamePlugin = (options) => ({
+      applyToStack: (clientStack) => {
         clientStack.add(validateBucketNameMiddleware(options), validateBucketNameMiddlewareOptions);
         clientStack.addRelativeTo(bucketEndpointMiddleware(options), bucketEndpointMiddlewareOptions);
-      }, "applyToStack")
-    }), "getValidateBucketNamePlugin");
+      }
+    });
   }
 });
 
@@ -8679,9 +8517,6 @@ var init_ProtocolLib = __esm({
     init_client();
     init_schema();
     ProtocolLib = class {
-      static {
-        __name(this, "ProtocolLib");
-      }
       queryCompat;
       errorRegistry;
       constructor(queryCompat = false) {
@@ -8824,9 +8659,6 @@ var init_AwsRestJsonProtocol = __esm({
     init_schema();
     init_ProtocolLib();
     AwsRestJsonProtocol = class extends HttpBindingProtocol {
-      static {
-        __name(this, "AwsRestJsonProtocol");
-      }
       serializer;
       deserializer;
       codec;
@@ -8922,7 +8754,6 @@ var require_dist_cjs4 = __commonJS({
     function escapeAttribute(value) {
       return value.replace(ATTR_ESCAPE_RE, (ch) => ATTR_ESCAPE_MAP[ch]);
     }
-    __name(escapeAttribute, "escapeAttribute");
     var ELEMENT_ESCAPE_RE = /[&"'<>\r\n\u0085\u2028]/g;
     var ELEMENT_ESCAPE_MAP = {
       "&": "&amp;",
@@ -8938,11 +8769,7 @@ var require_dist_cjs4 = __commonJS({
     function escapeElement(value) {
       return value.replace(ELEMENT_ESCAPE_RE, (ch) => ELEMENT_ESCAPE_MAP[ch]);
     }
-    __name(escapeElement, "escapeElement");
     var XmlText2 = class {
-      static {
-        __name(this, "XmlText");
-      }
       value;
       constructor(value) {
         this.value = value;
@@ -8952,9 +8779,6 @@ var require_dist_cjs4 = __commonJS({
       }
     };
     var XmlNode2 = class _XmlNode {
-      static {
-        __name(this, "XmlNode");
-      }
       name;
       children;
       attributes = {};
@@ -9043,16 +8867,11 @@ var require_dist_cjs4 = __commonJS({
     function writeKey3(obj) {
       Object.defineProperty(obj, "__proto__", { value: void 0, writable: true, enumerable: true, configurable: true });
     }
-    __name(writeKey3, "writeKey");
     function parseXML2(xml) {
       const state2 = new AwsXmlParser(xml);
       return state2.parse();
     }
-    __name(parseXML2, "parseXML");
     var AwsXmlParser = class _AwsXmlParser {
-      static {
-        __name(this, "AwsXmlParser");
-      }
       x;
       i = 0;
       z;
@@ -9288,9 +9107,6 @@ var SerdeContextConfig2;
 var init_ConfigurableSerdeContext2 = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/protocols/ConfigurableSerdeContext.js"() {
     SerdeContextConfig2 = class {
-      static {
-        __name(this, "SerdeContextConfig");
-      }
       serdeContext;
       setSerdeContext(serdeContext) {
         this.serdeContext = serdeContext;
@@ -9304,9 +9120,6 @@ var UnionSerde2;
 var init_UnionSerde2 = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/protocols/UnionSerde.js"() {
     UnionSerde2 = class {
-      static {
-        __name(this, "UnionSerde");
-      }
       from;
       to;
       keys;
@@ -9341,7 +9154,6 @@ function writeKey2(obj) {
 }
 var init_writeKey = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/protocols/writeKey.js"() {
-    __name(writeKey2, "writeKey");
   }
 });
 
@@ -9358,9 +9170,6 @@ var init_XmlShapeDeserializer = __esm({
     init_UnionSerde2();
     init_writeKey();
     XmlShapeDeserializer = class extends SerdeContextConfig2 {
-      static {
-        __name(this, "XmlShapeDeserializer");
-      }
       settings;
       stringDeserializer;
       constructor(settings) {
@@ -9515,9 +9324,6 @@ var init_QueryShapeSerializer = __esm({
     init_serde();
     init_ConfigurableSerdeContext2();
     QueryShapeSerializer = class extends SerdeContextConfig2 {
-      static {
-        __name(this, "QueryShapeSerializer");
-      }
       settings;
       buffer;
       constructor(settings) {
@@ -9698,9 +9504,6 @@ var init_AwsQueryProtocol = __esm({
     init_XmlShapeDeserializer();
     init_QueryShapeSerializer();
     AwsQueryProtocol = class extends RpcProtocol {
-      static {
-        __name(this, "AwsQueryProtocol");
-      }
       options;
       serializer;
       deserializer;
@@ -9835,7 +9638,7 @@ var init_AwsQueryProtocol = __esm({
 var loadRestXmlErrorCode;
 var init_parseXmlBody = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/parseXmlBody.js"() {
-    loadRestXmlErrorCode = /* @__PURE__ */ __name((output, data) => {
+    loadRestXmlErrorCode = (output, data) => {
       if (data?.Error?.Code !== void 0) {
         return data.Error.Code;
       }
@@ -9845,7 +9648,7 @@ var init_parseXmlBody = __esm({
       if (output.statusCode == 404) {
         return "NotFound";
       }
-    }, "loadRestXmlErrorCode");
+    };
   }
 });
 
@@ -9860,9 +9663,6 @@ var init_XmlShapeSerializer = __esm({
     init_serde();
     init_ConfigurableSerdeContext2();
     XmlShapeSerializer = class extends SerdeContextConfig2 {
-      static {
-        __name(this, "XmlShapeSerializer");
-      }
       settings;
       stringBuffer;
       byteBuffer;
@@ -9962,7 +9762,7 @@ var init_XmlShapeSerializer = __esm({
         const sparse = !!listValueTraits.sparse;
         const flat = !!listTraits.xmlFlattened;
         const [xmlnsAttr, xmlns] = this.getXmlnsAttribute(listMember, parentXmlns);
-        const writeItem = /* @__PURE__ */ __name((container2, value) => {
+        const writeItem = (container2, value) => {
           if (listValueSchema.isListSchema()) {
             this.writeList(listValueSchema, Array.isArray(value) ? value : [value], container2, xmlns);
           } else if (listValueSchema.isMapSchema()) {
@@ -9975,7 +9775,7 @@ var init_XmlShapeSerializer = __esm({
             this.writeSimpleInto(listValueSchema, value, listItemNode, xmlns);
             container2.addChildNode(listItemNode);
           }
-        }, "writeItem");
+        };
         if (flat) {
           for (const value of array) {
             if (sparse || value != null) {
@@ -10009,7 +9809,7 @@ var init_XmlShapeSerializer = __esm({
         const sparse = !!mapValueTraits.sparse;
         const flat = !!mapTraits.xmlFlattened;
         const [xmlnsAttr, xmlns] = this.getXmlnsAttribute(mapMember, parentXmlns);
-        const addKeyValue = /* @__PURE__ */ __name((entry, key, val) => {
+        const addKeyValue = (entry, key, val) => {
           const keyNode = import_xml_builder2.XmlNode.of(keyTag, key);
           const [keyXmlnsAttr, keyXmlns] = this.getXmlnsAttribute(mapKeySchema, xmlns);
           if (keyXmlns) {
@@ -10027,7 +9827,7 @@ var init_XmlShapeSerializer = __esm({
             this.writeSimpleInto(mapValueSchema, val, valueNode, xmlns);
           }
           entry.addChildNode(valueNode);
-        }, "addKeyValue");
+        };
         if (flat) {
           for (const key in map) {
             const val = map[key];
@@ -10138,9 +9938,6 @@ var init_XmlCodec = __esm({
     init_XmlShapeDeserializer();
     init_XmlShapeSerializer();
     XmlCodec = class extends SerdeContextConfig2 {
-      static {
-        __name(this, "XmlCodec");
-      }
       settings;
       constructor(settings) {
         super();
@@ -10170,9 +9967,6 @@ var init_AwsRestXmlProtocol = __esm({
     init_parseXmlBody();
     init_XmlCodec();
     AwsRestXmlProtocol = class extends HttpBindingProtocol {
-      static {
-        __name(this, "AwsRestXmlProtocol");
-      }
       codec;
       serializer;
       deserializer;
@@ -10278,9 +10072,6 @@ var init_S3RestXmlProtocol = __esm({
     init_protocols2();
     init_schema();
     S3RestXmlProtocol = class extends AwsRestXmlProtocol {
-      static {
-        __name(this, "S3RestXmlProtocol");
-      }
       async serializeRequest(operationSchema, input, context) {
         const request = await super.serializeRequest(operationSchema, input, context);
         const ns = NormalizedSchema.of(operationSchema.input);
@@ -10314,8 +10105,8 @@ var init_NodeDisableMultiregionAccessPointConfigOptions = __esm({
     NODE_DISABLE_MULTIREGION_ACCESS_POINT_ENV_NAME = "AWS_S3_DISABLE_MULTIREGION_ACCESS_POINTS";
     NODE_DISABLE_MULTIREGION_ACCESS_POINT_INI_NAME = "s3_disable_multiregion_access_points";
     NODE_DISABLE_MULTIREGION_ACCESS_POINT_CONFIG_OPTIONS = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, NODE_DISABLE_MULTIREGION_ACCESS_POINT_ENV_NAME, SelectorType.ENV), "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, NODE_DISABLE_MULTIREGION_ACCESS_POINT_INI_NAME, SelectorType.CONFIG), "configFileSelector"),
+      environmentVariableSelector: (env2) => booleanSelector(env2, NODE_DISABLE_MULTIREGION_ACCESS_POINT_ENV_NAME, SelectorType.ENV),
+      configFileSelector: (profile) => booleanSelector(profile, NODE_DISABLE_MULTIREGION_ACCESS_POINT_INI_NAME, SelectorType.CONFIG),
       default: false
     };
   }
@@ -10329,8 +10120,8 @@ var init_NodeUseArnRegionConfigOptions = __esm({
     NODE_USE_ARN_REGION_ENV_NAME = "AWS_S3_USE_ARN_REGION";
     NODE_USE_ARN_REGION_INI_NAME = "s3_use_arn_region";
     NODE_USE_ARN_REGION_CONFIG_OPTIONS = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, NODE_USE_ARN_REGION_ENV_NAME, SelectorType.ENV), "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, NODE_USE_ARN_REGION_INI_NAME, SelectorType.CONFIG), "configFileSelector"),
+      environmentVariableSelector: (env2) => booleanSelector(env2, NODE_USE_ARN_REGION_ENV_NAME, SelectorType.ENV),
+      configFileSelector: (profile) => booleanSelector(profile, NODE_USE_ARN_REGION_INI_NAME, SelectorType.CONFIG),
       default: void 0
     };
   }
@@ -10347,15 +10138,15 @@ var init_bucketHostnameUtils = __esm({
     S3_HOSTNAME_PATTERN = /^(.+\.)?s3(-fips)?(\.dualstack)?[.-]([a-z0-9-]+)\./;
     S3_US_EAST_1_ALTNAME_PATTERN = /^s3(-external-1)?\.amazonaws\.com$/;
     AWS_PARTITION_SUFFIX = "amazonaws.com";
-    isBucketNameOptions = /* @__PURE__ */ __name((options) => typeof options.bucketName === "string", "isBucketNameOptions");
-    isDnsCompatibleBucketName = /* @__PURE__ */ __name((bucketName) => DOMAIN_PATTERN.test(bucketName) && !IP_ADDRESS_PATTERN.test(bucketName) && !DOTS_PATTERN.test(bucketName), "isDnsCompatibleBucketName");
-    getRegionalSuffix = /* @__PURE__ */ __name((hostname) => {
+    isBucketNameOptions = (options) => typeof options.bucketName === "string";
+    isDnsCompatibleBucketName = (bucketName) => DOMAIN_PATTERN.test(bucketName) && !IP_ADDRESS_PATTERN.test(bucketName) && !DOTS_PATTERN.test(bucketName);
+    getRegionalSuffix = (hostname) => {
       const parts = hostname.match(S3_HOSTNAME_PATTERN);
       return [parts[4], hostname.replace(new RegExp(`^${parts[0]}`), "")];
-    }, "getRegionalSuffix");
-    getSuffix = /* @__PURE__ */ __name((hostname) => S3_US_EAST_1_ALTNAME_PATTERN.test(hostname) ? ["us-east-1", AWS_PARTITION_SUFFIX] : getRegionalSuffix(hostname), "getSuffix");
-    getSuffixForArnEndpoint = /* @__PURE__ */ __name((hostname) => S3_US_EAST_1_ALTNAME_PATTERN.test(hostname) ? [hostname.replace(`.${AWS_PARTITION_SUFFIX}`, ""), AWS_PARTITION_SUFFIX] : getRegionalSuffix(hostname), "getSuffixForArnEndpoint");
-    validateArnEndpointOptions = /* @__PURE__ */ __name((options) => {
+    };
+    getSuffix = (hostname) => S3_US_EAST_1_ALTNAME_PATTERN.test(hostname) ? ["us-east-1", AWS_PARTITION_SUFFIX] : getRegionalSuffix(hostname);
+    getSuffixForArnEndpoint = (hostname) => S3_US_EAST_1_ALTNAME_PATTERN.test(hostname) ? [hostname.replace(`.${AWS_PARTITION_SUFFIX}`, ""), AWS_PARTITION_SUFFIX] : getRegionalSuffix(hostname);
+    validateArnEndpointOptions = (options) => {
       if (options.pathStyleEndpoint) {
         throw new Error("Path-style S3 endpoint is not supported when bucket is an ARN");
       }
@@ -10365,45 +10156,45 @@ var init_bucketHostnameUtils = __esm({
       if (!options.tlsCompatible) {
         throw new Error("HTTPS is required when bucket is an ARN");
       }
-    }, "validateArnEndpointOptions");
-    validateService = /* @__PURE__ */ __name((service) => {
+    };
+    validateService = (service) => {
       if (service !== "s3" && service !== "s3-outposts" && service !== "s3-object-lambda") {
         throw new Error("Expect 's3' or 's3-outposts' or 's3-object-lambda' in ARN service component");
       }
-    }, "validateService");
-    validateS3Service = /* @__PURE__ */ __name((service) => {
+    };
+    validateS3Service = (service) => {
       if (service !== "s3") {
         throw new Error("Expect 's3' in Accesspoint ARN service component");
       }
-    }, "validateS3Service");
-    validateOutpostService = /* @__PURE__ */ __name((service) => {
+    };
+    validateOutpostService = (service) => {
       if (service !== "s3-outposts") {
         throw new Error("Expect 's3-posts' in Outpost ARN service component");
       }
-    }, "validateOutpostService");
-    validatePartition = /* @__PURE__ */ __name((partition2, options) => {
+    };
+    validatePartition = (partition2, options) => {
       if (partition2 !== options.clientPartition) {
         throw new Error(`Partition in ARN is incompatible, got "${partition2}" but expected "${options.clientPartition}"`);
       }
-    }, "validatePartition");
-    validateRegion = /* @__PURE__ */ __name((region, options) => {
-    }, "validateRegion");
-    validateRegionalClient = /* @__PURE__ */ __name((region) => {
+    };
+    validateRegion = (region, options) => {
+    };
+    validateRegionalClient = (region) => {
       if (["s3-external-1", "aws-global"].includes(region)) {
         throw new Error(`Client region ${region} is not regional`);
       }
-    }, "validateRegionalClient");
-    validateAccountId = /* @__PURE__ */ __name((accountId) => {
+    };
+    validateAccountId = (accountId) => {
       if (!/[0-9]{12}/.exec(accountId)) {
         throw new Error("Access point ARN accountID does not match regex '[0-9]{12}'");
       }
-    }, "validateAccountId");
-    validateDNSHostLabel = /* @__PURE__ */ __name((label, options = { tlsCompatible: true }) => {
+    };
+    validateDNSHostLabel = (label, options = { tlsCompatible: true }) => {
       if (label.length >= 64 || !/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(label) || /(\d+\.){3}\d+/.test(label) || /[.-]{2}/.test(label) || options?.tlsCompatible && DOT_PATTERN.test(label)) {
         throw new Error(`Invalid DNS label ${label}`);
       }
-    }, "validateDNSHostLabel");
-    validateCustomEndpoint = /* @__PURE__ */ __name((options) => {
+    };
+    validateCustomEndpoint = (options) => {
       if (options.isCustomEndpoint) {
         if (options.dualstackEndpoint) {
           throw new Error("Dualstack endpoint is not supported with custom endpoint");
@@ -10412,8 +10203,8 @@ var init_bucketHostnameUtils = __esm({
           throw new Error("Accelerate endpoint is not supported with custom endpoint");
         }
       }
-    }, "validateCustomEndpoint");
-    getArnResources = /* @__PURE__ */ __name((resource) => {
+    };
+    getArnResources = (resource) => {
       const delimiter = resource.includes(":") ? ":" : "/";
       const [resourceType, ...rest] = resource.split(delimiter);
       if (resourceType === "accesspoint") {
@@ -10430,15 +10221,15 @@ var init_bucketHostnameUtils = __esm({
       } else {
         throw new Error(`ARN resource should begin with 'accesspoint${delimiter}' or 'outpost${delimiter}'`);
       }
-    }, "getArnResources");
-    validateNoDualstack = /* @__PURE__ */ __name((dualstackEndpoint) => {
-    }, "validateNoDualstack");
-    validateNoFIPS = /* @__PURE__ */ __name((useFipsEndpoint) => {
+    };
+    validateNoDualstack = (dualstackEndpoint) => {
+    };
+    validateNoFIPS = (useFipsEndpoint) => {
       if (useFipsEndpoint) {
         throw new Error(`FIPS region is not supported with Outpost.`);
       }
-    }, "validateNoFIPS");
-    validateMrapAlias = /* @__PURE__ */ __name((name) => {
+    };
+    validateMrapAlias = (name) => {
       try {
         name.split(".").forEach((label) => {
           validateDNSHostLabel(label);
@@ -10446,7 +10237,7 @@ var init_bucketHostnameUtils = __esm({
       } catch (e5) {
         throw new Error(`"${name}" is not a DNS compatible name.`);
       }
-    }, "validateMrapAlias");
+    };
   }
 });
 
@@ -10455,11 +10246,11 @@ var bucketHostname, getEndpointFromBucketName, getEndpointFromArn, getEndpointFr
 var init_bucketHostname = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-bucket-endpoint/bucketHostname.js"() {
     init_bucketHostnameUtils();
-    bucketHostname = /* @__PURE__ */ __name((options) => {
+    bucketHostname = (options) => {
       validateCustomEndpoint(options);
       return isBucketNameOptions(options) ? getEndpointFromBucketName(options) : getEndpointFromArn(options);
-    }, "bucketHostname");
-    getEndpointFromBucketName = /* @__PURE__ */ __name(({ accelerateEndpoint = false, clientRegion: region, baseHostname, bucketName, dualstackEndpoint = false, fipsEndpoint = false, pathStyleEndpoint = false, tlsCompatible = true, isCustomEndpoint = false }) => {
+    };
+    getEndpointFromBucketName = ({ accelerateEndpoint = false, clientRegion: region, baseHostname, bucketName, dualstackEndpoint = false, fipsEndpoint = false, pathStyleEndpoint = false, tlsCompatible = true, isCustomEndpoint = false }) => {
       const [clientRegion, hostnameSuffix] = isCustomEndpoint ? [region, baseHostname] : getSuffix(baseHostname);
       if (pathStyleEndpoint || !isDnsCompatibleBucketName(bucketName) || tlsCompatible && DOT_PATTERN.test(bucketName)) {
         return {
@@ -10476,8 +10267,8 @@ var init_bucketHostname = __esm({
         bucketEndpoint: true,
         hostname: `${bucketName}.${baseHostname}`
       };
-    }, "getEndpointFromBucketName");
-    getEndpointFromArn = /* @__PURE__ */ __name((options) => {
+    };
+    getEndpointFromArn = (options) => {
       const { isCustomEndpoint, baseHostname, clientRegion } = options;
       const hostnameSuffix = isCustomEndpoint ? baseHostname : getSuffixForArnEndpoint(baseHostname)[1];
       const { pathStyleEndpoint, accelerateEndpoint = false, fipsEndpoint = false, tlsCompatible = true, bucketName, clientPartition = "aws" } = options;
@@ -10497,8 +10288,8 @@ var init_bucketHostname = __esm({
         return getEndpointFromOutpostArn({ ...options, clientRegion, outpostId, accesspointName, hostnameSuffix });
       }
       return getEndpointFromAccessPointArn({ ...options, clientRegion, accesspointName, hostnameSuffix });
-    }, "getEndpointFromArn");
-    getEndpointFromObjectLambdaArn = /* @__PURE__ */ __name(({ dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, useArnRegion, clientRegion, clientSigningRegion = clientRegion, accesspointName, bucketName, hostnameSuffix }) => {
+    };
+    getEndpointFromObjectLambdaArn = ({ dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, useArnRegion, clientRegion, clientSigningRegion = clientRegion, accesspointName, bucketName, hostnameSuffix }) => {
       const { accountId, region, service } = bucketName;
       validateRegionalClient(clientRegion);
       const DNSHostLabel = `${accesspointName}-${accountId}`;
@@ -10511,8 +10302,8 @@ var init_bucketHostname = __esm({
         signingRegion,
         signingService: service
       };
-    }, "getEndpointFromObjectLambdaArn");
-    getEndpointFromMRAPArn = /* @__PURE__ */ __name(({ disableMultiregionAccessPoints, dualstackEndpoint = false, isCustomEndpoint, mrapAlias, hostnameSuffix }) => {
+    };
+    getEndpointFromMRAPArn = ({ disableMultiregionAccessPoints, dualstackEndpoint = false, isCustomEndpoint, mrapAlias, hostnameSuffix }) => {
       if (disableMultiregionAccessPoints === true) {
         throw new Error("SDK is attempting to use a MRAP ARN. Please enable to feature.");
       }
@@ -10522,8 +10313,8 @@ var init_bucketHostname = __esm({
         hostname: `${mrapAlias}${isCustomEndpoint ? "" : `.accesspoint.s3-global`}.${hostnameSuffix}`,
         signingRegion: "*"
       };
-    }, "getEndpointFromMRAPArn");
-    getEndpointFromOutpostArn = /* @__PURE__ */ __name(({ useArnRegion, clientRegion, clientSigningRegion = clientRegion, bucketName, outpostId, dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, accesspointName, isCustomEndpoint, hostnameSuffix }) => {
+    };
+    getEndpointFromOutpostArn = ({ useArnRegion, clientRegion, clientSigningRegion = clientRegion, bucketName, outpostId, dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, accesspointName, isCustomEndpoint, hostnameSuffix }) => {
       validateRegionalClient(clientRegion);
       const DNSHostLabel = `${accesspointName}-${bucketName.accountId}`;
       validateDNSHostLabel(DNSHostLabel, { tlsCompatible });
@@ -10539,8 +10330,8 @@ var init_bucketHostname = __esm({
         signingRegion,
         signingService: "s3-outposts"
       };
-    }, "getEndpointFromOutpostArn");
-    getEndpointFromAccessPointArn = /* @__PURE__ */ __name(({ useArnRegion, clientRegion, clientSigningRegion = clientRegion, bucketName, dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, accesspointName, isCustomEndpoint, hostnameSuffix }) => {
+    };
+    getEndpointFromAccessPointArn = ({ useArnRegion, clientRegion, clientSigningRegion = clientRegion, bucketName, dualstackEndpoint = false, fipsEndpoint = false, tlsCompatible = true, accesspointName, isCustomEndpoint, hostnameSuffix }) => {
       validateRegionalClient(clientRegion);
       const hostnamePrefix = `${accesspointName}-${bucketName.accountId}`;
       validateDNSHostLabel(hostnamePrefix, { tlsCompatible });
@@ -10552,7 +10343,7 @@ var init_bucketHostname = __esm({
         hostname: `${hostnamePrefix}${isCustomEndpoint ? "" : `.s3-accesspoint${fipsEndpoint ? "-fips" : ""}${dualstackEndpoint ? ".dualstack" : ""}.${endpointRegion}`}.${hostnameSuffix}`,
         signingRegion
       };
-    }, "getEndpointFromAccessPointArn");
+    };
   }
 });
 
@@ -10563,7 +10354,7 @@ var init_bucketEndpointMiddleware = __esm({
     init_util2();
     init_protocols();
     init_bucketHostname();
-    bucketEndpointMiddleware2 = /* @__PURE__ */ __name((options) => (next, context) => async (args) => {
+    bucketEndpointMiddleware2 = (options) => (next, context) => async (args) => {
       const { Bucket: bucketName } = args.input;
       let replaceBucketInPath = options.bucketEndpoint;
       const request = args.request;
@@ -10626,7 +10417,7 @@ var init_bucketEndpointMiddleware = __esm({
         }
       }
       return next({ ...args, request });
-    }, "bucketEndpointMiddleware");
+    };
     bucketEndpointMiddlewareOptions2 = {
       tags: ["BUCKET_ENDPOINT"],
       name: "bucketEndpointMiddleware",
@@ -10634,11 +10425,11 @@ var init_bucketEndpointMiddleware = __esm({
       toMiddleware: "hostHeaderMiddleware",
       override: true
     };
-    getBucketEndpointPlugin = /* @__PURE__ */ __name((options) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getBucketEndpointPlugin = (options) => ({
+      applyToStack: (clientStack) => {
         clientStack.addRelativeTo(bucketEndpointMiddleware2(options), bucketEndpointMiddlewareOptions2);
-      }, "applyToStack")
-    }), "getBucketEndpointPlugin");
+      }
+    });
   }
 });
 
@@ -10655,7 +10446,6 @@ function resolveBucketEndpointConfig(input) {
 }
 var init_configurations3 = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-bucket-endpoint/configurations.js"() {
-    __name(resolveBucketEndpointConfig, "resolveBucketEndpointConfig");
   }
 });
 
@@ -10688,18 +10478,17 @@ var addExpectContinueMiddlewareOptions, getAddExpectContinuePlugin;
 var init_middleware_expect_continue = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-expect-continue/middleware-expect-continue.js"() {
     init_protocols();
-    __name(addExpectContinueMiddleware, "addExpectContinueMiddleware");
     addExpectContinueMiddlewareOptions = {
       step: "build",
       tags: ["SET_EXPECT_HEADER", "EXPECT_HEADER"],
       name: "addExpectContinueMiddleware",
       override: true
     };
-    getAddExpectContinuePlugin = /* @__PURE__ */ __name((options) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getAddExpectContinuePlugin = (options) => ({
+      applyToStack: (clientStack) => {
         clientStack.add(addExpectContinueMiddleware(options), addExpectContinueMiddlewareOptions);
-      }, "applyToStack")
-    }), "getAddExpectContinuePlugin");
+      }
+    });
   }
 });
 
@@ -10720,18 +10509,17 @@ function locationConstraintMiddleware(options) {
 var locationConstraintMiddlewareOptions, getLocationConstraintPlugin;
 var init_middleware_location_constraint = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-location-constraint/middleware-location-constraint.js"() {
-    __name(locationConstraintMiddleware, "locationConstraintMiddleware");
     locationConstraintMiddlewareOptions = {
       step: "initialize",
       tags: ["LOCATION_CONSTRAINT", "CREATE_BUCKET_CONFIGURATION"],
       name: "locationConstraintMiddleware",
       override: true
     };
-    getLocationConstraintPlugin = /* @__PURE__ */ __name((config) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getLocationConstraintPlugin = (config) => ({
+      applyToStack: (clientStack) => {
         clientStack.add(locationConstraintMiddleware(config), locationConstraintMiddlewareOptions);
-      }, "applyToStack")
-    }), "getLocationConstraintPlugin");
+      }
+    });
   }
 });
 
@@ -10741,7 +10529,6 @@ function resolveLocationConstraintConfig(input) {
 }
 var init_configuration2 = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-location-constraint/configuration.js"() {
-    __name(resolveLocationConstraintConfig, "resolveLocationConstraintConfig");
   }
 });
 
@@ -10800,19 +10587,17 @@ function isValidBase64EncodedSSECustomerKey(str, options) {
 var ssecMiddlewareOptions, getSsecPlugin;
 var init_middleware_ssec = __esm({
   "node_modules/@aws-sdk/middleware-sdk-s3/dist-es/submodules/s3/middleware-ssec/middleware-ssec.js"() {
-    __name(ssecMiddleware, "ssecMiddleware");
     ssecMiddlewareOptions = {
       name: "ssecMiddleware",
       step: "initialize",
       tags: ["SSE"],
       override: true
     };
-    getSsecPlugin = /* @__PURE__ */ __name((config) => ({
-      applyToStack: /* @__PURE__ */ __name((clientStack) => {
+    getSsecPlugin = (config) => ({
+      applyToStack: (clientStack) => {
         clientStack.add(ssecMiddleware(config), ssecMiddlewareOptions);
-      }, "applyToStack")
-    }), "getSsecPlugin");
-    __name(isValidBase64EncodedSSECustomerKey, "isValidBase64EncodedSSECustomerKey");
+      }
+    });
   }
 });
 
@@ -10916,8 +10701,8 @@ var getDateHeader, getAgeHeader;
 var init_getDateHeader = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getDateHeader.js"() {
     init_protocols();
-    getDateHeader = /* @__PURE__ */ __name((response) => HttpResponse.isInstance(response) ? response.headers?.date ?? response.headers?.Date : void 0, "getDateHeader");
-    getAgeHeader = /* @__PURE__ */ __name((response) => HttpResponse.isInstance(response) ? response.headers?.age ?? response.headers?.Age : void 0, "getAgeHeader");
+    getDateHeader = (response) => HttpResponse.isInstance(response) ? response.headers?.date ?? response.headers?.Date : void 0;
+    getAgeHeader = (response) => HttpResponse.isInstance(response) ? response.headers?.age ?? response.headers?.Age : void 0;
   }
 });
 
@@ -10925,7 +10710,7 @@ var init_getDateHeader = __esm({
 var getSkewCorrectedDate;
 var init_getSkewCorrectedDate = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getSkewCorrectedDate.js"() {
-    getSkewCorrectedDate = /* @__PURE__ */ __name((systemClockOffset) => new Date(Date.now() + systemClockOffset), "getSkewCorrectedDate");
+    getSkewCorrectedDate = (systemClockOffset) => new Date(Date.now() + systemClockOffset);
   }
 });
 
@@ -10933,7 +10718,7 @@ var init_getSkewCorrectedDate = __esm({
 var getUpdatedSystemClockOffset;
 var init_getUpdatedSystemClockOffset = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getUpdatedSystemClockOffset.js"() {
-    getUpdatedSystemClockOffset = /* @__PURE__ */ __name((clockTime, currentSystemClockOffset, timeRequestSent, ageHeader) => {
+    getUpdatedSystemClockOffset = (clockTime, currentSystemClockOffset, timeRequestSent, ageHeader) => {
       if (ageHeader !== void 0) {
         return currentSystemClockOffset;
       }
@@ -10946,7 +10731,7 @@ var init_getUpdatedSystemClockOffset = __esm({
         return currentSystemClockOffset;
       }
       return serverTime - timeResponseReceived;
-    }, "getUpdatedSystemClockOffset");
+    };
   }
 });
 
@@ -10966,18 +10751,18 @@ var init_AwsSdkSigV4Signer = __esm({
     init_protocols();
     import_types6 = __toESM(require_dist_cjs());
     init_utils();
-    throwSigningPropertyError = /* @__PURE__ */ __name((name, property) => {
+    throwSigningPropertyError = (name, property) => {
       if (!property) {
         throw new Error(`Property \`${name}\` is not resolved for AWS SDK SigV4Auth`);
       }
       return property;
-    }, "throwSigningPropertyError");
-    hasEventStreamOutput = /* @__PURE__ */ __name((signingProperties) => {
+    };
+    hasEventStreamOutput = (signingProperties) => {
       const context = signingProperties.context;
       const eventStream = context?.[import_types6.SMITHY_CONTEXT_KEY]?.eventStream;
       return eventStream?.output === true;
-    }, "hasEventStreamOutput");
-    validateSigningProperties = /* @__PURE__ */ __name(async (signingProperties) => {
+    };
+    validateSigningProperties = async (signingProperties) => {
       const context = throwSigningPropertyError("context", signingProperties.context);
       const config = throwSigningPropertyError("config", signingProperties.config);
       const authScheme = context.endpointV2?.properties?.authSchemes?.[0];
@@ -10993,11 +10778,8 @@ var init_AwsSdkSigV4Signer = __esm({
         signingRegionSet,
         signingName
       };
-    }, "validateSigningProperties");
+    };
     AwsSdkSigV4Signer = class {
-      static {
-        __name(this, "AwsSdkSigV4Signer");
-      }
       async sign(httpRequest, identity, signingProperties) {
         if (!HttpRequest.isInstance(httpRequest)) {
           throw new Error("The request is not an instance of `HttpRequest` and cannot be signed");
@@ -11076,9 +10858,6 @@ var init_AwsSdkSigV4ASigner = __esm({
     init_utils();
     init_AwsSdkSigV4Signer();
     AwsSdkSigV4ASigner = class extends AwsSdkSigV4Signer {
-      static {
-        __name(this, "AwsSdkSigV4ASigner");
-      }
       async sign(httpRequest, identity, signingProperties) {
         if (!HttpRequest.isInstance(httpRequest)) {
           throw new Error("The request is not an instance of `HttpRequest` and cannot be signed");
@@ -11107,7 +10886,7 @@ var init_AwsSdkSigV4ASigner = __esm({
 var getArrayForCommaSeparatedString;
 var init_getArrayForCommaSeparatedString = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getArrayForCommaSeparatedString.js"() {
-    getArrayForCommaSeparatedString = /* @__PURE__ */ __name((str) => typeof str === "string" && str.length > 0 ? str.split(",").map((item) => item.trim()) : [], "getArrayForCommaSeparatedString");
+    getArrayForCommaSeparatedString = (str) => typeof str === "string" && str.length > 0 ? str.split(",").map((item) => item.trim()) : [];
   }
 });
 
@@ -11115,7 +10894,7 @@ var init_getArrayForCommaSeparatedString = __esm({
 var getBearerTokenEnvKey;
 var init_getBearerTokenEnvKey = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/utils/getBearerTokenEnvKey.js"() {
-    getBearerTokenEnvKey = /* @__PURE__ */ __name((signingName) => `AWS_BEARER_TOKEN_${signingName.replace(/[\s-]/g, "_").toUpperCase()}`, "getBearerTokenEnvKey");
+    getBearerTokenEnvKey = (signingName) => `AWS_BEARER_TOKEN_${signingName.replace(/[\s-]/g, "_").toUpperCase()}`;
   }
 });
 
@@ -11128,7 +10907,7 @@ var init_NODE_AUTH_SCHEME_PREFERENCE_OPTIONS = __esm({
     NODE_AUTH_SCHEME_PREFERENCE_ENV_KEY = "AWS_AUTH_SCHEME_PREFERENCE";
     NODE_AUTH_SCHEME_PREFERENCE_CONFIG_KEY = "auth_scheme_preference";
     NODE_AUTH_SCHEME_PREFERENCE_OPTIONS = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env2, options) => {
+      environmentVariableSelector: (env2, options) => {
         if (options?.signingName) {
           const bearerTokenKey = getBearerTokenEnvKey(options.signingName);
           if (bearerTokenKey in env2) {
@@ -11139,13 +10918,13 @@ var init_NODE_AUTH_SCHEME_PREFERENCE_OPTIONS = __esm({
           return void 0;
         }
         return getArrayForCommaSeparatedString(env2[NODE_AUTH_SCHEME_PREFERENCE_ENV_KEY]);
-      }, "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => {
+      },
+      configFileSelector: (profile) => {
         if (!(NODE_AUTH_SCHEME_PREFERENCE_CONFIG_KEY in profile)) {
           return void 0;
         }
         return getArrayForCommaSeparatedString(profile[NODE_AUTH_SCHEME_PREFERENCE_CONFIG_KEY]);
-      }, "configFileSelector"),
+      },
       default: []
     };
   }
@@ -11157,10 +10936,10 @@ var init_resolveAwsSdkSigV4AConfig = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/httpAuthSchemes/aws_sdk/resolveAwsSdkSigV4AConfig.js"() {
     init_dist_es();
     init_config();
-    resolveAwsSdkSigV4AConfig = /* @__PURE__ */ __name((config) => {
+    resolveAwsSdkSigV4AConfig = (config) => {
       config.sigv4aSigningRegionSet = normalizeProvider2(config.sigv4aSigningRegionSet);
       return config;
-    }, "resolveAwsSdkSigV4AConfig");
+    };
     NODE_SIGV4A_CONFIG_OPTIONS = {
       environmentVariableSelector(env2) {
         if (env2.AWS_SIGV4A_SIGNING_REGION_SET) {
@@ -11198,9 +10977,9 @@ function normalizeCredentialProvider(config, { credentials, credentialDefaultPro
         parentClientConfig: config
       })));
     } else {
-      credentialsProvider = /* @__PURE__ */ __name(async () => {
+      credentialsProvider = async () => {
         throw new Error("@aws-sdk/core::resolveAwsSdkSigV4Config - `credentials` not provided and no credentialDefaultProvider was configured.");
-      }, "credentialsProvider");
+      };
     }
   }
   credentialsProvider.memoized = true;
@@ -11210,7 +10989,7 @@ function bindCallerConfig(config, credentialsProvider) {
   if (credentialsProvider.configBound) {
     return credentialsProvider;
   }
-  const fn = /* @__PURE__ */ __name(async (options) => credentialsProvider({ ...options, callerClientConfig: config }), "fn");
+  const fn = async (options) => credentialsProvider({ ...options, callerClientConfig: config });
   fn.memoized = credentialsProvider.memoized;
   fn.configBound = true;
   return fn;
@@ -11221,7 +11000,7 @@ var init_resolveAwsSdkSigV4Config = __esm({
     init_client2();
     init_dist_es();
     import_signature_v4 = __toESM(require_dist_cjs2());
-    bindResolveAwsSdkSigV4Config = /* @__PURE__ */ __name((defaultDisableClockSkewCorrection) => (config) => {
+    bindResolveAwsSdkSigV4Config = (defaultDisableClockSkewCorrection) => (config) => {
       let inputCredentials = config.credentials;
       let isUserSupplied = !!config.credentials;
       let resolvedCredentials = void 0;
@@ -11238,14 +11017,14 @@ var init_resolveAwsSdkSigV4Config = __esm({
           const boundProvider = bindCallerConfig(config, memoizedProvider);
           if (isUserSupplied && !boundProvider.attributed) {
             const isCredentialObject = typeof inputCredentials === "object" && inputCredentials !== null;
-            resolvedCredentials = /* @__PURE__ */ __name(async (options) => {
+            resolvedCredentials = async (options) => {
               const creds = await boundProvider(options);
               const attributedCreds = creds;
               if (isCredentialObject && (!attributedCreds.$source || Object.keys(attributedCreds.$source).length === 0)) {
                 return setCredentialFeature(attributedCreds, "CREDENTIALS_CODE", "e");
               }
               return attributedCreds;
-            }, "resolvedCredentials");
+            };
             resolvedCredentials.memoized = boundProvider.memoized;
             resolvedCredentials.configBound = boundProvider.configBound;
             resolvedCredentials.attributed = true;
@@ -11265,7 +11044,7 @@ var init_resolveAwsSdkSigV4Config = __esm({
       if (config.signer) {
         signer = normalizeProvider2(config.signer);
       } else if (config.regionInfoProvider) {
-        signer = /* @__PURE__ */ __name(() => normalizeProvider2(config.region)().then(async (region) => [
+        signer = () => normalizeProvider2(config.region)().then(async (region) => [
           await config.regionInfoProvider(region, {
             useFipsEndpoint: await config.useFipsEndpoint(),
             useDualstackEndpoint: await config.useDualstackEndpoint()
@@ -11285,9 +11064,9 @@ var init_resolveAwsSdkSigV4Config = __esm({
           };
           const SignerCtor = config.signerConstructor || import_signature_v4.SignatureV4;
           return new SignerCtor(params);
-        }), "signer");
+        });
       } else {
-        signer = /* @__PURE__ */ __name(async (authScheme) => {
+        signer = async (authScheme) => {
           authScheme = Object.assign({}, {
             name: "sigv4",
             signingName: config.signingName || config.defaultSigningName,
@@ -11308,7 +11087,7 @@ var init_resolveAwsSdkSigV4Config = __esm({
           };
           const SignerCtor = config.signerConstructor || import_signature_v4.SignatureV4;
           return new SignerCtor(params);
-        }, "signer");
+        };
       }
       const resolvedConfig = Object.assign(config, {
         systemClockOffset,
@@ -11317,9 +11096,7 @@ var init_resolveAwsSdkSigV4Config = __esm({
         disableClockSkewCorrection: normalizeProvider2(config.disableClockSkewCorrection ?? defaultDisableClockSkewCorrection)
       });
       return resolvedConfig;
-    }, "bindResolveAwsSdkSigV4Config");
-    __name(normalizeCredentialProvider, "normalizeCredentialProvider");
-    __name(bindCallerConfig, "bindCallerConfig");
+    };
   }
 });
 
@@ -11342,8 +11119,8 @@ var init_clock_skew_node_config = __esm({
     ENV_DISABLE_CLOCK_SKEW_CORRECTION = "AWS_DISABLE_CLOCK_SKEW_CORRECTION";
     CONFIG_DISABLE_CLOCK_SKEW_CORRECTION = "disable_clock_skew_correction";
     NODE_DISABLE_CLOCK_SKEW_CORRECTION_CONFIG_OPTIONS = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env2) => booleanSelector(env2, ENV_DISABLE_CLOCK_SKEW_CORRECTION, SelectorType.ENV), "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => booleanSelector(profile, CONFIG_DISABLE_CLOCK_SKEW_CORRECTION, SelectorType.CONFIG), "configFileSelector"),
+      environmentVariableSelector: (env2) => booleanSelector(env2, ENV_DISABLE_CLOCK_SKEW_CORRECTION, SelectorType.ENV),
+      configFileSelector: (profile) => booleanSelector(profile, CONFIG_DISABLE_CLOCK_SKEW_CORRECTION, SelectorType.CONFIG),
       default: false
     };
   }
@@ -11396,7 +11173,7 @@ var require_dist_cjs5 = __commonJS({
     var ENV_EXPIRATION = "AWS_CREDENTIAL_EXPIRATION";
     var ENV_CREDENTIAL_SCOPE = "AWS_CREDENTIAL_SCOPE";
     var ENV_ACCOUNT_ID = "AWS_ACCOUNT_ID";
-    var fromEnv = /* @__PURE__ */ __name((init) => async () => {
+    var fromEnv = (init) => async () => {
       init?.logger?.debug("@aws-sdk/credential-provider-env - fromEnv");
       const accessKeyId = process.env[ENV_KEY];
       const secretAccessKey = process.env[ENV_SECRET];
@@ -11417,7 +11194,7 @@ var require_dist_cjs5 = __commonJS({
         return credentials;
       }
       throw new CredentialsProviderError("Unable to find environment variable credentials.", { logger: init?.logger });
-    }, "fromEnv");
+    };
     exports.ENV_ACCOUNT_ID = ENV_ACCOUNT_ID;
     exports.ENV_CREDENTIAL_SCOPE = ENV_CREDENTIAL_SCOPE;
     exports.ENV_EXPIRATION = ENV_EXPIRATION;
@@ -11434,17 +11211,17 @@ var require_dist_cjs6 = __commonJS({
     var { ProviderError: ProviderError2, CredentialsProviderError, loadConfig: loadConfig2 } = (init_config(), __toCommonJS(config_exports));
     var node_http = __require("node:http");
     var { parseUrl: parseUrl2 } = (init_protocols(), __toCommonJS(protocols_exports));
-    var isImdsCredentials = /* @__PURE__ */ __name((arg) => Boolean(arg) && typeof arg === "object" && typeof arg.AccessKeyId === "string" && typeof arg.SecretAccessKey === "string" && typeof arg.Token === "string" && typeof arg.Expiration === "string", "isImdsCredentials");
-    var fromImdsCredentials = /* @__PURE__ */ __name((creds) => ({
+    var isImdsCredentials = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.AccessKeyId === "string" && typeof arg.SecretAccessKey === "string" && typeof arg.Token === "string" && typeof arg.Expiration === "string";
+    var fromImdsCredentials = (creds) => ({
       accessKeyId: creds.AccessKeyId,
       secretAccessKey: creds.SecretAccessKey,
       sessionToken: creds.Token,
       expiration: new Date(creds.Expiration),
       ...creds.AccountId && { accountId: creds.AccountId }
-    }), "fromImdsCredentials");
+    });
     var DEFAULT_TIMEOUT = 1e3;
     var DEFAULT_MAX_RETRIES = 0;
-    var providerConfigFromInit = /* @__PURE__ */ __name(({ maxRetries = DEFAULT_MAX_RETRIES, timeout = DEFAULT_TIMEOUT }) => ({ maxRetries, timeout }), "providerConfigFromInit");
+    var providerConfigFromInit = ({ maxRetries = DEFAULT_MAX_RETRIES, timeout = DEFAULT_TIMEOUT }) => ({ maxRetries, timeout });
     function httpRequest(options) {
       return new Promise((resolve, reject) => {
         const req = node_http.request({
@@ -11478,18 +11255,17 @@ var require_dist_cjs6 = __commonJS({
         req.end();
       });
     }
-    __name(httpRequest, "httpRequest");
-    var retry = /* @__PURE__ */ __name((toRetry, maxRetries) => {
+    var retry = (toRetry, maxRetries) => {
       let promise = toRetry();
       for (let i5 = 0; i5 < maxRetries; i5++) {
         promise = promise.catch(toRetry);
       }
       return promise;
-    }, "retry");
+    };
     var ENV_CMDS_FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
     var ENV_CMDS_RELATIVE_URI = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
     var ENV_CMDS_AUTH_TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
-    var fromContainerMetadata = /* @__PURE__ */ __name((init = {}) => {
+    var fromContainerMetadata = (init = {}) => {
       const { timeout, maxRetries } = providerConfigFromInit(init);
       return () => retry(async () => {
         const requestOptions = await getCmdsUri({ logger: init.logger });
@@ -11501,8 +11277,8 @@ var require_dist_cjs6 = __commonJS({
         }
         return fromImdsCredentials(credsResponse);
       }, maxRetries);
-    }, "fromContainerMetadata");
-    var requestFromEcsImds = /* @__PURE__ */ __name(async (timeout, options) => {
+    };
+    var requestFromEcsImds = async (timeout, options) => {
       if (process.env[ENV_CMDS_AUTH_TOKEN]) {
         options.headers = {
           ...options.headers,
@@ -11514,11 +11290,11 @@ var require_dist_cjs6 = __commonJS({
         timeout
       });
       return buffer.toString();
-    }, "requestFromEcsImds");
+    };
     var CMDS_IP = "169.254.170.2";
     var GREENGRASS_HOSTS = /* @__PURE__ */ new Set(["localhost", "127.0.0.1"]);
     var GREENGRASS_PROTOCOLS = /* @__PURE__ */ new Set(["http:", "https:"]);
-    var getCmdsUri = /* @__PURE__ */ __name(async ({ logger }) => {
+    var getCmdsUri = async ({ logger }) => {
       if (process.env[ENV_CMDS_RELATIVE_URI]) {
         return {
           hostname: CMDS_IP,
@@ -11555,11 +11331,8 @@ var require_dist_cjs6 = __commonJS({
         tryNextLink: false,
         logger
       });
-    }, "getCmdsUri");
+    };
     var InstanceMetadataV1FallbackError = class _InstanceMetadataV1FallbackError extends CredentialsProviderError {
-      static {
-        __name(this, "InstanceMetadataV1FallbackError");
-      }
       tryNextLink;
       name = "InstanceMetadataV1FallbackError";
       constructor(message, tryNextLink = true) {
@@ -11576,8 +11349,8 @@ var require_dist_cjs6 = __commonJS({
     var ENV_ENDPOINT_NAME = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
     var CONFIG_ENDPOINT_NAME = "ec2_metadata_service_endpoint";
     var ENDPOINT_CONFIG_OPTIONS = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env2) => env2[ENV_ENDPOINT_NAME], "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => profile[CONFIG_ENDPOINT_NAME], "configFileSelector"),
+      environmentVariableSelector: (env2) => env2[ENV_ENDPOINT_NAME],
+      configFileSelector: (profile) => profile[CONFIG_ENDPOINT_NAME],
       default: void 0
     };
     var EndpointMode;
@@ -11588,13 +11361,13 @@ var require_dist_cjs6 = __commonJS({
     var ENV_ENDPOINT_MODE_NAME = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE";
     var CONFIG_ENDPOINT_MODE_NAME = "ec2_metadata_service_endpoint_mode";
     var ENDPOINT_MODE_CONFIG_OPTIONS = {
-      environmentVariableSelector: /* @__PURE__ */ __name((env2) => env2[ENV_ENDPOINT_MODE_NAME], "environmentVariableSelector"),
-      configFileSelector: /* @__PURE__ */ __name((profile) => profile[CONFIG_ENDPOINT_MODE_NAME], "configFileSelector"),
+      environmentVariableSelector: (env2) => env2[ENV_ENDPOINT_MODE_NAME],
+      configFileSelector: (profile) => profile[CONFIG_ENDPOINT_MODE_NAME],
       default: EndpointMode.IPv4
     };
-    var getInstanceMetadataEndpoint = /* @__PURE__ */ __name(async () => parseUrl2(await getFromEndpointConfig() || await getFromEndpointModeConfig()), "getInstanceMetadataEndpoint");
-    var getFromEndpointConfig = /* @__PURE__ */ __name(async () => loadConfig2(ENDPOINT_CONFIG_OPTIONS)(), "getFromEndpointConfig");
-    var getFromEndpointModeConfig = /* @__PURE__ */ __name(async () => {
+    var getInstanceMetadataEndpoint = async () => parseUrl2(await getFromEndpointConfig() || await getFromEndpointModeConfig());
+    var getFromEndpointConfig = async () => loadConfig2(ENDPOINT_CONFIG_OPTIONS)();
+    var getFromEndpointModeConfig = async () => {
       const endpointMode = await loadConfig2(ENDPOINT_MODE_CONFIG_OPTIONS)();
       switch (endpointMode) {
         case EndpointMode.IPv4:
@@ -11604,11 +11377,11 @@ var require_dist_cjs6 = __commonJS({
         default:
           throw new Error(`Unsupported endpoint mode: ${endpointMode}. Select from ${Object.values(EndpointMode)}`);
       }
-    }, "getFromEndpointModeConfig");
+    };
     var STATIC_STABILITY_REFRESH_INTERVAL_SECONDS = 5 * 60;
     var STATIC_STABILITY_REFRESH_INTERVAL_JITTER_WINDOW_SECONDS = 5 * 60;
     var STATIC_STABILITY_DOC_URL = "https://docs.aws.amazon.com/sdkref/latest/guide/feature-static-credentials.html";
-    var getExtendedInstanceMetadataCredentials = /* @__PURE__ */ __name((credentials, logger) => {
+    var getExtendedInstanceMetadataCredentials = (credentials, logger) => {
       const refreshInterval = STATIC_STABILITY_REFRESH_INTERVAL_SECONDS + Math.floor(Math.random() * STATIC_STABILITY_REFRESH_INTERVAL_JITTER_WINDOW_SECONDS);
       const newExpiration = new Date(Date.now() + refreshInterval * 1e3);
       logger.warn(`Attempting credential expiration extension due to a credential service availability issue. A refresh of these credentials will be attempted after ${new Date(newExpiration)}.
@@ -11619,8 +11392,8 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
         ...originalExpiration ? { originalExpiration } : {},
         expiration: newExpiration
       };
-    }, "getExtendedInstanceMetadataCredentials");
-    var staticStabilityProvider = /* @__PURE__ */ __name((provider, options = {}) => {
+    };
+    var staticStabilityProvider = (provider, options = {}) => {
       const logger = options?.logger || console;
       let pastCredentials;
       return async () => {
@@ -11641,36 +11414,36 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
         pastCredentials = credentials;
         return credentials;
       };
-    }, "staticStabilityProvider");
+    };
     var IMDS_PATH = "/latest/meta-data/iam/security-credentials/";
     var IMDS_TOKEN_PATH = "/latest/api/token";
     var AWS_EC2_METADATA_V1_DISABLED = "AWS_EC2_METADATA_V1_DISABLED";
     var PROFILE_AWS_EC2_METADATA_V1_DISABLED = "ec2_metadata_v1_disabled";
     var X_AWS_EC2_METADATA_TOKEN = "x-aws-ec2-metadata-token";
-    var fromInstanceMetadata = /* @__PURE__ */ __name((init = {}) => staticStabilityProvider(getInstanceMetadataProvider(init), { logger: init.logger }), "fromInstanceMetadata");
-    var getInstanceMetadataProvider = /* @__PURE__ */ __name((init = {}) => {
+    var fromInstanceMetadata = (init = {}) => staticStabilityProvider(getInstanceMetadataProvider(init), { logger: init.logger });
+    var getInstanceMetadataProvider = (init = {}) => {
       let disableFetchToken = false;
       const { logger, profile } = init;
       const { timeout, maxRetries } = providerConfigFromInit(init);
-      const getCredentials = /* @__PURE__ */ __name(async (maxRetries2, options) => {
+      const getCredentials = async (maxRetries2, options) => {
         const isImdsV1Fallback = disableFetchToken || options.headers?.[X_AWS_EC2_METADATA_TOKEN] == null;
         if (isImdsV1Fallback) {
           let fallbackBlockedFromProfile = false;
           let fallbackBlockedFromProcessEnv = false;
           const configValue = await loadConfig2({
-            environmentVariableSelector: /* @__PURE__ */ __name((env2) => {
+            environmentVariableSelector: (env2) => {
               const envValue = env2[AWS_EC2_METADATA_V1_DISABLED];
               fallbackBlockedFromProcessEnv = !!envValue && envValue !== "false";
               if (envValue === void 0) {
                 throw new CredentialsProviderError(`${AWS_EC2_METADATA_V1_DISABLED} not set in env, checking config file next.`, { logger: init.logger });
               }
               return fallbackBlockedFromProcessEnv;
-            }, "environmentVariableSelector"),
-            configFileSelector: /* @__PURE__ */ __name((profile2) => {
+            },
+            configFileSelector: (profile2) => {
               const profileValue = profile2[PROFILE_AWS_EC2_METADATA_V1_DISABLED];
               fallbackBlockedFromProfile = !!profileValue && profileValue !== "false";
               return fallbackBlockedFromProfile;
-            }, "configFileSelector"),
+            },
             default: false
           }, {
             profile
@@ -11710,7 +11483,7 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
           }
           return creds;
         }, maxRetries2);
-      }, "getCredentials");
+      };
       return async () => {
         const endpoint = await getInstanceMetadataEndpoint();
         if (disableFetchToken) {
@@ -11740,17 +11513,17 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
           });
         }
       };
-    }, "getInstanceMetadataProvider");
-    var getMetadataToken = /* @__PURE__ */ __name(async (options) => httpRequest({
+    };
+    var getMetadataToken = async (options) => httpRequest({
       ...options,
       path: IMDS_TOKEN_PATH,
       method: "PUT",
       headers: {
         "x-aws-ec2-metadata-token-ttl-seconds": "21600"
       }
-    }), "getMetadataToken");
-    var getProfile = /* @__PURE__ */ __name(async (options) => (await httpRequest({ ...options, path: IMDS_PATH })).toString(), "getProfile");
-    var getCredentialsFromProfile = /* @__PURE__ */ __name(async (profile, options, init) => {
+    });
+    var getProfile = async (options) => (await httpRequest({ ...options, path: IMDS_PATH })).toString();
+    var getCredentialsFromProfile = async (profile, options, init) => {
       const credentialsResponse = JSON.parse((await httpRequest({
         ...options,
         path: IMDS_PATH + profile
@@ -11761,7 +11534,7 @@ For more information, please visit: ` + STATIC_STABILITY_DOC_URL);
         });
       }
       return fromImdsCredentials(credentialsResponse);
-    }, "getCredentialsFromProfile");
+    };
     exports.DEFAULT_MAX_RETRIES = DEFAULT_MAX_RETRIES;
     exports.DEFAULT_TIMEOUT = DEFAULT_TIMEOUT;
     exports.ENV_CMDS_AUTH_TOKEN = ENV_CMDS_AUTH_TOKEN;
@@ -11784,7 +11557,7 @@ var require_dist_cjs7 = __commonJS({
     exports.streamCollector = streamCollector5;
     var { buildQueryString: buildQueryString2, HttpResponse: HttpResponse2 } = (init_protocols(), __toCommonJS(protocols_exports));
     var node_https = __require("node:https");
-    var { Readable: Readable3 } = __require("node:stream");
+    var { Readable: Readable5 } = __require("node:stream");
     var http2 = __require("node:http2");
     function buildAbortError(abortSignal) {
       const reason = abortSignal && typeof abortSignal === "object" && "reason" in abortSignal ? abortSignal.reason : void 0;
@@ -11803,9 +11576,8 @@ var require_dist_cjs7 = __commonJS({
       abortError.name = "AbortError";
       return abortError;
     }
-    __name(buildAbortError, "buildAbortError");
     var NODEJS_TIMEOUT_ERROR_CODES2 = ["ECONNRESET", "EPIPE", "ETIMEDOUT"];
-    var getTransformedHeaders = /* @__PURE__ */ __name((headers) => {
+    var getTransformedHeaders = (headers) => {
       const transformedHeaders = {};
       for (const name in headers) {
         if (!hasOwn2(headers, name)) {
@@ -11815,24 +11587,24 @@ var require_dist_cjs7 = __commonJS({
         transformedHeaders[name] = Array.isArray(headerValues) ? headerValues.join(",") : headerValues;
       }
       return transformedHeaders;
-    }, "getTransformedHeaders");
+    };
     var timing = {
-      setTimeout: /* @__PURE__ */ __name((cb, ms) => setTimeout(cb, ms), "setTimeout"),
-      clearTimeout: /* @__PURE__ */ __name((timeoutId) => clearTimeout(timeoutId), "clearTimeout")
+      setTimeout: (cb, ms) => setTimeout(cb, ms),
+      clearTimeout: (timeoutId) => clearTimeout(timeoutId)
     };
     var DEFER_EVENT_LISTENER_TIME$2 = 1e3;
-    var setConnectionTimeout = /* @__PURE__ */ __name((request, reject, timeoutInMs = 0) => {
+    var setConnectionTimeout = (request, reject, timeoutInMs = 0) => {
       if (!timeoutInMs) {
         return -1;
       }
-      const registerTimeout = /* @__PURE__ */ __name((offset) => {
+      const registerTimeout = (offset) => {
         const timeoutId = timing.setTimeout(() => {
           request.destroy();
           reject(Object.assign(new Error(`@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of ${timeoutInMs} ms.`), {
             name: "TimeoutError"
           }));
         }, timeoutInMs - offset);
-        const doWithSocket = /* @__PURE__ */ __name((socket) => {
+        const doWithSocket = (socket) => {
           if (socket?.connecting) {
             socket.on("connect", () => {
               timing.clearTimeout(timeoutId);
@@ -11840,20 +11612,20 @@ var require_dist_cjs7 = __commonJS({
           } else {
             timing.clearTimeout(timeoutId);
           }
-        }, "doWithSocket");
+        };
         if (request.socket) {
           doWithSocket(request.socket);
         } else {
           request.on("socket", doWithSocket);
         }
-      }, "registerTimeout");
+      };
       if (timeoutInMs < 2e3) {
         registerTimeout(0);
         return 0;
       }
       return timing.setTimeout(registerTimeout.bind(null, DEFER_EVENT_LISTENER_TIME$2), DEFER_EVENT_LISTENER_TIME$2);
-    }, "setConnectionTimeout");
-    var setRequestTimeout = /* @__PURE__ */ __name((req, reject, timeoutInMs = 0, throwOnRequestTimeout, logger) => {
+    };
+    var setRequestTimeout = (req, reject, timeoutInMs = 0, throwOnRequestTimeout, logger) => {
       if (timeoutInMs) {
         return timing.setTimeout(() => {
           let msg = `@smithy/node-http-handler - [${throwOnRequestTimeout ? "ERROR" : "WARN"}] a request has exceeded the configured ${timeoutInMs} ms requestTimeout.`;
@@ -11871,13 +11643,13 @@ var require_dist_cjs7 = __commonJS({
         }, timeoutInMs);
       }
       return -1;
-    }, "setRequestTimeout");
+    };
     var DEFER_EVENT_LISTENER_TIME$1 = 3e3;
-    var setSocketKeepAlive = /* @__PURE__ */ __name((request, { keepAlive, keepAliveMsecs }, deferTimeMs = DEFER_EVENT_LISTENER_TIME$1) => {
+    var setSocketKeepAlive = (request, { keepAlive, keepAliveMsecs }, deferTimeMs = DEFER_EVENT_LISTENER_TIME$1) => {
       if (keepAlive !== true) {
         return -1;
       }
-      const registerListener = /* @__PURE__ */ __name(() => {
+      const registerListener = () => {
         if (request.socket) {
           request.socket.setKeepAlive(keepAlive, keepAliveMsecs || 0);
         } else {
@@ -11885,25 +11657,25 @@ var require_dist_cjs7 = __commonJS({
             socket.setKeepAlive(keepAlive, keepAliveMsecs || 0);
           });
         }
-      }, "registerListener");
+      };
       if (deferTimeMs === 0) {
         registerListener();
         return 0;
       }
       return timing.setTimeout(registerListener, deferTimeMs);
-    }, "setSocketKeepAlive");
-    var resolveDefaultSocketTimeout = /* @__PURE__ */ __name((config) => {
+    };
+    var resolveDefaultSocketTimeout = (config) => {
       const value = config?.defaultSocketTimeout;
       return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : void 0;
-    }, "resolveDefaultSocketTimeout");
+    };
     var DEFER_EVENT_LISTENER_TIME = 3e3;
-    var setSocketTimeout = /* @__PURE__ */ __name((request, reject, timeoutInMs = 0, isServiceDefault = false) => {
+    var setSocketTimeout = (request, reject, timeoutInMs = 0, isServiceDefault = false) => {
       if (!Number.isFinite(timeoutInMs) || timeoutInMs <= 0) {
         return;
       }
       let response;
       request.once("response", (res) => response = res);
-      const onTimeout = /* @__PURE__ */ __name(() => {
+      const onTimeout = () => {
         if (response?.complete) {
           request.socket?.destroy();
           return;
@@ -11912,8 +11684,8 @@ var require_dist_cjs7 = __commonJS({
         response?.destroy(error);
         request.destroy();
         reject(error);
-      }, "onTimeout");
-      const registerTimeout = /* @__PURE__ */ __name(() => {
+      };
+      const registerTimeout = () => {
         const { socket } = request;
         if (!socket) {
           request.once("socket", registerTimeout);
@@ -11923,14 +11695,14 @@ var require_dist_cjs7 = __commonJS({
           socket.setTimeout(timeoutInMs, onTimeout);
           request.on("close", () => socket.removeListener("timeout", onTimeout));
         }
-      }, "registerTimeout");
+      };
       if (timeoutInMs < 6e3) {
         registerTimeout();
         return;
       }
       const deferralId = timing.setTimeout(registerTimeout, DEFER_EVENT_LISTENER_TIME);
       request.once("close", () => timing.clearTimeout(deferralId));
-    }, "setSocketTimeout");
+    };
     var MIN_WAIT_TIME = 6e3;
     async function writeRequestBody(httpRequest, request, maxContinueTimeoutMs = MIN_WAIT_TIME, externalAgent = false) {
       const headers = request.headers;
@@ -11962,9 +11734,8 @@ var require_dist_cjs7 = __commonJS({
         writeBody(httpRequest, request.body);
       }
     }
-    __name(writeRequestBody, "writeRequestBody");
     function writeBody(httpRequest, body) {
-      if (body instanceof Readable3) {
+      if (body instanceof Readable5) {
         body.pipe(httpRequest);
         return;
       }
@@ -11989,14 +11760,10 @@ var require_dist_cjs7 = __commonJS({
       }
       httpRequest.end();
     }
-    __name(writeBody, "writeBody");
     var DEFAULT_REQUEST_TIMEOUT = 0;
     var hAgent = void 0;
     var hRequest = void 0;
     var NodeHttpHandler = class _NodeHttpHandler {
-      static {
-        __name(this, "NodeHttpHandler");
-      }
       config;
       configProvider;
       socketWarningTimestamp = 0;
@@ -12065,22 +11832,22 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
           let connectionTimeoutId = -1;
           let requestTimeoutId = -1;
           let keepAliveTimeoutId = -1;
-          const clearTimeouts = /* @__PURE__ */ __name(() => {
+          const clearTimeouts = () => {
             timing.clearTimeout(socketWarningTimeoutId);
             timing.clearTimeout(connectionTimeoutId);
             timing.clearTimeout(requestTimeoutId);
             timing.clearTimeout(keepAliveTimeoutId);
-          }, "clearTimeouts");
-          const resolve = /* @__PURE__ */ __name(async (arg) => {
+          };
+          const resolve = async (arg) => {
             await writeRequestBodyPromise;
             clearTimeouts();
             _resolve(arg);
-          }, "resolve");
-          const reject = /* @__PURE__ */ __name(async (arg) => {
+          };
+          const reject = async (arg) => {
             await writeRequestBodyPromise;
             clearTimeouts();
             _reject(arg);
-          }, "reject");
+          };
           if (abortSignal?.aborted) {
             const abortError = buildAbortError(abortSignal);
             reject(abortError);
@@ -12105,12 +11872,12 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
             const password = request.password ?? "";
             auth = `${username}:${password}`;
           }
-          let path3 = request.path;
+          let path7 = request.path;
           if (queryString) {
-            path3 += `?${queryString}`;
+            path7 += `?${queryString}`;
           }
           if (request.fragment) {
-            path3 += `#${request.fragment}`;
+            path7 += `#${request.fragment}`;
           }
           let hostname = request.hostname ?? "";
           if (hostname[0] === "[" && hostname.endsWith("]")) {
@@ -12122,7 +11889,7 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
             headers: request.headers,
             host: hostname,
             method: request.method,
-            path: path3,
+            path: path7,
             port: request.port,
             agent,
             auth
@@ -12145,11 +11912,11 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
             }
           });
           if (abortSignal) {
-            const onAbort = /* @__PURE__ */ __name(() => {
+            const onAbort = () => {
               req.destroy();
               const abortError = buildAbortError(abortSignal);
               reject(abortError);
-            }, "onAbort");
+            };
             if (typeof abortSignal.addEventListener === "function") {
               const signal = abortSignal;
               signal.addEventListener("abort", onAbort, { once: true });
@@ -12214,7 +11981,7 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
           defaultSocketTimeout: resolveDefaultSocketTimeout(options),
           socketAcquisitionWarningTimeout,
           throwOnRequestTimeout,
-          httpAgentProvider: /* @__PURE__ */ __name(() => httpAgentPromise ??= (async () => {
+          httpAgentProvider: () => httpAgentPromise ??= (async () => {
             const node_http = __require("node:http");
             const { Agent, request } = node_http.default ?? node_http;
             hRequest = request;
@@ -12224,7 +11991,7 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
               return httpAgent;
             }
             return new hAgent({ keepAlive, maxSockets, ...httpAgent });
-          })(), "httpAgentProvider"),
+          })(),
           httpsAgent: (() => {
             if (httpsAgent instanceof node_https.Agent || typeof httpsAgent?.destroy === "function") {
               this.externalAgent = true;
@@ -12238,9 +12005,6 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
     };
     var ids = new Uint16Array(1);
     var ClientHttp2SessionRef = class {
-      static {
-        __name(this, "ClientHttp2SessionRef");
-      }
       id = ids[0]++;
       total = 0;
       max = 0;
@@ -12291,26 +12055,23 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
       }
     };
     var NodeHttp2ConnectionPool = class {
-      static {
-        __name(this, "NodeHttp2ConnectionPool");
-      }
       sessions = [];
       maxConcurrency = 0;
       constructor(sessions) {
         this.sessions = (sessions ?? []).map((session) => new ClientHttp2SessionRef(session));
       }
       poll() {
-        let cleanup = false;
+        let cleanup2 = false;
         for (const session of this.sessions) {
           if (session.deref().destroyed) {
-            cleanup = true;
+            cleanup2 = true;
             continue;
           }
           if (!this.maxConcurrency || session.useCount() < this.maxConcurrency) {
             return session;
           }
         }
-        if (cleanup) {
+        if (cleanup2) {
           for (const session of this.sessions) {
             if (session.deref().destroyed) {
               this.remove(session);
@@ -12339,9 +12100,6 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
       }
     };
     var NodeHttp2ConnectionManager = class {
-      static {
-        __name(this, "NodeHttp2ConnectionManager");
-      }
       config;
       connectOptions;
       connectionPools = /* @__PURE__ */ new Map();
@@ -12370,12 +12128,12 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
             }
           });
         }
-        const graceful = /* @__PURE__ */ __name(() => {
+        const graceful = () => {
           this.removeFromPoolAndClose(url, ref);
-        }, "graceful");
-        const ensureDestroyed = /* @__PURE__ */ __name(() => {
+        };
+        const ensureDestroyed = () => {
           this.removeFromPoolAndCheckedDestroy(url, ref);
-        }, "ensureDestroyed");
+        };
         session.on("goaway", graceful);
         session.on("error", ensureDestroyed);
         session.on("frameError", ensureDestroyed);
@@ -12395,9 +12153,9 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
         const ref = new ClientHttp2SessionRef(this.connect(url));
         const session = ref.deref();
         session.settings({ maxConcurrentStreams: 1 });
-        const ensureDestroyed = /* @__PURE__ */ __name(() => {
+        const ensureDestroyed = () => {
           ref.destroy();
-        }, "ensureDestroyed");
+        };
         session.on("error", ensureDestroyed);
         session.on("frameError", ensureDestroyed);
         session.on("close", ensureDestroyed);
@@ -12470,11 +12228,8 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
         return this.connectOptions === void 0 ? http2.connect(url) : http2.connect(url, this.connectOptions);
       }
     };
-    var { constants } = http2;
+    var { constants: constants2 } = http2;
     var NodeHttp2Handler = class _NodeHttp2Handler {
-      static {
-        __name(this, "NodeHttp2Handler");
-      }
       config;
       configProvider;
       metadata = { handlerProtocol: "h2" };
@@ -12519,14 +12274,14 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
         return new Promise((_resolve, _reject) => {
           let fulfilled = false;
           let writeRequestBodyPromise = void 0;
-          const resolve = /* @__PURE__ */ __name(async (arg) => {
+          const resolve = async (arg) => {
             await writeRequestBodyPromise;
             _resolve(arg);
-          }, "resolve");
-          const reject = /* @__PURE__ */ __name(async (arg) => {
+          };
+          const reject = async (arg) => {
             await writeRequestBodyPromise;
             _reject(arg);
-          }, "reject");
+          };
           if (abortSignal?.aborted) {
             fulfilled = true;
             const abortError = buildAbortError(abortSignal);
@@ -12548,25 +12303,25 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
           };
           const ref = useIsolatedSession ? this.connectionManager.createIsolatedSession(requestContext, connectConfig) : this.connectionManager.lease(requestContext, connectConfig);
           const session = ref.deref();
-          const rejectWithDestroy = /* @__PURE__ */ __name((err) => {
+          const rejectWithDestroy = (err) => {
             if (useIsolatedSession) {
               ref.destroy();
             }
             fulfilled = true;
             reject(err);
-          }, "rejectWithDestroy");
+          };
           const queryString = query ? buildQueryString2(query) : "";
-          let path3 = request.path;
+          let path7 = request.path;
           if (queryString) {
-            path3 += `?${queryString}`;
+            path7 += `?${queryString}`;
           }
           if (request.fragment) {
-            path3 += `#${request.fragment}`;
+            path7 += `#${request.fragment}`;
           }
           const clientHttp2Stream = session.request({
             ...request.headers,
-            [constants.HTTP2_HEADER_PATH]: path3,
-            [constants.HTTP2_HEADER_METHOD]: method
+            [constants2.HTTP2_HEADER_PATH]: path7,
+            [constants2.HTTP2_HEADER_METHOD]: method
           });
           if (effectiveRequestTimeout) {
             clientHttp2Stream.setTimeout(effectiveRequestTimeout, () => {
@@ -12589,11 +12344,11 @@ or increase socketAcquisitionWarningTimeout=(millis) in the NodeHttpHandler conf
             clientHttp2Stream.once("response", () => clientHttp2Stream.setTimeout(defaultSocketTimeout));
           }
           if (abortSignal) {
-            const onAbort = /* @__PURE__ */ __name(() => {
+            const onAbort = () => {
               clientHttp2Stream.close();
               const abortError = buildAbortError(abortSignal);
               rejectWithDestroy(abortError);
-            }, "onAbort");
+            };
             if (typeof abortSignal.addEventListener === "function") {
               const signal = abortSignal;
               signal.addEventListener("abort", onAbort, { once: true });
@@ -12678,7 +12433,7 @@ var require_dist_cjs8 = __commonJS({
     var ECS_CONTAINER_HOST = "169.254.170.2";
     var EKS_CONTAINER_HOST_IPv4 = "169.254.170.23";
     var EKS_CONTAINER_HOST_IPv6 = "[fd00:ec2::23]";
-    var checkUrl = /* @__PURE__ */ __name((url, logger) => {
+    var checkUrl = (url, logger) => {
       if (url.protocol === "https:") {
         return;
       }
@@ -12694,10 +12449,10 @@ var require_dist_cjs8 = __commonJS({
           return;
         }
         const ipComponents = url.hostname.split(".");
-        const inRange = /* @__PURE__ */ __name((component) => {
+        const inRange = (component) => {
           const num = parseInt(component, 10);
           return 0 <= num && num <= 255;
-        }, "inRange");
+        };
         if (ipComponents[0] === "127" && inRange(ipComponents[1]) && inRange(ipComponents[2]) && inRange(ipComponents[3]) && ipComponents.length === 4) {
           return;
         }
@@ -12706,7 +12461,7 @@ var require_dist_cjs8 = __commonJS({
   - loopback CIDR 127.0.0.0/8 or [::1/128]
   - ECS container host 169.254.170.2
   - EKS container host 169.254.170.23 or [fd00:ec2::23]`, { logger });
-    }, "checkUrl");
+    };
     function createGetRequest(url) {
       return new HttpRequest2({
         protocol: url.protocol,
@@ -12720,7 +12475,6 @@ var require_dist_cjs8 = __commonJS({
         fragment: url.hash
       });
     }
-    __name(createGetRequest, "createGetRequest");
     async function getCredentials(response, logger) {
       const stream = sdkStreamMixin2(response.body);
       const str = await stream.transformToString();
@@ -12749,8 +12503,7 @@ var require_dist_cjs8 = __commonJS({
       }
       throw new CredentialsProviderError(`Server responded with status: ${response.statusCode}`, { logger });
     }
-    __name(getCredentials, "getCredentials");
-    var retryWrapper = /* @__PURE__ */ __name((toRetry, maxRetries, delayMs) => {
+    var retryWrapper = (toRetry, maxRetries, delayMs) => {
       return async () => {
         for (let i5 = 0; i5 < maxRetries; ++i5) {
           try {
@@ -12761,13 +12514,13 @@ var require_dist_cjs8 = __commonJS({
         }
         return await toRetry();
       };
-    }, "retryWrapper");
+    };
     var AWS_CONTAINER_CREDENTIALS_RELATIVE_URI = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
     var DEFAULT_LINK_LOCAL_HOST = "http://169.254.170.2";
     var AWS_CONTAINER_CREDENTIALS_FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
     var AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
     var AWS_CONTAINER_AUTHORIZATION_TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
-    var fromHttp = /* @__PURE__ */ __name((options = {}) => {
+    var fromHttp = (options = {}) => {
       options.logger?.debug("@aws-sdk/credential-provider-http - fromHttp");
       let host;
       const relative = options.awsContainerCredentialsRelativeUri ?? process.env[AWS_CONTAINER_CREDENTIALS_RELATIVE_URI];
@@ -12816,13 +12569,13 @@ Set AWS_CONTAINER_CREDENTIALS_FULL_URI or AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
           requestHandler.destroy?.();
         }
       };
-    }, "fromHttp");
-    var validateToken = /* @__PURE__ */ __name((token) => {
+    };
+    var validateToken = (token) => {
       if (token.includes("\r\n")) {
         throw new CredentialsProviderError("Authorization token contains invalid \\r\\n sequence.");
       }
       return token;
-    }, "validateToken");
+    };
     exports.fromHttp = fromHttp;
   }
 });
@@ -12835,12 +12588,12 @@ function createAwsAuthSigv4HttpAuthOption(authParameters) {
       name: "sso-oauth",
       region: authParameters.region
     },
-    propertiesExtractor: /* @__PURE__ */ __name((config, context) => ({
+    propertiesExtractor: (config, context) => ({
       signingProperties: {
         config,
         context
       }
-    }), "propertiesExtractor")
+    })
   };
 }
 function createSmithyApiNoAuthHttpAuthOption(authParameters) {
@@ -12853,17 +12606,15 @@ var init_httpAuthSchemeProvider = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthSchemeProvider.js"() {
     init_httpAuthSchemes2();
     init_client();
-    defaultSSOOIDCHttpAuthSchemeParametersProvider = /* @__PURE__ */ __name(async (config, context, input) => {
+    defaultSSOOIDCHttpAuthSchemeParametersProvider = async (config, context, input) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
           throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
         })()
       };
-    }, "defaultSSOOIDCHttpAuthSchemeParametersProvider");
-    __name(createAwsAuthSigv4HttpAuthOption, "createAwsAuthSigv4HttpAuthOption");
-    __name(createSmithyApiNoAuthHttpAuthOption, "createSmithyApiNoAuthHttpAuthOption");
-    defaultSSOOIDCHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
+    };
+    defaultSSOOIDCHttpAuthSchemeProvider = (authParameters) => {
       const options = [];
       switch (authParameters.operation) {
         case "CreateToken":
@@ -12877,13 +12628,13 @@ var init_httpAuthSchemeProvider = __esm({
         }
       }
       return options;
-    }, "defaultSSOOIDCHttpAuthSchemeProvider");
-    resolveHttpAuthSchemeConfig = /* @__PURE__ */ __name((config) => {
+    };
+    resolveHttpAuthSchemeConfig = (config) => {
       const config_0 = resolveAwsSdkSigV4Config(config);
       return Object.assign(config_0, {
         authSchemePreference: normalizeProvider(config.authSchemePreference ?? [])
       });
-    }, "resolveHttpAuthSchemeConfig");
+    };
   }
 });
 
@@ -12891,13 +12642,13 @@ var init_httpAuthSchemeProvider = __esm({
 var resolveClientEndpointParameters, commonParams;
 var init_EndpointParameters = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/endpoint/EndpointParameters.js"() {
-    resolveClientEndpointParameters = /* @__PURE__ */ __name((options) => {
+    resolveClientEndpointParameters = (options) => {
       return Object.assign(options, {
         useDualstackEndpoint: options.useDualstackEndpoint ?? false,
         useFipsEndpoint: options.useFipsEndpoint ?? false,
         defaultSigningName: "sso-oauth"
       });
-    }, "resolveClientEndpointParameters");
+    };
     commonParams = {
       UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
       Endpoint: { type: "builtInParams", name: "endpoint" },
@@ -13139,12 +12890,12 @@ var init_endpointResolver = __esm({
       size: 50,
       params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"]
     });
-    defaultEndpointResolver = /* @__PURE__ */ __name((endpointParams, context = {}) => {
+    defaultEndpointResolver = (endpointParams, context = {}) => {
       return cache.get(endpointParams, () => decideEndpoint(bdd, {
         endpointParams,
         logger: context.logger
       }));
-    }, "defaultEndpointResolver");
+    };
     customEndpointFunctions.aws = awsEndpointFunctions;
   }
 });
@@ -13155,9 +12906,6 @@ var init_SSOOIDCServiceException = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/SSOOIDCServiceException.js"() {
     init_client();
     SSOOIDCServiceException = class _SSOOIDCServiceException extends ServiceException {
-      static {
-        __name(this, "SSOOIDCServiceException");
-      }
       static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.ssooidc#SSOOIDCServiceException";
       constructor(options) {
         super(options);
@@ -13173,9 +12921,6 @@ var init_errors = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/models/errors.js"() {
     init_SSOOIDCServiceException();
     AccessDeniedException = class _AccessDeniedException extends SSOOIDCServiceException {
-      static {
-        __name(this, "AccessDeniedException");
-      }
       static shapeId = "com.amazonaws.ssooidc#AccessDeniedException";
       name = "AccessDeniedException";
       $fault = "client";
@@ -13195,9 +12940,6 @@ var init_errors = __esm({
       }
     };
     AuthorizationPendingException = class _AuthorizationPendingException extends SSOOIDCServiceException {
-      static {
-        __name(this, "AuthorizationPendingException");
-      }
       static shapeId = "com.amazonaws.ssooidc#AuthorizationPendingException";
       name = "AuthorizationPendingException";
       $fault = "client";
@@ -13215,9 +12957,6 @@ var init_errors = __esm({
       }
     };
     ExpiredTokenException = class _ExpiredTokenException extends SSOOIDCServiceException {
-      static {
-        __name(this, "ExpiredTokenException");
-      }
       static shapeId = "com.amazonaws.ssooidc#ExpiredTokenException";
       name = "ExpiredTokenException";
       $fault = "client";
@@ -13235,9 +12974,6 @@ var init_errors = __esm({
       }
     };
     InternalServerException = class _InternalServerException extends SSOOIDCServiceException {
-      static {
-        __name(this, "InternalServerException");
-      }
       static shapeId = "com.amazonaws.ssooidc#InternalServerException";
       name = "InternalServerException";
       $fault = "server";
@@ -13255,9 +12991,6 @@ var init_errors = __esm({
       }
     };
     InvalidClientException = class _InvalidClientException extends SSOOIDCServiceException {
-      static {
-        __name(this, "InvalidClientException");
-      }
       static shapeId = "com.amazonaws.ssooidc#InvalidClientException";
       name = "InvalidClientException";
       $fault = "client";
@@ -13275,9 +13008,6 @@ var init_errors = __esm({
       }
     };
     InvalidGrantException = class _InvalidGrantException extends SSOOIDCServiceException {
-      static {
-        __name(this, "InvalidGrantException");
-      }
       static shapeId = "com.amazonaws.ssooidc#InvalidGrantException";
       name = "InvalidGrantException";
       $fault = "client";
@@ -13295,9 +13025,6 @@ var init_errors = __esm({
       }
     };
     InvalidRequestException = class _InvalidRequestException extends SSOOIDCServiceException {
-      static {
-        __name(this, "InvalidRequestException");
-      }
       static shapeId = "com.amazonaws.ssooidc#InvalidRequestException";
       name = "InvalidRequestException";
       $fault = "client";
@@ -13317,9 +13044,6 @@ var init_errors = __esm({
       }
     };
     InvalidScopeException = class _InvalidScopeException extends SSOOIDCServiceException {
-      static {
-        __name(this, "InvalidScopeException");
-      }
       static shapeId = "com.amazonaws.ssooidc#InvalidScopeException";
       name = "InvalidScopeException";
       $fault = "client";
@@ -13337,9 +13061,6 @@ var init_errors = __esm({
       }
     };
     SlowDownException = class _SlowDownException extends SSOOIDCServiceException {
-      static {
-        __name(this, "SlowDownException");
-      }
       static shapeId = "com.amazonaws.ssooidc#SlowDownException";
       name = "SlowDownException";
       $fault = "client";
@@ -13357,9 +13078,6 @@ var init_errors = __esm({
       }
     };
     UnauthorizedClientException = class _UnauthorizedClientException extends SSOOIDCServiceException {
-      static {
-        __name(this, "UnauthorizedClientException");
-      }
       static shapeId = "com.amazonaws.ssooidc#UnauthorizedClientException";
       name = "UnauthorizedClientException";
       $fault = "client";
@@ -13377,9 +13095,6 @@ var init_errors = __esm({
       }
     };
     UnsupportedGrantTypeException = class _UnsupportedGrantTypeException extends SSOOIDCServiceException {
-      static {
-        __name(this, "UnsupportedGrantTypeException");
-      }
       static shapeId = "com.amazonaws.ssooidc#UnsupportedGrantTypeException";
       name = "UnsupportedGrantTypeException";
       $fault = "client";
@@ -13602,7 +13317,7 @@ var init_runtimeConfig_shared = __esm({
     init_httpAuthSchemeProvider();
     init_endpointResolver();
     init_schemas_0();
-    getRuntimeConfig = /* @__PURE__ */ __name((config) => {
+    getRuntimeConfig = (config) => {
       return {
         apiVersion: "2019-06-10",
         base64Decoder: config?.base64Decoder ?? fromBase64,
@@ -13614,12 +13329,12 @@ var init_runtimeConfig_shared = __esm({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4"), "identityProvider"),
+            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
             signer: new AwsSdkSigV4Signer()
           },
           {
             schemeId: "smithy.api#noAuth",
-            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})), "identityProvider"),
+            identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
             signer: new NoAuthSigner()
           }
         ],
@@ -13637,7 +13352,7 @@ var init_runtimeConfig_shared = __esm({
         utf8Decoder: config?.utf8Decoder ?? fromUtf8,
         utf8Encoder: config?.utf8Encoder ?? toUtf8
       };
-    }, "getRuntimeConfig");
+    };
   }
 });
 
@@ -13654,10 +13369,10 @@ var init_runtimeConfig = __esm({
     init_serde();
     import_node_http_handler = __toESM(require_dist_cjs7());
     init_runtimeConfig_shared();
-    getRuntimeConfig2 = /* @__PURE__ */ __name((config) => {
+    getRuntimeConfig2 = (config) => {
       emitWarningIfUnsupportedVersion(process.version);
       const defaultsMode = resolveDefaultsModeConfig(config);
-      const defaultConfigProvider = /* @__PURE__ */ __name(() => defaultsMode().then(loadConfigsForDefaultMode), "defaultConfigProvider");
+      const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
       const clientSharedValues = getRuntimeConfig(config);
       emitWarningIfUnsupportedVersion2(process.version);
       const loaderConfig = {
@@ -13678,14 +13393,14 @@ var init_runtimeConfig = __esm({
         requestHandler: import_node_http_handler.NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
         retryMode: config?.retryMode ?? loadConfig({
           ...NODE_RETRY_MODE_CONFIG_OPTIONS,
-          default: /* @__PURE__ */ __name(async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE, "default")
+          default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE
         }, config),
         streamCollector: config?.streamCollector ?? import_node_http_handler.streamCollector,
         useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig)
       };
-    }, "getRuntimeConfig");
+    };
   }
 });
 
@@ -13693,7 +13408,7 @@ var init_runtimeConfig = __esm({
 var getHttpAuthExtensionConfiguration, resolveHttpAuthRuntimeConfig;
 var init_httpAuthExtensionConfiguration = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso-oidc/auth/httpAuthExtensionConfiguration.js"() {
-    getHttpAuthExtensionConfiguration = /* @__PURE__ */ __name((runtimeConfig) => {
+    getHttpAuthExtensionConfiguration = (runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
       let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
       let _credentials = runtimeConfig.credentials;
@@ -13722,14 +13437,14 @@ var init_httpAuthExtensionConfiguration = __esm({
           return _credentials;
         }
       };
-    }, "getHttpAuthExtensionConfiguration");
-    resolveHttpAuthRuntimeConfig = /* @__PURE__ */ __name((config) => {
+    };
+    resolveHttpAuthRuntimeConfig = (config) => {
       return {
         httpAuthSchemes: config.httpAuthSchemes(),
         httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
         credentials: config.credentials()
       };
-    }, "resolveHttpAuthRuntimeConfig");
+    };
   }
 });
 
@@ -13741,11 +13456,11 @@ var init_runtimeExtensions = __esm({
     init_client();
     init_protocols();
     init_httpAuthExtensionConfiguration();
-    resolveRuntimeExtensions = /* @__PURE__ */ __name((runtimeConfig, extensions) => {
+    resolveRuntimeExtensions = (runtimeConfig, extensions) => {
       const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration(runtimeConfig));
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig(extensionConfiguration));
-    }, "resolveRuntimeExtensions");
+    };
   }
 });
 
@@ -13766,9 +13481,6 @@ var init_SSOOIDCClient = __esm({
     init_runtimeConfig();
     init_runtimeExtensions();
     SSOOIDCClient = class extends Client {
-      static {
-        __name(this, "SSOOIDCClient");
-      }
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig2(configuration || {});
@@ -13792,9 +13504,9 @@ var init_SSOOIDCClient = __esm({
         this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
         this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
           httpAuthSchemeParametersProvider: defaultSSOOIDCHttpAuthSchemeParametersProvider,
-          identityProviderConfigProvider: /* @__PURE__ */ __name(async (config) => new DefaultIdentityProviderConfig({
+          identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
             "aws.auth#sigv4": config.credentials
-          }), "identityProviderConfigProvider")
+          })
         }));
         this.middlewareStack.use(getHttpSigningPlugin(this.config));
       }
@@ -13814,7 +13526,7 @@ var init_commandBuilder = __esm({
     init_EndpointParameters();
     command = makeBuilder(commonParams, "AWSSSOOIDCService", "SSOOIDCClient", getEndpointPlugin);
     _ep0 = {};
-    _mw0 = /* @__PURE__ */ __name((Command2, cs, config, o3) => [], "_mw0");
+    _mw0 = (Command2, cs, config, o3) => [];
   }
 });
 
@@ -13825,9 +13537,6 @@ var init_CreateTokenCommand = __esm({
     init_commandBuilder();
     init_schemas_0();
     CreateTokenCommand = class extends command(_ep0, _mw0, "CreateToken", CreateToken$) {
-      static {
-        __name(this, "CreateTokenCommand");
-      }
     };
   }
 });
@@ -13843,9 +13552,6 @@ var init_SSOOIDC = __esm({
       CreateTokenCommand
     };
     SSOOIDC = class extends SSOOIDCClient {
-      static {
-        __name(this, "SSOOIDC");
-      }
     };
     createAggregatedClient(commands, SSOOIDC);
   }
@@ -13940,7 +13646,7 @@ var require_dist_cjs9 = __commonJS({
     var { getBearerTokenEnvKey: getBearerTokenEnvKey2 } = (init_httpAuthSchemes2(), __toCommonJS(httpAuthSchemes_exports));
     var { TokenProviderError, getSSOTokenFilepath, parseKnownFiles, getProfileName, loadSsoSessionData, getSSOTokenFromFile, memoize, chain } = (init_config(), __toCommonJS(config_exports));
     var { promises } = __require("node:fs");
-    var fromEnvSigningName = /* @__PURE__ */ __name(({ logger, signingName } = {}) => async () => {
+    var fromEnvSigningName = ({ logger, signingName } = {}) => async () => {
       logger?.debug?.("@aws-sdk/token-providers - fromEnvSigningName");
       if (!signingName) {
         throw new TokenProviderError("Please pass 'signingName' to compute environment variable key", { logger });
@@ -13952,20 +13658,20 @@ var require_dist_cjs9 = __commonJS({
       const token = { token: process.env[bearerTokenKey] };
       setTokenFeature2(token, "BEARER_SERVICE_ENV_VARS", "3");
       return token;
-    }, "fromEnvSigningName");
+    };
     var EXPIRE_WINDOW_MS = 5 * 60 * 1e3;
     var REFRESH_MESSAGE = `To refresh this SSO session run 'aws sso login' with the corresponding profile.`;
-    var getSsoOidcClient = /* @__PURE__ */ __name(async (ssoRegion, init = {}, callerClientConfig) => {
+    var getSsoOidcClient = async (ssoRegion, init = {}, callerClientConfig) => {
       const { SSOOIDCClient: SSOOIDCClient2 } = (init_sso_oidc(), __toCommonJS(sso_oidc_exports));
-      const coalesce = /* @__PURE__ */ __name((prop) => init.clientConfig?.[prop] ?? init.parentClientConfig?.[prop] ?? callerClientConfig?.[prop], "coalesce");
+      const coalesce = (prop) => init.clientConfig?.[prop] ?? init.parentClientConfig?.[prop] ?? callerClientConfig?.[prop];
       const ssoOidcClient = new SSOOIDCClient2(Object.assign({}, init.clientConfig ?? {}, {
         region: ssoRegion ?? init.clientConfig?.region,
         logger: coalesce("logger"),
         userAgentAppId: coalesce("userAgentAppId")
       }));
       return ssoOidcClient;
-    }, "getSsoOidcClient");
-    var getNewSsoOidcToken = /* @__PURE__ */ __name(async (ssoToken, ssoRegion, init = {}, callerClientConfig) => {
+    };
+    var getNewSsoOidcToken = async (ssoToken, ssoRegion, init = {}, callerClientConfig) => {
       const { CreateTokenCommand: CreateTokenCommand2 } = (init_sso_oidc(), __toCommonJS(sso_oidc_exports));
       const ssoOidcClient = await getSsoOidcClient(ssoRegion, init, callerClientConfig);
       return ssoOidcClient.send(new CreateTokenCommand2({
@@ -13974,26 +13680,26 @@ var require_dist_cjs9 = __commonJS({
         refreshToken: ssoToken.refreshToken,
         grantType: "refresh_token"
       }));
-    }, "getNewSsoOidcToken");
-    var validateTokenExpiry = /* @__PURE__ */ __name((token) => {
+    };
+    var validateTokenExpiry = (token) => {
       if (token.expiration && token.expiration.getTime() < Date.now()) {
         throw new TokenProviderError(`Token is expired. ${REFRESH_MESSAGE}`, false);
       }
-    }, "validateTokenExpiry");
-    var validateTokenKey = /* @__PURE__ */ __name((key, value, forRefresh = false) => {
+    };
+    var validateTokenKey = (key, value, forRefresh = false) => {
       if (typeof value === "undefined") {
         throw new TokenProviderError(`Value not present for '${key}' in SSO Token${forRefresh ? ". Cannot refresh" : ""}. ${REFRESH_MESSAGE}`, false);
       }
-    }, "validateTokenKey");
-    var { writeFile } = promises;
-    var writeSSOTokenToFile = /* @__PURE__ */ __name((id, ssoToken) => {
+    };
+    var { writeFile: writeFile2 } = promises;
+    var writeSSOTokenToFile = (id, ssoToken) => {
       const tokenFilepath = getSSOTokenFilepath(id);
       const tokenString = JSON.stringify(ssoToken, null, 2);
-      return writeFile(tokenFilepath, tokenString);
-    }, "writeSSOTokenToFile");
+      return writeFile2(tokenFilepath, tokenString);
+    };
     var lastRefreshAttemptTimes = /* @__PURE__ */ new Map();
     var inFlightRefreshes = /* @__PURE__ */ new Map();
-    var fromSso = /* @__PURE__ */ __name((init = {}) => async ({ callerClientConfig } = {}) => {
+    var fromSso = (init = {}) => async ({ callerClientConfig } = {}) => {
       init.logger?.debug("@aws-sdk/token-providers - fromSso");
       const profiles = await parseKnownFiles(init);
       const profileName = getProfileName({
@@ -14081,17 +13787,17 @@ var require_dist_cjs9 = __commonJS({
       } finally {
         inFlightRefreshes.delete(ssoSessionName);
       }
-    }, "fromSso");
-    var fromStatic = /* @__PURE__ */ __name(({ token, logger }) => async () => {
+    };
+    var fromStatic = ({ token, logger }) => async () => {
       logger?.debug("@aws-sdk/token-providers - fromStatic");
       if (!token || !token.token) {
         throw new TokenProviderError(`Please pass a valid token to fromStatic`, false);
       }
       return token;
-    }, "fromStatic");
-    var nodeProvider = /* @__PURE__ */ __name((init = {}) => memoize(chain(fromSso(init), async () => {
+    };
+    var nodeProvider = (init = {}) => memoize(chain(fromSso(init), async () => {
       throw new TokenProviderError("Could not load token from any providers", false);
-    }), (token) => token.expiration !== void 0 && token.expiration.getTime() - Date.now() < 3e5, (token) => token.expiration !== void 0), "nodeProvider");
+    }), (token) => token.expiration !== void 0 && token.expiration.getTime() - Date.now() < 3e5, (token) => token.expiration !== void 0);
     exports.fromEnvSigningName = fromEnvSigningName;
     exports.fromSso = fromSso;
     exports.fromStatic = fromStatic;
@@ -14107,12 +13813,12 @@ function createAwsAuthSigv4HttpAuthOption2(authParameters) {
       name: "awsssoportal",
       region: authParameters.region
     },
-    propertiesExtractor: /* @__PURE__ */ __name((config, context) => ({
+    propertiesExtractor: (config, context) => ({
       signingProperties: {
         config,
         context
       }
-    }), "propertiesExtractor")
+    })
   };
 }
 function createSmithyApiNoAuthHttpAuthOption2(authParameters) {
@@ -14125,17 +13831,15 @@ var init_httpAuthSchemeProvider2 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthSchemeProvider.js"() {
     init_httpAuthSchemes2();
     init_client();
-    defaultSSOHttpAuthSchemeParametersProvider = /* @__PURE__ */ __name(async (config, context, input) => {
+    defaultSSOHttpAuthSchemeParametersProvider = async (config, context, input) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
           throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
         })()
       };
-    }, "defaultSSOHttpAuthSchemeParametersProvider");
-    __name(createAwsAuthSigv4HttpAuthOption2, "createAwsAuthSigv4HttpAuthOption");
-    __name(createSmithyApiNoAuthHttpAuthOption2, "createSmithyApiNoAuthHttpAuthOption");
-    defaultSSOHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
+    };
+    defaultSSOHttpAuthSchemeProvider = (authParameters) => {
       const options = [];
       switch (authParameters.operation) {
         case "GetRoleCredentials":
@@ -14149,13 +13853,13 @@ var init_httpAuthSchemeProvider2 = __esm({
         }
       }
       return options;
-    }, "defaultSSOHttpAuthSchemeProvider");
-    resolveHttpAuthSchemeConfig2 = /* @__PURE__ */ __name((config) => {
+    };
+    resolveHttpAuthSchemeConfig2 = (config) => {
       const config_0 = resolveAwsSdkSigV4Config(config);
       return Object.assign(config_0, {
         authSchemePreference: normalizeProvider(config.authSchemePreference ?? [])
       });
-    }, "resolveHttpAuthSchemeConfig");
+    };
   }
 });
 
@@ -14163,13 +13867,13 @@ var init_httpAuthSchemeProvider2 = __esm({
 var resolveClientEndpointParameters2, commonParams2;
 var init_EndpointParameters2 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/endpoint/EndpointParameters.js"() {
-    resolveClientEndpointParameters2 = /* @__PURE__ */ __name((options) => {
+    resolveClientEndpointParameters2 = (options) => {
       return Object.assign(options, {
         useDualstackEndpoint: options.useDualstackEndpoint ?? false,
         useFipsEndpoint: options.useFipsEndpoint ?? false,
         defaultSigningName: "awsssoportal"
       });
-    }, "resolveClientEndpointParameters");
+    };
     commonParams2 = {
       UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
       Endpoint: { type: "builtInParams", name: "endpoint" },
@@ -14283,12 +13987,12 @@ var init_endpointResolver2 = __esm({
       size: 50,
       params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"]
     });
-    defaultEndpointResolver2 = /* @__PURE__ */ __name((endpointParams, context = {}) => {
+    defaultEndpointResolver2 = (endpointParams, context = {}) => {
       return cache2.get(endpointParams, () => decideEndpoint(bdd2, {
         endpointParams,
         logger: context.logger
       }));
-    }, "defaultEndpointResolver");
+    };
     customEndpointFunctions.aws = awsEndpointFunctions;
   }
 });
@@ -14299,9 +14003,6 @@ var init_SSOServiceException = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/SSOServiceException.js"() {
     init_client();
     SSOServiceException = class _SSOServiceException extends ServiceException {
-      static {
-        __name(this, "SSOServiceException");
-      }
       static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.sso#SSOServiceException";
       constructor(options) {
         super(options);
@@ -14317,9 +14018,6 @@ var init_errors2 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/models/errors.js"() {
     init_SSOServiceException();
     InvalidRequestException2 = class _InvalidRequestException extends SSOServiceException {
-      static {
-        __name(this, "InvalidRequestException");
-      }
       static shapeId = "com.amazonaws.sso#InvalidRequestException";
       name = "InvalidRequestException";
       $fault = "client";
@@ -14333,9 +14031,6 @@ var init_errors2 = __esm({
       }
     };
     ResourceNotFoundException = class _ResourceNotFoundException extends SSOServiceException {
-      static {
-        __name(this, "ResourceNotFoundException");
-      }
       static shapeId = "com.amazonaws.sso#ResourceNotFoundException";
       name = "ResourceNotFoundException";
       $fault = "client";
@@ -14349,9 +14044,6 @@ var init_errors2 = __esm({
       }
     };
     TooManyRequestsException = class _TooManyRequestsException extends SSOServiceException {
-      static {
-        __name(this, "TooManyRequestsException");
-      }
       static shapeId = "com.amazonaws.sso#TooManyRequestsException";
       name = "TooManyRequestsException";
       $fault = "client";
@@ -14365,9 +14057,6 @@ var init_errors2 = __esm({
       }
     };
     UnauthorizedException = class _UnauthorizedException extends SSOServiceException {
-      static {
-        __name(this, "UnauthorizedException");
-      }
       static shapeId = "com.amazonaws.sso#UnauthorizedException";
       name = "UnauthorizedException";
       $fault = "client";
@@ -14518,7 +14207,7 @@ var init_runtimeConfig_shared2 = __esm({
     init_httpAuthSchemeProvider2();
     init_endpointResolver2();
     init_schemas_02();
-    getRuntimeConfig3 = /* @__PURE__ */ __name((config) => {
+    getRuntimeConfig3 = (config) => {
       return {
         apiVersion: "2019-06-10",
         base64Decoder: config?.base64Decoder ?? fromBase64,
@@ -14530,12 +14219,12 @@ var init_runtimeConfig_shared2 = __esm({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4"), "identityProvider"),
+            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
             signer: new AwsSdkSigV4Signer()
           },
           {
             schemeId: "smithy.api#noAuth",
-            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})), "identityProvider"),
+            identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
             signer: new NoAuthSigner()
           }
         ],
@@ -14553,7 +14242,7 @@ var init_runtimeConfig_shared2 = __esm({
         utf8Decoder: config?.utf8Decoder ?? fromUtf8,
         utf8Encoder: config?.utf8Encoder ?? toUtf8
       };
-    }, "getRuntimeConfig");
+    };
   }
 });
 
@@ -14570,10 +14259,10 @@ var init_runtimeConfig2 = __esm({
     init_serde();
     import_node_http_handler2 = __toESM(require_dist_cjs7());
     init_runtimeConfig_shared2();
-    getRuntimeConfig4 = /* @__PURE__ */ __name((config) => {
+    getRuntimeConfig4 = (config) => {
       emitWarningIfUnsupportedVersion(process.version);
       const defaultsMode = resolveDefaultsModeConfig(config);
-      const defaultConfigProvider = /* @__PURE__ */ __name(() => defaultsMode().then(loadConfigsForDefaultMode), "defaultConfigProvider");
+      const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
       const clientSharedValues = getRuntimeConfig3(config);
       emitWarningIfUnsupportedVersion2(process.version);
       const loaderConfig = {
@@ -14594,14 +14283,14 @@ var init_runtimeConfig2 = __esm({
         requestHandler: import_node_http_handler2.NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
         retryMode: config?.retryMode ?? loadConfig({
           ...NODE_RETRY_MODE_CONFIG_OPTIONS,
-          default: /* @__PURE__ */ __name(async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE, "default")
+          default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE
         }, config),
         streamCollector: config?.streamCollector ?? import_node_http_handler2.streamCollector,
         useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig)
       };
-    }, "getRuntimeConfig");
+    };
   }
 });
 
@@ -14609,7 +14298,7 @@ var init_runtimeConfig2 = __esm({
 var getHttpAuthExtensionConfiguration2, resolveHttpAuthRuntimeConfig2;
 var init_httpAuthExtensionConfiguration2 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sso/auth/httpAuthExtensionConfiguration.js"() {
-    getHttpAuthExtensionConfiguration2 = /* @__PURE__ */ __name((runtimeConfig) => {
+    getHttpAuthExtensionConfiguration2 = (runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
       let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
       let _credentials = runtimeConfig.credentials;
@@ -14638,14 +14327,14 @@ var init_httpAuthExtensionConfiguration2 = __esm({
           return _credentials;
         }
       };
-    }, "getHttpAuthExtensionConfiguration");
-    resolveHttpAuthRuntimeConfig2 = /* @__PURE__ */ __name((config) => {
+    };
+    resolveHttpAuthRuntimeConfig2 = (config) => {
       return {
         httpAuthSchemes: config.httpAuthSchemes(),
         httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
         credentials: config.credentials()
       };
-    }, "resolveHttpAuthRuntimeConfig");
+    };
   }
 });
 
@@ -14657,11 +14346,11 @@ var init_runtimeExtensions2 = __esm({
     init_client();
     init_protocols();
     init_httpAuthExtensionConfiguration2();
-    resolveRuntimeExtensions2 = /* @__PURE__ */ __name((runtimeConfig, extensions) => {
+    resolveRuntimeExtensions2 = (runtimeConfig, extensions) => {
       const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration2(runtimeConfig));
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig2(extensionConfiguration));
-    }, "resolveRuntimeExtensions");
+    };
   }
 });
 
@@ -14682,9 +14371,6 @@ var init_SSOClient = __esm({
     init_runtimeConfig2();
     init_runtimeExtensions2();
     SSOClient = class extends Client {
-      static {
-        __name(this, "SSOClient");
-      }
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig4(configuration || {});
@@ -14708,9 +14394,9 @@ var init_SSOClient = __esm({
         this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
         this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
           httpAuthSchemeParametersProvider: defaultSSOHttpAuthSchemeParametersProvider,
-          identityProviderConfigProvider: /* @__PURE__ */ __name(async (config) => new DefaultIdentityProviderConfig({
+          identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
             "aws.auth#sigv4": config.credentials
-          }), "identityProviderConfigProvider")
+          })
         }));
         this.middlewareStack.use(getHttpSigningPlugin(this.config));
       }
@@ -14730,7 +14416,7 @@ var init_commandBuilder2 = __esm({
     init_EndpointParameters2();
     command2 = makeBuilder(commonParams2, "SWBPortalService", "SSOClient", getEndpointPlugin);
     _ep02 = {};
-    _mw02 = /* @__PURE__ */ __name((Command2, cs, config, o3) => [], "_mw0");
+    _mw02 = (Command2, cs, config, o3) => [];
   }
 });
 
@@ -14741,9 +14427,6 @@ var init_GetRoleCredentialsCommand = __esm({
     init_commandBuilder2();
     init_schemas_02();
     GetRoleCredentialsCommand = class extends command2(_ep02, _mw02, "GetRoleCredentials", GetRoleCredentials$) {
-      static {
-        __name(this, "GetRoleCredentialsCommand");
-      }
     };
   }
 });
@@ -14759,9 +14442,6 @@ var init_SSO = __esm({
       GetRoleCredentialsCommand
     };
     SSO = class extends SSOClient {
-      static {
-        __name(this, "SSO");
-      }
     };
     createAggregatedClient(commands2, SSO);
   }
@@ -14832,9 +14512,9 @@ var require_dist_cjs10 = __commonJS({
     var { CredentialsProviderError, getSSOTokenFromFile, getProfileName, parseKnownFiles, loadSsoSessionData } = (init_config(), __toCommonJS(config_exports));
     var { setCredentialFeature: setCredentialFeature2 } = (init_client2(), __toCommonJS(client_exports2));
     var { fromSso } = require_dist_cjs9();
-    var isSsoProfile = /* @__PURE__ */ __name((arg) => arg && (typeof arg.sso_start_url === "string" || typeof arg.sso_account_id === "string" || typeof arg.sso_session === "string" || typeof arg.sso_region === "string" || typeof arg.sso_role_name === "string"), "isSsoProfile");
+    var isSsoProfile = (arg) => arg && (typeof arg.sso_start_url === "string" || typeof arg.sso_account_id === "string" || typeof arg.sso_session === "string" || typeof arg.sso_region === "string" || typeof arg.sso_role_name === "string");
     var SHOULD_FAIL_CREDENTIAL_CHAIN = false;
-    var resolveSSOCredentials = /* @__PURE__ */ __name(async ({ ssoStartUrl, ssoSession, ssoAccountId, ssoRegion, ssoRoleName, ssoClient, clientConfig, parentClientConfig, callerClientConfig, profile, filepath, configFilepath, ignoreCache, logger }) => {
+    var resolveSSOCredentials = async ({ ssoStartUrl, ssoSession, ssoAccountId, ssoRegion, ssoRoleName, ssoClient, clientConfig, parentClientConfig, callerClientConfig, profile, filepath, configFilepath, ignoreCache, logger }) => {
       let token;
       const refreshMessage = `To refresh this SSO session run aws sso login with the corresponding profile.`;
       if (ssoSession) {
@@ -14915,16 +14595,16 @@ var require_dist_cjs10 = __commonJS({
         setCredentialFeature2(credentials, "CREDENTIALS_SSO_LEGACY", "u");
       }
       return credentials;
-    }, "resolveSSOCredentials");
-    var validateSsoProfile = /* @__PURE__ */ __name((profile, logger) => {
+    };
+    var validateSsoProfile = (profile, logger) => {
       const { sso_start_url, sso_account_id, sso_region, sso_role_name } = profile;
       if (!sso_start_url || !sso_account_id || !sso_region || !sso_role_name) {
         throw new CredentialsProviderError(`Profile is configured with invalid SSO credentials. Required parameters "sso_account_id", "sso_region", "sso_role_name", "sso_start_url". Got ${Object.keys(profile).join(", ")}
 Reference: https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-sso.html`, { tryNextLink: false, logger });
       }
       return profile;
-    }, "validateSsoProfile");
-    var fromSSO = /* @__PURE__ */ __name((init = {}) => async ({ callerClientConfig } = {}) => {
+    };
+    var fromSSO = (init = {}) => async ({ callerClientConfig } = {}) => {
       init.logger?.debug("@aws-sdk/credential-provider-sso - fromSSO");
       const { ssoStartUrl, ssoAccountId, ssoRegion, ssoRoleName, ssoSession } = init;
       const { ssoClient } = init;
@@ -14998,7 +14678,7 @@ Reference: https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-sso.ht
           logger: init.logger
         });
       }
-    }, "fromSSO");
+    };
     exports.fromSSO = fromSSO;
     exports.isSsoProfile = isSsoProfile;
     exports.validateSsoProfile = validateSsoProfile;
@@ -15185,12 +14865,12 @@ var init_endpointResolver3 = __esm({
       size: 50,
       params: ["Endpoint", "Region", "UseDualStack", "UseFIPS", "UseGlobalEndpoint"]
     });
-    defaultEndpointResolver3 = /* @__PURE__ */ __name((endpointParams, context = {}) => {
+    defaultEndpointResolver3 = (endpointParams, context = {}) => {
       return cache3.get(endpointParams, () => decideEndpoint(bdd3, {
         endpointParams,
         logger: context.logger
       }));
-    }, "defaultEndpointResolver");
+    };
     customEndpointFunctions.aws = awsEndpointFunctions;
   }
 });
@@ -15203,12 +14883,12 @@ function createAwsAuthSigv4HttpAuthOption3(authParameters) {
       name: "sts",
       region: authParameters.region
     },
-    propertiesExtractor: /* @__PURE__ */ __name((config, context) => ({
+    propertiesExtractor: (config, context) => ({
       signingProperties: {
         config,
         context
       }
-    }), "propertiesExtractor")
+    })
   };
 }
 function createAwsAuthSigv4aHttpAuthOption(authParameters) {
@@ -15218,12 +14898,12 @@ function createAwsAuthSigv4aHttpAuthOption(authParameters) {
       name: "sts",
       region: authParameters.region
     },
-    propertiesExtractor: /* @__PURE__ */ __name((config, context) => ({
+    propertiesExtractor: (config, context) => ({
       signingProperties: {
         config,
         context
       }
-    }), "propertiesExtractor")
+    })
   };
 }
 function createSmithyApiNoAuthHttpAuthOption3(authParameters) {
@@ -15239,7 +14919,7 @@ var init_httpAuthSchemeProvider3 = __esm({
     init_client();
     init_endpoints();
     init_endpointResolver3();
-    createEndpointRuleSetHttpAuthSchemeParametersProvider = /* @__PURE__ */ __name((defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
+    createEndpointRuleSetHttpAuthSchemeParametersProvider = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
       if (!input) {
         throw new Error("Could not find `input` for `defaultEndpointRuleSetHttpAuthSchemeParametersProvider`");
       }
@@ -15250,21 +14930,18 @@ var init_httpAuthSchemeProvider3 = __esm({
       }
       const endpointParameters = await resolveParams(input, { getEndpointParameterInstructions: instructionsFn }, config);
       return Object.assign(defaultParameters, endpointParameters);
-    }, "createEndpointRuleSetHttpAuthSchemeParametersProvider");
-    _defaultSTSHttpAuthSchemeParametersProvider = /* @__PURE__ */ __name(async (config, context, input) => {
+    };
+    _defaultSTSHttpAuthSchemeParametersProvider = async (config, context, input) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
           throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
         })()
       };
-    }, "_defaultSTSHttpAuthSchemeParametersProvider");
+    };
     defaultSTSHttpAuthSchemeParametersProvider = createEndpointRuleSetHttpAuthSchemeParametersProvider(_defaultSTSHttpAuthSchemeParametersProvider);
-    __name(createAwsAuthSigv4HttpAuthOption3, "createAwsAuthSigv4HttpAuthOption");
-    __name(createAwsAuthSigv4aHttpAuthOption, "createAwsAuthSigv4aHttpAuthOption");
-    __name(createSmithyApiNoAuthHttpAuthOption3, "createSmithyApiNoAuthHttpAuthOption");
-    createEndpointRuleSetHttpAuthSchemeProvider = /* @__PURE__ */ __name((defaultEndpointResolver5, defaultHttpAuthSchemeResolver, createHttpAuthOptionFunctions) => {
-      const endpointRuleSetHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
+    createEndpointRuleSetHttpAuthSchemeProvider = (defaultEndpointResolver5, defaultHttpAuthSchemeResolver, createHttpAuthOptionFunctions) => {
+      const endpointRuleSetHttpAuthSchemeProvider = (authParameters) => {
         const endpoint = defaultEndpointResolver5(authParameters);
         const authSchemes = endpoint.properties?.authSchemes;
         if (!authSchemes) {
@@ -15302,10 +14979,10 @@ var init_httpAuthSchemeProvider3 = __esm({
           options.push(option);
         }
         return options;
-      }, "endpointRuleSetHttpAuthSchemeProvider");
+      };
       return endpointRuleSetHttpAuthSchemeProvider;
-    }, "createEndpointRuleSetHttpAuthSchemeProvider");
-    _defaultSTSHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
+    };
+    _defaultSTSHttpAuthSchemeProvider = (authParameters) => {
       const options = [];
       switch (authParameters.operation) {
         case "AssumeRoleWithWebIdentity": {
@@ -15319,19 +14996,19 @@ var init_httpAuthSchemeProvider3 = __esm({
         }
       }
       return options;
-    }, "_defaultSTSHttpAuthSchemeProvider");
+    };
     defaultSTSHttpAuthSchemeProvider = createEndpointRuleSetHttpAuthSchemeProvider(defaultEndpointResolver3, _defaultSTSHttpAuthSchemeProvider, {
       "aws.auth#sigv4": createAwsAuthSigv4HttpAuthOption3,
       "aws.auth#sigv4a": createAwsAuthSigv4aHttpAuthOption,
       "smithy.api#noAuth": createSmithyApiNoAuthHttpAuthOption3
     });
-    resolveHttpAuthSchemeConfig3 = /* @__PURE__ */ __name((config) => {
+    resolveHttpAuthSchemeConfig3 = (config) => {
       const config_0 = resolveAwsSdkSigV4Config(config);
       const config_1 = resolveAwsSdkSigV4AConfig(config_0);
       return Object.assign(config_1, {
         authSchemePreference: normalizeProvider(config.authSchemePreference ?? [])
       });
-    }, "resolveHttpAuthSchemeConfig");
+    };
   }
 });
 
@@ -15339,14 +15016,14 @@ var init_httpAuthSchemeProvider3 = __esm({
 var resolveClientEndpointParameters3, commonParams3;
 var init_EndpointParameters3 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/endpoint/EndpointParameters.js"() {
-    resolveClientEndpointParameters3 = /* @__PURE__ */ __name((options) => {
+    resolveClientEndpointParameters3 = (options) => {
       return Object.assign(options, {
         useDualstackEndpoint: options.useDualstackEndpoint ?? false,
         useFipsEndpoint: options.useFipsEndpoint ?? false,
         useGlobalEndpoint: options.useGlobalEndpoint ?? false,
         defaultSigningName: "sts"
       });
-    }, "resolveClientEndpointParameters");
+    };
     commonParams3 = {
       UseGlobalEndpoint: { type: "builtInParams", name: "useGlobalEndpoint" },
       UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
@@ -15363,9 +15040,6 @@ var init_STSServiceException = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/STSServiceException.js"() {
     init_client();
     STSServiceException = class _STSServiceException extends ServiceException {
-      static {
-        __name(this, "STSServiceException");
-      }
       static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.sts#STSServiceException";
       constructor(options) {
         super(options);
@@ -15381,9 +15055,6 @@ var init_errors3 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/models/errors.js"() {
     init_STSServiceException();
     ExpiredTokenException2 = class _ExpiredTokenException extends STSServiceException {
-      static {
-        __name(this, "ExpiredTokenException");
-      }
       static shapeId = "com.amazonaws.sts#ExpiredTokenException";
       name = "ExpiredTokenException";
       $fault = "client";
@@ -15397,9 +15068,6 @@ var init_errors3 = __esm({
       }
     };
     InvalidContextAssertionException = class _InvalidContextAssertionException extends STSServiceException {
-      static {
-        __name(this, "InvalidContextAssertionException");
-      }
       static shapeId = "com.amazonaws.sts#InvalidContextAssertionException";
       name = "InvalidContextAssertionException";
       $fault = "client";
@@ -15413,9 +15081,6 @@ var init_errors3 = __esm({
       }
     };
     MalformedPolicyDocumentException = class _MalformedPolicyDocumentException extends STSServiceException {
-      static {
-        __name(this, "MalformedPolicyDocumentException");
-      }
       static shapeId = "com.amazonaws.sts#MalformedPolicyDocumentException";
       name = "MalformedPolicyDocumentException";
       $fault = "client";
@@ -15429,9 +15094,6 @@ var init_errors3 = __esm({
       }
     };
     PackedPolicyTooLargeException = class _PackedPolicyTooLargeException extends STSServiceException {
-      static {
-        __name(this, "PackedPolicyTooLargeException");
-      }
       static shapeId = "com.amazonaws.sts#PackedPolicyTooLargeException";
       name = "PackedPolicyTooLargeException";
       $fault = "client";
@@ -15445,9 +15107,6 @@ var init_errors3 = __esm({
       }
     };
     RegionDisabledException = class _RegionDisabledException extends STSServiceException {
-      static {
-        __name(this, "RegionDisabledException");
-      }
       static shapeId = "com.amazonaws.sts#RegionDisabledException";
       name = "RegionDisabledException";
       $fault = "client";
@@ -15461,9 +15120,6 @@ var init_errors3 = __esm({
       }
     };
     IDPRejectedClaimException = class _IDPRejectedClaimException extends STSServiceException {
-      static {
-        __name(this, "IDPRejectedClaimException");
-      }
       static shapeId = "com.amazonaws.sts#IDPRejectedClaimException";
       name = "IDPRejectedClaimException";
       $fault = "client";
@@ -15477,9 +15133,6 @@ var init_errors3 = __esm({
       }
     };
     InvalidIdentityTokenException = class _InvalidIdentityTokenException extends STSServiceException {
-      static {
-        __name(this, "InvalidIdentityTokenException");
-      }
       static shapeId = "com.amazonaws.sts#InvalidIdentityTokenException";
       name = "InvalidIdentityTokenException";
       $fault = "client";
@@ -15493,9 +15146,6 @@ var init_errors3 = __esm({
       }
     };
     IDPCommunicationErrorException = class _IDPCommunicationErrorException extends STSServiceException {
-      static {
-        __name(this, "IDPCommunicationErrorException");
-      }
       static shapeId = "com.amazonaws.sts#IDPCommunicationErrorException";
       name = "IDPCommunicationErrorException";
       $fault = "client";
@@ -15852,7 +15502,7 @@ var init_runtimeConfig_shared3 = __esm({
     init_httpAuthSchemeProvider3();
     init_endpointResolver3();
     init_schemas_03();
-    getRuntimeConfig5 = /* @__PURE__ */ __name((config) => {
+    getRuntimeConfig5 = (config) => {
       return {
         apiVersion: "2011-06-15",
         base64Decoder: config?.base64Decoder ?? fromBase64,
@@ -15864,17 +15514,17 @@ var init_runtimeConfig_shared3 = __esm({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4"), "identityProvider"),
+            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
             signer: new AwsSdkSigV4Signer()
           },
           {
             schemeId: "aws.auth#sigv4a",
-            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"), "identityProvider"),
+            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"),
             signer: new AwsSdkSigV4ASigner()
           },
           {
             schemeId: "smithy.api#noAuth",
-            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})), "identityProvider"),
+            identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
             signer: new NoAuthSigner()
           }
         ],
@@ -15894,7 +15544,7 @@ var init_runtimeConfig_shared3 = __esm({
         utf8Decoder: config?.utf8Decoder ?? fromUtf8,
         utf8Encoder: config?.utf8Encoder ?? toUtf8
       };
-    }, "getRuntimeConfig");
+    };
   }
 });
 
@@ -15912,10 +15562,10 @@ var init_runtimeConfig3 = __esm({
     init_serde();
     import_node_http_handler3 = __toESM(require_dist_cjs7());
     init_runtimeConfig_shared3();
-    getRuntimeConfig6 = /* @__PURE__ */ __name((config) => {
+    getRuntimeConfig6 = (config) => {
       emitWarningIfUnsupportedVersion(process.version);
       const defaultsMode = resolveDefaultsModeConfig(config);
-      const defaultConfigProvider = /* @__PURE__ */ __name(() => defaultsMode().then(loadConfigsForDefaultMode), "defaultConfigProvider");
+      const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
       const clientSharedValues = getRuntimeConfig5(config);
       emitWarningIfUnsupportedVersion2(process.version);
       const loaderConfig = {
@@ -15934,17 +15584,17 @@ var init_runtimeConfig3 = __esm({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4") || (async (idProps) => await config.credentialDefaultProvider(idProps?.__config || {})()), "identityProvider"),
+            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4") || (async (idProps) => await config.credentialDefaultProvider(idProps?.__config || {})()),
             signer: new AwsSdkSigV4Signer()
           },
           {
             schemeId: "aws.auth#sigv4a",
-            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"), "identityProvider"),
+            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"),
             signer: new AwsSdkSigV4ASigner()
           },
           {
             schemeId: "smithy.api#noAuth",
-            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})), "identityProvider"),
+            identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
             signer: new NoAuthSigner()
           }
         ],
@@ -15953,7 +15603,7 @@ var init_runtimeConfig3 = __esm({
         requestHandler: import_node_http_handler3.NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
         retryMode: config?.retryMode ?? loadConfig({
           ...NODE_RETRY_MODE_CONFIG_OPTIONS,
-          default: /* @__PURE__ */ __name(async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE, "default")
+          default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE
         }, config),
         sigv4aSigningRegionSet: config?.sigv4aSigningRegionSet ?? loadConfig(NODE_SIGV4A_CONFIG_OPTIONS, loaderConfig),
         streamCollector: config?.streamCollector ?? import_node_http_handler3.streamCollector,
@@ -15961,7 +15611,7 @@ var init_runtimeConfig3 = __esm({
         useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig)
       };
-    }, "getRuntimeConfig");
+    };
   }
 });
 
@@ -15969,7 +15619,7 @@ var init_runtimeConfig3 = __esm({
 var getHttpAuthExtensionConfiguration3, resolveHttpAuthRuntimeConfig3;
 var init_httpAuthExtensionConfiguration3 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/auth/httpAuthExtensionConfiguration.js"() {
-    getHttpAuthExtensionConfiguration3 = /* @__PURE__ */ __name((runtimeConfig) => {
+    getHttpAuthExtensionConfiguration3 = (runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
       let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
       let _credentials = runtimeConfig.credentials;
@@ -15998,14 +15648,14 @@ var init_httpAuthExtensionConfiguration3 = __esm({
           return _credentials;
         }
       };
-    }, "getHttpAuthExtensionConfiguration");
-    resolveHttpAuthRuntimeConfig3 = /* @__PURE__ */ __name((config) => {
+    };
+    resolveHttpAuthRuntimeConfig3 = (config) => {
       return {
         httpAuthSchemes: config.httpAuthSchemes(),
         httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
         credentials: config.credentials()
       };
-    }, "resolveHttpAuthRuntimeConfig");
+    };
   }
 });
 
@@ -16017,11 +15667,11 @@ var init_runtimeExtensions3 = __esm({
     init_client();
     init_protocols();
     init_httpAuthExtensionConfiguration3();
-    resolveRuntimeExtensions3 = /* @__PURE__ */ __name((runtimeConfig, extensions) => {
+    resolveRuntimeExtensions3 = (runtimeConfig, extensions) => {
       const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration3(runtimeConfig));
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig3(extensionConfiguration));
-    }, "resolveRuntimeExtensions");
+    };
   }
 });
 
@@ -16042,9 +15692,6 @@ var init_STSClient = __esm({
     init_runtimeConfig3();
     init_runtimeExtensions3();
     STSClient = class extends Client {
-      static {
-        __name(this, "STSClient");
-      }
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig6(configuration || {});
@@ -16068,10 +15715,10 @@ var init_STSClient = __esm({
         this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
         this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
           httpAuthSchemeParametersProvider: defaultSTSHttpAuthSchemeParametersProvider,
-          identityProviderConfigProvider: /* @__PURE__ */ __name(async (config) => new DefaultIdentityProviderConfig({
+          identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
             "aws.auth#sigv4": config.credentials,
             "aws.auth#sigv4a": config.credentials
-          }), "identityProviderConfigProvider")
+          })
         }));
         this.middlewareStack.use(getHttpSigningPlugin(this.config));
       }
@@ -16091,7 +15738,7 @@ var init_commandBuilder3 = __esm({
     init_EndpointParameters3();
     command3 = makeBuilder(commonParams3, "AWSSecurityTokenServiceV20110615", "STSClient", getEndpointPlugin);
     _ep03 = {};
-    _mw03 = /* @__PURE__ */ __name((Command2, cs, config, o3) => [], "_mw0");
+    _mw03 = (Command2, cs, config, o3) => [];
   }
 });
 
@@ -16102,9 +15749,6 @@ var init_AssumeRoleCommand = __esm({
     init_commandBuilder3();
     init_schemas_03();
     AssumeRoleCommand = class extends command3(_ep03, _mw03, "AssumeRole", AssumeRole$) {
-      static {
-        __name(this, "AssumeRoleCommand");
-      }
     };
   }
 });
@@ -16116,9 +15760,6 @@ var init_AssumeRoleWithWebIdentityCommand = __esm({
     init_commandBuilder3();
     init_schemas_03();
     AssumeRoleWithWebIdentityCommand = class extends command3(_ep03, _mw03, "AssumeRoleWithWebIdentity", AssumeRoleWithWebIdentity$) {
-      static {
-        __name(this, "AssumeRoleWithWebIdentityCommand");
-      }
     };
   }
 });
@@ -16136,9 +15777,6 @@ var init_STS = __esm({
       AssumeRoleWithWebIdentityCommand
     };
     STS = class extends STSClient {
-      static {
-        __name(this, "STS");
-      }
     };
     createAggregatedClient(commands3, STS);
   }
@@ -16165,7 +15803,7 @@ var init_defaultStsRoleAssumers = __esm({
     init_client2();
     init_AssumeRoleCommand();
     init_AssumeRoleWithWebIdentityCommand();
-    getAccountIdFromAssumedRoleUser = /* @__PURE__ */ __name((assumedRoleUser) => {
+    getAccountIdFromAssumedRoleUser = (assumedRoleUser) => {
       if (typeof assumedRoleUser?.Arn === "string") {
         const arnComponents = assumedRoleUser.Arn.split(":");
         if (arnComponents.length > 4 && arnComponents[4] !== "") {
@@ -16173,16 +15811,16 @@ var init_defaultStsRoleAssumers = __esm({
         }
       }
       return void 0;
-    }, "getAccountIdFromAssumedRoleUser");
-    resolveRegion = /* @__PURE__ */ __name(async (_region, _parentRegion, credentialProviderLogger, loaderConfig = {}) => {
+    };
+    resolveRegion = async (_region, _parentRegion, credentialProviderLogger, loaderConfig = {}) => {
       const region = typeof _region === "function" ? await _region() : _region;
       const parentRegion = typeof _parentRegion === "function" ? await _parentRegion() : _parentRegion;
       let stsDefaultRegion = "";
       const resolvedRegion = region ?? parentRegion ?? (stsDefaultRegion = await stsRegionDefaultResolver(loaderConfig)());
       credentialProviderLogger?.debug?.("@aws-sdk/client-sts::resolveRegion", "accepting first of:", `${region} (credential provider clientConfig)`, `${parentRegion} (contextual client)`, `${stsDefaultRegion} (STS default: AWS_REGION, profile region, or us-east-1)`);
       return resolvedRegion;
-    }, "resolveRegion");
-    getDefaultRoleAssumer = /* @__PURE__ */ __name((stsOptions, STSClient2) => {
+    };
+    getDefaultRoleAssumer = (stsOptions, STSClient2) => {
       let stsClient;
       let closureSourceCreds;
       return async (sourceCreds, params) => {
@@ -16198,7 +15836,7 @@ var init_defaultStsRoleAssumers = __esm({
             ...stsOptions,
             userAgentAppId,
             profile,
-            credentialDefaultProvider: /* @__PURE__ */ __name(() => async () => closureSourceCreds, "credentialDefaultProvider"),
+            credentialDefaultProvider: () => async () => closureSourceCreds,
             region: resolvedRegion,
             requestHandler: isCompatibleRequestHandler ? requestHandler : void 0,
             logger
@@ -16220,8 +15858,8 @@ var init_defaultStsRoleAssumers = __esm({
         setCredentialFeature(credentials, "CREDENTIALS_STS_ASSUME_ROLE", "i");
         return credentials;
       };
-    }, "getDefaultRoleAssumer");
-    getDefaultRoleAssumerWithWebIdentity = /* @__PURE__ */ __name((stsOptions, STSClient2) => {
+    };
+    getDefaultRoleAssumerWithWebIdentity = (stsOptions, STSClient2) => {
       let stsClient;
       return async (params) => {
         if (!stsClient) {
@@ -16259,10 +15897,10 @@ var init_defaultStsRoleAssumers = __esm({
         setCredentialFeature(credentials, "CREDENTIALS_STS_ASSUME_ROLE_WEB_ID", "k");
         return credentials;
       };
-    }, "getDefaultRoleAssumerWithWebIdentity");
-    isH2 = /* @__PURE__ */ __name((requestHandler) => {
+    };
+    isH2 = (requestHandler) => {
       return requestHandler?.metadata?.handlerProtocol === "h2";
-    }, "isH2");
+    };
   }
 });
 
@@ -16272,14 +15910,11 @@ var init_defaultRoleAssumers = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/sts/defaultRoleAssumers.js"() {
     init_defaultStsRoleAssumers();
     init_STSClient();
-    getCustomizableStsClientCtor = /* @__PURE__ */ __name((baseCtor, customizations) => {
+    getCustomizableStsClientCtor = (baseCtor, customizations) => {
       if (!customizations)
         return baseCtor;
       else
         return class CustomizableSTSClient extends baseCtor {
-          static {
-            __name(this, "CustomizableSTSClient");
-          }
           constructor(config) {
             super(config);
             for (const customization of customizations) {
@@ -16287,14 +15922,14 @@ var init_defaultRoleAssumers = __esm({
             }
           }
         };
-    }, "getCustomizableStsClientCtor");
-    getDefaultRoleAssumer2 = /* @__PURE__ */ __name((stsOptions = {}, stsPlugins) => getDefaultRoleAssumer(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins)), "getDefaultRoleAssumer");
-    getDefaultRoleAssumerWithWebIdentity2 = /* @__PURE__ */ __name((stsOptions = {}, stsPlugins) => getDefaultRoleAssumerWithWebIdentity(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins)), "getDefaultRoleAssumerWithWebIdentity");
-    decorateDefaultCredentialProvider = /* @__PURE__ */ __name((provider) => (input) => provider({
+    };
+    getDefaultRoleAssumer2 = (stsOptions = {}, stsPlugins) => getDefaultRoleAssumer(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins));
+    getDefaultRoleAssumerWithWebIdentity2 = (stsOptions = {}, stsPlugins) => getDefaultRoleAssumerWithWebIdentity(stsOptions, getCustomizableStsClientCtor(STSClient, stsPlugins));
+    decorateDefaultCredentialProvider = (provider) => (input) => provider({
       roleAssumer: getDefaultRoleAssumer2(input),
       roleAssumerWithWebIdentity: getDefaultRoleAssumerWithWebIdentity2(input),
       ...input
-    }), "decorateDefaultCredentialProvider");
+    });
   }
 });
 
@@ -16366,12 +16001,12 @@ function createAwsAuthSigv4HttpAuthOption4(authParameters) {
       name: "signin",
       region: authParameters.region
     },
-    propertiesExtractor: /* @__PURE__ */ __name((config, context) => ({
+    propertiesExtractor: (config, context) => ({
       signingProperties: {
         config,
         context
       }
-    }), "propertiesExtractor")
+    })
   };
 }
 function createSmithyApiNoAuthHttpAuthOption4(authParameters) {
@@ -16384,17 +16019,15 @@ var init_httpAuthSchemeProvider4 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthSchemeProvider.js"() {
     init_httpAuthSchemes2();
     init_client();
-    defaultSigninHttpAuthSchemeParametersProvider = /* @__PURE__ */ __name(async (config, context, input) => {
+    defaultSigninHttpAuthSchemeParametersProvider = async (config, context, input) => {
       return {
         operation: getSmithyContext(context).operation,
         region: await normalizeProvider(config.region)() || (() => {
           throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
         })()
       };
-    }, "defaultSigninHttpAuthSchemeParametersProvider");
-    __name(createAwsAuthSigv4HttpAuthOption4, "createAwsAuthSigv4HttpAuthOption");
-    __name(createSmithyApiNoAuthHttpAuthOption4, "createSmithyApiNoAuthHttpAuthOption");
-    defaultSigninHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
+    };
+    defaultSigninHttpAuthSchemeProvider = (authParameters) => {
       const options = [];
       switch (authParameters.operation) {
         case "CreateOAuth2Token":
@@ -16408,13 +16041,13 @@ var init_httpAuthSchemeProvider4 = __esm({
         }
       }
       return options;
-    }, "defaultSigninHttpAuthSchemeProvider");
-    resolveHttpAuthSchemeConfig4 = /* @__PURE__ */ __name((config) => {
+    };
+    resolveHttpAuthSchemeConfig4 = (config) => {
       const config_0 = resolveAwsSdkSigV4Config(config);
       return Object.assign(config_0, {
         authSchemePreference: normalizeProvider(config.authSchemePreference ?? [])
       });
-    }, "resolveHttpAuthSchemeConfig");
+    };
   }
 });
 
@@ -16422,13 +16055,13 @@ var init_httpAuthSchemeProvider4 = __esm({
 var resolveClientEndpointParameters4, commonParams4;
 var init_EndpointParameters4 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/endpoint/EndpointParameters.js"() {
-    resolveClientEndpointParameters4 = /* @__PURE__ */ __name((options) => {
+    resolveClientEndpointParameters4 = (options) => {
       return Object.assign(options, {
         useDualstackEndpoint: options.useDualstackEndpoint ?? false,
         useFipsEndpoint: options.useFipsEndpoint ?? false,
         defaultSigningName: "signin"
       });
-    }, "resolveClientEndpointParameters");
+    };
     commonParams4 = {
       UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
       Endpoint: { type: "builtInParams", name: "endpoint" },
@@ -16652,12 +16285,12 @@ var init_endpointResolver4 = __esm({
       size: 50,
       params: ["Endpoint", "IsControlPlane", "IsOAuthEndpoint", "Region", "UseDualStack", "UseFIPS"]
     });
-    defaultEndpointResolver4 = /* @__PURE__ */ __name((endpointParams, context = {}) => {
+    defaultEndpointResolver4 = (endpointParams, context = {}) => {
       return cache4.get(endpointParams, () => decideEndpoint(bdd4, {
         endpointParams,
         logger: context.logger
       }));
-    }, "defaultEndpointResolver");
+    };
     customEndpointFunctions.aws = awsEndpointFunctions;
   }
 });
@@ -16668,9 +16301,6 @@ var init_SigninServiceException = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/SigninServiceException.js"() {
     init_client();
     SigninServiceException = class _SigninServiceException extends ServiceException {
-      static {
-        __name(this, "SigninServiceException");
-      }
       static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.signin#SigninServiceException";
       constructor(options) {
         super(options);
@@ -16686,9 +16316,6 @@ var init_errors4 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/models/errors.js"() {
     init_SigninServiceException();
     AccessDeniedException2 = class _AccessDeniedException extends SigninServiceException {
-      static {
-        __name(this, "AccessDeniedException");
-      }
       static shapeId = "com.amazonaws.signin#AccessDeniedException";
       name = "AccessDeniedException";
       $fault = "client";
@@ -16704,9 +16331,6 @@ var init_errors4 = __esm({
       }
     };
     InternalServerException2 = class _InternalServerException extends SigninServiceException {
-      static {
-        __name(this, "InternalServerException");
-      }
       static shapeId = "com.amazonaws.signin#InternalServerException";
       name = "InternalServerException";
       $fault = "server";
@@ -16722,9 +16346,6 @@ var init_errors4 = __esm({
       }
     };
     TooManyRequestsError = class _TooManyRequestsError extends SigninServiceException {
-      static {
-        __name(this, "TooManyRequestsError");
-      }
       static shapeId = "com.amazonaws.signin#TooManyRequestsError";
       name = "TooManyRequestsError";
       $fault = "client";
@@ -16740,9 +16361,6 @@ var init_errors4 = __esm({
       }
     };
     ValidationException = class _ValidationException extends SigninServiceException {
-      static {
-        __name(this, "ValidationException");
-      }
       static shapeId = "com.amazonaws.signin#ValidationException";
       name = "ValidationException";
       $fault = "client";
@@ -16957,7 +16575,7 @@ var init_runtimeConfig_shared4 = __esm({
     init_httpAuthSchemeProvider4();
     init_endpointResolver4();
     init_schemas_04();
-    getRuntimeConfig7 = /* @__PURE__ */ __name((config) => {
+    getRuntimeConfig7 = (config) => {
       return {
         apiVersion: "2023-01-01",
         base64Decoder: config?.base64Decoder ?? fromBase64,
@@ -16969,12 +16587,12 @@ var init_runtimeConfig_shared4 = __esm({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4"), "identityProvider"),
+            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
             signer: new AwsSdkSigV4Signer()
           },
           {
             schemeId: "smithy.api#noAuth",
-            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})), "identityProvider"),
+            identityProvider: (ipc) => ipc.getIdentityProvider("smithy.api#noAuth") || (async () => ({})),
             signer: new NoAuthSigner()
           }
         ],
@@ -16992,7 +16610,7 @@ var init_runtimeConfig_shared4 = __esm({
         utf8Decoder: config?.utf8Decoder ?? fromUtf8,
         utf8Encoder: config?.utf8Encoder ?? toUtf8
       };
-    }, "getRuntimeConfig");
+    };
   }
 });
 
@@ -17009,10 +16627,10 @@ var init_runtimeConfig4 = __esm({
     init_serde();
     import_node_http_handler4 = __toESM(require_dist_cjs7());
     init_runtimeConfig_shared4();
-    getRuntimeConfig8 = /* @__PURE__ */ __name((config) => {
+    getRuntimeConfig8 = (config) => {
       emitWarningIfUnsupportedVersion(process.version);
       const defaultsMode = resolveDefaultsModeConfig(config);
-      const defaultConfigProvider = /* @__PURE__ */ __name(() => defaultsMode().then(loadConfigsForDefaultMode), "defaultConfigProvider");
+      const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
       const clientSharedValues = getRuntimeConfig7(config);
       emitWarningIfUnsupportedVersion2(process.version);
       const loaderConfig = {
@@ -17033,14 +16651,14 @@ var init_runtimeConfig4 = __esm({
         requestHandler: import_node_http_handler4.NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
         retryMode: config?.retryMode ?? loadConfig({
           ...NODE_RETRY_MODE_CONFIG_OPTIONS,
-          default: /* @__PURE__ */ __name(async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE, "default")
+          default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE
         }, config),
         streamCollector: config?.streamCollector ?? import_node_http_handler4.streamCollector,
         useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
         userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig)
       };
-    }, "getRuntimeConfig");
+    };
   }
 });
 
@@ -17048,7 +16666,7 @@ var init_runtimeConfig4 = __esm({
 var getHttpAuthExtensionConfiguration4, resolveHttpAuthRuntimeConfig4;
 var init_httpAuthExtensionConfiguration4 = __esm({
   "node_modules/@aws-sdk/nested-clients/dist-es/submodules/signin/auth/httpAuthExtensionConfiguration.js"() {
-    getHttpAuthExtensionConfiguration4 = /* @__PURE__ */ __name((runtimeConfig) => {
+    getHttpAuthExtensionConfiguration4 = (runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
       let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
       let _credentials = runtimeConfig.credentials;
@@ -17077,14 +16695,14 @@ var init_httpAuthExtensionConfiguration4 = __esm({
           return _credentials;
         }
       };
-    }, "getHttpAuthExtensionConfiguration");
-    resolveHttpAuthRuntimeConfig4 = /* @__PURE__ */ __name((config) => {
+    };
+    resolveHttpAuthRuntimeConfig4 = (config) => {
       return {
         httpAuthSchemes: config.httpAuthSchemes(),
         httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
         credentials: config.credentials()
       };
-    }, "resolveHttpAuthRuntimeConfig");
+    };
   }
 });
 
@@ -17096,11 +16714,11 @@ var init_runtimeExtensions4 = __esm({
     init_client();
     init_protocols();
     init_httpAuthExtensionConfiguration4();
-    resolveRuntimeExtensions4 = /* @__PURE__ */ __name((runtimeConfig, extensions) => {
+    resolveRuntimeExtensions4 = (runtimeConfig, extensions) => {
       const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration4(runtimeConfig));
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig4(extensionConfiguration));
-    }, "resolveRuntimeExtensions");
+    };
   }
 });
 
@@ -17121,9 +16739,6 @@ var init_SigninClient = __esm({
     init_runtimeConfig4();
     init_runtimeExtensions4();
     SigninClient = class extends Client {
-      static {
-        __name(this, "SigninClient");
-      }
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig8(configuration || {});
@@ -17147,9 +16762,9 @@ var init_SigninClient = __esm({
         this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
         this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
           httpAuthSchemeParametersProvider: defaultSigninHttpAuthSchemeParametersProvider,
-          identityProviderConfigProvider: /* @__PURE__ */ __name(async (config) => new DefaultIdentityProviderConfig({
+          identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
             "aws.auth#sigv4": config.credentials
-          }), "identityProviderConfigProvider")
+          })
         }));
         this.middlewareStack.use(getHttpSigningPlugin(this.config));
       }
@@ -17174,7 +16789,7 @@ var init_commandBuilder4 = __esm({
     _ep1 = {
       IsOAuthEndpoint: { type: "staticContextParams", value: true }
     };
-    _mw04 = /* @__PURE__ */ __name((Command2, cs, config, o3) => [], "_mw0");
+    _mw04 = (Command2, cs, config, o3) => [];
   }
 });
 
@@ -17185,9 +16800,6 @@ var init_CreateOAuth2TokenCommand = __esm({
     init_commandBuilder4();
     init_schemas_04();
     CreateOAuth2TokenCommand = class extends command4(_ep04, _mw04, "CreateOAuth2Token", CreateOAuth2Token$) {
-      static {
-        __name(this, "CreateOAuth2TokenCommand");
-      }
     };
   }
 });
@@ -17199,9 +16811,6 @@ var init_CreateOAuth2TokenWithIAMCommand = __esm({
     init_commandBuilder4();
     init_schemas_04();
     CreateOAuth2TokenWithIAMCommand = class extends command4(_ep1, _mw04, "CreateOAuth2TokenWithIAM", CreateOAuth2TokenWithIAM$) {
-      static {
-        __name(this, "CreateOAuth2TokenWithIAMCommand");
-      }
     };
   }
 });
@@ -17219,9 +16828,6 @@ var init_Signin = __esm({
       CreateOAuth2TokenWithIAMCommand
     };
     Signin = class extends SigninClient {
-      static {
-        __name(this, "Signin");
-      }
     };
     createAggregatedClient(commands4, Signin);
   }
@@ -17318,14 +16924,11 @@ var require_dist_cjs11 = __commonJS({
     var { setCredentialFeature: setCredentialFeature2 } = (init_client2(), __toCommonJS(client_exports2));
     var { CredentialsProviderError, parseKnownFiles, getProfileName } = (init_config(), __toCommonJS(config_exports));
     var { HttpRequest: HttpRequest2 } = (init_protocols(), __toCommonJS(protocols_exports));
-    var { createHash: createHash4, createPrivateKey, createPublicKey, sign: sign3 } = __require("node:crypto");
+    var { createHash: createHash10, createPrivateKey, createPublicKey, sign: sign3 } = __require("node:crypto");
     var { promises } = __require("node:fs");
     var { homedir } = __require("node:os");
     var { dirname, join } = __require("node:path");
     var LoginCredentialsFetcher = class _LoginCredentialsFetcher {
-      static {
-        __name(this, "LoginCredentialsFetcher");
-      }
       profileData;
       init;
       callerClientConfig;
@@ -17376,9 +16979,9 @@ var require_dist_cjs11 = __commonJS({
         }
         const { SigninClient: SigninClient2, CreateOAuth2TokenCommand: CreateOAuth2TokenCommand2 } = (init_signin(), __toCommonJS(signin_exports));
         const { logger, userAgentAppId } = this.callerClientConfig ?? {};
-        const isH22 = /* @__PURE__ */ __name((requestHandler2) => {
+        const isH22 = (requestHandler2) => {
           return requestHandler2?.metadata?.handlerProtocol === "h2";
-        }, "isH2");
+        };
         const requestHandler = isH22(this.callerClientConfig?.requestHandler) ? void 0 : this.callerClientConfig?.requestHandler;
         const signInRegion = typeof freshToken.signInRegion === "string" && freshToken.signInRegion.length > 0 ? freshToken.signInRegion : void 0;
         const region = signInRegion ?? this.profileData.region ?? await this.callerClientConfig?.region?.() ?? process.env.AWS_REGION;
@@ -17492,7 +17095,7 @@ var require_dist_cjs11 = __commonJS({
       getTokenFilePath() {
         const directory = process.env.AWS_LOGIN_CACHE_DIRECTORY ?? join(homedir(), ".aws", "login", "cache");
         const loginSessionBytes = Buffer.from(this.loginSession, "utf8");
-        const loginSessionSha256 = createHash4("sha256").update(loginSessionBytes).digest("hex");
+        const loginSessionSha256 = createHash10("sha256").update(loginSessionBytes).digest("hex");
         return join(directory, `${loginSessionSha256}.json`);
       }
       derToRawSignature(derSignature) {
@@ -17581,7 +17184,7 @@ var require_dist_cjs11 = __commonJS({
         }
       }
     };
-    var fromLoginCredentials = /* @__PURE__ */ __name((init) => async ({ callerClientConfig } = {}) => {
+    var fromLoginCredentials = (init) => async ({ callerClientConfig } = {}) => {
       init?.logger?.debug?.("@aws-sdk/credential-providers - fromLoginCredentials");
       const profiles = await parseKnownFiles(init || {});
       const profileName = getProfileName({
@@ -17597,7 +17200,7 @@ var require_dist_cjs11 = __commonJS({
       const fetcher = new LoginCredentialsFetcher(profile, init, callerClientConfig);
       const credentials = await fetcher.loadCredentials();
       return setCredentialFeature2(credentials, "CREDENTIALS_LOGIN", "AD");
-    }, "fromLoginCredentials");
+    };
     exports.fromLoginCredentials = fromLoginCredentials;
   }
 });
@@ -17607,9 +17210,9 @@ var require_dist_cjs12 = __commonJS({
   "node_modules/@aws-sdk/credential-provider-process/dist-cjs/index.js"(exports) {
     var { externalDataInterceptor, CredentialsProviderError, parseKnownFiles, getProfileName } = (init_config(), __toCommonJS(config_exports));
     var { exec } = __require("node:child_process");
-    var { promisify } = __require("node:util");
+    var { promisify: promisify3 } = __require("node:util");
     var { setCredentialFeature: setCredentialFeature2 } = (init_client2(), __toCommonJS(client_exports2));
-    var getValidatedProcessCredentials = /* @__PURE__ */ __name((profileName, data, profiles) => {
+    var getValidatedProcessCredentials = (profileName, data, profiles) => {
       if (data.Version !== 1) {
         throw Error(`Profile ${profileName} credential_process did not return Version 1.`);
       }
@@ -17637,13 +17240,13 @@ var require_dist_cjs12 = __commonJS({
       };
       setCredentialFeature2(credentials, "CREDENTIALS_PROCESS", "w");
       return credentials;
-    }, "getValidatedProcessCredentials");
-    var resolveProcessCredentials = /* @__PURE__ */ __name(async (profileName, profiles, logger) => {
+    };
+    var resolveProcessCredentials = async (profileName, profiles, logger) => {
       const profile = profiles[profileName];
       if (profiles[profileName]) {
         const credentialProcess = profile["credential_process"];
         if (credentialProcess !== void 0) {
-          const execPromise = promisify(externalDataInterceptor?.getTokenRecord?.().exec ?? exec);
+          const execPromise = promisify3(externalDataInterceptor?.getTokenRecord?.().exec ?? exec);
           try {
             const { stdout } = await execPromise(credentialProcess);
             let data;
@@ -17664,14 +17267,14 @@ var require_dist_cjs12 = __commonJS({
           logger
         });
       }
-    }, "resolveProcessCredentials");
-    var fromProcess = /* @__PURE__ */ __name((init = {}) => async ({ callerClientConfig } = {}) => {
+    };
+    var fromProcess = (init = {}) => async ({ callerClientConfig } = {}) => {
       init.logger?.debug("@aws-sdk/credential-provider-process - fromProcess");
       const profiles = await parseKnownFiles(init);
       return resolveProcessCredentials(getProfileName({
         profile: init.profile ?? callerClientConfig?.profile
       }), profiles, init.logger);
-    }, "fromProcess");
+    };
     exports.fromProcess = fromProcess;
   }
 });
@@ -17681,8 +17284,8 @@ var require_dist_cjs13 = __commonJS({
   "node_modules/@aws-sdk/credential-provider-web-identity/dist-cjs/index.js"(exports) {
     var { setCredentialFeature: setCredentialFeature2 } = (init_client2(), __toCommonJS(client_exports2));
     var { CredentialsProviderError, externalDataInterceptor } = (init_config(), __toCommonJS(config_exports));
-    var { readFileSync } = __require("node:fs");
-    var fromWebToken = /* @__PURE__ */ __name((init) => async (awsIdentityProperties) => {
+    var { readFileSync: readFileSync5 } = __require("node:fs");
+    var fromWebToken = (init) => async (awsIdentityProperties) => {
       init.logger?.debug("@aws-sdk/credential-provider-web-identity - fromWebToken");
       const { roleArn, roleSessionName, webIdentityToken, providerId, policyArns, policy, durationSeconds } = init;
       let { roleAssumerWithWebIdentity } = init;
@@ -17706,11 +17309,11 @@ var require_dist_cjs13 = __commonJS({
         Policy: policy,
         DurationSeconds: durationSeconds
       });
-    }, "fromWebToken");
+    };
     var ENV_TOKEN_FILE = "AWS_WEB_IDENTITY_TOKEN_FILE";
     var ENV_ROLE_ARN = "AWS_ROLE_ARN";
     var ENV_ROLE_SESSION_NAME = "AWS_ROLE_SESSION_NAME";
-    var fromTokenFile = /* @__PURE__ */ __name((init = {}) => async (awsIdentityProperties) => {
+    var fromTokenFile = (init = {}) => async (awsIdentityProperties) => {
       init.logger?.debug("@aws-sdk/credential-provider-web-identity - fromTokenFile");
       const webIdentityTokenFile = init?.webIdentityTokenFile ?? process.env[ENV_TOKEN_FILE];
       const roleArn = init?.roleArn ?? process.env[ENV_ROLE_ARN];
@@ -17722,7 +17325,7 @@ var require_dist_cjs13 = __commonJS({
       }
       const credentials = await fromWebToken({
         ...init,
-        webIdentityToken: externalDataInterceptor?.getTokenRecord?.()[webIdentityTokenFile] ?? readFileSync(webIdentityTokenFile, { encoding: "ascii" }),
+        webIdentityToken: externalDataInterceptor?.getTokenRecord?.()[webIdentityTokenFile] ?? readFileSync5(webIdentityTokenFile, { encoding: "ascii" }),
         roleArn,
         roleSessionName
       })(awsIdentityProperties);
@@ -17730,7 +17333,7 @@ var require_dist_cjs13 = __commonJS({
         setCredentialFeature2(credentials, "CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN", "h");
       }
       return credentials;
-    }, "fromTokenFile");
+    };
     exports.fromTokenFile = fromTokenFile;
     exports.fromWebToken = fromWebToken;
   }
@@ -17741,50 +17344,50 @@ var require_dist_cjs14 = __commonJS({
   "node_modules/@aws-sdk/credential-provider-ini/dist-cjs/index.js"(exports) {
     var { CredentialsProviderError, chain, getProfileName, parseKnownFiles } = (init_config(), __toCommonJS(config_exports));
     var { setCredentialFeature: setCredentialFeature2 } = (init_client2(), __toCommonJS(client_exports2));
-    var resolveCredentialSource = /* @__PURE__ */ __name((credentialSource, profileName, logger) => {
+    var resolveCredentialSource = (credentialSource, profileName, logger) => {
       const sourceProvidersMap = {
-        EcsContainer: /* @__PURE__ */ __name(async (options) => {
+        EcsContainer: async (options) => {
           const { fromHttp } = require_dist_cjs8();
           const { fromContainerMetadata } = require_dist_cjs6();
           logger?.debug("@aws-sdk/credential-provider-ini - credential_source is EcsContainer");
           return async () => chain(fromHttp(options ?? {}), fromContainerMetadata(options))().then(setNamedProvider);
-        }, "EcsContainer"),
-        Ec2InstanceMetadata: /* @__PURE__ */ __name(async (options) => {
+        },
+        Ec2InstanceMetadata: async (options) => {
           logger?.debug("@aws-sdk/credential-provider-ini - credential_source is Ec2InstanceMetadata");
           const { fromInstanceMetadata } = require_dist_cjs6();
           return async () => fromInstanceMetadata(options)().then(setNamedProvider);
-        }, "Ec2InstanceMetadata"),
-        Environment: /* @__PURE__ */ __name(async (options) => {
+        },
+        Environment: async (options) => {
           logger?.debug("@aws-sdk/credential-provider-ini - credential_source is Environment");
           const { fromEnv } = require_dist_cjs5();
           return async () => fromEnv(options)().then(setNamedProvider);
-        }, "Environment")
+        }
       };
       if (credentialSource in sourceProvidersMap) {
         return sourceProvidersMap[credentialSource];
       } else {
         throw new CredentialsProviderError(`Unsupported credential source in profile ${profileName}. Got ${credentialSource}, expected EcsContainer or Ec2InstanceMetadata or Environment.`, { logger });
       }
-    }, "resolveCredentialSource");
-    var setNamedProvider = /* @__PURE__ */ __name((creds) => setCredentialFeature2(creds, "CREDENTIALS_PROFILE_NAMED_PROVIDER", "p"), "setNamedProvider");
-    var isAssumeRoleProfile = /* @__PURE__ */ __name((arg, { profile = "default", logger } = {}) => {
+    };
+    var setNamedProvider = (creds) => setCredentialFeature2(creds, "CREDENTIALS_PROFILE_NAMED_PROVIDER", "p");
+    var isAssumeRoleProfile = (arg, { profile = "default", logger } = {}) => {
       return Boolean(arg) && typeof arg === "object" && typeof arg.role_arn === "string" && ["undefined", "string"].indexOf(typeof arg.role_session_name) > -1 && ["undefined", "string"].indexOf(typeof arg.external_id) > -1 && ["undefined", "string"].indexOf(typeof arg.mfa_serial) > -1 && (isAssumeRoleWithSourceProfile(arg, { profile, logger }) || isCredentialSourceProfile(arg, { profile, logger }));
-    }, "isAssumeRoleProfile");
-    var isAssumeRoleWithSourceProfile = /* @__PURE__ */ __name((arg, { profile, logger }) => {
+    };
+    var isAssumeRoleWithSourceProfile = (arg, { profile, logger }) => {
       const withSourceProfile = typeof arg.source_profile === "string" && typeof arg.credential_source === "undefined";
       if (withSourceProfile) {
         logger?.debug?.(`    ${profile} isAssumeRoleWithSourceProfile source_profile=${arg.source_profile}`);
       }
       return withSourceProfile;
-    }, "isAssumeRoleWithSourceProfile");
-    var isCredentialSourceProfile = /* @__PURE__ */ __name((arg, { profile, logger }) => {
+    };
+    var isCredentialSourceProfile = (arg, { profile, logger }) => {
       const withProviderProfile = typeof arg.credential_source === "string" && typeof arg.source_profile === "undefined";
       if (withProviderProfile) {
         logger?.debug?.(`    ${profile} isCredentialSourceProfile credential_source=${arg.credential_source}`);
       }
       return withProviderProfile;
-    }, "isCredentialSourceProfile");
-    var resolveAssumeRoleCredentials = /* @__PURE__ */ __name(async (profileName, profiles, options, callerClientConfig, visitedProfiles = {}, resolveProfileData2) => {
+    };
+    var resolveAssumeRoleCredentials = async (profileName, profiles, options, callerClientConfig, visitedProfiles = {}, resolveProfileData2) => {
       options.logger?.debug("@aws-sdk/credential-provider-ini - resolveAssumeRoleCredentials (STS)");
       const profileData = profiles[profileName];
       const { source_profile, region } = profileData;
@@ -17828,31 +17431,31 @@ var require_dist_cjs14 = __commonJS({
         const sourceCreds = await sourceCredsProvider;
         return options.roleAssumer(sourceCreds, params).then((creds) => setCredentialFeature2(creds, "CREDENTIALS_PROFILE_SOURCE_PROFILE", "o"));
       }
-    }, "resolveAssumeRoleCredentials");
-    var isCredentialSourceWithoutRoleArn = /* @__PURE__ */ __name((section) => {
+    };
+    var isCredentialSourceWithoutRoleArn = (section) => {
       return !section.role_arn && !!section.credential_source;
-    }, "isCredentialSourceWithoutRoleArn");
-    var isLoginProfile = /* @__PURE__ */ __name((data) => {
+    };
+    var isLoginProfile = (data) => {
       return Boolean(data && data.login_session);
-    }, "isLoginProfile");
-    var resolveLoginCredentials = /* @__PURE__ */ __name(async (profileName, options, callerClientConfig) => {
+    };
+    var resolveLoginCredentials = async (profileName, options, callerClientConfig) => {
       const { fromLoginCredentials } = require_dist_cjs11();
       const credentials = await fromLoginCredentials({
         ...options,
         profile: profileName
       })({ callerClientConfig });
       return setCredentialFeature2(credentials, "CREDENTIALS_PROFILE_LOGIN", "AC");
-    }, "resolveLoginCredentials");
-    var isProcessProfile = /* @__PURE__ */ __name((arg) => Boolean(arg) && typeof arg === "object" && typeof arg.credential_process === "string", "isProcessProfile");
-    var resolveProcessCredentials = /* @__PURE__ */ __name(async (options, profile) => {
+    };
+    var isProcessProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.credential_process === "string";
+    var resolveProcessCredentials = async (options, profile) => {
       const { fromProcess } = require_dist_cjs12();
       const credentials = await fromProcess({
         ...options,
         profile
       })();
       return setCredentialFeature2(credentials, "CREDENTIALS_PROFILE_PROCESS", "v");
-    }, "resolveProcessCredentials");
-    var resolveSsoCredentials = /* @__PURE__ */ __name(async (profile, profileData, options = {}, callerClientConfig) => {
+    };
+    var resolveSsoCredentials = async (profile, profileData, options = {}, callerClientConfig) => {
       const { fromSSO } = require_dist_cjs10();
       return fromSSO({
         profile,
@@ -17868,10 +17471,10 @@ var require_dist_cjs14 = __commonJS({
           return setCredentialFeature2(creds, "CREDENTIALS_PROFILE_SSO_LEGACY", "t");
         }
       });
-    }, "resolveSsoCredentials");
-    var isSsoProfile = /* @__PURE__ */ __name((arg) => arg && (typeof arg.sso_start_url === "string" || typeof arg.sso_account_id === "string" || typeof arg.sso_session === "string" || typeof arg.sso_region === "string" || typeof arg.sso_role_name === "string"), "isSsoProfile");
-    var isStaticCredsProfile = /* @__PURE__ */ __name((arg) => Boolean(arg) && typeof arg === "object" && typeof arg.aws_access_key_id === "string" && typeof arg.aws_secret_access_key === "string" && ["undefined", "string"].indexOf(typeof arg.aws_session_token) > -1 && ["undefined", "string"].indexOf(typeof arg.aws_account_id) > -1, "isStaticCredsProfile");
-    var resolveStaticCredentials = /* @__PURE__ */ __name(async (profile, options) => {
+    };
+    var isSsoProfile = (arg) => arg && (typeof arg.sso_start_url === "string" || typeof arg.sso_account_id === "string" || typeof arg.sso_session === "string" || typeof arg.sso_region === "string" || typeof arg.sso_role_name === "string");
+    var isStaticCredsProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.aws_access_key_id === "string" && typeof arg.aws_secret_access_key === "string" && ["undefined", "string"].indexOf(typeof arg.aws_session_token) > -1 && ["undefined", "string"].indexOf(typeof arg.aws_account_id) > -1;
+    var resolveStaticCredentials = async (profile, options) => {
       options?.logger?.debug("@aws-sdk/credential-provider-ini - resolveStaticCredentials");
       const credentials = {
         accessKeyId: profile.aws_access_key_id,
@@ -17881,9 +17484,9 @@ var require_dist_cjs14 = __commonJS({
         ...profile.aws_account_id && { accountId: profile.aws_account_id }
       };
       return setCredentialFeature2(credentials, "CREDENTIALS_PROFILE", "n");
-    }, "resolveStaticCredentials");
-    var isWebIdentityProfile = /* @__PURE__ */ __name((arg) => Boolean(arg) && typeof arg === "object" && typeof arg.web_identity_token_file === "string" && typeof arg.role_arn === "string" && ["undefined", "string"].indexOf(typeof arg.role_session_name) > -1, "isWebIdentityProfile");
-    var resolveWebIdentityCredentials = /* @__PURE__ */ __name(async (profile, options, callerClientConfig) => {
+    };
+    var isWebIdentityProfile = (arg) => Boolean(arg) && typeof arg === "object" && typeof arg.web_identity_token_file === "string" && typeof arg.role_arn === "string" && ["undefined", "string"].indexOf(typeof arg.role_session_name) > -1;
+    var resolveWebIdentityCredentials = async (profile, options, callerClientConfig) => {
       const { fromTokenFile } = require_dist_cjs13();
       const credentials = await fromTokenFile({
         webIdentityTokenFile: profile.web_identity_token_file,
@@ -17896,8 +17499,8 @@ var require_dist_cjs14 = __commonJS({
         callerClientConfig
       });
       return setCredentialFeature2(credentials, "CREDENTIALS_PROFILE_STS_WEB_ID_TOKEN", "q");
-    }, "resolveWebIdentityCredentials");
-    var resolveProfileData = /* @__PURE__ */ __name(async (profileName, profiles, options, callerClientConfig, visitedProfiles = {}, isAssumeRoleRecursiveCall = false) => {
+    };
+    var resolveProfileData = async (profileName, profiles, options, callerClientConfig, visitedProfiles = {}, isAssumeRoleRecursiveCall = false) => {
       const data = profiles[profileName];
       if (Object.keys(visitedProfiles).length > 0 && isStaticCredsProfile(data)) {
         return resolveStaticCredentials(data, options);
@@ -17921,14 +17524,14 @@ var require_dist_cjs14 = __commonJS({
         return resolveLoginCredentials(profileName, options, callerClientConfig);
       }
       throw new CredentialsProviderError(`Could not resolve credentials using profile: [${profileName}] in configuration/credentials file(s).`, { logger: options.logger });
-    }, "resolveProfileData");
-    var fromIni = /* @__PURE__ */ __name((init = {}) => async ({ callerClientConfig } = {}) => {
+    };
+    var fromIni = (init = {}) => async ({ callerClientConfig } = {}) => {
       init.logger?.debug("@aws-sdk/credential-provider-ini - fromIni");
       const profiles = await parseKnownFiles(init);
       return resolveProfileData(getProfileName({
         profile: init.profile ?? callerClientConfig?.profile
       }), profiles, init, callerClientConfig);
-    }, "fromIni");
+    };
     exports.fromIni = fromIni;
   }
 });
@@ -17939,7 +17542,7 @@ var require_dist_cjs15 = __commonJS({
     var { ENV_KEY, ENV_SECRET, fromEnv } = require_dist_cjs5();
     var { chain, CredentialsProviderError, ENV_PROFILE } = (init_config(), __toCommonJS(config_exports));
     var ENV_IMDS_DISABLED = "AWS_EC2_METADATA_DISABLED";
-    var remoteProvider = /* @__PURE__ */ __name(async (init) => {
+    var remoteProvider = async (init) => {
       const { ENV_CMDS_FULL_URI, ENV_CMDS_RELATIVE_URI, fromContainerMetadata, fromInstanceMetadata } = require_dist_cjs6();
       if (process.env[ENV_CMDS_RELATIVE_URI] || process.env[ENV_CMDS_FULL_URI]) {
         init.logger?.debug("@aws-sdk/credential-provider-node - remoteProvider::fromHttp/fromContainerMetadata");
@@ -17953,14 +17556,14 @@ var require_dist_cjs15 = __commonJS({
       }
       init.logger?.debug("@aws-sdk/credential-provider-node - remoteProvider::fromInstanceMetadata");
       return fromInstanceMetadata(init);
-    }, "remoteProvider");
+    };
     function memoizeChain(providers, treatAsExpired) {
       const chain2 = internalCreateChain(providers);
       let activeLock;
       let passiveLock;
       let credentials;
       let forceRefreshLock;
-      const provider = /* @__PURE__ */ __name(async (options) => {
+      const provider = async (options) => {
         if (options?.forceRefresh) {
           if (!forceRefreshLock) {
             forceRefreshLock = chain2(options).then((c5) => {
@@ -17999,11 +17602,10 @@ var require_dist_cjs15 = __commonJS({
           }
         }
         return credentials;
-      }, "provider");
+      };
       return provider;
     }
-    __name(memoizeChain, "memoizeChain");
-    var internalCreateChain = /* @__PURE__ */ __name((providers) => async (awsIdentityProperties) => {
+    var internalCreateChain = (providers) => async (awsIdentityProperties) => {
       let lastProviderError;
       for (const provider of providers) {
         try {
@@ -18017,9 +17619,9 @@ var require_dist_cjs15 = __commonJS({
         }
       }
       throw lastProviderError;
-    }, "internalCreateChain");
+    };
     var multipleCredentialSourceWarningEmitted = false;
-    var defaultProvider = /* @__PURE__ */ __name((init = {}) => memoizeChain([
+    var defaultProvider = (init = {}) => memoizeChain([
       async () => {
         const profile = init.profile ?? process.env[ENV_PROFILE];
         if (profile) {
@@ -18081,9 +17683,9 @@ var require_dist_cjs15 = __commonJS({
           logger: init.logger
         });
       }
-    ], credentialsTreatedAsExpired), "defaultProvider");
-    var credentialsWillNeedRefresh = /* @__PURE__ */ __name((credentials) => credentials?.expiration !== void 0, "credentialsWillNeedRefresh");
-    var credentialsTreatedAsExpired = /* @__PURE__ */ __name((credentials) => credentials?.expiration !== void 0 && credentials.expiration.getTime() - Date.now() < 3e5, "credentialsTreatedAsExpired");
+    ], credentialsTreatedAsExpired);
+    var credentialsWillNeedRefresh = (credentials) => credentials?.expiration !== void 0;
+    var credentialsTreatedAsExpired = (credentials) => credentials?.expiration !== void 0 && credentials.expiration.getTime() - Date.now() < 3e5;
     exports.credentialsTreatedAsExpired = credentialsTreatedAsExpired;
     exports.credentialsWillNeedRefresh = credentialsWillNeedRefresh;
     exports.defaultProvider = defaultProvider;
@@ -18100,9 +17702,6 @@ var init_Sha1Js = __esm({
     INIT = new Int32Array([1732584193, 4023233417, 2562383102, 271733878, 3285377520]);
     K = new Int32Array([1518500249, 1859775393, 2400959708, 3395469782]);
     Sha1Js = class _Sha1Js {
-      static {
-        __name(this, "Sha1Js");
-      }
       digestLength = DIGEST_LENGTH;
       state = Int32Array.from(INIT);
       w;
@@ -18266,12 +17865,9 @@ var init_Sha1Js = __esm({
 });
 
 // node_modules/@aws-sdk/checksums/dist-es/submodules/sha/sha1/Sha1Node.js
-import { createHash, createHmac as createHmac2 } from "node:crypto";
+import { createHash as createHash7, createHmac as createHmac2 } from "node:crypto";
 function buildNativeClass() {
   return class Sha1Node {
-    static {
-      __name(this, "Sha1Node");
-    }
     digestLength = 20;
     secret;
     hash;
@@ -18303,7 +17899,7 @@ function buildNativeClass() {
       this.finished = false;
     }
     createHash() {
-      return this.secret ? createHmac2("sha1", toBuffer(this.secret)) : createHash("sha1");
+      return this.secret ? createHmac2("sha1", toBuffer(this.secret)) : createHash7("sha1");
     }
   };
 }
@@ -18322,15 +17918,13 @@ var init_Sha1Node = __esm({
     init_Sha1Js();
     hasNativeCrypto = (() => {
       try {
-        createHash("sha1");
+        createHash7("sha1");
         return true;
       } catch {
         return false;
       }
     })();
     Sha1Node = hasNativeCrypto ? buildNativeClass() : Sha1Js;
-    __name(buildNativeClass, "buildNativeClass");
-    __name(toBuffer, "toBuffer");
   }
 });
 
@@ -18344,9 +17938,6 @@ var init_Sha1WebCrypto = __esm({
     subtle = typeof digest === "function" && typeof sign === "function" && typeof importKey === "function" ? globalThis.crypto.subtle : void 0;
     MAX_PENDING_BYTES = 8 * 1024 * 1024;
     Sha1WebCrypto = class {
-      static {
-        __name(this, "Sha1WebCrypto");
-      }
       digestLength = 20;
       secret;
       pending = [];
@@ -18642,9 +18233,6 @@ var init_Sha512Js = __esm({
       1246189591
     ]);
     Sha512Js = class _Sha512Js {
-      static {
-        __name(this, "Sha512Js");
-      }
       digestLength = DIGEST_LENGTH2;
       state = Uint32Array.from(INIT2);
       w;
@@ -18850,20 +18438,15 @@ var init_Sha512Js = __esm({
         addInto(state2, 7, hh, hl);
       }
     };
-    __name(addInto, "addInto");
-    __name(rotrH, "rotrH");
-    __name(rotrL, "rotrL");
-    __name(shrH, "shrH");
-    __name(shrL, "shrL");
   }
 });
 
 // node_modules/@aws-sdk/checksums/dist-es/submodules/sha/sha512/Sha512.js
-import { createHash as createHash2, createHmac as createHmac3 } from "node:crypto";
+import { createHash as createHash8, createHmac as createHmac3 } from "node:crypto";
 function detectNative() {
   if (nativeSupported === void 0) {
     try {
-      createHash2("sha512");
+      createHash8("sha512");
       nativeSupported = true;
     } catch {
       nativeSupported = false;
@@ -18884,11 +18467,7 @@ var nativeSupported, Sha512;
 var init_Sha512 = __esm({
   "node_modules/@aws-sdk/checksums/dist-es/submodules/sha/sha512/Sha512.js"() {
     init_Sha512Js();
-    __name(detectNative, "detectNative");
     Sha512 = class extends Sha512Js {
-      static {
-        __name(this, "Sha512");
-      }
       native;
       nativeSecret;
       nativeFinished = false;
@@ -18931,10 +18510,9 @@ var init_Sha512 = __esm({
         this.nativeFinished = false;
       }
       createNative() {
-        return this.nativeSecret !== void 0 ? createHmac3("sha512", toBuffer2(this.nativeSecret)) : createHash2("sha512");
+        return this.nativeSecret !== void 0 ? createHmac3("sha512", toBuffer2(this.nativeSecret)) : createHash8("sha512");
       }
     };
-    __name(toBuffer2, "toBuffer");
   }
 });
 
@@ -18949,9 +18527,6 @@ var init_Sha512WebCrypto = __esm({
     MAX_PENDING_BYTES2 = 8 * 1024 * 1024;
     BLOCK_SIZE = 128;
     Sha512WebCrypto = class {
-      static {
-        __name(this, "Sha512WebCrypto");
-      }
       digestLength = 64;
       secret;
       pending = [];
@@ -19092,7 +18667,7 @@ var require_dist_cjs16 = __commonJS({
     var k5 = "partitionResult";
     var l3 = "accessPointSuffix";
     var m3 = "regionPrefix";
-    var n3 = /* @__PURE__ */ __name((n4) => "outpostId_ssa_" + n4 + i5, "n");
+    var n3 = (n4) => "outpostId_ssa_" + n4 + i5;
     var o3 = "hardwareType";
     var p3 = "ite";
     var q3 = "isValidHostLabel";
@@ -19104,7 +18679,7 @@ var require_dist_cjs16 = __commonJS({
     var x = "--";
     var y = "arnType";
     var z = "accesspoint";
-    var A = /* @__PURE__ */ __name((n4) => "accessPointName_ssa_" + n4 + i5, "A");
+    var A = (n4) => "accessPointName_ssa_" + n4 + i5;
     var B = "s3-object-lambda";
     var C = "s3-outposts";
     var D = "bucketPartition";
@@ -19117,8 +18692,8 @@ var require_dist_cjs16 = __commonJS({
     var K3 = "{url#scheme}://{url#authority}{url#normalizedPath}{Bucket}";
     var L = "https://{Bucket}.s3-accelerate.{partitionResult#dnsSuffix}";
     var M = "https://{Bucket}.s3.{partitionResult#dnsSuffix}";
-    var N = /* @__PURE__ */ __name((n4) => "{url#scheme}://{accessPointName_ssa_" + n4 + "}-{bucketArn#accountId}.{url#authority}{url#path}", "N");
-    var O = /* @__PURE__ */ __name((n4) => "Invalid ARN: The access point name may only contain a-z, A-Z, 0-9 and `-`. Found: `{accessPointName_ssa_" + n4 + "}`", "O");
+    var N = (n4) => "{url#scheme}://{accessPointName_ssa_" + n4 + "}-{bucketArn#accountId}.{url#authority}{url#path}";
+    var O = (n4) => "Invalid ARN: The access point name may only contain a-z, A-Z, 0-9 and `-`. Found: `{accessPointName_ssa_" + n4 + "}`";
     var P = "sigv4a";
     var Q = "{url#scheme}://{url#authority}{url#normalizedPath}{uri_encoded_bucket}";
     var R = "https://s3.{partitionResult#dnsSuffix}/{uri_encoded_bucket}";
@@ -21031,14 +20606,14 @@ var require_dist_cjs16 = __commonJS({
         "UseS3ExpressControlEndpoint"
       ]
     });
-    var defaultEndpointResolver5 = /* @__PURE__ */ __name((endpointParams, context = {}) => {
+    var defaultEndpointResolver5 = (endpointParams, context = {}) => {
       return cache5.get(endpointParams, () => decideEndpoint2(bdd5, {
         endpointParams,
         logger: context.logger
       }));
-    }, "defaultEndpointResolver");
+    };
     customEndpointFunctions2.aws = awsEndpointFunctions2;
-    var createEndpointRuleSetHttpAuthSchemeParametersProvider2 = /* @__PURE__ */ __name((defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
+    var createEndpointRuleSetHttpAuthSchemeParametersProvider2 = (defaultHttpAuthSchemeParametersProvider) => async (config, context, input) => {
       if (!input) {
         throw new Error("Could not find `input` for `defaultEndpointRuleSetHttpAuthSchemeParametersProvider`");
       }
@@ -21049,15 +20624,15 @@ var require_dist_cjs16 = __commonJS({
       }
       const endpointParameters = await resolveParams2(input, { getEndpointParameterInstructions: instructionsFn }, config);
       return Object.assign(defaultParameters, endpointParameters);
-    }, "createEndpointRuleSetHttpAuthSchemeParametersProvider");
-    var _defaultS3HttpAuthSchemeParametersProvider = /* @__PURE__ */ __name(async (config, context, input) => {
+    };
+    var _defaultS3HttpAuthSchemeParametersProvider = async (config, context, input) => {
       return {
         operation: getSmithyContext2(context).operation,
         region: await normalizeProvider3(config.region)() || (() => {
           throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
         })()
       };
-    }, "_defaultS3HttpAuthSchemeParametersProvider");
+    };
     var defaultS3HttpAuthSchemeParametersProvider = createEndpointRuleSetHttpAuthSchemeParametersProvider2(_defaultS3HttpAuthSchemeParametersProvider);
     function createAwsAuthSigv4HttpAuthOption5(authParameters) {
       return {
@@ -21066,15 +20641,14 @@ var require_dist_cjs16 = __commonJS({
           name: "s3",
           region: authParameters.region
         },
-        propertiesExtractor: /* @__PURE__ */ __name((config, context) => ({
+        propertiesExtractor: (config, context) => ({
           signingProperties: {
             config,
             context
           }
-        }), "propertiesExtractor")
+        })
       };
     }
-    __name(createAwsAuthSigv4HttpAuthOption5, "createAwsAuthSigv4HttpAuthOption");
     function createAwsAuthSigv4aHttpAuthOption2(authParameters) {
       return {
         schemeId: "aws.auth#sigv4a",
@@ -21082,17 +20656,16 @@ var require_dist_cjs16 = __commonJS({
           name: "s3",
           region: authParameters.region
         },
-        propertiesExtractor: /* @__PURE__ */ __name((config, context) => ({
+        propertiesExtractor: (config, context) => ({
           signingProperties: {
             config,
             context
           }
-        }), "propertiesExtractor")
+        })
       };
     }
-    __name(createAwsAuthSigv4aHttpAuthOption2, "createAwsAuthSigv4aHttpAuthOption");
-    var createEndpointRuleSetHttpAuthSchemeProvider2 = /* @__PURE__ */ __name((defaultEndpointResolver6, defaultHttpAuthSchemeResolver, createHttpAuthOptionFunctions) => {
-      const endpointRuleSetHttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
+    var createEndpointRuleSetHttpAuthSchemeProvider2 = (defaultEndpointResolver6, defaultHttpAuthSchemeResolver, createHttpAuthOptionFunctions) => {
+      const endpointRuleSetHttpAuthSchemeProvider = (authParameters) => {
         const endpoint = defaultEndpointResolver6(authParameters);
         const authSchemes = endpoint.properties?.authSchemes;
         if (!authSchemes) {
@@ -21130,10 +20703,10 @@ var require_dist_cjs16 = __commonJS({
           options.push(option);
         }
         return options;
-      }, "endpointRuleSetHttpAuthSchemeProvider");
+      };
       return endpointRuleSetHttpAuthSchemeProvider;
-    }, "createEndpointRuleSetHttpAuthSchemeProvider");
-    var _defaultS3HttpAuthSchemeProvider = /* @__PURE__ */ __name((authParameters) => {
+    };
+    var _defaultS3HttpAuthSchemeProvider = (authParameters) => {
       const options = [];
       switch (authParameters.operation) {
         default: {
@@ -21142,19 +20715,19 @@ var require_dist_cjs16 = __commonJS({
         }
       }
       return options;
-    }, "_defaultS3HttpAuthSchemeProvider");
+    };
     var defaultS3HttpAuthSchemeProvider = createEndpointRuleSetHttpAuthSchemeProvider2(defaultEndpointResolver5, _defaultS3HttpAuthSchemeProvider, {
       "aws.auth#sigv4": createAwsAuthSigv4HttpAuthOption5,
       "aws.auth#sigv4a": createAwsAuthSigv4aHttpAuthOption2
     });
-    var resolveHttpAuthSchemeConfig5 = /* @__PURE__ */ __name((config) => {
+    var resolveHttpAuthSchemeConfig5 = (config) => {
       const config_0 = resolveAwsSdkSigV4Config2(config);
       const config_1 = resolveAwsSdkSigV4AConfig2(config_0);
       return Object.assign(config_1, {
         authSchemePreference: normalizeProvider3(config.authSchemePreference ?? [])
       });
-    }, "resolveHttpAuthSchemeConfig");
-    var resolveClientEndpointParameters5 = /* @__PURE__ */ __name((options) => {
+    };
+    var resolveClientEndpointParameters5 = (options) => {
       return Object.assign(options, {
         useFipsEndpoint: options.useFipsEndpoint ?? false,
         useDualstackEndpoint: options.useDualstackEndpoint ?? false,
@@ -21165,7 +20738,7 @@ var require_dist_cjs16 = __commonJS({
         defaultSigningName: "s3",
         clientContextParams: options.clientContextParams ?? {}
       });
-    }, "resolveClientEndpointParameters");
+    };
     var commonParams5 = {
       ForcePathStyle: { type: "clientContextParams", name: "forcePathStyle" },
       UseArnRegion: { type: "clientContextParams", name: "useArnRegion" },
@@ -21216,39 +20789,39 @@ var require_dist_cjs16 = __commonJS({
     var _ep9 = {
       UseObjectLambdaEndpoint: { type: "staticContextParams", value: true }
     };
-    var _mw05 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
+    var _mw05 = (Command2, cs, config, o4) => [
       getThrow200ExceptionsPlugin2(config)
-    ], "_mw0");
-    var _mw1 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
+    ];
+    var _mw1 = (Command2, cs, config, o4) => [
       getThrow200ExceptionsPlugin2(config),
       getSsecPlugin2(config)
-    ], "_mw1");
-    var _mw2 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
+    ];
+    var _mw2 = (Command2, cs, config, o4) => [
       getThrow200ExceptionsPlugin2(config),
       getLocationConstraintPlugin2(config)
-    ], "_mw2");
-    var _mw3 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
+    ];
+    var _mw3 = (Command2, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: true
       })
-    ], "_mw3");
-    var _mw4 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [], "_mw4");
-    var _mw5 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
+    ];
+    var _mw4 = (Command2, cs, config, o4) => [];
+    var _mw5 = (Command2, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: true
       }),
       getThrow200ExceptionsPlugin2(config)
-    ], "_mw5");
-    var _mw6 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
+    ];
+    var _mw6 = (Command2, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestChecksumRequired: false,
         requestValidationModeMember: "ChecksumMode",
         responseAlgorithms: ["CRC64NVME", "CRC32", "CRC32C", "SHA256", "SHA1", "SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128"]
       })
-    ], "_mw6");
-    var _mw7 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
+    ];
+    var _mw7 = (Command2, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestChecksumRequired: false,
         requestValidationModeMember: "ChecksumMode",
@@ -21256,26 +20829,26 @@ var require_dist_cjs16 = __commonJS({
       }),
       getSsecPlugin2(config),
       getS3ExpiresMiddlewarePlugin2(config)
-    ], "_mw7");
-    var _mw8 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
+    ];
+    var _mw8 = (Command2, cs, config, o4) => [
       getThrow200ExceptionsPlugin2(config),
       getSsecPlugin2(config),
       getS3ExpiresMiddlewarePlugin2(config)
-    ], "_mw8");
-    var _mw9 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
+    ];
+    var _mw9 = (Command2, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: false
       })
-    ], "_mw9");
-    var _mw10 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
+    ];
+    var _mw10 = (Command2, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: false
       }),
       getThrow200ExceptionsPlugin2(config)
-    ], "_mw10");
-    var _mw11 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
+    ];
+    var _mw11 = (Command2, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: false
@@ -21283,22 +20856,19 @@ var require_dist_cjs16 = __commonJS({
       getCheckContentLengthHeaderPlugin2(config),
       getThrow200ExceptionsPlugin2(config),
       getSsecPlugin2(config)
-    ], "_mw11");
-    var _mw12 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
+    ];
+    var _mw12 = (Command2, cs, config, o4) => [
       getSsecPlugin2(config)
-    ], "_mw12");
-    var _mw13 = /* @__PURE__ */ __name((Command2, cs, config, o4) => [
+    ];
+    var _mw13 = (Command2, cs, config, o4) => [
       getFlexibleChecksumsPlugin2(config, {
         requestAlgorithmMember: { "httpHeader": "x-amz-sdk-checksum-algorithm", "name": "ChecksumAlgorithm" },
         requestChecksumRequired: false
       }),
       getThrow200ExceptionsPlugin2(config),
       getSsecPlugin2(config)
-    ], "_mw13");
+    ];
     var S3ServiceException = class _S3ServiceException extends ServiceException2 {
-      static {
-        __name(this, "S3ServiceException");
-      }
       static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.s3#S3ServiceException";
       constructor(options) {
         super(options);
@@ -21306,9 +20876,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var NoSuchUpload = class _NoSuchUpload extends S3ServiceException {
-      static {
-        __name(this, "NoSuchUpload");
-      }
       static shapeId = "com.amazonaws.s3#NoSuchUpload";
       name = "NoSuchUpload";
       $fault = "client";
@@ -21322,9 +20889,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var AccessDenied = class _AccessDenied extends S3ServiceException {
-      static {
-        __name(this, "AccessDenied");
-      }
       static shapeId = "com.amazonaws.s3#AccessDenied";
       name = "AccessDenied";
       $fault = "client";
@@ -21338,9 +20902,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var ObjectNotInActiveTierError = class _ObjectNotInActiveTierError extends S3ServiceException {
-      static {
-        __name(this, "ObjectNotInActiveTierError");
-      }
       static shapeId = "com.amazonaws.s3#ObjectNotInActiveTierError";
       name = "ObjectNotInActiveTierError";
       $fault = "client";
@@ -21354,9 +20915,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var BucketAlreadyExists = class _BucketAlreadyExists extends S3ServiceException {
-      static {
-        __name(this, "BucketAlreadyExists");
-      }
       static shapeId = "com.amazonaws.s3#BucketAlreadyExists";
       name = "BucketAlreadyExists";
       $fault = "client";
@@ -21370,9 +20928,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var BucketAlreadyOwnedByYou = class _BucketAlreadyOwnedByYou extends S3ServiceException {
-      static {
-        __name(this, "BucketAlreadyOwnedByYou");
-      }
       static shapeId = "com.amazonaws.s3#BucketAlreadyOwnedByYou";
       name = "BucketAlreadyOwnedByYou";
       $fault = "client";
@@ -21386,9 +20941,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var NoSuchBucket = class _NoSuchBucket extends S3ServiceException {
-      static {
-        __name(this, "NoSuchBucket");
-      }
       static shapeId = "com.amazonaws.s3#NoSuchBucket";
       name = "NoSuchBucket";
       $fault = "client";
@@ -21402,9 +20954,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var NoSuchKey = class _NoSuchKey extends S3ServiceException {
-      static {
-        __name(this, "NoSuchKey");
-      }
       static shapeId = "com.amazonaws.s3#NoSuchKey";
       name = "NoSuchKey";
       $fault = "client";
@@ -21418,9 +20967,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var InvalidObjectState = class _InvalidObjectState extends S3ServiceException {
-      static {
-        __name(this, "InvalidObjectState");
-      }
       static shapeId = "com.amazonaws.s3#InvalidObjectState";
       name = "InvalidObjectState";
       $fault = "client";
@@ -21438,9 +20984,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var NoSuchAnnotation = class _NoSuchAnnotation extends S3ServiceException {
-      static {
-        __name(this, "NoSuchAnnotation");
-      }
       static shapeId = "com.amazonaws.s3#NoSuchAnnotation";
       name = "NoSuchAnnotation";
       $fault = "client";
@@ -21454,9 +20997,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var NotFound = class _NotFound extends S3ServiceException {
-      static {
-        __name(this, "NotFound");
-      }
       static shapeId = "com.amazonaws.s3#NotFound";
       name = "NotFound";
       $fault = "client";
@@ -21470,9 +21010,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var InvalidPrefix = class _InvalidPrefix extends S3ServiceException {
-      static {
-        __name(this, "InvalidPrefix");
-      }
       static shapeId = "com.amazonaws.s3#InvalidPrefix";
       name = "InvalidPrefix";
       $fault = "client";
@@ -21486,9 +21023,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var EncryptionTypeMismatch = class _EncryptionTypeMismatch extends S3ServiceException {
-      static {
-        __name(this, "EncryptionTypeMismatch");
-      }
       static shapeId = "com.amazonaws.s3#EncryptionTypeMismatch";
       name = "EncryptionTypeMismatch";
       $fault = "client";
@@ -21502,9 +21036,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var InvalidRequest = class _InvalidRequest extends S3ServiceException {
-      static {
-        __name(this, "InvalidRequest");
-      }
       static shapeId = "com.amazonaws.s3#InvalidRequest";
       name = "InvalidRequest";
       $fault = "client";
@@ -21518,9 +21049,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var InvalidWriteOffset = class _InvalidWriteOffset extends S3ServiceException {
-      static {
-        __name(this, "InvalidWriteOffset");
-      }
       static shapeId = "com.amazonaws.s3#InvalidWriteOffset";
       name = "InvalidWriteOffset";
       $fault = "client";
@@ -21534,9 +21062,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var TooManyParts = class _TooManyParts extends S3ServiceException {
-      static {
-        __name(this, "TooManyParts");
-      }
       static shapeId = "com.amazonaws.s3#TooManyParts";
       name = "TooManyParts";
       $fault = "client";
@@ -21550,9 +21075,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var AnnotationLimitExceeded = class _AnnotationLimitExceeded extends S3ServiceException {
-      static {
-        __name(this, "AnnotationLimitExceeded");
-      }
       static shapeId = "com.amazonaws.s3#AnnotationLimitExceeded";
       name = "AnnotationLimitExceeded";
       $fault = "client";
@@ -21566,9 +21088,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var AnnotationNameTooLong = class _AnnotationNameTooLong extends S3ServiceException {
-      static {
-        __name(this, "AnnotationNameTooLong");
-      }
       static shapeId = "com.amazonaws.s3#AnnotationNameTooLong";
       name = "AnnotationNameTooLong";
       $fault = "client";
@@ -21582,9 +21101,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var InvalidAnnotationName = class _InvalidAnnotationName extends S3ServiceException {
-      static {
-        __name(this, "InvalidAnnotationName");
-      }
       static shapeId = "com.amazonaws.s3#InvalidAnnotationName";
       name = "InvalidAnnotationName";
       $fault = "client";
@@ -21598,9 +21114,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var UnsupportedMediaType = class _UnsupportedMediaType extends S3ServiceException {
-      static {
-        __name(this, "UnsupportedMediaType");
-      }
       static shapeId = "com.amazonaws.s3#UnsupportedMediaType";
       name = "UnsupportedMediaType";
       $fault = "client";
@@ -21614,9 +21127,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var IdempotencyParameterMismatch = class _IdempotencyParameterMismatch extends S3ServiceException {
-      static {
-        __name(this, "IdempotencyParameterMismatch");
-      }
       static shapeId = "com.amazonaws.s3#IdempotencyParameterMismatch";
       name = "IdempotencyParameterMismatch";
       $fault = "client";
@@ -21630,9 +21140,6 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var ObjectAlreadyInActiveTierError = class _ObjectAlreadyInActiveTierError extends S3ServiceException {
-      static {
-        __name(this, "ObjectAlreadyInActiveTierError");
-      }
       static shapeId = "com.amazonaws.s3#ObjectAlreadyInActiveTierError";
       name = "ObjectAlreadyInActiveTierError";
       $fault = "client";
@@ -27146,15 +26653,12 @@ var require_dist_cjs16 = __commonJS({
       () => __Unit
     ];
     var CreateSessionCommand = class extends command5(_ep4, _mw05, "CreateSession", CreateSession$) {
-      static {
-        __name(this, "CreateSessionCommand");
-      }
     };
     var version = "3.1174.0";
     var packageInfo = {
       version
     };
-    var getRuntimeConfig$1 = /* @__PURE__ */ __name((config) => {
+    var getRuntimeConfig$1 = (config) => {
       return {
         apiVersion: "2006-03-01",
         base64Decoder: config?.base64Decoder ?? fromBase642,
@@ -27167,12 +26671,12 @@ var require_dist_cjs16 = __commonJS({
         httpAuthSchemes: config?.httpAuthSchemes ?? [
           {
             schemeId: "aws.auth#sigv4",
-            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4"), "identityProvider"),
+            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
             signer: new AwsSdkSigV4Signer2()
           },
           {
             schemeId: "aws.auth#sigv4a",
-            identityProvider: /* @__PURE__ */ __name((ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"), "identityProvider"),
+            identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4a"),
             signer: new AwsSdkSigV4ASigner2()
           }
         ],
@@ -27197,11 +26701,11 @@ var require_dist_cjs16 = __commonJS({
         utf8Decoder: config?.utf8Decoder ?? fromUtf82,
         utf8Encoder: config?.utf8Encoder ?? toUtf82
       };
-    }, "getRuntimeConfig$1");
-    var getRuntimeConfig9 = /* @__PURE__ */ __name((config) => {
+    };
+    var getRuntimeConfig9 = (config) => {
       emitWarningIfUnsupportedVersion3(process.version);
       const defaultsMode = resolveDefaultsModeConfig2(config);
-      const defaultConfigProvider = /* @__PURE__ */ __name(() => defaultsMode().then(loadConfigsForDefaultMode2), "defaultConfigProvider");
+      const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode2);
       const clientSharedValues = getRuntimeConfig$1(config);
       emitWarningIfUnsupportedVersion$1(process.version);
       const loaderConfig = {
@@ -27226,7 +26730,7 @@ var require_dist_cjs16 = __commonJS({
         responseChecksumValidation: config?.responseChecksumValidation ?? loadConfig2(NODE_RESPONSE_CHECKSUM_VALIDATION_CONFIG_OPTIONS2, loaderConfig),
         retryMode: config?.retryMode ?? loadConfig2({
           ...NODE_RETRY_MODE_CONFIG_OPTIONS2,
-          default: /* @__PURE__ */ __name(async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE2, "default")
+          default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE2
         }, config),
         sigv4aSigningRegionSet: config?.sigv4aSigningRegionSet ?? loadConfig2(NODE_SIGV4A_CONFIG_OPTIONS2, loaderConfig),
         streamCollector: config?.streamCollector ?? streamCollector5,
@@ -27236,8 +26740,8 @@ var require_dist_cjs16 = __commonJS({
         useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig2(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS2, loaderConfig),
         userAgentAppId: config?.userAgentAppId ?? loadConfig2(NODE_APP_ID_CONFIG_OPTIONS2, loaderConfig)
       };
-    }, "getRuntimeConfig");
-    var getHttpAuthExtensionConfiguration5 = /* @__PURE__ */ __name((runtimeConfig) => {
+    };
+    var getHttpAuthExtensionConfiguration5 = (runtimeConfig) => {
       const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
       let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
       let _credentials = runtimeConfig.credentials;
@@ -27266,23 +26770,20 @@ var require_dist_cjs16 = __commonJS({
           return _credentials;
         }
       };
-    }, "getHttpAuthExtensionConfiguration");
-    var resolveHttpAuthRuntimeConfig5 = /* @__PURE__ */ __name((config) => {
+    };
+    var resolveHttpAuthRuntimeConfig5 = (config) => {
       return {
         httpAuthSchemes: config.httpAuthSchemes(),
         httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
         credentials: config.credentials()
       };
-    }, "resolveHttpAuthRuntimeConfig");
-    var resolveRuntimeExtensions5 = /* @__PURE__ */ __name((runtimeConfig, extensions) => {
+    };
+    var resolveRuntimeExtensions5 = (runtimeConfig, extensions) => {
       const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration2(runtimeConfig), getDefaultExtensionConfiguration2(runtimeConfig), getHttpHandlerExtensionConfiguration2(runtimeConfig), getHttpAuthExtensionConfiguration5(runtimeConfig));
       extensions.forEach((extension) => extension.configure(extensionConfiguration));
       return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration2(extensionConfiguration), resolveDefaultRuntimeConfig2(extensionConfiguration), resolveHttpHandlerRuntimeConfig2(extensionConfiguration), resolveHttpAuthRuntimeConfig5(extensionConfiguration));
-    }, "resolveRuntimeExtensions");
+    };
     var S3Client2 = class extends Client2 {
-      static {
-        __name(this, "S3Client");
-      }
       config;
       constructor(...[configuration]) {
         const _config_0 = getRuntimeConfig9(configuration || {});
@@ -27309,10 +26810,10 @@ var require_dist_cjs16 = __commonJS({
         this.middlewareStack.use(getRecursionDetectionPlugin2(this.config));
         this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin2(this.config, {
           httpAuthSchemeParametersProvider: defaultS3HttpAuthSchemeParametersProvider,
-          identityProviderConfigProvider: /* @__PURE__ */ __name(async (config) => new DefaultIdentityProviderConfig2({
+          identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig2({
             "aws.auth#sigv4": config.credentials,
             "aws.auth#sigv4a": config.credentials
-          }), "identityProviderConfigProvider")
+          })
         }));
         this.middlewareStack.use(getHttpSigningPlugin2(this.config));
         this.middlewareStack.use(getValidateBucketNamePlugin2(this.config));
@@ -27326,566 +26827,233 @@ var require_dist_cjs16 = __commonJS({
       }
     };
     var AbortMultipartUploadCommand2 = class extends command5(_ep05, _mw05, "AbortMultipartUpload", AbortMultipartUpload$) {
-      static {
-        __name(this, "AbortMultipartUploadCommand");
-      }
     };
-    var CompleteMultipartUploadCommand2 = class extends command5(_ep05, _mw1, "CompleteMultipartUpload", CompleteMultipartUpload$) {
-      static {
-        __name(this, "CompleteMultipartUploadCommand");
-      }
+    var CompleteMultipartUploadCommand = class extends command5(_ep05, _mw1, "CompleteMultipartUpload", CompleteMultipartUpload$) {
     };
     var CopyObjectCommand = class extends command5(_ep12, _mw1, "CopyObject", CopyObject$) {
-      static {
-        __name(this, "CopyObjectCommand");
-      }
     };
     var CreateBucketCommand = class extends command5(_ep2, _mw2, "CreateBucket", CreateBucket$) {
-      static {
-        __name(this, "CreateBucketCommand");
-      }
     };
     var CreateBucketMetadataConfigurationCommand = class extends command5(_ep3, _mw3, "CreateBucketMetadataConfiguration", CreateBucketMetadataConfiguration$) {
-      static {
-        __name(this, "CreateBucketMetadataConfigurationCommand");
-      }
     };
     var CreateBucketMetadataTableConfigurationCommand = class extends command5(_ep3, _mw3, "CreateBucketMetadataTableConfiguration", CreateBucketMetadataTableConfiguration$) {
-      static {
-        __name(this, "CreateBucketMetadataTableConfigurationCommand");
-      }
     };
-    var CreateMultipartUploadCommand2 = class extends command5(_ep05, _mw1, "CreateMultipartUpload", CreateMultipartUpload$) {
-      static {
-        __name(this, "CreateMultipartUploadCommand");
-      }
+    var CreateMultipartUploadCommand = class extends command5(_ep05, _mw1, "CreateMultipartUpload", CreateMultipartUpload$) {
     };
     var DeleteBucketAnalyticsConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketAnalyticsConfiguration", DeleteBucketAnalyticsConfiguration$) {
-      static {
-        __name(this, "DeleteBucketAnalyticsConfigurationCommand");
-      }
     };
     var DeleteBucketCommand = class extends command5(_ep3, _mw4, "DeleteBucket", DeleteBucket$) {
-      static {
-        __name(this, "DeleteBucketCommand");
-      }
     };
     var DeleteBucketCorsCommand = class extends command5(_ep3, _mw4, "DeleteBucketCors", DeleteBucketCors$) {
-      static {
-        __name(this, "DeleteBucketCorsCommand");
-      }
     };
     var DeleteBucketEncryptionCommand = class extends command5(_ep3, _mw4, "DeleteBucketEncryption", DeleteBucketEncryption$) {
-      static {
-        __name(this, "DeleteBucketEncryptionCommand");
-      }
     };
     var DeleteBucketIntelligentTieringConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketIntelligentTieringConfiguration", DeleteBucketIntelligentTieringConfiguration$) {
-      static {
-        __name(this, "DeleteBucketIntelligentTieringConfigurationCommand");
-      }
     };
     var DeleteBucketInventoryConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketInventoryConfiguration", DeleteBucketInventoryConfiguration$) {
-      static {
-        __name(this, "DeleteBucketInventoryConfigurationCommand");
-      }
     };
     var DeleteBucketLifecycleCommand = class extends command5(_ep3, _mw4, "DeleteBucketLifecycle", DeleteBucketLifecycle$) {
-      static {
-        __name(this, "DeleteBucketLifecycleCommand");
-      }
     };
     var DeleteBucketMetadataConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketMetadataConfiguration", DeleteBucketMetadataConfiguration$) {
-      static {
-        __name(this, "DeleteBucketMetadataConfigurationCommand");
-      }
     };
     var DeleteBucketMetadataTableConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketMetadataTableConfiguration", DeleteBucketMetadataTableConfiguration$) {
-      static {
-        __name(this, "DeleteBucketMetadataTableConfigurationCommand");
-      }
     };
     var DeleteBucketMetricsConfigurationCommand = class extends command5(_ep3, _mw4, "DeleteBucketMetricsConfiguration", DeleteBucketMetricsConfiguration$) {
-      static {
-        __name(this, "DeleteBucketMetricsConfigurationCommand");
-      }
     };
     var DeleteBucketOwnershipControlsCommand = class extends command5(_ep3, _mw4, "DeleteBucketOwnershipControls", DeleteBucketOwnershipControls$) {
-      static {
-        __name(this, "DeleteBucketOwnershipControlsCommand");
-      }
     };
     var DeleteBucketPolicyCommand = class extends command5(_ep3, _mw4, "DeleteBucketPolicy", DeleteBucketPolicy$) {
-      static {
-        __name(this, "DeleteBucketPolicyCommand");
-      }
     };
     var DeleteBucketReplicationCommand = class extends command5(_ep3, _mw4, "DeleteBucketReplication", DeleteBucketReplication$) {
-      static {
-        __name(this, "DeleteBucketReplicationCommand");
-      }
     };
     var DeleteBucketTaggingCommand = class extends command5(_ep3, _mw4, "DeleteBucketTagging", DeleteBucketTagging$) {
-      static {
-        __name(this, "DeleteBucketTaggingCommand");
-      }
     };
     var DeleteBucketWebsiteCommand = class extends command5(_ep3, _mw4, "DeleteBucketWebsite", DeleteBucketWebsite$) {
-      static {
-        __name(this, "DeleteBucketWebsiteCommand");
-      }
     };
     var DeleteObjectAnnotationCommand = class extends command5(_ep5, _mw05, "DeleteObjectAnnotation", DeleteObjectAnnotation$) {
-      static {
-        __name(this, "DeleteObjectAnnotationCommand");
-      }
     };
     var DeleteObjectCommand2 = class extends command5(_ep05, _mw05, "DeleteObject", DeleteObject$) {
-      static {
-        __name(this, "DeleteObjectCommand");
-      }
     };
     var DeleteObjectsCommand = class extends command5(_ep5, _mw5, "DeleteObjects", DeleteObjects$) {
-      static {
-        __name(this, "DeleteObjectsCommand");
-      }
     };
     var DeleteObjectTaggingCommand = class extends command5(_ep5, _mw05, "DeleteObjectTagging", DeleteObjectTagging$) {
-      static {
-        __name(this, "DeleteObjectTaggingCommand");
-      }
     };
     var DeletePublicAccessBlockCommand = class extends command5(_ep3, _mw4, "DeletePublicAccessBlock", DeletePublicAccessBlock$) {
-      static {
-        __name(this, "DeletePublicAccessBlockCommand");
-      }
     };
     var GetBucketAbacCommand = class extends command5(_ep5, _mw05, "GetBucketAbac", GetBucketAbac$) {
-      static {
-        __name(this, "GetBucketAbacCommand");
-      }
     };
     var GetBucketAccelerateConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketAccelerateConfiguration", GetBucketAccelerateConfiguration$) {
-      static {
-        __name(this, "GetBucketAccelerateConfigurationCommand");
-      }
     };
     var GetBucketAclCommand = class extends command5(_ep3, _mw05, "GetBucketAcl", GetBucketAcl$) {
-      static {
-        __name(this, "GetBucketAclCommand");
-      }
     };
     var GetBucketAnalyticsConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketAnalyticsConfiguration", GetBucketAnalyticsConfiguration$) {
-      static {
-        __name(this, "GetBucketAnalyticsConfigurationCommand");
-      }
     };
     var GetBucketCorsCommand = class extends command5(_ep3, _mw05, "GetBucketCors", GetBucketCors$) {
-      static {
-        __name(this, "GetBucketCorsCommand");
-      }
     };
     var GetBucketEncryptionCommand = class extends command5(_ep3, _mw05, "GetBucketEncryption", GetBucketEncryption$) {
-      static {
-        __name(this, "GetBucketEncryptionCommand");
-      }
     };
     var GetBucketIntelligentTieringConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketIntelligentTieringConfiguration", GetBucketIntelligentTieringConfiguration$) {
-      static {
-        __name(this, "GetBucketIntelligentTieringConfigurationCommand");
-      }
     };
     var GetBucketInventoryConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketInventoryConfiguration", GetBucketInventoryConfiguration$) {
-      static {
-        __name(this, "GetBucketInventoryConfigurationCommand");
-      }
     };
     var GetBucketLifecycleConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketLifecycleConfiguration", GetBucketLifecycleConfiguration$) {
-      static {
-        __name(this, "GetBucketLifecycleConfigurationCommand");
-      }
     };
     var GetBucketLocationCommand = class extends command5(_ep3, _mw05, "GetBucketLocation", GetBucketLocation$) {
-      static {
-        __name(this, "GetBucketLocationCommand");
-      }
     };
     var GetBucketLoggingCommand = class extends command5(_ep3, _mw05, "GetBucketLogging", GetBucketLogging$) {
-      static {
-        __name(this, "GetBucketLoggingCommand");
-      }
     };
     var GetBucketMetadataConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketMetadataConfiguration", GetBucketMetadataConfiguration$) {
-      static {
-        __name(this, "GetBucketMetadataConfigurationCommand");
-      }
     };
     var GetBucketMetadataTableConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketMetadataTableConfiguration", GetBucketMetadataTableConfiguration$) {
-      static {
-        __name(this, "GetBucketMetadataTableConfigurationCommand");
-      }
     };
     var GetBucketMetricsConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketMetricsConfiguration", GetBucketMetricsConfiguration$) {
-      static {
-        __name(this, "GetBucketMetricsConfigurationCommand");
-      }
     };
     var GetBucketNotificationConfigurationCommand = class extends command5(_ep3, _mw05, "GetBucketNotificationConfiguration", GetBucketNotificationConfiguration$) {
-      static {
-        __name(this, "GetBucketNotificationConfigurationCommand");
-      }
     };
     var GetBucketOwnershipControlsCommand = class extends command5(_ep3, _mw05, "GetBucketOwnershipControls", GetBucketOwnershipControls$) {
-      static {
-        __name(this, "GetBucketOwnershipControlsCommand");
-      }
     };
     var GetBucketPolicyCommand = class extends command5(_ep3, _mw4, "GetBucketPolicy", GetBucketPolicy$) {
-      static {
-        __name(this, "GetBucketPolicyCommand");
-      }
     };
     var GetBucketPolicyStatusCommand = class extends command5(_ep3, _mw05, "GetBucketPolicyStatus", GetBucketPolicyStatus$) {
-      static {
-        __name(this, "GetBucketPolicyStatusCommand");
-      }
     };
     var GetBucketReplicationCommand = class extends command5(_ep3, _mw05, "GetBucketReplication", GetBucketReplication$) {
-      static {
-        __name(this, "GetBucketReplicationCommand");
-      }
     };
     var GetBucketRequestPaymentCommand = class extends command5(_ep3, _mw05, "GetBucketRequestPayment", GetBucketRequestPayment$) {
-      static {
-        __name(this, "GetBucketRequestPaymentCommand");
-      }
     };
     var GetBucketTaggingCommand = class extends command5(_ep3, _mw05, "GetBucketTagging", GetBucketTagging$) {
-      static {
-        __name(this, "GetBucketTaggingCommand");
-      }
     };
     var GetBucketVersioningCommand = class extends command5(_ep3, _mw05, "GetBucketVersioning", GetBucketVersioning$) {
-      static {
-        __name(this, "GetBucketVersioningCommand");
-      }
     };
     var GetBucketWebsiteCommand = class extends command5(_ep3, _mw05, "GetBucketWebsite", GetBucketWebsite$) {
-      static {
-        __name(this, "GetBucketWebsiteCommand");
-      }
     };
     var GetObjectAclCommand = class extends command5(_ep05, _mw05, "GetObjectAcl", GetObjectAcl$) {
-      static {
-        __name(this, "GetObjectAclCommand");
-      }
     };
     var GetObjectAnnotationCommand = class extends command5(_ep05, _mw6, "GetObjectAnnotation", GetObjectAnnotation$) {
-      static {
-        __name(this, "GetObjectAnnotationCommand");
-      }
     };
     var GetObjectAttributesCommand = class extends command5(_ep5, _mw1, "GetObjectAttributes", GetObjectAttributes$) {
-      static {
-        __name(this, "GetObjectAttributesCommand");
-      }
     };
-    var GetObjectCommand2 = class extends command5(_ep05, _mw7, "GetObject", GetObject$) {
-      static {
-        __name(this, "GetObjectCommand");
-      }
+    var GetObjectCommand3 = class extends command5(_ep05, _mw7, "GetObject", GetObject$) {
     };
     var GetObjectLegalHoldCommand = class extends command5(_ep5, _mw05, "GetObjectLegalHold", GetObjectLegalHold$) {
-      static {
-        __name(this, "GetObjectLegalHoldCommand");
-      }
     };
     var GetObjectLockConfigurationCommand = class extends command5(_ep5, _mw05, "GetObjectLockConfiguration", GetObjectLockConfiguration$) {
-      static {
-        __name(this, "GetObjectLockConfigurationCommand");
-      }
     };
     var GetObjectRetentionCommand = class extends command5(_ep5, _mw05, "GetObjectRetention", GetObjectRetention$) {
-      static {
-        __name(this, "GetObjectRetentionCommand");
-      }
     };
     var GetObjectTaggingCommand = class extends command5(_ep5, _mw05, "GetObjectTagging", GetObjectTagging$) {
-      static {
-        __name(this, "GetObjectTaggingCommand");
-      }
     };
     var GetObjectTorrentCommand = class extends command5(_ep5, _mw4, "GetObjectTorrent", GetObjectTorrent$) {
-      static {
-        __name(this, "GetObjectTorrentCommand");
-      }
     };
     var GetPublicAccessBlockCommand = class extends command5(_ep3, _mw05, "GetPublicAccessBlock", GetPublicAccessBlock$) {
-      static {
-        __name(this, "GetPublicAccessBlockCommand");
-      }
     };
     var HeadBucketCommand = class extends command5(_ep5, _mw05, "HeadBucket", HeadBucket$) {
-      static {
-        __name(this, "HeadBucketCommand");
-      }
     };
     var HeadObjectCommand2 = class extends command5(_ep05, _mw8, "HeadObject", HeadObject$) {
-      static {
-        __name(this, "HeadObjectCommand");
-      }
     };
     var ListBucketAnalyticsConfigurationsCommand = class extends command5(_ep3, _mw05, "ListBucketAnalyticsConfigurations", ListBucketAnalyticsConfigurations$) {
-      static {
-        __name(this, "ListBucketAnalyticsConfigurationsCommand");
-      }
     };
     var ListBucketIntelligentTieringConfigurationsCommand = class extends command5(_ep3, _mw05, "ListBucketIntelligentTieringConfigurations", ListBucketIntelligentTieringConfigurations$) {
-      static {
-        __name(this, "ListBucketIntelligentTieringConfigurationsCommand");
-      }
     };
     var ListBucketInventoryConfigurationsCommand = class extends command5(_ep3, _mw05, "ListBucketInventoryConfigurations", ListBucketInventoryConfigurations$) {
-      static {
-        __name(this, "ListBucketInventoryConfigurationsCommand");
-      }
     };
     var ListBucketMetricsConfigurationsCommand = class extends command5(_ep3, _mw05, "ListBucketMetricsConfigurations", ListBucketMetricsConfigurations$) {
-      static {
-        __name(this, "ListBucketMetricsConfigurationsCommand");
-      }
     };
     var ListBucketsCommand = class extends command5(_ep6, _mw05, "ListBuckets", ListBuckets$) {
-      static {
-        __name(this, "ListBucketsCommand");
-      }
     };
     var ListDirectoryBucketsCommand = class extends command5(_ep7, _mw05, "ListDirectoryBuckets", ListDirectoryBuckets$) {
-      static {
-        __name(this, "ListDirectoryBucketsCommand");
-      }
     };
     var ListMultipartUploadsCommand = class extends command5(_ep8, _mw05, "ListMultipartUploads", ListMultipartUploads$) {
-      static {
-        __name(this, "ListMultipartUploadsCommand");
-      }
     };
     var ListObjectAnnotationsCommand = class extends command5(_ep5, _mw05, "ListObjectAnnotations", ListObjectAnnotations$) {
-      static {
-        __name(this, "ListObjectAnnotationsCommand");
-      }
     };
     var ListObjectsCommand = class extends command5(_ep8, _mw05, "ListObjects", ListObjects$) {
-      static {
-        __name(this, "ListObjectsCommand");
-      }
     };
-    var ListObjectsV2Command = class extends command5(_ep8, _mw05, "ListObjectsV2", ListObjectsV2$) {
-      static {
-        __name(this, "ListObjectsV2Command");
-      }
+    var ListObjectsV2Command2 = class extends command5(_ep8, _mw05, "ListObjectsV2", ListObjectsV2$) {
     };
     var ListObjectVersionsCommand = class extends command5(_ep8, _mw05, "ListObjectVersions", ListObjectVersions$) {
-      static {
-        __name(this, "ListObjectVersionsCommand");
-      }
     };
     var ListPartsCommand = class extends command5(_ep05, _mw1, "ListParts", ListParts$) {
-      static {
-        __name(this, "ListPartsCommand");
-      }
     };
     var PutBucketAbacCommand = class extends command5(_ep5, _mw9, "PutBucketAbac", PutBucketAbac$) {
-      static {
-        __name(this, "PutBucketAbacCommand");
-      }
     };
     var PutBucketAccelerateConfigurationCommand = class extends command5(_ep3, _mw9, "PutBucketAccelerateConfiguration", PutBucketAccelerateConfiguration$) {
-      static {
-        __name(this, "PutBucketAccelerateConfigurationCommand");
-      }
     };
     var PutBucketAclCommand = class extends command5(_ep3, _mw3, "PutBucketAcl", PutBucketAcl$) {
-      static {
-        __name(this, "PutBucketAclCommand");
-      }
     };
     var PutBucketAnalyticsConfigurationCommand = class extends command5(_ep3, _mw4, "PutBucketAnalyticsConfiguration", PutBucketAnalyticsConfiguration$) {
-      static {
-        __name(this, "PutBucketAnalyticsConfigurationCommand");
-      }
     };
     var PutBucketCorsCommand = class extends command5(_ep3, _mw3, "PutBucketCors", PutBucketCors$) {
-      static {
-        __name(this, "PutBucketCorsCommand");
-      }
     };
     var PutBucketEncryptionCommand = class extends command5(_ep3, _mw3, "PutBucketEncryption", PutBucketEncryption$) {
-      static {
-        __name(this, "PutBucketEncryptionCommand");
-      }
     };
     var PutBucketIntelligentTieringConfigurationCommand = class extends command5(_ep3, _mw4, "PutBucketIntelligentTieringConfiguration", PutBucketIntelligentTieringConfiguration$) {
-      static {
-        __name(this, "PutBucketIntelligentTieringConfigurationCommand");
-      }
     };
     var PutBucketInventoryConfigurationCommand = class extends command5(_ep3, _mw4, "PutBucketInventoryConfiguration", PutBucketInventoryConfiguration$) {
-      static {
-        __name(this, "PutBucketInventoryConfigurationCommand");
-      }
     };
     var PutBucketLifecycleConfigurationCommand = class extends command5(_ep3, _mw5, "PutBucketLifecycleConfiguration", PutBucketLifecycleConfiguration$) {
-      static {
-        __name(this, "PutBucketLifecycleConfigurationCommand");
-      }
     };
     var PutBucketLoggingCommand = class extends command5(_ep3, _mw3, "PutBucketLogging", PutBucketLogging$) {
-      static {
-        __name(this, "PutBucketLoggingCommand");
-      }
     };
     var PutBucketMetricsConfigurationCommand = class extends command5(_ep3, _mw4, "PutBucketMetricsConfiguration", PutBucketMetricsConfiguration$) {
-      static {
-        __name(this, "PutBucketMetricsConfigurationCommand");
-      }
     };
     var PutBucketNotificationConfigurationCommand = class extends command5(_ep3, _mw4, "PutBucketNotificationConfiguration", PutBucketNotificationConfiguration$) {
-      static {
-        __name(this, "PutBucketNotificationConfigurationCommand");
-      }
     };
     var PutBucketOwnershipControlsCommand = class extends command5(_ep3, _mw3, "PutBucketOwnershipControls", PutBucketOwnershipControls$) {
-      static {
-        __name(this, "PutBucketOwnershipControlsCommand");
-      }
     };
     var PutBucketPolicyCommand = class extends command5(_ep3, _mw3, "PutBucketPolicy", PutBucketPolicy$) {
-      static {
-        __name(this, "PutBucketPolicyCommand");
-      }
     };
     var PutBucketReplicationCommand = class extends command5(_ep3, _mw3, "PutBucketReplication", PutBucketReplication$) {
-      static {
-        __name(this, "PutBucketReplicationCommand");
-      }
     };
     var PutBucketRequestPaymentCommand = class extends command5(_ep3, _mw3, "PutBucketRequestPayment", PutBucketRequestPayment$) {
-      static {
-        __name(this, "PutBucketRequestPaymentCommand");
-      }
     };
     var PutBucketTaggingCommand = class extends command5(_ep3, _mw3, "PutBucketTagging", PutBucketTagging$) {
-      static {
-        __name(this, "PutBucketTaggingCommand");
-      }
     };
     var PutBucketVersioningCommand = class extends command5(_ep3, _mw3, "PutBucketVersioning", PutBucketVersioning$) {
-      static {
-        __name(this, "PutBucketVersioningCommand");
-      }
     };
     var PutBucketWebsiteCommand = class extends command5(_ep3, _mw3, "PutBucketWebsite", PutBucketWebsite$) {
-      static {
-        __name(this, "PutBucketWebsiteCommand");
-      }
     };
     var PutObjectAclCommand = class extends command5(_ep05, _mw5, "PutObjectAcl", PutObjectAcl$) {
-      static {
-        __name(this, "PutObjectAclCommand");
-      }
     };
     var PutObjectAnnotationCommand = class extends command5(_ep05, _mw10, "PutObjectAnnotation", PutObjectAnnotation$) {
-      static {
-        __name(this, "PutObjectAnnotationCommand");
-      }
     };
-    var PutObjectCommand2 = class extends command5(_ep05, _mw11, "PutObject", PutObject$) {
-      static {
-        __name(this, "PutObjectCommand");
-      }
+    var PutObjectCommand3 = class extends command5(_ep05, _mw11, "PutObject", PutObject$) {
     };
     var PutObjectLegalHoldCommand = class extends command5(_ep5, _mw5, "PutObjectLegalHold", PutObjectLegalHold$) {
-      static {
-        __name(this, "PutObjectLegalHoldCommand");
-      }
     };
     var PutObjectLockConfigurationCommand = class extends command5(_ep5, _mw5, "PutObjectLockConfiguration", PutObjectLockConfiguration$) {
-      static {
-        __name(this, "PutObjectLockConfigurationCommand");
-      }
     };
     var PutObjectRetentionCommand = class extends command5(_ep5, _mw5, "PutObjectRetention", PutObjectRetention$) {
-      static {
-        __name(this, "PutObjectRetentionCommand");
-      }
     };
     var PutObjectTaggingCommand = class extends command5(_ep5, _mw5, "PutObjectTagging", PutObjectTagging$) {
-      static {
-        __name(this, "PutObjectTaggingCommand");
-      }
     };
     var PutPublicAccessBlockCommand = class extends command5(_ep3, _mw3, "PutPublicAccessBlock", PutPublicAccessBlock$) {
-      static {
-        __name(this, "PutPublicAccessBlockCommand");
-      }
     };
     var RenameObjectCommand = class extends command5(_ep05, _mw05, "RenameObject", RenameObject$) {
-      static {
-        __name(this, "RenameObjectCommand");
-      }
     };
     var RestoreObjectCommand = class extends command5(_ep5, _mw10, "RestoreObject", RestoreObject$) {
-      static {
-        __name(this, "RestoreObjectCommand");
-      }
     };
     var SelectObjectContentCommand = class extends command5(_ep5, _mw12, "SelectObjectContent", SelectObjectContent$) {
-      static {
-        __name(this, "SelectObjectContentCommand");
-      }
     };
     var UpdateBucketMetadataAnnotationTableConfigurationCommand = class extends command5(_ep3, _mw3, "UpdateBucketMetadataAnnotationTableConfiguration", UpdateBucketMetadataAnnotationTableConfiguration$) {
-      static {
-        __name(this, "UpdateBucketMetadataAnnotationTableConfigurationCommand");
-      }
     };
     var UpdateBucketMetadataInventoryTableConfigurationCommand = class extends command5(_ep3, _mw3, "UpdateBucketMetadataInventoryTableConfiguration", UpdateBucketMetadataInventoryTableConfiguration$) {
-      static {
-        __name(this, "UpdateBucketMetadataInventoryTableConfigurationCommand");
-      }
     };
     var UpdateBucketMetadataJournalTableConfigurationCommand = class extends command5(_ep3, _mw3, "UpdateBucketMetadataJournalTableConfiguration", UpdateBucketMetadataJournalTableConfiguration$) {
-      static {
-        __name(this, "UpdateBucketMetadataJournalTableConfigurationCommand");
-      }
     };
     var UpdateObjectEncryptionCommand = class extends command5(_ep5, _mw5, "UpdateObjectEncryption", UpdateObjectEncryption$) {
-      static {
-        __name(this, "UpdateObjectEncryptionCommand");
-      }
     };
     var UploadPartCommand2 = class extends command5(_ep05, _mw13, "UploadPart", UploadPart$) {
-      static {
-        __name(this, "UploadPartCommand");
-      }
     };
     var UploadPartCopyCommand = class extends command5(_ep4, _mw1, "UploadPartCopy", UploadPartCopy$) {
-      static {
-        __name(this, "UploadPartCopyCommand");
-      }
     };
     var WriteGetObjectResponseCommand = class extends command5(_ep9, _mw4, "WriteGetObjectResponse", WriteGetObjectResponse$) {
-      static {
-        __name(this, "WriteGetObjectResponseCommand");
-      }
     };
     var paginateListBuckets = createPaginator2(S3Client2, ListBucketsCommand, "ContinuationToken", "ContinuationToken", "MaxBuckets");
     var paginateListDirectoryBuckets = createPaginator2(S3Client2, ListDirectoryBucketsCommand, "ContinuationToken", "ContinuationToken", "MaxDirectoryBuckets");
     var paginateListObjectAnnotations = createPaginator2(S3Client2, ListObjectAnnotationsCommand, "ContinuationToken", "NextContinuationToken", "MaxAnnotationResults");
-    var paginateListObjectsV2 = createPaginator2(S3Client2, ListObjectsV2Command, "ContinuationToken", "NextContinuationToken", "MaxKeys");
+    var paginateListObjectsV2 = createPaginator2(S3Client2, ListObjectsV2Command2, "ContinuationToken", "NextContinuationToken", "MaxKeys");
     var paginateListParts = createPaginator2(S3Client2, ListPartsCommand, "PartNumberMarker", "NextPartNumberMarker", "MaxParts");
-    var checkState$3 = /* @__PURE__ */ __name(async (client, input) => {
+    var checkState$3 = async (client, input) => {
       let reason;
       try {
         let result = await client.send(new HeadBucketCommand(input));
@@ -27898,17 +27066,17 @@ var require_dist_cjs16 = __commonJS({
         }
       }
       return { state: WaiterState.RETRY, reason };
-    }, "checkState$3");
-    var waitForBucketExists = /* @__PURE__ */ __name(async (params, input) => {
+    };
+    var waitForBucketExists = async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       return createWaiter({ ...serviceDefaults, ...params }, input, checkState$3);
-    }, "waitForBucketExists");
-    var waitUntilBucketExists = /* @__PURE__ */ __name(async (params, input) => {
+    };
+    var waitUntilBucketExists = async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState$3);
       return checkExceptions(result);
-    }, "waitUntilBucketExists");
-    var checkState$2 = /* @__PURE__ */ __name(async (client, input) => {
+    };
+    var checkState$2 = async (client, input) => {
       let reason;
       try {
         let result = await client.send(new HeadBucketCommand(input));
@@ -27920,17 +27088,17 @@ var require_dist_cjs16 = __commonJS({
         }
       }
       return { state: WaiterState.RETRY, reason };
-    }, "checkState$2");
-    var waitForBucketNotExists = /* @__PURE__ */ __name(async (params, input) => {
+    };
+    var waitForBucketNotExists = async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       return createWaiter({ ...serviceDefaults, ...params }, input, checkState$2);
-    }, "waitForBucketNotExists");
-    var waitUntilBucketNotExists = /* @__PURE__ */ __name(async (params, input) => {
+    };
+    var waitUntilBucketNotExists = async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState$2);
       return checkExceptions(result);
-    }, "waitUntilBucketNotExists");
-    var checkState$1 = /* @__PURE__ */ __name(async (client, input) => {
+    };
+    var checkState$1 = async (client, input) => {
       let reason;
       try {
         let result = await client.send(new HeadObjectCommand2(input));
@@ -27943,17 +27111,17 @@ var require_dist_cjs16 = __commonJS({
         }
       }
       return { state: WaiterState.RETRY, reason };
-    }, "checkState$1");
-    var waitForObjectExists = /* @__PURE__ */ __name(async (params, input) => {
+    };
+    var waitForObjectExists = async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       return createWaiter({ ...serviceDefaults, ...params }, input, checkState$1);
-    }, "waitForObjectExists");
-    var waitUntilObjectExists = /* @__PURE__ */ __name(async (params, input) => {
+    };
+    var waitUntilObjectExists = async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState$1);
       return checkExceptions(result);
-    }, "waitUntilObjectExists");
-    var checkState = /* @__PURE__ */ __name(async (client, input) => {
+    };
+    var checkState = async (client, input) => {
       let reason;
       try {
         let result = await client.send(new HeadObjectCommand2(input));
@@ -27965,24 +27133,24 @@ var require_dist_cjs16 = __commonJS({
         }
       }
       return { state: WaiterState.RETRY, reason };
-    }, "checkState");
-    var waitForObjectNotExists = /* @__PURE__ */ __name(async (params, input) => {
+    };
+    var waitForObjectNotExists = async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       return createWaiter({ ...serviceDefaults, ...params }, input, checkState);
-    }, "waitForObjectNotExists");
-    var waitUntilObjectNotExists = /* @__PURE__ */ __name(async (params, input) => {
+    };
+    var waitUntilObjectNotExists = async (params, input) => {
       const serviceDefaults = { minDelay: 5, maxDelay: 120 };
       const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState);
       return checkExceptions(result);
-    }, "waitUntilObjectNotExists");
+    };
     var commands5 = {
       AbortMultipartUploadCommand: AbortMultipartUploadCommand2,
-      CompleteMultipartUploadCommand: CompleteMultipartUploadCommand2,
+      CompleteMultipartUploadCommand,
       CopyObjectCommand,
       CreateBucketCommand,
       CreateBucketMetadataConfigurationCommand,
       CreateBucketMetadataTableConfigurationCommand,
-      CreateMultipartUploadCommand: CreateMultipartUploadCommand2,
+      CreateMultipartUploadCommand,
       CreateSessionCommand,
       DeleteBucketCommand,
       DeleteBucketAnalyticsConfigurationCommand,
@@ -28027,7 +27195,7 @@ var require_dist_cjs16 = __commonJS({
       GetBucketTaggingCommand,
       GetBucketVersioningCommand,
       GetBucketWebsiteCommand,
-      GetObjectCommand: GetObjectCommand2,
+      GetObjectCommand: GetObjectCommand3,
       GetObjectAclCommand,
       GetObjectAnnotationCommand,
       GetObjectAttributesCommand,
@@ -28048,7 +27216,7 @@ var require_dist_cjs16 = __commonJS({
       ListMultipartUploadsCommand,
       ListObjectAnnotationsCommand,
       ListObjectsCommand,
-      ListObjectsV2Command,
+      ListObjectsV2Command: ListObjectsV2Command2,
       ListObjectVersionsCommand,
       ListPartsCommand,
       PutBucketAbacCommand,
@@ -28070,7 +27238,7 @@ var require_dist_cjs16 = __commonJS({
       PutBucketTaggingCommand,
       PutBucketVersioningCommand,
       PutBucketWebsiteCommand,
-      PutObjectCommand: PutObjectCommand2,
+      PutObjectCommand: PutObjectCommand3,
       PutObjectAclCommand,
       PutObjectAnnotationCommand,
       PutObjectLegalHoldCommand,
@@ -28103,9 +27271,6 @@ var require_dist_cjs16 = __commonJS({
       waitUntilObjectNotExists
     };
     var S3 = class extends S3Client2 {
-      static {
-        __name(this, "S3");
-      }
     };
     createAggregatedClient2(commands5, S3, { paginators, waiters });
     var BucketAbacStatus = {
@@ -28604,7 +27769,7 @@ var require_dist_cjs16 = __commonJS({
     exports.ChecksumType = ChecksumType;
     exports.CommonPrefix$ = CommonPrefix$;
     exports.CompleteMultipartUpload$ = CompleteMultipartUpload$;
-    exports.CompleteMultipartUploadCommand = CompleteMultipartUploadCommand2;
+    exports.CompleteMultipartUploadCommand = CompleteMultipartUploadCommand;
     exports.CompleteMultipartUploadOutput$ = CompleteMultipartUploadOutput$;
     exports.CompleteMultipartUploadRequest$ = CompleteMultipartUploadRequest$;
     exports.CompletedMultipartUpload$ = CompletedMultipartUpload$;
@@ -28630,7 +27795,7 @@ var require_dist_cjs16 = __commonJS({
     exports.CreateBucketOutput$ = CreateBucketOutput$;
     exports.CreateBucketRequest$ = CreateBucketRequest$;
     exports.CreateMultipartUpload$ = CreateMultipartUpload$;
-    exports.CreateMultipartUploadCommand = CreateMultipartUploadCommand2;
+    exports.CreateMultipartUploadCommand = CreateMultipartUploadCommand;
     exports.CreateMultipartUploadOutput$ = CreateMultipartUploadOutput$;
     exports.CreateMultipartUploadRequest$ = CreateMultipartUploadRequest$;
     exports.CreateSession$ = CreateSession$;
@@ -28837,7 +28002,7 @@ var require_dist_cjs16 = __commonJS({
     exports.GetObjectAttributesOutput$ = GetObjectAttributesOutput$;
     exports.GetObjectAttributesParts$ = GetObjectAttributesParts$;
     exports.GetObjectAttributesRequest$ = GetObjectAttributesRequest$;
-    exports.GetObjectCommand = GetObjectCommand2;
+    exports.GetObjectCommand = GetObjectCommand3;
     exports.GetObjectLegalHold$ = GetObjectLegalHold$;
     exports.GetObjectLegalHoldCommand = GetObjectLegalHoldCommand;
     exports.GetObjectLegalHoldOutput$ = GetObjectLegalHoldOutput$;
@@ -28961,7 +28126,7 @@ var require_dist_cjs16 = __commonJS({
     exports.ListObjectsOutput$ = ListObjectsOutput$;
     exports.ListObjectsRequest$ = ListObjectsRequest$;
     exports.ListObjectsV2$ = ListObjectsV2$;
-    exports.ListObjectsV2Command = ListObjectsV2Command;
+    exports.ListObjectsV2Command = ListObjectsV2Command2;
     exports.ListObjectsV2Output$ = ListObjectsV2Output$;
     exports.ListObjectsV2Request$ = ListObjectsV2Request$;
     exports.ListParts$ = ListParts$;
@@ -29107,7 +28272,7 @@ var require_dist_cjs16 = __commonJS({
     exports.PutObjectAnnotationCommand = PutObjectAnnotationCommand;
     exports.PutObjectAnnotationOutput$ = PutObjectAnnotationOutput$;
     exports.PutObjectAnnotationRequest$ = PutObjectAnnotationRequest$;
-    exports.PutObjectCommand = PutObjectCommand2;
+    exports.PutObjectCommand = PutObjectCommand3;
     exports.PutObjectLegalHold$ = PutObjectLegalHold$;
     exports.PutObjectLegalHoldCommand = PutObjectLegalHoldCommand;
     exports.PutObjectLegalHoldOutput$ = PutObjectLegalHoldOutput$;
@@ -29266,16 +28431,16 @@ var require_dist_cjs16 = __commonJS({
 // node_modules/@aws-sdk/lib-storage/dist-cjs/index.js
 var require_dist_cjs17 = __commonJS({
   "node_modules/@aws-sdk/lib-storage/dist-cjs/index.js"(exports) {
-    var { PutObjectCommand: PutObjectCommand2, ChecksumAlgorithm: ChecksumAlgorithm2, CreateMultipartUploadCommand: CreateMultipartUploadCommand2, AbortMultipartUploadCommand: AbortMultipartUploadCommand2, UploadPartCommand: UploadPartCommand2, CompleteMultipartUploadCommand: CompleteMultipartUploadCommand2, PutObjectTaggingCommand } = require_dist_cjs16();
+    var { PutObjectCommand: PutObjectCommand3, ChecksumAlgorithm: ChecksumAlgorithm2, CreateMultipartUploadCommand, AbortMultipartUploadCommand: AbortMultipartUploadCommand2, UploadPartCommand: UploadPartCommand2, CompleteMultipartUploadCommand, PutObjectTaggingCommand } = require_dist_cjs16();
     var { toEndpointV1: toEndpointV12, getEndpointFromInstructions } = (init_endpoints(), __toCommonJS(endpoints_exports));
     var { extendedEncodeURIComponent: extendedEncodeURIComponent2 } = (init_protocols(), __toCommonJS(protocols_exports));
     var { EventEmitter } = __require("events");
     var { Buffer: Buffer2 } = __require("buffer");
     var { statSync, ReadStream } = __require("node:fs");
-    var { Readable: Readable3 } = __require("stream");
+    var { Readable: Readable5 } = __require("stream");
     var runtimeConfigShared = {
-      statSync: /* @__PURE__ */ __name(() => {
-      }, "statSync"),
+      statSync: () => {
+      },
       isFileReadStream(f5) {
         return false;
       }
@@ -29288,7 +28453,7 @@ var require_dist_cjs17 = __commonJS({
         return f5 instanceof ReadStream;
       }
     };
-    var byteLength = /* @__PURE__ */ __name((input) => {
+    var byteLength = (input) => {
       if (input == null) {
         return 0;
       }
@@ -29311,7 +28476,7 @@ var require_dist_cjs17 = __commonJS({
         }
       }
       return void 0;
-    }, "byteLength");
+    };
     var BYTE_LENGTH_SOURCE;
     (function(BYTE_LENGTH_SOURCE2) {
       BYTE_LENGTH_SOURCE2["EMPTY_INPUT"] = "a null or undefined Body";
@@ -29323,7 +28488,7 @@ var require_dist_cjs17 = __commonJS({
       BYTE_LENGTH_SOURCE2["START_END_DIFF"] = "the numeric difference between Body.start and Body.end";
       BYTE_LENGTH_SOURCE2["STAT"] = "the size of the file given by Body.path on disk as reported by statSync";
     })(BYTE_LENGTH_SOURCE || (BYTE_LENGTH_SOURCE = {}));
-    var byteLengthSource = /* @__PURE__ */ __name((input, override) => {
+    var byteLengthSource = (input, override) => {
       if (override != null) {
         return BYTE_LENGTH_SOURCE.CONTENT_LENGTH;
       }
@@ -29350,7 +28515,7 @@ var require_dist_cjs17 = __commonJS({
         }
       }
       return void 0;
-    }, "byteLengthSource");
+    };
     async function* getChunkStream(data, partSize, getNextData) {
       let partNumber = 1;
       const currentBuffer = { chunks: [], length: 0 };
@@ -29374,7 +28539,6 @@ var require_dist_cjs17 = __commonJS({
         lastPart: true
       };
     }
-    __name(getChunkStream, "getChunkStream");
     async function* getChunkUint8Array(data, partSize) {
       let partNumber = 1;
       let startByte = 0;
@@ -29394,7 +28558,6 @@ var require_dist_cjs17 = __commonJS({
         lastPart: true
       };
     }
-    __name(getChunkUint8Array, "getChunkUint8Array");
     async function* getDataReadable(data) {
       for await (const chunk of data) {
         if (Buffer2.isBuffer(chunk) || chunk instanceof Uint8Array) {
@@ -29404,7 +28567,6 @@ var require_dist_cjs17 = __commonJS({
         }
       }
     }
-    __name(getDataReadable, "getDataReadable");
     async function* getDataReadableStream(data) {
       const reader = data.getReader();
       try {
@@ -29425,12 +28587,11 @@ var require_dist_cjs17 = __commonJS({
         reader.releaseLock();
       }
     }
-    __name(getDataReadableStream, "getDataReadableStream");
-    var getChunk = /* @__PURE__ */ __name((data, partSize) => {
+    var getChunk = (data, partSize) => {
       if (data instanceof Uint8Array) {
         return getChunkUint8Array(data, partSize);
       }
-      if (data instanceof Readable3) {
+      if (data instanceof Readable5) {
         return getChunkStream(data, partSize, getDataReadable);
       }
       if (data instanceof String || typeof data === "string") {
@@ -29443,11 +28604,8 @@ var require_dist_cjs17 = __commonJS({
         return getChunkStream(data, partSize, getDataReadableStream);
       }
       throw new Error("Body Data is unsupported format, expected data to be one of: string | Uint8Array | Buffer | Readable | ReadableStream | Blob;.");
-    }, "getChunk");
+    };
     var Upload2 = class _Upload extends EventEmitter {
-      static {
-        __name(this, "Upload");
-      }
       static MIN_PART_SIZE = 1024 * 1024 * 5;
       MAX_PARTS = 1e4;
       queueSize = 4;
@@ -29511,7 +28669,7 @@ var require_dist_cjs17 = __commonJS({
         const clientConfig = this.client.config;
         const requestHandler = clientConfig.requestHandler;
         const eventEmitter = requestHandler instanceof EventEmitter ? requestHandler : null;
-        const uploadEventListener = /* @__PURE__ */ __name((event) => {
+        const uploadEventListener = (event) => {
           this.bytesUploadedSoFar = event.loaded;
           this.totalBytes = event.total;
           this.__notifyProgress({
@@ -29521,15 +28679,15 @@ var require_dist_cjs17 = __commonJS({
             Key: this.params.Key,
             Bucket: this.params.Bucket
           });
-        }, "uploadEventListener");
+        };
         if (eventEmitter !== null) {
           eventEmitter.on("xhr.upload.progress", uploadEventListener);
         }
-        const resolved = await Promise.all([this.client.send(new PutObjectCommand2(params)), clientConfig?.endpoint?.()]);
+        const resolved = await Promise.all([this.client.send(new PutObjectCommand3(params)), clientConfig?.endpoint?.()]);
         const putResult = resolved[0];
         let endpoint = resolved[1];
         if (!endpoint) {
-          endpoint = toEndpointV12(await getEndpointFromInstructions(params, PutObjectCommand2, {
+          endpoint = toEndpointV12(await getEndpointFromInstructions(params, PutObjectCommand3, {
             ...clientConfig
           }));
         }
@@ -29575,7 +28733,7 @@ var require_dist_cjs17 = __commonJS({
           if (requestChecksumCalculation === "WHEN_SUPPORTED") {
             createCommandParams.ChecksumAlgorithm = this.params.ChecksumAlgorithm || ChecksumAlgorithm2.CRC32;
           }
-          this.createMultiPartPromise = this.client.send(new CreateMultipartUploadCommand2(createCommandParams)).then((createMpuResponse) => {
+          this.createMultiPartPromise = this.client.send(new CreateMultipartUploadCommand(createCommandParams)).then((createMpuResponse) => {
             this.abortMultipartUploadCommand = new AbortMultipartUploadCommand2({
               Bucket: this.params.Bucket,
               Key: this.params.Key,
@@ -29608,7 +28766,7 @@ var require_dist_cjs17 = __commonJS({
           const requestHandler = this.client.config.requestHandler;
           const eventEmitter = requestHandler instanceof EventEmitter ? requestHandler : null;
           let lastSeenBytes = 0;
-          const uploadEventListener = /* @__PURE__ */ __name((event, request) => {
+          const uploadEventListener = (event, request) => {
             const requestPartSize = Number(request.query["partNumber"]) || -1;
             if (requestPartSize !== dataPart.partNumber) {
               return;
@@ -29624,7 +28782,7 @@ var require_dist_cjs17 = __commonJS({
               Key: this.params.Key,
               Bucket: this.params.Bucket
             });
-          }, "uploadEventListener");
+          };
           if (eventEmitter !== null) {
             eventEmitter.on("xhr.upload.progress", uploadEventListener);
           }
@@ -29707,7 +28865,7 @@ to input.params.ContentLength in bytes.
             }
           };
           try {
-            result = await this.client.send(new CompleteMultipartUploadCommand2(uploadCompleteParams));
+            result = await this.client.send(new CompleteMultipartUploadCommand(uploadCompleteParams));
           } catch (e5) {
             await this.markUploadAsAborted().catch((abortError) => {
               if (e5 instanceof Error && e5.cause === void 0) {
@@ -29782,57 +28940,244 @@ to input.params.ContentLength in bytes.
 });
 
 // src/cli/publish-command.ts
-import { spawn } from "node:child_process";
-import { parseArgs } from "node:util";
+import path6 from "node:path";
 
-// src/core/inputs.ts
-var INPUT_NAMES = [
-  "app-id",
-  "path",
-  "working-directory",
-  "build-command",
-  "version",
-  "channel",
-  "private-key",
-  "private-key-file",
-  "public-key",
-  "require-notify-app-ready",
-  "compression-level",
-  "storage",
-  "s3-bucket",
-  "s3-region",
-  "s3-endpoint",
-  "s3-force-path-style",
-  "s3-access-key-id",
-  "s3-secret-access-key",
-  "s3-acl",
-  "s3-checksum",
-  "s3-part-size-mib",
-  "object-key",
-  "public-url",
-  "cache-control",
-  "storage-dir",
-  "server",
-  "capgo-api-key",
-  "capgo-api-url",
-  "webhook-url",
-  "webhook-secret",
-  "verify",
-  "dry-run",
-  "summary",
-  "pr-comment",
-  "github-token"
-];
+// src/core/records/schema.ts
+var SCHEMA_VERSION = 1;
+var HISTORY_LIMIT = 20;
+var OPERATIONS_LIMIT = 20;
+var RECORDS_PREFIX = "live-update";
+function releaseRecordKey(objectKey) {
+  return `${objectKey}.release.json`;
+}
+function channelRecordKey(appId, channel) {
+  return `${RECORDS_PREFIX}/${appId}/channels/${channel}.json`;
+}
+function appRecordKey(appId) {
+  return `${RECORDS_PREFIX}/${appId}/app.json`;
+}
+function releaseIndexKey(appId, version) {
+  return `${RECORDS_PREFIX}/${appId}/releases/${version}.json`;
+}
+function releaseIndexPrefix(appId) {
+  return `${RECORDS_PREFIX}/${appId}/releases/`;
+}
+function pointerOf(record, recordKey) {
+  const pointer = {
+    version: record.version,
+    record: recordKey,
+    url: record.bundle.url,
+    sessionKey: record.bundle.sessionKey,
+    checksum: record.bundle.checksum,
+    signature: record.bundle.signature,
+    keyId: record.bundle.keyId,
+    zipSize: record.bundle.zipSize
+  };
+  if (record.minNativeVersion) pointer.minNativeVersion = record.minNativeVersion;
+  if (record.manifest) {
+    pointer.manifestUrl = record.manifest.url;
+    pointer.manifestSignature = record.manifest.signature;
+  }
+  return pointer;
+}
+function emptyChannelRecord(appId, channel, now) {
+  return {
+    schema: 1,
+    appId,
+    channel,
+    revision: 0,
+    updatedAt: now,
+    stable: null,
+    rollout: null,
+    history: [],
+    operations: []
+  };
+}
+function invalid(key, why) {
+  return new LiveUpdateError(
+    "records_record_invalid",
+    `The record ${key} in the bucket is not a valid schema-1 record (${why}). Fix or delete it by hand; it was left untouched.`,
+    { stage: "records" }
+  );
+}
+var isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
+function checkSchema(value, key, appId) {
+  if (!isObject(value)) throw invalid(key, "not a JSON object");
+  if (value.schema !== SCHEMA_VERSION) {
+    throw new LiveUpdateError(
+      "records_schema_unsupported",
+      `The record ${key} has schema ${JSON.stringify(value.schema)}; this action reads schema ${SCHEMA_VERSION}. A newer action wrote it: upgrade the action.`,
+      { stage: "records" }
+    );
+  }
+  if (appId !== void 0 && value.appId !== appId)
+    throw invalid(key, `appId is ${JSON.stringify(value.appId)}, expected ${appId}`);
+  return value;
+}
+function checkPointer(value, key, where) {
+  if (!isObject(value)) throw invalid(key, `${where} is not an object`);
+  for (const field2 of ["version", "url", "sessionKey", "checksum", "keyId"]) {
+    if (typeof value[field2] !== "string") throw invalid(key, `${where}.${field2} is missing`);
+  }
+}
+function parseChannelRecord(value, key, appId, channel) {
+  const record = checkSchema(value, key, appId);
+  if (record.channel !== channel)
+    throw invalid(key, `channel is ${JSON.stringify(record.channel)}, expected ${channel}`);
+  if (typeof record.revision !== "number") throw invalid(key, "revision is missing");
+  if (record.stable !== null) checkPointer(record.stable, key, "stable");
+  if (record.rollout !== null) {
+    if (!isObject(record.rollout) || typeof record.rollout.percentage !== "number")
+      throw invalid(key, "rollout is malformed");
+    checkPointer(record.rollout.release, key, "rollout.release");
+  }
+  if (!Array.isArray(record.history)) throw invalid(key, "history is not a list");
+  record.history.forEach((entry, index) => checkPointer(entry, key, `history[${index}]`));
+  if (!Array.isArray(record.operations)) throw invalid(key, "operations is not a list");
+  return record;
+}
+function parseReleaseRecord(value, key, appId) {
+  const record = checkSchema(value, key, appId);
+  if (typeof record.version !== "string") throw invalid(key, "version is missing");
+  if (!Array.isArray(record.channels)) throw invalid(key, "channels is not a list");
+  if (!isObject(record.bundle) || typeof record.bundle.key !== "string" || typeof record.bundle.url !== "string")
+    throw invalid(key, "bundle is malformed");
+  if (!Array.isArray(record.files)) throw invalid(key, "files is not a list");
+  return record;
+}
+function parseAppRecord(value, key, appId) {
+  const record = checkSchema(value, key, appId);
+  if (!Array.isArray(record.channels) || typeof record.defaultChannel !== "string")
+    throw invalid(key, "channels or defaultChannel is malformed");
+  return record;
+}
+function parseReleaseIndex(value, key, appId) {
+  const record = checkSchema(value, key, appId);
+  if (typeof record.record !== "string" || typeof record.version !== "string") throw invalid(key, "record is missing");
+  return record;
+}
 
-// src/core/publish.ts
-import { mkdtemp, rm } from "node:fs/promises";
-import { createReadStream } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+// src/core/records/channel.ts
+function withOperation(record, kind, version, ctx, from) {
+  const op = { kind, version, at: ctx.at, id: ctx.id };
+  if (ctx.runId) op.runId = ctx.runId;
+  if (ctx.runAttempt) op.runAttempt = ctx.runAttempt;
+  if (from) op.from = from;
+  return {
+    ...record,
+    revision: record.revision + 1,
+    updatedAt: ctx.at,
+    operations: [op, ...record.operations].slice(0, OPERATIONS_LIMIT)
+  };
+}
+function pushHistory(history, old, next) {
+  const kept = history.filter((entry) => entry.version !== next.version && entry.version !== old?.version);
+  return (old && old.version !== next.version ? [old, ...kept] : kept).slice(0, HISTORY_LIMIT);
+}
+function hasOperation(record, id) {
+  return Boolean(record?.operations.some((op) => op.id === id));
+}
+function doneByRun(record, kind, ctx) {
+  return ctx.runId ? record.operations.find((op) => op.kind === kind && op.runId === ctx.runId) : void 0;
+}
+function applyPublish(current, change2, ctx) {
+  const base = current ?? {
+    ...emptyChannelRecord(change2.appId, change2.channel, ctx.at),
+    ...change2.preview ? { preview: change2.preview } : {}
+  };
+  const { release: release2, percentage } = change2;
+  if (percentage < 100 && base.stable && base.stable.version !== release2.version) {
+    if (base.rollout?.release.version === release2.version && base.rollout.percentage === percentage) {
+      return { note: `${release2.version} already rolls out to ${percentage} % of '${change2.channel}'.` };
+    }
+    const next2 = withOperation({ ...base, rollout: { release: release2, percentage } }, "publish", release2.version, ctx);
+    return {
+      next: next2,
+      note: `${release2.version} rolls out to ${percentage} % of '${change2.channel}'; ${base.stable.version} stays stable for the rest.`
+    };
+  }
+  if (base.stable?.version === release2.version && !base.rollout)
+    return { note: `${release2.version} is already stable on '${change2.channel}'.` };
+  const next = withOperation(
+    { ...base, stable: release2, rollout: null, history: pushHistory(base.history, base.stable, release2) },
+    "publish",
+    release2.version,
+    ctx
+  );
+  const first = base.stable ? "" : " (first release on this channel)";
+  const straight = percentage < 100 && !base.stable ? `; no stable release to roll out against, so it goes to every device` : "";
+  return { next, note: `${release2.version} is now stable on '${change2.channel}'${first}${straight}.` };
+}
+function applyPromote(current, ctx) {
+  if (!current) return { note: "The channel has no releases: nothing to promote." };
+  const earlier = doneByRun(current, "promote", ctx);
+  if (earlier)
+    return {
+      note: `This run already promoted ${earlier.version} (attempt ${earlier.runAttempt ?? "?"}): nothing to do.`
+    };
+  if (!current.rollout)
+    return {
+      note: `No rollout is active on '${current.channel}'${current.stable ? ` (${current.stable.version} is stable)` : ""}: nothing to promote.`
+    };
+  const release2 = current.rollout.release;
+  const next = withOperation(
+    { ...current, stable: release2, rollout: null, history: pushHistory(current.history, current.stable, release2) },
+    "promote",
+    release2.version,
+    ctx,
+    current.stable?.version
+  );
+  return {
+    next,
+    note: `${release2.version} (was at ${current.rollout.percentage} %) is now stable on '${current.channel}'.`
+  };
+}
+function rollbackTarget(current, channel) {
+  const previous = current?.history[0];
+  if (!previous) {
+    throw new LiveUpdateError(
+      "release_rollback_target_missing",
+      `Channel '${channel}' has no earlier stable release in its records to roll back to. Set {{version}} to the release to go back to.`,
+      { stage: "release", input: "version" }
+    );
+  }
+  return previous;
+}
+function applyRollback(current, targetOrChoice, where, ctx) {
+  const { channel } = where;
+  const base = current ?? emptyChannelRecord(where.appId, channel, ctx.at);
+  if (current) {
+    const earlier = doneByRun(current, "rollback", ctx);
+    if (earlier)
+      return {
+        note: `This run already rolled '${channel}' back to ${earlier.version} (attempt ${earlier.runAttempt ?? "?"}): not rolling back twice.`
+      };
+  }
+  const target = typeof targetOrChoice === "function" ? targetOrChoice(current) : targetOrChoice;
+  if (base.stable?.version === target.version && !base.rollout)
+    return { note: `${target.version} is already stable on '${channel}': nothing to roll back.` };
+  const from = base.stable?.version;
+  const next = withOperation(
+    {
+      ...base,
+      stable: target,
+      rollout: null,
+      history: base.history.filter((entry) => entry.version !== target.version)
+    },
+    "rollback",
+    target.version,
+    ctx,
+    from
+  );
+  const cleared = base.rollout ? ` (rollout of ${base.rollout.release.version} cleared)` : "";
+  return { next, note: `'${channel}' rolled back from ${from ?? "nothing"} to ${target.version}${cleared}.` };
+}
+
+// src/core/records/update.ts
+import { randomBytes } from "node:crypto";
 
 // src/core/retry.ts
-var realSleep = /* @__PURE__ */ __name((ms) => new Promise((resolve) => setTimeout(resolve, ms)), "realSleep");
+var realSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 async function retryWithBackoff(operation, options) {
   const sleep = options.sleep ?? realSleep;
   const now = options.now ?? Date.now;
@@ -29852,7 +29197,6 @@ async function retryWithBackoff(operation, options) {
     }
   }
 }
-__name(retryWithBackoff, "retryWithBackoff");
 function parseRetryAfter(value, now = Date.now(), capMs = 12e4) {
   if (!value) return void 0;
   const seconds2 = Number(value);
@@ -29861,86 +29205,297 @@ function parseRetryAfter(value, now = Date.now(), capMs = 12e4) {
   if (Number.isNaN(date)) return void 0;
   return Math.min(capMs, Math.max(0, date - now));
 }
-__name(parseRetryAfter, "parseRetryAfter");
 
-// src/core/register/http.ts
-function httpCallSettings(options) {
-  return {
-    fetch: options.fetch ?? globalThis.fetch,
-    sleep: options.sleep ?? realSleep,
-    now: options.now ?? Date.now,
-    logger: options.logger,
-    random: options.random,
-    timeoutMs: options.timeoutMs ?? 3e4,
-    attempts: Math.max(1, options.attempts ?? 4),
-    baseDelayMs: options.baseDelayMs ?? 1e3,
-    maxDelayMs: options.maxDelayMs ?? 15e3,
-    maxRetryAfterMs: options.maxRetryAfterMs ?? 6e4
-  };
-}
-__name(httpCallSettings, "httpCallSettings");
-var RegistrationError = class extends LiveUpdateError {
-  static {
-    __name(this, "RegistrationError");
+// src/core/storage/conditions.ts
+var WriteConflict = class extends Error {
+  constructor(key) {
+    super(`The object ${key} changed (or appeared) since it was read.`);
+    this.key = key;
+    this.name = "WriteConflict";
   }
-  bundleState;
-  /**
-   * True when the update server MIGHT reference the uploaded object (`bundleState` is
-   * 'maybe-registered' or 'registered'): the orchestrator must then keep the upload.
-   * Same answer as `mightBeRegistered(error)`.
-   */
-  ambiguous;
-  /** HTTP status of the last answer, when there was one. */
-  httpStatus;
-  /** The server's error code (e.g. Capgo's `invalid_apikey`), when there was one. */
-  apiCode;
-  constructor(code, message, options) {
-    super(code, message, { stage: options.stage, input: options.input, cause: options.cause });
-    this.name = "RegistrationError";
-    this.bundleState = options.bundleState;
-    this.ambiguous = options.bundleState !== "not-registered";
-    this.httpStatus = options.httpStatus;
-    this.apiCode = options.apiCode;
+  key;
+};
+var ConditionalWritesUnsupported = class extends Error {
+  constructor(key, store) {
+    super(`${store} does not support conditional writes (If-Match / If-None-Match).`);
+    this.key = key;
+    this.store = store;
+    this.name = "ConditionalWritesUnsupported";
+  }
+  key;
+  store;
+};
+function isWriteConflict(error) {
+  return error instanceof WriteConflict;
+}
+function isConditionalUnsupported(error) {
+  return error instanceof ConditionalWritesUnsupported;
+}
+
+// src/core/records/update.ts
+var unconditional = /* @__PURE__ */ new WeakSet();
+function writerToken() {
+  return randomBytes(8).toString("hex");
+}
+async function updateRecord(store, change2, settings = {}) {
+  const attempts = settings.attempts ?? 12;
+  const sleep = settings.sleep ?? realSleep;
+  const random = settings.random ?? Math.random;
+  const backoff = (attempt) => sleep(Math.round(random() * Math.min(1e3, 20 * 2 ** attempt)));
+  if (!settings.forceFallback && !unconditional.has(store)) {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const current = await store.getJson(change2.key);
+      const parsed = current ? change2.parse(current.value) : void 0;
+      const next = change2.apply(parsed);
+      if (next === void 0) return { value: parsed, changed: false, path: "conditional", attempts: attempt };
+      try {
+        await store.putJson(change2.key, next, current ? { ifMatch: current.etag } : { ifNoneMatch: "*" });
+        return { value: next, changed: true, path: "conditional", attempts: attempt };
+      } catch (error) {
+        if (isConditionalUnsupported(error)) {
+          unconditional.add(store);
+          settings.logger?.info(
+            `${store.describe()} does not support conditional writes; records are updated with write, wait, read-back and retry instead.`
+          );
+          break;
+        }
+        if (!isWriteConflict(error)) throw error;
+        settings.logger?.debug(
+          `${change2.key} changed while it was updated (attempt ${attempt} of ${attempts}); reading it again.`
+        );
+        await backoff(attempt);
+      }
+    }
+    if (!unconditional.has(store) && !settings.forceFallback) throw contention(change2.key, attempts);
+  }
+  return fallbackUpdate(store, change2, settings, attempts, sleep, random, backoff);
+}
+async function fallbackUpdate(store, change2, settings, attempts, sleep, random, backoff) {
+  const settleMs = settings.settleMs ?? 1500;
+  let wrote = false;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const current = await store.getJson(change2.key);
+    const parsed = current ? change2.parse(current.value) : void 0;
+    const next = change2.apply(parsed);
+    if (next === void 0) return { value: parsed, changed: wrote, path: "fallback", attempts: attempt };
+    await store.putJson(change2.key, next);
+    wrote = true;
+    await sleep(settleMs + Math.round(random() * settleMs * 0.2));
+    const back = await store.getJson(change2.key);
+    const landed = back ? change2.parse(back.value) : void 0;
+    if (change2.applied(landed)) return { value: landed, changed: true, path: "fallback", attempts: attempt };
+    settings.logger?.info(
+      `${change2.key}: a concurrent writer replaced this update (attempt ${attempt} of ${attempts}); applying it again.`
+    );
+    await backoff(attempt);
+  }
+  throw contention(change2.key, attempts);
+}
+function contention(key, attempts) {
+  return new LiveUpdateError(
+    "records_update_contended",
+    `Could not update ${key} after ${attempts} attempts: other publishes kept changing it. Re-run this job; nothing else needs fixing.`,
+    { stage: "records" }
+  );
+}
+
+// src/core/records/index.ts
+var ReleaseRecords = class {
+  constructor(store, appId, settings = {}) {
+    this.store = store;
+    this.appId = appId;
+    this.settings = settings;
+  }
+  store;
+  appId;
+  settings;
+  now() {
+    return (this.settings.now?.() ?? /* @__PURE__ */ new Date()).toISOString();
+  }
+  context(run = {}) {
+    return { id: writerToken(), at: this.now(), runId: run.runId, runAttempt: run.runAttempt };
+  }
+  async readChannel(channel) {
+    const key = channelRecordKey(this.appId, channel);
+    const found = await this.store.getJson(key);
+    return found ? parseChannelRecord(found.value, key, this.appId, channel) : void 0;
+  }
+  async readApp() {
+    const key = appRecordKey(this.appId);
+    const found = await this.store.getJson(key);
+    return found ? parseAppRecord(found.value, key, this.appId) : void 0;
+  }
+  async readReleaseAt(key) {
+    const found = await this.store.getJson(key);
+    return found ? parseReleaseRecord(found.value, key, this.appId) : void 0;
+  }
+  /** A version's release record, found through the index. */
+  async readRelease(version) {
+    const indexKey = releaseIndexKey(this.appId, version);
+    const entry = await this.store.getJson(indexKey);
+    if (!entry) return void 0;
+    const { record: key } = parseReleaseIndex(entry.value, indexKey, this.appId);
+    const record = await this.readReleaseAt(key);
+    return record ? { key, record } : void 0;
+  }
+  async listReleases() {
+    const entries = [];
+    for (const key of await this.store.list(releaseIndexPrefix(this.appId))) {
+      if (!key.endsWith(".json")) continue;
+      const found = await this.store.getJson(key);
+      if (found) entries.push(parseReleaseIndex(found.value, key, this.appId));
+    }
+    return entries;
+  }
+  /** Write a release record (or add the channel to an existing one) and its index entry. */
+  async saveRelease(key, record) {
+    const channels = record.channels;
+    const outcome = await updateRecord(
+      this.store,
+      {
+        key,
+        parse: (value) => parseReleaseRecord(value, key, this.appId),
+        apply: (current) => {
+          if (!current) return record;
+          const missing = channels.filter((channel) => !current.channels.includes(channel));
+          return missing.length ? { ...current, channels: [...current.channels, ...missing] } : void 0;
+        },
+        applied: (current) => Boolean(current && channels.every((channel) => current.channels.includes(channel)))
+      },
+      this.settings
+    );
+    const indexKey = releaseIndexKey(this.appId, record.version);
+    const entry = { schema: 1, appId: this.appId, version: record.version, record: key };
+    await updateRecord(
+      this.store,
+      {
+        key: indexKey,
+        parse: (value) => parseReleaseIndex(value, indexKey, this.appId),
+        apply: (current) => current?.record === key ? void 0 : entry,
+        applied: (current) => current?.record === key
+      },
+      this.settings
+    );
+    return outcome.value ?? record;
+  }
+  /** Remove a channel from a release record; returns the channels that still use it. */
+  async releaseChannelRemoved(key, channel) {
+    const outcome = await updateRecord(
+      this.store,
+      {
+        key,
+        parse: (value) => parseReleaseRecord(value, key, this.appId),
+        apply: (current) => current?.channels.includes(channel) ? { ...current, channels: current.channels.filter((name) => name !== channel) } : void 0,
+        applied: (current) => !current?.channels.includes(channel)
+      },
+      this.settings
+    );
+    return outcome.value?.channels;
+  }
+  async deleteRelease(version, key) {
+    await this.store.delete(key);
+    await this.store.delete(releaseIndexKey(this.appId, version));
+  }
+  /** Apply one step (publish / promote / rollback) to a channel record, race-safe. */
+  async updateChannel(channel, ctx, step) {
+    const key = channelRecordKey(this.appId, channel);
+    let note = "";
+    const outcome = await updateRecord(
+      this.store,
+      {
+        key,
+        parse: (value) => parseChannelRecord(value, key, this.appId, channel),
+        apply: (current) => {
+          const result = step(current);
+          if (result.next || !hasOperation(current, ctx.id)) note = result.note;
+          return result.next;
+        },
+        applied: (current) => hasOperation(current, ctx.id)
+      },
+      this.settings
+    );
+    return { record: outcome.value, changed: outcome.changed, note, path: outcome.path };
+  }
+  async deleteChannel(channel) {
+    await this.store.delete(channelRecordKey(this.appId, channel));
+  }
+  /** Add (or remove) a channel in the app record. Preview channels never become the default. */
+  async updateApp(channel, action, options = {}) {
+    const key = appRecordKey(this.appId);
+    const at = this.now();
+    const outcome = await updateRecord(
+      this.store,
+      {
+        key,
+        parse: (value) => parseAppRecord(value, key, this.appId),
+        apply: (current) => {
+          const base = current ?? {
+            schema: 1,
+            appId: this.appId,
+            defaultChannel: "",
+            channels: [],
+            updatedAt: at
+          };
+          if (action === "add") {
+            if (base.channels.includes(channel) && (options.preview || base.defaultChannel)) return void 0;
+            const channels = base.channels.includes(channel) ? base.channels : [...base.channels, channel];
+            const defaultChannel = base.defaultChannel || (options.preview ? "" : channel);
+            return { ...base, channels, defaultChannel, updatedAt: at };
+          }
+          if (!current?.channels.includes(channel)) return void 0;
+          return {
+            ...current,
+            channels: current.channels.filter((name) => name !== channel),
+            defaultChannel: current.defaultChannel === channel ? "" : current.defaultChannel,
+            updatedAt: at
+          };
+        },
+        applied: (current) => action === "add" ? Boolean(current?.channels.includes(channel)) : !current?.channels.includes(channel)
+      },
+      this.settings
+    );
+    return outcome.value;
   }
 };
-function mightBeRegistered(error) {
-  if (error instanceof RegistrationError) return error.bundleState !== "not-registered";
-  return true;
-}
-__name(mightBeRegistered, "mightBeRegistered");
+
+// src/core/register/http.ts
 var HttpFailure = class extends Error {
-  constructor(method, path3, status, apiCode, apiMessage, body, excerpt2, retryAfterMs) {
-    super(`HTTP ${status}${apiCode ? ` ${apiCode}` : ""} from ${method} ${path3}`);
-    this.method = method;
-    this.path = path3;
-    this.status = status;
-    this.apiCode = apiCode;
-    this.apiMessage = apiMessage;
-    this.body = body;
-    this.excerpt = excerpt2;
-    this.retryAfterMs = retryAfterMs;
-    this.name = "HttpFailure";
-  }
   method;
   path;
   status;
+  /** Error code from the JSON body (`error`), if any. */
   apiCode;
+  /** Human message from the JSON body (`message` or `status`), secrets redacted, if any. */
   apiMessage;
+  /** Parsed JSON body, if it was JSON. */
   body;
+  /** Excerpt of the raw body (secrets redacted, ~200 chars). */
   excerpt;
+  /** Retry-After in ms (uncapped parse), if the header was there. */
   retryAfterMs;
-  static {
-    __name(this, "HttpFailure");
+  constructor(answer) {
+    super(`HTTP ${answer.status}${answer.apiCode ? ` ${answer.apiCode}` : ""} from ${answer.method} ${answer.path}`);
+    this.name = "HttpFailure";
+    this.method = answer.method;
+    this.path = answer.path;
+    this.status = answer.status;
+    this.apiCode = answer.apiCode;
+    this.apiMessage = answer.apiMessage;
+    this.body = answer.body;
+    this.excerpt = answer.excerpt ?? "(empty body)";
+    this.retryAfterMs = answer.retryAfterMs;
   }
 };
 var TransportFailure = class extends Error {
-  constructor(method, path3, kind, notSent, detail, cause) {
-    super(`${kind === "timeout" ? "timed out" : `network error (${detail})`} on ${method} ${path3}`, { cause });
+  constructor(method, path7, kind, notSent, detail, timeoutMs, cause) {
+    const what = kind === "timeout" ? `timed out after ${seconds(timeoutMs)}` : `network error (${detail})`;
+    super(`${what} on ${method} ${path7}`, { cause });
     this.method = method;
-    this.path = path3;
+    this.path = path7;
     this.kind = kind;
     this.notSent = notSent;
     this.detail = detail;
+    this.timeoutMs = timeoutMs;
     this.name = "TransportFailure";
   }
   method;
@@ -29948,9 +29503,19 @@ var TransportFailure = class extends Error {
   kind;
   notSent;
   detail;
-  static {
-    __name(this, "TransportFailure");
+  timeoutMs;
+};
+var UnexpectedAnswer = class extends Error {
+  constructor(method, path7, expected) {
+    super(`${method} ${path7} answered something that is not ${expected}`);
+    this.method = method;
+    this.path = path7;
+    this.expected = expected;
+    this.name = "UnexpectedAnswer";
   }
+  method;
+  path;
+  expected;
 };
 var NOT_SENT_CODES = /* @__PURE__ */ new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "ENETUNREACH", "EHOSTUNREACH"]);
 function errorCode(error) {
@@ -29962,58 +29527,117 @@ function errorCode(error) {
   }
   return void 0;
 }
-__name(errorCode, "errorCode");
 function isTimeout(error) {
   const name = error?.name;
-  return name === "TimeoutError" || name === "AbortError" || errorCode(error) === "UND_ERR_HEADERS_TIMEOUT" || errorCode(error) === "UND_ERR_BODY_TIMEOUT";
+  const code = errorCode(error);
+  if (name === "TimeoutError" || name === "AbortError") return true;
+  return code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT";
 }
-__name(isTimeout, "isTimeout");
-function toTransportFailure(method, path3, error, answered) {
-  if (isTimeout(error)) return new TransportFailure(method, path3, "timeout", false, "timeout", error);
+function toTransportFailure(method, path7, error, answered, timeoutMs) {
+  if (isTimeout(error)) return new TransportFailure(method, path7, "timeout", false, "timeout", timeoutMs, error);
   const code = errorCode(error);
   const notSent = !answered && code !== void 0 && NOT_SENT_CODES.has(code);
-  return new TransportFailure(method, path3, "network", notSent, code ?? (error instanceof Error ? error.message : String(error)), error);
+  return new TransportFailure(method, path7, "network", notSent, code ?? describeError(error), timeoutMs, error);
 }
-__name(toTransportFailure, "toTransportFailure");
-async function sendOnce(fetchImpl, request) {
-  const url = new URL(request.baseUrl + request.path);
-  for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
-  const signal = AbortSignal.timeout(request.timeoutMs);
-  let response;
-  try {
-    response = await fetchImpl(url, { method: request.method, headers: request.headers, body: request.body, signal, redirect: "manual" });
-  } catch (error) {
-    throw toTransportFailure(request.method, request.path, error, false);
+function outcomeUnknown(error) {
+  if (error instanceof TransportFailure) return !error.notSent;
+  if (error instanceof HttpFailure) return error.status >= 500 || error.status === 408;
+  return false;
+}
+function seconds(ms) {
+  return ms >= 1e3 ? `${(ms / 1e3).toFixed(ms % 1e3 === 0 ? 0 : 1)} s` : `${ms} ms`;
+}
+function describeFailure(error) {
+  if (error instanceof HttpFailure || error instanceof TransportFailure) {
+    const call = error.path ? `${error.method} ${error.path}` : error.method;
+    if (error instanceof HttpFailure)
+      return `${call} answered HTTP ${error.status}${error.apiCode ? ` ${error.apiCode}` : ""}`;
+    if (error.kind === "timeout") return `${call} got no answer within ${seconds(error.timeoutMs)}`;
+    return `${call} failed (${error.detail})`;
   }
-  let text;
-  try {
-    text = await response.text();
-  } catch (error) {
-    throw toTransportFailure(request.method, request.path, error, true);
+  return describeError(error);
+}
+var HttpJsonClient = class {
+  /** The base URL as messages show it: no credentials, no query. */
+  shownUrl;
+  timeoutMs;
+  attempts;
+  logger;
+  now;
+  /** Runs an operation under this client's retry policy (for calls with their own logic between attempts). */
+  retry;
+  baseUrl;
+  fetchImpl;
+  headers;
+  secrets;
+  constructor(options) {
+    this.baseUrl = options.baseUrl;
+    this.shownUrl = safeUrl(options.baseUrl);
+    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.headers = options.headers ?? {};
+    this.secrets = options.secrets ?? [];
+    this.timeoutMs = options.timeoutMs ?? 3e4;
+    this.attempts = Math.max(1, options.attempts ?? 4);
+    this.logger = options.logger;
+    this.now = options.now ?? Date.now;
+    this.retry = createRetrier({ ...options, attempts: this.attempts, now: this.now });
   }
-  let json;
+  /** An idempotent call: retried by the policy; throws HttpFailure / TransportFailure at the end. */
+  call(request) {
+    return this.retry(() => this.send(request));
+  }
+  /** One attempt: the answer on 2xx, otherwise HttpFailure / TransportFailure. Redirects are not followed. */
+  async send(request) {
+    const method = request.method;
+    const path7 = request.path ?? "";
+    const timeoutMs = request.timeoutMs ?? this.timeoutMs;
+    const url = new URL(this.baseUrl + path7);
+    for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
+    const headers = { ...this.headers, ...request.headers };
+    let body = request.body;
+    if (request.json !== void 0) {
+      body = JSON.stringify(request.json);
+      headers["content-type"] ??= "application/json";
+    }
+    let response;
+    try {
+      const signal = AbortSignal.timeout(timeoutMs);
+      response = await this.fetchImpl(url, { method, headers, body, signal, redirect: "manual" });
+    } catch (error) {
+      throw toTransportFailure(method, path7, error, false, timeoutMs);
+    }
+    let text;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw toTransportFailure(method, path7, error, true, timeoutMs);
+    }
+    if (response.status >= 200 && response.status < 300) return { status: response.status, json: parseJson(text), text };
+    const redacted = redact(text, this.secrets);
+    const refusal2 = parseJson(redacted);
+    const isRecord = refusal2 !== null && typeof refusal2 === "object" && !Array.isArray(refusal2);
+    const record = isRecord ? refusal2 : {};
+    const field2 = (name) => typeof record[name] === "string" ? record[name] : void 0;
+    const apiMessage = field2("message") ?? field2("status");
+    throw new HttpFailure({
+      method,
+      path: path7,
+      status: response.status,
+      apiCode: field2("error"),
+      apiMessage,
+      body: refusal2,
+      excerpt: excerpt(redacted) || void 0,
+      retryAfterMs: parseRetryAfter(response.headers.get("retry-after"), this.now(), Number.MAX_SAFE_INTEGER)
+    });
+  }
+};
+function parseJson(text) {
   try {
-    json = text.length > 0 ? JSON.parse(text) : void 0;
+    return text.length > 0 ? JSON.parse(text) : void 0;
   } catch {
-    json = void 0;
+    return void 0;
   }
-  if (response.status >= 200 && response.status < 300) return { status: response.status, json, text };
-  const record = json && typeof json === "object" && !Array.isArray(json) ? json : {};
-  const apiCode = typeof record.error === "string" ? record.error : void 0;
-  const apiMessage = typeof record.message === "string" ? record.message : typeof record.status === "string" ? record.status : void 0;
-  const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), request.now(), Number.MAX_SAFE_INTEGER);
-  throw new HttpFailure(
-    request.method,
-    request.path,
-    response.status,
-    apiCode,
-    apiMessage === void 0 ? void 0 : redact(apiMessage, request.secrets),
-    json,
-    excerpt(redact(text, request.secrets)) || "(empty body)",
-    retryAfterMs
-  );
 }
-__name(sendOnce, "sendOnce");
 function classifyHttpError(error, maxRetryAfterMs) {
   if (error instanceof TransportFailure) return { retry: true };
   if (error instanceof HttpFailure) {
@@ -30026,70 +29650,174 @@ function classifyHttpError(error, maxRetryAfterMs) {
   }
   return { retry: false };
 }
-__name(classifyHttpError, "classifyHttpError");
-function outcomeUnknown(error) {
-  if (error instanceof TransportFailure) return !error.notSent;
-  if (error instanceof HttpFailure) return error.status >= 500 || error.status === 408;
-  return false;
+function wasRetried(error) {
+  return classifyHttpError(error, Number.MAX_SAFE_INTEGER).retry;
 }
-__name(outcomeUnknown, "outcomeUnknown");
-function seconds(ms) {
-  return ms >= 1e3 ? `${(ms / 1e3).toFixed(ms % 1e3 === 0 ? 0 : 1)} s` : `${ms} ms`;
+function createRetrier(options) {
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 6e4;
+  const classify = options.classify ?? classifyHttpError;
+  const describe = options.describe ?? describeFailure;
+  const settings = {
+    attempts: Math.max(1, options.attempts ?? 4),
+    baseDelayMs: options.baseDelayMs ?? 1e3,
+    maxDelayMs: options.maxDelayMs ?? 15e3,
+    deadlineMs: options.deadlineMs,
+    sleep: options.sleep ?? realSleep,
+    now: options.now ?? Date.now,
+    random: options.random,
+    classify: (error) => classify(error, maxRetryAfterMs),
+    onRetry: (retry) => {
+      const next = `attempt ${retry.attempt + 1} of ${retry.attempts}`;
+      options.logger?.warn(
+        `${options.service}: ${describe(retry.error)}; retrying in ${seconds(retry.delayMs)} (${next}).`
+      );
+    }
+  };
+  return (operation) => retryWithBackoff(operation, settings);
 }
-__name(seconds, "seconds");
+
+// src/core/register/capgo-api.ts
+var CAPGO_API_URL = "https://api.capgo.app";
+var CAPGO_PAGE_SIZE = 50;
+var CapgoHttpApi = class {
+  constructor(client) {
+    this.client = client;
+  }
+  client;
+  async *listBundles(appId) {
+    for (let page = 0; ; page++) {
+      let rows;
+      try {
+        const query = { app_id: appId, page: String(page) };
+        rows = (await this.client.call({ method: "GET", path: "/bundle", query })).json;
+      } catch (error) {
+        const refusal2 = error instanceof HttpFailure && error.apiCode === "cannot_get_bundle";
+        if (refusal2 && !/access/i.test(error.apiMessage ?? "")) return;
+        throw error;
+      }
+      if (!Array.isArray(rows)) throw new UnexpectedAnswer("GET", "/bundle", "a list of bundles");
+      yield rows.filter((row) => Boolean(row) && typeof row === "object");
+      if (rows.length < CAPGO_PAGE_SIZE) return;
+    }
+  }
+  async postBundle(bundle) {
+    const answer = (await this.client.send({ method: "POST", path: "/bundle", json: bundle })).json;
+    const id = answer?.bundle?.id;
+    return { id: id === void 0 || id === null ? void 0 : String(id) };
+  }
+  async postChannel(channel) {
+    return (await this.client.call({ method: "POST", path: "/channel", json: channel })).json;
+  }
+  async putBundle(body) {
+    return (await this.client.call({ method: "PUT", path: "/bundle", json: body })).json;
+  }
+  async postMetadata(metadata) {
+    return (await this.client.call({ method: "POST", path: "/bundle/metadata", json: metadata })).json;
+  }
+  async deleteChannel(body) {
+    return (await this.client.call({ method: "DELETE", path: "/channel", json: body })).json;
+  }
+  async deleteBundle(body) {
+    return (await this.client.call({ method: "DELETE", path: "/bundle", json: body })).json;
+  }
+};
+
+// src/core/register/registration.ts
+var RegistrationError = class extends LiveUpdateError {
+  bundleState;
+  /** HTTP status of the last answer, when there was one. */
+  httpStatus;
+  /** The server's error code (e.g. Capgo's `invalid_apikey`), when there was one. */
+  apiCode;
+  constructor(code, message, options) {
+    super(code, message, { stage: options.stage, input: options.input, cause: options.cause });
+    this.name = "RegistrationError";
+    this.bundleState = options.bundleState;
+    this.httpStatus = options.httpStatus;
+    this.apiCode = options.apiCode;
+  }
+};
+function mightBeRegistered(error) {
+  if (error instanceof RegistrationError) return error.bundleState !== "not-registered";
+  return true;
+}
 var SIGNED_CHECKSUM = /^[0-9a-f]{512}$/;
 function validateRegistrationRequest(req) {
-  const fail = /* @__PURE__ */ __name((code, message, input) => {
+  const fail = (code, message, input) => {
     throw new RegistrationError(code, message, { stage: "register", input, bundleState: "not-registered" });
-  }, "fail");
+  };
   if (!req.appId) fail("register_app_id_missing", "Refusing to register: no app id.", "app-id");
   if (!req.version) fail("register_version_missing", "Refusing to register: no version.", "version");
   if (!req.channel) fail("register_channel_missing", "Refusing to register: no channel.", "channel");
   if (!req.externalUrl) fail("register_url_missing", "Refusing to register: no bundle URL.", "public-url");
-  if (!req.sessionKey || !req.sessionKey.includes(":")) {
-    fail("register_session_key_missing", "Refusing to register a bundle without its session key (ivSessionKey): devices with a public key would skip decryption. This is a bug in the publishing pipeline.");
+  if (!req.sessionKey?.includes(":")) {
+    fail(
+      "register_session_key_missing",
+      "Refusing to register a bundle without its session key (ivSessionKey): devices with a public key would skip decryption. This is a bug in the publishing pipeline."
+    );
   }
   if (!SIGNED_CHECKSUM.test(req.checksum ?? "")) {
-    fail("register_checksum_invalid", "Refusing to register: the checksum is not a 512-character lowercase hex signed checksum (V3). Devices with a public key would refuse the bundle. This is a bug in the publishing pipeline.");
+    fail(
+      "register_checksum_invalid",
+      "Refusing to register: the checksum is not a 512-character lowercase hex signed checksum (V3). Devices with a public key would refuse the bundle. This is a bug in the publishing pipeline."
+    );
   }
   if (!req.keyId) fail("register_key_id_missing", "Refusing to register a bundle without its key_id.", "private-key");
 }
-__name(validateRegistrationRequest, "validateRegistrationRequest");
 
 // src/core/register/capgo-errors.ts
-function shortReason(error, timeoutMs) {
-  if (error instanceof HttpFailure) return `${error.method} ${error.path} answered ${error.status}${error.apiCode ? ` ${error.apiCode}` : ""}`;
-  if (error instanceof TransportFailure) return `${error.method} ${error.path} ${error.kind === "timeout" ? `timed out after ${seconds(timeoutMs)}` : `failed (${error.detail})`}`;
-  return error instanceof Error ? error.message : String(error);
-}
-__name(shortReason, "shortReason");
 function mapError(error, ctx, endpoint) {
   if (error instanceof LiveUpdateError) return error;
-  const { baseUrl, timeoutMs, attempts } = endpoint;
-  const make = /* @__PURE__ */ __name((code2, message, input) => new RegistrationError(code2, message, {
+  const { baseUrl, attempts } = endpoint;
+  const make = (code2, message, input) => new RegistrationError(code2, message, {
     stage: ctx.stage,
     input,
     cause: error,
     bundleState: ctx.bundleState,
     httpStatus: error instanceof HttpFailure ? error.status : void 0,
     apiCode: error instanceof HttpFailure ? error.apiCode : void 0
-  }), "make");
+  });
   const unsure = ctx.bundleState === "maybe-registered" ? ` The bundle MAY be registered: the uploaded object is kept; re-run the publish to settle it (it looks the version up first).` : ctx.bundleState === "registered" ? ` The bundle itself is registered; re-run the publish to finish (it will find the bundle and point the channel).` : "";
   if (error instanceof TransportFailure) {
-    if (error.kind === "timeout") return make("capgo_timeout", `Capgo at ${baseUrl} did not answer ${error.method} ${error.path} within ${seconds(timeoutMs)} (tried ${attempts} times) while trying to ${ctx.action}.${unsure}`);
-    return make("capgo_unreachable", `Could not reach Capgo at ${baseUrl} (${error.detail}) while trying to ${ctx.action}; check the Capgo API URL and the network.${unsure}`);
+    if (error.kind === "timeout")
+      return make(
+        "capgo_request_timeout",
+        `Capgo at ${baseUrl} did not answer ${error.method} ${error.path} within ${seconds(error.timeoutMs)} (tried ${attempts} times) while trying to ${ctx.action}.${unsure}`
+      );
+    return make(
+      "capgo_api_unreachable",
+      `Could not reach Capgo at ${baseUrl} (${error.detail}) while trying to ${ctx.action}; check the Capgo API URL and the network.${unsure}`
+    );
+  }
+  if (error instanceof UnexpectedAnswer) {
+    return make(
+      "capgo_response_invalid",
+      `Capgo ${describeFailure(error)} while trying to ${ctx.action}; is ${baseUrl} a Capgo API?${unsure}`,
+      "capgo-api-url"
+    );
   }
   if (!(error instanceof HttpFailure)) {
-    return make("capgo_error", `Capgo call failed while trying to ${ctx.action}: ${error instanceof Error ? error.message : String(error)}.${unsure}`);
+    return make(
+      "capgo_call_failed",
+      `Capgo call failed while trying to ${ctx.action}: ${describeFailure(error)}.${unsure}`
+    );
   }
   const { status, apiCode: code = "" } = error;
   const apiMessage = error.apiMessage ?? "";
   const app = ctx.appId;
   if (status === 401 && code === "no_key_provided") {
-    return make("capgo_api_key_missing", "Capgo received no API key (no_key_provided): set capgo-api-key to a Capgo API key (sent raw in the authorization header).", "capgo-api-key");
+    return make(
+      "capgo_api_key_missing",
+      "Capgo received no API key (no_key_provided): set capgo-api-key to a Capgo API key (sent raw in the authorization header).",
+      "capgo-api-key"
+    );
   }
   if (status === 401 || code === "invalid_apikey") {
-    return make("capgo_api_key_invalid", `Capgo rejected the API key (${code || `HTTP ${status}`}): check that capgo-api-key holds a current key from Capgo > API keys (the raw key, no "Bearer" prefix).`, "capgo-api-key");
+    return make(
+      "capgo_api_key_invalid",
+      `Capgo rejected the API key (${code || `HTTP ${status}`}): check that capgo-api-key holds a current key from Capgo > API keys (the raw key, no "Bearer" prefix).`,
+      "capgo-api-key"
+    );
   }
   if (status === 403 || /permission|not_authori[sz]ed|forbidden|access_denied/i.test(code) || /can'?t access this app|cannot access/i.test(apiMessage)) {
     return make(
@@ -30100,23 +29828,46 @@ function mapError(error, ctx, endpoint) {
   }
   if (status === 429) {
     const wait = error.retryAfterMs === void 0 ? "" : ` (it asked to wait ${seconds(error.retryAfterMs)})`;
-    return make("capgo_rate_limited", `Capgo kept refusing with 429 too_many_requests${wait} while trying to ${ctx.action}: the API key's rate limit (about 100 requests a minute) is exhausted, maybe by other jobs using the same key. Try again later.${unsure}`);
+    return make(
+      "capgo_rate_limited",
+      `Capgo kept refusing with 429 too_many_requests${wait} while trying to ${ctx.action}: the API key's rate limit (about 100 requests a minute) is exhausted, maybe by other jobs using the same key. Try again later.${unsure}`
+    );
   }
   switch (code) {
     case "cannot_find_app":
-      return make("capgo_app_not_found", `Capgo has no app ${app} visible to this API key (cannot_find_app): check app-id, or create the app in Capgo first (npx @capgo/cli app add ${app}).`, "app-id");
+      return make(
+        "capgo_app_not_found",
+        `Capgo has no app ${app} visible to this API key (cannot_find_app): check app-id, or create the app in Capgo first (npx @capgo/cli app add ${app}).`,
+        "app-id"
+      );
     case "invalid_app_id":
     case "missing_app_id":
-      return make("capgo_app_id_invalid", `Capgo refused the app id "${app}" (${code}): it must be a reverse-domain id such as com.example.app.`, "app-id");
+      return make(
+        "capgo_app_id_invalid",
+        `Capgo refused the app id "${app}" (${code}): it must be a reverse-domain id such as com.example.app.`,
+        "app-id"
+      );
     case "invalid_version_format":
     case "invalid_version":
     case "missing_version":
-      return make("capgo_version_invalid", `Capgo refused version "${ctx.version ?? ""}" (${code}): it must be semver, such as 1.2.3 or 1.2.3-beta.1.`, "version");
+      return make(
+        "capgo_version_invalid",
+        `Capgo refused version "${ctx.version ?? ""}" (${code}): it must be semver, such as 1.2.3 or 1.2.3-beta.1.`,
+        "version"
+      );
     case "invalid_protocol":
     case "missing_external_url":
-      return make("capgo_url_invalid", `Capgo refused the bundle URL ${ctx.externalUrl ? safeUrl(ctx.externalUrl) : "(none)"} (${code}): external bundle URLs must be https://. Check public-url.`, "public-url");
+      return make(
+        "capgo_bundle_url_invalid",
+        `Capgo refused the bundle URL ${ctx.externalUrl ? safeUrl(ctx.externalUrl) : "(none)"} (${code}): external bundle URLs must be https://. Check public-url.`,
+        "public-url"
+      );
     case "encryption_required":
-      return make("capgo_encryption_required", `The Capgo organization owning ${app} enforces encrypted bundles and saw no session_key (encryption_required). Publish with the signing key configured (every bundle must carry a session key).`, "private-key");
+      return make(
+        "capgo_encryption_required",
+        `The Capgo organization owning ${app} enforces encrypted bundles and saw no session_key (encryption_required). Publish with the signing key configured (every bundle must carry a session key).`,
+        "private-key"
+      );
     case "encryption_key_required":
     case "encryption_key_mismatch": {
       const prefix = expectedPrefix(error.body);
@@ -30127,19 +29878,35 @@ function mapError(error, ctx, endpoint) {
       );
     }
     case "cannot_find_version":
-      return make("capgo_version_not_found", `Capgo cannot find version ${ctx.version ?? ""} of ${app} (cannot_find_version) while trying to ${ctx.action}.${unsure}`, "version");
+      return make(
+        "capgo_version_missing",
+        `Capgo cannot find version ${ctx.version ?? ""} of ${app} (cannot_find_version) while trying to ${ctx.action}.${unsure}`,
+        "version"
+      );
     case "cannot_create_bundle":
-      return make("capgo_cannot_create_bundle", `Capgo could not create bundle ${ctx.version ?? ""} for ${app} (cannot_create_bundle${apiMessage ? `: ${apiMessage}` : ""}). Check the API key's rights on this app, then retry.`);
+      return make(
+        "capgo_bundle_create_failed",
+        `Capgo could not create bundle ${ctx.version ?? ""} for ${app} (cannot_create_bundle${apiMessage ? `: ${apiMessage}` : ""}). Check the API key's rights on this app, then retry.`
+      );
   }
   if (status >= 500) {
-    return make("capgo_server_error", `Capgo kept failing with HTTP ${status}${code ? ` ${code}` : ""} on ${error.method} ${error.path} (tried ${attempts} times) while trying to ${ctx.action}: ${error.excerpt}.${unsure}`);
+    return make(
+      "capgo_server_failed",
+      `Capgo kept failing with HTTP ${status}${code ? ` ${code}` : ""} on ${error.method} ${error.path} (tried ${attempts} times) while trying to ${ctx.action}: ${error.excerpt}.${unsure}`
+    );
   }
   if (status >= 300 && status < 400) {
-    return make("capgo_redirected", `Capgo answered ${error.method} ${error.path} with a redirect (HTTP ${status}); set the Capgo API URL to the final API address (redirects are not followed so the API key is not forwarded).`, "capgo-api-url");
+    return make(
+      "capgo_api_url_redirected",
+      `Capgo answered ${error.method} ${error.path} with a redirect (HTTP ${status}); set the Capgo API URL to the final API address (redirects are not followed so the API key is not forwarded).`,
+      "capgo-api-url"
+    );
   }
-  return make("capgo_http_error", `Capgo answered HTTP ${status}${code ? ` ${code}` : " (no error code)"} to ${error.method} ${error.path} while trying to ${ctx.action}: ${error.excerpt}${unsure}`);
+  return make(
+    "capgo_http_failed",
+    `Capgo answered HTTP ${status}${code ? ` ${code}` : " (no error code)"} to ${error.method} ${error.path} while trying to ${ctx.action}: ${error.excerpt}${unsure}`
+  );
 }
-__name(mapError, "mapError");
 function expectedPrefix(body) {
   if (!body || typeof body !== "object") return void 0;
   const record = body;
@@ -30151,100 +29918,1672 @@ function expectedPrefix(body) {
   }
   return void 0;
 }
-__name(expectedPrefix, "expectedPrefix");
 
-// src/core/register/capgo.ts
-var CAPGO_API_URL = "https://api.capgo.app";
-var CAPGO_PAGE_SIZE = 50;
-var USER_AGENT = "capacitor-live-update-action";
-function createCapgoRegistrar(options) {
+// src/core/modes/capgo-channels.ts
+function createCapgoReleaseServer(options) {
   const apiKey = options.apiKey?.trim() ?? "";
-  const requireKey = /* @__PURE__ */ __name(() => {
-    if (apiKey) return;
-    throw new RegistrationError("capgo_api_key_missing", "A Capgo API key is required to register bundles with Capgo: set capgo-api-key (create one in Capgo > API keys, with the upload right).", {
-      stage: "input",
-      input: "capgo-api-key",
-      bundleState: "not-registered"
-    });
-  }, "requireKey");
-  const baseUrl = parseHttpUrl(options.apiUrl ?? CAPGO_API_URL, "capgo-api-url", "capgo_api_url_invalid", CAPGO_API_URL).href.replace(/\/+$/, "");
-  const shownUrl = safeUrl(baseUrl);
-  const { fetch: fetchImpl, sleep, now, logger, random, timeoutMs, attempts, baseDelayMs, maxDelayMs, maxRetryAfterMs } = httpCallSettings(options);
-  const deadlineMs = options.deadlineMs ?? 18e4;
-  const maxPages = Math.max(1, options.maxPages ?? 200);
-  const secrets = [apiKey];
-  const endpoint = { baseUrl: shownUrl, timeoutMs, attempts };
-  const retryOptions = {
-    attempts,
-    baseDelayMs,
-    maxDelayMs,
-    deadlineMs,
-    sleep,
-    now,
-    random,
-    classify: /* @__PURE__ */ __name((error) => classifyHttpError(error, maxRetryAfterMs), "classify"),
-    onRetry: /* @__PURE__ */ __name(({ attempt, attempts: total, delayMs, error }) => {
-      logger?.warn(`Capgo: ${shortReason(error, timeoutMs)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`);
-    }, "onRetry")
-  };
-  function send(method, path3, body, query) {
-    const headers = { authorization: apiKey, accept: "application/json", "user-agent": USER_AGENT };
-    if (body !== void 0) headers["content-type"] = "application/json";
-    return sendOnce(fetchImpl, { method, baseUrl, path: path3, query, headers, body: body === void 0 ? void 0 : JSON.stringify(body), timeoutMs, secrets, now });
-  }
-  __name(send, "send");
-  async function call(method, path3, body, query, ctx) {
+  const baseUrl = parseHttpUrl(
+    options.apiUrl ?? CAPGO_API_URL,
+    "capgo-api-url",
+    "input_capgo_api_url_invalid",
+    CAPGO_API_URL
+  ).href.replace(/\/+$/, "");
+  const client = new HttpJsonClient({
+    ...options,
+    baseUrl,
+    service: "Capgo",
+    headers: { authorization: apiKey, accept: "application/json", "user-agent": "capacitor-live-update-action" },
+    secrets: [apiKey]
+  });
+  const api = new CapgoHttpApi(client);
+  const endpoint = { baseUrl: client.shownUrl, attempts: client.attempts };
+  const context = (appId, channel, action, version) => ({
+    appId,
+    channel,
+    version,
+    action,
+    stage: "release",
+    bundleState: "not-registered"
+  });
+  async function attempt(ctx, call, tolerated = []) {
     try {
-      return (await retryWithBackoff(() => send(method, path3, body, query), retryOptions)).json;
+      return await call();
     } catch (error) {
+      if (error instanceof HttpFailure && error.apiCode && tolerated.includes(error.apiCode)) return void 0;
       throw mapError(error, ctx, endpoint);
     }
   }
-  __name(call, "call");
-  async function findVersion(appId, version, ctx) {
-    for (let page = 0; page < maxPages; page++) {
-      let rows;
-      try {
-        rows = (await retryWithBackoff(() => send("GET", "/bundle", void 0, { app_id: appId, page: String(page) }), retryOptions)).json;
-      } catch (error) {
-        if (error instanceof HttpFailure && error.apiCode === "cannot_get_bundle" && !/access/i.test(error.apiMessage ?? "")) return { found: false };
-        throw mapError(error, ctx, endpoint);
+  return {
+    kind: "capgo",
+    async channelState(appId, channel) {
+      const ctx = context(appId, channel, `read channel "${channel}"`);
+      const answer = await attempt(
+        ctx,
+        () => client.call({ method: "GET", path: "/channel", query: { app_id: appId, channel } }),
+        ["cannot_find_version"]
+      );
+      if (!answer) return null;
+      const row = answer.json ?? {};
+      const state2 = {};
+      if (row.version?.name && row.version.name !== "unknown") state2.stable = row.version.name;
+      if (row.rolloutEnabled && row.rollout_version_info?.name) {
+        state2.rollout = { version: row.rollout_version_info.name, percentage: (row.rolloutPercentageBps ?? 0) / 100 };
       }
-      if (!Array.isArray(rows)) {
-        throw new RegistrationError("capgo_bad_response", `Capgo answered GET /bundle with something that is not a list of bundles; is ${shownUrl} a Capgo API?`, {
-          stage: ctx.stage,
-          input: "capgo-api-url",
-          bundleState: ctx.bundleState
-        });
+      return state2;
+    },
+    async promote({ appId, channel }) {
+      await attempt(
+        context(appId, channel, `promote the rollout of channel "${channel}"`),
+        () => api.postChannel({ app_id: appId, channel, promoteToStable: true })
+      );
+    },
+    async rollback({ appId, channel, release: release2 }) {
+      const ctx = context(appId, channel, `roll channel "${channel}" back to ${release2.version}`, release2.version);
+      await attempt(ctx, () => api.postChannel({ app_id: appId, channel, version: release2.version, rollback: true }));
+    },
+    async deleteChannel({ appId, channel, versions: versions2 }) {
+      await attempt(
+        context(appId, channel, `delete channel "${channel}"`),
+        () => api.deleteChannel({ app_id: appId, channel }),
+        ["cannot_find_channel"]
+      );
+      const deleted = [];
+      for (const version of versions2) {
+        const ctx = context(appId, channel, `delete bundle ${version}`, version);
+        try {
+          await api.deleteBundle({ app_id: appId, version });
+          deleted.push(version);
+        } catch (error) {
+          if (error instanceof HttpFailure && error.apiCode === "cannot_delete_version") continue;
+          if (error instanceof HttpFailure && error.apiCode === "cannot_delete_linked_version") {
+            options.logger?.warn(`Capgo: bundle ${version} is still used by another channel; kept.`);
+            continue;
+          }
+          throw mapError(error, ctx, endpoint);
+        }
       }
-      const row = rows.find((candidate) => candidate && candidate.name === version);
-      if (row) {
-        return {
-          found: true,
-          checksum: typeof row.checksum === "string" ? row.checksum : "",
-          bundleId: row.id === void 0 || row.id === null ? void 0 : String(row.id),
-          externalUrl: typeof row.external_url === "string" ? row.external_url : void 0
-        };
-      }
-      if (rows.length < CAPGO_PAGE_SIZE) return { found: false };
+      return deleted;
     }
-    logger?.warn(`Capgo: ${appId} has more than ${maxPages * CAPGO_PAGE_SIZE} bundles; stopped looking for ${version} after ${maxPages} pages.`);
+  };
+}
+
+// src/core/modes/server.ts
+function recordsOnlyServer(kind) {
+  return {
+    kind,
+    async channelState() {
+      return void 0;
+    },
+    async promote() {
+    },
+    async rollback() {
+    },
+    async deleteChannel() {
+      return [];
+    }
+  };
+}
+
+// src/core/register/webhook.ts
+import { createHmac, timingSafeEqual } from "node:crypto";
+var WEBHOOK_EVENT = "bundle.published";
+var SIGNATURE_HEADER = "x-signature-256";
+var TIMESTAMP_HEADER = "x-live-update-timestamp";
+var USER_AGENT = "capacitor-live-update-action";
+function signWebhook(secret, timestamp, body) {
+  const hmac = createHmac("sha256", secret);
+  hmac.update(`${timestamp}.`);
+  hmac.update(body);
+  return `sha256=${hmac.digest("hex")}`;
+}
+function createWebhookRegistrar(options) {
+  const target = parseHttpUrl(
+    options.url ?? "",
+    "webhook-url",
+    "input_webhook_url_invalid",
+    "https://updates.example.com/hooks/live-update"
+  );
+  const client = new HttpJsonClient({
+    ...options,
+    baseUrl: target.href,
+    service: `Webhook ${target.origin}${target.pathname}`,
+    headers: { "user-agent": USER_AGENT },
+    secrets: [options.secret, target.search.length > 1 ? target.search.slice(1) : void 0]
+  });
+  return new WebhookRegistrar(client, options.secret);
+}
+var WebhookRegistrar = class {
+  constructor(client, secret) {
+    this.client = client;
+    this.secret = secret;
+  }
+  client;
+  secret;
+  kind = "webhook";
+  /** A webhook cannot be asked: always "not found" (the receiver must be idempotent). */
+  async lookup(_appId, _version) {
     return { found: false };
   }
-  __name(findVersion, "findVersion");
-  function sameChecksum(a5, b5) {
-    return a5.toLowerCase() === b5.toLowerCase();
+  async register(req) {
+    if (!this.secret) {
+      throw new LiveUpdateError(
+        "input_webhook_secret_missing",
+        "A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).",
+        {
+          stage: "input",
+          input: "webhook-secret"
+        }
+      );
+    }
+    validateRegistrationRequest(req);
+    let sent = false;
+    try {
+      await this.client.retry(async () => {
+        try {
+          return await this.client.send(this.signed(req, Math.floor(this.client.now() / 1e3)));
+        } catch (error) {
+          if (!(error instanceof TransportFailure && error.notSent)) sent = true;
+          throw error;
+        }
+      });
+    } catch (error) {
+      throw this.mapError(error, sent);
+    }
+    this.client.logger?.info(
+      `Webhook ${this.client.shownUrl} accepted ${req.appId}@${req.version} for channel "${req.channel}".`
+    );
+    return { status: "registered", externalUrl: req.externalUrl };
   }
-  __name(sameChecksum, "sameChecksum");
-  function conflictError(req, found) {
-    return new RegistrationError(
-      "capgo_version_conflict",
-      `Version ${req.version} of ${req.appId} already exists on Capgo (bundle ${found.bundleId ?? "?"}) with different content or a different signing key (its checksum starts ${found.checksum.slice(0, 12) || "(none)"}\u2026, this build's starts ${req.checksum.slice(0, 12)}\u2026). Versions are immutable: the version must be bumped (or delete that bundle in Capgo first).`,
-      { stage: "register", input: "version", bundleState: "not-registered" }
+  /** No-op: the webhook document carries the channel. */
+  async pointChannel(_appId, _channel, _version) {
+  }
+  signed(req, timestamp) {
+    const payload = {
+      event: WEBHOOK_EVENT,
+      appId: req.appId,
+      version: req.version,
+      channel: req.channel,
+      externalUrl: req.externalUrl,
+      sessionKey: req.sessionKey,
+      checksum: req.checksum,
+      sha256: req.sha256,
+      ...req.signature ? { signature: req.signature } : {},
+      ...req.minNativeVersion ? { minNativeVersion: req.minNativeVersion } : {},
+      keyId: req.keyId,
+      zipSize: req.zipSize,
+      encryptedSize: req.encryptedSize,
+      git: { sha: req.git?.sha, ref: req.git?.ref, runUrl: req.git?.runUrl, repository: req.git?.repository },
+      ...req.link ? { link: req.link } : {},
+      ...req.comment ? { comment: req.comment } : {},
+      rollout: req.rollout ? { percentage: req.rollout.percentage } : null,
+      timestamp
+    };
+    const body = JSON.stringify(payload);
+    const headers = {
+      "content-type": "application/json",
+      [TIMESTAMP_HEADER]: String(timestamp),
+      [SIGNATURE_HEADER]: signWebhook(this.secret, timestamp, body)
+    };
+    return { method: "POST", body, headers };
+  }
+  mapError(error, sent) {
+    if (error instanceof LiveUpdateError) return error;
+    const unknown = error instanceof HttpFailure || error instanceof TransportFailure ? outcomeUnknown(error) : sent;
+    const bundleState = unknown ? "maybe-registered" : "not-registered";
+    const maybe = unknown ? " The receiver may have stored the bundle anyway: the uploaded object is kept." : "";
+    const tried = wasRetried(error) ? ` (tried ${this.client.attempts} times)` : "";
+    const shown = this.client.shownUrl;
+    if (error instanceof HttpFailure) {
+      const auth = error.status === 401 || error.status === 403;
+      const hint = auth ? " Check that webhook-secret matches the receiver's secret and that the receiver and runner clocks agree." : "";
+      return new RegistrationError(
+        "webhook_http_failed",
+        `The webhook ${shown} answered HTTP ${error.status}${tried}: ${error.excerpt}.${hint}${maybe}`,
+        {
+          stage: "register",
+          input: auth ? "webhook-secret" : error.status === 404 ? "webhook-url" : void 0,
+          cause: error,
+          bundleState,
+          httpStatus: error.status
+        }
+      );
+    }
+    if (error instanceof TransportFailure) {
+      const what = error.kind === "timeout" ? `did not answer within ${seconds(error.timeoutMs)}` : `was unreachable (${error.detail})`;
+      return new RegistrationError(
+        error.kind === "timeout" ? "webhook_request_timeout" : "webhook_url_unreachable",
+        `The webhook ${shown} ${what}${tried}.${maybe}`,
+        {
+          stage: "register",
+          input: "webhook-url",
+          cause: error,
+          bundleState
+        }
+      );
+    }
+    return new RegistrationError("webhook_call_failed", `The webhook call failed: ${describeFailure(error)}.${maybe}`, {
+      stage: "register",
+      cause: error,
+      bundleState
+    });
+  }
+};
+
+// src/core/modes/webhook-events.ts
+var PROMOTED_EVENT = "channel.promoted";
+var ROLLED_BACK_EVENT = "channel.rolled_back";
+var DELETED_EVENT = "channel.deleted";
+function createWebhookReleaseServer(options) {
+  const target = parseHttpUrl(
+    options.url,
+    "webhook-url",
+    "input_webhook_url_invalid",
+    "https://updates.example.com/hooks/live-update"
+  );
+  const client = new HttpJsonClient({
+    ...options,
+    baseUrl: target.href,
+    service: `Webhook ${target.origin}${target.pathname}`,
+    headers: { "user-agent": "capacitor-live-update-action" },
+    secrets: [options.secret, target.search.length > 1 ? target.search.slice(1) : void 0]
+  });
+  async function send(fields) {
+    if (!options.secret) {
+      throw new LiveUpdateError(
+        "input_webhook_secret_missing",
+        "A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).",
+        { stage: "input", input: "webhook-secret" }
+      );
+    }
+    try {
+      await client.retry(() => {
+        const timestamp = Math.floor(client.now() / 1e3);
+        const body = JSON.stringify({ ...fields, timestamp });
+        const headers = {
+          "content-type": "application/json",
+          [TIMESTAMP_HEADER]: String(timestamp),
+          [SIGNATURE_HEADER]: signWebhook(options.secret, timestamp, body)
+        };
+        return client.send({ method: "POST", body, headers });
+      });
+    } catch (error) {
+      const detail = error instanceof HttpFailure ? `answered HTTP ${error.status}: ${error.excerpt}` : `failed (${describeFailure(error)})`;
+      const hint = error instanceof HttpFailure && (error.status === 401 || error.status === 403) ? " Check that webhook-secret matches the receiver's secret." : "";
+      throw new LiveUpdateError(
+        "webhook_event_failed",
+        `The webhook ${client.shownUrl} ${detail} for the ${String(fields.event)} event.${hint} The records were not changed; re-run the job.`,
+        {
+          stage: "release",
+          input: "webhook-url",
+          cause: error
+        }
+      );
+    }
+    client.logger?.info(
+      `Webhook ${client.shownUrl} accepted ${String(fields.event)} for ${String(fields.appId)} channel "${String(fields.channel)}".`
     );
   }
-  __name(conflictError, "conflictError");
-  async function createBundle2(req) {
+  return {
+    kind: "webhook",
+    async channelState() {
+      return void 0;
+    },
+    async promote({ appId, channel, release: release2, from }) {
+      await send({ event: PROMOTED_EVENT, appId, channel, version: release2.version, from: from ?? null, release: release2 });
+    },
+    async rollback({ appId, channel, release: release2, from }) {
+      await send({ event: ROLLED_BACK_EVENT, appId, channel, version: release2.version, from: from ?? null, release: release2 });
+    },
+    async deleteChannel({ appId, channel, versions: versions2 }) {
+      await send({ event: DELETED_EVENT, appId, channel, versions: versions2 });
+      return versions2;
+    }
+  };
+}
+
+// src/core/modes/outcome.ts
+function describeState(record) {
+  return {
+    stable: record?.stable?.version,
+    rollout: record?.rollout ? { version: record.rollout.release.version, percentage: record.rollout.percentage } : null
+  };
+}
+
+// src/core/modes/reconcile.ts
+async function pointerFor(records, current, version) {
+  const known = [current?.stable, current?.rollout?.release, ...current?.history ?? []].find(
+    (entry) => entry?.version === version
+  );
+  if (known) return known;
+  const found = await records.readRelease(version);
+  return found ? pointerOf(found.record, found.key) : void 0;
+}
+async function reconcile(records, channel, record, server) {
+  const warnings = [];
+  if (server === void 0) return { apply: (current) => current, warnings };
+  const recordStable = record?.stable?.version;
+  const recordRollout = record?.rollout?.release.version;
+  const serverStable = server?.stable;
+  const serverRollout = server?.rollout?.version;
+  if (recordStable === serverStable && recordRollout === serverRollout) return { apply: (current) => current, warnings };
+  const stable = serverStable ? await pointerFor(records, record, serverStable) : null;
+  const rollout = serverRollout ? await pointerFor(records, record, serverRollout) : null;
+  const describe = (s2, r5) => `${s2 ? `stable ${s2}` : "no stable"}${r5 ? `, rollout ${r5}` : ""}`;
+  warnings.push(
+    `Capgo's channel '${channel}' has ${describe(serverStable, serverRollout)}, but the release records say ${record ? describe(recordStable, recordRollout) : "nothing"} (changed outside this action?). Devices follow Capgo: using Capgo's versions.`
+  );
+  if (serverStable && !stable || serverRollout && !rollout) {
+    warnings.push(
+      `No release record for ${[serverStable && !stable ? serverStable : "", serverRollout && !rollout ? serverRollout : ""].filter(Boolean).join(" and ")} (published by another tool?): the channel record cannot point at it and keeps its own entry.`
+    );
+  }
+  return {
+    warnings,
+    apply(current) {
+      if (!current && !stable) return current;
+      const next = { ...current ?? emptyChannelRecord(records.appId, channel, records.now()) };
+      if (serverStable === void 0) next.stable = null;
+      else if (stable && next.stable?.version !== stable.version) {
+        next.history = [
+          ...next.stable ? [next.stable] : [],
+          ...next.history.filter((entry) => entry.version !== stable.version && entry.version !== next.stable?.version)
+        ].slice(0, HISTORY_LIMIT);
+        next.stable = stable;
+      }
+      if (serverRollout === void 0) next.rollout = null;
+      else if (rollout) next.rollout = { release: rollout, percentage: server?.rollout?.percentage ?? 100 };
+      return next;
+    }
+  };
+}
+
+// src/core/modes/release.ts
+async function prepare(ctx) {
+  const record = await ctx.records.readChannel(ctx.channel);
+  const state2 = await ctx.server.channelState(ctx.appId, ctx.channel);
+  const reconciliation = await reconcile(ctx.records, ctx.channel, record, state2);
+  for (const warning2 of reconciliation.warnings) ctx.logger.warn(warning2);
+  return { record, reconciliation, current: reconciliation.apply(record) };
+}
+async function change(ctx, mode, step, tellServer) {
+  const { reconciliation, current } = await prepare(ctx);
+  const op = ctx.records.context(ctx.run);
+  const planned = step(current, op);
+  const base = {
+    mode,
+    appId: ctx.appId,
+    channel: ctx.channel,
+    warnings: reconciliation.warnings,
+    previousStable: current?.stable?.version
+  };
+  if (!planned.next) {
+    ctx.logger.info(planned.note);
+    return { ...base, changed: false, note: planned.note, ...describeState(current), record: current };
+  }
+  await tellServer(planned.next, current);
+  const update = await ctx.records.updateChannel(ctx.channel, op, (fresh) => step(reconciliation.apply(fresh), op));
+  ctx.logger.info(update.note || planned.note);
+  return {
+    ...base,
+    changed: true,
+    note: update.note || planned.note,
+    ...describeState(update.record),
+    record: update.record,
+    writePath: update.path
+  };
+}
+function promote(ctx) {
+  return change(
+    ctx,
+    "promote",
+    (current, op) => applyPromote(current, op),
+    (next, before) => ctx.server.promote({
+      appId: ctx.appId,
+      channel: ctx.channel,
+      release: next.stable,
+      from: before?.stable?.version
+    })
+  );
+}
+async function resolveVersion(ctx, record, version) {
+  const known = [record?.stable, record?.rollout?.release, ...record?.history ?? []].find(
+    (entry) => entry?.version === version
+  );
+  if (known) return known;
+  const found = await ctx.records.readRelease(version);
+  if (!found) {
+    throw new LiveUpdateError(
+      "input_release_version_unknown",
+      `{{version}} ${version} is not a release of ${ctx.appId} in the bucket's records (no release record for it). Name a version this action published, or leave {{version}} empty to go back to the previous stable.`,
+      { stage: "input", input: "version" }
+    );
+  }
+  return pointerOf(found.record, found.key);
+}
+async function rollback(ctx, version) {
+  let target;
+  if (version) {
+    const { current } = await prepare(ctx);
+    target = await resolveVersion(ctx, current, version);
+  }
+  return change(
+    ctx,
+    "rollback",
+    (current, op) => applyRollback(
+      current,
+      target ?? ((fresh) => rollbackTarget(fresh, ctx.channel)),
+      { appId: ctx.appId, channel: ctx.channel },
+      op
+    ),
+    (next, before) => ctx.server.rollback({
+      appId: ctx.appId,
+      channel: ctx.channel,
+      release: next.stable,
+      from: before?.stable?.version
+    })
+  );
+}
+async function cleanup(ctx) {
+  const { records, channel } = ctx;
+  const record = await records.readChannel(channel);
+  if (record && !record.preview) {
+    throw new LiveUpdateError(
+      "release_cleanup_not_preview",
+      `Channel '${channel}' is not a preview channel (its record was not made by a {{preview}} true publish); {{mode}} cleanup only deletes preview channels.`,
+      { stage: "input", input: "preview-channel" }
+    );
+  }
+  const app = await records.readApp();
+  const otherChannels = (app?.channels ?? []).filter((name) => name !== channel);
+  const usedElsewhere = /* @__PURE__ */ new Set();
+  for (const name of otherChannels) {
+    const other = await records.readChannel(name);
+    for (const entry of [other?.stable, other?.rollout?.release, ...other?.history ?? []])
+      if (entry) usedElsewhere.add(entry.version);
+  }
+  const ours = [];
+  for (const entry of await records.listReleases()) {
+    const release2 = await records.readReleaseAt(entry.record);
+    if (!release2?.channels.includes(channel)) continue;
+    const shared = release2.channels.some((name) => name !== channel) || usedElsewhere.has(release2.version);
+    ours.push({
+      version: release2.version,
+      key: entry.record,
+      objects: [release2.bundle.key, ...release2.manifest ? [release2.manifest.key] : []],
+      shared
+    });
+  }
+  const onlyOurs = ours.filter((entry) => !entry.shared);
+  const base = {
+    mode: "cleanup",
+    appId: ctx.appId,
+    channel,
+    warnings: [],
+    previousStable: record?.stable?.version,
+    stable: void 0,
+    rollout: null
+  };
+  const nothing = !record && ours.length === 0;
+  if (!nothing || ctx.server.kind === "capgo") {
+    await ctx.server.deleteChannel({ appId: ctx.appId, channel, versions: onlyOurs.map((entry) => entry.version) });
+  }
+  const deletedObjects = [];
+  for (const entry of ours) {
+    if (entry.shared) {
+      await records.releaseChannelRemoved(entry.key, channel);
+      continue;
+    }
+    const named = (await records.store.list(entry.objects[0])).filter(
+      (key) => key === entry.objects[0] || key.startsWith(`${entry.objects[0]}.`)
+    );
+    for (const key of /* @__PURE__ */ new Set([...entry.objects, ...named])) {
+      if (key === entry.key) continue;
+      await records.store.delete(key);
+      deletedObjects.push(key);
+    }
+    await records.deleteRelease(entry.version, entry.key);
+  }
+  if (record) await records.deleteChannel(channel);
+  await records.updateApp(channel, "remove");
+  const cleaned = {
+    deletedVersions: onlyOurs.map((entry) => entry.version),
+    deletedObjects,
+    keptVersions: ours.filter((entry) => entry.shared).map((entry) => entry.version)
+  };
+  const note = nothing ? `Preview channel '${channel}' is already gone: nothing to clean up.` : `Deleted preview channel '${channel}' and ${cleaned.deletedVersions.length} release(s) only it used${cleaned.keptVersions.length ? `; kept ${cleaned.keptVersions.join(", ")} (used by another channel)` : ""}.`;
+  ctx.logger.info(note);
+  return { ...base, changed: !nothing, note, cleanup: cleaned };
+}
+
+// src/core/records/files.ts
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+async function releaseFiles(webDir, fromBundle) {
+  if (fromBundle) return fromBundle.map(({ name, size, sha256 }) => ({ name, size, sha256 }));
+  const scanned = await scanWebDir(webDir);
+  const files = [];
+  for (const entry of scanned.entries) {
+    if (entry.isDirectory || !entry.file) continue;
+    const hash = createHash("sha256");
+    for await (const chunk of createReadStream(entry.file)) hash.update(chunk);
+    files.push({ name: entry.name, size: entry.size, sha256: hash.digest("hex") });
+  }
+  return files;
+}
+
+// src/core/modes/publish-records.ts
+async function planPublish(options, appId, channel) {
+  const previous = await options.records.readChannel(channel);
+  const state2 = await options.server.channelState(appId, channel);
+  const reconciliation = await reconcile(options.records, channel, previous, state2);
+  for (const warning2 of reconciliation.warnings) options.logger.warn(warning2);
+  const requested = options.rolloutPercentage ?? 100;
+  const hasStable = state2 === void 0 ? Boolean(reconciliation.apply(previous)?.stable) : Boolean(state2?.stable);
+  const percentage = requested < 100 && !hasStable ? 100 : requested;
+  if (percentage !== requested)
+    options.logger.info(
+      `Channel '${channel}' has no stable release yet: this first release goes to every device instead of ${requested} %.`
+    );
+  return { previous: reconciliation.apply(previous), percentage, reconciliation };
+}
+async function commitPublish(options, plan, published) {
+  const { records, logger } = options;
+  const warnings = [...plan.reconciliation.warnings];
+  let recordKey;
+  let release2;
+  if (published.objectKey && published.bundleUrl) {
+    recordKey = releaseRecordKey(published.objectKey);
+    release2 = await records.saveRelease(
+      recordKey,
+      await buildRelease(options, published, published.objectKey, published.bundleUrl)
+    );
+  } else {
+    const found = await records.readRelease(published.version) ?? await rebuildRelease(options, published) ?? await awaitRelease(options, published.version);
+    if (!found) {
+      const warning2 = `No release record for ${published.appId} ${published.version} (published before release records, or by another tool): the channel record was not changed.`;
+      logger.warn(warning2);
+      return {
+        mode: "publish",
+        appId: published.appId,
+        channel: published.channel,
+        changed: false,
+        note: warning2,
+        warnings: [...warnings, warning2],
+        ...describeState(plan.previous),
+        previousStable: plan.previous?.stable?.version,
+        record: plan.previous
+      };
+    }
+    recordKey = found.key;
+    release2 = await records.saveRelease(found.key, { ...found.record, channels: [published.channel] });
+  }
+  const op = records.context(options.run);
+  const change2 = {
+    appId: published.appId,
+    channel: published.channel,
+    release: pointerOf(release2, recordKey),
+    percentage: plan.percentage,
+    preview: options.preview
+  };
+  const baseline = published.native?.baseline;
+  const update = await records.updateChannel(published.channel, op, (current) => {
+    const step = applyPublish(plan.reconciliation.apply(current), change2, op);
+    if (!baseline) return step;
+    const base = step.next ?? current;
+    if (!base) return step;
+    if (JSON.stringify(base.nativeBaseline) === JSON.stringify(baseline.nativeBaseline) && base.nativeFloor === baseline.nativeFloor)
+      return step;
+    const next = {
+      ...base,
+      nativeBaseline: baseline.nativeBaseline,
+      ...baseline.nativeFloor ? { nativeFloor: baseline.nativeFloor } : {}
+    };
+    return {
+      next: step.next ? next : {
+        ...next,
+        revision: next.revision + 1,
+        updatedAt: op.at,
+        operations: [
+          { kind: "publish", version: change2.release.version, at: op.at, id: op.id },
+          ...next.operations
+        ].slice(0, 20)
+      },
+      note: `${step.note} The channel's native baseline is now this release's.`
+    };
+  });
+  await records.updateApp(published.channel, "add", { preview: Boolean(options.preview) });
+  logger.info(update.note);
+  return {
+    mode: "publish",
+    appId: published.appId,
+    channel: published.channel,
+    changed: update.changed,
+    note: update.note,
+    warnings,
+    previousStable: plan.previous?.stable?.version,
+    ...describeState(update.record),
+    record: update.record,
+    writePath: update.path
+  };
+}
+async function rebuildRelease(options, published) {
+  const registered = published.registered;
+  if (!registered?.url || !registered.sessionKey) return void 0;
+  const template = registered.objectKeyTemplate;
+  const cuts = ["{hash}", "{channel}"].map((token) => template.indexOf(token)).filter((index) => index >= 0);
+  const prefix = template.slice(0, Math.min(template.length, ...cuts)).replaceAll("{appId}", published.appId).replaceAll("{version}", published.version);
+  if (!prefix.includes(published.version)) return void 0;
+  const keys = (await registered.store.list(prefix)).filter((key2) => !key2.endsWith(".json")).slice(0, 1e3);
+  const objectKey = keys.find((key2) => registered.store.publicUrl(key2) === registered.url);
+  if (!objectKey) return void 0;
+  const record = await buildRelease(
+    options,
+    { ...published, bundle: { ...published.bundle, sessionKey: registered.sessionKey } },
+    objectKey,
+    registered.url
+  );
+  const key = releaseRecordKey(objectKey);
+  options.logger.warn(
+    `The release record of ${published.version} was missing (an earlier run failed after registering); rebuilt it for ${objectKey}.`
+  );
+  return { key, record: await options.records.saveRelease(key, record) };
+}
+async function awaitRelease(options, version) {
+  const sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  const deadline = Date.now() + (options.releaseWaitMs ?? 3e4);
+  for (let delay = 250; ; delay = Math.min(delay * 2, 4e3)) {
+    const found = await options.records.readRelease(version);
+    if (found || Date.now() >= deadline) return found;
+    options.logger.info(`Waiting for the release record of ${version} (another run registered it first)\u2026`);
+    await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+  }
+}
+async function buildRelease(options, published, objectKey, url) {
+  const { bundle } = published;
+  const record = {
+    schema: 1,
+    appId: published.appId,
+    version: published.version,
+    channels: [published.channel],
+    createdAt: options.records.now(),
+    bundle: {
+      key: objectKey,
+      url,
+      sessionKey: bundle.sessionKey,
+      checksum: bundle.checksum,
+      signature: options.signature ?? bundle.signature ?? "",
+      sha256: bundle.sha256,
+      keyId: bundle.keyId,
+      zipSize: bundle.zipSize,
+      encryptedSize: bundle.encryptedSize,
+      rawSize: bundle.rawSize,
+      fileCount: bundle.fileCount
+    },
+    files: await releaseFiles(published.webDir, bundle.files),
+    native: published.native?.fingerprint ?? options.native ?? null
+  };
+  if (published.manifest) record.manifest = { ...published.manifest };
+  const git = {
+    ...published.git,
+    ...options.run?.runId ? { runId: options.run.runId } : {},
+    ...options.run?.runAttempt ? { runAttempt: options.run.runAttempt } : {}
+  };
+  if (Object.values(git).some((value) => value !== void 0))
+    record.git = JSON.parse(JSON.stringify(git));
+  const minNativeVersion = published.native?.minNativeVersion ?? options.minNativeVersion;
+  if (minNativeVersion) record.minNativeVersion = minNativeVersion;
+  return record;
+}
+
+// src/core/modes/index.ts
+function createReleaseServer(config, options = {}) {
+  const { signal, store: _store, ...rest } = options;
+  const deps = signal ? {
+    ...rest,
+    fetch: cancellableFetch(rest.fetch ?? globalThis.fetch, signal),
+    sleep: cancellableSleep(rest.sleep ?? realSleep, signal)
+  } : rest;
+  switch (config.kind) {
+    case "capgo":
+      return createCapgoReleaseServer({ apiUrl: config.apiUrl, apiKey: config.apiKey, ...deps });
+    case "webhook":
+      return createWebhookReleaseServer({ url: config.url, secret: config.secret, ...deps });
+    case "none":
+    case "self-hosted":
+      return recordsOnlyServer(config.kind);
+  }
+}
+
+// src/core/modes/run.ts
+function publishReleaseOptions(config, deps) {
+  if (config.publish.dryRun || config.storage.kind === "none") return void 0;
+  return {
+    records: new ReleaseRecords(deps.store, config.publish.appId, { logger: deps.logger, ...deps.records }),
+    server: createReleaseServer(config.registrar, deps),
+    logger: deps.logger,
+    rolloutPercentage: config.release.rolloutPercentage,
+    run: config.release.run,
+    preview: config.release.preview
+  };
+}
+function releaseReader(config, deps) {
+  if (config.storage.kind === "none" || config.publish.checkOnly) return void 0;
+  const records = new ReleaseRecords(deps.store, config.publish.appId, { logger: deps.logger, ...deps.records });
+  const tolerant = (read2) => async (...args) => {
+    try {
+      return await read2(...args);
+    } catch (error) {
+      deps.logger.warn(
+        `Dry run: the release records could not be read (${error instanceof Error ? error.message : String(error)}); comparing with nothing.`
+      );
+      return void 0;
+    }
+  };
+  return {
+    readChannel: tolerant((channel) => records.readChannel(channel)),
+    readReleaseAt: tolerant((key) => records.readReleaseAt(key))
+  };
+}
+function runReleaseMode(config, deps) {
+  const ctx = {
+    appId: config.publish.appId,
+    channel: config.release.channel,
+    records: new ReleaseRecords(deps.store, config.publish.appId, { logger: deps.logger, ...deps.records }),
+    server: createReleaseServer(config.registrar, deps),
+    logger: deps.logger,
+    run: config.release.run
+  };
+  switch (config.release.mode) {
+    case "promote":
+      return promote(ctx);
+    case "rollback":
+      return rollback(ctx, config.release.version || void 0);
+    case "cleanup":
+      return cleanup(ctx);
+    case "publish":
+      throw new Error("runReleaseMode: publish runs through publish()");
+  }
+}
+
+// src/core/publish.ts
+import { mkdtemp, rm } from "node:fs/promises";
+import { createReadStream as createReadStream2 } from "node:fs";
+import os from "node:os";
+import path4 from "node:path";
+import { fileURLToPath as fileURLToPath3 } from "node:url";
+
+// src/core/delta/index-file.ts
+import { createHash as createHash2 } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
+var deltaIndexKey = (appId) => `live-update/${appId}/delta/index.json`;
+function deltaObjectKey(appId, sessionKey, sha256, brotli) {
+  const fingerprint = createHash2("sha256").update(sessionKey).digest("hex").slice(0, 16);
+  return `live-update/${appId}/delta/${fingerprint}/${sha256.slice(0, 32)}${brotli ? ".br" : ""}`;
+}
+async function readPublic(url, doFetch) {
+  if (url.startsWith("file:")) return readFile(fileURLToPath(url), "utf8").catch(() => void 0);
+  const response = await doFetch(url, { signal: AbortSignal.timeout(3e4) });
+  if (response.status === 404 || response.status === 403) {
+    await response.body?.cancel();
+    return void 0;
+  }
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.text();
+}
+async function loadDeltaIndex(store, appId, signing, logger, doFetch = fetch) {
+  const key = deltaIndexKey(appId);
+  let text;
+  try {
+    text = await readPublic(store.publicUrl(key), doFetch);
+  } catch (error) {
+    logger.warn(`Cannot read the delta index ${key} (${describeError(error)}): uploading every file of this release.`);
+    return {};
+  }
+  if (text === void 0) return {};
+  try {
+    const index = JSON.parse(text);
+    if (index.schema !== 1 || index.keyId !== signing.keyId || typeof index.objects !== "object" || !index.objects)
+      return {};
+    const { aesKey, iv } = unwrapSessionKey(index.sessionKey, signing.publicKeyPem);
+    return { index, aesKey, iv };
+  } catch (error) {
+    logger.warn(`The delta index ${key} is unusable (${describeError(error)}): starting a new one.`);
+    return {};
+  }
+}
+async function saveDeltaIndex(store, appId, index) {
+  const key = deltaIndexKey(appId);
+  const bytes = Buffer.from(JSON.stringify(index));
+  await store.delete(key).catch(() => void 0);
+  await store.put(key, { size: bytes.length, open: () => Readable.from([bytes]) });
+}
+
+// src/core/delta/publish-delta.ts
+import { createHash as createHash3 } from "node:crypto";
+import { readFile as readFile2 } from "node:fs/promises";
+import { Readable as Readable2 } from "node:stream";
+
+// src/core/delta/pool.ts
+async function mapPool(items, width, job) {
+  const results = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await job(items[index], index);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  const outcomes = await Promise.allSettled(Array.from({ length: Math.min(width, items.length) }, worker));
+  const rejected = outcomes.find((outcome) => outcome.status === "rejected");
+  if (rejected) throw rejected.reason;
+  return results;
+}
+
+// src/core/delta/prepare.ts
+import { promisify } from "node:util";
+import { brotliCompress, constants } from "node:zlib";
+
+// src/core/delta/rules.ts
+var MAX_MANIFEST_FILES = 1e4;
+var BROTLI_MIN_SIZE = 8192;
+var BROTLI_MIN_SAVING = 10;
+var BROTLI_SUFFIX = ".br";
+function targetOf(fileName) {
+  return fileName.endsWith(BROTLI_SUFFIX) ? fileName.slice(0, -BROTLI_SUFFIX.length) : fileName;
+}
+function deltaError(code, message) {
+  return new LiveUpdateError(code, message, { stage: "bundle", input: "delta" });
+}
+function manifestNameProblem(fileName) {
+  if (fileName.includes(" ")) return "contains a space (Capgo refuses those in per-file updates)";
+  if (fileName.includes("\\")) return "contains a backslash (Android refuses it)";
+  if (fileName.startsWith("/")) return "is absolute";
+  if (/[\u0000-\u001f\u007f]/.test(fileName)) return "contains a control character";
+  const target = targetOf(fileName);
+  if (target === "" || target.split("/").some((segment) => segment === "" || segment === "." || segment === "..")) {
+    return 'has an empty, "." or ".." path segment (the plugin refuses paths leaving the bundle folder)';
+  }
+  return void 0;
+}
+function checkManifestNames(fileNames) {
+  if (fileNames.length > MAX_MANIFEST_FILES) {
+    throw deltaError(
+      "bundle_delta_files_too_many",
+      `The web output has ${fileNames.length} files; per-file (delta) updates allow at most ${MAX_MANIFEST_FILES}. Publish without 'delta', or ship fewer files.`
+    );
+  }
+  const targets = /* @__PURE__ */ new Set();
+  for (const name of fileNames) {
+    const problem = manifestNameProblem(name);
+    if (problem)
+      throw deltaError(
+        "bundle_delta_file_name_invalid",
+        `The file '${name}' ${problem}. Rename it, or publish without 'delta'.`
+      );
+    const target = targetOf(name);
+    if (targets.has(target))
+      throw deltaError(
+        "bundle_delta_target_duplicate",
+        `Two manifest entries would both be written to '${target}' on the device. Rename one, or publish without 'delta'.`
+      );
+    targets.add(target);
+  }
+}
+
+// src/core/delta/prepare.ts
+var compress = promisify(brotliCompress);
+var DEFAULT_BROTLI_QUALITY = 5;
+async function encodeFile(name, plain, quality = DEFAULT_BROTLI_QUALITY) {
+  const mustCompress = name.endsWith(BROTLI_SUFFIX);
+  if (mustCompress || plain.length >= BROTLI_MIN_SIZE) {
+    const compressed = await compress(plain, {
+      params: { [constants.BROTLI_PARAM_QUALITY]: quality, [constants.BROTLI_PARAM_SIZE_HINT]: plain.length }
+    });
+    if (mustCompress || compressed.length < plain.length - BROTLI_MIN_SAVING)
+      return { fileName: `${name}${BROTLI_SUFFIX}`, brotli: true, stored: compressed };
+  }
+  return { fileName: name, brotli: false, stored: plain };
+}
+
+// src/core/delta/publish-delta.ts
+var manifestKeyFor = (objectKey) => `${objectKey}.manifest.json`;
+function bodyOf(bytes) {
+  return { size: bytes.length, open: () => Readable2.from([bytes]) };
+}
+async function publishDelta(options) {
+  const folder = await scanWebDir(options.webDir);
+  const files = folder.entries.filter((entry) => !entry.isDirectory && entry.file);
+  checkManifestNames(files.map((entry) => entry.name));
+  const reusable = options.index && options.index.sessionKey === options.sessionKey ? options.index.objects : {};
+  const index = {
+    schema: 1,
+    keyId: options.signing.keyId,
+    sessionKey: options.sessionKey,
+    objects: { ...reusable }
+  };
+  const keys = [];
+  const uploadedNames = /* @__PURE__ */ new Set();
+  let uploadedBytes = 0;
+  let compressedFiles = 0;
+  let reusedFiles = 0;
+  try {
+    const entries = await mapPool(files, options.concurrency ?? 16, async (entry) => {
+      const plain = await readFile2(entry.file);
+      const sha256 = createHash3("sha256").update(plain).digest("hex");
+      const known = index.objects[sha256];
+      if (known && typeof known.fileHash === "string" && (known.brotli || !entry.name.endsWith(BROTLI_SUFFIX))) {
+        reusedFiles++;
+        if (known.brotli) compressedFiles++;
+        const fileName = known.brotli ? `${entry.name}${BROTLI_SUFFIX}` : entry.name;
+        return { fileName, sha256, fileHash: known.fileHash, url: options.store.publicUrl(known.key) };
+      }
+      const fileHash = signSha256(options.signing, sha256);
+      const encoded = await encodeFile(entry.name, plain, options.brotliQuality ?? DEFAULT_BROTLI_QUALITY);
+      const body = options.seal(encoded.stored);
+      const key = deltaObjectKey(options.appId, options.sessionKey, sha256, encoded.brotli);
+      const stored2 = await putOrReuse(options.store, key, body);
+      if (stored2.uploaded) {
+        keys.push(key);
+        uploadedBytes += body.length;
+      }
+      if (encoded.brotli) compressedFiles++;
+      index.objects[sha256] = { key, brotli: encoded.brotli, size: body.length, fileHash };
+      uploadedNames.add(encoded.fileName);
+      return { fileName: encoded.fileName, sha256, fileHash, url: stored2.url };
+    });
+    entries.sort((a5, b5) => compareUtf8(a5.fileName, b5.fileName));
+    checkManifestNames(entries.map((entry) => entry.fileName));
+    const manifest = entries.map((entry) => ({
+      file_name: entry.fileName,
+      file_hash: entry.fileHash,
+      download_url: entry.url
+    }));
+    const manifestSignature = signManifest(
+      options.signing,
+      options.version,
+      entries.map((entry) => ({ file_name: entry.fileName, sha256: entry.sha256 }))
+    );
+    const manifestKey = manifestKeyFor(options.objectKey);
+    const stored = await options.store.put(manifestKey, bodyOf(Buffer.from(JSON.stringify(manifest))));
+    keys.push(stored.key);
+    options.logger.info(
+      `Delta: ${manifest.length} files (${reusedFiles} already stored, ${manifest.length - reusedFiles} uploaded, ${compressedFiles} Brotli-compressed), ${uploadedBytes} bytes, manifest ${stored.key}`
+    );
+    return {
+      manifestKey: stored.key,
+      manifestUrl: stored.url,
+      manifestSignature,
+      manifest,
+      keys,
+      uploadedNames,
+      uploadedBytes,
+      compressedFiles,
+      reusedFiles,
+      index
+    };
+  } catch (error) {
+    await removeDelta(options.store, keys, options.logger);
+    throw error;
+  }
+}
+async function putOrReuse(store, key, body) {
+  try {
+    return { url: (await store.put(key, bodyOf(body))).url, uploaded: true };
+  } catch (error) {
+    if (await store.size(key).catch(() => void 0) === body.length)
+      return { url: store.publicUrl(key), uploaded: false };
+    throw error;
+  }
+}
+async function removeDelta(store, keys, logger) {
+  const failed = [];
+  await mapPool(keys, 8, async (key) => {
+    await store.delete(key).catch((error) => {
+      failed.push(key);
+      logger.debug(`delete ${key}: ${describeError(error)}`);
+    });
+  });
+  if (failed.length)
+    logger.warn(`Could not remove ${failed.length} delta objects (e.g. ${failed[0]}); delete them by hand.`);
+}
+
+// src/core/delta/verify-delta.ts
+import { createDecipheriv, createHash as createHash4 } from "node:crypto";
+import { readFile as readFile3 } from "node:fs/promises";
+import { fileURLToPath as fileURLToPath2 } from "node:url";
+import { promisify as promisify2 } from "node:util";
+import { brotliDecompress } from "node:zlib";
+var decompress = promisify2(brotliDecompress);
+function failure(message, step, cause) {
+  return new LiveUpdateError(
+    "verify_delta_failed",
+    `Delta verification failed: ${message}. Nothing was pointed at this release.`,
+    { stage: "verify", step, cause }
+  );
+}
+async function download(url, doFetch, timeoutMs) {
+  if (url.startsWith("file:")) return readFile3(fileURLToPath2(url));
+  const response = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    throw new Error(`HTTP ${response.status}`);
+  }
+  return Buffer.from(await response.arrayBuffer());
+}
+async function verifyDelta(options) {
+  const doFetch = options.fetch ?? fetch;
+  try {
+    checkManifestNames(options.manifest.map((entry) => entry.file_name));
+  } catch (error) {
+    throw failure(describeError(error), "checksum", error);
+  }
+  let unwrapped;
+  try {
+    unwrapped = unwrapSessionKey(options.sessionKey, options.publicKeyPem);
+  } catch (error) {
+    throw failure(describeError(error), "session-key", error);
+  }
+  const { aesKey, iv, publicKey } = unwrapped;
+  let bytes = 0;
+  let downloaded = 0;
+  const hashes = await mapPool(options.manifest, options.concurrency ?? 16, async (entry) => {
+    let expected;
+    try {
+      expected = recoverSignedSha256(entry.file_hash, publicKey);
+    } catch (error) {
+      throw failure(
+        `${entry.file_name}: ${error instanceof StepFailure ? error.message : describeError(error)}`,
+        "checksum",
+        error
+      );
+    }
+    if (options.only && !options.only.has(entry.file_name)) return { file_name: entry.file_name, sha256: expected };
+    downloaded++;
+    let body;
+    try {
+      body = await download(entry.download_url, doFetch, options.timeoutMs ?? 6e4);
+    } catch (error) {
+      throw failure(
+        `cannot download ${entry.file_name} from ${safeUrl(entry.download_url)} (${describeError(error)})`,
+        "download",
+        error
+      );
+    }
+    bytes += body.length;
+    let plain;
+    try {
+      const decipher = createDecipheriv("aes-128-cbc", aesKey, iv);
+      plain = Buffer.concat([decipher.update(body), decipher.final()]);
+      if (entry.file_name.endsWith(".br")) plain = await decompress(plain);
+    } catch (error) {
+      throw failure(`${entry.file_name} does not decrypt/decompress (${describeError(error)})`, "decrypt", error);
+    }
+    const actual = createHash4("sha256").update(plain).digest("hex");
+    if (actual !== expected)
+      throw failure(`${entry.file_name} has sha256 ${actual}, its file_hash says ${expected}`, "checksum");
+    return { file_name: entry.file_name, sha256: actual };
+  });
+  const text = manifestSignatureText(options.version, hashes);
+  let signed;
+  try {
+    signed = recoverSignedSha256(options.manifestSignature, publicKey);
+  } catch (error) {
+    throw failure(`the manifest signature is unusable (${describeError(error)})`, "checksum", error);
+  }
+  if (signed !== createHash4("sha256").update(text, "utf8").digest("hex")) {
+    throw failure("the manifest signature does not match its entries and version", "checksum");
+  }
+  return { files: options.manifest.length, downloaded, bytes };
+}
+
+// src/core/native/guard.ts
+import { existsSync as existsSync3 } from "node:fs";
+import path3 from "node:path";
+
+// src/core/native/compare.ts
+var short = (checksum) => checksum ? checksum.slice(0, 8) : "none";
+function packageChange(before, after) {
+  const details = [];
+  if (before.version.trim() !== after.version.trim()) details.push(`version ${before.version} \u2192 ${after.version}`);
+  for (const [platform2, key] of [
+    ["iOS", "ios_checksum"],
+    ["Android", "android_checksum"]
+  ]) {
+    const was = before[key];
+    const now = after[key];
+    if (was && now && was !== now) details.push(`${platform2} native code changed (${short(was)} \u2192 ${short(now)})`);
+    else if (Boolean(was) !== Boolean(now))
+      details.push(`${platform2} native code ${now ? "appeared" : "disappeared"} (${short(was)} \u2192 ${short(now)})`);
+  }
+  if (details.length === 0) return void 0;
+  return { name: after.name, kind: "changed", before: before.version, after: after.version, details, blocking: true };
+}
+function compareFingerprints(baseline, current) {
+  const changes = [];
+  for (const platform2 of ["android", "ios"]) {
+    const before = baseline.capacitor[platform2];
+    const after = current.capacitor[platform2];
+    if (before === after) continue;
+    const name = `@capacitor/${platform2}`;
+    if (!before) changes.push({ name, kind: "added", after, details: [`added (${after})`], blocking: true });
+    else if (!after)
+      changes.push({ name, kind: "removed", before, details: [`removed (was ${before})`], blocking: true });
+    else
+      changes.push({ name, kind: "changed", before, after, details: [`version ${before} \u2192 ${after}`], blocking: true });
+  }
+  const old = new Map(baseline.packages.map((p3) => [p3.name, p3]));
+  const now = new Map(current.packages.map((p3) => [p3.name, p3]));
+  const names = [.../* @__PURE__ */ new Set([...old.keys(), ...now.keys()])].sort();
+  for (const name of names) {
+    const before = old.get(name);
+    const after = now.get(name);
+    if (!before && after)
+      changes.push({
+        name,
+        kind: "added",
+        after: after.version,
+        details: [`new native plugin (${after.version})`],
+        blocking: true
+      });
+    else if (before && !after)
+      changes.push({
+        name,
+        kind: "removed",
+        before: before.version,
+        details: [`removed (was ${before.version}; installed apps still carry it)`],
+        blocking: false
+      });
+    else if (before && after) {
+      const change2 = packageChange(before, after);
+      if (change2) changes.push(change2);
+    }
+  }
+  return changes;
+}
+function nativeVerdict(mode, baseline, current) {
+  if (mode === "off" || !current) return { status: "off" };
+  if (!baseline)
+    return {
+      status: "first-release",
+      reason: "first release on this channel: nothing to compare; this fingerprint is the baseline"
+    };
+  if (!baseline.fingerprint) {
+    return {
+      status: "first-release",
+      reason: `the channel's release ${baseline.version ?? ""} holds no native fingerprint (published with native-compatibility: off): nothing to compare`.replace(
+        "  ",
+        " "
+      )
+    };
+  }
+  const changes = compareFingerprints(baseline.fingerprint, current);
+  const blocking = changes.some((change2) => change2.blocking);
+  if (!blocking) return { status: "compatible", baselineVersion: baseline.version, changes };
+  return { status: mode === "accept" ? "accepted" : "incompatible", baselineVersion: baseline.version, changes };
+}
+function describeChange(change2) {
+  return `${change2.name}: ${change2.details.join("; ")}`;
+}
+function assertNativeCompatible(verdict, channel) {
+  if (verdict.status !== "incompatible") return;
+  const since = verdict.baselineVersion ? ` since ${verdict.baselineVersion}` : "";
+  const lines = verdict.changes.filter((change2) => change2.blocking).map((change2) => `  - ${describeChange(change2)}`);
+  throw new LiveUpdateError(
+    "native_plugins_incompatible",
+    `The native code changed${since} on channel '${channel}': installed apps do not have it, so this bundle could crash them.
+${lines.join("\n")}
+Ship a store build with these native changes first, then publish with {{native-compatibility}} accept (it records this fingerprint as the channel's baseline). Nothing was uploaded.`,
+    { stage: "input", input: "native-compatibility" }
+  );
+}
+
+// src/core/native/fingerprint.ts
+import { createHash as createHash5 } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+var NATIVE_FILE = /([A-Za-z0-9]+)\.(java|swift|kt|scala)$/;
+var NODE_MODULES_SEP = `node_modules${path.sep}`;
+function readJson(file) {
+  try {
+    const value = JSON.parse(readFileSync(file, "utf8"));
+    return value && typeof value === "object" ? value : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function nodeModulesChain(dir) {
+  const chain = [];
+  let current = path.resolve(dir);
+  for (; ; ) {
+    chain.push(path.join(current, "node_modules"));
+    const parent = path.dirname(current);
+    if (parent === current) return chain;
+    current = parent;
+  }
+}
+function declaresNativePlugin(dir) {
+  if (existsSync(path.join(dir, "plugin.xml"))) return true;
+  const pkg = readJson(path.join(dir, "package.json"));
+  const capacitor = pkg?.capacitor;
+  return typeof capacitor === "object" && capacitor !== null && (capacitor.ios !== void 0 || capacitor.android !== void 0);
+}
+function hasNativeFiles(dir) {
+  const walk = (current) => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      const full = path.join(current, entry.name);
+      if (entry.isDirectory()) {
+        if (walk(full)) return true;
+      } else if (NATIVE_FILE.test(full.split(NODE_MODULES_SEP)[1] || full)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  return walk(dir);
+}
+function listFiles(dir) {
+  if (!existsSync(dir)) return [];
+  try {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const full = path.join(dir, entry.name);
+      return entry.isDirectory() ? listFiles(full) : [full];
+    });
+  } catch {
+    return [];
+  }
+}
+function platformConfigFiles(dir, platform2) {
+  const files = [];
+  if (platform2 === "ios") {
+    try {
+      for (const name of readdirSync(dir)) if (name.endsWith(".podspec")) files.push(path.join(dir, name));
+    } catch {
+    }
+    for (const file of [path.join(dir, "Package.swift"), path.join(dir, "ios", "Package.swift")])
+      if (existsSync(file)) files.push(file);
+  } else {
+    for (const file of [path.join(dir, "android", "build.gradle"), path.join(dir, "android", "build.gradle.kts")])
+      if (existsSync(file)) files.push(file);
+  }
+  return files;
+}
+function platformChecksum(dir, platform2) {
+  const sources = listFiles(path.join(dir, platform2)).filter((file) => NATIVE_FILE.test(file));
+  const all = [...sources, ...platformConfigFiles(dir, platform2)].sort((a5, b5) => a5.localeCompare(b5));
+  if (all.length === 0) return void 0;
+  const digest3 = createHash5("sha256");
+  for (const file of all) {
+    try {
+      digest3.update(path.relative(dir, file));
+      digest3.update(readFileSync(file));
+    } catch {
+    }
+  }
+  return digest3.digest("hex");
+}
+function declaredDependencies(pkg) {
+  const names = /* @__PURE__ */ new Set();
+  for (const field2 of ["dependencies", "devDependencies"]) {
+    const block = pkg[field2];
+    if (block && typeof block === "object") for (const name of Object.keys(block)) names.add(name);
+  }
+  return [...names];
+}
+function installedVersion(chain, name) {
+  for (const modules of chain) {
+    const version = readJson(path.join(modules, name, "package.json"))?.version;
+    if (typeof version === "string") return version;
+  }
+  return void 0;
+}
+function computeNativeFingerprint(options) {
+  const dir = path.resolve(options.workingDirectory);
+  const manifest = readJson(path.join(dir, "package.json"));
+  if (!manifest) {
+    throw new LiveUpdateError(
+      "native_package_json_missing",
+      `No readable package.json in ${dir}: the native fingerprint needs the app's package.json and its node_modules. Set {{working-directory}} to the app folder, or {{native-compatibility}} to off.`,
+      { stage: "input", input: "working-directory" }
+    );
+  }
+  const chain = nodeModulesChain(dir);
+  if (!chain.some((modules) => existsSync(modules))) {
+    throw new LiveUpdateError(
+      "native_node_modules_missing",
+      `No node_modules in ${dir} or above it: install the app's dependencies (npm ci) before publishing, so the native plugins can be fingerprinted; or set {{native-compatibility}} to off.`,
+      { stage: "input", input: "working-directory" }
+    );
+  }
+  const packages = [];
+  const missing = [];
+  for (const name of declaredDependencies(manifest)) {
+    let found = false;
+    let nativeDir;
+    let version;
+    for (const modules of chain) {
+      const candidate = path.join(modules, name);
+      if (!existsSync(candidate)) continue;
+      found = true;
+      const installed = readJson(path.join(candidate, "package.json"))?.version;
+      if (typeof installed === "string") version = installed;
+      if (!declaresNativePlugin(candidate)) continue;
+      if (hasNativeFiles(candidate)) {
+        nativeDir = candidate;
+        break;
+      }
+    }
+    if (!found) {
+      missing.push(name);
+      continue;
+    }
+    if (!nativeDir) continue;
+    const ios2 = platformChecksum(nativeDir, "ios");
+    const android2 = platformChecksum(nativeDir, "android");
+    packages.push({
+      name,
+      version: version ?? declaredSpec(manifest, name),
+      ...ios2 ? { ios_checksum: ios2 } : {},
+      ...android2 ? { android_checksum: android2 } : {}
+    });
+  }
+  if (missing.length > 0) {
+    throw new LiveUpdateError(
+      "native_dependency_missing",
+      `package.json lists ${missing.join(", ")} but ${missing.length === 1 ? "it is" : "they are"} not installed under ${dir}/node_modules: run your install (npm ci) before publishing, so the native fingerprint is complete; or set {{native-compatibility}} to off.`,
+      { stage: "input", input: "working-directory" }
+    );
+  }
+  const capacitor = {};
+  const android = installedVersion(chain, "@capacitor/android");
+  const ios = installedVersion(chain, "@capacitor/ios");
+  if (android) capacitor.android = android;
+  if (ios) capacitor.ios = ios;
+  return { packages, capacitor };
+}
+function declaredSpec(pkg, name) {
+  for (const field2 of ["dependencies", "devDependencies"]) {
+    const spec = pkg[field2]?.[name];
+    if (typeof spec === "string") return spec.replace("^", "").replace("~", "");
+  }
+  return "";
+}
+
+// src/core/native/native-version.ts
+import { existsSync as existsSync2, readdirSync as readdirSync2, readFileSync as readFileSync2 } from "node:fs";
+import path2 from "node:path";
+function nativeTriple(version) {
+  const text = version.replace(/\s/g, "");
+  if (!/^\d/.test(text)) return void 0;
+  const numbers = [];
+  for (const token of text.split(".")) {
+    const digits = /^\d*/.exec(token)[0];
+    if (digits) numbers.push(Number(digits.slice(0, 15)));
+    if (digits.length !== token.length) break;
+  }
+  return [numbers[0] ?? 0, numbers[1] ?? 0, numbers[2] ?? 0];
+}
+function isBelowNative(bundleVersion, nativeVersion) {
+  const bundle = nativeTriple(bundleVersion);
+  const native = nativeTriple(nativeVersion);
+  if (!bundle || !native) return false;
+  for (let i5 = 0; i5 < 3; i5++) {
+    if (bundle[i5] !== native[i5]) return bundle[i5] < native[i5];
+  }
+  return false;
+}
+var GRADLE_VERSION_NAME = /^(?:(?!\/\/).)*?\bversionName\s*(?:=\s*)?["']([^"'$]+)["']/m;
+var MARKETING_VERSION = /\bMARKETING_VERSION\s*=\s*"?([^";$\s]+)"?\s*;/g;
+function read(file) {
+  try {
+    return readFileSync2(file, "utf8");
+  } catch {
+    return void 0;
+  }
+}
+function detectNativeVersion(workingDirectory) {
+  for (const name of ["build.gradle", "build.gradle.kts"]) {
+    const text = read(path2.join(workingDirectory, "android", "app", name));
+    const match = text ? GRADLE_VERSION_NAME.exec(text) : null;
+    if (match) return { version: match[1].trim(), source: `android/app/${name}` };
+  }
+  const iosApp = path2.join(workingDirectory, "ios", "App");
+  const projects = existsSync2(iosApp) ? readdirSync2(iosApp).filter((name) => name.endsWith(".xcodeproj")).sort() : [];
+  for (const project of projects) {
+    const text = read(path2.join(iosApp, project, "project.pbxproj"));
+    if (!text) continue;
+    const versions2 = [...text.matchAll(MARKETING_VERSION)].map((m3) => m3[1]).filter((v) => nativeTriple(v));
+    if (versions2.length === 0) continue;
+    const highest = versions2.reduce((a5, b5) => isBelowNative(a5, b5) ? b5 : a5);
+    return { version: highest, source: `ios/App/${project}/project.pbxproj` };
+  }
+  return void 0;
+}
+function assertNotBelowNative(bundleVersion, native) {
+  if (!native || !isBelowNative(bundleVersion, native.version)) return;
+  const [major, minor, patch] = nativeTriple(native.version);
+  throw new LiveUpdateError(
+    "native_version_below",
+    `Version ${bundleVersion} is below the app's native version ${native.version} (from ${native.source === "native-version" ? "{{native-version}}" : native.source}): devices with @capgo/capacitor-updater 8.53 or later refuse it (version_below_native) and keep their current bundle. Publish ${major}.${minor}.${patch} or later (a prerelease such as ${major}.${minor}.${patch}-beta.1 passes), or set {{native-version}} if ${native.source} does not hold the shipped version.`,
+    { stage: "input", input: native.source === "native-version" ? "native-version" : "version" }
+  );
+}
+function parseNativeVersionInput(value) {
+  const version = value.trim();
+  if (!nativeTriple(version)) {
+    throw new LiveUpdateError(
+      "native_version_invalid",
+      `{{native-version}} must be the app's native version such as 1.4.0 (versionName / MARKETING_VERSION), got '${value}'.`,
+      { stage: "input", input: "native-version" }
+    );
+  }
+  return { version, source: "native-version" };
+}
+
+// src/core/native/guard.ts
+function checkNativeVersion(version, options) {
+  const native = options.nativeVersion?.trim() ? parseNativeVersionInput(options.nativeVersion) : detectNativeVersion(options.workingDirectory);
+  assertNotBelowNative(version, native);
+  return native;
+}
+async function checkNativeCompatibility(args) {
+  const { channel, options } = args;
+  let reader = args.reader;
+  let view;
+  let previous = null;
+  try {
+    view = args.known ?? await reader?.readChannel(channel);
+    const live2 = view?.stable ?? view?.rollout?.release ?? null;
+    previous = live2 && reader ? await reader.readReleaseAt(live2.record) ?? null : null;
+  } catch (error) {
+    args.logger?.warn(
+      `Cannot read the channel's release records (${describeError(error)}): native compatibility is not compared and "what changed" is not shown.`
+    );
+    reader = void 0;
+    view = void 0;
+  }
+  const live = view?.stable ?? view?.rollout?.release ?? null;
+  if (options.mode === "off") return { fingerprint: null, verdict: { status: "off" }, previous, channel: view };
+  if (!existsSync3(path3.join(options.workingDirectory, "package.json"))) {
+    return {
+      fingerprint: null,
+      verdict: {
+        status: "off",
+        reason: `no package.json in ${options.workingDirectory}: no native plugins to compare`
+      },
+      previous,
+      channel: view
+    };
+  }
+  const fingerprint = computeNativeFingerprint({ workingDirectory: options.workingDirectory });
+  let baseline;
+  if (view?.nativeBaseline)
+    baseline = {
+      fingerprint: view.nativeBaseline,
+      version: view.nativeFloor ? `the recorded baseline (native ${view.nativeFloor})` : "the recorded baseline",
+      recorded: true
+    };
+  else if (live) baseline = { fingerprint: previous?.native ?? null, version: live.version };
+  let verdict = nativeVerdict(options.mode, baseline, fingerprint);
+  if (verdict.status === "first-release" && !reader && !args.known)
+    verdict = {
+      status: "first-release",
+      reason: "no release records to compare with: this fingerprint is recorded, not checked"
+    };
+  assertNativeCompatible(verdict, channel);
+  const result = { fingerprint, verdict, previous, channel: view };
+  if (options.mode === "accept")
+    result.baseline = {
+      nativeBaseline: fingerprint,
+      ...args.nativeVersion ? { nativeFloor: args.nativeVersion.version } : {}
+    };
+  const floor = result.baseline ? result.baseline.nativeFloor : view?.nativeFloor;
+  if (floor) result.minNativeVersion = floor;
+  return result;
+}
+async function runReleaseGuard(args) {
+  const { options, reader, logger } = args;
+  if (!options && !reader) return void 0;
+  const nativeVersion = options ? checkNativeVersion(args.version, options) : void 0;
+  if (nativeVersion)
+    logger.info(
+      `Native version ${nativeVersion.version} (from ${nativeVersion.source}): ${args.version} is not below it.`
+    );
+  const guard = await checkNativeCompatibility({
+    channel: args.channel,
+    options: options ?? { mode: "off", workingDirectory: "." },
+    nativeVersion,
+    reader,
+    logger
+  });
+  const verdict = guard.verdict;
+  if (verdict.status === "off" && verdict.reason) logger.info(`Native compatibility not checked: ${verdict.reason}.`);
+  if (verdict.status === "first-release") logger.info(`Native compatibility: ${verdict.reason}.`);
+  else if (verdict.status === "compatible")
+    logger.info(
+      `Native compatibility: compatible with ${verdict.baselineVersion ?? "the channel"}${verdict.changes.length ? ` (${verdict.changes.map((change2) => change2.name).join(", ")} removed)` : ""}.`
+    );
+  else if (verdict.status === "accepted")
+    logger.info(
+      `Native compatibility: accepted ${verdict.changes.length} native change(s); this fingerprint becomes the channel's baseline.`
+    );
+  if (guard.baseline && verdict.status !== "accepted")
+    logger.info(
+      `native-compatibility: accept: this fingerprint becomes the channel's baseline${guard.baseline.nativeFloor ? ` (native floor ${guard.baseline.nativeFloor})` : ""}.`
+    );
+  return guard;
+}
+
+// src/core/register/capgo.ts
+var USER_AGENT2 = "capacitor-live-update-action";
+function createCapgoRegistrar(options) {
+  const apiKey = options.apiKey?.trim() ?? "";
+  const baseUrl = parseHttpUrl(
+    options.apiUrl ?? CAPGO_API_URL,
+    "capgo-api-url",
+    "input_capgo_api_url_invalid",
+    CAPGO_API_URL
+  ).href.replace(/\/+$/, "");
+  const client = new HttpJsonClient({
+    ...options,
+    deadlineMs: options.deadlineMs ?? 18e4,
+    baseUrl,
+    service: "Capgo",
+    headers: { authorization: apiKey, accept: "application/json", "user-agent": USER_AGENT2 },
+    secrets: [apiKey]
+  });
+  return new CapgoRegistrar({
+    api: new CapgoHttpApi(client),
+    retry: client.retry,
+    endpoint: { baseUrl: client.shownUrl, attempts: client.attempts },
+    hasApiKey: apiKey !== "",
+    logger: options.logger,
+    maxPages: options.maxPages
+  });
+}
+var CapgoRegistrar = class {
+  constructor(parts) {
+    this.parts = parts;
+    this.maxPages = Math.max(1, parts.maxPages ?? 200);
+  }
+  parts;
+  kind = "capgo";
+  maxPages;
+  async lookup(appId, version) {
+    this.requireKey();
+    return this.findVersion(appId, version, {
+      appId,
+      version,
+      action: "list the app's bundles",
+      stage: "lookup",
+      bundleState: "not-registered"
+    });
+  }
+  async register(req) {
+    validateRegistrationRequest(req);
+    this.requireKey();
+    const outcome = await this.createBundleOnce(req);
+    const result = outcome.kind === "created" ? { status: "registered", bundleId: outcome.bundleId, externalUrl: req.externalUrl } : await this.settleExisting(req, outcome);
+    await this.pointChannelAt(req.appId, req.channel, req.version, "register", req.rollout, req.selfAssign);
+    await this.setMetadata(req, result.bundleId);
+    const done = result.status === "registered" ? "registered" : "was already registered";
+    this.parts.logger?.info(
+      `Capgo: ${req.appId}@${req.version} ${done} (bundle ${result.bundleId ?? "?"}); channel "${req.channel}" points at it.`
+    );
+    return result;
+  }
+  async pointChannel(appId, channel, version, rollout, selfAssign) {
+    this.requireKey();
+    await this.pointChannelAt(appId, channel, version, "register", rollout, selfAssign);
+  }
+  // Checked on first use, not at construction: a dry run builds the registrar without a key.
+  requireKey() {
+    if (this.parts.hasApiKey) return;
+    throw new RegistrationError(
+      "input_capgo_api_key_missing",
+      "A Capgo API key is required to register bundles with Capgo: set capgo-api-key (create one in Capgo > API keys, with the upload right).",
+      { stage: "input", input: "capgo-api-key", bundleState: "not-registered" }
+    );
+  }
+  /** Walk `GET /bundle` pages (newest first) until the version shows up or the list ends. */
+  async findVersion(appId, version, ctx) {
+    let pages = 0;
+    try {
+      for await (const rows of this.parts.api.listBundles(appId)) {
+        const row = rows.find((candidate) => candidate.name === version);
+        if (row) {
+          return {
+            found: true,
+            checksum: typeof row.checksum === "string" ? row.checksum : "",
+            bundleId: row.id === void 0 || row.id === null ? void 0 : String(row.id),
+            externalUrl: typeof row.external_url === "string" ? row.external_url : void 0,
+            sessionKey: typeof row.session_key === "string" ? row.session_key : void 0
+          };
+        }
+        if (++pages >= this.maxPages) {
+          this.parts.logger?.warn(
+            `Capgo: ${appId} has more than ${pages * CAPGO_PAGE_SIZE} bundles; stopped looking for ${version} after ${pages} pages.`
+          );
+          break;
+        }
+      }
+    } catch (error) {
+      throw mapError(error, ctx, this.parts.endpoint);
+    }
+    return { found: false };
+  }
+  /**
+   * `POST /bundle` with care: it is not idempotent. 429 and refused connections are simply retried;
+   * after an ambiguous failure the version is looked up first, and only sent again if absent.
+   */
+  async createBundleOnce(req) {
     const body = {
       app_id: req.appId,
       version: req.version,
@@ -30253,118 +31592,153 @@ function createCapgoRegistrar(options) {
       session_key: req.sessionKey,
       key_id: req.keyId
     };
-    const ctx = { appId: req.appId, version: req.version, keyId: req.keyId, externalUrl: req.externalUrl, action: "register the bundle", stage: "register", bundleState: "not-registered" };
+    const ctx = this.context(req, "register the bundle", "not-registered");
+    const unsure = { ...ctx, bundleState: "maybe-registered" };
     let unknownOutcome = false;
     let everUnknown = false;
     try {
-      return await retryWithBackoff(async () => {
+      return await this.parts.retry(async () => {
         if (unknownOutcome) {
-          const found = await findVersion(req.appId, req.version, { ...ctx, bundleState: "maybe-registered" });
+          const found = await this.findVersion(req.appId, req.version, unsure);
           if (found.found) return { kind: "exists", found, ours: true };
-          logger?.info(`Capgo: ${req.version} is not registered after the failed attempt; sending it again.`);
+          this.parts.logger?.info(`Capgo: ${req.version} is not registered after the failed attempt; sending it again.`);
         }
         unknownOutcome = false;
         try {
-          const answer = (await send("POST", "/bundle", body)).json;
-          const id = answer?.bundle?.id;
-          return { kind: "created", bundleId: id === void 0 || id === null ? void 0 : String(id) };
+          return { kind: "created", bundleId: (await this.postBundle(body, req.signature)).id };
         } catch (error) {
           if (outcomeUnknown(error)) unknownOutcome = everUnknown = true;
           throw error;
         }
-      }, retryOptions);
+      });
     } catch (error) {
-      if (error instanceof HttpFailure && error.apiCode === "version_already_exists") {
+      if (error instanceof HttpFailure && error.apiCode === "version_already_exists")
         return { kind: "exists", ours: everUnknown };
-      }
-      if (error instanceof RegistrationError || !unknownOutcome) throw mapError(error, ctx, endpoint);
-      let found;
-      try {
-        found = await findVersion(req.appId, req.version, { ...ctx, bundleState: "maybe-registered" });
-      } catch {
-        found = void 0;
-      }
-      if (found?.found) return { kind: "exists", found, ours: true };
-      const settled = found !== void 0 && error instanceof HttpFailure;
-      throw mapError(error, { ...ctx, bundleState: settled ? "not-registered" : "maybe-registered" }, endpoint);
+      if (error instanceof RegistrationError || !unknownOutcome) throw mapError(error, ctx, this.parts.endpoint);
+      return this.settleUnknown(req, error, unsure);
     }
   }
-  __name(createBundle2, "createBundle");
-  async function pointChannelInternal(appId, channel, version, bundleState, stage) {
-    await call("POST", "/channel", { app_id: appId, channel, version }, void 0, {
-      appId,
-      version,
+  /**
+   * Capgo's newer API stores the signed metadata (`signature`); older ones ignore the field. A
+   * server that refuses it (400 naming the field: nothing was created) gets the bundle without it:
+   * the signature is optional for devices, the registration is not.
+   */
+  signatureRefused = false;
+  async postBundle(body, signature) {
+    if (!signature || this.signatureRefused) return this.parts.api.postBundle(body);
+    try {
+      return await this.parts.api.postBundle({ ...body, signature });
+    } catch (error) {
+      if (!(error instanceof HttpFailure) || error.status !== 400 || !/signature/i.test(`${error.apiCode ?? ""} ${error.apiMessage ?? ""}`))
+        throw error;
+      this.signatureRefused = true;
+      this.parts.logger?.warn(
+        `Capgo refused the signed metadata field (${error.apiCode ?? "HTTP 400"}): registering without it. Devices then skip the signature check.`
+      );
+      return this.parts.api.postBundle(body);
+    }
+  }
+  /** The last `POST /bundle` attempt's outcome is unknown: settle it with a look-up if we can. */
+  async settleUnknown(req, error, ctx) {
+    let found;
+    try {
+      found = await this.findVersion(req.appId, req.version, ctx);
+    } catch {
+      found = void 0;
+    }
+    if (found?.found) return { kind: "exists", found, ours: true };
+    const settled = found !== void 0 && error instanceof HttpFailure;
+    throw mapError(error, { ...ctx, bundleState: settled ? "not-registered" : "maybe-registered" }, this.parts.endpoint);
+  }
+  /** The version exists: ours (same checksum) or a conflict; and does the server hold OUR upload? */
+  async settleExisting(req, outcome) {
+    const bundleState = outcome.ours ? "maybe-registered" : "not-registered";
+    const found = outcome.found ?? await this.findVersion(req.appId, req.version, this.context(req, "look up the existing version", bundleState));
+    if (!found.found) {
+      throw new RegistrationError(
+        "capgo_version_hidden",
+        `Capgo says version ${req.version} of ${req.appId} already exists, but it is not among the app's listed bundles (it may be deleted but still reserved, or beyond the ${this.maxPages * CAPGO_PAGE_SIZE} newest). The version must be bumped.`,
+        { stage: "register", input: "version", bundleState }
+      );
+    }
+    if (found.checksum.toLowerCase() !== req.checksum.toLowerCase()) throw conflictError(req, found);
+    const ours = found.externalUrl === req.externalUrl || outcome.ours && found.externalUrl === void 0;
+    if (!ours)
+      this.parts.logger?.info(
+        `Capgo: ${req.version} is already registered with the same checksum (bundle ${found.bundleId ?? "?"}).`
+      );
+    return {
+      status: ours ? "registered" : "already-registered",
+      bundleId: found.bundleId,
+      externalUrl: found.externalUrl ?? req.externalUrl
+    };
+  }
+  /**
+   * A rollout keeps the channel's stable bundle and sends `version` to a share of devices (Capgo's
+   * channel/post.ts: rolloutVersion + rolloutPercentageBps, integer basis points). Preview channels
+   * allow device self-assignment: testers join them with the plugin's setChannel.
+   */
+  async pointChannelAt(appId, channel, version, stage, rollout, selfAssign) {
+    const body = rollout ? {
+      app_id: appId,
       channel,
-      action: `point channel "${channel}" at ${version}`,
-      stage,
-      bundleState
-    });
-  }
-  __name(pointChannelInternal, "pointChannelInternal");
-  return {
-    kind: "capgo",
-    async lookup(appId, version) {
-      requireKey();
-      return findVersion(appId, version, { appId, version, action: "list the app's bundles", stage: "lookup", bundleState: "not-registered" });
-    },
-    async register(req) {
-      validateRegistrationRequest(req);
-      requireKey();
-      const outcome = await createBundle2(req);
-      let status;
-      let bundleId;
-      let externalUrl = req.externalUrl;
-      if (outcome.kind === "created") {
-        status = "registered";
-        bundleId = outcome.bundleId;
-      } else {
-        const found = outcome.found ?? await findVersion(req.appId, req.version, {
-          appId: req.appId,
-          version: req.version,
-          action: "look up the existing version",
-          stage: "register",
-          bundleState: outcome.ours ? "maybe-registered" : "not-registered"
-        });
-        if (!found.found) {
-          throw new RegistrationError(
-            "capgo_version_hidden",
-            `Capgo says version ${req.version} of ${req.appId} already exists, but it is not among the app's listed bundles (it may be deleted but still reserved, or beyond the ${maxPages * CAPGO_PAGE_SIZE} newest). The version must be bumped.`,
-            { stage: "register", input: "version", bundleState: outcome.ours ? "maybe-registered" : "not-registered" }
-          );
-        }
-        if (!sameChecksum(found.checksum, req.checksum)) throw conflictError(req, found);
-        bundleId = found.bundleId;
-        externalUrl = found.externalUrl ?? externalUrl;
-        status = found.externalUrl === req.externalUrl || outcome.ours && found.externalUrl === void 0 ? "registered" : "already-registered";
-        if (status === "already-registered") logger?.info(`Capgo: ${req.version} is already registered with the same checksum (bundle ${bundleId ?? "?"}).`);
-      }
-      await pointChannelInternal(req.appId, req.channel, req.version, "registered", "register");
-      if ((req.link || req.comment) && bundleId !== void 0 && Number.isFinite(Number(bundleId))) {
-        const metadata = { app_id: req.appId, version_id: Number(bundleId) };
-        if (req.link) metadata.link = req.link;
-        if (req.comment) metadata.comment = req.comment;
-        try {
-          await call("POST", "/bundle/metadata", metadata, void 0, {
-            appId: req.appId,
-            version: req.version,
-            action: "set the bundle link/comment",
-            stage: "register",
-            bundleState: "registered"
-          });
-        } catch (error) {
-          logger?.warn(`Capgo: could not set the bundle's link/comment (${error instanceof Error ? error.message : String(error)}); the bundle is registered anyway.`);
-        }
-      }
-      logger?.info(`Capgo: ${req.appId}@${req.version} ${status === "registered" ? "registered" : "was already registered"} (bundle ${bundleId ?? "?"}); channel "${req.channel}" points at it.`);
-      return { status, bundleId, externalUrl };
-    },
-    async pointChannel(appId, channel, version) {
-      requireKey();
-      await pointChannelInternal(appId, channel, version, "registered", "register");
+      rolloutVersion: version,
+      rolloutPercentageBps: Math.round(rollout.percentage * 100),
+      rolloutEnabled: true,
+      rolloutPaused: false
+    } : { app_id: appId, channel, version };
+    try {
+      await this.parts.api.postChannel(selfAssign ? { ...body, allow_device_self_set: true } : body);
+    } catch (error) {
+      throw mapError(
+        error,
+        {
+          appId,
+          version,
+          channel,
+          action: `point channel "${channel}" at ${version}`,
+          stage,
+          bundleState: "registered"
+        },
+        this.parts.endpoint
+      );
     }
-  };
+  }
+  /** Link and comment are cosmetic: the bundle is registered and the channel points at it either way. */
+  async setMetadata(req, bundleId) {
+    if (!(req.link || req.comment) || bundleId === void 0 || !Number.isFinite(Number(bundleId))) return;
+    try {
+      await this.parts.api.postMetadata({
+        app_id: req.appId,
+        version_id: Number(bundleId),
+        ...req.link ? { link: req.link } : {},
+        ...req.comment ? { comment: req.comment } : {}
+      });
+    } catch (error) {
+      this.parts.logger?.warn(
+        `Capgo: could not set the bundle's link/comment (${describeFailure(error)}); the bundle is registered anyway.`
+      );
+    }
+  }
+  context(req, action, bundleState) {
+    return {
+      appId: req.appId,
+      version: req.version,
+      keyId: req.keyId,
+      externalUrl: req.externalUrl,
+      action,
+      stage: "register",
+      bundleState
+    };
+  }
+};
+function conflictError(req, found) {
+  return new RegistrationError(
+    "capgo_version_conflict",
+    `Version ${req.version} of ${req.appId} already exists on Capgo (bundle ${found.bundleId ?? "?"}) with different content or a different signing key (its checksum starts ${found.checksum.slice(0, 12) || "(none)"}\u2026, this build's starts ${req.checksum.slice(0, 12)}\u2026). Versions are immutable: the version must be bumped (or delete that bundle in Capgo first).`,
+    { stage: "register", input: "version", bundleState: "not-registered" }
+  );
 }
-__name(createCapgoRegistrar, "createCapgoRegistrar");
 
 // src/core/register/none.ts
 function createNoneRegistrar(options = {}) {
@@ -30374,151 +31748,44 @@ function createNoneRegistrar(options = {}) {
       return { found: false };
     },
     async register(req) {
-      options.logger?.info(`No update server configured (server: none): ${req.appId}@${req.version} was uploaded but not announced.`);
+      options.logger?.info(
+        `No update server configured (server: none): ${req.appId}@${req.version} was uploaded but not announced.`
+      );
       return { status: "registered", externalUrl: req.externalUrl };
     },
     async pointChannel() {
     }
   };
 }
-__name(createNoneRegistrar, "createNoneRegistrar");
 
-// src/core/register/webhook.ts
-import { createHmac, timingSafeEqual } from "node:crypto";
-var WEBHOOK_EVENT = "bundle.published";
-var SIGNATURE_HEADER = "x-signature-256";
-var TIMESTAMP_HEADER = "x-live-update-timestamp";
-var USER_AGENT2 = "capacitor-live-update-action";
-function signWebhook(secret, timestamp, body) {
-  const hmac = createHmac("sha256", secret);
-  hmac.update(`${timestamp}.`);
-  hmac.update(body);
-  return `sha256=${hmac.digest("hex")}`;
-}
-__name(signWebhook, "signWebhook");
-function createWebhookRegistrar(options) {
-  const requireSecret = /* @__PURE__ */ __name(() => {
-    if (!options.secret) {
-      throw new LiveUpdateError("missing_webhook_secret", "A webhook secret is required: set webhook-secret (the receiver uses it to check x-signature-256).", { stage: "input", input: "webhook-secret" });
-    }
-  }, "requireSecret");
-  const target = parseHttpUrl(options.url ?? "", "webhook-url", "invalid_webhook_url", "https://updates.example.com/hooks/live-update");
-  const secret = options.secret;
-  const { fetch: fetchImpl, sleep, now, logger, random, timeoutMs, attempts, baseDelayMs, maxDelayMs, maxRetryAfterMs } = httpCallSettings(options);
-  const shown = safeUrl(target.href);
-  const baseUrl = target.href;
-  const secrets = [secret, target.search.length > 1 ? target.search.slice(1) : void 0];
-  function describe(error) {
-    if (error instanceof HttpFailure) return `answered HTTP ${error.status}`;
-    if (error instanceof TransportFailure) return error.kind === "timeout" ? `did not answer within ${seconds(timeoutMs)}` : `was unreachable (${error.detail})`;
-    return error instanceof Error ? error.message : String(error);
-  }
-  __name(describe, "describe");
+// src/core/register/self-hosted.ts
+function createSelfHostedRegistrar(options) {
   return {
-    kind: "webhook",
-    /** A webhook cannot be asked: always "not found" (the receiver must be idempotent). */
-    async lookup() {
-      return { found: false };
+    kind: "self-hosted",
+    async lookup(appId, version) {
+      const found = await new ReleaseRecords(options.store, appId).readRelease(version);
+      if (!found) return { found: false };
+      return { found: true, checksum: found.record.bundle.checksum, externalUrl: found.record.bundle.url };
     },
     async register(req) {
-      requireSecret();
-      validateRegistrationRequest(req);
-      let sent = false;
-      try {
-        await retryWithBackoff(
-          async () => {
-            const timestamp = Math.floor(now() / 1e3);
-            const payload = {
-              event: WEBHOOK_EVENT,
-              appId: req.appId,
-              version: req.version,
-              channel: req.channel,
-              externalUrl: req.externalUrl,
-              sessionKey: req.sessionKey,
-              checksum: req.checksum,
-              sha256: req.sha256,
-              keyId: req.keyId,
-              zipSize: req.zipSize,
-              encryptedSize: req.encryptedSize,
-              git: { sha: req.git?.sha, ref: req.git?.ref, runUrl: req.git?.runUrl, repository: req.git?.repository },
-              ...req.link ? { link: req.link } : {},
-              ...req.comment ? { comment: req.comment } : {},
-              timestamp
-            };
-            const body = JSON.stringify(payload);
-            try {
-              return await sendOnce(fetchImpl, {
-                method: "POST",
-                baseUrl,
-                path: "",
-                headers: {
-                  "content-type": "application/json",
-                  "user-agent": USER_AGENT2,
-                  [TIMESTAMP_HEADER]: String(timestamp),
-                  [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body)
-                },
-                body,
-                timeoutMs,
-                secrets,
-                now
-              });
-            } catch (error) {
-              if (!(error instanceof TransportFailure && error.notSent)) sent = true;
-              throw error;
-            }
-          },
-          {
-            attempts,
-            baseDelayMs,
-            maxDelayMs,
-            sleep,
-            now,
-            random,
-            classify: /* @__PURE__ */ __name((error) => classifyHttpError(error, maxRetryAfterMs), "classify"),
-            onRetry: /* @__PURE__ */ __name(({ attempt, attempts: total, delayMs, error }) => logger?.warn(`Webhook ${shown} ${describe(error)}; retrying in ${seconds(delayMs)} (attempt ${attempt + 1} of ${total}).`), "onRetry")
-          }
-        );
-      } catch (error) {
-        throw webhookError(error, sent);
-      }
-      logger?.info(`Webhook ${shown} accepted ${req.appId}@${req.version} for channel "${req.channel}".`);
+      options.logger?.info(
+        `Self-hosted: ${req.appId}@${req.version} is uploaded and verified; the channel record is updated next.`
+      );
       return { status: "registered", externalUrl: req.externalUrl };
     },
-    /** No-op: the webhook document carries the channel. */
     async pointChannel() {
     }
   };
-  function webhookError(error, sent) {
-    const unknown = error instanceof TransportFailure ? !error.notSent : error instanceof HttpFailure ? error.status >= 500 || error.status === 408 : sent;
-    const bundleState = unknown ? "maybe-registered" : "not-registered";
-    const maybe = unknown ? " The receiver may have stored the bundle anyway: the uploaded object is kept." : "";
-    if (error instanceof HttpFailure) {
-      const retried = error.status >= 500 || error.status === 429 || error.status === 408 ? ` (tried ${attempts} times)` : "";
-      const hint = error.status === 401 || error.status === 403 ? " Check that webhook-secret matches the receiver's secret and that the receiver and runner clocks agree." : "";
-      return new RegistrationError("webhook_http_error", `The webhook ${shown} answered HTTP ${error.status}${retried}: ${error.excerpt}.${hint}${maybe}`, {
-        stage: "register",
-        input: error.status === 401 || error.status === 403 ? "webhook-secret" : error.status === 404 ? "webhook-url" : void 0,
-        cause: error,
-        bundleState,
-        httpStatus: error.status
-      });
-    }
-    if (error instanceof TransportFailure) {
-      return new RegistrationError(
-        error.kind === "timeout" ? "webhook_timeout" : "webhook_unreachable",
-        `The webhook ${shown} ${describe(error)} (tried ${attempts} times).${maybe}`,
-        { stage: "register", input: "webhook-url", cause: error, bundleState }
-      );
-    }
-    if (error instanceof LiveUpdateError) return error;
-    return new RegistrationError("webhook_error", `The webhook call failed: ${error instanceof Error ? error.message : String(error)}.${maybe}`, { stage: "register", cause: error, bundleState: sent ? "maybe-registered" : "not-registered" });
-  }
-  __name(webhookError, "webhookError");
 }
-__name(createWebhookRegistrar, "createWebhookRegistrar");
 
 // src/core/register/index.ts
-function createRegistrar(config, deps = {}) {
+function createRegistrar(config, options = {}) {
+  const { signal, store, ...rest } = options;
+  const deps = signal ? {
+    ...rest,
+    fetch: cancellableFetch(rest.fetch ?? globalThis.fetch, signal),
+    sleep: cancellableSleep(rest.sleep ?? realSleep, signal)
+  } : rest;
   switch (config.kind) {
     case "capgo":
       return createCapgoRegistrar({ apiUrl: config.apiUrl, apiKey: config.apiKey, ...deps });
@@ -30526,130 +31793,110 @@ function createRegistrar(config, deps = {}) {
       return createWebhookRegistrar({ url: config.url, secret: config.secret, ...deps });
     case "none":
       return createNoneRegistrar({ logger: deps.logger });
+    case "self-hosted":
+      if (!store)
+        throw new LiveUpdateError(
+          "input_storage_missing",
+          "'server: self-hosted' needs storage (s3 or dir): the records devices read live there.",
+          { stage: "input", input: "storage" }
+        );
+      return createSelfHostedRegistrar({ store, logger: deps.logger });
   }
 }
-__name(createRegistrar, "createRegistrar");
 
-// src/core/storage/object-key.ts
-var MAX_KEY_BYTES = 1024;
-var KEY_PLACEHOLDERS = ["appId", "version", "channel", "hash"];
-var URL_PLACEHOLDERS = ["key", "bucket"];
-function keyError(message) {
-  return new LiveUpdateError("storage_invalid_object_key", message, { stage: "input", input: "object-key" });
-}
-__name(keyError, "keyError");
-function urlError(message) {
-  return new LiveUpdateError("storage_invalid_public_url", message, { stage: "input", input: "public-url" });
-}
-__name(urlError, "urlError");
-function substitute(template, allowed, values, fail) {
-  let out = "";
-  let i5 = 0;
-  while (i5 < template.length) {
-    const open2 = template.indexOf("{", i5);
-    const close = template.indexOf("}", i5);
-    if (close !== -1 && (open2 === -1 || close < open2)) {
-      throw fail(`Unbalanced '}' at position ${close} in template "${template}". Placeholders look like {${allowed[0]}}.`);
-    }
-    if (open2 === -1) {
-      out += template.slice(i5);
-      break;
-    }
-    out += template.slice(i5, open2);
-    const end = template.indexOf("}", open2);
-    if (end === -1) throw fail(`Unclosed '{' at position ${open2} in template "${template}".`);
-    const name = template.slice(open2 + 1, end);
-    if (!allowed.includes(name)) {
-      throw fail(`Unknown placeholder {${name}} in template "${template}". Known placeholders: ${allowed.map((p3) => `{${p3}}`).join(" ")}.`);
-    }
-    const value = values[name];
-    if (value === void 0) throw fail(`No value for placeholder {${name}} in template "${template}".`);
-    out += value;
-    i5 = end + 1;
+// src/core/report.ts
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
   }
-  return out;
+  return `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
 }
-__name(substitute, "substitute");
-function objectKeyProblem(key) {
-  if (key.length === 0) return "the key is empty";
-  if (key.startsWith("/")) return 'the key starts with "/"';
-  if (key.endsWith("/")) return 'the key ends with "/" (that names a folder, not a file)';
-  if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) return `the key is longer than ${MAX_KEY_BYTES} bytes`;
-  if (/[\u0000-\u001f\u007f\\]/.test(key)) return "the key contains a control character or a backslash";
-  for (const segment of key.split("/")) {
-    if (segment === "") return 'the key contains an empty segment ("//")';
-    if (segment === ".." || segment === ".") return `the key contains a "${segment}" segment`;
+
+// src/core/report/changes.ts
+var LARGEST_CHANGES = 20;
+var CHART_RELEASES = 10;
+function sizeChange(before, after) {
+  if (before === null) return { before, after, delta: null, percent: null };
+  const delta = after - before;
+  return { before, after, delta, percent: before === 0 ? null : Math.round(delta / before * 1e3) / 10 };
+}
+function diffFiles(previous, current) {
+  const old = new Map(previous.map((file) => [file.name, file]));
+  const changes = [];
+  let unchanged = 0;
+  for (const file of current) {
+    const before = old.get(file.name);
+    old.delete(file.name);
+    if (!before) changes.push({ name: file.name, kind: "added", before: null, after: file.size, delta: file.size });
+    else if (before.sha256 !== file.sha256)
+      changes.push({
+        name: file.name,
+        kind: "changed",
+        before: before.size,
+        after: file.size,
+        delta: file.size - before.size
+      });
+    else unchanged++;
   }
-  return void 0;
+  for (const file of old.values())
+    changes.push({ name: file.name, kind: "removed", before: file.size, after: null, delta: -file.size });
+  const count = (kind) => changes.filter((change2) => change2.kind === kind).length;
+  const largest = [...changes].sort((a5, b5) => Math.abs(b5.delta) - Math.abs(a5.delta) || (a5.name < b5.name ? -1 : a5.name > b5.name ? 1 : 0)).slice(0, LARGEST_CHANGES);
+  return { added: count("added"), removed: count("removed"), changed: count("changed"), unchanged, largest };
 }
-__name(objectKeyProblem, "objectKeyProblem");
-function assertValidObjectKey(key) {
-  const problem = objectKeyProblem(key);
-  if (problem) throw keyError(`Invalid object key "${key}": ${problem}. Check the object-key template and the app id / version / channel it uses.`);
+function summarizeChanges(input) {
+  const { previous, current } = input;
+  const earlier = (input.earlier ?? []).filter((entry) => entry.version !== current.version).slice(0, CHART_RELEASES - 1).reverse();
+  return {
+    channel: input.channel,
+    version: current.version,
+    previousVersion: previous?.version ?? null,
+    zip: sizeChange(previous?.bundle.zipSize ?? null, current.bundle.zipSize),
+    raw: sizeChange(previous?.bundle.rawSize ?? null, current.bundle.rawSize),
+    files: previous ? diffFiles(previous.files, current.files) : { added: current.files.length, removed: 0, changed: 0, unchanged: 0, largest: [] },
+    native: input.native,
+    rollout: input.rollout,
+    history: [...earlier, { version: current.version, zipSize: current.bundle.zipSize }]
+  };
 }
-__name(assertValidObjectKey, "assertValidObjectKey");
-function renderObjectKey(template, values) {
-  if (!template.trim()) throw keyError("The object-key template is empty.");
-  const key = substitute(template, KEY_PLACEHOLDERS, { ...values }, keyError);
-  if (!template.includes("{version}") && !template.includes("{hash}")) {
-    throw keyError(`The object-key template "${template}" has neither {version} nor {hash}: every bundle would get the same key.`);
-  }
-  assertValidObjectKey(key);
-  return key;
+function signedBytes(delta) {
+  if (delta === 0) return "\xB10 B";
+  return `${delta > 0 ? "+" : "\u2212"}${formatBytes(Math.abs(delta))}`;
 }
-__name(renderObjectKey, "renderObjectKey");
-function encodeKeyPath(key) {
-  return key.split("/").map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c5) => `%${c5.charCodeAt(0).toString(16).toUpperCase()}`)).join("/");
+function sizeCell(change2) {
+  if (change2.before === null || change2.delta === null) return formatBytes(change2.after);
+  const percent = change2.percent === null ? "" : `, ${change2.percent > 0 ? "+" : ""}${change2.percent.toFixed(1)} %`;
+  return `${formatBytes(change2.before)} \u2192 ${formatBytes(change2.after)} (${signedBytes(change2.delta)}${percent})`;
 }
-__name(encodeKeyPath, "encodeKeyPath");
-function validatePublicUrlTemplate(template) {
-  if (!template.includes("{key}")) throw urlError(`The public-url template "${template}" must contain {key} (the object key).`);
-  const sample = substitute(template, URL_PLACEHOLDERS, { key: "app/1.0.0/0123456789abcdef.zip", bucket: "bucket" }, urlError);
-  let url;
-  try {
-    url = new URL(sample);
-  } catch {
-    throw urlError(`The public-url template "${template}" does not give a valid absolute URL (e.g. https://updates.example.com/{key}).`);
-  }
-  if (!["https:", "http:", "file:"].includes(url.protocol)) {
-    throw urlError(`The public-url template "${template}" must be an https:// URL (got ${url.protocol}).`);
-  }
-  if (url.username || url.password) throw urlError("The public-url template must not contain credentials.");
+function changesLine(summary) {
+  if (summary.previousVersion === null) return `first release on ${summary.channel}: nothing to compare`;
+  const { files } = summary;
+  return `since ${summary.previousVersion} on ${summary.channel}: zip ${sizeCell(summary.zip)}; ${files.added} added, ${files.removed} removed, ${files.changed} changed`;
 }
-__name(validatePublicUrlTemplate, "validatePublicUrlTemplate");
-function renderPublicUrl(template, key, bucket = "") {
-  return substitute(template, URL_PLACEHOLDERS, { key: encodeKeyPath(key), bucket: encodeURIComponent(bucket) }, urlError);
+
+// src/core/report/collect.ts
+function collectChanges(args) {
+  const { bundle, guard } = args;
+  const view = guard.channel;
+  const earlier = view ? [...view.stable ? [view.stable] : [], ...view.history] : [];
+  return summarizeChanges({
+    channel: args.channel,
+    previous: guard.previous,
+    current: {
+      version: bundle.version,
+      bundle: { zipSize: bundle.zipSize, rawSize: bundle.rawSize, fileCount: bundle.fileCount },
+      files: bundle.files
+    },
+    native: guard.verdict,
+    rollout: args.rollout,
+    earlier: earlier.map((entry) => ({ version: entry.version, zipSize: entry.zipSize }))
+  });
 }
-__name(renderPublicUrl, "renderPublicUrl");
-function deriveS3ObjectUrl(settings, key) {
-  const path3 = encodeKeyPath(key);
-  const bucket = encodeURIComponent(settings.bucket);
-  if (!settings.endpoint) {
-    if (settings.forcePathStyle || settings.bucket.includes(".")) return `https://s3.${settings.region}.amazonaws.com/${bucket}/${path3}`;
-    return `https://${bucket}.s3.${settings.region}.amazonaws.com/${path3}`;
-  }
-  const endpoint = new URL(settings.endpoint);
-  const base = endpoint.pathname.replace(/\/+$/, "");
-  if (settings.forcePathStyle) return `${endpoint.protocol}//${endpoint.host}${base}/${bucket}/${path3}`;
-  return `${endpoint.protocol}//${bucket}.${endpoint.host}${base}/${path3}`;
-}
-__name(deriveS3ObjectUrl, "deriveS3ObjectUrl");
-function assertHttpsUrl(url, input = "public-url") {
-  let parsed;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new LiveUpdateError("storage_invalid_public_url", `The bundle URL "${url}" is not a valid URL. Check the ${input} input.`, { stage: "input", input });
-  }
-  if (parsed.protocol !== "https:") {
-    throw new LiveUpdateError(
-      "storage_public_url_not_https",
-      `The bundle URL "${url}" is not https, but the update server requires https bundle URLs. Set the ${input} input to an https URL template such as https://updates.example.com/{key} (a CDN or custom domain in front of the bucket).`,
-      { stage: "input", input }
-    );
-  }
-}
-__name(assertHttpsUrl, "assertHttpsUrl");
 
 // src/core/publish.ts
 var PublishFailure = class extends Error {
@@ -30665,62 +31912,155 @@ var PublishFailure = class extends Error {
   timings;
   bundle;
   cause;
-  static {
-    __name(this, "PublishFailure");
+  get exitCode() {
+    return STAGE_EXIT_CODE[this.stage];
   }
 };
 async function publish(options, deps) {
   const now = deps.now ?? Date.now;
   const timings = [];
   let bundle;
-  let currentStage = "keys";
-  const stage = /* @__PURE__ */ __name(async (name, work) => {
+  let currentStage = "input";
+  let keptUpload;
+  const { signal } = deps;
+  const stage = async (name, work) => {
+    throwIfCancelled(signal);
     currentStage = name;
     const started = now();
     try {
       return deps.runStage ? await deps.runStage(name, work) : await work();
+    } catch (error) {
+      if (signal?.aborted) throw cancellationOf(signal);
+      throw error;
     } finally {
       timings.push({ stage: name, ms: now() - started });
     }
-  }, "stage");
-  const workDir = await mkdtemp(path.join(options.tempDir ?? os.tmpdir(), "live-update-"));
+  };
+  const workDir = await mkdtemp(path4.join(options.tempDir ?? os.tmpdir(), "live-update-"));
+  trackPath(workDir);
   try {
-    if (deps.registrar.kind === "capgo" && !options.dryRun) {
-      assertHttpsUrl(deps.store.publicUrl(`${options.appId}/${options.version}/check.zip`), "public-url");
-    }
+    const guard = await runReleaseGuard({
+      version: options.version,
+      channel: options.channel,
+      options: options.native,
+      reader: deps.releases,
+      logger: deps.logger
+    });
     const signing = await stage("keys", async () => {
-      const key = loadPrivateKey(options.privateKeyPem);
-      if (options.publicKeyPem) assertPublicKeyMatches(key, options.publicKeyPem, options.publicKeySource ?? "public-key");
+      if (options.checkOnly) {
+        deps.logger.info(
+          "No private key: checking the build with a throwaway key; nothing is signed for devices or uploaded."
+        );
+        return loadPrivateKey(createKeyPair().privateKeyPem);
+      }
+      const key = loadPrivateKey(options.privateKeyPem, options.privateKeyField);
+      if (options.publicKeyPem)
+        assertPublicKeyMatches(key, options.publicKeyPem, options.publicKeySource ?? "public-key");
       deps.logger.info(`Signing key ok (key_id ${key.keyId})`);
       return key;
     });
-    const encryptedFile = path.join(workDir, "bundle.zip.enc");
+    const encryptedFile = path4.join(workDir, "bundle.zip.enc");
+    const deltaIndex = options.delta && !options.dryRun ? await stage("bundle", () => loadDeltaIndex(deps.store, options.appId, signing, deps.logger, deps.fetch)) : {};
+    const reused = deltaIndex.aesKey && deltaIndex.iv ? [deltaIndex.aesKey, deltaIndex.iv] : void 0;
+    const encryptor = createBundleEncryptor(signing, reused ? () => Buffer.from(reused.shift()) : void 0);
     bundle = await stage("bundle", async () => {
       const result = await createBundle({
+        encryptor,
         webDir: options.webDir,
         version: options.version,
         signing,
         outFile: encryptedFile,
         requireNotifyAppReady: options.requireNotifyAppReady,
         compressionLevel: options.compressionLevel,
-        tempDir: workDir
+        tempDir: workDir,
+        signal,
+        cacheDir: options.cacheDir
       });
-      deps.logger.info(`Bundled ${result.fileCount} files: zip ${result.zipSize} bytes, encrypted ${result.encryptedSize} bytes, sha256 ${result.sha256}`);
+      deps.logger.info(
+        `Bundled ${result.fileCount} files: zip ${result.zipSize} bytes, encrypted ${result.encryptedSize} bytes, sha256 ${result.sha256}`
+      );
+      if (result.cache)
+        deps.logger.info(
+          `Deflate cache: ${result.cache.hits} reused, ${result.cache.misses} compressed${result.cache.rejected ? `, ${result.cache.rejected} cached entries failed their CRC check and were recompressed` : ""}`
+        );
       return result;
     });
     const made = bundle;
-    const base = { appId: options.appId, version: options.version, channel: options.channel, bundle: made, registrar: deps.registrar.kind, timings };
-    if (options.dryRun) {
+    const changes = guard && deps.releases ? collectChanges({ channel: options.channel, bundle: made, guard }) : void 0;
+    const base = {
+      appId: options.appId,
+      version: options.version,
+      channel: options.channel,
+      bundle: made,
+      registrar: deps.registrar.kind,
+      verified: false,
+      timings,
+      native: guard && {
+        fingerprint: guard.fingerprint,
+        verdict: guard.verdict,
+        baseline: guard.baseline,
+        minNativeVersion: guard.minNativeVersion
+      },
+      changes
+    };
+    if (options.dryRun || options.checkOnly) {
       await stage("verify", () => verifyAsDevice(encryptedFile, made, signing.publicKeyPem, deps, workDir));
+      if (options.checkOnly) {
+        deps.logger.info(
+          "Checked: the build zips and its layout passes the device check. Signing and upload were skipped (no private key)."
+        );
+        return { ...base, status: "checked" };
+      }
       deps.logger.info("Dry run: the bundle was made and verified locally; nothing uploaded or registered.");
-      return { ...base, status: "dry-run" };
+      return { ...base, status: "dry-run", verified: true };
     }
+    const releaseOptions = deps.release;
+    let plan;
+    if (releaseOptions) plan = await stage("records", () => planPublish(releaseOptions, options.appId, options.channel));
+    const rollout = plan && plan.percentage < 100 ? { percentage: plan.percentage } : void 0;
+    const selfAssign = releaseOptions?.preview ? true : void 0;
+    const commit = async (objectKey2, bundleUrl, registered, manifest) => releaseOptions && plan ? stage(
+      "records",
+      () => commitPublish(releaseOptions, plan, {
+        appId: options.appId,
+        version: options.version,
+        channel: options.channel,
+        webDir: options.webDir,
+        bundle: made,
+        objectKey: objectKey2,
+        bundleUrl,
+        git: options.git,
+        registered: registered && {
+          ...registered,
+          objectKeyTemplate: options.objectKeyTemplate,
+          store: deps.store
+        },
+        manifest,
+        native: guard && {
+          fingerprint: guard.fingerprint,
+          minNativeVersion: guard.minNativeVersion,
+          baseline: guard.baseline
+        }
+      })
+    ) : void 0;
     const existing = await stage("lookup", () => deps.registrar.lookup(options.appId, options.version));
     if (existing.found) {
       if (existing.checksum !== made.checksum) throw versionTaken(options);
-      await stage("register", () => deps.registrar.pointChannel(options.appId, options.channel, options.version));
-      deps.logger.info(`Version ${options.version} is already published with this exact content; channel '${options.channel}' points at it. Nothing uploaded.`);
-      return { ...base, status: "already-published", bundleId: existing.bundleId, bundleUrl: existing.externalUrl };
+      await stage(
+        "register",
+        () => deps.registrar.pointChannel(options.appId, options.channel, options.version, rollout, selfAssign)
+      );
+      deps.logger.info(
+        `Version ${options.version} is already published with this exact content; channel '${options.channel}' points at it. Nothing uploaded.`
+      );
+      const release2 = await commit(void 0, void 0, { url: existing.externalUrl, sessionKey: existing.sessionKey });
+      return {
+        ...base,
+        status: "already-published",
+        bundleId: existing.bundleId,
+        bundleUrl: existing.externalUrl,
+        release: release2
+      };
     }
     const objectKey = renderObjectKey(options.objectKeyTemplate, {
       appId: options.appId,
@@ -30730,21 +32070,72 @@ async function publish(options, deps) {
     });
     const stored = await stage(
       "upload",
-      () => deps.store.put(objectKey, { size: made.encryptedSize, open: /* @__PURE__ */ __name(() => createReadStream(encryptedFile, { highWaterMark: 1 << 20 }), "open") })
+      () => deps.store.put(
+        objectKey,
+        { size: made.encryptedSize, open: () => createReadStream2(encryptedFile, { highWaterMark: 1 << 20 }) },
+        { signal }
+      )
     );
     deps.logger.info(`Uploaded ${stored.size} bytes to ${deps.store.describe()} as ${stored.key}`);
     let registering = false;
+    let delta;
     try {
+      if (options.delta) {
+        delta = await stage(
+          "upload",
+          () => publishDelta({
+            appId: options.appId,
+            webDir: options.webDir,
+            version: options.version,
+            signing,
+            seal: encryptor.sealFile,
+            sessionKey: made.sessionKey,
+            store: deps.store,
+            objectKey: stored.key,
+            logger: deps.logger,
+            index: deltaIndex.index
+          })
+        );
+      }
       if (options.verifyUpload) {
         await stage("verify", async () => {
           const storedSize = await deps.store.size(stored.key);
           if (storedSize !== made.encryptedSize) {
-            throw new LiveUpdateError("verify_size_mismatch", `The stored object ${stored.key} has ${storedSize ?? "no"} bytes; ${made.encryptedSize} were uploaded.`, { stage: "verify", step: "download" });
+            throw new LiveUpdateError(
+              "verify_size_mismatch",
+              `The stored object ${stored.key} has ${storedSize ?? "no"} bytes; ${made.encryptedSize} were uploaded.`,
+              { stage: "verify", step: "download" }
+            );
           }
           await verifyAsDevice(stored.url, made, signing.publicKeyPem, deps, workDir);
-          deps.logger.info(`Verified ${stored.url} as a device would: downloaded, decrypted, checksum and zip layout ok`);
+          deps.logger.info(
+            `Verified ${stored.url} as a device would: downloaded, decrypted, checksum and zip layout ok`
+          );
+          if (delta) {
+            const checked = await verifyDelta({
+              manifest: delta.manifest,
+              version: options.version,
+              manifestSignature: delta.manifestSignature,
+              sessionKey: made.sessionKey,
+              publicKeyPem: signing.publicKeyPem,
+              fetch: deps.fetch,
+              only: delta.uploadedNames
+            });
+            deps.logger.info(
+              `Verified the ${checked.downloaded} new delta files as a device would (downloaded, decrypted, decompressed, hashed) and the manifest signature over all ${checked.files}`
+            );
+          }
         });
       }
+      if (delta) await stage("upload", () => saveDeltaIndex(deps.store, options.appId, delta.index));
+      const manifest = delta && {
+        key: delta.manifestKey,
+        url: delta.manifestUrl,
+        signature: delta.manifestSignature,
+        entries: delta.manifest.length
+      };
+      throwIfCancelled(signal);
+      assertSignedForDevices(made);
       registering = true;
       const registered = await stage(
         "register",
@@ -30757,87 +32148,128 @@ async function publish(options, deps) {
           sessionKey: made.sessionKey,
           keyId: made.keyId,
           sha256: made.sha256,
+          signature: made.signature,
+          minNativeVersion: guard?.minNativeVersion,
           zipSize: made.zipSize,
           encryptedSize: made.encryptedSize,
           link: options.link,
           comment: options.comment,
-          git: options.git
+          git: options.git,
+          manifest,
+          rollout,
+          selfAssign
         })
       );
       if (registered.status === "already-registered") {
         await deps.store.delete(stored.key);
-        deps.logger.info(`Another run registered version ${options.version} with the same content first; removed the duplicate upload.`);
-        return { ...base, status: "already-published", bundleId: registered.bundleId, bundleUrl: registered.externalUrl };
+        if (delta) await removeDelta(deps.store, delta.keys, deps.logger);
+        deps.logger.info(
+          `Another run registered version ${options.version} with the same content first; removed the duplicate upload.`
+        );
+        const release3 = await commit();
+        return {
+          ...base,
+          status: "already-published",
+          bundleId: registered.bundleId,
+          bundleUrl: registered.externalUrl,
+          release: release3
+        };
       }
-      return { ...base, status: "published", objectKey: stored.key, bundleUrl: stored.url, bundleId: registered.bundleId };
+      const deltaReport = manifest && delta && {
+        ...manifest,
+        uploadedBytes: delta.uploadedBytes,
+        compressedFiles: delta.compressedFiles,
+        reusedFiles: delta.reusedFiles
+      };
+      const release2 = await commit(stored.key, stored.url, void 0, manifest);
+      return {
+        ...base,
+        status: "published",
+        verified: options.verifyUpload,
+        objectKey: stored.key,
+        bundleUrl: stored.url,
+        bundleId: registered.bundleId,
+        delta: deltaReport,
+        release: release2
+      };
     } catch (error) {
-      await removeUnregistered(error, registering, stored.key, deps);
+      if (!await removeUnregistered(error, registering, stored.key, deps)) keptUpload = stored.key;
+      else if (delta) await removeDelta(deps.store, delta.keys, deps.logger);
       throw error;
     }
   } catch (error) {
-    throw new PublishFailure(currentStage, timings, bundle, error);
+    if (isCancelled(error)) {
+      const upload = keptUpload ? `the upload ${keptUpload} was kept (see the log)` : "nothing uploaded was kept";
+      const stoppedAt = currentStage;
+      const registered = stoppedAt === "register" ? "the registration outcome is unknown" : "nothing was registered";
+      const detail = `stopped during the ${stoppedAt} stage; ${registered}, ${upload}, the work folder was removed`;
+      throw new PublishFailure(stoppedAt, timings, bundle, new CancelledError(error.signalName, stoppedAt, detail));
+    }
+    throw new PublishFailure(failedStage(currentStage, error), timings, bundle, error);
   } finally {
-    await rm(workDir, { recursive: true, force: true });
+    await rm(workDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    untrackPath(workDir);
   }
 }
-__name(publish, "publish");
+function failedStage(current, error) {
+  return error instanceof LiveUpdateError && error.stage === "input" ? "input" : current;
+}
 function versionTaken(options) {
   return new LiveUpdateError(
-    "version_exists_with_other_content",
-    `Version ${options.version} of ${options.appId} is already registered with different content. Published versions are immutable: bump 'version' (e.g. a new tag) and publish again.`,
-    { stage: "lookup", input: "version" }
+    "register_version_conflict",
+    `Version ${options.version} of ${options.appId} is already registered with different content. Published versions are immutable: bump {{version}} (e.g. a new tag) and publish again.`,
+    { stage: "lookup", field: "version" }
   );
 }
-__name(versionTaken, "versionTaken");
 async function removeUnregistered(error, registering, key, deps) {
   if (registering && mightBeRegistered(error)) {
-    deps.logger.warn(`Registration outcome unknown; the uploaded object ${key} was kept because the server may reference it.`);
-    return;
+    deps.logger.warn(
+      `Registration outcome unknown; the uploaded object ${key} was kept because the server may reference it.`
+    );
+    return false;
   }
   try {
     await deps.store.delete(key);
     deps.logger.info(`Removed the uploaded object ${key}: the bundle was not registered.`);
-  } catch (cleanup) {
-    deps.logger.warn(`Could not remove the uploaded object ${key}: ${describeError(cleanup)}. Delete it by hand.`);
+    return true;
+  } catch (cleanup2) {
+    deps.logger.warn(`Could not remove the uploaded object ${key}: ${describeError(cleanup2)}. Delete it by hand.`);
+    return false;
   }
 }
-__name(removeUnregistered, "removeUnregistered");
 async function verifyAsDevice(source, bundle, publicKeyPem, deps, tempDir) {
   await verifyBundleOrThrow({
-    source: source.startsWith("file:") ? fileURLToPath(source) : source,
+    source: source.startsWith("file:") ? fileURLToPath3(source) : source,
     sessionKey: bundle.sessionKey,
     checksum: bundle.checksum,
     publicKeyPem,
-    fetch: deps.fetch,
+    fetch: cancellableFetch(deps.fetch ?? globalThis.fetch, deps.signal),
     tempDir,
     expectedSize: bundle.encryptedSize
   });
 }
-__name(verifyAsDevice, "verifyAsDevice");
 
 // src/core/storage/dir-store.ts
-import { randomBytes } from "node:crypto";
+import { createHash as createHash6, randomBytes as randomBytes2 } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { link, mkdir, open, rename, stat, unlink } from "node:fs/promises";
-import path2 from "node:path";
+import { link, mkdir, open, readdir, readFile as readFile4, rename, stat, unlink, writeFile } from "node:fs/promises";
+import path5 from "node:path";
 import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
+var STALE_LOCK_MS = 3e4;
+var LOCK_WAIT_MS = 6e4;
+function etagOf(bytes) {
+  return `"${createHash6("sha256").update(bytes).digest("hex").slice(0, 32)}"`;
+}
 function errno(error) {
   return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" ? error.code : void 0;
 }
-__name(errno, "errno");
 var DirStore = class {
-  static {
-    __name(this, "DirStore");
-  }
   dir;
   publicUrlTemplate;
   constructor(config) {
-    if (!config.dir) {
-      throw new LiveUpdateError("storage_missing_dir", "The storage folder is empty: set the storage-dir input.", { stage: "input", input: "storage-dir" });
-    }
-    this.dir = path2.resolve(config.dir);
-    if (config.publicUrlTemplate) validatePublicUrlTemplate(config.publicUrlTemplate);
+    if (!config.dir) throw new TypeError("DirStore: dir is required");
+    this.dir = path5.resolve(config.dir);
     this.publicUrlTemplate = config.publicUrlTemplate || void 0;
   }
   describe() {
@@ -30846,9 +32278,12 @@ var DirStore = class {
   /** Absolute path of a key, refusing keys that would escape the folder. */
   pathOf(key) {
     assertValidObjectKey(key);
-    const file = path2.resolve(this.dir, ...key.split("/"));
-    if (!file.startsWith(this.dir + path2.sep)) {
-      throw new LiveUpdateError("storage_invalid_object_key", `Object key "${key}" escapes the storage folder.`, { stage: "input", input: "object-key" });
+    const file = path5.resolve(this.dir, ...key.split("/"));
+    if (!file.startsWith(this.dir + path5.sep)) {
+      throw new LiveUpdateError("input_object_key_invalid", `Object key "${key}" escapes the storage folder.`, {
+        stage: "input",
+        field: "object-key"
+      });
     }
     return file;
   }
@@ -30874,25 +32309,32 @@ var DirStore = class {
       throw this.failure("storage_stat_failed", `Cannot read ${this.pathOf(key)}: ${describeError(error)}`, error);
     }
   }
-  async put(key, body) {
+  async put(key, body, options = {}) {
     const file = this.pathOf(key);
     if (await this.exists(key)) throw this.existsError(key, file);
-    const folder = path2.dirname(file);
+    const folder = path5.dirname(file);
     try {
       await mkdir(folder, { recursive: true });
     } catch (error) {
-      throw this.failure("storage_write_failed", `Cannot create the folder ${folder}: ${describeError(error)}. Check the storage-dir input.`, error);
+      throw this.failure(
+        "storage_write_failed",
+        `Cannot create the folder ${folder}: ${describeError(error)}. Check {{storage-dir}}.`,
+        error
+      );
     }
-    const temp = path2.join(folder, `.${path2.basename(file)}.${randomBytes(6).toString("hex")}.partial`);
+    const temp = path5.join(folder, `.${path5.basename(file)}.${randomBytes2(6).toString("hex")}.partial`);
     try {
       try {
-        await pipeline(body.open(), createWriteStream(temp, { flags: "wx", mode: 420 }));
+        await pipeline(body.open(), createWriteStream(temp, { flags: "wx", mode: 420 }), { signal: options.signal });
       } catch (error) {
         throw this.failure("storage_write_failed", `Writing ${file} failed: ${describeError(error)}`, error);
       }
       const written = (await stat(temp)).size;
       if (written !== body.size) {
-        throw this.failure("storage_size_mismatch", `Wrote ${written} bytes to ${file} but the bundle is ${body.size} bytes; nothing was stored.`);
+        throw this.failure(
+          "storage_size_mismatch",
+          `Wrote ${written} bytes to ${file} but the bundle is ${body.size} bytes; nothing was stored.`
+        );
       }
       await this.publish(temp, file, key);
     } finally {
@@ -30933,6 +32375,108 @@ var DirStore = class {
       throw this.failure("storage_delete_failed", `Deleting ${this.pathOf(key)} failed: ${describeError(error)}`, error);
     }
   }
+  async getJson(key) {
+    let bytes;
+    try {
+      bytes = await readFile4(this.pathOf(key));
+    } catch (error) {
+      if (errno(error) === "ENOENT" || errno(error) === "ENOTDIR") return void 0;
+      throw this.failure("storage_read_failed", `Cannot read ${this.pathOf(key)}: ${describeError(error)}`, error);
+    }
+    const text = bytes.toString("utf8");
+    let value;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = text;
+    }
+    return { value, etag: etagOf(bytes) };
+  }
+  /**
+   * Real conditional writes: a lock file (exclusive create) serialises writers of one key, the
+   * condition is checked under the lock, and the new content replaces the old by rename.
+   */
+  async putJson(key, value, condition = {}) {
+    const file = this.pathOf(key);
+    const bytes = Buffer.from(`${JSON.stringify(value, null, 2)}
+`);
+    try {
+      await mkdir(path5.dirname(file), { recursive: true });
+    } catch (error) {
+      throw this.failure(
+        "storage_write_failed",
+        `Cannot create the folder ${path5.dirname(file)}: ${describeError(error)}. Check the storage-dir input.`,
+        error
+      );
+    }
+    const lock = path5.join(path5.dirname(file), `.${path5.basename(file)}.lock`);
+    await this.acquire(lock);
+    try {
+      if (condition.ifMatch || condition.ifNoneMatch) {
+        const current = await this.getJson(key);
+        if (condition.ifNoneMatch && current) throw new WriteConflict(key);
+        if (condition.ifMatch && current?.etag !== condition.ifMatch) throw new WriteConflict(key);
+      }
+      const temp = path5.join(path5.dirname(file), `.${path5.basename(file)}.${randomBytes2(6).toString("hex")}.partial`);
+      try {
+        await writeFile(temp, bytes, { flag: "wx", mode: 420 });
+        await rename(temp, file);
+      } catch (error) {
+        await unlink(temp).catch(() => void 0);
+        throw this.failure("storage_write_failed", `Writing ${file} failed: ${describeError(error)}`, error);
+      }
+    } finally {
+      await unlink(lock).catch(() => void 0);
+    }
+    return { etag: etagOf(bytes) };
+  }
+  async acquire(lock) {
+    const started = Date.now();
+    for (; ; ) {
+      try {
+        await (await open(lock, "wx")).close();
+        return;
+      } catch (error) {
+        if (errno(error) !== "EEXIST")
+          throw this.failure("storage_write_failed", `Cannot create the lock ${lock}: ${describeError(error)}`, error);
+      }
+      const age = await stat(lock).then(
+        (info) => Date.now() - info.mtimeMs,
+        () => 0
+      );
+      if (age > STALE_LOCK_MS) await unlink(lock).catch(() => void 0);
+      if (Date.now() - started > LOCK_WAIT_MS) {
+        throw this.failure(
+          "storage_lock_held",
+          `The lock ${lock} has been held for over ${LOCK_WAIT_MS / 1e3} s; if no publish is running, delete it.`
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+    }
+  }
+  async list(prefix) {
+    const keys = [];
+    const walk = async (folder, relative) => {
+      let entries;
+      try {
+        entries = await readdir(folder, { withFileTypes: true });
+      } catch (error) {
+        if (errno(error) === "ENOENT" || errno(error) === "ENOTDIR") return;
+        throw this.failure("storage_read_failed", `Cannot list ${folder}: ${describeError(error)}`, error);
+      }
+      for (const entry of entries) {
+        if (entry.name.startsWith(".")) continue;
+        const key = relative ? `${relative}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) {
+          if (prefix.startsWith(`${key}/`) || key.startsWith(prefix)) await walk(path5.join(folder, entry.name), key);
+        } else if (key.startsWith(prefix)) {
+          keys.push(key);
+        }
+      }
+    };
+    await walk(this.dir, "");
+    return keys.sort();
+  }
   existsError(key, file) {
     return new LiveUpdateError(
       "storage_object_exists",
@@ -30946,9 +32490,12 @@ var DirStore = class {
 };
 
 // src/core/storage/s3-store.ts
-var import_client_s3 = __toESM(require_dist_cjs16(), 1);
+var import_client_s32 = __toESM(require_dist_cjs16(), 1);
 var import_lib_storage = __toESM(require_dist_cjs17(), 1);
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash9 } from "node:crypto";
+
+// src/core/storage/s3-json.ts
+var import_client_s3 = __toESM(require_dist_cjs16(), 1);
 
 // src/core/storage/s3-client.ts
 function buildS3ClientConfig(config, options = {}) {
@@ -30978,18 +32525,15 @@ function buildS3ClientConfig(config, options = {}) {
   }
   return clientConfig;
 }
-__name(buildS3ClientConfig, "buildS3ClientConfig");
 function describeBucket(config) {
   const where = config.endpoint ? new URL(config.endpoint).origin : `AWS ${config.region}`;
   return `s3://${config.bucket} (${where})`;
 }
-__name(describeBucket, "describeBucket");
 
 // src/core/storage/s3-errors.ts
 function field(error, name) {
   return typeof error === "object" && error !== null ? error[name] : void 0;
 }
-__name(field, "field");
 var NETWORK_CODES = /* @__PURE__ */ new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -31022,11 +32566,9 @@ function providerError(error) {
   if (message === "UnknownError" || message === "") message = "no error details (the response had no body)";
   return { code: String(code), status: typeof status === "number" ? status : void 0, message };
 }
-__name(providerError, "providerError");
 function hasProviderCode(error) {
   return field(error, "Code") !== void 0;
 }
-__name(hasProviderCode, "hasProviderCode");
 var TRANSIENT_CODES = /* @__PURE__ */ new Set([
   "ECONNRESET",
   "EPIPE",
@@ -31049,75 +32591,196 @@ function isTransientStorageError(error) {
   if (TRANSIENT_CODES.has(info.code)) return true;
   return info.status !== void 0 && (info.status >= 500 || info.status === 429);
 }
-__name(isTransientStorageError, "isTransientStorageError");
 function isConditionalConflict(error) {
   const info = providerError(error);
   return info.status === 412 || info.code === "PreconditionFailed" || info.code === "ConditionalRequestConflict";
 }
-__name(isConditionalConflict, "isConditionalConflict");
 function isNotImplemented(error) {
   const info = providerError(error);
   return info.status === 501 || info.code === "NotImplemented";
 }
-__name(isNotImplemented, "isNotImplemented");
 function s3OperationError(config, operation, key, error, extra) {
   const info = providerError(error);
   const { code, input, hint } = explain(config, info);
   const status = info.status ? ` (HTTP ${info.status})` : "";
   const message = `S3 ${operation} of s3://${config.bucket}/${key} at ${describeBucket(config)} failed: ${info.code}${status}: ${info.message.replace(/\.$/, "")}. ${hint}${extra ? ` ${extra}` : ""}`;
-  return new LiveUpdateError(code, redact(message, [config.secretAccessKey, config.sessionToken, config.accessKeyId]), { stage: "upload", input, cause: error });
+  return new LiveUpdateError(code, redact(message, [config.secretAccessKey, config.sessionToken, config.accessKeyId]), {
+    stage: "upload",
+    input,
+    cause: error
+  });
 }
-__name(s3OperationError, "s3OperationError");
 function explain(config, info) {
   const { bucket, region } = config;
   const endpoint = config.endpoint ? `the endpoint ${new URL(config.endpoint).origin}` : `AWS region ${region}`;
   switch (info.code) {
     case "NoSuchBucket":
-      return { code: "storage_no_such_bucket", input: "s3-bucket", hint: `The bucket "${bucket}" does not exist at ${endpoint}: check the s3-bucket input (and s3-endpoint / s3-region).` };
+      return {
+        code: "storage_bucket_missing",
+        input: "s3-bucket",
+        hint: `The bucket "${bucket}" does not exist at ${endpoint}: check {{s3-bucket}} (and {{s3-endpoint}} / {{s3-region}}).`
+      };
     case "InvalidBucketName":
-      return { code: "storage_invalid_bucket", input: "s3-bucket", hint: "Check the s3-bucket input." };
+      return { code: "storage_bucket_invalid", input: "s3-bucket", hint: "Check {{s3-bucket}}." };
     case "SignatureDoesNotMatch":
-      return { code: "storage_bad_credentials", input: "s3-secret-access-key", hint: "The secret access key does not match the access key id: check the s3-secret-access-key input (or AWS_SECRET_ACCESS_KEY)." };
+      return {
+        code: "storage_credentials_invalid",
+        input: "s3-secret-access-key",
+        hint: "The secret access key does not match the access key id: check {{s3-secret-access-key}} (or AWS_SECRET_ACCESS_KEY)."
+      };
     case "InvalidAccessKeyId":
-      return { code: "storage_bad_credentials", input: "s3-access-key-id", hint: "The storage does not know this access key id: check the s3-access-key-id input (or AWS_ACCESS_KEY_ID)." };
+      return {
+        code: "storage_credentials_invalid",
+        input: "s3-access-key-id",
+        hint: "The storage does not know this access key id: check {{s3-access-key-id}} (or AWS_ACCESS_KEY_ID)."
+      };
     case "InvalidToken":
     case "ExpiredToken":
     case "TokenRefreshRequired":
-      return { code: "storage_bad_credentials", input: "s3-access-key-id", hint: "The session token is invalid or expired: check the credentials step (OIDC role, AWS_SESSION_TOKEN) or the s3-access-key-id / s3-secret-access-key inputs." };
+      return {
+        code: "storage_credentials_invalid",
+        input: "s3-access-key-id",
+        hint: "The session token is invalid or expired: check the credentials step (OIDC role, AWS_SESSION_TOKEN) or {{s3-access-key-id}} / {{s3-secret-access-key}}."
+      };
     case "CredentialsProviderError":
-      return { code: "storage_no_credentials", input: "s3-access-key-id", hint: "No credentials found: set s3-access-key-id and s3-secret-access-key, or configure AWS credentials (env or OIDC role) before this step." };
+      return {
+        code: "storage_credentials_missing",
+        input: "s3-access-key-id",
+        hint: "No credentials found: set {{s3-access-key-id}} and {{s3-secret-access-key}}, or configure AWS credentials (env or OIDC role) before this step."
+      };
     case "AccessDenied":
     case "AllAccessDisabled":
     case "AccountProblem":
-      return { code: "storage_access_denied", input: "s3-access-key-id", hint: `These credentials may not write to "${bucket}": grant s3:PutObject, s3:GetObject and s3:AbortMultipartUpload on its objects (or check the s3-bucket input).` };
+      return {
+        code: "storage_access_denied",
+        input: "s3-access-key-id",
+        hint: `These credentials may not write to "${bucket}": grant s3:PutObject, s3:GetObject and s3:AbortMultipartUpload on its objects (or check {{s3-bucket}}).`
+      };
     case "AuthorizationHeaderMalformed":
     case "PermanentRedirect":
     case "IllegalLocationConstraintException":
     case "InvalidRegion":
-      return { code: "storage_wrong_region", input: "s3-region", hint: `The bucket is not in region ${region}: check the s3-region input.` };
+      return {
+        code: "storage_region_wrong",
+        input: "s3-region",
+        hint: `The bucket is not in region ${region}: check {{s3-region}}.`
+      };
     case "RequestTimeTooSkewed":
-      return { code: "storage_clock_skew", hint: "The machine clock is too far from the storage clock." };
+      return { code: "storage_clock_skewed", hint: "The machine clock is too far from the storage clock." };
     case "NotImplemented":
-      return { code: "storage_not_supported", input: "s3-endpoint", hint: `${endpoint} does not implement this S3 request: check the s3-endpoint input (and the s3-checksum input: when_required suits most S3-compatible servers).` };
+      return {
+        code: "storage_request_unsupported",
+        input: "s3-endpoint",
+        hint: `${endpoint} does not implement this S3 request: check {{s3-endpoint}} (and {{s3-checksum}}: when_required suits most S3-compatible servers).`
+      };
     case "EntityTooSmall":
     case "EntityTooLarge":
-      return { code: "storage_upload_failed", input: "s3-part-size-mib", hint: "The provider refused the part size: check the s3-part-size-mib input." };
+      return {
+        code: "storage_upload_failed",
+        input: "s3-part-size-mib",
+        hint: "The provider refused the part size: check {{s3-part-size-mib}}."
+      };
   }
   if (NETWORK_CODES.has(info.code) || info.code === "TimeoutError") {
-    return { code: "storage_unreachable", input: "s3-endpoint", hint: `Could not talk to ${endpoint} (after retries): check the s3-endpoint input and that the storage is reachable from this runner.` };
+    return {
+      code: "storage_endpoint_unreachable",
+      input: "s3-endpoint",
+      hint: `Could not talk to ${endpoint} (after retries): check {{s3-endpoint}} and that the storage is reachable from this runner.`
+    };
   }
   if (info.status === 403) {
-    return { code: "storage_access_denied", input: "s3-access-key-id", hint: "Access was refused: check the s3-access-key-id / s3-secret-access-key inputs and the key's permissions on the bucket." };
+    return {
+      code: "storage_access_denied",
+      input: "s3-access-key-id",
+      hint: "Access was refused: check {{s3-access-key-id}} / {{s3-secret-access-key}} and the key's permissions on the bucket."
+    };
   }
   if (info.status === 301 || info.status === 307) {
-    return { code: "storage_wrong_region", input: "s3-region", hint: "The storage redirected the request: check the s3-region (and s3-endpoint / s3-force-path-style) inputs." };
+    return {
+      code: "storage_region_wrong",
+      input: "s3-region",
+      hint: "The storage redirected the request: check {{s3-region}} (and {{s3-endpoint}} / {{s3-force-path-style}})."
+    };
   }
   if (info.status !== void 0 && (info.status >= 500 || info.status === 429)) {
-    return { code: "storage_unavailable", input: "s3-endpoint", hint: `${endpoint} kept failing after retries; try again later, and check the provider's status.` };
+    return {
+      code: "storage_service_unavailable",
+      input: "s3-endpoint",
+      hint: `${endpoint} kept failing after retries; try again later, and check the provider's status.`
+    };
   }
-  return { code: "storage_upload_failed", hint: "Check the storage settings (s3-bucket, s3-endpoint, s3-region, credentials)." };
+  return {
+    code: "storage_upload_failed",
+    hint: "Check the storage settings ({{s3-bucket}}, {{s3-endpoint}}, {{s3-region}}, credentials)."
+  };
 }
-__name(explain, "explain");
+
+// src/core/storage/s3-json.ts
+var RECORD_CACHE_CONTROL = "no-cache";
+async function readBody(body) {
+  const stream = body;
+  if (typeof stream?.transformToString === "function") return stream.transformToString();
+  const chunks = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString("utf8");
+}
+async function getJson(target, key) {
+  let text;
+  let etag;
+  try {
+    const output = await target.client.send(new import_client_s3.GetObjectCommand({ Bucket: target.bucket, Key: key }));
+    text = await readBody(output.Body);
+    etag = output.ETag ?? "";
+  } catch (error) {
+    const info = providerError(error);
+    if (info.status === 404 || info.code === "NoSuchKey") return void 0;
+    throw target.fail("GetObject", key, error);
+  }
+  try {
+    return { value: JSON.parse(text), etag };
+  } catch {
+    return { value: text, etag };
+  }
+}
+async function putJson(target, key, value, condition = {}) {
+  const body = `${JSON.stringify(value, null, 2)}
+`;
+  try {
+    const output = await target.client.send(
+      new import_client_s3.PutObjectCommand({
+        Bucket: target.bucket,
+        Key: key,
+        Body: body,
+        ContentType: "application/json",
+        CacheControl: RECORD_CACHE_CONTROL,
+        ...condition.ifMatch ? { IfMatch: condition.ifMatch } : {},
+        ...condition.ifNoneMatch ? { IfNoneMatch: condition.ifNoneMatch } : {}
+      })
+    );
+    return { etag: output.ETag };
+  } catch (error) {
+    const conditional = Boolean(condition.ifMatch || condition.ifNoneMatch);
+    if (conditional && isNotImplemented(error)) throw new ConditionalWritesUnsupported(key, target.describe());
+    if (conditional && isConditionalConflict(error)) throw new WriteConflict(key);
+    throw target.fail("PutObject", key, error);
+  }
+}
+async function listKeys(target, prefix) {
+  const keys = [];
+  let token;
+  try {
+    do {
+      const page = await target.client.send(
+        new import_client_s3.ListObjectsV2Command({ Bucket: target.bucket, Prefix: prefix, ContinuationToken: token })
+      );
+      for (const item of page.Contents ?? []) if (item.Key) keys.push(item.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : void 0;
+    } while (token);
+  } catch (error) {
+    throw target.fail("ListObjectsV2", prefix, error);
+  }
+  return keys;
+}
 
 // src/core/storage/s3-store.ts
 var DEFAULT_CACHE_CONTROL = "public, max-age=31536000, immutable";
@@ -31129,79 +32792,77 @@ var noopLogger = { info() {
 }, warn() {
 }, debug() {
 } };
-function configError(input, message) {
-  return new LiveUpdateError("storage_invalid_config", message, { stage: "input", input });
-}
-__name(configError, "configError");
-function validateConfig(config) {
-  if (!config.bucket) throw configError("s3-bucket", "The s3-bucket input is empty: name the bucket bundles are uploaded to.");
-  if (!/^[a-zA-Z0-9._:-]{1,255}$/.test(config.bucket)) {
-    throw configError("s3-bucket", `The bucket name "${config.bucket}" is not valid: use the bucket's name only (no s3:// prefix, no slash).`);
-  }
-  if (!config.region && !config.endpoint) throw configError("s3-region", "The s3-region input is empty: set the bucket's region (e.g. us-east-1).");
-  if (config.endpoint !== void 0) parseHttpUrl(config.endpoint, "s3-endpoint", "storage_invalid_config", "https://<account>.r2.cloudflarestorage.com");
-  if (Boolean(config.accessKeyId) !== Boolean(config.secretAccessKey)) {
-    const missing = config.accessKeyId ? "s3-secret-access-key" : "s3-access-key-id";
-    throw configError(missing, `Set both s3-access-key-id and s3-secret-access-key, or neither (to use the AWS credential chain: env, OIDC).`);
-  }
+function assertConfig(config) {
+  if (!config.bucket) throw new TypeError("S3Store: bucket is required");
   if (config.partSizeMiB !== void 0 && !(Number.isInteger(config.partSizeMiB) && config.partSizeMiB >= 5 && config.partSizeMiB <= 5120)) {
-    throw configError("s3-part-size-mib", `The part size must be a whole number of MiB between 5 and 5120 (got ${config.partSizeMiB}).`);
+    throw new TypeError(`S3Store: partSizeMiB must be a whole number from 5 to 5120, got ${config.partSizeMiB}`);
   }
   if (config.queueSize !== void 0 && !(Number.isInteger(config.queueSize) && config.queueSize >= 1 && config.queueSize <= 64)) {
-    throw configError("s3-queue-size", `The upload concurrency must be between 1 and 64 (got ${config.queueSize}).`);
+    throw new TypeError(`S3Store: queueSize must be from 1 to 64, got ${config.queueSize}`);
   }
-  if (config.publicUrlTemplate) validatePublicUrlTemplate(config.publicUrlTemplate);
 }
-__name(validateConfig, "validateConfig");
 function unquote(etag) {
   return etag?.replace(/^W\//, "").replace(/^"|"$/g, "").toLowerCase();
 }
-__name(unquote, "unquote");
 var UploadTracker = class {
-  constructor(real) {
-    this.real = real;
-    const send = this.send.bind(this);
-    this.client = new Proxy(real, {
-      get(target, property) {
-        return property === "send" ? send : Reflect.get(target, property);
-      }
-    });
-  }
-  real;
-  static {
-    __name(this, "UploadTracker");
-  }
   uploadId;
   committed = false;
   firstError;
   failedCommand;
   singleMd5;
   partEtags = /* @__PURE__ */ new Map();
+  /** Ends the part requests on the wire (their sockets) at the first failure or a cancel. */
   partsController = new AbortController();
-  client;
-  async send(command5) {
-    const client = this.real;
-    const name = command5.constructor.name.replace(/Command$/, "");
-    const input = command5.input;
-    const isPart = command5 instanceof import_client_s3.UploadPartCommand;
+  /** The part requests really on the wire: the confirming abort waits for them. */
+  parts = /* @__PURE__ */ new Set();
+  failParts;
+  partsFailed = new Promise((_, reject) => {
+    this.failParts = reject;
+  });
+  constructor() {
+    this.partsFailed.catch(() => {
+    });
+  }
+  async observe(command5, input, send) {
+    const isPart = command5 === "UploadPart";
     if (isPart && this.firstError !== void 0) throw this.firstError;
-    if (command5 instanceof import_client_s3.PutObjectCommand && input.Body instanceof Uint8Array) {
-      this.singleMd5 = createHash3("md5").update(input.Body).digest("hex");
+    if (command5 === "PutObject" && input.Body instanceof Uint8Array)
+      this.singleMd5 = createHash9("md5").update(input.Body).digest("hex");
+    const sent = send();
+    if (isPart) {
+      const settled = sent.then(
+        () => void 0,
+        () => void 0
+      );
+      this.parts.add(settled);
+      void settled.then(() => this.parts.delete(settled));
     }
     try {
-      const output = await client.send(command5, isPart ? { abortSignal: this.partsController.signal } : void 0);
-      if (command5 instanceof import_client_s3.CreateMultipartUploadCommand) this.uploadId = output.UploadId;
-      if (isPart) this.partEtags.set(input.PartNumber, String(output.ETag ?? ""));
-      if (command5 instanceof import_client_s3.CompleteMultipartUploadCommand || command5 instanceof import_client_s3.PutObjectCommand) this.committed = true;
-      return output;
+      const result = isPart ? await Promise.race([sent, this.partsFailed]) : await sent;
+      if (command5 === "CreateMultipartUpload") this.uploadId = result.output.UploadId;
+      if (isPart) this.partEtags.set(input.PartNumber, String(result.output.ETag ?? ""));
+      if (command5 === "CompleteMultipartUpload" || command5 === "PutObject") this.committed = true;
+      return result;
     } catch (error) {
-      if (this.firstError === void 0 && !(command5 instanceof import_client_s3.AbortMultipartUploadCommand)) {
+      if (this.firstError === void 0 && command5 !== "AbortMultipartUpload") {
         this.firstError = error;
-        this.failedCommand = name;
+        this.failedCommand = command5;
+        this.failParts(error);
         this.partsController.abort();
       }
       throw error;
     }
+  }
+  /** Resolves once no part request is on the wire any more. */
+  async settled() {
+    while (this.parts.size > 0) await Promise.all([...this.parts]);
+  }
+  /** Cancellation: parts waiting for an answer fail now and no further part starts. */
+  cancel(reason) {
+    if (this.firstError !== void 0) return;
+    this.firstError = reason;
+    this.failParts(reason);
+    this.partsController.abort();
   }
   /** The ETag S3 gives the object this upload would have committed (md5 / md5-of-md5s-N). */
   expectedEtag() {
@@ -31212,13 +32873,37 @@ var UploadTracker = class {
       if (!etag || !/^[0-9a-f]{32}$/.test(etag)) return void 0;
       digests.push(Buffer.from(etag, "hex"));
     }
-    return `${createHash3("md5").update(Buffer.concat(digests)).digest("hex")}-${this.partEtags.size}`;
+    return `${createHash9("md5").update(Buffer.concat(digests)).digest("hex")}-${this.partEtags.size}`;
   }
 };
+function clientForUpload(client, tracker) {
+  const view = Object.create(client);
+  const send = (command5, options) => client.send(
+    command5,
+    // A single PUT too: a cancel must not leave it running to store an object after the clean-up.
+    command5 instanceof import_client_s32.UploadPartCommand || command5 instanceof import_client_s32.PutObjectCommand ? { ...options, abortSignal: tracker.partsController.signal } : options
+  );
+  view.send = send;
+  return view;
+}
+var activeUploads = /* @__PURE__ */ new WeakMap();
+function uploadsOf(client) {
+  let active = activeUploads.get(client);
+  if (active) return active;
+  const uploads = /* @__PURE__ */ new Map();
+  activeUploads.set(client, uploads);
+  const track = (next, context) => async (args) => {
+    const input = args.input;
+    const tracker = typeof input.Key === "string" ? uploads.get(input.Key) : void 0;
+    if (!tracker) return next(args);
+    return tracker.observe(String(context.commandName ?? "").replace(/Command$/, ""), input, () => next(args));
+  };
+  const stack = client.middlewareStack;
+  stack.add(track, { step: "initialize", name: "liveUpdateUploadTracker" });
+  active = uploads;
+  return active;
+}
 var S3Store = class {
-  static {
-    __name(this, "S3Store");
-  }
   client;
   config;
   logger;
@@ -31232,9 +32917,9 @@ var S3Store = class {
   conditionalPut;
   conditionalComplete;
   constructor(config, options = {}) {
-    validateConfig(config);
+    assertConfig(config);
     this.config = config;
-    this.client = options.client ?? new import_client_s3.S3Client(buildS3ClientConfig(config, options));
+    this.client = options.client ?? new import_client_s32.S3Client(buildS3ClientConfig(config, options));
     this.logger = options.logger ?? noopLogger;
     this.sleep = options.sleep ?? realSleep;
     this.now = options.now ?? Date.now;
@@ -31259,12 +32944,32 @@ var S3Store = class {
   async delete(key) {
     assertValidObjectKey(key);
     try {
-      await this.client.send(new import_client_s3.DeleteObjectCommand({ Bucket: this.config.bucket, Key: key }));
+      await this.client.send(new import_client_s32.DeleteObjectCommand({ Bucket: this.config.bucket, Key: key }));
     } catch (error) {
       throw this.storageError("DeleteObject", key, error);
     }
   }
-  async put(key, body) {
+  get jsonTarget() {
+    return {
+      client: this.client,
+      bucket: this.config.bucket,
+      describe: () => this.describe(),
+      fail: (operation, key, error) => this.storageError(operation, key, error)
+    };
+  }
+  getJson(key) {
+    assertValidObjectKey(key);
+    return getJson(this.jsonTarget, key);
+  }
+  putJson(key, value, condition) {
+    assertValidObjectKey(key);
+    return putJson(this.jsonTarget, key, value, condition);
+  }
+  list(prefix) {
+    return listKeys(this.jsonTarget, prefix);
+  }
+  async put(key, body, options = {}) {
+    const { signal } = options;
     assertValidObjectKey(key);
     if (await this.head(key)) throw this.existsError(key);
     const started = this.now();
@@ -31272,7 +32977,8 @@ var S3Store = class {
     await retryWithBackoff(
       async (attempt) => {
         try {
-          await this.uploadOnce(key, body, attempt);
+          throwIfCancelled(signal);
+          await this.uploadOnce(key, body, attempt, signal);
         } catch (error) {
           if (error instanceof RetryableUpload) {
             retryable.add(error.final);
@@ -31286,10 +32992,14 @@ var S3Store = class {
         baseDelayMs: 2e3,
         maxDelayMs: 3e4,
         deadlineMs: this.deadlineMs,
-        sleep: this.sleep,
+        sleep: cancellableSleep(this.sleep, signal),
         now: this.now,
-        classify: /* @__PURE__ */ __name((error) => ({ retry: typeof error === "object" && error !== null && retryable.has(error) }), "classify"),
-        onRetry: /* @__PURE__ */ __name(({ attempt, attempts, delayMs, error }) => this.logger.warn(`Upload attempt ${attempt} of ${attempts} failed (${describeError(error)}); starting a fresh upload in ${Math.round(delayMs / 1e3)} s.`), "onRetry")
+        classify: (error) => ({
+          retry: !signal?.aborted && typeof error === "object" && error !== null && retryable.has(error)
+        }),
+        onRetry: ({ attempt, attempts, delayMs, error }) => this.logger.warn(
+          `Upload attempt ${attempt} of ${attempts} failed (${describeError(error)}); starting a fresh upload in ${Math.round(delayMs / 1e3)} s.`
+        )
       }
     );
     const stored = await this.head(key);
@@ -31304,10 +33014,12 @@ var S3Store = class {
     return { key, url: this.publicUrl(key), size: body.size };
   }
   /** One upload (single PUT or multipart), cleaned up on failure. */
-  async uploadOnce(key, body, attempt) {
+  async uploadOnce(key, body, attempt, signal) {
     const multipart = body.size > this.partSize;
     const conditional = multipart ? this.conditionalComplete !== false : this.conditionalPut !== false;
-    const tracker = new UploadTracker(this.client);
+    const tracker = new UploadTracker();
+    const uploads = uploadsOf(this.client);
+    uploads.set(key, tracker);
     const stream = body.open();
     const params = {
       Bucket: this.config.bucket,
@@ -31320,7 +33032,18 @@ var S3Store = class {
       // lib-storage copies params to every command; only PutObject and CompleteMultipartUpload send it.
       ...conditional ? { IfNoneMatch: "*" } : {}
     };
-    const upload = new import_lib_storage.Upload({ client: tracker.client, params, partSize: this.partSize, queueSize: this.queueSize, leavePartsOnError: false });
+    const upload = new import_lib_storage.Upload({
+      client: clientForUpload(this.client, tracker),
+      params,
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+      leavePartsOnError: false
+    });
+    const onCancel = () => {
+      tracker.cancel(cancellationOf(signal));
+      void upload.abort().catch(() => void 0);
+    };
+    signal?.addEventListener("abort", onCancel, { once: true });
     try {
       await upload.done();
       if (conditional) {
@@ -31330,12 +33053,17 @@ var S3Store = class {
       return;
     } catch (raw) {
       stream.destroy();
+      uploads.delete(key);
       const error = tracker.firstError ?? raw;
+      await tracker.settled();
       const leftover = await this.confirmAborted(key, tracker);
+      if (signal?.aborted) throw await this.cancelled(key, tracker, body.size, signal, leftover);
       if (conditional && isNotImplemented(error) && (tracker.failedCommand === "PutObject" || tracker.failedCommand === "CompleteMultipartUpload")) {
         if (multipart) this.conditionalComplete = false;
         else this.conditionalPut = false;
-        this.logger.info(`${this.describe()} does not support conditional writes (If-None-Match); relying on the existence check made before the upload.`);
+        this.logger.info(
+          `${this.describe()} does not support conditional writes (If-None-Match); relying on the existence check made before the upload.`
+        );
         if (leftover) throw this.storageError(tracker.failedCommand, key, error, leftover);
         if (await this.head(key)) throw this.existsError(key);
         return this.uploadOnce(key, body, attempt);
@@ -31355,14 +33083,32 @@ var S3Store = class {
       }
       throw final;
     } finally {
+      if (uploads.get(key) === tracker) uploads.delete(key);
+      signal?.removeEventListener("abort", onCancel);
       stream.destroy();
     }
+  }
+  /**
+   * After a cancelled upload (multipart aborted and confirmed): a single PUT whose answer never
+   * came may still have stored the object; when the ETag says it is ours, delete it.
+   */
+  async cancelled(key, tracker, size, signal, leftover) {
+    if (leftover) this.logger.warn(leftover);
+    if (await this.isOurs(key, tracker, size)) {
+      await this.delete(key).catch(
+        (error) => this.logger.warn(`Could not remove ${key} after the cancel: ${describeError(error)}`)
+      );
+    }
+    return cancellationOf(signal);
   }
   async isOurs(key, tracker, size) {
     const head = await this.head(key).catch(() => void 0);
     const expected = tracker.expectedEtag();
     const ours = head !== void 0 && head.size === size && expected !== void 0 && unquote(head.etag) === expected;
-    if (ours) this.logger.warn(`The upload of ${key} was committed although its confirmation was lost (ETag matches); keeping it.`);
+    if (ours)
+      this.logger.warn(
+        `The upload of ${key} was committed although its confirmation was lost (ETag matches); keeping it.`
+      );
     return ours;
   }
   /**
@@ -31372,14 +33118,18 @@ var S3Store = class {
    */
   async confirmAborted(key, tracker) {
     if (!tracker.uploadId || tracker.committed) return void 0;
-    const command5 = new import_client_s3.AbortMultipartUploadCommand({ Bucket: this.config.bucket, Key: key, UploadId: tracker.uploadId });
+    const command5 = new import_client_s32.AbortMultipartUploadCommand({
+      Bucket: this.config.bucket,
+      Key: key,
+      UploadId: tracker.uploadId
+    });
     try {
       await retryWithBackoff(() => this.client.send(command5), {
         attempts: 3,
         baseDelayMs: 500,
         maxDelayMs: 4e3,
         sleep: this.sleep,
-        classify: /* @__PURE__ */ __name((error) => ({ retry: isTransientStorageError(error) }), "classify")
+        classify: (error) => ({ retry: isTransientStorageError(error) })
       });
       return void 0;
     } catch (error) {
@@ -31392,7 +33142,7 @@ var S3Store = class {
   async head(key) {
     assertValidObjectKey(key);
     try {
-      const output = await this.client.send(new import_client_s3.HeadObjectCommand({ Bucket: this.config.bucket, Key: key }));
+      const output = await this.client.send(new import_client_s32.HeadObjectCommand({ Bucket: this.config.bucket, Key: key }));
       return { size: output.ContentLength ?? 0, etag: output.ETag };
     } catch (error) {
       const info = providerError(error);
@@ -31405,7 +33155,9 @@ var S3Store = class {
   }
   async diagnose(key, headError) {
     try {
-      const output = await this.client.send(new import_client_s3.GetObjectCommand({ Bucket: this.config.bucket, Key: key, Range: "bytes=0-0" }));
+      const output = await this.client.send(
+        new import_client_s32.GetObjectCommand({ Bucket: this.config.bucket, Key: key, Range: "bytes=0-0" })
+      );
       output.Body?.destroy?.();
       return this.storageError("HeadObject", key, headError);
     } catch (error) {
@@ -31430,9 +33182,6 @@ var RetryableUpload = class extends Error {
     this.final = final;
   }
   final;
-  static {
-    __name(this, "RetryableUpload");
-  }
 };
 
 // src/core/storage/index.ts
@@ -31448,75 +33197,371 @@ function createStore(config, options = {}) {
       return noStore;
   }
 }
-__name(createStore, "createStore");
 var noStore = {
-  describe: /* @__PURE__ */ __name(() => "no storage (dry run)", "describe"),
-  exists: /* @__PURE__ */ __name(() => Promise.reject(noStorage()), "exists"),
-  put: /* @__PURE__ */ __name(() => Promise.reject(noStorage()), "put"),
-  publicUrl: /* @__PURE__ */ __name(() => {
+  describe: () => "no storage (dry run)",
+  exists: () => Promise.reject(noStorage()),
+  put: () => Promise.reject(noStorage()),
+  publicUrl: () => {
     throw noStorage();
-  }, "publicUrl"),
-  size: /* @__PURE__ */ __name(() => Promise.reject(noStorage()), "size"),
-  delete: /* @__PURE__ */ __name(() => Promise.reject(noStorage()), "delete")
+  },
+  size: () => Promise.reject(noStorage()),
+  delete: () => Promise.reject(noStorage()),
+  getJson: () => Promise.reject(noStorage()),
+  putJson: () => Promise.reject(noStorage()),
+  list: () => Promise.reject(noStorage())
 };
 function noStorage() {
-  return new LiveUpdateError("storage_not_configured", "No storage is configured: set 's3-bucket' (or 'storage: dir' with 'storage-dir'); only a dry run may go without.", { stage: "input", input: "s3-bucket" });
+  return new LiveUpdateError(
+    "input_storage_missing",
+    "No storage is configured: set {{s3-bucket}} (or {{storage}} dir with {{storage-dir}}); only a dry run may go without.",
+    { stage: "input", field: "s3-bucket" }
+  );
 }
-__name(noStorage, "noStorage");
+
+// src/platform/build-policy.ts
+import { spawn } from "node:child_process";
+import { readdirSync as readdirSync3, readFileSync as readFileSync4 } from "node:fs";
+
+// src/core/build.ts
+var DEFAULT_BUILD_GRACE_MS = 2e3;
+async function runBuild(options, deps) {
+  if (options.signal?.aborted) throw cancelled(options.signal);
+  const child = deps.spawn("bash", ["-c", options.command], {
+    cwd: options.cwd,
+    env: options.env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"]
+  });
+  child.stdout?.on("data", options.output);
+  child.stderr?.on("data", options.output);
+  const pgid = child.pid;
+  let reason;
+  const stopGroup = (why) => {
+    reason ??= why;
+    if (pgid !== void 0) void endGroup(pgid, deps);
+  };
+  const timer = setTimeout(() => stopGroup("timeout"), options.timeoutMs);
+  const onAbort = () => stopGroup("cancelled");
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const onExit = () => {
+    if (pgid !== void 0) deps.killGroup(pgid, "SIGKILL");
+  };
+  process.once("exit", onExit);
+  try {
+    const code = await new Promise((resolve, reject) => {
+      child.once(
+        "error",
+        (error) => reject(
+          new LiveUpdateError(
+            "build_shell_unavailable",
+            `Could not start 'build-command' with bash: ${error.message}.`,
+            { stage: "build", input: "build-command", cause: error }
+          )
+        )
+      );
+      child.once("exit", (status, signal) => resolve(status ?? signal ?? "unknown"));
+    });
+    if (pgid !== void 0) {
+      const leftover = await endGroup(pgid, deps);
+      if (leftover && !reason) deps.logger.warn("'build-command' left processes running; they were ended with it.");
+    }
+    if (reason === "cancelled") throw cancelled(options.signal);
+    if (reason === "timeout") {
+      const minutes = +(options.timeoutMs / 6e4).toFixed(2);
+      throw new LiveUpdateError(
+        "build_command_timeout",
+        `'build-command' ran longer than ${minutes} minutes and was ended. Speed up the build or raise 'build-timeout-minutes'.`,
+        { stage: "build", input: "build-timeout-minutes" }
+      );
+    }
+    if (code !== 0) {
+      throw new LiveUpdateError(
+        "build_command_failed",
+        `'build-command' exited with ${typeof code === "number" ? `code ${code}` : `signal ${code}`}. Fix the build; nothing was published.`,
+        { stage: "build", input: "build-command" }
+      );
+    }
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+    process.removeListener("exit", onExit);
+  }
+}
+async function endGroup(pgid, deps) {
+  const alive = deps.groupAlive ?? ((id) => deps.killGroup(id, 0));
+  if (!alive(pgid) || !deps.killGroup(pgid, "SIGTERM")) return false;
+  const deadline = Date.now() + (deps.graceMs ?? DEFAULT_BUILD_GRACE_MS);
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (!alive(pgid)) return true;
+  }
+  deps.killGroup(pgid, "SIGKILL");
+  return true;
+}
+function cancelled(signal) {
+  const name = signal ? cancellationOf(signal).signalName : "aborted";
+  return new CancelledError(name, "build", "the build and every process it started were ended; nothing was published");
+}
+function killProcessGroup(pgid, signal) {
+  try {
+    process.kill(process.platform === "win32" ? pgid : -pgid, signal);
+    return true;
+  } catch (error) {
+    return error.code !== "ESRCH" && error.code !== "EPERM";
+  }
+}
+var MIN_CONTAINED_SECRET = 8;
+function buildEnvironment(env2, rules) {
+  const secrets = rules.secrets.filter((value) => value.length > 0);
+  const kept = {};
+  const dropped = [];
+  for (const [name, value] of Object.entries(env2)) {
+    if (value === void 0) continue;
+    const holdsSecret = secrets.some(
+      (secret) => value === secret || secret.length >= MIN_CONTAINED_SECRET && value.includes(secret)
+    );
+    if (rules.dropName(name) || holdsSecret) dropped.push(name);
+    else kept[name] = value;
+  }
+  return { env: kept, dropped };
+}
+
+// src/platform/scrub-process-memory.ts
+import { closeSync, openSync, readFileSync as readFileSync3, readSync, writeSync } from "node:fs";
+var MIN_CONTAINED_SECRET2 = 8;
+function scrubProcessMemory(rules, files = procFiles(), env2 = process.env) {
+  if (process.platform !== "linux") return { ok: false, reason: `${process.platform} has no /proc/self/mem` };
+  const secrets = rules.secrets.filter((value) => value.length > 0);
+  const holdsSecret = (text) => secrets.some(
+    (secret) => text === secret || secret.length >= MIN_CONTAINED_SECRET2 && text.includes(secret) || text.endsWith(`=${secret}`)
+  );
+  try {
+    const stat2 = files.readText("/proc/self/stat");
+    const fields = stat2.slice(stat2.lastIndexOf(")") + 2).trim().split(" ");
+    const field2 = (n3) => Number(fields[n3 - 3]);
+    const regions = [
+      { kind: "env", start: field2(50), end: field2(51) },
+      { kind: "arg", start: field2(48), end: field2(49) }
+    ];
+    if (regions.some((r5) => !Number.isSafeInteger(r5.start) || !Number.isSafeInteger(r5.end) || r5.end <= r5.start)) {
+      return { ok: false, reason: "/proc/self/stat has no usable env_start/env_end" };
+    }
+    const erasedEnv = [];
+    let erasedArgs = 0;
+    for (const region of regions) {
+      const bytes = files.readMemory(region.start, region.end - region.start);
+      let at = 0;
+      while (at < bytes.length) {
+        let end = bytes.indexOf(0, at);
+        if (end < 0) end = bytes.length;
+        const entry = bytes.subarray(at, end).toString("utf8");
+        const name = region.kind === "env" ? entry.slice(0, Math.max(entry.indexOf("="), 0)) : "";
+        const erase = region.kind === "env" ? name !== "" && rules.eraseName(name) || holdsSecret(entry) : holdsSecret(entry);
+        if (erase && end > at) {
+          if (region.kind === "env") {
+            const value = env2[name];
+            if (value !== void 0) {
+              delete env2[name];
+              if (!rules.forgetName?.(name)) env2[name] = value;
+            }
+            erasedEnv.push(name);
+          } else {
+            erasedArgs++;
+          }
+          files.writeMemory(region.start + at, Buffer.alloc(end - at));
+        }
+        at = end + 1;
+      }
+    }
+    const leftover = [files.readBytes("/proc/self/environ"), files.readBytes("/proc/self/cmdline")].flatMap((buffer) => buffer.toString("utf8").split("\0")).find(
+      (entry) => entry !== "" && (holdsSecret(entry) || rules.eraseName(entry.slice(0, Math.max(entry.indexOf("="), 0))))
+    );
+    if (leftover !== void 0)
+      return { ok: false, reason: "a secret still shows in /proc/self/environ after the overwrite" };
+    return { ok: true, erasedEnv, erasedArgs };
+  } catch (error) {
+    return {
+      ok: false,
+      reason: `/proc/self/mem is not writable here (${error.code ?? error.message})`
+    };
+  }
+}
+function procFiles() {
+  return {
+    readText: (file) => readFileSync3(file, "utf8"),
+    readBytes: (file) => readFileSync3(file),
+    readMemory: (address, length) => {
+      const fd = openSync("/proc/self/mem", "r");
+      try {
+        const buffer = Buffer.alloc(length);
+        readSync(fd, buffer, 0, length, address);
+        return buffer;
+      } finally {
+        closeSync(fd);
+      }
+    },
+    writeMemory: (address, bytes) => {
+      const fd = openSync("/proc/self/mem", "r+");
+      try {
+        writeSync(fd, bytes, 0, bytes.length, address);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  };
+}
+
+// src/platform/build-policy.ts
+var RUNNER_TOKENS = ["ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL"];
+var COMMAND_FILES = ["GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_STEP_SUMMARY", "GITHUB_ENV", "GITHUB_PATH"];
+function hiddenFromBuild(name) {
+  const upper = name.toUpperCase();
+  return upper.startsWith("INPUT_") || RUNNER_TOKENS.includes(upper) || COMMAND_FILES.includes(upper);
+}
+function secretName(name) {
+  const upper = name.toUpperCase();
+  return upper.startsWith("INPUT_") || RUNNER_TOKENS.includes(upper);
+}
+function groupAlive(pgid) {
+  if (process.platform !== "linux") return killProcessGroup(pgid, 0);
+  let names;
+  try {
+    names = readdirSync3("/proc");
+  } catch {
+    return killProcessGroup(pgid, 0);
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat2;
+    try {
+      stat2 = readFileSync4(`/proc/${name}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const [state2, , pgrp] = stat2.slice(stat2.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === pgid && state2 !== "Z") return true;
+  }
+  return false;
+}
+async function runIsolatedBuild(build2, deps = {}) {
+  const outcome = scrubProcessMemory({
+    secrets: build2.secrets,
+    eraseName: secretName,
+    forgetName: build2.forget
+  });
+  if (outcome.ok) {
+    build2.logger.debug(
+      `Erased ${outcome.erasedEnv.length} environment entries and ${outcome.erasedArgs} arguments from this process's /proc view before the build.`
+    );
+  } else {
+    build2.logger.warn(
+      `The build cannot be fully kept from the secrets here: ${outcome.reason}, so the build could read this process's initial environment (which holds the secret inputs). Run the build in a separate step before this one and leave 'build-command' empty.`
+    );
+  }
+  const { env: env2, dropped } = buildEnvironment(build2.env ?? process.env, {
+    secrets: build2.secrets,
+    dropName: hiddenFromBuild
+  });
+  const droppedOthers = dropped.filter((name) => !hiddenFromBuild(name));
+  if (droppedOthers.length > 0)
+    build2.logger.info(
+      `Not passed to the build (their values are secrets given to the action): ${droppedOthers.join(", ")}`
+    );
+  const options = {
+    command: build2.command,
+    cwd: build2.cwd,
+    env: env2,
+    timeoutMs: build2.timeoutMs,
+    signal: build2.signal,
+    output: build2.output
+  };
+  await runBuild(options, { spawn, killGroup: killProcessGroup, groupAlive, logger: build2.logger, ...deps });
+}
 
 // src/cli/publish-command.ts
 async function publishCommand(argv, io) {
-  const options = Object.fromEntries(INPUT_NAMES.map((name) => [name, { type: "string" }]));
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { ...options, json: { type: "boolean", default: false } },
-    strict: true
-  });
-  if (positionals.length > 0) throw new UsageError(`publish takes only --options; unexpected '${positionals[0]}'.`);
-  const flags = values;
-  const config = await resolveConfig((name) => {
-    const value = flags[name];
-    return typeof value === "string" ? value : void 0;
-  }, { cwd: io.cwd, env: io.env });
+  const { values, positionals, help } = parseFlags(argv, publishFlags(), "publish");
+  if (help) {
+    io.stdout.write(renderHelp(PUBLISH_HELP));
+    return 0;
+  }
+  if (positionals.length > 0)
+    throw new UsageError(
+      `publish takes only --options; unexpected '${positionals[0]}'. Run 'live-update publish --help'.`
+    );
+  const inputs = await publishInputValues(values, io);
+  const config = await resolveConfig((name) => inputs[name], { cwd: io.cwd });
   const logger = {
-    info: /* @__PURE__ */ __name((message) => void io.stderr.write(`${message}
-`), "info"),
-    warn: /* @__PURE__ */ __name((message) => void io.stderr.write(`warning: ${message}
-`), "warn"),
-    debug: /* @__PURE__ */ __name(() => void 0, "debug")
+    info: (message) => void io.stderr.write(`${renderFields(message, "cli")}
+`),
+    warn: (message) => void io.stderr.write(`warning: ${renderFields(message, "cli")}
+`),
+    debug: () => void 0
   };
-  if (config.buildCommand) await runBuild(config.buildCommand, config.workingDirectory, io);
-  const result = await publish(config.publish, {
-    store: createStore(config.storage),
-    registrar: createRegistrar(config.registrar),
-    logger
-  });
-  if (flags.json) {
+  const store = createStore(config.storage);
+  if (config.release.mode !== "publish") {
+    const outcome = await runReleaseMode(config, { store, logger, signal: io.signal });
+    io.stdout.write(
+      values.json ? `${JSON.stringify(outcome)}
+` : `${outcome.mode}: ${renderFields(outcome.note, "cli")}
+`
+    );
+    return 0;
+  }
+  if (config.buildCommand) await runBuild2(config, io, logger);
+  const releaseOptions = publishReleaseOptions(config, { store, logger, signal: io.signal });
+  const cacheDir = typeof values["cache-dir"] === "string" ? path6.resolve(io.cwd, values["cache-dir"]) : void 0;
+  if (cacheDir && isInside(config.publish.webDir, cacheDir)) {
+    throw inputError(
+      "cache-dir",
+      "input_cache_dir_inside_web_dir",
+      `{{cache-dir}} ${cacheDir} is inside the web folder ${config.publish.webDir}. Keep the cache somewhere else.`
+    );
+  }
+  const result = await publish(
+    { ...config.publish, cacheDir },
+    {
+      store,
+      registrar: createRegistrar(config.registrar, { logger, signal: io.signal, store }),
+      release: releaseOptions,
+      releases: releaseOptions?.records ?? releaseReader(config, { store, logger }),
+      logger,
+      signal: io.signal
+    }
+  );
+  if (values.json) {
     io.stdout.write(`${JSON.stringify(result)}
 `);
   } else {
-    io.stdout.write(`${result.status}: ${result.appId} ${result.version} on channel ${result.channel}${result.bundleUrl ? ` at ${result.bundleUrl}` : ""}
+    io.stdout.write(
+      `${result.status}: ${result.appId} ${result.version} on channel ${result.channel}${result.bundleUrl ? ` at ${result.bundleUrl}` : ""}
+`
+    );
+    if (result.native && result.native.verdict.status !== "off")
+      io.stdout.write(
+        `native: ${result.native.verdict.status}${"baselineVersion" in result.native.verdict && result.native.verdict.baselineVersion ? ` (with ${result.native.verdict.baselineVersion})` : ""}
+`
+      );
+    if (result.changes) io.stdout.write(`changes ${changesLine(result.changes)}
 `);
   }
   return 0;
 }
-__name(publishCommand, "publishCommand");
-function runBuild(command5, cwd, io) {
-  io.stderr.write(`Running build: ${command5}
+function runBuild2(config, io, logger) {
+  io.stderr.write(`Running build: ${config.buildCommand}
 `);
-  return new Promise((resolve, reject) => {
-    const child = spawn(command5, { cwd, shell: true, stdio: ["ignore", "pipe", "pipe"], env: io.env });
-    child.stdout.on("data", (chunk) => io.stderr.write(chunk.toString()));
-    child.stderr.on("data", (chunk) => io.stderr.write(chunk.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      if (code === 0) resolve();
-      else reject(new LiveUpdateError("build_failed", `'build-command' exited with code ${code}. Fix the build; nothing was published.`, { stage: "build", input: "build-command" }));
-    });
+  return runIsolatedBuild({
+    command: config.buildCommand,
+    cwd: config.workingDirectory,
+    timeoutMs: config.buildTimeoutMs,
+    env: io.env,
+    secrets: config.secrets,
+    signal: io.signal,
+    // The build's output goes to stderr: stdout stays machine-readable for --json.
+    output: (chunk) => void io.stderr.write(chunk.toString()),
+    logger
   });
 }
-__name(runBuild, "runBuild");
 export {
   publishCommand
 };
