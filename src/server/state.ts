@@ -6,35 +6,15 @@
  */
 import type { StateReader } from './reader.js'
 
-/** What devices need, copied from the release record (COMMON.md `ReleasePointer`). */
-export interface ReleasePointer {
-  version: string
-  record: string
-  url: string
-  sessionKey: string
-  checksum: string
-  signature: string
-  keyId: string
-  zipSize: number
-  minNativeVersion?: string
-  manifestUrl?: string
-  manifestSignature?: string
-}
+import type { AppRecord, ChannelRecord, ReleasePointer } from '../core/records/schema.js'
 
-export interface ChannelState {
-  appId: string
-  channel: string
-  revision: number
-  stable: ReleasePointer | null
-  rollout: { release: ReleasePointer; percentage: number } | null
-  nativeFloor?: string
-}
+export type { ReleasePointer }
 
-export interface AppState {
-  appId: string
-  defaultChannel: string
-  channels: string[]
-}
+/** The part of the channel record (src/core/records/schema.ts) that the responder reads. */
+export type ChannelState = Pick<ChannelRecord, 'appId' | 'channel' | 'revision' | 'stable' | 'rollout' | 'nativeFloor'>
+
+/** The part of the app record that the responder reads. */
+export type AppState = Pick<AppRecord, 'appId' | 'defaultChannel' | 'channels'>
 
 /** One entry of a delta manifest, exactly as the plugin takes it. */
 export interface ManifestEntry {
