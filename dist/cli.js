@@ -24,7 +24,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./cli-chunks/chunk-OSI6SUIP.js";
+} from "./cli-chunks/chunk-C6XCGQVV.js";
 import {
   looksLikePem,
   readFlagFile,
@@ -507,7 +507,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./cli-chunks/publish-command-Q32LLPVF.js");
+        const { publishCommand } = await import("./cli-chunks/publish-command-YLNLRSTW.js");
         return await publishCommand(rest, io);
       }
       case "serve":

@@ -218,13 +218,21 @@ function prepareFile(task, reader2, cache2) {
 }
 
 // src/core/zip/deflate-worker.ts
+var MIN_BATCH_BUFFER = 1024 * 1024;
+var MAX_SPARES = 4;
+var spares = [];
+function batchBuffer(bytes) {
+  const index = spares.findIndex((spare) => spare.byteLength >= bytes);
+  if (index >= 0) return spares.splice(index, 1)[0];
+  return Buffer.allocUnsafeSlow(Math.max(bytes, MIN_BATCH_BUFFER)).buffer;
+}
 var options = workerData ?? {};
 var reader = new FileReader();
 var cache = options.cacheDir ? new FolderDeflateCache(options.cacheDir) : void 0;
 var reported = { hits: 0, misses: 0, rejected: 0 };
 function runBatch(tasks) {
-  const view = Buffer.allocUnsafeSlow(tasks.reduce((sum, task) => sum + task.size, 0));
-  const data = view.buffer;
+  const data = batchBuffer(tasks.reduce((sum, task) => sum + task.size, 0));
+  const view = Buffer.from(data);
   const results = [];
   let offset = 0;
   for (const task of tasks) {
@@ -266,6 +274,10 @@ function runBatch(tasks) {
   return { results, data, cache: counts };
 }
 parentPort.on("message", (message) => {
+  if ("recycle" in message) {
+    if (spares.length < MAX_SPARES) spares.push(message.recycle);
+    return;
+  }
   if (!Array.isArray(message)) {
     cache?.flush();
     parentPort.postMessage({ flushed: true });

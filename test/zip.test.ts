@@ -5,7 +5,10 @@ import { cp, mkdir, readFile, readdir, rm, symlink, utimes, writeFile } from 'no
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { scanWebDir } from '../src/core/zip/scan.js'
-import { createZipStream } from '../src/core/zip/writer.js'
+import { createZipStream, zipPieces } from '../src/core/zip/writer.js'
+import { createBundle } from '../src/core/bundle.js'
+import { createKeyPair, loadPrivateKey } from '../src/core/keys.js'
+import { verifyBundle } from '../src/core/verify.js'
 import { javaZipInputStream, unzipTest, zipinfoVerbose } from './support/peers.js'
 import { makeSmallApp, removeDir, sourceLikeText, tempDir, writeTree } from './support/folders.js'
 
@@ -133,6 +136,48 @@ describe('zip writer', () => {
       message: expect.stringContaining("'secret.js'"),
     })
     await expect(summary).rejects.toMatchObject({ code: 'bundle_file_unreadable' })
+  })
+
+  it('reuses worker buffers (zipPieces, createBundle) without changing a byte of the zip', async () => {
+    // Over the 2 MiB at which workers start, with hundreds of batches: every batch buffer is handed
+    // back and refilled many times, and a buffer handed back too early would corrupt the files after it.
+    const files: Record<string, string | Buffer> = {}
+    for (let i = 0; i < 700; i++)
+      files[`assets/chunk-${String(i).padStart(3, '0')}.js`] = sourceLikeText(6000 + (i % 7) * 1500, i)
+    for (let i = 0; i < 40; i++) files[`img/${i}.png`] = randomBytes(20_000 + i * 100)
+    const app = await makeSmallApp(path.join(work, 'recycled'), files)
+    const scanned = await scanWebDir(app)
+    expect(scanned.rawSize).toBeGreaterThan(4 * 1024 * 1024)
+    const streamed = path.join(work, 'recycled-stream.zip')
+    await pipeline(createZipStream(scanned, { workers: 2 }).stream, createWriteStream(streamed))
+    const expected = await readFile(streamed)
+    await expect(unzipTest(streamed)).resolves.toMatch(/No errors detected/)
+
+    const pieces = zipPieces(scanned, { workers: 2 })
+    const copies: Buffer[] = []
+    let next = await pieces.next()
+    // Each piece is copied before the next is asked for: what zipPieces promises its consumer.
+    for (; !next.done; next = await pieces.next()) copies.push(Buffer.from(next.value))
+    expect(sha(Buffer.concat(copies))).toBe(sha(expected))
+    expect(next.value.files).toHaveLength(744)
+
+    const pair = createKeyPair()
+    const out = path.join(work, 'recycled.zip.enc')
+    const bundle = await createBundle({
+      webDir: app,
+      version: '1.0.0',
+      signing: loadPrivateKey(pair.privateKeyPem),
+      outFile: out,
+      requireNotifyAppReady: true,
+    })
+    expect(bundle.sha256).toBe(sha(expected))
+    const report = await verifyBundle({
+      source: out,
+      sessionKey: bundle.sessionKey,
+      checksum: bundle.checksum,
+      publicKeyPem: pair.publicKeyPem,
+    })
+    expect(report).toMatchObject({ ok: true, sha256: sha(expected), entries: 744 + 3 })
   })
 
   it('reports when no script mentions notifyAppReady', async () => {

@@ -1,6 +1,4 @@
-import { createWriteStream } from 'node:fs'
-import { rename, rm } from 'node:fs/promises'
-import { pipeline } from 'node:stream/promises'
+import { type FileHandle, open, rename, rm } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { createBundleEncryptor, type BundleEncryptor } from './crypto.js'
 import { LiveUpdateError } from './errors.js'
@@ -9,7 +7,7 @@ import { signBundleMetadata } from './signature.js'
 import type { BundleResult, FileStat, SigningKey } from './types.js'
 import { assertSemver } from './version.js'
 import { scanWebDir } from './zip/scan.js'
-import { createZipStream, deflateWorkersOnDemand } from './zip/writer.js'
+import { deflateWorkersOnDemand, type ZipSummary, zipPieces } from './zip/writer.js'
 
 export interface BundleOptions {
   webDir: string
@@ -43,7 +41,7 @@ export async function createBundle(options: BundleOptions): Promise<BundleResult
   try {
     const folder = await scanWebDir(options.webDir, { onBytes: workers.sawBytes })
     const pool = workers.use(folder)
-    const zip = createZipStream(folder, {
+    const pieces = zipPieces(folder, {
       tempDir: options.tempDir,
       level: options.compressionLevel,
       cacheDir: options.cacheDir,
@@ -51,10 +49,7 @@ export async function createBundle(options: BundleOptions): Promise<BundleResult
       workers: pool ? undefined : 0,
     })
     const encryptor = options.encryptor ?? createBundleEncryptor(options.signing)
-    await pipeline(zip.stream, encryptor.transform, createWriteStream(partial, { flags: 'wx' }), {
-      signal: options.signal,
-    })
-    const summary = await zip.summary
+    const summary = await writeEncrypted(pieces, encryptor, partial, options.signal)
     if (options.requireNotifyAppReady && !summary.mentionsNotifyAppReady) {
       throw new LiveUpdateError(
         'bundle_notify_app_ready_missing',
@@ -86,6 +81,62 @@ export async function createBundle(options: BundleOptions): Promise<BundleResult
   } finally {
     untrackPath(partial)
     await workers.close()
+  }
+}
+
+/** Plaintext is gathered into chunks of this size: fewer cipher, hash and write calls. */
+const CHUNK_BYTES = 1024 * 1024
+
+/**
+ * Encrypts the zip's pieces into `file`, in order. No stream in between: each piece is used (copied
+ * into the chunk being gathered, or encrypted) before the next is asked for, which lets the zip
+ * writer reuse its workers' buffers (zipPieces). Small pieces are gathered into 1 MiB chunks.
+ */
+async function writeEncrypted(
+  pieces: AsyncGenerator<Buffer, ZipSummary>,
+  encryptor: BundleEncryptor,
+  file: string,
+  signal: AbortSignal | undefined,
+): Promise<ZipSummary> {
+  let handle: FileHandle | undefined
+  let finished = false
+  try {
+    handle = await open(file, 'wx')
+    const output = handle
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES)
+    let filled = 0
+    const write = async (ciphertext: Buffer): Promise<void> => {
+      if (ciphertext.length > 0) await output.write(ciphertext)
+    }
+    const flush = async (): Promise<void> => {
+      if (filled === 0) return
+      const plaintext = chunk.subarray(0, filled)
+      filled = 0
+      await write(encryptor.update(plaintext))
+    }
+    for (;;) {
+      signal?.throwIfAborted()
+      const next = await pieces.next()
+      if (next.done) {
+        finished = true
+        await flush()
+        await write(encryptor.final())
+        return next.value
+      }
+      const piece = next.value
+      if (filled + piece.length <= CHUNK_BYTES) {
+        piece.copy(chunk, filled)
+        filled += piece.length
+      } else {
+        await flush()
+        if (piece.length >= CHUNK_BYTES) await write(encryptor.update(piece))
+        else filled = piece.copy(chunk, 0)
+      }
+    }
+  } finally {
+    // Stopped early (cancel, write failure): the zip writer ends its work and removes its spill files.
+    if (!finished) await pieces.return(undefined as never).catch(() => undefined)
+    await handle?.close()
   }
 }
 

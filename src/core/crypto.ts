@@ -25,7 +25,15 @@ export interface EncryptionResult {
 export interface BundleEncryptor {
   /** Plaintext zip in, ciphertext out. */
   transform: Transform
-  /** Valid once the transform has flushed (its 'end' was emitted); throws before. */
+  /**
+   * The same pass without a stream: the next plaintext bytes in, their ciphertext out (both hashed
+   * on the way). `chunk` is consumed before this returns, so the caller may reuse its memory.
+   * Use either this and `final`, or `transform`, not both.
+   */
+  update(chunk: Buffer): Buffer
+  /** The last ciphertext block (PKCS#7 padding); the result is ready afterwards. */
+  final(): Buffer
+  /** Valid once the transform has flushed (its 'end' was emitted) or `final` was called; throws before. */
   result(): EncryptionResult
   /**
    * AES-128-CBC of one whole file with this bundle's own key and IV: what a delta (per-file)
@@ -75,37 +83,48 @@ export function createBundleEncryptor(signing: SigningKey, random: RandomBytes =
   let encryptedSize = 0
   let result: EncryptionResult | undefined
 
-  const emit = (stream: Transform, ciphertext: Buffer): void => {
-    if (ciphertext.length === 0) return
+  const update = (chunk: Buffer): Buffer => {
+    plainHash.update(chunk)
+    zipSize += chunk.length
+    const ciphertext = cipher.update(chunk)
     cipherHash.update(ciphertext)
     encryptedSize += ciphertext.length
-    stream.push(ciphertext)
+    return ciphertext
+  }
+  const final = (): Buffer => {
+    const ciphertext = cipher.final()
+    cipherHash.update(ciphertext)
+    encryptedSize += ciphertext.length
+    const sha256 = plainHash.digest('hex')
+    result = {
+      sha256,
+      checksum: signSha256(signing, sha256),
+      sessionKey,
+      zipSize,
+      encryptedSize,
+      encryptedSha256: cipherHash.digest('hex'),
+    }
+    return ciphertext
+  }
+  const push = (stream: Transform, ciphertext: Buffer): void => {
+    if (ciphertext.length > 0) stream.push(ciphertext)
   }
 
   const transform = new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-      plainHash.update(chunk)
-      zipSize += chunk.length
-      emit(this, cipher.update(chunk))
+      push(this, update(chunk))
       callback()
     },
     flush(callback: TransformCallback) {
-      emit(this, cipher.final())
-      const sha256 = plainHash.digest('hex')
-      result = {
-        sha256,
-        checksum: signSha256(signing, sha256),
-        sessionKey,
-        zipSize,
-        encryptedSize,
-        encryptedSha256: cipherHash.digest('hex'),
-      }
+      push(this, final())
       callback()
     },
   })
 
   return {
     transform,
+    update,
+    final,
     sealFile(plain) {
       const fileCipher = createCipheriv(CIPHER, aesKey, iv)
       return Buffer.concat([fileCipher.update(plain), fileCipher.final()])

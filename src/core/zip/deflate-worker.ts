@@ -35,6 +35,26 @@ export interface WorkerOptions {
   cacheDir?: string
 }
 
+/** A batch to prepare, a batch buffer handed back for reuse, or the end of the bundle. */
+export type WorkerMessage = WorkerTask[] | { recycle: ArrayBuffer } | { flush: true }
+
+/** The smallest batch buffer: what one batch of small files needs, so any spare fits the next. */
+const MIN_BATCH_BUFFER = 1024 * 1024
+/** Spare buffers kept for reuse; more than the batches in flight never get used. */
+const MAX_SPARES = 4
+const spares: ArrayBuffer[] = []
+
+/**
+ * A buffer for `bytes` of batch data: a spare handed back by the main thread when one is big
+ * enough, else a new one. allocUnsafeSlow: its own (unpooled, so transferable) memory, not
+ * zero-filled, so pages never written never count towards the RSS of either thread.
+ */
+function batchBuffer(bytes: number): ArrayBuffer {
+  const index = spares.findIndex((spare) => spare.byteLength >= bytes)
+  if (index >= 0) return spares.splice(index, 1)[0]
+  return Buffer.allocUnsafeSlow(Math.max(bytes, MIN_BATCH_BUFFER)).buffer as ArrayBuffer
+}
+
 const options = (workerData ?? {}) as WorkerOptions
 const reader = new FileReader()
 const cache = options.cacheDir ? new FolderDeflateCache(options.cacheDir) : undefined
@@ -44,10 +64,8 @@ let reported = { hits: 0, misses: 0, rejected: 0 }
 function runBatch(tasks: WorkerTask[]): WorkerReply {
   // Data is never larger than the file (deflated data is kept only when smaller), so the sizes
   // bound the batch buffer: each result is copied once, straight into it.
-  // allocUnsafeSlow: its own (unpooled, so transferable) memory, not zero-filled, so the pages
-  // past the data written are never touched and never count towards the RSS of either thread.
-  const view = Buffer.allocUnsafeSlow(tasks.reduce((sum, task) => sum + task.size, 0))
-  const data = view.buffer as ArrayBuffer
+  const data = batchBuffer(tasks.reduce((sum, task) => sum + task.size, 0))
+  const view = Buffer.from(data)
   const results: WorkerResult[] = []
   let offset = 0
   for (const task of tasks) {
@@ -89,7 +107,11 @@ function runBatch(tasks: WorkerTask[]): WorkerReply {
   return { results, data, cache: counts }
 }
 
-parentPort!.on('message', (message: WorkerTask[] | { flush: true }) => {
+parentPort!.on('message', (message: WorkerMessage) => {
+  if ('recycle' in message) {
+    if (spares.length < MAX_SPARES) spares.push(message.recycle)
+    return
+  }
   if (!Array.isArray(message)) {
     // The bundle is done: new cache entries still buffered are written before the pool ends.
     cache?.flush()

@@ -71,6 +71,8 @@ interface PreparedEntry {
   /** In-memory data, or a file to stream (the source itself, or a spill file of deflated data). */
   data: Buffer | { file: string; spill: boolean }
   mentionsNotifyAppReady: boolean
+  /** Hands in-memory data from a worker back for reuse (deflate-pool.ts); the data is gone afterwards. */
+  release?: () => void
 }
 
 /** Headers and small files are passed on in chunks of about this size: fewer cipher, hash and write calls (each write costs a thread-pool round trip). */
@@ -144,15 +146,8 @@ export function createZipStream(
     rejectSummary = reject
   })
   summary.catch(() => undefined)
-  const generator = writeZip(folder, {
-    level: options.level ?? 6,
-    tempDir: options.tempDir ?? os.tmpdir(),
-    lookahead: options.lookahead ?? 512,
-    lookaheadBytes: options.lookaheadBytes ?? 16 * 1024 * 1024,
-    workers: options.pool ? 0 : (options.workers ?? defaultWorkers(folder)),
-    cacheDir: options.cacheDir,
-    pool: options.pool,
-  })
+  // A readable stream keeps pieces queued after the generator moved on: no buffer reuse here.
+  const generator = writeZip(folder, settingsOf(folder, options, false))
   async function* guarded(): AsyncGenerator<Buffer> {
     try {
       const result = yield* coalesce(generator, COALESCE_BYTES)
@@ -163,6 +158,30 @@ export function createZipStream(
     }
   }
   return { stream: Readable.from(guarded(), { objectMode: false }), summary }
+}
+
+/**
+ * The zip as a sequence of pieces (headers, file data), for a consumer that has used each piece
+ * (encrypted or copied it) by the time it asks for the next: a worker's batch buffer then goes
+ * back to the worker for its next batch instead of being left to the garbage collector, which
+ * keeps both memory and GC time flat. The generator's return value is the summary. Call
+ * `return()` on it when stopping early, so started work is cleaned up.
+ */
+export function zipPieces(folder: ScannedFolder, options: ZipOptions = {}): AsyncGenerator<Buffer, ZipSummary> {
+  return writeZip(folder, settingsOf(folder, options, true))
+}
+
+function settingsOf(folder: ScannedFolder, options: ZipOptions, recycle: boolean): Settings {
+  return {
+    level: options.level ?? 6,
+    tempDir: options.tempDir ?? os.tmpdir(),
+    lookahead: options.lookahead ?? 512,
+    lookaheadBytes: options.lookaheadBytes ?? 16 * 1024 * 1024,
+    workers: options.pool ? 0 : (options.workers ?? defaultWorkers(folder)),
+    cacheDir: options.cacheDir,
+    pool: options.pool,
+    recycle,
+  }
 }
 
 /** Below this much input, workers cost more to start than they save. */
@@ -198,7 +217,11 @@ export function deflateWorkersOnDemand(options: { cacheDir?: string } = {}): {
   }
 }
 
-type Settings = Required<Omit<ZipOptions, 'cacheDir' | 'pool'>> & Pick<ZipOptions, 'cacheDir' | 'pool'>
+type Settings = Required<Omit<ZipOptions, 'cacheDir' | 'pool'>> &
+  Pick<ZipOptions, 'cacheDir' | 'pool'> & {
+    /** The consumer is done with each piece when it asks for the next: worker buffers are reused. */
+    recycle: boolean
+  }
 
 /** Prepares entries on the workers, the main thread, or by streaming (large files). */
 class Preparer {
@@ -348,6 +371,8 @@ async function* writeZip(folder: ScannedFolder, settings: Settings): AsyncGenera
         if (!prepared.source.isDirectory)
           files.push({ name: prepared.source.name, size: prepared.size, sha256: prepared.sha256 })
       } finally {
+        // Here the consumer has used the data (it asked for the next piece), or the bundle failed.
+        if (settings.recycle) prepared.release?.()
         await releaseEntry(prepared)
       }
     }

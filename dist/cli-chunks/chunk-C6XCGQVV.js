@@ -920,21 +920,21 @@ function substitute(template, allowed, values, fail2) {
   let out = "";
   let i = 0;
   while (i < template.length) {
-    const open2 = template.indexOf("{", i);
+    const open3 = template.indexOf("{", i);
     const close = template.indexOf("}", i);
-    if (close !== -1 && (open2 === -1 || close < open2)) {
+    if (close !== -1 && (open3 === -1 || close < open3)) {
       throw fail2(
         `Unbalanced '}' at position ${close} in template "${template}". Placeholders look like {${allowed[0]}}.`
       );
     }
-    if (open2 === -1) {
+    if (open3 === -1) {
       out += template.slice(i);
       break;
     }
-    out += template.slice(i, open2);
-    const end = template.indexOf("}", open2);
-    if (end === -1) throw fail2(`Unclosed '{' at position ${open2} in template "${template}".`);
-    const name = template.slice(open2 + 1, end);
+    out += template.slice(i, open3);
+    const end = template.indexOf("}", open3);
+    if (end === -1) throw fail2(`Unclosed '{' at position ${open3} in template "${template}".`);
+    const name = template.slice(open3 + 1, end);
     if (!allowed.includes(name)) {
       throw fail2(
         `Unknown placeholder {${name}} in template "${template}". Known placeholders: ${allowed.map((p) => `{${p}}`).join(" ")}.`
@@ -1400,35 +1400,46 @@ function createBundleEncryptor(signing, random = randomBytes) {
   let zipSize = 0;
   let encryptedSize = 0;
   let result;
-  const emit = (stream, ciphertext) => {
-    if (ciphertext.length === 0) return;
+  const update = (chunk) => {
+    plainHash.update(chunk);
+    zipSize += chunk.length;
+    const ciphertext = cipher.update(chunk);
     cipherHash.update(ciphertext);
     encryptedSize += ciphertext.length;
-    stream.push(ciphertext);
+    return ciphertext;
+  };
+  const final = () => {
+    const ciphertext = cipher.final();
+    cipherHash.update(ciphertext);
+    encryptedSize += ciphertext.length;
+    const sha256 = plainHash.digest("hex");
+    result = {
+      sha256,
+      checksum: signSha256(signing, sha256),
+      sessionKey,
+      zipSize,
+      encryptedSize,
+      encryptedSha256: cipherHash.digest("hex")
+    };
+    return ciphertext;
+  };
+  const push = (stream, ciphertext) => {
+    if (ciphertext.length > 0) stream.push(ciphertext);
   };
   const transform = new Transform({
     transform(chunk, _encoding, callback) {
-      plainHash.update(chunk);
-      zipSize += chunk.length;
-      emit(this, cipher.update(chunk));
+      push(this, update(chunk));
       callback();
     },
     flush(callback) {
-      emit(this, cipher.final());
-      const sha256 = plainHash.digest("hex");
-      result = {
-        sha256,
-        checksum: signSha256(signing, sha256),
-        sessionKey,
-        zipSize,
-        encryptedSize,
-        encryptedSha256: cipherHash.digest("hex")
-      };
+      push(this, final());
       callback();
     }
   });
   return {
     transform,
+    update,
+    final,
     sealFile(plain) {
       const fileCipher = createCipheriv(CIPHER, aesKey, iv);
       return Buffer.concat([fileCipher.update(plain), fileCipher.final()]);
@@ -1460,9 +1471,7 @@ function removeTrackedPathsSync() {
 }
 
 // src/core/bundle.ts
-import { createWriteStream as createWriteStream2 } from "node:fs";
-import { rename, rm as rm2 } from "node:fs/promises";
-import { pipeline as pipeline2 } from "node:stream/promises";
+import { open, rename, rm as rm2 } from "node:fs/promises";
 import { randomBytes as randomBytes4 } from "node:crypto";
 
 // src/core/signature.ts
@@ -1760,7 +1769,6 @@ import { rm } from "node:fs/promises";
 import { randomBytes as randomBytes3 } from "node:crypto";
 import os from "node:os";
 import path10 from "node:path";
-import { Readable } from "node:stream";
 import zlib4 from "node:zlib";
 
 // src/core/zip/cache.ts
@@ -2063,7 +2071,7 @@ var DeflatePool = class {
   spawn() {
     const worker = new Worker(workerUrl(), {
       workerData: this.options,
-      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 }
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 }
     });
     worker.unref();
     worker.on("message", (reply) => {
@@ -2079,6 +2087,10 @@ var DeflatePool = class {
       this.cacheCounts.misses += reply.cache.misses;
       this.cacheCounts.rejected += reply.cache.rejected;
     }
+    let holders = reply.results.filter((result) => !result.error && this.running.has(result.id)).length;
+    const release = () => {
+      if (--holders === 0) this.recycle(worker, reply.data);
+    };
     for (const result of reply.results) {
       const running = this.running.get(result.id);
       if (!running) continue;
@@ -2089,10 +2101,23 @@ var DeflatePool = class {
         continue;
       }
       const { id: _id, offset, length, error: _error, ...fields } = result;
-      job.resolve({ ...fields, data: Buffer.from(reply.data, offset, length) });
+      let released = false;
+      job.resolve({
+        ...fields,
+        data: Buffer.from(reply.data, offset, length),
+        release: () => {
+          if (released) return;
+          released = true;
+          release();
+        }
+      });
     }
     this.inFlight.set(worker, Math.max(0, this.inFlight.get(worker) - 1));
     this.dispatch();
+  }
+  recycle(worker, buffer) {
+    if (this.closed || !this.inFlight.has(worker)) return;
+    worker.postMessage({ recycle: buffer }, [buffer]);
   }
   failWorker(worker, error) {
     for (const [id, running] of this.running) {
@@ -2309,55 +2334,20 @@ function readError(name, error) {
     error
   );
 }
-async function* coalesce(source, size) {
-  let parts = [];
-  let length = 0;
-  for (; ; ) {
-    const next = await source.next();
-    if (next.done) {
-      if (length > 0) yield Buffer.concat(parts, length);
-      return next.value;
-    }
-    if (next.value.length >= size && length === 0) {
-      yield next.value;
-      continue;
-    }
-    parts.push(next.value);
-    length += next.value.length;
-    if (length >= size) {
-      yield Buffer.concat(parts, length);
-      parts = [];
-      length = 0;
-    }
-  }
+function zipPieces(folder, options = {}) {
+  return writeZip(folder, settingsOf(folder, options, true));
 }
-function createZipStream(folder, options = {}) {
-  let resolveSummary;
-  let rejectSummary;
-  const summary = new Promise((resolve, reject) => {
-    resolveSummary = resolve;
-    rejectSummary = reject;
-  });
-  summary.catch(() => void 0);
-  const generator = writeZip(folder, {
+function settingsOf(folder, options, recycle) {
+  return {
     level: options.level ?? 6,
     tempDir: options.tempDir ?? os.tmpdir(),
     lookahead: options.lookahead ?? 512,
     lookaheadBytes: options.lookaheadBytes ?? 16 * 1024 * 1024,
     workers: options.pool ? 0 : options.workers ?? defaultWorkers(folder),
     cacheDir: options.cacheDir,
-    pool: options.pool
-  });
-  async function* guarded() {
-    try {
-      const result = yield* coalesce(generator, COALESCE_BYTES);
-      resolveSummary(result);
-    } catch (error) {
-      rejectSummary(error);
-      throw error;
-    }
-  }
-  return { stream: Readable.from(guarded(), { objectMode: false }), summary };
+    pool: options.pool,
+    recycle
+  };
 }
 var WORKERS_FROM_BYTES = 2 * 1024 * 1024;
 function defaultWorkers(folder) {
@@ -2509,6 +2499,7 @@ async function* writeZip(folder, settings) {
         if (!prepared.source.isDirectory)
           files.push({ name: prepared.source.name, size: prepared.size, sha256: prepared.sha256 });
       } finally {
+        if (settings.recycle) prepared.release?.();
         await releaseEntry(prepared);
       }
     }
@@ -2544,7 +2535,7 @@ async function createBundle(options) {
   try {
     const folder = await scanWebDir(options.webDir, { onBytes: workers.sawBytes });
     const pool = workers.use(folder);
-    const zip = createZipStream(folder, {
+    const pieces = zipPieces(folder, {
       tempDir: options.tempDir,
       level: options.compressionLevel,
       cacheDir: options.cacheDir,
@@ -2552,10 +2543,7 @@ async function createBundle(options) {
       workers: pool ? void 0 : 0
     });
     const encryptor = options.encryptor ?? createBundleEncryptor(options.signing);
-    await pipeline2(zip.stream, encryptor.transform, createWriteStream2(partial, { flags: "wx" }), {
-      signal: options.signal
-    });
-    const summary = await zip.summary;
+    const summary = await writeEncrypted(pieces, encryptor, partial, options.signal);
     if (options.requireNotifyAppReady && !summary.mentionsNotifyAppReady) {
       throw new LiveUpdateError(
         "bundle_notify_app_ready_missing",
@@ -2589,6 +2577,48 @@ async function createBundle(options) {
     await workers.close();
   }
 }
+var CHUNK_BYTES = 1024 * 1024;
+async function writeEncrypted(pieces, encryptor, file, signal) {
+  let handle;
+  let finished = false;
+  try {
+    handle = await open(file, "wx");
+    const output = handle;
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let filled = 0;
+    const write = async (ciphertext) => {
+      if (ciphertext.length > 0) await output.write(ciphertext);
+    };
+    const flush = async () => {
+      if (filled === 0) return;
+      const plaintext = chunk.subarray(0, filled);
+      filled = 0;
+      await write(encryptor.update(plaintext));
+    };
+    for (; ; ) {
+      signal?.throwIfAborted();
+      const next = await pieces.next();
+      if (next.done) {
+        finished = true;
+        await flush();
+        await write(encryptor.final());
+        return next.value;
+      }
+      const piece = next.value;
+      if (filled + piece.length <= CHUNK_BYTES) {
+        piece.copy(chunk, filled);
+        filled += piece.length;
+      } else {
+        await flush();
+        if (piece.length >= CHUNK_BYTES) await write(encryptor.update(piece));
+        else filled = piece.copy(chunk, 0);
+      }
+    }
+  } finally {
+    if (!finished) await pieces.return(void 0).catch(() => void 0);
+    await handle?.close();
+  }
+}
 function largestFiles(entries) {
   return entries.filter((entry) => !entry.isDirectory).sort((a, b) => b.size - a.size || a.name.localeCompare(b.name)).slice(0, LARGEST_FILES).map((entry) => ({ path: entry.name, size: entry.size }));
 }
@@ -2599,12 +2629,12 @@ import { rm as rm3 } from "node:fs/promises";
 import os2 from "node:os";
 import path12 from "node:path";
 import { Transform as Transform3, Writable as Writable2 } from "node:stream";
-import { pipeline as pipeline3 } from "node:stream/promises";
+import { pipeline as pipeline2 } from "node:stream/promises";
 
 // src/core/verify-download.ts
 import { createReadStream as createReadStream3 } from "node:fs";
 import { stat as stat3 } from "node:fs/promises";
-import { Readable as Readable2 } from "node:stream";
+import { Readable } from "node:stream";
 var DownloadFailure = class extends Error {
 };
 var HARD_CAP_BYTES = 2 ** 32 + 16;
@@ -2773,7 +2803,7 @@ async function openSource(source, fetchImpl, guard2) {
       }
       guard2.setLimit(length, "the Content-Length the server announced");
     }
-    const stream = Readable2.fromWeb(response.body);
+    const stream = Readable.fromWeb(response.body);
     return { stream, contentType: response.headers.get("content-type") ?? void 0 };
   }
 }
@@ -2899,7 +2929,7 @@ import path11 from "node:path";
 import { Worker as Worker2 } from "node:worker_threads";
 
 // src/core/zip/reader.ts
-import { open } from "node:fs/promises";
+import { open as open2 } from "node:fs/promises";
 var ZIP64_EXTRA_ID = 1;
 var utf8 = new TextDecoder("utf-8", { fatal: true });
 function decodeName(raw) {
@@ -3043,7 +3073,7 @@ async function readAt(handle, position, length) {
   return buffer;
 }
 async function listZipEntries(file, base = 0) {
-  const handle = await open(file, "r");
+  const handle = await open2(file, "r");
   try {
     const { size: fileSize } = await handle.stat();
     if (fileSize < EOCD_SIZE)
@@ -3060,7 +3090,7 @@ async function listZipEntries(file, base = 0) {
 async function checkLocalEntriesFrom(file, base, listing) {
   const byOffset = new Map(listing.entries.map((entry) => [entry.localHeaderOffset, entry]));
   const walked = [];
-  const handle = await open(file, "r");
+  const handle = await open2(file, "r");
   try {
     let offset = base;
     while (offset < listing.centralDirectoryOffset) {
@@ -3232,7 +3262,7 @@ function isSymlink(entry) {
 }
 
 // src/core/zip/stream-reader.ts
-import { createWriteStream as createWriteStream3 } from "node:fs";
+import { createWriteStream as createWriteStream2 } from "node:fs";
 import { once } from "node:events";
 var MAX_PENDING = 4;
 var MAX_PENDING_BYTES = 16 * 1024 * 1024;
@@ -3337,7 +3367,7 @@ var LocalWalker = class {
   async startSpill(bytes) {
     this.state = "spill";
     this.spillStart = this.offset;
-    this.spill = createWriteStream3(await this.spillFile());
+    this.spill = createWriteStream2(await this.spillFile());
     if (!this.spill.write(bytes)) await once(this.spill, "drain");
   }
   /** The last byte arrived: wait for every entry, read the central directory, cross-check. */
@@ -3668,7 +3698,7 @@ async function verifyBundle(options) {
       sniff.take(chunk);
     };
     try {
-      await pipeline3(source, decryptStream(aesKey, iv, take), sink);
+      await pipeline2(source, decryptStream(aesKey, iv, take), sink);
     } catch (error) {
       const cause = guard2.aborted ?? sourceError;
       if (cause !== void 0)

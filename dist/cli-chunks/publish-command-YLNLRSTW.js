@@ -33,7 +33,7 @@ import {
   untrackPath,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-OSI6SUIP.js";
+} from "./chunk-C6XCGQVV.js";
 import {
   BinaryDecisionDiagram,
   Client,
