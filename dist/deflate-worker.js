@@ -64,14 +64,14 @@ var FolderDeflateCache = class {
     }
     return entries;
   }
-  get(sha256, level, crc, size) {
+  get(sha256, level, content) {
     const candidates = this.entries(level).get(sha256);
     if (!candidates) {
       this.counts.misses++;
       return void 0;
     }
     for (const entry of candidates.slice(0, MAX_CANDIDATES)) {
-      const stored = this.checked(entry, crc, size);
+      const stored = this.checked(entry, content);
       if (stored) {
         this.counts.hits++;
         return stored;
@@ -80,8 +80,9 @@ var FolderDeflateCache = class {
     this.counts.rejected++;
     return void 0;
   }
-  /** The entry's data if it inflates to exactly `size` bytes with this CRC-32; undefined otherwise. */
-  checked(entry, crc, size) {
+  /** The entry's data if it inflates to exactly `content`; undefined otherwise. */
+  checked(entry, content) {
+    const size = content.length;
     if (entry.length > size + (size >> 10) + 64) return void 0;
     try {
       const stored = this.readEntry(entry);
@@ -89,7 +90,7 @@ var FolderDeflateCache = class {
         maxOutputLength: Math.max(1, size),
         chunkSize: Math.max(64, size + 1)
       });
-      return plain.length === size && zlib.crc32(plain) === crc ? stored : void 0;
+      return plain.equals(content) ? stored : void 0;
     } catch {
       return void 0;
     }
@@ -199,7 +200,7 @@ function prepareContent(content, task, cache2) {
     mentionsNotifyAppReady: task.scanScript && content.includes(NOTIFY_APP_READY)
   };
   if (task.deflate && content.length > 0) {
-    const hit = cache2?.get(sha256, task.level, crc, content.length);
+    const hit = cache2?.get(sha256, task.level, content);
     if (hit)
       return {
         ...base,

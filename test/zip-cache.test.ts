@@ -1,6 +1,6 @@
 /**
  * The incremental deflate cache: byte-identical zips with and without it, every cached entry
- * checked (inflated, CRC and length) before use, and the action's restore/save scoping with a
+ * checked (inflated and compared byte for byte with the file) before use, and the action's restore/save scoping with a
  * strict stand-in for the Actions cache service (the real one cannot run here).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
@@ -14,6 +14,7 @@ import { bundleCacheKeys, type CacheClient, restoreBundleCache } from '../src/ac
 import { type CacheEntryLocation, cacheGeneration, readCacheIndex } from '../src/core/zip/cache.js'
 import { scanWebDir } from '../src/core/zip/scan.js'
 import { createZipStream, type ZipOptions } from '../src/core/zip/writer.js'
+import { forgeSameCrc } from './support/crc-forge.js'
 import { unzipTest } from './support/peers.js'
 import { removeDir, sourceLikeText, tempDir, writeTree } from './support/folders.js'
 
@@ -111,6 +112,34 @@ describe('incremental deflate cache', () => {
     expect(tampered.summary.cache).toEqual({ hits: 39, misses: 0, rejected: 4 })
     expect(sha(tampered.bytes)).toBe(plain)
     expect((await zip({ workers: 0, cacheDir })).summary.cache).toEqual({ hits: 43, misses: 0, rejected: 0 })
+  })
+
+  it('refuses an entry with the same size and CRC-32 as the file but other bytes (a CRC check alone would take it)', async () => {
+    const cacheDir = path.join(work, 'cache-forged')
+    await zip({ workers: 0, cacheDir })
+    const content = await readFile(path.join(app, 'assets', 'chunk7.js'))
+    const forged = forgeSameCrc(content, 100, 400)
+    expect(forged.length).toBe(content.length)
+    expect(zlib.crc32(forged)).toBe(zlib.crc32(content))
+    const generation = cacheGeneration(cacheDir, 6)
+    const evil = zlib.deflateRawSync(forged)
+    // Listed last, so tried first: newest entries win.
+    await writeFile(path.join(generation, 'zz-forged.pack'), evil)
+    await writeFile(path.join(generation, 'zz-forged.idx'), `${sha(content)} 0 ${evil.length}\n`)
+    for (const workers of [0, 2]) {
+      const served = await zip({ workers, cacheDir })
+      // The forged candidate is refused, the genuine one behind it is used.
+      expect(served.summary.cache).toEqual({ hits: 43, misses: 0, rejected: 0 })
+      expect(sha(served.bytes)).toBe(plain)
+    }
+    // With only the forged entry left, the file counts as rejected and is compressed again.
+    for (const name of (await readdir(generation)).filter((file) => file.endsWith('.idx') && !file.startsWith('zz-'))) {
+      const lines = (await readFile(path.join(generation, name), 'utf8')).split('\n')
+      await writeFile(path.join(generation, name), lines.filter((line) => !line.startsWith(sha(content))).join('\n'))
+    }
+    const alone = await zip({ workers: 0, cacheDir })
+    expect(alone.summary.cache).toEqual({ hits: 42, misses: 0, rejected: 1 })
+    expect(sha(alone.bytes)).toBe(plain)
   })
 
   it('recompresses only what changed', async () => {

@@ -2,8 +2,10 @@
  * A content-addressed cache of deflated entries, shared across runs (a folder the CLI's
  * --cache-dir names, or the action restores with @actions/cache). The key is what determines
  * the deflated bytes: the content's SHA-256, the level and the zlib build. An entry is used only
- * after inflating it and checking length and CRC-32 against the file read in this run, so a
- * corrupted or hostile cache costs time but never changes a bundle.
+ * after inflating it and comparing the result, byte for byte, with the file read in this run, so a
+ * corrupted or hostile cache costs time but never changes a bundle. (A CRC-32 check alone would
+ * not do against a hostile cache: four chosen bytes give any content any CRC. The comparison is
+ * also cheaper than a second CRC pass.)
  *
  * Layout: per generation (format, zlib build, level) a folder of packs. Each writer (a deflate
  * worker, or the main thread) appends its new entries to its own `<id>.pack`, in 1 MiB writes,
@@ -37,10 +39,10 @@ const INDEX_LINE = /^([0-9a-f]{64}) (\d{1,15}) (\d{1,10})$/
 
 export interface DeflateCache {
   /**
-   * Deflated data for this content, checked against its CRC and size; undefined on a miss. The
-   * buffer is reused by the next call: copy it to keep it.
+   * Deflated data for this content (whose SHA-256 is `sha256`), checked to inflate to exactly
+   * `content`; undefined on a miss. The buffer is reused by the next call: copy it to keep it.
    */
-  get(sha256: string, level: number, crc: number, size: number): Buffer | undefined
+  get(sha256: string, level: number, content: Buffer): Buffer | undefined
   put(sha256: string, level: number, deflated: Buffer): void
 }
 
@@ -114,7 +116,7 @@ export class FolderDeflateCache implements DeflateCache {
     return entries
   }
 
-  get(sha256: string, level: number, crc: number, size: number): Buffer | undefined {
+  get(sha256: string, level: number, content: Buffer): Buffer | undefined {
     const candidates = this.entries(level).get(sha256)
     if (!candidates) {
       this.counts.misses++
@@ -122,7 +124,7 @@ export class FolderDeflateCache implements DeflateCache {
     }
     // A few candidates at most (a replaced entry, a hostile index listing many): each costs an inflate.
     for (const entry of candidates.slice(0, MAX_CANDIDATES)) {
-      const stored = this.checked(entry, crc, size)
+      const stored = this.checked(entry, content)
       if (stored) {
         this.counts.hits++
         return stored
@@ -132,8 +134,9 @@ export class FolderDeflateCache implements DeflateCache {
     return undefined
   }
 
-  /** The entry's data if it inflates to exactly `size` bytes with this CRC-32; undefined otherwise. */
-  private checked(entry: CacheEntryLocation, crc: number, size: number): Buffer | undefined {
+  /** The entry's data if it inflates to exactly `content`; undefined otherwise. */
+  private checked(entry: CacheEntryLocation, content: Buffer): Buffer | undefined {
+    const size = content.length
     // No deflate of `size` bytes is longer than this (zlib's deflateBound, rounded up): a longer
     // entry is refused unread, so a hostile index cannot make this allocate much.
     if (entry.length > size + (size >> 10) + 64) return undefined
@@ -145,7 +148,7 @@ export class FolderDeflateCache implements DeflateCache {
         maxOutputLength: Math.max(1, size),
         chunkSize: Math.max(64, size + 1),
       })
-      return plain.length === size && zlib.crc32(plain) === crc ? stored : undefined
+      return plain.equals(content) ? stored : undefined
     } catch {
       // Missing pack, short read, not a deflate stream, longer than the file: like a wrong CRC.
       return undefined

@@ -145,7 +145,7 @@ export function prepareContent(content: Buffer, task: PrepareTask, cache?: Defla
     mentionsNotifyAppReady: task.scanScript && content.includes(NOTIFY_APP_READY),
   }
   if (task.deflate && content.length > 0) {
-    const hit = cache?.get(sha256, task.level, crc, content.length)
+    const hit = cache?.get(sha256, task.level, content)
     if (hit)
       return {
         ...base,

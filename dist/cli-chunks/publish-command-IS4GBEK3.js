@@ -33,7 +33,7 @@ import {
   untrackPath,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-C6XCGQVV.js";
+} from "./chunk-TR5OOAQ6.js";
 import {
   BinaryDecisionDiagram,
   Client,
