@@ -24,7 +24,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./cli-chunks/chunk-TR5OOAQ6.js";
+} from "./cli-chunks/chunk-VQQVPEBF.js";
 import {
   looksLikePem,
   readFlagFile,
@@ -507,7 +507,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./cli-chunks/publish-command-IS4GBEK3.js");
+        const { publishCommand } = await import("./cli-chunks/publish-command-D6BSHA75.js");
         return await publishCommand(rest, io);
       }
       case "serve":

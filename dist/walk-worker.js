@@ -4,7 +4,12 @@ import path from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 
 // src/core/zip/entry-check.ts
-import { crc32, createInflateRaw, inflateRaw as zlibInflateRaw } from "node:zlib";
+import {
+  crc32,
+  createInflateRaw,
+  inflateRaw as zlibInflateRaw,
+  inflateRawSync as zlibInflateRawSync
+} from "node:zlib";
 var ZipFormatError = class extends Error {
   constructor(message) {
     super(message);
@@ -15,6 +20,7 @@ function hex32(value) {
   return value.toString(16).padStart(8, "0");
 }
 var inflateRaw = zlibInflateRaw;
+var inflateRawSync = zlibInflateRawSync;
 var ONE_SHOT_LIMIT = 4 * 1024 * 1024;
 var STREAM_CHUNK = 256 * 1024;
 var EntryCheck = class {
@@ -25,8 +31,15 @@ var EntryCheck = class {
   failure;
   done;
   entry;
-  constructor(entry) {
+  inflateInThread;
+  /**
+   * `inflateInThread`: small entries are inflated on this thread, synchronously. Right for a thread
+   * of its own (the walk worker): measured on 1,700 web files, half the CPU time of handing each
+   * to libuv's pool and back. The main thread keeps the pool, so it stays free to decrypt.
+   */
+  constructor(entry, options = {}) {
     this.entry = entry;
+    this.inflateInThread = options.inflateInThread ?? false;
     if (entry.method === 8 && (entry.compressedSize > ONE_SHOT_LIMIT || entry.size > ONE_SHOT_LIMIT)) {
       const inflater = createInflateRaw({ chunkSize: STREAM_CHUNK });
       this.inflater = inflater;
@@ -69,14 +82,21 @@ var EntryCheck = class {
     } else if (this.entry.method === 8) {
       const raw = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
       this.chunks.length = 0;
-      const result = await new Promise((resolve, reject) => {
-        const limit = this.entry.size + 1;
-        inflateRaw(raw, { info: true, maxOutputLength: limit, chunkSize: Math.max(64, limit) }, (error, value) => {
-          if (!error) resolve(value);
-          else if (error.code === "ERR_BUFFER_TOO_LARGE") reject(this.tooBig());
-          else reject(this.unreadable(error));
+      const limit = this.entry.size + 1;
+      const options = { info: true, maxOutputLength: limit, chunkSize: Math.max(64, limit) };
+      const failure = (error) => error.code === "ERR_BUFFER_TOO_LARGE" ? this.tooBig() : this.unreadable(error);
+      let result;
+      if (this.inflateInThread) {
+        try {
+          result = inflateRawSync(raw, options);
+        } catch (error) {
+          throw failure(error);
+        }
+      } else {
+        result = await new Promise((resolve, reject) => {
+          inflateRaw(raw, options, (error, value) => error ? reject(failure(error)) : resolve(value));
         });
-      });
+      }
       this.output(result.buffer);
       this.checkConsumed(result.engine.bytesWritten);
     }
@@ -492,9 +512,14 @@ var LocalWalker = class {
   spill;
   spillStart = 0;
   spillFile;
-  /** `spillFile`: where to put the rest of the zip if an entry's end is only in the central directory. */
-  constructor(spillFile) {
+  inflateInThread;
+  /**
+   * `spillFile`: where to put the rest of the zip if an entry's end is only in the central directory.
+   * `inflateInThread`: inflate small entries on this thread (a worker of its own; see EntryCheck).
+   */
+  constructor(spillFile, options = {}) {
     this.spillFile = spillFile;
+    this.inflateInThread = options.inflateInThread ?? false;
   }
   /** Feed the next plaintext bytes, in order. Rejects with ZipFormatError as soon as something is wrong. */
   async write(chunk) {
@@ -552,7 +577,11 @@ var LocalWalker = class {
       return Buffer.alloc(0);
     }
     const entry = localEntry(header, this.offset);
-    this.current = { entry, check: new EntryCheck(entry), left: entry.compressedSize };
+    this.current = {
+      entry,
+      check: new EntryCheck(entry, { inflateInThread: this.inflateInThread }),
+      left: entry.compressedSize
+    };
     this.walked.push(entry);
     this.offset += header.headerLength;
     this.state = "data";
@@ -629,10 +658,13 @@ var LocalWalker = class {
 // src/core/zip/walk-worker.ts
 var port = parentPort;
 var { spillDir } = workerData;
-var walker = new LocalWalker(async () => {
-  await mkdir(spillDir, { recursive: true });
-  return path.join(spillDir, "spill.zip");
-});
+var walker = new LocalWalker(
+  async () => {
+    await mkdir(spillDir, { recursive: true });
+    return path.join(spillDir, "spill.zip");
+  },
+  { inflateInThread: true }
+);
 var failed = false;
 var queue = Promise.resolve();
 function fail2(error) {

@@ -2,10 +2,18 @@
  * Checks one entry's data as ZipInputStream reads it: inflates (if deflated), compares CRC-32 and
  * size with the headers, and requires the deflate stream to end exactly at the entry's compressed
  * size (Java: "invalid entry compressed size"; zlib alone stops at the end of the stream and
- * ignores what follows). Inflating runs in libuv's thread pool, off the thread that decrypts and
- * hashes; small entries are inflated in one call (a stream per small file costs more than the work).
+ * ignores what follows). Small entries are inflated in one call (a stream per small file costs more
+ * than the work): synchronously in the walk worker, in libuv's pool when the walk shares the thread
+ * that decrypts and hashes. Large entries stream through libuv's pool.
  */
-import { crc32, createInflateRaw, type Inflate, inflateRaw as zlibInflateRaw, type ZlibOptions } from 'node:zlib'
+import {
+  crc32,
+  createInflateRaw,
+  type Inflate,
+  inflateRaw as zlibInflateRaw,
+  inflateRawSync as zlibInflateRawSync,
+  type ZlibOptions,
+} from 'node:zlib'
 
 export class ZipFormatError extends Error {
   constructor(message: string) {
@@ -33,6 +41,10 @@ type InflateRawAsync = (
 ) => void
 /** `info: true` hands back the engine, whose bytesWritten is the input the stream consumed. */
 const inflateRaw = zlibInflateRaw as unknown as InflateRawAsync
+const inflateRawSync = zlibInflateRawSync as unknown as (
+  buffer: Buffer,
+  options: ZlibOptions & { info: true },
+) => { buffer: Buffer; engine: { bytesWritten: number } }
 
 /** Entries up to this size (compressed and declared) are inflated in one call; bigger ones stream. */
 export const ONE_SHOT_LIMIT = 4 * 1024 * 1024
@@ -47,9 +59,16 @@ export class EntryCheck {
   private failure: Error | undefined
   private readonly done: Promise<void> | undefined
   private readonly entry: CheckedEntry
+  private readonly inflateInThread: boolean
 
-  constructor(entry: CheckedEntry) {
+  /**
+   * `inflateInThread`: small entries are inflated on this thread, synchronously. Right for a thread
+   * of its own (the walk worker): measured on 1,700 web files, half the CPU time of handing each
+   * to libuv's pool and back. The main thread keeps the pool, so it stays free to decrypt.
+   */
+  constructor(entry: CheckedEntry, options: { inflateInThread?: boolean } = {}) {
     this.entry = entry
+    this.inflateInThread = options.inflateInThread ?? false
     if (entry.method === 8 && (entry.compressedSize > ONE_SHOT_LIMIT || entry.size > ONE_SHOT_LIMIT)) {
       const inflater = createInflateRaw({ chunkSize: STREAM_CHUNK })
       this.inflater = inflater
@@ -94,16 +113,24 @@ export class EntryCheck {
     } else if (this.entry.method === 8) {
       const raw = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks)
       this.chunks.length = 0
-      const result = await new Promise<{ buffer: Buffer; engine: { bytesWritten: number } }>((resolve, reject) => {
-        // One byte of headroom so "more than declared" is detected rather than silently cut; an output
-        // buffer of that size means one callback per entry (16 KiB chunks cost a main-thread round trip each).
-        const limit = this.entry.size + 1
-        inflateRaw(raw, { info: true, maxOutputLength: limit, chunkSize: Math.max(64, limit) }, (error, value) => {
-          if (!error) resolve(value)
-          else if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') reject(this.tooBig())
-          else reject(this.unreadable(error))
+      // One byte of headroom so "more than declared" is detected rather than silently cut; an output
+      // buffer of that size means one piece per entry (16 KiB chunks cost a main-thread round trip each).
+      const limit = this.entry.size + 1
+      const options = { info: true as const, maxOutputLength: limit, chunkSize: Math.max(64, limit) }
+      const failure = (error: Error): ZipFormatError =>
+        (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? this.tooBig() : this.unreadable(error)
+      let result: { buffer: Buffer; engine: { bytesWritten: number } }
+      if (this.inflateInThread) {
+        try {
+          result = inflateRawSync(raw, options)
+        } catch (error) {
+          throw failure(error as Error)
+        }
+      } else {
+        result = await new Promise((resolve, reject) => {
+          inflateRaw(raw, options, (error, value) => (error ? reject(failure(error)) : resolve(value)))
         })
-      })
+      }
       this.output(result.buffer)
       this.checkConsumed(result.engine.bytesWritten)
     }

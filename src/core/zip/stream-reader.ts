@@ -55,10 +55,15 @@ export class LocalWalker {
   private spillStart = 0
 
   private readonly spillFile: () => Promise<string>
+  private readonly inflateInThread: boolean
 
-  /** `spillFile`: where to put the rest of the zip if an entry's end is only in the central directory. */
-  constructor(spillFile: () => Promise<string>) {
+  /**
+   * `spillFile`: where to put the rest of the zip if an entry's end is only in the central directory.
+   * `inflateInThread`: inflate small entries on this thread (a worker of its own; see EntryCheck).
+   */
+  constructor(spillFile: () => Promise<string>, options: { inflateInThread?: boolean } = {}) {
     this.spillFile = spillFile
+    this.inflateInThread = options.inflateInThread ?? false
   }
 
   /** Feed the next plaintext bytes, in order. Rejects with ZipFormatError as soon as something is wrong. */
@@ -120,7 +125,11 @@ export class LocalWalker {
       return Buffer.alloc(0)
     }
     const entry = localEntry(header, this.offset)
-    this.current = { entry, check: new EntryCheck(entry), left: entry.compressedSize }
+    this.current = {
+      entry,
+      check: new EntryCheck(entry, { inflateInThread: this.inflateInThread }),
+      left: entry.compressedSize,
+    }
     this.walked.push(entry)
     this.offset += header.headerLength
     this.state = 'data'

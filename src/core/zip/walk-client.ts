@@ -52,8 +52,13 @@ class WorkerWalk implements ZipWalk {
   private readonly result: Promise<number>
 
   constructor(url: URL, spillDir: string) {
-    // A small young generation: inflated buffers die young and are freed at once.
-    this.worker = new Worker(url, { workerData: { spillDir }, resourceLimits: { maxYoungGenerationSizeMb: 4 } })
+    // Small heap limits: the plaintext handed over and the inflated entries are external memory,
+    // which V8 collects sooner in a small heap. Measured on a 221 MiB bundle: peak RSS 275 -> 240 MB
+    // at no measurable cost (24 MB: 213 MB, but 10 % more CPU, and 65,534 entries no longer fit).
+    this.worker = new Worker(url, {
+      workerData: { spillDir },
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
+    })
     this.worker.unref()
     this.result = new Promise<number>((resolve, reject) => {
       this.worker.on('message', (reply: WalkReply) => {

@@ -19,10 +19,13 @@ export type WalkReply =
 
 const port = parentPort as NonNullable<typeof parentPort>
 const { spillDir } = workerData as { spillDir: string }
-const walker = new LocalWalker(async () => {
-  await mkdir(spillDir, { recursive: true })
-  return path.join(spillDir, 'spill.zip')
-})
+const walker = new LocalWalker(
+  async () => {
+    await mkdir(spillDir, { recursive: true })
+    return path.join(spillDir, 'spill.zip')
+  },
+  { inflateInThread: true },
+)
 let failed = false
 let queue = Promise.resolve()
 

@@ -2629,8 +2629,6 @@ import { constants as constants4, createDecipheriv, createHash as createHash5, p
 import { rm as rm3 } from "node:fs/promises";
 import os2 from "node:os";
 import path12 from "node:path";
-import { Transform as Transform3, Writable as Writable2 } from "node:stream";
-import { pipeline as pipeline2 } from "node:stream/promises";
 
 // src/core/verify-download.ts
 import { createReadStream as createReadStream3 } from "node:fs";
@@ -2810,7 +2808,12 @@ async function openSource(source, fetchImpl, guard2) {
 }
 
 // src/core/zip/entry-check.ts
-import { crc32, createInflateRaw, inflateRaw as zlibInflateRaw } from "node:zlib";
+import {
+  crc32,
+  createInflateRaw,
+  inflateRaw as zlibInflateRaw,
+  inflateRawSync as zlibInflateRawSync
+} from "node:zlib";
 var ZipFormatError = class extends Error {
   constructor(message) {
     super(message);
@@ -2821,6 +2824,7 @@ function hex32(value) {
   return value.toString(16).padStart(8, "0");
 }
 var inflateRaw = zlibInflateRaw;
+var inflateRawSync = zlibInflateRawSync;
 var ONE_SHOT_LIMIT = 4 * 1024 * 1024;
 var STREAM_CHUNK = 256 * 1024;
 var EntryCheck = class {
@@ -2831,8 +2835,15 @@ var EntryCheck = class {
   failure;
   done;
   entry;
-  constructor(entry) {
+  inflateInThread;
+  /**
+   * `inflateInThread`: small entries are inflated on this thread, synchronously. Right for a thread
+   * of its own (the walk worker): measured on 1,700 web files, half the CPU time of handing each
+   * to libuv's pool and back. The main thread keeps the pool, so it stays free to decrypt.
+   */
+  constructor(entry, options = {}) {
     this.entry = entry;
+    this.inflateInThread = options.inflateInThread ?? false;
     if (entry.method === 8 && (entry.compressedSize > ONE_SHOT_LIMIT || entry.size > ONE_SHOT_LIMIT)) {
       const inflater = createInflateRaw({ chunkSize: STREAM_CHUNK });
       this.inflater = inflater;
@@ -2875,14 +2886,21 @@ var EntryCheck = class {
     } else if (this.entry.method === 8) {
       const raw = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
       this.chunks.length = 0;
-      const result = await new Promise((resolve, reject) => {
-        const limit = this.entry.size + 1;
-        inflateRaw(raw, { info: true, maxOutputLength: limit, chunkSize: Math.max(64, limit) }, (error, value) => {
-          if (!error) resolve(value);
-          else if (error.code === "ERR_BUFFER_TOO_LARGE") reject(this.tooBig());
-          else reject(this.unreadable(error));
+      const limit = this.entry.size + 1;
+      const options = { info: true, maxOutputLength: limit, chunkSize: Math.max(64, limit) };
+      const failure = (error) => error.code === "ERR_BUFFER_TOO_LARGE" ? this.tooBig() : this.unreadable(error);
+      let result;
+      if (this.inflateInThread) {
+        try {
+          result = inflateRawSync(raw, options);
+        } catch (error) {
+          throw failure(error);
+        }
+      } else {
+        result = await new Promise((resolve, reject) => {
+          inflateRaw(raw, options, (error, value) => error ? reject(failure(error)) : resolve(value));
         });
-      });
+      }
       this.output(result.buffer);
       this.checkConsumed(result.engine.bytesWritten);
     }
@@ -3282,9 +3300,14 @@ var LocalWalker = class {
   spill;
   spillStart = 0;
   spillFile;
-  /** `spillFile`: where to put the rest of the zip if an entry's end is only in the central directory. */
-  constructor(spillFile) {
+  inflateInThread;
+  /**
+   * `spillFile`: where to put the rest of the zip if an entry's end is only in the central directory.
+   * `inflateInThread`: inflate small entries on this thread (a worker of its own; see EntryCheck).
+   */
+  constructor(spillFile, options = {}) {
     this.spillFile = spillFile;
+    this.inflateInThread = options.inflateInThread ?? false;
   }
   /** Feed the next plaintext bytes, in order. Rejects with ZipFormatError as soon as something is wrong. */
   async write(chunk) {
@@ -3342,7 +3365,11 @@ var LocalWalker = class {
       return Buffer.alloc(0);
     }
     const entry = localEntry(header, this.offset);
-    this.current = { entry, check: new EntryCheck(entry), left: entry.compressedSize };
+    this.current = {
+      entry,
+      check: new EntryCheck(entry, { inflateInThread: this.inflateInThread }),
+      left: entry.compressedSize
+    };
     this.walked.push(entry);
     this.offset += header.headerLength;
     this.state = "data";
@@ -3437,7 +3464,10 @@ var WorkerWalk = class {
   wake;
   result;
   constructor(url, spillDir) {
-    this.worker = new Worker2(url, { workerData: { spillDir }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    this.worker = new Worker2(url, {
+      workerData: { spillDir },
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 }
+    });
     this.worker.unref();
     this.result = new Promise((resolve, reject) => {
       this.worker.on("message", (reply) => {
@@ -3586,41 +3616,39 @@ function recoverSignedSha256(checksum, publicKey) {
     );
   return recovered.toString("hex");
 }
-function decryptStream(aesKey, iv, take) {
+var DECRYPT_BYTES = 1024 * 1024;
+async function decryptDownload(source, aesKey, iv, take, plaintext) {
   const decipher = createDecipheriv("aes-128-cbc", aesKey, iv);
-  const decryptFailure = (error) => new StepFailure(
-    "decrypt",
-    `AES-128-CBC decryption failed (${describeError(error)}): the file is not this session key's ciphertext, or it is truncated or corrupted`
-  );
-  return new Transform3({
-    highWaterMark: 1 << 20,
-    transform(chunk, _encoding, callback) {
-      try {
-        take(chunk);
-      } catch (error) {
-        callback(error);
-        return;
-      }
-      let out;
-      try {
-        out = decipher.update(chunk);
-      } catch (error) {
-        callback(decryptFailure(error));
-        return;
-      }
-      callback(null, out);
-    },
-    flush(callback) {
-      let out;
-      try {
-        out = decipher.final();
-      } catch (error) {
-        callback(decryptFailure(error));
-        return;
-      }
-      callback(null, out);
+  const decrypt = (piece) => {
+    try {
+      return piece ? decipher.update(piece) : decipher.final();
+    } catch (error) {
+      throw new StepFailure(
+        "decrypt",
+        `AES-128-CBC decryption failed (${describeError(error)}): the file is not this session key's ciphertext, or it is truncated or corrupted`
+      );
     }
-  });
+  };
+  const pass = async (out) => {
+    if (out.length > 0) await plaintext(out);
+  };
+  const staged = Buffer.allocUnsafe(DECRYPT_BYTES);
+  let filled = 0;
+  for await (const chunk of source) {
+    take(chunk);
+    for (let offset = 0; offset < chunk.length; ) {
+      const length = Math.min(DECRYPT_BYTES - filled, chunk.length - offset);
+      chunk.copy(staged, filled, offset, offset + length);
+      filled += length;
+      offset += length;
+      if (filled === DECRYPT_BYTES) {
+        filled = 0;
+        await pass(decrypt(staged));
+      }
+    }
+  }
+  await pass(decrypt(staged.subarray(0, filled)));
+  await pass(decrypt(void 0));
 }
 function sniffer() {
   const kept = [];
@@ -3650,15 +3678,6 @@ function checkSize(encryptedSize, expectedSize) {
       `got ${encryptedSize} bytes, expected ${expectedSize} (truncated or different upload)`
     );
   }
-}
-function plaintextSink(hash, walk) {
-  return new Writable2({
-    highWaterMark: 1 << 20,
-    write(chunk, _encoding, callback) {
-      hash.update(chunk);
-      walk.write(chunk).then(() => callback(), callback);
-    }
-  });
 }
 async function checkZipResult(walk) {
   try {
@@ -3692,14 +3711,17 @@ async function verifyBundle(options) {
     const plainHash = createHash5("sha256");
     walk = startZipWalk(spillDir);
     const sniff = sniffer();
-    const sink = plaintextSink(plainHash, walk);
+    const zipWalk = walk;
     const pageInstead = () => notABundle(sniff.head(), opened.contentType, typeof options.source === "string" && isUrl(options.source));
     const take = (chunk) => {
       guard2.take(chunk.length);
       sniff.take(chunk);
     };
     try {
-      await pipeline2(source, decryptStream(aesKey, iv, take), sink);
+      await decryptDownload(source, aesKey, iv, take, (chunk) => {
+        plainHash.update(chunk);
+        return zipWalk.write(chunk);
+      });
     } catch (error) {
       const cause = guard2.aborted ?? sourceError;
       if (cause !== void 0)

@@ -33,7 +33,7 @@ import {
   untrackPath,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-TR5OOAQ6.js";
+} from "./chunk-VQQVPEBF.js";
 import {
   BinaryDecisionDiagram,
   Client,
