@@ -24,7 +24,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./cli-chunks/chunk-VQQVPEBF.js";
+} from "./cli-chunks/chunk-L2LSO4W3.js";
 import {
   looksLikePem,
   readFlagFile,
@@ -507,7 +507,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./cli-chunks/publish-command-D6BSHA75.js");
+        const { publishCommand } = await import("./cli-chunks/publish-command-IQMYEM6F.js");
         return await publishCommand(rest, io);
       }
       case "serve":
@@ -625,6 +625,11 @@ function cancelOnSignal(logger, options = {}) {
 // src/cli.ts
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 var signalExitCode = (name) => 128 + (os2.constants.signals[name] ?? 0);
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => {
+    if (error.code !== "EPIPE") throw error;
+  });
+}
 var cancel = cancelOnSignal(
   {
     info: (message) => void process.stderr.write(`${message}

@@ -5,17 +5,95 @@ import { parentPort, workerData } from "node:worker_threads";
 import { randomBytes } from "node:crypto";
 import {
   appendFileSync,
-  closeSync,
+  closeSync as closeSync2,
   mkdirSync,
-  openSync,
+  openSync as openSync2,
   readdirSync,
   readFileSync,
-  readSync,
+  readSync as readSync2,
   rmSync,
   writeFileSync
 } from "node:fs";
 import path from "node:path";
+import zlib2 from "node:zlib";
+
+// src/core/zip/free-now.ts
+function freeNow(buffer) {
+  const memory = buffer.buffer;
+  if (typeof memory.transfer !== "function" || memory.byteLength <= Buffer.poolSize) return;
+  if (typeof SharedArrayBuffer !== "undefined" && memory instanceof SharedArrayBuffer) return;
+  memory.transfer(0);
+}
+
+// src/core/zip/prepare.ts
+import { createHash } from "node:crypto";
+import { closeSync, openSync, readSync } from "node:fs";
 import zlib from "node:zlib";
+var NOTIFY_APP_READY = Buffer.from("notifyAppReady");
+var SMALL_FILE_LIMIT = 8 * 1024 * 1024;
+var FileChangedError = class extends Error {
+  constructor(file) {
+    super(`${file} changed while the bundle was being written`);
+    this.name = "FileChangedError";
+  }
+};
+var FileReader = class {
+  scratch = Buffer.allocUnsafeSlow(1 << 20);
+  read(file, expectedSize) {
+    if (expectedSize + 1 > this.scratch.length) this.scratch = Buffer.allocUnsafeSlow(expectedSize + 1);
+    const fd = openSync(file, "r");
+    try {
+      let read = 0;
+      for (; ; ) {
+        const wanted = expectedSize + 1 - read;
+        const n = readSync(fd, this.scratch, read, wanted, read);
+        read += n;
+        if (read > expectedSize) throw new FileChangedError(file);
+        if (n < wanted) break;
+      }
+      if (read !== expectedSize) throw new FileChangedError(file);
+      return this.scratch.subarray(0, read);
+    } finally {
+      closeSync(fd);
+    }
+  }
+};
+function prepareContent(content, task, cache2) {
+  const crc = zlib.crc32(content);
+  const sha256 = createHash("sha256").update(content).digest("hex");
+  const base = {
+    crc,
+    sha256,
+    size: content.length,
+    mentionsNotifyAppReady: task.scanScript && content.includes(NOTIFY_APP_READY)
+  };
+  if (task.deflate && content.length > 0) {
+    const hit = cache2?.get(sha256, task.level, content);
+    if (hit)
+      return {
+        ...base,
+        deflated: hit.length < content.length,
+        data: hit.length < content.length ? hit : content,
+        cached: true
+      };
+    const packed = zlib.deflateRawSync(content, {
+      level: task.level,
+      chunkSize: Math.max(64, deflateBound(content.length))
+    });
+    cache2?.put(sha256, task.level, packed);
+    if (packed.length < content.length) return { ...base, deflated: true, data: packed, cached: false };
+    if (!cache2) freeNow(packed);
+  }
+  return { ...base, deflated: false, data: content, cached: false };
+}
+function deflateBound(size) {
+  return size + (size >> 10) + 64;
+}
+function prepareFile(task, reader2, cache2) {
+  return prepareContent(reader2.read(task.file, task.size), task, cache2);
+}
+
+// src/core/zip/cache.ts
 var CACHE_FORMAT = 2;
 var WRITE_BYTES = 1024 * 1024;
 var MAX_CANDIDATES = 3;
@@ -83,14 +161,16 @@ var FolderDeflateCache = class {
   /** The entry's data if it inflates to exactly `content`; undefined otherwise. */
   checked(entry, content) {
     const size = content.length;
-    if (entry.length > size + (size >> 10) + 64) return void 0;
+    if (entry.length > deflateBound(size)) return void 0;
     try {
       const stored = this.readEntry(entry);
-      const plain = zlib.inflateRawSync(stored, {
+      const plain = zlib2.inflateRawSync(stored, {
         maxOutputLength: Math.max(1, size),
         chunkSize: Math.max(64, size + 1)
       });
-      return plain.equals(content) ? stored : void 0;
+      const same = plain.equals(content);
+      freeNow(plain);
+      return same ? stored : void 0;
     } catch {
       return void 0;
     }
@@ -98,11 +178,11 @@ var FolderDeflateCache = class {
   readEntry(entry) {
     let fd = this.packs.get(entry.pack);
     if (fd === void 0) {
-      fd = openSync(entry.pack, "r");
+      fd = openSync2(entry.pack, "r");
       this.packs.set(entry.pack, fd);
     }
     if (this.scratch.length < entry.length) this.scratch = Buffer.allocUnsafeSlow(entry.length);
-    const read = readSync(fd, this.scratch, 0, entry.length, entry.offset);
+    const read = readSync2(fd, this.scratch, 0, entry.length, entry.offset);
     if (read !== entry.length) throw new Error("short read");
     return this.scratch.subarray(0, read);
   }
@@ -139,13 +219,14 @@ var FolderDeflateCache = class {
       mkdirSync(path.dirname(writer.pack), { recursive: true });
       appendFileSync(writer.pack, data);
       appendFileSync(writer.idx, lines);
+      freeNow(data);
     } catch {
     }
   }
   /** Writes what is buffered and closes the packs read. */
   flush() {
     for (const writer of this.writers.values()) this.flushWriter(writer);
-    for (const fd of this.packs.values()) closeSync(fd);
+    for (const fd of this.packs.values()) closeSync2(fd);
     this.packs.clear();
   }
 };
@@ -155,67 +236,6 @@ function readdirSafe(dir) {
   } catch {
     return [];
   }
-}
-
-// src/core/zip/prepare.ts
-import { createHash } from "node:crypto";
-import { closeSync as closeSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
-import zlib2 from "node:zlib";
-var NOTIFY_APP_READY = Buffer.from("notifyAppReady");
-var SMALL_FILE_LIMIT = 8 * 1024 * 1024;
-var FileChangedError = class extends Error {
-  constructor(file) {
-    super(`${file} changed while the bundle was being written`);
-    this.name = "FileChangedError";
-  }
-};
-var FileReader = class {
-  scratch = Buffer.allocUnsafeSlow(1 << 20);
-  read(file, expectedSize) {
-    if (expectedSize + 1 > this.scratch.length) this.scratch = Buffer.allocUnsafeSlow(expectedSize + 1);
-    const fd = openSync2(file, "r");
-    try {
-      let read = 0;
-      for (; ; ) {
-        const wanted = expectedSize + 1 - read;
-        const n = readSync2(fd, this.scratch, read, wanted, read);
-        read += n;
-        if (read > expectedSize) throw new FileChangedError(file);
-        if (n < wanted) break;
-      }
-      if (read !== expectedSize) throw new FileChangedError(file);
-      return this.scratch.subarray(0, read);
-    } finally {
-      closeSync2(fd);
-    }
-  }
-};
-function prepareContent(content, task, cache2) {
-  const crc = zlib2.crc32(content);
-  const sha256 = createHash("sha256").update(content).digest("hex");
-  const base = {
-    crc,
-    sha256,
-    size: content.length,
-    mentionsNotifyAppReady: task.scanScript && content.includes(NOTIFY_APP_READY)
-  };
-  if (task.deflate && content.length > 0) {
-    const hit = cache2?.get(sha256, task.level, content);
-    if (hit)
-      return {
-        ...base,
-        deflated: hit.length < content.length,
-        data: hit.length < content.length ? hit : content,
-        cached: true
-      };
-    const packed = zlib2.deflateRawSync(content, { level: task.level });
-    cache2?.put(sha256, task.level, packed);
-    if (packed.length < content.length) return { ...base, deflated: true, data: packed, cached: false };
-  }
-  return { ...base, deflated: false, data: content, cached: false };
-}
-function prepareFile(task, reader2, cache2) {
-  return prepareContent(reader2.read(task.file, task.size), task, cache2);
 }
 
 // src/core/zip/deflate-worker.ts
@@ -239,9 +259,10 @@ function runBatch(tasks) {
   for (const task of tasks) {
     try {
       const { data: bytes, ...prepared } = prepareFile(task, reader, cache);
-      bytes.copy(view, offset);
-      results.push({ ...prepared, id: task.id, offset, length: bytes.length });
-      offset += bytes.length;
+      const length = bytes.copy(view, offset);
+      results.push({ ...prepared, id: task.id, offset, length });
+      offset += length;
+      if (prepared.deflated && !cache) freeNow(bytes);
     } catch (error) {
       const failure = error;
       results.push({

@@ -10,6 +10,16 @@ import {
   inflateRaw as zlibInflateRaw,
   inflateRawSync as zlibInflateRawSync
 } from "node:zlib";
+
+// src/core/zip/free-now.ts
+function freeNow(buffer) {
+  const memory = buffer.buffer;
+  if (typeof memory.transfer !== "function" || memory.byteLength <= Buffer.poolSize) return;
+  if (typeof SharedArrayBuffer !== "undefined" && memory instanceof SharedArrayBuffer) return;
+  memory.transfer(0);
+}
+
+// src/core/zip/entry-check.ts
 var ZipFormatError = class extends Error {
   constructor(message) {
     super(message);
@@ -98,6 +108,7 @@ var EntryCheck = class {
         });
       }
       this.output(result.buffer);
+      if (this.inflateInThread) freeNow(result.buffer);
       this.checkConsumed(result.engine.bytesWritten);
     }
     if (this.failure) throw this.failure;

@@ -8,6 +8,14 @@ import { cancelOnSignal } from './platform/cancel-on-signal.js'
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 // The shell's code for a process ended by a signal: 128 + its number (130 SIGINT, 143 SIGTERM).
 const signalExitCode = (name: string) => 128 + (os.constants.signals[name as NodeJS.Signals] ?? 0)
+// A reader that went away (`live-update bundle --json | head -c 100`) must not crash the command
+// halfway with an unhandled 'error' event: the work goes on (a publish still finishes or cleans up),
+// only the output is lost. Any other output error still ends the process.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error
+  })
+}
 const cancel = cancelOnSignal(
   {
     info: (message) => void process.stderr.write(`${message}\n`),

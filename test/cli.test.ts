@@ -228,6 +228,15 @@ describe('live-update bundle, checked by independent peers', () => {
     expect(await readdir(path.dirname(small.out))).toEqual([path.basename(small.out)])
   })
 
+  it('finishes its work and exits 0 when the reader of its output has gone (`| head -c 0`), without a stack trace', async () => {
+    const out = path.join(await freshOutDir(), 'closed-reader.zip.enc')
+    const script = `"${process.execPath}" "${path.join(repoRoot, 'dist', 'cli.js')}" bundle "${smallApp}" --private-key "${ourKey}" --version 1.0.0 --out "${out}" --json | head -c 0; echo "status \${PIPESTATUS[0]}" >&2`
+    const run = spawnSync('bash', ['-c', script], { encoding: 'utf8' })
+    expect(run.stderr).not.toMatch(/EPIPE|Unhandled|at /)
+    expect(run.stderr.trim()).toBe('status 0')
+    expect((await stat(out)).size).toBe(small.encryptedSize)
+  })
+
   it('the human-readable output carries the same values', async () => {
     const out = path.join(await freshOutDir(), 'human.zip.enc')
     const run = await runCli(['bundle', smallApp, '--private-key', ourKey, '--version', '2.0.0-beta.1', '--out', out], {

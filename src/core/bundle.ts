@@ -7,6 +7,7 @@ import { signBundleMetadata } from './signature.js'
 import type { BundleResult, FileStat, SigningKey } from './types.js'
 import { assertSemver } from './version.js'
 import { scanWebDir } from './zip/scan.js'
+import { freeNow } from './zip/free-now.js'
 import { deflateWorkersOnDemand, type ZipSummary, zipPieces } from './zip/writer.js'
 
 export interface BundleOptions {
@@ -106,7 +107,9 @@ async function writeEncrypted(
     const chunk = Buffer.allocUnsafe(CHUNK_BYTES)
     let filled = 0
     const write = async (ciphertext: Buffer): Promise<void> => {
-      if (ciphertext.length > 0) await output.write(ciphertext)
+      if (ciphertext.length === 0) return
+      await output.write(ciphertext)
+      freeNow(ciphertext)
     }
     const flush = async (): Promise<void> => {
       if (filled === 0) return

@@ -28,6 +28,8 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
+import { freeNow } from './free-now.ts'
+import { deflateBound } from './prepare.ts'
 
 /** Bump when what an entry holds changes. */
 const CACHE_FORMAT = 2
@@ -139,7 +141,7 @@ export class FolderDeflateCache implements DeflateCache {
     const size = content.length
     // No deflate of `size` bytes is longer than this (zlib's deflateBound, rounded up): a longer
     // entry is refused unread, so a hostile index cannot make this allocate much.
-    if (entry.length > size + (size >> 10) + 64) return undefined
+    if (entry.length > deflateBound(size)) return undefined
     try {
       const stored = this.readEntry(entry)
       // One output chunk of the file's size: no growing list of chunks to concatenate (the
@@ -148,7 +150,9 @@ export class FolderDeflateCache implements DeflateCache {
         maxOutputLength: Math.max(1, size),
         chunkSize: Math.max(64, size + 1),
       })
-      return plain.equals(content) ? stored : undefined
+      const same = plain.equals(content)
+      freeNow(plain)
+      return same ? stored : undefined
     } catch {
       // Missing pack, short read, not a deflate stream, longer than the file: like a wrong CRC.
       return undefined
@@ -201,6 +205,7 @@ export class FolderDeflateCache implements DeflateCache {
       // Data first, then the lines that point at it: an interrupted run never indexes missing bytes.
       appendFileSync(writer.pack, data)
       appendFileSync(writer.idx, lines)
+      freeNow(data)
     } catch {
       // The cache is an optimisation: a full or read-only disk must not fail the bundle.
     }

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { FolderDeflateCache } from './cache.ts'
+import { freeNow } from './free-now.ts'
 import { FileReader, prepareFile, type PrepareTask } from './prepare.ts'
 
 export interface WorkerTask extends PrepareTask {
@@ -71,9 +72,12 @@ function runBatch(tasks: WorkerTask[]): WorkerReply {
   for (const task of tasks) {
     try {
       const { data: bytes, ...prepared } = prepareFile(task, reader, cache)
-      bytes.copy(view, offset)
-      results.push({ ...prepared, id: task.id, offset, length: bytes.length })
-      offset += bytes.length
+      const length = bytes.copy(view, offset)
+      results.push({ ...prepared, id: task.id, offset, length })
+      offset += length
+      // Fresh deflate output, copied: freed now (it reads as empty afterwards). Not with a cache,
+      // which keeps it until its next write; never the file's own bytes (the reader's reused buffer).
+      if (prepared.deflated && !cache) freeNow(bytes)
     } catch (error) {
       const failure = error as NodeJS.ErrnoException
       results.push({

@@ -15,6 +15,8 @@ import {
   type ZlibOptions,
 } from 'node:zlib'
 
+import { freeNow } from './free-now.ts'
+
 export class ZipFormatError extends Error {
   constructor(message: string) {
     super(message)
@@ -132,6 +134,8 @@ export class EntryCheck {
         })
       }
       this.output(result.buffer)
+      // Checked: the inflated bytes are not needed any more.
+      if (this.inflateInThread) freeNow(result.buffer)
       this.checkConsumed(result.engine.bytesWritten)
     }
     if (this.failure) throw this.failure

@@ -11,6 +11,7 @@ import { closeSync, openSync, readSync } from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
 import type { DeflateCache } from './cache.ts'
+import { freeNow } from './free-now.ts'
 
 /**
  * Formats that are already compressed: deflating them costs time for no gain, so they are
@@ -153,12 +154,24 @@ export function prepareContent(content: Buffer, task: PrepareTask, cache?: Defla
         data: hit.length < content.length ? hit : content,
         cached: true,
       }
-    // zlib's default 16 KiB output chunks: measured faster than 64 KiB ones (fewer large allocations).
-    const packed = zlib.deflateRawSync(content, { level: task.level })
+    // One output buffer that holds any deflate of this content (zlib's deflateBound, rounded up):
+    // the result is a view of it alone, which the caller can free at once (free-now.ts), instead of
+    // a list of 16 KiB chunks and their concatenation left to the garbage collector.
+    const packed = zlib.deflateRawSync(content, {
+      level: task.level,
+      chunkSize: Math.max(64, deflateBound(content.length)),
+    })
     cache?.put(sha256, task.level, packed)
     if (packed.length < content.length) return { ...base, deflated: true, data: packed, cached: false }
+    // Not smaller: stored as it is. The deflate output is dropped (unless the cache holds it).
+    if (!cache) freeNow(packed)
   }
   return { ...base, deflated: false, data: content, cached: false }
+}
+
+/** No deflate of `size` bytes is longer than this (zlib's deflateBound for raw deflate, rounded up). */
+export function deflateBound(size: number): number {
+  return size + (size >> 10) + 64
 }
 
 /** Reads and prepares one small file, synchronously (a worker's job; the main thread's for tiny bundles). */

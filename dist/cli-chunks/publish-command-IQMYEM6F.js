@@ -33,7 +33,7 @@ import {
   untrackPath,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-VQQVPEBF.js";
+} from "./chunk-L2LSO4W3.js";
 import {
   BinaryDecisionDiagram,
   Client,

@@ -1763,6 +1763,14 @@ function tooManyEntries(count) {
   );
 }
 
+// src/core/zip/free-now.ts
+function freeNow(buffer) {
+  const memory = buffer.buffer;
+  if (typeof memory.transfer !== "function" || memory.byteLength <= Buffer.poolSize) return;
+  if (typeof SharedArrayBuffer !== "undefined" && memory instanceof SharedArrayBuffer) return;
+  memory.transfer(0);
+}
+
 // src/core/zip/writer.ts
 import { createReadStream as createReadStream2 } from "node:fs";
 import { rm } from "node:fs/promises";
@@ -1775,34 +1783,149 @@ import zlib4 from "node:zlib";
 import { randomBytes as randomBytes2 } from "node:crypto";
 import {
   appendFileSync,
-  closeSync,
+  closeSync as closeSync2,
   mkdirSync,
-  openSync,
+  openSync as openSync2,
   readdirSync as readdirSync2,
   readFileSync,
-  readSync,
+  readSync as readSync2,
   rmSync as rmSync2,
   writeFileSync
 } from "node:fs";
+import path9 from "node:path";
+import zlib2 from "node:zlib";
+
+// src/core/zip/prepare.ts
+import { createHash as createHash3 } from "node:crypto";
+import { closeSync, openSync, readSync } from "node:fs";
 import path8 from "node:path";
 import zlib from "node:zlib";
+var PRECOMPRESSED = /* @__PURE__ */ new Set([
+  "png",
+  "jpg",
+  "jpeg",
+  "gif",
+  "webp",
+  "avif",
+  "heic",
+  "heif",
+  "jxl",
+  "ico",
+  "woff",
+  "woff2",
+  "mp3",
+  "mp4",
+  "m4a",
+  "m4v",
+  "aac",
+  "ogg",
+  "oga",
+  "opus",
+  "webm",
+  "mov",
+  "zip",
+  "gz",
+  "tgz",
+  "br",
+  "zst",
+  "xz",
+  "bz2",
+  "7z",
+  "rar",
+  "pdf"
+]);
+var SCRIPT_EXTENSIONS = /* @__PURE__ */ new Set(["js", "mjs", "cjs"]);
+var NOTIFY_APP_READY = Buffer.from("notifyAppReady");
+var SMALL_FILE_LIMIT = 8 * 1024 * 1024;
+function extensionOf(name) {
+  return path8.posix.extname(name).slice(1).toLowerCase();
+}
+function shouldDeflate(name) {
+  return !PRECOMPRESSED.has(extensionOf(name));
+}
+function isScript(name) {
+  return SCRIPT_EXTENSIONS.has(extensionOf(name));
+}
+var FileChangedError = class extends Error {
+  constructor(file) {
+    super(`${file} changed while the bundle was being written`);
+    this.name = "FileChangedError";
+  }
+};
+var FileReader = class {
+  scratch = Buffer.allocUnsafeSlow(1 << 20);
+  read(file, expectedSize) {
+    if (expectedSize + 1 > this.scratch.length) this.scratch = Buffer.allocUnsafeSlow(expectedSize + 1);
+    const fd = openSync(file, "r");
+    try {
+      let read = 0;
+      for (; ; ) {
+        const wanted = expectedSize + 1 - read;
+        const n = readSync(fd, this.scratch, read, wanted, read);
+        read += n;
+        if (read > expectedSize) throw new FileChangedError(file);
+        if (n < wanted) break;
+      }
+      if (read !== expectedSize) throw new FileChangedError(file);
+      return this.scratch.subarray(0, read);
+    } finally {
+      closeSync(fd);
+    }
+  }
+};
+function prepareContent(content, task, cache) {
+  const crc = zlib.crc32(content);
+  const sha256 = createHash3("sha256").update(content).digest("hex");
+  const base = {
+    crc,
+    sha256,
+    size: content.length,
+    mentionsNotifyAppReady: task.scanScript && content.includes(NOTIFY_APP_READY)
+  };
+  if (task.deflate && content.length > 0) {
+    const hit = cache?.get(sha256, task.level, content);
+    if (hit)
+      return {
+        ...base,
+        deflated: hit.length < content.length,
+        data: hit.length < content.length ? hit : content,
+        cached: true
+      };
+    const packed = zlib.deflateRawSync(content, {
+      level: task.level,
+      chunkSize: Math.max(64, deflateBound(content.length))
+    });
+    cache?.put(sha256, task.level, packed);
+    if (packed.length < content.length) return { ...base, deflated: true, data: packed, cached: false };
+    if (!cache) freeNow(packed);
+  }
+  return { ...base, deflated: false, data: content, cached: false };
+}
+function deflateBound(size) {
+  return size + (size >> 10) + 64;
+}
+function prepareFile(task, reader, cache) {
+  return prepareContent(reader.read(task.file, task.size), task, cache);
+}
+
+// src/core/zip/cache.ts
 var CACHE_FORMAT = 2;
 var WRITE_BYTES = 1024 * 1024;
 var MAX_CANDIDATES = 3;
 var INDEX_LINE = /^([0-9a-f]{64}) (\d{1,15}) (\d{1,10})$/;
 function cacheGeneration(dir, level) {
-  return path8.join(dir, `v${CACHE_FORMAT}-zlib${process.versions.zlib}-l${level}`);
+  return path9.join(dir, `v${CACHE_FORMAT}-zlib${process.versions.zlib}-l${level}`);
 }
 function readCacheIndex(generation) {
   const entries = [];
   for (const name of readdirSafe(generation).filter((file) => file.endsWith(".idx")).sort()) {
     let text;
     try {
-      text = readFileSync(path8.join(generation, name), "latin1");
+      text = readFileSync(path9.join(generation, name), "latin1");
     } catch {
       continue;
     }
-    const pack = path8.join(generation, `${name.slice(0, -4)}.pack`);
+    const pack = path9.join(generation, `${name.slice(0, -4)}.pack`);
     for (const line of text.split("\n")) {
       const match = INDEX_LINE.exec(line);
       if (match) entries.push({ sha256: match[1], pack, offset: Number(match[2]), length: Number(match[3]) });
@@ -1853,14 +1976,16 @@ var FolderDeflateCache = class {
   /** The entry's data if it inflates to exactly `content`; undefined otherwise. */
   checked(entry, content) {
     const size = content.length;
-    if (entry.length > size + (size >> 10) + 64) return void 0;
+    if (entry.length > deflateBound(size)) return void 0;
     try {
       const stored = this.readEntry(entry);
-      const plain = zlib.inflateRawSync(stored, {
+      const plain = zlib2.inflateRawSync(stored, {
         maxOutputLength: Math.max(1, size),
         chunkSize: Math.max(64, size + 1)
       });
-      return plain.equals(content) ? stored : void 0;
+      const same = plain.equals(content);
+      freeNow(plain);
+      return same ? stored : void 0;
     } catch {
       return void 0;
     }
@@ -1868,11 +1993,11 @@ var FolderDeflateCache = class {
   readEntry(entry) {
     let fd = this.packs.get(entry.pack);
     if (fd === void 0) {
-      fd = openSync(entry.pack, "r");
+      fd = openSync2(entry.pack, "r");
       this.packs.set(entry.pack, fd);
     }
     if (this.scratch.length < entry.length) this.scratch = Buffer.allocUnsafeSlow(entry.length);
-    const read = readSync(fd, this.scratch, 0, entry.length, entry.offset);
+    const read = readSync2(fd, this.scratch, 0, entry.length, entry.offset);
     if (read !== entry.length) throw new Error("short read");
     return this.scratch.subarray(0, read);
   }
@@ -1882,8 +2007,8 @@ var FolderDeflateCache = class {
       const generation = cacheGeneration(this.dir, level);
       const id = `${Date.now().toString(36)}-${randomBytes2(6).toString("hex")}`;
       writer = {
-        pack: path8.join(generation, `${id}.pack`),
-        idx: path8.join(generation, `${id}.idx`),
+        pack: path9.join(generation, `${id}.pack`),
+        idx: path9.join(generation, `${id}.idx`),
         offset: 0,
         parts: [],
         lines: [],
@@ -1906,16 +2031,17 @@ var FolderDeflateCache = class {
     writer.lines = [];
     writer.buffered = 0;
     try {
-      mkdirSync(path8.dirname(writer.pack), { recursive: true });
+      mkdirSync(path9.dirname(writer.pack), { recursive: true });
       appendFileSync(writer.pack, data);
       appendFileSync(writer.idx, lines);
+      freeNow(data);
     } catch {
     }
   }
   /** Writes what is buffered and closes the packs read. */
   flush() {
     for (const writer of this.writers.values()) this.flushWriter(writer);
-    for (const fd of this.packs.values()) closeSync(fd);
+    for (const fd of this.packs.values()) closeSync2(fd);
     this.packs.clear();
   }
 };
@@ -1930,114 +2056,6 @@ function readdirSafe(dir) {
 // src/core/zip/deflate-pool.ts
 import { existsSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-
-// src/core/zip/prepare.ts
-import { createHash as createHash3 } from "node:crypto";
-import { closeSync as closeSync2, openSync as openSync2, readSync as readSync2 } from "node:fs";
-import path9 from "node:path";
-import zlib2 from "node:zlib";
-var PRECOMPRESSED = /* @__PURE__ */ new Set([
-  "png",
-  "jpg",
-  "jpeg",
-  "gif",
-  "webp",
-  "avif",
-  "heic",
-  "heif",
-  "jxl",
-  "ico",
-  "woff",
-  "woff2",
-  "mp3",
-  "mp4",
-  "m4a",
-  "m4v",
-  "aac",
-  "ogg",
-  "oga",
-  "opus",
-  "webm",
-  "mov",
-  "zip",
-  "gz",
-  "tgz",
-  "br",
-  "zst",
-  "xz",
-  "bz2",
-  "7z",
-  "rar",
-  "pdf"
-]);
-var SCRIPT_EXTENSIONS = /* @__PURE__ */ new Set(["js", "mjs", "cjs"]);
-var NOTIFY_APP_READY = Buffer.from("notifyAppReady");
-var SMALL_FILE_LIMIT = 8 * 1024 * 1024;
-function extensionOf(name) {
-  return path9.posix.extname(name).slice(1).toLowerCase();
-}
-function shouldDeflate(name) {
-  return !PRECOMPRESSED.has(extensionOf(name));
-}
-function isScript(name) {
-  return SCRIPT_EXTENSIONS.has(extensionOf(name));
-}
-var FileChangedError = class extends Error {
-  constructor(file) {
-    super(`${file} changed while the bundle was being written`);
-    this.name = "FileChangedError";
-  }
-};
-var FileReader = class {
-  scratch = Buffer.allocUnsafeSlow(1 << 20);
-  read(file, expectedSize) {
-    if (expectedSize + 1 > this.scratch.length) this.scratch = Buffer.allocUnsafeSlow(expectedSize + 1);
-    const fd = openSync2(file, "r");
-    try {
-      let read = 0;
-      for (; ; ) {
-        const wanted = expectedSize + 1 - read;
-        const n = readSync2(fd, this.scratch, read, wanted, read);
-        read += n;
-        if (read > expectedSize) throw new FileChangedError(file);
-        if (n < wanted) break;
-      }
-      if (read !== expectedSize) throw new FileChangedError(file);
-      return this.scratch.subarray(0, read);
-    } finally {
-      closeSync2(fd);
-    }
-  }
-};
-function prepareContent(content, task, cache) {
-  const crc = zlib2.crc32(content);
-  const sha256 = createHash3("sha256").update(content).digest("hex");
-  const base = {
-    crc,
-    sha256,
-    size: content.length,
-    mentionsNotifyAppReady: task.scanScript && content.includes(NOTIFY_APP_READY)
-  };
-  if (task.deflate && content.length > 0) {
-    const hit = cache?.get(sha256, task.level, content);
-    if (hit)
-      return {
-        ...base,
-        deflated: hit.length < content.length,
-        data: hit.length < content.length ? hit : content,
-        cached: true
-      };
-    const packed = zlib2.deflateRawSync(content, { level: task.level });
-    cache?.put(sha256, task.level, packed);
-    if (packed.length < content.length) return { ...base, deflated: true, data: packed, cached: false };
-  }
-  return { ...base, deflated: false, data: content, cached: false };
-}
-function prepareFile(task, reader, cache) {
-  return prepareContent(reader.read(task.file, task.size), task, cache);
-}
-
-// src/core/zip/deflate-pool.ts
 var BATCHES_IN_FLIGHT = 2;
 var BATCH_FILES = 32;
 var BATCH_BYTES = 1024 * 1024;
@@ -2072,7 +2090,7 @@ var DeflatePool = class {
   spawn() {
     const worker = new Worker(workerUrl(), {
       workerData: this.options,
-      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 }
+      resourceLimits: this.options.cacheDir ? { maxYoungGenerationSizeMb: 4 } : { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 }
     });
     worker.unref();
     worker.on("message", (reply) => {
@@ -2588,7 +2606,9 @@ async function writeEncrypted(pieces, encryptor, file, signal) {
     const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
     let filled = 0;
     const write = async (ciphertext) => {
-      if (ciphertext.length > 0) await output.write(ciphertext);
+      if (ciphertext.length === 0) return;
+      await output.write(ciphertext);
+      freeNow(ciphertext);
     };
     const flush = async () => {
       if (filled === 0) return;
@@ -2902,6 +2922,7 @@ var EntryCheck = class {
         });
       }
       this.output(result.buffer);
+      if (this.inflateInThread) freeNow(result.buffer);
       this.checkConsumed(result.engine.bytesWritten);
     }
     if (this.failure) throw this.failure;

@@ -1,0 +1,17 @@
+/**
+ * Frees a buffer's memory now rather than at some later garbage collection. Buffers are external
+ * memory to V8: a thread that makes many of them (deflate output, ciphertext, inflated entries to
+ * check) otherwise carries tens of MB of dead ones, or collects early and often under tight heap
+ * limits, which cost the bundle ~7 % of its time. `ArrayBuffer.prototype.transfer(0)` detaches the
+ * memory, which releases it at once (Node 21+; on Node 20 this does nothing).
+ *
+ * Only memory larger than Node's shared pool is released: small buffers are slices of one pool
+ * that other buffers share. The caller promises that nothing reads `buffer`, or any other view of
+ * its memory, afterwards.
+ */
+export function freeNow(buffer: Uint8Array): void {
+  const memory = buffer.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }
+  if (typeof memory.transfer !== 'function' || memory.byteLength <= Buffer.poolSize) return
+  if (typeof SharedArrayBuffer !== 'undefined' && (memory as unknown) instanceof SharedArrayBuffer) return
+  memory.transfer(0)
+}
