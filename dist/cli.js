@@ -24,7 +24,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./cli-chunks/chunk-L2LSO4W3.js";
+} from "./cli-chunks/chunk-B7MWPM7I.js";
 import {
   looksLikePem,
   readFlagFile,
@@ -507,7 +507,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./cli-chunks/publish-command-IQMYEM6F.js");
+        const { publishCommand } = await import("./cli-chunks/publish-command-X2E676JY.js");
         return await publishCommand(rest, io);
       }
       case "serve":

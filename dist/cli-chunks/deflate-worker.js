@@ -58,7 +58,7 @@ var FileReader = class {
     }
   }
 };
-function prepareContent(content, task, cache2) {
+function prepareContent(content, task, cache2, output = "kept") {
   const crc = zlib.crc32(content);
   const sha256 = createHash("sha256").update(content).digest("hex");
   const base = {
@@ -76,21 +76,20 @@ function prepareContent(content, task, cache2) {
         data: hit.length < content.length ? hit : content,
         cached: true
       };
-    const packed = zlib.deflateRawSync(content, {
-      level: task.level,
-      chunkSize: Math.max(64, deflateBound(content.length))
-    });
+    const bound = deflateBound(content.length);
+    const chunkSize = output === "copied" ? Math.max(bound, Buffer.poolSize + 1) : Math.max(64, bound);
+    const packed = zlib.deflateRawSync(content, { level: task.level, chunkSize });
     cache2?.put(sha256, task.level, packed);
     if (packed.length < content.length) return { ...base, deflated: true, data: packed, cached: false };
-    if (!cache2) freeNow(packed);
+    freeNow(packed);
   }
   return { ...base, deflated: false, data: content, cached: false };
 }
 function deflateBound(size) {
   return size + (size >> 10) + 64;
 }
-function prepareFile(task, reader2, cache2) {
-  return prepareContent(reader2.read(task.file, task.size), task, cache2);
+function prepareFile(task, reader2, cache2, output = "kept") {
+  return prepareContent(reader2.read(task.file, task.size), task, cache2, output);
 }
 
 // src/core/zip/cache.ts
@@ -166,7 +165,7 @@ var FolderDeflateCache = class {
       const stored = this.readEntry(entry);
       const plain = zlib2.inflateRawSync(stored, {
         maxOutputLength: Math.max(1, size),
-        chunkSize: Math.max(64, size + 1)
+        chunkSize: Math.max(size + 1, Buffer.poolSize + 1)
       });
       const same = plain.equals(content);
       freeNow(plain);
@@ -186,6 +185,7 @@ var FolderDeflateCache = class {
     if (read !== entry.length) throw new Error("short read");
     return this.scratch.subarray(0, read);
   }
+  /** Stores `deflated` for this content; copies it (the caller may free or reuse it afterwards). */
   put(sha256, level, deflated) {
     let writer = this.writers.get(level);
     if (!writer) {
@@ -195,31 +195,31 @@ var FolderDeflateCache = class {
         pack: path.join(generation, `${id}.pack`),
         idx: path.join(generation, `${id}.idx`),
         offset: 0,
-        parts: [],
-        lines: [],
-        buffered: 0
+        pending: Buffer.allocUnsafeSlow(WRITE_BYTES),
+        used: 0,
+        lines: []
       };
       this.writers.set(level, writer);
     }
-    writer.parts.push(deflated);
+    if (writer.used + deflated.length > writer.pending.length) {
+      this.flushWriter(writer);
+      if (deflated.length > writer.pending.length) writer.pending = Buffer.allocUnsafeSlow(deflated.length);
+    }
+    writer.used += deflated.copy(writer.pending, writer.used);
     writer.lines.push(`${sha256} ${writer.offset} ${deflated.length}
 `);
     writer.offset += deflated.length;
-    writer.buffered += deflated.length;
-    if (writer.buffered >= WRITE_BYTES) this.flushWriter(writer);
   }
   flushWriter(writer) {
     if (writer.lines.length === 0) return;
-    const data = Buffer.concat(writer.parts);
+    const data = writer.pending.subarray(0, writer.used);
     const lines = writer.lines.join("");
-    writer.parts = [];
+    writer.used = 0;
     writer.lines = [];
-    writer.buffered = 0;
     try {
       mkdirSync(path.dirname(writer.pack), { recursive: true });
       appendFileSync(writer.pack, data);
       appendFileSync(writer.idx, lines);
-      freeNow(data);
     } catch {
     }
   }
@@ -258,11 +258,11 @@ function runBatch(tasks) {
   let offset = 0;
   for (const task of tasks) {
     try {
-      const { data: bytes, ...prepared } = prepareFile(task, reader, cache);
+      const { data: bytes, ...prepared } = prepareFile(task, reader, cache, "copied");
       const length = bytes.copy(view, offset);
       results.push({ ...prepared, id: task.id, offset, length });
       offset += length;
-      if (prepared.deflated && !cache) freeNow(bytes);
+      if (prepared.deflated && !prepared.cached) freeNow(bytes);
     } catch (error) {
       const failure = error;
       results.push({

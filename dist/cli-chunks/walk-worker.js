@@ -93,7 +93,8 @@ var EntryCheck = class {
       const raw = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
       this.chunks.length = 0;
       const limit = this.entry.size + 1;
-      const options = { info: true, maxOutputLength: limit, chunkSize: Math.max(64, limit) };
+      const chunkSize = this.inflateInThread ? Math.max(limit, Buffer.poolSize + 1) : Math.max(64, limit);
+      const options = { info: true, maxOutputLength: limit, chunkSize };
       const failure = (error) => error.code === "ERR_BUFFER_TOO_LARGE" ? this.tooBig() : this.unreadable(error);
       let result;
       if (this.inflateInThread) {

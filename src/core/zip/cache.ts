@@ -33,7 +33,7 @@ import { deflateBound } from './prepare.ts'
 
 /** Bump when what an entry holds changes. */
 const CACHE_FORMAT = 2
-/** New entries are written once this much is buffered (and at flush). */
+/** New entries are written once this much is buffered (and at flush); entries are copied, not held. */
 const WRITE_BYTES = 1024 * 1024
 /** Entries tried per content hash, newest first. */
 const MAX_CANDIDATES = 3
@@ -88,15 +88,23 @@ export function readCacheIndex(generation: string): CacheEntryLocation[] {
   return entries
 }
 
+/** New entries of one level: copied into `pending` (reused), appended to the pack when it is full. */
+interface PackWriter {
+  pack: string
+  idx: string
+  /** Where the next entry starts in the pack. */
+  offset: number
+  pending: Buffer
+  used: number
+  lines: string[]
+}
+
 export class FolderDeflateCache implements DeflateCache {
   readonly counts: CacheCounts = { hits: 0, misses: 0, rejected: 0 }
   private readonly dir: string
   private readonly index = new Map<string, Map<string, CacheEntryLocation[]>>()
   private readonly packs = new Map<string, number>()
-  private readonly writers = new Map<
-    number,
-    { pack: string; idx: string; offset: number; parts: Buffer[]; lines: string[]; buffered: number }
-  >()
+  private readonly writers = new Map<number, PackWriter>()
   private scratch = Buffer.allocUnsafeSlow(1 << 16)
 
   constructor(dir: string) {
@@ -146,9 +154,10 @@ export class FolderDeflateCache implements DeflateCache {
       const stored = this.readEntry(entry)
       // One output chunk of the file's size: no growing list of chunks to concatenate (the
       // garbage of the check dominated the workers' GC time on a run served from the cache).
+      // Larger than Node's shared pool, so freeNow can release it right after the comparison.
       const plain = zlib.inflateRawSync(stored, {
         maxOutputLength: Math.max(1, size),
-        chunkSize: Math.max(64, size + 1),
+        chunkSize: Math.max(size + 1, Buffer.poolSize + 1),
       })
       const same = plain.equals(content)
       freeNow(plain)
@@ -171,6 +180,7 @@ export class FolderDeflateCache implements DeflateCache {
     return this.scratch.subarray(0, read)
   }
 
+  /** Stores `deflated` for this content; copies it (the caller may free or reuse it afterwards). */
   put(sha256: string, level: number, deflated: Buffer): void {
     let writer = this.writers.get(level)
     if (!writer) {
@@ -180,32 +190,32 @@ export class FolderDeflateCache implements DeflateCache {
         pack: path.join(generation, `${id}.pack`),
         idx: path.join(generation, `${id}.idx`),
         offset: 0,
-        parts: [],
+        pending: Buffer.allocUnsafeSlow(WRITE_BYTES),
+        used: 0,
         lines: [],
-        buffered: 0,
       }
       this.writers.set(level, writer)
     }
-    writer.parts.push(deflated)
+    if (writer.used + deflated.length > writer.pending.length) {
+      this.flushWriter(writer)
+      if (deflated.length > writer.pending.length) writer.pending = Buffer.allocUnsafeSlow(deflated.length)
+    }
+    writer.used += deflated.copy(writer.pending, writer.used)
     writer.lines.push(`${sha256} ${writer.offset} ${deflated.length}\n`)
     writer.offset += deflated.length
-    writer.buffered += deflated.length
-    if (writer.buffered >= WRITE_BYTES) this.flushWriter(writer)
   }
 
-  private flushWriter(writer: { pack: string; idx: string; parts: Buffer[]; lines: string[]; buffered: number }): void {
+  private flushWriter(writer: PackWriter): void {
     if (writer.lines.length === 0) return
-    const data = Buffer.concat(writer.parts)
+    const data = writer.pending.subarray(0, writer.used)
     const lines = writer.lines.join('')
-    writer.parts = []
+    writer.used = 0
     writer.lines = []
-    writer.buffered = 0
     try {
       mkdirSync(path.dirname(writer.pack), { recursive: true })
       // Data first, then the lines that point at it: an interrupted run never indexes missing bytes.
       appendFileSync(writer.pack, data)
       appendFileSync(writer.idx, lines)
-      freeNow(data)
     } catch {
       // The cache is an optimisation: a full or read-only disk must not fail the bundle.
     }

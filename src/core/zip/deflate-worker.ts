@@ -71,13 +71,13 @@ function runBatch(tasks: WorkerTask[]): WorkerReply {
   let offset = 0
   for (const task of tasks) {
     try {
-      const { data: bytes, ...prepared } = prepareFile(task, reader, cache)
+      const { data: bytes, ...prepared } = prepareFile(task, reader, cache, 'copied')
       const length = bytes.copy(view, offset)
       results.push({ ...prepared, id: task.id, offset, length })
       offset += length
-      // Fresh deflate output, copied: freed now (it reads as empty afterwards). Not with a cache,
-      // which keeps it until its next write; never the file's own bytes (the reader's reused buffer).
-      if (prepared.deflated && !cache) freeNow(bytes)
+      // Fresh deflate output, copied (here and by the cache): freed now, it reads as empty afterwards.
+      // Never the file's own bytes (the reader's reused buffer) or a cache hit (the cache's buffer).
+      if (prepared.deflated && !prepared.cached) freeNow(bytes)
     } catch (error) {
       const failure = error as NodeJS.ErrnoException
       results.push({

@@ -118,7 +118,10 @@ export class EntryCheck {
       // One byte of headroom so "more than declared" is detected rather than silently cut; an output
       // buffer of that size means one piece per entry (16 KiB chunks cost a main-thread round trip each).
       const limit = this.entry.size + 1
-      const options = { info: true as const, maxOutputLength: limit, chunkSize: Math.max(64, limit) }
+      // In the walk worker the output is freed right after its CRC, so it is made larger than Node's
+      // shared pool (memory of its own: free-now.ts); a pool slice would wait for a full GC.
+      const chunkSize = this.inflateInThread ? Math.max(limit, Buffer.poolSize + 1) : Math.max(64, limit)
+      const options = { info: true as const, maxOutputLength: limit, chunkSize }
       const failure = (error: Error): ZipFormatError =>
         (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? this.tooBig() : this.unreadable(error)
       let result: { buffer: Buffer; engine: { bytesWritten: number } }

@@ -136,7 +136,12 @@ export class FileReader {
  * fresh deflate output, the cache's buffer (reused by its next lookup: `cached`) or `content`
  * itself; copy the last two before the next call.
  */
-export function prepareContent(content: Buffer, task: PrepareTask, cache?: DeflateCache): PreparedFile {
+export function prepareContent(
+  content: Buffer,
+  task: PrepareTask,
+  cache?: DeflateCache,
+  output: OutputUse = 'kept',
+): PreparedFile {
   const crc = zlib.crc32(content)
   const sha256 = createHash('sha256').update(content).digest('hex')
   const base = {
@@ -155,16 +160,17 @@ export function prepareContent(content: Buffer, task: PrepareTask, cache?: Defla
         cached: true,
       }
     // One output buffer that holds any deflate of this content (zlib's deflateBound, rounded up):
-    // the result is a view of it alone, which the caller can free at once (free-now.ts), instead of
-    // a list of 16 KiB chunks and their concatenation left to the garbage collector.
-    const packed = zlib.deflateRawSync(content, {
-      level: task.level,
-      chunkSize: Math.max(64, deflateBound(content.length)),
-    })
+    // the result is a view of it alone instead of a list of 16 KiB chunks and their concatenation.
+    // When the caller copies the result and frees it ('copied'), the buffer is made larger than
+    // Node's shared pool, so it is memory of its own that free-now.ts can release: from the pool,
+    // every small file's output would stay until a GC (in the workers: 6 full collections a bundle).
+    const bound = deflateBound(content.length)
+    const chunkSize = output === 'copied' ? Math.max(bound, Buffer.poolSize + 1) : Math.max(64, bound)
+    const packed = zlib.deflateRawSync(content, { level: task.level, chunkSize })
     cache?.put(sha256, task.level, packed)
     if (packed.length < content.length) return { ...base, deflated: true, data: packed, cached: false }
-    // Not smaller: stored as it is. The deflate output is dropped (unless the cache holds it).
-    if (!cache) freeNow(packed)
+    // Not smaller: stored as it is. The deflate output is dropped (the cache copied what it keeps).
+    freeNow(packed)
   }
   return { ...base, deflated: false, data: content, cached: false }
 }
@@ -174,7 +180,18 @@ export function deflateBound(size: number): number {
   return size + (size >> 10) + 64
 }
 
+/**
+ * What the caller does with a fresh deflate output: keeps it as the entry's data ('kept'), or copies
+ * it and frees it at once ('copied': the deflate workers, which copy every result into a batch buffer).
+ */
+export type OutputUse = 'kept' | 'copied'
+
 /** Reads and prepares one small file, synchronously (a worker's job; the main thread's for tiny bundles). */
-export function prepareFile(task: PrepareTask, reader: FileReader, cache?: DeflateCache): PreparedFile {
-  return prepareContent(reader.read(task.file, task.size), task, cache)
+export function prepareFile(
+  task: PrepareTask,
+  reader: FileReader,
+  cache?: DeflateCache,
+  output: OutputUse = 'kept',
+): PreparedFile {
+  return prepareContent(reader.read(task.file, task.size), task, cache, output)
 }

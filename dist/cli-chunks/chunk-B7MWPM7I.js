@@ -1873,7 +1873,7 @@ var FileReader = class {
     }
   }
 };
-function prepareContent(content, task, cache) {
+function prepareContent(content, task, cache, output = "kept") {
   const crc = zlib.crc32(content);
   const sha256 = createHash3("sha256").update(content).digest("hex");
   const base = {
@@ -1891,21 +1891,20 @@ function prepareContent(content, task, cache) {
         data: hit.length < content.length ? hit : content,
         cached: true
       };
-    const packed = zlib.deflateRawSync(content, {
-      level: task.level,
-      chunkSize: Math.max(64, deflateBound(content.length))
-    });
+    const bound = deflateBound(content.length);
+    const chunkSize = output === "copied" ? Math.max(bound, Buffer.poolSize + 1) : Math.max(64, bound);
+    const packed = zlib.deflateRawSync(content, { level: task.level, chunkSize });
     cache?.put(sha256, task.level, packed);
     if (packed.length < content.length) return { ...base, deflated: true, data: packed, cached: false };
-    if (!cache) freeNow(packed);
+    freeNow(packed);
   }
   return { ...base, deflated: false, data: content, cached: false };
 }
 function deflateBound(size) {
   return size + (size >> 10) + 64;
 }
-function prepareFile(task, reader, cache) {
-  return prepareContent(reader.read(task.file, task.size), task, cache);
+function prepareFile(task, reader, cache, output = "kept") {
+  return prepareContent(reader.read(task.file, task.size), task, cache, output);
 }
 
 // src/core/zip/cache.ts
@@ -1981,7 +1980,7 @@ var FolderDeflateCache = class {
       const stored = this.readEntry(entry);
       const plain = zlib2.inflateRawSync(stored, {
         maxOutputLength: Math.max(1, size),
-        chunkSize: Math.max(64, size + 1)
+        chunkSize: Math.max(size + 1, Buffer.poolSize + 1)
       });
       const same = plain.equals(content);
       freeNow(plain);
@@ -2001,6 +2000,7 @@ var FolderDeflateCache = class {
     if (read !== entry.length) throw new Error("short read");
     return this.scratch.subarray(0, read);
   }
+  /** Stores `deflated` for this content; copies it (the caller may free or reuse it afterwards). */
   put(sha256, level, deflated) {
     let writer = this.writers.get(level);
     if (!writer) {
@@ -2010,31 +2010,31 @@ var FolderDeflateCache = class {
         pack: path9.join(generation, `${id}.pack`),
         idx: path9.join(generation, `${id}.idx`),
         offset: 0,
-        parts: [],
-        lines: [],
-        buffered: 0
+        pending: Buffer.allocUnsafeSlow(WRITE_BYTES),
+        used: 0,
+        lines: []
       };
       this.writers.set(level, writer);
     }
-    writer.parts.push(deflated);
+    if (writer.used + deflated.length > writer.pending.length) {
+      this.flushWriter(writer);
+      if (deflated.length > writer.pending.length) writer.pending = Buffer.allocUnsafeSlow(deflated.length);
+    }
+    writer.used += deflated.copy(writer.pending, writer.used);
     writer.lines.push(`${sha256} ${writer.offset} ${deflated.length}
 `);
     writer.offset += deflated.length;
-    writer.buffered += deflated.length;
-    if (writer.buffered >= WRITE_BYTES) this.flushWriter(writer);
   }
   flushWriter(writer) {
     if (writer.lines.length === 0) return;
-    const data = Buffer.concat(writer.parts);
+    const data = writer.pending.subarray(0, writer.used);
     const lines = writer.lines.join("");
-    writer.parts = [];
+    writer.used = 0;
     writer.lines = [];
-    writer.buffered = 0;
     try {
       mkdirSync(path9.dirname(writer.pack), { recursive: true });
       appendFileSync(writer.pack, data);
       appendFileSync(writer.idx, lines);
-      freeNow(data);
     } catch {
     }
   }
@@ -2090,7 +2090,7 @@ var DeflatePool = class {
   spawn() {
     const worker = new Worker(workerUrl(), {
       workerData: this.options,
-      resourceLimits: this.options.cacheDir ? { maxYoungGenerationSizeMb: 4 } : { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 }
+      resourceLimits: { maxYoungGenerationSizeMb: 4 }
     });
     worker.unref();
     worker.on("message", (reply) => {
@@ -2907,7 +2907,8 @@ var EntryCheck = class {
       const raw = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
       this.chunks.length = 0;
       const limit = this.entry.size + 1;
-      const options = { info: true, maxOutputLength: limit, chunkSize: Math.max(64, limit) };
+      const chunkSize = this.inflateInThread ? Math.max(limit, Buffer.poolSize + 1) : Math.max(64, limit);
+      const options = { info: true, maxOutputLength: limit, chunkSize };
       const failure = (error) => error.code === "ERR_BUFFER_TOO_LARGE" ? this.tooBig() : this.unreadable(error);
       let result;
       if (this.inflateInThread) {

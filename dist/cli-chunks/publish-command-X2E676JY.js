@@ -33,7 +33,7 @@ import {
   untrackPath,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-L2LSO4W3.js";
+} from "./chunk-B7MWPM7I.js";
 import {
   BinaryDecisionDiagram,
   Client,
