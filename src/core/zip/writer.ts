@@ -9,6 +9,7 @@ import type { BundleErrorCode } from '../error-codes.js'
 import { LiveUpdateError } from '../errors.js'
 import { type CacheCounts, FolderDeflateCache } from './cache.js'
 import { DeflatePool } from './deflate-pool.js'
+import { adoptEarlyDeflateWorkers } from './early-workers.js'
 import { EOCD_SIZE, LOCAL_HEADER_SIZE, MAX_OFFSET, METHOD_DEFLATED, METHOD_STORED } from './format.js'
 import { centralHeader, endOfCentralDirectory, type EntryRecord, localHeader } from './headers.js'
 import {
@@ -207,7 +208,8 @@ export function deflateWorkersOnDemand(options: { cacheDir?: string } = {}): {
   const cores = os.availableParallelism()
   let pool: DeflatePool | undefined
   const start = () => {
-    if (!pool && cores > 1) pool = new DeflatePool(cores, { cacheDir: options.cacheDir })
+    if (!pool && cores > 1)
+      pool = adoptEarlyDeflateWorkers(options.cacheDir) ?? new DeflatePool(cores, { cacheDir: options.cacheDir })
     return pool
   }
   return {

@@ -2,6 +2,23 @@
 import { createRequire as __liveUpdateCreateRequire } from 'node:module';
 const require = __liveUpdateCreateRequire(import.meta.url);
 import {
+  trackPath,
+  untrackPath
+} from "./chunk-Y4P5ZGNX.js";
+import {
+  DeflatePool,
+  FileChangedError,
+  FileReader,
+  NOTIFY_APP_READY,
+  SMALL_FILE_LIMIT,
+  adoptEarlyDeflateWorkers,
+  deflateBound,
+  freeNow,
+  isScript,
+  prepareFile,
+  shouldDeflate
+} from "./chunk-PVPFAWEM.js";
+import {
   INPUT_DEFAULTS,
   inputSpec
 } from "./chunk-VEKAUZXL.js";
@@ -25,50 +42,6 @@ function isInside(root, target) {
   if (relative === "") return true;
   if (path.isAbsolute(relative)) return false;
   return relative !== ".." && !relative.startsWith(`..${path.sep}`);
-}
-
-// src/core/cancel.ts
-var CancelledError = class extends LiveUpdateError {
-  constructor(signalName, stage = "input", detail) {
-    super("run_cancelled_by_signal", `cancelled (${signalName})${detail ? `: ${detail}` : ""}`, { stage });
-    this.signalName = signalName;
-    this.name = "CancelledError";
-  }
-  signalName;
-};
-function isCancelled(error) {
-  return error instanceof CancelledError || error?.code === "run_cancelled_by_signal";
-}
-function cancellationOf(signal) {
-  const reason = signal.reason;
-  return reason instanceof CancelledError ? reason : new CancelledError(reason instanceof Error ? reason.message : "aborted");
-}
-function throwIfCancelled(signal) {
-  if (signal?.aborted) throw cancellationOf(signal);
-}
-function whenCancelled(signal) {
-  if (!signal) return void 0;
-  return new Promise((_resolve, reject) => {
-    if (signal.aborted) reject(cancellationOf(signal));
-    else signal.addEventListener("abort", () => reject(cancellationOf(signal)), { once: true });
-  });
-}
-function cancellableFetch(fetchImpl, signal) {
-  if (!signal) return fetchImpl;
-  return ((input, init = {}) => {
-    throwIfCancelled(signal);
-    const signals = init.signal ? [init.signal, signal] : [signal];
-    return fetchImpl(input, { ...init, signal: AbortSignal.any(signals) });
-  });
-}
-function cancellableSleep(sleep, signal) {
-  if (!signal) return sleep;
-  return (ms) => {
-    throwIfCancelled(signal);
-    const cancelled = whenCancelled(signal);
-    cancelled.catch(() => void 0);
-    return Promise.race([sleep(ms), cancelled]);
-  };
 }
 
 // src/core/config/index.ts
@@ -991,17 +964,17 @@ function renderPublicUrl(template, key, bucket = "") {
   );
 }
 function deriveS3ObjectUrl(settings, key) {
-  const path13 = encodeKeyPath(key);
+  const path12 = encodeKeyPath(key);
   const bucket = encodeURIComponent(settings.bucket);
   if (!settings.endpoint) {
     if (settings.forcePathStyle || settings.bucket.includes("."))
-      return `https://s3.${settings.region}.amazonaws.com/${bucket}/${path13}`;
-    return `https://${bucket}.s3.${settings.region}.amazonaws.com/${path13}`;
+      return `https://s3.${settings.region}.amazonaws.com/${bucket}/${path12}`;
+    return `https://${bucket}.s3.${settings.region}.amazonaws.com/${path12}`;
   }
   const endpoint = new URL(settings.endpoint);
   const base = endpoint.pathname.replace(/\/+$/, "");
-  if (settings.forcePathStyle) return `${endpoint.protocol}//${endpoint.host}${base}/${bucket}/${path13}`;
-  return `${endpoint.protocol}//${bucket}.${endpoint.host}${base}/${path13}`;
+  if (settings.forcePathStyle) return `${endpoint.protocol}//${endpoint.host}${base}/${bucket}/${path12}`;
+  return `${endpoint.protocol}//${bucket}.${endpoint.host}${base}/${path12}`;
 }
 
 // src/core/config/storage.ts
@@ -1451,25 +1424,6 @@ function createBundleEncryptor(signing, random = randomBytes) {
   };
 }
 
-// src/core/leftovers.ts
-import { rmSync } from "node:fs";
-var tracked = /* @__PURE__ */ new Set();
-function trackPath(file) {
-  tracked.add(file);
-}
-function untrackPath(file) {
-  tracked.delete(file);
-}
-function removeTrackedPathsSync() {
-  for (const file of tracked) {
-    try {
-      rmSync(file, { recursive: true, force: true });
-    } catch {
-    }
-  }
-  tracked.clear();
-}
-
 // src/core/bundle.ts
 import { open, rename, rm as rm2 } from "node:fs/promises";
 import { randomBytes as randomBytes4 } from "node:crypto";
@@ -1763,168 +1717,46 @@ function tooManyEntries(count) {
   );
 }
 
-// src/core/zip/free-now.ts
-function freeNow(buffer) {
-  const memory = buffer.buffer;
-  if (typeof memory.transfer !== "function" || memory.byteLength <= Buffer.poolSize) return;
-  if (typeof SharedArrayBuffer !== "undefined" && memory instanceof SharedArrayBuffer) return;
-  memory.transfer(0);
-}
-
 // src/core/zip/writer.ts
 import { createReadStream as createReadStream2 } from "node:fs";
 import { rm } from "node:fs/promises";
 import { randomBytes as randomBytes3 } from "node:crypto";
 import os from "node:os";
-import path10 from "node:path";
-import zlib4 from "node:zlib";
+import path9 from "node:path";
+import zlib3 from "node:zlib";
 
 // src/core/zip/cache.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
 import {
   appendFileSync,
-  closeSync as closeSync2,
+  closeSync,
   mkdirSync,
-  openSync as openSync2,
+  openSync,
   readdirSync as readdirSync2,
   readFileSync,
-  readSync as readSync2,
-  rmSync as rmSync2,
+  readSync,
+  rmSync,
   writeFileSync
 } from "node:fs";
-import path9 from "node:path";
-import zlib2 from "node:zlib";
-
-// src/core/zip/prepare.ts
-import { createHash as createHash3 } from "node:crypto";
-import { closeSync, openSync, readSync } from "node:fs";
 import path8 from "node:path";
 import zlib from "node:zlib";
-var PRECOMPRESSED = /* @__PURE__ */ new Set([
-  "png",
-  "jpg",
-  "jpeg",
-  "gif",
-  "webp",
-  "avif",
-  "heic",
-  "heif",
-  "jxl",
-  "ico",
-  "woff",
-  "woff2",
-  "mp3",
-  "mp4",
-  "m4a",
-  "m4v",
-  "aac",
-  "ogg",
-  "oga",
-  "opus",
-  "webm",
-  "mov",
-  "zip",
-  "gz",
-  "tgz",
-  "br",
-  "zst",
-  "xz",
-  "bz2",
-  "7z",
-  "rar",
-  "pdf"
-]);
-var SCRIPT_EXTENSIONS = /* @__PURE__ */ new Set(["js", "mjs", "cjs"]);
-var NOTIFY_APP_READY = Buffer.from("notifyAppReady");
-var SMALL_FILE_LIMIT = 8 * 1024 * 1024;
-function extensionOf(name) {
-  return path8.posix.extname(name).slice(1).toLowerCase();
-}
-function shouldDeflate(name) {
-  return !PRECOMPRESSED.has(extensionOf(name));
-}
-function isScript(name) {
-  return SCRIPT_EXTENSIONS.has(extensionOf(name));
-}
-var FileChangedError = class extends Error {
-  constructor(file) {
-    super(`${file} changed while the bundle was being written`);
-    this.name = "FileChangedError";
-  }
-};
-var FileReader = class {
-  scratch = Buffer.allocUnsafeSlow(1 << 20);
-  read(file, expectedSize) {
-    if (expectedSize + 1 > this.scratch.length) this.scratch = Buffer.allocUnsafeSlow(expectedSize + 1);
-    const fd = openSync(file, "r");
-    try {
-      let read = 0;
-      for (; ; ) {
-        const wanted = expectedSize + 1 - read;
-        const n = readSync(fd, this.scratch, read, wanted, read);
-        read += n;
-        if (read > expectedSize) throw new FileChangedError(file);
-        if (n < wanted) break;
-      }
-      if (read !== expectedSize) throw new FileChangedError(file);
-      return this.scratch.subarray(0, read);
-    } finally {
-      closeSync(fd);
-    }
-  }
-};
-function prepareContent(content, task, cache, output = "kept") {
-  const crc = zlib.crc32(content);
-  const sha256 = createHash3("sha256").update(content).digest("hex");
-  const base = {
-    crc,
-    sha256,
-    size: content.length,
-    mentionsNotifyAppReady: task.scanScript && content.includes(NOTIFY_APP_READY)
-  };
-  if (task.deflate && content.length > 0) {
-    const hit = cache?.get(sha256, task.level, content);
-    if (hit)
-      return {
-        ...base,
-        deflated: hit.length < content.length,
-        data: hit.length < content.length ? hit : content,
-        cached: true
-      };
-    const bound = deflateBound(content.length);
-    const chunkSize = output === "copied" ? Math.max(bound, Buffer.poolSize + 1) : Math.max(64, bound);
-    const packed = zlib.deflateRawSync(content, { level: task.level, chunkSize });
-    cache?.put(sha256, task.level, packed);
-    if (packed.length < content.length) return { ...base, deflated: true, data: packed, cached: false };
-    freeNow(packed);
-  }
-  return { ...base, deflated: false, data: content, cached: false };
-}
-function deflateBound(size) {
-  return size + (size >> 10) + 64;
-}
-function prepareFile(task, reader, cache, output = "kept") {
-  return prepareContent(reader.read(task.file, task.size), task, cache, output);
-}
-
-// src/core/zip/cache.ts
 var CACHE_FORMAT = 2;
 var WRITE_BYTES = 1024 * 1024;
 var MAX_CANDIDATES = 3;
 var INDEX_LINE = /^([0-9a-f]{64}) (\d{1,15}) (\d{1,10})$/;
 function cacheGeneration(dir, level) {
-  return path9.join(dir, `v${CACHE_FORMAT}-zlib${process.versions.zlib}-l${level}`);
+  return path8.join(dir, `v${CACHE_FORMAT}-zlib${process.versions.zlib}-l${level}`);
 }
 function readCacheIndex(generation) {
   const entries = [];
   for (const name of readdirSafe(generation).filter((file) => file.endsWith(".idx")).sort()) {
     let text;
     try {
-      text = readFileSync(path9.join(generation, name), "latin1");
+      text = readFileSync(path8.join(generation, name), "latin1");
     } catch {
       continue;
     }
-    const pack = path9.join(generation, `${name.slice(0, -4)}.pack`);
+    const pack = path8.join(generation, `${name.slice(0, -4)}.pack`);
     for (const line of text.split("\n")) {
       const match = INDEX_LINE.exec(line);
       if (match) entries.push({ sha256: match[1], pack, offset: Number(match[2]), length: Number(match[3]) });
@@ -1978,7 +1810,7 @@ var FolderDeflateCache = class {
     if (entry.length > deflateBound(size)) return void 0;
     try {
       const stored = this.readEntry(entry);
-      const plain = zlib2.inflateRawSync(stored, {
+      const plain = zlib.inflateRawSync(stored, {
         maxOutputLength: Math.max(1, size),
         chunkSize: Math.max(size + 1, Buffer.poolSize + 1)
       });
@@ -1992,11 +1824,11 @@ var FolderDeflateCache = class {
   readEntry(entry) {
     let fd = this.packs.get(entry.pack);
     if (fd === void 0) {
-      fd = openSync2(entry.pack, "r");
+      fd = openSync(entry.pack, "r");
       this.packs.set(entry.pack, fd);
     }
     if (this.scratch.length < entry.length) this.scratch = Buffer.allocUnsafeSlow(entry.length);
-    const read = readSync2(fd, this.scratch, 0, entry.length, entry.offset);
+    const read = readSync(fd, this.scratch, 0, entry.length, entry.offset);
     if (read !== entry.length) throw new Error("short read");
     return this.scratch.subarray(0, read);
   }
@@ -2007,8 +1839,8 @@ var FolderDeflateCache = class {
       const generation = cacheGeneration(this.dir, level);
       const id = `${Date.now().toString(36)}-${randomBytes2(6).toString("hex")}`;
       writer = {
-        pack: path9.join(generation, `${id}.pack`),
-        idx: path9.join(generation, `${id}.idx`),
+        pack: path8.join(generation, `${id}.pack`),
+        idx: path8.join(generation, `${id}.idx`),
         offset: 0,
         pending: Buffer.allocUnsafeSlow(WRITE_BYTES),
         used: 0,
@@ -2032,7 +1864,7 @@ var FolderDeflateCache = class {
     writer.used = 0;
     writer.lines = [];
     try {
-      mkdirSync(path9.dirname(writer.pack), { recursive: true });
+      mkdirSync(path8.dirname(writer.pack), { recursive: true });
       appendFileSync(writer.pack, data);
       appendFileSync(writer.idx, lines);
     } catch {
@@ -2041,7 +1873,7 @@ var FolderDeflateCache = class {
   /** Writes what is buffered and closes the packs read. */
   flush() {
     for (const writer of this.writers.values()) this.flushWriter(writer);
-    for (const fd of this.packs.values()) closeSync2(fd);
+    for (const fd of this.packs.values()) closeSync(fd);
     this.packs.clear();
   }
 };
@@ -2052,170 +1884,6 @@ function readdirSafe(dir) {
     return [];
   }
 }
-
-// src/core/zip/deflate-pool.ts
-import { existsSync } from "node:fs";
-import { Worker } from "node:worker_threads";
-var BATCHES_IN_FLIGHT = 2;
-var BATCH_FILES = 32;
-var BATCH_BYTES = 1024 * 1024;
-function workerUrl() {
-  const built = new URL("./deflate-worker.js", import.meta.url);
-  return existsSync(built) ? built : new URL("./deflate-worker.ts", import.meta.url);
-}
-function workerError(error, task) {
-  if (error.changed) return new FileChangedError(task.file);
-  return Object.assign(new Error(error.message), { code: error.code });
-}
-var DeflatePool = class {
-  workers = [];
-  /** Batches each worker holds. */
-  inFlight = /* @__PURE__ */ new Map();
-  queue = [];
-  running = /* @__PURE__ */ new Map();
-  options;
-  flushed = /* @__PURE__ */ new Map();
-  nextId = 0;
-  closed = false;
-  dispatchQueued = false;
-  cacheCounts = { hits: 0, misses: 0, rejected: 0 };
-  constructor(size, options = {}) {
-    this.options = options;
-    for (let i = 0; i < size; i++) this.add(this.spawn());
-  }
-  add(worker) {
-    this.workers.push(worker);
-    this.inFlight.set(worker, 0);
-  }
-  spawn() {
-    const worker = new Worker(workerUrl(), {
-      workerData: this.options,
-      resourceLimits: { maxYoungGenerationSizeMb: 4 }
-    });
-    worker.unref();
-    worker.on("message", (reply) => {
-      if ("flushed" in reply) this.flushed.get(worker)?.();
-      else this.receive(worker, reply);
-    });
-    worker.on("error", (error) => this.failWorker(worker, error));
-    return worker;
-  }
-  receive(worker, reply) {
-    if (reply.cache) {
-      this.cacheCounts.hits += reply.cache.hits;
-      this.cacheCounts.misses += reply.cache.misses;
-      this.cacheCounts.rejected += reply.cache.rejected;
-    }
-    let holders = reply.results.filter((result) => !result.error && this.running.has(result.id)).length;
-    const release = () => {
-      if (--holders === 0) this.recycle(worker, reply.data);
-    };
-    for (const result of reply.results) {
-      const running = this.running.get(result.id);
-      if (!running) continue;
-      this.running.delete(result.id);
-      const { job } = running;
-      if (result.error) {
-        job.reject(workerError(result.error, job.task));
-        continue;
-      }
-      const { id: _id, offset, length, error: _error, ...fields } = result;
-      let released = false;
-      job.resolve({
-        ...fields,
-        data: Buffer.from(reply.data, offset, length),
-        release: () => {
-          if (released) return;
-          released = true;
-          release();
-        }
-      });
-    }
-    this.inFlight.set(worker, Math.max(0, this.inFlight.get(worker) - 1));
-    this.dispatch();
-  }
-  recycle(worker, buffer) {
-    if (this.closed || !this.inFlight.has(worker)) return;
-    worker.postMessage({ recycle: buffer }, [buffer]);
-  }
-  failWorker(worker, error) {
-    for (const [id, running] of this.running) {
-      if (running.worker !== worker) continue;
-      this.running.delete(id);
-      running.job.reject(error);
-    }
-    this.workers.splice(this.workers.indexOf(worker), 1);
-    this.inFlight.delete(worker);
-    if (!this.closed) this.add(this.spawn());
-    this.dispatch();
-  }
-  /** Deferred to a microtask, so the tasks a caller queues in one go share batches. */
-  scheduleDispatch() {
-    if (this.dispatchQueued) return;
-    this.dispatchQueued = true;
-    queueMicrotask(() => {
-      this.dispatchQueued = false;
-      this.dispatch();
-    });
-  }
-  /** The worker holding the fewest batches, if it has room for another. */
-  leastBusy() {
-    let best;
-    for (const worker of this.workers)
-      if (best === void 0 || this.inFlight.get(worker) < this.inFlight.get(best)) best = worker;
-    return best !== void 0 && this.inFlight.get(best) < BATCHES_IN_FLIGHT ? best : void 0;
-  }
-  dispatch() {
-    for (let worker = this.leastBusy(); !this.closed && worker && this.queue.length > 0; worker = this.leastBusy()) {
-      const slots = this.workers.reduce((sum, each) => sum + BATCHES_IN_FLIGHT - this.inFlight.get(each), 0);
-      const share = Math.min(BATCH_FILES, Math.ceil(this.queue.length / slots));
-      const batch = [];
-      let bytes = 0;
-      while (this.queue.length > 0 && batch.length < share && (batch.length === 0 || bytes + this.queue[0].task.size <= BATCH_BYTES)) {
-        const job = this.queue.shift();
-        const id = this.nextId++;
-        this.running.set(id, { worker, job });
-        batch.push({ ...job.task, id });
-        bytes += job.task.size;
-      }
-      this.inFlight.set(worker, this.inFlight.get(worker) + 1);
-      worker.postMessage(batch);
-    }
-  }
-  run(task) {
-    if (this.closed) return Promise.reject(new Error("deflate pool is closed"));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ task, resolve, reject });
-      this.scheduleDispatch();
-    });
-  }
-  /**
-   * Ends the workers without waiting for them: a worker still starting up takes up to ~150 ms to
-   * stop, which a small bundle would otherwise spend idle. They are unref'd and hold nothing.
-   */
-  async close() {
-    this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new Error("deflate pool closed"));
-    const workers = this.workers.splice(0);
-    if (this.options.cacheDir) {
-      await Promise.all(
-        workers.map(
-          (worker) => new Promise((resolve) => {
-            const done = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-            const timer = setTimeout(done, 1e4);
-            this.flushed.set(worker, done);
-            worker.once("exit", done);
-            worker.postMessage({ flush: true });
-          })
-        )
-      );
-    }
-    for (const worker of workers) void worker.terminate().catch(() => void 0);
-  }
-};
 
 // src/core/zip/headers.ts
 function flagsFor(name) {
@@ -2267,12 +1935,12 @@ function endOfCentralDirectory(entryCount, centralSize, centralOffset) {
 }
 
 // src/core/zip/prepare-large.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { stat as stat2 } from "node:fs/promises";
 import { Transform as Transform2, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import zlib3 from "node:zlib";
+import zlib2 from "node:zlib";
 var NeedleSearch = class {
   tail = Buffer.alloc(0);
   found = false;
@@ -2289,11 +1957,11 @@ var NeedleSearch = class {
 async function prepareLargeFile(task, spill) {
   let crc = 0;
   let size = 0;
-  const hash = createHash4("sha256");
+  const hash = createHash3("sha256");
   const needle = new NeedleSearch();
   const observe = new Transform2({
     transform(chunk, _encoding, callback) {
-      crc = zlib3.crc32(chunk, crc);
+      crc = zlib2.crc32(chunk, crc);
       hash.update(chunk);
       size += chunk.length;
       if (size > MAX_FILE_SIZE) return callback(new FileChangedError(task.file));
@@ -2320,7 +1988,7 @@ async function prepareLargeFile(task, spill) {
     await pipeline(source, observe, new Writable({ write: (_chunk, _encoding, callback) => callback() }));
     return done(false, size);
   }
-  await pipeline(source, observe, zlib3.createDeflateRaw({ level: task.level }), createWriteStream(spill));
+  await pipeline(source, observe, zlib2.createDeflateRaw({ level: task.level }), createWriteStream(spill));
   const compressedSize = (await stat2(spill)).size;
   return compressedSize < size ? done(true, compressedSize) : done(false, size);
 }
@@ -2377,7 +2045,8 @@ function deflateWorkersOnDemand(options = {}) {
   const cores = os.availableParallelism();
   let pool;
   const start = () => {
-    if (!pool && cores > 1) pool = new DeflatePool(cores, { cacheDir: options.cacheDir });
+    if (!pool && cores > 1)
+      pool = adoptEarlyDeflateWorkers(options.cacheDir) ?? new DeflatePool(cores, { cacheDir: options.cacheDir });
     return pool;
   };
   return {
@@ -2419,7 +2088,7 @@ var Preparer = class {
       level: this.settings.level
     };
     if (entry.size > SMALL_FILE_LIMIT) {
-      const spill = path10.join(this.settings.tempDir, `live-update-spill-${randomBytes3(8).toString("hex")}`);
+      const spill = path9.join(this.settings.tempDir, `live-update-spill-${randomBytes3(8).toString("hex")}`);
       const large = await prepareLargeFile(task, spill).catch(async (error) => {
         await rm(spill, { force: true });
         throw error;
@@ -2458,7 +2127,7 @@ async function* streamData(entry, data) {
   for await (const chunk of createReadStream2(data.file, { highWaterMark: 1 << 20 })) {
     streamed += chunk.length;
     if (streamed > entry.compressedSize) throw changedError(entry.source.name);
-    if (!data.spill) crc = zlib4.crc32(chunk, crc);
+    if (!data.spill) crc = zlib3.crc32(chunk, crc);
     yield chunk;
   }
   if (streamed !== entry.compressedSize || !data.spill && crc !== entry.crc) throw changedError(entry.source.name);
@@ -2645,10 +2314,10 @@ function largestFiles(entries) {
 }
 
 // src/core/verify.ts
-import { constants as constants4, createDecipheriv, createHash as createHash5, publicDecrypt as publicDecrypt3, randomBytes as randomBytes5 } from "node:crypto";
+import { constants as constants4, createDecipheriv, createHash as createHash4, publicDecrypt as publicDecrypt3, randomBytes as randomBytes5 } from "node:crypto";
 import { rm as rm3 } from "node:fs/promises";
 import os2 from "node:os";
-import path12 from "node:path";
+import path11 from "node:path";
 
 // src/core/verify-download.ts
 import { createReadStream as createReadStream3 } from "node:fs";
@@ -2964,10 +2633,10 @@ var EntryCheck = class {
 };
 
 // src/core/zip/walk-client.ts
-import { existsSync as existsSync2 } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import path11 from "node:path";
-import { Worker as Worker2 } from "node:worker_threads";
+import path10 from "node:path";
+import { Worker } from "node:worker_threads";
 
 // src/core/zip/reader.ts
 import { open as open2 } from "node:fs/promises";
@@ -3263,16 +2932,16 @@ function checkBundleEntryNames(entries) {
     const parts = segments.filter((segment) => segment !== "" && segment !== ".");
     if (parts.length === 0)
       fail(`entry '${name}' names the bundle folder itself; Android refuses it ("Path escapes base directory")`);
-    const path13 = parts.join("/");
+    const path12 = parts.join("/");
     const isFolder = name.endsWith("/");
-    if (isFolder) folders.add(path13);
+    if (isFolder) folders.add(path12);
     else {
-      const earlier = files.get(path13);
+      const earlier = files.get(path12);
       if (earlier !== void 0)
         fail(
           earlier === name ? `entry '${name}' appears twice` : `entries '${earlier}' and '${name}' are the same file on a device ('.' or empty segments)`
         );
-      files.set(path13, name);
+      files.set(path12, name);
     }
     for (let i = 1; i < parts.length; i++) folders.add(parts.slice(0, i).join("/"));
     for (let i = 1; i <= parts.length; i++) {
@@ -3287,12 +2956,12 @@ function checkBundleEntryNames(entries) {
       normalForms.set(normal, prefix);
     }
   }
-  for (const [path13, name] of files) {
-    if (folders.has(path13))
+  for (const [path12, name] of files) {
+    if (folders.has(path12))
       fail(`entry '${name}' is a file, and also a folder of other entries: no device can install both`);
   }
   if (!files.has("index.html")) {
-    const nested = [...files.keys()].find((path13) => path13.endsWith("/index.html"));
+    const nested = [...files.keys()].find((path12) => path12.endsWith("/index.html"));
     fail(
       `no index.html at the zip root${nested ? ` (found '${nested}': zip the CONTENTS of the web output folder, not the folder)` : ""}`
     );
@@ -3467,15 +3136,15 @@ var LocalWalker = class {
 
 // src/core/zip/walk-client.ts
 var MAX_IN_FLIGHT = 8 * 1024 * 1024;
-var BATCH_BYTES2 = 1024 * 1024;
-function workerUrl2() {
+var BATCH_BYTES = 1024 * 1024;
+function workerUrl() {
   const built = new URL("./walk-worker.js", import.meta.url);
-  if (existsSync2(built)) return built;
+  if (existsSync(built)) return built;
   const source = new URL("./walk-worker.ts", import.meta.url);
-  return existsSync2(source) && process.features.typescript ? source : void 0;
+  return existsSync(source) && process.features.typescript ? source : void 0;
 }
 function startZipWalk(spillDir, options = {}) {
-  const url = options.inThread ? void 0 : workerUrl2();
+  const url = options.inThread ? void 0 : workerUrl();
   return url ? new WorkerWalk(url, spillDir) : new InThreadWalk(spillDir);
 }
 var WorkerWalk = class {
@@ -3486,7 +3155,7 @@ var WorkerWalk = class {
   wake;
   result;
   constructor(url, spillDir) {
-    this.worker = new Worker2(url, {
+    this.worker = new Worker(url, {
       workerData: { spillDir },
       resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 }
     });
@@ -3510,7 +3179,7 @@ var WorkerWalk = class {
     this.inFlight += data.byteLength;
     this.batch.push(data);
     this.batchBytes += data.byteLength;
-    if (this.batchBytes >= BATCH_BYTES2) this.flush();
+    if (this.batchBytes >= BATCH_BYTES) this.flush();
     if (this.inFlight > MAX_IN_FLIGHT) await new Promise((resolve) => this.wake = resolve);
   }
   flush() {
@@ -3543,7 +3212,7 @@ var InThreadWalk = class {
   constructor(spillDir) {
     this.walker = new LocalWalker(async () => {
       await mkdir(spillDir, { recursive: true });
-      return path11.join(spillDir, "spill.zip");
+      return path10.join(spillDir, "spill.zip");
     });
   }
   async write(chunk) {
@@ -3710,7 +3379,7 @@ async function checkZipResult(walk) {
   }
 }
 async function verifyBundle(options) {
-  const spillDir = path12.join(options.tempDir ?? os2.tmpdir(), `live-update-verify-${randomBytes5(6).toString("hex")}`);
+  const spillDir = path11.join(options.tempDir ?? os2.tmpdir(), `live-update-verify-${randomBytes5(6).toString("hex")}`);
   let source;
   let walk;
   if (typeof options.source === "string" && isUrl(options.source)) refuseCredentials(options.source);
@@ -3730,7 +3399,7 @@ async function verifyBundle(options) {
     source.once("error", (error) => {
       sourceError = error;
     });
-    const plainHash = createHash5("sha256");
+    const plainHash = createHash4("sha256");
     walk = startZipWalk(spillDir);
     const sniff = sniffer();
     const zipWalk = walk;
@@ -3820,9 +3489,6 @@ async function verifyBundleOrThrow(options) {
 export {
   signSha256,
   createBundleEncryptor,
-  trackPath,
-  untrackPath,
-  removeTrackedPathsSync,
   loadPrivateKey,
   loadPublicKey,
   assertPublicKeyMatches,
@@ -3834,12 +3500,6 @@ export {
   isInside,
   scanWebDir,
   createBundle,
-  CancelledError,
-  isCancelled,
-  cancellationOf,
-  throwIfCancelled,
-  cancellableFetch,
-  cancellableSleep,
   readCapacitorConfig,
   writePublicKeyToConfig,
   checkConfigWritable,

@@ -2,39 +2,6 @@
 import { createRequire as __liveUpdateCreateRequire } from 'node:module';
 const require = __liveUpdateCreateRequire(import.meta.url);
 import {
-  CancelledError,
-  StepFailure,
-  assertPublicKeyMatches,
-  assertSignedForDevices,
-  assertValidObjectKey,
-  cancellableFetch,
-  cancellableSleep,
-  cancellationOf,
-  compareUtf8,
-  createBundle,
-  createBundleEncryptor,
-  createKeyPair,
-  deriveS3ObjectUrl,
-  isCancelled,
-  isInside,
-  loadPrivateKey,
-  manifestSignatureText,
-  parseFlags,
-  recoverSignedSha256,
-  renderHelp,
-  renderObjectKey,
-  renderPublicUrl,
-  resolveConfig,
-  scanWebDir,
-  signManifest,
-  signSha256,
-  throwIfCancelled,
-  trackPath,
-  untrackPath,
-  unwrapSessionKey,
-  verifyBundleOrThrow
-} from "./chunk-B7MWPM7I.js";
-import {
   BinaryDecisionDiagram,
   Client,
   Command,
@@ -133,6 +100,44 @@ import {
 import {
   PUBLISH_HELP
 } from "./chunk-DBFNHV2P.js";
+import {
+  StepFailure,
+  assertPublicKeyMatches,
+  assertSignedForDevices,
+  assertValidObjectKey,
+  compareUtf8,
+  createBundle,
+  createBundleEncryptor,
+  createKeyPair,
+  deriveS3ObjectUrl,
+  isInside,
+  loadPrivateKey,
+  manifestSignatureText,
+  parseFlags,
+  recoverSignedSha256,
+  renderHelp,
+  renderObjectKey,
+  renderPublicUrl,
+  resolveConfig,
+  scanWebDir,
+  signManifest,
+  signSha256,
+  unwrapSessionKey,
+  verifyBundleOrThrow
+} from "./chunk-YKFJ7RUC.js";
+import {
+  trackPath,
+  untrackPath
+} from "./chunk-Y4P5ZGNX.js";
+import "./chunk-PVPFAWEM.js";
+import {
+  CancelledError,
+  cancellableFetch,
+  cancellableSleep,
+  cancellationOf,
+  isCancelled,
+  throwIfCancelled
+} from "./chunk-UDKCWKCV.js";
 import {
   publishFlags,
   publishInputValues,
