@@ -119,6 +119,27 @@ describe('names are read as bytes', () => {
   })
 })
 
+describe('names that are one name on a phone', () => {
+  it('refuses two names that differ only in Unicode normalization (NFC/NFD), before any work, naming both', async () => {
+    const app = await makeSmallApp(path.join(work, 'nfc-nfd'))
+    await mkdir(path.join(app, 'caf\u00e9'))
+    await writeFile(path.join(app, 'caf\u00e9', 'menu.js'), 'one')
+    await mkdir(path.join(app, 'cafe\u0301'))
+    await writeFile(path.join(app, 'cafe\u0301', 'menu.js'), 'two')
+    await expect(scanWebDir(app)).rejects.toMatchObject(
+      refusal('bundle_name_unicode_twin', /'caf\u00e9'.*'cafe\u0301'|'cafe\u0301'.*'caf\u00e9'/),
+    )
+  })
+
+  it('accepts the same non-ASCII name once, in either form', async () => {
+    const app = await makeSmallApp(path.join(work, 'nfd-only'), { 'cafe\u0301/menu.js': 'one', 'na\u00efve.js': 'two' })
+    const scanned = await scanWebDir(app)
+    expect(scanned.entries.map((entry) => entry.name)).toEqual(
+      expect.arrayContaining(['cafe\u0301/', 'cafe\u0301/menu.js', 'na\u00efve.js']),
+    )
+  })
+})
+
 describe('limits and file-system failures are specific errors naming the path', () => {
   it('refuses an entry path longer than phones extract (built from in-folder symlinks), not a RangeError', async () => {
     const app = await makeSmallApp(path.join(work, 'deep-links'))

@@ -115,6 +115,7 @@ export const BundleErrors = {
   bundle_file_too_large: 'A file is 4 GiB or larger (a zip without ZIP64 cannot hold it).',
   bundle_file_vanished: 'A file disappeared while the web folder was read.',
   bundle_name_not_utf8: 'A file name is not valid UTF-8.',
+  bundle_name_unicode_twin: 'Two names differ only in Unicode normalization (NFC/NFD): one name on iOS.',
   bundle_name_too_long: 'A name or path is longer than phones extract.',
   bundle_path_too_long: 'A path is longer than the file system allows (ENAMETOOLONG).',
   bundle_notify_app_ready_missing: 'No script calls notifyAppReady(): devices would roll the update back.',

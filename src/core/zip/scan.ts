@@ -232,8 +232,32 @@ export async function scanWebDir(webDir: string, options: ScanOptions = {}): Pro
       `index.html must be at the root of the web output folder ${absolute}.${hint}`,
     )
   }
+  refuseUnicodeTwins(entries)
   entries.sort(compareNames)
   return { root, entries, fileCount: files.length, rawSize: files.reduce((sum, entry) => sum + entry.size, 0) }
+}
+
+/**
+ * 'é.js' written precomposed (NFC) and decomposed (NFD) are two names on Linux and Android, one on
+ * iOS (APFS compares names normalized): one file would overwrite the other on the phone. The
+ * verify stage refuses such a zip too (device-layout.ts); refused here, it costs no upload.
+ */
+function refuseUnicodeTwins(entries: ZipSourceEntry[]): void {
+  const seen = new Map<string, string>()
+  for (const entry of entries) {
+    const name = entry.isDirectory ? entry.name.slice(0, -1) : entry.name
+    // ASCII names are their own normal form: skip the work for the usual web build.
+    if (!/[^\x00-\x7f]/.test(name)) continue
+    const normal = name.normalize('NFC')
+    const twin = seen.get(normal)
+    if (twin !== undefined && twin !== name) {
+      throw zipError(
+        'bundle_name_unicode_twin',
+        `The names '${twin}' and '${name}' in the web output differ only in Unicode normalization (NFC/NFD): iOS treats them as one name, so one file would overwrite the other on the phone. Rename one of them.`,
+      )
+    }
+    seen.set(normal, name)
+  }
 }
 
 function tooManyEntries(count: string): LiveUpdateError {

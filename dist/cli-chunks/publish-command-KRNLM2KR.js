@@ -124,7 +124,7 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-YKFJ7RUC.js";
+} from "./chunk-3WOMD4UT.js";
 import {
   trackPath,
   untrackPath

@@ -1707,8 +1707,25 @@ async function scanWebDir(webDir, options = {}) {
       `index.html must be at the root of the web output folder ${absolute}.${hint}`
     );
   }
+  refuseUnicodeTwins(entries);
   entries.sort(compareNames);
   return { root, entries, fileCount: files.length, rawSize: files.reduce((sum, entry) => sum + entry.size, 0) };
+}
+function refuseUnicodeTwins(entries) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const entry of entries) {
+    const name = entry.isDirectory ? entry.name.slice(0, -1) : entry.name;
+    if (!/[^\x00-\x7f]/.test(name)) continue;
+    const normal = name.normalize("NFC");
+    const twin = seen.get(normal);
+    if (twin !== void 0 && twin !== name) {
+      throw zipError(
+        "bundle_name_unicode_twin",
+        `The names '${twin}' and '${name}' in the web output differ only in Unicode normalization (NFC/NFD): iOS treats them as one name, so one file would overwrite the other on the phone. Rename one of them.`
+      );
+    }
+    seen.set(normal, name);
+  }
 }
 function tooManyEntries(count) {
   return zipError(

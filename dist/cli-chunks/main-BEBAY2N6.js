@@ -17,7 +17,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./chunk-YKFJ7RUC.js";
+} from "./chunk-3WOMD4UT.js";
 import {
   trackPath,
   untrackPath
@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-RGZSXAQC.js");
+        const { publishCommand } = await import("./publish-command-KRNLM2KR.js");
         return await publishCommand(rest, io);
       }
       case "serve":
