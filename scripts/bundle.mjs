@@ -25,14 +25,18 @@ const common = {
 
 await rm('dist', { recursive: true, force: true })
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js' })
-// The deflate worker (and verify's zip-walk worker) is its own module (the zip writer starts it with new URL('./deflate-worker.js',
+// The worker modules (deflate, verify's zip walk, the bundle's hashing) are their own files (started with new URL('./deflate-worker.js',
 // import.meta.url)), so it sits beside every file the writer can end up in: the action, and the
 // CLI's chunks.
 for (const outdir of ['dist', 'dist/cli-chunks']) {
   await build({
     ...common,
     banner: undefined,
-    entryPoints: { 'deflate-worker': 'src/core/zip/deflate-worker.ts', 'walk-worker': 'src/core/zip/walk-worker.ts' },
+    entryPoints: {
+      'deflate-worker': 'src/core/zip/deflate-worker.ts',
+      'walk-worker': 'src/core/zip/walk-worker.ts',
+      'hash-worker': 'src/core/zip/hash-worker.ts',
+    },
     outdir,
   })
 }

@@ -173,6 +173,10 @@ describe('zip writer', () => {
       requireNotifyAppReady: true,
     })
     expect(bundle.sha256).toBe(sha(expected))
+    // Both digests come from the hashing thread here (a bundle this size has one).
+    const encrypted = await readFile(out)
+    expect(encrypted.length).toBe(bundle.encryptedSize)
+    expect(sha(encrypted)).toBe(bundle.encryptedSha256)
     const report = await verifyBundle({
       source: out,
       sessionKey: bundle.sessionKey,
@@ -180,6 +184,31 @@ describe('zip writer', () => {
       publicKeyPem: pair.publicKeyPem,
     })
     expect(report).toMatchObject({ ok: true, sha256: sha(expected), entries: 750 + 3 })
+  })
+
+  it('a media-heavy bundle (hashed on a thread of its own) has the digests of its bytes', async () => {
+    const files: Record<string, string | Buffer> = {}
+    for (let i = 0; i < 12; i++) files[`media/clip${i}.mp4`] = randomBytes(700_000 + i * 1000)
+    const app = await makeSmallApp(path.join(work, 'media-heavy'), files)
+    const pair = createKeyPair()
+    const out = path.join(work, 'media-heavy.zip.enc')
+    const bundle = await createBundle({
+      webDir: app,
+      version: '1.0.0',
+      signing: loadPrivateKey(pair.privateKeyPem),
+      outFile: out,
+      requireNotifyAppReady: true,
+    })
+    const encrypted = await readFile(out)
+    expect(encrypted.length).toBe(bundle.encryptedSize)
+    expect(sha(encrypted)).toBe(bundle.encryptedSha256)
+    const report = await verifyBundle({
+      source: out,
+      sessionKey: bundle.sessionKey,
+      checksum: bundle.checksum,
+      publicKeyPem: pair.publicKeyPem,
+    })
+    expect(report).toMatchObject({ ok: true, sha256: bundle.sha256 })
   })
 
   it('reports when no script mentions notifyAppReady', async () => {

@@ -33,6 +33,14 @@ export interface BundleEncryptor {
   update(chunk: Buffer): Buffer
   /** The last ciphertext block (PKCS#7 padding); the result is ready afterwards. */
   final(): Buffer
+  /**
+   * The cipher alone, for a caller that computes both SHA-256 itself (bundle.ts hashes on another
+   * thread, beside this one's AES): `encrypt` and `finish` are `update` and `final` without the
+   * hashes, and `complete` takes the two digests and makes the result (the signed checksum).
+   */
+  encrypt(chunk: Uint8Array): Buffer
+  finish(): Buffer
+  complete(digests: { sha256: string; encryptedSha256: string }): EncryptionResult
   /** Valid once the transform has flushed (its 'end' was emitted) or `final` was called; throws before. */
   result(): EncryptionResult
   /**
@@ -83,27 +91,38 @@ export function createBundleEncryptor(signing: SigningKey, random: RandomBytes =
   let encryptedSize = 0
   let result: EncryptionResult | undefined
 
-  const update = (chunk: Buffer): Buffer => {
-    plainHash.update(chunk)
+  const encrypt = (chunk: Uint8Array): Buffer => {
     zipSize += chunk.length
     const ciphertext = cipher.update(chunk)
-    cipherHash.update(ciphertext)
     encryptedSize += ciphertext.length
     return ciphertext
   }
-  const final = (): Buffer => {
+  const finish = (): Buffer => {
     const ciphertext = cipher.final()
-    cipherHash.update(ciphertext)
     encryptedSize += ciphertext.length
-    const sha256 = plainHash.digest('hex')
+    return ciphertext
+  }
+  const complete = (digests: { sha256: string; encryptedSha256: string }): EncryptionResult => {
     result = {
-      sha256,
-      checksum: signSha256(signing, sha256),
+      sha256: digests.sha256,
+      checksum: signSha256(signing, digests.sha256),
       sessionKey,
       zipSize,
       encryptedSize,
-      encryptedSha256: cipherHash.digest('hex'),
+      encryptedSha256: digests.encryptedSha256,
     }
+    return result
+  }
+  const update = (chunk: Buffer): Buffer => {
+    plainHash.update(chunk)
+    const ciphertext = encrypt(chunk)
+    cipherHash.update(ciphertext)
+    return ciphertext
+  }
+  const final = (): Buffer => {
+    const ciphertext = finish()
+    cipherHash.update(ciphertext)
+    complete({ sha256: plainHash.digest('hex'), encryptedSha256: cipherHash.digest('hex') })
     return ciphertext
   }
   const push = (stream: Transform, ciphertext: Buffer): void => {
@@ -125,6 +144,9 @@ export function createBundleEncryptor(signing: SigningKey, random: RandomBytes =
     transform,
     update,
     final,
+    encrypt,
+    finish,
+    complete,
     sealFile(plain) {
       const fileCipher = createCipheriv(CIPHER, aesKey, iv)
       return Buffer.concat([fileCipher.update(plain), fileCipher.final()])

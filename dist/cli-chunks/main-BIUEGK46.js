@@ -17,7 +17,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./chunk-3WOMD4UT.js";
+} from "./chunk-ANBVVFVB.js";
 import {
   trackPath,
   untrackPath
@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-KRNLM2KR.js");
+        const { publishCommand } = await import("./publish-command-R3C4H4J3.js");
         return await publishCommand(rest, io);
       }
       case "serve":

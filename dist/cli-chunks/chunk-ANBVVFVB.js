@@ -1373,27 +1373,38 @@ function createBundleEncryptor(signing, random = randomBytes) {
   let zipSize = 0;
   let encryptedSize = 0;
   let result;
-  const update = (chunk) => {
-    plainHash.update(chunk);
+  const encrypt = (chunk) => {
     zipSize += chunk.length;
     const ciphertext = cipher.update(chunk);
-    cipherHash.update(ciphertext);
     encryptedSize += ciphertext.length;
     return ciphertext;
   };
-  const final = () => {
+  const finish = () => {
     const ciphertext = cipher.final();
-    cipherHash.update(ciphertext);
     encryptedSize += ciphertext.length;
-    const sha256 = plainHash.digest("hex");
+    return ciphertext;
+  };
+  const complete = (digests) => {
     result = {
-      sha256,
-      checksum: signSha256(signing, sha256),
+      sha256: digests.sha256,
+      checksum: signSha256(signing, digests.sha256),
       sessionKey,
       zipSize,
       encryptedSize,
-      encryptedSha256: cipherHash.digest("hex")
+      encryptedSha256: digests.encryptedSha256
     };
+    return result;
+  };
+  const update = (chunk) => {
+    plainHash.update(chunk);
+    const ciphertext = encrypt(chunk);
+    cipherHash.update(ciphertext);
+    return ciphertext;
+  };
+  const final = () => {
+    const ciphertext = finish();
+    cipherHash.update(ciphertext);
+    complete({ sha256: plainHash.digest("hex"), encryptedSha256: cipherHash.digest("hex") });
     return ciphertext;
   };
   const push = (stream, ciphertext) => {
@@ -1413,6 +1424,9 @@ function createBundleEncryptor(signing, random = randomBytes) {
     transform,
     update,
     final,
+    encrypt,
+    finish,
+    complete,
     sealFile(plain) {
       const fileCipher = createCipheriv(CIPHER, aesKey, iv);
       return Buffer.concat([fileCipher.update(plain), fileCipher.final()]);
@@ -1427,6 +1441,7 @@ function createBundleEncryptor(signing, random = randomBytes) {
 // src/core/bundle.ts
 import { open, rename, rm as rm2 } from "node:fs/promises";
 import { randomBytes as randomBytes4 } from "node:crypto";
+import os2 from "node:os";
 
 // src/core/signature.ts
 import { constants as constants3, createHash as createHash2, privateEncrypt as privateEncrypt3, publicDecrypt as publicDecrypt2 } from "node:crypto";
@@ -1734,6 +1749,93 @@ function tooManyEntries(count) {
   );
 }
 
+// src/core/zip/stream-hasher.ts
+import { createHash as createHash3 } from "node:crypto";
+import { existsSync } from "node:fs";
+import { Worker } from "node:worker_threads";
+var BUFFER_BYTES = 1024 * 1024;
+var MAX_IN_FLIGHT = 8;
+function workerUrl() {
+  const built = new URL("./hash-worker.js", import.meta.url);
+  return existsSync(built) ? built : new URL("./hash-worker.ts", import.meta.url);
+}
+function createStreamHasher(options) {
+  return options.thread ? new ThreadHasher() : new InlineHasher();
+}
+var InlineHasher = class {
+  plainHash = createHash3("sha256");
+  cipherHash = createHash3("sha256");
+  reused = Buffer.allocUnsafe(BUFFER_BYTES);
+  async buffer() {
+    return this.reused;
+  }
+  plain(buffer, length) {
+    this.plainHash.update(buffer.subarray(0, length));
+  }
+  cipher(ciphertext) {
+    this.cipherHash.update(ciphertext);
+    freeNow(ciphertext);
+  }
+  async digests() {
+    return { sha256: this.plainHash.digest("hex"), encryptedSha256: this.cipherHash.digest("hex") };
+  }
+  close() {
+  }
+};
+var ThreadHasher = class {
+  worker;
+  spares = [];
+  inFlight = 0;
+  wake;
+  result;
+  constructor() {
+    this.worker = new Worker(workerUrl(), { resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+    this.worker.unref();
+    this.result = new Promise((resolve, reject) => {
+      this.worker.on("message", (reply) => {
+        if (reply.kind === "spare") {
+          this.inFlight--;
+          this.spares.push(reply.data);
+          this.release();
+        } else resolve({ sha256: reply.plain, encryptedSha256: reply.cipher });
+      });
+      this.worker.once("error", reject);
+      this.worker.once("exit", (code) => reject(new Error(`the hashing thread exited (${code})`)));
+    });
+    this.result.catch(() => this.release());
+  }
+  async buffer() {
+    while (this.spares.length === 0 && this.inFlight >= MAX_IN_FLIGHT) {
+      await new Promise((resolve) => this.wake = resolve);
+      await Promise.race([this.result, Promise.resolve()]);
+    }
+    const spare = this.spares.pop();
+    return spare ? Buffer.from(spare) : Buffer.allocUnsafeSlow(BUFFER_BYTES);
+  }
+  plain(buffer, length) {
+    const data = buffer.buffer;
+    this.inFlight++;
+    this.worker.postMessage({ kind: "plain", data, length }, [data]);
+  }
+  cipher(ciphertext) {
+    const owned = ciphertext.byteOffset === 0 && ciphertext.byteLength === ciphertext.buffer.byteLength && ciphertext.buffer instanceof ArrayBuffer;
+    const data = owned ? ciphertext.buffer : new Uint8Array(ciphertext).buffer;
+    this.worker.postMessage({ kind: "cipher", data, length: ciphertext.length }, [data]);
+  }
+  async digests() {
+    this.worker.postMessage({ kind: "end" });
+    return this.result;
+  }
+  close() {
+    void this.worker.terminate().catch(() => void 0);
+  }
+  release() {
+    const wake = this.wake;
+    this.wake = void 0;
+    wake?.();
+  }
+};
+
 // src/core/zip/writer.ts
 import { createReadStream as createReadStream2 } from "node:fs";
 import { rm } from "node:fs/promises";
@@ -1952,7 +2054,7 @@ function endOfCentralDirectory(entryCount, centralSize, centralOffset) {
 }
 
 // src/core/zip/prepare-large.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { stat as stat2 } from "node:fs/promises";
 import { Transform as Transform2, Writable } from "node:stream";
@@ -1974,7 +2076,7 @@ var NeedleSearch = class {
 async function prepareLargeFile(task, spill) {
   let crc = 0;
   let size = 0;
-  const hash = createHash3("sha256");
+  const hash = createHash4("sha256");
   const needle = new NeedleSearch();
   const observe = new Transform2({
     transform(chunk, _encoding, callback) {
@@ -2248,7 +2350,8 @@ async function createBundle(options) {
       workers: pool ? void 0 : 0
     });
     const encryptor = options.encryptor ?? createBundleEncryptor(options.signing);
-    const summary = await writeEncrypted(pieces, encryptor, partial, options.signal);
+    const hasher = createStreamHasher({ thread: pool !== void 0 && mainThreadBound(folder) });
+    const summary = await writeEncrypted(pieces, encryptor, hasher, partial, options.signal);
     if (options.requireNotifyAppReady && !summary.mentionsNotifyAppReady) {
       throw new LiveUpdateError(
         "bundle_notify_app_ready_missing",
@@ -2282,25 +2385,26 @@ async function createBundle(options) {
     await workers.close();
   }
 }
-var CHUNK_BYTES = 1024 * 1024;
-async function writeEncrypted(pieces, encryptor, file, signal) {
+async function writeEncrypted(pieces, encryptor, hasher, file, signal) {
   let handle;
   let finished = false;
   try {
     handle = await open(file, "wx");
     const output = handle;
-    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let chunk = await hasher.buffer();
     let filled = 0;
     const write = async (ciphertext) => {
       if (ciphertext.length === 0) return;
       await output.write(ciphertext);
-      freeNow(ciphertext);
+      hasher.cipher(ciphertext);
     };
     const flush = async () => {
       if (filled === 0) return;
-      const plaintext = chunk.subarray(0, filled);
+      const ciphertext = encryptor.encrypt(chunk.subarray(0, filled));
+      hasher.plain(chunk, filled);
       filled = 0;
-      await write(encryptor.update(plaintext));
+      chunk = await hasher.buffer();
+      await write(ciphertext);
     };
     for (; ; ) {
       signal?.throwIfAborted();
@@ -2308,32 +2412,43 @@ async function writeEncrypted(pieces, encryptor, file, signal) {
       if (next.done) {
         finished = true;
         await flush();
-        await write(encryptor.final());
+        await write(encryptor.finish());
+        encryptor.complete(await hasher.digests());
         return next.value;
       }
-      const piece = next.value;
-      if (filled + piece.length <= CHUNK_BYTES) {
-        piece.copy(chunk, filled);
-        filled += piece.length;
-      } else {
-        await flush();
-        if (piece.length >= CHUNK_BYTES) await write(encryptor.update(piece));
-        else filled = piece.copy(chunk, 0);
+      for (let piece = next.value; piece.length > 0; ) {
+        const copied = piece.copy(chunk, filled);
+        filled += copied;
+        piece = piece.subarray(copied);
+        if (filled === chunk.length) await flush();
       }
     }
   } finally {
     if (!finished) await pieces.return(void 0).catch(() => void 0);
+    hasher.close();
     await handle?.close();
   }
+}
+function mainThreadBound(folder) {
+  let stored = 0;
+  let compressible = 0;
+  for (const entry of folder.entries) {
+    if (entry.isDirectory) continue;
+    if (shouldDeflate(entry.name)) compressible += entry.size;
+    else stored += entry.size;
+  }
+  const mainNs = (stored + compressible / 3) * 6;
+  const workersNs = compressible * 17 / os2.availableParallelism();
+  return mainNs > 0.8 * workersNs;
 }
 function largestFiles(entries) {
   return entries.filter((entry) => !entry.isDirectory).sort((a, b) => b.size - a.size || a.name.localeCompare(b.name)).slice(0, LARGEST_FILES).map((entry) => ({ path: entry.name, size: entry.size }));
 }
 
 // src/core/verify.ts
-import { constants as constants4, createDecipheriv, createHash as createHash4, publicDecrypt as publicDecrypt3, randomBytes as randomBytes5 } from "node:crypto";
+import { constants as constants4, createDecipheriv, createHash as createHash5, publicDecrypt as publicDecrypt3, randomBytes as randomBytes5 } from "node:crypto";
 import { rm as rm3 } from "node:fs/promises";
-import os2 from "node:os";
+import os3 from "node:os";
 import path11 from "node:path";
 
 // src/core/verify-download.ts
@@ -2650,10 +2765,10 @@ var EntryCheck = class {
 };
 
 // src/core/zip/walk-client.ts
-import { existsSync } from "node:fs";
+import { existsSync as existsSync2 } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path10 from "node:path";
-import { Worker } from "node:worker_threads";
+import { Worker as Worker2 } from "node:worker_threads";
 
 // src/core/zip/reader.ts
 import { open as open2 } from "node:fs/promises";
@@ -3152,16 +3267,16 @@ var LocalWalker = class {
 };
 
 // src/core/zip/walk-client.ts
-var MAX_IN_FLIGHT = 8 * 1024 * 1024;
+var MAX_IN_FLIGHT2 = 8 * 1024 * 1024;
 var BATCH_BYTES = 1024 * 1024;
-function workerUrl() {
+function workerUrl2() {
   const built = new URL("./walk-worker.js", import.meta.url);
-  if (existsSync(built)) return built;
+  if (existsSync2(built)) return built;
   const source = new URL("./walk-worker.ts", import.meta.url);
-  return existsSync(source) && process.features.typescript ? source : void 0;
+  return existsSync2(source) && process.features.typescript ? source : void 0;
 }
 function startZipWalk(spillDir, options = {}) {
-  const url = options.inThread ? void 0 : workerUrl();
+  const url = options.inThread ? void 0 : workerUrl2();
   return url ? new WorkerWalk(url, spillDir) : new InThreadWalk(spillDir);
 }
 var WorkerWalk = class {
@@ -3172,7 +3287,7 @@ var WorkerWalk = class {
   wake;
   result;
   constructor(url, spillDir) {
-    this.worker = new Worker(url, {
+    this.worker = new Worker2(url, {
       workerData: { spillDir },
       resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 }
     });
@@ -3181,7 +3296,7 @@ var WorkerWalk = class {
       this.worker.on("message", (reply) => {
         if (reply.type === "ack") {
           this.inFlight -= reply.bytes;
-          if (this.inFlight <= MAX_IN_FLIGHT) this.release();
+          if (this.inFlight <= MAX_IN_FLIGHT2) this.release();
         } else if (reply.type === "done") resolve(reply.entries);
         else reject(reply.zip ? new ZipFormatError(reply.message) : new Error(reply.message));
       });
@@ -3197,7 +3312,7 @@ var WorkerWalk = class {
     this.batch.push(data);
     this.batchBytes += data.byteLength;
     if (this.batchBytes >= BATCH_BYTES) this.flush();
-    if (this.inFlight > MAX_IN_FLIGHT) await new Promise((resolve) => this.wake = resolve);
+    if (this.inFlight > MAX_IN_FLIGHT2) await new Promise((resolve) => this.wake = resolve);
   }
   flush() {
     if (this.batch.length === 0) return;
@@ -3396,7 +3511,7 @@ async function checkZipResult(walk) {
   }
 }
 async function verifyBundle(options) {
-  const spillDir = path11.join(options.tempDir ?? os2.tmpdir(), `live-update-verify-${randomBytes5(6).toString("hex")}`);
+  const spillDir = path11.join(options.tempDir ?? os3.tmpdir(), `live-update-verify-${randomBytes5(6).toString("hex")}`);
   let source;
   let walk;
   if (typeof options.source === "string" && isUrl(options.source)) refuseCredentials(options.source);
@@ -3416,7 +3531,7 @@ async function verifyBundle(options) {
     source.once("error", (error) => {
       sourceError = error;
     });
-    const plainHash = createHash4("sha256");
+    const plainHash = createHash5("sha256");
     walk = startZipWalk(spillDir);
     const sniff = sniffer();
     const zipWalk = walk;

@@ -124,7 +124,7 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-3WOMD4UT.js";
+} from "./chunk-ANBVVFVB.js";
 import {
   trackPath,
   untrackPath
