@@ -12,6 +12,7 @@ import {
   readFileSync,
   readSync as readSync2,
   rmSync,
+  statSync,
   writeFileSync
 } from "node:fs";
 import path from "node:path";
@@ -230,6 +231,7 @@ var FolderDeflateCache = class {
     this.packs.clear();
   }
 };
+var TRIM_SLACK_BYTES = 64 * 1024 * 1024;
 function readdirSafe(dir) {
   try {
     return readdirSync(dir);

@@ -6,12 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { cp, mkdir, open, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises'
+import { cp, mkdir, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import zlib from 'node:zlib'
+import { createBundle } from '../src/core/bundle.js'
+import { createKeyPair, loadPrivateKey } from '../src/core/keys.js'
 import { bundleCacheKeys, type CacheClient, restoreBundleCache } from '../src/action/bundle-cache.js'
-import { type CacheEntryLocation, cacheGeneration, readCacheIndex } from '../src/core/zip/cache.js'
+import { type CacheEntryLocation, cacheGeneration, readCacheIndex, trimDeflateCache } from '../src/core/zip/cache.js'
 import { scanWebDir } from '../src/core/zip/scan.js'
 import { createZipStream, type ZipOptions } from '../src/core/zip/writer.js'
 import { forgeSameCrc } from './support/crc-forge.js'
@@ -154,6 +156,65 @@ describe('incremental deflate cache', () => {
     } finally {
       await writeFile(path.join(app, 'assets/chunk3.js'), original)
     }
+  })
+
+  it('stays within a few bundles: packs beyond twice what the last bundle used are pruned to its entries', async () => {
+    const cacheDir = path.join(work, 'cache-trim')
+    const generation = cacheGeneration(cacheDir, 6)
+    const packBytes = async () => {
+      let total = 0
+      for (const name of await readdir(generation))
+        if (name.endsWith('.pack')) total += (await stat(path.join(generation, name))).size
+      return total
+    }
+    const first = await zip({ workers: 0, cacheDir })
+    const used = new Set(first.summary.files.map((file) => file.sha256))
+    const oneBundle = await packBytes()
+    // Releases that each rewrote every chunk: the folder collects old versions nobody uses.
+    const originals = new Map<string, Buffer>()
+    for (let i = 0; i < 40; i++)
+      originals.set(`assets/chunk${i}.js`, await readFile(path.join(app, `assets/chunk${i}.js`)))
+    try {
+      for (let release = 1; release <= 3; release++) {
+        for (let i = 0; i < 40; i++)
+          await writeFile(path.join(app, `assets/chunk${i}.js`), sourceLikeText(20_000 + i * 500, 1000 * release + i))
+        await zip({ workers: 0, cacheDir })
+      }
+      expect(await packBytes()).toBeGreaterThan(3 * oneBundle)
+      // Under the (lowered) budget nothing happens; over it, the last bundle's entries are all that is left.
+      expect(trimDeflateCache(cacheDir, 6, used, { slackBytes: 100 * 1024 * 1024 })).toEqual({ pruned: false })
+      expect(trimDeflateCache(cacheDir, 6, used, { slackBytes: 0 })).toEqual({ pruned: true })
+      expect(await packBytes()).toBeLessThanOrEqual(oneBundle)
+      expect(new Set(cacheEntries(cacheDir).map((entry) => entry.sha256))).toEqual(
+        new Set([...used].filter((hash) => readCacheIndex(generation).some((entry) => entry.sha256 === hash))),
+      )
+    } finally {
+      for (const [name, content] of originals) await writeFile(path.join(app, name), content)
+    }
+    // The bundle it was pruned for is served from it entirely.
+    expect((await zip({ workers: 0, cacheDir })).summary.cache).toEqual({ hits: 43, misses: 0, rejected: 0 })
+  })
+
+  it('createBundle trims the folder it was given', async () => {
+    const cacheDir = path.join(work, 'cache-bundle-trim')
+    const generation = cacheGeneration(cacheDir, 6)
+    await mkdir(generation, { recursive: true })
+    // 70 MiB of packs no index lists (a crashed run's, an old release's): over the 64 MiB slack.
+    await writeFile(path.join(generation, 'old.pack'), Buffer.alloc(70 * 1024 * 1024))
+    const pair = createKeyPair()
+    const bundle = await createBundle({
+      webDir: app,
+      version: '1.0.0',
+      signing: loadPrivateKey(pair.privateKeyPem),
+      outFile: path.join(work, 'trimmed.zip.enc'),
+      requireNotifyAppReady: true,
+      cacheDir,
+    })
+    expect(bundle.sha256).toBe(plain)
+    const names = await readdir(generation)
+    expect(names).not.toContain('old.pack')
+    expect(names.filter((name) => name.endsWith('.pack'))).toHaveLength(1)
+    expect((await zip({ workers: 0, cacheDir })).summary.cache).toEqual({ hits: 43, misses: 0, rejected: 0 })
   })
 })
 

@@ -4,7 +4,7 @@
  * run's own ref (then a pull request's base branch): a pull-request run can read what main
  * saved, but main never restores what a pull request saved. GitHub scopes caches the same way
  * (a run reads its own ref's caches and the default branch's); the prefix keeps it so on
- * servers that scope less. Whatever comes back is only used after the CRC check (zip/cache.ts).
+ * servers that scope less. Whatever comes back is only used after the byte-for-byte check (zip/cache.ts).
  */
 import path from 'node:path'
 import { pruneDeflateCache } from '../core/zip/cache.js'

@@ -8,6 +8,7 @@ import { signBundleMetadata } from './signature.js'
 import type { BundleResult, FileStat, SigningKey } from './types.js'
 import { assertSemver } from './version.js'
 import { scanWebDir } from './zip/scan.js'
+import { trimDeflateCache } from './zip/cache.js'
 import { shouldDeflate } from './zip/prepare.js'
 import type { ScannedFolder } from './zip/scan.js'
 import { createStreamHasher, type StreamHasher } from './zip/stream-hasher.js'
@@ -64,6 +65,12 @@ export async function createBundle(options: BundleOptions): Promise<BundleResult
     }
     const crypto = encryptor.result()
     await rename(partial, options.outFile)
+    if (options.cacheDir)
+      trimDeflateCache(
+        options.cacheDir,
+        options.compressionLevel ?? 6,
+        new Set(summary.files.map((file) => file.sha256)),
+      )
     return {
       version,
       sha256: crypto.sha256,

@@ -24,6 +24,7 @@ import {
   readFileSync,
   readSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs'
 import path from 'node:path'
@@ -270,6 +271,42 @@ export function pruneDeflateCache(
   }
   for (const file of old) rmSync(file, { force: true })
   return { kept: lines.length, removed: new Set(entries.map((entry) => entry.sha256)).size - lines.length }
+}
+
+/** Slack over twice what the last bundle used, before the folder is rewritten. */
+const TRIM_SLACK_BYTES = 64 * 1024 * 1024
+
+/**
+ * Keeps a cache folder from growing run after run: each bundle appends the entries it compressed,
+ * so a folder used for release after release holds every version of every changed file. Once its
+ * packs hold more than twice what this bundle used, plus 64 MiB, it is pruned to this bundle's
+ * entries (the base of the next release). Never fails: the cache is an optimisation.
+ */
+export function trimDeflateCache(
+  dir: string,
+  level: number,
+  used: ReadonlySet<string>,
+  options: { slackBytes?: number } = {},
+): { pruned: boolean } {
+  try {
+    const generation = cacheGeneration(dir, level)
+    let packBytes = 0
+    for (const name of readdirSafe(generation))
+      if (name.endsWith('.pack')) packBytes += statSync(path.join(generation, name)).size
+    let usedBytes = 0
+    const counted = new Set<string>()
+    for (const entry of readCacheIndex(generation)) {
+      if (used.has(entry.sha256) && !counted.has(entry.sha256)) {
+        counted.add(entry.sha256)
+        usedBytes += entry.length
+      }
+    }
+    if (packBytes <= 2 * usedBytes + (options.slackBytes ?? TRIM_SLACK_BYTES)) return { pruned: false }
+    pruneDeflateCache(dir, level, used)
+    return { pruned: true }
+  } catch {
+    return { pruned: false }
+  }
 }
 
 function readdirSafe(dir: string): string[] {

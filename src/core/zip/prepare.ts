@@ -89,7 +89,7 @@ export interface PreparedFile {
   /** The entry's data as written: deflated, or the content itself. */
   data: Buffer
   mentionsNotifyAppReady: boolean
-  /** Whether the deflated data came from the cache (after its CRC check). */
+  /** Whether the deflated data came from the cache (after its byte-for-byte check). */
   cached: boolean
 }
 

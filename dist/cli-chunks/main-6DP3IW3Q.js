@@ -17,7 +17,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./chunk-ANBVVFVB.js";
+} from "./chunk-AWGOKSIC.js";
 import {
   trackPath,
   untrackPath
@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-R3C4H4J3.js");
+        const { publishCommand } = await import("./publish-command-3M5KEARK.js");
         return await publishCommand(rest, io);
       }
       case "serve":

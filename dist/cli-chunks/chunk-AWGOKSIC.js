@@ -1749,101 +1749,6 @@ function tooManyEntries(count) {
   );
 }
 
-// src/core/zip/stream-hasher.ts
-import { createHash as createHash3 } from "node:crypto";
-import { existsSync } from "node:fs";
-import { Worker } from "node:worker_threads";
-var BUFFER_BYTES = 1024 * 1024;
-var MAX_IN_FLIGHT = 8;
-function workerUrl() {
-  const built = new URL("./hash-worker.js", import.meta.url);
-  return existsSync(built) ? built : new URL("./hash-worker.ts", import.meta.url);
-}
-function createStreamHasher(options) {
-  return options.thread ? new ThreadHasher() : new InlineHasher();
-}
-var InlineHasher = class {
-  plainHash = createHash3("sha256");
-  cipherHash = createHash3("sha256");
-  reused = Buffer.allocUnsafe(BUFFER_BYTES);
-  async buffer() {
-    return this.reused;
-  }
-  plain(buffer, length) {
-    this.plainHash.update(buffer.subarray(0, length));
-  }
-  cipher(ciphertext) {
-    this.cipherHash.update(ciphertext);
-    freeNow(ciphertext);
-  }
-  async digests() {
-    return { sha256: this.plainHash.digest("hex"), encryptedSha256: this.cipherHash.digest("hex") };
-  }
-  close() {
-  }
-};
-var ThreadHasher = class {
-  worker;
-  spares = [];
-  inFlight = 0;
-  wake;
-  result;
-  constructor() {
-    this.worker = new Worker(workerUrl(), { resourceLimits: { maxYoungGenerationSizeMb: 2 } });
-    this.worker.unref();
-    this.result = new Promise((resolve, reject) => {
-      this.worker.on("message", (reply) => {
-        if (reply.kind === "spare") {
-          this.inFlight--;
-          this.spares.push(reply.data);
-          this.release();
-        } else resolve({ sha256: reply.plain, encryptedSha256: reply.cipher });
-      });
-      this.worker.once("error", reject);
-      this.worker.once("exit", (code) => reject(new Error(`the hashing thread exited (${code})`)));
-    });
-    this.result.catch(() => this.release());
-  }
-  async buffer() {
-    while (this.spares.length === 0 && this.inFlight >= MAX_IN_FLIGHT) {
-      await new Promise((resolve) => this.wake = resolve);
-      await Promise.race([this.result, Promise.resolve()]);
-    }
-    const spare = this.spares.pop();
-    return spare ? Buffer.from(spare) : Buffer.allocUnsafeSlow(BUFFER_BYTES);
-  }
-  plain(buffer, length) {
-    const data = buffer.buffer;
-    this.inFlight++;
-    this.worker.postMessage({ kind: "plain", data, length }, [data]);
-  }
-  cipher(ciphertext) {
-    const owned = ciphertext.byteOffset === 0 && ciphertext.byteLength === ciphertext.buffer.byteLength && ciphertext.buffer instanceof ArrayBuffer;
-    const data = owned ? ciphertext.buffer : new Uint8Array(ciphertext).buffer;
-    this.worker.postMessage({ kind: "cipher", data, length: ciphertext.length }, [data]);
-  }
-  async digests() {
-    this.worker.postMessage({ kind: "end" });
-    return this.result;
-  }
-  close() {
-    void this.worker.terminate().catch(() => void 0);
-  }
-  release() {
-    const wake = this.wake;
-    this.wake = void 0;
-    wake?.();
-  }
-};
-
-// src/core/zip/writer.ts
-import { createReadStream as createReadStream2 } from "node:fs";
-import { rm } from "node:fs/promises";
-import { randomBytes as randomBytes3 } from "node:crypto";
-import os from "node:os";
-import path9 from "node:path";
-import zlib3 from "node:zlib";
-
 // src/core/zip/cache.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
 import {
@@ -1855,6 +1760,7 @@ import {
   readFileSync,
   readSync,
   rmSync,
+  statSync as statSync2,
   writeFileSync
 } from "node:fs";
 import path8 from "node:path";
@@ -1996,6 +1902,63 @@ var FolderDeflateCache = class {
     this.packs.clear();
   }
 };
+function pruneDeflateCache(dir, level, keep) {
+  const current = cacheGeneration(dir, level);
+  for (const generation of readdirSafe(dir)) {
+    if (path8.join(dir, generation) !== current) rmSync(path8.join(dir, generation), { recursive: true, force: true });
+  }
+  const entries = readCacheIndex(current);
+  const chosen = /* @__PURE__ */ new Map();
+  for (const entry of entries) if (keep.has(entry.sha256)) chosen.set(entry.sha256, entry);
+  const old = readdirSafe(current).map((name) => path8.join(current, name));
+  const id = `${Date.now().toString(36)}-${randomBytes2(6).toString("hex")}-pruned`;
+  const parts = [];
+  const lines = [];
+  let offset = 0;
+  const fds = /* @__PURE__ */ new Map();
+  try {
+    for (const entry of chosen.values()) {
+      let fd = fds.get(entry.pack);
+      if (fd === void 0) fds.set(entry.pack, fd = openSync(entry.pack, "r"));
+      const data = Buffer.allocUnsafe(entry.length);
+      if (readSync(fd, data, 0, entry.length, entry.offset) !== entry.length) continue;
+      parts.push(data);
+      lines.push(`${entry.sha256} ${offset} ${entry.length}
+`);
+      offset += entry.length;
+    }
+  } finally {
+    for (const fd of fds.values()) closeSync(fd);
+  }
+  if (lines.length > 0) {
+    writeFileSync(path8.join(current, `${id}.pack`), Buffer.concat(parts));
+    writeFileSync(path8.join(current, `${id}.idx`), lines.join(""));
+  }
+  for (const file of old) rmSync(file, { force: true });
+  return { kept: lines.length, removed: new Set(entries.map((entry) => entry.sha256)).size - lines.length };
+}
+var TRIM_SLACK_BYTES = 64 * 1024 * 1024;
+function trimDeflateCache(dir, level, used, options = {}) {
+  try {
+    const generation = cacheGeneration(dir, level);
+    let packBytes = 0;
+    for (const name of readdirSafe(generation))
+      if (name.endsWith(".pack")) packBytes += statSync2(path8.join(generation, name)).size;
+    let usedBytes = 0;
+    const counted = /* @__PURE__ */ new Set();
+    for (const entry of readCacheIndex(generation)) {
+      if (used.has(entry.sha256) && !counted.has(entry.sha256)) {
+        counted.add(entry.sha256);
+        usedBytes += entry.length;
+      }
+    }
+    if (packBytes <= 2 * usedBytes + (options.slackBytes ?? TRIM_SLACK_BYTES)) return { pruned: false };
+    pruneDeflateCache(dir, level, used);
+    return { pruned: true };
+  } catch {
+    return { pruned: false };
+  }
+}
 function readdirSafe(dir) {
   try {
     return readdirSync2(dir);
@@ -2003,6 +1966,101 @@ function readdirSafe(dir) {
     return [];
   }
 }
+
+// src/core/zip/stream-hasher.ts
+import { createHash as createHash3 } from "node:crypto";
+import { existsSync } from "node:fs";
+import { Worker } from "node:worker_threads";
+var BUFFER_BYTES = 1024 * 1024;
+var MAX_IN_FLIGHT = 8;
+function workerUrl() {
+  const built = new URL("./hash-worker.js", import.meta.url);
+  return existsSync(built) ? built : new URL("./hash-worker.ts", import.meta.url);
+}
+function createStreamHasher(options) {
+  return options.thread ? new ThreadHasher() : new InlineHasher();
+}
+var InlineHasher = class {
+  plainHash = createHash3("sha256");
+  cipherHash = createHash3("sha256");
+  reused = Buffer.allocUnsafe(BUFFER_BYTES);
+  async buffer() {
+    return this.reused;
+  }
+  plain(buffer, length) {
+    this.plainHash.update(buffer.subarray(0, length));
+  }
+  cipher(ciphertext) {
+    this.cipherHash.update(ciphertext);
+    freeNow(ciphertext);
+  }
+  async digests() {
+    return { sha256: this.plainHash.digest("hex"), encryptedSha256: this.cipherHash.digest("hex") };
+  }
+  close() {
+  }
+};
+var ThreadHasher = class {
+  worker;
+  spares = [];
+  inFlight = 0;
+  wake;
+  result;
+  constructor() {
+    this.worker = new Worker(workerUrl(), { resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+    this.worker.unref();
+    this.result = new Promise((resolve, reject) => {
+      this.worker.on("message", (reply) => {
+        if (reply.kind === "spare") {
+          this.inFlight--;
+          this.spares.push(reply.data);
+          this.release();
+        } else resolve({ sha256: reply.plain, encryptedSha256: reply.cipher });
+      });
+      this.worker.once("error", reject);
+      this.worker.once("exit", (code) => reject(new Error(`the hashing thread exited (${code})`)));
+    });
+    this.result.catch(() => this.release());
+  }
+  async buffer() {
+    while (this.spares.length === 0 && this.inFlight >= MAX_IN_FLIGHT) {
+      await new Promise((resolve) => this.wake = resolve);
+      await Promise.race([this.result, Promise.resolve()]);
+    }
+    const spare = this.spares.pop();
+    return spare ? Buffer.from(spare) : Buffer.allocUnsafeSlow(BUFFER_BYTES);
+  }
+  plain(buffer, length) {
+    const data = buffer.buffer;
+    this.inFlight++;
+    this.worker.postMessage({ kind: "plain", data, length }, [data]);
+  }
+  cipher(ciphertext) {
+    const owned = ciphertext.byteOffset === 0 && ciphertext.byteLength === ciphertext.buffer.byteLength && ciphertext.buffer instanceof ArrayBuffer;
+    const data = owned ? ciphertext.buffer : new Uint8Array(ciphertext).buffer;
+    this.worker.postMessage({ kind: "cipher", data, length: ciphertext.length }, [data]);
+  }
+  async digests() {
+    this.worker.postMessage({ kind: "end" });
+    return this.result;
+  }
+  close() {
+    void this.worker.terminate().catch(() => void 0);
+  }
+  release() {
+    const wake = this.wake;
+    this.wake = void 0;
+    wake?.();
+  }
+};
+
+// src/core/zip/writer.ts
+import { createReadStream as createReadStream2 } from "node:fs";
+import { rm } from "node:fs/promises";
+import { randomBytes as randomBytes3 } from "node:crypto";
+import os from "node:os";
+import path9 from "node:path";
+import zlib3 from "node:zlib";
 
 // src/core/zip/headers.ts
 function flagsFor(name) {
@@ -2361,6 +2419,12 @@ async function createBundle(options) {
     }
     const crypto = encryptor.result();
     await rename(partial, options.outFile);
+    if (options.cacheDir)
+      trimDeflateCache(
+        options.cacheDir,
+        options.compressionLevel ?? 6,
+        new Set(summary.files.map((file) => file.sha256))
+      );
     return {
       version,
       sha256: crypto.sha256,

@@ -124,7 +124,7 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-ANBVVFVB.js";
+} from "./chunk-AWGOKSIC.js";
 import {
   trackPath,
   untrackPath
