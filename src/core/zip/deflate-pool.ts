@@ -70,15 +70,19 @@ export class DeflatePool {
   }
 
   private spawn(): Worker {
-    // A small young generation; no cap on the old one. The workers' garbage used to be external
-    // memory (deflate output, 16 KiB zlib chunks carved from Node's shared pool) that only a full
-    // collection frees; a 16 MB old generation kept it down at ~7 % of the bundle's time. Now the
-    // output is freed as soon as it is copied (free-now.ts), a worker does one full collection per
-    // bundle instead of six, and the cap buys nothing: measured on Node 24, 100 MiB app, medians of 7,
-    // 1.42 s / 144 MB peak RSS without it, 1.47 s / 138 MB with it.
+    // Heap limits trade memory for GC time. The workers' garbage used to be external memory
+    // (deflate output, 16 KiB zlib chunks carved from Node's shared pool) that only a full
+    // collection frees, and a 16 MB old generation that kept it down cost ~7 % of the bundle. Now
+    // the output is freed as soon as it is copied (free-now.ts); what remains (a zlib stream object
+    // and a hash object per file) is small, and a 24 MB cap costs ~1 %. Measured on Node 24, medians
+    // of 5: 100 MiB app 146 -> 143 MB, 200 MiB 176 -> 162 MB (growth 1.21x -> 1.13x), 1.41 -> 1.42 s.
+    // Not with a cache: its index (every entry of every pack, a few bundles' worth) lives in each
+    // worker's heap and would not fit a small cap on a big app.
     const worker = new Worker(workerUrl(), {
       workerData: this.options,
-      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+      resourceLimits: this.options.cacheDir
+        ? { maxYoungGenerationSizeMb: 4 }
+        : { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 24 },
     })
     worker.unref()
     worker.on('message', (reply: WorkerReply | { flushed: true }) => {

@@ -17,7 +17,7 @@ import {
   isScript,
   prepareFile,
   shouldDeflate
-} from "./chunk-PVPFAWEM.js";
+} from "./chunk-EURHW6CV.js";
 import {
   INPUT_DEFAULTS,
   inputSpec

@@ -17,12 +17,12 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./chunk-AWGOKSIC.js";
+} from "./chunk-KQKV33NJ.js";
 import {
   trackPath,
   untrackPath
 } from "./chunk-Y4P5ZGNX.js";
-import "./chunk-PVPFAWEM.js";
+import "./chunk-EURHW6CV.js";
 import {
   cancellableFetch,
   throwIfCancelled
@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-3M5KEARK.js");
+        const { publishCommand } = await import("./publish-command-TTWA7COX.js");
         return await publishCommand(rest, io);
       }
       case "serve":

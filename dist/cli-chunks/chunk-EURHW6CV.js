@@ -166,7 +166,7 @@ var DeflatePool = class {
   spawn() {
     const worker = new Worker(workerUrl(), {
       workerData: this.options,
-      resourceLimits: { maxYoungGenerationSizeMb: 4 }
+      resourceLimits: this.options.cacheDir ? { maxYoungGenerationSizeMb: 4 } : { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 24 }
     });
     worker.unref();
     worker.on("message", (reply) => {

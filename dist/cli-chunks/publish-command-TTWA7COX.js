@@ -124,12 +124,12 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-AWGOKSIC.js";
+} from "./chunk-KQKV33NJ.js";
 import {
   trackPath,
   untrackPath
 } from "./chunk-Y4P5ZGNX.js";
-import "./chunk-PVPFAWEM.js";
+import "./chunk-EURHW6CV.js";
 import {
   CancelledError,
   cancellableFetch,
