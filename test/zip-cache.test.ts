@@ -195,6 +195,31 @@ describe('incremental deflate cache', () => {
     expect((await zip({ workers: 0, cacheDir })).summary.cache).toEqual({ hits: 43, misses: 0, rejected: 0 })
   })
 
+  it('createBundle trims only after its deflate workers wrote their last entries', async () => {
+    // Deflate workers (over 2 MiB), each writing more than one 1 MiB batch of new entries to its
+    // pack while bundling and holding the rest until the pool closes.
+    const files: Record<string, string> = { 'index.html': '<html></html>', 'app.js': 'notifyAppReady()\n' }
+    for (let i = 0; i < 400; i++) files[`assets/part${i}.js`] = sourceLikeText(40_000 + i * 10, 500 + i)
+    const big = await writeTree(path.join(work, 'app-trim-workers'), files)
+    const cacheDir = path.join(work, 'cache-trim-workers')
+    const generation = cacheGeneration(cacheDir, 6)
+    await mkdir(generation, { recursive: true })
+    await writeFile(path.join(generation, 'old.pack'), Buffer.alloc(70 * 1024 * 1024))
+    const pair = createKeyPair()
+    await createBundle({
+      webDir: big,
+      version: '1.0.0',
+      signing: loadPrivateKey(pair.privateKeyPem),
+      outFile: path.join(work, 'trimmed-workers.zip.enc'),
+      requireNotifyAppReady: true,
+      cacheDir,
+    })
+    expect(await readdir(generation)).not.toContain('old.pack')
+    const again = createZipStream(await scanWebDir(big), { workers: 2, cacheDir })
+    await pipeline(again.stream, createWriteStream(path.join(work, 'trimmed-workers.zip')))
+    expect((await again.summary).cache).toEqual({ hits: 402, misses: 0, rejected: 0 })
+  })
+
   it('createBundle trims the folder it was given', async () => {
     const cacheDir = path.join(work, 'cache-bundle-trim')
     const generation = cacheGeneration(cacheDir, 6)

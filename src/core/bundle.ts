@@ -43,6 +43,7 @@ export async function createBundle(options: BundleOptions): Promise<BundleResult
   const workers = deflateWorkersOnDemand({ cacheDir: options.cacheDir })
   const partial = `${options.outFile}.partial-${randomBytes(4).toString('hex')}`
   trackPath(partial)
+  let trimFor: Set<string> | undefined
   try {
     const folder = await scanWebDir(options.webDir, { onBytes: workers.sawBytes })
     const pool = workers.use(folder)
@@ -65,12 +66,7 @@ export async function createBundle(options: BundleOptions): Promise<BundleResult
     }
     const crypto = encryptor.result()
     await rename(partial, options.outFile)
-    if (options.cacheDir)
-      trimDeflateCache(
-        options.cacheDir,
-        options.compressionLevel ?? 6,
-        new Set(summary.files.map((file) => file.sha256)),
-      )
+    if (options.cacheDir) trimFor = new Set(summary.files.map((file) => file.sha256))
     return {
       version,
       sha256: crypto.sha256,
@@ -92,7 +88,9 @@ export async function createBundle(options: BundleOptions): Promise<BundleResult
     throw error
   } finally {
     untrackPath(partial)
+    // The workers write the cache entries they still hold when they close: trim after that.
     await workers.close()
+    if (trimFor && options.cacheDir) trimDeflateCache(options.cacheDir, options.compressionLevel ?? 6, trimFor)
   }
 }
 

@@ -17,7 +17,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./chunk-KQKV33NJ.js";
+} from "./chunk-UHZLCVEN.js";
 import {
   trackPath,
   untrackPath
@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-TTWA7COX.js");
+        const { publishCommand } = await import("./publish-command-PP7QZFSD.js");
         return await publishCommand(rest, io);
       }
       case "serve":

@@ -2397,6 +2397,7 @@ async function createBundle(options) {
   const workers = deflateWorkersOnDemand({ cacheDir: options.cacheDir });
   const partial = `${options.outFile}.partial-${randomBytes4(4).toString("hex")}`;
   trackPath(partial);
+  let trimFor;
   try {
     const folder = await scanWebDir(options.webDir, { onBytes: workers.sawBytes });
     const pool = workers.use(folder);
@@ -2419,12 +2420,7 @@ async function createBundle(options) {
     }
     const crypto = encryptor.result();
     await rename(partial, options.outFile);
-    if (options.cacheDir)
-      trimDeflateCache(
-        options.cacheDir,
-        options.compressionLevel ?? 6,
-        new Set(summary.files.map((file) => file.sha256))
-      );
+    if (options.cacheDir) trimFor = new Set(summary.files.map((file) => file.sha256));
     return {
       version,
       sha256: crypto.sha256,
@@ -2447,6 +2443,7 @@ async function createBundle(options) {
   } finally {
     untrackPath(partial);
     await workers.close();
+    if (trimFor && options.cacheDir) trimDeflateCache(options.cacheDir, options.compressionLevel ?? 6, trimFor);
   }
 }
 async function writeEncrypted(pieces, encryptor, hasher, file, signal) {

@@ -124,7 +124,7 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-KQKV33NJ.js";
+} from "./chunk-UHZLCVEN.js";
 import {
   trackPath,
   untrackPath
