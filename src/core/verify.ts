@@ -242,6 +242,9 @@ export async function verifyBundle(options: VerifyOptions): Promise<VerifyReport
     const { aesKey, iv, publicKey } = unwrapSessionKey(options.sessionKey, options.publicKeyPem)
     // Checked before the download: a checksum that cannot be right should not cost a download.
     const signed = recoverSignedSha256(options.checksum, publicKey)
+    // Started before the request: the worker's start-up (~50-100 ms) overlaps the wait for the
+    // first bytes instead of following it.
+    walk = startZipWalk(spillDir)
     let opened: Awaited<ReturnType<typeof openSource>>
     try {
       opened = await openSource(options.source, options.fetch, guard)
@@ -255,7 +258,6 @@ export async function verifyBundle(options: VerifyOptions): Promise<VerifyReport
       sourceError = error
     })
     const plainHash = createHash('sha256')
-    walk = startZipWalk(spillDir)
     const sniff = sniffer()
     const zipWalk = walk
     const pageInstead = (): string | undefined =>

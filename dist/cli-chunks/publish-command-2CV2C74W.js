@@ -124,7 +124,7 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-UHZLCVEN.js";
+} from "./chunk-KULLLGSJ.js";
 import {
   trackPath,
   untrackPath

@@ -17,7 +17,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./chunk-UHZLCVEN.js";
+} from "./chunk-KULLLGSJ.js";
 import {
   trackPath,
   untrackPath
@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-PP7QZFSD.js");
+        const { publishCommand } = await import("./publish-command-2CV2C74W.js");
         return await publishCommand(rest, io);
       }
       case "serve":

@@ -3580,6 +3580,7 @@ async function verifyBundle(options) {
   try {
     const { aesKey, iv, publicKey } = unwrapSessionKey(options.sessionKey, options.publicKeyPem);
     const signed = recoverSignedSha256(options.checksum, publicKey);
+    walk = startZipWalk(spillDir);
     let opened;
     try {
       opened = await openSource(options.source, options.fetch, guard2);
@@ -3593,7 +3594,6 @@ async function verifyBundle(options) {
       sourceError = error;
     });
     const plainHash = createHash5("sha256");
-    walk = startZipWalk(spillDir);
     const sniff = sniffer();
     const zipWalk = walk;
     const pageInstead = () => notABundle(sniff.head(), opened.contentType, typeof options.source === "string" && isUrl(options.source));
