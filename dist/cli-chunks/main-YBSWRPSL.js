@@ -17,7 +17,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./chunk-KULLLGSJ.js";
+} from "./chunk-T7UVPXYK.js";
 import {
   trackPath,
   untrackPath
@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-2CV2C74W.js");
+        const { publishCommand } = await import("./publish-command-UBCO6ECN.js");
         return await publishCommand(rest, io);
       }
       case "serve":

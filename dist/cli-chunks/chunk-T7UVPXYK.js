@@ -3387,7 +3387,7 @@ var WorkerWalk = class {
     try {
       return await this.result;
     } finally {
-      await this.worker.terminate();
+      void this.worker.terminate().catch(() => void 0);
     }
   }
   abort() {

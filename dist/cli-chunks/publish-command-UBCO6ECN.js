@@ -124,7 +124,7 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-KULLLGSJ.js";
+} from "./chunk-T7UVPXYK.js";
 import {
   trackPath,
   untrackPath
