@@ -37,6 +37,7 @@ var EntryCheck = class {
   crc = 0;
   produced = 0;
   chunks = [];
+  inflaterSettled = false;
   inflater;
   failure;
   done;
@@ -58,6 +59,10 @@ var EntryCheck = class {
         inflater.once("end", resolve);
         inflater.once("error", (error) => reject(this.failure ?? this.unreadable(error)));
       });
+      this.done.then(
+        () => this.inflaterSettled = true,
+        () => this.inflaterSettled = true
+      );
       this.done.catch(() => void 0);
     }
   }
@@ -80,7 +85,7 @@ var EntryCheck = class {
           inflater.on("close", settle);
         });
     } else {
-      this.chunks.push(chunk);
+      this.chunks.push(Buffer.from(chunk));
     }
   }
   /** All compressed bytes were given: resolves once the entry checks out, rejects with ZipFormatError. */
@@ -120,6 +125,13 @@ var EntryCheck = class {
       throw new ZipFormatError(
         `entry '${name}' fails its CRC-32 check (computed ${hex32(this.crc >>> 0)}, headers say ${hex32(declared)})`
       );
+  }
+  /**
+   * Whether this check may still read bytes it was given: only a streaming inflater, until it has
+   * ended. A stored entry's bytes are used at once; a small deflated entry's are copied.
+   */
+  holdsInput() {
+    return this.inflater !== void 0 && !this.inflaterSettled;
   }
   /** Stop early: nothing more will be written (the zip failed elsewhere). */
   abort() {
@@ -607,7 +619,7 @@ var LocalWalker = class {
     const promise = check.finish();
     promise.catch(() => void 0);
     const bytes = entry.method === METHOD_DEFLATED ? entry.compressedSize : 0;
-    this.pending.push({ promise, bytes });
+    this.pending.push({ promise, bytes, check });
     this.pendingBytes += bytes;
     while (this.pending.length > MAX_PENDING || this.pendingBytes > MAX_PENDING_BYTES) await this.settleOldest();
   }
@@ -660,6 +672,16 @@ var LocalWalker = class {
     crossCheck(this.walked, this.tailStart, listing);
     return { listing };
   }
+  /**
+   * Whether any bytes given to `write` may still be read: the central directory's (kept until the
+   * end), the spill file's (written asynchronously), an entry's that is being inflated. When it is
+   * false, the caller may free what it passed in (walk-worker.ts does, so memory stays flat).
+   */
+  holdsInput() {
+    if (this.state === "tail" || this.state === "spill") return true;
+    if (this.current?.check.holdsInput()) return true;
+    return this.pending.some((item) => item.check.holdsInput());
+  }
   /** Give up (a failure elsewhere): stop inflating, close the spill file. */
   abort() {
     this.current?.check.abort();
@@ -695,6 +717,7 @@ port.on("message", (request) => {
       for (const data of request.data) {
         if (!failed) await walker.write(Buffer.from(data)).catch(fail2);
         bytes += data.byteLength;
+        if (!failed && !walker.holdsInput()) freeNow(new Uint8Array(data));
       }
       port.postMessage({ type: "ack", bytes });
       return;

@@ -57,6 +57,7 @@ export class EntryCheck {
   private crc = 0
   private produced = 0
   private readonly chunks: Buffer[] = []
+  private inflaterSettled = false
   private readonly inflater: Inflate | undefined
   private failure: Error | undefined
   private readonly done: Promise<void> | undefined
@@ -79,6 +80,10 @@ export class EntryCheck {
         inflater.once('end', resolve)
         inflater.once('error', (error) => reject(this.failure ?? this.unreadable(error)))
       })
+      this.done.then(
+        () => (this.inflaterSettled = true),
+        () => (this.inflaterSettled = true),
+      )
       this.done.catch(() => undefined)
     }
   }
@@ -102,7 +107,9 @@ export class EntryCheck {
           inflater.on('close', settle)
         })
     } else {
-      this.chunks.push(chunk)
+      // Copied: the compressed bytes are a small share of the chunk they came in, which can then
+      // be freed at once (walk-worker.ts) instead of being held until this entry ends.
+      this.chunks.push(Buffer.from(chunk))
     }
   }
 
@@ -149,6 +156,14 @@ export class EntryCheck {
       throw new ZipFormatError(
         `entry '${name}' fails its CRC-32 check (computed ${hex32(this.crc >>> 0)}, headers say ${hex32(declared)})`,
       )
+  }
+
+  /**
+   * Whether this check may still read bytes it was given: only a streaming inflater, until it has
+   * ended. A stored entry's bytes are used at once; a small deflated entry's are copied.
+   */
+  holdsInput(): boolean {
+    return this.inflater !== undefined && !this.inflaterSettled
   }
 
   /** Stop early: nothing more will be written (the zip failed elsewhere). */

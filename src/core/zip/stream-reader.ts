@@ -46,7 +46,7 @@ export class LocalWalker {
   private state: 'header' | 'data' | 'tail' | 'spill' = 'header'
   private current: { entry: ZipEntry; check: EntryCheck; left: number } | undefined
   private readonly walked: ZipEntry[] = []
-  private readonly pending: { promise: Promise<void>; bytes: number }[] = []
+  private readonly pending: { promise: Promise<void>; bytes: number; check: EntryCheck }[] = []
   private pendingBytes = 0
   private tail: Buffer[] = []
   private tailBytes = 0
@@ -144,13 +144,13 @@ export class LocalWalker {
     const promise = check.finish()
     promise.catch(() => undefined)
     const bytes = entry.method === DEFLATED ? entry.compressedSize : 0
-    this.pending.push({ promise, bytes })
+    this.pending.push({ promise, bytes, check })
     this.pendingBytes += bytes
     while (this.pending.length > MAX_PENDING || this.pendingBytes > MAX_PENDING_BYTES) await this.settleOldest()
   }
 
   private async settleOldest(): Promise<void> {
-    const oldest = this.pending.shift() as { promise: Promise<void>; bytes: number }
+    const oldest = this.pending.shift() as (typeof this.pending)[number]
     this.pendingBytes -= oldest.bytes
     await oldest.promise
   }
@@ -199,6 +199,17 @@ export class LocalWalker {
     }
     crossCheck(this.walked, this.tailStart, listing)
     return { listing }
+  }
+
+  /**
+   * Whether any bytes given to `write` may still be read: the central directory's (kept until the
+   * end), the spill file's (written asynchronously), an entry's that is being inflated. When it is
+   * false, the caller may free what it passed in (walk-worker.ts does, so memory stays flat).
+   */
+  holdsInput(): boolean {
+    if (this.state === 'tail' || this.state === 'spill') return true
+    if (this.current?.check.holdsInput()) return true
+    return this.pending.some((item) => item.check.holdsInput())
   }
 
   /** Give up (a failure elsewhere): stop inflating, close the spill file. */

@@ -9,6 +9,7 @@ import path from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
 import { checkBundleEntryNames } from '../device-layout.ts'
 import { ZipFormatError } from './entry-check.ts'
+import { freeNow } from './free-now.ts'
 import { LocalWalker } from './stream-reader.ts'
 
 export type WalkRequest = { type: 'chunks'; data: ArrayBuffer[] } | { type: 'end' }
@@ -47,6 +48,9 @@ port.on('message', (request: WalkRequest) => {
       for (const data of request.data) {
         if (!failed) await walker.write(Buffer.from(data)).catch(fail)
         bytes += data.byteLength
+        // Freed now unless the walk may still read it (most chunks: the middle of stored files,
+        // whole small entries); the rest waits for the GC. Keeps the worker's memory flat.
+        if (!failed && !walker.holdsInput()) freeNow(new Uint8Array(data))
       }
       port.postMessage({ type: 'ack', bytes } satisfies WalkReply)
       return

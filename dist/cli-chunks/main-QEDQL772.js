@@ -17,7 +17,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./chunk-T7UVPXYK.js";
+} from "./chunk-K7ONC7JI.js";
 import {
   trackPath,
   untrackPath
@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-UBCO6ECN.js");
+        const { publishCommand } = await import("./publish-command-TOSBUBJK.js");
         return await publishCommand(rest, io);
       }
       case "serve":

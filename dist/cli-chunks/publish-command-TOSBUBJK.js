@@ -124,7 +124,7 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-T7UVPXYK.js";
+} from "./chunk-K7ONC7JI.js";
 import {
   trackPath,
   untrackPath
