@@ -9,10 +9,10 @@
  *   channel still uses it; `cannot_delete_version` when it is gone).
  * One call each, over the project's one HTTP client and its retry policy.
  */
-import { CAPGO_API_URL, CapgoHttpApi } from '../register/capgo-api.js'
+import { capgoHttpClient } from '../register/capgo.js'
+import { CapgoHttpApi } from '../register/capgo-api.js'
 import { mapError, type CapgoCallContext, type CapgoEndpoint } from '../register/capgo-errors.js'
-import { HttpFailure, HttpJsonClient, type HttpCallOptions } from '../register/http.js'
-import { parseHttpUrl } from '../url.js'
+import { HttpFailure, type HttpCallOptions } from '../register/http.js'
 import type { ReleaseServer, ServerChannelState } from './server.js'
 
 export interface CapgoChannelOptions extends HttpCallOptions {
@@ -28,20 +28,7 @@ interface ChannelRow {
 }
 
 export function createCapgoReleaseServer(options: CapgoChannelOptions): ReleaseServer {
-  const apiKey = options.apiKey?.trim() ?? ''
-  const baseUrl = parseHttpUrl(
-    options.apiUrl ?? CAPGO_API_URL,
-    'capgo-api-url',
-    'input_capgo_api_url_invalid',
-    CAPGO_API_URL,
-  ).href.replace(/\/+$/, '')
-  const client = new HttpJsonClient({
-    ...options,
-    baseUrl,
-    service: 'Capgo',
-    headers: { authorization: apiKey, accept: 'application/json', 'user-agent': 'capacitor-live-update-action' },
-    secrets: [apiKey],
-  })
+  const { client } = capgoHttpClient(options)
   const api = new CapgoHttpApi(client)
   const endpoint: CapgoEndpoint = { baseUrl: client.shownUrl, attempts: client.attempts }
   const context = (appId: string, channel: string, action: string, version?: string): CapgoCallContext => ({

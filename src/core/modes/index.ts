@@ -2,22 +2,13 @@
  * Release management: publish with records and staged rollout, promote, rollback, cleanup.
  * `createReleaseServer` gives each `server` its part (Capgo API calls, webhook events, nothing).
  */
-import { cancellableFetch, cancellableSleep } from '../cancel.js'
-import type { RegistrarConfig, RegistrarDependencies } from '../register/index.js'
-import { realSleep } from '../retry.js'
+import { httpDependencies, type RegistrarConfig, type RegistrarDependencies } from '../register/index.js'
 import { createCapgoReleaseServer } from './capgo-channels.js'
 import { recordsOnlyServer, type ReleaseServer } from './server.js'
 import { createWebhookReleaseServer } from './webhook-events.js'
 
 export function createReleaseServer(config: RegistrarConfig, options: RegistrarDependencies = {}): ReleaseServer {
-  const { signal, store: _store, ...rest } = options
-  const deps = signal
-    ? {
-        ...rest,
-        fetch: cancellableFetch(rest.fetch ?? globalThis.fetch, signal),
-        sleep: cancellableSleep(rest.sleep ?? realSleep, signal),
-      }
-    : rest
+  const deps = httpDependencies(options)
   switch (config.kind) {
     case 'capgo':
       return createCapgoReleaseServer({ apiUrl: config.apiUrl, apiKey: config.apiKey, ...deps })

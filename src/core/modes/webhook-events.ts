@@ -8,9 +8,8 @@
  * Delivery is at-least-once: receivers key events on (event, appId, channel, version).
  */
 import { LiveUpdateError } from '../errors.js'
-import { describeFailure, HttpFailure, HttpJsonClient, type HttpCallOptions } from '../register/http.js'
-import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../register/webhook.js'
-import { parseHttpUrl } from '../url.js'
+import { describeFailure, HttpFailure, type HttpCallOptions } from '../register/http.js'
+import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, webhookHttpClient } from '../register/webhook.js'
 import type { ReleaseServer } from './server.js'
 
 export const PROMOTED_EVENT = 'channel.promoted'
@@ -23,19 +22,7 @@ export interface WebhookEventOptions extends HttpCallOptions {
 }
 
 export function createWebhookReleaseServer(options: WebhookEventOptions): ReleaseServer {
-  const target = parseHttpUrl(
-    options.url,
-    'webhook-url',
-    'input_webhook_url_invalid',
-    'https://updates.example.com/hooks/live-update',
-  )
-  const client = new HttpJsonClient({
-    ...options,
-    baseUrl: target.href,
-    service: `Webhook ${target.origin}${target.pathname}`,
-    headers: { 'user-agent': 'capacitor-live-update-action' },
-    secrets: [options.secret, target.search.length > 1 ? target.search.slice(1) : undefined],
-  })
+  const client = webhookHttpClient(options)
 
   async function send(fields: Record<string, unknown>): Promise<void> {
     if (!options.secret) {

@@ -5,6 +5,7 @@
  * device needs is copied into the channel record's pointers.
  */
 import { LiveUpdateError } from '../errors.js'
+import type { NativeFingerprint } from '../native/types.js'
 
 export const SCHEMA_VERSION = 1
 /** Earlier stables kept per channel (rollback targets). */
@@ -13,16 +14,9 @@ export const HISTORY_LIMIT = 20
 export const OPERATIONS_LIMIT = 20
 export const RECORDS_PREFIX = 'live-update'
 
-export interface NativePackage {
-  name: string
-  version: string
-  android_checksum?: string
-  ios_checksum?: string
-}
-export interface NativeFingerprint {
-  packages: NativePackage[]
-  capacitor: { android?: string; ios?: string }
-}
+// The native fingerprint's shape is the native module's (a type: erased, so the responder's import
+// of this file still pulls nothing in).
+export type { NativeFingerprint, NativePackage } from '../native/types.js'
 
 export interface ReleaseFile {
   name: string

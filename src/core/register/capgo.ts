@@ -51,21 +51,7 @@ type Found = Extract<LookupResult, { found: true }>
 type CreateOutcome = { kind: 'created'; bundleId?: string } | { kind: 'exists'; found?: Found; ours: boolean }
 
 export function createCapgoRegistrar(options: CapgoRegistrarOptions): CapgoRegistrar {
-  const apiKey = options.apiKey?.trim() ?? ''
-  const baseUrl = parseHttpUrl(
-    options.apiUrl ?? CAPGO_API_URL,
-    'capgo-api-url',
-    'input_capgo_api_url_invalid',
-    CAPGO_API_URL,
-  ).href.replace(/\/+$/, '')
-  const client = new HttpJsonClient({
-    ...options,
-    deadlineMs: options.deadlineMs ?? 180_000,
-    baseUrl,
-    service: 'Capgo',
-    headers: { authorization: apiKey, accept: 'application/json', 'user-agent': USER_AGENT },
-    secrets: [apiKey],
-  })
+  const { client, apiKey } = capgoHttpClient({ ...options, deadlineMs: options.deadlineMs ?? 180_000 })
   return new CapgoRegistrar({
     api: new CapgoHttpApi(client),
     retry: client.retry,
@@ -355,4 +341,30 @@ function conflictError(req: RegistrationRequest, found: Found): RegistrationErro
       'Versions are immutable: the version must be bumped (or delete that bundle in Capgo first).',
     { stage: 'register', input: 'version', bundleState: 'not-registered' },
   )
+}
+
+/**
+ * The HTTP client for the Capgo API at `apiUrl` (default Capgo Cloud), sending `apiKey` (trimmed)
+ * as Capgo expects it and keeping it out of every message. Registration and the release modes
+ * both talk to Capgo through one of these.
+ */
+export function capgoHttpClient(options: HttpCallOptions & { apiUrl?: string; apiKey?: string }): {
+  client: HttpJsonClient
+  apiKey: string
+} {
+  const apiKey = options.apiKey?.trim() ?? ''
+  const baseUrl = parseHttpUrl(
+    options.apiUrl ?? CAPGO_API_URL,
+    'capgo-api-url',
+    'input_capgo_api_url_invalid',
+    CAPGO_API_URL,
+  ).href.replace(/\/+$/, '')
+  const client = new HttpJsonClient({
+    ...options,
+    baseUrl,
+    service: 'Capgo',
+    headers: { authorization: apiKey, accept: 'application/json', 'user-agent': USER_AGENT },
+    secrets: [apiKey],
+  })
+  return { client, apiKey }
 }

@@ -32,15 +32,20 @@ export type RegistrarDependencies = Pick<
   store?: BundleStore
 }
 
+/** The HTTP dependencies, with requests and retry waits that end when `signal` aborts. */
+export function httpDependencies(options: RegistrarDependencies): Omit<RegistrarDependencies, 'signal' | 'store'> {
+  const { signal, store: _store, ...rest } = options
+  if (!signal) return rest
+  return {
+    ...rest,
+    fetch: cancellableFetch(rest.fetch ?? globalThis.fetch, signal),
+    sleep: cancellableSleep(rest.sleep ?? realSleep, signal),
+  }
+}
+
 export function createRegistrar(config: RegistrarConfig, options: RegistrarDependencies = {}): Registrar {
-  const { signal, store, ...rest } = options
-  const deps = signal
-    ? {
-        ...rest,
-        fetch: cancellableFetch(rest.fetch ?? globalThis.fetch, signal),
-        sleep: cancellableSleep(rest.sleep ?? realSleep, signal),
-      }
-    : rest
+  const { store } = options
+  const deps = httpDependencies(options)
   switch (config.kind) {
     case 'capgo':
       return createCapgoRegistrar({ apiUrl: config.apiUrl, apiKey: config.apiKey, ...deps })

@@ -122,21 +122,28 @@ export function verifyWebhookSignature(args: {
 }
 
 export function createWebhookRegistrar(options: WebhookRegistrarOptions): WebhookRegistrar {
+  return new WebhookRegistrar(webhookHttpClient(options), options.secret)
+}
+
+/**
+ * The HTTP client for the receiver at `url`. Query strings may hold tokens: they are redacted with
+ * the secret, and messages show origin + path only. Registration and the release modes' events
+ * both post through one of these.
+ */
+export function webhookHttpClient(options: HttpCallOptions & { url: string; secret: string }): HttpJsonClient {
   const target = parseHttpUrl(
     options.url ?? '',
     'webhook-url',
     'input_webhook_url_invalid',
     'https://updates.example.com/hooks/live-update',
   )
-  // Query strings may hold tokens: they are redacted, and messages show origin + path only.
-  const client = new HttpJsonClient({
+  return new HttpJsonClient({
     ...options,
     baseUrl: target.href,
     service: `Webhook ${target.origin}${target.pathname}`,
     headers: { 'user-agent': USER_AGENT },
     secrets: [options.secret, target.search.length > 1 ? target.search.slice(1) : undefined],
   })
-  return new WebhookRegistrar(client, options.secret)
 }
 
 /** Sign, send, map: one signed POST per publish; the receiver stores it and moves its channel. */

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import type { CacheCounts } from './cache.js'
 import type { WorkerOptions, WorkerReply, WorkerTask } from './deflate-worker.js'
 import { FileChangedError, type PreparedFile, type PrepareTask } from './prepare.js'
 import type { WorkerMessage } from './deflate-worker.js'
+import { workerModule } from './worker-module.js'
 
 /**
  * A prepared file from a worker. Its data is a view of the batch buffer the worker filled; call
@@ -30,15 +30,6 @@ const BATCHES_IN_FLIGHT = 2
 const BATCH_FILES = 32
 /** ...and about this many bytes (so one batch does not hold up the ordered writer). */
 const BATCH_BYTES = 1024 * 1024
-
-/**
- * The worker module: built beside this file by scripts/bundle.mjs (dist/); from the sources
- * (tests), Node runs the TypeScript file itself.
- */
-function workerUrl(): URL {
-  const built = new URL('./deflate-worker.js', import.meta.url)
-  return existsSync(built) ? built : new URL('./deflate-worker.ts', import.meta.url)
-}
 
 function workerError(error: NonNullable<WorkerReply['results'][number]['error']>, task: PrepareTask): Error {
   if (error.changed) return new FileChangedError(task.file)
@@ -78,7 +69,7 @@ export class DeflatePool {
     // of 5: 100 MiB app 146 -> 143 MB, 200 MiB 176 -> 162 MB (growth 1.21x -> 1.13x), 1.41 -> 1.42 s.
     // Not with a cache: its index (every entry of every pack, a few bundles' worth) lives in each
     // worker's heap and would not fit a small cap on a big app.
-    const worker = new Worker(workerUrl(), {
+    const worker = new Worker(workerModule('deflate-worker', import.meta.url).url, {
       workerData: this.options,
       resourceLimits: this.options.cacheDir
         ? { maxYoungGenerationSizeMb: 4 }

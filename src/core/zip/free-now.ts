@@ -15,3 +15,13 @@ export function freeNow(buffer: Uint8Array): void {
   if (typeof SharedArrayBuffer !== 'undefined' && (memory as unknown) instanceof SharedArrayBuffer) return
   memory.transfer(0)
 }
+
+/**
+ * The memory to hand to another thread for `bytes`: its own when the view spans all of it (cipher
+ * output does), transferred without a copy; otherwise (a slice, a pool buffer) a copy.
+ */
+export function memoryToTransfer(bytes: Uint8Array): ArrayBuffer {
+  const owned =
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+  return owned ? (bytes.buffer as ArrayBuffer) : new Uint8Array(bytes).buffer
+}

@@ -5,10 +5,10 @@
  * each ciphertext to `cipher` once written; both are handed over (transferred), never touched again.
  */
 import { createHash } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
-import { freeNow } from './free-now.js'
+import { freeNow, memoryToTransfer } from './free-now.js'
 import type { HashReply, HashRequest } from './hash-worker.js'
+import { workerModule } from './worker-module.js'
 
 export interface StreamHasher {
   /** A buffer to fill with plaintext: one handed back by the hashing thread, or a new one. */
@@ -26,12 +26,6 @@ export interface StreamHasher {
 const BUFFER_BYTES = 1024 * 1024
 /** Plaintext handed over and not yet hashed, at most: memory stays flat if the hashing thread lags. */
 const MAX_IN_FLIGHT = 8
-
-/** Built beside this file by scripts/bundle.mjs (dist/); from the sources (tests), Node runs the TypeScript file. */
-function workerUrl(): URL {
-  const built = new URL('./hash-worker.js', import.meta.url)
-  return existsSync(built) ? built : new URL('./hash-worker.ts', import.meta.url)
-}
 
 export function createStreamHasher(options: { thread: boolean }): StreamHasher {
   return options.thread ? new ThreadHasher() : new InlineHasher()
@@ -70,7 +64,9 @@ class ThreadHasher implements StreamHasher {
   private readonly result: Promise<{ sha256: string; encryptedSha256: string }>
 
   constructor() {
-    this.worker = new Worker(workerUrl(), { resourceLimits: { maxYoungGenerationSizeMb: 2 } })
+    this.worker = new Worker(workerModule('hash-worker', import.meta.url).url, {
+      resourceLimits: { maxYoungGenerationSizeMb: 2 },
+    })
     this.worker.unref()
     this.result = new Promise((resolve, reject) => {
       this.worker.on('message', (reply: HashReply) => {
@@ -102,12 +98,7 @@ class ThreadHasher implements StreamHasher {
   }
 
   cipher(ciphertext: Buffer): void {
-    // Transferred when the ciphertext owns its memory (cipher output does); copied otherwise.
-    const owned =
-      ciphertext.byteOffset === 0 &&
-      ciphertext.byteLength === ciphertext.buffer.byteLength &&
-      ciphertext.buffer instanceof ArrayBuffer
-    const data = owned ? (ciphertext.buffer as ArrayBuffer) : new Uint8Array(ciphertext).buffer
+    const data = memoryToTransfer(ciphertext)
     this.worker.postMessage({ kind: 'cipher', data, length: ciphertext.length } satisfies HashRequest, [data])
   }
 

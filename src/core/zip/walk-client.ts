@@ -13,17 +13,18 @@ import { checkBundleEntryNames } from '../device-layout.ts'
 import { ZipFormatError } from './entry-check.ts'
 import { LocalWalker } from './stream-reader.ts'
 import type { WalkReply, WalkRequest } from './walk-worker.ts'
+import { memoryToTransfer } from './free-now.ts'
+import { workerModule } from './worker-module.ts'
 
 const MAX_IN_FLIGHT = 8 * 1024 * 1024
 /** Chunks are sent in batches of about this size: a message per 64 KiB chunk costs more than the walk. */
 const BATCH_BYTES = 1024 * 1024
 
-/** Built beside this file by scripts/bundle.mjs (dist/); from the sources (tests), Node runs the TypeScript file. */
+/** The walk worker's module, if it can run here (the TypeScript source needs Node's type stripping). */
 function workerUrl(): URL | undefined {
-  const built = new URL('./walk-worker.js', import.meta.url)
-  if (existsSync(built)) return built
-  const source = new URL('./walk-worker.ts', import.meta.url)
-  return existsSync(source) && (process.features as { typescript?: unknown }).typescript ? source : undefined
+  const { url, built } = workerModule('walk-worker', import.meta.url)
+  if (built) return url
+  return existsSync(url) && (process.features as { typescript?: unknown }).typescript ? url : undefined
 }
 
 export interface ZipWalk {
@@ -75,10 +76,7 @@ class WorkerWalk implements ZipWalk {
   }
 
   async write(chunk: Buffer): Promise<void> {
-    // Transfer the memory when the chunk owns all of it (decipher output does); else one copy.
-    const owned =
-      chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer
-    const data = owned ? (chunk.buffer as ArrayBuffer) : new Uint8Array(chunk).buffer
+    const data = memoryToTransfer(chunk)
     this.inFlight += data.byteLength
     this.batch.push(data)
     this.batchBytes += data.byteLength

@@ -17,12 +17,12 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./chunk-K7ONC7JI.js";
+} from "./chunk-QR7YLVSJ.js";
 import {
   trackPath,
   untrackPath
 } from "./chunk-Y4P5ZGNX.js";
-import "./chunk-EURHW6CV.js";
+import "./chunk-PIAZVCHM.js";
 import {
   cancellableFetch,
   throwIfCancelled
@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-TOSBUBJK.js");
+        const { publishCommand } = await import("./publish-command-ELJQOBRH.js");
         return await publishCommand(rest, io);
       }
       case "serve":

@@ -15,9 +15,11 @@ import {
   deflateBound,
   freeNow,
   isScript,
+  memoryToTransfer,
   prepareFile,
-  shouldDeflate
-} from "./chunk-EURHW6CV.js";
+  shouldDeflate,
+  workerModule
+} from "./chunk-PIAZVCHM.js";
 import {
   INPUT_DEFAULTS,
   inputSpec
@@ -1969,14 +1971,9 @@ function readdirSafe(dir) {
 
 // src/core/zip/stream-hasher.ts
 import { createHash as createHash3 } from "node:crypto";
-import { existsSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 var BUFFER_BYTES = 1024 * 1024;
 var MAX_IN_FLIGHT = 8;
-function workerUrl() {
-  const built = new URL("./hash-worker.js", import.meta.url);
-  return existsSync(built) ? built : new URL("./hash-worker.ts", import.meta.url);
-}
 function createStreamHasher(options) {
   return options.thread ? new ThreadHasher() : new InlineHasher();
 }
@@ -2007,7 +2004,9 @@ var ThreadHasher = class {
   wake;
   result;
   constructor() {
-    this.worker = new Worker(workerUrl(), { resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+    this.worker = new Worker(workerModule("hash-worker", import.meta.url).url, {
+      resourceLimits: { maxYoungGenerationSizeMb: 2 }
+    });
     this.worker.unref();
     this.result = new Promise((resolve, reject) => {
       this.worker.on("message", (reply) => {
@@ -2036,8 +2035,7 @@ var ThreadHasher = class {
     this.worker.postMessage({ kind: "plain", data, length }, [data]);
   }
   cipher(ciphertext) {
-    const owned = ciphertext.byteOffset === 0 && ciphertext.byteLength === ciphertext.buffer.byteLength && ciphertext.buffer instanceof ArrayBuffer;
-    const data = owned ? ciphertext.buffer : new Uint8Array(ciphertext).buffer;
+    const data = memoryToTransfer(ciphertext);
     this.worker.postMessage({ kind: "cipher", data, length: ciphertext.length }, [data]);
   }
   async digests() {
@@ -2838,7 +2836,7 @@ var EntryCheck = class {
 };
 
 // src/core/zip/walk-client.ts
-import { existsSync as existsSync2 } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path10 from "node:path";
 import { Worker as Worker2 } from "node:worker_threads";
@@ -3352,14 +3350,13 @@ var LocalWalker = class {
 // src/core/zip/walk-client.ts
 var MAX_IN_FLIGHT2 = 8 * 1024 * 1024;
 var BATCH_BYTES = 1024 * 1024;
-function workerUrl2() {
-  const built = new URL("./walk-worker.js", import.meta.url);
-  if (existsSync2(built)) return built;
-  const source = new URL("./walk-worker.ts", import.meta.url);
-  return existsSync2(source) && process.features.typescript ? source : void 0;
+function workerUrl() {
+  const { url, built } = workerModule("walk-worker", import.meta.url);
+  if (built) return url;
+  return existsSync(url) && process.features.typescript ? url : void 0;
 }
 function startZipWalk(spillDir, options = {}) {
-  const url = options.inThread ? void 0 : workerUrl2();
+  const url = options.inThread ? void 0 : workerUrl();
   return url ? new WorkerWalk(url, spillDir) : new InThreadWalk(spillDir);
 }
 var WorkerWalk = class {
@@ -3389,8 +3386,7 @@ var WorkerWalk = class {
     this.result.catch(() => this.release());
   }
   async write(chunk) {
-    const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
-    const data = owned ? chunk.buffer : new Uint8Array(chunk).buffer;
+    const data = memoryToTransfer(chunk);
     this.inFlight += data.byteLength;
     this.batch.push(data);
     this.batchBytes += data.byteLength;

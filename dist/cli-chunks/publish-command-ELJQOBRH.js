@@ -124,12 +124,12 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-K7ONC7JI.js";
+} from "./chunk-QR7YLVSJ.js";
 import {
   trackPath,
   untrackPath
 } from "./chunk-Y4P5ZGNX.js";
-import "./chunk-EURHW6CV.js";
+import "./chunk-PIAZVCHM.js";
 import {
   CancelledError,
   cancellableFetch,
@@ -29924,8 +29924,251 @@ function expectedPrefix(body) {
   return void 0;
 }
 
-// src/core/modes/capgo-channels.ts
-function createCapgoReleaseServer(options) {
+// src/core/register/capgo.ts
+var USER_AGENT = "capacitor-live-update-action";
+function createCapgoRegistrar(options) {
+  const { client, apiKey } = capgoHttpClient({ ...options, deadlineMs: options.deadlineMs ?? 18e4 });
+  return new CapgoRegistrar({
+    api: new CapgoHttpApi(client),
+    retry: client.retry,
+    endpoint: { baseUrl: client.shownUrl, attempts: client.attempts },
+    hasApiKey: apiKey !== "",
+    logger: options.logger,
+    maxPages: options.maxPages
+  });
+}
+var CapgoRegistrar = class {
+  constructor(parts) {
+    this.parts = parts;
+    this.maxPages = Math.max(1, parts.maxPages ?? 200);
+  }
+  parts;
+  kind = "capgo";
+  maxPages;
+  async lookup(appId, version) {
+    this.requireKey();
+    return this.findVersion(appId, version, {
+      appId,
+      version,
+      action: "list the app's bundles",
+      stage: "lookup",
+      bundleState: "not-registered"
+    });
+  }
+  async register(req) {
+    validateRegistrationRequest(req);
+    this.requireKey();
+    const outcome = await this.createBundleOnce(req);
+    const result = outcome.kind === "created" ? { status: "registered", bundleId: outcome.bundleId, externalUrl: req.externalUrl } : await this.settleExisting(req, outcome);
+    await this.pointChannelAt(req.appId, req.channel, req.version, "register", req.rollout, req.selfAssign);
+    await this.setMetadata(req, result.bundleId);
+    const done = result.status === "registered" ? "registered" : "was already registered";
+    this.parts.logger?.info(
+      `Capgo: ${req.appId}@${req.version} ${done} (bundle ${result.bundleId ?? "?"}); channel "${req.channel}" points at it.`
+    );
+    return result;
+  }
+  async pointChannel(appId, channel, version, rollout, selfAssign) {
+    this.requireKey();
+    await this.pointChannelAt(appId, channel, version, "register", rollout, selfAssign);
+  }
+  // Checked on first use, not at construction: a dry run builds the registrar without a key.
+  requireKey() {
+    if (this.parts.hasApiKey) return;
+    throw new RegistrationError(
+      "input_capgo_api_key_missing",
+      "A Capgo API key is required to register bundles with Capgo: set capgo-api-key (create one in Capgo > API keys, with the upload right).",
+      { stage: "input", input: "capgo-api-key", bundleState: "not-registered" }
+    );
+  }
+  /** Walk `GET /bundle` pages (newest first) until the version shows up or the list ends. */
+  async findVersion(appId, version, ctx) {
+    let pages = 0;
+    try {
+      for await (const rows of this.parts.api.listBundles(appId)) {
+        const row = rows.find((candidate) => candidate.name === version);
+        if (row) {
+          return {
+            found: true,
+            checksum: typeof row.checksum === "string" ? row.checksum : "",
+            bundleId: row.id === void 0 || row.id === null ? void 0 : String(row.id),
+            externalUrl: typeof row.external_url === "string" ? row.external_url : void 0,
+            sessionKey: typeof row.session_key === "string" ? row.session_key : void 0
+          };
+        }
+        if (++pages >= this.maxPages) {
+          this.parts.logger?.warn(
+            `Capgo: ${appId} has more than ${pages * CAPGO_PAGE_SIZE} bundles; stopped looking for ${version} after ${pages} pages.`
+          );
+          break;
+        }
+      }
+    } catch (error) {
+      throw mapError(error, ctx, this.parts.endpoint);
+    }
+    return { found: false };
+  }
+  /**
+   * `POST /bundle` with care: it is not idempotent. 429 and refused connections are simply retried;
+   * after an ambiguous failure the version is looked up first, and only sent again if absent.
+   */
+  async createBundleOnce(req) {
+    const body = {
+      app_id: req.appId,
+      version: req.version,
+      external_url: req.externalUrl,
+      checksum: req.checksum,
+      session_key: req.sessionKey,
+      key_id: req.keyId
+    };
+    const ctx = this.context(req, "register the bundle", "not-registered");
+    const unsure = { ...ctx, bundleState: "maybe-registered" };
+    let unknownOutcome = false;
+    let everUnknown = false;
+    try {
+      return await this.parts.retry(async () => {
+        if (unknownOutcome) {
+          const found = await this.findVersion(req.appId, req.version, unsure);
+          if (found.found) return { kind: "exists", found, ours: true };
+          this.parts.logger?.info(`Capgo: ${req.version} is not registered after the failed attempt; sending it again.`);
+        }
+        unknownOutcome = false;
+        try {
+          return { kind: "created", bundleId: (await this.postBundle(body, req.signature)).id };
+        } catch (error) {
+          if (outcomeUnknown(error)) unknownOutcome = everUnknown = true;
+          throw error;
+        }
+      });
+    } catch (error) {
+      if (error instanceof HttpFailure && error.apiCode === "version_already_exists")
+        return { kind: "exists", ours: everUnknown };
+      if (error instanceof RegistrationError || !unknownOutcome) throw mapError(error, ctx, this.parts.endpoint);
+      return this.settleUnknown(req, error, unsure);
+    }
+  }
+  /**
+   * Capgo's newer API stores the signed metadata (`signature`); older ones ignore the field. A
+   * server that refuses it (400 naming the field: nothing was created) gets the bundle without it:
+   * the signature is optional for devices, the registration is not.
+   */
+  signatureRefused = false;
+  async postBundle(body, signature) {
+    if (!signature || this.signatureRefused) return this.parts.api.postBundle(body);
+    try {
+      return await this.parts.api.postBundle({ ...body, signature });
+    } catch (error) {
+      if (!(error instanceof HttpFailure) || error.status !== 400 || !/signature/i.test(`${error.apiCode ?? ""} ${error.apiMessage ?? ""}`))
+        throw error;
+      this.signatureRefused = true;
+      this.parts.logger?.warn(
+        `Capgo refused the signed metadata field (${error.apiCode ?? "HTTP 400"}): registering without it. Devices then skip the signature check.`
+      );
+      return this.parts.api.postBundle(body);
+    }
+  }
+  /** The last `POST /bundle` attempt's outcome is unknown: settle it with a look-up if we can. */
+  async settleUnknown(req, error, ctx) {
+    let found;
+    try {
+      found = await this.findVersion(req.appId, req.version, ctx);
+    } catch {
+      found = void 0;
+    }
+    if (found?.found) return { kind: "exists", found, ours: true };
+    const settled = found !== void 0 && error instanceof HttpFailure;
+    throw mapError(error, { ...ctx, bundleState: settled ? "not-registered" : "maybe-registered" }, this.parts.endpoint);
+  }
+  /** The version exists: ours (same checksum) or a conflict; and does the server hold OUR upload? */
+  async settleExisting(req, outcome) {
+    const bundleState = outcome.ours ? "maybe-registered" : "not-registered";
+    const found = outcome.found ?? await this.findVersion(req.appId, req.version, this.context(req, "look up the existing version", bundleState));
+    if (!found.found) {
+      throw new RegistrationError(
+        "capgo_version_hidden",
+        `Capgo says version ${req.version} of ${req.appId} already exists, but it is not among the app's listed bundles (it may be deleted but still reserved, or beyond the ${this.maxPages * CAPGO_PAGE_SIZE} newest). The version must be bumped.`,
+        { stage: "register", input: "version", bundleState }
+      );
+    }
+    if (found.checksum.toLowerCase() !== req.checksum.toLowerCase()) throw conflictError(req, found);
+    const ours = found.externalUrl === req.externalUrl || outcome.ours && found.externalUrl === void 0;
+    if (!ours)
+      this.parts.logger?.info(
+        `Capgo: ${req.version} is already registered with the same checksum (bundle ${found.bundleId ?? "?"}).`
+      );
+    return {
+      status: ours ? "registered" : "already-registered",
+      bundleId: found.bundleId,
+      externalUrl: found.externalUrl ?? req.externalUrl
+    };
+  }
+  /**
+   * A rollout keeps the channel's stable bundle and sends `version` to a share of devices (Capgo's
+   * channel/post.ts: rolloutVersion + rolloutPercentageBps, integer basis points). Preview channels
+   * allow device self-assignment: testers join them with the plugin's setChannel.
+   */
+  async pointChannelAt(appId, channel, version, stage, rollout, selfAssign) {
+    const body = rollout ? {
+      app_id: appId,
+      channel,
+      rolloutVersion: version,
+      rolloutPercentageBps: Math.round(rollout.percentage * 100),
+      rolloutEnabled: true,
+      rolloutPaused: false
+    } : { app_id: appId, channel, version };
+    try {
+      await this.parts.api.postChannel(selfAssign ? { ...body, allow_device_self_set: true } : body);
+    } catch (error) {
+      throw mapError(
+        error,
+        {
+          appId,
+          version,
+          channel,
+          action: `point channel "${channel}" at ${version}`,
+          stage,
+          bundleState: "registered"
+        },
+        this.parts.endpoint
+      );
+    }
+  }
+  /** Link and comment are cosmetic: the bundle is registered and the channel points at it either way. */
+  async setMetadata(req, bundleId) {
+    if (!(req.link || req.comment) || bundleId === void 0 || !Number.isFinite(Number(bundleId))) return;
+    try {
+      await this.parts.api.postMetadata({
+        app_id: req.appId,
+        version_id: Number(bundleId),
+        ...req.link ? { link: req.link } : {},
+        ...req.comment ? { comment: req.comment } : {}
+      });
+    } catch (error) {
+      this.parts.logger?.warn(
+        `Capgo: could not set the bundle's link/comment (${describeFailure(error)}); the bundle is registered anyway.`
+      );
+    }
+  }
+  context(req, action, bundleState) {
+    return {
+      appId: req.appId,
+      version: req.version,
+      keyId: req.keyId,
+      externalUrl: req.externalUrl,
+      action,
+      stage: "register",
+      bundleState
+    };
+  }
+};
+function conflictError(req, found) {
+  return new RegistrationError(
+    "capgo_version_conflict",
+    `Version ${req.version} of ${req.appId} already exists on Capgo (bundle ${found.bundleId ?? "?"}) with different content or a different signing key (its checksum starts ${found.checksum.slice(0, 12) || "(none)"}\u2026, this build's starts ${req.checksum.slice(0, 12)}\u2026). Versions are immutable: the version must be bumped (or delete that bundle in Capgo first).`,
+    { stage: "register", input: "version", bundleState: "not-registered" }
+  );
+}
+function capgoHttpClient(options) {
   const apiKey = options.apiKey?.trim() ?? "";
   const baseUrl = parseHttpUrl(
     options.apiUrl ?? CAPGO_API_URL,
@@ -29937,94 +30180,46 @@ function createCapgoReleaseServer(options) {
     ...options,
     baseUrl,
     service: "Capgo",
-    headers: { authorization: apiKey, accept: "application/json", "user-agent": "capacitor-live-update-action" },
+    headers: { authorization: apiKey, accept: "application/json", "user-agent": USER_AGENT },
     secrets: [apiKey]
   });
-  const api = new CapgoHttpApi(client);
-  const endpoint = { baseUrl: client.shownUrl, attempts: client.attempts };
-  const context = (appId, channel, action, version) => ({
-    appId,
-    channel,
-    version,
-    action,
-    stage: "release",
-    bundleState: "not-registered"
-  });
-  async function attempt(ctx, call, tolerated = []) {
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof HttpFailure && error.apiCode && tolerated.includes(error.apiCode)) return void 0;
-      throw mapError(error, ctx, endpoint);
-    }
-  }
+  return { client, apiKey };
+}
+
+// src/core/register/none.ts
+function createNoneRegistrar(options = {}) {
   return {
-    kind: "capgo",
-    async channelState(appId, channel) {
-      const ctx = context(appId, channel, `read channel "${channel}"`);
-      const answer = await attempt(
-        ctx,
-        () => client.call({ method: "GET", path: "/channel", query: { app_id: appId, channel } }),
-        ["cannot_find_version"]
-      );
-      if (!answer) return null;
-      const row = answer.json ?? {};
-      const state2 = {};
-      if (row.version?.name && row.version.name !== "unknown") state2.stable = row.version.name;
-      if (row.rolloutEnabled && row.rollout_version_info?.name) {
-        state2.rollout = { version: row.rollout_version_info.name, percentage: (row.rolloutPercentageBps ?? 0) / 100 };
-      }
-      return state2;
+    kind: "none",
+    async lookup() {
+      return { found: false };
     },
-    async promote({ appId, channel }) {
-      await attempt(
-        context(appId, channel, `promote the rollout of channel "${channel}"`),
-        () => api.postChannel({ app_id: appId, channel, promoteToStable: true })
+    async register(req) {
+      options.logger?.info(
+        `No update server configured (server: none): ${req.appId}@${req.version} was uploaded but not announced.`
       );
+      return { status: "registered", externalUrl: req.externalUrl };
     },
-    async rollback({ appId, channel, release: release2 }) {
-      const ctx = context(appId, channel, `roll channel "${channel}" back to ${release2.version}`, release2.version);
-      await attempt(ctx, () => api.postChannel({ app_id: appId, channel, version: release2.version, rollback: true }));
-    },
-    async deleteChannel({ appId, channel, versions: versions2 }) {
-      await attempt(
-        context(appId, channel, `delete channel "${channel}"`),
-        () => api.deleteChannel({ app_id: appId, channel }),
-        ["cannot_find_channel"]
-      );
-      const deleted = [];
-      for (const version of versions2) {
-        const ctx = context(appId, channel, `delete bundle ${version}`, version);
-        try {
-          await api.deleteBundle({ app_id: appId, version });
-          deleted.push(version);
-        } catch (error) {
-          if (error instanceof HttpFailure && error.apiCode === "cannot_delete_version") continue;
-          if (error instanceof HttpFailure && error.apiCode === "cannot_delete_linked_version") {
-            options.logger?.warn(`Capgo: bundle ${version} is still used by another channel; kept.`);
-            continue;
-          }
-          throw mapError(error, ctx, endpoint);
-        }
-      }
-      return deleted;
+    async pointChannel() {
     }
   };
 }
 
-// src/core/modes/server.ts
-function recordsOnlyServer(kind) {
+// src/core/register/self-hosted.ts
+function createSelfHostedRegistrar(options) {
   return {
-    kind,
-    async channelState() {
-      return void 0;
+    kind: "self-hosted",
+    async lookup(appId, version) {
+      const found = await new ReleaseRecords(options.store, appId).readRelease(version);
+      if (!found) return { found: false };
+      return { found: true, checksum: found.record.bundle.checksum, externalUrl: found.record.bundle.url };
     },
-    async promote() {
+    async register(req) {
+      options.logger?.info(
+        `Self-hosted: ${req.appId}@${req.version} is uploaded and verified; the channel record is updated next.`
+      );
+      return { status: "registered", externalUrl: req.externalUrl };
     },
-    async rollback() {
-    },
-    async deleteChannel() {
-      return [];
+    async pointChannel() {
     }
   };
 }
@@ -30034,7 +30229,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 var WEBHOOK_EVENT = "bundle.published";
 var SIGNATURE_HEADER = "x-signature-256";
 var TIMESTAMP_HEADER = "x-live-update-timestamp";
-var USER_AGENT = "capacitor-live-update-action";
+var USER_AGENT2 = "capacitor-live-update-action";
 function signWebhook(secret, timestamp, body) {
   const hmac = createHmac("sha256", secret);
   hmac.update(`${timestamp}.`);
@@ -30042,20 +30237,22 @@ function signWebhook(secret, timestamp, body) {
   return `sha256=${hmac.digest("hex")}`;
 }
 function createWebhookRegistrar(options) {
+  return new WebhookRegistrar(webhookHttpClient(options), options.secret);
+}
+function webhookHttpClient(options) {
   const target = parseHttpUrl(
     options.url ?? "",
     "webhook-url",
     "input_webhook_url_invalid",
     "https://updates.example.com/hooks/live-update"
   );
-  const client = new HttpJsonClient({
+  return new HttpJsonClient({
     ...options,
     baseUrl: target.href,
     service: `Webhook ${target.origin}${target.pathname}`,
-    headers: { "user-agent": USER_AGENT },
+    headers: { "user-agent": USER_AGENT2 },
     secrets: [options.secret, target.search.length > 1 ? target.search.slice(1) : void 0]
   });
-  return new WebhookRegistrar(client, options.secret);
 }
 var WebhookRegistrar = class {
   constructor(client, secret) {
@@ -30174,24 +30371,135 @@ var WebhookRegistrar = class {
   }
 };
 
+// src/core/register/index.ts
+function httpDependencies(options) {
+  const { signal, store: _store, ...rest } = options;
+  if (!signal) return rest;
+  return {
+    ...rest,
+    fetch: cancellableFetch(rest.fetch ?? globalThis.fetch, signal),
+    sleep: cancellableSleep(rest.sleep ?? realSleep, signal)
+  };
+}
+function createRegistrar(config, options = {}) {
+  const { store } = options;
+  const deps = httpDependencies(options);
+  switch (config.kind) {
+    case "capgo":
+      return createCapgoRegistrar({ apiUrl: config.apiUrl, apiKey: config.apiKey, ...deps });
+    case "webhook":
+      return createWebhookRegistrar({ url: config.url, secret: config.secret, ...deps });
+    case "none":
+      return createNoneRegistrar({ logger: deps.logger });
+    case "self-hosted":
+      if (!store)
+        throw new LiveUpdateError(
+          "input_storage_missing",
+          "'server: self-hosted' needs storage (s3 or dir): the records devices read live there.",
+          { stage: "input", input: "storage" }
+        );
+      return createSelfHostedRegistrar({ store, logger: deps.logger });
+  }
+}
+
+// src/core/modes/capgo-channels.ts
+function createCapgoReleaseServer(options) {
+  const { client } = capgoHttpClient(options);
+  const api = new CapgoHttpApi(client);
+  const endpoint = { baseUrl: client.shownUrl, attempts: client.attempts };
+  const context = (appId, channel, action, version) => ({
+    appId,
+    channel,
+    version,
+    action,
+    stage: "release",
+    bundleState: "not-registered"
+  });
+  async function attempt(ctx, call, tolerated = []) {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof HttpFailure && error.apiCode && tolerated.includes(error.apiCode)) return void 0;
+      throw mapError(error, ctx, endpoint);
+    }
+  }
+  return {
+    kind: "capgo",
+    async channelState(appId, channel) {
+      const ctx = context(appId, channel, `read channel "${channel}"`);
+      const answer = await attempt(
+        ctx,
+        () => client.call({ method: "GET", path: "/channel", query: { app_id: appId, channel } }),
+        ["cannot_find_version"]
+      );
+      if (!answer) return null;
+      const row = answer.json ?? {};
+      const state2 = {};
+      if (row.version?.name && row.version.name !== "unknown") state2.stable = row.version.name;
+      if (row.rolloutEnabled && row.rollout_version_info?.name) {
+        state2.rollout = { version: row.rollout_version_info.name, percentage: (row.rolloutPercentageBps ?? 0) / 100 };
+      }
+      return state2;
+    },
+    async promote({ appId, channel }) {
+      await attempt(
+        context(appId, channel, `promote the rollout of channel "${channel}"`),
+        () => api.postChannel({ app_id: appId, channel, promoteToStable: true })
+      );
+    },
+    async rollback({ appId, channel, release: release2 }) {
+      const ctx = context(appId, channel, `roll channel "${channel}" back to ${release2.version}`, release2.version);
+      await attempt(ctx, () => api.postChannel({ app_id: appId, channel, version: release2.version, rollback: true }));
+    },
+    async deleteChannel({ appId, channel, versions: versions2 }) {
+      await attempt(
+        context(appId, channel, `delete channel "${channel}"`),
+        () => api.deleteChannel({ app_id: appId, channel }),
+        ["cannot_find_channel"]
+      );
+      const deleted = [];
+      for (const version of versions2) {
+        const ctx = context(appId, channel, `delete bundle ${version}`, version);
+        try {
+          await api.deleteBundle({ app_id: appId, version });
+          deleted.push(version);
+        } catch (error) {
+          if (error instanceof HttpFailure && error.apiCode === "cannot_delete_version") continue;
+          if (error instanceof HttpFailure && error.apiCode === "cannot_delete_linked_version") {
+            options.logger?.warn(`Capgo: bundle ${version} is still used by another channel; kept.`);
+            continue;
+          }
+          throw mapError(error, ctx, endpoint);
+        }
+      }
+      return deleted;
+    }
+  };
+}
+
+// src/core/modes/server.ts
+function recordsOnlyServer(kind) {
+  return {
+    kind,
+    async channelState() {
+      return void 0;
+    },
+    async promote() {
+    },
+    async rollback() {
+    },
+    async deleteChannel() {
+      return [];
+    }
+  };
+}
+
 // src/core/modes/webhook-events.ts
 var PROMOTED_EVENT = "channel.promoted";
 var ROLLED_BACK_EVENT = "channel.rolled_back";
 var DELETED_EVENT = "channel.deleted";
 function createWebhookReleaseServer(options) {
-  const target = parseHttpUrl(
-    options.url,
-    "webhook-url",
-    "input_webhook_url_invalid",
-    "https://updates.example.com/hooks/live-update"
-  );
-  const client = new HttpJsonClient({
-    ...options,
-    baseUrl: target.href,
-    service: `Webhook ${target.origin}${target.pathname}`,
-    headers: { "user-agent": "capacitor-live-update-action" },
-    secrets: [options.secret, target.search.length > 1 ? target.search.slice(1) : void 0]
-  });
+  const client = webhookHttpClient(options);
   async function send(fields) {
     if (!options.secret) {
       throw new LiveUpdateError(
@@ -30642,12 +30950,7 @@ async function buildRelease(options, published, objectKey, url) {
 
 // src/core/modes/index.ts
 function createReleaseServer(config, options = {}) {
-  const { signal, store: _store, ...rest } = options;
-  const deps = signal ? {
-    ...rest,
-    fetch: cancellableFetch(rest.fetch ?? globalThis.fetch, signal),
-    sleep: cancellableSleep(rest.sleep ?? realSleep, signal)
-  } : rest;
+  const deps = httpDependencies(options);
   switch (config.kind) {
     case "capgo":
       return createCapgoReleaseServer({ apiUrl: config.apiUrl, apiKey: config.apiKey, ...deps });
@@ -31484,329 +31787,6 @@ async function runReleaseGuard(args) {
       `native-compatibility: accept: this fingerprint becomes the channel's baseline${guard.baseline.nativeFloor ? ` (native floor ${guard.baseline.nativeFloor})` : ""}.`
     );
   return guard;
-}
-
-// src/core/register/capgo.ts
-var USER_AGENT2 = "capacitor-live-update-action";
-function createCapgoRegistrar(options) {
-  const apiKey = options.apiKey?.trim() ?? "";
-  const baseUrl = parseHttpUrl(
-    options.apiUrl ?? CAPGO_API_URL,
-    "capgo-api-url",
-    "input_capgo_api_url_invalid",
-    CAPGO_API_URL
-  ).href.replace(/\/+$/, "");
-  const client = new HttpJsonClient({
-    ...options,
-    deadlineMs: options.deadlineMs ?? 18e4,
-    baseUrl,
-    service: "Capgo",
-    headers: { authorization: apiKey, accept: "application/json", "user-agent": USER_AGENT2 },
-    secrets: [apiKey]
-  });
-  return new CapgoRegistrar({
-    api: new CapgoHttpApi(client),
-    retry: client.retry,
-    endpoint: { baseUrl: client.shownUrl, attempts: client.attempts },
-    hasApiKey: apiKey !== "",
-    logger: options.logger,
-    maxPages: options.maxPages
-  });
-}
-var CapgoRegistrar = class {
-  constructor(parts) {
-    this.parts = parts;
-    this.maxPages = Math.max(1, parts.maxPages ?? 200);
-  }
-  parts;
-  kind = "capgo";
-  maxPages;
-  async lookup(appId, version) {
-    this.requireKey();
-    return this.findVersion(appId, version, {
-      appId,
-      version,
-      action: "list the app's bundles",
-      stage: "lookup",
-      bundleState: "not-registered"
-    });
-  }
-  async register(req) {
-    validateRegistrationRequest(req);
-    this.requireKey();
-    const outcome = await this.createBundleOnce(req);
-    const result = outcome.kind === "created" ? { status: "registered", bundleId: outcome.bundleId, externalUrl: req.externalUrl } : await this.settleExisting(req, outcome);
-    await this.pointChannelAt(req.appId, req.channel, req.version, "register", req.rollout, req.selfAssign);
-    await this.setMetadata(req, result.bundleId);
-    const done = result.status === "registered" ? "registered" : "was already registered";
-    this.parts.logger?.info(
-      `Capgo: ${req.appId}@${req.version} ${done} (bundle ${result.bundleId ?? "?"}); channel "${req.channel}" points at it.`
-    );
-    return result;
-  }
-  async pointChannel(appId, channel, version, rollout, selfAssign) {
-    this.requireKey();
-    await this.pointChannelAt(appId, channel, version, "register", rollout, selfAssign);
-  }
-  // Checked on first use, not at construction: a dry run builds the registrar without a key.
-  requireKey() {
-    if (this.parts.hasApiKey) return;
-    throw new RegistrationError(
-      "input_capgo_api_key_missing",
-      "A Capgo API key is required to register bundles with Capgo: set capgo-api-key (create one in Capgo > API keys, with the upload right).",
-      { stage: "input", input: "capgo-api-key", bundleState: "not-registered" }
-    );
-  }
-  /** Walk `GET /bundle` pages (newest first) until the version shows up or the list ends. */
-  async findVersion(appId, version, ctx) {
-    let pages = 0;
-    try {
-      for await (const rows of this.parts.api.listBundles(appId)) {
-        const row = rows.find((candidate) => candidate.name === version);
-        if (row) {
-          return {
-            found: true,
-            checksum: typeof row.checksum === "string" ? row.checksum : "",
-            bundleId: row.id === void 0 || row.id === null ? void 0 : String(row.id),
-            externalUrl: typeof row.external_url === "string" ? row.external_url : void 0,
-            sessionKey: typeof row.session_key === "string" ? row.session_key : void 0
-          };
-        }
-        if (++pages >= this.maxPages) {
-          this.parts.logger?.warn(
-            `Capgo: ${appId} has more than ${pages * CAPGO_PAGE_SIZE} bundles; stopped looking for ${version} after ${pages} pages.`
-          );
-          break;
-        }
-      }
-    } catch (error) {
-      throw mapError(error, ctx, this.parts.endpoint);
-    }
-    return { found: false };
-  }
-  /**
-   * `POST /bundle` with care: it is not idempotent. 429 and refused connections are simply retried;
-   * after an ambiguous failure the version is looked up first, and only sent again if absent.
-   */
-  async createBundleOnce(req) {
-    const body = {
-      app_id: req.appId,
-      version: req.version,
-      external_url: req.externalUrl,
-      checksum: req.checksum,
-      session_key: req.sessionKey,
-      key_id: req.keyId
-    };
-    const ctx = this.context(req, "register the bundle", "not-registered");
-    const unsure = { ...ctx, bundleState: "maybe-registered" };
-    let unknownOutcome = false;
-    let everUnknown = false;
-    try {
-      return await this.parts.retry(async () => {
-        if (unknownOutcome) {
-          const found = await this.findVersion(req.appId, req.version, unsure);
-          if (found.found) return { kind: "exists", found, ours: true };
-          this.parts.logger?.info(`Capgo: ${req.version} is not registered after the failed attempt; sending it again.`);
-        }
-        unknownOutcome = false;
-        try {
-          return { kind: "created", bundleId: (await this.postBundle(body, req.signature)).id };
-        } catch (error) {
-          if (outcomeUnknown(error)) unknownOutcome = everUnknown = true;
-          throw error;
-        }
-      });
-    } catch (error) {
-      if (error instanceof HttpFailure && error.apiCode === "version_already_exists")
-        return { kind: "exists", ours: everUnknown };
-      if (error instanceof RegistrationError || !unknownOutcome) throw mapError(error, ctx, this.parts.endpoint);
-      return this.settleUnknown(req, error, unsure);
-    }
-  }
-  /**
-   * Capgo's newer API stores the signed metadata (`signature`); older ones ignore the field. A
-   * server that refuses it (400 naming the field: nothing was created) gets the bundle without it:
-   * the signature is optional for devices, the registration is not.
-   */
-  signatureRefused = false;
-  async postBundle(body, signature) {
-    if (!signature || this.signatureRefused) return this.parts.api.postBundle(body);
-    try {
-      return await this.parts.api.postBundle({ ...body, signature });
-    } catch (error) {
-      if (!(error instanceof HttpFailure) || error.status !== 400 || !/signature/i.test(`${error.apiCode ?? ""} ${error.apiMessage ?? ""}`))
-        throw error;
-      this.signatureRefused = true;
-      this.parts.logger?.warn(
-        `Capgo refused the signed metadata field (${error.apiCode ?? "HTTP 400"}): registering without it. Devices then skip the signature check.`
-      );
-      return this.parts.api.postBundle(body);
-    }
-  }
-  /** The last `POST /bundle` attempt's outcome is unknown: settle it with a look-up if we can. */
-  async settleUnknown(req, error, ctx) {
-    let found;
-    try {
-      found = await this.findVersion(req.appId, req.version, ctx);
-    } catch {
-      found = void 0;
-    }
-    if (found?.found) return { kind: "exists", found, ours: true };
-    const settled = found !== void 0 && error instanceof HttpFailure;
-    throw mapError(error, { ...ctx, bundleState: settled ? "not-registered" : "maybe-registered" }, this.parts.endpoint);
-  }
-  /** The version exists: ours (same checksum) or a conflict; and does the server hold OUR upload? */
-  async settleExisting(req, outcome) {
-    const bundleState = outcome.ours ? "maybe-registered" : "not-registered";
-    const found = outcome.found ?? await this.findVersion(req.appId, req.version, this.context(req, "look up the existing version", bundleState));
-    if (!found.found) {
-      throw new RegistrationError(
-        "capgo_version_hidden",
-        `Capgo says version ${req.version} of ${req.appId} already exists, but it is not among the app's listed bundles (it may be deleted but still reserved, or beyond the ${this.maxPages * CAPGO_PAGE_SIZE} newest). The version must be bumped.`,
-        { stage: "register", input: "version", bundleState }
-      );
-    }
-    if (found.checksum.toLowerCase() !== req.checksum.toLowerCase()) throw conflictError(req, found);
-    const ours = found.externalUrl === req.externalUrl || outcome.ours && found.externalUrl === void 0;
-    if (!ours)
-      this.parts.logger?.info(
-        `Capgo: ${req.version} is already registered with the same checksum (bundle ${found.bundleId ?? "?"}).`
-      );
-    return {
-      status: ours ? "registered" : "already-registered",
-      bundleId: found.bundleId,
-      externalUrl: found.externalUrl ?? req.externalUrl
-    };
-  }
-  /**
-   * A rollout keeps the channel's stable bundle and sends `version` to a share of devices (Capgo's
-   * channel/post.ts: rolloutVersion + rolloutPercentageBps, integer basis points). Preview channels
-   * allow device self-assignment: testers join them with the plugin's setChannel.
-   */
-  async pointChannelAt(appId, channel, version, stage, rollout, selfAssign) {
-    const body = rollout ? {
-      app_id: appId,
-      channel,
-      rolloutVersion: version,
-      rolloutPercentageBps: Math.round(rollout.percentage * 100),
-      rolloutEnabled: true,
-      rolloutPaused: false
-    } : { app_id: appId, channel, version };
-    try {
-      await this.parts.api.postChannel(selfAssign ? { ...body, allow_device_self_set: true } : body);
-    } catch (error) {
-      throw mapError(
-        error,
-        {
-          appId,
-          version,
-          channel,
-          action: `point channel "${channel}" at ${version}`,
-          stage,
-          bundleState: "registered"
-        },
-        this.parts.endpoint
-      );
-    }
-  }
-  /** Link and comment are cosmetic: the bundle is registered and the channel points at it either way. */
-  async setMetadata(req, bundleId) {
-    if (!(req.link || req.comment) || bundleId === void 0 || !Number.isFinite(Number(bundleId))) return;
-    try {
-      await this.parts.api.postMetadata({
-        app_id: req.appId,
-        version_id: Number(bundleId),
-        ...req.link ? { link: req.link } : {},
-        ...req.comment ? { comment: req.comment } : {}
-      });
-    } catch (error) {
-      this.parts.logger?.warn(
-        `Capgo: could not set the bundle's link/comment (${describeFailure(error)}); the bundle is registered anyway.`
-      );
-    }
-  }
-  context(req, action, bundleState) {
-    return {
-      appId: req.appId,
-      version: req.version,
-      keyId: req.keyId,
-      externalUrl: req.externalUrl,
-      action,
-      stage: "register",
-      bundleState
-    };
-  }
-};
-function conflictError(req, found) {
-  return new RegistrationError(
-    "capgo_version_conflict",
-    `Version ${req.version} of ${req.appId} already exists on Capgo (bundle ${found.bundleId ?? "?"}) with different content or a different signing key (its checksum starts ${found.checksum.slice(0, 12) || "(none)"}\u2026, this build's starts ${req.checksum.slice(0, 12)}\u2026). Versions are immutable: the version must be bumped (or delete that bundle in Capgo first).`,
-    { stage: "register", input: "version", bundleState: "not-registered" }
-  );
-}
-
-// src/core/register/none.ts
-function createNoneRegistrar(options = {}) {
-  return {
-    kind: "none",
-    async lookup() {
-      return { found: false };
-    },
-    async register(req) {
-      options.logger?.info(
-        `No update server configured (server: none): ${req.appId}@${req.version} was uploaded but not announced.`
-      );
-      return { status: "registered", externalUrl: req.externalUrl };
-    },
-    async pointChannel() {
-    }
-  };
-}
-
-// src/core/register/self-hosted.ts
-function createSelfHostedRegistrar(options) {
-  return {
-    kind: "self-hosted",
-    async lookup(appId, version) {
-      const found = await new ReleaseRecords(options.store, appId).readRelease(version);
-      if (!found) return { found: false };
-      return { found: true, checksum: found.record.bundle.checksum, externalUrl: found.record.bundle.url };
-    },
-    async register(req) {
-      options.logger?.info(
-        `Self-hosted: ${req.appId}@${req.version} is uploaded and verified; the channel record is updated next.`
-      );
-      return { status: "registered", externalUrl: req.externalUrl };
-    },
-    async pointChannel() {
-    }
-  };
-}
-
-// src/core/register/index.ts
-function createRegistrar(config, options = {}) {
-  const { signal, store, ...rest } = options;
-  const deps = signal ? {
-    ...rest,
-    fetch: cancellableFetch(rest.fetch ?? globalThis.fetch, signal),
-    sleep: cancellableSleep(rest.sleep ?? realSleep, signal)
-  } : rest;
-  switch (config.kind) {
-    case "capgo":
-      return createCapgoRegistrar({ apiUrl: config.apiUrl, apiKey: config.apiKey, ...deps });
-    case "webhook":
-      return createWebhookRegistrar({ url: config.url, secret: config.secret, ...deps });
-    case "none":
-      return createNoneRegistrar({ logger: deps.logger });
-    case "self-hosted":
-      if (!store)
-        throw new LiveUpdateError(
-          "input_storage_missing",
-          "'server: self-hosted' needs storage (s3 or dir): the records devices read live there.",
-          { stage: "input", input: "storage" }
-        );
-      return createSelfHostedRegistrar({ store, logger: deps.logger });
-  }
 }
 
 // src/core/report.ts

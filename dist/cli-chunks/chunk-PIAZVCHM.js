@@ -6,7 +6,6 @@ const require = __liveUpdateCreateRequire(import.meta.url);
 import os from "node:os";
 
 // src/core/zip/deflate-pool.ts
-import { existsSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 
 // src/core/zip/prepare.ts
@@ -21,6 +20,10 @@ function freeNow(buffer) {
   if (typeof memory.transfer !== "function" || memory.byteLength <= Buffer.poolSize) return;
   if (typeof SharedArrayBuffer !== "undefined" && memory instanceof SharedArrayBuffer) return;
   memory.transfer(0);
+}
+function memoryToTransfer(bytes) {
+  const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  return owned ? bytes.buffer : new Uint8Array(bytes).buffer;
 }
 
 // src/core/zip/prepare.ts
@@ -131,14 +134,17 @@ function prepareFile(task, reader, cache, output = "kept") {
   return prepareContent(reader.read(task.file, task.size), task, cache, output);
 }
 
+// src/core/zip/worker-module.ts
+import { existsSync } from "node:fs";
+function workerModule(name, base) {
+  const built = new URL(`./${name}.js`, base);
+  return existsSync(built) ? { url: built, built: true } : { url: new URL(`./${name}.ts`, base), built: false };
+}
+
 // src/core/zip/deflate-pool.ts
 var BATCHES_IN_FLIGHT = 2;
 var BATCH_FILES = 32;
 var BATCH_BYTES = 1024 * 1024;
-function workerUrl() {
-  const built = new URL("./deflate-worker.js", import.meta.url);
-  return existsSync(built) ? built : new URL("./deflate-worker.ts", import.meta.url);
-}
 function workerError(error, task) {
   if (error.changed) return new FileChangedError(task.file);
   return Object.assign(new Error(error.message), { code: error.code });
@@ -164,7 +170,7 @@ var DeflatePool = class {
     this.inFlight.set(worker, 0);
   }
   spawn() {
-    const worker = new Worker(workerUrl(), {
+    const worker = new Worker(workerModule("deflate-worker", import.meta.url).url, {
       workerData: this.options,
       resourceLimits: this.options.cacheDir ? { maxYoungGenerationSizeMb: 4 } : { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 24 }
     });
@@ -315,6 +321,7 @@ async function closeEarlyDeflateWorkers() {
 
 export {
   freeNow,
+  memoryToTransfer,
   NOTIFY_APP_READY,
   SMALL_FILE_LIMIT,
   shouldDeflate,
@@ -323,6 +330,7 @@ export {
   FileReader,
   deflateBound,
   prepareFile,
+  workerModule,
   DeflatePool,
   startDeflateWorkersEarly,
   adoptEarlyDeflateWorkers,
