@@ -13,6 +13,7 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { measureFloor } from './floor.mjs'
 import { changeSomeFiles, makeWebApp } from './make-webapp.mjs'
+import { median } from './stats.mjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const runs = Number(process.env.BENCH_RUNS ?? 3)
@@ -22,12 +23,6 @@ const cores = os.availableParallelism()
 const out = path.join(repo, 'bench', 'out')
 const capgoCli = path.join(repo, 'node_modules', '@capgo', 'cli', 'dist', 'index.js')
 const ourCli = path.join(repo, 'dist', 'cli.js')
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
 
 /** Runs a command under /usr/bin/time -v: wall seconds and peak RSS in MB. */
 function timed(args, cwd) {

@@ -15,6 +15,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { brotliCompressSync, constants as zlibConstants } from 'node:zlib'
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { build } from 'esbuild'
+import { median, percentile } from './stats.mjs'
+import { WORKER_ENTRIES } from '../scripts/worker-entries.mjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const out = path.join(repo, 'bench', 'out', 'delta')
@@ -23,7 +25,6 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 5)
 const endpoint = process.env.LIVE_UPDATE_TEST_S3_ENDPOINT ?? 'http://127.0.0.1:8080'
 const bucket = `bench-delta-${Date.now()}`
 const APP = 'com.example.bench'
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`
 
 await mkdir(out, { recursive: true })
@@ -39,9 +40,9 @@ await build({
   keepNames: true,
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 })
-// The zip writer starts its deflate worker from ./deflate-worker.js next to the bundle.
+// The bundled core starts its workers (deflate, zip walk, hashing) from ./<name>.js beside it.
 await build({
-  entryPoints: { 'deflate-worker': path.join(repo, 'src', 'core', 'zip', 'deflate-worker.ts') },
+  entryPoints: Object.fromEntries(Object.entries(WORKER_ENTRIES).map(([name, file]) => [name, path.join(repo, file)])),
   outdir: out,
   bundle: true,
   platform: 'node',
@@ -327,14 +328,7 @@ async function load(durationS, width, makeBody) {
       }
     }),
   )
-  latencies.sort((a, b) => a - b)
-  return {
-    requests: latencies.length,
-    rps: latencies.length / durationS,
-    p50: latencies[Math.floor(latencies.length * 0.5)],
-    p99: latencies[Math.floor(latencies.length * 0.99)],
-    errors,
-  }
+  return { requests: latencies.length, latencies, errors }
 }
 // Mixed traffic: most devices are up to date; 1 in 10 gets the update reply with its 300-entry manifest.
 const upToDate = JSON.stringify(device({ version_name: '1.0.1' }))
@@ -355,11 +349,13 @@ const rssMid = await rss()
 const half2 = await load(seconds / 2, 32, mixed)
 const cpuUsed = (await cpuMs()) - cpuBefore
 const rssAfter = await rss()
+// Percentiles over every request of both halves.
+const latencies = [...half1.latencies, ...half2.latencies]
 const loaded = {
-  requests: half1.requests + half2.requests,
-  rps: (half1.requests + half2.requests) / seconds,
-  p50: Math.max(half1.p50, half2.p50),
-  p99: Math.max(half1.p99, half2.p99),
+  requests: latencies.length,
+  rps: latencies.length / seconds,
+  p50: percentile(latencies, 0.5),
+  p99: percentile(latencies, 0.99),
   errors: half1.errors + half2.errors,
 }
 serve.kill('SIGTERM')

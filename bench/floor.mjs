@@ -6,6 +6,7 @@ import { createCipheriv, createHash, randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
+import { median } from './stats.mjs'
 
 const STORED =
   /\.(png|jpe?g|gif|webp|avif|heic|heif|jxl|ico|woff2?|mp3|mp4|m4a|m4v|aac|ogg|oga|opus|webm|mov|zip|gz|tgz|br|zst|xz|bz2|7z|rar|pdf)$/i
@@ -33,8 +34,7 @@ export function processStartSeconds(runs = 5) {
     execFileSync(process.execPath, ['-e', ''])
     times.push(Number(process.hrtime.bigint() - started) / 1e9)
   }
-  times.sort((a, b) => a - b)
-  return times[Math.floor(times.length / 2)]
+  return median(times)
 }
 
 /**

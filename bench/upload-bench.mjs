@@ -16,6 +16,8 @@ import http from 'node:http'
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { build } from 'esbuild'
 import { makeWebApp } from './make-webapp.mjs'
+import { median } from './stats.mjs'
+import { WORKER_ENTRIES } from '../scripts/worker-entries.mjs'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const out = path.join(repo, 'bench', 'out', 'upload')
@@ -25,7 +27,6 @@ const sizes = (process.env.BENCH_SIZES ?? '64,256').split(',').map(Number)
 const endpoint = process.env.LIVE_UPDATE_TEST_S3_ENDPOINT ?? 'http://127.0.0.1:8080'
 const bucket = `bench-${Date.now()}`
 const cli = path.join(repo, 'dist', 'cli.js')
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
 const client = new S3Client({
   endpoint,
@@ -105,13 +106,14 @@ await build({
   outfile: path.join(repo, 'bench', 'out', 'verify-core.mjs'),
   logLevel: 'warning',
 })
+// The bundled core starts its workers from ./<name>.js beside it.
 await build({
-  entryPoints: [path.join(repo, 'src', 'core', 'zip', 'walk-worker.ts')],
+  entryPoints: Object.fromEntries(Object.entries(WORKER_ENTRIES).map(([name, file]) => [name, path.join(repo, file)])),
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  outfile: path.join(repo, 'bench', 'out', 'walk-worker.js'),
+  outdir: path.join(repo, 'bench', 'out'),
   logLevel: 'warning',
 })
 

@@ -2,6 +2,7 @@
 // CommonJS dependencies (the AWS SDK's) need `require`, so the banner defines it.
 import { rm } from 'node:fs/promises'
 import { build } from 'esbuild'
+import { WORKER_ENTRIES } from './worker-entries.mjs'
 
 const banner = {
   js: [
@@ -25,18 +26,13 @@ const common = {
 
 await rm('dist', { recursive: true, force: true })
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js' })
-// The worker modules (deflate, verify's zip walk, the bundle's hashing) are their own files (started with new URL('./deflate-worker.js',
-// import.meta.url)), so it sits beside every file the writer can end up in: the action, and the
-// CLI's chunks.
+// The worker modules (scripts/worker-entries.mjs) sit beside every file that can start one: the
+// action, and the CLI's chunks.
 for (const outdir of ['dist', 'dist/cli-chunks']) {
   await build({
     ...common,
     banner: undefined,
-    entryPoints: {
-      'deflate-worker': 'src/core/zip/deflate-worker.ts',
-      'walk-worker': 'src/core/zip/walk-worker.ts',
-      'hash-worker': 'src/core/zip/hash-worker.ts',
-    },
+    entryPoints: WORKER_ENTRIES,
     outdir,
   })
 }
