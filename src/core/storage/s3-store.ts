@@ -416,7 +416,7 @@ export class S3Store implements BundleStore {
         )
         if (leftover) throw this.storageError(tracker.failedCommand, key, error, leftover)
         if (await this.head(key)) throw this.existsError(key)
-        return this.uploadOnce(key, body, attempt)
+        return this.uploadOnce(key, body, attempt, signal)
       }
       if (
         isConditionalConflict(error) ||
