@@ -14,6 +14,9 @@ describe('release inputs', () => {
     expect(parseRolloutPercentage('10')).toBe(10)
     expect(parseRolloutPercentage('0.01')).toBe(0.01)
     expect(parseRolloutPercentage('12.5%')).toBe(12.5)
+    // Two-decimal values that are not exact in binary floating point (1.1 * 100 !== 110).
+    for (const text of ['1.1', '0.07', '0.29', '1.15', '33.33', '99.99'])
+      expect(parseRolloutPercentage(text)).toBe(Number(text))
     for (const bad of ['0', '0.001', '100.5', '-1', 'ten']) {
       expect(() => parseRolloutPercentage(bad)).toThrow(
         expect.objectContaining({ code: 'input_rollout_percentage_invalid', input: 'rollout-percentage' }),

@@ -43,8 +43,15 @@ export interface ReleaseSettings {
 export function parseRolloutPercentage(text: string | undefined): number {
   if (text === undefined || text.trim() === '') return 100
   const value = Number(text.trim().replace(/%$/, ''))
-  // Capgo keeps basis points: two decimals are the finest share a server can hold.
-  if (!Number.isFinite(value) || value < 0.01 || value > 100 || Math.round(value * 100) !== value * 100) {
+  // Capgo keeps basis points: two decimals are the finest share a server can hold. Compared with a
+  // tolerance: in binary floating point 1.1 * 100 is 110.00000000000001.
+  const basisPoints = value * 100
+  if (
+    !Number.isFinite(value) ||
+    value < 0.01 ||
+    value > 100 ||
+    Math.abs(basisPoints - Math.round(basisPoints)) > 1e-6
+  ) {
     throw inputError(
       'rollout-percentage',
       'input_rollout_percentage_invalid',
