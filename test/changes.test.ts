@@ -140,6 +140,21 @@ describe('summarizeChanges', () => {
   })
 })
 
+describe('a | in a summary value', () => {
+  it('stays inside its cell: the Native row keeps two cells and shows the text as given', () => {
+    const markdown = renderChanges(
+      summarizeChanges({
+        channel: 'production',
+        previous: v1,
+        current: v2,
+        native: { status: 'first-release', reason: 'ranges ^1.0.0 || ^2.0.0 differ' },
+      }),
+    )
+    const row = /<tr>\s*<td>Native<\/td>\s*((?:<td>[\s\S]*?<\/td>\s*)+)<\/tr>/.exec(md.render(markdown))
+    expect(row?.[1].trim()).toBe('<td>✅ ranges ^1.0.0 || ^2.0.0 differ</td>')
+  })
+})
+
 describe('file names cannot inject markdown, HTML or mentions', () => {
   const evil = [
     'x|y` `<img src=x onerror=alert(1)>.js',
