@@ -1,6 +1,4 @@
 // src/core/zip/walk-worker.ts
-import { mkdir } from "node:fs/promises";
-import path from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 
 // src/core/zip/entry-check.ts
@@ -519,6 +517,8 @@ function isSymlink(entry) {
 // src/core/zip/stream-reader.ts
 import { createWriteStream } from "node:fs";
 import { once } from "node:events";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
 var MAX_PENDING = 4;
 var MAX_PENDING_BYTES = 16 * 1024 * 1024;
 var MAX_TAIL_BYTES = 64 * 1024 * 1024;
@@ -631,7 +631,7 @@ var LocalWalker = class {
   async startSpill(bytes) {
     this.state = "spill";
     this.spillStart = this.offset;
-    this.spill = createWriteStream(await this.spillFile());
+    this.spill = createWriteStream(await this.spillFile(), { mode: 384 });
     if (!this.spill.write(bytes)) await once(this.spill, "drain");
   }
   /** The last byte arrived: wait for every entry, read the central directory, cross-check. */
@@ -688,17 +688,17 @@ var LocalWalker = class {
     this.spill?.destroy();
   }
 };
+function spillFileIn(dir) {
+  return async () => {
+    await mkdir(dir, { recursive: true, mode: 448 });
+    return path.join(dir, "spill.zip");
+  };
+}
 
 // src/core/zip/walk-worker.ts
 var port = parentPort;
 var { spillDir } = workerData;
-var walker = new LocalWalker(
-  async () => {
-    await mkdir(spillDir, { recursive: true });
-    return path.join(spillDir, "spill.zip");
-  },
-  { inflateInThread: true }
-);
+var walker = new LocalWalker(spillFileIn(spillDir), { inflateInThread: true });
 var failed = false;
 var queue = Promise.resolve();
 function fail2(error) {

@@ -173,7 +173,7 @@ describe('zip writer', () => {
       requireNotifyAppReady: true,
     })
     expect(bundle.sha256).toBe(sha(expected))
-    // Both digests come from the hashing thread here (a bundle this size has one).
+    // Both digests checked against the bytes (this text-heavy bundle hashes inline; the media-heavy test below on a thread).
     const encrypted = await readFile(out)
     expect(encrypted.length).toBe(bundle.encryptedSize)
     expect(sha(encrypted)).toBe(bundle.encryptedSha256)

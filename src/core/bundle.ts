@@ -115,8 +115,9 @@ async function writeEncrypted(
     let chunk = await hasher.buffer()
     let filled = 0
     const write = async (ciphertext: Buffer): Promise<void> => {
-      if (ciphertext.length === 0) return
-      await output.write(ciphertext)
+      // A file write may take fewer bytes than asked: the rest is written until none is left.
+      for (let written = 0; written < ciphertext.length; )
+        written += (await output.write(ciphertext, written, ciphertext.length - written)).bytesWritten
       hasher.cipher(ciphertext)
     }
     const flush = async (): Promise<void> => {

@@ -3,9 +3,10 @@
  * in awkward chunk sizes (headers split across chunks, one byte at a time).
  */
 import { afterAll, describe, expect, it } from '@jest/globals'
-import { readdir } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { startZipWalk } from '../../src/core/zip/walk-client.js'
+import { spillFileIn } from '../../src/core/zip/stream-reader.js'
 import { craftZip, type CraftedEntry } from '../support/crafted-zip.js'
 import { removeDir, tempDir } from '../support/folders.js'
 
@@ -66,5 +67,15 @@ describe('zip walk: worker and in-thread agree', () => {
     await walk(zips[1][1], false, 1)
     expect(await readdir(work)).not.toContain(`spill-false-1-${zips[0][1].length}`)
     expect(await readdir(work)).toContain(`spill-false-1-${zips[1][1].length}`) // the data-descriptor zip needed one
+  })
+})
+
+describe('the spill file', () => {
+  it('lives in a folder only this user can read (it holds decrypted bundle bytes)', async () => {
+    const dir = path.join(await tempDir(), 'spill')
+    const file = await spillFileIn(dir)()
+    expect(path.dirname(file)).toBe(dir)
+    expect((await stat(dir)).mode & 0o777).toBe(0o700)
+    await removeDir(path.dirname(dir))
   })
 })

@@ -84,8 +84,8 @@ class ThreadHasher implements StreamHasher {
 
   async buffer(): Promise<Buffer> {
     while (this.spares.length === 0 && this.inFlight >= MAX_IN_FLIGHT) {
-      await new Promise<void>((resolve) => (this.wake = resolve))
-      await Promise.race([this.result, Promise.resolve()])
+      // Also ends (rejecting) when the thread has died, even if it died before this wait began.
+      await Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), this.result])
     }
     const spare = this.spares.pop()
     return spare ? Buffer.from(spare) : Buffer.allocUnsafeSlow(BUFFER_BYTES)

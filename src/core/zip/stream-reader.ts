@@ -8,6 +8,8 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs'
 import { once } from 'node:events'
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
 import { EntryCheck, ZipFormatError } from './entry-check.ts'
 import {
   EOCD_SIGNATURE,
@@ -158,7 +160,8 @@ export class LocalWalker {
   private async startSpill(bytes: Buffer): Promise<void> {
     this.state = 'spill'
     this.spillStart = this.offset
-    this.spill = createWriteStream(await this.spillFile())
+    // Decrypted bytes: readable by this user only.
+    this.spill = createWriteStream(await this.spillFile(), { mode: 0o600 })
     if (!this.spill.write(bytes)) await once(this.spill, 'drain')
   }
 
@@ -216,5 +219,16 @@ export class LocalWalker {
   abort(): void {
     this.current?.check.abort()
     this.spill?.destroy()
+  }
+}
+
+/**
+ * The spill file's maker for a walk (see LocalWalker): `spill.zip` in `dir`, which is created on
+ * first use readable by this user only (the spill holds decrypted bundle bytes; /tmp is shared).
+ */
+export function spillFileIn(dir: string): () => Promise<string> {
+  return async () => {
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    return path.join(dir, 'spill.zip')
   }
 }

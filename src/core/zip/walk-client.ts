@@ -6,17 +6,16 @@
  * Node without type stripping), the same walk runs on this thread.
  */
 import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
-import path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { checkBundleEntryNames } from '../device-layout.ts'
 import { ZipFormatError } from './entry-check.ts'
-import { LocalWalker } from './stream-reader.ts'
+import { LocalWalker, spillFileIn } from './stream-reader.ts'
 import type { WalkReply, WalkRequest } from './walk-worker.ts'
 import { memoryToTransfer } from './free-now.ts'
 import { workerModule } from './worker-module.ts'
 
 const MAX_IN_FLIGHT = 8 * 1024 * 1024
+const noop = (): void => undefined
 /** Chunks are sent in batches of about this size: a message per 64 KiB chunk costs more than the walk. */
 const BATCH_BYTES = 1024 * 1024
 
@@ -81,7 +80,9 @@ class WorkerWalk implements ZipWalk {
     this.batch.push(data)
     this.batchBytes += data.byteLength
     if (this.batchBytes >= BATCH_BYTES) this.flush()
-    if (this.inFlight > MAX_IN_FLIGHT) await new Promise<void>((resolve) => (this.wake = resolve))
+    // Also ends when the worker has died (its failure comes from `end`), even before this wait.
+    if (this.inFlight > MAX_IN_FLIGHT)
+      await Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), this.result.then(noop, noop)])
   }
 
   private flush(): void {
@@ -119,10 +120,7 @@ class InThreadWalk implements ZipWalk {
   private failure: unknown
 
   constructor(spillDir: string) {
-    this.walker = new LocalWalker(async () => {
-      await mkdir(spillDir, { recursive: true })
-      return path.join(spillDir, 'spill.zip')
-    })
+    this.walker = new LocalWalker(spillFileIn(spillDir))
   }
 
   async write(chunk: Buffer): Promise<void> {

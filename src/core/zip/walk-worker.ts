@@ -4,13 +4,11 @@
  * inflation and the garbage of inflated buffers live here, in a small young generation that frees
  * them sooner; the main thread's allocations stay those of a plain download.
  */
-import { mkdir } from 'node:fs/promises'
-import path from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
 import { checkBundleEntryNames } from '../device-layout.ts'
 import { ZipFormatError } from './entry-check.ts'
 import { freeNow } from './free-now.ts'
-import { LocalWalker } from './stream-reader.ts'
+import { LocalWalker, spillFileIn } from './stream-reader.ts'
 
 export type WalkRequest = { type: 'chunks'; data: ArrayBuffer[] } | { type: 'end' }
 export type WalkReply =
@@ -20,13 +18,7 @@ export type WalkReply =
 
 const port = parentPort as NonNullable<typeof parentPort>
 const { spillDir } = workerData as { spillDir: string }
-const walker = new LocalWalker(
-  async () => {
-    await mkdir(spillDir, { recursive: true })
-    return path.join(spillDir, 'spill.zip')
-  },
-  { inflateInThread: true },
-)
+const walker = new LocalWalker(spillFileIn(spillDir), { inflateInThread: true })
 let failed = false
 let queue = Promise.resolve()
 

@@ -124,7 +124,7 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-QR7YLVSJ.js";
+} from "./chunk-F27LDNZ6.js";
 import {
   trackPath,
   untrackPath
@@ -33051,7 +33051,7 @@ var S3Store = class {
         );
         if (leftover) throw this.storageError(tracker.failedCommand, key, error, leftover);
         if (await this.head(key)) throw this.existsError(key);
-        return this.uploadOnce(key, body, attempt);
+        return this.uploadOnce(key, body, attempt, signal);
       }
       if (isConditionalConflict(error) || tracker.failedCommand === "CompleteMultipartUpload" && isTransientStorageError(error)) {
         if (await this.isOurs(key, tracker, body.size)) return;

@@ -17,7 +17,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./chunk-QR7YLVSJ.js";
+} from "./chunk-F27LDNZ6.js";
 import {
   trackPath,
   untrackPath
@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-ELJQOBRH.js");
+        const { publishCommand } = await import("./publish-command-L2JBG5KH.js");
         return await publishCommand(rest, io);
       }
       case "serve":

@@ -648,7 +648,8 @@ var RELEASE_MODES = ["publish", "promote", "rollback", "cleanup"];
 function parseRolloutPercentage(text) {
   if (text === void 0 || text.trim() === "") return 100;
   const value = Number(text.trim().replace(/%$/, ""));
-  if (!Number.isFinite(value) || value < 0.01 || value > 100 || Math.round(value * 100) !== value * 100) {
+  const basisPoints = value * 100;
+  if (!Number.isFinite(value) || value < 0.01 || value > 100 || Math.abs(basisPoints - Math.round(basisPoints)) > 1e-6) {
     throw inputError(
       "rollout-percentage",
       "input_rollout_percentage_invalid",
@@ -2023,8 +2024,7 @@ var ThreadHasher = class {
   }
   async buffer() {
     while (this.spares.length === 0 && this.inFlight >= MAX_IN_FLIGHT) {
-      await new Promise((resolve) => this.wake = resolve);
-      await Promise.race([this.result, Promise.resolve()]);
+      await Promise.race([new Promise((resolve) => this.wake = resolve), this.result]);
     }
     const spare = this.spares.pop();
     return spare ? Buffer.from(spare) : Buffer.allocUnsafeSlow(BUFFER_BYTES);
@@ -2453,8 +2453,8 @@ async function writeEncrypted(pieces, encryptor, hasher, file, signal) {
     let chunk = await hasher.buffer();
     let filled = 0;
     const write = async (ciphertext) => {
-      if (ciphertext.length === 0) return;
-      await output.write(ciphertext);
+      for (let written = 0; written < ciphertext.length; )
+        written += (await output.write(ciphertext, written, ciphertext.length - written)).bytesWritten;
       hasher.cipher(ciphertext);
     };
     const flush = async () => {
@@ -2837,8 +2837,6 @@ var EntryCheck = class {
 
 // src/core/zip/walk-client.ts
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import path10 from "node:path";
 import { Worker as Worker2 } from "node:worker_threads";
 
 // src/core/zip/reader.ts
@@ -3177,6 +3175,8 @@ function isSymlink(entry) {
 // src/core/zip/stream-reader.ts
 import { createWriteStream as createWriteStream2 } from "node:fs";
 import { once } from "node:events";
+import { mkdir } from "node:fs/promises";
+import path10 from "node:path";
 var MAX_PENDING = 4;
 var MAX_PENDING_BYTES = 16 * 1024 * 1024;
 var MAX_TAIL_BYTES = 64 * 1024 * 1024;
@@ -3289,7 +3289,7 @@ var LocalWalker = class {
   async startSpill(bytes) {
     this.state = "spill";
     this.spillStart = this.offset;
-    this.spill = createWriteStream2(await this.spillFile());
+    this.spill = createWriteStream2(await this.spillFile(), { mode: 384 });
     if (!this.spill.write(bytes)) await once(this.spill, "drain");
   }
   /** The last byte arrived: wait for every entry, read the central directory, cross-check. */
@@ -3346,9 +3346,16 @@ var LocalWalker = class {
     this.spill?.destroy();
   }
 };
+function spillFileIn(dir) {
+  return async () => {
+    await mkdir(dir, { recursive: true, mode: 448 });
+    return path10.join(dir, "spill.zip");
+  };
+}
 
 // src/core/zip/walk-client.ts
 var MAX_IN_FLIGHT2 = 8 * 1024 * 1024;
+var noop = () => void 0;
 var BATCH_BYTES = 1024 * 1024;
 function workerUrl() {
   const { url, built } = workerModule("walk-worker", import.meta.url);
@@ -3391,7 +3398,8 @@ var WorkerWalk = class {
     this.batch.push(data);
     this.batchBytes += data.byteLength;
     if (this.batchBytes >= BATCH_BYTES) this.flush();
-    if (this.inFlight > MAX_IN_FLIGHT2) await new Promise((resolve) => this.wake = resolve);
+    if (this.inFlight > MAX_IN_FLIGHT2)
+      await Promise.race([new Promise((resolve) => this.wake = resolve), this.result.then(noop, noop)]);
   }
   flush() {
     if (this.batch.length === 0) return;
@@ -3421,10 +3429,7 @@ var InThreadWalk = class {
   walker;
   failure;
   constructor(spillDir) {
-    this.walker = new LocalWalker(async () => {
-      await mkdir(spillDir, { recursive: true });
-      return path10.join(spillDir, "spill.zip");
-    });
+    this.walker = new LocalWalker(spillFileIn(spillDir));
   }
   async write(chunk) {
     if (this.failure !== void 0) return;
