@@ -296,6 +296,15 @@ describe('delta releases', () => {
     const dest = path.join(tmp, 'device-5.0.2')
     await device.follow(nextManifest as never, next.bundle.sessionKey, dest)
     expect(await readTree(dest)).toEqual(await readTree(web))
+
+    // A name a manifest cannot carry: publish stops at its bundle stage, before any upload.
+    await writeFile(path.join(web, 'assets', 'my file.js'), 'x')
+    const keysBefore = await listKeys(bucket)
+    const refused = await publish({ ...base, version: '5.0.3' }, { store, registrar, logger }).catch((error) => error)
+    expect(refused).toBeInstanceOf(PublishFailure)
+    expect(refused.stage).toBe('bundle')
+    expect(refused.message).toContain("'assets/my file.js' contains a space")
+    expect(await listKeys(bucket)).toEqual(keysBefore)
   })
 
   test('a delta index made with another key, or unreadable, is not reused: a fresh key, every file uploaded', async () => {

@@ -9,6 +9,7 @@ import { CancelledError, cancellableFetch, cancellationOf, isCancelled, throwIfC
 import { createBundleEncryptor } from './crypto.js'
 import { loadDeltaIndex, saveDeltaIndex, type LoadedIndex } from './delta/index-file.js'
 import { publishDelta, removeDelta, type DeltaResult } from './delta/publish-delta.js'
+import { checkManifestNames } from './delta/rules.js'
 import { verifyDelta } from './delta/verify-delta.js'
 import { assertSignedForDevices } from './device-gates.js'
 import { describeError, LiveUpdateError, STAGE_EXIT_CODE, type ExitCode, type Stage } from './errors.js'
@@ -151,8 +152,10 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
       )
       if (result.cache)
         deps.logger.info(
-          `Deflate cache: ${result.cache.hits} reused, ${result.cache.misses} compressed${result.cache.rejected ? `, ${result.cache.rejected} cached entries failed their CRC check and were recompressed` : ''}`,
+          `Deflate cache: ${result.cache.hits} reused, ${result.cache.misses} compressed${result.cache.rejected ? `, ${result.cache.rejected} cached entries failed their check and were recompressed` : ''}`,
         )
+      // Names a delta manifest cannot carry are refused here, before anything is uploaded.
+      if (options.delta) checkManifestNames(result.files.map((file) => file.name))
       return result
     })
     const made = bundle

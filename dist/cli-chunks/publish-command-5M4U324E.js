@@ -31966,8 +31966,9 @@ async function publish(options, deps) {
       );
       if (result.cache)
         deps.logger.info(
-          `Deflate cache: ${result.cache.hits} reused, ${result.cache.misses} compressed${result.cache.rejected ? `, ${result.cache.rejected} cached entries failed their CRC check and were recompressed` : ""}`
+          `Deflate cache: ${result.cache.hits} reused, ${result.cache.misses} compressed${result.cache.rejected ? `, ${result.cache.rejected} cached entries failed their check and were recompressed` : ""}`
         );
+      if (options.delta) checkManifestNames(result.files.map((file) => file.name));
       return result;
     });
     const made = bundle;
