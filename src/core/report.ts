@@ -10,6 +10,7 @@ import type { ReleaseOutcome } from './modes/outcome.js'
 import { channelPhrase, releaseVerdict, renderReleaseSection } from './modes/report.js'
 import type { BundleState } from './register/registration.js'
 import type { BundleResult, PublishResult, StageTiming } from './types.js'
+import { safeUrl } from './url.js'
 
 /** What the report shows: a finished publish, or how far a failed one got. */
 export interface ReportView {
@@ -173,7 +174,9 @@ function facts(view: ReportView, bundle: BundleResult | undefined): string[] {
     lines.push(
       `Zip ${formatBytes(bundle.zipSize)} · ${bundle.fileCount} files, ${formatBytes(bundle.rawSize)} unpacked`,
     )
-  if (view.result?.bundleUrl) lines.push(`Bundle URL: ${mdCode(view.result.bundleUrl, { max: 2_000 })}`)
+  // Without its query: a public-url template may carry a token there, and the summary and PR
+  // comment are not masked (devices get the whole URL from the update server).
+  if (view.result?.bundleUrl) lines.push(`Bundle URL: ${mdCode(safeUrl(view.result.bundleUrl), { max: 2_000 })}`)
   return lines.length > 0 ? [lines.join('  \n'), ''] : []
 }
 

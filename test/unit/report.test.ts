@@ -64,6 +64,13 @@ describe('renderReport: the verdict says what was and was not done', () => {
     )
   })
 
+  it('shows the bundle URL without a query string (a public-url template may carry a token there)', () => {
+    const bundleUrl = 'https://cdn.example.com/com.example.app/1.2.3/cccc.zip?token=s3cr3tTokenValue'
+    const markdown = renderReport(view({ result: result({ bundleUrl }) }))
+    expect(markdown).toContain('Bundle URL: `https://cdn.example.com/com.example.app/1.2.3/cccc.zip`')
+    expect(markdown).not.toContain('s3cr3tTokenValue')
+  })
+
   it('verify: false never reads as a plain "published"', () => {
     const markdown = renderReport(view({ result: result({ verified: false }) }))
     expect(headingOf(markdown)).toBe('### ⚠️ com.example.app 1.2.3 → production: published, not verified')

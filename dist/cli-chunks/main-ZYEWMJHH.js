@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-5M4U324E.js");
+        const { publishCommand } = await import("./publish-command-PPGVBE4C.js");
         return await publishCommand(rest, io);
       }
       case "serve":
