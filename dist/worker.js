@@ -114,6 +114,43 @@ async function decide(device, channel) {
   return { type: "update", pointer, channel: channel.channel, rollout };
 }
 
+// src/core/errors.ts
+var ExitCode = {
+  ok: 0,
+  /** A bug or a failure outside every stage. */
+  failure: 1,
+  usage: 2,
+  badInput: 3,
+  verifyFailed: 4,
+  storage: 5,
+  register: 6,
+  build: 7
+};
+var STAGE_EXIT_CODE = {
+  input: ExitCode.badInput,
+  build: ExitCode.build,
+  keys: ExitCode.badInput,
+  bundle: ExitCode.badInput,
+  lookup: ExitCode.register,
+  upload: ExitCode.storage,
+  verify: ExitCode.verifyFailed,
+  register: ExitCode.register,
+  records: ExitCode.storage,
+  release: ExitCode.register
+};
+
+// src/core/records/schema.ts
+var RECORDS_PREFIX = "live-update";
+function releaseRecordKey(objectKey) {
+  return `${objectKey}.release.json`;
+}
+function channelRecordKey(appId, channel) {
+  return `${RECORDS_PREFIX}/${appId}/channels/${channel}.json`;
+}
+function appRecordKey(appId) {
+  return `${RECORDS_PREFIX}/${appId}/app.json`;
+}
+
 // src/server/state.ts
 var StateInvalidError = class extends Error {
   constructor(key, problem) {
@@ -123,11 +160,12 @@ var StateInvalidError = class extends Error {
 };
 var APP_ID = /^[a-z0-9]+(\.[\w-]+)+$/i;
 var CHANNEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-var appKey = (appId) => `live-update/${appId}/app.json`;
-var channelKey = (appId, channel) => `live-update/${appId}/channels/${channel}.json`;
+var appKey = appRecordKey;
+var channelKey = channelRecordKey;
 function manifestKeyOf(pointer) {
-  if (!pointer.manifestUrl || !pointer.record.endsWith(".release.json")) return void 0;
-  return `${pointer.record.slice(0, -".release.json".length)}.manifest.json`;
+  const suffix = releaseRecordKey("");
+  if (!pointer.manifestUrl || !pointer.record.endsWith(suffix)) return void 0;
+  return `${pointer.record.slice(0, -suffix.length)}.manifest.json`;
 }
 function parseObject(key, text2) {
   let value;

@@ -6,7 +6,14 @@
  */
 import type { StateReader } from './reader.js'
 
-import type { AppRecord, ChannelRecord, ReleasePointer } from '../core/records/schema.js'
+import {
+  type AppRecord,
+  appRecordKey,
+  type ChannelRecord,
+  channelRecordKey,
+  type ReleasePointer,
+  releaseRecordKey,
+} from '../core/records/schema.js'
 
 export type { ReleasePointer }
 
@@ -34,8 +41,9 @@ export class StateInvalidError extends Error {
 export const APP_ID = /^[a-z0-9]+(\.[\w-]+)+$/i
 export const CHANNEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 
-export const appKey = (appId: string): string => `live-update/${appId}/app.json`
-export const channelKey = (appId: string, channel: string): string => `live-update/${appId}/channels/${channel}.json`
+// The records' own key builders: this module and the action that writes the records cannot drift.
+export const appKey = appRecordKey
+export const channelKey = channelRecordKey
 
 /**
  * Delta manifests live beside the release record: `<bundle key>.manifest.json` next to
@@ -43,8 +51,9 @@ export const channelKey = (appId: string, channel: string): string => `live-upda
  * keys (an R2 binding) finds it as well as one that knows URLs.
  */
 export function manifestKeyOf(pointer: ReleasePointer): string | undefined {
-  if (!pointer.manifestUrl || !pointer.record.endsWith('.release.json')) return undefined
-  return `${pointer.record.slice(0, -'.release.json'.length)}.manifest.json`
+  const suffix = releaseRecordKey('')
+  if (!pointer.manifestUrl || !pointer.record.endsWith(suffix)) return undefined
+  return `${pointer.record.slice(0, -suffix.length)}.manifest.json`
 }
 
 type Json = Record<string, unknown>

@@ -506,11 +506,11 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-PPGVBE4C.js");
+        const { publishCommand } = await import("./publish-command-LW3QH74N.js");
         return await publishCommand(rest, io);
       }
       case "serve":
-        return await (await import("./serve-command-WKBUUGDW.js")).serveCommand(rest, io);
+        return await (await import("./serve-command-QBJMZJ5T.js")).serveCommand(rest, io);
       case "--version":
       case "-v":
       case "version":
@@ -538,7 +538,7 @@ async function helpFor(command, io) {
     const { PUBLISH_HELP } = await import("./publish-help-6KB5ZNP7.js");
     io.stdout.write(renderHelp(PUBLISH_HELP));
   } else if (command === "serve") {
-    return (await import("./serve-command-WKBUUGDW.js")).serveCommand(["--help"], io);
+    return (await import("./serve-command-QBJMZJ5T.js")).serveCommand(["--help"], io);
   } else if (command && command in helps) {
     io.stdout.write(renderHelp(helps[command]));
   } else {

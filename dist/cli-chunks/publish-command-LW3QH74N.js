@@ -101,6 +101,21 @@ import {
   PUBLISH_HELP
 } from "./chunk-DBFNHV2P.js";
 import {
+  HISTORY_LIMIT,
+  OPERATIONS_LIMIT,
+  appRecordKey,
+  channelRecordKey,
+  emptyChannelRecord,
+  parseAppRecord,
+  parseChannelRecord,
+  parseReleaseIndex,
+  parseReleaseRecord,
+  pointerOf,
+  releaseIndexKey,
+  releaseIndexPrefix,
+  releaseRecordKey
+} from "./chunk-LE5UPXP4.js";
+import {
   StepFailure,
   assertPublicKeyMatches,
   assertSignedForDevices,
@@ -2199,9 +2214,9 @@ var init_JsonShapeDeserializer2 = __esm({
         return this._read(schema, data);
       }
       _read(schema, value) {
-        const isObject2 = value !== null && typeof value === "object";
+        const isObject = value !== null && typeof value === "object";
         const ns = NormalizedSchema.of(schema);
-        if (isObject2) {
+        if (isObject) {
           if (ns.isStructSchema()) {
             return this._readStruct(ns, value);
           }
@@ -2281,7 +2296,7 @@ var init_JsonShapeDeserializer2 = __esm({
           return value;
         }
         if (ns.isDocumentSchema()) {
-          if (isObject2) {
+          if (isObject) {
             if (Array.isArray(value)) {
               for (let i5 = 0; i5 < value.length; ++i5) {
                 const v = value[i5];
@@ -2719,7 +2734,7 @@ var init_JsonShapeSerializer2 = __esm({
           return;
         }
         const ns = NormalizedSchema.of(schema);
-        const isObject2 = typeof value === "object";
+        const isObject = typeof value === "object";
         if (ns.isStringSchema()) {
           const mediaType = ns.getMergedTraits().mediaType;
           if (mediaType) {
@@ -2735,7 +2750,7 @@ var init_JsonShapeSerializer2 = __esm({
           this.writeAsciiQuoted(asString);
           return;
         }
-        if (isObject2) {
+        if (isObject) {
           if (ns.isStructSchema()) {
             this.writeStruct(ns, value);
             return;
@@ -3141,9 +3156,9 @@ var init_JsonShapeDeserializer = __esm({
         return this._read(schema, data);
       }
       _read(schema, value) {
-        const isObject2 = value !== null && typeof value === "object";
+        const isObject = value !== null && typeof value === "object";
         const ns = NormalizedSchema.of(schema);
-        if (isObject2) {
+        if (isObject) {
           if (ns.isStructSchema()) {
             const record = value;
             const union = ns.isUnionSchema();
@@ -3259,7 +3274,7 @@ var init_JsonShapeDeserializer = __esm({
           return value;
         }
         if (ns.isDocumentSchema()) {
-          if (isObject2) {
+          if (isObject) {
             const out = Array.isArray(value) ? [] : {};
             for (const k5 in value) {
               if (!hasOwn(value, k5)) {
@@ -3382,9 +3397,9 @@ var init_JsonShapeSerializer = __esm({
         }
       }
       _write(schema, value, container) {
-        const isObject2 = value !== null && typeof value === "object";
+        const isObject = value !== null && typeof value === "object";
         const ns = NormalizedSchema.of(schema);
-        if (isObject2) {
+        if (isObject) {
           if (ns.isStructSchema()) {
             const record = value;
             const out = {};
@@ -3514,7 +3529,7 @@ var init_JsonShapeSerializer = __esm({
           this.useReplacer = true;
         }
         if (ns.isDocumentSchema()) {
-          if (isObject2) {
+          if (isObject) {
             if (value instanceof Uint8Array) {
               return (this.serdeContext?.base64Encoder ?? toBase64)(value);
             }
@@ -28946,121 +28961,6 @@ to input.params.ContentLength in bytes.
 
 // src/cli/publish-command.ts
 import path6 from "node:path";
-
-// src/core/records/schema.ts
-var SCHEMA_VERSION = 1;
-var HISTORY_LIMIT = 20;
-var OPERATIONS_LIMIT = 20;
-var RECORDS_PREFIX = "live-update";
-function releaseRecordKey(objectKey) {
-  return `${objectKey}.release.json`;
-}
-function channelRecordKey(appId, channel) {
-  return `${RECORDS_PREFIX}/${appId}/channels/${channel}.json`;
-}
-function appRecordKey(appId) {
-  return `${RECORDS_PREFIX}/${appId}/app.json`;
-}
-function releaseIndexKey(appId, version) {
-  return `${RECORDS_PREFIX}/${appId}/releases/${version}.json`;
-}
-function releaseIndexPrefix(appId) {
-  return `${RECORDS_PREFIX}/${appId}/releases/`;
-}
-function pointerOf(record, recordKey) {
-  const pointer = {
-    version: record.version,
-    record: recordKey,
-    url: record.bundle.url,
-    sessionKey: record.bundle.sessionKey,
-    checksum: record.bundle.checksum,
-    signature: record.bundle.signature,
-    keyId: record.bundle.keyId,
-    zipSize: record.bundle.zipSize
-  };
-  if (record.minNativeVersion) pointer.minNativeVersion = record.minNativeVersion;
-  if (record.manifest) {
-    pointer.manifestUrl = record.manifest.url;
-    pointer.manifestSignature = record.manifest.signature;
-  }
-  return pointer;
-}
-function emptyChannelRecord(appId, channel, now) {
-  return {
-    schema: 1,
-    appId,
-    channel,
-    revision: 0,
-    updatedAt: now,
-    stable: null,
-    rollout: null,
-    history: [],
-    operations: []
-  };
-}
-function invalid(key, why) {
-  return new LiveUpdateError(
-    "records_record_invalid",
-    `The record ${key} in the bucket is not a valid schema-1 record (${why}). Fix or delete it by hand; it was left untouched.`,
-    { stage: "records" }
-  );
-}
-var isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
-function checkSchema(value, key, appId) {
-  if (!isObject(value)) throw invalid(key, "not a JSON object");
-  if (value.schema !== SCHEMA_VERSION) {
-    throw new LiveUpdateError(
-      "records_schema_unsupported",
-      `The record ${key} has schema ${JSON.stringify(value.schema)}; this action reads schema ${SCHEMA_VERSION}. A newer action wrote it: upgrade the action.`,
-      { stage: "records" }
-    );
-  }
-  if (appId !== void 0 && value.appId !== appId)
-    throw invalid(key, `appId is ${JSON.stringify(value.appId)}, expected ${appId}`);
-  return value;
-}
-function checkPointer(value, key, where) {
-  if (!isObject(value)) throw invalid(key, `${where} is not an object`);
-  for (const field2 of ["version", "url", "sessionKey", "checksum", "keyId"]) {
-    if (typeof value[field2] !== "string") throw invalid(key, `${where}.${field2} is missing`);
-  }
-}
-function parseChannelRecord(value, key, appId, channel) {
-  const record = checkSchema(value, key, appId);
-  if (record.channel !== channel)
-    throw invalid(key, `channel is ${JSON.stringify(record.channel)}, expected ${channel}`);
-  if (typeof record.revision !== "number") throw invalid(key, "revision is missing");
-  if (record.stable !== null) checkPointer(record.stable, key, "stable");
-  if (record.rollout !== null) {
-    if (!isObject(record.rollout) || typeof record.rollout.percentage !== "number")
-      throw invalid(key, "rollout is malformed");
-    checkPointer(record.rollout.release, key, "rollout.release");
-  }
-  if (!Array.isArray(record.history)) throw invalid(key, "history is not a list");
-  record.history.forEach((entry, index) => checkPointer(entry, key, `history[${index}]`));
-  if (!Array.isArray(record.operations)) throw invalid(key, "operations is not a list");
-  return record;
-}
-function parseReleaseRecord(value, key, appId) {
-  const record = checkSchema(value, key, appId);
-  if (typeof record.version !== "string") throw invalid(key, "version is missing");
-  if (!Array.isArray(record.channels)) throw invalid(key, "channels is not a list");
-  if (!isObject(record.bundle) || typeof record.bundle.key !== "string" || typeof record.bundle.url !== "string")
-    throw invalid(key, "bundle is malformed");
-  if (!Array.isArray(record.files)) throw invalid(key, "files is not a list");
-  return record;
-}
-function parseAppRecord(value, key, appId) {
-  const record = checkSchema(value, key, appId);
-  if (!Array.isArray(record.channels) || typeof record.defaultChannel !== "string")
-    throw invalid(key, "channels or defaultChannel is malformed");
-  return record;
-}
-function parseReleaseIndex(value, key, appId) {
-  const record = checkSchema(value, key, appId);
-  if (typeof record.record !== "string" || typeof record.version !== "string") throw invalid(key, "record is missing");
-  return record;
-}
 
 // src/core/records/channel.ts
 function withOperation(record, kind, version, ctx, from) {

@@ -2,6 +2,11 @@
 import { createRequire as __liveUpdateCreateRequire } from 'node:module';
 const require = __liveUpdateCreateRequire(import.meta.url);
 import {
+  appRecordKey,
+  channelRecordKey,
+  releaseRecordKey
+} from "./chunk-LE5UPXP4.js";
+import {
   UsageError,
   safeUrl
 } from "./chunk-NMXVV454.js";
@@ -233,11 +238,12 @@ var StateInvalidError = class extends Error {
 };
 var APP_ID = /^[a-z0-9]+(\.[\w-]+)+$/i;
 var CHANNEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-var appKey = (appId) => `live-update/${appId}/app.json`;
-var channelKey = (appId, channel) => `live-update/${appId}/channels/${channel}.json`;
+var appKey = appRecordKey;
+var channelKey = channelRecordKey;
 function manifestKeyOf(pointer) {
-  if (!pointer.manifestUrl || !pointer.record.endsWith(".release.json")) return void 0;
-  return `${pointer.record.slice(0, -".release.json".length)}.manifest.json`;
+  const suffix = releaseRecordKey("");
+  if (!pointer.manifestUrl || !pointer.record.endsWith(suffix)) return void 0;
+  return `${pointer.record.slice(0, -suffix.length)}.manifest.json`;
 }
 function parseObject(key, text2) {
   let value;
