@@ -28,6 +28,7 @@ import { createResponder } from '../src/server/handler.js'
 import type { StateReader } from '../src/server/reader.js'
 import { rolloutBucket } from '../src/server/rollout.js'
 import { androidInfo, post } from './support/device-requests.js'
+import { renderChanges } from '../src/core/report/changes.js'
 
 const APP = 'com.example.app'
 const SECRET = 'webhook-secret-for-tests'
@@ -171,10 +172,8 @@ describe('server: capgo, records on Swift (fallback writes)', () => {
     const before = capgo.requests.length
     // As the action publishes: with the run link and commit comment.
     const linked = { webDir: other, link: 'https://github.com/acme/app/actions/runs/101', comment: 'commit abc' }
-    const result = await publish(
-      options('1.1.0', linked),
-      deps(setup(), { rolloutPercentage: 10, run: { runId: '101', runAttempt: '1' } }),
-    )
+    const rolloutDeps = deps(setup(), { rolloutPercentage: 10, run: { runId: '101', runAttempt: '1' } })
+    const result = await publish(options('1.1.0', linked), { ...rolloutDeps, releases: rolloutDeps.release!.records })
     const calls = capgo.requests.slice(before).map((request) => `${request.method} ${request.path}`)
     expect(calls.length).toBeLessThanOrEqual(8)
     expect(calls).toEqual(['GET /channel', 'GET /bundle', 'POST /bundle', 'POST /channel', 'POST /bundle/metadata'])
@@ -190,6 +189,9 @@ describe('server: capgo, records on Swift (fallback writes)', () => {
       rolloutPaused: false,
     })
     expect(result.release).toMatchObject({ stable: '1.0.0', rollout: { version: '1.1.0', percentage: 10 } })
+    // "What changed" says the same (the action reads the records for it: `releases`).
+    expect(result.changes?.rollout).toEqual({ percentage: 10, stableVersion: '1.0.0' })
+    expect(renderChanges(result.changes!)).toContain('| Rollout | 10 % of devices get 1.1.0; the rest stay on 1.0.0 |')
     expect(capgo.channel(APP, 'production')?.name).toBe('1.0.0')
     expect(capgo.rollout(APP, 'production')).toMatchObject({ bundle: { name: '1.1.0' }, percentage: 10 })
 

@@ -194,6 +194,9 @@ export async function publish(options: PublishOptions, deps: PublishDependencies
     let plan: PublishPlan | undefined
     if (releaseOptions) plan = await stage('records', () => planPublish(releaseOptions, options.appId, options.channel))
     const rollout = plan && plan.percentage < 100 ? { percentage: plan.percentage } : undefined
+    // What changed says how the release reaches devices: known only now, from the channel record.
+    if (changes && plan && rollout)
+      changes.rollout = { percentage: plan.percentage, stableVersion: plan.previous?.stable?.version }
     const selfAssign = releaseOptions?.preview ? true : undefined
     const commit = async (
       objectKey?: string,

@@ -31904,6 +31904,8 @@ async function publish(options, deps) {
     let plan;
     if (releaseOptions) plan = await stage("records", () => planPublish(releaseOptions, options.appId, options.channel));
     const rollout = plan && plan.percentage < 100 ? { percentage: plan.percentage } : void 0;
+    if (changes && plan && rollout)
+      changes.rollout = { percentage: plan.percentage, stableVersion: plan.previous?.stable?.version };
     const selfAssign = releaseOptions?.preview ? true : void 0;
     const commit = async (objectKey2, bundleUrl, registered, manifest) => releaseOptions && plan ? stage(
       "records",
