@@ -142,6 +142,11 @@ export interface BuildEnvironmentRules {
 /** Shortest secret part that is searched for inside other values (shorter ones must match whole). */
 const MIN_CONTAINED_SECRET = 8
 
+/** Whether `text` is one of `secrets` (non-empty) or, for those long enough to be searched for, holds one. */
+export function holdsSecret(text: string, secrets: readonly string[]): boolean {
+  return secrets.some((secret) => text === secret || (secret.length >= MIN_CONTAINED_SECRET && text.includes(secret)))
+}
+
 /**
  * The build's environment: `env` without the names `dropName` refuses and without any variable whose
  * value is a secret or holds one (a key copied into AWS_SECRET_ACCESS_KEY, a token in GITHUB_TOKEN).
@@ -156,10 +161,7 @@ export function buildEnvironment(
   const dropped: string[] = []
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue
-    const holdsSecret = secrets.some(
-      (secret) => value === secret || (secret.length >= MIN_CONTAINED_SECRET && value.includes(secret)),
-    )
-    if (rules.dropName(name) || holdsSecret) dropped.push(name)
+    if (rules.dropName(name) || holdsSecret(value, secrets)) dropped.push(name)
     else kept[name] = value
   }
   return { env: kept, dropped }

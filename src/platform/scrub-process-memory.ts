@@ -11,6 +11,7 @@
  * Yama (ptrace_scope >= 1, Ubuntu's default) refuses to a descendant.
  */
 import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs'
+import { holdsSecret } from '../core/build.js'
 
 export interface ScrubRules {
   /** Secret values: an entry holding any of them (as a whole or, when >= 8 chars, inside) is erased. */
@@ -31,8 +32,6 @@ export interface ScrubFiles {
   writeMemory: (address: number, bytes: Buffer) => void
 }
 
-const MIN_CONTAINED_SECRET = 8
-
 /** Linux only: erase secret-bearing entries, then read /proc/self/environ and cmdline back to check. */
 export function scrubProcessMemory(
   rules: ScrubRules,
@@ -41,13 +40,8 @@ export function scrubProcessMemory(
 ): ScrubOutcome {
   if (process.platform !== 'linux') return { ok: false, reason: `${process.platform} has no /proc/self/mem` }
   const secrets = rules.secrets.filter((value) => value.length > 0)
-  const holdsSecret = (text: string) =>
-    secrets.some(
-      (secret) =>
-        text === secret ||
-        (secret.length >= MIN_CONTAINED_SECRET && text.includes(secret)) ||
-        text.endsWith(`=${secret}`),
-    )
+  // An environ entry is NAME=value: a short secret is found as a whole value too.
+  const heldIn = (text: string) => holdsSecret(text, secrets) || secrets.some((secret) => text.endsWith(`=${secret}`))
   try {
     const stat = files.readText('/proc/self/stat')
     // Field 2 (comm) is in parentheses and may hold spaces: count fields after the last ')'.
@@ -73,8 +67,7 @@ export function scrubProcessMemory(
         if (end < 0) end = bytes.length
         const entry = bytes.subarray(at, end).toString('utf8')
         const name = region.kind === 'env' ? entry.slice(0, Math.max(entry.indexOf('='), 0)) : ''
-        const erase =
-          region.kind === 'env' ? (name !== '' && rules.eraseName(name)) || holdsSecret(entry) : holdsSecret(entry)
+        const erase = region.kind === 'env' ? (name !== '' && rules.eraseName(name)) || heldIn(entry) : heldIn(entry)
         if (erase && end > at) {
           if (region.kind === 'env') {
             const value = env[name]
@@ -95,8 +88,7 @@ export function scrubProcessMemory(
     const leftover = [files.readBytes('/proc/self/environ'), files.readBytes('/proc/self/cmdline')]
       .flatMap((buffer) => buffer.toString('utf8').split('\0'))
       .find(
-        (entry) =>
-          entry !== '' && (holdsSecret(entry) || rules.eraseName(entry.slice(0, Math.max(entry.indexOf('='), 0)))),
+        (entry) => entry !== '' && (heldIn(entry) || rules.eraseName(entry.slice(0, Math.max(entry.indexOf('='), 0)))),
       )
     if (leftover !== undefined)
       return { ok: false, reason: 'a secret still shows in /proc/self/environ after the overwrite' }

@@ -33199,16 +33199,16 @@ function killProcessGroup(pgid, signal) {
   }
 }
 var MIN_CONTAINED_SECRET = 8;
+function holdsSecret(text, secrets) {
+  return secrets.some((secret) => text === secret || secret.length >= MIN_CONTAINED_SECRET && text.includes(secret));
+}
 function buildEnvironment(env2, rules) {
   const secrets = rules.secrets.filter((value) => value.length > 0);
   const kept = {};
   const dropped = [];
   for (const [name, value] of Object.entries(env2)) {
     if (value === void 0) continue;
-    const holdsSecret = secrets.some(
-      (secret) => value === secret || secret.length >= MIN_CONTAINED_SECRET && value.includes(secret)
-    );
-    if (rules.dropName(name) || holdsSecret) dropped.push(name);
+    if (rules.dropName(name) || holdsSecret(value, secrets)) dropped.push(name);
     else kept[name] = value;
   }
   return { env: kept, dropped };
@@ -33216,13 +33216,10 @@ function buildEnvironment(env2, rules) {
 
 // src/platform/scrub-process-memory.ts
 import { closeSync, openSync, readFileSync as readFileSync3, readSync, writeSync } from "node:fs";
-var MIN_CONTAINED_SECRET2 = 8;
 function scrubProcessMemory(rules, files = procFiles(), env2 = process.env) {
   if (process.platform !== "linux") return { ok: false, reason: `${process.platform} has no /proc/self/mem` };
   const secrets = rules.secrets.filter((value) => value.length > 0);
-  const holdsSecret = (text) => secrets.some(
-    (secret) => text === secret || secret.length >= MIN_CONTAINED_SECRET2 && text.includes(secret) || text.endsWith(`=${secret}`)
-  );
+  const heldIn = (text) => holdsSecret(text, secrets) || secrets.some((secret) => text.endsWith(`=${secret}`));
   try {
     const stat2 = files.readText("/proc/self/stat");
     const fields = stat2.slice(stat2.lastIndexOf(")") + 2).trim().split(" ");
@@ -33244,7 +33241,7 @@ function scrubProcessMemory(rules, files = procFiles(), env2 = process.env) {
         if (end < 0) end = bytes.length;
         const entry = bytes.subarray(at, end).toString("utf8");
         const name = region.kind === "env" ? entry.slice(0, Math.max(entry.indexOf("="), 0)) : "";
-        const erase = region.kind === "env" ? name !== "" && rules.eraseName(name) || holdsSecret(entry) : holdsSecret(entry);
+        const erase = region.kind === "env" ? name !== "" && rules.eraseName(name) || heldIn(entry) : heldIn(entry);
         if (erase && end > at) {
           if (region.kind === "env") {
             const value = env2[name];
@@ -33262,7 +33259,7 @@ function scrubProcessMemory(rules, files = procFiles(), env2 = process.env) {
       }
     }
     const leftover = [files.readBytes("/proc/self/environ"), files.readBytes("/proc/self/cmdline")].flatMap((buffer) => buffer.toString("utf8").split("\0")).find(
-      (entry) => entry !== "" && (holdsSecret(entry) || rules.eraseName(entry.slice(0, Math.max(entry.indexOf("="), 0))))
+      (entry) => entry !== "" && (heldIn(entry) || rules.eraseName(entry.slice(0, Math.max(entry.indexOf("="), 0))))
     );
     if (leftover !== void 0)
       return { ok: false, reason: "a secret still shows in /proc/self/environ after the overwrite" };
