@@ -10,6 +10,7 @@ import { applyPublish } from '../records/channel.js'
 import { releaseFiles } from '../records/files.js'
 import type { ReleaseRecords } from '../records/index.js'
 import {
+  OPERATIONS_LIMIT,
   pointerOf,
   releaseRecordKey,
   type ChannelRecord,
@@ -149,7 +150,8 @@ export async function commitPublish(
     if (!base) return step
     if (
       JSON.stringify(base.nativeBaseline) === JSON.stringify(baseline.nativeBaseline) &&
-      base.nativeFloor === baseline.nativeFloor
+      // No floor detected keeps the channel's own (below), so that is no change either.
+      (!baseline.nativeFloor || base.nativeFloor === baseline.nativeFloor)
     )
       return step
     const next = {
@@ -168,7 +170,7 @@ export async function commitPublish(
             operations: [
               { kind: 'publish' as const, version: change.release.version, at: op.at, id: op.id },
               ...next.operations,
-            ].slice(0, 20),
+            ].slice(0, OPERATIONS_LIMIT),
           },
       note: `${step.note} The channel's native baseline is now this release's.`,
     }

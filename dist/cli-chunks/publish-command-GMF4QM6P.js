@@ -30744,7 +30744,8 @@ async function commitPublish(options, plan, published) {
     if (!baseline) return step;
     const base = step.next ?? current;
     if (!base) return step;
-    if (JSON.stringify(base.nativeBaseline) === JSON.stringify(baseline.nativeBaseline) && base.nativeFloor === baseline.nativeFloor)
+    if (JSON.stringify(base.nativeBaseline) === JSON.stringify(baseline.nativeBaseline) && // No floor detected keeps the channel's own (below), so that is no change either.
+    (!baseline.nativeFloor || base.nativeFloor === baseline.nativeFloor))
       return step;
     const next = {
       ...base,
@@ -30759,7 +30760,7 @@ async function commitPublish(options, plan, published) {
         operations: [
           { kind: "publish", version: change2.release.version, at: op.at, id: op.id },
           ...next.operations
-        ].slice(0, 20)
+        ].slice(0, OPERATIONS_LIMIT)
       },
       note: `${step.note} The channel's native baseline is now this release's.`
     };

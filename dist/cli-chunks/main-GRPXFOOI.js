@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-ALMVEACU.js");
+        const { publishCommand } = await import("./publish-command-GMF4QM6P.js");
         return await publishCommand(rest, io);
       }
       case "serve":
