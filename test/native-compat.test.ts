@@ -137,7 +137,8 @@ describe('detectNativeVersion', () => {
     const dir = await writeTree(path.join(work, 'ios'), {
       'android/app/build.gradle': 'versionName rootProject.ext.appVersion\n',
       'ios/App/App.xcodeproj/project.pbxproj':
-        '\t\t\t\tMARKETING_VERSION = 2.1.0;\n\t\t\t\tMARKETING_VERSION = "2.1.1";\n\t\t\t\tMARKETING_VERSION = $(APP_VERSION);\n',
+        // Highest, not last: 2.1.1 comes between a lower version and a variable.
+        '\t\t\t\tMARKETING_VERSION = 2.1.0;\n\t\t\t\tMARKETING_VERSION = "2.1.1";\n\t\t\t\tMARKETING_VERSION = 2.0.9;\n\t\t\t\tMARKETING_VERSION = $(APP_VERSION);\n',
     })
     expect(detectNativeVersion(dir)).toEqual({ version: '2.1.1', source: 'ios/App/App.xcodeproj/project.pbxproj' })
     expect(detectNativeVersion(path.join(work, 'nothing-here'))).toBeUndefined()

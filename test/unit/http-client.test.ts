@@ -29,6 +29,8 @@ beforeAll(async () => {
       if (request.url === '/busy') return response.writeHead(429, { 'retry-after': '7' }).end('slow down')
       if (request.url === '/moved') return response.writeHead(302, { location: 'https://elsewhere.example/' }).end()
       if (request.url === '/hang') return
+      if (request.url === '/slow')
+        return void setTimeout(() => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'), 200)
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true }))
     })
   })
@@ -89,14 +91,14 @@ describe('HttpJsonClient', () => {
   })
 
   it('a per-call timeout applies to that call only, and is an unknown outcome', async () => {
-    const failure = await client()
-      .send({ method: 'POST', path: '/hang', timeoutMs: 50 })
-      .catch((error: unknown) => error)
+    const shared = client()
+    const failure = await shared.send({ method: 'POST', path: '/hang', timeoutMs: 50 }).catch((error: unknown) => error)
     expect(failure).toBeInstanceOf(TransportFailure)
     expect(failure).toMatchObject({ kind: 'timeout', timeoutMs: 50, notSent: false })
     expect(outcomeUnknown(failure)).toBe(true)
     expect(describeFailure(failure)).toBe('POST /hang got no answer within 50 ms')
-    await expect(client().send({ method: 'GET', path: '/ok' })).resolves.toMatchObject({ status: 200 })
+    // The same client's next call has its default timeout again: an answer after 200 ms arrives.
+    await expect(shared.send({ method: 'GET', path: '/slow' })).resolves.toMatchObject({ status: 200 })
   })
 
   it('a refused connection certainly never reached the server', async () => {
