@@ -4,14 +4,14 @@ const require = __liveUpdateCreateRequire(import.meta.url);
 import {
   closeEarlyDeflateWorkers,
   startDeflateWorkersEarly
-} from "./cli-chunks/chunk-PIAZVCHM.js";
+} from "./cli-chunks/chunk-A3MBY7IW.js";
 import "./cli-chunks/chunk-ITKJ3MZF.js";
 
 // src/cli.ts
 import os from "node:os";
 import path from "node:path";
 startEarlyWorkersFor(process.argv.slice(2));
-var { main } = await import("./cli-chunks/main-GRPXFOOI.js");
+var { main } = await import("./cli-chunks/main-GU4GPZZS.js");
 var { cancellationOf } = await import("./cli-chunks/cancel-I4I6W5OC.js");
 var { cancelOnSignal } = await import("./cli-chunks/cancel-on-signal-UFKYCAKG.js");
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";

@@ -5,7 +5,9 @@ import { parentPort } from "node:worker_threads";
 // src/core/zip/free-now.ts
 function freeNow(buffer) {
   const memory = buffer.buffer;
-  if (typeof memory.transfer !== "function" || memory.byteLength <= Buffer.poolSize) return;
+  if (typeof memory.transfer !== "function") return;
+  const spansAll = buffer.byteOffset === 0 && buffer.byteLength === memory.byteLength;
+  if (!spansAll && memory.byteLength <= Buffer.poolSize) return;
   if (typeof SharedArrayBuffer !== "undefined" && memory instanceof SharedArrayBuffer) return;
   memory.transfer(0);
 }

@@ -5,13 +5,16 @@
  * limits, which cost the bundle ~7 % of its time. `ArrayBuffer.prototype.transfer(0)` detaches the
  * memory, which releases it at once (Node 21+; on Node 20 this does nothing).
  *
- * Only memory larger than Node's shared pool is released: small buffers are slices of one pool
- * that other buffers share. The caller promises that nothing reads `buffer`, or any other view of
- * its memory, afterwards.
+ * Released: memory the view spans alone (a network chunk, a cipher output), or memory larger than
+ * Node's shared pool. Never a slice of the pool: small buffers are slices of one pool that other
+ * buffers share, and no such slice spans all of it (pool allocations are under half its size).
+ * The caller promises that nothing reads `buffer`, or any other view of its memory, afterwards.
  */
 export function freeNow(buffer: Uint8Array): void {
   const memory = buffer.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }
-  if (typeof memory.transfer !== 'function' || memory.byteLength <= Buffer.poolSize) return
+  if (typeof memory.transfer !== 'function') return
+  const spansAll = buffer.byteOffset === 0 && buffer.byteLength === memory.byteLength
+  if (!spansAll && memory.byteLength <= Buffer.poolSize) return
   if (typeof SharedArrayBuffer !== 'undefined' && (memory as unknown) instanceof SharedArrayBuffer) return
   memory.transfer(0)
 }

@@ -19,7 +19,7 @@ import {
   prepareFile,
   shouldDeflate,
   workerModule
-} from "./chunk-PIAZVCHM.js";
+} from "./chunk-A3MBY7IW.js";
 import {
   INPUT_DEFAULTS,
   inputSpec
@@ -3524,7 +3524,7 @@ function recoverSignedSha256(checksum, publicKey) {
   return recovered.toString("hex");
 }
 var DECRYPT_BYTES = 1024 * 1024;
-async function decryptDownload(source, aesKey, iv, take, plaintext) {
+async function decryptDownload(source, aesKey, iv, take, plaintext, freeChunks) {
   const decipher = createDecipheriv("aes-128-cbc", aesKey, iv);
   const decrypt = (piece) => {
     try {
@@ -3553,6 +3553,7 @@ async function decryptDownload(source, aesKey, iv, take, plaintext) {
         await pass(decrypt(staged));
       }
     }
+    if (freeChunks) freeNow(chunk);
   }
   await pass(decrypt(staged.subarray(0, filled)));
   await pass(decrypt(void 0));
@@ -3625,10 +3626,17 @@ async function verifyBundle(options) {
       sniff.take(chunk);
     };
     try {
-      await decryptDownload(source, aesKey, iv, take, (chunk) => {
-        plainHash.update(chunk);
-        return zipWalk.write(chunk);
-      });
+      await decryptDownload(
+        source,
+        aesKey,
+        iv,
+        take,
+        (chunk) => {
+          plainHash.update(chunk);
+          return zipWalk.write(chunk);
+        },
+        typeof options.source === "string"
+      );
     } catch (error) {
       const cause = guard2.aborted ?? sourceError;
       if (cause !== void 0)

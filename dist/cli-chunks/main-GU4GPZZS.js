@@ -17,12 +17,12 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./chunk-F27LDNZ6.js";
+} from "./chunk-PJUDPQIU.js";
 import {
   trackPath,
   untrackPath
 } from "./chunk-Y4P5ZGNX.js";
-import "./chunk-PIAZVCHM.js";
+import "./chunk-A3MBY7IW.js";
 import {
   cancellableFetch,
   throwIfCancelled
@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-GMF4QM6P.js");
+        const { publishCommand } = await import("./publish-command-ESEDZWT7.js");
         return await publishCommand(rest, io);
       }
       case "serve":

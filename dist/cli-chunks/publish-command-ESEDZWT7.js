@@ -139,12 +139,12 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-F27LDNZ6.js";
+} from "./chunk-PJUDPQIU.js";
 import {
   trackPath,
   untrackPath
 } from "./chunk-Y4P5ZGNX.js";
-import "./chunk-PIAZVCHM.js";
+import "./chunk-A3MBY7IW.js";
 import {
   CancelledError,
   cancellableFetch,
