@@ -6,7 +6,7 @@ import { LiveUpdateError } from '../errors.js'
 import { isInside } from '../paths.js'
 import { MAX_COMPONENT_BYTES, MAX_ENTRIES, MAX_ENTRY_NAME_BYTES, MAX_FILE_SIZE } from './format.js'
 
-/** One zip entry to write, in the order it will be written. */
+/** One zip entry to write. The scan lists them in name order; the writer's order is write-order.ts's. */
 export interface ZipSourceEntry {
   /** Name inside the zip: `/`-separated, relative, directories end with `/`. */
   name: string

@@ -23,6 +23,7 @@ import {
 } from './prepare.js'
 import { prepareLargeFile } from './prepare-large.js'
 import type { ScannedFolder, ZipSourceEntry } from './scan.js'
+import { writeOrder } from './write-order.js'
 
 export interface ZipOptions {
   /** Deflate level, 1-9. 6 is zlib's default and what Capgo's CLI uses. */
@@ -53,7 +54,7 @@ export interface ZipFileDigest {
 export interface ZipSummary {
   zipSize: number
   entryCount: number
-  /** Every file (not folders), in zip entry order, with the SHA-256 of its plain content. */
+  /** Every file (not folders), in name order, with the SHA-256 of its plain content. */
   files: ZipFileDigest[]
   /** Whether any script mentions notifyAppReady (the plugin rolls back updates that never call it). */
   mentionsNotifyAppReady: boolean
@@ -132,7 +133,7 @@ async function* coalesce<R>(source: AsyncGenerator<Buffer, R>, size: number): As
 }
 
 /**
- * Writes the folder as a zip stream, entries in the scanned (sorted) order. Entries are
+ * Writes the folder as a zip stream, entries in write-order.ts's order. Entries are
  * prepared (read, CRC'd, hashed, deflated) ahead of the writer, several at a time, so every core
  * works while the output stays strictly ordered and reproducible.
  */
@@ -319,12 +320,13 @@ async function* streamData(entry: PreparedEntry, data: { file: string; spill: bo
 
 async function* writeZip(folder: ScannedFolder, settings: Settings): AsyncGenerator<Buffer, ZipSummary> {
   const preparer = new Preparer(settings)
+  const entries = writeOrder(folder.entries)
   const pending: { entry: ZipSourceEntry; prepared: Promise<PreparedEntry>; cost: number }[] = []
   let next = 0
   let costAhead = 0
   const fill = () => {
-    while (next < folder.entries.length && pending.length < settings.lookahead) {
-      const entry = folder.entries[next]
+    while (next < entries.length && pending.length < settings.lookahead) {
+      const entry = entries[next]
       const cost = Math.min(entry.size, SMALL_FILE_LIMIT)
       if (pending.length > 0 && costAhead + cost > settings.lookaheadBytes) break
       const prepared = preparer.prepare(entry)
@@ -336,7 +338,9 @@ async function* writeZip(folder: ScannedFolder, settings: Settings): AsyncGenera
   }
 
   const records: EntryRecord[] = []
-  const files: ZipFileDigest[] = []
+  // Listed in name order (the scan's), whatever the write order: a release's file list stays sorted.
+  const nameOrder = new Map(folder.entries.map((entry, index) => [entry, index]))
+  const filesByName: (ZipFileDigest | undefined)[] = new Array(folder.entries.length)
   let offset = 0
   let mentionsNotifyAppReady = false
   try {
@@ -371,7 +375,11 @@ async function* writeZip(folder: ScannedFolder, settings: Settings): AsyncGenera
         offset += record.compressedSize
         records.push(record)
         if (!prepared.source.isDirectory)
-          files.push({ name: prepared.source.name, size: prepared.size, sha256: prepared.sha256 })
+          filesByName[nameOrder.get(head.entry)!] = {
+            name: prepared.source.name,
+            size: prepared.size,
+            sha256: prepared.sha256,
+          }
       } finally {
         // Here the consumer has used the data (it asked for the next piece), or the bundle failed.
         if (settings.recycle) prepared.release?.()
@@ -393,6 +401,7 @@ async function* writeZip(folder: ScannedFolder, settings: Settings): AsyncGenera
   }
   yield endOfCentralDirectory(records.length, offset - centralOffset, centralOffset)
   offset += EOCD_SIZE
+  const files = filesByName.filter((file) => file !== undefined)
   return { zipSize: offset, entryCount: records.length, files, mentionsNotifyAppReady, cache: preparer.cacheCounts() }
 }
 

@@ -17,7 +17,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./chunk-PJUDPQIU.js";
+} from "./chunk-XCROXDOO.js";
 import {
   trackPath,
   untrackPath
@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-ESEDZWT7.js");
+        const { publishCommand } = await import("./publish-command-5FHKXTNF.js");
         return await publishCommand(rest, io);
       }
       case "serve":

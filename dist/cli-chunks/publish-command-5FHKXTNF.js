@@ -139,7 +139,7 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-PJUDPQIU.js";
+} from "./chunk-XCROXDOO.js";
 import {
   trackPath,
   untrackPath

@@ -1727,7 +1727,7 @@ async function scanWebDir(webDir, options = {}) {
   }
   refuseUnicodeTwins(entries);
   entries.sort(compareNames);
-  return { root, entries, fileCount: files.length, rawSize: files.reduce((sum, entry) => sum + entry.size, 0) };
+  return { root, entries, fileCount: files.length, rawSize: files.reduce((sum2, entry) => sum2 + entry.size, 0) };
 }
 function refuseUnicodeTwins(entries) {
   const seen = /* @__PURE__ */ new Map();
@@ -2168,6 +2168,40 @@ async function prepareLargeFile(task, spill) {
   return compressedSize < size ? done(true, compressedSize) : done(false, size);
 }
 
+// src/core/zip/write-order.ts
+function writeOrder(entries) {
+  const folders = [];
+  const deflated = [];
+  const stored = [];
+  for (const entry of entries) {
+    if (entry.isDirectory) folders.push(entry);
+    else if (shouldDeflate(entry.name)) deflated.push(entry);
+    else stored.push(entry);
+  }
+  const deflatedBytes = Math.max(1, sum(deflated));
+  const storedBytes = Math.max(1, sum(stored));
+  const order = folders;
+  let d = 0;
+  let s = 0;
+  let deflatedSoFar = 0;
+  let storedSoFar = 0;
+  while (d < deflated.length || s < stored.length) {
+    if (s === stored.length || d < deflated.length && deflatedSoFar * storedBytes <= storedSoFar * deflatedBytes) {
+      deflatedSoFar += deflated[d].size;
+      order.push(deflated[d++]);
+    } else {
+      storedSoFar += stored[s].size;
+      order.push(stored[s++]);
+    }
+  }
+  return order;
+}
+function sum(entries) {
+  let total = 0;
+  for (const entry of entries) total += entry.size;
+  return total;
+}
+
 // src/core/zip/writer.ts
 var COALESCE_BYTES = 1024 * 1024;
 function zipError2(code, message, cause) {
@@ -2309,12 +2343,13 @@ async function* streamData(entry, data) {
 }
 async function* writeZip(folder, settings) {
   const preparer = new Preparer(settings);
+  const entries = writeOrder(folder.entries);
   const pending = [];
   let next = 0;
   let costAhead = 0;
   const fill = () => {
-    while (next < folder.entries.length && pending.length < settings.lookahead) {
-      const entry = folder.entries[next];
+    while (next < entries.length && pending.length < settings.lookahead) {
+      const entry = entries[next];
       const cost = Math.min(entry.size, SMALL_FILE_LIMIT);
       if (pending.length > 0 && costAhead + cost > settings.lookaheadBytes) break;
       const prepared = preparer.prepare(entry);
@@ -2325,7 +2360,8 @@ async function* writeZip(folder, settings) {
     }
   };
   const records = [];
-  const files = [];
+  const nameOrder = new Map(folder.entries.map((entry, index) => [entry, index]));
+  const filesByName = new Array(folder.entries.length);
   let offset = 0;
   let mentionsNotifyAppReady = false;
   try {
@@ -2360,7 +2396,11 @@ async function* writeZip(folder, settings) {
         offset += record.compressedSize;
         records.push(record);
         if (!prepared.source.isDirectory)
-          files.push({ name: prepared.source.name, size: prepared.size, sha256: prepared.sha256 });
+          filesByName[nameOrder.get(head.entry)] = {
+            name: prepared.source.name,
+            size: prepared.size,
+            sha256: prepared.sha256
+          };
       } finally {
         if (settings.recycle) prepared.release?.();
         await releaseEntry(prepared);
@@ -2379,6 +2419,7 @@ async function* writeZip(folder, settings) {
   }
   yield endOfCentralDirectory(records.length, offset - centralOffset, centralOffset);
   offset += EOCD_SIZE;
+  const files = filesByName.filter((file) => file !== void 0);
   return { zipSize: offset, entryCount: records.length, files, mentionsNotifyAppReady, cache: preparer.cacheCounts() };
 }
 function tooLarge() {
