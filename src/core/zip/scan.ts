@@ -83,9 +83,12 @@ function showBytes(raw: Buffer): string {
     .join('')
 }
 
-/** Byte-wise order of the UTF-8 names: the same on every machine and locale. */
-function compareNames(a: ZipSourceEntry, b: ZipSourceEntry): number {
-  return Buffer.compare(Buffer.from(a.name), Buffer.from(b.name))
+/** Sorted by the names' UTF-8 bytes: the same on every machine and locale. Each name is encoded once. */
+function sortByNameBytes(entries: ZipSourceEntry[]): ZipSourceEntry[] {
+  return entries
+    .map((entry) => ({ entry, key: Buffer.from(entry.name) }))
+    .sort((a, b) => Buffer.compare(a.key, b.key))
+    .map(({ entry }) => entry)
 }
 
 function formatBytes(bytes: number): string {
@@ -166,7 +169,8 @@ export async function scanWebDir(webDir: string, options: ScanOptions = {}): Pro
         )
       }
       checkName(name, raw)
-      const full = path.join(dirReal, childName)
+      // dirReal is a real path (normalized) and childName one component: no path.join needed.
+      const full = dirReal.endsWith(path.sep) ? dirReal + childName : dirReal + path.sep + childName
       let target = full
       let info = guard(`'${name}'`, () => lstatSync(full))
       if (info.isSymbolicLink()) {
@@ -233,8 +237,12 @@ export async function scanWebDir(webDir: string, options: ScanOptions = {}): Pro
     )
   }
   refuseUnicodeTwins(entries)
-  entries.sort(compareNames)
-  return { root, entries, fileCount: files.length, rawSize: files.reduce((sum, entry) => sum + entry.size, 0) }
+  return {
+    root,
+    entries: sortByNameBytes(entries),
+    fileCount: files.length,
+    rawSize: files.reduce((sum, entry) => sum + entry.size, 0),
+  }
 }
 
 /**

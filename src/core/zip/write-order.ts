@@ -4,8 +4,9 @@
  * name order, a build's already-compressed files sit together (`img/`, `media/`, `fonts/`): the
  * workers idle through them while the main thread works alone, and at the end (`media/` after
  * `assets/`) it finishes on its own. Mixing the two kinds evenly, by bytes, keeps both busy to the
- * end. Measured on 2 cores, medians of 6 alternating runs: the 100 MiB bench build 1.86 -> 1.80 s
- * and peak RSS 142 -> 129 MB; a 256 MB build, 3/4 media, 2.12 -> 1.93 s and 193 -> 172 MB.
+ * end. Measured on 2 cores (whole `live-update bundle` runs, medians of 7 and 5 alternating with the
+ * name order): the 100 MiB bench build 1.94 -> 1.83 s and peak RSS 145 -> 130 MB; a 256 MB build,
+ * 3/4 media, 2.09 -> 1.86 s and 200 -> 174 MB.
  *
  * Still reproducible: the order depends only on the names and sizes. Folders come first, so every
  * extractor meets a folder before what it holds.

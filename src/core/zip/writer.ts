@@ -233,6 +233,8 @@ class Preparer {
   private readonly reader = new FileReader()
   private readonly cache?: FolderDeflateCache
   private readonly settings: Settings
+  /** One script calling notifyAppReady is all the check needs: later scripts are not searched. */
+  private sawNotifyAppReady = false
 
   constructor(settings: Settings) {
     this.settings = settings
@@ -260,7 +262,7 @@ class Preparer {
       file: entry.file,
       size: entry.size,
       deflate: shouldDeflate(entry.name),
-      scanScript: isScript(entry.name),
+      scanScript: !this.sawNotifyAppReady && isScript(entry.name),
       level: this.settings.level,
     }
     if (entry.size > SMALL_FILE_LIMIT) {
@@ -270,6 +272,7 @@ class Preparer {
         throw error
       })
       if (!large.deflated && task.deflate) await rm(spill, { force: true })
+      this.sawNotifyAppReady ||= large.mentionsNotifyAppReady
       return { source: entry, method: large.deflated ? METHOD_DEFLATED : METHOD_STORED, ...large }
     }
     let prepared
@@ -279,6 +282,7 @@ class Preparer {
       // The reader's and the cache's buffers are reused: what they returned is copied before the next read.
       if (!prepared.deflated || prepared.cached) prepared = { ...prepared, data: Buffer.from(prepared.data) }
     }
+    this.sawNotifyAppReady ||= prepared.mentionsNotifyAppReady
     return {
       source: entry,
       method: prepared.deflated ? METHOD_DEFLATED : METHOD_STORED,

@@ -1596,8 +1596,8 @@ function showBytes(raw) {
     (byte) => byte >= 32 && byte < 127 && byte !== 92 ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, "0")}`
   ).join("");
 }
-function compareNames(a, b) {
-  return Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
+function sortByNameBytes(entries) {
+  return entries.map((entry) => ({ entry, key: Buffer.from(entry.name) })).sort((a, b) => Buffer.compare(a.key, b.key)).map(({ entry }) => entry);
 }
 function formatBytes(bytes) {
   return `${(bytes / 1024 ** 3).toFixed(2)} GiB (${bytes.toLocaleString("en-US")} bytes)`;
@@ -1663,7 +1663,7 @@ async function scanWebDir(webDir, options = {}) {
         );
       }
       checkName(name, raw);
-      const full = path7.join(dirReal, childName);
+      const full = dirReal.endsWith(path7.sep) ? dirReal + childName : dirReal + path7.sep + childName;
       let target = full;
       let info = guard(`'${name}'`, () => lstatSync(full));
       if (info.isSymbolicLink()) {
@@ -1726,8 +1726,12 @@ async function scanWebDir(webDir, options = {}) {
     );
   }
   refuseUnicodeTwins(entries);
-  entries.sort(compareNames);
-  return { root, entries, fileCount: files.length, rawSize: files.reduce((sum2, entry) => sum2 + entry.size, 0) };
+  return {
+    root,
+    entries: sortByNameBytes(entries),
+    fileCount: files.length,
+    rawSize: files.reduce((sum2, entry) => sum2 + entry.size, 0)
+  };
 }
 function refuseUnicodeTwins(entries) {
   const seen = /* @__PURE__ */ new Map();
@@ -2270,6 +2274,8 @@ var Preparer = class {
   reader = new FileReader();
   cache;
   settings;
+  /** One script calling notifyAppReady is all the check needs: later scripts are not searched. */
+  sawNotifyAppReady = false;
   constructor(settings) {
     this.settings = settings;
     this.pool = settings.pool ?? (settings.workers > 0 ? new DeflatePool(settings.workers, { cacheDir: settings.cacheDir }) : void 0);
@@ -2293,7 +2299,7 @@ var Preparer = class {
       file: entry.file,
       size: entry.size,
       deflate: shouldDeflate(entry.name),
-      scanScript: isScript(entry.name),
+      scanScript: !this.sawNotifyAppReady && isScript(entry.name),
       level: this.settings.level
     };
     if (entry.size > SMALL_FILE_LIMIT) {
@@ -2303,6 +2309,7 @@ var Preparer = class {
         throw error;
       });
       if (!large.deflated && task.deflate) await rm(spill, { force: true });
+      this.sawNotifyAppReady ||= large.mentionsNotifyAppReady;
       return { source: entry, method: large.deflated ? METHOD_DEFLATED : METHOD_STORED, ...large };
     }
     let prepared;
@@ -2311,6 +2318,7 @@ var Preparer = class {
       prepared = prepareFile(task, this.reader, this.cache);
       if (!prepared.deflated || prepared.cached) prepared = { ...prepared, data: Buffer.from(prepared.data) };
     }
+    this.sawNotifyAppReady ||= prepared.mentionsNotifyAppReady;
     return {
       source: entry,
       method: prepared.deflated ? METHOD_DEFLATED : METHOD_STORED,

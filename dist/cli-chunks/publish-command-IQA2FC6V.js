@@ -139,7 +139,7 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-XCROXDOO.js";
+} from "./chunk-JPOLMNUJ.js";
 import {
   trackPath,
   untrackPath
