@@ -13,7 +13,13 @@ import zlib from 'node:zlib'
 import { createBundle } from '../src/core/bundle.js'
 import { createKeyPair, loadPrivateKey } from '../src/core/keys.js'
 import { bundleCacheKeys, type CacheClient, restoreBundleCache } from '../src/action/bundle-cache.js'
-import { type CacheEntryLocation, cacheGeneration, readCacheIndex, trimDeflateCache } from '../src/core/zip/cache.js'
+import {
+  type CacheEntryLocation,
+  cacheGeneration,
+  FolderDeflateCache,
+  readCacheIndex,
+  trimDeflateCache,
+} from '../src/core/zip/cache.js'
 import { scanWebDir } from '../src/core/zip/scan.js'
 import { createZipStream, type ZipOptions } from '../src/core/zip/writer.js'
 import { forgeSameCrc } from './support/crc-forge.js'
@@ -76,6 +82,23 @@ describe('incremental deflate cache', () => {
     expect(sha(first.bytes)).toBe(plain)
     expect(sha(second.bytes)).toBe(plain)
     expect(await unzipTest(second.out)).toMatch(/No errors detected/)
+  })
+
+  it('preload reads the index ahead of the first lookup (a worker does it while it waits for work)', async () => {
+    const cacheDir = path.join(work, 'cache-preload')
+    await zip({ workers: 0, cacheDir })
+    const content = await readFile(path.join(app, 'assets', 'chunk3.js'))
+    const preloaded = new FolderDeflateCache(cacheDir)
+    const lazy = new FolderDeflateCache(cacheDir)
+    preloaded.preload()
+    // With the index files gone, only the cache that read them already still finds the entry.
+    const generation = cacheGeneration(cacheDir, 6)
+    for (const name of await readdir(generation)) if (name.endsWith('.idx')) await rm(path.join(generation, name))
+    expect(preloaded.get(sha(content), 6, content)).toBeDefined()
+    expect(lazy.get(sha(content), 6, content)).toBeUndefined()
+    expect(preloaded.counts).toEqual({ hits: 1, misses: 0, rejected: 0 })
+    preloaded.flush()
+    lazy.flush()
   })
 
   it('detects tampered and corrupt entries, recompresses them and replaces them', async () => {

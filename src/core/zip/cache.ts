@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto'
 import {
   appendFileSync,
   closeSync,
+  existsSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -125,6 +126,14 @@ export class FolderDeflateCache implements DeflateCache {
       this.index.set(`${level}`, entries)
     }
     return entries
+  }
+
+  /**
+   * Reads the index of every level this folder holds now, instead of at the first lookup: a deflate
+   * worker does it while it waits for its first batch (~10 ms for 3,500 entries, off the critical path).
+   */
+  preload(): void {
+    for (let level = 1; level <= 9; level++) if (existsSync(cacheGeneration(this.dir, level))) this.entries(level)
   }
 
   get(sha256: string, level: number, content: Buffer): Buffer | undefined {

@@ -59,6 +59,8 @@ function batchBuffer(bytes: number): ArrayBuffer {
 const options = (workerData ?? {}) as WorkerOptions
 const reader = new FileReader()
 const cache = options.cacheDir ? new FolderDeflateCache(options.cacheDir) : undefined
+// After the first turn of the event loop: a batch already waiting goes first (its lookup loads the index).
+if (cache) setImmediate(() => cache.preload())
 
 let reported = { hits: 0, misses: 0, rejected: 0 }
 

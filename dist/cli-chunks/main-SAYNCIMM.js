@@ -17,7 +17,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./chunk-JPOLMNUJ.js";
+} from "./chunk-YNKP54DJ.js";
 import {
   trackPath,
   untrackPath
@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-IQA2FC6V.js");
+        const { publishCommand } = await import("./publish-command-IM22N7NO.js");
         return await publishCommand(rest, io);
       }
       case "serve":

@@ -139,7 +139,7 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-JPOLMNUJ.js";
+} from "./chunk-YNKP54DJ.js";
 import {
   trackPath,
   untrackPath
