@@ -130,6 +130,14 @@ describe('verifyBundle accepts a good bundle', () => {
     expect(report).toMatchObject({ ok: true, sha256: good.sha256 })
   })
 
+  it("leaves a caller's stream's buffers as they were (only streams verify opened are freed as it goes)", async () => {
+    const whole = Buffer.allocUnsafeSlow(good.ciphertext.length)
+    good.ciphertext.copy(whole)
+    const report = await verifyBundle(optionsFor(good, { source: Readable.from([whole]) }))
+    expect(report).toMatchObject({ ok: true, sha256: good.sha256 })
+    expect(whole.equals(good.ciphertext)).toBe(true)
+  })
+
   it('from an http URL, through the injected fetch', async () => {
     const fetched: string[] = []
     const countingFetch: typeof fetch = (input, init) => {

@@ -23,25 +23,19 @@ export interface EncryptionResult {
 }
 
 export interface BundleEncryptor {
-  /** Plaintext zip in, ciphertext out. */
+  /** Plaintext zip in, ciphertext out, both hashed on the way. */
   transform: Transform
   /**
-   * The same pass without a stream: the next plaintext bytes in, their ciphertext out (both hashed
-   * on the way). `chunk` is consumed before this returns, so the caller may reuse its memory.
-   * Use either this and `final`, or `transform`, not both.
-   */
-  update(chunk: Buffer): Buffer
-  /** The last ciphertext block (PKCS#7 padding); the result is ready afterwards. */
-  final(): Buffer
-  /**
-   * The cipher alone, for a caller that computes both SHA-256 itself (bundle.ts hashes on another
-   * thread, beside this one's AES): `encrypt` and `finish` are `update` and `final` without the
-   * hashes, and `complete` takes the two digests and makes the result (the signed checksum).
+   * The cipher alone, without a stream, for a caller that computes both SHA-256 itself (bundle.ts
+   * hashes on another thread, beside this one's AES): `encrypt` takes the next plaintext bytes
+   * (consumed before it returns, so their memory may be reused) and gives their ciphertext, `finish`
+   * the last block (PKCS#7 padding), and `complete` takes the two digests and makes the result (the
+   * signed checksum). Use either these or `transform`, not both.
    */
   encrypt(chunk: Uint8Array): Buffer
   finish(): Buffer
   complete(digests: { sha256: string; encryptedSha256: string }): EncryptionResult
-  /** Valid once the transform has flushed (its 'end' was emitted) or `final` was called; throws before. */
+  /** Valid once the transform has flushed (its 'end' was emitted) or `complete` was called; throws before. */
   result(): EncryptionResult
   /**
    * AES-128-CBC of one whole file with this bundle's own key and IV: what a delta (per-file)
@@ -142,8 +136,6 @@ export function createBundleEncryptor(signing: SigningKey, random: RandomBytes =
 
   return {
     transform,
-    update,
-    final,
     encrypt,
     finish,
     complete,

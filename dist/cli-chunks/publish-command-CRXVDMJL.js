@@ -139,7 +139,7 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-YNKP54DJ.js";
+} from "./chunk-OSAXZXNN.js";
 import {
   trackPath,
   untrackPath

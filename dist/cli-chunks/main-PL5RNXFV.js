@@ -17,7 +17,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./chunk-YNKP54DJ.js";
+} from "./chunk-OSAXZXNN.js";
 import {
   trackPath,
   untrackPath
@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-IM22N7NO.js");
+        const { publishCommand } = await import("./publish-command-CRXVDMJL.js");
         return await publishCommand(rest, io);
       }
       case "serve":

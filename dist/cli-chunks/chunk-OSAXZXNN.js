@@ -1425,8 +1425,6 @@ function createBundleEncryptor(signing, random = randomBytes) {
   });
   return {
     transform,
-    update,
-    final,
     encrypt,
     finish,
     complete,
