@@ -13,6 +13,7 @@ import { shouldDeflate } from './zip/prepare.js'
 import type { ScannedFolder } from './zip/scan.js'
 import { createStreamHasher, type StreamHasher } from './zip/stream-hasher.js'
 import { deflateWorkersOnDemand, type ZipSummary, zipPieces } from './zip/writer.js'
+import { holdYoungGeneration } from './zip/young-generation.js'
 
 export interface BundleOptions {
   webDir: string
@@ -127,6 +128,7 @@ async function writeEncrypted(
       filled = 0
       chunk = await hasher.buffer()
       await write(ciphertext)
+      holdYoungGeneration()
     }
     for (;;) {
       signal?.throwIfAborted()

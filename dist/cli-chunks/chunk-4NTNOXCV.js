@@ -2443,6 +2443,18 @@ function tooLarge() {
   );
 }
 
+// src/core/zip/young-generation.ts
+import v8 from "node:v8";
+var YOUNG_GENERATION_BYTES = 16 * 1024 * 1024;
+var held = false;
+function holdYoungGeneration(limit = YOUNG_GENERATION_BYTES) {
+  if (held) return;
+  const newSpace = v8.getHeapSpaceStatistics().find((space) => space.space_name === "new_space");
+  if (!newSpace || newSpace.space_size < limit) return;
+  v8.setFlagsFromString("--semi-space-growth-factor=1");
+  held = true;
+}
+
 // src/core/bundle.ts
 var LARGEST_FILES = 10;
 async function createBundle(options) {
@@ -2519,6 +2531,7 @@ async function writeEncrypted(pieces, encryptor, hasher, file, signal) {
       filled = 0;
       chunk = await hasher.buffer();
       await write(ciphertext);
+      holdYoungGeneration();
     };
     for (; ; ) {
       signal?.throwIfAborted();

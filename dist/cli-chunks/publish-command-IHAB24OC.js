@@ -139,7 +139,7 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-OSAXZXNN.js";
+} from "./chunk-4NTNOXCV.js";
 import {
   trackPath,
   untrackPath

@@ -17,7 +17,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./chunk-OSAXZXNN.js";
+} from "./chunk-4NTNOXCV.js";
 import {
   trackPath,
   untrackPath
@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-CRXVDMJL.js");
+        const { publishCommand } = await import("./publish-command-IHAB24OC.js");
         return await publishCommand(rest, io);
       }
       case "serve":
