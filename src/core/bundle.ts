@@ -140,10 +140,11 @@ async function writeEncrypted(
         encryptor.complete(await hasher.digests())
         return next.value
       }
-      for (let piece = next.value; piece.length > 0; ) {
-        const copied = piece.copy(chunk, filled)
+      const piece = next.value
+      for (let start = 0; start < piece.length; ) {
+        const copied = piece.copy(chunk, filled, start)
         filled += copied
-        piece = piece.subarray(copied)
+        start += copied
         if (filled === chunk.length) await flush()
       }
     }

@@ -302,8 +302,10 @@ class Preparer {
   }
 }
 
-async function releaseEntry(entry: PreparedEntry): Promise<void> {
-  if (!Buffer.isBuffer(entry.data) && entry.data.spill) await rm(entry.data.file, { force: true })
+/** Removes the entry's spill file, if it has one; undefined (nothing to wait for) otherwise. */
+function releaseEntry(entry: PreparedEntry): Promise<void> | undefined {
+  if (!Buffer.isBuffer(entry.data) && entry.data.spill) return rm(entry.data.file, { force: true })
+  return undefined
 }
 
 /**
@@ -387,7 +389,9 @@ async function* writeZip(folder: ScannedFolder, settings: Settings): AsyncGenera
       } finally {
         // Here the consumer has used the data (it asked for the next piece), or the bundle failed.
         if (settings.recycle) prepared.release?.()
-        await releaseEntry(prepared)
+        // Most entries are in memory: no promise to wait for (one per entry was GC churn).
+        const released = releaseEntry(prepared)
+        if (released) await released
       }
     }
   } finally {

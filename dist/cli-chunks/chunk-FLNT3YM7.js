@@ -2341,8 +2341,9 @@ var Preparer = class {
     this.cache?.flush();
   }
 };
-async function releaseEntry(entry) {
-  if (!Buffer.isBuffer(entry.data) && entry.data.spill) await rm(entry.data.file, { force: true });
+function releaseEntry(entry) {
+  if (!Buffer.isBuffer(entry.data) && entry.data.spill) return rm(entry.data.file, { force: true });
+  return void 0;
 }
 async function* streamData(entry, data) {
   let streamed = 0;
@@ -2417,7 +2418,8 @@ async function* writeZip(folder, settings) {
           };
       } finally {
         if (settings.recycle) prepared.release?.();
-        await releaseEntry(prepared);
+        const released = releaseEntry(prepared);
+        if (released) await released;
       }
     }
   } finally {
@@ -2543,10 +2545,11 @@ async function writeEncrypted(pieces, encryptor, hasher, file, signal) {
         encryptor.complete(await hasher.digests());
         return next.value;
       }
-      for (let piece = next.value; piece.length > 0; ) {
-        const copied = piece.copy(chunk, filled);
+      const piece = next.value;
+      for (let start = 0; start < piece.length; ) {
+        const copied = piece.copy(chunk, filled, start);
         filled += copied;
-        piece = piece.subarray(copied);
+        start += copied;
         if (filled === chunk.length) await flush();
       }
     }

@@ -17,7 +17,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./chunk-4NTNOXCV.js";
+} from "./chunk-FLNT3YM7.js";
 import {
   trackPath,
   untrackPath
@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-IHAB24OC.js");
+        const { publishCommand } = await import("./publish-command-5U3FGA4T.js");
         return await publishCommand(rest, io);
       }
       case "serve":

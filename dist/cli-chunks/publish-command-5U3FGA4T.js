@@ -139,7 +139,7 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-4NTNOXCV.js";
+} from "./chunk-FLNT3YM7.js";
 import {
   trackPath,
   untrackPath
