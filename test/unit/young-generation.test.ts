@@ -29,9 +29,15 @@ function largestSemiSpace(mode: 'hold' | 'free'): number {
   return Math.max(...capacities)
 }
 
+// The child imports the TypeScript source: it needs Node's type stripping (22.18+, 24).
+const canRun = Boolean((process.features as { typescript?: unknown }).typescript)
+
 describe('holdYoungGeneration', () => {
-  it('keeps the young generation from growing once it reached the limit (two semi-spaces of 4 MiB here)', () => {
-    expect(largestSemiSpace('free')).toBeGreaterThan(4 * 1024 * 1024)
-    expect(largestSemiSpace('hold')).toBeLessThanOrEqual(4 * 1024 * 1024)
-  })
+  ;(canRun ? it : it.skip)(
+    'keeps the young generation from growing once it reached the limit (two semi-spaces of 4 MiB here)',
+    () => {
+      expect(largestSemiSpace('free')).toBeGreaterThan(4 * 1024 * 1024)
+      expect(largestSemiSpace('hold')).toBeLessThanOrEqual(4 * 1024 * 1024)
+    },
+  )
 })
