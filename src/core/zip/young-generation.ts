@@ -7,7 +7,8 @@
  * set to 1 once the young generation has reached the size. From the start, it would hold the young
  * generation at 1 MiB and cost ~5 %; at 8 MiB semi-spaces (what a 100 MiB bundle reaches by
  * itself), it costs nothing measurable. The flag is process-wide: the deflate workers have a lower
- * cap of their own anyway (deflate-pool.ts).
+ * cap of their own anyway (deflate-pool.ts), and the process is always ours (the CLI or the action:
+ * the package exports no library that could run inside someone else's process).
  */
 import v8 from 'node:v8'
 
