@@ -13,7 +13,7 @@ import { shouldDeflate } from './zip/prepare.js'
 import type { ScannedFolder } from './zip/scan.js'
 import { createStreamHasher, type StreamHasher } from './zip/stream-hasher.js'
 import { deflateWorkersOnDemand, type ZipSummary, zipPieces } from './zip/writer.js'
-import { holdYoungGeneration } from './zip/young-generation.js'
+import { holdYoungGeneration } from './young-generation.js'
 
 export interface BundleOptions {
   webDir: string

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from '@jest/globals'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const module = path.join(here, '../../src/core/zip/young-generation.ts')
+const module = path.join(here, '../../src/core/young-generation.ts')
 
 // A program whose surviving objects make V8 grow the young generation (to 32 MiB semi-spaces here
 // when nothing holds it). The growth factor is process-wide, so each case runs in a process of its own.

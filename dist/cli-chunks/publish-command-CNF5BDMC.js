@@ -139,7 +139,7 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-FLNT3YM7.js";
+} from "./chunk-6GVG7SO6.js";
 import {
   trackPath,
   untrackPath

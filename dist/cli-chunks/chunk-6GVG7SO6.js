@@ -2445,7 +2445,7 @@ function tooLarge() {
   );
 }
 
-// src/core/zip/young-generation.ts
+// src/core/young-generation.ts
 import v8 from "node:v8";
 var YOUNG_GENERATION_BYTES = 16 * 1024 * 1024;
 var held = false;
