@@ -14,7 +14,8 @@ import {
   readSync as readSync2,
   rmSync,
   statSync,
-  writeFileSync
+  writeFileSync,
+  writeSync
 } from "node:fs";
 import path from "node:path";
 import zlib2 from "node:zlib";

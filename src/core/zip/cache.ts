@@ -27,6 +27,7 @@ import {
   rmSync,
   statSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
@@ -241,42 +242,47 @@ export class FolderDeflateCache implements DeflateCache {
 
 /**
  * Keeps only the entries a bundle used (and only the current generation), rewritten into one
- * pack, so a cache carried from run to run holds one bundle's worth of entries.
+ * pack, so a cache carried from run to run holds one bundle's worth of entries. Entries are copied
+ * one at a time through one buffer: the kept ones are never all in memory at once.
  */
 export function pruneDeflateCache(
   dir: string,
   level: number,
   keep: ReadonlySet<string>,
+  entries: CacheEntryLocation[] = readCacheIndex(cacheGeneration(dir, level)),
 ): { kept: number; removed: number } {
   const current = cacheGeneration(dir, level)
   for (const generation of readdirSafe(dir)) {
     if (path.join(dir, generation) !== current) rmSync(path.join(dir, generation), { recursive: true, force: true })
   }
-  const entries = readCacheIndex(current)
   const chosen = new Map<string, CacheEntryLocation>()
   for (const entry of entries) if (keep.has(entry.sha256)) chosen.set(entry.sha256, entry)
   const old = readdirSafe(current).map((name) => path.join(current, name))
   const id = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}-pruned`
-  const parts: Buffer[] = []
   const lines: string[] = []
-  let offset = 0
-  const fds = new Map<string, number>()
-  try {
-    for (const entry of chosen.values()) {
-      let fd = fds.get(entry.pack)
-      if (fd === undefined) fds.set(entry.pack, (fd = openSync(entry.pack, 'r')))
-      const data = Buffer.allocUnsafe(entry.length)
-      if (readSync(fd, data, 0, entry.length, entry.offset) !== entry.length) continue
-      parts.push(data)
-      lines.push(`${entry.sha256} ${offset} ${entry.length}\n`)
-      offset += entry.length
+  if (chosen.size > 0) {
+    const fds = new Map<string, number>()
+    const out = openSync(path.join(current, `${id}.pack`), 'wx')
+    let scratch = Buffer.allocUnsafeSlow(1 << 16)
+    let offset = 0
+    try {
+      for (const entry of chosen.values()) {
+        let fd = fds.get(entry.pack)
+        if (fd === undefined) fds.set(entry.pack, (fd = openSync(entry.pack, 'r')))
+        if (scratch.length < entry.length) scratch = Buffer.allocUnsafeSlow(entry.length)
+        if (readSync(fd, scratch, 0, entry.length, entry.offset) !== entry.length) continue
+        for (let written = 0; written < entry.length; )
+          written += writeSync(out, scratch, written, entry.length - written, offset + written)
+        lines.push(`${entry.sha256} ${offset} ${entry.length}\n`)
+        offset += entry.length
+      }
+    } finally {
+      closeSync(out)
+      for (const fd of fds.values()) closeSync(fd)
     }
-  } finally {
-    for (const fd of fds.values()) closeSync(fd)
-  }
-  if (lines.length > 0) {
-    writeFileSync(path.join(current, `${id}.pack`), Buffer.concat(parts))
-    writeFileSync(path.join(current, `${id}.idx`), lines.join(''))
+    // Data first, then the index that points at it (as the writers do).
+    if (lines.length > 0) writeFileSync(path.join(current, `${id}.idx`), lines.join(''))
+    else rmSync(path.join(current, `${id}.pack`), { force: true })
   }
   for (const file of old) rmSync(file, { force: true })
   return { kept: lines.length, removed: new Set(entries.map((entry) => entry.sha256)).size - lines.length }
@@ -304,14 +310,15 @@ export function trimDeflateCache(
       if (name.endsWith('.pack')) packBytes += statSync(path.join(generation, name)).size
     let usedBytes = 0
     const counted = new Set<string>()
-    for (const entry of readCacheIndex(generation)) {
+    const entries = readCacheIndex(generation)
+    for (const entry of entries) {
       if (used.has(entry.sha256) && !counted.has(entry.sha256)) {
         counted.add(entry.sha256)
         usedBytes += entry.length
       }
     }
     if (packBytes <= 2 * usedBytes + (options.slackBytes ?? TRIM_SLACK_BYTES)) return { pruned: false }
-    pruneDeflateCache(dir, level, used)
+    pruneDeflateCache(dir, level, used, entries)
     return { pruned: true }
   } catch {
     return { pruned: false }

@@ -17,7 +17,7 @@ import {
   verifyBundle,
   verifyBundleSignature,
   writePublicKeyToConfig
-} from "./chunk-6GVG7SO6.js";
+} from "./chunk-TT2LRI3L.js";
 import {
   trackPath,
   untrackPath
@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-CNF5BDMC.js");
+        const { publishCommand } = await import("./publish-command-COQUPRGH.js");
         return await publishCommand(rest, io);
       }
       case "serve":

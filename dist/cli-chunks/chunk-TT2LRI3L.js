@@ -1767,7 +1767,8 @@ import {
   readSync,
   rmSync,
   statSync as statSync2,
-  writeFileSync
+  writeFileSync,
+  writeSync
 } from "node:fs";
 import path8 from "node:path";
 import zlib from "node:zlib";
@@ -1915,37 +1916,39 @@ var FolderDeflateCache = class {
     this.packs.clear();
   }
 };
-function pruneDeflateCache(dir, level, keep) {
+function pruneDeflateCache(dir, level, keep, entries = readCacheIndex(cacheGeneration(dir, level))) {
   const current = cacheGeneration(dir, level);
   for (const generation of readdirSafe(dir)) {
     if (path8.join(dir, generation) !== current) rmSync(path8.join(dir, generation), { recursive: true, force: true });
   }
-  const entries = readCacheIndex(current);
   const chosen = /* @__PURE__ */ new Map();
   for (const entry of entries) if (keep.has(entry.sha256)) chosen.set(entry.sha256, entry);
   const old = readdirSafe(current).map((name) => path8.join(current, name));
   const id = `${Date.now().toString(36)}-${randomBytes2(6).toString("hex")}-pruned`;
-  const parts = [];
   const lines = [];
-  let offset = 0;
-  const fds = /* @__PURE__ */ new Map();
-  try {
-    for (const entry of chosen.values()) {
-      let fd = fds.get(entry.pack);
-      if (fd === void 0) fds.set(entry.pack, fd = openSync(entry.pack, "r"));
-      const data = Buffer.allocUnsafe(entry.length);
-      if (readSync(fd, data, 0, entry.length, entry.offset) !== entry.length) continue;
-      parts.push(data);
-      lines.push(`${entry.sha256} ${offset} ${entry.length}
+  if (chosen.size > 0) {
+    const fds = /* @__PURE__ */ new Map();
+    const out = openSync(path8.join(current, `${id}.pack`), "wx");
+    let scratch = Buffer.allocUnsafeSlow(1 << 16);
+    let offset = 0;
+    try {
+      for (const entry of chosen.values()) {
+        let fd = fds.get(entry.pack);
+        if (fd === void 0) fds.set(entry.pack, fd = openSync(entry.pack, "r"));
+        if (scratch.length < entry.length) scratch = Buffer.allocUnsafeSlow(entry.length);
+        if (readSync(fd, scratch, 0, entry.length, entry.offset) !== entry.length) continue;
+        for (let written = 0; written < entry.length; )
+          written += writeSync(out, scratch, written, entry.length - written, offset + written);
+        lines.push(`${entry.sha256} ${offset} ${entry.length}
 `);
-      offset += entry.length;
+        offset += entry.length;
+      }
+    } finally {
+      closeSync(out);
+      for (const fd of fds.values()) closeSync(fd);
     }
-  } finally {
-    for (const fd of fds.values()) closeSync(fd);
-  }
-  if (lines.length > 0) {
-    writeFileSync(path8.join(current, `${id}.pack`), Buffer.concat(parts));
-    writeFileSync(path8.join(current, `${id}.idx`), lines.join(""));
+    if (lines.length > 0) writeFileSync(path8.join(current, `${id}.idx`), lines.join(""));
+    else rmSync(path8.join(current, `${id}.pack`), { force: true });
   }
   for (const file of old) rmSync(file, { force: true });
   return { kept: lines.length, removed: new Set(entries.map((entry) => entry.sha256)).size - lines.length };
@@ -1959,14 +1962,15 @@ function trimDeflateCache(dir, level, used, options = {}) {
       if (name.endsWith(".pack")) packBytes += statSync2(path8.join(generation, name)).size;
     let usedBytes = 0;
     const counted = /* @__PURE__ */ new Set();
-    for (const entry of readCacheIndex(generation)) {
+    const entries = readCacheIndex(generation);
+    for (const entry of entries) {
       if (used.has(entry.sha256) && !counted.has(entry.sha256)) {
         counted.add(entry.sha256);
         usedBytes += entry.length;
       }
     }
     if (packBytes <= 2 * usedBytes + (options.slackBytes ?? TRIM_SLACK_BYTES)) return { pruned: false };
-    pruneDeflateCache(dir, level, used);
+    pruneDeflateCache(dir, level, used, entries);
     return { pruned: true };
   } catch {
     return { pruned: false };

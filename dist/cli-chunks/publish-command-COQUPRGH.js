@@ -139,7 +139,7 @@ import {
   signSha256,
   unwrapSessionKey,
   verifyBundleOrThrow
-} from "./chunk-6GVG7SO6.js";
+} from "./chunk-TT2LRI3L.js";
 import {
   trackPath,
   untrackPath
