@@ -77,14 +77,14 @@ function cipherHashSeconds(zipBytes) {
  */
 export function measureFloor(webDir, { level = 6, cores, zipBytes }) {
   const files = listFiles(webDir)
-  const contents = files.filter((file) => !STORED.test(file)).map((file) => readFileSync(file))
+  const compressible = files.filter((file) => !STORED.test(file))
+  const contents = compressible.map((file) => readFileSync(file))
   const start = process.cpuUsage()
   const deflated = contents.map((content) => zlib.deflateRawSync(content, { level }))
   const deflate = cpuSeconds(start)
   const cipherHash = cipherHashSeconds(zipBytes)
   const perFile = perFileWork(files)
-  const entries = new Map()
-  files.filter((file) => !STORED.test(file)).forEach((file, i) => entries.set(perFile.hashes.get(file), deflated[i]))
+  const entries = new Map(compressible.map((file, i) => [perFile.hashes.get(file), deflated[i]]))
   const startup = processStartSeconds()
   return {
     deflate,
