@@ -6,9 +6,13 @@
 // Without a folder it makes the 100 MiB bench build (bench/make-webapp.mjs) in bench/out/costs.
 // Env: BENCH_RUNS (default 3).
 import { execFileSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import zlib from 'node:zlib'
 import { makeWebApp } from './make-webapp.mjs'
 import { median } from './stats.mjs'
 
@@ -17,7 +21,6 @@ const runs = Number(process.env.BENCH_RUNS ?? 3)
 const [mode, arg] = process.argv.slice(2)
 
 if (mode === '--child-worker') {
-  const { Worker } = await import('node:worker_threads')
   const started = performance.now()
   const cpu = process.cpuUsage()
   const code = "require('node:worker_threads').parentPort.postMessage(0)"
@@ -36,8 +39,6 @@ if (mode === '--child-worker') {
   const used = process.cpuUsage(cpu)
   console.log(JSON.stringify({ ms: Math.max(...firstMessages), cpuMs: (used.user + used.system) / 1000 }))
 } else if (mode === '--child-deflate') {
-  const { readdirSync, readFileSync } = await import('node:fs')
-  const zlib = (await import('node:zlib')).default
   const files = []
   const walk = (dir) => {
     for (const child of readdirSync(dir, { withFileTypes: true }))
@@ -74,7 +75,7 @@ if (mode === '--child-worker') {
     await rm(path.dirname(folder), { recursive: true, force: true })
     await makeWebApp(folder, { megabytes: 100, files: 3900 })
   }
-  const cores = (await import('node:os')).availableParallelism()
+  const cores = os.availableParallelism()
   const child = (args, env = {}) =>
     JSON.parse(
       execFileSync(process.execPath, [fileURLToPath(import.meta.url), ...args], {
