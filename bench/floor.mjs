@@ -16,7 +16,7 @@ import { median } from './stats.mjs'
 const STORED =
   /\.(png|jpe?g|gif|webp|avif|heic|heif|jxl|ico|woff2?|mp3|mp4|m4a|m4v|aac|ogg|oga|opus|webm|mov|zip|gz|tgz|br|zst|xz|bz2|7z|rar|pdf)$/i
 
-function listFiles(dir) {
+export function listFiles(dir) {
   const out = []
   for (const child of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, child.name)

@@ -6,13 +6,14 @@
 // Without a folder it makes the 100 MiB bench build (bench/make-webapp.mjs) in bench/out/costs.
 // Env: BENCH_RUNS (default 3).
 import { execFileSync } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import zlib from 'node:zlib'
+import { listFiles } from './floor.mjs'
 import { makeWebApp } from './make-webapp.mjs'
 import { median } from './stats.mjs'
 
@@ -39,12 +40,7 @@ if (mode === '--child-worker') {
   const used = process.cpuUsage(cpu)
   console.log(JSON.stringify({ ms: Math.max(...firstMessages), cpuMs: (used.user + used.system) / 1000 }))
 } else if (mode === '--child-deflate') {
-  const files = []
-  const walk = (dir) => {
-    for (const child of readdirSync(dir, { withFileTypes: true }))
-      child.isDirectory() ? walk(path.join(dir, child.name)) : files.push(path.join(dir, child.name))
-  }
-  walk(process.argv[4])
+  const files = listFiles(process.argv[4])
   const contents = files.map((file) => readFileSync(file))
   const started = performance.now()
   const cpu = process.cpuUsage()
