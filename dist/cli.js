@@ -11,7 +11,7 @@ import "./cli-chunks/chunk-ITKJ3MZF.js";
 import os from "node:os";
 import path from "node:path";
 startEarlyWorkersFor(process.argv.slice(2));
-var { main } = await import("./cli-chunks/main-3X7PSVZU.js");
+var { main } = await import("./cli-chunks/main-4I44HHET.js");
 var { cancellationOf } = await import("./cli-chunks/cancel-I4I6W5OC.js");
 var { cancelOnSignal } = await import("./cli-chunks/cancel-on-signal-UFKYCAKG.js");
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";

@@ -20,12 +20,12 @@ import {
   HttpFailure,
   HttpJsonClient,
   outcomeUnknown,
+  USER_AGENT,
   type Retrier,
 } from './http.js'
 import { type BundleState, RegistrationError, validateRegistrationRequest } from './registration.js'
 
 export { CAPGO_API_URL, CAPGO_PAGE_SIZE }
-const USER_AGENT = 'capacitor-live-update-action'
 
 export interface CapgoRegistrarOptions extends HttpCallOptions {
   /** Capgo API base URL; default https://api.capgo.app. A self-hosted backend has its own. */

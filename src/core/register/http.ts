@@ -10,6 +10,9 @@ import { parseRetryAfter, realSleep, retryWithBackoff } from '../retry.js'
 import type { Fetch, Logger, Sleep } from '../types.js'
 import { excerpt, safeUrl } from '../url.js'
 
+/** The User-Agent every request to an update server (Capgo, a webhook receiver) carries. */
+export const USER_AGENT = 'capacitor-live-update-action'
+
 /** Side effects and retry tuning shared by the HTTP clients (tests inject sleep and clocks). */
 export interface HttpCallOptions {
   fetch?: Fetch

@@ -38,6 +38,7 @@ import {
   outcomeUnknown,
   seconds,
   TransportFailure,
+  USER_AGENT,
   wasRetried,
 } from './http.js'
 import { RegistrationError, validateRegistrationRequest } from './registration.js'
@@ -45,7 +46,6 @@ import { RegistrationError, validateRegistrationRequest } from './registration.j
 export const WEBHOOK_EVENT = 'bundle.published'
 export const SIGNATURE_HEADER = 'x-signature-256'
 export const TIMESTAMP_HEADER = 'x-live-update-timestamp'
-const USER_AGENT = 'capacitor-live-update-action'
 
 export interface WebhookRegistrarOptions extends HttpCallOptions {
   /** Receiver endpoint (https in production). */

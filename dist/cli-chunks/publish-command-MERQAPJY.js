@@ -5957,10 +5957,10 @@ var init_check_features = __esm({
 });
 
 // node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/constants.js
-var USER_AGENT3, X_AMZ_USER_AGENT, SPACE, UA_NAME_SEPARATOR, UA_NAME_ESCAPE_REGEX, UA_VALUE_ESCAPE_REGEX, UA_ESCAPE_CHAR;
+var USER_AGENT2, X_AMZ_USER_AGENT, SPACE, UA_NAME_SEPARATOR, UA_NAME_ESCAPE_REGEX, UA_VALUE_ESCAPE_REGEX, UA_ESCAPE_CHAR;
 var init_constants4 = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/middleware-user-agent/constants.js"() {
-    USER_AGENT3 = "user-agent";
+    USER_AGENT2 = "user-agent";
     X_AMZ_USER_AGENT = "x-amz-user-agent";
     SPACE = " ";
     UA_NAME_SEPARATOR = "/";
@@ -6027,9 +6027,9 @@ var init_user_agent_middleware = __esm({
       ].join(SPACE);
       if (options.runtime !== "browser") {
         if (normalUAValue) {
-          headers[X_AMZ_USER_AGENT] = headers[X_AMZ_USER_AGENT] ? `${headers[USER_AGENT3]} ${normalUAValue}` : normalUAValue;
+          headers[X_AMZ_USER_AGENT] = headers[X_AMZ_USER_AGENT] ? `${headers[USER_AGENT2]} ${normalUAValue}` : normalUAValue;
         }
-        headers[USER_AGENT3] = sdkUserAgentValue;
+        headers[USER_AGENT2] = sdkUserAgentValue;
       } else {
         headers[X_AMZ_USER_AGENT] = sdkUserAgentValue;
       }
@@ -29364,6 +29364,7 @@ var ReleaseRecords = class {
 };
 
 // src/core/register/http.ts
+var USER_AGENT = "capacitor-live-update-action";
 var HttpFailure = class extends Error {
   method;
   path;
@@ -29825,7 +29826,6 @@ function expectedPrefix(body) {
 }
 
 // src/core/register/capgo.ts
-var USER_AGENT = "capacitor-live-update-action";
 function createCapgoRegistrar(options) {
   const { client, apiKey } = capgoHttpClient({ ...options, deadlineMs: options.deadlineMs ?? 18e4 });
   return new CapgoRegistrar({
@@ -30129,7 +30129,6 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 var WEBHOOK_EVENT = "bundle.published";
 var SIGNATURE_HEADER = "x-signature-256";
 var TIMESTAMP_HEADER = "x-live-update-timestamp";
-var USER_AGENT2 = "capacitor-live-update-action";
 function signWebhook(secret, timestamp, body) {
   const hmac = createHmac("sha256", secret);
   hmac.update(`${timestamp}.`);
@@ -30150,7 +30149,7 @@ function webhookHttpClient(options) {
     ...options,
     baseUrl: target.href,
     service: `Webhook ${target.origin}${target.pathname}`,
-    headers: { "user-agent": USER_AGENT2 },
+    headers: { "user-agent": USER_AGENT },
     secrets: [options.secret, target.search.length > 1 ? target.search.slice(1) : void 0]
   });
 }

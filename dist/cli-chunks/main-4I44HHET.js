@@ -506,7 +506,7 @@ async function main(argv, io) {
       case "verify":
         return await verifyCommand(rest, io);
       case "publish": {
-        const { publishCommand } = await import("./publish-command-COQUPRGH.js");
+        const { publishCommand } = await import("./publish-command-MERQAPJY.js");
         return await publishCommand(rest, io);
       }
       case "serve":
